@@ -1,0 +1,117 @@
+"""Typed config schemas, registered with Hydra so that a misspelt or mistyped override fails.
+
+``conf/`` holds the YAML; each group file extends a schema stored here:
+``data/*.yaml`` -> ``data_schema``, ``model/<name>.yaml`` -> ``<name>_schema`` (derived from the
+model's constructor), ``optim/*.yaml`` -> ``optim_schema``, ``trainer/*.yaml`` ->
+``trainer_schema`` (every argument of ``lightning.Trainer``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig
+
+from tsfm.data.config import DataConfig
+from tsfm.models import REGISTRY, config_schema
+from tsfm.training.optim import OptimConfig
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+MANAGED_TRAINER_ARGS = ("callbacks", "logger", "default_root_dir", "self")
+
+
+def _trainer_schema() -> type:
+    """Every ``lightning.Trainer`` argument (but the ones tsfm sets itself), typed ``Any``."""
+    spec = []
+    for p in inspect.signature(L.Trainer.__init__).parameters.values():
+        if p.name in MANAGED_TRAINER_ARGS or p.kind is p.VAR_KEYWORD:
+            continue
+        default = p.default if isinstance(p.default, (int, float, str, bool, type(None))) else None
+        spec.append((p.name, Any, field(default=default)))
+    return dataclasses.make_dataclass("TrainerConfig", spec)
+
+
+TrainerConfig = _trainer_schema()
+
+
+@dataclass
+class EarlyStoppingConfig:
+    enabled: bool = True
+    monitor: str = "val/loss"
+    patience: int = 3
+    min_delta: float = 0.0
+
+
+@dataclass
+class CheckpointConfig:
+    """Keep the best checkpoint by ``monitor``; it is restored before testing."""
+
+    enabled: bool = True
+    monitor: str = "val/loss"
+    save_last: bool = False
+
+
+@dataclass
+class CallbacksConfig:
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+
+
+@dataclass
+class LoggerConfig:
+    """``csv`` (metrics.csv in the run directory), ``tensorboard`` or ``none``."""
+
+    name: str = "csv"
+
+
+@dataclass
+class OutputConfig:
+    """What a run writes besides the checkpoint and metrics.json."""
+
+    plot: bool = True
+    plot_windows: int = 4
+    print_table: bool = True
+
+
+@dataclass
+class RunConfig:
+    """The whole run: ``python -m tsfm.run`` composes this from ``conf/``."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: Any = MISSING
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    trainer: Any = field(default_factory=TrainerConfig)
+    callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    loss: str = "mse"
+    seed: int = 2023
+    task_name: str = "train"
+    train: bool = True
+    test: bool = True
+    ckpt_path: str | None = None
+
+
+def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:
+    """The run config ``python -m tsfm.run <overrides>`` would use, composed in-process."""
+    from hydra import compose, initialize_config_dir
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name=config_name, overrides=list(overrides))
+
+
+def register_configs() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="run_schema", node=RunConfig)
+    cs.store(group="data", name="data_schema", node=DataConfig)
+    cs.store(group="optim", name="optim_schema", node=OptimConfig)
+    cs.store(group="trainer", name="trainer_schema", node=TrainerConfig)
+    for name in REGISTRY:
+        cs.store(group="model", name=f"{name}_schema", node=config_schema(name))

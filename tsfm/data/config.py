@@ -1,0 +1,63 @@
+"""The data layer's settings (the ``data.`` node of every run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class DataConfig:
+    """Where the series comes from, how it is split, scaled and cut into windows.
+
+    Attributes:
+        name: a registered dataset (``etth1``, ``etth2``, ``ettm1``, ``ettm2``, ``weather``,
+            ``electricity``, ``traffic``, ``exchange_rate``, ``illness``) or ``custom``.
+        root: folder searched for the dataset's file; default ``$TSFM_DATA``, then the
+            bundled ``datasets/``.
+        path: the file of a ``custom`` dataset (CSV, CSV.gz or Parquet).
+        date_col: the timestamp column (null: no timestamps, no calendar features).
+        target: the target variate; moved last. Default ``OT`` for the benchmarks and the
+            last column for custom data.
+        columns: the variates to use (custom data); default every numeric column.
+        features: ``M`` (all variates in and out), ``S`` (target only) or ``MS`` (all in,
+            loss and metrics on the target).
+        seq_len, pred_len: look-back and horizon.
+        freq: frequency of the calendar features; null infers it from the timestamps. The
+            official scripts use ``h`` for every long-term benchmark, so the presets do too.
+        time_features: compute calendar features at all.
+        train_ratio, test_ratio: the ``ratio`` split (validation gets the rest).
+        scale: standardise with statistics of the training rows.
+        percent: few-shot training on the first ``percent`` % of training windows.
+        scaler_on_subset: with ``percent`` < 100, fit the scaler on the few-shot rows only
+            (the official code fits it on the whole training split).
+        channel_independent: one sample per (window, variate) pair.
+        train_variates: sample this many variates per training batch (iTransformer's
+            efficient training); evaluation always uses all of them.
+        batch_size: training batch size; eval_batch_size: validation/test batch size (it
+            never changes the metrics: evaluation keeps every window).
+        drop_last: drop the last incomplete training batch (never done for evaluation).
+    """
+
+    name: str = "etth1"
+    root: str | None = None
+    path: str | None = None
+    date_col: str | None = "date"
+    target: str | None = None
+    columns: list[str] | None = None
+    features: str = "M"
+    seq_len: int = 96
+    pred_len: int = 96
+    freq: str | None = None
+    time_features: bool = True
+    train_ratio: float = 0.7
+    test_ratio: float = 0.2
+    scale: bool = True
+    percent: float = 100.0
+    scaler_on_subset: bool = False
+    channel_independent: bool = False
+    train_variates: int | None = None
+    batch_size: int = 32
+    eval_batch_size: int = 256
+    num_workers: int = 0
+    drop_last: bool = True
+    pin_memory: bool = False

@@ -1,0 +1,62 @@
+"""Per-variate standard scaling, fitted on training rows only."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+class StandardScaler:
+    """``(x - mean) / std`` per variate, population std (as scikit-learn's StandardScaler).
+
+    A constant variate gets ``std = 1`` so it is centred, not blown up.
+    """
+
+    def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None):
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
+        self.std = None if std is None else np.asarray(std, dtype=np.float64)
+
+    @property
+    def fitted(self) -> bool:
+        return self.mean is not None
+
+    def fit(self, values: np.ndarray) -> StandardScaler:
+        values = np.asarray(values, dtype=np.float64)
+        self.mean = values.mean(axis=0)
+        std = values.std(axis=0)
+        self.std = np.where(
+            std > 10 * np.finfo(np.float64).eps * np.abs(self.mean).clip(1), std, 1.0
+        )
+        return self
+
+    def _check(self, n: int) -> None:
+        if not self.fitted:
+            raise RuntimeError("the scaler is not fitted; call fit() first")
+        if n != self.mean.shape[0]:
+            raise ValueError(f"the scaler was fitted on {self.mean.shape[0]} variates, got {n}")
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        self._check(values.shape[-1])
+        return (np.asarray(values, dtype=np.float64) - self.mean) / self.std
+
+    def inverse_transform(self, values: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+        self._check(values.shape[-1])
+        if isinstance(values, torch.Tensor):
+            mean = torch.as_tensor(self.mean, dtype=values.dtype, device=values.device)
+            std = torch.as_tensor(self.std, dtype=values.dtype, device=values.device)
+            return values * std + mean
+        return np.asarray(values) * self.std + self.mean
+
+    def subset(self, index: list[int] | np.ndarray) -> StandardScaler:
+        """The scaler of a subset of the variates (``index`` into the fitted ones)."""
+        self._check(self.mean.shape[0])
+        return StandardScaler(self.mean[index], self.std[index])
+
+    def state_dict(self) -> dict[str, list[float]]:
+        """Plain lists, safe to store as JSON."""
+        self._check(self.mean.shape[0])
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, list[float]]) -> StandardScaler:
+        return cls(np.asarray(state["mean"]), np.asarray(state["std"]))

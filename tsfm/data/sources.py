@@ -1,0 +1,136 @@
+"""The dataset registry: which file each benchmark lives in, how it is split, where to get it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BUNDLED_DIR = Path(__file__).resolve().parents[2] / "datasets"
+"""The repository's ``datasets/`` folder; ETTh1 ships there as the default data."""
+
+_AUTOFORMER_ZIPS = "the Autoformer 'all_six_datasets' collection (thuml/Autoformer README)"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A registered benchmark.
+
+    ``split`` is ``"ett_hour"`` / ``"ett_minute"`` (the fixed 12/4/4-month borders of the ETT
+    loaders) or ``"ratio"`` (``int(0.7 n)`` train, ``int(0.2 n)`` test, the rest validation).
+    ``freq`` is the sampling interval of the file, used to check timestamps and to build
+    future ones.
+    """
+
+    name: str
+    filename: str
+    split: str
+    freq: str
+    source: str
+    target: str = "OT"
+    subdirs: tuple[str, ...] = ()
+    # The papers use these files exactly as published; known quirks are accepted, not refused.
+    allow_duplicate_timestamps: bool = False
+
+
+_ETT_SOURCE = "zhouhaoyi/ETDataset, folder ETT-small (https://github.com/zhouhaoyi/ETDataset)"
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec("etth1", "ETTh1.csv", "ett_hour", "h", _ETT_SOURCE, subdirs=("ETT-small",)),
+        DatasetSpec("etth2", "ETTh2.csv", "ett_hour", "h", _ETT_SOURCE, subdirs=("ETT-small",)),
+        DatasetSpec(
+            "ettm1", "ETTm1.csv", "ett_minute", "15min", _ETT_SOURCE, subdirs=("ETT-small",)
+        ),
+        DatasetSpec(
+            "ettm2", "ETTm2.csv", "ett_minute", "15min", _ETT_SOURCE, subdirs=("ETT-small",)
+        ),
+        DatasetSpec(
+            "weather",
+            "weather.csv",
+            "ratio",
+            "10min",
+            _AUTOFORMER_ZIPS + ", member weather/weather.csv",
+            subdirs=("weather",),
+            # 2020-05-12 06:00 appears twice in the published file; the papers keep both rows.
+            allow_duplicate_timestamps=True,
+        ),
+        DatasetSpec(
+            "electricity",
+            "electricity.csv",
+            "ratio",
+            "h",
+            _AUTOFORMER_ZIPS + ", member electricity/electricity.csv (ECL, 321 clients)",
+            subdirs=("electricity",),
+        ),
+        DatasetSpec(
+            "traffic",
+            "traffic.csv",
+            "ratio",
+            "h",
+            _AUTOFORMER_ZIPS + ", member traffic/traffic.csv (862 sensors)",
+            subdirs=("traffic",),
+        ),
+        DatasetSpec(
+            "exchange_rate",
+            "exchange_rate.csv",
+            "ratio",
+            "D",
+            _AUTOFORMER_ZIPS + ", member exchange_rate/exchange_rate.csv",
+            subdirs=("exchange_rate",),
+        ),
+        DatasetSpec(
+            "illness",
+            "national_illness.csv",
+            "ratio",
+            "7D",
+            _AUTOFORMER_ZIPS + ", member illness/national_illness.csv (CDC ILINet)",
+            subdirs=("illness",),
+        ),
+    )
+}
+
+SUFFIXES = ("", ".gz", ".parquet")
+
+
+def data_roots(root: str | os.PathLike | None) -> list[Path]:
+    """Folders searched for benchmark files: ``root`` if given, else ``$TSFM_DATA`` and the
+    bundled ``datasets/`` folder."""
+    if root is not None:
+        return [Path(root).expanduser()]
+    roots = []
+    if env := os.environ.get("TSFM_DATA"):
+        roots.extend(Path(p).expanduser() for p in env.split(os.pathsep) if p)
+    roots.append(BUNDLED_DIR)
+    return roots
+
+
+def candidate_paths(spec: DatasetSpec, roots: list[Path]) -> list[Path]:
+    stem = spec.filename
+    names = [stem + s for s in SUFFIXES[:2]] + [stem.removesuffix(".csv") + ".parquet"]
+    return [root / sub / name for root in roots for sub in ("", *spec.subdirs) for name in names]
+
+
+def locate(spec: DatasetSpec, root: str | os.PathLike | None) -> Path:
+    """The file of a registered dataset, or a FileNotFoundError saying where we looked."""
+    roots = data_roots(root)
+    candidates = candidate_paths(spec, roots)
+    for path in candidates:
+        if path.is_file():
+            return path
+    looked = ", ".join(str(r) for r in roots)
+    raise FileNotFoundError(
+        f"dataset '{spec.name}': no {spec.filename} (or .gz / .parquet) under {looked}. "
+        f"Get it from {spec.source}, then put it in one of those folders, or point "
+        f"data.root (or the TSFM_DATA environment variable) at the folder that holds it. "
+        f"See datasets/README.md."
+    )
+
+
+def get_spec(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        known = ", ".join(sorted([*DATASETS, "custom"]))
+        raise ValueError(f"unknown dataset '{name}'; known datasets: {known}") from None

@@ -1,0 +1,103 @@
+"""Sliding windows as index arithmetic over one tensor per split.
+
+A batch is gathered in one indexing operation (``__getitems__``), so there is no per-sample
+copying, no Python loop over samples and no pandas on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+
+class WindowDataset(Dataset):
+    """Windows ``x = values[t : t + seq_len]``, ``y = values[t + seq_len : t + seq_len + pred_len]``.
+
+    A batch is a dict: ``x [B, L, N]``, ``y [B, S, N]``, ``x_mark [B, L, C]`` and
+    ``y_mark [B, S, C]`` when calendar features exist, and ``index [B]``, the window's
+    position in the split (stable across epochs, usable as a cache key).
+
+    Args:
+        values: ``[T, N]`` scaled values of one split.
+        marks: ``[T, C]`` calendar features, or None.
+        seq_len, pred_len: look-back and horizon.
+        channel_independent: one sample per (window, variate), ``N = 1`` per sample, ordered
+            variate-major as in S2IP-LLM's ``Dataset_Custom``; the batch then carries
+            ``variate [B]``.
+        sample_variates: draw this many variates at random for each batch (iTransformer's
+            "efficient training"); the batch then carries the chosen ``variates [k]``.
+        stride: distance between consecutive window starts.
+    """
+
+    def __init__(
+        self,
+        values: torch.Tensor,
+        marks: torch.Tensor | None,
+        seq_len: int,
+        pred_len: int,
+        *,
+        channel_independent: bool = False,
+        sample_variates: int | None = None,
+        stride: int = 1,
+    ):
+        if values.ndim != 2:
+            raise ValueError(f"values must be [T, N], got shape {tuple(values.shape)}")
+        if marks is not None and marks.shape[0] != values.shape[0]:
+            raise ValueError("marks and values must have the same number of rows")
+        span = values.shape[0] - seq_len - pred_len
+        if span < 0:
+            raise ValueError(
+                f"{values.shape[0]} rows hold no window of seq_len + pred_len = "
+                f"{seq_len + pred_len}; use a longer series or shorter windows"
+            )
+        n_vars = values.shape[1]
+        if sample_variates is not None and not 0 < sample_variates <= n_vars:
+            raise ValueError(f"sample_variates must be in [1, {n_vars}], got {sample_variates}")
+        if channel_independent and sample_variates is not None:
+            raise ValueError("channel_independent and sample_variates cannot be combined")
+        self.values, self.marks = values, marks
+        self.seq_len, self.pred_len, self.stride = seq_len, pred_len, stride
+        self.channel_independent = channel_independent
+        self.sample_variates = sample_variates
+        self.n_windows = span // stride + 1
+        self.n_vars = n_vars
+        self._x_offsets = torch.arange(seq_len)
+        self._y_offsets = torch.arange(seq_len, seq_len + pred_len)
+
+    def __len__(self) -> int:
+        return self.n_windows * (self.n_vars if self.channel_independent else 1)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"window {index} out of range for {len(self)} windows")
+        batch = self.__getitems__([index % len(self)])
+        return {k: v if k == "variates" else v[0] for k, v in batch.items()}
+
+    def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+        index = torch.as_tensor(indices, dtype=torch.long)
+        window = index % self.n_windows if self.channel_independent else index
+        start = (window * self.stride)[:, None]
+        x_rows, y_rows = start + self._x_offsets, start + self._y_offsets
+        batch = {"index": window}
+        if self.channel_independent:
+            variate = (index // self.n_windows)[:, None]
+            batch["x"] = self.values[x_rows, variate].unsqueeze(-1)
+            batch["y"] = self.values[y_rows, variate].unsqueeze(-1)
+            batch["variate"] = variate[:, 0]
+        elif self.sample_variates is not None:
+            cols = torch.randperm(self.n_vars)[: self.sample_variates].sort().values
+            batch["x"] = self.values[x_rows][..., cols]
+            batch["y"] = self.values[y_rows][..., cols]
+            batch["variates"] = cols
+        else:
+            batch["x"], batch["y"] = self.values[x_rows], self.values[y_rows]
+        if self.marks is not None:
+            batch["x_mark"], batch["y_mark"] = self.marks[x_rows], self.marks[y_rows]
+        return batch
+
+
+def passthrough_collate(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The dataset already returns whole batches; nothing is left to collate."""
+    return batch

@@ -1,0 +1,30 @@
+"""Error metrics accumulated as sums over every window, so they never depend on batch size."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torchmetrics import Metric
+
+
+class ErrorMetrics(Metric):
+    """MSE, MAE and RMSE over every element seen, accumulated in float64 (synced across DDP ranks)."""
+
+    full_state_update = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        for name in ("squared", "absolute", "count"):
+            self.add_state(
+                name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
+            )
+
+    def update(self, prediction: Tensor, target: Tensor) -> None:
+        error = prediction.detach().double() - target.detach().double()
+        self.squared += error.square().sum()
+        self.absolute += error.abs().sum()
+        self.count += error.numel()
+
+    def compute(self) -> dict[str, Tensor]:
+        mse = self.squared / self.count
+        return {"mse": mse, "mae": self.absolute / self.count, "rmse": mse.sqrt()}

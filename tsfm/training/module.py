@@ -1,0 +1,159 @@
+"""The one LightningModule that trains and evaluates every registered model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+
+from tsfm.models import as_output, build_model
+from tsfm.training.losses import get_loss
+from tsfm.training.metrics import ErrorMetrics
+from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
+
+EVAL_STAGES = ("val", "test")
+
+
+class ForecastingModule(L.LightningModule):
+    """Loss, metrics, optimizer and schedule around a plain ``nn.Module`` from the registry.
+
+    Every argument is a primitive (dicts of numbers and strings), so checkpoints load with
+    ``torch.load(weights_only=True)`` and rebuild the model from the registry alone.
+
+    Args:
+        model: the model's config (``name`` plus hyperparameters).
+        dims: data-derived sizes (``seq_len``, ``pred_len``, ``n_vars``, ``n_marks``).
+        optim: an :class:`OptimConfig` as a dict.
+        loss: training/validation loss name (``mse``, ``mae``, ``huber``, ...).
+        features: ``M``, ``S`` or ``MS``; with ``MS`` loss and metrics use the last variate.
+        scaler: ``{"mean": [...], "std": [...]}`` of the data's scaler, for original-scale
+            metrics and predictions; None if the data is not scaled.
+
+    Hooks a model may define:
+        ``parameter_groups(lr) -> list[dict]``: optimizer groups (e.g. a lower rate for a
+        pretrained backbone); default: every trainable parameter at ``optim.lr``.
+        ``setup_data(datamodule, stage)``: called once the data is ready (e.g. to build a
+        cache of frozen-encoder features).
+        The forward may return a :class:`~tsfm.models.ModelOutput` whose ``aux_losses`` are
+        added to the training loss.
+    """
+
+    def __init__(
+        self,
+        model: dict[str, Any],
+        dims: dict[str, int],
+        optim: dict[str, Any] | None = None,
+        loss: str = "mse",
+        features: str = "M",
+        scaler: dict[str, list[float]] | None = None,
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = build_model(model, dims)
+        self.optim_config = OptimConfig(**(optim or {}))
+        self.loss_fn = get_loss(loss)
+        self.target = slice(-1, None) if features == "MS" else slice(None)
+        if scaler is not None:
+            self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
+            self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
+        else:
+            self.scale_mean = self.scale_std = None
+        self.metrics = nn.ModuleDict(
+            {
+                f"{stage}{suffix}": ErrorMetrics()
+                for stage in EVAL_STAGES
+                for suffix in ("", "_original")
+            }
+        )
+
+    # ------------------------------------------------------------------ forward and scaling
+    def forward(self, batch: dict[str, Tensor]):
+        return as_output(self.model(**{k: v for k, v in batch.items() if k != "y"}))
+
+    def to_original(self, values: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        """Undo the data scaling of ``values [B, S, N]`` (all variates, before target slicing)."""
+        if self.scale_mean is None:
+            return values
+        mean, std = self.scale_mean, self.scale_std
+        if "variate" in batch:  # channel-independent: one variate per sample
+            mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
+        elif "variates" in batch:
+            mean, std = mean[batch["variates"]], std[batch["variates"]]
+        return values.float() * std + mean
+
+    # ------------------------------------------------------------------ the shared step
+    def _shared_step(self, batch: dict[str, Tensor], stage: str) -> Tensor:
+        output = self(batch)
+        prediction = output.prediction[..., self.target].float()
+        target = batch["y"][..., self.target]
+        loss = self.loss_fn(prediction, target)
+        size = target.shape[0]
+        if stage == "train":
+            total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
+            self.log("train/loss", loss, prog_bar=True, batch_size=size)
+            for name, value in output.aux_losses.items():
+                self.log(f"train/{name}", value, batch_size=size)
+            return total
+        self.log(f"{stage}/loss", loss, prog_bar=stage == "val", batch_size=size, sync_dist=True)
+        self.metrics[stage].update(prediction, target)
+        original = self.to_original(output.prediction, batch)[..., self.target]
+        self.metrics[f"{stage}_original"].update(
+            original, self.to_original(batch["y"], batch)[..., self.target]
+        )
+        return loss
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self._shared_step(batch, "train")
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self._shared_step(batch, "val")
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        return self._shared_step(batch, "test")
+
+    def _log_metrics(self, stage: str) -> None:
+        for suffix in ("", "_original"):
+            metric = self.metrics[f"{stage}{suffix}"]
+            for name, value in metric.compute().items():
+                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False)
+            metric.reset()
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test")
+
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        """Forecasts on the original scale (and the actuals, when the batch has them)."""
+        prediction = self.to_original(self(batch).prediction, batch)
+        result = {"prediction": prediction, "index": batch["index"]}
+        if "y" in batch:
+            result["target"] = self.to_original(batch["y"], batch)
+        return result
+
+    # ------------------------------------------------------------------ hooks for models
+    def setup(self, stage: str) -> None:
+        hook = getattr(self.model, "setup_data", None)
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
+        if hook is not None and datamodule is not None:
+            hook(datamodule, stage)
+
+    def configure_optimizers(self):
+        cfg = self.optim_config
+        groups_hook = getattr(self.model, "parameter_groups", None)
+        groups = groups_hook(cfg.lr) if groups_hook else [{"params": list(self.model.parameters())}]
+        groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
+        groups = [g for g in groups if g["params"]]
+        if not groups:
+            raise ValueError("the model has no trainable parameters")
+        optimizer = build_optimizer(groups, cfg)
+        max_epochs = self.trainer.max_epochs if self._trainer else None
+        factor = lr_factor(cfg, max_epochs if max_epochs and max_epochs > 0 else None)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
+        }
