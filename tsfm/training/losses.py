@@ -1,18 +1,47 @@
-"""Training losses by name. Each takes ``(prediction, target)`` and returns a scalar."""
+"""Training losses by name. Each takes ``(prediction, target, mask=None)`` and returns a scalar.
+
+With a ``mask`` (1 where the target exists, 0 where a window ran past the end of its series,
+as in M4 training), masked-out elements contribute zero and the mean is still taken over
+every element: the convention of the M4 losses in the official code (TSLib
+``utils/losses.py``), which the other losses follow so that all of them mean the same.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-LossFn = Callable[[Tensor, Tensor], Tensor]
+LossFn = Callable[..., Tensor]
+
+
+def _maskable(elementwise: Callable[..., Tensor]) -> LossFn:
+    def loss(prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
+        if mask is None:
+            return elementwise(prediction, target)
+        return (elementwise(prediction, target, reduction="none") * mask).mean()
+
+    loss.__name__ = elementwise.__name__
+    return loss
+
+
+def smape(prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
+    """sMAPE in percent, ``200 |F - Y| / (|F| + |Y|)``, as the official M4 training loss: the
+    forecast in the denominator carries no gradient, and 0/0 counts as 0."""
+    denominator = prediction.detach().abs() + target.abs()
+    ratio = (prediction - target).abs() / torch.where(denominator > 0, denominator, 1.0)
+    if mask is not None:
+        ratio = ratio * mask
+    return 200.0 * ratio.mean()
+
 
 LOSSES: dict[str, LossFn] = {
-    "mse": F.mse_loss,
-    "mae": F.l1_loss,
-    "huber": F.huber_loss,
+    "mse": _maskable(F.mse_loss),
+    "mae": _maskable(F.l1_loss),
+    "huber": _maskable(F.huber_loss),
+    "smape": smape,
 }
 
 

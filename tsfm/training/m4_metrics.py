@@ -1,0 +1,187 @@
+"""The M4 competition's accuracy measures: sMAPE, MASE and OWA against the Naive2 benchmark.
+
+Definitions follow the competition's own R code (``Mcompetitions/M4-methods``, "Benchmarks and
+Evaluation.R"):
+
+- sMAPE of a series: ``mean_h 200 |Y - F| / (|Y| + |F|)`` (0 where both are 0).
+- MASE of a series: ``mean_h |Y - F|`` divided by the in-sample mean absolute seasonal
+  difference ``mean_t |x_t - x_{t-m}|`` (m = 1 for Yearly, Weekly and Daily).
+- A group's sMAPE and MASE are the means over its series; several groups are combined by
+  series count (so "Average" is the mean over every series present).
+- OWA = ``(MASE / MASE_Naive2 + sMAPE / sMAPE_Naive2) / 2`` from those (weighted) means.
+- Naive2: the last value of the seasonally adjusted series, re-seasonalised. A series is
+  adjusted only when m > 1, it has at least 3m points and its lag-m autocorrelation passes
+  the 90% test; the adjustment is R's classical multiplicative ``decompose``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+TCRIT = 1.645  # the R code's critical value: one-sided 90%
+GROUP_ORDER = ("Yearly", "Quarterly", "Monthly", "Weekly", "Daily", "Hourly")
+OTHERS = ("Weekly", "Daily", "Hourly")
+
+
+def smape(forecast: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-series sMAPE (percent) of ``forecast`` and ``target`` ``[n_series, horizon]``."""
+    forecast, target = np.asarray(forecast, np.float64), np.asarray(target, np.float64)
+    denominator = np.abs(forecast) + np.abs(target)
+    safe = np.where(denominator > 0, denominator, 1.0)  # both zero -> the error is zero too
+    return (200.0 * np.abs(forecast - target) / safe).mean(axis=-1)
+
+
+def mase_scale(insample: np.ndarray, period: int) -> float:
+    """In-sample mean absolute error of the seasonal naive forecast (lag ``period``)."""
+    insample = np.asarray(insample, np.float64)
+    if len(insample) <= period:
+        raise ValueError(
+            f"MASE needs more than {period} in-sample points (the seasonal period); "
+            f"the series has {len(insample)}"
+        )
+    return float(np.abs(insample[period:] - insample[:-period]).mean())
+
+
+def mase(
+    forecast: np.ndarray, target: np.ndarray, insamples: Sequence[np.ndarray], period: int
+) -> np.ndarray:
+    """Per-series MASE; ``insamples[i]`` is the history of series i (its own length)."""
+    errors = np.abs(np.asarray(forecast, np.float64) - np.asarray(target, np.float64))
+    scales = np.array([mase_scale(x, period) for x in insamples])
+    return errors.mean(axis=-1) / scales
+
+
+def autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:
+    """Sample autocorrelations ``r_1 .. r_max_lag`` as R's ``acf`` computes them."""
+    centred = np.asarray(x, np.float64) - np.mean(x)
+    total = float(centred @ centred)
+    if total == 0.0:
+        return np.zeros(max_lag)
+    return np.array([centred[k:] @ centred[:-k] for k in range(1, max_lag + 1)]) / total
+
+
+def is_seasonal(x: np.ndarray, period: int) -> bool:
+    """The M4 seasonality test: ``|r_m| > 1.645 sqrt((1 + 2 sum_{k<m} r_k^2) / n)``."""
+    n = len(x)
+    if period <= 1 or n < 3 * period:
+        return False
+    # R's acf stops at lag.max = floor(10 log10 n); beyond it r_m is NA and the test says no.
+    if period > min(n - 1, math.floor(10 * math.log10(n))):
+        return False
+    r = autocorrelation(x, period)
+    limit = TCRIT / math.sqrt(n) * math.sqrt(1.0 + 2.0 * float(np.sum(r[: period - 1] ** 2)))
+    return bool(abs(r[period - 1]) > limit)
+
+
+def seasonal_indices(x: np.ndarray, period: int) -> np.ndarray:
+    """Seasonal factors of R's ``decompose(type="multiplicative")``, one per point of ``x``.
+
+    Trend: the centred moving average of order ``period`` (2 x m for even m); the factor of
+    each phase is the mean of ``x / trend`` over that phase (counted from the first point),
+    normalised to average 1.
+    """
+    x = np.asarray(x, np.float64)
+    n = len(x)
+    if period % 2:
+        weights = np.full(period, 1.0 / period)
+    else:
+        weights = np.r_[0.5, np.ones(period - 1), 0.5] / period
+    half = len(weights) // 2
+    trend = np.full(n, np.nan)
+    trend[half : n - half] = np.convolve(x, weights, mode="valid")
+    ratio = x / trend
+    figure = np.array([np.nanmean(ratio[phase::period]) for phase in range(period)])
+    figure /= figure.mean()
+    return np.tile(figure, n // period + 1)[:n]
+
+
+def naive2(x: np.ndarray, horizon: int, period: int) -> np.ndarray:
+    """The Naive2 forecast of one series (seasonally adjusted naive)."""
+    x = np.asarray(x, np.float64)
+    if is_seasonal(x, period):
+        seasonal = seasonal_indices(x, period)
+        future = np.tile(seasonal[-period:], horizon // period + 1)[:horizon]
+        return x[-1] / seasonal[-1] * future
+    return np.full(horizon, x[-1])
+
+
+def naive2_forecasts(insamples: Iterable[np.ndarray], horizon: int, period: int) -> np.ndarray:
+    return np.stack([naive2(x, horizon, period) for x in insamples])
+
+
+@dataclass(frozen=True)
+class GroupScores:
+    """Mean sMAPE/MASE of a set of series and of Naive2 on the same series."""
+
+    n_series: int
+    smape: float
+    mase: float
+    naive2_smape: float
+    naive2_mase: float
+
+    @property
+    def owa(self) -> float:
+        return 0.5 * (self.mase / self.naive2_mase + self.smape / self.naive2_smape)
+
+    def as_dict(self) -> dict[str, float]:
+        return {**asdict(self), "owa": self.owa}
+
+
+def score_group(
+    forecast: np.ndarray,
+    target: np.ndarray,
+    insamples: Sequence[np.ndarray],
+    period: int,
+    naive2_forecast: np.ndarray | None = None,
+) -> GroupScores:
+    """Scores of ``forecast [n, H]`` against ``target [n, H]`` given each series' history."""
+    forecast, target = np.asarray(forecast, np.float64), np.asarray(target, np.float64)
+    if forecast.shape != target.shape or forecast.ndim != 2:
+        raise ValueError(
+            f"forecast {forecast.shape} and target {target.shape} must both be [series, horizon]"
+        )
+    if len(insamples) != len(target):
+        raise ValueError(f"{len(insamples)} histories for {len(target)} series")
+    if not np.isfinite(forecast).all():
+        raise ValueError("the forecasts contain NaN or inf")
+    if naive2_forecast is None:
+        naive2_forecast = naive2_forecasts(insamples, target.shape[1], period)
+    return GroupScores(
+        n_series=len(target),
+        smape=float(smape(forecast, target).mean()),
+        mase=float(mase(forecast, target, insamples, period).mean()),
+        naive2_smape=float(smape(naive2_forecast, target).mean()),
+        naive2_mase=float(mase(naive2_forecast, target, insamples, period).mean()),
+    )
+
+
+def combine(scores: Iterable[GroupScores]) -> GroupScores:
+    """Several groups as one: every mean weighted by its series count."""
+    scores = list(scores)
+    total = sum(s.n_series for s in scores)
+
+    def weighted(name: str) -> float:
+        return sum(getattr(s, name) * s.n_series for s in scores) / total
+
+    return GroupScores(
+        total, *(weighted(k) for k in ("smape", "mase", "naive2_smape", "naive2_mase"))
+    )
+
+
+def summarize(groups: Mapping[str, GroupScores]) -> dict[str, GroupScores]:
+    """Rows of the papers' M4 table for the groups present: each group, ``Others`` (Weekly +
+    Daily + Hourly, when any is present) and ``Average`` (weighted over every group present)."""
+    unknown = sorted(set(groups) - set(GROUP_ORDER))
+    if unknown:
+        raise ValueError(f"unknown M4 group(s) {unknown}; known: {list(GROUP_ORDER)}")
+    rows = {g: groups[g] for g in GROUP_ORDER if g in groups}
+    others = [groups[g] for g in OTHERS if g in groups]
+    if others:
+        rows["Others"] = combine(others)
+    if groups:
+        rows["Average"] = combine(groups.values())
+    return rows
