@@ -50,6 +50,12 @@ class TimeSeriesDataModule(L.LightningDataModule):
 
     def __init__(self, config: DataConfig | DictConfig | dict | None = None, frame: Any = None):
         super().__init__()
+        name = config.get("name") if isinstance(config, dict | DictConfig) else None
+        if str(name or getattr(config, "name", "")).startswith("m4_"):
+            raise ValueError(
+                f"'{name or config.name}' is an M4 group; it is read by M4DataModule "
+                "(tsfm.data.make_datamodule picks the right module for a config)"
+            )
         self.config = cfg = as_data_config(config)
         if cfg.features not in FEATURE_MODES:
             raise ValueError(f"data.features must be one of {FEATURE_MODES}, got '{cfg.features}'")

@@ -17,7 +17,8 @@ class DatasetSpec:
     """A registered benchmark.
 
     ``split`` is ``"ett_hour"`` / ``"ett_minute"`` (the fixed 12/4/4-month borders of the ETT
-    loaders) or ``"ratio"`` (``int(0.7 n)`` train, ``int(0.2 n)`` test, the rest validation).
+    loaders) or ``"ratio"`` (``int(0.7 n)`` train, ``int(0.2 n)`` test, the rest validation),
+    or ``"m4"`` (the competition's own train/test files; see ``tsfm/data/m4.py``).
     ``freq`` is the sampling interval of the file, used to check timestamps and to build
     future ones.
     """
@@ -90,6 +91,22 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
     )
 }
+
+# The M4 competition's six groups (tsfm/data/m4.py holds their protocol constants). Each is a
+# panel of univariate series in two files, read by M4DataModule, not TimeSeriesDataModule.
+M4_GROUP_NAMES = ("Yearly", "Quarterly", "Monthly", "Weekly", "Daily", "Hourly")
+_M4_FREQS = {"Yearly": "YS", "Quarterly": "QS", "Monthly": "MS", "Weekly": "W", "Daily": "D"}
+for _group in M4_GROUP_NAMES:
+    DATASETS[f"m4_{_group.lower()}"] = DatasetSpec(
+        f"m4_{_group.lower()}",
+        f"{_group}-train.csv",
+        "m4",
+        _M4_FREQS.get(_group, "h"),
+        "Mcompetitions/M4-methods, Dataset/Train and Dataset/Test "
+        f"({_group}-train.csv, {_group}-test.csv)",
+        target="value",
+        subdirs=("m4",),
+    )
 
 SUFFIXES = ("", ".gz", ".parquet")
 

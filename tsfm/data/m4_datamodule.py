@@ -1,0 +1,242 @@
+"""The M4 short-term task as a LightningDataModule: the same batch dicts as the long-term data
+layer (``x``, ``y``, ``index``, plus ``x_mask`` / ``y_mask``), so every model runs unchanged,
+and an evaluation hook that scores forecasts the competition's way (sMAPE, MASE, OWA).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, fields
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader, Dataset
+
+from tsfm.data.m4 import (
+    VALIDATION_MODES,
+    M4DataConfig,
+    M4Split,
+    group_of,
+    load_train,
+    locate_m4,
+)
+from tsfm.data.m4_windows import M4ForecastWindows, M4TrainWindows
+from tsfm.data.windows import passthrough_collate
+from tsfm.training.m4_metrics import naive2_forecasts, score_group
+
+log = logging.getLogger(__name__)
+
+
+def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfig:
+    """Check the settings and fill in the derived ones (look-back, horizon, history size)."""
+    if isinstance(config, DictConfig):
+        config = OmegaConf.to_container(config, resolve=True)
+    if isinstance(config, dict):
+        known = {f.name for f in fields(M4DataConfig)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"unknown data setting(s) {unknown}; known: {sorted(known)}")
+        config = M4DataConfig(**config)
+    cfg = config or M4DataConfig()
+    group = group_of(cfg.name)
+    if cfg.pred_len not in (0, group.horizon):
+        raise ValueError(
+            f"M4 {group.name} is scored at horizon {group.horizon}; data.pred_len="
+            f"{cfg.pred_len} is not allowed (leave it at {group.horizon})"
+        )
+    if cfg.lookback_multiple <= 0:
+        raise ValueError(f"data.lookback_multiple must be positive, got {cfg.lookback_multiple}")
+    if cfg.validation not in VALIDATION_MODES:
+        raise ValueError(
+            f"data.validation must be one of {VALIDATION_MODES}, not '{cfg.validation}'"
+        )
+    problems = {
+        "features": cfg.features not in ("M", "S"),
+        "scale": cfg.scale,
+        "time_features": cfg.time_features,
+        "train_variates": cfg.train_variates is not None,
+        "percent": cfg.percent != 100,
+        "path": cfg.path is not None,
+        "columns": cfg.columns is not None,
+    }
+    bad = [name for name, wrong in problems.items() if wrong]
+    if bad:
+        raise ValueError(
+            f"data.{', data.'.join(bad)}: not available for M4 (univariate series without "
+            "timestamps, not scaled globally: the models normalise each window; the files "
+            "are found through data.root)"
+        )
+    seq_len = cfg.seq_len or round(cfg.lookback_multiple * group.horizon)
+    history = group.history_size if cfg.history_size is None else cfg.history_size
+    return dataclasses.replace(cfg, seq_len=seq_len, pred_len=group.horizon, history_size=history)
+
+
+@dataclass
+class _Evaluation:
+    """What forecasts of one evaluation set are scored against."""
+
+    histories: list[np.ndarray]
+    targets: np.ndarray
+    naive2: np.ndarray | None = None
+
+
+class M4DataModule(L.LightningDataModule):
+    """One M4 group (``data.name = m4_<group>``); see :class:`M4DataConfig` for the settings.
+
+    Stages: ``train`` draws random windows from each series (minus its last horizon under the
+    default honest validation); ``val`` forecasts that held-out horizon (or, with
+    ``validation=test``, the test set); ``test`` forecasts the test file's horizon from the
+    last window of each whole training series. The test file is read only for testing
+    (and at set-up under ``validation=test``).
+    """
+
+    def __init__(self, config: M4DataConfig | DictConfig | dict | None = None):
+        super().__init__()
+        self.config = as_m4_config(config)
+        self.group = group_of(self.config.name)
+        self.scaler = None
+        self.split: M4Split | None = None
+        self.datasets: dict[str, Dataset] = {}
+        self._evaluations: dict[str, _Evaluation] = {}
+
+    @property
+    def legacy_validation(self) -> bool:
+        return self.config.validation == "test"
+
+    # ------------------------------------------------------------------ loading
+    def setup(self, stage: str | None = None) -> None:
+        cfg, horizon = self.config, self.group.horizon
+        if self.split is None:
+            self.split = load_train(self.group, locate_m4(self.group, cfg.root))
+            if self.legacy_validation:
+                fit_series = self.split.train
+            else:
+                fit_series = self._holdout_histories()
+                targets = np.stack([s[-horizon:] for s in self.split.train])
+                self._add_evaluation("val", fit_series, targets)
+            self.datasets["train"] = M4TrainWindows(
+                fit_series, cfg.seq_len, horizon, cfg.history_size, cfg.samples_per_series
+            )
+        if "test" not in self.datasets and (stage in ("test", "predict") or self.legacy_validation):
+            test = self.split.read_test(locate_m4(self.group, cfg.root).test)
+            self._add_evaluation("test", self.split.train, test)
+            if self.legacy_validation:
+                self.datasets["val"] = self.datasets["test"]
+                self._evaluations["val"] = self._evaluations["test"]
+
+    def _holdout_histories(self) -> list[np.ndarray]:
+        horizon, period = self.group.horizon, self.group.period
+        need = horizon + max(2, period + 1)
+        short = [i for i, s in zip(self.split.ids, self.split.train, strict=True) if len(s) < need]
+        if short:
+            raise ValueError(
+                f"{len(short)} {self.group.name} series (e.g. {short[:3]}) are shorter than "
+                f"{need} points, too short to hold out their last {horizon} for validation; "
+                "use data.validation=test (the official protocol) for such data"
+            )
+        return [s[:-horizon] for s in self.split.train]
+
+    def _add_evaluation(self, stage: str, histories: list[np.ndarray], targets: np.ndarray):
+        self.datasets[stage] = M4ForecastWindows(histories, targets, self.config.seq_len)
+        self._evaluations[stage] = _Evaluation(histories, targets)
+
+    # ------------------------------------------------------------------ evaluation hook
+    def evaluate_forecasts(
+        self, stage: str, index: torch.Tensor, forecast: torch.Tensor
+    ) -> dict[str, float]:
+        """sMAPE, MASE and OWA (with Naive2's sMAPE/MASE and the series count) of the
+        forecasts ``[B, H, 1]`` of the series ``index [B]`` of an evaluation stage.
+
+        Called by the training module at the end of each validation and test epoch; series
+        seen twice (DDP padding) count once.
+        """
+        self.setup(stage)
+        evaluation = self._evaluations[stage]
+        rows, first = np.unique(index.cpu().numpy(), return_index=True)
+        predicted = forecast.detach().float().cpu().numpy()[first, :, 0]
+        if evaluation.naive2 is None:
+            evaluation.naive2 = naive2_forecasts(
+                evaluation.histories, self.group.horizon, self.group.period
+            )
+        scores = score_group(
+            predicted,
+            evaluation.targets[rows],
+            [evaluation.histories[i] for i in rows],
+            self.group.period,
+            evaluation.naive2[rows],
+        )
+        return {k: float(v) for k, v in scores.as_dict().items()}
+
+    # ------------------------------------------------------------------ what the rest needs
+    @property
+    def n_vars(self) -> int:
+        return 1
+
+    @property
+    def n_marks(self) -> int:
+        return 0
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.group.name]
+
+    def dims(self) -> dict[str, int]:
+        return {
+            "seq_len": self.config.seq_len,
+            "pred_len": self.config.pred_len,
+            "n_vars": 1,
+            "n_marks": 0,
+        }
+
+    def window_counts(self) -> dict[str, int]:
+        """Samples per epoch / evaluation (one per series in evaluation)."""
+        self.setup()
+        n = len(self.split.ids)
+        return {"train": len(self.datasets["train"]), "val": n, "test": n}
+
+    def extra_protocol(self) -> dict[str, Any]:
+        """The M4 settings every result depends on, stored in metrics.json."""
+        cfg = self.config
+        return {
+            "m4_group": self.group.name,
+            "lookback_multiple": cfg.seq_len / cfg.pred_len,
+            "history_size": cfg.history_size,
+            "samples_per_series": cfg.samples_per_series,
+            "validation": (
+                "TEST SET (official-code protocol; checkpoint and early stopping saw the test data)"
+                if self.legacy_validation
+                else f"holdout: last {self.group.horizon} points of each training series"
+            ),
+            "validation_on_test": self.legacy_validation,
+        }
+
+    # ------------------------------------------------------------------ loaders
+    def _loader(self, stage: str, train: bool = False) -> DataLoader:
+        self.setup(stage)
+        cfg = self.config
+        return DataLoader(
+            self.datasets[stage],
+            batch_size=cfg.batch_size if train else cfg.eval_batch_size,
+            shuffle=train,
+            drop_last=train and cfg.drop_last,
+            collate_fn=passthrough_collate,
+            num_workers=cfg.num_workers,
+            persistent_workers=cfg.num_workers > 0,
+            pin_memory=cfg.pin_memory,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test")
