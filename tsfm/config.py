@@ -16,9 +16,10 @@ from typing import Any
 
 import lightning as L
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, DictConfig
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 from tsfm.data.config import DataConfig
+from tsfm.data.m4 import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
 from tsfm.training.optim import OptimConfig
 
@@ -111,6 +112,13 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="run_schema", node=RunConfig)
     cs.store(group="data", name="data_schema", node=DataConfig)
+    cs.store(group="data", name="m4_data_schema", node=M4DataConfig)
+    # conf/data/m4_*.yaml: seq_len = lookback_multiple x horizon
+    OmegaConf.register_new_resolver(
+        "tsfm.lookback",
+        lambda multiple, horizon: round(float(multiple) * int(horizon)),
+        replace=True,
+    )
     cs.store(group="optim", name="optim_schema", node=OptimConfig)
     cs.store(group="trainer", name="trainer_schema", node=TrainerConfig)
     for name in REGISTRY:

@@ -18,7 +18,7 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
-from tsfm.data import TimeSeriesDataModule
+from tsfm.data import TimeSeriesDataModule, make_datamodule
 from tsfm.training.module import ForecastingModule
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,8 @@ def _container(node: Any) -> Any:
 
 
 def build_datamodule(cfg: DictConfig, frame: Any = None) -> TimeSeriesDataModule:
-    datamodule = TimeSeriesDataModule(_container(cfg.data), frame=frame)
+    # M4 groups get their own module (tsfm.data.M4DataModule) with the same interface
+    datamodule = make_datamodule(_container(cfg.data), frame=frame)
     datamodule.setup()
     return datamodule
 
@@ -166,6 +167,8 @@ def protocol(cfg: DictConfig, datamodule: TimeSeriesDataModule) -> dict[str, Any
         "eval_drop_last": False,
         "scaler": "train rows" if data.scale else "none",
         **{f"windows/{stage}": n for stage, n in counts.items()},
+        # a data module's own protocol settings (M4: group, validation mode, ...)
+        **(datamodule.extra_protocol() if hasattr(datamodule, "extra_protocol") else {}),
     }
 
 

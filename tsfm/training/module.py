@@ -14,6 +14,7 @@ from tsfm.training.metrics import ErrorMetrics
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
 
 EVAL_STAGES = ("val", "test")
+TARGET_KEYS = ("y", "y_mask")  # batch entries a model never sees
 
 
 class ForecastingModule(L.LightningModule):
@@ -38,6 +39,14 @@ class ForecastingModule(L.LightningModule):
         cache of frozen-encoder features).
         The forward may return a :class:`~tsfm.models.ModelOutput` whose ``aux_losses`` are
         added to the training loss.
+
+    Hook a data module may define:
+        ``evaluate_forecasts(stage, index, forecast) -> dict[str, float]``: scores of the
+        whole evaluation set, logged as ``{stage}/<name>`` at the end of every validation and
+        test epoch; it receives every original-scale forecast ``[n, S, N]`` of the epoch and
+        the ``index`` of each (M4: sMAPE, MASE, OWA against Naive2).
+        A batch may carry ``y_mask`` (1 where the target exists): the loss then ignores the
+        other elements.
     """
 
     def __init__(
@@ -67,10 +76,11 @@ class ForecastingModule(L.LightningModule):
                 for suffix in ("", "_original")
             }
         )
+        self._forecasts: dict[str, list[tuple[Tensor, Tensor]]] = {s: [] for s in EVAL_STAGES}
 
     # ------------------------------------------------------------------ forward and scaling
     def forward(self, batch: dict[str, Tensor]):
-        return as_output(self.model(**{k: v for k, v in batch.items() if k != "y"}))
+        return as_output(self.model(**{k: v for k, v in batch.items() if k not in TARGET_KEYS}))
 
     def to_original(self, values: Tensor, batch: dict[str, Tensor]) -> Tensor:
         """Undo the data scaling of ``values [B, S, N]`` (all variates, before target slicing)."""
@@ -88,7 +98,8 @@ class ForecastingModule(L.LightningModule):
         output = self(batch)
         prediction = output.prediction[..., self.target].float()
         target = batch["y"][..., self.target]
-        loss = self.loss_fn(prediction, target)
+        mask = batch["y_mask"][..., self.target] if "y_mask" in batch else None
+        loss = self.loss_fn(prediction, target, mask)
         size = target.shape[0]
         if stage == "train":
             total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
@@ -102,6 +113,8 @@ class ForecastingModule(L.LightningModule):
         self.metrics[f"{stage}_original"].update(
             original, self.to_original(batch["y"], batch)[..., self.target]
         )
+        if self._evaluation_hook() is not None:
+            self._forecasts[stage].append((batch["index"].detach(), original.detach()))
         return loss
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
@@ -119,6 +132,24 @@ class ForecastingModule(L.LightningModule):
             for name, value in metric.compute().items():
                 self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False)
             metric.reset()
+        self._log_forecast_scores(stage)
+
+    def _evaluation_hook(self):
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
+        return getattr(datamodule, "evaluate_forecasts", None)
+
+    def _log_forecast_scores(self, stage: str) -> None:
+        collected, self._forecasts[stage] = self._forecasts[stage], []
+        hook = self._evaluation_hook()
+        if not collected or hook is None or self.trainer.sanity_checking:
+            return
+        index = torch.cat([i for i, _ in collected])
+        forecast = torch.cat([f for _, f in collected])
+        if self.trainer.world_size > 1:  # every rank scores the whole set
+            index = self.all_gather(index).flatten(0, 1)
+            forecast = self.all_gather(forecast).flatten(0, 1)
+        for name, value in hook(stage, index, forecast).items():
+            self.log(f"{stage}/{name}", float(value))
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")
