@@ -26,6 +26,8 @@ from paper_results import NOTES, PAPER  # noqa: E402
 
 def presets(group: str, datasets: list[str] | None, horizons: list[str] | None) -> list[str]:
     names = sorted(p.stem for p in (REPO / "conf" / "experiment").glob(f"{group}_*.yaml"))
+    # long-term presets end in a horizon; M4 presets (<model>_m4_<group>) are runners/m4_table.py's
+    names = [n for n in names if n.rsplit("_", 1)[1].isdigit()]
 
     def keep(name: str) -> bool:
         rest, horizon = name.removeprefix(f"{group}_").rsplit("_", 1)
