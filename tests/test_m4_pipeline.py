@@ -1,0 +1,98 @@
+"""M4 through the normal front doors: presets, every registered model, fit_and_test, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import TINY_RUN, compose_config
+from tests.m4_helpers import write_m4_files
+from tests.test_cli import run_cli
+from tests.test_models import TINY
+from tsfm.data import M4_GROUPS, M4DataModule
+from tsfm.models import REGISTRY
+from tsfm.pipeline import fit_and_test
+from tsfm.training.m4_metrics import score_group
+from tsfm.training.module import ForecastingModule
+
+TINY_ITRANSFORMER = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.e_layers=1"]
+
+
+def test_itransformer_presets_carry_tslib_short_term_settings():
+    for group, spec in M4_GROUPS.items():
+        cfg = compose_config(f"experiment=itransformer_m4_{group.lower()}")
+        assert (cfg.data.name, cfg.data.pred_len, cfg.data.seq_len) == (
+            f"m4_{group.lower()}",
+            spec.horizon,
+            2 * spec.horizon,
+        )
+        assert (cfg.model.d_model, cfg.model.d_ff, cfg.model.e_layers) == (512, 2048, 2)
+        assert (cfg.data.batch_size, cfg.optim.lr, cfg.loss, cfg.seed) == (16, 1e-3, "smape", 2021)
+        assert cfg.data.validation == "holdout" and cfg.optim.gamma == 0.5
+    tripled = compose_config("experiment=itransformer_m4_hourly", "data.lookback_multiple=3")
+    assert tripled.data.seq_len == 144
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_model_trains_on_m4_batches(name, tmp_path):
+    write_m4_files(tmp_path, "Quarterly")
+    dm = M4DataModule({"name": "m4_quarterly", "root": str(tmp_path)})
+    dm.setup()
+    torch.manual_seed(0)
+    module = ForecastingModule({"name": name, **TINY[name]}, dm.dims(), loss="smape")
+    module.log = lambda *a, **k: None
+    batch = next(iter(dm.train_dataloader()))
+    loss = module.training_step(batch, 0)
+    loss.backward()
+    assert torch.isfinite(loss) and loss.item() > 0
+    assert module(next(iter(dm.val_dataloader()))).prediction.shape == (6, 8, 1)
+
+
+def test_fit_and_test_scores_the_whole_test_set_the_m4_way(tmp_path):
+    train, test = write_m4_files(tmp_path, "Weekly")
+    overrides = [
+        "experiment=itransformer_m4_weekly",
+        f"data.root={tmp_path}",
+        "data.eval_batch_size=4",
+        *TINY_ITRANSFORMER,
+        *[o for o in TINY_RUN if "limit_" not in o],
+        "trainer.max_epochs=2",
+    ]
+    result = fit_and_test(compose_config(*overrides), tmp_path / "run")
+    metrics = result.metrics
+    assert metrics["test/n_series"] == 6 and metrics["validation_on_test"] is False
+    # the same numbers from the module's own forecasts, scored independently
+    predictions = result.trainer.predict(result.module, datamodule=result.datamodule)
+    forecast = torch.cat([p["prediction"] for p in predictions])[..., 0].numpy()
+    index = torch.cat([p["index"] for p in predictions]).numpy()
+    expected = score_group(forecast, test[index], [train[i] for i in index], period=1)
+    assert metrics["test/smape"] == pytest.approx(expected.smape, rel=1e-5)
+    assert metrics["test/mase"] == pytest.approx(expected.mase, rel=1e-5)
+    assert metrics["test/owa"] == pytest.approx(expected.owa, rel=1e-5)
+    assert metrics["test/loss"] == pytest.approx(expected.smape, rel=1e-4)  # smape loss = sMAPE
+    assert np.isfinite(metrics["val/best_loss"])
+
+
+def test_cli_writes_m4_metrics(tmp_path):
+    write_m4_files(tmp_path, "Hourly")
+    run_dir = tmp_path / "run"
+    proc = run_cli(
+        "experiment=itransformer_m4_hourly",
+        f"data.root={tmp_path}",
+        "data.validation=test",
+        *TINY_ITRANSFORMER,
+        *[o for o in TINY_RUN if not o.startswith(("output.", "logger="))],
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for key in ("test/smape", "test/mase", "test/owa", "test/naive2_smape"):
+        assert np.isfinite(metrics[key])
+    assert metrics["validation_on_test"] is True and metrics["m4_group"] == "Hourly"
+    assert (metrics["seq_len"], metrics["pred_len"]) == (96, 48)
+    assert "Naive2" in proc.stdout and "validated on the TEST set" in proc.stdout
+    assert (run_dir / "forecast.png").is_file()
