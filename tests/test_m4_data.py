@@ -30,6 +30,7 @@ def test_loader_shapes_and_horizons_for_every_group(tmp_path, group):
     batch = next(iter(dm.train_dataloader()))
     assert batch["x"].shape == batch["x_mask"].shape == (6, 2 * H, 1)
     assert batch["y"].shape == batch["y_mask"].shape == (6, H, 1)
+    assert "index" not in batch and sorted(batch["series"].tolist()) == list(range(6))
     dm.setup("test")
     test_batch = next(iter(dm.test_dataloader()))
     order = test_batch["index"].numpy()
@@ -117,7 +118,7 @@ def test_random_cut_points_stay_in_the_sampling_window():
     assert torch.equal(y[:, 0], x[:, -1] + 1)  # contiguous: the target starts at the cut
     assert ((x * has_x).amax(1) < torch.where(has_y, y, np.inf).amin(1)).all()
     several = M4TrainWindows([positions(i, n) for i, n in enumerate(lengths)], 6, 4, 1.5, 3)
-    assert len(several) == 9 and several.__getitems__([4, 8])["index"].tolist() == [1, 2]
+    assert len(several) == 9 and several.__getitems__([4, 8])["series"].tolist() == [1, 2]
 
 
 def test_holdout_validation_never_touches_the_test_file(tmp_path, monkeypatch):
@@ -136,10 +137,9 @@ def test_holdout_validation_never_touches_the_test_file(tmp_path, monkeypatch):
     for _ in range(30):  # training windows stay inside each series minus its last horizon
         batch = next(iter(dm.train_dataloader()))
         for name in ("x", "y"):
-            values = (batch[name] * batch[f"{name}_mask"])[..., 0] - 10_000 * batch["index"][
-                :, None
-            ]
-            limits = torch.tensor(lengths)[batch["index"]] - 13
+            rows = batch["series"]
+            values = (batch[name] * batch[f"{name}_mask"])[..., 0] - 10_000 * rows[:, None]
+            limits = torch.tensor(lengths)[rows] - 13
             assert (values.amax(1) <= limits).all()
     scores = dm.evaluate_forecasts("val", val["index"], val["x"][:, -13:])
     assert opened == ["Weekly-train.csv"] and scores["n_series"] == 3

@@ -10,8 +10,12 @@ for cuts closer than ``pred_len`` to the start of a series (TSLib shifts those).
 Evaluation (``M4ForecastWindows``): one sample per series, the last ``seq_len`` points of its
 history and the horizon that follows.
 
-Batches keep the data layer's conventions: ``x [B, L, 1]``, ``y [B, H, 1]``, ``index [B]``
-(the series' row in the file), plus ``x_mask [B, L, 1]`` and ``y_mask [B, H, 1]``.
+Batches keep the data layer's conventions: ``x [B, L, 1]``, ``y [B, H, 1]``, plus
+``x_mask [B, L, 1]`` and ``y_mask [B, H, 1]``. Evaluation batches carry ``index [B]``, the
+series' row in the file, which names their one fixed window (a valid cache key). Training
+windows are drawn afresh every time, so they have no stable position: their batches carry
+``series [B]`` (the row) instead of ``index``, and a model that caches per-``index``
+features (TimesCLIP's image view) computes them on the fly.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ def windows_at(
         "y": y[..., None],
         "x_mask": x_mask[..., None],
         "y_mask": y_mask[..., None],
-        "index": rows,
+        "series": rows,
     }
 
 
