@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from tsfm.models import as_output, build_model
 from tsfm.training.losses import get_loss
-from tsfm.training.metrics import ErrorMetrics
+from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
 
 EVAL_STAGES = ("val", "test")
@@ -67,6 +67,7 @@ class ForecastingModule(L.LightningModule):
                 for suffix in ("", "_original")
             }
         )
+        self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
 
     # ------------------------------------------------------------------ forward and scaling
     def forward(self, batch: dict[str, Tensor]):
@@ -96,7 +97,7 @@ class ForecastingModule(L.LightningModule):
             for name, value in output.aux_losses.items():
                 self.log(f"train/{name}", value, batch_size=size)
             return total
-        self.log(f"{stage}/loss", loss, prog_bar=stage == "val", batch_size=size, sync_dist=True)
+        self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target)
         original = self.to_original(output.prediction, batch)[..., self.target]
         self.metrics[f"{stage}_original"].update(
@@ -114,6 +115,10 @@ class ForecastingModule(L.LightningModule):
         return self._shared_step(batch, "test")
 
     def _log_metrics(self, stage: str) -> None:
+        if self.eval_losses[stage].update_count:
+            loss = self.eval_losses[stage].compute().float()
+            self.log(f"{stage}/loss", loss, prog_bar=stage == "val")
+        self.eval_losses[stage].reset()
         for suffix in ("", "_original"):
             metric = self.metrics[f"{stage}{suffix}"]
             for name, value in metric.compute().items():
