@@ -115,14 +115,16 @@ class ForecastingModule(L.LightningModule):
         return self._shared_step(batch, "test")
 
     def _log_metrics(self, stage: str) -> None:
+        # The values are already reduced over DDP ranks; sync_dist=True averages equal values
+        # (and stops Lightning from asking for it).
         if self.eval_losses[stage].update_count:
             loss = self.eval_losses[stage].compute().float()
-            self.log(f"{stage}/loss", loss, prog_bar=stage == "val")
+            self.log(f"{stage}/loss", loss, prog_bar=stage == "val", sync_dist=True)
         self.eval_losses[stage].reset()
         for suffix in ("", "_original"):
             metric = self.metrics[f"{stage}{suffix}"]
             for name, value in metric.compute().items():
-                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False)
+                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False, sync_dist=True)
             metric.reset()
 
     def on_validation_epoch_end(self) -> None:
