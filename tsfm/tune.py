@@ -131,7 +131,9 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
             if not settings.keep_checkpoints:
                 shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
 
-    run_trials(study, space, train_trial, settings.n_trials, settings.timeout)
+    run_trials(
+        study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials
+    )
     groups, base_values = base_of_best(cfg, overrides)
     name = f"{cfg.model.name}_{cfg.data.name}_{cfg.data.pred_len}_tuned"
     outputs = write_outputs(

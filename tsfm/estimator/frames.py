@@ -64,11 +64,27 @@ def _to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
         time_index = isinstance(df.index, pd.DatetimeIndex)
         if time_index:
             df = df.rename_axis(df.index.name or INDEX_COLUMN).reset_index()
-        return pl.from_pandas(df), "pandas", time_index
+        return _pandas_to_polars(df), "pandas", time_index
     raise TypeError(
         f"expected a pandas or polars DataFrame, got {type(df).__name__}: a wide frame (a date "
         "column plus one column per variate) or a long one (unique_id, ds, y)"
     )
+
+
+def _pandas_to_polars(df: Any) -> pl.DataFrame:
+    """Column by column when every column is numeric or naive datetime (several times faster
+    than the Arrow round trip on the small frames predict() gets), else through Arrow."""
+    import pandas as pd
+
+    simple = all(
+        pd.api.types.is_numeric_dtype(t)
+        and not pd.api.types.is_bool_dtype(t)
+        or (pd.api.types.is_datetime64_dtype(t) and getattr(t, "tz", None) is None)
+        for t in df.dtypes
+    )
+    if simple and df.columns.is_unique and all(isinstance(c, str) for c in df.columns):
+        return pl.DataFrame({c: df[c].to_numpy() for c in df.columns})
+    return pl.from_pandas(df)
 
 
 def _times(column: pl.Series) -> tuple[np.ndarray, dict[str, Any]]:
@@ -198,12 +214,23 @@ def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.S
 def _finish(frame: pl.DataFrame, layout: Layout) -> Any:
     if layout.library == "polars":
         return frame
-    out = frame.to_pandas()
+    import pandas as pd
+
+    # column by column: the Arrow round trip costs more than the forecast on small frames
+    out = pd.DataFrame({c: _to_pandas(frame[c]) for c in frame.columns})
     if layout.time_index:
         out = out.set_index(layout.time_col)
         if layout.time_col == INDEX_COLUMN:
             out.index.name = None
     return out
+
+
+def _to_pandas(series: pl.Series) -> Any:
+    if series.dtype.is_numeric():
+        return series.to_numpy()
+    if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is None:
+        return series.to_numpy()
+    return series.to_pandas()
 
 
 def write_frame(

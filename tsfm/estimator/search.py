@@ -109,7 +109,7 @@ def tune_forecaster(
             kept.update(value=value, number=trial.number, model=candidate)
         return value
 
-    run_trials(study, space, train_trial, n_trials, timeout)
+    run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials)
     best = best_trial(study)
     if best is None:
         raise RuntimeError(f"no trial of study '{tune.study_name}' completed; see the warnings")

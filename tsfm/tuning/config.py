@@ -16,6 +16,8 @@ class TuneConfig:
         n_trials: finished (complete or pruned) trials the study should hold; a resumed or
             shared study runs only the missing ones.
         timeout: stop starting new trials after this many seconds (this worker).
+        worker_trials: run at most this many trials in this process (e.g. to fit a batch
+            job's time limit); null: as many as the study still needs.
         study_name: the study's name in the storage.
         dir: folder for the SQLite file, the trial runs and the outputs.
         storage: an Optuna RDB URL (``sqlite:///...``, ``postgresql://user@host/db``);
@@ -37,14 +39,15 @@ class TuneConfig:
     params: dict[str, str] = field(default_factory=dict)
     n_trials: int = 20
     timeout: float | None = None
+    worker_trials: int | None = None
     study_name: str = "${model.name}_${data.name}_${data.seq_len}_${data.pred_len}"
     dir: str = "tuning/${tune.study_name}"
     storage: str | None = None
     seed: int | None = None
     startup_trials: int = 5
     pruner: str = "median"
-    pruner_startup_trials: int = 2
-    pruner_warmup_epochs: int = 0
+    pruner_startup_trials: int = 3
+    pruner_warmup_epochs: int = 1
     metric: str = "val/best_loss"
     heartbeat_seconds: int | None = 60
     keep_checkpoints: bool = False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,9 @@ def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
     os.replace(tmp, path)
 
 
@@ -100,40 +102,61 @@ def results_table(study: optuna.Study, top: int = 10) -> str:
     )
 
 
-def write_plots(study: optuna.Study, directory: Path) -> dict[str, Path | str]:
+def write_plots(study: optuna.Study, directory: Path, metric: str = "value") -> dict[str, Any]:
     """history.png and importance.png; a reason instead of a path when one cannot be drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from optuna.visualization import matplotlib as optuna_plots
 
     directory.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path | str] = {}
-    drawings = {
-        "history": optuna_plots.plot_optimization_history,
-        "importance": optuna_plots.plot_param_importances,
-    }
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    for name, draw in drawings.items():
-        if len(complete) < (2 if name == "importance" else 1):
-            written[name] = f"needs more complete trials (have {len(complete)})"
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # optuna marks its matplotlib plots experimental
-            try:
-                axes = draw(study)
-            except (ValueError, RuntimeError) as err:
-                written[name] = f"not drawn: {err}"
-                continue
-        figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
-        figure.set_size_inches(6.4, 3.6)
-        figure.tight_layout()
-        path = directory / f"{name}.png"
-        figure.savefig(path, dpi=80)
-        plt.close(figure)
-        written[name] = path
+    written: dict[str, Any] = {}
+    finished = sorted(study.get_trials(deepcopy=False, states=FINISHED), key=lambda t: t.number)
+    complete = [t for t in finished if t.state == TrialState.COMPLETE]
+    if not complete:
+        return {"history": "no complete trial yet", "importance": "no complete trial yet"}
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    pruned = [t for t in finished if t.state == TrialState.PRUNED and t.value is not None]
+    ax.scatter([t.number for t in complete], [t.value for t in complete], s=22, label="complete")
+    if pruned:
+        ax.scatter(
+            [t.number for t in pruned], [t.value for t in pruned], marker="x", s=22,
+            color="0.55", label="pruned (value at its last epoch)",
+        )
+    best, running = float("inf"), []
+    for t in finished:
+        best = min(best, t.value) if t.state == TrialState.COMPLETE else best
+        running.append(best)
+    ax.step([t.number for t in finished], running, where="post", color="tab:red", label="best")
+    ax.set(xlabel="trial", ylabel=metric, title=f"study {study.study_name}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    written["history"] = _save(fig, directory / "history.png")
+
+    if len(complete) < 2:
+        written["importance"] = f"needs two complete trials (have {len(complete)})"
+        return written
+    try:
+        importance = optuna.importance.get_param_importances(study)
+    except (ValueError, RuntimeError) as err:
+        written["importance"] = f"not computed: {err}"
+        return written
+    names = list(importance)[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(names) + 1.2))
+    ax.barh(names, [importance[n] for n in names], color="tab:blue")
+    ax.set(xlabel="importance (fANOVA, complete trials)", title="parameter importances")
+    fig.tight_layout()
+    written["importance"] = _save(fig, directory / "importance.png")
     return written
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
 
 
 def write_outputs(
@@ -157,5 +180,5 @@ def write_outputs(
     _atomic_write(directory / "results.txt", table + "\n")
     outputs["table"] = table
     if plots:
-        outputs.update(write_plots(study, directory))
+        outputs.update(write_plots(study, directory, metric))
     return outputs

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -92,7 +94,22 @@ def make_storage(url: str | None, heartbeat_seconds: int | None) -> Any:
                 heartbeat["heartbeat_stale_trial_callback"] = retry(max_retry=1)
             else:
                 heartbeat["failed_trial_callback"] = optuna.storages.RetryFailedTrialCallback(1)
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat)
+        return _connect(url, engine_kwargs, heartbeat)
+
+
+def _connect(url: str, engine_kwargs: dict, heartbeat: dict, attempts: int = 5) -> Any:
+    """RDBStorage, retried: workers starting together on an empty database race to create
+    its tables, and the loser of the race fails once."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat)
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 + random.random() * 2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def open_study(tune: Any, storage_url: str | None, seed: int) -> optuna.Study:
@@ -124,6 +141,7 @@ def run_trials(
     train_trial: TrainTrial,
     n_trials: int,
     timeout: float | None = None,
+    worker_trials: int | None = None,
 ) -> optuna.Study:
     """Run trials until the study holds ``n_trials`` finished ones (this worker's share).
 
@@ -146,7 +164,7 @@ def run_trials(
     stop_at_total = optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)
     study.optimize(
         objective,
-        n_trials=missing,
+        n_trials=missing if worker_trials is None else min(missing, worker_trials),
         timeout=timeout,
         callbacks=[stop_at_total],
         catch=(ValueError, RuntimeError),
