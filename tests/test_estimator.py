@@ -266,6 +266,8 @@ def test_bad_frames_are_refused_with_a_message_that_says_why(frame, message):
         tiny().fit(frame)
 
 
-def test_predicting_a_frame_of_another_frequency_is_refused(fitted):
+def test_frequencies_are_checked(fitted):
     with pytest.raises(ValueError, match="frequency is '15min'"):
         fitted["itransformer"].predict(synthetic_frame(60, 3, freq="15min"))
+    with pytest.raises(ValueError, match="frequency 'D' puts"):
+        tiny(freq="D").fit(synthetic_frame(100))

@@ -98,6 +98,7 @@ def fit_panel(
             extra_callbacks=list(callbacks),
             **trainer_arguments(est.verbose, validate),
         )
+    result.module.trainer = None  # the trainer holds the data; the estimator keeps only the model
     est.config_ = cfg
     est.module_ = result.module.eval()
     est.scaler_ = datamodule.scaler
