@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-all lint format bench reproduce clean
+.PHONY: install run test test-all lint format bench bench-predict tune reproduce clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,15 @@ format: install
 bench: install
 	$(PY) runners/bench_itransformer.py
 
+bench-predict: install
+	$(PY) runners/bench_predict.py
+
+# An Optuna study of iTransformer on ETTh1 (SQLite under tuning/; rerun to resume).
+tune: install
+	$(PY) -m tsfm.tune experiment=itransformer_etth1_96 hparams_search=itransformer
+
 reproduce: install
 	$(PY) runners/reproduce.py --preset-group itransformer
 
 clean:
-	rm -rf outputs multirun .pytest_cache
+	rm -rf outputs multirun tuning .pytest_cache

@@ -1,3 +1,21 @@
 """tsfm: deep time-series forecasting models, faithful to their papers."""
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
+__all__ = ["Forecaster", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `import tsfm` stays light (no torch, Lightning or Hydra).
+    if name == "Forecaster":
+        from tsfm.estimator import Forecaster
+
+        return Forecaster
+    raise AttributeError(f"module 'tsfm' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "Forecaster"])

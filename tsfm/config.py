@@ -22,6 +22,7 @@ from tsfm.data.config import DataConfig
 from tsfm.data.m4 import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
 from tsfm.training.optim import OptimConfig
+from tsfm.tuning.config import TuneConfig
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 MANAGED_TRAINER_ARGS = ("callbacks", "logger", "default_root_dir", "self")
@@ -91,6 +92,7 @@ class RunConfig:
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    tune: TuneConfig = field(default_factory=TuneConfig)  # read by python -m tsfm.tune only
     loss: str = "mse"
     seed: int = 2023
     task_name: str = "train"
@@ -108,7 +110,14 @@ def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:
         return compose(config_name=config_name, overrides=list(overrides))
 
 
+_registered: tuple | None = None
+
+
 def register_configs() -> None:
+    """Store the schemas in Hydra's ConfigStore (again only if the model registry changed)."""
+    global _registered
+    if _registered == tuple(REGISTRY.items()):
+        return
     cs = ConfigStore.instance()
     cs.store(name="run_schema", node=RunConfig)
     cs.store(group="data", name="data_schema", node=DataConfig)
@@ -123,3 +132,4 @@ def register_configs() -> None:
     cs.store(group="trainer", name="trainer_schema", node=TrainerConfig)
     for name in REGISTRY:
         cs.store(group="model", name=f"{name}_schema", node=config_schema(name))
+    _registered = tuple(REGISTRY.items())

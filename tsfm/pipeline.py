@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
@@ -119,14 +120,22 @@ def fit_and_test(
     run_dir: str | Path,
     *,
     frame: Any = None,
+    datamodule: TimeSeriesDataModule | None = None,
     extra_callbacks: list[Callback] | tuple = (),
     **trainer_overrides: Any,
 ) -> RunResult:
-    """Seed, build, train with early stopping, restore the best checkpoint, test."""
+    """Seed, build, train with early stopping, restore the best checkpoint, test.
+
+    ``datamodule`` replaces the one ``cfg.data`` (and ``frame``) would build, for callers that
+    place the splits themselves (the estimator).
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = build_datamodule(cfg, frame)
+    if datamodule is None:
+        datamodule = build_datamodule(cfg, frame)
+    else:
+        datamodule.setup()
     module = build_module(cfg, datamodule)
     trainer = build_trainer(cfg, run_dir, extra_callbacks, **trainer_overrides)
     timings: dict[str, float] = {}
@@ -136,10 +145,13 @@ def fit_and_test(
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
         timings["fit_seconds"] = time.perf_counter() - start
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
+        if best:  # the module returned is the best one, whether or not a test follows
+            state = torch.load(best, map_location=module.device, weights_only=True)
+            module.load_state_dict(state["state_dict"])
     metrics: dict[str, Any] = {}
     if cfg.test:
         start = time.perf_counter()
-        ckpt = best or (None if cfg.train else cfg.ckpt_path)
+        ckpt = None if cfg.train else cfg.ckpt_path
         trainer.test(module, datamodule=datamodule, ckpt_path=ckpt or None, verbose=False)
         timings["test_seconds"] = time.perf_counter() - start
         metrics.update(

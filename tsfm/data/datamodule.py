@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 
 from tsfm.data.config import DataConfig
 from tsfm.data.frame import SeriesTable, as_polars, build_table, read_file
+from tsfm.data.sampling import eval_shard_sampler
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import get_spec, locate
 from tsfm.data.splits import STAGES, Borders, compute_borders
@@ -121,16 +122,7 @@ class TimeSeriesDataModule(L.LightningDataModule):
             return
         cfg = self.config
         table = self.table = self.load_table()
-        borders = self.borders = compute_borders(
-            self.split_kind(),
-            len(table),
-            cfg.seq_len,
-            cfg.pred_len,
-            train_ratio=cfg.train_ratio,
-            test_ratio=cfg.test_ratio,
-            percent=cfg.percent,
-            scaler_on_subset=cfg.scaler_on_subset,
-        )
+        borders = self.borders = self.compute_split(len(table))
         used = table.values[: borders.test[1]]
         if cfg.scale:
             self.scaler = StandardScaler().fit(used[slice(*borders.scaler)])
@@ -142,6 +134,8 @@ class TimeSeriesDataModule(L.LightningDataModule):
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq))
         for name in STAGES:
             start, end = borders[name]
+            if end <= start:  # a split left out on purpose (the estimator's fit has no test)
+                continue
             self.datasets[name] = WindowDataset(
                 values[start:end],
                 None if marks is None else marks[start:end],
@@ -150,6 +144,20 @@ class TimeSeriesDataModule(L.LightningDataModule):
                 channel_independent=cfg.channel_independent,
                 sample_variates=cfg.train_variates if name == "train" else None,
             )
+
+    def compute_split(self, n_rows: int) -> Borders:
+        """Row borders of the splits; subclasses may place them explicitly."""
+        cfg = self.config
+        return compute_borders(
+            self.split_kind(),
+            n_rows,
+            cfg.seq_len,
+            cfg.pred_len,
+            train_ratio=cfg.train_ratio,
+            test_ratio=cfg.test_ratio,
+            percent=cfg.percent,
+            scaler_on_subset=cfg.scaler_on_subset,
+        )
 
     # ------------------------------------------------------------------ what models need
     @property
@@ -204,10 +212,14 @@ class TimeSeriesDataModule(L.LightningDataModule):
             log.warning(
                 "only %d training windows, fewer than one batch: keeping them all", len(dataset)
             )
+        # Under DDP, Lightning's DistributedSampler pads evaluation sets with repeated windows;
+        # an unpadded shard per rank counts every window exactly once.
+        sampler = None if train else eval_shard_sampler(dataset, getattr(self, "trainer", None))
         return DataLoader(
             dataset,
             batch_size=batch_size,
             shuffle=train,
+            sampler=sampler,
             drop_last=drop_last,
             collate_fn=passthrough_collate,
             num_workers=cfg.num_workers,

@@ -24,7 +24,15 @@ REGISTRY: dict[str, str] = {
 }
 DATA_ARGS = ("seq_len", "pred_len", "n_vars", "n_marks")
 
-__all__ = ["REGISTRY", "InstanceNorm", "ModelOutput", "as_output", "build_model", "model_class"]
+__all__ = [
+    "REGISTRY",
+    "InstanceNorm",
+    "ModelOutput",
+    "as_output",
+    "build_model",
+    "model_class",
+    "supports_new_variates",
+]
 
 
 def model_class(name: str) -> type[nn.Module]:
@@ -96,3 +104,11 @@ def build_model(config: dict[str, Any], dims: dict[str, int]) -> nn.Module:
     wanted = inspect.signature(cls.__init__).parameters
     data_args = {k: v for k, v in dims.items() if k in wanted}
     return cls(**data_args, **config)
+
+
+def supports_new_variates(name: str) -> bool:
+    """Whether a trained ``name`` forecasts variates it was not trained on (other names, another
+    count). A model declares it with a class attribute ``SUPPORTS_NEW_VARIATES = True``, when
+    its weights do not depend on which variates it sees (e.g. iTransformer's shared token
+    embedding)."""
+    return bool(getattr(model_class(name), "SUPPORTS_NEW_VARIATES", False))

@@ -95,6 +95,8 @@ class ITransformer(nn.Module):
     data-layer switch, ``data.train_variates``, since it needs no change to the model.
     """
 
+    SUPPORTS_NEW_VARIATES = True  # one shared embedding per variate token
+
     def __init__(
         self,
         seq_len: int,

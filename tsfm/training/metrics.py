@@ -28,3 +28,27 @@ class ErrorMetrics(Metric):
     def compute(self) -> dict[str, Tensor]:
         mse = self.squared / self.count
         return {"mse": mse, "mae": self.absolute / self.count, "rmse": mse.sqrt()}
+
+
+class MeanLoss(Metric):
+    """The mean of a per-batch loss, weighted by batch size, summed exactly across DDP ranks.
+
+    Lightning's ``self.log(..., sync_dist=True)`` averages the ranks' means, which is off when
+    ranks score different numbers of windows; this accumulates sums instead.
+    """
+
+    full_state_update = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        for name in ("total", "weight"):
+            self.add_state(
+                name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
+            )
+
+    def update(self, loss: Tensor, weight: int) -> None:
+        self.total += loss.detach().double() * weight
+        self.weight += weight
+
+    def compute(self) -> Tensor:
+        return self.total / self.weight

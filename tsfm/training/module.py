@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from tsfm.models import as_output, build_model
 from tsfm.training.losses import get_loss
-from tsfm.training.metrics import ErrorMetrics
+from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
 
 EVAL_STAGES = ("val", "test")
@@ -77,6 +77,7 @@ class ForecastingModule(L.LightningModule):
             }
         )
         self._forecasts: dict[str, list[tuple[Tensor, Tensor]]] = {s: [] for s in EVAL_STAGES}
+        self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
 
     # ------------------------------------------------------------------ forward and scaling
     def forward(self, batch: dict[str, Tensor]):
@@ -107,7 +108,7 @@ class ForecastingModule(L.LightningModule):
             for name, value in output.aux_losses.items():
                 self.log(f"train/{name}", value, batch_size=size)
             return total
-        self.log(f"{stage}/loss", loss, prog_bar=stage == "val", batch_size=size, sync_dist=True)
+        self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target)
         original = self.to_original(output.prediction, batch)[..., self.target]
         self.metrics[f"{stage}_original"].update(
@@ -127,10 +128,16 @@ class ForecastingModule(L.LightningModule):
         return self._shared_step(batch, "test")
 
     def _log_metrics(self, stage: str) -> None:
+        # The values are already reduced over DDP ranks; sync_dist=True averages equal values
+        # (and stops Lightning from asking for it).
+        if self.eval_losses[stage].update_count:
+            loss = self.eval_losses[stage].compute().float()
+            self.log(f"{stage}/loss", loss, prog_bar=stage == "val", sync_dist=True)
+        self.eval_losses[stage].reset()
         for suffix in ("", "_original"):
             metric = self.metrics[f"{stage}{suffix}"]
             for name, value in metric.compute().items():
-                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False)
+                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False, sync_dist=True)
             metric.reset()
         self._log_forecast_scores(stage)
 
@@ -146,10 +153,17 @@ class ForecastingModule(L.LightningModule):
         index = torch.cat([i for i, _ in collected])
         forecast = torch.cat([f for _, f in collected])
         if self.trainer.world_size > 1:  # every rank scores the whole set
-            index = self.all_gather(index).flatten(0, 1)
-            forecast = self.all_gather(forecast).flatten(0, 1)
+            index, forecast = self._gather_uneven(index), self._gather_uneven(forecast)
         for name, value in hook(stage, index, forecast).items():
             self.log(f"{stage}/{name}", float(value))
+
+    def _gather_uneven(self, values: Tensor) -> Tensor:
+        """All ranks' ``values`` concatenated; evaluation shards may differ in length by one."""
+        sizes = self.all_gather(torch.tensor(values.shape[0], device=values.device)).flatten()
+        padded = values.new_zeros((int(sizes.max()), *values.shape[1:]))
+        padded[: values.shape[0]] = values
+        gathered = self.all_gather(padded)
+        return torch.cat([gathered[rank, :n] for rank, n in enumerate(sizes.tolist())])
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")

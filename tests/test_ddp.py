@@ -1,0 +1,95 @@
+"""Scaling out: DDP training and evaluation that scores every window exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch.utils.data import DistributedSampler, RandomSampler
+
+from tests.conftest import REPO, TINY_RUN, compose_config, synthetic_frame
+from tsfm.data import TimeSeriesDataModule
+from tsfm.data.sampling import EvalShardSampler
+from tsfm.pipeline import build_datamodule, build_trainer
+from tsfm.training.module import ForecastingModule
+
+TINY = [
+    "model.d_model=8",
+    "model.d_ff=16",
+    "model.n_heads=2",
+    "model.e_layers=1",
+    "data.seq_len=24",
+    "data.pred_len=8",
+]
+
+
+@pytest.mark.parametrize(("n", "world"), [(11, 2), (11, 3), (12, 4), (5, 5)])
+def test_eval_shards_cover_every_window_exactly_once(n, world):
+    shards = [list(EvalShardSampler(range(n), world, rank)) for rank in range(world)]
+    assert sorted(i for shard in shards for i in shard) == list(range(n))
+    assert [len(EvalShardSampler(range(n), world, r)) for r in range(world)] == list(
+        map(len, shards)
+    )
+    # torch's DistributedSampler pads to a multiple of the world size: windows repeat
+    padded = [list(DistributedSampler(range(n), world, r, shuffle=False)) for r in range(world)]
+    assert sum(map(len, padded)) == -(-n // world) * world
+
+
+def test_too_few_windows_for_the_processes_is_an_error():
+    with pytest.raises(ValueError, match="at least one"):
+        EvalShardSampler(range(3), 4, 0)
+
+
+def test_the_datamodule_shards_evaluation_but_not_training_under_ddp():
+    dm = TimeSeriesDataModule({"seq_len": 24, "pred_len": 8}, frame=synthetic_frame(400))
+    dm.trainer = SimpleNamespace(world_size=2, global_rank=1)
+    val = dm.val_dataloader()
+    assert isinstance(val.sampler, EvalShardSampler) and isinstance(val.sampler, DistributedSampler)
+    assert list(val.sampler) == list(range(1, len(dm.datasets["val"]), 2))
+    assert isinstance(dm.train_dataloader().sampler, RandomSampler)
+    dm.trainer = SimpleNamespace(world_size=1, global_rank=0)
+    assert not isinstance(dm.test_dataloader().sampler, DistributedSampler)
+
+
+@pytest.mark.slow
+def test_ddp_on_cpu_gives_the_metrics_of_one_process(tmp_path):
+    run_dir = tmp_path / "run"
+    overrides = [o for o in TINY_RUN if o != "trainer.limit_test_batches=2"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tsfm.run",
+            "trainer=ddp",
+            "trainer.accelerator=cpu",
+            "trainer.devices=2",
+            *TINY,
+            *overrides,
+            f"hydra.run.dir={run_dir}",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    # ETTh1 24 -> 8 has 2873 test windows, an odd number: padding would repeat one
+    assert metrics["windows/test"] == 2873
+    # the same trained weights, tested in one process, give the same numbers
+    cfg = compose_config(*TINY, *overrides, "callbacks=none")
+    module = ForecastingModule.load_from_checkpoint(
+        run_dir / "checkpoints" / "best.ckpt", weights_only=True
+    )
+    trainer = build_trainer(cfg, tmp_path / "single")
+    single = trainer.test(module, datamodule=build_datamodule(cfg), verbose=False)[0]
+    assert {k for k in metrics if k.startswith("test/")} == set(single)
+    for key, value in single.items():
+        assert metrics[key] == pytest.approx(value, rel=1e-5), key
+    assert torch.isfinite(torch.tensor(metrics["val/best_loss"]))

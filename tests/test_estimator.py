@@ -1,0 +1,273 @@
+"""tsfm.Forecaster: scikit-learn conventions, frames in and out, new series, persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from torch import nn
+
+import tsfm
+from tests.conftest import REPO, synthetic_frame
+from tests.test_models import TINY
+from tsfm import Forecaster
+from tsfm.config import compose_config
+from tsfm.models import REGISTRY
+
+LOOKBACK, HORIZON = 24, 8
+
+
+def tiny(name: str = "itransformer", **extra) -> Forecaster:
+    settings = {**TINY[name], "max_epochs": 1, "batch_size": 32, **extra}
+    return Forecaster(model=name, horizon=HORIZON, lookback=LOOKBACK, **settings)
+
+
+def to_long(wide: pd.DataFrame) -> pd.DataFrame:
+    long = wide.melt(id_vars="date", var_name="unique_id", value_name="y")
+    return long.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> dict[str, Forecaster]:
+    """One tiny fitted forecaster per registered model (wide pandas input, hourly)."""
+    frame = synthetic_frame(240, 3)
+    return {name: tiny(name).fit(frame) for name in sorted(REGISTRY)}
+
+
+# ---------------------------------------------------------------------- scikit-learn protocol
+def test_parameters_are_stored_untouched_and_clone_copies_them():
+    overrides = ["optim=adamw_cosine"]
+    est = Forecaster("itransformer", horizon=12, lookback=48, overrides=overrides, d_model=16)
+    params = est.get_params()
+    assert params["overrides"] is overrides and params["d_model"] == 16
+    assert params["horizon"] == 12 and params["val_size"] is None
+    twin = clone(est)
+    assert twin is not est and twin.get_params() == params
+    assert twin.set_params(d_model=32, max_epochs=3) is twin
+    assert twin.get_params()["d_model"] == 32 and est.get_params()["d_model"] == 16
+    with pytest.raises(ValueError, match="unknown parameter 'd_modle'"):
+        twin.set_params(d_modle=8, max_epochs=5)
+    assert twin.get_params()["max_epochs"] == 3  # nothing changed by the refused call
+    with pytest.raises(ValueError, match="lookback"):
+        twin.set_params(data__seq_len=12)
+    assert "d_model=16" in repr(est)
+
+
+def test_unfitted_use_raises_not_fitted_error(tmp_path):
+    est = tiny()
+    for call in (
+        est.predict,
+        lambda: est.evaluate(synthetic_frame(80)),
+        lambda: est.save(tmp_path),
+    ):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_forecaster_is_exported_lazily():
+    assert tsfm.Forecaster is Forecaster and "Forecaster" in dir(tsfm)
+
+
+# ---------------------------------------------------------------------- every registered model
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_fit_predict_gives_the_next_horizon_with_real_timestamps(fitted, name):
+    est = fitted[name]
+    frame = synthetic_frame(240, 3)
+    forecast = est.predict()
+    assert isinstance(forecast, pd.DataFrame) and list(forecast.columns) == list(frame.columns)
+    expected = pd.date_range(frame.date.iloc[-1], periods=HORIZON + 1, freq="h")[1:]
+    assert (forecast.date.to_numpy() == expected.to_numpy()).all()
+    assert np.isfinite(forecast[["v0", "v1", "OT"]].to_numpy()).all()
+    assert est.freq_ == "h" and est.columns_ == ["v0", "v1", "OT"] and est.n_variates_ == 3
+    # after a new frame: the horizon after *its* end, on its scale
+    later = synthetic_frame(300, 3).tail(60)
+    after = est.predict(later)
+    assert after.date.iloc[0] == later.date.iloc[-1] + pd.Timedelta(hours=1)
+    assert abs(after.OT.mean() - later.OT.mean()) < 5 * later.OT.std()
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_save_load_predict_gives_identical_forecasts(fitted, name, tmp_path):
+    est = fitted[name]
+    path = est.save(tmp_path / "model")
+    state = torch.load(path / "weights.pt", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in state.values())
+    loaded = Forecaster.load(path)
+    pd.testing.assert_frame_equal(loaded.predict(), est.predict())
+    later = synthetic_frame(300, 3, seed=4).tail(40)
+    pd.testing.assert_frame_equal(loaded.predict(later), est.predict(later))
+    assert loaded.get_params() == est.get_params()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        est.save(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda text: text.replace("name: itransformer", "name: os:system"), "not a registered"),
+        (
+            lambda text: text.replace("model:\n", "model:\n  _target_: subprocess.Popen\n", 1),
+            "import path",
+        ),
+    ],
+)
+def test_loading_refuses_a_config_naming_a_foreign_class(fitted, tmp_path, edit, message):
+    path = fitted["itransformer"].save(tmp_path / "model")
+    config = path / "config.yaml"
+    config.write_text(edit(config.read_text()))
+    with pytest.raises(ValueError, match=message):
+        Forecaster.load(path)
+
+
+# ---------------------------------------------------------------------- frames in and out
+@pytest.mark.parametrize(
+    ("layout", "library", "freq"),
+    [("wide", "polars", "15min"), ("long", "pandas", "D"), ("long", "polars", "h")],
+)
+def test_long_and_polars_frames_give_the_forecasts_of_the_wide_pandas_frame(layout, library, freq):
+    wide = synthetic_frame(200, 3, freq=freq)
+    reference = tiny().fit(wide).predict()
+    frame = to_long(wide) if layout == "long" else wide
+    frame = pl.from_pandas(frame) if library == "polars" else frame
+    est = tiny().fit(frame)
+    forecast = est.predict()
+    assert isinstance(forecast, pl.DataFrame if library == "polars" else pd.DataFrame)
+    out = forecast.to_pandas() if library == "polars" else forecast
+    future = pd.date_range(wide.date.iloc[-1], periods=HORIZON + 1, freq=freq)[1:]
+    if layout == "long":
+        assert list(out.columns) == ["unique_id", "ds", "y"] and len(out) == 3 * HORIZON
+        assert (out.groupby("unique_id").ds.apply(list) == [list(future)] * 3).all()
+        out = out.pivot(index="ds", columns="unique_id", values="y")[["v0", "v1", "OT"]]
+        out = out.reset_index(drop=True)
+    else:
+        assert (out.date.to_numpy() == future.to_numpy()).all()
+        out = out[["v0", "v1", "OT"]]
+    np.testing.assert_allclose(out.to_numpy(), reference[["v0", "v1", "OT"]].to_numpy(), rtol=1e-5)
+
+
+def test_long_frames_with_own_column_names_and_integer_time():
+    wide = synthetic_frame(150, 2)
+    long = to_long(wide).rename(columns={"unique_id": "store", "ds": "t", "y": "sales"})
+    long["t"] = (long.t - long.t.min()) // pd.Timedelta(hours=1) * 5  # step 5
+    est = tiny(max_epochs=1).set_params(id_col="store", time_col="t", target_col="sales")
+    forecast = est.fit(long).predict()
+    assert list(forecast.columns) == ["store", "t", "sales"] and est.freq_ == 5
+    assert forecast.t.tolist()[:HORIZON] == [745 + 5 * k for k in range(1, HORIZON + 1)]
+
+
+def test_pandas_datetime_index_comes_back_as_an_index():
+    wide = synthetic_frame(120, 2).set_index("date")
+    forecast = tiny().fit(wide).predict()
+    assert isinstance(forecast.index, pd.DatetimeIndex) and list(forecast.columns) == ["v0", "OT"]
+
+
+# ---------------------------------------------------------------------- new series
+class PerIndexLinear(nn.Module):
+    """A model with one head per variate position: it cannot take other variates."""
+
+    def __init__(self, seq_len: int, pred_len: int, n_vars: int):
+        super().__init__()
+        self.heads = nn.ModuleList(nn.Linear(seq_len, pred_len) for _ in range(n_vars))
+
+    def forward(self, x, **_):
+        return torch.stack([h(x[..., j]) for j, h in enumerate(self.heads)], dim=-1)
+
+
+def test_itransformer_forecasts_other_and_more_variates_than_it_was_trained_on(fitted):
+    est = fitted["itransformer"]
+    other = synthetic_frame(100, 5, seed=3).rename(columns=lambda c: f"new_{c}")
+    other = other.rename(columns={"new_date": "date"})
+    forecast = est.predict(other)
+    assert list(forecast.columns) == list(other.columns) and len(forecast) == HORIZON
+    single = est.predict(other[["date", "new_v2"]])
+    assert list(single.columns) == ["date", "new_v2"]
+    # known variates in another order: the same forecasts, in the frame's order
+    frame = synthetic_frame(240, 3)
+    shuffled = est.predict(frame[["date", "OT", "v0", "v1"]])
+    np.testing.assert_allclose(shuffled[["v0", "v1", "OT"]], est.predict(frame)[["v0", "v1", "OT"]])
+
+
+def test_a_model_without_the_capability_refuses_new_variates(monkeypatch):
+    monkeypatch.setitem(REGISTRY, "per_index", "tests.test_estimator:PerIndexLinear")
+    frame = synthetic_frame(150, 3)
+    est = Forecaster("per_index", horizon=HORIZON, lookback=LOOKBACK, max_epochs=1).fit(frame)
+    reordered = est.predict(frame[["date", "OT", "v1", "v0"]])
+    np.testing.assert_allclose(
+        reordered[["v0", "v1", "OT"]], est.predict(frame)[["v0", "v1", "OT"]]
+    )
+    with pytest.raises(ValueError, match="can only forecast those"):
+        est.predict(frame[["date", "v0", "OT"]])
+
+
+# ---------------------------------------------------------------------- scoring, presets, noise
+def test_evaluate_scores_every_window_and_matches_predict(fitted):
+    est = fitted["itransformer"]
+    frame = synthetic_frame(300, 3, seed=5).tail(LOOKBACK + HORIZON + 9)
+    metrics = est.evaluate(frame)
+    assert metrics["windows"] == 10 and est.score(frame) == -metrics["mse"]
+    one = frame.head(LOOKBACK + HORIZON)
+    forecast = est.predict(one.head(LOOKBACK))[["v0", "v1", "OT"]].to_numpy()
+    actual = one.tail(HORIZON)[["v0", "v1", "OT"]].to_numpy()
+    expected = float(np.mean((forecast - actual) ** 2))
+    assert est.evaluate(one)["mse_original"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_from_experiment_builds_the_run_config_of_python_m_tsfm_run():
+    est = Forecaster.from_experiment("itransformer_etth1_96", d_model=16, d_ff=16, max_epochs=1)
+    params = est.get_params()
+    assert (params["model"], params["horizon"], params["lookback"]) == ("itransformer", 96, 96)
+    frame = pd.read_csv(REPO / "datasets" / "ETTh1.csv").head(400)
+    est.set_params(trainer__limit_train_batches=2).fit(frame)
+    preset = compose_config("experiment=itransformer_etth1_96")
+    assert est.config_.model.e_layers == preset.model.e_layers
+    assert est.config_.optim.lr == preset.optim.lr and est.config_.data.freq == preset.data.freq
+    assert est.config_.model.d_model == 16 and est.config_.trainer.limit_train_batches == 2
+    assert len(est.predict()) == 96
+
+
+def test_fitting_is_quiet_by_default_and_verbose_brings_the_bar_back(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    frame = synthetic_frame(120, 2)
+    tiny(val_size=0.2).fit(frame).predict()
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert list(tmp_path.iterdir()) == []  # no lightning_logs, checkpoints or other files
+    tiny(verbose=True).fit(frame)
+    out, err = capfd.readouterr()
+    assert "Epoch 0" in out + err
+
+
+def test_validation_picks_the_best_epoch_and_val_df_must_continue_df():
+    frame = synthetic_frame(200, 2)
+    est = tiny(max_epochs=2).fit(frame.head(160), frame.tail(40))
+    assert est.fit_metrics_["val/best_loss"] > 0
+    assert est.predict().date.iloc[0] == frame.date.iloc[-1] + pd.Timedelta(hours=1)
+    with pytest.raises(ValueError, match="must continue df"):
+        tiny().fit(frame.head(100), frame.tail(40))
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (synthetic_frame(100).drop(index=50), "not regular: row 50"),
+        (synthetic_frame(20), "lookback \\+ horizon = 32"),
+        (synthetic_frame(100).assign(OT=lambda d: d.OT.where(d.index != 7)), "'OT'.*row 7"),
+        (synthetic_frame(100).assign(city="x"), "non-numeric column"),
+        (to_long(synthetic_frame(100)).drop(index=3), "no row at"),
+        ([1, 2, 3], "pandas or polars DataFrame"),
+    ],
+)
+def test_bad_frames_are_refused_with_a_message_that_says_why(frame, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        tiny().fit(frame)
+
+
+def test_frequencies_are_checked(fitted):
+    with pytest.raises(ValueError, match="frequency is '15min'"):
+        fitted["itransformer"].predict(synthetic_frame(60, 3, freq="15min"))
+    with pytest.raises(ValueError, match="frequency 'D' puts"):
+        tiny(freq="D").fit(synthetic_frame(100))

@@ -1,0 +1,253 @@
+"""Optuna tuning: the search-space grammar, resuming, pruning, outputs, shared studies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from tests.conftest import REPO, SHARED_DATA, compose_config, needs_shared, synthetic_frame
+from tests.test_estimator import tiny
+from tsfm.tune import tune
+from tsfm.tuning.space import format_override, parse_space, suggest
+from tsfm.tuning.study import open_study
+
+TINY = [
+    "model.d_model=8",
+    "model.d_ff=16",
+    "model.n_heads=2",
+    "model.e_layers=1",
+    "data.seq_len=24",
+    "data.pred_len=8",
+    "trainer.max_epochs=2",
+    "trainer.limit_train_batches=4",
+    "trainer.limit_val_batches=2",
+    "trainer.enable_progress_bar=false",
+    "logger=none",
+]
+SPACE = {"optim.lr": "tag(log, interval(1e-4, 1e-2))", "model.d_model": "choice(8, 16)"}
+POSTGRES_URL = os.environ.get("TSFM_TEST_POSTGRES_URL")
+
+
+def study_config(directory: Path, *extra: str):
+    overrides = [*TINY, f"tune.dir={directory}", *extra]
+    cfg = compose_config(*overrides)
+    cfg.tune.params = SPACE
+    return cfg, overrides
+
+
+def test_the_sweeper_grammar_becomes_optuna_distributions():
+    space = parse_space(
+        {
+            "a": "choice(1, 2)",
+            "b": "interval(0.0, 0.5)",
+            "c": "tag(log, interval(1e-5, 1e-2))",
+            "d": "int(interval(1, 4))",
+            "e": "range(16, 65, 16)",
+            "f": "choice(adam, sgd)",
+            "g": "7",
+        }
+    )
+    assert space["a"] == CategoricalDistribution([1, 2])
+    assert space["b"] == FloatDistribution(0.0, 0.5)
+    assert space["c"] == FloatDistribution(1e-5, 1e-2, log=True)
+    assert space["d"] == IntDistribution(1, 4)
+    assert space["e"] == IntDistribution(16, 64, step=16)
+    assert space["f"] == CategoricalDistribution(["adam", "sgd"]) and space["g"] == 7
+    values = suggest(optuna.create_study().ask(), space)
+    assert values["e"] in (16, 32, 48, 64) and 1e-5 <= values["c"] <= 1e-2 and values["g"] == 7
+    composed = compose_config(format_override("optim.optimizer", "sgd"), "optim.lr=0.5")
+    assert composed.optim.optimizer == "sgd"
+    for bad, message in [
+        ("interval(1)", "cannot parse"),
+        ("tag(lin, interval(1, 2))", "unknown tag"),
+        ("tag(log, interval(0.0, 1.0))", "low > 0"),
+        ("interval(2.0, 1.0)", "empty"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            parse_space({"x": bad})
+
+
+def test_a_killed_study_resumes_keeping_its_finished_trials(tmp_path):
+    cfg, overrides = study_config(tmp_path, "tune.n_trials=1", "trainer.max_epochs=1")
+    first, _ = tune(cfg, overrides)
+    kept = first.trials[0]
+    assert kept.state == TrialState.COMPLETE
+    # a worker killed in the middle of a trial leaves it RUNNING in the storage
+    first.ask()
+    cfg, overrides = study_config(tmp_path, "tune.n_trials=2", "trainer.max_epochs=1")
+    resumed, outputs = tune(cfg, overrides)
+    states = [t.state for t in resumed.trials]
+    assert states == [TrialState.COMPLETE, TrialState.RUNNING, TrialState.COMPLETE]
+    assert resumed.trials[0].params == kept.params and resumed.trials[0].value == kept.value
+    assert resumed.trials[2].params != kept.params  # a new point, not a repeat of trial 0
+    # outputs: a ready experiment file, a results table, plots
+    best = min(resumed.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.value)
+    preset = outputs["experiment"]
+    assert preset.name == "itransformer_etth1_8_tuned.yaml"
+    text = preset.read_text()
+    assert text.startswith("# @package _global_") and "override /model: itransformer" in text
+    tuned = compose_config(
+        f"hydra.searchpath=[file://{preset.parent.parent}]", f"experiment={preset.stem}"
+    )
+    assert tuned.optim.lr == pytest.approx(best.params["optim.lr"])
+    assert tuned.model.d_model == best.params["model.d_model"] and tuned.data.pred_len == 8
+    assert tuned.trainer.limit_train_batches == 4 and "tune:" not in text
+    table = pd.read_csv(tmp_path / "trials.csv")
+    assert table.trial.tolist() == [0, 1, 2] and "optim.lr" in table.columns
+    assert "complete" in outputs["table"]
+    for plot in ("history", "importance"):
+        assert outputs[plot].stat().st_size > 5_000
+
+
+def test_bad_trials_are_pruned_on_validation_loss(tmp_path):
+    cfg, overrides = study_config(
+        tmp_path,
+        "tune.n_trials=2",
+        "tune.pruner_startup_trials=1",
+        "tune.pruner_warmup_epochs=0",
+        "trainer.max_epochs=3",
+        "trainer.limit_train_batches=8",
+    )
+    study = open_study(cfg.tune, f"sqlite:///{tmp_path / 'study.db'}", seed=0)
+    study.enqueue_trial({"optim.lr": 5e-3, "model.d_model": 16})
+    study.enqueue_trial({"optim.lr": 1e-4 * 1.0001, "model.d_model": 8})  # barely learns
+    study, _ = tune(cfg, overrides)
+    good, bad = study.trials
+    assert good.state == TrialState.COMPLETE and len(good.intermediate_values) == 3
+    assert bad.state == TrialState.PRUNED and len(bad.intermediate_values) < 3
+    assert bad.intermediate_values[0] > good.intermediate_values[0]
+
+
+def test_forecaster_tune_keeps_the_best_parameters_and_model(tmp_path):
+    frame = synthetic_frame(200, 2)
+    est = tiny(max_epochs=2).tune(
+        frame, n_trials=2, search_space=SPACE, output_dir=tmp_path, pruner="none"
+    )
+    best = min(est.study_.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.value)
+    assert est.best_params_ == best.params
+    assert est.get_params()["d_model"] == best.params["model.d_model"]
+    assert est.get_params()["lr"] == pytest.approx(best.params["optim.lr"])
+    assert est.config_.model.d_model == best.params["model.d_model"]
+    assert est.fit_metrics_["val/best_loss"] == pytest.approx(best.value)
+    assert len(est.predict()) == 8 and (tmp_path / "history.png").is_file()
+    assert (tmp_path / "experiment" / "itransformer_custom_8_tuned.yaml").is_file()
+
+
+@pytest.mark.skipif(
+    POSTGRES_URL is None,
+    reason="TSFM_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL server and sets it)",
+)
+def test_two_workers_share_one_postgresql_study(tmp_path):
+    name = f"shared_{uuid.uuid4().hex[:8]}"
+    args = [
+        sys.executable,
+        "-m",
+        "tsfm.tune",
+        *TINY,
+        "trainer.max_epochs=1",
+        "+tune.params={optim.lr:'tag(log, interval(1e-4, 1e-2))'}",
+        "tune.n_trials=4",
+        "tune.worker_trials=2",  # so that each worker must do its share
+        f"tune.storage={POSTGRES_URL}",
+        f"tune.study_name={name}",
+        "tune.plots=false",
+        "hydra.run.dir=.",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    workers = []
+    for worker in ("a", "b"):
+        (tmp_path / worker).mkdir()
+        workers.append(
+            subprocess.Popen(
+                [*args, f"tune.dir={tmp_path / worker}"],
+                cwd=tmp_path / worker,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    logs = [w.communicate(timeout=600)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], "\n".join(log[-2000:] for log in logs)
+    study = optuna.load_study(study_name=name, storage=POSTGRES_URL)
+    finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert len(finished) == 4
+    workers = [t.user_attrs["worker"] for t in finished]
+    assert len(set(workers)) == 2 and all(workers.count(w) == 2 for w in workers)
+    assert len({t.params["optim.lr"] for t in finished}) == len(finished)  # no repeated point
+
+
+@pytest.mark.slow
+def test_a_study_killed_by_a_signal_resumes_from_the_command_line(tmp_path):
+    args = [
+        sys.executable,
+        "-m",
+        "tsfm.tune",
+        *TINY,
+        "+tune.params={optim.lr:'tag(log, interval(1e-4, 1e-2))'}",
+        "tune.n_trials=3",
+        f"tune.dir={tmp_path}",
+        "hydra.run.dir=.",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    worker = subprocess.Popen(args, cwd=tmp_path, env=env)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    deadline = time.time() + 300
+    while time.time() < deadline and worker.poll() is None:
+        time.sleep(0.5)
+        try:
+            study = optuna.load_study(study_name="itransformer_etth1_24_8", storage=storage)
+        except KeyError:
+            continue
+        if study.get_trials(states=(TrialState.COMPLETE,)):
+            break
+    assert worker.poll() is None, "the worker ended before it could be killed"
+    worker.kill()
+    worker.wait()
+    kept = optuna.load_study(study_name="itransformer_etth1_24_8", storage=storage).trials[0]
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = optuna.load_study(study_name="itransformer_etth1_24_8", storage=storage)
+    assert len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))) >= 3
+    assert study.trials[0].value == kept.value and study.trials[0].params == kept.params
+
+
+@pytest.mark.slow
+@needs_shared("ETTm1.csv.gz")
+def test_hydra_multirun_runs_a_plain_grid(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tsfm.run",
+            "-m",
+            "model=itransformer",
+            "data=etth1,ettm1",
+            *TINY,
+            "trainer.limit_test_batches=2",
+            "output.plot=false",
+            f"data.root={SHARED_DATA}",
+            f"hydra.sweep.dir={tmp_path}",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    runs = [json.loads((tmp_path / str(i) / "metrics.json").read_text()) for i in (0, 1)]
+    assert [r["data"] for r in runs] == ["etth1", "ettm1"]
+    assert all(r["test/mse"] > 0 for r in runs)

@@ -1,0 +1,129 @@
+"""Rolling-origin cross-validation.
+
+With ``T`` rows, fold ``k`` of ``n_windows`` (k = 0 .. n_windows - 1) has its cutoff at row
+``c_k = T - horizon - (n_windows - 1 - k) * step``: it forecasts rows ``[c_k, c_k + horizon)``
+from rows before ``c_k`` only. The last fold forecasts the last ``horizon`` rows.
+
+``refit=True``: every fold trains a fresh model (and fits a fresh scaler) on rows ``[0, c_k)``.
+``refit=False``: one model, trained on rows before the first cutoff, forecasts every fold.
+``refit=r``: retrain on folds 0, r, 2r, ...; the folds between reuse the latest model. In
+every case a fold's model and scaler have seen no row at or after its cutoff.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import polars as pl
+
+from tsfm.estimator.frames import Layout, Panel, read_frame, time_series
+from tsfm.estimator.inference import forecast_next
+
+
+class CrossValidation(NamedTuple):
+    """``forecasts``: one row per (fold, series, step): id, time, cutoff (the last timestamp
+    trained on), actual, forecast. ``metrics``: one row per fold: fold, cutoff, train_rows,
+    refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions."""
+
+    forecasts: Any
+    metrics: Any
+
+
+def cutoffs(n_rows: int, horizon: int, n_windows: int, step: int) -> list[int]:
+    return [n_rows - horizon - (n_windows - 1 - k) * step for k in range(n_windows)]
+
+
+def _refit_now(refit: bool | int, fold: int) -> bool:
+    if isinstance(refit, bool):
+        return refit or fold == 0
+    if not isinstance(refit, int) or refit < 1:
+        raise ValueError(f"refit must be True, False or a positive integer, got {refit!r}")
+    return fold % refit == 0
+
+
+def cross_validate(
+    est: Any, df: Any, n_windows: int = 3, step: int | None = None, refit: bool | int = True
+) -> CrossValidation:
+    from sklearn.base import clone
+
+    panel = read_frame(df, **est.frame_options())
+    step = est.horizon if step is None else step
+    if n_windows < 1 or step < 1:
+        raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
+    _refit_now(refit, 0)  # validates refit
+    folds = cutoffs(len(panel), est.horizon, n_windows, step)
+    needed = est.lookback + est.horizon
+    if folds[0] < needed:
+        raise ValueError(
+            f"{n_windows} folds {step} steps apart leave {folds[0]} rows before the first "
+            f"cutoff; training needs at least lookback + horizon = {needed} (plus any "
+            "validation rows): use fewer windows, a smaller step or a longer frame"
+        )
+    forecasts, rows = [], []
+    model = None
+    for fold, cutoff in enumerate(folds):
+        history = panel.head(cutoff)
+        refitted = _refit_now(refit, fold)
+        if refitted:
+            model = clone(est)
+            model.fit_panel(history)
+        times, values = forecast_next(model, history)
+        actual = panel.values[cutoff : cutoff + est.horizon]
+        forecasts.append((cutoff, times, actual, values))
+        rows.append(_fold_metrics(model, fold, panel, cutoff, refitted, actual, values))
+    return CrossValidation(_forecast_frame(panel, forecasts), _metrics_frame(panel.layout, rows))
+
+
+def _fold_metrics(model, fold, panel, cutoff, refitted, actual, forecast) -> dict[str, Any]:
+    scaler = model.scaler_  # the fold's, fitted on its training rows (same variates as panel)
+    scaled = (lambda v: v) if scaler is None else scaler.transform
+    row = {
+        "fold": fold,
+        "cutoff": panel.times[cutoff - 1],
+        "train_rows": cutoff,
+        "refitted": refitted,
+    }
+    for suffix, f, a in (("", scaled(forecast), scaled(actual)), ("_original", forecast, actual)):
+        mse = float(np.mean((f - a) ** 2))
+        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.mean(np.abs(f - a)))})
+        row[f"rmse{suffix}"] = mse**0.5
+    return row
+
+
+def _names(layout: Layout) -> tuple[str, str, str]:
+    if layout.kind == "long":
+        return layout.id_col, layout.time_col, layout.target_col
+    return "unique_id", "ds" if layout.time_col.startswith("__") else layout.time_col, "y"
+
+
+def _forecast_frame(panel: Panel, folds: list) -> Any:
+    id_col, time_col, target_col = _names(panel.layout)
+    parts = []
+    for cutoff, times, actual, forecast in folds:
+        horizon, n_series = forecast.shape
+        time_type = panel.layout.time_type
+        parts.append(
+            pl.DataFrame(
+                [
+                    pl.Series(id_col, [c for c in panel.columns for _ in range(horizon)]),
+                    time_series(time_col, np.tile(times, n_series), time_type),
+                    time_series(
+                        "cutoff", np.repeat(panel.times[cutoff - 1], horizon * n_series), time_type
+                    ),
+                    pl.Series(target_col, actual.T.reshape(-1)),
+                    pl.Series("forecast", forecast.T.reshape(-1)),
+                ]
+            )
+        )
+    return _in_library(pl.concat(parts), panel.layout)
+
+
+def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
+    cutoffs = np.array([row.pop("cutoff") for row in rows])
+    frame = pl.DataFrame(rows).insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
+    return _in_library(frame, layout)
+
+
+def _in_library(frame: pl.DataFrame, layout: Layout) -> Any:
+    return frame if layout.library == "polars" else frame.to_pandas()

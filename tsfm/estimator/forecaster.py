@@ -1,0 +1,208 @@
+"""``tsfm.Forecaster``: every registered model behind scikit-learn's conventions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from tsfm.estimator import persistence
+from tsfm.estimator.cross_validation import CrossValidation, cross_validate
+from tsfm.estimator.fitting import fit_panel
+from tsfm.estimator.frames import Panel, read_frame, write_frame
+from tsfm.estimator.inference import backtest, error_metrics, forecast_next
+from tsfm.estimator.params import config_key
+from tsfm.estimator.timestamps import resolve_freq, same_freq
+
+
+class Forecaster(BaseEstimator):
+    """Fit, forecast, score, cross-validate, save and tune any registered model on a frame.
+
+    Args:
+        model: a registered model (``tsfm.models.REGISTRY``).
+        horizon: steps to forecast (``data.pred_len``).
+        lookback: steps of history each forecast sees (``data.seq_len``).
+        experiment: a preset of ``conf/experiment/`` to start from (see :meth:`from_experiment`).
+        overrides: extra Hydra overrides, as on the command line (``["optim=adamw_cosine"]``).
+        freq: the data's frequency (``"h"``, ``"15min"``, an integer step); None infers it.
+        val_size: trailing rows held out for early stopping and the best epoch (a fraction or
+            a count); None trains on every row for ``max_epochs``. ``fit(df, val_df)`` uses
+            ``val_df`` instead.
+        id_col, time_col, target_col: the columns of a long frame.
+        date_col: the time column of a wide frame (None: ``time_col``, ``date``, or the only
+            temporal column).
+        work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
+            uses a temporary folder that is removed after fitting.
+        verbose: show Lightning's progress bar, model summary and info lines.
+        **params: model hyperparameters (``d_model=128``), common settings (``max_epochs``,
+            ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``, ``accelerator``,
+            ``precision``, ...) or any config key with ``__`` for dots
+            (``trainer__gradient_clip_val=1.0``).
+
+    Fitted attributes: ``module_`` (the trained ForecastingModule), ``config_`` (the resolved
+    run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
+    last ``lookback`` rows), ``fit_metrics_``; after :meth:`tune`, ``study_`` and
+    ``best_params_``.
+    """
+
+    def __init__(
+        self,
+        model: str = "itransformer",
+        horizon: int = 96,
+        lookback: int = 96,
+        *,
+        experiment: str | None = None,
+        overrides: list[str] | None = None,
+        freq: str | int | None = None,
+        val_size: float | int | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        date_col: str | None = None,
+        work_dir: str | None = None,
+        verbose: bool = False,
+        **params: Any,
+    ):
+        self.model = model
+        self.horizon = horizon
+        self.lookback = lookback
+        self.experiment = experiment
+        self.overrides = overrides
+        self.freq = freq
+        self.val_size = val_size
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.date_col = date_col
+        self.work_dir = work_dir
+        self.verbose = verbose
+        self._extra = dict(params)
+
+    @classmethod
+    def from_experiment(cls, name: str, **params: Any) -> Forecaster:
+        """A Forecaster with a preset's model, look-back, horizon and hyperparameters."""
+        from tsfm.config import compose_config
+
+        try:
+            cfg = compose_config(f"experiment={name}")
+        except Exception as err:
+            raise ValueError(f"cannot use experiment '{name}': {err}") from None
+        arguments = {
+            "model": cfg.model.name,
+            "horizon": cfg.data.pred_len,
+            "lookback": cfg.data.seq_len,
+            "experiment": name,
+        }
+        return cls(**{**arguments, **params})
+
+    # ------------------------------------------------------------------ scikit-learn protocol
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {**super().get_params(deep=False), **self._extra}
+
+    def set_params(self, **params: Any) -> Forecaster:
+        own = set(self._get_param_names())
+        model = params.get("model", self.model)
+        for name in params:
+            if name not in own:
+                config_key(model, name)  # ValueError for an unknown name, before any change
+        for name, value in params.items():
+            if name in own:
+                setattr(self, name, value)
+            else:
+                self._extra[name] = value
+        return self
+
+    def extra_params(self) -> dict[str, Any]:
+        return dict(self._extra)
+
+    def frame_options(self) -> dict[str, Any]:
+        return {
+            "id_col": self.id_col,
+            "time_col": self.time_col,
+            "target_col": self.target_col,
+            "date_col": self.date_col,
+        }
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "module_")
+
+    def _forget(self) -> None:
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
+            delattr(self, name)
+
+    # ------------------------------------------------------------------ fit and forecast
+    def fit(self, df: Any, val_df: Any = None) -> Forecaster:
+        """Train a fresh model on ``df`` (validating on ``val_df``, which must continue it)."""
+        panel = read_frame(df, **self.frame_options())
+        val = None if val_df is None else read_frame(val_df, **self.frame_options())
+        self.fit_panel(panel, val)
+        return self
+
+    def fit_panel(self, panel: Panel, val_panel: Panel | None = None, **kwargs: Any) -> Any:
+        """:meth:`fit` on an already checked panel; returns the pipeline's RunResult."""
+        self._forget()
+        return fit_panel(self, panel, val_panel, **kwargs)
+
+    def _read(self, df: Any) -> Panel:
+        panel = read_frame(df, **self.frame_options())
+        if len(panel) >= 3:
+            freq = resolve_freq(panel.times)
+            if not same_freq(freq, self.freq_):
+                raise ValueError(
+                    f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
+                    "data; resample it, or fit a Forecaster on data of this frequency"
+                )
+        return panel
+
+    def predict(self, df: Any = None) -> Any:
+        """The ``horizon`` steps after the fitted data, or after the end of ``df``.
+
+        The forecast comes back in ``df``'s layout and frame library (those of the fitted
+        data without ``df``), with real future timestamps, on the original scale.
+        """
+        check_is_fitted(self)
+        panel = self.history_ if df is None else self._read(df)
+        if len(panel) < self.lookback:
+            raise ValueError(
+                f"the frame has {len(panel)} rows; a forecast needs the last lookback = "
+                f"{self.lookback} of them"
+            )
+        times, values = forecast_next(self, panel)
+        return write_frame(panel.layout, panel.columns, times, values)
+
+    def evaluate(self, df: Any) -> dict[str, float]:
+        """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``)."""
+        check_is_fitted(self)
+        return error_metrics(backtest(self, self._read(df)))
+
+    def score(self, df: Any) -> float:
+        """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
+        return -self.evaluate(df)["mse"]
+
+    def cross_validate(
+        self, df: Any, n_windows: int = 3, step: int | None = None, refit: bool | int = True
+    ) -> CrossValidation:
+        """Rolling-origin evaluation; see :mod:`tsfm.estimator.cross_validation`.
+
+        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library.
+        """
+        return cross_validate(self, df, n_windows, step, refit)
+
+    # ------------------------------------------------------------------ persistence and tuning
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the fitted forecaster to the directory ``path``."""
+        check_is_fitted(self)
+        return persistence.save(self, path, overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Forecaster:
+        """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only)."""
+        return persistence.load(cls, path)
+
+    def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:
+        """Search hyperparameters with Optuna, then keep the best; see :mod:`tsfm.estimator.search`."""
+        from tsfm.estimator.search import tune_forecaster
+
+        return tune_forecaster(self, df, n_trials=n_trials, **options)

@@ -1,0 +1,182 @@
+"""Forecasting with a fitted module, outside the Trainer (one window, or every window of a frame).
+
+Inputs are put in the variate order the model was trained on; variates the model has not
+seen (only for models declaring ``SUPPORTS_NEW_VARIATES``) are standardised with statistics
+of their own history, never of the rows being forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsfm.data.scaler import StandardScaler
+from tsfm.data.timefeatures import time_features
+from tsfm.estimator.frames import Panel
+from tsfm.estimator.timestamps import future_times, is_integer_time
+from tsfm.models import supports_new_variates
+
+
+@dataclass
+class Prepared:
+    """A panel in the model's variate order, its scaler, and the way back to the caller's."""
+
+    panel: Panel
+    scaler: StandardScaler | None
+    restore: np.ndarray | None  # caller's column j = model column restore[j]
+
+
+def prepare(est: Any, panel: Panel, history_rows: int) -> Prepared:
+    """Align ``panel``'s variates to the model; ``history_rows`` may fit unknown scalers."""
+    trained = list(est.columns_)
+    columns = list(panel.columns)
+    if sorted(map(str, columns)) == sorted(map(str, trained)) and len(columns) == len(trained):
+        position = {str(c): j for j, c in enumerate(columns)}
+        order = np.array([position[str(c)] for c in trained])
+        aligned = Panel(panel.values[:, order], panel.times, trained, panel.layout)
+        return Prepared(aligned, est.scaler_, np.argsort(order))
+    known = {str(c): i for i, c in enumerate(trained)}
+    new = [c for c in columns if str(c) not in known]
+    if not supports_new_variates(est.model):
+        missing = [c for c in trained if str(c) not in {str(x) for x in columns}]
+        raise ValueError(
+            f"model '{est.model}' was trained on the variates {trained} and can only forecast "
+            f"those (any order); this frame has new {new} and lacks {missing}. Models that "
+            "declare SUPPORTS_NEW_VARIATES (such as iTransformer) forecast any variates"
+        )
+    if est.scaler_ is None:
+        return Prepared(panel, None, None)
+    mean, std = np.empty(len(columns)), np.empty(len(columns))
+    for j, column in enumerate(columns):
+        if str(column) in known:
+            i = known[str(column)]
+            mean[j], std[j] = est.scaler_.mean[i], est.scaler_.std[i]
+        else:
+            own = StandardScaler().fit(panel.values[:history_rows, [j]])
+            mean[j], std[j] = own.mean[0], own.std[0]
+    return Prepared(panel, StandardScaler(mean, std), None)
+
+
+def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
+    """Calendar features of ``times`` as the model was trained with (None if it had none)."""
+    if not est.dims_.get("n_marks"):
+        return None
+    if is_integer_time(times):
+        raise ValueError("the model uses calendar features, so the frame needs real timestamps")
+    return time_features(times, est.config_.data.freq)
+
+
+@torch.inference_mode()
+def forward(est: Any, x: np.ndarray, marks: np.ndarray | None) -> np.ndarray:
+    """``x [B, L, N]`` scaled (``marks [B, L + H, C]``) -> scaled forecasts ``[B, H, N]``."""
+    module = est.module_
+    device = module.device
+    seq_len = x.shape[1]
+    batch_size, _, n_vars = x.shape
+    channel_independent = est.config_.data.channel_independent
+    inputs = torch.as_tensor(x, dtype=torch.float32, device=device)
+    if channel_independent:  # one sample per (window, variate), as in training
+        inputs = inputs.permute(0, 2, 1).reshape(batch_size * n_vars, seq_len, 1)
+    batch = {"x": inputs}
+    if marks is not None:
+        mark = torch.as_tensor(marks, dtype=torch.float32, device=device)
+        if channel_independent:
+            mark = mark.repeat_interleave(n_vars, dim=0)
+        batch["x_mark"], batch["y_mark"] = mark[:, :seq_len], mark[:, seq_len:]
+    prediction = module(batch).prediction.float()
+    if channel_independent:
+        prediction = prediction.reshape(batch_size, n_vars, -1).permute(0, 2, 1)
+    return prediction.cpu().numpy().astype(np.float64)
+
+
+def _unscale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
+    return values if scaler is None else scaler.inverse_transform(values)
+
+
+def _scale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
+    return values if scaler is None else scaler.transform(values)
+
+
+def forecast_next(est: Any, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """The ``horizon`` steps after ``panel`` (its last ``lookback`` rows are the input)."""
+    lookback, horizon = est.lookback, est.horizon
+    prepared = prepare(est, panel, len(panel))
+    window = prepared.panel.tail(lookback)
+    future = future_times(window.times[-1], est.freq_, horizon)
+    marks = calendar(est, np.concatenate([window.times, future]))
+    x = _scale(prepared.scaler, window.values)[None]
+    scaled = forward(est, x, None if marks is None else marks[None])[0]
+    values = _unscale(prepared.scaler, scaled)
+    if prepared.restore is not None:
+        values = values[:, prepared.restore]
+    return future, values
+
+
+@dataclass
+class Backtest:
+    """Forecasts of every window: ``origins[w]`` is the row of window ``w``'s first target."""
+
+    origins: np.ndarray
+    forecast: np.ndarray  # [W, H, N] original scale, caller's column order
+    actual: np.ndarray
+    forecast_scaled: np.ndarray
+    actual_scaled: np.ndarray
+
+
+def _batches(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+def backtest(est: Any, panel: Panel, stride: int = 1) -> Backtest:
+    """Forecast every window of ``lookback + horizon`` rows in ``panel``."""
+    lookback, horizon = est.lookback, est.horizon
+    span = lookback + horizon
+    if len(panel) < span:
+        raise ValueError(
+            f"the frame has {len(panel)} rows; scoring needs at least lookback + horizon = {span}"
+        )
+    prepared = prepare(est, panel, lookback)  # new variates: scaler from the first look-back
+    scaled = _scale(prepared.scaler, prepared.panel.values)
+    marks = calendar(est, prepared.panel.times)
+    starts = np.arange(0, len(panel) - span + 1, stride)
+    offsets = np.arange(span)
+    predictions = []
+    for part in _batches(len(starts), est.config_.data.eval_batch_size):
+        rows = starts[part, None] + offsets
+        window_marks = None if marks is None else marks[rows]
+        predictions.append(forward(est, scaled[rows[:, :lookback]], window_marks))
+    forecast_scaled = np.concatenate(predictions)
+    actual_scaled = scaled[starts[:, None] + np.arange(lookback, span)]
+    restore = prepared.restore if prepared.restore is not None else slice(None)
+    return Backtest(
+        origins=starts + lookback,
+        forecast=_unscale(prepared.scaler, forecast_scaled)[..., restore],
+        actual=_unscale(prepared.scaler, actual_scaled)[..., restore],
+        forecast_scaled=forecast_scaled[..., restore],
+        actual_scaled=actual_scaled[..., restore],
+    )
+
+
+def error_metrics(result: Backtest) -> dict[str, float]:
+    """MSE/MAE/RMSE over every forecast value, scaled (papers) and on the original scale."""
+    metrics: dict[str, float] = {}
+    for suffix, forecast, actual in (
+        ("", result.forecast_scaled, result.actual_scaled),
+        ("_original", result.forecast, result.actual),
+    ):
+        error = forecast - actual
+        mse = float(np.mean(error**2))
+        metrics.update(
+            {
+                f"mse{suffix}": mse,
+                f"mae{suffix}": float(np.mean(np.abs(error))),
+                f"rmse{suffix}": mse**0.5,
+            }
+        )
+    metrics["windows"] = len(result.origins)
+    return metrics

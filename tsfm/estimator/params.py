@@ -1,0 +1,164 @@
+"""From the estimator's parameters to the run config ``python -m tsfm.run`` would compose.
+
+Extra keyword parameters are, in this order of lookup:
+
+1. a hyperparameter of the model (``d_model=128`` -> ``model.d_model``);
+2. a short name for a common setting (``max_epochs``, ``lr``, ``batch_size``, ... below);
+3. any config key with ``__`` for the dots (``trainer__gradient_clip_val=1.0``,
+   ``callbacks__early_stopping__patience=5``), as in scikit-learn's nested parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from tsfm.config import CONF_DIR, compose_config
+from tsfm.models import REGISTRY, default_hyperparameters
+
+ALIASES = {
+    "max_epochs": "trainer.max_epochs",
+    "accelerator": "trainer.accelerator",
+    "devices": "trainer.devices",
+    "precision": "trainer.precision",
+    "lr": "optim.lr",
+    "learning_rate": "optim.lr",
+    "optimizer": "optim.optimizer",
+    "weight_decay": "optim.weight_decay",
+    "scheduler": "optim.scheduler",
+    "batch_size": "data.batch_size",
+    "eval_batch_size": "data.eval_batch_size",
+    "patience": "callbacks.early_stopping.patience",
+    "seed": "seed",
+    "loss": "loss",
+}
+# Set from the estimator's own arguments and the data; a parameter may not change them.
+MANAGED = {
+    "data.seq_len": "lookback",
+    "data.pred_len": "horizon",
+    "data.date_col": "date_col",
+    "data.name": None,
+    "data.path": None,
+    "data.root": None,
+    "data.target": None,
+    "data.columns": None,
+    "train": None,
+    "test": None,
+}
+
+
+def model_hyperparameters(model: str) -> set[str]:
+    return set(default_hyperparameters(model)) if model in REGISTRY else set()
+
+
+def config_key(model: str, name: str) -> str:
+    """The config key an extra parameter sets (ValueError for an unknown one)."""
+    if name in model_hyperparameters(model):
+        key = f"model.{name}"
+    elif name in ALIASES:
+        key = ALIASES[name]
+    elif "__" in name:
+        key = name.replace("__", ".")
+    else:
+        hyper = sorted(model_hyperparameters(model))
+        raise ValueError(
+            f"unknown parameter '{name}'. Use a hyperparameter of model '{model}' {hyper}, one "
+            f"of {sorted(ALIASES)}, or any config key with '__' for '.' (e.g. "
+            "trainer__gradient_clip_val=1.0)"
+        )
+    if key in MANAGED:
+        instead = MANAGED[key]
+        hint = f"use the '{instead}' argument" if instead else "the estimator sets it from the data"
+        raise ValueError(f"parameter '{name}' sets {key}, which {hint} controls; {hint}")
+    return key
+
+
+def param_name(model: str, key: str) -> str:
+    """The parameter name of a config key (inverse of :func:`config_key`)."""
+    if key.startswith("model.") and key[6:] in model_hyperparameters(model):
+        return key[6:]
+    for alias, target in ALIASES.items():
+        if target == key:
+            return alias
+    return key.replace(".", "__")
+
+
+def compose_for(model: str, experiment: str | None, overrides: list[str] | None) -> DictConfig:
+    """The composed run config (a fresh copy: composing costs a second, so it is cached)."""
+    return copy.deepcopy(_composed(model, experiment, tuple(overrides or ())))
+
+
+@functools.lru_cache(maxsize=32)
+def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) -> DictConfig:
+    # a registered model without conf/model/<name>.yaml still has its derived schema
+    group = model if (CONF_DIR / "model" / f"{model}.yaml").is_file() else f"{model}_schema"
+    composed = [f"experiment={experiment}"] if experiment else [f"model={group}", "data=custom"]
+    composed += list(overrides or [])
+    try:
+        cfg = compose_config(*composed)
+    except Exception as err:
+        raise ValueError(f"cannot compose the run config from {composed}: {err}") from None
+    if cfg.model.name != model:
+        raise ValueError(
+            f"experiment '{experiment}' trains model '{cfg.model.name}', but model='{model}'; "
+            f"use Forecaster.from_experiment('{experiment}') or a preset of '{model}'"
+        )
+    return cfg
+
+
+def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
+    try:
+        if OmegaConf.select(cfg, key, throw_on_missing=False, default=KeyError) is KeyError:
+            raise KeyError(key)
+        OmegaConf.update(cfg, key, value, merge=False)
+    except (OmegaConfBaseException, KeyError) as err:
+        raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
+
+
+def build_config(est: Any, *, freq: str | int, has_dates: bool, time_col: str | None) -> DictConfig:
+    """The resolved run config of one fit: the preset, the overrides, then the parameters."""
+    cfg = compose_for(est.model, est.experiment, est.overrides)
+    settings = {
+        "data.name": "custom",
+        "data.path": None,
+        "data.root": None,
+        "data.seq_len": est.lookback,
+        "data.pred_len": est.horizon,
+        "data.date_col": time_col if has_dates else None,
+        "data.target": None,
+        "data.columns": None,
+        "train": True,
+        "test": False,
+        "output.plot": False,
+        "output.print_table": False,
+    }
+    if not any(o.startswith("logger=") for o in est.overrides or []):
+        settings["logger.name"] = "none"
+    for key, value in settings.items():
+        set_value(cfg, key, value, "the estimator")
+    for name, value in est.extra_params().items():
+        set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
+    if has_dates and cfg.data.freq is None:
+        cfg.data.freq = str(freq)  # calendar features from the data's own frequency
+    if cfg.data.features != "M":
+        raise ValueError(
+            f"data.features={cfg.data.features}: the Forecaster forecasts every variate it is "
+            "given (M); to forecast one series, pass a frame holding that series only"
+        )
+    strategy = str(cfg.trainer.get("strategy") or "")
+    devices = cfg.trainer.get("devices")
+    if (
+        "ddp" in strategy
+        or (isinstance(devices, int) and devices > 1)
+        or cfg.trainer.get("num_nodes", 1) not in (None, 1)
+    ):
+        raise ValueError(
+            "the Forecaster trains in one process (devices=1); for multi-device or multi-node "
+            "training use python -m tsfm.run trainer=ddp (see the README)"
+        )
+    OmegaConf.resolve(cfg)
+    return cfg

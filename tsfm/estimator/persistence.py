@@ -1,0 +1,169 @@
+"""A fitted Forecaster as a directory, and back.
+
+::
+
+    config.yaml      the resolved run config (what python -m tsfm.run would use)
+    weights.pt       the module's state_dict (tensors only: torch.load(weights_only=True))
+    scaler.json      per-variate mean and std, fitted on the training rows
+    history.pt       the last look-back rows (values and timestamps), for predict()
+    forecaster.json  the estimator's parameters, variates, frequency and frame layout
+    versions.json    tsfm, torch, lightning, python
+
+Loading builds only tsfm's own classes: the model named in the config must be in the
+registry, and a config asking for any other class (``_target_`` and the like) is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from tsfm.data.scaler import StandardScaler
+from tsfm.estimator.frames import Layout, Panel
+from tsfm.models import REGISTRY
+from tsfm.training.losses import LOSSES
+
+FORMAT = 1
+INSTANTIATION_KEYS = ("_target_", "_partial_", "_args_", "_convert_", "_recursive_")
+FILES = ("config.yaml", "weights.pt", "history.pt", "forecaster.json")
+
+
+def versions() -> dict[str, str]:
+    import lightning
+
+    import tsfm
+
+    return {
+        "tsfm": tsfm.__version__,
+        "torch": torch.__version__,
+        "lightning": lightning.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (DictConfig, ListConfig)):
+        return OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot store {value!r} ({type(value).__name__}) in forecaster.json")
+
+
+def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
+    path = Path(path)
+    if path.exists() and any(path.iterdir()) and not overwrite:
+        raise FileExistsError(f"{path} exists and is not empty; pass overwrite=True to replace it")
+    path.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(est.config_, path / "config.yaml", resolve=True)
+    state = {k: v.detach().cpu() for k, v in est.module_.state_dict().items()}
+    torch.save(state, path / "weights.pt")
+    scaler = est.scaler_.state_dict() if est.scaler_ is not None else None
+    (path / "scaler.json").write_text(json.dumps(scaler))
+    history = est.history_
+    torch.save(
+        {
+            "values": torch.from_numpy(history.values.copy()),
+            "times": torch.from_numpy(history.times.astype(np.int64)),
+        },
+        path / "history.pt",
+    )
+    meta = {
+        "format": FORMAT,
+        "params": est.get_params(deep=False),
+        "columns": list(est.columns_),
+        "freq": est.freq_,
+        "layout": est.layout_.to_dict(),
+        "dims": est.dims_,
+        "fit_metrics": est.fit_metrics_,
+    }
+    (path / "forecaster.json").write_text(json.dumps(meta, indent=2, default=_plain))
+    (path / "versions.json").write_text(json.dumps(versions(), indent=2))
+    return path
+
+
+def _foreign_keys(node: Any, where: str = "") -> list[str]:
+    if isinstance(node, dict):
+        found = [f"{where}{k}" for k in node if k in INSTANTIATION_KEYS]
+        for key, value in node.items():
+            found += _foreign_keys(value, f"{where}{key}.")
+        return found
+    if isinstance(node, list):
+        return [k for i, item in enumerate(node) for k in _foreign_keys(item, f"{where}{i}.")]
+    return []
+
+
+def checked_config(path: Path) -> DictConfig:
+    """config.yaml, refused unless it asks for tsfm's registered classes only."""
+    raw = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    foreign = _foreign_keys(raw)
+    if foreign:
+        raise ValueError(
+            f"{path} asks for classes by import path ({', '.join(foreign)}); tsfm only builds "
+            f"its own registered models ({sorted(REGISTRY)}) and refuses to load it"
+        )
+    model = raw.get("model") or {}
+    name = model.get("name") if isinstance(model, dict) else None
+    if name not in REGISTRY:
+        raise ValueError(
+            f"{path} names model {name!r}, which is not a registered tsfm model "
+            f"({sorted(REGISTRY)}); tsfm only builds its own classes and refuses to load it"
+        )
+    if raw.get("loss") not in LOSSES:
+        raise ValueError(f"{path} names loss {raw.get('loss')!r}; known losses: {sorted(LOSSES)}")
+    from tsfm.config import RunConfig, register_configs
+    from tsfm.models import config_schema
+
+    register_configs()
+    schema = OmegaConf.structured(RunConfig)
+    schema.model = OmegaConf.structured(config_schema(name))
+    try:
+        return OmegaConf.merge(schema, raw)
+    except Exception as err:
+        raise ValueError(f"{path} does not fit the run config schema: {err}") from None
+
+
+def load(cls: type, path: str | Path) -> Any:
+    from tsfm.training.module import ForecastingModule
+
+    path = Path(path)
+    missing = [name for name in FILES if not (path / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{path} is not a saved Forecaster: {missing} missing")
+    cfg = checked_config(path / "config.yaml")
+    meta = json.loads((path / "forecaster.json").read_text())
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
+    scaler_state = json.loads((path / "scaler.json").read_text())
+    module = ForecastingModule(
+        model=OmegaConf.to_container(cfg.model, resolve=True),
+        dims=meta["dims"],
+        optim=OmegaConf.to_container(cfg.optim, resolve=True),
+        loss=cfg.loss,
+        features=cfg.data.features,
+        scaler=scaler_state,
+    )
+    module.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
+    history = torch.load(path / "history.pt", map_location="cpu", weights_only=True)
+    layout = Layout(**meta["layout"])
+    integer_time = layout.time_type.get("kind") == "int"
+    times = history["times"].numpy().astype(np.int64 if integer_time else "datetime64[ns]")
+    est = cls(**meta["params"])
+    est.config_ = cfg
+    est.module_ = module.eval()
+    est.scaler_ = StandardScaler.from_state_dict(scaler_state) if scaler_state else None
+    est.columns_ = meta["columns"]
+    est.n_variates_ = len(est.columns_)
+    est.freq_ = meta["freq"]
+    est.layout_ = layout
+    est.history_ = Panel(history["values"].numpy(), times, est.columns_, layout)
+    est.dims_ = meta["dims"]
+    est.fit_metrics_ = meta.get("fit_metrics", {})
+    return est

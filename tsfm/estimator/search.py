@@ -1,0 +1,137 @@
+"""``Forecaster.tune``: the study code of ``python -m tsfm.tune``, with the estimator's fits.
+
+Each trial clones the forecaster, sets the drawn values as parameters and fits on the same
+train/validation split, with the pruning callback on the validation loss. Afterwards the
+forecaster holds the best parameters and, with ``refit``, the best trial's model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from tsfm.config import CONF_DIR, compose_config
+from tsfm.estimator.frames import read_frame
+from tsfm.estimator.params import config_key, param_name
+from tsfm.tuning.config import TuneConfig
+
+DEFAULT_VAL_SIZE = 0.2
+
+
+def default_space(model: str) -> dict[str, str]:
+    if not (CONF_DIR / "hparams_search" / f"{model}.yaml").is_file():
+        raise ValueError(
+            f"no search space for model '{model}': add conf/hparams_search/{model}.yaml or pass "
+            "search_space={'model.d_model': 'choice(64, 128)', ...}"
+        )
+    return dict(compose_config(f"hparams_search={model}").tune.params)
+
+
+def as_params(est: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Drawn ``{config key: value}`` -> estimator parameters (group choices -> overrides)."""
+    params: dict[str, Any] = {}
+    groups = [f"{key}={value}" for key, value in values.items() if "." not in key]
+    if groups:
+        params["overrides"] = [*(est.overrides or []), *groups]
+    for key, value in values.items():
+        if "." in key:
+            params[param_name(est.model, key)] = value
+    return params
+
+
+def tune_forecaster(
+    est: Any,
+    df: Any,
+    *,
+    n_trials: int = 20,
+    val_df: Any = None,
+    val_size: float | int | None = None,
+    search_space: dict[str, str] | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    output_dir: str | Path | None = None,
+    timeout: float | None = None,
+    refit: bool = True,
+    **settings: Any,
+) -> Any:
+    """Run the study and keep the best parameters (and model, with ``refit``).
+
+    Args:
+        df, val_df: training frame and an optional validation frame continuing it; without
+            ``val_df`` the last ``val_size`` rows (default: the estimator's, else 20 %) validate.
+        n_trials: finished trials the study should hold (a resumed study runs the rest).
+        search_space: ``{config key: expression}`` in Hydra's sweeper grammar; default the
+            model's ``conf/hparams_search/<model>.yaml``.
+        storage: an Optuna RDB URL; default SQLite in ``output_dir``, or in memory without one.
+        output_dir: where the study file, best overrides, results table and plots go.
+        **settings: other :class:`~tsfm.tuning.TuneConfig` fields (``pruner``, ``seed``, ...).
+    """
+    from tsfm.tuning.outputs import best_trial, write_outputs
+    from tsfm.tuning.space import parse_space
+    from tsfm.tuning.study import objective_value, open_study, run_trials
+
+    space_spec = dict(search_space) if search_space is not None else default_space(est.model)
+    space = parse_space(space_spec)
+    for key in space:  # fail before training if a key cannot become a parameter
+        if "." in key:
+            config_key(est.model, param_name(est.model, key))
+    panel = read_frame(df, **est.frame_options())
+    val = None if val_df is None else read_frame(val_df, **est.frame_options())
+    size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
+    directory = Path(output_dir) if output_dir is not None else None
+    url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)
+
+    tune = OmegaConf.structured(TuneConfig)
+    for key, value in settings.items():
+        if key not in tune:
+            raise ValueError(f"unknown tuning setting '{key}'; known: {sorted(tune)}")
+        tune[key] = value
+    tune.study_name = study_name or f"{est.model}_{est.lookback}_{est.horizon}"
+    tune.n_trials = n_trials
+    seed = tune.seed if tune.seed is not None else est.extra_params().get("seed")
+    if seed is None:
+        seed = compose_config().seed
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.INFO if est.verbose else optuna.logging.WARNING)
+    study = open_study(tune, url, seed)
+    kept: dict[str, Any] = {}
+
+    def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
+        from sklearn.base import clone
+
+        candidate = clone(est).set_params(**as_params(est, values))
+        result = candidate.fit_panel(panel, val, callbacks=callbacks, val_size=size)
+        value = objective_value(result.metrics, tune.metric, result.trainer)
+        if not kept or value < kept["value"]:
+            kept.update(value=value, number=trial.number, model=candidate)
+        return value
+
+    run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials)
+    best = best_trial(study)
+    if best is None:
+        raise RuntimeError(f"no trial of study '{tune.study_name}' completed; see the warnings")
+    est.set_params(**as_params(est, best.params))
+    if not refit:
+        est._forget()  # a model fitted before no longer matches the parameters
+    elif kept.get("number") == best.number:
+        _adopt(est, kept["model"])
+    elif refit:  # the best trial ran in another process (shared or resumed study)
+        est.fit_panel(panel, val, val_size=size)
+    if directory is not None:
+        values = {"data.seq_len": est.lookback, "data.pred_len": est.horizon}
+        values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})
+        groups = {"model": est.model, "data": "custom"}
+        name = f"{est.model}_custom_{est.horizon}_tuned"
+        est.tuning_outputs_ = write_outputs(study, directory, name, groups, values, tune.metric)
+    est.study_ = study
+    est.best_params_ = dict(best.params)
+    return est
+
+
+def _adopt(est: Any, fitted: Any) -> None:
+    for name, value in vars(fitted).items():
+        if name.endswith("_") and not name.startswith("_"):
+            setattr(est, name, value)

@@ -1,0 +1,105 @@
+"""Frequencies and future timestamps.
+
+Timestamps are ``datetime64[ns]`` (time-zone-aware input is held as UTC instants) or plain
+integers. A frequency is a pandas offset alias (``"h"``, ``"15min"``, ``"D"``, ``"W-SUN"``,
+``"MS"``) or, for integer time, the integer step.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+Freq = str | int
+
+
+def is_integer_time(times: np.ndarray) -> bool:
+    return np.issubdtype(times.dtype, np.integer)
+
+
+def _infer(times: np.ndarray) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # pandas 4 returns an offset
+        inferred = pd.infer_freq(pd.DatetimeIndex(times))
+    return None if inferred is None else to_offset(inferred).freqstr
+
+
+def resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
+    """The frequency of ``times``: inferred, or ``freq`` checked against them."""
+    if len(times) < 3 and freq is None:
+        raise ValueError(
+            f"{len(times)} timestamps are too few to infer the frequency; pass freq=... "
+            "(e.g. 'h', '15min', 'D') or a longer frame"
+        )
+    if is_integer_time(times):
+        steps = np.unique(np.diff(times))
+        step = int(steps[0]) if len(steps) == 1 else None
+        if freq is not None and not isinstance(freq, (int, np.integer)):
+            raise ValueError(
+                f"the time column holds integers, so freq must be an integer step, got {freq!r}"
+            )
+        expected = int(freq) if freq is not None else step
+        if expected is None or expected <= 0 or (len(steps) and (steps != expected).any()):
+            _raise_irregular(times, expected or int(np.median(np.diff(times))))
+        return expected
+    if freq is None:
+        inferred = _infer(times)
+        if inferred is None:
+            _raise_irregular(times, None)
+        return inferred
+    try:
+        offset = to_offset(freq)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"unknown frequency {freq!r}; use a pandas alias such as 'h', '15min', 'D'"
+        ) from None
+    expected = pd.date_range(pd.Timestamp(times[0]), periods=len(times), freq=offset)
+    if not np.array_equal(expected.values.astype("datetime64[ns]"), times):
+        _raise_irregular(times, offset.freqstr)
+    return offset.freqstr
+
+
+def _raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
+    if freq is None:  # the most common step, to say where the series departs from it
+        steps, counts = np.unique(np.diff(times), return_counts=True)
+        step = steps[np.argmax(counts)]
+        expected = times[0] + step * np.arange(len(times))
+        what = f"the usual step ({pd.Timedelta(step)})"
+    elif isinstance(freq, int):
+        expected = times[0] + freq * np.arange(len(times))
+        what = f"a step of {freq}"
+    else:
+        expected = pd.date_range(pd.Timestamp(times[0]), periods=len(times), freq=freq).values
+        what = f"frequency {freq!r}"
+    mismatch = np.flatnonzero(expected.astype(times.dtype) != times)
+    row = int(mismatch[0]) if len(mismatch) else len(times) - 1
+    raise ValueError(
+        f"timestamps are not regular: row {row} is {_show(times[row])}, but {what} puts "
+        f"{_show(expected[row])} there. Fill the missing steps (e.g. interpolate), or pass the "
+        "intended freq=..."
+    )
+
+
+def _show(value) -> str:
+    return str(value) if isinstance(value, (int, np.integer)) else str(pd.Timestamp(value))
+
+
+def same_freq(a: Freq, b: Freq) -> bool:
+    if isinstance(a, (int, np.integer)) or isinstance(b, (int, np.integer)):
+        return a == b
+    return to_offset(a) == to_offset(b)
+
+
+def future_times(last: np.generic, freq: Freq, horizon: int) -> np.ndarray:
+    """The ``horizon`` timestamps after ``last``."""
+    if isinstance(freq, (int, np.integer)):
+        return np.asarray(last, dtype=np.int64) + freq * np.arange(1, horizon + 1, dtype=np.int64)
+    stamps = pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
+    return stamps.values.astype("datetime64[ns]")
+
+
+def next_time(last: np.generic, freq: Freq) -> np.generic:
+    return future_times(last, freq, 1)[0]

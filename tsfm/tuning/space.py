@@ -1,0 +1,132 @@
+"""Search spaces in Hydra's sweeper grammar, turned into Optuna distributions.
+
+The expressions are parsed by Hydra's own override parser, so a space written for
+``hydra-optuna-sweeper`` (``hydra.sweeper.params``) means the same here:
+
+=================================  ==========================================================
+``choice(a, b, c)``                categorical
+``range(start, stop[, step])``     integers (or floats) from start, stop excluded, as Python
+``interval(low, high)``            uniform float
+``int(interval(low, high))``       uniform integer
+``tag(log, interval(low, high))``  log-uniform (float, or integer with ``int(...)``)
+a plain value                      fixed (not searched)
+=================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+GRAMMAR_HINT = (
+    "use choice(a, b, ...), range(start, stop, step), interval(low, high), "
+    "int(interval(low, high)) or tag(log, interval(low, high))"
+)
+
+
+def parse_space(params: Mapping[str, str]) -> dict[str, Any]:
+    """``{config key: expression}`` -> ``{config key: optuna distribution or fixed value}``."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    space = {}
+    for key, expression in params.items():
+        try:
+            value = parser.parse_override(f"{key}={expression}").value()
+        except Exception as err:
+            raise ValueError(
+                f"search space entry {key}: cannot parse {expression!r} ({err}); {GRAMMAR_HINT}"
+            ) from None
+        space[key] = to_distribution(key, value)
+    return space
+
+
+def to_distribution(key: str, value: Any) -> Any:
+    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    tags = set(getattr(value, "tags", ()) or ())
+    unknown = tags - {"log"}
+    if unknown:
+        raise ValueError(f"search space entry {key}: unknown tag(s) {sorted(unknown)}; only 'log'")
+    log = "log" in tags
+    if isinstance(value, ChoiceSweep):
+        if log:
+            raise ValueError(f"search space entry {key}: tag(log, ...) applies to intervals only")
+        if not value.list:
+            raise ValueError(f"search space entry {key}: choice() needs at least one value")
+        return CategoricalDistribution(list(value.list))
+    if isinstance(value, IntervalSweep):
+        low, high = value.start, value.end
+        if not low < high:
+            raise ValueError(f"search space entry {key}: interval({low}, {high}) is empty")
+        if log and low <= 0:
+            raise ValueError(f"search space entry {key}: a log interval needs low > 0, got {low}")
+        if isinstance(low, int) and isinstance(high, int):
+            return IntDistribution(low, high, log=log)
+        return FloatDistribution(float(low), float(high), log=log)
+    if isinstance(value, RangeSweep):
+        return _range(key, value, log)
+    if isinstance(value, (list, dict)) or tags:
+        raise ValueError(f"search space entry {key}: {value!r} is not a search expression")
+    return value  # a fixed value
+
+
+def _range(key: str, value: Any, log: bool) -> Any:
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    start, stop, step = value.start, value.stop, value.step
+    if step is None or step <= 0 or not start < stop:
+        raise ValueError(
+            f"search space entry {key}: range({start}, {stop}, {step}) is empty; it needs "
+            "start < stop and a positive step"
+        )
+    count = math.ceil((stop - start) / step)
+    if all(isinstance(v, int) for v in (start, stop, step)):
+        return IntDistribution(start, start + (count - 1) * step, step=step, log=log and step == 1)
+    high = round(start + (count - 1) * step, 12)
+    return FloatDistribution(float(start), float(high), step=None if log else float(step), log=log)
+
+
+def suggest(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
+    """Draw one value per entry from ``trial`` (fixed values pass through)."""
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    values = {}
+    for key, dist in space.items():
+        if isinstance(dist, CategoricalDistribution):
+            values[key] = trial.suggest_categorical(key, dist.choices)
+        elif isinstance(dist, IntDistribution):
+            values[key] = trial.suggest_int(key, dist.low, dist.high, step=dist.step, log=dist.log)
+        elif isinstance(dist, FloatDistribution):
+            values[key] = trial.suggest_float(
+                key, dist.low, dist.high, step=dist.step, log=dist.log
+            )
+        else:
+            values[key] = dist
+    return values
+
+
+def format_override(key: str, value: Any) -> str:
+    """``key=value`` in Hydra's override syntax (strings quoted when they need it)."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        text = repr(value)
+    elif isinstance(value, str):
+        plain = value.replace("_", "").replace("-", "").replace(".", "").replace("/", "")
+        text = value if plain.isalnum() else "'" + value.replace("'", "\\'") + "'"
+    else:
+        raise TypeError(f"cannot write {key}={value!r} as an override")
+    return f"{key}={text}"

@@ -1,0 +1,187 @@
+"""Open or resume an Optuna study and run trials until it holds ``n_trials`` finished ones.
+
+Storage: any Optuna RDB URL. SQLite is the default, so a killed study resumes with every
+finished trial kept; several processes (on several machines, with PostgreSQL) can work on one
+study at the same time. With a heartbeat, the trial of a worker that died is marked failed
+and its parameters are tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.samplers import BaseSampler, TPESampler
+from optuna.trial import FrozenTrial, TrialState
+
+from tsfm.tuning.space import suggest
+
+log = logging.getLogger(__name__)
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+PRUNE_MONITOR = "val/loss"
+
+
+class TrialSeededTPE(BaseSampler):
+    """TPE whose random state for trial ``k`` is ``seed + k``.
+
+    One worker then repeats a study exactly, and workers sharing a study draw different
+    points (trial numbers are unique), which one shared seed would not give.
+    """
+
+    def __init__(self, seed: int, n_startup_trials: int = 5):
+        self.seed, self.n_startup_trials = seed, n_startup_trials
+        self._tpe = self._fresh(0)
+
+    def _fresh(self, number: int) -> TPESampler:
+        return TPESampler(seed=self.seed + number, n_startup_trials=self.n_startup_trials)
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._tpe = self._fresh(trial.number)
+        self._tpe.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._tpe.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._tpe.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._tpe.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values):
+        self._tpe.after_trial(study, trial, state, values)
+
+
+def make_pruner(kind: str, startup_trials: int, warmup_epochs: int) -> optuna.pruners.BasePruner:
+    if kind == "median":
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs
+        )
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=max(1, warmup_epochs + 1))
+    if kind == "none":
+        return optuna.pruners.NopPruner()
+    raise ValueError(f"unknown pruner '{kind}'; use median, hyperband or none")
+
+
+def make_storage(url: str | None, heartbeat_seconds: int | None) -> Any:
+    """None -> in memory; an RDB URL -> RDBStorage (SQLite folders are created)."""
+    if url is None:
+        return optuna.storages.InMemoryStorage()
+    engine_kwargs = {}
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine_kwargs = {"connect_args": {"timeout": 60}}  # wait for other local workers
+    heartbeat = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if heartbeat_seconds:
+            heartbeat = {
+                "heartbeat_interval": heartbeat_seconds,
+                "grace_period": 2 * heartbeat_seconds,
+            }
+            retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)  # >=4.9
+            if retry is not None:
+                heartbeat["heartbeat_stale_trial_callback"] = retry(max_retry=1)
+            else:
+                heartbeat["failed_trial_callback"] = optuna.storages.RetryFailedTrialCallback(1)
+        return _connect(url, engine_kwargs, heartbeat)
+
+
+def _connect(url: str, engine_kwargs: dict, heartbeat: dict, attempts: int = 5) -> Any:
+    """RDBStorage, retried: workers starting together on an empty database race to create
+    its tables, and the loser of the race fails once."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat)
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 + random.random() * 2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def open_study(tune: Any, storage_url: str | None, seed: int) -> optuna.Study:
+    """Create the study, or load it if it exists (resume, or join other workers)."""
+    return optuna.create_study(
+        study_name=tune.study_name,
+        storage=make_storage(storage_url, tune.heartbeat_seconds),
+        sampler=TrialSeededTPE(seed, tune.startup_trials),
+        pruner=make_pruner(tune.pruner, tune.pruner_startup_trials, tune.pruner_warmup_epochs),
+        direction="minimize",
+        load_if_exists=True,
+    )
+
+
+def finished_trials(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+TrainTrial = Callable[[optuna.Trial, dict[str, Any], list], float]
+
+
+def run_trials(
+    study: optuna.Study,
+    space: Mapping[str, Any],
+    train_trial: TrainTrial,
+    n_trials: int,
+    timeout: float | None = None,
+    worker_trials: int | None = None,
+) -> optuna.Study:
+    """Run trials until the study holds ``n_trials`` finished ones (this worker's share).
+
+    ``train_trial(trial, values, callbacks)`` trains with the drawn ``values`` (config key ->
+    value), passing ``callbacks`` (the pruning callback) to the Trainer, and returns the
+    value to minimise. Trials that fail with a ValueError or RuntimeError (an impossible
+    combination, out of memory) are recorded as failed and the study goes on.
+    """
+    from optuna_integration import PyTorchLightningPruningCallback
+
+    def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("worker", worker_name())
+        values = suggest(trial, space)
+        return train_trial(trial, values, [PyTorchLightningPruningCallback(trial, PRUNE_MONITOR)])
+
+    missing = n_trials - finished_trials(study)
+    if missing <= 0:
+        log.warning("study '%s' already holds %d finished trials", study.study_name, n_trials)
+        return study
+    stop_at_total = optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)
+    study.optimize(
+        objective,
+        n_trials=missing if worker_trials is None else min(missing, worker_trials),
+        timeout=timeout,
+        callbacks=[stop_at_total],
+        catch=(ValueError, RuntimeError),
+        gc_after_trial=True,
+    )
+    return study
+
+
+def objective_value(metrics: Mapping[str, Any], metric: str, trainer: Any = None) -> float:
+    """The value to minimise from a run's metrics (last validation loss as a fall-back)."""
+    if metric in metrics:
+        return float(metrics[metric])
+    if metric == "val/best_loss" and trainer is not None:
+        last = trainer.callback_metrics.get(PRUNE_MONITOR)
+        if last is not None:
+            return float(last)
+    raise ValueError(
+        f"the trial produced no '{metric}' (metrics: {sorted(metrics)}); tuning needs a "
+        "validation split and callbacks.checkpoint.enabled=true, or set tune.metric"
+    )
