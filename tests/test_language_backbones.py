@@ -89,7 +89,9 @@ def test_missing_weights_fail_with_instructions(monkeypatch):
         load_language_backbone(tiny_backbone_dir("gpt2", weights=False), 1, local_files_only=True)
 
 
-def test_wrong_depth_or_family_is_refused(tmp_path):
+def test_wrong_depth_family_or_folder_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_language_backbone(str(tmp_path / "missing"), n_layers=1)
     with pytest.raises(ValueError, match=r"n_layers must be in \[0, 2\]"):
         load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=3)
     from transformers import T5Config

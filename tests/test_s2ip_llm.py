@@ -216,6 +216,8 @@ def test_bad_settings_are_refused_with_the_fix():
         make(head="mlp")
     with pytest.raises(ValueError, match="decomposition must be"):
         make(decomposition="wavelet")
+    with pytest.raises(ValueError, match="needs a decomposition"):
+        make(decomposition="none", head="component")
     with pytest.raises(ValueError, match="trend_length"):
         make(trend_length=25)
     with pytest.raises(ValueError, match="prompt_length"):
@@ -295,3 +297,11 @@ def test_presets_carry_the_official_script_settings():
         for h in (720, 336)
     )
     assert ecl_720 == ecl_336  # the broken official 720 script is replaced by the 336 settings
+
+
+def test_a_saved_state_restores_into_a_randomly_built_model_without_the_weights_files():
+    trained = make().eval()
+    rebuilt = make(seed=3, pretrained=False, backbone=tiny_backbone_dir("gpt2", weights=False))
+    rebuilt.load_state_dict(trained.state_dict())  # the state holds the frozen backbone too
+    x = batch()["x"]
+    torch.testing.assert_close(rebuilt.eval()(x).prediction, trained(x).prediction)

@@ -90,6 +90,12 @@ def backbone_config(name: str, pretrained: bool = True, local_files_only: bool =
     from transformers import CONFIG_MAPPING, AutoConfig
 
     source = resolve_source(name)
+    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1
+    if looks_like_path and not Path(source).is_dir():
+        raise FileNotFoundError(
+            f"backbone directory '{name}' does not exist; pass an existing folder with "
+            "config.json (and the weights), or a Hugging Face id such as 'gpt2'"
+        )
     offline = offline_mode(local_files_only) or not pretrained
     try:
         return AutoConfig.from_pretrained(source, local_files_only=offline)

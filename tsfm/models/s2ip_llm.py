@@ -85,6 +85,8 @@ class S2IPLLM(nn.Module):
             raise ValueError(f"decomposition must be one of {METHODS}, got '{decomposition}'")
         if head not in HEADS:
             raise ValueError(f"head must be one of {sorted(HEADS)}, got '{head}'")
+        if head == "component" and decomposition == "none":
+            raise ValueError("head='component' needs a decomposition; use head='chunk_sum'")
         if not (1 <= patch_size <= seq_len and stride >= 1):
             raise ValueError(
                 f"need 1 <= patch_size <= seq_len and stride >= 1, got {patch_size}, {stride}"
