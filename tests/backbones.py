@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from tsfm.models.language_backbones import backbone_config
+from tsfm.models.language_backbones import FAMILIES, backbone_config
 
 _ROOT: Path | None = None
 TINY_SIZES = {"hidden_size": 24, "num_attention_heads": 2, "num_hidden_layers": 2}
@@ -68,9 +68,15 @@ def tiny_backbone_dir(family: str = "gpt2", weights: bool = True) -> str:
 
 
 def offline_model_config(model: dict[str, Any]) -> dict[str, Any]:
-    """A model config with any pretrained language backbone swapped for a tiny random one of
-    the same family, so that building it needs neither the network nor much time."""
-    if "pretrained" not in model or "backbone" not in model:
+    """A model config built without the network: ``pretrained=false``, and a language backbone
+    that :mod:`tsfm.models.language_backbones` knows swapped for a tiny one of its family."""
+    if "pretrained" not in model:
         return model
-    family = backbone_config(model["backbone"], pretrained=False).model_type
-    return {**model, "pretrained": False, "backbone": tiny_backbone_dir(family, weights=False)}
+    model = {**model, "pretrained": False}
+    try:
+        family = backbone_config(str(model.get("backbone")), pretrained=False).model_type
+    except (OSError, ValueError):
+        return model  # not a language backbone (e.g. another model's vision tower)
+    if family in FAMILIES:
+        model["backbone"] = tiny_backbone_dir(family, weights=False)
+    return model
