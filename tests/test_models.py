@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from tests.backbones import tiny_backbone_dir
 from tsfm.models import REGISTRY, as_output, build_model, config_schema
 from tsfm.models.itransformer import ITransformer
 from tsfm.models.layers import Dropout, cpu_dropout_mask
@@ -12,6 +13,16 @@ from tsfm.models.layers import Dropout, cpu_dropout_mask
 # Tiny settings per registered model; a new model adds its line here.
 TINY: dict[str, dict] = {
     "itransformer": {"d_model": 16, "n_heads": 2, "e_layers": 1, "d_ff": 32, "dropout": 0.0},
+    "s2ip_llm": {
+        "backbone": tiny_backbone_dir("gpt2"),
+        "n_layers": 2,
+        "pool_size": 16,
+        "prompt_length": 2,
+        "patch_size": 8,
+        "stride": 4,
+        "trend_length": 4,
+        "seasonal_length": 6,
+    },
 }
 DIMS = {"seq_len": 24, "pred_len": 8, "n_vars": 3, "n_marks": 4}
 

@@ -1,0 +1,82 @@
+"""Tiny language-model backbones saved to local folders, so tests never need the network.
+
+``tiny_backbone_dir(family)`` writes a small randomly initialised model of the family (GPT-2,
+BERT, RoBERTa) once per test process; ``weights=False`` writes only its ``config.json`` (enough
+for ``pretrained=false``). ``offline_model_config`` rewrites any model config that loads a
+pretrained language backbone so that it builds offline from such a folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tsfm.models.language_backbones import FAMILIES, backbone_config
+
+_ROOT: Path | None = None
+TINY_SIZES = {"hidden_size": 24, "num_attention_heads": 2, "num_hidden_layers": 2}
+DROPOUTS = (
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+    "resid_pdrop",
+    "embd_pdrop",
+    "attn_pdrop",
+)
+
+
+def _root() -> Path:
+    global _ROOT
+    if _ROOT is None:
+        _ROOT = Path(tempfile.mkdtemp(prefix="tsfm-tiny-backbones-"))
+        atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
+    return _ROOT
+
+
+def tiny_config(family: str, vocab_size: int = 64, max_positions: int = 160):
+    from transformers import CONFIG_MAPPING
+
+    special = {"bos_token_id": vocab_size - 1, "eos_token_id": vocab_size - 1}
+    config = CONFIG_MAPPING[family](vocab_size=vocab_size, **special, **TINY_SIZES)
+    config.max_position_embeddings = max_positions
+    for name in ("intermediate_size", "n_inner"):
+        if hasattr(config, name):
+            setattr(config, name, 48)
+    for name in DROPOUTS:
+        if hasattr(config, name):
+            setattr(config, name, 0.0)
+    return config
+
+
+def tiny_backbone_dir(family: str = "gpt2", weights: bool = True) -> str:
+    """A folder holding a tiny ``family`` model (or only its config); created once."""
+    folder = _root() / f"{family}{'' if weights else '-config'}"
+    if not (folder / "config.json").exists():
+        from transformers import AutoModel
+
+        config = tiny_config(family)
+        if weights:
+            torch.manual_seed(0)
+            AutoModel.from_config(config).save_pretrained(folder)
+        else:
+            config.save_pretrained(folder)
+    return str(folder)
+
+
+def offline_model_config(model: dict[str, Any]) -> dict[str, Any]:
+    """A model config built without the network: ``pretrained=false``, and a language backbone
+    that :mod:`tsfm.models.language_backbones` knows swapped for a tiny one of its family."""
+    if "pretrained" not in model:
+        return model
+    model = {**model, "pretrained": False}
+    try:
+        family = backbone_config(str(model.get("backbone")), pretrained=False).model_type
+    except (OSError, ValueError):
+        return model  # not a language backbone (e.g. another model's vision tower)
+    if family in FAMILIES:
+        model["backbone"] = tiny_backbone_dir(family, weights=False)
+    return model

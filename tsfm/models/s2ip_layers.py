@@ -1,0 +1,120 @@
+"""S2IP-LLM's building blocks: patch tokens, semantic anchors, output heads.
+
+Shapes: ``R`` rows (batch x variates, channels folded into the batch), ``L`` look-back,
+``P`` patch size, ``s`` stride, ``Np`` patches, ``D`` backbone width, ``K`` prompts,
+``T = K + Np`` tokens, ``S`` horizon.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def patch_count(seq_len: int, patch_size: int, stride: int) -> int:
+    """Patches after the official right replication pad by ``stride``: ``(L - P) // s + 2``."""
+    return (seq_len - patch_size) // stride + 2
+
+
+def patchify(components: Tensor, patch_size: int, stride: int) -> Tensor:
+    """``[R, C, L]`` -> ``[R, Np, C * P]``: each token is [component 0 patch | component 1 ...].
+
+    As official: ``ReplicationPad1d((0, stride))`` then ``unfold(size=P, step=s)``.
+    """
+    padded = F.pad(components, (0, stride), mode="replicate")
+    patches = padded.unfold(-1, patch_size, stride)  # [R, C, Np, P]
+    rows, channels, count, _ = patches.shape
+    return patches.permute(0, 2, 1, 3).reshape(rows, count, channels * patch_size)
+
+
+def l2_normalize(x: Tensor, dim: int = -1, epsilon: float = 1e-12) -> Tensor:
+    """``x / ||x||`` with the official code's floor on the squared norm."""
+    square_sum = (x * x).sum(dim, keepdim=True)
+    return x * torch.rsqrt(square_sum.clamp_min(epsilon))
+
+
+class SemanticAnchors(nn.Module):
+    """A pool of anchors ``A = (W V^T + b)^T``: learned mixtures of the frozen vocabulary ``V``.
+
+    ``forward`` retrieves, for every row, the ``top_k`` anchors most cosine-similar to the mean
+    token embedding and returns them un-normalised as prompts, with the indices and the
+    alignment score ``sum_{rows, k} cos(q, A_k) / R`` (official ``reduce_sim``).
+    """
+
+    def __init__(self, vocab_size: int, pool_size: int, top_k: int):
+        super().__init__()
+        if not 1 <= top_k <= pool_size:
+            raise ValueError(f"prompt_length ({top_k}) must be in [1, pool_size={pool_size}]")
+        self.top_k = top_k
+        self.prototype = nn.Linear(vocab_size, pool_size)
+        self._cache: tuple[tuple, Tensor] | None = None
+
+    def anchors(self, vocabulary: Tensor) -> Tensor:
+        """``[pool, D]`` from the vocabulary ``[V, D]``; cached while nothing can change it."""
+        if torch.is_grad_enabled():
+            self._cache = None
+            return self.prototype(vocabulary.t()).t()
+        key = (
+            self.prototype.weight._version,
+            self.prototype.bias._version,
+            self.prototype.weight.data_ptr(),
+            vocabulary._version,
+            vocabulary.data_ptr(),
+            torch.is_autocast_enabled(vocabulary.device.type),
+        )
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self.prototype(vocabulary.t()).t())
+        return self._cache[1]
+
+    def forward(self, tokens: Tensor, vocabulary: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``tokens [R, Np, D]`` -> prompts ``[R, K, D]``, indices ``[R, K]``, score (scalar)."""
+        anchors = self.anchors(vocabulary)
+        query = l2_normalize(tokens.mean(1))
+        keys = l2_normalize(anchors)
+        similarity = query @ keys.t().to(query.dtype)  # [R, pool]
+        indices = similarity.topk(self.top_k, dim=1).indices
+        score = (keys[indices] * query.unsqueeze(1)).sum() / tokens.shape[0]
+        return anchors[indices], indices, score
+
+    def nearest_tokens(self, vocabulary: Tensor, top: int = 5) -> Tensor:
+        """``[pool, top]`` ids of the vocabulary tokens most cosine-similar to each anchor."""
+        with torch.no_grad():
+            keys = l2_normalize(self.anchors(vocabulary).float())
+            return (keys @ l2_normalize(vocabulary.float()).t()).topk(top, dim=1).indices
+
+
+class ChunkSumHead(nn.Module):
+    """The official head: the flattened ``[T * D]`` hidden state is cut into three contiguous
+    chunks (token ranges, not components), one shared ``Linear(T*D/3 -> S)`` maps each, and the
+    three results are summed."""
+
+    def __init__(self, tokens: int, width: int, pred_len: int):
+        super().__init__()
+        if (tokens * width) % 3:
+            raise ValueError(
+                f"head='chunk_sum' needs tokens x width divisible by 3, got {tokens} x {width}; "
+                "use head='component' or another prompt_length"
+            )
+        self.linear = nn.Linear(tokens * width // 3, pred_len)
+
+    def forward(self, hidden: Tensor) -> tuple[Tensor, None]:
+        rows = hidden.shape[0]
+        return self.linear(hidden.reshape(rows * 3, -1)).view(rows, 3, -1).sum(1), None
+
+
+class ComponentHead(nn.Module):
+    """One ``Linear(T*D -> S)`` per component (trend, seasonal, residual), summed, as the paper
+    describes; also returns the per-component forecasts ``[R, 3, S]``."""
+
+    def __init__(self, tokens: int, width: int, pred_len: int):
+        super().__init__()
+        self.pred_len = pred_len
+        self.linear = nn.Linear(tokens * width, 3 * pred_len)
+
+    def forward(self, hidden: Tensor) -> tuple[Tensor, Tensor]:
+        parts = self.linear(hidden.flatten(1)).view(hidden.shape[0], 3, self.pred_len)
+        return parts.sum(1), parts
+
+
+HEADS = {"chunk_sum": ChunkSumHead, "component": ComponentHead}
