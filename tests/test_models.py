@@ -12,6 +12,15 @@ from tsfm.models.layers import Dropout, cpu_dropout_mask
 # Tiny settings per registered model; a new model adds its line here.
 TINY: dict[str, dict] = {
     "itransformer": {"d_model": 16, "n_heads": 2, "e_layers": 1, "d_ff": 32, "dropout": 0.0},
+    "timesclip": {
+        "clip": "tsfm-tiny-clip",
+        "pretrained": False,
+        "image_size": 32,
+        "line_width": 1.5,
+        "patch_len": 8,
+        "stride": 4,
+        "dropout": 0.0,
+    },
 }
 DIMS = {"seq_len": 24, "pred_len": 8, "n_vars": 3, "n_marks": 4}
 
