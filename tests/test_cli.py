@@ -12,6 +12,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from tests.conftest import REPO, TINY_RUN, compose_config
+from tests.test_models import OFFLINE
 from tsfm.config import CONF_DIR
 from tsfm.models import build_model
 
@@ -75,6 +76,7 @@ PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 def test_every_preset_composes_and_builds_its_model(preset):
     cfg = compose_config(f"experiment={preset}")
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    model_cfg.update(OFFLINE.get(cfg.model.name, {}))  # no downloads, no full-size backbones
     dims = {"seq_len": cfg.data.seq_len, "pred_len": cfg.data.pred_len, "n_vars": 7, "n_marks": 4}
     assert build_model(model_cfg, dims) is not None
     # <model>_<dataset>_<horizon> (or another suffix, such as an M4 group, after the dataset)
