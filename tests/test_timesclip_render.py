@@ -54,7 +54,7 @@ def test_each_variate_gets_its_own_colour_on_a_white_background():
     assert not torch.equal(images[0], images[1]) and not torch.equal(images[1], images[2])
     same = renderer.render(series, torch.tensor([4, 4, 4]))
     assert torch.equal(same[0], same[2])
-    assert torch.equal(renderer.render(series, torch.tensor([10]))[0], images[0])  # cycled
+    assert torch.equal(renderer.render(series[:1], torch.tensor([10]))[0], images[0])  # cycled
 
 
 def test_encoder_normalisation_and_a_reused_buffer_give_the_same_pixels():
@@ -69,6 +69,8 @@ def test_encoder_normalisation_and_a_reused_buffer_give_the_same_pixels():
     buffer = torch.full((4, 3, 32, 32), float("nan"))
     assert renderer.render(series, ids, mean, std, out=buffer) is buffer
     torch.testing.assert_close(buffer, normalised)
+    with pytest.raises(ValueError, match="colour_ids"):
+        renderer.render(series, ids[:2])
     with pytest.raises(ValueError, match="out must be"):
         renderer.render(series, ids, out=torch.empty(4, 3, 16, 16))
 

@@ -158,22 +158,35 @@ class LineRenderer:
         return layout
 
     # ------------------------------------------------------------------ drawing
-    def coverage(self, series: Tensor, out: Tensor | None = None) -> Tensor:
-        """Ink coverage ``[M, H, W]`` in [0, 1] of each series' line (written into ``out``)."""
+    def strokes(self, series: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Where the lines lie: for every pixel inside a column's vertical span (a few per
+        column rather than the whole image height), the pixel's column ``m * W + x`` of image
+        ``m``, its row and its ink coverage in [0, 1]."""
         y = self.normalise(series)
         segment, frac, gather, inked = self._layout(y.shape[-1], y.device)
         values = torch.lerp(y[:, segment], y[:, segment + 1], frac)  # curve at every sample
         reach_values = values[:, gather]  # [M, W, K]: samples under each column's pen
         high, low = reach_values.amax(-1), reach_values.amin(-1)
         _, _, top, bottom = self.plot_box
-        span, half = bottom - top, self.line_width / 2
-        # columns beyond the pen's reach get an empty span above the image
-        upper = torch.where(inked, bottom - high * span - half, -2.0)[:, None, :]  # [M, 1, W]
-        lower = torch.where(inked, bottom - low * span + half, -2.0)[:, None, :]
-        rows = torch.arange(self.image_size, device=y.device, dtype=torch.float32)[None, :, None]
-        alpha = torch.minimum(rows + 1, lower, out=out)
-        alpha.sub_(torch.maximum(rows, upper))
-        return alpha.clamp_(0, 1)
+        span, half, size = bottom - top, self.line_width / 2, self.image_size
+        upper = (bottom - high * span - half).clamp(0, size).flatten()  # [M * W] band edges
+        lower = (bottom - low * span + half).clamp(0, size).flatten()
+        first = upper.floor()
+        count = torch.where(inked.repeat(len(y)), lower.ceil() - first, 0).long()
+        column = torch.repeat_interleave(torch.arange(len(count), device=y.device), count)
+        # the k-th pixel of a column's span sits k rows below its first row
+        start_row = first - (torch.cumsum(count, 0) - count)
+        row = torch.arange(len(column), device=y.device, dtype=torch.float32) + start_row[column]
+        ink = torch.minimum(row + 1, lower[column]).sub_(torch.maximum(row, upper[column]))
+        return column, row.long(), ink.clamp_(0, 1)
+
+    def coverage(self, series: Tensor) -> Tensor:
+        """Ink coverage ``[M, H, W]`` in [0, 1] of each series' line."""
+        size = self.image_size
+        column, row, ink = self.strokes(series)
+        image, x = column // size, column % size
+        alpha = torch.zeros(len(series), size, size, device=series.device)
+        return alpha.index_put_((image, row, x), ink)
 
     def render(
         self,
@@ -192,6 +205,8 @@ class LineRenderer:
         """
         device, size = series.device, self.image_size
         ids = torch.zeros(len(series), dtype=torch.long) if colour_ids is None else colour_ids
+        if ids.shape != (len(series),):
+            raise ValueError(f"colour_ids must have shape ({len(series)},), got {tuple(ids.shape)}")
         colours = self.colours.to(device)[ids.to(device) % len(self.colours)]  # [M, 3]
         background = self.background_rgb.to(device)
         scale = torch.ones(3, device=device)
@@ -205,8 +220,15 @@ class LineRenderer:
         images = torch.empty(shape, device=device) if out is None else out
         if images.shape != shape or images.dtype != torch.float32 or not images.is_contiguous():
             raise ValueError(f"out must be a contiguous float32 tensor of shape {shape}")
-        alpha = self.coverage(series, out=images[:, 0])  # channel 0 is overwritten last
-        for channel in (1, 2):
-            torch.addcmul(base[channel], alpha, delta[:, channel], out=images[:, channel])
-        alpha.mul_(delta[:, 0]).add_(base[0])
+        column, row, ink = self.strokes(series)
+        # flat position of (m, channel 0, row, x): m * 3 * H * W + row * W + x
+        columns = torch.arange(len(series) * size, device=device)
+        offset = (columns // size) * (3 * size * size) + columns % size
+        pixel = offset[column] + row * size
+        colour_delta = delta.view(-1, 3).repeat_interleave(size, dim=0)[column]  # [P, 3]
+        flat = images.view(-1)
+        for channel in range(3):  # background everywhere, then the line's pixels
+            images[:, channel].fill_(base[channel])
+            values = torch.addcmul(base[channel], ink, colour_delta[:, channel])
+            flat.index_put_((pixel + channel * size * size,), values)
         return images
