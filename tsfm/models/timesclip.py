@@ -47,7 +47,6 @@ Args:
 
 from __future__ import annotations
 
-import logging
 import math
 
 import torch
@@ -63,10 +62,14 @@ from tsfm.models.clip_backbones import (
 from tsfm.models.feature_cache import ImageFeatureCache
 from tsfm.models.layers import Dropout
 from tsfm.models.render import LineRenderer, default_palette
-from tsfm.models.timesclip_layers import VariateSelection, info_nce, n_patches, patchify
-
-log = logging.getLogger(__name__)
-CACHE_MODES = ("auto", "memory", "disk", "off")
+from tsfm.models.timesclip_layers import (
+    VariateSelection,
+    check_settings,
+    info_nce,
+    n_patches,
+    patchify,
+    variate_ids,
+)
 
 
 class TimesCLIP(nn.Module):
@@ -110,24 +113,17 @@ class TimesCLIP(nn.Module):
         cache_chunk: int = 64,
     ):
         super().__init__()
-        _check_choices(cls_position, selection_features, feature_cache, freeze_vision, align)
-        if not 0 < patch_len <= seq_len or stride < 1:
-            raise ValueError(
-                f"need 0 < patch_len <= seq_len and stride >= 1; got patch_len={patch_len}, "
-                f"stride={stride}, seq_len={seq_len}"
-            )
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
+        check_settings(
+            seq_len, patch_len, stride, temperature, cls_position, selection_features,
+            feature_cache, freeze_vision, align,
+        )  # fmt: skip
         self.seq_len, self.pred_len = seq_len, pred_len
         self.patch_len, self.stride = patch_len, stride
         self.cls_first, self.causal_mask = cls_position == "first", causal_mask
         self.align, self.align_weight, self.colour = align, align_weight, colour
         self.variate_selection, self.selection_features = variate_selection, selection_features
-        self.backbone_lr, self.freeze_vision, self.cache_chunk = (
-            backbone_lr,
-            freeze_vision,
-            cache_chunk,
-        )
+        self.backbone_lr, self.freeze_vision = backbone_lr, freeze_vision
+        self.cache_chunk = cache_chunk
 
         clip_model = create_clip(
             clip, clip_weights, pretrained, image_size if vision == "clip" else None
@@ -147,26 +143,19 @@ class TimesCLIP(nn.Module):
             self.selection = VariateSelection(width, heads, selection_ff or 4 * width, dropout)
         self.head = nn.Linear((tokens + int(variate_selection)) * width, pred_len)
 
+        palette = palette or default_palette(n_vars)
         self.renderer = LineRenderer(
-            image_size,
-            line_width,
-            image_norm,
-            zscore_range,
-            margin,
-            palette or default_palette(n_vars),
+            image_size, line_width, image_norm, zscore_range, margin, palette
         )
         self.image_cache: ImageFeatureCache | None = None
         self._image_buffer: Tensor | None = None
         if align:
-            clip_source = f"{clip}:{clip_weights if pretrained else 'random'}"
+            source = f"{clip}:{clip_weights if pretrained else 'random'}"
             tower = build_vision_tower(
-                vision, clip_model, clip_source, vision_weights, pretrained, image_size
+                vision, clip_model, source, vision_weights, pretrained, image_size
             )
-            if freeze_vision:
-                tower.requires_grad_(False).eval()
-                object.__setattr__(
-                    self, "_frozen_tower", tower
-                )  # not a submodule: no state, no grads
+            if freeze_vision:  # held outside the module tree: no state dict entries, no grads
+                object.__setattr__(self, "_frozen_tower", tower.requires_grad_(False).eval())
             else:
                 self.vision_tower = tower
             self.image_projection = nn.Linear(tower.out_dim, width)
@@ -175,12 +164,10 @@ class TimesCLIP(nn.Module):
                 self.log_logit_scale = nn.Parameter(scale)
             else:
                 self.register_buffer("log_logit_scale", scale)
-            mode = (
-                ("memory" if freeze_vision else "off") if feature_cache == "auto" else feature_cache
-            )
-            if mode != "off":
-                self.image_cache = ImageFeatureCache(mode, cache_dir, cache_dtype)
-        del clip_model
+            if feature_cache == "auto":
+                feature_cache = "memory" if freeze_vision else "off"
+            if feature_cache != "off":
+                self.image_cache = ImageFeatureCache(feature_cache, cache_dir, cache_dtype)
 
     # ------------------------------------------------------------------ the language view
     def encode_language(self, series: Tensor) -> tuple[Tensor, Tensor]:
@@ -230,7 +217,7 @@ class TimesCLIP(nn.Module):
         out = norm.denormalize(self.head(features).view(batch, n_vars, -1).transpose(1, 2))
         if not (self.training and self.align):
             return out
-        columns = _variate_ids(batch, n_vars, variate, variates, x.device)
+        columns = variate_ids(batch, n_vars, variate, variates, x.device)
         image = self.image_projection(self.image_features(x, index, columns).to(cls.dtype))
         loss = info_nce(
             cls, image.reshape(batch * n_vars, -1), self.log_logit_scale.exp().clamp(max=100)
@@ -318,30 +305,3 @@ class TimesCLIP(nn.Module):
             {"params": backbone, "lr": backbone_lr, "name": "backbone"},
             {"params": rest, "lr": lr, "name": "new"},
         ]
-
-
-def _variate_ids(
-    batch: int, n_vars: int, variate: Tensor | None, variates: Tensor | None, device
-) -> Tensor:
-    """``[B, N]`` dataset ids of the variates in each sample."""
-    if variate is not None:
-        return variate.to(device).view(batch, 1)
-    if variates is not None:
-        return variates.to(device).view(1, n_vars).expand(batch, -1)
-    return torch.arange(n_vars, device=device).expand(batch, -1)
-
-
-def _check_choices(
-    cls_position: str, selection_features: str, feature_cache: str, freeze_vision: bool, align: bool
-) -> None:
-    if cls_position not in ("first", "last"):
-        raise ValueError(f"cls_position must be 'first' or 'last', got '{cls_position}'")
-    if selection_features not in ("cls", "mean"):
-        raise ValueError(f"selection_features must be 'cls' or 'mean', got '{selection_features}'")
-    if feature_cache not in CACHE_MODES:
-        raise ValueError(f"feature_cache must be one of {CACHE_MODES}, got '{feature_cache}'")
-    if align and not freeze_vision and feature_cache in ("memory", "disk"):
-        raise ValueError(
-            "a trainable vision tower (model.freeze_vision=false) changes its features every "
-            "step, so they cannot be cached: use model.feature_cache=off or auto"
-        )

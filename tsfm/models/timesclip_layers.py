@@ -8,6 +8,8 @@ from torch import Tensor, nn
 
 from tsfm.models.layers import Dropout
 
+CACHE_MODES = ("auto", "memory", "disk", "off")
+
 
 def patchify(series: Tensor, patch_len: int, stride: int) -> Tensor:
     """``[M, L]`` -> ``[M, Np, patch_len]`` after repeating the last value ``stride`` times
@@ -53,3 +55,46 @@ class VariateSelection(nn.Module):
         memory = self.norm_memory(features)
         attended, _ = self.attention(self.norm_query(cls), memory, memory, need_weights=False)
         return self.ffn(self.norm_out(cls + attended))
+
+
+def variate_ids(
+    batch: int, n_vars: int, variate: Tensor | None, variates: Tensor | None, device
+) -> Tensor:
+    """``[B, N]`` dataset ids of the variates in each sample."""
+    if variate is not None:
+        return variate.to(device).view(batch, 1)
+    if variates is not None:
+        return variates.to(device).view(1, n_vars).expand(batch, -1)
+    return torch.arange(n_vars, device=device).expand(batch, -1)
+
+
+def check_settings(
+    seq_len: int,
+    patch_len: int,
+    stride: int,
+    temperature: float,
+    cls_position: str,
+    selection_features: str,
+    feature_cache: str,
+    freeze_vision: bool,
+    align: bool,
+) -> None:
+    """Refuse TimesCLIP settings that cannot work, naming the field."""
+    if not 0 < patch_len <= seq_len or stride < 1:
+        raise ValueError(
+            f"need 0 < patch_len <= seq_len and stride >= 1; got patch_len={patch_len}, "
+            f"stride={stride}, seq_len={seq_len}"
+        )
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if cls_position not in ("first", "last"):
+        raise ValueError(f"cls_position must be 'first' or 'last', got '{cls_position}'")
+    if selection_features not in ("cls", "mean"):
+        raise ValueError(f"selection_features must be 'cls' or 'mean', got '{selection_features}'")
+    if feature_cache not in CACHE_MODES:
+        raise ValueError(f"feature_cache must be one of {CACHE_MODES}, got '{feature_cache}'")
+    if align and not freeze_vision and feature_cache in ("memory", "disk"):
+        raise ValueError(
+            "a trainable vision tower (model.freeze_vision=false) changes its features every "
+            "step, so they cannot be cached: use model.feature_cache=off or auto"
+        )
