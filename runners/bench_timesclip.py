@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,7 +75,26 @@ def bench_render(args) -> dict:
             renderer.render(series, ids, out=None if kind == "fresh" else buffer)
             sync(device)
             timings[kind].append(time.perf_counter() - start)
-    return {k: (min(v), sorted(v)[len(v) // 2]) for k, v in timings.items()}
+    result = {k: (min(v), sorted(v)[len(v) // 2]) for k, v in timings.items()}
+    result["matplotlib_per_image"] = matplotlib_seconds(series[:16].cpu().numpy(), 224)
+    return result
+
+
+def matplotlib_seconds(series, size: int) -> float:
+    """Seconds per image drawing with matplotlib (Agg, no axes), the per-image baseline."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    start = time.perf_counter()
+    for y in series:
+        fig = Figure(figsize=(1, 1), dpi=size)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.axis("off")
+        ax.plot(y, linewidth=1.5)
+        canvas.draw()
+        np.asarray(canvas.buffer_rgba()).copy()
+    return (time.perf_counter() - start) / len(series)
 
 
 def bench_training(args, mode: str) -> dict:
@@ -151,6 +171,11 @@ def main() -> None:
     print(
         f"  fresh output {render['fresh'][0]:.3f} / {render['fresh'][1]:.3f} s, "
         f"reused buffer {render['reused'][0]:.3f} / {render['reused'][1]:.3f} s"
+    )
+    per_image = render["matplotlib_per_image"]
+    print(
+        f"  matplotlib, one figure per image: {per_image * 1000:.1f} ms/image, "
+        f"{per_image * 448:.2f} s for the same batch"
     )
     runs = {mode: child(mode) for mode in ("off", "memory")}
     first = runs["off"]

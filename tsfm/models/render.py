@@ -164,8 +164,9 @@ class LineRenderer:
         ``m``, its row and its ink coverage in [0, 1]."""
         y = self.normalise(series)
         segment, frac, gather, inked = self._layout(y.shape[-1], y.device)
-        values = torch.lerp(y[:, segment], y[:, segment + 1], frac)  # curve at every sample
-        reach_values = values[:, gather]  # [M, W, K]: samples under each column's pen
+        # the curve at every sample, then the samples under each column's pen: [M, W, K]
+        values = torch.lerp(y.index_select(1, segment), y.index_select(1, segment + 1), frac)
+        reach_values = values.index_select(1, gather.flatten()).view(len(y), *gather.shape)
         high, low = reach_values.amax(-1), reach_values.amin(-1)
         _, _, top, bottom = self.plot_box
         span, half, size = bottom - top, self.line_width / 2, self.image_size
@@ -176,8 +177,10 @@ class LineRenderer:
         column = torch.repeat_interleave(torch.arange(len(count), device=y.device), count)
         # the k-th pixel of a column's span sits k rows below its first row
         start_row = first - (torch.cumsum(count, 0) - count)
-        row = torch.arange(len(column), device=y.device, dtype=torch.float32) + start_row[column]
-        ink = torch.minimum(row + 1, lower[column]).sub_(torch.maximum(row, upper[column]))
+        row = torch.arange(len(column), device=y.device, dtype=torch.float32)
+        row += start_row.index_select(0, column)
+        ink = torch.minimum(row + 1, lower.index_select(0, column))
+        ink -= torch.maximum(row, upper.index_select(0, column))
         return column, row.long(), ink.clamp_(0, 1)
 
     def coverage(self, series: Tensor) -> Tensor:
@@ -207,28 +210,28 @@ class LineRenderer:
         ids = torch.zeros(len(series), dtype=torch.long) if colour_ids is None else colour_ids
         if ids.shape != (len(series),):
             raise ValueError(f"colour_ids must have shape ({len(series)},), got {tuple(ids.shape)}")
-        colours = self.colours.to(device)[ids.to(device) % len(self.colours)]  # [M, 3]
-        background = self.background_rgb.to(device)
-        scale = torch.ones(3, device=device)
-        shift = torch.zeros(3, device=device)
-        if mean is not None and std is not None:
-            scale = 1 / torch.tensor(std, device=device)
-            shift = -torch.tensor(mean, device=device) * scale
-        base = background * scale + shift  # [3]
-        delta = ((colours - background) * scale)[..., None, None]  # [M, 3, 1, 1]
         shape = (len(series), 3, size, size)
         images = torch.empty(shape, device=device) if out is None else out
         if images.shape != shape or images.dtype != torch.float32 or not images.is_contiguous():
             raise ValueError(f"out must be a contiguous float32 tensor of shape {shape}")
+        scale, shift = torch.ones(3), torch.zeros(3)
+        if mean is not None and std is not None:
+            scale = 1 / torch.tensor(std, dtype=torch.float32)
+            shift = -torch.tensor(mean, dtype=torch.float32) * scale
+        base = (self.background_rgb * scale + shift).tolist()  # background value per channel
+        colours = self.colours.to(device)[ids.to(device) % len(self.colours)]  # [M, 3]
+        delta = (colours - self.background_rgb.to(device)) * scale.to(device)  # line - background
         column, row, ink = self.strokes(series)
-        # flat position of (m, channel 0, row, x): m * 3 * H * W + row * W + x
+        # per column m * W + x: its colour and the flat position of (m, channel 0, row 0, x)
         columns = torch.arange(len(series) * size, device=device)
         offset = (columns // size) * (3 * size * size) + columns % size
-        pixel = offset[column] + row * size
-        colour_delta = delta.view(-1, 3).repeat_interleave(size, dim=0)[column]  # [P, 3]
+        pixel = offset.index_select(0, column).add_(row, alpha=size)
+        pixel_delta = delta.repeat_interleave(size, dim=0).index_select(0, column)  # [P, 3]
         flat = images.view(-1)
         for channel in range(3):  # background everywhere, then the line's pixels
             images[:, channel].fill_(base[channel])
-            values = torch.addcmul(base[channel], ink, colour_delta[:, channel])
-            flat.index_put_((pixel + channel * size * size,), values)
+            values = torch.addcmul(
+                torch.full_like(ink, base[channel]), ink, pixel_delta[:, channel]
+            )
+            flat.index_copy_(0, pixel + channel * size * size, values)
         return images
