@@ -22,6 +22,7 @@ from tsfm.models.base import InstanceNorm, ModelOutput, as_output
 REGISTRY: dict[str, str] = {
     "itransformer": "tsfm.models.itransformer:ITransformer",
     "s2ip_llm": "tsfm.models.s2ip_llm:S2IPLLM",
+    "timesclip": "tsfm.models.timesclip:TimesCLIP",
 }
 DATA_ARGS = ("seq_len", "pred_len", "n_vars", "n_marks")
 

@@ -1,0 +1,153 @@
+"""Frozen-encoder features of every training window, computed once (TimesCLIP's image view).
+
+A window's images depend on nothing but the window's values and the renderer settings, and
+the vision tower is frozen, so each ``(window, variate)`` pair has one fixed feature vector.
+The cache holds them as ``[n_windows, n_vars, D]``, in memory or in a ``.npy`` file (memory-
+mapped when read back), keyed by a digest of the split's values, the window geometry, the
+renderer settings and the tower's weights: change any of them and the key changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+log = logging.getLogger(__name__)
+
+MODES = ("memory", "disk")
+DTYPES = {"float16": torch.float16, "float32": torch.float32}
+
+
+def default_cache_dir() -> Path:
+    """``$TSFM_CACHE/timesclip``, else ``~/.cache/tsfm/timesclip``."""
+    root = os.environ.get("TSFM_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "tsfm") / "timesclip"
+
+
+def digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+class ImageFeatureCache:
+    """Vision-tower features of one split's windows, looked up by ``(index, variate)``.
+
+    Args:
+        mode: ``memory`` or ``disk`` (a ``.npy`` file under ``directory``, reused across runs).
+        directory: where disk caches live (default :func:`default_cache_dir`).
+        dtype: storage type (``float16`` halves the memory of ``float32``).
+    """
+
+    def __init__(self, mode: str = "memory", directory: str | None = None, dtype: str = "float16"):
+        if mode not in MODES:
+            raise ValueError(f"cache mode must be one of {MODES}, got '{mode}'")
+        if dtype not in DTYPES:
+            raise ValueError(f"cache dtype must be one of {sorted(DTYPES)}, got '{dtype}'")
+        self.mode, self.dtype = mode, dtype
+        self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+        self.values: Tensor | None = None
+        self.seq_len = self.stride = self.n_windows = 0
+        self.key: str | None = None
+        self.features: Tensor | np.ndarray | None = None
+
+    # ------------------------------------------------------------------ binding to data
+    def bind(
+        self, values: Tensor, seq_len: int, stride: int, n_windows: int, describe: dict[str, Any]
+    ) -> None:
+        """Attach the split ``values [T, N]`` whose windows ``index`` refers to.
+
+        ``describe`` holds everything else the features depend on (renderer, tower); the
+        same key keeps what is already there.
+        """
+        payload = {
+            "data": hashlib.sha1(values.float().cpu().contiguous().numpy().tobytes()).hexdigest(),
+            "shape": list(values.shape),
+            "seq_len": seq_len,
+            "stride": stride,
+            "n_windows": n_windows,
+            "dtype": self.dtype,
+            **describe,
+        }
+        key = digest(payload)
+        if key == self.key:
+            return
+        self.values, self.seq_len, self.stride, self.n_windows = values, seq_len, stride, n_windows
+        self.key, self.features = key, None
+        if self.mode == "disk" and self.path.is_file():
+            self.features = np.load(self.path, mmap_mode="r")
+            log.info("TimesCLIP image-feature cache: loaded %s", self.path)
+        elif self.mode == "disk":
+            self._payload = payload
+
+    @property
+    def bound(self) -> bool:
+        return self.values is not None
+
+    @property
+    def ready(self) -> bool:
+        return self.features is not None
+
+    @property
+    def path(self) -> Path:
+        return self.directory / f"{self.key}.npy"
+
+    def windows(self, index: Tensor) -> Tensor:
+        """``[B, seq_len, N]`` look-back windows of positions ``index``."""
+        rows = (index * self.stride)[:, None] + torch.arange(self.seq_len)
+        return self.values[rows]
+
+    # ------------------------------------------------------------------ filling and reading
+    def build(self, encode: Callable[[Tensor, Tensor], Tensor], chunk: int = 64) -> None:
+        """Encode every window once: ``encode(windows [w, L, N], index [w]) -> [w, N, D]``."""
+        if not self.bound:
+            raise RuntimeError("bind the cache to a split before building it")
+        start, parts = time.perf_counter(), []
+        n_vars = self.values.shape[1]
+        log.info(
+            "TimesCLIP: encoding %d windows x %d variates once for the image-feature cache",
+            self.n_windows,
+            n_vars,
+        )
+        with torch.no_grad():
+            for first in range(0, self.n_windows, chunk):
+                index = torch.arange(first, min(first + chunk, self.n_windows))
+                parts.append(encode(self.windows(index), index).to("cpu", DTYPES[self.dtype]))
+        features = torch.cat(parts)
+        log.info("TimesCLIP image-feature cache built in %.1f s", time.perf_counter() - start)
+        if self.mode == "memory":
+            self.features = features
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        array = features.numpy()
+        partial = self.path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(partial, array)
+        os.replace(partial, self.path)  # atomic: concurrent runs never see half a file
+        meta = {**getattr(self, "_payload", {}), "shape": list(array.shape)}
+        self.path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+        self.features = np.load(self.path, mmap_mode="r")
+        log.info("TimesCLIP image-feature cache written to %s", self.path)
+
+    def lookup(self, index: Tensor, columns: Tensor, device: torch.device) -> Tensor:
+        """Features ``[B, n, D]`` of windows ``index [B]`` and variates ``columns [B, n]``."""
+        if not self.ready:
+            raise RuntimeError("the image-feature cache is not built yet")
+        index, columns = index.cpu(), columns.cpu()
+        if (index < 0).any() or (index >= self.n_windows).any():
+            raise IndexError(
+                f"window index out of range for the cached split ({self.n_windows} windows)"
+            )
+        if isinstance(self.features, np.ndarray):
+            rows = self.features[index.numpy()[:, None], columns.numpy()]
+            found = torch.from_numpy(np.ascontiguousarray(rows))
+        else:
+            found = self.features[index[:, None], columns]
+        return found.to(device, non_blocking=True)

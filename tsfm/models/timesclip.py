@@ -1,0 +1,310 @@
+"""TimesCLIP: a numeric "language" view through CLIP's text transformer, aligned with a
+rendered-image view through a frozen CLIP vision tower, plus cross-variate selection.
+
+Dong, Fan, Wu, Fu. "Teaching Time Series to See and Speak: Forecasting with Aligned Visual and
+Textual Perspectives." arXiv:2506.24124 (2025). No official code exists; every detail the
+paper leaves open is a field below, marked "tsfm choice".
+
+Language view (the forecaster): instance normalisation, per-variate patching (PatchTST end
+padding), a trainable ``Linear(patch_len -> width)``, a learnable CLS token, CLIP's text
+transformer (fine-tuned, with its position embeddings). Vision view (training only): each
+variate drawn as its own line image, a frozen vision tower, a trainable projection to the text
+width; symmetric InfoNCE between the language CLS and the image vector of the same variate and
+window, all other (window, variate) pairs of the batch being negatives. Variate selection:
+each variate's CLS attends over all variates' features. Generator: a linear head over
+``[CLS, patch tokens, selected-variate vector]``, shared by the variates; de-normalisation.
+
+Args:
+    seq_len, pred_len, n_vars: from the data (``n_vars`` only sizes the default palette).
+    clip: open_clip architecture (``ViT-B-16``), a tsfm config (``tsfm-tiny-clip``,
+        ``tsfm-small-clip``) or the path of an open_clip JSON config.
+    clip_weights: pretrained tag of ``clip`` (``openai``) or a checkpoint file.
+    pretrained: load weights; false builds the same architecture randomly, offline.
+    vision: ``clip`` (the CLIP's own vision tower), ``open_clip:<arch>`` or ``timm:<name>``
+        (paper Table 6 swaps in a plain ViT); ``vision_weights``: its tag or file.
+    freeze_vision: keep the vision tower frozen (the paper); a frozen tower is kept out of the
+        state dict and the optimizer, and is rebuilt from ``clip``/``vision`` on load.
+    patch_len, stride: patching (16, 8: tsfm choice, PatchTST's). cls_position: ``first``
+        (the paper's figure) or ``last``. causal_mask: CLIP's causal mask (off: tsfm choice;
+        with it a first CLS would see only itself). dropout: on patch embeddings, the
+        selection FFN and the head (0.1, tsfm choice).
+    image_size, line_width, image_norm (``minmax``/``zscore``), zscore_range, margin, palette
+        (null: tab10, or evenly spaced hues for more than 10 variates): the renderer, see
+        :class:`~tsfm.models.render.LineRenderer` (tsfm choices). colour: one colour per
+        variate; false draws every variate in the first palette colour (Table 5 ablation).
+    align, align_weight: the contrastive loss and its weight (0.1, the paper's lambda_2).
+    temperature, learn_temperature: initial InfoNCE temperature and whether it is learnt
+        (0.07 learnt, CLIP's: tsfm choice).
+    variate_selection: the cross-variate block (Table 5 ablation). selection_heads (null: the
+        text tower's), selection_ff (null: 4 x width), selection_features: ``cls`` (reuse each
+        variate's CLS from the shared backbone pass) or ``mean`` (mean patch token).
+    backbone_lr: learning rate of the pretrained text tower (1e-4, paper); the rest uses
+        ``optim.lr`` (1e-3 in the presets). Null: ``optim.lr`` for all.
+    feature_cache: ``auto`` (``memory`` when the vision tower is frozen, else ``off``),
+        ``memory``, ``disk`` or ``off``: image features of every training window computed
+        once. cache_dir, cache_dtype, cache_chunk: where, how stored, windows per encoding pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from tsfm.data.windows import WindowDataset
+from tsfm.models.base import InstanceNorm, ModelOutput
+from tsfm.models.clip_backbones import (
+    ClipTextBackbone,
+    VisionTower,
+    build_vision_tower,
+    create_clip,
+)
+from tsfm.models.feature_cache import ImageFeatureCache
+from tsfm.models.layers import Dropout
+from tsfm.models.render import LineRenderer, default_palette
+from tsfm.models.timesclip_layers import (
+    VariateSelection,
+    check_settings,
+    info_nce,
+    n_patches,
+    patchify,
+    variate_ids,
+)
+
+
+class TimesCLIP(nn.Module):
+    """TimesCLIP forecaster; arguments in the module docstring."""
+
+    SUPPORTS_NEW_VARIATES = True  # one head shared by all variates; forecasting draws no images
+
+    def __init__(
+        self,
+        seq_len: int,
+        pred_len: int,
+        n_vars: int = 1,
+        clip: str = "ViT-B-16",
+        clip_weights: str | None = "openai",
+        pretrained: bool = True,
+        vision: str = "clip",
+        vision_weights: str | None = None,
+        freeze_vision: bool = True,
+        patch_len: int = 16,
+        stride: int = 8,
+        cls_position: str = "first",
+        causal_mask: bool = False,
+        dropout: float = 0.1,
+        image_size: int = 224,
+        line_width: float = 2.0,
+        image_norm: str = "minmax",
+        zscore_range: float = 3.0,
+        margin: float = 0.05,
+        palette: list[str] | None = None,
+        colour: bool = True,
+        align: bool = True,
+        align_weight: float = 0.1,
+        temperature: float = 0.07,
+        learn_temperature: bool = True,
+        variate_selection: bool = True,
+        selection_heads: int | None = None,
+        selection_ff: int | None = None,
+        selection_features: str = "cls",
+        backbone_lr: float | None = 1e-4,
+        feature_cache: str = "auto",
+        cache_dir: str | None = None,
+        cache_dtype: str = "float16",
+        cache_chunk: int = 64,
+    ):
+        super().__init__()
+        check_settings(
+            seq_len, patch_len, stride, temperature, cls_position, selection_features,
+            feature_cache, freeze_vision, align,
+        )  # fmt: skip
+        self.seq_len, self.pred_len = seq_len, pred_len
+        self.patch_len, self.stride = patch_len, stride
+        self.cls_first, self.causal_mask = cls_position == "first", causal_mask
+        self.align, self.align_weight, self.colour = align, align_weight, colour
+        self.variate_selection, self.selection_features = variate_selection, selection_features
+        self.backbone_lr, self.freeze_vision = backbone_lr, freeze_vision
+        self.cache_chunk = cache_chunk
+
+        clip_model = create_clip(
+            clip, clip_weights, pretrained, image_size if vision == "clip" else None
+        )
+        self.text = ClipTextBackbone(clip_model)
+        width, tokens = self.text.width, n_patches(seq_len, patch_len, stride) + 1
+        if tokens > self.text.context_length:
+            raise ValueError(
+                f"{tokens - 1} patches + CLS exceed the text tower's {self.text.context_length} "
+                f"positions; raise model.stride or model.patch_len, or shorten data.seq_len"
+            )
+        self.patch_embedding = nn.Linear(patch_len, width)
+        self.cls_token = nn.Parameter(torch.randn(width) * 0.02)
+        self.embed_drop, self.head_drop = Dropout(dropout), Dropout(dropout)
+        if variate_selection:
+            heads = selection_heads or self.text.heads
+            self.selection = VariateSelection(width, heads, selection_ff or 4 * width, dropout)
+        self.head = nn.Linear((tokens + int(variate_selection)) * width, pred_len)
+
+        palette = palette or default_palette(n_vars)
+        self.renderer = LineRenderer(
+            image_size, line_width, image_norm, zscore_range, margin, palette
+        )
+        self.image_cache: ImageFeatureCache | None = None
+        self._image_buffer: Tensor | None = None
+        if align:
+            source = f"{clip}:{clip_weights if pretrained else 'random'}"
+            tower = build_vision_tower(
+                vision, clip_model, source, vision_weights, pretrained, image_size
+            )
+            if freeze_vision:  # held outside the module tree: no state dict entries, no grads
+                object.__setattr__(self, "_frozen_tower", tower.requires_grad_(False).eval())
+            else:
+                self.vision_tower = tower
+            self.image_projection = nn.Linear(tower.out_dim, width)
+            scale = torch.tensor(math.log(1 / temperature))
+            if learn_temperature:
+                self.log_logit_scale = nn.Parameter(scale)
+            else:
+                self.register_buffer("log_logit_scale", scale)
+            if feature_cache == "auto":
+                feature_cache = "memory" if freeze_vision else "off"
+            if feature_cache != "off":
+                self.image_cache = ImageFeatureCache(feature_cache, cache_dir, cache_dtype)
+
+    # ------------------------------------------------------------------ the language view
+    def encode_language(self, series: Tensor) -> tuple[Tensor, Tensor]:
+        """``[M, L]`` normalised series -> CLS ``[M, d]`` and patch states ``[M, Np, d]``."""
+        tokens = self.patch_embedding(patchify(series, self.patch_len, self.stride))
+        cls = self.cls_token.to(tokens.dtype).expand(len(tokens), 1, -1)
+        sequence = torch.cat([cls, tokens] if self.cls_first else [tokens, cls], dim=1)
+        mask = None
+        if self.causal_mask:
+            n = sequence.shape[1]
+            mask = torch.full((n, n), float("-inf"), device=series.device).triu_(1)
+        hidden = self.text(self.embed_drop(sequence), mask)
+        if self.cls_first:
+            return hidden[:, 0], hidden[:, 1:]
+        return hidden[:, -1], hidden[:, :-1]
+
+    def forward(
+        self,
+        x: Tensor,
+        x_mark: Tensor | None = None,
+        index: Tensor | None = None,
+        variate: Tensor | None = None,
+        variates: Tensor | None = None,
+        **_: object,
+    ) -> Tensor | ModelOutput:
+        """``x [B, L, N]`` -> ``[B, S, N]``; in training (with ``align``) also the InfoNCE term.
+
+        ``index`` (window position in the training split) and ``variate``/``variates`` (the
+        variates' ids in the dataset) let training read cached image features.
+        """
+        if x.shape[1] != self.seq_len:
+            raise ValueError(f"expected a look-back of {self.seq_len} steps, got {x.shape[1]}")
+        batch, _, n_vars = x.shape
+        norm = InstanceNorm(x)
+        series = norm.normalize(x).transpose(1, 2).reshape(batch * n_vars, -1)
+        cls, patches = self.encode_language(series)
+        parts = [cls.unsqueeze(1), patches]
+        if self.variate_selection:
+            query = cls.view(batch, n_vars, -1)
+            keys = (
+                query
+                if self.selection_features == "cls"
+                else patches.mean(1).view(batch, n_vars, -1)
+            )
+            parts.append(self.selection(query, keys).reshape(batch * n_vars, 1, -1))
+        features = self.head_drop(torch.cat(parts, dim=1).flatten(1))
+        out = norm.denormalize(self.head(features).view(batch, n_vars, -1).transpose(1, 2))
+        if not (self.training and self.align):
+            return out
+        columns = variate_ids(batch, n_vars, variate, variates, x.device)
+        image = self.image_projection(self.image_features(x, index, columns).to(cls.dtype))
+        loss = info_nce(
+            cls, image.reshape(batch * n_vars, -1), self.log_logit_scale.exp().clamp(max=100)
+        )
+        return ModelOutput(out, aux_losses={"align": self.align_weight * loss})
+
+    # ------------------------------------------------------------------ the vision view
+    @property
+    def tower(self) -> VisionTower:
+        """The vision tower (frozen ones are held outside the module tree)."""
+        frozen = self.__dict__.get("_frozen_tower")
+        return frozen if frozen is not None else self.vision_tower
+
+    def encode_images(self, windows: Tensor, columns: Tensor) -> Tensor:
+        """Render ``windows [w, L, n]`` (variate ids ``columns [w, n]``) and encode: ``[w, n, D]``."""
+        tower, device = self.tower, windows.device
+        if next(tower.parameters()).device != device:
+            tower.to(device)
+        count, length, n_vars = windows.shape
+        series = windows.transpose(1, 2).reshape(count * n_vars, length)
+        ids = columns.reshape(-1) if self.colour else torch.zeros_like(columns.reshape(-1))
+        images = self.renderer.render(
+            series, ids, tower.mean, tower.std, out=self._buffer(len(series), device)
+        )
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_vision):
+            return tower(images).view(count, n_vars, -1)
+
+    def _buffer(self, count: int, device: torch.device) -> Tensor | None:
+        """A reusable image buffer on CPU, where fresh memory costs page faults."""
+        if device.type != "cpu" or not self.freeze_vision:
+            return None
+        size = self.renderer.image_size
+        shape = (count, 3, size, size)
+        if self._image_buffer is None or self._image_buffer.shape != shape:
+            self._image_buffer = torch.empty(shape)
+        return self._image_buffer
+
+    def image_features(self, x: Tensor, index: Tensor | None, columns: Tensor) -> Tensor:
+        """``[B, n, D]`` frozen-tower features: from the cache when it is bound, else computed."""
+        cache = self.image_cache
+        if cache is None or not cache.bound or index is None:
+            return self.encode_images(x, columns)
+        if not cache.ready:
+            self.build_image_cache(x.device)
+        return cache.lookup(index, columns, x.device)
+
+    def build_image_cache(self, device: torch.device | str | None = None) -> None:
+        """Encode every window of the bound training split once (done lazily by training)."""
+        device = torch.device(device) if device is not None else self.head.weight.device
+
+        def encode(windows: Tensor, index: Tensor) -> Tensor:
+            columns = torch.arange(windows.shape[-1], device=device).expand(len(windows), -1)
+            return self.encode_images(windows.to(device), columns)
+
+        self.image_cache.build(encode, self.cache_chunk)
+
+    def setup_data(self, datamodule, stage: str | None) -> None:
+        """Bind the feature cache to the training split (the windows ``index`` refers to)."""
+        if self.image_cache is None or stage not in ("fit", None):
+            return
+        dataset = getattr(datamodule, "datasets", {}).get("train")
+        if not isinstance(dataset, WindowDataset):
+            return  # e.g. M4's sampled windows: no fixed window index, images are rendered per step
+        tower = self.tower
+        describe = {
+            "dataset": getattr(getattr(datamodule, "config", None), "name", "frame"),
+            "renderer": self.renderer.settings(),
+            "colour": self.colour,
+            "tower": tower.fingerprint() if self.image_cache.mode == "disk" else tower.source,
+        }
+        self.image_cache.bind(
+            dataset.values, dataset.seq_len, dataset.stride, dataset.n_windows, describe
+        )
+
+    # ------------------------------------------------------------------ optimisation
+    def parameter_groups(self, lr: float) -> list[dict]:
+        """The pretrained towers at ``backbone_lr``, everything else at ``lr``."""
+        backbone = list(self.text.parameters())
+        if not self.freeze_vision and self.align:
+            backbone += list(self.vision_tower.parameters())
+        chosen = {id(p) for p in backbone}
+        rest = [p for p in self.parameters() if id(p) not in chosen]
+        backbone_lr = lr if self.backbone_lr is None else self.backbone_lr
+        return [
+            {"params": backbone, "lr": backbone_lr, "name": "backbone"},
+            {"params": rest, "lr": lr, "name": "new"},
+        ]

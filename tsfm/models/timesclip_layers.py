@@ -1,0 +1,100 @@
+"""TimesCLIP's small parts: patching, the contrastive loss and the variate-selection block."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tsfm.models.layers import Dropout
+
+CACHE_MODES = ("auto", "memory", "disk", "off")
+
+
+def patchify(series: Tensor, patch_len: int, stride: int) -> Tensor:
+    """``[M, L]`` -> ``[M, Np, patch_len]`` after repeating the last value ``stride`` times
+    (PatchTST's end padding), so ``Np = (L - patch_len) // stride + 2``."""
+    padded = F.pad(series.unsqueeze(1), (0, stride), mode="replicate").squeeze(1)
+    return padded.unfold(-1, patch_len, stride)
+
+
+def n_patches(seq_len: int, patch_len: int, stride: int) -> int:
+    return (seq_len - patch_len) // stride + 2
+
+
+def info_nce(language: Tensor, image: Tensor, logit_scale: Tensor) -> Tensor:
+    """Symmetric InfoNCE (CLIP's loss): row ``i`` of each view is the other's positive, every
+    other row of the batch a negative. Cosine similarities times ``logit_scale``."""
+    language = F.normalize(language.float(), dim=-1)
+    image = F.normalize(image.float(), dim=-1)
+    logits = logit_scale.float() * language @ image.T
+    target = torch.arange(len(logits), device=logits.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+class VariateSelection(nn.Module):
+    """Each variate's CLS queries every variate's feature (its own included).
+
+    ``v = FFN(LN(cls + CrossAttention(LN(cls), LN(features))))``: the paper's figure read
+    literally (cross-attention, residual from the CLS, LayerNorm, FFN).
+    """
+
+    def __init__(self, width: int, heads: int, d_ff: int, dropout: float):
+        super().__init__()
+        if width % heads:
+            raise ValueError(f"selection_heads ({heads}) must divide the text width ({width})")
+        self.norm_query, self.norm_memory = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.attention = nn.MultiheadAttention(width, heads, dropout=dropout, batch_first=True)
+        self.norm_out = nn.LayerNorm(width)
+        self.ffn = nn.Sequential(
+            nn.Linear(width, d_ff), nn.GELU(), Dropout(dropout), nn.Linear(d_ff, width)
+        )
+
+    def forward(self, cls: Tensor, features: Tensor) -> Tensor:
+        """``cls [B, N, d]``, ``features [B, N, d]`` -> selected-variate vectors ``[B, N, d]``."""
+        memory = self.norm_memory(features)
+        attended, _ = self.attention(self.norm_query(cls), memory, memory, need_weights=False)
+        return self.ffn(self.norm_out(cls + attended))
+
+
+def variate_ids(
+    batch: int, n_vars: int, variate: Tensor | None, variates: Tensor | None, device
+) -> Tensor:
+    """``[B, N]`` dataset ids of the variates in each sample."""
+    if variate is not None:
+        return variate.to(device).view(batch, 1)
+    if variates is not None:
+        return variates.to(device).view(1, n_vars).expand(batch, -1)
+    return torch.arange(n_vars, device=device).expand(batch, -1)
+
+
+def check_settings(
+    seq_len: int,
+    patch_len: int,
+    stride: int,
+    temperature: float,
+    cls_position: str,
+    selection_features: str,
+    feature_cache: str,
+    freeze_vision: bool,
+    align: bool,
+) -> None:
+    """Refuse TimesCLIP settings that cannot work, naming the field."""
+    if not 0 < patch_len <= seq_len or stride < 1:
+        raise ValueError(
+            f"need 0 < patch_len <= seq_len and stride >= 1; got patch_len={patch_len}, "
+            f"stride={stride}, seq_len={seq_len}"
+        )
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if cls_position not in ("first", "last"):
+        raise ValueError(f"cls_position must be 'first' or 'last', got '{cls_position}'")
+    if selection_features not in ("cls", "mean"):
+        raise ValueError(f"selection_features must be 'cls' or 'mean', got '{selection_features}'")
+    if feature_cache not in CACHE_MODES:
+        raise ValueError(f"feature_cache must be one of {CACHE_MODES}, got '{feature_cache}'")
+    if align and not freeze_vision and feature_cache in ("memory", "disk"):
+        raise ValueError(
+            "a trainable vision tower (model.freeze_vision=false) changes its features every "
+            "step, so they cannot be cached: use model.feature_cache=off or auto"
+        )
