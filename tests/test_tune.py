@@ -251,3 +251,34 @@ def test_hydra_multirun_runs_a_plain_grid(tmp_path):
     runs = [json.loads((tmp_path / str(i) / "metrics.json").read_text()) for i in (0, 1)]
     assert [r["data"] for r in runs] == ["etth1", "ettm1"]
     assert all(r["test/mse"] > 0 for r in runs)
+
+
+SEARCH_SPACES = sorted(p.stem for p in (REPO / "conf" / "hparams_search").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("model", SEARCH_SPACES)
+def test_every_search_space_samples_configs_its_model_accepts(model):
+    """Each shipped space parses, and a few sampled trials compose and build the model."""
+    from omegaconf import OmegaConf
+
+    from tests.backbones import offline_model_config
+    from tests.test_models import OFFLINE
+    from tsfm.models import build_model
+
+    base = [f"experiment={model}_etth1_96", f"hparams_search={model}"]
+    space = parse_space(compose_config(*base).tune.params)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(3):
+        values = suggest(study.ask(), space)
+        cfg = compose_config(*base, *(format_override(k, v) for k, v in values.items()))
+        for key, value in values.items():
+            assert OmegaConf.select(cfg, key) == value
+        model_cfg = offline_model_config(OmegaConf.to_container(cfg.model, resolve=True))
+        model_cfg.update(OFFLINE.get(model, {}))
+        dims = {
+            "seq_len": cfg.data.seq_len,
+            "pred_len": cfg.data.pred_len,
+            "n_vars": 7,
+            "n_marks": 4,
+        }
+        assert build_model(model_cfg, dims) is not None
