@@ -38,6 +38,39 @@ def test_itransformer_presets_carry_tslib_short_term_settings():
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_model_has_an_m4_preset_per_group_with_the_short_term_protocol(name):
+    for group, spec in M4_GROUPS.items():
+        cfg = compose_config(f"experiment={name}_m4_{group.lower()}")
+        assert cfg.model.name == name and cfg.data.name == f"m4_{group.lower()}"
+        assert (cfg.data.pred_len, cfg.data.seq_len) == (spec.horizon, 2 * spec.horizon)
+        assert cfg.loss == "smape" and cfg.data.validation == "holdout"
+
+
+def test_s2ip_and_timesclip_m4_presets_carry_their_papers_settings():
+    yearly = compose_config("experiment=s2ip_llm_m4_yearly")
+    assert (yearly.model.prompt_length, yearly.model.sim_coef, yearly.model.trend_length) == (
+        2,
+        -0.01,
+        1,
+    )
+    hourly = compose_config("experiment=s2ip_llm_m4_hourly")
+    assert (
+        hourly.model.prompt_length,
+        hourly.model.trend_length,
+        hourly.model.seasonal_length,
+    ) == (
+        4,
+        4,
+        2,
+    )
+    # the official scheduler is never stepped: a constant 4e-5
+    assert (hourly.optim.lr, hourly.optim.scheduler, hourly.data.batch_size) == (4e-5, "none", 64)
+    clip = compose_config("experiment=timesclip_m4_hourly")
+    assert (clip.model.patch_len, clip.model.stride, clip.model.align_weight) == (16, 8, 0.1)
+    assert (clip.optim.lr, clip.model.backbone_lr, clip.trainer.max_epochs) == (1e-3, 1e-4, 100)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_model_trains_and_tests_on_m4(name, tmp_path):
     """Every registered model, unchanged, through a Lightning fit and test on M4 batches
     (data hooks included: the training windows are random cuts without an ``index``)."""
