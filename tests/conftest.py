@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,20 @@ TINY_RUN = [
     "output.plot=false",
     "output.print_table=false",
 ]
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
+    """``python -m tsfm.run *args`` in a fresh process (the repository on its path)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tsfm.run", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def needs_shared(*names: str):

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
 from tests.backbones import offline_model_config
-from tests.conftest import REPO, TINY_RUN, compose_config
+from tests.conftest import TINY_RUN, compose_config, run_cli
 from tests.test_models import OFFLINE
 from tsfm.config import CONF_DIR
 from tsfm.models import build_model
 
 TINY_MODEL = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.e_layers=1"]
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "tsfm.run", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def test_cli_trains_tests_and_writes_the_run_directory(tmp_path):

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
 import torch
 from torch.utils.data import DistributedSampler, RandomSampler
 
-from tests.conftest import REPO, TINY_RUN, compose_config, synthetic_frame
+from tests.conftest import TINY_RUN, compose_config, run_cli, synthetic_frame
 from tsfm.data import TimeSeriesDataModule
 from tsfm.data.sampling import EvalShardSampler
 from tsfm.pipeline import build_datamodule, build_trainer
@@ -60,22 +57,15 @@ def test_the_datamodule_shards_evaluation_but_not_training_under_ddp():
 def test_ddp_on_cpu_gives_the_metrics_of_one_process(tmp_path):
     run_dir = tmp_path / "run"
     overrides = [o for o in TINY_RUN if o != "trainer.limit_test_batches=2"]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsfm.run",
-            "trainer=ddp",
-            "trainer.accelerator=cpu",
-            "trainer.devices=2",
-            *TINY,
-            *overrides,
-            f"hydra.run.dir={run_dir}",
-        ],
+    proc = run_cli(
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        *TINY,
+        *overrides,
+        f"hydra.run.dir={run_dir}",
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
+        env={"OMP_NUM_THREADS": "1"},
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import TINY_RUN, compose_config
+from tests.conftest import TINY_RUN, compose_config, run_cli
 from tests.m4_helpers import write_m4_files
-from tests.test_cli import run_cli
 from tests.test_models import TINY
 from tsfm.data import M4_GROUPS, M4DataModule
 from tsfm.models import REGISTRY

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -13,7 +10,7 @@ import torch
 from omegaconf import OmegaConf
 
 from tests.backbones import tiny_backbone_dir
-from tests.conftest import REPO, TINY_RUN, compose_config, synthetic_frame
+from tests.conftest import TINY_RUN, compose_config, run_cli, synthetic_frame
 from tests.test_models import DIMS, TINY, batch
 from tsfm.models import build_model
 from tsfm.models.decomposition import moving_average_decomposition
@@ -253,25 +250,17 @@ def test_channel_independent_training_logs_alignment_and_stops_on_mse(tmp_path):
 def test_cli_runs_the_etth1_preset_offline_with_a_local_backbone(tmp_path):
     run_dir = tmp_path / "run"
     overrides = [o for o in TINY_RUN if not o.startswith(("output.", "logger="))]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsfm.run",
-            "experiment=s2ip_llm_etth1_96",
-            f"model.backbone={tiny_backbone_dir('gpt2')}",
-            "model.n_layers=2",
-            "model.pool_size=16",
-            "data.batch_size=4",
-            "data.eval_batch_size=64",
-            *overrides,
-            f"hydra.run.dir={run_dir}",
-        ],
+    proc = run_cli(
+        "experiment=s2ip_llm_etth1_96",
+        f"model.backbone={tiny_backbone_dir('gpt2')}",
+        "model.n_layers=2",
+        "model.pool_size=16",
+        "data.batch_size=4",
+        "data.eval_batch_size=64",
+        *overrides,
+        f"hydra.run.dir={run_dir}",
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
+        env={"HF_HUB_OFFLINE": "1"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
 from omegaconf import OmegaConf
 
-from tests.conftest import REPO, TINY_RUN, compose_config
+from tests.conftest import TINY_RUN, compose_config, run_cli
 from tests.test_models import DIMS, TINY
 from tsfm.config import CONF_DIR
 from tsfm.models import build_model
@@ -146,26 +143,17 @@ def test_cli_run_of_a_tiny_timesclip_on_etth1(tmp_path):
     run_dir = tmp_path / "run"
     tiny = [f"model.{k}={v}" for k, v in TINY["timesclip"].items()]
     overrides = [o for o in TINY_RUN if not o.startswith(("output.", "logger="))]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsfm.run",
-            "experiment=timesclip_etth1_96",
-            *tiny,
-            *overrides,
-            "trainer.log_every_n_steps=1",
-            "data.seq_len=24",
-            "data.pred_len=8",
-            "data.batch_size=8",
-            "data.percent=5",
-            f"hydra.run.dir={run_dir}",
-        ],
+    proc = run_cli(
+        "experiment=timesclip_etth1_96",
+        *tiny,
+        *overrides,
+        "trainer.log_every_n_steps=1",
+        "data.seq_len=24",
+        "data.pred_len=8",
+        "data.batch_size=8",
+        "data.percent=5",
+        f"hydra.run.dir={run_dir}",
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
