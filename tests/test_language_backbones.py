@@ -121,3 +121,44 @@ def test_packaged_minilm_loads_its_real_weights_offline(monkeypatch):
     assert backbone.hidden_size == 384 and backbone.word_embeddings.shape[0] == 30522
     tokenizer = load_tokenizer(MINILM, 30522)
     assert tokenizer.convert_ids_to_tokens([2000]) == ["to"]
+
+
+def _saved_bytes(backbone, embeds: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Forward pass; bytes of the distinct storages autograd keeps for the backward pass."""
+    storages: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        out = backbone(embeds)
+    return out, sum(storages.values())
+
+
+def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less():
+    from transformers.activations import NewGELUActivation
+
+    folder = tiny_backbone_dir("gpt2")
+    plain = load_language_backbone(folder, n_layers=2)
+    lean = load_language_backbone(folder, n_layers=2, checkpointing=True)
+    assert not any(isinstance(m, NewGELUActivation) for m in plain.modules())
+    x = torch.randn(64, 40)
+    torch.testing.assert_close(plain.model.h[0].mlp.act(x), NewGELUActivation()(x))
+
+    results = []
+    for backbone in (plain, lean):
+        embeds = torch.randn(4, 30, 24, generator=torch.Generator().manual_seed(0))
+        embeds.requires_grad_(True)
+        torch.manual_seed(1)  # the same dropout masks; checkpointing replays them
+        out, kept = _saved_bytes(backbone, embeds)
+        out.square().mean().backward()
+        norm_grad = backbone.model.h[0].ln_1.weight.grad.clone()
+        results.append((out.detach(), embeds.grad, norm_grad, kept))
+    (out_a, grad_a, norm_a, kept_a), (out_b, grad_b, norm_b, kept_b) = results
+    torch.testing.assert_close(out_a, out_b)
+    torch.testing.assert_close(grad_a, grad_b)
+    torch.testing.assert_close(norm_a, norm_b)
+    weights = sum(p.numel() * 4 for p in plain.parameters())
+    assert kept_b - weights < (kept_a - weights) / 2  # only block inputs are kept

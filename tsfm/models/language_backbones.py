@@ -126,6 +126,18 @@ def _quiet_transformers():
         logging.enable_progress_bar()
 
 
+def fuse_tanh_gelu(model: nn.Module) -> None:
+    """Swap GPT-2's ``gelu_new`` (seven element-wise operations, each keeping a copy of the
+    4x-wide hidden state for the backward pass) for ``nn.GELU(approximate="tanh")``: the same
+    function in one kernel that keeps only its input. A third fewer activations are kept."""
+    from transformers.activations import NewGELUActivation
+
+    for parent in list(model.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, NewGELUActivation):
+                setattr(parent, name, nn.GELU(approximate="tanh"))
+
+
 class LanguageBackbone(nn.Module):
     """A truncated transformer run on input embeddings; see the module docstring.
 
@@ -134,13 +146,17 @@ class LanguageBackbone(nn.Module):
         family: its :class:`Family`; ``name``: where it came from.
     """
 
-    def __init__(self, model: nn.Module, family: Family, name: str):
+    def __init__(self, model: nn.Module, family: Family, name: str, checkpointing: bool = False):
         super().__init__()
         self.model, self.family, self.name = model, family, name
         model.train()  # from_pretrained returns eval mode; dropout follows the parent's mode
         if hasattr(model, "pooler"):
             model.pooler = None  # BERT's pooler is unused on token states
         self.freeze_all_but_norms_and_positions()
+        fuse_tanh_gelu(model)
+        if checkpointing:  # keep block inputs only; recompute each block in the backward pass
+            enable = getattr(model, "activation_checkpointing_enable", None)  # transformers 5
+            (enable or model.gradient_checkpointing_enable)({"use_reentrant": False})
 
     @property
     def config(self):
@@ -183,8 +199,11 @@ def load_language_backbone(
     n_layers: int = 6,
     pretrained: bool = True,
     local_files_only: bool = False,
+    checkpointing: bool = False,
 ) -> LanguageBackbone:
-    """The first ``n_layers`` blocks of backbone ``name``; see the module docstring."""
+    """The first ``n_layers`` blocks of backbone ``name``; see the module docstring.
+    ``checkpointing`` recomputes each block during the backward pass instead of keeping its
+    activations (less memory, about 40% more compute on CPU)."""
     from transformers import AutoModel
 
     config = backbone_config(name, pretrained, local_files_only)
@@ -203,7 +222,7 @@ def load_language_backbone(
     if not pretrained:
         with _quiet_transformers():
             model = AutoModel.from_config(config, attn_implementation="sdpa")
-        return LanguageBackbone(model, family, name)
+        return LanguageBackbone(model, family, name, checkpointing)
     source, offline = resolve_source(name), offline_mode(local_files_only)
     try:
         with _quiet_transformers():
@@ -222,7 +241,7 @@ def load_language_backbone(
             f"the checkpoint of backbone '{name}' lacks {len(missing)} weight(s) of its "
             f"architecture (e.g. {missing[:3]}); it is not a {config.model_type} checkpoint"
         )
-    return LanguageBackbone(model, family, name)
+    return LanguageBackbone(model, family, name, checkpointing)
 
 
 def load_tokenizer(name: str, vocab_size: int):
