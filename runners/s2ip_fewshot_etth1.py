@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--n-layers", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--eval-batch", type=int, default=64)
-    parser.add_argument("--out", default="s2ip_fewshot_etth1.json")
+    parser.add_argument("--out", default="runners/results/s2ip_llm/fewshot_etth1_96.json")
     args = parser.parse_args()
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {}
