@@ -80,3 +80,24 @@ def offline_model_config(model: dict[str, Any]) -> dict[str, Any]:
     if family in FAMILIES:
         model["backbone"] = tiny_backbone_dir(family, weights=False)
     return model
+
+
+# Settings under which a model with pretrained parts builds offline and at once whatever its
+# preset says: random weights and a tiny backbone of the same family (the full-size
+# architectures are tested by the model's own tests, e.g. built on the meta device). Language
+# backbones are swapped by ``offline_model_config``; other models add their line here.
+OFFLINE: dict[str, dict] = {
+    "timesclip": {"clip": "tsfm-tiny-clip", "pretrained": False},
+}
+
+
+def build_offline(cfg: Any, n_vars: int = 7) -> torch.nn.Module:
+    """The model of a composed run config, built without the network (see ``OFFLINE``)."""
+    from omegaconf import OmegaConf
+
+    from tsfm.models import build_model
+
+    model = offline_model_config(OmegaConf.to_container(cfg.model, resolve=True))
+    model.update(OFFLINE.get(model["name"], {}))
+    dims = {"seq_len": cfg.data.seq_len, "pred_len": cfg.data.pred_len, "n_vars": n_vars}
+    return build_model(model, {**dims, "n_marks": 4})

@@ -19,6 +19,15 @@ SHARED_DATA = Path(os.environ.get("TSFM_TEST_DATA", REPO.parent / "shared" / "da
 register_configs()
 __all__ = ["compose_config"]
 
+# A tiny iTransformer on 24 -> 8 windows, for tests of the machinery around the model.
+TINY_ITRANSFORMER = [
+    "model.d_model=8",
+    "model.d_ff=16",
+    "model.n_heads=2",
+    "model.e_layers=1",
+    "data.seq_len=24",
+    "data.pred_len=8",
+]
 TINY_RUN = [
     "trainer.max_epochs=1",
     "trainer.limit_train_batches=3",

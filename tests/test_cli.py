@@ -7,11 +7,9 @@ import json
 import pytest
 from omegaconf import OmegaConf
 
-from tests.backbones import offline_model_config
+from tests.backbones import build_offline
 from tests.conftest import TINY_RUN, compose_config, run_cli
-from tests.test_models import OFFLINE
 from tsfm.config import CONF_DIR
-from tsfm.models import build_model
 
 TINY_MODEL = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.e_layers=1"]
 
@@ -60,12 +58,7 @@ PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_composes_and_builds_its_model(preset):
     cfg = compose_config(f"experiment={preset}")
-    # pretrained parts: random weights, and a tiny backbone of the same family where a full-size
-    # one would be slow to build (language backbones here, CLIP through OFFLINE)
-    model_cfg = offline_model_config(OmegaConf.to_container(cfg.model, resolve=True))
-    model_cfg.update(OFFLINE.get(cfg.model.name, {}))
-    dims = {"seq_len": cfg.data.seq_len, "pred_len": cfg.data.pred_len, "n_vars": 7, "n_marks": 4}
-    assert build_model(model_cfg, dims) is not None
+    assert build_offline(cfg) is not None  # no downloads, no full-size backbones
     # <model>_<dataset>_<horizon> (or another suffix, such as an M4 group, after the dataset)
     assert preset.startswith(f"{cfg.model.name}_{cfg.data.name}")
 

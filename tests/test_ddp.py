@@ -9,20 +9,13 @@ import pytest
 import torch
 from torch.utils.data import DistributedSampler, RandomSampler
 
-from tests.conftest import TINY_RUN, compose_config, run_cli, synthetic_frame
+from tests.conftest import TINY_ITRANSFORMER, TINY_RUN, compose_config, run_cli, synthetic_frame
 from tsfm.data import TimeSeriesDataModule
 from tsfm.data.sampling import EvalShardSampler
 from tsfm.pipeline import build_datamodule, build_trainer
 from tsfm.training.module import ForecastingModule
 
-TINY = [
-    "model.d_model=8",
-    "model.d_ff=16",
-    "model.n_heads=2",
-    "model.e_layers=1",
-    "data.seq_len=24",
-    "data.pred_len=8",
-]
+TINY = TINY_ITRANSFORMER
 
 
 @pytest.mark.parametrize(("n", "world"), [(11, 2), (11, 3), (12, 4), (5, 5)])

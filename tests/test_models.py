@@ -33,13 +33,6 @@ TINY: dict[str, dict] = {
         "dropout": 0.0,
     },
 }
-# Settings under which a model with pretrained parts builds offline and at once whatever its
-# preset says: random weights and a tiny backbone of the same family. tests/test_cli.py merges
-# them into every preset's model config (the full-size architectures are tested by the model's
-# own tests, e.g. built on the meta device). Models without pretrained parts need no entry.
-OFFLINE: dict[str, dict] = {
-    "timesclip": {"clip": "tsfm-tiny-clip", "pretrained": False},
-}
 DIMS = {"seq_len": 24, "pred_len": 8, "n_vars": 3, "n_marks": 4}
 
 

@@ -12,22 +12,26 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from tests.conftest import REPO, SHARED_DATA, compose_config, needs_shared, synthetic_frame
+from tests.backbones import build_offline
+from tests.conftest import (
+    REPO,
+    SHARED_DATA,
+    TINY_ITRANSFORMER,
+    compose_config,
+    needs_shared,
+    synthetic_frame,
+)
 from tests.test_estimator import tiny
 from tsfm.tune import tune
 from tsfm.tuning.space import format_override, parse_space, suggest
 from tsfm.tuning.study import open_study
 
 TINY = [
-    "model.d_model=8",
-    "model.d_ff=16",
-    "model.n_heads=2",
-    "model.e_layers=1",
-    "data.seq_len=24",
-    "data.pred_len=8",
+    *TINY_ITRANSFORMER,
     "trainer.max_epochs=2",
     "trainer.limit_train_batches=4",
     "trainer.limit_val_batches=2",
@@ -259,12 +263,6 @@ SEARCH_SPACES = sorted(p.stem for p in (REPO / "conf" / "hparams_search").glob("
 @pytest.mark.parametrize("model", SEARCH_SPACES)
 def test_every_search_space_samples_configs_its_model_accepts(model):
     """Each shipped space parses, and a few sampled trials compose and build the model."""
-    from omegaconf import OmegaConf
-
-    from tests.backbones import offline_model_config
-    from tests.test_models import OFFLINE
-    from tsfm.models import build_model
-
     base = [f"experiment={model}_etth1_96", f"hparams_search={model}"]
     space = parse_space(compose_config(*base).tune.params)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
@@ -273,12 +271,4 @@ def test_every_search_space_samples_configs_its_model_accepts(model):
         cfg = compose_config(*base, *(format_override(k, v) for k, v in values.items()))
         for key, value in values.items():
             assert OmegaConf.select(cfg, key) == value
-        model_cfg = offline_model_config(OmegaConf.to_container(cfg.model, resolve=True))
-        model_cfg.update(OFFLINE.get(model, {}))
-        dims = {
-            "seq_len": cfg.data.seq_len,
-            "pred_len": cfg.data.pred_len,
-            "n_vars": 7,
-            "n_marks": 4,
-        }
-        assert build_model(model_cfg, dims) is not None
+        assert build_offline(cfg) is not None
