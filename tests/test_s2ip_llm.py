@@ -14,7 +14,7 @@ from tests.conftest import TINY_RUN, compose_config, run_cli, synthetic_frame
 from tests.test_models import DIMS, TINY, batch
 from tsfm.models import build_model
 from tsfm.models.decomposition import moving_average_decomposition
-from tsfm.models.s2ip_layers import ChunkSumHead, patch_count, patchify
+from tsfm.models.s2ip_layers import ChunkSumHead, SemanticAnchors, patch_count, patchify
 from tsfm.pipeline import fit_and_test
 
 SETTINGS = TINY["s2ip_llm"]  # tiny GPT-2 (width 24, vocab 64, 160 positions), P 8, s 4, K 2
@@ -109,6 +109,27 @@ def test_training_moves_the_anchor_map_but_not_the_vocabulary():
     optimizer.step()
     assert torch.equal(model.backbone.word_embeddings, wte)
     assert not torch.equal(model.anchors.prototype.weight, prototype)
+
+
+def test_anchor_gradients_equal_the_dense_product_and_skip_unretrieved_anchors():
+    torch.manual_seed(0)
+    anchors = SemanticAnchors(vocab_size=64, pool_size=10, top_k=2)
+    vocabulary = torch.randn(64, 24)
+    tokens = torch.randn(6, 5, 24)
+    prompts, indices, score = anchors(tokens, vocabulary)
+    (prompts.square().sum() + score).backward()
+    sparse = anchors.prototype.weight.grad.clone(), anchors.prototype.bias.grad.clone()
+
+    anchors.zero_grad()
+    dense = anchors.prototype(vocabulary.t()).t()  # the plain linear layer, dense backward
+    query = torch.nn.functional.normalize(tokens.mean(1), dim=-1)
+    keys = torch.nn.functional.normalize(dense, dim=-1)
+    reference = (keys[indices] * query.unsqueeze(1)).sum() / tokens.shape[0]
+    (dense[indices].square().sum() + reference).backward()
+    torch.testing.assert_close(sparse[0], anchors.prototype.weight.grad)
+    torch.testing.assert_close(sparse[1], anchors.prototype.bias.grad)
+    unused = sorted(set(range(10)) - set(indices.flatten().tolist()))
+    assert unused and not sparse[0][unused].any()  # rows of anchors never retrieved stay zero
 
 
 @pytest.mark.parametrize(("sim_coef", "direction"), [(-1.0, 1), (1.0, -1)])

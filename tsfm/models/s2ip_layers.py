@@ -34,6 +34,33 @@ def l2_normalize(x: Tensor, dim: int = -1, epsilon: float = 1e-12) -> Tensor:
     return x * torch.rsqrt(square_sum.clamp_min(epsilon))
 
 
+class _AnchorMap(torch.autograd.Function):
+    """``W V^T + b`` (``[pool, D]``) whose backward only multiplies the anchors that got a
+    gradient. Only the retrieved (top-k) anchors do, usually a few dozen of the pool, so the
+    ``[pool, V] x [V, D]`` weight gradient shrinks to ``[used, V]``; the other rows are exactly
+    zero, as in the dense product."""
+
+    @staticmethod
+    def forward(ctx, weight: Tensor, bias: Tensor, vocabulary: Tensor) -> Tensor:
+        ctx.save_for_backward(weight, vocabulary)
+        return F.linear(vocabulary.t(), weight, bias).t()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        weight, vocabulary = ctx.saved_tensors
+        grad_weight = grad_bias = grad_vocabulary = None
+        if ctx.needs_input_grad[0]:
+            used = grad.ne(0).any(1).nonzero().squeeze(1)
+            grad_weight = torch.zeros_like(weight)
+            rows = grad[used] @ vocabulary.t().to(grad.dtype)
+            grad_weight[used] = rows.to(weight.dtype)
+        if ctx.needs_input_grad[1]:
+            grad_bias = grad.sum(1).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_vocabulary = (weight.t().to(grad.dtype) @ grad).to(vocabulary.dtype)
+        return grad_weight, grad_bias, grad_vocabulary
+
+
 class SemanticAnchors(nn.Module):
     """A pool of anchors ``A = (W V^T + b)^T``: learned mixtures of the frozen vocabulary ``V``.
 
@@ -54,7 +81,7 @@ class SemanticAnchors(nn.Module):
         """``[pool, D]`` from the vocabulary ``[V, D]``; cached while nothing can change it."""
         if torch.is_grad_enabled():
             self._cache = None
-            return self.prototype(vocabulary.t()).t()
+            return _AnchorMap.apply(self.prototype.weight, self.prototype.bias, vocabulary)
         key = (
             self.prototype.weight._version,
             self.prototype.bias._version,
