@@ -2,20 +2,22 @@
 
 ETTh1, look-back 512 -> 96, batch 32 windows (x 7 variates = 224 sequences of 68 tokens),
 the official ETTh1-96 settings, a GPT-2-small-sized randomly initialised backbone (6 blocks;
-no weights needed). Two modes, each in its own process so that peak memory is its own:
+no weights needed). Three modes, each in its own process so that peak memory is its own:
 
 - ``tsfm``: the torch decomposition on the model's device, SDPA attention, a fused GELU,
-  nothing kept;
+  fast CPU dropout masks, an anchor map whose backward touches only the retrieved anchors,
+  nothing kept, and the optimizer tsfm's training module builds (fused Adam);
 - ``checkpointing``: ``tsfm`` with ``model.activation_checkpointing=true`` (each block
   recomputed in the backward pass: less memory, more compute);
 - ``official``: the official code path re-created: the pandas decomposition row by row on
-  the CPU (``np.apply_along_axis``, float64, a device round trip) and GPT-2 in eager
-  attention with ``output_attentions`` and ``output_hidden_states`` on.
+  the CPU (``np.apply_along_axis``, float64, a device round trip), GPT-2 in eager attention
+  with ``output_attentions`` and ``output_hidden_states`` on and torch's dropout, the anchor
+  map as a plain linear layer, and ``torch.optim.Adam`` with its defaults.
 
 Prints training samples/s (windows), the share of the step spent in the decomposition and
 the peak memory (CUDA: max allocated; CPU: peak resident set of the process).
 
-    python runners/bench_s2ip_llm.py                       # CPU fp32, both modes
+    python runners/bench_s2ip_llm.py                       # CPU fp32, every mode
     python runners/bench_s2ip_llm.py --device cuda --precision bf16   # GPU, bf16 autocast
 """
 
@@ -54,6 +56,7 @@ def build(mode: str, device: str):
     from transformers.activations import NewGELUActivation
 
     from tsfm.models import build_model
+    from tsfm.models.layers import Dropout
 
     settings = {"name": "s2ip_llm", "backbone": "gpt2", "pretrained": False, "n_layers": 6}
     settings["activation_checkpointing"] = mode == "checkpointing"
@@ -75,6 +78,12 @@ def build(mode: str, device: str):
         for block in hf.h:  # the official GPT-2 runs the unfused gelu_new
             block.mlp.act = NewGELUActivation()
         hf.set_attn_implementation("eager")
+        for parent in list(hf.modules()):  # torch's own dropout masks
+            for name, child in parent.named_children():
+                if isinstance(child, Dropout):
+                    setattr(parent, name, torch.nn.Dropout(child.p))
+        prototype = model.anchors.prototype  # the dense linear layer, dense backward
+        model.anchors.anchors = lambda vocabulary: prototype(vocabulary.t()).t()
         hf.config.output_attentions = hf.config.output_hidden_states = True
         forward = hf.forward
         hf.forward = lambda **kw: forward(**kw, output_attentions=True, output_hidden_states=True)
@@ -90,7 +99,12 @@ def run_mode(args: argparse.Namespace) -> dict:
     torch.manual_seed(2021)
     model, timed = build(args.mode, args.device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=1e-4)
+    if args.mode == "official":
+        optimizer = torch.optim.Adam(params, lr=1e-4)  # the official optim.Adam, CPU loop
+    else:  # the optimizer tsfm's training module builds (fused Adam where torch has it)
+        from tsfm.training.optim import OptimConfig, build_optimizer
+
+        optimizer = build_optimizer([{"params": params}], OptimConfig(lr=1e-4))
     x = torch.randn(args.batch, 512, 7, device=args.device)
     y = torch.randn(args.batch, 96, 7, device=args.device)
     dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
