@@ -5,14 +5,14 @@ the official ETTh1-96 settings, a GPT-2-small-sized randomly initialised backbon
 no weights needed). Three modes, each in its own process so that peak memory is its own:
 
 - ``tsfm``: the torch decomposition on the model's device, SDPA attention, a fused GELU,
-  fast CPU dropout masks, an anchor map whose backward touches only the retrieved anchors,
-  nothing kept, and the optimizer tsfm's training module builds (fused Adam);
+  an anchor map whose backward touches only the retrieved anchors, nothing kept, and the
+  optimizer tsfm's training module builds (fused Adam);
 - ``checkpointing``: ``tsfm`` with ``model.activation_checkpointing=true`` (each block
   recomputed in the backward pass: less memory, more compute);
 - ``official``: the official code path re-created: the pandas decomposition row by row on
   the CPU (``np.apply_along_axis``, float64, a device round trip), GPT-2 in eager attention
-  with ``output_attentions`` and ``output_hidden_states`` on and torch's dropout, the anchor
-  map as a plain linear layer, and ``torch.optim.Adam`` with its defaults.
+  with ``output_attentions`` and ``output_hidden_states`` on, the anchor map as a plain
+  linear layer, and ``torch.optim.Adam`` with its defaults.
 
 Prints training samples/s (windows), the share of the step spent in the decomposition and
 the peak memory (CUDA: max allocated; CPU: peak resident set of the process).
@@ -56,7 +56,6 @@ def build(mode: str, device: str):
     from transformers.activations import NewGELUActivation
 
     from tsfm.models import build_model
-    from tsfm.models.layers import Dropout
 
     settings = {"name": "s2ip_llm", "backbone": "gpt2", "pretrained": False, "n_layers": 6}
     settings["activation_checkpointing"] = mode == "checkpointing"
@@ -78,10 +77,6 @@ def build(mode: str, device: str):
         for block in hf.h:  # the official GPT-2 runs the unfused gelu_new
             block.mlp.act = NewGELUActivation()
         hf.set_attn_implementation("eager")
-        for parent in list(hf.modules()):  # torch's own dropout masks
-            for name, child in parent.named_children():
-                if isinstance(child, Dropout):
-                    setattr(parent, name, torch.nn.Dropout(child.p))
         prototype = model.anchors.prototype  # the dense linear layer, dense backward
         model.anchors.anchors = lambda vocabulary: prototype(vocabulary.t()).t()
         hf.config.output_attentions = hf.config.output_hidden_states = True

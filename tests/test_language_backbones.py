@@ -169,25 +169,3 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     torch.testing.assert_close(norm_a, norm_b)
     weights = sum(p.numel() * 4 for p in plain.parameters())
     assert kept_b - weights < (kept_a - weights) / 2  # only block inputs are kept
-
-
-@pytest.mark.parametrize("family", ["gpt2", "bert"])
-def test_backbone_dropout_uses_the_fast_cpu_mask_with_the_configured_rates(family, tmp_path):
-    from torch import nn
-
-    from tsfm.models.layers import Dropout
-
-    config = tiny_config(family)
-    rates = {}
-    for i, name in enumerate(DROPOUTS):
-        if hasattr(config, name):
-            rates[name] = 0.1 * (i + 1)
-            setattr(config, name, rates[name])
-    config.save_pretrained(tmp_path)
-    backbone = load_language_backbone(str(tmp_path), n_layers=2, pretrained=False)
-    assert not any(type(m) is nn.Dropout for m in backbone.modules())
-    assert {m.p for m in backbone.modules() if isinstance(m, Dropout)} == set(rates.values())
-    embeds = torch.randn(2, 9, 24)
-    assert not torch.equal(backbone(embeds), backbone(embeds))  # masks are drawn in training
-    backbone.eval()
-    torch.testing.assert_close(backbone(embeds), backbone(embeds))

@@ -25,8 +25,6 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from tsfm.models.layers import use_fast_dropout
-
 
 @dataclass(frozen=True)
 class Family:
@@ -156,7 +154,6 @@ class LanguageBackbone(nn.Module):
             model.pooler = None  # BERT's pooler is unused on token states
         self.freeze_all_but_norms_and_positions()
         fuse_tanh_gelu(model)
-        use_fast_dropout(model)  # same p (to 2**-16), half the cost of torch's CPU masks
         if checkpointing:  # keep block inputs only; recompute each block in the backward pass
             enable = getattr(model, "activation_checkpointing_enable", None)  # transformers 5
             (enable or model.gradient_checkpointing_enable)({"use_reentrant": False})

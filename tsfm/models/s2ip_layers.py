@@ -34,11 +34,14 @@ def l2_normalize(x: Tensor, dim: int = -1, epsilon: float = 1e-12) -> Tensor:
     return x * torch.rsqrt(square_sum.clamp_min(epsilon))
 
 
+_ANCHOR_ROWS = 64  # anchor-gradient rows computed at once (64 x 50257 floats: 13 MB)
+
+
 class _AnchorMap(torch.autograd.Function):
     """``W V^T + b`` (``[pool, D]``) whose backward only multiplies the anchors that got a
-    gradient. Only the retrieved (top-k) anchors do, usually a few dozen of the pool, so the
-    ``[pool, V] x [V, D]`` weight gradient shrinks to ``[used, V]``; the other rows are exactly
-    zero, as in the dense product."""
+    gradient. Only the retrieved (top-k) anchors do, at most ``rows x top_k`` of the pool, so
+    the ``[pool, V] x [V, D]`` weight gradient shrinks to ``[used, V]``; the other rows are
+    exactly zero, as in the dense product."""
 
     @staticmethod
     def forward(ctx, weight: Tensor, bias: Tensor, vocabulary: Tensor) -> Tensor:
@@ -52,8 +55,9 @@ class _AnchorMap(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             used = grad.ne(0).any(1).nonzero().squeeze(1)
             grad_weight = torch.zeros_like(weight)
-            rows = grad[used] @ vocabulary.t().to(grad.dtype)
-            grad_weight[used] = rows.to(weight.dtype)
+            transposed = vocabulary.t().to(grad.dtype)
+            for chunk in used.split(_ANCHOR_ROWS):  # bounded scratch: [rows, V] at a time
+                grad_weight[chunk] = (grad[chunk] @ transposed).to(weight.dtype)
         if ctx.needs_input_grad[1]:
             grad_bias = grad.sum(1).to(weight.dtype)
         if ctx.needs_input_grad[2]:
