@@ -38,7 +38,8 @@ _ANCHOR_ROWS = 64  # anchor-gradient rows computed at once (64 x 50257 floats: 1
 
 
 class _AnchorMap(torch.autograd.Function):
-    """``W V^T + b`` (``[pool, D]``) whose backward only multiplies the anchors that got a
+    """The anchors ``W V + b`` (``[pool, D]``; ``V`` the ``[vocab, D]`` vocabulary, ``W`` the
+    ``[pool, vocab]`` map) with a backward that only multiplies the anchors that got a
     gradient. Only the retrieved (top-k) anchors do, at most ``rows x top_k`` of the pool, so
     the ``[pool, V] x [V, D]`` weight gradient shrinks to ``[used, V]``; the other rows are
     exactly zero, as in the dense product."""
