@@ -37,7 +37,7 @@ def _root() -> Path:
     return _ROOT
 
 
-def tiny_config(family: str, vocab_size: int = 64, max_positions: int = 160):
+def tiny_config(family: str, vocab_size: int = 64, max_positions: int = 160, dropout: float = 0.0):
     from transformers import CONFIG_MAPPING
 
     special = {"bos_token_id": vocab_size - 1, "eos_token_id": vocab_size - 1}
@@ -48,7 +48,7 @@ def tiny_config(family: str, vocab_size: int = 64, max_positions: int = 160):
             setattr(config, name, 48)
     for name in DROPOUTS:
         if hasattr(config, name):
-            setattr(config, name, 0.0)
+            setattr(config, name, dropout)
     return config
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
+from tests.backbones import tiny_backbone_dir, tiny_config
 from tsfm.models.language_backbones import (
     load_language_backbone,
     load_tokenizer,
@@ -141,10 +141,7 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     from transformers import AutoModel
     from transformers.activations import NewGELUActivation
 
-    config = tiny_config("gpt2")
-    for name in DROPOUTS:  # dropout on, so the recomputed blocks must replay the same masks
-        if hasattr(config, name):
-            setattr(config, name, 0.1)
+    config = tiny_config("gpt2", dropout=0.1)  # recomputed blocks must replay the same masks
     torch.manual_seed(0)
     AutoModel.from_config(config).save_pretrained(tmp_path)
     folder = str(tmp_path)

@@ -7,6 +7,8 @@ Shapes: ``R`` rows (batch x variates, channels folded into the batch), ``L`` loo
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -67,7 +69,7 @@ class _AnchorMap(torch.autograd.Function):
 
 
 class SemanticAnchors(nn.Module):
-    """A pool of anchors ``A = (W V^T + b)^T``: learned mixtures of the frozen vocabulary ``V``.
+    """A pool of anchors ``A = W V + b``: learned mixtures of the frozen vocabulary ``V``.
 
     ``forward`` retrieves, for every row, the ``top_k`` anchors most cosine-similar to the mean
     token embedding and returns them un-normalised as prompts, with the indices and the
@@ -84,9 +86,10 @@ class SemanticAnchors(nn.Module):
 
     def anchors(self, vocabulary: Tensor) -> Tensor:
         """``[pool, D]`` from the vocabulary ``[V, D]``; cached while nothing can change it."""
+        compute = partial(_AnchorMap.apply, self.prototype.weight, self.prototype.bias)
         if torch.is_grad_enabled():
             self._cache = None
-            return _AnchorMap.apply(self.prototype.weight, self.prototype.bias, vocabulary)
+            return compute(vocabulary)
         key = (
             self.prototype.weight._version,
             self.prototype.bias._version,
@@ -96,7 +99,7 @@ class SemanticAnchors(nn.Module):
             torch.is_autocast_enabled(vocabulary.device.type),
         )
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self.prototype(vocabulary.t()).t())
+            self._cache = (key, compute(vocabulary))
         return self._cache[1]
 
     def forward(self, tokens: Tensor, vocabulary: Tensor) -> tuple[Tensor, Tensor, Tensor]:
