@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.backbones import tiny_backbone_dir, tiny_config
+from tests.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
 from tsfm.models.language_backbones import (
     load_language_backbone,
     load_tokenizer,
@@ -137,6 +137,17 @@ def _saved_bytes(backbone, embeds: torch.Tensor) -> tuple[torch.Tensor, int]:
     return out, sum(storages.values())
 
 
+def _use_torch_dropout(backbone) -> None:
+    from torch import nn
+
+    from tsfm.models.layers import Dropout
+
+    for parent in list(backbone.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, Dropout):
+                setattr(parent, name, nn.Dropout(child.p))
+
+
 def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     from transformers import AutoModel
     from transformers.activations import NewGELUActivation
@@ -147,6 +158,7 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     folder = str(tmp_path)
     plain = load_language_backbone(folder, n_layers=2)
     lean = load_language_backbone(folder, n_layers=2, checkpointing=True)
+    _use_torch_dropout(plain)  # the same masks as the checkpointed copy, which keeps torch's
     assert not any(isinstance(m, NewGELUActivation) for m in plain.modules())
     x = torch.randn(64, 40)
     torch.testing.assert_close(plain.model.h[0].mlp.act(x), NewGELUActivation()(x))
@@ -166,3 +178,29 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     torch.testing.assert_close(norm_a, norm_b)
     weights = sum(p.numel() * 4 for p in plain.parameters())
     assert kept_b - weights < (kept_a - weights) / 2  # only block inputs are kept
+
+
+@pytest.mark.parametrize("family", ["gpt2", "bert"])
+def test_backbone_dropout_uses_the_fast_cpu_mask_unless_checkpointing(family, tmp_path):
+    from torch import nn
+
+    from tsfm.models.layers import Dropout
+
+    config = tiny_config(family)
+    rates = {}
+    for i, name in enumerate(DROPOUTS):
+        if hasattr(config, name):
+            rates[name] = 0.1 * (i + 1)
+            setattr(config, name, rates[name])
+    config.save_pretrained(tmp_path)
+    backbone = load_language_backbone(str(tmp_path), n_layers=2, pretrained=False)
+    assert not any(type(m) is nn.Dropout for m in backbone.modules())
+    assert {m.p for m in backbone.modules() if isinstance(m, Dropout)} == set(rates.values())
+    embeds = torch.randn(2, 9, 24)
+    assert not torch.equal(backbone(embeds), backbone(embeds))  # masks are drawn in training
+    backbone.eval()
+    torch.testing.assert_close(backbone(embeds), backbone(embeds))
+
+    lean = load_language_backbone(str(tmp_path), 2, pretrained=False, checkpointing=True)
+    assert not any(isinstance(m, Dropout) for m in lean.modules())
+    assert {m.p for m in lean.modules() if type(m) is nn.Dropout} == set(rates.values())

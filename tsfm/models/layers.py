@@ -41,3 +41,12 @@ class Dropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+def use_fast_dropout(model: nn.Module) -> None:
+    """Swap every ``nn.Dropout`` inside ``model`` (a Hugging Face backbone, say) for
+    :class:`Dropout` with the same ``p``; attention code that reads ``.p`` still works."""
+    for parent in list(model.modules()):
+        for name, child in parent.named_children():
+            if type(child) is nn.Dropout:
+                setattr(parent, name, Dropout(child.p))

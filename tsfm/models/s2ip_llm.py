@@ -55,7 +55,7 @@ class S2IPLLM(nn.Module):
             summed, as the paper describes; per-component forecasts in ``extras``).
         activation_checkpointing: recompute each backbone block in the backward pass instead
             of keeping its activations: peak memory falls to about a third of the official
-            code's, for about 40% more compute (``runners/bench_s2ip_llm.py``).
+            code's, for about 50% more time per step (``runners/bench_s2ip_llm.py``).
 
     ``extras`` of the output: ``anchor_indices [B, N, K]`` (the retrieved anchors; see
     :meth:`anchor_tokens` for their nearest words), ``alignment_score`` (detached) and, with
