@@ -61,7 +61,7 @@ def build(mode: str, device: str):
     from transformers.activations import NewGELUActivation
 
     from tsfm.models import build_model
-    from tsfm.models.layers import Dropout
+    from tsfm.models.layers import use_torch_dropout
 
     settings = {"name": "s2ip_llm", "backbone": "gpt2", "pretrained": False, "n_layers": 6}
     settings["activation_checkpointing"] = mode == "checkpointing"
@@ -83,10 +83,7 @@ def build(mode: str, device: str):
         for block in hf.h:  # the official GPT-2 runs the unfused gelu_new
             block.mlp.act = NewGELUActivation()
         hf.set_attn_implementation("eager")
-        for parent in list(hf.modules()):  # torch's own dropout masks
-            for name, child in parent.named_children():
-                if isinstance(child, Dropout):
-                    setattr(parent, name, torch.nn.Dropout(child.p))
+        use_torch_dropout(hf)
         prototype = model.anchors.prototype  # the dense linear layer, dense backward
         model.anchors.anchors = lambda vocabulary: prototype(vocabulary.t()).t()
         hf.config.output_attentions = hf.config.output_hidden_states = True

@@ -14,6 +14,7 @@ from tsfm.models.language_backbones import (
     load_tokenizer,
     resolve_source,
 )
+from tsfm.models.layers import use_torch_dropout
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -137,17 +138,6 @@ def _saved_bytes(backbone, embeds: torch.Tensor) -> tuple[torch.Tensor, int]:
     return out, sum(storages.values())
 
 
-def _use_torch_dropout(backbone) -> None:
-    from torch import nn
-
-    from tsfm.models.layers import Dropout
-
-    for parent in list(backbone.modules()):
-        for name, child in parent.named_children():
-            if isinstance(child, Dropout):
-                setattr(parent, name, nn.Dropout(child.p))
-
-
 def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     from transformers import AutoModel
     from transformers.activations import NewGELUActivation
@@ -158,7 +148,7 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     folder = str(tmp_path)
     plain = load_language_backbone(folder, n_layers=2)
     lean = load_language_backbone(folder, n_layers=2, checkpointing=True)
-    _use_torch_dropout(plain)  # the same masks as the checkpointed copy, which keeps torch's
+    use_torch_dropout(plain)  # the same masks as the checkpointed copy, which keeps torch's
     assert not any(isinstance(m, NewGELUActivation) for m in plain.modules())
     x = torch.randn(64, 40)
     torch.testing.assert_close(plain.model.h[0].mlp.act(x), NewGELUActivation()(x))

@@ -27,7 +27,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from tsfm.models.layers import use_fast_dropout
+from tsfm.models.layers import replace_modules, use_fast_dropout
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,11 @@ def fuse_tanh_gelu(model: nn.Module) -> None:
     function in one kernel that keeps only its input. A third fewer activations are kept."""
     from transformers.activations import NewGELUActivation
 
-    for parent in list(model.modules()):
-        for name, child in parent.named_children():
-            if isinstance(child, NewGELUActivation):
-                setattr(parent, name, nn.GELU(approximate="tanh"))
+    replace_modules(
+        model,
+        lambda m: isinstance(m, NewGELUActivation),
+        lambda _: nn.GELU(approximate="tanh"),
+    )
 
 
 class LanguageBackbone(nn.Module):

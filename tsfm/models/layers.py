@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -43,10 +45,22 @@ class Dropout(nn.Module):
         return f"p={self.p}"
 
 
+def replace_modules(
+    model: nn.Module, match: Callable[[nn.Module], bool], make: Callable[[nn.Module], nn.Module]
+) -> None:
+    """Replace, in place, every submodule of ``model`` for which ``match`` holds by ``make(it)``."""
+    for parent in list(model.modules()):
+        for name, child in parent.named_children():
+            if match(child):
+                setattr(parent, name, make(child))
+
+
 def use_fast_dropout(model: nn.Module) -> None:
     """Swap every ``nn.Dropout`` inside ``model`` (a Hugging Face backbone, say) for
     :class:`Dropout` with the same ``p``; attention code that reads ``.p`` still works."""
-    for parent in list(model.modules()):
-        for name, child in parent.named_children():
-            if type(child) is nn.Dropout:
-                setattr(parent, name, Dropout(child.p))
+    replace_modules(model, lambda m: type(m) is nn.Dropout, lambda m: Dropout(m.p))
+
+
+def use_torch_dropout(model: nn.Module) -> None:
+    """The reverse of :func:`use_fast_dropout`: torch's own masks, same ``p``."""
+    replace_modules(model, lambda m: isinstance(m, Dropout), lambda m: nn.Dropout(m.p))
