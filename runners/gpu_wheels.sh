@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetch, on a machine with a package registry, the wheels that the lent GPU machine's image
 # lacks (it has torch, lightning, transformers, pandas, timm, ... but not these), for its
-# Python 3.12, into .whl/ (kept out of git). About 37 MB: polars 1.31 is one wheel where
+# Python 3.12, into .whl/ (in .gitignore). About 37 MB: polars 1.31 is one wheel where
 # polars 2 needs a 54 MB runtime, and the device tool carries at most 64 MiB a call.
 #
 #   bash runners/gpu_wheels.sh
@@ -13,7 +13,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}
 [ -x .venv/bin/python ] && PY=.venv/bin/python
-grep -qx "/.whl/" .git/info/exclude 2>/dev/null || echo "/.whl/" >>.git/info/exclude
 rm -rf .whl && mkdir .whl
 PLATFORMS=(--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64
     --platform manylinux2014_x86_64 --platform manylinux1_x86_64)
