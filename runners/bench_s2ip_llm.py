@@ -61,7 +61,7 @@ def build(mode: str, device: str):
     from transformers.activations import NewGELUActivation
 
     from tsfm.models import build_model
-    from tsfm.models.layers import use_torch_dropout
+    from tsfm.models.common import use_torch_dropout
 
     settings = {"name": "s2ip_llm", "backbone": "gpt2", "pretrained": False, "n_layers": 6}
     settings["activation_checkpointing"] = mode == "checkpointing"

@@ -30,8 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tsfm.config import compose_config  # noqa: E402
-from tsfm.models.render import LineRenderer  # noqa: E402
+from tsfm.models.timesclip.render import LineRenderer  # noqa: E402
 from tsfm.pipeline import build_datamodule, build_module  # noqa: E402
+from tsfm.training.module import bind_training_windows  # noqa: E402
 
 
 def sync(device: torch.device) -> None:
@@ -105,7 +106,7 @@ def bench_training(args, mode: str) -> dict:
     device = device_of(cfg)
     module.to(device).train()
     module.log = lambda *a, **k: None
-    module.model.setup_data(dm, "fit")
+    bind_training_windows(module.model, dm)
     optimizer = module.configure_optimizers()["optimizer"]
     dataset = dm.datasets["train"]
     result = {"mode": mode, "windows": dataset.n_windows, "images": dataset.n_windows * 7}

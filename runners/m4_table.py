@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "runners"))
 from m4_paper_results import M4_PAPER  # noqa: E402
 
 from tsfm.data.m4 import M4_GROUPS, available_groups  # noqa: E402
-from tsfm.training.m4_metrics import OTHERS, GroupScores, summarize  # noqa: E402
+from tsfm.data.m4.metrics import OTHERS, GroupScores, summarize  # noqa: E402
 
 
 def run_group(model: str, group: str, out: Path, data_root: str | None, extra: list[str]) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from tsfm.models.language_backbones import FAMILIES, backbone_config
+from tsfm.models.s2ip_llm.language_backbones import FAMILIES, backbone_config
 
 _ROOT: Path | None = None
 TINY_SIZES = {"hidden_size": 24, "num_attention_heads": 2, "num_hidden_layers": 2}
@@ -69,7 +69,7 @@ def tiny_backbone_dir(family: str = "gpt2", weights: bool = True) -> str:
 
 def offline_model_config(model: dict[str, Any]) -> dict[str, Any]:
     """A model config built without the network: ``pretrained=false``, and a language backbone
-    that :mod:`tsfm.models.language_backbones` knows swapped for a tiny one of its family."""
+    that :mod:`tsfm.models.s2ip_llm.language_backbones` knows swapped for a tiny one of its family."""
     if "pretrained" not in model:
         return model
     model = {**model, "pretrained": False}

@@ -11,7 +11,7 @@ from torch.utils.data import DistributedSampler, RandomSampler
 
 from tests.conftest import TINY_ITRANSFORMER, TINY_RUN, compose_config, run_cli, synthetic_frame
 from tsfm.data import TimeSeriesDataModule
-from tsfm.data.sampling import EvalShardSampler
+from tsfm.data.eval_sharding import EvalShardSampler
 from tsfm.pipeline import build_datamodule, build_trainer
 from tsfm.training.module import ForecastingModule
 

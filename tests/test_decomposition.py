@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tsfm.models.decomposition import (
+from tsfm.models.s2ip_llm.decomposition import (
     decompose,
     moving_average_decomposition,
     stl_decomposition,

@@ -9,12 +9,12 @@ import torch
 from safetensors.torch import load_file
 
 from tests.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
-from tsfm.models.language_backbones import (
+from tsfm.models.common import use_torch_dropout
+from tsfm.models.s2ip_llm.language_backbones import (
     load_language_backbone,
     load_tokenizer,
     resolve_source,
 )
-from tsfm.models.layers import use_torch_dropout
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -174,7 +174,7 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
 def test_backbone_dropout_uses_the_fast_cpu_mask_unless_checkpointing(family, tmp_path):
     from torch import nn
 
-    from tsfm.models.layers import Dropout
+    from tsfm.models.common import Dropout
 
     config = tiny_config(family)
     rates = {}

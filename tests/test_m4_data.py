@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-import tsfm.data.m4 as m4
+import tsfm.data.m4.files as m4
 from tests.conftest import SHARED_DATA, needs_shared
 from tests.m4_helpers import write_m4_files
 from tsfm.data import M4_GROUPS, M4DataModule, TimeSeriesDataModule, make_datamodule
-from tsfm.data.m4_windows import M4TrainWindows, RaggedSeries, windows_at
+from tsfm.data.m4.windows import M4TrainWindows, RaggedSeries, windows_at
 
 
 def positions(i: int, n: int) -> np.ndarray:
@@ -145,7 +145,7 @@ def test_holdout_validation_never_touches_the_test_file(tmp_path, monkeypatch):
     assert opened == ["Weekly-train.csv"] and scores["n_series"] == 3
     expected = np.stack([s[-13:] for s in train])[val["index"].numpy()]
     np.testing.assert_array_equal(val["y"][..., 0].numpy(), expected)
-    assert dm.extra_protocol()["validation_on_test"] is False
+    assert dm.protocol()["validation_on_test"] is False
 
     dm.setup("test")
     assert opened == ["Weekly-train.csv", "Weekly-test.csv"]
@@ -159,7 +159,7 @@ def test_legacy_validation_on_the_test_set_is_labelled(tmp_path):
     np.testing.assert_array_equal(val["y"][..., 0].numpy(), test[val["index"].numpy()])
     batch = next(iter(dm.train_dataloader()))  # trains on whole series
     assert dm.datasets["train"].high.tolist() == [60, 75, 90] and batch["x"].shape[1] == 26
-    protocol = dm.extra_protocol()
+    protocol = dm.protocol()
     assert protocol["validation_on_test"] is True and "TEST SET" in protocol["validation"]
     with pytest.raises(ValueError, match="validation must be one of"):
         M4DataModule({"name": "m4_weekly", "validation": "train"})

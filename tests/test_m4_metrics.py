@@ -10,9 +10,8 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import acf
 
 from tests.conftest import SHARED_DATA, needs_shared
-from tsfm.data.m4 import read_m4_file
-from tsfm.training.losses import get_loss
-from tsfm.training.m4_metrics import (
+from tsfm.data.m4.files import read_m4_file
+from tsfm.data.m4.metrics import (
     GroupScores,
     autocorrelation,
     is_seasonal,
@@ -24,6 +23,7 @@ from tsfm.training.m4_metrics import (
     smape,
     summarize,
 )
+from tsfm.training.losses import get_loss
 
 
 def test_smape_and_mase_of_a_hand_made_case():

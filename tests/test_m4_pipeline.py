@@ -13,9 +13,9 @@ from tests.conftest import TINY_RUN, compose_config, run_cli
 from tests.m4_helpers import write_m4_files
 from tests.test_models import TINY
 from tsfm.data import M4_GROUPS, M4DataModule
+from tsfm.data.m4.metrics import score_group
 from tsfm.models import REGISTRY
 from tsfm.pipeline import fit_and_test
-from tsfm.training.m4_metrics import score_group
 from tsfm.training.module import ForecastingModule
 
 TINY_ITRANSFORMER = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.e_layers=1"]

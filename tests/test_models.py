@@ -7,8 +7,8 @@ import torch
 
 from tests.backbones import tiny_backbone_dir
 from tsfm.models import REGISTRY, as_output, build_model, config_schema
+from tsfm.models.common import Dropout, cpu_dropout_mask
 from tsfm.models.itransformer import ITransformer
-from tsfm.models.layers import Dropout, cpu_dropout_mask
 
 # Tiny settings per registered model; a new model adds its line here.
 TINY: dict[str, dict] = {

@@ -12,9 +12,11 @@ from omegaconf import OmegaConf
 from tests.backbones import tiny_backbone_dir
 from tests.conftest import TINY_RUN, compose_config, run_cli, synthetic_frame
 from tests.test_models import DIMS, TINY, batch
+from tsfm.data import TimeSeriesDataModule
 from tsfm.models import build_model
-from tsfm.models.decomposition import moving_average_decomposition
-from tsfm.models.s2ip_layers import ChunkSumHead, SemanticAnchors, patch_count, patchify
+from tsfm.models.common import n_patches, patchify
+from tsfm.models.s2ip_llm.decomposition import moving_average_decomposition
+from tsfm.models.s2ip_llm.layers import ChunkSumHead, SemanticAnchors
 from tsfm.pipeline import fit_and_test
 
 SETTINGS = TINY["s2ip_llm"]  # tiny GPT-2 (width 24, vocab 64, 160 positions), P 8, s 4, K 2
@@ -36,17 +38,18 @@ def backbone_inputs(model, x: torch.Tensor) -> torch.Tensor:
 
 
 def test_official_patching_gives_64_tokens_of_three_concatenated_components():
-    assert patch_count(512, 16, 8) == 64
+    assert n_patches(512, 16, 8) == 64
     series = torch.randn(3, 512)
     parts = torch.stack(moving_average_decomposition(series, 96, 96), 1)  # [3, 3, 512]
-    tokens = patchify(parts, 16, 8)
+    model = make(
+        dims={**DIMS, "seq_len": 512}, trend_length=96, seasonal_length=96, patch_size=16, stride=8
+    ).eval()
+    tokens = model.tokenize(series)
     assert tokens.shape == (3, 64, 48)
     padded = torch.cat([parts, parts[..., -1:].expand(-1, -1, 8)], -1)  # replicate by stride
     for j in (0, 17, 63):  # token j = [trend | seasonal | residual] of positions 8j .. 8j + 15
         window = padded[..., 8 * j : 8 * j + 16]
         torch.testing.assert_close(tokens[:, j], window.reshape(3, 48))
-    model = make(dims={**DIMS, "seq_len": 512}, trend_length=96, seasonal_length=96).eval()
-    torch.testing.assert_close(model.tokenize(series), patchify(parts, 8, 4))
 
 
 def test_prompts_are_the_retrieved_anchors_prepended_before_the_patches():
@@ -112,7 +115,7 @@ def test_training_moves_the_anchor_map_but_not_the_vocabulary():
 
 
 def test_anchor_gradients_equal_the_dense_product_and_skip_unretrieved_anchors(monkeypatch):
-    monkeypatch.setattr("tsfm.models.s2ip_layers._ANCHOR_ROWS", 2)  # several row chunks
+    monkeypatch.setattr("tsfm.models.s2ip_llm.layers._ANCHOR_ROWS", 2)  # several row chunks
     torch.manual_seed(0)
     anchors = SemanticAnchors(vocab_size=64, pool_size=10, top_k=2)
     vocabulary = torch.randn(64, 24)
@@ -188,7 +191,7 @@ def test_ablations_switch_off_what_they_name():
     assert backbone_inputs(plain, x).shape[1] == plain.n_patches
     raw = make(decomposition="none").eval()
     assert raw.in_layer.in_features == SETTINGS["patch_size"]
-    torch.testing.assert_close(raw.tokenize(x[..., 0].T), patchify(x[..., 0].T[:, None], 8, 4))
+    torch.testing.assert_close(raw.tokenize(x[..., 0].T), patchify(x[..., 0].T, 8, 4))
     headless = make(use_backbone=False).eval()
     assert backbone_inputs(headless, x) is None and headless(x).prediction.shape == (4, 8, 3)
     assert not any(p.requires_grad for p in headless.backbone.parameters())
@@ -260,7 +263,8 @@ def test_channel_independent_training_logs_alignment_and_stops_on_mse(tmp_path):
         "logger=csv",
         "trainer.log_every_n_steps=1",
     )
-    result = fit_and_test(cfg, tmp_path, frame=synthetic_frame(n_rows=300))
+    data = TimeSeriesDataModule(cfg.data, frame=synthetic_frame(n_rows=300))
+    result = fit_and_test(cfg, tmp_path, datamodule=data)
     assert result.datamodule.dims()["n_vars"] == 1  # one (window, variate) pair per sample
     assert result.metrics["windows/test"] == 3 * (60 - 8 + 1)  # 3 variates x test windows
     logged = pd.read_csv(tmp_path / "logs" / "metrics.csv")

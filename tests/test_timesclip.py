@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from tests.test_models import DIMS, TINY, batch
 from tsfm.models import as_output, build_model
-from tsfm.models.timesclip_layers import info_nce, n_patches, patchify
+from tsfm.models.common import n_patches, patchify
+from tsfm.models.timesclip.layers import info_nce
 from tsfm.training.module import ForecastingModule
 
 

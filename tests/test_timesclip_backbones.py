@@ -12,7 +12,11 @@ from tests.conftest import TINY_RUN, compose_config, run_cli
 from tests.test_models import DIMS, TINY
 from tsfm.config import CONF_DIR
 from tsfm.models import build_model
-from tsfm.models.clip_backbones import build_vision_tower, create_clip, resolve_architecture
+from tsfm.models.timesclip.clip_backbones import (
+    build_vision_tower,
+    create_clip,
+    resolve_architecture,
+)
 
 TINY_TEST_CLIP = {
     "embed_dim": 8,

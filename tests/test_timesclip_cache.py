@@ -11,7 +11,8 @@ from tests.conftest import TINY_RUN, compose_config, synthetic_frame
 from tests.test_models import TINY
 from tsfm.data import TimeSeriesDataModule
 from tsfm.models import build_model
-from tsfm.pipeline import build_datamodule, build_module, build_trainer
+from tsfm.pipeline import build_module, build_trainer
+from tsfm.training.module import bind_training_windows
 
 DATA = {"seq_len": 24, "pred_len": 8, "batch_size": 8}
 
@@ -53,7 +54,7 @@ def test_cached_and_uncached_training_give_the_same_loss(mode):
     exact = tiny(dm, feature_cache="memory", cache_dtype="float32")
     half = tiny(dm)  # the default: memory, float16
     for model in (exact, half):
-        model.setup_data(dm, "fit")
+        bind_training_windows(model, dm)
     counter = CountCalls(uncached.tower)
     expected = align_loss(uncached, batch)
     assert counter.calls == 1
@@ -73,7 +74,8 @@ def test_with_the_cache_training_never_runs_the_vision_tower(tmp_path):
         "trainer.max_epochs=2",
         "model.cache_chunk=16",
     )
-    dm = build_datamodule(cfg, synthetic_frame(n_rows=160, n_vars=3))
+    dm = TimeSeriesDataModule(cfg.data, frame=synthetic_frame(n_rows=160, n_vars=3))
+    dm.setup()
     module = build_module(cfg, dm)
     counter = CountCalls(module.model.tower)
     steps = []
@@ -88,14 +90,14 @@ def test_the_disk_cache_is_reused_and_keyed_by_what_the_pixels_depend_on(tmp_pat
     dm = datamodule()
     settings = {"feature_cache": "disk", "cache_dir": str(tmp_path)}
     first = tiny(dm, **settings)
-    first.setup_data(dm, "fit")
+    bind_training_windows(first, dm)
     first.build_image_cache()
     files = sorted(p.name for p in tmp_path.iterdir())
     assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".npy")
 
     again = tiny(dm, **settings)
     counter = CountCalls(again.tower)
-    again.setup_data(dm, "fit")
+    bind_training_windows(again, dm)
     assert again.image_cache.ready and counter.calls == 0
     index, columns = torch.tensor([4, 1]), torch.tensor([[0, 1, 2], [2, 1, 0]])
     torch.testing.assert_close(
@@ -103,11 +105,11 @@ def test_the_disk_cache_is_reused_and_keyed_by_what_the_pixels_depend_on(tmp_pat
         first.image_cache.lookup(index, columns, torch.device("cpu")),
     )
     for different in (tiny(dm, line_width=2.5, **settings), tiny(dm, colour=False, **settings)):
-        different.setup_data(dm, "fit")
+        bind_training_windows(different, dm)
         assert not different.image_cache.ready
     other_data = TimeSeriesDataModule(DATA, frame=synthetic_frame(n_rows=160, n_vars=3, seed=9))
     other_data.setup()
-    again.setup_data(other_data, "fit")
+    bind_training_windows(again, other_data)
     assert not again.image_cache.ready
     with pytest.raises(IndexError, match="out of range"):
         first.image_cache.lookup(torch.tensor([10_000]), columns[:1], torch.device("cpu"))
@@ -115,9 +117,17 @@ def test_the_disk_cache_is_reused_and_keyed_by_what_the_pixels_depend_on(tmp_pat
 
 def test_the_cache_binds_only_for_training():
     dm = datamodule()
-    model = tiny(dm)
+    module = build_module(
+        compose_config(
+            "model=timesclip",
+            *[f"model.{k}={v}" for k, v in TINY["timesclip"].items()],
+            *[f"data.{k}={v}" for k, v in DATA.items()],
+        ),
+        dm,
+    )
+    module.trainer = type("FakeTrainer", (), {"datamodule": dm})()
     for stage in ("validate", "test", "predict"):
-        model.setup_data(dm, stage)
-        assert not model.image_cache.bound
-    model.setup_data(dm, "fit")
-    assert model.image_cache.bound and not model.image_cache.ready
+        module.setup(stage)
+        assert not module.model.image_cache.bound
+    module.setup("fit")
+    assert module.model.image_cache.bound and not module.model.image_cache.ready

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tsfm.models.render import TAB10, LineRenderer, default_palette, to_rgb
+from tsfm.models.timesclip.render import TAB10, LineRenderer, default_palette, to_rgb
 
 
 def ramp_and_flat(length: int = 50) -> torch.Tensor:

@@ -26,7 +26,7 @@ from tests.conftest import (
     synthetic_frame,
 )
 from tests.test_estimator import tiny
-from tsfm.tune import tune
+from tsfm.tuning.config_study import tune
 from tsfm.tuning.space import format_override, parse_space, suggest
 from tsfm.tuning.study import open_study
 

@@ -19,7 +19,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from tsfm.data.config import DataConfig
-from tsfm.data.m4 import M4DataConfig
+from tsfm.data.m4.files import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
 from tsfm.training.optim import OptimConfig
 from tsfm.tuning.config import TuneConfig

@@ -5,11 +5,8 @@ Shared by every front door: ``python -m tsfm.run``, tuning and the estimator.
 
 from __future__ import annotations
 
-import json
 import logging
-import platform
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,29 +16,19 @@ import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
-from tsfm.data import TimeSeriesDataModule, make_datamodule
+import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
+from tsfm.data import ForecastDataModule, make_datamodule
+from tsfm.training.artifacts import module_from_config
 from tsfm.training.module import ForecastingModule
 
 log = logging.getLogger(__name__)
-
-# Batches are gathered by index arithmetic in the main process; loader workers do not help.
-warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-
-
-class _DropAdverts(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "litlogger" not in record.getMessage()
-
-
-logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropAdverts())
 
 
 @dataclass
 class RunResult:
     metrics: dict[str, Any]
     module: ForecastingModule
-    datamodule: TimeSeriesDataModule
+    datamodule: ForecastDataModule
     trainer: L.Trainer
     best_checkpoint: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -51,23 +38,17 @@ def _container(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
-def build_datamodule(cfg: DictConfig, frame: Any = None) -> TimeSeriesDataModule:
-    # M4 groups get their own module (tsfm.data.M4DataModule) with the same interface
-    datamodule = make_datamodule(_container(cfg.data), frame=frame)
+def build_datamodule(cfg: DictConfig) -> ForecastDataModule:
+    """The data module the dataset declares (tsfm.data.make_datamodule), set up."""
+    datamodule = make_datamodule(_container(cfg.data))
     datamodule.setup()
     return datamodule
 
 
-def build_module(cfg: DictConfig, datamodule: TimeSeriesDataModule) -> ForecastingModule:
+def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> ForecastingModule:
+    """The training module of ``cfg`` for the data of ``datamodule`` (set up)."""
     scaler = datamodule.scaler.state_dict() if datamodule.scaler else None
-    return ForecastingModule(
-        model=_container(cfg.model),
-        dims=datamodule.dims(),
-        optim=_container(cfg.optim),
-        loss=cfg.loss,
-        features=datamodule.config.features,
-        scaler=scaler,
-    )
+    return module_from_config(cfg, datamodule.dims(), scaler)
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
@@ -119,21 +100,20 @@ def fit_and_test(
     cfg: DictConfig,
     run_dir: str | Path,
     *,
-    frame: Any = None,
-    datamodule: TimeSeriesDataModule | None = None,
+    datamodule: ForecastDataModule | None = None,
     extra_callbacks: list[Callback] | tuple = (),
     **trainer_overrides: Any,
 ) -> RunResult:
     """Seed, build, train with early stopping, restore the best checkpoint, test.
 
-    ``datamodule`` replaces the one ``cfg.data`` (and ``frame``) would build, for callers that
-    place the splits themselves (the estimator).
+    ``datamodule`` replaces the one ``cfg.data`` would build, for callers that bring their
+    own data or place the splits themselves (the estimator).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     if datamodule is None:
-        datamodule = build_datamodule(cfg, frame)
+        datamodule = build_datamodule(cfg)
     else:
         datamodule.setup()
     module = build_module(cfg, datamodule)
@@ -165,38 +145,6 @@ def fit_and_test(
     return RunResult(metrics, module, datamodule, trainer, best or None, timings)
 
 
-def protocol(cfg: DictConfig, datamodule: TimeSeriesDataModule) -> dict[str, Any]:
+def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
     """The settings every reported number depends on, stored beside it."""
-    data = datamodule.config
-    counts = datamodule.window_counts()
-    return {
-        "model": cfg.model.name,
-        "data": data.name,
-        "seq_len": data.seq_len,
-        "pred_len": data.pred_len,
-        "features": data.features,
-        "seed": cfg.seed,
-        "eval_drop_last": False,
-        "scaler": "train rows" if data.scale else "none",
-        **{f"windows/{stage}": n for stage, n in counts.items()},
-        # a data module's own protocol settings (M4: group, validation mode, ...)
-        **(datamodule.extra_protocol() if hasattr(datamodule, "extra_protocol") else {}),
-    }
-
-
-def write_run_files(cfg: DictConfig, run_dir: Path, metrics: dict[str, Any]) -> None:
-    """config.yaml (resolved), metrics.json and versions.json in the run directory."""
-    import lightning
-    import torch
-
-    import tsfm
-
-    OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
-    versions = {
-        "tsfm": tsfm.__version__,
-        "torch": torch.__version__,
-        "lightning": lightning.__version__,
-        "python": platform.python_version(),
-    }
-    (run_dir / "versions.json").write_text(json.dumps(versions, indent=2))
+    return {"model": cfg.model.name, "seed": cfg.seed, **datamodule.protocol()}

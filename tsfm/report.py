@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsfm.data import TimeSeriesDataModule
+from tsfm.data import ForecastDataModule
+from tsfm.data.batch import batch_to
 from tsfm.training.module import ForecastingModule
 
 TABLE_METRICS = ("mse", "mae", "rmse")
@@ -17,7 +18,7 @@ TABLE_METRICS = ("mse", "mae", "rmse")
 def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
     """A small fixed-width table: one row per scale, one column per metric."""
     rows = [("scaled (papers)", ""), ("original scale", "_original")]
-    if f"{stage}/smape" in metrics:  # the M4 short-term task (tsfm/data/m4_datamodule.py)
+    if f"{stage}/smape" in metrics:  # the M4 short-term task (tsfm/data/m4/)
         return m4_metrics_table(metrics, stage)
     present = [m for m in TABLE_METRICS if f"{stage}/{m}" in metrics]
     if not present:
@@ -48,7 +49,7 @@ def m4_metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
 @torch.no_grad()
 def plot_forecasts(
     module: ForecastingModule,
-    datamodule: TimeSeriesDataModule,
+    datamodule: ForecastDataModule,
     path: str | Path,
     n_windows: int = 4,
     variate: int = -1,
@@ -65,7 +66,7 @@ def plot_forecasts(
     was_training = module.training
     module.eval()
     device = module.device
-    batch = {k: v.to(device) for k, v in batch.items()}
+    batch = batch_to(batch, device)
     prediction = module.to_original(module(batch).prediction, batch).float().cpu()
     history = module.to_original(batch["x"], batch).float().cpu()
     actual = module.to_original(batch["y"], batch).float().cpu()

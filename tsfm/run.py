@@ -17,8 +17,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from tsfm.config import CONF_DIR, register_configs
-from tsfm.pipeline import fit_and_test, write_run_files
+from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts
+from tsfm.training.artifacts import write_run_files
 
 log = logging.getLogger("tsfm.run")
 register_configs()

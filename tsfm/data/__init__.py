@@ -1,13 +1,19 @@
-"""The shared data layer: frame -> splits -> scaler -> windows -> batches."""
+"""The shared data layer: frame -> splits -> scaler -> windows -> batches.
+
+Named contracts where it meets the rest: :class:`Batch` (every key a batch may carry),
+:class:`ForecastDataModule` (what the pipeline reads from a data module) and
+:class:`SeriesTable` (the one table type, read by :mod:`tsfm.data.frames`).
+"""
 
 from collections.abc import Mapping
 from typing import Any
 
+from tsfm.data.batch import BATCH_KEYS, TARGET_KEYS, Batch
 from tsfm.data.config import DataConfig
+from tsfm.data.contract import FixedWindows, ForecastDataModule
 from tsfm.data.datamodule import TimeSeriesDataModule
-from tsfm.data.frame import SeriesTable, build_table, read_file
-from tsfm.data.m4 import M4_GROUPS, M4DataConfig
-from tsfm.data.m4_datamodule import M4DataModule
+from tsfm.data.frames import SeriesTable, build_table, read_file, read_frame
+from tsfm.data.m4 import M4_GROUPS, M4DataConfig, M4DataModule
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import DATASETS, DatasetSpec
 from tsfm.data.splits import Borders, compute_borders
@@ -15,10 +21,15 @@ from tsfm.data.timefeatures import time_features
 from tsfm.data.windows import WindowDataset
 
 __all__ = [
+    "BATCH_KEYS",
     "DATASETS",
+    "TARGET_KEYS",
+    "Batch",
     "Borders",
     "DataConfig",
     "DatasetSpec",
+    "FixedWindows",
+    "ForecastDataModule",
     "M4_GROUPS",
     "M4DataConfig",
     "M4DataModule",
@@ -27,19 +38,23 @@ __all__ = [
     "TimeSeriesDataModule",
     "WindowDataset",
     "build_table",
-    "make_datamodule",
     "compute_borders",
+    "make_datamodule",
     "read_file",
+    "read_frame",
     "time_features",
 ]
 
+DATA_MODULES: dict[str, type[ForecastDataModule]] = {
+    "windows": TimeSeriesDataModule,
+    "m4": M4DataModule,
+}
+"""Which class reads a dataset, by the ``datamodule`` its :class:`DatasetSpec` declares."""
 
-def make_datamodule(config: Any = None, frame: Any = None) -> TimeSeriesDataModule | M4DataModule:
-    """The data module for ``config.name``: M4 groups (``m4_<group>``) get :class:`M4DataModule`,
-    everything else :class:`TimeSeriesDataModule`."""
+
+def make_datamodule(config: Any = None) -> ForecastDataModule:
+    """The data module that reads ``config.name``: the one its dataset spec declares
+    (``custom`` data and unregistered names: :class:`TimeSeriesDataModule`)."""
     name = config.get("name") if isinstance(config, Mapping) else getattr(config, "name", None)
-    if isinstance(name, str) and name.startswith("m4_"):
-        if frame is not None:
-            raise ValueError("M4 data is read from the competition files; it takes no frame")
-        return M4DataModule(config)
-    return TimeSeriesDataModule(config, frame=frame)
+    spec = DATASETS.get(name) if isinstance(name, str) else None
+    return DATA_MODULES[spec.datamodule if spec else "windows"](config)

@@ -3,77 +3,75 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, fields
 from typing import Any
 
-import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader
+from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
-from tsfm.data.frame import SeriesTable, as_polars, build_table, read_file
-from tsfm.data.sampling import eval_shard_sampler
+from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
+from tsfm.data.frames import SeriesTable, build_table, read_file, to_polars
 from tsfm.data.scaler import StandardScaler
-from tsfm.data.sources import get_spec, locate
+from tsfm.data.sources import DATASETS, get_spec, locate
 from tsfm.data.splits import STAGES, Borders, compute_borders
 from tsfm.data.timefeatures import time_features
-from tsfm.data.windows import WindowDataset, passthrough_collate
+from tsfm.data.windows import WindowDataset
 
 log = logging.getLogger(__name__)
 FEATURE_MODES = ("M", "S", "MS")
 
 
-def as_data_config(config: DataConfig | DictConfig | dict | None) -> DataConfig:
-    if config is None:
-        return DataConfig()
-    if isinstance(config, DataConfig):
-        return config
-    if isinstance(config, DictConfig):
-        config = OmegaConf.to_container(config, resolve=True)
-    known = {f.name for f in fields(DataConfig)}
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ValueError(f"unknown data setting(s) {unknown}; known: {sorted(known)}")
-    return DataConfig(**config)
-
-
-class TimeSeriesDataModule(L.LightningDataModule):
-    """The shared data layer of every model.
+class TimeSeriesDataModule(ForecastDataModule):
+    """The shared data layer of every model over one wide multivariate series.
 
     Args:
         config: a :class:`DataConfig` (or a dict / DictConfig of its fields).
         frame: an in-memory pandas or polars frame to use instead of a file (wide: a date
             column plus one column per variate).
+        table: an already checked :class:`SeriesTable` (the Forecaster's), used as it is.
+        split: explicit split borders instead of the dataset's rule (the Forecaster's own
+            train/validation split).
     """
 
-    def __init__(self, config: DataConfig | DictConfig | dict | None = None, frame: Any = None):
+    def __init__(
+        self,
+        config: DataConfig | DictConfig | dict | None = None,
+        frame: Any = None,
+        *,
+        table: SeriesTable | None = None,
+        split: Borders | None = None,
+    ):
         super().__init__()
-        name = config.get("name") if isinstance(config, dict | DictConfig) else None
-        if str(name or getattr(config, "name", "")).startswith("m4_"):
+        self.config = cfg = config_from(DataConfig, config)
+        spec = DATASETS.get(cfg.name)
+        if spec is not None and spec.datamodule != "windows":
             raise ValueError(
-                f"'{name or config.name}' is an M4 group; it is read by M4DataModule "
-                "(tsfm.data.make_datamodule picks the right module for a config)"
+                f"'{cfg.name}' is read by the '{spec.datamodule}' data module (M4DataModule for "
+                "the M4 groups), not TimeSeriesDataModule; tsfm.data.make_datamodule picks the "
+                "right module for a config"
             )
-        self.config = cfg = as_data_config(config)
         if cfg.features not in FEATURE_MODES:
             raise ValueError(f"data.features must be one of {FEATURE_MODES}, got '{cfg.features}'")
         if cfg.train_variates is not None and cfg.features != "M":
             raise ValueError("data.train_variates (efficient training) needs data.features=M")
-        self.frame = frame
+        self.frame, self.given_table, self.given_split = frame, table, split
         self.table: SeriesTable | None = None
-        self.scaler: StandardScaler | None = None
         self.borders: Borders | None = None
-        self.datasets: dict[str, WindowDataset] = {}
 
     # ------------------------------------------------------------------ loading and splitting
+    @property
+    def in_memory(self) -> bool:
+        return self.frame is not None or self.given_table is not None
+
     def load_table(self) -> SeriesTable:
         cfg = self.config
+        if self.given_table is not None:
+            return self.given_table.select(cfg.features)
         allow_dups = False
         if self.frame is not None:
-            df = as_polars(self.frame)
+            df = to_polars(self.frame)[0]
         elif cfg.name == "custom":
             if not cfg.path:
                 raise ValueError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
@@ -98,16 +96,11 @@ class TimeSeriesDataModule(L.LightningDataModule):
             return self.config.columns[-1]
         return [c for c in df.columns if c != self.config.date_col][-1]
 
-    def split_kind(self) -> str:
-        if self.frame is not None or self.config.name == "custom":
-            return "ratio"
-        return get_spec(self.config.name).split
-
     def time_feature_freq(self, dates: np.ndarray) -> str:
         cfg = self.config
         if cfg.freq:
             return cfg.freq
-        if self.frame is None and cfg.name != "custom":
+        if not self.in_memory and cfg.name != "custom":
             return get_spec(cfg.name).freq
         inferred = pd.infer_freq(pd.DatetimeIndex(dates[: min(len(dates), 1000)]))
         if inferred is None:
@@ -146,10 +139,13 @@ class TimeSeriesDataModule(L.LightningDataModule):
             )
 
     def compute_split(self, n_rows: int) -> Borders:
-        """Row borders of the splits; subclasses may place them explicitly."""
+        """Row borders of the splits: the given ones, or the dataset's rule."""
+        if self.given_split is not None:
+            return self.given_split
         cfg = self.config
+        kind = "ratio" if self.in_memory or cfg.name == "custom" else get_spec(cfg.name).split
         return compute_borders(
-            self.split_kind(),
+            kind,
             n_rows,
             cfg.seq_len,
             cfg.pred_len,
@@ -177,64 +173,9 @@ class TimeSeriesDataModule(L.LightningDataModule):
         self.setup()
         return list(self.table.columns)
 
-    def dims(self) -> dict[str, int]:
-        """The data-derived arguments a model may take."""
-        cfg = self.config
-        return {
-            "seq_len": cfg.seq_len,
-            "pred_len": cfg.pred_len,
-            "n_vars": self.n_vars,
-            "n_marks": self.n_marks,
-        }
-
-    def window_counts(self) -> dict[str, int]:
+    def training_windows(self) -> FixedWindows | None:
         self.setup()
-        return {name: len(ds) for name, ds in self.datasets.items()}
-
-    def describe(self) -> dict[str, Any]:
-        """Protocol metadata stored beside every result."""
-        self.setup()
-        return {
-            "dataset": self.config.name,
-            "columns": self.columns,
-            "borders": asdict(self.borders),
-            "windows": self.window_counts(),
-            "scaler": self.scaler.state_dict() if self.scaler else None,
-        }
-
-    # ------------------------------------------------------------------ loaders
-    def _loader(self, name: str, *, train: bool) -> DataLoader:
-        self.setup()
-        cfg, dataset = self.config, self.datasets[name]
-        batch_size = cfg.batch_size if train else cfg.eval_batch_size
-        drop_last = train and cfg.drop_last and len(dataset) >= batch_size
-        if train and cfg.drop_last and not drop_last:
-            log.warning(
-                "only %d training windows, fewer than one batch: keeping them all", len(dataset)
-            )
-        # Under DDP, Lightning's DistributedSampler pads evaluation sets with repeated windows;
-        # an unpadded shard per rank counts every window exactly once.
-        sampler = None if train else eval_shard_sampler(dataset, getattr(self, "trainer", None))
-        return DataLoader(
-            dataset,
-            batch_size=batch_size,
-            shuffle=train,
-            sampler=sampler,
-            drop_last=drop_last,
-            collate_fn=passthrough_collate,
-            num_workers=cfg.num_workers,
-            persistent_workers=cfg.num_workers > 0,
-            pin_memory=cfg.pin_memory,
+        train = self.datasets["train"]
+        return FixedWindows(
+            train.values, train.seq_len, train.stride, train.n_windows, self.config.name
         )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader("test", train=False)

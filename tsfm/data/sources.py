@@ -18,9 +18,11 @@ class DatasetSpec:
 
     ``split`` is ``"ett_hour"`` / ``"ett_minute"`` (the fixed 12/4/4-month borders of the ETT
     loaders) or ``"ratio"`` (``int(0.7 n)`` train, ``int(0.2 n)`` test, the rest validation),
-    or ``"m4"`` (the competition's own train/test files; see ``tsfm/data/m4.py``).
+    or ``"m4"`` (the competition's own train/test files; see ``tsfm/data/m4/``).
     ``freq`` is the sampling interval of the file, used to check timestamps and to build
-    future ones.
+    future ones. ``datamodule`` names the data module that reads it (``windows``: sliding
+    windows over one wide series, :class:`~tsfm.data.TimeSeriesDataModule`; ``m4``: the M4
+    panel, :class:`~tsfm.data.m4.M4DataModule`).
     """
 
     name: str
@@ -32,6 +34,7 @@ class DatasetSpec:
     subdirs: tuple[str, ...] = ()
     # The papers use these files exactly as published; known quirks are accepted, not refused.
     allow_duplicate_timestamps: bool = False
+    datamodule: str = "windows"
 
 
 _ETT_SOURCE = "zhouhaoyi/ETDataset, folder ETT-small (https://github.com/zhouhaoyi/ETDataset)"
@@ -92,7 +95,7 @@ DATASETS: dict[str, DatasetSpec] = {
     )
 }
 
-# The M4 competition's six groups (tsfm/data/m4.py holds their protocol constants). Each is a
+# The M4 competition's six groups (tsfm/data/m4/files.py holds their protocol constants). Each is a
 # panel of univariate series in two files, read by M4DataModule, not TimeSeriesDataModule.
 M4_GROUP_NAMES = ("Yearly", "Quarterly", "Monthly", "Weekly", "Daily", "Hourly")
 _M4_FREQS = {"Yearly": "YS", "Quarterly": "QS", "Monthly": "MS", "Weekly": "W", "Daily": "D"}
@@ -106,6 +109,7 @@ for _group in M4_GROUP_NAMES:
         f"({_group}-train.csv, {_group}-test.csv)",
         target="value",
         subdirs=("m4",),
+        datamodule="m4",
     )
 
 SUFFIXES = ("", ".gz", ".parquet")

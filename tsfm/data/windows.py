@@ -11,13 +11,15 @@ from collections.abc import Sequence
 import torch
 from torch.utils.data import Dataset
 
+from tsfm.data.batch import Batch
+
 
 class WindowDataset(Dataset):
     """Windows ``x = values[t : t + seq_len]``, ``y = values[t + seq_len : t + seq_len + pred_len]``.
 
-    A batch is a dict: ``x [B, L, N]``, ``y [B, S, N]``, ``x_mark [B, L, C]`` and
-    ``y_mark [B, S, C]`` when calendar features exist, and ``index [B]``, the window's
-    position in the split (stable across epochs, usable as a cache key).
+    A batch is a :class:`~tsfm.data.batch.Batch`: ``x [B, L, N]``, ``y [B, S, N]``,
+    ``x_mark [B, L, C]`` and ``y_mark [B, S, C]`` when calendar features exist, and
+    ``index [B]``, the window's position in the split (stable across epochs, a cache key).
 
     Args:
         values: ``[T, N]`` scaled values of one split.
@@ -69,18 +71,18 @@ class WindowDataset(Dataset):
     def __len__(self) -> int:
         return self.n_windows * (self.n_vars if self.channel_independent else 1)
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, index: int) -> Batch:
         if not -len(self) <= index < len(self):
             raise IndexError(f"window {index} out of range for {len(self)} windows")
         batch = self.__getitems__([index % len(self)])
-        return {k: v if k == "variates" else v[0] for k, v in batch.items()}
+        return Batch(**{k: v if k == "variates" else v[0] for k, v in batch.items()})
 
-    def __getitems__(self, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+    def __getitems__(self, indices: Sequence[int]) -> Batch:
         index = torch.as_tensor(indices, dtype=torch.long)
         window = index % self.n_windows if self.channel_independent else index
         start = (window * self.stride)[:, None]
         x_rows, y_rows = start + self._x_offsets, start + self._y_offsets
-        batch = {"index": window}
+        batch = Batch(index=window)
         if self.channel_independent:
             variate = (index // self.n_windows)[:, None]
             batch["x"] = self.values[x_rows, variate].unsqueeze(-1)
@@ -96,8 +98,3 @@ class WindowDataset(Dataset):
         if self.marks is not None:
             batch["x_mark"], batch["y_mark"] = self.marks[x_rows], self.marks[y_rows]
         return batch
-
-
-def passthrough_collate(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The dataset already returns whole batches; nothing is left to collate."""
-    return batch

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import polars as pl
 
-from tsfm.estimator.frames import Layout, Panel, read_frame, time_series
+from tsfm.data.frames import Layout, SeriesTable, read_frame, time_series
 from tsfm.estimator.inference import forecast_next
 
 
@@ -47,12 +47,12 @@ def cross_validate(
 ) -> CrossValidation:
     from sklearn.base import clone
 
-    panel = read_frame(df, **est.frame_options())
+    table = read_frame(df, **est.frame_options())
     step = est.horizon if step is None else step
     if n_windows < 1 or step < 1:
         raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
     _refit_now(refit, 0)  # validates refit
-    folds = cutoffs(len(panel), est.horizon, n_windows, step)
+    folds = cutoffs(len(table), est.horizon, n_windows, step)
     needed = est.lookback + est.horizon
     if folds[0] < needed:
         raise ValueError(
@@ -63,24 +63,24 @@ def cross_validate(
     forecasts, rows = [], []
     model = None
     for fold, cutoff in enumerate(folds):
-        history = panel.head(cutoff)
+        history = table.head(cutoff)
         refitted = _refit_now(refit, fold)
         if refitted:
             model = clone(est)
-            model.fit_panel(history)
+            model.fit_table(history)
         times, values = forecast_next(model, history)
-        actual = panel.values[cutoff : cutoff + est.horizon]
+        actual = table.values[cutoff : cutoff + est.horizon]
         forecasts.append((cutoff, times, actual, values))
-        rows.append(_fold_metrics(model, fold, panel, cutoff, refitted, actual, values))
-    return CrossValidation(_forecast_frame(panel, forecasts), _metrics_frame(panel.layout, rows))
+        rows.append(_fold_metrics(model, fold, table, cutoff, refitted, actual, values))
+    return CrossValidation(_forecast_frame(table, forecasts), _metrics_frame(table.layout, rows))
 
 
-def _fold_metrics(model, fold, panel, cutoff, refitted, actual, forecast) -> dict[str, Any]:
-    scaler = model.scaler_  # the fold's, fitted on its training rows (same variates as panel)
+def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dict[str, Any]:
+    scaler = model.scaler_  # the fold's, fitted on its training rows (same variates as table)
     scaled = (lambda v: v) if scaler is None else scaler.transform
     row = {
         "fold": fold,
-        "cutoff": panel.times[cutoff - 1],
+        "cutoff": table.times[cutoff - 1],
         "train_rows": cutoff,
         "refitted": refitted,
     }
@@ -97,26 +97,26 @@ def _names(layout: Layout) -> tuple[str, str, str]:
     return "unique_id", "ds" if layout.time_col.startswith("__") else layout.time_col, "y"
 
 
-def _forecast_frame(panel: Panel, folds: list) -> Any:
-    id_col, time_col, target_col = _names(panel.layout)
+def _forecast_frame(table: SeriesTable, folds: list) -> Any:
+    id_col, time_col, target_col = _names(table.layout)
     parts = []
     for cutoff, times, actual, forecast in folds:
         horizon, n_series = forecast.shape
-        time_type = panel.layout.time_type
+        time_type = table.layout.time_type
         parts.append(
             pl.DataFrame(
                 [
-                    pl.Series(id_col, [c for c in panel.columns for _ in range(horizon)]),
+                    pl.Series(id_col, [c for c in table.columns for _ in range(horizon)]),
                     time_series(time_col, np.tile(times, n_series), time_type),
                     time_series(
-                        "cutoff", np.repeat(panel.times[cutoff - 1], horizon * n_series), time_type
+                        "cutoff", np.repeat(table.times[cutoff - 1], horizon * n_series), time_type
                     ),
                     pl.Series(target_col, actual.T.reshape(-1)),
                     pl.Series("forecast", forecast.T.reshape(-1)),
                 ]
             )
         )
-    return _in_library(pl.concat(parts), panel.layout)
+    return _in_library(pl.concat(parts), table.layout)
 
 
 def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tsfm.estimator.datamodule import PanelDataModule
-from tsfm.estimator.frames import Panel
+from tsfm.data import TimeSeriesDataModule
+from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, resolve_freq
+from tsfm.data.splits import Borders
 from tsfm.estimator.params import build_config
-from tsfm.estimator.quiet import quiet, run_directory, trainer_arguments
-from tsfm.estimator.timestamps import Freq, is_integer_time, next_time, resolve_freq
+from tsfm.training.console import quiet
 
 
 def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> int:
@@ -32,52 +35,64 @@ def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> 
 
 
 def with_validation(
-    panel: Panel, val_panel: Panel | None, freq: Freq, val_size: float | int | None, horizon: int
-) -> tuple[Panel, int, bool]:
+    table: SeriesTable,
+    val_table: SeriesTable | None,
+    freq: Freq,
+    val_size: float | int | None,
+    horizon: int,
+) -> tuple[SeriesTable, int, bool]:
     """The rows to use, how many of them train, and whether the rest validate."""
-    if val_panel is None:
-        held_out = validation_rows(len(panel), val_size, horizon)
-        return panel, len(panel) - held_out, held_out > 0
-    if val_panel.layout.kind != panel.layout.kind:
+    if val_table is None:
+        held_out = validation_rows(len(table), val_size, horizon)
+        return table, len(table) - held_out, held_out > 0
+    if val_table.layout.kind != table.layout.kind:
         raise ValueError("val_df must have the same layout (wide or long) as df")
-    if [str(c) for c in val_panel.columns] != [str(c) for c in panel.columns]:
+    if [str(c) for c in val_table.columns] != [str(c) for c in table.columns]:
         raise ValueError(
             f"val_df must hold the same variates as df, in the same order: df has "
-            f"{panel.columns}, val_df has {val_panel.columns}"
+            f"{table.columns}, val_df has {val_table.columns}"
         )
-    expected = next_time(panel.times[-1], freq)
-    if val_panel.times[0] != expected:
+    expected = next_time(table.times[-1], freq)
+    if val_table.times[0] != expected:
         raise ValueError(
             f"val_df must continue df: its first timestamp should be {expected} (one step after "
-            f"df's last, {panel.times[-1]}), got {val_panel.times[0]}"
+            f"df's last, {table.times[-1]}), got {val_table.times[0]}"
         )
-    if len(val_panel) >= 3:
-        resolve_freq(val_panel.times, freq)
-    if len(val_panel) < horizon:
-        raise ValueError(f"val_df has {len(val_panel)} rows, fewer than one horizon ({horizon})")
-    joined = Panel(
-        np.concatenate([panel.values, val_panel.values]),
-        np.concatenate([panel.times, val_panel.times]),
-        panel.columns,
-        panel.layout,
+    if len(val_table) >= 3:
+        resolve_freq(val_table.times, freq)
+    if len(val_table) < horizon:
+        raise ValueError(f"val_df has {len(val_table)} rows, fewer than one horizon ({horizon})")
+    joined = SeriesTable(
+        np.concatenate([table.values, val_table.values]),
+        np.concatenate([table.times, val_table.times]),
+        table.columns,
+        table.layout,
     )
-    return joined, len(panel), True
+    return joined, len(table), True
 
 
-def fit_panel(
+def estimator_split(n_rows: int, n_train: int, seq_len: int, validate: bool) -> Borders:
+    """Rows ``[0, n_train)`` train (and fit the scaler); with ``validate``, windows whose
+    targets lie in ``[n_train, n_rows)`` validate, their look-back reaching into the training
+    rows as in the papers' loaders. There is no test split."""
+    val = (n_train - seq_len, n_rows) if validate else (n_rows, n_rows)
+    return Borders(train=(0, n_train), val=val, test=(n_rows, n_rows), scaler=(0, n_train))
+
+
+def fit_table(
     est: Any,
-    panel: Panel,
-    val_panel: Panel | None = None,
+    table: SeriesTable,
+    val_table: SeriesTable | None = None,
     *,
     callbacks: Sequence = (),
     val_size: float | int | None = None,
 ) -> Any:
-    """Train ``est`` on ``panel`` through :func:`tsfm.pipeline.fit_and_test`; sets its state."""
+    """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state."""
     from tsfm.pipeline import fit_and_test
 
-    freq = resolve_freq(panel.times, est.freq)
+    freq = resolve_freq(table.times, est.freq)
     size = est.val_size if val_size is None else val_size
-    rows, n_train, validate = with_validation(panel, val_panel, freq, size, est.horizon)
+    rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
     has_dates = not is_integer_time(rows.times)
     cfg = build_config(est, freq=freq, has_dates=has_dates, time_col=rows.layout.time_col)
     needed = est.lookback + est.horizon
@@ -89,7 +104,11 @@ def fit_panel(
     if not validate:  # nothing to stop early on or to pick a best epoch with
         cfg.callbacks.early_stopping.enabled = False
         cfg.callbacks.checkpoint.enabled = False
-    datamodule = PanelDataModule(cfg.data, rows, n_train, validate)
+    datamodule = TimeSeriesDataModule(
+        cfg.data,
+        table=SeriesTable(rows.values, rows.times, [str(c) for c in rows.columns], rows.layout),
+        split=estimator_split(len(rows), n_train, cfg.data.seq_len, validate),
+    )
     with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
             cfg,
@@ -102,13 +121,33 @@ def fit_panel(
     est.config_ = cfg
     est.module_ = result.module.eval()
     est.scaler_ = datamodule.scaler
-    est.columns_ = list(panel.columns)
+    est.columns_ = list(table.columns)
     est.n_variates_ = len(est.columns_)
     est.freq_ = freq
-    est.layout_ = panel.layout
+    est.layout_ = table.layout
     est.history_ = rows.tail(est.lookback)
     est.dims_ = datamodule.dims()
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }
     return result
+
+
+def trainer_arguments(verbose: bool, validate: bool) -> dict[str, Any]:
+    """Trainer overrides of an estimator fit (no validation loop when there is no split)."""
+    args: dict[str, Any] = {"enable_progress_bar": verbose, "enable_model_summary": verbose}
+    if not validate:
+        args.update(limit_val_batches=0, num_sanity_val_steps=0)
+    return args
+
+
+@contextlib.contextmanager
+def run_directory(work_dir: str | Path | None) -> Iterator[Path]:
+    """``work_dir`` (kept), or a temporary folder removed afterwards."""
+    if work_dir is not None:
+        path = Path(work_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="tsfm-fit-") as tmp:
+        yield Path(tmp)

@@ -8,13 +8,12 @@ from typing import Any
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from tsfm.data.frames import SeriesTable, read_frame, resolve_freq, same_freq, write_frame
 from tsfm.estimator import persistence
 from tsfm.estimator.cross_validation import CrossValidation, cross_validate
-from tsfm.estimator.fitting import fit_panel
-from tsfm.estimator.frames import Panel, read_frame, write_frame
+from tsfm.estimator.fitting import fit_table
 from tsfm.estimator.inference import backtest, error_metrics, forecast_next
 from tsfm.estimator.params import config_key
-from tsfm.estimator.timestamps import resolve_freq, same_freq
 
 
 class Forecaster(BaseEstimator):
@@ -135,26 +134,28 @@ class Forecaster(BaseEstimator):
     # ------------------------------------------------------------------ fit and forecast
     def fit(self, df: Any, val_df: Any = None) -> Forecaster:
         """Train a fresh model on ``df`` (validating on ``val_df``, which must continue it)."""
-        panel = read_frame(df, **self.frame_options())
+        table = read_frame(df, **self.frame_options())
         val = None if val_df is None else read_frame(val_df, **self.frame_options())
-        self.fit_panel(panel, val)
+        self.fit_table(table, val)
         return self
 
-    def fit_panel(self, panel: Panel, val_panel: Panel | None = None, **kwargs: Any) -> Any:
-        """:meth:`fit` on an already checked panel; returns the pipeline's RunResult."""
+    def fit_table(
+        self, table: SeriesTable, val_table: SeriesTable | None = None, **kwargs: Any
+    ) -> Any:
+        """:meth:`fit` on an already checked table; returns the pipeline's RunResult."""
         self._forget()
-        return fit_panel(self, panel, val_panel, **kwargs)
+        return fit_table(self, table, val_table, **kwargs)
 
-    def _read(self, df: Any) -> Panel:
-        panel = read_frame(df, **self.frame_options())
-        if len(panel) >= 3:
-            freq = resolve_freq(panel.times)
+    def _read(self, df: Any) -> SeriesTable:
+        table = read_frame(df, **self.frame_options())
+        if len(table) >= 3:
+            freq = resolve_freq(table.times)
             if not same_freq(freq, self.freq_):
                 raise ValueError(
                     f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
                     "data; resample it, or fit a Forecaster on data of this frequency"
                 )
-        return panel
+        return table
 
     def predict(self, df: Any = None) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
@@ -163,14 +164,14 @@ class Forecaster(BaseEstimator):
         data without ``df``), with real future timestamps, on the original scale.
         """
         check_is_fitted(self)
-        panel = self.history_ if df is None else self._read(df)
-        if len(panel) < self.lookback:
+        table = self.history_ if df is None else self._read(df)
+        if len(table) < self.lookback:
             raise ValueError(
-                f"the frame has {len(panel)} rows; a forecast needs the last lookback = "
+                f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback} of them"
             )
-        times, values = forecast_next(self, panel)
-        return write_frame(panel.layout, panel.columns, times, values)
+        times, values = forecast_next(self, table)
+        return write_frame(table.layout, table.columns, times, values)
 
     def evaluate(self, df: Any) -> dict[str, float]:
         """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``)."""

@@ -1,7 +1,7 @@
 """Forecasting with a fitted module, outside the Trainer (one window, or every window of a frame).
 
 Inputs are put in the variate order the model was trained on; variates the model has not
-seen (only for models declaring ``SUPPORTS_NEW_VARIATES``) are standardised with statistics
+seen (only for models whose capabilities include ``new_variates``) are standardised with statistics
 of their own history, never of the rows being forecast.
 """
 
@@ -14,51 +14,51 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsfm.data.batch import Batch
+from tsfm.data.frames import SeriesTable, future_times, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
-from tsfm.estimator.frames import Panel
-from tsfm.estimator.timestamps import future_times, is_integer_time
-from tsfm.models import supports_new_variates
+from tsfm.models import capabilities
 
 
 @dataclass
 class Prepared:
-    """A panel in the model's variate order, its scaler, and the way back to the caller's."""
+    """A table in the model's variate order, its scaler, and the way back to the caller's."""
 
-    panel: Panel
+    table: SeriesTable
     scaler: StandardScaler | None
     restore: np.ndarray | None  # caller's column j = model column restore[j]
 
 
-def prepare(est: Any, panel: Panel, history_rows: int) -> Prepared:
-    """Align ``panel``'s variates to the model; ``history_rows`` may fit unknown scalers."""
+def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
+    """Align ``table``'s variates to the model; ``history_rows`` may fit unknown scalers."""
     trained = list(est.columns_)
-    columns = list(panel.columns)
+    columns = list(table.columns)
     if sorted(map(str, columns)) == sorted(map(str, trained)) and len(columns) == len(trained):
         position = {str(c): j for j, c in enumerate(columns)}
         order = np.array([position[str(c)] for c in trained])
-        aligned = Panel(panel.values[:, order], panel.times, trained, panel.layout)
+        aligned = SeriesTable(table.values[:, order], table.times, trained, table.layout)
         return Prepared(aligned, est.scaler_, np.argsort(order))
     known = {str(c): i for i, c in enumerate(trained)}
     new = [c for c in columns if str(c) not in known]
-    if not supports_new_variates(est.model):
+    if not capabilities(est.model).new_variates:
         missing = [c for c in trained if str(c) not in {str(x) for x in columns}]
         raise ValueError(
             f"model '{est.model}' was trained on the variates {trained} and can only forecast "
             f"those (any order); this frame has new {new} and lacks {missing}. Models that "
-            "declare SUPPORTS_NEW_VARIATES (such as iTransformer) forecast any variates"
+            "declare the new_variates capability (such as iTransformer) forecast any variates"
         )
     if est.scaler_ is None:
-        return Prepared(panel, None, None)
+        return Prepared(table, None, None)
     mean, std = np.empty(len(columns)), np.empty(len(columns))
     for j, column in enumerate(columns):
         if str(column) in known:
             i = known[str(column)]
             mean[j], std[j] = est.scaler_.mean[i], est.scaler_.std[i]
         else:
-            own = StandardScaler().fit(panel.values[:history_rows, [j]])
+            own = StandardScaler().fit(table.values[:history_rows, [j]])
             mean[j], std[j] = own.mean[0], own.std[0]
-    return Prepared(panel, StandardScaler(mean, std), None)
+    return Prepared(table, StandardScaler(mean, std), None)
 
 
 def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
@@ -81,7 +81,7 @@ def forward(est: Any, x: np.ndarray, marks: np.ndarray | None) -> np.ndarray:
     inputs = torch.as_tensor(x, dtype=torch.float32, device=device)
     if channel_independent:  # one sample per (window, variate), as in training
         inputs = inputs.permute(0, 2, 1).reshape(batch_size * n_vars, seq_len, 1)
-    batch = {"x": inputs}
+    batch = Batch(x=inputs)
     if marks is not None:
         mark = torch.as_tensor(marks, dtype=torch.float32, device=device)
         if channel_independent:
@@ -101,11 +101,11 @@ def _scale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
     return values if scaler is None else scaler.transform(values)
 
 
-def forecast_next(est: Any, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """The ``horizon`` steps after ``panel`` (its last ``lookback`` rows are the input)."""
+def forecast_next(est: Any, table: SeriesTable) -> tuple[np.ndarray, np.ndarray]:
+    """The ``horizon`` steps after ``table`` (its last ``lookback`` rows are the input)."""
     lookback, horizon = est.lookback, est.horizon
-    prepared = prepare(est, panel, len(panel))
-    window = prepared.panel.tail(lookback)
+    prepared = prepare(est, table, len(table))
+    window = prepared.table.tail(lookback)
     future = future_times(window.times[-1], est.freq_, horizon)
     marks = calendar(est, np.concatenate([window.times, future]))
     x = _scale(prepared.scaler, window.values)[None]
@@ -132,18 +132,18 @@ def _batches(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(n, start + size))
 
 
-def backtest(est: Any, panel: Panel, stride: int = 1) -> Backtest:
-    """Forecast every window of ``lookback + horizon`` rows in ``panel``."""
+def backtest(est: Any, table: SeriesTable, stride: int = 1) -> Backtest:
+    """Forecast every window of ``lookback + horizon`` rows in ``table``."""
     lookback, horizon = est.lookback, est.horizon
     span = lookback + horizon
-    if len(panel) < span:
+    if len(table) < span:
         raise ValueError(
-            f"the frame has {len(panel)} rows; scoring needs at least lookback + horizon = {span}"
+            f"the frame has {len(table)} rows; scoring needs at least lookback + horizon = {span}"
         )
-    prepared = prepare(est, panel, lookback)  # new variates: scaler from the first look-back
-    scaled = _scale(prepared.scaler, prepared.panel.values)
-    marks = calendar(est, prepared.panel.times)
-    starts = np.arange(0, len(panel) - span + 1, stride)
+    prepared = prepare(est, table, lookback)  # new variates: scaler from the first look-back
+    scaled = _scale(prepared.scaler, prepared.table.values)
+    marks = calendar(est, prepared.table.times)
+    starts = np.arange(0, len(table) - span + 1, stride)
     offsets = np.arange(span)
     predictions = []
     for part in _batches(len(starts), est.config_.data.eval_batch_size):

@@ -16,7 +16,6 @@ registry, and a config asking for any other class (``_target_`` and the like) is
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +23,15 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from tsfm.data.frames import Layout, SeriesTable
 from tsfm.data.scaler import StandardScaler
-from tsfm.estimator.frames import Layout, Panel
 from tsfm.models import REGISTRY
+from tsfm.training.artifacts import module_from_config, versions
 from tsfm.training.losses import LOSSES
 
 FORMAT = 1
 INSTANTIATION_KEYS = ("_target_", "_partial_", "_args_", "_convert_", "_recursive_")
 FILES = ("config.yaml", "weights.pt", "history.pt", "forecaster.json")
-
-
-def versions() -> dict[str, str]:
-    import lightning
-
-    import tsfm
-
-    return {
-        "tsfm": tsfm.__version__,
-        "torch": torch.__version__,
-        "lightning": lightning.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def _plain(value: Any) -> Any:
@@ -131,8 +118,6 @@ def checked_config(path: Path) -> DictConfig:
 
 
 def load(cls: type, path: str | Path) -> Any:
-    from tsfm.training.module import ForecastingModule
-
     path = Path(path)
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
@@ -142,14 +127,7 @@ def load(cls: type, path: str | Path) -> Any:
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
     scaler_state = json.loads((path / "scaler.json").read_text())
-    module = ForecastingModule(
-        model=OmegaConf.to_container(cfg.model, resolve=True),
-        dims=meta["dims"],
-        optim=OmegaConf.to_container(cfg.optim, resolve=True),
-        loss=cfg.loss,
-        features=cfg.data.features,
-        scaler=scaler_state,
-    )
+    module = module_from_config(cfg, meta["dims"], scaler_state)
     module.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
     history = torch.load(path / "history.pt", map_location="cpu", weights_only=True)
     layout = Layout(**meta["layout"])
@@ -163,7 +141,7 @@ def load(cls: type, path: str | Path) -> Any:
     est.n_variates_ = len(est.columns_)
     est.freq_ = meta["freq"]
     est.layout_ = layout
-    est.history_ = Panel(history["values"].numpy(), times, est.columns_, layout)
+    est.history_ = SeriesTable(history["values"].numpy(), times, est.columns_, layout)
     est.dims_ = meta["dims"]
     est.fit_metrics_ = meta.get("fit_metrics", {})
     return est

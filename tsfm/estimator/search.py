@@ -13,7 +13,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from tsfm.config import CONF_DIR, compose_config
-from tsfm.estimator.frames import read_frame
+from tsfm.data.frames import read_frame
 from tsfm.estimator.params import config_key, param_name
 from tsfm.tuning.config import TuneConfig
 
@@ -77,7 +77,7 @@ def tune_forecaster(
     for key in space:  # fail before training if a key cannot become a parameter
         if "." in key:
             config_key(est.model, param_name(est.model, key))
-    panel = read_frame(df, **est.frame_options())
+    table = read_frame(df, **est.frame_options())
     val = None if val_df is None else read_frame(val_df, **est.frame_options())
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
     directory = Path(output_dir) if output_dir is not None else None
@@ -103,7 +103,7 @@ def tune_forecaster(
         from sklearn.base import clone
 
         candidate = clone(est).set_params(**as_params(est, values))
-        result = candidate.fit_panel(panel, val, callbacks=callbacks, val_size=size)
+        result = candidate.fit_table(table, val, callbacks=callbacks, val_size=size)
         value = objective_value(result.metrics, tune.metric, result.trainer)
         if not kept or value < kept["value"]:
             kept.update(value=value, number=trial.number, model=candidate)
@@ -119,7 +119,7 @@ def tune_forecaster(
     elif kept.get("number") == best.number:
         _adopt(est, kept["model"])
     elif refit:  # the best trial ran in another process (shared or resumed study)
-        est.fit_panel(panel, val, val_size=size)
+        est.fit_table(table, val, val_size=size)
     if directory is not None:
         values = {"data.seq_len": est.lookback, "data.pred_len": est.horizon}
         values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})

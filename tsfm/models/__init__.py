@@ -17,7 +17,7 @@ from typing import Any, Union
 
 from torch import nn
 
-from tsfm.models.base import InstanceNorm, ModelOutput, as_output
+from tsfm.models.common import Capabilities, InstanceNorm, ModelOutput, as_output
 
 REGISTRY: dict[str, str] = {
     "itransformer": "tsfm.models.itransformer:ITransformer",
@@ -28,12 +28,13 @@ DATA_ARGS = ("seq_len", "pred_len", "n_vars", "n_marks")
 
 __all__ = [
     "REGISTRY",
+    "Capabilities",
     "InstanceNorm",
     "ModelOutput",
     "as_output",
     "build_model",
+    "capabilities",
     "model_class",
-    "supports_new_variates",
 ]
 
 
@@ -108,9 +109,7 @@ def build_model(config: dict[str, Any], dims: dict[str, int]) -> nn.Module:
     return cls(**data_args, **config)
 
 
-def supports_new_variates(name: str) -> bool:
-    """Whether a trained ``name`` forecasts variates it was not trained on (other names, another
-    count). A model declares it with a class attribute ``SUPPORTS_NEW_VARIATES = True``, when
-    its weights do not depend on which variates it sees (e.g. iTransformer's shared token
-    embedding)."""
-    return bool(getattr(model_class(name), "SUPPORTS_NEW_VARIATES", False))
+def capabilities(name: str) -> Capabilities:
+    """What the registered model ``name`` can take and do (its class's ``CAPABILITIES``; a model
+    that declares nothing gets the defaults: no new variates)."""
+    return getattr(model_class(name), "CAPABILITIES", Capabilities())

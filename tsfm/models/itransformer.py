@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tsfm.models.base import InstanceNorm, ModelOutput
-from tsfm.models.layers import Dropout
+from tsfm.models.common import Capabilities, Dropout, InstanceNorm, ModelOutput
 
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu}
 
@@ -95,7 +94,7 @@ class ITransformer(nn.Module):
     data-layer switch, ``data.train_variates``, since it needs no change to the model.
     """
 
-    SUPPORTS_NEW_VARIATES = True  # one shared embedding per variate token
+    CAPABILITIES = Capabilities(new_variates=True)  # one shared embedding per variate token
 
     def __init__(
         self,

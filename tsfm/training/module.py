@@ -8,13 +8,14 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
+from tsfm.data.batch import Batch, model_inputs
+from tsfm.data.contract import ForecastDataModule
 from tsfm.models import as_output, build_model
 from tsfm.training.losses import get_loss
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
 
 EVAL_STAGES = ("val", "test")
-TARGET_KEYS = ("y", "y_mask")  # batch entries a model never sees
 
 
 class ForecastingModule(L.LightningModule):
@@ -35,18 +36,18 @@ class ForecastingModule(L.LightningModule):
     Hooks a model may define:
         ``parameter_groups(lr) -> list[dict]``: optimizer groups (e.g. a lower rate for a
         pretrained backbone); default: every trainable parameter at ``optim.lr``.
-        ``setup_data(datamodule, stage)``: called once the data is ready (e.g. to build a
-        cache of frozen-encoder features).
+        ``bind_training_windows(values, seq_len, stride, n_windows, source)``: called before
+        fitting when the data module's training split has fixed windows
+        (:meth:`~tsfm.data.ForecastDataModule.training_windows`), e.g. to cache
+        frozen-encoder features per window ``index``.
         The forward may return a :class:`~tsfm.models.ModelOutput` whose ``aux_losses`` are
         added to the training loss.
 
-    Hook a data module may define:
-        ``evaluate_forecasts(stage, index, forecast) -> dict[str, float]``: scores of the
-        whole evaluation set, logged as ``{stage}/<name>`` at the end of every validation and
-        test epoch; it receives every original-scale forecast ``[n, S, N]`` of the epoch and
-        the ``index`` of each (M4: sMAPE, MASE, OWA against Naive2).
-        A batch may carry ``y_mask`` (1 where the target exists): the loss then ignores the
-        other elements.
+    What it reads from the data module (:class:`~tsfm.data.ForecastDataModule`): a module
+    declaring ``scores_forecasts`` gets every original-scale forecast ``[n, S, N]`` of an
+    evaluation epoch and the ``index`` of each in ``evaluate_forecasts``, whose scores are
+    logged as ``{stage}/<name>`` (M4: sMAPE, MASE, OWA against Naive2). A batch may carry
+    ``y_mask`` (1 where the target exists): the loss then ignores the other elements.
     """
 
     def __init__(
@@ -80,10 +81,10 @@ class ForecastingModule(L.LightningModule):
         self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
 
     # ------------------------------------------------------------------ forward and scaling
-    def forward(self, batch: dict[str, Tensor]):
-        return as_output(self.model(**{k: v for k, v in batch.items() if k not in TARGET_KEYS}))
+    def forward(self, batch: Batch):
+        return as_output(self.model(**model_inputs(batch)))
 
-    def to_original(self, values: Tensor, batch: dict[str, Tensor]) -> Tensor:
+    def to_original(self, values: Tensor, batch: Batch) -> Tensor:
         """Undo the data scaling of ``values [B, S, N]`` (all variates, before target slicing)."""
         if self.scale_mean is None:
             return values
@@ -95,7 +96,7 @@ class ForecastingModule(L.LightningModule):
         return values.float() * std + mean
 
     # ------------------------------------------------------------------ the shared step
-    def _shared_step(self, batch: dict[str, Tensor], stage: str) -> Tensor:
+    def _shared_step(self, batch: Batch, stage: str) -> Tensor:
         output = self(batch)
         prediction = output.prediction[..., self.target].float()
         target = batch["y"][..., self.target]
@@ -114,17 +115,17 @@ class ForecastingModule(L.LightningModule):
         self.metrics[f"{stage}_original"].update(
             original, self.to_original(batch["y"], batch)[..., self.target]
         )
-        if self._evaluation_hook() is not None:
+        if self._scoring_datamodule() is not None:
             self._forecasts[stage].append((batch["index"].detach(), original.detach()))
         return loss
 
-    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "train")
 
-    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+    def validation_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "val")
 
-    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+    def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "test")
 
     def _log_metrics(self, stage: str) -> None:
@@ -141,20 +142,23 @@ class ForecastingModule(L.LightningModule):
             metric.reset()
         self._log_forecast_scores(stage)
 
-    def _evaluation_hook(self):
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
-        return getattr(datamodule, "evaluate_forecasts", None)
+    def _datamodule(self) -> ForecastDataModule | None:
+        return getattr(self.trainer, "datamodule", None) if self._trainer else None
+
+    def _scoring_datamodule(self) -> ForecastDataModule | None:
+        datamodule = self._datamodule()
+        return datamodule if getattr(datamodule, "scores_forecasts", False) else None
 
     def _log_forecast_scores(self, stage: str) -> None:
         collected, self._forecasts[stage] = self._forecasts[stage], []
-        hook = self._evaluation_hook()
-        if not collected or hook is None or self.trainer.sanity_checking:
+        datamodule = self._scoring_datamodule()
+        if not collected or datamodule is None or self.trainer.sanity_checking:
             return
         index = torch.cat([i for i, _ in collected])
         forecast = torch.cat([f for _, f in collected])
         if self.trainer.world_size > 1:  # every rank scores the whole set
             index, forecast = self._gather_uneven(index), self._gather_uneven(forecast)
-        for name, value in hook(stage, index, forecast).items():
+        for name, value in datamodule.evaluate_forecasts(stage, index, forecast).items():
             self.log(f"{stage}/{name}", float(value))
 
     def _gather_uneven(self, values: Tensor) -> Tensor:
@@ -171,7 +175,7 @@ class ForecastingModule(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
 
-    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+    def predict_step(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
         """Forecasts on the original scale (and the actuals, when the batch has them)."""
         prediction = self.to_original(self(batch).prediction, batch)
         result = {"prediction": prediction, "index": batch["index"]}
@@ -181,10 +185,9 @@ class ForecastingModule(L.LightningModule):
 
     # ------------------------------------------------------------------ hooks for models
     def setup(self, stage: str) -> None:
-        hook = getattr(self.model, "setup_data", None)
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
-        if hook is not None and datamodule is not None:
-            hook(datamodule, stage)
+        datamodule = self._datamodule()
+        if stage == "fit" and datamodule is not None:
+            bind_training_windows(self.model, datamodule)
 
     def configure_optimizers(self):
         cfg = self.optim_config
@@ -202,3 +205,14 @@ class ForecastingModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
         }
+
+
+def bind_training_windows(model: nn.Module, datamodule: ForecastDataModule) -> bool:
+    """Give ``model`` the data module's fixed training windows, when both take part (the
+    model defines ``bind_training_windows`` and the split has fixed windows)."""
+    bind = getattr(model, "bind_training_windows", None)
+    windows = datamodule.training_windows() if bind is not None else None
+    if windows is None:
+        return False
+    bind(windows.values, windows.seq_len, windows.stride, windows.n_windows, windows.source)
+    return True

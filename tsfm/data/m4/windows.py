@@ -10,7 +10,7 @@ for cuts closer than ``pred_len`` to the start of a series (TSLib shifts those).
 Evaluation (``M4ForecastWindows``): one sample per series, the last ``seq_len`` points of its
 history and the horizon that follows.
 
-Batches keep the data layer's conventions: ``x [B, L, 1]``, ``y [B, H, 1]``, plus
+Batches are :class:`~tsfm.data.batch.Batch` dicts: ``x [B, L, 1]``, ``y [B, H, 1]``, plus
 ``x_mask [B, L, 1]`` and ``y_mask [B, H, 1]``. Evaluation batches carry ``index [B]``, the
 series' row in the file, which names their one fixed window (a valid cache key). Training
 windows are drawn afresh every time, so they have no stable position: their batches carry
@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset
+
+from tsfm.data.batch import Batch
 
 
 class RaggedSeries:
@@ -59,17 +61,17 @@ class RaggedSeries:
 
 def windows_at(
     ragged: RaggedSeries, rows: Tensor, cuts: Tensor, seq_len: int, pred_len: int
-) -> dict[str, Tensor]:
+) -> Batch:
     """The batch for cut points ``cuts [B]`` of series ``rows [B]`` (see the module docstring)."""
     x, x_mask = ragged.before(rows, cuts, seq_len)
     y, y_mask = ragged.after(rows, cuts, pred_len)
-    return {
-        "x": x[..., None],
-        "y": y[..., None],
-        "x_mask": x_mask[..., None],
-        "y_mask": y_mask[..., None],
-        "series": rows,
-    }
+    return Batch(
+        x=x[..., None],
+        y=y[..., None],
+        x_mask=x_mask[..., None],
+        y_mask=y_mask[..., None],
+        series=rows,
+    )
 
 
 class M4TrainWindows(Dataset):
@@ -113,12 +115,12 @@ class M4TrainWindows(Dataset):
         low, high = self.low[rows], self.high[rows]
         return low + (torch.rand(len(rows)) * (high - low)).long().clamp(max=high - low - 1)
 
-    def __getitems__(self, indices: Sequence[int]) -> dict[str, Tensor]:
+    def __getitems__(self, indices: Sequence[int]) -> Batch:
         rows = torch.as_tensor(indices, dtype=torch.long) % len(self.ragged)
         return windows_at(self.ragged, rows, self.draw_cuts(rows), self.seq_len, self.pred_len)
 
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return {k: v[0] for k, v in self.__getitems__([index]).items()}
+    def __getitem__(self, index: int) -> Batch:
+        return Batch(**{k: v[0] for k, v in self.__getitems__([index]).items()})
 
 
 class M4ForecastWindows(Dataset):
@@ -137,15 +139,15 @@ class M4ForecastWindows(Dataset):
     def __len__(self) -> int:
         return len(self.x)
 
-    def __getitems__(self, indices: Sequence[int]) -> dict[str, Tensor]:
+    def __getitems__(self, indices: Sequence[int]) -> Batch:
         rows = torch.as_tensor(indices, dtype=torch.long)
-        return {
-            "x": self.x[rows],
-            "y": self.y[rows],
-            "x_mask": self.x_mask[rows],
-            "y_mask": self.y_mask[rows],
-            "index": rows,
-        }
+        return Batch(
+            x=self.x[rows],
+            y=self.y[rows],
+            x_mask=self.x_mask[rows],
+            y_mask=self.y_mask[rows],
+            index=rows,
+        )
 
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return {k: v[0] for k, v in self.__getitems__([index]).items()}
+    def __getitem__(self, index: int) -> Batch:
+        return Batch(**{k: v[0] for k, v in self.__getitems__([index]).items()})

@@ -30,7 +30,7 @@ Args:
         selection FFN and the head (0.1, tsfm choice).
     image_size, line_width, image_norm (``minmax``/``zscore``), zscore_range, margin, palette
         (null: tab10, or evenly spaced hues for more than 10 variates): the renderer, see
-        :class:`~tsfm.models.render.LineRenderer` (tsfm choices). colour: one colour per
+        :class:`~tsfm.models.timesclip.render.LineRenderer` (tsfm choices). colour: one colour per
         variate; false draws every variate in the first palette colour (Table 5 ablation).
     align, align_weight: the contrastive loss and its weight (0.1, the paper's lambda_2).
     temperature, learn_temperature: initial InfoNCE temperature and whether it is learnt
@@ -52,31 +52,36 @@ import math
 import torch
 from torch import Tensor, nn
 
-from tsfm.data.windows import WindowDataset
-from tsfm.models.base import InstanceNorm, ModelOutput
-from tsfm.models.clip_backbones import (
+from tsfm.models.common import (
+    Capabilities,
+    Dropout,
+    InstanceNorm,
+    ModelOutput,
+    n_patches,
+    patchify,
+)
+from tsfm.models.timesclip.clip_backbones import (
     ClipTextBackbone,
     VisionTower,
     build_vision_tower,
     create_clip,
 )
-from tsfm.models.feature_cache import ImageFeatureCache
-from tsfm.models.layers import Dropout
-from tsfm.models.render import LineRenderer, default_palette
-from tsfm.models.timesclip_layers import (
+from tsfm.models.timesclip.feature_cache import ImageFeatureCache
+from tsfm.models.timesclip.layers import (
     VariateSelection,
     check_settings,
     info_nce,
-    n_patches,
-    patchify,
     variate_ids,
 )
+from tsfm.models.timesclip.render import LineRenderer, default_palette
 
 
 class TimesCLIP(nn.Module):
     """TimesCLIP forecaster; arguments in the module docstring."""
 
-    SUPPORTS_NEW_VARIATES = True  # one head shared by all variates; forecasting draws no images
+    CAPABILITIES = Capabilities(
+        new_variates=True
+    )  # one head shared by all variates; forecasting draws no images
 
     def __init__(
         self,
@@ -277,23 +282,23 @@ class TimesCLIP(nn.Module):
 
         self.image_cache.build(encode, self.cache_chunk)
 
-    def setup_data(self, datamodule, stage: str | None) -> None:
-        """Bind the feature cache to the training split (the windows ``index`` refers to)."""
-        if self.image_cache is None or stage not in ("fit", None):
+    def bind_training_windows(
+        self, values: Tensor, seq_len: int, stride: int, n_windows: int, source: str
+    ) -> None:
+        """Bind the feature cache to the training split: window ``i`` of the batches'
+        ``index`` is ``values[i * stride : i * stride + seq_len]`` (called by the training
+        module when the data module has fixed training windows; M4's sampled windows have
+        none, so their images are rendered every step)."""
+        if self.image_cache is None:
             return
-        dataset = getattr(datamodule, "datasets", {}).get("train")
-        if not isinstance(dataset, WindowDataset):
-            return  # e.g. M4's sampled windows: no fixed window index, images are rendered per step
         tower = self.tower
         describe = {
-            "dataset": getattr(getattr(datamodule, "config", None), "name", "frame"),
+            "dataset": source,
             "renderer": self.renderer.settings(),
             "colour": self.colour,
             "tower": tower.fingerprint() if self.image_cache.mode == "disk" else tower.source,
         }
-        self.image_cache.bind(
-            dataset.values, dataset.seq_len, dataset.stride, dataset.n_windows, describe
-        )
+        self.image_cache.bind(values, seq_len, stride, n_windows, describe)
 
     # ------------------------------------------------------------------ optimisation
     def parameter_groups(self, lr: float) -> list[dict]:

@@ -1,16 +1,27 @@
-"""Quiet training: no progress bar, model summary, info logs or framework warnings by default."""
+"""What Lightning prints: its advertisements and loader-worker advice are never shown; with
+:func:`quiet`, neither are its info lines and advice warnings (the Forecaster's and tuning's
+default)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric")
+
+# Batches are gathered by index arithmetic in the main process; loader workers do not help.
+warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+
+
+class _DropAdverts(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "litlogger" not in record.getMessage()
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropAdverts())
 
 
 @contextlib.contextmanager
@@ -34,23 +45,3 @@ def quiet(verbose: bool) -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-
-
-def trainer_arguments(verbose: bool, validate: bool) -> dict[str, Any]:
-    """Trainer overrides of an estimator fit (no validation loop when there is no split)."""
-    args: dict[str, Any] = {"enable_progress_bar": verbose, "enable_model_summary": verbose}
-    if not validate:
-        args.update(limit_val_batches=0, num_sanity_val_steps=0)
-    return args
-
-
-@contextlib.contextmanager
-def run_directory(work_dir: str | Path | None) -> Iterator[Path]:
-    """``work_dir`` (kept), or a temporary folder removed afterwards."""
-    if work_dir is not None:
-        path = Path(work_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        yield path
-        return
-    with tempfile.TemporaryDirectory(prefix="tsfm-fit-") as tmp:
-        yield Path(tmp)

@@ -6,7 +6,7 @@ a Hugging Face GPT-2 or BERT-family model (BERT, RoBERTa, MiniLM, ...) wrapped a
 state, exposes the word-embedding matrix, and freezes everything but the layer norms and the
 position embeddings (S2IP-LLM's rule, after OFA/GPT4TS). Attention runs through SDPA and
 neither attention maps nor hidden states are kept. The residual and embedding dropouts draw
-their masks with :class:`tsfm.models.layers.Dropout` (same rates, half the CPU cost), except
+their masks with :class:`tsfm.models.common.Dropout` (same rates, half the CPU cost), except
 under activation checkpointing, which keeps torch's (less scratch memory at its peak).
 
 ``name`` is a Hugging Face id, a local directory (``config.json`` + weights), or the id of a
@@ -27,7 +27,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from tsfm.models.layers import replace_modules, use_fast_dropout
+from tsfm.models.common import replace_modules, use_fast_dropout
 
 
 @dataclass(frozen=True)

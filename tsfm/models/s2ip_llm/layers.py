@@ -14,22 +14,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def patch_count(seq_len: int, patch_size: int, stride: int) -> int:
-    """Patches after the official right replication pad by ``stride``: ``(L - P) // s + 2``."""
-    return (seq_len - patch_size) // stride + 2
-
-
-def patchify(components: Tensor, patch_size: int, stride: int) -> Tensor:
-    """``[R, C, L]`` -> ``[R, Np, C * P]``: each token is [component 0 patch | component 1 ...].
-
-    As official: ``ReplicationPad1d((0, stride))`` then ``unfold(size=P, step=s)``.
-    """
-    padded = F.pad(components, (0, stride), mode="replicate")
-    patches = padded.unfold(-1, patch_size, stride)  # [R, C, Np, P]
-    rows, channels, count, _ = patches.shape
-    return patches.permute(0, 2, 1, 3).reshape(rows, count, channels * patch_size)
-
-
 def l2_normalize(x: Tensor, dim: int = -1, epsilon: float = 1e-12) -> Tensor:
     """``x / ||x||`` with the official code's floor on the squared norm."""
     square_sum = (x * x).sum(dim, keepdim=True)

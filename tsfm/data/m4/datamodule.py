@@ -6,17 +6,15 @@ and an evaluation hook that scores forecasts the competition's way (sMAPE, MASE,
 from __future__ import annotations
 
 import dataclasses
-import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader, Dataset
+from omegaconf import DictConfig
 
-from tsfm.data.m4 import (
+from tsfm.data.contract import ForecastDataModule, config_from
+from tsfm.data.m4.files import (
     VALIDATION_MODES,
     M4DataConfig,
     M4Split,
@@ -24,24 +22,13 @@ from tsfm.data.m4 import (
     load_train,
     locate_m4,
 )
-from tsfm.data.m4_windows import M4ForecastWindows, M4TrainWindows
-from tsfm.data.windows import passthrough_collate
-from tsfm.training.m4_metrics import naive2_forecasts, score_group
-
-log = logging.getLogger(__name__)
+from tsfm.data.m4.metrics import naive2_forecasts, score_group
+from tsfm.data.m4.windows import M4ForecastWindows, M4TrainWindows
 
 
 def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfig:
     """Check the settings and fill in the derived ones (look-back, horizon, history size)."""
-    if isinstance(config, DictConfig):
-        config = OmegaConf.to_container(config, resolve=True)
-    if isinstance(config, dict):
-        known = {f.name for f in fields(M4DataConfig)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise ValueError(f"unknown data setting(s) {unknown}; known: {sorted(known)}")
-        config = M4DataConfig(**config)
-    cfg = config or M4DataConfig()
+    cfg = config_from(M4DataConfig, config)
     group = group_of(cfg.name)
     if cfg.pred_len not in (0, group.horizon):
         raise ValueError(
@@ -84,23 +71,24 @@ class _Evaluation:
     naive2: np.ndarray | None = None
 
 
-class M4DataModule(L.LightningDataModule):
+class M4DataModule(ForecastDataModule):
     """One M4 group (``data.name = m4_<group>``); see :class:`M4DataConfig` for the settings.
 
     Stages: ``train`` draws random windows from each series (minus its last horizon under the
     default honest validation); ``val`` forecasts that held-out horizon (or, with
     ``validation=test``, the test set); ``test`` forecasts the test file's horizon from the
     last window of each whole training series. The test file is read only for testing
-    (and at set-up under ``validation=test``).
+    (and at set-up under ``validation=test``). Its evaluation hook scores every forecast the
+    competition's way (``scores_forecasts``).
     """
+
+    scores_forecasts = True
 
     def __init__(self, config: M4DataConfig | DictConfig | dict | None = None):
         super().__init__()
         self.config = as_m4_config(config)
         self.group = group_of(self.config.name)
-        self.scaler = None
         self.split: M4Split | None = None
-        self.datasets: dict[str, Dataset] = {}
         self._evaluations: dict[str, _Evaluation] = {}
 
     @property
@@ -184,24 +172,17 @@ class M4DataModule(L.LightningDataModule):
     def columns(self) -> list[str]:
         return [self.group.name]
 
-    def dims(self) -> dict[str, int]:
-        return {
-            "seq_len": self.config.seq_len,
-            "pred_len": self.config.pred_len,
-            "n_vars": 1,
-            "n_marks": 0,
-        }
-
     def window_counts(self) -> dict[str, int]:
         """Samples per epoch / evaluation (one per series in evaluation)."""
         self.setup()
         n = len(self.split.ids)
         return {"train": len(self.datasets["train"]), "val": n, "test": n}
 
-    def extra_protocol(self) -> dict[str, Any]:
+    def protocol(self) -> dict[str, Any]:
         """The M4 settings every result depends on, stored in metrics.json."""
         cfg = self.config
         return {
+            **super().protocol(),
             "m4_group": self.group.name,
             "lookback_multiple": cfg.seq_len / cfg.pred_len,
             "history_size": cfg.history_size,
@@ -213,30 +194,3 @@ class M4DataModule(L.LightningDataModule):
             ),
             "validation_on_test": self.legacy_validation,
         }
-
-    # ------------------------------------------------------------------ loaders
-    def _loader(self, stage: str, train: bool = False) -> DataLoader:
-        self.setup(stage)
-        cfg = self.config
-        return DataLoader(
-            self.datasets[stage],
-            batch_size=cfg.batch_size if train else cfg.eval_batch_size,
-            shuffle=train,
-            drop_last=train and cfg.drop_last,
-            collate_fn=passthrough_collate,
-            num_workers=cfg.num_workers,
-            persistent_workers=cfg.num_workers > 0,
-            pin_memory=cfg.pin_memory,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test")
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader("test")

@@ -1,4 +1,4 @@
-"""Frequencies and future timestamps.
+"""Timestamps: parsing and checking them, frequencies, and future timestamps.
 
 Timestamps are ``datetime64[ns]`` (time-zone-aware input is held as UTC instants) or plain
 integers. A frequency is a pandas offset alias (``"h"``, ``"15min"``, ``"D"``, ``"W-SUN"``,
@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import polars as pl
 from pandas.tseries.frequencies import to_offset
 
 Freq = str | int
@@ -103,3 +104,55 @@ def future_times(last: np.generic, freq: Freq, horizon: int) -> np.ndarray:
 
 def next_time(last: np.generic, freq: Freq) -> np.generic:
     return future_times(last, freq, 1)[0]
+
+
+def parse_dates(column: pl.Series) -> np.ndarray:
+    """A date column as datetime64[ns]; strings in any common format are parsed."""
+    if column.dtype == pl.Date or isinstance(column.dtype, pl.Datetime):
+        parsed = column.cast(pl.Datetime("ns"))
+    elif column.dtype == pl.String:
+        try:
+            parsed = column.str.to_datetime(strict=True, time_unit="ns")
+        except Exception:  # formats polars cannot infer, such as "1990/1/1 0:00"
+            parsed = _parse_with_pandas(column)
+    else:
+        raise ValueError(
+            f"date column '{column.name}' has type {column.dtype}; it must hold dates or "
+            "date strings (set data.date_col to the right column, or null for no dates)"
+        )
+    if parsed.null_count():
+        row = int(parsed.is_null().arg_max())
+        raise ValueError(
+            f"date column '{column.name}' has a missing or unreadable date at row {row} "
+            f"({column[row]!r}); fix or drop that row"
+        )
+    return parsed.to_numpy().astype("datetime64[ns]")
+
+
+def _parse_with_pandas(column: pl.Series) -> pl.Series:
+    import pandas as pd
+
+    try:
+        stamps = pd.to_datetime(pd.Series(column.to_list()), format="mixed")
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"date column '{column.name}' holds values that are not dates ({err}); "
+            "fix them or set data.date_col to the column that holds the timestamps"
+        ) from None
+    return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
+
+
+def check_timestamps(dates: np.ndarray, *, allow_duplicates: bool = False) -> None:
+    steps = np.diff(dates.astype("int64"))
+    if (steps < 0).any():
+        row = int(np.argmax(steps < 0)) + 1
+        raise ValueError(
+            f"timestamps are not sorted: row {row} ({dates[row]}) comes before row {row - 1} "
+            f"({dates[row - 1]}); sort the frame by its date column first"
+        )
+    if not allow_duplicates and (steps == 0).any():
+        row = int(np.argmax(steps == 0)) + 1
+        raise ValueError(
+            f"duplicate timestamp {dates[row]} at rows {row - 1} and {row}; "
+            "drop or aggregate duplicate rows first"
+        )

@@ -1,61 +1,43 @@
-"""Frames in and out of the estimator: pandas or polars, wide or long <-> one aligned panel.
+"""Files and frames in: pandas or polars, wide or long, checked into a :class:`SeriesTable`.
 
-Wide: a time column plus one numeric column per variate (pandas may hold the timestamps in
-a ``DatetimeIndex`` instead). Long: ``unique_id``, ``ds``, ``y`` (names configurable), one
-row per series and timestamp; the series are forecast jointly, so they must share their
-timestamps. Output frames come back in the layout and library they came in.
+Everything the later stages assume is checked here, once, with errors that name the column
+or row and say how to fix it. Wide: a time column plus one numeric column per variate (pandas
+may hold the timestamps in a ``DatetimeIndex``). Long: ``unique_id``, ``ds``, ``y`` (names
+configurable), one row per series and timestamp; the series are aligned on one time index,
+so they must share their timestamps.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from tsfm.data.frame import check_finite, check_timestamps, parse_dates
+from tsfm.data.frames.dates import check_timestamps, parse_dates
+from tsfm.data.frames.table import Layout, SeriesTable
 
+NULL_TOKENS = ["", "NA", "NaN", "nan", "null", "NULL"]
 INDEX_COLUMN = "__index__"  # a pandas DatetimeIndex without a name, while it is a column
 
 
-@dataclass(frozen=True)
-class Layout:
-    """How a frame was laid out, so outputs can be laid out the same way."""
-
-    kind: str  # "wide" or "long"
-    library: str  # "pandas" or "polars"
-    time_col: str
-    id_col: str | None = None
-    target_col: str | None = None
-    time_type: dict[str, Any] = field(default_factory=dict)  # kind, unit, tz
-    id_dtype: str | None = None
-    time_index: bool = False  # pandas: timestamps in the index
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def read_file(path: str | Path) -> pl.DataFrame:
+    """Read a CSV, gzipped CSV or Parquet file with polars."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"data file {path} does not exist")
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return pl.read_parquet(path)
+    if name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
+        return pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=10_000)
+    raise ValueError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet")
 
 
-@dataclass
-class Panel:
-    """``values[t, j]``: variate ``columns[j]`` at ``times[t]`` (regular steps, sorted)."""
-
-    values: np.ndarray  # [T, N] float64
-    times: np.ndarray  # [T] datetime64[ns] (UTC instants) or int64
-    columns: list
-    layout: Layout
-
-    def __len__(self) -> int:
-        return len(self.times)
-
-    def tail(self, rows: int) -> Panel:
-        return Panel(self.values[-rows:], self.times[-rows:], self.columns, self.layout)
-
-    def head(self, rows: int) -> Panel:
-        return Panel(self.values[:rows], self.times[:rows], self.columns, self.layout)
-
-
-def _to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
+def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
+    """``(frame, library, time_index)``: a pandas or polars frame as polars; a pandas
+    ``DatetimeIndex`` becomes a column (``time_index`` says so). Anything else is refused."""
     if isinstance(df, pl.DataFrame):
         return df, "polars", False
     import pandas as pd
@@ -64,6 +46,8 @@ def _to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
         time_index = isinstance(df.index, pd.DatetimeIndex)
         if time_index:
             df = df.rename_axis(df.index.name or INDEX_COLUMN).reset_index()
+        elif df.index.name is not None and df.index.name not in df.columns:
+            df = df.reset_index()
         return _pandas_to_polars(df), "pandas", time_index
     raise TypeError(
         f"expected a pandas or polars DataFrame, got {type(df).__name__}: a wide frame (a date "
@@ -88,6 +72,7 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
 
 
 def _times(column: pl.Series) -> tuple[np.ndarray, dict[str, Any]]:
+    """Integer steps or ``datetime64[ns]`` instants, and the type to write them back as."""
     dtype = column.dtype
     if dtype.is_integer():
         if column.null_count():
@@ -102,7 +87,8 @@ def _times(column: pl.Series) -> tuple[np.ndarray, dict[str, Any]]:
     return parse_dates(column), kind
 
 
-def _find_time_column(names: list[str], schema: pl.Schema, *candidates: str | None) -> str:
+def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | None) -> str:
+    """The first candidate that is a column, else the only temporal column."""
     for name in candidates:
         if name is not None and name in names:
             return name
@@ -115,6 +101,41 @@ def _find_time_column(names: list[str], schema: pl.Schema, *candidates: str | No
     )
 
 
+def check_finite(values: np.ndarray, columns: list, dates: np.ndarray | None) -> None:
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    row, col = (int(i) for i in np.argwhere(~finite)[0])
+    count = int((~finite).sum())
+    what = "NaN/missing" if np.isnan(values[row, col]) else "infinite"
+    when = f" ({dates[row]})" if dates is not None else ""
+    raise ValueError(
+        f"column '{columns[col]}' has a {what} value at row {row}{when} "
+        f"({count} non-finite value(s) in all); fill or interpolate missing values, or drop "
+        "those rows, before loading"
+    )
+
+
+def _wide(
+    frame: pl.DataFrame,
+    time_col: str | None,
+    value_cols: list[str],
+    layout: Layout | None,
+    allow_duplicate_timestamps: bool = False,
+) -> SeriesTable:
+    """The checked table of ``value_cols`` (already known to be numeric) over ``time_col``."""
+    times = None
+    if time_col is not None:
+        times, time_type = _times(frame[time_col])
+        check_timestamps(times, allow_duplicates=allow_duplicate_timestamps)
+        if layout is not None:
+            layout = Layout(**{**layout.to_dict(), "time_type": time_type})
+    values = frame.select(pl.col(c).cast(pl.Float64) for c in value_cols).to_numpy()
+    table = SeriesTable(np.ascontiguousarray(values), times, list(value_cols), layout)
+    check_finite(values, value_cols, table.dates)
+    return table
+
+
 def read_frame(
     df: Any,
     *,
@@ -122,9 +143,9 @@ def read_frame(
     time_col: str = "ds",
     target_col: str = "y",
     date_col: str | None = None,
-) -> Panel:
-    """Check a wide or long frame and align it into a :class:`Panel`."""
-    frame, library, time_index = _to_polars(df)
+) -> SeriesTable:
+    """A wide or long frame (the Forecaster's input), checked and aligned; its layout kept."""
+    frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
         raise ValueError("the frame has no rows")
@@ -139,7 +160,7 @@ def read_frame(
     if date_col is not None and date_col not in names:
         raise ValueError(f"date_col '{date_col}' is not a column; columns are {names}")
     time_name = INDEX_COLUMN if INDEX_COLUMN in names else None
-    time_name = _find_time_column(names, frame.schema, date_col, time_name, time_col, "date")
+    time_name = find_time_column(names, frame.schema, date_col, time_name, time_col, "date")
     variates = [c for c in names if c != time_name]
     if not variates:
         raise ValueError(f"the frame has a time column '{time_name}' but no variate columns")
@@ -149,17 +170,52 @@ def read_frame(
             f"non-numeric column(s) {bad} in a wide frame; every column but the time column "
             f"'{time_name}' must be a numeric variate: drop them, or pass a long frame"
         )
-    times, time_type = _times(frame[time_name])
-    check_timestamps(times)
-    values = frame.select(pl.col(c).cast(pl.Float64) for c in variates).to_numpy()
-    check_finite(values, variates, times if time_type["kind"] != "int" else None)
-    layout = Layout("wide", library, time_name, time_type=time_type, time_index=time_index)
-    return Panel(np.ascontiguousarray(values), times, variates, layout)
+    layout = Layout("wide", library, time_name, time_index=time_index)
+    return _wide(frame, time_name, variates, layout)
+
+
+def build_table(
+    df: pl.DataFrame,
+    *,
+    date_col: str | None,
+    target: str,
+    columns: list[str] | None = None,
+    allow_duplicate_timestamps: bool = False,
+) -> SeriesTable:
+    """A wide frame as the papers' loaders read it (the CLI's data): the variates in
+    ``columns`` (default: every column but the date), the ``target`` moved last."""
+    names = list(df.columns)
+    if date_col is not None and date_col not in names:
+        raise ValueError(
+            f"date column '{date_col}' not found; columns are {names}. Set data.date_col "
+            "to the column that holds the timestamps (or null if there is none)"
+        )
+    if target not in names or target == date_col:
+        raise ValueError(
+            f"target column '{target}' not found; columns are {names}. "
+            "Set data.target to one of them"
+        )
+    if columns is None:
+        value_cols = [c for c in names if c != date_col]
+        fix = "drop them or list the numeric columns to use in data.columns"
+    else:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ValueError(f"data.columns names unknown column(s) {missing}; columns are {names}")
+        value_cols = [c for c in columns if c != date_col]
+        value_cols += [] if target in value_cols else [target]
+        fix = "remove them from data.columns (and data.target)"
+    bad = [c for c in value_cols if not df.schema[c].is_numeric()]
+    if bad:
+        kinds = [str(df.schema[c]) for c in bad]
+        raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {fix}")
+    value_cols = [c for c in value_cols if c != target] + [target]
+    return _wide(df, date_col, value_cols, None, allow_duplicate_timestamps)
 
 
 def _read_long(
     frame: pl.DataFrame, library: str, id_col: str, time_col: str, target_col: str
-) -> Panel:
+) -> SeriesTable:
     extra = [c for c in frame.columns if c not in (id_col, time_col, target_col)]
     if extra:
         raise ValueError(
@@ -197,59 +253,4 @@ def _read_long(
     layout = Layout(
         "long", library, time_col, id_col, target_col, time_type, str(frame.schema[id_col])
     )
-    return Panel(values, grid, order.to_list(), layout)
-
-
-def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.Series:
-    if time_type.get("kind") == "int":
-        return pl.Series(name, times).cast(getattr(pl, time_type.get("dtype", "Int64"), pl.Int64))
-    series = pl.Series(name, times.astype("datetime64[ns]"))
-    if time_type.get("kind") == "date":
-        return series.cast(pl.Date)
-    if time_type.get("tz"):
-        series = series.dt.replace_time_zone("UTC").dt.convert_time_zone(time_type["tz"])
-    return series.cast(pl.Datetime(time_type.get("unit", "ns"), time_type.get("tz")))
-
-
-def _finish(frame: pl.DataFrame, layout: Layout) -> Any:
-    if layout.library == "polars":
-        return frame
-    import pandas as pd
-
-    # column by column: the Arrow round trip costs more than the forecast on small frames
-    out = pd.DataFrame({c: _to_pandas(frame[c]) for c in frame.columns})
-    if layout.time_index:
-        out = out.set_index(layout.time_col)
-        if layout.time_col == INDEX_COLUMN:
-            out.index.name = None
-    return out
-
-
-def _to_pandas(series: pl.Series) -> Any:
-    if series.dtype.is_numeric():
-        return series.to_numpy()
-    if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is None:
-        return series.to_numpy()
-    return series.to_pandas()
-
-
-def write_frame(
-    layout: Layout,
-    columns: list,
-    times: np.ndarray,
-    values: np.ndarray,
-    value_name: str | None = None,
-) -> Any:
-    """``values [T, N]`` at ``times`` in ``layout`` (long frames: series after series)."""
-    if layout.kind == "wide":
-        data = [time_series(layout.time_col, times, layout.time_type)]
-        data += [pl.Series(str(c), values[:, j]) for j, c in enumerate(columns)]
-        return _finish(pl.DataFrame(data), layout)
-    n_times, n_series = values.shape
-    ids = pl.Series(layout.id_col, [c for c in columns for _ in range(n_times)])
-    dtype = getattr(pl, layout.id_dtype or "", None)
-    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
-        ids = ids.cast(dtype)
-    stamps = time_series(layout.time_col, np.tile(times, n_series), layout.time_type)
-    target = pl.Series(value_name or layout.target_col, values.T.reshape(-1))
-    return _finish(pl.DataFrame([ids, stamps, target]), layout)
+    return SeriesTable(values, grid, order.to_list(), layout)

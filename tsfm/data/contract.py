@@ -1,0 +1,165 @@
+"""The data-module contract: what the pipeline, the training module and the front doors read
+from a data module, and the loader code every data module shares.
+
+A data module declares what it can do instead of being recognised by its name:
+``scores_forecasts`` says that :meth:`ForecastDataModule.evaluate_forecasts` scores whole
+evaluation sets (M4's sMAPE/MASE/OWA), and :meth:`ForecastDataModule.training_windows` says
+whether the training split has fixed windows (a model may cache per-window features).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, TypeVar
+
+import lightning as L
+from omegaconf import DictConfig, OmegaConf
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from tsfm.data.eval_sharding import eval_shard_sampler
+from tsfm.data.scaler import StandardScaler
+
+log = logging.getLogger(__name__)
+ConfigT = TypeVar("ConfigT")
+
+
+def config_from(cls: type[ConfigT], config: Any) -> ConfigT:
+    """A ``cls`` dataclass from an instance, a dict or a DictConfig; unknown keys are refused."""
+    if config is None:
+        return cls()
+    if isinstance(config, cls):
+        return config
+    if isinstance(config, DictConfig):
+        config = OmegaConf.to_container(config, resolve=True)
+    if not isinstance(config, dict):
+        raise TypeError(f"expected a {cls.__name__}, a dict or a DictConfig, got {type(config)}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"unknown data setting(s) {unknown}; known: {sorted(known)}")
+    return cls(**config)
+
+
+@dataclass(frozen=True)
+class FixedWindows:
+    """A split whose window ``i`` is always ``values[i * stride : i * stride + seq_len]``."""
+
+    values: Tensor  # [T, N] scaled
+    seq_len: int
+    stride: int
+    n_windows: int
+    source: str  # what the values come from (a dataset name), part of cache keys
+
+
+def passthrough_collate(batch: Any) -> Any:
+    """The datasets return whole batches (``__getitems__``); nothing is left to collate."""
+    return batch
+
+
+class ForecastDataModule(L.LightningDataModule):
+    """Base of every data module: the attributes the rest of tsfm reads, and shared loaders.
+
+    Subclasses set ``config`` (a :class:`~tsfm.data.config.DataConfig` or subclass),
+    ``scaler`` and ``datasets`` (``train``/``val``/``test`` datasets returning whole
+    :class:`~tsfm.data.batch.Batch` dicts from ``__getitems__``) in ``setup``, and define
+    ``n_vars``, ``n_marks`` and ``columns``.
+    """
+
+    scores_forecasts: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scaler: StandardScaler | None = None
+        self.datasets: dict[str, Dataset] = {}
+
+    # ------------------------------------------------------------------ what models need
+    @property
+    def n_vars(self) -> int:
+        """Variates per sample as the model sees them."""
+        raise NotImplementedError
+
+    @property
+    def n_marks(self) -> int:
+        """Calendar features per time step."""
+        raise NotImplementedError
+
+    @property
+    def columns(self) -> list[str]:
+        raise NotImplementedError
+
+    def dims(self) -> dict[str, int]:
+        """The data-derived arguments a model may take."""
+        return {
+            "seq_len": self.config.seq_len,
+            "pred_len": self.config.pred_len,
+            "n_vars": self.n_vars,
+            "n_marks": self.n_marks,
+        }
+
+    def window_counts(self) -> dict[str, int]:
+        """Samples per epoch (training) and windows scored (evaluation)."""
+        self.setup()
+        return {name: len(ds) for name, ds in self.datasets.items()}
+
+    def protocol(self) -> dict[str, Any]:
+        """The data settings every reported number depends on, stored in metrics.json."""
+        cfg = self.config
+        return {
+            "data": cfg.name,
+            "seq_len": cfg.seq_len,
+            "pred_len": cfg.pred_len,
+            "features": cfg.features,
+            "eval_drop_last": False,
+            "scaler": "train rows" if cfg.scale else "none",
+            **{f"windows/{stage}": n for stage, n in self.window_counts().items()},
+        }
+
+    def training_windows(self) -> FixedWindows | None:
+        """The training split as fixed windows, or None when its windows are drawn afresh."""
+        return None
+
+    def evaluate_forecasts(
+        self, stage: str, index: Tensor, forecast: Tensor
+    ) -> dict[str, float]:  # pragma: no cover - only for modules with scores_forecasts
+        """Scores of a whole evaluation set from every original-scale forecast ``[n, S, N]``
+        of the epoch and the ``index`` of each; used when ``scores_forecasts`` is true."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ loaders
+    def _loader(self, stage: str, *, train: bool) -> DataLoader:
+        self.setup(stage)
+        cfg, dataset = self.config, self.datasets[stage]
+        batch_size = cfg.batch_size if train else cfg.eval_batch_size
+        drop_last = train and cfg.drop_last and len(dataset) >= batch_size
+        if train and cfg.drop_last and not drop_last:
+            log.warning(
+                "only %d training windows, fewer than one batch: keeping them all", len(dataset)
+            )
+        # Under DDP, Lightning's DistributedSampler pads evaluation sets with repeated windows;
+        # an unpadded shard per rank counts every window exactly once.
+        sampler = None if train else eval_shard_sampler(dataset, getattr(self, "trainer", None))
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=train,
+            sampler=sampler,
+            drop_last=drop_last,
+            collate_fn=passthrough_collate,
+            num_workers=cfg.num_workers,
+            persistent_workers=cfg.num_workers > 0,
+            pin_memory=cfg.pin_memory,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", train=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test", train=False)

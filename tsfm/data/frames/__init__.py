@@ -1,0 +1,32 @@
+"""The one home for frames: reading files and pandas/polars frames (wide or long) into the one
+table type, :class:`SeriesTable` (``read``), timestamps and frequencies (``dates``), and
+writing forecasts back in the input's layout (``write``)."""
+
+from tsfm.data.frames.dates import (
+    Freq,
+    future_times,
+    is_integer_time,
+    next_time,
+    resolve_freq,
+    same_freq,
+)
+from tsfm.data.frames.read import build_table, read_file, read_frame, to_polars
+from tsfm.data.frames.table import Layout, SeriesTable
+from tsfm.data.frames.write import time_series, write_frame
+
+__all__ = [
+    "Freq",
+    "Layout",
+    "SeriesTable",
+    "build_table",
+    "future_times",
+    "is_integer_time",
+    "next_time",
+    "read_file",
+    "read_frame",
+    "resolve_freq",
+    "same_freq",
+    "time_series",
+    "to_polars",
+    "write_frame",
+]

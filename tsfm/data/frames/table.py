@@ -1,0 +1,70 @@
+"""The one table type of tsfm: a wide multivariate series and how its frame was laid out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a frame was laid out, so outputs can be laid out the same way."""
+
+    kind: str  # "wide" or "long"
+    library: str  # "pandas" or "polars"
+    time_col: str | None
+    id_col: str | None = None
+    target_col: str | None = None
+    time_type: dict[str, Any] = field(default_factory=dict)  # kind, unit, tz
+    id_dtype: str | None = None
+    time_index: bool = False  # pandas: timestamps in the index
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SeriesTable:
+    """``values[t, j]`` is variate ``columns[j]`` at ``times[t]``: regular steps, sorted, checked.
+
+    ``times`` holds ``datetime64[ns]`` (time-zone-aware input as UTC instants), ``int64`` steps,
+    or None for a series read without a time column. ``layout`` records the input frame (None
+    for files read by the CLI). Data read for the papers' protocol has its target last.
+    """
+
+    values: np.ndarray  # [T, N] float64
+    times: np.ndarray | None
+    columns: list
+    layout: Layout | None = None
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def dates(self) -> np.ndarray | None:
+        """The timestamps, or None for integer or missing time (no calendar features)."""
+        if self.times is None or np.issubdtype(self.times.dtype, np.integer):
+            return None
+        return self.times
+
+    @property
+    def target(self) -> str:
+        return self.columns[-1]
+
+    def rows(self, part: slice) -> SeriesTable:
+        times = None if self.times is None else self.times[part]
+        return SeriesTable(self.values[part], times, self.columns, self.layout)
+
+    def head(self, n: int) -> SeriesTable:
+        return self.rows(slice(None, n))
+
+    def tail(self, n: int) -> SeriesTable:
+        return self.rows(slice(-n, None))
+
+    def select(self, features: str) -> SeriesTable:
+        """The variates a model sees: all of them (M, MS) or only the target (S)."""
+        if features == "S":
+            return SeriesTable(self.values[:, -1:], self.times, [self.target], self.layout)
+        return self

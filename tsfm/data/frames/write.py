@@ -1,0 +1,67 @@
+"""Frames out: forecasts laid out as their input came in (pandas or polars, wide or long, time
+zones and index kept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tsfm.data.frames.read import INDEX_COLUMN
+from tsfm.data.frames.table import Layout
+
+
+def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.Series:
+    if time_type.get("kind") == "int":
+        return pl.Series(name, times).cast(getattr(pl, time_type.get("dtype", "Int64"), pl.Int64))
+    series = pl.Series(name, times.astype("datetime64[ns]"))
+    if time_type.get("kind") == "date":
+        return series.cast(pl.Date)
+    if time_type.get("tz"):
+        series = series.dt.replace_time_zone("UTC").dt.convert_time_zone(time_type["tz"])
+    return series.cast(pl.Datetime(time_type.get("unit", "ns"), time_type.get("tz")))
+
+
+def _finish(frame: pl.DataFrame, layout: Layout) -> Any:
+    if layout.library == "polars":
+        return frame
+    import pandas as pd
+
+    # column by column: the Arrow round trip costs more than the forecast on small frames
+    out = pd.DataFrame({c: _to_pandas(frame[c]) for c in frame.columns})
+    if layout.time_index:
+        out = out.set_index(layout.time_col)
+        if layout.time_col == INDEX_COLUMN:
+            out.index.name = None
+    return out
+
+
+def _to_pandas(series: pl.Series) -> Any:
+    if series.dtype.is_numeric():
+        return series.to_numpy()
+    if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is None:
+        return series.to_numpy()
+    return series.to_pandas()
+
+
+def write_frame(
+    layout: Layout,
+    columns: list,
+    times: np.ndarray,
+    values: np.ndarray,
+    value_name: str | None = None,
+) -> Any:
+    """``values [T, N]`` at ``times`` in ``layout`` (long frames: series after series)."""
+    if layout.kind == "wide":
+        data = [time_series(layout.time_col, times, layout.time_type)]
+        data += [pl.Series(str(c), values[:, j]) for j, c in enumerate(columns)]
+        return _finish(pl.DataFrame(data), layout)
+    n_times, n_series = values.shape
+    ids = pl.Series(layout.id_col, [c for c in columns for _ in range(n_times)])
+    dtype = getattr(pl, layout.id_dtype or "", None)
+    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
+        ids = ids.cast(dtype)
+    stamps = time_series(layout.time_col, np.tile(times, n_series), layout.time_type)
+    target = pl.Series(value_name or layout.target_col, values.T.reshape(-1))
+    return _finish(pl.DataFrame([ids, stamps, target]), layout)

@@ -1,0 +1,144 @@
+"""What every model shares: the output type, the capability table, instance normalisation,
+patching, and small blocks (a fast CPU dropout, module swaps).
+
+A fourth model takes what it needs from here instead of writing it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass
+class ModelOutput:
+    """A model's forward result.
+
+    Attributes:
+        prediction: ``[B, pred_len, N]`` forecast in the (scaled) input space.
+        aux_losses: extra training-loss terms, already weighted (e.g. S2IP-LLM's alignment,
+            TimesCLIP's contrastive loss). They are added to the training loss only; validation
+            and early stopping use the forecast loss alone.
+        extras: anything else worth returning (attention maps, retrieved anchors); kept out of
+            the loss.
+    """
+
+    prediction: Tensor
+    aux_losses: dict[str, Tensor] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def as_output(result: Tensor | ModelOutput) -> ModelOutput:
+    return result if isinstance(result, ModelOutput) else ModelOutput(result)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can take and do, declared once per model (``CAPABILITIES`` on its class);
+    the front doors check it before training.
+
+    Attributes:
+        new_variates: a trained model forecasts variates it was not trained on (other names,
+            another count), because no weight belongs to a variate (e.g. iTransformer's shared
+            token embedding, channel-independent models).
+    """
+
+    new_variates: bool = False
+
+
+class InstanceNorm:
+    """Per-sample, per-variate normalisation over the look-back window (RevIN without affine).
+
+    ``mean`` is detached; ``std = sqrt(var + eps)`` with the population variance. Whether the
+    std is detached differs between the official codes (iTransformer: no; S2IP-LLM's M4 code:
+    yes), hence ``detach_std``.
+    """
+
+    def __init__(self, x: Tensor, dim: int = 1, eps: float = 1e-5, detach_std: bool = False):
+        self.mean = x.mean(dim, keepdim=True).detach()
+        std = torch.sqrt(torch.var(x - self.mean, dim=dim, keepdim=True, unbiased=False) + eps)
+        self.std = std.detach() if detach_std else std
+
+    def normalize(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std
+
+    def denormalize(self, y: Tensor) -> Tensor:
+        return y * self.std + self.mean
+
+
+def n_patches(seq_len: int, patch_len: int, stride: int) -> int:
+    """Patches of a look-back after the end padding of :func:`patchify`: ``(L - P) // s + 2``."""
+    return (seq_len - patch_len) // stride + 2
+
+
+def patchify(series: Tensor, patch_len: int, stride: int) -> Tensor:
+    """``[..., L]`` -> ``[..., Np, patch_len]``: the last value repeated ``stride`` times (the
+    official S2IP-LLM ``ReplicationPad1d((0, stride))``, PatchTST's end padding), then patches
+    of ``patch_len`` every ``stride`` steps, so ``Np = n_patches(L, patch_len, stride)``."""
+    shape = series.shape
+    rows = series.reshape(-1, 1, shape[-1])
+    padded = F.pad(rows, (0, stride), mode="replicate")
+    patches = padded.unfold(-1, patch_len, stride)  # [R, 1, Np, P]
+    return patches.reshape(*shape[:-1], patches.shape[-2], patch_len)
+
+
+_LANES = 3  # 16-bit random lanes taken from each 64-bit word (its top 15 bits are not used)
+
+
+def cpu_dropout_mask(shape: torch.Size, p: float) -> Tensor:
+    """A keep-mask with P(keep) = 1 - p, p rounded to a multiple of 2**-16.
+
+    torch's CPU dropout draws one 32-bit number per element and costs about as much as a
+    matrix product of the same activations; slicing 64-bit random words into 16-bit lanes
+    needs a third of the draws and halves the cost of dropout in a training step.
+    """
+    n = shape.numel()
+    words = torch.empty((n + _LANES - 1) // _LANES, dtype=torch.int64).random_()
+    lanes = words.view(torch.int16).view(-1, 4)[:, :_LANES]
+    keep = lanes >= round(p * 65536) - 32768
+    return keep.reshape(-1)[:n].view(shape)
+
+
+class Dropout(nn.Module):
+    """``nn.Dropout`` with a faster mask on CPU; identical to ``F.dropout`` elsewhere."""
+
+    def __init__(self, p: float = 0.1):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if x.device.type != "cpu":
+            return F.dropout(x, self.p, True)
+        return x * cpu_dropout_mask(x.shape, self.p) * (1.0 / (1 - self.p))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+def replace_modules(
+    model: nn.Module, match: Callable[[nn.Module], bool], make: Callable[[nn.Module], nn.Module]
+) -> None:
+    """Replace, in place, every submodule of ``model`` for which ``match`` holds by ``make(it)``."""
+    for parent in list(model.modules()):
+        for name, child in parent.named_children():
+            if match(child):
+                setattr(parent, name, make(child))
+
+
+def use_fast_dropout(model: nn.Module) -> None:
+    """Swap every ``nn.Dropout`` inside ``model`` (a Hugging Face backbone, say) for
+    :class:`Dropout` with the same ``p``; attention code that reads ``.p`` still works."""
+    replace_modules(model, lambda m: type(m) is nn.Dropout, lambda m: Dropout(m.p))
+
+
+def use_torch_dropout(model: nn.Module) -> None:
+    """The reverse of :func:`use_fast_dropout`: torch's own masks, same ``p``."""
+    replace_modules(model, lambda m: isinstance(m, Dropout), lambda m: nn.Dropout(m.p))

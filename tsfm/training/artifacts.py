@@ -1,0 +1,54 @@
+"""What a run leaves and how a trained module is rebuilt: one place for every front door
+(``python -m tsfm.run``, tuning, the Forecaster's save/load)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from tsfm.training.module import ForecastingModule
+
+
+def _container(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+def versions() -> dict[str, str]:
+    """The versions every result depends on (written as versions.json)."""
+    import lightning
+    import torch
+
+    import tsfm
+
+    return {
+        "tsfm": tsfm.__version__,
+        "torch": torch.__version__,
+        "lightning": lightning.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def module_from_config(
+    cfg: DictConfig, dims: dict[str, int], scaler: dict[str, list[float]] | None
+) -> ForecastingModule:
+    """The training module of the run config ``cfg`` for data of ``dims`` (and the data
+    scaler's state, for original-scale metrics and forecasts)."""
+    return ForecastingModule(
+        model=_container(cfg.model),
+        dims=dict(dims),
+        optim=_container(cfg.optim),
+        loss=cfg.loss,
+        features=cfg.data.features,
+        scaler=scaler,
+    )
+
+
+def write_run_files(cfg: DictConfig, run_dir: Path, metrics: dict[str, Any]) -> None:
+    """config.yaml (resolved), metrics.json and versions.json in the run directory."""
+    OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    (run_dir / "versions.json").write_text(json.dumps(versions(), indent=2))
