@@ -7,9 +7,9 @@ import json
 import pytest
 from omegaconf import OmegaConf
 
-from tests.backbones import build_offline
-from tests.conftest import TINY_RUN, compose_config, run_cli
-from tsfm.config import CONF_DIR
+from tests.helpers.backbones import build_offline
+from tests.helpers.runs import TINY_RUN, run_cli
+from tsfm.config import CONF_DIR, compose_config
 
 TINY_MODEL = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.e_layers=1"]
 

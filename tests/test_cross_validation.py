@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.conftest import synthetic_frame
-from tests.test_estimator import HORIZON, tiny
+from tests.helpers.data import synthetic_frame
+from tests.helpers.estimator import HORIZON, tiny
 from tsfm.data.scaler import StandardScaler
 
 N_ROWS, N_WINDOWS, STEP = 160, 3, 10

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 import torch
 
-from tests.conftest import SHARED_DATA, needs_shared, synthetic_frame
+from tests.helpers.data import SHARED_DATA, needs_shared, synthetic_frame
 from tsfm.data import TimeSeriesDataModule, WindowDataset, compute_borders, time_features
 from tsfm.data.timefeatures import n_time_features
 

@@ -9,7 +9,9 @@ import pytest
 import torch
 from torch.utils.data import DistributedSampler, RandomSampler
 
-from tests.conftest import TINY_ITRANSFORMER, TINY_RUN, compose_config, run_cli, synthetic_frame
+from tests.helpers.data import synthetic_frame
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
+from tsfm.config import compose_config
 from tsfm.data import TimeSeriesDataModule
 from tsfm.data.eval_sharding import EvalShardSampler
 from tsfm.pipeline import build_datamodule, build_trainer

@@ -12,23 +12,11 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 
 import tsfm
-from tests.conftest import REPO, synthetic_frame
-from tests.test_models import TINY
+from tests.helpers.data import REPO, synthetic_frame
+from tests.helpers.estimator import HORIZON, LOOKBACK, tiny, to_long
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.models import REGISTRY
-
-LOOKBACK, HORIZON = 24, 8
-
-
-def tiny(name: str = "itransformer", **extra) -> Forecaster:
-    settings = {**TINY[name], "max_epochs": 1, "batch_size": 32, **extra}
-    return Forecaster(model=name, horizon=HORIZON, lookback=LOOKBACK, **settings)
-
-
-def to_long(wide: pd.DataFrame) -> pd.DataFrame:
-    long = wide.melt(id_vars="date", var_name="unique_id", value_name="y")
-    return long.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
 
 
 @pytest.fixture(scope="module")

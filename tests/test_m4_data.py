@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import tsfm.data.m4.files as m4
-from tests.conftest import SHARED_DATA, needs_shared
-from tests.m4_helpers import write_m4_files
+from tests.helpers.data import SHARED_DATA, needs_shared
+from tests.helpers.m4 import write_m4_files
 from tsfm.data import M4_GROUPS, M4DataModule, TimeSeriesDataModule, make_datamodule
 from tsfm.data.m4.windows import M4TrainWindows, RaggedSeries, windows_at
 

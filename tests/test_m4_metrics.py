@@ -9,7 +9,7 @@ import torch
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import acf
 
-from tests.conftest import SHARED_DATA, needs_shared
+from tests.helpers.data import SHARED_DATA, needs_shared
 from tsfm.data.m4.files import read_m4_file
 from tsfm.data.m4.metrics import (
     GroupScores,

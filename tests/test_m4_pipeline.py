@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import TINY_RUN, compose_config, run_cli
-from tests.m4_helpers import write_m4_files
-from tests.test_models import TINY
+from tests.helpers.m4 import write_m4_files
+from tests.helpers.models import TINY
+from tests.helpers.runs import TINY_RUN, run_cli
+from tsfm.config import compose_config
 from tsfm.data import M4_GROUPS, M4DataModule
 from tsfm.data.m4.metrics import score_group
 from tsfm.models import REGISTRY

@@ -7,7 +7,8 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torch import nn
 
-from tests.conftest import TINY_RUN, compose_config
+from tests.helpers.runs import TINY_RUN
+from tsfm.config import compose_config
 from tsfm.models import REGISTRY, ModelOutput
 from tsfm.pipeline import build_datamodule, build_module, build_trainer, fit_and_test
 from tsfm.training.module import ForecastingModule

@@ -16,16 +16,11 @@ from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from tests.backbones import build_offline
-from tests.conftest import (
-    REPO,
-    SHARED_DATA,
-    TINY_ITRANSFORMER,
-    compose_config,
-    needs_shared,
-    synthetic_frame,
-)
-from tests.test_estimator import tiny
+from tests.helpers.backbones import build_offline
+from tests.helpers.data import REPO, SHARED_DATA, needs_shared, synthetic_frame
+from tests.helpers.estimator import tiny
+from tests.helpers.runs import TINY_ITRANSFORMER
+from tsfm.config import compose_config
 from tsfm.tuning.config_study import tune
 from tsfm.tuning.space import format_override, parse_space, suggest
 from tsfm.tuning.study import open_study

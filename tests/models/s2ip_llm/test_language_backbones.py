@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
+from tests.helpers.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
 from tsfm.models.common import use_torch_dropout
 from tsfm.models.s2ip_llm.language_backbones import (
     load_language_backbone,

@@ -7,8 +7,10 @@ import math
 import pytest
 import torch
 
-from tests.conftest import TINY_RUN, compose_config, synthetic_frame
-from tests.test_models import TINY
+from tests.helpers.data import synthetic_frame
+from tests.helpers.models import TINY
+from tests.helpers.runs import TINY_RUN
+from tsfm.config import compose_config
 from tsfm.data import TimeSeriesDataModule
 from tsfm.models import build_model
 from tsfm.pipeline import build_module, build_trainer

@@ -9,9 +9,11 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from tests.backbones import tiny_backbone_dir
-from tests.conftest import TINY_RUN, compose_config, run_cli, synthetic_frame
-from tests.test_models import DIMS, TINY, batch
+from tests.helpers.backbones import tiny_backbone_dir
+from tests.helpers.data import synthetic_frame
+from tests.helpers.models import DIMS, TINY, batch
+from tests.helpers.runs import TINY_RUN, run_cli
+from tsfm.config import compose_config
 from tsfm.data import TimeSeriesDataModule
 from tsfm.models import build_model
 from tsfm.models.common import n_patches, patchify

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.test_models import DIMS, TINY, batch
+from tests.helpers.models import DIMS, TINY, batch
 from tsfm.models import as_output, build_model
 from tsfm.models.common import n_patches, patchify
 from tsfm.models.timesclip.layers import info_nce

@@ -8,9 +8,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from tests.conftest import TINY_RUN, compose_config, run_cli
-from tests.test_models import DIMS, TINY
-from tsfm.config import CONF_DIR
+from tests.helpers.models import DIMS, TINY
+from tests.helpers.runs import TINY_RUN, run_cli
+from tsfm.config import CONF_DIR, compose_config
 from tsfm.models import build_model
 from tsfm.models.timesclip.clip_backbones import (
     build_vision_tower,

@@ -1,0 +1,71 @@
+"""The contract every registered model must pass (a new model adds its tiny settings to
+tests/helpers/models.py and passes these), and the shared blocks of tsfm/models/common.py."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.helpers.models import DIMS, TINY, batch, make, predict
+from tsfm.models import REGISTRY, build_model, config_schema
+from tsfm.models.common import Dropout, cpu_dropout_mask
+
+
+def test_every_registered_model_has_tiny_settings():
+    assert set(TINY) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+class TestContract:
+    def test_output_shape_and_finite(self, name):
+        model = make(name).eval()
+        out = predict(model, batch())
+        assert out.shape == (4, DIMS["pred_len"], 3) and torch.isfinite(out).all()
+
+    def test_schema_mirrors_the_constructor(self, name):
+        schema = config_schema(name)
+        defaults = schema()
+        assert defaults.name == name
+        assert set(TINY[name]) <= {f for f in defaults.__dataclass_fields__}
+
+    def test_unknown_setting_is_refused(self, name):
+        with pytest.raises(ValueError, match="has no setting"):
+            build_model({"name": name, "no_such_knob": 1}, DIMS)
+
+    def test_one_batch_overfits(self, name):
+        model = make(name).train()
+        b = batch(size=8)
+        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+        first = None
+        for _ in range(150):
+            loss = torch.nn.functional.mse_loss(predict(model, b), b["y"])
+            first = first if first is not None else loss.item()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        assert loss.item() < 0.2 * first
+
+    def test_state_dict_round_trip(self, name, tmp_path):
+        model = make(name).eval()
+        torch.save(model.state_dict(), tmp_path / "w.pt")
+        clone = make(name)
+        clone.load_state_dict(torch.load(tmp_path / "w.pt", weights_only=True))
+        b = batch()
+        assert torch.equal(predict(model, b), predict(clone.eval(), b))
+
+    def test_any_number_of_variates_at_predict_time(self, name):
+        model = make(name).eval()
+        assert predict(model, batch(n_vars=5)).shape == (4, DIMS["pred_len"], 5)
+        assert predict(model, batch(n_vars=1)).shape == (4, DIMS["pred_len"], 1)
+
+
+def test_cpu_dropout_keeps_the_right_share_and_rescales():
+    torch.manual_seed(0)
+    mask = cpu_dropout_mask(torch.Size([200, 500]), 0.1)
+    assert abs(mask.float().mean().item() - 0.9) < 0.005
+    layer = Dropout(0.25).train()
+    x = torch.ones(1000, 100)
+    y = layer(x)
+    assert y.unique().tolist() == pytest.approx([0.0, 1 / 0.75])
+    assert abs((y == 0).float().mean().item() - 0.25) < 0.01
+    assert torch.equal(layer.eval()(x), x)
