@@ -63,9 +63,7 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
     groups = {g: choices[g] for g in SEARCHED_GROUPS if choices.get(g)}
     keys: list[str] = []
     if choices.get("experiment"):
-        preset = OmegaConf.load(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
-        preset.pop("defaults", None)
-        keys += _leaf_keys(preset)
+        keys += _preset_keys(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         key = override.key_or_group
         if key in choices or key.startswith(NOT_COPIED) or key in MACHINE_KEYS:
@@ -73,6 +71,18 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
         if not override.is_delete():
             keys.append(key)
     return groups, {key: OmegaConf.select(cfg, key) for key in dict.fromkeys(keys)}
+
+
+def _preset_keys(path: Path) -> list[str]:
+    """The keys an experiment file sets, with those of the bases it pulls in (its defaults
+    entries that name a config, such as ``base/itransformer_etth1``), bases first."""
+    preset = OmegaConf.load(path)
+    keys: list[str] = []
+    for entry in preset.pop("defaults", []):
+        if isinstance(entry, str) and entry != "_self_":
+            base = CONF_DIR / entry[1:] if entry.startswith("/") else path.parent / entry
+            keys += _preset_keys(base.with_name(f"{base.name}.yaml"))
+    return keys + _leaf_keys(preset)
 
 
 def _leaf_keys(node: Any, prefix: str = "") -> list[str]:
