@@ -21,7 +21,7 @@ from tests.helpers.data import REPO, SHARED_DATA, needs_shared, synthetic_frame
 from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER
 from tsfm.config import compose_config
-from tsfm.tuning.config_study import tune
+from tsfm.tuning.config_study import base_of_best, tune
 from tsfm.tuning.space import format_override, parse_space, suggest
 from tsfm.tuning.study import open_study
 
@@ -267,3 +267,13 @@ def test_every_search_space_samples_configs_its_model_accepts(model):
         for key, value in values.items():
             assert OmegaConf.select(cfg, key) == value
         assert build_offline(cfg) is not None
+
+
+def test_the_best_overrides_file_keeps_what_a_preset_takes_from_its_bases():
+    """The tuned preset stands alone: it repeats the values of conf/experiment/base/ too."""
+    overrides = ["experiment=itransformer_etth1_96"]
+    groups, values = base_of_best(compose_config(*overrides), overrides)
+    assert groups == {"data": "etth1", "model": "itransformer", "optim": "adam_halving"}
+    assert values["model.n_heads"] == 8 and values["seed"] == 2023  # base/itransformer
+    assert values["data.batch_size"] == 32  # base/itransformer_etth1
+    assert values["data.pred_len"] == 96 and values["model.d_model"] == 256  # the preset

@@ -1,0 +1,143 @@
+"""Studies over a composed run config: the code behind ``python -m tsfm.tune``.
+
+Each trial composes the run config with the drawn values (so group choices can be searched
+too), trains with the pruning callback on ``val/loss`` and reports the best validation loss;
+the test split is not touched. At the end the worker writes, under ``tune.dir``:
+``experiment/<model>_<data>_<horizon>_tuned.yaml`` (the best overrides), ``trials.csv``,
+``results.txt``, ``history.png`` and ``importance.png``.
+"""
+
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from tsfm.config import CONF_DIR
+SEARCHED_GROUPS = ("data", "model", "optim")
+GROUPS = (*SEARCHED_GROUPS, "trainer", "callbacks", "logger", "experiment")
+MACHINE_KEYS = ("data.root",)
+NOT_COPIED = ("tune.", "hydra.", "hparams_search", "experiment")
+
+
+def compose(overrides: Sequence[str], return_hydra_config: bool = False) -> DictConfig:
+    """Compose ``conf/config.yaml``, inside a running Hydra app or outside one."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
+
+
+def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[str, Any]]:
+    """Group choices and values the best-overrides file starts from.
+
+    The values are the chosen experiment preset's and the command line's (their effective
+    values in ``cfg``), without tuning, Hydra and machine-specific keys.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    if HydraConfig.initialized():
+        choices = HydraConfig.get().runtime.choices
+    else:
+        choices = compose(overrides, return_hydra_config=True).hydra.runtime.choices
+    groups = {g: choices[g] for g in SEARCHED_GROUPS if choices.get(g)}
+    keys: list[str] = []
+    if choices.get("experiment"):
+        keys += _preset_keys(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.key_or_group
+        if key in choices or key.startswith(NOT_COPIED) or key in MACHINE_KEYS:
+            continue
+        if not override.is_delete():
+            keys.append(key)
+    return groups, {key: OmegaConf.select(cfg, key) for key in dict.fromkeys(keys)}
+
+
+def _preset_keys(path: Path) -> list[str]:
+    """The keys an experiment file sets, with those of the bases it pulls in (its defaults
+    entries that name a config, such as ``base/itransformer_etth1``), bases first."""
+    preset = OmegaConf.load(path)
+    keys: list[str] = []
+    for entry in preset.pop("defaults", []):
+        if isinstance(entry, str) and entry != "_self_":
+            base = CONF_DIR / entry[1:] if entry.startswith("/") else path.parent / entry
+            keys += _preset_keys(base.with_name(f"{base.name}.yaml"))
+    return keys + _leaf_keys(preset)
+
+
+def _leaf_keys(node: Any, prefix: str = "") -> list[str]:
+    if isinstance(node, DictConfig):
+        return [leaf for key in node for leaf in _leaf_keys(node[key], f"{prefix}{key}.")]
+    return [prefix.rstrip(".")]
+
+
+def trial_config(cfg: DictConfig, overrides: Sequence[str], values: dict[str, Any]) -> DictConfig:
+    """``cfg`` with a trial's values: composed afresh when a config group is searched, else
+    set on a copy (the typed schema checks them either way)."""
+    from tsfm.tuning.space import format_override
+
+    if any("." not in key and key in GROUPS for key in values):
+        return compose([*overrides, *(format_override(k, v) for k, v in values.items())])
+    trial_cfg = copy.deepcopy(cfg)
+    for key, value in values.items():
+        if OmegaConf.select(trial_cfg, key, default=KeyError) is KeyError:
+            raise ValueError(f"search space key '{key}' is not in the run config")
+        OmegaConf.update(trial_cfg, key, value, merge=False)
+    return trial_cfg
+
+
+def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
+    """Run (or resume, or join) the study ``cfg.tune`` describes; returns it and its outputs.
+
+    ``overrides`` are the ones ``cfg`` was composed with; every trial starts from them.
+    """
+    from tsfm.pipeline import fit_and_test
+    from tsfm.training.artifacts import write_run_files
+    from tsfm.training.console import quiet
+    from tsfm.tuning.outputs import write_outputs
+    from tsfm.tuning.space import parse_space
+    from tsfm.tuning.study import objective_value, open_study, run_trials
+
+    settings = cfg.tune
+    if not settings.params:
+        raise ValueError(
+            "no search space: add hparams_search=<model> (conf/hparams_search/) or set "
+            "tune.params in a config file"
+        )
+    space = parse_space(settings.params)
+    directory = Path(settings.dir)
+    storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
+    seed = cfg.seed if settings.seed is None else settings.seed
+    study = open_study(settings, storage, seed)
+
+    def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
+        trial_cfg = trial_config(cfg, overrides, {**values, "test": False})
+        run_dir = directory / "trials" / f"{trial.number:04d}"
+        try:
+            with quiet(verbose=False):
+                result = fit_and_test(trial_cfg, run_dir, extra_callbacks=callbacks)
+            write_run_files(trial_cfg, run_dir, result.metrics)
+            return objective_value(result.metrics, settings.metric, result.trainer)
+        finally:
+            if not settings.keep_checkpoints:
+                shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+
+    run_trials(
+        study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials
+    )
+    groups, base_values = base_of_best(cfg, overrides)
+    name = f"{cfg.model.name}_{cfg.data.name}_{cfg.data.pred_len}_tuned"
+    outputs = write_outputs(
+        study, directory, name, groups, base_values, settings.metric, settings.plots
+    )
+    return study, outputs
