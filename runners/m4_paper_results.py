@@ -1,10 +1,10 @@
 """Published M4 numbers (SMAPE, MASE, OWA) the M4 table compares against.
 
-Source: TimesCLIP Table 1 as transcribed in papers.md section 4.4 ([fig]). Every row there
+Source: TimesCLIP Table 1 as transcribed in docs/reference/timesclip.md#m4-short-term-table-1. Every row there
 comes from runs of the official code lineage, which validates on the M4 test set; "Others"
 is Weekly + Daily + Hourly together (Daily holds 4227 of its 5000 series) and the average
 is over all 100,000 series. No per-group Weekly or Hourly numbers are published for these
-models, and S2IP-LLM's M4 table was not available to us (papers.md section 3.10).
+models, and S2IP-LLM's M4 table was not available to us (docs/reference/s2ip_llm.md#reported-results).
 """
 
 M4_PAPER: dict[str, dict[str, tuple[float, float, float]]] = {

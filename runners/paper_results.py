@@ -1,8 +1,8 @@
-"""Published numbers the reproduction tables compare against (papers.md section 1.6).
+"""Published numbers the reproduction tables compare against (docs/reference/itransformer.md#reported-results-at-look-back-96).
 
 iTransformer, look-back 96, test MSE/MAE on the scaled data, per horizon (paper Table 10).
 The Traffic and Exchange rows at 336/720 were recovered from the published 4-horizon
-averages, not read off the table itself (papers.md marks them).
+averages, not read off the table itself (docs/reference/itransformer.md#per-horizon-results-table-10 marks them).
 """
 
 _ITRANSFORMER = {

@@ -11,7 +11,7 @@ from tests.helpers.backbones import build_offline
 from tests.helpers.runs import TINY_RUN, run_cli
 from tsfm.config import CONF_DIR, compose_config
 
-TINY_MODEL = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.e_layers=1"]
+TINY_MODEL = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.n_layers=1"]
 
 
 def test_cli_trains_tests_and_writes_the_run_directory(tmp_path):
@@ -65,8 +65,8 @@ def test_every_preset_composes_and_builds_its_model(preset):
 
 def test_itransformer_presets_carry_the_official_hyperparameters():
     etth1 = compose_config("experiment=itransformer_etth1_336")
-    assert (etth1.model.d_model, etth1.model.e_layers, etth1.optim.lr) == (512, 2, 1e-4)
+    assert (etth1.model.d_model, etth1.model.n_layers, etth1.optim.lr) == (512, 2, 1e-4)
     traffic = compose_config("experiment=itransformer_traffic_96")
-    assert (traffic.model.e_layers, traffic.data.batch_size, traffic.optim.lr) == (4, 16, 1e-3)
+    assert (traffic.model.n_layers, traffic.data.batch_size, traffic.optim.lr) == (4, 16, 1e-3)
     assert compose_config("experiment=itransformer_exchange_rate_336").trainer.max_epochs == 1
     assert etth1.optim.gamma == 0.5 and etth1.callbacks.early_stopping.patience == 3

@@ -111,6 +111,16 @@ def test_loading_refuses_a_config_naming_a_foreign_class(fitted, tmp_path, edit,
         Forecaster.load(path)
 
 
+def test_a_forecaster_saved_under_the_old_setting_names_still_loads(fitted, tmp_path):
+    est = fitted["itransformer"]
+    path = est.save(tmp_path / "model")
+    config = path / "config.yaml"
+    config.write_text(config.read_text().replace("  n_layers:", "  e_layers:"))
+    pd.testing.assert_frame_equal(Forecaster.load(path).predict(), est.predict())
+    with pytest.raises(ValueError, match="'e_layers' of model 'itransformer' is now 'n_layers'"):
+        Forecaster("itransformer").set_params(e_layers=2)
+
+
 # ---------------------------------------------------------------------- frames in and out
 @pytest.mark.parametrize(
     ("layout", "library", "freq"),
@@ -211,7 +221,7 @@ def test_from_experiment_builds_the_run_config_of_python_m_tsfm_run():
     frame = pd.read_csv(REPO / "datasets" / "ETTh1.csv").head(400)
     est.set_params(trainer__limit_train_batches=2).fit(frame)
     preset = compose_config("experiment=itransformer_etth1_96")
-    assert est.config_.model.e_layers == preset.model.e_layers
+    assert est.config_.model.n_layers == preset.model.n_layers
     assert est.config_.optim.lr == preset.optim.lr and est.config_.data.freq == preset.data.freq
     assert est.config_.model.d_model == 16 and est.config_.trainer.limit_train_batches == 2
     assert len(est.predict()) == 96

@@ -9,13 +9,13 @@ from tsfm.models import as_output, build_model
 
 # Tiny settings per registered model; a new model adds its line here.
 TINY: dict[str, dict] = {
-    "itransformer": {"d_model": 16, "n_heads": 2, "e_layers": 1, "d_ff": 32, "dropout": 0.0},
+    "itransformer": {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32, "dropout": 0.0},
     "s2ip_llm": {
         "backbone": tiny_backbone_dir("gpt2"),
         "n_layers": 2,
         "pool_size": 16,
         "prompt_length": 2,
-        "patch_size": 8,
+        "patch_len": 8,
         "stride": 4,
         "trend_length": 4,
         "seasonal_length": 6,

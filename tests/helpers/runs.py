@@ -14,7 +14,7 @@ TINY_ITRANSFORMER = [
     "model.d_model=8",
     "model.d_ff=16",
     "model.n_heads=2",
-    "model.e_layers=1",
+    "model.n_layers=1",
     "data.seq_len=24",
     "data.pred_len=8",
 ]

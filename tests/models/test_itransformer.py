@@ -46,8 +46,8 @@ def test_itransformer_instance_norm_makes_it_affine_equivariant_per_variate():
 
 
 def test_itransformer_attention_maps_match_the_fast_path():
-    fast = make("itransformer", e_layers=2).eval()
-    explicit = make("itransformer", e_layers=2, output_attention=True).eval()
+    fast = make("itransformer", n_layers=2).eval()
+    explicit = make("itransformer", n_layers=2, output_attention=True).eval()
     b = batch()
     result = explicit(b["x"], b["x_mark"])
     torch.testing.assert_close(result.prediction, predict(fast, b), rtol=1e-5, atol=1e-5)

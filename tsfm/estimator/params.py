@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
-from tsfm.models import REGISTRY, default_hyperparameters
+from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -63,6 +63,8 @@ def config_key(model: str, name: str) -> str:
         key = ALIASES[name]
     elif "__" in name:
         key = name.replace("__", ".")
+    elif name in RENAMED.get(model, {}):
+        raise ValueError(f"parameter '{name}' of model '{model}' is now '{RENAMED[model][name]}'")
     else:
         hyper = sorted(model_hyperparameters(model))
         raise ValueError(

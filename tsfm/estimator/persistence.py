@@ -25,7 +25,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from tsfm.data.frames import Layout, SeriesTable
 from tsfm.data.scaler import StandardScaler
-from tsfm.models import REGISTRY
+from tsfm.models import REGISTRY, RENAMED
 from tsfm.training.artifacts import module_from_config, versions
 from tsfm.training.losses import LOSSES
 
@@ -98,6 +98,9 @@ def checked_config(path: Path) -> DictConfig:
         )
     model = raw.get("model") or {}
     name = model.get("name") if isinstance(model, dict) else None
+    for old_key, new_key in RENAMED.get(name, {}).items():  # saved before the rename
+        if old_key in model and new_key not in model:
+            model[new_key] = model.pop(old_key)
     if name not in REGISTRY:
         raise ValueError(
             f"{path} names model {name!r}, which is not a registered tsfm model "

@@ -25,6 +25,11 @@ REGISTRY: dict[str, str] = {
     "timesclip": "tsfm.models.timesclip:TimesCLIP",
 }
 DATA_ARGS = ("seq_len", "pred_len", "n_vars", "n_marks")
+# Settings renamed so that one concept has one name across models: old name -> new name.
+RENAMED: dict[str, dict[str, str]] = {
+    "itransformer": {"e_layers": "n_layers"},
+    "s2ip_llm": {"patch_size": "patch_len"},
+}
 
 __all__ = [
     "REGISTRY",
@@ -103,7 +108,11 @@ def build_model(config: dict[str, Any], dims: dict[str, int]) -> nn.Module:
     accepted = {p.name for p in _hyperparameters(cls)}
     unknown = sorted(set(config) - accepted)
     if unknown:
-        raise ValueError(f"model '{name}' has no setting(s) {unknown}; it takes {sorted(accepted)}")
+        renamed = [f"{k} is now {RENAMED[name][k]}" for k in unknown if k in RENAMED.get(name, {})]
+        hint = f" ({'; '.join(renamed)})" if renamed else ""
+        raise ValueError(
+            f"model '{name}' has no setting(s) {unknown}{hint}; it takes {sorted(accepted)}"
+        )
     wanted = inspect.signature(cls.__init__).parameters
     data_args = {k: v for k, v in dims.items() if k in wanted}
     return cls(**data_args, **config)

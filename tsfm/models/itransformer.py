@@ -78,7 +78,7 @@ class ITransformer(nn.Module):
         pred_len: horizon S (from the data).
         d_model: token width D (official default 512).
         n_heads: attention heads (8).
-        e_layers: encoder layers (2).
+        n_layers: encoder layers (2; official ``e_layers``).
         d_ff: hidden width of the per-token FFN (2048; the paper presets use ``d_ff = D``).
         dropout: dropout on the embedding, attention weights and FFN (0.1).
         activation: ``gelu`` or ``relu``.
@@ -102,7 +102,7 @@ class ITransformer(nn.Module):
         pred_len: int,
         d_model: int = 512,
         n_heads: int = 8,
-        e_layers: int = 2,
+        n_layers: int = 2,
         d_ff: int = 2048,
         dropout: float = 0.1,
         activation: str = "gelu",
@@ -119,7 +119,7 @@ class ITransformer(nn.Module):
         self.embedding = nn.Linear(seq_len, d_model)
         self.embed_drop = Dropout(dropout)
         self.layers = nn.ModuleList(
-            EncoderLayer(d_model, n_heads, d_ff, dropout, activation) for _ in range(e_layers)
+            EncoderLayer(d_model, n_heads, d_ff, dropout, activation) for _ in range(n_layers)
         )
         self.final_norm = nn.LayerNorm(d_model)
         self.projector = nn.Linear(d_model, pred_len)

@@ -7,7 +7,6 @@ the test split is not touched. At the end the worker writes, under ``tune.dir``:
 ``results.txt``, ``history.png`` and ``importance.png``.
 """
 
-
 from __future__ import annotations
 
 import copy
@@ -20,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.config import CONF_DIR
+
 SEARCHED_GROUPS = ("data", "model", "optim")
 GROUPS = (*SEARCHED_GROUPS, "trainer", "callbacks", "logger", "experiment")
 MACHINE_KEYS = ("data.root",)

@@ -121,8 +121,12 @@ def write_plots(study: optuna.Study, directory: Path, metric: str = "value") -> 
     ax.scatter([t.number for t in complete], [t.value for t in complete], s=22, label="complete")
     if pruned:
         ax.scatter(
-            [t.number for t in pruned], [t.value for t in pruned], marker="x", s=22,
-            color="0.55", label="pruned (value at its last epoch)",
+            [t.number for t in pruned],
+            [t.value for t in pruned],
+            marker="x",
+            s=22,
+            color="0.55",
+            label="pruned (value at its last epoch)",
         )
     best, running = float("inf"), []
     for t in finished:

@@ -44,7 +44,7 @@ def test_official_patching_gives_64_tokens_of_three_concatenated_components():
     series = torch.randn(3, 512)
     parts = torch.stack(moving_average_decomposition(series, 96, 96), 1)  # [3, 3, 512]
     model = make(
-        dims={**DIMS, "seq_len": 512}, trend_length=96, seasonal_length=96, patch_size=16, stride=8
+        dims={**DIMS, "seq_len": 512}, trend_length=96, seasonal_length=96, patch_len=16, stride=8
     ).eval()
     tokens = model.tokenize(series)
     assert tokens.shape == (3, 64, 48)
@@ -192,7 +192,7 @@ def test_ablations_switch_off_what_they_name():
     assert plain.anchors is None and not out.aux_losses and not out.extras
     assert backbone_inputs(plain, x).shape[1] == plain.n_patches
     raw = make(decomposition="none").eval()
-    assert raw.in_layer.in_features == SETTINGS["patch_size"]
+    assert raw.in_layer.in_features == SETTINGS["patch_len"]
     torch.testing.assert_close(raw.tokenize(x[..., 0].T), patchify(x[..., 0].T, 8, 4))
     headless = make(use_backbone=False).eval()
     assert backbone_inputs(headless, x) is None and headless(x).prediction.shape == (4, 8, 3)

@@ -42,7 +42,7 @@ def test_patching_pads_the_end_as_patchtst():
     patches = patchify(series, 4, 2)
     assert patches.shape == (1, n_patches(10, 4, 2), 4) == (1, 5, 4)
     assert patches[0, -1].tolist() == [8.0, 9.0, 9.0, 9.0]
-    assert n_patches(96, 16, 8) == 12  # papers.md section 4.2
+    assert n_patches(96, 16, 8) == 12  # docs/reference/timesclip.md#inferred-tensor-shapes
 
 
 def test_variate_selection_attends_across_variates():

@@ -17,7 +17,7 @@ from tsfm.models.s2ip_llm.layers import HEADS, SemanticAnchors
 
 
 class S2IPLLM(nn.Module):
-    """S2IP-LLM as the official code computes it (papers.md section 3).
+    """S2IP-LLM as the official code computes it (docs/reference/s2ip_llm.md#forward-pass-with-shapes).
 
     Every variate is its own sequence (channels are folded into the batch). Per sequence:
     instance normalisation (mean detached); decomposition into trend, seasonal and residual;
@@ -39,7 +39,8 @@ class S2IPLLM(nn.Module):
         local_files_only: never download (``HF_HUB_OFFLINE=1`` does the same).
         use_backbone: false removes the transformer blocks: the prompted tokens go straight to
             the head (the "no LLM" ablation; the word embeddings still define the anchors).
-        patch_size, stride: P and s (16 and 8 in every official script: 64 patches at L=512).
+        patch_len, stride: P and s (official ``patch_size``, ``stride``: 16 and 8 in every
+            official script, 64 patches at L=512).
         decomposition: ``moving_average`` (official), ``stl`` (statsmodels, slow, CPU) or
             ``none`` (raw patches, ``Linear(P -> D)``: the "no decomposition" ablation).
         trend_length: moving-average window of the trend.
@@ -76,7 +77,7 @@ class S2IPLLM(nn.Module):
         pretrained: bool = True,
         local_files_only: bool = False,
         use_backbone: bool = True,
-        patch_size: int = 16,
+        patch_len: int = 16,
         stride: int = 8,
         decomposition: str = "moving_average",
         trend_length: int = 96,
@@ -95,9 +96,9 @@ class S2IPLLM(nn.Module):
             raise ValueError(f"head must be one of {sorted(HEADS)}, got '{head}'")
         if head == "component" and decomposition == "none":
             raise ValueError("head='component' needs a decomposition; use head='chunk_sum'")
-        if not (1 <= patch_size <= seq_len and stride >= 1):
+        if not (1 <= patch_len <= seq_len and stride >= 1):
             raise ValueError(
-                f"need 1 <= patch_size <= seq_len and stride >= 1, got {patch_size}, {stride}"
+                f"need 1 <= patch_len <= seq_len and stride >= 1, got {patch_len}, {stride}"
             )
         if decomposition == "moving_average" and not 1 <= trend_length <= seq_len:
             raise ValueError(f"trend_length must be in [1, seq_len={seq_len}], got {trend_length}")
@@ -105,7 +106,7 @@ class S2IPLLM(nn.Module):
             raise ValueError(f"seasonal_length must be >= 1, got {seasonal_length}")
         self.seq_len, self.pred_len = seq_len, pred_len
         self.backbone_name, self.use_backbone = backbone, use_backbone
-        self.decomposition, self.patch_size, self.stride = decomposition, patch_size, stride
+        self.decomposition, self.patch_len, self.stride = decomposition, patch_len, stride
         self.trend_length, self.seasonal_length = trend_length, seasonal_length
         self.sim_coef = sim_coef
         needs_weights = pretrained and (use_backbone or use_prompts)
@@ -119,7 +120,7 @@ class S2IPLLM(nn.Module):
         if not use_backbone:  # keep only the vocabulary, frozen, for the anchors
             self.backbone.requires_grad_(False)
         width = self.backbone.hidden_size
-        self.n_patches = n_patches(seq_len, patch_size, stride)
+        self.n_patches = n_patches(seq_len, patch_len, stride)
         self.n_prompts = prompt_length if use_prompts else 0
         tokens = self.n_patches + self.n_prompts
         if use_backbone and tokens > self.backbone.max_positions:
@@ -128,7 +129,7 @@ class S2IPLLM(nn.Module):
                 f"the {self.backbone.max_positions} positions of '{backbone}'"
             )
         channels = 1 if decomposition == "none" else 3
-        self.in_layer = nn.Linear(channels * patch_size, width)
+        self.in_layer = nn.Linear(channels * patch_len, width)
         vocab_size = self.backbone.word_embeddings.shape[0]
         self.anchors = (
             SemanticAnchors(vocab_size, pool_size, prompt_length) if use_prompts else None
@@ -146,7 +147,7 @@ class S2IPLLM(nn.Module):
     def tokenize(self, series: Tensor) -> Tensor:
         """``[R, L]`` -> patch tokens ``[R, Np, C * P]``: each token is [component 0 patch |
         component 1 patch | ...] of one position."""
-        patches = patchify(self.components(series), self.patch_size, self.stride)  # [R, C, Np, P]
+        patches = patchify(self.components(series), self.patch_len, self.stride)  # [R, C, Np, P]
         rows, channels, count, size = patches.shape
         return patches.permute(0, 2, 1, 3).reshape(rows, count, channels * size)
 
