@@ -8,9 +8,10 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
-from tsfm.data.batch import Batch, model_inputs
+from tsfm.data.batch import Batch
 from tsfm.data.contract import ForecastDataModule
-from tsfm.models import as_output, build_model
+from tsfm.models import ModelOutput, build_model, capabilities
+from tsfm.training.inputs import check_capabilities, forward, model_dims
 from tsfm.training.losses import get_loss
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
@@ -26,12 +27,15 @@ class ForecastingModule(L.LightningModule):
 
     Args:
         model: the model's config (``name`` plus hyperparameters).
-        dims: data-derived sizes (``seq_len``, ``pred_len``, ``n_vars``, ``n_marks``).
+        dims: data-derived sizes (``seq_len``, ``pred_len``, ``n_vars`` targets, ``n_marks``,
+            covariate counts: see ``tsfm.models.DATA_ARGS``).
         optim: an :class:`OptimConfig` as a dict.
         loss: training/validation loss name (``mse``, ``mae``, ``huber``, ...).
-        features: ``M``, ``S`` or ``MS``; with ``MS`` loss and metrics use the last variate.
-        scaler: ``{"mean": [...], "std": [...]}`` of the data's scaler, for original-scale
+        scaler: ``{"mean": [...], "std": [...]}`` of the targets' scaler, for original-scale
             metrics and predictions; None if the data is not scaled.
+
+    Covariates reach the model as its capabilities allow (:mod:`tsfm.training.inputs`); data
+    it cannot use is refused here, before training.
 
     Hooks a model may define:
         ``parameter_groups(lr) -> list[dict]``: optimizer groups (e.g. a lower rate for a
@@ -47,7 +51,8 @@ class ForecastingModule(L.LightningModule):
     declaring ``scores_forecasts`` gets every original-scale forecast ``[n, S, N]`` of an
     evaluation epoch and the ``index`` of each in ``evaluate_forecasts``, whose scores are
     logged as ``{stage}/<name>`` (M4: sMAPE, MASE, OWA against Naive2). A batch may carry
-    ``y_mask`` (1 where the target exists): the loss then ignores the other elements.
+    ``y_mask`` (1 where the target exists): the loss and the metrics then ignore the other
+    elements.
     """
 
     def __init__(
@@ -56,15 +61,15 @@ class ForecastingModule(L.LightningModule):
         dims: dict[str, int],
         optim: dict[str, Any] | None = None,
         loss: str = "mse",
-        features: str = "M",
         scaler: dict[str, list[float]] | None = None,
     ):
         super().__init__()
         self.save_hyperparameters()
-        self.model = build_model(model, dims)
+        self.capabilities = capabilities(model["name"])
+        check_capabilities(model["name"], self.capabilities, dims)
+        self.model = build_model(model, model_dims(self.capabilities, dims))
         self.optim_config = OptimConfig(**(optim or {}))
         self.loss_fn = get_loss(loss)
-        self.target = slice(-1, None) if features == "MS" else slice(None)
         if scaler is not None:
             self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
             self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
@@ -81,8 +86,8 @@ class ForecastingModule(L.LightningModule):
         self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
 
     # ------------------------------------------------------------------ forward and scaling
-    def forward(self, batch: Batch):
-        return as_output(self.model(**model_inputs(batch)))
+    def forward(self, batch: Batch) -> ModelOutput:
+        return forward(self.model, self.capabilities, batch)
 
     def to_original(self, values: Tensor, batch: Batch) -> Tensor:
         """Undo the data scaling of ``values [B, S, N]`` (all variates, before target slicing)."""
@@ -98,9 +103,8 @@ class ForecastingModule(L.LightningModule):
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
         output = self(batch)
-        prediction = output.prediction[..., self.target].float()
-        target = batch["y"][..., self.target]
-        mask = batch["y_mask"][..., self.target] if "y_mask" in batch else None
+        prediction, target = output.prediction.float(), batch["y"]
+        mask = batch.get("y_mask")
         loss = self.loss_fn(prediction, target, mask)
         size = target.shape[0]
         if stage == "train":
@@ -110,11 +114,9 @@ class ForecastingModule(L.LightningModule):
                 self.log(f"train/{name}", value, batch_size=size)
             return total
         self.eval_losses[stage].update(loss, size)
-        self.metrics[stage].update(prediction, target)
-        original = self.to_original(output.prediction, batch)[..., self.target]
-        self.metrics[f"{stage}_original"].update(
-            original, self.to_original(batch["y"], batch)[..., self.target]
-        )
+        self.metrics[stage].update(prediction, target, mask)
+        original = self.to_original(output.prediction, batch)
+        self.metrics[f"{stage}_original"].update(original, self.to_original(target, batch), mask)
         if self._scoring_datamodule() is not None:
             self._forecasts[stage].append((batch["index"].detach(), original.detach()))
         return loss
