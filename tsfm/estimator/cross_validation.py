@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames import Layout, SeriesTable, read_frame, time_series
-from tsfm.estimator.inference import forecast_next
+from tsfm.data.frames import Layout, SeriesTable, time_series
+from tsfm.estimator.inference import forecast_at
 
 
 class CrossValidation(NamedTuple):
@@ -43,11 +43,21 @@ def _refit_now(refit: bool | int, fold: int) -> bool:
 
 
 def cross_validate(
-    est: Any, df: Any, n_windows: int = 3, step: int | None = None, refit: bool | int = True
+    est: Any,
+    df: Any,
+    n_windows: int = 3,
+    step: int | None = None,
+    refit: bool | int = True,
+    static_df: Any = None,
 ) -> CrossValidation:
     from sklearn.base import clone
 
-    table = read_frame(df, **est.frame_options())
+    if est.mode == "independent":
+        raise ValueError(
+            "cross_validate forecasts series on one time index (mode='joint'); for "
+            "independent series, fit on each series' history and predict (see README, Panels)"
+        )
+    table = est.read(df)
     step = est.horizon if step is None else step
     if n_windows < 1 or step < 1:
         raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
@@ -67,16 +77,18 @@ def cross_validate(
         refitted = _refit_now(refit, fold)
         if refitted:
             model = clone(est)
-            model.fit_table(history)
-        times, values = forecast_next(model, history)
-        actual = table.values[cutoff : cutoff + est.horizon]
+            model.fit_table(history, static_df=static_df)
+        times, values = forecast_at(model, table, cutoff)
+        targets = table.select(model.output_columns(table))
+        actual = targets.values[cutoff : cutoff + est.horizon]
         forecasts.append((cutoff, times, actual, values))
-        rows.append(_fold_metrics(model, fold, table, cutoff, refitted, actual, values))
-    return CrossValidation(_forecast_frame(table, forecasts), _metrics_frame(table.layout, rows))
+        rows.append(_fold_metrics(model, fold, targets, cutoff, refitted, actual, values))
+    targets = table.select(model.output_columns(table))
+    return CrossValidation(_forecast_frame(targets, forecasts), _metrics_frame(table.layout, rows))
 
 
 def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dict[str, Any]:
-    scaler = model.scaler_  # the fold's, fitted on its training rows (same variates as table)
+    scaler = model.scaler_  # the fold's, fitted on its training rows (the targets)
     scaled = (lambda v: v) if scaler is None else scaler.transform
     row = {
         "fold": fold,
@@ -85,8 +97,8 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
         "refitted": refitted,
     }
     for suffix, f, a in (("", scaled(forecast), scaled(actual)), ("_original", forecast, actual)):
-        mse = float(np.mean((f - a) ** 2))
-        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.mean(np.abs(f - a)))})
+        mse = float(np.nanmean((f - a) ** 2))
+        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.nanmean(np.abs(f - a)))})
         row[f"rmse{suffix}"] = mse**0.5
     return row
 

@@ -1,8 +1,10 @@
 """Forecasting with a fitted module, outside the Trainer (one window, or every window of a frame).
 
-Inputs are put in the variate order the model was trained on; variates the model has not
-seen (only for models whose capabilities include ``new_variates``) are standardised with statistics
-of their own history, never of the rows being forecast.
+Inputs are put in the column order the model was trained on (targets, past covariates, future
+covariates), scaled with the training rows' statistics, missing values filled and masked as
+in training. Target variates the model has not seen (only for models whose capabilities
+include ``new_variates``, and without covariates) are standardised with statistics of their
+own history, never of the rows being forecast.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 import torch
 
 from tsfm.data.batch import Batch
-from tsfm.data.frames import SeriesTable, future_times, is_integer_time
+from tsfm.data.datamodule import fill_forward
+from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
 from tsfm.models import capabilities
@@ -23,25 +26,39 @@ from tsfm.models import capabilities
 
 @dataclass
 class Prepared:
-    """A table in the model's variate order, its scaler, and the way back to the caller's."""
+    """A table in the model's column order, its scaler, and the way back to the caller's."""
 
     table: SeriesTable
     scaler: StandardScaler | None
-    restore: np.ndarray | None  # caller's column j = model column restore[j]
+    n_targets: int
+    restore: np.ndarray | None  # caller's target j = model target restore[j]
 
 
 def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
-    """Align ``table``'s variates to the model; ``history_rows`` may fit unknown scalers."""
-    trained = list(est.columns_)
-    columns = list(table.columns)
-    if sorted(map(str, columns)) == sorted(map(str, trained)) and len(columns) == len(trained):
-        position = {str(c): j for j, c in enumerate(columns)}
-        order = np.array([position[str(c)] for c in trained])
-        aligned = SeriesTable(table.values[:, order], table.times, trained, table.layout)
-        return Prepared(aligned, est.scaler_, np.argsort(order))
+    """Align ``table``'s columns to the model; ``history_rows`` may fit unknown scalers."""
+    trained, targets = list(est.input_columns_), list(est.columns_)
+    columns = [str(c) for c in table.columns]
+    if sorted(columns) == sorted(map(str, trained)):
+        position = {c: j for j, c in enumerate(columns)}
+        aligned = table.select([table.columns[position[str(c)]] for c in trained])
+        caller_targets = [c for c in columns if c in set(map(str, targets))]
+        order = np.array([[str(t) for t in targets].index(c) for c in caller_targets])
+        return Prepared(aligned, est.input_scaler_, len(targets), order)
+    if est.roles_.has_covariates:
+        missing = [c for c in trained if str(c) not in set(columns)]
+        extra = [c for c in columns if c not in set(map(str, trained))]
+        raise ValueError(
+            f"the frame must hold the columns the model was trained on, {trained}; it lacks "
+            f"{missing} and has {extra} (a model with covariates forecasts its own targets)"
+        )
+    return _new_variates(est, table, history_rows)
+
+
+def _new_variates(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
+    trained, columns = list(est.columns_), list(table.columns)
     known = {str(c): i for i, c in enumerate(trained)}
-    new = [c for c in columns if str(c) not in known]
     if not capabilities(est.model).new_variates:
+        new = [c for c in columns if str(c) not in known]
         missing = [c for c in trained if str(c) not in {str(x) for x in columns}]
         raise ValueError(
             f"model '{est.model}' was trained on the variates {trained} and can only forecast "
@@ -49,7 +66,7 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
             "declare the new_variates capability (such as iTransformer) forecast any variates"
         )
     if est.scaler_ is None:
-        return Prepared(table, None, None)
+        return Prepared(table, None, len(columns), None)
     mean, std = np.empty(len(columns)), np.empty(len(columns))
     for j, column in enumerate(columns):
         if str(column) in known:
@@ -58,7 +75,7 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
         else:
             own = StandardScaler().fit(table.values[:history_rows, [j]])
             mean[j], std[j] = own.mean[0], own.std[0]
-    return Prepared(table, StandardScaler(mean, std), None)
+    return Prepared(table, StandardScaler(mean, std), len(columns), None)
 
 
 def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
@@ -70,50 +87,112 @@ def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
     return time_features(times, est.config_.data.freq)
 
 
+class Windows:
+    """Every window of a prepared table: scaled, filled, masked, cut into model inputs."""
+
+    def __init__(self, est: Any, prepared: Prepared, times: np.ndarray):
+        self.est, self.n = est, prepared.n_targets
+        values = prepared.table.values
+        scaled = values if prepared.scaler is None else prepared.scaler.transform(values)
+        self.mask = ~np.isnan(scaled) if np.isnan(scaled).any() else None
+        self.scaled = fill_forward(scaled) if self.mask is not None else scaled
+        self.marks = calendar(est, times)
+        roles = est.roles_
+        self.past = slice(self.n, self.n + len(roles.past))
+        self.future = slice(self.n + len(roles.past), self.n + len(roles.past) + len(roles.future))
+
+    def batch(self, starts: np.ndarray) -> Batch:
+        """Model inputs of the windows whose look-back starts at rows ``starts``."""
+        lookback, horizon = self.est.lookback, self.est.horizon
+        rows = starts[:, None] + np.arange(lookback + horizon)
+        x_rows = rows[:, :lookback]
+
+        def tensor(array: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(array, dtype=torch.float32)
+
+        batch = Batch(x=tensor(self.scaled[x_rows][..., : self.n]))
+        if self.past.stop > self.past.start:
+            batch["past_covariates"] = tensor(self.scaled[x_rows][..., self.past])
+        if self.future.stop > self.future.start:
+            batch["future_covariates"] = tensor(self.scaled[rows][..., self.future])
+        if self.mask is not None:
+            batch["x_mask"] = tensor(self.mask[x_rows][..., : self.n])
+            if "past_covariates" in batch:
+                batch["past_covariates_mask"] = tensor(self.mask[x_rows][..., self.past])
+            if "future_covariates" in batch:
+                batch["future_covariates_mask"] = tensor(self.mask[rows][..., self.future])
+        if self.marks is not None:
+            batch["x_mark"] = tensor(self.marks[x_rows])
+            batch["y_mark"] = tensor(self.marks[rows[:, lookback:]])
+        for key, value in (getattr(self.est, "statics_", None) or {}).items():
+            batch[key] = torch.as_tensor(value).unsqueeze(0).expand(len(starts), -1, -1)
+        return batch
+
+    def actual(self, starts: np.ndarray) -> np.ndarray:
+        """Scaled target values of the horizons after ``starts`` (NaN where missing)."""
+        rows = starts[:, None] + np.arange(self.est.lookback, self.est.lookback + self.est.horizon)
+        actual = self.scaled[rows][..., : self.n].copy()
+        if self.mask is not None:
+            actual[~self.mask[rows][..., : self.n]] = np.nan
+        return actual
+
+
 @torch.inference_mode()
-def forward(est: Any, x: np.ndarray, marks: np.ndarray | None) -> np.ndarray:
-    """``x [B, L, N]`` scaled (``marks [B, L + H, C]``) -> scaled forecasts ``[B, H, N]``."""
+def forward(est: Any, batch: Batch) -> np.ndarray:
+    """Scaled forecasts ``[B, H, N]`` of a batch of model inputs."""
     module = est.module_
-    device = module.device
-    seq_len = x.shape[1]
-    batch_size, _, n_vars = x.shape
-    channel_independent = est.config_.data.channel_independent
-    inputs = torch.as_tensor(x, dtype=torch.float32, device=device)
-    if channel_independent:  # one sample per (window, variate), as in training
-        inputs = inputs.permute(0, 2, 1).reshape(batch_size * n_vars, seq_len, 1)
-    batch = Batch(x=inputs)
-    if marks is not None:
-        mark = torch.as_tensor(marks, dtype=torch.float32, device=device)
-        if channel_independent:
-            mark = mark.repeat_interleave(n_vars, dim=0)
-        batch["x_mark"], batch["y_mark"] = mark[:, :seq_len], mark[:, seq_len:]
-    prediction = module(batch).prediction.float()
-    if channel_independent:
-        prediction = prediction.reshape(batch_size, n_vars, -1).permute(0, 2, 1)
+    batch = Batch(**{k: v.to(module.device) for k, v in batch.items()})
+    if est.config_.data.channel_independent:
+        return _channel_independent(module, batch)
+    return module(batch).prediction.float().cpu().numpy().astype(np.float64)
+
+
+def _channel_independent(module: Any, batch: Batch) -> np.ndarray:
+    """One sample per (window, variate), as in training."""
+    size, seq_len, n_vars = batch["x"].shape
+    inputs = Batch(x=batch["x"].permute(0, 2, 1).reshape(size * n_vars, seq_len, 1))
+    for key in ("x_mark", "y_mark", "past_covariates", "future_covariates"):
+        if key in batch:
+            inputs[key] = batch[key].repeat_interleave(n_vars, dim=0)
+    prediction = module(inputs).prediction.float()
+    prediction = prediction.reshape(size, n_vars, -1).permute(0, 2, 1)
     return prediction.cpu().numpy().astype(np.float64)
 
 
-def _unscale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
-    return values if scaler is None else scaler.inverse_transform(values)
+def _unscale(scaler: StandardScaler | None, values: np.ndarray, n: int) -> np.ndarray:
+    return values if scaler is None else scaler.subset(np.arange(n)).inverse_transform(values)
 
 
-def _scale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
-    return values if scaler is None else scaler.transform(values)
+def forecast_next(
+    est: Any, table: SeriesTable, future: SeriesTable | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``horizon`` steps after ``table`` (its last ``lookback`` rows are the input;
+    ``future`` holds the future covariates of the horizon)."""
+    from tsfm.estimator.future import future_rows
 
-
-def forecast_next(est: Any, table: SeriesTable) -> tuple[np.ndarray, np.ndarray]:
-    """The ``horizon`` steps after ``table`` (its last ``lookback`` rows are the input)."""
-    lookback, horizon = est.lookback, est.horizon
     prepared = prepare(est, table, len(table))
-    window = prepared.table.tail(lookback)
-    future = future_times(window.times[-1], est.freq_, horizon)
-    marks = calendar(est, np.concatenate([window.times, future]))
-    x = _scale(prepared.scaler, window.values)[None]
-    scaled = forward(est, x, None if marks is None else marks[None])[0]
-    values = _unscale(prepared.scaler, scaled)
+    window = prepared.table.tail(est.lookback)
+    joined, times = future_rows(est, window, future)
+    windows = Windows(est, Prepared(joined, prepared.scaler, prepared.n_targets, None), times)
+    scaled = forward(est, windows.batch(np.array([0])))[0]
+    values = _unscale(prepared.scaler, scaled, prepared.n_targets)
     if prepared.restore is not None:
         values = values[:, prepared.restore]
-    return future, values
+    return times[est.lookback :], values
+
+
+def forecast_at(est: Any, table: SeriesTable, cutoff: int) -> tuple[np.ndarray, np.ndarray]:
+    """The forecast of the ``horizon`` rows from ``cutoff`` on, from the ``lookback`` rows
+    before it (and the future covariates of ``table``'s horizon rows: nothing else of those
+    rows is read)."""
+    window = table.rows(slice(cutoff - est.lookback, cutoff + est.horizon))
+    prepared = prepare(est, window, est.lookback)
+    windows = Windows(est, prepared, prepared.table.times)
+    scaled = forward(est, windows.batch(np.array([0])))[0]
+    values = _unscale(prepared.scaler, scaled, prepared.n_targets)
+    if prepared.restore is not None:
+        values = values[:, prepared.restore]
+    return window.times[est.lookback :], values
 
 
 @dataclass
@@ -122,7 +201,7 @@ class Backtest:
 
     origins: np.ndarray
     forecast: np.ndarray  # [W, H, N] original scale, caller's column order
-    actual: np.ndarray
+    actual: np.ndarray  # NaN where the target is missing
     forecast_scaled: np.ndarray
     actual_scaled: np.ndarray
 
@@ -141,40 +220,38 @@ def backtest(est: Any, table: SeriesTable, stride: int = 1) -> Backtest:
             f"the frame has {len(table)} rows; scoring needs at least lookback + horizon = {span}"
         )
     prepared = prepare(est, table, lookback)  # new variates: scaler from the first look-back
-    scaled = _scale(prepared.scaler, prepared.table.values)
-    marks = calendar(est, prepared.table.times)
+    windows = Windows(est, prepared, prepared.table.times)
     starts = np.arange(0, len(table) - span + 1, stride)
-    offsets = np.arange(span)
-    predictions = []
-    for part in _batches(len(starts), est.config_.data.eval_batch_size):
-        rows = starts[part, None] + offsets
-        window_marks = None if marks is None else marks[rows]
-        predictions.append(forward(est, scaled[rows[:, :lookback]], window_marks))
-    forecast_scaled = np.concatenate(predictions)
-    actual_scaled = scaled[starts[:, None] + np.arange(lookback, span)]
+    parts = [
+        forward(est, windows.batch(starts[part]))
+        for part in _batches(len(starts), est.config_.data.eval_batch_size)
+    ]
+    forecast_scaled = np.concatenate(parts)
+    actual_scaled = windows.actual(starts)
     restore = prepared.restore if prepared.restore is not None else slice(None)
+    n = prepared.n_targets
     return Backtest(
         origins=starts + lookback,
-        forecast=_unscale(prepared.scaler, forecast_scaled)[..., restore],
-        actual=_unscale(prepared.scaler, actual_scaled)[..., restore],
+        forecast=_unscale(prepared.scaler, forecast_scaled, n)[..., restore],
+        actual=_unscale(prepared.scaler, actual_scaled, n)[..., restore],
         forecast_scaled=forecast_scaled[..., restore],
         actual_scaled=actual_scaled[..., restore],
     )
 
 
 def error_metrics(result: Backtest) -> dict[str, float]:
-    """MSE/MAE/RMSE over every forecast value, scaled (papers) and on the original scale."""
+    """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale."""
     metrics: dict[str, float] = {}
     for suffix, forecast, actual in (
         ("", result.forecast_scaled, result.actual_scaled),
         ("_original", result.forecast, result.actual),
     ):
         error = forecast - actual
-        mse = float(np.mean(error**2))
+        mse = float(np.nanmean(error**2))
         metrics.update(
             {
                 f"mse{suffix}": mse,
-                f"mae{suffix}": float(np.mean(np.abs(error))),
+                f"mae{suffix}": float(np.nanmean(np.abs(error))),
                 f"rmse{suffix}": mse**0.5,
             }
         )

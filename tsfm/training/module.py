@@ -32,7 +32,8 @@ class ForecastingModule(L.LightningModule):
         optim: an :class:`OptimConfig` as a dict.
         loss: training/validation loss name (``mse``, ``mae``, ``huber``, ...).
         scaler: ``{"mean": [...], "std": [...]}`` of the targets' scaler, for original-scale
-            metrics and predictions; None if the data is not scaled.
+            metrics and predictions (``[S][N]`` nested lists: one per series, picked by the
+            batch's ``series``); None if the data is not scaled.
 
     Covariates reach the model as its capabilities allow (:mod:`tsfm.training.inputs`); data
     it cannot use is refused here, before training.
@@ -94,6 +95,8 @@ class ForecastingModule(L.LightningModule):
         if self.scale_mean is None:
             return values
         mean, std = self.scale_mean, self.scale_std
+        if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
+            return values.float() * std[batch["series"]][:, None] + mean[batch["series"]][:, None]
         if "variate" in batch:  # channel-independent: one variate per sample
             mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
         elif "variates" in batch:

@@ -23,7 +23,8 @@ def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.S
     return series.cast(pl.Datetime(time_type.get("unit", "ns"), time_type.get("tz")))
 
 
-def _finish(frame: pl.DataFrame, layout: Layout) -> Any:
+def finish_frame(frame: pl.DataFrame, layout: Layout) -> Any:
+    """``frame`` in the layout's library (pandas: the time index restored)."""
     if layout.library == "polars":
         return frame
     import pandas as pd
@@ -56,12 +57,18 @@ def write_frame(
     if layout.kind == "wide":
         data = [time_series(layout.time_col, times, layout.time_type)]
         data += [pl.Series(str(c), values[:, j]) for j, c in enumerate(columns)]
-        return _finish(pl.DataFrame(data), layout)
+        return finish_frame(pl.DataFrame(data), layout)
     n_times, n_series = values.shape
-    ids = pl.Series(layout.id_col, [c for c in columns for _ in range(n_times)])
+    ids = id_series(layout, columns, n_times)
+    stamps = time_series(layout.time_col, np.tile(times, n_series), layout.time_type)
+    target = pl.Series(value_name or layout.target_col, values.T.reshape(-1))
+    return finish_frame(pl.DataFrame([ids, stamps, target]), layout)
+
+
+def id_series(layout: Layout, series: list, repeat: int) -> pl.Series:
+    """The id column of a long frame: each series ``repeat`` times, in the input's dtype."""
+    ids = pl.Series(layout.id_col, [c for c in series for _ in range(repeat)])
     dtype = getattr(pl, layout.id_dtype or "", None)
     if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
         ids = ids.cast(dtype)
-    stamps = time_series(layout.time_col, np.tile(times, n_series), layout.time_type)
-    target = pl.Series(value_name or layout.target_col, values.T.reshape(-1))
-    return _finish(pl.DataFrame([ids, stamps, target]), layout)
+    return ids
