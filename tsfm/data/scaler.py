@@ -20,13 +20,25 @@ class StandardScaler:
     def fitted(self) -> bool:
         return self.mean is not None
 
-    def fit(self, values: np.ndarray) -> StandardScaler:
+    def fit(self, values: np.ndarray, columns: list | None = None) -> StandardScaler:
+        """Per-variate mean and std of ``values [T, N]``; refused (naming ``columns``) when
+        they overflow float64, as for values beyond about 1e154."""
         values = np.asarray(values, dtype=np.float64)
-        self.mean = values.mean(axis=0)
-        std = values.std(axis=0)
-        self.std = np.where(
-            std > 10 * np.finfo(np.float64).eps * np.abs(self.mean).clip(1), std, 1.0
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = values.mean(axis=0)
+            std = values.std(axis=0)
+        overflow = ~(np.isfinite(mean) & np.isfinite(std))
+        if overflow.any():
+            names = list(columns) if columns is not None else list(range(values.shape[1]))
+            bad = [names[j] for j in np.flatnonzero(overflow)]
+            largest = float(np.abs(values[:, overflow]).max())
+            raise ValueError(
+                f"the values of column(s) {bad} (up to {largest:.3g}) are too large for their "
+                "mean and standard deviation to be computed in float64; rescale them (e.g. "
+                "divide by a power of ten) before fitting"
+            )
+        self.mean = mean
+        self.std = np.where(std > 10 * np.finfo(np.float64).eps * np.abs(mean).clip(1), std, 1.0)
         return self
 
     def _check(self, n: int) -> None:
