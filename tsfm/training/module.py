@@ -84,16 +84,23 @@ class ForecastingModule(L.LightningModule):
     def forward(self, batch: Batch):
         return as_output(self.model(**model_inputs(batch)))
 
-    def to_original(self, values: Tensor, batch: Batch) -> Tensor:
-        """Undo the data scaling of ``values [B, S, N]`` (all variates, before target slicing)."""
+    def to_original(
+        self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
+    ) -> Tensor:
+        """Undo the data scaling of ``values [B, S, N]`` (all variates, before target slicing),
+        computed in ``dtype`` (metrics use float64: original-scale errors of large values
+        overflow float32)."""
         if self.scale_mean is None:
-            return values
+            return values.to(dtype)
         mean, std = self.scale_mean, self.scale_std
         if "variate" in batch:  # channel-independent: one variate per sample
             mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
         elif "variates" in batch:
             mean, std = mean[batch["variates"]], std[batch["variates"]]
-        return values.float() * std + mean
+        return values.to(dtype) * std.to(dtype) + mean.to(dtype)
+
+    def _metric_dtype(self) -> torch.dtype:
+        return torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
 
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
@@ -111,11 +118,13 @@ class ForecastingModule(L.LightningModule):
             return total
         self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target)
-        original = self.to_original(output.prediction, batch)[..., self.target]
+        precise = self._metric_dtype()
         self.metrics[f"{stage}_original"].update(
-            original, self.to_original(batch["y"], batch)[..., self.target]
+            self.to_original(output.prediction, batch, precise)[..., self.target],
+            self.to_original(batch["y"], batch, precise)[..., self.target],
         )
         if self._scoring_datamodule() is not None:
+            original = self.to_original(output.prediction, batch)[..., self.target]
             self._forecasts[stage].append((batch["index"].detach(), original.detach()))
         return loss
 
@@ -135,10 +144,11 @@ class ForecastingModule(L.LightningModule):
             loss = self.eval_losses[stage].compute().float()
             self.log(f"{stage}/loss", loss, prog_bar=stage == "val", sync_dist=True)
         self.eval_losses[stage].reset()
+        precise = self._metric_dtype()  # float32 would turn an MSE above 3.4e38 into inf
         for suffix in ("", "_original"):
             metric = self.metrics[f"{stage}{suffix}"]
             for name, value in metric.compute().items():
-                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False, sync_dist=True)
+                self.log(f"{stage}/{name}{suffix}", value.to(precise), sync_dist=True)
             metric.reset()
         self._log_forecast_scores(stage)
 
