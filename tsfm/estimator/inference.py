@@ -97,6 +97,18 @@ def _unscale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
     return values if scaler is None else scaler.inverse_transform(values)
 
 
+def finite(values: np.ndarray, what: str) -> np.ndarray:
+    """``values``, or a RuntimeError: a NaN or infinite forecast is never returned."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise RuntimeError(
+            f"{what} holds {int(bad.sum())} NaN or infinite value(s) of {values.size}: the "
+            "model's weights are not finite or the data's scale overflows; refit the model "
+            "(on rescaled data if its values are very large)"
+        )
+    return values
+
+
 def _scale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
     return values if scaler is None else scaler.transform(values)
 
@@ -110,7 +122,7 @@ def forecast_next(est: Any, table: SeriesTable) -> tuple[np.ndarray, np.ndarray]
     marks = calendar(est, np.concatenate([window.times, future]))
     x = _scale(prepared.scaler, window.values)[None]
     scaled = forward(est, x, None if marks is None else marks[None])[0]
-    values = _unscale(prepared.scaler, scaled)
+    values = finite(_unscale(prepared.scaler, scaled), "the forecast")
     if prepared.restore is not None:
         values = values[:, prepared.restore]
     return future, values
@@ -150,7 +162,7 @@ def backtest(est: Any, table: SeriesTable, stride: int = 1) -> Backtest:
         rows = starts[part, None] + offsets
         window_marks = None if marks is None else marks[rows]
         predictions.append(forward(est, scaled[rows[:, :lookback]], window_marks))
-    forecast_scaled = np.concatenate(predictions)
+    forecast_scaled = finite(np.concatenate(predictions), "the forecasts")
     actual_scaled = scaled[starts[:, None] + np.arange(lookback, span)]
     restore = prepared.restore if prepared.restore is not None else slice(None)
     return Backtest(
@@ -170,13 +182,14 @@ def error_metrics(result: Backtest) -> dict[str, float]:
         ("_original", result.forecast, result.actual),
     ):
         error = forecast - actual
-        mse = float(np.mean(error**2))
-        metrics.update(
-            {
-                f"mse{suffix}": mse,
-                f"mae{suffix}": float(np.mean(np.abs(error))),
-                f"rmse{suffix}": mse**0.5,
-            }
-        )
+        with np.errstate(over="ignore"):
+            mse = float(np.mean(error**2))
+            mae = float(np.mean(np.abs(error)))
+        if not np.isfinite([mse, mae]).all():
+            raise RuntimeError(
+                f"the errors{suffix or ' (scaled)'} overflow float64 (MSE {mse}); the data's "
+                "values are too large to score: rescale them"
+            )
+        metrics.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
     metrics["windows"] = len(result.origins)
     return metrics
