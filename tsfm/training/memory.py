@@ -41,18 +41,18 @@ class MemoryEstimate:
 
     def describe(self) -> str:
         parts = [
-            f"{self.parameters:,} parameters ({self.weight_bytes / GIB:.2f} GiB of weights",
+            f"{self.weight_bytes / GIB:.2f} GiB of weights",
             f"{self.state_bytes / GIB:.2f} GiB of gradients and optimizer state",
         ]
         if self.activation_bytes is None:
-            parts.append("activations not estimated)")
+            parts.append("activations not estimated")
         else:
-            parts.append(f"{self.activation_bytes / GIB:.2f} GiB of activations per batch)")
-        return ", ".join(parts)
+            parts.append(f"{self.activation_bytes / GIB:.2f} GiB of activations per batch")
+        return f"{self.parameters:,} parameters: " + ", ".join(parts)
 
 
 class _CountOutputs(TorchDispatchMode):
-    """Adds up the bytes of every tensor an operation returns."""
+    """Adds up the bytes of every tensor an operation allocates (views allocate nothing)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,6 +60,8 @@ class _CountOutputs(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        if getattr(func, "is_view", False):
+            return out
         for item in out if isinstance(out, (tuple, list)) else (out,):
             if isinstance(item, torch.Tensor):
                 self.bytes += item.numel() * item.element_size()
