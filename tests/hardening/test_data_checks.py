@@ -32,7 +32,7 @@ def _custom(tmp_path, frame, **settings) -> TimeSeriesDataModule:
 @pytest.mark.parametrize("settings", [{"freq": "h"}, {"time_features": False}, {}])
 def test_missing_timestamps_are_refused_whatever_the_calendar_settings(tmp_path, settings):
     gappy = synthetic_frame(400).drop(index=range(200, 205))
-    with pytest.raises(ValueError, match=r"not regular: row 200 .* data.allow_irregular=true"):
+    with pytest.raises(ValueError, match=r"not regular: row 200 .* set data.allow_irregular=true"):
         _custom(tmp_path, gappy, **settings)
     accepted = _custom(tmp_path, gappy, allow_irregular=True, freq="h")
     assert len(accepted.table) == 395
@@ -52,7 +52,7 @@ def test_data_freq_must_describe_the_datas_steps(tmp_path, freq, fits):
 
 def test_a_benchmark_takes_the_papers_h_but_not_another_unit():
     TimeSeriesDataModule({"name": "etth1", **WINDOWS, "freq": "h"}).setup()
-    with pytest.raises(ValueError, match="data.freq='D' does not fit.*or h, the papers'"):
+    with pytest.raises(ValueError, match="data.freq='D' does not fit.*Set data.freq=h, or null"):
         TimeSeriesDataModule({"name": "etth1", **WINDOWS, "freq": "D"}).setup()
 
 

@@ -129,9 +129,10 @@ class TimeSeriesDataModule(ForecastDataModule):
             try:
                 sampling = str(resolve_freq(dates))
             except ValueError as err:
+                where = str(err).split(". Fill")[0]  # the row; the fix differs from Python's
                 raise ValueError(
-                    f"{self.source}: {err}; or set data.allow_irregular=true to accept the "
-                    "gaps (windows then run across them)"
+                    f"{self.source}: {where}. Fill the missing steps (e.g. interpolate), or set "
+                    "data.allow_irregular=true to accept them (windows then run across the gaps)"
                 ) from None
         if cfg.freq and sampling:
             check_calendar_freq(cfg.freq, sampling, benchmark=self.benchmark)

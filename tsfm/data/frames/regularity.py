@@ -81,7 +81,8 @@ def check_calendar_freq(calendar: str, sampling: str, *, benchmark: bool = False
     if benchmark and calendar == PAPERS_CALENDAR_FREQ:
         return
     if freq_unit(calendar) != freq_unit(sampling):
-        extra = " (or h, the papers' choice for every benchmark)" if benchmark else ""
+        papers = benchmark and freq_unit(sampling) != freq_unit(PAPERS_CALENDAR_FREQ)
+        extra = " (or h, the papers' choice for every benchmark)" if papers else ""
         raise ValueError(
             f"data.freq={calendar!r} does not fit the data, which steps by {sampling!r}: its "
             f"calendar features describe {freq_unit(calendar)}s, the data's steps are "
