@@ -248,5 +248,6 @@ def test_data_root_from_environment(monkeypatch, tmp_path, frame):
     frame.to_csv(tmp_path / "ETTh2.csv", index=False)
     monkeypatch.setenv("TSFM_DATA", str(tmp_path))
     spec_dm = TimeSeriesDataModule({"name": "etth2", "seq_len": 24, "pred_len": 8})
-    with pytest.raises(ValueError, match="20 months"):  # found the file; it is too short for ETT
+    # found the file (named in the message); it is not the published ETTh2
+    with pytest.raises(ValueError, match=f"{tmp_path}.*400 rows where the published file has"):
         spec_dm.setup()

@@ -17,6 +17,7 @@ from tests.helpers.estimator import HORIZON, LOOKBACK, tiny, to_long
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.models import REGISTRY
+from tsfm.training.checkpoints import load_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_fit_predict_gives_the_next_horizon_with_real_timestamps(fitted, name):
 def test_save_load_predict_gives_identical_forecasts(fitted, name, tmp_path):
     est = fitted[name]
     path = est.save(tmp_path / "model")
-    state = torch.load(path / "weights.pt", weights_only=True)
+    state = load_checkpoint(path / "weights.pt")
     assert all(isinstance(v, torch.Tensor) for v in state.values())
     loaded = Forecaster.load(path)
     pd.testing.assert_frame_equal(loaded.predict(), est.predict())

@@ -52,11 +52,12 @@ class EarlyStoppingConfig:
 
 @dataclass
 class CheckpointConfig:
-    """Keep the best checkpoint by ``monitor``; it is restored before testing."""
+    """Keep the best checkpoint by ``monitor``; it is restored before testing. ``save_last``
+    also keeps ``last.ckpt`` (every epoch), from which ``resume=true`` continues."""
 
     enabled: bool = True
     monitor: str = "val/loss"
-    save_last: bool = False
+    save_last: bool = True
 
 
 @dataclass
@@ -83,7 +84,14 @@ class OutputConfig:
 
 @dataclass
 class RunConfig:
-    """The whole run: ``python -m tsfm.run`` composes this from ``conf/``."""
+    """The whole run: ``python -m tsfm.run`` composes this from ``conf/``.
+
+    ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
+    weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
+    from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);
+    ``ckpt_path`` with training continues from that file instead. ``check_memory=false``
+    skips the refusal of a model whose estimated memory exceeds what is free.
+    """
 
     data: DataConfig = field(default_factory=DataConfig)
     model: Any = MISSING
@@ -99,6 +107,8 @@ class RunConfig:
     train: bool = True
     test: bool = True
     ckpt_path: str | None = None
+    resume: bool = False
+    check_memory: bool = True
 
 
 def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:

@@ -16,9 +16,10 @@ from tsfm.data import TimeSeriesDataModule
 from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, resolve_freq
 from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.splits import Borders
-from tsfm.estimator.params import build_config
+from tsfm.estimator.params import build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.console import quiet
+from tsfm.training.preflight import check_run
 
 
 def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> int:
@@ -94,6 +95,7 @@ def fit_table(
     """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state."""
     from tsfm.pipeline import fit_and_test
 
+    check_window_sizes(est)
     freq = resolve_freq(table.times, est.freq)
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
@@ -103,6 +105,7 @@ def fit_table(
     cfg = build_config(
         est, freq=freq, has_dates=has_dates, time_col=rows.layout.time_col, roles=roles
     )
+    check_run(cfg, lambda key: describe_key(est.model, key))
     needed = est.lookback + est.horizon
     if n_train < needed:
         raise ValueError(
@@ -125,6 +128,7 @@ def fit_table(
             run_dir,
             datamodule=datamodule,
             extra_callbacks=list(callbacks),
+            memory_switch="check_memory=False",
             **trainer_arguments(est.verbose, validate),
         )
     result.module.trainer = None  # the trainer holds the data; the estimator keeps only the model
@@ -156,6 +160,23 @@ def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
         if statics is not None and statics[key].shape[1]:
             out[f"static_{key}"] = torch.as_tensor(statics[key], dtype=dtype)
     return out
+
+
+def check_window_sizes(est: Any) -> None:
+    """``horizon`` and ``lookback`` are positive whole numbers of steps."""
+    for name in ("horizon", "lookback"):
+        value = getattr(est, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
+                f"Forecaster('{est.model}', horizon=24, lookback=96)"
+            )
+
+
+def describe_key(model: str, key: str) -> str:
+    """A config key in the estimator's terms: its parameter name, with the key."""
+    name = param_name(model, key)
+    return key if name == key else f"{name} ({key})"
 
 
 def trainer_arguments(verbose: bool, validate: bool) -> dict[str, Any]:

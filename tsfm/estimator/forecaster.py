@@ -269,9 +269,11 @@ class Forecaster(BaseEstimator):
         return persistence.save(self, path, overwrite)
 
     @classmethod
-    def load(cls, path: str | Path) -> Forecaster:
-        """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only)."""
-        return persistence.load(cls, path)
+    def load(cls, path: str | Path, check_memory: bool = True) -> Forecaster:
+        """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only; every
+        file checked first). ``check_memory=False`` skips the refusal of a model larger than
+        the free memory."""
+        return persistence.load(cls, path, check_memory)
 
     def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:
         """Search hyperparameters with Optuna, then keep the best; see :mod:`tsfm.estimator.search`."""

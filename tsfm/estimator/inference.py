@@ -163,6 +163,18 @@ def _unscale(scaler: StandardScaler | None, values: np.ndarray, n: int) -> np.nd
     return values if scaler is None else scaler.subset(np.arange(n)).inverse_transform(values)
 
 
+def finite(values: np.ndarray, what: str) -> np.ndarray:
+    """``values``, or a RuntimeError: a NaN or infinite forecast is never returned."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise RuntimeError(
+            f"{what} holds {int(bad.sum())} NaN or infinite value(s) of {values.size}: the "
+            "model's weights are not finite or the data's scale overflows; refit the model "
+            "(on rescaled data if its values are very large)"
+        )
+    return values
+
+
 def forecast_next(
     est: Any, table: SeriesTable, future: SeriesTable | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +187,7 @@ def forecast_next(
     joined, times = future_rows(est, window, future)
     windows = Windows(est, Prepared(joined, prepared.scaler, prepared.n_targets, None), times)
     scaled = forward(est, windows.batch(np.array([0])))[0]
-    values = _unscale(prepared.scaler, scaled, prepared.n_targets)
+    values = finite(_unscale(prepared.scaler, scaled, prepared.n_targets), "the forecast")
     if prepared.restore is not None:
         values = values[:, prepared.restore]
     return times[est.lookback :], values
@@ -189,7 +201,7 @@ def forecast_at(est: Any, table: SeriesTable, cutoff: int) -> tuple[np.ndarray, 
     prepared = prepare(est, window, est.lookback)
     windows = Windows(est, prepared, prepared.table.times)
     scaled = forward(est, windows.batch(np.array([0])))[0]
-    values = _unscale(prepared.scaler, scaled, prepared.n_targets)
+    values = finite(_unscale(prepared.scaler, scaled, prepared.n_targets), "the forecast")
     if prepared.restore is not None:
         values = values[:, prepared.restore]
     return window.times[est.lookback :], values
@@ -226,7 +238,7 @@ def backtest(est: Any, table: SeriesTable, stride: int = 1) -> Backtest:
         forward(est, windows.batch(starts[part]))
         for part in _batches(len(starts), est.config_.data.eval_batch_size)
     ]
-    forecast_scaled = np.concatenate(parts)
+    forecast_scaled = finite(np.concatenate(parts), "the forecasts")
     actual_scaled = windows.actual(starts)
     restore = prepared.restore if prepared.restore is not None else slice(None)
     n = prepared.n_targets
@@ -247,13 +259,14 @@ def error_metrics(result: Backtest) -> dict[str, float]:
         ("_original", result.forecast, result.actual),
     ):
         error = forecast - actual
-        mse = float(np.nanmean(error**2))
-        metrics.update(
-            {
-                f"mse{suffix}": mse,
-                f"mae{suffix}": float(np.nanmean(np.abs(error))),
-                f"rmse{suffix}": mse**0.5,
-            }
-        )
+        with np.errstate(over="ignore"):
+            mse = float(np.nanmean(error**2))
+            mae = float(np.nanmean(np.abs(error)))
+        if not np.isfinite([mse, mae]).all():
+            raise RuntimeError(
+                f"the errors{suffix or ' (scaled)'} overflow float64 (MSE {mse}); the data's "
+                "values are too large to score: rescale them"
+            )
+        metrics.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
     metrics["windows"] = len(result.origins)
     return metrics

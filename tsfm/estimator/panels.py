@@ -25,10 +25,19 @@ from tsfm.data.panel import PanelDataModule, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, ColumnRoles, resolve_roles
 from tsfm.data.timefeatures import time_features
 from tsfm.estimator.checks import check_options
-from tsfm.estimator.fitting import model_statics, run_directory, trainer_arguments, validation_rows
+from tsfm.estimator.fitting import (
+    check_window_sizes,
+    describe_key,
+    model_statics,
+    run_directory,
+    trainer_arguments,
+    validation_rows,
+)
+from tsfm.estimator.inference import finite
 from tsfm.estimator.params import build_config
 from tsfm.estimator.roles import encode_statics, series_statics
 from tsfm.training.console import quiet
+from tsfm.training.preflight import check_run
 
 
 @dataclass
@@ -78,6 +87,7 @@ def fit_panel(
     if val_df is not None:
         raise ValueError("mode='independent' validates on the last val_size rows of each series")
     est._forget()
+    check_window_sizes(est)
     long = read_panel(est, df)
     roles = panel_roles(est, long)
     tables = series_tables(long)
@@ -100,6 +110,7 @@ def fit_panel(
     )
     has_dates = not is_integer_time(longest.times)
     cfg = build_config(est, freq=freq, has_dates=has_dates, time_col=est.time_col)
+    check_run(cfg, lambda key: describe_key(est.model, key))
     validate = est.val_size is not None
     if not validate:
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
@@ -172,7 +183,7 @@ def predict_panel(est: Any, df: Any = None, future_df: Any = None) -> Any:
     with torch.inference_mode():
         prediction = est.module_(batch).prediction.float().cpu().numpy().astype(np.float64)
     n = len(est.columns_)
-    values = prediction * std[:, None, :n] + mean[:, None, :n]
+    values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
     return _write(est, ids, horizons, values[..., 0])
 
 

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
+from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 
 ALIASES = {
@@ -35,6 +36,7 @@ ALIASES = {
     "patience": "callbacks.early_stopping.patience",
     "seed": "seed",
     "loss": "loss",
+    "check_memory": "check_memory",
 }
 # Set from the estimator's own arguments and the data; a parameter may not change them.
 MANAGED = {
@@ -166,6 +168,11 @@ def build_config(
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
     if has_dates and cfg.data.freq is None:
         cfg.data.freq = str(freq)  # calendar features from the data's own frequency
+    elif has_dates:  # a preset's 'h' is the papers' choice for every benchmark
+        try:
+            check_calendar_freq(cfg.data.freq, str(freq), benchmark=est.experiment is not None)
+        except ValueError as err:
+            raise ValueError(f"{err} (the Forecaster's parameter data__freq)") from None
     strategy = str(cfg.trainer.get("strategy") or "")
     devices = cfg.trainer.get("devices")
     if (

@@ -90,18 +90,24 @@ class ForecastingModule(L.LightningModule):
     def forward(self, batch: Batch) -> ModelOutput:
         return forward(self.model, self.capabilities, batch)
 
-    def to_original(self, values: Tensor, batch: Batch) -> Tensor:
-        """Undo the data scaling of ``values [B, S, N]`` (all variates, before target slicing)."""
+    def to_original(
+        self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
+    ) -> Tensor:
+        """Undo the data scaling of ``values [B, S, N]`` (the targets), computed in ``dtype`` (metrics use float64: original-scale errors of large values
+        overflow float32)."""
         if self.scale_mean is None:
-            return values
+            return values.to(dtype)
         mean, std = self.scale_mean, self.scale_std
         if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
-            return values.float() * std[batch["series"]][:, None] + mean[batch["series"]][:, None]
+            mean, std = mean[batch["series"]][:, None], std[batch["series"]][:, None]
         if "variate" in batch:  # channel-independent: one variate per sample
             mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
         elif "variates" in batch:
             mean, std = mean[batch["variates"]], std[batch["variates"]]
-        return values.float() * std + mean
+        return values.to(dtype) * std.to(dtype) + mean.to(dtype)
+
+    def _metric_dtype(self) -> torch.dtype:
+        return torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
 
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
@@ -118,9 +124,14 @@ class ForecastingModule(L.LightningModule):
             return total
         self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target, mask)
-        original = self.to_original(output.prediction, batch)
-        self.metrics[f"{stage}_original"].update(original, self.to_original(target, batch), mask)
+        precise = self._metric_dtype()
+        self.metrics[f"{stage}_original"].update(
+            self.to_original(output.prediction, batch, precise),
+            self.to_original(target, batch, precise),
+            mask,
+        )
         if self._scoring_datamodule() is not None:
+            original = self.to_original(output.prediction, batch)
             self._forecasts[stage].append((batch["index"].detach(), original.detach()))
         return loss
 
@@ -140,10 +151,11 @@ class ForecastingModule(L.LightningModule):
             loss = self.eval_losses[stage].compute().float()
             self.log(f"{stage}/loss", loss, prog_bar=stage == "val", sync_dist=True)
         self.eval_losses[stage].reset()
+        precise = self._metric_dtype()  # float32 would turn an MSE above 3.4e38 into inf
         for suffix in ("", "_original"):
             metric = self.metrics[f"{stage}{suffix}"]
             for name, value in metric.compute().items():
-                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False, sync_dist=True)
+                self.log(f"{stage}/{name}{suffix}", value.to(precise), sync_dist=True)
             metric.reset()
         self._log_forecast_scores(stage)
 

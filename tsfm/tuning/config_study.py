@@ -96,6 +96,32 @@ def trial_config(cfg: DictConfig, overrides: Sequence[str], values: dict[str, An
     return trial_cfg
 
 
+def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]) -> None:
+    """Every entry of the search space against the run config, before the first trial: each
+    key must exist (in some choice of a searched group) and each choice, or both ends of a
+    range, must fit its type; otherwise every trial would fail the same way."""
+    from tsfm.tuning.space import candidate_values, space_error
+
+    groups = {k: candidate_values(v) for k, v in space.items() if "." not in k and k in GROUPS}
+    for key, dist in space.items():
+        group = key.split(".")[0]
+        contexts = (
+            [{}]
+            if group not in groups or key == group
+            else [{group: choice} for choice in groups[group]]
+        )
+        for value in candidate_values(dist):
+            errors = []
+            for context in contexts:
+                try:
+                    trial_config(cfg, overrides, {**context, key: value})
+                    break
+                except Exception as err:  # the schema's or Hydra's own message
+                    errors.append(str(err))
+            else:
+                raise ValueError(space_error(key, value, errors[0], cfg, "the run config"))
+
+
 def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
     """Run (or resume, or join) the study ``cfg.tune`` describes; returns it and its outputs.
 
@@ -115,6 +141,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
             "tune.params in a config file"
         )
     space = parse_space(settings.params)
+    check_space(cfg, overrides, space)
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -28,8 +29,11 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
+    """The complete trial of lowest value; a non-finite value never counts (studies written
+    before diverged trials were failed may hold some)."""
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return min(complete, key=lambda t: t.value) if complete else None
+    finite = [t for t in complete if t.value is not None and math.isfinite(t.value)]
+    return min(finite, key=lambda t: t.value) if finite else None
 
 
 def experiment_text(groups: Mapping[str, str], values: Mapping[str, Any], header: list[str]) -> str:

@@ -10,7 +10,8 @@ from tsfm.data.frames.dates import (
     resolve_freq,
     same_freq,
 )
-from tsfm.data.frames.read import build_table, read_file, read_frame, to_polars
+from tsfm.data.frames.files import read_file
+from tsfm.data.frames.read import build_table, read_frame, to_polars
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.frames.write import time_series, write_frame
 
