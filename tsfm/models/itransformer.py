@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsfm.models.attention import cpu_autocast, explicit_attention
 from tsfm.models.common import Capabilities, Dropout, InstanceNorm, ModelOutput
 
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu}
@@ -29,12 +30,28 @@ class InvertedAttention(nn.Module):
         self.key = nn.Linear(d_model, d_model)
         self.value = nn.Linear(d_model, d_model)
         self.out = nn.Linear(d_model, d_model)
+        self.attention_drop = Dropout(dropout)
 
     def _heads(self, x: Tensor) -> Tensor:
         batch, tokens, _ = x.shape
         return x.view(batch, tokens, self.n_heads, -1).transpose(1, 2)
 
+    def _fused_heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """q, k and v from one product with the three weights stacked (in the autocast dtype)."""
+        dtype = torch.get_autocast_dtype("cpu")
+        layers = (self.query, self.key, self.value)
+        weight = torch.cat([layer.weight.to(dtype) for layer in layers])
+        bias = torch.cat([layer.bias for layer in layers])
+        batch, tokens, _ = x.shape
+        qkv = F.linear(x, weight, bias).view(batch, tokens, 3, self.n_heads, -1)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        return q, k, v
+
     def forward(self, x: Tensor, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
+        if not need_weights and cpu_autocast(x):  # bf16 on CPU; fp32 stays as below
+            drop = self.attention_drop if self.training else None
+            context = explicit_attention(*self._fused_heads(x), drop)
+            return self.out(context.transpose(1, 2).reshape(x.shape)), None
         q, k, v = self._heads(self.query(x)), self._heads(self.key(x)), self._heads(self.value(x))
         p = self.dropout if self.training else 0.0
         if need_weights:  # the explicit path, only when attention maps are asked for

@@ -60,10 +60,13 @@ def test_only_layer_norms_and_position_embeddings_are_trainable():
 
 
 def test_attention_runs_through_sdpa_and_keeps_no_maps():
-    backbone = load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=2)
-    assert backbone.config._attn_implementation == "sdpa"
+    backbone = load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=2).eval()
+    assert backbone.config._attn_implementation == "tsfm_sdpa"
     assert not backbone.config.output_attentions and not backbone.config.output_hidden_states
-    assert isinstance(backbone(torch.randn(2, 5, 24)), torch.Tensor)
+    embeds = torch.randn(2, 5, 24)
+    ours = backbone(embeds)
+    backbone.model.set_attn_implementation("sdpa")  # outside autocast: transformers' own SDPA
+    assert torch.equal(ours, backbone(embeds))
 
 
 def test_random_backbones_are_built_offline(monkeypatch):

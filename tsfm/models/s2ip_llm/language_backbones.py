@@ -4,7 +4,8 @@
 a Hugging Face GPT-2 or BERT-family model (BERT, RoBERTa, MiniLM, ...) wrapped as a
 :class:`LanguageBackbone`: it is called on ``inputs_embeds`` and returns the last hidden
 state, exposes the word-embedding matrix, and freezes everything but the layer norms and the
-position embeddings (S2IP-LLM's rule, after OFA/GPT4TS). Attention runs through SDPA and
+position embeddings (S2IP-LLM's rule, after OFA/GPT4TS). Attention runs through SDPA (with a
+faster path under CPU autocast: :mod:`~tsfm.models.s2ip_llm.backbone_attention`) and
 neither attention maps nor hidden states are kept. The residual and embedding dropouts draw
 their masks with :class:`tsfm.models.common.Dropout` (same rates, half the CPU cost), except
 under activation checkpointing, which keeps torch's (less scratch memory at its peak).
@@ -28,6 +29,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from tsfm.models.common import replace_modules, use_fast_dropout
+from tsfm.models.s2ip_llm import backbone_attention
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class LanguageBackbone(nn.Module):
             model.pooler = None  # BERT's pooler is unused on token states
         self.freeze_all_but_norms_and_positions()
         fuse_tanh_gelu(model)
+        model.set_attn_implementation(backbone_attention.register())  # SDPA; bf16 path on CPU
         if checkpointing:  # keep block inputs only; recompute each block in the backward pass
             enable = getattr(model, "activation_checkpointing_enable", None)  # transformers 5
             (enable or model.gradient_checkpointing_enable)({"use_reentrant": False})

@@ -31,9 +31,12 @@ class _AnchorMap(torch.autograd.Function):
     exactly zero, as in the dense product."""
 
     @staticmethod
-    def forward(ctx, weight: Tensor, bias: Tensor, vocabulary: Tensor) -> Tensor:
+    def forward(
+        ctx, weight: Tensor, bias: Tensor, vocabulary: Tensor, weight_copy: Tensor | None = None
+    ) -> Tensor:
+        """``weight_copy``: ``weight`` already in the autocast dtype, to multiply with instead."""
         ctx.save_for_backward(weight, vocabulary)
-        return F.linear(vocabulary.t(), weight, bias).t()
+        return F.linear(vocabulary.t(), weight if weight_copy is None else weight_copy, bias).t()
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -49,7 +52,45 @@ class _AnchorMap(torch.autograd.Function):
             grad_bias = grad.sum(1).to(weight.dtype)
         if ctx.needs_input_grad[2]:
             grad_vocabulary = (weight.t().to(grad.dtype) @ grad).to(vocabulary.dtype)
-        return grad_weight, grad_bias, grad_vocabulary
+        return grad_weight, grad_bias, grad_vocabulary, None
+
+
+class LowPrecisionCopies:
+    """Copies of the anchor map's operands in the autocast dtype, kept between steps.
+
+    Autocast would cast the frozen ``[V, D]`` vocabulary anew every step and the ``[pool, V]``
+    weight into a fresh 100 MB tensor; the vocabulary's copy is made once (remade if it
+    changes), the weight's is refreshed in place. Not module state: never saved.
+    """
+
+    def __init__(self) -> None:
+        self._vocabulary: tuple[tuple, Tensor] | None = None
+        self._weight: Tensor | None = None
+
+    def vocabulary(self, vocabulary: Tensor) -> Tensor:
+        dtype = torch.get_autocast_dtype(vocabulary.device.type)
+        if vocabulary.requires_grad:  # trainable: autocast casts it (and its gradient)
+            return vocabulary
+        key = (vocabulary.data_ptr(), vocabulary._version, vocabulary.device, dtype)
+        if self._vocabulary is None or self._vocabulary[0] != key:
+            self._vocabulary = (key, vocabulary.detach().to(dtype))
+        return self._vocabulary[1]
+
+    def weight(self, weight: Tensor) -> Tensor:
+        dtype = torch.get_autocast_dtype(weight.device.type)
+        copy = self._weight
+        if (
+            copy is None
+            or copy.shape != weight.shape
+            or (copy.dtype, copy.device)
+            != (
+                dtype,
+                weight.device,
+            )
+        ):
+            copy = self._weight = torch.empty_like(weight, dtype=dtype)
+        with torch.no_grad():
+            return copy.copy_(weight)
 
 
 class SemanticAnchors(nn.Module):
@@ -67,13 +108,18 @@ class SemanticAnchors(nn.Module):
         self.top_k = top_k
         self.prototype = nn.Linear(vocab_size, pool_size)
         self._cache: tuple[tuple, Tensor] | None = None
+        self._low_precision = LowPrecisionCopies()
 
     def anchors(self, vocabulary: Tensor) -> Tensor:
         """``[pool, D]`` from the vocabulary ``[V, D]``; cached while nothing can change it."""
-        compute = partial(_AnchorMap.apply, self.prototype.weight, self.prototype.bias)
+        weight, copy = self.prototype.weight, None
+        if torch.is_autocast_enabled(weight.device.type):  # low-precision copies, kept
+            vocabulary = self._low_precision.vocabulary(vocabulary)
+            copy = self._low_precision.weight(weight) if torch.is_grad_enabled() else None
+        compute = partial(_AnchorMap.apply, weight, self.prototype.bias)
         if torch.is_grad_enabled():
             self._cache = None
-            return compute(vocabulary)
+            return compute(vocabulary, copy)
         key = (
             self.prototype.weight._version,
             self.prototype.bias._version,
@@ -83,17 +129,21 @@ class SemanticAnchors(nn.Module):
             torch.is_autocast_enabled(vocabulary.device.type),
         )
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, compute(vocabulary))
+            self._cache = (key, compute(vocabulary, None))
         return self._cache[1]
 
     def forward(self, tokens: Tensor, vocabulary: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``tokens [R, Np, D]`` -> prompts ``[R, K, D]``, indices ``[R, K]``, score (scalar)."""
+        """``tokens [R, Np, D]`` -> prompts ``[R, K, D]``, indices ``[R, K]``, score (scalar).
+
+        Retrieval and the alignment score are computed in float32 even under autocast: in
+        bf16 the cosines of close anchors tie or swap, which changes the prompts chosen."""
         anchors = self.anchors(vocabulary)
-        query = l2_normalize(tokens.mean(1))
-        keys = l2_normalize(anchors)
-        similarity = query @ keys.t().to(query.dtype)  # [R, pool]
-        indices = similarity.topk(self.top_k, dim=1).indices
-        score = (keys[indices] * query.unsqueeze(1)).sum() / tokens.shape[0]
+        with torch.autocast(tokens.device.type, enabled=False):
+            query = l2_normalize(tokens.mean(1, dtype=torch.float32))
+            keys = l2_normalize(anchors.float())
+            similarity = query @ keys.t()  # [R, pool]
+            indices = similarity.topk(self.top_k, dim=1).indices
+            score = (keys[indices] * query.unsqueeze(1)).sum() / tokens.shape[0]
         return anchors[indices], indices, score
 
     def nearest_tokens(self, vocabulary: Tensor, top: int = 5) -> Tensor:

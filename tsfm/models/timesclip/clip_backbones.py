@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from tsfm.models.attention import use_explicit_attention
+
 log = logging.getLogger(__name__)
 
 CONFIG_DIR = Path(__file__).with_name("clip_configs")
@@ -168,6 +170,7 @@ class ClipTextBackbone(nn.Module):
                 "are not supported); choose an open_clip architecture with a native text tower"
             )
         self.transformer = text.transformer
+        use_explicit_attention(self.transformer)  # faster under CPU autocast; fp32 unchanged
         self.positional_embedding = text.positional_embedding
         self.ln_final = text.ln_final
         self.width = int(self.positional_embedding.shape[1])

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsfm.models.attention import MultiheadAttention
 from tsfm.models.common import Dropout
 
 CACHE_MODES = ("auto", "memory", "disk", "off")
@@ -33,7 +34,7 @@ class VariateSelection(nn.Module):
         if width % heads:
             raise ValueError(f"selection_heads ({heads}) must divide the text width ({width})")
         self.norm_query, self.norm_memory = nn.LayerNorm(width), nn.LayerNorm(width)
-        self.attention = nn.MultiheadAttention(width, heads, dropout=dropout, batch_first=True)
+        self.attention = MultiheadAttention(width, heads, dropout=dropout, batch_first=True)
         self.norm_out = nn.LayerNorm(width)
         self.ffn = nn.Sequential(
             nn.Linear(width, d_ff), nn.GELU(), Dropout(dropout), nn.Linear(d_ff, width)
