@@ -90,7 +90,9 @@ class RunConfig:
     weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
     from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);
     ``ckpt_path`` with training continues from that file instead. ``check_memory=false``
-    skips the refusal of a model whose estimated memory exceeds what is free.
+    skips the refusal of a model whose estimated memory exceeds what is free. ``threads``
+    caps torch's CPU threads for the run (null: torch's default, one per core; ``threads=1``
+    on a machine shared with other jobs, see :mod:`tsfm.training.runtime`).
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -109,6 +111,7 @@ class RunConfig:
     ckpt_path: str | None = None
     resume: bool = False
     check_memory: bool = True
+    threads: int | None = None
 
 
 def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:

@@ -24,6 +24,7 @@ from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
 from tsfm.training.preflight import check_run, resume_checkpoint
+from tsfm.training.runtime import resolve_precision, thread_limit
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ def build_trainer(
 ) -> L.Trainer:
     trainer_args = {k: v for k, v in _container(cfg.trainer).items() if v is not None}
     trainer_args.update(overrides)
+    if "precision" in trainer_args:  # tsfm's 'auto' becomes bf16-mixed or 32-true here
+        accelerator = trainer_args.get("accelerator")
+        trainer_args["precision"] = resolve_precision(trainer_args["precision"], accelerator)
     plugins = trainer_args.pop("plugins", None)
     plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
     return L.Trainer(
@@ -138,7 +142,28 @@ def fit_and_test(
     untrained model, or read a checkpoint from a URL, is refused before anything is built;
     a model too large for the free memory is refused before it is built; a loss that turns
     NaN or infinite stops training with :class:`~tsfm.training.divergence.DivergedError`.
+    ``cfg.threads`` caps torch's CPU threads for the run (restored afterwards).
     """
+    with thread_limit(cfg.get("threads")):
+        return _fit_and_test(
+            cfg,
+            run_dir,
+            datamodule=datamodule,
+            extra_callbacks=extra_callbacks,
+            memory_switch=memory_switch,
+            **trainer_overrides,
+        )
+
+
+def _fit_and_test(
+    cfg: DictConfig,
+    run_dir: str | Path,
+    *,
+    datamodule: ForecastDataModule | None,
+    extra_callbacks: list[Callback] | tuple,
+    memory_switch: str,
+    **trainer_overrides: Any,
+) -> RunResult:
     run_dir = Path(run_dir)
     check_run(cfg)
     resume_from = resume_checkpoint(cfg, run_dir)

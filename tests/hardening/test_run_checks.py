@@ -28,7 +28,7 @@ NO_DATA = ["data=custom", "data.path=/nonexistent/data.csv"]
         (["train=false", "test=false"], "the run would do nothing"),
         (["trainer.max_epochs=abc"], r"trainer.max_epochs='abc' \(str\) is not a valid value"),
         (["trainer.enable_progress_bar=3"], r"trainer.enable_progress_bar=3 .*bool"),
-        (["trainer.precision=17"], r"trainer.precision=17 .*Literal"),
+        (["trainer.precision=17"], r"trainer.precision=17 is not a precision; use 'auto'"),
         (["resume=true", "ckpt_path=/tmp/x.ckpt"], "use one of them"),
     ],
 )

@@ -22,6 +22,7 @@ from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
 from tsfm.models import capabilities
+from tsfm.training.runtime import inference
 
 
 @dataclass
@@ -137,14 +138,14 @@ class Windows:
         return actual
 
 
-@torch.inference_mode()
 def forward(est: Any, batch: Batch) -> np.ndarray:
-    """Scaled forecasts ``[B, H, N]`` of a batch of model inputs."""
+    """Scaled forecasts ``[B, H, N]`` of a batch of model inputs (in the fit's precision)."""
     module = est.module_
     batch = Batch(**{k: v.to(module.device) for k, v in batch.items()})
-    if est.config_.data.channel_independent:
-        return _channel_independent(module, batch)
-    return module(batch).prediction.float().cpu().numpy().astype(np.float64)
+    with inference(est.config_, module.device):
+        if est.config_.data.channel_independent:
+            return _channel_independent(module, batch)
+        return module(batch).prediction.float().cpu().numpy().astype(np.float64)
 
 
 def _channel_independent(module: Any, batch: Batch) -> np.ndarray:

@@ -38,6 +38,7 @@ from tsfm.estimator.params import build_config
 from tsfm.estimator.roles import encode_statics, series_statics
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
+from tsfm.training.runtime import inference
 
 
 @dataclass
@@ -180,7 +181,7 @@ def predict_panel(est: Any, df: Any = None, future_df: Any = None) -> Any:
             future[:, :, -n_cov_future + k] = np.stack(known[name])
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
     batch = _batch(est, scaled, np.concatenate([history.times, horizons], axis=1), ids)
-    with torch.inference_mode():
+    with inference(est.config_, est.module_.device):
         prediction = est.module_(batch).prediction.float().cpu().numpy().astype(np.float64)
     n = len(est.columns_)
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")

@@ -37,6 +37,7 @@ ALIASES = {
     "seed": "seed",
     "loss": "loss",
     "check_memory": "check_memory",
+    "threads": "threads",
 }
 # Set from the estimator's own arguments and the data; a parameter may not change them.
 MANAGED = {

@@ -19,6 +19,7 @@ import lightning as L
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.training.checkpoints import local_checkpoint
+from tsfm.training.runtime import AUTO, check_precision, check_threads
 
 Describe = Callable[[str], str]
 
@@ -70,7 +71,7 @@ def check_trainer_types(trainer: Mapping[str, Any], describe: Describe = str) ->
     """Every ``trainer.<name>`` value against the type ``lightning.Trainer`` declares."""
     hints = _trainer_hints()
     for name, value in _plain(trainer).items():
-        if value is None or name not in hints:
+        if value is None or name not in hints or (name == "precision" and value == AUTO):
             continue
         if not fits_type(value, hints[name]):
             raise ValueError(
@@ -87,7 +88,9 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     """Refuse a run config that would report numbers no trained model produced, or read a
     checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
     (the Forecaster names its parameters)."""
+    check_precision(cfg.trainer.get("precision"), describe)
     check_trainer_types(cfg.trainer, describe)
+    check_threads(cfg.get("threads"), describe)
     train, test = bool(cfg.train), bool(cfg.test)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:

@@ -1,0 +1,185 @@
+"""How a run uses the machine: its numeric precision and its CPU threads.
+
+``trainer.precision`` takes Lightning's values plus tsfm's ``auto``: bf16 mixed precision
+(``bf16-mixed``) where the device multiplies bf16 natively, else fp32 (``32-true``) with a
+one-line warning saying why. On a CPU "natively" means AVX512-BF16 or AMX-BF16 (Intel since
+Cooper Lake / Sapphire Rapids, AMD since Zen 4), where a bf16 matrix product runs about four
+times faster than fp32; elsewhere torch emulates bf16, more slowly than fp32.
+
+``threads`` (a run setting) caps torch's intra-op threads for the run. torch starts one per
+core; when several processes share the cores (a busy machine), those threads wait on each
+other at every operation and a training step became five times slower with two threads than
+with one (``README``, "Speed"). tsfm never changes the threads unless asked; it warns once
+when the machine looks busy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import typing
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+AUTO = "auto"
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+MIXED = {"bf16-mixed": torch.bfloat16, "bf16": torch.bfloat16, "16-mixed": torch.float16}
+BF16 = ("bf16-mixed", "bf16", "bf16-true")
+
+
+class MachineWarning(UserWarning):
+    """A run setting that works but is slow on this machine (emulated bf16, busy cores)."""
+
+
+def lightning_precisions() -> tuple[Any, ...]:
+    """Every value ``lightning.Trainer(precision=...)`` accepts."""
+    from lightning.fabric.connector import _PRECISION_INPUT
+
+    values: list[Any] = []
+    for part in typing.get_args(_PRECISION_INPUT):
+        values += typing.get_args(part)
+    return tuple(values)
+
+
+def _cpuinfo_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX-BF16)."""
+    probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    if probe is not None and probe():
+        return True
+    return bool(_cpuinfo_flags() & set(CPU_BF16_FLAGS))
+
+
+def _device(accelerator: str | None) -> str:
+    name = str(accelerator or "cpu").lower()
+    if name in ("gpu", "cuda") or (name == "auto" and torch.cuda.is_available()):
+        return "cuda"
+    return "cpu" if name == "auto" else name
+
+
+def native_bf16(accelerator: str | None) -> tuple[bool, str]:
+    """Whether the run's device computes bf16 natively, and if not, why not."""
+    device = _device(accelerator)
+    if device == "cpu":
+        flags = " or ".join(CPU_BF16_FLAGS)
+        return cpu_has_native_bf16(), f"this CPU has no native bf16 ({flags})"
+    if device == "cuda":
+        ok = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        return ok, "this GPU has no native bf16"
+    return False, f"tsfm does not know whether '{device}' computes bf16 natively"
+
+
+def check_precision(value: Any, describe: Callable[[str], str] = str) -> None:
+    """Refuse a ``trainer.precision`` that is neither ``auto`` nor one of Lightning's."""
+    if value is None or value == AUTO or value in lightning_precisions():
+        return
+    raise ValueError(
+        f"{describe('trainer.precision')}={value!r} is not a precision; use {AUTO!r} (bf16-mixed "
+        "where the device computes bf16 natively, else 32-true), 'bf16-mixed', '32-true' "
+        f"or another of Lightning's: {sorted(set(map(str, lightning_precisions())))}"
+    )
+
+
+def resolve_precision(precision: Any, accelerator: str | None) -> Any:
+    """The precision Lightning gets: ``auto`` resolved (with a warning when it falls back to
+    fp32); an explicit bf16 on a device without native bf16 is kept, with a warning."""
+    native, why = native_bf16(accelerator)
+    if precision == AUTO:
+        if native:
+            return "bf16-mixed"
+        warnings.warn(
+            f"trainer.precision=auto: {why}, so the run uses fp32 (32-true)",
+            MachineWarning,
+            stacklevel=2,
+        )
+        return "32-true"
+    if str(precision) in BF16 and not native:
+        warnings.warn(
+            f"trainer.precision={precision}: {why}; bf16 is emulated and slower than fp32 here "
+            "(trainer.precision=auto would pick 32-true)",
+            MachineWarning,
+            stacklevel=2,
+        )
+    return precision
+
+
+def autocast(precision: Any, accelerator: str | None, device: torch.device):
+    """The autocast context matching a run's precision, for inference outside the Trainer
+    (a mixed precision autocasts; any other is a no-op)."""
+    dtype = MIXED.get(str(resolve_precision(precision, accelerator)))
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
+@contextlib.contextmanager
+def inference(config: Any, device: torch.device) -> Iterator[None]:
+    """Forecasting outside the Trainer as the run trained: its threads, its precision
+    (``config`` is the run config), without autograd."""
+    trainer = config.trainer
+    with (
+        thread_limit(config.get("threads")),
+        torch.inference_mode(),
+        autocast(trainer.get("precision"), trainer.get("accelerator"), device),
+    ):
+        yield
+
+
+def check_threads(value: Any, describe: Callable[[str], str] = str) -> None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return
+    raise ValueError(
+        f"{describe('threads')}={value!r}: give a positive whole number of CPU threads "
+        "(threads=1 on a machine shared with other jobs), or null for torch's default"
+    )
+
+
+def machine_is_busy() -> tuple[float, int] | None:
+    """(1-minute load average, cores) when the load exceeds the cores, else None."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not available on this platform
+        return None
+    return (load, cores) if load > cores else None
+
+
+@contextlib.contextmanager
+def thread_limit(threads: int | None) -> Iterator[None]:
+    """torch's intra-op threads set to ``threads`` inside, restored after; ``None`` keeps
+    them, with a warning when more than one thread would share a busy machine."""
+    check_threads(threads)
+    before = torch.get_num_threads()
+    if threads is None:
+        busy = machine_is_busy()
+        if busy is not None and before > 1:
+            warnings.warn(
+                f"the machine is busy (load {busy[0]:.1f} on {busy[1]} cores) and torch uses "
+                f"{before} threads, which then wait on each other: threads=1 is often several "
+                "times faster (or set threads=N)",
+                MachineWarning,
+                stacklevel=3,
+            )
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
