@@ -65,6 +65,20 @@ def test_cached_and_uncached_training_give_the_same_loss(mode):
     assert exact.image_cache.features.shape == (train.n_windows, 3, 16)
 
 
+def test_the_cache_built_in_a_bf16_step_holds_the_fp32_features():
+    """The first training step builds the cache; under CPU autocast (bf16-mixed) it is still
+    encoded in fp32, so fp32 and bf16 runs share one cache."""
+    dm = datamodule()
+    batch = dm.datasets["train"].__getitems__([0, 5, 17])
+    reference, mixed = tiny(dm, cache_dtype="float32"), tiny(dm, cache_dtype="float32")
+    for model in (reference, mixed):
+        bind_training_windows(model, dm)
+    align_loss(reference, batch)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        align_loss(mixed, batch)
+    assert torch.equal(mixed.image_cache.features, reference.image_cache.features)
+
+
 def test_with_the_cache_training_never_runs_the_vision_tower(tmp_path):
     overrides = [f"model.{k}={v}" for k, v in TINY["timesclip"].items()]
     cfg = compose_config(

@@ -9,12 +9,13 @@ renderer settings and the tower's weights: change any of them and the key change
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,17 @@ def default_cache_dir() -> Path:
 
 def digest(payload: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+@contextlib.contextmanager
+def full_precision() -> Iterator[None]:
+    """Autocast off (CPU and CUDA): cached features are encoded in fp32 whatever the run's
+    precision, so one cache serves fp32 and bf16 runs alike (it is built once)."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.autocast("cpu", enabled=False))
+        if torch.cuda.is_available():
+            stack.enter_context(torch.autocast("cuda", enabled=False))
+        yield
 
 
 class ImageFeatureCache:
@@ -117,11 +129,11 @@ class ImageFeatureCache:
             self.n_windows,
             n_vars,
         )
-        with torch.no_grad():
+        with torch.no_grad(), full_precision():
             for first in range(0, self.n_windows, chunk):
                 index = torch.arange(first, min(first + chunk, self.n_windows))
                 parts.append(encode(self.windows(index), index).to("cpu", DTYPES[self.dtype]))
-        features = torch.cat(parts)
+            features = torch.cat(parts)
         log.info("TimesCLIP image-feature cache built in %.1f s", time.perf_counter() - start)
         if self.mode == "memory":
             self.features = features
