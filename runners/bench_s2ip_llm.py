@@ -1,29 +1,30 @@
-"""Speed and memory benchmark: S2IP-LLM training steps, tsfm against the official code path.
+"""Speed and memory benchmark: S2IP-LLM training steps, tsfm (fp32, bf16) against the official
+code path.
 
 ETTh1, look-back 512 -> 96, batch 32 windows (x 7 variates = 224 sequences of 68 tokens),
 the official ETTh1-96 settings, a GPT-2-small-sized randomly initialised backbone (6 blocks;
-no weights needed). Three modes, each in its own process so that peak memory is its own:
+no weights needed). Variants, each run in its own process so that peak memory is its own:
 
-- ``tsfm``: the torch decomposition on the model's device, SDPA attention, a fused GELU,
-  fast CPU dropout masks, an anchor map whose backward touches only the retrieved anchors,
-  nothing kept, and the optimizer tsfm's training module builds (fused Adam);
-- ``checkpointing``: ``tsfm`` with ``model.activation_checkpointing=true`` (each block
-  recomputed in the backward pass: less memory, more compute; torch's dropout masks);
-- ``official``: the official code path re-created: the pandas decomposition row by row on
+- ``official:fp32``: the official code path re-created: the pandas decomposition row by row on
   the CPU (``np.apply_along_axis``, float64, a device round trip), GPT-2 in eager attention
   with ``output_attentions`` and ``output_hidden_states`` on, torch's dropout masks, the
-  anchor map as a plain linear layer, and ``torch.optim.Adam`` with its defaults.
+  anchor map as a plain linear layer, and ``torch.optim.Adam`` with its defaults; always fp32,
+  as the official code has no autocast;
+- ``tsfm:fp32`` and ``tsfm:bf16`` (the model as shipped: the torch decomposition, SDPA, a
+  fused GELU, fast CPU dropout masks, an anchor map whose backward touches only the
+  retrieved anchors, nothing kept, fused Adam; bf16 = ``torch.autocast``, as
+  ``trainer.precision=bf16-mixed`` runs it, with the explicit CPU attention path);
+- ``checkpointing:bf16`` / ``checkpointing:fp32``: the memory mode,
+  ``model.activation_checkpointing=true`` (each block recomputed in the backward pass).
 
-Prints training samples/s (windows), the share of the step spent in the decomposition and
-the peak memory (CUDA: max allocated; CPU: peak resident set of the process).
+Prints, from ``--repeats`` interleaved rounds (medians), training samples/s (windows), the
+share of the step spent in the decomposition, the peak memory (CUDA: max allocated; CPU: peak
+resident set of the process) and the fraction of this machine's measured bf16 matrix-multiply
+peak that a step reaches.
 
-    python runners/bench_s2ip_llm.py                       # CPU fp32, every mode
-    python runners/bench_s2ip_llm.py --repeats 3           # interleaved, medians
-    python runners/bench_s2ip_llm.py --device cuda --precision bf16   # GPU, bf16 autocast
-
-``--precision`` applies to the tsfm modes; the official path always runs in fp32, as the
-official code does (no autocast), so the GPU table compares bf16 + SDPA + the torch
-decomposition against fp32 + the row-wise pandas decomposition.
+    python runners/bench_s2ip_llm.py --threads 1 --repeats 3      # the default variants
+    python runners/bench_s2ip_llm.py --variants official:fp32,tsfm:bf16 --steps 2
+    python runners/bench_s2ip_llm.py --device cuda --variants official:fp32,tsfm:bf16,tsfm:fp32
 """
 
 from __future__ import annotations
@@ -34,12 +35,17 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import flops, header, load, median, peaks, set_threads, sync  # noqa: E402
+
 MODES = ("official", "tsfm", "checkpointing")
+VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "checkpointing:bf16")
 
 
 def official_decompose(model, series: torch.Tensor) -> torch.Tensor:
@@ -92,12 +98,8 @@ def build(mode: str, device: str):
     return model, timed
 
 
-def sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def run_mode(args: argparse.Namespace) -> dict:
+    set_threads(args.threads)
     torch.manual_seed(2021)
     model, timed = build(args.mode, args.device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -111,14 +113,8 @@ def run_mode(args: argparse.Namespace) -> dict:
     y = torch.randn(args.batch, 96, 7, device=args.device)
     precision = "fp32" if args.mode == "official" else args.precision  # official: fp32 only
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    total = 0.0
-    for step in range(args.warmup + args.steps):
-        if step == args.warmup:
-            timed["decomposition"], total = 0.0, 0.0
-            if args.device.startswith("cuda"):
-                torch.cuda.reset_peak_memory_stats()
-        sync(args.device)
-        start = time.perf_counter()
+
+    def step() -> None:
         with torch.autocast(args.device.split(":")[0], dtype, enabled=precision == "bf16"):
             out = model(x)
             loss = torch.nn.functional.mse_loss(out.prediction.float(), y)
@@ -126,6 +122,17 @@ def run_mode(args: argparse.Namespace) -> dict:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+
+    step_flops = flops(step)  # a warm-up step, counted
+    total = 0.0
+    for index in range(args.warmup - 1 + args.steps):
+        if index == max(0, args.warmup - 1):
+            timed["decomposition"], total = 0.0, 0.0
+            if args.device.startswith("cuda"):
+                torch.cuda.reset_peak_memory_stats()
+        sync(args.device)
+        start = time.perf_counter()
+        step()
         sync(args.device)
         total += time.perf_counter() - start
     peak = (
@@ -140,68 +147,89 @@ def run_mode(args: argparse.Namespace) -> dict:
         "seconds_per_step": total / args.steps,
         "decomposition_share": timed["decomposition"] / total,
         "peak_memory_gib": peak,
+        "tflop_per_step": step_flops / 1e12,
+        "threads": torch.get_num_threads(),
     }
 
 
 def median_run(runs: list[dict]) -> dict:
-    """Every figure of ``runs`` (one mode) replaced by its median over the runs."""
+    """Every figure of ``runs`` (one variant) replaced by its median over the runs."""
     return {
-        key: (
-            runs[0][key]
-            if isinstance(runs[0][key], str)
-            else float(np.median([r[key] for r in runs]))
-        )
+        key: runs[0][key] if isinstance(runs[0][key], str) else median([r[key] for r in runs])
         for key in runs[0]
     }
 
 
+def child(variant: str, args: argparse.Namespace) -> dict:
+    mode, precision = variant.split(":")
+    command = [sys.executable, __file__, "--mode", mode, "--precision", precision]
+    command += ["--device", args.device, "--batch", str(args.batch), "--steps", str(args.steps)]
+    command += ["--warmup", str(args.warmup)] + (
+        ["--threads", str(args.threads)] if args.threads else []
+    )
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{variant} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=MODES, default=None)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="mode:precision, ...")
+    parser.add_argument("--mode", choices=MODES, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--precision", choices=["fp32", "bf16"], default="fp32", help=argparse.SUPPRESS
+    )
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=2, help="timed steps per run")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (at least 1)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument(
         "--repeats",
         type=int,
         default=1,
-        help="run the modes this many times, interleaved (official, tsfm, ..., official, ...) "
-        "so that a slow spell of the machine hits every mode; the table shows medians",
+        help="run the variants this many times, interleaved (official, tsfm, ..., official, ...) "
+        "so that a slow spell of the machine hits every variant; the table shows medians",
     )
     args = parser.parse_args()
     if args.mode is not None:
         print(json.dumps(run_mode(args)))
         return
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
-    runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
-    for _ in range(args.repeats):
-        for mode in MODES:
-            command = [sys.executable, __file__, "--mode", mode, *sys.argv[1:]]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
-            runs[mode].append(json.loads(done.stdout.strip().splitlines()[-1]))
-    rows = [median_run(runs[mode]) for mode in MODES]
-    if args.repeats > 1:
-        for mode in MODES:
-            steps = ", ".join(f"{r['seconds_per_step']:.1f}" for r in runs[mode])
-            print(f"{mode}: s/step of each run {steps}")
+    variants = args.variants.split(",")
+    for variant in variants:
+        mode, _, precision = variant.partition(":")
+        if mode not in MODES or precision not in ("fp32", "bf16"):
+            parser.error(f"--variants: '{variant}' is not mode:precision with mode in {MODES}")
+    if args.repeats < 1 or args.warmup < 1:
+        parser.error("--repeats and --warmup must be at least 1")
+    machine = peaks(args.device)
+    print(header(set_threads(args.threads), machine), flush=True)
+    runs: dict[str, list[dict]] = {variant: [] for variant in variants}
+    for repeat in range(args.repeats):
+        for variant in variants:
+            runs[variant].append(child(variant, args))
+            step = runs[variant][-1]["seconds_per_step"]
+            print(f"  repeat {repeat + 1}, {variant}: {step:.2f} s/step, {load()}", flush=True)
+    rows = {variant: median_run(runs[variant]) for variant in variants}
+    base = rows.get("official:fp32")
     print(
-        f"{'mode':<14}{'precision':>10}{'samples/s':>11}{'s/step':>9}{'decomp share':>14}"
-        f"{'peak GiB':>10}"
+        f"\n{load()}; batch {args.batch}, {args.steps} timed steps a run, medians of {args.repeats}"
     )
-    for r in rows:
-        print(
-            f"{r['mode']:<14}{r['precision']:>10}{r['samples_per_s']:>11.2f}"
-            f"{r['seconds_per_step']:>9.2f}"
-            f"{r['decomposition_share']:>14.1%}{r['peak_memory_gib']:>10.2f}"
+    print(
+        f"{'variant':<20}{'samples/s':>10}{'s/step':>8}{'vs official':>12}{'decomp':>8}"
+        f"{'peak GiB':>9}{'vs official':>12}{'TFLOP':>7}{'bf16 peak':>10}"
+    )
+    for variant, r in rows.items():
+        rate = r["tflop_per_step"] * 1e3 / r["seconds_per_step"]  # GFLOP/s
+        speed = f"{r['samples_per_s'] / base['samples_per_s']:>11.2f}x" if base else f"{'-':>12}"
+        memory = (
+            f"{r['peak_memory_gib'] / base['peak_memory_gib']:>11.2f}x" if base else f"{'-':>12}"
         )
-    base = rows[0]
-    for r in rows[1:]:
         print(
-            f"{r['mode']} vs official: {r['samples_per_s'] / base['samples_per_s']:.2f}x "
-            f"samples/s, {r['peak_memory_gib'] / base['peak_memory_gib']:.2f}x peak memory"
+            f"{variant:<20}{r['samples_per_s']:>10.2f}{r['seconds_per_step']:>8.2f}{speed}"
+            f"{r['decomposition_share']:>8.1%}{r['peak_memory_gib']:>9.2f}{memory}"
+            f"{r['tflop_per_step']:>7.2f}{rate / machine['bf16']:>10.1%}"
         )
 
 
