@@ -91,6 +91,7 @@ class MultiheadAttention(nn.MultiheadAttention):
             and not self.add_zero_attn
             and not need_weights
             and key_padding_mask is None
+            and (attn_mask is None or attn_mask.dim() == 2)  # one mask for every head
             and not is_causal
         )
         if not usable:
