@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -59,6 +63,18 @@ def test_unfitted_use_raises_not_fitted_error(tmp_path):
 
 def test_forecaster_is_exported_lazily():
     assert tsfm.Forecaster is Forecaster and "Forecaster" in dir(tsfm)
+
+
+def test_importing_the_forecaster_loads_no_torch_lightning_or_hydra():
+    probe = (
+        "import sys; from tsfm import Forecaster; "
+        "print(sorted(m for m in ('torch', 'lightning', 'hydra', 'optuna') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
 # ---------------------------------------------------------------------- every registered model
