@@ -244,16 +244,26 @@ def test_from_experiment_builds_the_run_config_of_python_m_tsfm_run():
     assert len(est.predict()) == 96
 
 
-def test_fitting_is_quiet_by_default_and_verbose_brings_the_bar_back(tmp_path, monkeypatch, capfd):
+def test_feedback_is_one_line_per_epoch_where_someone_watches(tmp_path, monkeypatch, capfd):
     monkeypatch.chdir(tmp_path)
     frame = synthetic_frame(120, 2)
-    tiny(val_size=0.2).fit(frame).predict()
+    tiny(val_size=0.2).fit(frame).predict()  # verbose=1, but nobody watches a test's stderr
     out, err = capfd.readouterr()
     assert out == "" and err == ""
     assert list(tmp_path.iterdir()) == []  # no lightning_logs, checkpoints or other files
-    tiny(verbose=True).fit(frame)
+    monkeypatch.setattr("tsfm.training.progress.watched", lambda stream=None: True)
+    tiny(val_size=0.2, max_epochs=2).fit(frame)
     out, err = capfd.readouterr()
-    assert "Epoch 0" in out + err
+    lines = [line for line in err.splitlines() if line.startswith("epoch ")]
+    assert lines[0].startswith("epoch 1/2") and lines[-1].startswith("epoch 2/2")
+    assert "val " in lines[-1] and "ETA" in lines[0] and "GPU available" not in out + err
+    tiny(verbose=0, max_epochs=1).fit(frame)
+    assert capfd.readouterr() == ("", "")
+    tiny(verbose=2).fit(frame)  # Lightning's own output
+    out, err = capfd.readouterr()
+    assert "Epoch 1/1" in out + err and "Params" in out + err  # its bar counts 1..N here too
+    with pytest.raises(ValueError, match="verbose must be 0"):
+        tiny(verbose=3).fit(frame)
 
 
 def test_validation_picks_the_best_epoch_and_val_df_must_continue_df():

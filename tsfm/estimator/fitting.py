@@ -122,12 +122,12 @@ def fit_table(
         static=statics,
         names=PYTHON_NAMES,
     )
-    with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
+    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
             cfg,
             run_dir,
             datamodule=datamodule,
-            extra_callbacks=list(callbacks),
+            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
             memory_switch="check_memory=False",
             **trainer_arguments(est.verbose, validate),
         )
@@ -179,9 +179,22 @@ def describe_key(model: str, key: str) -> str:
     return key if name == key else f"{name} ({key})"
 
 
-def trainer_arguments(verbose: bool, validate: bool) -> dict[str, Any]:
+def lightning_output(verbose: int) -> bool:
+    """``verbose=2`` shows Lightning's own output; 0 and 1 keep it quiet."""
+    return int(verbose) >= 2
+
+
+def display_callbacks(verbose: int) -> list:
+    """The epoch lines of ``verbose=1``, where a person is watching."""
+    from tsfm.training.progress import EpochProgress, watched
+
+    return [EpochProgress()] if int(verbose) == 1 and watched() else []
+
+
+def trainer_arguments(verbose: int, validate: bool) -> dict[str, Any]:
     """Trainer overrides of an estimator fit (no validation loop when there is no split)."""
-    args: dict[str, Any] = {"enable_progress_bar": verbose, "enable_model_summary": verbose}
+    shown = lightning_output(verbose)
+    args: dict[str, Any] = {"enable_progress_bar": shown, "enable_model_summary": shown}
     if not validate:
         args.update(limit_val_batches=0, num_sanity_val_steps=0)
     return args

@@ -36,7 +36,9 @@ class Forecaster(BaseEstimator):
             temporal column).
         work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
             uses a temporary folder that is removed after fitting.
-        verbose: show Lightning's progress bar, model summary and info lines.
+        verbose: ``1`` (default): one line per epoch (time, losses, ETA) where a person is
+            watching (a terminal or a notebook), nothing elsewhere; ``0``: silent; ``2``:
+            Lightning's own progress bar, model summary and info lines.
         targets: the columns to forecast (wide frames; default: every column without a
             covariate role).
         future_covariates: columns known over the horizon too (calendar, holidays, weather or
@@ -77,7 +79,7 @@ class Forecaster(BaseEstimator):
         target_col: str = "y",
         date_col: str | None = None,
         work_dir: str | None = None,
-        verbose: bool = False,
+        verbose: int = 1,
         targets: list[str] | None = None,
         future_covariates: list[str] | None = None,
         past_covariates: list[str] | None = None,

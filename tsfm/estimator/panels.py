@@ -28,6 +28,8 @@ from tsfm.estimator.checks import check_options
 from tsfm.estimator.fitting import (
     check_window_sizes,
     describe_key,
+    display_callbacks,
+    lightning_output,
     model_statics,
     run_directory,
     trainer_arguments,
@@ -118,9 +120,10 @@ def fit_panel(
     datamodule = PanelDataModule(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics
     )
-    with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
+    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
-            cfg, run_dir, datamodule=datamodule, extra_callbacks=list(callbacks),
+            cfg, run_dir, datamodule=datamodule,
+            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
             **trainer_arguments(est.verbose, validate),
         )  # fmt: skip
     result.module.trainer = None

@@ -125,7 +125,9 @@ def tune_forecaster(
         seed = compose_config().seed
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.INFO if est.verbose else optuna.logging.WARNING)
+    optuna.logging.set_verbosity(
+        optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
+    )
     study = open_study(tune, url, seed)
     kept: dict[str, Any] = {}
 
