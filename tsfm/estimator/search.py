@@ -159,7 +159,7 @@ def tune_forecaster(
         name = f"{est.model}_custom_{est.horizon}_tuned"
         est.tuning_outputs_ = write_outputs(study, directory, name, groups, values, tune.metric)
     est.study_ = study
-    est.best_params_ = dict(best.params)
+    est.best_params_ = {"model": est.model, **as_params(est, best.params)}
     return est
 
 
