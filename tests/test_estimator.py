@@ -296,3 +296,13 @@ def test_frequencies_are_checked(fitted):
         fitted["itransformer"].predict(synthetic_frame(60, 3, freq="15min"))
     with pytest.raises(ValueError, match="frequency 'D' puts"):
         tiny(freq="D").fit(synthetic_frame(100))
+
+
+def test_a_presets_hourly_calendar_follows_half_hourly_data_and_says_so():
+    frame = synthetic_frame(400, 2, freq="30min")
+    est = Forecaster.from_experiment(
+        "itransformer_etth1_96", horizon=8, lookback=24, max_epochs=1, d_model=16, d_ff=16
+    )
+    with pytest.warns(UserWarning, match="computes calendar features for 'h' data.*'30min'"):
+        est.fit(frame)
+    assert est.freq_ == "30min" and est.config_.data.freq == "30min"

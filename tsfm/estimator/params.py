@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -19,6 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
+from tsfm.data.timefeatures import freq_unit
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 
 ALIASES = {
@@ -134,6 +136,12 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
 
 
+def _user_set_freq(est: Any) -> bool:
+    """Whether the user chose the calendar frequency (a parameter or an override)."""
+    overrides = [o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []]
+    return "data__freq" in est.extra_params() or "data.freq" in overrides
+
+
 def build_config(
     est: Any,
     *,
@@ -168,11 +176,21 @@ def build_config(
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
     if has_dates and cfg.data.freq is None:
         cfg.data.freq = str(freq)  # calendar features from the data's own frequency
-    elif has_dates:  # a preset's 'h' is the papers' choice for every benchmark
+    elif has_dates and _user_set_freq(est):
         try:
-            check_calendar_freq(cfg.data.freq, str(freq), benchmark=est.experiment is not None)
+            check_calendar_freq(cfg.data.freq, str(freq))
         except ValueError as err:
             raise ValueError(f"{err} (the Forecaster's parameter data__freq)") from None
+    elif has_dates and freq_unit(cfg.data.freq) != freq_unit(str(freq)):
+        # a preset's calendar (the papers' 'h') describing other data: the data's, said so
+        warnings.warn(
+            f"experiment '{est.experiment}' computes calendar features for {cfg.data.freq!r} "
+            f"data; this frame steps by {freq!r}, so its own calendar features are used "
+            f"(data__freq='{cfg.data.freq}' keeps the preset's)",
+            UserWarning,
+            stacklevel=3,
+        )
+        cfg.data.freq = str(freq)
     strategy = str(cfg.trainer.get("strategy") or "")
     devices = cfg.trainer.get("devices")
     if (
