@@ -306,3 +306,18 @@ def test_a_presets_hourly_calendar_follows_half_hourly_data_and_says_so():
     with pytest.warns(UserWarning, match="computes calendar features for 'h' data.*'30min'"):
         est.fit(frame)
     assert est.freq_ == "30min" and est.config_.data.freq == "30min"
+
+
+def test_a_missing_horizon_is_refused_with_a_suggestion_for_the_data():
+    with pytest.raises(ValueError, match="horizon is required.*horizon=48.*'h'"):
+        Forecaster(lookback=24, max_epochs=1).fit(synthetic_frame(120, 2))
+    quarterly = synthetic_frame(120, 2, freq="QS")
+    with pytest.raises(ValueError, match="horizon=8"):
+        Forecaster(lookback=24, max_epochs=1).fit(quarterly)
+
+
+def test_model_size_follows_the_data_unless_chosen():
+    small = Forecaster(horizon=8, lookback=24, max_epochs=1).fit(synthetic_frame(200, 2))
+    assert (small.config_.model.d_model, small.config_.model.d_ff) == (64, 64)
+    chosen = Forecaster(horizon=8, lookback=24, max_epochs=1, d_model=32, d_ff=16)
+    assert chosen.fit(synthetic_frame(200, 2)).config_.model.d_model == 32

@@ -23,7 +23,9 @@ class Forecaster(BaseEstimator):
 
     Args:
         model: a registered model (``tsfm.models.REGISTRY``).
-        horizon: steps to forecast (``data.pred_len``).
+        horizon: steps to forecast (``data.pred_len``); required (how far ahead depends on the
+            decision the forecast serves; a missing horizon is refused with a suggestion for
+            the data's frequency).
         lookback: steps of history each forecast sees (``data.seq_len``).
         experiment: a preset of ``conf/experiment/`` to start from (see :meth:`from_experiment`).
         overrides: extra Hydra overrides, as on the command line (``["optim=adamw_cosine"]``).
@@ -67,7 +69,7 @@ class Forecaster(BaseEstimator):
     def __init__(
         self,
         model: str = "itransformer",
-        horizon: int = 96,
+        horizon: int | None = None,
         lookback: int = 96,
         *,
         experiment: str | None = None,

@@ -111,7 +111,10 @@ def fit_panel(
         else None,
     )
     has_dates = not is_integer_time(longest.times)
-    cfg = build_config(est, freq=freq, has_dates=has_dates, time_col=est.time_col)
+    windows = sum(max(0, n - est.horizon) for n in n_train)
+    cfg = build_config(
+        est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows
+    )
     check_run(cfg, lambda key: describe_key(est.model, key))
     validate = est.val_size is not None
     if not validate:

@@ -136,6 +136,20 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
 
 
+def data_sized(est: Any, n_windows: int) -> dict[str, Any]:
+    """Model settings sized for the data when nobody chose them (no experiment, no parameter
+    or override): iTransformer's width by the training windows per epoch W, d_model = d_ff =
+    64 below 5,000, 128 below 50,000, 256 above (its constructor's 512 / 2048 are the paper's
+    size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series)."""
+    if est.model != "itransformer" or est.experiment is not None:
+        return {}
+    chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
+    if chosen & {"d_model", "d_ff", "model.d_model", "model.d_ff"}:
+        return {}
+    width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
+    return {"model.d_model": width, "model.d_ff": width}
+
+
 def _user_set_freq(est: Any) -> bool:
     """Whether the user chose the calendar frequency (a parameter or an override)."""
     overrides = [o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []]
@@ -149,6 +163,7 @@ def build_config(
     has_dates: bool,
     time_col: str | None,
     roles: dict[str, Any] | None = None,
+    n_windows: int | None = None,
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
     the column ``roles`` (``data.`` settings, already in the table's column names)."""
@@ -170,6 +185,8 @@ def build_config(
     }
     if not any(o.startswith("logger=") for o in est.overrides or []):
         settings["logger.name"] = "none"
+    if n_windows is not None:
+        settings.update(data_sized(est, n_windows))
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
