@@ -24,6 +24,7 @@ from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
 from tsfm.training.preflight import check_run, resume_checkpoint
+from tsfm.training.progress import counting_progress_bar
 from tsfm.training.runtime import resolve_precision, thread_limit
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,10 @@ def build_trainer(
         trainer_args["precision"] = resolve_precision(trainer_args["precision"], accelerator)
     plugins = trainer_args.pop("plugins", None)
     plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
+    bar = counting_progress_bar() if trainer_args.get("enable_progress_bar", True) else None
     return L.Trainer(
         default_root_dir=run_dir,
-        callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks],
+        callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],
         logger=build_logger(cfg, run_dir, resuming),
         plugins=[*plugins, SafeCheckpointIO()],  # every checkpoint Lightning reads: weights only
         **trainer_args,

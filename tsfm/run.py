@@ -54,12 +54,14 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
             plot_forecasts(
                 result.module, result.datamodule, run_dir / "forecast.png", cfg.output.plot_windows
             )
-        if cfg.output.print_table:
-            print(
-                f"\n{cfg.model.name} on {cfg.data.name} ({cfg.data.seq_len} -> {cfg.data.pred_len})"
+        if cfg.output.print_table:  # through logging: the console and the run's run.log
+            title = (
+                f"{cfg.model.name} on {cfg.data.name} ({cfg.data.seq_len} -> {cfg.data.pred_len})"
             )
-            print(metrics_table(result.metrics))
-            print(f"run directory: {run_dir}")
+            log.info("\n%s\n%s", title, metrics_table(result.metrics))
+            log.info("run directory: %s", run_dir)
+            if cfg.output.plot and cfg.test:
+                log.info("forecast plot: %s", run_dir / "forecast.png")
     return result.metrics
 
 

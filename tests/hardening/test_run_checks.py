@@ -5,13 +5,14 @@ are refused before any data is read."""
 from __future__ import annotations
 
 import pytest
+import torch
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import compose_config
 from tsfm.pipeline import fit_and_test
-from tsfm.training.preflight import check_trainer_types
+from tsfm.training.preflight import check_run, check_trainer_types
 
 # a data file that does not exist: a refusal that comes first never gets to read it
 NO_DATA = ["data=custom", "data.path=/nonexistent/data.csv"]
@@ -65,3 +66,15 @@ def test_the_shipped_trainer_settings_have_lightnings_types(trainer):
 def test_the_forecaster_refuses_them_at_fit_naming_its_parameter(params, message):
     with pytest.raises(ValueError, match=message):
         tiny().set_params(**params).fit(synthetic_frame(240, 3))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_a_missing_gpu_is_named_with_the_fix_in_each_front_door():
+    from tsfm import Forecaster
+
+    with pytest.raises(ValueError, match="accelerator \\(trainer.accelerator\\)='gpu'.*'cpu'"):
+        Forecaster(horizon=8, lookback=24, accelerator="gpu", max_epochs=1).fit(
+            synthetic_frame(120)
+        )
+    with pytest.raises(ValueError, match="trainer.accelerator='gpu'.*no such device"):
+        check_run(compose_config("trainer=gpu"))

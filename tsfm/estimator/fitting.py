@@ -95,15 +95,20 @@ def fit_table(
     """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state."""
     from tsfm.pipeline import fit_and_test
 
-    check_window_sizes(est)
     freq = resolve_freq(table.times, est.freq)
+    check_window_sizes(est, freq)
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
     has_dates = not is_integer_time(rows.times)
     roles = role_settings(est, rows)
     encoder, statics = encode_statics(est, static_frame(est, rows, static_df))
     cfg = build_config(
-        est, freq=freq, has_dates=has_dates, time_col=rows.layout.time_col, roles=roles
+        est,
+        freq=freq,
+        has_dates=has_dates,
+        time_col=rows.layout.time_col,
+        roles=roles,
+        n_windows=n_train - est.lookback - est.horizon + 1,
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
     needed = est.lookback + est.horizon
@@ -122,12 +127,12 @@ def fit_table(
         static=statics,
         names=PYTHON_NAMES,
     )
-    with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
+    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
             cfg,
             run_dir,
             datamodule=datamodule,
-            extra_callbacks=list(callbacks),
+            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
             memory_switch="check_memory=False",
             **trainer_arguments(est.verbose, validate),
         )
@@ -153,6 +158,27 @@ def fit_table(
     return result
 
 
+def suggested_horizon(freq: Any) -> int:
+    from tsfm.data.timefeatures import freq_unit
+
+    if freq is None or isinstance(freq, int):
+        return 24
+    unit = freq_unit(str(freq))
+    if unit in SUGGESTED_HORIZONS:
+        return SUGGESTED_HORIZONS[unit]
+    import pandas as pd
+
+    return max(1, int(pd.Timedelta("1D") / pd.Timedelta(pd.tseries.frequencies.to_offset(freq))))
+
+
+def _for(freq: Any) -> str:
+    if freq is None:
+        return ")"
+    return (
+        f"; {suggested_horizon(freq)} steps of {freq!r} is the M4 competition's choice or one day)"
+    )
+
+
 def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
     """The encoded statics as the batch carries them (``[N, S]`` per target), non-empty only."""
     out: dict[str, Any] = {}
@@ -162,8 +188,19 @@ def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def check_window_sizes(est: Any) -> None:
-    """``horizon`` and ``lookback`` are positive whole numbers of steps."""
+# A horizon people often need, by the data's frequency (the M4 competition's for Y/Q/M/W/D/h;
+# one day of steps below an hour): suggested when the horizon is missing, never assumed.
+SUGGESTED_HORIZONS = {"year": 6, "quarter": 8, "month": 18, "week": 13, "day": 14, "hour": 48}
+
+
+def check_window_sizes(est: Any, freq: Any = None) -> None:
+    """``horizon`` (required: how far ahead depends on the decision, not on the data) and
+    ``lookback`` are positive whole numbers of steps."""
+    if est.horizon is None:
+        raise ValueError(
+            "horizon is required: how many steps ahead to forecast (e.g. "
+            f"Forecaster('{est.model}', horizon={suggested_horizon(freq)}){_for(freq)}"
+        )
     for name in ("horizon", "lookback"):
         value = getattr(est, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -179,9 +216,22 @@ def describe_key(model: str, key: str) -> str:
     return key if name == key else f"{name} ({key})"
 
 
-def trainer_arguments(verbose: bool, validate: bool) -> dict[str, Any]:
+def lightning_output(verbose: int) -> bool:
+    """``verbose=2`` shows Lightning's own output; 0 and 1 keep it quiet."""
+    return int(verbose) >= 2
+
+
+def display_callbacks(verbose: int) -> list:
+    """The epoch lines of ``verbose=1``, where a person is watching."""
+    from tsfm.training.progress import EpochProgress, watched
+
+    return [EpochProgress()] if int(verbose) == 1 and watched() else []
+
+
+def trainer_arguments(verbose: int, validate: bool) -> dict[str, Any]:
     """Trainer overrides of an estimator fit (no validation loop when there is no split)."""
-    args: dict[str, Any] = {"enable_progress_bar": verbose, "enable_model_summary": verbose}
+    shown = lightning_output(verbose)
+    args: dict[str, Any] = {"enable_progress_bar": shown, "enable_model_summary": shown}
     if not validate:
         args.update(limit_val_batches=0, num_sanity_val_steps=0)
     return args

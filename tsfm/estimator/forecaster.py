@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from tsfm.data.frames import SeriesTable, read_frame, resolve_freq, same_freq, write_frame
-from tsfm.estimator import persistence
 from tsfm.estimator.checks import check_options, frame_columns
-from tsfm.estimator.cross_validation import CrossValidation, cross_validate
-from tsfm.estimator.fitting import fit_table
-from tsfm.estimator.inference import backtest, error_metrics, forecast_next
-from tsfm.estimator.params import config_key
+
+if TYPE_CHECKING:
+    from tsfm.data.frames import SeriesTable
+    from tsfm.estimator.cross_validation import CrossValidation
+
+# torch, Lightning, Hydra and the frame libraries are imported by the methods that need them,
+# so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
 class Forecaster(BaseEstimator):
@@ -22,7 +23,9 @@ class Forecaster(BaseEstimator):
 
     Args:
         model: a registered model (``tsfm.models.REGISTRY``).
-        horizon: steps to forecast (``data.pred_len``).
+        horizon: steps to forecast (``data.pred_len``); required (how far ahead depends on the
+            decision the forecast serves; a missing horizon is refused with a suggestion for
+            the data's frequency).
         lookback: steps of history each forecast sees (``data.seq_len``).
         experiment: a preset of ``conf/experiment/`` to start from (see :meth:`from_experiment`).
         overrides: extra Hydra overrides, as on the command line (``["optim=adamw_cosine"]``).
@@ -35,7 +38,9 @@ class Forecaster(BaseEstimator):
             temporal column).
         work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
             uses a temporary folder that is removed after fitting.
-        verbose: show Lightning's progress bar, model summary and info lines.
+        verbose: ``1`` (default): one line per epoch (time, losses, ETA) where a person is
+            watching (a terminal or a notebook), nothing elsewhere; ``0``: silent; ``2``:
+            Lightning's own progress bar, model summary and info lines.
         targets: the columns to forecast (wide frames; default: every column without a
             covariate role).
         future_covariates: columns known over the horizon too (calendar, holidays, weather or
@@ -64,7 +69,7 @@ class Forecaster(BaseEstimator):
     def __init__(
         self,
         model: str = "itransformer",
-        horizon: int = 96,
+        horizon: int | None = None,
         lookback: int = 96,
         *,
         experiment: str | None = None,
@@ -76,7 +81,7 @@ class Forecaster(BaseEstimator):
         target_col: str = "y",
         date_col: str | None = None,
         work_dir: str | None = None,
-        verbose: bool = False,
+        verbose: int = 1,
         targets: list[str] | None = None,
         future_covariates: list[str] | None = None,
         past_covariates: list[str] | None = None,
@@ -128,6 +133,8 @@ class Forecaster(BaseEstimator):
         return {**super().get_params(deep=False), **self._extra}
 
     def set_params(self, **params: Any) -> Forecaster:
+        from tsfm.estimator.params import config_key
+
         own = set(self._get_param_names())
         model = params.get("model", self.model)
         for name in params:
@@ -154,6 +161,8 @@ class Forecaster(BaseEstimator):
 
     def read(self, df: Any, name: str = "df") -> SeriesTable:
         """``df`` checked into a table (long frames: aligned, static columns kept aside)."""
+        from tsfm.data.frames import read_frame
+
         check_options(self)
         statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
         return read_frame(df, static_columns=statics, **self.frame_options())
@@ -183,10 +192,14 @@ class Forecaster(BaseEstimator):
         self, table: SeriesTable, val_table: SeriesTable | None = None, **kwargs: Any
     ) -> Any:
         """:meth:`fit` on an already checked table; returns the pipeline's RunResult."""
+        from tsfm.estimator.fitting import fit_table
+
         self._forget()
         return fit_table(self, table, val_table, **kwargs)
 
     def _read(self, df: Any) -> SeriesTable:
+        from tsfm.data.frames import resolve_freq, same_freq
+
         table = self.read(df)
         if len(table) >= 3:
             freq = resolve_freq(table.times)
@@ -205,6 +218,9 @@ class Forecaster(BaseEstimator):
         with future covariates needs their values over the horizon in ``future_df``
         (:meth:`make_future_dataframe` gives the frame to fill).
         """
+        from tsfm.data.frames import write_frame
+        from tsfm.estimator.inference import forecast_next
+
         check_is_fitted(self)
         if self.mode_ == "independent":
             from tsfm.estimator.panels import predict_panel
@@ -240,6 +256,8 @@ class Forecaster(BaseEstimator):
 
     def evaluate(self, df: Any) -> dict[str, float]:
         """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``)."""
+        from tsfm.estimator.inference import backtest, error_metrics
+
         check_is_fitted(self)
         return error_metrics(backtest(self, self._read(df)))
 
@@ -260,11 +278,15 @@ class Forecaster(BaseEstimator):
 
         Returns ``(forecasts, metrics)`` frames in ``df``'s frame library.
         """
+        from tsfm.estimator.cross_validation import cross_validate
+
         return cross_validate(self, df, n_windows, step, refit, static_df)
 
     # ------------------------------------------------------------------ persistence and tuning
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the fitted forecaster to the directory ``path``."""
+        from tsfm.estimator import persistence
+
         check_is_fitted(self)
         return persistence.save(self, path, overwrite)
 
@@ -273,6 +295,8 @@ class Forecaster(BaseEstimator):
         """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only; every
         file checked first). ``check_memory=False`` skips the refusal of a model larger than
         the free memory."""
+        from tsfm.estimator import persistence
+
         return persistence.load(cls, path, check_memory)
 
     def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:

@@ -28,6 +28,8 @@ from tsfm.estimator.checks import check_options
 from tsfm.estimator.fitting import (
     check_window_sizes,
     describe_key,
+    display_callbacks,
+    lightning_output,
     model_statics,
     run_directory,
     trainer_arguments,
@@ -110,7 +112,10 @@ def fit_panel(
         else None,
     )
     has_dates = not is_integer_time(longest.times)
-    cfg = build_config(est, freq=freq, has_dates=has_dates, time_col=est.time_col)
+    windows = sum(max(0, n - est.horizon) for n in n_train)
+    cfg = build_config(
+        est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows
+    )
     check_run(cfg, lambda key: describe_key(est.model, key))
     validate = est.val_size is not None
     if not validate:
@@ -119,9 +124,10 @@ def fit_panel(
     datamodule = PanelDataModule(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics
     )
-    with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
+    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
-            cfg, run_dir, datamodule=datamodule, extra_callbacks=list(callbacks),
+            cfg, run_dir, datamodule=datamodule,
+            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
             **trainer_arguments(est.verbose, validate),
         )  # fmt: skip
     result.module.trainer = None

@@ -125,7 +125,9 @@ def tune_forecaster(
         seed = compose_config().seed
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.INFO if est.verbose else optuna.logging.WARNING)
+    optuna.logging.set_verbosity(
+        optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
+    )
     study = open_study(tune, url, seed)
     kept: dict[str, Any] = {}
 
@@ -157,7 +159,7 @@ def tune_forecaster(
         name = f"{est.model}_custom_{est.horizon}_tuned"
         est.tuning_outputs_ = write_outputs(study, directory, name, groups, values, tune.metric)
     est.study_ = study
-    est.best_params_ = dict(best.params)
+    est.best_params_ = {"model": est.model, **as_params(est, best.params)}
     return est
 
 

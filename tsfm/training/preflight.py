@@ -80,6 +80,26 @@ def check_trainer_types(trainer: Mapping[str, Any], describe: Describe = str) ->
             )
 
 
+def check_accelerator(trainer: Mapping[str, Any], describe: Describe = str) -> None:
+    """An accelerator asked for by name must be there (Lightning's own error is a stack of
+    framework frames that does not say what to change)."""
+    import torch
+
+    accelerator = str(_plain(trainer).get("accelerator") or "auto").lower()
+    missing = {
+        "gpu": not torch.cuda.is_available() and not torch.backends.mps.is_available(),
+        "cuda": not torch.cuda.is_available(),
+        "mps": not torch.backends.mps.is_available(),
+    }
+    if missing.get(accelerator):
+        key = describe("trainer.accelerator")
+        raise ValueError(
+            f"{key}={accelerator!r}, but torch sees no such device here "
+            f"(torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}); use "
+            f"{key}='cpu' (or 'auto'), or run where the device is and torch is built for it"
+        )
+
+
 def _zero(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
 
@@ -91,6 +111,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     check_precision(cfg.trainer.get("precision"), describe)
     check_trainer_types(cfg.trainer, describe)
     check_threads(cfg.get("threads"), describe)
+    check_accelerator(cfg.trainer, describe)
     train, test = bool(cfg.train), bool(cfg.test)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:

@@ -38,11 +38,39 @@ def compose(overrides: Sequence[str], return_hydra_config: bool = False) -> Dict
         return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
 
 
+# Training-budget settings given on the command line to make trials quick; the best preset
+# keeps the preset's own (or the defaults), and its header says which were left out.
+SHORTCUT_KEYS = (
+    "trainer.limit_train_batches",
+    "trainer.limit_val_batches",
+    "trainer.limit_test_batches",
+    "trainer.max_epochs",
+    "trainer.max_steps",
+    "trainer.max_time",
+    "trainer.fast_dev_run",
+    "trainer.val_check_interval",
+    "callbacks.early_stopping.patience",
+)
+
+
+def split_shortcuts(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(overrides without the training-budget shortcuts, the shortcuts)``."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    kept, shortcuts = [], []
+    for text, override in zip(overrides, parsed, strict=True):
+        (shortcuts if override.key_or_group in SHORTCUT_KEYS else kept).append(text)
+    return kept, shortcuts
+
+
 def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[str, Any]]:
     """Group choices and values the best-overrides file starts from.
 
     The values are the chosen experiment preset's and the command line's (their effective
-    values in ``cfg``), without tuning, Hydra and machine-specific keys.
+    values in ``cfg``), without tuning, Hydra and machine-specific keys; training-budget
+    shortcuts of the command line (:data:`SHORTCUT_KEYS`) are not copied: those keys keep
+    the preset's own values.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -51,16 +79,22 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
     else:
         choices = compose(overrides, return_hydra_config=True).hydra.runtime.choices
     groups = {g: choices[g] for g in SEARCHED_GROUPS if choices.get(g)}
-    keys: list[str] = []
+    preset: list[str] = []
     if choices.get("experiment"):
-        keys += _preset_keys(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
-    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        preset = _preset_keys(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
+    kept, shortcuts = split_shortcuts(overrides)
+    cut = {o.split("=", 1)[0].lstrip("+~") for o in shortcuts}
+    keys = list(preset)
+    for override in OverridesParser.create().parse_overrides(kept):
         key = override.key_or_group
         if key in choices or key.startswith(NOT_COPIED) or key in MACHINE_KEYS:
             continue
         if not override.is_delete():
             keys.append(key)
-    return groups, {key: OmegaConf.select(cfg, key) for key in dict.fromkeys(keys)}
+    clean = compose(kept) if cut else cfg  # the preset's own values of the shortcut keys
+    return groups, {
+        key: OmegaConf.select(clean if key in cut else cfg, key) for key in dict.fromkeys(keys)
+    }
 
 
 def _preset_keys(path: Path) -> list[str]:
@@ -164,7 +198,13 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     )
     groups, base_values = base_of_best(cfg, overrides)
     name = f"{cfg.model.name}_{cfg.data.name}_{cfg.data.pred_len}_tuned"
+    shortcuts = split_shortcuts(overrides)[1]
+    notes = (
+        [f"Trials ran with the shortcuts {', '.join(shortcuts)}; not copied here: this preset "
+         "trains with the preset's own settings (or the defaults)."]
+        if shortcuts else []
+    )  # fmt: skip
     outputs = write_outputs(
-        study, directory, name, groups, base_values, settings.metric, settings.plots
+        study, directory, name, groups, base_values, settings.metric, settings.plots, notes
     )
     return study, outputs

@@ -7,6 +7,7 @@ from tsfm.data.frames.dates import (
     future_times,
     is_integer_time,
     next_time,
+    quarter_starts,
     resolve_freq,
     same_freq,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "future_times",
     "is_integer_time",
     "next_time",
+    "quarter_starts",
     "read_file",
     "read_frame",
     "resolve_freq",

@@ -33,6 +33,11 @@ def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
         repeated = repeated_names(list(df.columns))
         if repeated:
             raise ValueError(f"the frame repeats the column name(s) {repeated}; rename them")
+        if isinstance(df.index, pd.PeriodIndex):  # periods: their first instant
+            df = df.set_axis(df.index.to_timestamp(how="start"))
+        periods = [c for c in df.columns if isinstance(df[c].dtype, pd.PeriodDtype)]
+        if periods:
+            df = df.assign(**{c: df[c].dt.to_timestamp(how="start") for c in periods})
         time_index = isinstance(df.index, pd.DatetimeIndex)
         if time_index:
             df = df.rename_axis(df.index.name or INDEX_COLUMN).reset_index()
@@ -110,6 +115,9 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
     temporal = [n for n in names if schema[n].is_temporal()]
     if len(temporal) == 1:
         return temporal[0]
+    text = [n for n in names if schema[n] == pl.String]
+    if not temporal and len(text) == 1:  # dates written as text ("2021-05-01", "1956 Q1")
+        return text[0]
     raise ValueError(
         f"cannot tell which column holds the timestamps (columns: {names}); pass date_col=... "
         "for a wide frame, or id_col/time_col/target_col for a long one"
