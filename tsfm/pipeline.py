@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.training.artifacts import module_from_config
+from tsfm.training.conformal import calibrate, check_conformal
 from tsfm.training.module import ForecastingModule
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,14 @@ def fit_and_test(
     else:
         datamodule.setup()
     module = build_module(cfg, datamodule)
+    conformal = cfg.get("conformal")
+    if conformal is not None and conformal.windows:
+        check_conformal(conformal.windows, conformal.step)
+        if module.head.probabilistic:
+            raise ValueError(
+                f"conformal.windows calibrates point models; loss={cfg.loss} already forecasts "
+                "intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
+            )
     trainer = build_trainer(cfg, run_dir, extra_callbacks, **trainer_overrides)
     timings: dict[str, float] = {}
     best = None
@@ -129,9 +138,17 @@ def fit_and_test(
             state = torch.load(best, map_location=module.device, weights_only=True)
             module.load_state_dict(state["state_dict"])
     metrics: dict[str, Any] = {}
+    ckpt = None if cfg.train else cfg.ckpt_path
+    if conformal is not None and conformal.windows:
+        if ckpt:  # calibrate the weights that will be tested
+            state = torch.load(ckpt, map_location=module.device, weights_only=True)
+            module.load_state_dict(state["state_dict"])
+            ckpt = None
+        start = time.perf_counter()
+        module.conformal = calibrate(module, datamodule, conformal, cfg.data.pred_len)
+        timings["calibration_seconds"] = time.perf_counter() - start
     if cfg.test:
         start = time.perf_counter()
-        ckpt = None if cfg.train else cfg.ckpt_path
         trainer.test(module, datamodule=datamodule, ckpt_path=ckpt or None, verbose=False)
         timings["test_seconds"] = time.perf_counter() - start
         metrics.update(
@@ -147,4 +164,14 @@ def fit_and_test(
 
 def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
     """The settings every reported number depends on, stored beside it."""
-    return {"model": cfg.model.name, "seed": cfg.seed, **datamodule.protocol()}
+    settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
+    conformal = cfg.get("conformal")
+    if conformal is not None and conformal.windows:
+        settings.update(
+            {
+                "conformal_windows": conformal.windows,
+                "conformal_step": conformal.step or cfg.data.pred_len,
+                "conformal_normalize": conformal.normalize,
+            }
+        )
+    return {**settings, **datamodule.protocol()}

@@ -44,6 +44,9 @@ def module_from_config(
         loss=cfg.loss,
         features=cfg.data.features,
         scaler=scaler,
+        quantiles=list(cfg.quantiles),
+        levels=list(cfg.levels),
+        season_length=cfg.season_length,
     )
 
 
