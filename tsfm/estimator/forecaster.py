@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from tsfm.estimator import persistence
 from tsfm.estimator.cross_validation import CrossValidation, cross_validate
 from tsfm.estimator.fitting import fit_table
 from tsfm.estimator.inference import backtest, error_metrics, forecast_next
+from tsfm.estimator.intervals import band_values, column_request, interval_metrics, metric_taus
 from tsfm.estimator.params import config_key
 
 
@@ -38,7 +40,10 @@ class Forecaster(BaseEstimator):
         **params: model hyperparameters (``d_model=128``), common settings (``max_epochs``,
             ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``, ``accelerator``,
             ``precision``, ...) or any config key with ``__`` for dots
-            (``trainer__gradient_clip_val=1.0``).
+            (``trainer__gradient_clip_val=1.0``). Intervals: ``loss="quantile"`` (with
+            ``quantiles=[...]``), ``"normal"`` or ``"student_t"``, or a point loss with
+            ``conformal_windows=k`` (``conformal_step``, ``conformal_normalize``); ``levels``
+            and ``season_length`` set what ``evaluate`` scores (see the README).
 
     Fitted attributes: ``module_`` (the trained ForecastingModule), ``config_`` (the resolved
     run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
@@ -157,26 +162,36 @@ class Forecaster(BaseEstimator):
                 )
         return table
 
-    def predict(self, df: Any = None) -> Any:
+    def predict(
+        self, df: Any = None, level: Sequence[float] | None = None, quantiles: bool = False
+    ) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
 
         The forecast comes back in ``df``'s layout and frame library (those of the fitted
         data without ``df``), with real future timestamps, on the original scale.
+        ``level=[80, 95]`` adds the intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ...
+        and ``quantiles=True`` the quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels
+        (``<name>``: each variate's column in a wide frame, the target column in a long one),
+        from the probabilistic head or the conformal scores.
         """
         check_is_fitted(self)
+        taus, columns = column_request(self, level, quantiles)
         table = self.history_ if df is None else self._read(df)
         if len(table) < self.lookback:
             raise ValueError(
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback} of them"
             )
-        times, values = forecast_next(self, table)
-        return write_frame(table.layout, table.columns, times, values)
+        times, values, *quantile_values = forecast_next(self, table, taus)
+        bands = band_values(columns, taus, quantile_values[0]) if taus else []
+        return write_frame(table.layout, table.columns, times, values, bands=bands)
 
     def evaluate(self, df: Any) -> dict[str, float]:
-        """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``)."""
+        """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``); a
+        model with intervals adds ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``."""
         check_is_fitted(self)
-        return error_metrics(backtest(self, self._read(df)))
+        result = backtest(self, self._read(df), taus=metric_taus(self))
+        return {**error_metrics(result), **interval_metrics(self, result)}
 
     def score(self, df: Any) -> float:
         """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
@@ -187,7 +202,9 @@ class Forecaster(BaseEstimator):
     ) -> CrossValidation:
         """Rolling-origin evaluation; see :mod:`tsfm.estimator.cross_validation`.
 
-        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library.
+        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library; a model with
+        intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
+        and the interval metrics per fold.
         """
         return cross_validate(self, df, n_windows, step, refit)
 

@@ -19,6 +19,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
+from tsfm.training.conformal import check_conformal
+from tsfm.training.heads import make_head
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -35,6 +37,12 @@ ALIASES = {
     "patience": "callbacks.early_stopping.patience",
     "seed": "seed",
     "loss": "loss",
+    "quantiles": "quantiles",
+    "levels": "levels",
+    "season_length": "season_length",
+    "conformal_windows": "conformal.windows",
+    "conformal_step": "conformal.step",
+    "conformal_normalize": "conformal.normalize",
 }
 # Set from the estimator's own arguments and the data; a parameter may not change them.
 MANAGED = {
@@ -144,6 +152,13 @@ def build_config(est: Any, *, freq: str | int, has_dates: bool, time_col: str | 
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
+    head = make_head(cfg.loss, cfg.quantiles, cfg.levels)  # checks them before any training
+    check_conformal(cfg.conformal.windows, cfg.conformal.step, prefix="conformal_")
+    if cfg.conformal.windows and head.probabilistic:
+        raise ValueError(
+            f"conformal_windows calibrates point models; loss={cfg.loss!r} already forecasts "
+            "intervals (use a point loss, e.g. loss='mse', for conformal intervals)"
+        )
     if has_dates and cfg.data.freq is None:
         cfg.data.freq = str(freq)  # calendar features from the data's own frequency
     if cfg.data.features != "M":

@@ -7,7 +7,11 @@
     scaler.json      per-variate mean and std, fitted on the training rows
     history.pt       the last look-back rows (values and timestamps), for predict()
     forecaster.json  the estimator's parameters, variates, frequency and frame layout
+    conformal.pt     conformal calibration scores, when fitted with conformal_windows (tensors:
+                     torch.load(weights_only=True))
     versions.json    tsfm, torch, lightning, python
+
+The output head (``loss``) and its quantile levels (``quantiles``) are part of config.yaml.
 
 Loading builds only tsfm's own classes: the model named in the config must be in the
 registry, and a config asking for any other class (``_target_`` and the like) is refused.
@@ -27,7 +31,8 @@ from tsfm.data.frames import Layout, SeriesTable
 from tsfm.data.scaler import StandardScaler
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.training.artifacts import module_from_config, versions
-from tsfm.training.losses import LOSSES
+from tsfm.training.conformal import ConformalScores
+from tsfm.training.heads import KNOWN_LOSSES
 
 FORMAT = 1
 INSTANTIATION_KEYS = ("_target_", "_partial_", "_args_", "_convert_", "_recursive_")
@@ -72,6 +77,10 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
         "fit_metrics": est.fit_metrics_,
     }
     (path / "forecaster.json").write_text(json.dumps(meta, indent=2, default=_plain))
+    if est.module_.conformal is not None:
+        torch.save(est.module_.conformal.state_dict(), path / "conformal.pt")
+    else:  # overwrite=True over a forecaster that had scores: they are not this one's
+        (path / "conformal.pt").unlink(missing_ok=True)
     (path / "versions.json").write_text(json.dumps(versions(), indent=2))
     return path
 
@@ -106,8 +115,10 @@ def checked_config(path: Path) -> DictConfig:
             f"{path} names model {name!r}, which is not a registered tsfm model "
             f"({sorted(REGISTRY)}); tsfm only builds its own classes and refuses to load it"
         )
-    if raw.get("loss") not in LOSSES:
-        raise ValueError(f"{path} names loss {raw.get('loss')!r}; known losses: {sorted(LOSSES)}")
+    if raw.get("loss") not in KNOWN_LOSSES:
+        raise ValueError(
+            f"{path} names loss {raw.get('loss')!r}; known losses: {list(KNOWN_LOSSES)}"
+        )
     from tsfm.config import RunConfig, register_configs
     from tsfm.models import config_schema
 
@@ -132,6 +143,9 @@ def load(cls: type, path: str | Path) -> Any:
     scaler_state = json.loads((path / "scaler.json").read_text())
     module = module_from_config(cfg, meta["dims"], scaler_state)
     module.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
+    if (path / "conformal.pt").is_file():
+        state = torch.load(path / "conformal.pt", map_location="cpu", weights_only=True)
+        module.conformal = ConformalScores.from_state_dict(state)
     history = torch.load(path / "history.pt", map_location="cpu", weights_only=True)
     layout = Layout(**meta["layout"])
     integer_time = layout.time_type.get("kind") == "int"
