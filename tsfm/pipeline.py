@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.training.artifacts import module_from_config
-from tsfm.training.conformal import calibrate, check_conformal
+from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.module import ForecastingModule
 
 log = logging.getLogger(__name__)
@@ -119,13 +119,14 @@ def fit_and_test(
         datamodule.setup()
     module = build_module(cfg, datamodule)
     conformal = cfg.get("conformal")
-    if conformal is not None and conformal.windows:
-        check_conformal(conformal.windows, conformal.step)
+    if conformal is not None and conformal.windows:  # refuse what calibration would refuse
         if module.head.probabilistic:
             raise ValueError(
                 f"conformal.windows calibrates point models; loss={cfg.loss} already forecasts "
                 "intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
             )
+        plan = calibration_plan(datamodule, conformal, cfg.data.pred_len)
+        check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
     trainer = build_trainer(cfg, run_dir, extra_callbacks, **trainer_overrides)
     timings: dict[str, float] = {}
     best = None

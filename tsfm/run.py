@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 import hydra
+import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
@@ -31,6 +32,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     result = fit_and_test(cfg, run_dir)
     if result.trainer.is_global_zero:
         write_run_files(cfg, run_dir, result.metrics)
+        if result.module.conformal is not None:  # tensors only: weights_only=True reads them
+            torch.save(result.module.conformal.state_dict(), run_dir / "conformal.pt")
         if cfg.output.plot and cfg.test:
             plot_forecasts(
                 result.module, result.datamodule, run_dir / "forecast.png", cfg.output.plot_windows

@@ -67,6 +67,30 @@ def needed_windows(level: float) -> int:
     return max(1, math.ceil(level / 100.0 / alpha - 1e-9))
 
 
+def pooling(windows: int, n_series: int) -> tuple[bool, int]:
+    """Whether scores stay per series, and how many scores each interval is taken from."""
+    per_series = windows >= PER_SERIES_MIN or n_series == 1
+    return per_series, windows if per_series else windows * n_series
+
+
+def check_supported(windows: int, n_series: int, level: float) -> None:
+    """ValueError unless ``windows`` calibration windows of ``n_series`` series give a finite
+    ``level`` % interval."""
+    per_series, n = pooling(windows, n_series)
+    if math.ceil((n + 1) * level / 100.0 - 1e-9) > n:
+        where = "per series" if per_series else f"pooled over the {n_series} series"
+        raise ValueError(
+            f"a {level_name(level)} % conformal interval needs at least {needed_windows(level)} "
+            f"calibration scores {where}; {windows} windows give {n}: calibrate on more "
+            "windows (conformal.windows, conformal_windows) or ask for a lower level"
+        )
+
+
+def widest_level(quantiles: Sequence[float], levels: Sequence[float]) -> float:
+    """The widest interval the metrics need: every level, and the CRPS grid's outer quantiles."""
+    return max([*levels, *(abs(2.0 * q - 1.0) * 100.0 for q in quantiles)])
+
+
 class ConformalScores:
     """Calibration scores ``[n, S, C]`` (windows, horizon steps, series) and the intervals
     they give; see the module docstring."""
@@ -81,7 +105,7 @@ class ConformalScores:
             raise ValueError("conformal scores contain NaN or inf (the calibration forecasts did)")
         self.scores, self.normalized = scores, bool(normalized)
         n, steps, series = scores.shape
-        self.per_series = n >= PER_SERIES_MIN or series == 1
+        self.per_series = pooling(n, series)[0]
         pooled = scores if self.per_series else scores.permute(0, 2, 1).reshape(-1, steps, 1)
         self._sorted = pooled.sort(dim=0).values  # [n_eff, S, C or 1]
         self._radius: dict[float, Tensor] = {}
@@ -93,16 +117,9 @@ class ConformalScores:
     def radius(self, level: float) -> Tensor:
         """Half-width of the ``level`` % interval, ``[S, C]`` (``[S, 1]`` when pooled)."""
         if level not in self._radius:
+            check_supported(self.n_windows, self.scores.shape[2], level)
             n = self._sorted.shape[0]
             rank = math.ceil((n + 1) * level / 100.0 - 1e-9)
-            if rank > n:
-                where = "per series" if self.per_series else "pooled over the series"
-                raise ValueError(
-                    f"a {level_name(level)} % conformal interval needs at least "
-                    f"{needed_windows(level)} calibration scores {where}; there are {n} "
-                    f"({self.n_windows} windows): calibrate on more windows (conformal.windows, "
-                    "conformal_windows) or ask for a lower level"
-                )
             self._radius[level] = self._sorted[rank - 1] if rank > 0 else self._sorted[0] * 0
         return self._radius[level]
 
@@ -163,6 +180,29 @@ def group_by_variate(scores: Tensor, variate: Tensor) -> Tensor:
     return scores[order, :, 0].reshape(n_vars, -1, scores.shape[1]).permute(1, 2, 0)
 
 
+def calibration_plan(
+    datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
+) -> list[int]:
+    """The validation samples to calibrate on; raises before any training when they do not
+    fit in the split or cannot give the widest interval the run scores."""
+    check_conformal(config.windows, config.step)
+    try:
+        return datamodule.calibration_indices(config.windows, config.step or horizon)
+    except ValueError as err:
+        raise ValueError(f"conformal calibration on the validation split: {err}") from None
+
+
+def check_plan(
+    datamodule: ForecastDataModule, indices: list[int], quantiles: Sequence, levels: Sequence
+) -> None:
+    if getattr(datamodule.config, "channel_independent", False):
+        n_series = len(datamodule.columns)
+        windows = len(indices) // n_series
+    else:
+        n_series, windows = datamodule.n_vars, len(indices)
+    check_supported(windows, n_series, widest_level(quantiles, levels))
+
+
 @torch.no_grad()
 def calibrate(
     module: Any, datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
@@ -174,8 +214,7 @@ def calibrate(
             f"conformal.windows calibrates point models; loss={module.head.name} already "
             "forecasts intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
         )
-    check_conformal(config.windows, config.step)
-    indices = datamodule.calibration_indices(config.windows, config.step or horizon)
+    indices = calibration_plan(datamodule, config, horizon)
     dataset = datamodule.datasets["val"]
     was_training = module.training
     module.eval()

@@ -62,11 +62,11 @@ def check_levels(levels: Sequence[float], *, name: str = "levels") -> tuple[floa
         values = tuple(float(level) for level in levels)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a list of percentages, e.g. [80, 95]") from None
-    bad = [v for v in values if not 0.0 < v < 100.0]
+    bad = [v for v in values if not 1.0 < v < 100.0]
     if bad:
         raise ValueError(
-            f"{name} are percentages strictly between 0 and 100 (80 for an 80 % interval); "
-            f"{bad} are not"
+            f"{name} are percentages strictly between 1 and 100 (80 for an 80 % interval, "
+            f"not 0.8); {bad} are not"
         )
     if len(set(values)) != len(values):
         raise ValueError(f"{name} has repeats: {list(values)}")

@@ -95,7 +95,7 @@ def seasonal_naive_intervals(
                 f"a seasonal-naive interval at lead {horizon} needs more than {lags.max()} "
                 f"in-sample points; a series has {len(x)}"
             )
-        forecasts.append(x[len(x) - lags])
+        forecasts.append(x[len(x) - 1 + steps - lags])
         radius = {}
         for lag in np.unique(lags):
             errors = np.sort(np.abs(x[lag:] - x[:-lag]))

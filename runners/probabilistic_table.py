@@ -1,0 +1,153 @@
+"""Calibrated uncertainty, measured: the README's table of probabilistic forecasts.
+
+    python runners/probabilistic_table.py --data-root ../shared/data          # every run
+    python runners/probabilistic_table.py --only etth1                        # ETTh1 rows only
+    python runners/probabilistic_table.py --table-only                        # print, run nothing
+
+Each row is one ``python -m tsfm.run`` command (printed in the table), run in its own process
+with its run directory under ``<out>/runs/<row>``; a row whose ``metrics.json`` exists is not
+run again (``--force`` reruns it). Extra arguments are Hydra overrides for every run. Rows
+that only change the conformal calibration reuse the point model of another row (``train=false
+ckpt_path=<its best checkpoint>``: calibrate and test, no training).
+
+- ETTh1 96 -> 96, the iTransformer paper preset: the quantile head, the Normal and Student-t
+  heads, and the point (MSE) model with split-conformal intervals calibrated on the
+  validation split (every validation window, or 29 non-overlapping ones), scored on the
+  full test split: CRPS (13-quantile grid), coverage and width of the 80 % and 95 % intervals.
+- M4 Hourly, the iTransformer M4 preset: coverage and MSIS of the 95 % intervals of the point
+  (sMAPE) model with normalised conformal scores from the held-out last horizon of every
+  series (pooled over the series) and of the quantile head, beside the seasonal-naive interval
+  baseline on the same series (``tsfm.data.m4.metrics.seasonal_naive_intervals``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+ETTH1 = ["experiment=itransformer_etth1_96"]
+M4_HOURLY = ["experiment=itransformer_m4_hourly"]
+ALL_VAL = ["conformal.windows=2785", "conformal.step=1"]  # every ETTh1 validation window
+RUNS: dict[str, tuple[str, list[str]]] = {
+    "etth1_quantile": ("etth1", [*ETTH1, "loss=quantile"]),
+    "etth1_normal": ("etth1", [*ETTH1, "loss=normal"]),
+    "etth1_student_t": ("etth1", [*ETTH1, "loss=student_t"]),
+    "etth1_conformal": ("etth1", [*ETTH1, *ALL_VAL]),
+    "etth1_conformal_normalized": ("etth1", [*ETTH1, *ALL_VAL, "conformal.normalize=true"]),
+    "etth1_conformal_29": ("etth1", [*ETTH1, "conformal.windows=29"]),
+    "m4_hourly_conformal": ("m4", [*M4_HOURLY, "conformal.windows=1", "conformal.normalize=true"]),
+    "m4_hourly_quantile": ("m4", [*M4_HOURLY, "loss=quantile"]),
+}
+# row -> the row whose trained point model it recalibrates
+REUSE = {
+    "etth1_conformal_normalized": "etth1_conformal",
+    "etth1_conformal_29": "etth1_conformal",
+}
+
+
+def run(name: str, overrides: list[str], out: Path, data_root: str | None, extra: list[str]):
+    run_dir = out / "runs" / name
+    cmd = [sys.executable, "-m", "tsfm.run", *overrides, f"hydra.run.dir={run_dir}"]
+    cmd += ["trainer.enable_progress_bar=false", "output.print_table=false"]
+    if data_root:
+        cmd.append(f"data.root={Path(data_root).resolve()}")
+    start = time.perf_counter()
+    proc = subprocess.run([*cmd, *extra], cwd=REPO, capture_output=True, text=True)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    (out / "runs" / f"{name}.log").write_text(proc.stdout + proc.stderr)
+    status = "FAILED, see the log" if proc.returncode else "done"
+    print(f"  {name}: {status} ({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+def load(out: Path, name: str) -> dict | None:
+    path = out / "runs" / name / "metrics.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _cell(metrics: dict, key: str, scale: float = 1.0, digits: int = 3) -> str:
+    value = metrics.get(key)
+    return "" if value is None else f"{value * scale:.{digits}f}"
+
+
+def etth1_table(out: Path) -> list[str]:
+    lines = [
+        "| run | intervals from | MSE | CRPS | coverage 80 | width 80 | coverage 95 | width 95 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (part, overrides) in RUNS.items():
+        metrics = load(out, name)
+        if part != "etth1" or metrics is None:
+            continue
+        source = "conformal" if metrics.get("conformal_windows") else f"{metrics['loss']} head"
+        cells = [
+            _cell(metrics, "test/mse"),
+            _cell(metrics, "test/crps"),
+            _cell(metrics, "test/coverage_80", 100, 1),
+            _cell(metrics, "test/width_80"),
+            _cell(metrics, "test/coverage_95", 100, 1),
+            _cell(metrics, "test/width_95"),
+        ]
+        command = " ".join(o for o in overrides if not o.startswith("experiment="))
+        lines.append(f"| `{command}` | {source} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def m4_table(out: Path) -> list[str]:
+    lines = [
+        "| run | SMAPE | OWA | coverage 95 | MSIS | seasonal naive: coverage 95 | MSIS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, (part, overrides) in RUNS.items():
+        metrics = load(out, name)
+        if part != "m4" or metrics is None:
+            continue
+        cells = [
+            _cell(metrics, "test/smape"),
+            _cell(metrics, "test/owa"),
+            _cell(metrics, "test/coverage_95", 100, 1),
+            _cell(metrics, "test/msis"),
+            _cell(metrics, "test/snaive_coverage_95", 100, 1),
+            _cell(metrics, "test/snaive_msis"),
+        ]
+        command = " ".join(o for o in overrides if not o.startswith("experiment="))
+        lines.append(f"| `{command}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--out", default=str(REPO / "runners" / "results" / "probabilistic"))
+    parser.add_argument("--only", choices=["etth1", "m4"], default=None)
+    parser.add_argument("--force", action="store_true", help="rerun rows that have results")
+    parser.add_argument("--table-only", action="store_true", help="print the table, run nothing")
+    args, extra = parser.parse_known_args()
+    out = Path(args.out)
+    if not args.table_only:
+        for name, (part, overrides) in RUNS.items():
+            if args.only and part != args.only:
+                continue
+            if load(out, name) is not None and not args.force:
+                continue
+            root = args.data_root if part == "m4" else None
+            if name in REUSE:
+                best = out / "runs" / REUSE[name] / "checkpoints" / "best.ckpt"
+                if not best.is_file():
+                    print(f"  {name}: skipped, {REUSE[name]} has no checkpoint yet")
+                    continue
+                overrides = [*overrides, "train=false", f"ckpt_path={best.resolve()}"]
+            run(name, overrides, out, root, extra)
+    print("ETTh1 96 -> 96, iTransformer (test split, scaled values)")
+    print("\n".join(etth1_table(out)))
+    print("\nM4 Hourly, iTransformer (test horizon of every series)")
+    print("\n".join(m4_table(out)))
+
+
+if __name__ == "__main__":
+    main()
