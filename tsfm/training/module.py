@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import lightning as L
@@ -103,20 +103,8 @@ class ForecastingModule(L.LightningModule):
             self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
         else:
             self.scale_mean = self.scale_std = None
-        self.metrics = nn.ModuleDict(
-            {
-                f"{stage}{suffix}": ErrorMetrics()
-                for stage in EVAL_STAGES
-                for suffix in ("", "_original")
-            }
-        )
-        self.interval_metrics = nn.ModuleDict(
-            {
-                f"{stage}{suffix}": IntervalMetrics(quantiles, levels)
-                for stage in EVAL_STAGES
-                for suffix in ("", "_original")
-            }
-        )
+        self.metrics = per_stage(ErrorMetrics)
+        self.interval_metrics = per_stage(lambda: IntervalMetrics(quantiles, levels))
         self._forecasts: dict[str, list[tuple]] = {s: [] for s in EVAL_STAGES}
         self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
 
@@ -164,11 +152,8 @@ class ForecastingModule(L.LightningModule):
         prediction = output.prediction[..., self.target].float()
         target = batch["y"][..., self.target]
         mask = batch["y_mask"][..., self.target] if "y_mask" in batch else None
-        if self.head.probabilistic:
-            params = output.extras[HEAD_PARAMS][:, :, self.target]
-        else:
-            params = prediction.unsqueeze(-1)
-        loss = self.head.loss(params, target, mask)
+        params = output.extras.get(HEAD_PARAMS, output.prediction.float().unsqueeze(-1))
+        loss = self.head.loss(params[:, :, self.target], target, mask)
         size = target.shape[0]
         if stage == "train":
             total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
@@ -302,6 +287,12 @@ class ForecastingModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
         }
+
+
+def per_stage(make: Callable[[], nn.Module]) -> nn.ModuleDict:
+    """One metric per evaluation stage and scale (``val``, ``val_original``, ``test``, ...)."""
+    names = [f"{stage}{suffix}" for stage in EVAL_STAGES for suffix in ("", "_original")]
+    return nn.ModuleDict({name: make() for name in names})
 
 
 def bind_training_windows(model: nn.Module, datamodule: ForecastDataModule) -> bool:
