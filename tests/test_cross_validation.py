@@ -20,9 +20,9 @@ def scaler_fits(monkeypatch) -> list[np.ndarray]:
     seen: list[np.ndarray] = []
     fit = StandardScaler.fit
 
-    def spy(self, values):
+    def spy(self, values, columns=None):
         seen.append(np.array(values, copy=True))
-        return fit(self, values)
+        return fit(self, values, columns)
 
     monkeypatch.setattr(StandardScaler, "fit", spy)
     return seen

@@ -92,13 +92,19 @@ def test_sampled_variates_are_a_random_subset_per_batch():
     assert torch.equal(batch["x"][0], values[0:8][:, cols])
 
 
-@pytest.mark.parametrize(("features", "n_vars"), [("M", 3), ("S", 1), ("MS", 3)])
-def test_feature_modes(frame, features, n_vars):
+@pytest.mark.parametrize(
+    ("features", "targets", "past"),
+    [("M", ["v0", "v1", "OT"], []), ("S", ["OT"], []), ("MS", ["OT"], ["v0", "v1"])],
+)
+def test_feature_modes_are_roles(frame, features, targets, past):
     dm = TimeSeriesDataModule(
         {"name": "custom", "features": features, "seq_len": 24, "pred_len": 8}, frame=frame
     )
-    assert dm.n_vars == n_vars
-    assert dm.columns[-1] == "OT"
+    assert dm.n_vars == len(targets) and dm.columns == targets
+    assert list(dm.roles.past) == past and dm.dims()["n_past"] == len(past)
+    batch = dm.datasets["train"].__getitems__([0, 1])
+    assert batch["x"].shape == (2, 24, len(targets))
+    assert ("past_covariates" in batch) == bool(past)
 
 
 def test_target_is_moved_last(frame):

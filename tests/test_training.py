@@ -93,13 +93,18 @@ def test_cosine_schedule_decays_to_min_lr():
         lr_factor(OptimConfig(scheduler="cosine"), None)
 
 
-def test_ms_mode_trains_and_scores_the_target_only(aux_registered):
-    module = _module(features="MS")
-    batch = {"x": torch.randn(4, 6, 2), "y": torch.randn(4, 2, 2)}
+def test_past_covariates_reach_a_model_without_them_as_input_variates(aux_registered):
+    """The official MS: every variate in, the target scored; AuxModel takes no covariates."""
+    module = _module(dims={"seq_len": 6, "pred_len": 2, "n_vars": 1, "n_past": 1})
+    batch = {"x": torch.randn(4, 6, 1), "past_covariates": torch.randn(4, 6, 1)}
+    batch["y"] = torch.randn(4, 2, 1)
     module.log = lambda *a, **k: None
-    prediction = module.model(batch["x"]).prediction
-    expected = torch.nn.functional.mse_loss(prediction[..., -1:], batch["y"][..., -1:])
+    everything = torch.cat([batch["past_covariates"], batch["x"]], dim=-1)
+    prediction = module.model(everything).prediction
+    expected = torch.nn.functional.mse_loss(prediction[..., -1:], batch["y"])
     assert module.validation_step(batch, 0).item() == pytest.approx(expected.item())
+    with pytest.raises(ValueError, match="cannot use future covariates"):
+        _module(dims={"seq_len": 6, "pred_len": 2, "n_vars": 1, "n_future": 2})
 
 
 class CountWindows(Callback):

@@ -14,16 +14,26 @@ from torch import Tensor
 
 
 class Batch(TypedDict, total=False):
-    """A batch of ``B`` windows with look-back ``L``, horizon ``H``, ``N`` variates, ``C``
-    calendar features. Values are scaled (the data module's scaler); only ``x`` is required.
+    """A batch of ``B`` windows with look-back ``L``, horizon ``H``, ``N`` target variates,
+    ``C`` calendar features, ``P`` past and ``F`` future covariates, ``S`` static ones. Values
+    are scaled (the data module's scalers); only ``x`` is required.
 
     Attributes:
-        x: ``[B, L, N]`` look-back values.
+        x: ``[B, L, N]`` look-back values of the targets.
         y: ``[B, H, N]`` target values (never given to the model).
         x_mark, y_mark: ``[B, L, C]`` and ``[B, H, C]`` calendar features.
-        x_mask: ``[B, L, N]`` 1 where a look-back value exists, 0 where it was padded.
+        x_mask: ``[B, L, N]`` 1 where a look-back value was observed, 0 where it was missing
+            or padded (its value is then filled).
         y_mask: ``[B, H, N]`` 1 where a target exists; the loss and metrics ignore the rest
             (never given to the model).
+        past_covariates: ``[B, L, P]`` covariates observed up to the forecast origin only.
+        past_covariates_mask: ``[B, L, P]`` 1 where observed (with ``missing="mask"``).
+        future_covariates: ``[B, L + H, F]`` covariates known over the look-back and the
+            horizon (calendar, holidays, day-ahead forecasts, planned prices).
+        future_covariates_mask: ``[B, L + H, F]`` 1 where observed.
+        static_real: ``[B, N, Sr]`` numeric static covariates of each target's series.
+        static_cat: ``[B, N, Sc]`` categorical static covariates of each target's series, as
+            embedding indices (0 is reserved for categories unseen in training).
         index: ``[B]`` the window's fixed position in its split (a valid cache key).
         series: ``[B]`` the series (row of a panel) of each sample, for sampled windows that
             have no fixed position.
@@ -41,6 +51,12 @@ class Batch(TypedDict, total=False):
     series: Tensor
     variate: Tensor
     variates: Tensor
+    past_covariates: Tensor
+    past_covariates_mask: Tensor
+    future_covariates: Tensor
+    future_covariates_mask: Tensor
+    static_real: Tensor
+    static_cat: Tensor
 
 
 BATCH_KEYS: tuple[str, ...] = tuple(Batch.__annotations__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -20,7 +20,17 @@ class DataConfig:
             last column for custom data.
         columns: the variates to use (custom data); default every numeric column.
         features: ``M`` (all variates in and out), ``S`` (target only) or ``MS`` (all in,
-            loss and metrics on the target).
+            loss and metrics on the target), defined over the roles below (see
+            :mod:`tsfm.data.roles`): M = every column without another role is a target, S =
+            the target only, MS = the target, every other column a past covariate.
+        targets: the columns to forecast (default: from ``features``).
+        future_covariates: columns known over the horizon too (calendar, holidays, day-ahead
+            forecasts); the model sees them over look-back + horizon.
+        past_covariates: columns observed up to the forecast origin only.
+        static_covariates: one value per series (panels only).
+        missing: ``refuse`` (default: a NaN is an error naming the column and row) or
+            ``mask``: NaN accepted, masked targets never enter the loss or any metric,
+            masked inputs are filled (last observation) and the model is given the mask.
         seq_len, pred_len: look-back and horizon.
         freq: frequency of the calendar features; null infers it from the timestamps. The
             official scripts use ``h`` for every long-term benchmark, so the presets do too.
@@ -45,6 +55,11 @@ class DataConfig:
     target: str | None = None
     columns: list[str] | None = None
     features: str = "M"
+    targets: list[str] | None = None
+    future_covariates: list[str] = field(default_factory=list)
+    past_covariates: list[str] = field(default_factory=list)
+    static_covariates: list[str] = field(default_factory=list)
+    missing: str = "refuse"
     seq_len: int = 96
     pred_len: int = 96
     freq: str | None = None

@@ -13,14 +13,15 @@ from omegaconf import DictConfig
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
 from tsfm.data.frames import SeriesTable, build_table, read_file, to_polars
+from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, resolve_roles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import DATASETS, get_spec, locate
 from tsfm.data.splits import STAGES, Borders, compute_borders
 from tsfm.data.timefeatures import time_features
-from tsfm.data.windows import WindowDataset
+from tsfm.data.windows import SideInputs, WindowDataset
 
 log = logging.getLogger(__name__)
-FEATURE_MODES = ("M", "S", "MS")
+MISSING_MODES = ("refuse", "mask")
 
 
 class TimeSeriesDataModule(ForecastDataModule):
@@ -33,6 +34,13 @@ class TimeSeriesDataModule(ForecastDataModule):
         table: an already checked :class:`SeriesTable` (the Forecaster's), used as it is.
         split: explicit split borders instead of the dataset's rule (the Forecaster's own
             train/validation split).
+        static: static covariates per target column (``{"real": [N, Sr], "cat": [N, Sc]}``
+            arrays, categories already encoded), for tables whose targets are series.
+        names: how settings are named in messages (the CLI's by default).
+
+    After ``setup``: ``roles`` (:class:`~tsfm.data.roles.ColumnRoles`), ``scaler`` (of the
+    targets: what metrics and forecasts are undone with) and ``input_scaler`` (of every
+    time-varying column, targets first), both fitted on training rows only.
     """
 
     def __init__(
@@ -42,6 +50,8 @@ class TimeSeriesDataModule(ForecastDataModule):
         *,
         table: SeriesTable | None = None,
         split: Borders | None = None,
+        static: dict[str, np.ndarray] | None = None,
+        names: dict[str, str] = CLI_NAMES,
     ):
         super().__init__()
         self.config = cfg = config_from(DataConfig, config)
@@ -56,8 +66,13 @@ class TimeSeriesDataModule(ForecastDataModule):
             raise ValueError(f"data.features must be one of {FEATURE_MODES}, got '{cfg.features}'")
         if cfg.train_variates is not None and cfg.features != "M":
             raise ValueError("data.train_variates (efficient training) needs data.features=M")
+        if cfg.missing not in MISSING_MODES:
+            raise ValueError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
         self.frame, self.given_table, self.given_split = frame, table, split
+        self.static, self.names = static, names
         self.table: SeriesTable | None = None
+        self.roles: ColumnRoles | None = None
+        self.input_scaler: StandardScaler | None = None
         self.borders: Borders | None = None
 
     # ------------------------------------------------------------------ loading and splitting
@@ -68,7 +83,7 @@ class TimeSeriesDataModule(ForecastDataModule):
     def load_table(self) -> SeriesTable:
         cfg = self.config
         if self.given_table is not None:
-            return self.given_table.select(cfg.features)
+            return self.given_table
         allow_dups = False
         if self.frame is not None:
             df = to_polars(self.frame)[0]
@@ -81,13 +96,35 @@ class TimeSeriesDataModule(ForecastDataModule):
             df = read_file(locate(spec, cfg.root))
             allow_dups = spec.allow_duplicate_timestamps
         target = cfg.target or self._default_target(df)
+        columns = None
+        if cfg.columns is not None:  # the covariates named are loaded too
+            named = [*(cfg.targets or []), *cfg.past_covariates, *cfg.future_covariates]
+            columns = list(dict.fromkeys([*cfg.columns, *named]))
         return build_table(
             df,
             date_col=cfg.date_col,
             target=target,
-            columns=list(cfg.columns) if cfg.columns is not None else None,
+            columns=columns,
             allow_duplicate_timestamps=allow_dups,
-        ).select(cfg.features)
+            allow_missing=cfg.missing == "mask",
+        )
+
+    def resolve_roles(self, table: SeriesTable) -> ColumnRoles:
+        cfg = self.config
+        if cfg.static_covariates and self.static is None:
+            raise ValueError(
+                f"{self.names['static']} needs one value per series: a panel (a long frame with "
+                "static columns) or a static frame; a wide file is one series"
+            )
+        return resolve_roles(
+            table.columns,
+            features=cfg.features,
+            target=table.target if cfg.features != "M" else cfg.target,
+            targets=cfg.targets,
+            future=cfg.future_covariates,
+            past=cfg.past_covariates,
+            names=self.names,
+        )
 
     def _default_target(self, df) -> str:
         if self.frame is None and self.config.name != "custom":
@@ -114,29 +151,60 @@ class TimeSeriesDataModule(ForecastDataModule):
         if self.datasets:
             return
         cfg = self.config
-        table = self.table = self.load_table()
+        loaded = self.load_table()
+        self.roles = roles = self.resolve_roles(loaded)
+        table = self.table = loaded.select(list(roles.time_varying))
         borders = self.borders = self.compute_split(len(table))
         used = table.values[: borders.test[1]]
+        mask = None
         if cfg.scale:
-            self.scaler = StandardScaler().fit(used[slice(*borders.scaler)])
-            used = self.scaler.transform(used)
+            train_rows = used[slice(*borders.scaler)]
+            self.input_scaler = StandardScaler().fit(train_rows, table.columns)
+            self.scaler = self.input_scaler.subset(np.arange(len(roles.targets)))
+            used = self.input_scaler.transform(used)
+        if np.isnan(used).any():
+            mask = torch.from_numpy(~np.isnan(used)).float()
+            used = fill_forward(used)
         values = torch.from_numpy(np.ascontiguousarray(used, dtype=np.float32))
         marks = None
         if cfg.time_features and table.dates is not None:
             freq = self.time_feature_freq(table.dates)
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq))
+        side = self._side_inputs(values, mask)
+        n_targets = len(roles.targets)
         for name in STAGES:
             start, end = borders[name]
             if end <= start:  # a split left out on purpose (the estimator's fit has no test)
                 continue
             self.datasets[name] = WindowDataset(
-                values[start:end],
+                values[start:end, :n_targets],
                 None if marks is None else marks[start:end],
                 cfg.seq_len,
                 cfg.pred_len,
                 channel_independent=cfg.channel_independent,
                 sample_variates=cfg.train_variates if name == "train" else None,
+                side=side.rows(start, end),
             )
+
+    def _side_inputs(self, values: torch.Tensor, mask: torch.Tensor | None) -> SideInputs:
+        """Covariate columns, statics and masks beside the target columns of ``values``."""
+        n_t, n_p = len(self.roles.targets), len(self.roles.past)
+        parts = {"values": slice(0, n_t), "past": slice(n_t, n_t + n_p)}
+        parts["future"] = slice(n_t + n_p, values.shape[1])
+        side = SideInputs()
+        if mask is not None:
+            side.values_mask = mask[:, parts["values"]]
+        for role in ("past", "future"):
+            if getattr(self.roles, role):
+                setattr(side, role, values[:, parts[role]])
+                if mask is not None:
+                    setattr(side, f"{role}_mask", mask[:, parts[role]])
+        if self.static is not None:
+            if self.static.get("real") is not None and self.static["real"].shape[1]:
+                side.static_real = torch.as_tensor(self.static["real"], dtype=torch.float32)
+            if self.static.get("cat") is not None and self.static["cat"].shape[1]:
+                side.static_cat = torch.as_tensor(self.static["cat"], dtype=torch.long)
+        return side
 
     def compute_split(self, n_rows: int) -> Borders:
         """Row borders of the splits: the given ones, or the dataset's rule."""
@@ -158,9 +226,9 @@ class TimeSeriesDataModule(ForecastDataModule):
     # ------------------------------------------------------------------ what models need
     @property
     def n_vars(self) -> int:
-        """Variates per sample as the model sees them (1 when channel-independent)."""
+        """Target variates per sample as the model sees them (1 when channel-independent)."""
         self.setup()
-        return 1 if self.config.channel_independent else len(self.table.columns)
+        return 1 if self.config.channel_independent else len(self.roles.targets)
 
     @property
     def n_marks(self) -> int:
@@ -170,8 +238,24 @@ class TimeSeriesDataModule(ForecastDataModule):
 
     @property
     def columns(self) -> list[str]:
+        """The target columns, in the order of the forecasts."""
         self.setup()
-        return list(self.table.columns)
+        return list(self.roles.targets)
+
+    def dims(self) -> dict[str, Any]:
+        side = self.datasets["train"].side
+        return {
+            **super().dims(),
+            "n_past": len(self.roles.past),
+            "n_future": len(self.roles.future),
+            "n_static_real": 0 if side.static_real is None else side.static_real.shape[1],
+            "static_cardinalities": self._cardinalities(),
+            "masked": side.values_mask is not None,
+        }
+
+    def _cardinalities(self) -> list[int]:
+        cardinalities = (self.static or {}).get("cardinalities")
+        return [int(c) for c in cardinalities] if cardinalities is not None else []
 
     def training_windows(self) -> FixedWindows | None:
         self.setup()
@@ -179,3 +263,13 @@ class TimeSeriesDataModule(ForecastDataModule):
         return FixedWindows(
             train.values, train.seq_len, train.stride, train.n_windows, self.config.name
         )
+
+
+def fill_forward(values: np.ndarray) -> np.ndarray:
+    """NaN replaced by the last observed value of its column (0, the scaled mean, before the
+    first observation)."""
+    rows = np.arange(len(values))[:, None]
+    last = np.where(np.isnan(values), 0, rows)
+    np.maximum.accumulate(last, axis=0, out=last)
+    filled = values[last, np.arange(values.shape[1])]
+    return np.where(np.isnan(filled), 0.0, filled)

@@ -20,10 +20,19 @@ class StandardScaler:
     def fitted(self) -> bool:
         return self.mean is not None
 
-    def fit(self, values: np.ndarray) -> StandardScaler:
+    def fit(self, values: np.ndarray, columns: list | None = None) -> StandardScaler:
+        """Statistics of ``values [T, N]``; NaN (masked) values are left out."""
         values = np.asarray(values, dtype=np.float64)
-        self.mean = values.mean(axis=0)
-        std = values.std(axis=0)
+        observed = (~np.isnan(values)).sum(axis=0)
+        if (observed == 0).any():
+            j = int(np.argmin(observed))
+            name = f"'{columns[j]}'" if columns is not None else str(j)
+            raise ValueError(
+                f"column {name} has no observed value in the training rows, so it cannot be "
+                "scaled; drop it or train on rows where it was observed"
+            )
+        self.mean = np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0)
         self.std = np.where(
             std > 10 * np.finfo(np.float64).eps * np.abs(self.mean).clip(1), std, 1.0
         )

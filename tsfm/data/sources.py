@@ -95,6 +95,16 @@ DATASETS: dict[str, DatasetSpec] = {
     )
 }
 
+# EPF (electricity price forecasting, the benchmark for forecasting with covariates; TimeXer's
+# protocol: chronological 70/10/20, look-back 168 h, horizon 24 h): the hourly day-ahead price
+# OT and two day-ahead forecasts known for the horizon, column names as distributed (with a
+# leading space). conf/data/epf_<market>.yaml gives them the future-covariate role.
+_EPF_SOURCE = "thuml/TimeXer, dataset/EPF/ (from the epftoolbox benchmark, Lago et al. 2021)"
+for _market in ("NP", "PJM", "BE", "FR"):
+    DATASETS[f"epf_{_market.lower()}"] = DatasetSpec(
+        f"epf_{_market.lower()}", f"{_market}.csv", "ratio", "h", _EPF_SOURCE, subdirs=("epf",)
+    )
+
 # The M4 competition's six groups (tsfm/data/m4/files.py holds their protocol constants). Each is a
 # panel of univariate series in two files, read by M4DataModule, not TimeSeriesDataModule.
 M4_GROUP_NAMES = ("Yearly", "Quarterly", "Monthly", "Weekly", "Daily", "Hourly")

@@ -7,11 +7,48 @@ copying, no Python loop over samples and no pandas on the hot path.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
+from torch import Tensor
 from torch.utils.data import Dataset
 
 from tsfm.data.batch import Batch
+
+
+@dataclass
+class SideInputs:
+    """What a split carries besides its target values, row-aligned with them.
+
+    Attributes:
+        past, future: ``[T, P]`` past and ``[T, F]`` future covariates (scaled).
+        static_real, static_cat: ``[N, Sr]`` and ``[N, Sc]`` static covariates per target.
+        values_mask, past_mask, future_mask: 1 where observed (only with missing values).
+    """
+
+    past: Tensor | None = None
+    future: Tensor | None = None
+    static_real: Tensor | None = None
+    static_cat: Tensor | None = None
+    values_mask: Tensor | None = None
+    past_mask: Tensor | None = None
+    future_mask: Tensor | None = None
+
+    def rows(self, start: int, end: int) -> SideInputs:
+        """The same inputs for rows ``[start, end)`` (statics are per target, not per row)."""
+
+        def cut(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t[start:end]
+
+        return SideInputs(
+            cut(self.past),
+            cut(self.future),
+            self.static_real,
+            self.static_cat,
+            cut(self.values_mask),
+            cut(self.past_mask),
+            cut(self.future_mask),
+        )
 
 
 class WindowDataset(Dataset):
@@ -19,7 +56,10 @@ class WindowDataset(Dataset):
 
     A batch is a :class:`~tsfm.data.batch.Batch`: ``x [B, L, N]``, ``y [B, S, N]``,
     ``x_mark [B, L, C]`` and ``y_mark [B, S, C]`` when calendar features exist, and
-    ``index [B]``, the window's position in the split (stable across epochs, a cache key).
+    ``index [B]``, the window's position in the split (stable across epochs, a cache key);
+    with ``side`` inputs also the covariates (past ones over the look-back, future ones over
+    look-back + horizon: nothing observed after the origin but future covariates reaches a
+    batch's inputs) and the observation masks.
 
     Args:
         values: ``[T, N]`` scaled values of one split.
@@ -31,6 +71,7 @@ class WindowDataset(Dataset):
         sample_variates: draw this many variates at random for each batch (iTransformer's
             "efficient training"); the batch then carries the chosen ``variates [k]``.
         stride: distance between consecutive window starts.
+        side: covariates, statics and masks of the split (:class:`SideInputs`).
     """
 
     def __init__(
@@ -43,6 +84,7 @@ class WindowDataset(Dataset):
         channel_independent: bool = False,
         sample_variates: int | None = None,
         stride: int = 1,
+        side: SideInputs | None = None,
     ):
         if values.ndim != 2:
             raise ValueError(f"values must be [T, N], got shape {tuple(values.shape)}")
@@ -59,7 +101,7 @@ class WindowDataset(Dataset):
             raise ValueError(f"sample_variates must be in [1, {n_vars}], got {sample_variates}")
         if channel_independent and sample_variates is not None:
             raise ValueError("channel_independent and sample_variates cannot be combined")
-        self.values, self.marks = values, marks
+        self.values, self.marks, self.side = values, marks, side or SideInputs()
         self.seq_len, self.pred_len, self.stride = seq_len, pred_len, stride
         self.channel_independent = channel_independent
         self.sample_variates = sample_variates
@@ -67,6 +109,7 @@ class WindowDataset(Dataset):
         self.n_vars = n_vars
         self._x_offsets = torch.arange(seq_len)
         self._y_offsets = torch.arange(seq_len, seq_len + pred_len)
+        self._all_offsets = torch.arange(seq_len + pred_len)
 
     def __len__(self) -> int:
         return self.n_windows * (self.n_vars if self.channel_independent else 1)
@@ -103,18 +146,43 @@ class WindowDataset(Dataset):
         start = (window * self.stride)[:, None]
         x_rows, y_rows = start + self._x_offsets, start + self._y_offsets
         batch = Batch(index=window)
+        mask = self.side.values_mask
         if self.channel_independent:
             variate = (index // self.n_windows)[:, None]
+            cols: Tensor | slice = variate
             batch["x"] = self.values[x_rows, variate].unsqueeze(-1)
             batch["y"] = self.values[y_rows, variate].unsqueeze(-1)
             batch["variate"] = variate[:, 0]
-        elif self.sample_variates is not None:
-            cols = torch.randperm(self.n_vars)[: self.sample_variates].sort().values
-            batch["x"] = self.values[x_rows][..., cols]
-            batch["y"] = self.values[y_rows][..., cols]
-            batch["variates"] = cols
+            if mask is not None:
+                batch["x_mask"] = mask[x_rows, variate].unsqueeze(-1)
+                batch["y_mask"] = mask[y_rows, variate].unsqueeze(-1)
         else:
-            batch["x"], batch["y"] = self.values[x_rows], self.values[y_rows]
+            cols = slice(None)
+            if self.sample_variates is not None:
+                cols = torch.randperm(self.n_vars)[: self.sample_variates].sort().values
+                batch["variates"] = cols
+            batch["x"], batch["y"] = self.values[x_rows][..., cols], self.values[y_rows][..., cols]
+            if mask is not None:
+                batch["x_mask"], batch["y_mask"] = mask[x_rows][..., cols], mask[y_rows][..., cols]
         if self.marks is not None:
             batch["x_mark"], batch["y_mark"] = self.marks[x_rows], self.marks[y_rows]
+        self._add_side_inputs(batch, x_rows, start + self._all_offsets, cols)
         return batch
+
+    def _add_side_inputs(self, batch: Batch, x_rows: Tensor, all_rows: Tensor, cols) -> None:
+        side = self.side
+        if side.past is not None:
+            batch["past_covariates"] = side.past[x_rows]
+            if side.past_mask is not None:
+                batch["past_covariates_mask"] = side.past_mask[x_rows]
+        if side.future is not None:
+            batch["future_covariates"] = side.future[all_rows]
+            if side.future_mask is not None:
+                batch["future_covariates_mask"] = side.future_mask[all_rows]
+        for key, static in (("static_real", side.static_real), ("static_cat", side.static_cat)):
+            if static is None:
+                continue
+            if isinstance(cols, Tensor) and cols.ndim == 2:  # channel-independent: [B, 1]
+                batch[key] = static[cols]
+            else:
+                batch[key] = static[cols].unsqueeze(0).expand(len(x_rows), -1, -1)

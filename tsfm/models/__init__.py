@@ -1,9 +1,10 @@
 """The model registry: one line per model, used by Hydra configs, the estimator and loading.
 
 A model is a plain ``nn.Module`` whose ``__init__`` takes the data-derived arguments it needs
-(any of ``seq_len``, ``pred_len``, ``n_vars``, ``n_marks``) plus typed hyperparameters with
-defaults. Its config schema is derived from that signature, so the constructor is the single
-source of truth for names, types and defaults.
+(any of ``DATA_ARGS``: ``seq_len``, ``pred_len``, ``n_vars``, ``n_marks``, and for covariates
+``n_past``, ``n_future``, ``n_static_real``, ``static_cardinalities``, ``masked``) plus typed
+hyperparameters with defaults. Its config schema is derived from that signature, so the
+constructor is the single source of truth for names, types and defaults.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ REGISTRY: dict[str, str] = {
     "s2ip_llm": "tsfm.models.s2ip_llm:S2IPLLM",
     "timesclip": "tsfm.models.timesclip:TimesCLIP",
 }
-DATA_ARGS = ("seq_len", "pred_len", "n_vars", "n_marks")
+DATA_ARGS = (
+    "seq_len",
+    "pred_len",
+    "n_vars",
+    "n_marks",
+    "n_past",
+    "n_future",
+    "n_static_real",
+    "static_cardinalities",
+    "masked",
+)
 # Settings renamed so that one concept has one name across models: old name -> new name.
 RENAMED: dict[str, dict[str, str]] = {
     "itransformer": {"e_layers": "n_layers"},

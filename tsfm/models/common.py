@@ -45,22 +45,50 @@ class Capabilities:
         new_variates: a trained model forecasts variates it was not trained on (other names,
             another count), because no weight belongs to a variate (e.g. iTransformer's shared
             token embedding, channel-independent models).
+        past_covariates: ``forward`` takes ``past_covariates [B, L, P]``. Models without it
+            get them as extra input variates whose forecasts are dropped (the official
+            code's ``features=MS``).
+        future_covariates: ``forward`` takes ``future_covariates [B, L + H, F]``; others
+            cannot use covariates known for the horizon (the front doors refuse them).
+        static_covariates: ``forward`` takes ``static_real [B, N, Sr]`` and
+            ``static_cat [B, N, Sc]`` (its constructor ``n_static_real`` and
+            ``static_cardinalities``).
+        missing_values: ``forward`` takes the observation masks (``x_mask``, ...); other
+            models see missing inputs filled (last observation), without the mask.
     """
 
     new_variates: bool = False
+    past_covariates: bool = False
+    future_covariates: bool = False
+    static_covariates: bool = False
+    missing_values: bool = False
 
 
 class InstanceNorm:
     """Per-sample, per-variate normalisation over the look-back window (RevIN without affine).
 
-    ``mean`` is detached; ``std = sqrt(var + eps)`` with the population variance. Whether the
+    With ``mask`` (1 where observed) the statistics use the observed values only. ``mean`` is
+    detached; ``std = sqrt(var + eps)`` with the population variance. Whether the
     std is detached differs between the official codes (iTransformer: no; S2IP-LLM's M4 code:
     yes), hence ``detach_std``.
     """
 
-    def __init__(self, x: Tensor, dim: int = 1, eps: float = 1e-5, detach_std: bool = False):
-        self.mean = x.mean(dim, keepdim=True).detach()
-        std = torch.sqrt(torch.var(x - self.mean, dim=dim, keepdim=True, unbiased=False) + eps)
+    def __init__(
+        self,
+        x: Tensor,
+        dim: int = 1,
+        eps: float = 1e-5,
+        detach_std: bool = False,
+        mask: Tensor | None = None,
+    ):
+        if mask is None:
+            self.mean = x.mean(dim, keepdim=True).detach()
+            var = torch.var(x - self.mean, dim=dim, keepdim=True, unbiased=False)
+        else:  # statistics of the observed values only (none observed: mean 0, var 0)
+            count = mask.sum(dim, keepdim=True).clamp(min=1)
+            self.mean = ((x * mask).sum(dim, keepdim=True) / count).detach()
+            var = ((x - self.mean).square() * mask).sum(dim, keepdim=True) / count
+        std = torch.sqrt(var + eps)
         self.std = std.detach() if detach_std else std
 
     def normalize(self, x: Tensor) -> Tensor:

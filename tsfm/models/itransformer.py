@@ -64,18 +64,36 @@ class EncoderLayer(nn.Module):
         return self.norm2(h + y), weights
 
 
+COVARIATE_MODES = ("tokens", "none")
+
+
 class ITransformer(nn.Module):
     """iTransformer, numerically as the official code (thuml/iTransformer ``model/iTransformer.py``).
 
     The look-back series of each variate (and of each calendar feature) is embedded by one
     shared ``Linear(seq_len -> d_model)`` into a token; a post-LN Transformer encoder without
     positional encoding mixes the tokens; a shared ``Linear(d_model -> pred_len)`` projects
-    every token, and the calendar tokens are sliced off. The weights do not depend on the
+    every token, and all but the target tokens are sliced off. The weights do not depend on the
     number of variates, so a trained model forecasts any number of them.
+
+    Covariates are variate tokens too (tsfm's extension, ``covariates="tokens"``): a past
+    covariate's look-back is embedded like a target's (the official ``features=MS``, where the
+    other variates are inputs only); a future covariate's look-back *and* horizon are embedded
+    by their own ``Linear(seq_len + pred_len -> d_model)``, normalised with the statistics of
+    its look-back; static covariates (numeric through a linear map, categorical through one
+    embedding each, index 0 reserved for unseen categories) are added to the token of every
+    target of their series. Only target tokens are scored. With missing values (``masked``),
+    instance statistics use the observed values and a ``Linear(seq_len -> d_model)`` of the
+    missing-value indicator is added to each token. Tokens: past covariates, targets,
+    calendar features, future covariates.
 
     Args:
         seq_len: look-back length L (from the data).
         pred_len: horizon S (from the data).
+        n_future: future covariates F (from the data).
+        n_static_real: numeric static covariates (from the data).
+        static_cardinalities: categories of each categorical static covariate (from the data).
+        masked: the data has missing values, given as masks (from the data).
         d_model: token width D (official default 512).
         n_heads: attention heads (8).
         n_layers: encoder layers (2; official ``e_layers``).
@@ -86,20 +104,32 @@ class ITransformer(nn.Module):
             the output (official ``use_norm=1``).
         use_time_features: append the calendar features as extra tokens (official
             ``embed=timeF``); without them the model sees the variates only.
-        output_attention: also return each layer's attention maps ``[B, H, T, T]`` (tokens
-            ``T = N + C``) in ``ModelOutput.extras["attention"]``; this takes the slower
-            explicit attention path.
+        covariates: ``tokens`` (covariates as tokens, above) or ``none`` (ignored: the
+            target-only ablation).
+        output_attention: also return each layer's attention maps ``[B, H, T, T]`` (``T``
+            tokens) in ``ModelOutput.extras["attention"]``; this takes the slower explicit
+            attention path.
 
     The paper's "efficient training" (a random subset of variates per training batch) is a
     data-layer switch, ``data.train_variates``, since it needs no change to the model.
     """
 
-    CAPABILITIES = Capabilities(new_variates=True)  # one shared embedding per variate token
+    CAPABILITIES = Capabilities(  # one shared embedding per variate token
+        new_variates=True,
+        past_covariates=True,
+        future_covariates=True,
+        static_covariates=True,
+        missing_values=True,
+    )
 
     def __init__(
         self,
         seq_len: int,
         pred_len: int,
+        n_future: int = 0,
+        n_static_real: int = 0,
+        static_cardinalities: list[int] | None = None,
+        masked: bool = False,
         d_model: int = 512,
         n_heads: int = 8,
         n_layers: int = 2,
@@ -108,13 +138,17 @@ class ITransformer(nn.Module):
         activation: str = "gelu",
         use_norm: bool = True,
         use_time_features: bool = True,
+        covariates: str = "tokens",
         output_attention: bool = False,
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got '{activation}'")
+        if covariates not in COVARIATE_MODES:
+            raise ValueError(f"covariates must be one of {COVARIATE_MODES}, got '{covariates}'")
         self.seq_len, self.pred_len = seq_len, pred_len
         self.use_norm, self.use_time_features = use_norm, use_time_features
+        self.use_covariates = covariates == "tokens"
         self.output_attention = output_attention
         self.embedding = nn.Linear(seq_len, d_model)
         self.embed_drop = Dropout(dropout)
@@ -123,26 +157,94 @@ class ITransformer(nn.Module):
         )
         self.final_norm = nn.LayerNorm(d_model)
         self.projector = nn.Linear(d_model, pred_len)
+        use = self.use_covariates
+        window = seq_len + pred_len
+        self.future_embedding = nn.Linear(window, d_model) if use and n_future else None
+        self.static_real = nn.Linear(n_static_real, d_model) if use and n_static_real else None
+        self.static_cat = nn.ModuleList(
+            nn.Embedding(c + 1, d_model) for c in (static_cardinalities or []) if use
+        )
+        self.mask_embedding = nn.Linear(seq_len, d_model, bias=False) if masked else None
+        self.future_mask_embedding = (
+            nn.Linear(window, d_model, bias=False) if masked and use and n_future else None
+        )
 
-    def forward(self, x: Tensor, x_mark: Tensor | None = None, **_: object) -> Tensor | ModelOutput:
-        """``x [B, L, N]`` (and ``x_mark [B, L, C]``) -> forecast ``[B, S, N]``."""
+    def forward(
+        self,
+        x: Tensor,
+        x_mark: Tensor | None = None,
+        past_covariates: Tensor | None = None,
+        future_covariates: Tensor | None = None,
+        static_real: Tensor | None = None,
+        static_cat: Tensor | None = None,
+        x_mask: Tensor | None = None,
+        past_covariates_mask: Tensor | None = None,
+        future_covariates_mask: Tensor | None = None,
+        **_: object,
+    ) -> Tensor | ModelOutput:
+        """``x [B, L, N]`` (and calendar features, covariates, masks) -> forecast ``[B, S, N]``."""
         if x.shape[1] != self.seq_len:
             raise ValueError(f"expected a look-back of {self.seq_len} steps, got {x.shape[1]}")
         n_vars = x.shape[-1]
-        norm = InstanceNorm(x) if self.use_norm else None
-        if norm is not None:
-            x = norm.normalize(x)
-        tokens = x.transpose(1, 2)  # [B, N, L]
+        norm = InstanceNorm(x, mask=x_mask) if self.use_norm else None
+        series, masks = [norm.normalize(x) if norm else x], [x_mask]
+        if self.use_covariates and past_covariates is not None:
+            series.insert(0, self._normalized(past_covariates, past_covariates_mask))
+            masks.insert(0, past_covariates_mask)
+        n_before = series[0].shape[-1] if len(series) == 2 else 0
+        tokens = torch.cat(series, dim=-1).transpose(1, 2)  # [B, P + N, L]
+        n_series = tokens.shape[1]
         if self.use_time_features and x_mark is not None and x_mark.shape[-1]:
             tokens = torch.cat([tokens, x_mark.transpose(1, 2).to(tokens.dtype)], dim=1)
-        h = self.embed_drop(self.embedding(tokens))
+        h = self.embedding(tokens)
+        if self.mask_embedding is not None and x_mask is not None:
+            missing = [
+                1 - m if m is not None else torch.zeros_like(s)
+                for s, m in zip(series, masks, strict=True)
+            ]
+            indicator = torch.cat(missing, dim=-1).transpose(1, 2).to(h.dtype)
+            h[:, :n_series] = h[:, :n_series] + self.mask_embedding(indicator)
+        static = self._static(static_real, static_cat)
+        if static is not None:
+            h[:, n_before : n_before + n_vars] = h[:, n_before : n_before + n_vars] + static
+        if self.future_embedding is not None and future_covariates is not None:
+            h = torch.cat([h, self._future_tokens(future_covariates, future_covariates_mask)], 1)
+        h = self.embed_drop(h)
         maps = []
         for layer in self.layers:
             h, weights = layer(h, self.output_attention)
             maps.append(weights)
-        out = self.projector(self.final_norm(h)).transpose(1, 2)[..., :n_vars]  # [B, S, N]
+        out = self.projector(self.final_norm(h)).transpose(1, 2)  # [B, S, tokens]
+        out = out[..., n_before : n_before + n_vars]
         if norm is not None:
             out = norm.denormalize(out)
         if self.output_attention:
             return ModelOutput(out, extras={"attention": maps})
         return out
+
+    def _normalized(
+        self, values: Tensor, mask: Tensor | None, observed: int | None = None
+    ) -> Tensor:
+        """``values`` normalised with the statistics of their first ``observed`` steps."""
+        if not self.use_norm:
+            return values
+        head = values if observed is None else values[:, :observed]
+        head_mask = mask if mask is None or observed is None else mask[:, :observed]
+        return InstanceNorm(head, mask=head_mask).normalize(values)
+
+    def _future_tokens(self, future: Tensor, mask: Tensor | None) -> Tensor:
+        """``[B, L + H, F]`` -> ``[B, F, D]``, normalised by the look-back's statistics."""
+        tokens = self._normalized(future, mask, self.seq_len).transpose(1, 2)
+        h = self.future_embedding(tokens)
+        if self.future_mask_embedding is not None and mask is not None:
+            h = h + self.future_mask_embedding((1 - mask).transpose(1, 2).to(h.dtype))
+        return h
+
+    def _static(self, real: Tensor | None, cat: Tensor | None) -> Tensor | None:
+        """``[B, N, D]`` static embedding of each target's series (None without statics)."""
+        parts = []
+        if self.static_real is not None and real is not None:
+            parts.append(self.static_real(real))
+        if len(self.static_cat) and cat is not None:
+            parts += [emb(cat[..., j]) for j, emb in enumerate(self.static_cat)]
+        return sum(parts) if parts else None

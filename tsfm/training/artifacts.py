@@ -42,7 +42,6 @@ def module_from_config(
         dims=dict(dims),
         optim=_container(cfg.optim),
         loss=cfg.loss,
-        features=cfg.data.features,
         scaler=scaler,
         quantiles=list(cfg.quantiles),
         levels=list(cfg.levels),

@@ -222,6 +222,12 @@ def calibrate(
     size = datamodule.config.eval_batch_size
     for start in range(0, len(indices), size):
         batch = batch_to(dataset.__getitems__(indices[start : start + size]), module.device)
+        if "y_mask" in batch and not bool(batch["y_mask"].all()):
+            raise ValueError(
+                "conformal calibration needs every target of its windows observed; the "
+                "validation windows have missing values (data.missing=mask): calibrate on "
+                "fewer, complete windows (conformal.windows, conformal.step) or fill the gaps"
+            )
         point = module(batch).prediction
         parts.append(scores_of(point, batch["y"], batch["x"], config.normalize).cpu())
         if "variate" in batch:

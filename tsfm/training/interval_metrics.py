@@ -32,8 +32,9 @@ class IntervalMetrics(Metric):
     """CRPS over ``quantiles``, coverage and width of each of ``levels``, MSIS.
 
     :meth:`update` takes quantiles at :attr:`taus` (the CRPS grid and every interval bound,
-    sorted) ``[B, S, N, T]``, the target ``[B, S, N]`` and, for MSIS, each window's seasonal
-    scale ``[B, N]``.
+    sorted) ``[B, S, N, T]``, the target ``[B, S, N]``, for MSIS each window's seasonal scale
+    ``[B, N]``, and optionally a mask ``[B, S, N]`` (1 where the target was observed; the
+    other elements are left out, as the error metrics do).
     """
 
     full_state_update = False
@@ -53,27 +54,37 @@ class IntervalMetrics(Metric):
                 name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
             )
 
-    def update(self, predicted: Tensor, target: Tensor, scale: Tensor | None = None) -> None:
+    def update(
+        self,
+        predicted: Tensor,
+        target: Tensor,
+        scale: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> None:
         predicted, target = predicted.detach().double(), target.detach().double()
         if predicted.shape[-1] != len(self.taus) or predicted.shape[:-1] != target.shape:
             raise ValueError(
                 f"expected quantiles [*{tuple(target.shape)}, {len(self.taus)}], "
                 f"got {tuple(predicted.shape)}"
             )
+        observed = torch.ones_like(target, dtype=torch.bool) if mask is None else mask.bool()
+        weight = observed.double()
         taus = torch.tensor([self.taus[i] for i in self._grid], dtype=torch.float64)
         grid = predicted[..., self._grid]
-        self.pinball += pinball(grid, target, taus.to(grid.device)).sum()
-        self.count += target.numel()
+        loss = pinball(grid, torch.where(observed, target, grid[..., 0]), taus.to(grid.device))
+        self.pinball += (loss.sum(-1) * weight).sum()
+        self.count += weight.sum()
         for i, (lo, hi) in enumerate(self._bounds):
             lower, upper = predicted[..., lo], predicted[..., hi]
-            covered = getattr(self, f"covered_{i}") + ((target >= lower) & (target <= upper)).sum()
-            setattr(self, f"covered_{i}", covered)
-            setattr(self, f"width_{i}", getattr(self, f"width_{i}") + (upper - lower).sum())
+            inside = (target >= lower) & (target <= upper) & observed
+            setattr(self, f"covered_{i}", getattr(self, f"covered_{i}") + inside.sum())
+            width = ((upper - lower) * weight).sum()
+            setattr(self, f"width_{i}", getattr(self, f"width_{i}") + width)
         if self._msis is not None and scale is not None:
             lo, hi = self._bounds[self._msis]
             score = interval_score(predicted[..., lo], predicted[..., hi], target, MSIS_LEVEL)
             scale = scale.detach().double().unsqueeze(1).expand_as(score)
-            usable = scale > 0
+            usable = (scale > 0) & observed
             self.msis_sum += (score[usable] / scale[usable]).sum()
             self.msis_count += usable.sum()
 

@@ -8,7 +8,8 @@ from torchmetrics import Metric
 
 
 class ErrorMetrics(Metric):
-    """MSE, MAE and RMSE over every element seen, accumulated in float64 (synced across DDP ranks)."""
+    """MSE, MAE and RMSE over every (observed) element seen, accumulated in float64 (synced
+    across DDP ranks)."""
 
     full_state_update = False
 
@@ -19,11 +20,17 @@ class ErrorMetrics(Metric):
                 name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
             )
 
-    def update(self, prediction: Tensor, target: Tensor) -> None:
+    def update(self, prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
+        """Add the errors of a batch; with ``mask`` only where it is 1 (observed targets)."""
         error = prediction.detach().double() - target.detach().double()
+        if mask is None:
+            self.count += error.numel()
+        else:
+            observed = mask.detach().bool()
+            error = torch.where(observed, error, 0.0)
+            self.count += observed.sum()
         self.squared += error.square().sum()
         self.absolute += error.abs().sum()
-        self.count += error.numel()
 
     def compute(self) -> dict[str, Tensor]:
         mse = self.squared / self.count

@@ -9,11 +9,12 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
-from tsfm.data.batch import Batch, model_inputs
+from tsfm.data.batch import Batch
 from tsfm.data.contract import ForecastDataModule
-from tsfm.models import ModelOutput, as_output, build_model
+from tsfm.models import ModelOutput, build_model, capabilities
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.heads import HEAD_PARAMS, make_head
+from tsfm.training.inputs import check_capabilities, forward, model_dims
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
@@ -38,13 +39,13 @@ class ForecastingModule(L.LightningModule):
 
     Args:
         model: the model's config (``name`` plus hyperparameters).
-        dims: data-derived sizes (``seq_len``, ``pred_len``, ``n_vars``, ``n_marks``).
+        dims: data-derived sizes (``seq_len``, ``pred_len``, ``n_vars`` targets, ``n_marks``,
+            covariate counts: see ``tsfm.models.DATA_ARGS``).
         optim: an :class:`OptimConfig` as a dict.
         loss: training/validation loss name: a point loss (``mse``, ``mae``, ``huber``,
             ``smape``), ``quantile``, ``normal`` or ``student_t``; it picks the output head
             (:mod:`tsfm.training.heads`: the model is built with ``pred_len * K`` steps).
-        features: ``M``, ``S`` or ``MS``; with ``MS`` loss and metrics use the last variate.
-        scaler: ``{"mean": [...], "std": [...]}`` of the data's scaler, for original-scale
+        scaler: ``{"mean": [...], "std": [...]}`` of the targets' scaler, for original-scale
             metrics and predictions; None if the data is not scaled.
         quantiles: the quantile head's levels, and the grid CRPS is scored on.
         levels: interval levels (percent) scored for coverage and width (MSIS at 95).
@@ -56,6 +57,9 @@ class ForecastingModule(L.LightningModule):
     Intervals come from the head or, for a point model, from :attr:`conformal` (set after
     training, :mod:`tsfm.training.conformal`); then validation and test also log ``crps``,
     ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msis``.
+
+    Covariates reach the model as its capabilities allow (:mod:`tsfm.training.inputs`); data
+    it cannot use is refused here, before training.
 
     Hooks a model may define:
         ``parameter_groups(lr) -> list[dict]``: optimizer groups (e.g. a lower rate for a
@@ -71,7 +75,8 @@ class ForecastingModule(L.LightningModule):
     declaring ``scores_forecasts`` gets every original-scale forecast ``[n, S, N]`` of an
     evaluation epoch and the ``index`` of each in ``evaluate_forecasts``, whose scores are
     logged as ``{stage}/<name>`` (M4: sMAPE, MASE, OWA against Naive2). A batch may carry
-    ``y_mask`` (1 where the target exists): the loss then ignores the other elements.
+    ``y_mask`` (1 where the target exists): the loss and the metrics then ignore the other
+    elements.
     """
 
     def __init__(
@@ -80,7 +85,6 @@ class ForecastingModule(L.LightningModule):
         dims: dict[str, int],
         optim: dict[str, Any] | None = None,
         loss: str = "mse",
-        features: str = "M",
         scaler: dict[str, list[float]] | None = None,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         levels: Sequence[float] = DEFAULT_LEVELS,
@@ -94,10 +98,12 @@ class ForecastingModule(L.LightningModule):
                 f"season_length={season_length} must be at least 1 and shorter than the "
                 f"look-back ({dims['seq_len']})"
             )
-        self.model = build_model(model, {**dims, "pred_len": dims["pred_len"] * self.head.size})
+        self.capabilities = capabilities(model["name"])
+        check_capabilities(model["name"], self.capabilities, dims)
+        built = model_dims(self.capabilities, dims)
+        self.model = build_model(model, {**built, "pred_len": dims["pred_len"] * self.head.size})
         self.conformal: ConformalScores | None = None
         self.optim_config = OptimConfig(**(optim or {}))
-        self.target = slice(-1, None) if features == "MS" else slice(None)
         if scaler is not None:
             self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
             self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
@@ -110,7 +116,7 @@ class ForecastingModule(L.LightningModule):
 
     # ------------------------------------------------------------------ forward and scaling
     def forward(self, batch: Batch) -> ModelOutput:
-        output = as_output(self.model(**model_inputs(batch)))
+        output = forward(self.model, self.capabilities, batch)
         if not self.head.probabilistic:
             return output
         params = self.head.params(output.prediction, batch["x"])
@@ -149,11 +155,10 @@ class ForecastingModule(L.LightningModule):
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
         output = self(batch)
-        prediction = output.prediction[..., self.target].float()
-        target = batch["y"][..., self.target]
-        mask = batch["y_mask"][..., self.target] if "y_mask" in batch else None
-        params = output.extras.get(HEAD_PARAMS, output.prediction.float().unsqueeze(-1))
-        loss = self.head.loss(params[:, :, self.target], target, mask)
+        prediction, target = output.prediction.float(), batch["y"]
+        mask = batch.get("y_mask")
+        params = output.extras.get(HEAD_PARAMS, prediction.unsqueeze(-1))
+        loss = self.head.loss(params, target, mask)
         size = target.shape[0]
         if stage == "train":
             total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
@@ -162,30 +167,29 @@ class ForecastingModule(L.LightningModule):
                 self.log(f"train/{name}", value, batch_size=size)
             return total
         self.eval_losses[stage].update(loss, size)
-        self.metrics[stage].update(prediction, target)
-        original = self.to_original(output.prediction, batch)[..., self.target]
-        original_target = self.to_original(batch["y"], batch)[..., self.target]
-        self.metrics[f"{stage}_original"].update(original, original_target)
+        self.metrics[stage].update(prediction, target, mask)
+        original = self.to_original(output.prediction, batch)
+        original_target = self.to_original(target, batch)
+        self.metrics[f"{stage}_original"].update(original, original_target, mask)
         interval = None
         if self.has_intervals:
-            interval = self._score_intervals(stage, output, batch, target, original_target)
+            interval = self._score_intervals(stage, output, batch, original_target, mask)
         if self._scoring_datamodule() is not None:
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
 
     def _score_intervals(
-        self, stage: str, output: ModelOutput, batch: Batch, target: Tensor, original: Tensor
+        self, stage: str, output: ModelOutput, batch: Batch, original: Tensor, mask: Tensor | None
     ) -> Tensor | None:
         """Update the interval metrics; returns the original-scale 95 % interval ``[B, S, N,
         2]`` when a data module scores forecasts itself (M4, for its own MSIS scale)."""
         metric = self.interval_metrics[stage]
         quantiles = self.predictive_quantiles(output, batch, metric.taus)
         scoring = self._scoring_datamodule() is not None
-        lag = self.hparams.season_length
-        scale = None if scoring else seasonal_scale(batch["x"][..., self.target], lag)
-        metric.update(quantiles[:, :, self.target], target, scale)
-        in_original = self.to_original(quantiles, batch)[:, :, self.target]
-        self.interval_metrics[f"{stage}_original"].update(in_original, original)
+        scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length)
+        metric.update(quantiles, batch["y"], scale, mask)
+        in_original = self.to_original(quantiles, batch)
+        self.interval_metrics[f"{stage}_original"].update(in_original, original, mask=mask)
         if not scoring or MSIS_LEVEL not in metric.levels:
             return None
         bounds = [index_of(metric.taus, b) for b in level_bounds(MSIS_LEVEL)]

@@ -31,7 +31,10 @@ def read_file(path: str | Path) -> pl.DataFrame:
     if name.endswith(".parquet"):
         return pl.read_parquet(path)
     if name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
-        return pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=10_000)
+        try:
+            return pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=10_000)
+        except pl.exceptions.ComputeError:  # a type that changes late in the file: read it all
+            return pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=None)
     raise ValueError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet")
 
 
@@ -101,18 +104,31 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
     )
 
 
-def check_finite(values: np.ndarray, columns: list, dates: np.ndarray | None) -> None:
-    finite = np.isfinite(values)
+def is_value_column(dtype: pl.DataType) -> bool:
+    """Numeric or boolean (read as 0/1)."""
+    return dtype.is_numeric() or dtype == pl.Boolean
+
+
+def check_finite(
+    values: np.ndarray, columns: list, dates: np.ndarray | None, allow_missing: bool = False
+) -> None:
+    """Refuse NaN (unless ``allow_missing``) and infinite values, naming the first one."""
+    finite = np.isfinite(values) | (np.isnan(values) if allow_missing else False)
     if finite.all():
         return
     row, col = (int(i) for i in np.argwhere(~finite)[0])
     count = int((~finite).sum())
     what = "NaN/missing" if np.isnan(values[row, col]) else "infinite"
     when = f" ({dates[row]})" if dates is not None else ""
+    fix = (
+        "replace infinite values"
+        if allow_missing
+        else "fill or interpolate missing values, drop those rows, or let tsfm mask them "
+        "(missing='mask' in Python, data.missing=mask in the CLI)"
+    )
     raise ValueError(
         f"column '{columns[col]}' has a {what} value at row {row}{when} "
-        f"({count} non-finite value(s) in all); fill or interpolate missing values, or drop "
-        "those rows, before loading"
+        f"({count} non-finite value(s) in all); {fix}"
     )
 
 
@@ -122,6 +138,7 @@ def _wide(
     value_cols: list[str],
     layout: Layout | None,
     allow_duplicate_timestamps: bool = False,
+    allow_missing: bool = False,
 ) -> SeriesTable:
     """The checked table of ``value_cols`` (already known to be numeric) over ``time_col``."""
     times = None
@@ -132,7 +149,7 @@ def _wide(
             layout = Layout(**{**layout.to_dict(), "time_type": time_type})
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_cols).to_numpy()
     table = SeriesTable(np.ascontiguousarray(values), times, list(value_cols), layout)
-    check_finite(values, value_cols, table.dates)
+    check_finite(values, value_cols, table.dates, allow_missing)
     return table
 
 
@@ -143,6 +160,7 @@ def read_frame(
     time_col: str = "ds",
     target_col: str = "y",
     date_col: str | None = None,
+    allow_missing: bool = False,
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned; its layout kept."""
     frame, library, time_index = to_polars(df)
@@ -164,14 +182,14 @@ def read_frame(
     variates = [c for c in names if c != time_name]
     if not variates:
         raise ValueError(f"the frame has a time column '{time_name}' but no variate columns")
-    bad = [c for c in variates if not frame.schema[c].is_numeric()]
+    bad = [c for c in variates if not is_value_column(frame.schema[c])]
     if bad:
         raise ValueError(
             f"non-numeric column(s) {bad} in a wide frame; every column but the time column "
             f"'{time_name}' must be a numeric variate: drop them, or pass a long frame"
         )
     layout = Layout("wide", library, time_name, time_index=time_index)
-    return _wide(frame, time_name, variates, layout)
+    return _wide(frame, time_name, variates, layout, allow_missing=allow_missing)
 
 
 def build_table(
@@ -181,6 +199,7 @@ def build_table(
     target: str,
     columns: list[str] | None = None,
     allow_duplicate_timestamps: bool = False,
+    allow_missing: bool = False,
 ) -> SeriesTable:
     """A wide frame as the papers' loaders read it (the CLI's data): the variates in
     ``columns`` (default: every column but the date), the ``target`` moved last."""
@@ -205,12 +224,12 @@ def build_table(
         value_cols = [c for c in columns if c != date_col]
         value_cols += [] if target in value_cols else [target]
         fix = "remove them from data.columns (and data.target)"
-    bad = [c for c in value_cols if not df.schema[c].is_numeric()]
+    bad = [c for c in value_cols if not is_value_column(df.schema[c])]
     if bad:
         kinds = [str(df.schema[c]) for c in bad]
         raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {fix}")
     value_cols = [c for c in value_cols if c != target] + [target]
-    return _wide(df, date_col, value_cols, None, allow_duplicate_timestamps)
+    return _wide(df, date_col, value_cols, None, allow_duplicate_timestamps, allow_missing)
 
 
 def _read_long(

@@ -63,8 +63,8 @@ class SeriesTable:
     def tail(self, n: int) -> SeriesTable:
         return self.rows(slice(-n, None))
 
-    def select(self, features: str) -> SeriesTable:
-        """The variates a model sees: all of them (M, MS) or only the target (S)."""
-        if features == "S":
-            return SeriesTable(self.values[:, -1:], self.times, [self.target], self.layout)
-        return self
+    def select(self, columns: list) -> SeriesTable:
+        """The table of ``columns``, in that order."""
+        position = {str(c): j for j, c in enumerate(self.columns)}
+        index = [position[str(c)] for c in columns]
+        return SeriesTable(self.values[:, index], self.times, list(columns), self.layout)
