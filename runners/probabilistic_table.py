@@ -18,6 +18,9 @@ ckpt_path=<its best checkpoint>``: calibrate and test, no training).
   (sMAPE) model with normalised conformal scores from the held-out last horizon of every
   series (pooled over the series) and of the quantile head, beside the seasonal-naive interval
   baseline on the same series (``tsfm.data.m4.metrics.seasonal_naive_intervals``).
+- EPF NP 168 -> 24, iTransformer with the day-ahead forecasts as future-known covariates (the
+  covariates preset): the point model with conformal intervals from every validation window,
+  and the quantile head.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 ETTH1 = ["experiment=itransformer_etth1_96"]
 M4_HOURLY = ["experiment=itransformer_m4_hourly"]
+EPF_NP = ["experiment=itransformer_epf_np"]
 ALL_VAL = ["conformal.windows=2785", "conformal.step=1"]  # every ETTh1 validation window
 # in the order they run; the table lists them by part
 RUNS: dict[str, tuple[str, list[str]]] = {
@@ -42,6 +46,8 @@ RUNS: dict[str, tuple[str, list[str]]] = {
     "etth1_conformal_29": ("etth1", [*ETTH1, "conformal.windows=29"]),
     "etth1_normal": ("etth1", [*ETTH1, "loss=normal"]),
     "m4_hourly_conformal": ("m4", [*M4_HOURLY, "conformal.windows=1", "conformal.normalize=true"]),
+    "epf_np_conformal": ("epf", [*EPF_NP, "conformal.windows=5219", "conformal.step=1"]),
+    "epf_np_quantile": ("epf", [*EPF_NP, "loss=quantile"]),
     "m4_hourly_quantile": ("m4", [*M4_HOURLY, "loss=quantile"]),
     "etth1_student_t": ("etth1", [*ETTH1, "loss=student_t"]),
 }
@@ -76,14 +82,14 @@ def _cell(metrics: dict, key: str, scale: float = 1.0, digits: int = 3) -> str:
     return "" if value is None else f"{value * scale:.{digits}f}"
 
 
-def etth1_table(out: Path) -> list[str]:
+def interval_table(out: Path, wanted: str) -> list[str]:
     lines = [
         "| run | intervals from | MSE | CRPS | coverage 80 | width 80 | coverage 95 | width 95 |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, (part, overrides) in RUNS.items():
         metrics = load(out, name)
-        if part != "etth1" or metrics is None:
+        if part != wanted or metrics is None:
             continue
         source = "conformal" if metrics.get("conformal_windows") else f"{metrics['loss']} head"
         cells = [
@@ -95,7 +101,8 @@ def etth1_table(out: Path) -> list[str]:
             _cell(metrics, "test/width_95"),
         ]
         command = " ".join(o for o in overrides if not o.startswith("experiment="))
-        lines.append(f"| `{command}` | {source} | " + " | ".join(cells) + " |")
+        reused = f" (the model of `{REUSE[name]}`)" if name in REUSE else ""
+        lines.append(f"| `{command}`{reused} | {source} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -125,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--out", default=str(REPO / "runners" / "results" / "probabilistic"))
-    parser.add_argument("--only", choices=["etth1", "m4"], default=None)
+    parser.add_argument("--only", choices=["etth1", "m4", "epf"], default=None)
     parser.add_argument("--force", action="store_true", help="rerun rows that have results")
     parser.add_argument("--table-only", action="store_true", help="print the table, run nothing")
     args, extra = parser.parse_known_args()
@@ -136,7 +143,7 @@ def main() -> None:
                 continue
             if load(out, name) is not None and not args.force:
                 continue
-            root = args.data_root if part == "m4" else None
+            root = args.data_root if part in ("m4", "epf") else None
             if name in REUSE:
                 best = out / "runs" / REUSE[name] / "checkpoints" / "best.ckpt"
                 if not best.is_file():
@@ -145,9 +152,11 @@ def main() -> None:
                 overrides = [*overrides, "train=false", f"ckpt_path={best.resolve()}"]
             run(name, overrides, out, root, extra)
     print("ETTh1 96 -> 96, iTransformer (test split, scaled values)")
-    print("\n".join(etth1_table(out)))
+    print("\n".join(interval_table(out, "etth1")))
     print("\nM4 Hourly, iTransformer (test horizon of every series)")
     print("\n".join(m4_table(out)))
+    print("\nEPF NP 168 -> 24, iTransformer with future-known covariates (test split, scaled)")
+    print("\n".join(interval_table(out, "epf")))
 
 
 if __name__ == "__main__":

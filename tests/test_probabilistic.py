@@ -215,3 +215,21 @@ def test_conformal_ranks_pooling_and_refusal():
     assert torch.equal(state.radius(95.0), pooled.radius(95.0))
     with pytest.raises(ValueError, match="NaN or inf"):
         ConformalScores(torch.tensor([[[float("nan")]]]))
+
+
+def test_interval_metrics_leave_unobserved_targets_out():
+    g = torch.Generator().manual_seed(5)
+    values = torch.randn(20, 4, 2, 5, generator=g).sort(-1).values
+    target, scale = torch.randn(20, 4, 2, generator=g), torch.rand(20, 2, generator=g) + 0.1
+    mask = torch.rand(20, 4, 2, generator=g) > 0.3
+    masked, subset = IntervalMetrics(GRID, (80, 95)), IntervalMetrics(GRID, (80, 95))
+    masked.update(values, torch.where(mask, target, 1e6), scale, mask.float())
+    scale_per_element = scale.unsqueeze(1).expand_as(target)
+    for i, j, k in mask.nonzero().tolist():  # the observed elements one at a time
+        subset.update(
+            values[i, j, k].view(1, 1, 1, -1),
+            target[i, j, k].view(1, 1, 1),
+            scale_per_element[i, j, k].view(1, 1),
+        )
+    for key, value in subset.compute().items():
+        assert masked.compute()[key].item() == pytest.approx(value.item(), rel=1e-9), key
