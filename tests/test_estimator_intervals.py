@@ -132,3 +132,27 @@ def test_plot_forecast_draws_one_band_per_level(conformal_model):
     assert len(plot_forecast(conformal_model, level=None).axes) == 3
     with pytest.raises(ValueError, match="not variates"):
         plot_forecast(conformal_model, columns=["nope"])
+
+
+def test_intervals_with_future_covariates_and_independent_panels():
+    from tests.test_covariates import TINY_IT, demand_frame, panel_frame
+
+    frame = demand_frame()
+    est = Forecaster(
+        horizon=8, lookback=24, future_covariates=["temp"], past_covariates=["price"], val_size=60,
+        conformal_windows=20, conformal_step=1, **TINY_IT,
+    ).fit(frame)  # fmt: skip
+    future = est.make_future_dataframe().assign(temp=0.3)
+    forecast = est.predict(future_df=future, level=[80])
+    assert list(forecast.columns) == ["date", "load", "load-lo-80", "load-hi-80"]
+    assert (forecast["load-lo-80"] < forecast.load).all()
+    assert np.isfinite(est.evaluate(frame.tail(60))["crps"])
+    panel = panel_frame().drop(columns=["promo", "store"])
+    quantile = Forecaster(horizon=6, lookback=24, mode="independent", loss="normal", **TINY_IT).fit(
+        panel
+    )
+    out = quantile.predict(level=[95])
+    assert list(out.columns) == ["unique_id", "ds", "y", "y-lo-95", "y-hi-95"]
+    assert (out["y-lo-95"] < out.y).all() and (out.y < out["y-hi-95"]).all()
+    with pytest.raises(ValueError, match="conformal_windows calibrates mode='joint'"):
+        Forecaster(horizon=6, lookback=24, mode="independent", conformal_windows=20).fit(panel)

@@ -48,8 +48,7 @@ def build_datamodule(cfg: DictConfig) -> ForecastDataModule:
 
 def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> ForecastingModule:
     """The training module of ``cfg`` for the data of ``datamodule`` (set up)."""
-    scaler = datamodule.scaler.state_dict() if datamodule.scaler else None
-    return module_from_config(cfg, datamodule.dims(), scaler)
+    return module_from_config(cfg, datamodule.dims(), datamodule.scaler_state())
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:

@@ -116,6 +116,11 @@ class ForecastDataModule(L.LightningDataModule):
             **{f"windows/{stage}": n for stage, n in self.window_counts().items()},
         }
 
+    def scaler_state(self) -> dict[str, list] | None:
+        """The targets' scaling, as the training module undoes it for original-scale metrics
+        and forecasts (None: the data is not scaled)."""
+        return self.scaler.state_dict() if self.scaler is not None else None
+
     def training_windows(self) -> FixedWindows | None:
         """The training split as fixed windows, or None when its windows are drawn afresh."""
         return None
@@ -128,6 +133,11 @@ class ForecastDataModule(L.LightningDataModule):
         if dataset is None or len(dataset) == 0:
             raise ValueError(
                 "conformal calibration needs a validation split, and this data has none"
+            )
+        if not hasattr(dataset, "rolling_origin"):
+            raise ValueError(
+                f"{type(self).__name__}'s validation windows do not support conformal "
+                "calibration; use a probabilistic loss (quantile, normal, student_t) instead"
             )
         return dataset.rolling_origin(n_windows, step)
 

@@ -22,10 +22,11 @@ from tsfm.training.scoring import lookback_spread
 
 
 def refit_residuals(
-    est: Any, rows: SeriesTable, windows: int, step: int
+    est: Any, rows: SeriesTable, windows: int, step: int, static_df: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Errors ``[k, H, N]`` and look-backs ``[k, L, N]`` (original units) of the last ``k``
-    windows of ``rows``, forecast by a helper fitted on the rows before the first."""
+    """Errors ``[k, H, N]`` (original units) of the last ``k`` windows of ``rows``, forecast
+    by a helper fitted on the rows before the first, and the same errors divided by each
+    window's look-back spread (the normalised scores, which no scaling changes)."""
     from sklearn.base import clone
 
     horizon, lookback = est.horizon, est.lookback
@@ -39,22 +40,27 @@ def refit_residuals(
             "validation rows), fewer windows, a smaller conformal_step or a longer frame"
         )
     helper = clone(est)
-    helper.fit_table(rows.head(first), calibrate=False)
+    helper.fit_table(rows.head(first), static_df=static_df, calibrate=False)
     starts = first - lookback + step * np.arange(windows)
-    result = backtest(helper, rows, starts=starts)
-    lookbacks = rows.values[starts[:, None] + np.arange(lookback)]
-    return result.actual - result.forecast, lookbacks
+    result = backtest(helper, rows, starts=starts, lookbacks=True)
+    errors = result.actual - result.forecast
+    if np.isnan(errors).any():
+        raise ValueError(
+            "conformal calibration needs every target of its windows observed; the last "
+            f"{windows} windows of the training data have missing values: pass val_df or "
+            "val_size, or calibrate on fewer, complete windows"
+        )
+    spread = lookback_spread(torch.from_numpy(result.lookback_scaled)).double().numpy()
+    scaled_errors = np.abs(result.actual_scaled - result.forecast_scaled)
+    return errors, scaled_errors / spread
 
 
 def scores_from_residuals(
-    est: Any, errors: np.ndarray, lookbacks: np.ndarray, normalize: bool
+    est: Any, errors: np.ndarray, normalized: np.ndarray, normalize: bool
 ) -> ConformalScores:
-    """The fitted model's conformal scores: errors in its scaled space (divided by each
-    look-back's spread when ``normalize``), as the pipeline's calibration computes them."""
-    scaler = est.scaler_
-    std = 1.0 if scaler is None else scaler.std
-    scores = np.abs(errors) / std
+    """The fitted model's conformal scores: the errors in its scaled space, or the
+    normalised ones, as the pipeline's calibration computes them."""
     if normalize:
-        scaled = lookbacks if scaler is None else scaler.transform(lookbacks)
-        scores = scores / lookback_spread(torch.from_numpy(scaled)).double().numpy()
-    return ConformalScores(torch.from_numpy(scores), normalize)
+        return ConformalScores(torch.from_numpy(normalized), True)
+    std = 1.0 if est.scaler_ is None else est.scaler_.std[: errors.shape[-1]]
+    return ConformalScores(torch.from_numpy(np.abs(errors) / std), False)

@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames import Layout, SeriesTable, read_frame, time_series
-from tsfm.estimator.inference import Backtest, forecast_next
+from tsfm.data.frames import Layout, SeriesTable, time_series
+from tsfm.estimator.inference import Backtest, forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus
 from tsfm.training.scoring import index_of, level_bounds, level_name
 
@@ -49,11 +49,21 @@ def _refit_now(refit: bool | int, fold: int) -> bool:
 
 
 def cross_validate(
-    est: Any, df: Any, n_windows: int = 3, step: int | None = None, refit: bool | int = True
+    est: Any,
+    df: Any,
+    n_windows: int = 3,
+    step: int | None = None,
+    refit: bool | int = True,
+    static_df: Any = None,
 ) -> CrossValidation:
     from sklearn.base import clone
 
-    table = read_frame(df, **est.frame_options())
+    if est.mode == "independent":
+        raise ValueError(
+            "cross_validate forecasts series on one time index (mode='joint'); for "
+            "independent series, fit on each series' history and predict (see README, Panels)"
+        )
+    table = est.read(df)
     step = est.horizon if step is None else step
     if n_windows < 1 or step < 1:
         raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
@@ -73,17 +83,20 @@ def cross_validate(
         refitted = _refit_now(refit, fold)
         if refitted:
             model = clone(est)
-            model.fit_table(history)
+            model.fit_table(history, static_df=static_df)
         taus = metric_taus(model)
-        times, values, *quantiles = forecast_next(model, history, taus)
-        actual = table.values[cutoff : cutoff + est.horizon]
-        bands = _bands(model, taus, quantiles[0]) if taus else []
+        times, values, quantiles = forecast_at(model, table, cutoff, taus)
+        targets = table.select(model.output_columns(table))
+        actual = targets.values[cutoff : cutoff + est.horizon]
+        bands = _bands(model, taus, quantiles) if taus else []
         forecasts.append((cutoff, times, actual, values, bands))
-        row = _fold_metrics(model, fold, table, cutoff, refitted, actual, values)
+        row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
         if taus:
-            row.update(_fold_intervals(model, history, actual, values, quantiles[0]))
+            lookback = targets.values[cutoff - est.lookback : cutoff]
+            row.update(_fold_intervals(model, lookback, actual, values, quantiles))
         rows.append(row)
-    return CrossValidation(_forecast_frame(table, forecasts), _metrics_frame(table.layout, rows))
+    targets = table.select(model.output_columns(table))
+    return CrossValidation(_forecast_frame(targets, forecasts), _metrics_frame(table.layout, rows))
 
 
 def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
@@ -96,24 +109,25 @@ def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
     return [(name, quantiles[..., index_of(taus, tau)]) for name, tau in bands]
 
 
-def _fold_intervals(model, history, actual, forecast, quantiles) -> dict[str, float]:
+def _fold_intervals(model, lookback, actual, forecast, quantiles) -> dict[str, float]:
+    """The interval metrics of one fold's window (scaled with the fold's scaler)."""
     scaler = model.scaler_
     scaled = (lambda v: v) if scaler is None else scaler.transform
     window = Backtest(
-        origins=np.array([len(history)]),
+        origins=np.array([len(lookback)]),
         forecast=forecast[None],
         actual=actual[None],
         forecast_scaled=scaled(forecast)[None],
         actual_scaled=scaled(actual)[None],
         quantiles=quantiles[None],
         quantiles_scaled=np.moveaxis(scaled(np.moveaxis(quantiles, -1, 0)), 0, -1)[None],
-        lookback_scaled=scaled(history.tail(model.lookback).values)[None],
+        lookback_scaled=scaled(lookback)[None],
     )
     return interval_metrics(model, window)
 
 
 def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dict[str, Any]:
-    scaler = model.scaler_  # the fold's, fitted on its training rows (same variates as table)
+    scaler = model.scaler_  # the fold's, fitted on its training rows (the targets)
     scaled = (lambda v: v) if scaler is None else scaler.transform
     row = {
         "fold": fold,
@@ -122,8 +136,8 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
         "refitted": refitted,
     }
     for suffix, f, a in (("", scaled(forecast), scaled(actual)), ("_original", forecast, actual)):
-        mse = float(np.mean((f - a) ** 2))
-        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.mean(np.abs(f - a)))})
+        mse = float(np.nanmean((f - a) ** 2))
+        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.nanmean(np.abs(f - a)))})
         row[f"rmse{suffix}"] = mse**0.5
     return row
 

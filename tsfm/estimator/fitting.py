@@ -6,15 +6,19 @@ import contextlib
 import copy
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from tsfm.data import TimeSeriesDataModule
 from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, resolve_freq
+from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.splits import Borders
 from tsfm.estimator.params import build_config
+from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.console import quiet
 
 
@@ -63,11 +67,10 @@ def with_validation(
         resolve_freq(val_table.times, freq)
     if len(val_table) < horizon:
         raise ValueError(f"val_df has {len(val_table)} rows, fewer than one horizon ({horizon})")
-    joined = SeriesTable(
-        np.concatenate([table.values, val_table.values]),
-        np.concatenate([table.times, val_table.times]),
-        table.columns,
-        table.layout,
+    joined = replace(
+        table,
+        values=np.concatenate([table.values, val_table.values]),
+        times=np.concatenate([table.times, val_table.times]),
     )
     return joined, len(table), True
 
@@ -87,6 +90,7 @@ def fit_table(
     *,
     callbacks: Sequence = (),
     val_size: float | int | None = None,
+    static_df: Any = None,
     calibrate: bool = True,
 ) -> Any:
     """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state.
@@ -101,7 +105,11 @@ def fit_table(
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
     has_dates = not is_integer_time(rows.times)
-    cfg = build_config(est, freq=freq, has_dates=has_dates, time_col=rows.layout.time_col)
+    roles = role_settings(est, rows)
+    encoder, statics = encode_statics(est, static_frame(est, rows, static_df))
+    cfg = build_config(
+        est, freq=freq, has_dates=has_dates, time_col=rows.layout.time_col, roles=roles
+    )
     needed = est.lookback + est.horizon
     if n_train < needed:
         raise ValueError(
@@ -120,11 +128,13 @@ def fit_table(
         from tsfm.estimator.calibration import refit_residuals
 
         step = cfg.conformal.step or est.horizon
-        residuals = refit_residuals(est, rows, windows, step)
+        residuals = refit_residuals(est, rows, windows, step, static_df)
     datamodule = TimeSeriesDataModule(
         cfg.data,
-        table=SeriesTable(rows.values, rows.times, [str(c) for c in rows.columns], rows.layout),
+        table=replace(rows, columns=[str(c) for c in rows.columns]),
         split=estimator_split(len(rows), n_train, cfg.data.seq_len, validate),
+        static=statics,
+        names=PYTHON_NAMES,
     )
     with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
@@ -137,12 +147,18 @@ def fit_table(
     result.module.trainer = None  # the trainer holds the data; the estimator keeps only the model
     est.config_ = cfg
     est.module_ = result.module.eval()
-    est.scaler_ = datamodule.scaler
-    est.columns_ = list(table.columns)
+    est.mode_ = "joint"
+    est.scaler_, est.input_scaler_ = datamodule.scaler, datamodule.input_scaler
+    est.roles_ = datamodule.roles
+    est.columns_ = list(datamodule.roles.targets)
+    est.input_columns_ = list(datamodule.roles.time_varying)
     est.n_variates_ = len(est.columns_)
+    est.series_ = list(rows.groups[rows.layout.target_col]) if rows.groups else None
+    est.static_encoder_ = encoder
+    est.statics_ = model_statics(statics)
     est.freq_ = freq
     est.layout_ = table.layout
-    est.history_ = rows.tail(est.lookback)
+    est.history_ = rows.select(est.input_columns_).tail(est.lookback)
     est.dims_ = datamodule.dims()
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
@@ -152,6 +168,15 @@ def fit_table(
 
         est.module_.conformal = scores_from_residuals(est, *residuals, normalize)
     return result
+
+
+def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
+    """The encoded statics as the batch carries them (``[N, S]`` per target), non-empty only."""
+    out: dict[str, Any] = {}
+    for key, dtype in (("real", torch.float32), ("cat", torch.long)):
+        if statics is not None and statics[key].shape[1]:
+            out[f"static_{key}"] = torch.as_tensor(statics[key], dtype=dtype)
+    return out
 
 
 def trainer_arguments(verbose: bool, validate: bool) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsfm.data.frames import SeriesTable, read_frame, resolve_freq, same_freq, write_frame
 from tsfm.estimator import persistence
+from tsfm.estimator.checks import check_options, frame_columns
 from tsfm.estimator.cross_validation import CrossValidation, cross_validate
 from tsfm.estimator.fitting import fit_table
 from tsfm.estimator.inference import backtest, error_metrics, forecast_next
@@ -37,6 +38,20 @@ class Forecaster(BaseEstimator):
         work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
             uses a temporary folder that is removed after fitting.
         verbose: show Lightning's progress bar, model summary and info lines.
+        targets: the columns to forecast (wide frames; default: every column without a
+            covariate role).
+        future_covariates: columns known over the horizon too (calendar, holidays, weather or
+            load forecasts, planned prices); ``predict`` then needs ``future_df``.
+        past_covariates: columns observed up to the forecast origin only.
+        static_covariates: one value per series: columns of a long frame constant per series,
+            or of ``static_df`` (numeric ones standardised, others categorical).
+        mode: long frames only: ``joint`` (default: the series share one time index and are
+            forecast together; a covariate ``c`` of series ``s`` is the column ``c[s]``) or
+            ``independent`` (each series is its own sample, with its own dates, length,
+            covariates and scaling; see README "Panels").
+        missing: ``refuse`` (default: NaN is an error naming column and row) or ``mask``:
+            NaN accepted; masked targets never enter the loss or a metric, masked inputs are
+            filled (last observation) and the model is given the mask.
         **params: model hyperparameters (``d_model=128``), common settings (``max_epochs``,
             ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``, ``accelerator``,
             ``precision``, ...) or any config key with ``__`` for dots
@@ -67,6 +82,12 @@ class Forecaster(BaseEstimator):
         date_col: str | None = None,
         work_dir: str | None = None,
         verbose: bool = False,
+        targets: list[str] | None = None,
+        future_covariates: list[str] | None = None,
+        past_covariates: list[str] | None = None,
+        static_covariates: list[str] | None = None,
+        mode: str = "joint",
+        missing: str = "refuse",
         **params: Any,
     ):
         self.model = model
@@ -82,6 +103,12 @@ class Forecaster(BaseEstimator):
         self.date_col = date_col
         self.work_dir = work_dir
         self.verbose = verbose
+        self.targets = targets
+        self.future_covariates = future_covariates
+        self.past_covariates = past_covariates
+        self.static_covariates = static_covariates
+        self.mode = mode
+        self.missing = missing
         self._extra = dict(params)
 
     @classmethod
@@ -127,7 +154,14 @@ class Forecaster(BaseEstimator):
             "time_col": self.time_col,
             "target_col": self.target_col,
             "date_col": self.date_col,
+            "allow_missing": self.missing == "mask",
         }
+
+    def read(self, df: Any, name: str = "df") -> SeriesTable:
+        """``df`` checked into a table (long frames: aligned, static columns kept aside)."""
+        check_options(self)
+        statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
+        return read_frame(df, static_columns=statics, **self.frame_options())
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
@@ -137,11 +171,17 @@ class Forecaster(BaseEstimator):
             delattr(self, name)
 
     # ------------------------------------------------------------------ fit and forecast
-    def fit(self, df: Any, val_df: Any = None) -> Forecaster:
-        """Train a fresh model on ``df`` (validating on ``val_df``, which must continue it)."""
-        table = read_frame(df, **self.frame_options())
-        val = None if val_df is None else read_frame(val_df, **self.frame_options())
-        self.fit_table(table, val)
+    def fit(self, df: Any, val_df: Any = None, static_df: Any = None) -> Forecaster:
+        """Train a fresh model on ``df`` (validating on ``val_df``, which must continue it;
+        ``static_df``: one row per series, the id column and static covariates)."""
+        if self.mode == "independent":
+            from tsfm.estimator.panels import fit_panel
+
+            fit_panel(self, df, val_df, static_df)
+            return self
+        table = self.read(df)
+        val = None if val_df is None else self.read(val_df, "val_df")
+        self.fit_table(table, val, static_df=static_df)
         return self
 
     def fit_table(
@@ -152,7 +192,7 @@ class Forecaster(BaseEstimator):
         return fit_table(self, table, val_table, **kwargs)
 
     def _read(self, df: Any) -> SeriesTable:
-        table = read_frame(df, **self.frame_options())
+        table = self.read(df)
         if len(table) >= 3:
             freq = resolve_freq(table.times)
             if not same_freq(freq, self.freq_):
@@ -163,28 +203,57 @@ class Forecaster(BaseEstimator):
         return table
 
     def predict(
-        self, df: Any = None, level: Sequence[float] | None = None, quantiles: bool = False
+        self,
+        df: Any = None,
+        future_df: Any = None,
+        level: Sequence[float] | None = None,
+        quantiles: bool = False,
     ) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
 
         The forecast comes back in ``df``'s layout and frame library (those of the fitted
-        data without ``df``), with real future timestamps, on the original scale.
-        ``level=[80, 95]`` adds the intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ...
-        and ``quantiles=True`` the quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels
-        (``<name>``: each variate's column in a wide frame, the target column in a long one),
-        from the probabilistic head or the conformal scores.
+        data without ``df``), with real future timestamps, on the original scale. A model
+        with future covariates needs their values over the horizon in ``future_df``
+        (:meth:`make_future_dataframe` gives the frame to fill). ``level=[80, 95]`` adds the
+        intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ... and ``quantiles=True`` the
+        quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels (``<name>``: each target's
+        column in a wide frame, the target column in a long one), from the probabilistic head
+        or the conformal scores.
         """
         check_is_fitted(self)
         taus, columns = column_request(self, level, quantiles)
+        if self.mode_ == "independent":
+            from tsfm.estimator.panels import predict_panel
+
+            return predict_panel(self, df, future_df, taus, columns)
         table = self.history_ if df is None else self._read(df)
         if len(table) < self.lookback:
             raise ValueError(
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback} of them"
             )
-        times, values, *quantile_values = forecast_next(self, table, taus)
-        bands = band_values(columns, taus, quantile_values[0]) if taus else []
-        return write_frame(table.layout, table.columns, times, values, bands=bands)
+        times, values, quantile_values = forecast_next(self, table, future_df, taus)
+        bands = band_values(columns, taus, quantile_values) if taus else []
+        return write_frame(table.layout, self.output_columns(table), times, values, bands=bands)
+
+    def output_columns(self, table: SeriesTable) -> list:
+        """The forecast's columns: the targets in ``table``'s order (long: the series)."""
+        if not self.roles_.has_covariates:
+            return list(table.columns)
+        targets = {str(c) for c in self.columns_}
+        return [c for c in table.columns if str(c) in targets]
+
+    def make_future_dataframe(self, df: Any = None) -> Any:
+        """The frame ``predict(df, future_df=...)`` needs: one row per series and horizon
+        step after the end of ``df`` (or of the fitted data), future covariates empty."""
+        from tsfm.estimator.future import make_future_frame
+
+        check_is_fitted(self)
+        if self.mode_ == "independent":
+            from tsfm.estimator.panels import make_future_panel
+
+            return make_future_panel(self, df)
+        return make_future_frame(self, self.history_ if df is None else self._read(df))
 
     def evaluate(self, df: Any) -> dict[str, float]:
         """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``); a
@@ -198,15 +267,21 @@ class Forecaster(BaseEstimator):
         return -self.evaluate(df)["mse"]
 
     def cross_validate(
-        self, df: Any, n_windows: int = 3, step: int | None = None, refit: bool | int = True
+        self,
+        df: Any,
+        n_windows: int = 3,
+        step: int | None = None,
+        refit: bool | int = True,
+        static_df: Any = None,
     ) -> CrossValidation:
-        """Rolling-origin evaluation; see :mod:`tsfm.estimator.cross_validation`.
+        """Rolling-origin evaluation; see :mod:`tsfm.estimator.cross_validation`. Future
+        covariates of each fold's horizon are read from ``df`` (they are known there).
 
         Returns ``(forecasts, metrics)`` frames in ``df``'s frame library; a model with
         intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
         and the interval metrics per fold.
         """
-        return cross_validate(self, df, n_windows, step, refit)
+        return cross_validate(self, df, n_windows, step, refit, static_df)
 
     # ------------------------------------------------------------------ persistence and tuning
     def save(self, path: str | Path, overwrite: bool = False) -> Path:

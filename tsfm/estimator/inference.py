@@ -1,8 +1,10 @@
 """Forecasting with a fitted module, outside the Trainer (one window, or every window of a frame).
 
-Inputs are put in the variate order the model was trained on; variates the model has not
-seen (only for models whose capabilities include ``new_variates``) are standardised with statistics
-of their own history, never of the rows being forecast.
+Inputs are put in the column order the model was trained on (targets, past covariates, future
+covariates), scaled with the training rows' statistics, missing values filled and masked as
+in training. Target variates the model has not seen (only for models whose capabilities
+include ``new_variates``, and without covariates) are standardised with statistics of their
+own history, never of the rows being forecast.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 import torch
 
 from tsfm.data.batch import Batch
-from tsfm.data.frames import SeriesTable, future_times, is_integer_time
+from tsfm.data.datamodule import fill_forward
+from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
 from tsfm.models import capabilities
@@ -23,26 +26,39 @@ from tsfm.models import capabilities
 
 @dataclass
 class Prepared:
-    """A table in the model's variate order, its scaler, and the way back to the caller's."""
+    """A table in the model's column order, its scaler, and the way back to the caller's."""
 
     table: SeriesTable
     scaler: StandardScaler | None
-    restore: np.ndarray | None  # caller's column j = model column restore[j]
-    trained: bool = True  # the trained variates (in any order), not new ones
+    n_targets: int
+    restore: np.ndarray | None  # caller's target j = model target restore[j]
 
 
 def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
-    """Align ``table``'s variates to the model; ``history_rows`` may fit unknown scalers."""
-    trained = list(est.columns_)
-    columns = list(table.columns)
-    if sorted(map(str, columns)) == sorted(map(str, trained)) and len(columns) == len(trained):
-        position = {str(c): j for j, c in enumerate(columns)}
-        order = np.array([position[str(c)] for c in trained])
-        aligned = SeriesTable(table.values[:, order], table.times, trained, table.layout)
-        return Prepared(aligned, est.scaler_, np.argsort(order))
+    """Align ``table``'s columns to the model; ``history_rows`` may fit unknown scalers."""
+    trained, targets = list(est.input_columns_), list(est.columns_)
+    columns = [str(c) for c in table.columns]
+    if sorted(columns) == sorted(map(str, trained)):
+        position = {c: j for j, c in enumerate(columns)}
+        aligned = table.select([table.columns[position[str(c)]] for c in trained])
+        caller_targets = [c for c in columns if c in set(map(str, targets))]
+        order = np.array([[str(t) for t in targets].index(c) for c in caller_targets])
+        return Prepared(aligned, est.input_scaler_, len(targets), order)
+    if est.roles_.has_covariates:
+        missing = [c for c in trained if str(c) not in set(columns)]
+        extra = [c for c in columns if c not in set(map(str, trained))]
+        raise ValueError(
+            f"the frame must hold the columns the model was trained on, {trained}; it lacks "
+            f"{missing} and has {extra} (a model with covariates forecasts its own targets)"
+        )
+    return _new_variates(est, table, history_rows)
+
+
+def _new_variates(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
+    trained, columns = list(est.columns_), list(table.columns)
     known = {str(c): i for i, c in enumerate(trained)}
-    new = [c for c in columns if str(c) not in known]
     if not capabilities(est.model).new_variates:
+        new = [c for c in columns if str(c) not in known]
         missing = [c for c in trained if str(c) not in {str(x) for x in columns}]
         raise ValueError(
             f"model '{est.model}' was trained on the variates {trained} and can only forecast "
@@ -50,7 +66,7 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
             "declare the new_variates capability (such as iTransformer) forecast any variates"
         )
     if est.scaler_ is None:
-        return Prepared(table, None, None, trained=False)
+        return Prepared(table, None, len(columns), None)
     mean, std = np.empty(len(columns)), np.empty(len(columns))
     for j, column in enumerate(columns):
         if str(column) in known:
@@ -59,7 +75,7 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
         else:
             own = StandardScaler().fit(table.values[:history_rows, [j]])
             mean[j], std[j] = own.mean[0], own.std[0]
-    return Prepared(table, StandardScaler(mean, std), None, trained=False)
+    return Prepared(table, StandardScaler(mean, std), len(columns), None)
 
 
 def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
@@ -71,84 +87,159 @@ def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
     return time_features(times, est.config_.data.freq)
 
 
+class Windows:
+    """Every window of a prepared table: scaled, filled, masked, cut into model inputs."""
+
+    def __init__(self, est: Any, prepared: Prepared, times: np.ndarray):
+        self.est, self.n = est, prepared.n_targets
+        values = prepared.table.values
+        scaled = values if prepared.scaler is None else prepared.scaler.transform(values)
+        self.mask = ~np.isnan(scaled) if np.isnan(scaled).any() else None
+        self.scaled = fill_forward(scaled) if self.mask is not None else scaled
+        self.marks = calendar(est, times)
+        roles = est.roles_
+        self.past = slice(self.n, self.n + len(roles.past))
+        self.future = slice(self.n + len(roles.past), self.n + len(roles.past) + len(roles.future))
+
+    def batch(self, starts: np.ndarray) -> Batch:
+        """Model inputs of the windows whose look-back starts at rows ``starts``."""
+        lookback, horizon = self.est.lookback, self.est.horizon
+        rows = starts[:, None] + np.arange(lookback + horizon)
+        x_rows = rows[:, :lookback]
+
+        def tensor(array: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(array, dtype=torch.float32)
+
+        batch = Batch(x=tensor(self.scaled[x_rows][..., : self.n]))
+        if self.past.stop > self.past.start:
+            batch["past_covariates"] = tensor(self.scaled[x_rows][..., self.past])
+        if self.future.stop > self.future.start:
+            batch["future_covariates"] = tensor(self.scaled[rows][..., self.future])
+        if self.mask is not None:
+            batch["x_mask"] = tensor(self.mask[x_rows][..., : self.n])
+            if "past_covariates" in batch:
+                batch["past_covariates_mask"] = tensor(self.mask[x_rows][..., self.past])
+            if "future_covariates" in batch:
+                batch["future_covariates_mask"] = tensor(self.mask[rows][..., self.future])
+        if self.marks is not None:
+            batch["x_mark"] = tensor(self.marks[x_rows])
+            batch["y_mark"] = tensor(self.marks[rows[:, lookback:]])
+        for key, value in (getattr(self.est, "statics_", None) or {}).items():
+            batch[key] = torch.as_tensor(value).unsqueeze(0).expand(len(starts), -1, -1)
+        return batch
+
+    def actual(self, starts: np.ndarray) -> np.ndarray:
+        """Scaled target values of the horizons after ``starts`` (NaN where missing)."""
+        rows = starts[:, None] + np.arange(self.est.lookback, self.est.lookback + self.est.horizon)
+        actual = self.scaled[rows][..., : self.n].copy()
+        if self.mask is not None:
+            actual[~self.mask[rows][..., : self.n]] = np.nan
+        return actual
+
+
 @torch.inference_mode()
 def forward(
-    est: Any, x: np.ndarray, marks: np.ndarray | None, taus: Sequence[float] = ()
+    est: Any, batch: Batch, taus: Sequence[float] = ()
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """``x [B, L, N]`` scaled (``marks [B, L + H, C]``) -> scaled forecasts ``[B, H, N]``,
-    and with ``taus`` their quantiles ``[B, H, N, Q]`` (None without)."""
+    """Scaled forecasts ``[B, H, N]`` of a batch of model inputs, and with ``taus`` their
+    quantiles ``[B, H, N, Q]`` (from the head or the conformal scores; None without)."""
     module = est.module_
-    device = module.device
-    seq_len = x.shape[1]
-    batch_size, _, n_vars = x.shape
-    channel_independent = est.config_.data.channel_independent
-    inputs = torch.as_tensor(x, dtype=torch.float32, device=device)
-    if channel_independent:  # one sample per (window, variate), as in training
-        inputs = inputs.permute(0, 2, 1).reshape(batch_size * n_vars, seq_len, 1)
-    batch = Batch(x=inputs)
-    if channel_independent:
-        batch["variate"] = torch.arange(n_vars, device=device).repeat(batch_size)
-    if marks is not None:
-        mark = torch.as_tensor(marks, dtype=torch.float32, device=device)
-        if channel_independent:
-            mark = mark.repeat_interleave(n_vars, dim=0)
-        batch["x_mark"], batch["y_mark"] = mark[:, :seq_len], mark[:, seq_len:]
+    batch = Batch(**{k: v.to(module.device) for k, v in batch.items()})
+    if est.config_.data.channel_independent:
+        return _channel_independent(module, batch, taus)
     output = module(batch)
-    prediction = output.prediction.float()
-    quantiles = module.predictive_quantiles(output, batch, taus).float() if taus else None
-    if channel_independent:  # [B * N, H, 1, ...] -> [B, H, N, ...]
-        prediction = prediction.reshape(batch_size, n_vars, -1).permute(0, 2, 1)
-        if quantiles is not None:
-            quantiles = quantiles.reshape(batch_size, n_vars, -1, len(taus)).permute(0, 2, 1, 3)
-    as_numpy = lambda t: None if t is None else t.cpu().numpy().astype(np.float64)  # noqa: E731
-    return as_numpy(prediction), as_numpy(quantiles)
+    quantiles = module.predictive_quantiles(output, batch, taus) if taus else None
+    return _numpy(output.prediction), _numpy(quantiles)
 
 
-def _unscale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
-    return values if scaler is None else scaler.inverse_transform(values)
+def _numpy(values: torch.Tensor | None) -> np.ndarray | None:
+    return None if values is None else values.float().cpu().numpy().astype(np.float64)
 
 
-def _unscale_quantiles(scaler: StandardScaler | None, values: np.ndarray | None) -> Any:
+def _channel_independent(
+    module: Any, batch: Batch, taus: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One sample per (window, variate), as in training."""
+    size, seq_len, n_vars = batch["x"].shape
+    inputs = Batch(x=batch["x"].permute(0, 2, 1).reshape(size * n_vars, seq_len, 1))
+    inputs["variate"] = torch.arange(n_vars, device=batch["x"].device).repeat(size)
+    for key in ("x_mark", "y_mark", "past_covariates", "future_covariates"):
+        if key in batch:
+            inputs[key] = batch[key].repeat_interleave(n_vars, dim=0)
+    output = module(inputs)
+    prediction = output.prediction.float().reshape(size, n_vars, -1).permute(0, 2, 1)
+    quantiles = None
+    if taus:  # [B * N, H, 1, Q] -> [B, H, N, Q]
+        quantiles = module.predictive_quantiles(output, inputs, taus)
+        quantiles = quantiles.reshape(size, n_vars, -1, len(taus)).permute(0, 2, 1, 3)
+    return _numpy(prediction), _numpy(quantiles)
+
+
+def _unscale(scaler: StandardScaler | None, values: np.ndarray, n: int) -> np.ndarray:
+    return values if scaler is None else scaler.subset(np.arange(n)).inverse_transform(values)
+
+
+def _unscale_quantiles(scaler: StandardScaler | None, values: np.ndarray | None, n: int) -> Any:
     """``[..., N, Q]`` quantiles back to the original scale (None stays None)."""
     if values is None or scaler is None:
         return values
-    return np.moveaxis(scaler.inverse_transform(np.moveaxis(values, -1, 0)), 0, -1)
+    return np.moveaxis(_unscale(scaler, np.moveaxis(values, -1, 0), n), 0, -1)
 
 
 def check_interval_variates(est: Any, prepared: Prepared) -> None:
     """Per-series conformal scores exist for the trained variates only."""
     conformal = est.module_.conformal
-    if conformal is not None and conformal.scores.shape[2] > 1 and not prepared.trained:
+    if conformal is not None and conformal.scores.shape[2] > 1 and prepared.restore is None:
         raise ValueError(
             f"the conformal intervals were calibrated per series for {est.columns_}; this frame "
             f"has other variates {prepared.table.columns}, which have no calibration scores"
         )
 
 
-def _scale(scaler: StandardScaler | None, values: np.ndarray) -> np.ndarray:
-    return values if scaler is None else scaler.transform(values)
-
-
-def forecast_next(
-    est: Any, table: SeriesTable, taus: Sequence[float] = ()
-) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``horizon`` steps after ``table`` (its last ``lookback`` rows are the input):
-    ``(times, values [H, N])``, and with ``taus`` also the quantiles ``[H, N, Q]``."""
-    lookback, horizon = est.lookback, est.horizon
-    prepared = prepare(est, table, len(table))
+def _one_window(
+    est: Any, prepared: Prepared, windows: Windows, taus: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The original-scale forecast ``[H, N]`` (and quantiles ``[H, N, Q]``) of the window
+    whose look-back starts at row 0, in the caller's target order."""
     if taus:
         check_interval_variates(est, prepared)
-    window = prepared.table.tail(lookback)
-    future = future_times(window.times[-1], est.freq_, horizon)
-    marks = calendar(est, np.concatenate([window.times, future]))
-    x = _scale(prepared.scaler, window.values)[None]
-    scaled, quantiles = forward(est, x, None if marks is None else marks[None], taus)
-    values = _unscale(prepared.scaler, scaled[0])
-    quantiles = _unscale_quantiles(prepared.scaler, None if quantiles is None else quantiles[0])
+    scaled, quantiles = forward(est, windows.batch(np.array([0])), taus)
+    n = prepared.n_targets
+    values = _unscale(prepared.scaler, scaled[0], n)
+    quantiles = None if quantiles is None else _unscale_quantiles(prepared.scaler, quantiles[0], n)
     if prepared.restore is not None:
         values = values[:, prepared.restore]
         quantiles = None if quantiles is None else quantiles[:, prepared.restore]
-    return (future, values) if not taus else (future, values, quantiles)
+    return values, quantiles
+
+
+def forecast_next(
+    est: Any, table: SeriesTable, future: SeriesTable | None = None, taus: Sequence[float] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The ``horizon`` steps after ``table`` (its last ``lookback`` rows are the input;
+    ``future`` holds the future covariates of the horizon): times, values ``[H, N]`` and,
+    with ``taus``, quantiles ``[H, N, Q]`` (else None)."""
+    from tsfm.estimator.future import future_rows
+
+    prepared = prepare(est, table, len(table))
+    window = prepared.table.tail(est.lookback)
+    joined, times = future_rows(est, window, future)
+    windows = Windows(est, Prepared(joined, prepared.scaler, prepared.n_targets, None), times)
+    values, quantiles = _one_window(est, prepared, windows, taus)
+    return times[est.lookback :], values, quantiles
+
+
+def forecast_at(
+    est: Any, table: SeriesTable, cutoff: int, taus: Sequence[float] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The forecast of the ``horizon`` rows from ``cutoff`` on, from the ``lookback`` rows
+    before it (and the future covariates of ``table``'s horizon rows: nothing else of those
+    rows is read), as :func:`forecast_next` returns it."""
+    window = table.rows(slice(cutoff - est.lookback, cutoff + est.horizon))
+    prepared = prepare(est, window, est.lookback)
+    windows = Windows(est, prepared, prepared.table.times)
+    values, quantiles = _one_window(est, prepared, windows, taus)
+    return window.times[est.lookback :], values, quantiles
 
 
 @dataclass
@@ -157,12 +248,12 @@ class Backtest:
 
     origins: np.ndarray
     forecast: np.ndarray  # [W, H, N] original scale, caller's column order
-    actual: np.ndarray
+    actual: np.ndarray  # NaN where the target is missing
     forecast_scaled: np.ndarray
     actual_scaled: np.ndarray
     quantiles: np.ndarray | None = None  # [W, H, N, Q] at the taus asked for
     quantiles_scaled: np.ndarray | None = None
-    lookback_scaled: np.ndarray | None = None  # [W, L, N], with quantiles (MSIS's scale)
+    lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
@@ -176,9 +267,11 @@ def backtest(
     stride: int = 1,
     taus: Sequence[float] = (),
     starts: np.ndarray | None = None,
+    lookbacks: bool = False,
 ) -> Backtest:
     """Forecast every window of ``lookback + horizon`` rows in ``table`` (``stride`` rows
-    apart, or the windows beginning at the rows ``starts``), with quantiles at ``taus``."""
+    apart, or those whose look-back starts at the rows ``starts``), with quantiles at
+    ``taus``; ``lookbacks`` (implied by ``taus``) keeps the scaled look-backs."""
     lookback, horizon = est.lookback, est.horizon
     span = lookback + horizon
     if len(table) < span:
@@ -188,38 +281,36 @@ def backtest(
     prepared = prepare(est, table, lookback)  # new variates: scaler from the first look-back
     if taus:
         check_interval_variates(est, prepared)
-    scaled = _scale(prepared.scaler, prepared.table.values)
-    marks = calendar(est, prepared.table.times)
+    windows = Windows(est, prepared, prepared.table.times)
     if starts is None:
         starts = np.arange(0, len(table) - span + 1, stride)
-    offsets = np.arange(span)
-    predictions, quantiles = [], []
-    for part in _batches(len(starts), est.config_.data.eval_batch_size):
-        rows = starts[part, None] + offsets
-        window_marks = None if marks is None else marks[rows]
-        point, quantile = forward(est, scaled[rows[:, :lookback]], window_marks, taus)
-        predictions.append(point)
-        quantiles.append(quantile)
-    forecast_scaled = np.concatenate(predictions)
-    actual_scaled = scaled[starts[:, None] + np.arange(lookback, span)]
+    parts = [
+        forward(est, windows.batch(starts[part]), taus)
+        for part in _batches(len(starts), est.config_.data.eval_batch_size)
+    ]
+    forecast_scaled = np.concatenate([point for point, _ in parts])
+    actual_scaled = windows.actual(starts)
     restore = prepared.restore if prepared.restore is not None else slice(None)
+    n = prepared.n_targets
     result = Backtest(
         origins=starts + lookback,
-        forecast=_unscale(prepared.scaler, forecast_scaled)[..., restore],
-        actual=_unscale(prepared.scaler, actual_scaled)[..., restore],
+        forecast=_unscale(prepared.scaler, forecast_scaled, n)[..., restore],
+        actual=_unscale(prepared.scaler, actual_scaled, n)[..., restore],
         forecast_scaled=forecast_scaled[..., restore],
         actual_scaled=actual_scaled[..., restore],
     )
     if taus:
-        quantiles_scaled = np.concatenate(quantiles)
-        result.quantiles = _unscale_quantiles(prepared.scaler, quantiles_scaled)[..., restore, :]
-        result.quantiles_scaled = quantiles_scaled[..., restore, :]
-        result.lookback_scaled = scaled[starts[:, None] + np.arange(lookback)][..., restore]
+        scaled = np.concatenate([quantiles for _, quantiles in parts])
+        result.quantiles = _unscale_quantiles(prepared.scaler, scaled, n)[..., restore, :]
+        result.quantiles_scaled = scaled[..., restore, :]
+    if taus or lookbacks:
+        look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
+        result.lookback_scaled = look[..., restore]
     return result
 
 
 def error_metrics(result: Backtest) -> dict[str, float]:
-    """MSE/MAE/RMSE over every forecast value, scaled (papers) and on the original scale
+    """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale
     (interval metrics: :func:`tsfm.estimator.intervals.interval_metrics`)."""
     metrics: dict[str, float] = {}
     for suffix, forecast, actual in (
@@ -227,11 +318,11 @@ def error_metrics(result: Backtest) -> dict[str, float]:
         ("_original", result.forecast, result.actual),
     ):
         error = forecast - actual
-        mse = float(np.mean(error**2))
+        mse = float(np.nanmean(error**2))
         metrics.update(
             {
                 f"mse{suffix}": mse,
-                f"mae{suffix}": float(np.mean(np.abs(error))),
+                f"mae{suffix}": float(np.nanmean(np.abs(error))),
                 f"rmse{suffix}": mse**0.5,
             }
         )

@@ -69,20 +69,21 @@ def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
         return {}
     cfg = est.config_
     scaled, original = (IntervalMetrics(cfg.quantiles, cfg.levels) for _ in range(2))
-    lookback = torch.from_numpy(result.lookback_scaled)
+    observed = torch.from_numpy(~np.isnan(result.actual_scaled))  # missing targets left out
+    lookback = torch.from_numpy(np.nan_to_num(result.lookback_scaled))
     scaled.update(
         torch.from_numpy(result.quantiles_scaled),
-        torch.from_numpy(result.actual_scaled),
+        torch.from_numpy(np.nan_to_num(result.actual_scaled)),
         seasonal_scale(lookback, cfg.season_length),
+        observed,
     )
-    original.update(torch.from_numpy(result.quantiles), torch.from_numpy(result.actual))
+    original.update(
+        torch.from_numpy(result.quantiles),
+        torch.from_numpy(np.nan_to_num(result.actual)),
+        mask=observed,
+    )
     metrics = {name: float(value) for name, value in scaled.compute().items()}
     for name, value in original.compute().items():
         if name.startswith(("crps", "width")):
             metrics[f"{name}_original"] = float(value)
     return metrics
-
-
-def interval_bounds(taus: Sequence[float], quantiles: np.ndarray, level: float) -> np.ndarray:
-    """``[..., 2]`` lower and upper bound of the ``level`` % interval."""
-    return quantiles[..., [index_of(taus, b) for b in level_bounds(level)]]

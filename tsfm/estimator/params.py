@@ -52,7 +52,12 @@ MANAGED = {
     "data.name": None,
     "data.path": None,
     "data.root": None,
-    "data.target": None,
+    "data.target": "targets",
+    "data.targets": "targets",
+    "data.future_covariates": "future_covariates",
+    "data.past_covariates": "past_covariates",
+    "data.static_covariates": "static_covariates",
+    "data.missing": "missing",
     "data.columns": None,
     "train": None,
     "test": None,
@@ -82,8 +87,14 @@ def config_key(model: str, name: str) -> str:
         )
     if key in MANAGED:
         instead = MANAGED[key]
-        hint = f"use the '{instead}' argument" if instead else "the estimator sets it from the data"
-        raise ValueError(f"parameter '{name}' sets {key}, which {hint} controls; {hint}")
+        if instead:
+            raise ValueError(
+                f"parameter '{name}' sets {key}, which the Forecaster's '{instead}' argument "
+                f"controls; pass {instead}=... instead"
+            )
+        raise ValueError(
+            f"parameter '{name}' sets {key}, which the Forecaster sets from the frame you fit"
+        )
     return key
 
 
@@ -129,8 +140,16 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
 
 
-def build_config(est: Any, *, freq: str | int, has_dates: bool, time_col: str | None) -> DictConfig:
-    """The resolved run config of one fit: the preset, the overrides, then the parameters."""
+def build_config(
+    est: Any,
+    *,
+    freq: str | int,
+    has_dates: bool,
+    time_col: str | None,
+    roles: dict[str, Any] | None = None,
+) -> DictConfig:
+    """The resolved run config of one fit: the preset, the overrides, the parameters, then
+    the column ``roles`` (``data.`` settings, already in the table's column names)."""
     cfg = compose_for(est.model, est.experiment, est.overrides)
     settings = {
         "data.name": "custom",
@@ -141,6 +160,7 @@ def build_config(est: Any, *, freq: str | int, has_dates: bool, time_col: str | 
         "data.date_col": time_col if has_dates else None,
         "data.target": None,
         "data.columns": None,
+        **{f"data.{k}": v for k, v in (roles or {}).items()},
         "train": True,
         "test": False,
         "output.plot": False,
@@ -154,6 +174,11 @@ def build_config(est: Any, *, freq: str | int, has_dates: bool, time_col: str | 
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
     head = make_head(cfg.loss, cfg.quantiles, cfg.levels)  # checks them before any training
     check_conformal(cfg.conformal.windows, cfg.conformal.step, prefix="conformal_")
+    if cfg.conformal.windows and getattr(est, "mode", "joint") != "joint":
+        raise ValueError(
+            "conformal_windows calibrates mode='joint' forecasters (one time index); for "
+            "independent series use loss='quantile', 'normal' or 'student_t'"
+        )
     if cfg.conformal.windows and head.probabilistic:
         raise ValueError(
             f"conformal_windows calibrates point models; loss={cfg.loss!r} already forecasts "
@@ -161,11 +186,6 @@ def build_config(est: Any, *, freq: str | int, has_dates: bool, time_col: str | 
         )
     if has_dates and cfg.data.freq is None:
         cfg.data.freq = str(freq)  # calendar features from the data's own frequency
-    if cfg.data.features != "M":
-        raise ValueError(
-            f"data.features={cfg.data.features}: the Forecaster forecasts every variate it is "
-            "given (M); to forecast one series, pass a frame holding that series only"
-        )
     strategy = str(cfg.trainer.get("strategy") or "")
     devices = cfg.trainer.get("devices")
     if (

@@ -28,7 +28,10 @@ import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from tsfm.data.frames import Layout, SeriesTable
+from tsfm.data.roles import ColumnRoles
 from tsfm.data.scaler import StandardScaler
+from tsfm.data.statics import StaticEncoder
+from tsfm.estimator.panels import PanelHistory
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.training.artifacts import module_from_config, versions
 from tsfm.training.conformal import ConformalScores
@@ -57,8 +60,7 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
     OmegaConf.save(est.config_, path / "config.yaml", resolve=True)
     state = {k: v.detach().cpu() for k, v in est.module_.state_dict().items()}
     torch.save(state, path / "weights.pt")
-    scaler = est.scaler_.state_dict() if est.scaler_ is not None else None
-    (path / "scaler.json").write_text(json.dumps(scaler))
+    (path / "scaler.json").write_text(json.dumps(scaler_states(est)))
     history = est.history_
     torch.save(
         {
@@ -67,10 +69,17 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
         },
         path / "history.pt",
     )
+    encoder = est.static_encoder_
     meta = {
         "format": FORMAT,
         "params": est.get_params(deep=False),
+        "mode": est.mode_,
         "columns": list(est.columns_),
+        "input_columns": list(est.input_columns_),
+        "roles": est.roles_.to_dict(),
+        "series": est.series_,
+        "static_encoder": encoder.state_dict() if encoder is not None else None,
+        "statics": {k: v.tolist() for k, v in est.statics_.items()},
         "freq": est.freq_,
         "layout": est.layout_.to_dict(),
         "dims": est.dims_,
@@ -83,6 +92,18 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
         (path / "conformal.pt").unlink(missing_ok=True)
     (path / "versions.json").write_text(json.dumps(versions(), indent=2))
     return path
+
+
+def scaler_states(est: Any) -> dict[str, Any]:
+    """Every fitted scaling, as JSON: the targets' and the inputs' scalers (joint mode) or
+    the per-series statistics (independent mode)."""
+
+    def state(scaler: StandardScaler | None) -> dict | None:
+        return scaler.state_dict() if scaler is not None else None
+
+    if est.mode_ == "independent":
+        return {"series_mean": est.series_mean_.tolist(), "series_std": est.series_std_.tolist()}
+    return {"targets": state(est.scaler_), "inputs": state(est.input_scaler_)}
 
 
 def _foreign_keys(node: Any, where: str = "") -> list[str]:
@@ -140,8 +161,16 @@ def load(cls: type, path: str | Path) -> Any:
     meta = json.loads((path / "forecaster.json").read_text())
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
-    scaler_state = json.loads((path / "scaler.json").read_text())
-    module = module_from_config(cfg, meta["dims"], scaler_state)
+    scalers = json.loads((path / "scaler.json").read_text())
+    if scalers is None or "mean" in scalers:  # saved before covariates: the targets' scaler
+        scalers = {"targets": scalers, "inputs": scalers}
+    mode = meta.get("mode", "joint")
+    target_scaling = scalers.get("targets")
+    if mode == "independent":
+        n = len(meta["columns"])
+        mean, std = np.asarray(scalers["series_mean"]), np.asarray(scalers["series_std"])
+        target_scaling = {"mean": mean[:, :n].tolist(), "std": std[:, :n].tolist()}
+    module = module_from_config(cfg, meta["dims"], target_scaling)
     module.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
     if (path / "conformal.pt").is_file():
         state = torch.load(path / "conformal.pt", map_location="cpu", weights_only=True)
@@ -153,12 +182,33 @@ def load(cls: type, path: str | Path) -> Any:
     est = cls(**meta["params"])
     est.config_ = cfg
     est.module_ = module.eval()
-    est.scaler_ = StandardScaler.from_state_dict(scaler_state) if scaler_state else None
+    est.mode_ = mode
     est.columns_ = meta["columns"]
+    est.input_columns_ = meta.get("input_columns", est.columns_)
+    est.roles_ = ColumnRoles(**{k: tuple(v) for k, v in meta.get("roles", {}).items()})
+    if not est.roles_.targets:
+        est.roles_ = ColumnRoles(tuple(est.columns_))
     est.n_variates_ = len(est.columns_)
+    est.series_ = meta.get("series")
+    encoder = meta.get("static_encoder")
+    est.static_encoder_ = StaticEncoder(encoder) if encoder else None
+    dtypes = {"static_real": torch.float32, "static_cat": torch.long}
+    est.statics_ = {k: torch.tensor(v, dtype=dtypes[k]) for k, v in meta.get("statics", {}).items()}
     est.freq_ = meta["freq"]
     est.layout_ = layout
-    est.history_ = SeriesTable(history["values"].numpy(), times, est.columns_, layout)
+    values = history["values"].numpy()
+    if mode == "independent":
+        est.series_mean_, est.series_std_ = mean, std
+        est.scaler_ = est.input_scaler_ = None
+        est.history_ = PanelHistory(values, times)
+    else:
+        est.scaler_ = from_state(scalers.get("targets"))
+        est.input_scaler_ = from_state(scalers.get("inputs"))
+        est.history_ = SeriesTable(values, times, est.input_columns_, layout)
     est.dims_ = meta["dims"]
     est.fit_metrics_ = meta.get("fit_metrics", {})
     return est
+
+
+def from_state(state: dict | None) -> StandardScaler | None:
+    return StandardScaler.from_state_dict(state) if state else None

@@ -13,7 +13,6 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from tsfm.config import CONF_DIR, compose_config
-from tsfm.data.frames import read_frame
 from tsfm.estimator.params import config_key, param_name
 from tsfm.tuning.config import TuneConfig
 
@@ -77,8 +76,8 @@ def tune_forecaster(
     for key in space:  # fail before training if a key cannot become a parameter
         if "." in key:
             config_key(est.model, param_name(est.model, key))
-    table = read_frame(df, **est.frame_options())
-    val = None if val_df is None else read_frame(val_df, **est.frame_options())
+    table = est.read(df)
+    val = None if val_df is None else est.read(val_df, "val_df")
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
     directory = Path(output_dir) if output_dir is not None else None
     url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)

@@ -46,7 +46,8 @@ class ForecastingModule(L.LightningModule):
             ``smape``), ``quantile``, ``normal`` or ``student_t``; it picks the output head
             (:mod:`tsfm.training.heads`: the model is built with ``pred_len * K`` steps).
         scaler: ``{"mean": [...], "std": [...]}`` of the targets' scaler, for original-scale
-            metrics and predictions; None if the data is not scaled.
+            metrics and predictions (``[S][N]`` nested lists: one per series, picked by the
+            batch's ``series``); None if the data is not scaled.
         quantiles: the quantile head's levels, and the grid CRPS is scored on.
         levels: interval levels (percent) scored for coverage and width (MSIS at 95).
         season_length: MSIS's seasonal lag in the look-back (M4 data use their own scale).
@@ -144,7 +145,9 @@ class ForecastingModule(L.LightningModule):
         if self.scale_mean is None:
             return values
         mean, std = self.scale_mean, self.scale_std
-        if "variate" in batch:  # channel-independent: one variate per sample
+        if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
+            mean, std = mean[batch["series"]][:, None], std[batch["series"]][:, None]
+        elif "variate" in batch:  # channel-independent: one variate per sample
             mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
         elif "variates" in batch:
             mean, std = mean[batch["variates"]], std[batch["variates"]]

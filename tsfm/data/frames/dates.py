@@ -78,13 +78,14 @@ def _raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
     mismatch = np.flatnonzero(expected.astype(times.dtype) != times)
     row = int(mismatch[0]) if len(mismatch) else len(times) - 1
     raise ValueError(
-        f"timestamps are not regular: row {row} is {_show(times[row])}, but {what} puts "
-        f"{_show(expected[row])} there. Fill the missing steps (e.g. interpolate), or pass the "
+        f"timestamps are not regular: row {row} is {show_time(times[row])}, but {what} puts "
+        f"{show_time(expected[row])} there. Fill the missing steps (e.g. interpolate), or pass the "
         "intended freq=..."
     )
 
 
-def _show(value) -> str:
+def show_time(value) -> str:
+    """A timestamp or integer step as people write it."""
     return str(value) if isinstance(value, (int, np.integer)) else str(pd.Timestamp(value))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.dates import check_timestamps, parse_dates
+from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
 
 NULL_TOKENS = ["", "NA", "NaN", "nan", "null", "NULL"]
@@ -160,15 +161,20 @@ def read_frame(
     time_col: str = "ds",
     target_col: str = "y",
     date_col: str | None = None,
+    static_columns: list[str] = (),
     allow_missing: bool = False,
 ) -> SeriesTable:
-    """A wide or long frame (the Forecaster's input), checked and aligned; its layout kept."""
+    """A wide or long frame (the Forecaster's input), checked and aligned on one time index
+    (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
         raise ValueError("the frame has no rows")
     if {id_col, time_col, target_col} <= set(names):
-        return _read_long(frame, library, id_col, time_col, target_col)
+        long = read_long(
+            frame, library, id_col, time_col, target_col, static_columns, allow_missing
+        )
+        return joint_table(long, allow_missing)
     if id_col in names:
         missing = [c for c in (time_col, target_col) if c not in names]
         raise ValueError(
@@ -232,44 +238,50 @@ def build_table(
     return _wide(df, date_col, value_cols, None, allow_duplicate_timestamps, allow_missing)
 
 
-def _read_long(
-    frame: pl.DataFrame, library: str, id_col: str, time_col: str, target_col: str
-) -> SeriesTable:
-    extra = [c for c in frame.columns if c not in (id_col, time_col, target_col)]
-    if extra:
+def read_long(
+    frame: pl.DataFrame,
+    library: str,
+    id_col: str,
+    time_col: str,
+    target_col: str,
+    static_columns: list[str] = (),
+    allow_missing: bool = False,
+) -> LongFrame:
+    """A checked long frame: the target and every other column but the statics, which are
+    time-varying covariates and must be numeric (or boolean)."""
+    static_columns = list(static_columns)
+    missing_static = [c for c in static_columns if c not in frame.columns]
+    if missing_static:
+        raise ValueError(f"static covariate(s) {missing_static} are not columns of the frame")
+    extra = [c for c in frame.columns if c not in (id_col, time_col, target_col, *static_columns)]
+    bad = [c for c in extra if not is_value_column(frame.schema[c])]
+    if bad:
         raise ValueError(
-            f"the long frame has extra column(s) {extra}; tsfm forecasts '{target_col}' from "
-            "its own history (and calendar features), so drop them before fitting"
+            f"the long frame has non-numeric column(s) {bad}; a column with one value per "
+            "series is a static covariate (static_covariates=[...]); drop the others"
         )
     if frame[id_col].null_count():
         raise ValueError(f"id column '{id_col}' has missing values")
     if not frame.schema[target_col].is_numeric():
         raise ValueError(f"target column '{target_col}' is {frame.schema[target_col]}, not numeric")
     times, time_type = _times(frame[time_col])
-    target = frame[target_col].cast(pl.Float64).to_numpy()
+    value_columns = [target_col, *extra]
+    values = frame.select(pl.col(c).cast(pl.Float64) for c in value_columns).to_numpy()
+    check_finite(
+        values, value_columns, times if time_type["kind"] != "int" else None, allow_missing
+    )
     ids = frame[id_col]
-    check_finite(target[:, None], [target_col], times if time_type["kind"] != "int" else None)
     order = ids.unique(maintain_order=True)
     codes = ids.to_frame().join(order.to_frame().with_row_index("code"), on=id_col, how="left")
-    codes = codes["code"].to_numpy()
-    grid, rows = np.unique(times, return_inverse=True)
-    values = np.full((len(grid), len(order)), np.nan)
-    counts = np.zeros_like(values, dtype=np.int64)
-    np.add.at(counts, (rows, codes), 1)
-    if (counts > 1).any():
-        t, j = (int(i) for i in np.argwhere(counts > 1)[0])
-        raise ValueError(
-            f"series {order[j]!r} has several rows at {grid[t]}; drop or aggregate duplicates"
-        )
-    values[rows, codes] = target
-    if (counts == 0).any():
-        t, j = (int(i) for i in np.argwhere(counts == 0)[0])
-        raise ValueError(
-            f"series {order[j]!r} has no row at {grid[t]} while others do; the series are "
-            "forecast jointly and must share their timestamps: fill the gaps, or fit them "
-            "separately"
-        )
     layout = Layout(
         "long", library, time_col, id_col, target_col, time_type, str(frame.schema[id_col])
     )
-    return SeriesTable(values, grid, order.to_list(), layout)
+    return LongFrame(
+        ids=order.to_list(),
+        codes=codes["code"].to_numpy(),
+        times=times,
+        values=np.ascontiguousarray(values),
+        value_columns=value_columns,
+        statics=split_static_columns(frame, id_col, static_columns),
+        layout=layout,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,12 +32,16 @@ class SeriesTable:
     ``times`` holds ``datetime64[ns]`` (time-zone-aware input as UTC instants), ``int64`` steps,
     or None for a series read without a time column. ``layout`` records the input frame (None
     for files read by the CLI). Data read for the papers' protocol has its target last.
+    A long frame aligned into a table keeps ``groups`` (each input column -> its table columns,
+    one per series) and ``statics`` (its static columns, one row per series).
     """
 
     values: np.ndarray  # [T, N] float64
     times: np.ndarray | None
     columns: list
     layout: Layout | None = None
+    groups: dict[str, list] | None = None
+    statics: Any = None  # polars DataFrame, one row per series
 
     def __len__(self) -> int:
         return self.values.shape[0]
@@ -55,7 +59,7 @@ class SeriesTable:
 
     def rows(self, part: slice) -> SeriesTable:
         times = None if self.times is None else self.times[part]
-        return SeriesTable(self.values[part], times, self.columns, self.layout)
+        return replace(self, values=self.values[part], times=times)
 
     def head(self, n: int) -> SeriesTable:
         return self.rows(slice(None, n))
@@ -67,4 +71,4 @@ class SeriesTable:
         """The table of ``columns``, in that order."""
         position = {str(c): j for j, c in enumerate(self.columns)}
         index = [position[str(c)] for c in columns]
-        return SeriesTable(self.values[:, index], self.times, list(columns), self.layout)
+        return replace(self, values=self.values[:, index], columns=list(columns))

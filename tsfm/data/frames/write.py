@@ -23,7 +23,8 @@ def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.S
     return series.cast(pl.Datetime(time_type.get("unit", "ns"), time_type.get("tz")))
 
 
-def _finish(frame: pl.DataFrame, layout: Layout) -> Any:
+def finish_frame(frame: pl.DataFrame, layout: Layout) -> Any:
+    """``frame`` in the layout's library (pandas: the time index restored)."""
     if layout.library == "polars":
         return frame
     import pandas as pd
@@ -64,14 +65,20 @@ def write_frame(
         for j, c in enumerate(columns):
             data.append(pl.Series(str(c), values[:, j]))
             data += [pl.Series(f"{c}{suffix}", band[:, j]) for suffix, band in bands]
-        return _finish(pl.DataFrame(data), layout)
+        return finish_frame(pl.DataFrame(data), layout)
     n_times, n_series = values.shape
-    ids = pl.Series(layout.id_col, [c for c in columns for _ in range(n_times)])
-    dtype = getattr(pl, layout.id_dtype or "", None)
-    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
-        ids = ids.cast(dtype)
+    ids = id_series(layout, columns, n_times)
     stamps = time_series(layout.time_col, np.tile(times, n_series), layout.time_type)
     name = value_name or layout.target_col
     target = pl.Series(name, values.T.reshape(-1))
     extra = [pl.Series(f"{name}{suffix}", band.T.reshape(-1)) for suffix, band in bands]
-    return _finish(pl.DataFrame([ids, stamps, target, *extra]), layout)
+    return finish_frame(pl.DataFrame([ids, stamps, target, *extra]), layout)
+
+
+def id_series(layout: Layout, series: list, repeat: int) -> pl.Series:
+    """The id column of a long frame: each series ``repeat`` times, in the input's dtype."""
+    ids = pl.Series(layout.id_col, [c for c in series for _ in range(repeat)])
+    dtype = getattr(pl, layout.id_dtype or "", None)
+    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
+        ids = ids.cast(dtype)
+    return ids

@@ -1,0 +1,110 @@
+"""Long frames: one row per (series, timestamp), a target column, time-varying covariate
+columns and static columns (one value per series).
+
+Two ways to use them, chosen by the caller's ``mode``: :func:`joint_table` aligns every series
+on one time index into a wide :class:`SeriesTable` (targets: one column per series; a
+covariate ``c`` of series ``s`` becomes column ``c[s]``), and :func:`series_tables` keeps each
+series on its own time index (lengths and dates may differ).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from tsfm.data.frames.dates import check_timestamps
+from tsfm.data.frames.table import Layout, SeriesTable
+
+
+@dataclass
+class LongFrame:
+    """A checked long frame: rows grouped by series code, values of the target then covariates."""
+
+    ids: list
+    codes: np.ndarray  # [R] series code of each row
+    times: np.ndarray  # [R]
+    values: np.ndarray  # [R, V] float64
+    value_columns: list[str]  # the target column first
+    statics: pl.DataFrame | None  # one row per series (in ``ids`` order), the static columns
+    layout: Layout
+
+
+def covariate_column(covariate: str, series: object) -> str:
+    """The wide column of covariate ``covariate`` of series ``series`` in a joint table."""
+    return f"{covariate}[{series}]"
+
+
+def split_static_columns(
+    frame: pl.DataFrame, id_col: str, static_columns: list[str]
+) -> pl.DataFrame | None:
+    """The static columns, one row per series (first-appearance order); each must hold one
+    value per series."""
+    if not static_columns:
+        return None
+    varying = (
+        frame.group_by(id_col, maintain_order=True)
+        .agg(pl.col(c).n_unique().alias(c) for c in static_columns)
+        .filter(pl.any_horizontal(pl.col(c) > 1 for c in static_columns))
+    )
+    if varying.height:
+        row = varying.row(0, named=True)
+        column = next(c for c in static_columns if row[c] > 1)
+        raise ValueError(
+            f"static covariate '{column}' changes within series {row[id_col]!r}; a static "
+            "covariate has one value per series (give a changing column as a past or future "
+            "covariate)"
+        )
+    return frame.group_by(id_col, maintain_order=True).agg(
+        pl.col(c).first() for c in static_columns
+    )
+
+
+def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
+    """Every series on one time index; a series without a row at a timestamp is refused
+    unless missing values are allowed (then it is NaN there)."""
+    grid, rows = np.unique(long.times, return_inverse=True)
+    n_series = len(long.ids)
+    counts = np.zeros((len(grid), n_series), dtype=np.int64)
+    np.add.at(counts, (rows, long.codes), 1)
+    if (counts > 1).any():
+        t, j = (int(i) for i in np.argwhere(counts > 1)[0])
+        raise ValueError(
+            f"series {long.ids[j]!r} has several rows at {grid[t]}; drop or aggregate duplicates"
+        )
+    blocks, columns, groups = [], [], {}
+    for v, name in enumerate(long.value_columns):
+        block = np.full((len(grid), n_series), np.nan)
+        block[rows, long.codes] = long.values[:, v]
+        blocks.append(block)
+        names = list(long.ids) if v == 0 else [covariate_column(name, s) for s in long.ids]
+        columns += names
+        groups[name] = names
+    values = np.concatenate(blocks, axis=1)
+    if (counts == 0).any() and not allow_missing:
+        t, j = (int(i) for i in np.argwhere(counts == 0)[0])
+        raise ValueError(
+            f"series {long.ids[j]!r} has no row at {grid[t]} while others do; in mode='joint' "
+            "the series are forecast together and must share their timestamps: use "
+            "mode='independent' (each series on its own dates), fill the gaps, or accept them "
+            "as missing values (missing='mask')"
+        )
+    return SeriesTable(values, grid, columns, long.layout, groups, long.statics)
+
+
+def series_tables(long: LongFrame) -> list[SeriesTable]:
+    """One table per series (``ids`` order), each over its own sorted, checked timestamps."""
+    order = np.argsort(long.codes, kind="stable")
+    bounds = np.searchsorted(long.codes[order], np.arange(len(long.ids) + 1))
+    tables = []
+    for j, series in enumerate(long.ids):
+        rows = order[bounds[j] : bounds[j + 1]]
+        rows = rows[np.argsort(long.times[rows], kind="stable")]
+        times = long.times[rows]
+        try:
+            check_timestamps(times)
+        except ValueError as err:
+            raise ValueError(f"series {series!r}: {err}") from None
+        tables.append(SeriesTable(long.values[rows], times, list(long.value_columns), long.layout))
+    return tables

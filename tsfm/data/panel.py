@@ -1,0 +1,207 @@
+"""Panels of independent series: each series is its own sample, with its own dates, length,
+covariates and scaling (``mode="independent"``).
+
+Every series is scaled with the statistics of its own training rows (per column, missing
+values left out). A window's look-back may reach before the start of its series: those steps
+are padded (value 0, ``x_mask`` 0), so a series needs only ``horizon + 1`` training rows; a
+shorter one is refused, naming it. Calendar features of padded steps come from the timestamps
+the series would have had there. Windows keep their series in the batch (``series``), and the
+training module undoes each sample's own scaling for original-scale metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from tsfm.data.batch import Batch
+from tsfm.data.config import DataConfig
+from tsfm.data.contract import ForecastDataModule
+from tsfm.data.datamodule import fill_forward
+from tsfm.data.frames import future_times
+from tsfm.data.roles import ColumnRoles
+from tsfm.data.timefeatures import time_features
+
+
+def series_statistics(values: list[np.ndarray], rows: Sequence[int]) -> tuple[np.ndarray, ...]:
+    """Per-series, per-column mean and std ``[S, C]`` of the first ``rows[i]`` rows."""
+    mean = np.stack([np.nanmean(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
+    std = np.stack([np.nanstd(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
+    mean, std = np.nan_to_num(mean), np.nan_to_num(std)  # a column never observed: 0 and 1
+    return mean, np.where(std > 1e-12 * np.abs(mean).clip(1), std, 1.0)
+
+
+class PanelWindows(Dataset):
+    """Windows ``(series, cut)``: look-back rows ``[cut - L, cut)``, horizon ``[cut, cut + H)``
+    of each series, over flat storage where every series is preceded by ``L`` padded rows."""
+
+    def __init__(self, storage: dict[str, Any], cuts: np.ndarray, series: np.ndarray):
+        self.s, self.cuts, self.series = storage, torch.as_tensor(cuts), torch.as_tensor(series)
+        lookback, horizon = storage["seq_len"], storage["pred_len"]
+        self._x = torch.arange(lookback)
+        self._all = torch.arange(lookback + horizon)
+
+    def __len__(self) -> int:
+        return len(self.cuts)
+
+    def __getitems__(self, indices: Sequence[int]) -> Batch:
+        index = torch.as_tensor(indices, dtype=torch.long)
+        series, s = self.series[index], self.s
+        start = s["offsets"][series] + self.cuts[index]  # flat row of the look-back's start
+        rows = start[:, None] + self._all
+        lookback, n = s["seq_len"], s["n_targets"]
+        x_rows, y_rows = rows[:, :lookback], rows[:, lookback:]
+        values, mask = s["values"], s["mask"]
+        batch = Batch(x=values[x_rows][..., :n], y=values[y_rows][..., :n], index=index)
+        batch["series"] = series
+        batch["x_mask"], batch["y_mask"] = mask[x_rows][..., :n], mask[y_rows][..., :n]
+        past, future = s["past"], s["future"]
+        if past.stop > past.start:
+            batch["past_covariates"] = values[x_rows][..., past]
+            batch["past_covariates_mask"] = mask[x_rows][..., past]
+        if future.stop > future.start:
+            batch["future_covariates"] = values[rows][..., future]
+            batch["future_covariates_mask"] = mask[rows][..., future]
+        if s["marks"] is not None:
+            batch["x_mark"], batch["y_mark"] = s["marks"][x_rows], s["marks"][y_rows]
+        for key in ("static_real", "static_cat"):
+            if s[key] is not None:
+                batch[key] = s[key][series].unsqueeze(1).expand(-1, n, -1)
+        return batch
+
+    def __getitem__(self, index: int) -> Batch:
+        return Batch(**{k: v[0] for k, v in self.__getitems__([index]).items()})
+
+
+class PanelDataModule(ForecastDataModule):
+    """Series of different lengths as independent samples (see the module docstring).
+
+    Args:
+        config: the data settings (look-back, horizon, batch sizes, calendar features).
+        values: per series ``[T_i, C]`` values of the ``roles.time_varying`` columns (NaN:
+            missing).
+        times: per series timestamps ``[T_i]`` (datetime64 or integer steps).
+        roles: the column roles (targets first in ``values``).
+        n_train: per series, how many leading rows train (and fit the series' scaler); with
+            ``validate``, windows whose horizon lies in the rest validate.
+        freq: the frequency, for calendar features of padded steps.
+        static: ``{"real": [S, Sr], "cat": [S, Sc], "cardinalities": [...]}`` or None.
+    """
+
+    def __init__(
+        self,
+        config: DataConfig,
+        values: list[np.ndarray],
+        times: list[np.ndarray],
+        roles: ColumnRoles,
+        n_train: Sequence[int],
+        validate: bool,
+        freq: str | int,
+        names: Sequence[Any],
+        static: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        self.config, self.roles, self.freq, self.static = config, roles, freq, static
+        self.values, self.times, self.n_train = values, times, list(n_train)
+        self.validate, self.names = validate, list(names)
+        short = [
+            s for s, n in zip(self.names, self.n_train, strict=True) if n < config.pred_len + 1
+        ]
+        if short:
+            raise ValueError(
+                f"{len(short)} series (e.g. {short[:3]}) have fewer than horizon + 1 = "
+                f"{config.pred_len + 1} training rows: one horizon to learn from and one row to "
+                "look back on; drop them or shorten the horizon"
+            )
+        self.series_mean, self.series_std = series_statistics(values, self.n_train)
+        self.scaler = None  # per-series scaling: see scaler_state()
+        self.storage: dict[str, Any] = {}
+
+    def scaler_state(self) -> dict[str, list]:
+        """``{"mean": [S, N], "std": [S, N]}`` of the targets, indexed by ``series``."""
+        n = len(self.roles.targets)
+        return {
+            "mean": self.series_mean[:, :n].tolist(),
+            "std": self.series_std[:, :n].tolist(),
+        }
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        cfg = self.config
+        lookback = cfg.seq_len
+        blocks, masks, marks, offsets = [], [], [], [0]
+        for j, (values, times) in enumerate(zip(self.values, self.times, strict=True)):
+            scaled = (values - self.series_mean[j]) / self.series_std[j]
+            pad = np.zeros((lookback, values.shape[1]))
+            blocks.append(np.concatenate([pad, fill_forward(scaled)]))
+            masks.append(np.concatenate([pad, ~np.isnan(scaled)]))
+            offsets.append(offsets[-1] + len(values) + lookback)
+            if cfg.time_features and not np.issubdtype(times.dtype, np.integer):
+                before = future_times(times[0], self.freq, lookback)  # spacing only
+                padded = np.concatenate([times[0] - (before - times[0])[::-1], times])
+                marks.append(time_features(padded, str(cfg.freq or self.freq)))
+        n_t, n_p = len(self.roles.targets), len(self.roles.past)
+        self.storage = {
+            "values": torch.as_tensor(np.concatenate(blocks), dtype=torch.float32),
+            "mask": torch.as_tensor(np.concatenate(masks), dtype=torch.float32),
+            "marks": torch.as_tensor(np.concatenate(marks)) if marks else None,
+            "offsets": torch.as_tensor(offsets[:-1]),
+            "seq_len": lookback,
+            "pred_len": cfg.pred_len,
+            "n_targets": n_t,
+            "past": slice(n_t, n_t + n_p),
+            "future": slice(n_t + n_p, n_t + n_p + len(self.roles.future)),
+            "static_real": self._static("real", torch.float32),
+            "static_cat": self._static("cat", torch.long),
+        }
+        self.datasets["train"] = self._windows(lambda j: (1, self.n_train[j]))
+        if self.validate:
+            self.datasets["val"] = self._windows(lambda j: (self.n_train[j], len(self.values[j])))
+
+    def _static(self, key: str, dtype: torch.dtype) -> Tensor | None:
+        array = None if self.static is None else self.static.get(key)
+        return None if array is None or not array.shape[1] else torch.as_tensor(array, dtype=dtype)
+
+    def _windows(self, target_rows) -> PanelWindows:
+        """Every window whose horizon lies in ``target_rows(j)`` of series ``j``."""
+        horizon, cuts, series = self.config.pred_len, [], []
+        for j in range(len(self.values)):
+            first, end = target_rows(j)
+            found = np.arange(first, end - horizon + 1)
+            cuts.append(found)
+            series.append(np.full(len(found), j))
+        # the flat look-back start of cut c is offsets[j] + c: L padded rows precede row 0
+        return PanelWindows(self.storage, np.concatenate(cuts), np.concatenate(series))
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.roles.targets)
+
+    @property
+    def n_marks(self) -> int:
+        self.setup()
+        marks = self.storage["marks"]
+        return 0 if marks is None else marks.shape[1]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.roles.targets)
+
+    def dims(self) -> dict[str, Any]:
+        self.setup()
+        real, cat = self.storage["static_real"], self.storage["static_cat"]
+        cardinalities = [] if self.static is None else self.static.get("cardinalities", [])
+        return {
+            **super().dims(),
+            "n_past": len(self.roles.past),
+            "n_future": len(self.roles.future),
+            "n_static_real": 0 if real is None else real.shape[1],
+            "static_cardinalities": [int(c) for c in cardinalities] if cat is not None else [],
+            "masked": True,
+        }

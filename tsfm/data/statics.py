@@ -1,0 +1,75 @@
+"""Static covariates (one value per series) as model inputs.
+
+Numeric columns (integers and floats) are standardised with the mean and standard deviation
+over the training series. Other columns (strings, booleans, categoricals) are categorical:
+each category seen in training gets an embedding index from 1; index 0 is reserved for a
+category the model never saw, which is mapped there with a warning naming the column and the
+values (the model then uses the embedding it learnt for no particular category).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+
+class StaticEncoder:
+    """Fitted on the static frame of the training series (one row per series)."""
+
+    def __init__(self, state: dict[str, Any] | None = None):
+        state = state or {}
+        self.real: list[str] = list(state.get("real", []))
+        self.mean = np.asarray(state.get("mean", []), dtype=np.float64)
+        self.std = np.asarray(state.get("std", []), dtype=np.float64)
+        self.categories: dict[str, list[str]] = dict(state.get("categories", {}))
+
+    @property
+    def cardinalities(self) -> list[int]:
+        return [len(v) for v in self.categories.values()]
+
+    def fit(self, statics: pl.DataFrame, columns: list[str]) -> StaticEncoder:
+        self.real = [c for c in columns if statics.schema[c].is_numeric()]
+        cats = [c for c in columns if c not in self.real]
+        if self.real:
+            values = statics.select(pl.col(c).cast(pl.Float64) for c in self.real).to_numpy()
+            if np.isnan(values).any():
+                raise ValueError("static covariates must not be missing; fill them first")
+            self.mean, std = values.mean(0), values.std(0)
+            self.std = np.where(std > 0, std, 1.0)
+        self.categories = {
+            c: sorted({str(v) for v in statics[c].to_list() if v is not None}) for c in cats
+        }
+        return self
+
+    def transform(self, statics: pl.DataFrame) -> dict[str, np.ndarray]:
+        """``{"real": [n, Sr] float32, "cat": [n, Sc] int64}`` for the series of ``statics``."""
+        n = statics.height
+        real = np.zeros((n, len(self.real)), dtype=np.float32)
+        if self.real:
+            values = statics.select(pl.col(c).cast(pl.Float64) for c in self.real).to_numpy()
+            real = ((values - self.mean) / self.std).astype(np.float32)
+        cat = np.zeros((n, len(self.categories)), dtype=np.int64)
+        for j, (column, known) in enumerate(self.categories.items()):
+            index = {value: i + 1 for i, value in enumerate(known)}
+            raw = [str(v) for v in statics[column].to_list()]
+            unseen = sorted({v for v in raw if v not in index})
+            if unseen:
+                warnings.warn(
+                    f"static covariate '{column}': categories {unseen[:5]} were not seen in "
+                    "training; they get the reserved 'unseen' embedding (index 0)",
+                    stacklevel=2,
+                )
+            cat[:, j] = [index.get(v, 0) for v in raw]
+        return {"real": real, "cat": cat, "cardinalities": np.array(self.cardinalities)}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain lists, safe to store as JSON."""
+        return {
+            "real": self.real,
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "categories": self.categories,
+        }

@@ -1,0 +1,117 @@
+"""Future covariates for the horizon: the frame a forecast needs, and checking the one given.
+
+``future_df`` holds, for every series and every timestamp of the horizon, the values of the
+future covariates (and nothing else: targets and past covariates are not known there).
+:func:`make_future_frame` returns that frame with the timestamps filled in and the covariate
+columns empty, for the user to fill.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tsfm.data.frames import SeriesTable, future_times, time_series, to_polars
+from tsfm.data.frames.dates import show_time
+from tsfm.data.frames.long import covariate_column
+from tsfm.data.frames.read import _times
+from tsfm.data.frames.write import finish_frame, id_series
+
+
+def future_names(est: Any) -> list[str]:
+    """The future covariates as the user named them (before a long frame's expansion)."""
+    return [str(c) for c in est.future_covariates or []]
+
+
+def make_future_frame(est: Any, table: SeriesTable) -> Any:
+    """The horizon after ``table`` (one row per series and step), future covariates empty."""
+    times = future_times(table.times[-1], est.freq_, est.horizon)
+    layout = table.layout
+    if layout.kind == "wide":
+        columns = [time_series(layout.time_col, times, layout.time_type)]
+        rows = len(times)
+    else:
+        series = list(est.series_)
+        stamps = time_series(layout.time_col, np.tile(times, len(series)), layout.time_type)
+        columns = [id_series(layout, series, len(times)), stamps]
+        rows = len(times) * len(series)
+    columns += [pl.Series(name, np.full(rows, np.nan)) for name in future_names(est)]
+    return finish_frame(pl.DataFrame(columns), layout)
+
+
+def horizon_values(
+    est: Any, future_df: Any, series: list, times: list[np.ndarray]
+) -> dict[str, list[np.ndarray]]:
+    """``{covariate: [values over the horizon of series j]}`` of every future covariate, for
+    ``series`` (long frames; ``[None]`` for a wide frame) whose horizons are ``times``."""
+    frame = to_polars(future_df)[0]
+    layout = est.layout_
+    names, time_col = future_names(est), layout.time_col
+    if "__index__" in frame.columns:
+        frame = frame.rename({"__index__": time_col})
+    long = layout.kind == "long"
+    known = {time_col, *names, *([layout.id_col] if long else [])}
+    extra = [c for c in frame.columns if c not in known]
+    if extra:
+        raise ValueError(
+            f"future_df may hold only the time column, the series id and the future covariates "
+            f"{names}; it also has {extra} (targets and past covariates are not known over the "
+            "horizon)"
+        )
+    missing_cols = [c for c in known if c not in frame.columns]
+    if missing_cols:
+        raise ValueError(f"future_df lacks the column(s) {missing_cols}")
+    stamps, _ = _times(frame[time_col])
+    ids = frame[layout.id_col].to_list() if long else None
+    values: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for s, horizon in zip(series, times, strict=True):
+        rows = [r for r in range(frame.height) if not long or ids[r] == s]
+        position = {stamps[r].item(): r for r in rows}
+        absent = [t for t in horizon if t.item() not in position]
+        who = f"series {s!r}" if long else "the series"
+        if absent:
+            raise ValueError(
+                f"future_df has no row for {who} at {show_time(absent[0])} ({len(absent)} of the "
+                f"{len(horizon)} horizon steps missing); Forecaster.make_future_dataframe() "
+                "lists every row needed"
+            )
+        picked = [position[t.item()] for t in horizon]
+        for name in names:
+            column = frame[name].cast(pl.Float64).to_numpy()[picked]
+            if np.isnan(column).any():
+                raise ValueError(
+                    f"future_df: '{name}' is missing for {who} over the horizon; future "
+                    "covariates must be known there"
+                )
+            values[name].append(column)
+    return values
+
+
+def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTable, np.ndarray]:
+    """The look-back ``window`` extended by the horizon: its timestamps, the future covariates
+    from ``future_df`` and zeros elsewhere (never read: targets and past covariates are not
+    inputs over the horizon)."""
+    times = future_times(window.times[-1], est.freq_, est.horizon)
+    horizon = np.zeros((est.horizon, window.values.shape[1]))
+    if est.roles_.future:
+        if future_df is None:
+            raise ValueError(
+                f"the model uses future covariates {future_names(est)}: pass predict(..., "
+                "future_df=...) with their values over the horizon "
+                "(Forecaster.make_future_dataframe() gives the frame to fill)"
+            )
+        columns = [str(c) for c in window.columns]
+        series = est.series_ if est.layout_.kind == "long" else [None]
+        known = horizon_values(est, future_df, series, [times] * len(series))
+        for name, per_series in known.items():
+            for s, column in zip(series, per_series, strict=True):
+                target = name if s is None else covariate_column(name, s)
+                horizon[:, columns.index(target)] = column
+    elif future_df is not None:
+        raise ValueError("this model has no future covariates; do not pass future_df")
+    values = np.concatenate([window.values, horizon])
+    all_times = np.concatenate([window.times, times])
+    joined = SeriesTable(values, all_times, window.columns, window.layout)
+    return joined, all_times

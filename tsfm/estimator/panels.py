@@ -1,0 +1,268 @@
+"""``mode="independent"``: a long frame of series with their own dates and lengths, each series
+its own sample with its own scaling (:class:`~tsfm.data.panel.PanelDataModule`).
+
+Validation (``val_size``) holds out the last rows of every series; ``predict`` forecasts the
+horizon after the end of every series (known series are scaled with their training
+statistics, new ones with their own history's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+import torch
+
+from tsfm.data.batch import Batch
+from tsfm.data.datamodule import fill_forward
+from tsfm.data.frames import future_times, is_integer_time, resolve_freq, time_series, to_polars
+from tsfm.data.frames.long import LongFrame, series_tables
+from tsfm.data.frames.read import read_long
+from tsfm.data.frames.write import finish_frame, id_series
+from tsfm.data.panel import PanelDataModule, series_statistics
+from tsfm.data.roles import PYTHON_NAMES, ColumnRoles, resolve_roles
+from tsfm.data.timefeatures import time_features
+from tsfm.estimator.checks import check_options
+from tsfm.estimator.fitting import model_statics, run_directory, trainer_arguments, validation_rows
+from tsfm.estimator.params import build_config
+from tsfm.estimator.roles import encode_statics, series_statics
+from tsfm.training.console import quiet
+
+
+@dataclass
+class PanelHistory:
+    """The last ``lookback`` rows of every series (NaN before a series' start)."""
+
+    values: np.ndarray  # [S, L, C]
+    times: np.ndarray  # [S, L]; padded steps extrapolated with the frequency
+
+
+def read_panel(est: Any, df: Any) -> LongFrame:
+    check_options(est)
+    frame, library, _ = to_polars(df)
+    if not {est.id_col, est.time_col, est.target_col} <= set(frame.columns):
+        raise ValueError(
+            f"mode='independent' needs a long frame ({est.id_col}, {est.time_col}, "
+            f"{est.target_col}, covariates); got the columns {frame.columns}"
+        )
+    statics = [c for c in est.static_covariates or [] if c in frame.columns]
+    return read_long(
+        frame, library, est.id_col, est.time_col, est.target_col, statics, est.missing == "mask"
+    )
+
+
+def panel_roles(est: Any, long: LongFrame) -> ColumnRoles:
+    roles = resolve_roles(
+        long.value_columns,
+        targets=[est.target_col],
+        future=est.future_covariates,
+        past=est.past_covariates,
+        names=PYTHON_NAMES,
+    )
+    unused = [c for c in long.value_columns if c not in roles.time_varying]
+    if unused:
+        raise ValueError(
+            f"the long frame has column(s) {unused} without a role: list them in "
+            "future_covariates or past_covariates (or static_covariates), or drop them"
+        )
+    return ColumnRoles(roles.targets, roles.past, roles.future, tuple(est.static_covariates or ()))
+
+
+def fit_panel(
+    est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = ()
+) -> Any:
+    from tsfm.pipeline import fit_and_test
+
+    if val_df is not None:
+        raise ValueError("mode='independent' validates on the last val_size rows of each series")
+    est._forget()
+    long = read_panel(est, df)
+    roles = panel_roles(est, long)
+    tables = series_tables(long)
+    longest = max(tables, key=len)
+    freq = resolve_freq(longest.times, est.freq)
+    for series, table in zip(long.ids, tables, strict=True):
+        if len(table) >= 2:
+            try:
+                resolve_freq(table.times, freq)
+            except ValueError as err:
+                raise ValueError(f"series {series!r}: {err}") from None
+    values = [table.select(list(roles.time_varying)).values for table in tables]
+    held_out = [validation_rows(len(v), est.val_size, est.horizon) for v in values]
+    n_train = [len(v) - h for v, h in zip(values, held_out, strict=True)]
+    encoder, statics = encode_statics(
+        est,
+        series_statics(est, long.ids, est.id_col, long.statics, static_df)
+        if roles.static
+        else None,
+    )
+    has_dates = not is_integer_time(longest.times)
+    cfg = build_config(est, freq=freq, has_dates=has_dates, time_col=est.time_col)
+    validate = est.val_size is not None
+    if not validate:
+        cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
+    times = [t.times for t in tables]
+    datamodule = PanelDataModule(
+        cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics
+    )
+    with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
+        result = fit_and_test(
+            cfg, run_dir, datamodule=datamodule, extra_callbacks=list(callbacks),
+            **trainer_arguments(est.verbose, validate),
+        )  # fmt: skip
+    result.module.trainer = None
+    est.config_, est.module_, est.mode_ = cfg, result.module.eval(), "independent"
+    est.roles_, est.columns_ = roles, list(roles.targets)
+    est.input_columns_, est.n_variates_ = list(roles.time_varying), len(roles.targets)
+    est.series_, est.freq_, est.layout_ = list(long.ids), freq, long.layout
+    est.series_mean_, est.series_std_ = datamodule.series_mean, datamodule.series_std
+    est.scaler_ = est.input_scaler_ = None
+    est.static_encoder_, est.statics_ = encoder, model_statics(statics)
+    est.history_ = history_of(est, values, times)
+    est.dims_ = datamodule.dims()
+    est.fit_metrics_ = {
+        k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
+    }
+    return result
+
+
+def history_of(est: Any, values: list[np.ndarray], times: list[np.ndarray]) -> PanelHistory:
+    """The last ``lookback`` rows of every series, NaN-padded at the front."""
+    lookback, n_cols = est.lookback, values[0].shape[1]
+    out = np.full((len(values), lookback, n_cols), np.nan)
+    stamps = np.empty((len(values), lookback), dtype=times[0].dtype)
+    for j, (v, t) in enumerate(zip(values, times, strict=True)):
+        k = min(lookback, len(v))
+        out[j, lookback - k :] = v[-k:]
+        ahead = future_times(t[0], est.freq_, lookback)
+        earlier = t[0] - (ahead - t[0])[::-1]  # the steps the series would have had
+        stamps[j] = np.concatenate([earlier, t])[-lookback:]
+    return PanelHistory(out, stamps)
+
+
+def predict_panel(
+    est: Any,
+    df: Any = None,
+    future_df: Any = None,
+    taus: tuple[float, ...] = (),
+    columns: list[tuple[str, float]] = (),
+) -> Any:
+    """The horizon after every series of ``df`` (or of the fitted data); with ``taus``, the
+    interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too."""
+    from tsfm.estimator.future import horizon_values
+
+    if df is None:
+        history, ids = est.history_, list(est.series_)
+        mean, std = est.series_mean_, est.series_std_
+    else:
+        long = read_panel(est, df)
+        tables = [t.select(est.input_columns_) for t in series_tables(long)]
+        ids = list(long.ids)
+        history = history_of(est, [t.values for t in tables], [t.times for t in tables])
+        mean, std = _scales(est, ids, tables)
+    horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
+    n_cov_future = len(est.roles_.future)
+    future = np.zeros((len(ids), est.horizon, history.values.shape[2]))
+    if n_cov_future:
+        if future_df is None:
+            raise ValueError(
+                "the model uses future covariates: pass predict(..., future_df=...) "
+                "(Forecaster.make_future_dataframe() gives the frame to fill)"
+            )
+        known = horizon_values(est, future_df, ids, list(horizons))
+        for k, name in enumerate(est.roles_.future):
+            future[:, :, -n_cov_future + k] = np.stack(known[name])
+    scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
+    batch = _batch(est, scaled, np.concatenate([history.times, horizons], axis=1), ids)
+    with torch.inference_mode():
+        output = est.module_(batch)
+        prediction = output.prediction.float().cpu().numpy().astype(np.float64)
+        if taus:
+            quantiles = est.module_.predictive_quantiles(output, batch, taus)
+            quantiles = quantiles.float().cpu().numpy().astype(np.float64)
+    n = len(est.columns_)
+    values = prediction * std[:, None, :n] + mean[:, None, :n]
+    bands = []
+    if taus:
+        quantiles = quantiles * std[:, None, :n, None] + mean[:, None, :n, None]
+        bands = [(suffix, quantiles[..., 0, list(taus).index(tau)]) for suffix, tau in columns]
+    return _write(est, ids, horizons, values[..., 0], bands)
+
+
+def _scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.ndarray]:
+    """Training statistics of known series; a new series' own history's."""
+    own_mean, own_std = series_statistics([t.values for t in tables], [len(t) for t in tables])
+    position = {s: j for j, s in enumerate(est.series_)}
+    mean, std = own_mean.copy(), own_std.copy()
+    for j, series in enumerate(ids):
+        if series in position:
+            mean[j], std[j] = est.series_mean_[position[series]], est.series_std_[position[series]]
+    return mean, std
+
+
+def _batch(est: Any, scaled: np.ndarray, times: np.ndarray, ids: list) -> Batch:
+    lookback, n = est.lookback, len(est.columns_)
+    observed = ~np.isnan(scaled)
+    filled = np.stack([fill_forward(s) for s in scaled])
+
+    def tensor(array: np.ndarray, dtype=torch.float32) -> torch.Tensor:
+        return torch.as_tensor(array, dtype=dtype)
+
+    batch = Batch(x=tensor(filled[:, :lookback, :n]), x_mask=tensor(observed[:, :lookback, :n]))
+    past = slice(n, n + len(est.roles_.past))
+    if past.stop > past.start:
+        batch["past_covariates"] = tensor(filled[:, :lookback, past])
+        batch["past_covariates_mask"] = tensor(observed[:, :lookback, past])
+    if est.roles_.future:
+        future = slice(past.stop, None)
+        batch["future_covariates"] = tensor(filled[:, :, future])
+        batch["future_covariates_mask"] = torch.ones_like(tensor(filled[:, :, future]))
+    if est.dims_.get("n_marks"):
+        marks = np.stack([time_features(t, est.config_.data.freq) for t in times])
+        batch["x_mark"], batch["y_mark"] = tensor(marks[:, :lookback]), tensor(marks[:, lookback:])
+    position = {s: j for j, s in enumerate(est.series_)}
+    for key, value in est.statics_.items():
+        rows = [position.get(s) for s in ids]
+        new = [s for s, r in zip(ids, rows, strict=True) if r is None]
+        if new:
+            raise ValueError(
+                f"series {new[:3]} were not in training; a model with static covariates "
+                "forecasts the series it was fitted on (fit again with the new series)"
+            )
+        batch[key] = value[rows].unsqueeze(1).expand(-1, n, -1)
+    return batch
+
+
+def _write(est: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:
+    """A long frame: the horizon of every series after its own end (and ``bands``:
+    ``(suffix, values [S, H])`` columns after the target's)."""
+    layout = est.layout_
+    frame = pl.DataFrame(
+        [
+            id_series(layout, ids, times.shape[1]),
+            time_series(layout.time_col, times.reshape(-1), layout.time_type),
+            pl.Series(layout.target_col, values.reshape(-1)),
+            *(pl.Series(f"{layout.target_col}{s}", b.reshape(-1)) for s, b in bands),
+        ]
+    )
+    return finish_frame(frame, layout)
+
+
+def make_future_panel(est: Any, df: Any = None) -> Any:
+    """One row per series and horizon step after each series' end, future covariates empty."""
+    history = est.history_ if df is None else None
+    if history is None:
+        long = read_panel(est, df)
+        tables = series_tables(long)
+        ids, last = list(long.ids), [t.times[-1] for t in tables]
+    else:
+        ids, last = list(est.series_), [t[-1] for t in history.times]
+    times = np.stack([future_times(t, est.freq_, est.horizon) for t in last])
+    layout = est.layout_
+    columns = [id_series(layout, ids, est.horizon)]
+    columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
+    rows = len(ids) * est.horizon
+    columns += [pl.Series(str(c), np.full(rows, np.nan)) for c in est.future_covariates or []]
+    return finish_frame(pl.DataFrame(columns), layout)

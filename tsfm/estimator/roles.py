@@ -1,0 +1,115 @@
+"""The Forecaster's column roles in the names of the table it trains on, and its statics.
+
+A wide frame's columns are used as named. A long frame aligned into one table (``joint``)
+has a column per series for the target and for each covariate (``c[s]``): a role given by
+the user's column name covers every series' column.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from tsfm.data.frames import SeriesTable, to_polars
+from tsfm.data.statics import StaticEncoder
+
+
+def role_settings(est: Any, table: SeriesTable) -> dict[str, Any]:
+    """``data.`` settings of the roles, in ``table``'s column names."""
+    groups = table.groups
+    long = groups is not None
+
+    def expand(argument: str, names: list[str] | None) -> list[str]:
+        if not long:
+            return [str(n) for n in names or []]
+        covariates = [c for c in groups if c != table.layout.target_col]
+        expanded = []
+        for name in names or []:
+            if name not in covariates:
+                raise ValueError(
+                    f"{argument} names '{name}', which is not a covariate column of the long "
+                    f"frame (its covariate columns are {covariates})"
+                )
+            expanded += groups[name]
+        return expanded
+
+    settings: dict[str, Any] = {
+        "future_covariates": expand("future_covariates", est.future_covariates),
+        "past_covariates": expand("past_covariates", est.past_covariates),
+        "static_covariates": [str(c) for c in est.static_covariates or []],
+        "missing": est.missing,
+    }
+    if long:
+        if est.targets:
+            raise ValueError(
+                "targets applies to wide frames; a long frame's target is its "
+                f"target_col ('{table.layout.target_col}')"
+            )
+        named = set(est.future_covariates or []) | set(est.past_covariates or [])
+        unused = [c for c in groups if c != table.layout.target_col and c not in named]
+        if unused:
+            raise ValueError(
+                f"the long frame has column(s) {unused} without a role: list them in "
+                "future_covariates or past_covariates (or static_covariates, if they hold one "
+                "value per series), or drop them"
+            )
+        settings["targets"] = list(groups[table.layout.target_col])
+    elif est.targets:
+        settings["targets"] = [str(c) for c in est.targets]
+    return settings
+
+
+def static_frame(est: Any, table: SeriesTable, static_df: Any) -> pl.DataFrame | None:
+    """The static covariates of every series of ``table`` (one row each, in target order)."""
+    if not est.static_covariates:
+        if static_df is not None:
+            raise ValueError("static_df was given but static_covariates names no column of it")
+        return None
+    if table.groups is None:
+        raise ValueError(
+            "static covariates need one value per series: a long frame (unique_id, ds, y, ...) "
+            "with the static columns, or with a static_df; a wide frame is one multivariate series"
+        )
+    series = table.groups[table.layout.target_col]
+    return series_statics(est, series, table.layout.id_col, table.statics, static_df)
+
+
+def series_statics(
+    est: Any, series: list, id_col: str, frame: pl.DataFrame | None, static_df: Any
+) -> pl.DataFrame:
+    """The static covariates of ``series`` (one row each, in that order), from the long
+    frame's static columns (``frame``) and ``static_df``."""
+    names = list(est.static_covariates)
+    if static_df is not None:
+        given = to_polars(static_df)[0]
+        if id_col not in given.columns:
+            raise ValueError(f"static_df needs the id column '{id_col}'")
+        if given[id_col].is_duplicated().any():
+            raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
+        frame = given if frame is None else frame.join(given, on=id_col, how="left")
+    missing = [c for c in names if frame is None or c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"static covariate(s) {missing} are neither columns of df nor of static_df"
+        )
+    order = pl.DataFrame({id_col: series}).cast({id_col: frame.schema[id_col]})
+    frame = order.join(frame, on=id_col, how="left")
+    absent = frame.filter(pl.any_horizontal(pl.col(c).is_null() for c in names))
+    if absent.height:
+        raise ValueError(
+            f"series {absent[id_col][0]!r} has no value for a static covariate; static_df must "
+            "give every series every static covariate"
+        )
+    return frame.select(names)
+
+
+def encode_statics(
+    est: Any, frame: pl.DataFrame | None, encoder: StaticEncoder | None = None
+) -> tuple[StaticEncoder | None, dict[str, Any] | None]:
+    """The encoder (fitted here unless given) and the encoded statics of ``frame``."""
+    if frame is None:
+        return None, None
+    names = list(est.static_covariates)
+    encoder = encoder or StaticEncoder().fit(frame, names)
+    return encoder, encoder.transform(frame)
