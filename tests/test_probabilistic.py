@@ -78,23 +78,43 @@ def test_distribution_quantiles_match_closed_forms():
     assert torch.allclose(two, loc[:, None] + scale[:, None] * standard, atol=1e-5)
 
 
-@pytest.mark.parametrize("head", [NormalHead(), StudentTHead(), QuantileHead(GRID)])
-def test_parameters_follow_the_models_de_normalisation(head):
-    """Outputs ``z * s + m`` with the look-back's own mean and spread give the distribution
-    of ``z`` shifted by ``m`` and scaled by ``s`` (degrees of freedom unchanged)."""
-    g = torch.Generator().manual_seed(2)
+def _standardised_lookback(g: torch.Generator) -> torch.Tensor:
     base = torch.randn(3, 16, 2, generator=g)
-    base = (base - base.mean(1, keepdim=True)) / lookback_spread(base)  # spread 1, mean 0
-    shift, spread = torch.tensor([5.0, -40.0]), torch.tensor([0.3, 25.0])
-    x = base * spread + shift
+    return (base - base.mean(1, keepdim=True)) / lookback_spread(base)  # spread 1, mean 0
+
+
+def test_quantiles_follow_the_models_de_normalisation():
+    """Outputs ``z * s + m`` with the look-back's own mean and spread give the quantiles of
+    ``z`` shifted by ``m`` and scaled by ``s``."""
+    g = torch.Generator().manual_seed(2)
+    head, base = QuantileHead(GRID), _standardised_lookback(g)
+    x = base * torch.tensor([0.3, 25.0]) + torch.tensor([5.0, -40.0])
+    s, m = lookback_spread(x), x.mean(1, keepdim=True)
     z = torch.randn(3, 4 * head.size, 2, generator=g)
-    s = lookback_spread(x)  # [3, 1, 2], as the models' instance norm computes it
-    scaled = head.params(z * s + x.mean(1, keepdim=True), x)
-    standard = head.params(z, base)
-    expected_q = (
-        head.quantiles(standard, GRID) * s.unsqueeze(-1) + x.mean(1, keepdim=True)[..., None]
-    )
-    assert torch.allclose(head.quantiles(scaled, GRID), expected_q, rtol=1e-4, atol=1e-3)
+    expected = head.quantiles(head.params(z, base), GRID) * s.unsqueeze(-1) + m.unsqueeze(-1)
+    assert torch.allclose(head.quantiles(head.params(z * s + m, x), GRID), expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("head", [NormalHead(), StudentTHead()])
+def test_distribution_parameters_under_the_models_de_normalisation(head):
+    """The location follows ``z * s + m``; the scale ignores the shift ``m`` and grows in
+    proportion to a large spread; the degrees of freedom ignore both."""
+    g = torch.Generator().manual_seed(2)
+    base = _standardised_lookback(g)
+    z = torch.randn(3, 4 * head.size, 2, generator=g)
+    z[:, 4:8] = z[:, :4] + 2.0  # out_1 - out_0 = 2 s: softplus in its linear range for large s
+    reference = head.params(z * 1000.0, base * 1000.0)
+    for shift in (0.0, 7.0, -300.0):
+        x = base * 1000.0 + shift
+        params = head.params(z * 1000.0 + shift, x)
+        assert torch.allclose(params[..., 0], reference[..., 0] + shift, atol=1e-2)
+        assert torch.allclose(params[..., 1:], reference[..., 1:], rtol=1e-4)
+    doubled = head.params(z * 2000.0, base * 2000.0)
+    assert torch.allclose(doubled[..., 1], 2 * reference[..., 1], rtol=1e-3)
+    if head.size == 3:
+        assert torch.allclose(doubled[..., 2], reference[..., 2], rtol=1e-4)
+    flat = head.params(torch.zeros(1, 4 * head.size, 2), torch.zeros(1, 16, 2))
+    assert (flat[..., 1] > 0.5).all()  # a flat look-back does not make the scale vanish
 
 
 def test_crps_of_a_point_forecast_equals_its_mae():

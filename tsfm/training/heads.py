@@ -144,8 +144,8 @@ class NormalHead(Head):
     name, size = "normal", 2
 
     def params(self, raw: Tensor, x: Tensor) -> Tensor:
-        out, spread = self.split(raw.float()), lookback_spread(x)
-        scale = dist.scale_from(out[..., 0], out[..., 1], spread)
+        out = self.split(raw.float())
+        scale = dist.scale_from(out[..., 0], out[..., 1])
         return torch.stack([out[..., 0], scale], dim=-1)
 
     def loss(self, params: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -164,7 +164,7 @@ class StudentTHead(Head):
 
     def params(self, raw: Tensor, x: Tensor) -> Tensor:
         out, spread = self.split(raw.float()), lookback_spread(x)
-        scale = dist.scale_from(out[..., 0], out[..., 1], spread)
+        scale = dist.scale_from(out[..., 0], out[..., 1])
         df = dist.df_from(out[..., 0], out[..., 2], spread)
         return torch.stack([out[..., 0], scale, df], dim=-1)
 
