@@ -94,6 +94,7 @@ class ForecastingModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.head = make_head(loss, quantiles, levels)
+        self.loss_fn = getattr(self.head, "loss_fn", None)  # a point head's loss function
         if not 0 < season_length < dims["seq_len"]:
             raise ValueError(
                 f"season_length={season_length} must be at least 1 and shorter than the "
