@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 from tests.helpers.backbones import build_offline
 from tests.helpers.runs import TINY_RUN, run_cli
 from tsfm.config import CONF_DIR, compose_config
+from tsfm.training.preflight import check_trainer_types
 
 TINY_MODEL = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.n_layers=1"]
 
@@ -59,6 +60,7 @@ PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 def test_every_preset_composes_and_builds_its_model(preset):
     cfg = compose_config(f"experiment={preset}")
     assert build_offline(cfg) is not None  # no downloads, no full-size backbones
+    check_trainer_types(cfg.trainer)  # what Lightning would otherwise refuse deep in fit
     # <model>_<dataset>_<horizon> (or another suffix, such as an M4 group, after the dataset)
     assert preset.startswith(f"{cfg.model.name}_{cfg.data.name}")
 

@@ -20,9 +20,9 @@ def scaler_fits(monkeypatch) -> list[np.ndarray]:
     seen: list[np.ndarray] = []
     fit = StandardScaler.fit
 
-    def spy(self, values, columns=None):
+    def spy(self, values, *args, **kwargs):
         seen.append(np.array(values, copy=True))
-        return fit(self, values, columns)
+        return fit(self, values, *args, **kwargs)
 
     monkeypatch.setattr(StandardScaler, "fit", spy)
     return seen

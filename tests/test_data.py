@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 import torch
@@ -248,5 +249,30 @@ def test_data_root_from_environment(monkeypatch, tmp_path, frame):
     frame.to_csv(tmp_path / "ETTh2.csv", index=False)
     monkeypatch.setenv("TSFM_DATA", str(tmp_path))
     spec_dm = TimeSeriesDataModule({"name": "etth2", "seq_len": 24, "pred_len": 8})
-    with pytest.raises(ValueError, match="20 months"):  # found the file; it is too short for ETT
+    # found the file (named in the message); it is not the published ETTh2
+    with pytest.raises(ValueError, match=f"{tmp_path}.*400 rows where the published file has"):
         spec_dm.setup()
+
+
+def test_dates_as_people_have_them():
+    from tsfm.data.frames import quarter_starts, read_frame
+
+    quarterly = pd.DataFrame({"Quarter": ["1956 Q1", "1956 Q2", "1956 Q3"], "Beer": [1.0, 2, 3]})
+    table = read_frame(quarterly)  # the one text column is the time column
+    assert list(table.times.astype("datetime64[D]").astype(str)) == [
+        "1956-01-01",
+        "1956-04-01",
+        "1956-07-01",
+    ]
+    periods = quarterly.set_index(pd.PeriodIndex(["1956Q1", "1956Q2", "1956Q3"], freq="Q"))
+    assert (read_frame(periods.drop(columns="Quarter")).times == table.times).all()
+    stamps = quarter_starts([1959, 1959, 2009], [1, 4, 3])
+    assert list(stamps.astype("datetime64[D]").astype(str)) == [
+        "1959-01-01",
+        "1959-10-01",
+        "2009-07-01",
+    ]
+    local = pd.date_range("2021-10-31 00:00", periods=5, freq="h", tz="Europe/Berlin")
+    naive = pd.DataFrame({"date": local.tz_localize(None), "v": range(5)})
+    with pytest.raises(ValueError, match="daylight saving.*tz_localize"):
+        read_frame(naive)

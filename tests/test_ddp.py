@@ -15,7 +15,7 @@ from tsfm.config import compose_config
 from tsfm.data import TimeSeriesDataModule
 from tsfm.data.eval_sharding import EvalShardSampler
 from tsfm.pipeline import build_datamodule, build_trainer
-from tsfm.training.module import ForecastingModule
+from tsfm.training.checkpoints import restore_module
 
 TINY = TINY_ITRANSFORMER
 
@@ -69,9 +69,7 @@ def test_ddp_on_cpu_gives_the_metrics_of_one_process(tmp_path):
     assert metrics["windows/test"] == 2873
     # the same trained weights, tested in one process, give the same numbers
     cfg = compose_config(*TINY, *overrides, "callbacks=none")
-    module = ForecastingModule.load_from_checkpoint(
-        run_dir / "checkpoints" / "best.ckpt", weights_only=True
-    )
+    module = restore_module(run_dir / "checkpoints" / "best.ckpt")
     trainer = build_trainer(cfg, tmp_path / "single")
     single = trainer.test(module, datamodule=build_datamodule(cfg), verbose=False)[0]
     assert {k for k in metrics if k.startswith("test/")} == set(single)

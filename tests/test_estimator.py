@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -17,6 +21,7 @@ from tests.helpers.estimator import HORIZON, LOOKBACK, tiny, to_long
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.models import REGISTRY
+from tsfm.training.checkpoints import load_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +65,18 @@ def test_forecaster_is_exported_lazily():
     assert tsfm.Forecaster is Forecaster and "Forecaster" in dir(tsfm)
 
 
+def test_importing_the_forecaster_loads_no_torch_lightning_or_hydra():
+    probe = (
+        "import sys; from tsfm import Forecaster; "
+        "print(sorted(m for m in ('torch', 'lightning', 'hydra', 'optuna') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
 # ---------------------------------------------------------------------- every registered model
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_fit_predict_gives_the_next_horizon_with_real_timestamps(fitted, name):
@@ -82,7 +99,7 @@ def test_fit_predict_gives_the_next_horizon_with_real_timestamps(fitted, name):
 def test_save_load_predict_gives_identical_forecasts(fitted, name, tmp_path):
     est = fitted[name]
     path = est.save(tmp_path / "model")
-    state = torch.load(path / "weights.pt", weights_only=True)
+    state = load_checkpoint(path / "weights.pt")
     assert all(isinstance(v, torch.Tensor) for v in state.values())
     loaded = Forecaster.load(path)
     pd.testing.assert_frame_equal(loaded.predict(), est.predict())
@@ -227,16 +244,26 @@ def test_from_experiment_builds_the_run_config_of_python_m_tsfm_run():
     assert len(est.predict()) == 96
 
 
-def test_fitting_is_quiet_by_default_and_verbose_brings_the_bar_back(tmp_path, monkeypatch, capfd):
+def test_feedback_is_one_line_per_epoch_where_someone_watches(tmp_path, monkeypatch, capfd):
     monkeypatch.chdir(tmp_path)
     frame = synthetic_frame(120, 2)
-    tiny(val_size=0.2).fit(frame).predict()
+    tiny(val_size=0.2).fit(frame).predict()  # verbose=1, but nobody watches a test's stderr
     out, err = capfd.readouterr()
     assert out == "" and err == ""
     assert list(tmp_path.iterdir()) == []  # no lightning_logs, checkpoints or other files
-    tiny(verbose=True).fit(frame)
+    monkeypatch.setattr("tsfm.training.progress.watched", lambda stream=None: True)
+    tiny(val_size=0.2, max_epochs=2).fit(frame)
     out, err = capfd.readouterr()
-    assert "Epoch 0" in out + err
+    lines = [line for line in err.splitlines() if line.startswith("epoch ")]
+    assert lines[0].startswith("epoch 1/2") and lines[-1].startswith("epoch 2/2")
+    assert "val " in lines[-1] and "ETA" in lines[0] and "GPU available" not in out + err
+    tiny(verbose=0, max_epochs=1).fit(frame)
+    assert capfd.readouterr() == ("", "")
+    tiny(verbose=2).fit(frame)  # Lightning's own output
+    out, err = capfd.readouterr()
+    assert "Epoch 1/1" in out + err and "Params" in out + err  # its bar counts 1..N here too
+    with pytest.raises(ValueError, match="verbose must be 0"):
+        tiny(verbose=3).fit(frame)
 
 
 def test_validation_picks_the_best_epoch_and_val_df_must_continue_df():
@@ -269,3 +296,28 @@ def test_frequencies_are_checked(fitted):
         fitted["itransformer"].predict(synthetic_frame(60, 3, freq="15min"))
     with pytest.raises(ValueError, match="frequency 'D' puts"):
         tiny(freq="D").fit(synthetic_frame(100))
+
+
+def test_a_presets_hourly_calendar_follows_half_hourly_data_and_says_so():
+    frame = synthetic_frame(400, 2, freq="30min")
+    est = Forecaster.from_experiment(
+        "itransformer_etth1_96", horizon=8, lookback=24, max_epochs=1, d_model=16, d_ff=16
+    )
+    with pytest.warns(UserWarning, match="computes calendar features for 'h' data.*'30min'"):
+        est.fit(frame)
+    assert est.freq_ == "30min" and est.config_.data.freq == "30min"
+
+
+def test_a_missing_horizon_is_refused_with_a_suggestion_for_the_data():
+    with pytest.raises(ValueError, match="horizon is required.*horizon=48.*'h'"):
+        Forecaster(lookback=24, max_epochs=1).fit(synthetic_frame(120, 2))
+    quarterly = synthetic_frame(120, 2, freq="QS")
+    with pytest.raises(ValueError, match="horizon=8"):
+        Forecaster(lookback=24, max_epochs=1).fit(quarterly)
+
+
+def test_model_size_follows_the_data_unless_chosen():
+    small = Forecaster(horizon=8, lookback=24, max_epochs=1).fit(synthetic_frame(200, 2))
+    assert (small.config_.model.d_model, small.config_.model.d_ff) == (64, 64)
+    chosen = Forecaster(horizon=8, lookback=24, max_epochs=1, d_model=32, d_ff=16)
+    assert chosen.fit(synthetic_frame(200, 2)).config_.model.d_model == 32

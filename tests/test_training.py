@@ -11,6 +11,7 @@ from tests.helpers.runs import TINY_RUN
 from tsfm.config import compose_config
 from tsfm.models import REGISTRY, ModelOutput
 from tsfm.pipeline import build_datamodule, build_module, build_trainer, fit_and_test
+from tsfm.training.checkpoints import load_checkpoint, restore_module
 from tsfm.training.module import ForecastingModule
 from tsfm.training.optim import OptimConfig, lr_factor
 
@@ -159,9 +160,9 @@ def test_best_checkpoint_is_restored_and_loads_with_weights_only(tmp_path):
         *TINY_ITRANSFORMER, *TINY_RUN, "trainer.max_epochs=3", "trainer.limit_train_batches=5"
     )
     result = fit_and_test(cfg, tmp_path)
-    checkpoint = torch.load(result.best_checkpoint, weights_only=True)
+    checkpoint = load_checkpoint(result.best_checkpoint)
     assert checkpoint["hyper_parameters"]["model"]["name"] == "itransformer"
-    restored = ForecastingModule.load_from_checkpoint(result.best_checkpoint, weights_only=True)
+    restored = restore_module(result.best_checkpoint)
     for key, value in restored.state_dict().items():
         assert torch.equal(value, result.module.state_dict()[key].cpu())
     assert result.metrics["val/best_loss"] == pytest.approx(

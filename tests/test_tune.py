@@ -20,6 +20,7 @@ from tests.helpers.backbones import build_offline
 from tests.helpers.data import REPO, SHARED_DATA, needs_shared, synthetic_frame
 from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER
+from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.tuning.config_study import base_of_best, tune
 from tsfm.tuning.space import format_override, parse_space, suggest
@@ -100,7 +101,10 @@ def test_a_killed_study_resumes_keeping_its_finished_trials(tmp_path):
     )
     assert tuned.optim.lr == pytest.approx(best.params["optim.lr"])
     assert tuned.model.d_model == best.params["model.d_model"] and tuned.data.pred_len == 8
-    assert tuned.trainer.limit_train_batches == 4 and "tune:" not in text
+    assert "tune:" not in text
+    # the quick-trial shortcuts are named in the header, not copied into the preset
+    assert "shortcuts trainer.max_epochs=2, trainer.limit_train_batches=4" in text
+    assert tuned.trainer.limit_train_batches is None and tuned.trainer.max_epochs == 10
     table = pd.read_csv(tmp_path / "trials.csv")
     assert table.trial.tolist() == [0, 1, 2] and "optim.lr" in table.columns
     assert "complete" in outputs["table"]
@@ -133,7 +137,13 @@ def test_forecaster_tune_keeps_the_best_parameters_and_model(tmp_path):
         frame, n_trials=2, search_space=SPACE, output_dir=tmp_path, pruner="none"
     )
     best = min(est.study_.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.value)
-    assert est.best_params_ == best.params
+    assert est.best_params_ == {
+        "model": "itransformer",
+        "d_model": best.params["model.d_model"],
+        "lr": best.params["optim.lr"],
+    }
+    again = Forecaster(**est.best_params_)  # a form the constructor takes
+    assert again.get_params()["d_model"] == best.params["model.d_model"]
     assert est.get_params()["d_model"] == best.params["model.d_model"]
     assert est.get_params()["lr"] == pytest.approx(best.params["optim.lr"])
     assert est.config_.model.d_model == best.params["model.d_model"]
@@ -277,3 +287,9 @@ def test_the_best_overrides_file_keeps_what_a_preset_takes_from_its_bases():
     assert values["model.n_heads"] == 8 and values["seed"] == 2023  # base/itransformer
     assert values["data.batch_size"] == 32  # base/itransformer_etth1
     assert values["data.pred_len"] == 96 and values["model.d_model"] == 256  # the preset
+
+
+def test_forecaster_tune_without_an_output_dir_leaves_no_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tiny(max_epochs=1).tune(synthetic_frame(150, 2), n_trials=1, search_space=SPACE, pruner="none")
+    assert list(tmp_path.iterdir()) == []

@@ -54,11 +54,12 @@ class EarlyStoppingConfig:
 
 @dataclass
 class CheckpointConfig:
-    """Keep the best checkpoint by ``monitor``; it is restored before testing."""
+    """Keep the best checkpoint by ``monitor``; it is restored before testing. ``save_last``
+    also keeps ``last.ckpt`` (every epoch), from which ``resume=true`` continues."""
 
     enabled: bool = True
     monitor: str = "val/loss"
-    save_last: bool = False
+    save_last: bool = True
 
 
 @dataclass
@@ -92,6 +93,11 @@ class RunConfig:
     ``quantiles`` are the quantile head's levels and the grid CRPS is scored on; ``levels``
     the interval levels (percent) scored for coverage and width; ``season_length`` the lag of
     MSIS's look-back scale; ``conformal`` calibrates intervals for a point model.
+    ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
+    weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
+    from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);
+    ``ckpt_path`` with training continues from that file instead. ``check_memory=false``
+    skips the refusal of a model whose estimated memory exceeds what is free.
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -112,6 +118,8 @@ class RunConfig:
     train: bool = True
     test: bool = True
     ckpt_path: str | None = None
+    resume: bool = False
+    check_memory: bool = True
 
 
 def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:

@@ -12,15 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.training.artifacts import module_from_config
+from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
+from tsfm.training.divergence import StopOnDivergence
+from tsfm.training.logs import HistoryCSVLogger
+from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
+from tsfm.training.preflight import check_run, resume_checkpoint
+from tsfm.training.progress import counting_progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +57,7 @@ def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> Forecasting
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
-    callbacks: list[Callback] = []
+    callbacks: list[Callback] = [StopOnDivergence()]  # first: before early stopping sees NaN
     stop, ckpt = cfg.callbacks.early_stopping, cfg.callbacks.checkpoint
     if stop.enabled:
         callbacks.append(
@@ -72,27 +77,50 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
     return callbacks
 
 
-def build_logger(cfg: DictConfig, run_dir: Path):
+def build_logger(cfg: DictConfig, run_dir: Path, resuming: bool = False):
     name = cfg.logger.name
     if name == "none":
         return False
-    if name == "csv":
-        return L.pytorch.loggers.CSVLogger(run_dir, name="", version="logs")
+    if name == "csv":  # a resumed run appends to its metrics.csv instead of replacing it
+        logger = HistoryCSVLogger if resuming else L.pytorch.loggers.CSVLogger
+        return logger(run_dir, name="", version="logs")
     if name == "tensorboard":
         return L.pytorch.loggers.TensorBoardLogger(run_dir, name="", version="tensorboard")
     raise ValueError(f"unknown logger '{name}'; use csv, tensorboard or none")
 
 
 def build_trainer(
-    cfg: DictConfig, run_dir: Path, extra_callbacks: list[Callback] | tuple = (), **overrides: Any
+    cfg: DictConfig,
+    run_dir: Path,
+    extra_callbacks: list[Callback] | tuple = (),
+    resuming: bool = False,
+    **overrides: Any,
 ) -> L.Trainer:
     trainer_args = {k: v for k, v in _container(cfg.trainer).items() if v is not None}
     trainer_args.update(overrides)
+    plugins = trainer_args.pop("plugins", None)
+    plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
+    bar = counting_progress_bar() if trainer_args.get("enable_progress_bar", True) else None
     return L.Trainer(
         default_root_dir=run_dir,
-        callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks],
-        logger=build_logger(cfg, run_dir),
+        callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],
+        logger=build_logger(cfg, run_dir, resuming),
+        plugins=[*plugins, SafeCheckpointIO()],  # every checkpoint Lightning reads: weights only
         **trainer_args,
+    )
+
+
+def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> None:
+    """Refuse a model too large for the free memory (unless ``check_memory=false``)."""
+    if not cfg.get("check_memory", True):
+        return
+    check_memory(
+        _container(cfg.model),
+        dims,
+        accelerator=cfg.trainer.get("accelerator"),
+        batch_size=cfg.data.batch_size,
+        optimizer=cfg.optim.optimizer if cfg.train else None,
+        override=override,
     )
 
 
@@ -102,20 +130,28 @@ def fit_and_test(
     *,
     datamodule: ForecastDataModule | None = None,
     extra_callbacks: list[Callback] | tuple = (),
+    memory_switch: str = "check_memory=false",
     **trainer_overrides: Any,
 ) -> RunResult:
-    """Seed, build, train with early stopping, restore the best checkpoint, test.
+    """Check, seed, build, train with early stopping, restore the best checkpoint, test.
 
     ``datamodule`` replaces the one ``cfg.data`` would build, for callers that bring their
-    own data or place the splits themselves (the estimator).
+    own data or place the splits themselves (the estimator); ``memory_switch`` is how the
+    memory refusal tells the caller's user to skip it. A config that would score an
+    untrained model, or read a checkpoint from a URL, is refused before anything is built;
+    a model too large for the free memory is refused before it is built; a loss that turns
+    NaN or infinite stops training with :class:`~tsfm.training.divergence.DivergedError`.
     """
     run_dir = Path(run_dir)
+    check_run(cfg)
+    resume_from = resume_checkpoint(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     if datamodule is None:
         datamodule = build_datamodule(cfg)
     else:
         datamodule.setup()
+    check_model_memory(cfg, datamodule.dims(), memory_switch)
     module = build_module(cfg, datamodule)
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:  # refuse what calibration would refuse
@@ -126,22 +162,24 @@ def fit_and_test(
             )
         plan = calibration_plan(datamodule, conformal, cfg.data.pred_len)
         check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
-    trainer = build_trainer(cfg, run_dir, extra_callbacks, **trainer_overrides)
+    trainer = build_trainer(
+        cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides
+    )
     timings: dict[str, float] = {}
     best = None
     if cfg.train:
         start = time.perf_counter()
-        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
         timings["fit_seconds"] = time.perf_counter() - start
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
         if best:  # the module returned is the best one, whether or not a test follows
-            state = torch.load(best, map_location=module.device, weights_only=True)
+            state = load_checkpoint(best, map_location=module.device)
             module.load_state_dict(state["state_dict"])
     metrics: dict[str, Any] = {}
     ckpt = None if cfg.train else cfg.ckpt_path
     if conformal is not None and conformal.windows:
         if ckpt:  # calibrate the weights that will be tested
-            state = torch.load(ckpt, map_location=module.device, weights_only=True)
+            state = load_checkpoint(ckpt, map_location=module.device)
             module.load_state_dict(state["state_dict"])
             ckpt = None
         start = time.perf_counter()

@@ -15,35 +15,56 @@ from pathlib import Path
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from tsfm.config import CONF_DIR, register_configs
 from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts
-from tsfm.training.artifacts import write_run_files
+from tsfm.training.artifacts import finite_metrics, write_run_files
+from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
 
 log = logging.getLogger("tsfm.run")
 register_configs()
 
 
 def run(cfg: DictConfig, run_dir: str | Path) -> dict:
-    """Train, test and write the run directory; returns the metrics."""
+    """Train, test and write the run directory; returns the metrics.
+
+    A diverged run leaves ``metrics.json`` with ``"status": "diverged"`` and the reason, and
+    raises; so does a run whose test metrics are not finite (they are written as null).
+    """
     run_dir = Path(run_dir)
-    result = fit_and_test(cfg, run_dir)
+    try:
+        result = fit_and_test(cfg, run_dir)
+    except DivergedError as err:
+        if run_dir.is_dir() and rank_zero_only.rank == 0:
+            write_run_files(cfg, run_dir, {"error": str(err)}, status="diverged")
+        raise
+    _, non_finite = finite_metrics(result.metrics)
     if result.trainer.is_global_zero:
         write_run_files(cfg, run_dir, result.metrics)
         if result.module.conformal is not None:  # tensors only: weights_only=True reads them
             torch.save(result.module.conformal.state_dict(), run_dir / "conformal.pt")
+    if non_finite:
+        raise DivergedError(
+            f"the run's {non_finite} are not finite numbers; metrics.json holds null for them "
+            f"(status non_finite). The model's forecasts or the data's original scale "
+            f"overflow. {LIKELY_CAUSES}"
+        )
+    if result.trainer.is_global_zero:
         if cfg.output.plot and cfg.test:
             plot_forecasts(
                 result.module, result.datamodule, run_dir / "forecast.png", cfg.output.plot_windows
             )
-        if cfg.output.print_table:
-            print(
-                f"\n{cfg.model.name} on {cfg.data.name} ({cfg.data.seq_len} -> {cfg.data.pred_len})"
+        if cfg.output.print_table:  # through logging: the console and the run's run.log
+            title = (
+                f"{cfg.model.name} on {cfg.data.name} ({cfg.data.seq_len} -> {cfg.data.pred_len})"
             )
-            print(metrics_table(result.metrics))
-            print(f"run directory: {run_dir}")
+            log.info("\n%s\n%s", title, metrics_table(result.metrics))
+            log.info("run directory: %s", run_dir)
+            if cfg.output.plot and cfg.test:
+                log.info("forecast plot: %s", run_dir / "forecast.png")
     return result.metrics
 
 

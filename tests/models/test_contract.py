@@ -9,6 +9,7 @@ import torch
 from tests.helpers.models import DIMS, TINY, batch, make, predict
 from tsfm.models import REGISTRY, build_model, config_schema
 from tsfm.models.common import Dropout, cpu_dropout_mask
+from tsfm.training.checkpoints import load_checkpoint
 
 
 def test_every_registered_model_has_tiny_settings():
@@ -49,7 +50,7 @@ class TestContract:
         model = make(name).eval()
         torch.save(model.state_dict(), tmp_path / "w.pt")
         clone = make(name)
-        clone.load_state_dict(torch.load(tmp_path / "w.pt", weights_only=True))
+        clone.load_state_dict(load_checkpoint(tmp_path / "w.pt"))
         b = batch()
         assert torch.equal(predict(model, b), predict(clone.eval(), b))
 

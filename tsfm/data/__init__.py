@@ -5,20 +5,43 @@ Named contracts where it meets the rest: :class:`Batch` (every key a batch may c
 :class:`SeriesTable` (the one table type, read by :mod:`tsfm.data.frames`).
 """
 
+from __future__ import annotations
+
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from tsfm.data.batch import BATCH_KEYS, TARGET_KEYS, Batch
-from tsfm.data.config import DataConfig
-from tsfm.data.contract import FixedWindows, ForecastDataModule
-from tsfm.data.datamodule import TimeSeriesDataModule
-from tsfm.data.frames import SeriesTable, build_table, read_file, read_frame
-from tsfm.data.m4 import M4_GROUPS, M4DataConfig, M4DataModule
-from tsfm.data.scaler import StandardScaler
-from tsfm.data.sources import DATASETS, DatasetSpec
-from tsfm.data.splits import Borders, compute_borders
-from tsfm.data.timefeatures import time_features
-from tsfm.data.windows import WindowDataset
+# Imported on first use, so that reading frames does not import torch or Lightning.
+_EXPORTS = {
+    "BATCH_KEYS": "tsfm.data.batch",
+    "TARGET_KEYS": "tsfm.data.batch",
+    "Batch": "tsfm.data.batch",
+    "DataConfig": "tsfm.data.config",
+    "FixedWindows": "tsfm.data.contract",
+    "ForecastDataModule": "tsfm.data.contract",
+    "TimeSeriesDataModule": "tsfm.data.datamodule",
+    "SeriesTable": "tsfm.data.frames",
+    "build_table": "tsfm.data.frames",
+    "read_file": "tsfm.data.frames",
+    "read_frame": "tsfm.data.frames",
+    "M4_GROUPS": "tsfm.data.m4",
+    "M4DataConfig": "tsfm.data.m4",
+    "M4DataModule": "tsfm.data.m4",
+    "StandardScaler": "tsfm.data.scaler",
+    "DATASETS": "tsfm.data.sources",
+    "DatasetSpec": "tsfm.data.sources",
+    "Borders": "tsfm.data.splits",
+    "compute_borders": "tsfm.data.splits",
+    "time_features": "tsfm.data.timefeatures",
+    "WindowDataset": "tsfm.data.windows",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'tsfm.data' has no attribute {name!r}")
+
 
 __all__ = [
     "BATCH_KEYS",
@@ -45,16 +68,19 @@ __all__ = [
     "time_features",
 ]
 
-DATA_MODULES: dict[str, type[ForecastDataModule]] = {
-    "windows": TimeSeriesDataModule,
-    "m4": M4DataModule,
+DATA_MODULES = {
+    "windows": "tsfm.data.datamodule:TimeSeriesDataModule",
+    "m4": "tsfm.data.m4:M4DataModule",
 }
 """Which class reads a dataset, by the ``datamodule`` its :class:`DatasetSpec` declares."""
 
 
-def make_datamodule(config: Any = None) -> ForecastDataModule:
+def make_datamodule(config: Any = None) -> Any:
     """The data module that reads ``config.name``: the one its dataset spec declares
     (``custom`` data and unregistered names: :class:`TimeSeriesDataModule`)."""
+    from tsfm.data.sources import DATASETS
+
     name = config.get("name") if isinstance(config, Mapping) else getattr(config, "name", None)
     spec = DATASETS.get(name) if isinstance(name, str) else None
-    return DATA_MODULES[spec.datamodule if spec else "windows"](config)
+    module, cls = DATA_MODULES[spec.datamodule if spec else "windows"].split(":")
+    return getattr(importlib.import_module(module), cls)(config)

@@ -32,9 +32,13 @@ class DataConfig:
             ``mask``: NaN accepted, masked targets never enter the loss or any metric,
             masked inputs are filled (last observation) and the model is given the mask.
         seq_len, pred_len: look-back and horizon.
-        freq: frequency of the calendar features; null infers it from the timestamps. The
-            official scripts use ``h`` for every long-term benchmark, so the presets do too.
+        freq: frequency of the calendar features; null uses the data's own (the registry's
+            for a benchmark, else inferred from the timestamps). It must describe the data's
+            steps (same calendar unit: ``15min`` data takes ``15min`` or ``t``); benchmarks
+            also take ``h``, which the official scripts use for all of them, as the presets do.
         time_features: compute calendar features at all.
+        allow_irregular: accept timestamps with missing or uneven steps (refused by default,
+            with or without calendar features: windows would run across the gaps).
         train_ratio, test_ratio: the ``ratio`` split (validation gets the rest).
         scale: standardise with statistics of the training rows.
         percent: few-shot training on the first ``percent`` % of training windows.
@@ -64,6 +68,7 @@ class DataConfig:
     pred_len: int = 96
     freq: str | None = None
     time_features: bool = True
+    allow_irregular: bool = False
     train_ratio: float = 0.7
     test_ratio: float = 0.2
     scale: bool = True

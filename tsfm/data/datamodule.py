@@ -6,13 +6,13 @@ import logging
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
-from tsfm.data.frames import SeriesTable, build_table, read_file, to_polars
+from tsfm.data.frames import SeriesTable, build_table, read_file, resolve_freq, to_polars
+from tsfm.data.frames.regularity import check_calendar_freq, check_span, check_steps
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, resolve_roles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import DATASETS, get_spec, locate
@@ -70,6 +70,7 @@ class TimeSeriesDataModule(ForecastDataModule):
             raise ValueError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
         self.frame, self.given_table, self.given_split = frame, table, split
         self.static, self.names = static, names
+        self.source = "the frame"  # where the data comes from, for messages
         self.table: SeriesTable | None = None
         self.roles: ColumnRoles | None = None
         self.input_scaler: StandardScaler | None = None
@@ -91,9 +92,12 @@ class TimeSeriesDataModule(ForecastDataModule):
             if not cfg.path:
                 raise ValueError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
             df = read_file(cfg.path)
+            self.source = str(cfg.path)
         else:
             spec = get_spec(cfg.name)
-            df = read_file(locate(spec, cfg.root))
+            path = locate(spec, cfg.root)
+            df = read_file(path)
+            self.source = f"dataset '{spec.name}' ({path})"
             allow_dups = spec.allow_duplicate_timestamps
         target = cfg.target or self._default_target(df)
         columns = None
@@ -133,19 +137,52 @@ class TimeSeriesDataModule(ForecastDataModule):
             return self.config.columns[-1]
         return [c for c in df.columns if c != self.config.date_col][-1]
 
-    def time_feature_freq(self, dates: np.ndarray) -> str:
+    @property
+    def benchmark(self) -> bool:
+        """Whether the data is a registered benchmark read from its file."""
+        return not self.in_memory and self.config.name != "custom"
+
+    def check_time_axis(self, dates: np.ndarray) -> str | None:
+        """The data's sampling frequency, after checking the timestamps against it: a
+        benchmark against its registered file (rows, span, steps), other data for regular
+        steps (unless ``data.allow_irregular``); ``data.freq`` must describe it."""
         cfg = self.config
-        if cfg.freq:
+        if self.given_table is not None:  # the Forecaster's table, checked when it was read
             return cfg.freq
-        if not self.in_memory and cfg.name != "custom":
-            return get_spec(cfg.name).freq
-        inferred = pd.infer_freq(pd.DatetimeIndex(dates[: min(len(dates), 1000)]))
-        if inferred is None:
-            raise ValueError(
-                "cannot infer the frequency of the timestamps (irregular steps); set data.freq "
-                "(e.g. 'h', '15min', 'D') or data.time_features=false"
+        if self.benchmark:
+            spec = get_spec(cfg.name)
+            check_span(dates, spec.rows, spec.span, self.source)
+            check_steps(
+                dates,
+                spec.freq,
+                breaks=spec.breaks,
+                allow_duplicates=spec.allow_duplicate_timestamps,
+                source=self.source,
             )
-        return inferred
+            sampling = spec.freq
+        elif cfg.allow_irregular:
+            sampling = None
+        else:
+            try:
+                sampling = str(resolve_freq(dates))
+            except ValueError as err:
+                where = str(err).split(". Fill")[0]  # the row; the fix differs from Python's
+                raise ValueError(
+                    f"{self.source}: {where}. Fill the missing steps (e.g. interpolate), or set "
+                    "data.allow_irregular=true to accept them (windows then run across the gaps)"
+                ) from None
+        if cfg.freq and sampling:
+            check_calendar_freq(cfg.freq, sampling, benchmark=self.benchmark)
+        return sampling
+
+    def time_feature_freq(self, sampling: str | None) -> str:
+        cfg = self.config
+        if cfg.freq or sampling:
+            return cfg.freq or sampling
+        raise ValueError(
+            "cannot tell the frequency of irregular timestamps; set data.freq (e.g. 'h', "
+            "'15min', 'D') for the calendar features, or data.time_features=false"
+        )
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
@@ -154,6 +191,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         loaded = self.load_table()
         self.roles = roles = self.resolve_roles(loaded)
         table = self.table = loaded.select(list(roles.time_varying))
+        sampling = None if table.dates is None else self.check_time_axis(table.dates)
         borders = self.borders = self.compute_split(len(table))
         used = table.values[: borders.test[1]]
         mask = None
@@ -162,13 +200,14 @@ class TimeSeriesDataModule(ForecastDataModule):
             self.input_scaler = StandardScaler().fit(train_rows, table.columns)
             self.scaler = self.input_scaler.subset(np.arange(len(roles.targets)))
             used = self.input_scaler.transform(used)
+        check_float32_range(used, table.columns, cfg.scale)
         if np.isnan(used).any():
             mask = torch.from_numpy(~np.isnan(used)).float()
             used = fill_forward(used)
         values = torch.from_numpy(np.ascontiguousarray(used, dtype=np.float32))
         marks = None
         if cfg.time_features and table.dates is not None:
-            freq = self.time_feature_freq(table.dates)
+            freq = self.time_feature_freq(sampling)
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq))
         side = self._side_inputs(values, mask)
         n_targets = len(roles.targets)
@@ -273,3 +312,16 @@ def fill_forward(values: np.ndarray) -> np.ndarray:
     np.maximum.accumulate(last, axis=0, out=last)
     filled = values[last, np.arange(values.shape[1])]
     return np.where(np.isnan(filled), 0.0, filled)
+
+
+def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None:
+    """Models compute in float32 (or lower): a value beyond its range would become inf."""
+    limit = float(np.finfo(np.float32).max)
+    too_large = np.abs(values).max(axis=0) > limit
+    if too_large.any():
+        bad = [columns[j] for j in np.flatnonzero(too_large)]
+        fix = "rescale them" if scaled else "set data.scale=true or rescale them"
+        raise ValueError(
+            f"column(s) {bad} hold values beyond float32's range ({limit:.3g}), which the "
+            f"models compute in; {fix} (e.g. divide by a power of ten)"
+        )

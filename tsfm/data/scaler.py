@@ -21,21 +21,32 @@ class StandardScaler:
         return self.mean is not None
 
     def fit(self, values: np.ndarray, columns: list | None = None) -> StandardScaler:
-        """Statistics of ``values [T, N]``; NaN (masked) values are left out."""
+        """Per-variate mean and std of ``values [T, N]``, NaN (masked) values left out;
+        refused (naming ``columns``) when a column has no observed value or its statistics
+        overflow float64, as for values beyond about 1e154."""
         values = np.asarray(values, dtype=np.float64)
+        names = list(columns) if columns is not None else list(range(values.shape[1]))
         observed = (~np.isnan(values)).sum(axis=0)
         if (observed == 0).any():
-            j = int(np.argmin(observed))
-            name = f"'{columns[j]}'" if columns is not None else str(j)
+            name = names[int(np.argmin(observed))]
             raise ValueError(
-                f"column {name} has no observed value in the training rows, so it cannot be "
+                f"column '{name}' has no observed value in the training rows, so it cannot be "
                 "scaled; drop it or train on rows where it was observed"
             )
-        self.mean = np.nanmean(values, axis=0)
-        std = np.nanstd(values, axis=0)
-        self.std = np.where(
-            std > 10 * np.finfo(np.float64).eps * np.abs(self.mean).clip(1), std, 1.0
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.nanmean(values, axis=0)
+            std = np.nanstd(values, axis=0)
+        overflow = ~(np.isfinite(mean) & np.isfinite(std))
+        if overflow.any():
+            bad = [names[j] for j in np.flatnonzero(overflow)]
+            largest = float(np.nanmax(np.abs(values[:, overflow])))
+            raise ValueError(
+                f"the values of column(s) {bad} (up to {largest:.3g}) are too large for their "
+                "mean and standard deviation to be computed in float64; rescale them (e.g. "
+                "divide by a power of ten) before fitting"
+            )
+        self.mean = mean
+        self.std = np.where(std > 10 * np.finfo(np.float64).eps * np.abs(mean).clip(1), std, 1.0)
         return self
 
     def _check(self, n: int) -> None:

@@ -35,6 +35,11 @@ class DatasetSpec:
     # The papers use these files exactly as published; known quirks are accepted, not refused.
     allow_duplicate_timestamps: bool = False
     datamodule: str = "windows"
+    # The published file, checked on load (the splits are row counts): its data rows, first
+    # and last timestamps, and the timestamps after which a step departs from ``freq``.
+    rows: int | None = None
+    span: tuple[str, str] | None = None
+    breaks: tuple[str, ...] = ()
 
 
 _ETT_SOURCE = "zhouhaoyi/ETDataset, folder ETT-small (https://github.com/zhouhaoyi/ETDataset)"
@@ -42,13 +47,23 @@ _ETT_SOURCE = "zhouhaoyi/ETDataset, folder ETT-small (https://github.com/zhouhao
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
-        DatasetSpec("etth1", "ETTh1.csv", "ett_hour", "h", _ETT_SOURCE, subdirs=("ETT-small",)),
-        DatasetSpec("etth2", "ETTh2.csv", "ett_hour", "h", _ETT_SOURCE, subdirs=("ETT-small",)),
-        DatasetSpec(
-            "ettm1", "ETTm1.csv", "ett_minute", "15min", _ETT_SOURCE, subdirs=("ETT-small",)
-        ),
-        DatasetSpec(
-            "ettm2", "ETTm2.csv", "ett_minute", "15min", _ETT_SOURCE, subdirs=("ETT-small",)
+        *(
+            DatasetSpec(
+                name,
+                f"ETT{name[3:]}.csv",
+                "ett_hour" if hourly else "ett_minute",
+                "h" if hourly else "15min",
+                _ETT_SOURCE,
+                subdirs=("ETT-small",),
+                rows=17420 if hourly else 69680,
+                span=("2016-07-01 00:00", "2018-06-26 19:00" if hourly else "2018-06-26 19:45"),
+            )
+            for name, hourly in (
+                ("etth1", True),
+                ("etth2", True),
+                ("ettm1", False),
+                ("ettm2", False),
+            )
         ),
         DatasetSpec(
             "weather",
@@ -59,14 +74,18 @@ DATASETS: dict[str, DatasetSpec] = {
             subdirs=("weather",),
             # 2020-05-12 06:00 appears twice in the published file; the papers keep both rows.
             allow_duplicate_timestamps=True,
+            rows=52696,
+            span=("2020-01-01 00:10", "2021-01-01 00:00"),
+            breaks=("2020-05-29 11:10",),  # 100 minutes after the row before
         ),
-        DatasetSpec(
+        DatasetSpec(  # span not recorded: no copy was at hand to check it against
             "electricity",
             "electricity.csv",
             "ratio",
             "h",
             _AUTOFORMER_ZIPS + ", member electricity/electricity.csv (ECL, 321 clients)",
             subdirs=("electricity",),
+            rows=26304,
         ),
         DatasetSpec(
             "traffic",
@@ -75,6 +94,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "h",
             _AUTOFORMER_ZIPS + ", member traffic/traffic.csv (862 sensors)",
             subdirs=("traffic",),
+            rows=17544,
         ),
         DatasetSpec(
             "exchange_rate",
@@ -83,6 +103,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "D",
             _AUTOFORMER_ZIPS + ", member exchange_rate/exchange_rate.csv",
             subdirs=("exchange_rate",),
+            rows=7588,
+            span=("1990-01-01", "2010-10-10"),
         ),
         DatasetSpec(
             "illness",
@@ -91,6 +113,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "7D",
             _AUTOFORMER_ZIPS + ", member illness/national_illness.csv (CDC ILINet)",
             subdirs=("illness",),
+            rows=966,
+            span=("2002-01-01", "2020-06-30"),
         ),
     )
 }

@@ -7,7 +7,19 @@ trains through the shared pipeline; ``inference`` forecasts outside the Trainer;
 save/load and Optuna tuning.
 """
 
-from tsfm.estimator.cross_validation import CrossValidation
-from tsfm.estimator.forecaster import Forecaster
+from typing import Any
 
 __all__ = ["CrossValidation", "Forecaster"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the Forecaster's module imports torch and Lightning lazily too.
+    if name == "Forecaster":
+        from tsfm.estimator.forecaster import Forecaster
+
+        return Forecaster
+    if name == "CrossValidation":
+        from tsfm.estimator.cross_validation import CrossValidation
+
+        return CrossValidation
+    raise AttributeError(f"module 'tsfm.estimator' has no attribute {name!r}")

@@ -13,6 +13,10 @@ ROLE_ARGUMENTS = ("targets", "future_covariates", "past_covariates", "static_cov
 def check_options(est: Any) -> None:
     if est.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {est.mode!r}")
+    if est.verbose not in (0, 1, 2):  # True and False are 1 and 0
+        raise ValueError(
+            f"verbose must be 0 (silent), 1 (epoch lines) or 2 (Lightning's), got {est.verbose!r}"
+        )
     if est.missing not in MISSING:
         raise ValueError(f"missing must be one of {MISSING}, got {est.missing!r}")
     for name in ROLE_ARGUMENTS:

@@ -17,9 +17,10 @@ from tsfm.data import TimeSeriesDataModule
 from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, resolve_freq
 from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.splits import Borders
-from tsfm.estimator.params import build_config
+from tsfm.estimator.params import build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.console import quiet
+from tsfm.training.preflight import check_run
 
 
 def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> int:
@@ -102,14 +103,21 @@ def fit_table(
     from tsfm.pipeline import fit_and_test
 
     freq = resolve_freq(table.times, est.freq)
+    check_window_sizes(est, freq)
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
     has_dates = not is_integer_time(rows.times)
     roles = role_settings(est, rows)
     encoder, statics = encode_statics(est, static_frame(est, rows, static_df))
     cfg = build_config(
-        est, freq=freq, has_dates=has_dates, time_col=rows.layout.time_col, roles=roles
+        est,
+        freq=freq,
+        has_dates=has_dates,
+        time_col=rows.layout.time_col,
+        roles=roles,
+        n_windows=n_train - est.lookback - est.horizon + 1,
     )
+    check_run(cfg, lambda key: describe_key(est.model, key))
     needed = est.lookback + est.horizon
     if n_train < needed:
         raise ValueError(
@@ -136,12 +144,13 @@ def fit_table(
         static=statics,
         names=PYTHON_NAMES,
     )
-    with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
+    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
             run_cfg,
             run_dir,
             datamodule=datamodule,
-            extra_callbacks=list(callbacks),
+            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
+            memory_switch="check_memory=False",
             **trainer_arguments(est.verbose, validate),
         )
     result.module.trainer = None  # the trainer holds the data; the estimator keeps only the model
@@ -170,6 +179,27 @@ def fit_table(
     return result
 
 
+def suggested_horizon(freq: Any) -> int:
+    from tsfm.data.timefeatures import freq_unit
+
+    if freq is None or isinstance(freq, int):
+        return 24
+    unit = freq_unit(str(freq))
+    if unit in SUGGESTED_HORIZONS:
+        return SUGGESTED_HORIZONS[unit]
+    import pandas as pd
+
+    return max(1, int(pd.Timedelta("1D") / pd.Timedelta(pd.tseries.frequencies.to_offset(freq))))
+
+
+def _for(freq: Any) -> str:
+    if freq is None:
+        return ")"
+    return (
+        f"; {suggested_horizon(freq)} steps of {freq!r} is the M4 competition's choice or one day)"
+    )
+
+
 def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
     """The encoded statics as the batch carries them (``[N, S]`` per target), non-empty only."""
     out: dict[str, Any] = {}
@@ -179,9 +209,50 @@ def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def trainer_arguments(verbose: bool, validate: bool) -> dict[str, Any]:
+# A horizon people often need, by the data's frequency (the M4 competition's for Y/Q/M/W/D/h;
+# one day of steps below an hour): suggested when the horizon is missing, never assumed.
+SUGGESTED_HORIZONS = {"year": 6, "quarter": 8, "month": 18, "week": 13, "day": 14, "hour": 48}
+
+
+def check_window_sizes(est: Any, freq: Any = None) -> None:
+    """``horizon`` (required: how far ahead depends on the decision, not on the data) and
+    ``lookback`` are positive whole numbers of steps."""
+    if est.horizon is None:
+        raise ValueError(
+            "horizon is required: how many steps ahead to forecast (e.g. "
+            f"Forecaster('{est.model}', horizon={suggested_horizon(freq)}){_for(freq)}"
+        )
+    for name in ("horizon", "lookback"):
+        value = getattr(est, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
+                f"Forecaster('{est.model}', horizon=24, lookback=96)"
+            )
+
+
+def describe_key(model: str, key: str) -> str:
+    """A config key in the estimator's terms: its parameter name, with the key."""
+    name = param_name(model, key)
+    return key if name == key else f"{name} ({key})"
+
+
+def lightning_output(verbose: int) -> bool:
+    """``verbose=2`` shows Lightning's own output; 0 and 1 keep it quiet."""
+    return int(verbose) >= 2
+
+
+def display_callbacks(verbose: int) -> list:
+    """The epoch lines of ``verbose=1``, where a person is watching."""
+    from tsfm.training.progress import EpochProgress, watched
+
+    return [EpochProgress()] if int(verbose) == 1 and watched() else []
+
+
+def trainer_arguments(verbose: int, validate: bool) -> dict[str, Any]:
     """Trainer overrides of an estimator fit (no validation loop when there is no split)."""
-    args: dict[str, Any] = {"enable_progress_bar": verbose, "enable_model_summary": verbose}
+    shown = lightning_output(verbose)
+    args: dict[str, Any] = {"enable_progress_bar": shown, "enable_model_summary": shown}
     if not validate:
         args.update(limit_val_batches=0, num_sanity_val_steps=0)
     return args

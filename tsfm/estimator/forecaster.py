@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from tsfm.data.frames import SeriesTable, read_frame, resolve_freq, same_freq, write_frame
-from tsfm.estimator import persistence
 from tsfm.estimator.checks import check_options, frame_columns
-from tsfm.estimator.cross_validation import CrossValidation, cross_validate
-from tsfm.estimator.fitting import fit_table
-from tsfm.estimator.inference import backtest, error_metrics, forecast_next
-from tsfm.estimator.intervals import band_values, column_request, interval_metrics, metric_taus
-from tsfm.estimator.params import config_key
+
+if TYPE_CHECKING:
+    from tsfm.data.frames import SeriesTable
+    from tsfm.estimator.cross_validation import CrossValidation
+
+# torch, Lightning, Hydra and the frame libraries are imported by the methods that need them,
+# so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
 class Forecaster(BaseEstimator):
@@ -24,7 +24,9 @@ class Forecaster(BaseEstimator):
 
     Args:
         model: a registered model (``tsfm.models.REGISTRY``).
-        horizon: steps to forecast (``data.pred_len``).
+        horizon: steps to forecast (``data.pred_len``); required (how far ahead depends on the
+            decision the forecast serves; a missing horizon is refused with a suggestion for
+            the data's frequency).
         lookback: steps of history each forecast sees (``data.seq_len``).
         experiment: a preset of ``conf/experiment/`` to start from (see :meth:`from_experiment`).
         overrides: extra Hydra overrides, as on the command line (``["optim=adamw_cosine"]``).
@@ -37,7 +39,9 @@ class Forecaster(BaseEstimator):
             temporal column).
         work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
             uses a temporary folder that is removed after fitting.
-        verbose: show Lightning's progress bar, model summary and info lines.
+        verbose: ``1`` (default): one line per epoch (time, losses, ETA) where a person is
+            watching (a terminal or a notebook), nothing elsewhere; ``0``: silent; ``2``:
+            Lightning's own progress bar, model summary and info lines.
         targets: the columns to forecast (wide frames; default: every column without a
             covariate role).
         future_covariates: columns known over the horizon too (calendar, holidays, weather or
@@ -69,7 +73,7 @@ class Forecaster(BaseEstimator):
     def __init__(
         self,
         model: str = "itransformer",
-        horizon: int = 96,
+        horizon: int | None = None,
         lookback: int = 96,
         *,
         experiment: str | None = None,
@@ -81,7 +85,7 @@ class Forecaster(BaseEstimator):
         target_col: str = "y",
         date_col: str | None = None,
         work_dir: str | None = None,
-        verbose: bool = False,
+        verbose: int = 1,
         targets: list[str] | None = None,
         future_covariates: list[str] | None = None,
         past_covariates: list[str] | None = None,
@@ -133,6 +137,8 @@ class Forecaster(BaseEstimator):
         return {**super().get_params(deep=False), **self._extra}
 
     def set_params(self, **params: Any) -> Forecaster:
+        from tsfm.estimator.params import config_key
+
         own = set(self._get_param_names())
         model = params.get("model", self.model)
         for name in params:
@@ -159,6 +165,8 @@ class Forecaster(BaseEstimator):
 
     def read(self, df: Any, name: str = "df") -> SeriesTable:
         """``df`` checked into a table (long frames: aligned, static columns kept aside)."""
+        from tsfm.data.frames import read_frame
+
         check_options(self)
         statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
         return read_frame(df, static_columns=statics, **self.frame_options())
@@ -188,10 +196,14 @@ class Forecaster(BaseEstimator):
         self, table: SeriesTable, val_table: SeriesTable | None = None, **kwargs: Any
     ) -> Any:
         """:meth:`fit` on an already checked table; returns the pipeline's RunResult."""
+        from tsfm.estimator.fitting import fit_table
+
         self._forget()
         return fit_table(self, table, val_table, **kwargs)
 
     def _read(self, df: Any) -> SeriesTable:
+        from tsfm.data.frames import resolve_freq, same_freq
+
         table = self.read(df)
         if len(table) >= 3:
             freq = resolve_freq(table.times)
@@ -220,6 +232,10 @@ class Forecaster(BaseEstimator):
         column in a wide frame, the target column in a long one), from the probabilistic head
         or the conformal scores.
         """
+        from tsfm.data.frames import write_frame
+        from tsfm.estimator.inference import forecast_next
+        from tsfm.estimator.intervals import band_values, column_request
+
         check_is_fitted(self)
         taus, columns = column_request(self, level, quantiles)
         if self.mode_ == "independent":
@@ -258,6 +274,9 @@ class Forecaster(BaseEstimator):
     def evaluate(self, df: Any) -> dict[str, float]:
         """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``); a
         model with intervals adds ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``."""
+        from tsfm.estimator.inference import backtest, error_metrics
+        from tsfm.estimator.intervals import interval_metrics, metric_taus
+
         check_is_fitted(self)
         result = backtest(self, self._read(df), taus=metric_taus(self))
         return {**error_metrics(result), **interval_metrics(self, result)}
@@ -281,18 +300,26 @@ class Forecaster(BaseEstimator):
         intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
         and the interval metrics per fold.
         """
+        from tsfm.estimator.cross_validation import cross_validate
+
         return cross_validate(self, df, n_windows, step, refit, static_df)
 
     # ------------------------------------------------------------------ persistence and tuning
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the fitted forecaster to the directory ``path``."""
+        from tsfm.estimator import persistence
+
         check_is_fitted(self)
         return persistence.save(self, path, overwrite)
 
     @classmethod
-    def load(cls, path: str | Path) -> Forecaster:
-        """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only)."""
-        return persistence.load(cls, path)
+    def load(cls, path: str | Path, check_memory: bool = True) -> Forecaster:
+        """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only; every
+        file checked first). ``check_memory=False`` skips the refusal of a model larger than
+        the free memory."""
+        from tsfm.estimator import persistence
+
+        return persistence.load(cls, path, check_memory)
 
     def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:
         """Search hyperparameters with Optuna, then keep the best; see :mod:`tsfm.estimator.search`."""

@@ -179,6 +179,18 @@ def _unscale(scaler: StandardScaler | None, values: np.ndarray, n: int) -> np.nd
     return values if scaler is None else scaler.subset(np.arange(n)).inverse_transform(values)
 
 
+def finite(values: np.ndarray, what: str) -> np.ndarray:
+    """``values``, or a RuntimeError: a NaN or infinite forecast is never returned."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise RuntimeError(
+            f"{what} holds {int(bad.sum())} NaN or infinite value(s) of {values.size}: the "
+            "model's weights are not finite or the data's scale overflows; refit the model "
+            "(on rescaled data if its values are very large)"
+        )
+    return values
+
+
 def _unscale_quantiles(scaler: StandardScaler | None, values: np.ndarray | None, n: int) -> Any:
     """``[..., N, Q]`` quantiles back to the original scale (None stays None)."""
     if values is None or scaler is None:
@@ -205,8 +217,9 @@ def _one_window(
         check_interval_variates(est, prepared)
     scaled, quantiles = forward(est, windows.batch(np.array([0])), taus)
     n = prepared.n_targets
-    values = _unscale(prepared.scaler, scaled[0], n)
-    quantiles = None if quantiles is None else _unscale_quantiles(prepared.scaler, quantiles[0], n)
+    values = finite(_unscale(prepared.scaler, scaled[0], n), "the forecast")
+    if quantiles is not None:
+        quantiles = finite(_unscale_quantiles(prepared.scaler, quantiles[0], n), "the quantiles")
     if prepared.restore is not None:
         values = values[:, prepared.restore]
         quantiles = None if quantiles is None else quantiles[:, prepared.restore]
@@ -288,7 +301,7 @@ def backtest(
         forward(est, windows.batch(starts[part]), taus)
         for part in _batches(len(starts), est.config_.data.eval_batch_size)
     ]
-    forecast_scaled = np.concatenate([point for point, _ in parts])
+    forecast_scaled = finite(np.concatenate([point for point, _ in parts]), "the forecasts")
     actual_scaled = windows.actual(starts)
     restore = prepared.restore if prepared.restore is not None else slice(None)
     n = prepared.n_targets
@@ -318,13 +331,14 @@ def error_metrics(result: Backtest) -> dict[str, float]:
         ("_original", result.forecast, result.actual),
     ):
         error = forecast - actual
-        mse = float(np.nanmean(error**2))
-        metrics.update(
-            {
-                f"mse{suffix}": mse,
-                f"mae{suffix}": float(np.nanmean(np.abs(error))),
-                f"rmse{suffix}": mse**0.5,
-            }
-        )
+        with np.errstate(over="ignore"):
+            mse = float(np.nanmean(error**2))
+            mae = float(np.nanmean(np.abs(error)))
+        if not np.isfinite([mse, mae]).all():
+            raise RuntimeError(
+                f"the errors{suffix or ' (scaled)'} overflow float64 (MSE {mse}); the data's "
+                "values are too large to score: rescale them"
+            )
+        metrics.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
     metrics["windows"] = len(result.origins)
     return metrics

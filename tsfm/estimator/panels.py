@@ -25,10 +25,21 @@ from tsfm.data.panel import PanelDataModule, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, ColumnRoles, resolve_roles
 from tsfm.data.timefeatures import time_features
 from tsfm.estimator.checks import check_options
-from tsfm.estimator.fitting import model_statics, run_directory, trainer_arguments, validation_rows
+from tsfm.estimator.fitting import (
+    check_window_sizes,
+    describe_key,
+    display_callbacks,
+    lightning_output,
+    model_statics,
+    run_directory,
+    trainer_arguments,
+    validation_rows,
+)
+from tsfm.estimator.inference import finite
 from tsfm.estimator.params import build_config
 from tsfm.estimator.roles import encode_statics, series_statics
 from tsfm.training.console import quiet
+from tsfm.training.preflight import check_run
 
 
 @dataclass
@@ -78,6 +89,7 @@ def fit_panel(
     if val_df is not None:
         raise ValueError("mode='independent' validates on the last val_size rows of each series")
     est._forget()
+    check_window_sizes(est)
     long = read_panel(est, df)
     roles = panel_roles(est, long)
     tables = series_tables(long)
@@ -99,7 +111,11 @@ def fit_panel(
         else None,
     )
     has_dates = not is_integer_time(longest.times)
-    cfg = build_config(est, freq=freq, has_dates=has_dates, time_col=est.time_col)
+    windows = sum(max(0, n - est.horizon) for n in n_train)
+    cfg = build_config(
+        est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows
+    )
+    check_run(cfg, lambda key: describe_key(est.model, key))
     validate = est.val_size is not None
     if not validate:
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
@@ -107,9 +123,10 @@ def fit_panel(
     datamodule = PanelDataModule(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics
     )
-    with quiet(est.verbose), run_directory(est.work_dir) as run_dir:
+    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
-            cfg, run_dir, datamodule=datamodule, extra_callbacks=list(callbacks),
+            cfg, run_dir, datamodule=datamodule,
+            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
             **trainer_arguments(est.verbose, validate),
         )  # fmt: skip
     result.module.trainer = None
@@ -183,10 +200,11 @@ def predict_panel(
             quantiles = est.module_.predictive_quantiles(output, batch, taus)
             quantiles = quantiles.float().cpu().numpy().astype(np.float64)
     n = len(est.columns_)
-    values = prediction * std[:, None, :n] + mean[:, None, :n]
+    values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
     bands = []
     if taus:
         quantiles = quantiles * std[:, None, :n, None] + mean[:, None, :n, None]
+        quantiles = finite(quantiles, "the quantiles")
         bands = [(suffix, quantiles[..., 0, list(taus).index(tau)]) for suffix, tau in columns]
     return _write(est, ids, horizons, values[..., 0], bands)
 

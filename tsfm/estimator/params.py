@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
+from tsfm.data.frames.regularity import check_calendar_freq
+from tsfm.data.timefeatures import freq_unit
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.conformal import check_conformal
 from tsfm.training.heads import make_head
@@ -43,6 +46,7 @@ ALIASES = {
     "conformal_windows": "conformal.windows",
     "conformal_step": "conformal.step",
     "conformal_normalize": "conformal.normalize",
+    "check_memory": "check_memory",
 }
 # Set from the estimator's own arguments and the data; a parameter may not change them.
 MANAGED = {
@@ -140,6 +144,26 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
 
 
+def data_sized(est: Any, n_windows: int) -> dict[str, Any]:
+    """Model settings sized for the data when nobody chose them (no experiment, no parameter
+    or override): iTransformer's width by the training windows per epoch W, d_model = d_ff =
+    64 below 5,000, 128 below 50,000, 256 above (its constructor's 512 / 2048 are the paper's
+    size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series)."""
+    if est.model != "itransformer" or est.experiment is not None:
+        return {}
+    chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
+    if chosen & {"d_model", "d_ff", "model.d_model", "model.d_ff"}:
+        return {}
+    width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
+    return {"model.d_model": width, "model.d_ff": width}
+
+
+def _user_set_freq(est: Any) -> bool:
+    """Whether the user chose the calendar frequency (a parameter or an override)."""
+    overrides = [o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []]
+    return "data__freq" in est.extra_params() or "data.freq" in overrides
+
+
 def build_config(
     est: Any,
     *,
@@ -147,6 +171,7 @@ def build_config(
     has_dates: bool,
     time_col: str | None,
     roles: dict[str, Any] | None = None,
+    n_windows: int | None = None,
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
     the column ``roles`` (``data.`` settings, already in the table's column names)."""
@@ -168,6 +193,8 @@ def build_config(
     }
     if not any(o.startswith("logger=") for o in est.overrides or []):
         settings["logger.name"] = "none"
+    if n_windows is not None:
+        settings.update(data_sized(est, n_windows))
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
@@ -186,6 +213,21 @@ def build_config(
         )
     if has_dates and cfg.data.freq is None:
         cfg.data.freq = str(freq)  # calendar features from the data's own frequency
+    elif has_dates and _user_set_freq(est):
+        try:
+            check_calendar_freq(cfg.data.freq, str(freq))
+        except ValueError as err:
+            raise ValueError(f"{err} (the Forecaster's parameter data__freq)") from None
+    elif has_dates and freq_unit(cfg.data.freq) != freq_unit(str(freq)):
+        # a preset's calendar (the papers' 'h') describing other data: the data's, said so
+        warnings.warn(
+            f"experiment '{est.experiment}' computes calendar features for {cfg.data.freq!r} "
+            f"data; this frame steps by {freq!r}, so its own calendar features are used "
+            f"(data__freq='{cfg.data.freq}' keeps the preset's)",
+            UserWarning,
+            stacklevel=3,
+        )
+        cfg.data.freq = str(freq)
     strategy = str(cfg.trainer.get("strategy") or "")
     devices = cfg.trainer.get("devices")
     if (

@@ -15,6 +15,10 @@ The output head (``loss``) and its quantile levels (``quantiles``) are part of c
 
 Loading builds only tsfm's own classes: the model named in the config must be in the
 registry, and a config asking for any other class (``_target_`` and the like) is refused.
+Every file is checked against what ``save`` writes before anything is built (see
+:mod:`tsfm.estimator.validation` and :mod:`tsfm.estimator.saved_files`): a YAML anchor, a
+parameter or override pointing a refit at files or URLs, a weight that is NaN or does not
+fit the config's model, a model too large for the free memory are all refused.
 """
 
 from __future__ import annotations
@@ -27,19 +31,27 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from tsfm.data.frames import Layout, SeriesTable
+from tsfm.data.frames import SeriesTable
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.statics import StaticEncoder
 from tsfm.estimator.panels import PanelHistory
+from tsfm.estimator.saved_files import (
+    check_weights_fit_config,
+    checked_scalers,
+    load_history,
+    load_weights,
+    read_json,
+    refuse_yaml_aliases,
+)
+from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.training.artifacts import module_from_config, versions
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.heads import KNOWN_LOSSES
 
 FORMAT = 1
-INSTANTIATION_KEYS = ("_target_", "_partial_", "_args_", "_convert_", "_recursive_")
-FILES = ("config.yaml", "weights.pt", "history.pt", "forecaster.json")
+FILES = ("config.yaml", "weights.pt", "scaler.json", "history.pt", "forecaster.json")
 
 
 def _plain(value: Any) -> Any:
@@ -85,7 +97,9 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
         "dims": est.dims_,
         "fit_metrics": est.fit_metrics_,
     }
-    (path / "forecaster.json").write_text(json.dumps(meta, indent=2, default=_plain))
+    (path / "forecaster.json").write_text(
+        json.dumps(meta, indent=2, default=_plain, allow_nan=False)
+    )
     if est.module_.conformal is not None:
         torch.save(est.module_.conformal.state_dict(), path / "conformal.pt")
     else:  # overwrite=True over a forecaster that had scores: they are not this one's
@@ -118,8 +132,11 @@ def _foreign_keys(node: Any, where: str = "") -> list[str]:
 
 
 def checked_config(path: Path) -> DictConfig:
-    """config.yaml, refused unless it asks for tsfm's registered classes only."""
-    raw = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    """config.yaml, refused unless it asks for tsfm's registered classes only (and holds no
+    YAML anchors or aliases, nor a checkpoint or data path)."""
+    raw = OmegaConf.to_container(OmegaConf.create(refuse_yaml_aliases(path)), resolve=False)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} does not hold a run config (a mapping)")
     foreign = _foreign_keys(raw)
     if foreign:
         raise ValueError(
@@ -147,36 +164,53 @@ def checked_config(path: Path) -> DictConfig:
     schema = OmegaConf.structured(RunConfig)
     schema.model = OmegaConf.structured(config_schema(name))
     try:
-        return OmegaConf.merge(schema, raw)
+        cfg = OmegaConf.merge(schema, raw)
     except Exception as err:
         raise ValueError(f"{path} does not fit the run config schema: {err}") from None
+    pointers = {k: cfg.get(k) for k in ("ckpt_path", "resume")} | {
+        f"data.{k}": cfg.data.get(k) for k in ("path", "root")
+    }
+    if any(pointers.values()) or cfg.data.name != "custom":
+        raise ValueError(
+            f"{path} points at files or a registered dataset ({pointers}, data.name="
+            f"{cfg.data.name!r}); a Forecaster's config never does, so it is refused"
+        )
+    return cfg
 
 
-def load(cls: type, path: str | Path) -> Any:
+def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     path = Path(path)
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{path} is not a saved Forecaster: {missing} missing")
     cfg = checked_config(path / "config.yaml")
-    meta = json.loads((path / "forecaster.json").read_text())
-    if meta.get("format") != FORMAT:
+    meta = read_json(path / "forecaster.json")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
-    scalers = json.loads((path / "scaler.json").read_text())
-    if scalers is None or "mean" in scalers:  # saved before covariates: the targets' scaler
-        scalers = {"targets": scalers, "inputs": scalers}
+    meta = check_metadata(cls, meta, cfg, path / "forecaster.json")
     mode = meta.get("mode", "joint")
-    target_scaling = scalers.get("targets")
+    input_columns = meta.get("input_columns", meta["columns"])
+    series = meta.get("series")
+    scalers = checked_scalers(read_json(path / "scaler.json"), meta, path / "scaler.json")
+    target_scaling = scalers["targets"]
     if mode == "independent":
         n = len(meta["columns"])
-        mean, std = np.asarray(scalers["series_mean"]), np.asarray(scalers["series_std"])
+        mean, std = scalers["series_mean"], scalers["series_std"]
         target_scaling = {"mean": mean[:, :n].tolist(), "std": std[:, :n].tolist()}
+    weights = load_weights(path / "weights.pt")
+    model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
+    check_weights_fit_config(model_cfg, meta["dims"], weights, path, memory=check_memory)
     module = module_from_config(cfg, meta["dims"], target_scaling)
-    module.load_state_dict(torch.load(path / "weights.pt", map_location="cpu", weights_only=True))
+    try:
+        module.load_state_dict(weights)
+    except RuntimeError as err:
+        raise ValueError(f"{path / 'weights.pt'} does not fit the model: {err}") from None
     if (path / "conformal.pt").is_file():
-        state = torch.load(path / "conformal.pt", map_location="cpu", weights_only=True)
-        module.conformal = ConformalScores.from_state_dict(state)
-    history = torch.load(path / "history.pt", map_location="cpu", weights_only=True)
-    layout = Layout(**meta["layout"])
+        module.conformal = load_conformal(path / "conformal.pt", meta)
+    panel = len(series) if mode == "independent" else None
+    lookback = meta["params"]["lookback"]
+    history = load_history(path / "history.pt", lookback, len(input_columns), panel)
+    layout = meta["layout"]
     integer_time = layout.time_type.get("kind") == "int"
     times = history["times"].numpy().astype(np.int64 if integer_time else "datetime64[ns]")
     est = cls(**meta["params"])
@@ -184,12 +218,12 @@ def load(cls: type, path: str | Path) -> Any:
     est.module_ = module.eval()
     est.mode_ = mode
     est.columns_ = meta["columns"]
-    est.input_columns_ = meta.get("input_columns", est.columns_)
+    est.input_columns_ = input_columns
     est.roles_ = ColumnRoles(**{k: tuple(v) for k, v in meta.get("roles", {}).items()})
     if not est.roles_.targets:
         est.roles_ = ColumnRoles(tuple(est.columns_))
     est.n_variates_ = len(est.columns_)
-    est.series_ = meta.get("series")
+    est.series_ = series
     encoder = meta.get("static_encoder")
     est.static_encoder_ = StaticEncoder(encoder) if encoder else None
     dtypes = {"static_real": torch.float32, "static_cat": torch.long}
@@ -202,8 +236,8 @@ def load(cls: type, path: str | Path) -> Any:
         est.scaler_ = est.input_scaler_ = None
         est.history_ = PanelHistory(values, times)
     else:
-        est.scaler_ = from_state(scalers.get("targets"))
-        est.input_scaler_ = from_state(scalers.get("inputs"))
+        est.scaler_ = from_state(scalers["targets"])
+        est.input_scaler_ = from_state(scalers["inputs"])
         est.history_ = SeriesTable(values, times, est.input_columns_, layout)
     est.dims_ = meta["dims"]
     est.fit_metrics_ = meta.get("fit_metrics", {})
@@ -212,3 +246,21 @@ def load(cls: type, path: str | Path) -> Any:
 
 def from_state(state: dict | None) -> StandardScaler | None:
     return StandardScaler.from_state_dict(state) if state else None
+
+
+def load_conformal(path: Path, meta: dict[str, Any]) -> ConformalScores:
+    """Calibration scores saved with the forecaster, checked against its horizon and targets."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        scores = ConformalScores.from_state_dict(state)
+    except Exception as err:
+        raise ValueError(f"{path} is not a forecaster's conformal scores: {err}") from None
+    _, steps, series = scores.scores.shape
+    horizon, n = meta["params"]["horizon"], len(meta["columns"])
+    joint = meta.get("mode", "joint") == "joint"
+    if steps != horizon or (joint and series not in (1, n)):
+        raise ValueError(
+            f"{path} holds scores for {steps} steps and {series} series; the forecaster "
+            f"forecasts {horizon} steps of {n} series: the file is not this forecaster's"
+        )
+    return scores

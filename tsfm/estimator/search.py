@@ -13,7 +13,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from tsfm.config import CONF_DIR, compose_config
-from tsfm.estimator.params import config_key, param_name
+from tsfm.estimator.params import compose_for, config_key, param_name
 from tsfm.tuning.config import TuneConfig
 
 DEFAULT_VAL_SIZE = 0.2
@@ -38,6 +38,39 @@ def as_params(est: Any, values: dict[str, Any]) -> dict[str, Any]:
         if "." in key:
             params[param_name(est.model, key)] = value
     return params
+
+
+def check_space(est: Any, space: dict[str, Any]) -> None:
+    """Every search-space entry against the forecaster's run config before the first trial:
+    the key must become a parameter, and each choice (or both ends of a range) must fit."""
+    from tsfm.tuning.space import candidate_values, format_override, space_error
+
+    overrides = list(est.overrides or [])
+    base = compose_for(est.model, est.experiment, overrides)
+    where = f"the run config of model '{est.model}'"
+    groups = {k: candidate_values(v) for k, v in space.items() if "." not in k}
+    for key, dist in space.items():
+        if "." in key:
+            config_key(est.model, param_name(est.model, key))  # refuses keys it manages
+        group = key.split(".")[0]
+        contexts = [[]]
+        if "." in key and group in groups:
+            contexts = [[format_override(group, choice)] for choice in groups[group]]
+        for value in candidate_values(dist):
+            errors = []
+            for context in contexts:
+                try:
+                    if "." in key:
+                        cfg = compose_for(est.model, est.experiment, [*overrides, *context])
+                        OmegaConf.update(cfg, key, value, merge=False)  # the schema checks it
+                    else:
+                        override = format_override(key, value)
+                        compose_for(est.model, est.experiment, [*overrides, override])
+                    break
+                except Exception as err:  # the schema's or Hydra's own message
+                    errors.append(str(err))
+            else:
+                raise ValueError(space_error(key, value, errors[0], base, where))
 
 
 def tune_forecaster(
@@ -73,9 +106,7 @@ def tune_forecaster(
 
     space_spec = dict(search_space) if search_space is not None else default_space(est.model)
     space = parse_space(space_spec)
-    for key in space:  # fail before training if a key cannot become a parameter
-        if "." in key:
-            config_key(est.model, param_name(est.model, key))
+    check_space(est, space)
     table = est.read(df)
     val = None if val_df is None else est.read(val_df, "val_df")
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
@@ -94,7 +125,9 @@ def tune_forecaster(
         seed = compose_config().seed
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.INFO if est.verbose else optuna.logging.WARNING)
+    optuna.logging.set_verbosity(
+        optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
+    )
     study = open_study(tune, url, seed)
     kept: dict[str, Any] = {}
 
@@ -126,7 +159,7 @@ def tune_forecaster(
         name = f"{est.model}_custom_{est.horizon}_tuned"
         est.tuning_outputs_ = write_outputs(study, directory, name, groups, values, tune.metric)
     est.study_ = study
-    est.best_params_ = dict(best.params)
+    est.best_params_ = {"model": est.model, **as_params(est, best.params)}
     return est
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import platform
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,34 @@ def module_from_config(
     )
 
 
-def write_run_files(cfg: DictConfig, run_dir: Path, metrics: dict[str, Any]) -> None:
-    """config.yaml (resolved), metrics.json and versions.json in the run directory."""
+def finite_metrics(metrics: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``metrics`` with every NaN or infinite number replaced by None, and the keys replaced."""
+    clean, bad = {}, []
+    for key, value in metrics.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            clean[key] = None
+            bad.append(key)
+        else:
+            clean[key] = value
+    return clean, bad
+
+
+def metrics_json(metrics: dict[str, Any], status: str | None = None) -> str:
+    """metrics.json's text: strict JSON (no NaN/Infinity tokens) with a ``status`` field,
+    ``ok``, or ``non_finite`` with the affected keys in ``non_finite`` (their values null),
+    or the caller's ``status`` (e.g. ``diverged``)."""
+    clean, bad = finite_metrics(metrics)
+    clean["status"] = status or ("non_finite" if bad else "ok")
+    if bad:
+        clean["non_finite"] = bad
+    return json.dumps(clean, indent=2, sort_keys=True, allow_nan=False)
+
+
+def write_run_files(
+    cfg: DictConfig, run_dir: Path, metrics: dict[str, Any], status: str | None = None
+) -> None:
+    """config.yaml (resolved), metrics.json (see :func:`metrics_json`) and versions.json in
+    the run directory."""
     OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    (run_dir / "metrics.json").write_text(metrics_json(metrics, status))
     (run_dir / "versions.json").write_text(json.dumps(versions(), indent=2))

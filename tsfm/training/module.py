@@ -140,11 +140,14 @@ class ForecastingModule(L.LightningModule):
         point = output.prediction.float()
         return self.conformal.quantiles(point, taus, batch.get("variate"), spread)
 
-    def to_original(self, values: Tensor, batch: Batch) -> Tensor:
-        """Undo the data scaling of ``values [B, S, N]`` or quantiles ``[B, S, N, Q]`` (all
-        variates, before target slicing)."""
+    def to_original(
+        self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
+    ) -> Tensor:
+        """Undo the data scaling of ``values [B, S, N]`` or quantiles ``[B, S, N, Q]`` (the
+        targets), computed in ``dtype`` (metrics use float64: original-scale errors of large
+        values overflow float32)."""
         if self.scale_mean is None:
-            return values
+            return values.to(dtype)
         mean, std = self.scale_mean, self.scale_std
         if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
             mean, std = mean[batch["series"]][:, None], std[batch["series"]][:, None]
@@ -154,7 +157,10 @@ class ForecastingModule(L.LightningModule):
             mean, std = mean[batch["variates"]], std[batch["variates"]]
         if values.dim() == 4:
             mean, std = mean.unsqueeze(-1), std.unsqueeze(-1)
-        return values.float() * std + mean
+        return values.to(dtype) * std.to(dtype) + mean.to(dtype)
+
+    def _metric_dtype(self) -> torch.dtype:
+        return torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
 
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
@@ -172,13 +178,16 @@ class ForecastingModule(L.LightningModule):
             return total
         self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target, mask)
-        original = self.to_original(output.prediction, batch)
-        original_target = self.to_original(target, batch)
-        self.metrics[f"{stage}_original"].update(original, original_target, mask)
+        precise = self._metric_dtype()
+        original_target = self.to_original(target, batch, precise)
+        self.metrics[f"{stage}_original"].update(
+            self.to_original(output.prediction, batch, precise), original_target, mask
+        )
         interval = None
         if self.has_intervals:
             interval = self._score_intervals(stage, output, batch, original_target, mask)
         if self._scoring_datamodule() is not None:
+            original = self.to_original(output.prediction, batch)
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
 
@@ -192,12 +201,12 @@ class ForecastingModule(L.LightningModule):
         scoring = self._scoring_datamodule() is not None
         scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length)
         metric.update(quantiles, batch["y"], scale, mask)
-        in_original = self.to_original(quantiles, batch)
+        in_original = self.to_original(quantiles, batch, original.dtype)
         self.interval_metrics[f"{stage}_original"].update(in_original, original, mask=mask)
         if not scoring or MSIS_LEVEL not in metric.levels:
             return None
         bounds = [index_of(metric.taus, b) for b in level_bounds(MSIS_LEVEL)]
-        return in_original[..., bounds].detach()
+        return in_original[..., bounds].float().detach()
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "train")
@@ -215,10 +224,11 @@ class ForecastingModule(L.LightningModule):
             loss = self.eval_losses[stage].compute().float()
             self.log(f"{stage}/loss", loss, prog_bar=stage == "val", sync_dist=True)
         self.eval_losses[stage].reset()
+        precise = self._metric_dtype()  # float32 would turn an MSE above 3.4e38 into inf
         for suffix in ("", "_original"):
             metric = self.metrics[f"{stage}{suffix}"]
             for name, value in metric.compute().items():
-                self.log(f"{stage}/{name}{suffix}", value.float(), prog_bar=False, sync_dist=True)
+                self.log(f"{stage}/{name}{suffix}", value.to(precise), sync_dist=True)
             metric.reset()
             intervals = self.interval_metrics[f"{stage}{suffix}"]
             if intervals.update_count:

@@ -38,11 +38,39 @@ def compose(overrides: Sequence[str], return_hydra_config: bool = False) -> Dict
         return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
 
 
+# Training-budget settings given on the command line to make trials quick; the best preset
+# keeps the preset's own (or the defaults), and its header says which were left out.
+SHORTCUT_KEYS = (
+    "trainer.limit_train_batches",
+    "trainer.limit_val_batches",
+    "trainer.limit_test_batches",
+    "trainer.max_epochs",
+    "trainer.max_steps",
+    "trainer.max_time",
+    "trainer.fast_dev_run",
+    "trainer.val_check_interval",
+    "callbacks.early_stopping.patience",
+)
+
+
+def split_shortcuts(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(overrides without the training-budget shortcuts, the shortcuts)``."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    kept, shortcuts = [], []
+    for text, override in zip(overrides, parsed, strict=True):
+        (shortcuts if override.key_or_group in SHORTCUT_KEYS else kept).append(text)
+    return kept, shortcuts
+
+
 def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[str, Any]]:
     """Group choices and values the best-overrides file starts from.
 
     The values are the chosen experiment preset's and the command line's (their effective
-    values in ``cfg``), without tuning, Hydra and machine-specific keys.
+    values in ``cfg``), without tuning, Hydra and machine-specific keys; training-budget
+    shortcuts of the command line (:data:`SHORTCUT_KEYS`) are not copied: those keys keep
+    the preset's own values.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -51,16 +79,22 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
     else:
         choices = compose(overrides, return_hydra_config=True).hydra.runtime.choices
     groups = {g: choices[g] for g in SEARCHED_GROUPS if choices.get(g)}
-    keys: list[str] = []
+    preset: list[str] = []
     if choices.get("experiment"):
-        keys += _preset_keys(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
-    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        preset = _preset_keys(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
+    kept, shortcuts = split_shortcuts(overrides)
+    cut = {o.split("=", 1)[0].lstrip("+~") for o in shortcuts}
+    keys = list(preset)
+    for override in OverridesParser.create().parse_overrides(kept):
         key = override.key_or_group
         if key in choices or key.startswith(NOT_COPIED) or key in MACHINE_KEYS:
             continue
         if not override.is_delete():
             keys.append(key)
-    return groups, {key: OmegaConf.select(cfg, key) for key in dict.fromkeys(keys)}
+    clean = compose(kept) if cut else cfg  # the preset's own values of the shortcut keys
+    return groups, {
+        key: OmegaConf.select(clean if key in cut else cfg, key) for key in dict.fromkeys(keys)
+    }
 
 
 def _preset_keys(path: Path) -> list[str]:
@@ -96,6 +130,32 @@ def trial_config(cfg: DictConfig, overrides: Sequence[str], values: dict[str, An
     return trial_cfg
 
 
+def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]) -> None:
+    """Every entry of the search space against the run config, before the first trial: each
+    key must exist (in some choice of a searched group) and each choice, or both ends of a
+    range, must fit its type; otherwise every trial would fail the same way."""
+    from tsfm.tuning.space import candidate_values, space_error
+
+    groups = {k: candidate_values(v) for k, v in space.items() if "." not in k and k in GROUPS}
+    for key, dist in space.items():
+        group = key.split(".")[0]
+        contexts = (
+            [{}]
+            if group not in groups or key == group
+            else [{group: choice} for choice in groups[group]]
+        )
+        for value in candidate_values(dist):
+            errors = []
+            for context in contexts:
+                try:
+                    trial_config(cfg, overrides, {**context, key: value})
+                    break
+                except Exception as err:  # the schema's or Hydra's own message
+                    errors.append(str(err))
+            else:
+                raise ValueError(space_error(key, value, errors[0], cfg, "the run config"))
+
+
 def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
     """Run (or resume, or join) the study ``cfg.tune`` describes; returns it and its outputs.
 
@@ -115,6 +175,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
             "tune.params in a config file"
         )
     space = parse_space(settings.params)
+    check_space(cfg, overrides, space)
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed
@@ -137,7 +198,13 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     )
     groups, base_values = base_of_best(cfg, overrides)
     name = f"{cfg.model.name}_{cfg.data.name}_{cfg.data.pred_len}_tuned"
+    shortcuts = split_shortcuts(overrides)[1]
+    notes = (
+        [f"Trials ran with the shortcuts {', '.join(shortcuts)}; not copied here: this preset "
+         "trains with the preset's own settings (or the defaults)."]
+        if shortcuts else []
+    )  # fmt: skip
     outputs = write_outputs(
-        study, directory, name, groups, base_values, settings.metric, settings.plots
+        study, directory, name, groups, base_values, settings.metric, settings.plots, notes
     )
     return study, outputs

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,11 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
+    """The complete trial of lowest value; a non-finite value never counts (studies written
+    before diverged trials were failed may hold some)."""
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return min(complete, key=lambda t: t.value) if complete else None
+    finite = [t for t in complete if t.value is not None and math.isfinite(t.value)]
+    return min(finite, key=lambda t: t.value) if finite else None
 
 
 def experiment_text(groups: Mapping[str, str], values: Mapping[str, Any], header: list[str]) -> str:
@@ -51,8 +55,10 @@ def write_best_experiment(
     groups: Mapping[str, str],
     base_values: Mapping[str, Any],
     metric: str,
+    notes: Sequence[str] = (),
 ) -> Path | None:
-    """The best trial's values on top of ``base_values``, ready for ``experiment=<name>``."""
+    """The best trial's values on top of ``base_values``, ready for ``experiment=<name>``;
+    ``notes`` go into its header."""
     best = best_trial(study)
     if best is None:
         return None
@@ -63,6 +69,7 @@ def write_best_experiment(
         "Written by tsfm.tune. Use it with: python -m tsfm.run experiment=<this file's name>",
         "after copying it into conf/experiment/, or add "
         f"hydra.searchpath=[file://{path.parent.parent.resolve()}]",
+        *notes,
     ]
     _atomic_write(path, experiment_text(groups, values, header))
     return path
@@ -171,12 +178,18 @@ def write_outputs(
     base_values: Mapping[str, Any],
     metric: str,
     plots: bool = True,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Everything at once: ``experiment/<name>.yaml``, ``trials.csv``, ``results.txt``, PNGs."""
     directory = Path(directory)
     outputs: dict[str, Any] = {}
     outputs["experiment"] = write_best_experiment(
-        study, directory / "experiment" / f"{experiment_name}.yaml", groups, base_values, metric
+        study,
+        directory / "experiment" / f"{experiment_name}.yaml",
+        groups,
+        base_values,
+        metric,
+        notes,
     )
     frame = results_frame(study)
     _atomic_write(directory / "trials.csv", frame.to_csv(index=False))

@@ -15,6 +15,7 @@ a plain value                      fixed (not searched)
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -114,6 +115,40 @@ def suggest(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
         else:
             values[key] = dist
     return values
+
+
+def candidate_values(dist: Any) -> list[Any]:
+    """Values that stand for an entry when it is checked against the config before the first
+    trial: every choice, both ends of a range or interval, or the fixed value."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if isinstance(dist, CategoricalDistribution):
+        return list(dist.choices)
+    if isinstance(dist, (IntDistribution, FloatDistribution)):
+        return [dist.low, dist.high]
+    return [dist]
+
+
+def leaf_keys(node: Any, prefix: str = "") -> list[str]:
+    """Every dotted key of a (nested) config."""
+    from omegaconf import DictConfig
+
+    if isinstance(node, DictConfig):
+        return [leaf for key in node for leaf in leaf_keys(node._get_node(key), f"{prefix}{key}.")]
+    return [prefix.rstrip(".")]
+
+
+def space_error(key: str, value: Any, error: str, cfg: Any, where: str) -> str:
+    """Why ``key: value`` of a search space cannot be tried on the run config ``cfg``: a key
+    that is not in it (with the nearest keys that are), or the config's own complaint."""
+    from omegaconf import OmegaConf
+
+    if OmegaConf.select(cfg, key, default=KeyError) is KeyError:
+        close = difflib.get_close_matches(key, leaf_keys(cfg), n=3, cutoff=0.8)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"search space key '{key}' is not in {where}{hint}"
+    first_line = error.strip().splitlines()[0] if error.strip() else error
+    return f"search space entry {key}: {value!r} does not fit {where} ({first_line})"
 
 
 def format_override(key: str, value: Any) -> str:

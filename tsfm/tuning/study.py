@@ -9,6 +9,7 @@ and its parameters are tried again.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import socket
@@ -27,6 +28,7 @@ from tsfm.tuning.space import suggest
 log = logging.getLogger(__name__)
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 PRUNE_MONITOR = "val/loss"
+CAUGHT = (ValueError, RuntimeError, MemoryError)  # a failed trial; the study goes on
 
 
 class TrialSeededTPE(BaseSampler):
@@ -148,14 +150,20 @@ def run_trials(
     ``train_trial(trial, values, callbacks)`` trains with the drawn ``values`` (config key ->
     value), passing ``callbacks`` (the pruning callback) to the Trainer, and returns the
     value to minimise. Trials that fail with a ValueError or RuntimeError (an impossible
-    combination, out of memory) are recorded as failed and the study goes on.
+    combination, a diverged loss) or a MemoryError (a model too large) are recorded as failed
+    and the study goes on; the trial keeps the message as its user attribute ``error``.
     """
     from optuna_integration import PyTorchLightningPruningCallback
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker_name())
         values = suggest(trial, space)
-        return train_trial(trial, values, [PyTorchLightningPruningCallback(trial, PRUNE_MONITOR)])
+        pruning = PyTorchLightningPruningCallback(trial, PRUNE_MONITOR)
+        try:
+            return train_trial(trial, values, [pruning])
+        except CAUGHT as err:  # kept with the failed trial: why it failed
+            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:2000])
+            raise
 
     missing = n_trials - finished_trials(study)
     if missing <= 0:
@@ -167,20 +175,27 @@ def run_trials(
         n_trials=missing if worker_trials is None else min(missing, worker_trials),
         timeout=timeout,
         callbacks=[stop_at_total],
-        catch=(ValueError, RuntimeError),
+        catch=CAUGHT,
         gc_after_trial=True,
     )
     return study
 
 
 def objective_value(metrics: Mapping[str, Any], metric: str, trainer: Any = None) -> float:
-    """The value to minimise from a run's metrics (last validation loss as a fall-back)."""
+    """The value to minimise from a run's metrics (last validation loss as a fall-back); a
+    NaN or infinite value fails the trial instead of ranking it."""
+    value = None
     if metric in metrics:
-        return float(metrics[metric])
-    if metric == "val/best_loss" and trainer is not None:
+        value = float(metrics[metric])
+    elif metric == "val/best_loss" and trainer is not None:
         last = trainer.callback_metrics.get(PRUNE_MONITOR)
-        if last is not None:
-            return float(last)
+        value = None if last is None else float(last)
+    if value is not None:
+        if not math.isfinite(value):
+            raise ValueError(
+                f"the trial's {metric} is {value}: a diverged trial is failed, never ranked"
+            )
+        return value
     raise ValueError(
         f"the trial produced no '{metric}' (metrics: {sorted(metrics)}); tuning needs a "
         "validation split and callbacks.checkpoint.enabled=true, or set tune.metric"

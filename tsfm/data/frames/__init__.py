@@ -7,10 +7,12 @@ from tsfm.data.frames.dates import (
     future_times,
     is_integer_time,
     next_time,
+    quarter_starts,
     resolve_freq,
     same_freq,
 )
-from tsfm.data.frames.read import build_table, read_file, read_frame, to_polars
+from tsfm.data.frames.files import read_file
+from tsfm.data.frames.read import build_table, read_frame, to_polars
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.frames.write import time_series, write_frame
 
@@ -22,6 +24,7 @@ __all__ = [
     "future_times",
     "is_integer_time",
     "next_time",
+    "quarter_starts",
     "read_file",
     "read_frame",
     "resolve_freq",

@@ -136,24 +136,72 @@ def _parse_with_pandas(column: pl.Series) -> pl.Series:
     try:
         stamps = pd.to_datetime(pd.Series(column.to_list()), format="mixed")
     except (ValueError, TypeError) as err:
-        raise ValueError(
-            f"date column '{column.name}' holds values that are not dates ({err}); "
-            "fix them or set data.date_col to the column that holds the timestamps"
-        ) from None
-    return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
+        try:  # periods such as "1956 Q1", "2020Q3", "2021-05": their first instant
+            stamps = period_starts(column.to_list())
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"date column '{column.name}' holds values that are not dates ({err}); "
+                "fix them or set data.date_col to the column that holds the timestamps"
+            ) from None
+    return pl.Series(column.name, np.asarray(stamps).astype("datetime64[ns]"))
+
+
+def period_starts(values: list) -> np.ndarray:
+    """The first instant of each period written as text (``"1956 Q1"``, ``"1956Q1"``,
+    ``"2021-05"``), as ``datetime64[ns]``."""
+    import pandas as pd
+
+    periods = [pd.Period(str(v).replace(" ", "")) for v in values]
+    return np.array([p.start_time.to_datetime64() for p in periods], dtype="datetime64[ns]")
+
+
+def quarter_starts(year: object, quarter: object) -> np.ndarray:
+    """Timestamps of year and quarter columns (``1959``, ``1`` -> 1959-01-01), for frames such
+    as statsmodels' macrodata: ``df["date"] = quarter_starts(df.year, df.quarter)``."""
+    years = np.asarray(year, dtype=np.int64)
+    quarters = np.asarray(quarter, dtype=np.int64)
+    if ((quarters < 1) | (quarters > 4)).any():
+        raise ValueError("quarters must be 1 to 4")
+    months = (years - 1970) * 12 + (quarters - 1) * 3
+    return months.astype("datetime64[M]").astype("datetime64[ns]")
 
 
 def check_timestamps(dates: np.ndarray, *, allow_duplicates: bool = False) -> None:
     steps = np.diff(dates.astype("int64"))
     if (steps < 0).any():
         row = int(np.argmax(steps < 0)) + 1
+        back = -int(steps[row - 1])
+        if back <= HOUR_NS and _sorted_after(steps, row):
+            raise ValueError(
+                f"local time goes back {show_time(np.timedelta64(back, 'ns'))} at row {row} "
+                f"({show_time(dates[row])}), as clocks do at the end of daylight saving time: "
+                f"{DST_FIX}"
+            )
         raise ValueError(
-            f"timestamps are not sorted: row {row} ({dates[row]}) comes before row {row - 1} "
-            f"({dates[row - 1]}); sort the frame by its date column first"
+            f"timestamps are not sorted: row {row} ({show_time(dates[row])}) comes before row "
+            f"{row - 1} ({show_time(dates[row - 1])}); sort the frame by its date column first"
         )
     if not allow_duplicates and (steps == 0).any():
         row = int(np.argmax(steps == 0)) + 1
+        daylight = " If the repeat is the hour clocks go back (daylight saving), " + DST_FIX
         raise ValueError(
-            f"duplicate timestamp {dates[row]} at rows {row - 1} and {row}; "
-            "drop or aggregate duplicate rows first"
+            f"duplicate timestamp {show_time(dates[row])} at rows {row - 1} and {row}; drop or "
+            f"aggregate duplicate rows first.{daylight if _sub_daily(steps) else ''}"
         )
+
+
+HOUR_NS = 3_600_000_000_000
+DST_FIX = (
+    "give the timestamps with their time zone (e.g. pandas "
+    "df['date'].dt.tz_localize('Europe/Berlin', ambiguous='infer')) or in UTC"
+)
+
+
+def _sorted_after(steps: np.ndarray, row: int) -> bool:
+    """Only one step back: the frame is otherwise sorted (a clock change, not a shuffle)."""
+    return int((steps < 0).sum()) == 1
+
+
+def _sub_daily(steps: np.ndarray) -> bool:
+    positive = steps[steps > 0]
+    return bool(len(positive)) and int(np.median(positive)) < 24 * HOUR_NS

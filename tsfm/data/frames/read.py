@@ -9,34 +9,17 @@ so they must share their timestamps.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from tsfm.data.frames.dates import check_timestamps, parse_dates
+from tsfm.data.frames.files import repeated_names
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
 
-NULL_TOKENS = ["", "NA", "NaN", "nan", "null", "NULL"]
 INDEX_COLUMN = "__index__"  # a pandas DatetimeIndex without a name, while it is a column
-
-
-def read_file(path: str | Path) -> pl.DataFrame:
-    """Read a CSV, gzipped CSV or Parquet file with polars."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"data file {path} does not exist")
-    name = path.name.lower()
-    if name.endswith(".parquet"):
-        return pl.read_parquet(path)
-    if name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
-        try:
-            return pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=10_000)
-        except pl.exceptions.ComputeError:  # a type that changes late in the file: read it all
-            return pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=None)
-    raise ValueError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet")
 
 
 def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
@@ -47,6 +30,14 @@ def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
     import pandas as pd
 
     if isinstance(df, pd.DataFrame):
+        repeated = repeated_names(list(df.columns))
+        if repeated:
+            raise ValueError(f"the frame repeats the column name(s) {repeated}; rename them")
+        if isinstance(df.index, pd.PeriodIndex):  # periods: their first instant
+            df = df.set_axis(df.index.to_timestamp(how="start"))
+        periods = [c for c in df.columns if isinstance(df[c].dtype, pd.PeriodDtype)]
+        if periods:
+            df = df.assign(**{c: df[c].dt.to_timestamp(how="start") for c in periods})
         time_index = isinstance(df.index, pd.DatetimeIndex)
         if time_index:
             df = df.rename_axis(df.index.name or INDEX_COLUMN).reset_index()
@@ -72,7 +63,32 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
     )
     if simple and df.columns.is_unique and all(isinstance(c, str) for c in df.columns):
         return pl.DataFrame({c: df[c].to_numpy() for c in df.columns})
-    return pl.from_pandas(df)
+    try:
+        return pl.from_pandas(df)
+    except Exception as err:  # Arrow's message does not name the column
+        for column in df.columns:
+            try:
+                pl.from_pandas(df[[column]])
+            except Exception:
+                raise ValueError(_unconvertible(df[column], err)) from None
+        raise
+
+
+def _unconvertible(column: Any, err: Exception) -> str:
+    kinds = column.map(lambda v: type(v).__name__)
+    common = kinds.mode().iloc[0] if len(kinds) else "?"
+    odd = kinds[kinds != common]
+    where = (
+        f"; row {odd.index[0]!r} holds {column[odd.index[0]]!r} ({odd.iloc[0]}) among "
+        f"{common} values"
+        if len(odd)
+        else ""
+    )
+    return (
+        f"column {column.name!r} cannot be read ({type(err).__name__}: {err}){where}. Make it "
+        "one type: e.g. pd.to_numeric(df[column], errors='coerce') turns text into NaN, which "
+        "is then reported by row"
+    )
 
 
 def _times(column: pl.Series) -> tuple[np.ndarray, dict[str, Any]]:
@@ -99,6 +115,9 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
     temporal = [n for n in names if schema[n].is_temporal()]
     if len(temporal) == 1:
         return temporal[0]
+    text = [n for n in names if schema[n] == pl.String]
+    if not temporal and len(text) == 1:  # dates written as text ("2021-05-01", "1956 Q1")
+        return text[0]
     raise ValueError(
         f"cannot tell which column holds the timestamps (columns: {names}); pass date_col=... "
         "for a wide frame, or id_col/time_col/target_col for a long one"
@@ -108,6 +127,13 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
 def is_value_column(dtype: pl.DataType) -> bool:
     """Numeric or boolean (read as 0/1)."""
     return dtype.is_numeric() or dtype == pl.Boolean
+
+
+def _refuse_empty(frame: pl.DataFrame, columns: list, fix: str) -> None:
+    """Columns without a single value (read as text, so not "non-numeric" but empty)."""
+    empty = [c for c in columns if frame[c].null_count() == frame.height]
+    if empty:
+        raise ValueError(f"column(s) {empty} are empty (every value is missing); {fix}")
 
 
 def check_finite(
@@ -188,6 +214,7 @@ def read_frame(
     variates = [c for c in names if c != time_name]
     if not variates:
         raise ValueError(f"the frame has a time column '{time_name}' but no variate columns")
+    _refuse_empty(frame, variates, "drop them")
     bad = [c for c in variates if not is_value_column(frame.schema[c])]
     if bad:
         raise ValueError(
@@ -230,6 +257,9 @@ def build_table(
         value_cols = [c for c in columns if c != date_col]
         value_cols += [] if target in value_cols else [target]
         fix = "remove them from data.columns (and data.target)"
+    if df.height == 0:
+        raise ValueError(f"the data has a header ({names}) but no rows")
+    _refuse_empty(df, value_cols, fix)
     bad = [c for c in value_cols if not is_value_column(df.schema[c])]
     if bad:
         kinds = [str(df.schema[c]) for c in bad]

@@ -1,0 +1,80 @@
+"""Issue 16, items 5, 6 and 10 (trainer types): runs that could only report numbers of an
+untrained model, window sizes that are not sizes, and Lightning arguments of the wrong type
+are refused before any data is read."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.helpers.data import synthetic_frame
+from tests.helpers.estimator import tiny
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
+from tsfm.config import compose_config
+from tsfm.pipeline import fit_and_test
+from tsfm.training.preflight import check_run, check_trainer_types
+
+# a data file that does not exist: a refusal that comes first never gets to read it
+NO_DATA = ["data=custom", "data.path=/nonexistent/data.csv"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["train=false"], "ckpt_path is not set: the scores would be those of a randomly"),
+        (["trainer.max_epochs=0"], r"trainer.max_epochs=0 trains no step"),
+        (["trainer.limit_train_batches=0"], r"trainer.limit_train_batches=0 trains no step"),
+        (["trainer.limit_train_batches=0.0"], r"trainer.limit_train_batches=0 trains no step"),
+        (["trainer.max_steps=0"], r"trainer.max_steps=0 trains no step"),
+        (["train=false", "test=false"], "the run would do nothing"),
+        (["trainer.max_epochs=abc"], r"trainer.max_epochs='abc' \(str\) is not a valid value"),
+        (["trainer.enable_progress_bar=3"], r"trainer.enable_progress_bar=3 .*bool"),
+        (["trainer.precision=17"], r"trainer.precision=17 .*Literal"),
+        (["resume=true", "ckpt_path=/tmp/x.ckpt"], "use one of them"),
+    ],
+)
+def test_runs_that_cannot_report_a_trained_models_numbers_are_refused_first(
+    tmp_path, overrides, message
+):
+    cfg = compose_config(*TINY_ITRANSFORMER, *TINY_RUN, *NO_DATA, *overrides)
+    with pytest.raises(ValueError, match=message):
+        fit_and_test(cfg, tmp_path)
+
+
+def test_the_cli_refuses_to_test_an_untrained_model(tmp_path):
+    proc = run_cli(*TINY_ITRANSFORMER, *TINY_RUN, "train=false", cwd=tmp_path)
+    assert proc.returncode != 0 and "randomly initialised model" in proc.stderr
+    assert not list(tmp_path.rglob("metrics.json"))
+
+
+@pytest.mark.parametrize("trainer", ["cpu", "gpu", "ddp"])
+def test_the_shipped_trainer_settings_have_lightnings_types(trainer):
+    check_trainer_types(compose_config(f"trainer={trainer}").trainer)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"horizon": 0}, "horizon must be a positive whole number of steps, got 0"),
+        ({"lookback": 0}, "lookback must be a positive whole number of steps, got 0"),
+        ({"horizon": -3}, "horizon must be a positive whole number of steps, got -3"),
+        ({"horizon": 2.5}, "horizon must be a positive whole number"),
+        ({"max_epochs": 0}, r"max_epochs \(trainer.max_epochs\)=0 trains no step"),
+        ({"max_epochs": "abc"}, r"max_epochs \(trainer.max_epochs\)='abc' \(str\) is not"),
+    ],
+)
+def test_the_forecaster_refuses_them_at_fit_naming_its_parameter(params, message):
+    with pytest.raises(ValueError, match=message):
+        tiny().set_params(**params).fit(synthetic_frame(240, 3))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_a_missing_gpu_is_named_with_the_fix_in_each_front_door():
+    from tsfm import Forecaster
+
+    with pytest.raises(ValueError, match="accelerator \\(trainer.accelerator\\)='gpu'.*'cpu'"):
+        Forecaster(horizon=8, lookback=24, accelerator="gpu", max_epochs=1).fit(
+            synthetic_frame(120)
+        )
+    with pytest.raises(ValueError, match="trainer.accelerator='gpu'.*no such device"):
+        check_run(compose_config("trainer=gpu"))

@@ -1,0 +1,182 @@
+"""Reading the files of a saved Forecaster, each refused with its name when it is not what
+``save`` wrote: YAML without anchors or aliases (an alias bomb expands a few KB into GBs),
+strict JSON, tensors loaded with ``weights_only=True`` and finite, and weights whose shapes
+are those of the model the config describes (checked on the meta device, before the model
+is built, so that a tampered config cannot allocate a huge model first).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from tsfm.estimator.validation import SavedForecasterError
+from tsfm.training.checkpoints import load_checkpoint
+from tsfm.training.memory import check_memory, meta_model
+
+MAX_CONFIG_BYTES = 1 << 20  # a saved config is a few KB
+
+
+def _refuse(path: Path, problem: str) -> SavedForecasterError:
+    return SavedForecasterError(f"{path}: {problem}")
+
+
+def refuse_yaml_aliases(path: Path) -> str:
+    """The text of a YAML file, refused if it is large or uses anchors/aliases (``&a``,
+    ``*a``), which tsfm never writes; scanned event by event, nothing is built."""
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise _refuse(path, f"{size:,} bytes; a saved config is a few KB, tsfm refuses to read it")
+    text = path.read_text()
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise _refuse(
+                    path,
+                    "uses YAML anchors or aliases (&name / *name), which tsfm never writes and "
+                    "which can expand a small file into gigabytes; refused",
+                )
+    except yaml.YAMLError as err:
+        raise _refuse(path, f"is not valid YAML ({err})") from None
+    return text
+
+
+def _no_constants(token: str) -> Any:
+    raise ValueError(f"non-standard JSON number {token}")
+
+
+def read_json(path: Path) -> Any:
+    """Strict JSON (no NaN/Infinity tokens) from ``path``, with its name in every error."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the saved Forecaster is incomplete")
+    try:
+        return json.loads(path.read_text(), parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _refuse(path, f"is not valid JSON ({err}); save the Forecaster again") from None
+
+
+def checked_scaler(state: Any, n_columns: int, path: Path) -> dict[str, list[float]] | None:
+    """A scaler's state: null, or a finite ``mean`` and positive finite ``std`` per variate."""
+    if state is None:
+        return None
+    if not isinstance(state, dict) or set(state) != {"mean", "std"}:
+        raise _refuse(path, "must hold exactly 'mean' and 'std' (or null)")
+    for key in ("mean", "std"):
+        values = state[key]
+        if not isinstance(values, list) or len(values) != n_columns:
+            raise _refuse(path, f"'{key}' must list one number per variate ({n_columns})")
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            raise _refuse(path, f"'{key}' holds a value that is not a finite number")
+    if not all(v > 0 for v in state["std"]):
+        raise _refuse(path, "'std' holds a value that is not positive")
+    return state
+
+
+def checked_scalers(state: Any, meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    """scaler.json as ``save`` writes it: the targets' and the inputs' scalers (joint mode;
+    a file saved before covariates holds the targets' alone), or per-series statistics
+    ``[S, C]`` (independent mode)."""
+    n_targets = len(meta["columns"])
+    n_inputs = len(meta.get("input_columns", meta["columns"]))
+    if meta.get("mode", "joint") == "independent":
+        if not isinstance(state, dict) or set(state) != {"series_mean", "series_std"}:
+            raise _refuse(path, "must hold exactly 'series_mean' and 'series_std'")
+        shape = (len(meta["series"]), n_inputs)
+        arrays = {}
+        for key in ("series_mean", "series_std"):
+            try:
+                array = np.asarray(state[key], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise _refuse(path, f"'{key}' is not a table of numbers") from None
+            if array.shape != shape or not np.isfinite(array).all():
+                raise _refuse(path, f"'{key}' must be {shape} finite numbers")
+            arrays[key] = array
+        if not (arrays["series_std"] > 0).all():
+            raise _refuse(path, "'series_std' holds a value that is not positive")
+        return {"targets": None, "inputs": None, **arrays}
+    if state is None or "mean" in state:  # saved before covariates: the targets' scaler
+        state = {"targets": state, "inputs": state}
+    if not isinstance(state, dict) or set(state) != {"targets", "inputs"}:
+        raise _refuse(path, "must hold exactly 'targets' and 'inputs'")
+    return {
+        "targets": checked_scaler(state["targets"], n_targets, path),
+        "inputs": checked_scaler(state["inputs"], n_inputs, path),
+    }
+
+
+def checked_tensors(state: Any, path: Path) -> dict[str, torch.Tensor]:
+    """A state dict of finite tensors (a NaN weight would forecast NaN)."""
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise _refuse(path, "is not a state dict (names mapped to tensors)")
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            count = int((~torch.isfinite(tensor)).sum())
+            raise _refuse(path, f"tensor '{name}' holds {count} NaN or infinite value(s)")
+    return state
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    return checked_tensors(load_checkpoint(path, "cpu", setting=path.name), path)
+
+
+def load_history(
+    path: Path, lookback: int, n_columns: int, n_series: int | None = None
+) -> dict[str, torch.Tensor]:
+    """history.pt: the last ``lookback`` rows, ``values [lookback, n_columns]`` and ``times``
+    (independent panels: ``[n_series, lookback, ...]``); NaN marks a missing value."""
+    history = load_checkpoint(path, "cpu", setting=path.name)
+    values, times = history.get("values"), history.get("times")
+    lead = () if n_series is None else (n_series,)
+    if (
+        set(history) != {"values", "times"}
+        or not isinstance(values, torch.Tensor)
+        or values.shape != (*lead, lookback, n_columns)
+    ):
+        raise _refuse(path, f"must hold 'values' {[*lead, lookback, n_columns]} and 'times'")
+    if torch.isinf(values).any():
+        raise _refuse(path, "'values' holds an infinite value")
+    if not isinstance(times, torch.Tensor) or times.shape != (*lead, lookback):
+        raise _refuse(path, f"'times' must be {[*lead, lookback]} int64 timestamps")
+    if times.dtype != torch.int64:
+        raise _refuse(path, f"'times' must be {[*lead, lookback]} int64 timestamps")
+    return history
+
+
+def check_weights_fit_config(
+    model_cfg: dict[str, Any],
+    dims: dict[str, int],
+    weights: dict[str, torch.Tensor],
+    path: Path,
+    *,
+    memory: bool,
+) -> None:
+    """The model of ``model_cfg`` (built on the meta device) has exactly the weights' shapes;
+    with ``memory``, building it must also fit in the free memory."""
+    model = meta_model(model_cfg, dims)
+    if model is not None:
+        for name, tensor in model.state_dict().items():
+            saved = weights.get(f"model.{name}")
+            if saved is None or tuple(saved.shape) != tuple(tensor.shape):
+                shape = None if saved is None else tuple(saved.shape)
+                raise _refuse(
+                    path,
+                    f"does not match config.yaml: the config's model has '{name}' of shape "
+                    f"{tuple(tensor.shape)}, the weights {shape}",
+                )
+    if memory:
+        check_memory(
+            model_cfg,
+            dims,
+            accelerator="cpu",
+            optimizer=None,
+            override="Forecaster.load(path, check_memory=False)",
+            model=model,
+        )

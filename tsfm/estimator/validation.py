@@ -1,0 +1,267 @@
+"""What ``Forecaster.load`` accepts in ``forecaster.json``: exactly what ``save`` writes.
+
+A saved Forecaster may come from someone else. Its metadata is checked field by field
+before anything is built: the estimator's parameters by name and type (extra ones as
+``set_params`` checks them), overrides that would point a refit at files, URLs or Hydra's
+own settings refused, and the frame layout, frequency and dimensions against the config.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+from tsfm.config import CONF_DIR
+from tsfm.data.frames import Layout
+from tsfm.estimator.params import config_key
+from tsfm.models import REGISTRY
+from tsfm.training.preflight import fits_type, readable_type
+
+INSTANTIATION_KEYS = ("_target_", "_partial_", "_args_", "_convert_", "_recursive_")
+META_KEYS = {"format", "params", "columns", "freq", "layout", "dims"}
+OPTIONAL_META_KEYS = {
+    "fit_metrics",
+    "mode",
+    "input_columns",
+    "roles",
+    "series",
+    "static_encoder",
+    "statics",
+}
+COUNT_DIMS = {"seq_len", "pred_len", "n_vars", "n_marks", "n_past", "n_future", "n_static_real"}
+DIM_KEYS = COUNT_DIMS | {"static_cardinalities", "masked"}
+# Settings that point a run at files, URLs or other runs; a saved Forecaster may not set them.
+FILE_KEYS = ("ckpt_path", "resume", "data.path", "data.root", "tune.storage", "tune.dir")
+FILE_PREFIXES = ("hydra", "hparams_search", "tune")
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+TIME_KINDS = {"int", "datetime", "date"}
+TIME_TYPE_KEYS = {"kind", "unit", "tz", "dtype"}
+INTEGER_DTYPES = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
+
+
+class SavedForecasterError(ValueError):
+    """A saved Forecaster's files are not what tsfm writes."""
+
+
+def _refuse(path: Path, problem: str) -> typing.NoReturn:
+    raise SavedForecasterError(f"{path} is not a Forecaster saved by tsfm: {problem}")
+
+
+def _url_values(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if URL.match(value) else []
+    if isinstance(value, (list, tuple)):
+        return [u for item in value for u in _url_values(item)]
+    if isinstance(value, dict):
+        return [u for item in value.values() for u in _url_values(item)]
+    return []
+
+
+def _plain_value(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, list):
+        return all(_plain_value(v) for v in value)
+    if isinstance(value, dict):  # no class to instantiate, as in config.yaml
+        return all(
+            isinstance(k, str) and k not in INSTANTIATION_KEYS and _plain_value(v)
+            for k, v in value.items()
+        )
+    return False
+
+
+def check_overrides(overrides: list[str], path: Path) -> None:
+    """Hydra overrides a refit would compose: none may set a file, URL or Hydra setting."""
+    parser = OverridesParser.create()
+    for text in overrides:
+        try:
+            override = parser.parse_override(text)
+        except Exception as err:
+            _refuse(path, f"override {text!r} is not a Hydra override ({err})")
+        key = override.key_or_group
+        if key in FILE_KEYS or key.split(".")[0] in FILE_PREFIXES or override.package:
+            _refuse(
+                path,
+                f"override {text!r} sets {key}, which points a run at files, URLs or Hydra's "
+                "own settings; a saved Forecaster may not set it",
+            )
+        if _url_values(text.split("=", 1)[-1]):
+            _refuse(path, f"override {text!r} names a URL")
+
+
+def _forecaster_hints(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls.__init__)
+    return {name: hints[name] for name in cls._get_param_names()}
+
+
+def check_params(cls: type, params: Any, path: Path) -> dict[str, Any]:
+    """The estimator's parameters: its own by name and type, the rest as ``set_params``
+    checks them (a model hyperparameter, a common setting or a config key)."""
+    if not isinstance(params, dict):
+        _refuse(path, f"'params' is {type(params).__name__}, not an object")
+    hints = _forecaster_hints(cls)
+    for name, hint in hints.items():
+        if name in params and not fits_type(params[name], hint):
+            _refuse(path, f"parameter {name}={params[name]!r} is not {readable_type(hint)}")
+    model = params.get("model")
+    if model not in REGISTRY:
+        _refuse(path, f"model {model!r} is not a registered tsfm model ({sorted(REGISTRY)})")
+    for name in ("horizon", "lookback"):
+        if name in params and params[name] < 1:
+            _refuse(path, f"parameter {name}={params[name]} is not a positive number of steps")
+    experiment = params.get("experiment")
+    if experiment is not None and not (
+        re.fullmatch(r"[A-Za-z0-9_]+", experiment)
+        and (CONF_DIR / "experiment" / f"{experiment}.yaml").is_file()
+    ):
+        _refuse(path, f"experiment {experiment!r} is not a preset of conf/experiment/")
+    check_overrides(params.get("overrides") or [], path)
+    for name, value in params.items():
+        if name in hints:
+            continue
+        try:
+            key = config_key(model, name)
+        except ValueError as err:
+            _refuse(path, str(err))
+        if key in FILE_KEYS or key.split(".")[0] in FILE_PREFIXES:
+            _refuse(path, f"parameter {name} sets {key}, which a saved Forecaster may not set")
+        if not _plain_value(value) or _url_values(value):
+            _refuse(path, f"parameter {name}={value!r} is not a plain setting value")
+    return params
+
+
+def check_layout(layout: Any, path: Path) -> Layout:
+    """The frame layout ``save`` recorded (the fields of :class:`Layout`, typed)."""
+    fields = set(Layout.__dataclass_fields__)
+    if not isinstance(layout, dict) or set(layout) != fields:
+        _refuse(path, f"'layout' must hold exactly {sorted(fields)}")
+    hints = typing.get_type_hints(Layout)
+    for name, hint in hints.items():
+        if not fits_type(layout[name], hint):
+            _refuse(path, f"layout.{name}={layout[name]!r} is not {readable_type(hint)}")
+    if layout["kind"] not in ("wide", "long") or layout["library"] not in ("pandas", "polars"):
+        _refuse(path, "layout.kind must be wide or long, layout.library pandas or polars")
+    time_type = layout["time_type"]
+    if set(time_type) - TIME_TYPE_KEYS or time_type.get("kind") not in TIME_KINDS:
+        _refuse(path, f"layout.time_type {time_type!r} is not a time type tsfm writes")
+    if time_type.get("dtype") not in (None, *INTEGER_DTYPES):
+        _refuse(path, f"layout.time_type.dtype {time_type['dtype']!r} is not an integer type")
+    if time_type.get("unit") not in (None, "ns", "us", "ms"):
+        _refuse(path, f"layout.time_type.unit {time_type['unit']!r} is not ns, us or ms")
+    if time_type.get("tz") is not None and not isinstance(time_type["tz"], str):
+        _refuse(path, "layout.time_type.tz must be a time-zone name")
+    if layout["id_dtype"] is not None:
+        import polars as pl
+
+        dtype = getattr(pl, layout["id_dtype"], None)
+        if not (isinstance(dtype, type) and issubclass(dtype, pl.DataType)):
+            _refuse(path, f"layout.id_dtype {layout['id_dtype']!r} is not a polars data type")
+    return Layout(**layout)
+
+
+def _check_columns(columns: Any, path: Path) -> None:
+    names = isinstance(columns, list) and all(
+        isinstance(c, (str, int)) and not isinstance(c, bool) for c in columns
+    )
+    if not names or not columns or len({str(c) for c in columns}) != len(columns):
+        _refuse(path, "'columns' must be a list of distinct names")
+
+
+def _check_freq(freq: Any, layout: Layout, path: Path) -> None:
+    """An integer step for integer time, else a pandas frequency."""
+    if layout.time_type.get("kind") == "int":
+        if not fits_type(freq, int) or freq < 1:
+            _refuse(path, f"freq {freq!r} is not a positive step of the integer time column")
+        return
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        to_offset(freq)
+    except (ValueError, TypeError):
+        _refuse(path, f"freq {freq!r} is not a pandas frequency")
+
+
+def _check_dims(dims: Any, params: dict[str, Any], cfg: Any, path: Path) -> None:
+    ok = isinstance(dims, dict) and not set(dims) - DIM_KEYS
+    ok = ok and all(fits_type(dims[k], int) and dims[k] >= 0 for k in COUNT_DIMS & set(dims))
+    cardinalities = dims.get("static_cardinalities", []) if ok else None
+    ok = ok and isinstance(cardinalities, list) and all(fits_type(c, int) for c in cardinalities)
+    ok = ok and isinstance(dims.get("masked", False), bool)
+    if not ok:
+        _refuse(path, f"'dims' must map {sorted(DIM_KEYS)} to counts (and flags)")
+    for key, param in (("seq_len", "lookback"), ("pred_len", "horizon")):
+        value = cfg.data[key]
+        if dims.get(key) != value or params.get(param) != value:
+            _refuse(path, f"{key} differs between forecaster.json and config.yaml ({value})")
+
+
+def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]:
+    """forecaster.json, field by field, against what ``save`` writes and the saved config;
+    returns it with its layout as a :class:`Layout`."""
+    if not isinstance(meta, dict):
+        _refuse(path, "forecaster.json does not hold an object")
+    missing, unknown = META_KEYS - set(meta), set(meta) - META_KEYS - OPTIONAL_META_KEYS
+    if missing or unknown:
+        _refuse(path, f"forecaster.json lacks {sorted(missing)} / has unknown {sorted(unknown)}")
+    params = check_params(cls, meta["params"], path)
+    if params["model"] != cfg.model.name:
+        _refuse(path, f"model {params['model']!r} but config.yaml says {cfg.model.name!r}")
+    _check_columns(meta["columns"], path)
+    layout = check_layout(meta["layout"], path)
+    _check_freq(meta["freq"], layout, path)
+    _check_dims(meta["dims"], params, cfg, path)
+    _check_roles(meta, path)
+    fit_metrics = meta.get("fit_metrics", {})
+    if not isinstance(fit_metrics, dict) or not all(
+        isinstance(k, str) and (v is None or fits_type(v, float)) for k, v in fit_metrics.items()
+    ):
+        _refuse(path, "'fit_metrics' must map names to numbers")
+    return {**meta, "layout": layout}
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(c, (str, int)) and not isinstance(c, bool) for c in value
+    )
+
+
+def _check_roles(meta: dict[str, Any], path: Path) -> None:
+    """Mode, roles, series and statics as ``save`` writes them."""
+    if meta.get("mode", "joint") not in ("joint", "independent"):
+        _refuse(path, f"mode {meta.get('mode')!r} is not joint or independent")
+    roles = meta.get("roles", {})
+    if not isinstance(roles, dict) or set(roles) - {"targets", "past", "future", "static"}:
+        _refuse(path, "'roles' must map targets, past, future and static to column names")
+    if not all(_names(v) for v in roles.values()):
+        _refuse(path, "'roles' must list column names")
+    if not _names(meta.get("input_columns", [])):
+        _refuse(path, "'input_columns' must list column names")
+    if meta.get("series") is not None and not _names(meta["series"]):
+        _refuse(path, "'series' must list series ids")
+    if meta.get("mode") == "independent" and not meta.get("series"):
+        _refuse(path, "an independent panel needs its 'series'")
+    statics = meta.get("statics", {})
+    if not isinstance(statics, dict) or set(statics) - {"static_real", "static_cat"}:
+        _refuse(path, "'statics' must hold static_real and static_cat tables")
+    for key, table in statics.items():
+        try:
+            array = np.asarray(table, dtype=np.float64)
+        except (TypeError, ValueError):
+            _refuse(path, f"statics.{key} is not a table of numbers")
+        if array.ndim != 2 or not np.isfinite(array).all():
+            _refuse(path, f"statics.{key} is not a finite table")
+    encoder = meta.get("static_encoder")
+    if encoder is not None:
+        keys = {"real", "mean", "std", "categories"}
+        if not isinstance(encoder, dict) or set(encoder) != keys:
+            _refuse(path, f"'static_encoder' must hold exactly {sorted(keys)}")
+        categories = encoder["categories"]
+        if not isinstance(categories, dict) or not all(
+            isinstance(k, str) and _names(v) for k, v in categories.items()
+        ):
+            _refuse(path, "'static_encoder.categories' must map columns to category names")

@@ -1,0 +1,154 @@
+"""Checks of a run config made before any data is read or model built.
+
+A run that cannot give a meaningful result is refused here with the setting to change: a
+test of weights nobody trained, training that takes no step, a Lightning argument of the
+wrong type (which Lightning itself only notices deep inside ``fit``), a checkpoint that is a
+URL or not there, and an ambiguous resume.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from omegaconf import DictConfig, OmegaConf
+
+from tsfm.training.checkpoints import local_checkpoint
+
+Describe = Callable[[str], str]
+
+
+def _plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+@functools.cache
+def _trainer_hints() -> dict[str, Any]:
+    hints = typing.get_type_hints(L.Trainer.__init__)
+    hints.pop("return", None)
+    return hints
+
+
+def fits_type(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (a config value: numbers, strings, lists, dicts) fits the type
+    ``hint`` (``int`` takes no bool, ``float`` takes ints; unmodelled constructs pass)."""
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(fits_type(value, arg) for arg in args)
+    if origin is typing.Literal:
+        return any(type(value) is type(arg) and value == arg for arg in args)
+    if origin in (list, tuple):
+        return isinstance(value, (list, tuple)) and all(fits_type(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # a construct tsfm does not model: leave it to Lightning
+
+
+def readable_type(hint: Any) -> str:
+    text = str(hint).replace("typing.", "").replace("NoneType", "null")
+    return text.replace("<class '", "").replace("'>", "")
+
+
+def check_trainer_types(trainer: Mapping[str, Any], describe: Describe = str) -> None:
+    """Every ``trainer.<name>`` value against the type ``lightning.Trainer`` declares."""
+    hints = _trainer_hints()
+    for name, value in _plain(trainer).items():
+        if value is None or name not in hints:
+            continue
+        if not fits_type(value, hints[name]):
+            raise ValueError(
+                f"{describe(f'trainer.{name}')}={value!r} ({type(value).__name__}) is not a "
+                f"valid value: lightning.Trainer takes {readable_type(hints[name])} there"
+            )
+
+
+def check_accelerator(trainer: Mapping[str, Any], describe: Describe = str) -> None:
+    """An accelerator asked for by name must be there (Lightning's own error is a stack of
+    framework frames that does not say what to change)."""
+    import torch
+
+    accelerator = str(_plain(trainer).get("accelerator") or "auto").lower()
+    missing = {
+        "gpu": not torch.cuda.is_available() and not torch.backends.mps.is_available(),
+        "cuda": not torch.cuda.is_available(),
+        "mps": not torch.backends.mps.is_available(),
+    }
+    if missing.get(accelerator):
+        key = describe("trainer.accelerator")
+        raise ValueError(
+            f"{key}={accelerator!r}, but torch sees no such device here "
+            f"(torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}); use "
+            f"{key}='cpu' (or 'auto'), or run where the device is and torch is built for it"
+        )
+
+
+def _zero(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+
+
+def check_run(cfg: DictConfig, describe: Describe = str) -> None:
+    """Refuse a run config that would report numbers no trained model produced, or read a
+    checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
+    (the Forecaster names its parameters)."""
+    check_trainer_types(cfg.trainer, describe)
+    check_accelerator(cfg.trainer, describe)
+    train, test = bool(cfg.train), bool(cfg.test)
+    ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
+    if not train and not test:
+        raise ValueError("train=false and test=false: the run would do nothing; set one of them")
+    if not train and test and not ckpt_path:
+        raise ValueError(
+            "train=false tests the weights of ckpt_path, but ckpt_path is not set: the scores "
+            "would be those of a randomly initialised model. Pass ckpt_path=<run>/checkpoints/"
+            "best.ckpt, or train=true"
+        )
+    if not train and resume:
+        raise ValueError("resume=true continues training; it needs train=true")
+    if train:
+        trainer = _plain(cfg.trainer)
+        for key in ("max_epochs", "max_steps", "limit_train_batches"):
+            if _zero(trainer.get(key)):
+                raise ValueError(
+                    f"{describe(f'trainer.{key}')}=0 trains no step, so the run would score "
+                    "a randomly initialised model; give it at least one step (or train=false "
+                    "with ckpt_path to test trained weights)"
+                )
+    if ckpt_path and resume:
+        raise ValueError(
+            "resume=true continues from the run directory's checkpoints/last.ckpt, and "
+            f"ckpt_path={ckpt_path!r} names another checkpoint; use one of them"
+        )
+    if ckpt_path:
+        local_checkpoint(ckpt_path, describe("ckpt_path"))
+
+
+def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> str | None:
+    """The checkpoint ``trainer.fit`` continues from: ``<run_dir>/checkpoints/last.ckpt``
+    with ``resume=true``, ``ckpt_path`` when training with one, else None."""
+    if cfg.get("resume", False):
+        last = run_dir / "checkpoints" / "last.ckpt"
+        if not last.is_file():
+            raise FileNotFoundError(
+                f"resume=true, but {last} does not exist: point hydra.run.dir at the directory "
+                "of the run to continue (its checkpoints/last.ckpt is written after every "
+                "epoch while callbacks.checkpoint.save_last=true)"
+            )
+        return str(last)
+    return str(local_checkpoint(cfg.ckpt_path)) if cfg.train and cfg.ckpt_path else None

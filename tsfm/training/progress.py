@@ -1,0 +1,106 @@
+"""A light progress display for people watching a fit: one line per epoch, counted 1..N.
+
+::
+
+    epoch 1/10 (estimated 41 s per epoch after 20 batches)
+    epoch 1/10  39.8 s  train 0.412  val 0.398  ETA at most 6:00
+    epoch 2/10  38.9 s  train 0.351  val 0.372  ETA at most 5:15
+
+It replaces Lightning's progress bar, model summary and info lines in the Forecaster's
+default ``verbose=1`` where a person is watching (a terminal or a notebook), and prints
+nothing elsewhere (logs, CI, tests). Early stopping may end the fit before the ETA.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+import lightning as L
+from lightning.pytorch.callbacks import Callback
+
+ESTIMATE_AFTER = 20  # training batches timed before the epoch time is estimated
+
+
+def watched(stream: TextIO | None = None) -> bool:
+    """Whether a person is likely watching ``stream`` (default stderr): a terminal or a
+    Jupyter kernel."""
+    stream = stream or sys.stderr
+    return bool(getattr(stream, "isatty", lambda: False)()) or "ipykernel" in sys.modules
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+class EpochProgress(Callback):
+    """Prints to ``stream`` (default stderr); see the module docstring."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream
+        self._epoch_start = 0.0
+        self._durations: list[float] = []
+        self._estimated = False
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream or sys.stderr, flush=True)
+
+    def _total(self, trainer: L.Trainer) -> str:
+        return str(trainer.max_epochs) if trainer.max_epochs and trainer.max_epochs > 0 else "?"
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
+        batch = args[-1] if args else 0
+        if self._estimated or trainer.current_epoch or batch + 1 != ESTIMATE_AFTER:
+            return
+        self._estimated = True
+        per_batch = (time.perf_counter() - self._epoch_start) / ESTIMATE_AFTER
+        batches = trainer.num_training_batches
+        if isinstance(batches, int | float) and batches != float("inf"):
+            self._print(
+                f"epoch 1/{self._total(trainer)} (estimated {_clock(per_batch * batches)} per "
+                f"epoch after {ESTIMATE_AFTER} batches)"
+            )
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        # Lightning runs the epoch's validation before this hook: its loss is known here
+        self._durations.append(time.perf_counter() - self._epoch_start)
+        self._report(trainer)
+
+    def _report(self, trainer: L.Trainer) -> None:
+        done = len(self._durations)
+        metrics = trainer.callback_metrics
+        parts = [f"epoch {done}/{self._total(trainer)}", f"{self._durations[-1]:.1f} s"]
+        for label, key in (("train", "train/loss"), ("val", "val/loss")):
+            if key in metrics:
+                parts.append(f"{label} {float(metrics[key]):.4g}")
+        if trainer.max_epochs and trainer.max_epochs > done:
+            mean = sum(self._durations) / done
+            parts.append(f"ETA at most {_clock(mean * (trainer.max_epochs - done))}")
+        self._print("  ".join(parts))
+
+
+def counting_progress_bar() -> Callback | None:
+    """Lightning's rich progress bar, counting epochs 1..N (Lightning's counts 0..N-1);
+    None where ``rich`` is not installed (Lightning then uses its tqdm bar)."""
+    try:
+        from lightning.pytorch.callbacks import RichProgressBar
+    except ImportError:  # pragma: no cover - depends on the installation
+        return None
+    try:
+        import rich  # noqa: F401
+    except ImportError:  # pragma: no cover
+        return None
+
+    class CountingRichProgressBar(RichProgressBar):
+        def _get_train_description(self, current_epoch: int) -> str:
+            total = self.trainer.max_epochs
+            text = f"Epoch {current_epoch + 1}" + (f"/{total}" if total and total > 0 else "")
+            return f"{text:{len(self.validation_description)}}"
+
+    return CountingRichProgressBar()
