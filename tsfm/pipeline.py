@@ -21,6 +21,7 @@ from tsfm.training.artifacts import module_from_config
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
+from tsfm.training.heads import DEFAULT_QUANTILES, make_head
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -114,9 +115,10 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
     """Refuse a model too large for the free memory (unless ``check_memory=false``)."""
     if not cfg.get("check_memory", True):
         return
+    head = make_head(cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES))  # outputs per step
     check_memory(
         _container(cfg.model),
-        dims,
+        {**dims, "pred_len": dims["pred_len"] * head.size},
         accelerator=cfg.trainer.get("accelerator"),
         batch_size=cfg.data.batch_size,
         optimizer=cfg.optim.optimizer if cfg.train else None,
