@@ -21,7 +21,9 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from tsfm.data.config import DataConfig
 from tsfm.data.m4.files import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
+from tsfm.training.conformal import ConformalConfig
 from tsfm.training.optim import OptimConfig
+from tsfm.training.scoring import DEFAULT_LEVELS, DEFAULT_QUANTILES
 from tsfm.tuning.config import TuneConfig
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -86,6 +88,11 @@ class OutputConfig:
 class RunConfig:
     """The whole run: ``python -m tsfm.run`` composes this from ``conf/``.
 
+    ``loss`` picks the output head (``mse``, ``mae``, ``huber``, ``smape``: points;
+    ``quantile``, ``normal``, ``student_t``: probabilistic, :mod:`tsfm.training.heads`);
+    ``quantiles`` are the quantile head's levels and the grid CRPS is scored on; ``levels``
+    the interval levels (percent) scored for coverage and width; ``season_length`` the lag of
+    MSIS's look-back scale; ``conformal`` calibrates intervals for a point model.
     ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
     weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
     from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);
@@ -104,6 +111,10 @@ class RunConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)  # read by python -m tsfm.tune only
     loss: str = "mse"
+    quantiles: list[float] = field(default_factory=lambda: list(DEFAULT_QUANTILES))
+    levels: list[float] = field(default_factory=lambda: list(DEFAULT_LEVELS))
+    season_length: int = 1
+    conformal: ConformalConfig = field(default_factory=ConformalConfig)
     seed: int = 2023
     task_name: str = "train"
     train: bool = True

@@ -19,7 +19,9 @@ import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advi
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.training.artifacts import module_from_config
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
+from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
+from tsfm.training.heads import DEFAULT_QUANTILES, make_head
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -117,9 +119,10 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
     """Refuse a model too large for the free memory (unless ``check_memory=false``)."""
     if not cfg.get("check_memory", True):
         return
+    head = make_head(cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES))  # outputs per step
     check_memory(
         _container(cfg.model),
-        dims,
+        {**dims, "pred_len": dims["pred_len"] * head.size},
         accelerator=cfg.trainer.get("accelerator"),
         batch_size=cfg.data.batch_size,
         optimizer=cfg.optim.optimizer if cfg.train else None,
@@ -177,6 +180,15 @@ def _fit_and_test(
         datamodule.setup()
     check_model_memory(cfg, datamodule.dims(), memory_switch)
     module = build_module(cfg, datamodule)
+    conformal = cfg.get("conformal")
+    if conformal is not None and conformal.windows:  # refuse what calibration would refuse
+        if module.head.probabilistic:
+            raise ValueError(
+                f"conformal.windows calibrates point models; loss={cfg.loss} already forecasts "
+                "intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
+            )
+        plan = calibration_plan(datamodule, conformal, cfg.data.pred_len)
+        check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
     trainer = build_trainer(
         cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides
     )
@@ -191,9 +203,17 @@ def _fit_and_test(
             state = load_checkpoint(best, map_location=module.device)
             module.load_state_dict(state["state_dict"])
     metrics: dict[str, Any] = {}
+    ckpt = None if cfg.train else cfg.ckpt_path
+    if conformal is not None and conformal.windows:
+        if ckpt:  # calibrate the weights that will be tested
+            state = load_checkpoint(ckpt, map_location=module.device)
+            module.load_state_dict(state["state_dict"])
+            ckpt = None
+        start = time.perf_counter()
+        module.conformal = calibrate(module, datamodule, conformal, cfg.data.pred_len)
+        timings["calibration_seconds"] = time.perf_counter() - start
     if cfg.test:
         start = time.perf_counter()
-        ckpt = None if cfg.train else cfg.ckpt_path
         trainer.test(module, datamodule=datamodule, ckpt_path=ckpt or None, verbose=False)
         timings["test_seconds"] = time.perf_counter() - start
         metrics.update(
@@ -209,4 +229,14 @@ def _fit_and_test(
 
 def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
     """The settings every reported number depends on, stored beside it."""
-    return {"model": cfg.model.name, "seed": cfg.seed, **datamodule.protocol()}
+    settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
+    conformal = cfg.get("conformal")
+    if conformal is not None and conformal.windows:
+        settings.update(
+            {
+                "conformal_windows": conformal.windows,
+                "conformal_step": conformal.step or cfg.data.pred_len,
+                "conformal_normalize": conformal.normalize,
+            }
+        )
+    return {**settings, **datamodule.protocol()}

@@ -11,6 +11,7 @@ import torch
 from tsfm.data import ForecastDataModule
 from tsfm.data.batch import batch_to
 from tsfm.training.module import ForecastingModule
+from tsfm.training.scoring import level_bounds, level_name
 
 TABLE_METRICS = ("mse", "mae", "rmse")
 
@@ -30,7 +31,29 @@ def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
             f"{metrics.get(f'{stage}/{m}{suffix}', float('nan')):>12.4f}" for m in present
         )
         lines.append(f"{label:<16}{cells}")
-    return "\n".join(lines)
+    return "\n".join(lines + interval_table(metrics, stage))
+
+
+def interval_table(metrics: dict[str, Any], stage: str = "test") -> list[str]:
+    """CRPS, coverage and width per level, and MSIS, when the run has intervals."""
+    if f"{stage}/crps" not in metrics:
+        return []
+    levels = sorted(
+        {k.split("coverage_", 1)[1] for k in metrics if k.startswith(f"{stage}/coverage_")},
+        key=float,
+    )
+    names = ["crps", *(f"{kind}_{v}" for v in levels for kind in ("coverage", "width"))]
+    names += ["msis"] if f"{stage}/msis" in metrics else []
+    header = f"{'intervals':<16}" + "".join(f"{n.upper().replace('_', ' '):>12}" for n in names)
+    lines = ["", header, "-" * len(header)]
+    for label, suffix in (("scaled (papers)", ""), ("original scale", "_original")):
+        cells = ""
+        for name in names:
+            scale_free = name.startswith(("coverage", "msis"))
+            value = metrics.get(f"{stage}/{name}{'' if scale_free else suffix}", float("nan"))
+            cells += f"{value:>12.4f}"
+        lines.append(f"{label:<16}{cells}")
+    return lines
 
 
 def m4_metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
@@ -41,6 +64,15 @@ def m4_metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
     lines = [header, "-" * len(header)]
     for label, row in (("model", model), ("Naive2", naive2)):
         lines.append(f"{label:<16}" + "".join(f"{v:>12.3f}" for v in row))
+    if f"{stage}/msis" in metrics:
+        coverage = metrics.get(f"{stage}/coverage_95", float("nan"))
+        lines += [
+            "",
+            f"{'95 % intervals':<16}{'COVERAGE':>12}{'MSIS':>12}",
+            f"{'model':<16}{coverage:>12.3f}{metrics[f'{stage}/msis']:>12.3f}",
+            f"{'seasonal naive':<16}{metrics[f'{stage}/snaive_coverage_95']:>12.3f}"
+            f"{metrics[f'{stage}/snaive_msis']:>12.3f}",
+        ]
     if metrics.get("validation_on_test"):
         lines.append("(validated on the TEST set: the official code's protocol)")
     return "\n".join(lines)
@@ -54,7 +86,8 @@ def plot_forecasts(
     n_windows: int = 4,
     variate: int = -1,
 ) -> Path:
-    """Look-back, actuals and forecast of ``n_windows`` evenly spaced test windows (one variate)."""
+    """Look-back, actuals and forecast of ``n_windows`` evenly spaced test windows (one
+    variate), with the bands of the run's interval levels when the model has intervals."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -67,7 +100,13 @@ def plot_forecasts(
     module.eval()
     device = module.device
     batch = batch_to(batch, device)
-    prediction = module.to_original(module(batch).prediction, batch).float().cpu()
+    output = module(batch)
+    prediction = module.to_original(output.prediction, batch).float().cpu()
+    levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
+    taus = [tau for level in levels for tau in level_bounds(level)]
+    bands = None
+    if taus:
+        bands = module.to_original(module.predictive_quantiles(output, batch, taus), batch).cpu()
     history = module.to_original(batch["x"], batch).float().cpu()
     actual = module.to_original(batch["y"], batch).float().cpu()
     module.train(was_training)
@@ -80,6 +119,17 @@ def plot_forecasts(
         future = np.arange(seq_len, seq_len + actual.shape[1])
         ax.plot(past, history[i, :, variate], color="0.4", lw=1, label="look-back")
         ax.plot(future, actual[i, :, variate], color="black", lw=1, label="actual")
+        for k, level in enumerate(levels):
+            lower, upper = bands[i, :, variate, 2 * k], bands[i, :, variate, 2 * k + 1]
+            ax.fill_between(
+                future,
+                lower,
+                upper,
+                color="tab:red",
+                alpha=0.15 + 0.1 * k,
+                lw=0,
+                label=f"{level_name(level)} % interval",
+            )
         ax.plot(future, prediction[i, :, variate], color="tab:red", lw=1.2, label="forecast")
         ax.set_title(f"test window {start}: {column}", fontsize=9)
     axes[0, 0].legend(loc="upper left", fontsize=8)

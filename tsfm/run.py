@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 import hydra
+import torch
 from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
@@ -43,6 +44,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     _, non_finite = finite_metrics(result.metrics)
     if result.trainer.is_global_zero:
         write_run_files(cfg, run_dir, result.metrics)
+        if result.module.conformal is not None:  # tensors only: weights_only=True reads them
+            torch.save(result.module.conformal.state_dict(), run_dir / "conformal.pt")
     if non_finite:
         raise DivergedError(
             f"the run's {non_finite} are not finite numbers; metrics.json holds null for them "

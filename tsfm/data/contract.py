@@ -125,11 +125,28 @@ class ForecastDataModule(L.LightningDataModule):
         """The training split as fixed windows, or None when its windows are drawn afresh."""
         return None
 
+    def calibration_indices(self, n_windows: int, step: int) -> list[int]:
+        """Samples of the validation split for conformal calibration: its last ``n_windows``
+        windows, ``step`` rows apart (each dataset's ``rolling_origin`` says which)."""
+        self.setup("validate")
+        dataset = self.datasets.get("val")
+        if dataset is None or len(dataset) == 0:
+            raise ValueError(
+                "conformal calibration needs a validation split, and this data has none"
+            )
+        if not hasattr(dataset, "rolling_origin"):
+            raise ValueError(
+                f"{type(self).__name__}'s validation windows do not support conformal "
+                "calibration; use a probabilistic loss (quantile, normal, student_t) instead"
+            )
+        return dataset.rolling_origin(n_windows, step)
+
     def evaluate_forecasts(
-        self, stage: str, index: Tensor, forecast: Tensor
+        self, stage: str, index: Tensor, forecast: Tensor, interval: Tensor | None = None
     ) -> dict[str, float]:  # pragma: no cover - only for modules with scores_forecasts
         """Scores of a whole evaluation set from every original-scale forecast ``[n, S, N]``
-        of the epoch and the ``index`` of each; used when ``scores_forecasts`` is true."""
+        of the epoch and the ``index`` of each; used when ``scores_forecasts`` is true. A
+        model with intervals also passes its 95 % interval ``[n, S, N, 2]`` (lower, upper)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ loaders

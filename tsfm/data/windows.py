@@ -114,6 +114,26 @@ class WindowDataset(Dataset):
     def __len__(self) -> int:
         return self.n_windows * (self.n_vars if self.channel_independent else 1)
 
+    def rolling_origin(self, n_windows: int, step: int) -> list[int]:
+        """Sample indices of the last ``n_windows`` windows, ``step`` rows apart, oldest
+        first (variate-major, every variate's sample, when channel-independent)."""
+        if n_windows < 1 or step < 1 or step % self.stride:
+            raise ValueError(
+                f"need at least one window and a step that is a multiple of the windows' "
+                f"stride ({self.stride}); got {n_windows} windows, step {step}"
+            )
+        last, gap = self.n_windows - 1, step // self.stride
+        if last - (n_windows - 1) * gap < 0:
+            most = last // gap + 1
+            raise ValueError(
+                f"{n_windows} windows {step} rows apart do not fit in {self.n_windows} windows "
+                f"of this split; at most {most} do: use fewer windows or a smaller step"
+            )
+        windows = [last - j * gap for j in reversed(range(n_windows))]
+        if not self.channel_independent:
+            return windows
+        return [v * self.n_windows + w for v in range(self.n_vars) for w in windows]
+
     def __getitem__(self, index: int) -> Batch:
         if not -len(self) <= index < len(self):
             raise IndexError(f"window {index} out of range for {len(self)} windows")

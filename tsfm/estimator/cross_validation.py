@@ -8,6 +8,10 @@ from rows before ``c_k`` only. The last fold forecasts the last ``horizon`` rows
 ``refit=False``: one model, trained on rows before the first cutoff, forecasts every fold.
 ``refit=r``: retrain on folds 0, r, 2r, ...; the folds between reuse the latest model. In
 every case a fold's model and scaler have seen no row at or after its cutoff.
+
+A model with intervals (a probabilistic head or conformal scores) adds to each forecast row
+the bounds of its ``levels`` (``forecast-lo-80``, ``forecast-hi-80``, ...) and to each fold's
+metrics ``crps``, ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msis``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import Layout, SeriesTable, time_series
-from tsfm.estimator.inference import forecast_at
+from tsfm.estimator.inference import Backtest, forecast_at
+from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.training.scoring import index_of, level_bounds, level_name
 
 
 class CrossValidation(NamedTuple):
@@ -78,13 +84,46 @@ def cross_validate(
         if refitted:
             model = clone(est)
             model.fit_table(history, static_df=static_df)
-        times, values = forecast_at(model, table, cutoff)
+        taus = metric_taus(model)
+        times, values, quantiles = forecast_at(model, table, cutoff, taus)
         targets = table.select(model.output_columns(table))
         actual = targets.values[cutoff : cutoff + est.horizon]
-        forecasts.append((cutoff, times, actual, values))
-        rows.append(_fold_metrics(model, fold, targets, cutoff, refitted, actual, values))
+        bands = _bands(model, taus, quantiles) if taus else []
+        forecasts.append((cutoff, times, actual, values, bands))
+        row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
+        if taus:
+            lookback = targets.values[cutoff - est.lookback : cutoff]
+            row.update(_fold_intervals(model, lookback, actual, values, quantiles))
+        rows.append(row)
     targets = table.select(model.output_columns(table))
     return CrossValidation(_forecast_frame(targets, forecasts), _metrics_frame(table.layout, rows))
+
+
+def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
+    """``(column, values [H, N])`` of the bounds of every level of the model's ``levels``."""
+    bands = []
+    for level in sorted(model.config_.levels, reverse=True):
+        bands.append((f"forecast-lo-{level_name(level)}", level_bounds(level)[0]))
+    for level in sorted(model.config_.levels):
+        bands.append((f"forecast-hi-{level_name(level)}", level_bounds(level)[1]))
+    return [(name, quantiles[..., index_of(taus, tau)]) for name, tau in bands]
+
+
+def _fold_intervals(model, lookback, actual, forecast, quantiles) -> dict[str, float]:
+    """The interval metrics of one fold's window (scaled with the fold's scaler)."""
+    scaler = model.scaler_
+    scaled = (lambda v: v) if scaler is None else scaler.transform
+    window = Backtest(
+        origins=np.array([len(lookback)]),
+        forecast=forecast[None],
+        actual=actual[None],
+        forecast_scaled=scaled(forecast)[None],
+        actual_scaled=scaled(actual)[None],
+        quantiles=quantiles[None],
+        quantiles_scaled=np.moveaxis(scaled(np.moveaxis(quantiles, -1, 0)), 0, -1)[None],
+        lookback_scaled=scaled(lookback)[None],
+    )
+    return interval_metrics(model, window)
 
 
 def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dict[str, Any]:
@@ -112,7 +151,7 @@ def _names(layout: Layout) -> tuple[str, str, str]:
 def _forecast_frame(table: SeriesTable, folds: list) -> Any:
     id_col, time_col, target_col = _names(table.layout)
     parts = []
-    for cutoff, times, actual, forecast in folds:
+    for cutoff, times, actual, forecast, bands in folds:
         horizon, n_series = forecast.shape
         time_type = table.layout.time_type
         parts.append(
@@ -125,6 +164,7 @@ def _forecast_frame(table: SeriesTable, folds: list) -> Any:
                     ),
                     pl.Series(target_col, actual.T.reshape(-1)),
                     pl.Series("forecast", forecast.T.reshape(-1)),
+                    *(pl.Series(name, values.T.reshape(-1)) for name, values in bands),
                 ]
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -91,8 +92,14 @@ def fit_table(
     callbacks: Sequence = (),
     val_size: float | int | None = None,
     static_df: Any = None,
+    calibrate: bool = True,
 ) -> Any:
-    """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state."""
+    """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state.
+
+    With ``conformal_windows``, the pipeline calibrates on the validation rows, or, without
+    them, :mod:`tsfm.estimator.calibration` on the end of the training rows with a refit
+    (``calibrate=False``: no calibration, for that refit's helper model).
+    """
     from tsfm.pipeline import fit_and_test
 
     freq = resolve_freq(table.times, est.freq)
@@ -120,6 +127,16 @@ def fit_table(
     if not validate:  # nothing to stop early on or to pick a best epoch with
         cfg.callbacks.early_stopping.enabled = False
         cfg.callbacks.checkpoint.enabled = False
+    run_cfg, residuals = cfg, None
+    windows, normalize = cfg.conformal.windows if calibrate else 0, cfg.conformal.normalize
+    if not calibrate or (windows and not validate):
+        run_cfg = copy.deepcopy(cfg)
+        run_cfg.conformal.windows = 0  # the pipeline calibrates on validation rows only
+    if windows and not validate:
+        from tsfm.estimator.calibration import refit_residuals
+
+        step = cfg.conformal.step or est.horizon
+        residuals = refit_residuals(est, rows, windows, step, static_df)
     datamodule = TimeSeriesDataModule(
         cfg.data,
         table=replace(rows, columns=[str(c) for c in rows.columns]),
@@ -129,7 +146,7 @@ def fit_table(
     )
     with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
-            cfg,
+            run_cfg,
             run_dir,
             datamodule=datamodule,
             extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
@@ -155,6 +172,10 @@ def fit_table(
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }
+    if residuals is not None:
+        from tsfm.estimator.calibration import scores_from_residuals
+
+        est.module_.conformal = scores_from_residuals(est, *residuals, normalize)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,10 @@ class Forecaster(BaseEstimator):
         **params: model hyperparameters (``d_model=128``), common settings (``max_epochs``,
             ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``, ``accelerator``,
             ``precision``, ...) or any config key with ``__`` for dots
-            (``trainer__gradient_clip_val=1.0``).
+            (``trainer__gradient_clip_val=1.0``). Intervals: ``loss="quantile"`` (with
+            ``quantiles=[...]``), ``"normal"`` or ``"student_t"``, or a point loss with
+            ``conformal_windows=k`` (``conformal_step``, ``conformal_normalize``); ``levels``
+            and ``season_length`` set what ``evaluate`` scores (see the README).
 
     Fitted attributes: ``module_`` (the trained ForecastingModule), ``config_`` (the resolved
     run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
@@ -210,30 +214,43 @@ class Forecaster(BaseEstimator):
                 )
         return table
 
-    def predict(self, df: Any = None, future_df: Any = None) -> Any:
+    def predict(
+        self,
+        df: Any = None,
+        future_df: Any = None,
+        level: Sequence[float] | None = None,
+        quantiles: bool = False,
+    ) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
 
         The forecast comes back in ``df``'s layout and frame library (those of the fitted
         data without ``df``), with real future timestamps, on the original scale. A model
         with future covariates needs their values over the horizon in ``future_df``
-        (:meth:`make_future_dataframe` gives the frame to fill).
+        (:meth:`make_future_dataframe` gives the frame to fill). ``level=[80, 95]`` adds the
+        intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ... and ``quantiles=True`` the
+        quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels (``<name>``: each target's
+        column in a wide frame, the target column in a long one), from the probabilistic head
+        or the conformal scores.
         """
         from tsfm.data.frames import write_frame
         from tsfm.estimator.inference import forecast_next
+        from tsfm.estimator.intervals import band_values, column_request
 
         check_is_fitted(self)
+        taus, columns = column_request(self, level, quantiles)
         if self.mode_ == "independent":
             from tsfm.estimator.panels import predict_panel
 
-            return predict_panel(self, df, future_df)
+            return predict_panel(self, df, future_df, taus, columns)
         table = self.history_ if df is None else self._read(df)
         if len(table) < self.lookback:
             raise ValueError(
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback} of them"
             )
-        times, values = forecast_next(self, table, future_df)
-        return write_frame(table.layout, self.output_columns(table), times, values)
+        times, values, quantile_values = forecast_next(self, table, future_df, taus)
+        bands = band_values(columns, taus, quantile_values) if taus else []
+        return write_frame(table.layout, self.output_columns(table), times, values, bands=bands)
 
     def output_columns(self, table: SeriesTable) -> list:
         """The forecast's columns: the targets in ``table``'s order (long: the series)."""
@@ -255,11 +272,14 @@ class Forecaster(BaseEstimator):
         return make_future_frame(self, self.history_ if df is None else self._read(df))
 
     def evaluate(self, df: Any) -> dict[str, float]:
-        """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``)."""
+        """MSE/MAE/RMSE of every forecast window in ``df`` (scaled, and ``*_original``); a
+        model with intervals adds ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``."""
         from tsfm.estimator.inference import backtest, error_metrics
+        from tsfm.estimator.intervals import interval_metrics, metric_taus
 
         check_is_fitted(self)
-        return error_metrics(backtest(self, self._read(df)))
+        result = backtest(self, self._read(df), taus=metric_taus(self))
+        return {**error_metrics(result), **interval_metrics(self, result)}
 
     def score(self, df: Any) -> float:
         """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
@@ -276,7 +296,9 @@ class Forecaster(BaseEstimator):
         """Rolling-origin evaluation; see :mod:`tsfm.estimator.cross_validation`. Future
         covariates of each fold's horizon are read from ``df`` (they are known there).
 
-        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library.
+        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library; a model with
+        intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
+        and the interval metrics per fold.
         """
         from tsfm.estimator.cross_validation import cross_validate
 

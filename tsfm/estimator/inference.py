@@ -9,7 +9,7 @@ own history, never of the rows being forecast.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,26 +138,43 @@ class Windows:
         return actual
 
 
-def forward(est: Any, batch: Batch) -> np.ndarray:
-    """Scaled forecasts ``[B, H, N]`` of a batch of model inputs (in the fit's precision)."""
+def forward(
+    est: Any, batch: Batch, taus: Sequence[float] = ()
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scaled forecasts ``[B, H, N]`` of a batch of model inputs (in the fit's precision), and
+    with ``taus`` their quantiles ``[B, H, N, Q]`` (from the head or the conformal scores;
+    None without)."""
     module = est.module_
     batch = Batch(**{k: v.to(module.device) for k, v in batch.items()})
     with inference(est.config_, module.device):
         if est.config_.data.channel_independent:
-            return _channel_independent(module, batch)
-        return module(batch).prediction.float().cpu().numpy().astype(np.float64)
+            return _channel_independent(module, batch, taus)
+        output = module(batch)
+        quantiles = module.predictive_quantiles(output, batch, taus) if taus else None
+        return _numpy(output.prediction), _numpy(quantiles)
 
 
-def _channel_independent(module: Any, batch: Batch) -> np.ndarray:
+def _numpy(values: torch.Tensor | None) -> np.ndarray | None:
+    return None if values is None else values.float().cpu().numpy().astype(np.float64)
+
+
+def _channel_independent(
+    module: Any, batch: Batch, taus: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray | None]:
     """One sample per (window, variate), as in training."""
     size, seq_len, n_vars = batch["x"].shape
     inputs = Batch(x=batch["x"].permute(0, 2, 1).reshape(size * n_vars, seq_len, 1))
+    inputs["variate"] = torch.arange(n_vars, device=batch["x"].device).repeat(size)
     for key in ("x_mark", "y_mark", "past_covariates", "future_covariates"):
         if key in batch:
             inputs[key] = batch[key].repeat_interleave(n_vars, dim=0)
-    prediction = module(inputs).prediction.float()
-    prediction = prediction.reshape(size, n_vars, -1).permute(0, 2, 1)
-    return prediction.cpu().numpy().astype(np.float64)
+    output = module(inputs)
+    prediction = output.prediction.float().reshape(size, n_vars, -1).permute(0, 2, 1)
+    quantiles = None
+    if taus:  # [B * N, H, 1, Q] -> [B, H, N, Q]
+        quantiles = module.predictive_quantiles(output, inputs, taus)
+        quantiles = quantiles.reshape(size, n_vars, -1, len(taus)).permute(0, 2, 1, 3)
+    return _numpy(prediction), _numpy(quantiles)
 
 
 def _unscale(scaler: StandardScaler | None, values: np.ndarray, n: int) -> np.ndarray:
@@ -176,36 +193,68 @@ def finite(values: np.ndarray, what: str) -> np.ndarray:
     return values
 
 
+def _unscale_quantiles(scaler: StandardScaler | None, values: np.ndarray | None, n: int) -> Any:
+    """``[..., N, Q]`` quantiles back to the original scale (None stays None)."""
+    if values is None or scaler is None:
+        return values
+    return np.moveaxis(_unscale(scaler, np.moveaxis(values, -1, 0), n), 0, -1)
+
+
+def check_interval_variates(est: Any, prepared: Prepared) -> None:
+    """Per-series conformal scores exist for the trained variates only."""
+    conformal = est.module_.conformal
+    if conformal is not None and conformal.scores.shape[2] > 1 and prepared.restore is None:
+        raise ValueError(
+            f"the conformal intervals were calibrated per series for {est.columns_}; this frame "
+            f"has other variates {prepared.table.columns}, which have no calibration scores"
+        )
+
+
+def _one_window(
+    est: Any, prepared: Prepared, windows: Windows, taus: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The original-scale forecast ``[H, N]`` (and quantiles ``[H, N, Q]``) of the window
+    whose look-back starts at row 0, in the caller's target order."""
+    if taus:
+        check_interval_variates(est, prepared)
+    scaled, quantiles = forward(est, windows.batch(np.array([0])), taus)
+    n = prepared.n_targets
+    values = finite(_unscale(prepared.scaler, scaled[0], n), "the forecast")
+    if quantiles is not None:
+        quantiles = finite(_unscale_quantiles(prepared.scaler, quantiles[0], n), "the quantiles")
+    if prepared.restore is not None:
+        values = values[:, prepared.restore]
+        quantiles = None if quantiles is None else quantiles[:, prepared.restore]
+    return values, quantiles
+
+
 def forecast_next(
-    est: Any, table: SeriesTable, future: SeriesTable | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+    est: Any, table: SeriesTable, future: SeriesTable | None = None, taus: Sequence[float] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The ``horizon`` steps after ``table`` (its last ``lookback`` rows are the input;
-    ``future`` holds the future covariates of the horizon)."""
+    ``future`` holds the future covariates of the horizon): times, values ``[H, N]`` and,
+    with ``taus``, quantiles ``[H, N, Q]`` (else None)."""
     from tsfm.estimator.future import future_rows
 
     prepared = prepare(est, table, len(table))
     window = prepared.table.tail(est.lookback)
     joined, times = future_rows(est, window, future)
     windows = Windows(est, Prepared(joined, prepared.scaler, prepared.n_targets, None), times)
-    scaled = forward(est, windows.batch(np.array([0])))[0]
-    values = finite(_unscale(prepared.scaler, scaled, prepared.n_targets), "the forecast")
-    if prepared.restore is not None:
-        values = values[:, prepared.restore]
-    return times[est.lookback :], values
+    values, quantiles = _one_window(est, prepared, windows, taus)
+    return times[est.lookback :], values, quantiles
 
 
-def forecast_at(est: Any, table: SeriesTable, cutoff: int) -> tuple[np.ndarray, np.ndarray]:
+def forecast_at(
+    est: Any, table: SeriesTable, cutoff: int, taus: Sequence[float] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The forecast of the ``horizon`` rows from ``cutoff`` on, from the ``lookback`` rows
     before it (and the future covariates of ``table``'s horizon rows: nothing else of those
-    rows is read)."""
+    rows is read), as :func:`forecast_next` returns it."""
     window = table.rows(slice(cutoff - est.lookback, cutoff + est.horizon))
     prepared = prepare(est, window, est.lookback)
     windows = Windows(est, prepared, prepared.table.times)
-    scaled = forward(est, windows.batch(np.array([0])))[0]
-    values = finite(_unscale(prepared.scaler, scaled, prepared.n_targets), "the forecast")
-    if prepared.restore is not None:
-        values = values[:, prepared.restore]
-    return window.times[est.lookback :], values
+    values, quantiles = _one_window(est, prepared, windows, taus)
+    return window.times[est.lookback :], values, quantiles
 
 
 @dataclass
@@ -217,6 +266,9 @@ class Backtest:
     actual: np.ndarray  # NaN where the target is missing
     forecast_scaled: np.ndarray
     actual_scaled: np.ndarray
+    quantiles: np.ndarray | None = None  # [W, H, N, Q] at the taus asked for
+    quantiles_scaled: np.ndarray | None = None
+    lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
@@ -224,8 +276,17 @@ def _batches(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(n, start + size))
 
 
-def backtest(est: Any, table: SeriesTable, stride: int = 1) -> Backtest:
-    """Forecast every window of ``lookback + horizon`` rows in ``table``."""
+def backtest(
+    est: Any,
+    table: SeriesTable,
+    stride: int = 1,
+    taus: Sequence[float] = (),
+    starts: np.ndarray | None = None,
+    lookbacks: bool = False,
+) -> Backtest:
+    """Forecast every window of ``lookback + horizon`` rows in ``table`` (``stride`` rows
+    apart, or those whose look-back starts at the rows ``starts``), with quantiles at
+    ``taus``; ``lookbacks`` (implied by ``taus``) keeps the scaled look-backs."""
     lookback, horizon = est.lookback, est.horizon
     span = lookback + horizon
     if len(table) < span:
@@ -233,27 +294,39 @@ def backtest(est: Any, table: SeriesTable, stride: int = 1) -> Backtest:
             f"the frame has {len(table)} rows; scoring needs at least lookback + horizon = {span}"
         )
     prepared = prepare(est, table, lookback)  # new variates: scaler from the first look-back
+    if taus:
+        check_interval_variates(est, prepared)
     windows = Windows(est, prepared, prepared.table.times)
-    starts = np.arange(0, len(table) - span + 1, stride)
+    if starts is None:
+        starts = np.arange(0, len(table) - span + 1, stride)
     parts = [
-        forward(est, windows.batch(starts[part]))
+        forward(est, windows.batch(starts[part]), taus)
         for part in _batches(len(starts), est.config_.data.eval_batch_size)
     ]
-    forecast_scaled = finite(np.concatenate(parts), "the forecasts")
+    forecast_scaled = finite(np.concatenate([point for point, _ in parts]), "the forecasts")
     actual_scaled = windows.actual(starts)
     restore = prepared.restore if prepared.restore is not None else slice(None)
     n = prepared.n_targets
-    return Backtest(
+    result = Backtest(
         origins=starts + lookback,
         forecast=_unscale(prepared.scaler, forecast_scaled, n)[..., restore],
         actual=_unscale(prepared.scaler, actual_scaled, n)[..., restore],
         forecast_scaled=forecast_scaled[..., restore],
         actual_scaled=actual_scaled[..., restore],
     )
+    if taus:
+        scaled = np.concatenate([quantiles for _, quantiles in parts])
+        result.quantiles = _unscale_quantiles(prepared.scaler, scaled, n)[..., restore, :]
+        result.quantiles_scaled = scaled[..., restore, :]
+    if taus or lookbacks:
+        look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
+        result.lookback_scaled = look[..., restore]
+    return result
 
 
 def error_metrics(result: Backtest) -> dict[str, float]:
-    """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale."""
+    """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale
+    (interval metrics: :func:`tsfm.estimator.intervals.interval_metrics`)."""
     metrics: dict[str, float] = {}
     for suffix, forecast, actual in (
         ("", result.forecast_scaled, result.actual_scaled),

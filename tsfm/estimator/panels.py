@@ -160,8 +160,15 @@ def history_of(est: Any, values: list[np.ndarray], times: list[np.ndarray]) -> P
     return PanelHistory(out, stamps)
 
 
-def predict_panel(est: Any, df: Any = None, future_df: Any = None) -> Any:
-    """The horizon after every series of ``df`` (or of the fitted data)."""
+def predict_panel(
+    est: Any,
+    df: Any = None,
+    future_df: Any = None,
+    taus: tuple[float, ...] = (),
+    columns: list[tuple[str, float]] = (),
+) -> Any:
+    """The horizon after every series of ``df`` (or of the fitted data); with ``taus``, the
+    interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too."""
     from tsfm.estimator.future import horizon_values
 
     if df is None:
@@ -188,10 +195,19 @@ def predict_panel(est: Any, df: Any = None, future_df: Any = None) -> Any:
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
     batch = _batch(est, scaled, np.concatenate([history.times, horizons], axis=1), ids)
     with inference(est.config_, est.module_.device):
-        prediction = est.module_(batch).prediction.float().cpu().numpy().astype(np.float64)
+        output = est.module_(batch)
+        prediction = output.prediction.float().cpu().numpy().astype(np.float64)
+        if taus:
+            quantiles = est.module_.predictive_quantiles(output, batch, taus)
+            quantiles = quantiles.float().cpu().numpy().astype(np.float64)
     n = len(est.columns_)
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
-    return _write(est, ids, horizons, values[..., 0])
+    bands = []
+    if taus:
+        quantiles = quantiles * std[:, None, :n, None] + mean[:, None, :n, None]
+        quantiles = finite(quantiles, "the quantiles")
+        bands = [(suffix, quantiles[..., 0, list(taus).index(tau)]) for suffix, tau in columns]
+    return _write(est, ids, horizons, values[..., 0], bands)
 
 
 def _scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.ndarray]:
@@ -238,14 +254,16 @@ def _batch(est: Any, scaled: np.ndarray, times: np.ndarray, ids: list) -> Batch:
     return batch
 
 
-def _write(est: Any, ids: list, times: np.ndarray, values: np.ndarray) -> Any:
-    """A long frame: the horizon of every series after its own end."""
+def _write(est: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:
+    """A long frame: the horizon of every series after its own end (and ``bands``:
+    ``(suffix, values [S, H])`` columns after the target's)."""
     layout = est.layout_
     frame = pl.DataFrame(
         [
             id_series(layout, ids, times.shape[1]),
             time_series(layout.time_col, times.reshape(-1), layout.time_type),
             pl.Series(layout.target_col, values.reshape(-1)),
+            *(pl.Series(f"{layout.target_col}{s}", b.reshape(-1)) for s, b in bands),
         ]
     )
     return finish_frame(frame, layout)

@@ -22,6 +22,8 @@ from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
+from tsfm.training.conformal import check_conformal
+from tsfm.training.heads import make_head
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -38,6 +40,12 @@ ALIASES = {
     "patience": "callbacks.early_stopping.patience",
     "seed": "seed",
     "loss": "loss",
+    "quantiles": "quantiles",
+    "levels": "levels",
+    "season_length": "season_length",
+    "conformal_windows": "conformal.windows",
+    "conformal_step": "conformal.step",
+    "conformal_normalize": "conformal.normalize",
     "check_memory": "check_memory",
     "threads": "threads",
 }
@@ -192,6 +200,18 @@ def build_config(
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
+    head = make_head(cfg.loss, cfg.quantiles, cfg.levels)  # checks them before any training
+    check_conformal(cfg.conformal.windows, cfg.conformal.step, prefix="conformal_")
+    if cfg.conformal.windows and getattr(est, "mode", "joint") != "joint":
+        raise ValueError(
+            "conformal_windows calibrates mode='joint' forecasters (one time index); for "
+            "independent series use loss='quantile', 'normal' or 'student_t'"
+        )
+    if cfg.conformal.windows and head.probabilistic:
+        raise ValueError(
+            f"conformal_windows calibrates point models; loss={cfg.loss!r} already forecasts "
+            "intervals (use a point loss, e.g. loss='mse', for conformal intervals)"
+        )
     if has_dates and cfg.data.freq is None:
         cfg.data.freq = str(freq)  # calendar features from the data's own frequency
     elif has_dates and _user_set_freq(est):

@@ -7,7 +7,11 @@
     scaler.json      per-variate mean and std, fitted on the training rows
     history.pt       the last look-back rows (values and timestamps), for predict()
     forecaster.json  the estimator's parameters, variates, frequency and frame layout
+    conformal.pt     conformal calibration scores, when fitted with conformal_windows (tensors:
+                     torch.load(weights_only=True))
     versions.json    tsfm, torch, lightning, python
+
+The output head (``loss``) and its quantile levels (``quantiles``) are part of config.yaml.
 
 Loading builds only tsfm's own classes: the model named in the config must be in the
 registry, and a config asking for any other class (``_target_`` and the like) is refused.
@@ -43,7 +47,8 @@ from tsfm.estimator.saved_files import (
 from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.training.artifacts import module_from_config, versions
-from tsfm.training.losses import LOSSES
+from tsfm.training.conformal import ConformalScores
+from tsfm.training.heads import DEFAULT_QUANTILES, KNOWN_LOSSES, make_head
 
 FORMAT = 1
 FILES = ("config.yaml", "weights.pt", "scaler.json", "history.pt", "forecaster.json")
@@ -95,6 +100,10 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
     (path / "forecaster.json").write_text(
         json.dumps(meta, indent=2, default=_plain, allow_nan=False)
     )
+    if est.module_.conformal is not None:
+        torch.save(est.module_.conformal.state_dict(), path / "conformal.pt")
+    else:  # overwrite=True over a forecaster that had scores: they are not this one's
+        (path / "conformal.pt").unlink(missing_ok=True)
     (path / "versions.json").write_text(json.dumps(versions(), indent=2))
     return path
 
@@ -144,8 +153,10 @@ def checked_config(path: Path) -> DictConfig:
             f"{path} names model {name!r}, which is not a registered tsfm model "
             f"({sorted(REGISTRY)}); tsfm only builds its own classes and refuses to load it"
         )
-    if raw.get("loss") not in LOSSES:
-        raise ValueError(f"{path} names loss {raw.get('loss')!r}; known losses: {sorted(LOSSES)}")
+    if raw.get("loss") not in KNOWN_LOSSES:
+        raise ValueError(
+            f"{path} names loss {raw.get('loss')!r}; known losses: {list(KNOWN_LOSSES)}"
+        )
     from tsfm.config import RunConfig, register_configs
     from tsfm.models import config_schema
 
@@ -188,12 +199,16 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
         target_scaling = {"mean": mean[:, :n].tolist(), "std": std[:, :n].tolist()}
     weights = load_weights(path / "weights.pt")
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
-    check_weights_fit_config(model_cfg, meta["dims"], weights, path, memory=check_memory)
+    head = make_head(cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES))
+    model_dims = {**meta["dims"], "pred_len": meta["dims"]["pred_len"] * head.size}
+    check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
     module = module_from_config(cfg, meta["dims"], target_scaling)
     try:
         module.load_state_dict(weights)
     except RuntimeError as err:
         raise ValueError(f"{path / 'weights.pt'} does not fit the model: {err}") from None
+    if (path / "conformal.pt").is_file():
+        module.conformal = load_conformal(path / "conformal.pt", meta)
     panel = len(series) if mode == "independent" else None
     lookback = meta["params"]["lookback"]
     history = load_history(path / "history.pt", lookback, len(input_columns), panel)
@@ -233,3 +248,21 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
 
 def from_state(state: dict | None) -> StandardScaler | None:
     return StandardScaler.from_state_dict(state) if state else None
+
+
+def load_conformal(path: Path, meta: dict[str, Any]) -> ConformalScores:
+    """Calibration scores saved with the forecaster, checked against its horizon and targets."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        scores = ConformalScores.from_state_dict(state)
+    except Exception as err:
+        raise ValueError(f"{path} is not a forecaster's conformal scores: {err}") from None
+    _, steps, series = scores.scores.shape
+    horizon, n = meta["params"]["horizon"], len(meta["columns"])
+    joint = meta.get("mode", "joint") == "joint"
+    if steps != horizon or (joint and series not in (1, n)):
+        raise ValueError(
+            f"{path} holds scores for {steps} steps and {series} series; the forecaster "
+            f"forecasts {horizon} steps of {n} series: the file is not this forecaster's"
+        )
+    return scores

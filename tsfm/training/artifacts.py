@@ -12,6 +12,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.training.module import ForecastingModule
+from tsfm.training.scoring import DEFAULT_LEVELS, DEFAULT_QUANTILES
 
 
 def _container(node: Any) -> Any:
@@ -44,6 +45,9 @@ def module_from_config(
         optim=_container(cfg.optim),
         loss=cfg.loss,
         scaler=scaler,
+        quantiles=list(cfg.get("quantiles", DEFAULT_QUANTILES)),
+        levels=list(cfg.get("levels", DEFAULT_LEVELS)),
+        season_length=cfg.get("season_length", 1),
     )
 
 

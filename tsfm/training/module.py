@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import lightning as L
@@ -11,10 +12,21 @@ from torch import Tensor, nn
 from tsfm.data.batch import Batch
 from tsfm.data.contract import ForecastDataModule
 from tsfm.models import ModelOutput, build_model, capabilities
+from tsfm.training.conformal import ConformalScores
+from tsfm.training.heads import HEAD_PARAMS, make_head
 from tsfm.training.inputs import check_capabilities, forward, model_dims
-from tsfm.training.losses import get_loss
+from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
+from tsfm.training.scoring import (
+    DEFAULT_LEVELS,
+    DEFAULT_QUANTILES,
+    MSIS_LEVEL,
+    index_of,
+    level_bounds,
+    lookback_spread,
+    seasonal_scale,
+)
 
 EVAL_STAGES = ("val", "test")
 
@@ -30,10 +42,22 @@ class ForecastingModule(L.LightningModule):
         dims: data-derived sizes (``seq_len``, ``pred_len``, ``n_vars`` targets, ``n_marks``,
             covariate counts: see ``tsfm.models.DATA_ARGS``).
         optim: an :class:`OptimConfig` as a dict.
-        loss: training/validation loss name (``mse``, ``mae``, ``huber``, ...).
+        loss: training/validation loss name: a point loss (``mse``, ``mae``, ``huber``,
+            ``smape``), ``quantile``, ``normal`` or ``student_t``; it picks the output head
+            (:mod:`tsfm.training.heads`: the model is built with ``pred_len * K`` steps).
         scaler: ``{"mean": [...], "std": [...]}`` of the targets' scaler, for original-scale
             metrics and predictions (``[S][N]`` nested lists: one per series, picked by the
             batch's ``series``); None if the data is not scaled.
+        quantiles: the quantile head's levels, and the grid CRPS is scored on.
+        levels: interval levels (percent) scored for coverage and width (MSIS at 95).
+        season_length: MSIS's seasonal lag in the look-back (M4 data use their own scale).
+
+    Output: ``forward`` returns a :class:`~tsfm.models.ModelOutput` whose ``prediction
+    [B, S, N]`` is the point forecast (the median or the location of a probabilistic head);
+    a probabilistic head adds its parameters ``[B, S, N, K]`` as ``extras["head_params"]``.
+    Intervals come from the head or, for a point model, from :attr:`conformal` (set after
+    training, :mod:`tsfm.training.conformal`); then validation and test also log ``crps``,
+    ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msis``.
 
     Covariates reach the model as its capabilities allow (:mod:`tsfm.training.inputs`); data
     it cannot use is refused here, before training.
@@ -63,47 +87,77 @@ class ForecastingModule(L.LightningModule):
         optim: dict[str, Any] | None = None,
         loss: str = "mse",
         scaler: dict[str, list[float]] | None = None,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        levels: Sequence[float] = DEFAULT_LEVELS,
+        season_length: int = 1,
     ):
         super().__init__()
         self.save_hyperparameters()
+        self.head = make_head(loss, quantiles, levels)
+        self.loss_fn = getattr(self.head, "loss_fn", None)  # a point head's loss function
+        if not 0 < season_length < dims["seq_len"]:
+            raise ValueError(
+                f"season_length={season_length} must be at least 1 and shorter than the "
+                f"look-back ({dims['seq_len']})"
+            )
         self.capabilities = capabilities(model["name"])
         check_capabilities(model["name"], self.capabilities, dims)
-        self.model = build_model(model, model_dims(self.capabilities, dims))
+        built = model_dims(self.capabilities, dims)
+        self.model = build_model(model, {**built, "pred_len": dims["pred_len"] * self.head.size})
+        self.conformal: ConformalScores | None = None
         self.optim_config = OptimConfig(**(optim or {}))
-        self.loss_fn = get_loss(loss)
         if scaler is not None:
             self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
             self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
         else:
             self.scale_mean = self.scale_std = None
-        self.metrics = nn.ModuleDict(
-            {
-                f"{stage}{suffix}": ErrorMetrics()
-                for stage in EVAL_STAGES
-                for suffix in ("", "_original")
-            }
-        )
-        self._forecasts: dict[str, list[tuple[Tensor, Tensor]]] = {s: [] for s in EVAL_STAGES}
+        self.metrics = per_stage(ErrorMetrics)
+        self.interval_metrics = per_stage(lambda: IntervalMetrics(quantiles, levels))
+        self._forecasts: dict[str, list[tuple]] = {s: [] for s in EVAL_STAGES}
         self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
 
     # ------------------------------------------------------------------ forward and scaling
     def forward(self, batch: Batch) -> ModelOutput:
-        return forward(self.model, self.capabilities, batch)
+        output = forward(self.model, self.capabilities, batch)
+        if not self.head.probabilistic:
+            return output
+        # fp32 under autocast too: the distributions' scales and quantiles need it
+        params = self.head.params(output.prediction.float(), batch["x"].float())
+        extras = {**output.extras, HEAD_PARAMS: params}
+        return ModelOutput(self.head.point(params), output.aux_losses, extras)
+
+    @property
+    def has_intervals(self) -> bool:
+        """Whether forecasts come with quantiles: a probabilistic head or conformal scores."""
+        return self.head.probabilistic or self.conformal is not None
+
+    def predictive_quantiles(
+        self, output: ModelOutput, batch: Batch, taus: Sequence[float]
+    ) -> Tensor:
+        """Quantiles ``[B, S, N, Q]`` (scaled) at ``taus`` of the forecast ``output`` of ``batch``."""
+        if self.head.probabilistic or self.conformal is None:
+            return self.head.quantiles(output.extras.get(HEAD_PARAMS), taus)
+        spread = lookback_spread(batch["x"]) if self.conformal.normalized else None
+        point = output.prediction.float()
+        return self.conformal.quantiles(point, taus, batch.get("variate"), spread)
 
     def to_original(
         self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
     ) -> Tensor:
-        """Undo the data scaling of ``values [B, S, N]`` (the targets), computed in ``dtype`` (metrics use float64: original-scale errors of large values
-        overflow float32)."""
+        """Undo the data scaling of ``values [B, S, N]`` or quantiles ``[B, S, N, Q]`` (the
+        targets), computed in ``dtype`` (metrics use float64: original-scale errors of large
+        values overflow float32)."""
         if self.scale_mean is None:
             return values.to(dtype)
         mean, std = self.scale_mean, self.scale_std
         if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
             mean, std = mean[batch["series"]][:, None], std[batch["series"]][:, None]
-        if "variate" in batch:  # channel-independent: one variate per sample
+        elif "variate" in batch:  # channel-independent: one variate per sample
             mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
         elif "variates" in batch:
             mean, std = mean[batch["variates"]], std[batch["variates"]]
+        if values.dim() == 4:
+            mean, std = mean.unsqueeze(-1), std.unsqueeze(-1)
         return values.to(dtype) * std.to(dtype) + mean.to(dtype)
 
     def _metric_dtype(self) -> torch.dtype:
@@ -114,7 +168,8 @@ class ForecastingModule(L.LightningModule):
         output = self(batch)
         prediction, target = output.prediction.float(), batch["y"]
         mask = batch.get("y_mask")
-        loss = self.loss_fn(prediction, target, mask)
+        params = output.extras.get(HEAD_PARAMS, prediction.unsqueeze(-1))
+        loss = self.head.loss(params, target, mask)
         size = target.shape[0]
         if stage == "train":
             total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
@@ -125,15 +180,34 @@ class ForecastingModule(L.LightningModule):
         self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target, mask)
         precise = self._metric_dtype()
+        original_target = self.to_original(target, batch, precise)
         self.metrics[f"{stage}_original"].update(
-            self.to_original(output.prediction, batch, precise),
-            self.to_original(target, batch, precise),
-            mask,
+            self.to_original(output.prediction, batch, precise), original_target, mask
         )
+        interval = None
+        if self.has_intervals:
+            interval = self._score_intervals(stage, output, batch, original_target, mask)
         if self._scoring_datamodule() is not None:
             original = self.to_original(output.prediction, batch)
-            self._forecasts[stage].append((batch["index"].detach(), original.detach()))
+            self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
+
+    def _score_intervals(
+        self, stage: str, output: ModelOutput, batch: Batch, original: Tensor, mask: Tensor | None
+    ) -> Tensor | None:
+        """Update the interval metrics; returns the original-scale 95 % interval ``[B, S, N,
+        2]`` when a data module scores forecasts itself (M4, for its own MSIS scale)."""
+        metric = self.interval_metrics[stage]
+        quantiles = self.predictive_quantiles(output, batch, metric.taus)
+        scoring = self._scoring_datamodule() is not None
+        scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length)
+        metric.update(quantiles, batch["y"], scale, mask)
+        in_original = self.to_original(quantiles, batch, original.dtype)
+        self.interval_metrics[f"{stage}_original"].update(in_original, original, mask=mask)
+        if not scoring or MSIS_LEVEL not in metric.levels:
+            return None
+        bounds = [index_of(metric.taus, b) for b in level_bounds(MSIS_LEVEL)]
+        return in_original[..., bounds].float().detach()
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "train")
@@ -157,6 +231,13 @@ class ForecastingModule(L.LightningModule):
             for name, value in metric.compute().items():
                 self.log(f"{stage}/{name}{suffix}", value.to(precise), sync_dist=True)
             metric.reset()
+            intervals = self.interval_metrics[f"{stage}{suffix}"]
+            if intervals.update_count:
+                for name, value in intervals.compute().items():
+                    if suffix and not name.startswith(("crps", "width")):
+                        continue  # coverage and MSIS do not depend on the scale
+                    self.log(f"{stage}/{name}{suffix}", value.float(), sync_dist=True)
+            intervals.reset()
         self._log_forecast_scores(stage)
 
     def _datamodule(self) -> ForecastDataModule | None:
@@ -171,11 +252,14 @@ class ForecastingModule(L.LightningModule):
         datamodule = self._scoring_datamodule()
         if not collected or datamodule is None or self.trainer.sanity_checking:
             return
-        index = torch.cat([i for i, _ in collected])
-        forecast = torch.cat([f for _, f in collected])
+        index = torch.cat([i for i, _, _ in collected])
+        forecast = torch.cat([f for _, f, _ in collected])
+        interval = None if collected[0][2] is None else torch.cat([b for _, _, b in collected])
         if self.trainer.world_size > 1:  # every rank scores the whole set
             index, forecast = self._gather_uneven(index), self._gather_uneven(forecast)
-        for name, value in datamodule.evaluate_forecasts(stage, index, forecast).items():
+            interval = None if interval is None else self._gather_uneven(interval)
+        extra = {} if interval is None else {"interval": interval}
+        for name, value in datamodule.evaluate_forecasts(stage, index, forecast, **extra).items():
             self.log(f"{stage}/{name}", float(value))
 
     def _gather_uneven(self, values: Tensor) -> Tensor:
@@ -222,6 +306,12 @@ class ForecastingModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
         }
+
+
+def per_stage(make: Callable[[], nn.Module]) -> nn.ModuleDict:
+    """One metric per evaluation stage and scale (``val``, ``val_original``, ``test``, ...)."""
+    names = [f"{stage}{suffix}" for stage in EVAL_STAGES for suffix in ("", "_original")]
+    return nn.ModuleDict({name: make() for name in names})
 
 
 def bind_training_windows(model: nn.Module, datamodule: ForecastDataModule) -> bool:

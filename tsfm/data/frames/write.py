@@ -52,17 +52,27 @@ def write_frame(
     times: np.ndarray,
     values: np.ndarray,
     value_name: str | None = None,
+    bands: list[tuple[str, np.ndarray]] = (),
 ) -> Any:
-    """``values [T, N]`` at ``times`` in ``layout`` (long frames: series after series)."""
+    """``values [T, N]`` at ``times`` in ``layout`` (long frames: series after series).
+
+    ``bands``: ``(suffix, values [T, N])`` pairs, such as ``("-lo-80", lower)``; each becomes a
+    column named after its variate plus the suffix, right after the variate (wide), or after
+    the target column plus the suffix (long).
+    """
     if layout.kind == "wide":
         data = [time_series(layout.time_col, times, layout.time_type)]
-        data += [pl.Series(str(c), values[:, j]) for j, c in enumerate(columns)]
+        for j, c in enumerate(columns):
+            data.append(pl.Series(str(c), values[:, j]))
+            data += [pl.Series(f"{c}{suffix}", band[:, j]) for suffix, band in bands]
         return finish_frame(pl.DataFrame(data), layout)
     n_times, n_series = values.shape
     ids = id_series(layout, columns, n_times)
     stamps = time_series(layout.time_col, np.tile(times, n_series), layout.time_type)
-    target = pl.Series(value_name or layout.target_col, values.T.reshape(-1))
-    return finish_frame(pl.DataFrame([ids, stamps, target]), layout)
+    name = value_name or layout.target_col
+    target = pl.Series(name, values.T.reshape(-1))
+    extra = [pl.Series(f"{name}{suffix}", band.T.reshape(-1)) for suffix, band in bands]
+    return finish_frame(pl.DataFrame([ids, stamps, target, *extra]), layout)
 
 
 def id_series(layout: Layout, series: list, repeat: int) -> pl.Series:

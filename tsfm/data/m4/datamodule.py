@@ -22,7 +22,7 @@ from tsfm.data.m4.files import (
     load_train,
     locate_m4,
 )
-from tsfm.data.m4.metrics import naive2_forecasts, score_group
+from tsfm.data.m4.metrics import msis, naive2_forecasts, score_group, seasonal_naive_intervals
 from tsfm.data.m4.windows import M4ForecastWindows, M4TrainWindows
 
 
@@ -69,6 +69,7 @@ class _Evaluation:
     histories: list[np.ndarray]
     targets: np.ndarray
     naive2: np.ndarray | None = None
+    snaive: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # forecast, lower, upper
 
 
 class M4DataModule(ForecastDataModule):
@@ -134,10 +135,17 @@ class M4DataModule(ForecastDataModule):
 
     # ------------------------------------------------------------------ evaluation hook
     def evaluate_forecasts(
-        self, stage: str, index: torch.Tensor, forecast: torch.Tensor
+        self,
+        stage: str,
+        index: torch.Tensor,
+        forecast: torch.Tensor,
+        interval: torch.Tensor | None = None,
     ) -> dict[str, float]:
         """sMAPE, MASE and OWA (with Naive2's sMAPE/MASE and the series count) of the
-        forecasts ``[B, H, 1]`` of the series ``index [B]`` of an evaluation stage.
+        forecasts ``[B, H, 1]`` of the series ``index [B]`` of an evaluation stage; with the
+        95 % intervals ``interval [B, H, 1, 2]`` also their MSIS, beside the MSIS and
+        coverage of the seasonal-naive interval baseline on the same series
+        (``snaive_msis``, ``snaive_coverage_95``).
 
         Called by the training module at the end of each validation and test epoch; series
         seen twice (DDP padding) count once.
@@ -157,7 +165,28 @@ class M4DataModule(ForecastDataModule):
             self.group.period,
             evaluation.naive2[rows],
         )
-        return {k: float(v) for k, v in scores.as_dict().items()}
+        result = {k: float(v) for k, v in scores.as_dict().items()}
+        if interval is not None:
+            result.update(self._interval_scores(evaluation, rows, first, interval))
+        return result
+
+    def _interval_scores(
+        self, evaluation: _Evaluation, rows: np.ndarray, first: np.ndarray, interval: torch.Tensor
+    ) -> dict[str, float]:
+        bounds = interval.detach().double().cpu().numpy()[first, :, 0]
+        period, targets = self.group.period, evaluation.targets[rows]
+        histories = [evaluation.histories[i] for i in rows]
+        if evaluation.snaive is None:
+            evaluation.snaive = seasonal_naive_intervals(
+                evaluation.histories, self.group.horizon, period
+            )
+        _, lower, upper = (part[rows] for part in evaluation.snaive)
+        inside = (targets >= lower) & (targets <= upper)
+        return {
+            "msis": float(msis(bounds[..., 0], bounds[..., 1], targets, histories, period).mean()),
+            "snaive_msis": float(msis(lower, upper, targets, histories, period).mean()),
+            "snaive_coverage_95": float(inside.mean()),
+        }
 
     # ------------------------------------------------------------------ what the rest needs
     @property

@@ -12,6 +12,10 @@ Evaluation.R"):
 - Naive2: the last value of the seasonally adjusted series, re-seasonalised. A series is
   adjusted only when m > 1, it has at least 3m points and its lag-m autocorrelation passes
   the 90% test; the adjustment is R's classical multiplicative ``decompose``.
+- MSIS of a series' ``(1 - a)`` interval ``[L, U]`` (the competition's interval score, a = 0.05):
+  ``mean_h [(U - L) + 2/a (L - Y) 1{Y < L} + 2/a (Y - U) 1{Y > U}]`` divided by the MASE scale.
+- The seasonal-naive interval baseline (:func:`seasonal_naive_intervals`): the seasonal naive
+  forecast with a half-width per lead from the series' own in-sample errors at that lead.
 """
 
 from __future__ import annotations
@@ -53,6 +57,53 @@ def mase(
     errors = np.abs(np.asarray(forecast, np.float64) - np.asarray(target, np.float64))
     scales = np.array([mase_scale(x, period) for x in insamples])
     return errors.mean(axis=-1) / scales
+
+
+def msis(
+    lower: np.ndarray,
+    upper: np.ndarray,
+    target: np.ndarray,
+    insamples: Sequence[np.ndarray],
+    period: int,
+    level: float = 95.0,
+) -> np.ndarray:
+    """Per-series MSIS of the ``level`` % intervals ``[lower, upper]`` ``[n_series, horizon]``."""
+    lower, upper, target = (np.asarray(v, np.float64) for v in (lower, upper, target))
+    alpha = 1.0 - level / 100.0
+    penalty = (2.0 / alpha) * (np.clip(lower - target, 0, None) + np.clip(target - upper, 0, None))
+    scales = np.array([mase_scale(x, period) for x in insamples])
+    return ((upper - lower) + penalty).mean(axis=-1) / scales
+
+
+def seasonal_naive_intervals(
+    insamples: Sequence[np.ndarray], horizon: int, period: int, level: float = 95.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seasonal naive forecasts ``[n, horizon]`` and their ``level`` % intervals, per series.
+
+    Step ``h`` repeats the value ``k = ceil(h / m)`` seasons back; its half-width is the
+    ``ceil((n + 1) level / 100)``-th smallest of the ``n`` in-sample errors at the same lead,
+    ``|x_t - x_{t - k m}|`` (split conformal's rank over the series' own history, the rule of
+    tsfm's conformal intervals). Returns ``(forecast, lower, upper)``.
+    """
+    forecasts, radii = [], []
+    steps = np.arange(1, horizon + 1)
+    lags = period * np.ceil(steps / period).astype(int)
+    for x in insamples:
+        x = np.asarray(x, np.float64)
+        if len(x) <= lags.max():
+            raise ValueError(
+                f"a seasonal-naive interval at lead {horizon} needs more than {lags.max()} "
+                f"in-sample points; a series has {len(x)}"
+            )
+        forecasts.append(x[len(x) - 1 + steps - lags])
+        radius = {}
+        for lag in np.unique(lags):
+            errors = np.sort(np.abs(x[lag:] - x[:-lag]))
+            rank = min(len(errors), math.ceil((len(errors) + 1) * level / 100.0 - 1e-9))
+            radius[lag] = errors[rank - 1]
+        radii.append([radius[lag] for lag in lags])
+    forecast, radius = np.array(forecasts), np.array(radii)
+    return forecast, forecast - radius, forecast + radius
 
 
 def autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:

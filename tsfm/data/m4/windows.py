@@ -139,6 +139,15 @@ class M4ForecastWindows(Dataset):
     def __len__(self) -> int:
         return len(self.x)
 
+    def rolling_origin(self, n_windows: int, step: int) -> list[int]:
+        """Every series' one window: an M4 evaluation set has no older windows."""
+        if n_windows != 1:
+            raise ValueError(
+                "an M4 validation set holds one window per series (its last horizon), so "
+                f"conformal.windows must be 1 (the scores pool over the series), not {n_windows}"
+            )
+        return list(range(len(self)))
+
     def __getitems__(self, indices: Sequence[int]) -> Batch:
         rows = torch.as_tensor(indices, dtype=torch.long)
         return Batch(

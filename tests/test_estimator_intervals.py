@@ -1,0 +1,158 @@
+"""Forecaster intervals: predict(level=...) columns in every frame layout, quantile columns,
+evaluate and cross_validate metrics, conformal calibration, save/load, the plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+import torch
+
+from tests.helpers.data import synthetic_frame
+from tests.helpers.estimator import HORIZON, tiny, to_long
+from tsfm import Forecaster
+from tsfm.estimator.plotting import plot_forecast
+
+FRAME = synthetic_frame(300, 3)
+TRAIN, VALID = FRAME.iloc[:220], FRAME.iloc[220:]
+
+
+@pytest.fixture(scope="module")
+def quantile_model() -> Forecaster:
+    return tiny(loss="quantile", quantiles=[0.025, 0.1, 0.5, 0.9, 0.975]).fit(TRAIN, VALID)
+
+
+@pytest.fixture(scope="module")
+def conformal_model() -> Forecaster:
+    return tiny(conformal_windows=20, conformal_step=2).fit(TRAIN, VALID)
+
+
+def _ordered(frame: pd.DataFrame, name: str) -> None:
+    lo95, lo80, hi80, hi95 = (frame[f"{name}-{s}"] for s in ("lo-95", "lo-80", "hi-80", "hi-95"))
+    assert (lo95 <= lo80).all() and (lo80 <= frame[name]).all()
+    assert (frame[name] <= hi80).all() and (hi80 <= hi95).all()
+
+
+@pytest.mark.parametrize("which", ["quantile_model", "conformal_model"])
+def test_predict_level_adds_the_bounds_after_each_variate(which, request):
+    est = request.getfixturevalue(which)
+    forecast = est.predict(level=[95, 80])
+    bounds = ["lo-95", "lo-80", "hi-80", "hi-95"]
+    expected = ["date"] + [
+        f"{c}{s}" for c in ("v0", "v1", "OT") for s in ["", *[f"-{b}" for b in bounds]]
+    ]
+    assert list(forecast.columns) == expected
+    for name in ("v0", "v1", "OT"):
+        _ordered(forecast, name)
+    pd.testing.assert_frame_equal(forecast[["date", "v0", "v1", "OT"]], est.predict())
+
+
+def test_predict_level_in_long_and_polars_frames_keeps_ids_and_time_zones(conformal_model):
+    wide = FRAME.assign(date=FRAME.date.dt.tz_localize("Europe/Berlin"))
+    long = to_long(wide)
+    forecast = conformal_model.predict(long, level=[80])
+    assert list(forecast.columns) == ["unique_id", "ds", "y", "y-lo-80", "y-hi-80"]
+    assert str(forecast.ds.dt.tz) == "Europe/Berlin" and len(forecast) == 3 * HORIZON
+    assert (forecast["y-lo-80"] < forecast.y).all() and (forecast.y < forecast["y-hi-80"]).all()
+    polars = conformal_model.predict(pl.from_pandas(wide), level=[80])
+    assert isinstance(polars, pl.DataFrame) and polars.schema["date"].time_zone == "Europe/Berlin"
+    assert polars.columns == ["date", "v0", "v0-lo-80", "v0-hi-80", "v1", "v1-lo-80", "v1-hi-80",
+                              "OT", "OT-lo-80", "OT-hi-80"]  # fmt: skip
+    same = forecast[forecast.unique_id == "OT"]["y-hi-80"].to_numpy()
+    assert np.allclose(polars["OT-hi-80"].to_numpy(), same)
+
+
+def test_quantile_columns_are_the_quantile_models_own_levels(quantile_model):
+    forecast = pl.from_pandas(to_long(FRAME))
+    out = quantile_model.predict(forecast, quantiles=True)
+    names = [f"y-q-{q:g}" for q in (0.025, 0.1, 0.5, 0.9, 0.975)]
+    assert out.columns == ["unique_id", "ds", "y", *names]
+    values = out.select(names).to_numpy()
+    assert (np.diff(values, axis=1) >= 0).all()
+    assert np.allclose(out["y-q-0.5"].to_numpy(), out["y"].to_numpy())  # the median is the point
+
+
+def test_point_models_and_bad_levels_are_refused_with_the_fix(quantile_model):
+    point = tiny().fit(TRAIN)
+    with pytest.raises(ValueError, match="forecasts points only.*conformal_windows"):
+        point.predict(level=[80])
+    with pytest.raises(ValueError, match=r"list of percentages, e.g. level=\[80\]"):
+        quantile_model.predict(level=80)
+    with pytest.raises(ValueError, match=r"not \[0.3, 0.7\]"):
+        quantile_model.predict(level=[40])  # the quantile head has no 0.3 / 0.7
+    with pytest.raises(ValueError, match="already forecasts intervals"):
+        tiny(loss="normal", conformal_windows=20).fit(TRAIN, VALID)
+
+
+def test_evaluate_and_cross_validate_report_interval_metrics(conformal_model):
+    metrics = conformal_model.evaluate(VALID)
+    for key in ("crps", "coverage_80", "width_80", "coverage_95", "msis", "crps_original"):
+        assert np.isfinite(metrics[key]), key
+    assert 0 <= metrics["coverage_80"] <= metrics["coverage_95"] <= 1
+    forecasts, folds = tiny(loss="normal").cross_validate(FRAME, n_windows=2, refit=False)
+    assert {"forecast-lo-95", "forecast-lo-80", "forecast-hi-80", "forecast-hi-95"} <= set(
+        forecasts.columns
+    )
+    assert (forecasts["forecast-lo-80"] <= forecasts["forecast"]).all()
+    for key in ("crps", "coverage_80", "width_95", "msis", "width_80_original"):
+        assert np.isfinite(folds[key]).all(), key
+
+
+def test_conformal_without_validation_refits_on_the_rows_before_the_windows():
+    est = tiny(conformal_windows=4, conformal_step=HORIZON).fit(TRAIN)
+    scores = est.module_.conformal
+    assert scores.scores.shape == (4, HORIZON, 3) and not scores.per_series  # 4 < 19: pooled
+    assert (est.predict(level=[50])["OT-hi-50"] > est.predict()["OT"]).all()
+    plain = tiny().fit(TRAIN)  # the forecasting model is fitted on every row, as without scores
+    pd.testing.assert_frame_equal(est.predict(), plain.predict())
+    with pytest.raises(ValueError, match="rows to fit the calibration model on"):
+        tiny(conformal_windows=40, conformal_step=HORIZON).fit(TRAIN)
+
+
+def test_save_load_keeps_the_head_and_the_conformal_scores(
+    quantile_model, conformal_model, tmp_path
+):
+    for est, name in ((quantile_model, "quantile"), (conformal_model, "conformal")):
+        path = est.save(tmp_path / name)
+        loaded = Forecaster.load(path)
+        pd.testing.assert_frame_equal(loaded.predict(level=[80, 95]), est.predict(level=[80, 95]))
+    state = torch.load(tmp_path / "conformal" / "conformal.pt", weights_only=True)
+    assert torch.equal(state["scores"], conformal_model.module_.conformal.scores)
+    assert not (tmp_path / "quantile" / "conformal.pt").exists()
+    tiny().fit(TRAIN).save(tmp_path / "conformal", overwrite=True)  # a point model over it
+    assert not (tmp_path / "conformal" / "conformal.pt").exists()
+    assert not Forecaster.load(tmp_path / "conformal").module_.has_intervals
+
+
+def test_plot_forecast_draws_one_band_per_level(conformal_model):
+    fig = plot_forecast(conformal_model, level=[80, 95], columns=["OT"])
+    (ax,) = fig.axes
+    assert len(ax.collections) == 2 and len(ax.lines) == 2  # two bands; history and forecast
+    assert len(plot_forecast(conformal_model, level=None).axes) == 3
+    with pytest.raises(ValueError, match="not variates"):
+        plot_forecast(conformal_model, columns=["nope"])
+
+
+def test_intervals_with_future_covariates_and_independent_panels():
+    from tests.test_covariates import TINY_IT, demand_frame, panel_frame
+
+    frame = demand_frame()
+    est = Forecaster(
+        horizon=8, lookback=24, future_covariates=["temp"], past_covariates=["price"], val_size=60,
+        conformal_windows=20, conformal_step=1, **TINY_IT,
+    ).fit(frame)  # fmt: skip
+    future = est.make_future_dataframe().assign(temp=0.3)
+    forecast = est.predict(future_df=future, level=[80])
+    assert list(forecast.columns) == ["date", "load", "load-lo-80", "load-hi-80"]
+    assert (forecast["load-lo-80"] < forecast.load).all()
+    assert np.isfinite(est.evaluate(frame.tail(60))["crps"])
+    panel = panel_frame().drop(columns=["promo", "store"])
+    quantile = Forecaster(horizon=6, lookback=24, mode="independent", loss="normal", **TINY_IT).fit(
+        panel
+    )
+    out = quantile.predict(level=[95])
+    assert list(out.columns) == ["unique_id", "ds", "y", "y-lo-95", "y-hi-95"]
+    assert (out["y-lo-95"] < out.y).all() and (out.y < out["y-hi-95"]).all()
+    with pytest.raises(ValueError, match="conformal_windows calibrates mode='joint'"):
+        Forecaster(horizon=6, lookback=24, mode="independent", conformal_windows=20).fit(panel)

@@ -1,0 +1,89 @@
+"""Intervals and quantiles of a fitted Forecaster: the columns ``predict(level=...,
+quantiles=True)`` adds, and the interval metrics of ``evaluate`` and ``cross_validate``.
+
+Columns follow neuralforecast's names: ``<name>-lo-<L>`` and ``<name>-hi-<L>`` for the ``L`` %
+interval and ``<name>-q-<tau>`` for a quantile, where ``<name>`` is the variate's column in a
+wide frame and the target column (``y``) in a long one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsfm.estimator.inference import Backtest
+from tsfm.training.interval_metrics import IntervalMetrics
+from tsfm.training.scoring import check_levels, index_of, level_bounds, level_name, seasonal_scale
+
+
+def require_intervals(est: Any) -> None:
+    if not est.module_.has_intervals:
+        raise ValueError(
+            f"this Forecaster forecasts points only (loss={est.config_.loss!r}); for intervals "
+            "fit it with loss='quantile', 'normal' or 'student_t', or with conformal_windows=k "
+            "(k calibration windows; 19 or more for a 95 % interval per series)"
+        )
+
+
+def column_request(
+    est: Any, level: Sequence[float] | None, quantiles: bool
+) -> tuple[tuple[float, ...], list[tuple[str, float]]]:
+    """The quantile levels a ``predict`` call needs, and ``(suffix, tau)`` per new column in
+    neuralforecast's order (``-lo-95, -lo-80, -hi-80, -hi-95``, then the quantiles)."""
+    if level is None and not quantiles:
+        return (), []
+    require_intervals(est)
+    if isinstance(level, (int, float)):
+        raise ValueError(f"level takes a list of percentages, e.g. level=[{level}]")
+    levels = check_levels(level, name="level") if level is not None else ()
+    columns = [(f"-lo-{level_name(v)}", level_bounds(v)[0]) for v in reversed(levels)]
+    columns += [(f"-hi-{level_name(v)}", level_bounds(v)[1]) for v in levels]
+    if quantiles:
+        columns += [(f"-q-{float(q):g}", float(q)) for q in est.config_.quantiles]
+    taus = tuple(sorted({round(tau, 12) for _, tau in columns}))
+    return taus, columns
+
+
+def band_values(
+    columns: list[tuple[str, float]], taus: Sequence[float], quantiles: np.ndarray
+) -> list[tuple[str, np.ndarray]]:
+    """``(suffix, values [H, N])`` per new column from quantiles ``[H, N, Q]`` at ``taus``."""
+    return [(suffix, quantiles[..., index_of(taus, tau)]) for suffix, tau in columns]
+
+
+def metric_taus(est: Any) -> tuple[float, ...]:
+    """The quantile levels the interval metrics need (the CRPS grid and every level's bounds),
+    or none for a point model."""
+    if not est.module_.has_intervals:
+        return ()
+    return IntervalMetrics(est.config_.quantiles, est.config_.levels).taus
+
+
+def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
+    """CRPS, coverage and width per level (scaled, and ``crps_original``, ``width_*_original``)
+    and MSIS of every window of a backtest run with :func:`metric_taus`."""
+    if result.quantiles is None:
+        return {}
+    cfg = est.config_
+    scaled, original = (IntervalMetrics(cfg.quantiles, cfg.levels) for _ in range(2))
+    observed = torch.from_numpy(~np.isnan(result.actual_scaled))  # missing targets left out
+    lookback = torch.from_numpy(np.nan_to_num(result.lookback_scaled))
+    scaled.update(
+        torch.from_numpy(result.quantiles_scaled),
+        torch.from_numpy(np.nan_to_num(result.actual_scaled)),
+        seasonal_scale(lookback, cfg.season_length),
+        observed,
+    )
+    original.update(
+        torch.from_numpy(result.quantiles),
+        torch.from_numpy(np.nan_to_num(result.actual)),
+        mask=observed,
+    )
+    metrics = {name: float(value) for name, value in scaled.compute().items()}
+    for name, value in original.compute().items():
+        if name.startswith(("crps", "width")):
+            metrics[f"{name}_original"] = float(value)
+    return metrics

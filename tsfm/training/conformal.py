@@ -1,0 +1,239 @@
+"""Split-conformal prediction intervals for any trained point model.
+
+Calibration: the model forecasts ``k`` rolling-origin windows it did not train on (the last
+``k`` windows of the validation data, ``step`` rows apart; ``step`` defaults to the horizon,
+so the windows do not overlap), and keeps the nonconformity score of every value:
+``|y - y_hat|`` in the scaled space (the data's standardisation), or with ``normalize`` that
+score divided by the window's look-back spread (the statistic of the models' instance
+normalisation), so that intervals widen and narrow with each window's recent variability
+(locally adaptive conformal prediction, Lei et al. 2018).
+
+Intervals: the ``L`` % interval of horizon step ``h`` of series ``j`` is ``y_hat +- r``, with
+``r`` the ``ceil((n + 1) L / 100)``-th smallest of ``n`` scores: split conformal's
+finite-sample rank, which covers a new window with probability at least ``L`` % when windows
+are exchangeable. The scores of step ``h`` are those of series ``j`` alone (``n = k``) when
+``k >= PER_SERIES_MIN`` (19, the least ``k`` for which a 95 % interval exists per series) or
+there is one series, and otherwise pooled over the series (``n = k * N``; scaled scores make
+series of different scales comparable). A level whose rank exceeds ``n`` is refused. The
+quantile at level ``tau`` is ``y_hat - r(1 - 2 tau)`` below the median and ``y_hat +
+r(2 tau - 1)`` above it, so CRPS can be scored on any grid.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from tsfm.data.batch import batch_to
+from tsfm.data.contract import ForecastDataModule
+from tsfm.training.scoring import level_name, lookback_spread
+
+PER_SERIES_MIN = 19
+
+
+@dataclass
+class ConformalConfig:
+    """Conformal intervals for a point model (``conformal.`` in the run config; Python:
+    ``Forecaster(conformal_windows=k, conformal_step=..., conformal_normalize=...)``).
+
+    Attributes:
+        windows: calibration windows ``k`` (0: no conformal intervals). The command line
+            calibrates on the validation split after training and reports test coverage,
+            width, CRPS and MSIS; 19 windows are the least for a 95 % interval per series.
+        step: rows between the origins of consecutive calibration windows; null: the horizon.
+        normalize: divide every score by the window's look-back spread (locally adaptive).
+    """
+
+    windows: int = 0
+    step: int | None = None
+    normalize: bool = False
+
+
+def check_conformal(windows: Any, step: Any, *, prefix: str = "conformal.") -> None:
+    if isinstance(windows, bool) or not isinstance(windows, int) or windows < 0:
+        raise ValueError(f"{prefix}windows must be a whole number >= 0, got {windows!r}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+        raise ValueError(f"{prefix}step must be a positive whole number or null, got {step!r}")
+
+
+def needed_windows(level: float) -> int:
+    """The least ``n`` with ``ceil((n + 1) L / 100) <= n``."""
+    alpha = 1.0 - level / 100.0
+    return max(1, math.ceil(level / 100.0 / alpha - 1e-9))
+
+
+def pooling(windows: int, n_series: int) -> tuple[bool, int]:
+    """Whether scores stay per series, and how many scores each interval is taken from."""
+    per_series = windows >= PER_SERIES_MIN or n_series == 1
+    return per_series, windows if per_series else windows * n_series
+
+
+def check_supported(windows: int, n_series: int, level: float) -> None:
+    """ValueError unless ``windows`` calibration windows of ``n_series`` series give a finite
+    ``level`` % interval."""
+    per_series, n = pooling(windows, n_series)
+    if math.ceil((n + 1) * level / 100.0 - 1e-9) > n:
+        where = "per series" if per_series else f"pooled over the {n_series} series"
+        raise ValueError(
+            f"a {level_name(level)} % conformal interval needs at least {needed_windows(level)} "
+            f"calibration scores {where}; {windows} windows give {n}: calibrate on more "
+            "windows (conformal.windows, conformal_windows) or ask for a lower level"
+        )
+
+
+def widest_level(quantiles: Sequence[float], levels: Sequence[float]) -> float:
+    """The widest interval the metrics need: every level, and the CRPS grid's outer quantiles."""
+    return max([*levels, *(abs(2.0 * q - 1.0) * 100.0 for q in quantiles)])
+
+
+class ConformalScores:
+    """Calibration scores ``[n, S, C]`` (windows, horizon steps, series) and the intervals
+    they give; see the module docstring."""
+
+    def __init__(self, scores: Tensor, normalized: bool = False):
+        scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
+        if scores.ndim != 3 or scores.shape[0] < 1:
+            raise ValueError(
+                f"conformal scores must be [windows, horizon, series], got {scores.shape}"
+            )
+        if not torch.isfinite(scores).all():
+            raise ValueError("conformal scores contain NaN or inf (the calibration forecasts did)")
+        self.scores, self.normalized = scores, bool(normalized)
+        n, steps, series = scores.shape
+        self.per_series = pooling(n, series)[0]
+        pooled = scores if self.per_series else scores.permute(0, 2, 1).reshape(-1, steps, 1)
+        self._sorted = pooled.sort(dim=0).values  # [n_eff, S, C or 1]
+        self._radius: dict[float, Tensor] = {}
+
+    @property
+    def n_windows(self) -> int:
+        return self.scores.shape[0]
+
+    def radius(self, level: float) -> Tensor:
+        """Half-width of the ``level`` % interval, ``[S, C]`` (``[S, 1]`` when pooled)."""
+        if level not in self._radius:
+            check_supported(self.n_windows, self.scores.shape[2], level)
+            n = self._sorted.shape[0]
+            rank = math.ceil((n + 1) * level / 100.0 - 1e-9)
+            self._radius[level] = self._sorted[rank - 1] if rank > 0 else self._sorted[0] * 0
+        return self._radius[level]
+
+    def quantiles(
+        self,
+        point: Tensor,
+        taus: Sequence[float],
+        columns: Tensor | None = None,
+        spread: Tensor | None = None,
+    ) -> Tensor:
+        """Quantiles ``[B, S, N, Q]`` around the point forecast ``[B, S, N]``.
+
+        ``columns [B]``: the series of each sample when samples hold one series each
+        (channel-independent batches); ``spread [B, 1, N]``: the look-back spread, required
+        with normalised scores.
+        """
+        out = []
+        for tau in taus:
+            radius = self._for_batch(self.radius(abs(2.0 * tau - 1.0) * 100.0), point, columns)
+            if self.normalized:
+                if spread is None:
+                    raise ValueError("normalised conformal scores need the look-back spread")
+                radius = radius * spread
+            out.append(point + radius if tau >= 0.5 else point - radius)
+        return torch.stack(out, dim=-1)
+
+    def _for_batch(self, radius: Tensor, point: Tensor, columns: Tensor | None) -> Tensor:
+        radius = radius.to(point.device, point.dtype)
+        n_series = radius.shape[1]
+        if columns is not None and n_series > 1:
+            return radius[:, columns.to(point.device)].T.unsqueeze(-1)  # [B, S, 1]
+        if n_series not in (1, point.shape[-1]):
+            raise ValueError(
+                f"conformal scores were calibrated for {n_series} series, the forecast has "
+                f"{point.shape[-1]}; per-series intervals exist only for the calibrated series"
+            )
+        return radius.unsqueeze(0)
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Tensors only, so ``torch.load(weights_only=True)`` reads it back."""
+        return {"scores": self.scores.clone(), "normalized": torch.tensor(self.normalized)}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Tensor]) -> ConformalScores:
+        return cls(state["scores"], bool(state["normalized"]))
+
+
+def scores_of(point: Tensor, target: Tensor, x: Tensor, normalize: bool) -> Tensor:
+    """Nonconformity scores ``[B, S, N]`` of forecasts from the look-backs ``x``."""
+    score = (target.float() - point.float()).abs()
+    return score / lookback_spread(x) if normalize else score
+
+
+def group_by_variate(scores: Tensor, variate: Tensor) -> Tensor:
+    """Channel-independent samples ``[N * k, S, 1]`` -> ``[k, S, N]`` by their variate."""
+    n_vars = int(variate.max()) + 1
+    order = torch.sort(variate, stable=True).indices
+    return scores[order, :, 0].reshape(n_vars, -1, scores.shape[1]).permute(1, 2, 0)
+
+
+def calibration_plan(
+    datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
+) -> list[int]:
+    """The validation samples to calibrate on; raises before any training when they do not
+    fit in the split or cannot give the widest interval the run scores."""
+    check_conformal(config.windows, config.step)
+    try:
+        return datamodule.calibration_indices(config.windows, config.step or horizon)
+    except ValueError as err:
+        raise ValueError(f"conformal calibration on the validation split: {err}") from None
+
+
+def check_plan(
+    datamodule: ForecastDataModule, indices: list[int], quantiles: Sequence, levels: Sequence
+) -> None:
+    if getattr(datamodule.config, "channel_independent", False):
+        n_series = len(datamodule.columns)
+        windows = len(indices) // n_series
+    else:
+        n_series, windows = datamodule.n_vars, len(indices)
+    check_supported(windows, n_series, widest_level(quantiles, levels))
+
+
+@torch.no_grad()
+def calibrate(
+    module: Any, datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
+) -> ConformalScores:
+    """Scores of ``module``'s point forecasts on the validation split's last
+    ``config.windows`` windows; the module must not have trained on them."""
+    if module.head.probabilistic:
+        raise ValueError(
+            f"conformal.windows calibrates point models; loss={module.head.name} already "
+            "forecasts intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
+        )
+    indices = calibration_plan(datamodule, config, horizon)
+    dataset = datamodule.datasets["val"]
+    was_training = module.training
+    module.eval()
+    parts, variates = [], []
+    size = datamodule.config.eval_batch_size
+    for start in range(0, len(indices), size):
+        batch = batch_to(dataset.__getitems__(indices[start : start + size]), module.device)
+        if "y_mask" in batch and not bool(batch["y_mask"].all()):
+            raise ValueError(
+                "conformal calibration needs every target of its windows observed; the "
+                "validation windows have missing values (data.missing=mask): calibrate on "
+                "fewer, complete windows (conformal.windows, conformal.step) or fill the gaps"
+            )
+        point = module(batch).prediction
+        parts.append(scores_of(point, batch["y"], batch["x"], config.normalize).cpu())
+        if "variate" in batch:
+            variates.append(batch["variate"].cpu())
+    module.train(was_training)
+    scores = torch.cat(parts)
+    if variates:
+        scores = group_by_variate(scores, torch.cat(variates))
+    return ConformalScores(scores, config.normalize)

@@ -1,0 +1,99 @@
+"""Probabilistic metrics accumulated as float64 sums over every forecast value, so that they
+never depend on the batch size (and are summed exactly across DDP ranks).
+
+Definitions in :mod:`tsfm.training.scoring`. Keys: ``crps``, ``coverage_<L>`` and ``width_<L>``
+for every level ``L`` of ``levels``, and ``msis`` (at 95 %, when 95 is one of the levels and
+look-back scales are given; windows whose look-back has no seasonal variation, scale 0, are
+left out of MSIS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+from torchmetrics import Metric
+
+from tsfm.training.scoring import (
+    MSIS_LEVEL,
+    check_levels,
+    check_quantiles,
+    grid_taus,
+    index_of,
+    interval_score,
+    level_bounds,
+    level_name,
+    pinball,
+)
+
+
+class IntervalMetrics(Metric):
+    """CRPS over ``quantiles``, coverage and width of each of ``levels``, MSIS.
+
+    :meth:`update` takes quantiles at :attr:`taus` (the CRPS grid and every interval bound,
+    sorted) ``[B, S, N, T]``, the target ``[B, S, N]``, for MSIS each window's seasonal scale
+    ``[B, N]``, and optionally a mask ``[B, S, N]`` (1 where the target was observed; the
+    other elements are left out, as the error metrics do).
+    """
+
+    full_state_update = False
+
+    def __init__(self, quantiles: Sequence[float], levels: Sequence[float]) -> None:
+        super().__init__()
+        self.quantiles = check_quantiles(quantiles)
+        self.levels = check_levels(levels)
+        self.taus = grid_taus(self.quantiles, self.levels)
+        self._grid = [index_of(self.taus, q) for q in self.quantiles]
+        self._bounds = [tuple(index_of(self.taus, b) for b in level_bounds(v)) for v in self.levels]
+        self._msis = self.levels.index(MSIS_LEVEL) if MSIS_LEVEL in self.levels else None
+        names = ["pinball", "count", "msis_sum", "msis_count"]
+        names += [f"{kind}_{i}" for i in range(len(self.levels)) for kind in ("covered", "width")]
+        for name in names:
+            self.add_state(
+                name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
+            )
+
+    def update(
+        self,
+        predicted: Tensor,
+        target: Tensor,
+        scale: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> None:
+        predicted, target = predicted.detach().double(), target.detach().double()
+        if predicted.shape[-1] != len(self.taus) or predicted.shape[:-1] != target.shape:
+            raise ValueError(
+                f"expected quantiles [*{tuple(target.shape)}, {len(self.taus)}], "
+                f"got {tuple(predicted.shape)}"
+            )
+        observed = torch.ones_like(target, dtype=torch.bool) if mask is None else mask.bool()
+        weight = observed.double()
+        taus = torch.tensor([self.taus[i] for i in self._grid], dtype=torch.float64)
+        grid = predicted[..., self._grid]
+        loss = pinball(grid, torch.where(observed, target, grid[..., 0]), taus.to(grid.device))
+        self.pinball += (loss.sum(-1) * weight).sum()
+        self.count += weight.sum()
+        for i, (lo, hi) in enumerate(self._bounds):
+            lower, upper = predicted[..., lo], predicted[..., hi]
+            inside = (target >= lower) & (target <= upper) & observed
+            setattr(self, f"covered_{i}", getattr(self, f"covered_{i}") + inside.sum())
+            width = ((upper - lower) * weight).sum()
+            setattr(self, f"width_{i}", getattr(self, f"width_{i}") + width)
+        if self._msis is not None and scale is not None:
+            lo, hi = self._bounds[self._msis]
+            score = interval_score(predicted[..., lo], predicted[..., hi], target, MSIS_LEVEL)
+            scale = scale.detach().double().unsqueeze(1).expand_as(score)
+            usable = (scale > 0) & observed
+            self.msis_sum += (score[usable] / scale[usable]).sum()
+            self.msis_count += usable.sum()
+
+    def compute(self) -> dict[str, Tensor]:
+        result = {"crps": 2.0 * self.pinball / (self.count * len(self._grid))}
+        for i, level in enumerate(self.levels):
+            name = level_name(level)
+            result[f"coverage_{name}"] = getattr(self, f"covered_{i}") / self.count
+            result[f"width_{name}"] = getattr(self, f"width_{i}") / self.count
+        if self.msis_count > 0:
+            result["msis"] = self.msis_sum / self.msis_count
+        return result

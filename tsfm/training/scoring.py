@@ -1,0 +1,118 @@
+"""Scores of probabilistic forecasts, and the settings they are scored at.
+
+Quantile levels ``tau`` are fractions in (0, 1) (config key and argument ``quantiles``);
+interval levels are percentages in (0, 100) (``levels``): the ``L`` % interval runs from the
+``(1 - L/100) / 2`` quantile to the ``(1 + L/100) / 2`` quantile (80 -> 0.1 .. 0.9).
+
+- pinball loss of a quantile ``q`` at level ``tau``: ``max(tau (y - q), (tau - 1) (y - q))``;
+- CRPS, quantile-weighted: twice the mean pinball loss over a grid of levels. On a grid whose
+  levels average 0.5 (a symmetric grid, such as the default) a point forecast, every quantile
+  equal, scores exactly its absolute error;
+- coverage of an interval: the share of targets inside it; width: its mean length;
+- MSIS (the M4 competition's interval score at level ``1 - a``): the mean over the horizon of
+  ``(U - L) + 2/a (L - y) [y < L] + 2/a (y - U) [y > U]``, divided by the in-sample mean absolute
+  seasonal difference ``mean_t |x_t - x_{t-m}|`` (here: of the window's look-back, lag ``m``
+  = ``season_length``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+DEFAULT_QUANTILES = (0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975)
+DEFAULT_LEVELS = (80.0, 95.0)
+MSIS_LEVEL = 95.0
+SPREAD_EPS = 1e-5  # as the models' instance normalisation (tsfm.models.InstanceNorm)
+
+
+def level_name(level: float) -> str:
+    """``80.0 -> "80"``, ``97.5 -> "97.5"``: the level as it appears in keys and columns."""
+    return f"{float(level):g}"
+
+
+def level_bounds(level: float) -> tuple[float, float]:
+    """The quantile levels of the ``level`` % central interval."""
+    alpha = 1.0 - float(level) / 100.0
+    return round(alpha / 2, 12), round(1.0 - alpha / 2, 12)
+
+
+def check_quantiles(quantiles: Sequence[float], *, name: str = "quantiles") -> tuple[float, ...]:
+    """``quantiles`` as a tuple of floats, or a ValueError naming the problem and the fix."""
+    try:
+        values = tuple(float(q) for q in quantiles)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a list of numbers in (0, 1), got {quantiles!r}") from None
+    if not values:
+        raise ValueError(f"{name} is empty; give quantile levels in (0, 1), e.g. [0.1, 0.5, 0.9]")
+    bad = [q for q in values if not 0.0 < q < 1.0]
+    if bad:
+        raise ValueError(f"{name} must lie strictly between 0 and 1; {bad} do not")
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(f"{name} must be strictly increasing without repeats, got {list(values)}")
+    return values
+
+
+def check_levels(levels: Sequence[float], *, name: str = "levels") -> tuple[float, ...]:
+    """Interval levels in percent, sorted, or a ValueError naming the problem and the fix."""
+    try:
+        values = tuple(float(level) for level in levels)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a list of percentages, e.g. [80, 95]") from None
+    bad = [v for v in values if not 1.0 < v < 100.0]
+    if bad:
+        raise ValueError(
+            f"{name} are percentages strictly between 1 and 100 (80 for an 80 % interval, "
+            f"not 0.8); {bad} are not"
+        )
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} has repeats: {list(values)}")
+    return tuple(sorted(values))
+
+
+def grid_taus(quantiles: Sequence[float], levels: Sequence[float]) -> tuple[float, ...]:
+    """Every quantile level a scorer needs: the CRPS grid and the bounds of each interval."""
+    bounds = [b for level in levels for b in level_bounds(level)]
+    return tuple(sorted({round(float(t), 12) for t in (*quantiles, *bounds)}))
+
+
+def index_of(taus: Sequence[float], tau: float) -> int:
+    for i, t in enumerate(taus):
+        if math.isclose(t, tau, abs_tol=1e-9):
+            return i
+    raise KeyError(tau)
+
+
+def pinball(quantiles: Tensor, target: Tensor, taus: Tensor) -> Tensor:
+    """Elementwise pinball loss of ``quantiles [..., Q]`` at ``taus [Q]`` for ``target [...]``."""
+    error = target.unsqueeze(-1) - quantiles
+    return torch.maximum(taus * error, (taus - 1.0) * error)
+
+
+def lookback_spread(x: Tensor) -> Tensor:
+    """Per-sample, per-variate spread of the look-back ``x [B, L, N]`` -> ``[B, 1, N]``:
+    ``sqrt(var + eps)``, the statistic the models' instance normalisation divides by."""
+    x = x.float()
+    centred = x - x.mean(1, keepdim=True)
+    return torch.sqrt(centred.square().mean(1, keepdim=True) + SPREAD_EPS)
+
+
+def seasonal_scale(x: Tensor, lag: int) -> Tensor:
+    """MSIS's scale: the look-back's mean absolute difference at ``lag``, ``[B, L, N] -> [B, N]``."""
+    if not 0 < lag < x.shape[1]:
+        raise ValueError(
+            f"season_length={lag} must be at least 1 and shorter than the look-back ({x.shape[1]})"
+        )
+    x = x.double()
+    return (x[:, lag:] - x[:, :-lag]).abs().mean(1)
+
+
+def interval_score(lower: Tensor, upper: Tensor, target: Tensor, level: float) -> Tensor:
+    """Elementwise interval (Winkler) score of the ``level`` % interval: MSIS before scaling."""
+    alpha = 1.0 - level / 100.0
+    below = (lower - target).clamp(min=0)
+    above = (target - upper).clamp(min=0)
+    return (upper - lower) + (2.0 / alpha) * (below + above)
