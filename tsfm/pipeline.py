@@ -21,7 +21,7 @@ from tsfm.training.artifacts import module_from_config
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
-from tsfm.training.heads import DEFAULT_QUANTILES, make_head
+from tsfm.training.heads import DEFAULT_LEVELS, DEFAULT_QUANTILES, make_head
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -115,7 +115,9 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
     """Refuse a model too large for the free memory (unless ``check_memory=false``)."""
     if not cfg.get("check_memory", True):
         return
-    head = make_head(cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES))  # outputs per step
+    head = make_head(
+        cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), cfg.get("levels", DEFAULT_LEVELS)
+    )
     check_memory(
         _container(cfg.model),
         {**dims, "pred_len": dims["pred_len"] * head.size},
