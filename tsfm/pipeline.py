@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
-from tsfm.training.artifacts import module_from_config
+from tsfm.training.artifacts import module_from_config, season_length
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
@@ -54,7 +54,8 @@ def build_datamodule(cfg: DictConfig) -> ForecastDataModule:
 
 def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> ForecastingModule:
     """The training module of ``cfg`` for the data of ``datamodule`` (set up)."""
-    return module_from_config(cfg, datamodule.dims(), datamodule.scaler_state())
+    dims, scaler = datamodule.dims(), datamodule.scaler_state()
+    return module_from_config(cfg, dims, scaler, datamodule.season_freq())
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
@@ -196,6 +197,8 @@ def fit_and_test(
         metrics.update(
             {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
         )
+        for key, why in module.series_scores.notes.items():  # what was left out, and why
+            metrics[f"test/undefined/{key}"] = why
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best_loss"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["epochs"] = trainer.current_epoch
@@ -207,6 +210,7 @@ def fit_and_test(
 def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
     """The settings every reported number depends on, stored beside it."""
     settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
+    settings["season_length"] = season_length(cfg, datamodule.season_freq())
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:
         settings.update(

@@ -116,6 +116,12 @@ class ForecastDataModule(L.LightningDataModule):
             **{f"windows/{stage}": n for stage, n in self.window_counts().items()},
         }
 
+    def season_freq(self) -> str | None:
+        """The frequency the default ``season_length`` follows: the data's sampling when the
+        module found it (ETTm1: 15min, though its calendar features use ``h``), else
+        ``data.freq``."""
+        return getattr(self, "sampling", None) or getattr(self.config, "freq", None)
+
     def scaler_state(self) -> dict[str, list] | None:
         """The targets' scaling, as the training module undoes it for original-scale metrics
         and forecasts (None: the data is not scaled)."""

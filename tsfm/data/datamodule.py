@@ -192,6 +192,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         self.roles = roles = self.resolve_roles(loaded)
         table = self.table = loaded.select(list(roles.time_varying))
         sampling = None if table.dates is None else self.check_time_axis(table.dates)
+        self.sampling = sampling
         borders = self.borders = self.compute_split(len(table))
         used = table.values[: borders.test[1]]
         mask = None
