@@ -77,10 +77,17 @@ class LoggerConfig:
 
 @dataclass
 class OutputConfig:
-    """What a run writes besides the checkpoint and metrics.json."""
+    """What a run writes besides the checkpoint and metrics.json.
+
+    ``plot``: ``forecast.png``, ``plot_windows`` evenly spaced test windows (rows) by the
+    target columns ``plot_variates`` (null: ``data.target`` first, then the other targets, at
+    most 4), with dates, the forecast origin, interval bands and the test metrics in its
+    title. ``print_table``: the metrics table on the console and in ``run.log``.
+    """
 
     plot: bool = True
     plot_windows: int = 4
+    plot_variates: list[str] | None = None
     print_table: bool = True
 
 

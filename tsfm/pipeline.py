@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
+from tsfm.drawing import choose_series
 from tsfm.training.artifacts import module_from_config, season_length
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
@@ -129,6 +130,15 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
     )
 
 
+def check_plot_variates(cfg: DictConfig, datamodule: ForecastDataModule) -> None:
+    """Refuse ``output.plot_variates`` naming no target before training, not after it."""
+    output = cfg.get("output")
+    if output is None or not output.get("plot") or not cfg.test:
+        return
+    if output.get("plot_variates") is not None:
+        choose_series(datamodule.columns, list(output.plot_variates), None, "output.plot_variates")
+
+
 def fit_and_test(
     cfg: DictConfig,
     run_dir: str | Path,
@@ -157,6 +167,7 @@ def fit_and_test(
     else:
         datamodule.setup()
     check_model_memory(cfg, datamodule.dims(), memory_switch)
+    check_plot_variates(cfg, datamodule)
     module = build_module(cfg, datamodule)
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:  # refuse what calibration would refuse

@@ -131,6 +131,15 @@ class ForecastDataModule(L.LightningDataModule):
         """The training split as fixed windows, or None when its windows are drawn afresh."""
         return None
 
+    def window_times(self, stage: str, window: int) -> Any:
+        """The timestamps (``datetime64``) of window ``window`` of ``stage``, look-back then
+        horizon, or None when the data has no dates (plots then count steps)."""
+        return None
+
+    def window_name(self, stage: str, window: int) -> str:
+        """How a plot names window ``window`` of ``stage``."""
+        return f"{stage} window {window}"
+
     def calibration_indices(self, n_windows: int, step: int) -> list[int]:
         """Samples of the validation split for conformal calibration: its last ``n_windows``
         windows, ``step`` rows apart (each dataset's ``rolling_origin`` says which)."""

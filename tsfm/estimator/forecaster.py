@@ -271,6 +271,30 @@ class Forecaster(BaseEstimator):
             return make_future_panel(self, df)
         return make_future_frame(self, self.history_ if df is None else self._read(df))
 
+    def plot(
+        self,
+        df: Any = None,
+        *,
+        series: Sequence[str] | None = None,
+        max_series: int | None = 4,
+        history: int | None = None,
+        actual: Any = None,
+        level: Sequence[float] | None = (80, 95),
+        future_df: Any = None,
+        title: str | None = None,
+    ) -> Any:
+        """A matplotlib Figure of the forecast after ``df`` (or the fitted data): per series
+        the last ``history`` rows (default ``lookback``), the origin marked, the forecast with
+        its ``level`` bands when the model has intervals, and ``actual``'s true values after
+        the origin when given. ``series`` names the panels (columns of a wide frame, ids of a
+        long one; default the first ``max_series``). See :func:`tsfm.plot_forecast`."""
+        from tsfm.estimator.plotting import plot_forecast
+
+        return plot_forecast(
+            self, df, series=series, max_series=max_series, history=history, actual=actual,
+            level=level, future_df=future_df, title=title,
+        )  # fmt: skip
+
     def evaluate(self, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
         """Score every forecast window of ``df`` (each ``lookback + horizon`` rows, one step
         apart), beside the seasonal-naive and naive forecasts of the same windows.
