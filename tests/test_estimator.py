@@ -61,14 +61,18 @@ def test_unfitted_use_raises_not_fitted_error(tmp_path):
             call()
 
 
-def test_forecaster_is_exported_lazily():
+def test_forecaster_and_plot_forecast_are_exported_lazily():
+    from tsfm.estimator.plotting import plot_forecast
+
     assert tsfm.Forecaster is Forecaster and "Forecaster" in dir(tsfm)
+    assert tsfm.plot_forecast is plot_forecast and "plot_forecast" in dir(tsfm)
 
 
-def test_importing_the_forecaster_loads_no_torch_lightning_or_hydra():
+def test_importing_the_forecaster_loads_no_torch_lightning_hydra_or_matplotlib():
+    heavy = "('torch', 'lightning', 'hydra', 'optuna', 'matplotlib')"
     probe = (
         "import sys; from tsfm import Forecaster; "
-        "print(sorted(m for m in ('torch', 'lightning', 'hydra', 'optuna') if m in sys.modules))"
+        f"print(sorted(m for m in {heavy} if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO,

@@ -126,12 +126,13 @@ def test_save_load_keeps_the_head_and_the_conformal_scores(
 
 
 def test_plot_forecast_draws_one_band_per_level(conformal_model):
-    fig = plot_forecast(conformal_model, level=[80, 95], columns=["OT"])
+    fig = plot_forecast(conformal_model, level=[80, 95], series=["OT"])
     (ax,) = fig.axes
-    assert len(ax.collections) == 2 and len(ax.lines) == 2  # two bands; history and forecast
+    assert len(ax.collections) == 2  # two bands (tests/test_plots.py checks the rest)
+    assert [line.get_label() for line in ax.lines] == ["history", "forecast", "forecast origin"]
     assert len(plot_forecast(conformal_model, level=None).axes) == 3
-    with pytest.raises(ValueError, match="not variates"):
-        plot_forecast(conformal_model, columns=["nope"])
+    with pytest.raises(ValueError, match="not forecast series"):
+        plot_forecast(conformal_model, series=["nope"])
 
 
 def test_intervals_with_future_covariates_and_independent_panels():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Forecaster", "__version__"]
+__all__ = ["Forecaster", "__version__", "plot_forecast"]
 
 
 def __getattr__(name: str) -> Any:
@@ -14,8 +14,12 @@ def __getattr__(name: str) -> Any:
         from tsfm.estimator import Forecaster
 
         return Forecaster
+    if name == "plot_forecast":
+        from tsfm.estimator.plotting import plot_forecast
+
+        return plot_forecast
     raise AttributeError(f"module 'tsfm' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), "Forecaster"])
+    return sorted([*globals(), "Forecaster", "plot_forecast"])

@@ -77,10 +77,17 @@ class LoggerConfig:
 
 @dataclass
 class OutputConfig:
-    """What a run writes besides the checkpoint and metrics.json."""
+    """What a run writes besides the checkpoint and metrics.json.
+
+    ``plot``: ``forecast.png``, ``plot_windows`` evenly spaced test windows (rows) by the
+    target columns ``plot_variates`` (null: ``data.target`` first, then the other targets, at
+    most 4), with dates, the forecast origin, interval bands and the test metrics in its
+    title. ``print_table``: the metrics table on the console and in ``run.log``.
+    """
 
     plot: bool = True
     plot_windows: int = 4
+    plot_variates: list[str] | None = None
     print_table: bool = True
 
 
@@ -92,7 +99,8 @@ class RunConfig:
     ``quantile``, ``normal``, ``student_t``: probabilistic, :mod:`tsfm.training.heads`);
     ``quantiles`` are the quantile head's levels and the grid CRPS is scored on; ``levels``
     the interval levels (percent) scored for coverage and width; ``season_length`` the lag of
-    MSIS's look-back scale; ``conformal`` calibrates intervals for a point model.
+    the seasonal-naive baseline and of MASE's and MSIS's look-back scale (None: from
+    ``data.freq``, :mod:`tsfm.data.seasons`: hourly 24, daily 7, monthly 12, ...); ``conformal`` calibrates intervals for a point model.
     ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
     weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
     from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);
@@ -113,7 +121,7 @@ class RunConfig:
     loss: str = "mse"
     quantiles: list[float] = field(default_factory=lambda: list(DEFAULT_QUANTILES))
     levels: list[float] = field(default_factory=lambda: list(DEFAULT_LEVELS))
-    season_length: int = 1
+    season_length: int | None = None
     conformal: ConformalConfig = field(default_factory=ConformalConfig)
     seed: int = 2023
     task_name: str = "train"

@@ -17,11 +17,12 @@ from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
-from tsfm.training.artifacts import module_from_config
+from tsfm.drawing import choose_series
+from tsfm.training.artifacts import module_from_config, season_length
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
-from tsfm.training.heads import DEFAULT_QUANTILES, make_head
+from tsfm.training.heads import DEFAULT_LEVELS, DEFAULT_QUANTILES, make_head
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -55,7 +56,8 @@ def build_datamodule(cfg: DictConfig) -> ForecastDataModule:
 
 def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> ForecastingModule:
     """The training module of ``cfg`` for the data of ``datamodule`` (set up)."""
-    return module_from_config(cfg, datamodule.dims(), datamodule.scaler_state())
+    dims, scaler = datamodule.dims(), datamodule.scaler_state()
+    return module_from_config(cfg, dims, scaler, datamodule.season_freq())
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
@@ -119,7 +121,9 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
     """Refuse a model too large for the free memory (unless ``check_memory=false``)."""
     if not cfg.get("check_memory", True):
         return
-    head = make_head(cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES))  # outputs per step
+    head = make_head(
+        cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), cfg.get("levels", DEFAULT_LEVELS)
+    )
     check_memory(
         _container(cfg.model),
         {**dims, "pred_len": dims["pred_len"] * head.size},
@@ -128,6 +132,15 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
         optimizer=cfg.optim.optimizer if cfg.train else None,
         override=override,
     )
+
+
+def check_plot_variates(cfg: DictConfig, datamodule: ForecastDataModule) -> None:
+    """Refuse ``output.plot_variates`` naming no target before training, not after it."""
+    output = cfg.get("output")
+    if output is None or not output.get("plot") or not cfg.test:
+        return
+    if output.get("plot_variates") is not None:
+        choose_series(datamodule.columns, list(output.plot_variates), None, "output.plot_variates")
 
 
 def fit_and_test(
@@ -179,6 +192,7 @@ def _fit_and_test(
     else:
         datamodule.setup()
     check_model_memory(cfg, datamodule.dims(), memory_switch)
+    check_plot_variates(cfg, datamodule)
     module = build_module(cfg, datamodule)
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:  # refuse what calibration would refuse
@@ -219,6 +233,8 @@ def _fit_and_test(
         metrics.update(
             {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
         )
+        for key, why in module.series_scores.notes.items():  # what was left out, and why
+            metrics[f"test/undefined/{key}"] = why
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best_loss"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["epochs"] = trainer.current_epoch
@@ -230,6 +246,7 @@ def _fit_and_test(
 def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
     """The settings every reported number depends on, stored beside it."""
     settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
+    settings["season_length"] = season_length(cfg, datamodule.season_freq())
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:
         settings.update(

@@ -1,7 +1,9 @@
-"""What a run shows people: a metrics table on the console and a forecast plot."""
+"""What a run shows people: a metrics table on the console and a forecast plot
+(``forecast.png``: test windows of the chosen targets, dates, bands, the run's score)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +12,18 @@ import torch
 
 from tsfm.data import ForecastDataModule
 from tsfm.data.batch import batch_to
+from tsfm.drawing import Panel, choose_series, draw
 from tsfm.training.module import ForecastingModule
-from tsfm.training.scoring import level_bounds, level_name
+from tsfm.training.scoring import level_bounds
 
 TABLE_METRICS = ("mse", "mae", "rmse")
+PLOT_MAX_VARIATES = 4  # panels per test window when output.plot_variates is not set
 
 
 def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
     """A small fixed-width table: one row per scale, one column per metric."""
     rows = [("scaled (papers)", ""), ("original scale", "_original")]
-    if f"{stage}/smape" in metrics:  # the M4 short-term task (tsfm/data/m4/)
+    if f"{stage}/owa" in metrics:  # the M4 short-term task (tsfm/data/m4/)
         return m4_metrics_table(metrics, stage)
     present = [m for m in TABLE_METRICS if f"{stage}/{m}" in metrics]
     if not present:
@@ -78,63 +82,116 @@ def m4_metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
     return "\n".join(lines)
 
 
+def run_title(cfg: Any, metrics: dict[str, Any] | None = None) -> str:
+    """``<model> on <data> (<seq_len> -> <pred_len>)`` and, with ``metrics``, the test
+    scores: sMAPE/MASE/OWA for M4, else MSE and MAE on the scaled data (the papers'), and
+    CRPS when the run has intervals."""
+    title = f"{cfg.model.name} on {cfg.data.name} ({cfg.data.seq_len} -> {cfg.data.pred_len})"
+    metrics = metrics or {}
+    if "test/smape" in metrics:
+        names = (("sMAPE", "smape"), ("MASE", "mase"), ("OWA", "owa"))
+    else:
+        names = (("MSE", "mse"), ("MAE", "mae"), ("CRPS", "crps"))
+    scores = [f"{label} {metrics[f'test/{key}']:.3f}" for label, key in names
+              if isinstance(metrics.get(f"test/{key}"), (int, float))]  # fmt: skip
+    return f"{title}: test {', '.join(scores)}" if scores else title
+
+
+def plot_variates(datamodule: ForecastDataModule, wanted: Sequence[str] | None) -> list[str]:
+    """The target columns ``forecast.png`` draws: ``wanted`` (``output.plot_variates``,
+    checked), or the data's target (``data.target``, else the last column) first and then
+    the other targets, at most
+    :data:`PLOT_MAX_VARIATES`."""
+    columns = [str(c) for c in datamodule.columns]
+    if wanted is not None:
+        return choose_series(columns, list(wanted), None, "output.plot_variates")
+    target = str(getattr(datamodule.config, "target", None) or columns[-1])  # target: last
+    order = ([target] if target in columns else []) + [c for c in columns if c != target]
+    return order[:PLOT_MAX_VARIATES]
+
+
+def _original(module: ForecastingModule, values: torch.Tensor, batch: Any, mask: Any) -> Any:
+    """``values`` on the original scale as numpy, NaN where ``mask`` says unobserved."""
+    out = module.to_original(values, batch).float().cpu().numpy()
+    if mask is not None:
+        out = np.where(mask.cpu().numpy() > 0, out, np.nan)
+    return out
+
+
 @torch.no_grad()
+def forecast_figure(
+    module: ForecastingModule,
+    datamodule: ForecastDataModule,
+    n_windows: int = 4,
+    variates: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Any:
+    """A Figure of ``n_windows`` evenly spaced test windows (rows) by the chosen target
+    columns (``variates``, see :func:`plot_variates`): look-back, actual values, forecast,
+    the bands of the run's interval levels when the model has intervals, and the forecast
+    origin; dates on the x-axis when the data has them (steps otherwise), ``title`` above."""
+    datamodule.setup("test")
+    dataset = datamodule.datasets["test"]
+    columns = [str(c) for c in datamodule.columns]
+    chosen = plot_variates(datamodule, variates)
+    wanted = [columns.index(c) for c in chosen]
+    independent = bool(getattr(dataset, "channel_independent", False))
+    count = dataset.n_windows if independent else len(dataset)
+    picks = sorted({int(w) for w in np.linspace(0, count - 1, max(1, n_windows)).round()})
+    # channel-independent: one sample per (window, variate), variate-major in the dataset
+    samples = [v * count + w for w in picks for v in wanted] if independent else picks
+    was_training = module.training
+    module.eval()
+    batch = batch_to(dataset.__getitems__(samples), module.device)
+    output = module(batch)
+    prediction = _original(module, output.prediction, batch, None)
+    history = _original(module, batch["x"], batch, batch.get("x_mask"))
+    actual = _original(module, batch["y"], batch, batch.get("y_mask"))
+    levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
+    taus = [tau for level in levels for tau in level_bounds(level)]
+    bands = None
+    if taus:
+        quantiles = module.predictive_quantiles(output, batch, taus)
+        bands = _original(module, quantiles, batch, None)
+    module.train(was_training)
+
+    seq_len, pred_len = history.shape[1], actual.shape[1]
+    panels = []
+    for i, window in enumerate(picks):
+        times = datamodule.window_times("test", window)
+        if times is None:
+            times = np.arange(seq_len + pred_len)
+        for k, name in enumerate(chosen):
+            row, col = (i * len(chosen) + k, 0) if independent else (i, wanted[k])
+            panel_bands = [
+                (level, bands[row, :, col, 2 * q], bands[row, :, col, 2 * q + 1])
+                for q, level in enumerate(levels)
+            ] if bands is not None else []  # fmt: skip
+            panels.append(
+                Panel(
+                    title=f"{datamodule.window_name('test', window)}: {name}",
+                    past_times=times[:seq_len],
+                    past=history[row, :, col],
+                    times=times[seq_len:],
+                    forecast=prediction[row, :, col],
+                    bands=panel_bands,
+                    actual_times=times[seq_len:],
+                    actual=actual[row, :, col],
+                )
+            )
+    return draw(panels, n_cols=len(chosen), title=title)
+
+
 def plot_forecasts(
     module: ForecastingModule,
     datamodule: ForecastDataModule,
     path: str | Path,
     n_windows: int = 4,
-    variate: int = -1,
+    variates: Sequence[str] | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Look-back, actuals and forecast of ``n_windows`` evenly spaced test windows (one
-    variate), with the bands of the run's interval levels when the model has intervals."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    dataset = datamodule.datasets["test"]
-    picks = np.linspace(0, len(dataset) - 1, n_windows).round().astype(int).tolist()
-    batch = dataset.__getitems__(picks)
-    was_training = module.training
-    module.eval()
-    device = module.device
-    batch = batch_to(batch, device)
-    output = module(batch)
-    prediction = module.to_original(output.prediction, batch).float().cpu()
-    levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
-    taus = [tau for level in levels for tau in level_bounds(level)]
-    bands = None
-    if taus:
-        bands = module.to_original(module.predictive_quantiles(output, batch, taus), batch).cpu()
-    history = module.to_original(batch["x"], batch).float().cpu()
-    actual = module.to_original(batch["y"], batch).float().cpu()
-    module.train(was_training)
-
-    column = datamodule.columns[variate] if not datamodule.config.channel_independent else "series"
-    fig, axes = plt.subplots(n_windows, 1, figsize=(9, 2.2 * n_windows), squeeze=False)
-    seq_len = history.shape[1]
-    for ax, i, start in zip(axes[:, 0], range(n_windows), picks, strict=False):
-        past = np.arange(seq_len)
-        future = np.arange(seq_len, seq_len + actual.shape[1])
-        ax.plot(past, history[i, :, variate], color="0.4", lw=1, label="look-back")
-        ax.plot(future, actual[i, :, variate], color="black", lw=1, label="actual")
-        for k, level in enumerate(levels):
-            lower, upper = bands[i, :, variate, 2 * k], bands[i, :, variate, 2 * k + 1]
-            ax.fill_between(
-                future,
-                lower,
-                upper,
-                color="tab:red",
-                alpha=0.15 + 0.1 * k,
-                lw=0,
-                label=f"{level_name(level)} % interval",
-            )
-        ax.plot(future, prediction[i, :, variate], color="tab:red", lw=1.2, label="forecast")
-        ax.set_title(f"test window {start}: {column}", fontsize=9)
-    axes[0, 0].legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    """Write :func:`forecast_figure` to ``path`` (a PNG); returns the path."""
+    fig = forecast_figure(module, datamodule, n_windows, variates, title)
     path = Path(path)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path

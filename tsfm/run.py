@@ -20,7 +20,7 @@ from omegaconf import DictConfig
 
 from tsfm.config import CONF_DIR, register_configs
 from tsfm.pipeline import fit_and_test
-from tsfm.report import metrics_table, plot_forecasts
+from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
 
@@ -55,13 +55,15 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     if result.trainer.is_global_zero:
         if cfg.output.plot and cfg.test:
             plot_forecasts(
-                result.module, result.datamodule, run_dir / "forecast.png", cfg.output.plot_windows
+                result.module,
+                result.datamodule,
+                run_dir / "forecast.png",
+                cfg.output.plot_windows,
+                variates=cfg.output.plot_variates,
+                title=run_title(cfg, result.metrics),
             )
         if cfg.output.print_table:  # through logging: the console and the run's run.log
-            title = (
-                f"{cfg.model.name} on {cfg.data.name} ({cfg.data.seq_len} -> {cfg.data.pred_len})"
-            )
-            log.info("\n%s\n%s", title, metrics_table(result.metrics))
+            log.info("\n%s\n%s", run_title(cfg), metrics_table(result.metrics))
             log.info("run directory: %s", run_dir)
             if cfg.output.plot and cfg.test:
                 log.info("forecast plot: %s", run_dir / "forecast.png")

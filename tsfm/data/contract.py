@@ -116,6 +116,12 @@ class ForecastDataModule(L.LightningDataModule):
             **{f"windows/{stage}": n for stage, n in self.window_counts().items()},
         }
 
+    def season_freq(self) -> str | None:
+        """The frequency the default ``season_length`` follows: the data's sampling when the
+        module found it (ETTm1: 15min, though its calendar features use ``h``), else
+        ``data.freq``."""
+        return getattr(self, "sampling", None) or getattr(self.config, "freq", None)
+
     def scaler_state(self) -> dict[str, list] | None:
         """The targets' scaling, as the training module undoes it for original-scale metrics
         and forecasts (None: the data is not scaled)."""
@@ -124,6 +130,15 @@ class ForecastDataModule(L.LightningDataModule):
     def training_windows(self) -> FixedWindows | None:
         """The training split as fixed windows, or None when its windows are drawn afresh."""
         return None
+
+    def window_times(self, stage: str, window: int) -> Any:
+        """The timestamps (``datetime64``) of window ``window`` of ``stage``, look-back then
+        horizon, or None when the data has no dates (plots then count steps)."""
+        return None
+
+    def window_name(self, stage: str, window: int) -> str:
+        """How a plot names window ``window`` of ``stage``."""
+        return f"{stage} window {window}"
 
     def calibration_indices(self, n_windows: int, step: int) -> list[int]:
         """Samples of the validation split for conformal calibration: its last ``n_windows``

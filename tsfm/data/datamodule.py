@@ -192,6 +192,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         self.roles = roles = self.resolve_roles(loaded)
         table = self.table = loaded.select(list(roles.time_varying))
         sampling = None if table.dates is None else self.check_time_axis(table.dates)
+        self.sampling = sampling
         borders = self.borders = self.compute_split(len(table))
         used = table.values[: borders.test[1]]
         mask = None
@@ -295,6 +296,16 @@ class TimeSeriesDataModule(ForecastDataModule):
     def _cardinalities(self) -> list[int]:
         cardinalities = (self.static or {}).get("cardinalities")
         return [int(c) for c in cardinalities] if cardinalities is not None else []
+
+    def window_times(self, stage: str, window: int) -> np.ndarray | None:
+        """The dates of window ``window`` of ``stage`` (its look-back, then its horizon), or
+        None for data without dates."""
+        self.setup()
+        if self.table is None or self.table.dates is None:
+            return None
+        start = self.borders[stage][0] + window * self.datasets[stage].stride
+        span = self.config.seq_len + self.config.pred_len
+        return self.table.dates[start : start + span]
 
     def training_windows(self) -> FixedWindows | None:
         self.setup()

@@ -7,7 +7,14 @@ from rows before ``c_k`` only. The last fold forecasts the last ``horizon`` rows
 ``refit=True``: every fold trains a fresh model (and fits a fresh scaler) on rows ``[0, c_k)``.
 ``refit=False``: one model, trained on rows before the first cutoff, forecasts every fold.
 ``refit=r``: retrain on folds 0, r, 2r, ...; the folds between reuse the latest model. In
-every case a fold's model and scaler have seen no row at or after its cutoff.
+every case a fold's model and scaler have seen no row at or after its cutoff. A fold's model
+keeps every setting of the Forecaster, ``val_size`` too: the end of the fold's training rows
+then validates (early stopping, best epoch; ``epochs`` and ``best_val_loss`` per fold).
+To score a model already fitted, without training, use ``Forecaster.backtest``
+(:func:`tsfm.estimator.backtests.backtest_fitted`): same folds, same frames.
+
+Each fold is scored as ``evaluate`` scores (:mod:`tsfm.estimator.accuracy`): sMAPE, MASE,
+the seasonal-naive and naive baselines of the same window and the skill against them.
 
 A model with intervals (a probabilistic head or conformal scores) adds to each forecast row
 the bounds of its ``levels`` (``forecast-lo-80``, ``forecast-hi-80``, ...) and to each fold's
@@ -22,18 +29,40 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import Layout, SeriesTable, time_series
+from tsfm.estimator.accuracy import (
+    Scores,
+    in_library,
+    season_length,
+    series_frame,
+    series_names,
+)
 from tsfm.estimator.inference import Backtest, forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus
 from tsfm.training.scoring import index_of, level_bounds, level_name
 
 
-class CrossValidation(NamedTuple):
-    """``forecasts``: one row per (fold, series, step): id, time, cutoff (the last timestamp
-    trained on), actual, forecast. ``metrics``: one row per fold: fold, cutoff, train_rows,
-    refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions."""
-
+class _Pair(NamedTuple):
     forecasts: Any
     metrics: Any
+
+
+class CrossValidation(_Pair):
+    """``forecasts``: one row per (fold, series, step): id, time, cutoff (the last timestamp
+    trained on), actual, forecast. ``metrics``: one row per fold: fold, cutoff, train_rows,
+    refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions
+    (pooled over the series: meaningful on the original scale only when they share a unit),
+    the pooled ``smape``, ``mase``, ``snaive_mae``, ``snaive_mse``, ``naive_mae``,
+    ``skill_mae``, ``skill_mse`` (:mod:`tsfm.estimator.accuracy`; missing where undefined), and
+    for refitted folds ``epochs`` and ``best_val_loss`` (null without validation).
+    ``per_series`` (an attribute, so that ``forecasts, metrics = cv`` still unpacks): one row
+    per (fold, series) with each series' metrics in its own units."""
+
+    per_series: Any
+
+    def __new__(cls, forecasts: Any, metrics: Any, per_series: Any = None) -> CrossValidation:
+        self = super().__new__(cls, forecasts, metrics)
+        self.per_series = per_series
+        return self
 
 
 def cutoffs(n_rows: int, horizon: int, n_windows: int, step: int) -> list[int]:
@@ -48,6 +77,14 @@ def _refit_now(refit: bool | int, fold: int) -> bool:
     return fold % refit == 0
 
 
+def fold_cutoffs(est: Any, table: SeriesTable, n_windows: int, step: int | None) -> list[int]:
+    """The folds' cutoff rows, checked."""
+    step = est.horizon if step is None else step
+    if n_windows < 1 or step < 1:
+        raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
+    return cutoffs(len(table), est.horizon, n_windows, step)
+
+
 def cross_validate(
     est: Any,
     df: Any,
@@ -56,7 +93,11 @@ def cross_validate(
     refit: bool | int = True,
     static_df: Any = None,
 ) -> CrossValidation:
+    """Every fold's model is a clone of ``est`` with all its settings, ``val_size`` included:
+    it holds out the end of the fold's training rows to stop early and pick the best epoch."""
     from sklearn.base import clone
+
+    from tsfm.estimator.fitting import validation_rows
 
     if est.mode == "independent":
         raise ValueError(
@@ -64,39 +105,79 @@ def cross_validate(
             "independent series, fit on each series' history and predict (see README, Panels)"
         )
     table = est.read(df)
-    step = est.horizon if step is None else step
-    if n_windows < 1 or step < 1:
-        raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
     _refit_now(refit, 0)  # validates refit
-    folds = cutoffs(len(table), est.horizon, n_windows, step)
-    needed = est.lookback + est.horizon
+    folds = fold_cutoffs(est, table, n_windows, step)
+    held_out = validation_rows(max(folds[0], 1), est.val_size, est.horizon)
+    needed = est.lookback + est.horizon + held_out
     if folds[0] < needed:
         raise ValueError(
-            f"{n_windows} folds {step} steps apart leave {folds[0]} rows before the first "
-            f"cutoff; training needs at least lookback + horizon = {needed} (plus any "
-            "validation rows): use fewer windows, a smaller step or a longer frame"
+            f"{n_windows} folds {step or est.horizon} steps apart leave {folds[0]} rows before "
+            f"the first cutoff; training needs at least lookback + horizon = "
+            f"{est.lookback + est.horizon} plus the {held_out} validation rows of val_size="
+            f"{est.val_size}: use fewer windows, a smaller step, a smaller val_size or a "
+            "longer frame"
         )
-    forecasts, rows = [], []
     model = None
-    for fold, cutoff in enumerate(folds):
-        history = table.head(cutoff)
+
+    def model_for(fold: int, history: SeriesTable) -> tuple[Any, bool]:
+        nonlocal model
         refitted = _refit_now(refit, fold)
         if refitted:
             model = clone(est)
             model.fit_table(history, static_df=static_df)
+        return model, refitted
+
+    return run_folds(table, folds, est.horizon, model_for)
+
+
+def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> CrossValidation:
+    """Forecast and score each fold with ``model_for(fold, rows before the cutoff)``'s
+    ``(model, refitted)``."""
+    forecasts, rows, series_rows, model = [], [], [], None
+    for fold, cutoff in enumerate(folds):
+        model, refitted = model_for(fold, table.head(cutoff))
         taus = metric_taus(model)
         times, values, quantiles = forecast_at(model, table, cutoff, taus)
         targets = table.select(model.output_columns(table))
-        actual = targets.values[cutoff : cutoff + est.horizon]
+        actual = targets.values[cutoff : cutoff + horizon]
+        raw_lookback = targets.values[cutoff - model.lookback : cutoff]
         bands = _bands(model, taus, quantiles) if taus else []
         forecasts.append((cutoff, times, actual, values, bands))
         row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
+        scores = _fold_scores(model, raw_lookback, actual, values)
+        row.update(scores.pooled())
+        row.update(_fold_training(model, refitted))
         if taus:
-            lookback = targets.values[cutoff - est.lookback : cutoff]
+            lookback = targets.values[cutoff - model.lookback : cutoff]
             row.update(_fold_intervals(model, lookback, actual, values, quantiles))
         rows.append(row)
+        series_rows.append((fold, row["cutoff"], targets.columns, scores))
     targets = table.select(model.output_columns(table))
-    return CrossValidation(_forecast_frame(targets, forecasts), _metrics_frame(table.layout, rows))
+    return CrossValidation(
+        _forecast_frame(targets, forecasts),
+        _metrics_frame(table.layout, rows),
+        _series_frame(table.layout, series_rows),
+    )
+
+
+def _fold_scores(model: Any, raw_lookback, actual, forecast) -> Scores:
+    """The fold's :class:`Scores`: scaled with its scaler, its look-back filled as the model
+    saw it."""
+    from tsfm.data.datamodule import fill_forward
+
+    scaler = model.scaler_
+    scaled = (lambda v: v) if scaler is None else scaler.transform
+    unscaled = (lambda v: v) if scaler is None else scaler.inverse_transform
+    look_scaled = fill_forward(scaled(raw_lookback))
+    original = (forecast[None], actual[None], unscaled(look_scaled)[None])
+    return Scores(original, tuple(scaled(v[0])[None] for v in original), season_length(model))
+
+
+def _fold_training(model: Any, refitted: bool) -> dict[str, Any]:
+    """How the fold's model trained: epochs, and its best validation loss (early stopping)."""
+    metrics = getattr(model, "fit_metrics_", {}) if refitted else {}
+    best = metrics.get("val/best_loss")
+    return {"epochs": metrics.get("epochs"), "best_val_loss": None if best is None else float(best)}
 
 
 def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
@@ -142,14 +223,8 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
     return row
 
 
-def _names(layout: Layout) -> tuple[str, str, str]:
-    if layout.kind == "long":
-        return layout.id_col, layout.time_col, layout.target_col
-    return "unique_id", "ds" if layout.time_col.startswith("__") else layout.time_col, "y"
-
-
 def _forecast_frame(table: SeriesTable, folds: list) -> Any:
-    id_col, time_col, target_col = _names(table.layout)
+    id_col, time_col, target_col = series_names(table.layout)
     parts = []
     for cutoff, times, actual, forecast, bands in folds:
         horizon, n_series = forecast.shape
@@ -168,14 +243,23 @@ def _forecast_frame(table: SeriesTable, folds: list) -> Any:
                 ]
             )
         )
-    return _in_library(pl.concat(parts), table.layout)
+    return in_library(pl.concat(parts), table.layout)
 
 
 def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
     cutoffs = np.array([row.pop("cutoff") for row in rows])
-    frame = pl.DataFrame(rows).insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
-    return _in_library(frame, layout)
+    frame = pl.DataFrame(rows, nan_to_null=True, infer_schema_length=None)
+    frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
+    return in_library(frame, layout)
 
 
-def _in_library(frame: pl.DataFrame, layout: Layout) -> Any:
-    return frame if layout.library == "polars" else frame.to_pandas()
+def _series_frame(layout: Layout, folds: list) -> Any:
+    """One row per (fold, series): the fold, its cutoff and :meth:`Scores.per_series`."""
+    parts = []
+    for fold, cutoff, columns, scores in folds:
+        frame = series_frame(list(columns), scores.per_series(), 1)
+        frame = frame.drop("windows").insert_column(0, pl.Series("fold", [fold] * len(frame)))
+        cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
+        parts.append(frame.insert_column(1, cutoff_column))
+    frame = pl.concat(parts).rename({"__id": series_names(layout)[0]})
+    return in_library(frame, layout)

@@ -16,6 +16,7 @@ import torch
 from tsfm.data import TimeSeriesDataModule
 from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, resolve_freq
 from tsfm.data.roles import PYTHON_NAMES
+from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.params import build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
@@ -118,6 +119,8 @@ def fit_table(
         n_windows=n_train - est.lookback - est.horizon + 1,
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
+    # the data's own frequency, not a preset's calendar one; stored, so evaluate uses it too
+    cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback)
     needed = est.lookback + est.horizon
     if n_train < needed:
         raise ValueError(

@@ -269,6 +269,7 @@ class Backtest:
     quantiles: np.ndarray | None = None  # [W, H, N, Q] at the taus asked for
     quantiles_scaled: np.ndarray | None = None
     lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
+    lookback: np.ndarray | None = None  # [W, L, N] original scale, as the model saw it (filled)
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
@@ -321,6 +322,7 @@ def backtest(
     if taus or lookbacks:
         look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
         result.lookback_scaled = look[..., restore]
+        result.lookback = _unscale(prepared.scaler, look, n)[..., restore]
     return result
 
 

@@ -1,4 +1,10 @@
-"""A picture of a Forecaster's next forecast: history, forecast and interval bands."""
+"""A picture of a Forecaster's next forecast (``Forecaster.plot``, ``tsfm.plot_forecast``).
+
+One panel per series: the history the model saw (the last ``history`` rows), the forecast
+after the origin (a dashed line at the last observed time), the interval bands when the model
+has intervals and, with ``actual``, the true values after the origin. Real timestamps on the
+x-axis (wall-clock times of a time-zone-aware frame), steps for integer time.
+"""
 
 from __future__ import annotations
 
@@ -8,59 +14,150 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from tsfm.estimator.inference import forecast_next
-from tsfm.estimator.intervals import band_values, column_request
-from tsfm.training.scoring import check_levels, level_name
+from tsfm.drawing import Panel, choose_series, draw, moment, wall_times
+from tsfm.training.scoring import check_levels
+
+DEFAULT_MAX_SERIES = 4
 
 
 def plot_forecast(
     forecaster: Any,
     df: Any = None,
+    *,
+    series: Sequence[str] | None = None,
+    max_series: int | None = DEFAULT_MAX_SERIES,
+    history: int | None = None,
+    actual: Any = None,
     level: Sequence[float] | None = (80, 95),
-    columns: Sequence[str] | None = None,
     future_df: Any = None,
+    title: str | None = None,
 ) -> Any:
-    """The last ``lookback`` rows of ``df`` (of the fitted data without it), the forecast
-    after them and, when the model has intervals, the bands of ``level`` (``None``: no bands);
-    one panel per target, or per name in ``columns`` (``future_df``: as for ``predict``).
-    Returns a matplotlib ``Figure`` (``fig.savefig(path)`` writes it; nothing is shown or
-    kept by pyplot).
-    """
-    from matplotlib.figure import Figure
+    """The forecast after ``df`` (after the fitted data without it), as a matplotlib Figure.
 
+    Args:
+        forecaster: a fitted :class:`~tsfm.Forecaster` (``mode="joint"`` or ``"independent"``).
+        df: the frame to forecast from, as for ``predict`` (None: the fitted data).
+        series: the series to draw, one panel each: variate columns of a wide frame, series
+            ids of a long one (None: the first ``max_series``).
+        max_series: how many panels at most when ``series`` is None (None: every series).
+        history: rows of history shown before the origin (default: ``lookback``, the rows the
+            model saw; without ``df`` only the fitted ``lookback`` rows are kept).
+        actual: a frame holding the true values after the origin (e.g. the test frame, in the
+            layout of ``df``); its rows within the horizon are drawn as ``actual``.
+        level: interval levels in percent drawn as bands when the model has intervals
+            (None or ``[]``: no bands).
+        future_df: the future covariates over the horizon, as for ``predict``.
+        title: the figure's title (default: the model, the horizon and which series).
+
+    Returns a ``matplotlib.figure.Figure``; ``fig.savefig(path)`` writes it (nothing is shown,
+    and pyplot keeps no reference to it).
+    """
     check_is_fitted(forecaster)
-    if forecaster.mode_ != "joint":
-        raise ValueError("plot_forecast draws mode='joint' forecasters (one time index)")
-    table = forecaster.history_ if df is None else forecaster._read(df)
-    levels = check_levels(level, name="level") if level and forecaster.module_.has_intervals else ()
-    taus, requested = column_request(forecaster, levels or None, False)
-    times, values, quantiles = forecast_next(forecaster, table, future_df, taus)
+    rows = forecaster.lookback if history is None else history
+    if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
+        raise ValueError(f"history takes a positive number of rows, e.g. history=96; got {rows!r}")
+    levels = ()
+    if level and forecaster.module_.has_intervals:
+        if isinstance(level, (int, float)):
+            raise ValueError(f"level takes a list of percentages, e.g. level=[{level}]")
+        levels = check_levels(level, name="level")
+    if forecaster.mode_ == "independent":
+        from tsfm.estimator.plotting_panels import panel_panels
+
+        panels, total = panel_panels(
+            forecaster, df, series, max_series, int(rows), actual, levels, future_df
+        )
+    else:
+        panels, total = _joint_panels(
+            forecaster, df, series, max_series, int(rows), actual, levels, future_df
+        )
+    if title is None:
+        title = f"{forecaster.model}: {forecaster.horizon} steps ahead"
+        if len({str(p.origin) for p in panels}) == 1:
+            title += f" of {moment(panels[0].origin)}"
+        if len(panels) < total:
+            title += f" ({len(panels)} of {total} series; series=[...] picks others)"
+    return draw(panels, title=title)
+
+
+def _joint_panels(
+    est: Any,
+    df: Any,
+    series: Sequence[str] | None,
+    max_series: int | None,
+    rows: int,
+    actual: Any,
+    levels: tuple[float, ...],
+    future_df: Any,
+) -> tuple[list[Panel], int]:
+    from tsfm.estimator.inference import forecast_next
+    from tsfm.estimator.intervals import band_values, column_request
+
+    table = est.history_ if df is None else est._read(df)
+    if len(table) < est.lookback:
+        raise ValueError(
+            f"the frame has {len(table)} rows; a forecast needs the last lookback = "
+            f"{est.lookback} of them"
+        )
+    taus, requested = column_request(est, levels or None, False)
+    times, values, quantiles = forecast_next(est, table, future_df, taus)
     bands = dict(band_values(requested, taus, quantiles)) if taus else {}
-    names = [str(c) for c in forecaster.output_columns(table)]
-    chosen = names if columns is None else [str(c) for c in columns]
-    unknown = [c for c in chosen if c not in names]
-    if unknown:
-        raise ValueError(f"columns {unknown} are not variates of the frame; it has {names}")
-    history = table.select(forecaster.output_columns(table)).tail(forecaster.lookback)
-    past = history.times if history.times is not None else np.arange(len(history))
-    fig = Figure(figsize=(9, 2.2 * len(chosen)))
-    axes = fig.subplots(len(chosen), 1, squeeze=False)[:, 0]
-    for ax, name in zip(axes, chosen, strict=True):
+    columns = est.output_columns(table)
+    names = [str(c) for c in columns]
+    chosen = choose_series(names, series, max_series, "series")
+    past = table.select(columns).tail(rows)
+    truth = None if actual is None else _actual_table(est, actual, chosen, times)
+    tz = (table.layout.time_type or {}).get("tz") if table.layout is not None else None
+    panels = []
+    for name in chosen:
         j = names.index(name)
-        ax.plot(past, history.values[:, j], color="0.4", lw=1, label="history")
-        for k, value in enumerate(sorted(levels, reverse=True)):
-            lower, upper = bands[f"-lo-{level_name(value)}"], bands[f"-hi-{level_name(value)}"]
-            ax.fill_between(
-                times,
-                lower[:, j],
-                upper[:, j],
-                color="tab:red",
-                alpha=0.15 + 0.1 * k,
-                lw=0,
-                label=f"{level_name(value)} % interval",
-            )
-        ax.plot(times, values[:, j], color="tab:red", lw=1.2, label="forecast")
-        ax.set_title(name, fontsize=9)
-    axes[0].legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    return fig
+        panel = Panel(
+            title=name,
+            past_times=wall_times(past.times, tz),
+            past=past.values[:, j],
+            times=wall_times(times, tz),
+            forecast=values[:, j],
+            bands=[(v, bands[f"-lo-{v:g}"][:, j], bands[f"-hi-{v:g}"][:, j]) for v in levels],
+        )
+        if truth is not None:
+            panel.actual_times = wall_times(truth[0], tz)
+            panel.actual = truth[1][name]
+        panels.append(panel)
+    return panels, len(names)
+
+
+def _actual_table(
+    est: Any, actual: Any, chosen: list[str], times: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The times of ``actual`` within the forecast's horizon and each chosen series there."""
+    table = est.read(actual, "actual")
+    names = [str(c) for c in table.columns]
+    missing = [c for c in chosen if c not in names]
+    if missing:
+        raise ValueError(
+            f"actual has no series {missing}; pass a frame with the forecast's series (in the "
+            f"layout of the fitted data), or leave actual out"
+        )
+    within = within_horizon(table.times, times, "actual")
+    return table.times[within], {c: table.values[within, names.index(c)] for c in chosen}
+
+
+def within_horizon(stamps: np.ndarray | None, times: np.ndarray, what: str) -> np.ndarray:
+    """The rows of ``stamps`` after the origin, up to the forecast's last time (a mask)."""
+    if stamps is None:
+        raise ValueError(f"{what} has no time column; pass a frame with the times of its rows")
+    first, last = times[0], times[-1]
+    try:
+        within = (stamps >= first) & (stamps <= last)
+    except TypeError:
+        raise ValueError(
+            f"{what}'s times are not of the forecast's kind ({times.dtype}); pass a frame "
+            "with the same time column as the data"
+        ) from None
+    if not within.any():
+        raise ValueError(
+            f"{what} has no rows from {moment(first)} to {moment(last)} (the forecast's horizon); "
+            "pass the "
+            "rows that follow the forecast's input, e.g. the test frame"
+        )
+    return within

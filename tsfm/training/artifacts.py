@@ -11,6 +11,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from tsfm.data.seasons import resolve_season_length
 from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import DEFAULT_LEVELS, DEFAULT_QUANTILES
 
@@ -35,10 +36,14 @@ def versions() -> dict[str, str]:
 
 
 def module_from_config(
-    cfg: DictConfig, dims: dict[str, int], scaler: dict[str, list[float]] | None
+    cfg: DictConfig,
+    dims: dict[str, int],
+    scaler: dict[str, list[float]] | None,
+    freq: str | None = None,
 ) -> ForecastingModule:
     """The training module of the run config ``cfg`` for data of ``dims`` (and the data
-    scaler's state, for original-scale metrics and forecasts)."""
+    scaler's state, for original-scale metrics and forecasts); ``freq``: the data's sampling
+    frequency, which ``season_length=None`` follows (default: ``data.freq``)."""
     return ForecastingModule(
         model=_container(cfg.model),
         dims=dict(dims),
@@ -47,8 +52,14 @@ def module_from_config(
         scaler=scaler,
         quantiles=list(cfg.get("quantiles", DEFAULT_QUANTILES)),
         levels=list(cfg.get("levels", DEFAULT_LEVELS)),
-        season_length=cfg.get("season_length", 1),
+        season_length=season_length(cfg, freq),
     )
+
+
+def season_length(cfg: DictConfig, freq: str | None = None) -> int:
+    """The run's ``season_length``, or the default of the data's frequency when it is None."""
+    freq = freq or cfg.data.get("freq")
+    return resolve_season_length(cfg.get("season_length"), freq, cfg.data.seq_len)
 
 
 def finite_metrics(metrics: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -27,6 +27,7 @@ from tsfm.training.scoring import (
     lookback_spread,
     seasonal_scale,
 )
+from tsfm.training.series_logging import SeriesScores
 
 EVAL_STAGES = ("val", "test")
 
@@ -50,14 +51,18 @@ class ForecastingModule(L.LightningModule):
             batch's ``series``); None if the data is not scaled.
         quantiles: the quantile head's levels, and the grid CRPS is scored on.
         levels: interval levels (percent) scored for coverage and width (MSIS at 95).
-        season_length: MSIS's seasonal lag in the look-back (M4 data use their own scale).
+        season_length: the seasonal lag of MSIS's and MASE's look-back scale and of the
+            seasonal-naive baseline (M4 data use their own scale); resolved from the data's
+            frequency before it gets here (:mod:`tsfm.data.seasons`).
 
     Output: ``forward`` returns a :class:`~tsfm.models.ModelOutput` whose ``prediction
     [B, S, N]`` is the point forecast (the median or the location of a probabilistic head);
     a probabilistic head adds its parameters ``[B, S, N, K]`` as ``extras["head_params"]``.
     Intervals come from the head or, for a point model, from :attr:`conformal` (set after
     training, :mod:`tsfm.training.conformal`); then validation and test also log ``crps``,
-    ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msis``.
+    ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msis``. The test stage also
+    logs sMAPE, MASE, the seasonal-naive and naive baselines, the skill against them, and
+    each target's own metrics (:class:`~tsfm.training.series_logging.SeriesScores`).
 
     Covariates reach the model as its capabilities allow (:mod:`tsfm.training.inputs`); data
     it cannot use is refused here, before training.
@@ -113,6 +118,7 @@ class ForecastingModule(L.LightningModule):
             self.scale_mean = self.scale_std = None
         self.metrics = per_stage(ErrorMetrics)
         self.interval_metrics = per_stage(lambda: IntervalMetrics(quantiles, levels))
+        self.series_scores = SeriesScores(n_targets(dims, scaler), season_length)
         self._forecasts: dict[str, list[tuple]] = {s: [] for s in EVAL_STAGES}
         self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
 
@@ -184,6 +190,8 @@ class ForecastingModule(L.LightningModule):
         self.metrics[f"{stage}_original"].update(
             self.to_original(output.prediction, batch, precise), original_target, mask
         )
+        if stage == "test" and self._scoring_datamodule() is None:
+            self.series_scores.update(self, output.prediction, batch, original_target, precise)
         interval = None
         if self.has_intervals:
             interval = self._score_intervals(stage, output, batch, original_target, mask)
@@ -238,6 +246,11 @@ class ForecastingModule(L.LightningModule):
                         continue  # coverage and MSIS do not depend on the scale
                     self.log(f"{stage}/{name}{suffix}", value.float(), sync_dist=True)
             intervals.reset()
+        if stage == "test":
+            columns = getattr(self._datamodule(), "columns", None)
+            for name, value in self.series_scores.compute(columns).items():
+                value = torch.tensor(value, dtype=precise, device=self.device)  # 1e60 stays finite
+                self.log(f"{stage}/{name}", value, sync_dist=True)
         self._log_forecast_scores(stage)
 
     def _datamodule(self) -> ForecastDataModule | None:
@@ -306,6 +319,14 @@ class ForecastingModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
         }
+
+
+def n_targets(dims: dict[str, int], scaler: dict[str, list] | None) -> int:
+    """How many target series the data has (a channel-independent model sees one at a time)."""
+    if scaler is None:
+        return int(dims["n_vars"])
+    mean = scaler["mean"]
+    return len(mean[0]) if mean and isinstance(mean[0], list) else len(mean)
 
 
 def per_stage(make: Callable[[], nn.Module]) -> nn.ModuleDict:

@@ -116,3 +116,21 @@ def interval_score(lower: Tensor, upper: Tensor, target: Tensor, level: float) -
     below = (lower - target).clamp(min=0)
     above = (target - upper).clamp(min=0)
     return (upper - lower) + (2.0 / alpha) * (below + above)
+
+
+def smape_terms(forecast: Tensor, target: Tensor) -> Tensor:
+    """Elementwise sMAPE terms in percent, ``200 |y - f| / (|y| + |f|)`` (0 where both are 0):
+    the M4 competition's sMAPE (:func:`tsfm.data.m4.metrics.smape`) before the mean."""
+    denominator = forecast.abs() + target.abs()
+    safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
+    return 200.0 * (forecast - target).abs() / safe
+
+
+def seasonal_naive(x: Tensor, horizon: int, lag: int) -> Tensor:
+    """The seasonal-naive forecast ``[B, H, N]`` from the look-back ``x [B, L, N]``: step
+    ``h`` (0-based) repeats ``x[L - lag + (h mod lag)]``, the value one season earlier (lag 1:
+    the naive forecast, the last value repeated)."""
+    if not 0 < lag <= x.shape[1]:
+        raise ValueError(f"season_length={lag} must be between 1 and the look-back ({x.shape[1]})")
+    steps = torch.arange(horizon, device=x.device) % lag
+    return x[:, x.shape[1] - lag + steps]

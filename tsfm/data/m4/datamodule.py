@@ -201,6 +201,11 @@ class M4DataModule(ForecastDataModule):
     def columns(self) -> list[str]:
         return [self.group.name]
 
+    def window_name(self, stage: str, window: int) -> str:
+        """Evaluation window ``i`` is series ``ids[i]``'s last horizon."""
+        self.setup()
+        return f"series {self.split.ids[window]}"
+
     def window_counts(self) -> dict[str, int]:
         """Samples per epoch / evaluation (one per series in evaluation)."""
         self.setup()

@@ -1,0 +1,70 @@
+"""The season length of a frequency: the lag of the seasonal-naive baseline, of MASE's and
+MSIS's scale.
+
+Rule (``season_length=None``): the longest natural season of the frequency that is shorter
+than the look-back, in steps:
+
+- below a day (``h``, ``30min``, ``15min``, ``s``): one day of steps, else one hour of steps
+  (hourly 24, half-hourly 48, 15-minute 96, 2-hourly 12);
+- daily 7 (a week; business days 5), weekly 52, monthly 12, quarterly 4 (a year);
+- yearly data, integer time steps and unknown frequencies: 1 (the naive forecast).
+
+1 is also the answer when no season fits in the look-back (a 15-minute series with a look-back
+of 96 steps gets 4, one hour; a weekly one with a look-back of 24 gets 1).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# seasons in units of the frequency's own step (before dividing by its multiple)
+_CALENDAR = {"day": (7,), "week": (52,), "month": (12,), "quarter": (4,), "year": ()}
+_STEP_SECONDS = {"hour": 3600, "minute": 60, "second": 1}
+
+
+def natural_seasons(freq: str | int | None) -> tuple[int, ...]:
+    """The frequency's seasons in steps, longest first (empty when it has none)."""
+    if freq is None or isinstance(freq, int):
+        return ()
+    from tsfm.data.timefeatures import freq_unit
+
+    match = re.fullmatch(r"\s*(\d*)\s*([A-Za-z]+)(-[A-Za-z]+)?\s*", str(freq))
+    try:
+        unit = freq_unit(str(freq))
+    except ValueError:
+        return ()
+    if match is None or match.group(2) in ("ms", "us", "ns", "L", "U", "N"):
+        return ()
+    multiple = max(1, int(match.group(1) or 1))
+    if unit in _STEP_SECONDS:
+        step = _STEP_SECONDS[unit] * multiple
+        seasons: tuple[float, ...] = (86400 / step, 3600 / step)
+    elif unit == "day" and match.group(2).upper() in ("B", "BD"):
+        seasons = (5 / multiple,)
+    else:
+        seasons = tuple(s / multiple for s in _CALENDAR[unit])
+    return tuple(int(s) for s in seasons if s > 1 and float(s).is_integer())
+
+
+def default_season_length(freq: str | int | None, lookback: int) -> int:
+    """The longest of :func:`natural_seasons` shorter than ``lookback``, else 1."""
+    return next((s for s in natural_seasons(freq) if s < lookback), 1)
+
+
+def resolve_season_length(season_length: Any, freq: str | int | None, lookback: int) -> int:
+    """``season_length`` checked (a whole number in ``[1, lookback)``), or the default of
+    ``freq`` when it is None."""
+    if season_length is None:
+        return default_season_length(freq, lookback)
+    if isinstance(season_length, bool) or not isinstance(season_length, int):
+        raise ValueError(
+            f"season_length must be a whole number of steps (or None: from the frequency), "
+            f"got {season_length!r}"
+        )
+    if not 0 < season_length < lookback:
+        raise ValueError(
+            f"season_length={season_length} must be at least 1 and shorter than the look-back "
+            f"({lookback}); shorten it or lengthen the look-back"
+        )
+    return season_length

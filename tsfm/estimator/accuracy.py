@@ -1,0 +1,131 @@
+"""Scale-free metrics, baselines and per-series metrics of a fitted Forecaster's windows
+(``evaluate``, ``cross_validate``, ``backtest``): the definitions of
+:mod:`tsfm.training.series_metrics`, the same code the CLI's metrics.json comes from.
+
+Pooled keys added to the metrics dict: ``smape`` and ``mase`` (original scale, unit-free),
+``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse`` (on the scaled
+values, beside the scaled ``mae``/``mse``: each series in its own standard deviations) and
+``season_length``. A value undefined on the data is left out with a warning that says why.
+
+Per-series frame: one row per series (a wide frame's target column, a long frame's id) with
+``mae``, ``mse``, ``rmse``, ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own
+units, ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse`` and ``windows``; an
+undefined value is missing (NaN in pandas, null in polars).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import polars as pl
+import torch
+
+from tsfm.data.frames import Layout
+from tsfm.data.seasons import resolve_season_length
+from tsfm.training.series_metrics import SeriesMetrics, defined
+
+POOLED_ORIGINAL = ("smape", "mase")
+POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
+SERIES_COLUMNS = (
+    "mae",
+    "mse",
+    "rmse",
+    "smape",
+    "mase",
+    "snaive_mae",
+    "snaive_mse",
+    "naive_mae",
+    "skill_mae",
+    "skill_mse",
+)
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # forecast [W,H,N], actual, look-back [W,L,N]
+
+
+def season_length(est: Any) -> int:
+    """The fitted model's season length (older saved models: from the data's frequency)."""
+    return resolve_season_length(est.config_.get("season_length"), est.freq_, est.lookback)
+
+
+def _metric(arrays: Arrays, lag: int) -> SeriesMetrics:
+    forecast, actual, lookback = (torch.from_numpy(np.asarray(a, np.float64)) for a in arrays)
+    metric = SeriesMetrics(forecast.shape[-1], lag)
+    metric.update(forecast, actual, lookback, ~actual.isnan())
+    return metric
+
+
+class Scores:
+    """Both scales' metrics of a set of windows: ``original`` and ``scaled`` arrays (forecast,
+    actual with NaN where missing, look-back as the model saw it)."""
+
+    def __init__(self, original: Arrays, scaled: Arrays, lag: int):
+        self.lag, self.windows = lag, len(original[0])
+        self.original, self.scaled = _metric(original, lag), _metric(scaled, lag)
+
+    def pooled(self) -> dict[str, float]:
+        """The pooled keys (NaN where undefined)."""
+        original, scaled = self.original.pooled(), self.scaled.pooled()
+        values = {k: float(original[k]) for k in POOLED_ORIGINAL}
+        values.update({k: float(scaled[k]) for k in POOLED_SCALED})
+        return values
+
+    def per_series(self) -> dict[str, np.ndarray]:
+        """Each series' metrics ``[N]`` in its own units (NaN where undefined)."""
+        values = self.original.per_series()
+        return {k: values[k].numpy() for k in SERIES_COLUMNS}
+
+
+def reported(values: dict[str, float], what: str = "evaluate") -> dict[str, float]:
+    """``values`` without the undefined ones, each left out with a warning saying why."""
+    kept, left_out = defined(values)
+    for key, why in left_out.items():
+        warnings.warn(f"{what}: {key} left out: {why}", UserWarning, stacklevel=3)
+    return kept
+
+
+def backtest_scores(est: Any, result: Any) -> Scores:
+    """The :class:`Scores` of an :func:`~tsfm.estimator.inference.backtest` run with
+    ``lookbacks=True``."""
+    return Scores(
+        (result.forecast, result.actual, result.lookback),
+        (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
+        season_length(est),
+    )
+
+
+def series_names(layout: Layout) -> tuple[str, str, str]:
+    """The id, time and target column names of frames the Forecaster returns."""
+    if layout.kind == "long":
+        return layout.id_col, layout.time_col, layout.target_col
+    return "unique_id", "ds" if layout.time_col.startswith("__") else layout.time_col, "y"
+
+
+def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
+    """``frame`` in the caller's frame library (pandas or polars)."""
+    return frame if layout.library == "polars" else frame.to_pandas()
+
+
+def series_frame(columns: list, per_series: dict[str, np.ndarray], windows: int) -> pl.DataFrame:
+    """One row per series (``columns``: their names) of :meth:`Scores.per_series`."""
+    data: dict[str, Any] = {"__id": [c for c in columns]}
+    for name in SERIES_COLUMNS:
+        data[name] = pl.Series(name, per_series[name], dtype=pl.Float64, nan_to_null=True)
+    data["windows"] = [windows] * len(columns)
+    return pl.DataFrame(data)
+
+
+def per_series_result(scores: Scores, columns: list, layout: Layout, what: str = "evaluate") -> Any:
+    """The per-series frame in the caller's library, warning about undefined values."""
+    values = scores.per_series()
+    for name in ("mase", "skill_mae"):
+        missing = [c for c, v in zip(columns, values[name], strict=True) if np.isnan(v)]
+        if missing:
+            warnings.warn(
+                f"{what}: {name} is missing for {missing}: {defined({name: np.nan})[1][name]}",
+                UserWarning,
+                stacklevel=3,
+            )
+    frame = series_frame(columns, values, scores.windows)
+    return in_library(frame.rename({"__id": series_names(layout)[0]}), layout)

@@ -1,0 +1,137 @@
+"""Scoring a fitted Forecaster without training it: ``evaluate`` (every window of a frame,
+optionally per series and with each window's forecast) and ``backtest`` (the folds of
+``cross_validate`` forecast by the model already fitted).
+
+``evaluate(df, return_forecasts=True)``'s forecasts: one row per (window, series, step), rows
+= windows x horizon x series: the id column, ``cutoff`` (the last timestamp the window's
+forecast saw), the time column, ``step`` (1 .. horizon), the actual (``y`` or the long frame's
+target column), ``forecast``, ``snaive`` (the seasonal-naive forecast of the same window)
+and, for a model with intervals, ``forecast-lo-<L>``/``forecast-hi-<L>`` of its ``levels``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+import torch
+
+from tsfm.data.frames import SeriesTable, time_series
+from tsfm.estimator.accuracy import (
+    backtest_scores,
+    in_library,
+    per_series_result,
+    reported,
+    series_names,
+)
+from tsfm.estimator.cross_validation import CrossValidation, _bands, fold_cutoffs, run_folds
+from tsfm.estimator.inference import Backtest, backtest, error_metrics
+from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.training.scoring import seasonal_naive
+
+
+def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
+    """See :meth:`tsfm.Forecaster.evaluate`."""
+    table = est._read(df)
+    taus = metric_taus(est)
+    result = backtest(est, table, taus=taus, lookbacks=True)
+    scores = backtest_scores(est, result)
+    columns = est.output_columns(table)
+    if per_series:
+        out = per_series_result(scores, list(columns), table.layout)
+    else:
+        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out.update(reported(scores.pooled()))
+        out["season_length"] = scores.lag
+    if not return_forecasts:
+        return out
+    return out, window_frame(est, table, result, list(columns), scores.lag, taus)
+
+
+def window_frame(
+    est: Any,
+    table: SeriesTable,
+    result: Backtest,
+    columns: list,
+    lag: int,
+    taus: tuple[float, ...],
+) -> Any:
+    """The long frame of every window's forecast (see the module docstring)."""
+    id_col, time_col, target_col = series_names(table.layout)
+    n_windows, horizon, n_series = result.forecast.shape
+    time_type = table.layout.time_type
+
+    def flat(values: np.ndarray) -> np.ndarray:  # [W, H, N] -> window, series, step order
+        return np.transpose(values, (0, 2, 1)).reshape(-1)
+
+    rows = result.origins[:, None] + np.arange(horizon)  # [W, H]
+    times = np.broadcast_to(table.times[rows][:, None, :], (n_windows, n_series, horizon))
+    cutoffs = np.repeat(table.times[result.origins - 1], n_series * horizon)
+    snaive = seasonal_naive(torch.from_numpy(result.lookback), horizon, lag).numpy()
+    bands = _bands(est, taus, result.quantiles) if taus else []
+    frame = pl.DataFrame(
+        [
+            pl.Series(
+                id_col, [c for _ in range(n_windows) for c in columns for _ in range(horizon)]
+            ),
+            time_series("cutoff", cutoffs, time_type),
+            time_series(time_col, times.reshape(-1), time_type),
+            pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows * n_series)),
+            pl.Series(target_col, flat(result.actual)),
+            pl.Series("forecast", flat(result.forecast)),
+            pl.Series("snaive", flat(snaive)),
+            *(pl.Series(name, flat(values)) for name, values in bands),
+        ]
+    )
+    return in_library(frame, table.layout)
+
+
+def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = None) -> Any:
+    """The folds of ``cross_validate(df, n_windows, step)`` forecast by the fitted model, no
+    training (every fold ``refitted=False``); refused when the model was trained on rows at or
+    after the first cutoff."""
+    if est.mode_ == "independent":
+        raise ValueError(
+            "backtest forecasts series on one time index (mode='joint'); for independent "
+            "series, predict from each series' history (see README, Panels)"
+        )
+    table = _model_order(est, est._read(df))
+    folds = fold_cutoffs(est, table, n_windows, step)
+    if folds[0] < est.lookback:
+        raise ValueError(
+            f"{n_windows} folds leave {folds[0]} rows before the first cutoff; a forecast "
+            f"needs lookback = {est.lookback}: use fewer windows, a smaller step or a longer frame"
+        )
+    seen, times = est.history_.times, table.times
+    trained_until = None if seen is None else seen[-1]
+    first = None if times is None else times[folds[0]]
+    if trained_until is not None and first is not None and first <= trained_until:
+        raise ValueError(
+            f"the model was fitted on rows up to {_show(trained_until)} (validation rows "
+            f"included), but the first fold forecasts from {_show(first)}: a backtest scores forecasts of rows "
+            "the model has not seen. Use fewer windows or a smaller step, fit on data that "
+            "ends before the first fold, or cross_validate (which retrains for every fold)"
+        )
+    result = run_folds(table, folds, est.horizon, lambda fold, history: (est, False))
+    return CrossValidation(*result, per_series=result.per_series)
+
+
+def _model_order(est: Any, table: SeriesTable) -> SeriesTable:
+    """``table``'s columns in the order the model was trained on (the folds are scaled with
+    its scaler), or a ValueError when they are not the same columns."""
+    position = {str(c): j for j, c in enumerate(table.columns)}
+    trained = [str(c) for c in est.input_columns_]
+    if sorted(position) != sorted(trained):
+        raise ValueError(
+            f"backtest needs the columns the model was trained on, {trained}; the frame has "
+            f"{list(position)} (evaluate scores other variates where the model allows them)"
+        )
+    return table.select([table.columns[position[c]] for c in trained])
+
+
+def _show(time: Any) -> str:
+    """A timestamp as people write it (``2020-01-05 23:00:00``), or an integer step."""
+    if isinstance(time, np.datetime64):
+        return str(np.datetime_as_string(time, unit="s")).replace("T", " ")
+    return str(time)

@@ -1,0 +1,102 @@
+"""The test stage's scale-free metrics, baselines and per-target metrics, as the training
+module logs them into metrics.json (definitions: :mod:`tsfm.training.series_metrics`).
+
+Keys (``test/`` prefix):
+
+- pooled over every target: ``smape`` and ``mase`` (original scale; both unit-free);
+  ``snaive_mae``, ``snaive_mse``, ``naive_mae`` of the baselines and ``skill_mae``,
+  ``skill_mse`` against the seasonal naive forecast, on the *scaled* values beside the scaled
+  ``mae``/``mse`` they compare with (each target in its own standard deviations: pooling
+  original-scale errors would add unlike units);
+- per target ``<column>``: ``<column>/mae_original``, ``mse_original``, ``rmse_original``,
+  ``snaive_mae_original``, ``naive_mae_original`` (the column's own units), ``smape``,
+  ``mase``, ``skill_mae``, ``skill_mse``; for at most :data:`MAX_SERIES_KEYS` targets;
+- a value that is undefined on the data (MASE of look-backs without seasonal variation, the
+  skill against an exact seasonal naive forecast) is left out; :attr:`SeriesScores.notes`
+  says which and why (metrics.json: ``test/undefined/<key>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from tsfm.training.series_metrics import SeriesMetrics, defined
+
+MAX_SERIES_KEYS = 64
+POOLED_ORIGINAL = ("smape", "mase")
+POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
+PER_SERIES = {
+    "mae": "mae_original",
+    "mse": "mse_original",
+    "rmse": "rmse_original",
+    "snaive_mae": "snaive_mae_original",
+    "naive_mae": "naive_mae_original",
+    "smape": "smape",
+    "mase": "mase",
+    "skill_mae": "skill_mae",
+    "skill_mse": "skill_mse",
+}
+
+
+class SeriesScores(nn.Module):
+    """Two :class:`SeriesMetrics` (original scale and scaled) of ``n_series`` targets."""
+
+    def __init__(self, n_series: int, season_length: int) -> None:
+        super().__init__()
+        self.original = SeriesMetrics(n_series, season_length)
+        self.scaled = SeriesMetrics(n_series, season_length)
+        self.n_series = n_series
+        self.notes: dict[str, str] = {}
+
+    def update(
+        self, module: Any, prediction: Tensor, batch: Any, target: Tensor, dtype: torch.dtype
+    ) -> None:
+        """Add a batch: ``prediction`` scaled ``[B, H, N]``, ``target`` on the original scale;
+        ``module`` undoes the scaling (its ``to_original``)."""
+        x, size = batch["x"], batch["x"].shape[0]
+        series = batch.get("variate")
+        if series is None and "variates" in batch:
+            series = batch["variates"]
+            series = series.expand(size, -1) if series.dim() == 1 else series
+        if (
+            series is None
+            and x.shape[-1] != self.n_series
+            or (series is not None and int(series.max()) >= self.n_series)
+        ):
+            self.notes["per_series"] = "left out: the batches' variates do not match the targets"
+            return
+        mask = batch.get("y_mask")
+        original = module.to_original(prediction, batch, dtype)
+        lookback = module.to_original(x, batch, dtype)
+        self.original.update(original, target, lookback, mask, series)
+        self.scaled.update(prediction, batch["y"], x, mask, series)
+
+    def compute(self, columns: Sequence[str] | None = None) -> dict[str, float]:
+        """The defined values by key (see the module docstring); resets the sums."""
+        if not self.original.update_count:
+            return {}
+        original = {k: v.cpu() for k, v in self.original.per_series().items()}
+        pooled_original = self.original.pooled()
+        pooled_scaled = self.scaled.pooled()
+        values = {k: float(pooled_original[k]) for k in POOLED_ORIGINAL}
+        values.update({k: float(pooled_scaled[k]) for k in POOLED_SCALED})
+        names = list(columns) if columns and len(columns) == self.n_series else None
+        names = names or [f"series_{j}" for j in range(self.n_series)]
+        if self.n_series <= MAX_SERIES_KEYS:
+            for j, column in enumerate(names):
+                for name, key in PER_SERIES.items():
+                    values[f"{column}/{key}"] = float(original[name][j])
+        else:
+            self.notes["per_series"] = (
+                f"left out of the flat keys: {self.n_series} targets, more than "
+                f"{MAX_SERIES_KEYS} (Forecaster.evaluate(df, per_series=True) gives them all)"
+            )
+        self.original.reset()
+        self.scaled.reset()
+        kept, left_out = defined(values)
+        self.notes.update(left_out)
+        return kept

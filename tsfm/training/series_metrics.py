@@ -1,0 +1,174 @@
+"""Point-forecast accuracy per series, beside seasonal-naive and naive baselines on the very
+same windows, accumulated as float64 sums (never dependent on the batch size; summed exactly
+across DDP ranks).
+
+For every forecast value ``f`` of a target ``y`` (missing targets left out) of series ``n``:
+
+- ``mae``, ``mse``, ``rmse`` in the units of the values given (original scale: each series in
+  its own units, which is why pooling is left to the scaled values);
+- ``smape``: the mean of ``200 |y - f| / (|y| + |f|)`` (percent; M4's definition);
+- ``mase``: the mean of ``|y - f| / s``, where ``s`` is the window's *look-back* in-sample
+  scale, ``mean_t |x_t - x_{t-m}|`` over the look-back ``x`` with ``m = season_length`` (as
+  MSIS, :func:`~tsfm.training.scoring.seasonal_scale`); windows whose look-back has no
+  seasonal variation (``s = 0``) are left out of MASE, and a series whose every window has
+  ``s = 0`` has no MASE;
+- ``snaive_mae``, ``snaive_mse``: the errors of the seasonal-naive forecast of the same window
+  (:func:`~tsfm.training.scoring.seasonal_naive` with lag ``m``, from the look-back as the
+  model saw it: missing inputs filled with the last observation); ``naive_mae``: of the
+  naive forecast (the look-back's last value);
+- ``skill_mae = 1 - mae / snaive_mae`` and ``skill_mse = 1 - mse / snaive_mse``: positive when
+  the model beats the seasonal naive forecast, 0 when it ties, negative when it loses;
+  undefined when the seasonal naive forecast is exact (``snaive_mae = 0``).
+
+Undefined values are NaN in :meth:`SeriesMetrics.compute`; the front doors never report them
+as numbers (:func:`defined`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torchmetrics import Metric
+
+from tsfm.training.scoring import seasonal_naive, seasonal_scale, smape_terms
+
+SUMS = ("count", "abs", "sq", "smape", "mase", "mase_count", "snaive_abs", "snaive_sq", "naive")
+UNDEFINED = {
+    "mase": "every look-back has zero seasonal variation (constant at lag season_length), so "
+    "MASE's scale is 0",
+    "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0), so the "
+    "skill relative to it is undefined",
+    "empty": "no observed target in these windows",
+}
+
+
+class SeriesMetrics(Metric):
+    """Accuracy of each of ``n_series`` series, and its baselines (see the module docstring).
+
+    :meth:`update` takes forecasts and targets ``[B, H, N]``, the look-backs ``[B, L, N]`` the
+    forecasts were made from (all on one scale), optionally a mask ``[B, H, N]`` (1 where the
+    target was observed) and ``series``: which series each variate is, ``[B]`` (one per
+    sample, N = 1: channel-independent batches) or ``[B, N]``; None: variate ``j`` is series
+    ``j``.
+    """
+
+    full_state_update = False
+
+    def __init__(self, n_series: int, season_length: int) -> None:
+        super().__init__()
+        if n_series < 1 or season_length < 1:
+            raise ValueError(f"n_series ({n_series}) and season_length ({season_length}) >= 1")
+        self.n_series, self.season_length = n_series, season_length
+        for name in SUMS:
+            default = torch.zeros(n_series, dtype=torch.float64)
+            self.add_state(name, default=default, dist_reduce_fx="sum")
+
+    def update(
+        self,
+        forecast: Tensor,
+        target: Tensor,
+        lookback: Tensor,
+        mask: Tensor | None = None,
+        series: Tensor | None = None,
+    ) -> None:
+        forecast, target = forecast.detach().double(), target.detach().double()
+        lookback = lookback.detach().double()
+        if forecast.shape != target.shape or lookback.shape[::2] != target.shape[::2]:
+            raise ValueError(
+                f"forecast {tuple(forecast.shape)} and target {tuple(target.shape)} must be "
+                f"[B, H, N] and the look-back {tuple(lookback.shape)} [B, L, N]"
+            )
+        observed = torch.ones_like(target, dtype=torch.bool) if mask is None else mask.bool()
+        observed = observed & ~target.isnan()
+        weight = observed.double()
+        target = torch.where(observed, target, forecast)  # masked elements add 0 everywhere
+        horizon, lag = target.shape[1], self.season_length
+        snaive = seasonal_naive(lookback, horizon, lag)
+        naive = seasonal_naive(lookback, horizon, 1)
+        error = (forecast - target).abs()
+        scale = seasonal_scale(lookback, lag)  # [B, N]
+        usable = (scale > 0)[:, None] & observed
+        safe = torch.where(scale > 0, scale, torch.ones_like(scale))[:, None]
+        sums = {
+            "count": weight,
+            "abs": error,
+            "sq": error.square(),
+            "smape": smape_terms(forecast, target),
+            "mase": torch.where(usable, error / safe, torch.zeros_like(error)),
+            "mase_count": usable.double(),
+            "snaive_abs": (snaive - target).abs(),
+            "snaive_sq": (snaive - target).square(),
+            "naive": (naive - target).abs(),
+        }
+        index = self._index(series, target.shape[0], target.shape[2], target.device)
+        for name, values in sums.items():
+            per_variate = (values * weight).sum(1)  # [B, N]
+            state = getattr(self, name)
+            state.index_add_(0, index.reshape(-1), per_variate.reshape(-1))
+
+    def _index(self, series: Tensor | None, size: int, n: int, device: torch.device) -> Tensor:
+        if series is None:
+            if n != self.n_series:
+                raise ValueError(f"{n} variates per sample but {self.n_series} series to score")
+            return torch.arange(n, device=device).expand(size, n)
+        series = series.to(device).long()
+        return series.view(size, 1).expand(size, n) if series.dim() == 1 else series
+
+    def compute(self) -> dict[str, Tensor]:
+        """Every metric per series (NaN where undefined) and, as ``pooled_<name>``, over all
+        series together; synced across DDP ranks (torchmetrics may squeeze one series' values
+        to 0-d: read them with :meth:`per_series` and :meth:`pooled`)."""
+        sums = {name: getattr(self, name) for name in SUMS}
+        pooled = ratios({name: value.sum(0, keepdim=True) for name, value in sums.items()})
+        return {**ratios(sums), **{f"pooled_{k}": v.squeeze(0) for k, v in pooled.items()}}
+
+    def per_series(self) -> dict[str, Tensor]:
+        """Each metric per series, ``[n_series]``."""
+        values = self.compute()
+        return {k: v.reshape(-1) for k, v in values.items() if not k.startswith("pooled_")}
+
+    def pooled(self) -> dict[str, Tensor]:
+        """Each metric over all series together (meaningful on a common scale: the scaled
+        values, or series in one unit; sMAPE, MASE and the skills are unit-free)."""
+        return {k[7:]: v for k, v in self.compute().items() if k.startswith("pooled_")}
+
+
+def ratios(sums: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The metrics from the sums (NaN where a denominator is 0)."""
+    nan = torch.full_like(sums["count"], math.nan)
+
+    def divide(numerator: Tensor, denominator: Tensor) -> Tensor:
+        return torch.where(denominator > 0, numerator / denominator.clamp(min=1e-300), nan)
+
+    count = sums["count"]
+    result = {
+        "mae": divide(sums["abs"], count),
+        "mse": divide(sums["sq"], count),
+        "smape": divide(sums["smape"], count),
+        "mase": divide(sums["mase"], sums["mase_count"]),
+        "snaive_mae": divide(sums["snaive_abs"], count),
+        "snaive_mse": divide(sums["snaive_sq"], count),
+        "naive_mae": divide(sums["naive"], count),
+    }
+    result["rmse"] = result["mse"].sqrt()
+    result["skill_mae"] = 1.0 - divide(result["mae"], result["snaive_mae"])
+    result["skill_mse"] = 1.0 - divide(result["mse"], result["snaive_mse"])
+    return result
+
+
+def reason(name: str) -> str:
+    """Why the metric ``name`` can be undefined."""
+    key = name.rsplit("/", 1)[-1]
+    if key.startswith("mase"):
+        return UNDEFINED["mase"]
+    if key.startswith("skill"):
+        return UNDEFINED["skill"]
+    return UNDEFINED["empty"]
+
+
+def defined(metrics: dict[str, float]) -> tuple[dict[str, float], dict[str, str]]:
+    """``metrics`` without its NaN/infinite values, and the reason each was left out."""
+    kept = {k: v for k, v in metrics.items() if math.isfinite(v)}
+    return kept, {k: reason(k) for k in metrics if k not in kept}
