@@ -52,14 +52,16 @@ def module_from_config(
         scaler=scaler,
         quantiles=list(cfg.get("quantiles", DEFAULT_QUANTILES)),
         levels=list(cfg.get("levels", DEFAULT_LEVELS)),
-        season_length=season_length(cfg, freq),
+        season_length=season_length(cfg, freq, dims["seq_len"]),
     )
 
 
-def season_length(cfg: DictConfig, freq: str | None = None) -> int:
-    """The run's ``season_length``, or the default of the data's frequency when it is None."""
-    freq = freq or cfg.data.get("freq")
-    return resolve_season_length(cfg.get("season_length"), freq, cfg.data.seq_len)
+def season_length(cfg: DictConfig, freq: str | None = None, lookback: int | None = None) -> int:
+    """The run's ``season_length``, or the default of the data's frequency when it is None
+    (``freq``, ``lookback``: the data's, by default ``data.freq`` and ``data.seq_len``)."""
+    data = cfg.get("data") or {}
+    freq = freq or data.get("freq")
+    return resolve_season_length(cfg.get("season_length"), freq, lookback or data.get("seq_len"))
 
 
 def finite_metrics(metrics: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
