@@ -10,16 +10,16 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tsfm.estimator.checks import check_options, frame_columns
+from tsfm.estimator.scoring_methods import ScoringMethods
 
 if TYPE_CHECKING:
     from tsfm.data.frames import SeriesTable
-    from tsfm.estimator.cross_validation import CrossValidation
 
 # torch, Lightning, Hydra and the frame libraries are imported by the methods that need them,
 # so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
-class Forecaster(BaseEstimator):
+class Forecaster(ScoringMethods, BaseEstimator):
     """Fit, forecast, score, cross-validate, save and tune any registered model on a frame.
 
     Args:
@@ -270,106 +270,6 @@ class Forecaster(BaseEstimator):
 
             return make_future_panel(self, df)
         return make_future_frame(self, self.history_ if df is None else self._read(df))
-
-    def plot(
-        self,
-        df: Any = None,
-        *,
-        series: Sequence[str] | None = None,
-        max_series: int | None = 4,
-        history: int | None = None,
-        actual: Any = None,
-        level: Sequence[float] | None = (80, 95),
-        future_df: Any = None,
-        title: str | None = None,
-    ) -> Any:
-        """A matplotlib Figure of the forecast after ``df`` (or the fitted data): per series
-        the last ``history`` rows (default ``lookback``), the origin marked, the forecast with
-        its ``level`` bands when the model has intervals, and ``actual``'s true values after
-        the origin when given. ``series`` names the panels (columns of a wide frame, ids of a
-        long one; default the first ``max_series``). See :func:`tsfm.plot_forecast`."""
-        from tsfm.estimator.plotting import plot_forecast
-
-        return plot_forecast(
-            self, df, series=series, max_series=max_series, history=history, actual=actual,
-            level=level, future_df=future_df, title=title,
-        )  # fmt: skip
-
-    def evaluate(self, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
-        """Score every forecast window of ``df`` (each ``lookback + horizon`` rows, one step
-        apart), beside the seasonal-naive and naive forecasts of the same windows.
-
-        Args:
-            df: a frame like the fitted one (its first ``lookback`` rows are only inputs).
-            per_series: False (default): a flat dict of pooled metrics; True: a frame (pandas
-                or polars, as ``df``) with one row per series: ``mae``, ``mse``, ``rmse``,
-                ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own units,
-                ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``, ``windows``
-                (missing where undefined, with a warning saying why).
-            return_forecasts: also return every window's forecast as a long frame (id,
-                ``cutoff``, time, ``step``, actual, ``forecast``, ``snaive`` and the interval
-                bounds of a model with intervals): ``(metrics, forecasts)``.
-
-        The dict's keys: ``mse``, ``mae``, ``rmse`` on the scaled values (each series in its
-        own standard deviations: the papers' numbers, comparable across series); ``*_original``
-        pooled over every value on the original scale (kept for compatibility: one number
-        only when the series share a unit; otherwise read them per series); ``smape``
-        (percent) and ``mase`` (scale-free; MASE divides each window's errors by the mean
-        absolute seasonal difference of that window's look-back); ``snaive_mae``,
-        ``snaive_mse``, ``naive_mae`` (scaled) and ``skill_mae = 1 - mae / snaive_mae``,
-        ``skill_mse`` (negative: the seasonal naive forecast is better); ``season_length``
-        (the ``season_length`` parameter, by default from the frequency: hourly 24, daily 7,
-        monthly 12, quarterly 4, ...; :mod:`tsfm.data.seasons`); ``windows``; a model with
-        intervals adds ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``. A metric
-        undefined on the data (MASE of look-backs without seasonal variation, skill against
-        an exact seasonal naive forecast) is left out with a warning; none is NaN.
-        """
-        from tsfm.estimator.backtests import evaluate
-
-        check_is_fitted(self)
-        return evaluate(self, df, per_series, return_forecasts)
-
-    def score(self, df: Any) -> float:
-        """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
-        return -self.evaluate(df)["mse"]
-
-    def cross_validate(
-        self,
-        df: Any,
-        n_windows: int = 3,
-        step: int | None = None,
-        refit: bool | int = True,
-        static_df: Any = None,
-    ) -> CrossValidation:
-        """Rolling-origin evaluation: every fold trains a clone of this Forecaster (its
-        ``val_size`` too: early stopping on the end of the fold's rows) on the rows before its
-        cutoff; see :mod:`tsfm.estimator.cross_validation`. Future covariates of each fold's
-        horizon are read from ``df`` (they are known there). To score the model already
-        fitted without training, use :meth:`backtest`.
-
-        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library (metrics per fold:
-        the errors, ``smape``, ``mase``, the baselines and ``skill_*`` as :meth:`evaluate`);
-        the result's ``per_series`` attribute holds one row per (fold, series). A model with
-        intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
-        and the interval metrics per fold.
-        """
-        from tsfm.estimator.cross_validation import cross_validate
-
-        return cross_validate(self, df, n_windows, step, refit, static_df)
-
-    def backtest(self, df: Any, n_windows: int = 3, step: int | None = None) -> CrossValidation:
-        """The folds of :meth:`cross_validate` forecast by this fitted model, without training
-        (fast; the weights are not changed): ``(forecasts, metrics)`` and ``per_series`` as
-        there, every fold ``refitted=False``.
-
-        ``df`` holds the fitted model's columns; its folds must lie after the rows the model
-        was fitted on (validation rows included): a fold at or before them is refused, since
-        it would score forecasts of rows the model has seen. ``step`` defaults to the horizon.
-        """
-        from tsfm.estimator.backtests import backtest_fitted
-
-        check_is_fitted(self)
-        return backtest_fitted(self, df, n_windows, step)
 
     # ------------------------------------------------------------------ persistence and tuning
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
