@@ -1,0 +1,103 @@
+"""bf16 mixed precision against fp32 on CPU: test MSE/MAE and wall time of whole runs.
+
+    python runners/bf16_accuracy.py --data-root ../shared/data --threads 1
+    python runners/bf16_accuracy.py --only itransformer_exchange_rate_96
+
+Each setting runs ``python -m tsfm.run`` twice in fresh processes, with
+``trainer.precision=32-true`` and ``trainer.precision=bf16-mixed`` (same seed, same data, same
+full test set), and the table gives the relative change of test MSE (the issue's gate: within
+1 %). Settings: the iTransformer ETTh1-96 and Exchange-96 paper presets and the TimesCLIP
+CPU-study setting of ``runners/timesclip_cpu_study.py`` (small random CLIP, 3 epochs) on
+Exchange-96. A run whose ``metrics.json`` exists is not run again. Results and the table go to
+``runners/results/bf16/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL_CLIP = [
+    "model.clip=tsfm-small-clip",
+    "model.pretrained=false",
+    "model.image_size=96",
+    "trainer.max_epochs=3",
+    "callbacks.early_stopping.patience=3",
+]
+SETTINGS = {
+    "itransformer_etth1_96": ["experiment=itransformer_etth1_96"],
+    "itransformer_exchange_rate_96": ["experiment=itransformer_exchange_rate_96"],
+    "timesclip_exchange_rate_96": ["experiment=timesclip_exchange_rate_96", *SMALL_CLIP],
+}
+PRECISIONS = {"fp32": "32-true", "bf16": "bf16-mixed"}
+
+
+def run(name: str, overrides: list[str], out: Path, args: argparse.Namespace) -> None:
+    run_dir = out / "runs" / name
+    if (run_dir / "metrics.json").is_file():
+        return
+    cmd = [sys.executable, "-m", "tsfm.run", *overrides, f"hydra.run.dir={run_dir}"]
+    cmd += ["trainer.enable_progress_bar=false", "output.print_table=false", "output.plot=false"]
+    cmd += [f"data.root={Path(args.data_root).resolve()}", f"threads={args.threads}"]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    (out / "runs" / f"{name}.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode == 0:
+        (run_dir / "wall_seconds.txt").write_text(f"{seconds:.1f}\n")
+    print(f"  {name}: {'FAILED, see the log' if proc.returncode else 'done'} ({seconds:.0f} s)")
+
+
+def table(out: Path) -> list[str]:
+    lines = [
+        "| setting | fp32 MSE | bf16 MSE | change | fp32 MAE | bf16 MAE | fp32 s | bf16 s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for setting in SETTINGS:
+        found = {}
+        for short in PRECISIONS:
+            run_dir = out / "runs" / f"{setting}_{short}"
+            if (run_dir / "metrics.json").is_file():
+                metrics = json.loads((run_dir / "metrics.json").read_text())
+                wall = run_dir / "wall_seconds.txt"
+                metrics["wall"] = float(wall.read_text()) if wall.is_file() else float("nan")
+                found[short] = metrics
+        if len(found) < 2:
+            continue
+        fp32, bf16 = found["fp32"], found["bf16"]
+        change = bf16["test/mse"] / fp32["test/mse"] - 1
+        lines.append(
+            f"| {setting} | {fp32['test/mse']:.4f} | {bf16['test/mse']:.4f} | {change:+.2%} | "
+            f"{fp32['test/mae']:.4f} | {bf16['test/mae']:.4f} | {fp32['wall']:.0f} | "
+            f"{bf16['wall']:.0f} |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--out", type=Path, default=REPO / "runners" / "results" / "bf16")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", help="comma-separated settings (default: all)")
+    args = parser.parse_args()
+    wanted = args.only.split(",") if args.only else list(SETTINGS)
+    for setting in wanted:
+        for short, precision in PRECISIONS.items():
+            overrides = [*SETTINGS[setting], f"trainer.precision={precision}"]
+            run(f"{setting}_{short}", overrides, args.out, args)
+    lines = table(args.out)
+    (args.out / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
