@@ -80,33 +80,44 @@ class SeriesMetrics(Metric):
                 f"forecast {tuple(forecast.shape)} and target {tuple(target.shape)} must be "
                 f"[B, H, N] and the look-back {tuple(lookback.shape)} [B, L, N]"
             )
-        observed = torch.ones_like(target, dtype=torch.bool) if mask is None else mask.bool()
-        observed = observed & ~target.isnan()
-        weight = observed.double()
-        target = torch.where(observed, target, forecast)  # masked elements add 0 everywhere
+        observed = None if mask is None else mask.bool()
+        missing = target.isnan()
+        if observed is not None or missing.any():  # else every element counts: no masking
+            observed = ~missing if observed is None else observed & ~missing
+            target = torch.where(observed, target, forecast)  # masked elements add 0
         horizon, lag = target.shape[1], self.season_length
-        snaive = seasonal_naive(lookback, horizon, lag)
-        naive = seasonal_naive(lookback, horizon, 1)
         error = (forecast - target).abs()
         scale = seasonal_scale(lookback, lag)  # [B, N]
-        usable = (scale > 0)[:, None] & observed
-        safe = torch.where(scale > 0, scale, torch.ones_like(scale))[:, None]
-        sums = {
-            "count": weight,
-            "abs": error,
-            "sq": error.square(),
-            "smape": smape_terms(forecast, target),
-            "mase": torch.where(usable, error / safe, torch.zeros_like(error)),
-            "mase_count": usable.double(),
-            "snaive_abs": (snaive - target).abs(),
-            "snaive_sq": (snaive - target).square(),
-            "naive": (naive - target).abs(),
+        usable = scale > 0
+        safe = torch.where(usable, scale, torch.ones_like(scale))[:, None]
+        snaive_error = (seasonal_naive(lookback, horizon, lag) - target).abs()
+        terms = torch.stack(
+            [
+                error,
+                error.square(),
+                smape_terms(forecast, target),
+                error / safe,
+                snaive_error,
+                snaive_error.square(),
+                (seasonal_naive(lookback, horizon, 1) - target).abs(),
+            ]
+        )  # [7, B, H, N]
+        if observed is None:
+            count = torch.full_like(scale, float(horizon))
+        else:
+            terms = terms * observed
+            count = observed.sum(1, dtype=torch.float64)
+        sums = terms.sum(2)  # [7, B, N]
+        sums[3] = torch.where(usable, sums[3], torch.zeros_like(sums[3]))
+        per_variate = {
+            "count": count,
+            **dict(zip(("abs", "sq", "smape", "mase"), sums[:4], strict=True)),
+            "mase_count": torch.where(usable, count, torch.zeros_like(count)),
+            **dict(zip(("snaive_abs", "snaive_sq", "naive"), sums[4:], strict=True)),
         }
-        index = self._index(series, target.shape[0], target.shape[2], target.device)
-        for name, values in sums.items():
-            per_variate = (values * weight).sum(1)  # [B, N]
-            state = getattr(self, name)
-            state.index_add_(0, index.reshape(-1), per_variate.reshape(-1))
+        index = self._index(series, target.shape[0], target.shape[2], target.device).reshape(-1)
+        for name, values in per_variate.items():
+            getattr(self, name).index_add_(0, index, values.reshape(-1))
 
     def _index(self, series: Tensor | None, size: int, n: int, device: torch.device) -> Tensor:
         if series is None:
