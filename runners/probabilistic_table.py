@@ -48,6 +48,10 @@ RUNS: dict[str, tuple[str, list[str]]] = {
     "etth1_normal": ("etth1", [*ETTH1, "loss=normal"]),
     "m4_hourly_conformal": ("m4", [*M4_HOURLY, "conformal.windows=1", "conformal.normalize=true"]),
     "epf_np_conformal": ("epf", [*EPF_NP, "conformal.windows=5219", "conformal.step=1"]),
+    "epf_np_conformal_normalized": (
+        "epf",
+        [*EPF_NP, "conformal.windows=5219", "conformal.step=1", "conformal.normalize=true"],
+    ),
     "epf_np_quantile": ("epf", [*EPF_NP, "loss=quantile"]),
     "m4_hourly_quantile": ("m4", [*M4_HOURLY, "loss=quantile"]),
     # the better-trained M4 model of the README's M4 section (d_model 128, 10 draws per series)
@@ -61,6 +65,7 @@ RUNS: dict[str, tuple[str, list[str]]] = {
 REUSE = {
     "etth1_conformal_normalized": "etth1_conformal",
     "etth1_conformal_29": "etth1_conformal",
+    "epf_np_conformal_normalized": "epf_np_conformal",
 }
 
 
