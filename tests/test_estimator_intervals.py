@@ -157,3 +157,18 @@ def test_intervals_with_future_covariates_and_independent_panels():
     assert (out["y-lo-95"] < out.y).all() and (out.y < out["y-hi-95"]).all()
     with pytest.raises(ValueError, match="conformal_windows calibrates mode='joint'"):
         Forecaster(horizon=6, lookback=24, mode="independent", conformal_windows=20).fit(panel)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "student_t"])
+def test_distribution_heads_read_future_covariates_over_the_real_horizon(loss):
+    """A head with K outputs per step builds the model for pred_len x K outputs; its future
+    covariates still cover the horizon's pred_len steps (not pred_len x K)."""
+    from tests.test_covariates import TINY_IT, demand_frame
+
+    est = Forecaster(horizon=8, lookback=24, future_covariates=["temp"], loss=loss, **TINY_IT)
+    est.fit(demand_frame())
+    future = est.make_future_dataframe().assign(temp=0.3)
+    base = est.predict(future_df=future, level=[80])
+    assert (base["load-lo-80"] < base["load-hi-80"]).all()
+    changed = est.predict(future_df=future.assign(temp=3.0), level=[80])
+    assert not np.allclose(base["load"], changed["load"])  # the horizon's covariate is read

@@ -22,7 +22,7 @@ from tsfm.training.artifacts import module_from_config, season_length
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
-from tsfm.training.heads import DEFAULT_LEVELS, DEFAULT_QUANTILES, make_head
+from tsfm.training.heads import DEFAULT_LEVELS, DEFAULT_QUANTILES, head_dims, make_head
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -126,7 +126,7 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
     )
     check_memory(
         _container(cfg.model),
-        {**dims, "pred_len": dims["pred_len"] * head.size},
+        head_dims(dims, head.size),
         accelerator=cfg.trainer.get("accelerator"),
         batch_size=cfg.data.batch_size,
         optimizer=cfg.optim.optimizer if cfg.train else None,

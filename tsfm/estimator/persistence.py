@@ -48,7 +48,13 @@ from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.training.artifacts import module_from_config, versions
 from tsfm.training.conformal import ConformalScores
-from tsfm.training.heads import DEFAULT_LEVELS, DEFAULT_QUANTILES, KNOWN_LOSSES, make_head
+from tsfm.training.heads import (
+    DEFAULT_LEVELS,
+    DEFAULT_QUANTILES,
+    KNOWN_LOSSES,
+    head_dims,
+    make_head,
+)
 
 FORMAT = 1
 FILES = ("config.yaml", "weights.pt", "scaler.json", "history.pt", "forecaster.json")
@@ -202,7 +208,7 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     head = make_head(
         cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), cfg.get("levels", DEFAULT_LEVELS)
     )
-    model_dims = {**meta["dims"], "pred_len": meta["dims"]["pred_len"] * head.size}
+    model_dims = head_dims(meta["dims"], head.size)
     check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
     module = module_from_config(cfg, meta["dims"], target_scaling)
     try:

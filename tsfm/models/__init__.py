@@ -1,7 +1,8 @@
 """The model registry: one line per model, used by Hydra configs, the estimator and loading.
 
 A model is a plain ``nn.Module`` whose ``__init__`` takes the data-derived arguments it needs
-(any of ``DATA_ARGS``: ``seq_len``, ``pred_len``, ``n_vars``, ``n_marks``, and for covariates
+(any of ``DATA_ARGS``: ``seq_len``, ``pred_len`` (outputs per token; ``horizon``, the steps
+future inputs cover, when a distribution head makes them differ), ``n_vars``, ``n_marks``, and for covariates
 ``n_past``, ``n_future``, ``n_static_real``, ``static_cardinalities``, ``masked``) plus typed
 hyperparameters with defaults. Its config schema is derived from that signature, so the
 constructor is the single source of truth for names, types and defaults.
@@ -28,6 +29,7 @@ REGISTRY: dict[str, str] = {
 DATA_ARGS = (
     "seq_len",
     "pred_len",
+    "horizon",
     "n_vars",
     "n_marks",
     "n_past",

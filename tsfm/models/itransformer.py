@@ -106,7 +106,10 @@ class ITransformer(nn.Module):
 
     Args:
         seq_len: look-back length L (from the data).
-        pred_len: horizon S (from the data).
+        pred_len: horizon S (from the data): the projector's outputs per token.
+        horizon: the steps future covariates cover after the look-back, when they differ from
+            ``pred_len`` (a distribution head asks ``pred_len x K`` outputs of an ``S``-step
+            horizon); None: ``pred_len``.
         n_future: future covariates F (from the data).
         n_static_real: numeric static covariates (from the data).
         static_cardinalities: categories of each categorical static covariate (from the data).
@@ -143,6 +146,7 @@ class ITransformer(nn.Module):
         self,
         seq_len: int,
         pred_len: int,
+        horizon: int | None = None,
         n_future: int = 0,
         n_static_real: int = 0,
         static_cardinalities: list[int] | None = None,
@@ -175,7 +179,7 @@ class ITransformer(nn.Module):
         self.final_norm = nn.LayerNorm(d_model)
         self.projector = nn.Linear(d_model, pred_len)
         use = self.use_covariates
-        window = seq_len + pred_len
+        window = seq_len + (horizon or pred_len)  # the future covariates' steps
         self.future_embedding = nn.Linear(window, d_model) if use and n_future else None
         self.static_real = nn.Linear(n_static_real, d_model) if use and n_static_real else None
         self.static_cat = nn.ModuleList(

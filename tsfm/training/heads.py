@@ -207,3 +207,10 @@ def make_head(
                 f"which quantiles={list(quantiles)} lacks; add them to quantiles or drop the level"
             )
     return QuantileHead(quantiles)
+
+
+def head_dims(dims: dict[str, int], size: int) -> dict[str, int]:
+    """The data dimensions a model is built with under a head of ``size`` outputs per step: it
+    forecasts ``pred_len * size`` values (read as ``size`` blocks), while its inputs still
+    cover the real ``horizon`` (future covariates)."""
+    return {**dims, "pred_len": dims["pred_len"] * size, "horizon": dims["pred_len"]}

@@ -13,7 +13,7 @@ from tsfm.data.batch import Batch
 from tsfm.data.contract import ForecastDataModule
 from tsfm.models import ModelOutput, build_model, capabilities
 from tsfm.training.conformal import ConformalScores
-from tsfm.training.heads import HEAD_PARAMS, make_head
+from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
 from tsfm.training.inputs import check_capabilities, forward, model_dims
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
@@ -108,7 +108,7 @@ class ForecastingModule(L.LightningModule):
         self.capabilities = capabilities(model["name"])
         check_capabilities(model["name"], self.capabilities, dims)
         built = model_dims(self.capabilities, dims)
-        self.model = build_model(model, {**built, "pred_len": dims["pred_len"] * self.head.size})
+        self.model = build_model(model, head_dims(built, self.head.size))
         self.conformal: ConformalScores | None = None
         self.optim_config = OptimConfig(**(optim or {}))
         if scaler is not None:
