@@ -161,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", default="ViT-B-16", help="open_clip architecture (random)")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--percent", type=float, default=0.5, help="share of training windows")
+    parser.add_argument("--percent", type=float, default=1.5, help="share of training windows")
     parser.add_argument("--steps-uncached", type=int, default=2)
     parser.add_argument("--steps-cached", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats (medians)")
