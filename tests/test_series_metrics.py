@@ -110,7 +110,11 @@ def test_metrics_json_has_scale_free_metrics_baselines_and_each_target(tmp_path)
     per_column = [metrics[f"test/{c}/mae_original"] for c in ("v0", "v1", "OT")]
     assert metrics["test/mae_original"] == pytest.approx(np.mean(per_column))  # equal counts
     assert '"status": "ok"' in metrics_json(metrics)
-    assert "SMAPE" not in metrics_table(metrics)  # not mistaken for an M4 run
+    table = metrics_table(metrics)
+    assert "SMAPE" not in table  # not mistaken for an M4 run
+    snaive_row = next(line for line in table.splitlines() if line.startswith("seasonal naive"))
+    assert f"{metrics['test/snaive_mae']:.4f}" in snaive_row and "season 24" in snaive_row
+    assert f"MAE {metrics['test/skill_mae']:+.1%}" in table  # the skill the console shows
 
 
 def _test_stage(tmp_path, eval_batch: int) -> dict:

@@ -17,6 +17,7 @@ from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds
 
 TABLE_METRICS = ("mse", "mae", "rmse")
+SCALE_FREE = (("sMAPE", "smape"), ("MASE", "mase"))
 PLOT_MAX_VARIATES = 4  # panels per test window when output.plot_variates is not set
 
 
@@ -35,7 +36,27 @@ def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
             f"{metrics.get(f'{stage}/{m}{suffix}', float('nan')):>12.4f}" for m in present
         )
         lines.append(f"{label:<16}{cells}")
-    return "\n".join(lines + interval_table(metrics, stage))
+    return "\n".join(lines + baseline_lines(metrics, stage) + interval_table(metrics, stage))
+
+
+def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
+    """The seasonal-naive forecast of the same windows (scaled) and the model's skill against
+    it, with the scale-free sMAPE and MASE, when the run has them."""
+    snaive = [metrics.get(f"{stage}/snaive_{m}") for m in ("mse", "mae")]
+    if None in snaive:
+        return []
+    season = metrics.get("season_length", "?")
+    cells = f"{snaive[0]:>12.4f}{snaive[1]:>12.4f}{snaive[0] ** 0.5:>12.4f}"
+    lines = [f"{'seasonal naive':<16}{cells}   (scaled; season {season})"]
+    skill = [(m.upper(), metrics.get(f"{stage}/skill_{m}")) for m in ("mse", "mae")]
+    scale_free = [(name, metrics.get(f"{stage}/{key}")) for name, key in SCALE_FREE]
+    skills = [f"{name} {value:+.1%}" for name, value in skill if value is not None]
+    if skills:  # 1 - model / seasonal naive: above 0 the model is better
+        lines.append("skill vs seasonal naive: " + ", ".join(skills))
+    free = [f"{name} {value:.3f}" for name, value in scale_free if value is not None]
+    if free:
+        lines.append("scale-free: " + ", ".join(free))
+    return lines
 
 
 def interval_table(metrics: dict[str, Any], stage: str = "test") -> list[str]:

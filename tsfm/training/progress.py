@@ -103,4 +103,9 @@ def counting_progress_bar() -> Callback | None:
             text = f"Epoch {current_epoch + 1}" + (f"/{total}" if total and total > 0 else "")
             return f"{text:{len(self.validation_description)}}"
 
+        def get_metrics(self, trainer: Any, pl_module: Any) -> dict[str, Any]:
+            metrics = super().get_metrics(trainer, pl_module)
+            metrics.pop("v_num", None)  # the logger's version: noise on a console
+            return metrics
+
     return CountingRichProgressBar()
