@@ -48,8 +48,9 @@ class _Pair(NamedTuple):
 
 class CrossValidation(_Pair):
     """``forecasts``: one row per (fold, series, step): id, time, cutoff (the last timestamp
-    trained on), actual, forecast. ``metrics``: one row per fold: fold, cutoff, train_rows,
-    refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions
+    trained on), actual, forecast. ``metrics``: one row per fold: fold, cutoff, train_rows
+    (the rows before the cutoff: what a refitted fold trains on; a fold that is not refitted
+    forecasts with a model trained on fewer), refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions
     (pooled over the series: meaningful on the original scale only when they share a unit),
     the pooled ``smape``, ``mase``, ``snaive_mae``, ``snaive_mse``, ``naive_mae``,
     ``skill_mae``, ``skill_mse`` (:mod:`tsfm.estimator.accuracy`; missing where undefined), and
