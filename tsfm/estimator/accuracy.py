@@ -86,7 +86,7 @@ def reported(values: dict[str, float], what: str = "evaluate") -> dict[str, floa
 
 
 def backtest_scores(est: Any, result: Any) -> Scores:
-    """The :class:`Scores` of an :func:`~tsfm.estimator.inference.backtest` run with
+    """The :class:`Scores` of an :func:`~tsfm.estimator.rolling.backtest` run with
     ``lookbacks=True``."""
     return Scores(
         (result.forecast, result.actual, result.lookback),

@@ -26,8 +26,8 @@ from tsfm.estimator.accuracy import (
     series_names,
 )
 from tsfm.estimator.cross_validation import CrossValidation, _bands, fold_cutoffs, run_folds
-from tsfm.estimator.inference import Backtest, backtest, error_metrics
 from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.rolling import Backtest, backtest, error_metrics
 from tsfm.training.scoring import seasonal_naive
 
 

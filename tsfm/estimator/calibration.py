@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from tsfm.data.frames import SeriesTable
-from tsfm.estimator.inference import backtest
+from tsfm.estimator.rolling import backtest
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.scoring import lookback_spread
 

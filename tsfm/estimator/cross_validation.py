@@ -36,8 +36,9 @@ from tsfm.estimator.accuracy import (
     series_frame,
     series_names,
 )
-from tsfm.estimator.inference import Backtest, forecast_at
+from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.rolling import Backtest
 from tsfm.training.scoring import index_of, level_bounds, level_name
 
 

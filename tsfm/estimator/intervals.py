@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsfm.estimator.inference import Backtest
+from tsfm.estimator.rolling import Backtest
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.scoring import check_levels, index_of, level_bounds, level_name, seasonal_scale
 
