@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "runners"))
+from cli_runs import run_cli  # noqa: E402
+
 SMALL_CLIP = [
     "model.clip=tsfm-small-clip",
     "model.pretrained=false",
@@ -44,18 +45,13 @@ def run(name: str, overrides: list[str], out: Path, args: argparse.Namespace) ->
     run_dir = out / "runs" / name
     if (run_dir / "metrics.json").is_file():
         return
-    cmd = [sys.executable, "-m", "tsfm.run", *overrides, f"hydra.run.dir={run_dir}"]
-    cmd += ["trainer.enable_progress_bar=false", "output.print_table=false", "output.plot=false"]
-    cmd += [f"data.root={Path(args.data_root).resolve()}", f"threads={args.threads}"]
+    overrides = [*overrides, "output.plot=false", f"threads={args.threads}"]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - start
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    (out / "runs" / f"{name}.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode == 0:
+    log = out / "runs" / f"{name}.log"
+    code, seconds = run_cli(overrides, run_dir, log, args.data_root, env)
+    if code == 0:
         (run_dir / "wall_seconds.txt").write_text(f"{seconds:.1f}\n")
-    print(f"  {name}: {'FAILED, see the log' if proc.returncode else 'done'} ({seconds:.0f} s)")
+    print(f"  {name}: {'FAILED, see the log' if code else 'done'} ({seconds:.0f} s)")
 
 
 def _metrics(out: Path, name: str) -> dict | None:

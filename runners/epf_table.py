@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "runners"))
+from cli_runs import run_cli  # noqa: E402
+
 MARKETS = ("np", "pjm", "be", "fr")
 VARIANTS = {
     "future": [],  # the preset: data.future_covariates = the two day-ahead forecasts
@@ -40,15 +42,11 @@ def run(market: str, variant: str, out: Path, data_root: str, force: bool) -> No
     run_dir = out / "runs" / f"{market}_{variant}"
     if (run_dir / "metrics.json").is_file() and not force:
         return
-    cmd = [sys.executable, "-m", "tsfm.run", f"experiment=itransformer_epf_{market}"]
-    cmd += [f"hydra.run.dir={run_dir}", f"data.root={Path(data_root).resolve()}"]
-    cmd += ["trainer.enable_progress_bar=false", "output.print_table=false", *VARIANTS[variant]]
     print(f"{market} {variant}: running", flush=True)
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "run.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode:
-        print(f"  FAILED ({proc.returncode}); see {run_dir / 'run.log'}")
+    overrides = [f"experiment=itransformer_epf_{market}", *VARIANTS[variant]]
+    code, _ = run_cli(overrides, run_dir, run_dir / "run.log", data_root)
+    if code:
+        print(f"  FAILED ({code}); see {run_dir / 'run.log'}")
 
 
 def collect(out: Path) -> list[dict]:

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "runners"))
+from cli_runs import run_cli  # noqa: E402
 
 ETTH1 = ["experiment=itransformer_etth1_96"]
 M4_HOURLY = ["experiment=itransformer_m4_hourly"]
@@ -70,17 +70,10 @@ REUSE = {
 
 
 def run(name: str, overrides: list[str], out: Path, data_root: str | None, extra: list[str]):
-    run_dir = out / "runs" / name
-    cmd = [sys.executable, "-m", "tsfm.run", *overrides, f"hydra.run.dir={run_dir}"]
-    cmd += ["trainer.enable_progress_bar=false", "output.print_table=false"]
-    if data_root:
-        cmd.append(f"data.root={Path(data_root).resolve()}")
-    start = time.perf_counter()
-    proc = subprocess.run([*cmd, *extra], cwd=REPO, capture_output=True, text=True)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    (out / "runs" / f"{name}.log").write_text(proc.stdout + proc.stderr)
-    status = "FAILED, see the log" if proc.returncode else "done"
-    print(f"  {name}: {status} ({time.perf_counter() - start:.0f} s)", flush=True)
+    log = out / "runs" / f"{name}.log"
+    code, seconds = run_cli([*overrides, *extra], out / "runs" / name, log, data_root)
+    status = "FAILED, see the log" if code else "done"
+    print(f"  {name}: {status} ({seconds:.0f} s)", flush=True)
 
 
 def load(out: Path, name: str) -> dict | None:

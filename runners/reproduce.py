@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "runners"))
+from cli_runs import run_cli  # noqa: E402
 from paper_results import NOTES, PAPER  # noqa: E402
 
 
@@ -39,18 +38,11 @@ def presets(group: str, datasets: list[str] | None, horizons: list[str] | None) 
 
 
 def run_preset(preset: str, out: Path, data_root: str | None, extra: list[str]) -> float:
-    run_dir = out / "runs" / preset
-    cmd = [sys.executable, "-m", "tsfm.run", f"experiment={preset}", f"hydra.run.dir={run_dir}"]
-    cmd += ["trainer.enable_progress_bar=false", "output.print_table=false"]
-    if data_root:
-        cmd.append(f"data.root={Path(data_root).resolve()}")
-    start = time.perf_counter()
-    proc = subprocess.run([*cmd, *extra], cwd=REPO, capture_output=True, text=True)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    (out / "runs" / f"{preset}.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode:
-        print(f"  FAILED ({proc.returncode}); see {out / 'runs' / f'{preset}.log'}")
-    return time.perf_counter() - start
+    log = out / "runs" / f"{preset}.log"
+    code, seconds = run_cli([f"experiment={preset}", *extra], out / "runs" / preset, log, data_root)
+    if code:
+        print(f"  FAILED ({code}); see {log}")
+    return seconds
 
 
 def collect(out: Path, group: str) -> list[dict]:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "runners"))
+from cli_runs import run_cli  # noqa: E402
+
 ABLATIONS = {  # the paper's Table 5 switches, on Exchange-96 as the paper's table
     "no_align": ["model.align=false"],
     "no_colour": ["model.colour=false"],
@@ -55,16 +56,10 @@ def plan(args) -> dict[str, list[str]]:
 
 
 def run(name: str, overrides: list[str], out: Path, data_root: str | None) -> None:
-    run_dir = out / "runs" / name
-    cmd = [sys.executable, "-m", "tsfm.run", *overrides, f"hydra.run.dir={run_dir}"]
-    cmd += ["trainer.enable_progress_bar=false", "output.print_table=false", "output.plot=false"]
-    if data_root:
-        cmd.append(f"data.root={Path(data_root).resolve()}")
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    (out / "runs" / f"{name}.log").write_text(" ".join(cmd) + "\n" + proc.stdout + proc.stderr)
-    status = f"FAILED ({proc.returncode})" if proc.returncode else "done"
-    print(f"{name}: {status} in {time.perf_counter() - start:.0f} s", flush=True)
+    log = out / "runs" / f"{name}.log"
+    code, seconds = run_cli([*overrides, "output.plot=false"], out / "runs" / name, log, data_root)
+    status = f"FAILED ({code})" if code else "done"
+    print(f"{name}: {status} in {seconds:.0f} s", flush=True)
 
 
 def table(out: Path, runs: dict[str, list[str]]) -> str:

@@ -18,11 +18,10 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
-from tsfm.training.artifacts import module_from_config, season_length
+from tsfm.training.artifacts import built_dims, module_from_config, season_length
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
-from tsfm.training.heads import DEFAULT_LEVELS, DEFAULT_QUANTILES, head_dims, make_head
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -121,12 +120,9 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
     """Refuse a model too large for the free memory (unless ``check_memory=false``)."""
     if not cfg.get("check_memory", True):
         return
-    head = make_head(
-        cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), cfg.get("levels", DEFAULT_LEVELS)
-    )
     check_memory(
         _container(cfg.model),
-        head_dims(dims, head.size),
+        built_dims(cfg, dims),
         accelerator=cfg.trainer.get("accelerator"),
         batch_size=cfg.data.batch_size,
         optimizer=cfg.optim.optimizer if cfg.train else None,

@@ -46,15 +46,9 @@ from tsfm.estimator.saved_files import (
 )
 from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
 from tsfm.models import REGISTRY, RENAMED
-from tsfm.training.artifacts import module_from_config, versions
+from tsfm.training.artifacts import built_dims, module_from_config, versions
 from tsfm.training.conformal import ConformalScores
-from tsfm.training.heads import (
-    DEFAULT_LEVELS,
-    DEFAULT_QUANTILES,
-    KNOWN_LOSSES,
-    head_dims,
-    make_head,
-)
+from tsfm.training.heads import KNOWN_LOSSES
 
 FORMAT = 1
 FILES = ("config.yaml", "weights.pt", "scaler.json", "history.pt", "forecaster.json")
@@ -205,10 +199,7 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
         target_scaling = {"mean": mean[:, :n].tolist(), "std": std[:, :n].tolist()}
     weights = load_weights(path / "weights.pt")
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
-    head = make_head(
-        cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), cfg.get("levels", DEFAULT_LEVELS)
-    )
-    model_dims = head_dims(meta["dims"], head.size)
+    model_dims = built_dims(cfg, meta["dims"])
     check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
     module = module_from_config(cfg, meta["dims"], target_scaling)
     try:

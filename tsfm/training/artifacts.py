@@ -12,6 +12,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.seasons import resolve_season_length
+from tsfm.training.heads import Head, head_dims, make_head
 from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import DEFAULT_LEVELS, DEFAULT_QUANTILES
 
@@ -54,6 +55,19 @@ def module_from_config(
         levels=list(cfg.get("levels", DEFAULT_LEVELS)),
         season_length=season_length(cfg, freq, dims["seq_len"]),
     )
+
+
+def head_of(cfg: DictConfig) -> Head:
+    """The output head of the run config ``cfg`` (its ``loss``, ``quantiles`` and ``levels``)."""
+    return make_head(
+        cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), cfg.get("levels", DEFAULT_LEVELS)
+    )
+
+
+def built_dims(cfg: DictConfig, dims: dict[str, int]) -> dict[str, int]:
+    """The dimensions the model of ``cfg`` is built with for data of ``dims``: ``pred_len``
+    times its head's outputs per step (what the weight and memory checks must expect)."""
+    return head_dims(dims, head_of(cfg).size)
 
 
 def season_length(cfg: DictConfig, freq: str | None = None, lookback: int | None = None) -> int:

@@ -187,11 +187,12 @@ class ForecastingModule(L.LightningModule):
         self.metrics[stage].update(prediction, target, mask)
         precise = self._metric_dtype()
         original_target = self.to_original(target, batch, precise)
-        self.metrics[f"{stage}_original"].update(
-            self.to_original(output.prediction, batch, precise), original_target, mask
-        )
+        original_prediction = self.to_original(output.prediction, batch, precise)
+        self.metrics[f"{stage}_original"].update(original_prediction, original_target, mask)
         if stage == "test" and self._scoring_datamodule() is None:
-            self.series_scores.update(self, output.prediction, batch, original_target, precise)
+            self.series_scores.update(
+                self, output.prediction, original_prediction, batch, original_target
+            )
         interval = None
         if self.has_intervals:
             interval = self._score_intervals(stage, output, batch, original_target, mask)

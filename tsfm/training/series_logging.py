@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from tsfm.training.series_metrics import SeriesMetrics, defined
@@ -53,10 +52,11 @@ class SeriesScores(nn.Module):
         self.notes: dict[str, str] = {}
 
     def update(
-        self, module: Any, prediction: Tensor, batch: Any, target: Tensor, dtype: torch.dtype
+        self, module: Any, prediction: Tensor, original: Tensor, batch: Any, target: Tensor
     ) -> None:
-        """Add a batch: ``prediction`` scaled ``[B, H, N]``, ``target`` on the original scale;
-        ``module`` undoes the scaling (its ``to_original``)."""
+        """Add a batch: ``prediction`` scaled ``[B, H, N]``, ``original`` the same on the
+        original scale, ``target`` on the original scale (in the metrics' dtype); ``module``
+        undoes the scaling of the look-back (its ``to_original``)."""
         x, size = batch["x"], batch["x"].shape[0]
         series = batch.get("variate")
         if series is None and "variates" in batch:
@@ -70,8 +70,7 @@ class SeriesScores(nn.Module):
             self.notes["per_series"] = "left out: the batches' variates do not match the targets"
             return
         mask = batch.get("y_mask")
-        original = module.to_original(prediction, batch, dtype)
-        lookback = module.to_original(x, batch, dtype)
+        lookback = module.to_original(x, batch, original.dtype)
         self.original.update(original, target, lookback, mask, series)
         self.scaled.update(prediction, batch["y"], x, mask, series)
 
