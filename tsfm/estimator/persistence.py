@@ -39,6 +39,7 @@ from tsfm.estimator.panels import PanelHistory
 from tsfm.estimator.saved_files import (
     check_weights_fit_config,
     checked_scalers,
+    load_conformal,
     load_history,
     load_weights,
     read_json,
@@ -47,7 +48,6 @@ from tsfm.estimator.saved_files import (
 from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.training.artifacts import built_dims, module_from_config, versions
-from tsfm.training.conformal import ConformalScores
 from tsfm.training.heads import KNOWN_LOSSES
 
 FORMAT = 1
@@ -247,21 +247,3 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
 
 def from_state(state: dict | None) -> StandardScaler | None:
     return StandardScaler.from_state_dict(state) if state else None
-
-
-def load_conformal(path: Path, meta: dict[str, Any]) -> ConformalScores:
-    """Calibration scores saved with the forecaster, checked against its horizon and targets."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        scores = ConformalScores.from_state_dict(state)
-    except Exception as err:
-        raise ValueError(f"{path} is not a forecaster's conformal scores: {err}") from None
-    _, steps, series = scores.scores.shape
-    horizon, n = meta["params"]["horizon"], len(meta["columns"])
-    joint = meta.get("mode", "joint") == "joint"
-    if steps != horizon or (joint and series not in (1, n)):
-        raise ValueError(
-            f"{path} holds scores for {steps} steps and {series} series; the forecaster "
-            f"forecasts {horizon} steps of {n} series: the file is not this forecaster's"
-        )
-    return scores

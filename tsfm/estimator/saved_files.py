@@ -18,6 +18,7 @@ import yaml
 
 from tsfm.estimator.validation import SavedForecasterError
 from tsfm.training.checkpoints import load_checkpoint
+from tsfm.training.conformal import ConformalScores
 from tsfm.training.memory import check_memory, meta_model
 
 MAX_CONFIG_BYTES = 1 << 20  # a saved config is a few KB
@@ -180,3 +181,23 @@ def check_weights_fit_config(
             override="Forecaster.load(path, check_memory=False)",
             model=model,
         )
+
+
+def load_conformal(path: Path, meta: dict[str, Any]) -> ConformalScores:
+    """conformal.pt: calibration scores (tensors only, read by the one checkpoint loader),
+    checked against the forecaster's horizon and targets."""
+    state = checked_tensors(load_checkpoint(path, "cpu", setting=path.name), path)
+    try:
+        scores = ConformalScores.from_state_dict(state)
+    except (KeyError, ValueError) as err:
+        raise _refuse(path, f"is not a forecaster's conformal scores ({err})") from None
+    _, steps, series = scores.scores.shape
+    horizon, n = meta["params"]["horizon"], len(meta["columns"])
+    joint = meta.get("mode", "joint") == "joint"
+    if steps != horizon or (joint and series not in (1, n)):
+        raise _refuse(
+            path,
+            f"holds scores for {steps} steps and {series} series; the forecaster forecasts "
+            f"{horizon} steps of {n} series: the file is not this forecaster's",
+        )
+    return scores
