@@ -39,6 +39,7 @@ M4_HOURLY = ["experiment=itransformer_m4_hourly"]
 EPF_NP = ["experiment=itransformer_epf_np"]
 M4_TRAINED = ["model.d_model=128", "model.d_ff=128", "data.samples_per_series=10"]
 ALL_VAL = ["conformal.windows=2785", "conformal.step=1"]  # every ETTh1 validation window
+ACI = ["conformal.adaptive_rate=0.005"]  # Gibbs and Candès's step size
 # in the order they run; the table lists them by part
 RUNS: dict[str, tuple[str, list[str]]] = {
     "etth1_quantile": ("etth1", [*ETTH1, "loss=quantile"]),
@@ -60,12 +61,29 @@ RUNS: dict[str, tuple[str, list[str]]] = {
         [*M4_HOURLY, *M4_TRAINED, "conformal.windows=1", "conformal.normalize=true"],
     ),
     "etth1_student_t": ("etth1", [*ETTH1, "loss=student_t"]),
+    "etth1_conformal_adaptive": ("etth1", [*ETTH1, *ALL_VAL, *ACI]),
+    "etth1_conformal_normalized_adaptive": (
+        "etth1",
+        [*ETTH1, *ALL_VAL, "conformal.normalize=true", *ACI],
+    ),
+    "epf_np_conformal_adaptive": (
+        "epf",
+        [*EPF_NP, "conformal.windows=5219", "conformal.step=1", *ACI],
+    ),
+    "epf_np_conformal_normalized_adaptive": (
+        "epf",
+        [*EPF_NP, "conformal.windows=5219", "conformal.step=1", "conformal.normalize=true", *ACI],
+    ),
 }
 # row -> the row whose trained point model it recalibrates
 REUSE = {
     "etth1_conformal_normalized": "etth1_conformal",
     "etth1_conformal_29": "etth1_conformal",
     "epf_np_conformal_normalized": "epf_np_conformal",
+    "etth1_conformal_adaptive": "etth1_conformal",
+    "etth1_conformal_normalized_adaptive": "etth1_conformal",
+    "epf_np_conformal_adaptive": "epf_np_conformal",
+    "epf_np_conformal_normalized_adaptive": "epf_np_conformal",
 }
 
 
@@ -96,6 +114,8 @@ def interval_table(out: Path, wanted: str) -> list[str]:
         if part != wanted or metrics is None:
             continue
         source = "conformal" if metrics.get("conformal_windows") else f"{metrics['loss']} head"
+        if metrics.get("conformal_adaptive_rate"):
+            source = f"adaptive conformal (rate {metrics['conformal_adaptive_rate']:g})"
         cells = [
             _cell(metrics, "test/mse"),
             _cell(metrics, "test/crps"),

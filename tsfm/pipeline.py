@@ -20,7 +20,7 @@ from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
 from tsfm.training.artifacts import built_dims, module_from_config, season_length
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
-from tsfm.training.conformal import calibrate, calibration_plan, check_plan
+from tsfm.training.conformal import calibrate, calibration_plan, check_conformal, check_plan
 from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
@@ -191,6 +191,13 @@ def _fit_and_test(
     check_plot_variates(cfg, datamodule)
     module = build_module(cfg, datamodule)
     conformal = cfg.get("conformal")
+    if conformal is not None:
+        check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)
+    if conformal is not None and conformal.adaptive_rate and datamodule.scores_forecasts:
+        raise ValueError(
+            "conformal.adaptive_rate adapts intervals over a sequence of test windows; this "
+            "dataset scores one window per series (M4): leave the rate at 0"
+        )
     if conformal is not None and conformal.windows:  # refuse what calibration would refuse
         if module.head.probabilistic:
             raise ValueError(
@@ -250,6 +257,7 @@ def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
                 "conformal_windows": conformal.windows,
                 "conformal_step": conformal.step or cfg.data.pred_len,
                 "conformal_normalize": conformal.normalize,
+                "conformal_adaptive_rate": conformal.adaptive_rate,
             }
         )
     return {**settings, **datamodule.protocol()}

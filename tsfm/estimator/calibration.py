@@ -56,11 +56,11 @@ def refit_residuals(
 
 
 def scores_from_residuals(
-    est: Any, errors: np.ndarray, normalized: np.ndarray, normalize: bool
+    est: Any, errors: np.ndarray, normalized: np.ndarray, normalize: bool, rate: float = 0.0
 ) -> ConformalScores:
     """The fitted model's conformal scores: the errors in its scaled space, or the
     normalised ones, as the pipeline's calibration computes them."""
     if normalize:
-        return ConformalScores(torch.from_numpy(normalized), True)
+        return ConformalScores(torch.from_numpy(normalized), True, rate)
     std = 1.0 if est.scaler_ is None else est.scaler_.std[: errors.shape[-1]]
-    return ConformalScores(torch.from_numpy(np.abs(errors) / std), False)
+    return ConformalScores(torch.from_numpy(np.abs(errors) / std), False, rate)

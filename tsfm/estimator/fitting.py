@@ -135,6 +135,7 @@ def fit_table(
     if not calibrate or (windows and not validate):
         run_cfg = copy.deepcopy(cfg)
         run_cfg.conformal.windows = 0  # the pipeline calibrates on validation rows only
+        run_cfg.conformal.adaptive_rate = 0.0
     if windows and not validate:
         from tsfm.estimator.calibration import refit_residuals
 
@@ -178,7 +179,8 @@ def fit_table(
     if residuals is not None:
         from tsfm.estimator.calibration import scores_from_residuals
 
-        est.module_.conformal = scores_from_residuals(est, *residuals, normalize)
+        rate = cfg.conformal.adaptive_rate
+        est.module_.conformal = scores_from_residuals(est, *residuals, normalize, rate)
     return result
 
 

@@ -61,7 +61,8 @@ class Forecaster(ScoringMethods, BaseEstimator):
             ``precision``, ...) or any config key with ``__`` for dots
             (``trainer__gradient_clip_val=1.0``). Intervals: ``loss="quantile"`` (with
             ``quantiles=[...]``), ``"normal"`` or ``"student_t"``, or a point loss with
-            ``conformal_windows=k`` (``conformal_step``, ``conformal_normalize``); ``levels``
+            ``conformal_windows=k`` (``conformal_step``, ``conformal_normalize``,
+            ``conformal_adaptive_rate`` for adaptive intervals in ``evaluate``); ``levels``
             and ``season_length`` set what ``evaluate`` scores (see the README).
 
     Fitted attributes: ``module_`` (the trained ForecastingModule), ``config_`` (the resolved

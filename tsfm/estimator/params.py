@@ -46,6 +46,7 @@ ALIASES = {
     "conformal_windows": "conformal.windows",
     "conformal_step": "conformal.step",
     "conformal_normalize": "conformal.normalize",
+    "conformal_adaptive_rate": "conformal.adaptive_rate",
     "check_memory": "check_memory",
     "threads": "threads",
 }
@@ -201,7 +202,8 @@ def build_config(
     for name, value in est.extra_params().items():
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
     head = make_head(cfg.loss, cfg.quantiles, cfg.levels)  # checks them before any training
-    check_conformal(cfg.conformal.windows, cfg.conformal.step, prefix="conformal_")
+    conformal = cfg.conformal
+    check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate, prefix="conformal_")
     if cfg.conformal.windows and getattr(est, "mode", "joint") != "joint":
         raise ValueError(
             "conformal_windows calibrates mode='joint' forecasters (one time index); for "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from tsfm.data.frames import SeriesTable
 from tsfm.estimator.inference import (
@@ -20,6 +21,8 @@ from tsfm.estimator.inference import (
     unscale,
     unscale_quantiles,
 )
+from tsfm.training.adaptive_conformal import adaptive_quantiles
+from tsfm.training.scoring import lookback_spread
 
 
 @dataclass
@@ -82,6 +85,12 @@ def backtest(
     )
     if taus:
         scaled = np.concatenate([quantiles for _, quantiles in parts])
+        conformal = est.module_.conformal
+        if conformal is not None and conformal.adaptive_rate:
+            look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
+            scaled = adaptive_backtest(
+                conformal, forecast_scaled, actual_scaled, look, starts, taus
+            )
         result.quantiles = unscale_quantiles(prepared.scaler, scaled, n)[..., restore, :]
         result.quantiles_scaled = scaled[..., restore, :]
     if taus or lookbacks:
@@ -89,6 +98,29 @@ def backtest(
         result.lookback_scaled = look[..., restore]
         result.lookback = unscale(prepared.scaler, look, n)[..., restore]
     return result
+
+
+def adaptive_backtest(
+    conformal: Any,
+    forecast: np.ndarray,
+    actual: np.ndarray,
+    lookback: np.ndarray,
+    starts: np.ndarray,
+    taus: Sequence[float],
+) -> np.ndarray:
+    """Quantiles ``[W, H, N, Q]`` (scaled) of the windows under adaptive conformal, in the
+    order the windows' targets become known (:mod:`tsfm.training.adaptive_conformal`)."""
+    observed = ~np.isnan(actual)
+    quantiles = adaptive_quantiles(
+        conformal,
+        torch.from_numpy(forecast),
+        torch.from_numpy(np.nan_to_num(actual)),
+        taus,
+        torch.from_numpy(np.asarray(starts, dtype=np.int64)),
+        observed=torch.from_numpy(observed),
+        spread=lookback_spread(torch.from_numpy(np.nan_to_num(lookback))),
+    )
+    return quantiles.numpy()
 
 
 def error_metrics(result: Backtest) -> dict[str, float]:

@@ -31,6 +31,7 @@ from torch import Tensor
 
 from tsfm.data.batch import batch_to
 from tsfm.data.contract import ForecastDataModule
+from tsfm.training.adaptive_conformal import check_rate
 from tsfm.training.scoring import level_name, lookback_spread
 
 PER_SERIES_MIN = 19
@@ -39,7 +40,8 @@ PER_SERIES_MIN = 19
 @dataclass
 class ConformalConfig:
     """Conformal intervals for a point model (``conformal.`` in the run config; Python:
-    ``Forecaster(conformal_windows=k, conformal_step=..., conformal_normalize=...)``).
+    ``Forecaster(conformal_windows=k, conformal_step=..., conformal_normalize=...,
+    conformal_adaptive_rate=...)``).
 
     Attributes:
         windows: calibration windows ``k`` (0: no conformal intervals). The command line
@@ -47,18 +49,30 @@ class ConformalConfig:
             width, CRPS and MSIS; 19 windows are the least for a 95 % interval per series.
         step: rows between the origins of consecutive calibration windows; null: the horizon.
         normalize: divide every score by the window's look-back spread (locally adaptive).
+        adaptive_rate: step size ``gamma`` of adaptive conformal inference over a sequence of
+            windows (the test split, ``evaluate``); 0: split conformal. See
+            :mod:`tsfm.training.adaptive_conformal`.
     """
 
     windows: int = 0
     step: int | None = None
     normalize: bool = False
+    adaptive_rate: float = 0.0
 
 
-def check_conformal(windows: Any, step: Any, *, prefix: str = "conformal.") -> None:
+def check_conformal(
+    windows: Any, step: Any, rate: Any = 0.0, *, prefix: str = "conformal."
+) -> None:
     if isinstance(windows, bool) or not isinstance(windows, int) or windows < 0:
         raise ValueError(f"{prefix}windows must be a whole number >= 0, got {windows!r}")
     if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
         raise ValueError(f"{prefix}step must be a positive whole number or null, got {step!r}")
+    check_rate(rate, f"{prefix}adaptive_rate")
+    if rate and not windows:
+        raise ValueError(
+            f"{prefix}adaptive_rate={rate} adapts conformal intervals, and there are none: "
+            f"set {prefix}windows (calibration windows) too, or leave the rate at 0"
+        )
 
 
 def needed_windows(level: float) -> int:
@@ -95,7 +109,7 @@ class ConformalScores:
     """Calibration scores ``[n, S, C]`` (windows, horizon steps, series) and the intervals
     they give; see the module docstring."""
 
-    def __init__(self, scores: Tensor, normalized: bool = False):
+    def __init__(self, scores: Tensor, normalized: bool = False, adaptive_rate: float = 0.0):
         scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
         if scores.ndim != 3 or scores.shape[0] < 1:
             raise ValueError(
@@ -103,12 +117,19 @@ class ConformalScores:
             )
         if not torch.isfinite(scores).all():
             raise ValueError("conformal scores contain NaN or inf (the calibration forecasts did)")
+        check_rate(adaptive_rate, "adaptive_rate")
         self.scores, self.normalized = scores, bool(normalized)
+        self.adaptive_rate = float(adaptive_rate)
         n, steps, series = scores.shape
         self.per_series = pooling(n, series)[0]
         pooled = scores if self.per_series else scores.permute(0, 2, 1).reshape(-1, steps, 1)
         self._sorted = pooled.sort(dim=0).values  # [n_eff, S, C or 1]
         self._radius: dict[float, Tensor] = {}
+
+    @property
+    def sorted_scores(self) -> Tensor:
+        """The scores each interval is read from, sorted: ``[n, S, C]`` (``C = 1`` pooled)."""
+        return self._sorted
 
     @property
     def n_windows(self) -> int:
@@ -160,11 +181,16 @@ class ConformalScores:
 
     def state_dict(self) -> dict[str, Tensor]:
         """Tensors only, so ``torch.load(weights_only=True)`` reads it back."""
-        return {"scores": self.scores.clone(), "normalized": torch.tensor(self.normalized)}
+        return {
+            "scores": self.scores.clone(),
+            "normalized": torch.tensor(self.normalized),
+            "adaptive_rate": torch.tensor(self.adaptive_rate, dtype=torch.float64),
+        }
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Tensor]) -> ConformalScores:
-        return cls(state["scores"], bool(state["normalized"]))
+        rate = float(state["adaptive_rate"]) if "adaptive_rate" in state else 0.0  # older saves
+        return cls(state["scores"], bool(state["normalized"]), rate)
 
 
 def scores_of(point: Tensor, target: Tensor, x: Tensor, normalize: bool) -> Tensor:
@@ -185,7 +211,7 @@ def calibration_plan(
 ) -> list[int]:
     """The validation samples to calibrate on; raises before any training when they do not
     fit in the split or cannot give the widest interval the run scores."""
-    check_conformal(config.windows, config.step)
+    check_conformal(config.windows, config.step, config.adaptive_rate)
     try:
         return datamodule.calibration_indices(config.windows, config.step or horizon)
     except ValueError as err:
@@ -236,4 +262,4 @@ def calibrate(
     scores = torch.cat(parts)
     if variates:
         scores = group_by_variate(scores, torch.cat(variates))
-    return ConformalScores(scores, config.normalize)
+    return ConformalScores(scores, config.normalize, config.adaptive_rate)

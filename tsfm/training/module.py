@@ -12,27 +12,24 @@ from torch import Tensor, nn
 from tsfm.data.batch import Batch
 from tsfm.data.contract import ForecastDataModule
 from tsfm.models import ModelOutput, build_model, capabilities
+from tsfm.training.adaptive_conformal import SequentialTestPass
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
 from tsfm.training.inputs import check_capabilities, forward, model_dims
 from tsfm.training.interval_metrics import IntervalMetrics
+from tsfm.training.interval_scoring import IntervalScoring
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
 from tsfm.training.scoring import (
     DEFAULT_LEVELS,
     DEFAULT_QUANTILES,
-    MSIS_LEVEL,
-    index_of,
-    level_bounds,
-    lookback_spread,
-    seasonal_scale,
 )
 from tsfm.training.series_logging import SeriesScores
 
 EVAL_STAGES = ("val", "test")
 
 
-class ForecastingModule(L.LightningModule):
+class ForecastingModule(IntervalScoring, L.LightningModule):
     """Loss, metrics, optimizer and schedule around a plain ``nn.Module`` from the registry.
 
     Every argument is a primitive (dicts of numbers and strings), so checkpoints load with
@@ -110,6 +107,7 @@ class ForecastingModule(L.LightningModule):
         built = model_dims(self.capabilities, dims)
         self.model = build_model(model, head_dims(built, self.head.size))
         self.conformal: ConformalScores | None = None
+        self.sequential = SequentialTestPass()  # the test pass under adaptive conformal
         self.optim_config = OptimConfig(**(optim or {}))
         if scaler is not None:
             self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
@@ -131,21 +129,6 @@ class ForecastingModule(L.LightningModule):
         params = self.head.params(output.prediction.float(), batch["x"].float())
         extras = {**output.extras, HEAD_PARAMS: params}
         return ModelOutput(self.head.point(params), output.aux_losses, extras)
-
-    @property
-    def has_intervals(self) -> bool:
-        """Whether forecasts come with quantiles: a probabilistic head or conformal scores."""
-        return self.head.probabilistic or self.conformal is not None
-
-    def predictive_quantiles(
-        self, output: ModelOutput, batch: Batch, taus: Sequence[float]
-    ) -> Tensor:
-        """Quantiles ``[B, S, N, Q]`` (scaled) at ``taus`` of the forecast ``output`` of ``batch``."""
-        if self.head.probabilistic or self.conformal is None:
-            return self.head.quantiles(output.extras.get(HEAD_PARAMS), taus)
-        spread = lookback_spread(batch["x"]) if self.conformal.normalized else None
-        point = output.prediction.float()
-        return self.conformal.quantiles(point, taus, batch.get("variate"), spread)
 
     def to_original(
         self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
@@ -201,23 +184,6 @@ class ForecastingModule(L.LightningModule):
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
 
-    def _score_intervals(
-        self, stage: str, output: ModelOutput, batch: Batch, original: Tensor, mask: Tensor | None
-    ) -> Tensor | None:
-        """Update the interval metrics; returns the original-scale 95 % interval ``[B, S, N,
-        2]`` when a data module scores forecasts itself (M4, for its own MSIS scale)."""
-        metric = self.interval_metrics[stage]
-        quantiles = self.predictive_quantiles(output, batch, metric.taus)
-        scoring = self._scoring_datamodule() is not None
-        scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length)
-        metric.update(quantiles, batch["y"], scale, mask)
-        in_original = self.to_original(quantiles, batch, original.dtype)
-        self.interval_metrics[f"{stage}_original"].update(in_original, original, mask=mask)
-        if not scoring or MSIS_LEVEL not in metric.levels:
-            return None
-        bounds = [index_of(metric.taus, b) for b in level_bounds(MSIS_LEVEL)]
-        return in_original[..., bounds].float().detach()
-
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "train")
 
@@ -240,6 +206,8 @@ class ForecastingModule(L.LightningModule):
             for name, value in metric.compute().items():
                 self.log(f"{stage}/{name}{suffix}", value.to(precise), sync_dist=True)
             metric.reset()
+            if stage == "test" and not suffix:
+                self._score_sequential()
             intervals = self.interval_metrics[f"{stage}{suffix}"]
             if intervals.update_count:
                 for name, value in intervals.compute().items():

@@ -1,0 +1,91 @@
+"""How the training module scores intervals: the quantiles of a forecast (from a
+probabilistic head or conformal scores), the interval metrics per batch, and the whole test
+pass at once under adaptive conformal (:mod:`tsfm.training.adaptive_conformal`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor
+
+from tsfm.data.batch import Batch
+from tsfm.models import ModelOutput
+from tsfm.training.adaptive_conformal import adaptive_blocks
+from tsfm.training.heads import HEAD_PARAMS
+from tsfm.training.scoring import (
+    MSIS_LEVEL,
+    index_of,
+    level_bounds,
+    lookback_spread,
+    seasonal_scale,
+)
+
+
+class IntervalScoring:
+    """Mixin of :class:`tsfm.training.module.ForecastingModule` (it uses the module's head,
+    ``conformal``, ``sequential``, ``interval_metrics`` and scaling)."""
+
+    @property
+    def has_intervals(self) -> bool:
+        """Whether forecasts come with quantiles: a probabilistic head or conformal scores."""
+        return self.head.probabilistic or self.conformal is not None
+
+    def predictive_quantiles(
+        self, output: ModelOutput, batch: Batch, taus: Sequence[float]
+    ) -> Tensor:
+        """Quantiles ``[B, S, N, Q]`` (scaled) at ``taus`` of the forecast ``output`` of ``batch``."""
+        if self.head.probabilistic or self.conformal is None:
+            return self.head.quantiles(output.extras.get(HEAD_PARAMS), taus)
+        spread = lookback_spread(batch["x"]) if self.conformal.normalized else None
+        point = output.prediction.float()
+        return self.conformal.quantiles(point, taus, batch.get("variate"), spread)
+
+    def _score_intervals(
+        self, stage: str, output: ModelOutput, batch: Batch, original: Tensor, mask: Tensor | None
+    ) -> Tensor | None:
+        """Update the interval metrics; returns the original-scale 95 % interval ``[B, S, N,
+        2]`` when a data module scores forecasts itself (M4, for its own MSIS scale)."""
+        metric = self.interval_metrics[stage]
+        scoring = self._scoring_datamodule() is not None
+        scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length)
+        if stage == "test" and self.conformal is not None and self.conformal.adaptive_rate:
+            stride = getattr(self._datamodule().datasets["test"], "stride", 1)
+            spread = lookback_spread(batch["x"])
+            self.sequential.add(output.prediction, batch, spread, scale, stride)
+            return None  # scored when the pass ends: adaptive_conformal.SequentialTestPass
+        quantiles = self.predictive_quantiles(output, batch, metric.taus)
+        metric.update(quantiles, batch["y"], scale, mask)
+        in_original = self.to_original(quantiles, batch, original.dtype)
+        self.interval_metrics[f"{stage}_original"].update(in_original, original, mask=mask)
+        if not scoring or MSIS_LEVEL not in metric.levels:
+            return None
+        bounds = [index_of(metric.taus, b) for b in level_bounds(MSIS_LEVEL)]
+        return in_original[..., bounds].float().detach()
+
+    def _score_sequential(self) -> None:
+        """Adaptive conformal intervals of the whole test pass, in origin order."""
+        gather = self._gather_uneven if self._trainer and self.trainer.world_size > 1 else None
+        found = self.sequential.take(gather or (lambda v: v))
+        if found is None:
+            return
+        metric, precise = self.interval_metrics["test"], self._metric_dtype()
+        blocks = adaptive_blocks(
+            self.conformal,
+            found["point"],
+            found["y"],
+            metric.taus,
+            found["origin"],
+            observed=found.get("mask"),
+            columns=found.get("variate"),
+            spread=found["spread"],
+        )
+        # every rank scores every window: the metrics are ratios of sums, which stay the same
+        for members, quantiles in blocks:
+            members, quantiles = members.to(self.device), quantiles.to(self.device)
+            part = {key: value[members] for key, value in found.items()}
+            mask = part.get("mask")
+            metric.update(quantiles, part["y"], part["scale"], mask)
+            batch = {"variate": part["variate"]} if "variate" in part else {}
+            original = self.to_original(quantiles, batch, precise)
+            target = self.to_original(part["y"], batch, precise)
+            self.interval_metrics["test_original"].update(original, target, mask=mask)
