@@ -215,3 +215,27 @@ def test_evaluate_adapts_the_forecasters_intervals(tmp_path):
     restored = Forecaster.load(adaptive.save(tmp_path / "adaptive"))
     assert restored.module_.conformal.adaptive_rate == 0.2
     assert restored.evaluate(later) == pytest.approx(moved)
+
+
+def test_predict_after_a_history_reads_the_level_aci_reached_along_it():
+    frame = synthetic_frame(320, 2)
+    est = tiny(conformal_windows=20, conformal_step=2, seed=3).fit(frame.iloc[:220], frame[220:270])
+    calibrated = est.module_.conformal.scores
+
+    def width(scores: Tensor, rate: float, df) -> float:
+        est.module_.conformal = ConformalScores(scores, adaptive_rate=rate)
+        bands = est.predict(df, level=[80])
+        return float(
+            (bands.filter(like="-hi-80").values - bands.filter(like="-lo-80").values).mean()
+        )
+
+    history = frame.iloc[150:]
+    for factor, wider in ((10.0, False), (0.01, True)):  # scores far too wide, far too narrow
+        split, adapted = (
+            width(calibrated * factor, 0.0, history),
+            width(calibrated * factor, 0.2, history),
+        )
+        assert (adapted > split) == wider, factor
+    # a frame without a complete window has no outcome to adapt to: the split intervals
+    short = frame.iloc[-est.lookback :]
+    assert width(calibrated, 0.2, short) == pytest.approx(width(calibrated, 0.0, short))

@@ -6,17 +6,23 @@ the calibration windows are the last ``k`` windows of the training data, ``step`
 and a helper model is first fitted on the rows before the first of them (a refit, as
 neuralforecast's conformal intervals do): the model that forecasts afterwards is fitted on
 every row, and its scores are those of the helper, which saw none of the calibration targets.
+
+With an adaptive rate, :func:`adapted_radius` gives ``predict(df)`` the radii adaptive
+conformal reaches along ``df``'s history.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
 from tsfm.data.frames import SeriesTable
+from tsfm.estimator.inference import RadiusOf, prepare
 from tsfm.estimator.rolling import backtest
+from tsfm.training.adaptive_conformal import aci_radii
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.scoring import lookback_spread
 
@@ -64,3 +70,38 @@ def scores_from_residuals(
         return ConformalScores(torch.from_numpy(normalized), True, rate)
     std = 1.0 if est.scaler_ is None else est.scaler_.std[: errors.shape[-1]]
     return ConformalScores(torch.from_numpy(np.abs(errors) / std), False, rate)
+
+
+def adapted_radius(est: Any, table: SeriesTable, taus: Sequence[float]) -> RadiusOf | None:
+    """With ``conformal_adaptive_rate``, the radii the next forecast after ``table`` reads its
+    levels at: adaptive conformal run along ``table``'s windows whose whole horizon it holds
+    (their outcomes are known by then), one step on. None without a rate, without conformal
+    scores or when ``table`` holds no complete window (the split radii then)."""
+    conformal = est.module_.conformal
+    if conformal is None or not conformal.adaptive_rate or not taus:
+        return None
+    if len(table) < est.lookback + est.horizon:
+        return None
+    result = backtest(est, table, lookbacks=True)
+    restore = prepare(est, table, est.lookback).restore
+    order = np.argsort(restore) if restore is not None else slice(None)  # the model's order
+    forecast, actual = result.forecast_scaled[..., order], result.actual_scaled[..., order]
+    scores = torch.from_numpy(np.abs(actual - forecast))
+    if conformal.normalized:
+        look = torch.from_numpy(np.nan_to_num(result.lookback_scaled[..., order]))
+        scores = scores / lookback_spread(look).double()
+    observed = torch.isfinite(scores)
+    # one more window, the forecast to come: its first target is the row after the table
+    scores = torch.cat([torch.nan_to_num(scores), torch.zeros_like(scores[:1])])
+    observed = torch.cat([observed, torch.zeros_like(observed[:1])])
+    starts = np.append(result.origins, len(table)) - est.lookback
+    levels = sorted({round(abs(2.0 * t - 1.0) * 100.0, 9) for t in taus} - {0.0})
+    radii = aci_radii(
+        conformal.sorted_scores,
+        scores,
+        torch.from_numpy(starts.astype(np.int64)),
+        levels,
+        conformal.adaptive_rate,
+        observed,
+    )[-1]
+    return lambda level: radii[levels.index(round(level, 9))].float() if level else radii[0] * 0

@@ -231,9 +231,11 @@ class Forecaster(ScoringMethods, BaseEstimator):
         intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ... and ``quantiles=True`` the
         quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels (``<name>``: each target's
         column in a wide frame, the target column in a long one), from the probabilistic head
-        or the conformal scores.
+        or the conformal scores (with ``conformal_adaptive_rate``, read at the level adaptive
+        conformal reaches along ``df``'s complete windows; split conformal without ``df``).
         """
         from tsfm.data.frames import write_frame
+        from tsfm.estimator.calibration import adapted_radius
         from tsfm.estimator.inference import forecast_next
         from tsfm.estimator.intervals import band_values, column_request
 
@@ -249,7 +251,8 @@ class Forecaster(ScoringMethods, BaseEstimator):
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback} of them"
             )
-        times, values, quantile_values = forecast_next(self, table, future_df, taus)
+        radius_of = None if df is None else adapted_radius(self, table, taus)
+        times, values, quantile_values = forecast_next(self, table, future_df, taus, radius_of)
         bands = band_values(columns, taus, quantile_values) if taus else []
         return write_frame(table.layout, self.output_columns(table), times, values, bands=bands)
 

@@ -9,7 +9,7 @@ own history, never of the rows being forecast.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,8 @@ from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
 from tsfm.models import capabilities
 from tsfm.training.runtime import inference
+
+RadiusOf = Callable[[float], torch.Tensor]  # interval level (percent) -> radius [H, N]
 
 
 @dataclass
@@ -139,18 +141,18 @@ class Windows:
 
 
 def forward(
-    est: Any, batch: Batch, taus: Sequence[float] = ()
+    est: Any, batch: Batch, taus: Sequence[float] = (), radius_of: RadiusOf | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Scaled forecasts ``[B, H, N]`` of a batch of model inputs (in the fit's precision), and
-    with ``taus`` their quantiles ``[B, H, N, Q]`` (from the head or the conformal scores;
-    None without)."""
+    with ``taus`` their quantiles ``[B, H, N, Q]`` (from the head or the conformal scores, read
+    at ``radius_of``'s radii when given; None without)."""
     module = est.module_
     batch = Batch(**{k: v.to(module.device) for k, v in batch.items()})
     with inference(est.config_, module.device):
         if est.config_.data.channel_independent:
-            return _channel_independent(module, batch, taus)
+            return _channel_independent(module, batch, taus, radius_of)
         output = module(batch)
-        quantiles = module.predictive_quantiles(output, batch, taus) if taus else None
+        quantiles = module.predictive_quantiles(output, batch, taus, radius_of) if taus else None
         return _numpy(output.prediction), _numpy(quantiles)
 
 
@@ -159,7 +161,7 @@ def _numpy(values: torch.Tensor | None) -> np.ndarray | None:
 
 
 def _channel_independent(
-    module: Any, batch: Batch, taus: Sequence[float]
+    module: Any, batch: Batch, taus: Sequence[float], radius_of: RadiusOf | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """One sample per (window, variate), as in training."""
     size, seq_len, n_vars = batch["x"].shape
@@ -172,7 +174,7 @@ def _channel_independent(
     prediction = output.prediction.float().reshape(size, n_vars, -1).permute(0, 2, 1)
     quantiles = None
     if taus:  # [B * N, H, 1, Q] -> [B, H, N, Q]
-        quantiles = module.predictive_quantiles(output, inputs, taus)
+        quantiles = module.predictive_quantiles(output, inputs, taus, radius_of)
         quantiles = quantiles.reshape(size, n_vars, -1, len(taus)).permute(0, 2, 1, 3)
     return _numpy(prediction), _numpy(quantiles)
 
@@ -212,13 +214,17 @@ def check_interval_variates(est: Any, prepared: Prepared) -> None:
 
 
 def _one_window(
-    est: Any, prepared: Prepared, windows: Windows, taus: Sequence[float]
+    est: Any,
+    prepared: Prepared,
+    windows: Windows,
+    taus: Sequence[float],
+    radius_of: RadiusOf | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The original-scale forecast ``[H, N]`` (and quantiles ``[H, N, Q]``) of the window
     whose look-back starts at row 0, in the caller's target order."""
     if taus:
         check_interval_variates(est, prepared)
-    scaled, quantiles = forward(est, windows.batch(np.array([0])), taus)
+    scaled, quantiles = forward(est, windows.batch(np.array([0])), taus, radius_of)
     n = prepared.n_targets
     values = finite(unscale(prepared.scaler, scaled[0], n), "the forecast")
     if quantiles is not None:
@@ -230,18 +236,23 @@ def _one_window(
 
 
 def forecast_next(
-    est: Any, table: SeriesTable, future: SeriesTable | None = None, taus: Sequence[float] = ()
+    est: Any,
+    table: SeriesTable,
+    future: SeriesTable | None = None,
+    taus: Sequence[float] = (),
+    radius_of: RadiusOf | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The ``horizon`` steps after ``table`` (its last ``lookback`` rows are the input;
     ``future`` holds the future covariates of the horizon): times, values ``[H, N]`` and,
-    with ``taus``, quantiles ``[H, N, Q]`` (else None)."""
+    with ``taus``, quantiles ``[H, N, Q]`` (else None; conformal ones read at ``radius_of``'s
+    radii when given)."""
     from tsfm.estimator.future import future_rows
 
     prepared = prepare(est, table, len(table))
     window = prepared.table.tail(est.lookback)
     joined, times = future_rows(est, window, future)
     windows = Windows(est, Prepared(joined, prepared.scaler, prepared.n_targets, None), times)
-    values, quantiles = _one_window(est, prepared, windows, taus)
+    values, quantiles = _one_window(est, prepared, windows, taus, radius_of)
     return times[est.lookback :], values, quantiles
 
 

@@ -22,7 +22,7 @@ r(2 tau - 1)`` above it, so CRPS can be scored on any grid.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,16 +150,19 @@ class ConformalScores:
         taus: Sequence[float],
         columns: Tensor | None = None,
         spread: Tensor | None = None,
+        radius_of: Callable[[float], Tensor] | None = None,
     ) -> Tensor:
         """Quantiles ``[B, S, N, Q]`` around the point forecast ``[B, S, N]``.
 
         ``columns [B]``: the series of each sample when samples hold one series each
         (channel-independent batches); ``spread [B, 1, N]``: the look-back spread, required
-        with normalised scores.
+        with normalised scores; ``radius_of(level)``: the radius ``[S, C]`` to read each level
+        at instead of :meth:`radius` (adaptive conformal's, for a forecast after a history).
         """
         out = []
         for tau in taus:
-            radius = self._for_batch(self.radius(abs(2.0 * tau - 1.0) * 100.0), point, columns)
+            level = abs(2.0 * tau - 1.0) * 100.0
+            radius = self._for_batch((radius_of or self.radius)(level), point, columns)
             if self.normalized:
                 if spread is None:
                     raise ValueError("normalised conformal scores need the look-back spread")

@@ -4,7 +4,7 @@ pass at once under adaptive conformal (:mod:`tsfm.training.adaptive_conformal`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from torch import Tensor
 
@@ -31,14 +31,19 @@ class IntervalScoring:
         return self.head.probabilistic or self.conformal is not None
 
     def predictive_quantiles(
-        self, output: ModelOutput, batch: Batch, taus: Sequence[float]
+        self,
+        output: ModelOutput,
+        batch: Batch,
+        taus: Sequence[float],
+        radius_of: Callable[[float], Tensor] | None = None,
     ) -> Tensor:
-        """Quantiles ``[B, S, N, Q]`` (scaled) at ``taus`` of the forecast ``output`` of ``batch``."""
+        """Quantiles ``[B, S, N, Q]`` (scaled) at ``taus`` of the forecast ``output`` of
+        ``batch``; ``radius_of``: conformal radii to use instead of the split ones."""
         if self.head.probabilistic or self.conformal is None:
             return self.head.quantiles(output.extras.get(HEAD_PARAMS), taus)
         spread = lookback_spread(batch["x"]) if self.conformal.normalized else None
         point = output.prediction.float()
-        return self.conformal.quantiles(point, taus, batch.get("variate"), spread)
+        return self.conformal.quantiles(point, taus, batch.get("variate"), spread, radius_of)
 
     def _score_intervals(
         self, stage: str, output: ModelOutput, batch: Batch, original: Tensor, mask: Tensor | None
