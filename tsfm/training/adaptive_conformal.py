@@ -37,18 +37,9 @@ def check_rate(rate: object, name: str = "conformal.adaptive_rate") -> None:
 CHUNK = 256  # windows per yielded block: memory stays bounded on long test splits
 
 
-def aci_radii(
-    sorted_scores: Tensor,
-    scores: Tensor,
-    origins: Tensor,
-    levels: Sequence[float],
-    rate: float,
-    observed: Tensor | None = None,
-) -> Tensor:
-    """Radii ``[W, L, S, N]`` of the ``levels`` % intervals of windows in origin order; see
-    :func:`aci_blocks`, of which this is the concatenation."""
-    blocks = aci_blocks(sorted_scores, scores, origins, levels, rate, observed)
-    return torch.cat([radii for _, radii in blocks])
+def aci_radii(*args, **options) -> Tensor:
+    """Radii ``[W, L, S, N]``: the blocks of :func:`aci_blocks` (same arguments), joined."""
+    return torch.cat([radii for _, radii in aci_blocks(*args, **options)])
 
 
 def aci_blocks(
@@ -112,30 +103,12 @@ def aci_blocks(
 
 
 def adaptive_quantiles(
-    conformal: Any,
-    point: Tensor,
-    target: Tensor,
-    taus: Sequence[float],
-    origins: Tensor,
-    *,
-    observed: Tensor | None = None,
-    columns: Tensor | None = None,
-    spread: Tensor | None = None,
+    conformal: Any, point: Tensor, target: Tensor, taus: Sequence[float], *args, **options
 ) -> Tensor:
-    """Quantiles ``[W, S, N, Q]`` at ``taus``: the blocks of :func:`adaptive_blocks` in the
-    windows' order."""
+    """Quantiles ``[W, S, N, Q]`` at ``taus``: the blocks of :func:`adaptive_blocks` (same
+    arguments) put back in the windows' order."""
     out = torch.empty(*point.shape, len(taus), dtype=torch.float64)
-    blocks = adaptive_blocks(
-        conformal,
-        point,
-        target,
-        taus,
-        origins,
-        observed=observed,
-        columns=columns,
-        spread=spread,
-    )
-    for members, quantiles in blocks:
+    for members, quantiles in adaptive_blocks(conformal, point, target, taus, *args, **options):
         out[members] = quantiles
     return out
 
