@@ -118,12 +118,14 @@ def interval_score(lower: Tensor, upper: Tensor, target: Tensor, level: float) -
     return (upper - lower) + (2.0 / alpha) * (below + above)
 
 
-def smape_terms(forecast: Tensor, target: Tensor) -> Tensor:
+def smape_terms(forecast: Tensor, target: Tensor, error: Tensor | None = None) -> Tensor:
     """Elementwise sMAPE terms in percent, ``200 |y - f| / (|y| + |f|)`` (0 where both are 0):
-    the M4 competition's sMAPE (:func:`tsfm.data.m4.metrics.smape`) before the mean."""
+    the M4 competition's sMAPE (:func:`tsfm.data.m4.metrics.smape`) before the mean;
+    ``error``: ``|y - f|`` when the caller has it already."""
     denominator = forecast.abs() + target.abs()
     safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
-    return 200.0 * (forecast - target).abs() / safe
+    error = (forecast - target).abs() if error is None else error
+    return error.mul(200.0).div_(safe)
 
 
 def seasonal_naive(x: Tensor, horizon: int, lag: int) -> Tensor:

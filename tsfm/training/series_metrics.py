@@ -86,34 +86,32 @@ class SeriesMetrics(Metric):
             observed = ~missing if observed is None else observed & ~missing
             target = torch.where(observed, target, forecast)  # masked elements add 0
         horizon, lag = target.shape[1], self.season_length
+        # Sums over the horizon, one term at a time (a stacked [terms, B, H, N] float64 copy
+        # cost a third of a test pass); masked elements add 0: their error is 0 (target =
+        # forecast above) and the baselines' errors are multiplied by the mask.
         error = (forecast - target).abs()
         scale = seasonal_scale(lookback, lag)  # [B, N]
         usable = scale > 0
-        safe = torch.where(usable, scale, torch.ones_like(scale))[:, None]
+        safe = torch.where(usable, scale, torch.ones_like(scale))
         snaive_error = (seasonal_naive(lookback, horizon, lag) - target).abs()
-        terms = torch.stack(
-            [
-                error,
-                error.square(),
-                smape_terms(forecast, target),
-                error / safe,
-                snaive_error,
-                snaive_error.square(),
-                (seasonal_naive(lookback, horizon, 1) - target).abs(),
-            ]
-        )  # [7, B, H, N]
+        naive_error = (lookback[:, -1:] - target).abs()
         if observed is None:
             count = torch.full_like(scale, float(horizon))
         else:
-            terms = terms * observed
+            snaive_error, naive_error = snaive_error * observed, naive_error * observed
             count = observed.sum(1, dtype=torch.float64)
-        sums = terms.sum(2)  # [7, B, N]
-        sums[3] = torch.where(usable, sums[3], torch.zeros_like(sums[3]))
+        absolute = error.sum(1)  # [B, N]
+        zero = torch.zeros_like(absolute)
         per_variate = {
             "count": count,
-            **dict(zip(("abs", "sq", "smape", "mase"), sums[:4], strict=True)),
-            "mase_count": torch.where(usable, count, torch.zeros_like(count)),
-            **dict(zip(("snaive_abs", "snaive_sq", "naive"), sums[4:], strict=True)),
+            "abs": absolute,
+            "sq": error.square().sum(1),
+            "smape": smape_terms(forecast, target, error).sum(1),
+            "mase": torch.where(usable, absolute / safe, zero),
+            "mase_count": torch.where(usable, count, zero),
+            "snaive_abs": snaive_error.sum(1),
+            "snaive_sq": snaive_error.square().sum(1),
+            "naive": naive_error.sum(1),
         }
         index = self._index(series, target.shape[0], target.shape[2], target.device).reshape(-1)
         for name, values in per_variate.items():
