@@ -139,3 +139,42 @@ def test_forecaster_precision_reaches_fit_and_predict(frame):
 def test_forecaster_refuses_an_unknown_precision(frame):
     with pytest.raises(ValueError, match=r"precision \(trainer.precision\)='bf17' is not a"):
         tiny(precision="bf17").fit(frame)
+
+
+def _no_driver(name, *args, **kwargs):
+    raise OSError(f"{name}: cannot open shared object file")
+
+
+def test_a_machine_without_the_gpu_driver_stops_probing_for_it_every_call(monkeypatch):
+    """Without libnvidia-ml, torch (under Lightning's NVML-based check) tried to load it on
+    every ``torch.cuda.is_available()``, twice a training step; the count 0 is now cached."""
+    if not torch.cuda._is_compiled():
+        pytest.skip("torch without CUDA never probes")
+    probes = []
+
+    def no_driver(name, *args, **kwargs):
+        probes.append(name)
+        return _no_driver(name)
+
+    monkeypatch.setattr(torch.cuda, "_cached_device_count", None)
+    monkeypatch.setattr(runtime.ctypes, "CDLL", no_driver)
+    monkeypatch.setattr(torch._C, "_cuda_getDeviceCount", lambda: 0)
+    monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    assert runtime.cache_absent_gpu()
+    probes.clear()
+    assert not torch.cuda.is_available() and torch.cuda.device_count() == 0
+    assert not runtime.cache_absent_gpu()  # cached once
+    assert probes == []
+
+
+def test_a_machine_with_the_gpu_driver_keeps_torchs_checks(monkeypatch):
+    if not torch.cuda._is_compiled():
+        pytest.skip("torch without CUDA never probes")
+    monkeypatch.setattr(torch.cuda, "_cached_device_count", None)
+    monkeypatch.setattr(runtime.ctypes, "CDLL", lambda name, *a, **k: object())  # loads
+    assert not runtime.cache_absent_gpu()
+    assert torch.cuda._cached_device_count is None
+    monkeypatch.setattr(runtime.ctypes, "CDLL", _no_driver)
+    monkeypatch.setattr(torch._C, "_cuda_getDeviceCount", lambda: 1)  # a runtime that sees one
+    assert not runtime.cache_absent_gpu()
+    assert torch.cuda._cached_device_count is None
