@@ -4,6 +4,8 @@ Forecaster's ``precision`` in fit and predict, and the ``threads`` setting."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from lightning.pytorch.callbacks import Callback
 from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm.config import compose_config
-from tsfm.pipeline import fit_and_test
+from tsfm.pipeline import build_trainer, fit_and_test
 from tsfm.training import runtime
 from tsfm.training.preflight import check_run
 from tsfm.training.runtime import MachineWarning, resolve_precision, thread_limit
@@ -139,3 +141,62 @@ def test_forecaster_precision_reaches_fit_and_predict(frame):
 def test_forecaster_refuses_an_unknown_precision(frame):
     with pytest.raises(ValueError, match=r"precision \(trainer.precision\)='bf17' is not a"):
         tiny(precision="bf17").fit(frame)
+
+
+def _no_driver(name, *args, **kwargs):
+    raise OSError(f"{name}: cannot open shared object file")
+
+
+def test_a_machine_without_the_gpu_driver_stops_probing_for_it_every_call(monkeypatch):
+    """Without libnvidia-ml, torch (under Lightning's NVML-based check) tried to load it on
+    every ``torch.cuda.is_available()``, twice a training step; the count 0 is now cached."""
+    if not torch.cuda._is_compiled():
+        pytest.skip("torch without CUDA never probes")
+    probes = []
+
+    def no_driver(name, *args, **kwargs):
+        probes.append(name)
+        return _no_driver(name)
+
+    monkeypatch.setattr(torch.cuda, "_cached_device_count", None)
+    monkeypatch.setattr(runtime.ctypes, "CDLL", no_driver)
+    monkeypatch.setattr(torch._C, "_cuda_getDeviceCount", lambda: 0)
+    monkeypatch.setenv("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
+    assert runtime.cache_absent_gpu()
+    probes.clear()
+    assert not torch.cuda.is_available() and torch.cuda.device_count() == 0
+    assert not runtime.cache_absent_gpu()  # cached once
+    assert probes == []
+
+
+def test_a_machine_with_the_gpu_driver_keeps_torchs_checks(monkeypatch):
+    if not torch.cuda._is_compiled():
+        pytest.skip("torch without CUDA never probes")
+    monkeypatch.setattr(torch.cuda, "_cached_device_count", None)
+    monkeypatch.setattr(runtime.ctypes, "CDLL", lambda name, *a, **k: object())  # loads
+    assert not runtime.cache_absent_gpu()
+    assert torch.cuda._cached_device_count is None
+    monkeypatch.setattr(runtime.ctypes, "CDLL", _no_driver)
+    monkeypatch.setattr(torch._C, "_cuda_getDeviceCount", lambda: 1)  # a runtime that sees one
+    assert not runtime.cache_absent_gpu()
+    assert torch.cuda._cached_device_count is None
+
+
+@pytest.mark.parametrize("setting", ["true", "false"])
+def test_reuse_freed_memory_sets_the_allocator_only_when_asked(setting, monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(
+        runtime, "_mallopt", lambda param, value: calls.append((param, value)) or True
+    )
+    cfg = compose_config(*TINY_RUN, f"reuse_freed_memory={setting}")
+    build_trainer(cfg, tmp_path)
+    expected = [
+        (runtime.M_TRIM_THRESHOLD, runtime.KEEP_FREED_BYTES),
+        (runtime.M_MMAP_THRESHOLD, runtime.MMAP_FROM_BYTES),
+    ]
+    assert calls == (expected if setting == "true" else [])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's mallopt")
+def test_reuse_freed_memory_takes_effect_on_linux():
+    assert runtime.reuse_freed_memory()

@@ -15,6 +15,7 @@ from tsfm.data.seasons import default_season_length, resolve_season_length
 from tsfm.pipeline import build_datamodule, build_module, build_trainer, fit_and_test
 from tsfm.report import metrics_table
 from tsfm.training.artifacts import metrics_json
+from tsfm.training.scoring import seasonal_naive, seasonal_naive_error, smape_terms
 from tsfm.training.series_metrics import SeriesMetrics, defined
 
 
@@ -71,6 +72,19 @@ def test_the_sums_do_not_depend_on_how_windows_are_batched():
     for key, value in whole.compute().items():
         torch.testing.assert_close(parts.compute()[key], value, rtol=1e-12, atol=0)
         assert value.dtype == torch.float64
+
+
+@pytest.mark.parametrize("horizon", [8, 6])  # a whole number of seasons (broadcast) or not
+def test_the_seasonal_naive_error_and_smape_shortcuts_equal_the_plain_formulas(horizon):
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(5, 12, 3, generator=g).double(), torch.randn(5, horizon, 3).double()
+    plain = (seasonal_naive(x, horizon, 4) - y).abs()
+    assert torch.equal(seasonal_naive_error(x, y, 4), plain)
+    f = y.clone()
+    f[0, 0, 0], f[1, 1, 1], y[1, 1, 1] = float("nan"), 0.0, 0.0
+    terms = smape_terms(f, y)
+    assert terms[0, 0, 0].isnan() and terms[1, 1, 1] == 0.0  # NaN stays, 0 / 0 is 0
+    assert torch.equal(smape_terms(f, y, (f - y).abs()).nan_to_num(), terms.nan_to_num())
 
 
 def test_an_exact_seasonal_naive_forecast_has_zero_error_and_no_skill_or_mase():

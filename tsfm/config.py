@@ -108,6 +108,10 @@ class RunConfig:
     skips the refusal of a model whose estimated memory exceeds what is free. ``threads``
     caps torch's CPU threads for the run (null: torch's default, one per core; ``threads=1``
     on a machine shared with other jobs, see :mod:`tsfm.training.runtime`).
+    ``reuse_freed_memory`` (Linux/glibc) keeps freed memory in the process for reuse instead
+    of fresh pages per large tensor (evaluation about 30 % faster; it stays set for the rest of
+    the process, :func:`~tsfm.training.runtime.reuse_freed_memory`); false leaves the
+    allocator as it is.
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -131,6 +135,7 @@ class RunConfig:
     resume: bool = False
     check_memory: bool = True
     threads: int | None = None
+    reuse_freed_memory: bool = True
 
 
 def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:

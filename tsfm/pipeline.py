@@ -27,7 +27,12 @@ from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
 from tsfm.training.preflight import check_run, resume_checkpoint
 from tsfm.training.progress import counting_progress_bar
-from tsfm.training.runtime import resolve_precision, thread_limit
+from tsfm.training.runtime import (
+    cache_absent_gpu,
+    resolve_precision,
+    reuse_freed_memory,
+    thread_limit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +112,9 @@ def build_trainer(
     plugins = trainer_args.pop("plugins", None)
     plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
     bar = counting_progress_bar() if trainer_args.get("enable_progress_bar", True) else None
+    cache_absent_gpu()  # without it, every training step probes for a GPU driver twice
+    if cfg.get("reuse_freed_memory", True):
+        reuse_freed_memory()
     return L.Trainer(
         default_root_dir=run_dir,
         callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],

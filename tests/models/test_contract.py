@@ -70,3 +70,19 @@ def test_cpu_dropout_keeps_the_right_share_and_rescales():
     assert y.unique().tolist() == pytest.approx([0.0, 1 / 0.75])
     assert abs((y == 0).float().mean().item() - 0.25) < 0.01
     assert torch.equal(layer.eval()(x), x)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64])
+def test_cpu_dropout_is_the_mask_product_to_the_bit_both_ways(dtype):
+    """The faster products (the scale folded into an fp32/fp64 mask) change no bit of the
+    output or the gradient: fp32 results stay those of the official-code comparisons."""
+    x = torch.randn(32, 11, 256).to(dtype).requires_grad_()
+    grad = torch.randn(32, 11, 256).to(dtype)
+    torch.manual_seed(3)
+    y = Dropout(0.1).train()(x)
+    y.backward(grad)
+    torch.manual_seed(3)
+    keep = cpu_dropout_mask(x.shape, 0.1)
+    reference = x.detach() * keep * (1 / 0.9)
+    assert y.dtype == dtype and torch.equal(y, reference)
+    assert torch.equal(x.grad, grad * (1 / 0.9) * keep)

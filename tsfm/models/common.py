@@ -145,7 +145,10 @@ class Dropout(nn.Module):
             return x
         if x.device.type != "cpu":
             return F.dropout(x, self.p, True)
-        return x * cpu_dropout_mask(x.shape, self.p) * (1.0 / (1 - self.p))
+        keep, scale = cpu_dropout_mask(x.shape, self.p).to(x.dtype), 1.0 / (1 - self.p)
+        if x.dtype in (torch.float32, torch.float64):  # the mask holds the scale exactly as
+            return x * keep.mul_(scale)  # x * scale rounds it: one product each way, same bits
+        return x * keep * scale  # bf16/fp16 multiply by the scale in fp32: not in the mask
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -22,15 +22,17 @@ class ErrorMetrics(Metric):
 
     def update(self, prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> None:
         """Add the errors of a batch; with ``mask`` only where it is 1 (observed targets)."""
-        error = prediction.detach().double() - target.detach().double()
+        # one float64 temporary: a [B, S, N] float64 copy costs more to allocate than to fill
+        error = prediction.detach().to(torch.float64, copy=True).sub_(target.detach())
         if mask is None:
             self.count += error.numel()
         else:
             observed = mask.detach().bool()
-            error = torch.where(observed, error, 0.0)
+            error.masked_fill_(~observed, 0.0)
             self.count += observed.sum()
-        self.squared += error.square().sum()
-        self.absolute += error.abs().sum()
+        magnitude = error.abs_()
+        self.absolute += magnitude.sum()
+        self.squared += magnitude.square_().sum()
 
     def compute(self) -> dict[str, Tensor]:
         mse = self.squared / self.count

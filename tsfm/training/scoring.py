@@ -118,12 +118,13 @@ def interval_score(lower: Tensor, upper: Tensor, target: Tensor, level: float) -
     return (upper - lower) + (2.0 / alpha) * (below + above)
 
 
-def smape_terms(forecast: Tensor, target: Tensor) -> Tensor:
+def smape_terms(forecast: Tensor, target: Tensor, error: Tensor | None = None) -> Tensor:
     """Elementwise sMAPE terms in percent, ``200 |y - f| / (|y| + |f|)`` (0 where both are 0):
-    the M4 competition's sMAPE (:func:`tsfm.data.m4.metrics.smape`) before the mean."""
-    denominator = forecast.abs() + target.abs()
-    safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
-    return 200.0 * (forecast - target).abs() / safe
+    the M4 competition's sMAPE (:func:`tsfm.data.m4.metrics.smape`) before the mean;
+    ``error``: ``|y - f|`` when the caller has it already. A NaN stays NaN."""
+    denominator = forecast.abs().add_(target.abs())
+    error = (forecast - target).abs() if error is None else error
+    return (error / denominator).masked_fill_(denominator == 0, 0.0).mul_(200.0)
 
 
 def seasonal_naive(x: Tensor, horizon: int, lag: int) -> Tensor:
@@ -134,3 +135,14 @@ def seasonal_naive(x: Tensor, horizon: int, lag: int) -> Tensor:
         raise ValueError(f"season_length={lag} must be between 1 and the look-back ({x.shape[1]})")
     steps = torch.arange(horizon, device=x.device) % lag
     return x[:, x.shape[1] - lag + steps]
+
+
+def seasonal_naive_error(x: Tensor, target: Tensor, lag: int) -> Tensor:
+    """``|seasonal_naive(x, H, lag) - target|`` for ``target [B, H, N]``; without gathering
+    the forecast when ``lag`` divides ``H`` (the look-back's last season, broadcast)."""
+    batch, horizon, n = target.shape
+    if horizon % lag or not 0 < lag <= x.shape[1]:
+        return (seasonal_naive(x, horizon, lag) - target).abs()
+    season = x[:, x.shape[1] - lag :].unsqueeze(1)  # [B, 1, lag, N]
+    difference = target.reshape(batch, horizon // lag, lag, n) - season
+    return difference.abs_().view(batch, horizon, n)

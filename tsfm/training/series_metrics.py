@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
-from tsfm.training.scoring import seasonal_naive, seasonal_scale, smape_terms
+from tsfm.training.scoring import seasonal_naive_error, seasonal_scale, smape_terms
 
 SUMS = ("count", "abs", "sq", "smape", "mase", "mase_count", "snaive_abs", "snaive_sq", "naive")
 UNDEFINED = {
@@ -81,39 +81,36 @@ class SeriesMetrics(Metric):
                 f"[B, H, N] and the look-back {tuple(lookback.shape)} [B, L, N]"
             )
         observed = None if mask is None else mask.bool()
-        missing = target.isnan()
-        if observed is not None or missing.any():  # else every element counts: no masking
-            observed = ~missing if observed is None else observed & ~missing
+        if observed is not None or target.sum().isnan():  # else every element counts
+            observed = ~target.isnan() if observed is None else observed & ~target.isnan()
             target = torch.where(observed, target, forecast)  # masked elements add 0
-        horizon, lag = target.shape[1], self.season_length
-        error = (forecast - target).abs()
-        scale = seasonal_scale(lookback, lag)  # [B, N]
+        horizon = target.shape[1]
+        # Sums over the horizon, one term at a time and in place where possible: a [B, H, N]
+        # float64 temporary costs more to allocate than to compute. Masked elements add 0:
+        # their error is 0 (target = forecast above), the baselines' are multiplied by the mask.
+        error = torch.sub(forecast, target).abs_()
+        scale = seasonal_scale(lookback, self.season_length)  # [B, N]
         usable = scale > 0
-        safe = torch.where(usable, scale, torch.ones_like(scale))[:, None]
-        snaive_error = (seasonal_naive(lookback, horizon, lag) - target).abs()
-        terms = torch.stack(
-            [
-                error,
-                error.square(),
-                smape_terms(forecast, target),
-                error / safe,
-                snaive_error,
-                snaive_error.square(),
-                (seasonal_naive(lookback, horizon, 1) - target).abs(),
-            ]
-        )  # [7, B, H, N]
+        safe = torch.where(usable, scale, torch.ones_like(scale))
+        snaive_error = seasonal_naive_error(lookback, target, self.season_length)
+        naive_error = torch.sub(lookback[:, -1:], target).abs_()
         if observed is None:
             count = torch.full_like(scale, float(horizon))
         else:
-            terms = terms * observed
+            snaive_error, naive_error = snaive_error.mul_(observed), naive_error.mul_(observed)
             count = observed.sum(1, dtype=torch.float64)
-        sums = terms.sum(2)  # [7, B, N]
-        sums[3] = torch.where(usable, sums[3], torch.zeros_like(sums[3]))
+        absolute = error.sum(1)  # [B, N]
+        zero = torch.zeros_like(absolute)
         per_variate = {
             "count": count,
-            **dict(zip(("abs", "sq", "smape", "mase"), sums[:4], strict=True)),
-            "mase_count": torch.where(usable, count, torch.zeros_like(count)),
-            **dict(zip(("snaive_abs", "snaive_sq", "naive"), sums[4:], strict=True)),
+            "abs": absolute,
+            "sq": torch.linalg.vecdot(error, error, dim=1),
+            "smape": smape_terms(forecast, target, error).sum(1),
+            "mase": torch.where(usable, absolute / safe, zero),
+            "mase_count": torch.where(usable, count, zero),
+            "snaive_abs": snaive_error.sum(1),
+            "snaive_sq": torch.linalg.vecdot(snaive_error, snaive_error, dim=1),
+            "naive": naive_error.sum(1),
         }
         index = self._index(series, target.shape[0], target.shape[2], target.device).reshape(-1)
         for name, values in per_variate.items():
