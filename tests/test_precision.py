@@ -188,6 +188,8 @@ def test_reuse_freed_memory_sets_the_allocator_only_when_asked(setting, monkeypa
     monkeypatch.setattr(
         runtime, "_mallopt", lambda param, value: calls.append((param, value)) or True
     )
+    for name in runtime.USER_ALLOCATOR_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     cfg = compose_config(*TINY_RUN, f"reuse_freed_memory={setting}")
     build_trainer(cfg, tmp_path)
     expected = [
@@ -198,5 +200,28 @@ def test_reuse_freed_memory_sets_the_allocator_only_when_asked(setting, monkeypa
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc's mallopt")
-def test_reuse_freed_memory_takes_effect_on_linux():
+def test_reuse_freed_memory_takes_effect_on_linux(monkeypatch):
+    for name in runtime.USER_ALLOCATOR_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     assert runtime.reuse_freed_memory()
+
+
+def test_the_users_own_allocator_settings_win(monkeypatch):
+    calls = []
+    monkeypatch.setattr(runtime, "_mallopt", lambda *args: calls.append(args) or True)
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
+    assert not runtime.reuse_freed_memory() and calls == []
+
+
+def test_a_forecaster_can_leave_the_allocator_alone(monkeypatch):
+    from tests.helpers.data import synthetic_frame
+    from tests.helpers.estimator import tiny
+
+    calls = []
+    monkeypatch.setattr(runtime, "_mallopt", lambda *args: calls.append(args) or True)
+    for name in runtime.USER_ALLOCATOR_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    tiny(reuse_freed_memory=False).fit(synthetic_frame(200, 2))
+    assert calls == []
+    tiny().fit(synthetic_frame(200, 2))
+    assert len(calls) == 2  # the default: both thresholds set

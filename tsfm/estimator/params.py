@@ -49,6 +49,7 @@ ALIASES = {
     "conformal_adaptive_rate": "conformal.adaptive_rate",
     "check_memory": "check_memory",
     "threads": "threads",
+    "reuse_freed_memory": "reuse_freed_memory",
 }
 # Set from the estimator's own arguments and the data; a parameter may not change them.
 MANAGED = {

@@ -220,6 +220,7 @@ def cache_absent_gpu() -> bool:
 # glibc's mallopt parameters (malloc.h) and the values reuse_freed_memory sets
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 KEEP_FREED_BYTES, MMAP_FROM_BYTES = 256 << 20, 64 << 20
+USER_ALLOCATOR_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
 def _mallopt(param: int, value: int) -> bool:
@@ -242,8 +243,11 @@ def reuse_freed_memory() -> bool:
     back when it is freed: an iTransformer evaluation pass took 50,000-100,000 page faults and
     about 30 % of its time on them. The setting stays for the rest of the process (glibc cannot
     go back to its adaptive thresholds); larger blocks are still returned to the system at once.
-    Returns whether it took effect.
+    The allocator settings a user gave (glibc's ``MALLOC_*_THRESHOLD_`` environment variables)
+    win: with any of them set, nothing changes. Returns whether it took effect.
     """
+    if any(name in os.environ for name in USER_ALLOCATOR_SETTINGS):
+        return False
     return _mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES) and _mallopt(
         M_MMAP_THRESHOLD, MMAP_FROM_BYTES
     )
