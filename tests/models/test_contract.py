@@ -70,3 +70,10 @@ def test_cpu_dropout_keeps_the_right_share_and_rescales():
     assert y.unique().tolist() == pytest.approx([0.0, 1 / 0.75])
     assert abs((y == 0).float().mean().item() - 0.25) < 0.01
     assert torch.equal(layer.eval()(x), x)
+
+
+def test_cpu_dropout_mask_lanes_are_all_random():
+    """Every 16-bit lane of a random word (the top one included) keeps 1 - p of its elements."""
+    torch.manual_seed(0)
+    lanes = cpu_dropout_mask(torch.Size([40000, 4]), 0.1).float().mean(0)
+    assert torch.allclose(lanes, torch.full((4,), 0.9), atol=0.01)
