@@ -197,3 +197,19 @@ def test_backbone_dropout_uses_the_fast_cpu_mask_unless_checkpointing(family, tm
     lean = load_language_backbone(str(tmp_path), 2, pretrained=False, checkpointing=True)
     assert not any(isinstance(m, Dropout) for m in lean.modules())
     assert {m.p for m in lean.modules() if type(m) is nn.Dropout} == set(rates.values())
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_low_precision_attention_is_sdpa_to_bf16_rounding_and_drops_weights(causal):
+    from tsfm.models.common import Dropout
+    from tsfm.models.s2ip_llm.backbone_attention import low_precision_attention
+
+    q, k, v = torch.randn(3, 2, 4, 20, 8, generator=torch.Generator().manual_seed(0))
+    exact = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours = low_precision_attention(q, k, v, None, 8**-0.5, causal)
+        dropped = low_precision_attention(q, k, v, Dropout(0.5).train(), 8**-0.5, causal)
+    assert ours.dtype == torch.bfloat16 and ours.shape == (2, 20, 4, 8)
+    torch.testing.assert_close(ours.float(), exact.transpose(1, 2), rtol=0.02, atol=0.02)
+    assert not torch.allclose(dropped.float(), ours.float(), atol=0.05)
+
