@@ -213,3 +213,28 @@ def test_low_precision_attention_is_sdpa_to_bf16_rounding_and_drops_weights(caus
     torch.testing.assert_close(ours.float(), exact.transpose(1, 2), rtol=0.02, atol=0.02)
     assert not torch.allclose(dropped.float(), ours.float(), atol=0.05)
 
+
+def test_frozen_weights_in_bf16_give_the_same_bf16_step_with_half_their_memory(tmp_path):
+    from transformers import AutoModel
+
+    config = tiny_config("gpt2", dropout=0.1)
+    torch.manual_seed(0)
+    AutoModel.from_config(config).save_pretrained(tmp_path)
+    plain = load_language_backbone(str(tmp_path), n_layers=2)
+    lean = load_language_backbone(str(tmp_path), n_layers=2, frozen_dtype=torch.bfloat16)
+    for (name, a), b in zip(plain.named_parameters(), lean.parameters(), strict=True):
+        assert b.dtype == (torch.float32 if a.requires_grad else torch.bfloat16), name
+        assert b.requires_grad == a.requires_grad and torch.equal(a.to(b.dtype), b)
+    assert any(not p.requires_grad for p in lean.parameters())
+    results = []
+    for backbone in (plain, lean):
+        embeds = torch.randn(4, 30, 24, generator=torch.Generator().manual_seed(0))
+        torch.manual_seed(1)  # the same dropout masks
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = backbone(embeds.requires_grad_(True))
+        out.float().square().mean().backward()
+        results.append((out, embeds.grad, backbone.model.h[0].ln_1.weight.grad))
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b)  # autocast rounds float32 weights to these same bf16 values
+    with pytest.raises(RuntimeError, match="bf16-mixed"):
+        lean(torch.randn(1, 5, 24))
