@@ -18,8 +18,8 @@ no weights needed). Variants, each run in its own process so that peak memory is
   ``model.activation_checkpointing=true`` (each block recomputed in the backward pass).
 
 Prints, from ``--repeats`` interleaved rounds (medians), training samples/s (windows), the
-share of the step spent in the decomposition, the peak memory (CUDA: max allocated; CPU: peak
-resident set of the process) and the fraction of this machine's measured bf16 matrix-multiply
+share of the step spent in the decomposition, the peak memory of the training steps (CUDA: max
+allocated; CPU: peak resident set of the process, read before the FLOPs are counted) and the fraction of this machine's measured bf16 matrix-multiply
 peak that a step reaches.
 
     python runners/bench_s2ip_llm.py --threads 1 --repeats 3      # the default variants
@@ -123,13 +123,12 @@ def run_mode(args: argparse.Namespace) -> dict:
         loss.backward()
         optimizer.step()
 
-    step_flops = flops(step)  # a warm-up step, counted
-    total = 0.0
-    for index in range(args.warmup - 1 + args.steps):
-        if index == max(0, args.warmup - 1):
-            timed["decomposition"], total = 0.0, 0.0
-            if args.device.startswith("cuda"):
-                torch.cuda.reset_peak_memory_stats()
+    for _ in range(args.warmup):
+        step()
+    timed["decomposition"], total = 0.0, 0.0
+    if args.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(args.steps):
         sync(args.device)
         start = time.perf_counter()
         step()
@@ -140,6 +139,7 @@ def run_mode(args: argparse.Namespace) -> dict:
         if args.device.startswith("cuda")
         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     )
+    step_flops = flops(step)  # after the peak: the counter keeps tensors of its own
     return {
         "mode": args.mode,
         "precision": precision,
