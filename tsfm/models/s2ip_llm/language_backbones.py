@@ -7,8 +7,8 @@ state, exposes the word-embedding matrix, and freezes everything but the layer n
 position embeddings (S2IP-LLM's rule, after OFA/GPT4TS). Attention runs through SDPA (with a
 faster path under CPU autocast: :mod:`~tsfm.models.s2ip_llm.backbone_attention`) and
 neither attention maps nor hidden states are kept. The residual and embedding dropouts draw
-their masks with :class:`tsfm.models.common.Dropout` (same rates, half the CPU cost), except
-under activation checkpointing, which keeps torch's (less scratch memory at its peak).
+their masks with :class:`tsfm.models.common.Dropout` (same rates, half the CPU cost; under
+activation checkpointing the recomputed blocks replay the same masks).
 
 ``name`` is a Hugging Face id, a local directory (``config.json`` + weights), or the id of a
 packaged model: ``sentence-transformers/all-MiniLM-L6-v2`` resolves to the weights shipped
@@ -178,8 +178,7 @@ class LanguageBackbone(nn.Module):
         if checkpointing:  # keep block inputs only; recompute each block in the backward pass
             enable = getattr(model, "activation_checkpointing_enable", None)  # transformers 5
             (enable or model.gradient_checkpointing_enable)({"use_reentrant": False})
-        else:  # same p (to 2**-16), half the cost of torch's CPU masks; checkpointing keeps
-            use_fast_dropout(model)  # torch's: the fast masks' scratch raises its peak 0.2 GiB
+        use_fast_dropout(model)  # same p (to 2**-16), half the cost of torch's CPU masks
 
     @property
     def config(self):
