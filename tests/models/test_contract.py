@@ -72,7 +72,6 @@ def test_cpu_dropout_keeps_the_right_share_and_rescales():
     assert torch.equal(layer.eval()(x), x)
 
 
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_cpu_dropout_is_the_masked_product_with_the_same_mask_stream(dtype):
     """The documented fp32 results depend on the masks drawn: same seed, same values."""
