@@ -16,10 +16,10 @@ no weights needed). Variants, each run in its own process so that peak memory is
   ``trainer.precision=bf16-mixed`` runs it, with the explicit CPU attention path);
 - ``memory:bf16``: the memory mode, ``model.activation_checkpointing=true`` (each block
   recomputed in the backward pass) with ``model.frozen_backbone_bf16=true`` (the frozen
-  backbone weights in bf16; bf16 only), run with ``MALLOC_MMAP_THRESHOLD_=1048576`` in the
-  environment (glibc: blocks of 1 MiB and more are returned to the system when freed, instead
-  of staying in the heap, where freed activations kept about 0.7 GiB resident);
-  ``checkpointing:bf16`` / ``checkpointing:fp32``: the recomputation alone.
+  backbone weights in bf16; bf16 only); ``checkpointing:bf16`` / ``checkpointing:fp32``: the
+  recomputation alone. glibc keeps freed blocks under 32 MiB in the heap, resident: with
+  ``MALLOC_MMAP_THRESHOLD_=1048576`` in the environment (inherited by every variant) the
+  peaks fall to what is live, for page faults on every large allocation.
 
 Prints, from ``--repeats`` interleaved rounds (medians), training samples/s (windows), the
 share of the step spent in the decomposition, the peak memory of the training steps (CUDA: max
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -50,7 +49,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import flops, header, load, median, peaks, set_threads, sync  # noqa: E402
 
 MODES = ("official", "tsfm", "checkpointing", "memory")
-MEMORY_MODE_ENV = {"MALLOC_MMAP_THRESHOLD_": "1048576"}  # the memory mode's malloc setting
 VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "memory:bf16")
 
 
@@ -174,8 +172,7 @@ def child(variant: str, args: argparse.Namespace) -> dict:
     command += ["--warmup", str(args.warmup)] + (
         ["--threads", str(args.threads)] if args.threads else []
     )
-    env = {**os.environ, **(MEMORY_MODE_ENV if mode == "memory" else {})}
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"{variant} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
