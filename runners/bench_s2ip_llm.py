@@ -14,12 +14,19 @@ no weights needed). Variants, each run in its own process so that peak memory is
   fused GELU, fast CPU dropout masks, an anchor map whose backward touches only the
   retrieved anchors, nothing kept, fused Adam; bf16 = ``torch.autocast``, as
   ``trainer.precision=bf16-mixed`` runs it, with the explicit CPU attention path);
-- ``checkpointing:bf16`` / ``checkpointing:fp32``: the memory mode,
-  ``model.activation_checkpointing=true`` (each block recomputed in the backward pass).
+- ``memory:bf16``: the memory mode, ``model.activation_checkpointing=true`` (each block
+  recomputed in the backward pass) with ``model.frozen_backbone_bf16=true`` (the frozen
+  backbone weights in bf16; bf16 only); ``checkpointing:bf16`` / ``checkpointing:fp32``: the
+  recomputation alone. The ``tsfm`` and ``checkpointing`` variants run with the allocator
+  setting a tsfm run applies by default (``reuse_freed_memory=true``: freed memory kept for
+  reuse); the memory mode runs as its recipe says, with ``reuse_freed_memory=false`` (glibc's
+  defaults; it still keeps freed blocks under 32 MiB resident: with
+  ``MALLOC_MMAP_THRESHOLD_=1048576`` in the environment the peaks fall to what is live, for
+  page faults on every large allocation).
 
 Prints, from ``--repeats`` interleaved rounds (medians), training samples/s (windows), the
-share of the step spent in the decomposition, the peak memory (CUDA: max allocated; CPU: peak
-resident set of the process) and the fraction of this machine's measured bf16 matrix-multiply
+share of the step spent in the decomposition, the peak memory of the training steps (CUDA: max
+allocated; CPU: peak resident set of the process, read before the FLOPs are counted) and the fraction of this machine's measured bf16 matrix-multiply
 peak that a step reaches.
 
     python runners/bench_s2ip_llm.py --threads 1 --repeats 3      # the default variants
@@ -44,8 +51,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import flops, header, load, median, peaks, set_threads, sync  # noqa: E402
 
-MODES = ("official", "tsfm", "checkpointing")
-VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "checkpointing:bf16")
+MODES = ("official", "tsfm", "checkpointing", "memory")
+VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "memory:bf16")
 
 
 def official_decompose(model, series: torch.Tensor) -> torch.Tensor:
@@ -70,7 +77,8 @@ def build(mode: str, device: str):
     from tsfm.models.common import use_torch_dropout
 
     settings = {"name": "s2ip_llm", "backbone": "gpt2", "pretrained": False, "n_layers": 6}
-    settings["activation_checkpointing"] = mode == "checkpointing"
+    settings["activation_checkpointing"] = mode in ("checkpointing", "memory")
+    settings["frozen_backbone_bf16"] = mode == "memory"
     model = build_model(settings, {"seq_len": 512, "pred_len": 96}).to(device)
     timed = {"decomposition": 0.0}
     original = model.components
@@ -100,6 +108,10 @@ def build(mode: str, device: str):
 
 def run_mode(args: argparse.Namespace) -> dict:
     set_threads(args.threads)
+    if args.mode in ("tsfm", "checkpointing"):  # as a tsfm run sets it (reuse_freed_memory=true)
+        from tsfm.training.runtime import reuse_freed_memory
+
+        reuse_freed_memory()
     torch.manual_seed(2021)
     model, timed = build(args.mode, args.device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -123,13 +135,12 @@ def run_mode(args: argparse.Namespace) -> dict:
         loss.backward()
         optimizer.step()
 
-    step_flops = flops(step)  # a warm-up step, counted
-    total = 0.0
-    for index in range(args.warmup - 1 + args.steps):
-        if index == max(0, args.warmup - 1):
-            timed["decomposition"], total = 0.0, 0.0
-            if args.device.startswith("cuda"):
-                torch.cuda.reset_peak_memory_stats()
+    for _ in range(args.warmup):
+        step()
+    timed["decomposition"], total = 0.0, 0.0
+    if args.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    for _ in range(args.steps):
         sync(args.device)
         start = time.perf_counter()
         step()
@@ -140,6 +151,7 @@ def run_mode(args: argparse.Namespace) -> dict:
         if args.device.startswith("cuda")
         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     )
+    step_flops = flops(step)  # after the peak: the counter keeps tensors of its own
     return {
         "mode": args.mode,
         "precision": precision,
@@ -201,6 +213,8 @@ def main() -> None:
         mode, _, precision = variant.partition(":")
         if mode not in MODES or precision not in ("fp32", "bf16"):
             parser.error(f"--variants: '{variant}' is not mode:precision with mode in {MODES}")
+        if mode == "memory" and precision != "bf16":
+            parser.error("--variants: the memory mode keeps frozen weights in bf16: memory:bf16")
     if args.repeats < 1 or args.warmup < 1:
         parser.error("--repeats and --warmup must be at least 1")
     machine = peaks(args.device)

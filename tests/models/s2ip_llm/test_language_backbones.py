@@ -9,7 +9,6 @@ import torch
 from safetensors.torch import load_file
 
 from tests.helpers.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
-from tsfm.models.common import use_torch_dropout
 from tsfm.models.s2ip_llm.language_backbones import (
     load_language_backbone,
     load_tokenizer,
@@ -151,7 +150,6 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
     folder = str(tmp_path)
     plain = load_language_backbone(folder, n_layers=2)
     lean = load_language_backbone(folder, n_layers=2, checkpointing=True)
-    use_torch_dropout(plain)  # the same masks as the checkpointed copy, which keeps torch's
     assert not any(isinstance(m, NewGELUActivation) for m in plain.modules())
     x = torch.randn(64, 40)
     torch.testing.assert_close(plain.model.h[0].mlp.act(x), NewGELUActivation()(x))
@@ -174,7 +172,7 @@ def test_fused_gelu_and_checkpointing_keep_the_numbers_and_keep_less(tmp_path):
 
 
 @pytest.mark.parametrize("family", ["gpt2", "bert"])
-def test_backbone_dropout_uses_the_fast_cpu_mask_unless_checkpointing(family, tmp_path):
+def test_backbone_dropout_uses_the_fast_cpu_mask_with_or_without_checkpointing(family, tmp_path):
     from torch import nn
 
     from tsfm.models.common import Dropout
@@ -195,5 +193,46 @@ def test_backbone_dropout_uses_the_fast_cpu_mask_unless_checkpointing(family, tm
     torch.testing.assert_close(backbone(embeds), backbone(embeds))
 
     lean = load_language_backbone(str(tmp_path), 2, pretrained=False, checkpointing=True)
-    assert not any(isinstance(m, Dropout) for m in lean.modules())
-    assert {m.p for m in lean.modules() if type(m) is nn.Dropout} == set(rates.values())
+    assert not any(type(m) is nn.Dropout for m in lean.modules())
+    assert {m.p for m in lean.modules() if isinstance(m, Dropout)} == set(rates.values())
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_low_precision_attention_is_sdpa_to_bf16_rounding_and_drops_weights(causal):
+    from tsfm.models.common import Dropout
+    from tsfm.models.s2ip_llm.backbone_attention import low_precision_attention
+
+    q, k, v = torch.randn(3, 2, 4, 20, 8, generator=torch.Generator().manual_seed(0))
+    exact = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours = low_precision_attention(q, k, v, None, 8**-0.5, causal)
+        dropped = low_precision_attention(q, k, v, Dropout(0.5).train(), 8**-0.5, causal)
+    assert ours.dtype == torch.bfloat16 and ours.shape == (2, 20, 4, 8)
+    torch.testing.assert_close(ours.float(), exact.transpose(1, 2), rtol=0.02, atol=0.02)
+    assert not torch.allclose(dropped.float(), ours.float(), atol=0.05)
+
+
+def test_frozen_weights_in_bf16_give_the_same_bf16_step_with_half_their_memory(tmp_path):
+    from transformers import AutoModel
+
+    config = tiny_config("gpt2", dropout=0.1)
+    torch.manual_seed(0)
+    AutoModel.from_config(config).save_pretrained(tmp_path)
+    plain = load_language_backbone(str(tmp_path), n_layers=2)
+    lean = load_language_backbone(str(tmp_path), n_layers=2, frozen_dtype=torch.bfloat16)
+    for (name, a), b in zip(plain.named_parameters(), lean.parameters(), strict=True):
+        assert b.dtype == (torch.float32 if a.requires_grad else torch.bfloat16), name
+        assert b.requires_grad == a.requires_grad and torch.equal(a.to(b.dtype), b)
+    assert any(not p.requires_grad for p in lean.parameters())
+    results = []
+    for backbone in (plain, lean):
+        embeds = torch.randn(4, 30, 24, generator=torch.Generator().manual_seed(0))
+        torch.manual_seed(1)  # the same dropout masks
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = backbone(embeds.requires_grad_(True))
+        out.float().square().mean().backward()
+        results.append((out, embeds.grad, backbone.model.h[0].ln_1.weight.grad))
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b)  # autocast rounds float32 weights to these same bf16 values
+    with pytest.raises(RuntimeError, match="bf16-mixed"):
+        lean(torch.randn(1, 5, 24))

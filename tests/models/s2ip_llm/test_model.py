@@ -322,3 +322,15 @@ def test_a_saved_state_restores_into_a_randomly_built_model_without_the_weights_
     rebuilt.load_state_dict(trained.state_dict())  # the state holds the frozen backbone too
     x = batch()["x"]
     torch.testing.assert_close(rebuilt.eval()(x).prediction, trained(x).prediction)
+
+
+def test_frozen_backbone_bf16_is_a_config_field_that_keeps_the_bf16_forward():
+    config = compose_config("model=s2ip_llm", "model.frozen_backbone_bf16=true")
+    assert config.model.frozen_backbone_bf16 is True
+    x = batch()["x"]
+    plain, lean = make().eval(), make(frozen_backbone_bf16=True).eval()
+    assert lean.backbone.word_embeddings.dtype == torch.bfloat16
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(plain(x).prediction, lean(x).prediction)
+    with pytest.raises(RuntimeError, match="frozen_backbone_bf16"):
+        lean(x)

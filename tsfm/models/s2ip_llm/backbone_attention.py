@@ -3,18 +3,49 @@
 Registered with transformers' ``AttentionInterface`` as ``tsfm_sdpa``. Outside CPU autocast it
 is transformers' own ``sdpa`` function, call for call (fp32 numerics unchanged). Under CPU
 autocast (``trainer.precision=bf16-mixed``) SDPA with dropout would take its math path, which
-copies q, k and v to float32 and draws torch's slow dropout masks; there the products run in
-bf16 and the softmax in float32 (:func:`tsfm.models.common.explicit_attention`).
+copies q, k and v to float32 and draws torch's slow dropout masks; there
+:func:`low_precision_attention` runs instead: the scores, the weights and their dropout stay in
+bf16 (the softmax accumulates in float32 inside torch's bf16 kernel), with the scale and the
+causal mask fused into the score product. Its result differs from a float32 softmax by the
+one bf16 rounding of the weights that the product with v needs anyway.
 """
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from tsfm.models.attention import cpu_autocast, explicit_attention
 from tsfm.models.common import Dropout
 
 NAME = "tsfm_sdpa"
+_SHORT_ROWS = 16  # fewer keys: torch's CPU softmax is slow over them (explicit_attention)
+
+
+def _causal_bias(queries: int, keys: int, dtype: torch.dtype) -> Tensor:
+    """``[T, S]``: 0 where a query may attend, -inf on the later keys (top-left aligned)."""
+    later = torch.ones(queries, keys, dtype=torch.bool).triu(1)
+    return torch.zeros(queries, keys, dtype=dtype).masked_fill_(later, float("-inf"))
+
+
+def low_precision_attention(
+    q: Tensor, k: Tensor, v: Tensor, dropout: nn.Module | None, scale: float, causal: bool
+) -> Tensor:
+    """``softmax(q k^T * scale) v`` over ``[B, H, T, E]`` in the inputs' (autocast) dtype,
+    without a float32 copy of the ``[B, H, T, S]`` scores; returns ``[B, T, H, E]``."""
+    batch, heads, queries, width = q.shape
+    dtype = torch.get_autocast_dtype("cpu")
+    q, k, v = (x.to(dtype).reshape(batch * heads, x.shape[2], width) for x in (q, k, v))
+    if causal:  # the mask and the scale ride on the product: one pass over the scores
+        bias = _causal_bias(queries, k.shape[1], dtype)
+        scores = torch.baddbmm(bias, q, k.transpose(1, 2), alpha=scale)
+    else:
+        scores = torch.bmm(q, k.transpose(1, 2)).mul_(scale)
+    weights = torch.softmax(scores, dim=-1)
+    if dropout is not None:
+        weights = dropout(weights)
+    context = torch.bmm(weights, v).view(batch, heads, queries, width)
+    return context.transpose(1, 2).contiguous()
 
 
 def backbone_attention(
@@ -39,7 +70,10 @@ def backbone_attention(
     causal = getattr(module, "is_causal", True) if is_causal is None else is_causal
     causal = causal and attention_mask is None and query.shape[2] > 1
     drop = Dropout(dropout) if dropout > 0 else None
-    context = explicit_attention(query, key, value, drop, scaling, causal, attention_mask)
+    scale = query.shape[-1] ** -0.5 if scaling is None else scaling
+    if attention_mask is None and key.shape[2] >= _SHORT_ROWS:
+        return low_precision_attention(query, key, value, drop, scale, causal), None
+    context = explicit_attention(query, key, value, drop, scale, causal, attention_mask)
     return context.transpose(1, 2).contiguous(), None
 
 

@@ -7,8 +7,8 @@ state, exposes the word-embedding matrix, and freezes everything but the layer n
 position embeddings (S2IP-LLM's rule, after OFA/GPT4TS). Attention runs through SDPA (with a
 faster path under CPU autocast: :mod:`~tsfm.models.s2ip_llm.backbone_attention`) and
 neither attention maps nor hidden states are kept. The residual and embedding dropouts draw
-their masks with :class:`tsfm.models.common.Dropout` (same rates, half the CPU cost), except
-under activation checkpointing, which keeps torch's (less scratch memory at its peak).
+their masks with :class:`tsfm.models.common.Dropout` (same rates, half the CPU cost; under
+activation checkpointing the recomputed blocks replay the same masks).
 
 ``name`` is a Hugging Face id, a local directory (``config.json`` + weights), or the id of a
 packaged model: ``sentence-transformers/all-MiniLM-L6-v2`` resolves to the weights shipped
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from tsfm.models.common import replace_modules, use_fast_dropout
@@ -153,20 +154,31 @@ class LanguageBackbone(nn.Module):
         family: its :class:`Family`; ``name``: where it came from.
     """
 
-    def __init__(self, model: nn.Module, family: Family, name: str, checkpointing: bool = False):
+    def __init__(
+        self,
+        model: nn.Module,
+        family: Family,
+        name: str,
+        checkpointing: bool = False,
+        frozen_dtype: torch.dtype | None = None,
+    ):
         super().__init__()
         self.model, self.family, self.name = model, family, name
         model.train()  # from_pretrained returns eval mode; dropout follows the parent's mode
         if hasattr(model, "pooler"):
             model.pooler = None  # BERT's pooler is unused on token states
         self.freeze_all_but_norms_and_positions()
+        self.frozen_dtype = frozen_dtype
+        if frozen_dtype is not None:  # the frozen matrices only; what trains stays float32
+            for param in model.parameters():
+                if not param.requires_grad:
+                    param.data = param.data.to(frozen_dtype)
         fuse_tanh_gelu(model)
         model.set_attn_implementation(backbone_attention.register())  # SDPA; bf16 path on CPU
         if checkpointing:  # keep block inputs only; recompute each block in the backward pass
             enable = getattr(model, "activation_checkpointing_enable", None)  # transformers 5
             (enable or model.gradient_checkpointing_enable)({"use_reentrant": False})
-        else:  # same p (to 2**-16), half the cost of torch's CPU masks; checkpointing keeps
-            use_fast_dropout(model)  # torch's: the fast masks' scratch raises its peak 0.2 GiB
+        use_fast_dropout(model)  # same p (to 2**-16), half the cost of torch's CPU masks
 
     @property
     def config(self):
@@ -194,8 +206,21 @@ class LanguageBackbone(nn.Module):
         for name, param in self.model.named_parameters():
             param.requires_grad = any(m in name for m in markers)
 
+    def check_precision(self, device: str) -> None:
+        """Frozen weights in low precision need autocast to that dtype on ``device``."""
+        if self.frozen_dtype is not None and not (
+            torch.is_autocast_enabled(device)
+            and torch.get_autocast_dtype(device) == self.frozen_dtype
+        ):
+            raise RuntimeError(
+                f"the backbone's frozen weights are stored in {self.frozen_dtype} "
+                "(model.frozen_backbone_bf16=true): run it under bf16 mixed precision "
+                "(trainer.precision=bf16-mixed), or set model.frozen_backbone_bf16=false"
+            )
+
     def forward(self, inputs_embeds: Tensor) -> Tensor:
         """``[B, T, hidden]`` embeddings -> last hidden state ``[B, T, hidden]``."""
+        self.check_precision(inputs_embeds.device.type)
         if inputs_embeds.shape[1] > self.max_positions:
             raise ValueError(
                 f"{inputs_embeds.shape[1]} tokens exceed the {self.max_positions} positions of "
@@ -210,10 +235,13 @@ def load_language_backbone(
     pretrained: bool = True,
     local_files_only: bool = False,
     checkpointing: bool = False,
+    frozen_dtype: torch.dtype | None = None,
 ) -> LanguageBackbone:
     """The first ``n_layers`` blocks of backbone ``name``; see the module docstring.
     ``checkpointing`` recomputes each block during the backward pass instead of keeping its
-    activations (less memory, about 50% more time per step on CPU)."""
+    activations (less memory, about 50% more time per step on CPU). ``frozen_dtype`` stores
+    the frozen weights in that dtype (bf16: half their memory; the backbone then runs only
+    under autocast to it, where the products are the same as from float32 weights)."""
     from transformers import AutoModel
 
     config = backbone_config(name, pretrained, local_files_only)
@@ -232,7 +260,7 @@ def load_language_backbone(
     if not pretrained:
         with _quiet_transformers():
             model = AutoModel.from_config(config, attn_implementation="sdpa")
-        return LanguageBackbone(model, family, name, checkpointing)
+        return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
     source, offline = resolve_source(name), offline_mode(local_files_only)
     try:
         with _quiet_transformers():
@@ -251,7 +279,7 @@ def load_language_backbone(
             f"the checkpoint of backbone '{name}' lacks {len(missing)} weight(s) of its "
             f"architecture (e.g. {missing[:3]}); it is not a {config.model_type} checkpoint"
         )
-    return LanguageBackbone(model, family, name, checkpointing)
+    return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
 
 
 def load_tokenizer(name: str, vocab_size: int):

@@ -55,8 +55,15 @@ class S2IPLLM(nn.Module):
             flattened hidden state, summed) or ``component`` (one linear map per component,
             summed, as the paper describes; per-component forecasts in ``extras``).
         activation_checkpointing: recompute each backbone block in the backward pass instead
-            of keeping its activations: peak memory falls to about a third of the official
-            code's, for about 50% more time per step (``runners/bench_s2ip_llm.py``).
+            of keeping its activations: in bf16 the peak falls to 0.40x the official code's
+            (0.36x with ``frozen_backbone_bf16``), for about 50% more time per step
+            (``runners/bench_s2ip_llm.py``).
+        frozen_backbone_bf16: store the backbone's frozen weights (attention and MLP matrices
+            and biases, word embeddings) in bfloat16, half their memory; the trainable layer
+            norms and position embeddings stay float32. For bf16 mixed precision only
+            (``trainer.precision=bf16-mixed``), where the products are bit for bit those of
+            float32 weights (autocast rounds them to bf16 anyway); without autocast the
+            forward raises. With ``activation_checkpointing``: the memory mode.
 
     ``extras`` of the output: ``anchor_indices [B, N, K]`` (the retrieved anchors; see
     :meth:`anchor_tokens` for their nearest words), ``alignment_score`` (detached) and, with
@@ -88,6 +95,7 @@ class S2IPLLM(nn.Module):
         sim_coef: float = -0.05,
         head: str = "chunk_sum",
         activation_checkpointing: bool = False,
+        frozen_backbone_bf16: bool = False,
     ):
         super().__init__()
         if decomposition not in METHODS:
@@ -116,6 +124,7 @@ class S2IPLLM(nn.Module):
             needs_weights,
             local_files_only,
             checkpointing=activation_checkpointing,
+            frozen_dtype=torch.bfloat16 if frozen_backbone_bf16 else None,
         )
         if not use_backbone:  # keep only the vocabulary, frozen, for the anchors
             self.backbone.requires_grad_(False)
@@ -157,6 +166,7 @@ class S2IPLLM(nn.Module):
         batch, length, n_vars = x.shape
         if length != self.seq_len:
             raise ValueError(f"expected a look-back of {self.seq_len} steps, got {length}")
+        self.backbone.check_precision(x.device.type)
         norm = InstanceNorm(x)
         series = norm.normalize(x).transpose(1, 2).reshape(batch * n_vars, length)
         embedded = self.in_layer(self.tokenize(series))  # [R, Np, D]
