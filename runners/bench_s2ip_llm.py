@@ -17,12 +17,10 @@ no weights needed). Variants, each run in its own process so that peak memory is
 - ``memory:bf16``: the memory mode, ``model.activation_checkpointing=true`` (each block
   recomputed in the backward pass) with ``model.frozen_backbone_bf16=true`` (the frozen
   backbone weights in bf16; bf16 only); ``checkpointing:bf16`` / ``checkpointing:fp32``: the
-  recomputation alone. The ``tsfm`` and ``checkpointing`` variants run with the allocator
-  setting a tsfm run applies by default (``reuse_freed_memory=true``: freed memory kept for
-  reuse); the memory mode runs as its recipe says, with ``reuse_freed_memory=false`` (glibc's
-  defaults; it still keeps freed blocks under 32 MiB resident: with
+  recomputation alone. Every variant runs with glibc's allocator defaults, as a tsfm run
+  does (``reuse_freed_memory=false``); glibc keeps freed blocks under 32 MiB resident: with
   ``MALLOC_MMAP_THRESHOLD_=1048576`` in the environment the peaks fall to what is live, for
-  page faults on every large allocation).
+  page faults on every large allocation.
 
 Prints, from ``--repeats`` interleaved rounds (medians), training samples/s (windows), the
 share of the step spent in the decomposition, the peak memory of the training steps (CUDA: max
@@ -108,10 +106,6 @@ def build(mode: str, device: str):
 
 def run_mode(args: argparse.Namespace) -> dict:
     set_threads(args.threads)
-    if args.mode in ("tsfm", "checkpointing"):  # as a tsfm run sets it (reuse_freed_memory=true)
-        from tsfm.training.runtime import reuse_freed_memory
-
-        reuse_freed_memory()
     torch.manual_seed(2021)
     model, timed = build(args.mode, args.device)
     params = [p for p in model.parameters() if p.requires_grad]

@@ -213,7 +213,7 @@ def test_the_users_own_allocator_settings_win(monkeypatch):
     assert not runtime.reuse_freed_memory() and calls == []
 
 
-def test_a_forecaster_can_leave_the_allocator_alone(monkeypatch):
+def test_a_forecaster_leaves_the_allocator_alone_unless_asked(monkeypatch):
     from tests.helpers.data import synthetic_frame
     from tests.helpers.estimator import tiny
 
@@ -221,7 +221,7 @@ def test_a_forecaster_can_leave_the_allocator_alone(monkeypatch):
     monkeypatch.setattr(runtime, "_mallopt", lambda *args: calls.append(args) or True)
     for name in runtime.USER_ALLOCATOR_SETTINGS:
         monkeypatch.delenv(name, raising=False)
-    tiny(reuse_freed_memory=False).fit(synthetic_frame(200, 2))
-    assert calls == []
     tiny().fit(synthetic_frame(200, 2))
-    assert len(calls) == 2  # the default: both thresholds set
+    assert calls == []  # the default leaves it alone
+    tiny(reuse_freed_memory=True).fit(synthetic_frame(200, 2))
+    assert len(calls) == 2  # both thresholds set

@@ -113,7 +113,7 @@ def build_trainer(
     plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
     bar = counting_progress_bar() if trainer_args.get("enable_progress_bar", True) else None
     cache_absent_gpu()  # without it, every training step probes for a GPU driver twice
-    if cfg.get("reuse_freed_memory", True):
+    if cfg.get("reuse_freed_memory", False):
         reuse_freed_memory()
     return L.Trainer(
         default_root_dir=run_dir,
