@@ -16,6 +16,7 @@ from tsfm.data import TimeSeriesDataModule
 from tsfm.data.eval_sharding import EvalShardSampler
 from tsfm.pipeline import build_datamodule, build_trainer
 from tsfm.training.checkpoints import restore_module
+from tsfm.training.conformal import ConformalScores
 
 TINY = TINY_ITRANSFORMER
 
@@ -76,3 +77,37 @@ def test_ddp_on_cpu_gives_the_metrics_of_one_process(tmp_path):
     for key, value in single.items():
         assert metrics[key] == pytest.approx(value, rel=1e-5), key
     assert torch.isfinite(torch.tensor(metrics["val/best_loss"]))
+
+
+@pytest.mark.slow
+def test_adaptive_conformal_under_ddp_scores_like_one_process(tmp_path):
+    """Each rank holds every other test window; the ranks' shares are joined before the
+    sequential pass, so the intervals and their metrics are those of one process."""
+    run_dir = tmp_path / "run"
+    overrides = [o for o in TINY_RUN if o != "trainer.limit_test_batches=2"]
+    adaptive = ["conformal.windows=40", "conformal.step=3", "conformal.adaptive_rate=0.05"]
+    proc = run_cli(
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        *TINY,
+        *overrides,
+        *adaptive,
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+        env={"OMP_NUM_THREADS": "1"},
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    cfg = compose_config(*TINY, *overrides, *adaptive, "callbacks=none")
+    module = restore_module(run_dir / "checkpoints" / "best.ckpt")
+    state = torch.load(run_dir / "conformal.pt", weights_only=True)
+    module.conformal = ConformalScores.from_state_dict(state)
+    assert module.conformal.adaptive_rate == 0.05
+    trainer = build_trainer(cfg, tmp_path / "single")
+    single = trainer.test(module, datamodule=build_datamodule(cfg), verbose=False)[0]
+    keys = [k for k in single if k.startswith(("test/crps", "test/coverage", "test/msis"))]
+    assert len(keys) >= 5
+    for key in keys:
+        assert metrics[key] == pytest.approx(single[key], rel=1e-6), key
