@@ -49,23 +49,32 @@ def test_the_datamodule_shards_evaluation_but_not_training_under_ddp():
     assert not isinstance(dm.test_dataloader().sampler, DistributedSampler)
 
 
-@pytest.mark.slow
-def test_ddp_on_cpu_gives_the_metrics_of_one_process(tmp_path):
+OVERRIDES = [o for o in TINY_RUN if o != "trainer.limit_test_batches=2"]  # every test window
+
+
+def _two_processes(tmp_path, *extra: str) -> tuple:
+    """A tiny CLI run under DDP on two CPU processes: its run directory and metrics."""
     run_dir = tmp_path / "run"
-    overrides = [o for o in TINY_RUN if o != "trainer.limit_test_batches=2"]
     proc = run_cli(
         "trainer=ddp",
         "trainer.accelerator=cpu",
         "trainer.devices=2",
         *TINY,
-        *overrides,
+        *OVERRIDES,
+        *extra,
         f"hydra.run.dir={run_dir}",
         cwd=tmp_path,
         env={"OMP_NUM_THREADS": "1"},
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return run_dir, json.loads((run_dir / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_ddp_on_cpu_gives_the_metrics_of_one_process(tmp_path):
+    run_dir, metrics = _two_processes(tmp_path)
+    overrides = OVERRIDES
     # ETTh1 24 -> 8 has 2873 test windows, an odd number: padding would repeat one
     assert metrics["windows/test"] == 2873
     # the same trained weights, tested in one process, give the same numbers
@@ -83,24 +92,9 @@ def test_ddp_on_cpu_gives_the_metrics_of_one_process(tmp_path):
 def test_adaptive_conformal_under_ddp_scores_like_one_process(tmp_path):
     """Each rank holds every other test window; the ranks' shares are joined before the
     sequential pass, so the intervals and their metrics are those of one process."""
-    run_dir = tmp_path / "run"
-    overrides = [o for o in TINY_RUN if o != "trainer.limit_test_batches=2"]
     adaptive = ["conformal.windows=40", "conformal.step=3", "conformal.adaptive_rate=0.05"]
-    proc = run_cli(
-        "trainer=ddp",
-        "trainer.accelerator=cpu",
-        "trainer.devices=2",
-        *TINY,
-        *overrides,
-        *adaptive,
-        f"hydra.run.dir={run_dir}",
-        cwd=tmp_path,
-        env={"OMP_NUM_THREADS": "1"},
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    cfg = compose_config(*TINY, *overrides, *adaptive, "callbacks=none")
+    run_dir, metrics = _two_processes(tmp_path, *adaptive)
+    cfg = compose_config(*TINY, *OVERRIDES, *adaptive, "callbacks=none")
     module = restore_module(run_dir / "checkpoints" / "best.ckpt")
     state = torch.load(run_dir / "conformal.pt", weights_only=True)
     module.conformal = ConformalScores.from_state_dict(state)
