@@ -11,10 +11,10 @@ import torch
 
 from tests.helpers.m4 import write_m4_files
 from tests.helpers.models import DIMS, TINY, batch
-from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli, untrained_test_metrics
 from tsfm.config import compose_config
 from tsfm.models import REGISTRY
-from tsfm.pipeline import build_datamodule, build_module, build_trainer, fit_and_test
+from tsfm.pipeline import fit_and_test
 from tsfm.training.module import ForecastingModule
 
 HEADS = {"quantile": 13, "normal": 2, "student_t": 3}
@@ -47,11 +47,7 @@ def _test_metrics(tmp_path, eval_batch: int, *extra: str) -> dict:
         "callbacks=none",
         *extra,
     )
-    datamodule = build_datamodule(cfg)
-    torch.manual_seed(0)
-    module = build_module(cfg, datamodule)
-    trainer = build_trainer(cfg, tmp_path)
-    return trainer.test(module, datamodule=datamodule, verbose=False)[0]
+    return untrained_test_metrics(cfg, tmp_path)
 
 
 def test_interval_metrics_do_not_depend_on_the_eval_batch_size(tmp_path):

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from tests.helpers.data import synthetic_frame
-from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, untrained_test_metrics
 from tsfm.config import compose_config
 from tsfm.data.m4.metrics import mase, smape
 from tsfm.data.seasons import default_season_length, resolve_season_length
-from tsfm.pipeline import build_datamodule, build_module, build_trainer, fit_and_test
+from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table
 from tsfm.training.artifacts import metrics_json
 from tsfm.training.scoring import seasonal_naive, seasonal_naive_error, smape_terms
@@ -138,10 +138,7 @@ def _test_stage(tmp_path, eval_batch: int) -> dict:
         "trainer.limit_test_batches=1.0",
         "callbacks=none",
     )
-    datamodule = build_datamodule(cfg)
-    torch.manual_seed(0)
-    module = build_module(cfg, datamodule)
-    return build_trainer(cfg, tmp_path).test(module, datamodule=datamodule, verbose=False)[0]
+    return untrained_test_metrics(cfg, tmp_path)
 
 
 def test_the_modules_series_metrics_do_not_depend_on_the_eval_batch_size(tmp_path):

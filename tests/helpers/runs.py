@@ -42,3 +42,15 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def untrained_test_metrics(cfg, run_dir: Path) -> dict:
+    """The metrics of a test pass of ``cfg``'s untrained module (weights drawn with seed 0)."""
+    import torch
+
+    from tsfm.pipeline import build_datamodule, build_module, build_trainer
+
+    datamodule = build_datamodule(cfg)
+    torch.manual_seed(0)
+    module = build_module(cfg, datamodule)
+    return build_trainer(cfg, run_dir).test(module, datamodule=datamodule, verbose=False)[0]

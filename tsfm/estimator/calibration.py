@@ -22,8 +22,8 @@ import torch
 from tsfm.data.frames import SeriesTable
 from tsfm.estimator.inference import RadiusOf, prepare
 from tsfm.estimator.rolling import backtest
-from tsfm.training.adaptive_conformal import aci_radii
-from tsfm.training.conformal import ConformalScores
+from tsfm.training.adaptive_conformal import aci_radii, interval_levels
+from tsfm.training.conformal import ConformalScores, scores_of
 from tsfm.training.scoring import lookback_spread
 
 
@@ -85,17 +85,17 @@ def adapted_radius(est: Any, table: SeriesTable, taus: Sequence[float]) -> Radiu
     result = backtest(est, table, lookbacks=True)
     restore = prepare(est, table, est.lookback).restore
     order = np.argsort(restore) if restore is not None else slice(None)  # the model's order
-    forecast, actual = result.forecast_scaled[..., order], result.actual_scaled[..., order]
-    scores = torch.from_numpy(np.abs(actual - forecast))
-    if conformal.normalized:
-        look = torch.from_numpy(np.nan_to_num(result.lookback_scaled[..., order]))
-        scores = scores / lookback_spread(look).double()
+    forecast, actual, look = (
+        torch.from_numpy(values[..., order])
+        for values in (result.forecast_scaled, result.actual_scaled, result.lookback_scaled)
+    )
+    scores = scores_of(forecast, actual, torch.nan_to_num(look), conformal.normalized)
     observed = torch.isfinite(scores)
     # one more window, the forecast to come: its first target is the row after the table
     scores = torch.cat([torch.nan_to_num(scores), torch.zeros_like(scores[:1])])
     observed = torch.cat([observed, torch.zeros_like(observed[:1])])
     starts = np.append(result.origins, len(table)) - est.lookback
-    levels = sorted({round(abs(2.0 * t - 1.0) * 100.0, 9) for t in taus} - {0.0})
+    levels = interval_levels(taus)
     radii = aci_radii(
         conformal.sorted_scores,
         scores,
@@ -104,4 +104,4 @@ def adapted_radius(est: Any, table: SeriesTable, taus: Sequence[float]) -> Radiu
         conformal.adaptive_rate,
         observed,
     )[-1]
-    return lambda level: radii[levels.index(round(level, 9))].float() if level else radii[0] * 0
+    return lambda level: radii[levels.index(level)].float() if level else radii[0] * 0

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sklearn.utils.validation import check_is_fitted
 
+from tsfm.estimator.plotting import DEFAULT_MAX_SERIES
+
 if TYPE_CHECKING:
     from tsfm.estimator.cross_validation import CrossValidation
 
@@ -21,7 +23,7 @@ class ScoringMethods:
         df: Any = None,
         *,
         series: Sequence[str] | None = None,
-        max_series: int | None = 4,
+        max_series: int | None = DEFAULT_MAX_SERIES,
         history: int | None = None,
         actual: Any = None,
         level: Sequence[float] | None = (80, 95),

@@ -25,6 +25,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from tsfm.training.scoring import tau_level
+
 
 def check_rate(rate: object, name: str = "conformal.adaptive_rate") -> None:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
@@ -35,6 +37,12 @@ def check_rate(rate: object, name: str = "conformal.adaptive_rate") -> None:
 
 
 CHUNK = 256  # windows per yielded block: memory stays bounded on long test splits
+
+
+def interval_levels(taus: Sequence[float]) -> list[float]:
+    """The levels (percent) whose bounds are ``taus``, sorted, the median's 0 left out: what
+    ACI tracks a level for."""
+    return sorted({tau_level(tau) for tau in taus} - {0.0})
 
 
 def aci_radii(*args, **options) -> Tensor:
@@ -143,7 +151,7 @@ def adaptive_blocks(
         observed = torch.ones_like(scores, dtype=torch.bool)
     observed = observed.bool().cpu() & torch.isfinite(scores)
     scores = torch.nan_to_num(scores, nan=0.0, posinf=0.0)
-    levels = sorted({_level(tau) for tau in taus} - {0.0})
+    levels = interval_levels(taus)
     for level in levels:
         conformal.radius(level)  # refuses a level the calibration cannot give
     groups = torch.zeros(len(origins), dtype=torch.long) if columns is None else columns.cpu()
@@ -168,14 +176,10 @@ def adaptive_blocks(
             centre = point[chosen].double()
             out = []
             for tau in taus:
-                level = _level(tau)
+                level = tau_level(tau)
                 radius = radii[:, levels.index(level)] if level else torch.zeros_like(centre)
                 out.append(centre + radius if tau >= 0.5 else centre - radius)
             yield chosen, torch.stack(out, dim=-1)
-
-
-def _level(tau: float) -> float:
-    return round(abs(2.0 * tau - 1.0) * 100.0, 9)
 
 
 class SequentialTestPass:

@@ -32,7 +32,7 @@ from torch import Tensor
 from tsfm.data.batch import batch_to
 from tsfm.data.contract import ForecastDataModule
 from tsfm.training.adaptive_conformal import check_rate
-from tsfm.training.scoring import level_name, lookback_spread
+from tsfm.training.scoring import level_name, lookback_spread, tau_level
 
 PER_SERIES_MIN = 19
 
@@ -102,7 +102,7 @@ def check_supported(windows: int, n_series: int, level: float) -> None:
 
 def widest_level(quantiles: Sequence[float], levels: Sequence[float]) -> float:
     """The widest interval the metrics need: every level, and the CRPS grid's outer quantiles."""
-    return max([*levels, *(abs(2.0 * q - 1.0) * 100.0 for q in quantiles)])
+    return max([*levels, *(tau_level(q) for q in quantiles)])
 
 
 class ConformalScores:
@@ -161,7 +161,7 @@ class ConformalScores:
         """
         out = []
         for tau in taus:
-            level = abs(2.0 * tau - 1.0) * 100.0
+            level = tau_level(tau)
             radius = self._for_batch((radius_of or self.radius)(level), point, columns)
             if self.normalized:
                 if spread is None:

@@ -40,6 +40,13 @@ def level_bounds(level: float) -> tuple[float, float]:
     return round(alpha / 2, 12), round(1.0 - alpha / 2, 12)
 
 
+def tau_level(tau: float) -> float:
+    """The interval level (percent) one of whose bounds is the quantile ``tau``: ``|2 tau - 1|
+    * 100``, rounded to 9 decimals so that equal levels compare equal (:func:`level_bounds`'
+    inverse)."""
+    return round(abs(2.0 * tau - 1.0) * 100.0, 9)
+
+
 def check_quantiles(quantiles: Sequence[float], *, name: str = "quantiles") -> tuple[float, ...]:
     """``quantiles`` as a tuple of floats, or a ValueError naming the problem and the fix."""
     try:
