@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+DEFAULT_MAX_SERIES = 4  # panels a forecast plot draws when no series are named
+
 HISTORY, ACTUAL, FORECAST, ORIGIN = "history", "actual", "forecast", "forecast origin"
 
 

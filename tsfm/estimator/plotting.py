@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from tsfm.drawing import Panel, choose_series, draw, moment, wall_times
+from tsfm.drawing import DEFAULT_MAX_SERIES, Panel, choose_series, draw, moment, wall_times
 from tsfm.training.scoring import check_levels
-
-DEFAULT_MAX_SERIES = 4
 
 
 def plot_forecast(

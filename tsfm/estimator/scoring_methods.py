@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklearn.utils.validation import check_is_fitted
 
-from tsfm.estimator.plotting import DEFAULT_MAX_SERIES
+from tsfm.drawing import DEFAULT_MAX_SERIES
 
 if TYPE_CHECKING:
     from tsfm.estimator.cross_validation import CrossValidation
