@@ -16,11 +16,14 @@ no weights needed). Variants, each run in its own process so that peak memory is
   ``trainer.precision=bf16-mixed`` runs it, with the explicit CPU attention path);
 - ``memory:bf16``: the memory mode, ``model.activation_checkpointing=true`` (each block
   recomputed in the backward pass) with ``model.frozen_backbone_bf16=true`` (the frozen
-  backbone weights in bf16; bf16 only); ``checkpointing:bf16`` / ``checkpointing:fp32``: the
-  recomputation alone. Every variant runs with glibc's allocator defaults, as a tsfm run
-  does (``reuse_freed_memory=false``); glibc keeps freed blocks under 32 MiB resident: with
-  ``MALLOC_MMAP_THRESHOLD_=1048576`` in the environment the peaks fall to what is live, for
-  page faults on every large allocation.
+  backbone weights in bf16; bf16 only) and ``release_freed_memory=true`` (blocks of 2 MiB and
+  more go back to the system when freed, so the peak is what is live);
+  ``checkpointing:bf16`` / ``checkpointing:fp32``: the recomputation alone.
+
+Each variant runs in the environment its code gets: tsfm's as ``python -m tsfm.run`` sets it
+(``THP_MEM_ALLOC_ENABLE=1`` where the kernel has transparent huge pages, unless the
+environment sets it; :mod:`tsfm.training.allocator`), the official path's as given. Apart
+from the memory mode, every variant keeps glibc's allocator defaults, as a tsfm run does.
 
 Prints, from ``--repeats`` interleaved rounds (medians), training samples/s (windows), the
 share of the step spent in the decomposition, the peak memory of the training steps (CUDA: max
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -48,6 +52,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import flops, header, load, median, peaks, set_threads, sync  # noqa: E402
+
+from tsfm.training.allocator import HUGE_PAGES, huge_pages_available, release_freed_memory  # noqa: E402
 
 MODES = ("official", "tsfm", "checkpointing", "memory")
 VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "memory:bf16")
@@ -105,6 +111,8 @@ def build(mode: str, device: str):
 
 
 def run_mode(args: argparse.Namespace) -> dict:
+    if args.mode == "memory":
+        release_freed_memory()  # the run setting release_freed_memory=true
     set_threads(args.threads)
     torch.manual_seed(2021)
     model, timed = build(args.mode, args.device)
@@ -173,7 +181,10 @@ def child(variant: str, args: argparse.Namespace) -> dict:
     command += ["--warmup", str(args.warmup)] + (
         ["--threads", str(args.threads)] if args.threads else []
     )
-    done = subprocess.run(command, capture_output=True, text=True)
+    env = dict(os.environ)
+    if mode != "official" and HUGE_PAGES not in env and huge_pages_available():
+        env[HUGE_PAGES] = "1"  # what python -m tsfm.run sets
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode:
         sys.exit(f"{variant} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -4,8 +4,6 @@ Forecaster's ``precision`` in fit and predict, and the ``threads`` setting."""
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -14,7 +12,7 @@ from lightning.pytorch.callbacks import Callback
 from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm.config import compose_config
-from tsfm.pipeline import build_trainer, fit_and_test
+from tsfm.pipeline import fit_and_test
 from tsfm.training import runtime
 from tsfm.training.preflight import check_run
 from tsfm.training.runtime import MachineWarning, resolve_precision, thread_limit
@@ -180,48 +178,3 @@ def test_a_machine_with_the_gpu_driver_keeps_torchs_checks(monkeypatch):
     monkeypatch.setattr(torch._C, "_cuda_getDeviceCount", lambda: 1)  # a runtime that sees one
     assert not runtime.cache_absent_gpu()
     assert torch.cuda._cached_device_count is None
-
-
-@pytest.mark.parametrize("setting", ["true", "false"])
-def test_reuse_freed_memory_sets_the_allocator_only_when_asked(setting, monkeypatch, tmp_path):
-    calls = []
-    monkeypatch.setattr(
-        runtime, "_mallopt", lambda param, value: calls.append((param, value)) or True
-    )
-    for name in runtime.USER_ALLOCATOR_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    cfg = compose_config(*TINY_RUN, f"reuse_freed_memory={setting}")
-    build_trainer(cfg, tmp_path)
-    expected = [
-        (runtime.M_TRIM_THRESHOLD, runtime.KEEP_FREED_BYTES),
-        (runtime.M_MMAP_THRESHOLD, runtime.MMAP_FROM_BYTES),
-    ]
-    assert calls == (expected if setting == "true" else [])
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="glibc's mallopt")
-def test_reuse_freed_memory_takes_effect_on_linux(monkeypatch):
-    for name in runtime.USER_ALLOCATOR_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    assert runtime.reuse_freed_memory()
-
-
-def test_the_users_own_allocator_settings_win(monkeypatch):
-    calls = []
-    monkeypatch.setattr(runtime, "_mallopt", lambda *args: calls.append(args) or True)
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
-    assert not runtime.reuse_freed_memory() and calls == []
-
-
-def test_a_forecaster_leaves_the_allocator_alone_unless_asked(monkeypatch):
-    from tests.helpers.data import synthetic_frame
-    from tests.helpers.estimator import tiny
-
-    calls = []
-    monkeypatch.setattr(runtime, "_mallopt", lambda *args: calls.append(args) or True)
-    for name in runtime.USER_ALLOCATOR_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    tiny().fit(synthetic_frame(200, 2))
-    assert calls == []  # the default leaves it alone
-    tiny(reuse_freed_memory=True).fit(synthetic_frame(200, 2))
-    assert len(calls) == 2  # both thresholds set

@@ -111,7 +111,10 @@ class RunConfig:
     ``reuse_freed_memory`` (Linux/glibc, off by default) keeps freed memory in the process for
     reuse instead of fresh pages per large tensor (fewer page faults in evaluation; it stays
     set for the rest of the process and can raise a large model's peak memory, see
-    :func:`~tsfm.training.runtime.reuse_freed_memory`).
+    :func:`~tsfm.training.allocator.reuse_freed_memory`). ``release_freed_memory`` (off by
+    default) does the opposite: blocks of 2 MiB and more go back to the system when freed, so
+    the peak resident memory is what is live (the S²IP-LLM memory mode;
+    :func:`~tsfm.training.allocator.release_freed_memory`); one of the two at most.
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -136,6 +139,7 @@ class RunConfig:
     check_memory: bool = True
     threads: int | None = None
     reuse_freed_memory: bool = False
+    release_freed_memory: bool = False
 
 
 def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
+from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.artifacts import built_dims, module_from_config, season_length
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_conformal, check_plan
@@ -27,12 +28,7 @@ from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
 from tsfm.training.preflight import check_run, resume_checkpoint
 from tsfm.training.progress import counting_progress_bar
-from tsfm.training.runtime import (
-    cache_absent_gpu,
-    resolve_precision,
-    reuse_freed_memory,
-    thread_limit,
-)
+from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +111,8 @@ def build_trainer(
     cache_absent_gpu()  # without it, every training step probes for a GPU driver twice
     if cfg.get("reuse_freed_memory", False):
         reuse_freed_memory()
+    if cfg.get("release_freed_memory", False):
+        release_freed_memory()
     return L.Trainer(
         default_root_dir=run_dir,
         callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],

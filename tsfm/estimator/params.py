@@ -50,6 +50,7 @@ ALIASES = {
     "check_memory": "check_memory",
     "threads": "threads",
     "reuse_freed_memory": "reuse_freed_memory",
+    "release_freed_memory": "release_freed_memory",
 }
 # Set from the estimator's own arguments and the data; a parameter may not change them.
 MANAGED = {

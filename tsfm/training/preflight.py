@@ -112,6 +112,11 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     check_trainer_types(cfg.trainer, describe)
     check_threads(cfg.get("threads"), describe)
     check_accelerator(cfg.trainer, describe)
+    if cfg.get("reuse_freed_memory", False) and cfg.get("release_freed_memory", False):
+        raise ValueError(
+            f"{describe('reuse_freed_memory')}=true keeps freed memory in the process and "
+            f"{describe('release_freed_memory')}=true gives it back: set one of them"
+        )
     train, test = bool(cfg.train), bool(cfg.test)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:

@@ -19,7 +19,6 @@ import contextlib
 import ctypes
 import functools
 import os
-import platform
 import typing
 import warnings
 from collections.abc import Callable, Iterator
@@ -215,39 +214,3 @@ def cache_absent_gpu() -> bool:
         return False
     cuda._cached_device_count = 0
     return True
-
-
-# glibc's mallopt parameters (malloc.h) and the values reuse_freed_memory sets
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-KEEP_FREED_BYTES, MMAP_FROM_BYTES = 256 << 20, 64 << 20
-USER_ALLOCATOR_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
-
-
-def _mallopt(param: int, value: int) -> bool:
-    """glibc's ``mallopt``; False where there is none (not Linux, not glibc)."""
-    if platform.system() != "Linux":
-        return False
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(param, value))
-    except (OSError, AttributeError):
-        return False
-
-
-def reuse_freed_memory() -> bool:
-    """Let the process reuse the memory it frees (glibc, Linux; the run setting
-    ``reuse_freed_memory``): freed blocks up to 256 MB at the top of the heap stay with the
-    process and allocations below 64 MB come from them, instead of fresh pages from the system.
-
-    By default glibc serves a block of a few MB (an evaluation batch's activations, a float64
-    metric temporary) from new pages, zero-filled by the kernel on first touch, and gives them
-    back when it is freed: an iTransformer evaluation pass took 50,000-100,000 page faults and
-    about 30 % of its time on them. The setting stays for the rest of the process (glibc cannot
-    go back to its adaptive thresholds); larger blocks are still returned to the system at once.
-    The allocator settings a user gave (glibc's ``MALLOC_*_THRESHOLD_`` environment variables)
-    win: with any of them set, nothing changes. Returns whether it took effect.
-    """
-    if any(name in os.environ for name in USER_ALLOCATOR_SETTINGS):
-        return False
-    return _mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES) and _mallopt(
-        M_MMAP_THRESHOLD, MMAP_FROM_BYTES
-    )
