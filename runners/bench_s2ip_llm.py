@@ -53,7 +53,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import flops, header, load, median, peaks, set_threads, sync  # noqa: E402
 
-from tsfm.training.allocator import HUGE_PAGES, huge_pages_available, release_freed_memory  # noqa: E402
+from tsfm.training.allocator import HUGE_PAGES, huge_pages_wanted, release_freed_memory  # noqa: E402
 
 MODES = ("official", "tsfm", "checkpointing", "memory")
 VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "memory:bf16")
@@ -182,7 +182,7 @@ def child(variant: str, args: argparse.Namespace) -> dict:
         ["--threads", str(args.threads)] if args.threads else []
     )
     env = dict(os.environ)
-    if mode != "official" and HUGE_PAGES not in env and huge_pages_available():
+    if mode != "official" and huge_pages_wanted(env):
         env[HUGE_PAGES] = "1"  # what python -m tsfm.run sets
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode:

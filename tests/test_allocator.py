@@ -69,6 +69,17 @@ def test_a_forecaster_leaves_the_allocator_alone_unless_asked(mallopt_calls):
         tiny(reuse_freed_memory=True, release_freed_memory=True).fit(synthetic_frame(200, 2))
 
 
+def _python(code: str, *args: str, drop: tuple[str, ...] = (), **env: str) -> list[str]:
+    """The words a fresh ``python -c code args`` prints, run without the variables ``drop``
+    and with ``env`` added."""
+    environment = {k: v for k, v in os.environ.items() if k not in drop}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True, text=True, check=True, env={**environment, **env},
+    )  # fmt: skip
+    return out.stdout.split()
+
+
 RESIDENT_AFTER_FREE = """
 import ctypes, sys
 from tsfm.training import allocator
@@ -98,12 +109,8 @@ print((before - resident()) / size)
     [("default", False), ("reuse_freed_memory", False), ("release_freed_memory", True)],
 )
 def test_a_freed_16_mib_block_goes_back_only_when_released(setting, returned):
-    env = {k: v for k, v in os.environ.items() if k not in allocator.USER_ALLOCATOR_SETTINGS}
-    out = subprocess.run(
-        [sys.executable, "-c", RESIDENT_AFTER_FREE, setting],
-        capture_output=True, text=True, check=True, env=env,
-    )  # fmt: skip
-    fraction = float(out.stdout.split()[-1])  # of the block that left the resident set
+    printed = _python(RESIDENT_AFTER_FREE, setting, drop=allocator.USER_ALLOCATOR_SETTINGS)
+    fraction = float(printed[-1])  # of the block that left the resident set
     assert (fraction > 0.9) is returned, (setting, fraction)
 
 
@@ -116,12 +123,7 @@ print(set_now, os.environ.get(allocator.HUGE_PAGES), allocator.huge_pages_availa
 
 
 def _probe(**env: str) -> list[str]:
-    clean = {k: v for k, v in os.environ.items() if k != allocator.HUGE_PAGES}
-    out = subprocess.run(
-        [sys.executable, "-c", HUGE_PAGES_PROBE],
-        capture_output=True, text=True, check=True, env={**clean, **env},
-    )  # fmt: skip
-    return out.stdout.split()
+    return _python(HUGE_PAGES_PROBE, drop=(allocator.HUGE_PAGES,), **env)
 
 
 def test_huge_pages_are_asked_for_where_the_kernel_has_them():
@@ -155,11 +157,6 @@ print(os.environ.get("THP_MEM_ALLOC_ENABLE"), block.data_ptr() % 4096 == 0)
 @pytest.mark.skipif(not allocator.huge_pages_available(), reason="no transparent huge pages")
 @pytest.mark.parametrize(("module", "user"), [("run", None), ("tune", None), ("run", "0")])
 def test_the_command_line_gives_torch_huge_pages_unless_the_user_says_no(module, user):
-    env = {k: v for k, v in os.environ.items() if k != allocator.HUGE_PAGES}
-    if user is not None:
-        env[allocator.HUGE_PAGES] = user
-    out = subprocess.run(
-        [sys.executable, "-c", ALIGNMENT_PROBE.format(module=module)],
-        capture_output=True, text=True, check=True, env=env,
-    )  # fmt: skip
-    assert out.stdout.split()[-2:] == (["1", "True"] if user is None else [user, "False"])
+    env = {} if user is None else {allocator.HUGE_PAGES: user}
+    printed = _python(ALIGNMENT_PROBE.format(module=module), drop=(allocator.HUGE_PAGES,), **env)
+    assert printed[-2:] == (["1", "True"] if user is None else [user, "False"])

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from tsfm.models.common import Dropout, replace_modules
 
-_SHORT_ROWS = 16  # below this many keys torch's CPU softmax over the last dimension is slow
+SHORT_ROWS = 16  # below this many keys torch's CPU softmax over the last dimension is slow
 
 
 def cpu_autocast(x: Tensor) -> bool:
@@ -32,7 +32,7 @@ def softmax_fp32(scores: Tensor) -> Tensor:
     reduction across contiguous rows (same values, to rounding).
     """
     scores = scores.float()
-    if scores.shape[-1] >= _SHORT_ROWS or scores.device.type != "cpu":
+    if scores.shape[-1] >= SHORT_ROWS or scores.device.type != "cpu":
         return torch.softmax(scores, dim=-1)
     outer = scores.movedim(-1, 0).contiguous()
     return torch.softmax(outer, dim=0).movedim(0, -1)

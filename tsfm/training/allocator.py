@@ -30,6 +30,7 @@ import ctypes
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 # glibc's mallopt parameters (malloc.h)
@@ -51,8 +52,12 @@ def _mallopt(param: int, value: int) -> bool:
         return False
 
 
-def _user_settings() -> bool:
-    return any(name in os.environ for name in USER_ALLOCATOR_SETTINGS)
+def _keep_freed_below(mmap_from: int) -> bool:
+    """Keep freed heap blocks (up to 256 MB at the top) and map blocks of ``mmap_from`` bytes
+    and more from the system; nothing where the user set glibc's own variables."""
+    if any(name in os.environ for name in USER_ALLOCATOR_SETTINGS):
+        return False
+    return _mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES) and _mallopt(M_MMAP_THRESHOLD, mmap_from)
 
 
 def reuse_freed_memory() -> bool:
@@ -64,11 +69,7 @@ def reuse_freed_memory() -> bool:
     evaluation pass took 50,000-100,000 page faults and about 30 % of its time on them.
     Larger blocks are still returned at once. Returns whether it took effect.
     """
-    if _user_settings():
-        return False
-    return _mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES) and _mallopt(
-        M_MMAP_THRESHOLD, MMAP_FROM_BYTES
-    )
+    return _keep_freed_below(MMAP_FROM_BYTES)
 
 
 def release_freed_memory() -> bool:
@@ -81,11 +82,7 @@ def release_freed_memory() -> bool:
     step, without them about 25 %). Smaller freed blocks stay for reuse. Returns whether it
     took effect.
     """
-    if _user_settings():
-        return False
-    return _mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES) and _mallopt(
-        M_MMAP_THRESHOLD, RELEASE_FROM_BYTES
-    )
+    return _keep_freed_below(RELEASE_FROM_BYTES)
 
 
 def huge_pages_available() -> bool:
@@ -98,10 +95,16 @@ def huge_pages_available() -> bool:
     return "[always]" in setting or "[madvise]" in setting
 
 
+def huge_pages_wanted(environment: Mapping[str, str]) -> bool:
+    """Whether a process started with ``environment`` should get ``THP_MEM_ALLOC_ENABLE=1``:
+    it does not set the variable itself and the kernel has transparent huge pages."""
+    return HUGE_PAGES not in environment and huge_pages_available()
+
+
 def prefer_huge_pages() -> bool:
     """Set ``THP_MEM_ALLOC_ENABLE=1`` for torch, before it is imported, where the kernel has
     transparent huge pages; the user's own value of it wins. Returns whether it was set."""
-    if HUGE_PAGES in os.environ or "torch" in sys.modules or not huge_pages_available():
+    if "torch" in sys.modules or not huge_pages_wanted(os.environ):
         return False
     os.environ[HUGE_PAGES] = "1"
     return True

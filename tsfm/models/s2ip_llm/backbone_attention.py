@@ -15,11 +15,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from tsfm.models.attention import cpu_autocast, explicit_attention
+from tsfm.models.attention import SHORT_ROWS, cpu_autocast, explicit_attention
 from tsfm.models.common import Dropout
 
 NAME = "tsfm_sdpa"
-_SHORT_ROWS = 16  # fewer keys: torch's CPU softmax is slow over them (explicit_attention)
 
 
 def _causal_bias(queries: int, keys: int, dtype: torch.dtype) -> Tensor:
@@ -71,7 +70,9 @@ def backbone_attention(
     causal = causal and attention_mask is None and query.shape[2] > 1
     drop = Dropout(dropout) if dropout > 0 else None
     scale = query.shape[-1] ** -0.5 if scaling is None else scaling
-    if attention_mask is None and key.shape[2] >= _SHORT_ROWS:
+    if (
+        attention_mask is None and key.shape[2] >= SHORT_ROWS
+    ):  # shorter rows: explicit_attention's softmax
         return low_precision_attention(query, key, value, drop, scale, causal), None
     context = explicit_attention(query, key, value, drop, scale, causal, attention_mask)
     return context.transpose(1, 2).contiguous(), None
