@@ -20,10 +20,9 @@ no weights needed). Variants, each run in its own process so that peak memory is
   more go back to the system when freed, so the peak is what is live);
   ``checkpointing:bf16`` / ``checkpointing:fp32``: the recomputation alone.
 
-Each variant runs in the environment its code gets: tsfm's as ``python -m tsfm.run`` sets it
-(``THP_MEM_ALLOC_ENABLE=1`` where the kernel has transparent huge pages, unless the
-environment sets it; :mod:`tsfm.training.allocator`), the official path's as given. Apart
-from the memory mode, every variant keeps glibc's allocator defaults, as a tsfm run does.
+Every variant runs in the environment as given (``THP_MEM_ALLOC_ENABLE=1`` in it gives all of
+them torch's huge pages; :mod:`tsfm.training.allocator`). Apart from the memory mode, every
+variant keeps glibc's allocator defaults, as a tsfm run does.
 
 Prints, from ``--repeats`` interleaved rounds (medians), training samples/s (windows), the
 share of the step spent in the decomposition, the peak memory of the training steps (CUDA: max
@@ -39,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -53,7 +51,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import flops, header, load, median, peaks, set_threads, sync  # noqa: E402
 
-from tsfm.training.allocator import HUGE_PAGES, huge_pages_wanted, release_freed_memory  # noqa: E402
+from tsfm.training.allocator import release_freed_memory  # noqa: E402
 
 MODES = ("official", "tsfm", "checkpointing", "memory")
 VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "memory:bf16")
@@ -181,10 +179,7 @@ def child(variant: str, args: argparse.Namespace) -> dict:
     command += ["--warmup", str(args.warmup)] + (
         ["--threads", str(args.threads)] if args.threads else []
     )
-    env = dict(os.environ)
-    if mode != "official" and huge_pages_wanted(env):
-        env[HUGE_PAGES] = "1"  # what python -m tsfm.run sets
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"{variant} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,5 +1,5 @@
 """The allocator run settings (``reuse_freed_memory``, ``release_freed_memory``) and the
-huge-page default of the command-line entry points (:mod:`tsfm.training.allocator`)."""
+command line leaving huge pages to the user (:mod:`tsfm.training.allocator`)."""
 
 from __future__ import annotations
 
@@ -114,36 +114,6 @@ def test_a_freed_16_mib_block_goes_back_only_when_released(setting, returned):
     assert (fraction > 0.9) is returned, (setting, fraction)
 
 
-HUGE_PAGES_PROBE = """
-import os, sys
-from tsfm.training import allocator
-set_now = allocator.prefer_huge_pages()
-print(set_now, os.environ.get(allocator.HUGE_PAGES), allocator.huge_pages_available())
-"""
-
-
-def _probe(**env: str) -> list[str]:
-    return _python(HUGE_PAGES_PROBE, drop=(allocator.HUGE_PAGES,), **env)
-
-
-def test_huge_pages_are_asked_for_where_the_kernel_has_them():
-    was_set, value, available = _probe()
-    assert was_set == available
-    assert value == ("1" if available == "True" else "None")
-
-
-def test_the_users_own_huge_page_setting_wins():
-    assert _probe(THP_MEM_ALLOC_ENABLE="0")[:2] == ["False", "0"]
-
-
-def test_huge_pages_are_not_asked_for_once_torch_is_imported(monkeypatch):
-    import torch  # noqa: F401  (imported by this test process already; torch read the variable)
-
-    monkeypatch.delenv(allocator.HUGE_PAGES, raising=False)
-    assert not allocator.prefer_huge_pages()
-    assert allocator.HUGE_PAGES not in os.environ
-
-
 ALIGNMENT_PROBE = """
 import os, sys
 import tsfm.{module}
@@ -154,9 +124,9 @@ print(os.environ.get("THP_MEM_ALLOC_ENABLE"), block.data_ptr() % 4096 == 0)
 
 
 @LINUX
-@pytest.mark.skipif(not allocator.huge_pages_available(), reason="no transparent huge pages")
-@pytest.mark.parametrize(("module", "user"), [("run", None), ("tune", None), ("run", "0")])
-def test_the_command_line_gives_torch_huge_pages_unless_the_user_says_no(module, user):
-    env = {} if user is None else {allocator.HUGE_PAGES: user}
-    printed = _python(ALIGNMENT_PROBE.format(module=module), drop=(allocator.HUGE_PAGES,), **env)
-    assert printed[-2:] == (["1", "True"] if user is None else [user, "False"])
+@pytest.mark.parametrize(("module", "user"), [("run", None), ("tune", None), ("run", "1")])
+def test_the_command_line_leaves_huge_pages_to_the_user(module, user):
+    # huge pages slowed S2IP-LLM's bf16 step by a third on one machine: torch's default stays
+    env = {} if user is None else {"THP_MEM_ALLOC_ENABLE": user}
+    printed = _python(ALIGNMENT_PROBE.format(module=module), drop=("THP_MEM_ALLOC_ENABLE",), **env)
+    assert printed[-2:] == (["None", "False"] if user is None else ["1", "True"])

@@ -12,10 +12,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tsfm.training.allocator import prefer_huge_pages
-
-prefer_huge_pages()  # before torch is imported: torch reads THP_MEM_ALLOC_ENABLE once
-
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig

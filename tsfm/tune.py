@@ -14,10 +14,6 @@ this command; the search space, study and output modules are shared with ``Forec
 
 from __future__ import annotations
 
-from tsfm.training.allocator import prefer_huge_pages
-
-prefer_huge_pages()  # before torch is imported: torch reads THP_MEM_ALLOC_ENABLE once
-
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig

@@ -14,14 +14,14 @@ thresholds):
 The allocator settings a user gave (glibc's ``MALLOC_*`` environment variables) win: with
 any of them set, neither setting changes anything.
 
-Transparent huge pages make fresh pages cheaper: with ``THP_MEM_ALLOC_ENABLE=1`` torch
-page-aligns every CPU tensor of 2 MiB or more and asks the kernel for huge pages for it
-(``madvise``), one page fault per 2 MiB instead of 512. torch reads the variable once, at its
-first allocation, so it has to be in the environment before torch is imported: ``python -m
-tsfm.run`` and ``python -m tsfm.tune`` set it (:func:`prefer_huge_pages`) unless the
-environment already has it. Measured here: the same results to the last bit (fp32 ETTh1-96
-run), whole iTransformer runs unchanged in time, S²IP-LLM's bf16 step as fast with 0.3-0.6
-GiB less resident memory, and its memory mode 17-18 s a step instead of 21.
+Huge pages are left to the user: torch asks the kernel for transparent huge pages for every
+CPU tensor of 2 MiB or more when ``THP_MEM_ALLOC_ENABLE=1`` is in the environment before torch
+is imported (``THP_MEM_ALLOC_ENABLE=1 python -m tsfm.run ...``). Whether that pays depends on
+the machine, so tsfm does not set it: on one machine S²IP-LLM's bf16 step was as fast with 0.3-0.6
+GiB less resident memory and its memory mode 17-18 s a step instead of 21; on another (a
+virtual machine whose huge pages are slow to fault in the first time) the bf16 step was 12.7 s
+against 9.6 s without them and the memory mode 21.8 against 22.4 s. The results are the same to
+the last bit either way.
 """
 
 from __future__ import annotations
@@ -29,17 +29,12 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
-import sys
-from collections.abc import Mapping
-from pathlib import Path
 
 # glibc's mallopt parameters (malloc.h)
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 KEEP_FREED_BYTES, MMAP_FROM_BYTES = 256 << 20, 64 << 20  # reuse_freed_memory
 RELEASE_FROM_BYTES = 2 << 20  # release_freed_memory (it keeps KEEP_FREED_BYTES at the top)
 USER_ALLOCATOR_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
-HUGE_PAGES = "THP_MEM_ALLOC_ENABLE"  # read by torch's CPU allocator at its first allocation
-THP_SETTING = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 
 
 def _mallopt(param: int, value: int) -> bool:
@@ -83,28 +78,3 @@ def release_freed_memory() -> bool:
     took effect.
     """
     return _keep_freed_below(RELEASE_FROM_BYTES)
-
-
-def huge_pages_available() -> bool:
-    """Whether the kernel gives transparent huge pages to memory that asks (``always`` or
-    ``madvise``)."""
-    try:
-        setting = THP_SETTING.read_text()
-    except OSError:
-        return False
-    return "[always]" in setting or "[madvise]" in setting
-
-
-def huge_pages_wanted(environment: Mapping[str, str]) -> bool:
-    """Whether a process started with ``environment`` should get ``THP_MEM_ALLOC_ENABLE=1``:
-    it does not set the variable itself and the kernel has transparent huge pages."""
-    return HUGE_PAGES not in environment and huge_pages_available()
-
-
-def prefer_huge_pages() -> bool:
-    """Set ``THP_MEM_ALLOC_ENABLE=1`` for torch, before it is imported, where the kernel has
-    transparent huge pages; the user's own value of it wins. Returns whether it was set."""
-    if "torch" in sys.modules or not huge_pages_wanted(os.environ):
-        return False
-    os.environ[HUGE_PAGES] = "1"
-    return True
