@@ -57,8 +57,9 @@ class S2IPLLM(nn.Module):
         activation_checkpointing: recompute each backbone block in the backward pass instead
             of keeping its activations: in bf16 the peak falls to 0.37-0.40x the official
             code's, and to 0.28x in the memory mode (with ``frozen_backbone_bf16`` and the run
-            setting ``release_freed_memory=true``), at 2.8-3.4x the official speed, 80-86 % of
-            the bf16 mode's without recomputation (``runners/bench_s2ip_llm.py``).
+            setting ``release_freed_memory=true``), at 2.8-3.4x the official speed, 51-86 % of
+            the bf16 mode's without recomputation, depending on the machine
+            (``runners/bench_s2ip_llm.py``).
         frozen_backbone_bf16: store the backbone's frozen weights (attention and MLP matrices
             and biases, word embeddings) in bfloat16, half their memory; the trainable layer
             norms and position embeddings stay float32. For bf16 mixed precision only
