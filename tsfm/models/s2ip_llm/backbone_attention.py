@@ -70,9 +70,8 @@ def backbone_attention(
     causal = causal and attention_mask is None and query.shape[2] > 1
     drop = Dropout(dropout) if dropout > 0 else None
     scale = query.shape[-1] ** -0.5 if scaling is None else scaling
-    if (
-        attention_mask is None and key.shape[2] >= SHORT_ROWS
-    ):  # shorter rows: explicit_attention's softmax
+    # shorter rows (and masks) take explicit_attention, whose softmax handles them
+    if attention_mask is None and key.shape[2] >= SHORT_ROWS:
         return low_precision_attention(query, key, value, drop, scale, causal), None
     context = explicit_attention(query, key, value, drop, scale, causal, attention_mask)
     return context.transpose(1, 2).contiguous(), None
