@@ -18,7 +18,10 @@ no weights needed). Variants, each run in its own process so that peak memory is
   recomputed in the backward pass) with ``model.frozen_backbone_bf16=true`` (the frozen
   backbone weights in bf16; bf16 only) and ``release_freed_memory=true`` (blocks of 2 MiB and
   more go back to the system when freed, so the peak is what is live);
-  ``checkpointing:bf16`` / ``checkpointing:fp32``: the recomputation alone.
+  ``checkpointing:bf16`` / ``checkpointing:fp32``: the recomputation alone;
+- ``compiled:bf16`` / ``compiled:fp32``: tsfm's model with each GPT-2 block through
+  ``torch.compile`` (an experiment, not a tsfm setting: give it ``--warmup 3``, the first
+  step compiles; needs a C++ compiler).
 
 Every variant runs in the environment as given (``THP_MEM_ALLOC_ENABLE=1`` in it gives all of
 them torch's huge pages; :mod:`tsfm.training.allocator`). Apart from the memory mode, every
@@ -53,7 +56,7 @@ from bench_common import flops, header, load, median, peaks, set_threads, sync  
 
 from tsfm.training.allocator import release_freed_memory  # noqa: E402
 
-MODES = ("official", "tsfm", "checkpointing", "memory")
+MODES = ("official", "tsfm", "checkpointing", "memory", "compiled")
 VARIANTS = ("official:fp32", "tsfm:fp32", "tsfm:bf16", "memory:bf16")
 
 
@@ -94,6 +97,9 @@ def build(mode: str, device: str):
         return result
 
     model.components = components
+    if mode == "compiled":
+        for block in model.backbone.model.h:
+            block.compile()
     if mode == "official":
         hf = model.backbone.model
         for block in hf.h:  # the official GPT-2 runs the unfused gelu_new
