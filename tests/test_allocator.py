@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
+import torch
 
 from tests.helpers.runs import TINY_RUN
 from tsfm.config import compose_config
@@ -33,6 +35,7 @@ def mallopt_calls(monkeypatch) -> list:
     """The mallopt calls a test makes, none of them reaching glibc; no user settings."""
     calls: list = []
     monkeypatch.setattr(allocator, "_mallopt", lambda *args: calls.append(args) or True)
+    monkeypatch.setattr(allocator, "_releasing", False)  # restored after the test
     for name in allocator.USER_ALLOCATOR_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     return calls
@@ -93,25 +96,73 @@ page = 4096
 def resident():
     return int(open("/proc/self/statm").read().split()[1]) * page
 
-size = 16 << 20
-for _ in range(3):  # glibc's adaptive threshold rises to 16 MiB after the first free
+size = int(sys.argv[2]) << 20
+for _ in range(3):  # glibc's adaptive threshold rises to the block's size after the first free
     block = libc.malloc(size)
     ctypes.memset(block, 1, size)
     before = resident()
     libc.free(block)
-print((before - resident()) / size)
+after_free = resident()
+allocator.give_back_free_memory()
+print((before - after_free) / size, (before - resident()) / size)
 """
 
 
 @LINUX
 @pytest.mark.parametrize(
-    ("setting", "returned"),
-    [("default", False), ("reuse_freed_memory", False), ("release_freed_memory", True)],
+    ("setting", "mib", "at_once"),
+    [
+        ("default", 28, False),
+        ("reuse_freed_memory", 28, False),
+        ("release_freed_memory", 28, True),  # 24 MiB and more: mapped, returned when freed
+        ("release_freed_memory", 16, False),  # smaller: kept for reuse until given back
+    ],
 )
-def test_a_freed_16_mib_block_goes_back_only_when_released(setting, returned):
-    printed = _python(RESIDENT_AFTER_FREE, setting, drop=allocator.USER_ALLOCATOR_SETTINGS)
-    fraction = float(printed[-1])  # of the block that left the resident set
-    assert (fraction > 0.9) is returned, (setting, fraction)
+def test_freed_blocks_go_back_at_once_only_when_large_and_released(setting, mib, at_once):
+    printed = _python(
+        RESIDENT_AFTER_FREE, setting, str(mib), drop=allocator.USER_ALLOCATOR_SETTINGS
+    )
+    freed, given_back = (float(word) for word in printed[-2:])  # fractions of the block
+    assert (freed > 0.9) is at_once, (setting, mib, freed)
+    assert given_back > 0.9, (setting, mib, given_back)  # malloc_trim returns the rest
+
+
+def test_blocks_give_back_memory_after_each_pass_only_while_releasing(monkeypatch):
+    from tests.helpers.models import batch, make, predict
+
+    calls: list = []
+    monkeypatch.setattr(allocator, "give_back_free_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(allocator, "_releasing", False)
+    hooked, plain, inputs = make("s2ip_llm"), make("s2ip_llm"), batch()
+    assert allocator.release_between_blocks(hooked.memory_blocks()) == 2
+    assert allocator.release_between_blocks(hooked.memory_blocks()) == 0  # hooked once only
+    predict(hooked, inputs).sum().backward()
+    assert calls == []  # hooks idle while the setting is off
+    monkeypatch.setattr(allocator, "_releasing", True)
+    for model in (hooked, plain):
+        model.zero_grad()
+        predict(model, inputs).sum().backward()
+    assert len(calls) == 4  # each of the two blocks: after its forward and its backward pass
+    for (name, a), b in zip(hooked.named_parameters(), plain.parameters(), strict=True):
+        assert (a.grad is None) == (b.grad is None), name
+        assert a.grad is None or torch.equal(a.grad, b.grad), name  # hooks change no value
+
+
+@pytest.mark.parametrize("name", ["s2ip_llm", "itransformer"])
+def test_a_releasing_run_hooks_the_models_memory_blocks(name, mallopt_calls, tmp_path):
+    from tests.helpers.models import make
+    from tsfm.training.release import ReleaseBetweenBlocks
+
+    trainer = build_trainer(compose_config(*TINY_RUN, "release_freed_memory=true"), tmp_path)
+    callbacks = [c for c in trainer.callbacks if isinstance(c, ReleaseBetweenBlocks)]
+    assert len(callbacks) == 1 and allocator.releasing()
+    model = make(name)
+    callbacks[0].setup(trainer, SimpleNamespace(model=model), "fit")  # iTransformer: none
+    if name == "s2ip_llm":
+        blocks = model.memory_blocks()
+        assert len(blocks) == 2 and all(b._tsfm_releases_memory for b in blocks)
+    quiet = build_trainer(compose_config(*TINY_RUN), tmp_path)
+    assert not any(isinstance(c, ReleaseBetweenBlocks) for c in quiet.callbacks)
 
 
 ALIGNMENT_PROBE = """

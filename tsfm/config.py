@@ -112,8 +112,10 @@ class RunConfig:
     reuse instead of fresh pages per large tensor (fewer page faults in evaluation; it stays
     set for the rest of the process and can raise a large model's peak memory, see
     :func:`~tsfm.training.allocator.reuse_freed_memory`). ``release_freed_memory`` (off by
-    default) does the opposite: blocks of 2 MiB and more go back to the system when freed, so
-    the peak resident memory is what is live (the S²IP-LLM memory mode;
+    default) does the opposite: freed memory goes back to the system, blocks of 24 MiB and
+    more when freed and the rest after each of the model's memory blocks (S²IP-LLM: every
+    backbone block's forward and backward pass), so the peak resident memory stays near what
+    is live (the S²IP-LLM memory mode;
     :func:`~tsfm.training.allocator.release_freed_memory`); one of the two at most.
     """
 

@@ -28,6 +28,7 @@ from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
 from tsfm.training.preflight import check_run, resume_checkpoint
 from tsfm.training.progress import counting_progress_bar
+from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 
 log = logging.getLogger(__name__)
@@ -111,8 +112,9 @@ def build_trainer(
     cache_absent_gpu()  # without it, every training step probes for a GPU driver twice
     if cfg.get("reuse_freed_memory", False):
         reuse_freed_memory()
-    if cfg.get("release_freed_memory", False):
-        release_freed_memory()
+    releasing = cfg.get("release_freed_memory", False) and release_freed_memory()
+    if releasing:  # after each of the model's memory blocks too
+        extra_callbacks = [*extra_callbacks, ReleaseBetweenBlocks()]
     return L.Trainer(
         default_root_dir=run_dir,
         callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],

@@ -7,9 +7,11 @@ Two run settings change that for the rest of the process (glibc cannot return to
 thresholds):
 
 - ``reuse_freed_memory``: keep freed memory (fewer page faults; resident memory can grow);
-- ``release_freed_memory``: blocks of 2 MiB and more come from the system and go back to it
-  when freed, so the resident peak is what is live (S²IP-LLM's memory mode: 2.57 GiB against
-  3.3-3.6 GiB with glibc's defaults), while freed smaller blocks stay for reuse.
+- ``release_freed_memory``: blocks of 24 MiB and more come from the system and go back to it
+  when freed; smaller freed blocks serve the allocations that follow and go back to the
+  system after each of a model's memory blocks (:func:`release_between_blocks`; S²IP-LLM:
+  every backbone block's forward and backward pass), so the resident peak stays near what is
+  live (S²IP-LLM's memory mode: 2.87 GiB against 3.3-3.6 GiB with glibc's defaults).
 
 The allocator settings a user gave (glibc's ``MALLOC_*`` environment variables) win: with
 any of them set, neither setting changes anything.
@@ -29,11 +31,14 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+from collections.abc import Iterable
+from typing import Any
 
 # glibc's mallopt parameters (malloc.h)
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 KEEP_FREED_BYTES, MMAP_FROM_BYTES = 256 << 20, 64 << 20  # reuse_freed_memory
-RELEASE_FROM_BYTES = 2 << 20  # release_freed_memory (it keeps KEEP_FREED_BYTES at the top)
+RELEASE_FROM_BYTES = 24 << 20  # release_freed_memory (it keeps KEEP_FREED_BYTES at the top)
+_releasing = False  # release_freed_memory took effect
 USER_ALLOCATOR_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
@@ -68,13 +73,54 @@ def reuse_freed_memory() -> bool:
 
 
 def release_freed_memory() -> bool:
-    """Give blocks of 2 MiB and more back to the system when freed (the run setting
-    ``release_freed_memory``), so that the process's resident peak is what is live.
+    """Give freed memory back to the system (the run setting ``release_freed_memory``), so
+    that the process's resident peak stays near what is live: blocks of 24 MiB and more are
+    mapped from the system and returned when freed; smaller ones serve the allocations that
+    follow and go back after each memory block of the model (:func:`release_between_blocks`).
 
-    With glibc's defaults a freed activation below 32 MiB stays resident and the heap
-    fragments: S²IP-LLM's memory mode peaked at 3.3-3.6 GiB with 2.57 GiB live. The price is
-    a fresh mapping per large tensor (page faults; with huge pages about 4 % of that mode's
-    step, without them about 25 %). Smaller freed blocks stay for reuse. Returns whether it
-    took effect.
+    With glibc's defaults freed activations below 32 MiB stay resident and the heap fragments:
+    S²IP-LLM's memory mode peaked at 3.3-3.6 GiB with 2.57 GiB live. Returning every block of
+    2 MiB and more at once (this setting until session 22) held the peak at 2.57 GiB but gave
+    every large activation fresh pages: 24-26.5 s a step on a virtual machine with AMX, where
+    returning the smaller blocks between backbone blocks instead took 19.1-19.9 s at 2.87 GiB
+    (``runners/bench_s2ip_llm.py``). Returns whether it took effect.
     """
-    return _keep_freed_below(RELEASE_FROM_BYTES)
+    global _releasing
+    _releasing = _keep_freed_below(RELEASE_FROM_BYTES)
+    return _releasing
+
+
+def releasing() -> bool:
+    """Whether :func:`release_freed_memory` took effect in this process."""
+    return _releasing
+
+
+def give_back_free_memory() -> bool:
+    """glibc's ``malloc_trim(0)``: the free pages inside the heap go back to the system (the
+    next allocation there faults them in again). False where there is no glibc."""
+    if platform.system() != "Linux":
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+def release_between_blocks(blocks: Iterable[Any]) -> int:
+    """Give free memory back after the forward and the backward pass of each of ``blocks``
+    (``torch.nn.Module``s: a model's ``memory_blocks()``) while :func:`releasing`; a block
+    already hooked is left as it is. Returns how many blocks were hooked."""
+
+    def give_back(*_: object) -> None:
+        if _releasing:
+            give_back_free_memory()
+
+    hooked = 0
+    for block in blocks:
+        if getattr(block, "_tsfm_releases_memory", False):
+            continue
+        block.register_forward_hook(give_back)
+        block.register_full_backward_hook(give_back)
+        block._tsfm_releases_memory = True
+        hooked += 1
+    return hooked

@@ -197,6 +197,13 @@ class LanguageBackbone(nn.Module):
         return self.config.max_position_embeddings - self.family.position_offset
 
     @property
+    def blocks(self) -> nn.ModuleList:
+        """The transformer blocks (GPT-2's ``h``, BERT's ``encoder.layer``)."""
+        return next(
+            (m for m in self.model.modules() if isinstance(m, nn.ModuleList)), nn.ModuleList()
+        )
+
+    @property
     def word_embeddings(self) -> Tensor:
         """The (frozen) token-embedding matrix ``[vocab, hidden]``."""
         return self.model.get_input_embeddings().weight

@@ -147,6 +147,11 @@ class S2IPLLM(nn.Module):
         )
         self.head = HEADS[head](tokens, width, pred_len)
 
+    def memory_blocks(self) -> list[nn.Module]:
+        """The backbone's blocks: the run setting ``release_freed_memory`` gives freed memory
+        back to the system after each of them (forward and backward)."""
+        return list(self.backbone.blocks) if self.use_backbone else []
+
     # ------------------------------------------------------------------ tokens
     def components(self, series: Tensor) -> Tensor:
         """``[R, L]`` normalised series -> ``[R, C, L]`` (trend, seasonal, residual; or raw)."""
