@@ -11,7 +11,7 @@ thresholds):
   when freed; smaller freed blocks serve the allocations that follow and go back to the
   system after each of a model's memory blocks (:func:`release_between_blocks`; S²IP-LLM:
   every backbone block's forward and backward pass), so the resident peak stays near what is
-  live (S²IP-LLM's memory mode: 2.87 GiB against 3.3-3.6 GiB with glibc's defaults).
+  live (S²IP-LLM's memory mode: 2.9 GiB against 3.3-3.6 GiB with glibc's defaults).
 
 The allocator settings a user gave (glibc's ``MALLOC_*`` environment variables) win: with
 any of them set, neither setting changes anything.
@@ -81,8 +81,8 @@ def release_freed_memory() -> bool:
     With glibc's defaults freed activations below 32 MiB stay resident and the heap fragments:
     S²IP-LLM's memory mode peaked at 3.3-3.6 GiB with 2.57 GiB live. Returning every block of
     2 MiB and more at once (this setting until session 22) held the peak at 2.57 GiB but gave
-    every large activation fresh pages: 24-26.5 s a step on a virtual machine with AMX, where
-    returning the smaller blocks between backbone blocks instead took 19.1-19.9 s at 2.87 GiB
+    every large activation fresh pages: 20.7 s a step on a virtual machine with AMX, where
+    returning the smaller blocks between backbone blocks instead took 17.0-18.3 s at 2.9 GiB
     (``runners/bench_s2ip_llm.py``). Returns whether it took effect.
     """
     global _releasing

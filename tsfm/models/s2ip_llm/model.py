@@ -56,8 +56,8 @@ class S2IPLLM(nn.Module):
             summed, as the paper describes; per-component forecasts in ``extras``).
         activation_checkpointing: recompute each backbone block in the backward pass instead
             of keeping its activations: in bf16 the peak falls to 0.37-0.40x the official
-            code's, and to 0.28x in the memory mode (with ``frozen_backbone_bf16`` and the run
-            setting ``release_freed_memory=true``), at 2.8-3.4x the official speed, 51-86 % of
+            code's, and to 0.28-0.32x in the memory mode (with ``frozen_backbone_bf16`` and the
+            run setting ``release_freed_memory=true``), at 2.8-3.4x the official speed, 51-86 % of
             the bf16 mode's without recomputation, depending on the machine
             (``runners/bench_s2ip_llm.py``).
         frozen_backbone_bf16: store the backbone's frozen weights (attention and MLP matrices
