@@ -99,7 +99,7 @@ def build(mode: str, device: str):
 
     model.components = components
     if mode == "compiled":
-        for block in model.backbone.model.h:
+        for block in model.memory_blocks():
             block.compile()
     if mode == "official":
         hf = model.backbone.model

@@ -29,6 +29,7 @@ the last bit either way.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 from collections.abc import Iterable
@@ -42,14 +43,27 @@ _releasing = False  # release_freed_memory took effect
 USER_ALLOCATOR_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
 
 
+def _glibc_call(name: str, *args: int) -> bool:
+    """glibc's function ``name`` called with ``args``; False where there is none (not Linux,
+    not glibc). The library is loaded once (the release hooks call this every block)."""
+    library = _glibc()
+    function = getattr(library, name, None) if library is not None else None
+    return bool(function(*args)) if function is not None else False
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    if platform.system() != "Linux":
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
 def _mallopt(param: int, value: int) -> bool:
     """glibc's ``mallopt``; False where there is none (not Linux, not glibc)."""
-    if platform.system() != "Linux":
-        return False
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(param, value))
-    except (OSError, AttributeError):
-        return False
+    return _glibc_call("mallopt", param, value)
 
 
 def _keep_freed_below(mmap_from: int) -> bool:
@@ -98,12 +112,7 @@ def releasing() -> bool:
 def give_back_free_memory() -> bool:
     """glibc's ``malloc_trim(0)``: the free pages inside the heap go back to the system (the
     next allocation there faults them in again). False where there is no glibc."""
-    if platform.system() != "Linux":
-        return False
-    try:
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
+    return _glibc_call("malloc_trim", 0)
 
 
 def release_between_blocks(blocks: Iterable[Any]) -> int:
