@@ -42,7 +42,7 @@ from bench_common import flops, header, load, median, peaks, set_threads, sync  
 from tsfm.config import compose_config  # noqa: E402
 from tsfm.models.timesclip.render import LineRenderer  # noqa: E402
 from tsfm.pipeline import build_datamodule, build_module  # noqa: E402
-from tsfm.training.module import bind_training_windows  # noqa: E402
+from tsfm.training.inputs import bind_training_windows  # noqa: E402
 
 
 def config(args, mode: str):

@@ -11,13 +11,14 @@ from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
-from tsfm.data.frames import SeriesTable, build_table, read_file, resolve_freq, to_polars
-from tsfm.data.frames.regularity import check_calendar_freq, check_span, check_steps
+from tsfm.data.frames import SeriesTable, build_table, read_file, to_polars
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, resolve_roles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import DATASETS, get_spec, locate
 from tsfm.data.splits import STAGES, Borders, compute_borders
+from tsfm.data.time_axis import check_time_axis, time_feature_freq
 from tsfm.data.timefeatures import time_features
+from tsfm.data.values import check_float32_range, fill_forward
 from tsfm.data.windows import SideInputs, WindowDataset
 
 log = logging.getLogger(__name__)
@@ -142,48 +143,6 @@ class TimeSeriesDataModule(ForecastDataModule):
         """Whether the data is a registered benchmark read from its file."""
         return not self.in_memory and self.config.name != "custom"
 
-    def check_time_axis(self, dates: np.ndarray) -> str | None:
-        """The data's sampling frequency, after checking the timestamps against it: a
-        benchmark against its registered file (rows, span, steps), other data for regular
-        steps (unless ``data.allow_irregular``); ``data.freq`` must describe it."""
-        cfg = self.config
-        if self.given_table is not None:  # the Forecaster's table, checked when it was read
-            return cfg.freq
-        if self.benchmark:
-            spec = get_spec(cfg.name)
-            check_span(dates, spec.rows, spec.span, self.source)
-            check_steps(
-                dates,
-                spec.freq,
-                breaks=spec.breaks,
-                allow_duplicates=spec.allow_duplicate_timestamps,
-                source=self.source,
-            )
-            sampling = spec.freq
-        elif cfg.allow_irregular:
-            sampling = None
-        else:
-            try:
-                sampling = str(resolve_freq(dates))
-            except ValueError as err:
-                where = str(err).split(". Fill")[0]  # the row; the fix differs from Python's
-                raise ValueError(
-                    f"{self.source}: {where}. Fill the missing steps (e.g. interpolate), or set "
-                    "data.allow_irregular=true to accept them (windows then run across the gaps)"
-                ) from None
-        if cfg.freq and sampling:
-            check_calendar_freq(cfg.freq, sampling, benchmark=self.benchmark)
-        return sampling
-
-    def time_feature_freq(self, sampling: str | None) -> str:
-        cfg = self.config
-        if cfg.freq or sampling:
-            return cfg.freq or sampling
-        raise ValueError(
-            "cannot tell the frequency of irregular timestamps; set data.freq (e.g. 'h', "
-            "'15min', 'D') for the calendar features, or data.time_features=false"
-        )
-
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
@@ -191,7 +150,11 @@ class TimeSeriesDataModule(ForecastDataModule):
         loaded = self.load_table()
         self.roles = roles = self.resolve_roles(loaded)
         table = self.table = loaded.select(list(roles.time_varying))
-        sampling = None if table.dates is None else self.check_time_axis(table.dates)
+        sampling = None
+        if table.dates is not None and self.given_table is not None:
+            sampling = cfg.freq  # the Forecaster's table, checked when it was read
+        elif table.dates is not None:
+            sampling = check_time_axis(table.dates, cfg, self.source, self.benchmark)
         self.sampling = sampling
         borders = self.borders = self.compute_split(len(table))
         used = table.values[: borders.test[1]]
@@ -208,7 +171,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         values = torch.from_numpy(np.ascontiguousarray(used, dtype=np.float32))
         marks = None
         if cfg.time_features and table.dates is not None:
-            freq = self.time_feature_freq(sampling)
+            freq = time_feature_freq(cfg, sampling)
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq))
         side = self._side_inputs(values, mask)
         n_targets = len(roles.targets)
@@ -312,27 +275,4 @@ class TimeSeriesDataModule(ForecastDataModule):
         train = self.datasets["train"]
         return FixedWindows(
             train.values, train.seq_len, train.stride, train.n_windows, self.config.name
-        )
-
-
-def fill_forward(values: np.ndarray) -> np.ndarray:
-    """NaN replaced by the last observed value of its column (0, the scaled mean, before the
-    first observation)."""
-    rows = np.arange(len(values))[:, None]
-    last = np.where(np.isnan(values), 0, rows)
-    np.maximum.accumulate(last, axis=0, out=last)
-    filled = values[last, np.arange(values.shape[1])]
-    return np.where(np.isnan(filled), 0.0, filled)
-
-
-def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None:
-    """Models compute in float32 (or lower): a value beyond its range would become inf."""
-    limit = float(np.finfo(np.float32).max)
-    too_large = np.abs(values).max(axis=0) > limit
-    if too_large.any():
-        bad = [columns[j] for j in np.flatnonzero(too_large)]
-        fix = "rescale them" if scaled else "set data.scale=true or rescale them"
-        raise ValueError(
-            f"column(s) {bad} hold values beyond float32's range ({limit:.3g}), which the "
-            f"models compute in; {fix} (e.g. divide by a power of ten)"
         )

@@ -22,10 +22,10 @@ from torch.utils.data import Dataset
 from tsfm.data.batch import Batch
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
-from tsfm.data.datamodule import fill_forward
 from tsfm.data.frames import future_times
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.timefeatures import time_features
+from tsfm.data.values import fill_forward
 
 
 def series_statistics(values: list[np.ndarray], rows: Sequence[int]) -> tuple[np.ndarray, ...]:

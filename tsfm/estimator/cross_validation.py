@@ -165,7 +165,7 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
 def _fold_scores(model: Any, raw_lookback, actual, forecast) -> Scores:
     """The fold's :class:`Scores`: scaled with its scaler, its look-back filled as the model
     saw it."""
-    from tsfm.data.datamodule import fill_forward
+    from tsfm.data.values import fill_forward
 
     scaler = model.scaler_
     scaled = (lambda v: v) if scaler is None else scaler.transform

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from tsfm.data.batch import Batch
-from tsfm.data.datamodule import fill_forward
 from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
+from tsfm.data.values import fill_forward
 from tsfm.models import capabilities
 from tsfm.training.runtime import inference
 

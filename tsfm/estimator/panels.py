@@ -16,7 +16,6 @@ import polars as pl
 import torch
 
 from tsfm.data.batch import Batch
-from tsfm.data.datamodule import fill_forward
 from tsfm.data.frames import future_times, is_integer_time, resolve_freq, time_series, to_polars
 from tsfm.data.frames.long import LongFrame, series_tables
 from tsfm.data.frames.read import read_long
@@ -24,6 +23,7 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, ColumnRoles, resolve_roles
 from tsfm.data.timefeatures import time_features
+from tsfm.data.values import fill_forward
 from tsfm.estimator.checks import check_options
 from tsfm.estimator.fitting import (
     check_window_sizes,

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from tsfm.data.batch import Batch, model_inputs
+from tsfm.data.contract import ForecastDataModule
 from tsfm.models import Capabilities, ModelOutput, as_output
 
 MASK_KEYS = ("x_mask", "past_covariates_mask", "future_covariates_mask")
@@ -63,3 +64,14 @@ def forward(model: nn.Module, capabilities: Capabilities, batch: Batch) -> Model
     output = as_output(model(**inputs))
     output.prediction = output.prediction[..., past.shape[-1] :]
     return output
+
+
+def bind_training_windows(model: nn.Module, datamodule: ForecastDataModule) -> bool:
+    """Give ``model`` the data module's fixed training windows, when both take part (the
+    model defines ``bind_training_windows`` and the split has fixed windows)."""
+    bind = getattr(model, "bind_training_windows", None)
+    windows = datamodule.training_windows() if bind is not None else None
+    if windows is None:
+        return False
+    bind(windows.values, windows.seq_len, windows.stride, windows.n_windows, windows.source)
+    return True

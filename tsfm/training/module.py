@@ -15,7 +15,7 @@ from tsfm.models import ModelOutput, build_model, capabilities
 from tsfm.training.adaptive_conformal import SequentialTestPass
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
-from tsfm.training.inputs import check_capabilities, forward, model_dims
+from tsfm.training.inputs import bind_training_windows, check_capabilities, forward, model_dims
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.interval_scoring import IntervalScoring
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
@@ -24,7 +24,7 @@ from tsfm.training.scoring import (
     DEFAULT_LEVELS,
     DEFAULT_QUANTILES,
 )
-from tsfm.training.series_logging import SeriesScores
+from tsfm.training.series_logging import SeriesScores, n_targets
 
 EVAL_STAGES = ("val", "test")
 
@@ -290,26 +290,7 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         }
 
 
-def n_targets(dims: dict[str, int], scaler: dict[str, list] | None) -> int:
-    """How many target series the data has (a channel-independent model sees one at a time)."""
-    if scaler is None:
-        return int(dims["n_vars"])
-    mean = scaler["mean"]
-    return len(mean[0]) if mean and isinstance(mean[0], list) else len(mean)
-
-
 def per_stage(make: Callable[[], nn.Module]) -> nn.ModuleDict:
     """One metric per evaluation stage and scale (``val``, ``val_original``, ``test``, ...)."""
     names = [f"{stage}{suffix}" for stage in EVAL_STAGES for suffix in ("", "_original")]
     return nn.ModuleDict({name: make() for name in names})
-
-
-def bind_training_windows(model: nn.Module, datamodule: ForecastDataModule) -> bool:
-    """Give ``model`` the data module's fixed training windows, when both take part (the
-    model defines ``bind_training_windows`` and the split has fixed windows)."""
-    bind = getattr(model, "bind_training_windows", None)
-    windows = datamodule.training_windows() if bind is not None else None
-    if windows is None:
-        return False
-    bind(windows.values, windows.seq_len, windows.stride, windows.n_windows, windows.source)
-    return True

@@ -99,3 +99,11 @@ class SeriesScores(nn.Module):
         kept, left_out = defined(values)
         self.notes.update(left_out)
         return kept
+
+
+def n_targets(dims: dict[str, int], scaler: dict[str, list] | None) -> int:
+    """How many target series the data has (a channel-independent model sees one at a time)."""
+    if scaler is None:
+        return int(dims["n_vars"])
+    mean = scaler["mean"]
+    return len(mean[0]) if mean and isinstance(mean[0], list) else len(mean)

@@ -14,7 +14,7 @@ from tsfm.config import compose_config
 from tsfm.data import TimeSeriesDataModule
 from tsfm.models import build_model
 from tsfm.pipeline import build_module, build_trainer
-from tsfm.training.module import bind_training_windows
+from tsfm.training.inputs import bind_training_windows
 
 DATA = {"seq_len": 24, "pred_len": 8, "batch_size": 8}
 

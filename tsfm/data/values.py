@@ -1,0 +1,30 @@
+"""What is done to a table's values before they are windowed: the check that models can
+compute with them (float32's range) and the forward fill of missing values (whose positions
+the masks keep)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def fill_forward(values: np.ndarray) -> np.ndarray:
+    """NaN replaced by the last observed value of its column (0, the scaled mean, before the
+    first observation)."""
+    rows = np.arange(len(values))[:, None]
+    last = np.where(np.isnan(values), 0, rows)
+    np.maximum.accumulate(last, axis=0, out=last)
+    filled = values[last, np.arange(values.shape[1])]
+    return np.where(np.isnan(filled), 0.0, filled)
+
+
+def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None:
+    """Models compute in float32 (or lower): a value beyond its range would become inf."""
+    limit = float(np.finfo(np.float32).max)
+    too_large = np.abs(values).max(axis=0) > limit
+    if too_large.any():
+        bad = [columns[j] for j in np.flatnonzero(too_large)]
+        fix = "rescale them" if scaled else "set data.scale=true or rescale them"
+        raise ValueError(
+            f"column(s) {bad} hold values beyond float32's range ({limit:.3g}), which the "
+            f"models compute in; {fix} (e.g. divide by a power of ten)"
+        )
