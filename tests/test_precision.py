@@ -53,6 +53,23 @@ def test_native_bf16_is_read_from_the_cpu_flags(monkeypatch):
     runtime.cpu_has_native_bf16.cache_clear()
 
 
+def test_a_cpu_tsfm_does_not_probe_keeps_auto_at_fp32_without_claiming_emulation(
+    bf16_cpu, monkeypatch
+):
+    bf16_cpu(False)
+    monkeypatch.setattr(runtime.platform, "machine", lambda: "aarch64")
+    with pytest.warns(MachineWarning, match="probes x86 CPUs only .* a 'aarch64' CPU, so the"):
+        assert resolve_precision("auto", "cpu") == "32-true"
+    with pytest.warns(MachineWarning, match="'aarch64' CPU; compare its speed with 32-true") as w:
+        assert resolve_precision("bf16-mixed", "cpu") == "bf16-mixed"
+    assert "emulated" not in str(w[0].message)
+    monkeypatch.setattr(runtime.platform, "machine", lambda: "x86_64")
+    with pytest.warns(MachineWarning, match="this CPU has no native bf16 \\(avx512_bf16"):
+        assert resolve_precision("auto", "cpu") == "32-true"
+    with pytest.warns(MachineWarning, match="emulated and slower than fp32"):
+        assert resolve_precision("bf16-mixed", "cpu") == "bf16-mixed"
+
+
 def test_the_cpu_bf16_preset_asks_for_auto():
     cfg = compose_config("trainer=cpu_bf16")
     assert cfg.trainer.precision == "auto" and cfg.trainer.accelerator == "cpu"

@@ -4,7 +4,8 @@
 (``bf16-mixed``) where the device multiplies bf16 natively, else fp32 (``32-true``) with a
 one-line warning saying why. On a CPU "natively" means AVX512-BF16 or AMX-BF16 (Intel since
 Cooper Lake / Sapphire Rapids, AMD since Zen 4), where a bf16 matrix product runs about four
-times faster than fp32; elsewhere torch emulates bf16, more slowly than fp32.
+times faster than fp32; elsewhere torch emulates bf16, more slowly than fp32. Other CPUs
+(ARM's bf16 extension, for one) are not probed: ``auto`` keeps fp32 there and says so.
 
 ``threads`` (a run setting) caps torch's intra-op threads for the run. torch starts one per
 core; when several processes share the cores (a busy machine), those threads wait on each
@@ -19,6 +20,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import platform
 import typing
 import warnings
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ import torch
 
 AUTO = "auto"
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+X86_MACHINES = ("x86_64", "amd64", "i386", "i686")  # platform.machine(), lower case
 MIXED = {"bf16-mixed": torch.bfloat16, "bf16": torch.bfloat16, "16-mixed": torch.float16}
 BF16 = ("bf16-mixed", "bf16", "bf16-true")
 
@@ -74,16 +77,20 @@ def _device(accelerator: str | None) -> str:
     return "cpu" if name == "auto" else name
 
 
-def native_bf16(accelerator: str | None) -> tuple[bool, str]:
-    """Whether the run's device computes bf16 natively, and if not, why not."""
+def native_bf16(accelerator: str | None) -> tuple[bool | None, str]:
+    """Whether the run's device computes bf16 natively (None: tsfm cannot tell), and if not,
+    why not."""
     device = _device(accelerator)
     if device == "cpu":
         flags = " or ".join(CPU_BF16_FLAGS)
+        machine = platform.machine()
+        if machine.lower() not in X86_MACHINES and not cpu_has_native_bf16():
+            return None, f"tsfm probes x86 CPUs only ({flags}) and this is a '{machine}' CPU"
         return cpu_has_native_bf16(), f"this CPU has no native bf16 ({flags})"
     if device == "cuda":
         ok = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
         return ok, "this GPU has no native bf16"
-    return False, f"tsfm does not know whether '{device}' computes bf16 natively"
+    return None, f"tsfm does not know whether '{device}' computes bf16 natively"
 
 
 def check_precision(value: Any, describe: Callable[[str], str] = str) -> None:
@@ -111,9 +118,14 @@ def resolve_precision(precision: Any, accelerator: str | None) -> Any:
         )
         return "32-true"
     if str(precision) in BF16 and not native:
+        effect = (
+            "bf16 is emulated and slower than fp32 here"
+            if native is False
+            else "compare its speed with 32-true"
+        )
         warnings.warn(
-            f"trainer.precision={precision}: {why}; bf16 is emulated and slower than fp32 here "
-            "(trainer.precision=auto would pick 32-true)",
+            f"trainer.precision={precision}: {why}; {effect} (trainer.precision=auto would "
+            "pick 32-true)",
             MachineWarning,
             stacklevel=2,
         )
