@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 import torch
 from sklearn.base import clone
@@ -17,7 +16,7 @@ from torch import nn
 
 import tsfm
 from tests.helpers.data import REPO, synthetic_frame
-from tests.helpers.estimator import HORIZON, LOOKBACK, tiny, to_long
+from tests.helpers.estimator import HORIZON, LOOKBACK, tiny
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.models import REGISTRY
@@ -142,48 +141,6 @@ def test_a_forecaster_saved_under_the_old_setting_names_still_loads(fitted, tmp_
         Forecaster("itransformer").set_params(e_layers=2)
 
 
-# ---------------------------------------------------------------------- frames in and out
-@pytest.mark.parametrize(
-    ("layout", "library", "freq"),
-    [("wide", "polars", "15min"), ("long", "pandas", "D"), ("long", "polars", "h")],
-)
-def test_long_and_polars_frames_give_the_forecasts_of_the_wide_pandas_frame(layout, library, freq):
-    wide = synthetic_frame(200, 3, freq=freq)
-    reference = tiny().fit(wide).predict()
-    frame = to_long(wide) if layout == "long" else wide
-    frame = pl.from_pandas(frame) if library == "polars" else frame
-    est = tiny().fit(frame)
-    forecast = est.predict()
-    assert isinstance(forecast, pl.DataFrame if library == "polars" else pd.DataFrame)
-    out = forecast.to_pandas() if library == "polars" else forecast
-    future = pd.date_range(wide.date.iloc[-1], periods=HORIZON + 1, freq=freq)[1:]
-    if layout == "long":
-        assert list(out.columns) == ["unique_id", "ds", "y"] and len(out) == 3 * HORIZON
-        assert (out.groupby("unique_id").ds.apply(list) == [list(future)] * 3).all()
-        out = out.pivot(index="ds", columns="unique_id", values="y")[["v0", "v1", "OT"]]
-        out = out.reset_index(drop=True)
-    else:
-        assert (out.date.to_numpy() == future.to_numpy()).all()
-        out = out[["v0", "v1", "OT"]]
-    np.testing.assert_allclose(out.to_numpy(), reference[["v0", "v1", "OT"]].to_numpy(), rtol=1e-5)
-
-
-def test_long_frames_with_own_column_names_and_integer_time():
-    wide = synthetic_frame(150, 2)
-    long = to_long(wide).rename(columns={"unique_id": "store", "ds": "t", "y": "sales"})
-    long["t"] = (long.t - long.t.min()) // pd.Timedelta(hours=1) * 5  # step 5
-    est = tiny(max_epochs=1).set_params(id_col="store", time_col="t", target_col="sales")
-    forecast = est.fit(long).predict()
-    assert list(forecast.columns) == ["store", "t", "sales"] and est.freq_ == 5
-    assert forecast.t.tolist()[:HORIZON] == [745 + 5 * k for k in range(1, HORIZON + 1)]
-
-
-def test_pandas_datetime_index_comes_back_as_an_index():
-    wide = synthetic_frame(120, 2).set_index("date")
-    forecast = tiny().fit(wide).predict()
-    assert isinstance(forecast.index, pd.DatetimeIndex) and list(forecast.columns) == ["v0", "OT"]
-
-
 # ---------------------------------------------------------------------- new series
 class PerIndexLinear(nn.Module):
     """A model with one head per variate position: it cannot take other variates."""
@@ -279,45 +236,11 @@ def test_validation_picks_the_best_epoch_and_val_df_must_continue_df():
         tiny().fit(frame.head(100), frame.tail(40))
 
 
-@pytest.mark.parametrize(
-    ("frame", "message"),
-    [
-        (synthetic_frame(100).drop(index=50), "not regular: row 50"),
-        (synthetic_frame(20), "lookback \\+ horizon = 32"),
-        (synthetic_frame(100).assign(OT=lambda d: d.OT.where(d.index != 7)), "'OT'.*row 7"),
-        (synthetic_frame(100).assign(city="x"), "non-numeric column"),
-        (to_long(synthetic_frame(100)).drop(index=3), "no row at"),
-        ([1, 2, 3], "pandas or polars DataFrame"),
-    ],
-)
-def test_bad_frames_are_refused_with_a_message_that_says_why(frame, message):
-    with pytest.raises((ValueError, TypeError), match=message):
-        tiny().fit(frame)
-
-
 def test_frequencies_are_checked(fitted):
     with pytest.raises(ValueError, match="frequency is '15min'"):
         fitted["itransformer"].predict(synthetic_frame(60, 3, freq="15min"))
     with pytest.raises(ValueError, match="frequency 'D' puts"):
         tiny(freq="D").fit(synthetic_frame(100))
-
-
-def test_a_presets_hourly_calendar_follows_half_hourly_data_and_says_so():
-    frame = synthetic_frame(400, 2, freq="30min")
-    est = Forecaster.from_experiment(
-        "itransformer_etth1_96", horizon=8, lookback=24, max_epochs=1, d_model=16, d_ff=16
-    )
-    with pytest.warns(UserWarning, match="computes calendar features for 'h' data.*'30min'"):
-        est.fit(frame)
-    assert est.freq_ == "30min" and est.config_.data.freq == "30min"
-
-
-def test_a_missing_horizon_is_refused_with_a_suggestion_for_the_data():
-    with pytest.raises(ValueError, match="horizon is required.*horizon=48.*'h'"):
-        Forecaster(lookback=24, max_epochs=1).fit(synthetic_frame(120, 2))
-    quarterly = synthetic_frame(120, 2, freq="QS")
-    with pytest.raises(ValueError, match="horizon=8"):
-        Forecaster(lookback=24, max_epochs=1).fit(quarterly)
 
 
 def test_model_size_follows_the_data_unless_chosen():

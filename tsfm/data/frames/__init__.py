@@ -1,7 +1,9 @@
 """The one home for frames: reading files and pandas/polars frames (wide or long) into the one
-table type, :class:`SeriesTable` (``read``), timestamps and frequencies (``dates``), and
-writing forecasts back in the input's layout (``write``)."""
+table type, :class:`SeriesTable` (``read``; pandas frames reach it as polars through
+``convert``), timestamps and frequencies (``dates``), and writing forecasts back in the
+input's layout (``write``)."""
 
+from tsfm.data.frames.convert import to_polars
 from tsfm.data.frames.dates import (
     Freq,
     future_times,
@@ -12,7 +14,7 @@ from tsfm.data.frames.dates import (
     same_freq,
 )
 from tsfm.data.frames.files import read_file
-from tsfm.data.frames.read import build_table, read_frame, to_polars
+from tsfm.data.frames.read import build_table, read_frame
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.frames.write import time_series, write_frame
 

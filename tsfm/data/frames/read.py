@@ -14,81 +14,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.dates import check_timestamps, parse_dates
-from tsfm.data.frames.files import repeated_names
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
-
-INDEX_COLUMN = "__index__"  # a pandas DatetimeIndex without a name, while it is a column
-
-
-def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
-    """``(frame, library, time_index)``: a pandas or polars frame as polars; a pandas
-    ``DatetimeIndex`` becomes a column (``time_index`` says so). Anything else is refused."""
-    if isinstance(df, pl.DataFrame):
-        return df, "polars", False
-    import pandas as pd
-
-    if isinstance(df, pd.DataFrame):
-        repeated = repeated_names(list(df.columns))
-        if repeated:
-            raise ValueError(f"the frame repeats the column name(s) {repeated}; rename them")
-        if isinstance(df.index, pd.PeriodIndex):  # periods: their first instant
-            df = df.set_axis(df.index.to_timestamp(how="start"))
-        periods = [c for c in df.columns if isinstance(df[c].dtype, pd.PeriodDtype)]
-        if periods:
-            df = df.assign(**{c: df[c].dt.to_timestamp(how="start") for c in periods})
-        time_index = isinstance(df.index, pd.DatetimeIndex)
-        if time_index:
-            df = df.rename_axis(df.index.name or INDEX_COLUMN).reset_index()
-        elif df.index.name is not None and df.index.name not in df.columns:
-            df = df.reset_index()
-        return _pandas_to_polars(df), "pandas", time_index
-    raise TypeError(
-        f"expected a pandas or polars DataFrame, got {type(df).__name__}: a wide frame (a date "
-        "column plus one column per variate) or a long one (unique_id, ds, y)"
-    )
-
-
-def _pandas_to_polars(df: Any) -> pl.DataFrame:
-    """Column by column when every column is numeric or naive datetime (several times faster
-    than the Arrow round trip on the small frames predict() gets), else through Arrow."""
-    import pandas as pd
-
-    simple = all(
-        pd.api.types.is_numeric_dtype(t)
-        and not pd.api.types.is_bool_dtype(t)
-        or (pd.api.types.is_datetime64_dtype(t) and getattr(t, "tz", None) is None)
-        for t in df.dtypes
-    )
-    if simple and df.columns.is_unique and all(isinstance(c, str) for c in df.columns):
-        return pl.DataFrame({c: df[c].to_numpy() for c in df.columns})
-    try:
-        return pl.from_pandas(df)
-    except Exception as err:  # Arrow's message does not name the column
-        for column in df.columns:
-            try:
-                pl.from_pandas(df[[column]])
-            except Exception:
-                raise ValueError(_unconvertible(df[column], err)) from None
-        raise
-
-
-def _unconvertible(column: Any, err: Exception) -> str:
-    kinds = column.map(lambda v: type(v).__name__)
-    common = kinds.mode().iloc[0] if len(kinds) else "?"
-    odd = kinds[kinds != common]
-    where = (
-        f"; row {odd.index[0]!r} holds {column[odd.index[0]]!r} ({odd.iloc[0]}) among "
-        f"{common} values"
-        if len(odd)
-        else ""
-    )
-    return (
-        f"column {column.name!r} cannot be read ({type(err).__name__}: {err}){where}. Make it "
-        "one type: e.g. pd.to_numeric(df[column], errors='coerce') turns text into NaN, which "
-        "is then reported by row"
-    )
 
 
 def _times(column: pl.Series) -> tuple[np.ndarray, dict[str, Any]]:

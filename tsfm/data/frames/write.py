@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.read import INDEX_COLUMN
+from tsfm.data.frames.convert import INDEX_COLUMN
 from tsfm.data.frames.table import Layout
 
 

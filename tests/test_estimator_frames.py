@@ -1,0 +1,88 @@
+"""The Forecaster's frames: pandas or polars, wide or long, own column names, a pandas
+``DatetimeIndex``; and frames or settings it refuses, with the reason."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from tests.helpers.data import synthetic_frame
+from tests.helpers.estimator import HORIZON, tiny, to_long
+from tsfm import Forecaster
+
+
+@pytest.mark.parametrize(
+    ("layout", "library", "freq"),
+    [("wide", "polars", "15min"), ("long", "pandas", "D"), ("long", "polars", "h")],
+)
+def test_long_and_polars_frames_give_the_forecasts_of_the_wide_pandas_frame(layout, library, freq):
+    wide = synthetic_frame(200, 3, freq=freq)
+    reference = tiny().fit(wide).predict()
+    frame = to_long(wide) if layout == "long" else wide
+    frame = pl.from_pandas(frame) if library == "polars" else frame
+    est = tiny().fit(frame)
+    forecast = est.predict()
+    assert isinstance(forecast, pl.DataFrame if library == "polars" else pd.DataFrame)
+    out = forecast.to_pandas() if library == "polars" else forecast
+    future = pd.date_range(wide.date.iloc[-1], periods=HORIZON + 1, freq=freq)[1:]
+    if layout == "long":
+        assert list(out.columns) == ["unique_id", "ds", "y"] and len(out) == 3 * HORIZON
+        assert (out.groupby("unique_id").ds.apply(list) == [list(future)] * 3).all()
+        out = out.pivot(index="ds", columns="unique_id", values="y")[["v0", "v1", "OT"]]
+        out = out.reset_index(drop=True)
+    else:
+        assert (out.date.to_numpy() == future.to_numpy()).all()
+        out = out[["v0", "v1", "OT"]]
+    np.testing.assert_allclose(out.to_numpy(), reference[["v0", "v1", "OT"]].to_numpy(), rtol=1e-5)
+
+
+def test_long_frames_with_own_column_names_and_integer_time():
+    wide = synthetic_frame(150, 2)
+    long = to_long(wide).rename(columns={"unique_id": "store", "ds": "t", "y": "sales"})
+    long["t"] = (long.t - long.t.min()) // pd.Timedelta(hours=1) * 5  # step 5
+    est = tiny(max_epochs=1).set_params(id_col="store", time_col="t", target_col="sales")
+    forecast = est.fit(long).predict()
+    assert list(forecast.columns) == ["store", "t", "sales"] and est.freq_ == 5
+    assert forecast.t.tolist()[:HORIZON] == [745 + 5 * k for k in range(1, HORIZON + 1)]
+
+
+def test_pandas_datetime_index_comes_back_as_an_index():
+    wide = synthetic_frame(120, 2).set_index("date")
+    forecast = tiny().fit(wide).predict()
+    assert isinstance(forecast.index, pd.DatetimeIndex) and list(forecast.columns) == ["v0", "OT"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (synthetic_frame(100).drop(index=50), "not regular: row 50"),
+        (synthetic_frame(20), "lookback \\+ horizon = 32"),
+        (synthetic_frame(100).assign(OT=lambda d: d.OT.where(d.index != 7)), "'OT'.*row 7"),
+        (synthetic_frame(100).assign(city="x"), "non-numeric column"),
+        (to_long(synthetic_frame(100)).drop(index=3), "no row at"),
+        ([1, 2, 3], "pandas or polars DataFrame"),
+    ],
+)
+def test_bad_frames_are_refused_with_a_message_that_says_why(frame, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        tiny().fit(frame)
+
+
+def test_a_presets_hourly_calendar_follows_half_hourly_data_and_says_so():
+    frame = synthetic_frame(400, 2, freq="30min")
+    est = Forecaster.from_experiment(
+        "itransformer_etth1_96", horizon=8, lookback=24, max_epochs=1, d_model=16, d_ff=16
+    )
+    with pytest.warns(UserWarning, match="computes calendar features for 'h' data.*'30min'"):
+        est.fit(frame)
+    assert est.freq_ == "30min" and est.config_.data.freq == "30min"
+
+
+def test_a_missing_horizon_is_refused_with_a_suggestion_for_the_data():
+    with pytest.raises(ValueError, match="horizon is required.*horizon=48.*'h'"):
+        Forecaster(lookback=24, max_epochs=1).fit(synthetic_frame(120, 2))
+    quarterly = synthetic_frame(120, 2, freq="QS")
+    with pytest.raises(ValueError, match="horizon=8"):
+        Forecaster(lookback=24, max_epochs=1).fit(quarterly)
