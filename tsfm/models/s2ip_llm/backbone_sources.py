@@ -26,7 +26,8 @@ PACKAGED: dict[str, tuple[str, str, str]] = {
 
 
 def offline_mode(local_files_only: bool = False) -> bool:
-    """Whether loading must not touch the network (``HF_HUB_OFFLINE``/``TRANSFORMERS_OFFLINE``)."""
+    """Whether loading must not touch the network (``local_files_only``, ``HF_HUB_OFFLINE``
+    or ``TRANSFORMERS_OFFLINE``)."""
     flag = os.environ.get("HF_HUB_OFFLINE", "") or os.environ.get("TRANSFORMERS_OFFLINE", "")
     return local_files_only or flag.strip().lower() in ("1", "true", "yes", "on")
 

