@@ -28,6 +28,18 @@ def conformal_model() -> Forecaster:
     return tiny(conformal_windows=20, conformal_step=2).fit(TRAIN, VALID)
 
 
+def test_quantiles_without_the_default_levels_fit_and_score_the_intervals_they_bound(tmp_path):
+    model = tiny(loss="quantile", quantiles=[0.1, 0.5, 0.9]).fit(TRAIN, VALID)
+    assert list(model.config_.levels) == [80.0]  # the levels scored are in the config
+    scores = model.evaluate(VALID)
+    assert 0 <= scores["coverage_80"] <= 1 and "coverage_95" not in scores
+    assert "OT-hi-80" in model.predict(level=[80]).columns
+    restored = Forecaster.load(model.save(tmp_path / "q"))
+    assert list(restored.config_.levels) == [80.0]
+    with pytest.raises(ValueError, match="levels has 95"):  # asked for explicitly: refused
+        tiny(loss="quantile", quantiles=[0.1, 0.5, 0.9], levels=[80, 95]).fit(TRAIN, VALID)
+
+
 def _ordered(frame: pd.DataFrame, name: str) -> None:
     lo95, lo80, hi80, hi95 = (frame[f"{name}-{s}"] for s in ("lo-95", "lo-80", "hi-80", "hi-95"))
     assert (lo95 <= lo80).all() and (lo80 <= frame[name]).all()

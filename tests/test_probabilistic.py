@@ -15,7 +15,7 @@ from tsfm.training import distributions as dist
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.heads import NormalHead, QuantileHead, StudentTHead, make_head
 from tsfm.training.interval_metrics import IntervalMetrics
-from tsfm.training.scoring import DEFAULT_QUANTILES, lookback_spread
+from tsfm.training.scoring import DEFAULT_QUANTILES, default_levels, lookback_spread, run_levels
 
 GRID = (0.1, 0.5, 0.9)
 
@@ -178,6 +178,21 @@ def test_bad_losses_quantiles_and_levels_are_refused_with_the_fix():
     with pytest.raises(ValueError, match="80 for an 80 % interval, not 0.8"):
         make_head("mse", levels=[0.8])
     assert make_head("quantile", [0.1, 0.5, 0.9], levels=[80]).size == 3
+
+
+def test_unset_levels_follow_what_the_quantiles_can_score():
+    assert default_levels("mse", [0.5]) == (80.0, 95.0)
+    assert default_levels("normal", [0.1, 0.5, 0.9]) == (80.0, 95.0)  # any level
+    assert default_levels("quantile", DEFAULT_QUANTILES) == (80.0, 95.0)
+    assert default_levels("quantile", [0.1, 0.5, 0.9]) == (80.0,)
+    assert default_levels("quantile", [0.05, 0.1, 0.25, 0.5, 0.75, 0.9]) == (80.0,)
+    assert default_levels("quantile", [0.25, 0.5, 0.75]) == (50.0,)
+    assert default_levels("quantile", [0.05, 0.25, 0.5, 0.75, 0.95]) == (50.0, 90.0)
+    assert default_levels("quantile", [0.5, 0.9]) == ()  # no central interval: none scored
+    assert make_head("quantile", [0.1, 0.5, 0.9]).size == 3  # levels unset: 80 only
+    assert run_levels("quantile", [0.1, 0.5, 0.9], [80]) == (80.0,)  # given: kept, checked
+    with pytest.raises(ValueError, match="not 0.8"):
+        run_levels("quantile", [0.1, 0.5, 0.9], [0.8])
 
 
 def _coverage_tolerance(n_scores: int, level: float, cells: int, tests: int) -> tuple[float, float]:

@@ -59,6 +59,13 @@ def test_interval_metrics_do_not_depend_on_the_eval_batch_size(tmp_path):
         assert small[key] == pytest.approx(large[key], rel=1e-5), key
 
 
+def test_a_quantile_grid_without_the_default_levels_scores_the_intervals_it_has(tmp_path):
+    metrics = _test_metrics(tmp_path, 1000, "loss=quantile", "quantiles=[0.1,0.5,0.9]")
+    assert np.isfinite(metrics["test/coverage_80"]) and np.isfinite(metrics["test/crps"])
+    assert not any(k.startswith("test/coverage_95") for k in metrics)
+    assert "test/msis" not in metrics  # MSIS is the 95 % interval's score
+
+
 def test_quantile_head_end_to_end_through_the_cli(tmp_path):
     run_dir = tmp_path / "run"
     overrides = [o for o in TINY_RUN if not o.startswith(("output.", "logger="))]

@@ -23,7 +23,7 @@ from tsfm.data.m4.files import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
 from tsfm.training.conformal import ConformalConfig
 from tsfm.training.optim import OptimConfig
-from tsfm.training.scoring import DEFAULT_LEVELS, DEFAULT_QUANTILES
+from tsfm.training.scoring import DEFAULT_QUANTILES
 from tsfm.tuning.config import TuneConfig
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -98,7 +98,9 @@ class RunConfig:
     ``loss`` picks the output head (``mse``, ``mae``, ``huber``, ``smape``: points;
     ``quantile``, ``normal``, ``student_t``: probabilistic, :mod:`tsfm.training.heads`);
     ``quantiles`` are the quantile head's levels and the grid CRPS is scored on; ``levels``
-    the interval levels (percent) scored for coverage and width; ``season_length`` the lag of
+    the interval levels (percent) scored for coverage and width (None: 80 and 95, or for
+    ``loss=quantile`` the central intervals its ``quantiles`` bound, see
+    :func:`~tsfm.training.scoring.default_levels`); ``season_length`` the lag of
     the seasonal-naive baseline and of MASE's and MSIS's look-back scale (None: from
     ``data.freq``, :mod:`tsfm.data.seasons`: hourly 24, daily 7, monthly 12, ...); ``conformal`` calibrates intervals for a point model.
     ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
@@ -129,7 +131,7 @@ class RunConfig:
     tune: TuneConfig = field(default_factory=TuneConfig)  # read by python -m tsfm.tune only
     loss: str = "mse"
     quantiles: list[float] = field(default_factory=lambda: list(DEFAULT_QUANTILES))
-    levels: list[float] = field(default_factory=lambda: list(DEFAULT_LEVELS))
+    levels: list[float] | None = None
     season_length: int | None = None
     conformal: ConformalConfig = field(default_factory=ConformalConfig)
     seed: int = 2023

@@ -19,7 +19,7 @@ import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advi
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
-from tsfm.training.artifacts import built_dims, module_from_config, season_length
+from tsfm.training.artifacts import built_dims, module_from_config, season_length, settle_levels
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
 from tsfm.training.conformal import calibrate, calibration_plan, check_conformal, check_plan
 from tsfm.training.divergence import StopOnDivergence
@@ -188,6 +188,7 @@ def _fit_and_test(
 ) -> RunResult:
     run_dir = Path(run_dir)
     check_run(cfg)
+    settle_levels(cfg)
     resume_from = resume_checkpoint(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True, verbose=False)

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsfm.data.seasons import resolve_season_length
 from tsfm.training.heads import Head, head_dims, make_head
 from tsfm.training.module import ForecastingModule
-from tsfm.training.scoring import DEFAULT_LEVELS, DEFAULT_QUANTILES
+from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
 
 
 def _container(node: Any) -> Any:
@@ -36,6 +36,19 @@ def versions() -> dict[str, str]:
     }
 
 
+def levels_of(cfg: DictConfig) -> list[float]:
+    """The interval levels the run config ``cfg`` scores: its ``levels``, or where they are
+    None (the default) those its loss and quantiles support (:func:`run_levels`)."""
+    quantiles = cfg.get("quantiles", DEFAULT_QUANTILES)
+    return list(run_levels(cfg.get("loss", "mse"), quantiles, cfg.get("levels")))
+
+
+def settle_levels(cfg: DictConfig) -> None:
+    """Write :func:`levels_of` into ``cfg.levels``, so that every reader of the config (and
+    the files a run saves) sees the levels that were scored."""
+    cfg.levels = levels_of(cfg)
+
+
 def module_from_config(
     cfg: DictConfig,
     dims: dict[str, int],
@@ -52,16 +65,14 @@ def module_from_config(
         loss=cfg.loss,
         scaler=scaler,
         quantiles=list(cfg.get("quantiles", DEFAULT_QUANTILES)),
-        levels=list(cfg.get("levels", DEFAULT_LEVELS)),
+        levels=levels_of(cfg),
         season_length=season_length(cfg, freq, dims["seq_len"]),
     )
 
 
 def head_of(cfg: DictConfig) -> Head:
     """The output head of the run config ``cfg`` (its ``loss``, ``quantiles`` and ``levels``)."""
-    return make_head(
-        cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), cfg.get("levels", DEFAULT_LEVELS)
-    )
+    return make_head(cfg.loss, cfg.get("quantiles", DEFAULT_QUANTILES), levels_of(cfg))
 
 
 def built_dims(cfg: DictConfig, dims: dict[str, int]) -> dict[str, int]:

@@ -33,15 +33,14 @@ from torch import Tensor
 from tsfm.training import distributions as dist
 from tsfm.training.losses import LOSSES
 from tsfm.training.scoring import (
-    DEFAULT_LEVELS,
     DEFAULT_QUANTILES,
-    check_levels,
     check_quantiles,
     index_of,
     level_bounds,
     level_name,
     lookback_spread,
     pinball,
+    run_levels,
 )
 
 PROBABILISTIC_LOSSES = ("quantile", "normal", "student_t")
@@ -180,12 +179,13 @@ class StudentTHead(Head):
 def make_head(
     loss: str,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
-    levels: Sequence[float] = DEFAULT_LEVELS,
+    levels: Sequence[float] | None = None,
 ) -> Head:
     """The head of ``loss``, with ``quantiles`` and ``levels`` checked (ValueError naming the
-    config keys, which are also the Forecaster's argument names)."""
+    config keys, which are also the Forecaster's argument names); ``levels=None``: those
+    :func:`~tsfm.training.scoring.default_levels` gives."""
     quantiles = check_quantiles(quantiles)
-    levels = check_levels(levels)
+    levels = run_levels(loss, quantiles, levels)
     if loss in LOSSES:
         return PointHead(loss)
     if loss == "normal":

@@ -20,10 +20,7 @@ from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.interval_scoring import IntervalScoring
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
-from tsfm.training.scoring import (
-    DEFAULT_LEVELS,
-    DEFAULT_QUANTILES,
-)
+from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
 from tsfm.training.series_logging import SeriesScores, n_targets
 
 EVAL_STAGES = ("val", "test")
@@ -47,7 +44,8 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
             metrics and predictions (``[S][N]`` nested lists: one per series, picked by the
             batch's ``series``); None if the data is not scaled.
         quantiles: the quantile head's levels, and the grid CRPS is scored on.
-        levels: interval levels (percent) scored for coverage and width (MSIS at 95).
+        levels: interval levels (percent) scored for coverage and width (MSIS at 95); None:
+            :func:`~tsfm.training.scoring.default_levels`.
         season_length: the seasonal lag of MSIS's and MASE's look-back scale and of the
             seasonal-naive baseline (M4 data use their own scale); resolved from the data's
             frequency before it gets here (:mod:`tsfm.data.seasons`).
@@ -90,11 +88,12 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         loss: str = "mse",
         scaler: dict[str, list[float]] | None = None,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
-        levels: Sequence[float] = DEFAULT_LEVELS,
+        levels: Sequence[float] | None = None,
         season_length: int = 1,
     ):
         super().__init__()
-        self.save_hyperparameters()
+        levels = list(run_levels(loss, quantiles, levels))
+        self.save_hyperparameters()  # the levels scored, not None
         self.head = make_head(loss, quantiles, levels)
         self.loss_fn = getattr(self.head, "loss_fn", None)  # a point head's loss function
         if not 0 < season_length < dims["seq_len"]:

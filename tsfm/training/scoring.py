@@ -80,6 +80,29 @@ def check_levels(levels: Sequence[float], *, name: str = "levels") -> tuple[floa
     return tuple(sorted(values))
 
 
+def default_levels(loss: str, quantiles: Sequence[float]) -> tuple[float, ...]:
+    """The interval levels scored when none are given (``levels=None``): ``DEFAULT_LEVELS``,
+    except for a quantile model, which can only score the central intervals its quantiles
+    bound: those of ``DEFAULT_LEVELS`` it has, or, where it has none of them, every central
+    interval it has (``[0.1, 0.5, 0.9]`` -> 80; ``[0.25, 0.5, 0.75]`` -> 50; none without a
+    pair ``tau``, ``1 - tau``)."""
+    if loss != "quantile":
+        return DEFAULT_LEVELS
+    taus = check_quantiles(quantiles)
+    held = sorted(
+        {tau_level(t) for t in taus if t < 0.5 and any(math.isclose(1.0 - t, u) for u in taus)}
+    )
+    defaults = tuple(level for level in DEFAULT_LEVELS if level in held)
+    return defaults or tuple(held)
+
+
+def run_levels(
+    loss: str, quantiles: Sequence[float], levels: Sequence[float] | None
+) -> tuple[float, ...]:
+    """The levels a run scores: ``levels`` as given (checked), or :func:`default_levels`."""
+    return default_levels(loss, quantiles) if levels is None else check_levels(levels)
+
+
 def grid_taus(quantiles: Sequence[float], levels: Sequence[float]) -> tuple[float, ...]:
     """Every quantile level a scorer needs: the CRPS grid and the bounds of each interval."""
     bounds = [b for level in levels for b in level_bounds(level)]
