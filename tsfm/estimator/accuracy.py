@@ -49,20 +49,33 @@ def season_length(est: Any) -> int:
     return resolve_season_length(est.config_.get("season_length"), est.freq_, est.lookback)
 
 
-def _metric(arrays: Arrays, lag: int) -> SeriesMetrics:
+def _metric(
+    arrays: Arrays, lag: int, series: np.ndarray | None, n_series: int | None
+) -> SeriesMetrics:
     forecast, actual, lookback = (torch.from_numpy(np.asarray(a, np.float64)) for a in arrays)
-    metric = SeriesMetrics(forecast.shape[-1], lag)
-    metric.update(forecast, actual, lookback, ~actual.isnan())
+    metric = SeriesMetrics(n_series or forecast.shape[-1], lag)
+    index = None if series is None else torch.from_numpy(np.asarray(series, np.int64))
+    metric.update(forecast, actual, lookback, ~actual.isnan(), series=index)
     return metric
 
 
 class Scores:
     """Both scales' metrics of a set of windows: ``original`` and ``scaled`` arrays (forecast,
-    actual with NaN where missing, look-back as the model saw it)."""
+    actual with NaN where missing, look-back as the model saw it). Each variate is a series,
+    or (``series``: ``[W]``, one variate per window) window ``w`` is of series ``series[w]``
+    of ``n_series`` (independent panels)."""
 
-    def __init__(self, original: Arrays, scaled: Arrays, lag: int):
+    def __init__(
+        self,
+        original: Arrays,
+        scaled: Arrays,
+        lag: int,
+        series: np.ndarray | None = None,
+        n_series: int | None = None,
+    ):
         self.lag, self.windows = lag, len(original[0])
-        self.original, self.scaled = _metric(original, lag), _metric(scaled, lag)
+        self.original = _metric(original, lag, series, n_series)
+        self.scaled = _metric(scaled, lag, series, n_series)
 
     def pooled(self) -> dict[str, float]:
         """The pooled keys (NaN where undefined)."""

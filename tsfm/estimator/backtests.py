@@ -33,6 +33,10 @@ from tsfm.training.scoring import seasonal_naive
 
 def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`."""
+    if est.mode_ == "independent":
+        from tsfm.estimator.panel_scoring import evaluate_panel
+
+        return evaluate_panel(est, df, per_series, return_forecasts)
     table = est._read(df)
     taus = metric_taus(est)
     result = backtest(est, table, taus=taus, lookbacks=True)
@@ -93,8 +97,9 @@ def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = No
     after the first cutoff."""
     if est.mode_ == "independent":
         raise ValueError(
-            "backtest forecasts series on one time index (mode='joint'); for independent "
-            "series, predict from each series' history (see README, Panels)"
+            "backtest forecasts folds on one time index (mode='joint'); for independent "
+            "series, evaluate(df) scores every window of each series without training "
+            "(see README, Panels)"
         )
     table = _model_order(est, est._read(df))
     folds = fold_cutoffs(est, table, n_windows, step)

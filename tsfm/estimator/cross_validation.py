@@ -103,8 +103,9 @@ def cross_validate(
 
     if est.mode == "independent":
         raise ValueError(
-            "cross_validate forecasts series on one time index (mode='joint'); for "
-            "independent series, fit on each series' history and predict (see README, Panels)"
+            "cross_validate forecasts folds on one time index (mode='joint'); for "
+            "independent series, fit on each series' history up to a cutoff and score the "
+            "rest with evaluate(df) (see README, Panels)"
         )
     table = est.read(df)
     _refit_now(refit, 0)  # validates refit

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsfm.estimator.accuracy import season_length
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.scoring import check_levels, index_of, level_bounds, level_name, seasonal_scale
@@ -74,7 +75,7 @@ def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
     scaled.update(
         torch.from_numpy(result.quantiles_scaled),
         torch.from_numpy(np.nan_to_num(result.actual_scaled)),
-        seasonal_scale(lookback, cfg.season_length),
+        seasonal_scale(lookback, season_length(est)),
         observed,
     )
     original.update(

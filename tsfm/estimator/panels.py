@@ -171,15 +171,17 @@ def predict_panel(
     interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too."""
     from tsfm.estimator.future import horizon_values
 
+    layout = est.layout_
     if df is None:
         history, ids = est.history_, list(est.series_)
         mean, std = est.series_mean_, est.series_std_
     else:
         long = read_panel(est, df)
+        layout = long.layout  # forecasts come back in the frame library of df
         tables = [t.select(est.input_columns_) for t in series_tables(long)]
         ids = list(long.ids)
         history = history_of(est, [t.values for t in tables], [t.times for t in tables])
-        mean, std = _scales(est, ids, tables)
+        mean, std = series_scales(est, ids, tables)
     horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))
@@ -193,7 +195,7 @@ def predict_panel(
         for k, name in enumerate(est.roles_.future):
             future[:, :, -n_cov_future + k] = np.stack(known[name])
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
-    batch = _batch(est, scaled, np.concatenate([history.times, horizons], axis=1), ids)
+    batch = panel_batch(est, scaled, np.concatenate([history.times, horizons], axis=1), ids)
     with inference(est.config_, est.module_.device):
         output = est.module_(batch)
         prediction = output.prediction.float().cpu().numpy().astype(np.float64)
@@ -207,10 +209,10 @@ def predict_panel(
         quantiles = quantiles * std[:, None, :n, None] + mean[:, None, :n, None]
         quantiles = finite(quantiles, "the quantiles")
         bands = [(suffix, quantiles[..., 0, list(taus).index(tau)]) for suffix, tau in columns]
-    return _write(est, ids, horizons, values[..., 0], bands)
+    return _write(layout, ids, horizons, values[..., 0], bands)
 
 
-def _scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.ndarray]:
+def series_scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.ndarray]:
     """Training statistics of known series; a new series' own history's."""
     own_mean, own_std = series_statistics([t.values for t in tables], [len(t) for t in tables])
     position = {s: j for j, s in enumerate(est.series_)}
@@ -221,7 +223,7 @@ def _scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def _batch(est: Any, scaled: np.ndarray, times: np.ndarray, ids: list) -> Batch:
+def panel_batch(est: Any, scaled: np.ndarray, times: np.ndarray, ids: list) -> Batch:
     lookback, n = est.lookback, len(est.columns_)
     observed = ~np.isnan(scaled)
     filled = np.stack([fill_forward(s) for s in scaled])
@@ -254,10 +256,9 @@ def _batch(est: Any, scaled: np.ndarray, times: np.ndarray, ids: list) -> Batch:
     return batch
 
 
-def _write(est: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:
-    """A long frame: the horizon of every series after its own end (and ``bands``:
-    ``(suffix, values [S, H])`` columns after the target's)."""
-    layout = est.layout_
+def _write(layout: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:
+    """A long frame in ``layout``: the horizon of every series after its own end (and
+    ``bands``: ``(suffix, values [S, H])`` columns after the target's)."""
     frame = pl.DataFrame(
         [
             id_series(layout, ids, times.shape[1]),
@@ -271,15 +272,15 @@ def _write(est: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: li
 
 def make_future_panel(est: Any, df: Any = None) -> Any:
     """One row per series and horizon step after each series' end, future covariates empty."""
-    history = est.history_ if df is None else None
+    history, layout = (est.history_, est.layout_) if df is None else (None, None)
     if history is None:
         long = read_panel(est, df)
         tables = series_tables(long)
         ids, last = list(long.ids), [t.times[-1] for t in tables]
+        layout = long.layout  # in the frame library of df
     else:
         ids, last = list(est.series_), [t[-1] for t in history.times]
     times = np.stack([future_times(t, est.freq_, est.horizon) for t in last])
-    layout = est.layout_
     columns = [id_series(layout, ids, est.horizon)]
     columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
     rows = len(ids) * est.horizon

@@ -48,6 +48,10 @@ class ScoringMethods:
 
         Args:
             df: a frame like the fitted one (its first ``lookback`` rows are only inputs).
+                ``mode="independent"``: a long frame whose every series is scored on its
+                own windows (a series shorter than ``lookback + horizon`` on its last
+                horizon, its look-back padded as in training; see
+                :mod:`tsfm.estimator.panel_scoring`).
             per_series: False (default): a flat dict of pooled metrics; True: a frame (pandas
                 or polars, as ``df``) with one row per series: ``mae``, ``mse``, ``rmse``,
                 ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own units,

@@ -1,0 +1,109 @@
+"""``evaluate`` of independent panels (``mode="independent"``): every window of every series,
+scored as ``predict`` forecasts it, pooled and per series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from tests.test_covariates import TINY_IT, panel_frame
+from tsfm import Forecaster
+
+LOOKBACK, HORIZON = 24, 6
+LENGTHS = (120, 90, 20)  # the last series is shorter than lookback + horizon
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    frame = panel_frame(lengths=LENGTHS)
+    frame.loc[[5, 50, 130], "y"] = np.nan  # gaps: masked in training and in the scores
+    return frame
+
+
+@pytest.fixture(scope="module")
+def model(panel) -> Forecaster:
+    return Forecaster(
+        horizon=HORIZON, lookback=LOOKBACK, mode="independent", future_covariates=["promo"],
+        static_covariates=["store"], missing="mask", loss="quantile", quantiles=[0.1, 0.5, 0.9],
+        **TINY_IT,
+    ).fit(panel)  # fmt: skip
+
+
+def _windows(length: int) -> int:
+    return length - HORIZON - min(LOOKBACK, length - HORIZON) + 1
+
+
+def test_every_window_of_every_series_is_scored_as_predict_forecasts_it(model, panel):
+    metrics, windows = model.evaluate(panel, return_forecasts=True)
+    assert metrics["windows"] == sum(_windows(n) for n in LENGTHS) == 91 + 61 + 1
+    assert len(windows) == metrics["windows"] * HORIZON
+    assert list(windows.columns[:7]) == [
+        "unique_id",
+        "cutoff",
+        "ds",
+        "step",
+        "y",
+        "forecast",
+        "snaive",
+    ]
+    assert {"forecast-lo-80", "forecast-hi-80"} <= set(windows.columns)
+    # the last window of each series is the forecast predict() makes from the rows before it
+    rank = panel.groupby("unique_id").cumcount(ascending=False)
+    history, tail = panel[rank >= HORIZON], panel[rank < HORIZON]
+    future = model.make_future_dataframe(history).drop(columns=["promo"])
+    future = future.merge(tail[["unique_id", "ds", "promo"]], on=["unique_id", "ds"])
+    expected = model.predict(history, future_df=future)
+    last = windows.groupby("unique_id").tail(HORIZON)
+    np.testing.assert_allclose(
+        last.forecast.to_numpy(), expected.y.to_numpy(), rtol=1e-5, atol=1e-6
+    )
+    assert (last.ds.to_numpy() == tail.ds.to_numpy()).all()
+    first = windows[windows.unique_id == "s0"].iloc[0]  # the first LOOKBACK rows are inputs
+    assert first.cutoff == panel.ds.iloc[LOOKBACK - 1] and first.ds == panel.ds.iloc[LOOKBACK]
+    # pooled scores are those of the windows' values; missing targets are left out
+    assert windows.y.isna().sum() > 0
+    error = (windows.forecast - windows.y).abs()
+    assert metrics["mae_original"] == pytest.approx(error.mean())  # pandas skips NaN
+    assert metrics["mse_original"] == pytest.approx((error**2).mean())
+    assert 0 <= metrics["coverage_80"] <= 1 and np.isfinite(metrics["crps"])
+    snaive_error = (windows.snaive - windows.y).abs()
+    assert all(np.isfinite(v) for v in metrics.values())
+    assert snaive_error.notna().sum() == error.notna().sum()
+
+
+def test_per_series_rows_hold_each_series_scores_and_window_count(model, panel):
+    per_series = model.evaluate(panel, per_series=True)
+    _, windows = model.evaluate(panel, return_forecasts=True)
+    assert per_series.unique_id.tolist() == ["s0", "s1", "s2"]
+    assert per_series.windows.tolist() == [_windows(n) for n in LENGTHS]
+    for row in per_series.itertuples():
+        own = windows[windows.unique_id == row.unique_id]
+        assert row.mae == pytest.approx((own.forecast - own.y).abs().mean())
+    polars = model.evaluate(pl.from_pandas(panel), per_series=True)
+    assert isinstance(polars, pl.DataFrame) and polars["windows"].to_list() == [91, 61, 1]
+    future = model.make_future_dataframe(pl.from_pandas(panel))  # the input's library
+    assert isinstance(future, pl.DataFrame) and future.height == 3 * HORIZON
+    forecast = model.predict(pl.from_pandas(panel), future_df=future.fill_nan(0.0))
+    assert isinstance(forecast, pl.DataFrame) and forecast.height == 3 * HORIZON
+
+
+def test_a_new_series_is_scaled_by_its_own_rows_and_too_short_ones_are_named(panel):
+    plain = panel.drop(columns=["promo", "store"])
+    model = Forecaster(
+        horizon=HORIZON, lookback=LOOKBACK, mode="independent", missing="mask", **TINY_IT
+    ).fit(plain[plain.unique_id != "s1"])
+    scores = model.evaluate(plain, per_series=True)  # s1 was not in training
+    assert scores.windows.tolist() == [_windows(n) for n in LENGTHS]
+    assert np.isfinite(scores.mae.to_numpy()).all()
+    shifted = plain.assign(y=plain.y + 1000.0 * (plain.unique_id == "s1"))
+    again = model.evaluate(shifted, per_series=True)  # its own scale: the same scaled errors
+    assert again.mae.iloc[1] == pytest.approx(scores.mae.iloc[1], rel=1e-3)
+    tiny = pd.concat([plain, plain[plain.unique_id == "s2"].head(HORIZON).assign(unique_id="s3")])
+    with pytest.raises(ValueError, match=r"series \['s3'\] have \[6\] rows.*more than horizon"):
+        model.evaluate(tiny)
+    with pytest.raises(ValueError, match="backtest forecasts folds on one time index"):
+        model.backtest(plain)
+    with pytest.raises(ValueError, match="score the rest with evaluate"):
+        model.cross_validate(plain)

@@ -1,0 +1,201 @@
+"""``evaluate`` of a ``mode="independent"`` Forecaster: every window of every series of a long
+frame, each series with its own dates, length and scaling, scored as the joint ``evaluate``
+scores one time index (:mod:`tsfm.estimator.backtests`).
+
+A series of ``T`` rows gives the windows whose horizon lies in its rows and whose look-back
+starts at or after its first row: origins ``lookback .. T - horizon`` (the first ``lookback``
+rows are only inputs). A series shorter than ``lookback + horizon`` gives one window, its last
+``horizon`` rows, with the look-back padded before its start as in training (masked, filled
+with the scaled mean); one of ``horizon`` rows or fewer is refused with its name. Known series
+are scaled with their training statistics, new ones with their own rows' (as ``predict``);
+future covariates over each horizon are read from the frame, where they are known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+import torch
+
+from tsfm.data.frames import Layout, future_times, time_series
+from tsfm.data.frames.long import series_tables
+from tsfm.data.frames.write import id_series
+from tsfm.data.values import fill_forward
+from tsfm.estimator.accuracy import SERIES_COLUMNS, Scores, in_library, reported, season_length
+from tsfm.estimator.cross_validation import _bands
+from tsfm.estimator.inference import finite
+from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.panels import panel_batch, read_panel, series_scales
+from tsfm.estimator.rolling import Backtest, error_metrics
+from tsfm.training.runtime import inference
+from tsfm.training.scoring import seasonal_naive
+
+
+@dataclass
+class PanelWindows:
+    """Every window to score: its series ``series[w]`` (index into ``ids``) and the row of
+    its first forecast step in that series, ``origins[w]``."""
+
+    ids: list
+    series: np.ndarray
+    origins: np.ndarray
+
+
+def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
+    """The windows of series of ``lengths`` rows (see the module docstring)."""
+    lookback, horizon = est.lookback, est.horizon
+    short = [(s, n) for s, n in zip(ids, lengths, strict=True) if n <= horizon]
+    if short:
+        raise ValueError(
+            f"series {[s for s, _ in short][:5]} have {[n for _, n in short][:5]} rows; "
+            f"evaluate needs more than horizon = {horizon} rows per series (the horizon and at "
+            "least one look-back row): drop them or pass more of their history"
+        )
+    series, origins = [], []
+    for j, n in enumerate(lengths):
+        first = min(lookback, n - horizon)
+        count = n - horizon - first + 1
+        series.append(np.full(count, j))
+        origins.append(np.arange(first, first + count))
+    return PanelWindows(ids, np.concatenate(series), np.concatenate(origins))
+
+
+def _rows(values: np.ndarray, times: np.ndarray, start: int, span: int, freq: Any) -> tuple:
+    """Rows ``start .. start + span`` of one series, NaN (and extrapolated times) before it."""
+    pad = max(0, -start)
+    rows = values[max(0, start) : start + span]
+    stamps = times[max(0, start) : start + span]
+    if pad:
+        rows = np.concatenate([np.full((pad, values.shape[1]), np.nan), rows])
+        ahead = future_times(times[0], freq, pad)
+        stamps = np.concatenate([(times[0] - (ahead - times[0]))[::-1], stamps])
+    return rows, stamps
+
+
+def evaluate_panel(
+    est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False
+) -> Any:
+    """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
+    long = read_panel(est, df)
+    tables = [t.select(est.input_columns_) for t in series_tables(long)]
+    ids = list(long.ids)
+    mean, std = series_scales(est, ids, tables)
+    windows = panel_windows(est, ids, [len(t) for t in tables])
+    taus = metric_taus(est)
+    result, stamps = _forecast(est, tables, windows, mean, std, taus)
+    lag = season_length(est)
+    scores = Scores(
+        (result.forecast, result.actual, result.lookback),
+        (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
+        lag,
+        series=windows.series,
+        n_series=len(ids),
+    )
+    if per_series:
+        out = _series_frame(long.layout, scores, windows)
+    else:
+        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out.update(reported(scores.pooled()))
+        out["season_length"] = lag
+    if not return_forecasts:
+        return out
+    return out, _window_frame(est, long.layout, result, windows, stamps, lag, taus)
+
+
+def _forecast(
+    est: Any,
+    tables: list,
+    windows: PanelWindows,
+    mean: np.ndarray,
+    std: np.ndarray,
+    taus: tuple[float, ...],
+) -> tuple[Backtest, np.ndarray]:
+    """Every window's forecast (original and scaled, ``[W, H, 1]``), in batches of the run's
+    ``eval_batch_size``; and each window's timestamps ``[W, lookback + horizon]``."""
+    lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
+    size = est.config_.data.eval_batch_size
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look")}
+    for start in range(0, len(windows.origins), size):
+        part = slice(start, start + size)
+        rows = [
+            _rows(tables[j].values, tables[j].times, o - lookback, lookback + horizon, est.freq_)
+            for j, o in zip(windows.series[part], windows.origins[part], strict=True)
+        ]
+        j = windows.series[part]
+        values = np.stack([r for r, _ in rows])
+        stamps = np.stack([t for _, t in rows])
+        scaled = (values - mean[j][:, None]) / std[j][:, None]
+        batch = panel_batch(est, scaled, stamps, [windows.ids[k] for k in j])
+        with inference(est.config_, est.module_.device):
+            output = est.module_(batch)
+            parts["f"].append(output.prediction.float().cpu().numpy().astype(np.float64))
+            if taus:
+                quantiles = est.module_.predictive_quantiles(output, batch, taus)
+                parts["q"].append(quantiles.float().cpu().numpy().astype(np.float64))
+        parts["x"].append(scaled[:, lookback:, :n])
+        parts["look"].append(np.stack([fill_forward(s[:lookback, :n]) for s in scaled]))
+        parts["t"].append(stamps)
+    j = windows.series
+    m, s = mean[j][:, None, :n], std[j][:, None, :n]
+    forecast_scaled = finite(np.concatenate(parts["f"]), "the forecasts")
+    actual_scaled, look = np.concatenate(parts["x"]), np.concatenate(parts["look"])
+    result = Backtest(
+        origins=windows.origins,
+        forecast=forecast_scaled * s + m,
+        actual=actual_scaled * s + m,
+        forecast_scaled=forecast_scaled,
+        actual_scaled=actual_scaled,
+        lookback_scaled=look,
+        lookback=look * s + m,
+    )
+    if taus:
+        scaled_q = finite(np.concatenate(parts["q"]), "the quantiles")
+        result.quantiles_scaled = scaled_q
+        result.quantiles = scaled_q * s[..., None] + m[..., None]
+    return result, np.concatenate(parts["t"])
+
+
+def _series_frame(layout: Layout, scores: Scores, windows: PanelWindows) -> Any:
+    """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
+    values = scores.per_series()
+    counts = np.bincount(windows.series, minlength=len(windows.ids))
+    frame = pl.DataFrame(
+        [
+            id_series(layout, windows.ids, 1),
+            *(pl.Series(k, values[k], dtype=pl.Float64, nan_to_null=True) for k in SERIES_COLUMNS),
+            pl.Series("windows", counts),
+        ]
+    )
+    return in_library(frame, layout)
+
+
+def _window_frame(
+    est: Any,
+    layout: Layout,
+    result: Backtest,
+    windows: PanelWindows,
+    stamps: np.ndarray,
+    lag: int,
+    taus: tuple[float, ...],
+) -> Any:
+    """Every window's forecast, one row per (window, step): id, ``cutoff``, time, ``step``,
+    the actual, ``forecast``, ``snaive`` and the interval bounds of the run's levels."""
+    lookback, horizon = est.lookback, est.horizon
+    n_windows = len(windows.origins)
+    snaive = seasonal_naive(torch.from_numpy(result.lookback), horizon, lag).numpy()
+    columns = [
+        id_series(layout, [windows.ids[j] for j in windows.series], horizon),
+        time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
+        time_series(layout.time_col, stamps[:, lookback:].reshape(-1), layout.time_type),
+        pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows)),
+        pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
+        pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
+        pl.Series("snaive", snaive[..., 0].reshape(-1)),
+    ]
+    if taus:
+        bands = _bands(est, taus, result.quantiles)
+        columns += [pl.Series(name, values[..., 0].reshape(-1)) for name, values in bands]
+    return in_library(pl.DataFrame(columns), layout)
