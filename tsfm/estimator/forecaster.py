@@ -165,12 +165,18 @@ class Forecaster(ScoringMethods, BaseEstimator):
         }
 
     def read(self, df: Any, name: str = "df") -> SeriesTable:
-        """``df`` checked into a table (long frames: aligned, static columns kept aside)."""
+        """``df`` checked into a table (long frames: aligned, static columns kept aside; with
+        ``missing="mask"``, absent steps inserted as missing rows)."""
         from tsfm.data.frames import read_frame
 
         check_options(self)
         statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
-        return read_frame(df, static_columns=statics, **self.frame_options())
+        table = read_frame(df, static_columns=statics, **self.frame_options())
+        if self.missing != "mask":
+            return table
+        from tsfm.data.frames.gaps import insert_absent_steps
+
+        return insert_absent_steps(table, getattr(self, "freq_", None) or self.freq, name)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
@@ -270,7 +276,7 @@ class Forecaster(ScoringMethods, BaseEstimator):
 
         check_is_fitted(self)
         if self.mode_ == "independent":
-            from tsfm.estimator.panels import make_future_panel
+            from tsfm.estimator.future import make_future_panel
 
             return make_future_panel(self, df)
         return make_future_frame(self, self.history_ if df is None else self._read(df))

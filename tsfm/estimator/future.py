@@ -115,3 +115,23 @@ def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTa
     all_times = np.concatenate([window.times, times])
     joined = SeriesTable(values, all_times, window.columns, window.layout)
     return joined, all_times
+
+
+def make_future_panel(est: Any, df: Any = None) -> Any:
+    """One row per series and horizon step after each series' end, future covariates empty."""
+    from tsfm.estimator.panels import panel_tables, read_panel
+
+    history, layout = (est.history_, est.layout_) if df is None else (None, None)
+    if history is None:
+        long = read_panel(est, df)
+        tables = panel_tables(est, long)
+        ids, last = list(long.ids), [t.times[-1] for t in tables]
+        layout = long.layout  # in the frame library of df
+    else:
+        ids, last = list(est.series_), [t[-1] for t in history.times]
+    times = np.stack([future_times(t, est.freq_, est.horizon) for t in last])
+    columns = [id_series(layout, ids, est.horizon)]
+    columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
+    rows = len(ids) * est.horizon
+    columns += [pl.Series(str(c), np.full(rows, np.nan)) for c in est.future_covariates or []]
+    return finish_frame(pl.DataFrame(columns), layout)

@@ -21,14 +21,13 @@ import polars as pl
 import torch
 
 from tsfm.data.frames import Layout, future_times, time_series
-from tsfm.data.frames.long import series_tables
 from tsfm.data.frames.write import id_series
 from tsfm.data.values import fill_forward
 from tsfm.estimator.accuracy import SERIES_COLUMNS, Scores, in_library, reported, season_length
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.inference import finite
 from tsfm.estimator.intervals import interval_metrics, metric_taus
-from tsfm.estimator.panels import panel_batch, read_panel, series_scales
+from tsfm.estimator.panels import panel_batch, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
 from tsfm.training.runtime import inference
 from tsfm.training.scoring import seasonal_naive
@@ -80,7 +79,7 @@ def evaluate_panel(
 ) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
     long = read_panel(est, df)
-    tables = [t.select(est.input_columns_) for t in series_tables(long)]
+    tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
     ids = list(long.ids)
     mean, std = series_scales(est, ids, tables)
     windows = panel_windows(est, ids, [len(t) for t in tables])

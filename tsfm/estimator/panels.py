@@ -17,6 +17,7 @@ import torch
 
 from tsfm.data.batch import Batch
 from tsfm.data.frames import future_times, is_integer_time, resolve_freq, time_series, to_polars
+from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import LongFrame, series_tables
 from tsfm.data.frames.read import read_long
 from tsfm.data.frames.write import finish_frame, id_series
@@ -65,6 +66,19 @@ def read_panel(est: Any, df: Any) -> LongFrame:
     )
 
 
+def panel_tables(est: Any, long: LongFrame) -> list:
+    """One table per series; with ``missing="mask"``, absent steps inserted as missing rows
+    (the model's frequency once fitted, else ``freq`` or each series' usual step)."""
+    tables = series_tables(long)
+    if est.missing != "mask":
+        return tables
+    freq = getattr(est, "freq_", None) or est.freq
+    return [
+        insert_absent_steps(table, freq, f"series {series!r}")
+        for series, table in zip(long.ids, tables, strict=True)
+    ]
+
+
 def panel_roles(est: Any, long: LongFrame) -> ColumnRoles:
     roles = resolve_roles(
         long.value_columns,
@@ -93,9 +107,13 @@ def fit_panel(
     check_window_sizes(est)
     long = read_panel(est, df)
     roles = panel_roles(est, long)
-    tables = series_tables(long)
-    longest = max(tables, key=len)
-    freq = resolve_freq(longest.times, est.freq)
+    tables = panel_tables(est, long)
+    index = max(range(len(tables)), key=lambda j: len(tables[j]))
+    longest = tables[index]
+    try:
+        freq = resolve_freq(longest.times, est.freq)
+    except ValueError as err:
+        raise ValueError(f"series {long.ids[index]!r}: {err}") from None
     for series, table in zip(long.ids, tables, strict=True):
         if len(table) >= 2:
             try:
@@ -178,7 +196,7 @@ def predict_panel(
     else:
         long = read_panel(est, df)
         layout = long.layout  # forecasts come back in the frame library of df
-        tables = [t.select(est.input_columns_) for t in series_tables(long)]
+        tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
         ids = list(long.ids)
         history = history_of(est, [t.values for t in tables], [t.times for t in tables])
         mean, std = series_scales(est, ids, tables)
@@ -268,21 +286,3 @@ def _write(layout: Any, ids: list, times: np.ndarray, values: np.ndarray, bands:
         ]
     )
     return finish_frame(frame, layout)
-
-
-def make_future_panel(est: Any, df: Any = None) -> Any:
-    """One row per series and horizon step after each series' end, future covariates empty."""
-    history, layout = (est.history_, est.layout_) if df is None else (None, None)
-    if history is None:
-        long = read_panel(est, df)
-        tables = series_tables(long)
-        ids, last = list(long.ids), [t.times[-1] for t in tables]
-        layout = long.layout  # in the frame library of df
-    else:
-        ids, last = list(est.series_), [t[-1] for t in history.times]
-    times = np.stack([future_times(t, est.freq_, est.horizon) for t in last])
-    columns = [id_series(layout, ids, est.horizon)]
-    columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
-    rows = len(ids) * est.horizon
-    columns += [pl.Series(str(c), np.full(rows, np.nan)) for c in est.future_covariates or []]
-    return finish_frame(pl.DataFrame(columns), layout)

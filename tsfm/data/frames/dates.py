@@ -79,8 +79,8 @@ def _raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
     row = int(mismatch[0]) if len(mismatch) else len(times) - 1
     raise ValueError(
         f"timestamps are not regular: row {row} is {show_time(times[row])}, but {what} puts "
-        f"{show_time(expected[row])} there. Fill the missing steps (e.g. interpolate), or pass the "
-        "intended freq=..."
+        f"{show_time(expected[row])} there. Fill the missing steps (e.g. interpolate), pass the "
+        "intended freq=..., or pass missing='mask' to forecast with absent steps as missing values"
     )
 
 

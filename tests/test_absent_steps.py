@@ -1,0 +1,85 @@
+"""Absent timestamps (rows a series skips) under ``missing="mask"``: inserted as missing
+values, refused with the fix otherwise; off-grid timestamps always refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.test_covariates import TINY_IT
+from tsfm import Forecaster
+from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.table import SeriesTable
+
+DAYS = pd.date_range("2022-01-01", periods=200, freq="D")
+
+
+def _table(times, values=None) -> SeriesTable:
+    times = np.asarray(times)
+    values = np.arange(len(times), dtype=float)[:, None] if values is None else values
+    return SeriesTable(values, times, ["y"])
+
+
+def test_absent_steps_become_nan_rows_and_only_whole_steps_are_inserted():
+    times = DAYS.values.astype("datetime64[ns]")
+    regular = _table(times)
+    assert insert_absent_steps(regular, None) is regular  # nothing to do
+    kept = np.delete(np.arange(200), [50, 51, 120])
+    with pytest.warns(UserWarning, match=r"3 absent step\(s\) \(the first at 2022-02-20"):
+        filled = insert_absent_steps(_table(times[kept], kept[:, None].astype(float)), None)
+    assert (filled.times == times).all()
+    assert np.isnan(filled.values[[50, 51, 120], 0]).all()
+    observed = ~np.isnan(filled.values[:, 0])
+    assert (filled.values[observed, 0] == kept).all()  # every given value at its own time
+    off_grid = times[kept].copy()
+    off_grid[10] += np.timedelta64(3, "h")
+    with pytest.raises(ValueError, match="timestamps are not regular: row 10"):
+        insert_absent_steps(_table(off_grid), None)
+    steps = np.array([0, 1, 2, 5, 6], dtype=np.int64) * 7  # integer time, step 7
+    with pytest.warns(UserWarning, match="2 absent"):
+        assert len(insert_absent_steps(_table(steps), None)) == 7
+
+
+def test_calendar_steps_need_the_frequency_to_say_which_are_absent():
+    months = pd.date_range("2015-01-01", periods=36, freq="MS").values.astype("datetime64[ns]")
+    gappy = np.delete(months, [7, 8])
+    with pytest.raises(ValueError, match="pass freq=... \\(e.g. 'MS'"):
+        insert_absent_steps(_table(gappy), None)
+    with pytest.warns(UserWarning, match="2 absent"):
+        filled = insert_absent_steps(_table(gappy), "MS")
+    assert (filled.times == months).all()
+
+
+def _sales(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    wave = 10 + np.sin(np.arange(len(DAYS)) * 2 * np.pi / 7)
+    return pd.DataFrame({"date": DAYS, "sales": wave + rng.normal(0, 0.1, len(DAYS))})
+
+
+def test_a_frame_with_absent_days_fits_under_mask_and_is_refused_with_the_fix_otherwise():
+    gappy = _sales().drop(index=[60, 61, 62, 150])
+    with pytest.raises(ValueError, match="or pass missing='mask'"):
+        Forecaster(horizon=7, lookback=28, **TINY_IT).fit(gappy)
+    with pytest.warns(UserWarning, match="4 absent step"):
+        est = Forecaster(horizon=7, lookback=28, missing="mask", **TINY_IT).fit(gappy)
+    forecast = est.predict()
+    assert (forecast.date.to_numpy() == pd.date_range(DAYS[-1], periods=8)[1:].to_numpy()).all()
+    with pytest.warns(UserWarning, match="absent step"):
+        scores = est.evaluate(gappy.tail(80))
+    assert scores["windows"] == 80 - 28 - 7 + 1 + 1  # row 150's step restored: 81 rows
+    assert np.isfinite(scores["mae"])
+
+
+def test_panel_series_with_absent_steps_are_named_and_filled_under_mask():
+    sales = _sales().rename(columns={"date": "ds", "sales": "y"})
+    panel = pd.concat(
+        [sales.assign(unique_id="a"), sales.drop(index=[30, 90]).assign(unique_id="b")]
+    )
+    settings = {"horizon": 7, "lookback": 28, "mode": "independent", **TINY_IT}
+    with pytest.raises(ValueError, match="series 'b': timestamps are not regular"):
+        Forecaster(**settings).fit(panel)
+    with pytest.warns(UserWarning, match="series 'b': 2 absent step"):
+        est = Forecaster(**settings, missing="mask").fit(panel)
+    scores = est.evaluate(panel, per_series=True)
+    assert scores.windows.tolist() == [200 - 28 - 7 + 1] * 2  # b's two steps restored

@@ -1,0 +1,71 @@
+"""Absent timestamps as missing values (``missing="mask"``): a series whose rows skip steps of
+its frequency (a closed day, a dropped sensor reading) gets a row of NaN at each absent step,
+which the mask then keeps out of every loss and metric. Only whole steps are inserted: a
+timestamp off the frequency's grid is still refused, and the user is told how many rows were
+added."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from tsfm.data.frames.dates import Freq, _raise_irregular, is_integer_time, resolve_freq, show_time
+from tsfm.data.frames.table import SeriesTable
+
+DAY_NS = 86_400_000_000_000
+
+
+def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
+    """Every step of ``freq`` from the first to the last of ``times`` (``freq`` None: the most
+    common step, which must be a fixed duration under four weeks; calendar steps such as
+    months need ``freq``); a ValueError if a timestamp is off that grid."""
+    first, last = times[0], times[-1]
+    if freq is not None and not is_integer_time(times):
+        grid = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq=to_offset(freq))
+        grid = grid.values.astype("datetime64[ns]")
+    else:
+        if freq is not None:
+            step = np.int64(freq)
+        else:
+            steps, counts = np.unique(np.diff(times), return_counts=True)
+            step = steps[np.argmax(counts)]
+            if not is_integer_time(times) and step.astype("int64") >= 28 * DAY_NS:
+                raise ValueError(
+                    f"timestamps skip steps of a calendar frequency (the usual step is "
+                    f"{pd.Timedelta(step)}); pass freq=... (e.g. 'MS', 'QS', 'W-SUN') to say "
+                    "which steps are absent"
+                )
+        grid = np.arange(first, last + step, step)
+    if not np.isin(times, grid).all():
+        _raise_irregular(times, freq)
+    return grid
+
+
+def insert_absent_steps(
+    table: SeriesTable, freq: Freq | None, name: str = "the frame"
+) -> SeriesTable:
+    """``table`` with a NaN row at every step of ``freq`` its timestamps skip (see the module
+    docstring), with a warning saying how many; unchanged when none is absent."""
+    times = table.times
+    if times is None or len(times) < 2:
+        return table
+    try:
+        resolve_freq(times, freq)
+        return table  # regular already
+    except ValueError:
+        pass
+    grid = step_grid(times, freq)
+    values = np.full((len(grid), table.values.shape[1]), np.nan)
+    values[np.searchsorted(grid, times)] = table.values
+    absent = np.setdiff1d(grid, times)
+    warnings.warn(
+        f"{name}: {len(absent)} absent step(s) (the first at {show_time(absent[0])}) inserted as "
+        "missing values (missing='mask'); they never enter the loss or a metric",
+        UserWarning,
+        stacklevel=3,
+    )
+    return replace(table, values=values, times=grid.astype(times.dtype))
