@@ -234,8 +234,10 @@ def test_bad_settings_are_refused_with_the_fix():
         make(decomposition="wavelet")
     with pytest.raises(ValueError, match="needs a decomposition"):
         make(decomposition="none", head="component")
-    with pytest.raises(ValueError, match="trend_length"):
+    with pytest.raises(ValueError, match=r"trend_length=25 .* set trend_length=24 or less"):
         make(trend_length=25)
+    with pytest.raises(ValueError, match="patch_len=32, stride=4: set patch_len"):
+        make(patch_len=32)
     with pytest.raises(ValueError, match="prompt_length"):
         make(prompt_length=17)
     with pytest.raises(ValueError, match="positions"):

@@ -108,10 +108,16 @@ class S2IPLLM(nn.Module):
             raise ValueError("head='component' needs a decomposition; use head='chunk_sum'")
         if not (1 <= patch_len <= seq_len and stride >= 1):
             raise ValueError(
-                f"need 1 <= patch_len <= seq_len and stride >= 1, got {patch_len}, {stride}"
+                f"need 1 <= patch_len <= the look-back ({seq_len}) and stride >= 1, got "
+                f"patch_len={patch_len}, stride={stride}: set patch_len (and stride) smaller, "
+                "or a longer look-back"
             )
         if decomposition == "moving_average" and not 1 <= trend_length <= seq_len:
-            raise ValueError(f"trend_length must be in [1, seq_len={seq_len}], got {trend_length}")
+            raise ValueError(
+                f"trend_length={trend_length} (the trend's moving-average window; the official "
+                f"96) must be 1 to the look-back ({seq_len}): set trend_length={seq_len} or "
+                "less (and seasonal_length, the seasonal period), or a longer look-back"
+            )
         if seasonal_length < 1:
             raise ValueError(f"seasonal_length must be >= 1, got {seasonal_length}")
         self.seq_len, self.pred_len = seq_len, pred_len
