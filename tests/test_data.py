@@ -165,13 +165,15 @@ def _load(frame, **cfg):
 
 def test_nan_is_refused_naming_column_and_row(frame):
     frame.loc[37, "v1"] = np.nan
-    with pytest.raises(ValueError, match=r"column 'v1' has a NaN/missing value at row 37"):
+    with pytest.raises(
+        ValueError, match=r"column 'v1' has a NaN/missing value at row 37 \(2020-01-02 13:00:00\)"
+    ):
         _load(frame)
 
 
 def test_inf_is_refused(frame):
     frame.loc[5, "OT"] = np.inf
-    with pytest.raises(ValueError, match=r"column 'OT' has a infinite value at row 5"):
+    with pytest.raises(ValueError, match=r"column 'OT' has an infinite value at row 5"):
         _load(frame)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
-from tsfm.data.frames.dates import check_timestamps, parse_dates
+from tsfm.data.frames.dates import check_timestamps, parse_dates, show_time
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
 
@@ -74,8 +74,8 @@ def check_finite(
         return
     row, col = (int(i) for i in np.argwhere(~finite)[0])
     count = int((~finite).sum())
-    what = "NaN/missing" if np.isnan(values[row, col]) else "infinite"
-    when = f" ({dates[row]})" if dates is not None else ""
+    what = "a NaN/missing" if np.isnan(values[row, col]) else "an infinite"
+    when = f" ({show_time(dates[row])})" if dates is not None else ""
     fix = (
         "replace infinite values"
         if allow_missing
@@ -83,7 +83,7 @@ def check_finite(
         "(missing='mask' in Python, data.missing=mask in the CLI)"
     )
     raise ValueError(
-        f"column '{columns[col]}' has a {what} value at row {row}{when} "
+        f"column '{columns[col]}' has {what} value at row {row}{when} "
         f"({count} non-finite value(s) in all); {fix}"
     )
 
