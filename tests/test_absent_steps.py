@@ -9,6 +9,7 @@ import pytest
 
 from tests.test_covariates import TINY_IT
 from tsfm import Forecaster
+from tsfm.data import TimeSeriesDataModule
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.table import SeriesTable
 
@@ -69,6 +70,18 @@ def test_a_frame_with_absent_days_fits_under_mask_and_is_refused_with_the_fix_ot
         scores = est.evaluate(gappy.tail(80))
     assert scores["windows"] == 80 - 28 - 7 + 1 + 1  # row 150's step restored: 81 rows
     assert np.isfinite(scores["mae"])
+
+
+def test_the_cli_data_module_inserts_absent_steps_under_data_missing_mask():
+    gappy = _sales().drop(index=[60, 61, 62, 150])
+    settings = {"seq_len": 28, "pred_len": 7}
+    with pytest.raises(ValueError, match="set data.missing=mask to treat absent steps"):
+        TimeSeriesDataModule(settings, frame=gappy).setup()
+    with pytest.warns(UserWarning, match="4 absent step"):
+        module = TimeSeriesDataModule({**settings, "missing": "mask"}, frame=gappy)
+        module.setup()
+    assert len(module.table) == len(DAYS) and module.sampling == "D"
+    assert np.isnan(module.table.values[[60, 61, 62, 150]]).all()
 
 
 def test_panel_series_with_absent_steps_are_named_and_filled_under_mask():

@@ -30,7 +30,9 @@ class DataConfig:
         static_covariates: one value per series (panels only).
         missing: ``refuse`` (default: a NaN is an error naming the column and row) or
             ``mask``: NaN accepted, masked targets never enter the loss or any metric,
-            masked inputs are filled (last observation) and the model is given the mask.
+            masked inputs are filled (last observation) and the model is given the mask;
+            absent timestamps of custom data become missing rows (``data.freq``, else the
+            usual step; :mod:`tsfm.data.frames.gaps`).
         seq_len, pred_len: look-back and horizon.
         freq: frequency of the calendar features; null uses the data's own (the registry's
             for a benchmark, else inferred from the timestamps). It must describe the data's

@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
 from tsfm.data.frames import SeriesTable, build_table, read_file, to_polars
+from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, resolve_roles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import DATASETS, get_spec, locate
@@ -149,7 +150,11 @@ class TimeSeriesDataModule(ForecastDataModule):
         cfg = self.config
         loaded = self.load_table()
         self.roles = roles = self.resolve_roles(loaded)
-        table = self.table = loaded.select(list(roles.time_varying))
+        table = loaded.select(list(roles.time_varying))
+        user_data = self.given_table is None and not self.benchmark
+        if cfg.missing == "mask" and user_data and not cfg.allow_irregular:
+            table = insert_absent_steps(table, cfg.freq, self.source)  # as the Forecaster
+        self.table = table
         sampling = None
         if table.dates is not None and self.given_table is not None:
             sampling = cfg.freq  # the Forecaster's table, checked when it was read

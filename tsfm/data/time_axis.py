@@ -35,7 +35,8 @@ def check_time_axis(dates: np.ndarray, cfg: DataConfig, source: str, benchmark: 
         except ValueError as err:
             where = str(err).split(". Fill")[0]  # the row; the fix differs from Python's
             raise ValueError(
-                f"{source}: {where}. Fill the missing steps (e.g. interpolate), or set "
+                f"{source}: {where}. Fill the missing steps (e.g. interpolate), set "
+                "data.missing=mask to treat absent steps as missing values, or set "
                 "data.allow_irregular=true to accept them (windows then run across the gaps)"
             ) from None
     if cfg.freq and sampling:
