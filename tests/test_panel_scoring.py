@@ -103,7 +103,3 @@ def test_a_new_series_is_scaled_by_its_own_rows_and_too_short_ones_are_named(pan
     tiny = pd.concat([plain, plain[plain.unique_id == "s2"].head(HORIZON).assign(unique_id="s3")])
     with pytest.raises(ValueError, match=r"series \['s3'\] have \[6\] rows.*more than horizon"):
         model.evaluate(tiny)
-    with pytest.raises(ValueError, match="backtest forecasts folds on one time index"):
-        model.backtest(plain)
-    with pytest.raises(ValueError, match="score the rest with evaluate"):
-        model.cross_validate(plain)

@@ -96,11 +96,9 @@ def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = No
     training (every fold ``refitted=False``); refused when the model was trained on rows at or
     after the first cutoff."""
     if est.mode_ == "independent":
-        raise ValueError(
-            "backtest forecasts folds on one time index (mode='joint'); for independent "
-            "series, evaluate(df) scores every window of each series without training "
-            "(see README, Panels)"
-        )
+        from tsfm.estimator.panel_folds import backtest_panel
+
+        return backtest_panel(est, df, n_windows, step)
     table = _model_order(est, est._read(df))
     folds = fold_cutoffs(est, table, n_windows, step)
     if folds[0] < est.lookback:

@@ -102,11 +102,9 @@ def cross_validate(
     from tsfm.estimator.fitting import validation_rows
 
     if est.mode == "independent":
-        raise ValueError(
-            "cross_validate forecasts folds on one time index (mode='joint'); for "
-            "independent series, fit on each series' history up to a cutoff and score the "
-            "rest with evaluate(df) (see README, Panels)"
-        )
+        from tsfm.estimator.panel_folds import cross_validate_panel
+
+        return cross_validate_panel(est, df, n_windows, step, refit, static_df)
     table = est.read(df)
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)

@@ -84,7 +84,7 @@ def evaluate_panel(
     mean, std = series_scales(est, ids, tables)
     windows = panel_windows(est, ids, [len(t) for t in tables])
     taus = metric_taus(est)
-    result, stamps = _forecast(est, tables, windows, mean, std, taus)
+    result, stamps = panel_forecasts(est, tables, windows, mean, std, taus)
     lag = season_length(est)
     scores = Scores(
         (result.forecast, result.actual, result.lookback),
@@ -104,7 +104,7 @@ def evaluate_panel(
     return out, _window_frame(est, long.layout, result, windows, stamps, lag, taus)
 
 
-def _forecast(
+def panel_forecasts(
     est: Any,
     tables: list,
     windows: PanelWindows,

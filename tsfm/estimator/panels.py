@@ -99,13 +99,17 @@ def panel_roles(est: Any, long: LongFrame) -> ColumnRoles:
 def fit_panel(
     est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = ()
 ) -> Any:
-    from tsfm.pipeline import fit_and_test
-
     if val_df is not None:
         raise ValueError("mode='independent' validates on the last val_size rows of each series")
+    return fit_long(est, read_panel(est, df), static_df, callbacks)
+
+
+def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple = ()) -> Any:
+    """:func:`fit_panel` on a frame already read (cross-validation's folds)."""
+    from tsfm.pipeline import fit_and_test
+
     est._forget()
     check_window_sizes(est)
-    long = read_panel(est, df)
     roles = panel_roles(est, long)
     tables = panel_tables(est, long)
     index = max(range(len(tables)), key=lambda j: len(tables[j]))

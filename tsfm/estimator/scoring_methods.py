@@ -102,7 +102,8 @@ class ScoringMethods:
         the errors, ``smape``, ``mase``, the baselines and ``skill_*`` as :meth:`evaluate`);
         the result's ``per_series`` attribute holds one row per (fold, series). A model with
         intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
-        and the interval metrics per fold.
+        and the interval metrics per fold. ``mode="independent"``: each series' folds count
+        back from its own end (:mod:`tsfm.estimator.panel_folds`).
         """
         from tsfm.estimator.cross_validation import cross_validate
 
@@ -115,7 +116,8 @@ class ScoringMethods:
 
         ``df`` holds the fitted model's columns; its folds must lie after the rows the model
         was fitted on (validation rows included): a fold at or before them is refused, since
-        it would score forecasts of rows the model has seen. ``step`` defaults to the horizon.
+        it would score forecasts of rows the model has seen. ``step`` defaults to the horizon;
+        ``mode="independent"``: per series, as :meth:`cross_validate`.
         """
         from tsfm.estimator.backtests import backtest_fitted
 

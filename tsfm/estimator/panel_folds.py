@@ -1,0 +1,168 @@
+"""Rolling-origin cross-validation and backtests of ``mode="independent"`` panels.
+
+Each series has its own folds, counted back from its own end as in
+:mod:`tsfm.estimator.cross_validation`: with ``T`` rows, fold ``k`` of ``n_windows`` forecasts
+rows ``[c, c + horizon)`` of the series from the rows before ``c = T - horizon - (n_windows -
+1 - k) * step``. A refitted fold trains a clone of the Forecaster on every series' rows before
+its own cutoff (``val_size`` then holds out the end of those); ``refit=False`` or ``r`` reuse
+a model as in the joint case. ``backtest`` forecasts the same folds with the model as fitted
+and refuses folds at or before the last row it was fitted on. Each fold is scored as
+``evaluate`` scores a panel (:mod:`tsfm.estimator.panel_scoring`).
+
+Frames as the joint ones (:class:`~tsfm.estimator.cross_validation.CrossValidation`): the
+forecasts and ``per_series`` rows carry each series' own cutoff; a fold's metrics row carries
+the latest of its series' cutoffs and ``train_rows``, the rows before them in all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tsfm.data.frames import time_series
+from tsfm.data.frames.dates import show_time
+from tsfm.data.frames.write import id_series
+from tsfm.estimator.accuracy import SERIES_COLUMNS, Scores, in_library, season_length
+from tsfm.estimator.cross_validation import (
+    CrossValidation,
+    _bands,
+    _fold_training,
+    _metrics_frame,
+    _refit_now,
+)
+from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts
+from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
+from tsfm.estimator.rolling import error_metrics
+
+
+def panel_cutoffs(est: Any, ids: list, lengths: list[int], n_windows: int, step: int | None):
+    """``[n_windows, S]``: each fold's cutoff row in each series, checked."""
+    step = est.horizon if step is None else step
+    if n_windows < 1 or step < 1:
+        raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
+    back = est.horizon + (n_windows - 1 - np.arange(n_windows)) * step
+    cuts = np.asarray(lengths)[None, :] - back[:, None]
+    short = [s for s, c in zip(ids, cuts[0], strict=True) if c <= est.horizon]
+    if short:
+        raise ValueError(
+            f"series {short[:5]} leave horizon ({est.horizon}) rows or fewer before their first "
+            f"cutoff with {n_windows} folds {step} steps apart; use fewer windows, a smaller "
+            "step, or drop those series"
+        )
+    return cuts
+
+
+def cross_validate_panel(
+    est: Any, df: Any, n_windows: int, step: int | None, refit: bool | int, static_df: Any
+) -> CrossValidation:
+    """See :meth:`tsfm.Forecaster.cross_validate`; ``mode="independent"``."""
+    from sklearn.base import clone
+
+    _refit_now(refit, 0)  # validates refit
+    long = read_panel(est, df)
+    tables = panel_tables(est, long)
+    cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
+    model = None
+
+    def model_for(fold: int) -> tuple[Any, bool]:
+        nonlocal model
+        refitted = _refit_now(refit, fold)
+        if refitted:
+            last = np.array([t.times[c - 1] for t, c in zip(tables, cuts[fold], strict=True)])
+            before = long.times <= last[long.codes]
+            model = clone(est)
+            fit_long(model, _rows_of(long, before), static_df)
+        return model, refitted
+
+    return run_panel_folds(long, tables, cuts, model_for)
+
+
+def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> CrossValidation:
+    """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
+    long = read_panel(est, df)
+    tables = panel_tables(est, long)
+    cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
+    seen = {s: times[-1] for s, times in zip(est.series_, est.history_.times, strict=True)}
+    for j, series in enumerate(long.ids):
+        first = tables[j].times[cuts[0, j]]  # the first forecast step of the first fold
+        if series in seen and first <= seen[series]:
+            raise ValueError(
+                f"series {series!r}: the first fold forecasts from {show_time(first)}, which the "
+                f"model was fitted on (up to {show_time(seen[series])}); backtest scores folds after the fitted "
+                "rows: use fewer windows, or cross_validate, which retrains per fold"
+            )
+    return run_panel_folds(long, tables, cuts, lambda fold: (est, False))
+
+
+def _rows_of(long: Any, keep: np.ndarray) -> Any:
+    return replace(long, codes=long.codes[keep], times=long.times[keep], values=long.values[keep])
+
+
+def run_panel_folds(long: Any, tables: list, cuts: np.ndarray, model_for) -> CrossValidation:
+    """Forecast and score every series' window of each fold with ``model_for(fold)``."""
+    ids = list(long.ids)
+    forecasts, rows, series_rows = [], [], []
+    for fold, cut in enumerate(cuts):
+        model, refitted = model_for(fold)
+        tables_in = [t.select(model.input_columns_) for t in tables]
+        before = [t.rows(slice(0, c)) for t, c in zip(tables_in, cut, strict=True)]
+        mean, std = series_scales(model, ids, before)
+        windows = PanelWindows(ids, np.arange(len(ids)), np.asarray(cut))
+        taus = metric_taus(model)
+        result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus)
+        lag = season_length(model)
+        scores = Scores(
+            (result.forecast, result.actual, result.lookback),
+            (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
+            lag,
+            series=windows.series,
+            n_series=len(ids),
+        )
+        cutoffs = stamps[:, model.lookback - 1]
+        row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
+        row.update({"refitted": refitted, **error_metrics(result)})
+        row.pop("windows", None)
+        row.update(scores.pooled())
+        row.update(_fold_training(model, refitted))
+        row.update(interval_metrics(model, result))
+        rows.append(row)
+        bands = _bands(model, taus, result.quantiles) if taus else []
+        forecasts.append(_fold_forecasts(long.layout, ids, stamps, result, bands, model))
+        series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores))
+    return CrossValidation(
+        in_library(pl.concat(forecasts), long.layout),
+        _metrics_frame(long.layout, rows),
+        in_library(pl.concat(series_rows), long.layout),
+    )
+
+
+def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:
+    """One row per (series, step) of a fold: id, time, cutoff, actual, forecast, bounds."""
+    lookback, horizon = model.lookback, model.horizon
+    return pl.DataFrame(
+        [
+            id_series(layout, ids, horizon),
+            time_series(layout.time_col, stamps[:, lookback:].reshape(-1), layout.time_type),
+            time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
+            pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
+            pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
+            *(pl.Series(name, values[..., 0].reshape(-1)) for name, values in bands),
+        ]
+    )
+
+
+def _fold_series(layout, fold, ids, cutoffs, scores) -> pl.DataFrame:
+    """One row per series of a fold: the fold, the series' cutoff, its scores."""
+    values = scores.per_series()
+    return pl.DataFrame(
+        [
+            pl.Series("fold", [fold] * len(ids)),
+            time_series("cutoff", cutoffs, layout.time_type),
+            id_series(layout, ids, 1),
+            *(pl.Series(k, values[k], dtype=pl.Float64, nan_to_null=True) for k in SERIES_COLUMNS),
+        ]
+    )
