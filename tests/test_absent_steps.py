@@ -96,3 +96,20 @@ def test_panel_series_with_absent_steps_are_named_and_filled_under_mask():
         est = Forecaster(**settings, missing="mask").fit(panel)
     scores = est.evaluate(panel, per_series=True)
     assert scores.windows.tolist() == [200 - 28 - 7 + 1] * 2  # b's two steps restored
+
+
+def test_daily_steps_on_a_daylight_saving_clock_are_explained_not_called_gaps():
+    local = pd.date_range("2022-01-01", periods=120, freq="D", tz="Europe/Berlin")
+    frame = pd.DataFrame({"ds": local, "y": np.sin(np.arange(120))})
+    for missing in ("refuse", "mask"):  # not absent steps: mask does not insert any
+        with pytest.raises(
+            ValueError, match=r"step by 'D' on the clock of Europe/Berlin.*23 or 25"
+        ):
+            Forecaster(horizon=7, lookback=28, missing=missing, **TINY_IT).fit(frame)
+    naive = frame.assign(ds=frame.ds.dt.tz_localize(None))  # the fix the message gives
+    assert Forecaster(horizon=7, lookback=28, **TINY_IT).fit(naive).freq_ == "D"
+    hourly = pd.date_range("2022-03-26", periods=96, freq="h", tz="Europe/Berlin")
+    est = Forecaster(horizon=6, lookback=24, **TINY_IT).fit(
+        pd.DataFrame({"ds": hourly, "y": np.sin(np.arange(96) / 4)})
+    )  # instants an hour apart across the clock change: regular
+    assert str(est.predict().ds.dt.tz) == "Europe/Berlin"

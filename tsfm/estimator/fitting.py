@@ -103,7 +103,7 @@ def fit_table(
     """
     from tsfm.pipeline import fit_and_test
 
-    freq = resolve_freq(table.times, est.freq)
+    freq = resolve_freq(table.times, est.freq, table.tz)
     check_window_sizes(est, freq)
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)

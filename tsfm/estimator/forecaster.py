@@ -213,7 +213,7 @@ class Forecaster(ScoringMethods, BaseEstimator):
 
         table = self.read(df)
         if len(table) >= 3:
-            freq = resolve_freq(table.times)
+            freq = resolve_freq(table.times, tz=table.tz)
             if not same_freq(freq, self.freq_):
                 raise ValueError(
                     f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "

@@ -115,13 +115,13 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     index = max(range(len(tables)), key=lambda j: len(tables[j]))
     longest = tables[index]
     try:
-        freq = resolve_freq(longest.times, est.freq)
+        freq = resolve_freq(longest.times, est.freq, longest.tz)
     except ValueError as err:
         raise ValueError(f"series {long.ids[index]!r}: {err}") from None
     for series, table in zip(long.ids, tables, strict=True):
         if len(table) >= 2:
             try:
-                resolve_freq(table.times, freq)
+                resolve_freq(table.times, freq, table.tz)
             except ValueError as err:
                 raise ValueError(f"series {series!r}: {err}") from None
     values = [table.select(list(roles.time_varying)).values for table in tables]

@@ -28,8 +28,41 @@ def _infer(times: np.ndarray) -> str | None:
     return None if inferred is None else to_offset(inferred).freqstr
 
 
-def resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
-    """The frequency of ``times``: inferred, or ``freq`` checked against them."""
+class LocalTimeSteps(ValueError):
+    """Timestamps regular on the local clock of their time zone but not as instants."""
+
+
+def resolve_freq(times: np.ndarray, freq: Freq | None = None, tz: str | None = None) -> Freq:
+    """The frequency of ``times``: inferred, or ``freq`` checked against them. ``tz``: the
+    time zone the input was given in (``times`` are its UTC instants), to explain days of 23
+    or 25 hours (:class:`LocalTimeSteps`) instead of calling them irregular."""
+    try:
+        return _resolve_freq(times, freq)
+    except ValueError:
+        local_freq = _local_freq(times, freq, tz)
+        if local_freq is None:
+            raise
+        raise LocalTimeSteps(
+            f"the timestamps step by {local_freq!r} on the clock of {tz}, but daylight saving "
+            "makes some of those steps 23 or 25 hours long, which tsfm (holding time-zone-aware "
+            "input as UTC instants) cannot forecast in calendar steps: pass them without the "
+            "time zone (pandas: df[col].dt.tz_localize(None); polars: "
+            "pl.col(col).dt.replace_time_zone(None)), or in UTC for steps of fixed length"
+        ) from None
+
+
+def _local_freq(times: np.ndarray, freq: Freq | None, tz: str | None) -> Freq | None:
+    """The frequency of ``times`` read on the clock of ``tz``, or None if not regular there."""
+    if not tz or is_integer_time(times) or len(times) < 3:
+        return None
+    local = pd.DatetimeIndex(times).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+    try:
+        return _resolve_freq(local.values.astype("datetime64[ns]"), freq)
+    except ValueError:
+        return None
+
+
+def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
     if len(times) < 3 and freq is None:
         raise ValueError(
             f"{len(times)} timestamps are too few to infer the frequency; pass freq=... "

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from tsfm.data.frames.dates import Freq, _raise_irregular, is_integer_time, resolve_freq, show_time
+from tsfm.data.frames.dates import (
+    Freq,
+    LocalTimeSteps,
+    _raise_irregular,
+    is_integer_time,
+    resolve_freq,
+    show_time,
+)
 from tsfm.data.frames.table import SeriesTable
 
 DAY_NS = 86_400_000_000_000
@@ -54,8 +61,10 @@ def insert_absent_steps(
     if times is None or len(times) < 2:
         return table
     try:
-        resolve_freq(times, freq)
+        resolve_freq(times, freq, table.tz)
         return table  # regular already
+    except LocalTimeSteps:
+        raise  # regular on the local clock: not absent steps
     except ValueError:
         pass
     grid = step_grid(times, freq)

@@ -54,6 +54,11 @@ class SeriesTable:
         return self.times
 
     @property
+    def tz(self) -> str | None:
+        """The time zone the input's timestamps were given in (``times``: its UTC instants)."""
+        return self.layout.time_type.get("tz") if self.layout is not None else None
+
+    @property
     def target(self) -> str:
         return self.columns[-1]
 
