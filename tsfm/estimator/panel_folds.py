@@ -25,7 +25,7 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import SERIES_COLUMNS, Scores, in_library, season_length
+from tsfm.estimator.accuracy import SERIES_COLUMNS, in_library
 from tsfm.estimator.cross_validation import (
     CrossValidation,
     _bands,
@@ -34,7 +34,7 @@ from tsfm.estimator.cross_validation import (
     _refit_now,
 )
 from tsfm.estimator.intervals import interval_metrics, metric_taus
-from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts
+from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
 
@@ -114,14 +114,7 @@ def run_panel_folds(long: Any, tables: list, cuts: np.ndarray, model_for) -> Cro
         windows = PanelWindows(ids, np.arange(len(ids)), np.asarray(cut))
         taus = metric_taus(model)
         result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus)
-        lag = season_length(model)
-        scores = Scores(
-            (result.forecast, result.actual, result.lookback),
-            (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
-            lag,
-            series=windows.series,
-            n_series=len(ids),
-        )
+        scores = panel_scores(model, result, windows)
         cutoffs = stamps[:, model.lookback - 1]
         row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
         row.update({"refitted": refitted, **error_metrics(result)})

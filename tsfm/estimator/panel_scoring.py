@@ -85,14 +85,8 @@ def evaluate_panel(
     windows = panel_windows(est, ids, [len(t) for t in tables])
     taus = metric_taus(est)
     result, stamps = panel_forecasts(est, tables, windows, mean, std, taus)
-    lag = season_length(est)
-    scores = Scores(
-        (result.forecast, result.actual, result.lookback),
-        (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
-        lag,
-        series=windows.series,
-        n_series=len(ids),
-    )
+    scores = panel_scores(est, result, windows)
+    lag = scores.lag
     if per_series:
         out = _series_frame(long.layout, scores, windows)
     else:
@@ -102,6 +96,17 @@ def evaluate_panel(
     if not return_forecasts:
         return out
     return out, _window_frame(est, long.layout, result, windows, stamps, lag, taus)
+
+
+def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
+    """The :class:`Scores` of panel windows: window ``w`` counts for series ``series[w]``."""
+    return Scores(
+        (result.forecast, result.actual, result.lookback),
+        (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
+        season_length(est),
+        series=windows.series,
+        n_series=len(windows.ids),
+    )
 
 
 def panel_forecasts(
