@@ -70,6 +70,11 @@ def test_a_frame_with_absent_days_fits_under_mask_and_is_refused_with_the_fix_ot
         scores = est.evaluate(gappy.tail(80))
     assert scores["windows"] == 80 - 28 - 7 + 1 + 1  # row 150's step restored: 81 rows
     assert np.isfinite(scores["mae"])
+    hourly = gappy.assign(
+        date=pd.date_range("2022-01-01", periods=len(DAYS), freq="h")[gappy.index]
+    )
+    with pytest.warns(UserWarning, match="4 absent step"):  # refit: the new data's own steps
+        assert est.fit(hourly).freq_ == "h"
 
 
 def test_the_cli_data_module_inserts_absent_steps_under_data_missing_mask():

@@ -164,9 +164,10 @@ class Forecaster(ScoringMethods, BaseEstimator):
             "allow_missing": self.missing == "mask",
         }
 
-    def read(self, df: Any, name: str = "df") -> SeriesTable:
+    def read(self, df: Any, name: str = "df", freq: str | int | None = None) -> SeriesTable:
         """``df`` checked into a table (long frames: aligned, static columns kept aside; with
-        ``missing="mask"``, absent steps inserted as missing rows)."""
+        ``missing="mask"``, steps of ``freq`` (default: the ``freq`` parameter) it skips
+        inserted as missing rows)."""
         from tsfm.data.frames import read_frame
 
         check_options(self)
@@ -176,7 +177,7 @@ class Forecaster(ScoringMethods, BaseEstimator):
             return table
         from tsfm.data.frames.gaps import insert_absent_steps
 
-        return insert_absent_steps(table, getattr(self, "freq_", None) or self.freq, name)
+        return insert_absent_steps(table, freq or self.freq, name)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
@@ -211,7 +212,7 @@ class Forecaster(ScoringMethods, BaseEstimator):
     def _read(self, df: Any) -> SeriesTable:
         from tsfm.data.frames import resolve_freq, same_freq
 
-        table = self.read(df)
+        table = self.read(df, freq=self.freq_)  # absent steps of the fitted frequency
         if len(table) >= 3:
             freq = resolve_freq(table.times, tz=table.tz)
             if not same_freq(freq, self.freq_):

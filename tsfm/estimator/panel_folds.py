@@ -16,6 +16,7 @@ the latest of its series' cutoffs and ``train_rows``, the rows before them in al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -39,7 +40,9 @@ from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_sca
 from tsfm.estimator.rolling import error_metrics
 
 
-def panel_cutoffs(est: Any, ids: list, lengths: list[int], n_windows: int, step: int | None):
+def panel_cutoffs(
+    est: Any, ids: list, lengths: list[int], n_windows: int, step: int | None
+) -> np.ndarray:
     """``[n_windows, S]``: each fold's cutoff row in each series, checked."""
     step = est.horizon if step is None else step
     if n_windows < 1 or step < 1:
@@ -64,7 +67,7 @@ def cross_validate_panel(
 
     _refit_now(refit, 0)  # validates refit
     long = read_panel(est, df)
-    tables = panel_tables(est, long)
+    tables = panel_tables(est, long, fitted=False)
     cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
     model = None
 
@@ -91,9 +94,10 @@ def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> Cross
         first = tables[j].times[cuts[0, j]]  # the first forecast step of the first fold
         if series in seen and first <= seen[series]:
             raise ValueError(
-                f"series {series!r}: the first fold forecasts from {show_time(first)}, which the "
-                f"model was fitted on (up to {show_time(seen[series])}); backtest scores folds after the fitted "
-                "rows: use fewer windows, or cross_validate, which retrains per fold"
+                f"series {series!r}: the first fold forecasts from {show_time(first)}, which "
+                f"the model was fitted on (up to {show_time(seen[series])}); backtest scores "
+                "folds after the fitted rows: use fewer windows, or cross_validate, which "
+                "retrains per fold"
             )
     return run_panel_folds(long, tables, cuts, lambda fold: (est, False))
 
@@ -102,7 +106,9 @@ def _rows_of(long: Any, keep: np.ndarray) -> Any:
     return replace(long, codes=long.codes[keep], times=long.times[keep], values=long.values[keep])
 
 
-def run_panel_folds(long: Any, tables: list, cuts: np.ndarray, model_for) -> CrossValidation:
+def run_panel_folds(
+    long: Any, tables: list, cuts: np.ndarray, model_for: Callable[[int], tuple[Any, bool]]
+) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``."""
     ids = list(long.ids)
     forecasts, rows, series_rows = [], [], []

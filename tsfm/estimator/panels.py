@@ -66,13 +66,13 @@ def read_panel(est: Any, df: Any) -> LongFrame:
     )
 
 
-def panel_tables(est: Any, long: LongFrame) -> list:
+def panel_tables(est: Any, long: LongFrame, fitted: bool = True) -> list:
     """One table per series; with ``missing="mask"``, absent steps inserted as missing rows
-    (the model's frequency once fitted, else ``freq`` or each series' usual step)."""
+    (of the model's frequency when ``fitted``, else of ``freq`` or each series' usual step)."""
     tables = series_tables(long)
     if est.missing != "mask":
         return tables
-    freq = getattr(est, "freq_", None) or est.freq
+    freq = est.freq_ if fitted else est.freq
     return [
         insert_absent_steps(table, freq, f"series {series!r}")
         for series, table in zip(long.ids, tables, strict=True)
@@ -111,7 +111,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     est._forget()
     check_window_sizes(est)
     roles = panel_roles(est, long)
-    tables = panel_tables(est, long)
+    tables = panel_tables(est, long, fitted=False)
     index = max(range(len(tables)), key=lambda j: len(tables[j]))
     longest = tables[index]
     try:

@@ -128,7 +128,7 @@ def _actual_table(
     est: Any, actual: Any, chosen: list[str], times: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The times of ``actual`` within the forecast's horizon and each chosen series there."""
-    table = est.read(actual, "actual")
+    table = est.read(actual, "actual", freq=est.freq_)
     names = [str(c) for c in table.columns]
     missing = [c for c in chosen if c not in names]
     if missing:
