@@ -61,7 +61,7 @@ def test_pandas_datetime_index_comes_back_as_an_index():
         (synthetic_frame(20), "lookback \\+ horizon = 32"),
         (synthetic_frame(100).assign(OT=lambda d: d.OT.where(d.index != 7)), "'OT'.*row 7"),
         (synthetic_frame(100).assign(city="x"), "non-numeric column"),
-        (to_long(synthetic_frame(100)).drop(index=3), "no row at"),
+        (to_long(synthetic_frame(100)).drop(index=3), r"no row at 2020-01-01 03:00:00 while"),
         ([1, 2, 3], "pandas or polars DataFrame"),
     ],
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.dates import check_timestamps
+from tsfm.data.frames.dates import check_timestamps, show_time
 from tsfm.data.frames.table import Layout, SeriesTable
 
 
@@ -71,7 +71,8 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
     if (counts > 1).any():
         t, j = (int(i) for i in np.argwhere(counts > 1)[0])
         raise ValueError(
-            f"series {long.ids[j]!r} has several rows at {grid[t]}; drop or aggregate duplicates"
+            f"series {long.ids[j]!r} has several rows at {show_time(grid[t])}; drop or aggregate "
+            "duplicates"
         )
     blocks, columns, groups = [], [], {}
     for v, name in enumerate(long.value_columns):
@@ -85,10 +86,10 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
     if (counts == 0).any() and not allow_missing:
         t, j = (int(i) for i in np.argwhere(counts == 0)[0])
         raise ValueError(
-            f"series {long.ids[j]!r} has no row at {grid[t]} while others do; in mode='joint' "
-            "the series are forecast together and must share their timestamps: use "
-            "mode='independent' (each series on its own dates), fill the gaps, or accept them "
-            "as missing values (missing='mask')"
+            f"series {long.ids[j]!r} has no row at {show_time(grid[t])} while others do; in "
+            "mode='joint' the series are forecast together and must share their timestamps: "
+            "use mode='independent' (each series on its own dates), fill the gaps, or accept "
+            "them as missing values (missing='mask')"
         )
     return SeriesTable(values, grid, columns, long.layout, groups, long.statics)
 
