@@ -77,12 +77,12 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
             )
         expected = int(freq) if freq is not None else step
         if expected is None or expected <= 0 or (len(steps) and (steps != expected).any()):
-            _raise_irregular(times, expected or int(np.median(np.diff(times))))
+            raise_irregular(times, expected or int(np.median(np.diff(times))))
         return expected
     if freq is None:
         inferred = _infer(times)
         if inferred is None:
-            _raise_irregular(times, None)
+            raise_irregular(times, None)
         return inferred
     try:
         offset = to_offset(freq)
@@ -92,11 +92,11 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
         ) from None
     expected = pd.date_range(pd.Timestamp(times[0]), periods=len(times), freq=offset)
     if not np.array_equal(expected.values.astype("datetime64[ns]"), times):
-        _raise_irregular(times, offset.freqstr)
+        raise_irregular(times, offset.freqstr)
     return offset.freqstr
 
 
-def _raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
+def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
     if freq is None:  # the most common step, to say where the series departs from it
         steps, counts = np.unique(np.diff(times), return_counts=True)
         step = steps[np.argmax(counts)]

@@ -16,8 +16,8 @@ from pandas.tseries.frequencies import to_offset
 from tsfm.data.frames.dates import (
     Freq,
     LocalTimeSteps,
-    _raise_irregular,
     is_integer_time,
+    raise_irregular,
     resolve_freq,
     show_time,
 )
@@ -48,7 +48,7 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
                 )
         grid = np.arange(first, last + step, step)
     if not np.isin(times, grid).all():
-        _raise_irregular(times, freq)
+        raise_irregular(times, freq)
     return grid
 
 
