@@ -165,19 +165,16 @@ class Forecaster(ScoringMethods, BaseEstimator):
         }
 
     def read(self, df: Any, name: str = "df", freq: str | int | None = None) -> SeriesTable:
-        """``df`` checked into a table (long frames: aligned, static columns kept aside; with
-        ``missing="mask"``, steps of ``freq`` (default: the ``freq`` parameter) it skips
-        inserted as missing rows)."""
+        """``df`` checked into a table (long frames: aligned, static columns kept aside);
+        ``missing="mask"``: steps of ``freq`` (default the parameter) it skips become NaN rows."""
         from tsfm.data.frames import read_frame
+        from tsfm.data.frames.gaps import insert_absent_steps
 
         check_options(self)
         statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
         table = read_frame(df, static_columns=statics, **self.frame_options())
-        if self.missing != "mask":
-            return table
-        from tsfm.data.frames.gaps import insert_absent_steps
-
-        return insert_absent_steps(table, freq or self.freq, name)
+        masked = self.missing == "mask"
+        return insert_absent_steps(table, freq or self.freq, name) if masked else table
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
