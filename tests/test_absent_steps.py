@@ -10,6 +10,7 @@ import pytest
 from tests.test_covariates import TINY_IT
 from tsfm import Forecaster
 from tsfm.data import TimeSeriesDataModule
+from tsfm.data.frames.dates import LocalTimeSteps, resolve_freq
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.table import SeriesTable
 
@@ -103,18 +104,24 @@ def test_panel_series_with_absent_steps_are_named_and_filled_under_mask():
     assert scores.windows.tolist() == [200 - 28 - 7 + 1] * 2  # b's two steps restored
 
 
-def test_daily_steps_on_a_daylight_saving_clock_are_explained_not_called_gaps():
+def test_daily_data_on_a_daylight_saving_clock_steps_in_local_days(tmp_path):
     local = pd.date_range("2022-01-01", periods=120, freq="D", tz="Europe/Berlin")
-    frame = pd.DataFrame({"ds": local, "y": np.sin(np.arange(120))})
-    for missing in ("refuse", "mask"):  # not absent steps: mask does not insert any
-        with pytest.raises(
-            ValueError, match=r"step by 'D' on the clock of Europe/Berlin.*23 or 25"
-        ):
-            Forecaster(horizon=7, lookback=28, missing=missing, **TINY_IT).fit(frame)
-    naive = frame.assign(ds=frame.ds.dt.tz_localize(None))  # the fix the message gives
-    assert Forecaster(horizon=7, lookback=28, **TINY_IT).fit(naive).freq_ == "D"
+    frame = pd.DataFrame({"ds": local, "y": np.sin(np.arange(120)), "temp": np.arange(120.0)})
+    est = Forecaster(horizon=7, lookback=28, future_covariates=["temp"], **TINY_IT).fit(frame)
+    assert est.freq_ == "D" and est.layout_.time_type["wall"]
+    future = est.make_future_dataframe().assign(temp=1.0)
+    expected = pd.date_range("2022-05-01", periods=7, freq="D", tz="Europe/Berlin")
+    assert (future.ds == expected).all()  # local midnights; the frame crosses a clock change
+    forecast = est.predict(future_df=future)
+    assert (forecast.ds == expected).all() and str(forecast.ds.dt.tz) == "Europe/Berlin"
+    assert np.isfinite(est.evaluate(frame.tail(60))["mae"])
+    again = Forecaster.load(est.save(tmp_path / "local_days"))
+    pd.testing.assert_frame_equal(again.predict(future_df=future), forecast)
     hourly = pd.date_range("2022-03-26", periods=96, freq="h", tz="Europe/Berlin")
     est = Forecaster(horizon=6, lookback=24, **TINY_IT).fit(
         pd.DataFrame({"ds": hourly, "y": np.sin(np.arange(96) / 4)})
-    )  # instants an hour apart across the clock change: regular
-    assert str(est.predict().ds.dt.tz) == "Europe/Berlin"
+    )  # instants an hour apart across the clock change: held as UTC instants
+    assert not est.layout_.time_type.get("wall") and str(est.predict().ds.dt.tz) == "Europe/Berlin"
+    instants = local.tz_convert("UTC").tz_localize(None).values.astype("datetime64[ns]")
+    with pytest.raises(LocalTimeSteps, match=r"step by 'D' on the clock of Europe/Berlin"):
+        resolve_freq(instants, tz="Europe/Berlin")  # local days read as instants

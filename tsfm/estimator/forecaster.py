@@ -155,26 +155,29 @@ class Forecaster(ScoringMethods, BaseEstimator):
     def extra_params(self) -> dict[str, Any]:
         return dict(self._extra)
 
-    def frame_options(self) -> dict[str, Any]:
+    def frame_options(self, fitted: bool = False) -> dict[str, Any]:
+        """How frames are read: for fitting, or (``fitted``) as the fitted frame was."""
         return {
             "id_col": self.id_col,
             "time_col": self.time_col,
             "target_col": self.target_col,
             "date_col": self.date_col,
             "allow_missing": self.missing == "mask",
+            "wall_time": bool(self.layout_.time_type.get("wall")) if fitted else None,
         }
 
-    def read(self, df: Any, name: str = "df", freq: str | int | None = None) -> SeriesTable:
-        """``df`` checked into a table (long frames: aligned, static columns kept aside);
-        ``missing="mask"``: steps of ``freq`` (default the parameter) it skips become NaN rows."""
+    def read(self, df: Any, name: str = "df", fitted: bool = False) -> SeriesTable:
+        """``df`` checked into a table (long frames: aligned, static columns kept aside), for
+        fitting or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
+        frequency it skips become NaN rows."""
         from tsfm.data.frames import read_frame
         from tsfm.data.frames.gaps import insert_absent_steps
 
         check_options(self)
         statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
-        table = read_frame(df, static_columns=statics, **self.frame_options())
-        masked = self.missing == "mask"
-        return insert_absent_steps(table, freq or self.freq, name) if masked else table
+        table = read_frame(df, static_columns=statics, **self.frame_options(fitted))
+        freq = self.freq_ if fitted else self.freq
+        return insert_absent_steps(table, freq, name) if self.missing == "mask" else table
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
@@ -209,7 +212,7 @@ class Forecaster(ScoringMethods, BaseEstimator):
     def _read(self, df: Any) -> SeriesTable:
         from tsfm.data.frames import resolve_freq, same_freq
 
-        table = self.read(df, freq=self.freq_)  # absent steps of the fitted frequency
+        table = self.read(df, fitted=True)
         if len(table) >= 3:
             freq = resolve_freq(table.times, tz=table.tz)
             if not same_freq(freq, self.freq_):

@@ -63,7 +63,7 @@ def horizon_values(
     missing_cols = [c for c in known if c not in frame.columns]
     if missing_cols:
         raise ValueError(f"future_df lacks the column(s) {missing_cols}")
-    stamps, _ = _times(frame[time_col])
+    stamps, _ = _times(frame[time_col], bool(layout.time_type.get("wall")))
     ids = frame[layout.id_col].to_list() if long else None
     values: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for s, horizon in zip(series, times, strict=True):

@@ -66,7 +66,7 @@ def cross_validate_panel(
     from sklearn.base import clone
 
     _refit_now(refit, 0)  # validates refit
-    long = read_panel(est, df)
+    long = read_panel(est, df, fitted=False)
     tables = panel_tables(est, long, fitted=False)
     cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
     model = None

@@ -52,7 +52,8 @@ class PanelHistory:
     times: np.ndarray  # [S, L]; padded steps extrapolated with the frequency
 
 
-def read_panel(est: Any, df: Any) -> LongFrame:
+def read_panel(est: Any, df: Any, fitted: bool = True) -> LongFrame:
+    """``df`` read as a panel, for fitting or (``fitted``) as the fitted panel was read."""
     check_options(est)
     frame, library, _ = to_polars(df)
     if not {est.id_col, est.time_col, est.target_col} <= set(frame.columns):
@@ -61,8 +62,10 @@ def read_panel(est: Any, df: Any) -> LongFrame:
             f"{est.target_col}, covariates); got the columns {frame.columns}"
         )
     statics = [c for c in est.static_covariates or [] if c in frame.columns]
+    wall = bool(est.layout_.time_type.get("wall")) if fitted else None
+    masked = est.missing == "mask"
     return read_long(
-        frame, library, est.id_col, est.time_col, est.target_col, statics, est.missing == "mask"
+        frame, library, est.id_col, est.time_col, est.target_col, statics, masked, wall
     )
 
 
@@ -101,7 +104,7 @@ def fit_panel(
 ) -> Any:
     if val_df is not None:
         raise ValueError("mode='independent' validates on the last val_size rows of each series")
-    return fit_long(est, read_panel(est, df), static_df, callbacks)
+    return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks)
 
 
 def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple = ()) -> Any:

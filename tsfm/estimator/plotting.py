@@ -105,7 +105,7 @@ def _joint_panels(
     chosen = choose_series(names, series, max_series, "series")
     past = table.select(columns).tail(rows)
     truth = None if actual is None else _actual_table(est, actual, chosen, times)
-    tz = (table.layout.time_type or {}).get("tz") if table.layout is not None else None
+    tz = table.tz  # None for naive times and for local dates
     panels = []
     for name in chosen:
         j = names.index(name)
@@ -128,7 +128,7 @@ def _actual_table(
     est: Any, actual: Any, chosen: list[str], times: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The times of ``actual`` within the forecast's horizon and each chosen series there."""
-    table = est.read(actual, "actual", freq=est.freq_)
+    table = est.read(actual, "actual", fitted=True)
     names = [str(c) for c in table.columns]
     missing = [c for c in chosen if c not in names]
     if missing:

@@ -32,7 +32,7 @@ def panel_panels(
     chosen = choose_series(names, series, max_series, "series")
     forecast, _, _ = to_polars(est.predict(df, future_df, level=list(levels) or None))
     layout = est.layout_
-    tz = (layout.time_type or {}).get("tz")
+    tz = None if layout.time_type.get("wall") else layout.time_type.get("tz")
     key = pl.col(layout.id_col).cast(pl.String)
     truths = _actuals(est, actual) if actual is not None else None
     panels = []

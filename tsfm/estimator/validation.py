@@ -40,7 +40,7 @@ FILE_KEYS = ("ckpt_path", "resume", "data.path", "data.root", "tune.storage", "t
 FILE_PREFIXES = ("hydra", "hparams_search", "tune")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 TIME_KINDS = {"int", "datetime", "date"}
-TIME_TYPE_KEYS = {"kind", "unit", "tz", "dtype"}
+TIME_TYPE_KEYS = {"kind", "unit", "tz", "dtype", "wall"}
 INTEGER_DTYPES = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
 
 
@@ -155,6 +155,8 @@ def check_layout(layout: Any, path: Path) -> Layout:
         _refuse(path, f"layout.time_type.unit {time_type['unit']!r} is not ns, us or ms")
     if time_type.get("tz") is not None and not isinstance(time_type["tz"], str):
         _refuse(path, "layout.time_type.tz must be a time-zone name")
+    if not isinstance(time_type.get("wall", False), bool):
+        _refuse(path, "layout.time_type.wall must be true or false")
     if layout["id_dtype"] is not None:
         import polars as pl
 

@@ -20,13 +20,27 @@ from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
 
 
-def _times(column: pl.Series) -> tuple[np.ndarray, dict[str, Any]]:
-    """Integer steps or ``datetime64[ns]`` instants, and the type to write them back as."""
+def _times(column: pl.Series, wall: bool | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Integer steps or ``datetime64[ns]`` instants, and the type to write them back as.
+
+    Time-zone-aware timestamps are held as UTC instants, except calendar steps (every
+    timestamp at the same time of day on the zone's clock: daily and longer data), which are
+    held as the zone's wall-clock times (``wall`` in the type), since across daylight saving
+    their steps are 23 or 25 hours long as instants; ``wall`` given (the fitted frame's
+    choice) decides instead.
+    """
     dtype = column.dtype
     if dtype.is_integer():
         if column.null_count():
             raise ValueError(f"time column '{column.name}' has missing values")
         return column.cast(pl.Int64).to_numpy(), {"kind": "int", "dtype": str(dtype)}
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        local = column.dt.replace_time_zone(None)
+        if wall is None:
+            wall = column.len() >= 2 and local.dt.time().n_unique() == 1
+        if wall:
+            kind = {"kind": "datetime", "unit": dtype.time_unit, "tz": dtype.time_zone}
+            return parse_dates(local), {**kind, "wall": True}
     if isinstance(dtype, pl.Datetime):
         kind = {"kind": "datetime", "unit": dtype.time_unit, "tz": dtype.time_zone}
     elif dtype == pl.Date:
@@ -95,11 +109,12 @@ def _wide(
     layout: Layout | None,
     allow_duplicate_timestamps: bool = False,
     allow_missing: bool = False,
+    wall_time: bool | None = None,
 ) -> SeriesTable:
     """The checked table of ``value_cols`` (already known to be numeric) over ``time_col``."""
     times = None
     if time_col is not None:
-        times, time_type = _times(frame[time_col])
+        times, time_type = _times(frame[time_col], wall_time)
         check_timestamps(times, allow_duplicates=allow_duplicate_timestamps)
         if layout is not None:
             layout = Layout(**{**layout.to_dict(), "time_type": time_type})
@@ -118,16 +133,18 @@ def read_frame(
     date_col: str | None = None,
     static_columns: list[str] = (),
     allow_missing: bool = False,
+    wall_time: bool | None = None,
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
-    (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept."""
+    (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
+    how time-zone-aware timestamps are held (see :func:`_times`; None: from the data)."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
         raise ValueError("the frame has no rows")
     if {id_col, time_col, target_col} <= set(names):
         long = read_long(
-            frame, library, id_col, time_col, target_col, static_columns, allow_missing
+            frame, library, id_col, time_col, target_col, static_columns, allow_missing, wall_time
         )
         return joint_table(long, allow_missing)
     if id_col in names:
@@ -151,7 +168,9 @@ def read_frame(
             f"'{time_name}' must be a numeric variate: drop them, or pass a long frame"
         )
     layout = Layout("wide", library, time_name, time_index=time_index)
-    return _wide(frame, time_name, variates, layout, allow_missing=allow_missing)
+    return _wide(
+        frame, time_name, variates, layout, allow_missing=allow_missing, wall_time=wall_time
+    )
 
 
 def build_table(
@@ -205,6 +224,7 @@ def read_long(
     target_col: str,
     static_columns: list[str] = (),
     allow_missing: bool = False,
+    wall_time: bool | None = None,
 ) -> LongFrame:
     """A checked long frame: the target and every other column but the statics, which are
     time-varying covariates and must be numeric (or boolean)."""
@@ -223,7 +243,7 @@ def read_long(
         raise ValueError(f"id column '{id_col}' has missing values")
     if not frame.schema[target_col].is_numeric():
         raise ValueError(f"target column '{target_col}' is {frame.schema[target_col]}, not numeric")
-    times, time_type = _times(frame[time_col])
+    times, time_type = _times(frame[time_col], wall_time)
     value_columns = [target_col, *extra]
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_columns).to_numpy()
     check_finite(

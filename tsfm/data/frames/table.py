@@ -55,8 +55,10 @@ class SeriesTable:
 
     @property
     def tz(self) -> str | None:
-        """The time zone the input's timestamps were given in (``times``: its UTC instants)."""
-        return self.layout.time_type.get("tz") if self.layout is not None else None
+        """The time zone whose UTC instants ``times`` holds (None for naive times and for
+        local dates held as the zone's wall clock)."""
+        time_type = self.layout.time_type if self.layout is not None else {}
+        return None if time_type.get("wall") else time_type.get("tz")
 
     @property
     def target(self) -> str:

@@ -18,7 +18,9 @@ def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.S
     series = pl.Series(name, times.astype("datetime64[ns]"))
     if time_type.get("kind") == "date":
         return series.cast(pl.Date)
-    if time_type.get("tz"):
+    if time_type.get("tz") and time_type.get("wall"):  # local dates (see read._times)
+        series = series.dt.replace_time_zone(time_type["tz"], ambiguous="earliest")
+    elif time_type.get("tz"):
         series = series.dt.replace_time_zone("UTC").dt.convert_time_zone(time_type["tz"])
     return series.cast(pl.Datetime(time_type.get("unit", "ns"), time_type.get("tz")))
 
