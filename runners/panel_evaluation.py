@@ -38,14 +38,18 @@ def long_frame(ids: list[str], series: list[np.ndarray], starts: list[int]) -> p
     )
 
 
+def read_group(root: Path, group: str) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
+    """The ids, training series and test series of an M4 group."""
+    ids, train = read_m4_file(root / "m4" / f"{group}-train.csv")
+    return ids, train, read_m4_file(root / "m4" / f"{group}-test.csv")[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_root = Path(__file__).resolve().parents[2] / "shared" / "data"
-    parser.add_argument("--data-root", default=str(default_root))
-    args = parser.parse_args()
-    folder = Path(args.data_root) / "m4"
-    ids, train = read_m4_file(folder / "Weekly-train.csv")
-    _, test = read_m4_file(folder / "Weekly-test.csv")
+    parser.add_argument(
+        "--data-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+    ids, train, test = read_group(parser.parse_args().data_root, "Weekly")
     history = long_frame(ids, train, [0] * len(ids))
     future = long_frame(ids, test, [len(s) for s in train])
     est = Forecaster(horizon=HORIZON, lookback=LOOKBACK, mode="independent", verbose=0, **SETTINGS)
