@@ -120,12 +120,15 @@ def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
     return frame if layout.library == "polars" else frame.to_pandas()
 
 
-def series_frame(columns: list, per_series: dict[str, np.ndarray], windows: int) -> pl.DataFrame:
-    """One row per series (``columns``: their names) of :meth:`Scores.per_series`."""
+def series_frame(
+    columns: list, per_series: dict[str, np.ndarray], windows: int | np.ndarray
+) -> pl.DataFrame:
+    """One row per series (``columns``: their names) of :meth:`Scores.per_series`;
+    ``windows``: the windows scored, for all series or per series."""
     data: dict[str, Any] = {"__id": [c for c in columns]}
     for name in SERIES_COLUMNS:
         data[name] = pl.Series(name, per_series[name], dtype=pl.Float64, nan_to_null=True)
-    data["windows"] = [windows] * len(columns)
+    data["windows"] = np.broadcast_to(np.asarray(windows, dtype=np.int64), len(columns))
     return pl.DataFrame(data)
 
 

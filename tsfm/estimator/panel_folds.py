@@ -26,7 +26,7 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import SERIES_COLUMNS, in_library
+from tsfm.estimator.accuracy import in_library, series_frame
 from tsfm.estimator.cross_validation import (
     CrossValidation,
     _bands,
@@ -156,12 +156,9 @@ def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:
 
 def _fold_series(layout, fold, ids, cutoffs, scores) -> pl.DataFrame:
     """One row per series of a fold: the fold, the series' cutoff, its scores."""
-    values = scores.per_series()
-    return pl.DataFrame(
-        [
-            pl.Series("fold", [fold] * len(ids)),
-            time_series("cutoff", cutoffs, layout.time_type),
-            id_series(layout, ids, 1),
-            *(pl.Series(k, values[k], dtype=pl.Float64, nan_to_null=True) for k in SERIES_COLUMNS),
-        ]
+    frame = series_frame(ids, scores.per_series(), 1).drop("__id", "windows")
+    return (
+        frame.insert_column(0, id_series(layout, ids, 1))
+        .insert_column(0, time_series("cutoff", cutoffs, layout.time_type))
+        .insert_column(0, pl.Series("fold", [fold] * len(ids)))
     )

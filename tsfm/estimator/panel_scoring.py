@@ -20,14 +20,14 @@ import numpy as np
 import polars as pl
 import torch
 
-from tsfm.data.frames import Layout, future_times, time_series
+from tsfm.data.frames import Layout, time_series
 from tsfm.data.frames.write import id_series
-from tsfm.data.values import fill_forward
-from tsfm.estimator.accuracy import SERIES_COLUMNS, Scores, in_library, reported, season_length
+from tsfm.estimator.accuracy import Scores, in_library, reported, season_length, series_frame
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.inference import finite
 from tsfm.estimator.intervals import interval_metrics, metric_taus
-from tsfm.estimator.panels import panel_batch, panel_tables, read_panel, series_scales
+from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
+from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
 from tsfm.training.runtime import inference
 from tsfm.training.scoring import seasonal_naive
@@ -60,18 +60,6 @@ def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
         series.append(np.full(count, j))
         origins.append(np.arange(first, first + count))
     return PanelWindows(ids, np.concatenate(series), np.concatenate(origins))
-
-
-def _rows(values: np.ndarray, times: np.ndarray, start: int, span: int, freq: Any) -> tuple:
-    """Rows ``start .. start + span`` of one series, NaN (and extrapolated times) before it."""
-    pad = max(0, -start)
-    rows = values[max(0, start) : start + span]
-    stamps = times[max(0, start) : start + span]
-    if pad:
-        rows = np.concatenate([np.full((pad, values.shape[1]), np.nan), rows])
-        ahead = future_times(times[0], freq, pad)
-        stamps = np.concatenate([(times[0] - (ahead - times[0]))[::-1], stamps])
-    return rows, stamps
 
 
 def evaluate_panel(
@@ -125,14 +113,17 @@ def panel_forecasts(
     for start in range(0, len(windows.origins), size):
         part = slice(start, start + size)
         rows = [
-            _rows(tables[j].values, tables[j].times, o - lookback, lookback + horizon, est.freq_)
+            series_rows(
+                tables[j].values, tables[j].times, o - lookback, lookback + horizon, est.freq_
+            )
             for j, o in zip(windows.series[part], windows.origins[part], strict=True)
         ]
         j = windows.series[part]
         values = np.stack([r for r, _ in rows])
         stamps = np.stack([t for _, t in rows])
         scaled = (values - mean[j][:, None]) / std[j][:, None]
-        batch = panel_batch(est, scaled, stamps, [windows.ids[k] for k in j])
+        filled = filled_windows(scaled)
+        batch = panel_batch(est, scaled, stamps, [windows.ids[k] for k in j], filled)
         with inference(est.config_, est.module_.device):
             output = est.module_(batch)
             parts["f"].append(output.prediction.float().cpu().numpy().astype(np.float64))
@@ -140,7 +131,7 @@ def panel_forecasts(
                 quantiles = est.module_.predictive_quantiles(output, batch, taus)
                 parts["q"].append(quantiles.float().cpu().numpy().astype(np.float64))
         parts["x"].append(scaled[:, lookback:, :n])
-        parts["look"].append(np.stack([fill_forward(s[:lookback, :n]) for s in scaled]))
+        parts["look"].append(filled[:, :lookback, :n])  # the look-back as the model saw it
         parts["t"].append(stamps)
     j = windows.series
     m, s = mean[j][:, None, :n], std[j][:, None, :n]
@@ -164,16 +155,11 @@ def panel_forecasts(
 
 def _series_frame(layout: Layout, scores: Scores, windows: PanelWindows) -> Any:
     """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
-    values = scores.per_series()
     counts = np.bincount(windows.series, minlength=len(windows.ids))
-    frame = pl.DataFrame(
-        [
-            id_series(layout, windows.ids, 1),
-            *(pl.Series(k, values[k], dtype=pl.Float64, nan_to_null=True) for k in SERIES_COLUMNS),
-            pl.Series("windows", counts),
-        ]
+    frame = series_frame(windows.ids, scores.per_series(), counts)
+    return in_library(
+        frame.drop("__id").insert_column(0, id_series(layout, windows.ids, 1)), layout
     )
-    return in_library(frame, layout)
 
 
 def _window_frame(

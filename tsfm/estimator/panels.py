@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import torch
 
-from tsfm.data.batch import Batch
 from tsfm.data.frames import future_times, is_integer_time, resolve_freq, time_series, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import LongFrame, series_tables
@@ -23,8 +21,7 @@ from tsfm.data.frames.read import read_long
 from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, ColumnRoles, resolve_roles
-from tsfm.data.timefeatures import time_features
-from tsfm.data.values import fill_forward
+from tsfm.data.seasons import resolve_season_length
 from tsfm.estimator.checks import check_options
 from tsfm.estimator.fitting import (
     check_window_sizes,
@@ -37,6 +34,7 @@ from tsfm.estimator.fitting import (
     validation_rows,
 )
 from tsfm.estimator.inference import finite
+from tsfm.estimator.panel_inputs import panel_batch, series_rows
 from tsfm.estimator.params import build_config
 from tsfm.estimator.roles import encode_statics, series_statics
 from tsfm.training.console import quiet
@@ -142,6 +140,8 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
         est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
+    # stored, as a joint fit does (fitting.py), so evaluate and the folds read the same lag
+    cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback)
     validate = est.val_size is not None
     if not validate:
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
@@ -173,16 +173,11 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
 
 def history_of(est: Any, values: list[np.ndarray], times: list[np.ndarray]) -> PanelHistory:
     """The last ``lookback`` rows of every series, NaN-padded at the front."""
-    lookback, n_cols = est.lookback, values[0].shape[1]
-    out = np.full((len(values), lookback, n_cols), np.nan)
-    stamps = np.empty((len(values), lookback), dtype=times[0].dtype)
-    for j, (v, t) in enumerate(zip(values, times, strict=True)):
-        k = min(lookback, len(v))
-        out[j, lookback - k :] = v[-k:]
-        ahead = future_times(t[0], est.freq_, lookback)
-        earlier = t[0] - (ahead - t[0])[::-1]  # the steps the series would have had
-        stamps[j] = np.concatenate([earlier, t])[-lookback:]
-    return PanelHistory(out, stamps)
+    rows = [
+        series_rows(v, t, len(v) - est.lookback, est.lookback, est.freq_)
+        for v, t in zip(values, times, strict=True)
+    ]
+    return PanelHistory(np.stack([r for r, _ in rows]), np.stack([s for _, s in rows]))
 
 
 def predict_panel(
@@ -246,39 +241,6 @@ def series_scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.nda
         if series in position:
             mean[j], std[j] = est.series_mean_[position[series]], est.series_std_[position[series]]
     return mean, std
-
-
-def panel_batch(est: Any, scaled: np.ndarray, times: np.ndarray, ids: list) -> Batch:
-    lookback, n = est.lookback, len(est.columns_)
-    observed = ~np.isnan(scaled)
-    filled = np.stack([fill_forward(s) for s in scaled])
-
-    def tensor(array: np.ndarray, dtype=torch.float32) -> torch.Tensor:
-        return torch.as_tensor(array, dtype=dtype)
-
-    batch = Batch(x=tensor(filled[:, :lookback, :n]), x_mask=tensor(observed[:, :lookback, :n]))
-    past = slice(n, n + len(est.roles_.past))
-    if past.stop > past.start:
-        batch["past_covariates"] = tensor(filled[:, :lookback, past])
-        batch["past_covariates_mask"] = tensor(observed[:, :lookback, past])
-    if est.roles_.future:
-        future = slice(past.stop, None)
-        batch["future_covariates"] = tensor(filled[:, :, future])
-        batch["future_covariates_mask"] = torch.ones_like(tensor(filled[:, :, future]))
-    if est.dims_.get("n_marks"):
-        marks = np.stack([time_features(t, est.config_.data.freq) for t in times])
-        batch["x_mark"], batch["y_mark"] = tensor(marks[:, :lookback]), tensor(marks[:, lookback:])
-    position = {s: j for j, s in enumerate(est.series_)}
-    for key, value in est.statics_.items():
-        rows = [position.get(s) for s in ids]
-        new = [s for s, r in zip(ids, rows, strict=True) if r is None]
-        if new:
-            raise ValueError(
-                f"series {new[:3]} were not in training; a model with static covariates "
-                "forecasts the series it was fitted on (fit again with the new series)"
-            )
-        batch[key] = value[rows].unsqueeze(1).expand(-1, n, -1)
-    return batch
 
 
 def _write(layout: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:

@@ -22,9 +22,9 @@ from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
+from tsfm.training.artifacts import settle_levels
 from tsfm.training.conformal import check_conformal
 from tsfm.training.heads import make_head
-from tsfm.training.scoring import run_levels
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -204,7 +204,7 @@ def build_config(
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
-    cfg.levels = list(run_levels(cfg.loss, cfg.quantiles, cfg.levels))  # None: the default
+    settle_levels(cfg)  # None: the default
     head = make_head(cfg.loss, cfg.quantiles, cfg.levels)  # checks them before any training
     conformal = cfg.conformal
     check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate, prefix="conformal_")

@@ -1,0 +1,71 @@
+"""The inputs of ``mode="independent"`` models: windows of one series cut out (padded before
+its start as in training) and the model's batch of windows, for predict, evaluate and the
+folds (:mod:`tsfm.estimator.panels`, :mod:`tsfm.estimator.panel_scoring`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsfm.data.batch import Batch
+from tsfm.data.frames import future_times
+from tsfm.data.timefeatures import time_features
+from tsfm.data.values import fill_forward
+
+
+def series_rows(
+    values: np.ndarray, times: np.ndarray, start: int, span: int, freq: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``start .. start + span`` of one series and their times; rows before its start
+    are NaN, at the steps the series would have had."""
+    pad = max(0, -start)
+    rows = values[max(0, start) : start + span]
+    stamps = times[max(0, start) : start + span]
+    if pad:
+        rows = np.concatenate([np.full((pad, values.shape[1]), np.nan), rows])
+        ahead = future_times(times[0], freq, pad)
+        stamps = np.concatenate([(times[0] - (ahead - times[0]))[::-1], stamps])
+    return rows, stamps
+
+
+def filled_windows(scaled: np.ndarray) -> np.ndarray:
+    """Each window ``[L + H, C]`` with NaN forward-filled (0, the scaled mean, before any)."""
+    return np.stack([fill_forward(s) for s in scaled])
+
+
+def panel_batch(
+    est: Any, scaled: np.ndarray, times: np.ndarray, ids: list, filled: np.ndarray | None = None
+) -> Batch:
+    """The model's batch of windows ``scaled`` (``filled``: their :func:`filled_windows`)."""
+    lookback, n = est.lookback, len(est.columns_)
+    observed = ~np.isnan(scaled)
+    filled = filled_windows(scaled) if filled is None else filled
+
+    def tensor(array: np.ndarray, dtype=torch.float32) -> torch.Tensor:
+        return torch.as_tensor(array, dtype=dtype)
+
+    batch = Batch(x=tensor(filled[:, :lookback, :n]), x_mask=tensor(observed[:, :lookback, :n]))
+    past = slice(n, n + len(est.roles_.past))
+    if past.stop > past.start:
+        batch["past_covariates"] = tensor(filled[:, :lookback, past])
+        batch["past_covariates_mask"] = tensor(observed[:, :lookback, past])
+    if est.roles_.future:
+        future = slice(past.stop, None)
+        batch["future_covariates"] = tensor(filled[:, :, future])
+        batch["future_covariates_mask"] = torch.ones_like(tensor(filled[:, :, future]))
+    if est.dims_.get("n_marks"):
+        marks = np.stack([time_features(t, est.config_.data.freq) for t in times])
+        batch["x_mark"], batch["y_mark"] = tensor(marks[:, :lookback]), tensor(marks[:, lookback:])
+    position = {s: j for j, s in enumerate(est.series_)}
+    for key, value in est.statics_.items():
+        rows = [position.get(s) for s in ids]
+        new = [s for s, r in zip(ids, rows, strict=True) if r is None]
+        if new:
+            raise ValueError(
+                f"series {new[:3]} were not in training; a model with static covariates "
+                "forecasts the series it was fitted on (fit again with the new series)"
+            )
+        batch[key] = value[rows].unsqueeze(1).expand(-1, n, -1)
+    return batch
