@@ -9,11 +9,12 @@ values (the model then uses the embedding it learnt for no particular category).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import polars as pl
+
+from tsfm.data.user_warnings import warn_user
 
 
 class StaticEncoder:
@@ -57,10 +58,9 @@ class StaticEncoder:
             raw = [str(v) for v in statics[column].to_list()]
             unseen = sorted({v for v in raw if v not in index})
             if unseen:
-                warnings.warn(
+                warn_user(
                     f"static covariate '{column}': categories {unseen[:5]} were not seen in "
-                    "training; they get the reserved 'unseen' embedding (index 0)",
-                    stacklevel=2,
+                    "training; they get the reserved 'unseen' embedding (index 0)"
                 )
             cat[:, j] = [index.get(v, 0) for v in raw]
         return {"real": real, "cat": cat, "cardinalities": np.array(self.cardinalities)}

@@ -15,7 +15,6 @@ undefined value is missing (NaN in pandas, null in polars).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ import torch
 
 from tsfm.data.frames import Layout
 from tsfm.data.seasons import resolve_season_length
+from tsfm.data.user_warnings import warn_user
 from tsfm.training.series_metrics import SeriesMetrics, defined
 
 POOLED_ORIGINAL = ("smape", "mase")
@@ -94,7 +94,7 @@ def reported(values: dict[str, float], what: str = "evaluate") -> dict[str, floa
     """``values`` without the undefined ones, each left out with a warning saying why."""
     kept, left_out = defined(values)
     for key, why in left_out.items():
-        warnings.warn(f"{what}: {key} left out: {why}", UserWarning, stacklevel=3)
+        warn_user(f"{what}: {key} left out: {why}")
     return kept
 
 
@@ -138,10 +138,8 @@ def per_series_result(scores: Scores, columns: list, layout: Layout, what: str =
     for name in ("mase", "skill_mae"):
         missing = [c for c, v in zip(columns, values[name], strict=True) if np.isnan(v)]
         if missing:
-            warnings.warn(
-                f"{what}: {name} is missing for {missing}: {defined({name: np.nan})[1][name]}",
-                UserWarning,
-                stacklevel=3,
+            warn_user(
+                f"{what}: {name} is missing for {missing}: {defined({name: np.nan})[1][name]}"
             )
     frame = series_frame(columns, values, scores.windows)
     return in_library(frame.rename({"__id": series_names(layout)[0]}), layout)

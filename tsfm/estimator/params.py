@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import warnings
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -21,6 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
+from tsfm.data.user_warnings import warn_user
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
 from tsfm.training.conformal import check_conformal
@@ -227,12 +227,10 @@ def build_config(
             raise ValueError(f"{err} (the Forecaster's parameter data__freq)") from None
     elif has_dates and freq_unit(cfg.data.freq) != freq_unit(str(freq)):
         # a preset's calendar (the papers' 'h') describing other data: the data's, said so
-        warnings.warn(
+        warn_user(
             f"experiment '{est.experiment}' computes calendar features for {cfg.data.freq!r} "
             f"data; this frame steps by {freq!r}, so its own calendar features are used "
-            f"(data__freq='{cfg.data.freq}' keeps the preset's)",
-            UserWarning,
-            stacklevel=3,
+            f"(data__freq='{cfg.data.freq}' keeps the preset's)"
         )
         cfg.data.freq = str(freq)
     strategy = str(cfg.trainer.get("strategy") or "")

@@ -22,12 +22,13 @@ import functools
 import os
 import platform
 import typing
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from tsfm.data.user_warnings import warn_user
 
 AUTO = "auto"
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -111,11 +112,7 @@ def resolve_precision(precision: Any, accelerator: str | None) -> Any:
     if precision == AUTO:
         if native:
             return "bf16-mixed"
-        warnings.warn(
-            f"trainer.precision=auto: {why}, so the run uses fp32 (32-true)",
-            MachineWarning,
-            stacklevel=2,
-        )
+        warn_user(f"trainer.precision=auto: {why}, so the run uses fp32 (32-true)", MachineWarning)
         return "32-true"
     if str(precision) in BF16 and not native:
         effect = (
@@ -123,11 +120,10 @@ def resolve_precision(precision: Any, accelerator: str | None) -> Any:
             if native is False
             else "compare its speed with 32-true"
         )
-        warnings.warn(
+        warn_user(
             f"trainer.precision={precision}: {why}; {effect} (trainer.precision=auto would "
             "pick 32-true)",
             MachineWarning,
-            stacklevel=2,
         )
     return precision
 
@@ -182,12 +178,11 @@ def thread_limit(threads: int | None) -> Iterator[None]:
     if threads is None:
         busy = machine_is_busy()
         if busy is not None and before > 1:
-            warnings.warn(
+            warn_user(
                 f"the machine is busy (load {busy[0]:.1f} on {busy[1]} cores) and torch uses "
                 f"{before} threads, which then wait on each other: threads=1 is often several "
                 "times faster (or set threads=N)",
                 MachineWarning,
-                stacklevel=3,
             )
         yield
         return

@@ -6,7 +6,6 @@ added."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -22,6 +21,7 @@ from tsfm.data.frames.dates import (
     show_time,
 )
 from tsfm.data.frames.table import SeriesTable
+from tsfm.data.user_warnings import warn_user
 
 DAY_NS = 86_400_000_000_000
 
@@ -71,10 +71,8 @@ def insert_absent_steps(
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values
     absent = np.setdiff1d(grid, times)
-    warnings.warn(
+    warn_user(
         f"{name}: {len(absent)} absent step(s) (the first at {show_time(absent[0])}) inserted as "
-        "missing values (missing='mask'); they never enter the loss or a metric",
-        UserWarning,
-        stacklevel=3,
+        "missing values (missing='mask'); they never enter the loss or a metric"
     )
     return replace(table, values=values, times=grid.astype(times.dtype))

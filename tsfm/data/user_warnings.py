@@ -1,0 +1,23 @@
+"""Warnings that point at the user's line, not at the tsfm internals that raised them.
+
+Python attributes a warning to the frame ``stacklevel`` calls up; tsfm warns from various
+depths (a frame read inside ``fit``, ``predict`` or ``evaluate``), so a fixed ``stacklevel``
+names some internal line. :func:`warn_user` walks up to the first frame outside the tsfm
+package, which is the user's call (or the Hydra runner's, for ``python -m tsfm.run``).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn(message, category)`` attributed to the first caller outside tsfm."""
+    level, frame = 2, sys._getframe(1)  # stacklevel 2 names the caller of warn_user
+    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
