@@ -89,6 +89,16 @@ def horizon_values(
     return values
 
 
+def require_future_df(est: Any, future_df: Any) -> None:
+    """Refuse a forecast of a model with future covariates without their values."""
+    if future_df is None:
+        raise ValueError(
+            f"the model uses future covariates {future_names(est)}: pass future_df=... (to "
+            "predict or plot) with their values over the horizon "
+            "(Forecaster.make_future_dataframe() gives the frame to fill)"
+        )
+
+
 def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTable, np.ndarray]:
     """The look-back ``window`` extended by the horizon: its timestamps, the future covariates
     from ``future_df`` and zeros elsewhere (never read: targets and past covariates are not
@@ -96,12 +106,7 @@ def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTa
     times = future_times(window.times[-1], est.freq_, est.horizon)
     horizon = np.zeros((est.horizon, window.values.shape[1]))
     if est.roles_.future:
-        if future_df is None:
-            raise ValueError(
-                f"the model uses future covariates {future_names(est)}: pass predict(..., "
-                "future_df=...) with their values over the horizon "
-                "(Forecaster.make_future_dataframe() gives the frame to fill)"
-            )
+        require_future_df(est, future_df)
         columns = [str(c) for c in window.columns]
         series = est.series_ if est.layout_.kind == "long" else [None]
         known = horizon_values(est, future_df, series, [times] * len(series))

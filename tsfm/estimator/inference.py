@@ -10,7 +10,7 @@ own history, never of the rows being forecast.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
 from tsfm.data.values import fill_forward
+from tsfm.estimator.static_inputs import statics_for
 from tsfm.models import capabilities
 from tsfm.training.runtime import inference
 
@@ -35,6 +36,7 @@ class Prepared:
     scaler: StandardScaler | None
     n_targets: int
     restore: np.ndarray | None  # caller's target j = model target restore[j]
+    statics: dict[str, torch.Tensor]  # per model target [N, S]; empty without statics
 
 
 def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
@@ -46,7 +48,8 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
         aligned = table.select([table.columns[position[str(c)]] for c in trained])
         caller_targets = [c for c in columns if c in set(map(str, targets))]
         order = np.array([[str(t) for t in targets].index(c) for c in caller_targets])
-        return Prepared(aligned, est.input_scaler_, len(targets), order)
+        statics = statics_for(est, targets, table.statics)
+        return Prepared(aligned, est.input_scaler_, len(targets), order, statics)
     if est.roles_.has_covariates:
         missing = [c for c in trained if str(c) not in set(columns)]
         extra = [c for c in columns if c not in set(map(str, trained))]
@@ -68,8 +71,9 @@ def _new_variates(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
             f"those (any order); this frame has new {new} and lacks {missing}. Models that "
             "declare the new_variates capability (such as iTransformer) forecast any variates"
         )
+    statics = statics_for(est, columns, table.statics)
     if est.scaler_ is None:
-        return Prepared(table, None, len(columns), None)
+        return Prepared(table, None, len(columns), None, statics)
     mean, std = np.empty(len(columns)), np.empty(len(columns))
     for j, column in enumerate(columns):
         if str(column) in known:
@@ -78,7 +82,7 @@ def _new_variates(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
         else:
             own = StandardScaler().fit(table.values[:history_rows, [j]])
             mean[j], std[j] = own.mean[0], own.std[0]
-    return Prepared(table, StandardScaler(mean, std), len(columns), None)
+    return Prepared(table, StandardScaler(mean, std), len(columns), None, statics)
 
 
 def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
@@ -94,7 +98,7 @@ class Windows:
     """Every window of a prepared table: scaled, filled, masked, cut into model inputs."""
 
     def __init__(self, est: Any, prepared: Prepared, times: np.ndarray):
-        self.est, self.n = est, prepared.n_targets
+        self.est, self.n, self.statics = est, prepared.n_targets, prepared.statics
         values = prepared.table.values
         scaled = values if prepared.scaler is None else prepared.scaler.transform(values)
         self.mask = ~np.isnan(scaled) if np.isnan(scaled).any() else None
@@ -127,8 +131,8 @@ class Windows:
         if self.marks is not None:
             batch["x_mark"] = tensor(self.marks[x_rows])
             batch["y_mark"] = tensor(self.marks[rows[:, lookback:]])
-        for key, value in (getattr(self.est, "statics_", None) or {}).items():
-            batch[key] = torch.as_tensor(value).unsqueeze(0).expand(len(starts), -1, -1)
+        for key, value in self.statics.items():
+            batch[key] = value.unsqueeze(0).expand(len(starts), -1, -1)
         return batch
 
     def actual(self, starts: np.ndarray) -> np.ndarray:
@@ -251,7 +255,7 @@ def forecast_next(
     prepared = prepare(est, table, len(table))
     window = prepared.table.tail(est.lookback)
     joined, times = future_rows(est, window, future)
-    windows = Windows(est, Prepared(joined, prepared.scaler, prepared.n_targets, None), times)
+    windows = Windows(est, replace(prepared, table=joined, restore=None), times)
     values, quantiles = _one_window(est, prepared, windows, taus, radius_of)
     return times[est.lookback :], values, quantiles
 

@@ -38,6 +38,7 @@ from tsfm.estimator.intervals import interval_metrics, metric_taus
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
+from tsfm.estimator.static_inputs import statics_for
 
 
 def panel_cutoffs(
@@ -119,7 +120,8 @@ def run_panel_folds(
         mean, std = series_scales(model, ids, before)
         windows = PanelWindows(ids, np.arange(len(ids)), np.asarray(cut))
         taus = metric_taus(model)
-        result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus)
+        statics = statics_for(model, ids, long.statics)
+        result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus, statics)
         scores = panel_scores(model, result, windows)
         cutoffs = stamps[:, model.lookback - 1]
         row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}

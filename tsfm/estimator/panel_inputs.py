@@ -36,9 +36,15 @@ def filled_windows(scaled: np.ndarray) -> np.ndarray:
 
 
 def panel_batch(
-    est: Any, scaled: np.ndarray, times: np.ndarray, ids: list, filled: np.ndarray | None = None
+    est: Any,
+    scaled: np.ndarray,
+    times: np.ndarray,
+    statics: dict[str, torch.Tensor],
+    filled: np.ndarray | None = None,
 ) -> Batch:
-    """The model's batch of windows ``scaled`` (``filled``: their :func:`filled_windows`)."""
+    """The model's batch of windows ``scaled`` (``filled``: their :func:`filled_windows`;
+    ``statics``: each window's static covariates, from
+    :func:`~tsfm.estimator.static_inputs.statics_for`)."""
     lookback, n = est.lookback, len(est.columns_)
     observed = ~np.isnan(scaled)
     filled = filled_windows(scaled) if filled is None else filled
@@ -58,14 +64,6 @@ def panel_batch(
     if est.dims_.get("n_marks"):
         marks = np.stack([time_features(t, est.config_.data.freq) for t in times])
         batch["x_mark"], batch["y_mark"] = tensor(marks[:, :lookback]), tensor(marks[:, lookback:])
-    position = {s: j for j, s in enumerate(est.series_)}
-    for key, value in est.statics_.items():
-        rows = [position.get(s) for s in ids]
-        new = [s for s, r in zip(ids, rows, strict=True) if r is None]
-        if new:
-            raise ValueError(
-                f"series {new[:3]} were not in training; a model with static covariates "
-                "forecasts the series it was fitted on (fit again with the new series)"
-            )
-        batch[key] = value[rows].unsqueeze(1).expand(-1, n, -1)
+    for key, value in statics.items():
+        batch[key] = value.unsqueeze(1).expand(-1, n, -1)
     return batch

@@ -29,6 +29,7 @@ from tsfm.estimator.intervals import interval_metrics, metric_taus
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
+from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.runtime import inference
 from tsfm.training.scoring import seasonal_naive
 
@@ -72,7 +73,8 @@ def evaluate_panel(
     mean, std = series_scales(est, ids, tables)
     windows = panel_windows(est, ids, [len(t) for t in tables])
     taus = metric_taus(est)
-    result, stamps = panel_forecasts(est, tables, windows, mean, std, taus)
+    statics = statics_for(est, ids, long.statics)
+    result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
     scores = panel_scores(est, result, windows)
     lag = scores.lag
     if per_series:
@@ -104,9 +106,11 @@ def panel_forecasts(
     mean: np.ndarray,
     std: np.ndarray,
     taus: tuple[float, ...],
+    statics: dict[str, torch.Tensor],
 ) -> tuple[Backtest, np.ndarray]:
     """Every window's forecast (original and scaled, ``[W, H, 1]``), in batches of the run's
-    ``eval_batch_size``; and each window's timestamps ``[W, lookback + horizon]``."""
+    ``eval_batch_size``; and each window's timestamps ``[W, lookback + horizon]``.
+    ``statics``: the static covariates of each series of ``windows.ids``."""
     lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
     size = est.config_.data.eval_batch_size
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look")}
@@ -123,7 +127,8 @@ def panel_forecasts(
         stamps = np.stack([t for _, t in rows])
         scaled = (values - mean[j][:, None]) / std[j][:, None]
         filled = filled_windows(scaled)
-        batch = panel_batch(est, scaled, stamps, [windows.ids[k] for k in j], filled)
+        own = {key: value[torch.as_tensor(j)] for key, value in statics.items()}
+        batch = panel_batch(est, scaled, stamps, own, filled)
         with inference(est.config_, est.module_.device):
             output = est.module_(batch)
             parts["f"].append(output.prediction.float().cpu().numpy().astype(np.float64))

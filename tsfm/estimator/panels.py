@@ -37,6 +37,7 @@ from tsfm.estimator.inference import finite
 from tsfm.estimator.panel_inputs import panel_batch, series_rows
 from tsfm.estimator.params import build_config
 from tsfm.estimator.roles import encode_statics, series_statics
+from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
 from tsfm.training.runtime import inference
@@ -189,12 +190,13 @@ def predict_panel(
 ) -> Any:
     """The horizon after every series of ``df`` (or of the fitted data); with ``taus``, the
     interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too."""
-    from tsfm.estimator.future import horizon_values
+    from tsfm.estimator.future import horizon_values, require_future_df
 
     layout = est.layout_
     if df is None:
         history, ids = est.history_, list(est.series_)
         mean, std = est.series_mean_, est.series_std_
+        statics = statics_for(est, ids, None)
     else:
         long = read_panel(est, df)
         layout = long.layout  # forecasts come back in the frame library of df
@@ -202,20 +204,17 @@ def predict_panel(
         ids = list(long.ids)
         history = history_of(est, [t.values for t in tables], [t.times for t in tables])
         mean, std = series_scales(est, ids, tables)
+        statics = statics_for(est, ids, long.statics)
     horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))
     if n_cov_future:
-        if future_df is None:
-            raise ValueError(
-                "the model uses future covariates: pass predict(..., future_df=...) "
-                "(Forecaster.make_future_dataframe() gives the frame to fill)"
-            )
+        require_future_df(est, future_df)
         known = horizon_values(est, future_df, ids, list(horizons))
         for k, name in enumerate(est.roles_.future):
             future[:, :, -n_cov_future + k] = np.stack(known[name])
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
-    batch = panel_batch(est, scaled, np.concatenate([history.times, horizons], axis=1), ids)
+    batch = panel_batch(est, scaled, np.concatenate([history.times, horizons], axis=1), statics)
     with inference(est.config_, est.module_.device):
         output = est.module_(batch)
         prediction = output.prediction.float().cpu().numpy().astype(np.float64)

@@ -1,0 +1,87 @@
+"""Static covariates at forecast time: the frame's values are used, new series are forecast
+from theirs, and tsfm's warnings point at the caller's line."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.test_covariates import TINY_IT, panel_frame
+from tsfm import Forecaster
+
+
+@pytest.fixture(scope="module")
+def panel_model() -> Forecaster:
+    panel = panel_frame(lengths=(120, 90, 60), categories=("a", "b", "a"))
+    return Forecaster(
+        horizon=6, lookback=24, mode="independent", static_covariates=["store"], **TINY_IT
+    ).fit(panel.drop(columns=["promo"]))
+
+
+def _panel() -> pd.DataFrame:
+    return panel_frame(lengths=(120, 90, 60), categories=("a", "b", "a")).drop(columns=["promo"])
+
+
+def test_a_new_series_is_forecast_from_the_static_values_the_frame_gives(panel_model):
+    panel = _panel()
+    twin = panel[panel.unique_id == "s1"].assign(unique_id="new")  # s1's rows, store "b"
+    forecast = panel_model.predict(pd.concat([panel, twin]))
+    own = forecast[forecast.unique_id == "new"].y.to_numpy()
+    np.testing.assert_allclose(own, forecast[forecast.unique_id == "s1"].y.to_numpy(), rtol=1e-5)
+    scores = panel_model.evaluate(pd.concat([panel, twin]), per_series=True)
+    assert list(scores.unique_id) == ["s0", "s1", "s2", "new"]
+    np.testing.assert_allclose(scores.mae.iloc[3], scores.mae.iloc[1], rtol=1e-5)
+
+
+def test_static_values_in_the_frame_are_the_ones_the_model_sees(panel_model):
+    panel = _panel()
+    before = panel_model.predict(panel)
+    pd.testing.assert_frame_equal(before, panel_model.predict())  # the training values
+    moved = panel_model.predict(panel.assign(store=np.where(panel.unique_id == "s0", "b", "a")))
+    changed = (moved.y - before.y).abs().groupby(moved.unique_id).max()
+    assert changed["s0"] > 1e-4 and changed["s2"] == 0  # only the changed series moves
+
+
+def test_a_new_series_without_statics_or_with_an_unseen_category_is_handled(panel_model):
+    panel = _panel()
+    twin = panel[panel.unique_id == "s1"].assign(unique_id="new")
+    with pytest.raises(ValueError, match="'new'.*not in training.*add the columns \\['store'\\]"):
+        panel_model.predict(pd.concat([panel, twin]).drop(columns=["store"]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecast = panel_model.predict(pd.concat([panel, twin.assign(store="z")]))
+    assert np.isfinite(forecast.y).all()
+    unseen = [w for w in caught if "categories ['z'] were not seen" in str(w.message)]
+    assert len(unseen) == 1 and unseen[0].filename == __file__  # the caller's line
+
+
+def test_joint_models_take_other_series_with_their_statics():
+    panel = panel_frame(lengths=(100, 100, 100), categories=("a", "b", "a"))
+    panel["ds"] = panel.groupby("unique_id").cumcount().map(
+        lambda k: pd.Timestamp("2021-01-01") + pd.Timedelta(hours=k)
+    )  # shared timestamps: one multivariate series
+    panel = panel.drop(columns=["promo"])
+    est = Forecaster(horizon=6, lookback=24, static_covariates=["store"], **TINY_IT).fit(panel)
+    more = pd.concat([panel, panel[panel.unique_id == "s1"].assign(unique_id="s3", store="a")])
+    assert list(est.predict(more).unique_id.unique()) == ["s0", "s1", "s2", "s3"]
+    fewer = est.predict(panel[panel.unique_id != "s2"])
+    assert list(fewer.unique_id.unique()) == ["s0", "s1"]
+    moved = est.predict(panel.assign(store="b"))
+    assert (moved.y - est.predict(panel).y).abs().max() > 1e-4
+    with pytest.raises(ValueError, match="'s3'.*not in training"):
+        est.predict(more.drop(columns=["store"]))
+
+
+def test_warnings_point_at_the_callers_line():
+    frame = panel_frame(lengths=(80,), categories=("a",)).drop(columns=["promo", "store"])
+    gappy = frame.drop(index=[30, 31])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Forecaster(horizon=6, lookback=24, missing="mask", max_epochs=1, **{
+            k: v for k, v in TINY_IT.items() if k != "max_epochs"
+        }).fit(gappy)  # fmt: skip
+    absent = [w for w in caught if "absent step(s)" in str(w.message)]
+    assert len(absent) == 1 and absent[0].filename == __file__

@@ -1,0 +1,55 @@
+"""The static covariates a fitted model is given for the series it forecasts.
+
+A series whose static values the frame holds (the static columns of a long frame) is encoded
+from them with the training encoder: numeric values standardised with the training
+statistics, categories unseen in training mapped to the reserved embedding with a warning.
+A series the frame gives none for uses the values it was trained with; a series the model
+was not trained on, without values, is refused with the fix. So what the user passes is what
+the model sees, and a new series can be forecast when its statics are given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import torch
+
+
+def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str, torch.Tensor]:
+    """Batch tensors ``{"static_real": [S, R], "static_cat": [S, C]}`` of ``series`` (in that
+    order; empty for a model without static covariates). ``given``: one row per series, the
+    id column and the static columns the frame holds (None: the frame holds none)."""
+    fitted = getattr(est, "statics_", None) or {}
+    if not fitted:
+        return {}
+    names = list(est.static_covariates)
+    encoded: dict[str, dict[str, torch.Tensor]] = {}
+    if given is not None and given.width > 1:
+        lacking = [c for c in names if c not in given.columns]
+        if lacking:
+            held = [c for c in names if c in given.columns]
+            raise ValueError(
+                f"the frame holds the static covariate(s) {held} but not {lacking}; give every "
+                f"static covariate of the model ({names}), or none to use the training values"
+            )
+        id_col = next(c for c in given.columns if c not in names)
+        values = est.static_encoder_.transform(given.select(names))
+        for row, key in enumerate(given[id_col].to_list()):
+            encoded[str(key)] = {
+                "static_real": torch.as_tensor(values["real"][row], dtype=torch.float32),
+                "static_cat": torch.as_tensor(values["cat"][row], dtype=torch.long),
+            }
+    trained = {str(s): j for j, s in enumerate(est.series_ or [])}
+    unknown = [s for s in series if str(s) not in encoded and str(s) not in trained]
+    if unknown:
+        raise ValueError(
+            f"series {unknown[:3]} were not in training and the frame gives no static "
+            f"covariates for them: add the columns {names} (one value per series) to the frame"
+        )
+    rows: dict[str, list[torch.Tensor]] = {key: [] for key in fitted}
+    for s in series:
+        for key, table in fitted.items():
+            own = encoded.get(str(s))
+            rows[key].append(own[key] if own is not None else table[trained[str(s)]])
+    return {key: torch.stack(parts) for key, parts in rows.items()}
