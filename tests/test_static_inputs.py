@@ -60,8 +60,10 @@ def test_a_new_series_without_statics_or_with_an_unseen_category_is_handled(pane
 
 def test_joint_models_take_other_series_with_their_statics():
     panel = panel_frame(lengths=(100, 100, 100), categories=("a", "b", "a"))
-    panel["ds"] = panel.groupby("unique_id").cumcount().map(
-        lambda k: pd.Timestamp("2021-01-01") + pd.Timedelta(hours=k)
+    panel["ds"] = (
+        panel.groupby("unique_id")
+        .cumcount()
+        .map(lambda k: pd.Timestamp("2021-01-01") + pd.Timedelta(hours=k))
     )  # shared timestamps: one multivariate series
     panel = panel.drop(columns=["promo"])
     est = Forecaster(horizon=6, lookback=24, static_covariates=["store"], **TINY_IT).fit(panel)
