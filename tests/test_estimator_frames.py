@@ -86,3 +86,18 @@ def test_a_missing_horizon_is_refused_with_a_suggestion_for_the_data():
     quarterly = synthetic_frame(120, 2, freq="QS")
     with pytest.raises(ValueError, match="horizon=8"):
         Forecaster(lookback=24, max_epochs=1).fit(quarterly)
+
+
+def test_named_targets_leave_the_frames_other_columns_out_after_fitting_too():
+    frame = synthetic_frame(300, 4)
+    est = tiny(targets=["OT"], past_covariates=["v0"]).fit(frame)
+    assert est.input_columns_ == ["OT", "v0"]  # v1, v2 have no role: left out of the fit
+    forecast = est.predict(frame)
+    assert list(forecast.columns) == ["date", "OT"]
+    pd.testing.assert_frame_equal(forecast, est.predict(frame[["date", "OT", "v0"]]))
+    assert est.evaluate(frame) == est.evaluate(frame[["date", "v0", "OT"]])
+    alone = tiny(targets=["OT"]).fit(frame)  # no covariates: not new variates to forecast
+    assert list(alone.predict(frame).columns) == ["date", "OT"]
+    assert alone.evaluate(frame) == alone.evaluate(frame[["date", "OT"]])
+    with pytest.raises(ValueError, match="lacks \\['v0'\\]"):
+        est.predict(frame.drop(columns=["v0"]))

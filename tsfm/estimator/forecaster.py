@@ -211,6 +211,7 @@ class Forecaster(ScoringMethods, BaseEstimator):
 
     def _read(self, df: Any) -> SeriesTable:
         from tsfm.data.frames import resolve_freq, same_freq
+        from tsfm.estimator.inference import named_columns
 
         table = self.read(df, fitted=True)
         if len(table) >= 3:
@@ -220,7 +221,7 @@ class Forecaster(ScoringMethods, BaseEstimator):
                     f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
                     "data; resample it, or fit a Forecaster on data of this frequency"
                 )
-        return table
+        return named_columns(self, table)
 
     def predict(
         self,

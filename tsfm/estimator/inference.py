@@ -39,8 +39,18 @@ class Prepared:
     statics: dict[str, torch.Tensor]  # per model target [N, S]; empty without statics
 
 
+def named_columns(est: Any, table: SeriesTable) -> SeriesTable:
+    """With ``targets`` named, the frame's columns the model uses: other columns are left
+    out, as the fit left them out (rather than forecast as new variates or scored)."""
+    used = {str(c) for c in est.input_columns_}
+    if not est.targets or not used < {str(c) for c in table.columns}:
+        return table
+    return table.select([c for c in table.columns if str(c) in used])
+
+
 def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
     """Align ``table``'s columns to the model; ``history_rows`` may fit unknown scalers."""
+    table = named_columns(est, table)
     trained, targets = list(est.input_columns_), list(est.columns_)
     columns = [str(c) for c in table.columns]
     if sorted(columns) == sorted(map(str, trained)):

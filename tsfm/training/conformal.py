@@ -218,7 +218,10 @@ def calibration_plan(
     try:
         return datamodule.calibration_indices(config.windows, config.step or horizon)
     except ValueError as err:
-        raise ValueError(f"conformal calibration on the validation split: {err}") from None
+        raise ValueError(
+            f"conformal calibration on the validation split: {err} (conformal.windows / "
+            "conformal_windows; conformal.step / conformal_step, the horizon by default)"
+        ) from None
 
 
 def check_plan(
@@ -229,7 +232,34 @@ def check_plan(
         windows = len(indices) // n_series
     else:
         n_series, windows = datamodule.n_vars, len(indices)
-    check_supported(windows, n_series, widest_level(quantiles, levels))
+    per_series, n = pooling(windows, n_series)
+    levels, quantiles = [float(v) for v in levels], [float(t) for t in quantiles]
+    wide_levels = [v for v in levels if not _supported(n, v)]
+    wide_taus = [t for t in quantiles if not _supported(n, tau_level(t))]
+    if not wide_levels and not wide_taus:
+        return
+    asked = [f"levels {_percent(wide_levels)}"] if wide_levels else []
+    if wide_taus:
+        asked.append(f"the quantiles {wide_taus} (the probabilistic metrics' grid, `quantiles`)")
+    where = "per series" if per_series else f"pooled over the {n_series} series"
+    enough = needed_windows(max([*levels, *(tau_level(t) for t in quantiles)]))
+    narrow_levels = _percent([v for v in levels if _supported(n, v)])
+    narrow_taus = [t for t in quantiles if _supported(n, tau_level(t))]
+    raise ValueError(
+        f"{windows} conformal calibration windows give {n} scores {where}, enough for central "
+        f"intervals up to {100.0 * n / (n + 1):.1f} %, but the run asks for "
+        f"{' and '.join(asked)}: calibrate on more windows (conformal.windows / "
+        f"conformal_windows; {enough} give every one) or narrow them, e.g. "
+        f"levels={narrow_levels} and quantiles={narrow_taus}"
+    )
+
+
+def _percent(levels: list[float]) -> str:
+    return "[" + ", ".join(level_name(v) for v in levels) + "]"
+
+
+def _supported(n: int, level: float) -> bool:
+    return math.ceil((n + 1) * level / 100.0 - 1e-9) <= n
 
 
 @torch.no_grad()
