@@ -7,6 +7,7 @@ forecaster holds the best parameters and, with ``refit``, the best trial's model
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,22 @@ def default_space(model: str) -> dict[str, str]:
     return dict(compose_config(f"hparams_search={model}").tune.params)
 
 
+def space_key(est: Any, key: str) -> str:
+    """A search-space key as the study names it: config keys (``model.d_model``) and config
+    groups (``optim``) as given, a Forecaster parameter (``d_model``, ``lr``) as its key."""
+    if "." in key or (CONF_DIR / key).is_dir():
+        return key
+    return config_key(est.model, key)
+
+
 def as_params(est: Any, values: dict[str, Any]) -> dict[str, Any]:
     """Drawn ``{config key: value}`` -> estimator parameters (group choices -> overrides)."""
     params: dict[str, Any] = {}
     groups = [f"{key}={value}" for key, value in values.items() if "." not in key]
     if groups:
-        params["overrides"] = [*(est.overrides or []), *groups]
+        chosen = {g.split("=", 1)[0] for g in groups}  # replaces the forecaster's own choice
+        kept = [o for o in est.overrides or [] if o.split("=", 1)[0].lstrip("+~") not in chosen]
+        params["overrides"] = [*kept, *groups]
     for key, value in values.items():
         if "." in key:
             params[param_name(est.model, key)] = value
@@ -80,36 +91,43 @@ def tune_forecaster(
     n_trials: int = 20,
     val_df: Any = None,
     val_size: float | int | None = None,
-    search_space: dict[str, str] | None = None,
+    search_space: dict[str, Any] | None = None,
     storage: str | None = None,
     study_name: str | None = None,
     output_dir: str | Path | None = None,
     timeout: float | None = None,
     refit: bool = True,
+    static_df: Any = None,
     **settings: Any,
 ) -> Any:
     """Run the study and keep the best parameters (and model, with ``refit``).
 
     Args:
         df, val_df: training frame and an optional validation frame continuing it; without
-            ``val_df`` the last ``val_size`` rows (default: the estimator's, else 20 %) validate.
+            ``val_df`` the last ``val_size`` rows (default: the estimator's, else 20 %) validate
+            (``mode="independent"``: of every series, as in ``fit``).
+        static_df: static covariates, one row per series, as for ``fit``.
         n_trials: finished trials the study should hold (a resumed study runs the rest).
-        search_space: ``{config key: expression}`` in Hydra's sweeper grammar; default the
-            model's ``conf/hparams_search/<model>.yaml``.
+        search_space: ``{key: expression}``: a config key (``model.d_model``), config group
+            (``optim``) or Forecaster parameter (``d_model``, ``lr``), each with an expression
+            in Hydra's sweeper grammar (``"choice(64, 128)"``), a list (a choice) or an Optuna
+            distribution; default the model's ``conf/hparams_search/<model>.yaml``.
         storage: an Optuna RDB URL; default SQLite in ``output_dir``, or in memory without one.
         output_dir: where the study file, best overrides, results table and plots go.
         **settings: other :class:`~tsfm.tuning.TuneConfig` fields (``pruner``, ``seed``, ...).
     """
     from tsfm.tuning.outputs import best_trial, write_outputs
-    from tsfm.tuning.space import parse_space
+    from tsfm.tuning.space import fixed_values, parse_space
     from tsfm.tuning.study import objective_value, open_study, run_trials
 
-    space_spec = dict(search_space) if search_space is not None else default_space(est.model)
+    if search_space is None:
+        space_spec = default_space(est.model)
+    else:
+        space_spec = {space_key(est, key): value for key, value in search_space.items()}
     space = parse_space(space_spec)
     check_space(est, space)
-    table = est.read(df)
-    val = None if val_df is None else est.read(val_df, "val_df")
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
+    fit = _fitter(est, df, val_df, size, static_df)
     directory = Path(output_dir) if output_dir is not None else None
     url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)
 
@@ -135,7 +153,7 @@ def tune_forecaster(
         from sklearn.base import clone
 
         candidate = clone(est).set_params(**as_params(est, values))
-        result = candidate.fit_table(table, val, callbacks=callbacks, val_size=size)
+        result = fit(candidate, callbacks)
         value = objective_value(result.metrics, tune.metric, result.trainer)
         if not kept or value < kept["value"]:
             kept.update(value=value, number=trial.number, model=candidate)
@@ -145,13 +163,18 @@ def tune_forecaster(
     best = best_trial(study)
     if best is None:
         raise RuntimeError(f"no trial of study '{tune.study_name}' completed; see the warnings")
-    est.set_params(**as_params(est, best.params))
+    best_values = {**fixed_values(space), **best.params}
+    est.set_params(**as_params(est, best_values))
     if not refit:
         est._forget()  # a model fitted before no longer matches the parameters
     elif kept.get("number") == best.number:
         _adopt(est, kept["model"])
     elif refit:  # the best trial ran in another process (shared or resumed study)
-        est.fit_table(table, val, val_size=size)
+        from sklearn.base import clone
+
+        best_model = clone(est)
+        fit(best_model, [])
+        _adopt(est, best_model)
     if directory is not None:
         values = {"data.seq_len": est.lookback, "data.pred_len": est.horizon}
         values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})
@@ -159,7 +182,7 @@ def tune_forecaster(
         name = f"{est.model}_custom_{est.horizon}_tuned"
         est.tuning_outputs_ = write_outputs(study, directory, name, groups, values, tune.metric)
     est.study_ = study
-    est.best_params_ = {"model": est.model, **as_params(est, best.params)}
+    est.best_params_ = {"model": est.model, **as_params(est, best_values)}
     return est
 
 
@@ -167,3 +190,29 @@ def _adopt(est: Any, fitted: Any) -> None:
     for name, value in vars(fitted).items():
         if name.endswith("_") and not name.startswith("_"):
             setattr(est, name, value)
+
+
+def _fitter(
+    est: Any, df: Any, val_df: Any, size: float | int, static_df: Any
+) -> Callable[[Any, list], Any]:
+    """Fits a trial's forecaster on the frame read once (as ``fit`` reads it for the mode)."""
+    if est.mode == "independent":
+        from tsfm.estimator.panels import fit_long, read_panel
+
+        if val_df is not None:
+            raise ValueError("mode='independent' validates on the last val_size rows of each series")
+        long = read_panel(est, df, fitted=False)
+
+        def fit_panel(candidate: Any, callbacks: list) -> Any:
+            return fit_long(candidate.set_params(val_size=size), long, static_df, tuple(callbacks))
+
+        return fit_panel
+    table = est.read(df)
+    val = None if val_df is None else est.read(val_df, "val_df")
+
+    def fit_joint(candidate: Any, callbacks: list) -> Any:
+        return candidate.fit_table(
+            table, val, callbacks=callbacks, val_size=size, static_df=static_df
+        )
+
+    return fit_joint

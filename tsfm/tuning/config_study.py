@@ -165,7 +165,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.training.artifacts import write_run_files
     from tsfm.training.console import quiet
     from tsfm.tuning.outputs import write_outputs
-    from tsfm.tuning.space import parse_space
+    from tsfm.tuning.space import fixed_values, parse_space
     from tsfm.tuning.study import objective_value, open_study, run_trials
 
     settings = cfg.tune
@@ -197,6 +197,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
         study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials
     )
     groups, base_values = base_of_best(cfg, overrides)
+    base_values = {**base_values, **fixed_values(space)}
     name = f"{cfg.model.name}_{cfg.data.name}_{cfg.data.pred_len}_tuned"
     shortcuts = split_shortcuts(overrides)[1]
     notes = (

@@ -13,6 +13,7 @@ import optuna
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
+from tsfm.config import CONF_DIR
 from tsfm.tuning.study import FINISHED
 
 
@@ -63,6 +64,9 @@ def write_best_experiment(
     if best is None:
         return None
     values = {**base_values, **best.params}
+    chosen = {k: str(v) for k, v in values.items() if (CONF_DIR / k).is_dir()}  # config groups
+    groups = {**groups, **chosen}  # a searched group is a defaults override, not a value
+    values = {k: v for k, v in values.items() if k not in chosen}
     header = [
         f"Best of {len(study.get_trials(deepcopy=False, states=FINISHED))} finished trials of "
         f"study '{study.study_name}': trial {best.number}, {metric} = {best.value:.6g}.",

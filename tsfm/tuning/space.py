@@ -11,13 +11,16 @@ The expressions are parsed by Hydra's own override parser, so a space written fo
 ``tag(log, interval(low, high))``  log-uniform (float, or integer with ``int(...)``)
 a plain value                      fixed (not searched)
 =================================  ==========================================================
+
+From Python (``Forecaster.tune(search_space=...)``) an entry may also be a list (a choice) or
+an Optuna distribution, and its key a Forecaster parameter name (``d_model``, ``lr``).
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 GRAMMAR_HINT = (
@@ -26,13 +29,36 @@ GRAMMAR_HINT = (
 )
 
 
-def parse_space(params: Mapping[str, str]) -> dict[str, Any]:
-    """``{config key: expression}`` -> ``{config key: optuna distribution or fixed value}``."""
+def parse_space(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``{config key: expression}`` -> ``{config key: optuna distribution or fixed value}``.
+
+    An expression is a string in the grammar above; from Python it may also be an Optuna
+    distribution (used as given) or a list of values (a choice); any other value is fixed.
+    """
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from optuna.distributions import BaseDistribution, CategoricalDistribution
 
     parser = OverridesParser.create()
     space = {}
     for key, expression in params.items():
+        if isinstance(expression, BaseDistribution):
+            space[key] = expression
+            continue
+        if isinstance(expression, tuple):
+            raise ValueError(
+                f"search space entry {key}: {expression!r} is ambiguous; a list is a choice "
+                f"({list(expression)!r}), a range is 'interval(low, high)' or an Optuna "
+                "distribution such as "
+                "optuna.distributions.FloatDistribution(low, high, log=True)"
+            )
+        if isinstance(expression, Sequence) and not isinstance(expression, str):
+            if not len(expression):
+                raise ValueError(f"search space entry {key}: an empty list has nothing to choose")
+            space[key] = CategoricalDistribution(list(expression))
+            continue
+        if not isinstance(expression, str):
+            space[key] = expression  # a fixed value
+            continue
         try:
             value = parser.parse_override(f"{key}={expression}").value()
         except Exception as err:
@@ -92,6 +118,14 @@ def _range(key: str, value: Any, log: bool) -> Any:
         return IntDistribution(start, start + (count - 1) * step, step=step, log=log and step == 1)
     high = round(start + (count - 1) * step, 12)
     return FloatDistribution(float(start), float(high), step=None if log else float(step), log=log)
+
+
+def fixed_values(space: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``space`` that are not searched: every trial runs with them, so the best
+    settings hold them beside the best trial's ``params`` (which Optuna keeps alone)."""
+    from optuna.distributions import BaseDistribution
+
+    return {k: v for k, v in space.items() if not isinstance(v, BaseDistribution)}
 
 
 def suggest(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
