@@ -43,6 +43,9 @@ from tsfm.training.preflight import check_run
 from tsfm.training.runtime import inference
 
 
+PANEL_VALIDATION = "mode='independent' validates on the last val_size rows of each series"
+
+
 @dataclass
 class PanelHistory:
     """The last ``lookback`` rows of every series (NaN before a series' start)."""
@@ -102,7 +105,7 @@ def fit_panel(
     est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = ()
 ) -> Any:
     if val_df is not None:
-        raise ValueError("mode='independent' validates on the last val_size rows of each series")
+        raise ValueError(PANEL_VALIDATION)
     return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks)
 
 

@@ -197,10 +197,10 @@ def _fitter(
 ) -> Callable[[Any, list], Any]:
     """Fits a trial's forecaster on the frame read once (as ``fit`` reads it for the mode)."""
     if est.mode == "independent":
-        from tsfm.estimator.panels import fit_long, read_panel
+        from tsfm.estimator.panels import PANEL_VALIDATION, fit_long, read_panel
 
         if val_df is not None:
-            raise ValueError("mode='independent' validates on the last val_size rows of each series")
+            raise ValueError(PANEL_VALIDATION)
         long = read_panel(est, df, fitted=False)
 
         def fit_panel(candidate: Any, callbacks: list) -> Any:
