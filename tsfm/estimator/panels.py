@@ -42,7 +42,6 @@ from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
 from tsfm.training.runtime import inference
 
-
 PANEL_VALIDATION = "mode='independent' validates on the last val_size rows of each series"
 
 
