@@ -219,6 +219,24 @@ def test_future_df_must_cover_the_horizon_of_every_series():
     with pytest.raises(ValueError, match="also has \\['load'\\]"):
         est.predict(future_df=future.assign(load=1.0))
     assert np.isfinite(est.predict(future_df=future).load).all()
+    with pytest.raises(ValueError, match="\\['temp'\\] are not numeric \\(\\['String'\\]\\)"):
+        est.predict(future_df=future.assign(temp="warm"))
+
+
+def test_future_df_of_a_panel_is_matched_by_series_and_names_an_id_of_another_type():
+    panel = panel_frame().drop(columns=["store"]).assign(unique_id=lambda d: d.unique_id.str[1:])
+    panel["unique_id"] = panel.unique_id.astype(int)
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", future_covariates=["promo"], **TINY_IT
+    ).fit(panel)
+    future = est.make_future_dataframe()
+    future["promo"] = np.where(future.unique_id == 1, 1.0, 0.0)
+    shuffled = future.sample(frac=1.0, random_state=0)  # rows found by series and time
+    pd.testing.assert_frame_equal(est.predict(future_df=shuffled), est.predict(future_df=future))
+    with pytest.raises(
+        ValueError, match="no row for series 0 .*ids are str, the series' id is int"
+    ):
+        est.predict(future_df=future.assign(unique_id=future.unique_id.astype(str)))
 
 
 def test_save_load_predict_is_identical_with_covariates_and_statics(tmp_path):

@@ -16,7 +16,7 @@ SPACES = [
     ({"model.d_modle": "choice(8, 16)"}, "model.d_modle.*did you mean model.d_model"),
     ({"model.d_model": "choice(8, eight)"}, "model.d_model: 'eight' does not fit"),
     ({"optim": "choice(adam_halving, adam_nope)"}, "optim: 'adam_nope' does not fit"),
-    ({"optimizer": "choice(adam, sgd)"}, "search space key 'optimizer' is not in the run config"),
+    ({"optimiser": "choice(adam, sgd)"}, "search space key 'optimiser' is not in the run config"),
 ]
 
 

@@ -63,23 +63,32 @@ def horizon_values(
     missing_cols = [c for c in known if c not in frame.columns]
     if missing_cols:
         raise ValueError(f"future_df lacks the column(s) {missing_cols}")
+    text = [n for n in names if not (frame.schema[n].is_numeric() or frame.schema[n] == pl.Boolean)]
+    if text:
+        raise ValueError(
+            f"future_df: the future covariate(s) {text} are not numeric "
+            f"({[str(frame.schema[n]) for n in text]}); give them as numbers, as in the fitted frame"
+        )
     stamps, _ = _times(frame[time_col], bool(layout.time_type.get("wall")))
-    ids = frame[layout.id_col].to_list() if long else None
+    rows_of: dict[Any, list[int]] = {}
+    for r, key in enumerate(frame[layout.id_col].to_list() if long else [None] * frame.height):
+        rows_of.setdefault(key, []).append(r)
+    columns = {name: frame[name].cast(pl.Float64).to_numpy() for name in names}
     values: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for s, horizon in zip(series, times, strict=True):
-        rows = [r for r in range(frame.height) if not long or ids[r] == s]
-        position = {stamps[r].item(): r for r in rows}
+        position = {stamps[r].item(): r for r in rows_of.get(s, [])}
         absent = [t for t in horizon if t.item() not in position]
         who = f"series {s!r}" if long else "the series"
         if absent:
+            hint = _id_hint(s, list(rows_of)) if long and s not in rows_of else ""
             raise ValueError(
                 f"future_df has no row for {who} at {show_time(absent[0])} ({len(absent)} of the "
-                f"{len(horizon)} horizon steps missing); Forecaster.make_future_dataframe() "
-                "lists every row needed"
+                f"{len(horizon)} horizon steps missing){hint}; "
+                "Forecaster.make_future_dataframe() lists every row needed"
             )
         picked = [position[t.item()] for t in horizon]
         for name in names:
-            column = frame[name].cast(pl.Float64).to_numpy()[picked]
+            column = columns[name][picked]
             if np.isnan(column).any():
                 raise ValueError(
                     f"future_df: '{name}' is missing for {who} over the horizon; future "
@@ -87,6 +96,14 @@ def horizon_values(
                 )
             values[name].append(column)
     return values
+
+
+def _id_hint(series: Any, given: list) -> str:
+    """Why a series id is not among future_df's: most often a different type (1 and "1")."""
+    kinds = sorted({type(g).__name__ for g in given})
+    if given and type(series).__name__ not in kinds:
+        return f" (its ids are {'/'.join(kinds)}, the series' id is {type(series).__name__})"
+    return ""
 
 
 def require_future_df(est: Any, future_df: Any) -> None:

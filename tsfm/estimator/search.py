@@ -34,7 +34,12 @@ def space_key(est: Any, key: str) -> str:
     groups (``optim``) as given, a Forecaster parameter (``d_model``, ``lr``) as its key."""
     if "." in key or (CONF_DIR / key).is_dir():
         return key
-    return config_key(est.model, key)
+    try:
+        return config_key(est.model, key)
+    except ValueError as err:
+        raise ValueError(
+            f"search space key '{key}' is not in the run config, nor a Forecaster parameter ({err})"
+        ) from None
 
 
 def as_params(est: Any, values: dict[str, Any]) -> dict[str, Any]:

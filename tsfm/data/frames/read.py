@@ -165,7 +165,9 @@ def read_frame(
     if bad:
         raise ValueError(
             f"non-numeric column(s) {bad} in a wide frame; every column but the time column "
-            f"'{time_name}' must be a numeric variate: drop them, or pass a long frame"
+            f"'{time_name}' must be a numeric variate: drop them, encode them as numbers (a "
+            "category as 0/1 columns, e.g. pandas.get_dummies), or pass a long frame (unique_id, "
+            "ds, y) where a label that names the series is its id or a static covariate"
         )
     layout = Layout("wide", library, time_name, time_index=time_index)
     return _wide(
