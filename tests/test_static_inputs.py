@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 
 from tests.test_covariates import TINY_IT, panel_frame
@@ -87,3 +88,25 @@ def test_warnings_point_at_the_callers_line():
         }).fit(gappy)  # fmt: skip
     absent = [w for w in caught if "absent step(s)" in str(w.message)]
     assert len(absent) == 1 and absent[0].filename == __file__
+
+
+def test_static_df_gives_the_statics_of_the_frames_series_at_forecast_time(panel_model):
+    panel = _panel()
+    twin = panel[panel.unique_id == "s1"].assign(unique_id="new")
+    frame = pd.concat([panel, twin])
+    statics = frame.groupby("unique_id", as_index=False).store.first()
+    expected = panel_model.predict(frame)
+    pd.testing.assert_frame_equal(
+        panel_model.predict(frame.drop(columns=["store"]), static_df=statics), expected
+    )
+    scores = panel_model.evaluate(frame.drop(columns=["store"]), per_series=True, static_df=statics)
+    pd.testing.assert_frame_equal(scores, panel_model.evaluate(frame, per_series=True))
+    polars = pl.from_pandas(frame.drop(columns=["store"]))
+    forecast = panel_model.predict(polars, static_df=statics)  # pandas statics, polars frame
+    np.testing.assert_allclose(forecast["y"].to_numpy(), expected.y.to_numpy())
+    with pytest.raises(ValueError, match="both df and static_df hold \\['store'\\]"):
+        panel_model.predict(frame, static_df=statics)
+    with pytest.raises(ValueError, match="several rows for a series"):
+        panel_model.predict(frame.drop(columns=["store"]), static_df=pd.concat([statics] * 2))
+    with pytest.raises(ValueError, match="\\['region'\\] that are not static covariates"):
+        panel_model.predict(frame.drop(columns=["store"]), static_df=statics.assign(region="x"))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from tsfm.estimator.checks import check_options, frame_columns
+from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.scoring_methods import ScoringMethods
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
-class Forecaster(ScoringMethods, BaseEstimator):
+class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
     """Fit, forecast, score, cross-validate, save and tune any registered model on a frame.
 
     Args:
@@ -155,30 +155,6 @@ class Forecaster(ScoringMethods, BaseEstimator):
     def extra_params(self) -> dict[str, Any]:
         return dict(self._extra)
 
-    def frame_options(self, fitted: bool = False) -> dict[str, Any]:
-        """How frames are read: for fitting, or (``fitted``) as the fitted frame was."""
-        return {
-            "id_col": self.id_col,
-            "time_col": self.time_col,
-            "target_col": self.target_col,
-            "date_col": self.date_col,
-            "allow_missing": self.missing == "mask",
-            "wall_time": bool(self.layout_.time_type.get("wall")) if fitted else None,
-        }
-
-    def read(self, df: Any, name: str = "df", fitted: bool = False) -> SeriesTable:
-        """``df`` checked into a table (long frames: aligned, static columns kept aside), for
-        fitting or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
-        frequency it skips become NaN rows."""
-        from tsfm.data.frames import read_frame
-        from tsfm.data.frames.gaps import insert_absent_steps
-
-        check_options(self)
-        statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
-        table = read_frame(df, static_columns=statics, **self.frame_options(fitted))
-        freq = self.freq_ if fitted else self.freq
-        return insert_absent_steps(table, freq, name) if self.missing == "mask" else table
-
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
 
@@ -209,26 +185,13 @@ class Forecaster(ScoringMethods, BaseEstimator):
         self._forget()
         return fit_table(self, table, val_table, **kwargs)
 
-    def _read(self, df: Any) -> SeriesTable:
-        from tsfm.data.frames import resolve_freq, same_freq
-        from tsfm.estimator.inference import named_columns
-
-        table = self.read(df, fitted=True)
-        if len(table) >= 3:
-            freq = resolve_freq(table.times, tz=table.tz)
-            if not same_freq(freq, self.freq_):
-                raise ValueError(
-                    f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
-                    "data; resample it, or fit a Forecaster on data of this frequency"
-                )
-        return named_columns(self, table)
-
     def predict(
         self,
         df: Any = None,
         future_df: Any = None,
         level: Sequence[float] | None = None,
         quantiles: bool = False,
+        static_df: Any = None,
     ) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
 
@@ -241,14 +204,18 @@ class Forecaster(ScoringMethods, BaseEstimator):
         column in a wide frame, the target column in a long one), from the probabilistic head
         or the conformal scores (with ``conformal_adaptive_rate``, read at the level adaptive
         conformal reaches along ``df``'s complete windows; split conformal without ``df``).
+        ``static_df``: the static covariates of ``df``'s series, as for ``fit`` (or columns of
+        ``df``); a series the model was not fitted on is forecast from them.
         """
         from tsfm.data.frames import write_frame
         from tsfm.estimator.calibration import adapted_radius
         from tsfm.estimator.inference import forecast_next
         from tsfm.estimator.intervals import band_values, column_request
+        from tsfm.estimator.static_inputs import with_static_df
 
         check_is_fitted(self)
         taus, columns = column_request(self, level, quantiles)
+        df = with_static_df(self, df, static_df)
         if self.mode_ == "independent":
             from tsfm.estimator.panels import predict_panel
 

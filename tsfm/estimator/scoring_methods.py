@@ -42,7 +42,13 @@ class ScoringMethods:
             level=level, future_df=future_df, title=title,
         )  # fmt: skip
 
-    def evaluate(self, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
+    def evaluate(
+        self,
+        df: Any,
+        per_series: bool = False,
+        return_forecasts: bool = False,
+        static_df: Any = None,
+    ) -> Any:
         """Score every forecast window of ``df`` (each ``lookback + horizon`` rows, one step
         apart), beside the seasonal-naive and naive forecasts of the same windows.
 
@@ -60,6 +66,8 @@ class ScoringMethods:
             return_forecasts: also return every window's forecast as a long frame (id,
                 ``cutoff``, time, ``step``, actual, ``forecast``, ``snaive`` and the interval
                 bounds of a model with intervals): ``(metrics, forecasts)``.
+            static_df: the static covariates of ``df``'s series (one row each, the id column
+                and the static columns), as for ``fit``; or give them as columns of ``df``.
 
         The dict's keys: ``mse``, ``mae``, ``rmse`` on the scaled values (each series in its
         own standard deviations: the papers' numbers, comparable across series); ``*_original``
@@ -76,9 +84,10 @@ class ScoringMethods:
         an exact seasonal naive forecast) is left out with a warning; none is NaN.
         """
         from tsfm.estimator.backtests import evaluate
+        from tsfm.estimator.static_inputs import with_static_df
 
         check_is_fitted(self)
-        return evaluate(self, df, per_series, return_forecasts)
+        return evaluate(self, with_static_df(self, df, static_df), per_series, return_forecasts)
 
     def score(self, df: Any) -> float:
         """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""

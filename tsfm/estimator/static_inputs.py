@@ -53,3 +53,40 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
             own = encoded.get(str(s))
             rows[key].append(own[key] if own is not None else table[trained[str(s)]])
     return {key: torch.stack(parts) for key, parts in rows.items()}
+
+
+def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
+    """``df`` (a long frame) with the static covariates of ``static_df`` (one row per series:
+    the id column and static covariates) joined on, in ``df``'s own frame library."""
+    if static_df is None:
+        return df
+    if not est.static_covariates:
+        raise ValueError("static_df was given but the model has no static_covariates")
+    if df is None:
+        raise ValueError("static_df gives the static covariates of the series of df: pass df too")
+    id_col = est.id_col
+    frame_columns = list(df.columns)
+    if id_col not in frame_columns:
+        raise ValueError(f"static_df needs a long frame df with the id column '{id_col}'")
+    given = list(static_df.columns)
+    if id_col not in given:
+        raise ValueError(f"static_df needs the id column '{id_col}'")
+    unknown = [c for c in given if c != id_col and c not in est.static_covariates]
+    if unknown:
+        raise ValueError(
+            f"static_df has column(s) {unknown} that are not static covariates of the model "
+            f"({list(est.static_covariates)})"
+        )
+    twice = [c for c in given if c != id_col and c in frame_columns]
+    if twice:
+        raise ValueError(f"both df and static_df hold {twice}; give each static covariate once")
+    if isinstance(df, pl.DataFrame):
+        given_pl = static_df if isinstance(static_df, pl.DataFrame) else pl.from_pandas(static_df)
+        if given_pl[id_col].is_duplicated().any():
+            raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
+        return df.join(given_pl.cast({id_col: df.schema[id_col]}), on=id_col, how="left")
+    given_pd = static_df.to_pandas() if isinstance(static_df, pl.DataFrame) else static_df
+    if given_pd[id_col].duplicated().any():
+        raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
+    given_pd = given_pd.astype({id_col: df[id_col].dtype})
+    return df.merge(given_pd, on=id_col, how="left", sort=False).set_axis(df.index)

@@ -1,0 +1,53 @@
+"""How the Forecaster reads frames: for fitting, and after fitting as the fitted frame was
+read (its column roles, time handling and frequency)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tsfm.estimator.checks import check_options, frame_columns
+
+if TYPE_CHECKING:
+    from tsfm.data.frames import SeriesTable
+
+
+class FrameReading:
+    """Frame reading of :class:`~tsfm.Forecaster` (a mixin over its parameters and state)."""
+
+    def frame_options(self, fitted: bool = False) -> dict[str, Any]:
+        """How frames are read: for fitting, or (``fitted``) as the fitted frame was."""
+        return {
+            "id_col": self.id_col,
+            "time_col": self.time_col,
+            "target_col": self.target_col,
+            "date_col": self.date_col,
+            "allow_missing": self.missing == "mask",
+            "wall_time": bool(self.layout_.time_type.get("wall")) if fitted else None,
+        }
+
+    def read(self, df: Any, name: str = "df", fitted: bool = False) -> SeriesTable:
+        """``df`` checked into a table (long frames: aligned, static columns kept aside), for
+        fitting or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
+        frequency it skips become NaN rows."""
+        from tsfm.data.frames import read_frame
+        from tsfm.data.frames.gaps import insert_absent_steps
+
+        check_options(self)
+        statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
+        table = read_frame(df, static_columns=statics, **self.frame_options(fitted))
+        freq = self.freq_ if fitted else self.freq
+        return insert_absent_steps(table, freq, name) if self.missing == "mask" else table
+
+    def _read(self, df: Any) -> SeriesTable:
+        from tsfm.data.frames import resolve_freq, same_freq
+        from tsfm.estimator.inference import named_columns
+
+        table = self.read(df, fitted=True)
+        if len(table) >= 3:
+            freq = resolve_freq(table.times, tz=table.tz)
+            if not same_freq(freq, self.freq_):
+                raise ValueError(
+                    f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
+                    "data; resample it, or fit a Forecaster on data of this frequency"
+                )
+        return named_columns(self, table)
