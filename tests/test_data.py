@@ -212,6 +212,12 @@ def test_non_numeric_columns_are_refused(frame):
     with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['site'\]"):
         _load(frame)
     assert _load(frame, columns=["v0", "OT"]).columns == ["v0", "OT"]
+    with pytest.raises(ValueError, match="site") as plain:
+        _load(frame)
+    assert "long table" not in str(plain.value)  # its timestamps do not repeat
+    long = pd.concat([frame.assign(site="a"), frame.assign(site="b")], ignore_index=True)
+    with pytest.raises(ValueError, match="looks like a long table .*tsfm.Forecaster"):
+        _load(long)
 
 
 def test_unknown_target_is_refused(frame):

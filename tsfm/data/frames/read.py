@@ -213,6 +213,12 @@ def build_table(
     bad = [c for c in value_cols if not is_value_column(df.schema[c])]
     if bad:
         kinds = [str(df.schema[c]) for c in bad]
+        if date_col is not None and df[date_col].is_duplicated().any():
+            fix += (
+                f". Its timestamps repeat, so it looks like a long table (one row per series "
+                f"and time, the series named in {bad}): the command line reads wide files (a "
+                "column per variate); pivot it, or use tsfm.Forecaster, which reads long frames"
+            )
         raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {fix}")
     value_cols = [c for c in value_cols if c != target] + [target]
     return _wide(df, date_col, value_cols, None, allow_duplicate_timestamps, allow_missing)
