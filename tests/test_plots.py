@@ -118,6 +118,21 @@ def test_independent_panels_have_each_series_own_dates_and_truth():
     short = est.plot(train, series=["s2"], level=None)  # 60 - 8 rows: fewer than shown
     assert [ax.get_title() for ax in short.axes] == ["s2"]
     assert len(line(short.axes[0], HISTORY)[0]) == LOOKBACK
+    assert "1 of 3 series)" in short._suptitle.get_text()  # named: no hint to pick others
+
+
+def test_the_default_bands_are_the_levels_the_model_scores():
+    from tests.test_covariates import TINY_IT, panel_frame
+
+    panel = panel_frame().drop(columns=["promo", "store"])
+    est = tiny(mode="independent", loss="quantile", quantiles=[0.1, 0.5, 0.9], **TINY_IT)
+    est.fit(panel)
+    fig = est.plot(series=["s0"])  # 80 % only: its quantiles bound no 95 % interval
+    assert len(fig.axes[0].collections) == 1
+    with pytest.raises(ValueError, match="not \\[0.025, 0.975\\]"):
+        est.plot(series=["s0"], level=[95])  # asked for explicitly: refused
+    with pytest.raises(ValueError, match="None or 'auto'"):
+        est.plot(level="all")
 
 
 # ---------------------------------------------------------------------- the CLI's forecast.png

@@ -26,7 +26,7 @@ def plot_forecast(
     max_series: int | None = DEFAULT_MAX_SERIES,
     history: int | None = None,
     actual: Any = None,
-    level: Sequence[float] | None = (80, 95),
+    level: Sequence[float] | str | None = "auto",
     future_df: Any = None,
     title: str | None = None,
 ) -> Any:
@@ -43,7 +43,8 @@ def plot_forecast(
         actual: a frame holding the true values after the origin (e.g. the test frame, in the
             layout of ``df``); its rows within the horizon are drawn as ``actual``.
         level: interval levels in percent drawn as bands when the model has intervals
-            (None or ``[]``: no bands).
+            (``"auto"``: the levels it scores, 80 and 95 or those its quantiles bound; None
+            or ``[]``: no bands).
         future_df: the future covariates over the horizon, as for ``predict``.
         title: the figure's title (default: the model, the horizon and which series).
 
@@ -55,6 +56,10 @@ def plot_forecast(
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
         raise ValueError(f"history takes a positive number of rows, e.g. history=96; got {rows!r}")
     levels = ()
+    if isinstance(level, str):
+        if level != "auto":
+            raise ValueError(f"level takes a list of percentages, None or 'auto'; got {level!r}")
+        level = list(forecaster.config_.get("levels") or [])  # the levels the model scores
     if level and forecaster.module_.has_intervals:
         if isinstance(level, (int, float)):
             raise ValueError(f"level takes a list of percentages, e.g. level=[{level}]")
@@ -74,7 +79,8 @@ def plot_forecast(
         if len({str(p.origin) for p in panels}) == 1:
             title += f" of {moment(panels[0].origin)}"
         if len(panels) < total:
-            title += f" ({len(panels)} of {total} series; series=[...] picks others)"
+            hint = "" if series is not None else "; series=[...] picks others"
+            title += f" ({len(panels)} of {total} series{hint})"
     return draw(panels, title=title)
 
 

@@ -26,7 +26,7 @@ class ScoringMethods:
         max_series: int | None = DEFAULT_MAX_SERIES,
         history: int | None = None,
         actual: Any = None,
-        level: Sequence[float] | None = (80, 95),
+        level: Sequence[float] | str | None = "auto",
         future_df: Any = None,
         title: str | None = None,
     ) -> Any:
