@@ -167,8 +167,11 @@ def test_intervals_with_future_covariates_and_independent_panels():
     out = quantile.predict(level=[95])
     assert list(out.columns) == ["unique_id", "ds", "y", "y-lo-95", "y-hi-95"]
     assert (out["y-lo-95"] < out.y).all() and (out.y < out["y-hi-95"]).all()
-    with pytest.raises(ValueError, match="conformal_windows calibrates mode='joint'"):
-        Forecaster(horizon=6, lookback=24, mode="independent", conformal_windows=20).fit(panel)
+    with pytest.raises(ValueError, match="pools the calibration scores of every series"):
+        Forecaster(
+            horizon=6, lookback=24, mode="independent", conformal_windows=20, val_size=0.2,
+            conformal_adaptive_rate=0.01,
+        ).fit(panel)  # fmt: skip
 
 
 @pytest.mark.parametrize("loss", ["quantile", "student_t"])
@@ -199,3 +202,39 @@ def test_too_few_calibration_windows_name_the_levels_and_quantiles_that_need_mor
     quantiles = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]  # the suggested fix works
     est = tiny(conformal_windows=6, conformal_step=2, levels=[80], quantiles=quantiles)
     assert np.isfinite(est.fit(train, valid).predict(level=[80])["OT-lo-80"]).all()
+
+
+def test_independent_panels_calibrate_conformal_intervals_on_every_series_last_windows(tmp_path):
+    from tests.test_covariates import TINY_IT, panel_frame
+
+    panel = panel_frame(lengths=(160, 140, 120)).drop(columns=["store"])
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", past_covariates=["promo"], val_size=40,
+        conformal_windows=8, conformal_step=4, levels=[80], quantiles=[0.1, 0.5, 0.9],
+        **TINY_IT,
+    ).fit(panel)  # fmt: skip
+    scores = est.module_.conformal.scores
+    assert scores.shape == (3 * 8, 6, 1)  # 8 windows of each of the 3 series, pooled
+    forecast = est.predict(level=[80])
+    radius = est.module_.conformal.radius(80.0)[:, 0].numpy()
+    assert (forecast["y-hi-80"] > forecast.y).all() and (forecast["y-lo-80"] < forecast.y).all()
+    for series, rows in forecast.groupby("unique_id"):  # the pooled radius in each series' units
+        std = est.series_std_[est.series_.index(series), 0]
+        np.testing.assert_allclose((rows["y-hi-80"] - rows.y) / std, radius, rtol=1e-4)
+    new = panel[panel.unique_id == "s1"].assign(unique_id="new")
+    assert np.isfinite(est.predict(new, level=[80])["y-lo-80"]).all()  # a new series too
+    metrics = est.evaluate(panel)
+    assert 0.0 <= metrics["coverage_80"] <= 1.0 and metrics["width_80"] > 0
+    loaded = Forecaster.load(est.save(tmp_path / "panel"))
+    pd.testing.assert_frame_equal(loaded.predict(level=[80]), forecast)
+    with pytest.raises(ValueError, match="hold them out with val_size"):
+        Forecaster(horizon=6, mode="independent", conformal_windows=4, **TINY_IT).fit(
+            panel.drop(columns=["promo"])
+        )
+    with pytest.raises(
+        ValueError, match="series 's0' has 9 validation windows; 3 windows 6 rows apart need 13"
+    ):
+        Forecaster(
+            horizon=6, lookback=24, mode="independent", val_size=14, conformal_windows=3,
+            levels=[50], quantiles=[0.25, 0.5, 0.75], **TINY_IT,
+        ).fit(panel.drop(columns=["promo"]))  # fmt: skip

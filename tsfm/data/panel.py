@@ -77,6 +77,28 @@ class PanelWindows(Dataset):
     def __getitem__(self, index: int) -> Batch:
         return Batch(**{k: v[0] for k, v in self.__getitems__([index]).items()})
 
+    def rolling_origin(self, n_windows: int, step: int) -> list[int]:
+        """Sample indices of every series' last ``n_windows`` windows, ``step`` rows apart
+        (conformal calibration: the scores of all series are pooled, each in its own scaled
+        units, so a series the model never saw gets intervals too)."""
+        if n_windows < 1 or step < 1:
+            raise ValueError(f"need at least one window and step; got {n_windows}, step {step}")
+        series = self.series.numpy()
+        starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
+        ends = np.r_[starts[1:], len(series)]
+        span = (n_windows - 1) * step + 1
+        picked = []
+        for start, end in zip(starts, ends, strict=True):
+            if end - start < span:
+                name = self.s.get("names", [])[int(series[start])]
+                raise ValueError(
+                    f"series {name!r} has {end - start} validation windows; {n_windows} windows "
+                    f"{step} rows apart need {span}: use fewer windows or a smaller step, or "
+                    "hold out more rows per series (val_size)"
+                )
+            picked += [int(end - 1 - j * step) for j in reversed(range(n_windows))]
+        return picked
+
 
 class PanelDataModule(ForecastDataModule):
     """Series of different lengths as independent samples (see the module docstring).
@@ -159,6 +181,7 @@ class PanelDataModule(ForecastDataModule):
             "future": slice(n_t + n_p, n_t + n_p + len(self.roles.future)),
             "static_real": self._static("real", torch.float32),
             "static_cat": self._static("cat", torch.long),
+            "names": self.names,
         }
         self.datasets["train"] = self._windows(lambda j: (1, self.n_train[j]))
         if self.validate:

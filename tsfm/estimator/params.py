@@ -209,10 +209,16 @@ def build_config(
     conformal = cfg.conformal
     check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate, prefix="conformal_")
     if cfg.conformal.windows and getattr(est, "mode", "joint") != "joint":
-        raise ValueError(
-            "conformal_windows calibrates mode='joint' forecasters (one time index); for "
-            "independent series use loss='quantile', 'normal' or 'student_t'"
-        )
+        if est.val_size is None:
+            raise ValueError(
+                "conformal_windows with mode='independent' calibrates on each series' last "
+                "windows: hold them out with val_size=... (e.g. val_size=0.2)"
+            )
+        if cfg.conformal.adaptive_rate:
+            raise ValueError(
+                "conformal_adaptive_rate adapts along one series' windows; mode='independent' "
+                "pools the calibration scores of every series: leave it at 0"
+            )
     if cfg.conformal.windows and head.probabilistic:
         raise ValueError(
             f"conformal_windows calibrates point models; loss={cfg.loss!r} already forecasts "
