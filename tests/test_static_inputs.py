@@ -49,6 +49,8 @@ def test_static_values_in_the_frame_are_the_ones_the_model_sees(panel_model):
 def test_a_new_series_without_statics_or_with_an_unseen_category_is_handled(panel_model):
     panel = _panel()
     twin = panel[panel.unique_id == "s1"].assign(unique_id="new")
+    with pytest.raises(ValueError, match="series 'new' has no value for the static covariate"):
+        panel_model.predict(pd.concat([panel, twin.assign(store=None)]))
     with pytest.raises(ValueError, match="'new'.*not in training.*add the columns \\['store'\\]"):
         panel_model.predict(pd.concat([panel, twin]).drop(columns=["store"]))
     with warnings.catch_warnings(record=True) as caught:

@@ -34,6 +34,16 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
                 f"static covariate of the model ({names}), or none to use the training values"
             )
         id_col = next(c for c in given.columns if c not in names)
+        for column in names:
+            absent = pl.col(column).is_null()
+            if given.schema[column].is_float():
+                absent = absent | pl.col(column).is_nan()
+            empty = given.filter(absent)
+            if empty.height:
+                raise ValueError(
+                    f"series {empty[id_col][0]!r} has no value for the static covariate "
+                    f"'{column}'; give every series every static covariate"
+                )
         values = est.static_encoder_.transform(given.select(names))
         for row, key in enumerate(given[id_col].to_list()):
             encoded[str(key)] = {
