@@ -225,6 +225,9 @@ def test_independent_panels_calibrate_conformal_intervals_on_every_series_last_w
     assert np.isfinite(est.predict(new, level=[80])["y-lo-80"]).all()  # a new series too
     metrics = est.evaluate(panel)
     assert 0.0 <= metrics["coverage_80"] <= 1.0 and metrics["width_80"] > 0
+    per_series = est.evaluate(panel, per_series=True)  # windows differ: weighted by them
+    weights = per_series.windows / per_series.windows.sum()
+    assert (per_series.coverage_80 * weights).sum() == pytest.approx(metrics["coverage_80"])
     loaded = Forecaster.load(est.save(tmp_path / "panel"))
     pd.testing.assert_frame_equal(loaded.predict(level=[80]), forecast)
     with pytest.raises(ValueError, match="hold them out with val_size"):
@@ -238,3 +241,18 @@ def test_independent_panels_calibrate_conformal_intervals_on_every_series_last_w
             horizon=6, lookback=24, mode="independent", val_size=14, conformal_windows=3,
             levels=[50], quantiles=[0.25, 0.5, 0.75], **TINY_IT,
         ).fit(panel.drop(columns=["promo"]))  # fmt: skip
+
+
+def test_per_series_interval_metrics_are_the_pooled_ones_split_by_series(quantile_model):
+    test = FRAME.iloc[200:]
+    pooled = quantile_model.evaluate(test)
+    frame = quantile_model.evaluate(test, per_series=True)
+    assert {"crps", "coverage_80", "width_80", "coverage_95", "width_95", "msis"} <= set(frame)
+    for name in ("coverage_80", "coverage_95", "msis"):  # equal counts: the plain mean
+        assert frame[name].mean() == pytest.approx(pooled[name], rel=1e-9), name
+    for name in ("crps", "width_80"):  # each series in its own units, pooled on the original
+        assert frame[name].mean() == pytest.approx(pooled[f"{name}_original"], rel=1e-9)
+    one = quantile_model.evaluate(test[["date", "OT"]], per_series=True)  # new variates: own
+    assert one.coverage_80.iloc[0] == pytest.approx(
+        quantile_model.evaluate(test[["date", "OT"]])["coverage_80"]
+    )

@@ -121,18 +121,30 @@ def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
 
 
 def series_frame(
-    columns: list, per_series: dict[str, np.ndarray], windows: int | np.ndarray
+    columns: list,
+    per_series: dict[str, np.ndarray],
+    windows: int | np.ndarray,
+    intervals: dict[str, np.ndarray] | None = None,
 ) -> pl.DataFrame:
     """One row per series (``columns``: their names) of :meth:`Scores.per_series`;
-    ``windows``: the windows scored, for all series or per series."""
+    ``windows``: the windows scored, for all series or per series; ``intervals``: the
+    series' interval metrics, after them."""
     data: dict[str, Any] = {"__id": [c for c in columns]}
     for name in SERIES_COLUMNS:
         data[name] = pl.Series(name, per_series[name], dtype=pl.Float64, nan_to_null=True)
     data["windows"] = np.broadcast_to(np.asarray(windows, dtype=np.int64), len(columns))
+    for name, values in (intervals or {}).items():
+        data[name] = pl.Series(name, values, dtype=pl.Float64, nan_to_null=True)
     return pl.DataFrame(data)
 
 
-def per_series_result(scores: Scores, columns: list, layout: Layout, what: str = "evaluate") -> Any:
+def per_series_result(
+    scores: Scores,
+    columns: list,
+    layout: Layout,
+    what: str = "evaluate",
+    intervals: dict[str, np.ndarray] | None = None,
+) -> Any:
     """The per-series frame in the caller's library, warning about undefined values."""
     values = scores.per_series()
     for name in ("mase", "skill_mae"):
@@ -141,5 +153,5 @@ def per_series_result(scores: Scores, columns: list, layout: Layout, what: str =
             warn_user(
                 f"{what}: {name} is missing for {missing}: {defined({name: np.nan})[1][name]}"
             )
-    frame = series_frame(columns, values, scores.windows)
+    frame = series_frame(columns, values, scores.windows, intervals)
     return in_library(frame.rename({"__id": series_names(layout)[0]}), layout)

@@ -26,7 +26,7 @@ from tsfm.estimator.accuracy import (
     series_names,
 )
 from tsfm.estimator.cross_validation import CrossValidation, _bands, fold_cutoffs, run_folds
-from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest, backtest, error_metrics
 from tsfm.training.scoring import seasonal_naive
 
@@ -43,7 +43,8 @@ def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool
     scores = backtest_scores(est, result)
     columns = est.output_columns(table)
     if per_series:
-        out = per_series_result(scores, list(columns), table.layout)
+        intervals = series_interval_metrics(est, result)
+        out = per_series_result(scores, list(columns), table.layout, intervals=intervals)
     else:
         out = {**error_metrics(result), **interval_metrics(est, result)}
         out.update(reported(scores.pooled()))

@@ -88,3 +88,33 @@ def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
         if name.startswith(("crps", "width")):
             metrics[f"{name}_original"] = float(value)
     return metrics
+
+
+def series_interval_metrics(
+    est: Any, result: Backtest, series: np.ndarray | None = None, n_series: int | None = None
+) -> dict[str, np.ndarray]:
+    """:func:`interval_metrics` of each series, in its own units (``crps``, ``coverage_<L>``,
+    ``width_<L>``, ``msis``): series ``j`` is column ``j`` of a joint backtest, or with
+    ``series`` (each window's, of ``n_series``) the windows of a panel."""
+    if result.quantiles is None:
+        return {}
+    cfg = est.config_
+    actual = result.actual
+    observed = torch.from_numpy(~np.isnan(actual))
+    if series is None:
+        n_series = actual.shape[2]
+        group = torch.arange(n_series).expand(*actual.shape)
+    else:
+        group = torch.from_numpy(np.asarray(series, np.int64))[:, None, None].expand(*actual.shape)
+    scale = None
+    if result.lookback is not None:
+        scale = seasonal_scale(torch.from_numpy(np.nan_to_num(result.lookback)), season_length(est))
+    grouped = IntervalMetrics(cfg.quantiles, cfg.levels).grouped(
+        group,
+        int(n_series),
+        torch.from_numpy(result.quantiles),
+        torch.from_numpy(np.nan_to_num(actual)),
+        scale,
+        observed,
+    )
+    return {name: value.numpy() for name, value in grouped.items()}

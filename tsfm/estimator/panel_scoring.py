@@ -25,7 +25,7 @@ from tsfm.data.frames.write import id_series
 from tsfm.estimator.accuracy import Scores, in_library, reported, season_length, series_frame
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.inference import finite
-from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
@@ -78,7 +78,8 @@ def evaluate_panel(
     scores = panel_scores(est, result, windows)
     lag = scores.lag
     if per_series:
-        out = _series_frame(long.layout, scores, windows)
+        intervals = series_interval_metrics(est, result, windows.series, len(ids))
+        out = _series_frame(long.layout, scores, windows, intervals)
     else:
         out = {**error_metrics(result), **interval_metrics(est, result)}
         out.update(reported(scores.pooled()))
@@ -158,10 +159,12 @@ def panel_forecasts(
     return result, np.concatenate(parts["t"])
 
 
-def _series_frame(layout: Layout, scores: Scores, windows: PanelWindows) -> Any:
+def _series_frame(
+    layout: Layout, scores: Scores, windows: PanelWindows, intervals: dict[str, np.ndarray]
+) -> Any:
     """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
     counts = np.bincount(windows.series, minlength=len(windows.ids))
-    frame = series_frame(windows.ids, scores.per_series(), counts)
+    frame = series_frame(windows.ids, scores.per_series(), counts, intervals)
     return in_library(
         frame.drop("__id").insert_column(0, id_series(layout, windows.ids, 1)), layout
     )

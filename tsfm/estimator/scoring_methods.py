@@ -62,7 +62,9 @@ class ScoringMethods:
                 or polars, as ``df``) with one row per series: ``mae``, ``mse``, ``rmse``,
                 ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own units,
                 ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``, ``windows``
-                (missing where undefined, with a warning saying why).
+                (missing where undefined, with a warning saying why); a model with intervals
+                adds ``crps``, ``coverage_<L>``, ``width_<L>`` (the series' own units) and
+                ``msis``, so a badly calibrated series can be found.
             return_forecasts: also return every window's forecast as a long frame (id,
                 ``cutoff``, time, ``step``, actual, ``forecast``, ``snaive`` and the interval
                 bounds of a model with intervals): ``(metrics, forecasts)``.

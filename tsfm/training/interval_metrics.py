@@ -54,13 +54,15 @@ class IntervalMetrics(Metric):
                 name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
             )
 
-    def update(
+    def contributions(
         self,
         predicted: Tensor,
         target: Tensor,
         scale: Tensor | None = None,
         mask: Tensor | None = None,
-    ) -> None:
+    ) -> dict[str, Tensor]:
+        """Each element's share ``[B, S, N]`` of every sum the metrics are ratios of (the
+        states are their totals; :meth:`grouped` totals them per series instead)."""
         predicted, target = predicted.detach().double(), target.detach().double()
         if predicted.shape[-1] != len(self.taus) or predicted.shape[:-1] != target.shape:
             raise ValueError(
@@ -72,28 +74,62 @@ class IntervalMetrics(Metric):
         taus = torch.tensor([self.taus[i] for i in self._grid], dtype=torch.float64)
         grid = predicted[..., self._grid]
         loss = pinball(grid, torch.where(observed, target, grid[..., 0]), taus.to(grid.device))
-        self.pinball += (loss.sum(-1) * weight).sum()
-        self.count += weight.sum()
+        parts = {"pinball": loss.sum(-1) * weight, "count": weight}
         for i, (lo, hi) in enumerate(self._bounds):
             lower, upper = predicted[..., lo], predicted[..., hi]
-            inside = (target >= lower) & (target <= upper) & observed
-            setattr(self, f"covered_{i}", getattr(self, f"covered_{i}") + inside.sum())
-            width = ((upper - lower) * weight).sum()
-            setattr(self, f"width_{i}", getattr(self, f"width_{i}") + width)
+            parts[f"covered_{i}"] = ((target >= lower) & (target <= upper) & observed).double()
+            parts[f"width_{i}"] = (upper - lower) * weight
         if self._msis is not None and scale is not None:
             lo, hi = self._bounds[self._msis]
             score = interval_score(predicted[..., lo], predicted[..., hi], target, MSIS_LEVEL)
             scale = scale.detach().double().unsqueeze(1).expand_as(score)
             usable = (scale > 0) & observed
-            self.msis_sum += (score[usable] / scale[usable]).sum()
-            self.msis_count += usable.sum()
+            parts["msis_sum"] = torch.where(usable, score / scale.clamp_min(1e-300), 0.0)
+            parts["msis_count"] = usable.double()
+        return parts
+
+    def update(
+        self,
+        predicted: Tensor,
+        target: Tensor,
+        scale: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> None:
+        for name, part in self.contributions(predicted, target, scale, mask).items():
+            setattr(self, name, getattr(self, name) + part.sum())
 
     def compute(self) -> dict[str, Tensor]:
-        result = {"crps": 2.0 * self.pinball / (self.count * len(self._grid))}
+        names = ["pinball", "count", "msis_sum", "msis_count"]
+        names += [f"{kind}_{i}" for i in range(len(self.levels)) for kind in ("covered", "width")]
+        return self.ratios({name: getattr(self, name) for name in names})
+
+    def grouped(
+        self,
+        group: Tensor,
+        n_groups: int,
+        predicted: Tensor,
+        target: Tensor,
+        scale: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        """The metrics of each group ``[n_groups]`` (``group``: each element's, ``[B, S, N]``),
+        e.g. of every series; NaN where a group has no observed element."""
+        index = group.reshape(-1).long()
+        totals = {
+            name: torch.zeros(n_groups, dtype=torch.float64).index_add_(0, index, part.reshape(-1))
+            for name, part in self.contributions(predicted, target, scale, mask).items()
+        }
+        totals.setdefault("msis_count", torch.zeros(n_groups, dtype=torch.float64))
+        return self.ratios(totals)
+
+    def ratios(self, totals: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The metrics from the totals of :meth:`contributions` (scalars, or one per group)."""
+        count = totals["count"]
+        result = {"crps": 2.0 * totals["pinball"] / (count * len(self._grid))}
         for i, level in enumerate(self.levels):
             name = level_name(level)
-            result[f"coverage_{name}"] = getattr(self, f"covered_{i}") / self.count
-            result[f"width_{name}"] = getattr(self, f"width_{i}") / self.count
-        if self.msis_count > 0:
-            result["msis"] = self.msis_sum / self.msis_count
+            result[f"coverage_{name}"] = totals[f"covered_{i}"] / count
+            result[f"width_{name}"] = totals[f"width_{i}"] / count
+        if bool((totals["msis_count"] > 0).any()):
+            result["msis"] = totals["msis_sum"] / totals["msis_count"]
         return result
