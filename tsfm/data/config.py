@@ -15,6 +15,11 @@ class DataConfig:
         root: folder searched for the dataset's file; default ``$TSFM_DATA``, then the
             bundled ``datasets/``.
         path: the file of a ``custom`` dataset (CSV, CSV.gz or Parquet).
+        id_col: the series id column of a long file (one row per series and time: the id,
+            ``date_col``, the ``target`` value and covariates), read jointly as the
+            Forecaster's ``mode="joint"`` does: one multivariate series whose targets are the
+            series, covariate ``c`` of series ``s`` the column ``c[s]``; static covariates
+            are columns constant per series. Null: a wide file (a column per variate).
         date_col: the timestamp column (null: no timestamps, no calendar features).
         target: the target variate; moved last. Default ``OT`` for the benchmarks and the
             last column for custom data.
@@ -57,6 +62,7 @@ class DataConfig:
     name: str = "etth1"
     root: str | None = None
     path: str | None = None
+    id_col: str | None = None
     date_col: str | None = "date"
     target: str | None = None
     columns: list[str] | None = None

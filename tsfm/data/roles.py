@@ -140,3 +140,41 @@ def resolve_roles(
         future=tuple(given["future"]),
         static=tuple(given["static"]),
     )
+
+
+def long_roles(
+    groups: dict[str, list],
+    target_col: str,
+    future: Sequence[str] | None = None,
+    past: Sequence[str] | None = None,
+    names: dict[str, str] = CLI_NAMES,
+) -> dict[str, list]:
+    """The roles of a long frame read jointly (each series a target column, covariate ``c``
+    of series ``s`` the column ``c[s]``: ``groups`` maps each input column to those), in the
+    table's column names; every covariate column needs a role."""
+    covariates = [c for c in groups if c != target_col]
+
+    def expand(role: str, listed: Sequence[str] | None) -> list:
+        expanded = []
+        for name in _listed(listed):
+            if name not in covariates:
+                raise ValueError(
+                    f"{names[role]} names '{name}', which is not a covariate column of the long "
+                    f"frame (its covariate columns are {covariates})"
+                )
+            expanded += groups[name]
+        return expanded
+
+    named = set(_listed(future)) | set(_listed(past))
+    unused = [c for c in covariates if c not in named]
+    if unused:
+        raise ValueError(
+            f"the long frame has column(s) {unused} without a role: list them in "
+            f"{names['future']} or {names['past']} (or {names['static']}, if they hold one "
+            "value per series), or drop them"
+        )
+    return {
+        "targets": list(groups[target_col]),
+        "future": expand("future", future),
+        "past": expand("past", past),
+    }

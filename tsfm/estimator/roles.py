@@ -12,49 +12,31 @@ from typing import Any
 import polars as pl
 
 from tsfm.data.frames import SeriesTable, to_polars
+from tsfm.data.roles import PYTHON_NAMES, long_roles
 from tsfm.data.statics import StaticEncoder
 
 
 def role_settings(est: Any, table: SeriesTable) -> dict[str, Any]:
     """``data.`` settings of the roles, in ``table``'s column names."""
     groups = table.groups
-    long = groups is not None
-
-    def expand(argument: str, names: list[str] | None) -> list[str]:
-        if not long:
-            return [str(n) for n in names or []]
-        covariates = [c for c in groups if c != table.layout.target_col]
-        expanded = []
-        for name in names or []:
-            if name not in covariates:
-                raise ValueError(
-                    f"{argument} names '{name}', which is not a covariate column of the long "
-                    f"frame (its covariate columns are {covariates})"
-                )
-            expanded += groups[name]
-        return expanded
-
     settings: dict[str, Any] = {
-        "future_covariates": expand("future_covariates", est.future_covariates),
-        "past_covariates": expand("past_covariates", est.past_covariates),
+        "future_covariates": [str(n) for n in est.future_covariates or []],
+        "past_covariates": [str(n) for n in est.past_covariates or []],
         "static_covariates": [str(c) for c in est.static_covariates or []],
         "missing": est.missing,
     }
-    if long:
+    if groups is not None:
         if est.targets:
             raise ValueError(
                 "targets applies to wide frames; a long frame's target is its "
                 f"target_col ('{table.layout.target_col}')"
             )
-        named = set(est.future_covariates or []) | set(est.past_covariates or [])
-        unused = [c for c in groups if c != table.layout.target_col and c not in named]
-        if unused:
-            raise ValueError(
-                f"the long frame has column(s) {unused} without a role: list them in "
-                "future_covariates or past_covariates (or static_covariates, if they hold one "
-                "value per series), or drop them"
-            )
-        settings["targets"] = list(groups[table.layout.target_col])
+        roles = long_roles(
+            groups, table.layout.target_col, est.future_covariates, est.past_covariates,
+            names=PYTHON_NAMES,
+        )  # fmt: skip
+        settings["targets"] = roles["targets"]
+        settings["future_covariates"], settings["past_covariates"] = roles["future"], roles["past"]
     elif est.targets:
         settings["targets"] = [str(c) for c in est.targets]
     return settings

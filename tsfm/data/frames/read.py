@@ -245,7 +245,8 @@ def read_long(
     if bad:
         raise ValueError(
             f"the long frame has non-numeric column(s) {bad}; a column with one value per "
-            "series is a static covariate (static_covariates=[...]); drop the others"
+            "series is a static covariate (static_covariates=[...], data.static_covariates on "
+            "the command line); drop the others"
         )
     if frame[id_col].null_count():
         raise ValueError(f"id column '{id_col}' has missing values")
