@@ -216,7 +216,7 @@ def test_non_numeric_columns_are_refused(frame):
         _load(frame)
     assert "long table" not in str(plain.value)  # its timestamps do not repeat
     long = pd.concat([frame.assign(site="a"), frame.assign(site="b")], ignore_index=True)
-    with pytest.raises(ValueError, match="looks like a long table .*tsfm.Forecaster"):
+    with pytest.raises(ValueError, match="looks like a long table .*data.id_col"):
         _load(long)
 
 

@@ -216,8 +216,8 @@ def build_table(
         if date_col is not None and df[date_col].is_duplicated().any():
             fix += (
                 f". Its timestamps repeat, so it looks like a long table (one row per series "
-                f"and time, the series named in {bad}): the command line reads wide files (a "
-                "column per variate); pivot it, or use tsfm.Forecaster, which reads long frames"
+                f"and time, the series named in {bad}): name its id column in data.id_col "
+                "(with data.date_col and data.target, the value column)"
             )
         raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {fix}")
     value_cols = [c for c in value_cols if c != target] + [target]
