@@ -11,13 +11,13 @@ from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
-from tsfm.data.frames import SeriesTable, build_table, read_file, read_frame, to_polars
+from tsfm.data.frames import SeriesTable, build_table, read_file, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.long_files import read_long_file
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import DATASETS, get_spec, locate
 from tsfm.data.splits import STAGES, Borders, compute_borders
-from tsfm.data.statics import StaticEncoder
 from tsfm.data.time_axis import check_time_axis, time_feature_freq
 from tsfm.data.timefeatures import time_features
 from tsfm.data.values import check_float32_range, fill_forward
@@ -103,7 +103,9 @@ class TimeSeriesDataModule(ForecastDataModule):
             self.source = f"dataset '{spec.name}' ({path})"
             allow_dups = spec.allow_duplicate_timestamps
         if cfg.id_col is not None:
-            return self._long_table(df)
+            table, static = read_long_file(cfg, df, self.source)
+            self.static = self.static if self.static is not None else static
+            return table
         target = cfg.target or self._default_target(df)
         columns = None
         if cfg.columns is not None:  # the covariates named are loaded too
@@ -117,34 +119,6 @@ class TimeSeriesDataModule(ForecastDataModule):
             allow_duplicate_timestamps=allow_dups,
             allow_missing=cfg.missing == "mask",
         )
-
-    def _long_table(self, df: Any) -> SeriesTable:
-        """A long file read jointly (see ``DataConfig.id_col``)."""
-        cfg = self.config
-        needed = {
-            "data.id_col": cfg.id_col,
-            "data.date_col": cfg.date_col,
-            "data.target": cfg.target,
-        }
-        absent = [f"{key}={name!r}" for key, name in needed.items() if name not in df.columns]
-        if absent:
-            raise ValueError(
-                f"a long file (data.id_col) needs its id, date and target columns; "
-                f"{', '.join(absent)} are not columns of {self.source} ({df.columns})"
-            )
-        if cfg.features != "M" or cfg.targets or cfg.columns is not None:
-            raise ValueError(
-                "data.features, data.targets and data.columns apply to wide files; a long "
-                "file's targets are its series (data.target names their value column)"
-            )
-        table = read_frame(
-            df, id_col=cfg.id_col, time_col=cfg.date_col, target_col=cfg.target,
-            static_columns=list(cfg.static_covariates), allow_missing=cfg.missing == "mask",
-        )  # fmt: skip
-        if cfg.static_covariates and self.static is None:
-            encoder = StaticEncoder().fit(table.statics, list(cfg.static_covariates))
-            self.static = encoder.transform(table.statics)
-        return table
 
     def resolve_roles(self, table: SeriesTable) -> ColumnRoles:
         cfg = self.config

@@ -1,0 +1,43 @@
+"""Long files on the command line (``data.id_col``): one row per series and time, read
+jointly as the Forecaster's ``mode="joint"`` reads long frames (each series a target,
+covariate ``c`` of series ``s`` the column ``c[s]``; the roles are expanded by
+:func:`tsfm.data.roles.long_roles`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tsfm.data.config import DataConfig
+from tsfm.data.frames import SeriesTable, read_frame
+from tsfm.data.statics import StaticEncoder
+
+
+def read_long_file(
+    cfg: DataConfig, df: pl.DataFrame, source: str
+) -> tuple[SeriesTable, dict[str, np.ndarray] | None]:
+    """The joint table of the long file ``df`` and its encoded static covariates (one row
+    per series, in target order; None without ``data.static_covariates``)."""
+    needed = {"data.id_col": cfg.id_col, "data.date_col": cfg.date_col, "data.target": cfg.target}
+    absent = [f"{key}={name!r}" for key, name in needed.items() if name not in df.columns]
+    if absent:
+        raise ValueError(
+            f"a long file (data.id_col) needs its id, date and target columns; "
+            f"{', '.join(absent)} are not columns of {source} ({df.columns})"
+        )
+    if cfg.features != "M" or cfg.targets or cfg.columns is not None:
+        raise ValueError(
+            "data.features, data.targets and data.columns apply to wide files; a long "
+            "file's targets are its series (data.target names their value column)"
+        )
+    table = read_frame(
+        df, id_col=cfg.id_col, time_col=cfg.date_col, target_col=cfg.target,
+        static_columns=list(cfg.static_covariates), allow_missing=cfg.missing == "mask",
+    )  # fmt: skip
+    static: dict[str, Any] | None = None
+    if cfg.static_covariates:
+        names = list(cfg.static_covariates)
+        static = StaticEncoder().fit(table.statics, names).transform(table.statics)
+    return table, static
