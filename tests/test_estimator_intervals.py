@@ -189,19 +189,20 @@ def test_distribution_heads_read_future_covariates_over_the_real_horizon(loss):
     assert not np.allclose(base["load"], changed["load"])  # the horizon's covariate is read
 
 
-def test_too_few_calibration_windows_name_the_levels_and_quantiles_that_need_more():
+def test_default_quantiles_and_levels_follow_the_calibration_and_set_ones_are_checked():
     univariate = FRAME[["date", "OT"]]
     train, valid = univariate.iloc[:220], univariate.iloc[220:]
-    with pytest.raises(ValueError, match=r"the quantiles \[0.025, 0.05, 0.95, 0.975\]") as err:
-        tiny(conformal_windows=6, conformal_step=2, levels=[80]).fit(train, valid)
-    assert "levels [" not in str(err.value)  # 80 % is within what 6 windows give
-    narrow = "quantiles=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
-    assert narrow in str(err.value) and "levels=[80]" in str(err.value)
-    with pytest.raises(ValueError, match=r"the run asks for levels \[95\] and the quantiles"):
-        tiny(conformal_windows=6, conformal_step=2).fit(train, valid)
-    quantiles = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]  # the suggested fix works
-    est = tiny(conformal_windows=6, conformal_step=2, levels=[80], quantiles=quantiles)
-    assert np.isfinite(est.fit(train, valid).predict(level=[80])["OT-lo-80"]).all()
+    est = tiny(conformal_windows=6, conformal_step=2).fit(train, valid)  # 6 scores: up to 85.7 %
+    assert list(est.config_.quantiles) == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    assert list(est.config_.levels) == [80.0]
+    assert np.isfinite(est.evaluate(FRAME[["date", "OT"]].iloc[150:])["crps"])
+    wide = [0.025, 0.1, 0.5, 0.9, 0.975]
+    with pytest.raises(ValueError, match=r"the quantiles \[0.025, 0.975\]") as err:
+        tiny(conformal_windows=6, conformal_step=2, quantiles=wide).fit(train, valid)
+    assert "levels [" not in str(err.value)  # the default levels were narrowed to 80
+    assert "quantiles=[0.1, 0.5, 0.9]" in str(err.value) and "levels=[80]" in str(err.value)
+    with pytest.raises(ValueError, match=r"the run asks for levels \[95\]: calibrate"):
+        tiny(conformal_windows=6, conformal_step=2, levels=[95]).fit(train, valid)
 
 
 def test_independent_panels_calibrate_conformal_intervals_on_every_series_last_windows(tmp_path):

@@ -20,6 +20,7 @@ from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.params import build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
+from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
 
@@ -117,6 +118,7 @@ def fit_table(
         time_col=rows.layout.time_col,
         roles=roles,
         n_windows=n_train - est.lookback - est.horizon + 1,
+        n_scores=lambda k: pooling(k, n_targets(rows, roles))[1],
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
     # the data's own frequency, not a preset's calendar one; stored, so evaluate uses it too
@@ -273,3 +275,12 @@ def run_directory(work_dir: str | Path | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="tsfm-fit-") as tmp:
         yield Path(tmp)
+
+
+def n_targets(table: SeriesTable, roles: dict[str, Any]) -> int:
+    """How many targets the roles leave in ``table`` (every column without a covariate role,
+    unless named)."""
+    if roles.get("targets"):
+        return len(roles["targets"])
+    covariates = len(roles.get("future_covariates", [])) + len(roles.get("past_covariates", []))
+    return max(1, len(table.columns) - covariates)

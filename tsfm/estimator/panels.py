@@ -140,8 +140,9 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     has_dates = not is_integer_time(longest.times)
     windows = sum(max(0, n - est.horizon) for n in n_train)
     cfg = build_config(
-        est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows
-    )
+        est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows,
+        n_scores=lambda k: k * len(long.ids),  # every series' k windows, pooled
+    )  # fmt: skip
     check_run(cfg, lambda key: describe_key(est.model, key))
     # stored, as a joint fit does (fitting.py), so evaluate and the folds read the same lag
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback)

@@ -23,8 +23,9 @@ from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
-from tsfm.training.conformal import check_conformal
+from tsfm.training.conformal import check_conformal, supports
 from tsfm.training.heads import make_head
+from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -177,6 +178,7 @@ def build_config(
     time_col: str | None,
     roles: dict[str, Any] | None = None,
     n_windows: int | None = None,
+    n_scores: Any = None,
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
     the column ``roles`` (``data.`` settings, already in the table's column names)."""
@@ -204,6 +206,8 @@ def build_config(
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
+    if cfg.conformal.windows and n_scores is not None:
+        calibration_defaults(est, cfg, n_scores(cfg.conformal.windows))
     settle_levels(cfg)  # None: the default
     head = make_head(cfg.loss, cfg.quantiles, cfg.levels)  # checks them before any training
     conformal = cfg.conformal
@@ -252,3 +256,15 @@ def build_config(
         )
     OmegaConf.resolve(cfg)
     return cfg
+
+
+def calibration_defaults(est: Any, cfg: DictConfig, n: int) -> None:
+    """Quantiles and levels left at their defaults, narrowed to what ``n`` conformal scores
+    give (10 windows of one series: the 0.1-0.9 grid and 80 %), as a quantile model's default
+    levels follow its quantiles; values the user set are kept (and refused if too wide)."""
+    overrides = {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
+    if "quantiles" not in est.extra_params() and "quantiles" not in overrides:
+        cfg.quantiles = [q for q in cfg.quantiles if supports(n, tau_level(q))]
+    if cfg.get("levels") is None:
+        levels = [v for v in DEFAULT_LEVELS if supports(n, v)]
+        cfg.levels = levels or None  # none: the refusal names the windows needed

@@ -234,8 +234,8 @@ def check_plan(
         n_series, windows = datamodule.n_vars, len(indices)
     per_series, n = pooling(windows, n_series)
     levels, quantiles = [float(v) for v in levels], [float(t) for t in quantiles]
-    wide_levels = [v for v in levels if not _supported(n, v)]
-    wide_taus = [t for t in quantiles if not _supported(n, tau_level(t))]
+    wide_levels = [v for v in levels if not supports(n, v)]
+    wide_taus = [t for t in quantiles if not supports(n, tau_level(t))]
     if not wide_levels and not wide_taus:
         return
     asked = [f"levels {_percent(wide_levels)}"] if wide_levels else []
@@ -243,8 +243,8 @@ def check_plan(
         asked.append(f"the quantiles {wide_taus} (the probabilistic metrics' grid, `quantiles`)")
     where = "per series" if per_series else f"pooled over the {n_series} series"
     enough = needed_windows(max([*levels, *(tau_level(t) for t in quantiles)]))
-    narrow_levels = _percent([v for v in levels if _supported(n, v)])
-    narrow_taus = [t for t in quantiles if _supported(n, tau_level(t))]
+    narrow_levels = _percent([v for v in levels if supports(n, v)])
+    narrow_taus = [t for t in quantiles if supports(n, tau_level(t))]
     raise ValueError(
         f"{windows} conformal calibration windows give {n} scores {where}, enough for central "
         f"intervals up to {100.0 * n / (n + 1):.1f} %, but the run asks for "
@@ -258,7 +258,8 @@ def _percent(levels: list[float]) -> str:
     return "[" + ", ".join(level_name(v) for v in levels) + "]"
 
 
-def _supported(n: int, level: float) -> bool:
+def supports(n: int, level: float) -> bool:
+    """Whether ``n`` scores give a finite ``level`` % interval."""
     return math.ceil((n + 1) * level / 100.0 - 1e-9) <= n
 
 
