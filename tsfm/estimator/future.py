@@ -16,7 +16,7 @@ import polars as pl
 from tsfm.data.frames import SeriesTable, future_times, time_series, to_polars
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.long import covariate_column
-from tsfm.data.frames.read import _times
+from tsfm.data.frames.read import _times, is_value_column
 from tsfm.data.frames.write import finish_frame, id_series
 
 
@@ -63,7 +63,7 @@ def horizon_values(
     missing_cols = [c for c in known if c not in frame.columns]
     if missing_cols:
         raise ValueError(f"future_df lacks the column(s) {missing_cols}")
-    text = [n for n in names if not (frame.schema[n].is_numeric() or frame.schema[n] == pl.Boolean)]
+    text = [n for n in names if not is_value_column(frame.schema[n])]
     if text:
         raise ValueError(
             f"future_df: the future covariate(s) {text} are not numeric "

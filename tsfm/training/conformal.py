@@ -91,7 +91,7 @@ def check_supported(windows: int, n_series: int, level: float) -> None:
     """ValueError unless ``windows`` calibration windows of ``n_series`` series give a finite
     ``level`` % interval."""
     per_series, n = pooling(windows, n_series)
-    if math.ceil((n + 1) * level / 100.0 - 1e-9) > n:
+    if not supports(n, level):
         where = "per series" if per_series else f"pooled over the {n_series} series"
         raise ValueError(
             f"a {level_name(level)} % conformal interval needs at least {needed_windows(level)} "

@@ -49,6 +49,7 @@ class IntervalMetrics(Metric):
         self._msis = self.levels.index(MSIS_LEVEL) if MSIS_LEVEL in self.levels else None
         names = ["pinball", "count", "msis_sum", "msis_count"]
         names += [f"{kind}_{i}" for i in range(len(self.levels)) for kind in ("covered", "width")]
+        self._sums = names
         for name in names:
             self.add_state(
                 name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum"
@@ -99,9 +100,7 @@ class IntervalMetrics(Metric):
             setattr(self, name, getattr(self, name) + part.sum())
 
     def compute(self) -> dict[str, Tensor]:
-        names = ["pinball", "count", "msis_sum", "msis_count"]
-        names += [f"{kind}_{i}" for i in range(len(self.levels)) for kind in ("covered", "width")]
-        return self.ratios({name: getattr(self, name) for name in names})
+        return self.ratios({name: getattr(self, name) for name in self._sums})
 
     def grouped(
         self,
