@@ -27,7 +27,7 @@ def _hour(ix: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _day_of_week(ix: pd.DatetimeIndex) -> np.ndarray:
-    return ix.dayofweek / 6.0 - 0.5
+    return ix.day_of_week / 6.0 - 0.5
 
 
 def _day_of_month(ix: pd.DatetimeIndex) -> np.ndarray:
@@ -35,7 +35,7 @@ def _day_of_month(ix: pd.DatetimeIndex) -> np.ndarray:
 
 
 def _day_of_year(ix: pd.DatetimeIndex) -> np.ndarray:
-    return (ix.dayofyear - 1) / 365.0 - 0.5
+    return (ix.day_of_year - 1) / 365.0 - 0.5
 
 
 def _month(ix: pd.DatetimeIndex) -> np.ndarray:
