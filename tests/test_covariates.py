@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -168,6 +170,13 @@ def test_a_series_with_missing_values_trains_and_forecasts_finite_values():
     assert est.dims_["masked"] and np.isfinite(est.predict()[["temp", "price", "load"]]).all().all()
     metrics = est.evaluate(frame.tail(80))
     assert all(np.isfinite(v) for v in metrics.values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a look-back with observed values: no warning
+        est.predict(frame)
+    frame.loc[len(frame) - 24 :, "load"] = np.nan  # nothing of load in the last look-back
+    with pytest.warns(UserWarning, match="'load': no value observed in the look-back") as caught:
+        est.predict(frame)
+    assert caught[0].filename == __file__ and "'temp'" not in str(caught[0].message)
 
 
 # ---------------------------------------------------------------------- panels and statics
