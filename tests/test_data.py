@@ -280,6 +280,26 @@ def test_dates_as_people_have_them():
         "1959-10-01",
         "2009-07-01",
     ]
+    macro = pd.DataFrame({"year": [1959, 1959, 1959], "quarter": [1, 2, 3], "gdp": [1.0, 2, 3]})
+    with pytest.raises(
+        ValueError, match=r"quarter_starts\(df.pop\('year'\), df.pop\('quarter'\)\)"
+    ):
+        read_frame(macro)  # integers everywhere: the hint says how to date the rows
+    macro.insert(0, "date", quarter_starts(macro.pop("year"), macro.pop("quarter")))  # the hint
+    dated = read_frame(macro)
+    assert list(dated.times.astype("datetime64[M]").astype(str)) == [
+        "1959-01",
+        "1959-04",
+        "1959-07",
+    ]
+    assert dated.columns == ["gdp"]
+    monthly = pd.DataFrame({"Year": [2020, 2020], "Month": [1, 2], "sales": [1.0, 2]})
+    with pytest.raises(ValueError, match=r"month=df.pop\('Month'\)"):
+        read_frame(monthly)
+    monthly.insert(
+        0, "date", pd.to_datetime(dict(year=monthly.pop("Year"), month=monthly.pop("Month"), day=1))
+    )
+    assert read_frame(monthly).columns == ["sales"]
     local = pd.date_range("2021-10-31 00:00", periods=5, freq="h", tz="Europe/Berlin")
     naive = pd.DataFrame({"date": local.tz_localize(None), "v": range(5)})
     with pytest.raises(ValueError, match="daylight saving.*tz_localize"):

@@ -63,8 +63,29 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
         return text[0]
     raise ValueError(
         f"cannot tell which column holds the timestamps (columns: {names}); pass date_col=... "
-        "for a wide frame, or id_col/time_col/target_col for a long one"
+        f"for a wide frame, or id_col/time_col/target_col for a long one{_calendar_hint(names)}"
     )
+
+
+def _calendar_hint(names: list[str]) -> str:
+    """How to build a time column from year and quarter (or month) columns, where there are."""
+    lower = {n.lower(): n for n in names}
+    if "year" not in lower:
+        return ""
+    year = lower["year"]
+    if "quarter" in lower:
+        return (
+            "; to date the rows by year and quarter (which then are not variates), with pandas: "
+            "df.insert(0, 'date', tsfm.data.frames.quarter_starts("
+            f"df.pop('{year}'), df.pop('{lower['quarter']}')))"
+        )
+    if "month" in lower:
+        return (
+            "; to date the rows by year and month (which then are not variates), with pandas: "
+            "df.insert(0, 'date', pd.to_datetime(dict("
+            f"year=df.pop('{year}'), month=df.pop('{lower['month']}'), day=1)))"
+        )
+    return ""
 
 
 def is_value_column(dtype: pl.DataType) -> bool:
