@@ -102,13 +102,26 @@ def test_evaluate_and_cross_validate_report_interval_metrics(conformal_model):
     for key in ("crps", "coverage_80", "width_80", "coverage_95", "msis", "crps_original"):
         assert np.isfinite(metrics[key]), key
     assert 0 <= metrics["coverage_80"] <= metrics["coverage_95"] <= 1
-    forecasts, folds = tiny(loss="normal").cross_validate(FRAME, n_windows=2, refit=False)
+    cv = tiny(loss="normal").cross_validate(FRAME, n_windows=2, refit=False)
+    forecasts, folds = cv
     assert {"forecast-lo-95", "forecast-lo-80", "forecast-hi-80", "forecast-hi-95"} <= set(
         forecasts.columns
     )
     assert (forecasts["forecast-lo-80"] <= forecasts["forecast"]).all()
     for key in ("crps", "coverage_80", "width_95", "msis", "width_80_original"):
         assert np.isfinite(folds[key]).all(), key
+    for fold, rows in cv.per_series.groupby("fold"):  # each series' share of its fold's
+        assert len(rows) == 3 and np.isfinite(rows[["crps", "width_95", "msis"]]).all().all()
+        assert rows.coverage_80.mean() == pytest.approx(folds.coverage_80[fold], rel=1e-9)
+        assert rows.crps.mean() == pytest.approx(folds.crps_original[fold], rel=1e-9)
+
+
+def test_a_backtest_fold_scores_each_series_as_evaluate_scores_its_window():
+    est = tiny(loss="quantile", quantiles=[0.025, 0.1, 0.5, 0.9, 0.975]).fit(TRAIN)
+    folds = est.backtest(FRAME, n_windows=2).per_series.set_index(["fold", "unique_id"])
+    window = est.evaluate(FRAME.iloc[-(24 + HORIZON) :], per_series=True).set_index("unique_id")
+    for name in ("mae", "crps", "coverage_80", "width_95", "msis"):
+        np.testing.assert_allclose(folds.loc[1][name], window[name], rtol=1e-9, err_msg=name)
 
 
 def test_conformal_without_validation_refits_on_the_rows_before_the_windows():

@@ -52,8 +52,11 @@ def test_folds_count_back_from_each_series_end_and_never_train_on_their_future(p
 def test_a_fitted_model_backtests_the_folds_after_its_rows_as_evaluate_forecasts_them(panel):
     fitted_rows = panel[panel.groupby("unique_id").cumcount(ascending=False) >= 2 * HORIZON]
     model = _forecaster(loss="quantile", quantiles=[0.1, 0.5, 0.9]).fit(fitted_rows)
-    forecasts, metrics = model.backtest(panel, n_windows=2)
+    forecasts, metrics = cv = model.backtest(panel, n_windows=2)
     assert not metrics.refitted.any() and {"coverage_80", "crps"} <= set(metrics.columns)
+    for fold, rows in cv.per_series.groupby("fold"):  # each series' share of its fold's
+        assert rows.coverage_80.mean() == pytest.approx(metrics.coverage_80[fold], rel=1e-9)
+        assert np.isfinite(rows[["crps", "width_80"]].to_numpy()).all()
     assert {"forecast-lo-80", "forecast-hi-80"} <= set(forecasts.columns)
     _, windows = model.evaluate(panel, return_forecasts=True)
     merged = forecasts.merge(windows, on=["unique_id", "cutoff", "ds"], suffixes=("", "_eval"))

@@ -23,12 +23,14 @@ metrics ``crps``, ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
 
 from tsfm.data.frames import Layout, SeriesTable, time_series
+from tsfm.data.values import fill_forward
 from tsfm.estimator.accuracy import (
     Scores,
     in_library,
@@ -37,7 +39,7 @@ from tsfm.estimator.accuracy import (
     series_names,
 )
 from tsfm.estimator.inference import forecast_at
-from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.scoring import index_of, level_bounds, level_name
 
@@ -57,7 +59,8 @@ class CrossValidation(_Pair):
     ``skill_mae``, ``skill_mse`` (:mod:`tsfm.estimator.accuracy`; missing where undefined), and
     for refitted folds ``epochs`` and ``best_val_loss`` (null without validation).
     ``per_series`` (an attribute, so that ``forecasts, metrics = cv`` still unpacks): one row
-    per (fold, series) with each series' metrics in its own units."""
+    per (fold, series) with each series' metrics in its own units, and for a model with
+    intervals its ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``."""
 
     per_series: Any
 
@@ -148,11 +151,13 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
         scores = _fold_scores(model, raw_lookback, actual, values)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
+        intervals = {}
         if taus:
-            lookback = targets.values[cutoff - model.lookback : cutoff]
-            row.update(_fold_intervals(model, lookback, actual, values, quantiles))
+            window = _fold_window(model, raw_lookback, actual, values, quantiles)
+            row.update(interval_metrics(model, window))
+            intervals = series_interval_metrics(model, window)
         rows.append(row)
-        series_rows.append((fold, row["cutoff"], targets.columns, scores))
+        series_rows.append((fold, row["cutoff"], targets.columns, scores, intervals))
     targets = table.select(model.output_columns(table))
     return CrossValidation(
         _forecast_frame(targets, forecasts),
@@ -161,14 +166,18 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
     )
 
 
+def _scaling(model: Any) -> tuple[Callable, Callable]:
+    """The fold's scaler (fitted on its training rows) as ``(transform, inverse)``."""
+    scaler = model.scaler_
+    if scaler is None:
+        return (lambda v: v), (lambda v: v)
+    return scaler.transform, scaler.inverse_transform
+
+
 def _fold_scores(model: Any, raw_lookback, actual, forecast) -> Scores:
     """The fold's :class:`Scores`: scaled with its scaler, its look-back filled as the model
     saw it."""
-    from tsfm.data.values import fill_forward
-
-    scaler = model.scaler_
-    scaled = (lambda v: v) if scaler is None else scaler.transform
-    unscaled = (lambda v: v) if scaler is None else scaler.inverse_transform
+    scaled, unscaled = _scaling(model)
     look_scaled = fill_forward(scaled(raw_lookback))
     original = (forecast[None], actual[None], unscaled(look_scaled)[None])
     return Scores(original, tuple(scaled(v[0])[None] for v in original), season_length(model))
@@ -191,21 +200,22 @@ def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
     return [(name, quantiles[..., index_of(taus, tau)]) for name, tau in bands]
 
 
-def _fold_intervals(model, lookback, actual, forecast, quantiles) -> dict[str, float]:
-    """The interval metrics of one fold's window (scaled with the fold's scaler)."""
-    scaler = model.scaler_
-    scaled = (lambda v: v) if scaler is None else scaler.transform
-    window = Backtest(
-        origins=np.array([len(lookback)]),
+def _fold_window(model, raw_lookback, actual, forecast, quantiles) -> Backtest:
+    """The fold's one window as a :class:`Backtest` (its look-back filled as the model saw
+    it, as ``evaluate``'s windows), for the interval metrics."""
+    scaled, unscaled = _scaling(model)
+    look_scaled = fill_forward(scaled(raw_lookback))
+    return Backtest(
+        origins=np.array([len(raw_lookback)]),
         forecast=forecast[None],
         actual=actual[None],
         forecast_scaled=scaled(forecast)[None],
         actual_scaled=scaled(actual)[None],
         quantiles=quantiles[None],
         quantiles_scaled=np.moveaxis(scaled(np.moveaxis(quantiles, -1, 0)), 0, -1)[None],
-        lookback_scaled=scaled(lookback)[None],
+        lookback_scaled=look_scaled[None],
+        lookback=unscaled(look_scaled)[None],
     )
-    return interval_metrics(model, window)
 
 
 def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dict[str, Any]:
@@ -255,10 +265,11 @@ def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
 
 
 def _series_frame(layout: Layout, folds: list) -> Any:
-    """One row per (fold, series): the fold, its cutoff and :meth:`Scores.per_series`."""
+    """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
+    series' interval metrics (a model with intervals)."""
     parts = []
-    for fold, cutoff, columns, scores in folds:
-        frame = series_frame(list(columns), scores.per_series(), 1)
+    for fold, cutoff, columns, scores, intervals in folds:
+        frame = series_frame(list(columns), scores.per_series(), 1, intervals)
         frame = frame.drop("windows").insert_column(0, pl.Series("fold", [fold] * len(frame)))
         cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
         parts.append(frame.insert_column(1, cutoff_column))

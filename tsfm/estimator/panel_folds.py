@@ -34,7 +34,7 @@ from tsfm.estimator.cross_validation import (
     _metrics_frame,
     _refit_now,
 )
-from tsfm.estimator.intervals import interval_metrics, metric_taus
+from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
@@ -133,7 +133,8 @@ def run_panel_folds(
         rows.append(row)
         bands = _bands(model, taus, result.quantiles) if taus else []
         forecasts.append(_fold_forecasts(long.layout, ids, stamps, result, bands, model))
-        series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores))
+        intervals = series_interval_metrics(model, result, windows.series, len(ids))
+        series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
     return CrossValidation(
         in_library(pl.concat(forecasts), long.layout),
         _metrics_frame(long.layout, rows),
@@ -156,9 +157,10 @@ def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:
     )
 
 
-def _fold_series(layout, fold, ids, cutoffs, scores) -> pl.DataFrame:
-    """One row per series of a fold: the fold, the series' cutoff, its scores."""
-    frame = series_frame(ids, scores.per_series(), 1).drop("__id", "windows")
+def _fold_series(layout, fold, ids, cutoffs, scores, intervals) -> pl.DataFrame:
+    """One row per series of a fold: the fold, the series' cutoff, its scores (and interval
+    metrics)."""
+    frame = series_frame(ids, scores.per_series(), 1, intervals).drop("__id", "windows")
     return (
         frame.insert_column(0, id_series(layout, ids, 1))
         .insert_column(0, time_series("cutoff", cutoffs, layout.time_type))
