@@ -46,6 +46,20 @@ def test_rate_zero_is_split_conformal_exactly():
         torch.testing.assert_close(found, expected.double())
 
 
+def test_missing_calibration_targets_count_as_in_split_conformal():
+    calibration, point, target = _shifted(50)
+    calibration[torch.rand(calibration.shape, generator=torch.Generator().manual_seed(1)) < 0.2] = (
+        float("nan")
+    )  # a fifth of the calibration targets missing: each interval counts its own scores
+    for scores in (calibration, calibration[:10]):  # per series, and pooled
+        taus = [0.1, 0.5, 0.9]
+        expected = ConformalScores(scores).quantiles(point, taus)
+        found = adaptive_quantiles(ConformalScores(scores), point, target, taus, torch.arange(50))
+        torch.testing.assert_close(found, expected.double())
+        full = ConformalScores(torch.nan_to_num(scores)).quantiles(point, taus)  # NaN as 0
+        assert not torch.equal(expected, full)
+
+
 def test_adaptive_coverage_returns_to_nominal_within_the_aci_bound():
     """Gibbs and Candès's bound, with delayed feedback: the level moves by ``rate * sum(alpha
     - miss)`` and stays in [0, 1], so over the ``W - S`` windows whose outcomes were all fed

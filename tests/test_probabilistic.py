@@ -248,8 +248,22 @@ def test_conformal_ranks_pooling_and_refusal():
     assert not pooled.per_series and pooled.radius(95.0).shape == (3, 1)
     state = ConformalScores.from_state_dict(pooled.state_dict())
     assert torch.equal(state.radius(95.0), pooled.radius(95.0))
-    with pytest.raises(ValueError, match="NaN or inf"):
-        ConformalScores(torch.tensor([[[float("nan")]]]))
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        ConformalScores(torch.tensor([[[float("inf")]]]))
+
+
+def test_missing_targets_give_no_conformal_score_and_each_interval_counts_its_own():
+    scores = torch.arange(1.0, 21.0).reshape(20, 1, 1).repeat(1, 2, 2)  # 1 .. 20 per cell
+    scores[-1, 0, 0] = float("nan")  # step 0 of series 0 lost its last window: 19 scores
+    scores[:5, 1, 1] = float("nan")  # step 1 of series 1: 15 scores, 6 .. 20
+    conformal = ConformalScores(scores)
+    assert conformal.counts.tolist() == [[19, 20], [20, 15]]
+    assert conformal.radius(80.0).tolist() == [[16.0, 17.0], [17.0, 18.0]]  # ceil((n+1) 0.8)
+    with pytest.raises(ValueError, match=r"needs at least 19 .* give 15 observed"):
+        conformal.radius(95.0)  # 15 observed scores give at most 93.75 %
+    pooled = ConformalScores(torch.where(torch.rand(6, 3, 2) < 0.3, float("nan"), 1.0))
+    assert not pooled.per_series and pooled.counts.shape == (3, 1)
+    assert (pooled.counts.flatten() == (~pooled.scores.isnan()).sum(dim=(0, 2))).all()
 
 
 def test_interval_metrics_leave_unobserved_targets_out():

@@ -21,7 +21,8 @@ from tsfm.drawing import choose_series
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.artifacts import built_dims, module_from_config, season_length, settle_levels
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
-from tsfm.training.conformal import calibrate, calibration_plan, check_conformal, check_plan
+from tsfm.training.conformal import calibrate, check_conformal
+from tsfm.training.conformal_plan import calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
@@ -236,7 +237,7 @@ def _fit_and_test(
             module.load_state_dict(state["state_dict"])
             ckpt = None
         start = time.perf_counter()
-        module.conformal = calibrate(module, datamodule, conformal, cfg.data.pred_len)
+        module.conformal = calibrate(module, datamodule, conformal, plan)
         timings["calibration_seconds"] = time.perf_counter() - start
     if cfg.test:
         start = time.perf_counter()

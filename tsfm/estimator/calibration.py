@@ -24,7 +24,7 @@ from tsfm.estimator.inference import RadiusOf, prepare
 from tsfm.estimator.rolling import backtest
 from tsfm.training.adaptive_conformal import aci_radii, interval_levels
 from tsfm.training.conformal import ConformalScores, scores_of
-from tsfm.training.scoring import lookback_spread
+from tsfm.training.scoring import lookback_spread, tau_level
 
 
 def refit_residuals(
@@ -49,16 +49,18 @@ def refit_residuals(
     helper.fit_table(rows.head(first), static_df=static_df, calibrate=False)
     starts = first - lookback + step * np.arange(windows)
     result = backtest(helper, rows, starts=starts, lookbacks=True)
-    errors = result.actual - result.forecast
-    if np.isnan(errors).any():
-        raise ValueError(
-            "conformal calibration needs every target of its windows observed; the last "
-            f"{windows} windows of the training data have missing values: pass val_df or "
-            "val_size, or calibrate on fewer, complete windows"
-        )
+    errors = result.actual - result.forecast  # NaN where the target is missing: no score
     spread = lookback_spread(torch.from_numpy(result.lookback_scaled)).double().numpy()
     scaled_errors = np.abs(result.actual_scaled - result.forecast_scaled)
     return errors, scaled_errors / spread
+
+
+def check_residuals(errors: np.ndarray, quantiles: Sequence[float], levels: Sequence[float]):
+    """Refuses, before the final fit, levels and quantiles the observed calibration errors
+    cannot give (a missing target gives no score)."""
+    scores = ConformalScores(torch.from_numpy(np.abs(errors)))
+    for level in sorted({float(v) for v in levels} | {tau_level(t) for t in quantiles} - {0.0}):
+        scores.radius(level)
 
 
 def scores_from_residuals(
@@ -103,5 +105,6 @@ def adapted_radius(est: Any, table: SeriesTable, taus: Sequence[float]) -> Radiu
         levels,
         conformal.adaptive_rate,
         observed,
+        counts=conformal.counts,
     )[-1]
     return lambda level: radii[levels.index(level)].float() if level else radii[0] * 0

@@ -139,10 +139,11 @@ def fit_table(
         run_cfg.conformal.windows = 0  # the pipeline calibrates on validation rows only
         run_cfg.conformal.adaptive_rate = 0.0
     if windows and not validate:
-        from tsfm.estimator.calibration import refit_residuals
+        from tsfm.estimator.calibration import check_residuals, refit_residuals
 
         step = cfg.conformal.step or est.horizon
         residuals = refit_residuals(est, rows, windows, step, static_df)
+        check_residuals(residuals[0], cfg.quantiles, cfg.levels)
     datamodule = TimeSeriesDataModule(
         cfg.data,
         table=replace(rows, columns=[str(c) for c in rows.columns]),

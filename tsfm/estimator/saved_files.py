@@ -111,13 +111,16 @@ def checked_scalers(state: Any, meta: dict[str, Any], path: Path) -> dict[str, A
     }
 
 
-def checked_tensors(state: Any, path: Path) -> dict[str, torch.Tensor]:
-    """A state dict of finite tensors (a NaN weight would forecast NaN)."""
+def checked_tensors(state: Any, path: Path, nan_allowed: tuple = ()) -> dict[str, torch.Tensor]:
+    """A state dict of finite tensors (a NaN weight would forecast NaN); the tensors named in
+    ``nan_allowed`` may hold NaN (conformal scores: a missing target), never inf."""
     if not isinstance(state, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
     ):
         raise _refuse(path, "is not a state dict (names mapped to tensors)")
     for name, tensor in state.items():
+        if name in nan_allowed:
+            tensor = torch.nan_to_num(tensor, nan=0.0, posinf=torch.inf, neginf=-torch.inf)
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             count = int((~torch.isfinite(tensor)).sum())
             raise _refuse(path, f"tensor '{name}' holds {count} NaN or infinite value(s)")
@@ -186,7 +189,8 @@ def check_weights_fit_config(
 def load_conformal(path: Path, meta: dict[str, Any]) -> ConformalScores:
     """conformal.pt: calibration scores (tensors only, read by the one checkpoint loader),
     checked against the forecaster's horizon and targets."""
-    state = checked_tensors(load_checkpoint(path, "cpu", setting=path.name), path)
+    state = load_checkpoint(path, "cpu", setting=path.name)
+    state = checked_tensors(state, path, nan_allowed=("scores",))  # NaN: a missing target
     try:
         scores = ConformalScores.from_state_dict(state)
     except (KeyError, ValueError) as err:

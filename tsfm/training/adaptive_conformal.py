@@ -58,6 +58,7 @@ def aci_blocks(
     rate: float,
     observed: Tensor | None = None,
     chunk: int = CHUNK,
+    counts: Tensor | None = None,
 ) -> Iterator[tuple[int, Tensor]]:
     """``(first window, radii [c, L, S, N])`` of the ``levels`` % intervals, ``chunk``
     windows at a time, for windows in increasing origin order.
@@ -70,6 +71,8 @@ def aci_blocks(
         levels: interval levels in percent, each in (0, 100).
         rate: the step size ``gamma``.
         observed: ``[W, S, N]``, False where the target is missing.
+        counts: observed calibration scores of each interval ``[S, N]`` (or ``[S, 1]``;
+            missing ones are NaN, sorted last); None: all ``n`` are.
     """
     n_windows, steps, series = scores.shape
     if origins.ndim != 1 or len(origins) != n_windows:
@@ -78,6 +81,8 @@ def aci_blocks(
         raise ValueError("adaptive conformal needs windows in increasing origin order")
     n, n_levels = sorted_scores.shape[0], len(levels)
     table = sorted_scores.double().permute(1, 2, 0).expand(n_levels, steps, series, n)
+    n_scores = torch.full((1, 1), n) if counts is None else counts
+    n_scores = n_scores.double().expand(n_levels, steps, series)
     nominal = torch.tensor([1.0 - v / 100.0 for v in levels], dtype=torch.float64)
     nominal = nominal.view(-1, 1, 1)
     alpha = nominal.expand(-1, steps, series).clone()  # [L, S, N]
@@ -100,7 +105,8 @@ def aci_blocks(
                 step = rate * (arrived * nominal - gained.permute(1, 0, 2))
                 alpha = (alpha + step).clamp(0.0, 1.0)
             before = now
-            rank = torch.ceil((n + 1) * (1.0 - alpha) - 1e-9).long().clamp(0, n)
+            rank = torch.ceil((n_scores + 1) * (1.0 - alpha) - 1e-9).clamp(min=0)
+            rank = torch.minimum(rank, n_scores).long()
             picked = torch.gather(table, 3, (rank - 1).clamp(min=0).unsqueeze(-1))[..., 0]
             radius = torch.where(rank > 0, picked, torch.zeros((), dtype=torch.float64))
             block[w - start] = radius
@@ -158,9 +164,9 @@ def adaptive_blocks(
     for group in groups.unique().tolist():
         members = (groups == group).nonzero()[:, 0]
         members = members[torch.argsort(origins[members], stable=True)]
-        table = conformal.sorted_scores
+        table, counts = conformal.sorted_scores, conformal.counts
         if columns is not None and table.shape[2] > 1:
-            table = table[:, :, group : group + 1]
+            table, counts = table[:, :, group : group + 1], counts[:, group : group + 1]
         blocks = aci_blocks(
             table,
             scores[members],
@@ -168,6 +174,7 @@ def adaptive_blocks(
             levels,
             conformal.adaptive_rate,
             observed[members],
+            counts=counts,
         )
         for start, radii in blocks:
             chosen = members[start : start + len(radii)]

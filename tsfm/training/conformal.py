@@ -14,7 +14,10 @@ finite-sample rank, which covers a new window with probability at least ``L`` % 
 are exchangeable. The scores of step ``h`` are those of series ``j`` alone (``n = k``) when
 ``k >= PER_SERIES_MIN`` (19, the least ``k`` for which a 95 % interval exists per series) or
 there is one series, and otherwise pooled over the series (``n = k * N``; scaled scores make
-series of different scales comparable). A level whose rank exceeds ``n`` is refused. The
+series of different scales comparable). A target missing in a calibration window (data with
+masks) gives a NaN score, which no interval reads: ``n`` counts each interval's observed
+scores. A level whose rank exceeds ``n`` is refused (before training, by
+:mod:`tsfm.training.conformal_plan`). The
 quantile at level ``tau`` is ``y_hat - r(1 - 2 tau)`` below the median and ``y_hat +
 r(2 tau - 1)`` above it, so CRPS can be scored on any grid.
 """
@@ -87,17 +90,9 @@ def pooling(windows: int, n_series: int) -> tuple[bool, int]:
     return per_series, windows if per_series else windows * n_series
 
 
-def check_supported(windows: int, n_series: int, level: float) -> None:
-    """ValueError unless ``windows`` calibration windows of ``n_series`` series give a finite
-    ``level`` % interval."""
-    per_series, n = pooling(windows, n_series)
-    if not supports(n, level):
-        where = "per series" if per_series else f"pooled over the {n_series} series"
-        raise ValueError(
-            f"a {level_name(level)} % conformal interval needs at least {needed_windows(level)} "
-            f"calibration scores {where}; {windows} windows give {n}: calibrate on more "
-            "windows (conformal.windows, conformal_windows) or ask for a lower level"
-        )
+def finite_sample_rank(counts: Tensor, level: float) -> Tensor:
+    """``ceil((n + 1) L / 100)`` for each count ``n`` (above ``n``: no finite interval)."""
+    return torch.ceil((counts.double() + 1) * level / 100.0 - 1e-9).long()
 
 
 def widest_level(quantiles: Sequence[float], levels: Sequence[float]) -> float:
@@ -115,34 +110,54 @@ class ConformalScores:
             raise ValueError(
                 f"conformal scores must be [windows, horizon, series], got {scores.shape}"
             )
-        if not torch.isfinite(scores).all():
-            raise ValueError("conformal scores contain NaN or inf (the calibration forecasts did)")
+        if torch.isinf(scores).any() or (scores < 0).any():
+            raise ValueError("conformal scores must be finite and >= 0 (NaN: a missing target)")
         check_rate(adaptive_rate, "adaptive_rate")
         self.scores, self.normalized = scores, bool(normalized)
         self.adaptive_rate = float(adaptive_rate)
         n, steps, series = scores.shape
         self.per_series = pooling(n, series)[0]
         pooled = scores if self.per_series else scores.permute(0, 2, 1).reshape(-1, steps, 1)
-        self._sorted = pooled.sort(dim=0).values  # [n_eff, S, C or 1]
+        self._sorted = pooled.sort(dim=0).values  # [n_eff, S, C or 1]; NaN (missing) last
+        self._counts = (~pooled.isnan()).sum(dim=0)  # observed scores of each interval
         self._radius: dict[float, Tensor] = {}
 
     @property
     def sorted_scores(self) -> Tensor:
-        """The scores each interval is read from, sorted: ``[n, S, C]`` (``C = 1`` pooled)."""
+        """The scores each interval is read from, sorted: ``[n, S, C]`` (``C = 1`` pooled),
+        missing ones (NaN) last."""
         return self._sorted
+
+    @property
+    def counts(self) -> Tensor:
+        """How many observed scores each interval is read from, ``[S, C]``."""
+        return self._counts
 
     @property
     def n_windows(self) -> int:
         return self.scores.shape[0]
 
     def radius(self, level: float) -> Tensor:
-        """Half-width of the ``level`` % interval, ``[S, C]`` (``[S, 1]`` when pooled)."""
+        """Half-width of the ``level`` % interval, ``[S, C]`` (``[S, 1]`` when pooled): the
+        ``ceil((n + 1) L / 100)``-th smallest of each interval's ``n`` observed scores."""
         if level not in self._radius:
-            check_supported(self.n_windows, self.scores.shape[2], level)
-            n = self._sorted.shape[0]
-            rank = math.ceil((n + 1) * level / 100.0 - 1e-9)
-            self._radius[level] = self._sorted[rank - 1] if rank > 0 else self._sorted[0] * 0
+            rank = finite_sample_rank(self._counts, level)
+            if (rank > self._counts).any():
+                self._refuse(level)
+            picked = self._sorted.gather(0, (rank - 1).clamp(min=0).unsqueeze(0))[0]
+            self._radius[level] = torch.where(rank > 0, picked, torch.zeros(()))
         return self._radius[level]
+
+    def _refuse(self, level: float) -> None:
+        n, series = self.n_windows, self.scores.shape[2]
+        where = "per series" if self.per_series else f"pooled over the {series} series"
+        fewest = int(self._counts.min())
+        missing = "" if fewest == pooling(n, series)[1] else " observed (targets missing in others)"
+        raise ValueError(
+            f"a {level_name(level)} % conformal interval needs at least {needed_windows(level)} "
+            f"calibration scores {where}; {n} windows give {fewest}{missing}: calibrate on more "
+            "windows (conformal.windows, conformal_windows) or ask for a lower level"
+        )
 
     def quantiles(
         self,
@@ -209,55 +224,6 @@ def group_by_variate(scores: Tensor, variate: Tensor) -> Tensor:
     return scores[order, :, 0].reshape(n_vars, -1, scores.shape[1]).permute(1, 2, 0)
 
 
-def calibration_plan(
-    datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
-) -> list[int]:
-    """The validation samples to calibrate on; raises before any training when they do not
-    fit in the split or cannot give the widest interval the run scores."""
-    check_conformal(config.windows, config.step, config.adaptive_rate)
-    try:
-        return datamodule.calibration_indices(config.windows, config.step or horizon)
-    except ValueError as err:
-        raise ValueError(
-            f"conformal calibration on the validation split: {err} (conformal.windows / "
-            "conformal_windows; conformal.step / conformal_step, the horizon by default)"
-        ) from None
-
-
-def check_plan(
-    datamodule: ForecastDataModule, indices: list[int], quantiles: Sequence, levels: Sequence
-) -> None:
-    if getattr(datamodule.config, "channel_independent", False):
-        n_series = len(datamodule.columns)
-        windows = len(indices) // n_series
-    else:
-        n_series, windows = datamodule.n_vars, len(indices)
-    per_series, n = pooling(windows, n_series)
-    levels, quantiles = [float(v) for v in levels], [float(t) for t in quantiles]
-    wide_levels = [v for v in levels if not supports(n, v)]
-    wide_taus = [t for t in quantiles if not supports(n, tau_level(t))]
-    if not wide_levels and not wide_taus:
-        return
-    asked = [f"levels {_percent(wide_levels)}"] if wide_levels else []
-    if wide_taus:
-        asked.append(f"the quantiles {wide_taus} (the probabilistic metrics' grid, `quantiles`)")
-    where = "per series" if per_series else f"pooled over the {n_series} series"
-    enough = needed_windows(max([*levels, *(tau_level(t) for t in quantiles)]))
-    narrow_levels = _percent([v for v in levels if supports(n, v)])
-    narrow_taus = [t for t in quantiles if supports(n, tau_level(t))]
-    raise ValueError(
-        f"{windows} conformal calibration windows give {n} scores {where}, enough for central "
-        f"intervals up to {100.0 * n / (n + 1):.1f} %, but the run asks for "
-        f"{' and '.join(asked)}: calibrate on more windows (conformal.windows / "
-        f"conformal_windows; {enough} give every one) or narrow them, e.g. "
-        f"levels={narrow_levels} and quantiles={narrow_taus}"
-    )
-
-
-def _percent(levels: list[float]) -> str:
-    return "[" + ", ".join(level_name(v) for v in levels) + "]"
-
-
 def supports(n: int, level: float) -> bool:
     """Whether ``n`` scores give a finite ``level`` % interval."""
     return math.ceil((n + 1) * level / 100.0 - 1e-9) <= n
@@ -265,16 +231,16 @@ def supports(n: int, level: float) -> bool:
 
 @torch.no_grad()
 def calibrate(
-    module: Any, datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
+    module: Any, datamodule: ForecastDataModule, config: ConformalConfig, indices: list[int]
 ) -> ConformalScores:
-    """Scores of ``module``'s point forecasts on the validation split's last
-    ``config.windows`` windows; the module must not have trained on them."""
+    """Scores of ``module``'s point forecasts on the validation samples ``indices`` (the
+    windows :func:`tsfm.training.conformal_plan.calibration_plan` chose); the module must not
+    have trained on them. A missing target gives a NaN score, which no interval reads."""
     if module.head.probabilistic:
         raise ValueError(
             f"conformal.windows calibrates point models; loss={module.head.name} already "
             "forecasts intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
         )
-    indices = calibration_plan(datamodule, config, horizon)
     dataset = datamodule.datasets["val"]
     was_training = module.training
     module.eval()
@@ -282,14 +248,13 @@ def calibrate(
     size = datamodule.config.eval_batch_size
     for start in range(0, len(indices), size):
         batch = batch_to(dataset.__getitems__(indices[start : start + size]), module.device)
-        if "y_mask" in batch and not bool(batch["y_mask"].all()):
-            raise ValueError(
-                "conformal calibration needs every target of its windows observed; the "
-                "validation windows have missing values (data.missing=mask): calibrate on "
-                "fewer, complete windows (conformal.windows, conformal.step) or fill the gaps"
-            )
         point = module(batch).prediction
-        parts.append(scores_of(point, batch["y"], batch["x"], config.normalize).cpu())
+        if not bool(torch.isfinite(point).all()):
+            raise ValueError("the calibration forecasts have NaN or inf values")
+        score = scores_of(point, batch["y"], batch["x"], config.normalize)
+        if "y_mask" in batch:  # a missing target gives no score
+            score = score.masked_fill(~batch["y_mask"].bool(), float("nan"))
+        parts.append(score.cpu())
         if "variate" in batch:
             variates.append(batch["variate"].cpu())
     module.train(was_training)

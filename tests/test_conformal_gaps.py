@@ -1,0 +1,65 @@
+"""Conformal intervals of data with missing values (missing="mask"): a missing target in a
+calibration window gives no score, each interval reads the scores observed for it, and a
+series with too few observed scores is refused before training, by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers.data import synthetic_frame
+from tests.helpers.estimator import HORIZON, tiny
+from tsfm import Forecaster
+
+FRAME = synthetic_frame(300, 3)
+
+
+def _with_gaps(frame: pd.DataFrame, columns: str | list[str], rows: slice) -> pd.DataFrame:
+    gappy = frame.copy()
+    gappy.loc[gappy.index[rows], columns] = np.nan
+    return gappy
+
+
+def test_validation_windows_with_gaps_calibrate_on_their_observed_targets(tmp_path):
+    gappy = _with_gaps(FRAME, "v1", slice(270, 271))  # in one calibration window per step
+    est = tiny(missing="mask", val_size=80, conformal_windows=20, conformal_step=2)
+    est.fit(gappy)
+    conformal = est.module_.conformal
+    assert conformal.per_series and conformal.scores.isnan().any()
+    counts = conformal.counts.numpy()  # [steps, series]: v0 and OT keep all 20 windows
+    assert (counts[:, [0, 2]] == 20).all() and sorted(set(counts[:, 1])) == [19, 20]
+    # 19: enough for 95 % per series, as the plan checked before training
+    forecast = est.predict(level=[80, 95])
+    assert np.isfinite(forecast.filter(like="-").to_numpy()).all()
+    loaded = Forecaster.load(est.save(tmp_path / "gaps"))  # NaN scores survive save/load
+    pd.testing.assert_frame_equal(loaded.predict(level=[80, 95]), forecast)
+    metrics = est.evaluate(gappy.iloc[200:])
+    assert 0.0 <= metrics["coverage_80"] <= metrics["coverage_95"] <= 1.0
+
+
+def test_a_series_without_observed_calibration_targets_is_refused_by_name():
+    gone = _with_gaps(FRAME, "v1", slice(240, None))  # v1 missing over every calibration window
+    with pytest.raises(ValueError, match=r"give 0 scores observed for \['v1'\] per series") as err:
+        tiny(missing="mask", val_size=80, conformal_windows=20, conformal_step=2).fit(gone)
+    assert "fill the gaps" in str(err.value)
+    pooled = tiny(
+        missing="mask", val_size=80, conformal_windows=8, conformal_step=HORIZON, levels=[80],
+        quantiles=[0.1, 0.5, 0.9],
+    )  # fmt: skip
+    pooled.fit(gone)  # 8 windows < 19: pooled over the series, which v0 and OT fill
+    assert pooled.module_.conformal.counts.min() == 16 and not pooled.module_.conformal.per_series
+    assert np.isfinite(pooled.predict(level=[80])["v1-hi-80"]).all()
+
+
+def test_the_refit_calibration_without_validation_reads_observed_errors_only():
+    gappy = _with_gaps(FRAME, "OT", slice(250, 260))  # rows 252.. are calibration targets
+    est = tiny(missing="mask", conformal_windows=6, conformal_step=HORIZON, levels=[80])
+    est.fit(gappy)  # the last 6 training windows, forecast by a helper fitted before them
+    scores = est.module_.conformal.scores
+    assert scores.isnan().sum() == 8 and scores.shape == (6, HORIZON, 3)
+    assert np.isfinite(est.predict(level=[80]).filter(like="-").to_numpy()).all()
+    with pytest.raises(ValueError, match="observed"):  # a level the observed errors cannot give
+        tiny(missing="mask", conformal_windows=2, conformal_step=HORIZON, levels=[80]).fit(
+            _with_gaps(FRAME, ["v0", "OT"], slice(284, 300))  # 2 of 6 errors observed
+        )

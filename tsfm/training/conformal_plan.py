@@ -1,0 +1,101 @@
+"""Conformal calibration, planned before training: which validation windows, and whether their
+observed targets give every interval the run scores (:mod:`tsfm.training.conformal`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from tsfm.data.contract import ForecastDataModule
+from tsfm.training.conformal import (
+    ConformalConfig,
+    check_conformal,
+    group_by_variate,
+    needed_windows,
+    pooling,
+    supports,
+)
+from tsfm.training.scoring import level_name, tau_level
+
+
+def calibration_plan(
+    datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
+) -> list[int]:
+    """The validation samples to calibrate on; raises before any training when they do not
+    fit in the split or cannot give the widest interval the run scores."""
+    check_conformal(config.windows, config.step, config.adaptive_rate)
+    try:
+        return datamodule.calibration_indices(config.windows, config.step or horizon)
+    except ValueError as err:
+        raise ValueError(
+            f"conformal calibration on the validation split: {err} (conformal.windows / "
+            "conformal_windows; conformal.step / conformal_step, the horizon by default)"
+        ) from None
+
+
+def observed_targets(datamodule: ForecastDataModule, indices: list[int]) -> Tensor | None:
+    """Whether each calibration target is observed, ``[k, S, N]`` as the scores are laid out
+    (None when the data has no missing values)."""
+    dataset, size = datamodule.datasets["val"], datamodule.config.eval_batch_size
+    masks, variates = [], []
+    for start in range(0, len(indices), size):
+        batch = dataset.__getitems__(indices[start : start + size])
+        if "y_mask" not in batch:
+            return None
+        masks.append(batch["y_mask"].bool())
+        if "variate" in batch:
+            variates.append(batch["variate"])
+    mask = torch.cat(masks)
+    return group_by_variate(mask.float(), torch.cat(variates)).bool() if variates else mask
+
+
+def check_plan(
+    datamodule: ForecastDataModule, indices: list[int], quantiles: Sequence, levels: Sequence
+) -> None:
+    """Refuses, before training, a run whose calibration windows cannot give every level and
+    quantile it scores (targets missing in them give no score)."""
+    if getattr(datamodule.config, "channel_independent", False):
+        n_series = len(datamodule.columns)
+        windows = len(indices) // n_series
+    else:
+        n_series, windows = datamodule.n_vars, len(indices)
+    per_series, n = pooling(windows, n_series)
+    observed, fewest = observed_targets(datamodule, indices), ""
+    if observed is not None:
+        counts = observed.sum(dim=0) if per_series else observed.sum(dim=(0, 2))[:, None]
+        if int(counts.min()) < n:
+            n = int(counts.min())
+            names = [datamodule.columns[j] for j in (counts.min(dim=0).values == n).nonzero()[:, 0]]
+            fewest = " observed" + (f" for {names}" if per_series and n_series > 1 else "")
+    levels, quantiles = [float(v) for v in levels], [float(t) for t in quantiles]
+    wide_levels = [v for v in levels if not supports(n, v)]
+    wide_taus = [t for t in quantiles if not supports(n, tau_level(t))]
+    if not wide_levels and not wide_taus:
+        return
+    asked = [f"levels {_percent(wide_levels)}"] if wide_levels else []
+    if wide_taus:
+        asked.append(f"the quantiles {wide_taus} (the probabilistic metrics' grid, `quantiles`)")
+    where = "per series" if per_series else f"pooled over the {n_series} series"
+    enough = needed_windows(max([*levels, *(tau_level(t) for t in quantiles)]))
+    fixes = [
+        f"calibrate on more windows (conformal.windows / conformal_windows; {enough} give every one)"
+    ]
+    if fewest:  # targets missing in the calibration windows
+        fixes.insert(0, "fill the gaps (or leave those series out)")
+    if n >= needed_windows(min(levels, default=50.0)):
+        narrow_levels = _percent([v for v in levels if supports(n, v)])
+        narrow_taus = [t for t in quantiles if supports(n, tau_level(t))]
+        fixes.append(f"narrow them, e.g. levels={narrow_levels} and quantiles={narrow_taus}")
+    gaps = " (a target missing in a calibration window gives no score)" if fewest else ""
+    raise ValueError(
+        f"{windows} conformal calibration windows give {n} scores{fewest} {where}{gaps}, enough "
+        f"for central intervals up to {100.0 * n / (n + 1):.1f} %, but the run asks for "
+        f"{' and '.join(asked)}: {'; '.join(fixes[:-1])}{'; or ' if len(fixes) > 1 else ''}"
+        f"{fixes[-1]}"
+    )
+
+
+def _percent(levels: list[float]) -> str:
+    return "[" + ", ".join(level_name(v) for v in levels) + "]"
