@@ -78,6 +78,13 @@ def test_joint_models_take_other_series_with_their_statics():
     assert (moved.y - est.predict(panel).y).abs().max() > 1e-4
     with pytest.raises(ValueError, match="'s3'.*not in training"):
         est.predict(more.drop(columns=["store"]))
+    with_promo = panel_frame(lengths=(100, 100, 100)).drop(columns=["store"])
+    with_promo["ds"] = panel["ds"].to_numpy()
+    covariates = Forecaster(horizon=6, lookback=24, past_covariates=["promo"], **TINY_IT)
+    covariates.fit(with_promo)
+    new = with_promo[with_promo.unique_id == "s1"].assign(unique_id="s3")
+    with pytest.raises(ValueError, match=r"has \['s3', 'promo\[s3\]'\].*mode='independent'"):
+        covariates.predict(pd.concat([with_promo, new]))
 
 
 def test_warnings_point_at_the_callers_line():

@@ -66,7 +66,12 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
         extra = [c for c in columns if c not in set(map(str, trained))]
         raise ValueError(
             f"the frame must hold the columns the model was trained on, {trained}; it lacks "
-            f"{missing} and has {extra} (a model with covariates forecasts its own targets)"
+            f"{missing} and has {extra} (a model with covariates forecasts its own targets"
+            + (
+                "; mode='independent' forecasts any series from its own covariates)"
+                if table.groups
+                else ")"
+            )
         )
     return _new_variates(est, table, history_rows)
 
