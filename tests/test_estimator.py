@@ -248,3 +248,22 @@ def test_model_size_follows_the_data_unless_chosen():
     assert (small.config_.model.d_model, small.config_.model.d_ff) == (64, 64)
     chosen = Forecaster(horizon=8, lookback=24, max_epochs=1, d_model=32, d_ff=16)
     assert chosen.fit(synthetic_frame(200, 2)).config_.model.d_model == 32
+
+
+def test_s2ip_llm_keeps_the_official_decomposition_where_it_fits_the_lookback():
+    from tsfm.estimator.params import build_config
+
+    def model(lookback: int, freq: str = "D", **extra):
+        est = Forecaster("s2ip_llm", horizon=4, lookback=lookback, **extra)
+        cfg = build_config(est, freq=freq, has_dates=True, time_col="date", n_windows=100)
+        return tuple(
+            cfg.model[k] for k in ("trend_length", "seasonal_length", "patch_len", "stride")
+        )
+
+    assert model(200) == (96, 96, 16, 8)  # the official values fit: kept
+    assert model(16) == (16, 7, 16, 8)  # trend window the look-back, period the data's week
+    assert model(12) == (12, 7, 12, 6)  # the patch too
+    assert model(12, season_length=3) == (12, 3, 12, 6)  # the season the metrics use
+    assert model(12, trend_length=6, seasonal_length=2) == (6, 2, 12, 6)  # chosen: kept
+    assert model(12, overrides=["model.patch_len=4"]) == (12, 7, 4, 8)
+    assert model(16, experiment="s2ip_llm_etth1_96")[0] == 96  # a preset is the paper's

@@ -19,6 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
+from tsfm.data.seasons import resolve_season_length
 from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
@@ -150,18 +151,36 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
 
 
-def data_sized(est: Any, n_windows: int) -> dict[str, Any]:
-    """Model settings sized for the data when nobody chose them (no experiment, no parameter
-    or override): iTransformer's width by the training windows per epoch W, d_model = d_ff =
+def data_sized(est: Any, n_windows: int, freq: str | int) -> dict[str, Any]:
+    """Model settings sized for the data where nobody chose them (no experiment, no parameter
+    or override). iTransformer's width by the training windows per epoch W, d_model = d_ff =
     64 below 5,000, 128 below 50,000, 256 above (its constructor's 512 / 2048 are the paper's
-    size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series)."""
-    if est.model != "itransformer" or est.experiment is not None:
+    size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series).
+    S²IP-LLM keeps the official decomposition and patches where they fit the look-back L;
+    where not, the trend window becomes L, the seasonal period the data's season
+    (``season_length``, by default from the frequency) and the patch L with stride L // 2."""
+    if est.experiment is not None:
         return {}
     chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
-    if chosen & {"d_model", "d_ff", "model.d_model", "model.d_ff"}:
+    chosen |= {name.removeprefix("model.") for name in chosen}
+    if est.model == "itransformer" and not chosen & {"d_model", "d_ff"}:
+        width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
+        return {"model.d_model": width, "model.d_ff": width}
+    if est.model != "s2ip_llm":
         return {}
-    width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
-    return {"model.d_model": width, "model.d_ff": width}
+    lookback, model = est.lookback, compose_for(est.model, None, []).model
+    season = resolve_season_length(est.extra_params().get("season_length"), freq, lookback)
+    sized = {
+        "trend_length": lookback,
+        "seasonal_length": season,
+        "patch_len": lookback,
+        "stride": max(1, lookback // 2),
+    }
+    sizing = {k for k in ("trend_length", "seasonal_length", "patch_len") if model[k] > lookback}
+    sizing -= chosen
+    if "patch_len" in sizing:  # the stride follows a patch sized here
+        sizing.add("stride")
+    return {f"model.{k}": sized[k] for k in sizing - chosen}
 
 
 def _user_set_freq(est: Any) -> bool:
@@ -201,7 +220,7 @@ def build_config(
     if not any(o.startswith("logger=") for o in est.overrides or []):
         settings["logger.name"] = "none"
     if n_windows is not None:
-        settings.update(data_sized(est, n_windows))
+        settings.update(data_sized(est, n_windows, freq))
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
