@@ -1,10 +1,14 @@
 """What is done to a table's values before they are windowed: the check that models can
-compute with them (float32's range) and the forward fill of missing values (whose positions
-the masks keep)."""
+compute with them (float32's range), the forward fill of missing values (whose positions
+the masks keep), and the warning when a look-back has nothing observed of a target."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from tsfm.data.user_warnings import warn_user
 
 
 def fill_forward(values: np.ndarray) -> np.ndarray:
@@ -27,4 +31,18 @@ def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None
         raise ValueError(
             f"column(s) {bad} hold values beyond float32's range ({limit:.3g}), which the "
             f"models compute in; {fix} (e.g. divide by a power of ten)"
+        )
+
+
+def warn_unobserved(window: Any, n_targets: int) -> None:
+    """Warn when one of the first ``n_targets`` columns of ``window`` (a SeriesTable: the
+    look-back a forecast is made from) has no observed value: under ``missing="mask"`` its
+    forecast then rests on nothing it has seen lately."""
+    empty = np.isnan(window.values[:, :n_targets]).all(axis=0)
+    if empty.any():
+        names = [str(c) for c, e in zip(window.columns[:n_targets], empty, strict=True) if e]
+        warn_user(
+            f"{', '.join(map(repr, names))}: no value observed in the look-back of this forecast "
+            f"(the last {len(window)} rows), so the forecast rests on no recent observation; "
+            "forecast it from where it was last observed (a frame ending there) or leave it out"
         )

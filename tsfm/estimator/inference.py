@@ -20,8 +20,7 @@ from tsfm.data.batch import Batch
 from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import time_features
-from tsfm.data.user_warnings import warn_user
-from tsfm.data.values import fill_forward
+from tsfm.data.values import fill_forward, warn_unobserved
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.models import capabilities
 from tsfm.training.runtime import inference
@@ -275,19 +274,6 @@ def forecast_next(
     windows = Windows(est, replace(prepared, table=joined, restore=None), times)
     values, quantiles = _one_window(est, prepared, windows, taus, radius_of)
     return times[est.lookback :], values, quantiles
-
-
-def warn_unobserved(window: SeriesTable, n_targets: int) -> None:
-    """Warn when a target has no observed value in the look-back a forecast is made from:
-    under ``missing="mask"`` its forecast then rests on nothing it has seen lately."""
-    empty = np.isnan(window.values[:, :n_targets]).all(axis=0)
-    if empty.any():
-        names = [str(c) for c, e in zip(window.columns[:n_targets], empty, strict=True) if e]
-        warn_user(
-            f"{', '.join(map(repr, names))}: no value observed in the look-back of this forecast "
-            f"(the last {len(window)} rows), so the forecast rests on no recent observation; "
-            "forecast it from where it was last observed (a frame ending there) or leave it out"
-        )
 
 
 def forecast_at(
