@@ -88,12 +88,12 @@ def check_plan(
         narrow_levels = _percent([v for v in levels if supports(n, v)])
         narrow_taus = [t for t in quantiles if supports(n, tau_level(t))]
         fixes.append(f"narrow them, e.g. levels={narrow_levels} and quantiles={narrow_taus}")
+    advice = fixes[0] if len(fixes) == 1 else f"{'; '.join(fixes[:-1])}; or {fixes[-1]}"
     gaps = " (a target missing in a calibration window gives no score)" if fewest else ""
     raise ValueError(
         f"{windows} conformal calibration windows give {n} scores{fewest} {where}{gaps}, enough "
         f"for central intervals up to {100.0 * n / (n + 1):.1f} %, but the run asks for "
-        f"{' and '.join(asked)}: {'; '.join(fixes[:-1])}{'; or ' if len(fixes) > 1 else ''}"
-        f"{fixes[-1]}"
+        f"{' and '.join(asked)}: {advice}"
     )
 
 
