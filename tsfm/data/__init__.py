@@ -71,16 +71,24 @@ __all__ = [
 DATA_MODULES = {
     "windows": "tsfm.data.datamodule:TimeSeriesDataModule",
     "m4": "tsfm.data.m4:M4DataModule",
+    "panel": "tsfm.data.panel_files:panel_file_datamodule",
 }
 """Which class reads a dataset, by the ``datamodule`` its :class:`DatasetSpec` declares."""
 
 
 def make_datamodule(config: Any = None) -> Any:
     """The data module that reads ``config.name``: the one its dataset spec declares
-    (``custom`` data and unregistered names: :class:`TimeSeriesDataModule`)."""
+    (``custom`` data and unregistered names: :class:`TimeSeriesDataModule`, or with
+    ``data.mode=independent`` :func:`tsfm.data.panel_files.panel_file_datamodule`)."""
     from tsfm.data.sources import DATASETS
 
-    name = config.get("name") if isinstance(config, Mapping) else getattr(config, "name", None)
+    def setting(key: str) -> Any:
+        return config.get(key) if isinstance(config, Mapping) else getattr(config, key, None)
+
+    name = setting("name")
     spec = DATASETS.get(name) if isinstance(name, str) else None
-    module, cls = DATA_MODULES[spec.datamodule if spec else "windows"].split(":")
+    kind = spec.datamodule if spec else "windows"
+    if kind == "windows" and setting("mode") not in (None, "joint"):
+        kind = "panel"  # a long file of independent series (data.mode=independent)
+    module, cls = DATA_MODULES[kind].split(":")
     return getattr(importlib.import_module(module), cls)(config)

@@ -20,6 +20,10 @@ class DataConfig:
             Forecaster's ``mode="joint"`` does: one multivariate series whose targets are the
             series, covariate ``c`` of series ``s`` the column ``c[s]``; static covariates
             are columns constant per series. Null: a wide file (a column per variate).
+        mode: how a long file's series are read: ``joint`` (above) or ``independent``: each
+            series its own sample, with its own dates, length, covariates and scaling, split
+            by its own rows (:mod:`tsfm.data.panel_files`), as the Forecaster's
+            ``mode="independent"``.
         date_col: the timestamp column (null: no timestamps, no calendar features).
         target: the target variate; moved last. Default ``OT`` for the benchmarks and the
             last column for custom data.
@@ -46,7 +50,8 @@ class DataConfig:
         time_features: compute calendar features at all.
         allow_irregular: accept timestamps with missing or uneven steps (refused by default,
             with or without calendar features: windows would run across the gaps).
-        train_ratio, test_ratio: the ``ratio`` split (validation gets the rest).
+        train_ratio, test_ratio: the ``ratio`` split (validation gets the rest); with
+            ``mode=independent`` the share of each series' own rows.
         scale: standardise with statistics of the training rows.
         percent: few-shot training on the first ``percent`` % of training windows.
         scaler_on_subset: with ``percent`` < 100, fit the scaler on the few-shot rows only
@@ -63,6 +68,7 @@ class DataConfig:
     root: str | None = None
     path: str | None = None
     id_col: str | None = None
+    mode: str = "joint"
     date_col: str | None = "date"
     target: str | None = None
     columns: list[str] | None = None

@@ -11,12 +11,12 @@ from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
-from tsfm.data.frames import SeriesTable, build_table, read_file, to_polars
+from tsfm.data.frames import SeriesTable, build_table, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.long_files import read_long_file
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
-from tsfm.data.sources import DATASETS, get_spec, locate
+from tsfm.data.sources import DATASETS, get_spec, read_source
 from tsfm.data.splits import STAGES, Borders, compute_borders
 from tsfm.data.time_axis import check_time_axis, time_feature_freq
 from tsfm.data.timefeatures import time_features
@@ -69,6 +69,11 @@ class TimeSeriesDataModule(ForecastDataModule):
             raise ValueError(f"data.features must be one of {FEATURE_MODES}, got '{cfg.features}'")
         if cfg.train_variates is not None and cfg.features != "M":
             raise ValueError("data.train_variates (efficient training) needs data.features=M")
+        if cfg.mode != "joint":
+            raise ValueError(
+                f"data.mode={cfg.mode}: TimeSeriesDataModule reads series jointly; "
+                "tsfm.data.make_datamodule picks the module of a data.mode=independent config"
+            )
         if cfg.missing not in MISSING_MODES:
             raise ValueError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
         self.frame, self.given_table, self.given_split = frame, table, split
@@ -91,17 +96,8 @@ class TimeSeriesDataModule(ForecastDataModule):
         allow_dups = False
         if self.frame is not None:
             df = to_polars(self.frame)[0]
-        elif cfg.name == "custom":
-            if not cfg.path:
-                raise ValueError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
-            df = read_file(cfg.path)
-            self.source = str(cfg.path)
         else:
-            spec = get_spec(cfg.name)
-            path = locate(spec, cfg.root)
-            df = read_file(path)
-            self.source = f"dataset '{spec.name}' ({path})"
-            allow_dups = spec.allow_duplicate_timestamps
+            df, self.source, allow_dups = read_source(cfg)
         if cfg.id_col is not None:
             table, static = read_long_file(cfg, df, self.source)
             self.static = self.static if self.static is not None else static

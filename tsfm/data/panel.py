@@ -22,7 +22,7 @@ from torch.utils.data import Dataset
 from tsfm.data.batch import Batch
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
-from tsfm.data.frames import future_times
+from tsfm.data.frames import SeriesTable, future_times, resolve_freq
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.timefeatures import time_features
 from tsfm.data.values import fill_forward
@@ -34,6 +34,23 @@ def series_statistics(values: list[np.ndarray], rows: Sequence[int]) -> tuple[np
     std = np.stack([np.nanstd(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
     mean, std = np.nan_to_num(mean), np.nan_to_num(std)  # a column never observed: 0 and 1
     return mean, np.where(std > 1e-12 * np.abs(mean).clip(1), std, 1.0)
+
+
+def panel_freq(ids: Sequence[Any], tables: Sequence[SeriesTable], freq: str | int | None) -> Any:
+    """The panel's frequency: ``freq``, else the longest series' own; every series checked
+    against it (a series of other steps is refused by name)."""
+    index = max(range(len(tables)), key=lambda j: len(tables[j]))
+    try:
+        freq = resolve_freq(tables[index].times, freq, tables[index].tz)
+    except ValueError as err:
+        raise ValueError(f"series {ids[index]!r}: {err}") from None
+    for series, table in zip(ids, tables, strict=True):
+        if len(table) >= 2:
+            try:
+                resolve_freq(table.times, freq, table.tz)
+            except ValueError as err:
+                raise ValueError(f"series {series!r}: {err}") from None
+    return freq
 
 
 class PanelWindows(Dataset):
@@ -94,7 +111,7 @@ class PanelWindows(Dataset):
                 raise ValueError(
                     f"series {name!r} has {end - start} validation windows; {n_windows} windows "
                     f"{step} rows apart need {span}: use fewer windows or a smaller step, or "
-                    "hold out more rows per series (val_size)"
+                    "hold out more rows per series (val_size; data.train_ratio on the command line)"
                 )
             picked += [int(end - 1 - j * step) for j in reversed(range(n_windows))]
         return picked
@@ -113,6 +130,8 @@ class PanelDataModule(ForecastDataModule):
             ``validate``, windows whose horizon lies in the rest validate.
         freq: the frequency, for calendar features of padded steps.
         static: ``{"real": [S, Sr], "cat": [S, Sc], "cardinalities": [...]}`` or None.
+        n_test: per series, how many trailing rows are test horizons (validation then ends
+            before them); None: no test split (the Forecaster's fits).
     """
 
     def __init__(
@@ -126,10 +145,13 @@ class PanelDataModule(ForecastDataModule):
         freq: str | int,
         names: Sequence[Any],
         static: dict[str, Any] | None = None,
+        n_test: Sequence[int] | None = None,
     ):
         super().__init__()
         self.config, self.roles, self.freq, self.static = config, roles, freq, static
+        self.sampling = freq  # what the default season_length follows
         self.values, self.times, self.n_train = values, times, list(n_train)
+        self.n_test = None if n_test is None else list(n_test)
         self.validate, self.names = validate, list(names)
         short = [
             s for s, n in zip(self.names, self.n_train, strict=True) if n < config.pred_len + 1
@@ -165,9 +187,7 @@ class PanelDataModule(ForecastDataModule):
             masks.append(np.concatenate([pad, ~np.isnan(scaled)]))
             offsets.append(offsets[-1] + len(values) + lookback)
             if cfg.time_features and not np.issubdtype(times.dtype, np.integer):
-                before = future_times(times[0], self.freq, lookback)  # spacing only
-                padded = np.concatenate([times[0] - (before - times[0])[::-1], times])
-                marks.append(time_features(padded, str(cfg.freq or self.freq)))
+                marks.append(time_features(self._padded_times(j), str(cfg.freq or self.freq)))
         n_t, n_p = len(self.roles.targets), len(self.roles.past)
         self.storage = {
             "values": torch.as_tensor(np.concatenate(blocks), dtype=torch.float32),
@@ -185,7 +205,34 @@ class PanelDataModule(ForecastDataModule):
         }
         self.datasets["train"] = self._windows(lambda j: (1, self.n_train[j]))
         if self.validate:
-            self.datasets["val"] = self._windows(lambda j: (self.n_train[j], len(self.values[j])))
+            self.datasets["val"] = self._windows(lambda j: (self.n_train[j], self._tested(j)))
+        if self.n_test is not None:
+            self.datasets["test"] = self._windows(lambda j: (self._tested(j), len(self.values[j])))
+
+    def _tested(self, j: int) -> int:
+        """The first test row of series ``j`` (its length without a test split)."""
+        return len(self.values[j]) - (self.n_test[j] if self.n_test is not None else 0)
+
+    def _padded_times(self, j: int) -> np.ndarray:
+        """Series ``j``'s timestamps after the ``seq_len`` steps it would have had before."""
+        times = self.times[j]
+        before = future_times(times[0], self.freq, self.config.seq_len)  # spacing only
+        return np.concatenate([times[0] - (before - times[0])[::-1], times])
+
+    def window_times(self, stage: str, window: int) -> np.ndarray | None:
+        """The dates of window ``window`` of ``stage`` (look-back, then horizon; steps before
+        its series' start extrapolated), or None for integer time."""
+        self.setup()
+        dataset = self.datasets[stage]
+        j, cut = int(dataset.series[window]), int(dataset.cuts[window])
+        if np.issubdtype(self.times[j].dtype, np.integer):
+            return None
+        span = self.config.seq_len + self.config.pred_len
+        return self._padded_times(j)[cut : cut + span]  # padded row cut = the look-back's start
+
+    def window_name(self, stage: str, window: int) -> str:
+        series = self.names[int(self.datasets[stage].series[window])]
+        return f"series {series!r}, {stage} window {window}"
 
     def _static(self, key: str, dtype: torch.dtype) -> Tensor | None:
         array = None if self.static is None else self.static.get(key)

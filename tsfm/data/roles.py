@@ -178,3 +178,23 @@ def long_roles(
         "future": expand("future", future),
         "past": expand("past", past),
     }
+
+
+def panel_roles(
+    value_columns: Sequence[str],
+    target: str,
+    future: Sequence[str] = (),
+    past: Sequence[str] = (),
+    static: Sequence[str] = (),
+    names: dict[str, str] = CLI_NAMES,
+) -> ColumnRoles:
+    """The roles of a long frame read as independent series: its value column the target,
+    every other time-varying column a named covariate (one left without a role is refused)."""
+    roles = resolve_roles(value_columns, targets=[target], future=future, past=past, names=names)
+    unused = [c for c in value_columns if c not in roles.time_varying]
+    if unused:
+        raise ValueError(
+            f"the long frame has column(s) {unused} without a role: list them in "
+            f"{names['future']} or {names['past']} (or {names['static']}), or drop them"
+        )
+    return ColumnRoles(roles.targets, roles.past, roles.future, tuple(static))

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tsfm.data.frames.files import read_file
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "datasets"
 """The repository's ``datasets/`` folder; ETTh1 ships there as the default data."""
@@ -189,3 +194,15 @@ def get_spec(name: str) -> DatasetSpec:
     except KeyError:
         known = ", ".join(sorted([*DATASETS, "custom"]))
         raise ValueError(f"unknown dataset '{name}'; known datasets: {known}") from None
+
+
+def read_source(cfg: Any) -> tuple[pl.DataFrame, str, bool]:
+    """The file of ``cfg`` (a custom ``data.path`` or a registered dataset's), how messages
+    name it, and whether its timestamps may repeat."""
+    if cfg.name == "custom":
+        if not cfg.path:
+            raise ValueError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
+        return read_file(cfg.path), str(cfg.path), False
+    spec = get_spec(cfg.name)
+    path = locate(spec, cfg.root)
+    return read_file(path), f"dataset '{spec.name}' ({path})", spec.allow_duplicate_timestamps

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames import future_times, is_integer_time, resolve_freq, time_series, to_polars
+from tsfm.data.frames import future_times, is_integer_time, time_series, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import LongFrame, series_tables
 from tsfm.data.frames.read import read_long
 from tsfm.data.frames.write import finish_frame, id_series
-from tsfm.data.panel import PanelDataModule, series_statistics
-from tsfm.data.roles import PYTHON_NAMES, ColumnRoles, resolve_roles
+from tsfm.data.panel import PanelDataModule, panel_freq, series_statistics
+from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.estimator.checks import check_options
 from tsfm.estimator.fitting import (
@@ -83,23 +83,6 @@ def panel_tables(est: Any, long: LongFrame, fitted: bool = True) -> list:
     ]
 
 
-def panel_roles(est: Any, long: LongFrame) -> ColumnRoles:
-    roles = resolve_roles(
-        long.value_columns,
-        targets=[est.target_col],
-        future=est.future_covariates,
-        past=est.past_covariates,
-        names=PYTHON_NAMES,
-    )
-    unused = [c for c in long.value_columns if c not in roles.time_varying]
-    if unused:
-        raise ValueError(
-            f"the long frame has column(s) {unused} without a role: list them in "
-            "future_covariates or past_covariates (or static_covariates), or drop them"
-        )
-    return ColumnRoles(roles.targets, roles.past, roles.future, tuple(est.static_covariates or ()))
-
-
 def fit_panel(
     est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = ()
 ) -> Any:
@@ -114,20 +97,13 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
 
     est._forget()
     check_window_sizes(est)
-    roles = panel_roles(est, long)
+    roles = panel_roles(
+        long.value_columns, est.target_col, est.future_covariates or (),
+        est.past_covariates or (), est.static_covariates or (), PYTHON_NAMES,
+    )  # fmt: skip
     tables = panel_tables(est, long, fitted=False)
-    index = max(range(len(tables)), key=lambda j: len(tables[j]))
-    longest = tables[index]
-    try:
-        freq = resolve_freq(longest.times, est.freq, longest.tz)
-    except ValueError as err:
-        raise ValueError(f"series {long.ids[index]!r}: {err}") from None
-    for series, table in zip(long.ids, tables, strict=True):
-        if len(table) >= 2:
-            try:
-                resolve_freq(table.times, freq, table.tz)
-            except ValueError as err:
-                raise ValueError(f"series {series!r}: {err}") from None
+    freq = panel_freq(long.ids, tables, est.freq)
+    longest = max(tables, key=len)
     values = [table.select(list(roles.time_varying)).values for table in tables]
     held_out = [validation_rows(len(v), est.val_size, est.horizon) for v in values]
     n_train = [len(v) - h for v, h in zip(values, held_out, strict=True)]

@@ -1,0 +1,83 @@
+"""Long files of independent series on the command line (``data.mode=independent``): each
+series split by its own rows from its end, scaled on its own training rows, trained, validated
+and tested as the Forecaster's ``mode="independent"`` panels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tests.test_covariates import panel_frame
+from tsfm.config import compose_config
+from tsfm.data import make_datamodule
+from tsfm.data.panel import PanelDataModule
+from tsfm.pipeline import fit_and_test
+
+LENGTHS, HORIZON = (150, 100, 60), 8
+SETTINGS = {
+    "name": "custom", "id_col": "unique_id", "date_col": "ds", "target": "y",
+    "mode": "independent", "seq_len": 24, "pred_len": HORIZON,
+}  # fmt: skip
+
+
+def long_file(tmp_path, **columns) -> tuple[str, pd.DataFrame]:
+    frame = panel_frame(lengths=LENGTHS, categories=("a", "b", "a")).drop(columns=["store"])
+    frame = frame.drop(columns=["promo"]).assign(**columns)
+    path = tmp_path / "panel.csv"
+    frame.to_csv(path, index=False)
+    return str(path), frame
+
+
+def test_each_series_is_split_from_its_own_end_and_scaled_on_its_training_rows(tmp_path):
+    path, frame = long_file(tmp_path)
+    datamodule = make_datamodule({**SETTINGS, "path": path})
+    assert isinstance(datamodule, PanelDataModule)
+    datamodule.setup()
+    for j, (series, rows) in enumerate(frame.groupby("unique_id", sort=False)):
+        n = len(rows)
+        n_test = max(HORIZON, round(0.2 * n))
+        n_val = max(HORIZON, round(0.1 * n))
+        n_train = n - n_test - n_val
+        y = rows.y.to_numpy()
+        assert datamodule.series_mean[j, 0] == pytest.approx(y[:n_train].mean())  # train only
+        for stage, first, end in (
+            ("train", 1, n_train), ("val", n_train, n - n_test), ("test", n - n_test, n),
+        ):  # fmt: skip
+            dataset = datamodule.datasets[stage]
+            cuts = dataset.cuts[dataset.series == j].numpy()
+            assert (cuts.min(), cuts.max()) == (first, end - HORIZON), (series, stage)
+        last = int(np.flatnonzero(datamodule.datasets["test"].series.numpy() == j)[-1])
+        times = datamodule.window_times("test", last)  # the series' last look-back and horizon
+        np.testing.assert_array_equal(times, rows.ds.to_numpy()[-(24 + HORIZON) :])
+        assert datamodule.window_name("test", last) == f"series {series!r}, test window {last}"
+
+
+def test_a_long_file_of_independent_series_trains_and_tests_from_the_command_line(tmp_path):
+    path, _ = long_file(tmp_path, promo=lambda f: (f.ds.dt.hour % 5 == 0).astype(float))
+    overrides = [f"data.{k}={v}" for k, v in SETTINGS.items() if k not in ("seq_len", "pred_len")]
+    cfg = compose_config(
+        "data=custom", *overrides, f"data.path={path}", "data.future_covariates=[promo]",
+        *TINY_ITRANSFORMER, *TINY_RUN, "trainer.limit_test_batches=1.0",
+    )  # fmt: skip
+    result = fit_and_test(cfg, tmp_path)
+    windows = sum(max(HORIZON, round(0.2 * n)) - HORIZON + 1 for n in LENGTHS)
+    assert result.metrics["windows/test"] == windows  # every series' test windows, scored
+    assert result.metrics["test/mse"] > 0 and np.isfinite(result.metrics["test/mae"])
+    assert result.module.model.future_embedding is not None  # promo known over the horizon
+
+
+def test_independent_long_file_settings_are_checked_with_the_fix(tmp_path):
+    path, _ = long_file(tmp_path, price=1.0)
+    cases = [
+        ({"mode": "independent", "id_col": None}, "name its series id column with data.id_col"),
+        ({"mode": "pooled"}, "data.mode must be one of"),
+        ({"features": "MS"}, "data.features: not available with data.mode=independent"),
+        ({"test_ratio": 0.4, "train_ratio": 0.6}, "leave a share for validation"),
+        ({}, "\\['price'\\] without a role: list them in data.future_covariates"),
+        ({"pred_len": 30, "past_covariates": ["price"]}, "fewer than horizon \\+ 1"),
+    ]
+    for settings, message in cases:
+        with pytest.raises(ValueError, match=message):
+            make_datamodule({**SETTINGS, "path": path, **settings}).setup()

@@ -1,0 +1,105 @@
+"""Long files of independent series on the command line (``data.id_col`` with
+``data.mode=independent``): each series is its own sample, with its own dates, length,
+covariates and scaling, as the Forecaster's ``mode="independent"`` reads a long frame
+(:class:`~tsfm.data.panel.PanelDataModule`).
+
+Every series is split by its own rows, from its end: the last ``max(pred_len, round(test_ratio
+* T))`` rows are its test targets, the ``max(pred_len, round((1 - train_ratio - test_ratio) *
+T))`` before them its validation targets, and the rest train (and fit the series' scaler).
+Validation and test windows look back across those borders, as the wide splits' windows do;
+a look-back reaching before a series' start is padded and masked. A series left with fewer
+than ``pred_len + 1`` training rows is refused by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig
+
+from tsfm.data.config import DataConfig
+from tsfm.data.contract import config_from
+from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.long import series_tables
+from tsfm.data.frames.read import read_long
+from tsfm.data.panel import PanelDataModule, panel_freq
+from tsfm.data.roles import CLI_NAMES, panel_roles
+from tsfm.data.sources import read_source
+from tsfm.data.statics import StaticEncoder
+
+MODES = ("joint", "independent")
+
+
+def check_mode(cfg: DataConfig) -> None:
+    if cfg.mode not in MODES:
+        raise ValueError(f"data.mode must be one of {MODES}, got '{cfg.mode}'")
+    if cfg.mode == "independent" and cfg.id_col is None:
+        raise ValueError(
+            "data.mode=independent reads a long file (one row per series and time): name its "
+            "series id column with data.id_col"
+        )
+
+
+def held_out_rows(n_rows: int, ratio: float, horizon: int) -> int:
+    """Trailing rows a ``ratio`` of ``n_rows`` holds out, at least one horizon."""
+    return max(horizon, round(ratio * n_rows))
+
+
+def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> PanelDataModule:
+    """The data module of a long file read as independent series (module docstring)."""
+    cfg = config_from(DataConfig, config)
+    check_mode(cfg)
+    unused = {
+        "data.features": cfg.features != "M",
+        "data.targets": cfg.targets is not None,
+        "data.columns": cfg.columns is not None,
+        "data.channel_independent": cfg.channel_independent,
+        "data.train_variates": cfg.train_variates is not None,
+        "data.percent": cfg.percent != 100,
+        "data.scale": not cfg.scale,
+    }
+    if any(unused.values()):
+        raise ValueError(
+            f"{', '.join(k for k, v in unused.items() if v)}: not available with "
+            "data.mode=independent (each series is one target, scaled on its own training "
+            "rows; data.target names the value column)"
+        )
+    if not (cfg.train_ratio > 0 and cfg.test_ratio > 0 and cfg.train_ratio + cfg.test_ratio < 1):
+        raise ValueError(
+            f"data.train_ratio ({cfg.train_ratio}) and data.test_ratio ({cfg.test_ratio}) must "
+            "be positive and leave a share for validation (their sum below 1)"
+        )
+    df, source, _ = read_source(cfg)
+    needed = {"data.id_col": cfg.id_col, "data.date_col": cfg.date_col, "data.target": cfg.target}
+    absent = [f"{key}={name!r}" for key, name in needed.items() if name not in df.columns]
+    if absent:
+        raise ValueError(
+            f"data.mode=independent reads a long file: {', '.join(absent)} are not columns "
+            f"of {source} ({df.columns})"
+        )
+    masked = cfg.missing == "mask"
+    statics = list(cfg.static_covariates)
+    long = read_long(df, "polars", cfg.id_col, cfg.date_col, cfg.target, statics, masked)
+    roles = panel_roles(
+        long.value_columns, cfg.target, cfg.future_covariates, cfg.past_covariates, statics,
+        CLI_NAMES,
+    )  # fmt: skip
+    tables = series_tables(long)
+    if masked:
+        tables = [
+            insert_absent_steps(table, cfg.freq, f"series {series!r} of {source}")
+            for series, table in zip(long.ids, tables, strict=True)
+        ]
+    freq = panel_freq(long.ids, tables, cfg.freq)
+    values = [table.select(list(roles.time_varying)).values for table in tables]
+    val_ratio = 1 - cfg.train_ratio - cfg.test_ratio
+    n_test = [held_out_rows(len(v), cfg.test_ratio, cfg.pred_len) for v in values]
+    n_val = [held_out_rows(len(v), val_ratio, cfg.pred_len) for v in values]
+    n_train = [len(v) - t - h for v, t, h in zip(values, n_test, n_val, strict=True)]
+    static: dict[str, Any] | None = None
+    if statics:
+        static = StaticEncoder().fit(long.statics, statics).transform(long.statics)
+    times = [table.times for table in tables]
+    return PanelDataModule(
+        cfg, values, times, roles, n_train, True, freq, long.ids, static, n_test=n_test
+    )
