@@ -66,6 +66,13 @@ def test_a_long_file_of_independent_series_trains_and_tests_from_the_command_lin
     assert result.metrics["windows/test"] == windows  # every series' test windows, scored
     assert result.metrics["test/mse"] > 0 and np.isfinite(result.metrics["test/mae"])
     assert result.module.model.future_embedding is not None  # promo known over the horizon
+    per_series = {  # each series' own test scores, in its own units
+        s: result.metrics[f"test/{s}/mae_original"] for s in ("s0", "s1", "s2")
+    }
+    counts = [max(HORIZON, round(0.2 * n)) - HORIZON + 1 for n in LENGTHS]  # windows each
+    pooled = sum(per_series[f"s{j}"] * counts[j] for j in range(3)) / sum(counts)
+    assert pooled == pytest.approx(result.metrics["test/mae_original"], rel=1e-6)
+    assert len(set(per_series.values())) == 3
 
 
 def test_independent_long_file_settings_are_checked_with_the_fix(tmp_path):

@@ -89,6 +89,10 @@ class ForecastDataModule(L.LightningDataModule):
     def columns(self) -> list[str]:
         raise NotImplementedError
 
+    def series_names(self) -> list[str]:
+        """What the test's per-series metrics are named by: the target columns."""
+        return list(self.columns)
+
     def dims(self) -> dict[str, int]:
         """The data-derived arguments a model may take."""
         return {

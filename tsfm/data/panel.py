@@ -263,6 +263,10 @@ class PanelDataModule(ForecastDataModule):
     def columns(self) -> list[str]:
         return list(self.roles.targets)
 
+    def series_names(self) -> list[str]:
+        """A one-target panel's test metrics are per series (its ids); else per target."""
+        return [str(n) for n in self.names] if len(self.roles.targets) == 1 else self.columns
+
     def dims(self) -> dict[str, Any]:
         self.setup()
         real, cat = self.storage["static_real"], self.storage["static_cat"]

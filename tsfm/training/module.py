@@ -215,7 +215,9 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
                     self.log(f"{stage}/{name}{suffix}", value.float(), sync_dist=True)
             intervals.reset()
         if stage == "test":
-            columns = getattr(self._datamodule(), "columns", None)
+            datamodule = self._datamodule()
+            names = getattr(datamodule, "series_names", None)
+            columns = names() if names is not None else None
             for name, value in self.series_scores.compute(columns).items():
                 value = torch.tensor(value, dtype=precise, device=self.device)  # 1e60 stays finite
                 self.log(f"{stage}/{name}", value, sync_dist=True)

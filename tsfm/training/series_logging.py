@@ -8,9 +8,10 @@ Keys (``test/`` prefix):
   ``skill_mse`` against the seasonal naive forecast, on the *scaled* values beside the scaled
   ``mae``/``mse`` they compare with (each target in its own standard deviations: pooling
   original-scale errors would add unlike units);
-- per target ``<column>``: ``<column>/mae_original``, ``mse_original``, ``rmse_original``,
-  ``snaive_mae_original``, ``naive_mae_original`` (the column's own units), ``smape``,
-  ``mase``, ``skill_mae``, ``skill_mse``; for at most :data:`MAX_SERIES_KEYS` targets;
+- per target ``<column>`` (a panel of independent series: per series id):
+  ``<column>/mae_original``, ``mse_original``, ``rmse_original``, ``snaive_mae_original``,
+  ``naive_mae_original`` (the column's own units), ``smape``, ``mase``, ``skill_mae``,
+  ``skill_mse``; for at most :data:`MAX_SERIES_KEYS` targets;
 - a value that is undefined on the data (MASE of look-backs without seasonal variation, the
   skill against an exact seasonal naive forecast) is left out; :attr:`SeriesScores.notes`
   says which and why (metrics.json: ``test/undefined/<key>``).
@@ -59,6 +60,8 @@ class SeriesScores(nn.Module):
         undoes the scaling of the look-back (its ``to_original``)."""
         x, size = batch["x"], batch["x"].shape[0]
         series = batch.get("variate")
+        if series is None and "series" in batch and x.shape[-1] == 1:  # a one-target panel
+            series = batch["series"]
         if series is None and "variates" in batch:
             series = batch["variates"]
             series = series.expand(size, -1) if series.dim() == 1 else series
@@ -102,8 +105,11 @@ class SeriesScores(nn.Module):
 
 
 def n_targets(dims: dict[str, int], scaler: dict[str, list] | None) -> int:
-    """How many target series the data has (a channel-independent model sees one at a time)."""
+    """How many target series the data has (a channel-independent model sees one at a time;
+    a panel of one target has one per series: its scaler is ``[series, targets]``)."""
     if scaler is None:
         return int(dims["n_vars"])
     mean = scaler["mean"]
-    return len(mean[0]) if mean and isinstance(mean[0], list) else len(mean)
+    if mean and isinstance(mean[0], list):
+        return len(mean) if len(mean[0]) == 1 else len(mean[0])
+    return len(mean)
