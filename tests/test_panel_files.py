@@ -80,6 +80,7 @@ def test_independent_long_file_settings_are_checked_with_the_fix(tmp_path):
     cases = [
         ({"mode": "independent", "id_col": None}, "name its series id column with data.id_col"),
         ({"mode": "pooled"}, "data.mode must be one of"),
+        ({"id_col": "series"}, "data.id_col='series' are not columns"),
         ({"features": "MS"}, "data.features: not available with data.mode=independent"),
         ({"test_ratio": 0.4, "train_ratio": 0.6}, "leave a share for validation"),
         ({}, "\\['price'\\] without a role: list them in data.future_covariates"),

@@ -15,11 +15,8 @@ from tsfm.data.frames import SeriesTable, read_frame
 from tsfm.data.statics import StaticEncoder
 
 
-def read_long_file(
-    cfg: DataConfig, df: pl.DataFrame, source: str
-) -> tuple[SeriesTable, dict[str, np.ndarray] | None]:
-    """The joint table of the long file ``df`` and its encoded static covariates (one row
-    per series, in target order; None without ``data.static_covariates``)."""
+def check_long_columns(cfg: DataConfig, df: pl.DataFrame, source: str) -> None:
+    """Refuses a long file without the id, date and target columns the config names."""
     needed = {"data.id_col": cfg.id_col, "data.date_col": cfg.date_col, "data.target": cfg.target}
     absent = [f"{key}={name!r}" for key, name in needed.items() if name not in df.columns]
     if absent:
@@ -27,6 +24,14 @@ def read_long_file(
             f"a long file (data.id_col) needs its id, date and target columns; "
             f"{', '.join(absent)} are not columns of {source} ({df.columns})"
         )
+
+
+def read_long_file(
+    cfg: DataConfig, df: pl.DataFrame, source: str
+) -> tuple[SeriesTable, dict[str, np.ndarray] | None]:
+    """The joint table of the long file ``df`` and its encoded static covariates (one row
+    per series, in target order; None without ``data.static_covariates``)."""
+    check_long_columns(cfg, df, source)
     if cfg.features != "M" or cfg.targets or cfg.columns is not None:
         raise ValueError(
             "data.features, data.targets and data.columns apply to wide files; a long "

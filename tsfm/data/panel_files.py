@@ -22,6 +22,7 @@ from tsfm.data.contract import config_from
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import series_tables
 from tsfm.data.frames.read import read_long
+from tsfm.data.long_files import check_long_columns
 from tsfm.data.panel import PanelDataModule, panel_freq
 from tsfm.data.roles import CLI_NAMES, panel_roles
 from tsfm.data.sources import read_source
@@ -70,13 +71,7 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
             "be positive and leave a share for validation (their sum below 1)"
         )
     df, source, _ = read_source(cfg)
-    needed = {"data.id_col": cfg.id_col, "data.date_col": cfg.date_col, "data.target": cfg.target}
-    absent = [f"{key}={name!r}" for key, name in needed.items() if name not in df.columns]
-    if absent:
-        raise ValueError(
-            f"data.mode=independent reads a long file: {', '.join(absent)} are not columns "
-            f"of {source} ({df.columns})"
-        )
+    check_long_columns(cfg, df, source)
     masked = cfg.missing == "mask"
     statics = list(cfg.static_covariates)
     long = read_long(df, "polars", cfg.id_col, cfg.date_col, cfg.target, statics, masked)
