@@ -79,9 +79,8 @@ def check_plan(
         asked.append(f"the quantiles {wide_taus} (the probabilistic metrics' grid, `quantiles`)")
     where = "per series" if per_series else f"pooled over the {n_series} series"
     enough = needed_windows(max([*levels, *(tau_level(t) for t in quantiles)]))
-    fixes = [
-        f"calibrate on more windows (conformal.windows / conformal_windows; {enough} give every one)"
-    ]
+    count = f"; {enough} give every one" if not fewest else ""  # gaps: more than that
+    fixes = [f"calibrate on more windows (conformal.windows / conformal_windows{count})"]
     if fewest:  # targets missing in the calibration windows
         fixes.insert(0, "fill the gaps (or leave those series out)")
     if n >= needed_windows(min(levels, default=50.0)):
