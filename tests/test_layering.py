@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tsfm"
-FRONT = ("tsfm.estimator", "tsfm.run", "tsfm.tune", "tsfm.report")
+FRONT = ("tsfm.estimator", "tsfm.run", "tsfm.tune", "tsfm.report", "tsfm.forecast_file")
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "tsfm.models": ("tsfm.data", "tsfm.training", "tsfm.tuning", "tsfm.pipeline", "tsfm.config")
     + FRONT,

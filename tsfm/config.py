@@ -83,12 +83,15 @@ class OutputConfig:
     target columns ``plot_variates`` (null: ``data.target`` first, then the other targets, at
     most 4), with dates, the forecast origin, interval bands and the test metrics in its
     title. ``print_table``: the metrics table on the console and in ``run.log``.
+    ``forecasts``: ``forecasts.parquet``, every test window's forecast beside the actual
+    values (:mod:`tsfm.forecast_file`).
     """
 
     plot: bool = True
     plot_windows: int = 4
     plot_variates: list[str] | None = None
     print_table: bool = True
+    forecasts: bool = False
 
 
 @dataclass

@@ -19,6 +19,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from tsfm.config import CONF_DIR, register_configs
+from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
@@ -62,11 +63,15 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
                 variates=cfg.output.plot_variates,
                 title=run_title(cfg, result.metrics),
             )
+        if cfg.output.forecasts and cfg.test:
+            write_forecasts(result.module, result.datamodule, run_dir / "forecasts.parquet")
         if cfg.output.print_table:  # through logging: the console and the run's run.log
             log.info("\n%s\n%s", run_title(cfg), metrics_table(result.metrics))
             log.info("run directory: %s", run_dir)
             if cfg.output.plot and cfg.test:
                 log.info("forecast plot: %s", run_dir / "forecast.png")
+            if cfg.output.forecasts and cfg.test:
+                log.info("test forecasts: %s", run_dir / "forecasts.parquet")
     return result.metrics
 
 

@@ -1,0 +1,61 @@
+"""``output.forecasts=true``: every test window's forecast in forecasts.parquet, the values the
+test metrics are computed from (wide, channel-independent and panel data, with intervals)."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tests.test_panel_files import SETTINGS, long_file
+from tsfm.config import compose_config
+from tsfm.run import run
+
+FULL_TEST = [*TINY_RUN, "trainer.limit_test_batches=1.0", "output.forecasts=true"]
+
+
+def _read(run_dir) -> pl.DataFrame:
+    return pl.read_parquet(run_dir / "forecasts.parquet")
+
+
+def _mae(frame: pl.DataFrame) -> float:
+    return float((frame["forecast"] - frame["y"]).abs().mean())
+
+
+@pytest.mark.parametrize("independent", [False, True])
+def test_the_file_holds_every_test_forecast_the_metrics_score(tmp_path, independent):
+    overrides = ["data.channel_independent=true"] if independent else []
+    cfg = compose_config(*TINY_ITRANSFORMER, *FULL_TEST, "loss=quantile", *overrides)
+    metrics = run(cfg, tmp_path)
+    frame = _read(tmp_path)
+    windows, horizon = metrics["windows/test"], cfg.data.pred_len
+    if independent:
+        windows //= 7  # one sample per (window, variate)
+    assert frame.height == windows * horizon * 7 and frame["window"].n_unique() == windows
+    assert _mae(frame) == pytest.approx(metrics["test/mae_original"], rel=1e-9)
+    ot = frame.filter(pl.col("series") == "OT")
+    assert _mae(ot) == pytest.approx(metrics["test/OT/mae_original"], rel=1e-9)
+    first = frame.filter((pl.col("window") == 0) & (pl.col("series") == "OT"))
+    assert first["step"].to_list() == list(range(1, horizon + 1))
+    hours = np.diff(first["ds"].to_numpy()).astype("timedelta64[h]").astype(int)
+    assert (hours == 1).all() and (first["ds"][0] - first["cutoff"][0]).total_seconds() == 3600
+    inside = (frame["y"] >= frame["forecast-lo-80"]) & (frame["y"] <= frame["forecast-hi-80"])
+    assert float(inside.mean()) == pytest.approx(metrics["test/coverage_80"], rel=1e-6)  # float32
+
+
+def test_a_panel_file_names_each_row_by_its_series(tmp_path):
+    path, frame = long_file(tmp_path)
+    overrides = [f"data.{k}={v}" for k, v in SETTINGS.items() if k not in ("seq_len", "pred_len")]
+    cfg = compose_config(
+        "data=custom", *overrides, f"data.path={path}", *TINY_ITRANSFORMER, *FULL_TEST
+    )
+    metrics = run(cfg, tmp_path)
+    forecasts = _read(tmp_path)
+    assert sorted(forecasts["series"].unique()) == ["s0", "s1", "s2"]
+    for series, rows in frame.groupby("unique_id"):
+        mine = forecasts.filter(pl.col("series") == series)
+        assert _mae(mine) == pytest.approx(metrics[f"test/{series}/mae_original"], rel=1e-9)
+        last = mine.filter(pl.col("window") == mine["window"].max())
+        np.testing.assert_array_equal(last["ds"].to_numpy(), rows.ds.to_numpy()[-8:])
+        np.testing.assert_allclose(last["y"].to_numpy(), rows.y.to_numpy()[-8:], rtol=1e-6)

@@ -1,0 +1,119 @@
+"""Every test forecast of a command-line run as a file (``output.forecasts=true``):
+``forecasts.parquet`` in the run directory, one row per (test window, series, step).
+
+Columns: ``window`` (the test window's index), ``series`` (the target column, or a panel's
+series id), ``cutoff`` and ``ds`` (the last look-back time and the forecast time, on the data's
+dates; steps counted from the window's start without dates), ``step`` (1 .. pred_len), ``y``
+(the actual value on the original scale, null where missing), ``forecast`` and, for a model
+with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's levels. These are the
+values the test metrics are computed from: the mean absolute error of ``forecast - y`` is
+``test/mae_original``. Adaptive conformal runs (``conformal.adaptive_rate``) score intervals
+that move along the test windows; their file holds the split conformal bounds, which do not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import torch
+
+from tsfm.data import ForecastDataModule
+from tsfm.data.batch import batch_to
+from tsfm.training.module import ForecastingModule
+from tsfm.training.scoring import level_bounds, level_name
+
+
+def _series_of(batch: dict, names: list[str], n_columns: int) -> np.ndarray:
+    """The series name of every (sample, column) of a batch ``[B, N]``."""
+    size = batch["x"].shape[0]
+    if "series" in batch and n_columns == 1:  # a panel: one sample per series window
+        return np.array(names, dtype=object)[batch["series"].cpu().numpy()][:, None]
+    if "variate" in batch:  # channel-independent: one column per sample
+        return np.array(names, dtype=object)[batch["variate"].cpu().numpy()][:, None]
+    return np.broadcast_to(np.array(names, dtype=object), (size, n_columns))
+
+
+def _windows_of(batch: dict, dataset: object) -> np.ndarray:
+    """The test window of every sample (channel-independent samples are variate-major)."""
+    index = batch["index"].cpu().numpy()
+    if getattr(dataset, "channel_independent", False):
+        return index % dataset.n_windows
+    return index
+
+
+@torch.no_grad()
+def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) -> pl.DataFrame:
+    """Every test window's forecast, long (see the module docstring)."""
+    datamodule.setup("test")
+    dataset = datamodule.datasets["test"]
+    names = datamodule.series_names()
+    size = datamodule.config.eval_batch_size
+    levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
+    taus = [tau for level in levels for tau in level_bounds(level)]
+    precise = torch.float32 if module.device.type == "mps" else torch.float64  # as the metrics
+    was_training = module.training
+    module.eval()
+    parts = []
+    for start in range(0, len(dataset), size):
+        samples = list(range(start, min(start + size, len(dataset))))
+        batch = batch_to(dataset.__getitems__(samples), module.device)
+        output = module(batch)
+        columns = {
+            "forecast": module.to_original(output.prediction, batch, precise).cpu().numpy(),
+            "y": module.to_original(batch["y"], batch, precise).cpu().numpy(),
+        }
+        if "y_mask" in batch:
+            columns["y"] = np.where(batch["y_mask"].cpu().numpy() > 0, columns["y"], np.nan)
+        if taus:
+            quantiles = module.predictive_quantiles(output, batch, taus)
+            bands = module.to_original(quantiles, batch, precise).cpu().numpy()
+            for q, level in enumerate(levels):
+                columns[f"forecast-lo-{level_name(level)}"] = bands[..., 2 * q]
+                columns[f"forecast-hi-{level_name(level)}"] = bands[..., 2 * q + 1]
+        parts.append(_rows(batch, dataset, datamodule, names, columns))
+    module.train(was_training)
+    return pl.concat(parts)
+
+
+def _rows(batch, dataset, datamodule, names, columns: dict[str, np.ndarray]) -> pl.DataFrame:
+    """One row per (sample, column, step) of a batch's ``[B, H, N]`` values."""
+    size, horizon, n = columns["forecast"].shape
+    windows = _windows_of(batch, dataset)
+    seq_len = datamodule.config.seq_len
+    times = [datamodule.window_times("test", int(w)) for w in windows]
+    if any(t is None for t in times):
+        times = [np.arange(seq_len + horizon) for _ in windows]
+    times = np.stack(times)  # [B, L + H]
+    order = (size, n, horizon)  # rows: sample-major, then column, then step
+
+    def spread(values: np.ndarray) -> np.ndarray:  # [B, H, N] -> rows
+        return np.moveaxis(values, 2, 1).reshape(-1)
+
+    frame = {
+        "window": np.broadcast_to(windows[:, None, None], order).reshape(-1),
+        "series": np.broadcast_to(_series_of(batch, names, n)[..., None], order).reshape(-1),
+        "cutoff": np.broadcast_to(times[:, seq_len - 1, None, None], order).reshape(-1),
+        "ds": np.broadcast_to(times[:, None, seq_len:], order).reshape(-1),
+        "step": np.broadcast_to(np.arange(1, horizon + 1), order).reshape(-1),
+        **{name: spread(values) for name, values in columns.items()},
+    }
+    series = {}
+    for name, values in frame.items():
+        if values.dtype == object:
+            series[name] = pl.Series(name, values.tolist())
+        elif np.issubdtype(values.dtype, np.floating):
+            series[name] = pl.Series(name, values, nan_to_null=True)  # null: missing
+        else:
+            series[name] = pl.Series(name, values)
+    return pl.DataFrame(series)
+
+
+def write_forecasts(
+    module: ForecastingModule, datamodule: ForecastDataModule, path: str | Path
+) -> Path:
+    """Write :func:`forecast_frame` to ``path`` (Parquet); returns the path."""
+    path = Path(path)
+    forecast_frame(module, datamodule).write_parquet(path)
+    return path
