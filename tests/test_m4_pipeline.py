@@ -15,6 +15,7 @@ from tests.helpers.runs import TINY_RUN, run_cli
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data import M4_GROUPS, M4DataModule
 from tsfm.data.m4.metrics import score_group
+from tsfm.forecast_file import forecast_frame
 from tsfm.models import REGISTRY
 from tsfm.pipeline import fit_and_test
 from tsfm.training.module import ForecastingModule
@@ -125,6 +126,12 @@ def test_fit_and_test_scores_the_whole_test_set_the_m4_way(tmp_path):
     assert metrics["test/owa"] == pytest.approx(expected.owa, rel=1e-5)
     assert metrics["test/loss"] == pytest.approx(expected.smape, rel=1e-4)  # smape loss = sMAPE
     assert np.isfinite(metrics["val/best_loss"])
+    frame = forecast_frame(result.module, result.datamodule)  # output.forecasts=true's rows
+    ids = [str(result.datamodule.window_series("test", w)) for w in range(6)]
+    assert frame["series"].unique(maintain_order=True).to_list() == ids
+    by_window = frame["forecast"].to_numpy().reshape(6, -1)
+    np.testing.assert_allclose(by_window[index], forecast, rtol=1e-5)
+    np.testing.assert_allclose(frame["y"].to_numpy().reshape(6, -1), test[:6], rtol=1e-6)
 
 
 def test_cli_writes_m4_metrics(tmp_path):

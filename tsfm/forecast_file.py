@@ -1,14 +1,15 @@
 """Every test forecast of a command-line run as a file (``output.forecasts=true``):
 ``forecasts.parquet`` in the run directory, one row per (test window, series, step).
 
-Columns: ``window`` (the test window's index), ``series`` (the target column, or a panel's
-series id), ``cutoff`` and ``ds`` (the last look-back time and the forecast time, on the data's
-dates; steps counted from the window's start without dates), ``step`` (1 .. pred_len), ``y``
-(the actual value on the original scale, null where missing), ``forecast`` and, for a model
-with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's levels. These are the
-values the test metrics are computed from: the mean absolute error of ``forecast - y`` is
-``test/mae_original``. Adaptive conformal runs (``conformal.adaptive_rate``) score intervals
-that move along the test windows; their file holds the split conformal bounds, which do not.
+Columns: ``window`` (the test window's index), ``series`` (the target column, or the series
+id of M4 and of panels), ``cutoff`` and ``ds`` (the last look-back time and the forecast time,
+on the data's dates; steps counted from the window's start without dates), ``step`` (1 ..
+pred_len), ``y`` (the actual value on the original scale, null where missing), ``forecast``
+and, for a model with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's
+levels. These are the values the test metrics are computed from: the mean absolute error of
+``forecast - y`` is ``test/mae_original``. Adaptive conformal runs
+(``conformal.adaptive_rate``) score intervals that move along the test windows; their file
+holds the split conformal bounds, which do not.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds, level_name
 
 
-def _series_of(batch: dict, names: list[str], n_columns: int) -> np.ndarray:
-    """The series name of every (sample, column) of a batch ``[B, N]``."""
-    size = batch["x"].shape[0]
-    if "series" in batch and n_columns == 1:  # a panel: one sample per series window
-        return np.array(names, dtype=object)[batch["series"].cpu().numpy()][:, None]
+def _series_of(batch: dict, windows: np.ndarray, datamodule, names: list[str], n: int):
+    """The series name of every (sample, column) of a batch ``[B, N]``: the window's series
+    where each window is one series' (M4, panels), else the target columns."""
+    owners = [datamodule.window_series("test", int(w)) for w in windows]
+    if n == 1 and all(owner is not None for owner in owners):
+        return np.array(owners, dtype=object)[:, None]
     if "variate" in batch:  # channel-independent: one column per sample
         return np.array(names, dtype=object)[batch["variate"].cpu().numpy()][:, None]
-    return np.broadcast_to(np.array(names, dtype=object), (size, n_columns))
+    return np.broadcast_to(np.array(names, dtype=object), (len(windows), n))
 
 
 def _windows_of(batch: dict, dataset: object) -> np.ndarray:
@@ -48,7 +50,7 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
     """Every test window's forecast, long (see the module docstring)."""
     datamodule.setup("test")
     dataset = datamodule.datasets["test"]
-    names = datamodule.series_names()
+    names = [str(c) for c in datamodule.columns]
     size = datamodule.config.eval_batch_size
     levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
     taus = [tau for level in levels for tau in level_bounds(level)]
@@ -93,7 +95,9 @@ def _rows(batch, dataset, datamodule, names, columns: dict[str, np.ndarray]) -> 
 
     frame = {
         "window": np.broadcast_to(windows[:, None, None], order).reshape(-1),
-        "series": np.broadcast_to(_series_of(batch, names, n)[..., None], order).reshape(-1),
+        "series": np.broadcast_to(
+            _series_of(batch, windows, datamodule, names, n)[..., None], order
+        ).reshape(-1),
         "cutoff": np.broadcast_to(times[:, seq_len - 1, None, None], order).reshape(-1),
         "ds": np.broadcast_to(times[:, None, seq_len:], order).reshape(-1),
         "step": np.broadcast_to(np.arange(1, horizon + 1), order).reshape(-1),

@@ -140,6 +140,11 @@ class ForecastDataModule(L.LightningDataModule):
         horizon, or None when the data has no dates (plots then count steps)."""
         return None
 
+    def window_series(self, stage: str, window: int) -> str | None:
+        """The series window ``window`` of ``stage`` belongs to where each window is one
+        series' (M4, panels of independent series); None where a window holds every target."""
+        return None
+
     def window_name(self, stage: str, window: int) -> str:
         """How a plot names window ``window`` of ``stage``."""
         return f"{stage} window {window}"

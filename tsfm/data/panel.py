@@ -230,9 +230,12 @@ class PanelDataModule(ForecastDataModule):
         span = self.config.seq_len + self.config.pred_len
         return self._padded_times(j)[cut : cut + span]  # padded row cut = the look-back's start
 
+    def window_series(self, stage: str, window: int) -> str:
+        self.setup()
+        return str(self.names[int(self.datasets[stage].series[window])])
+
     def window_name(self, stage: str, window: int) -> str:
-        series = self.names[int(self.datasets[stage].series[window])]
-        return f"series {series!r}, {stage} window {window}"
+        return f"series {self.window_series(stage, window)!r}, {stage} window {window}"
 
     def _static(self, key: str, dtype: torch.dtype) -> Tensor | None:
         array = None if self.static is None else self.static.get(key)

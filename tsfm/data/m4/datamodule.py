@@ -201,10 +201,13 @@ class M4DataModule(ForecastDataModule):
     def columns(self) -> list[str]:
         return [self.group.name]
 
-    def window_name(self, stage: str, window: int) -> str:
+    def window_series(self, stage: str, window: int) -> str:
         """Evaluation window ``i`` is series ``ids[i]``'s last horizon."""
         self.setup()
-        return f"series {self.split.ids[window]}"
+        return str(self.split.ids[window])
+
+    def window_name(self, stage: str, window: int) -> str:
+        return f"series {self.window_series(stage, window)}"
 
     def window_counts(self) -> dict[str, int]:
         """Samples per epoch / evaluation (one per series in evaluation)."""
