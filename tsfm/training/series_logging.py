@@ -95,7 +95,8 @@ class SeriesScores(nn.Module):
         else:
             self.notes["per_series"] = (
                 f"left out of the flat keys: {self.n_series} targets, more than "
-                f"{MAX_SERIES_KEYS} (Forecaster.evaluate(df, per_series=True) gives them all)"
+                f"{MAX_SERIES_KEYS} (Forecaster.evaluate(df, per_series=True) gives them all; "
+                "output.forecasts=true writes every test forecast to score them from)"
             )
         self.original.reset()
         self.scaled.reset()
