@@ -94,7 +94,7 @@ class SeriesScores(nn.Module):
                     values[f"{column}/{key}"] = float(original[name][j])
         else:
             self.notes["per_series"] = (
-                f"left out of the flat keys: {self.n_series} targets, more than "
+                f"left out of the flat keys: {self.n_series} series, more than "
                 f"{MAX_SERIES_KEYS} (Forecaster.evaluate(df, per_series=True) gives them all; "
                 "output.forecasts=true writes every test forecast to score them from)"
             )
