@@ -63,3 +63,16 @@ def test_the_refit_calibration_without_validation_reads_observed_errors_only():
         tiny(missing="mask", conformal_windows=2, conformal_step=HORIZON, levels=[80]).fit(
             _with_gaps(FRAME, ["v0", "OT"], slice(284, 300))  # 2 of 6 errors observed
         )
+
+
+def test_a_series_without_observed_refit_errors_is_named_before_the_final_fit():
+    gone = _with_gaps(FRAME, "v1", slice(250, None))  # nothing of v1 in the last windows
+    with pytest.raises(ValueError, match=r"\['v1'\] have no observed target in the last 19"):
+        tiny(missing="mask", conformal_windows=19, conformal_step=1, levels=[80]).fit(gone)
+    pooled = tiny(
+        missing="mask", conformal_windows=6, conformal_step=HORIZON, levels=[80],
+        quantiles=[0.1, 0.5, 0.9],
+    )  # fmt: skip
+    pooled.fit(gone)  # 6 windows < 19: pooled, v0 and OT give the scores
+    assert not pooled.module_.conformal.per_series
+    assert (pooled.module_.conformal.counts == 12).all()

@@ -89,3 +89,25 @@ def test_independent_long_file_settings_are_checked_with_the_fix(tmp_path):
     for settings, message in cases:
         with pytest.raises(ValueError, match=message):
             make_datamodule({**SETTINGS, "path": path, **settings}).setup()
+
+
+def test_panel_conformal_scores_pool_the_series_and_gaps_are_named(tmp_path):
+    path, frame = long_file(tmp_path)
+    overrides = [f"data.{k}={v}" for k, v in SETTINGS.items() if k not in ("seq_len", "pred_len")]
+    base = ["data=custom", *overrides, "data.train_ratio=0.5", *TINY_ITRANSFORMER, *TINY_RUN]
+
+    def run(data_path: str, *extra: str):
+        cfg = compose_config(*base, f"data.path={data_path}", "conformal.step=1", *extra)
+        return fit_and_test(cfg, tmp_path / "run")
+
+    with pytest.raises(ValueError, match=r"5 conformal calibration windows give 15 scores pooled "
+                       r"over the 3 series.*7 give every one"):  # fmt: skip
+        run(path, "conformal.windows=5")
+    assert np.isfinite(run(path, "conformal.windows=7").metrics["test/coverage_95"])
+    gappy = frame.copy()
+    gappy.loc[gappy.index[gappy.unique_id == "s1"][-25:-12], "y"] = np.nan
+    gappy.to_csv(tmp_path / "gappy.csv", index=False)
+    with pytest.raises(ValueError, match=r"give 16 scores observed \(fewest from \['s1'\]\)"):
+        run(str(tmp_path / "gappy.csv"), "conformal.windows=7", "data.missing=mask")
+    with pytest.raises(ValueError, match="adaptive_rate adapts along one series"):
+        run(path, "conformal.windows=7", "conformal.adaptive_rate=0.01")

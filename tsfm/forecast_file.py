@@ -3,11 +3,12 @@
 
 Columns: ``window`` (the test window's index), ``series`` (the target column, or the series
 id of M4 and of panels), ``cutoff`` and ``ds`` (the last look-back time and the forecast time,
-on the data's dates; steps counted from the window's start without dates), ``step`` (1 ..
-pred_len), ``y`` (the actual value on the original scale, null where missing), ``forecast``
-and, for a model with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's
-levels. These are the values the test metrics are computed from: the mean absolute error of
-``forecast - y`` is ``test/mae_original``. Adaptive conformal runs
+on the data's dates, in the time zone of a long file; a wide file's time-zone-aware
+timestamps as UTC instants; steps counted from the window's start without dates),
+``step`` (1 .. pred_len), ``y`` (the actual value on the original scale, null where missing),
+``forecast`` and, for a model with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of
+the run's levels. These are the values the test metrics are computed from: the mean absolute
+error of ``forecast - y`` is ``test/mae_original``. Adaptive conformal runs
 (``conformal.adaptive_rate``) score intervals that move along the test windows; their file
 holds the split conformal bounds, which do not.
 """
@@ -22,6 +23,7 @@ import torch
 
 from tsfm.data import ForecastDataModule
 from tsfm.data.batch import batch_to
+from tsfm.data.frames import time_series
 from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds, level_name
 
@@ -76,7 +78,13 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
                 columns[f"forecast-hi-{level_name(level)}"] = bands[..., 2 * q + 1]
         parts.append(_rows(batch, dataset, datamodule, names, columns))
     module.train(was_training)
-    return pl.concat(parts)
+    frame = pl.concat(parts)
+    time_type = datamodule.time_type()
+    if time_type is not None and frame.schema["ds"].is_temporal():  # the data's zone and unit
+        frame = frame.with_columns(
+            time_series(name, frame[name].to_numpy(), time_type) for name in ("cutoff", "ds")
+        )
+    return frame
 
 
 def _rows(batch, dataset, datamodule, names, columns: dict[str, np.ndarray]) -> pl.DataFrame:

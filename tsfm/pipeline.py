@@ -208,6 +208,12 @@ def _fit_and_test(
             "conformal.adaptive_rate adapts intervals over a sequence of test windows; this "
             "dataset scores one window per series (M4): leave the rate at 0"
         )
+    if conformal is not None and conformal.adaptive_rate and datamodule.pools_series:
+        raise ValueError(
+            "conformal.adaptive_rate adapts along one series' windows; a panel of independent "
+            "series (data.mode=independent) pools the calibration scores of every series: "
+            "leave the rate at 0"
+        )
     if conformal is not None and conformal.windows:  # refuse what calibration would refuse
         if module.head.probabilistic:
             raise ValueError(

@@ -68,6 +68,8 @@ class ForecastDataModule(L.LightningDataModule):
     """
 
     scores_forecasts: ClassVar[bool] = False
+    # samples are windows of many independent series (panels): conformal scores pool them
+    pools_series: ClassVar[bool] = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -133,6 +135,12 @@ class ForecastDataModule(L.LightningDataModule):
 
     def training_windows(self) -> FixedWindows | None:
         """The training split as fixed windows, or None when its windows are drawn afresh."""
+        return None
+
+    def time_type(self) -> dict[str, Any] | None:
+        """How the data's timestamps were given (:class:`~tsfm.data.frames.Layout`'s
+        ``time_type``: time zone, unit), for writing ``window_times`` back in kind; None:
+        the data has no dates or the module does not know."""
         return None
 
     def window_times(self, stage: str, window: int) -> Any:

@@ -272,6 +272,12 @@ class TimeSeriesDataModule(ForecastDataModule):
         cardinalities = (self.static or {}).get("cardinalities")
         return [int(c) for c in cardinalities] if cardinalities is not None else []
 
+    def time_type(self) -> dict[str, Any] | None:
+        self.setup()  # a wide file read here keeps no layout: its instants stay in UTC
+        table = self.table
+        layout = None if table is None or table.dates is None else table.layout
+        return None if layout is None else layout.time_type
+
     def window_times(self, stage: str, window: int) -> np.ndarray | None:
         """The dates of window ``window`` of ``stage`` (its look-back, then its horizon), or
         None for data without dates."""

@@ -132,7 +132,10 @@ class PanelDataModule(ForecastDataModule):
         static: ``{"real": [S, Sr], "cat": [S, Sc], "cardinalities": [...]}`` or None.
         n_test: per series, how many trailing rows are test horizons (validation then ends
             before them); None: no test split (the Forecaster's fits).
+        time_type: how the file gave its timestamps (time zone, unit), for writing them back.
     """
+
+    pools_series = True
 
     def __init__(
         self,
@@ -146,12 +149,15 @@ class PanelDataModule(ForecastDataModule):
         names: Sequence[Any],
         static: dict[str, Any] | None = None,
         n_test: Sequence[int] | None = None,
+        time_type: dict[str, Any] | None = None,
     ):
         super().__init__()
         self.config, self.roles, self.freq, self.static = config, roles, freq, static
         self.sampling = freq  # what the default season_length follows
         self.values, self.times, self.n_train = values, times, list(n_train)
         self.n_test = None if n_test is None else list(n_test)
+        self._time_type = time_type
+        self._padded: dict[int, np.ndarray] = {}
         self.validate, self.names = validate, list(names)
         short = [
             s for s, n in zip(self.names, self.n_train, strict=True) if n < config.pred_len + 1
@@ -215,9 +221,14 @@ class PanelDataModule(ForecastDataModule):
 
     def _padded_times(self, j: int) -> np.ndarray:
         """Series ``j``'s timestamps after the ``seq_len`` steps it would have had before."""
-        times = self.times[j]
-        before = future_times(times[0], self.freq, self.config.seq_len)  # spacing only
-        return np.concatenate([times[0] - (before - times[0])[::-1], times])
+        if j not in self._padded:  # kept: window_times asks once per window
+            times = self.times[j]
+            before = future_times(times[0], self.freq, self.config.seq_len)  # spacing only
+            self._padded[j] = np.concatenate([times[0] - (before - times[0])[::-1], times])
+        return self._padded[j]
+
+    def time_type(self) -> dict[str, Any] | None:
+        return self._time_type
 
     def window_times(self, stage: str, window: int) -> np.ndarray | None:
         """The dates of window ``window`` of ``stage`` (look-back, then horizon; steps before

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
@@ -58,6 +59,7 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
         "data.train_variates": cfg.train_variates is not None,
         "data.percent": cfg.percent != 100,
         "data.scale": not cfg.scale,
+        "data.allow_irregular": cfg.allow_irregular,  # gaps: data.missing=mask
     }
     if any(unused.values()):
         raise ValueError(
@@ -95,6 +97,8 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     if statics:
         static = StaticEncoder().fit(long.statics, statics).transform(long.statics)
     times = [table.times for table in tables]
+    time_type = None if np.issubdtype(long.times.dtype, np.integer) else long.layout.time_type
     return PanelDataModule(
-        cfg, values, times, roles, n_train, True, freq, long.ids, static, n_test=n_test
-    )
+        cfg, values, times, roles, n_train, True, freq, long.ids, static, n_test=n_test,
+        time_type=time_type,
+    )  # fmt: skip

@@ -23,7 +23,7 @@ from tsfm.data.frames import SeriesTable
 from tsfm.estimator.inference import RadiusOf, prepare
 from tsfm.estimator.rolling import backtest
 from tsfm.training.adaptive_conformal import aci_radii, interval_levels
-from tsfm.training.conformal import ConformalScores, scores_of
+from tsfm.training.conformal import ConformalScores, pooling, scores_of
 from tsfm.training.scoring import lookback_spread, tau_level
 
 
@@ -55,9 +55,21 @@ def refit_residuals(
     return errors, scaled_errors / spread
 
 
-def check_residuals(errors: np.ndarray, quantiles: Sequence[float], levels: Sequence[float]):
+def check_residuals(
+    errors: np.ndarray, quantiles: Sequence[float], levels: Sequence[float], names: list[str]
+) -> None:
     """Refuses, before the final fit, levels and quantiles the observed calibration errors
-    cannot give (a missing target gives no score)."""
+    cannot give (a missing target gives no score), naming a series with none observed."""
+    observed = (~np.isnan(errors)).sum(axis=0).min(axis=0)  # [N]: fewest over the steps
+    per_series = pooling(errors.shape[0], errors.shape[2])[0]  # pooled: others fill in
+    if per_series and errors.shape[2] == len(names) and (observed == 0).any():
+        empty = [n for n, count in zip(names, observed, strict=True) if count == 0]
+        raise ValueError(
+            f"conformal calibration: {empty} have no observed target in the last "
+            f"{errors.shape[0]} windows of the training data, so no calibration error: fill "
+            "the gaps, leave those series out, or calibrate where they are observed (val_df, "
+            "val_size)"
+        )
     scores = ConformalScores(torch.from_numpy(np.abs(errors)))
     for level in sorted({float(v) for v in levels} | {tau_level(t) for t in quantiles} - {0.0}):
         scores.radius(level)

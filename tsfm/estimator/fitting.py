@@ -143,7 +143,7 @@ def fit_table(
 
         step = cfg.conformal.step or est.horizon
         residuals = refit_residuals(est, rows, windows, step, static_df)
-        check_residuals(residuals[0], cfg.quantiles, cfg.levels)
+        check_residuals(residuals[0], cfg.quantiles, cfg.levels, target_names(rows, roles))
     datamodule = TimeSeriesDataModule(
         cfg.data,
         table=replace(rows, columns=[str(c) for c in rows.columns]),
@@ -281,7 +281,13 @@ def run_directory(work_dir: str | Path | None) -> Iterator[Path]:
 def n_targets(table: SeriesTable, roles: dict[str, Any]) -> int:
     """How many targets the roles leave in ``table`` (every column without a covariate role,
     unless named)."""
+    return max(1, len(target_names(table, roles)))
+
+
+def target_names(table: SeriesTable, roles: dict[str, Any]) -> list[str]:
+    """The targets the roles leave in ``table``, in its column order."""
     if roles.get("targets"):
-        return len(roles["targets"])
-    covariates = len(roles.get("future_covariates", [])) + len(roles.get("past_covariates", []))
-    return max(1, len(table.columns) - covariates)
+        named = set(roles["targets"])
+        return [str(c) for c in table.columns if str(c) in named]
+    covariates = {*roles.get("future_covariates", []), *roles.get("past_covariates", [])}
+    return [str(c) for c in table.columns if str(c) not in covariates]

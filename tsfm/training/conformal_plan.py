@@ -56,19 +56,25 @@ def check_plan(
 ) -> None:
     """Refuses, before training, a run whose calibration windows cannot give every level and
     quantile it scores (targets missing in them give no score)."""
-    if getattr(datamodule.config, "channel_independent", False):
+    panel = datamodule.pools_series  # windows of independent series, their scores pooled
+    if panel:
+        owners = [datamodule.window_series("val", i) for i in indices]
+        n_series = len(set(owners))
+        windows = len(indices) // n_series
+    elif getattr(datamodule.config, "channel_independent", False):
         n_series = len(datamodule.columns)
         windows = len(indices) // n_series
     else:
         n_series, windows = datamodule.n_vars, len(indices)
-    per_series, n = pooling(windows, n_series)
+    per_series, n = pooling(windows, n_series) if not panel else (False, len(indices))
     observed, fewest = observed_targets(datamodule, indices), ""
     if observed is not None:
-        counts = observed.sum(dim=0) if per_series else observed.sum(dim=(0, 2))[:, None]
+        counts = observed.sum(dim=0) if per_series or panel else observed.sum(dim=(0, 2))[:, None]
         if int(counts.min()) < n:
             n = int(counts.min())
-            names = [datamodule.columns[j] for j in (counts.min(dim=0).values == n).nonzero()[:, 0]]
-            fewest = " observed" + (f" for {names}" if per_series and n_series > 1 else "")
+            fewest = " observed" + _gappy(
+                datamodule, observed, per_series, n_series, panel, owners if panel else []
+            )
     levels, quantiles = [float(v) for v in levels], [float(t) for t in quantiles]
     wide_levels = [v for v in levels if not supports(n, v)]
     wide_taus = [t for t in quantiles if not supports(n, tau_level(t))]
@@ -79,6 +85,8 @@ def check_plan(
         asked.append(f"the quantiles {wide_taus} (the probabilistic metrics' grid, `quantiles`)")
     where = "per series" if per_series else f"pooled over the {n_series} series"
     enough = needed_windows(max([*levels, *(tau_level(t) for t in quantiles)]))
+    if panel:  # each series' windows add to one pool
+        enough = -(-enough // n_series)
     count = f"; {enough} give every one" if not fewest else ""  # gaps: more than that
     fixes = [f"calibrate on more windows (conformal.windows / conformal_windows{count})"]
     if fewest:  # targets missing in the calibration windows
@@ -94,6 +102,20 @@ def check_plan(
         f"for central intervals up to {100.0 * n / (n + 1):.1f} %, but the run asks for "
         f"{' and '.join(asked)}: {advice}"
     )
+
+
+def _gappy(datamodule, observed, per_series: bool, n_series: int, panel: bool, owners) -> str:
+    """`` for [names]``: the series whose missing targets left the fewest scores."""
+    if panel:
+        by_series: dict[str, int] = {}
+        for owner, seen in zip(owners, observed.sum(dim=(1, 2)).tolist(), strict=True):
+            by_series[owner] = by_series.get(owner, 0) + int(seen)
+        least = min(by_series.values())
+        return f" (fewest from {[s for s, c in by_series.items() if c == least][:5]})"
+    if not per_series or n_series == 1:
+        return ""
+    counts = observed.sum(dim=0).min(dim=0).values
+    return f" for {[datamodule.columns[j] for j in (counts == counts.min()).nonzero()[:, 0]]}"
 
 
 def _percent(levels: list[float]) -> str:
