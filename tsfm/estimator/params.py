@@ -151,7 +151,7 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
 
 
-def data_sized(est: Any, n_windows: int, freq: str | int) -> dict[str, Any]:
+def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> dict[str, Any]:
     """Model settings sized for the data where nobody chose them (no experiment, no parameter
     or override). iTransformer's width by the training windows per epoch W, d_model = d_ff =
     64 below 5,000, 128 below 50,000, 256 above (its constructor's 512 / 2048 are the paper's
@@ -168,7 +168,7 @@ def data_sized(est: Any, n_windows: int, freq: str | int) -> dict[str, Any]:
         return {"model.d_model": width, "model.d_ff": width}
     if est.model != "s2ip_llm":
         return {}
-    lookback, model = est.lookback, compose_for(est.model, None, []).model
+    lookback = est.lookback
     season = resolve_season_length(est.extra_params().get("season_length"), freq, lookback)
     sized = {
         "trend_length": lookback,
@@ -220,7 +220,7 @@ def build_config(
     if not any(o.startswith("logger=") for o in est.overrides or []):
         settings["logger.name"] = "none"
     if n_windows is not None:
-        settings.update(data_sized(est, n_windows, freq))
+        settings.update(data_sized(est, n_windows, freq, cfg.model))  # the composed defaults
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
