@@ -46,7 +46,10 @@ def test_absent_steps_become_nan_rows_and_only_whole_steps_are_inserted():
 def test_calendar_steps_need_the_frequency_to_say_which_are_absent():
     months = pd.date_range("2015-01-01", periods=36, freq="MS").values.astype("datetime64[ns]")
     gappy = np.delete(months, [7, 8])
-    with pytest.raises(ValueError, match="pass freq=... \\(e.g. 'MS'"):
+    with pytest.raises(
+        ValueError,
+        match="give the frequency \\(freq=... in Python, data.freq=... in the CLI; e.g. 'MS'",
+    ):
         insert_absent_steps(_table(gappy), None)
     with pytest.warns(UserWarning, match="2 absent"):
         filled = insert_absent_steps(_table(gappy), "MS")
@@ -61,7 +64,7 @@ def _sales(seed: int = 0) -> pd.DataFrame:
 
 def test_a_frame_with_absent_days_fits_under_mask_and_is_refused_with_the_fix_otherwise():
     gappy = _sales().drop(index=[60, 61, 62, 150])
-    with pytest.raises(ValueError, match="or pass missing='mask'"):
+    with pytest.raises(ValueError, match="missing='mask' in Python, data.missing=mask in the CLI"):
         Forecaster(horizon=7, lookback=28, **TINY_IT).fit(gappy)
     with pytest.warns(UserWarning, match="4 absent step"):
         est = Forecaster(horizon=7, lookback=28, missing="mask", **TINY_IT).fit(gappy)

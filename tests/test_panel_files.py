@@ -91,6 +91,13 @@ def test_independent_long_file_settings_are_checked_with_the_fix(tmp_path):
             make_datamodule({**SETTINGS, "path": path, **settings}).setup()
 
 
+def test_a_series_with_absent_steps_names_the_command_line_settings(tmp_path):
+    path, frame = long_file(tmp_path)
+    frame.drop(index=[40, 41]).to_csv(path, index=False)  # two hours gone from series s0
+    with pytest.raises(ValueError, match="data.freq=... in the CLI.*data.missing=mask in the CLI"):
+        make_datamodule({**SETTINGS, "path": path}).setup()
+
+
 def test_panel_conformal_scores_pool_the_series_and_gaps_are_named(tmp_path):
     path, frame = long_file(tmp_path)
     overrides = [f"data.{k}={v}" for k, v in SETTINGS.items() if k not in ("seq_len", "pred_len")]

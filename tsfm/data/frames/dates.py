@@ -65,8 +65,8 @@ def _local_freq(times: np.ndarray, freq: Freq | None, tz: str | None) -> Freq | 
 def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
     if len(times) < 3 and freq is None:
         raise ValueError(
-            f"{len(times)} timestamps are too few to infer the frequency; pass freq=... "
-            "(e.g. 'h', '15min', 'D') or a longer frame"
+            f"{len(times)} timestamps are too few to infer the frequency; give it (freq=... in "
+            "Python, data.freq=... in the CLI; e.g. 'h', '15min', 'D') or a longer frame"
         )
     if is_integer_time(times):
         steps = np.unique(np.diff(times))
@@ -112,8 +112,9 @@ def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
     row = int(mismatch[0]) if len(mismatch) else len(times) - 1
     raise ValueError(
         f"timestamps are not regular: row {row} is {show_time(times[row])}, but {what} puts "
-        f"{show_time(expected[row])} there. Fill the missing steps (e.g. interpolate), pass the "
-        "intended freq=..., or pass missing='mask' to forecast with absent steps as missing values"
+        f"{show_time(expected[row])} there. Fill the missing steps (e.g. interpolate), give the "
+        "intended frequency (freq=... in Python, data.freq=... in the CLI), or forecast with "
+        "absent steps as missing values (missing='mask' in Python, data.missing=mask in the CLI)"
     )
 
 

@@ -43,8 +43,8 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
             if not is_integer_time(times) and step.astype("int64") >= 28 * DAY_NS:
                 raise ValueError(
                     f"timestamps skip steps of a calendar frequency (the usual step is "
-                    f"{pd.Timedelta(step)}); pass freq=... (e.g. 'MS', 'QS', 'W-SUN') to say "
-                    "which steps are absent"
+                    f"{pd.Timedelta(step)}); give the frequency (freq=... in Python, data.freq=... in "
+                    "the CLI; e.g. 'MS', 'QS', 'W-SUN') to say which steps are absent"
                 )
         grid = np.arange(first, last + step, step)
     if not np.isin(times, grid).all():

@@ -88,8 +88,9 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
         raise ValueError(
             f"series {long.ids[j]!r} has no row at {show_time(grid[t])} while others do; in "
             "mode='joint' the series are forecast together and must share their timestamps: "
-            "use mode='independent' (each series on its own dates), fill the gaps, or accept "
-            "them as missing values (missing='mask')"
+            "use mode='independent' (data.mode=independent in the CLI; each series on its own "
+            "dates), fill the gaps, or accept them as missing values (missing='mask', "
+            "data.missing=mask)"
         )
     return SeriesTable(values, grid, columns, long.layout, groups, long.statics)
 
