@@ -133,6 +133,24 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
         }
         return cls(**{**arguments, **params})
 
+    @classmethod
+    def from_run(
+        cls,
+        run_dir: str | Path,
+        checkpoint: str = "best",
+        data_path: str | Path | None = None,
+        data_root: str | Path | None = None,
+    ) -> Forecaster:
+        """The model a ``python -m tsfm.run`` run trained, as a fitted Forecaster: ``predict``
+        goes on from the end of the run's data file (or from the frame given), ``evaluate``,
+        ``save`` and the rest work as after ``fit``, and ``fit`` trains the run's settings
+        again on new data. ``checkpoint``: ``best`` or ``last``; ``data_path`` / ``data_root``:
+        where the run's data file (a custom file / a registered dataset's folder) is now,
+        if it moved. Runs on one wide table only (see ``tsfm/estimator/from_run.py``)."""
+        from tsfm.estimator.from_run import from_run
+
+        return from_run(cls, run_dir, checkpoint, data_path, data_root)
+
     # ------------------------------------------------------------------ scikit-learn protocol
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {**super().get_params(deep=False), **self._extra}

@@ -131,9 +131,10 @@ def _foreign_keys(node: Any, where: str = "") -> list[str]:
     return []
 
 
-def checked_config(path: Path) -> DictConfig:
+def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     """config.yaml, refused unless it asks for tsfm's registered classes only (and holds no
-    YAML anchors or aliases, nor a checkpoint or data path)."""
+    YAML anchors or aliases, nor a checkpoint or data path); ``data_files``: a command-line
+    run's config, which names the data it read (and any checkpoint it resumed from)."""
     raw = OmegaConf.to_container(OmegaConf.create(refuse_yaml_aliases(path)), resolve=False)
     if not isinstance(raw, dict):
         raise ValueError(f"{path} does not hold a run config (a mapping)")
@@ -167,6 +168,8 @@ def checked_config(path: Path) -> DictConfig:
         cfg = OmegaConf.merge(schema, raw)
     except Exception as err:
         raise ValueError(f"{path} does not fit the run config schema: {err}") from None
+    if data_files:  # a run's: what it read and resumed from; nothing a refit would reuse
+        return cfg
     pointers = {k: cfg.get(k) for k in ("ckpt_path", "resume")} | {
         f"data.{k}": cfg.data.get(k) for k in ("path", "root")
     }

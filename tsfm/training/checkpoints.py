@@ -75,7 +75,11 @@ class SafeCheckpointIO(TorchCheckpointIO):
 def restore_module(path: str | Path, map_location: Any = "cpu") -> ForecastingModule:
     """The :class:`~tsfm.training.module.ForecastingModule` a Lightning checkpoint of tsfm
     holds (its hyperparameters are plain values, so it is rebuilt from the registry)."""
-    checkpoint = load_checkpoint(path, map_location)
+    return module_of(load_checkpoint(path, map_location), path)
+
+
+def module_of(checkpoint: Any, path: str | Path) -> ForecastingModule:
+    """The module of a checkpoint already read with :func:`load_checkpoint` (from ``path``)."""
     if not isinstance(checkpoint, dict) or not {"hyper_parameters", "state_dict"} <= set(
         checkpoint
     ):

@@ -1,0 +1,100 @@
+"""``Forecaster.from_run``: a command-line run's model as a fitted Forecaster that forecasts
+what the run's own test forecasts say, refits the run's settings, saves and loads; a run it
+cannot rebuild exactly is refused with the reason."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tsfm import Forecaster
+from tsfm.config import compose_config
+from tsfm.data.sources import BUNDLED_DIR
+from tsfm.run import run
+
+ETTH1 = BUNDLED_DIR / "ETTh1.csv"
+
+
+def cli_run(tmp_path, *overrides: str, name: str = "run"):
+    cfg = compose_config(
+        *TINY_ITRANSFORMER, *TINY_RUN, "trainer.limit_test_batches=1.0",
+        "output.forecasts=true", *overrides,
+    )  # fmt: skip
+    run_dir = tmp_path / name
+    run(cfg, run_dir)
+    return run_dir
+
+
+def test_a_run_forecasts_as_its_own_test_forecasts_and_refits_its_settings(tmp_path):
+    run_dir = cli_run(tmp_path, "conformal.windows=20", "optim.lr=0.003", "seed=7")
+    forecaster = Forecaster.from_run(run_dir)
+    params = forecaster.get_params()
+    assert (params["lr"], params["seed"], params["conformal_windows"]) == (0.003, 7, 20)
+    assert (params["horizon"], params["lookback"], params["d_model"]) == (8, 24, 8)
+    assert params["val_size"] == 0.25  # ETTh1's 4 validation months of the 16 it used
+    assert "levels" not in params  # the run's levels were its defaults
+    assert forecaster.fit_metrics_["epochs"] == 1
+
+    written = pd.read_parquet(run_dir / "forecasts.parquet")
+    frame = pd.read_csv(ETTH1, parse_dates=["date"])
+    for cutoff in written.cutoff.unique()[[0, -1]]:  # the first and last test windows
+        predicted = forecaster.predict(frame[frame.date <= cutoff], level=[80])
+        window = written[written.cutoff == cutoff]
+        for series in ("HUFL", "OT"):
+            rows = window[window.series == series].sort_values("ds")
+            np.testing.assert_array_equal(predicted.date, rows.ds)
+            for column, own in ((series, "forecast"), (f"{series}-lo-80", "forecast-lo-80")):
+                np.testing.assert_allclose(predicted[column], rows[own], rtol=1e-5, atol=1e-5)
+
+    future = forecaster.predict()  # on from the end of the file
+    assert future.date.iloc[0] == frame.date.iloc[-1] + pd.Timedelta("1h")
+
+    saved = Forecaster.load(forecaster.save(tmp_path / "saved"))
+    pd.testing.assert_frame_equal(saved.predict(level=[80]), forecaster.predict(level=[80]))
+
+    refit = Forecaster.from_run(run_dir).set_params(verbose=0).fit(frame.iloc[:1500])
+    for key in ("model", "optim", "loss", "conformal", "seed"):
+        assert refit.config_[key] == forecaster.config_[key], key
+
+
+def test_the_data_must_be_the_run_s_and_where_it_moved_can_be_given(tmp_path):
+    path = tmp_path / "sales.csv"
+    frame = pd.read_csv(ETTH1).iloc[:2000]
+    frame.to_csv(path, index=False)
+    run_dir = cli_run(tmp_path, "data=custom", f"data.path={path}", "data.target=OT")
+    moved = tmp_path / "moved.csv"
+    shutil.move(path, moved)
+    with pytest.raises(FileNotFoundError, match="pass data_path=..."):
+        Forecaster.from_run(run_dir)
+    forecaster = Forecaster.from_run(run_dir, data_path=moved)
+    assert forecaster.predict().shape == (8, 8)
+    frame.assign(OT=frame.OT * 2).to_csv(moved, index=False)  # the file changed since
+    with pytest.raises(ValueError, match="other scaling statistics"):
+        Forecaster.from_run(run_dir, data_path=moved)
+    frame.drop(columns=["HUFL"]).to_csv(moved, index=False)
+    with pytest.raises(ValueError, match="the data file changed since the run"):
+        Forecaster.from_run(run_dir, data_path=moved)
+
+
+def test_what_is_not_a_run_it_can_rebuild_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not the directory of a python -m tsfm.run"):
+        Forecaster.from_run(tmp_path)
+    run_dir = cli_run(tmp_path, "data.features=MS")
+    with pytest.raises(ValueError, match="'best' or 'last'"):
+        Forecaster.from_run(run_dir, checkpoint="epoch=0")
+    (run_dir / "checkpoints" / "best.ckpt").unlink()
+    with pytest.raises(FileNotFoundError, match=r"the run's checkpoints: \['last.ckpt'\]"):
+        Forecaster.from_run(run_dir)
+    last = Forecaster.from_run(run_dir, checkpoint="last")
+    assert last.columns_ == ["OT"] and last.get_params()["past_covariates"][0] == "HUFL"
+    config = (run_dir / "config.yaml").read_text()
+    (run_dir / "config.yaml").write_text(config.replace("id_col: null", "id_col: unique_id"))
+    with pytest.raises(ValueError, match="For long files and panels"):
+        Forecaster.from_run(run_dir, checkpoint="last")
+    (run_dir / "config.yaml").write_text(config + "extra:\n  _target_: os.system\n")
+    with pytest.raises(ValueError, match="refuses to load it"):
+        Forecaster.from_run(run_dir, checkpoint="last")

@@ -1,0 +1,268 @@
+"""A run of ``python -m tsfm.run`` as a fitted Forecaster (:meth:`Forecaster.from_run`).
+
+The run directory holds the resolved ``config.yaml``, the checkpoints and ``metrics.json``;
+the data it read is read again from where the run found it (or from ``data_path`` /
+``data_root``), split and scaled as the run did, and checked against the scaling statistics
+the checkpoint recorded, so a file changed since the run is refused rather than forecast
+with other statistics. The Forecaster's parameters are the run's settings: every model
+hyperparameter, and every other setting the run changed from the defaults (optimizer,
+trainer, early stopping, loss, intervals, seed, batch sizes, ...), so that ``fit`` on new
+data trains the run's model again. A refit does not repeat the run's train/validation/test
+protocol: it validates on the trailing ``val_size`` rows, the share of the rows the run
+trained and validated on that it validated on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from tsfm.data import TimeSeriesDataModule, make_datamodule
+from tsfm.data.frames import Layout
+from tsfm.data.seasons import resolve_season_length
+from tsfm.estimator.params import build_config, compose_for, param_name
+from tsfm.estimator.persistence import checked_config
+from tsfm.estimator.roles import role_settings
+from tsfm.training.artifacts import levels_of
+from tsfm.training.checkpoints import load_checkpoint, module_of
+
+# Settings a Forecaster takes from its own arguments and the frame, or that concern how and
+# where the run ran rather than what it trained; the rest of these sections is carried over.
+CARRIED = ("data", "optim", "trainer", "callbacks.early_stopping", "conformal")
+CARRIED_TOP = ("loss", "quantiles", "levels", "season_length", "seed", "threads")
+CARRIED_TOP += ("reuse_freed_memory", "release_freed_memory")
+NOT_CARRIED = {
+    *(f"data.{k}" for k in ("name", "root", "path", "id_col", "mode", "date_col", "target")),
+    *(f"data.{k}" for k in ("columns", "features", "targets", "missing", "seq_len", "pred_len")),
+    *(f"data.{k}_covariates" for k in ("future", "past", "static")),
+    "data.train_ratio",
+    "data.test_ratio",
+    *(f"trainer.{k}" for k in ("accelerator", "strategy", "devices", "num_nodes", "logger")),
+    *(f"trainer.enable_{k}" for k in ("progress_bar", "model_summary", "checkpointing")),
+    *(f"trainer.limit_{k}_batches" for k in ("test", "predict")),
+    "trainer.default_root_dir",
+}
+# What the module's checkpoint records, and the run config key each must equal.
+RECORDED = ("model", "optim", "loss", "quantiles", "levels", "season_length")
+
+
+def from_run(
+    cls: type,
+    run_dir: str | Path,
+    checkpoint: str = "best",
+    data_path: str | Path | None = None,
+    data_root: str | Path | None = None,
+) -> Any:
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise FileNotFoundError(
+            f"{run_dir} is not the directory of a python -m tsfm.run run (no config.yaml); "
+            "each run writes one into outputs/<model>_<data>_<L>_<H>/<time>/"
+        )
+    cfg = checked_config(run_dir / "config.yaml", data_files=True)
+    check_supported(cfg)
+    ckpt_path = checkpoint_file(run_dir, checkpoint)
+    if data_path is not None:
+        cfg.data.path = str(data_path)
+    if data_root is not None:
+        cfg.data.root = str(data_root)
+    datamodule = run_data(cfg)
+    state = load_checkpoint(ckpt_path, setting="checkpoint")
+    module = module_of(state, ckpt_path)
+    check_same_data(state, datamodule, ckpt_path)
+    if cfg.conformal.windows:  # as the run calibrated before its test
+        from tsfm.training.conformal import calibrate
+        from tsfm.training.conformal_plan import calibration_plan
+
+        plan = calibration_plan(datamodule, cfg.conformal, cfg.data.pred_len)
+        module.conformal = calibrate(module, datamodule, cfg.conformal, plan)
+    est = cls(**run_params(cfg, datamodule))
+    table = datamodule.table
+    sampling = datamodule.sampling if table.dates is not None else integer_step(table.times)
+    config = build_config(
+        est,
+        freq=sampling,
+        has_dates=table.dates is not None,
+        time_col=cfg.data.date_col,
+        roles=role_settings(est, table),
+    )
+    config.season_length = resolve_season_length(
+        config.get("season_length"), sampling, est.lookback
+    )
+    check_recorded(config, state["hyper_parameters"], ckpt_path)
+    layout = Layout("wide", "pandas", cfg.data.date_col if table.times is not None else None)
+    layout = Layout(**{**layout.to_dict(), "time_type": time_type(table.times)})
+    est.config_ = config
+    est.module_ = module.eval()
+    est.mode_ = "joint"
+    est.scaler_, est.input_scaler_ = datamodule.scaler, datamodule.input_scaler
+    est.roles_ = datamodule.roles
+    est.columns_ = list(datamodule.roles.targets)
+    est.input_columns_ = list(datamodule.roles.time_varying)
+    est.n_variates_ = len(est.columns_)
+    est.series_ = None
+    est.static_encoder_ = None
+    est.statics_ = {}
+    est.freq_ = sampling
+    est.layout_ = layout
+    est.history_ = replace(table.tail(est.lookback), layout=layout)  # predict() goes on from it
+    est.dims_ = datamodule.dims()
+    est.fit_metrics_ = run_metrics(run_dir)
+    return est
+
+
+def check_supported(cfg: DictConfig) -> None:
+    """Runs over one wide table (a custom file or a registered benchmark such as ETTh1)."""
+    if cfg.data.id_col is not None or cfg.data.mode != "joint" or cfg.data.name.startswith("m4"):
+        raise ValueError(
+            f"Forecaster.from_run reads runs on one wide table (data.path or a benchmark such "
+            f"as etth1); this run read {cfg.data.name!r} (data.id_col={cfg.data.id_col!r}, "
+            f"data.mode={cfg.data.mode}). For long files and panels, fit a Forecaster on the "
+            "frame in Python (mode='independent' for a panel) with the run's settings"
+        )
+
+
+def checkpoint_file(run_dir: Path, checkpoint: str) -> Path:
+    """``best`` or ``last`` of the run's ``checkpoints/``."""
+    if checkpoint not in ("best", "last"):
+        raise ValueError(f"checkpoint must be 'best' or 'last', got {checkpoint!r}")
+    path = run_dir / "checkpoints" / f"{checkpoint}.ckpt"
+    if not path.is_file():
+        found = sorted(p.name for p in (run_dir / "checkpoints").glob("*.ckpt"))
+        raise FileNotFoundError(
+            f"{path} does not exist (the run's checkpoints: {found or 'none'}); a run with "
+            "callbacks.checkpoint.enabled=false or train=false leaves no weights to forecast with"
+        )
+    return path
+
+
+def run_data(cfg: DictConfig) -> TimeSeriesDataModule:
+    """The run's data module, set up: the data read again, split and scaled as the run did."""
+    datamodule = make_datamodule(cfg.data)
+    try:
+        datamodule.setup()
+    except FileNotFoundError as err:
+        raise FileNotFoundError(
+            f"{err}. The run read its data from there; pass data_path=... (a custom file) or "
+            "data_root=... (the folder of a registered dataset) where it is now"
+        ) from None
+    return datamodule
+
+
+def check_same_data(state: dict[str, Any], datamodule: TimeSeriesDataModule, path: Path) -> None:
+    """The data read now gives the dimensions and scaling the checkpoint recorded."""
+    recorded = state["hyper_parameters"]
+    dims = datamodule.dims()
+    if any(recorded["dims"].get(k) != v for k, v in dims.items()):
+        raise ValueError(
+            f"the data read now has dimensions {dims}, but {path} was trained on "
+            f"{recorded['dims']}: the data file changed since the run, or data_path/data_root "
+            "points at another one"
+        )
+    scaling = recorded.get("scaler")
+    now = datamodule.scaler.state_dict() if datamodule.scaler is not None else None
+    same = (scaling is None) == (now is None) and (
+        scaling is None
+        or all(np.allclose(scaling[k], now[k], rtol=1e-9, atol=0) for k in ("mean", "std"))
+    )
+    if not same:
+        raise ValueError(
+            f"the run's training rows, read now, give other scaling statistics than those {path} "
+            "recorded: the data file changed since the run, or data_path/data_root points at "
+            "another one. Forecasting with other statistics would be silently wrong"
+        )
+
+
+def run_params(cfg: DictConfig, datamodule: TimeSeriesDataModule) -> dict[str, Any]:
+    """The Forecaster parameters of the run: its window, columns, every model hyperparameter
+    and every carried setting that differs from the defaults."""
+    model = cfg.model.name
+    roles = datamodule.roles
+    params: dict[str, Any] = {
+        "model": model,
+        "horizon": int(cfg.data.pred_len),
+        "lookback": int(cfg.data.seq_len),
+        "date_col": cfg.data.date_col,
+        "val_size": validation_share(datamodule),
+        "targets": list(roles.targets),
+        "future_covariates": list(roles.future) or None,
+        "past_covariates": list(roles.past) or None,
+        "missing": cfg.data.missing,
+    }
+    run = flat(OmegaConf.to_container(cfg, resolve=True))
+    defaults = flat(OmegaConf.to_container(compose_for(model, None, None), resolve=True))
+    unset = OmegaConf.merge(cfg, {"levels": None})
+    if list(cfg.levels or []) == levels_of(unset):  # the run settled its default levels
+        run["levels"] = None
+    for key, value in run.items():
+        if (
+            key.startswith("model.")
+            and key != "model.name"
+            or carried(key)
+            and (key not in defaults or defaults[key] != value)
+        ):
+            params[param_name(model, key)] = value
+    return params
+
+
+def carried(key: str) -> bool:
+    if key in NOT_CARRIED:
+        return False
+    return key in CARRIED_TOP or any(key.startswith(f"{section}.") for section in CARRIED)
+
+
+def flat(node: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists are values)."""
+    if not isinstance(node, dict) or not node:
+        return {prefix[:-1]: node}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        out.update(flat(value, f"{prefix}{key}."))
+    return out
+
+
+def validation_share(datamodule: TimeSeriesDataModule) -> float | None:
+    """The share of the rows the run trained and validated on that validated it."""
+    borders = datamodule.borders
+    n_train, end = borders.train[1], borders.val[1]
+    return round((end - n_train) / end, 6) if end > n_train else None
+
+
+def check_recorded(config: DictConfig, recorded: dict[str, Any], path: Path) -> None:
+    """The Forecaster's config gives the module the checkpoint holds (a refit trains the
+    run's model): every recorded setting, compared."""
+    composed = OmegaConf.to_container(config, resolve=True)
+    differ = [k for k in RECORDED if k in recorded and composed.get(k) != recorded[k]]
+    if differ:
+        raise ValueError(
+            f"the run's settings {differ} cannot be given as Forecaster parameters the way "
+            f"{path} records them: {[(composed.get(k), recorded[k]) for k in differ]}"
+        )
+
+
+def integer_step(times: np.ndarray | None) -> int | None:
+    if times is None or len(times) < 2:
+        return None
+    return int(np.median(np.diff(times)))
+
+
+def time_type(times: np.ndarray | None) -> dict[str, Any]:
+    """How the run's timestamps are written back: the CLI reads dates as UTC instants."""
+    if times is None or np.issubdtype(times.dtype, np.integer):
+        return {"kind": "int", "dtype": "Int64"}
+    return {"kind": "datetime", "unit": "ns", "tz": None}
+
+
+def run_metrics(run_dir: Path) -> dict[str, Any]:
+    """The run's validation figures from metrics.json (``val/...``, ``epochs``, ``fit_...``)."""
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return {}
+    metrics = json.loads(path.read_text())
+    keep = ("val/", "epochs", "fit_")
+    return {k: v for k, v in metrics.items() if k.startswith(keep) and v is not None}
