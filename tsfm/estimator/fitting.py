@@ -163,19 +163,13 @@ def fit_table(
     result.module.trainer = None  # the trainer holds the data; the estimator keeps only the model
     est.config_ = cfg
     est.module_ = result.module.eval()
-    est.mode_ = "joint"
-    est.scaler_, est.input_scaler_ = datamodule.scaler, datamodule.input_scaler
-    est.roles_ = datamodule.roles
-    est.columns_ = list(datamodule.roles.targets)
-    est.input_columns_ = list(datamodule.roles.time_varying)
-    est.n_variates_ = len(est.columns_)
+    keep_data_state(est, datamodule)
     est.series_ = list(rows.groups[rows.layout.target_col]) if rows.groups else None
     est.static_encoder_ = encoder
     est.statics_ = model_statics(statics)
     est.freq_ = freq
     est.layout_ = table.layout
     est.history_ = rows.select(est.input_columns_).tail(est.lookback)
-    est.dims_ = datamodule.dims()
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }
@@ -185,6 +179,18 @@ def fit_table(
         rate = cfg.conformal.adaptive_rate
         est.module_.conformal = scores_from_residuals(est, *residuals, normalize, rate)
     return result
+
+
+def keep_data_state(est: Any, datamodule: TimeSeriesDataModule) -> None:
+    """The fitted state a joint fit takes from its data module: the scalers, column roles
+    and dimensions."""
+    est.mode_ = "joint"
+    est.scaler_, est.input_scaler_ = datamodule.scaler, datamodule.input_scaler
+    est.roles_ = datamodule.roles
+    est.columns_ = list(datamodule.roles.targets)
+    est.input_columns_ = list(datamodule.roles.time_varying)
+    est.n_variates_ = len(est.columns_)
+    est.dims_ = datamodule.dims()
 
 
 def suggested_horizon(freq: Any) -> int:

@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsfm.data import TimeSeriesDataModule, make_datamodule
 from tsfm.data.frames import Layout
 from tsfm.data.seasons import resolve_season_length
+from tsfm.estimator.fitting import keep_data_state
 from tsfm.estimator.params import build_config, compose_for, param_name
 from tsfm.estimator.persistence import checked_config
 from tsfm.estimator.roles import role_settings
@@ -99,19 +100,13 @@ def from_run(
     layout = Layout(**{**layout.to_dict(), "time_type": time_type(table.times)})
     est.config_ = config
     est.module_ = module.eval()
-    est.mode_ = "joint"
-    est.scaler_, est.input_scaler_ = datamodule.scaler, datamodule.input_scaler
-    est.roles_ = datamodule.roles
-    est.columns_ = list(datamodule.roles.targets)
-    est.input_columns_ = list(datamodule.roles.time_varying)
-    est.n_variates_ = len(est.columns_)
+    keep_data_state(est, datamodule)
     est.series_ = None
     est.static_encoder_ = None
     est.statics_ = {}
     est.freq_ = sampling
     est.layout_ = layout
     est.history_ = replace(table.tail(est.lookback), layout=layout)  # predict() goes on from it
-    est.dims_ = datamodule.dims()
     est.fit_metrics_ = run_metrics(run_dir)
     return est
 
