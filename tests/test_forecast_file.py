@@ -23,9 +23,14 @@ def _mae(frame: pl.DataFrame) -> float:
     return float((frame["forecast"] - frame["y"]).abs().mean())
 
 
-@pytest.mark.parametrize("independent", [False, True])
-def test_the_file_holds_every_test_forecast_the_metrics_score(tmp_path, independent):
-    overrides = ["data.channel_independent=true"] if independent else []
+@pytest.mark.parametrize("variant", ["joint", "independent", "bf16"])
+def test_the_file_holds_every_test_forecast_the_metrics_score(tmp_path, variant):
+    independent = variant == "independent"
+    overrides = {
+        "joint": [],
+        "independent": ["data.channel_independent=true"],
+        "bf16": ["trainer.precision=bf16-mixed"],  # forecast as the test was: in bf16
+    }[variant]
     cfg = compose_config(*TINY_ITRANSFORMER, *FULL_TEST, "loss=quantile", *overrides)
     metrics = run(cfg, tmp_path)
     frame = _read(tmp_path)

@@ -24,6 +24,7 @@ from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
+from tsfm.training.runtime import inference
 
 log = logging.getLogger("tsfm.run")
 register_configs()
@@ -54,17 +55,18 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
             f"overflow. {LIKELY_CAUSES}"
         )
     if result.trainer.is_global_zero:
-        if cfg.output.plot and cfg.test:
-            plot_forecasts(
-                result.module,
-                result.datamodule,
-                run_dir / "forecast.png",
-                cfg.output.plot_windows,
-                variates=cfg.output.plot_variates,
-                title=run_title(cfg, result.metrics),
-            )
-        if cfg.output.forecasts and cfg.test:
-            write_forecasts(result.module, result.datamodule, run_dir / "forecasts.parquet")
+        with inference(cfg, result.module.device):  # the test's precision and threads
+            if cfg.output.plot and cfg.test:
+                plot_forecasts(
+                    result.module,
+                    result.datamodule,
+                    run_dir / "forecast.png",
+                    cfg.output.plot_windows,
+                    variates=cfg.output.plot_variates,
+                    title=run_title(cfg, result.metrics),
+                )
+            if cfg.output.forecasts and cfg.test:
+                write_forecasts(result.module, result.datamodule, run_dir / "forecasts.parquet")
         if cfg.output.print_table:  # through logging: the console and the run's run.log
             log.info("\n%s\n%s", run_title(cfg), metrics_table(result.metrics))
             log.info("run directory: %s", run_dir)
