@@ -46,6 +46,10 @@ def test_parameters_are_stored_untouched_and_clone_copies_them():
     assert twin.get_params()["max_epochs"] == 3  # nothing changed by the refused call
     with pytest.raises(ValueError, match="lookback"):
         twin.set_params(data__seq_len=12)
+    with pytest.raises(ValueError, match="val_size"):  # the command line's split, not fit's
+        twin.set_params(data__train_ratio=0.8)
+    with pytest.raises(ValueError, match="sets from the frame you fit"):  # was ignored
+        twin.set_params(data__percent=10)
     assert "d_model=16" in repr(est)
 
 

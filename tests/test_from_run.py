@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers.data import SHARED_DATA, needs_shared
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm import Forecaster
 from tsfm.config import compose_config
@@ -30,13 +31,18 @@ def cli_run(tmp_path, *overrides: str, name: str = "run"):
 
 
 def test_a_run_forecasts_as_its_own_test_forecasts_and_refits_its_settings(tmp_path):
-    run_dir = cli_run(tmp_path, "conformal.windows=20", "optim.lr=0.003", "seed=7")
+    run_dir = cli_run(
+        tmp_path, "conformal.windows=20", "optim.lr=0.003", "seed=7", "data.percent=50",
+        "callbacks.checkpoint.monitor=val/mae", "callbacks.early_stopping.monitor=val/mae",
+    )  # fmt: skip
     forecaster = Forecaster.from_run(run_dir)
     params = forecaster.get_params()
     assert (params["lr"], params["seed"], params["conformal_windows"]) == (0.003, 7, 20)
     assert (params["horizon"], params["lookback"], params["d_model"]) == (8, 24, 8)
+    assert params["callbacks__checkpoint__monitor"] == "val/mae"  # which epoch is kept
     assert params["val_size"] == 0.25  # ETTh1's 4 validation months of the 16 it used
     assert "levels" not in params  # the run's levels were its defaults
+    assert "data__percent" not in params  # few-shot is the run's protocol; a refit uses all
     assert forecaster.fit_metrics_["epochs"] == 1
 
     written = pd.read_parquet(run_dir / "forecasts.parquet")
@@ -55,10 +61,31 @@ def test_a_run_forecasts_as_its_own_test_forecasts_and_refits_its_settings(tmp_p
 
     saved = Forecaster.load(forecaster.save(tmp_path / "saved"))
     pd.testing.assert_frame_equal(saved.predict(level=[80]), forecaster.predict(level=[80]))
+    for model in (forecaster, saved):  # the run validated up to row 11520: its test is unseen
+        _, metrics = model.backtest(frame.iloc[:14400], n_windows=3, step=96)
+        assert len(metrics) == 3
+        with pytest.raises(ValueError, match="fitted on rows up to 2017-10-23 23:00:00"):
+            model.backtest(frame.iloc[:11600], n_windows=3, step=96)
 
     refit = Forecaster.from_run(run_dir).set_params(verbose=0).fit(frame.iloc[:1500])
     for key in ("model", "optim", "loss", "conformal", "seed"):
         assert refit.config_[key] == forecaster.config_[key], key
+
+
+@needs_shared("ETTm1.csv.gz")
+def test_a_benchmark_run_keeps_the_papers_hourly_calendar_on_quarter_hours(tmp_path):
+    run_dir = cli_run(tmp_path, "data=ettm1", f"data.root={SHARED_DATA}")
+    forecaster = Forecaster.from_run(run_dir)
+    assert forecaster.get_params()["data__freq"] == "h" and forecaster.freq_ == "15min"
+    assert forecaster.dims_["n_marks"] == 4  # hour, weekday, day of month and of year
+    written = pd.read_parquet(run_dir / "forecasts.parquet")
+    cutoff = written.cutoff.iloc[-1]
+    frame = pd.read_csv(SHARED_DATA / "ETTm1.csv.gz", parse_dates=["date"])
+    predicted = forecaster.predict(frame[frame.date <= cutoff])
+    rows = written[(written.cutoff == cutoff) & (written.series == "OT")].sort_values("ds")
+    np.testing.assert_allclose(predicted.OT, rows.forecast, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="pass data_root=..."):
+        Forecaster.from_run(run_dir, data_path=SHARED_DATA / "ETTm1.csv.gz")
 
 
 def test_the_data_must_be_the_run_s_and_where_it_moved_can_be_given(tmp_path):
@@ -70,6 +97,8 @@ def test_the_data_must_be_the_run_s_and_where_it_moved_can_be_given(tmp_path):
     shutil.move(path, moved)
     with pytest.raises(FileNotFoundError, match="pass data_path=..."):
         Forecaster.from_run(run_dir)
+    with pytest.raises(ValueError, match="read a custom file: pass data_path"):
+        Forecaster.from_run(run_dir, data_root=tmp_path)
     forecaster = Forecaster.from_run(run_dir, data_path=moved)
     assert forecaster.predict().shape == (8, 8)
     frame.assign(OT=frame.OT * 2).to_csv(moved, index=False)  # the file changed since
@@ -92,9 +121,20 @@ def test_what_is_not_a_run_it_can_rebuild_is_refused_with_the_reason(tmp_path):
     last = Forecaster.from_run(run_dir, checkpoint="last")
     assert last.columns_ == ["OT"] and last.get_params()["past_covariates"][0] == "HUFL"
     config = (run_dir / "config.yaml").read_text()
-    (run_dir / "config.yaml").write_text(config.replace("id_col: null", "id_col: unique_id"))
-    with pytest.raises(ValueError, match="For long files and panels"):
-        Forecaster.from_run(run_dir, checkpoint="last")
+    cases = [
+        (config.replace("id_col: null", "id_col: unique_id"), "For long files and panels"),
+        (  # an M4 config, whose data schema differs, is refused for what it is
+            config.replace("name: etth1", "name: m4_hourly\n  lookback_multiple: 2"),
+            "this run read 'm4_hourly'",
+        ),
+        (config.replace("date_col: date", "date_col: null"), "no time column"),
+        (config.replace("allow_irregular: false", "allow_irregular: true"), "irregular"),
+    ]
+    for text, message in cases:
+        assert text != config
+        (run_dir / "config.yaml").write_text(text)
+        with pytest.raises(ValueError, match=message):
+            Forecaster.from_run(run_dir, checkpoint="last")
     (run_dir / "config.yaml").write_text(config + "extra:\n  _target_: os.system\n")
     with pytest.raises(ValueError, match="refuses to load it"):
         Forecaster.from_run(run_dir, checkpoint="last")

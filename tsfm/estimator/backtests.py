@@ -108,7 +108,9 @@ def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = No
             f"needs lookback = {est.lookback}: use fewer windows, a smaller step or a longer frame"
         )
     seen, times = est.history_.times, table.times
-    trained_until = None if seen is None else seen[-1]
+    trained_until = getattr(est, "trained_until_", None)  # from_run: before the run's test
+    if trained_until is None:
+        trained_until = None if seen is None else seen[-1]
     first = None if times is None else times[folds[0]]
     if trained_until is not None and first is not None and first <= trained_until:
         raise ValueError(

@@ -20,33 +20,35 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data import TimeSeriesDataModule, make_datamodule
 from tsfm.data.frames import Layout
 from tsfm.data.seasons import resolve_season_length
 from tsfm.estimator.fitting import keep_data_state
-from tsfm.estimator.params import build_config, compose_for, param_name
+from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
 from tsfm.estimator.persistence import checked_config
 from tsfm.estimator.roles import role_settings
+from tsfm.estimator.saved_files import refuse_yaml_aliases
 from tsfm.training.artifacts import levels_of
 from tsfm.training.checkpoints import load_checkpoint, module_of
 
-# Settings a Forecaster takes from its own arguments and the frame, or that concern how and
-# where the run ran rather than what it trained; the rest of these sections is carried over.
-CARRIED = ("data", "optim", "trainer", "callbacks.early_stopping", "conformal")
+# Settings a Forecaster takes from its own arguments and the frame (params.MANAGED, checked
+# in `carried`), or that concern how and where the run ran rather than what it trained; the
+# rest of these sections is carried over.
+CARRIED = ("data", "optim", "trainer", "callbacks.early_stopping", "callbacks.checkpoint")
+CARRIED += ("conformal",)
 CARRIED_TOP = ("loss", "quantiles", "levels", "season_length", "seed", "threads")
-CARRIED_TOP += ("reuse_freed_memory", "release_freed_memory")
+CARRIED_TOP += ("reuse_freed_memory", "release_freed_memory", "check_memory")
 NOT_CARRIED = {
-    *(f"data.{k}" for k in ("name", "root", "path", "id_col", "mode", "date_col", "target")),
-    *(f"data.{k}" for k in ("columns", "features", "targets", "missing", "seq_len", "pred_len")),
-    *(f"data.{k}_covariates" for k in ("future", "past", "static")),
-    "data.train_ratio",
-    "data.test_ratio",
+    *(f"data.{k}" for k in ("id_col", "mode", "features", "allow_irregular")),
     *(f"trainer.{k}" for k in ("accelerator", "strategy", "devices", "num_nodes", "logger")),
     *(f"trainer.enable_{k}" for k in ("progress_bar", "model_summary", "checkpointing")),
     *(f"trainer.limit_{k}_batches" for k in ("test", "predict")),
     "trainer.default_root_dir",
+    "callbacks.checkpoint.enabled",  # a Forecaster keeps its best epoch when it validates
+    "callbacks.checkpoint.save_last",
 }
 # What the module's checkpoint records, and the run config key each must equal.
 RECORDED = ("model", "optim", "loss", "quantiles", "levels", "season_length")
@@ -65,9 +67,17 @@ def from_run(
             f"{run_dir} is not the directory of a python -m tsfm.run run (no config.yaml); "
             "each run writes one into outputs/<model>_<data>_<L>_<H>/<time>/"
         )
+    check_supported(run_dir / "config.yaml")
     cfg = checked_config(run_dir / "config.yaml", data_files=True)
-    check_supported(cfg)
     ckpt_path = checkpoint_file(run_dir, checkpoint)
+    custom = cfg.data.name == "custom"
+    if data_path is not None and not custom:
+        raise ValueError(
+            f"this run read the registered dataset {cfg.data.name!r}: pass data_root=... (the "
+            "folder of its files), not data_path"
+        )
+    if data_root is not None and custom:
+        raise ValueError("this run read a custom file: pass data_path=... (where it is now)")
     if data_path is not None:
         cfg.data.path = str(data_path)
     if data_root is not None:
@@ -108,17 +118,36 @@ def from_run(
     est.layout_ = layout
     est.history_ = replace(table.tail(est.lookback), layout=layout)  # predict() goes on from it
     est.fit_metrics_ = run_metrics(run_dir)
+    borders = datamodule.borders  # the run never trained on its test rows: backtest may score them
+    est.trained_until_ = table.times[max(borders.train[1], borders.val[1]) - 1]
     return est
 
 
-def check_supported(cfg: DictConfig) -> None:
-    """Runs over one wide table (a custom file or a registered benchmark such as ETTh1)."""
-    if cfg.data.id_col is not None or cfg.data.mode != "joint" or cfg.data.name.startswith("m4"):
+def check_supported(path: Path) -> None:
+    """Runs over one wide table with a time column (a custom file or a registered benchmark
+    such as ETTh1), read from the raw config before its schema is applied (M4's differs)."""
+    raw = yaml.safe_load(refuse_yaml_aliases(path))
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a run config with a data section")
+    name, id_col, mode = data.get("name"), data.get("id_col"), data.get("mode", "joint")
+    if id_col is not None or mode != "joint" or str(name).startswith("m4"):
         raise ValueError(
             f"Forecaster.from_run reads runs on one wide table (data.path or a benchmark such "
-            f"as etth1); this run read {cfg.data.name!r} (data.id_col={cfg.data.id_col!r}, "
-            f"data.mode={cfg.data.mode}). For long files and panels, fit a Forecaster on the "
-            "frame in Python (mode='independent' for a panel) with the run's settings"
+            f"as etth1); this run read {name!r} (data.id_col={id_col!r}, data.mode={mode}). "
+            "For long files and panels, fit a Forecaster on the frame in Python "
+            "(mode='independent' for a panel) with the run's settings"
+        )
+    if data.get("date_col") is None:
+        raise ValueError(
+            "this run's data has no time column (data.date_col=null), and a Forecaster "
+            "forecasts frames with one: add a time column (an integer step will do) to the "
+            "file, run again and convert that run"
+        )
+    if data.get("allow_irregular"):
+        raise ValueError(
+            "this run read irregular timestamps (data.allow_irregular=true), which a "
+            "Forecaster refuses: its forecasts need a regular step to place their timestamps"
         )
 
 
@@ -206,7 +235,7 @@ def run_params(cfg: DictConfig, datamodule: TimeSeriesDataModule) -> dict[str, A
 
 
 def carried(key: str) -> bool:
-    if key in NOT_CARRIED:
+    if key in NOT_CARRIED or key in MANAGED:
         return False
     return key in CARRIED_TOP or any(key.startswith(f"{section}.") for section in CARRIED)
 
@@ -224,8 +253,8 @@ def flat(node: Any, prefix: str = "") -> dict[str, Any]:
 def validation_share(datamodule: TimeSeriesDataModule) -> float | None:
     """The share of the rows the run trained and validated on that validated it."""
     borders = datamodule.borders
-    n_train, end = borders.train[1], borders.val[1]
-    return round((end - n_train) / end, 6) if end > n_train else None
+    start, end = borders.val[0] + datamodule.config.seq_len, borders.val[1]  # its targets
+    return round((end - start) / end, 6) if end > start else None
 
 
 def check_recorded(config: DictConfig, recorded: dict[str, Any], path: Path) -> None:

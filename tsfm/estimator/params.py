@@ -70,6 +70,10 @@ MANAGED = {
     "data.static_covariates": "static_covariates",
     "data.missing": "missing",
     "data.columns": None,
+    "data.train_ratio": "val_size",  # the command line's split protocol: the Forecaster's
+    "data.test_ratio": "val_size",  # rows are the ones it is given, validation val_size
+    "data.percent": None,
+    "data.scaler_on_subset": None,
     "train": None,
     "test": None,
 }
@@ -250,8 +254,8 @@ def build_config(
     if has_dates and cfg.data.freq is None:
         cfg.data.freq = str(freq)  # calendar features from the data's own frequency
     elif has_dates and _user_set_freq(est):
-        try:
-            check_calendar_freq(cfg.data.freq, str(freq))
+        try:  # an explicit h is the papers' calendar for every benchmark (and from_run's)
+            check_calendar_freq(cfg.data.freq, str(freq), benchmark=True)
         except ValueError as err:
             raise ValueError(f"{err} (the Forecaster's parameter data__freq)") from None
     elif has_dates and freq_unit(cfg.data.freq) != freq_unit(str(freq)):

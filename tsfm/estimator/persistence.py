@@ -97,6 +97,8 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
         "dims": est.dims_,
         "fit_metrics": est.fit_metrics_,
     }
+    if getattr(est, "trained_until_", None) is not None:  # Forecaster.from_run's
+        meta["trained_until"] = int(np.asarray(est.trained_until_).astype(np.int64))
     (path / "forecaster.json").write_text(
         json.dumps(meta, indent=2, default=_plain, allow_nan=False)
     )
@@ -245,6 +247,8 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
         est.history_ = SeriesTable(values, times, est.input_columns_, layout)
     est.dims_ = meta["dims"]
     est.fit_metrics_ = meta.get("fit_metrics", {})
+    if meta.get("trained_until") is not None:
+        est.trained_until_ = np.asarray(meta["trained_until"]).astype(times.dtype)[()]
     return est
 
 

@@ -26,6 +26,7 @@ INSTANTIATION_KEYS = ("_target_", "_partial_", "_args_", "_convert_", "_recursiv
 META_KEYS = {"format", "params", "columns", "freq", "layout", "dims"}
 OPTIONAL_META_KEYS = {
     "fit_metrics",
+    "trained_until",
     "mode",
     "input_columns",
     "roles",
@@ -223,6 +224,9 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
         isinstance(k, str) and (v is None or fits_type(v, float)) for k, v in fit_metrics.items()
     ):
         _refuse(path, "'fit_metrics' must map names to numbers")
+    until = meta.get("trained_until")
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int)):
+        _refuse(path, f"'trained_until' must be a time as an integer, got {until!r}")
     return {**meta, "layout": layout}
 
 
