@@ -4,12 +4,17 @@ test metrics are computed from (wide, channel-independent and panel data, with i
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 
+from tests.helpers.data import synthetic_frame
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tests.test_panel_files import SETTINGS, long_file
+from tsfm import Forecaster
 from tsfm.config import compose_config
+from tsfm.pipeline import fit_and_test
+from tsfm.report import forecast_figure
 from tsfm.run import run
 
 FULL_TEST = [*TINY_RUN, "trainer.limit_test_batches=1.0", "output.forecasts=true"]
@@ -64,3 +69,29 @@ def test_a_panel_file_names_each_row_by_its_series(tmp_path):
         last = mine.filter(pl.col("window") == mine["window"].max())
         np.testing.assert_array_equal(last["ds"].to_numpy(), rows.ds.to_numpy()[-8:])
         np.testing.assert_allclose(last["y"].to_numpy(), rows.y.to_numpy()[-8:], rtol=1e-6)
+
+
+@pytest.mark.parametrize("freq", ["h", "D"])
+def test_a_wide_file_with_a_time_zone_keeps_it_in_the_file_and_in_python(tmp_path, freq):
+    frame = synthetic_frame(900, freq=freq)  # daily: local midnights, across daylight saving
+    frame["date"] = pd.date_range("2021-01-01", periods=900, freq=freq, tz="Europe/Berlin")
+    path = tmp_path / "berlin.parquet"
+    frame.to_parquet(path)
+    cfg = compose_config("data=custom", f"data.path={path}", *TINY_ITRANSFORMER, *FULL_TEST)
+    run(cfg, tmp_path / "run")
+    forecasts = _read(tmp_path / "run")
+    assert forecasts.schema["ds"].time_zone == "Europe/Berlin"
+    last = forecasts.filter(pl.col("series") == "OT").filter(
+        pl.col("window") == pl.col("window").max()
+    )
+    assert list(last["ds"].to_pandas()) == list(frame.date.iloc[-8:])  # the file's own times
+    result = fit_and_test(cfg, tmp_path / "figure")
+    figure = forecast_figure(result.module, result.datamodule, n_windows=1, variates=["OT"])
+    drawn = figure.axes[0].lines[0].get_xdata()  # window 0's look-back, on the zone's clock
+    first = int(np.flatnonzero(frame.date == forecasts["cutoff"][0])[0]) - 23  # 24 steps
+    np.testing.assert_array_equal(drawn, frame.date.dt.tz_localize(None)[first : first + 24])
+    future = Forecaster.from_run(tmp_path / "run").predict()
+    step = pd.Timedelta(hours=1) if freq == "h" else pd.DateOffset(days=1)
+    assert future.date.iloc[0] == frame.date.iloc[-1] + step and str(future.date.dt.tz) == (
+        "Europe/Berlin"
+    )

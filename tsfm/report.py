@@ -12,7 +12,7 @@ import torch
 
 from tsfm.data import ForecastDataModule
 from tsfm.data.batch import batch_to
-from tsfm.drawing import Panel, choose_series, draw
+from tsfm.drawing import Panel, choose_series, draw, wall_times
 from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds
 
@@ -177,9 +177,11 @@ def forecast_figure(
     module.train(was_training)
 
     seq_len, pred_len = history.shape[1], actual.shape[1]
+    time_type = datamodule.time_type() or {}
+    zone = None if time_type.get("wall") else time_type.get("tz")  # instants: shown local
     panels = []
     for i, window in enumerate(picks):
-        times = datamodule.window_times("test", window)
+        times = wall_times(datamodule.window_times("test", window), zone)
         if times is None:
             times = np.arange(seq_len + pred_len)
         for k, name in enumerate(chosen):

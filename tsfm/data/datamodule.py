@@ -273,7 +273,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         return [int(c) for c in cardinalities] if cardinalities is not None else []
 
     def time_type(self) -> dict[str, Any] | None:
-        self.setup()  # a wide file read here keeps no layout: its instants stay in UTC
+        self.setup()
         table = self.table
         layout = None if table is None or table.dates is None else table.layout
         return None if layout is None else layout.time_type

@@ -24,7 +24,6 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data import TimeSeriesDataModule, make_datamodule
-from tsfm.data.frames import Layout
 from tsfm.data.seasons import resolve_season_length
 from tsfm.estimator.fitting import keep_data_state
 from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
@@ -106,8 +105,7 @@ def from_run(
         config.get("season_length"), sampling, est.lookback
     )
     check_recorded(config, state["hyper_parameters"], ckpt_path)
-    layout = Layout("wide", "pandas", cfg.data.date_col if table.times is not None else None)
-    layout = Layout(**{**layout.to_dict(), "time_type": time_type(table.times)})
+    layout = replace(table.layout, library="pandas")  # the file's time type, zone included
     est.config_ = config
     est.module_ = module.eval()
     keep_data_state(est, datamodule)
@@ -273,13 +271,6 @@ def integer_step(times: np.ndarray | None) -> int | None:
     if times is None or len(times) < 2:
         return None
     return int(np.median(np.diff(times)))
-
-
-def time_type(times: np.ndarray | None) -> dict[str, Any]:
-    """How the run's timestamps are written back: the CLI reads dates as UTC instants."""
-    if times is None or np.issubdtype(times.dtype, np.integer):
-        return {"kind": "int", "dtype": "Int64"}
-    return {"kind": "datetime", "unit": "ns", "tz": None}
 
 
 def run_metrics(run_dir: Path) -> dict[str, Any]:

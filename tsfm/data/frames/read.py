@@ -242,7 +242,8 @@ def build_table(
             )
         raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {fix}")
     value_cols = [c for c in value_cols if c != target] + [target]
-    return _wide(df, date_col, value_cols, None, allow_duplicate_timestamps, allow_missing)
+    layout = Layout("wide", "polars", date_col) if date_col is not None else None
+    return _wide(df, date_col, value_cols, layout, allow_duplicate_timestamps, allow_missing)
 
 
 def read_long(

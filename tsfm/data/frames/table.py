@@ -30,8 +30,8 @@ class SeriesTable:
     """``values[t, j]`` is variate ``columns[j]`` at ``times[t]``: regular steps, sorted, checked.
 
     ``times`` holds ``datetime64[ns]`` (time-zone-aware input as UTC instants), ``int64`` steps,
-    or None for a series read without a time column. ``layout`` records the input frame (None
-    for files read by the CLI). Data read for the papers' protocol has its target last.
+    or None for a series read without a time column. ``layout`` records the input frame (for files
+    read by the CLI: the time column's type, time zone included). Data read for the papers' protocol has its target last.
     A long frame aligned into a table keeps ``groups`` (each input column -> its table columns,
     one per series) and ``statics`` (its static columns, one row per series).
     """
