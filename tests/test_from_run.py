@@ -4,6 +4,7 @@ cannot rebuild exactly is refused with the reason."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -101,7 +102,20 @@ def test_the_data_must_be_the_run_s_and_where_it_moved_can_be_given(tmp_path):
         Forecaster.from_run(run_dir, data_root=tmp_path)
     forecaster = Forecaster.from_run(run_dir, data_path=moved)
     assert forecaster.predict().shape == (8, 8)
-    frame.assign(OT=frame.OT * 2).to_csv(moved, index=False)  # the file changed since
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["data_rows"] == 2000
+    edited = frame.copy()
+    edited.loc[1999, "HUFL"] += 1  # a test row: the scaling is the same, the data is not
+    edited.to_csv(moved, index=False)
+    with pytest.raises(ValueError, match=r"\(2000 rows\) is not what the run read"):
+        Forecaster.from_run(run_dir, data_path=moved)
+    grown = pd.concat([frame, pd.read_csv(ETTH1).iloc[2000:2100]])
+    grown.to_csv(moved, index=False)
+    with pytest.raises(ValueError, match="2100 rows.*2000 rows.*grown since"):
+        Forecaster.from_run(run_dir, data_path=moved)
+    del metrics["data_sha256"]  # a run from before the digest: the checkpoint's scaling
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    frame.assign(OT=frame.OT * 2).to_csv(moved, index=False)
     with pytest.raises(ValueError, match="other scaling statistics"):
         Forecaster.from_run(run_dir, data_path=moved)
     frame.drop(columns=["HUFL"]).to_csv(moved, index=False)

@@ -272,6 +272,15 @@ class TimeSeriesDataModule(ForecastDataModule):
         cardinalities = (self.static or {}).get("cardinalities")
         return [int(c) for c in cardinalities] if cardinalities is not None else []
 
+    def protocol(self) -> dict[str, Any]:
+        """With the data read: its rows and :meth:`SeriesTable.digest` (what from_run checks)."""
+        self.setup()
+        return {
+            **super().protocol(),
+            "data_rows": len(self.table),
+            "data_sha256": self.table.digest(),
+        }
+
     def time_type(self) -> dict[str, Any] | None:
         self.setup()
         table = self.table

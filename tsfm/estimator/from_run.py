@@ -84,7 +84,8 @@ def from_run(
     datamodule = run_data(cfg)
     state = load_checkpoint(ckpt_path, setting="checkpoint")
     module = module_of(state, ckpt_path)
-    check_same_data(state, datamodule, ckpt_path)
+    metrics = run_metrics(run_dir)
+    check_same_data(state, datamodule, metrics, ckpt_path)
     if cfg.conformal.windows:  # as the run calibrated before its test
         from tsfm.training.conformal import calibrate
         from tsfm.training.conformal_plan import calibration_plan
@@ -115,7 +116,7 @@ def from_run(
     est.freq_ = sampling
     est.layout_ = layout
     est.history_ = replace(table.tail(est.lookback), layout=layout)  # predict() goes on from it
-    est.fit_metrics_ = run_metrics(run_dir)
+    est.fit_metrics_ = fit_metrics(metrics)
     borders = datamodule.borders  # the run never trained on its test rows: backtest may score them
     est.trained_until_ = table.times[max(borders.train[1], borders.val[1]) - 1]
     return est
@@ -176,15 +177,31 @@ def run_data(cfg: DictConfig) -> TimeSeriesDataModule:
     return datamodule
 
 
-def check_same_data(state: dict[str, Any], datamodule: TimeSeriesDataModule, path: Path) -> None:
-    """The data read now gives the dimensions and scaling the checkpoint recorded."""
+CHANGED = (
+    "the data file changed since the run, or data_path/data_root points at another one. If "
+    "the file has grown since, convert the run with a copy of the file as the run read it "
+    "(data_path=...), then predict(frame) from the new rows"
+)
+
+
+def check_same_data(
+    state: dict[str, Any], datamodule: TimeSeriesDataModule, metrics: dict[str, Any], path: Path
+) -> None:
+    """The data read now is the run's: the rows and digest metrics.json recorded (runs since
+    they were recorded), the dimensions and the scaling the checkpoint recorded."""
+    table = datamodule.table
+    digest = metrics.get("data_sha256")
+    if digest is not None and digest != table.digest():
+        raise ValueError(
+            f"the data read now ({len(table)} rows) is not what the run read "
+            f"({metrics.get('data_rows')} rows, SHA-256 {digest[:12]}...): {CHANGED}"
+        )
     recorded = state["hyper_parameters"]
     dims = datamodule.dims()
     if any(recorded["dims"].get(k) != v for k, v in dims.items()):
         raise ValueError(
             f"the data read now has dimensions {dims}, but {path} was trained on "
-            f"{recorded['dims']}: the data file changed since the run, or data_path/data_root "
-            "points at another one"
+            f"{recorded['dims']}: {CHANGED}"
         )
     scaling = recorded.get("scaler")
     now = datamodule.scaler.state_dict() if datamodule.scaler is not None else None
@@ -195,8 +212,7 @@ def check_same_data(state: dict[str, Any], datamodule: TimeSeriesDataModule, pat
     if not same:
         raise ValueError(
             f"the run's training rows, read now, give other scaling statistics than those {path} "
-            "recorded: the data file changed since the run, or data_path/data_root points at "
-            "another one. Forecasting with other statistics would be silently wrong"
+            f"recorded (forecasting with them would be silently wrong): {CHANGED}"
         )
 
 
@@ -274,10 +290,15 @@ def integer_step(times: np.ndarray | None) -> int | None:
 
 
 def run_metrics(run_dir: Path) -> dict[str, Any]:
-    """The run's validation figures from metrics.json (``val/...``, ``epochs``, ``fit_...``)."""
+    """The run's metrics.json (empty if it left none)."""
     path = run_dir / "metrics.json"
     if not path.is_file():
         return {}
     metrics = json.loads(path.read_text())
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def fit_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The run's validation figures (``val/...``, ``epochs``, ``fit_...``), as a fit keeps."""
     keep = ("val/", "epochs", "fit_")
     return {k: v for k, v in metrics.items() if k.startswith(keep) and v is not None}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -59,6 +61,15 @@ class SeriesTable:
         local dates held as the zone's wall clock)."""
         time_type = self.layout.time_type if self.layout is not None else {}
         return None if time_type.get("wall") else time_type.get("tz")
+
+    def digest(self) -> str:
+        """A SHA-256 of the columns, timestamps and values (NaN included), to tell whether
+        data read again is the data a result came from."""
+        digest = hashlib.sha256(json.dumps([str(c) for c in self.columns]).encode())
+        if self.times is not None:
+            digest.update(np.ascontiguousarray(self.times).view(np.int64).tobytes())
+        digest.update(np.ascontiguousarray(self.values, dtype=np.float64).tobytes())
+        return digest.hexdigest()
 
     @property
     def target(self) -> str:
