@@ -24,7 +24,7 @@ from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
-from tsfm.training.runtime import inference
+from tsfm.training.runtime import resolved_autocast
 
 log = logging.getLogger("tsfm.run")
 register_configs()
@@ -55,7 +55,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
             f"overflow. {LIKELY_CAUSES}"
         )
     if result.trainer.is_global_zero:
-        with inference(cfg, result.module.device):  # the test's precision and threads
+        device = result.module.device
+        with torch.inference_mode(), resolved_autocast(result.trainer.precision, device):
             if cfg.output.plot and cfg.test:
                 plot_forecasts(
                     result.module,

@@ -131,7 +131,12 @@ def resolve_precision(precision: Any, accelerator: str | None) -> Any:
 def autocast(precision: Any, accelerator: str | None, device: torch.device):
     """The autocast context matching a run's precision, for inference outside the Trainer
     (a mixed precision autocasts; any other is a no-op)."""
-    dtype = MIXED.get(str(resolve_precision(precision, accelerator)))
+    return resolved_autocast(resolve_precision(precision, accelerator), device)
+
+
+def resolved_autocast(precision: Any, device: torch.device):
+    """:func:`autocast` of a precision already resolved (a Trainer's ``precision``)."""
+    dtype = MIXED.get(str(precision))
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=dtype)
