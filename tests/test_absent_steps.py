@@ -128,3 +128,16 @@ def test_daily_data_on_a_daylight_saving_clock_steps_in_local_days(tmp_path):
     instants = local.tz_convert("UTC").tz_localize(None).values.astype("datetime64[ns]")
     with pytest.raises(LocalTimeSteps, match=r"step by 'D' on the clock of Europe/Berlin"):
         resolve_freq(instants, tz="Europe/Berlin")  # local days read as instants
+
+
+def test_an_hour_dropped_at_the_clock_change_is_an_absent_step_not_a_local_time_step(tmp_path):
+    hours = pd.date_range("2021-10-30", periods=120, freq="h", tz="Europe/Berlin")
+    frame = pd.DataFrame({"ds": hours, "y": np.sin(np.arange(120) / 4)})
+    repeated = hours.tz_convert("UTC") == pd.Timestamp("2021-10-31 01:00", tz="UTC")
+    frame = frame[~repeated]  # the second 02:00 (CET) dropped, as a local-clock cleaning does
+    with pytest.raises(ValueError, match="timestamps are not regular") as refused:
+        Forecaster(horizon=6, lookback=24, **TINY_IT).fit(frame)
+    assert not isinstance(refused.value, LocalTimeSteps)  # no 23- or 25-hour steps here
+    with pytest.warns(UserWarning, match="1 absent step"):
+        est = Forecaster(horizon=6, lookback=24, missing="mask", **TINY_IT).fit(frame)
+    assert str(est.predict().ds.dt.tz) == "Europe/Berlin"

@@ -40,8 +40,8 @@ def resolve_freq(times: np.ndarray, freq: Freq | None = None, tz: str | None = N
         return _resolve_freq(times, freq)
     except ValueError:
         local_freq = _local_freq(times, freq, tz)
-        if local_freq is None:
-            raise
+        if local_freq is None or _shorter_than_a_day(local_freq):
+            raise  # sub-daily local steps across a clock change: a step is really absent
         raise LocalTimeSteps(
             f"the timestamps step by {local_freq!r} on the clock of {tz}, but daylight saving "
             "makes some of those steps 23 or 25 hours long, which tsfm (holding time-zone-aware "
@@ -49,6 +49,13 @@ def resolve_freq(times: np.ndarray, freq: Freq | None = None, tz: str | None = N
             "time zone (pandas: df[col].dt.tz_localize(None); polars: "
             "pl.col(col).dt.replace_time_zone(None)), or in UTC for steps of fixed length"
         ) from None
+
+
+def _shorter_than_a_day(freq: Freq) -> bool:
+    try:
+        return pd.Timedelta(to_offset(freq)) < pd.Timedelta("1D")
+    except ValueError:  # calendar steps (months, weeks anchored on a day): a day or longer
+        return False
 
 
 def _local_freq(times: np.ndarray, freq: Freq | None, tz: str | None) -> Freq | None:
