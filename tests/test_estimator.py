@@ -50,6 +50,8 @@ def test_parameters_are_stored_untouched_and_clone_copies_them():
         twin.set_params(data__train_ratio=0.8)
     with pytest.raises(ValueError, match="sets from the frame you fit"):  # was ignored
         twin.set_params(data__percent=10)
+    with pytest.raises(ValueError, match="override 'data.percent=10' sets data.percent"):
+        tiny(overrides=["data.percent=10"]).fit(synthetic_frame(120))
     assert "d_model=16" in repr(est)
 
 

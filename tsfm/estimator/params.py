@@ -101,16 +101,27 @@ def config_key(model: str, name: str) -> str:
             "trainer__gradient_clip_val=1.0)"
         )
     if key in MANAGED:
-        instead = MANAGED[key]
-        if instead:
-            raise ValueError(
-                f"parameter '{name}' sets {key}, which the Forecaster's '{instead}' argument "
-                f"controls; pass {instead}=... instead"
-            )
-        raise ValueError(
-            f"parameter '{name}' sets {key}, which the Forecaster sets from the frame you fit"
-        )
+        raise ValueError(managed(f"parameter '{name}'", key))
     return key
+
+
+def managed(what: str, key: str) -> str:
+    """Why ``what`` (a parameter or override) may not set the MANAGED ``key``."""
+    instead = MANAGED[key]
+    if instead:
+        return (
+            f"{what} sets {key}, which the Forecaster's '{instead}' argument controls; pass "
+            f"{instead}=... instead"
+        )
+    return f"{what} sets {key}, which the Forecaster sets from the frame you fit"
+
+
+def check_overrides(overrides: list[str] | None) -> None:
+    """Overrides may not set what the Forecaster sets (they would be ignored)."""
+    for text in overrides or []:
+        key = text.split("=", 1)[0].lstrip("+~")
+        if key in MANAGED:
+            raise ValueError(managed(f"override {text!r}", key))
 
 
 def param_name(model: str, key: str) -> str:
@@ -205,6 +216,7 @@ def build_config(
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
     the column ``roles`` (``data.`` settings, already in the table's column names)."""
+    check_overrides(est.overrides)
     cfg = compose_for(est.model, est.experiment, est.overrides)
     settings = {
         "data.name": "custom",
