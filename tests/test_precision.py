@@ -80,6 +80,8 @@ def test_the_cpu_bf16_preset_asks_for_auto():
     ("override", "message"),
     [
         ("trainer.precision=bf17", r"trainer.precision='bf17' is not a precision; use 'auto'"),
+        ("trainer.precision=bf16-true", "casts the whole module to 16 bits.*use bf16-mixed"),
+        ("trainer.precision=16-true", "metrics' float64 sums included"),
         ("threads=0", "threads=0: give a positive whole number"),
         ("threads=-2", "threads=-2: give a positive whole number"),
     ],

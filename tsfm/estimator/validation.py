@@ -225,7 +225,9 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
     ):
         _refuse(path, "'fit_metrics' must map names to numbers")
     until = meta.get("trained_until")
-    if until is not None and (isinstance(until, bool) or not isinstance(until, int)):
+    if until is not None and (
+        isinstance(until, bool) or not isinstance(until, int) or not -(2**63) <= until < 2**63
+    ):
         _refuse(path, f"'trained_until' must be a time as an integer, got {until!r}")
     return {**meta, "layout": layout}
 

@@ -94,8 +94,18 @@ def native_bf16(accelerator: str | None) -> tuple[bool | None, str]:
     return None, f"tsfm does not know whether '{device}' computes bf16 natively"
 
 
+HALF_TRUE = ("16-true", "bf16-true")  # Lightning casts every tensor of the module, sums too
+
+
 def check_precision(value: Any, describe: Callable[[str], str] = str) -> None:
-    """Refuse a ``trainer.precision`` that is neither ``auto`` nor one of Lightning's."""
+    """Refuse a ``trainer.precision`` that is neither ``auto`` nor one of Lightning's, or one
+    that would keep the metrics' float64 sums in 16 bits."""
+    if str(value) in HALF_TRUE:
+        raise ValueError(
+            f"{describe('trainer.precision')}={value!r} casts the whole module to 16 bits, the "
+            "metrics' float64 sums included (they would lose the test's digits, and crash); "
+            "use bf16-mixed (16-bit products, 32-bit weights; or 16-mixed on a GPU)"
+        )
     if value is None or value == AUTO or value in lightning_precisions():
         return
     raise ValueError(
