@@ -95,3 +95,25 @@ def test_a_wide_file_with_a_time_zone_keeps_it_in_the_file_and_in_python(tmp_pat
     assert future.date.iloc[0] == frame.date.iloc[-1] + step and str(future.date.dt.tz) == (
         "Europe/Berlin"
     )
+
+
+def test_integer_time_is_written_as_the_data_s_own_steps(tmp_path):
+    frame = synthetic_frame(400).drop(columns=["date"])
+    frame.insert(0, "step", 100 + 2 * np.arange(400))  # a step of 2 from 100
+    frame.to_csv(tmp_path / "steps.csv", index=False)
+    settings = ["data=custom", f"data.path={tmp_path / 'steps.csv'}", "data.date_col=step"]
+    run(compose_config(*settings, *TINY_ITRANSFORMER, *FULL_TEST), tmp_path / "wide")
+    last = _read(tmp_path / "wide").filter(pl.col("series") == "OT").tail(8)
+    assert last["ds"].to_list() == frame.step.tolist()[-8:]
+    assert last["cutoff"][0] == frame.step.iloc[-9]
+    future = Forecaster.from_run(tmp_path / "wide").predict()
+    assert future.step.tolist() == [900 + 2 * k for k in range(8)]
+    panel = pd.DataFrame(
+        {"unique_id": ["a"] * 150 + ["b"] * 100, "t": [*range(150), *range(30, 130)]}
+    ).assign(y=lambda f: np.sin(f.t / 3))
+    panel.to_csv(tmp_path / "panel.csv", index=False)
+    settings = [f"data.path={tmp_path / 'panel.csv'}", "data.date_col=t", "data.target=y"]
+    panel_run = [*settings, "data.id_col=unique_id", "data.mode=independent"]
+    run(compose_config("data=custom", *panel_run, *TINY_ITRANSFORMER, *FULL_TEST), tmp_path / "p")
+    b = _read(tmp_path / "p").filter(pl.col("series") == "b")
+    assert b["ds"].tail(8).to_list() == list(range(122, 130))  # series b's own steps

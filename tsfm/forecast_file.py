@@ -4,7 +4,8 @@
 Columns: ``window`` (the test window's index), ``series`` (the target column, or the series
 id of M4 and of panels), ``cutoff`` and ``ds`` (the last look-back time and the forecast time,
 on the data's dates, in the data's time zone (a CSV's offsets are read as UTC instants,
-without a zone); steps counted from the window's start without dates),
+without a zone); the data's integer steps for integer time, steps counted from the window's start
+without a time column),
 ``step`` (1 .. pred_len), ``y`` (the actual value on the original scale, null where missing),
 ``forecast`` and, for a model with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of
 the run's levels. These are the values the test metrics are computed from: the mean absolute

@@ -144,8 +144,9 @@ class ForecastDataModule(L.LightningDataModule):
         return None
 
     def window_times(self, stage: str, window: int) -> Any:
-        """The timestamps (``datetime64``) of window ``window`` of ``stage``, look-back then
-        horizon, or None when the data has no dates (plots then count steps)."""
+        """The times of window ``window`` of ``stage``, look-back then horizon: ``datetime64``
+        dates or the data's integer steps, or None without a time column (plots and
+        forecasts.parquet then count steps from the window's start)."""
         return None
 
     def window_series(self, stage: str, window: int) -> str | None:

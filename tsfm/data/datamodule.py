@@ -288,14 +288,14 @@ class TimeSeriesDataModule(ForecastDataModule):
         return None if layout is None else layout.time_type
 
     def window_times(self, stage: str, window: int) -> np.ndarray | None:
-        """The dates of window ``window`` of ``stage`` (its look-back, then its horizon), or
-        None for data without dates."""
+        """The times of window ``window`` of ``stage`` (its look-back, then its horizon): the
+        data's dates or integer steps, None without a time column."""
         self.setup()
-        if self.table is None or self.table.dates is None:
+        if self.table is None or self.table.times is None:
             return None
         start = self.borders[stage][0] + window * self.datasets[stage].stride
         span = self.config.seq_len + self.config.pred_len
-        return self.table.dates[start : start + span]
+        return self.table.times[start : start + span]
 
     def training_windows(self) -> FixedWindows | None:
         self.setup()

@@ -231,13 +231,11 @@ class PanelDataModule(ForecastDataModule):
         return self._time_type
 
     def window_times(self, stage: str, window: int) -> np.ndarray | None:
-        """The dates of window ``window`` of ``stage`` (look-back, then horizon; steps before
-        its series' start extrapolated), or None for integer time."""
+        """The dates or integer steps of window ``window`` of ``stage`` (look-back, then
+        horizon; steps before its series' start extrapolated)."""
         self.setup()
         dataset = self.datasets[stage]
         j, cut = int(dataset.series[window]), int(dataset.cuts[window])
-        if np.issubdtype(self.times[j].dtype, np.integer):
-            return None
         span = self.config.seq_len + self.config.pred_len
         return self._padded_times(j)[cut : cut + span]  # padded row cut = the look-back's start
 
