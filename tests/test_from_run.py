@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers.data import SHARED_DATA, needs_shared
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tests.test_covariates import panel_frame
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.data.sources import BUNDLED_DIR
@@ -136,7 +137,7 @@ def test_what_is_not_a_run_it_can_rebuild_is_refused_with_the_reason(tmp_path):
     assert last.columns_ == ["OT"] and last.get_params()["past_covariates"][0] == "HUFL"
     config = (run_dir / "config.yaml").read_text()
     cases = [
-        (config.replace("id_col: null", "id_col: unique_id"), "For long files and panels"),
+        (config.replace("id_col: null", "id_col: unique_id"), "or on a long file of independent"),
         (  # an M4 config, whose data schema differs, is refused for what it is
             config.replace("name: etth1", "name: m4_hourly\n  lookback_multiple: 2"),
             "this run read 'm4_hourly'",
@@ -152,3 +153,46 @@ def test_what_is_not_a_run_it_can_rebuild_is_refused_with_the_reason(tmp_path):
     (run_dir / "config.yaml").write_text(config + "extra:\n  _target_: os.system\n")
     with pytest.raises(ValueError, match="refuses to load it"):
         Forecaster.from_run(run_dir, checkpoint="last")
+
+
+def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_path):
+    frame = panel_frame(lengths=(150, 100, 60))
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    data = [
+        "data=custom", f"data.path={tmp_path / 'panel.csv'}", "data.id_col=unique_id",
+        "data.date_col=ds", "data.target=y", "data.mode=independent", "data.train_ratio=0.6",
+        "data.future_covariates=[promo]", "data.static_covariates=[store]",
+    ]  # fmt: skip
+    intervals = ["conformal.windows=3", "conformal.step=1", "levels=[80]", "quantiles=[0.1,0.9]"]
+    run_dir = cli_run(tmp_path, *data, *intervals)
+    forecaster = Forecaster.from_run(run_dir)
+    params = forecaster.get_params()
+    assert (params["mode"], params["time_col"], params["static_covariates"]) == (
+        "independent", "ds", ["store"],
+    )  # fmt: skip
+    assert params["val_size"] == 0.25  # 0.2 of each series validated, of the 0.8 it used
+    assert forecaster.series_ == ["s0", "s1", "s2"]
+    written = pd.read_parquet(run_dir / "forecasts.parquet")
+    last = written[written.cutoff == written.groupby("series").cutoff.transform("max")]
+    recent = frame.merge(last.groupby("series").cutoff.max(), left_on="unique_id", right_index=True)
+    future = recent[recent.ds > recent.cutoff].groupby("unique_id").head(8)
+    predicted = forecaster.predict(
+        recent[recent.ds <= recent.cutoff].drop(columns="cutoff"),
+        future_df=future.drop(columns=["y", "store", "cutoff"]),
+        level=[80],
+    )
+    for series, rows in last.groupby("series"):
+        mine = predicted[predicted.unique_id == series]
+        np.testing.assert_array_equal(mine.ds, rows.sort_values("ds").ds)
+        for column, own in (("y", "forecast"), ("y-lo-80", "forecast-lo-80")):
+            np.testing.assert_allclose(mine[column], rows.sort_values("ds")[own], atol=1e-5)
+    ahead = forecaster.make_future_dataframe().assign(promo=0.0)
+    saved = Forecaster.load(forecaster.save(tmp_path / "saved"))
+    pd.testing.assert_frame_equal(
+        saved.predict(future_df=ahead), forecaster.predict(future_df=ahead)
+    )
+    refit = Forecaster.from_run(run_dir).set_params(verbose=0).fit(frame)
+    assert refit.config_.model == forecaster.config_.model and refit.mode_ == "independent"
+    frame.assign(y=frame.y.where(frame.index != 5, 0.0)).to_csv(tmp_path / "panel.csv", index=False)
+    with pytest.raises(ValueError, match=r"\(310 rows\) is not what the run read"):
+        Forecaster.from_run(run_dir)

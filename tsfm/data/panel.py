@@ -23,6 +23,7 @@ from tsfm.data.batch import Batch
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
 from tsfm.data.frames import SeriesTable, future_times, resolve_freq
+from tsfm.data.frames.table import data_digest
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.timefeatures import time_features
 from tsfm.data.values import fill_forward
@@ -157,6 +158,7 @@ class PanelDataModule(ForecastDataModule):
         self.values, self.times, self.n_train = values, times, list(n_train)
         self.n_test = None if n_test is None else list(n_test)
         self._time_type = time_type
+        self.layout, self.static_encoder = None, None  # a long file's, set where it is read
         self._padded: dict[int, np.ndarray] = {}
         self.validate, self.names = validate, list(names)
         short = [
@@ -278,6 +280,16 @@ class PanelDataModule(ForecastDataModule):
     def series_names(self) -> list[str]:
         """A one-target panel's test metrics are per series (its ids); else per target."""
         return [str(n) for n in self.names] if len(self.roles.targets) == 1 else self.columns
+
+    def protocol(self) -> dict[str, Any]:
+        """With the data read: its rows and their :func:`data_digest` (what from_run checks)."""
+        rows = [a for v, t in zip(self.values, self.times, strict=True) for a in (t, v)]
+        digest = data_digest([*self.names, *self.roles.time_varying], rows)
+        return {
+            **super().protocol(),
+            "data_rows": sum(map(len, self.values)),
+            "data_sha256": digest,
+        }
 
     def dims(self) -> dict[str, Any]:
         self.setup()

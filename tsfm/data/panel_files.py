@@ -94,11 +94,14 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     n_val = [held_out_rows(len(v), val_ratio, cfg.pred_len) for v in values]
     n_train = [len(v) - t - h for v, t, h in zip(values, n_test, n_val, strict=True)]
     static: dict[str, Any] | None = None
-    if statics:
-        static = StaticEncoder().fit(long.statics, statics).transform(long.statics)
+    encoder = StaticEncoder().fit(long.statics, statics) if statics else None
+    if encoder is not None:
+        static = encoder.transform(long.statics)
     times = [table.times for table in tables]
     time_type = None if np.issubdtype(long.times.dtype, np.integer) else long.layout.time_type
-    return PanelDataModule(
+    datamodule = PanelDataModule(
         cfg, values, times, roles, n_train, True, freq, long.ids, static, n_test=n_test,
         time_type=time_type,
     )  # fmt: skip
+    datamodule.layout, datamodule.static_encoder = long.layout, encoder  # for from_run
+    return datamodule

@@ -146,7 +146,8 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
         ``save`` and the rest work as after ``fit``, and ``fit`` trains the run's settings
         again on new data. ``checkpoint``: ``best`` or ``last``; ``data_path`` / ``data_root``:
         where the run's data file (a custom file / a registered dataset's folder) is now,
-        if it moved. Runs on one wide table only (see ``tsfm/estimator/from_run.py``)."""
+        if it moved. Runs on a wide table or a panel (``data.mode=independent``); see
+        ``tsfm/estimator/from_run.py``."""
         from tsfm.estimator.from_run import from_run
 
         return from_run(cls, run_dir, checkpoint, data_path, data_root)

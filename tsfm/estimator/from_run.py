@@ -1,21 +1,21 @@
 """A run of ``python -m tsfm.run`` as a fitted Forecaster (:meth:`Forecaster.from_run`).
 
 The run directory holds the resolved ``config.yaml``, the checkpoints and ``metrics.json``;
-the data it read is read again from where the run found it (or from ``data_path`` /
-``data_root``), split and scaled as the run did, and checked against the scaling statistics
-the checkpoint recorded, so a file changed since the run is refused rather than forecast
-with other statistics. The Forecaster's parameters are the run's settings: every model
-hyperparameter, and every other setting the run changed from the defaults (optimizer,
-trainer, early stopping, loss, intervals, seed, batch sizes, ...), so that ``fit`` on new
-data trains the run's model again. A refit does not repeat the run's train/validation/test
-protocol: it validates on the trailing ``val_size`` rows, the share of the rows the run
-trained and validated on that it validated on.
+the data it read (a wide table, or a long file of independent series) is read again from
+where the run found it (or from ``data_path`` / ``data_root``), split and scaled as the run
+did, and checked against the digest metrics.json recorded and the scaling the checkpoint
+recorded, so a file changed since the run is refused rather than forecast with other data.
+The Forecaster's parameters are the run's settings: every model hyperparameter, and every
+other setting the run changed from the defaults (optimizer, trainer, early stopping, loss,
+intervals, seed, batch sizes, ...), so that ``fit`` on new data trains the run's model
+again. A refit does not repeat the run's train/validation/test protocol: it validates on the
+trailing ``val_size`` rows, the share of the rows the run trained and validated on that it
+validated on. The layout-specific parts are in :mod:`tsfm.estimator.run_layouts`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from tsfm.data import TimeSeriesDataModule, make_datamodule
+from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.data.seasons import resolve_season_length
-from tsfm.estimator.fitting import keep_data_state
 from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
 from tsfm.estimator.persistence import checked_config
 from tsfm.estimator.roles import role_settings
+from tsfm.estimator.run_layouts import data_arguments, is_panel, keep_state, sampling
 from tsfm.estimator.saved_files import refuse_yaml_aliases
 from tsfm.training.artifacts import levels_of
 from tsfm.training.checkpoints import load_checkpoint, module_of
@@ -93,49 +93,34 @@ def from_run(
         plan = calibration_plan(datamodule, cfg.conformal, cfg.data.pred_len)
         module.conformal = calibrate(module, datamodule, cfg.conformal, plan)
     est = cls(**run_params(cfg, datamodule))
-    table = datamodule.table
-    sampling = datamodule.sampling if table.dates is not None else integer_step(table.times)
+    freq, has_dates = sampling(cfg, datamodule)
+    roles = None if is_panel(cfg) else role_settings(est, datamodule.table)
     config = build_config(
-        est,
-        freq=sampling,
-        has_dates=table.dates is not None,
-        time_col=cfg.data.date_col,
-        roles=role_settings(est, table),
+        est, freq=freq, has_dates=has_dates, time_col=cfg.data.date_col, roles=roles
     )
-    config.season_length = resolve_season_length(
-        config.get("season_length"), sampling, est.lookback
-    )
+    config.season_length = resolve_season_length(config.get("season_length"), freq, est.lookback)
     check_recorded(config, state["hyper_parameters"], ckpt_path)
-    layout = replace(table.layout, library="pandas")  # the file's time type, zone included
-    est.config_ = config
-    est.module_ = module.eval()
-    keep_data_state(est, datamodule)
-    est.series_ = None
-    est.static_encoder_ = None
-    est.statics_ = {}
-    est.freq_ = sampling
-    est.layout_ = layout
-    est.history_ = replace(table.tail(est.lookback), layout=layout)  # predict() goes on from it
+    est.config_, est.module_ = config, module.eval()
+    keep_state(est, cfg, datamodule, freq)
     est.fit_metrics_ = fit_metrics(metrics)
-    borders = datamodule.borders  # the run never trained on its test rows: backtest may score them
-    est.trained_until_ = table.times[max(borders.train[1], borders.val[1]) - 1]
     return est
 
 
 def check_supported(path: Path) -> None:
-    """Runs over one wide table with a time column (a custom file or a registered benchmark
-    such as ETTh1), read from the raw config before its schema is applied (M4's differs)."""
+    """Runs over one wide table (a custom file or a registered benchmark such as ETTh1) or a
+    long file of independent series, with a time column; read from the raw config before its
+    schema is applied (M4's differs)."""
     raw = yaml.safe_load(refuse_yaml_aliases(path))
     data = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(data, dict):
         raise ValueError(f"{path} does not hold a run config with a data section")
     name, id_col, mode = data.get("name"), data.get("id_col"), data.get("mode", "joint")
-    if id_col is not None or mode != "joint" or str(name).startswith("m4"):
+    if (id_col is not None and mode == "joint") or str(name).startswith("m4"):
         raise ValueError(
             f"Forecaster.from_run reads runs on one wide table (data.path or a benchmark such "
-            f"as etth1); this run read {name!r} (data.id_col={id_col!r}, data.mode={mode}). "
-            "For long files and panels, fit a Forecaster on the frame in Python "
-            "(mode='independent' for a panel) with the run's settings"
+            f"as etth1) or on a long file of independent series (data.mode=independent); "
+            f"this run read {name!r} (data.id_col={id_col!r}, data.mode={mode}). Fit a "
+            "Forecaster on the frame in Python with the run's settings instead"
         )
     if data.get("date_col") is None:
         raise ValueError(
@@ -164,7 +149,7 @@ def checkpoint_file(run_dir: Path, checkpoint: str) -> Path:
     return path
 
 
-def run_data(cfg: DictConfig) -> TimeSeriesDataModule:
+def run_data(cfg: DictConfig) -> ForecastDataModule:
     """The run's data module, set up: the data read again, split and scaled as the run did."""
     datamodule = make_datamodule(cfg.data)
     try:
@@ -185,15 +170,15 @@ CHANGED = (
 
 
 def check_same_data(
-    state: dict[str, Any], datamodule: TimeSeriesDataModule, metrics: dict[str, Any], path: Path
+    state: dict[str, Any], datamodule: ForecastDataModule, metrics: dict[str, Any], path: Path
 ) -> None:
     """The data read now is the run's: the rows and digest metrics.json recorded (runs since
     they were recorded), the dimensions and the scaling the checkpoint recorded."""
-    table = datamodule.table
     digest = metrics.get("data_sha256")
-    if digest is not None and digest != table.digest():
+    read = datamodule.protocol()  # its data_rows and data_sha256
+    if digest is not None and digest != read["data_sha256"]:
         raise ValueError(
-            f"the data read now ({len(table)} rows) is not what the run read "
+            f"the data read now ({read['data_rows']} rows) is not what the run read "
             f"({metrics.get('data_rows')} rows, SHA-256 {digest[:12]}...): {CHANGED}"
         )
     recorded = state["hyper_parameters"]
@@ -204,7 +189,7 @@ def check_same_data(
             f"{recorded['dims']}: {CHANGED}"
         )
     scaling = recorded.get("scaler")
-    now = datamodule.scaler.state_dict() if datamodule.scaler is not None else None
+    now = datamodule.scaler_state()  # the targets' (per series in a panel)
     same = (scaling is None) == (now is None) and (
         scaling is None
         or all(np.allclose(scaling[k], now[k], rtol=1e-9, atol=0) for k in ("mean", "std"))
@@ -216,21 +201,15 @@ def check_same_data(
         )
 
 
-def run_params(cfg: DictConfig, datamodule: TimeSeriesDataModule) -> dict[str, Any]:
+def run_params(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
     """The Forecaster parameters of the run: its window, columns, every model hyperparameter
     and every carried setting that differs from the defaults."""
     model = cfg.model.name
-    roles = datamodule.roles
     params: dict[str, Any] = {
         "model": model,
         "horizon": int(cfg.data.pred_len),
         "lookback": int(cfg.data.seq_len),
-        "date_col": cfg.data.date_col,
-        "val_size": validation_share(datamodule),
-        "targets": list(roles.targets),
-        "future_covariates": list(roles.future) or None,
-        "past_covariates": list(roles.past) or None,
-        "missing": cfg.data.missing,
+        **data_arguments(cfg, datamodule),
     }
     run = flat(OmegaConf.to_container(cfg, resolve=True))
     defaults = flat(OmegaConf.to_container(compose_for(model, None, None), resolve=True))
@@ -264,13 +243,6 @@ def flat(node: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def validation_share(datamodule: TimeSeriesDataModule) -> float | None:
-    """The share of the rows the run trained and validated on that validated it."""
-    borders = datamodule.borders
-    start, end = borders.val[0] + datamodule.config.seq_len, borders.val[1]  # its targets
-    return round((end - start) / end, 6) if end > start else None
-
-
 def check_recorded(config: DictConfig, recorded: dict[str, Any], path: Path) -> None:
     """The Forecaster's config gives the module the checkpoint holds (a refit trains the
     run's model): every recorded setting, compared."""
@@ -281,12 +253,6 @@ def check_recorded(config: DictConfig, recorded: dict[str, Any], path: Path) -> 
             f"the run's settings {differ} cannot be given as Forecaster parameters the way "
             f"{path} records them: {[(composed.get(k), recorded[k]) for k in differ]}"
         )
-
-
-def integer_step(times: np.ndarray | None) -> int | None:
-    if times is None or len(times) < 2:
-        return None
-    return int(np.median(np.diff(times)))
 
 
 def run_metrics(run_dir: Path) -> dict[str, Any]:

@@ -63,13 +63,8 @@ class SeriesTable:
         return None if time_type.get("wall") else time_type.get("tz")
 
     def digest(self) -> str:
-        """A SHA-256 of the columns, timestamps and values (NaN included), to tell whether
-        data read again is the data a result came from."""
-        digest = hashlib.sha256(json.dumps([str(c) for c in self.columns]).encode())
-        if self.times is not None:
-            digest.update(np.ascontiguousarray(self.times).view(np.int64).tobytes())
-        digest.update(np.ascontiguousarray(self.values, dtype=np.float64).tobytes())
-        return digest.hexdigest()
+        """:func:`data_digest` of the columns, timestamps and values."""
+        return data_digest(self.columns, [self.times, self.values])
 
     @property
     def target(self) -> str:
@@ -90,3 +85,21 @@ class SeriesTable:
         position = {str(c): j for j, c in enumerate(self.columns)}
         index = [position[str(c)] for c in columns]
         return replace(self, values=self.values[:, index], columns=list(columns))
+
+
+def data_digest(names: list, arrays: list[np.ndarray | None]) -> str:
+    """A SHA-256 of ``names`` and of the arrays' contents (timestamps as int64, values as
+    float64, NaN included), to tell whether data read again is the data a result came from."""
+    digest = hashlib.sha256(json.dumps([str(n) for n in names]).encode())
+    for array in arrays:
+        if array is None:
+            continue
+        array = np.asarray(array)
+        if array.dtype.kind == "f":
+            array = array.astype(np.float64, copy=False)
+        elif array.dtype.kind == "M":
+            array = array.astype("datetime64[ns]").view(np.int64)
+        else:
+            array = array.astype(np.int64, copy=False)
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,91 @@
+"""What :func:`tsfm.estimator.from_run.from_run` takes from a run's data module, by layout:
+a wide table (a custom file or a registered benchmark) is a joint Forecaster, a long file of
+independent series (``data.mode=independent``) a ``mode="independent"`` one. Each gives the
+Forecaster arguments that describe the data, its sampling and the fitted state."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from tsfm.data.frames import is_integer_time
+
+
+def is_panel(cfg: DictConfig) -> bool:
+    return cfg.data.mode == "independent"
+
+
+def data_arguments(cfg: DictConfig, datamodule: Any) -> dict[str, Any]:
+    """The Forecaster's arguments for the run's data: columns, roles, validation share."""
+    roles = datamodule.roles
+    covariates = {
+        "future_covariates": list(roles.future) or None,
+        "past_covariates": list(roles.past) or None,
+        "missing": cfg.data.missing,
+    }
+    if is_panel(cfg):
+        data = cfg.data
+        validated = 1 - data.train_ratio - data.test_ratio  # of every series, from its end
+        return {
+            "mode": "independent",
+            "id_col": data.id_col,
+            "time_col": data.date_col,
+            "target_col": data.target,
+            "static_covariates": list(roles.static) or None,
+            "val_size": round(validated / (1 - data.test_ratio), 6),
+            **covariates,
+        }
+    borders = datamodule.borders
+    start, end = borders.val[0] + cfg.data.seq_len, borders.val[1]  # its validation targets
+    return {
+        "date_col": cfg.data.date_col,
+        "val_size": round((end - start) / end, 6) if end > start else None,
+        "targets": list(roles.targets),
+        **covariates,
+    }
+
+
+def sampling(cfg: DictConfig, datamodule: Any) -> tuple[Any, bool]:
+    """The data's frequency (an integer step for integer time) and whether it has dates."""
+    if is_panel(cfg):
+        return datamodule.freq, not is_integer_time(datamodule.times[0])
+    times = datamodule.table.times
+    if datamodule.table.dates is not None:
+        return datamodule.sampling, True
+    return int(np.median(np.diff(times))), False
+
+
+def keep_state(est: Any, cfg: DictConfig, datamodule: Any, freq: Any) -> None:
+    """The fitted state ``fit`` would leave, from the run's data module."""
+    est.freq_ = freq
+    if is_panel(cfg):
+        keep_panel_state(est, datamodule)
+        return
+    from tsfm.estimator.fitting import keep_data_state
+
+    table = datamodule.table
+    keep_data_state(est, datamodule)
+    est.series_, est.static_encoder_, est.statics_ = None, None, {}
+    est.layout_ = replace(table.layout, library="pandas")  # its time type, zone included
+    est.history_ = replace(table.tail(est.lookback), layout=est.layout_)  # predict() from it
+    borders = datamodule.borders  # the run never trained on its test rows: backtest scores them
+    est.trained_until_ = table.times[max(borders.train[1], borders.val[1]) - 1]
+
+
+def keep_panel_state(est: Any, datamodule: Any) -> None:
+    from tsfm.estimator.fitting import model_statics
+    from tsfm.estimator.panels import history_of
+
+    roles = datamodule.roles
+    est.mode_, est.roles_, est.columns_ = "independent", roles, list(roles.targets)
+    est.input_columns_, est.n_variates_ = list(roles.time_varying), len(roles.targets)
+    est.series_ = list(datamodule.names)
+    est.layout_ = replace(datamodule.layout, library="pandas")
+    est.series_mean_, est.series_std_ = datamodule.series_mean, datamodule.series_std
+    est.scaler_ = est.input_scaler_ = None
+    est.static_encoder_, est.statics_ = datamodule.static_encoder, model_statics(datamodule.static)
+    est.history_ = history_of(est, datamodule.values, datamodule.times)
+    est.dims_ = datamodule.dims()
