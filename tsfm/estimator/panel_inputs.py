@@ -60,7 +60,7 @@ def panel_batch(
     if est.roles_.future:
         future = slice(past.stop, None)
         batch["future_covariates"] = tensor(filled[:, :, future])
-        batch["future_covariates_mask"] = torch.ones_like(tensor(filled[:, :, future]))
+        batch["future_covariates_mask"] = tensor(observed[:, :, future])  # as in training
     if est.dims_.get("n_marks"):
         marks = np.stack([time_features(t, est.config_.data.freq) for t in times])
         batch["x_mark"], batch["y_mark"] = tensor(marks[:, :lookback]), tensor(marks[:, lookback:])
