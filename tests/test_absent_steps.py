@@ -141,3 +141,7 @@ def test_an_hour_dropped_at_the_clock_change_is_an_absent_step_not_a_local_time_
     with pytest.warns(UserWarning, match="1 absent step"):
         est = Forecaster(horizon=6, lookback=24, missing="mask", **TINY_IT).fit(frame)
     assert str(est.predict().ds.dt.tz) == "Europe/Berlin"
+    quarter_days = pd.date_range("2021-03-20", periods=60, freq="6h").tz_localize("Europe/Berlin")
+    instants = quarter_days.tz_convert("UTC").tz_localize(None).values.astype("datetime64[ns]")
+    with pytest.raises(LocalTimeSteps, match="'6h' on the clock.*an hour shorter or longer"):
+        resolve_freq(instants, tz="Europe/Berlin")  # a 5-hour step at the spring change

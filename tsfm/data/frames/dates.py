@@ -40,22 +40,25 @@ def resolve_freq(times: np.ndarray, freq: Freq | None = None, tz: str | None = N
         return _resolve_freq(times, freq)
     except ValueError:
         local_freq = _local_freq(times, freq, tz)
-        if local_freq is None or _shorter_than_a_day(local_freq):
-            raise  # sub-daily local steps across a clock change: a step is really absent
+        if local_freq is None or _absent_steps_only(times, local_freq):
+            raise  # instants on the step's grid with some missing (an hour dropped at a change)
         raise LocalTimeSteps(
             f"the timestamps step by {local_freq!r} on the clock of {tz}, but daylight saving "
-            "makes some of those steps 23 or 25 hours long, which tsfm (holding time-zone-aware "
-            "input as UTC instants) cannot forecast in calendar steps: pass them without the "
-            "time zone (pandas: df[col].dt.tz_localize(None); polars: "
+            "makes some of those steps an hour shorter or longer, which tsfm (holding "
+            "time-zone-aware input as UTC instants) cannot forecast in calendar steps: pass them "
+            "without the time zone (pandas: df[col].dt.tz_localize(None); polars: "
             "pl.col(col).dt.replace_time_zone(None)), or in UTC for steps of fixed length"
         ) from None
 
 
-def _shorter_than_a_day(freq: Freq) -> bool:
+def _absent_steps_only(times: np.ndarray, freq: Freq) -> bool:
+    """Whether every gap between the instants ``times`` is a whole number of steps of the
+    fixed-length ``freq``: steps are missing, none was stretched by daylight saving."""
     try:
-        return pd.Timedelta(to_offset(freq)) < pd.Timedelta("1D")
-    except ValueError:  # calendar steps (months, weeks anchored on a day): a day or longer
+        step = pd.Timedelta(to_offset(freq)).value
+    except ValueError:  # calendar steps (months, anchored weeks) have no fixed length
         return False
+    return bool((np.diff(times.astype("datetime64[ns]").astype(np.int64)) % step == 0).all())
 
 
 def _local_freq(times: np.ndarray, freq: Freq | None, tz: str | None) -> Freq | None:
