@@ -157,11 +157,12 @@ def test_what_is_not_a_run_it_can_rebuild_is_refused_with_the_reason(tmp_path):
 
 def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_path):
     frame = panel_frame(lengths=(150, 100, 60))
+    frame.loc[140, "promo"] = np.nan  # in s0's last look-back: masked, in training as here
     frame.to_csv(tmp_path / "panel.csv", index=False)
     data = [
         "data=custom", f"data.path={tmp_path / 'panel.csv'}", "data.id_col=unique_id",
         "data.date_col=ds", "data.target=y", "data.mode=independent", "data.train_ratio=0.6",
-        "data.future_covariates=[promo]", "data.static_covariates=[store]",
+        "data.future_covariates=[promo]", "data.static_covariates=[store]", "data.missing=mask",
     ]  # fmt: skip
     intervals = ["conformal.windows=3", "conformal.step=1", "levels=[80]", "quantiles=[0.1,0.9]"]
     run_dir = cli_run(tmp_path, *data, *intervals)
@@ -191,8 +192,17 @@ def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_
     pd.testing.assert_frame_equal(
         saved.predict(future_df=ahead), forecaster.predict(future_df=ahead)
     )
+    for model in (forecaster, saved):  # each series' last horizon is among its test rows
+        assert len(model.backtest(frame, n_windows=1)[1]) == 1
+        with pytest.raises(ValueError, match="series 's1': the first fold forecasts from"):
+            model.backtest(frame, n_windows=3, step=8)  # s1's 20 test rows start at row 80
     refit = Forecaster.from_run(run_dir).set_params(verbose=0).fit(frame)
     assert refit.config_.model == forecaster.config_.model and refit.mode_ == "independent"
-    frame.assign(y=frame.y.where(frame.index != 5, 0.0)).to_csv(tmp_path / "panel.csv", index=False)
-    with pytest.raises(ValueError, match=r"\(310 rows\) is not what the run read"):
-        Forecaster.from_run(run_dir)
+    changed = [  # a value, and a series' static covariate: neither moves the scaling
+        frame.assign(y=frame.y.where(frame.index != 5, 0.0)),
+        frame.assign(store=frame.store.where(frame.unique_id != "s2", "b")),
+    ]
+    for edited in changed:
+        edited.to_csv(tmp_path / "panel.csv", index=False)
+        with pytest.raises(ValueError, match=r"\(310 rows\) is not what the run read"):
+            Forecaster.from_run(run_dir)

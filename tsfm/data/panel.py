@@ -284,7 +284,8 @@ class PanelDataModule(ForecastDataModule):
     def protocol(self) -> dict[str, Any]:
         """With the data read: its rows and their :func:`data_digest` (what from_run checks)."""
         rows = [a for v, t in zip(self.values, self.times, strict=True) for a in (t, v)]
-        digest = data_digest([*self.names, *self.roles.time_varying], rows)
+        statics = [self.static.get(k) for k in ("real", "cat")] if self.static else []
+        digest = data_digest([*self.names, *self.roles.time_varying], [*rows, *statics])
         return {
             **super().protocol(),
             "data_rows": sum(map(len, self.values)),

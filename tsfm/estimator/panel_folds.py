@@ -90,7 +90,9 @@ def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> Cross
     long = read_panel(est, df)
     tables = panel_tables(est, long)
     cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
-    seen = {s: times[-1] for s, times in zip(est.series_, est.history_.times, strict=True)}
+    ends = getattr(est, "trained_until_", None)  # from_run: each series' last trained row
+    ends = est.history_.times[:, -1] if ends is None else ends
+    seen = dict(zip(est.series_, ends, strict=True))
     for j, series in enumerate(long.ids):
         first = tables[j].times[cuts[0, j]]  # the first forecast step of the first fold
         if series in seen and first <= seen[series]:

@@ -105,7 +105,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     freq = panel_freq(long.ids, tables, est.freq)
     longest = max(tables, key=len)
     values = [table.select(list(roles.time_varying)).values for table in tables]
-    held_out = [validation_rows(len(v), est.val_size, est.horizon) for v in values]
+    held_out = [panel_validation_rows(len(v), est.val_size, est.horizon) for v in values]
     n_train = [len(v) - h for v, h in zip(values, held_out, strict=True)]
     encoder, statics = encode_statics(
         est,
@@ -149,6 +149,14 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }
     return result
+
+
+def panel_validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> int:
+    """A series' validation rows: a share ``val_size`` of its rows, at least one horizon (as
+    the command line's ``data.mode=independent`` holds out), or a count of at least one."""
+    if isinstance(val_size, float) and 0 < val_size < 1:
+        return max(horizon, round(val_size * n_rows))
+    return validation_rows(n_rows, val_size, horizon)
 
 
 def history_of(est: Any, values: list[np.ndarray], times: list[np.ndarray]) -> PanelHistory:

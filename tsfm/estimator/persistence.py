@@ -98,7 +98,7 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
         "fit_metrics": est.fit_metrics_,
     }
     if getattr(est, "trained_until_", None) is not None:  # Forecaster.from_run's
-        meta["trained_until"] = int(np.asarray(est.trained_until_).astype(np.int64))
+        meta["trained_until"] = np.asarray(est.trained_until_).astype(np.int64).tolist()
     (path / "forecaster.json").write_text(
         json.dumps(meta, indent=2, default=_plain, allow_nan=False)
     )

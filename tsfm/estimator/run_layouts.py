@@ -89,3 +89,6 @@ def keep_panel_state(est: Any, datamodule: Any) -> None:
     est.static_encoder_, est.statics_ = datamodule.static_encoder, model_statics(datamodule.static)
     est.history_ = history_of(est, datamodule.values, datamodule.times)
     est.dims_ = datamodule.dims()
+    est.trained_until_ = np.array(  # each series' last training or validation row
+        [t[len(t) - n - 1] for t, n in zip(datamodule.times, datamodule.n_test, strict=True)]
+    )

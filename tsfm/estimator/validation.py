@@ -225,10 +225,15 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
     ):
         _refuse(path, "'fit_metrics' must map names to numbers")
     until = meta.get("trained_until")
+    times = until if isinstance(until, list) else [until]
+    count = len(meta.get("series") or []) if isinstance(until, list) else 1
     if until is not None and (
-        isinstance(until, bool) or not isinstance(until, int) or not -(2**63) <= until < 2**63
+        len(times) != count
+        or not all(
+            isinstance(t, int) and not isinstance(t, bool) and -(2**63) <= t < 2**63 for t in times
+        )
     ):
-        _refuse(path, f"'trained_until' must be a time as an integer, got {until!r}")
+        _refuse(path, f"'trained_until' must be a time (one per series) as integers, got {until!r}")
     return {**meta, "layout": layout}
 
 
