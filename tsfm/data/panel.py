@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
 
-from tsfm.data.batch import Batch
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
 from tsfm.data.frames import SeriesTable, future_times, resolve_freq
-from tsfm.data.frames.table import data_digest
+from tsfm.data.frames.table import Layout, data_digest
+from tsfm.data.panel_windows import PanelWindows
 from tsfm.data.roles import ColumnRoles
+from tsfm.data.statics import StaticEncoder
 from tsfm.data.timefeatures import time_features
 from tsfm.data.values import fill_forward
 
@@ -54,70 +54,6 @@ def panel_freq(ids: Sequence[Any], tables: Sequence[SeriesTable], freq: str | in
     return freq
 
 
-class PanelWindows(Dataset):
-    """Windows ``(series, cut)``: look-back rows ``[cut - L, cut)``, horizon ``[cut, cut + H)``
-    of each series, over flat storage where every series is preceded by ``L`` padded rows."""
-
-    def __init__(self, storage: dict[str, Any], cuts: np.ndarray, series: np.ndarray):
-        self.s, self.cuts, self.series = storage, torch.as_tensor(cuts), torch.as_tensor(series)
-        lookback, horizon = storage["seq_len"], storage["pred_len"]
-        self._x = torch.arange(lookback)
-        self._all = torch.arange(lookback + horizon)
-
-    def __len__(self) -> int:
-        return len(self.cuts)
-
-    def __getitems__(self, indices: Sequence[int]) -> Batch:
-        index = torch.as_tensor(indices, dtype=torch.long)
-        series, s = self.series[index], self.s
-        start = s["offsets"][series] + self.cuts[index]  # flat row of the look-back's start
-        rows = start[:, None] + self._all
-        lookback, n = s["seq_len"], s["n_targets"]
-        x_rows, y_rows = rows[:, :lookback], rows[:, lookback:]
-        values, mask = s["values"], s["mask"]
-        batch = Batch(x=values[x_rows][..., :n], y=values[y_rows][..., :n], index=index)
-        batch["series"] = series
-        batch["x_mask"], batch["y_mask"] = mask[x_rows][..., :n], mask[y_rows][..., :n]
-        past, future = s["past"], s["future"]
-        if past.stop > past.start:
-            batch["past_covariates"] = values[x_rows][..., past]
-            batch["past_covariates_mask"] = mask[x_rows][..., past]
-        if future.stop > future.start:
-            batch["future_covariates"] = values[rows][..., future]
-            batch["future_covariates_mask"] = mask[rows][..., future]
-        if s["marks"] is not None:
-            batch["x_mark"], batch["y_mark"] = s["marks"][x_rows], s["marks"][y_rows]
-        for key in ("static_real", "static_cat"):
-            if s[key] is not None:
-                batch[key] = s[key][series].unsqueeze(1).expand(-1, n, -1)
-        return batch
-
-    def __getitem__(self, index: int) -> Batch:
-        return Batch(**{k: v[0] for k, v in self.__getitems__([index]).items()})
-
-    def rolling_origin(self, n_windows: int, step: int) -> list[int]:
-        """Sample indices of every series' last ``n_windows`` windows, ``step`` rows apart
-        (conformal calibration: the scores of all series are pooled, each in its own scaled
-        units, so a series the model never saw gets intervals too)."""
-        if n_windows < 1 or step < 1:
-            raise ValueError(f"need at least one window and step; got {n_windows}, step {step}")
-        series = self.series.numpy()
-        starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
-        ends = np.r_[starts[1:], len(series)]
-        span = (n_windows - 1) * step + 1
-        picked = []
-        for start, end in zip(starts, ends, strict=True):
-            if end - start < span:
-                name = self.s.get("names", [])[int(series[start])]
-                raise ValueError(
-                    f"series {name!r} has {end - start} validation windows; {n_windows} windows "
-                    f"{step} rows apart need {span}: use fewer windows or a smaller step, or "
-                    "hold out more rows per series (val_size; data.train_ratio on the command line)"
-                )
-            picked += [int(end - 1 - j * step) for j in reversed(range(n_windows))]
-        return picked
-
-
 class PanelDataModule(ForecastDataModule):
     """Series of different lengths as independent samples (see the module docstring).
 
@@ -133,7 +69,9 @@ class PanelDataModule(ForecastDataModule):
         static: ``{"real": [S, Sr], "cat": [S, Sc], "cardinalities": [...]}`` or None.
         n_test: per series, how many trailing rows are test horizons (validation then ends
             before them); None: no test split (the Forecaster's fits).
-        time_type: how the file gave its timestamps (time zone, unit), for writing them back.
+        layout: the long file's :class:`~tsfm.data.frames.Layout` (its time type, zone
+            included, for writing timestamps back) and ``static_encoder`` its fitted
+            :class:`~tsfm.data.statics.StaticEncoder`, where a file was read (from_run).
     """
 
     pools_series = True
@@ -150,15 +88,15 @@ class PanelDataModule(ForecastDataModule):
         names: Sequence[Any],
         static: dict[str, Any] | None = None,
         n_test: Sequence[int] | None = None,
-        time_type: dict[str, Any] | None = None,
+        layout: Layout | None = None,
+        static_encoder: StaticEncoder | None = None,
     ):
         super().__init__()
         self.config, self.roles, self.freq, self.static = config, roles, freq, static
         self.sampling = freq  # what the default season_length follows
         self.values, self.times, self.n_train = values, times, list(n_train)
         self.n_test = None if n_test is None else list(n_test)
-        self._time_type = time_type
-        self.layout, self.static_encoder = None, None  # a long file's, set where it is read
+        self.layout, self.static_encoder = layout, static_encoder
         self._padded: dict[int, np.ndarray] = {}
         self.validate, self.names = validate, list(names)
         short = [
@@ -230,7 +168,8 @@ class PanelDataModule(ForecastDataModule):
         return self._padded[j]
 
     def time_type(self) -> dict[str, Any] | None:
-        return self._time_type
+        integer = np.issubdtype(self.times[0].dtype, np.integer)
+        return None if self.layout is None or integer else self.layout.time_type
 
     def window_times(self, stage: str, window: int) -> np.ndarray | None:
         """The dates or integer steps of window ``window`` of ``stage`` (look-back, then

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
@@ -98,10 +97,7 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     if encoder is not None:
         static = encoder.transform(long.statics)
     times = [table.times for table in tables]
-    time_type = None if np.issubdtype(long.times.dtype, np.integer) else long.layout.time_type
-    datamodule = PanelDataModule(
+    return PanelDataModule(
         cfg, values, times, roles, n_train, True, freq, long.ids, static, n_test=n_test,
-        time_type=time_type,
+        layout=long.layout, static_encoder=encoder,
     )  # fmt: skip
-    datamodule.layout, datamodule.static_encoder = long.layout, encoder  # for from_run
-    return datamodule

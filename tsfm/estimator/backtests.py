@@ -107,10 +107,8 @@ def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = No
             f"{n_windows} folds leave {folds[0]} rows before the first cutoff; a forecast "
             f"needs lookback = {est.lookback}: use fewer windows, a smaller step or a longer frame"
         )
-    seen, times = est.history_.times, table.times
-    trained_until = getattr(est, "trained_until_", None)  # from_run: before the run's test
-    if trained_until is None:
-        trained_until = None if seen is None else seen[-1]
+    times = table.times
+    trained_until = last_trained(est)
     first = None if times is None else times[folds[0]]
     if trained_until is not None and first is not None and first <= trained_until:
         raise ValueError(
@@ -134,6 +132,15 @@ def _model_order(est: Any, table: SeriesTable) -> SeriesTable:
             f"{list(position)} (evaluate scores other variates where the model allows them)"
         )
     return table.select([table.columns[position[c]] for c in trained])
+
+
+def last_trained(est: Any) -> Any:
+    """The last time the fitted model trained or validated on (each series' in a panel):
+    Forecaster.from_run's record (the run's test rows come after it), else the end of the
+    fitted rows; None without timestamps."""
+    until = getattr(est, "trained_until_", None)
+    times = est.history_.times
+    return until if until is not None or times is None else times[..., -1][()]
 
 
 def _show(time: Any) -> str:

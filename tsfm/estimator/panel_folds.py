@@ -27,6 +27,7 @@ from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
 from tsfm.estimator.accuracy import in_library, series_frame
+from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
     _bands,
@@ -90,9 +91,7 @@ def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> Cross
     long = read_panel(est, df)
     tables = panel_tables(est, long)
     cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
-    ends = getattr(est, "trained_until_", None)  # from_run: each series' last trained row
-    ends = est.history_.times[:, -1] if ends is None else ends
-    seen = dict(zip(est.series_, ends, strict=True))
+    seen = dict(zip(est.series_, last_trained(est), strict=True))
     for j, series in enumerate(long.ids):
         first = tables[j].times[cuts[0, j]]  # the first forecast step of the first fold
         if series in seen and first <= seen[series]:
