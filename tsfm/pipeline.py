@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
+from tsfm.models.common import restoring_saved_weights
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.artifacts import built_dims, module_from_config, season_length, settle_levels
 from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
@@ -199,7 +201,10 @@ def _fit_and_test(
         datamodule.setup()
     check_model_memory(cfg, datamodule.dims(), memory_switch)
     check_plot_variates(cfg, datamodule)
-    module = build_module(cfg, datamodule)
+    # a checkpoint to test holds every weight: pretrained parts need no source
+    restore = restoring_saved_weights() if not cfg.train and cfg.ckpt_path else nullcontext()
+    with restore:
+        module = build_module(cfg, datamodule)
     conformal = cfg.get("conformal")
     if conformal is not None:
         check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)

@@ -47,6 +47,7 @@ from tsfm.estimator.saved_files import (
 )
 from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
 from tsfm.models import REGISTRY, RENAMED
+from tsfm.models.common import restoring_saved_weights
 from tsfm.training.artifacts import built_dims, module_from_config, versions
 from tsfm.training.heads import KNOWN_LOSSES
 
@@ -206,7 +207,8 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     model_dims = built_dims(cfg, meta["dims"])
     check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
-    module = module_from_config(cfg, meta["dims"], target_scaling)
+    with restoring_saved_weights():  # weights.pt holds every weight: no pretrained source read
+        module = module_from_config(cfg, meta["dims"], target_scaling)
     try:
         module.load_state_dict(weights)
     except RuntimeError as err:

@@ -1,12 +1,15 @@
 """What every model shares: the output type, the capability table, instance normalisation,
-patching, and small blocks (a fast CPU dropout, module swaps).
+patching, small blocks (a fast CPU dropout, module swaps) and the switch that builds
+pretrained parts as bare architectures when saved weights will replace them.
 
 A fourth model takes what it needs from here instead of writing it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import torch
@@ -173,3 +176,25 @@ def use_fast_dropout(model: nn.Module) -> None:
 def use_torch_dropout(model: nn.Module) -> None:
     """The reverse of :func:`use_fast_dropout`: torch's own masks, same ``p``."""
     replace_modules(model, lambda m: isinstance(m, Dropout), lambda m: nn.Dropout(m.p))
+
+
+_RESTORING: ContextVar[bool] = ContextVar("tsfm_restoring_saved_weights", default=False)
+
+
+@contextmanager
+def restoring_saved_weights() -> Iterator[None]:
+    """Models built inside take their weights from a state dict loaded right after (a saved
+    Forecaster, a run's checkpoint): pretrained parts are built as architectures only, with
+    random weights and without reading their pretrained source, so a saved model loads on a
+    machine that has no copy of (and no network for) the backbone it was trained from. The
+    models' settings, and so every refit, still name and load that source."""
+    token = _RESTORING.set(True)
+    try:
+        yield
+    finally:
+        _RESTORING.reset(token)
+
+
+def restoring() -> bool:
+    """Whether a model is being built inside :func:`restoring_saved_weights`."""
+    return _RESTORING.get()

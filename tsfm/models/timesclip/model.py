@@ -19,11 +19,14 @@ Args:
     clip: open_clip architecture (``ViT-B-16``), a tsfm config (``tsfm-tiny-clip``,
         ``tsfm-small-clip``) or the path of an open_clip JSON config.
     clip_weights: pretrained tag of ``clip`` (``openai``) or a checkpoint file.
-    pretrained: load weights; false builds the same architecture randomly, offline.
+    pretrained: load weights; false builds the same architecture randomly, offline. A saved
+        model loads without them (its own weights replace them; only the architecture is
+        needed), except a ``hf-hub:``/``local-dir:`` CLIP, which names no architecture.
     vision: ``clip`` (the CLIP's own vision tower), ``open_clip:<arch>`` or ``timm:<name>``
         (paper Table 6 swaps in a plain ViT); ``vision_weights``: its tag or file.
     freeze_vision: keep the vision tower frozen (the paper); a frozen tower is kept out of the
-        state dict and the optimizer, and is rebuilt from ``clip``/``vision`` on load.
+        state dict and the optimizer; a loaded model holds it with random weights and
+        refuses to draw with it (forecasting never does; a refit rebuilds it from its source).
     patch_len, stride: patching (16, 8: tsfm choice, PatchTST's). cls_position: ``first``
         (the paper's figure) or ``last``. causal_mask: CLIP's causal mask (off: tsfm choice;
         with it a first CLS would see only itself). dropout: on patch embeddings, the
@@ -59,12 +62,13 @@ from tsfm.models.common import (
     ModelOutput,
     n_patches,
     patchify,
+    restoring,
 )
 from tsfm.models.timesclip.clip_backbones import (
     ClipTextBackbone,
-    VisionTower,
     build_vision_tower,
     create_clip,
+    names_architecture,
 )
 from tsfm.models.timesclip.feature_cache import ImageFeatureCache
 from tsfm.models.timesclip.layers import (
@@ -74,9 +78,10 @@ from tsfm.models.timesclip.layers import (
     variate_ids,
 )
 from tsfm.models.timesclip.render import LineRenderer, default_palette
+from tsfm.models.timesclip.vision_view import VisionView
 
 
-class TimesCLIP(nn.Module):
+class TimesCLIP(VisionView, nn.Module):
     """TimesCLIP forecaster; arguments in the module docstring."""
 
     CAPABILITIES = Capabilities(
@@ -133,8 +138,11 @@ class TimesCLIP(nn.Module):
         self.backbone_lr, self.freeze_vision = backbone_lr, freeze_vision
         self.cache_chunk = cache_chunk
 
+        # restoring a saved model: its state dict holds every weight it forecasts with
+        from_source = pretrained and not (restoring() and names_architecture(clip))
+        self.placeholder_vision = align and freeze_vision and pretrained and not from_source
         clip_model = create_clip(
-            clip, clip_weights, pretrained, image_size if vision == "clip" else None
+            clip, clip_weights, from_source, image_size if vision == "clip" else None
         )
         self.text = ClipTextBackbone(clip_model)
         width, tokens = self.text.width, n_patches(seq_len, patch_len, stride) + 1
@@ -158,9 +166,9 @@ class TimesCLIP(nn.Module):
         self.image_cache: ImageFeatureCache | None = None
         self._image_buffer: Tensor | None = None
         if align:
-            source = f"{clip}:{clip_weights if pretrained else 'random'}"
+            source = f"{clip}:{clip_weights if from_source else 'random'}"
             tower = build_vision_tower(
-                vision, clip_model, source, vision_weights, pretrained, image_size
+                vision, clip_model, source, vision_weights, from_source, image_size
             )
             if freeze_vision:  # held outside the module tree: no state dict entries, no grads
                 object.__setattr__(self, "_frozen_tower", tower.requires_grad_(False).eval())
@@ -231,74 +239,6 @@ class TimesCLIP(nn.Module):
             cls, image.reshape(batch * n_vars, -1), self.log_logit_scale.exp().clamp(max=100)
         )
         return ModelOutput(out, aux_losses={"align": self.align_weight * loss})
-
-    # ------------------------------------------------------------------ the vision view
-    @property
-    def tower(self) -> VisionTower:
-        """The vision tower (frozen ones are held outside the module tree)."""
-        frozen = self.__dict__.get("_frozen_tower")
-        return frozen if frozen is not None else self.vision_tower
-
-    def encode_images(self, windows: Tensor, columns: Tensor) -> Tensor:
-        """Render ``windows [w, L, n]`` (variate ids ``columns [w, n]``) and encode: ``[w, n, D]``."""
-        tower, device = self.tower, windows.device
-        if next(tower.parameters()).device != device:
-            tower.to(device)
-        count, length, n_vars = windows.shape
-        series = windows.transpose(1, 2).reshape(count * n_vars, length)
-        ids = columns.reshape(-1) if self.colour else torch.zeros_like(columns.reshape(-1))
-        images = self.renderer.render(
-            series, ids, tower.mean, tower.std, out=self._buffer(len(series), device)
-        )
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_vision):
-            return tower(images).view(count, n_vars, -1)
-
-    def _buffer(self, count: int, device: torch.device) -> Tensor | None:
-        """A reusable image buffer on CPU, where fresh memory costs page faults."""
-        if device.type != "cpu" or not self.freeze_vision:
-            return None
-        size = self.renderer.image_size
-        shape = (count, 3, size, size)
-        if self._image_buffer is None or self._image_buffer.shape != shape:
-            self._image_buffer = torch.empty(shape)
-        return self._image_buffer
-
-    def image_features(self, x: Tensor, index: Tensor | None, columns: Tensor) -> Tensor:
-        """``[B, n, D]`` frozen-tower features: from the cache when it is bound, else computed."""
-        cache = self.image_cache
-        if cache is None or not cache.bound or index is None:
-            return self.encode_images(x, columns)
-        if not cache.ready:
-            self.build_image_cache(x.device)
-        return cache.lookup(index, columns, x.device)
-
-    def build_image_cache(self, device: torch.device | str | None = None) -> None:
-        """Encode every window of the bound training split once (done lazily by training)."""
-        device = torch.device(device) if device is not None else self.head.weight.device
-
-        def encode(windows: Tensor, index: Tensor) -> Tensor:
-            columns = torch.arange(windows.shape[-1], device=device).expand(len(windows), -1)
-            return self.encode_images(windows.to(device), columns)
-
-        self.image_cache.build(encode, self.cache_chunk)
-
-    def bind_training_windows(
-        self, values: Tensor, seq_len: int, stride: int, n_windows: int, source: str
-    ) -> None:
-        """Bind the feature cache to the training split: window ``i`` of the batches'
-        ``index`` is ``values[i * stride : i * stride + seq_len]`` (called by the training
-        module when the data module has fixed training windows; M4's sampled windows have
-        none, so their images are rendered every step)."""
-        if self.image_cache is None:
-            return
-        tower = self.tower
-        describe = {
-            "dataset": source,
-            "renderer": self.renderer.settings(),
-            "colour": self.colour,
-            "tower": tower.fingerprint() if self.image_cache.mode == "disk" else tower.source,
-        }
-        self.image_cache.bind(values, seq_len, stride, n_windows, describe)
 
     # ------------------------------------------------------------------ optimisation
     def parameter_groups(self, lr: float) -> list[dict]:
