@@ -249,3 +249,35 @@ def _sorted_after(steps: np.ndarray, row: int) -> bool:
 def _sub_daily(steps: np.ndarray) -> bool:
     positive = steps[steps > 0]
     return bool(len(positive)) and int(np.median(positive)) < 24 * HOUR_NS
+
+
+# a time of day followed by a UTC offset: "2024-03-31 00:00:00+01:00", "...T06:00Z", "+0530"
+_OFFSET_STAMP = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
+_OFFSET = r"\s*(Z|[+-]\d{2}:?\d{2})$"
+
+
+def offset_times(column: pl.Series, wall: bool | None) -> tuple[np.ndarray, dict] | None:
+    """Timestamps written as text with UTC offsets (what pandas' ``to_csv`` writes for a
+    zone), or None if the text carries none. The offsets do not name a zone, so: on the
+    clock they were written in (``wall``) when that clock steps regularly, that is when every
+    offset is the same or every timestamp falls at the same time of day (daily and longer
+    data across daylight saving); otherwise as UTC instants, marked UTC. ``wall`` given (the
+    fitted frame's choice) decides instead."""
+    text = column.str.strip_chars()
+    found = text.str.contains(_OFFSET_STAMP)
+    if not found.any():
+        return None
+    if not found.all():
+        row = int((~found).arg_max())
+        raise ValueError(
+            f"date column '{column.name}' mixes timestamps with and without a UTC offset (row "
+            f"{row}: {column[row]!r}); write them all with their offset, or all without"
+        )
+    local = parse_dates(text.str.replace(_OFFSET, "").alias(column.name))
+    if wall is None:
+        stamps = pl.Series(local)
+        same_offset = text.str.extract(_OFFSET).n_unique() == 1
+        wall = same_offset or stamps.dt.time().n_unique() == 1
+    if wall:
+        return local, {"kind": "datetime", "unit": "ns", "tz": None, "wall": True}
+    return parse_dates(text), {"kind": "datetime", "unit": "ns", "tz": "UTC"}

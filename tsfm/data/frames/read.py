@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
-from tsfm.data.frames.dates import check_timestamps, parse_dates, show_time
+from tsfm.data.frames.dates import check_timestamps, offset_times, parse_dates, show_time
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
 
@@ -27,7 +27,7 @@ def _times(column: pl.Series, wall: bool | None = None) -> tuple[np.ndarray, dic
     timestamp at the same time of day on the zone's clock: daily and longer data), which are
     held as the zone's wall-clock times (``wall`` in the type), since across daylight saving
     their steps are 23 or 25 hours long as instants; ``wall`` given (the fitted frame's
-    choice) decides instead.
+    choice) decides instead. Text with UTC offsets: see :func:`offset_times`.
     """
     dtype = column.dtype
     if dtype.is_integer():
@@ -41,6 +41,8 @@ def _times(column: pl.Series, wall: bool | None = None) -> tuple[np.ndarray, dic
         if wall:
             kind = {"kind": "datetime", "unit": dtype.time_unit, "tz": dtype.time_zone}
             return parse_dates(local), {**kind, "wall": True}
+    if dtype == pl.String and (read := offset_times(column, wall)) is not None:
+        return read
     if isinstance(dtype, pl.Datetime):
         kind = {"kind": "datetime", "unit": dtype.time_unit, "tz": dtype.time_zone}
     elif dtype == pl.Date:
