@@ -36,7 +36,7 @@ def test_absent_steps_become_nan_rows_and_only_whole_steps_are_inserted():
     assert (filled.values[observed, 0] == kept).all()  # every given value at its own time
     off_grid = times[kept].copy()
     off_grid[10] += np.timedelta64(3, "h")
-    with pytest.raises(ValueError, match="timestamps are not regular: row 10"):
+    with pytest.raises(ValueError, match="the frame: row 10 is .* off the grid of the usual step"):
         insert_absent_steps(_table(off_grid), None)
     steps = np.array([0, 1, 2, 5, 6], dtype=np.int64) * 7  # integer time, step 7
     with pytest.warns(UserWarning, match="2 absent"):

@@ -103,10 +103,19 @@ class PanelDataModule(ForecastDataModule):
             s for s, n in zip(self.names, self.n_train, strict=True) if n < config.pred_len + 1
         ]
         if short:
+            first = self.names.index(short[0])
+            rows, kept = len(values[first]), self.n_train[first]
+            held = (
+                f" ({short[0]!r} trains on {kept} of its {rows} rows: the other {rows - kept} are "
+                "held out to validate, at least one horizon, and to test; val_size=None in "
+                "Python, or a larger data.train_ratio on the command line, holds out less)"
+                if kept < rows
+                else ""
+            )
             raise ValueError(
                 f"{len(short)} series (e.g. {short[:3]}) have fewer than horizon + 1 = "
                 f"{config.pred_len + 1} training rows: one horizon to learn from and one row to "
-                "look back on; drop them or shorten the horizon"
+                f"look back on{held}; drop them or shorten the horizon"
             )
         self.series_mean, self.series_std = series_statistics(values, self.n_train)
         self.scaler = None  # per-series scaling: see scaler_state()

@@ -19,6 +19,11 @@ from tsfm.data.frames.long import covariate_column
 from tsfm.data.frames.read import _times, is_value_column
 from tsfm.data.frames.write import finish_frame, id_series
 
+NO_FUTURE_COVARIATES = (
+    "this model has no future covariates, so future_df would not be used: do not pass it (to "
+    "forecast from covariates known over the horizon, fit with future_covariates=[...])"
+)
+
 
 def future_names(est: Any) -> list[str]:
     """The future covariates as the user named them (before a long frame's expansion)."""
@@ -69,7 +74,8 @@ def horizon_values(
             f"future_df: the future covariate(s) {text} are not numeric "
             f"({[str(frame.schema[n]) for n in text]}); give them as numbers, as in the fitted frame"
         )
-    stamps, _ = _times(frame[time_col], bool(layout.time_type.get("wall")))
+    stamps = _horizon_stamps(frame[time_col], layout.time_type)
+    zone = None if layout.time_type.get("wall") else layout.time_type.get("tz")
     rows_of: dict[Any, list[int]] = {}
     for r, key in enumerate(frame[layout.id_col].to_list() if long else [None] * frame.height):
         rows_of.setdefault(key, []).append(r)
@@ -77,12 +83,18 @@ def horizon_values(
     values: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for s, horizon in zip(series, times, strict=True):
         position = {stamps[r].item(): r for r in rows_of.get(s, [])}
-        absent = [t for t in horizon if t.item() not in position]
         who = f"series {s!r}" if long else "the series"
+        if len(position) < len(rows_of.get(s, [])):
+            taken = np.unique(stamps[rows_of[s]], return_counts=True)
+            raise ValueError(
+                f"future_df has more than one row for {who} at "
+                f"{show_time(taken[0][taken[1] > 1][0], zone)}: give each timestamp once"
+            )
+        absent = [t for t in horizon if t.item() not in position]
         if absent:
             hint = _id_hint(s, list(rows_of)) if long and s not in rows_of else ""
             raise ValueError(
-                f"future_df has no row for {who} at {show_time(absent[0])} ({len(absent)} of the "
+                f"future_df has no row for {who} at {show_time(absent[0], zone)} ({len(absent)} of the "
                 f"{len(horizon)} horizon steps missing){hint}; "
                 "Forecaster.make_future_dataframe() lists every row needed"
             )
@@ -96,6 +108,30 @@ def horizon_values(
                 )
             values[name].append(column)
     return values
+
+
+def _horizon_stamps(column: pl.Series, fitted: dict[str, Any]) -> np.ndarray:
+    """future_df's timestamps read as the fitted frame's were: a zone-aware column on the
+    fitted zone's clock; naive times against zone-aware fitted ones (or the reverse) are
+    refused, since read as UTC they would pick every covariate from the wrong hour."""
+    zone = fitted.get("tz")
+    given = column.dtype.time_zone if isinstance(column.dtype, pl.Datetime) else None
+    if given and zone and given != zone:
+        column = column.dt.convert_time_zone(zone)
+    stamps, kind = _times(column, bool(fitted.get("wall")))
+    if bool(kind.get("tz")) != bool(zone):
+        how = (
+            f"give them in {zone} (pandas: df['{column.name}'].dt.tz_localize('{zone}'); "
+            f"polars: pl.col('{column.name}').dt.replace_time_zone('{zone}'))"
+            if zone
+            else "give them without a zone, as the fitted frame's"
+        )
+        theirs = f"in {kind['tz']}" if kind.get("tz") else "without a time zone"
+        raise ValueError(
+            f"future_df's timestamps are {theirs} but the fitted frame's are "
+            f"{f'in {zone}' if zone else 'without one'}: {how}"
+        )
+    return stamps
 
 
 def _id_hint(series: Any, given: list) -> str:
@@ -132,7 +168,7 @@ def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTa
                 target = name if s is None else covariate_column(name, s)
                 horizon[:, columns.index(target)] = column
     elif future_df is not None:
-        raise ValueError("this model has no future covariates; do not pass future_df")
+        raise ValueError(NO_FUTURE_COVARIATES)
     values = np.concatenate([window.values, horizon])
     all_times = np.concatenate([window.times, times])
     joined = SeriesTable(values, all_times, window.columns, window.layout)

@@ -88,7 +88,7 @@ def cross_validate_panel(
 
 def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
-    long = read_panel(est, df)
+    long = read_panel(est, df, inputs=True)
     tables = panel_tables(est, long)
     cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
     seen = dict(zip(est.series_, last_trained(est), strict=True))

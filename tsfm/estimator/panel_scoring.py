@@ -67,7 +67,7 @@ def evaluate_panel(
     est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False
 ) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
-    long = read_panel(est, df)
+    long = read_panel(est, df, inputs=True)
     tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
     ids = list(long.ids)
     mean, std = series_scales(est, ids, tables)

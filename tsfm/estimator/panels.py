@@ -53,14 +53,22 @@ class PanelHistory:
     times: np.ndarray  # [S, L]; padded steps extrapolated with the frequency
 
 
-def read_panel(est: Any, df: Any, fitted: bool = True) -> LongFrame:
-    """``df`` read as a panel, for fitting or (``fitted``) as the fitted panel was read."""
+def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> LongFrame:
+    """``df`` read as a panel, for fitting or (``fitted``) as the fitted panel was read;
+    ``inputs``: it must hold every column the model forecasts from (not just the targets)."""
     check_options(est)
     frame, library, _ = to_polars(df)
     if not {est.id_col, est.time_col, est.target_col} <= set(frame.columns):
         raise ValueError(
             f"mode='independent' needs a long frame ({est.id_col}, {est.time_col}, "
             f"{est.target_col}, covariates); got the columns {frame.columns}"
+        )
+    lacking = [c for c in est.input_columns_ if c not in frame.columns] if inputs else []
+    if lacking:
+        raise ValueError(
+            f"the frame lacks the column(s) {lacking} the model was fitted with "
+            f"({est.input_columns_}): every series needs its target and covariates over its "
+            "look-back"
         )
     statics = [c for c in est.static_covariates or [] if c in frame.columns]
     wall = bool(est.layout_.time_type.get("wall")) if fitted else None
@@ -177,7 +185,7 @@ def predict_panel(
 ) -> Any:
     """The horizon after every series of ``df`` (or of the fitted data); with ``taus``, the
     interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too."""
-    from tsfm.estimator.future import horizon_values, require_future_df
+    from tsfm.estimator.future import NO_FUTURE_COVARIATES, horizon_values, require_future_df
 
     layout = est.layout_
     if df is None:
@@ -185,7 +193,7 @@ def predict_panel(
         mean, std = est.series_mean_, est.series_std_
         statics = statics_for(est, ids, None)
     else:
-        long = read_panel(est, df)
+        long = read_panel(est, df, inputs=True)
         layout = long.layout  # forecasts come back in the frame library of df
         tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
         ids = list(long.ids)
@@ -200,6 +208,8 @@ def predict_panel(
         known = horizon_values(est, future_df, ids, list(horizons))
         for k, name in enumerate(est.roles_.future):
             future[:, :, -n_cov_future + k] = np.stack(known[name])
+    elif future_df is not None:
+        raise ValueError(NO_FUTURE_COVARIATES)
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
     batch = panel_batch(est, scaled, np.concatenate([history.times, horizons], axis=1), statics)
     with inference(est.config_, est.module_.device):

@@ -128,9 +128,13 @@ def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
     )
 
 
-def show_time(value) -> str:
-    """A timestamp or integer step as people write it."""
-    return str(value) if isinstance(value, (int, np.integer)) else str(pd.Timestamp(value))
+def show_time(value, tz: str | None = None) -> str:
+    """A timestamp or integer step as people write it; ``tz``: the zone whose UTC instant
+    ``value`` is, shown on that zone's clock."""
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    stamp = pd.Timestamp(value)
+    return str(stamp.tz_localize("UTC").tz_convert(tz) if tz else stamp)
 
 
 def same_freq(a: Freq, b: Freq) -> bool:

@@ -16,7 +16,6 @@ from tsfm.data.frames.dates import (
     Freq,
     LocalTimeSteps,
     is_integer_time,
-    raise_irregular,
     resolve_freq,
     show_time,
 )
@@ -31,6 +30,7 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
     common step, which must be a fixed duration under four weeks; calendar steps such as
     months need ``freq``); a ValueError if a timestamp is off that grid."""
     first, last = times[0], times[-1]
+    grid_of = f"frequency {freq!r}"
     if freq is not None and not is_integer_time(times):
         grid = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq=to_offset(freq))
         grid = grid.values.astype("datetime64[ns]")
@@ -40,6 +40,8 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
         else:
             steps, counts = np.unique(np.diff(times), return_counts=True)
             step = steps[np.argmax(counts)]
+            usual = step if is_integer_time(times) else pd.Timedelta(step)
+            grid_of = f"the usual step ({usual})"
             if not is_integer_time(times) and step.astype("int64") >= 28 * DAY_NS:
                 raise ValueError(
                     f"timestamps skip steps of a calendar frequency (the usual step is "
@@ -47,8 +49,15 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
                     "the CLI; e.g. 'MS', 'QS', 'W-SUN') to say which steps are absent"
                 )
         grid = np.arange(first, last + step, step)
-    if not np.isin(times, grid).all():
-        raise_irregular(times, freq)
+    off = ~np.isin(times, grid)
+    if off.any():
+        row = int(np.argmax(off))
+        raise ValueError(
+            f"row {row} is {show_time(times[row])}, off the grid of {grid_of} from "
+            f"{show_time(times[0])}: missing='mask' fills absent steps, but cannot place a "
+            "timestamp between two steps. Fix or drop that row, or give the frequency it "
+            "belongs to (freq=... in Python, data.freq=... in the CLI)"
+        )
     return grid
 
 
@@ -67,7 +76,10 @@ def insert_absent_steps(
         raise  # regular on the local clock: not absent steps
     except ValueError:
         pass
-    grid = step_grid(times, freq)
+    try:
+        grid = step_grid(times, freq)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values
     absent = np.setdiff1d(grid, times)

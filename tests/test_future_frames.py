@@ -1,0 +1,94 @@
+"""What a forecast is given besides the history: future_df's zone, repeated rows and columns,
+and panel frames lacking the covariates the model needs; each refused with the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.test_covariates import TINY_IT, panel_frame
+from tsfm import Forecaster
+
+
+@pytest.fixture(scope="module")
+def berlin_panel():
+    frame = panel_frame(lengths=(120, 100), categories=("a", "b"))[
+        ["unique_id", "ds", "y", "promo"]
+    ]
+    frame["ds"] = frame.ds.dt.tz_localize("Europe/Berlin")
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", future_covariates=["promo"], **TINY_IT
+    ).fit(frame)
+    future = est.make_future_dataframe()
+    future["promo"] = np.arange(len(future)) % 3 == 0
+    return est, frame, future.astype({"promo": float})
+
+
+def test_future_df_without_the_fitted_zone_is_refused_and_other_zones_are_converted(berlin_panel):
+    est, _, future = berlin_panel
+    expected = est.predict(future_df=future)
+    naive = future.assign(ds=future.ds.dt.tz_localize(None))  # local clock without its zone
+    with pytest.raises(
+        ValueError, match="without a time zone but the fitted frame's are in Europe"
+    ):
+        est.predict(future_df=naive)
+    in_utc = future.assign(ds=future.ds.dt.tz_convert("UTC"))  # the same instants
+    pd.testing.assert_frame_equal(est.predict(future_df=in_utc), expected)
+
+
+def test_daily_local_dates_take_a_future_df_in_another_zone():
+    days = pd.date_range("2022-01-01", periods=150, freq="D", tz="Europe/Berlin")
+    frame = pd.DataFrame(
+        {"ds": days, "y": np.sin(np.arange(150) / 3), "temp": np.cos(np.arange(150.0))}
+    )
+    est = Forecaster(horizon=5, lookback=28, future_covariates=["temp"], **TINY_IT).fit(frame)
+    future = est.make_future_dataframe().assign(temp=np.linspace(0, 1, 5))
+    expected = est.predict(future_df=future)
+    in_utc = future.assign(ds=future.ds.dt.tz_convert("UTC"))  # 22:00 or 23:00 the day before
+    pd.testing.assert_frame_equal(est.predict(future_df=in_utc), expected)
+
+
+def test_a_timestamp_given_twice_in_future_df_is_refused(berlin_panel):
+    est, _, future = berlin_panel
+    revised = future.iloc[[0]].assign(promo=5.0)
+    for doubled in (pd.concat([future, revised]), pd.concat([revised, future])):
+        with pytest.raises(ValueError, match=r"more than one row for series 's0' at 2021-01-06"):
+            est.predict(future_df=doubled)
+
+
+def test_a_panel_frame_lacking_a_covariate_names_it(berlin_panel):
+    est, frame, future = berlin_panel
+    bare = frame.drop(columns="promo")
+    for call in (
+        lambda: est.predict(bare, future_df=future),
+        lambda: est.evaluate(bare),
+        lambda: est.backtest(bare, n_windows=1),
+    ):
+        with pytest.raises(ValueError, match=r"lacks the column\(s\) \['promo'\] the model"):
+            call()
+    assert len(est.make_future_dataframe(bare)) == 12  # ids and times are all it needs
+
+
+def test_future_df_for_a_panel_without_future_covariates_is_refused():
+    frame = panel_frame(lengths=(80, 70), categories=("a", "b"))
+    est = Forecaster(
+        horizon=4, lookback=16, mode="independent", past_covariates=["promo"], **TINY_IT
+    ).fit(frame[["unique_id", "ds", "y", "promo"]])
+    future = est.make_future_dataframe().assign(promo=1.0)
+    with pytest.raises(ValueError, match="no future covariates, so future_df would not be used"):
+        est.predict(future_df=future)
+
+
+def test_off_grid_timestamps_under_mask_name_the_series_and_the_row():
+    frame = panel_frame(lengths=(80, 70), categories=("a", "b"))[["unique_id", "ds", "y"]]
+    frame.loc[frame.index[85], "ds"] += pd.Timedelta(minutes=30)  # series s1, its row 5
+    with pytest.raises(ValueError, match=r"series 's1': row 5 is .*:30:00, off the grid"):
+        Forecaster(horizon=4, lookback=16, mode="independent", missing="mask", **TINY_IT).fit(frame)
+
+
+def test_a_series_too_short_after_validation_says_what_was_held_out():
+    frame = panel_frame(lengths=(120, 30), categories=("a", "b"))[["unique_id", "ds", "y"]]
+    est = Forecaster(horizon=24, lookback=4, mode="independent", val_size=0.2, **TINY_IT)
+    with pytest.raises(ValueError, match=r"'s1' trains on 6 of its 30 rows: the other 24 are held"):
+        est.fit(frame)
