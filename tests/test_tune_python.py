@@ -41,6 +41,8 @@ def test_parameter_names_groups_and_fixed_values_end_in_the_best_parameters(tmp_
     best = est.study_.best_trial
     assert est.best_params_["dropout"] == est.get_params()["dropout"] == 0.25
     assert est.config_.model.dropout == 0.25  # the kept model trained with it
+    assert est.get_params()["val_size"] == 0.2  # what the trials validated on: a refit does too
+    assert len(est.predict()) == 8  # the parameters still describe the kept model
     assert est.best_params_["overrides"] == [f"optim={best.params['optim']}"]  # not twice
     assert est.best_params_["d_model"] == best.params["model.d_model"]
     preset = tmp_path / "experiment" / "itransformer_custom_8_tuned.yaml"
@@ -69,7 +71,7 @@ def test_independent_panels_are_tuned_per_series():
         static_covariates=["store"], **TINY_IT,
     ).tune(panel, n_trials=2, search_space={"d_model": [8, 16]}, pruner="none")  # fmt: skip
     assert est.mode_ == "independent" and est.series_ == ["s0", "s1", "s2"]
-    assert est.val_size is None  # the 20 % validation of the trials is not written back
+    assert est.val_size == 0.2  # the trials' validation share: a refit of est does the same
     assert est.best_params_["d_model"] == est.config_.model.d_model
     future = est.make_future_dataframe().assign(promo=0.0)
     assert len(est.predict(future_df=future)) == 18

@@ -59,8 +59,11 @@ FEATURES_BY_UNIT = {
 }
 _UNITS = {
     "y": "year", "a": "year", "ye": "year", "ys": "year", "as": "year",
-    "q": "quarter", "qe": "quarter", "qs": "quarter",
-    "m": "month", "me": "month", "MS": "month",
+    "bye": "year", "bys": "year", "ba": "year", "bas": "year", "by": "year",
+    "q": "quarter", "qe": "quarter", "qs": "quarter", "bqe": "quarter", "bqs": "quarter",
+    "bq": "quarter",
+    "m": "month", "me": "month", "MS": "month", "bme": "month", "bms": "month", "bm": "month",
+    "sme": "day", "sms": "day", "sm": "day",  # semi-month steps: day-of-month features
     "w": "week",
     "d": "day", "b": "day", "bd": "day",
     "h": "hour", "bh": "hour",
@@ -71,7 +74,7 @@ _UNITS = {
 
 def freq_unit(freq: str) -> str:
     """The calendar unit of a frequency string ('h', '15min', 't', 'D', 'W-SUN', ...)."""
-    match = re.fullmatch(r"\s*\d*\s*([A-Za-z]+)(-[A-Za-z]+)?\s*", freq or "")
+    match = re.fullmatch(r"\s*\d*\s*([A-Za-z]+)(-[A-Za-z0-9]+)?\s*", freq or "")
     token = match and match.group(1)
     unit = token and _UNITS.get(token if token == "MS" else token.lower())
     if not unit:

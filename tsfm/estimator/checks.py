@@ -1,9 +1,13 @@
-"""Checks of the Forecaster's own arguments, before any data is read (messages use the
-Python argument names)."""
+"""Checks of the Forecaster's own arguments, before any data is read, and that a fitted
+Forecaster's parameters are still those it was fitted with (messages use the Python
+argument names)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+
+from sklearn.utils.validation import check_is_fitted
 
 MODES = ("joint", "independent")
 MISSING = ("refuse", "mask")
@@ -30,3 +34,40 @@ def frame_columns(df: Any) -> list[str]:
     columns = [str(c) for c in getattr(df, "columns", [])]
     index = getattr(getattr(df, "index", None), "name", None)
     return [*columns, str(index)] if index is not None else columns
+
+
+# Parameters that do not shape a fitted model or its forecasts: changing them needs no refit.
+RUNTIME_PARAMS = frozenset({"verbose", "work_dir"})
+
+
+def remember_fitted_params(est: Any) -> None:
+    """Record the parameters the fitted model was built with (checked by :func:`check_fitted`)."""
+    est.fitted_params_ = copy.deepcopy(est.get_params())
+
+
+def check_fitted(est: Any) -> None:
+    """Fitted, and with the parameters it was fitted with: a model fitted for horizon 8 does
+    not forecast 4 steps because ``set_params(horizon=4)`` came after ``fit``."""
+    check_is_fitted(est)
+    fitted = getattr(est, "fitted_params_", None)
+    if fitted is None:
+        return
+    now = est.get_params()
+    changed = sorted(
+        name
+        for name in fitted.keys() | now.keys()
+        if name not in RUNTIME_PARAMS and not _same(fitted.get(name), now.get(name))
+    )
+    if changed:
+        shown = ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
+        raise ValueError(
+            f"parameters changed since fit ({shown}); the fitted model was built with the "
+            "earlier values: fit again to use the new ones, or set them back"
+        )
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # arrays and other values without one truth value
+        return repr(a) == repr(b)

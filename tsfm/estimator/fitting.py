@@ -18,6 +18,7 @@ from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, reso
 from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
+from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.params import build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
@@ -173,6 +174,7 @@ def fit_table(
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }
+    remember_fitted_params(est)
     if residuals is not None:
         from tsfm.estimator.calibration import scores_from_residuals
 

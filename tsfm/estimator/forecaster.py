@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
+from tsfm.estimator.checks import check_fitted
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.scoring_methods import ScoringMethods
 
@@ -232,7 +232,7 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
         from tsfm.estimator.intervals import band_values, column_request
         from tsfm.estimator.static_inputs import with_static_df
 
-        check_is_fitted(self)
+        check_fitted(self)
         taus, columns = column_request(self, level, quantiles)
         df = with_static_df(self, df, static_df)
         if self.mode_ == "independent":
@@ -262,7 +262,7 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
         step after the end of ``df`` (or of the fitted data), future covariates empty."""
         from tsfm.estimator.future import make_future_frame
 
-        check_is_fitted(self)
+        check_fitted(self)
         if self.mode_ == "independent":
             from tsfm.estimator.future import make_future_panel
 
@@ -274,7 +274,7 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
         """Write the fitted forecaster to the directory ``path``."""
         from tsfm.estimator import persistence
 
-        check_is_fitted(self)
+        check_fitted(self)
         return persistence.save(self, path, overwrite)
 
     @classmethod

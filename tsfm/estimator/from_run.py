@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.data.seasons import resolve_season_length
+from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
 from tsfm.estimator.persistence import checked_config
 from tsfm.estimator.roles import role_settings
@@ -103,6 +104,7 @@ def from_run(
     est.config_, est.module_ = config, module.eval()
     keep_state(est, cfg, datamodule, freq)
     est.fit_metrics_ = fit_metrics(metrics)
+    remember_fitted_params(est)
     return est
 
 

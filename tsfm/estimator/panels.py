@@ -22,7 +22,7 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, panel_freq, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
-from tsfm.estimator.checks import check_options
+from tsfm.estimator.checks import check_options, remember_fitted_params
 from tsfm.estimator.fitting import (
     check_window_sizes,
     describe_key,
@@ -156,6 +156,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }
+    remember_fitted_params(est)
     return result
 
 

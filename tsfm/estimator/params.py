@@ -14,6 +14,7 @@ import copy
 import functools
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -158,6 +159,8 @@ def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) ->
 
 
 def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
+    if isinstance(value, np.generic):  # np.int64(16) from np.arange or a ParameterGrid
+        value = value.item()
     try:
         if OmegaConf.select(cfg, key, throw_on_missing=False, default=KeyError) is KeyError:
             raise KeyError(key)

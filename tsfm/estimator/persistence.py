@@ -35,6 +35,7 @@ from tsfm.data.frames import SeriesTable
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.statics import StaticEncoder
+from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.panels import PanelHistory
 from tsfm.estimator.saved_files import (
     check_weights_fit_config,
@@ -251,6 +252,7 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     est.fit_metrics_ = meta.get("fit_metrics", {})
     if meta.get("trained_until") is not None:
         est.trained_until_ = np.asarray(meta["trained_until"]).astype(times.dtype)[()]
+    remember_fitted_params(est)
     return est
 
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 from tsfm.drawing import DEFAULT_MAX_SERIES, Panel, choose_series, draw, moment, wall_times
+from tsfm.estimator.checks import check_fitted
 from tsfm.training.scoring import check_levels
 
 
@@ -51,7 +51,7 @@ def plot_forecast(
     Returns a ``matplotlib.figure.Figure``; ``fig.savefig(path)`` writes it (nothing is shown,
     and pyplot keeps no reference to it).
     """
-    check_is_fitted(forecaster)
+    check_fitted(forecaster)
     rows = forecaster.lookback if history is None else history
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
         raise ValueError(f"history takes a positive number of rows, e.g. history=96; got {rows!r}")

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sklearn.utils.validation import check_is_fitted
-
 from tsfm.drawing import DEFAULT_MAX_SERIES
+from tsfm.estimator.checks import check_fitted
 
 if TYPE_CHECKING:
     from tsfm.estimator.cross_validation import CrossValidation
@@ -88,7 +87,7 @@ class ScoringMethods:
         from tsfm.estimator.backtests import evaluate
         from tsfm.estimator.static_inputs import with_static_df
 
-        check_is_fitted(self)
+        check_fitted(self)
         return evaluate(self, with_static_df(self, df, static_df), per_series, return_forecasts)
 
     def score(self, df: Any) -> float:
@@ -132,5 +131,5 @@ class ScoringMethods:
         """
         from tsfm.estimator.backtests import backtest_fitted
 
-        check_is_fitted(self)
+        check_fitted(self)
         return backtest_fitted(self, df, n_windows, step)

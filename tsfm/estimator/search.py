@@ -170,6 +170,8 @@ def tune_forecaster(
         raise RuntimeError(f"no trial of study '{tune.study_name}' completed; see the warnings")
     best_values = {**fixed_values(space), **best.params}
     est.set_params(**as_params(est, best_values))
+    if val_df is None:  # the trials validated on that share: a refit of est does the same
+        est.set_params(val_size=size)
     if not refit:
         est._forget()  # a model fitted before no longer matches the parameters
     elif kept.get("number") == best.number:
@@ -216,6 +218,8 @@ def _fitter(
     val = None if val_df is None else est.read(val_df, "val_df")
 
     def fit_joint(candidate: Any, callbacks: list) -> Any:
+        if val is None:  # the share it validates on is a parameter of the model kept
+            candidate.set_params(val_size=size)
         return candidate.fit_table(
             table, val, callbacks=callbacks, val_size=size, static_df=static_df
         )

@@ -167,6 +167,17 @@ class ITransformer(nn.Module):
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got '{activation}'")
         if covariates not in COVARIATE_MODES:
             raise ValueError(f"covariates must be one of {COVARIATE_MODES}, got '{covariates}'")
+        sizes = {"d_model": d_model, "n_heads": n_heads, "d_ff": d_ff}
+        small = {k: v for k, v in sizes.items() if v < 1} | (
+            {"n_layers": n_layers} if n_layers < 0 else {}
+        )
+        if small:
+            raise ValueError(
+                f"{small}: d_model, n_heads and d_ff must be at least 1 and n_layers at least 0 "
+                "(0: no encoder layer, a linear map of the look-back)"
+            )
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.seq_len, self.pred_len = seq_len, pred_len
         self.use_norm, self.use_time_features = use_norm, use_time_features
         self.use_covariates = covariates == "tokens"

@@ -1,0 +1,73 @@
+"""A fitted Forecaster forecasts with the parameters it was fitted with: changing one that
+shapes the model refuses every forecast until the next fit; numbers of any NumPy type are
+parameters like Python's; sizes that build no model are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers.data import synthetic_frame
+from tests.helpers.estimator import tiny
+from tsfm import Forecaster
+from tsfm.data.timefeatures import freq_unit
+from tsfm.models import build_model
+
+
+def test_parameters_changed_after_fit_refuse_forecasts_until_the_next_fit(tmp_path):
+    frame = synthetic_frame(160, 2)
+    est = tiny().fit(frame)
+    before = est.predict()
+    est.set_params(horizon=4, d_model=32)
+    for call in (
+        est.predict,
+        lambda: est.evaluate(frame),
+        lambda: est.backtest(frame, n_windows=1),
+        est.make_future_dataframe,
+        lambda: est.save(tmp_path / "m"),
+    ):
+        with pytest.raises(
+            ValueError, match=r"changed since fit \(d_model=16 -> 32, horizon=8 -> 4\)"
+        ):
+            call()
+    est.set_params(horizon=8, d_model=16, verbose=0)  # back; verbose shapes nothing
+    pd.testing.assert_frame_equal(est.predict(), before)
+    est.set_params(horizon=4)
+    assert len(est.fit(frame).predict()) == 4
+    loaded = Forecaster.load(est.save(tmp_path / "m"))
+    assert len(loaded.predict()) == 4
+
+
+def test_numpy_numbers_are_parameters(tmp_path):
+    est = Forecaster(horizon=np.int64(4), lookback=np.int32(12), d_model=np.int64(8), n_heads=2)
+    est.set_params(lr=np.float32(1e-3), max_epochs=np.int64(1), dropout=np.float64(0.1))
+    est.fit(synthetic_frame(120, 2))
+    assert est.config_.model.d_model == 8 and est.config_.optim.lr == pytest.approx(1e-3)
+    assert len(Forecaster.load(est.save(tmp_path / "m")).predict()) == 4
+
+
+@pytest.mark.parametrize(
+    "setting", [{"d_model": 0}, {"d_ff": 0}, {"n_heads": 0}, {"d_model": -4}, {"n_layers": -1}]
+)
+def test_itransformer_sizes_that_build_no_model_are_refused(setting):
+    dims = {"seq_len": 24, "pred_len": 8, "n_vars": 2}
+    with pytest.raises(ValueError, match=rf"{list(setting)[0]}.*must be at least"):
+        build_model({"name": "itransformer", "d_model": 8, "n_heads": 2, **setting}, dims)
+    assert build_model({"name": "itransformer", "d_model": 8, "n_heads": 2, "n_layers": 0}, dims)
+
+
+@pytest.mark.parametrize(
+    ("freq", "expected"),
+    [("BME", "2006-09-29"), ("BMS", "2006-10-02"), ("BQE", "2020-03-31"), ("SME", None)],
+)
+def test_business_and_semi_month_frequencies(freq, expected):
+    assert freq_unit(freq) in ("month", "quarter", "day")
+    stamps = pd.date_range("2000-01-31", periods=80, freq=freq)
+    frame = pd.DataFrame({"date": stamps, "a": np.sin(np.arange(80.0))})
+    est = tiny(freq=freq if expected is None else None).set_params(horizon=4, lookback=12)
+    est.fit(frame)
+    dates = est.predict().date
+    assert (dates.values == pd.date_range(stamps[-1], periods=5, freq=freq)[1:].values).all()
+    if expected is not None:
+        assert dates.iloc[0] == pd.Timestamp(expected)
