@@ -205,12 +205,13 @@ def test_a_study_killed_by_a_signal_resumes_from_the_command_line(tmp_path):
         *TINY,
         "+tune.params={optim.lr:'tag(log, interval(1e-4, 1e-2))'}",
         "tune.n_trials=3",
-        f"tune.dir={tmp_path}",
-        "hydra.run.dir=.",
+        f"tune.dir={tmp_path / 'study'}",
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    worker = subprocess.Popen(args, cwd=tmp_path, env=env)
-    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    (tmp_path / "cwd").mkdir()
+    (tmp_path / "study").mkdir()
+    worker = subprocess.Popen(args, cwd=tmp_path / "cwd", env=env)
+    storage = f"sqlite:///{tmp_path / 'study' / 'study.db'}"
     deadline = time.time() + 300
     while time.time() < deadline and worker.poll() is None:
         time.sleep(0.5)
@@ -224,8 +225,10 @@ def test_a_study_killed_by_a_signal_resumes_from_the_command_line(tmp_path):
     worker.kill()
     worker.wait()
     kept = optuna.load_study(study_name="itransformer_etth1_24_8", storage=storage).trials[0]
-    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run(args, cwd=tmp_path / "cwd", env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not any((tmp_path / "cwd").iterdir())  # Hydra's files are in the study's folder
+    assert (tmp_path / "study" / "tune.log").is_file()
     study = optuna.load_study(study_name="itransformer_etth1_24_8", storage=storage)
     assert len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))) >= 3
     assert study.trials[0].value == kept.value and study.trials[0].params == kept.params
@@ -293,3 +296,38 @@ def test_forecaster_tune_without_an_output_dir_leaves_no_files(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     tiny(max_epochs=1).tune(synthetic_frame(150, 2), n_trials=1, search_space=SPACE, pruner="none")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_study_refuses_to_resume_on_another_problem(tmp_path):
+    cfg, overrides = study_config(tmp_path, "tune.n_trials=1", "trainer.max_epochs=1")
+    study, _ = tune(cfg, overrides)
+    assert '"data.features": "M"' in study.user_attrs["problem"]
+    other, overrides = study_config(tmp_path, "tune.n_trials=1", "data.features=S")
+    with pytest.raises(ValueError, match=r"run on another problem \(data.features: 'M' there, 'S'"):
+        tune(other, overrides)  # same default study name and folder, other data: refused
+    frame = synthetic_frame(150, 2)
+    tiny(max_epochs=1).tune(frame, n_trials=1, search_space=SPACE, output_dir=tmp_path / "py")
+    with pytest.raises(ValueError, match=r"another problem \(data_sha256: "):
+        tiny(max_epochs=1).tune(
+            synthetic_frame(150, 2, seed=1), n_trials=1, search_space=SPACE,
+            output_dir=tmp_path / "py",
+        )  # fmt: skip
+    resumed = tiny(max_epochs=1).tune(
+        frame, n_trials=2, search_space=SPACE, output_dir=tmp_path / "py"
+    )
+    assert len(resumed.study_.trials) == 2  # the same frame resumes
+
+
+def test_a_dead_workers_trial_is_failed_and_retried_when_no_new_trial_is_due(tmp_path):
+    extra = ("tune.n_trials=1", "trainer.max_epochs=1", "tune.heartbeat_seconds=1")
+    cfg, overrides = study_config(tmp_path, *extra)
+    study, _ = tune(cfg, overrides)
+    dead = study.ask()  # a worker that started a trial, sent one heartbeat and died
+    study._storage.record_heartbeat(dead._trial_id)
+    time.sleep(3.5)  # two missed heartbeats (SQLite keeps whole seconds)
+    resumed, outputs = tune(*study_config(tmp_path, *extra))  # 1 finished already: none due
+    states = [t.state for t in resumed.trials]
+    assert (
+        states[:2] == [TrialState.COMPLETE, TrialState.FAIL] and "running" not in outputs["table"]
+    )
+    assert states[2:] == [TrialState.WAITING]  # its retry, for a worker with trials left

@@ -14,6 +14,8 @@ this command; the search space, study and output modules are shared with ``Forec
 
 from __future__ import annotations
 
+import sys
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
@@ -37,5 +39,14 @@ def main(cfg: DictConfig) -> float | None:
     return study.best_value if outputs.get("experiment") else None
 
 
+def _logs_in_the_study_folder(argv: list[str]) -> list[str]:
+    """Hydra's own files (``.hydra/``, ``tune.log``) go to the study's folder, ``tune.dir``,
+    instead of a run folder under ``outputs/`` that would hold nothing else."""
+    if any(arg.startswith(("hydra.run.dir=", "+hydra.run.dir=")) for arg in argv):
+        return argv
+    return [*argv, "hydra.run.dir=${tune.dir}"]
+
+
 if __name__ == "__main__":
+    sys.argv = [sys.argv[0], *_logs_in_the_study_folder(sys.argv[1:])]
     main()

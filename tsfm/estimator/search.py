@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from tsfm.config import CONF_DIR, compose_config
+from tsfm.data.frames.table import data_digest
 from tsfm.estimator.params import compose_for, config_key, param_name
 from tsfm.tuning.config import TuneConfig
 
@@ -132,7 +133,7 @@ def tune_forecaster(
     space = parse_space(space_spec)
     check_space(est, space)
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
-    fit = _fitter(est, df, val_df, size, static_df)
+    fit, digest = _fitter(est, df, val_df, size, static_df)
     directory = Path(output_dir) if output_dir is not None else None
     url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)
 
@@ -151,7 +152,9 @@ def tune_forecaster(
     optuna.logging.set_verbosity(
         optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
     )
-    study = open_study(tune, url, seed)
+    problem = {"model": est.model, "mode": est.mode, "lookback": est.lookback}
+    problem.update(horizon=est.horizon, data_sha256=digest)
+    study = open_study(tune, url, seed, problem)
     kept: dict[str, Any] = {}
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
@@ -201,8 +204,9 @@ def _adopt(est: Any, fitted: Any) -> None:
 
 def _fitter(
     est: Any, df: Any, val_df: Any, size: float | int, static_df: Any
-) -> Callable[[Any, list], Any]:
-    """Fits a trial's forecaster on the frame read once (as ``fit`` reads it for the mode)."""
+) -> tuple[Callable[[Any, list], Any], str]:
+    """Fits a trial's forecaster on the frame read once (as ``fit`` reads it for the mode),
+    and the frame's :func:`~tsfm.data.frames.table.data_digest` (what a study tunes on)."""
     if est.mode == "independent":
         from tsfm.estimator.panels import PANEL_VALIDATION, fit_long, read_panel
 
@@ -213,7 +217,8 @@ def _fitter(
         def fit_panel(candidate: Any, callbacks: list) -> Any:
             return fit_long(candidate.set_params(val_size=size), long, static_df, tuple(callbacks))
 
-        return fit_panel
+        names = [*map(str, long.ids), *long.value_columns]
+        return fit_panel, data_digest(names, [long.codes, long.times, long.values])
     table = est.read(df)
     val = None if val_df is None else est.read(val_df, "val_df")
 
@@ -224,4 +229,4 @@ def _fitter(
             table, val, callbacks=callbacks, val_size=size, static_df=static_df
         )
 
-    return fit_joint
+    return fit_joint, table.digest() + ("" if val is None else f"+{val.digest()}")

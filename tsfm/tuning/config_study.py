@@ -156,6 +156,14 @@ def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]
                 raise ValueError(space_error(key, value, errors[0], cfg, "the run config"))
 
 
+def study_problem(cfg: DictConfig, space: dict[str, Any]) -> dict[str, Any]:
+    """What a study's trials train on: the model and every data setting the search leaves
+    alone (where the data lies, ``data.root``, may move)."""
+    data = {f"data.{k}": v for k, v in OmegaConf.to_container(cfg.data, resolve=True).items()}
+    kept = {k: v for k, v in data.items() if k not in space and k != "data.root"}
+    return {"model": cfg.model.name, **kept}
+
+
 def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
     """Run (or resume, or join) the study ``cfg.tune`` describes; returns it and its outputs.
 
@@ -179,7 +187,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed
-    study = open_study(settings, storage, seed)
+    study = open_study(settings, storage, seed, study_problem(cfg, space))
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
         trial_cfg = trial_config(cfg, overrides, {**values, "test": False})

@@ -8,6 +8,7 @@ and its parameters are tried again.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -114,15 +115,45 @@ def _connect(url: str, engine_kwargs: dict, heartbeat: dict, attempts: int = 5) 
     raise AssertionError("unreachable")
 
 
-def open_study(tune: Any, storage_url: str | None, seed: int) -> optuna.Study:
-    """Create the study, or load it if it exists (resume, or join other workers)."""
-    return optuna.create_study(
+def open_study(
+    tune: Any, storage_url: str | None, seed: int, problem: Mapping[str, Any] | None = None
+) -> optuna.Study:
+    """Create the study, or load it if it exists (resume, or join other workers); ``problem``
+    (what its trials train on: data, model, lengths) is recorded with a new study and must
+    match an existing one's, whose trials would not rank another problem's."""
+    study = optuna.create_study(
         study_name=tune.study_name,
         storage=make_storage(storage_url, tune.heartbeat_seconds),
         sampler=TrialSeededTPE(seed, tune.startup_trials),
         pruner=make_pruner(tune.pruner, tune.pruner_startup_trials, tune.pruner_warmup_epochs),
         direction="minimize",
         load_if_exists=True,
+    )
+    if problem is not None:
+        check_problem(study, dict(problem), storage_url or "memory")
+    return study
+
+
+def check_problem(study: optuna.Study, problem: dict[str, Any], where: str) -> None:
+    """Record ``problem`` with ``study``, or refuse it when the study recorded another one."""
+    text = json.dumps(problem, sort_keys=True, default=str)
+    recorded = study.user_attrs.get("problem")
+    if recorded is None:
+        study.set_user_attr("problem", text)
+        return
+    if recorded == text:
+        return
+    old, new = json.loads(recorded), json.loads(text)
+    differ = [
+        f"{key}: {old.get(key)!r} there, {new.get(key)!r} here"
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key) != new.get(key)
+    ]
+    raise ValueError(
+        f"study '{study.study_name}' in {where} was run on another problem ({'; '.join(differ)}),"
+        " so its trials cannot rank this one. Name a new study (tune.study_name=... or "
+        "tune.dir=... on the command line; study_name=... or output_dir=... in Python), or "
+        "delete that study to start over"
     )
 
 
@@ -165,6 +196,9 @@ def run_trials(
             trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:2000])
             raise
 
+    with warnings.catch_warnings():  # experimental in Optuna; a no-op without a heartbeat
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # a dead worker's trial, also when none is due
     missing = n_trials - finished_trials(study)
     if missing <= 0:
         log.warning("study '%s' already holds %d finished trials", study.study_name, n_trials)
