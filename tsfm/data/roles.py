@@ -112,6 +112,11 @@ def resolve_roles(
             f"{names['target']}='{target}' is not one of {names['targets']} {given['targets']}"
         )
     free = [c for c in columns if c not in seen]
+    if target is not None and seen.get(target, "targets") != "targets":
+        raise ValueError(
+            f"the target '{target}' ({names['target']}) cannot also be a covariate "
+            f"({names[seen[target]]}): give it one role"
+        )
     if features == "M":
         chosen = given["targets"] or free
         past_extra: list[str] = []
@@ -125,7 +130,7 @@ def resolve_roles(
         main = main or (free[-1] if free else None)
         if main is None or main not in columns:
             raise ValueError(f"{names['features']}={features} needs a target column")
-        if seen.get(main, "targets") != "targets":
+        if seen.get(main, "targets") != "targets":  # the last free column never is one
             raise ValueError(f"the target '{main}' cannot also be a covariate")
         chosen = [main]
         past_extra = [c for c in free if c != main] if features == "MS" else []

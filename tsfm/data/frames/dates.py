@@ -106,7 +106,19 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
     return offset.freqstr
 
 
+def _opening_freq(times: np.ndarray) -> str | None:
+    """The calendar frequency of the first rows (months, quarters: no fixed step), if any."""
+    for rows in (12, 6, 4, 3):
+        if len(times) > rows and (found := _infer(times[:rows])) is not None:
+            return found
+    return None
+
+
 def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
+    if freq is None and not is_integer_time(times):
+        steps, counts = np.unique(np.diff(times), return_counts=True)
+        if steps[np.argmax(counts)] >= np.timedelta64(28, "D"):  # months have no fixed step
+            freq = _opening_freq(times)
     if freq is None:  # the most common step, to say where the series departs from it
         steps, counts = np.unique(np.diff(times), return_counts=True)
         step = steps[np.argmax(counts)]

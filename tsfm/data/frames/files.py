@@ -54,3 +54,21 @@ def _csv_header(path: Path) -> list[str]:
 def repeated_names(names: list) -> list[str]:
     """The names that occur more than once."""
     return sorted(str(name) for name, count in Counter(names).items() if count > 1)
+
+
+def stray_text(df: pl.DataFrame, bad: list[str]) -> str:
+    """Where a column of numbers holds a few words ('n/a', '-', '5,234'), the first of them."""
+    for name in bad:
+        column = df[name]
+        if column.dtype != pl.String:
+            continue
+        numbers = column.str.strip_chars().cast(pl.Float64, strict=False)
+        stray = numbers.is_null() & column.is_not_null()
+        if 0 < stray.sum() <= 0.1 * column.len():
+            row = int(stray.arg_max())
+            return (
+                f"'{name}' is numbers but for {int(stray.sum())} value(s), the first "
+                f"{column[row]!r} at row {row}: write missing values as empty, NA or NaN (read "
+                "as missing, see data.missing) and numbers without thousands separators; or "
+            )
+    return ""

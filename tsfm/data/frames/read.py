@@ -16,6 +16,7 @@ import polars as pl
 
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.dates import check_timestamps, offset_times, parse_dates, show_time
+from tsfm.data.frames.files import stray_text
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
 
@@ -215,6 +216,9 @@ def build_table(
             f"date column '{date_col}' not found; columns are {names}. Set data.date_col "
             "to the column that holds the timestamps (or null if there is none)"
         )
+    unknown = [c for c in columns or [] if c not in names]
+    if unknown:
+        raise ValueError(f"data.columns names unknown column(s) {unknown}; columns are {names}")
     if target not in names or target == date_col:
         raise ValueError(
             f"target column '{target}' not found; columns are {names}. "
@@ -224,9 +228,6 @@ def build_table(
         value_cols = [c for c in names if c != date_col]
         fix = "drop them or list the numeric columns to use in data.columns"
     else:
-        missing = [c for c in columns if c not in names]
-        if missing:
-            raise ValueError(f"data.columns names unknown column(s) {missing}; columns are {names}")
         value_cols = [c for c in columns if c != date_col]
         value_cols += [] if target in value_cols else [target]
         fix = "remove them from data.columns (and data.target)"
@@ -242,7 +243,7 @@ def build_table(
                 f"and time, the series named in {bad}): name its id column in data.id_col "
                 "(with data.date_col and data.target, the value column)"
             )
-        raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {fix}")
+        raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {stray_text(df, bad)}{fix}")
     value_cols = [c for c in value_cols if c != target] + [target]
     layout = Layout("wide", "polars", date_col) if date_col is not None else None
     return _wide(df, date_col, value_cols, layout, allow_duplicate_timestamps, allow_missing)

@@ -1,0 +1,51 @@
+"""Messages that name what is wrong with a data file and the setting to change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+from tsfm.data.frames.dates import resolve_freq
+from tsfm.data.frames.read import build_table
+from tsfm.data.roles import resolve_roles
+
+
+def _file(n: int = 40) -> pl.DataFrame:
+    dates = pd.date_range("2021-01-01", periods=n, freq="h").astype(str)
+    return pl.DataFrame({"date": dates, "a": np.arange(n, dtype=float), "b": np.ones(n)})
+
+
+def test_the_target_cannot_be_a_covariate_in_any_features_mode():
+    for features in ("M", "MS"):
+        with pytest.raises(ValueError, match=r"target 'a' \(data.target\) cannot also be a cov"):
+            resolve_roles(["a", "b"], features=features, target="a", future=["a"])
+    roles = resolve_roles(["a", "b"], features="M", future=["a"])  # no target named: fine
+    assert roles.targets == ("b",) and roles.future == ("a",)
+
+
+def test_one_absent_month_is_named_by_its_calendar_step():
+    months = pd.date_range("2000-01-01", periods=100, freq="MS")
+    kept = np.delete(months.values, 50)  # 2004-03-01
+    with pytest.raises(ValueError, match=r"row 50 is 2004-04-01.*frequency 'MS' puts 2004-03-01"):
+        resolve_freq(kept.astype("datetime64[ns]"))
+
+
+def test_a_few_words_in_a_numeric_column_are_named_with_their_row():
+    frame = _file().with_columns(pl.col("a").cast(pl.String))
+    frame = frame.with_columns(
+        pl.when(pl.int_range(40) == 7).then(pl.lit("n/a")).otherwise(pl.col("a")).alias("a")
+    )
+    with pytest.raises(
+        ValueError, match=r"'a' is numbers but for 1 value\(s\), the first 'n/a' at row 7"
+    ):
+        build_table(frame, date_col="date", target="b")
+    words = _file().with_columns(pl.lit("x").alias("a"))  # a text column: no such hint
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['a'\] \(\['String'\]\); drop"):
+        build_table(words, date_col="date", target="b")
+
+
+def test_an_unknown_column_in_data_columns_is_named_before_the_target():
+    with pytest.raises(ValueError, match=r"data.columns names unknown column\(s\) \['zz'\]"):
+        build_table(_file(), date_col="date", target="zz", columns=["a", "zz"])
