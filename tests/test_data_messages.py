@@ -49,3 +49,16 @@ def test_a_few_words_in_a_numeric_column_are_named_with_their_row():
 def test_an_unknown_column_in_data_columns_is_named_before_the_target():
     with pytest.raises(ValueError, match=r"data.columns names unknown column\(s\) \['zz'\]"):
         build_table(_file(), date_col="date", target="zz", columns=["a", "zz"])
+
+
+def test_tiny_series_keep_their_scale_and_constants_and_float32_underflow_do_not():
+    from tsfm.data.scaler import StandardScaler
+
+    rng = np.random.default_rng(0)
+    tiny = 1e-15 * (3 + rng.standard_normal((50, 1)))
+    constant = np.full((50, 1), 0.1)
+    scaler = StandardScaler().fit(np.hstack([tiny, constant]))
+    assert scaler.std[0] == pytest.approx(tiny.std(), rel=1e-9) and scaler.std[1] == 1.0
+    assert np.abs(scaler.transform(np.hstack([tiny, constant]))[:, 0]).max() < 4
+    with pytest.raises(ValueError, match=r"\['v'\] vary by less than 1.18e-38"):
+        StandardScaler().fit(tiny * 1e-285, columns=["v"])  # its spread underflows float32

@@ -71,3 +71,21 @@ def test_business_and_semi_month_frequencies(freq, expected):
     assert (dates.values == pd.date_range(stamps[-1], periods=5, freq=freq)[1:].values).all()
     if expected is not None:
         assert dates.iloc[0] == pd.Timestamp(expected)
+
+
+def test_integer_column_names_come_back_as_integers(tmp_path):
+    frame = synthetic_frame(120, 2)
+    frame.columns = ["date", 0, 1]  # as pd.DataFrame(array) names them
+    est = tiny().fit(frame)
+    forecast = est.predict()
+    assert list(forecast.columns) == ["date", 0, 1] and len(forecast[0]) == 8
+    again = Forecaster.load(est.save(tmp_path / "m")).predict()
+    pd.testing.assert_frame_equal(again, forecast)
+    assert list(est.evaluate(frame, per_series=True).unique_id) == ["0", "1"]  # ids: text
+
+
+def test_too_many_folds_say_so_whatever_the_validation_share():
+    frame = synthetic_frame(120, 2)
+    for val_size in (None, 0.2, 16):
+        with pytest.raises(ValueError, match=r"100 folds 8 steps apart leave -680 rows.*fewer"):
+            tiny(val_size=val_size).cross_validate(frame, n_windows=100)

@@ -36,6 +36,10 @@ class StandardScaler:
         with np.errstate(over="ignore", invalid="ignore"):
             mean = np.nanmean(values, axis=0)
             std = np.nanstd(values, axis=0)
+            largest = np.nanmax(np.abs(values), axis=0)
+            tiny = (largest > 0) & (largest < 1e-150)  # their squares underflow to zero
+            if tiny.any():
+                std[tiny] = np.nanstd(values[:, tiny] / largest[tiny], axis=0) * largest[tiny]
         overflow = ~(np.isfinite(mean) & np.isfinite(std))
         if overflow.any():
             bad = [names[j] for j in np.flatnonzero(overflow)]
@@ -46,7 +50,17 @@ class StandardScaler:
                 "divide by a power of ten) before fitting"
             )
         self.mean = mean
-        self.std = np.where(std > 10 * np.finfo(np.float64).eps * np.abs(mean).clip(1), std, 1.0)
+        # constant: no spread beyond float64 rounding of the mean (relative, so that a series
+        # of tiny values, 1e-15, keeps its own scale), or none float32 can hold
+        rounding, tiny = 10 * np.finfo(np.float64).eps * np.abs(mean), np.finfo(np.float32).tiny
+        too_fine = (std > rounding) & (std <= tiny)
+        if too_fine.any():
+            bad = [names[j] for j in np.flatnonzero(too_fine)]
+            raise ValueError(
+                f"column(s) {bad} vary by less than {tiny:.3g}, the smallest number float32 "
+                "(which the models compute in) holds; rescale them (multiply by a power of ten)"
+            )
+        self.std = np.where(std > rounding, std, 1.0)
         return self
 
     def _check(self, n: int) -> None:

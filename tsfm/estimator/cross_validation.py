@@ -111,15 +111,15 @@ def cross_validate(
     table = est.read(df)
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)
-    held_out = validation_rows(max(folds[0], 1), est.val_size, est.horizon)
-    needed = est.lookback + est.horizon + held_out
-    if folds[0] < needed:
+    short = folds[0] < est.lookback + est.horizon  # before a share of too few rows is taken
+    held_out = 0 if short else validation_rows(folds[0], est.val_size, est.horizon)
+    if short or folds[0] < est.lookback + est.horizon + held_out:
+        validation = f" plus the {held_out} validation rows of val_size={est.val_size}"
         raise ValueError(
             f"{n_windows} folds {step or est.horizon} steps apart leave {folds[0]} rows before "
             f"the first cutoff; training needs at least lookback + horizon = "
-            f"{est.lookback + est.horizon} plus the {held_out} validation rows of val_size="
-            f"{est.val_size}: use fewer windows, a smaller step, a smaller val_size or a "
-            "longer frame"
+            f"{est.lookback + est.horizon}{validation if held_out else ''}: use fewer windows, "
+            "a smaller step, a smaller val_size or a longer frame"
         )
     model = None
 

@@ -211,9 +211,11 @@ def suggested_horizon(freq: Any) -> int:
 def _for(freq: Any) -> str:
     if freq is None:
         return ")"
-    return (
-        f"; {suggested_horizon(freq)} steps of {freq!r} is the M4 competition's choice or one day)"
-    )
+    from tsfm.data.timefeatures import freq_unit
+
+    unit = None if isinstance(freq, int) else freq_unit(str(freq))
+    why = "the M4 competition's choice" if unit in SUGGESTED_HORIZONS else "one day"
+    return f"; {suggested_horizon(freq)} steps of {freq!r} is {why})"
 
 
 def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:

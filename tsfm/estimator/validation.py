@@ -139,6 +139,8 @@ def check_params(cls: type, params: Any, path: Path) -> dict[str, Any]:
 def check_layout(layout: Any, path: Path) -> Layout:
     """The frame layout ``save`` recorded (the fields of :class:`Layout`, typed)."""
     fields = set(Layout.__dataclass_fields__)
+    if isinstance(layout, dict):
+        layout = {"int_columns": [], **layout}  # saved before integer names were kept
     if not isinstance(layout, dict) or set(layout) != fields:
         _refuse(path, f"'layout' must hold exactly {sorted(fields)}")
     hints = typing.get_type_hints(Layout)

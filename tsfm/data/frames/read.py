@@ -193,7 +193,8 @@ def read_frame(
             "category as 0/1 columns, e.g. pandas.get_dummies), or pass a long frame (unique_id, "
             "ds, y) where a label that names the series is its id or a static covariate"
         )
-    layout = Layout("wide", library, time_name, time_index=time_index)
+    ints = [int(c) for c in getattr(df, "columns", []) if isinstance(c, int | np.integer)]
+    layout = Layout("wide", library, time_name, time_index=time_index, int_columns=ints)
     return _wide(
         frame, time_name, variates, layout, allow_missing=allow_missing, wall_time=wall_time
     )

@@ -22,6 +22,7 @@ class Layout:
     time_type: dict[str, Any] = field(default_factory=dict)  # kind, unit, tz
     id_dtype: str | None = None
     time_index: bool = False  # pandas: timestamps in the index
+    int_columns: list[int] = field(default_factory=list)  # pandas: names that were integers
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

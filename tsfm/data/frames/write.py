@@ -32,7 +32,8 @@ def finish_frame(frame: pl.DataFrame, layout: Layout) -> Any:
     import pandas as pd
 
     # column by column: the Arrow round trip costs more than the forecast on small frames
-    out = pd.DataFrame({c: _to_pandas(frame[c]) for c in frame.columns})
+    ints = {str(n): n for n in layout.int_columns}  # polars names columns with text only
+    out = pd.DataFrame({ints.get(c, c): _to_pandas(frame[c]) for c in frame.columns})
     if layout.time_index:
         out = out.set_index(layout.time_col)
         if layout.time_col == INDEX_COLUMN:
