@@ -171,7 +171,7 @@ def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTa
         raise ValueError(NO_FUTURE_COVARIATES)
     values = np.concatenate([window.values, horizon])
     all_times = np.concatenate([window.times, times])
-    joined = SeriesTable(values, all_times, window.columns, window.layout)
+    joined = SeriesTable(values, all_times, window.columns, window.layout, before=window.before)
     return joined, all_times
 
 

@@ -117,7 +117,10 @@ class Windows:
         values = prepared.table.values
         scaled = values if prepared.scaler is None else prepared.scaler.transform(values)
         self.mask = ~np.isnan(scaled) if np.isnan(scaled).any() else None
-        self.scaled = fill_forward(scaled) if self.mask is not None else scaled
+        before = prepared.table.before  # the last values before a look-back cut from a frame
+        if before is not None and prepared.scaler is not None:
+            before = prepared.scaler.transform(before[None])[0]
+        self.scaled = fill_forward(scaled, before) if self.mask is not None else scaled
         self.marks = calendar(est, times)
         roles = est.roles_
         self.past = slice(self.n, self.n + len(roles.past))

@@ -30,9 +30,13 @@ def series_rows(
     return rows, stamps
 
 
-def filled_windows(scaled: np.ndarray) -> np.ndarray:
-    """Each window ``[L + H, C]`` with NaN forward-filled (0, the scaled mean, before any)."""
-    return np.stack([fill_forward(s) for s in scaled])
+def filled_windows(scaled: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+    """Each window ``[L + H, C]`` with NaN forward-filled; before the first observation with
+    ``before [W, C]`` (each window's last scaled value before it, as training filled the
+    whole series; NaN where none), else 0, the scaled mean."""
+    if before is None:
+        return np.stack([fill_forward(s) for s in scaled])
+    return np.stack([fill_forward(s, b) for s, b in zip(scaled, before, strict=True)])
 
 
 def panel_batch(

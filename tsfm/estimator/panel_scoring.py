@@ -22,6 +22,7 @@ import torch
 
 from tsfm.data.frames import Layout, time_series
 from tsfm.data.frames.write import id_series
+from tsfm.data.values import carried_forward
 from tsfm.estimator.accuracy import Scores, in_library, reported, season_length, series_frame
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.inference import finite
@@ -115,6 +116,8 @@ def panel_forecasts(
     lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
     size = est.config_.data.eval_batch_size
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look")}
+    carried = [carried_forward(t.values) for t in tables]  # what each look-back carries in
+    nothing = np.full(tables[0].values.shape[1], np.nan)
     for start in range(0, len(windows.origins), size):
         part = slice(start, start + size)
         rows = [
@@ -127,7 +130,11 @@ def panel_forecasts(
         values = np.stack([r for r, _ in rows])
         stamps = np.stack([t for _, t in rows])
         scaled = (values - mean[j][:, None]) / std[j][:, None]
-        filled = filled_windows(scaled)
+        before = np.stack([
+            carried[k][o - lookback - 1] if o > lookback else nothing
+            for k, o in zip(j, windows.origins[part], strict=True)
+        ])  # fmt: skip
+        filled = filled_windows(scaled, (before - mean[j]) / std[j])
         own = {key: value[torch.as_tensor(j)] for key, value in statics.items()}
         batch = panel_batch(est, scaled, stamps, own, filled)
         with inference(est.config_, est.module_.device):

@@ -22,6 +22,7 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, panel_freq, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
+from tsfm.data.values import last_observed
 from tsfm.estimator.checks import check_options, remember_fitted_params
 from tsfm.estimator.fitting import (
     check_window_sizes,
@@ -34,7 +35,7 @@ from tsfm.estimator.fitting import (
     validation_rows,
 )
 from tsfm.estimator.inference import finite
-from tsfm.estimator.panel_inputs import panel_batch, series_rows
+from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.params import build_config
 from tsfm.estimator.roles import encode_statics, series_statics
 from tsfm.estimator.static_inputs import statics_for
@@ -51,6 +52,7 @@ class PanelHistory:
 
     values: np.ndarray  # [S, L, C]
     times: np.ndarray  # [S, L]; padded steps extrapolated with the frequency
+    before: np.ndarray | None = None  # [S, C]: each column's last value before them (or NaN)
 
 
 def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> LongFrame:
@@ -174,7 +176,8 @@ def history_of(est: Any, values: list[np.ndarray], times: list[np.ndarray]) -> P
         series_rows(v, t, len(v) - est.lookback, est.lookback, est.freq_)
         for v, t in zip(values, times, strict=True)
     ]
-    return PanelHistory(np.stack([r for r, _ in rows]), np.stack([s for _, s in rows]))
+    before = np.stack([last_observed(v[: max(0, len(v) - est.lookback)]) for v in values])
+    return PanelHistory(np.stack([r for r, _ in rows]), np.stack([s for _, s in rows]), before)
 
 
 def predict_panel(
@@ -212,7 +215,9 @@ def predict_panel(
     elif future_df is not None:
         raise ValueError(NO_FUTURE_COVARIATES)
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
-    batch = panel_batch(est, scaled, np.concatenate([history.times, horizons], axis=1), statics)
+    before = None if history.before is None else (history.before - mean) / std
+    stamps = np.concatenate([history.times, horizons], axis=1)
+    batch = panel_batch(est, scaled, stamps, statics, filled_windows(scaled, before))
     with inference(est.config_, est.module_.device):
         output = est.module_(batch)
         prediction = output.prediction.float().cpu().numpy().astype(np.float64)

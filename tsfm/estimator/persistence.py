@@ -76,13 +76,13 @@ def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
     torch.save(state, path / "weights.pt")
     (path / "scaler.json").write_text(json.dumps(scaler_states(est)))
     history = est.history_
-    torch.save(
-        {
-            "values": torch.from_numpy(history.values.copy()),
-            "times": torch.from_numpy(history.times.astype(np.int64)),
-        },
-        path / "history.pt",
-    )
+    saved = {
+        "values": torch.from_numpy(history.values.copy()),
+        "times": torch.from_numpy(history.times.astype(np.int64)),
+    }
+    if history.before is not None:  # the last values before the look-back (missing values)
+        saved["before"] = torch.from_numpy(np.asarray(history.before, dtype=np.float64).copy())
+    torch.save(saved, path / "history.pt")
     encoder = est.static_encoder_
     meta = {
         "format": FORMAT,
@@ -240,14 +240,15 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     est.freq_ = meta["freq"]
     est.layout_ = layout
     values = history["values"].numpy()
+    before = history["before"].numpy() if "before" in history else None
     if mode == "independent":
         est.series_mean_, est.series_std_ = mean, std
         est.scaler_ = est.input_scaler_ = None
-        est.history_ = PanelHistory(values, times)
+        est.history_ = PanelHistory(values, times, before)
     else:
         est.scaler_ = from_state(scalers["targets"])
         est.input_scaler_ = from_state(scalers["inputs"])
-        est.history_ = SeriesTable(values, times, est.input_columns_, layout)
+        est.history_ = SeriesTable(values, times, est.input_columns_, layout, before=before)
     est.dims_ = meta["dims"]
     est.fit_metrics_ = meta.get("fit_metrics", {})
     if meta.get("trained_until") is not None:

@@ -135,16 +135,22 @@ def load_history(
     path: Path, lookback: int, n_columns: int, n_series: int | None = None
 ) -> dict[str, torch.Tensor]:
     """history.pt: the last ``lookback`` rows, ``values [lookback, n_columns]`` and ``times``
-    (independent panels: ``[n_series, lookback, ...]``); NaN marks a missing value."""
+    (independent panels: ``[n_series, lookback, ...]``), and ``before [n_columns]`` (each
+    column's last value before them, if saved); NaN marks a missing value."""
     history = load_checkpoint(path, "cpu", setting=path.name)
     values, times = history.get("values"), history.get("times")
     lead = () if n_series is None else (n_series,)
     if (
-        set(history) != {"values", "times"}
+        not {"values", "times"} <= set(history) <= {"values", "times", "before"}
         or not isinstance(values, torch.Tensor)
         or values.shape != (*lead, lookback, n_columns)
     ):
         raise _refuse(path, f"must hold 'values' {[*lead, lookback, n_columns]} and 'times'")
+    before = history.get("before", torch.zeros(*lead, n_columns))
+    if not isinstance(before, torch.Tensor) or before.shape != (*lead, n_columns):
+        raise _refuse(path, f"'before' must be {[*lead, n_columns]} values")
+    if torch.isinf(before).any():
+        raise _refuse(path, "'before' holds an infinite value")
     if torch.isinf(values).any():
         raise _refuse(path, "'values' holds an infinite value")
     if not isinstance(times, torch.Tensor) or times.shape != (*lead, lookback):

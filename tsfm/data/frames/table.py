@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from tsfm.data.values import last_observed
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -45,6 +47,10 @@ class SeriesTable:
     layout: Layout | None = None
     groups: dict[str, list] | None = None
     statics: Any = None  # polars DataFrame, one row per series
+    # [N]: each column's last observed value before the first row, when rows were cut off the
+    # front (NaN where none was observed): a look-back's missing values are filled with it, as
+    # training filled them over the whole series
+    before: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.values.shape[0]
@@ -73,7 +79,11 @@ class SeriesTable:
 
     def rows(self, part: slice) -> SeriesTable:
         times = None if self.times is None else self.times[part]
-        return replace(self, values=self.values[part], times=times)
+        start = part.indices(len(self))[0]
+        before = self.before
+        if start > 0:
+            before = last_observed(self.values[:start], self.before)
+        return replace(self, values=self.values[part], times=times, before=before)
 
     def head(self, n: int) -> SeriesTable:
         return self.rows(slice(None, n))
@@ -85,7 +95,8 @@ class SeriesTable:
         """The table of ``columns``, in that order."""
         position = {str(c): j for j, c in enumerate(self.columns)}
         index = [position[str(c)] for c in columns]
-        return replace(self, values=self.values[:, index], columns=list(columns))
+        before = None if self.before is None else self.before[index]
+        return replace(self, values=self.values[:, index], columns=list(columns), before=before)
 
 
 def data_digest(names: list, arrays: list[np.ndarray | None]) -> str:
