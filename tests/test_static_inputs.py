@@ -119,3 +119,16 @@ def test_static_df_gives_the_statics_of_the_frames_series_at_forecast_time(panel
         panel_model.predict(frame.drop(columns=["store"]), static_df=pd.concat([statics] * 2))
     with pytest.raises(ValueError, match="\\['region'\\] that are not static covariates"):
         panel_model.predict(frame.drop(columns=["store"]), static_df=statics.assign(region="x"))
+
+
+def test_fit_refuses_a_static_df_with_unknown_columns_or_ids_of_another_type():
+    frame = panel_frame(lengths=(80, 70), categories=("a", "b"))[["unique_id", "ds", "y"]]
+    statics = pd.DataFrame({"unique_id": ["s0", "s1"], "store": ["a", "b"]})
+    est = Forecaster(
+        horizon=4, lookback=16, mode="independent", static_covariates=["store"], **TINY_IT
+    )
+    with pytest.raises(ValueError, match=r"static_df has column\(s\) \['extra'\] that are not"):
+        est.fit(frame, static_df=statics.assign(extra=[1, 2]))  # as predict refuses it
+    with pytest.raises(ValueError, match=r"ids \('unique_id'\) are Int64, the frame's String"):
+        est.fit(frame, static_df=statics.assign(unique_id=[0, 1]))
+    assert len(est.fit(frame, static_df=statics).predict(frame, static_df=statics)) == 8

@@ -69,6 +69,20 @@ def series_statics(
             raise ValueError(f"static_df needs the id column '{id_col}'")
         if given[id_col].is_duplicated().any():
             raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
+        unknown = [c for c in given.columns if c != id_col and c not in names]
+        if unknown:
+            raise ValueError(
+                f"static_df has column(s) {unknown} that are not static covariates of the model "
+                f"({names}): name them in static_covariates, or drop them"
+            )
+        theirs = pl.Series(series).dtype
+        if given.schema[id_col] != theirs and not (
+            given.schema[id_col].is_numeric() and theirs.is_numeric()
+        ):
+            raise ValueError(
+                f"static_df's ids ('{id_col}') are {given.schema[id_col]}, the frame's {theirs}: "
+                "give them the same type (1 and '1' are different series)"
+            )
         frame = given if frame is None else frame.join(given, on=id_col, how="left")
     missing = [c for c in names if frame is None or c not in frame.columns]
     if missing:
