@@ -32,7 +32,8 @@ def test_parameters_changed_after_fit_refuse_forecasts_until_the_next_fit(tmp_pa
         ):
             call()
     est.set_params(horizon=8, d_model=16, verbose=0)  # back; verbose shapes nothing
-    pd.testing.assert_frame_equal(est.predict(), before)
+    est.set_params(max_epochs=3, lr=1e-2, threads=1, eval_batch_size=7, val_size=0.3)
+    pd.testing.assert_frame_equal(est.predict(), before)  # training settings: for the next fit
     est.set_params(horizon=4)
     assert len(est.fit(frame).predict()) == 4
     loaded = Forecaster.load(est.save(tmp_path / "m"))

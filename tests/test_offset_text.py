@@ -36,15 +36,24 @@ def test_daily_data_across_daylight_saving_steps_in_the_written_dates(tmp_path):
     assert (again.ds.values == pd.date_range("2022-04-11", periods=5, freq="D").values).all()
 
 
-def test_one_offset_throughout_keeps_the_written_clock(tmp_path):
-    hours = pd.date_range("2024-03-01", periods=200, freq="h", tz="Asia/Kolkata")  # +05:30
-    frame = _csv_frame(tmp_path, hours)
-    est = Forecaster(horizon=4, lookback=24, **TINY_IT).fit(frame)
-    forecast = est.predict()
-    assert forecast.ds.dt.tz is None  # the clock of the file, not UTC (5.5 hours earlier)
-    assert forecast.ds.iloc[0] == pd.Timestamp(frame.ds.iloc[-1][:19]) + pd.Timedelta("1h")
-    table = read_frame(pl.from_pandas(frame))
-    assert table.layout.time_type["wall"] and table.times[0] == np.datetime64("2024-03-01")
+def test_hourly_frames_of_one_feed_are_read_alike_whatever_their_offsets(tmp_path):
+    hours = pd.date_range("2024-01-01", periods=24 * 100, freq="h", tz="Europe/Berlin")
+    frame = _csv_frame(tmp_path, hours)  # January to April: +01:00, then +02:00
+    est = Forecaster(horizon=4, lookback=24, **TINY_IT).fit(frame.iloc[:400])  # all +01:00
+    later = est.predict(frame)  # the same feed across the clock change
+    assert later.ds.iloc[0] == pd.Timestamp(frame.ds.iloc[-1]).tz_convert("UTC") + pd.Timedelta(
+        "1h"
+    )
+    assert np.isfinite(est.evaluate(frame.iloc[300:])["mae"])
+    with_val = Forecaster(horizon=4, lookback=24, **TINY_IT)
+    with_val.fit(frame.iloc[2000:2100], val_df=frame.iloc[2100:2150])  # crosses March 31
+    kolkata = _csv_frame(
+        tmp_path, pd.date_range("2024-03-01", periods=50, freq="h", tz="Asia/Kolkata")
+    )
+    table = read_frame(pl.from_pandas(kolkata))  # one offset: instants, marked UTC
+    assert table.layout.time_type["tz"] == "UTC" and table.times[0] == np.datetime64(
+        "2024-02-29T18:30"
+    )
 
 
 def test_hourly_data_across_daylight_saving_is_read_as_instants_marked_utc(tmp_path):

@@ -3,6 +3,7 @@ entries that the best settings keep."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
@@ -77,3 +78,27 @@ def test_independent_panels_are_tuned_per_series():
     assert len(est.predict(future_df=future)) == 18
     with pytest.raises(ValueError, match="last val_size rows of each series"):
         est.tune(panel, n_trials=1, val_df=panel)
+
+
+def test_tuned_parameters_describe_the_kept_model_with_fixed_groups_and_numpy_numbers(tmp_path):
+    space = {"optim": "choice(adam_halving, adamw_cosine)", "logger": "none", "d_model": [8, 16]}
+    frame = synthetic_frame(200, 2)
+    est = tiny(max_epochs=1, d_ff=np.int64(16))
+    est.set_params(lookback=np.int64(24), horizon=np.int64(8))
+    est.tune(frame, n_trials=2, search_space=space, pruner="none", output_dir=tmp_path)
+    assert len(est.predict()) == 8  # its overrides in the trials' order: nothing "changed"
+    assert (tmp_path / "experiment" / "itransformer_custom_8_tuned.yaml").is_file()
+    again = tiny(max_epochs=1, d_ff=16).tune(  # plain ints: the same problem, resumed
+        frame, n_trials=3, search_space=space, pruner="none", output_dir=tmp_path
+    )
+    assert len(again.study_.trials) == 3
+
+
+def test_workers_may_load_the_data_differently_and_join_one_study():
+    from tsfm.tuning.config_study import study_problem
+
+    space = {"model.d_model": "choice(8, 16)"}
+    plain = study_problem(compose_config(), space)
+    loader = "data.num_workers=2", "data.pin_memory=true", "data.eval_batch_size=512"
+    assert study_problem(compose_config(*loader), space) == plain
+    assert study_problem(compose_config("data.batch_size=64"), space) != plain

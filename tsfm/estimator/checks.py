@@ -36,8 +36,26 @@ def frame_columns(df: Any) -> list[str]:
     return [*columns, str(index)] if index is not None else columns
 
 
-# Parameters that do not shape a fitted model or its forecasts: changing them needs no refit.
-RUNTIME_PARAMS = frozenset({"verbose", "work_dir"})
+# Settings that only say how to train (again) or where to run: changing them after fit
+# leaves the fitted model and its forecasts as they are. Every other parameter shapes them.
+TRAINING_PARAMS = frozenset({"verbose", "work_dir", "val_size"})
+TRAINING_KEYS = ("optim.", "trainer.", "callbacks.")
+TRAINING_SETTINGS = frozenset(
+    {"seed", "threads", "check_memory", "data.batch_size", "data.eval_batch_size",
+     "data.num_workers", "data.pin_memory", "data.drop_last"}
+)  # fmt: skip
+
+
+def shapes_the_model(est: Any, name: str) -> bool:
+    """Whether parameter ``name`` of ``est`` shapes its fitted model or forecasts."""
+    if name in TRAINING_PARAMS:
+        return False
+    if name in est._get_param_names():
+        return True
+    from tsfm.estimator.params import config_key
+
+    key = config_key(est.model, name)
+    return not (key.startswith(TRAINING_KEYS) or key in TRAINING_SETTINGS)
 
 
 def remember_fitted_params(est: Any) -> None:
@@ -56,13 +74,13 @@ def check_fitted(est: Any) -> None:
     changed = sorted(
         name
         for name in fitted.keys() | now.keys()
-        if name not in RUNTIME_PARAMS and not _same(fitted.get(name), now.get(name))
+        if not _same(fitted.get(name), now.get(name)) and shapes_the_model(est, name)
     )
     if changed:
         shown = ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
         raise ValueError(
-            f"parameters changed since fit ({shown}); the fitted model was built with the "
-            "earlier values: fit again to use the new ones, or set them back"
+            f"parameters that shape the model changed since fit ({shown}); the fitted model was "
+            "built with the earlier values: fit again to use the new ones, or set them back"
         )
 
 

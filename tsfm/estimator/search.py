@@ -152,8 +152,8 @@ def tune_forecaster(
     optuna.logging.set_verbosity(
         optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
     )
-    problem = {"model": est.model, "mode": est.mode, "lookback": est.lookback}
-    problem.update(horizon=est.horizon, data_sha256=digest)
+    problem = {"model": est.model, "mode": est.mode, "lookback": int(est.lookback)}
+    problem.update(horizon=int(est.horizon), data_sha256=digest)
     study = open_study(tune, url, seed, problem)
     kept: dict[str, Any] = {}
 
@@ -171,7 +171,8 @@ def tune_forecaster(
     best = best_trial(study)
     if best is None:
         raise RuntimeError(f"no trial of study '{tune.study_name}' completed; see the warnings")
-    best_values = {**fixed_values(space), **best.params}
+    drawn = {**fixed_values(space), **best.params}
+    best_values = {key: drawn[key] for key in space if key in drawn}  # in the trials' order
     est.set_params(**as_params(est, best_values))
     if val_df is None:  # the trials validated on that share: a refit of est does the same
         est.set_params(val_size=size)

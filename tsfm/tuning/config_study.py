@@ -156,11 +156,16 @@ def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]
                 raise ValueError(space_error(key, value, errors[0], cfg, "the run config"))
 
 
+# Data settings a study's workers may set differently: where the data lies and how it is
+# loaded (a GPU node's loader workers, a larger evaluation batch) change no trial's result.
+LOADING = frozenset({"data.root", "data.num_workers", "data.pin_memory", "data.eval_batch_size"})
+
+
 def study_problem(cfg: DictConfig, space: dict[str, Any]) -> dict[str, Any]:
     """What a study's trials train on: the model and every data setting the search leaves
-    alone (where the data lies, ``data.root``, may move)."""
+    alone, but for how the data is found and loaded (``LOADING``)."""
     data = {f"data.{k}": v for k, v in OmegaConf.to_container(cfg.data, resolve=True).items()}
-    kept = {k: v for k, v in data.items() if k not in space and k != "data.root"}
+    kept = {k: v for k, v in data.items() if k not in space and k not in LOADING}
     return {"model": cfg.model.name, **kept}
 
 

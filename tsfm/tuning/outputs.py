@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
@@ -41,6 +42,7 @@ def experiment_text(groups: Mapping[str, str], values: Mapping[str, Any], header
     """A ``conf/experiment/``-style file: group overrides, then nested values."""
     node = OmegaConf.create({})
     for key, value in values.items():
+        value = value.item() if isinstance(value, np.generic) else value  # np.int64(16)
         OmegaConf.update(node, key, value, force_add=True)
     lines = ["# @package _global_", *(f"# {h}" for h in header)]
     if groups:

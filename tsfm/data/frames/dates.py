@@ -274,11 +274,12 @@ _OFFSET = r"\s*(Z|[+-]\d{2}:?\d{2})$"
 
 def offset_times(column: pl.Series, wall: bool | None) -> tuple[np.ndarray, dict] | None:
     """Timestamps written as text with UTC offsets (what pandas' ``to_csv`` writes for a
-    zone), or None if the text carries none. The offsets do not name a zone, so: on the
-    clock they were written in (``wall``) when that clock steps regularly, that is when every
-    offset is the same or every timestamp falls at the same time of day (daily and longer
-    data across daylight saving); otherwise as UTC instants, marked UTC. ``wall`` given (the
-    fitted frame's choice) decides instead."""
+    zone), or None if the text carries none. As a column with a time zone is read, but the
+    offsets name no zone: when every timestamp falls at the same time of day (daily and
+    longer data, whose steps across daylight saving are 23 or 25 hours as instants), as the
+    dates they were written on (``wall``); otherwise as UTC instants, marked UTC. ``wall``
+    given (the fitted frame's choice) decides instead, so every frame of a feed is read
+    alike whatever offsets it happens to hold."""
     text = column.str.strip_chars()
     found = text.str.contains(_OFFSET_STAMP)
     if not found.any():
@@ -291,9 +292,7 @@ def offset_times(column: pl.Series, wall: bool | None) -> tuple[np.ndarray, dict
         )
     local = parse_dates(text.str.replace(_OFFSET, "").alias(column.name))
     if wall is None:
-        stamps = pl.Series(local)
-        same_offset = text.str.extract(_OFFSET).n_unique() == 1
-        wall = same_offset or stamps.dt.time().n_unique() == 1
+        wall = len(local) >= 2 and pl.Series(local).dt.time().n_unique() == 1
     if wall:
         return local, {"kind": "datetime", "unit": "ns", "tz": None, "wall": True}
     return parse_dates(text), {"kind": "datetime", "unit": "ns", "tz": "UTC"}
