@@ -153,3 +153,18 @@ def test_anchor_map_copies_are_kept_and_its_gradient_is_the_dense_one():
     bf16(anchors.anchors, vocabulary).float().backward(upstream)
     dense = upstream @ vocabulary.t()  # d(W V + b)/dW, zero in the rows without a gradient
     torch.testing.assert_close(anchors.prototype.weight.grad, dense, rtol=0.02, atol=0.05)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_bf16_forecasts_under_inference_mode_and_training_goes_on_after(name):
+    """Lightning forecasts (validation, test) under torch.inference_mode: copies a model keeps
+    across calls must not become inference tensors that a later training step cannot use."""
+    model, inputs = make(name).eval(), batch()
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        forecast = predict(model, inputs)
+    assert torch.isfinite(forecast).all()
+    model.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = (predict(model, inputs).float() - inputs["y"]).pow(2).mean()
+    loss.backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())

@@ -73,7 +73,8 @@ class LowPrecisionCopies:
             return vocabulary
         key = (vocabulary.data_ptr(), vocabulary._version, vocabulary.device, dtype)
         if self._vocabulary is None or self._vocabulary[0] != key:
-            self._vocabulary = (key, vocabulary.detach().to(dtype))
+            with torch.inference_mode(False):  # a copy made while forecasting serves training too
+                self._vocabulary = (key, vocabulary.detach().to(dtype))
         return self._vocabulary[1]
 
     def weight(self, weight: Tensor) -> Tensor:
@@ -112,7 +113,7 @@ class SemanticAnchors(nn.Module):
 
     def anchors(self, vocabulary: Tensor) -> Tensor:
         """``[pool, D]`` from the vocabulary ``[V, D]``; cached while nothing can change it."""
-        weight, copy = self.prototype.weight, None
+        weight, copy, source = self.prototype.weight, None, vocabulary
         if torch.is_autocast_enabled(weight.device.type):  # low-precision copies, kept
             vocabulary = self._low_precision.vocabulary(vocabulary)
             copy = self._low_precision.weight(weight) if torch.is_grad_enabled() else None
@@ -124,8 +125,8 @@ class SemanticAnchors(nn.Module):
             self.prototype.weight._version,
             self.prototype.bias._version,
             self.prototype.weight.data_ptr(),
-            vocabulary._version,
-            vocabulary.data_ptr(),
+            source._version,  # the parameter's: its copy may be an inference tensor
+            source.data_ptr(),
             torch.is_autocast_enabled(vocabulary.device.type),
         )
         if self._cache is None or self._cache[0] != key:
