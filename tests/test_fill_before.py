@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tests.test_covariates import TINY_IT, panel_frame
 from tsfm import Forecaster
@@ -89,3 +90,13 @@ def test_a_panel_window_starting_in_a_gap_is_forecast_alike_everywhere(tmp_path)
     pd.testing.assert_frame_equal(short.predict(), expected)
     again = Forecaster.load(short.save(tmp_path / "m"))
     pd.testing.assert_frame_equal(again.predict(), expected)
+
+
+def test_a_model_saved_without_the_values_before_its_look_back_says_so(gappy, tmp_path):
+    short = Forecaster(horizon=HORIZON, lookback=LOOKBACK, missing="mask", **TINY_IT)
+    path = short.fit(gappy.iloc[:128]).save(tmp_path / "m")
+    saved = torch.load(path / "history.pt", weights_only=True)
+    torch.save({k: v for k, v in saved.items() if k != "before"}, path / "history.pt")
+    with pytest.warns(UserWarning, match="saved by an earlier tsfm.*predict from a frame"):
+        old = Forecaster.load(path)
+    assert old.history_.before is None and np.isfinite(old.predict().a).all()

@@ -90,3 +90,23 @@ def test_too_many_folds_say_so_whatever_the_validation_share():
     for val_size in (None, 0.2, 16):
         with pytest.raises(ValueError, match=r"100 folds 8 steps apart leave -680 rows.*fewer"):
             tiny(val_size=val_size).cross_validate(frame, n_windows=100)
+
+
+def test_weekly_data_named_7D_at_fit_takes_frames_inferred_as_weekly_on_that_day():
+    stamps = pd.date_range("2002-01-01", periods=120, freq="W-TUE")  # Tuesdays, as ILI's
+    frame = pd.DataFrame({"date": stamps, "a": np.sin(np.arange(120.0))})
+    est = tiny(freq="7D").fit(frame)  # a benchmark's registered name for the same steps
+    assert est.freq_ == "7D" and len(est.predict(frame)) == 8
+    tuesdays = tiny().fit(frame)  # inferred: W-TUE; Wednesdays are another frequency
+    with pytest.raises(ValueError, match="frequency is 'W-WED' but the model was fitted on"):
+        tuesdays.predict(frame.assign(date=stamps + pd.Timedelta("1D")))
+
+
+def test_fold_arguments_must_be_whole_numbers():
+    est = tiny().fit(synthetic_frame(160, 2))
+    frame = synthetic_frame(160, 2)
+    with pytest.raises(ValueError, match=r"n_windows \(2\) and step \(2.5\) must be whole"):
+        est.cross_validate(frame, n_windows=2, step=2.5)
+    with pytest.raises(ValueError, match=r"n_windows \(2.0\) and step \(8\) must be whole"):
+        est.backtest(frame, n_windows=2.0)
+    assert len(est.cross_validate(frame, n_windows=2, refit=np.int64(2)).forecasts) == 32

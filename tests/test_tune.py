@@ -331,3 +331,17 @@ def test_a_dead_workers_trial_is_failed_and_retried_when_no_new_trial_is_due(tmp
         states[:2] == [TrialState.COMPLETE, TrialState.FAIL] and "running" not in outputs["table"]
     )
     assert states[2:] == [TrialState.WAITING]  # its retry, for a worker with trials left
+
+
+def test_a_search_space_from_a_search_path_writes_its_preset(tmp_path):
+    space = tmp_path / "conf" / "hparams_search"
+    space.mkdir(parents=True)
+    (space / "mine.yaml").write_text(
+        "# @package _global_\ntune:\n  params:\n    model.d_model: choice(8, 16)\n"
+    )
+    args = [sys.executable, "-m", "tsfm.tune", *TINY, "hparams_search=mine", "tune.n_trials=1"]
+    args += [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", f"tune.dir={tmp_path / 'study'}"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]  # the budget shortcuts composed again
+    assert (tmp_path / "study" / "experiment" / "itransformer_etth1_8_tuned.yaml").is_file()

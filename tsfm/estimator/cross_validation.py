@@ -74,20 +74,31 @@ def cutoffs(n_rows: int, horizon: int, n_windows: int, step: int) -> list[int]:
     return [n_rows - horizon - (n_windows - 1 - k) * step for k in range(n_windows)]
 
 
+def _whole(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
 def _refit_now(refit: bool | int, fold: int) -> bool:
     if isinstance(refit, bool):
         return refit or fold == 0
-    if not isinstance(refit, int) or refit < 1:
+    if not _whole(refit) or refit < 1:
         raise ValueError(f"refit must be True, False or a positive integer, got {refit!r}")
     return fold % refit == 0
 
 
+def fold_step(est: Any, n_windows: int, step: int | None) -> int:
+    """The folds' step (default: the horizon), with ``n_windows``, checked."""
+    step = est.horizon if step is None else step
+    if not (_whole(n_windows) and _whole(step)) or n_windows < 1 or step < 1:
+        raise ValueError(
+            f"n_windows ({n_windows!r}) and step ({step!r}) must be whole numbers, at least 1"
+        )
+    return step
+
+
 def fold_cutoffs(est: Any, table: SeriesTable, n_windows: int, step: int | None) -> list[int]:
     """The folds' cutoff rows, checked."""
-    step = est.horizon if step is None else step
-    if n_windows < 1 or step < 1:
-        raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
-    return cutoffs(len(table), est.horizon, n_windows, step)
+    return cutoffs(len(table), est.horizon, n_windows, fold_step(est, n_windows, step))
 
 
 def cross_validate(
@@ -119,7 +130,7 @@ def cross_validate(
             f"{n_windows} folds {step or est.horizon} steps apart leave {folds[0]} rows before "
             f"the first cutoff; training needs at least lookback + horizon = "
             f"{est.lookback + est.horizon}{validation if held_out else ''}: use fewer windows, "
-            "a smaller step, a smaller val_size or a longer frame"
+            f"a smaller step{', a smaller val_size' if held_out else ''} or a longer frame"
         )
     model = None
 

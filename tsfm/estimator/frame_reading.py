@@ -45,7 +45,7 @@ class FrameReading:
         table = self.read(df, fitted=True)
         if len(table) >= 3:
             freq = resolve_freq(table.times, tz=table.tz)
-            if not same_freq(freq, self.freq_):
+            if not same_freq(freq, self.freq_, at=table.times[0]):
                 raise ValueError(
                     f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
                     "data; resample it, or fit a Forecaster on data of this frequency"

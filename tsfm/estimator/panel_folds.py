@@ -34,6 +34,7 @@ from tsfm.estimator.cross_validation import (
     _fold_training,
     _metrics_frame,
     _refit_now,
+    fold_step,
 )
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
@@ -46,9 +47,7 @@ def panel_cutoffs(
     est: Any, ids: list, lengths: list[int], n_windows: int, step: int | None
 ) -> np.ndarray:
     """``[n_windows, S]``: each fold's cutoff row in each series, checked."""
-    step = est.horizon if step is None else step
-    if n_windows < 1 or step < 1:
-        raise ValueError(f"n_windows ({n_windows}) and step ({step}) must be at least 1")
+    step = fold_step(est, n_windows, step)
     back = est.horizon + (n_windows - 1 - np.arange(n_windows)) * step
     cuts = np.asarray(lengths)[None, :] - back[:, None]
     short = [s for s, c in zip(ids, cuts[0], strict=True) if c <= est.horizon]

@@ -35,6 +35,7 @@ from tsfm.data.frames import SeriesTable
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.statics import StaticEncoder
+from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.panels import PanelHistory
 from tsfm.estimator.saved_files import (
@@ -241,6 +242,13 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     est.layout_ = layout
     values = history["values"].numpy()
     before = history["before"].numpy() if "before" in history else None
+    if before is None and values.ndim == 2 and np.isnan(values[0]).any():  # (panels pad)
+        warn_user(
+            f"{path} was saved by an earlier tsfm, without the values observed before its "
+            "look-back, which starts with missing values: predict() fills them with the "
+            "column's mean, where training and predict(frame) carry the last value before "
+            "them; predict from a frame (or fit again and save) for the model's own forecast"
+        )
     if mode == "independent":
         est.series_mean_, est.series_std_ = mean, std
         est.scaler_ = est.input_scaler_ = None

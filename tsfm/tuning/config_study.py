@@ -74,14 +74,16 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    searchpath: list[str] = []
     if HydraConfig.initialized():
         choices = HydraConfig.get().runtime.choices
+        searchpath = list(HydraConfig.get().searchpath)  # hydra.searchpath=[file://...]
     else:
         choices = compose(overrides, return_hydra_config=True).hydra.runtime.choices
     groups = {g: choices[g] for g in SEARCHED_GROUPS if choices.get(g)}
     preset: list[str] = []
     if choices.get("experiment"):
-        preset = _preset_keys(CONF_DIR / "experiment" / f"{choices['experiment']}.yaml")
+        preset = _preset_keys(_config_file("experiment", choices["experiment"], searchpath))
     kept, shortcuts = split_shortcuts(overrides)
     cut = {o.split("=", 1)[0].lstrip("+~") for o in shortcuts}
     keys = list(preset)
@@ -91,10 +93,19 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
             continue
         if not override.is_delete():
             keys.append(key)
+    if searchpath:  # the configs found there (a search space, a preset) compose again
+        kept = [*kept, f"hydra.searchpath=[{','.join(searchpath)}]"]
     clean = compose(kept) if cut else cfg  # the preset's own values of the shortcut keys
     return groups, {
         key: OmegaConf.select(clean if key in cut else cfg, key) for key in dict.fromkeys(keys)
     }
+
+
+def _config_file(group: str, name: str, searchpath: Sequence[str]) -> Path:
+    """``<group>/<name>.yaml`` in ``conf/`` or the first ``file://`` search path holding it."""
+    folders = [CONF_DIR, *(Path(p.removeprefix("file://")) for p in searchpath)]
+    found = [f / group / f"{name}.yaml" for f in folders if (f / group / f"{name}.yaml").is_file()]
+    return found[0] if found else CONF_DIR / group / f"{name}.yaml"
 
 
 def _preset_keys(path: Path) -> list[str]:

@@ -149,10 +149,18 @@ def show_time(value, tz: str | None = None) -> str:
     return str(stamp.tz_localize("UTC").tz_convert(tz) if tz else stamp)
 
 
-def same_freq(a: Freq, b: Freq) -> bool:
+def same_freq(a: Freq, b: Freq, at: np.generic | None = None) -> bool:
+    """Whether ``a`` and ``b`` are one frequency; with ``at`` (a timestamp), also whether
+    they step alike from it (``7D`` and ``W-TUE`` from a Tuesday: weekly data named two ways)."""
     if isinstance(a, (int, np.integer)) or isinstance(b, (int, np.integer)):
         return a == b
-    return to_offset(a) == to_offset(b)
+    if to_offset(a) == to_offset(b):
+        return True
+    if at is None:
+        return False
+    start = pd.Timestamp(at)
+    steps = [pd.date_range(start, periods=8, freq=to_offset(f)) for f in (a, b)]
+    return bool((steps[0] == steps[1]).all())
 
 
 def future_times(last: np.generic, freq: Freq, horizon: int) -> np.ndarray:
