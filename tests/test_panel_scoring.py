@@ -103,3 +103,16 @@ def test_a_new_series_is_scaled_by_its_own_rows_and_too_short_ones_are_named(pan
     tiny = pd.concat([plain, plain[plain.unique_id == "s2"].head(HORIZON).assign(unique_id="s3")])
     with pytest.raises(ValueError, match=r"series \['s3'\] have \[6\] rows.*more than horizon"):
         model.evaluate(tiny)
+
+
+def test_a_short_series_mase_scales_by_its_own_steps_not_the_padding():
+    stamps = pd.date_range("2021-01-01", periods=120, freq="h")
+    long = pd.DataFrame({"unique_id": "L", "ds": stamps, "y": np.sin(np.arange(120) / 4)})
+    short = pd.DataFrame({"unique_id": "S", "ds": stamps[:30], "y": 100.0 + np.arange(30)})
+    panel = pd.concat([long, short], ignore_index=True)
+    est = Forecaster(
+        horizon=8, lookback=24, mode="independent", season_length=1, **TINY_IT
+    ).fit(panel)  # fmt: skip
+    scores = est.evaluate(panel, per_series=True).set_index("unique_id")
+    assert scores.loc["S", "windows"] == 1  # its one window looks back on 22 of its rows
+    assert scores.loc["S", "mase"] == pytest.approx(scores.loc["S", "mae"])  # steps of 1.0

@@ -50,12 +50,17 @@ def season_length(est: Any) -> int:
 
 
 def _metric(
-    arrays: Arrays, lag: int, series: np.ndarray | None, n_series: int | None
+    arrays: Arrays,
+    lag: int,
+    series: np.ndarray | None,
+    n_series: int | None,
+    observed: np.ndarray | None = None,
 ) -> SeriesMetrics:
     forecast, actual, lookback = (torch.from_numpy(np.asarray(a, np.float64)) for a in arrays)
     metric = SeriesMetrics(n_series or forecast.shape[-1], lag)
     index = None if series is None else torch.from_numpy(np.asarray(series, np.int64))
-    metric.update(forecast, actual, lookback, ~actual.isnan(), series=index)
+    seen = None if observed is None else torch.from_numpy(observed)
+    metric.update(forecast, actual, lookback, ~actual.isnan(), series=index, lookback_observed=seen)
     return metric
 
 
@@ -72,10 +77,11 @@ class Scores:
         lag: int,
         series: np.ndarray | None = None,
         n_series: int | None = None,
+        observed: np.ndarray | None = None,
     ):
         self.lag, self.windows = lag, len(original[0])
-        self.original = _metric(original, lag, series, n_series)
-        self.scaled = _metric(scaled, lag, series, n_series)
+        self.original = _metric(original, lag, series, n_series, observed)
+        self.scaled = _metric(scaled, lag, series, n_series, observed)
 
     def pooled(self) -> dict[str, float]:
         """The pooled keys (NaN where undefined)."""

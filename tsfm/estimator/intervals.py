@@ -72,10 +72,11 @@ def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
     scaled, original = (IntervalMetrics(cfg.quantiles, cfg.levels) for _ in range(2))
     observed = torch.from_numpy(~np.isnan(result.actual_scaled))  # missing targets left out
     lookback = torch.from_numpy(np.nan_to_num(result.lookback_scaled))
+    seen = None if result.lookback_observed is None else torch.from_numpy(result.lookback_observed)
     scaled.update(
         torch.from_numpy(result.quantiles_scaled),
         torch.from_numpy(np.nan_to_num(result.actual_scaled)),
-        seasonal_scale(lookback, season_length(est)),
+        seasonal_scale(lookback, season_length(est), seen),
         observed,
     )
     original.update(
@@ -108,7 +109,12 @@ def series_interval_metrics(
         group = torch.from_numpy(np.asarray(series, np.int64))[:, None, None].expand(*actual.shape)
     scale = None
     if result.lookback is not None:
-        scale = seasonal_scale(torch.from_numpy(np.nan_to_num(result.lookback)), season_length(est))
+        seen = result.lookback_observed
+        scale = seasonal_scale(
+            torch.from_numpy(np.nan_to_num(result.lookback)),
+            season_length(est),
+            None if seen is None else torch.from_numpy(seen),
+        )
     grouped = IntervalMetrics(cfg.quantiles, cfg.levels).grouped(
         group,
         int(n_series),

@@ -98,6 +98,7 @@ def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
         season_length(est),
         series=windows.series,
         n_series=len(windows.ids),
+        observed=result.lookback_observed,
     )
 
 
@@ -115,7 +116,7 @@ def panel_forecasts(
     ``statics``: the static covariates of each series of ``windows.ids``."""
     lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
     size = est.config_.data.eval_batch_size
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look")}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look", "seen")}
     carried = [carried_forward(t.values) for t in tables]  # what each look-back carries in
     nothing = np.full(tables[0].values.shape[1], np.nan)
     for start in range(0, len(windows.origins), size):
@@ -145,6 +146,9 @@ def panel_forecasts(
                 parts["q"].append(quantiles.float().cpu().numpy().astype(np.float64))
         parts["x"].append(scaled[:, lookback:, :n])
         parts["look"].append(filled[:, :lookback, :n])  # the look-back as the model saw it
+        pads = np.maximum(0, lookback - windows.origins[part])  # rows before a short series
+        seen = np.arange(lookback)[None, :] >= pads[:, None]  # begins: none of its steps
+        parts["seen"].append(np.repeat(seen[:, :, None], n, axis=2))
         parts["t"].append(stamps)
     j = windows.series
     m, s = mean[j][:, None, :n], std[j][:, None, :n]
@@ -158,6 +162,7 @@ def panel_forecasts(
         actual_scaled=actual_scaled,
         lookback_scaled=look,
         lookback=look * s + m,
+        lookback_observed=np.concatenate(parts["seen"]),
     )
     if taus:
         scaled_q = finite(np.concatenate(parts["q"]), "the quantiles")

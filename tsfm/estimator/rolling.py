@@ -38,6 +38,7 @@ class Backtest:
     quantiles_scaled: np.ndarray | None = None
     lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
     lookback: np.ndarray | None = None  # [W, L, N] original scale, as the model saw it (filled)
+    lookback_observed: np.ndarray | None = None  # [W, L, N]: rows of the series (not padding)
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:

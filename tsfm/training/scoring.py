@@ -130,14 +130,20 @@ def lookback_spread(x: Tensor) -> Tensor:
     return torch.sqrt(centred.square().mean(1, keepdim=True) + SPREAD_EPS)
 
 
-def seasonal_scale(x: Tensor, lag: int) -> Tensor:
-    """MSIS's scale: the look-back's mean absolute difference at ``lag``, ``[B, L, N] -> [B, N]``."""
+def seasonal_scale(x: Tensor, lag: int, observed: Tensor | None = None) -> Tensor:
+    """MSIS's (and MASE's) scale: the look-back's mean absolute difference at ``lag``,
+    ``[B, L, N] -> [B, N]``; with ``observed [B, L, N]``, over the pairs of observed rows only
+    (a short series' padding before its start is none of its steps; 0 where there is none)."""
     if not 0 < lag < x.shape[1]:
         raise ValueError(
             f"season_length={lag} must be at least 1 and shorter than the look-back ({x.shape[1]})"
         )
     x = x.double()
-    return (x[:, lag:] - x[:, :-lag]).abs().mean(1)
+    steps = (x[:, lag:] - x[:, :-lag]).abs()
+    if observed is None:
+        return steps.mean(1)
+    pairs = (observed[:, lag:] & observed[:, :-lag]).double()
+    return (steps * pairs).sum(1) / pairs.sum(1).clamp(min=1)
 
 
 def interval_score(lower: Tensor, upper: Tensor, target: Tensor, level: float) -> Tensor:

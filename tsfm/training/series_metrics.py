@@ -72,6 +72,7 @@ class SeriesMetrics(Metric):
         lookback: Tensor,
         mask: Tensor | None = None,
         series: Tensor | None = None,
+        lookback_observed: Tensor | None = None,
     ) -> None:
         forecast, target = forecast.detach().double(), target.detach().double()
         lookback = lookback.detach().double()
@@ -89,7 +90,7 @@ class SeriesMetrics(Metric):
         # float64 temporary costs more to allocate than to compute. Masked elements add 0:
         # their error is 0 (target = forecast above), the baselines' are multiplied by the mask.
         error = torch.sub(forecast, target).abs_()
-        scale = seasonal_scale(lookback, self.season_length)  # [B, N]
+        scale = seasonal_scale(lookback, self.season_length, lookback_observed)  # [B, N]
         usable = scale > 0
         safe = torch.where(usable, scale, torch.ones_like(scale))
         snaive_error = seasonal_naive_error(lookback, target, self.season_length)
