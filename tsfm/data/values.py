@@ -11,19 +11,6 @@ import numpy as np
 from tsfm.data.user_warnings import warn_user
 
 
-def fill_forward(values: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
-    """NaN replaced by the last observed value of its column; before the first observation,
-    by ``before`` (each column's last value before these rows, as training carried it over
-    the whole series; NaN where none), else 0, the scaled mean."""
-    if before is not None:
-        return fill_forward(np.concatenate([np.asarray(before)[None], values]))[1:]
-    rows = np.arange(len(values))[:, None]
-    last = np.where(np.isnan(values), 0, rows)
-    np.maximum.accumulate(last, axis=0, out=last)
-    filled = values[last, np.arange(values.shape[1])]
-    return np.where(np.isnan(filled), 0.0, filled)
-
-
 def carried_forward(values: np.ndarray) -> np.ndarray:
     """``values [T, C]`` with NaN replaced by its column's last observed value (NaN before the
     first): row ``t`` holds what a look-back starting at ``t + 1`` carries in."""
@@ -32,19 +19,21 @@ def carried_forward(values: np.ndarray) -> np.ndarray:
     return values[rows, np.arange(values.shape[1])]
 
 
+def fill_forward(values: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+    """NaN replaced by the last observed value of its column; before the first observation,
+    by ``before`` (each column's last value before these rows, as training carried it over
+    the whole series; NaN where none), else 0, the scaled mean."""
+    if before is not None:
+        return fill_forward(np.concatenate([np.asarray(before)[None], values]))[1:]
+    filled = carried_forward(values)
+    return np.where(np.isnan(filled), 0.0, filled)
+
+
 def last_observed(values: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
     """Each column's last observed value in ``values [T, C]``; where a column has none,
     ``before``'s (the last value before these rows), else NaN."""
-    filled = np.concatenate(
-        [
-            np.full((1, values.shape[1]), np.nan)
-            if before is None
-            else np.asarray(before, dtype=np.float64)[None],
-            values,
-        ]
-    )
-    rows = np.where(np.isnan(filled), 0, np.arange(len(filled))[:, None])
-    return filled[rows.max(axis=0), np.arange(filled.shape[1])]
+    start = np.full(values.shape[1], np.nan) if before is None else before
+    return carried_forward(np.concatenate([np.asarray(start, np.float64)[None], values]))[-1]
 
 
 def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None:

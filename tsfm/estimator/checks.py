@@ -1,12 +1,13 @@
-"""Checks of the Forecaster's own arguments, before any data is read, and that a fitted
-Forecaster's parameters are still those it was fitted with (messages use the Python
-argument names)."""
+"""Checks of the Forecaster's own arguments (its options, horizon and look-back) before any
+data is read, and that a fitted Forecaster's parameters are still those it was fitted with
+(messages use the Python argument names)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 MODES = ("joint", "independent")
@@ -89,3 +90,48 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b)
     except (TypeError, ValueError):  # arrays and other values without one truth value
         return repr(a) == repr(b)
+
+
+# A horizon people often need, by the data's frequency (the M4 competition's for Y/Q/M/W/D/h;
+# one day of steps below an hour): suggested when the horizon is missing, never assumed.
+SUGGESTED_HORIZONS = {"year": 6, "quarter": 8, "month": 18, "week": 13, "day": 14, "hour": 48}
+
+
+def check_window_sizes(est: Any, freq: Any = None) -> None:
+    """``horizon`` (required: how far ahead depends on the decision, not on the data) and
+    ``lookback`` are positive whole numbers of steps."""
+    if est.horizon is None:
+        raise ValueError(
+            "horizon is required: how many steps ahead to forecast (e.g. "
+            f"Forecaster('{est.model}', horizon={suggested_horizon(freq)}){_horizon_reason(freq)}"
+        )
+    for name in ("horizon", "lookback"):
+        value = getattr(est, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
+                f"Forecaster('{est.model}', horizon=24, lookback=96)"
+            )
+
+
+def suggested_horizon(freq: Any) -> int:
+    from tsfm.data.timefeatures import freq_unit
+
+    if freq is None or isinstance(freq, int):
+        return 24
+    unit = freq_unit(str(freq))
+    if unit in SUGGESTED_HORIZONS:
+        return SUGGESTED_HORIZONS[unit]
+    import pandas as pd
+
+    return max(1, int(pd.Timedelta("1D") / pd.Timedelta(pd.tseries.frequencies.to_offset(freq))))
+
+
+def _horizon_reason(freq: Any) -> str:
+    if freq is None:
+        return ")"
+    from tsfm.data.timefeatures import freq_unit
+
+    unit = None if isinstance(freq, int) else freq_unit(str(freq))
+    why = "the M4 competition's choice" if unit in SUGGESTED_HORIZONS else "one day"
+    return f"; {suggested_horizon(freq)} steps of {freq!r} is {why})"

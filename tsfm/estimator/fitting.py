@@ -18,7 +18,7 @@ from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, reso
 from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
-from tsfm.estimator.checks import remember_fitted_params
+from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
 from tsfm.estimator.params import build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
@@ -195,29 +195,6 @@ def keep_data_state(est: Any, datamodule: TimeSeriesDataModule) -> None:
     est.dims_ = datamodule.dims()
 
 
-def suggested_horizon(freq: Any) -> int:
-    from tsfm.data.timefeatures import freq_unit
-
-    if freq is None or isinstance(freq, int):
-        return 24
-    unit = freq_unit(str(freq))
-    if unit in SUGGESTED_HORIZONS:
-        return SUGGESTED_HORIZONS[unit]
-    import pandas as pd
-
-    return max(1, int(pd.Timedelta("1D") / pd.Timedelta(pd.tseries.frequencies.to_offset(freq))))
-
-
-def _for(freq: Any) -> str:
-    if freq is None:
-        return ")"
-    from tsfm.data.timefeatures import freq_unit
-
-    unit = None if isinstance(freq, int) else freq_unit(str(freq))
-    why = "the M4 competition's choice" if unit in SUGGESTED_HORIZONS else "one day"
-    return f"; {suggested_horizon(freq)} steps of {freq!r} is {why})"
-
-
 def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
     """The encoded statics as the batch carries them (``[N, S]`` per target), non-empty only."""
     out: dict[str, Any] = {}
@@ -225,28 +202,6 @@ def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
         if statics is not None and statics[key].shape[1]:
             out[f"static_{key}"] = torch.as_tensor(statics[key], dtype=dtype)
     return out
-
-
-# A horizon people often need, by the data's frequency (the M4 competition's for Y/Q/M/W/D/h;
-# one day of steps below an hour): suggested when the horizon is missing, never assumed.
-SUGGESTED_HORIZONS = {"year": 6, "quarter": 8, "month": 18, "week": 13, "day": 14, "hour": 48}
-
-
-def check_window_sizes(est: Any, freq: Any = None) -> None:
-    """``horizon`` (required: how far ahead depends on the decision, not on the data) and
-    ``lookback`` are positive whole numbers of steps."""
-    if est.horizon is None:
-        raise ValueError(
-            "horizon is required: how many steps ahead to forecast (e.g. "
-            f"Forecaster('{est.model}', horizon={suggested_horizon(freq)}){_for(freq)}"
-        )
-    for name in ("horizon", "lookback"):
-        value = getattr(est, name)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(
-                f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
-                f"Forecaster('{est.model}', horizon=24, lookback=96)"
-            )
 
 
 def describe_key(model: str, key: str) -> str:

@@ -23,9 +23,8 @@ from tsfm.data.panel import PanelDataModule, panel_freq, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.values import last_observed
-from tsfm.estimator.checks import check_options, remember_fitted_params
+from tsfm.estimator.checks import check_options, check_window_sizes, remember_fitted_params
 from tsfm.estimator.fitting import (
-    check_window_sizes,
     describe_key,
     display_callbacks,
     lightning_output,

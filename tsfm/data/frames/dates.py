@@ -115,13 +115,12 @@ def _opening_freq(times: np.ndarray) -> str | None:
 
 
 def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
-    if freq is None and not is_integer_time(times):
-        steps, counts = np.unique(np.diff(times), return_counts=True)
-        if steps[np.argmax(counts)] >= np.timedelta64(28, "D"):  # months have no fixed step
-            freq = _opening_freq(times)
-    if freq is None:  # the most common step, to say where the series departs from it
+    if freq is None:
         steps, counts = np.unique(np.diff(times), return_counts=True)
         step = steps[np.argmax(counts)]
+        if not is_integer_time(times) and step >= np.timedelta64(28, "D"):
+            freq = _opening_freq(times)  # months have no fixed step
+    if freq is None:  # the most common step, to say where the series departs from it
         expected = times[0] + step * np.arange(len(times))
         what = f"the usual step ({pd.Timedelta(step)})"
     elif isinstance(freq, int):
