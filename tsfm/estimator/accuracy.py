@@ -111,6 +111,7 @@ def backtest_scores(est: Any, result: Any) -> Scores:
         (result.forecast, result.actual, result.lookback),
         (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
         season_length(est),
+        observed=result.lookback_observed,
     )
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import Layout, SeriesTable, time_series
-from tsfm.data.values import fill_forward
+from tsfm.data.values import fill_forward, last_observed
 from tsfm.estimator.accuracy import (
     Scores,
     in_library,
@@ -155,16 +155,16 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
         times, values, quantiles = forecast_at(model, table, cutoff, taus)
         targets = table.select(model.output_columns(table))
         actual = targets.values[cutoff : cutoff + horizon]
-        raw_lookback = targets.values[cutoff - model.lookback : cutoff]
+        raw_lookback, look_scaled = _fold_lookback(model, targets.values, cutoff)
         bands = _bands(model, taus, quantiles) if taus else []
         forecasts.append((cutoff, times, actual, values, bands))
         row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
-        scores = _fold_scores(model, raw_lookback, actual, values)
+        scores = _fold_scores(model, raw_lookback, look_scaled, actual, values)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
         if taus:
-            window = _fold_window(model, raw_lookback, actual, values, quantiles)
+            window = _fold_window(model, raw_lookback, look_scaled, actual, values, quantiles)
             row.update(interval_metrics(model, window))
             intervals = series_interval_metrics(model, window)
         rows.append(row)
@@ -185,13 +185,22 @@ def _scaling(model: Any) -> tuple[Callable, Callable]:
     return scaler.transform, scaler.inverse_transform
 
 
-def _fold_scores(model: Any, raw_lookback, actual, forecast) -> Scores:
-    """The fold's :class:`Scores`: scaled with its scaler, its look-back filled as the model
-    saw it."""
+def _fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fold's look-back as given (NaN where missing) and scaled and filled as the model
+    saw it: gaps carry the last value, from before the look-back too."""
+    raw = targets[cutoff - model.lookback : cutoff]
+    scaled = _scaling(model)[0]
+    before = last_observed(targets[: cutoff - model.lookback])
+    return raw, fill_forward(scaled(raw), scaled(before[None])[0])
+
+
+def _fold_scores(model: Any, raw_lookback, look_scaled, actual, forecast) -> Scores:
+    """The fold's :class:`Scores`: scaled with its scaler, its look-back as the model saw
+    it; MASE's scale counts the steps between observed rows only."""
     scaled, unscaled = _scaling(model)
-    look_scaled = fill_forward(scaled(raw_lookback))
     original = (forecast[None], actual[None], unscaled(look_scaled)[None])
-    return Scores(original, tuple(scaled(v[0])[None] for v in original), season_length(model))
+    lag, observed = season_length(model), ~np.isnan(raw_lookback)[None]
+    return Scores(original, tuple(scaled(v[0])[None] for v in original), lag, observed=observed)
 
 
 def _fold_training(model: Any, refitted: bool) -> dict[str, Any]:
@@ -211,11 +220,10 @@ def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
     return [(name, quantiles[..., index_of(taus, tau)]) for name, tau in bands]
 
 
-def _fold_window(model, raw_lookback, actual, forecast, quantiles) -> Backtest:
-    """The fold's one window as a :class:`Backtest` (its look-back filled as the model saw
-    it, as ``evaluate``'s windows), for the interval metrics."""
+def _fold_window(model, raw_lookback, look_scaled, actual, forecast, quantiles) -> Backtest:
+    """The fold's one window as a :class:`Backtest` (its look-back as the model saw it, as
+    ``evaluate``'s windows), for the interval metrics."""
     scaled, unscaled = _scaling(model)
-    look_scaled = fill_forward(scaled(raw_lookback))
     return Backtest(
         origins=np.array([len(raw_lookback)]),
         forecast=forecast[None],
@@ -226,6 +234,7 @@ def _fold_window(model, raw_lookback, actual, forecast, quantiles) -> Backtest:
         quantiles_scaled=np.moveaxis(scaled(np.moveaxis(quantiles, -1, 0)), 0, -1)[None],
         lookback_scaled=look_scaled[None],
         lookback=unscaled(look_scaled)[None],
+        lookback_observed=~np.isnan(raw_lookback)[None],
     )
 
 

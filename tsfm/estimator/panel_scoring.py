@@ -146,9 +146,9 @@ def panel_forecasts(
                 parts["q"].append(quantiles.float().cpu().numpy().astype(np.float64))
         parts["x"].append(scaled[:, lookback:, :n])
         parts["look"].append(filled[:, :lookback, :n])  # the look-back as the model saw it
-        pads = np.maximum(0, lookback - windows.origins[part])  # rows before a short series
-        seen = np.arange(lookback)[None, :] >= pads[:, None]  # begins: none of its steps
-        parts["seen"].append(np.repeat(seen[:, :, None], n, axis=2))
+        # MASE's and MSIS's scale: steps between observed rows, not the padding before a
+        # short series' start (NaN in series_rows) nor the values carried over a gap
+        parts["seen"].append(~np.isnan(scaled[:, :lookback, :n]))
         parts["t"].append(stamps)
     j = windows.series
     m, s = mean[j][:, None, :n], std[j][:, None, :n]

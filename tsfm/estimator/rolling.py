@@ -38,7 +38,7 @@ class Backtest:
     quantiles_scaled: np.ndarray | None = None
     lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
     lookback: np.ndarray | None = None  # [W, L, N] original scale, as the model saw it (filled)
-    lookback_observed: np.ndarray | None = None  # [W, L, N]: rows of the series (not padding)
+    lookback_observed: np.ndarray | None = None  # [W, L, N]: observed (not filled, not padding)
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
@@ -98,6 +98,9 @@ def backtest(
         look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
         result.lookback_scaled = look[..., restore]
         result.lookback = unscale(prepared.scaler, look, n)[..., restore]
+        if windows.mask is not None:  # MASE's and MSIS's scale: steps between observed rows
+            seen = windows.mask[starts[:, None] + np.arange(lookback)][..., :n]
+            result.lookback_observed = seen[..., restore].astype(bool)
     return result
 
 

@@ -52,7 +52,9 @@ class IntervalScoring:
         2]`` when a data module scores forecasts itself (M4, for its own MSIS scale)."""
         metric = self.interval_metrics[stage]
         scoring = self._scoring_datamodule() is not None
-        scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length)
+        seen = batch.get("x_mask")
+        seen = None if seen is None else seen.bool()  # filled gaps and padding are no steps
+        scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length, seen)
         if stage == "test" and self.conformal is not None and self.conformal.adaptive_rate:
             stride = getattr(self._datamodule().datasets["test"], "stride", 1)
             spread = lookback_spread(batch["x"])

@@ -72,10 +72,11 @@ class SeriesScores(nn.Module):
         ):
             self.notes["per_series"] = "left out: the batches' variates do not match the targets"
             return
-        mask = batch.get("y_mask")
+        mask, seen = batch.get("y_mask"), batch.get("x_mask")
+        seen = None if seen is None else seen.bool()  # filled gaps and padding are no steps
         lookback = module.to_original(x, batch, original.dtype)
-        self.original.update(original, target, lookback, mask, series)
-        self.scaled.update(prediction, batch["y"], x, mask, series)
+        self.original.update(original, target, lookback, mask, series, seen)
+        self.scaled.update(prediction, batch["y"], x, mask, series, seen)
 
     def compute(self, columns: Sequence[str] | None = None) -> dict[str, float]:
         """The defined values by key (see the module docstring); resets the sums."""
