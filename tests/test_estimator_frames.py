@@ -101,3 +101,27 @@ def test_named_targets_leave_the_frames_other_columns_out_after_fitting_too():
     assert alone.evaluate(frame) == alone.evaluate(frame[["date", "OT"]])
     with pytest.raises(ValueError, match="lacks \\['v0'\\]"):
         est.predict(frame.drop(columns=["v0"]))
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        {"targets": ["v1", "OT"]},
+        {"data__features": "S"},
+        {"data__features": "S", "targets": ["v1"]},
+    ],
+)
+def test_a_fit_that_chose_its_columns_forecasts_scores_and_cross_validates_only_them(roles):
+    frame = synthetic_frame(200, 4)
+    est = tiny(**roles).fit(frame)
+    chosen = list(est.columns_)
+    assert chosen == roles.get("targets", ["OT"])  # S without targets: the last column
+    assert list(est.predict(frame).columns) == ["date", *chosen]
+    assert list(est.evaluate(frame, per_series=True).unique_id) == chosen
+    folds = est.cross_validate(frame, n_windows=2, refit=False)
+    assert sorted(folds.forecasts.unique_id.unique()) == sorted(chosen)
+
+
+def test_ms_with_a_named_target_makes_the_other_columns_past_covariates():
+    est = tiny(data__features="MS", targets=["v1"]).fit(synthetic_frame(200, 3))
+    assert est.roles_.targets == ("v1",) and set(est.roles_.past) == {"v0", "OT"}

@@ -132,7 +132,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         return resolve_roles(
             table.columns,
             features=cfg.features,
-            target=table.target if cfg.features != "M" else cfg.target,
+            target=cfg.target if cfg.features == "M" or cfg.targets else table.target,
             targets=cfg.targets,
             future=cfg.future_covariates,
             past=cfg.past_covariates,

@@ -252,7 +252,9 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
 
     def output_columns(self, table: SeriesTable) -> list:
         """The forecast's columns: the targets in ``table``'s order (long: the series)."""
-        if not self.roles_.has_covariates:
+        from tsfm.estimator.inference import picks_columns
+
+        if not self.roles_.has_covariates and not picks_columns(self):
             return list(table.columns)
         targets = {str(c) for c in self.columns_}
         return [c for c in table.columns if str(c) in targets]

@@ -39,11 +39,18 @@ class Prepared:
     statics: dict[str, torch.Tensor]  # per model target [N, S]; empty without statics
 
 
+def picks_columns(est: Any) -> bool:
+    """Whether the fit chose its columns (``targets`` named, or ``features`` S or MS) rather
+    than forecasting every column it was given."""
+    data = est.config_.data
+    return bool(est.targets or data.get("targets")) or data.get("features", "M") != "M"
+
+
 def named_columns(est: Any, table: SeriesTable) -> SeriesTable:
-    """With ``targets`` named, the frame's columns the model uses: other columns are left
-    out, as the fit left them out (rather than forecast as new variates or scored)."""
+    """When the fit chose its columns, the frame's columns the model uses: other columns are
+    left out, as the fit left them out (rather than forecast as new variates or scored)."""
     used = {str(c) for c in est.input_columns_}
-    if not est.targets or not used < {str(c) for c in table.columns}:
+    if not picks_columns(est) or not used < {str(c) for c in table.columns}:
         return table
     return table.select([c for c in table.columns if str(c) in used])
 
