@@ -3,6 +3,8 @@ and panel frames lacking the covariates the model needs; each refused with the f
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,6 +57,18 @@ def test_a_timestamp_given_twice_in_future_df_is_refused(berlin_panel):
     for doubled in (pd.concat([future, revised]), pd.concat([revised, future])):
         with pytest.raises(ValueError, match=r"more than one row for series 's0' at 2021-01-06"):
             est.predict(future_df=doubled)
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, 1e300])
+def test_an_infinite_or_overflowing_future_covariate_is_named(berlin_panel, value):
+    est, _, future = berlin_panel
+    bad = future.copy()
+    bad.loc[2, "promo"] = value
+    stamp = bad.ds[2].strftime("%Y-%m-%d %H:%M")
+    with pytest.raises(
+        ValueError, match=rf"'promo' is {re.escape(f'{value:g}')} for series 's0' at {stamp}"
+    ):
+        est.predict(future_df=bad)
 
 
 def test_a_panel_frame_lacking_a_covariate_names_it(berlin_panel):

@@ -106,6 +106,13 @@ def horizon_values(
                     f"future_df: '{name}' is missing for {who} over the horizon; future "
                     "covariates must be known there"
                 )
+            huge = np.abs(column) > np.finfo(np.float32).max  # inf too: the model reads float32
+            if huge.any():
+                raise ValueError(
+                    f"future_df: '{name}' is {column[huge][0]} for {who} at "
+                    f"{show_time(horizon[int(np.argmax(huge))], zone)}; future covariates must be "
+                    "finite numbers within float32's range: fix or rescale the column"
+                )
             values[name].append(column)
     return values
 
