@@ -48,6 +48,9 @@ class DataConfig:
             steps (same calendar unit: ``15min`` data takes ``15min`` or ``t``); benchmarks
             also take ``h``, which the official scripts use for all of them, as the presets do.
         time_features: compute calendar features at all.
+        local_calendar: calendar features of zone-aware sub-daily timestamps (held as UTC
+            instants) read the zone's clock: the hour and day a demand follows (false: UTC's,
+            as tsfm computed them before; saved models and runs from then keep it).
         allow_irregular: accept timestamps with missing or uneven steps (refused by default,
             with or without calendar features: windows would run across the gaps).
         train_ratio, test_ratio: the ``ratio`` split (validation gets the rest); with
@@ -82,6 +85,7 @@ class DataConfig:
     pred_len: int = 96
     freq: str | None = None
     time_features: bool = True
+    local_calendar: bool = True
     allow_irregular: bool = False
     train_ratio: float = 0.7
     test_ratio: float = 0.2

@@ -19,7 +19,7 @@ from tsfm.data.scaler import StandardScaler
 from tsfm.data.sources import DATASETS, get_spec, read_source
 from tsfm.data.splits import STAGES, Borders, compute_borders
 from tsfm.data.time_axis import check_time_axis, time_feature_freq
-from tsfm.data.timefeatures import time_features
+from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import check_float32_range, fill_forward
 from tsfm.data.windows import SideInputs, WindowDataset
 
@@ -184,7 +184,9 @@ class TimeSeriesDataModule(ForecastDataModule):
         marks = None
         if cfg.time_features and table.dates is not None:
             freq = time_feature_freq(cfg, sampling)
-            marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq))
+            kind = None if table.layout is None else table.layout.time_type
+            zone = calendar_zone(kind, cfg.local_calendar)
+            marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq, zone))
         side = self._side_inputs(values, mask)
         n_targets = len(roles.targets)
         for name in STAGES:

@@ -25,7 +25,7 @@ from tsfm.data.frames.table import Layout, data_digest
 from tsfm.data.panel_windows import PanelWindows
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.statics import StaticEncoder
-from tsfm.data.timefeatures import time_features
+from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward
 
 
@@ -142,7 +142,8 @@ class PanelDataModule(ForecastDataModule):
             masks.append(np.concatenate([pad, ~np.isnan(scaled)]))
             offsets.append(offsets[-1] + len(values) + lookback)
             if cfg.time_features and not np.issubdtype(times.dtype, np.integer):
-                marks.append(time_features(self._padded_times(j), str(cfg.freq or self.freq)))
+                freq = str(cfg.freq or self.freq)
+                marks.append(time_features(self._padded_times(j), freq, self._calendar_zone()))
         n_t, n_p = len(self.roles.targets), len(self.roles.past)
         self.storage = {
             "values": torch.as_tensor(np.concatenate(blocks), dtype=torch.float32),
@@ -175,6 +176,10 @@ class PanelDataModule(ForecastDataModule):
             before = future_times(times[0], self.freq, self.config.seq_len)  # spacing only
             self._padded[j] = np.concatenate([times[0] - (before - times[0])[::-1], times])
         return self._padded[j]
+
+    def _calendar_zone(self) -> str | None:
+        kind = None if self.layout is None else self.layout.time_type
+        return calendar_zone(kind, self.config.local_calendar)
 
     def time_type(self) -> dict[str, Any] | None:
         integer = np.issubdtype(self.times[0].dtype, np.integer)

@@ -9,6 +9,7 @@ benchmark, 15-minute ETTm and 10-minute Weather included, so the presets do too.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,10 +90,22 @@ def n_time_features(freq: str) -> int:
     return len(FEATURES_BY_UNIT[freq_unit(freq)])
 
 
-def time_features(dates: np.ndarray, freq: str) -> np.ndarray:
-    """``[T, C]`` float32 calendar features of ``dates`` for frequency ``freq``."""
+def calendar_zone(time_type: dict[str, Any] | None, local: bool = True) -> str | None:
+    """The zone whose clock calendar features read: a zone-aware frame's whose times are held
+    as UTC instants (sub-daily); None where they are wall-clock times already, or naive."""
+    if not local or not time_type or time_type.get("wall"):
+        return None
+    zone = time_type.get("tz")
+    return None if zone in (None, "UTC") else zone
+
+
+def time_features(dates: np.ndarray, freq: str, zone: str | None = None) -> np.ndarray:
+    """``[T, C]`` float32 calendar features of ``dates`` for frequency ``freq``; ``zone``:
+    ``dates`` are UTC instants and the features read that zone's clock."""
     funcs = FEATURES_BY_UNIT[freq_unit(freq)]
     index = pd.DatetimeIndex(dates)
+    if zone is not None:
+        index = index.tz_localize("UTC").tz_convert(zone).tz_localize(None)
     if not funcs:
         return np.zeros((len(index), 0), dtype=np.float32)
     return np.stack([np.asarray(f(index), dtype=np.float64) for f in funcs], axis=1).astype(

@@ -19,7 +19,7 @@ import torch
 from tsfm.data.batch import Batch
 from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
-from tsfm.data.timefeatures import time_features
+from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, warn_unobserved
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.models import capabilities
@@ -113,7 +113,12 @@ def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
         return None
     if is_integer_time(times):
         raise ValueError("the model uses calendar features, so the frame needs real timestamps")
-    return time_features(times, est.config_.data.freq)
+    return time_features(times, est.config_.data.freq, estimator_calendar_zone(est))
+
+
+def estimator_calendar_zone(est: Any) -> str | None:
+    """The zone whose clock the fitted model's calendar features read (None: the times')."""
+    return calendar_zone(est.layout_.time_type, est.config_.data.get("local_calendar", False))
 
 
 class Windows:

@@ -136,8 +136,9 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
     times = [t.times for t in tables]
     datamodule = PanelDataModule(
-        cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics
-    )
+        cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
+        layout=long.layout,
+    )  # fmt: skip
     with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
         result = fit_and_test(
             cfg, run_dir, datamodule=datamodule,

@@ -166,6 +166,9 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     from tsfm.config import RunConfig, register_configs
     from tsfm.models import config_schema
 
+    data = raw.get("data")
+    if isinstance(data, dict) and "local_calendar" not in data:
+        data["local_calendar"] = False  # saved before: its calendar features read UTC's clock
     register_configs()
     schema = OmegaConf.structured(RunConfig)
     schema.model = OmegaConf.structured(config_schema(name))
