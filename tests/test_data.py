@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from tests.helpers.data import SHARED_DATA, needs_shared, synthetic_frame
+from tsfm import Forecaster
 from tsfm.data import TimeSeriesDataModule, WindowDataset, compute_borders, time_features
 from tsfm.data.timefeatures import n_time_features
 
@@ -304,3 +305,16 @@ def test_dates_as_people_have_them():
     naive = pd.DataFrame({"date": local.tz_localize(None), "v": range(5)})
     with pytest.raises(ValueError, match="daylight saving.*tz_localize"):
         read_frame(naive)
+    back = pd.date_range("2021-10-31 00:00", periods=8, freq="30min", tz="Europe/Berlin")
+    naive = pd.DataFrame({"date": back.tz_localize(None), "v": range(8)})
+    with pytest.raises(ValueError, match="goes back 30 minutes at row 6 .* daylight saving"):
+        read_frame(naive)
+    for step in ("h", "30min"):  # clocks forward: local times skip an hour
+        spring = pd.date_range("2021-03-28 00:00", periods=96, freq=step, tz="Europe/Berlin")
+        naive = pd.DataFrame({"date": spring.tz_localize(None), "v": range(96)})
+        with pytest.raises(ValueError, match="clocks skip an hour at the start of daylight"):
+            Forecaster(horizon=4, lookback=8).fit(naive)
+    gap = pd.DataFrame({"date": pd.date_range("2021-01-01", periods=96, freq="h"), "v": 1.0})
+    with pytest.raises(ValueError, match="not regular: row 60 .* Fill the missing") as refused:
+        Forecaster(horizon=4, lookback=8).fit(gap.drop(index=60))
+    assert "daylight" not in str(refused.value)  # a gap at noon: no clock change

@@ -131,12 +131,39 @@ def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
         what = f"frequency {freq!r}"
     mismatch = np.flatnonzero(expected.astype(times.dtype) != times)
     row = int(mismatch[0]) if len(mismatch) else len(times) - 1
+    skipped = _clock_skip(times, row)
+    fix = (
+        f"If these are local times, clocks skip {skipped} at the start of daylight saving "
+        f"time: {DST_FIX}. Otherwise fill"
+        if skipped
+        else "Fill"
+    )
     raise ValueError(
         f"timestamps are not regular: row {row} is {show_time(times[row])}, but {what} puts "
-        f"{show_time(expected[row])} there. Fill the missing steps (e.g. interpolate), give the "
-        "intended frequency (freq=... in Python, data.freq=... in the CLI), or forecast with "
+        f"{show_time(expected[row])} there. {fix} the missing steps (e.g. interpolate), give "
+        "the intended frequency (freq=... in Python, data.freq=... in the CLI), or forecast with "
         "absent steps as missing values (missing='mask' in Python, data.missing=mask in the CLI)"
     )
+
+
+def _clock_skip(times: np.ndarray, row: int) -> str | None:
+    """How much local time skips at ``row`` when the gap there looks like daylight saving's
+    start: at night, sub-daily steps, at most an hour more than the step before, regular
+    after it."""
+    if is_integer_time(times) or not 0 < row < len(times) - 1:
+        return None
+    steps = np.diff(times[row - 1 : row + 4].astype("int64"))
+    extra = int(steps[0] - steps[1])
+    if steps[1] >= 24 * HOUR_NS or not 0 < extra <= HOUR_NS or (steps[1:] != steps[1]).any():
+        return None
+    if pd.Timestamp(times[row - 1]).hour > 3:  # clocks change at night
+        return None
+    return _duration(extra)
+
+
+def _duration(ns: int) -> str:
+    minutes = ns // 60_000_000_000
+    return "an hour" if minutes == 60 else f"{minutes} minutes"
 
 
 def show_time(value, tz: str | None = None) -> str:
@@ -240,7 +267,7 @@ def check_timestamps(dates: np.ndarray, *, allow_duplicates: bool = False) -> No
         back = -int(steps[row - 1])
         if back <= HOUR_NS and _sorted_after(steps, row):
             raise ValueError(
-                f"local time goes back {show_time(np.timedelta64(back, 'ns'))} at row {row} "
+                f"local time goes back {_duration(back)} at row {row} "
                 f"({show_time(dates[row])}), as clocks do at the end of daylight saving time: "
                 f"{DST_FIX}"
             )
