@@ -145,3 +145,17 @@ def test_an_hour_dropped_at_the_clock_change_is_an_absent_step_not_a_local_time_
     instants = quarter_days.tz_convert("UTC").tz_localize(None).values.astype("datetime64[ns]")
     with pytest.raises(LocalTimeSteps, match="'6h' on the clock.*an hour shorter or longer"):
         resolve_freq(instants, tz="Europe/Berlin")  # a 5-hour step at the spring change
+
+
+def test_a_joint_panels_missing_rows_and_early_ends_are_counted_in_a_warning():
+    frames = [
+        pd.DataFrame({"unique_id": f"s{i}", "ds": DAYS[:n], "y": np.sin(np.arange(n) / 3)})
+        for i, n in enumerate((120, 110, 120))
+    ]
+    panel = pd.concat(frames, ignore_index=True).drop(index=[40, 41, 290, 291])  # s0, s2
+    with pytest.warns(UserWarning, match=r"14 \(series, timestamp\)") as caught:
+        Forecaster(horizon=5, lookback=20, missing="mask", **TINY_IT).fit(panel)
+    message = next(str(w.message) for w in caught if "mode='joint'" in str(w.message))
+    assert "'s0': 2, 's1': 10, 's2': 2" in message  # s1 ends 10 days early
+    assert "ending before 2022-04-30 00:00:00 (steps after their last row: 's1' (10))" in message
+    assert "mode='independent' forecasts each series from its own end" in message

@@ -16,6 +16,7 @@ import polars as pl
 
 from tsfm.data.frames.dates import check_timestamps, show_time
 from tsfm.data.frames.table import Layout, SeriesTable
+from tsfm.data.user_warnings import warn_user
 
 
 @dataclass
@@ -92,7 +93,33 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
             "dates), fill the gaps, or accept them as missing values (missing='mask', "
             "data.missing=mask)"
         )
+    if (counts == 0).any():
+        _warn_absent_rows(long.ids, grid, counts)
     return SeriesTable(values, grid, columns, long.layout, groups, long.statics)
+
+
+def _warn_absent_rows(ids: list, grid: np.ndarray, counts: np.ndarray) -> None:
+    """Say how many rows of each series the joint table makes missing values, and which
+    series end early: the joint forecast starts after the last timestamp of any series."""
+    absent = (counts == 0).sum(0)
+    named = [f"{ids[j]!r}: {int(absent[j])}" for j in np.flatnonzero(absent)]
+    last = len(grid) - 1 - np.argmax(counts[::-1] > 0, axis=0)  # each series' last row
+    early = [
+        f"{ids[j]!r} ({len(grid) - 1 - int(last[j])})" for j in np.flatnonzero(last < len(grid) - 1)
+    ]
+    ends = (
+        f"; series ending before {show_time(grid[-1])} (steps after their last row: "
+        f"{', '.join(early[:5])}{', ...' if len(early) > 5 else ''}) are forecast from that "
+        "common end, their own end as missing values (mode='independent' forecasts each series "
+        "from its own end)"
+        if early
+        else ""
+    )
+    warn_user(
+        f"mode='joint': {int(absent.sum())} (series, timestamp) pair(s) without a row are "
+        f"missing values ({', '.join(named[:5])}{', ...' if len(named) > 5 else ''}); they "
+        f"never enter the loss or a metric{ends}"
+    )
 
 
 def series_tables(long: LongFrame) -> list[SeriesTable]:
