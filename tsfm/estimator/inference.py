@@ -43,7 +43,8 @@ def picks_columns(est: Any) -> bool:
     """Whether the fit chose its columns (``targets`` named, or ``features`` S or MS) rather
     than forecasting every column it was given."""
     data = est.config_.data
-    return bool(est.targets or data.get("targets")) or data.get("features", "M") != "M"
+    run_targets = data.get("targets") and est.layout_.kind != "long"  # long: the series
+    return bool(est.targets or run_targets) or data.get("features", "M") != "M"
 
 
 def named_columns(est: Any, table: SeriesTable) -> SeriesTable:
