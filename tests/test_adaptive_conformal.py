@@ -95,6 +95,25 @@ def test_a_window_sees_only_outcomes_observed_before_its_origin():
     assert not torch.equal(aci_radii(sorted_scores, seen.abs(), origins, [80.0], 0.1), radii)
 
 
+def test_intervals_stay_nested_while_each_level_adapts_on_its_own():
+    """Every target between the split 80 % and 95 % radii: the 80 % level misses and widens,
+    the 95 % one hits and narrows, until the 80 % radius passes the 95 % one; the reported
+    95 % radius is then the 80 % one, and each level's recursion is its own."""
+    calibration = torch.rand(300, STEPS, SERIES, generator=torch.Generator().manual_seed(0))
+    split = ConformalScores(calibration)
+    target = (0.5 * (split.radius(80) + split.radius(95))).expand(80, STEPS, SERIES)
+    origins, table = torch.arange(80), calibration.sort(0).values
+    alone = {v: aci_radii(table, target, origins, [v], 0.2)[:, 0] for v in (80.0, 95.0)}
+    assert (alone[80.0] > alone[95.0]).any()  # the levels' own radii cross
+    joint = aci_radii(table, target, origins, [95.0, 80.0], 0.2)  # any order of levels
+    torch.testing.assert_close(joint[:, 1], alone[80.0])
+    torch.testing.assert_close(joint[:, 0], torch.maximum(alone[80.0], alone[95.0]))
+    taus = [0.025, 0.1, 0.5, 0.9, 0.975]
+    scores = ConformalScores(calibration, adaptive_rate=0.2)
+    found = adaptive_quantiles(scores, torch.zeros_like(target), target, taus, origins)
+    assert (found.diff(dim=-1) >= 0).all()  # lo-95 <= lo-80 <= median <= hi-80 <= hi-95
+
+
 def test_missing_targets_leave_the_level_where_it_is():
     calibration, point, target = _shifted(60)
     scores = ConformalScores(calibration, adaptive_rate=0.05)
