@@ -93,6 +93,8 @@ def test_point_models_and_bad_levels_are_refused_with_the_fix(quantile_model):
         quantile_model.predict(level=80)
     with pytest.raises(ValueError, match=r"not \[0.3, 0.7\]"):
         quantile_model.predict(level=[40])  # the quantile head has no 0.3 / 0.7
+    with pytest.raises(ValueError, match=r"would all be named '95'.*keep one of them"):
+        quantile_model.predict(level=[95, 94.9999999])  # distinct levels, one column name
     with pytest.raises(ValueError, match="already forecasts intervals"):
         tiny(loss="normal", conformal_windows=20).fit(TRAIN, VALID)
 
