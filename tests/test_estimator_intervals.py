@@ -246,6 +246,11 @@ def test_independent_panels_calibrate_conformal_intervals_on_every_series_last_w
     assert (per_series.coverage_80 * weights).sum() == pytest.approx(metrics["coverage_80"])
     loaded = Forecaster.load(est.save(tmp_path / "panel"))
     pd.testing.assert_frame_equal(loaded.predict(level=[80]), forecast)
+    for model in (est, loaded):  # the refusal counts windows per series, scores pooled
+        with pytest.raises(
+            ValueError, match=r"pooled over the 3 series; 8 windows of each give 24.*13 of each"
+        ):
+            model.predict(level=[97.5])  # 39 scores
     with pytest.raises(ValueError, match="hold them out with val_size"):
         Forecaster(horizon=6, mode="independent", conformal_windows=4, **TINY_IT).fit(
             panel.drop(columns=["promo"])
