@@ -210,14 +210,18 @@ class SequentialTestPass:
     def __init__(self) -> None:
         self.parts: list[dict[str, Tensor]] = []
 
-    def add(self, point: Tensor, batch: dict, spread: Tensor, scale: Tensor, stride: int) -> None:
+    def add(
+        self, point: Tensor, batch: dict, spread: Tensor, scale: Tensor | None, stride: int
+    ) -> None:
+        """Keeps a batch's windows; ``scale``: MSIS's, None where nothing is scored."""
         part = {
             "point": point.detach().float(),
             "y": batch["y"].detach().float(),
             "spread": spread.detach().float(),
-            "scale": scale.detach().float(),
             "origin": batch["index"].detach() * stride,
         }
+        if scale is not None:
+            part["scale"] = scale.detach().float()
         if "y_mask" in batch:
             part["mask"] = batch["y_mask"].detach().bool()
         part.update({key: batch[key].detach() for key in self.SAMPLE_KEYS if key in batch})
