@@ -4,6 +4,7 @@ wiring into the command line's test pass and the Forecaster's evaluate."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import Tensor
@@ -272,3 +273,17 @@ def test_predict_after_a_history_reads_the_level_aci_reached_along_it():
     # a frame without a complete window has no outcome to adapt to: the split intervals
     short = frame.iloc[-est.lookback :]
     assert width(calibrated, 0.2, short) == pytest.approx(width(calibrated, 0.0, short))
+
+
+def test_predict_nests_the_bounds_over_the_metrics_levels_whatever_it_is_asked():
+    frame = synthetic_frame(320, 2)
+    est = tiny(conformal_windows=20, conformal_step=2, seed=3).fit(frame.iloc[:220], frame[220:270])
+    scores = est.module_.conformal.scores.clone()
+    scores[:16], scores[16:] = 1e-3, 100.0  # the 20 % level misses, the 95 % one hits: they cross
+    est.module_.conformal = ConformalScores(scores, adaptive_rate=0.1)
+    for end in range(200, 321, 10):  # histories ending where the levels' own radii cross or not
+        # 20 % is a level of the default quantile grid: nested with 95 % whether asked or not
+        alone = est.predict(frame.iloc[150:end], level=[95])
+        both = est.predict(frame.iloc[150:end], level=[20, 95])
+        pd.testing.assert_frame_equal(alone, both[alone.columns], obj=str(end))
+        assert (both.filter(like="-hi-95").values >= both.filter(like="-hi-20").values).all()
