@@ -4,6 +4,7 @@ wiring into the command line's test pass and the Forecaster's evaluate."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import Tensor
@@ -93,6 +94,25 @@ def test_a_window_sees_only_outcomes_observed_before_its_origin():
     seen = target.clone()
     seen[w - 2, 0] = 100.0  # observed (row origins[w] - 6) before window w: it counts
     assert not torch.equal(aci_radii(sorted_scores, seen.abs(), origins, [80.0], 0.1), radii)
+
+
+def test_intervals_stay_nested_while_each_level_adapts_on_its_own():
+    """Every target between the split 80 % and 95 % radii: the 80 % level misses and widens,
+    the 95 % one hits and narrows, until the 80 % radius passes the 95 % one; the reported
+    95 % radius is then the 80 % one, and each level's recursion is its own."""
+    calibration = torch.rand(300, STEPS, SERIES, generator=torch.Generator().manual_seed(0))
+    split = ConformalScores(calibration)
+    target = (0.5 * (split.radius(80) + split.radius(95))).expand(80, STEPS, SERIES)
+    origins, table = torch.arange(80), calibration.sort(0).values
+    alone = {v: aci_radii(table, target, origins, [v], 0.2)[:, 0] for v in (80.0, 95.0)}
+    assert (alone[80.0] > alone[95.0]).any()  # the levels' own radii cross
+    joint = aci_radii(table, target, origins, [95.0, 80.0], 0.2)  # any order of levels
+    torch.testing.assert_close(joint[:, 1], alone[80.0])
+    torch.testing.assert_close(joint[:, 0], torch.maximum(alone[80.0], alone[95.0]))
+    taus = [0.025, 0.1, 0.5, 0.9, 0.975]
+    scores = ConformalScores(calibration, adaptive_rate=0.2)
+    found = adaptive_quantiles(scores, torch.zeros_like(target), target, taus, origins)
+    assert (found.diff(dim=-1) >= 0).all()  # lo-95 <= lo-80 <= median <= hi-80 <= hi-95
 
 
 def test_missing_targets_leave_the_level_where_it_is():
@@ -253,3 +273,17 @@ def test_predict_after_a_history_reads_the_level_aci_reached_along_it():
     # a frame without a complete window has no outcome to adapt to: the split intervals
     short = frame.iloc[-est.lookback :]
     assert width(calibrated, 0.2, short) == pytest.approx(width(calibrated, 0.0, short))
+
+
+def test_predict_nests_the_bounds_over_the_metrics_levels_whatever_it_is_asked():
+    frame = synthetic_frame(320, 2)
+    est = tiny(conformal_windows=20, conformal_step=2, seed=3).fit(frame.iloc[:220], frame[220:270])
+    scores = est.module_.conformal.scores.clone()
+    scores[:16], scores[16:] = 1e-3, 100.0  # the 20 % level misses, the 95 % one hits: they cross
+    est.module_.conformal = ConformalScores(scores, adaptive_rate=0.1)
+    for end in range(200, 321, 10):  # histories ending where the levels' own radii cross or not
+        # 20 % is a level of the default quantile grid: nested with 95 % whether asked or not
+        alone = est.predict(frame.iloc[150:end], level=[95])
+        both = est.predict(frame.iloc[150:end], level=[20, 95])
+        pd.testing.assert_frame_equal(alone, both[alone.columns], obj=str(end))
+        assert (both.filter(like="-hi-95").values >= both.filter(like="-hi-20").values).all()

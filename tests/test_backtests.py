@@ -24,6 +24,15 @@ def quarterly(n_rows: int = 120) -> pd.DataFrame:
     return pd.DataFrame({"date": dates, "beer": 100 + 10 * values, "wine": values})
 
 
+def assert_warned_for_every_missing(table: pd.DataFrame, records) -> None:
+    """Each metric missing from the per-series ``table`` has a warning naming it, its series
+    and a reason."""
+    messages = [str(r.message) for r in records]
+    for name in table.columns[table.isna().any()]:
+        ids = table.unique_id[table[name].isna()].tolist()
+        assert any(m.startswith(f"evaluate: {name} is missing for {ids}: ") for m in messages), name
+
+
 @pytest.fixture(scope="module")
 def fitted() -> Forecaster:
     return tiny(verbose=0).fit(synthetic_frame(N_ROWS)[:100])
@@ -37,8 +46,9 @@ def test_exact_seasonal_naive_is_seen_per_series_and_undefined_skill_is_left_out
     assert metrics["season_length"] == 4 and metrics["snaive_mae"] == 0.0
     assert "skill_mae" not in metrics and "mase" not in metrics  # undefined, never NaN
     assert all(np.isfinite(v) for v in metrics.values())
-    with pytest.warns(UserWarning, match="skill_mae is missing for"):
+    with pytest.warns(UserWarning, match="skill_mae is missing for") as records:
         table = est.evaluate(frame[60:], per_series=True)
+    assert_warned_for_every_missing(table, records)
     assert list(table.unique_id) == ["beer", "wine"]
     assert (table.snaive_mae == 0).all() and table.skill_mae.isna().all()
     assert (table.mae > 0).all()  # the one-epoch model misses the peaks the baseline gets

@@ -93,6 +93,8 @@ def test_point_models_and_bad_levels_are_refused_with_the_fix(quantile_model):
         quantile_model.predict(level=80)
     with pytest.raises(ValueError, match=r"not \[0.3, 0.7\]"):
         quantile_model.predict(level=[40])  # the quantile head has no 0.3 / 0.7
+    with pytest.raises(ValueError, match=r"would all be named '95'.*keep one of them"):
+        quantile_model.predict(level=[95, 94.9999999])  # distinct levels, one column name
     with pytest.raises(ValueError, match="already forecasts intervals"):
         tiny(loss="normal", conformal_windows=20).fit(TRAIN, VALID)
 
@@ -244,6 +246,11 @@ def test_independent_panels_calibrate_conformal_intervals_on_every_series_last_w
     assert (per_series.coverage_80 * weights).sum() == pytest.approx(metrics["coverage_80"])
     loaded = Forecaster.load(est.save(tmp_path / "panel"))
     pd.testing.assert_frame_equal(loaded.predict(level=[80]), forecast)
+    for model in (est, loaded):  # the refusal counts windows per series, scores pooled
+        with pytest.raises(
+            ValueError, match=r"pooled over the 3 series; 8 windows of each give 24.*13 of each"
+        ):
+            model.predict(level=[97.5])  # 39 scores
     with pytest.raises(ValueError, match="hold them out with val_size"):
         Forecaster(horizon=6, mode="independent", conformal_windows=4, **TINY_IT).fit(
             panel.drop(columns=["promo"])

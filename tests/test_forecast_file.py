@@ -54,6 +54,24 @@ def test_the_file_holds_every_test_forecast_the_metrics_score(tmp_path, variant)
     assert float(inside.mean()) == pytest.approx(metrics["test/coverage_80"], rel=1e-6)  # float32
 
 
+@pytest.mark.parametrize("independent", [False, True])
+def test_an_adaptive_conformal_file_holds_the_moving_bounds_the_metrics_score(
+    tmp_path, independent
+):
+    adaptive = ["conformal.windows=40", "conformal.step=3", "conformal.adaptive_rate=0.05"]
+    overrides = ["data.channel_independent=true"] if independent else []
+    metrics = run(compose_config(*TINY_ITRANSFORMER, *FULL_TEST, *adaptive, *overrides), tmp_path)
+    frame = _read(tmp_path)
+    for level in (80, 95):
+        lo, hi = frame[f"forecast-lo-{level}"], frame[f"forecast-hi-{level}"]
+        inside = float(((frame["y"] >= lo) & (frame["y"] <= hi)).mean())
+        assert inside == pytest.approx(metrics[f"test/coverage_{level}"], rel=1e-6)
+        width = metrics[f"test/width_{level}_original"]
+        assert float((hi - lo).mean()) == pytest.approx(width, rel=1e-6)
+    first = frame.filter((pl.col("series") == "OT") & (pl.col("step") == 1))
+    assert (first["forecast-hi-80"] - first["forecast"]).round(6).n_unique() > 1  # they move
+
+
 def test_a_panel_file_names_each_row_by_its_series(tmp_path):
     path, frame = long_file(tmp_path)
     overrides = [f"data.{k}={v}" for k, v in SETTINGS.items() if k not in ("seq_len", "pred_len")]

@@ -8,6 +8,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+from tests.test_backtests import assert_warned_for_every_missing
 from tests.test_covariates import TINY_IT, panel_frame
 from tsfm import Forecaster
 
@@ -116,3 +117,21 @@ def test_a_short_series_mase_scales_by_its_own_steps_not_the_padding():
     scores = est.evaluate(panel, per_series=True).set_index("unique_id")
     assert scores.loc["S", "windows"] == 1  # its one window looks back on 22 of its rows
     assert scores.loc["S", "mase"] == pytest.approx(scores.loc["S", "mae"])  # steps of 1.0
+
+
+def test_every_missing_per_series_value_is_warned_about_with_its_reason():
+    stamps = pd.date_range("2021-01-01", periods=80, freq="h")
+    panel = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "L", "ds": stamps, "y": np.sin(np.arange(80) / 4)}),
+            pd.DataFrame({"unique_id": "C", "ds": stamps, "y": 5.0}),  # constant: no scale
+        ],
+        ignore_index=True,
+    )
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", loss="quantile", **TINY_IT
+    ).fit(panel)  # fmt: skip
+    with pytest.warns(UserWarning, match="mase is missing for") as records:
+        scores = est.evaluate(panel, per_series=True)
+    assert scores.set_index("unique_id").loc["C", ["mase", "skill_mse", "msis"]].isna().all()
+    assert_warned_for_every_missing(scores, records)

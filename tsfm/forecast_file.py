@@ -9,9 +9,9 @@ without a time column),
 ``step`` (1 .. pred_len), ``y`` (the actual value on the original scale, null where missing),
 ``forecast`` and, for a model with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of
 the run's levels. These are the values the test metrics are computed from: the mean absolute
-error of ``forecast - y`` is ``test/mae_original``. Adaptive conformal runs
-(``conformal.adaptive_rate``) score intervals that move along the test windows; their file
-holds the split conformal bounds, which do not.
+error of ``forecast - y`` is ``test/mae_original``, and under adaptive conformal
+(``conformal.adaptive_rate``) the bounds are those the test pass scores, moving along the test
+windows in origin order.
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ import torch
 from tsfm.data import ForecastDataModule
 from tsfm.data.batch import batch_to
 from tsfm.data.frames import time_series
+from tsfm.training.adaptive_conformal import SequentialTestPass, adaptive_quantiles
 from tsfm.training.module import ForecastingModule
-from tsfm.training.scoring import level_bounds, level_name
+from tsfm.training.scoring import index_of, level_bounds, level_name, lookback_spread
+
+INDEX_KEYS = ("index", "variate", "variates", "series")  # what rows and the scaling read
 
 
 def _series_of(batch: dict, windows: np.ndarray, datamodule, names: list[str], n: int):
@@ -57,10 +60,12 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
     size = datamodule.config.eval_batch_size
     levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
     taus = [tau for level in levels for tau in level_bounds(level)]
+    conformal = module.conformal
+    adaptive = bool(taus) and conformal is not None and bool(conformal.adaptive_rate)
     precise = torch.float32 if module.device.type == "mps" else torch.float64  # as the metrics
     was_training = module.training
     module.eval()
-    parts = []
+    batches, sequence = [], SequentialTestPass()
     for start in range(0, len(dataset), size):
         samples = list(range(start, min(start + size, len(dataset))))
         batch = batch_to(dataset.__getitems__(samples), module.device)
@@ -71,14 +76,17 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
         }
         if "y_mask" in batch:
             columns["y"] = np.where(batch["y_mask"].cpu().numpy() > 0, columns["y"], np.nan)
-        if taus:
+        if adaptive:  # bounds once every window is in: see _adaptive_bands
+            stride = getattr(dataset, "stride", 1)
+            sequence.add(output.prediction, batch, lookback_spread(batch["x"]), None, stride)
+        elif taus:
             quantiles = module.predictive_quantiles(output, batch, taus)
-            bands = module.to_original(quantiles, batch, precise).cpu().numpy()
-            for q, level in enumerate(levels):
-                columns[f"forecast-lo-{level_name(level)}"] = bands[..., 2 * q]
-                columns[f"forecast-hi-{level_name(level)}"] = bands[..., 2 * q + 1]
-        parts.append(_rows(batch, dataset, datamodule, names, columns))
+            columns.update(_bands(module, batch, quantiles, taus, levels, precise))
+        batches.append(({key: batch[key] for key in INDEX_KEYS if key in batch}, columns))
     module.train(was_training)
+    if adaptive:
+        _adaptive_bands(module, sequence, batches, levels, precise)
+    parts = [_rows(keys, dataset, datamodule, names, columns) for keys, columns in batches]
     frame = pl.concat(parts)
     time_type = datamodule.time_type()
     if time_type is not None and frame.schema["ds"].is_temporal():  # the data's zone and unit
@@ -86,6 +94,48 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
             time_series(name, frame[name].to_numpy(), time_type) for name in ("cutoff", "ds")
         )
     return frame
+
+
+def _bands(
+    module: ForecastingModule,
+    batch: dict,
+    quantiles: torch.Tensor,
+    taus: list[float],
+    levels: list[float],
+    precise: torch.dtype,
+) -> dict[str, np.ndarray]:
+    """``forecast-lo/hi-<L>`` of ``levels`` (original scale) from scaled ``quantiles [B, H, N,
+    Q]`` at ``taus``."""
+    bands = module.to_original(quantiles, batch, precise).cpu().numpy()
+    out = {}
+    for level in levels:
+        lo, hi = (index_of(taus, tau) for tau in level_bounds(level))
+        out[f"forecast-lo-{level_name(level)}"] = bands[..., lo]
+        out[f"forecast-hi-{level_name(level)}"] = bands[..., hi]
+    return out
+
+
+def _adaptive_bands(module, sequence, batches: list, levels: list[float], precise) -> None:
+    """Adds the adaptive conformal bounds to each batch's columns: those the test pass scores
+    (:meth:`~tsfm.training.interval_scoring.IntervalScoring._score_sequential`), every test
+    window in origin order at the metrics' quantile grid, of which the levels' bounds are
+    read (the grid's levels nest the intervals, so the bounds depend on it)."""
+    found = sequence.take(lambda values: values)
+    grid = list(module.interval_metrics["test"].taus)
+    quantiles = adaptive_quantiles(
+        module.conformal,
+        found["point"],
+        found["y"],
+        grid,
+        found["origin"],
+        observed=found.get("mask"),
+        columns=found.get("variate"),
+        spread=found["spread"],
+    )
+    sizes = [len(columns["forecast"]) for _, columns in batches]
+    for (keys, columns), part in zip(batches, quantiles.split(sizes), strict=True):
+        scaled = part.to(module.device, precise)
+        columns.update(_bands(module, keys, scaled, grid, levels, precise))
 
 
 def _rows(batch, dataset, datamodule, names, columns: dict[str, np.ndarray]) -> pl.DataFrame:

@@ -10,7 +10,7 @@ values, beside the scaled ``mae``/``mse``: each series in its own standard devia
 Per-series frame: one row per series (a wide frame's target column, a long frame's id) with
 ``mae``, ``mse``, ``rmse``, ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own
 units, ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse`` and ``windows``; an
-undefined value is missing (NaN in pandas, null in polars).
+undefined value is missing (NaN in pandas, null in polars), with a warning saying why.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 from tsfm.data.frames import Layout
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
-from tsfm.training.series_metrics import SeriesMetrics, defined
+from tsfm.training.series_metrics import SeriesMetrics, defined, reason
 
 POOLED_ORIGINAL = ("smape", "mase")
 POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
@@ -154,11 +154,26 @@ def per_series_result(
 ) -> Any:
     """The per-series frame in the caller's library, warning about undefined values."""
     values = scores.per_series()
-    for name in ("mase", "skill_mae"):
-        missing = [c for c, v in zip(columns, values[name], strict=True) if np.isnan(v)]
-        if missing:
-            warn_user(
-                f"{what}: {name} is missing for {missing}: {defined({name: np.nan})[1][name]}"
-            )
+    warn_missing(columns, values, intervals, what)
     frame = series_frame(columns, values, scores.windows, intervals)
     return in_library(frame.rename({"__id": series_names(layout)[0]}), layout)
+
+
+def warn_missing(
+    columns: list,
+    per_series: dict[str, np.ndarray],
+    intervals: dict[str, np.ndarray] | None = None,
+    what: str = "evaluate",
+) -> None:
+    """A warning for each metric missing (undefined) for some series, naming them and why; a
+    series without an observed target gets one warning, not one per metric."""
+    empty = np.isnan(per_series["mae"])
+    if empty.any():
+        names = [c for c, e in zip(columns, empty, strict=True) if e]
+        warn_user(f"{what}: every metric is missing for {names}: {reason('empty')}")
+    for name, values in {**per_series, **(intervals or {})}.items():
+        missing = [
+            c for c, v, e in zip(columns, values, empty, strict=True) if np.isnan(v) and not e
+        ]
+        if missing:
+            warn_user(f"{what}: {name} is missing for {missing}: {reason(name)}")

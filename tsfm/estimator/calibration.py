@@ -21,6 +21,7 @@ import torch
 
 from tsfm.data.frames import SeriesTable
 from tsfm.estimator.inference import RadiusOf, prepare
+from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.rolling import backtest
 from tsfm.training.adaptive_conformal import aci_radii, interval_levels
 from tsfm.training.conformal import ConformalScores, pooling, scores_of
@@ -109,7 +110,8 @@ def adapted_radius(est: Any, table: SeriesTable, taus: Sequence[float]) -> Radiu
     scores = torch.cat([torch.nan_to_num(scores), torch.zeros_like(scores[:1])])
     observed = torch.cat([observed, torch.zeros_like(observed[:1])])
     starts = np.append(result.origins, len(table)) - est.lookback
-    levels = interval_levels(taus)
+    # nested over evaluate's levels too, so a level's bounds do not depend on the others asked
+    levels = interval_levels([*taus, *metric_taus(est)])
     radii = aci_radii(
         conformal.sorted_scores,
         scores,

@@ -23,7 +23,14 @@ import torch
 from tsfm.data.frames import Layout, time_series
 from tsfm.data.frames.write import id_series
 from tsfm.data.values import carried_forward
-from tsfm.estimator.accuracy import Scores, in_library, reported, season_length, series_frame
+from tsfm.estimator.accuracy import (
+    Scores,
+    in_library,
+    reported,
+    season_length,
+    series_frame,
+    warn_missing,
+)
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.inference import finite
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
@@ -176,7 +183,9 @@ def _series_frame(
 ) -> Any:
     """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
     counts = np.bincount(windows.series, minlength=len(windows.ids))
-    frame = series_frame(windows.ids, scores.per_series(), counts, intervals)
+    values = scores.per_series()
+    warn_missing(windows.ids, values, intervals)
+    frame = series_frame(windows.ids, values, counts, intervals)
     return in_library(
         frame.drop("__id").insert_column(0, id_series(layout, windows.ids, 1)), layout
     )

@@ -61,7 +61,8 @@ def aci_blocks(
     counts: Tensor | None = None,
 ) -> Iterator[tuple[int, Tensor]]:
     """``(first window, radii [c, L, S, N])`` of the ``levels`` % intervals, ``chunk``
-    windows at a time, for windows in increasing origin order.
+    windows at a time, for windows in increasing origin order, nested across the levels
+    (:func:`nested`).
 
     Args:
         sorted_scores: calibration scores sorted along dim 0, ``[n, S, N]`` (or ``[n, S, 1]``).
@@ -113,7 +114,17 @@ def aci_blocks(
             miss = (scores[w] > radius).double()
             miss = torch.where(observed[w], miss, nominal)  # a missing target moves nothing
             misses[(w + 1) % ring] = misses[w % ring] + miss
-        yield start, block
+        yield start, nested(block, levels)
+
+
+def nested(radii: Tensor, levels: Sequence[float]) -> Tensor:
+    """``radii [c, L, S, N]`` made monotone in the level (a running maximum in increasing
+    level order): each level's alpha moves on its own, so a lower level's radius can exceed a
+    higher one's; the reported bounds are rearranged, the recursions are left as they are."""
+    order = sorted(range(len(levels)), key=lambda i: levels[i])
+    out = radii.clone()
+    out[:, order] = radii[:, order].cummax(dim=1).values
+    return out
 
 
 def adaptive_quantiles(
@@ -199,14 +210,18 @@ class SequentialTestPass:
     def __init__(self) -> None:
         self.parts: list[dict[str, Tensor]] = []
 
-    def add(self, point: Tensor, batch: dict, spread: Tensor, scale: Tensor, stride: int) -> None:
+    def add(
+        self, point: Tensor, batch: dict, spread: Tensor, scale: Tensor | None, stride: int
+    ) -> None:
+        """Keeps a batch's windows; ``scale``: MSIS's, None where nothing is scored."""
         part = {
             "point": point.detach().float(),
             "y": batch["y"].detach().float(),
             "spread": spread.detach().float(),
-            "scale": scale.detach().float(),
             "origin": batch["index"].detach() * stride,
         }
+        if scale is not None:
+            part["scale"] = scale.detach().float()
         if "y_mask" in batch:
             part["mask"] = batch["y_mask"].detach().bool()
         part.update({key: batch[key].detach() for key in self.SAMPLE_KEYS if key in batch})

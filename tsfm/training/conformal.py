@@ -102,9 +102,16 @@ def widest_level(quantiles: Sequence[float], levels: Sequence[float]) -> float:
 
 class ConformalScores:
     """Calibration scores ``[n, S, C]`` (windows, horizon steps, series) and the intervals
-    they give; see the module docstring."""
+    they give; see the module docstring. ``pooled_series``: where each of the ``n`` windows is
+    one of that many independent series' (panels, M4; ``C = 1``), for messages; 0 otherwise."""
 
-    def __init__(self, scores: Tensor, normalized: bool = False, adaptive_rate: float = 0.0):
+    def __init__(
+        self,
+        scores: Tensor,
+        normalized: bool = False,
+        adaptive_rate: float = 0.0,
+        pooled_series: int = 0,
+    ):
         scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
         if scores.ndim != 3 or scores.shape[0] < 1:
             raise ValueError(
@@ -115,6 +122,7 @@ class ConformalScores:
         check_rate(adaptive_rate, "adaptive_rate")
         self.scores, self.normalized = scores, bool(normalized)
         self.adaptive_rate = float(adaptive_rate)
+        self.pooled_series = int(pooled_series)
         n, steps, series = scores.shape
         self.per_series = pooling(n, series)[0]
         pooled = scores if self.per_series else scores.permute(0, 2, 1).reshape(-1, steps, 1)
@@ -149,14 +157,21 @@ class ConformalScores:
         return self._radius[level]
 
     def _refuse(self, level: float) -> None:
-        n, series = self.n_windows, self.scores.shape[2]
-        where = "per series" if self.per_series else f"pooled over the {series} series"
-        fewest = int(self._counts.min())
+        n, series, owners = self.n_windows, self.scores.shape[2], self.pooled_series
+        fewest, needed = int(self._counts.min()), needed_windows(level)
         missing = "" if fewest == pooling(n, series)[1] else " observed (targets missing in others)"
+        if owners > 1:  # each window is one series': k windows of each, in one pool
+            where = f"pooled over the {owners} series"
+            windows = f"{n // owners} windows of each" if n % owners == 0 else f"{n} windows"
+            each = -(-needed // owners)
+            enough = f"; {each} of each give {each * owners}"
+        else:
+            where = "per series" if self.per_series else f"pooled over the {series} series"
+            windows, enough = f"{n} windows", ""
         raise ValueError(
-            f"a {level_name(level)} % conformal interval needs at least {needed_windows(level)} "
-            f"calibration scores {where}; {n} windows give {fewest}{missing}: calibrate on more "
-            "windows (conformal.windows, conformal_windows) or ask for a lower level"
+            f"a {level_name(level)} % conformal interval needs at least {needed} calibration "
+            f"scores {where}; {windows} give {fewest}{missing}: calibrate on more windows "
+            f"(conformal.windows, conformal_windows{enough}) or ask for a lower level"
         )
 
     def quantiles(
@@ -203,12 +218,14 @@ class ConformalScores:
             "scores": self.scores.clone(),
             "normalized": torch.tensor(self.normalized),
             "adaptive_rate": torch.tensor(self.adaptive_rate, dtype=torch.float64),
+            "pooled_series": torch.tensor(self.pooled_series),
         }
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Tensor]) -> ConformalScores:
         rate = float(state["adaptive_rate"]) if "adaptive_rate" in state else 0.0  # older saves
-        return cls(state["scores"], bool(state["normalized"]), rate)
+        owners = int(state["pooled_series"]) if "pooled_series" in state else 0
+        return cls(state["scores"], bool(state["normalized"]), rate, owners)
 
 
 def scores_of(point: Tensor, target: Tensor, x: Tensor, normalize: bool) -> Tensor:
@@ -261,4 +278,6 @@ def calibrate(
     scores = torch.cat(parts)
     if variates:
         scores = group_by_variate(scores, torch.cat(variates))
-    return ConformalScores(scores, config.normalize, config.adaptive_rate)
+    owners = {datamodule.window_series("val", i) for i in indices}
+    pooled = 0 if None in owners else len(owners)
+    return ConformalScores(scores, config.normalize, config.adaptive_rate, pooled)

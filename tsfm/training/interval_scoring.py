@@ -91,7 +91,7 @@ class IntervalScoring:
             members, quantiles = members.to(self.device), quantiles.to(self.device)
             part = {key: value[members] for key, value in found.items()}
             mask = part.get("mask")
-            metric.update(quantiles, part["y"], part["scale"], mask)
+            metric.update(quantiles, part["y"], part.get("scale"), mask)
             batch = {"variate": part["variate"]} if "variate" in part else {}
             original = self.to_original(quantiles, batch, precise)
             target = self.to_original(part["y"], batch, precise)

@@ -77,6 +77,16 @@ def check_levels(levels: Sequence[float], *, name: str = "levels") -> tuple[floa
         )
     if len(set(values)) != len(values):
         raise ValueError(f"{name} has repeats: {list(values)}")
+    named: dict[str, list[float]] = {}
+    for v in values:
+        named.setdefault(level_name(v), []).append(v)
+    for label, group in named.items():
+        if len(group) > 1:
+            raise ValueError(
+                f"{name} {group} would all be named {label!r} (columns -lo-{label}, metrics "
+                f"coverage_{label}): levels must differ in their first 6 significant digits; "
+                "keep one of them"
+            )
     return tuple(sorted(values))
 
 

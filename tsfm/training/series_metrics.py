@@ -40,6 +40,8 @@ UNDEFINED = {
     "MASE's scale is 0",
     "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0), so the "
     "skill relative to it is undefined",
+    "msis": "every look-back has zero seasonal variation (constant at lag season_length), so "
+    "MSIS's scale is 0",
     "empty": "no observed target in these windows",
 }
 
@@ -174,6 +176,8 @@ def reason(name: str) -> str:
         return UNDEFINED["mase"]
     if key.startswith("skill"):
         return UNDEFINED["skill"]
+    if key.startswith("msis"):
+        return UNDEFINED["msis"]
     return UNDEFINED["empty"]
 
 
