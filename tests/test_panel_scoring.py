@@ -116,3 +116,25 @@ def test_a_short_series_mase_scales_by_its_own_steps_not_the_padding():
     scores = est.evaluate(panel, per_series=True).set_index("unique_id")
     assert scores.loc["S", "windows"] == 1  # its one window looks back on 22 of its rows
     assert scores.loc["S", "mase"] == pytest.approx(scores.loc["S", "mae"])  # steps of 1.0
+
+
+def test_a_new_series_is_scored_from_its_rows_before_each_origin_not_its_actuals(model):
+    new = pd.concat(
+        [
+            panel_frame((40,), ("b",)).assign(unique_id="long", y=lambda d: 3 * d.y + 5),
+            panel_frame((14,), ("a",)).assign(unique_id="short", y=lambda d: 2 - d.y),
+        ],
+        ignore_index=True,
+    )
+    rank = new.groupby("unique_id").cumcount(ascending=False)
+    boosted = new.assign(y=np.where(rank < HORIZON, 10 * new.y, new.y))
+    _, windows = model.evaluate(new, return_forecasts=True)
+    _, again = model.evaluate(boosted, return_forecasts=True)  # only the last actuals differ
+    np.testing.assert_allclose(again.forecast, windows.forecast)
+    np.testing.assert_allclose(again.snaive, windows.snaive)
+    history, tail = new[rank >= HORIZON], new[rank < HORIZON]
+    future = model.make_future_dataframe(history).drop(columns=["promo"])
+    future = future.merge(tail[["unique_id", "ds", "promo"]], on=["unique_id", "ds"])
+    expected = model.predict(history, future_df=future)
+    last = windows.groupby("unique_id", sort=False).tail(HORIZON)
+    np.testing.assert_allclose(last.forecast, expected.y, rtol=1e-5, atol=1e-6)

@@ -233,11 +233,20 @@ def predict_panel(
     return _write(layout, ids, horizons, values[..., 0], bands)
 
 
-def series_scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.ndarray]:
-    """Training statistics of known series; a new series' own history's."""
-    own_mean, own_std = series_statistics([t.values for t in tables], [len(t) for t in tables])
+def series_scales(
+    est: Any, ids: list, tables: list, rows: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training statistics of known series; a new series' own, from its first ``rows[j]`` rows
+    (default all: its history), so a window's scaling never sees the rows it forecasts.
+    ``ids`` may repeat (one entry per window)."""
+    rows = [len(t) for t in tables] if rows is None else list(rows)
     position = {s: j for j, s in enumerate(est.series_)}
-    mean, std = own_mean.copy(), own_std.copy()
+    mean = np.empty((len(ids), tables[0].values.shape[1]))
+    std = np.empty_like(mean)
+    new = [j for j, s in enumerate(ids) if s not in position]
+    if new:
+        values = [tables[j].values for j in new]
+        mean[new], std[new] = series_statistics(values, [rows[j] for j in new])
     for j, series in enumerate(ids):
         if series in position:
             mean[j], std[j] = est.series_mean_[position[series]], est.series_std_[position[series]]
