@@ -138,3 +138,17 @@ def test_a_new_series_is_scored_from_its_rows_before_each_origin_not_its_actuals
     expected = model.predict(history, future_df=future)
     last = windows.groupby("unique_id", sort=False).tail(HORIZON)
     np.testing.assert_allclose(last.forecast, expected.y, rtol=1e-5, atol=1e-6)
+
+
+def test_a_series_without_an_observed_target_is_refused_by_name(panel, model):
+    plain = panel.drop(columns=["promo", "store"]).assign(
+        y=lambda d: d.y.where(d.unique_id != "s1")
+    )
+    est = Forecaster(horizon=HORIZON, lookback=LOOKBACK, mode="independent", missing="mask")
+    with pytest.raises(ValueError, match=r"series \['s1'\] have no observed target value"):
+        est.fit(plain)
+    blank = panel[panel.unique_id == "s2"].assign(unique_id="blank", y=np.nan)
+    with pytest.raises(ValueError, match=r"series \['blank'\] have no observed target value"):
+        model.evaluate(pd.concat([panel, blank]))
+    with pytest.raises(ValueError, match=r"series \['blank'\] have no observed target value"):
+        model.predict(blank.iloc[:-HORIZON], future_df=model.make_future_dataframe(blank))

@@ -19,7 +19,7 @@ from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import LongFrame, series_tables
 from tsfm.data.frames.read import read_long
 from tsfm.data.frames.write import finish_frame, id_series
-from tsfm.data.panel import PanelDataModule, panel_freq, series_statistics
+from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.values import last_observed
@@ -246,6 +246,10 @@ def series_scales(
     new = [j for j, s in enumerate(ids) if s not in position]
     if new:
         values = [tables[j].values for j in new]
+        names = [ids[j] for j in new]
+        require_observed(
+            names, values, [rows[j] for j in new], len(est.columns_), "rows before the forecast"
+        )
         mean[new], std[new] = series_statistics(values, [rows[j] for j in new])
     for j, series in enumerate(ids):
         if series in position:
