@@ -49,8 +49,8 @@ def test_static_values_in_the_frame_are_the_ones_the_model_sees(panel_model):
 def test_a_new_series_without_statics_or_with_an_unseen_category_is_handled(panel_model):
     panel = _panel()
     twin = panel[panel.unique_id == "s1"].assign(unique_id="new")
-    with pytest.raises(ValueError, match="series 'new' has no value for the static covariate"):
-        panel_model.predict(pd.concat([panel, twin.assign(store=None)]))
+    with pytest.raises(ValueError, match="'new'.*not in training.*add the columns \\['store'\\]"):
+        panel_model.predict(pd.concat([panel, twin.assign(store=None)]))  # none: not given
     with pytest.raises(ValueError, match="'new'.*not in training.*add the columns \\['store'\\]"):
         panel_model.predict(pd.concat([panel, twin]).drop(columns=["store"]))
     with warnings.catch_warnings(record=True) as caught:
@@ -119,6 +119,21 @@ def test_static_df_gives_the_statics_of_the_frames_series_at_forecast_time(panel
         panel_model.predict(frame.drop(columns=["store"]), static_df=pd.concat([statics] * 2))
     with pytest.raises(ValueError, match="\\['region'\\] that are not static covariates"):
         panel_model.predict(frame.drop(columns=["store"]), static_df=statics.assign(region="x"))
+
+
+def test_a_static_df_of_some_series_leaves_the_others_their_training_values(panel_model):
+    panel = _panel().drop(columns=["store"])
+    trained = panel_model.predict(panel)
+    moved = pd.DataFrame({"unique_id": ["s0"], "store": ["b"]})  # s1 and s2 left out
+    partial = panel_model.predict(panel, static_df=moved)
+    every = panel_model.predict(
+        panel, static_df=pd.DataFrame({"unique_id": ["s0", "s1", "s2"], "store": list("bba")})
+    )
+    pd.testing.assert_frame_equal(partial, every)
+    assert not np.allclose(partial.y[partial.unique_id == "s0"], trained.y[:6])
+    twin = panel[panel.unique_id == "s1"].assign(unique_id="new")
+    with pytest.raises(ValueError, match=r"\['new'\] were not in training.*or the series to"):
+        panel_model.predict(pd.concat([panel, twin]), static_df=moved)
 
 
 def test_fit_refuses_a_static_df_with_unknown_columns_or_ids_of_another_type():
