@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.dates import check_timestamps, show_time
+from tsfm.data.frames.dates import check_timestamps, duplicate_timestamp, show_time
 from tsfm.data.frames.table import Layout, SeriesTable
 
 
@@ -70,10 +70,10 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
     np.add.at(counts, (rows, long.codes), 1)
     if (counts > 1).any():
         t, j = (int(i) for i in np.argwhere(counts > 1)[0])
-        raise ValueError(
-            f"series {long.ids[j]!r} has several rows at {show_time(grid[t])}; drop or aggregate "
-            "duplicates"
-        )
+        first, second = np.flatnonzero((rows == t) & (long.codes == j))[:2]
+        steps = np.diff(grid.astype("int64"))
+        message = duplicate_timestamp(grid[t], int(first), int(second), steps)
+        raise ValueError(f"series {long.ids[j]!r}: {message}")
     blocks, columns, groups = [], [], {}
     for v, name in enumerate(long.value_columns):
         block = np.full((len(grid), n_series), np.nan)
@@ -104,6 +104,11 @@ def series_tables(long: LongFrame) -> list[SeriesTable]:
         rows = order[bounds[j] : bounds[j + 1]]
         rows = rows[np.argsort(long.times[rows], kind="stable")]
         times = long.times[rows]
+        steps = np.diff(times.astype("int64"))
+        if (steps == 0).any():  # named by the caller's rows (``rows``), not the sorted ones
+            k = int(np.argmax(steps == 0))
+            message = duplicate_timestamp(times[k], int(rows[k]), int(rows[k + 1]), steps)
+            raise ValueError(f"series {series!r}: {message}")
         try:
             check_timestamps(times)
         except ValueError as err:
