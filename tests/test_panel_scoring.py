@@ -118,6 +118,25 @@ def test_a_short_series_mase_scales_by_its_own_steps_not_the_padding():
     assert scores.loc["S", "mase"] == pytest.approx(scores.loc["S", "mae"])  # steps of 1.0
 
 
+def test_a_series_without_a_season_before_its_origin_has_no_seasonal_naive_baseline():
+    stamps = pd.date_range("2021-01-01", periods=120, freq="h")
+    long = pd.DataFrame({"unique_id": "L", "ds": stamps, "y": np.sin(np.arange(120) / 4)})
+    short = pd.DataFrame({"unique_id": "S", "ds": stamps[:14], "y": np.cos(np.arange(14.0))})
+    panel = pd.concat([long, short], ignore_index=True)
+    est = Forecaster(
+        horizon=8, lookback=24, mode="independent", season_length=12, **TINY_IT
+    ).fit(panel)  # fmt: skip
+    scores, windows = est.evaluate(panel, per_series=True, return_forecasts=True)
+    scores = scores.set_index("unique_id")  # S: 6 rows before its origin, less than a season
+    assert scores.loc[["S"], ["snaive_mae", "skill_mae", "mase"]].isna().all(axis=None)
+    assert np.isfinite(scores.loc["S", ["mae", "naive_mae"]].astype(float)).all()
+    assert np.isfinite(scores.loc["L", ["snaive_mae", "skill_mae", "mase"]].astype(float)).all()
+    assert windows[windows.unique_id == "S"].snaive.isna().all()
+    with pytest.warns(UserWarning, match="snaive_mae left out: .*padding is not a value"):
+        pooled = est.evaluate(short)
+    assert "skill_mae" not in pooled and np.isfinite(pooled["mae"])
+
+
 def test_a_new_series_is_scored_from_its_rows_before_each_origin_not_its_actuals(model):
     new = pd.concat(
         [

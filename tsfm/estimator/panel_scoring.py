@@ -32,7 +32,7 @@ from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.runtime import inference
-from tsfm.training.scoring import seasonal_naive
+from tsfm.training.series_metrics import baseline_forecast
 
 
 @dataclass
@@ -197,7 +197,7 @@ def _window_frame(
     the actual, ``forecast``, ``snaive`` and the interval bounds of the run's levels."""
     lookback, horizon = est.lookback, est.horizon
     n_windows = len(windows.origins)
-    snaive = seasonal_naive(torch.from_numpy(result.lookback), horizon, lag).numpy()
+    snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     columns = [
         id_series(layout, [windows.ids[j] for j in windows.series], horizon),
         time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
@@ -205,7 +205,7 @@ def _window_frame(
         pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows)),
         pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
         pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
-        pl.Series("snaive", snaive[..., 0].reshape(-1)),
+        pl.Series("snaive", snaive[..., 0].reshape(-1), nan_to_null=True),
     ]
     if taus:
         bands = _bands(est, taus, result.quantiles)
