@@ -147,3 +147,18 @@ def test_fit_refuses_a_static_df_with_unknown_columns_or_ids_of_another_type():
     with pytest.raises(ValueError, match=r"ids \('unique_id'\) are Int64, the frame's String"):
         est.fit(frame, static_df=statics.assign(unique_id=[0, 1]))
     assert len(est.fit(frame, static_df=statics).predict(frame, static_df=statics)) == 8
+
+
+def test_the_order_of_the_frames_rows_changes_nothing_the_model_learns(panel_model):
+    panel = _panel()
+    shuffled = panel.sample(frac=1.0, random_state=0).sort_values(
+        "unique_id", ascending=False, kind="stable"
+    )  # series in reverse, each one's rows shuffled
+    first_seen = shuffled.unique_id.unique().tolist()
+    assert first_seen != ["s0", "s1", "s2"]
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", static_covariates=["store"], **TINY_IT
+    ).fit(shuffled)
+    pd.testing.assert_frame_equal(est.predict(panel), panel_model.predict(panel))
+    assert est.predict().unique_id.unique().tolist() == ["s0", "s1", "s2"]  # in id order
+    assert est.predict(shuffled).unique_id.unique().tolist() == first_seen  # the frame's

@@ -16,7 +16,7 @@ import polars as pl
 
 from tsfm.data.frames import future_times, is_integer_time, time_series, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
-from tsfm.data.frames.long import LongFrame, series_tables
+from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
 from tsfm.data.frames.read import read_long
 from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
@@ -106,6 +106,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
 
     est._forget()
     check_window_sizes(est)
+    long = sorted_by_id(long)  # the rows' order changes nothing; predict() follows the ids
     roles = panel_roles(
         long.value_columns, est.target_col, est.future_covariates or (),
         est.past_covariates or (), est.static_covariates or (), PYTHON_NAMES,

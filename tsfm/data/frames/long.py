@@ -9,7 +9,7 @@ series on its own time index (lengths and dates may differ).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -29,6 +29,18 @@ class LongFrame:
     value_columns: list[str]  # the target column first
     statics: pl.DataFrame | None  # one row per series (in ``ids`` order), the static columns
     layout: Layout
+
+
+def sorted_by_id(long: LongFrame) -> LongFrame:
+    """``long`` with its series in id order (as neuralforecast sorts them), so that what is
+    fitted does not depend on the order of the frame's rows."""
+    order = pl.Series(long.ids).arg_sort().to_numpy()
+    if (order == np.arange(len(order))).all():
+        return long
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    statics = None if long.statics is None else long.statics[order]
+    return replace(long, ids=[long.ids[k] for k in order], codes=rank[long.codes], statics=statics)
 
 
 def covariate_column(covariate: str, series: object) -> str:
