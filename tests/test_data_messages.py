@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from tsfm.data.frames.dates import resolve_freq
-from tsfm.data.frames.read import build_table
+from tsfm.data.frames.long import joint_table, series_tables
+from tsfm.data.frames.read import build_table, read_long
 from tsfm.data.roles import resolve_roles
 
 
@@ -62,3 +63,16 @@ def test_tiny_series_keep_their_scale_and_constants_and_float32_underflow_do_not
     assert np.abs(scaler.transform(np.hstack([tiny, constant]))[:, 0]).max() < 4
     with pytest.raises(ValueError, match=r"\['v'\] vary by less than 1.18e-38"):
         StandardScaler().fit(tiny * 1e-285, columns=["v"])  # its spread underflows float32
+
+
+def test_a_duplicate_row_of_a_long_frame_is_named_by_the_frames_rows_in_either_mode():
+    stamps = pd.date_range("2021-01-01", periods=30, freq="D")
+    frame = pl.DataFrame({"unique_id": np.repeat(["a", "b"], 30), "ds": np.tile(stamps, 2)})
+    frame = frame.with_columns(y=pl.int_range(60).cast(pl.Float64))
+    frame = pl.concat([frame, frame[[4]]])  # row 60 repeats row 4 ('a' on 2021-01-05)
+    long = read_long(frame, "polars", "unique_id", "ds", "y")
+    for tables in (series_tables, joint_table):
+        with pytest.raises(
+            ValueError, match=r"series 'a': duplicate .*2021-01-05.* at rows 4 and 60"
+        ):
+            tables(long)

@@ -135,3 +135,58 @@ def test_every_missing_per_series_value_is_warned_about_with_its_reason():
         scores = est.evaluate(panel, per_series=True)
     assert scores.set_index("unique_id").loc["C", ["mase", "skill_mse", "msis"]].isna().all()
     assert_warned_for_every_missing(scores, records)
+
+
+def test_a_series_without_a_season_before_its_origin_has_no_seasonal_naive_baseline():
+    stamps = pd.date_range("2021-01-01", periods=120, freq="h")
+    long = pd.DataFrame({"unique_id": "L", "ds": stamps, "y": np.sin(np.arange(120) / 4)})
+    short = pd.DataFrame({"unique_id": "S", "ds": stamps[:14], "y": np.cos(np.arange(14.0))})
+    panel = pd.concat([long, short], ignore_index=True)
+    est = Forecaster(
+        horizon=8, lookback=24, mode="independent", season_length=12, **TINY_IT
+    ).fit(panel)  # fmt: skip
+    scores, windows = est.evaluate(panel, per_series=True, return_forecasts=True)
+    scores = scores.set_index("unique_id")  # S: 6 rows before its origin, less than a season
+    assert scores.loc[["S"], ["snaive_mae", "skill_mae", "mase"]].isna().all(axis=None)
+    assert np.isfinite(scores.loc["S", ["mae", "naive_mae"]].astype(float)).all()
+    assert np.isfinite(scores.loc["L", ["snaive_mae", "skill_mae", "mase"]].astype(float)).all()
+    assert windows[windows.unique_id == "S"].snaive.isna().all()
+    with pytest.warns(UserWarning, match="snaive_mae left out: .*padding is not a value"):
+        pooled = est.evaluate(short)
+    assert "skill_mae" not in pooled and np.isfinite(pooled["mae"])
+
+
+def test_a_new_series_is_scored_from_its_rows_before_each_origin_not_its_actuals(model):
+    new = pd.concat(
+        [
+            panel_frame((40,), ("b",)).assign(unique_id="long", y=lambda d: 3 * d.y + 5),
+            panel_frame((14,), ("a",)).assign(unique_id="short", y=lambda d: 2 - d.y),
+        ],
+        ignore_index=True,
+    )
+    rank = new.groupby("unique_id").cumcount(ascending=False)
+    boosted = new.assign(y=np.where(rank < HORIZON, 10 * new.y, new.y))
+    _, windows = model.evaluate(new, return_forecasts=True)
+    _, again = model.evaluate(boosted, return_forecasts=True)  # only the last actuals differ
+    np.testing.assert_allclose(again.forecast, windows.forecast)
+    np.testing.assert_allclose(again.snaive, windows.snaive)
+    history, tail = new[rank >= HORIZON], new[rank < HORIZON]
+    future = model.make_future_dataframe(history).drop(columns=["promo"])
+    future = future.merge(tail[["unique_id", "ds", "promo"]], on=["unique_id", "ds"])
+    expected = model.predict(history, future_df=future)
+    last = windows.groupby("unique_id", sort=False).tail(HORIZON)
+    np.testing.assert_allclose(last.forecast, expected.y, rtol=1e-5, atol=1e-6)
+
+
+def test_a_series_without_an_observed_target_is_refused_by_name(panel, model):
+    plain = panel.drop(columns=["promo", "store"]).assign(
+        y=lambda d: d.y.where(d.unique_id != "s1")
+    )
+    est = Forecaster(horizon=HORIZON, lookback=LOOKBACK, mode="independent", missing="mask")
+    with pytest.raises(ValueError, match=r"series \['s1'\] have no observed target value"):
+        est.fit(plain)
+    blank = panel[panel.unique_id == "s2"].assign(unique_id="blank", y=np.nan)
+    with pytest.raises(ValueError, match=r"series \['blank'\] have no observed target value"):
+        model.evaluate(pd.concat([panel, blank]))
+    with pytest.raises(ValueError, match=r"series \['blank'\] have no observed target value"):
+        model.predict(blank.iloc[:-HORIZON], future_df=model.make_future_dataframe(blank))

@@ -103,6 +103,31 @@ def test_an_exact_seasonal_naive_forecast_has_zero_error_and_no_skill_or_mase():
     assert all(np.isfinite(v) for v in kept.values())
 
 
+def test_a_baseline_from_padding_is_none_and_the_skill_pairs_windows_that_have_one():
+    forecast, actual, lookback = _windows(size=3, n=1)  # look-back 12, season 4
+    seen = np.ones_like(lookback, dtype=bool)
+    seen[1, :9] = False  # padded up to step 9: its season-earlier value (step 8) is padding
+    seen[2] = False  # nothing observed: no naive forecast either
+    metric = SeriesMetrics(1, season_length=4)
+    tensors = (torch.from_numpy(a) for a in (forecast, actual, lookback))
+    metric.update(*tensors, lookback_observed=torch.from_numpy(seen))
+    values = {k: float(v[0]) for k, v in metric.per_series().items()}
+    snaive = np.abs(seasonal_naive(torch.from_numpy(lookback), 6, 4).numpy() - actual)
+    naive = np.abs(lookback[:, -1:] - actual)
+    error = np.abs(forecast - actual)
+    assert values["snaive_mae"] == pytest.approx(snaive[0].mean())  # window 0's only
+    assert values["naive_mae"] == pytest.approx(naive[:2].mean())
+    assert values["mae"] == pytest.approx(error.mean())  # the model is scored on every window
+    assert values["skill_mae"] == pytest.approx(1 - error[0].mean() / snaive[0].mean())
+    metric.reset()
+    metric.update(*(torch.from_numpy(a[2:]) for a in (forecast, actual, lookback)),
+                  lookback_observed=torch.from_numpy(seen[2:]))  # fmt: skip
+    _, left_out = defined({k: float(v[0]) for k, v in metric.per_series().items()})
+    assert {"snaive_mae", "naive_mae", "skill_mae", "mase"} <= set(left_out)
+    assert "padding is not a value" in left_out["snaive_mae"]
+    assert "no pair of observed values" in left_out["mase"]
+
+
 def _custom_cfg(tmp_path, *extra):
     path = tmp_path / "series.csv"
     synthetic_frame(400).to_csv(path, index=False)

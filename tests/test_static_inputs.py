@@ -49,8 +49,8 @@ def test_static_values_in_the_frame_are_the_ones_the_model_sees(panel_model):
 def test_a_new_series_without_statics_or_with_an_unseen_category_is_handled(panel_model):
     panel = _panel()
     twin = panel[panel.unique_id == "s1"].assign(unique_id="new")
-    with pytest.raises(ValueError, match="series 'new' has no value for the static covariate"):
-        panel_model.predict(pd.concat([panel, twin.assign(store=None)]))
+    with pytest.raises(ValueError, match="'new'.*not in training.*add the columns \\['store'\\]"):
+        panel_model.predict(pd.concat([panel, twin.assign(store=None)]))  # none: not given
     with pytest.raises(ValueError, match="'new'.*not in training.*add the columns \\['store'\\]"):
         panel_model.predict(pd.concat([panel, twin]).drop(columns=["store"]))
     with warnings.catch_warnings(record=True) as caught:
@@ -121,6 +121,21 @@ def test_static_df_gives_the_statics_of_the_frames_series_at_forecast_time(panel
         panel_model.predict(frame.drop(columns=["store"]), static_df=statics.assign(region="x"))
 
 
+def test_a_static_df_of_some_series_leaves_the_others_their_training_values(panel_model):
+    panel = _panel().drop(columns=["store"])
+    trained = panel_model.predict(panel)
+    moved = pd.DataFrame({"unique_id": ["s0"], "store": ["b"]})  # s1 and s2 left out
+    partial = panel_model.predict(panel, static_df=moved)
+    every = panel_model.predict(
+        panel, static_df=pd.DataFrame({"unique_id": ["s0", "s1", "s2"], "store": list("bba")})
+    )
+    pd.testing.assert_frame_equal(partial, every)
+    assert not np.allclose(partial.y[partial.unique_id == "s0"], trained.y[:6])
+    twin = panel[panel.unique_id == "s1"].assign(unique_id="new")
+    with pytest.raises(ValueError, match=r"\['new'\] were not in training.*or the series to"):
+        panel_model.predict(pd.concat([panel, twin]), static_df=moved)
+
+
 def test_fit_refuses_a_static_df_with_unknown_columns_or_ids_of_another_type():
     frame = panel_frame(lengths=(80, 70), categories=("a", "b"))[["unique_id", "ds", "y"]]
     statics = pd.DataFrame({"unique_id": ["s0", "s1"], "store": ["a", "b"]})
@@ -132,3 +147,18 @@ def test_fit_refuses_a_static_df_with_unknown_columns_or_ids_of_another_type():
     with pytest.raises(ValueError, match=r"ids \('unique_id'\) are Int64, the frame's String"):
         est.fit(frame, static_df=statics.assign(unique_id=[0, 1]))
     assert len(est.fit(frame, static_df=statics).predict(frame, static_df=statics)) == 8
+
+
+def test_the_order_of_the_frames_rows_changes_nothing_the_model_learns(panel_model):
+    panel = _panel()
+    shuffled = panel.sample(frac=1.0, random_state=0).sort_values(
+        "unique_id", ascending=False, kind="stable"
+    )  # series in reverse, each one's rows shuffled
+    first_seen = shuffled.unique_id.unique().tolist()
+    assert first_seen != ["s0", "s1", "s2"]
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", static_covariates=["store"], **TINY_IT
+    ).fit(shuffled)
+    pd.testing.assert_frame_equal(est.predict(panel), panel_model.predict(panel))
+    assert est.predict().unique_id.unique().tolist() == ["s0", "s1", "s2"]  # in id order
+    assert est.predict(shuffled).unique_id.unique().tolist() == first_seen  # the frame's

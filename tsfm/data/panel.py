@@ -4,13 +4,14 @@ covariates and scaling (``mode="independent"``).
 Every series is scaled with the statistics of its own training rows (per column, missing
 values left out). A window's look-back may reach before the start of its series: those steps
 are padded (value 0, ``x_mask`` 0), so a series needs only ``horizon + 1`` training rows; a
-shorter one is refused, naming it. Calendar features of padded steps come from the timestamps
-the series would have had there. Windows keep their series in the batch (``series``), and the
+shorter one is refused, naming it, as is one without an observed target value. Calendar
+features of padded steps come from the timestamps the series would have had there. Windows keep their series in the batch (``series``), and the
 training module undoes each sample's own scaling for original-scale metrics.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,10 +32,31 @@ from tsfm.data.values import fill_forward
 
 def series_statistics(values: list[np.ndarray], rows: Sequence[int]) -> tuple[np.ndarray, ...]:
     """Per-series, per-column mean and std ``[S, C]`` of the first ``rows[i]`` rows."""
-    mean = np.stack([np.nanmean(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
-    std = np.stack([np.nanstd(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
-    mean, std = np.nan_to_num(mean), np.nan_to_num(std)  # a column never observed: 0 and 1
+    with warnings.catch_warnings():  # a column never observed: 0 and 1, below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.stack([np.nanmean(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
+        std = np.stack([np.nanstd(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
+    mean, std = np.nan_to_num(mean), np.nan_to_num(std)
     return mean, np.where(std > 1e-12 * np.abs(mean).clip(1), std, 1.0)
+
+
+def require_observed(
+    names: Sequence[Any], values: list[np.ndarray], rows: Sequence[int], n_targets: int, what: str
+) -> None:
+    """Refuse series whose first ``rows[i]`` rows observe none of a target's values: a series is
+    scaled by its own observed values, and forecasting one from nothing would be made up."""
+    empty = [
+        s
+        for s, v, n in zip(names, values, rows, strict=True)
+        if np.isnan(v[:n, :n_targets]).all(axis=0).any()
+    ]
+    if empty:
+        empty = list(dict.fromkeys(empty))  # evaluate asks once per window
+        raise ValueError(
+            f"series {empty[:5]} have no observed target value in their {what} (every one is "
+            "missing): a series is scaled by, and forecast from, its own observed values; "
+            "drop it, or give it observed rows there"
+        )
 
 
 def panel_freq(ids: Sequence[Any], tables: Sequence[SeriesTable], freq: str | int | None) -> Any:
@@ -117,6 +139,7 @@ class PanelDataModule(ForecastDataModule):
                 f"{config.pred_len + 1} training rows: one horizon to learn from and one row to "
                 f"look back on{held}; drop them or shorten the horizon"
             )
+        require_observed(self.names, values, self.n_train, len(roles.targets), "training rows")
         self.series_mean, self.series_std = series_statistics(values, self.n_train)
         self.scaler = None  # per-series scaling: see scaler_state()
         self.storage: dict[str, Any] = {}

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import torch
 
 from tsfm.data.frames import SeriesTable, time_series
 from tsfm.estimator.accuracy import (
@@ -28,7 +27,7 @@ from tsfm.estimator.accuracy import (
 from tsfm.estimator.cross_validation import CrossValidation, _bands, fold_cutoffs, run_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest, backtest, error_metrics
-from tsfm.training.scoring import seasonal_naive
+from tsfm.training.series_metrics import baseline_forecast
 
 
 def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
@@ -73,7 +72,7 @@ def window_frame(
     rows = result.origins[:, None] + np.arange(horizon)  # [W, H]
     times = np.broadcast_to(table.times[rows][:, None, :], (n_windows, n_series, horizon))
     cutoffs = np.repeat(table.times[result.origins - 1], n_series * horizon)
-    snaive = seasonal_naive(torch.from_numpy(result.lookback), horizon, lag).numpy()
+    snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     bands = _bands(est, taus, result.quantiles) if taus else []
     frame = pl.DataFrame(
         [

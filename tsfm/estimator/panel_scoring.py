@@ -7,8 +7,8 @@ starts at or after its first row: origins ``lookback .. T - horizon`` (the first
 rows are only inputs). A series shorter than ``lookback + horizon`` gives one window, its last
 ``horizon`` rows, with the look-back padded before its start as in training (masked, filled
 with the scaled mean); one of ``horizon`` rows or fewer is refused with its name. Known series
-are scaled with their training statistics, new ones with their own rows' (as ``predict``);
-future covariates over each horizon are read from the frame, where they are known.
+are scaled with their training statistics, new ones with their own rows before each window's
+origin (as ``predict`` scales that history: never with the actuals it scores); future covariates over each horizon are read from the frame, where they are known.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.runtime import inference
-from tsfm.training.scoring import seasonal_naive
+from tsfm.training.series_metrics import baseline_forecast
 
 
 @dataclass
@@ -78,8 +78,10 @@ def evaluate_panel(
     long = read_panel(est, df, inputs=True)
     tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
     ids = list(long.ids)
-    mean, std = series_scales(est, ids, tables)
     windows = panel_windows(est, ids, [len(t) for t in tables])
+    mean, std = series_scales(  # per window: a new series' from the rows before its origin
+        est, [ids[j] for j in windows.series], [tables[j] for j in windows.series], windows.origins
+    )
     taus = metric_taus(est)
     statics = statics_for(est, ids, long.statics)
     result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
@@ -120,7 +122,8 @@ def panel_forecasts(
 ) -> tuple[Backtest, np.ndarray]:
     """Every window's forecast (original and scaled, ``[W, H, 1]``), in batches of the run's
     ``eval_batch_size``; and each window's timestamps ``[W, lookback + horizon]``.
-    ``statics``: the static covariates of each series of ``windows.ids``."""
+    ``mean``, ``std``: each window's scaling ``[W, C]``; ``statics``: the static covariates of
+    each series of ``windows.ids``."""
     lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
     size = est.config_.data.eval_batch_size
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look", "seen")}
@@ -137,12 +140,12 @@ def panel_forecasts(
         j = windows.series[part]
         values = np.stack([r for r, _ in rows])
         stamps = np.stack([t for _, t in rows])
-        scaled = (values - mean[j][:, None]) / std[j][:, None]
+        scaled = (values - mean[part][:, None]) / std[part][:, None]
         before = np.stack([
             carried[k][o - lookback - 1] if o > lookback else nothing
             for k, o in zip(j, windows.origins[part], strict=True)
         ])  # fmt: skip
-        filled = filled_windows(scaled, (before - mean[j]) / std[j])
+        filled = filled_windows(scaled, (before - mean[part]) / std[part])
         own = {key: value[torch.as_tensor(j)] for key, value in statics.items()}
         batch = panel_batch(est, scaled, stamps, own, filled)
         with inference(est.config_, est.module_.device):
@@ -157,8 +160,7 @@ def panel_forecasts(
         # short series' start (NaN in series_rows) nor the values carried over a gap
         parts["seen"].append(~np.isnan(scaled[:, :lookback, :n]))
         parts["t"].append(stamps)
-    j = windows.series
-    m, s = mean[j][:, None, :n], std[j][:, None, :n]
+    m, s = mean[:, None, :n], std[:, None, :n]
     forecast_scaled = finite(np.concatenate(parts["f"]), "the forecasts")
     actual_scaled, look = np.concatenate(parts["x"]), np.concatenate(parts["look"])
     result = Backtest(
@@ -204,7 +206,7 @@ def _window_frame(
     the actual, ``forecast``, ``snaive`` and the interval bounds of the run's levels."""
     lookback, horizon = est.lookback, est.horizon
     n_windows = len(windows.origins)
-    snaive = seasonal_naive(torch.from_numpy(result.lookback), horizon, lag).numpy()
+    snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     columns = [
         id_series(layout, [windows.ids[j] for j in windows.series], horizon),
         time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
@@ -212,7 +214,7 @@ def _window_frame(
         pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows)),
         pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
         pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
-        pl.Series("snaive", snaive[..., 0].reshape(-1)),
+        pl.Series("snaive", snaive[..., 0].reshape(-1), nan_to_null=True),
     ]
     if taus:
         bands = _bands(est, taus, result.quantiles)

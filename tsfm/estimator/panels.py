@@ -16,10 +16,10 @@ import polars as pl
 
 from tsfm.data.frames import future_times, is_integer_time, time_series, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
-from tsfm.data.frames.long import LongFrame, series_tables
+from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
 from tsfm.data.frames.read import read_long
 from tsfm.data.frames.write import finish_frame, id_series
-from tsfm.data.panel import PanelDataModule, panel_freq, series_statistics
+from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.values import last_observed
@@ -106,6 +106,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
 
     est._forget()
     check_window_sizes(est)
+    long = sorted_by_id(long)  # the rows' order changes nothing; predict() follows the ids
     roles = panel_roles(
         long.value_columns, est.target_col, est.future_covariates or (),
         est.past_covariates or (), est.static_covariates or (), PYTHON_NAMES,
@@ -234,11 +235,24 @@ def predict_panel(
     return _write(layout, ids, horizons, values[..., 0], bands)
 
 
-def series_scales(est: Any, ids: list, tables: list) -> tuple[np.ndarray, np.ndarray]:
-    """Training statistics of known series; a new series' own history's."""
-    own_mean, own_std = series_statistics([t.values for t in tables], [len(t) for t in tables])
+def series_scales(
+    est: Any, ids: list, tables: list, rows: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training statistics of known series; a new series' own, from its first ``rows[j]`` rows
+    (default all: its history), so a window's scaling never sees the rows it forecasts.
+    ``ids`` may repeat (one entry per window)."""
+    rows = [len(t) for t in tables] if rows is None else list(rows)
     position = {s: j for j, s in enumerate(est.series_)}
-    mean, std = own_mean.copy(), own_std.copy()
+    mean = np.empty((len(ids), tables[0].values.shape[1]))
+    std = np.empty_like(mean)
+    new = [j for j, s in enumerate(ids) if s not in position]
+    if new:
+        values = [tables[j].values for j in new]
+        names = [ids[j] for j in new]
+        require_observed(
+            names, values, [rows[j] for j in new], len(est.columns_), "rows before the forecast"
+        )
+        mean[new], std[new] = series_statistics(values, [rows[j] for j in new])
     for j, series in enumerate(ids):
         if series in position:
             mean[j], std[j] = est.series_mean_[position[series]], est.series_std_[position[series]]

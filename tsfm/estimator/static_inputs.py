@@ -34,15 +34,15 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
                 f"static covariate of the model ({names}), or none to use the training values"
             )
         id_col = next(c for c in given.columns if c not in names)
+        absent = {c: _absent(c, given.schema[c]) for c in names}
+        given = given.filter(~pl.all_horizontal(absent.values()))  # none given: not given
         for column in names:
-            absent = pl.col(column).is_null()
-            if given.schema[column].is_float():
-                absent = absent | pl.col(column).is_nan()
-            empty = given.filter(absent)
+            empty = given.filter(absent[column])
             if empty.height:
                 raise ValueError(
                     f"series {empty[id_col][0]!r} has no value for the static covariate "
-                    f"'{column}'; give every series every static covariate"
+                    f"'{column}' but has the others; give a series every static covariate, or "
+                    "none to keep its training values"
                 )
         values = est.static_encoder_.transform(given.select(names))
         for row, key in enumerate(given[id_col].to_list()):
@@ -55,7 +55,8 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
     if unknown:
         raise ValueError(
             f"series {unknown[:3]} were not in training and the frame gives no static "
-            f"covariates for them: add the columns {names} (one value per series) to the frame"
+            f"covariates for them: add the columns {names} (one value per series) to the frame, "
+            "or the series to static_df"
         )
     rows: dict[str, list[torch.Tensor]] = {key: [] for key in fitted}
     for s in series:
@@ -63,6 +64,11 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
             own = encoded.get(str(s))
             rows[key].append(own[key] if own is not None else table[trained[str(s)]])
     return {key: torch.stack(parts) for key, parts in rows.items()}
+
+
+def _absent(column: str, dtype: pl.DataType) -> pl.Expr:
+    null = pl.col(column).is_null()
+    return null | pl.col(column).is_nan() if dtype.is_float() else null
 
 
 def with_static_df(est: Any, df: Any, static_df: Any) -> Any:

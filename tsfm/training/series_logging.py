@@ -13,7 +13,8 @@ Keys (``test/`` prefix):
   ``naive_mae_original`` (the column's own units), ``smape``, ``mase``, ``skill_mae``,
   ``skill_mse``; for at most :data:`MAX_SERIES_KEYS` targets;
 - a value that is undefined on the data (MASE of look-backs without seasonal variation, the
-  skill against an exact seasonal naive forecast) is left out; :attr:`SeriesScores.notes`
+  skill against an exact seasonal naive forecast, a baseline of padding: ``x_mask`` marks
+  it) is left out; :attr:`SeriesScores.notes`
   says which and why (metrics.json: ``test/undefined/<key>``).
 """
 

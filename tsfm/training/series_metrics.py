@@ -15,10 +15,13 @@ For every forecast value ``f`` of a target ``y`` (missing targets left out) of s
 - ``snaive_mae``, ``snaive_mse``: the errors of the seasonal-naive forecast of the same window
   (:func:`~tsfm.training.scoring.seasonal_naive` with lag ``m``, from the look-back as the
   model saw it: missing inputs filled with the last observation); ``naive_mae``: of the
-  naive forecast (the look-back's last value);
-- ``skill_mae = 1 - mae / snaive_mae`` and ``skill_mse = 1 - mse / snaive_mse``: positive when
-  the model beats the seasonal naive forecast, 0 when it ties, negative when it loses;
-  undefined when the seasonal naive forecast is exact (``snaive_mae = 0``).
+  naive forecast (the look-back's last value). With ``lookback_observed``, a window whose
+  baseline would repeat a value from before the look-back's first observed row (padding
+  before a short series' start) has no such baseline and is left out of it
+  (:func:`has_baselines`);
+- ``skill_mae = 1 - mae / snaive_mae`` and ``skill_mse = 1 - mse / snaive_mse`` over the
+  windows with a seasonal-naive forecast: positive when the model beats it, 0 when it ties,
+  negative when it loses; undefined when it is exact (``snaive_mae = 0``) or there is none.
 
 Undefined values are NaN in :meth:`SeriesMetrics.compute`; the front doors never report them
 as numbers (:func:`defined`).
@@ -28,20 +31,33 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor
 from torchmetrics import Metric
 
-from tsfm.training.scoring import seasonal_naive_error, seasonal_scale, smape_terms
+from tsfm.training.scoring import (
+    seasonal_naive,
+    seasonal_naive_error,
+    seasonal_scale,
+    smape_terms,
+)
 
-SUMS = ("count", "abs", "sq", "smape", "mase", "mase_count", "snaive_abs", "snaive_sq", "naive")
+SUMS = (
+    *("count", "abs", "sq", "smape", "mase", "mase_count"),
+    *("snaive_count", "snaive_abs", "snaive_sq", "paired_abs", "paired_sq", "naive_count", "naive"),
+)
 UNDEFINED = {
-    "mase": "every look-back has zero seasonal variation (constant at lag season_length), so "
-    "MASE's scale is 0",
-    "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0), so the "
-    "skill relative to it is undefined",
-    "msis": "every look-back has zero seasonal variation (constant at lag season_length), so "
-    "MSIS's scale is 0",
+    "mase": "every look-back has zero seasonal variation (constant at lag season_length) or no "
+    "pair of observed values season_length apart (a series shorter than that, or sparse), so "
+    "MASE's scale is 0 or unknown",
+    "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0), or there "
+    "is none (see snaive_mae), so the skill relative to it is undefined",
+    "baseline": "no window has an observed look-back value for the baseline to repeat (the "
+    "seasonal naive one needs one season_length or more before the origin: a series shorter "
+    "than that has none; padding is not a value), or no observed target",
+    "msis": "every look-back has zero seasonal variation (constant at lag season_length) or no "
+    "pair of observed values season_length apart, so MSIS's scale is 0 or unknown",
     "empty": "no observed target in these windows",
 }
 
@@ -102,18 +118,25 @@ class SeriesMetrics(Metric):
         else:
             snaive_error, naive_error = snaive_error.mul_(observed), naive_error.mul_(observed)
             count = observed.sum(1, dtype=torch.float64)
-        absolute = error.sum(1)  # [B, N]
+        absolute, squared = error.sum(1), torch.linalg.vecdot(error, error, dim=1)  # [B, N]
         zero = torch.zeros_like(absolute)
+        seasonal, naive = has_baselines(lookback_observed, self.season_length, absolute)
         per_variate = {
             "count": count,
             "abs": absolute,
-            "sq": torch.linalg.vecdot(error, error, dim=1),
+            "sq": squared,
             "smape": smape_terms(forecast, target, error).sum(1),
             "mase": torch.where(usable, absolute / safe, zero),
             "mase_count": torch.where(usable, count, zero),
-            "snaive_abs": snaive_error.sum(1),
-            "snaive_sq": torch.linalg.vecdot(snaive_error, snaive_error, dim=1),
-            "naive": naive_error.sum(1),
+            "snaive_count": torch.where(seasonal, count, zero),
+            "snaive_abs": torch.where(seasonal, snaive_error.sum(1), zero),
+            "snaive_sq": torch.where(
+                seasonal, torch.linalg.vecdot(snaive_error, snaive_error, dim=1), zero
+            ),
+            "paired_abs": torch.where(seasonal, absolute, zero),  # the model's, for the skill
+            "paired_sq": torch.where(seasonal, squared, zero),
+            "naive_count": torch.where(naive, count, zero),
+            "naive": torch.where(naive, naive_error.sum(1), zero),
         }
         index = self._index(series, target.shape[0], target.shape[2], target.device).reshape(-1)
         for name, values in per_variate.items():
@@ -153,20 +176,44 @@ def ratios(sums: dict[str, Tensor]) -> dict[str, Tensor]:
     def divide(numerator: Tensor, denominator: Tensor) -> Tensor:
         return torch.where(denominator > 0, numerator / denominator.clamp(min=1e-300), nan)
 
-    count = sums["count"]
+    count, paired = sums["count"], sums["snaive_count"]
     result = {
         "mae": divide(sums["abs"], count),
         "mse": divide(sums["sq"], count),
         "smape": divide(sums["smape"], count),
         "mase": divide(sums["mase"], sums["mase_count"]),
-        "snaive_mae": divide(sums["snaive_abs"], count),
-        "snaive_mse": divide(sums["snaive_sq"], count),
-        "naive_mae": divide(sums["naive"], count),
+        "snaive_mae": divide(sums["snaive_abs"], paired),
+        "snaive_mse": divide(sums["snaive_sq"], paired),
+        "naive_mae": divide(sums["naive"], sums["naive_count"]),
     }
     result["rmse"] = result["mse"].sqrt()
-    result["skill_mae"] = 1.0 - divide(result["mae"], result["snaive_mae"])
-    result["skill_mse"] = 1.0 - divide(result["mse"], result["snaive_mse"])
+    # the model against the seasonal naive forecast on the same windows (those that have one)
+    result["skill_mae"] = 1.0 - divide(sums["paired_abs"], sums["snaive_abs"])
+    result["skill_mse"] = 1.0 - divide(sums["paired_sq"], sums["snaive_sq"])
     return result
+
+
+def has_baselines(observed: Tensor | None, lag: int, like: Tensor) -> tuple[Tensor, Tensor]:
+    """Which windows ``[B, N]`` have a seasonal-naive and a naive forecast: an observed
+    look-back value at or before the one each repeats (before the first observed one there is
+    only padding, or a value carried in from outside the look-back); all, without
+    ``observed [B, L, N]``. ``like``: a ``[B, N]`` tensor for the device."""
+    if observed is None:
+        every = torch.ones_like(like, dtype=torch.bool)
+        return every, every
+    observed = observed.to(like.device).bool()
+    return observed[:, : observed.shape[1] - lag + 1].any(1), observed.any(1)
+
+
+def baseline_forecast(
+    lookback: np.ndarray, horizon: int, lag: int, observed: np.ndarray | None = None
+) -> np.ndarray:
+    """The seasonal-naive forecast ``[W, H, N]`` of look-backs ``[W, L, N]`` as the metrics
+    count it: NaN for a window without one (:func:`has_baselines`)."""
+    forecast = seasonal_naive(torch.from_numpy(lookback), horizon, lag)
+    seen = None if observed is None else torch.from_numpy(observed)
+    seasonal, _ = has_baselines(seen, lag, forecast[:, 0])
+    return torch.where(seasonal[:, None], forecast, math.nan).numpy()
 
 
 def reason(name: str) -> str:
@@ -178,6 +225,8 @@ def reason(name: str) -> str:
         return UNDEFINED["skill"]
     if key.startswith("msis"):
         return UNDEFINED["msis"]
+    if key.startswith(("snaive", "naive")):
+        return UNDEFINED["baseline"]
     return UNDEFINED["empty"]
 
 

@@ -8,6 +8,7 @@ integers. A frequency is a pandas offset alias (``"h"``, ``"15min"``, ``"D"``, `
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,11 +278,17 @@ def check_timestamps(dates: np.ndarray, *, allow_duplicates: bool = False) -> No
         )
     if not allow_duplicates and (steps == 0).any():
         row = int(np.argmax(steps == 0)) + 1
-        daylight = " If the repeat is the hour clocks go back (daylight saving), " + DST_FIX
-        raise ValueError(
-            f"duplicate timestamp {show_time(dates[row])} at rows {row - 1} and {row}; drop or "
-            f"aggregate duplicate rows first.{daylight if _sub_daily(steps) else ''}"
-        )
+        raise ValueError(duplicate_timestamp(dates[row], row - 1, row, steps))
+
+
+def duplicate_timestamp(when: Any, first: int, second: int, steps: np.ndarray) -> str:
+    """The message for a timestamp ``when`` at frame rows ``first`` and ``second`` (0-based
+    positions); ``steps``: the series' steps, to tell whether a clock change may be the cause."""
+    daylight = " If the repeat is the hour clocks go back (daylight saving), " + DST_FIX
+    return (
+        f"duplicate timestamp {show_time(when)} at rows {first} and {second}; drop or "
+        f"aggregate duplicate rows first.{daylight if _sub_daily(steps) else ''}"
+    )
 
 
 HOUR_NS = 3_600_000_000_000

@@ -9,12 +9,12 @@ series on its own time index (lengths and dates may differ).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.dates import check_timestamps, show_time
+from tsfm.data.frames.dates import check_timestamps, duplicate_timestamp, show_time
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.user_warnings import warn_user
 
@@ -30,6 +30,18 @@ class LongFrame:
     value_columns: list[str]  # the target column first
     statics: pl.DataFrame | None  # one row per series (in ``ids`` order), the static columns
     layout: Layout
+
+
+def sorted_by_id(long: LongFrame) -> LongFrame:
+    """``long`` with its series in id order (as neuralforecast sorts them), so that what is
+    fitted does not depend on the order of the frame's rows."""
+    order = pl.Series(long.ids).arg_sort().to_numpy()
+    if (order == np.arange(len(order))).all():
+        return long
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    statics = None if long.statics is None else long.statics[order]
+    return replace(long, ids=[long.ids[k] for k in order], codes=rank[long.codes], statics=statics)
 
 
 def covariate_column(covariate: str, series: object) -> str:
@@ -71,10 +83,10 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
     np.add.at(counts, (rows, long.codes), 1)
     if (counts > 1).any():
         t, j = (int(i) for i in np.argwhere(counts > 1)[0])
-        raise ValueError(
-            f"series {long.ids[j]!r} has several rows at {show_time(grid[t])}; drop or aggregate "
-            "duplicates"
-        )
+        first, second = np.flatnonzero((rows == t) & (long.codes == j))[:2]
+        steps = np.diff(grid.astype("int64"))
+        message = duplicate_timestamp(grid[t], int(first), int(second), steps)
+        raise ValueError(f"series {long.ids[j]!r}: {message}")
     blocks, columns, groups = [], [], {}
     for v, name in enumerate(long.value_columns):
         block = np.full((len(grid), n_series), np.nan)
@@ -131,6 +143,11 @@ def series_tables(long: LongFrame) -> list[SeriesTable]:
         rows = order[bounds[j] : bounds[j + 1]]
         rows = rows[np.argsort(long.times[rows], kind="stable")]
         times = long.times[rows]
+        steps = np.diff(times.astype("int64"))
+        if (steps == 0).any():  # named by the caller's rows (``rows``), not the sorted ones
+            k = int(np.argmax(steps == 0))
+            message = duplicate_timestamp(times[k], int(rows[k]), int(rows[k + 1]), steps)
+            raise ValueError(f"series {series!r}: {message}")
         try:
             check_timestamps(times)
         except ValueError as err:
