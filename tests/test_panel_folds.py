@@ -66,3 +66,10 @@ def test_a_fitted_model_backtests_the_folds_after_its_rows_as_evaluate_forecasts
         model.backtest(panel, n_windows=3)
     with pytest.raises(ValueError, match=r"series \['s2'\] leave horizon"):
         model.cross_validate(panel, n_windows=9)
+
+
+def test_val_df_with_independent_panels_is_refused_with_the_fix():
+    panel = panel_frame(lengths=(60, 50), categories=("a", "b"))[["unique_id", "ds", "y"]]
+    est = Forecaster(horizon=4, lookback=12, mode="independent", **TINY_IT)
+    with pytest.raises(ValueError, match="val_df is not taken.*append the validation rows"):
+        est.fit(panel, val_df=panel)

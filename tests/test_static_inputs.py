@@ -110,6 +110,11 @@ def test_static_df_gives_the_statics_of_the_frames_series_at_forecast_time(panel
     )
     scores = panel_model.evaluate(frame.drop(columns=["store"]), per_series=True, static_df=statics)
     pd.testing.assert_frame_equal(scores, panel_model.evaluate(frame, per_series=True))
+    alone, own = twin.drop(columns=["store"]), statics[statics.unique_id == "new"]
+    folds = panel_model.backtest(alone, n_windows=2, static_df=own)  # a series not fitted on
+    pd.testing.assert_frame_equal(
+        folds.forecasts, panel_model.backtest(twin, n_windows=2).forecasts
+    )
     polars = pl.from_pandas(frame.drop(columns=["store"]))
     forecast = panel_model.predict(polars, static_df=statics)  # pandas statics, polars frame
     np.testing.assert_allclose(forecast["y"].to_numpy(), expected.y.to_numpy())

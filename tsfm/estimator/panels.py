@@ -42,7 +42,11 @@ from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
 from tsfm.training.runtime import inference
 
-PANEL_VALIDATION = "mode='independent' validates on the last val_size rows of each series"
+PANEL_VALIDATION = (
+    "val_df is not taken with mode='independent': it validates on the last val_size rows of "
+    "each series; append the validation rows to df and set val_size (rows per series, or a "
+    "share)"
+)
 
 
 @dataclass

@@ -119,7 +119,9 @@ class ScoringMethods:
 
         return cross_validate(self, df, n_windows, step, refit, static_df)
 
-    def backtest(self, df: Any, n_windows: int = 3, step: int | None = None) -> CrossValidation:
+    def backtest(
+        self, df: Any, n_windows: int = 3, step: int | None = None, static_df: Any = None
+    ) -> CrossValidation:
         """The folds of :meth:`cross_validate` forecast by this fitted model, without training
         (fast; the weights are not changed): ``(forecasts, metrics)`` and ``per_series`` as
         there, every fold ``refitted=False``.
@@ -127,9 +129,11 @@ class ScoringMethods:
         ``df`` holds the fitted model's columns; its folds must lie after the rows the model
         was fitted on (validation rows included): a fold at or before them is refused, since
         it would score forecasts of rows the model has seen. ``step`` defaults to the horizon;
-        ``mode="independent"``: per series, as :meth:`cross_validate`.
+        ``mode="independent"``: per series, as :meth:`cross_validate`; ``static_df``: the
+        static covariates of ``df``'s series, as :meth:`evaluate` takes them.
         """
         from tsfm.estimator.backtests import backtest_fitted
+        from tsfm.estimator.static_inputs import with_static_df
 
         check_fitted(self)
-        return backtest_fitted(self, df, n_windows, step)
+        return backtest_fitted(self, with_static_df(self, df, static_df), n_windows, step)
