@@ -52,6 +52,15 @@ def test_exact_seasonal_naive_is_seen_per_series_and_undefined_skill_is_left_out
     assert list(table.unique_id) == ["beer", "wine"]
     assert (table.snaive_mae == 0).all() and table.skill_mae.isna().all()
     assert (table.mae > 0).all()  # the one-epoch model misses the peaks the baseline gets
+    with pytest.warns(UserWarning, match="folds: skill_mae is missing for") as records:
+        folds = est.backtest(frame[60:], n_windows=2).per_series
+    messages = [str(r.message) for r in records]
+    assert folds.skill_mae.isna().all() and folds.mase.isna().all()
+    for name in ("skill_mae", "mase"):
+        assert any(
+            m.startswith(f"folds: {name} is missing for 'beer' (fold 0), 'wine' (fold 0)")
+            for m in messages
+        )
 
 
 def test_per_series_metrics_equal_the_hand_computation_from_the_forecasts(fitted):

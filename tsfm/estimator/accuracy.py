@@ -177,3 +177,15 @@ def warn_missing(
         ]
         if missing:
             warn_user(f"{what}: {name} is missing for {missing}: {reason(name)}")
+
+
+def warn_missing_in_folds(frame: pl.DataFrame, id_col: str) -> None:
+    """:func:`warn_missing` for the per-(fold, series) frame of cross-validation and backtests:
+    one warning per metric, naming the series and folds where it is missing."""
+    keys = {id_col, "fold", "cutoff"}
+    for name in [c for c in frame.columns if c not in keys and frame[c].dtype.is_float()]:
+        rows = frame.filter(pl.col(name).is_null())
+        if rows.height:
+            pairs = [f"{s!r} (fold {f})" for s, f in zip(rows[id_col], rows["fold"], strict=True)]
+            more = ", ..." if len(pairs) > 5 else ""
+            warn_user(f"folds: {name} is missing for {', '.join(pairs[:5])}{more}: {reason(name)}")

@@ -37,6 +37,7 @@ from tsfm.estimator.accuracy import (
     season_length,
     series_frame,
     series_names,
+    warn_missing_in_folds,
 )
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
@@ -294,4 +295,5 @@ def _series_frame(layout: Layout, folds: list) -> Any:
         cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
         parts.append(frame.insert_column(1, cutoff_column))
     frame = pl.concat(parts).rename({"__id": series_names(layout)[0]})
+    warn_missing_in_folds(frame, series_names(layout)[0])
     return in_library(frame, layout)

@@ -26,7 +26,7 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import in_library, series_frame
+from tsfm.estimator.accuracy import in_library, series_frame, warn_missing_in_folds
 from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
@@ -138,7 +138,7 @@ def run_panel_folds(
     return CrossValidation(
         in_library(pl.concat(forecasts), long.layout),
         _metrics_frame(long.layout, rows),
-        in_library(pl.concat(series_rows), long.layout),
+        in_library(_warned(pl.concat(series_rows), long.layout.id_col), long.layout),
     )
 
 
@@ -166,3 +166,8 @@ def _fold_series(layout, fold, ids, cutoffs, scores, intervals) -> pl.DataFrame:
         .insert_column(0, time_series("cutoff", cutoffs, layout.time_type))
         .insert_column(0, pl.Series("fold", [fold] * len(ids)))
     )
+
+
+def _warned(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    warn_missing_in_folds(frame, id_col)
+    return frame
