@@ -252,7 +252,7 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
 
     def output_columns(self, table: SeriesTable) -> list:
         """The forecast's columns: the targets in ``table``'s order (long: the series)."""
-        from tsfm.estimator.inference import picks_columns
+        from tsfm.estimator.roles import picks_columns
 
         if not self.roles_.has_covariates and not picks_columns(self):
             return list(table.columns)

@@ -40,7 +40,7 @@ class FrameReading:
 
     def _read(self, df: Any) -> SeriesTable:
         from tsfm.data.frames import resolve_freq, same_freq
-        from tsfm.estimator.inference import named_columns
+        from tsfm.estimator.roles import named_columns
 
         table = self.read(df, fitted=True)
         if len(table) >= 3:

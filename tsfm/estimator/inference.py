@@ -21,6 +21,7 @@ from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, warn_unobserved
+from tsfm.estimator.roles import named_columns
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.models import capabilities
 from tsfm.training.runtime import inference
@@ -37,23 +38,6 @@ class Prepared:
     n_targets: int
     restore: np.ndarray | None  # caller's target j = model target restore[j]
     statics: dict[str, torch.Tensor]  # per model target [N, S]; empty without statics
-
-
-def picks_columns(est: Any) -> bool:
-    """Whether the fit chose its columns (``targets`` named, or ``features`` S or MS) rather
-    than forecasting every column it was given."""
-    data = est.config_.data
-    run_targets = data.get("targets") and est.layout_.kind != "long"  # long: the series
-    return bool(est.targets or run_targets) or data.get("features", "M") != "M"
-
-
-def named_columns(est: Any, table: SeriesTable) -> SeriesTable:
-    """When the fit chose its columns, the frame's columns the model uses: other columns are
-    left out, as the fit left them out (rather than forecast as new variates or scored)."""
-    used = {str(c) for c in est.input_columns_}
-    if not picks_columns(est) or not used < {str(c) for c in table.columns}:
-        return table
-    return table.select([c for c in table.columns if str(c) in used])
 
 
 def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:

@@ -109,3 +109,20 @@ def encode_statics(
     names = list(est.static_covariates)
     encoder = encoder or StaticEncoder().fit(frame, names)
     return encoder, encoder.transform(frame)
+
+
+def picks_columns(est: Any) -> bool:
+    """Whether the fit chose its columns (``targets`` named, or ``features`` S or MS) rather
+    than forecasting every column it was given."""
+    data = est.config_.data
+    run_targets = data.get("targets") and est.layout_.kind != "long"  # long: the series
+    return bool(est.targets or run_targets) or data.get("features", "M") != "M"
+
+
+def named_columns(est: Any, table: SeriesTable) -> SeriesTable:
+    """When the fit chose its columns, the frame's columns the model uses: other columns are
+    left out, as the fit left them out (rather than forecast as new variates or scored)."""
+    used = {str(c) for c in est.input_columns_}
+    if not picks_columns(est) or not used < {str(c) for c in table.columns}:
+        return table
+    return table.select([c for c in table.columns if str(c) in used])
