@@ -4,12 +4,12 @@ table type, :class:`SeriesTable` (``read``; pandas frames reach it as polars thr
 input's layout (``write``)."""
 
 from tsfm.data.frames.convert import to_polars
+from tsfm.data.frames.date_text import quarter_starts
 from tsfm.data.frames.dates import (
     Freq,
     future_times,
     is_integer_time,
     next_time,
-    quarter_starts,
     resolve_freq,
     same_freq,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.dates import parse_dates
+from tsfm.data.frames.date_text import parse_dates
 
 # a time of day followed by a UTC offset: "2024-03-31 00:00:00+01:00", "...T06:00Z", "+0530"
 _OFFSET_STAMP = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"

@@ -15,7 +15,8 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
-from tsfm.data.frames.dates import check_timestamps, parse_dates, show_time
+from tsfm.data.frames.date_text import parse_dates
+from tsfm.data.frames.dates import check_timestamps, show_time
 from tsfm.data.frames.files import stray_text
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
