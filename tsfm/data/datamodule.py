@@ -184,8 +184,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         marks = None
         if cfg.time_features and table.dates is not None:
             freq = time_feature_freq(cfg, sampling)
-            kind = None if table.layout is None else table.layout.time_type
-            zone = calendar_zone(kind, cfg.local_calendar)
+            zone = calendar_zone(table.layout and table.layout.time_type, cfg.local_calendar)
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq, zone))
         side = self._side_inputs(values, mask)
         n_targets = len(roles.targets)
