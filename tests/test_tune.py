@@ -246,7 +246,6 @@ def test_hydra_multirun_runs_a_plain_grid(tmp_path):
             "model=itransformer",
             "data=etth1,ettm1",
             *TINY,
-            "trainer.limit_test_batches=2",
             "output.plot=false",
             f"data.root={SHARED_DATA}",
             f"hydra.sweep.dir={tmp_path}",

@@ -29,7 +29,7 @@ from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
-from tsfm.training.preflight import check_run, resume_checkpoint
+from tsfm.training.preflight import check_run, keeps_every_batch, resume_checkpoint
 from tsfm.training.progress import counting_progress_bar
 from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
@@ -191,6 +191,14 @@ def _fit_and_test(
 ) -> RunResult:
     run_dir = Path(run_dir)
     check_run(cfg)
+    val_limit = cfg.trainer.get("limit_val_batches")
+    if cfg.train and not keeps_every_batch(val_limit):
+        log.warning(
+            "trainer.limit_val_batches=%s: validation (early stopping, the best checkpoint, "
+            "val/best_loss) scores part of the validation split; metrics.json leaves "
+            "windows/val out",
+            val_limit,
+        )
     settle_levels(cfg)
     resume_from = resume_checkpoint(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -281,4 +289,9 @@ def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
                 "conformal_adaptive_rate": conformal.adaptive_rate,
             }
         )
-    return {**settings, **datamodule.protocol()}
+    data = datamodule.protocol()
+    val_limit = cfg.trainer.get("limit_val_batches")
+    if not keeps_every_batch(val_limit):  # the count of the whole split is not what was scored
+        data.pop("windows/val", None)
+        settings["limit_val_batches"] = val_limit
+    return {**settings, **data}

@@ -31,6 +31,9 @@ NO_DATA = ["data=custom", "data.path=/nonexistent/data.csv"]
         (["trainer.enable_progress_bar=3"], r"trainer.enable_progress_bar=3 .*bool"),
         (["trainer.precision=17"], r"trainer.precision=17 is not a precision; use 'auto'"),
         (["resume=true", "ckpt_path=/tmp/x.ckpt"], "use one of them"),
+        (["trainer.limit_test_batches=1"], r"limit_test_batches=1 would score only part"),
+        (["trainer.limit_test_batches=0.5"], r"test split is always scored whole.*test=false"),
+        (["trainer.fast_dev_run=true"], r"trainer.fast_dev_run=True would score only part"),
     ],
 )
 def test_runs_that_cannot_report_a_trained_models_numbers_are_refused_first(
@@ -78,3 +81,16 @@ def test_a_missing_gpu_is_named_with_the_fix_in_each_front_door():
         )
     with pytest.raises(ValueError, match="trainer.accelerator='gpu'.*no such device"):
         check_run(compose_config("trainer=gpu"))
+
+
+def test_a_part_of_the_test_split_is_allowed_when_nothing_is_tested():
+    check_run(compose_config(*TINY_ITRANSFORMER, "test=false", "trainer.limit_test_batches=2"))
+
+
+def test_a_partial_validation_is_named_and_its_window_count_left_out(tmp_path, caplog):
+    cfg = compose_config(*TINY_ITRANSFORMER, *TINY_RUN, "trainer.limit_val_batches=1")
+    with caplog.at_level("WARNING", logger="tsfm.pipeline"):
+        metrics = fit_and_test(cfg, tmp_path).metrics
+    assert "limit_val_batches=1: validation" in caplog.text
+    assert "windows/val" not in metrics and metrics["limit_val_batches"] == 1
+    assert metrics["windows/test"] == 2873  # the whole ETTh1 test split at 24 -> 8

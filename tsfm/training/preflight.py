@@ -3,7 +3,7 @@
 A run that cannot give a meaningful result is refused here with the setting to change: a
 test of weights nobody trained, training that takes no step, a Lightning argument of the
 wrong type (which Lightning itself only notices deep inside ``fit``), a checkpoint that is a
-URL or not there, and an ambiguous resume.
+URL or not there, an ambiguous resume, and a test of part of the test split.
 """
 
 from __future__ import annotations
@@ -104,6 +104,29 @@ def _zero(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
 
 
+def keeps_every_batch(limit: Any) -> bool:
+    """Whether a ``limit_*_batches`` value keeps every batch (Lightning: 1.0, or unset)."""
+    return limit is None or (isinstance(limit, float) and limit == 1.0)
+
+
+def check_whole_test(trainer: Mapping[str, Any], describe: Describe = str) -> None:
+    """Refuse a test that would score a part of the test split: metrics.json, the window
+    counts and forecasts.parquet all describe the whole split."""
+    trainer = _plain(trainer)
+    limit, fast = trainer.get("limit_test_batches"), trainer.get("fast_dev_run")
+    if keeps_every_batch(limit) and not fast:
+        return
+    key, value = (
+        ("limit_test_batches", limit) if not keeps_every_batch(limit) else ("fast_dev_run", fast)
+    )
+    raise ValueError(
+        f"{describe(f'trainer.{key}')}={value!r} would score only part of the test split, "
+        "while metrics.json (its window counts too) and forecasts.parquet describe all of "
+        "it: the test split is always scored whole. Leave it unset (or 1.0); to test on "
+        "fewer windows, shrink data.test_ratio (custom data), or skip the test with test=false"
+    )
+
+
 def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     """Refuse a run config that would report numbers no trained model produced, or read a
     checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
@@ -138,6 +161,8 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
                     "a randomly initialised model; give it at least one step (or train=false "
                     "with ckpt_path to test trained weights)"
                 )
+    if test:
+        check_whole_test(cfg.trainer, describe)
     if ckpt_path and resume:
         raise ValueError(
             "resume=true continues from the run directory's checkpoints/last.ckpt, and "
