@@ -172,6 +172,25 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         local_checkpoint(ckpt_path, describe("ckpt_path"))
 
 
+def check_fresh_run_dir(cfg: DictConfig, run_dir: Path) -> None:
+    """Refuse a run without ``resume=true`` in a directory holding an earlier run's
+    checkpoints or metrics.json: Lightning would write ``best-v1.ckpt`` beside them, a later
+    ``resume=true`` would continue the earlier run, and a failure would leave its results."""
+    if cfg.get("resume", False):
+        return
+    run_dir = Path(run_dir)
+    found = sorted(f"checkpoints/{p.name}" for p in (run_dir / "checkpoints").glob("*.ckpt"))
+    if (run_dir / "metrics.json").is_file():
+        found.append("metrics.json")
+    if found:
+        raise FileExistsError(
+            f"the run directory {run_dir} holds an earlier run ({', '.join(found[:4])}"
+            f"{', ...' if len(found) > 4 else ''}); a new run there would mix its files with "
+            "that run's. Point hydra.run.dir at another directory, add resume=true to "
+            "continue that run, or delete the directory"
+        )
+
+
 def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> str | None:
     """The checkpoint ``trainer.fit`` continues from: ``<run_dir>/checkpoints/last.ckpt``
     with ``resume=true``, ``ckpt_path`` when training with one, else None."""
