@@ -22,7 +22,7 @@ from tsfm.drawing import choose_series
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.artifacts import built_dims, module_from_config, season_length, settle_levels
-from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
+from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
 from tsfm.training.conformal import calibrate, check_conformal
 from tsfm.training.conformal_plan import calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
@@ -213,6 +213,9 @@ def _fit_and_test(
     restore = restoring_saved_weights() if not cfg.train and cfg.ckpt_path else nullcontext()
     with restore:
         module = build_module(cfg, datamodule)
+    if resume_from or not cfg.train:  # a raw size mismatch from load_state_dict names nothing
+        setting = "resume=true" if cfg.get("resume", False) else "ckpt_path"
+        check_checkpoint_fits(resume_from or cfg.ckpt_path, module, setting)
     conformal = cfg.get("conformal")
     if conformal is not None:
         check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)
