@@ -33,6 +33,11 @@ NO_DATA = ["data=custom", "data.path=/nonexistent/data.csv"]
         (["resume=true", "ckpt_path=/tmp/x.ckpt"], "use one of them"),
         (["trainer.limit_test_batches=1"], r"limit_test_batches=1 would score only part"),
         (["trainer.limit_test_batches=0.5"], r"test split is always scored whole.*test=false"),
+        (["data.batch_size=0"], r"data.batch_size=0: a batch holds at least one window"),
+        (["data.eval_batch_size=-1"], r"data.eval_batch_size=-1: a batch holds at least one"),
+        (["optim.lr=-1"], r"optim.lr=-1.0: the learning rate must be a positive finite"),
+        (["optim.lr=0"], r"optim.lr=0.0: the learning rate must be a positive finite"),
+        (["optim.lr=nan"], r"optim.lr=nan: the learning rate must be a positive finite"),
         (["trainer.fast_dev_run=true"], r"trainer.fast_dev_run=True would score only part"),
     ],
 )
@@ -64,6 +69,8 @@ def test_the_shipped_trainer_settings_have_lightnings_types(trainer):
         ({"horizon": 2.5}, "horizon must be a positive whole number"),
         ({"max_epochs": 0}, r"max_epochs \(trainer.max_epochs\)=0 trains no step"),
         ({"max_epochs": "abc"}, r"max_epochs \(trainer.max_epochs\)='abc' \(str\) is not"),
+        ({"batch_size": 0}, r"batch_size \(data.batch_size\)=0: a batch holds at least"),
+        ({"lr": -1.0}, r"lr \(optim.lr\)=-1.0: the learning rate must be a positive"),
     ],
 )
 def test_the_forecaster_refuses_them_at_fit_naming_its_parameter(params, message):

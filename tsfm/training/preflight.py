@@ -9,6 +9,7 @@ URL or not there, an ambiguous resume, and a test of part of the test split.
 from __future__ import annotations
 
 import functools
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -127,6 +128,23 @@ def check_whole_test(trainer: Mapping[str, Any], describe: Describe = str) -> No
     )
 
 
+def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
+    """Batch sizes and the learning rate, which torch would refuse naming no setting."""
+    for key in ("data.batch_size", "data.eval_batch_size"):
+        value = OmegaConf.select(cfg, key)
+        if value is not None and (isinstance(value, bool) or value < 1):
+            raise ValueError(
+                f"{describe(key)}={value!r}: a batch holds at least one window; give a "
+                "positive whole number"
+            )
+    lr = OmegaConf.select(cfg, "optim.lr")
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise ValueError(
+            f"{describe('optim.lr')}={lr!r}: the learning rate must be a positive finite "
+            "number (the presets use 1e-4 to 1e-3)"
+        )
+
+
 def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     """Refuse a run config that would report numbers no trained model produced, or read a
     checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
@@ -140,6 +158,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
             f"{describe('reuse_freed_memory')}=true keeps freed memory in the process and "
             f"{describe('release_freed_memory')}=true gives it back: set one of them"
         )
+    check_sizes(cfg, describe)
     train, test = bool(cfg.train), bool(cfg.test)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:
