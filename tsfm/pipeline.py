@@ -191,14 +191,6 @@ def _fit_and_test(
 ) -> RunResult:
     run_dir = Path(run_dir)
     check_run(cfg)
-    val_limit = cfg.trainer.get("limit_val_batches")
-    if cfg.train and not keeps_every_batch(val_limit):
-        log.warning(
-            "trainer.limit_val_batches=%s: validation (early stopping, the best checkpoint, "
-            "val/best_loss) scores part of the validation split; metrics.json leaves "
-            "windows/val out",
-            val_limit,
-        )
     settle_levels(cfg)
     resume_from = resume_checkpoint(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

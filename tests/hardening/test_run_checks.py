@@ -96,7 +96,7 @@ def test_a_part_of_the_test_split_is_allowed_when_nothing_is_tested():
 
 def test_a_partial_validation_is_named_and_its_window_count_left_out(tmp_path, caplog):
     cfg = compose_config(*TINY_ITRANSFORMER, *TINY_RUN, "trainer.limit_val_batches=1")
-    with caplog.at_level("WARNING", logger="tsfm.pipeline"):
+    with caplog.at_level("WARNING", logger="tsfm.training.preflight"):
         metrics = fit_and_test(cfg, tmp_path).metrics
     assert "limit_val_batches=1: validation" in caplog.text
     assert "windows/val" not in metrics and metrics["limit_val_batches"] == 1

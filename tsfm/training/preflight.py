@@ -9,6 +9,7 @@ URL or not there, an ambiguous resume, and a test of part of the test split.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import types
 import typing
@@ -23,6 +24,7 @@ from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, check_precision, check_threads
 
 Describe = Callable[[str], str]
+log = logging.getLogger(__name__)
 
 
 def _plain(node: Any) -> Any:
@@ -160,6 +162,14 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         )
     check_sizes(cfg, describe)
     train, test = bool(cfg.train), bool(cfg.test)
+    val_limit = _plain(cfg.trainer).get("limit_val_batches")
+    if train and not keeps_every_batch(val_limit):
+        log.warning(
+            "%s=%s: validation (early stopping, the best checkpoint, val/best_loss) scores "
+            "part of the validation split; metrics.json leaves windows/val out",
+            describe("trainer.limit_val_batches"),
+            val_limit,
+        )
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:
         raise ValueError("train=false and test=false: the run would do nothing; set one of them")
