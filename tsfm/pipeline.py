@@ -21,7 +21,7 @@ from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
-from tsfm.training.artifacts import built_dims, module_from_config, season_length, settle_levels
+from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
 from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
 from tsfm.training.conformal import calibrate, check_conformal
 from tsfm.training.conformal_plan import calibration_plan, check_plan
@@ -61,7 +61,9 @@ def build_datamodule(cfg: DictConfig) -> ForecastDataModule:
 def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> ForecastingModule:
     """The training module of ``cfg`` for the data of ``datamodule`` (set up)."""
     dims, scaler = datamodule.dims(), datamodule.scaler_state()
-    return module_from_config(cfg, dims, scaler, datamodule.season_freq())
+    return module_from_config(
+        cfg, dims, scaler, datamodule.season_freq(), datamodule.season_period()
+    )
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
@@ -266,14 +268,16 @@ def _fit_and_test(
         metrics["val/best_loss"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["epochs"] = trainer.current_epoch
     metrics.update(timings)
-    metrics.update(protocol(cfg, datamodule))
+    metrics.update(protocol(cfg, datamodule, module))
     return RunResult(metrics, module, datamodule, trainer, best or None, timings)
 
 
-def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
+def protocol(
+    cfg: DictConfig, datamodule: ForecastDataModule, module: ForecastingModule
+) -> dict[str, Any]:
     """The settings every reported number depends on, stored beside it."""
     settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
-    settings["season_length"] = season_length(cfg, datamodule.season_freq())
+    settings["season_length"] = module.hparams.season_length  # the one its scores used
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:
         settings.update(
