@@ -12,6 +12,7 @@ from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import compose_config
 from tsfm.pipeline import fit_and_test
+from tsfm.training import preflight
 from tsfm.training.preflight import check_run, check_trainer_types
 
 # a data file that does not exist: a refusal that comes first never gets to read it
@@ -96,6 +97,7 @@ def test_a_part_of_the_test_split_is_allowed_when_nothing_is_tested():
 
 def test_a_partial_validation_is_named_and_its_window_count_left_out(tmp_path, caplog):
     cfg = compose_config(*TINY_ITRANSFORMER, *TINY_RUN, "trainer.limit_val_batches=1")
+    preflight._warn_partial_validation.cache_clear()  # warned once per process
     with caplog.at_level("WARNING", logger="tsfm.training.preflight"):
         metrics = fit_and_test(cfg, tmp_path).metrics
     assert "limit_val_batches=1: validation" in caplog.text

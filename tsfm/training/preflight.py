@@ -130,6 +130,16 @@ def check_whole_test(trainer: Mapping[str, Any], describe: Describe = str) -> No
     )
 
 
+@functools.cache  # once per process: not again for every tuning trial
+def _warn_partial_validation(key: str, limit: Any) -> None:
+    log.warning(
+        "%s=%s: validation (early stopping, the best checkpoint, val/best_loss) scores part "
+        "of the validation split; metrics.json leaves windows/val out",
+        key,
+        limit,
+    )
+
+
 def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
     """Batch sizes and the learning rate, which torch would refuse naming no setting."""
     for key in ("data.batch_size", "data.eval_batch_size"):
@@ -164,12 +174,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     train, test = bool(cfg.train), bool(cfg.test)
     val_limit = _plain(cfg.trainer).get("limit_val_batches")
     if train and not keeps_every_batch(val_limit):
-        log.warning(
-            "%s=%s: validation (early stopping, the best checkpoint, val/best_loss) scores "
-            "part of the validation split; metrics.json leaves windows/val out",
-            describe("trainer.limit_val_batches"),
-            val_limit,
-        )
+        _warn_partial_validation(describe("trainer.limit_val_batches"), val_limit)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:
         raise ValueError("train=false and test=false: the run would do nothing; set one of them")
