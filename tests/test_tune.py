@@ -347,3 +347,5 @@ def test_a_search_space_from_a_search_path_writes_its_preset(tmp_path):
     preset = tmp_path / "study" / "experiment" / "itransformer_etth1_8_tuned.yaml"
     assert "override /optim: adam" in preset.read_text()
     assert pd.read_csv(tmp_path / "study" / "trials.csv").state.tolist() == ["complete"]
+    logged = (tmp_path / "study" / "tune.log").read_text()  # Optuna's lines and the results
+    assert "Trial 0 finished" in logged and f"experiment: {preset}" in logged

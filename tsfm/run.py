@@ -23,6 +23,7 @@ from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
+from tsfm.training.console import log_through_root
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
 from tsfm.training.preflight import check_fresh_run_dir
 from tsfm.training.runtime import resolved_autocast
@@ -84,6 +85,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
+    log_through_root()  # Lightning's info lines into run.log too
     metrics = run(cfg, HydraConfig.get().runtime.output_dir)
     return metrics.get("val/best_loss")
 
