@@ -35,7 +35,7 @@ if [[ "${SMOKE:-0}" == 1 ]]; then  # every command once on the CPU, at toy sizes
     DEVICE=cpu TRAINER=trainer=cpu SCALE=10  # a CPU is far slower: longer limits
     BENCH=(--batch 1 --steps 1 --warmup 1 --threads 1)
     RUN=(trainer.max_epochs=1 trainer.limit_train_batches=2 trainer.limit_val_batches=2
-        trainer.limit_test_batches=2 model.n_layers=1 data.batch_size=2 data.eval_batch_size=2)
+        model.n_layers=1 data.batch_size=2 test=false)  # a test scores the whole split
     ITR=(--steps 5 --repeats 1 --threads 1)
     CLIP=(--batch-size 2 --clip tsfm-tiny-clip --steps-cached 1 --repeats 1 --percent 1.5
         --threads 1)

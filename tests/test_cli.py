@@ -35,6 +35,8 @@ def test_cli_trains_tests_and_writes_the_run_directory(tmp_path):
     assert (run_dir / "checkpoints" / "best.ckpt").is_file()
     assert (run_dir / "forecast.png").stat().st_size > 10_000
     assert "scaled (papers)" in proc.stdout and "original scale" in proc.stdout
+    logged = (run_dir / "run.log").read_text()  # the console's lines, Lightning's too
+    assert "scaled (papers)" in logged and "`Trainer.fit` stopped" in logged
     assert not (tmp_path / "lightning_logs").exists()
 
 

@@ -157,6 +157,16 @@ def test_few_shot_percent_keeps_the_first_windows_and_the_full_train_scaler():
     assert subset.scaler == borders.train
 
 
+def test_split_ratios_on_an_ett_benchmark_are_refused_naming_its_fixed_borders():
+    borders = "rows 0-8640 train, 8640-11520 validation, 11520-14400 test"
+    with pytest.raises(ValueError, match=rf"train_ratio=0.9 and .*test_ratio=0.2 .*{borders}"):
+        compute_borders("ett_hour", 17420, 96, 96, train_ratio=0.9)
+    with pytest.raises(ValueError, match=r"do not apply to an ETT benchmark.*data=custom"):
+        TimeSeriesDataModule({"name": "etth1", "test_ratio": 0.1}).setup()
+    default = compute_borders("ett_minute", 69680, 96, 96, train_ratio=0.7, test_ratio=0.2)
+    assert default.test == (4 * 8640 + 4 * 2880 - 96, 4 * 14400)
+
+
 # ---------------------------------------------------------------------------- bad input
 def _load(frame, **cfg):
     dm = TimeSeriesDataModule({"seq_len": 24, "pred_len": 8, **cfg}, frame=frame)

@@ -152,5 +152,6 @@ def test_cli_writes_m4_metrics(tmp_path):
         assert np.isfinite(metrics[key])
     assert metrics["validation_on_test"] is True and metrics["m4_group"] == "Hourly"
     assert (metrics["seq_len"], metrics["pred_len"]) == (96, 48)
+    assert metrics["season_length"] == 24  # M4 Hourly's period, which its MASE uses too
     assert "Naive2" in proc.stdout and "validated on the TEST set" in proc.stdout
     assert (run_dir / "forecast.png").is_file()

@@ -246,7 +246,6 @@ def test_hydra_multirun_runs_a_plain_grid(tmp_path):
             "model=itransformer",
             "data=etth1,ettm1",
             *TINY,
-            "trainer.limit_test_batches=2",
             "output.plot=false",
             f"data.root={SHARED_DATA}",
             f"hydra.sweep.dir={tmp_path}",
@@ -338,10 +337,15 @@ def test_a_search_space_from_a_search_path_writes_its_preset(tmp_path):
     space.mkdir(parents=True)
     (space / "mine.yaml").write_text(
         "# @package _global_\ntune:\n  params:\n    model.d_model: choice(8, 16)\n"
+        "    optim: choice(adam_halving, adamw_cosine)\n"  # a group: trials compose afresh
     )
     args = [sys.executable, "-m", "tsfm.tune", *TINY, "hparams_search=mine", "tune.n_trials=1"]
     args += [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", f"tune.dir={tmp_path / 'study'}"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]  # the budget shortcuts composed again
-    assert (tmp_path / "study" / "experiment" / "itransformer_etth1_8_tuned.yaml").is_file()
+    preset = tmp_path / "study" / "experiment" / "itransformer_etth1_8_tuned.yaml"
+    assert "override /optim: adam" in preset.read_text()
+    assert pd.read_csv(tmp_path / "study" / "trials.csv").state.tolist() == ["complete"]
+    logged = (tmp_path / "study" / "tune.log").read_text()  # Optuna's lines and the results
+    assert "Trial 0 finished" in logged and f"experiment: {preset}" in logged

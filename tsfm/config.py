@@ -105,7 +105,8 @@ class RunConfig:
     ``loss=quantile`` the central intervals its ``quantiles`` bound, see
     :func:`~tsfm.training.scoring.default_levels`); ``season_length`` the lag of
     the seasonal-naive baseline and of MASE's and MSIS's look-back scale (None: from
-    ``data.freq``, :mod:`tsfm.data.seasons`: hourly 24, daily 7, monthly 12, ...); ``conformal`` calibrates intervals for a point model.
+    ``data.freq``, :mod:`tsfm.data.seasons`: hourly 24, daily 7, monthly 12, ...; M4: the
+    group's period, which its MASE uses); ``conformal`` calibrates intervals for a point model.
     ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
     weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
     from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);

@@ -21,15 +21,15 @@ from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
-from tsfm.training.artifacts import built_dims, module_from_config, season_length, settle_levels
-from tsfm.training.checkpoints import SafeCheckpointIO, load_checkpoint
+from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
+from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
 from tsfm.training.conformal import calibrate, check_conformal
 from tsfm.training.conformal_plan import calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
-from tsfm.training.preflight import check_run, resume_checkpoint
+from tsfm.training.preflight import check_run, keeps_every_batch, resume_checkpoint
 from tsfm.training.progress import counting_progress_bar
 from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
@@ -61,7 +61,9 @@ def build_datamodule(cfg: DictConfig) -> ForecastDataModule:
 def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> ForecastingModule:
     """The training module of ``cfg`` for the data of ``datamodule`` (set up)."""
     dims, scaler = datamodule.dims(), datamodule.scaler_state()
-    return module_from_config(cfg, dims, scaler, datamodule.season_freq())
+    return module_from_config(
+        cfg, dims, scaler, datamodule.season_freq(), datamodule.season_period()
+    )
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
@@ -205,6 +207,9 @@ def _fit_and_test(
     restore = restoring_saved_weights() if not cfg.train and cfg.ckpt_path else nullcontext()
     with restore:
         module = build_module(cfg, datamodule)
+    if resume_from or not cfg.train:  # a raw size mismatch from load_state_dict names nothing
+        setting = "resume=true" if cfg.get("resume", False) else "ckpt_path"
+        check_checkpoint_fits(resume_from or cfg.ckpt_path, module, setting)
     conformal = cfg.get("conformal")
     if conformal is not None:
         check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)
@@ -263,14 +268,16 @@ def _fit_and_test(
         metrics["val/best_loss"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["epochs"] = trainer.current_epoch
     metrics.update(timings)
-    metrics.update(protocol(cfg, datamodule))
+    metrics.update(protocol(cfg, datamodule, module))
     return RunResult(metrics, module, datamodule, trainer, best or None, timings)
 
 
-def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
+def protocol(
+    cfg: DictConfig, datamodule: ForecastDataModule, module: ForecastingModule
+) -> dict[str, Any]:
     """The settings every reported number depends on, stored beside it."""
     settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
-    settings["season_length"] = season_length(cfg, datamodule.season_freq())
+    settings["season_length"] = module.hparams.season_length  # the one its scores used
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:
         settings.update(
@@ -281,4 +288,9 @@ def protocol(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
                 "conformal_adaptive_rate": conformal.adaptive_rate,
             }
         )
-    return {**settings, **datamodule.protocol()}
+    data = datamodule.protocol()
+    val_limit = cfg.trainer.get("limit_val_batches")
+    if not keeps_every_batch(val_limit):  # the count of the whole split is not what was scored
+        data.pop("windows/val", None)
+        settings["limit_val_batches"] = val_limit
+    return {**settings, **data}

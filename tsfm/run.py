@@ -23,7 +23,9 @@ from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
+from tsfm.training.console import log_through_root
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
+from tsfm.training.preflight import check_fresh_run_dir
 from tsfm.training.runtime import resolved_autocast
 
 log = logging.getLogger("tsfm.run")
@@ -33,10 +35,13 @@ register_configs()
 def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     """Train, test and write the run directory; returns the metrics.
 
-    A diverged run leaves ``metrics.json`` with ``"status": "diverged"`` and the reason, and
-    raises; so does a run whose test metrics are not finite (they are written as null).
+    A run without ``resume=true`` refuses a directory holding an earlier run's checkpoints
+    or metrics.json. A diverged run leaves ``metrics.json`` with ``"status": "diverged"``
+    and the reason, and raises; so does a run whose test metrics are not finite (they are
+    written as null).
     """
     run_dir = Path(run_dir)
+    check_fresh_run_dir(cfg, run_dir)
     try:
         result = fit_and_test(cfg, run_dir)
     except DivergedError as err:
@@ -80,6 +85,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
+    log_through_root()  # Lightning's info lines into run.log too
     metrics = run(cfg, HydraConfig.get().runtime.output_dir)
     return metrics.get("val/best_loss")
 

@@ -14,6 +14,7 @@ this command; the search space, study and output modules are shared with ``Forec
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import hydra
@@ -21,8 +22,10 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from tsfm.config import CONF_DIR, register_configs
+from tsfm.training.console import log_through_root
 from tsfm.tuning.config_study import tune
 
+log = logging.getLogger("tsfm.tune")
 register_configs()
 
 
@@ -31,11 +34,15 @@ def main(cfg: DictConfig) -> float | None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.INFO)  # one line per finished trial
+    if logging.getLogger().handlers:  # through Hydra's console and tune.log
+        optuna.logging.disable_default_handler()
+        optuna.logging.enable_propagation()
+        log_through_root()
     study, outputs = tune(cfg, HydraConfig.get().overrides.task)
-    print(outputs["table"])
+    log.info("%s", outputs["table"])
     for key in ("experiment", "history", "importance"):
         if outputs.get(key) is not None:
-            print(f"{key}: {outputs[key]}")
+            log.info("%s: %s", key, outputs[key])
     return study.best_value if outputs.get("experiment") else None
 
 

@@ -110,3 +110,41 @@ def test_a_run_checkpoint_restores_its_module_through_the_safe_loader(tmp_path):
     restored = restore_module(result.best_checkpoint)
     for key, value in restored.state_dict().items():
         assert torch.equal(value, result.module.state_dict()[key].cpu())
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny run's directory (24 -> 8, d_model 8) with its best and last checkpoints."""
+    run_dir = tmp_path_factory.mktemp("trained")
+    fit_and_test(compose_config(*TINY_ITRANSFORMER, *TINY_RUN, "test=false"), run_dir)
+    return run_dir
+
+
+@pytest.mark.parametrize(
+    ("changed", "message"),
+    [
+        ("data.pred_len=12", "data.pred_len is 12 but the checkpoint was trained with 8"),
+        ("model.d_model=16", "model.d_model is 16 but the checkpoint was trained with 8"),
+        ("loss=quantile", "loss is 'quantile' but the checkpoint was trained with 'mse'"),
+    ],
+)
+def test_a_checkpoint_of_other_sizes_is_refused_naming_the_settings(
+    trained, tmp_path, changed, message
+):
+    ckpt = trained / "checkpoints" / "best.ckpt"
+    test = [*TINY_ITRANSFORMER, *TINY_RUN, "train=false", f"ckpt_path={ckpt}", changed]
+    with pytest.raises(ValueError, match=rf"ckpt_path: .*best.ckpt does not fit .*{message}"):
+        fit_and_test(compose_config(*test), tmp_path / "test")
+    resumed = tmp_path / "resumed"
+    (resumed / "checkpoints").mkdir(parents=True)
+    last = (trained / "checkpoints" / "last.ckpt").read_bytes()
+    (resumed / "checkpoints" / "last.ckpt").write_bytes(last)
+    resume = [*TINY_ITRANSFORMER, *TINY_RUN, "resume=true", changed]
+    with pytest.raises(ValueError, match=rf"resume=true: .*last.ckpt does not fit .*{message}"):
+        fit_and_test(compose_config(*resume), resumed)
+
+
+def test_a_checkpoint_of_the_same_sizes_is_tested(trained, tmp_path):
+    ckpt = trained / "checkpoints" / "best.ckpt"
+    test = [*TINY_ITRANSFORMER, *TINY_RUN, "train=false", f"ckpt_path={ckpt}", "model.dropout=0.3"]
+    assert fit_and_test(compose_config(*test), tmp_path).metrics["test/mse"] > 0

@@ -1,14 +1,19 @@
 """Issue 16, item 11: ``resume=true`` continues an interrupted run from its last.ckpt (kept by
-default), through the safe loader, and keeps the earlier epochs in logs/metrics.csv."""
+default), through the safe loader, and keeps the earlier epochs in logs/metrics.csv; a run
+without it refuses a directory that holds an earlier run's results."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import compose_config
 from tsfm.pipeline import fit_and_test
+from tsfm.run import run
+from tsfm.training.preflight import check_fresh_run_dir
 
 RUN = [*TINY_ITRANSFORMER, *(o for o in TINY_RUN if o != "logger=none"), "logger=csv"]
 
@@ -33,3 +38,32 @@ def test_resume_continues_from_last_ckpt_and_keeps_the_log_history(tmp_path, mon
 def test_resume_needs_the_runs_last_checkpoint(tmp_path):
     with pytest.raises(FileNotFoundError, match="resume=true, but .*last.ckpt does not exist"):
         fit_and_test(compose_config(*RUN, "resume=true"), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "earlier", ["checkpoints/last.ckpt", "checkpoints/best.ckpt", "metrics.json"]
+)
+def test_a_new_run_refuses_a_directory_holding_an_earlier_run(tmp_path, earlier):
+    (tmp_path / earlier).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / earlier).write_text("{}")
+    with pytest.raises(FileExistsError, match=rf"{tmp_path} holds an earlier run \({earlier}\)"):
+        run(compose_config(*RUN), tmp_path)
+    check_fresh_run_dir(compose_config(*RUN, "resume=true"), tmp_path)  # continuing it is fine
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(Path(earlier).parts)
+
+
+def test_a_directory_without_an_earlier_runs_results_is_used(tmp_path):
+    (tmp_path / ".hydra").mkdir()  # Hydra writes its files before the run starts
+    (tmp_path / "checkpoints").mkdir()
+    check_fresh_run_dir(compose_config(*RUN), tmp_path)
+
+
+def test_the_cli_names_the_fixes_and_leaves_the_earlier_results(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "metrics.json").write_text('{"status": "ok"}')
+    proc = run_cli(*RUN, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "another directory, add resume=true to continue that run, or delete" in proc.stderr
+    assert (run_dir / "metrics.json").read_text() == '{"status": "ok"}'
+    assert not (run_dir / "checkpoints").exists()

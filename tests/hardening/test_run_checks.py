@@ -12,6 +12,7 @@ from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import compose_config
 from tsfm.pipeline import fit_and_test
+from tsfm.training import preflight
 from tsfm.training.preflight import check_run, check_trainer_types
 
 # a data file that does not exist: a refusal that comes first never gets to read it
@@ -31,6 +32,14 @@ NO_DATA = ["data=custom", "data.path=/nonexistent/data.csv"]
         (["trainer.enable_progress_bar=3"], r"trainer.enable_progress_bar=3 .*bool"),
         (["trainer.precision=17"], r"trainer.precision=17 is not a precision; use 'auto'"),
         (["resume=true", "ckpt_path=/tmp/x.ckpt"], "use one of them"),
+        (["trainer.limit_test_batches=1"], r"limit_test_batches=1 would score only part"),
+        (["trainer.limit_test_batches=0.5"], r"test split is always scored whole.*test=false"),
+        (["data.batch_size=0"], r"data.batch_size=0: a batch holds at least one window"),
+        (["data.eval_batch_size=-1"], r"data.eval_batch_size=-1: a batch holds at least one"),
+        (["optim.lr=-1"], r"optim.lr=-1.0: the learning rate must be a positive finite"),
+        (["optim.lr=0"], r"optim.lr=0.0: the learning rate must be a positive finite"),
+        (["optim.lr=nan"], r"optim.lr=nan: the learning rate must be a positive finite"),
+        (["trainer.fast_dev_run=true"], r"trainer.fast_dev_run=True would score only part"),
     ],
 )
 def test_runs_that_cannot_report_a_trained_models_numbers_are_refused_first(
@@ -61,6 +70,8 @@ def test_the_shipped_trainer_settings_have_lightnings_types(trainer):
         ({"horizon": 2.5}, "horizon must be a positive whole number"),
         ({"max_epochs": 0}, r"max_epochs \(trainer.max_epochs\)=0 trains no step"),
         ({"max_epochs": "abc"}, r"max_epochs \(trainer.max_epochs\)='abc' \(str\) is not"),
+        ({"batch_size": 0}, r"batch_size \(data.batch_size\)=0: a batch holds at least"),
+        ({"lr": -1.0}, r"lr \(optim.lr\)=-1.0: the learning rate must be a positive"),
     ],
 )
 def test_the_forecaster_refuses_them_at_fit_naming_its_parameter(params, message):
@@ -78,3 +89,17 @@ def test_a_missing_gpu_is_named_with_the_fix_in_each_front_door():
         )
     with pytest.raises(ValueError, match="trainer.accelerator='gpu'.*no such device"):
         check_run(compose_config("trainer=gpu"))
+
+
+def test_a_part_of_the_test_split_is_allowed_when_nothing_is_tested():
+    check_run(compose_config(*TINY_ITRANSFORMER, "test=false", "trainer.limit_test_batches=2"))
+
+
+def test_a_partial_validation_is_named_and_its_window_count_left_out(tmp_path, caplog):
+    cfg = compose_config(*TINY_ITRANSFORMER, *TINY_RUN, "trainer.limit_val_batches=1")
+    preflight._warn_partial_validation.cache_clear()  # warned once per process
+    with caplog.at_level("WARNING", logger="tsfm.training.preflight"):
+        metrics = fit_and_test(cfg, tmp_path).metrics
+    assert "limit_val_batches=1: validation" in caplog.text
+    assert "windows/val" not in metrics and metrics["limit_val_batches"] == 1
+    assert metrics["windows/test"] == 2873  # the whole ETTh1 test split at 24 -> 8

@@ -22,7 +22,6 @@ TINY_RUN = [
     "trainer.max_epochs=1",
     "trainer.limit_train_batches=3",
     "trainer.limit_val_batches=2",
-    "trainer.limit_test_batches=2",
     "trainer.enable_progress_bar=false",
     "logger=none",
     "output.plot=false",

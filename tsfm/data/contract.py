@@ -128,6 +128,11 @@ class ForecastDataModule(L.LightningDataModule):
         ``data.freq``."""
         return getattr(self, "sampling", None) or getattr(self.config, "freq", None)
 
+    def season_period(self) -> int | None:
+        """The seasonal period the data's own scores use (M4's MASE: the group's period),
+        which is then the default ``season_length`` too; None: follow :meth:`season_freq`."""
+        return None
+
     def scaler_state(self) -> dict[str, list] | None:
         """The targets' scaling, as the training module undoes it for original-scale metrics
         and forecasts (None: the data is not scaled)."""

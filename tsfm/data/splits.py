@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 ETT_MONTH_ROWS = {"ett_hour": 30 * 24, "ett_minute": 30 * 24 * 4}
 STAGES = ("train", "val", "test")
+DEFAULT_RATIOS = (0.7, 0.2)  # data.train_ratio, data.test_ratio: the papers' ratio split
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ def compute_borders(
     if kind in ETT_MONTH_ROWS:
         month = ETT_MONTH_ROWS[kind]
         ends = [12 * month, 16 * month, 20 * month]
+        if (train_ratio, test_ratio) != DEFAULT_RATIOS:
+            raise ValueError(
+                f"data.train_ratio={train_ratio} and data.test_ratio={test_ratio} do not apply "
+                "to an ETT benchmark: it has the papers' fixed split of 12/4/4 months (rows "
+                f"0-{ends[0]} train, {ends[0]}-{ends[1]} validation, {ends[1]}-{ends[2]} test). "
+                f"Leave them at {DEFAULT_RATIOS[0]} and {DEFAULT_RATIOS[1]}, or read the file "
+                "with data=custom data.path=... for a ratio split"
+            )
         if n_rows < ends[-1]:
             raise ValueError(
                 f"the ETT split needs {ends[-1]} rows (20 months) but the file has {n_rows}; "

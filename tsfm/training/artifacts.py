@@ -54,10 +54,12 @@ def module_from_config(
     dims: dict[str, int],
     scaler: dict[str, list[float]] | None,
     freq: str | None = None,
+    period: int | None = None,
 ) -> ForecastingModule:
     """The training module of the run config ``cfg`` for data of ``dims`` (and the data
     scaler's state, for original-scale metrics and forecasts); ``freq``: the data's sampling
-    frequency, which ``season_length=None`` follows (default: ``data.freq``)."""
+    frequency, which ``season_length=None`` follows (default: ``data.freq``), unless the data
+    has its own seasonal ``period`` (M4)."""
     return ForecastingModule(
         model=_container(cfg.model),
         dims=dict(dims),
@@ -66,7 +68,7 @@ def module_from_config(
         scaler=scaler,
         quantiles=list(cfg.get("quantiles", DEFAULT_QUANTILES)),
         levels=levels_of(cfg),
-        season_length=season_length(cfg, freq, dims["seq_len"]),
+        season_length=season_length(cfg, freq, dims["seq_len"], period),
     )
 
 
@@ -81,12 +83,20 @@ def built_dims(cfg: DictConfig, dims: dict[str, int]) -> dict[str, int]:
     return head_dims(dims, head_of(cfg).size)
 
 
-def season_length(cfg: DictConfig, freq: str | None = None, lookback: int | None = None) -> int:
-    """The run's ``season_length``, or the default of the data's frequency when it is None
-    (``freq``, ``lookback``: the data's, by default ``data.freq`` and ``data.seq_len``)."""
+def season_length(
+    cfg: DictConfig,
+    freq: str | None = None,
+    lookback: int | None = None,
+    period: int | None = None,
+) -> int:
+    """The run's ``season_length``, or when it is None the data's own seasonal ``period``
+    (M4's, which its MASE uses) if shorter than the look-back, else the default of the data's
+    frequency (``freq``, ``lookback``: the data's, by default ``data.freq`` and ``data.seq_len``)."""
     data = cfg.get("data") or {}
-    freq = freq or data.get("freq")
-    return resolve_season_length(cfg.get("season_length"), freq, lookback or data.get("seq_len"))
+    freq, lookback = freq or data.get("freq"), lookback or data.get("seq_len")
+    if cfg.get("season_length") is None and period is not None and 0 < period < lookback:
+        return period
+    return resolve_season_length(cfg.get("season_length"), freq, lookback)
 
 
 def finite_metrics(metrics: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -42,12 +42,16 @@ def local_checkpoint(path: str | Path, setting: str = "ckpt_path") -> Path:
     return local
 
 
-def load_checkpoint(path: str | Path, map_location: Any = "cpu", setting: str = "ckpt_path") -> Any:
+def load_checkpoint(
+    path: str | Path, map_location: Any = "cpu", setting: str = "ckpt_path", mmap: bool = False
+) -> Any:
     """The content of a local checkpoint, read with ``weights_only=True`` (tensors, numbers,
-    strings and containers of them; nothing else is built and no code runs)."""
+    strings and containers of them; nothing else is built and no code runs); ``mmap`` maps
+    the tensors instead of reading them (for looking at shapes)."""
     local = local_checkpoint(path, setting)
     try:
-        return torch.load(local, map_location=map_location, weights_only=True)
+        mmap = mmap and zipfile.is_zipfile(local)  # torch maps only its zip format
+        return torch.load(local, map_location=map_location, weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as err:
         found = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\.\s|\n\n|$)", str(err), re.S)
         reason = " ".join(found.group(1).split()) if found else type(err).__name__
@@ -89,3 +93,50 @@ def module_of(checkpoint: Any, path: str | Path) -> ForecastingModule:
         module = ForecastingModule(**checkpoint["hyper_parameters"])
     module.load_state_dict(checkpoint["state_dict"])
     return module
+
+
+# How a checkpoint's recorded sizes are named to the user (others: "the data's <name>").
+_DIM_SETTINGS = {"seq_len": "data.seq_len", "pred_len": "data.pred_len"}
+
+
+def _recorded_differences(saved: dict[str, Any], module: ForecastingModule) -> list[str]:
+    """The weight-shaping settings of ``module`` that differ from a checkpoint's ``saved``
+    hyperparameters, as ``"<setting> is <now> but the checkpoint was trained with <then>"``."""
+    now = module.hparams
+    pairs = [
+        (f"model.{k}", now["model"].get(k), v)
+        for k, v in (saved.get("model") or {}).items()
+        if k != "name"
+    ]
+    pairs.insert(0, ("model.name", now["model"]["name"], (saved.get("model") or {}).get("name")))
+    pairs += [
+        (_DIM_SETTINGS.get(k, f"the data's {k}"), now["dims"].get(k), v)
+        for k, v in (saved.get("dims") or {}).items()
+    ]
+    pairs += [(k, now.get(k), saved.get(k)) for k in ("loss", "quantiles")]
+    return [
+        f"{key} is {mine!r} but the checkpoint was trained with {theirs!r}"
+        for key, mine, theirs in pairs
+        if mine != theirs and not (isinstance(mine, (list, tuple)) and list(mine) == theirs)
+    ]
+
+
+def check_checkpoint_fits(path: str | Path, module: ForecastingModule, setting: str) -> None:
+    """Refuse a checkpoint whose weights do not fit ``module`` (the run's model), naming the
+    settings it was trained with that differ; ``setting`` says how the run chose the file."""
+    checkpoint = load_checkpoint(path, "cpu", setting, mmap=True)
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
+        raise ValueError(f"{setting}: {path} is not a checkpoint of a tsfm run (no state_dict)")
+    saved = checkpoint["state_dict"]
+    mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in saved.items() if isinstance(v, torch.Tensor)}
+    if mine == theirs:
+        return
+    differences = _recorded_differences(checkpoint.get("hyper_parameters") or {}, module)
+    if not differences:  # the recorded settings agree: name the first weight that does not
+        name = next(k for k in sorted(mine.keys() | theirs.keys()) if mine.get(k) != theirs.get(k))
+        differences = [f"weight '{name}' has shape {mine.get(name)} here, {theirs.get(name)} there"]
+    raise ValueError(
+        f"{setting}: {path} does not fit this run's model: {'; '.join(differences)}. Run with "
+        "the settings the checkpoint was trained with (its run's config.yaml), or train anew"
+    )

@@ -24,6 +24,19 @@ class _DropAdverts(logging.Filter):
 logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropAdverts())
 
 
+def log_through_root() -> None:
+    """Send Lightning's records to the root logger's handlers (Hydra's console and the run's
+    log file) where it has some: imported before logging was configured, Lightning gave its
+    loggers a stderr handler of their own and stopped them propagating."""
+    if not logging.getLogger().handlers:
+        return
+    for name in LIGHTNING_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in [h for h in logger.handlers if type(h) is logging.StreamHandler]:
+            logger.removeHandler(handler)
+        logger.propagate = True
+
+
 @contextlib.contextmanager
 def quiet(verbose: bool) -> Iterator[None]:
     """Silence Lightning's info lines ("GPU available: ...") and its advice warnings."""

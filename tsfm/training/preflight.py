@@ -3,12 +3,14 @@
 A run that cannot give a meaningful result is refused here with the setting to change: a
 test of weights nobody trained, training that takes no step, a Lightning argument of the
 wrong type (which Lightning itself only notices deep inside ``fit``), a checkpoint that is a
-URL or not there, and an ambiguous resume.
+URL or not there, an ambiguous resume, and a test of part of the test split.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -22,6 +24,7 @@ from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, check_precision, check_threads
 
 Describe = Callable[[str], str]
+log = logging.getLogger(__name__)
 
 
 def _plain(node: Any) -> Any:
@@ -104,6 +107,56 @@ def _zero(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
 
 
+def keeps_every_batch(limit: Any) -> bool:
+    """Whether a ``limit_*_batches`` value keeps every batch (Lightning: 1.0, or unset)."""
+    return limit is None or (isinstance(limit, float) and limit == 1.0)
+
+
+def check_whole_test(trainer: Mapping[str, Any], describe: Describe = str) -> None:
+    """Refuse a test that would score a part of the test split: metrics.json, the window
+    counts and forecasts.parquet all describe the whole split."""
+    trainer = _plain(trainer)
+    limit, fast = trainer.get("limit_test_batches"), trainer.get("fast_dev_run")
+    if keeps_every_batch(limit) and not fast:
+        return
+    key, value = (
+        ("limit_test_batches", limit) if not keeps_every_batch(limit) else ("fast_dev_run", fast)
+    )
+    raise ValueError(
+        f"{describe(f'trainer.{key}')}={value!r} would score only part of the test split, "
+        "while metrics.json (its window counts too) and forecasts.parquet describe all of "
+        "it: the test split is always scored whole. Leave it unset (or 1.0); to test on "
+        "fewer windows, shrink data.test_ratio (custom data), or skip the test with test=false"
+    )
+
+
+@functools.cache  # once per process: not again for every tuning trial
+def _warn_partial_validation(key: str, limit: Any) -> None:
+    log.warning(
+        "%s=%s: validation (early stopping, the best checkpoint, val/best_loss) scores part "
+        "of the validation split; metrics.json leaves windows/val out",
+        key,
+        limit,
+    )
+
+
+def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
+    """Batch sizes and the learning rate, which torch would refuse naming no setting."""
+    for key in ("data.batch_size", "data.eval_batch_size"):
+        value = OmegaConf.select(cfg, key)
+        if value is not None and (isinstance(value, bool) or value < 1):
+            raise ValueError(
+                f"{describe(key)}={value!r}: a batch holds at least one window; give a "
+                "positive whole number"
+            )
+    lr = OmegaConf.select(cfg, "optim.lr")
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise ValueError(
+            f"{describe('optim.lr')}={lr!r}: the learning rate must be a positive finite "
+            "number (the presets use 1e-4 to 1e-3)"
+        )
+
+
 def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     """Refuse a run config that would report numbers no trained model produced, or read a
     checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
@@ -117,7 +170,11 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
             f"{describe('reuse_freed_memory')}=true keeps freed memory in the process and "
             f"{describe('release_freed_memory')}=true gives it back: set one of them"
         )
+    check_sizes(cfg, describe)
     train, test = bool(cfg.train), bool(cfg.test)
+    val_limit = _plain(cfg.trainer).get("limit_val_batches")
+    if train and not keeps_every_batch(val_limit):
+        _warn_partial_validation(describe("trainer.limit_val_batches"), val_limit)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:
         raise ValueError("train=false and test=false: the run would do nothing; set one of them")
@@ -138,6 +195,8 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
                     "a randomly initialised model; give it at least one step (or train=false "
                     "with ckpt_path to test trained weights)"
                 )
+    if test:
+        check_whole_test(cfg.trainer, describe)
     if ckpt_path and resume:
         raise ValueError(
             "resume=true continues from the run directory's checkpoints/last.ckpt, and "
@@ -145,6 +204,25 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         )
     if ckpt_path:
         local_checkpoint(ckpt_path, describe("ckpt_path"))
+
+
+def check_fresh_run_dir(cfg: DictConfig, run_dir: Path) -> None:
+    """Refuse a run without ``resume=true`` in a directory holding an earlier run's
+    checkpoints or metrics.json: Lightning would write ``best-v1.ckpt`` beside them, a later
+    ``resume=true`` would continue the earlier run, and a failure would leave its results."""
+    if cfg.get("resume", False):
+        return
+    run_dir = Path(run_dir)
+    found = sorted(f"checkpoints/{p.name}" for p in (run_dir / "checkpoints").glob("*.ckpt"))
+    if (run_dir / "metrics.json").is_file():
+        found.append("metrics.json")
+    if found:
+        raise FileExistsError(
+            f"the run directory {run_dir} holds an earlier run ({', '.join(found[:4])}"
+            f"{', ...' if len(found) > 4 else ''}); a new run there would mix its files with "
+            "that run's. Point hydra.run.dir at another directory, add resume=true to "
+            "continue that run, or delete the directory"
+        )
 
 
 def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> str | None:

@@ -27,15 +27,27 @@ NOT_COPIED = ("tune.", "hydra.", "hparams_search", "experiment")
 
 
 def compose(overrides: Sequence[str], return_hydra_config: bool = False) -> DictConfig:
-    """Compose ``conf/config.yaml``, inside a running Hydra app or outside one."""
+    """Compose ``conf/config.yaml``, inside a running Hydra app or outside one; inside one
+    with the app's ``hydra.searchpath`` (a Hydra override, so not among the task's)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     if GlobalHydra.instance().is_initialized():
-        return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
+        overrides = [*overrides, *app_searchpath(overrides)]
+        return hydra_compose("config", overrides, return_hydra_config=return_hydra_config)
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
+
+
+def app_searchpath(overrides: Sequence[str]) -> list[str]:
+    """``[hydra.searchpath=[...]]`` of the running app, unless ``overrides`` set their own."""
+    if not HydraConfig.initialized() or not HydraConfig.get().searchpath:
+        return []
+    if any(o.lstrip("+~").startswith("hydra.searchpath=") for o in overrides):
+        return []
+    quoted = ("'" + p.replace("'", "\\'") + "'" for p in HydraConfig.get().searchpath)
+    return [f"hydra.searchpath=[{','.join(quoted)}]"]
 
 
 # Training-budget settings given on the command line to make trials quick; the best preset
@@ -93,9 +105,9 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
             continue
         if not override.is_delete():
             keys.append(key)
-    if searchpath:  # the configs found there (a search space, a preset) compose again
-        kept = [*kept, f"hydra.searchpath=[{','.join(searchpath)}]"]
-    clean = compose(kept) if cut else cfg  # the preset's own values of the shortcut keys
+    clean = (
+        compose(kept) if cut else cfg
+    )  # with the searchpath: its configs compose again  # the preset's own values of the shortcut keys
     return groups, {
         key: OmegaConf.select(clean if key in cut else cfg, key) for key in dict.fromkeys(keys)
     }

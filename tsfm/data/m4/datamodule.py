@@ -209,6 +209,9 @@ class M4DataModule(ForecastDataModule):
     def window_name(self, stage: str, window: int) -> str:
         return f"series {self.window_series(stage, window)}"
 
+    def season_period(self) -> int:
+        return self.group.period
+
     def window_counts(self) -> dict[str, int]:
         """Samples per epoch / evaluation (one per series in evaluation)."""
         self.setup()
