@@ -63,6 +63,10 @@ def test_pandas_datetime_index_comes_back_as_an_index():
         (synthetic_frame(100).assign(city="x"), "non-numeric column"),
         (to_long(synthetic_frame(100)).drop(index=3), r"no row at 2020-01-01 03:00:00 while"),
         ([1, 2, 3], "pandas or polars DataFrame"),
+        (synthetic_frame(100).rename(columns={"v0": ""}), r"\[''\] are neither"),
+        (synthetic_frame(100).rename(columns={"v0": 1.5}), r"\[1.5\] are neither"),
+        (synthetic_frame(100).rename(columns={"v0": 1, "v1": "1"}), r"\[1, '1'\] read as"),
+        (synthetic_frame(100).set_index("date", drop=False), "time index is named 'date'"),
     ],
 )
 def test_bad_frames_are_refused_with_a_message_that_says_why(frame, message):

@@ -21,9 +21,7 @@ def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
     import pandas as pd
 
     if isinstance(df, pd.DataFrame):
-        repeated = repeated_names(list(df.columns))
-        if repeated:
-            raise ValueError(f"the frame repeats the column name(s) {repeated}; rename them")
+        _check_names(list(df.columns), df.index)
         if isinstance(df.index, pd.PeriodIndex):  # periods: their first instant
             df = df.set_axis(df.index.to_timestamp(how="start"))
         periods = [c for c in df.columns if isinstance(df[c].dtype, pd.PeriodDtype)]
@@ -39,6 +37,39 @@ def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
         f"expected a pandas or polars DataFrame, got {type(df).__name__}: a wide frame (a date "
         "column plus one column per variate) or a long one (unique_id, ds, y)"
     )
+
+
+def _check_names(names: list, index: Any) -> None:
+    """Column names that come back as given: text or integers, each read once."""
+    import numpy as np
+    import pandas as pd
+
+    odd = [n for n in names if not (isinstance(n, str) and n) and not _integer(n, np)]
+    if odd:
+        raise ValueError(
+            f"column name(s) {odd[:3]} are neither (non-empty) text nor integers; forecasts name "
+            "their columns as the frame does, so give each a text name (df.columns = [...]; a "
+            "MultiIndex: join its levels, e.g. ['_'.join(map(str, c)) for c in df.columns])"
+        )
+    repeated = repeated_names(list(names))
+    if repeated:
+        raise ValueError(f"the frame repeats the column name(s) {repeated}; rename them")
+    alike = repeated_names([str(n) for n in names])
+    if alike:
+        raise ValueError(
+            f"the column names {[n for n in names if str(n) in alike]} read as the same text "
+            f"{alike}; rename one of them"
+        )
+    timed = isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)  # made a column below
+    if timed and index.name is not None and index.name in names:
+        raise ValueError(
+            f"the frame's time index is named {index.name!r}, as one of its columns is; rename "
+            "the index (df.rename_axis('date')) or drop that column"
+        )
+
+
+def _integer(name: Any, np: Any) -> bool:
+    return isinstance(name, int | np.integer) and not isinstance(name, bool)
 
 
 def _pandas_to_polars(df: Any) -> pl.DataFrame:
