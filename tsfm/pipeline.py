@@ -250,6 +250,7 @@ def _fit_and_test(
     if conformal is not None and conformal.windows:
         if ckpt:  # calibrate the weights that will be tested
             state = load_checkpoint(ckpt, map_location=module.device)
+            module.on_load_checkpoint(state)  # the data module's scaler, as trainer.test keeps
             module.load_state_dict(state["state_dict"])
             ckpt = None
         start = time.perf_counter()

@@ -183,6 +183,13 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
 
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # the scaler is the data module's: a checkpoint tested on other data is scored there
+        state = checkpoint.get("state_dict", {})
+        for name in ("scale_mean", "scale_std"):
+            if getattr(self, name, None) is not None and name in state:
+                state[name] = getattr(self, name).detach().clone()
+
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "train")
 
