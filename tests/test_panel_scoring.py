@@ -190,3 +190,8 @@ def test_a_series_without_an_observed_target_is_refused_by_name(panel, model):
         model.evaluate(pd.concat([panel, blank]))
     with pytest.raises(ValueError, match=r"series \['blank'\] have no observed target value"):
         model.predict(blank.iloc[:-HORIZON], future_df=model.make_future_dataframe(blank))
+    late = panel[panel.unique_id == "s0"].assign(unique_id="late").reset_index(drop=True)
+    late.loc[:29, "y"] = np.nan  # observed from row 30: windows from origin 31 are scored
+    with pytest.warns(UserWarning, match=r"first windows of new series \['late'\] are not"):
+        metrics = model.evaluate(late)
+    assert metrics["windows"] == _windows(len(late)) - (31 - LOOKBACK)

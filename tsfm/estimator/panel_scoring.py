@@ -8,7 +8,9 @@ rows are only inputs). A series shorter than ``lookback + horizon`` gives one wi
 ``horizon`` rows, with the look-back padded before its start as in training (masked, filled
 with the scaled mean); one of ``horizon`` rows or fewer is refused with its name. Known series
 are scaled with their training statistics, new ones with their own rows before each window's
-origin (as ``predict`` scales that history: never with the actuals it scores); future covariates over each horizon are read from the frame, where they are known.
+origin (as ``predict`` scales that history: never with the actuals it scores; a new series'
+windows before its first observed target are left out, with a warning); future covariates
+over each horizon are read from the frame, where they are known.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import torch
 
 from tsfm.data.frames import Layout, time_series
 from tsfm.data.frames.write import id_series
+from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import carried_forward
 from tsfm.estimator.accuracy import (
     Scores,
@@ -78,7 +81,7 @@ def evaluate_panel(
     long = read_panel(est, df, inputs=True)
     tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
     ids = list(long.ids)
-    windows = panel_windows(est, ids, [len(t) for t in tables])
+    windows = observed_history(est, panel_windows(est, ids, [len(t) for t in tables]), tables)
     mean, std = series_scales(  # per window: a new series' from the rows before its origin
         est, [ids[j] for j in windows.series], [tables[j] for j in windows.series], windows.origins
     )
@@ -97,6 +100,30 @@ def evaluate_panel(
     if not return_forecasts:
         return out
     return out, _window_frame(est, long.layout, result, windows, stamps, lag, taus)
+
+
+def observed_history(est: Any, windows: PanelWindows, tables: list) -> PanelWindows:
+    """``windows`` without those of a new series that start before its first observed target
+    (nothing to scale or forecast them from), with a warning; a series left with none is
+    refused as one without any observed value."""
+    n, known = len(est.columns_), set(est.series_)
+    first = {}
+    for j, series in enumerate(windows.ids):
+        if series not in known:
+            seen = ~np.isnan(tables[j].values[:, :n]).any(axis=1)
+            first[j] = int(np.argmax(seen)) if seen.any() else len(seen)
+    if not first:
+        return windows
+    pairs = zip(windows.series, windows.origins, strict=True)
+    keep = np.array([o > first.get(j, -1) for j, o in pairs])
+    if keep.all() or not set(first) <= set(windows.series[keep].tolist()):
+        return windows  # series_scales refuses a series without any observed value
+    dropped = sorted({windows.ids[j] for j in windows.series[~keep]}, key=str)
+    warn_user(
+        f"evaluate: the first windows of new series {dropped[:5]} are not scored: they have no "
+        "observed target before their origin to scale and forecast them from"
+    )
+    return PanelWindows(windows.ids, windows.series[keep], windows.origins[keep])
 
 
 def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
