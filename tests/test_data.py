@@ -328,3 +328,10 @@ def test_dates_as_people_have_them():
     with pytest.raises(ValueError, match="not regular: row 60 .* Fill the missing") as refused:
         Forecaster(horizon=4, lookback=8).fit(gap.drop(index=60))
     assert "daylight" not in str(refused.value)  # a gap at noon: no clock change
+    night = pd.date_range("2021-01-10", periods=96, freq="15min")
+    paris = pd.date_range("2021-01-10", periods=96, freq="h", tz="Europe/Paris")
+    for stamps in (night.delete(5), paris.delete(2)):  # 15 minutes at night; a zone-aware frame
+        frame = pd.DataFrame({"date": stamps, "v": 1.0})
+        with pytest.raises(ValueError, match="not regular") as refused:
+            Forecaster(horizon=4, lookback=8).fit(frame)
+        assert "daylight" not in str(refused.value)

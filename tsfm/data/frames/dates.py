@@ -39,9 +39,11 @@ def resolve_freq(times: np.ndarray, freq: Freq | None = None, tz: str | None = N
     or 25 hours (:class:`LocalTimeSteps`) instead of calling them irregular."""
     try:
         return _resolve_freq(times, freq)
-    except ValueError:
+    except ValueError as err:
         local_freq = _local_freq(times, freq, tz)
         if local_freq is None or _absent_steps_only(times, local_freq):
+            if tz and isinstance(err, IrregularSteps):  # with a zone: no clock to skip
+                raise ValueError(err.plain) from None
             raise  # instants on the step's grid with some missing (an hour dropped at a change)
         raise LocalTimeSteps(
             f"the timestamps step by {local_freq!r} on the clock of {tz}, but daylight saving "
@@ -133,29 +135,44 @@ def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
     mismatch = np.flatnonzero(expected.astype(times.dtype) != times)
     row = int(mismatch[0]) if len(mismatch) else len(times) - 1
     skipped = _clock_skip(times, row)
-    fix = (
-        f"If these are local times, clocks skip {skipped} at the start of daylight saving "
-        f"time: {DST_FIX}. Otherwise fill"
-        if skipped
-        else "Fill"
-    )
-    raise ValueError(
+    hint = f"If these are local times, clocks skip {skipped} at the start of daylight saving "
+    start = (
         f"timestamps are not regular: row {row} is {show_time(times[row])}, but {what} puts "
-        f"{show_time(expected[row])} there. {fix} the missing steps (e.g. interpolate), give "
-        "the intended frequency (freq=... in Python, data.freq=... in the CLI), or forecast with "
-        "absent steps as missing values (missing='mask' in Python, data.missing=mask in the CLI)"
+        f"{show_time(expected[row])} there. "
     )
+    end = (
+        " the missing steps (e.g. interpolate), give the intended frequency (freq=... in "
+        "Python, data.freq=... in the CLI), or forecast with absent steps as missing values "
+        "(missing='mask' in Python, data.missing=mask in the CLI)"
+    )
+    plain = f"{start}Fill{end}"
+    raise IrregularSteps(
+        f"{start}{hint}time: {DST_FIX}. Otherwise fill{end}" if skipped else plain, plain
+    )
+
+
+class IrregularSteps(ValueError):
+    """Irregular timestamps; ``plain``: the message without the daylight-saving hint, for
+    timestamps given with their time zone."""
+
+    def __init__(self, message: str, plain: str):
+        super().__init__(message)
+        self.plain = plain
 
 
 def _clock_skip(times: np.ndarray, row: int) -> str | None:
     """How much local time skips at ``row`` when the gap there looks like daylight saving's
-    start: at night, sub-daily steps, at most an hour more than the step before, regular
-    after it."""
+    start: at night, sub-daily steps, half an hour or an hour more than the step before,
+    regular after it."""
     if is_integer_time(times) or not 0 < row < len(times) - 1:
         return None
     steps = np.diff(times[row - 1 : row + 4].astype("int64"))
     extra = int(steps[0] - steps[1])
-    if steps[1] >= 24 * HOUR_NS or not 0 < extra <= HOUR_NS or (steps[1:] != steps[1]).any():
+    if (
+        steps[1] >= 24 * HOUR_NS
+        or extra not in (HOUR_NS // 2, HOUR_NS)
+        or (steps[1:] != steps[1]).any()
+    ):
         return None
     if pd.Timestamp(times[row - 1]).hour > 3:  # clocks change at night
         return None
@@ -163,6 +180,8 @@ def _clock_skip(times: np.ndarray, row: int) -> str | None:
 
 
 def _duration(ns: int) -> str:
+    if ns % 60_000_000_000:
+        return f"{ns / 1e9:g} seconds"
     minutes = ns // 60_000_000_000
     return "an hour" if minutes == 60 else f"{minutes} minutes"
 
@@ -207,7 +226,8 @@ def check_timestamps(dates: np.ndarray, *, allow_duplicates: bool = False) -> No
     if (steps < 0).any():
         row = int(np.argmax(steps < 0)) + 1
         back = -int(steps[row - 1])
-        if back <= HOUR_NS and _sorted_after(steps, row):
+        before = int(steps[row - 2]) if row >= 2 else 0  # an hour back: one step short of it
+        if back + before == HOUR_NS and _sorted_after(steps, row):
             raise ValueError(
                 f"local time goes back {_duration(back)} at row {row} "
                 f"({show_time(dates[row])}), as clocks do at the end of daylight saving time: "
