@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.test_covariates import TINY_IT, panel_frame
+from tests.test_covariates import TINY_IT, demand_frame, panel_frame
 from tsfm import Forecaster
 
 
@@ -106,3 +106,21 @@ def test_a_series_too_short_after_validation_says_what_was_held_out():
     est = Forecaster(horizon=24, lookback=4, mode="independent", val_size=0.2, **TINY_IT)
     with pytest.raises(ValueError, match=r"'s1' trains on 6 of its 30 rows: the other 24 are held"):
         est.fit(frame)
+
+
+def test_an_overflowing_covariate_in_the_frame_is_named_in_every_forecast_path(berlin_panel):
+    frame = demand_frame(300)
+    est = Forecaster(
+        horizon=6, lookback=24, future_covariates=["temp"], past_covariates=["price"], **TINY_IT
+    ).fit(frame.iloc[:240])  # fmt: skip
+    bad = frame.assign(temp=np.where(frame.index == 290, 1e39, frame.temp))
+    message = r"column 'temp' holds .* \(scaled\) at 2021-01-13 02:00:00, beyond float32"
+    for call in (lambda: est.evaluate(bad.iloc[200:]), lambda: est.backtest(bad, n_windows=2)):
+        with pytest.raises(ValueError, match=message):
+            call()
+    panel_model, panel, future = berlin_panel
+    huge = panel.assign(promo=np.where(panel.index == 100, 1e39, panel.promo))
+    with pytest.raises(ValueError, match=r"column 'promo' holds .* for series 's0' at 2021-01-05"):
+        panel_model.evaluate(huge)
+    with pytest.raises(ValueError, match=r"column 'promo' holds .* for series 's0' at 2021-01-05"):
+        panel_model.predict(huge, future_df=future)

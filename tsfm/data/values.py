@@ -49,6 +49,22 @@ def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None
         )
 
 
+def refuse_overflow(scaled: np.ndarray, columns: list, where: Any = None) -> None:
+    """Refuse a scaled input ``[..., C]`` beyond float32's range (the models' inputs), naming
+    its column and, with ``where(index)`` (the index of the value as a tuple), its place."""
+    limit = float(np.finfo(np.float32).max)
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(scaled) > limit
+    if huge.any():
+        index = tuple(int(i) for i in np.argwhere(huge)[0])
+        place = f" {where(index)}" if where is not None else ""
+        raise ValueError(
+            f"column {columns[index[-1]]!r} holds {scaled[index]:.3g} (scaled){place}, beyond "
+            f"float32's range ({limit:.3g}), which the models compute in: fix or rescale it "
+            "(e.g. divide by a power of ten)"
+        )
+
+
 def warn_unobserved(window: Any, n_targets: int) -> None:
     """Warn when one of the first ``n_targets`` columns of ``window`` (a SeriesTable: the
     look-back a forecast is made from) has no observed value: under ``missing="mask"`` its

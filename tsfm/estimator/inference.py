@@ -18,9 +18,10 @@ import torch
 
 from tsfm.data.batch import Batch
 from tsfm.data.frames import SeriesTable, is_integer_time
+from tsfm.data.frames.dates import show_time
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
-from tsfm.data.values import fill_forward, warn_unobserved
+from tsfm.data.values import fill_forward, refuse_overflow, warn_unobserved
 from tsfm.estimator.roles import named_columns
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.models import capabilities
@@ -92,6 +93,10 @@ def _new_variates(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
     return Prepared(table, StandardScaler(mean, std), len(columns), None, statics)
 
 
+def _at(times: np.ndarray | None, row: int) -> str:
+    return f"at row {row}" if times is None else f"at {show_time(times[row])}"
+
+
 def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
     """Calendar features of ``times`` as the model was trained with (None if it had none)."""
     if not est.dims_.get("n_marks"):
@@ -113,6 +118,7 @@ class Windows:
         self.est, self.n, self.statics = est, prepared.n_targets, prepared.statics
         values = prepared.table.values
         scaled = values if prepared.scaler is None else prepared.scaler.transform(values)
+        refuse_overflow(scaled, prepared.table.columns, lambda i: _at(times, i[0]))
         self.mask = ~np.isnan(scaled) if np.isnan(scaled).any() else None
         before = prepared.table.before  # the last values before a look-back cut from a frame
         if before is not None and prepared.scaler is not None:

@@ -16,6 +16,7 @@ over each horizon are read from the frame, where they are known.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -23,9 +24,10 @@ import polars as pl
 import torch
 
 from tsfm.data.frames import Layout, time_series
+from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
 from tsfm.data.user_warnings import warn_user
-from tsfm.data.values import carried_forward
+from tsfm.data.values import carried_forward, refuse_overflow
 from tsfm.estimator.accuracy import (
     Scores,
     in_library,
@@ -126,6 +128,10 @@ def observed_history(est: Any, windows: PanelWindows, tables: list) -> PanelWind
     return PanelWindows(windows.ids, windows.series[keep], windows.origins[keep])
 
 
+def _at(windows: PanelWindows, j: np.ndarray, stamps: np.ndarray, index: tuple) -> str:
+    return f"for series {windows.ids[j[index[0]]]!r} at {show_time(stamps[index[:2]])}"
+
+
 def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
     """The :class:`Scores` of panel windows: window ``w`` counts for series ``series[w]``."""
     return Scores(
@@ -168,6 +174,7 @@ def panel_forecasts(
         values = np.stack([r for r, _ in rows])
         stamps = np.stack([t for _, t in rows])
         scaled = (values - mean[part][:, None]) / std[part][:, None]
+        refuse_overflow(scaled, tables[0].columns, partial(_at, windows, j, stamps))
         before = np.stack([
             carried[k][o - lookback - 1] if o > lookback else nothing
             for k, o in zip(j, windows.origins[part], strict=True)

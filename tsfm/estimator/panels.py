@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import future_times, is_integer_time, time_series, to_polars
+from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
 from tsfm.data.frames.read import read_long
@@ -22,7 +23,7 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
-from tsfm.data.values import last_observed
+from tsfm.data.values import last_observed, refuse_overflow
 from tsfm.estimator.checks import check_options, check_window_sizes, remember_fitted_params
 from tsfm.estimator.fitting import (
     describe_key,
@@ -220,8 +221,13 @@ def predict_panel(
     elif future_df is not None:
         raise ValueError(NO_FUTURE_COVARIATES)
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
-    before = None if history.before is None else (history.before - mean) / std
     stamps = np.concatenate([history.times, horizons], axis=1)
+    refuse_overflow(
+        scaled,
+        est.input_columns_,
+        lambda i: f"for series {ids[i[0]]!r} at {show_time(stamps[i[:2]])}",
+    )
+    before = None if history.before is None else (history.before - mean) / std
     batch = panel_batch(est, scaled, stamps, statics, filled_windows(scaled, before))
     with inference(est.config_, est.module_.device):
         output = est.module_(batch)
