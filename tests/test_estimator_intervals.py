@@ -95,6 +95,8 @@ def test_point_models_and_bad_levels_are_refused_with_the_fix(quantile_model):
         quantile_model.predict(level=[40])  # the quantile head has no 0.3 / 0.7
     with pytest.raises(ValueError, match=r"would all be named '95'.*keep one of them"):
         quantile_model.predict(level=[95, 94.9999999])  # distinct levels, one column name
+    with pytest.raises(ValueError, match=r"\[0.1, 0.1000000001\] would both be named 0.1"):
+        tiny(loss="quantile", quantiles=[0.1, 0.1000000001, 0.5, 0.9]).fit(TRAIN)
     with pytest.raises(ValueError, match="already forecasts intervals"):
         tiny(loss="normal", conformal_windows=20).fit(TRAIN, VALID)
 

@@ -60,6 +60,13 @@ def check_quantiles(quantiles: Sequence[float], *, name: str = "quantiles") -> t
         raise ValueError(f"{name} must lie strictly between 0 and 1; {bad} do not")
     if any(b <= a for a, b in zip(values, values[1:], strict=False)):
         raise ValueError(f"{name} must be strictly increasing without repeats, got {list(values)}")
+    alike = [(a, b) for a, b in zip(values, values[1:], strict=False) if f"{a:g}" == f"{b:g}"]
+    if alike:
+        raise ValueError(
+            f"{name} {list(alike[0])} would both be named {alike[0][0]:g} (columns -q-"
+            f"{alike[0][0]:g}): quantiles must differ in their first 6 significant digits; "
+            "keep one of them"
+        )
     return values
 
 
