@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 import torch
 
@@ -70,3 +71,12 @@ def test_cross_validations_mase_scales_by_the_observed_steps_only():
     est = Forecaster(horizon=6, lookback=20, missing="mask", season_length=1, **TINY_IT)
     folds = est.cross_validate(_zigzag(160), n_windows=3, step=6, refit=False).metrics
     np.testing.assert_allclose(folds["mase"], folds["mae_original"] / STEP, rtol=1e-9)
+
+
+def test_missing_values_in_polars_window_frames_are_null():
+    frame = pl.from_pandas(_zigzag(160))
+    est = Forecaster(horizon=6, lookback=20, missing="mask", season_length=1, **TINY_IT).fit(frame)
+    _, windows = est.evaluate(frame.tail(60), return_forecasts=True)
+    folds = est.cross_validate(frame, n_windows=2, refit=False).forecasts
+    for table in (windows, folds):
+        assert table["y"].null_count() > 0 and not table["y"].is_nan().any()

@@ -82,9 +82,9 @@ def window_frame(
             time_series("cutoff", cutoffs, time_type),
             time_series(time_col, times.reshape(-1), time_type),
             pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows * n_series)),
-            pl.Series(target_col, flat(result.actual)),
+            pl.Series(target_col, flat(result.actual), nan_to_null=True),
             pl.Series("forecast", flat(result.forecast)),
-            pl.Series("snaive", flat(snaive)),
+            pl.Series("snaive", flat(snaive), nan_to_null=True),
             *(pl.Series(name, flat(values)) for name, values in bands),
         ]
     )

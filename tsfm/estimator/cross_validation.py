@@ -269,7 +269,7 @@ def _forecast_frame(table: SeriesTable, folds: list) -> Any:
                     time_series(
                         "cutoff", np.repeat(table.times[cutoff - 1], horizon * n_series), time_type
                     ),
-                    pl.Series(target_col, actual.T.reshape(-1)),
+                    pl.Series(target_col, actual.T.reshape(-1), nan_to_null=True),
                     pl.Series("forecast", forecast.T.reshape(-1)),
                     *(pl.Series(name, values.T.reshape(-1)) for name, values in bands),
                 ]
