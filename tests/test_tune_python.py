@@ -95,10 +95,10 @@ def test_tuned_parameters_describe_the_kept_model_with_fixed_groups_and_numpy_nu
 
 
 def test_workers_may_load_the_data_differently_and_join_one_study():
-    from tsfm.tuning.config_study import study_problem
+    from tsfm.tuning.problem import study_problem
 
-    space = {"model.d_model": "choice(8, 16)"}
-    plain = study_problem(compose_config(), space)
+    space = parse_space({"model.d_model": "choice(8, 16)"})
+    plain = study_problem(compose_config(), space, "val/best_loss")
     loader = "data.num_workers=2", "data.pin_memory=true", "data.eval_batch_size=512"
-    assert study_problem(compose_config(*loader), space) == plain
-    assert study_problem(compose_config("data.batch_size=64"), space) != plain
+    assert study_problem(compose_config(*loader), space, "val/best_loss") == plain
+    assert study_problem(compose_config("data.batch_size=64"), space, "val/best_loss") != plain

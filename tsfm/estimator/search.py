@@ -122,9 +122,10 @@ def tune_forecaster(
         output_dir: where the study file, best overrides, results table and plots go.
         **settings: other :class:`~tsfm.tuning.TuneConfig` fields (``pruner``, ``seed``, ...).
     """
+    from tsfm.estimator.search_problem import study_problem
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.space import fixed_values, parse_space
-    from tsfm.tuning.study import objective_value, open_study, run_trials
+    from tsfm.tuning.study import no_best, objective_value, open_study, run_trials
 
     if search_space is None:
         space_spec = default_space(est.model)
@@ -152,8 +153,7 @@ def tune_forecaster(
     optuna.logging.set_verbosity(
         optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
     )
-    problem = {"model": est.model, "mode": est.mode, "lookback": int(est.lookback)}
-    problem.update(horizon=int(est.horizon), data_sha256=digest)
+    problem = study_problem(est, space, tune.metric, size, digest, static_df)
     study = open_study(tune, url, seed, problem)
     kept: dict[str, Any] = {}
 
@@ -168,9 +168,9 @@ def tune_forecaster(
         return value
 
     run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials)
-    best = best_trial(study)
+    best = best_trial(study, space)
     if best is None:
-        raise RuntimeError(f"no trial of study '{tune.study_name}' completed; see the warnings")
+        raise RuntimeError(no_best(study, tune.study_name))
     drawn = {**fixed_values(space), **best.params}
     best_values = {key: drawn[key] for key in space if key in drawn}  # in the trials' order
     est.set_params(**as_params(est, best_values))

@@ -8,7 +8,6 @@ and its parameters are tried again.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -136,24 +135,21 @@ def open_study(
 
 def check_problem(study: optuna.Study, problem: dict[str, Any], where: str) -> None:
     """Record ``problem`` with ``study``, or refuse it when the study recorded another one."""
-    text = json.dumps(problem, sort_keys=True, default=str)
+    from tsfm.tuning.problem import problem_differences, problem_text
+
+    text = problem_text(problem)
     recorded = study.user_attrs.get("problem")
     if recorded is None:
         study.set_user_attr("problem", text)
         return
-    if recorded == text:
+    differences = problem_differences(recorded, problem)
+    if not differences:
         return
-    old, new = json.loads(recorded), json.loads(text)
-    differ = [
-        f"{key}: {old.get(key)!r} there, {new.get(key)!r} here"
-        for key in sorted(old.keys() | new.keys())
-        if old.get(key) != new.get(key)
-    ]
     raise ValueError(
-        f"study '{study.study_name}' in {where} was run on another problem ({'; '.join(differ)}),"
-        " so its trials cannot rank this one. Name a new study (tune.study_name=... or "
-        "tune.dir=... on the command line; study_name=... or output_dir=... in Python), or "
-        "delete that study to start over"
+        f"study '{study.study_name}' in {where} was run on another problem "
+        f"({differences}), so its trials cannot rank this one. Name "
+        "a new study (tune.study_name=... or tune.dir=... on the command line; study_name=... "
+        "or output_dir=... in Python), or delete that study to start over"
     )
 
 
@@ -213,6 +209,19 @@ def run_trials(
         gc_after_trial=True,
     )
     return study
+
+
+def no_best(study: optuna.Study, name: str) -> str:
+    """Why ``study`` has no best trial of the search space asked for: its failed trials'
+    reasons (the last few)."""
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    reasons = [f"trial {t.number}: {t.user_attrs.get('error', 'no reason kept')}" for t in failed]
+    listed = "; ".join(reason.splitlines()[0] for reason in reasons[-3:])
+    return (
+        f"no trial of study '{name}' completed with a value from this search space"
+        + (f" ({len(failed)} failed; {listed})" if failed else "")
+        + "; fix the cause (a space too large for the data or memory, say), or raise n_trials"
+    )
 
 
 def objective_value(metrics: Mapping[str, Any], metric: str, trainer: Any = None) -> float:
