@@ -71,3 +71,27 @@ def test_a_study_without_a_completed_trial_says_why_its_trials_failed():
     frame, space = synthetic_frame(150, 2), {"d_model": [9]}  # 2 heads do not divide it
     with pytest.raises(RuntimeError, match=r"no trial .* completed .*trial 0: ValueError: d_mod"):
         tiny().tune(frame, n_trials=1, search_space=space, pruner="none")
+
+
+def test_lookback_is_searched_and_every_lookback_scores_the_same_validation_targets(tmp_path):
+    from tsfm.estimator.fitting import estimator_split
+
+    n_rows, n_train, horizon = 150, 120, 8
+    for lookback in (12, 24, 48):  # the look-back reaches into the training rows
+        start, end = estimator_split(n_rows, n_train, lookback, True).val
+        assert start + lookback == n_train and end == n_rows  # the first target, the last row
+    space = {"lookback": [12, 24], "d_model": [8]}
+    est = tiny().tune(synthetic_frame(150, 2), n_trials=2, search_space=space, pruner="none")
+    best = est.study_.best_trial.params["data.seq_len"]
+    assert est.best_params_["lookback"] == est.lookback == est.config_.data.seq_len == best
+    assert len(est.predict()) == horizon
+    assert est.study_.study_name == "itransformer_lookbacks_8"  # not the best lookback's name
+    for key, reason in [
+        ("horizon", "run one study per horizon"),
+        ("val_size", "pass val_size=... to tune"),
+        ("targets", "only lookback can"),
+    ]:
+        with pytest.raises(ValueError, match=f"key '{key}' cannot be searched.*{reason}"):
+            tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={key: [1, 2]})
+    with pytest.raises(ValueError, match="lookback: 0 is not a positive whole number"):
+        tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={"lookback": [0, 24]})
