@@ -102,3 +102,13 @@ def test_workers_may_load_the_data_differently_and_join_one_study():
     loader = "data.num_workers=2", "data.pin_memory=true", "data.eval_batch_size=512"
     assert study_problem(compose_config(*loader), space, "val/best_loss") == plain
     assert study_problem(compose_config("data.batch_size=64"), space, "val/best_loss") != plain
+
+
+@pytest.mark.parametrize("n_trials", [0, -1, 2.5, True])
+def test_fewer_than_one_trial_is_refused_before_the_study_naming_the_parameter(tmp_path, n_trials):
+    with pytest.raises(ValueError, match=r"^n_trials must be a whole number of trials, at lea"):
+        tiny().tune(synthetic_frame(150, 2), n_trials=n_trials, output_dir=tmp_path / "py")
+    cfg, overrides = study_config(tmp_path / "cli", "tune.n_trials=0")
+    with pytest.raises(ValueError, match=r"^tune.n_trials must be a whole number .* got 0"):
+        tune(cfg, overrides)
+    assert not (tmp_path / "py").exists() and not (tmp_path / "cli").exists()  # no study

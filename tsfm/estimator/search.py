@@ -162,8 +162,9 @@ def tune_forecaster(
     from tsfm.estimator.search_problem import study_problem
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.space import fixed_values, parse_space
-    from tsfm.tuning.study import no_best, objective_value, open_study, run_trials
+    from tsfm.tuning.study import check_n_trials, no_best, objective_value, open_study, run_trials
 
+    check_n_trials(n_trials, "n_trials")
     if search_space is None:
         space_spec = default_space(est.model)
     else:

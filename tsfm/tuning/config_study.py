@@ -190,9 +190,10 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.tuning.outputs import write_outputs
     from tsfm.tuning.problem import study_problem
     from tsfm.tuning.space import fixed_values, parse_space
-    from tsfm.tuning.study import objective_value, open_study, run_trials
+    from tsfm.tuning.study import check_n_trials, objective_value, open_study, run_trials
 
     settings = cfg.tune
+    check_n_trials(settings.n_trials, "tune.n_trials")
     if not settings.params:
         raise ValueError(
             "no search space: add hparams_search=<model> (conf/hparams_search/) or set "

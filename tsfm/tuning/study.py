@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.trial import FrozenTrial, TrialState
@@ -151,6 +152,15 @@ def check_problem(study: optuna.Study, problem: dict[str, Any], where: str) -> N
         "a new study (tune.study_name=... or tune.dir=... on the command line; study_name=... "
         "or output_dir=... in Python), or delete that study to start over"
     )
+
+
+def check_n_trials(value: Any, name: str) -> None:
+    """``n_trials`` must be a whole number of at least one trial."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(
+            f"{name} must be a whole number of trials, at least 1, got {value!r}: it counts "
+            f"the finished trials the study should hold (e.g. {name}=20)"
+        )
 
 
 def finished_trials(study: optuna.Study) -> int:
