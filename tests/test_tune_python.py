@@ -112,3 +112,28 @@ def test_fewer_than_one_trial_is_refused_before_the_study_naming_the_parameter(t
     with pytest.raises(ValueError, match=r"^tune.n_trials must be a whole number .* got 0"):
         tune(cfg, overrides)
     assert not (tmp_path / "py").exists() and not (tmp_path / "cli").exists()  # no study
+
+
+@pytest.mark.parametrize("verbose", [0, 2])
+def test_a_failed_trial_is_one_line_its_reason_and_verbose_2_adds_the_traceback(verbose):
+    import logging
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(logging.Formatter().format(record))
+    logging.getLogger("optuna").addHandler(handler)
+    try:
+        with pytest.raises(RuntimeError, match="no trial"):  # 2 heads do not divide 9
+            tiny(verbose=verbose).tune(synthetic_frame(150, 2), n_trials=1, pruner="none",
+                                       search_space={"d_model": [9]})  # fmt: skip
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    failed = [line for line in lines if line.startswith("Trial 0 failed")]
+    assert failed[0].startswith(
+        "Trial 0 failed with parameters: {'model.d_model': 9} because of the following error: "
+        "ValueError('d_model (9) must be divisible by n_heads (2)')."
+    )
+    if verbose == 0:
+        assert failed == [failed[0].splitlines()[0]]  # one line: no traceback, no "value None"
+    else:
+        assert "Traceback" in failed[0] and len(failed) == 2

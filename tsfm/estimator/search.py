@@ -206,7 +206,8 @@ def tune_forecaster(
             kept.update(value=value, number=trial.number, model=candidate)
         return value
 
-    run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials)
+    tracebacks = int(est.verbose) >= 2
+    run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks)
     best = best_trial(study, space)
     if best is None:
         raise RuntimeError(no_best(study, tune.study_name))

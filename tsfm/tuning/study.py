@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import random
+import re
 import socket
 import time
 import warnings
@@ -171,6 +172,18 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class OneLineFailures(logging.Filter):
+    """Optuna's warning for a failed trial without its traceback (the reason, the trial's
+    ``error`` attribute, is in the line), and without the ``failed with value None`` line
+    that follows it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if " failed with parameters: " in message:
+            record.exc_info = record.exc_text = None
+        return re.fullmatch(r"Trial \d+ failed with value None\.", message) is None
+
+
 TrainTrial = Callable[[optuna.Trial, dict[str, Any], list], float]
 
 
@@ -181,6 +194,7 @@ def run_trials(
     n_trials: int,
     timeout: float | None = None,
     worker_trials: int | None = None,
+    tracebacks: bool = True,
 ) -> optuna.Study:
     """Run trials until the study holds ``n_trials`` finished ones (this worker's share).
 
@@ -189,6 +203,7 @@ def run_trials(
     value to minimise. Trials that fail with a ValueError or RuntimeError (an impossible
     combination, a diverged loss) or a MemoryError (a model too large) are recorded as failed
     and the study goes on; the trial keeps the message as its user attribute ``error``.
+    Without ``tracebacks``, Optuna logs such a trial in one line, its reason.
     """
     from optuna_integration import PyTorchLightningPruningCallback
 
@@ -210,14 +225,22 @@ def run_trials(
         log.warning("study '%s' already holds %d finished trials", study.study_name, n_trials)
         return study
     stop_at_total = optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)
-    study.optimize(
-        objective,
-        n_trials=missing if worker_trials is None else min(missing, worker_trials),
-        timeout=timeout,
-        callbacks=[stop_at_total],
-        catch=CAUGHT,
-        gc_after_trial=True,
-    )
+    one_line = None if tracebacks else OneLineFailures()
+    optimize_log = logging.getLogger("optuna.study._optimize")  # where Optuna logs trials
+    if one_line:
+        optimize_log.addFilter(one_line)
+    try:
+        study.optimize(
+            objective,
+            n_trials=missing if worker_trials is None else min(missing, worker_trials),
+            timeout=timeout,
+            callbacks=[stop_at_total],
+            catch=CAUGHT,
+            gc_after_trial=True,
+        )
+    finally:
+        if one_line:
+            optimize_log.removeFilter(one_line)
     return study
 
 
