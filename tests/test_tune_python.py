@@ -95,10 +95,45 @@ def test_tuned_parameters_describe_the_kept_model_with_fixed_groups_and_numpy_nu
 
 
 def test_workers_may_load_the_data_differently_and_join_one_study():
-    from tsfm.tuning.config_study import study_problem
+    from tsfm.tuning.problem import study_problem
 
-    space = {"model.d_model": "choice(8, 16)"}
-    plain = study_problem(compose_config(), space)
+    space = parse_space({"model.d_model": "choice(8, 16)"})
+    plain = study_problem(compose_config(), space, "val/best_loss")
     loader = "data.num_workers=2", "data.pin_memory=true", "data.eval_batch_size=512"
-    assert study_problem(compose_config(*loader), space) == plain
-    assert study_problem(compose_config("data.batch_size=64"), space) != plain
+    assert study_problem(compose_config(*loader), space, "val/best_loss") == plain
+    assert study_problem(compose_config("data.batch_size=64"), space, "val/best_loss") != plain
+
+
+@pytest.mark.parametrize("n_trials", [0, -1, 2.5, True])
+def test_fewer_than_one_trial_is_refused_before_the_study_naming_the_parameter(tmp_path, n_trials):
+    with pytest.raises(ValueError, match=r"^n_trials must be a whole number of trials, at lea"):
+        tiny().tune(synthetic_frame(150, 2), n_trials=n_trials, output_dir=tmp_path / "py")
+    cfg, overrides = study_config(tmp_path / "cli", "tune.n_trials=0")
+    with pytest.raises(ValueError, match=r"^tune.n_trials must be a whole number .* got 0"):
+        tune(cfg, overrides)
+    assert not (tmp_path / "py").exists() and not (tmp_path / "cli").exists()  # no study
+
+
+@pytest.mark.parametrize("verbose", [0, 2])
+def test_a_failed_trial_is_one_line_its_reason_and_verbose_2_adds_the_traceback(verbose):
+    import logging
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(logging.Formatter().format(record))
+    logging.getLogger("optuna").addHandler(handler)
+    try:
+        with pytest.raises(RuntimeError, match="no trial"):  # 2 heads do not divide 9
+            tiny(verbose=verbose).tune(synthetic_frame(150, 2), n_trials=1, pruner="none",
+                                       search_space={"d_model": [9]})  # fmt: skip
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    failed = [line for line in lines if line.startswith("Trial 0 failed")]
+    assert failed[0].startswith(
+        "Trial 0 failed with parameters: {'model.d_model': 9} because of the following error: "
+        "ValueError('d_model (9) must be divisible by n_heads (2)')."
+    )
+    if verbose == 0:
+        assert failed == [failed[0].splitlines()[0]]  # one line: no traceback, no "value None"
+    else:
+        assert "Traceback" in failed[0] and len(failed) == 2

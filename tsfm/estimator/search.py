@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from omegaconf import OmegaConf
 
 from tsfm.config import CONF_DIR, compose_config
@@ -30,11 +31,33 @@ def default_space(model: str) -> dict[str, str]:
     return dict(compose_config(f"hparams_search={model}").tune.params)
 
 
+LOOKBACK = "data.seq_len"  # the study's name of a searched lookback, as on the command line
+NOT_SEARCHED = {
+    "horizon": "the horizon is the forecasting problem itself (trials with other horizons "
+    "forecast other targets): run one study per horizon",
+    "data.pred_len": "the horizon is the forecasting problem itself (trials with other "
+    "horizons forecast other targets): run one study per horizon",
+    "val_size": "it decides which rows score a trial, so trials with other values do not "
+    "compare: pass val_size=... to tune",
+}
+
+
 def space_key(est: Any, key: str) -> str:
     """A search-space key as the study names it: config keys (``model.d_model``) and config
-    groups (``optim``) as given, a Forecaster parameter (``d_model``, ``lr``) as its key."""
+    groups (``optim``) as given, a Forecaster parameter (``d_model``, ``lr``) as its key,
+    ``lookback`` as ``data.seq_len``."""
+    if key in ("lookback", LOOKBACK):
+        return LOOKBACK
+    if key in NOT_SEARCHED:
+        raise ValueError(f"search space key '{key}' cannot be searched: {NOT_SEARCHED[key]}")
     if "." in key or (CONF_DIR / key).is_dir():
         return key
+    if key in est._get_param_names():
+        raise ValueError(
+            f"search space key '{key}' cannot be searched: it is a Forecaster argument that "
+            "describes the data, not the model; of the Forecaster's own arguments only "
+            "lookback can"
+        )
     try:
         return config_key(est.model, key)
     except ValueError as err:
@@ -52,9 +75,20 @@ def as_params(est: Any, values: dict[str, Any]) -> dict[str, Any]:
         kept = [o for o in est.overrides or [] if o.split("=", 1)[0].lstrip("+~") not in chosen]
         params["overrides"] = [*kept, *groups]
     for key, value in values.items():
-        if "." in key:
+        if key == LOOKBACK:
+            params["lookback"] = value
+        elif "." in key:
             params[param_name(est.model, key)] = value
     return params
+
+
+def check_lookbacks(values: list[Any]) -> None:
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"search space entry lookback: {value!r} is not a positive whole number of "
+                "steps; use e.g. [48, 96, 192] or 'int(interval(24, 192))'"
+            )
 
 
 def check_space(est: Any, space: dict[str, Any]) -> None:
@@ -67,6 +101,9 @@ def check_space(est: Any, space: dict[str, Any]) -> None:
     where = f"the run config of model '{est.model}'"
     groups = {k: candidate_values(v) for k, v in space.items() if "." not in k}
     for key, dist in space.items():
+        if key == LOOKBACK:  # the Forecaster's own argument, not a config value
+            check_lookbacks(candidate_values(dist))
+            continue
         if "." in key:
             config_key(est.model, param_name(est.model, key))  # refuses keys it manages
         group = key.split(".")[0]
@@ -122,10 +159,12 @@ def tune_forecaster(
         output_dir: where the study file, best overrides, results table and plots go.
         **settings: other :class:`~tsfm.tuning.TuneConfig` fields (``pruner``, ``seed``, ...).
     """
+    from tsfm.estimator.search_problem import study_problem
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.space import fixed_values, parse_space
-    from tsfm.tuning.study import objective_value, open_study, run_trials
+    from tsfm.tuning.study import check_n_trials, no_best, objective_value, open_study, run_trials
 
+    check_n_trials(n_trials, "n_trials")
     if search_space is None:
         space_spec = default_space(est.model)
     else:
@@ -142,7 +181,8 @@ def tune_forecaster(
         if key not in tune:
             raise ValueError(f"unknown tuning setting '{key}'; known: {sorted(tune)}")
         tune[key] = value
-    tune.study_name = study_name or f"{est.model}_{est.lookback}_{est.horizon}"
+    lookback = "lookbacks" if LOOKBACK in space else est.lookback  # tune sets the best one
+    tune.study_name = study_name or f"{est.model}_{lookback}_{est.horizon}"
     tune.n_trials = n_trials
     seed = tune.seed if tune.seed is not None else est.extra_params().get("seed")
     if seed is None:
@@ -152,8 +192,7 @@ def tune_forecaster(
     optuna.logging.set_verbosity(
         optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
     )
-    problem = {"model": est.model, "mode": est.mode, "lookback": int(est.lookback)}
-    problem.update(horizon=int(est.horizon), data_sha256=digest)
+    problem = study_problem(est, space, tune.metric, size, digest, static_df)
     study = open_study(tune, url, seed, problem)
     kept: dict[str, Any] = {}
 
@@ -167,10 +206,11 @@ def tune_forecaster(
             kept.update(value=value, number=trial.number, model=candidate)
         return value
 
-    run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials)
-    best = best_trial(study)
+    tracebacks = int(est.verbose) >= 2
+    run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks)
+    best = best_trial(study, space)
     if best is None:
-        raise RuntimeError(f"no trial of study '{tune.study_name}' completed; see the warnings")
+        raise RuntimeError(no_best(study, tune.study_name))
     drawn = {**fixed_values(space), **best.params}
     best_values = {key: drawn[key] for key in space if key in drawn}  # in the trials' order
     est.set_params(**as_params(est, best_values))

@@ -179,19 +179,6 @@ def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]
                 raise ValueError(space_error(key, value, errors[0], cfg, "the run config"))
 
 
-# Data settings a study's workers may set differently: where the data lies and how it is
-# loaded (a GPU node's loader workers, a larger evaluation batch) change no trial's result.
-LOADING = frozenset({"data.root", "data.num_workers", "data.pin_memory", "data.eval_batch_size"})
-
-
-def study_problem(cfg: DictConfig, space: dict[str, Any]) -> dict[str, Any]:
-    """What a study's trials train on: the model and every data setting the search leaves
-    alone, but for how the data is found and loaded (``LOADING``)."""
-    data = {f"data.{k}": v for k, v in OmegaConf.to_container(cfg.data, resolve=True).items()}
-    kept = {k: v for k, v in data.items() if k not in space and k not in LOADING}
-    return {"model": cfg.model.name, **kept}
-
-
 def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
     """Run (or resume, or join) the study ``cfg.tune`` describes; returns it and its outputs.
 
@@ -201,10 +188,12 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.training.artifacts import write_run_files
     from tsfm.training.console import quiet
     from tsfm.tuning.outputs import write_outputs
+    from tsfm.tuning.problem import study_problem
     from tsfm.tuning.space import fixed_values, parse_space
-    from tsfm.tuning.study import objective_value, open_study, run_trials
+    from tsfm.tuning.study import check_n_trials, objective_value, open_study, run_trials
 
     settings = cfg.tune
+    check_n_trials(settings.n_trials, "tune.n_trials")
     if not settings.params:
         raise ValueError(
             "no search space: add hparams_search=<model> (conf/hparams_search/) or set "
@@ -215,7 +204,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed
-    study = open_study(settings, storage, seed, study_problem(cfg, space))
+    study = open_study(settings, storage, seed, study_problem(cfg, space, settings.metric))
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
         trial_cfg = trial_config(cfg, overrides, {**values, "test": False})

@@ -30,10 +30,17 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
-    """The complete trial of lowest value; a non-finite value never counts (studies written
-    before diverged trials were failed may hold some)."""
+def best_trial(
+    study: optuna.Study, space: Mapping[str, Any] | None = None
+) -> optuna.trial.FrozenTrial | None:
+    """The complete trial of lowest value (with ``space``: of those drawn from it); a
+    non-finite value never counts (studies written before diverged trials were failed may
+    hold some)."""
+    from tsfm.tuning.space import in_space
+
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if space is not None:
+        complete = [t for t in complete if in_space(t.params, space)]
     finite = [t for t in complete if t.value is not None and math.isfinite(t.value)]
     return min(finite, key=lambda t: t.value) if finite else None
 

@@ -128,6 +128,24 @@ def fixed_values(space: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in space.items() if not isinstance(v, BaseDistribution)}
 
 
+def in_space(params: Mapping[str, Any], space: Mapping[str, Any]) -> bool:
+    """Whether a trial's ``params`` are a draw of ``space``: one value per searched key, each
+    among the choices or within the bounds."""
+    from optuna.distributions import BaseDistribution, CategoricalDistribution
+
+    searched = {k: v for k, v in space.items() if isinstance(v, BaseDistribution)}
+    if set(params) != set(searched):
+        return False
+    for key, dist in searched.items():
+        value = params[key]
+        if isinstance(dist, CategoricalDistribution):
+            if value not in dist.choices:
+                return False
+        elif not dist.low <= value <= dist.high:
+            return False
+    return True
+
+
 def suggest(trial: Any, space: Mapping[str, Any]) -> dict[str, Any]:
     """Draw one value per entry from ``trial`` (fixed values pass through)."""
     from optuna.distributions import (

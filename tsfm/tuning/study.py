@@ -8,11 +8,11 @@ and its parameters are tried again.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import random
+import re
 import socket
 import time
 import warnings
@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.trial import FrozenTrial, TrialState
@@ -136,25 +137,31 @@ def open_study(
 
 def check_problem(study: optuna.Study, problem: dict[str, Any], where: str) -> None:
     """Record ``problem`` with ``study``, or refuse it when the study recorded another one."""
-    text = json.dumps(problem, sort_keys=True, default=str)
+    from tsfm.tuning.problem import problem_differences, problem_text
+
+    text = problem_text(problem)
     recorded = study.user_attrs.get("problem")
     if recorded is None:
         study.set_user_attr("problem", text)
         return
-    if recorded == text:
+    differences = problem_differences(recorded, problem)
+    if not differences:
         return
-    old, new = json.loads(recorded), json.loads(text)
-    differ = [
-        f"{key}: {old.get(key)!r} there, {new.get(key)!r} here"
-        for key in sorted(old.keys() | new.keys())
-        if old.get(key) != new.get(key)
-    ]
     raise ValueError(
-        f"study '{study.study_name}' in {where} was run on another problem ({'; '.join(differ)}),"
-        " so its trials cannot rank this one. Name a new study (tune.study_name=... or "
-        "tune.dir=... on the command line; study_name=... or output_dir=... in Python), or "
-        "delete that study to start over"
+        f"study '{study.study_name}' in {where} was run on another problem "
+        f"({differences}), so its trials cannot rank this one. Name "
+        "a new study (tune.study_name=... or tune.dir=... on the command line; study_name=... "
+        "or output_dir=... in Python), or delete that study to start over"
     )
+
+
+def check_n_trials(value: Any, name: str) -> None:
+    """``n_trials`` must be a whole number of at least one trial."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(
+            f"{name} must be a whole number of trials, at least 1, got {value!r}: it counts "
+            f"the finished trials the study should hold (e.g. {name}=20)"
+        )
 
 
 def finished_trials(study: optuna.Study) -> int:
@@ -163,6 +170,18 @@ def finished_trials(study: optuna.Study) -> int:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class OneLineFailures(logging.Filter):
+    """Optuna's warning for a failed trial without its traceback (the reason, the trial's
+    ``error`` attribute, is in the line), and without the ``failed with value None`` line
+    that follows it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if " failed with parameters: " in message:
+            record.exc_info = record.exc_text = None
+        return re.fullmatch(r"Trial \d+ failed with value None\.", message) is None
 
 
 TrainTrial = Callable[[optuna.Trial, dict[str, Any], list], float]
@@ -175,6 +194,7 @@ def run_trials(
     n_trials: int,
     timeout: float | None = None,
     worker_trials: int | None = None,
+    tracebacks: bool = True,
 ) -> optuna.Study:
     """Run trials until the study holds ``n_trials`` finished ones (this worker's share).
 
@@ -183,6 +203,7 @@ def run_trials(
     value to minimise. Trials that fail with a ValueError or RuntimeError (an impossible
     combination, a diverged loss) or a MemoryError (a model too large) are recorded as failed
     and the study goes on; the trial keeps the message as its user attribute ``error``.
+    Without ``tracebacks``, Optuna logs such a trial in one line, its reason.
     """
     from optuna_integration import PyTorchLightningPruningCallback
 
@@ -204,15 +225,36 @@ def run_trials(
         log.warning("study '%s' already holds %d finished trials", study.study_name, n_trials)
         return study
     stop_at_total = optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)
-    study.optimize(
-        objective,
-        n_trials=missing if worker_trials is None else min(missing, worker_trials),
-        timeout=timeout,
-        callbacks=[stop_at_total],
-        catch=CAUGHT,
-        gc_after_trial=True,
-    )
+    one_line = None if tracebacks else OneLineFailures()
+    optimize_log = logging.getLogger("optuna.study._optimize")  # where Optuna logs trials
+    if one_line:
+        optimize_log.addFilter(one_line)
+    try:
+        study.optimize(
+            objective,
+            n_trials=missing if worker_trials is None else min(missing, worker_trials),
+            timeout=timeout,
+            callbacks=[stop_at_total],
+            catch=CAUGHT,
+            gc_after_trial=True,
+        )
+    finally:
+        if one_line:
+            optimize_log.removeFilter(one_line)
     return study
+
+
+def no_best(study: optuna.Study, name: str) -> str:
+    """Why ``study`` has no best trial of the search space asked for: its failed trials'
+    reasons (the last few)."""
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    reasons = [f"trial {t.number}: {t.user_attrs.get('error', 'no reason kept')}" for t in failed]
+    listed = "; ".join(reason.splitlines()[0] for reason in reasons[-3:])
+    return (
+        f"no trial of study '{name}' completed with a value from this search space"
+        + (f" ({len(failed)} failed; {listed})" if failed else "")
+        + "; fix the cause (a space too large for the data or memory, say), or raise n_trials"
+    )
 
 
 def objective_value(metrics: Mapping[str, Any], metric: str, trainer: Any = None) -> float:
