@@ -85,7 +85,7 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
         time_col: str = "ds",
         target_col: str = "y",
         date_col: str | None = None,
-        work_dir: str | None = None,
+        work_dir: str | Path | None = None,
         verbose: int = 1,
         targets: list[str] | None = None,
         future_covariates: list[str] | None = None,
@@ -273,11 +273,12 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence and tuning
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the fitted forecaster to the directory ``path``."""
-        from tsfm.estimator import persistence
+        """Write the fitted forecaster to the directory ``path`` (all or nothing: a save that
+        fails leaves ``path`` as it was; ``overwrite=True`` replaces a saved Forecaster)."""
+        from tsfm.estimator.saving import save
 
         check_fitted(self)
-        return persistence.save(self, path, overwrite)
+        return save(self, path, overwrite)
 
     @classmethod
     def load(cls, path: str | Path, check_memory: bool = True) -> Forecaster:

@@ -1,4 +1,4 @@
-"""A fitted Forecaster as a directory, and back.
+"""A fitted Forecaster as a directory (written by :mod:`tsfm.estimator.saving`), and back.
 
 ::
 
@@ -23,13 +23,12 @@ fit the config's model, a model too large for the free memory are all refused.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.frames import SeriesTable
 from tsfm.data.roles import ColumnRoles
@@ -47,82 +46,14 @@ from tsfm.estimator.saved_files import (
     read_json,
     refuse_yaml_aliases,
 )
+from tsfm.estimator.saving import FORMAT
 from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.models.common import restoring_saved_weights
-from tsfm.training.artifacts import built_dims, module_from_config, versions
+from tsfm.training.artifacts import built_dims, module_from_config
 from tsfm.training.heads import KNOWN_LOSSES
 
-FORMAT = 1
 FILES = ("config.yaml", "weights.pt", "scaler.json", "history.pt", "forecaster.json")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (DictConfig, ListConfig)):
-        return OmegaConf.to_container(value, resolve=True)
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"cannot store {value!r} ({type(value).__name__}) in forecaster.json")
-
-
-def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
-    path = Path(path)
-    if path.exists() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(f"{path} exists and is not empty; pass overwrite=True to replace it")
-    path.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(est.config_, path / "config.yaml", resolve=True)
-    state = {k: v.detach().cpu() for k, v in est.module_.state_dict().items()}
-    torch.save(state, path / "weights.pt")
-    (path / "scaler.json").write_text(json.dumps(scaler_states(est)))
-    history = est.history_
-    saved = {
-        "values": torch.from_numpy(history.values.copy()),
-        "times": torch.from_numpy(history.times.astype(np.int64)),
-    }
-    if history.before is not None:  # the last values before the look-back (missing values)
-        saved["before"] = torch.from_numpy(np.asarray(history.before, dtype=np.float64).copy())
-    torch.save(saved, path / "history.pt")
-    encoder = est.static_encoder_
-    meta = {
-        "format": FORMAT,
-        "params": est.get_params(deep=False),
-        "mode": est.mode_,
-        "columns": list(est.columns_),
-        "input_columns": list(est.input_columns_),
-        "roles": est.roles_.to_dict(),
-        "series": est.series_,
-        "static_encoder": encoder.state_dict() if encoder is not None else None,
-        "statics": {k: v.tolist() for k, v in est.statics_.items()},
-        "freq": est.freq_,
-        "layout": est.layout_.to_dict(),
-        "dims": est.dims_,
-        "fit_metrics": est.fit_metrics_,
-    }
-    if getattr(est, "trained_until_", None) is not None:  # Forecaster.from_run's
-        meta["trained_until"] = np.asarray(est.trained_until_).astype(np.int64).tolist()
-    (path / "forecaster.json").write_text(
-        json.dumps(meta, indent=2, default=_plain, allow_nan=False)
-    )
-    if est.module_.conformal is not None:
-        torch.save(est.module_.conformal.state_dict(), path / "conformal.pt")
-    else:  # overwrite=True over a forecaster that had scores: they are not this one's
-        (path / "conformal.pt").unlink(missing_ok=True)
-    (path / "versions.json").write_text(json.dumps(versions(), indent=2))
-    return path
-
-
-def scaler_states(est: Any) -> dict[str, Any]:
-    """Every fitted scaling, as JSON: the targets' and the inputs' scalers (joint mode) or
-    the per-series statistics (independent mode)."""
-
-    def state(scaler: StandardScaler | None) -> dict | None:
-        return scaler.state_dict() if scaler is not None else None
-
-    if est.mode_ == "independent":
-        return {"series_mean": est.series_mean_.tolist(), "series_std": est.series_std_.tolist()}
-    return {"targets": state(est.scaler_), "inputs": state(est.input_scaler_)}
 
 
 def _foreign_keys(node: Any, where: str = "") -> list[str]:
