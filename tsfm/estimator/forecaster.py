@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 
 from tsfm.estimator.checks import check_fitted
 from tsfm.estimator.frame_reading import FrameReading
+from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 # so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
-class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
+class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
     """Fit, forecast, score, cross-validate, save and tune any registered model on a frame.
 
     Args:

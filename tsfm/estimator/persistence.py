@@ -94,19 +94,10 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
         raise ValueError(
             f"{path} names loss {raw.get('loss')!r}; known losses: {list(KNOWN_LOSSES)}"
         )
-    from tsfm.config import RunConfig, register_configs
-    from tsfm.models import config_schema
-
     data = raw.get("data")
     if isinstance(data, dict) and "local_calendar" not in data:
         data["local_calendar"] = False  # saved before: its calendar features read UTC's clock
-    register_configs()
-    schema = OmegaConf.structured(RunConfig)
-    schema.model = OmegaConf.structured(config_schema(name))
-    try:
-        cfg = OmegaConf.merge(schema, raw)
-    except Exception as err:
-        raise ValueError(f"{path} does not fit the run config schema: {err}") from None
+    cfg = structured_config(raw, str(path))
     if data_files:  # a run's: what it read and resumed from; nothing a refit would reuse
         return cfg
     pointers = {k: cfg.get(k) for k in ("ckpt_path", "resume")} | {
@@ -118,6 +109,21 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
             f"{cfg.data.name!r}); a Forecaster's config never does, so it is refused"
         )
     return cfg
+
+
+def structured_config(raw: dict[str, Any], where: str) -> DictConfig:
+    """A plain run config (of a registered model) merged into its typed schema, as a fit
+    builds it; ``where`` names it in the error."""
+    from tsfm.config import RunConfig, register_configs
+    from tsfm.models import config_schema
+
+    register_configs()
+    schema = OmegaConf.structured(RunConfig)
+    schema.model = OmegaConf.structured(config_schema(raw["model"]["name"]))
+    try:
+        return OmegaConf.merge(schema, raw)
+    except Exception as err:
+        raise ValueError(f"{where} does not fit the run config schema: {err}") from None
 
 
 def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
