@@ -159,8 +159,10 @@ def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) ->
 
 
 def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
-    if isinstance(value, np.generic):  # np.int64(16) from np.arange or a ParameterGrid
-        value = value.item()
+    if isinstance(value, (np.generic, np.ndarray)):  # np.int64(16) from np.arange or a
+        value = value.tolist()  # ParameterGrid, quantiles=np.linspace(...)
+    elif isinstance(value, (list, tuple)):
+        value = [v.item() if isinstance(v, np.generic) else v for v in value]
     try:
         if OmegaConf.select(cfg, key, throw_on_missing=False, default=KeyError) is KeyError:
             raise KeyError(key)

@@ -32,7 +32,9 @@ WRITTEN = {
 
 def _plain(value: Any) -> Any:
     """A value JSON cannot store as it is, as the plain value it stands for."""
-    if isinstance(value, (np.generic, np.ndarray)):
+    import pandas as pd
+
+    if isinstance(value, (np.generic, np.ndarray, pd.Index)):  # targets=df.columns[1:]
         return value.tolist()
     if isinstance(value, (DictConfig, ListConfig)):
         return OmegaConf.to_container(value, resolve=True)
