@@ -67,6 +67,9 @@ def test_an_injected_checkpoint_override_is_refused_at_load_and_never_fetched(co
         (lambda m: m["layout"].update(extra=1), "'layout' must hold exactly"),
         (lambda m: m.update(dims={**m["dims"], "seq_len": 999}), "seq_len differs"),
         (lambda m: m.update(columns=["a", "a", "b"]), "distinct names"),
+        (lambda m: m.update(columns=["A", "B", "C"]), r"must be the roles' targets \['v0'"),
+        (lambda m: m.update(columns=["OT"]), "must be the roles' targets"),
+        (lambda m: m.update(input_columns=["OT", "v1", "v0"]), "must be the roles' targets"),
         (lambda m: m.update(freq="fortnight"), "not a pandas frequency"),
         (lambda m: m.update(shell="rm -rf /"), r"unknown \['shell'\]"),
     ],
@@ -74,6 +77,13 @@ def test_an_injected_checkpoint_override_is_refused_at_load_and_never_fetched(co
 def test_every_field_of_forecaster_json_is_checked(copy, change, message):
     edit_meta(copy, change)
     with pytest.raises(ValueError, match=message):
+        Forecaster.load(copy)
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "null", '"forecaster"'])
+def test_a_forecaster_json_that_is_no_object_is_refused_naming_it(copy, text):
+    (copy / "forecaster.json").write_text(text)
+    with pytest.raises(ValueError, match=r"forecaster.json holds \w+, not the object save"):
         Forecaster.load(copy)
 
 

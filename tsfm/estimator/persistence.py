@@ -47,7 +47,7 @@ from tsfm.estimator.saved_files import (
     refuse_yaml_aliases,
 )
 from tsfm.estimator.saving import FORMAT
-from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
+from tsfm.estimator.validation import INSTANTIATION_KEYS, SavedForecasterError, check_metadata
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.artifacts import built_dims, module_from_config
@@ -133,7 +133,12 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
         raise FileNotFoundError(f"{path} is not a saved Forecaster: {missing} missing")
     cfg = checked_config(path / "config.yaml")
     meta = read_json(path / "forecaster.json")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict):
+        raise SavedForecasterError(
+            f"{path / 'forecaster.json'} holds {type(meta).__name__}, not the object save() "
+            "writes: it is not a tsfm file or is damaged"
+        )
+    if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
     meta = check_metadata(cls, meta, cfg, path / "forecaster.json")
     mode = meta.get("mode", "joint")
