@@ -99,6 +99,19 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(copy):
 
 
 @pytest.mark.parametrize(
+    "tagged",
+    ["!!python/object/apply:os.system ['touch {marker}']", "!!python/name:os.system ''"],
+)
+def test_a_yaml_tag_in_config_yaml_is_refused_naming_the_file(copy, tmp_path, tagged):
+    marker = tmp_path / "ran"
+    with (copy / "config.yaml").open("a") as file:
+        file.write(f"\nx: {tagged.format(marker=marker)}\n")
+    with pytest.raises(ValueError, match=r"config.yaml: uses the YAML tag 'tag:yaml.org,2002:py"):
+        Forecaster.load(copy)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
     ("text", "error", "message"),
     [
         (None, FileNotFoundError, r"scaler.json'\] missing"),
