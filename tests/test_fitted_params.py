@@ -128,3 +128,18 @@ def test_fold_arguments_must_be_whole_numbers():
     with pytest.raises(ValueError, match=r"n_windows \(2.0\) and step \(8\) must be whole"):
         est.backtest(frame, n_windows=2.0)
     assert len(est.cross_validate(frame, n_windows=2, refit=np.int64(2)).forecasts) == 32
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"overrides": "optim=adamw_cosine"}, "overrides must be a list of 'key=value' strings"),
+        ({"overrides": ["optim=adamw_cosine", 3]}, "overrides must be a list of 'key=value'"),
+        ({"seed": -1}, r"seed must be a whole number from 0 to 2\*\*32 - 1, got -1"),
+        ({"seed": 2**40}, r"seed must be a whole number from 0 to 2\*\*32 - 1, got 1099"),
+        ({"overrides": ["seed=-5"]}, "seed must be a whole number from 0"),
+    ],
+)
+def test_overrides_and_seed_of_the_wrong_kind_are_refused_naming_them(params, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(**params).fit(synthetic_frame(120, 2))
