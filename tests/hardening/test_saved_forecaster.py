@@ -5,6 +5,7 @@ no model larger than its weights, no broken or non-finite file."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -119,6 +120,7 @@ def test_a_yaml_tag_in_config_yaml_is_refused_naming_the_file(copy, tmp_path, ta
         ('{"mean": [NaN, 1, 2], "std": [1, 1, 1]}', ValueError, "non-standard JSON number NaN"),
         ('{"mean": [0, 1], "std": [1, 1]}', ValueError, "one number per variate"),
         ('{"mean": [0, 1, 2], "std": [1, 0, 1]}', ValueError, "not positive"),
+        ('{"mean": [true, false, true], "std": [1, 1, 1]}', ValueError, "not a finite number"),
     ],
 )
 def test_a_missing_or_broken_scaler_json_is_named(copy, text, error, message):
@@ -165,3 +167,22 @@ def test_a_nan_forecast_is_never_returned(saved):
         next(est.module_.parameters()).fill_(float("nan"))
     with pytest.raises(RuntimeError, match="forecast holds .* NaN or infinite"):
         est.predict()
+
+
+def test_history_times_out_of_order_are_refused(copy):
+    history = load_checkpoint(copy / "history.pt")
+    torch.save({**history, "times": history["times"].flip(0)}, copy / "history.pt")
+    with pytest.raises(ValueError, match=r"history.pt: 'times' are not increasing"):
+        Forecaster.load(copy)
+
+
+def test_an_interpolation_in_a_saved_config_is_refused(copy, monkeypatch):
+    monkeypatch.setenv("TSFM_TEST_BATCH", "7")
+    text = (copy / "config.yaml").read_text()
+    edited = re.sub(
+        r"(?m)^  eval_batch_size: .*$", "  eval_batch_size: ${oc.env:TSFM_TEST_BATCH}", text
+    )
+    assert edited != text
+    (copy / "config.yaml").write_text(edited)
+    with pytest.raises(ValueError, match=r"config.yaml: holds interpolations \(data.eval_batch"):
+        Forecaster.load(copy)

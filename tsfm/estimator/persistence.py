@@ -67,6 +67,14 @@ def _foreign_keys(node: Any, where: str = "") -> list[str]:
     return []
 
 
+def _interpolations(node: Any, where: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [k for key, v in node.items() for k in _interpolations(v, f"{where}{key}.")]
+    if isinstance(node, list):
+        return [k for i, v in enumerate(node) for k in _interpolations(v, f"{where}{i}.")]
+    return [f"{where[:-1]}={node}"] if isinstance(node, str) and "${" in node else []
+
+
 def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     """config.yaml, refused unless it asks for tsfm's registered classes only (and holds no
     YAML anchors or aliases, nor a checkpoint or data path); ``data_files``: a command-line
@@ -74,6 +82,12 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     raw = OmegaConf.to_container(OmegaConf.create(refuse_yaml_aliases(path)), resolve=False)
     if not isinstance(raw, dict):
         raise ValueError(f"{path} does not hold a run config (a mapping)")
+    if not data_files and _interpolations(raw):  # save writes the config resolved
+        raise SavedForecasterError(
+            f"{path}: holds interpolations ({', '.join(_interpolations(raw)[:3])}), which "
+            "save() never writes (it resolves the config) and which could read the "
+            "environment; it is not a tsfm file or was edited, refused"
+        )
     foreign = _foreign_keys(raw)
     if foreign:
         raise ValueError(

@@ -79,7 +79,10 @@ def checked_scaler(state: Any, n_columns: int, path: Path) -> dict[str, list[flo
         values = state[key]
         if not isinstance(values, list) or len(values) != n_columns:
             raise _refuse(path, f"'{key}' must list one number per variate ({n_columns})")
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        if not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values
+        ):
             raise _refuse(path, f"'{key}' holds a value that is not a finite number")
     if not all(v > 0 for v in state["std"]):
         raise _refuse(path, "'std' holds a value that is not positive")
@@ -164,6 +167,8 @@ def load_history(
         raise _refuse(path, f"'times' must be {[*lead, lookback]} int64 timestamps")
     if times.dtype != torch.int64:
         raise _refuse(path, f"'times' must be {[*lead, lookback]} int64 timestamps")
+    if not (times[..., 1:] > times[..., :-1]).all():  # predict's dates follow the last one
+        raise _refuse(path, "'times' are not increasing")
     return history
 
 
