@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 
@@ -117,6 +118,19 @@ def test_save_load_predict_gives_identical_forecasts(fitted, name, tmp_path):
     assert loaded.get_params() == est.get_params()
     with pytest.raises(FileExistsError, match="overwrite=True"):
         est.save(path)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_a_fitted_forecaster_pickles_and_joblib_dumps(fitted, name, tmp_path):
+    est = fitted[name]
+    twin = pickle.loads(pickle.dumps(est))
+    pd.testing.assert_frame_equal(twin.predict(), est.predict())
+    assert twin.config_ == est.config_ and twin.get_params() == est.get_params()
+    loaded = Forecaster.load(twin.save(tmp_path / "model"))
+    pd.testing.assert_frame_equal(loaded.predict(), est.predict())
+    joblib = pytest.importorskip("joblib")
+    joblib.dump(est, tmp_path / "model.joblib")
+    pd.testing.assert_frame_equal(joblib.load(tmp_path / "model.joblib").predict(), est.predict())
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny
@@ -46,6 +47,23 @@ def test_numpy_numbers_are_parameters(tmp_path):
     est.fit(synthetic_frame(120, 2))
     assert est.config_.model.d_model == 8 and est.config_.optim.lr == pytest.approx(1e-3)
     assert len(Forecaster.load(est.save(tmp_path / "m")).predict()) == 4
+
+
+def test_arrays_and_indexes_of_names_and_levels_are_parameters(tmp_path):
+    frame = synthetic_frame(160, 4)  # date, v0, v1, v2, OT
+    targets, past = np.array(["v2", "OT"]), frame.columns[1:3]  # a NumPy array, a pandas Index
+    quantiles = np.array([0.1, 0.5, 0.9])
+    est = tiny(targets=targets, past_covariates=past, loss="quantile", quantiles=quantiles)
+    assert est.get_params()["targets"] is targets and clone(est).get_params()["targets"] is not None
+    est.fit(frame)
+    assert est.get_params()["targets"] is targets  # untouched, as clone requires
+    assert list(est.predict().columns) == ["date", "v2", "OT"]
+    assert est.roles_.past == ("v0", "v1") and list(est.config_.quantiles) == [0.1, 0.5, 0.9]
+    loaded = Forecaster.load(est.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(loaded.predict(level=[80]), est.predict(level=[80]))
+    for bad in ("OT", {"OT": 1}, {"v2", "OT"}):
+        with pytest.raises(ValueError, match="targets must be a list of column names"):
+            tiny(targets=bad).fit(frame)
 
 
 @pytest.mark.parametrize(
@@ -110,3 +128,18 @@ def test_fold_arguments_must_be_whole_numbers():
     with pytest.raises(ValueError, match=r"n_windows \(2.0\) and step \(8\) must be whole"):
         est.backtest(frame, n_windows=2.0)
     assert len(est.cross_validate(frame, n_windows=2, refit=np.int64(2)).forecasts) == 32
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"overrides": "optim=adamw_cosine"}, "overrides must be a list of 'key=value' strings"),
+        ({"overrides": ["optim=adamw_cosine", 3]}, "overrides must be a list of 'key=value'"),
+        ({"seed": -1}, r"seed must be a whole number from 0 to 2\*\*32 - 1, got -1"),
+        ({"seed": 2**40}, r"seed must be a whole number from 0 to 2\*\*32 - 1, got 1099"),
+        ({"overrides": ["seed=-5"]}, "seed must be a whole number from 0"),
+    ],
+)
+def test_overrides_and_seed_of_the_wrong_kind_are_refused_naming_them(params, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(**params).fit(synthetic_frame(120, 2))

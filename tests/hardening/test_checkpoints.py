@@ -3,6 +3,8 @@ whatever the scheme. The payload is a pickle whose loading creates a marker file
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -89,15 +91,23 @@ def test_the_cli_refuses_a_checkpoint_url_without_fetching_it(payload, tmp_path)
         (b"", "is not a readable torch checkpoint .*EOFError"),
         (None, "is not a readable torch checkpoint .*(truncated|OSError|RuntimeError)"),
         (b"not a checkpoint\n", "cannot be loaded as plain tensors"),
+        (b"root:x:0:0:root:/root:/bin/bash\n", "is not a readable torch checkpoint .*Error"),
+        (b"hello\n", "is not a readable torch checkpoint .*Error"),
+        ("/etc/passwd", "is not a readable torch checkpoint .*Error"),
     ],
-    ids=["empty", "truncated", "text"],
+    ids=["empty", "truncated", "text", "passwd-line", "hello", "link-to-passwd"],
 )
 def test_broken_checkpoints_are_refused_naming_the_file(tmp_path, content, message):
     path = tmp_path / "weights.pt"
     if content is None:  # a real checkpoint, cut in half
         torch.save({"w": torch.randn(64, 64)}, path)
         content = path.read_bytes()[: path.stat().st_size // 2]
-    path.write_bytes(content)
+    if isinstance(content, str):  # a link to a system file
+        if not Path(content).is_file():
+            pytest.skip(f"no {content} here")
+        path.symlink_to(content)
+    else:
+        path.write_bytes(content)
     with pytest.raises(ValueError, match=rf"{path} {message}"):
         load_checkpoint(path)
     with pytest.raises(FileNotFoundError, match="no checkpoint file at"):

@@ -5,6 +5,7 @@ no model larger than its weights, no broken or non-finite file."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -67,6 +68,9 @@ def test_an_injected_checkpoint_override_is_refused_at_load_and_never_fetched(co
         (lambda m: m["layout"].update(extra=1), "'layout' must hold exactly"),
         (lambda m: m.update(dims={**m["dims"], "seq_len": 999}), "seq_len differs"),
         (lambda m: m.update(columns=["a", "a", "b"]), "distinct names"),
+        (lambda m: m.update(columns=["A", "B", "C"]), r"must be the roles' targets \['v0'"),
+        (lambda m: m.update(columns=["OT"]), "must be the roles' targets"),
+        (lambda m: m.update(input_columns=["OT", "v1", "v0"]), "must be the roles' targets"),
         (lambda m: m.update(freq="fortnight"), "not a pandas frequency"),
         (lambda m: m.update(shell="rm -rf /"), r"unknown \['shell'\]"),
     ],
@@ -74,6 +78,13 @@ def test_an_injected_checkpoint_override_is_refused_at_load_and_never_fetched(co
 def test_every_field_of_forecaster_json_is_checked(copy, change, message):
     edit_meta(copy, change)
     with pytest.raises(ValueError, match=message):
+        Forecaster.load(copy)
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "null", '"forecaster"'])
+def test_a_forecaster_json_that_is_no_object_is_refused_naming_it(copy, text):
+    (copy / "forecaster.json").write_text(text)
+    with pytest.raises(ValueError, match=r"forecaster.json holds \w+, not the object save"):
         Forecaster.load(copy)
 
 
@@ -89,6 +100,19 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(copy):
 
 
 @pytest.mark.parametrize(
+    "tagged",
+    ["!!python/object/apply:os.system ['touch {marker}']", "!!python/name:os.system ''"],
+)
+def test_a_yaml_tag_in_config_yaml_is_refused_naming_the_file(copy, tmp_path, tagged):
+    marker = tmp_path / "ran"
+    with (copy / "config.yaml").open("a") as file:
+        file.write(f"\nx: {tagged.format(marker=marker)}\n")
+    with pytest.raises(ValueError, match=r"config.yaml: uses the YAML tag 'tag:yaml.org,2002:py"):
+        Forecaster.load(copy)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
     ("text", "error", "message"),
     [
         (None, FileNotFoundError, r"scaler.json'\] missing"),
@@ -96,6 +120,7 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(copy):
         ('{"mean": [NaN, 1, 2], "std": [1, 1, 1]}', ValueError, "non-standard JSON number NaN"),
         ('{"mean": [0, 1], "std": [1, 1]}', ValueError, "one number per variate"),
         ('{"mean": [0, 1, 2], "std": [1, 0, 1]}', ValueError, "not positive"),
+        ('{"mean": [true, false, true], "std": [1, 1, 1]}', ValueError, "not a finite number"),
     ],
 )
 def test_a_missing_or_broken_scaler_json_is_named(copy, text, error, message):
@@ -142,3 +167,22 @@ def test_a_nan_forecast_is_never_returned(saved):
         next(est.module_.parameters()).fill_(float("nan"))
     with pytest.raises(RuntimeError, match="forecast holds .* NaN or infinite"):
         est.predict()
+
+
+def test_history_times_out_of_order_are_refused(copy):
+    history = load_checkpoint(copy / "history.pt")
+    torch.save({**history, "times": history["times"].flip(0)}, copy / "history.pt")
+    with pytest.raises(ValueError, match=r"history.pt: 'times' are not increasing"):
+        Forecaster.load(copy)
+
+
+def test_an_interpolation_in_a_saved_config_is_refused(copy, monkeypatch):
+    monkeypatch.setenv("TSFM_TEST_BATCH", "7")
+    text = (copy / "config.yaml").read_text()
+    edited = re.sub(
+        r"(?m)^  eval_batch_size: .*$", "  eval_batch_size: ${oc.env:TSFM_TEST_BATCH}", text
+    )
+    assert edited != text
+    (copy / "config.yaml").write_text(edited)
+    with pytest.raises(ValueError, match=r"config.yaml: holds interpolations \(data.eval_batch"):
+        Forecaster.load(copy)

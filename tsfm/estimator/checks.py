@@ -26,8 +26,20 @@ def check_options(est: Any) -> None:
         raise ValueError(f"missing must be one of {MISSING}, got {est.missing!r}")
     for name in ROLE_ARGUMENTS:
         value = getattr(est, name)
-        if value is not None and (isinstance(value, str) or not hasattr(value, "__iter__")):
-            raise ValueError(f"{name} must be a list of column names, got {value!r}")
+        unordered = isinstance(value, (str, bytes, dict, set, frozenset))
+        if value is not None and (unordered or not hasattr(value, "__iter__")):
+            raise ValueError(
+                f"{name} must be a list of column names (a list, tuple, NumPy array or pandas "
+                f"Index), got {value!r}"
+            )
+
+
+def role_names(est: Any, name: str) -> list:
+    """The column names of the role argument ``name`` as a list (``[]`` when None): any
+    list-like of names is accepted, and the argument itself stays as given (``get_params``
+    returns it untouched, as scikit-learn's ``clone`` requires)."""
+    value = getattr(est, name)
+    return [] if value is None else list(value)
 
 
 def frame_columns(df: Any) -> list[str]:

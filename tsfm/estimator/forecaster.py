@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 
 from tsfm.estimator.checks import check_fitted
 from tsfm.estimator.frame_reading import FrameReading
+from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 # so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
-class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
+class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
     """Fit, forecast, score, cross-validate, save and tune any registered model on a frame.
 
     Args:
@@ -85,7 +86,7 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
         time_col: str = "ds",
         target_col: str = "y",
         date_col: str | None = None,
-        work_dir: str | None = None,
+        work_dir: str | Path | None = None,
         verbose: int = 1,
         targets: list[str] | None = None,
         future_covariates: list[str] | None = None,
@@ -273,11 +274,12 @@ class Forecaster(ScoringMethods, FrameReading, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence and tuning
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the fitted forecaster to the directory ``path``."""
-        from tsfm.estimator import persistence
+        """Write the fitted forecaster to the directory ``path`` (all or nothing: a save that
+        fails leaves ``path`` as it was; ``overwrite=True`` replaces a saved Forecaster)."""
+        from tsfm.estimator.saving import save
 
         check_fitted(self)
-        return persistence.save(self, path, overwrite)
+        return save(self, path, overwrite)
 
     @classmethod
     def load(cls, path: str | Path, check_memory: bool = True) -> Forecaster:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tsfm.estimator.checks import check_options, frame_columns
+from tsfm.estimator.checks import check_options, frame_columns, role_names
 
 if TYPE_CHECKING:
     from tsfm.data.frames import SeriesTable
@@ -33,7 +33,7 @@ class FrameReading:
         from tsfm.data.frames.gaps import insert_absent_steps
 
         check_options(self)
-        statics = [c for c in self.static_covariates or [] if c in frame_columns(df)]
+        statics = [c for c in role_names(self, "static_covariates") if c in frame_columns(df)]
         table = read_frame(df, static_columns=statics, **self.frame_options(fitted))
         freq = self.freq_ if fitted else self.freq
         return insert_absent_steps(table, freq, name) if self.missing == "mask" else table

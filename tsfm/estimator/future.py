@@ -18,6 +18,7 @@ from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.long import covariate_column
 from tsfm.data.frames.read import _times, is_value_column
 from tsfm.data.frames.write import finish_frame, id_series
+from tsfm.estimator.checks import role_names
 
 NO_FUTURE_COVARIATES = (
     "this model has no future covariates, so future_df would not be used: do not pass it (to "
@@ -27,7 +28,7 @@ NO_FUTURE_COVARIATES = (
 
 def future_names(est: Any) -> list[str]:
     """The future covariates as the user named them (before a long frame's expansion)."""
-    return [str(c) for c in est.future_covariates or []]
+    return [str(c) for c in role_names(est, "future_covariates")]
 
 
 def make_future_frame(est: Any, table: SeriesTable) -> Any:
@@ -198,5 +199,7 @@ def make_future_panel(est: Any, df: Any = None) -> Any:
     columns = [id_series(layout, ids, est.horizon)]
     columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
     rows = len(ids) * est.horizon
-    columns += [pl.Series(str(c), np.full(rows, np.nan)) for c in est.future_covariates or []]
+    columns += [
+        pl.Series(str(c), np.full(rows, np.nan)) for c in role_names(est, "future_covariates")
+    ]
     return finish_frame(pl.DataFrame(columns), layout)

@@ -24,7 +24,12 @@ from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, serie
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.values import last_observed, refuse_overflow
-from tsfm.estimator.checks import check_options, check_window_sizes, remember_fitted_params
+from tsfm.estimator.checks import (
+    check_options,
+    check_window_sizes,
+    remember_fitted_params,
+    role_names,
+)
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
@@ -76,7 +81,7 @@ def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> 
             f"({est.input_columns_}): every series needs its target and covariates over its "
             "look-back"
         )
-    statics = [c for c in est.static_covariates or [] if c in frame.columns]
+    statics = [c for c in role_names(est, "static_covariates") if c in frame.columns]
     wall = bool(est.layout_.time_type.get("wall")) if fitted else None
     masked = est.missing == "mask"
     return read_long(
@@ -113,8 +118,8 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     check_window_sizes(est)
     long = sorted_by_id(long)  # the rows' order changes nothing; predict() follows the ids
     roles = panel_roles(
-        long.value_columns, est.target_col, est.future_covariates or (),
-        est.past_covariates or (), est.static_covariates or (), PYTHON_NAMES,
+        long.value_columns, est.target_col, role_names(est, "future_covariates"),
+        role_names(est, "past_covariates"), role_names(est, "static_covariates"), PYTHON_NAMES,
     )  # fmt: skip
     tables = panel_tables(est, long, fitted=False)
     freq = panel_freq(long.ids, tables, est.freq)

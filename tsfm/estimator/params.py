@@ -20,14 +20,13 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
-from tsfm.data.seasons import resolve_season_length
 from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
+from tsfm.estimator.sizing import calibration_defaults, data_sized
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
-from tsfm.training.conformal import check_conformal, supports
+from tsfm.training.conformal import check_conformal
 from tsfm.training.heads import make_head
-from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -118,7 +117,15 @@ def managed(what: str, key: str) -> str:
 
 
 def check_overrides(overrides: list[str] | None) -> None:
-    """Overrides may not set what the Forecaster sets (they would be ignored)."""
+    """Overrides: a list of ``key=value`` strings, none setting what the Forecaster sets
+    (they would be ignored)."""
+    if overrides is not None and (
+        isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides)
+    ):
+        raise ValueError(
+            "overrides must be a list of 'key=value' strings (Hydra overrides, as on the "
+            f"command line), e.g. overrides=['optim=adamw_cosine']; got {overrides!r}"
+        )
     for text in overrides or []:
         key = text.split("=", 1)[0].lstrip("+~")
         if key in MANAGED:
@@ -159,46 +166,16 @@ def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) ->
 
 
 def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
-    if isinstance(value, np.generic):  # np.int64(16) from np.arange or a ParameterGrid
-        value = value.item()
+    if isinstance(value, (np.generic, np.ndarray)):  # np.int64(16) from np.arange or a
+        value = value.tolist()  # ParameterGrid, quantiles=np.linspace(...)
+    elif isinstance(value, (list, tuple)):
+        value = [v.item() if isinstance(v, np.generic) else v for v in value]
     try:
         if OmegaConf.select(cfg, key, throw_on_missing=False, default=KeyError) is KeyError:
             raise KeyError(key)
         OmegaConf.update(cfg, key, value, merge=False)
     except (OmegaConfBaseException, KeyError) as err:
         raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
-
-
-def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> dict[str, Any]:
-    """Model settings sized for the data where nobody chose them (no experiment, no parameter
-    or override). iTransformer's width by the training windows per epoch W, d_model = d_ff =
-    64 below 5,000, 128 below 50,000, 256 above (its constructor's 512 / 2048 are the paper's
-    size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series).
-    S²IP-LLM keeps the official decomposition and patches where they fit the look-back L;
-    where not, the trend window becomes L, the seasonal period the data's season
-    (``season_length``, by default from the frequency) and the patch L with stride L // 2."""
-    if est.experiment is not None:
-        return {}
-    chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
-    chosen |= {name.removeprefix("model.") for name in chosen}
-    if est.model == "itransformer" and not chosen & {"d_model", "d_ff"}:
-        width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
-        return {"model.d_model": width, "model.d_ff": width}
-    if est.model != "s2ip_llm":
-        return {}
-    lookback = est.lookback
-    season = resolve_season_length(est.extra_params().get("season_length"), freq, lookback)
-    sized = {
-        "trend_length": lookback,
-        "seasonal_length": season,
-        "patch_len": lookback,
-        "stride": max(1, lookback // 2),
-    }
-    sizing = {k for k in ("trend_length", "seasonal_length", "patch_len") if model[k] > lookback}
-    sizing -= chosen
-    if "patch_len" in sizing:  # the stride follows a patch sized here
-        sizing.add("stride")
-    return {f"model.{k}": sized[k] for k in sizing - chosen}
 
 
 def _user_set_freq(est: Any) -> bool:
@@ -244,6 +221,9 @@ def build_config(
         set_value(cfg, key, value, "the estimator")
     for name, value in est.extra_params().items():
         set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
+    seed = cfg.seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
     if cfg.conformal.windows and n_scores is not None:
         calibration_defaults(est, cfg, n_scores(cfg.conformal.windows))
     settle_levels(cfg)  # None: the default
@@ -294,15 +274,3 @@ def build_config(
         )
     OmegaConf.resolve(cfg)
     return cfg
-
-
-def calibration_defaults(est: Any, cfg: DictConfig, n: int) -> None:
-    """Quantiles and levels left at their defaults, narrowed to what ``n`` conformal scores
-    give (10 windows of one series: the 0.1-0.9 grid and 80 %), as a quantile model's default
-    levels follow its quantiles; values the user set are kept (and refused if too wide)."""
-    overrides = {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
-    if "quantiles" not in est.extra_params() and "quantiles" not in overrides:
-        cfg.quantiles = [q for q in cfg.quantiles if supports(n, tau_level(q))]
-    if cfg.get("levels") is None:
-        levels = [v for v in DEFAULT_LEVELS if supports(n, v)]
-        cfg.levels = levels or None  # none: the refusal names the windows needed

@@ -1,4 +1,4 @@
-"""A fitted Forecaster as a directory, and back.
+"""A fitted Forecaster as a directory (written by :mod:`tsfm.estimator.saving`), and back.
 
 ::
 
@@ -23,13 +23,12 @@ fit the config's model, a model too large for the free memory are all refused.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.frames import SeriesTable
 from tsfm.data.roles import ColumnRoles
@@ -47,82 +46,14 @@ from tsfm.estimator.saved_files import (
     read_json,
     refuse_yaml_aliases,
 )
-from tsfm.estimator.validation import INSTANTIATION_KEYS, check_metadata
+from tsfm.estimator.saving import FORMAT
+from tsfm.estimator.validation import INSTANTIATION_KEYS, SavedForecasterError, check_metadata
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.models.common import restoring_saved_weights
-from tsfm.training.artifacts import built_dims, module_from_config, versions
+from tsfm.training.artifacts import built_dims, module_from_config
 from tsfm.training.heads import KNOWN_LOSSES
 
-FORMAT = 1
 FILES = ("config.yaml", "weights.pt", "scaler.json", "history.pt", "forecaster.json")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (DictConfig, ListConfig)):
-        return OmegaConf.to_container(value, resolve=True)
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"cannot store {value!r} ({type(value).__name__}) in forecaster.json")
-
-
-def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
-    path = Path(path)
-    if path.exists() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(f"{path} exists and is not empty; pass overwrite=True to replace it")
-    path.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(est.config_, path / "config.yaml", resolve=True)
-    state = {k: v.detach().cpu() for k, v in est.module_.state_dict().items()}
-    torch.save(state, path / "weights.pt")
-    (path / "scaler.json").write_text(json.dumps(scaler_states(est)))
-    history = est.history_
-    saved = {
-        "values": torch.from_numpy(history.values.copy()),
-        "times": torch.from_numpy(history.times.astype(np.int64)),
-    }
-    if history.before is not None:  # the last values before the look-back (missing values)
-        saved["before"] = torch.from_numpy(np.asarray(history.before, dtype=np.float64).copy())
-    torch.save(saved, path / "history.pt")
-    encoder = est.static_encoder_
-    meta = {
-        "format": FORMAT,
-        "params": est.get_params(deep=False),
-        "mode": est.mode_,
-        "columns": list(est.columns_),
-        "input_columns": list(est.input_columns_),
-        "roles": est.roles_.to_dict(),
-        "series": est.series_,
-        "static_encoder": encoder.state_dict() if encoder is not None else None,
-        "statics": {k: v.tolist() for k, v in est.statics_.items()},
-        "freq": est.freq_,
-        "layout": est.layout_.to_dict(),
-        "dims": est.dims_,
-        "fit_metrics": est.fit_metrics_,
-    }
-    if getattr(est, "trained_until_", None) is not None:  # Forecaster.from_run's
-        meta["trained_until"] = np.asarray(est.trained_until_).astype(np.int64).tolist()
-    (path / "forecaster.json").write_text(
-        json.dumps(meta, indent=2, default=_plain, allow_nan=False)
-    )
-    if est.module_.conformal is not None:
-        torch.save(est.module_.conformal.state_dict(), path / "conformal.pt")
-    else:  # overwrite=True over a forecaster that had scores: they are not this one's
-        (path / "conformal.pt").unlink(missing_ok=True)
-    (path / "versions.json").write_text(json.dumps(versions(), indent=2))
-    return path
-
-
-def scaler_states(est: Any) -> dict[str, Any]:
-    """Every fitted scaling, as JSON: the targets' and the inputs' scalers (joint mode) or
-    the per-series statistics (independent mode)."""
-
-    def state(scaler: StandardScaler | None) -> dict | None:
-        return scaler.state_dict() if scaler is not None else None
-
-    if est.mode_ == "independent":
-        return {"series_mean": est.series_mean_.tolist(), "series_std": est.series_std_.tolist()}
-    return {"targets": state(est.scaler_), "inputs": state(est.input_scaler_)}
 
 
 def _foreign_keys(node: Any, where: str = "") -> list[str]:
@@ -136,6 +67,14 @@ def _foreign_keys(node: Any, where: str = "") -> list[str]:
     return []
 
 
+def _interpolations(node: Any, where: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [k for key, v in node.items() for k in _interpolations(v, f"{where}{key}.")]
+    if isinstance(node, list):
+        return [k for i, v in enumerate(node) for k in _interpolations(v, f"{where}{i}.")]
+    return [f"{where[:-1]}={node}"] if isinstance(node, str) and "${" in node else []
+
+
 def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     """config.yaml, refused unless it asks for tsfm's registered classes only (and holds no
     YAML anchors or aliases, nor a checkpoint or data path); ``data_files``: a command-line
@@ -143,6 +82,12 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     raw = OmegaConf.to_container(OmegaConf.create(refuse_yaml_aliases(path)), resolve=False)
     if not isinstance(raw, dict):
         raise ValueError(f"{path} does not hold a run config (a mapping)")
+    if not data_files and _interpolations(raw):  # save writes the config resolved
+        raise SavedForecasterError(
+            f"{path}: holds interpolations ({', '.join(_interpolations(raw)[:3])}), which "
+            "save() never writes (it resolves the config) and which could read the "
+            "environment; it is not a tsfm file or was edited, refused"
+        )
     foreign = _foreign_keys(raw)
     if foreign:
         raise ValueError(
@@ -163,19 +108,10 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
         raise ValueError(
             f"{path} names loss {raw.get('loss')!r}; known losses: {list(KNOWN_LOSSES)}"
         )
-    from tsfm.config import RunConfig, register_configs
-    from tsfm.models import config_schema
-
     data = raw.get("data")
     if isinstance(data, dict) and "local_calendar" not in data:
         data["local_calendar"] = False  # saved before: its calendar features read UTC's clock
-    register_configs()
-    schema = OmegaConf.structured(RunConfig)
-    schema.model = OmegaConf.structured(config_schema(name))
-    try:
-        cfg = OmegaConf.merge(schema, raw)
-    except Exception as err:
-        raise ValueError(f"{path} does not fit the run config schema: {err}") from None
+    cfg = structured_config(raw, str(path))
     if data_files:  # a run's: what it read and resumed from; nothing a refit would reuse
         return cfg
     pointers = {k: cfg.get(k) for k in ("ckpt_path", "resume")} | {
@@ -189,6 +125,21 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     return cfg
 
 
+def structured_config(raw: dict[str, Any], where: str) -> DictConfig:
+    """A plain run config (of a registered model) merged into its typed schema, as a fit
+    builds it; ``where`` names it in the error."""
+    from tsfm.config import RunConfig, register_configs
+    from tsfm.models import config_schema
+
+    register_configs()
+    schema = OmegaConf.structured(RunConfig)
+    schema.model = OmegaConf.structured(config_schema(raw["model"]["name"]))
+    try:
+        return OmegaConf.merge(schema, raw)
+    except Exception as err:
+        raise ValueError(f"{where} does not fit the run config schema: {err}") from None
+
+
 def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     path = Path(path)
     missing = [name for name in FILES if not (path / name).is_file()]
@@ -196,7 +147,12 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
         raise FileNotFoundError(f"{path} is not a saved Forecaster: {missing} missing")
     cfg = checked_config(path / "config.yaml")
     meta = read_json(path / "forecaster.json")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict):
+        raise SavedForecasterError(
+            f"{path / 'forecaster.json'} holds {type(meta).__name__}, not the object save() "
+            "writes: it is not a tsfm file or is damaged"
+        )
+    if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
     meta = check_metadata(cls, meta, cfg, path / "forecaster.json")
     mode = meta.get("mode", "joint")

@@ -14,37 +14,39 @@ import polars as pl
 from tsfm.data.frames import SeriesTable, to_polars
 from tsfm.data.roles import PYTHON_NAMES, long_roles
 from tsfm.data.statics import StaticEncoder
+from tsfm.estimator.checks import role_names
 
 
 def role_settings(est: Any, table: SeriesTable) -> dict[str, Any]:
     """``data.`` settings of the roles, in ``table``'s column names."""
     groups = table.groups
     settings: dict[str, Any] = {
-        "future_covariates": [str(n) for n in est.future_covariates or []],
-        "past_covariates": [str(n) for n in est.past_covariates or []],
-        "static_covariates": [str(c) for c in est.static_covariates or []],
+        "future_covariates": [str(n) for n in role_names(est, "future_covariates")],
+        "past_covariates": [str(n) for n in role_names(est, "past_covariates")],
+        "static_covariates": [str(c) for c in role_names(est, "static_covariates")],
         "missing": est.missing,
     }
     if groups is not None:
-        if est.targets:
+        if role_names(est, "targets"):
             raise ValueError(
                 "targets applies to wide frames; a long frame's target is its "
                 f"target_col ('{table.layout.target_col}')"
             )
         roles = long_roles(
-            groups, table.layout.target_col, est.future_covariates, est.past_covariates,
+            groups, table.layout.target_col, role_names(est, "future_covariates"),
+            role_names(est, "past_covariates"),
             names=PYTHON_NAMES,
         )  # fmt: skip
         settings["targets"] = roles["targets"]
         settings["future_covariates"], settings["past_covariates"] = roles["future"], roles["past"]
-    elif est.targets:
-        settings["targets"] = [str(c) for c in est.targets]
+    elif role_names(est, "targets"):
+        settings["targets"] = [str(c) for c in role_names(est, "targets")]
     return settings
 
 
 def static_frame(est: Any, table: SeriesTable, static_df: Any) -> pl.DataFrame | None:
     """The static covariates of every series of ``table`` (one row each, in target order)."""
-    if not est.static_covariates:
+    if not role_names(est, "static_covariates"):
         if static_df is not None:
             raise ValueError("static_df was given but static_covariates names no column of it")
         return None
@@ -62,7 +64,7 @@ def series_statics(
 ) -> pl.DataFrame:
     """The static covariates of ``series`` (one row each, in that order), from the long
     frame's static columns (``frame``) and ``static_df``."""
-    names = list(est.static_covariates)
+    names = role_names(est, "static_covariates")
     if static_df is not None:
         given = to_polars(static_df)[0]
         if id_col not in given.columns:
@@ -106,7 +108,7 @@ def encode_statics(
     """The encoder (fitted here unless given) and the encoded statics of ``frame``."""
     if frame is None:
         return None, None
-    names = list(est.static_covariates)
+    names = role_names(est, "static_covariates")
     encoder = encoder or StaticEncoder().fit(frame, names)
     return encoder, encoder.transform(frame)
 
@@ -116,7 +118,7 @@ def picks_columns(est: Any) -> bool:
     than forecasting every column it was given."""
     data = est.config_.data
     run_targets = data.get("targets") and est.layout_.kind != "long"  # long: the series
-    return bool(est.targets or run_targets) or data.get("features", "M") != "M"
+    return bool(role_names(est, "targets") or run_targets) or data.get("features", "M") != "M"
 
 
 def named_columns(est: Any, table: SeriesTable) -> SeriesTable:

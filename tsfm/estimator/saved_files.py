@@ -30,7 +30,8 @@ def _refuse(path: Path, problem: str) -> SavedForecasterError:
 
 def refuse_yaml_aliases(path: Path) -> str:
     """The text of a YAML file, refused if it is large or uses anchors/aliases (``&a``,
-    ``*a``), which tsfm never writes; scanned event by event, nothing is built."""
+    ``*a``) or tags (``!!python/...``), which tsfm never writes; scanned event by event,
+    nothing is built."""
     size = path.stat().st_size
     if size > MAX_CONFIG_BYTES:
         raise _refuse(path, f"{size:,} bytes; a saved config is a few KB, tsfm refuses to read it")
@@ -42,6 +43,12 @@ def refuse_yaml_aliases(path: Path) -> str:
                     path,
                     "uses YAML anchors or aliases (&name / *name), which tsfm never writes and "
                     "which can expand a small file into gigabytes; refused",
+                )
+            if getattr(event, "tag", None) is not None:  # !!python/object/apply:... and kin
+                raise _refuse(
+                    path,
+                    f"uses the YAML tag {event.tag!r}, which tsfm never writes (a tag asks the "
+                    "reader to build an object); it is not a tsfm file, refused",
                 )
     except yaml.YAMLError as err:
         raise _refuse(path, f"is not valid YAML ({err})") from None
@@ -72,7 +79,10 @@ def checked_scaler(state: Any, n_columns: int, path: Path) -> dict[str, list[flo
         values = state[key]
         if not isinstance(values, list) or len(values) != n_columns:
             raise _refuse(path, f"'{key}' must list one number per variate ({n_columns})")
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        if not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values
+        ):
             raise _refuse(path, f"'{key}' holds a value that is not a finite number")
     if not all(v > 0 for v in state["std"]):
         raise _refuse(path, "'std' holds a value that is not positive")
@@ -157,6 +167,8 @@ def load_history(
         raise _refuse(path, f"'times' must be {[*lead, lookback]} int64 timestamps")
     if times.dtype != torch.int64:
         raise _refuse(path, f"'times' must be {[*lead, lookback]} int64 timestamps")
+    if not (times[..., 1:] > times[..., :-1]).all():  # predict's dates follow the last one
+        raise _refuse(path, "'times' are not increasing")
     return history
 
 

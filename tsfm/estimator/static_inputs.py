@@ -15,6 +15,8 @@ from typing import Any
 import polars as pl
 import torch
 
+from tsfm.estimator.checks import role_names
+
 
 def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str, torch.Tensor]:
     """Batch tensors ``{"static_real": [S, R], "static_cat": [S, C]}`` of ``series`` (in that
@@ -23,7 +25,7 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
     fitted = getattr(est, "statics_", None) or {}
     if not fitted:
         return {}
-    names = list(est.static_covariates)
+    names = role_names(est, "static_covariates")
     encoded: dict[str, dict[str, torch.Tensor]] = {}
     if given is not None and given.width > 1:
         lacking = [c for c in names if c not in given.columns]
@@ -76,7 +78,7 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
     the id column and static covariates) joined on, in ``df``'s own frame library."""
     if static_df is None:
         return df
-    if not est.static_covariates:
+    if not role_names(est, "static_covariates"):
         raise ValueError("static_df was given but the model has no static_covariates")
     if df is None:
         raise ValueError("static_df gives the static covariates of the series of df: pass df too")
@@ -87,11 +89,11 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
     given = list(static_df.columns)
     if id_col not in given:
         raise ValueError(f"static_df needs the id column '{id_col}'")
-    unknown = [c for c in given if c != id_col and c not in est.static_covariates]
+    unknown = [c for c in given if c != id_col and c not in role_names(est, "static_covariates")]
     if unknown:
         raise ValueError(
             f"static_df has column(s) {unknown} that are not static covariates of the model "
-            f"({list(est.static_covariates)})"
+            f"({role_names(est, 'static_covariates')})"
         )
     twice = [c for c in given if c != id_col and c in frame_columns]
     if twice:

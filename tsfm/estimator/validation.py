@@ -256,6 +256,16 @@ def _check_roles(meta: dict[str, Any], path: Path) -> None:
         _refuse(path, "'roles' must list column names")
     if not _names(meta.get("input_columns", [])):
         _refuse(path, "'input_columns' must list column names")
+    roles = {"targets": [], "past": [], "future": [], **roles}
+    if not roles["targets"]:  # saved before roles: every column a target
+        roles["targets"] = meta["columns"]
+    inputs = roles["targets"] + roles["past"] + roles["future"]
+    if meta["columns"] != roles["targets"] or meta.get("input_columns", inputs) != inputs:
+        _refuse(
+            path,
+            f"'columns' {meta['columns']} and 'input_columns' {meta.get('input_columns')} must "
+            f"be the roles' targets {roles['targets']} and targets, past and future {inputs}",
+        )
     if meta.get("series") is not None and not _names(meta["series"]):
         _refuse(path, "'series' must list series ids")
     if meta.get("mode") == "independent" and not meta.get("series"):

@@ -61,7 +61,9 @@ def load_checkpoint(
             "with weights_only=True only and refuses it; use one written by tsfm (or "
             "torch.save of a state_dict)"
         ) from None
-    except (EOFError, RuntimeError, OSError, zipfile.BadZipFile, ValueError) as err:
+    except MemoryError:
+        raise
+    except Exception as err:  # torch's unpickler raises IndexError, KeyError... on garbage
         raise ValueError(
             f"{local} is not a readable torch checkpoint (empty, truncated or another kind of "
             f"file: {type(err).__name__}: {err}); write it again or pass another file"

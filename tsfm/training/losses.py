@@ -17,14 +17,18 @@ from torch import Tensor
 LossFn = Callable[..., Tensor]
 
 
-def _maskable(elementwise: Callable[..., Tensor]) -> LossFn:
-    def loss(prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
-        if mask is None:
-            return elementwise(prediction, target)
-        return (elementwise(prediction, target, reduction="none") * mask).mean()
+class _Maskable:
+    """An elementwise torch loss taking a mask (a class, not a closure: a fitted Forecaster
+    holding it pickles)."""
 
-    loss.__name__ = elementwise.__name__
-    return loss
+    def __init__(self, elementwise: Callable[..., Tensor]) -> None:
+        self.elementwise = elementwise
+        self.__name__ = elementwise.__name__
+
+    def __call__(self, prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
+        if mask is None:
+            return self.elementwise(prediction, target)
+        return (self.elementwise(prediction, target, reduction="none") * mask).mean()
 
 
 def smape(prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -38,9 +42,9 @@ def smape(prediction: Tensor, target: Tensor, mask: Tensor | None = None) -> Ten
 
 
 LOSSES: dict[str, LossFn] = {
-    "mse": _maskable(F.mse_loss),
-    "mae": _maskable(F.l1_loss),
-    "huber": _maskable(F.huber_loss),
+    "mse": _Maskable(F.mse_loss),
+    "mae": _Maskable(F.l1_loss),
+    "huber": _Maskable(F.huber_loss),
     "smape": smape,
 }
 

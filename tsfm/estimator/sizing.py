@@ -1,0 +1,56 @@
+"""Settings a fit chooses from the data where nobody chose them: the model's size for the
+number of training windows, and the intervals a few conformal scores support."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omegaconf import DictConfig
+
+from tsfm.data.seasons import resolve_season_length
+from tsfm.training.conformal import supports
+from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
+
+
+def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> dict[str, Any]:
+    """Model settings sized for the data where nobody chose them (no experiment, no parameter
+    or override). iTransformer's width by the training windows per epoch W, d_model = d_ff =
+    64 below 5,000, 128 below 50,000, 256 above (its constructor's 512 / 2048 are the paper's
+    size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series).
+    S²IP-LLM keeps the official decomposition and patches where they fit the look-back L;
+    where not, the trend window becomes L, the seasonal period the data's season
+    (``season_length``, by default from the frequency) and the patch L with stride L // 2."""
+    if est.experiment is not None:
+        return {}
+    chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
+    chosen |= {name.removeprefix("model.") for name in chosen}
+    if est.model == "itransformer" and not chosen & {"d_model", "d_ff"}:
+        width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
+        return {"model.d_model": width, "model.d_ff": width}
+    if est.model != "s2ip_llm":
+        return {}
+    lookback = est.lookback
+    season = resolve_season_length(est.extra_params().get("season_length"), freq, lookback)
+    sized = {
+        "trend_length": lookback,
+        "seasonal_length": season,
+        "patch_len": lookback,
+        "stride": max(1, lookback // 2),
+    }
+    sizing = {k for k in ("trend_length", "seasonal_length", "patch_len") if model[k] > lookback}
+    sizing -= chosen
+    if "patch_len" in sizing:  # the stride follows a patch sized here
+        sizing.add("stride")
+    return {f"model.{k}": sized[k] for k in sizing - chosen}
+
+
+def calibration_defaults(est: Any, cfg: DictConfig, n: int) -> None:
+    """Quantiles and levels left at their defaults, narrowed to what ``n`` conformal scores
+    give (10 windows of one series: the 0.1-0.9 grid and 80 %), as a quantile model's default
+    levels follow its quantiles; values the user set are kept (and refused if too wide)."""
+    overrides = {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
+    if "quantiles" not in est.extra_params() and "quantiles" not in overrides:
+        cfg.quantiles = [q for q in cfg.quantiles if supports(n, tau_level(q))]
+    if cfg.get("levels") is None:
+        levels = [v for v in DEFAULT_LEVELS if supports(n, v)]
+        cfg.levels = levels or None  # none: the refusal names the windows needed
