@@ -33,7 +33,8 @@ Args:
         selection FFN and the head (0.1, tsfm choice).
     image_size, line_width, image_norm (``minmax``/``zscore``), zscore_range, margin, palette
         (null: tab10, or evenly spaced hues for more than 10 variates): the renderer, see
-        :class:`~tsfm.models.timesclip.render.LineRenderer` (tsfm choices). colour: one colour per
+        :class:`~tsfm.models.timesclip.render.LineRenderer` (tsfm choices); ``image_size`` is a
+        multiple of a ViT tower's patch size. colour: one colour per
         variate; false draws every variate in the first palette colour (Table 5 ablation).
     align, align_weight: the contrastive loss and its weight (0.1, the paper's lambda_2).
     temperature, learn_temperature: initial InfoNCE temperature and whether it is learnt
@@ -142,7 +143,7 @@ class TimesCLIP(VisionView, nn.Module):
         from_source = pretrained and not (restoring() and names_architecture(clip))
         self.placeholder_vision = align and freeze_vision and pretrained and not from_source
         clip_model = create_clip(
-            clip, clip_weights, from_source, image_size if vision == "clip" else None
+            clip, clip_weights, from_source, image_size if vision == "clip" and align else None
         )
         self.text = ClipTextBackbone(clip_model)
         width, tokens = self.text.width, n_patches(seq_len, patch_len, stride) + 1
