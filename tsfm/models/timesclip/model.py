@@ -129,7 +129,8 @@ class TimesCLIP(VisionView, nn.Module):
         super().__init__()
         check_settings(
             seq_len, patch_len, stride, temperature, cls_position, selection_features,
-            feature_cache, freeze_vision, align,
+            feature_cache, freeze_vision, align, backbone_lr, cache_chunk, selection_heads,
+            selection_ff,
         )  # fmt: skip
         self.seq_len, self.pred_len = seq_len, pred_len
         self.patch_len, self.stride = patch_len, stride
@@ -156,8 +157,9 @@ class TimesCLIP(VisionView, nn.Module):
         self.cls_token = nn.Parameter(torch.randn(width) * 0.02)
         self.embed_drop, self.head_drop = Dropout(dropout), Dropout(dropout)
         if variate_selection:
-            heads = selection_heads or self.text.heads
-            self.selection = VariateSelection(width, heads, selection_ff or 4 * width, dropout)
+            heads = self.text.heads if selection_heads is None else selection_heads
+            d_ff = 4 * width if selection_ff is None else selection_ff
+            self.selection = VariateSelection(width, heads, d_ff, dropout)
         self.head = nn.Linear((tokens + int(variate_selection)) * width, pred_len)
 
         palette = palette or default_palette(n_vars)
