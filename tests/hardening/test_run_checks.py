@@ -103,3 +103,22 @@ def test_a_partial_validation_is_named_and_its_window_count_left_out(tmp_path, c
     assert "limit_val_batches=1: validation" in caplog.text
     assert "windows/val" not in metrics and metrics["limit_val_batches"] == 1
     assert metrics["windows/test"] == 2873  # the whole ETTh1 test split at 24 -> 8
+
+
+def test_bf16_frozen_weights_without_bf16_autocast_are_refused_in_each_front_doors_names(
+    monkeypatch,
+):
+    flag = "frozen_backbone_bf16 \\(model.frozen_backbone_bf16\\)"
+    with pytest.raises(ValueError, match=rf"^{flag} stores .*precision \(trainer.precision\)="):
+        tiny("s2ip_llm", frozen_backbone_bf16=True).fit(synthetic_frame(240, 2))
+    cli = compose_config("model=s2ip_llm", "model.frozen_backbone_bf16=true", "trainer=cpu")
+    with pytest.raises(ValueError, match=r"^model.frozen_backbone_bf16 stores.*'32-true' trains"):
+        check_run(cli)
+    cli.trainer.precision = "bf16-mixed"
+    check_run(cli)
+    cli.trainer.precision = "auto"  # resolved to fp32 on a CPU without native bf16
+    monkeypatch.setattr(preflight, "native_bf16", lambda _: (False, "no native bf16 here"))
+    with pytest.raises(ValueError, match=r"'auto' picks fp32 here \(no native bf16 here\)"):
+        check_run(cli)
+    monkeypatch.setattr(preflight, "native_bf16", lambda _: (True, ""))
+    check_run(cli)

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.training.checkpoints import local_checkpoint
-from tsfm.training.runtime import AUTO, check_precision, check_threads
+from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 
 Describe = Callable[[str], str]
 log = logging.getLogger(__name__)
@@ -157,6 +158,28 @@ def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
         )
 
 
+def check_frozen_bf16(cfg: DictConfig, describe: Describe = str) -> None:
+    """S2IP-LLM's bf16 frozen weights run only under bf16 autocast; the model itself says so
+    in its first forward pass, after the data is read and the model built."""
+    if not OmegaConf.select(cfg, "model.frozen_backbone_bf16", default=False):
+        return
+    precision = cfg.trainer.get("precision")
+    why = f"{describe('trainer.precision')}={precision!r} trains in fp32"
+    if precision == AUTO:
+        native, reason = native_bf16(cfg.trainer.get("accelerator"))
+        if native:
+            return
+        why = f"{describe('trainer.precision')}='auto' picks fp32 here ({reason})"
+    elif MIXED.get(str(precision)) is torch.bfloat16:
+        return
+    flag = describe("model.frozen_backbone_bf16")
+    raise ValueError(
+        f"{flag} stores the backbone's frozen weights in bf16, which run only under bf16 mixed "
+        f"precision, and {why}: set {describe('trainer.precision')} to 'bf16-mixed', or turn "
+        f"{flag} off"
+    )
+
+
 def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     """Refuse a run config that would report numbers no trained model produced, or read a
     checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
@@ -171,6 +194,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
             f"{describe('release_freed_memory')}=true gives it back: set one of them"
         )
     check_sizes(cfg, describe)
+    check_frozen_bf16(cfg, describe)
     train, test = bool(cfg.train), bool(cfg.test)
     val_limit = _plain(cfg.trainer).get("limit_val_batches")
     if train and not keeps_every_batch(val_limit):
