@@ -21,6 +21,7 @@ import lightning as L
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from tsfm.data.seasons import check_lookback
 from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 
@@ -142,7 +143,8 @@ def _warn_partial_validation(key: str, limit: Any) -> None:
 
 
 def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
-    """Batch sizes and the learning rate, which torch would refuse naming no setting."""
+    """The look-back, batch sizes and the learning rate, which torch would refuse naming no
+    setting (or a contradictory one)."""
     for key in ("data.batch_size", "data.eval_batch_size"):
         value = OmegaConf.select(cfg, key)
         if value is not None and (isinstance(value, bool) or value < 1):
@@ -150,6 +152,9 @@ def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
                 f"{describe(key)}={value!r}: a batch holds at least one window; give a "
                 "positive whole number"
             )
+    seq_len = OmegaConf.select(cfg, "data.seq_len")
+    if isinstance(seq_len, int):
+        check_lookback(seq_len, describe("data.seq_len"))
     lr = OmegaConf.select(cfg, "optim.lr")
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise ValueError(
