@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -231,6 +232,16 @@ def test_feedback_is_one_line_per_epoch_where_someone_watches(tmp_path, monkeypa
     assert "Epoch 1/1" in out + err and "Params" in out + err  # its bar counts 1..N here too
     with pytest.raises(ValueError, match="verbose must be 0"):
         tiny(verbose=3).fit(frame)
+
+
+def test_a_frame_of_fewer_windows_than_a_batch_is_an_info_notice_that_verbose_0_keeps_quiet(
+    caplog,
+):
+    with caplog.at_level(logging.INFO, logger="tsfm"):
+        tiny(verbose=0).fit(synthetic_frame(60, 2))  # 29 windows, batch 32
+    [notice] = [r for r in caplog.records if "fewer than one batch" in r.getMessage()]
+    # Python's last-resort handler prints WARNING and above to stderr when nothing is set up
+    assert notice.levelno == logging.INFO and "29 training windows" in notice.getMessage()
 
 
 def test_validation_picks_the_best_epoch_and_val_df_must_continue_df():
