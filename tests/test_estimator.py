@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import subprocess
@@ -247,6 +248,16 @@ def test_feedback_is_one_line_per_epoch_where_someone_watches(tmp_path, monkeypa
         tiny(verbose=3).fit(frame)
 
 
+def test_a_frame_of_fewer_windows_than_a_batch_is_an_info_notice_that_verbose_0_keeps_quiet(
+    caplog,
+):
+    with caplog.at_level(logging.INFO, logger="tsfm"):
+        tiny(verbose=0).fit(synthetic_frame(60, 2))  # 29 windows, batch 32
+    [notice] = [r for r in caplog.records if "fewer than one batch" in r.getMessage()]
+    # Python's last-resort handler prints WARNING and above to stderr when nothing is set up
+    assert notice.levelno == logging.INFO and "29 training windows" in notice.getMessage()
+
+
 def test_validation_picks_the_best_epoch_and_val_df_must_continue_df():
     frame = synthetic_frame(200, 2)
     est = tiny(max_epochs=2).fit(frame.head(160), frame.tail(40))
@@ -287,3 +298,9 @@ def test_s2ip_llm_keeps_the_official_decomposition_where_it_fits_the_lookback():
     assert model(12, trend_length=6, seasonal_length=2) == (6, 2, 12, 6)  # chosen: kept
     assert model(12, overrides=["model.patch_len=4"]) == (12, 7, 4, 8)
     assert model(16, experiment="s2ip_llm_etth1_96")[0] == 96  # a preset is the paper's
+    # STL's period spans at most half the look-back: the longest natural season that does
+    assert model(150, decomposition="stl") == (96, 7, 16, 8)  # the official 96 > 150 // 2
+    assert model(100, freq="15min", decomposition="stl")[1] == 4  # an hour, not a day (96)
+    assert model(48, freq="h", decomposition="stl")[1] == 24
+    assert model(20, decomposition="stl")[1] == 7
+    assert model(30, freq="h", decomposition="stl")[1] == 24  # none fits: refused at build

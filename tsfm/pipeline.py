@@ -129,10 +129,13 @@ def build_trainer(
     )
 
 
-def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> None:
-    """Refuse a model too large for the free memory (unless ``check_memory=false``)."""
+def check_model_memory(cfg: DictConfig, datamodule: ForecastDataModule, override: str) -> None:
+    """Refuse a model too large for the free memory (unless ``check_memory=false``); a
+    training batch holds at most the training split's windows."""
     if not cfg.get("check_memory", True):
         return
+    dims = datamodule.dims()
+    n_windows = datamodule.window_counts().get("train") if cfg.train else None
     check_memory(
         _container(cfg.model),
         built_dims(cfg, dims),
@@ -140,6 +143,7 @@ def check_model_memory(cfg: DictConfig, dims: dict[str, int], override: str) -> 
         batch_size=cfg.data.batch_size,
         optimizer=cfg.optim.optimizer if cfg.train else None,
         override=override,
+        n_windows=n_windows,
     )
 
 
@@ -201,7 +205,7 @@ def _fit_and_test(
         datamodule = build_datamodule(cfg)
     else:
         datamodule.setup()
-    check_model_memory(cfg, datamodule.dims(), memory_switch)
+    check_model_memory(cfg, datamodule, memory_switch)
     check_plot_variates(cfg, datamodule)
     # a checkpoint to test holds every weight: pretrained parts need no source
     restore = restoring_saved_weights() if not cfg.train and cfg.ckpt_path else nullcontext()

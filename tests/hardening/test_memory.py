@@ -61,3 +61,14 @@ def test_models_that_do_not_run_on_meta_still_get_their_parameters_counted():
     model = {"name": "timesclip", "clip": "tsfm-tiny-clip", "pretrained": False, "image_size": 32}
     estimate = estimate_memory(model, {**DIMS, "seq_len": 24, "pred_len": 8})
     assert estimate.parameters > 0 and estimate.activation_bytes is None
+
+
+def test_a_batch_larger_than_the_training_split_counts_only_its_windows(sixteen_gib):
+    model = {"name": "itransformer", "d_model": 16, "d_ff": 16, "n_layers": 1, "n_heads": 2}
+    capped = estimate_memory(model, DIMS, batch_size=10**6, n_windows=180)
+    assert capped.batch_size == 180
+    assert capped.activation_bytes == estimate_memory(model, DIMS, batch_size=180).activation_bytes
+    assert "per batch of 180 windows" in capped.describe()
+    assert estimate_memory(model, DIMS, batch_size=8, n_windows=180).batch_size == 8
+    # the loader forms one batch of the ~200 windows there are, not 10**6 (tens of GiB)
+    tiny(batch_size=10**6).fit(synthetic_frame(240, 3))

@@ -40,6 +40,7 @@ NO_DATA = ["data=custom", "data.path=/nonexistent/data.csv"]
         (["optim.lr=0"], r"optim.lr=0.0: the learning rate must be a positive finite"),
         (["optim.lr=nan"], r"optim.lr=nan: the learning rate must be a positive finite"),
         (["trainer.fast_dev_run=true"], r"trainer.fast_dev_run=True would score only part"),
+        (["data.seq_len=1"], r"^data.seq_len=1: a look-back needs at least 2 steps"),
     ],
 )
 def test_runs_that_cannot_report_a_trained_models_numbers_are_refused_first(
@@ -72,6 +73,8 @@ def test_the_shipped_trainer_settings_have_lightnings_types(trainer):
         ({"max_epochs": "abc"}, r"max_epochs \(trainer.max_epochs\)='abc' \(str\) is not"),
         ({"batch_size": 0}, r"batch_size \(data.batch_size\)=0: a batch holds at least"),
         ({"lr": -1.0}, r"lr \(optim.lr\)=-1.0: the learning rate must be a positive"),
+        ({"lookback": 1}, r"^lookback=1: a look-back needs at least 2 steps"),
+        ({"lookback": 1, "horizon": 1}, r"^lookback=1: a look-back needs at least 2 steps"),
     ],
 )
 def test_the_forecaster_refuses_them_at_fit_naming_its_parameter(params, message):
@@ -91,6 +94,15 @@ def test_a_missing_gpu_is_named_with_the_fix_in_each_front_door():
         check_run(compose_config("trainer=gpu"))
 
 
+def test_the_forecaster_names_a_managed_key_by_its_argument():
+    from tsfm.estimator.fitting import describe_key
+
+    assert describe_key("itransformer", "data.seq_len") == "lookback (data.seq_len)"
+    cfg = compose_config(*TINY_ITRANSFORMER, "data.seq_len=1")
+    with pytest.raises(ValueError, match=r"^lookback \(data.seq_len\)=1: a look-back needs"):
+        check_run(cfg, lambda key: describe_key("itransformer", key))
+
+
 def test_a_part_of_the_test_split_is_allowed_when_nothing_is_tested():
     check_run(compose_config(*TINY_ITRANSFORMER, "test=false", "trainer.limit_test_batches=2"))
 
@@ -103,3 +115,22 @@ def test_a_partial_validation_is_named_and_its_window_count_left_out(tmp_path, c
     assert "limit_val_batches=1: validation" in caplog.text
     assert "windows/val" not in metrics and metrics["limit_val_batches"] == 1
     assert metrics["windows/test"] == 2873  # the whole ETTh1 test split at 24 -> 8
+
+
+def test_bf16_frozen_weights_without_bf16_autocast_are_refused_in_each_front_doors_names(
+    monkeypatch,
+):
+    flag = "frozen_backbone_bf16 \\(model.frozen_backbone_bf16\\)"
+    with pytest.raises(ValueError, match=rf"^{flag} stores .*precision \(trainer.precision\)="):
+        tiny("s2ip_llm", frozen_backbone_bf16=True).fit(synthetic_frame(240, 2))
+    cli = compose_config("model=s2ip_llm", "model.frozen_backbone_bf16=true", "trainer=cpu")
+    with pytest.raises(ValueError, match=r"^model.frozen_backbone_bf16 stores.*'32-true' trains"):
+        check_run(cli)
+    cli.trainer.precision = "bf16-mixed"
+    check_run(cli)
+    cli.trainer.precision = "auto"  # resolved to fp32 on a CPU without native bf16
+    monkeypatch.setattr(preflight, "native_bf16", lambda _: (False, "no native bf16 here"))
+    with pytest.raises(ValueError, match=r"'auto' picks fp32 here \(no native bf16 here\)"):
+        check_run(cli)
+    monkeypatch.setattr(preflight, "native_bf16", lambda _: (True, ""))
+    check_run(cli)

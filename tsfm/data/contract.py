@@ -193,8 +193,8 @@ class ForecastDataModule(L.LightningDataModule):
         cfg, dataset = self.config, self.datasets[stage]
         batch_size = cfg.batch_size if train else cfg.eval_batch_size
         drop_last = train and cfg.drop_last and len(dataset) >= batch_size
-        if train and cfg.drop_last and not drop_last:
-            log.warning(
+        if train and cfg.drop_last and not drop_last:  # a notice, nothing to fix: info
+            log.info(
                 "only %d training windows, fewer than one batch: keeping them all", len(dataset)
             )
         # Under DDP, Lightning's DistributedSampler pads evaluation sets with repeated windows;

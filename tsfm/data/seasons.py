@@ -52,6 +52,17 @@ def default_season_length(freq: str | int | None, lookback: int) -> int:
     return next((s for s in natural_seasons(freq) if s < lookback), 1)
 
 
+def check_lookback(lookback: int, name: str) -> None:
+    """A look-back of at least two steps: one step normalises every window to zero (the
+    models' instance normalisation) and leaves no season shorter than it for the metrics."""
+    if lookback < 2:
+        raise ValueError(
+            f"{name}={lookback}: a look-back needs at least 2 steps (with one, the models' "
+            "instance normalisation maps every window to 0 and MASE/MSIS have no seasonal "
+            "scale); give 2 or more"
+        )
+
+
 def resolve_season_length(season_length: Any, freq: str | int | None, lookback: int) -> int:
     """``season_length`` checked (a whole number in ``[1, lookback)``), or the default of
     ``freq`` when it is None."""

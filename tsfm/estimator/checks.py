@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from tsfm.data.seasons import check_lookback
+
 MODES = ("joint", "independent")
 MISSING = ("refuse", "mask")
 ROLE_ARGUMENTS = ("targets", "future_covariates", "past_covariates", "static_covariates")
@@ -124,6 +126,7 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
                 f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
                 f"Forecaster('{est.model}', horizon=24, lookback=96)"
             )
+    check_lookback(est.lookback, "lookback")
 
 
 def suggested_horizon(freq: Any) -> int:

@@ -19,7 +19,7 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
-from tsfm.estimator.params import build_config, param_name
+from tsfm.estimator.params import MANAGED, build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
@@ -206,7 +206,7 @@ def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
 
 def describe_key(model: str, key: str) -> str:
     """A config key in the estimator's terms: its parameter name, with the key."""
-    name = param_name(model, key)
+    name = MANAGED.get(key) or param_name(model, key)
     return key if name == key else f"{name} ({key})"
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from tsfm.data.seasons import resolve_season_length
+from tsfm.data.seasons import natural_seasons, resolve_season_length
 from tsfm.training.conformal import supports
 from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
 
@@ -19,7 +19,9 @@ def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> 
     size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series).
     S²IP-LLM keeps the official decomposition and patches where they fit the look-back L;
     where not, the trend window becomes L, the seasonal period the data's season
-    (``season_length``, by default from the frequency) and the patch L with stride L // 2."""
+    (``season_length``, by default from the frequency; with ``decomposition='stl'`` the
+    longest natural season of at most L // 2, as STL needs two periods) and the patch L with
+    stride L // 2."""
     if est.experiment is not None:
         return {}
     chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
@@ -31,13 +33,19 @@ def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> 
         return {}
     lookback = est.lookback
     season = resolve_season_length(est.extra_params().get("season_length"), freq, lookback)
+    # STL's period spans at most half the look-back: the longest natural season that fits
+    stl = est.extra_params().get("decomposition", model.decomposition) == "stl"
+    longest = lookback // 2 if stl else lookback
+    if stl and not 2 <= season <= longest:
+        season = next((s for s in natural_seasons(freq) if s <= longest), season)
     sized = {
         "trend_length": lookback,
         "seasonal_length": season,
         "patch_len": lookback,
         "stride": max(1, lookback // 2),
     }
-    sizing = {k for k in ("trend_length", "seasonal_length", "patch_len") if model[k] > lookback}
+    sizing = {k for k in ("trend_length", "patch_len") if model[k] > lookback}
+    sizing |= {"seasonal_length"} if model.seasonal_length > longest else set()
     sizing -= chosen
     if "patch_len" in sizing:  # the stride follows a patch sized here
         sizing.add("stride")

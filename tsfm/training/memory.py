@@ -34,6 +34,7 @@ class MemoryEstimate:
     weight_bytes: int
     state_bytes: int  # gradients and optimizer state (0 for inference)
     activation_bytes: int | None  # one batch's forward outputs; None if not estimated
+    batch_size: int = 1  # windows in that batch
 
     @property
     def total(self) -> int:
@@ -47,7 +48,10 @@ class MemoryEstimate:
         if self.activation_bytes is None:
             parts.append("activations not estimated")
         else:
-            parts.append(f"{self.activation_bytes / GIB:.2f} GiB of activations per batch")
+            parts.append(
+                f"{self.activation_bytes / GIB:.2f} GiB of activations per batch of "
+                f"{self.batch_size:,} windows"
+            )
         return f"{self.parameters:,} parameters: " + ", ".join(parts)
 
 
@@ -104,10 +108,14 @@ def estimate_memory(
     batch_size: int = 1,
     optimizer: str | None = "adam",
     model: torch.nn.Module | None = None,
+    n_windows: int | None = None,
 ) -> MemoryEstimate | None:
     """The memory of training (``optimizer`` set) or running (``optimizer=None``) the model
     (``model``: its meta-device build, if already at hand); None when the model cannot be
-    built on the meta device."""
+    built on the meta device. ``n_windows``, the training windows when known, caps the
+    batch: the loader never forms a batch larger than the split."""
+    if n_windows:
+        batch_size = min(batch_size, n_windows)
     model = model if model is not None else meta_model(model_cfg, dims)
     if model is None:
         return None
@@ -121,7 +129,7 @@ def estimate_memory(
         per_parameter = 1 + OPTIMIZER_STATES.get(str(optimizer).lower(), 2)
         state_bytes = trainable * 4 * per_parameter
     activations = _activation_bytes(model, dims, batch_size) if optimizer is not None else None
-    return MemoryEstimate(count, trainable, weight_bytes, state_bytes, activations)
+    return MemoryEstimate(count, trainable, weight_bytes, state_bytes, activations, batch_size)
 
 
 def available_memory(accelerator: str | None) -> tuple[int, str] | None:
@@ -156,11 +164,18 @@ def check_memory(
     optimizer: str | None = "adam",
     override: str = "check_memory=false",
     model: torch.nn.Module | None = None,
+    n_windows: int | None = None,
 ) -> MemoryEstimate | None:
     """Refuse (MemoryError) a model whose estimated memory exceeds what is free; ``override``
-    names the switch that skips this check in the caller's terms."""
+    names the switch that skips this check in the caller's terms; ``n_windows``: the
+    training windows, when known."""
     estimate = estimate_memory(
-        model_cfg, dims, batch_size=batch_size, optimizer=optimizer, model=model
+        model_cfg,
+        dims,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        model=model,
+        n_windows=n_windows,
     )
     free = available_memory(accelerator)
     if estimate is None or free is None:

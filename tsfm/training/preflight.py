@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from omegaconf import DictConfig, OmegaConf
 
+from tsfm.data.seasons import check_lookback
 from tsfm.training.checkpoints import local_checkpoint
-from tsfm.training.runtime import AUTO, check_precision, check_threads
+from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 
 Describe = Callable[[str], str]
 log = logging.getLogger(__name__)
@@ -141,7 +143,8 @@ def _warn_partial_validation(key: str, limit: Any) -> None:
 
 
 def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
-    """Batch sizes and the learning rate, which torch would refuse naming no setting."""
+    """The look-back, batch sizes and the learning rate, which torch would refuse naming no
+    setting (or a contradictory one)."""
     for key in ("data.batch_size", "data.eval_batch_size"):
         value = OmegaConf.select(cfg, key)
         if value is not None and (isinstance(value, bool) or value < 1):
@@ -149,12 +152,37 @@ def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
                 f"{describe(key)}={value!r}: a batch holds at least one window; give a "
                 "positive whole number"
             )
+    seq_len = OmegaConf.select(cfg, "data.seq_len")
+    if isinstance(seq_len, int):
+        check_lookback(seq_len, describe("data.seq_len"))
     lr = OmegaConf.select(cfg, "optim.lr")
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise ValueError(
             f"{describe('optim.lr')}={lr!r}: the learning rate must be a positive finite "
             "number (the presets use 1e-4 to 1e-3)"
         )
+
+
+def check_frozen_bf16(cfg: DictConfig, describe: Describe = str) -> None:
+    """S2IP-LLM's bf16 frozen weights run only under bf16 autocast; the model itself says so
+    in its first forward pass, after the data is read and the model built."""
+    if not OmegaConf.select(cfg, "model.frozen_backbone_bf16", default=False):
+        return
+    precision = cfg.trainer.get("precision")
+    why = f"{describe('trainer.precision')}={precision!r} trains in fp32"
+    if precision == AUTO:
+        native, reason = native_bf16(cfg.trainer.get("accelerator"))
+        if native:
+            return
+        why = f"{describe('trainer.precision')}='auto' picks fp32 here ({reason})"
+    elif MIXED.get(str(precision)) is torch.bfloat16:
+        return
+    flag = describe("model.frozen_backbone_bf16")
+    raise ValueError(
+        f"{flag} stores the backbone's frozen weights in bf16, which run only under bf16 mixed "
+        f"precision, and {why}: set {describe('trainer.precision')} to 'bf16-mixed', or turn "
+        f"{flag} off"
+    )
 
 
 def check_run(cfg: DictConfig, describe: Describe = str) -> None:
@@ -171,6 +199,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
             f"{describe('release_freed_memory')}=true gives it back: set one of them"
         )
     check_sizes(cfg, describe)
+    check_frozen_bf16(cfg, describe)
     train, test = bool(cfg.train), bool(cfg.test)
     val_limit = _plain(cfg.trainer).get("limit_val_batches")
     if train and not keeps_every_batch(val_limit):

@@ -244,6 +244,15 @@ def test_bad_settings_are_refused_with_the_fix():
         make(dims={**DIMS, "seq_len": 700})
     with pytest.raises(ValueError, match="look-back"):
         make()(torch.randn(2, 20, 3))
+    # STL needs two periods in the look-back (24): refused at construction, not in training
+    with pytest.raises(ValueError, match=r"decomposition='stl' needs seasonal_length .*here 13"):
+        make(decomposition="stl", seasonal_length=13)
+    with pytest.raises(ValueError, match=r"here 1\) from 2 to half the look-back"):
+        make(decomposition="stl", seasonal_length=1)
+    assert make(decomposition="stl", seasonal_length=12).seasonal_length == 12
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=r"sim_coef=(nan|inf) .* must be a finite number"):
+            make(sim_coef=bad)
 
 
 def test_a_saved_state_restores_into_a_randomly_built_model_without_the_weights_files():

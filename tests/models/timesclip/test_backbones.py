@@ -167,3 +167,27 @@ def test_cli_run_of_a_tiny_timesclip_on_etth1(tmp_path):
     assert saved.model.clip == "tsfm-tiny-clip" and saved.optim.optimizer == "adamw"
     logged = (run_dir / "logs" / "metrics.csv").read_text().splitlines()[0]
     assert "train/align" in logged
+
+
+@pytest.mark.parametrize(
+    ("vision", "size", "fix"),
+    [
+        ("clip", 40, "use 32 or 48"),  # tsfm-tiny-clip: 16-pixel patches
+        ("clip", 12, "use 16$"),
+        ("open_clip:tsfm-tiny-clip", 24, "use 16 or 32"),
+        ("timm:test_vit", 40, "use 32 or 48"),
+    ],
+)
+def test_an_image_size_the_patches_do_not_tile_is_refused(vision, size, fix):
+    with pytest.raises(ValueError, match=rf"image_size={size} \(model.image_size.*16.*{fix}"):
+        build(vision=vision, image_size=size)
+    build(vision=vision, image_size=48)  # a multiple is fine
+    build(vision=vision, image_size=40, align=False)  # no images are drawn
+
+
+def test_an_image_size_below_one_patch_is_refused_before_weights_load(saved_clip):
+    config, weights, _ = saved_clip  # 8-pixel patches
+    with pytest.raises(ValueError, match=r"image_size=12 .*patch size 8.*use 8 or 16"):
+        build(clip=str(config), clip_weights=str(weights), pretrained=True, image_size=12)
+    with pytest.raises(ValueError, match=r"image_size=5 .*use 8$"):
+        build(clip=str(config), clip_weights=str(weights), pretrained=True, image_size=5)

@@ -172,11 +172,27 @@ def test_the_optimizer_has_two_learning_rates_and_cosine_decay():
         ({"selection_heads": 5}, "selection_heads"),
         ({"temperature": 0.0}, "temperature"),
         ({"vision": "resnet"}, "model.vision"),
+        ({"backbone_lr": -0.5}, r"backbone_lr=-0.5 must be a positive finite"),
+        ({"backbone_lr": 0.0}, r"backbone_lr=0.0 must be a positive finite"),
+        ({"backbone_lr": float("nan")}, r"backbone_lr=nan must be a positive finite"),
+        ({"cache_chunk": 0}, r"cache_chunk=0 .*positive whole number"),
+        ({"cache_chunk": -5}, r"cache_chunk=-5 .*positive whole number"),
+        ({"selection_ff": 0}, r"selection_ff=0 must be a positive whole number, or null"),
+        ({"selection_heads": 0}, r"selection_heads=0 must be a positive whole number, or null"),
+        ({"selection_heads": -2}, r"selection_heads=-2 must be a positive"),
     ],
 )
 def test_bad_settings_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         tiny(**settings)
+
+
+def test_only_null_selects_the_selection_defaults():
+    width = tiny().text.width
+    assert tiny().selection.ffn[0].out_features == 4 * width
+    assert tiny(selection_ff=7, selection_heads=1).selection.ffn[0].out_features == 7
+    assert tiny(selection_heads=1).selection.attention.num_heads == 1
+    assert tiny(backbone_lr=None).parameter_groups(1e-3)[0]["lr"] == 1e-3
 
 
 def test_more_patches_than_text_positions_is_refused():

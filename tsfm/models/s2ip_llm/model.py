@@ -7,6 +7,8 @@ panzijie825/S2IP-LLM (``Long-term_Forecasting/models/S2IPLLM.py``, ``models/prom
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -128,6 +130,18 @@ class S2IPLLM(nn.Module):
             )
         if seasonal_length < 1:
             raise ValueError(f"seasonal_length must be >= 1, got {seasonal_length}")
+        if decomposition == "stl" and not 2 <= seasonal_length <= seq_len // 2:
+            raise ValueError(
+                f"decomposition='stl' needs seasonal_length (STL's period, here "
+                f"{seasonal_length}) from 2 to half the look-back ({seq_len} // 2 = "
+                f"{seq_len // 2}): set seasonal_length in that range, a look-back of at least "
+                f"{2 * max(2, seasonal_length)}, or decomposition='moving_average'"
+            )
+        if not math.isfinite(sim_coef):
+            raise ValueError(
+                f"sim_coef={sim_coef!r} (the alignment term's weight; the official -0.01 to -0.1) "
+                "must be a finite number"
+            )
         self.seq_len, self.pred_len = seq_len, pred_len
         self.backbone_name, self.use_backbone = backbone, use_backbone
         self.decomposition, self.patch_len, self.stride = decomposition, patch_len, stride

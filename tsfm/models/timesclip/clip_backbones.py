@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from tsfm.models.attention import use_explicit_attention
+from tsfm.models.timesclip.layers import check_image_size
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,9 @@ def create_clip(
     """
     open_clip = _open_clip()
     name = resolve_architecture(clip)
+    if image_size is not None:  # before any weights load: resizing them fails below one patch
+        vision_cfg = (open_clip.get_model_config(name) or {}).get("vision_cfg", {})
+        check_image_size(image_size, vision_cfg.get("patch_size"))
     device = torch.empty(0).device  # honours a `with torch.device(...)` block (e.g. meta)
     kwargs: dict[str, Any] = {"device": device, "force_image_size": image_size}
     if not pretrained:
@@ -147,6 +152,17 @@ class _DropMessage(logging.Filter):
         return not record.getMessage().startswith(self.prefix)
 
 
+def patch_size(encoder: nn.Module) -> int | None:
+    """The patch size of a ViT-style vision encoder (open_clip or timm); None for a CNN."""
+    for module in encoder.modules():
+        size = getattr(module, "patch_size", None)
+        if isinstance(size, int):
+            return size
+        if isinstance(size, (tuple, list)) and size and all(isinstance(s, int) for s in size):
+            return math.lcm(*size)
+    return None
+
+
 def _looks_like_path(value: str) -> bool:
     return "/" in value or "\\" in value or value.endswith((".pt", ".pth", ".bin", ".safetensors"))
 
@@ -200,6 +216,7 @@ class VisionTower(nn.Module):
             image_size,
             source,
         )
+        check_image_size(image_size, patch_size(encoder))
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
 

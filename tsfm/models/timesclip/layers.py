@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -68,8 +70,31 @@ def check_settings(
     feature_cache: str,
     freeze_vision: bool,
     align: bool,
+    backbone_lr: float | None = None,
+    cache_chunk: int = 64,
+    selection_heads: int | None = None,
+    selection_ff: int | None = None,
 ) -> None:
     """Refuse TimesCLIP settings that cannot work, naming the field."""
+    if backbone_lr is not None and not (math.isfinite(backbone_lr) and backbone_lr > 0):
+        raise ValueError(
+            f"backbone_lr={backbone_lr!r} must be a positive finite learning rate (the paper's "
+            "1e-4), or null for optim.lr: a negative one trains the text tower uphill"
+        )
+    if cache_chunk < 1:
+        raise ValueError(
+            f"cache_chunk={cache_chunk} is the number of windows per image-encoding pass: give "
+            "a positive whole number (default 64)"
+        )
+    for name, value, default in (
+        ("selection_heads", selection_heads, "the text tower's heads"),
+        ("selection_ff", selection_ff, "4 x the text width"),
+    ):
+        if value is not None and value < 1:
+            raise ValueError(
+                f"{name}={value} must be a positive whole number, or null for the default "
+                f"({default})"
+            )
     if not 0 < patch_len <= seq_len or stride < 1:
         raise ValueError(
             f"need 0 < patch_len <= seq_len and stride >= 1; got patch_len={patch_len}, "
@@ -88,3 +113,18 @@ def check_settings(
             "a trainable vision tower (model.freeze_vision=false) changes its features every "
             "step, so they cannot be cached: use model.feature_cache=off or auto"
         )
+
+
+def check_image_size(image_size: int, patch: int | None) -> None:
+    """A ViT cuts the image into whole patches and silently drops the right and bottom
+    remainder, where the plot draws the most recent steps."""
+    if not patch or (image_size > 0 and image_size % patch == 0):
+        return
+    lower = max(patch, image_size // patch * patch)
+    options = sorted({lower, lower + patch} if image_size > lower else {lower})
+    raise ValueError(
+        f"image_size={image_size} (model.image_size on the command line) must be a positive "
+        f"multiple of the vision tower's patch size {patch}: the tower reads whole "
+        f"{patch}-pixel patches and would drop the rest of the image (the most recent steps), "
+        f"or fail with none; use {' or '.join(map(str, options))}"
+    )

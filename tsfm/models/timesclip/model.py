@@ -33,7 +33,8 @@ Args:
         selection FFN and the head (0.1, tsfm choice).
     image_size, line_width, image_norm (``minmax``/``zscore``), zscore_range, margin, palette
         (null: tab10, or evenly spaced hues for more than 10 variates): the renderer, see
-        :class:`~tsfm.models.timesclip.render.LineRenderer` (tsfm choices). colour: one colour per
+        :class:`~tsfm.models.timesclip.render.LineRenderer` (tsfm choices); ``image_size`` is a
+        multiple of a ViT tower's patch size. colour: one colour per
         variate; false draws every variate in the first palette colour (Table 5 ablation).
     align, align_weight: the contrastive loss and its weight (0.1, the paper's lambda_2).
     temperature, learn_temperature: initial InfoNCE temperature and whether it is learnt
@@ -128,7 +129,8 @@ class TimesCLIP(VisionView, nn.Module):
         super().__init__()
         check_settings(
             seq_len, patch_len, stride, temperature, cls_position, selection_features,
-            feature_cache, freeze_vision, align,
+            feature_cache, freeze_vision, align, backbone_lr, cache_chunk, selection_heads,
+            selection_ff,
         )  # fmt: skip
         self.seq_len, self.pred_len = seq_len, pred_len
         self.patch_len, self.stride = patch_len, stride
@@ -142,7 +144,7 @@ class TimesCLIP(VisionView, nn.Module):
         from_source = pretrained and not (restoring() and names_architecture(clip))
         self.placeholder_vision = align and freeze_vision and pretrained and not from_source
         clip_model = create_clip(
-            clip, clip_weights, from_source, image_size if vision == "clip" else None
+            clip, clip_weights, from_source, image_size if vision == "clip" and align else None
         )
         self.text = ClipTextBackbone(clip_model)
         width, tokens = self.text.width, n_patches(seq_len, patch_len, stride) + 1
@@ -155,8 +157,9 @@ class TimesCLIP(VisionView, nn.Module):
         self.cls_token = nn.Parameter(torch.randn(width) * 0.02)
         self.embed_drop, self.head_drop = Dropout(dropout), Dropout(dropout)
         if variate_selection:
-            heads = selection_heads or self.text.heads
-            self.selection = VariateSelection(width, heads, selection_ff or 4 * width, dropout)
+            heads = self.text.heads if selection_heads is None else selection_heads
+            d_ff = 4 * width if selection_ff is None else selection_ff
+            self.selection = VariateSelection(width, heads, d_ff, dropout)
         self.head = nn.Linear((tokens + int(variate_selection)) * width, pred_len)
 
         palette = palette or default_palette(n_vars)
