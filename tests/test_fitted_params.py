@@ -143,3 +143,15 @@ def test_fold_arguments_must_be_whole_numbers():
 def test_overrides_and_seed_of_the_wrong_kind_are_refused_naming_them(params, message):
     with pytest.raises(ValueError, match=message):
         tiny(**params).fit(synthetic_frame(120, 2))
+
+
+def test_two_names_of_one_setting_are_refused_and_set_params_replaces_the_other():
+    frame = synthetic_frame(200)
+    with pytest.raises(ValueError, match="'d_model' and 'model__d_model' both set model.d_model"):
+        tiny(d_model=16, model__d_model=32).fit(frame)
+    est = tiny(trainer__max_epochs=2).set_params(max_epochs=1)  # e.g. from a ParameterGrid
+    assert "trainer__max_epochs" not in est.get_params()
+    assert est.fit(frame).config_.trainer.max_epochs == 1
+    again = clone(est).set_params(optim__lr=0.01)
+    assert again.set_params(lr=0.002).get_params()["lr"] == 0.002
+    assert "optim__lr" not in again.get_params()

@@ -168,8 +168,11 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         for name, value in params.items():
             if name in own:
                 setattr(self, name, value)
-            else:
-                self._extra[name] = value
+                continue
+            key = config_key(model, name)  # another name of the same setting gives way
+            for other in [n for n in self._extra if n != name and config_key(model, n) == key]:
+                del self._extra[other]
+            self._extra[name] = value
         return self
 
     def extra_params(self) -> dict[str, Any]:

@@ -219,8 +219,15 @@ def build_config(
         settings.update(data_sized(est, n_windows, freq, cfg.model))  # the composed defaults
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")
+    named: dict[str, str] = {}
     for name, value in est.extra_params().items():
-        set_value(cfg, config_key(est.model, name), value, f"parameter '{name}'")
+        key = config_key(est.model, name)
+        if key in named:
+            raise ValueError(
+                f"parameters '{named[key]}' and '{name}' both set {key}; keep one of them"
+            )
+        named[key] = name
+        set_value(cfg, key, value, f"parameter '{name}'")
     seed = cfg.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
