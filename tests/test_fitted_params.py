@@ -101,6 +101,10 @@ def test_integer_column_names_come_back_as_integers(tmp_path):
     again = Forecaster.load(est.save(tmp_path / "m")).predict()
     pd.testing.assert_frame_equal(again, forecast)
     assert list(est.evaluate(frame, per_series=True).unique_id) == ["0", "1"]  # ids: text
+    named = tiny(targets=[1]).fit(frame)  # integer names as targets are kept and saved too
+    again = Forecaster.load(named.save(tmp_path / "named")).predict()
+    pd.testing.assert_frame_equal(again, named.predict())
+    assert list(again.columns) == ["date", 1]
 
 
 def test_too_many_folds_say_so_whatever_the_validation_share():
