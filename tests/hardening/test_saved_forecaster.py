@@ -186,3 +186,15 @@ def test_an_interpolation_in_a_saved_config_is_refused(copy, monkeypatch):
     (copy / "config.yaml").write_text(edited)
     with pytest.raises(ValueError, match=r"config.yaml: holds interpolations \(data.eval_batch"):
         Forecaster.load(copy)
+
+
+def test_parameters_that_disagree_with_the_saved_config_are_refused(tmp_path):
+    from tests.helpers.estimator import tiny
+
+    saved = tiny(d_model=16).fit(synthetic_frame(200)).save(tmp_path / "m")
+    meta = json.loads((saved / "forecaster.json").read_text())
+    for name, value in (("d_model", 64), ("mode", "independent")):
+        edited = {**meta, "params": {**meta["params"], name: value}}
+        (saved / "forecaster.json").write_text(json.dumps(edited))
+        with pytest.raises(ValueError, match=rf"has {name}=.* the files of this save"):
+            Forecaster.load(saved)
