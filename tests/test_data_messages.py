@@ -7,6 +7,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+from tsfm.data.frames.date_text import parse_dates
 from tsfm.data.frames.dates import resolve_freq
 from tsfm.data.frames.long import joint_table, series_tables
 from tsfm.data.frames.read import build_table, read_long
@@ -76,3 +77,16 @@ def test_a_duplicate_row_of_a_long_frame_is_named_by_the_frames_rows_in_either_m
             ValueError, match=r"series 'a': duplicate .*2021-01-05.* at rows 4 and 60"
         ):
             tables(long)
+
+
+@pytest.mark.parametrize("written", ["%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y %H:%M"])
+def test_dates_with_day_and_month_as_numbers_are_read_in_the_order_that_steps_regularly(written):
+    months = pd.date_range("2015-01-01", periods=60, freq="MS")
+    column = pl.Series("date", months.strftime(written).tolist())
+    np.testing.assert_array_equal(parse_dates(column), months.values)
+
+
+def test_dates_that_read_regularly_both_ways_are_refused_as_ambiguous():
+    days = pd.date_range("2015-01-01", periods=10, freq="D").strftime("%d/%m/%Y")
+    with pytest.raises(ValueError, match="both readings fit .* YYYY-MM-DD"):
+        parse_dates(pl.Series("date", days.tolist()))

@@ -3,14 +3,20 @@ text (``"1956 Q1"``), and year plus quarter columns, read as ``datetime64[ns]``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
+
+from tsfm.data.frames.dates import infer_freq
 
 
 def parse_dates(column: pl.Series) -> np.ndarray:
     """A date column as datetime64[ns]; strings in any common format are parsed."""
     if column.dtype == pl.Date or isinstance(column.dtype, pl.Datetime):
         parsed = column.cast(pl.Datetime("ns"))
+    elif column.dtype == pl.String and (ordered := _day_month_order(column)) is not None:
+        parsed = ordered
     elif column.dtype == pl.String:
         try:
             parsed = column.str.to_datetime(strict=True, time_unit="ns")
@@ -28,6 +34,40 @@ def parse_dates(column: pl.Series) -> np.ndarray:
             f"({column[row]!r}); fix or drop that row"
         )
     return parsed.to_numpy().astype("datetime64[ns]")
+
+
+NUMERIC_DATE = r"^\s*\d{1,2}([/.-])\d{1,2}[/.-]\d{4}(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*$"
+
+
+def _day_month_order(column: pl.Series) -> pl.Series | None:
+    """Dates written day and month as numbers (``02/01/2015``): read day first or month first,
+    whichever reads every value and steps regularly (a frequency pandas infers); None for
+    other text. Both or neither regular: refused as ambiguous, never guessed."""
+    import pandas as pd
+
+    text = column.drop_nulls()
+    if text.is_empty() or not text.str.contains(NUMERIC_DATE).all():
+        return None
+    values = pd.Series(column.to_list())
+    readings = {}
+    for order, dayfirst in (("day first", True), ("month first", False)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' note about inferring the format
+            stamps = pd.to_datetime(values, dayfirst=dayfirst, errors="coerce", format="mixed")
+        if not stamps.isna().any():
+            readings[order] = stamps
+    if len(readings) == 1:
+        (stamps,) = readings.values()
+        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
+    regular = {k: v for k, v in readings.items() if len(v) >= 3 and infer_freq(v.values)}
+    if len(regular) == 1:
+        (stamps,) = regular.values()
+        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
+    raise ValueError(
+        f"date column '{column.name}' writes day and month as numbers ({column[0]!r}) and both "
+        "readings fit (day first, month first): write the dates as YYYY-MM-DD, or pass a frame "
+        "whose dates are parsed (pandas: pd.to_datetime(df[col], dayfirst=...))"
+    )
 
 
 def _parse_with_pandas(column: pl.Series) -> pl.Series:

@@ -22,7 +22,8 @@ def is_integer_time(times: np.ndarray) -> bool:
     return np.issubdtype(times.dtype, np.integer)
 
 
-def _infer(times: np.ndarray) -> str | None:
+def infer_freq(times: np.ndarray) -> str | None:
+    """The frequency pandas infers from ``times`` (None where it finds none)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # pandas 4 returns an offset
         inferred = pd.infer_freq(pd.DatetimeIndex(times))
@@ -93,7 +94,7 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
             raise_irregular(times, expected or int(np.median(np.diff(times))))
         return expected
     if freq is None:
-        inferred = _infer(times)
+        inferred = infer_freq(times)
         if inferred is None:
             raise_irregular(times, None)
         return inferred
@@ -112,7 +113,7 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
 def _opening_freq(times: np.ndarray) -> str | None:
     """The calendar frequency of the first rows (months, quarters: no fixed step), if any."""
     for rows in (12, 6, 4, 3):
-        if len(times) > rows and (found := _infer(times[:rows])) is not None:
+        if len(times) > rows and (found := infer_freq(times[:rows])) is not None:
             return found
     return None
 
