@@ -12,6 +12,8 @@ import pytest
 
 from tests.test_covariates import TINY_IT, panel_frame
 from tsfm import Forecaster
+from tsfm.config import compose_config
+from tsfm.pipeline import build_datamodule
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +169,22 @@ def test_the_order_of_the_frames_rows_changes_nothing_the_model_learns(panel_mod
     pd.testing.assert_frame_equal(est.predict(panel), panel_model.predict(panel))
     assert est.predict().unique_id.unique().tolist() == ["s0", "s1", "s2"]  # in id order
     assert est.predict(shuffled).unique_id.unique().tolist() == first_seen  # the frame's
+
+
+@pytest.mark.parametrize(("column", "value"), [("store", None), ("size", np.nan)])
+def test_a_missing_static_covariate_in_a_file_is_refused_naming_it(tmp_path, column, value):
+    panel = _panel().assign(size=lambda d: d.unique_id.map({"s0": 1.0, "s1": 2.0, "s2": 3.0}))
+    panel.loc[panel.unique_id == "s1", column] = value
+    path = tmp_path / "panel.csv"
+    panel.to_csv(path, index=False)
+    settings = [f"data.path={path}", "data.id_col=unique_id", "data.date_col=ds", "data.target=y"]
+    for mode in ("independent", "joint"):
+        cfg = compose_config(
+            "data=custom",
+            *settings,
+            f"data.mode={mode}",
+            "data.missing=mask",
+            "data.static_covariates=[store,size]",
+        )
+        with pytest.raises(ValueError, match=rf"static covariate '{column}' is missing for 1"):
+            build_datamodule(cfg).setup()

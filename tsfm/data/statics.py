@@ -32,12 +32,11 @@ class StaticEncoder:
         return [len(v) for v in self.categories.values()]
 
     def fit(self, statics: pl.DataFrame, columns: list[str]) -> StaticEncoder:
+        refuse_missing(statics, columns)
         self.real = [c for c in columns if statics.schema[c].is_numeric()]
         cats = [c for c in columns if c not in self.real]
         if self.real:
             values = statics.select(pl.col(c).cast(pl.Float64) for c in self.real).to_numpy()
-            if np.isnan(values).any():
-                raise ValueError("static covariates must not be missing; fill them first")
             self.mean, std = values.mean(0), values.std(0)
             self.std = np.where(std > 0, std, 1.0)
         self.categories = {
@@ -47,6 +46,7 @@ class StaticEncoder:
 
     def transform(self, statics: pl.DataFrame) -> dict[str, np.ndarray]:
         """``{"real": [n, Sr] float32, "cat": [n, Sc] int64}`` for the series of ``statics``."""
+        refuse_missing(statics, [*self.real, *self.categories])
         n = statics.height
         real = np.zeros((n, len(self.real)), dtype=np.float32)
         if self.real:
@@ -73,3 +73,22 @@ class StaticEncoder:
             "std": self.std.tolist(),
             "categories": self.categories,
         }
+
+
+def refuse_missing(statics: pl.DataFrame, columns: list[str]) -> None:
+    """A static covariate missing for a series (null, NaN or empty text) is refused, naming
+    it: an imputed value would be a made-up property of the series."""
+    for column in columns:
+        values = statics[column]
+        missing = values.is_null()
+        if values.dtype.is_float():
+            missing = missing | values.is_nan()
+        elif values.dtype == pl.String:
+            missing = missing | (values.str.strip_chars() == "")
+        if missing.any():
+            row = int(missing.arg_max())
+            raise ValueError(
+                f"static covariate '{column}' is missing for {int(missing.sum())} series (the "
+                f"first is the frame's series number {row + 1}); fill it (a category such as "
+                "'unknown', a number) or drop those series"
+            )
