@@ -66,6 +66,15 @@ def test_long_file_settings_are_checked_with_the_fix(tmp_path):
             {"id_col": "unique_id", "target": "y", "static_covariates": ["store"]},
             "\\['promo'\\] without a role: list them in data.future_covariates",
         ),
+        (
+            {
+                "id_col": "unique_id",
+                "target": "y",
+                "static_covariates": ["store"],
+                "future_covariates": ["temp"],
+            },
+            "data.future_covariates names 'temp', which is not a covariate column",
+        ),
     ]
     for settings, message in cases:
         with pytest.raises(ValueError, match=message):

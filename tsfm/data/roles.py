@@ -170,6 +170,7 @@ def long_roles(
             expanded += groups[name]
         return expanded
 
+    expanded = {"future": expand("future", future), "past": expand("past", past)}  # names first
     named = set(_listed(future)) | set(_listed(past))
     unused = [c for c in covariates if c not in named]
     if unused:
@@ -178,11 +179,7 @@ def long_roles(
             f"{names['future']} or {names['past']} (or {names['static']}, if they hold one "
             "value per series), or drop them"
         )
-    return {
-        "targets": list(groups[target_col]),
-        "future": expand("future", future),
-        "past": expand("past", past),
-    }
+    return {"targets": list(groups[target_col]), **expanded}
 
 
 def panel_roles(
