@@ -206,3 +206,15 @@ def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_
         edited.to_csv(tmp_path / "panel.csv", index=False)
         with pytest.raises(ValueError, match=r"\(310 rows\) is not what the run read"):
             Forecaster.from_run(run_dir)
+
+
+def test_a_relative_data_path_is_read_from_where_the_run_started(tmp_path, monkeypatch):
+    pd.read_csv(ETTH1).iloc[:2000].to_csv(tmp_path / "sales.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    run_dir = cli_run(tmp_path, "data=custom", "data.path=sales.csv", "data.target=OT")
+    (run_dir / ".hydra").mkdir(exist_ok=True)  # what Hydra records of a command-line run
+    (run_dir / ".hydra" / "hydra.yaml").write_text(f"hydra:\n  runtime:\n    cwd: {tmp_path}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert Forecaster.from_run(run_dir).predict().shape == (8, 8)

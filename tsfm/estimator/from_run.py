@@ -80,6 +80,8 @@ def from_run(
         raise ValueError("this run read a custom file: pass data_path=... (where it is now)")
     if data_path is not None:
         cfg.data.path = str(data_path)
+    elif custom and cfg.data.path and not Path(cfg.data.path).is_absolute():
+        cfg.data.path = str(run_cwd(run_dir) / cfg.data.path)  # where the run found it
     if data_root is not None:
         cfg.data.root = str(data_root)
     datamodule = run_data(cfg)
@@ -149,6 +151,18 @@ def checkpoint_file(run_dir: Path, checkpoint: str) -> Path:
             "callbacks.checkpoint.enabled=false or train=false leaves no weights to forecast with"
         )
     return path
+
+
+def run_cwd(run_dir: Path) -> Path:
+    """The directory the run was started from (Hydra's record of it), where its relative
+    data.path points; the current directory if the record is unreadable."""
+    import yaml
+
+    try:
+        record = yaml.safe_load((run_dir / ".hydra" / "hydra.yaml").read_text())
+        return Path(record["hydra"]["runtime"]["cwd"])
+    except Exception:  # no record, or not the mapping Hydra writes
+        return Path.cwd()
 
 
 def run_data(cfg: DictConfig) -> ForecastDataModule:
