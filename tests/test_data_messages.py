@@ -90,3 +90,13 @@ def test_dates_that_read_regularly_both_ways_are_refused_as_ambiguous():
     days = pd.date_range("2015-01-01", periods=10, freq="D").strftime("%d/%m/%Y")
     with pytest.raises(ValueError, match="both readings fit .* YYYY-MM-DD"):
         parse_dates(pl.Series("date", days.tolist()))
+
+
+def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_fix(tmp_path):
+    from tsfm.data.frames import read_file
+
+    path = tmp_path / "semi.csv"
+    frame = pd.DataFrame({"t": pd.date_range("2021", periods=50, freq="D"), "v": np.arange(50) / 3})
+    frame.to_csv(path, sep=";", decimal=",", index=False)
+    with pytest.raises(ValueError, match=r"semi.csv is not a comma-separated.*sep=';'"):
+        read_file(path)

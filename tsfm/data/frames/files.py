@@ -37,12 +37,28 @@ def read_file(path: str | Path) -> pl.DataFrame:
         except pl.exceptions.NoDataError:
             raise ValueError(f"data file {path} is empty") from None
         except pl.exceptions.ComputeError:  # a type that changes late in the file: read it all
-            frame = pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=None)
+            try:
+                frame = pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=None)
+            except pl.exceptions.ComputeError as err:
+                raise ValueError(_unreadable(path, err)) from None
     else:
         raise ValueError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet")
     if frame.height == 0:
         raise ValueError(f"data file {path} has a header ({frame.columns}) but no data rows")
     return frame
+
+
+def _unreadable(path: Path, err: Exception) -> str:
+    header = ",".join(_csv_header(path))
+    hint = (
+        "; its header has ';' but no ',': a file written with sep=';' (and decimal=',') needs "
+        "to be rewritten with commas (pandas: pd.read_csv(path, sep=';', decimal=',')"
+        ".to_csv(new, index=False))"
+        if ";" in header and "," not in header
+        else ""
+    )
+    message = str(err).splitlines()[0]
+    return f"data file {path} is not a comma-separated file tsfm can read ({message}){hint}"
 
 
 def _csv_header(path: Path) -> list[str]:
