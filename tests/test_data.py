@@ -109,6 +109,15 @@ def test_feature_modes_are_roles(frame, features, targets, past):
     assert ("past_covariates" in batch) == bool(past)
 
 
+def test_s_does_not_refuse_a_missing_value_in_a_column_it_drops(frame):
+    gappy = frame.assign(v0=frame.v0.where(frame.index != 5))
+    settings = {"name": "custom", "seq_len": 24, "pred_len": 8}
+    dm = TimeSeriesDataModule({**settings, "features": "S"}, frame=gappy)
+    assert dm.columns == ["OT"]
+    with pytest.raises(ValueError, match="'v0' has a NaN"):
+        TimeSeriesDataModule({**settings, "features": "M"}, frame=gappy).setup()
+
+
 def test_target_is_moved_last(frame):
     dm = TimeSeriesDataModule({"target": "v0", "seq_len": 24, "pred_len": 8}, frame=frame)
     assert dm.columns == ["v1", "OT", "v0"]

@@ -103,10 +103,12 @@ class TimeSeriesDataModule(ForecastDataModule):
             self.static = self.static if self.static is not None else static
             return table
         target = cfg.target or self._default_target(df)
+        named = [*(cfg.targets or []), *cfg.past_covariates, *cfg.future_covariates]
         columns = None
         if cfg.columns is not None:  # the covariates named are loaded too
-            named = [*(cfg.targets or []), *cfg.past_covariates, *cfg.future_covariates]
             columns = list(dict.fromkeys([*cfg.columns, *named]))
+        elif cfg.features == "S":  # S drops the other columns: they are not read (nor checked)
+            columns = list(dict.fromkeys([*named, target]))
         return build_table(
             df,
             date_col=cfg.date_col,
