@@ -31,6 +31,7 @@ from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
 from tsfm.training.preflight import check_run, keeps_every_batch, resume_checkpoint
 from tsfm.training.progress import counting_progress_bar
+from tsfm.training.random_state import RandomStates
 from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 
@@ -68,6 +69,7 @@ def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> Forecasting
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
     callbacks: list[Callback] = [StopOnDivergence()]  # first: before early stopping sees NaN
+    callbacks.append(RandomStates())  # a resumed run draws as the uninterrupted one would
     stop, ckpt = cfg.callbacks.early_stopping, cfg.callbacks.checkpoint
     if stop.enabled:
         callbacks.append(
