@@ -23,6 +23,7 @@ from tsfm.data.m4.files import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
 from tsfm.training.conformal import ConformalConfig
 from tsfm.training.optim import OptimConfig
+from tsfm.training.preflight import run_record_subdir
 from tsfm.training.scoring import DEFAULT_QUANTILES
 from tsfm.tuning.config import TuneConfig
 
@@ -177,6 +178,8 @@ def register_configs() -> None:
         lambda multiple, horizon: round(float(multiple) * int(horizon)),
         replace=True,
     )
+    # conf/config.yaml: hydra.output_subdir, no record for a run refused in an earlier one's
+    OmegaConf.register_new_resolver("tsfm.run_record", run_record_subdir, replace=True)
     cs.store(group="optim", name="optim_schema", node=OptimConfig)
     cs.store(group="trainer", name="trainer_schema", node=TrainerConfig)
     for name in REGISTRY:

@@ -2,10 +2,10 @@
 ``forecasts.parquet`` in the run directory, one row per (test window, series, step).
 
 Columns: ``window`` (the test window's index), ``series`` (the target column, or the series
-id of M4 and of panels), ``cutoff`` and ``ds`` (the last look-back time and the forecast time,
-on the data's dates, in the data's time zone (a CSV's offsets are read as UTC instants,
-without a zone); the data's integer steps for integer time, steps counted from the window's start
-without a time column),
+id of M4 and of panels, in the type the ids were read in: integer ids stay integers),
+``cutoff`` and ``ds`` (the last look-back time and the forecast time, on the data's dates, in
+the data's time zone (a CSV's offsets are read as UTC instants, without a zone); the data's
+integer steps for integer time, steps counted from the window's start without a time column),
 ``step`` (1 .. pred_len), ``y`` (the actual value on the original scale, null where missing),
 ``forecast`` and, for a model with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of
 the run's levels. These are the values the test metrics are computed from: the mean absolute
@@ -87,13 +87,25 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
     if adaptive:
         _adaptive_bands(module, sequence, batches, levels, precise)
     parts = [_rows(keys, dataset, datamodule, names, columns) for keys, columns in batches]
-    frame = pl.concat(parts)
+    frame = _typed_ids(pl.concat(parts), datamodule.series_ids())
     time_type = datamodule.time_type()
     if time_type is not None and frame.schema["ds"].is_temporal():  # the data's zone and unit
         frame = frame.with_columns(
             time_series(name, frame[name].to_numpy(), time_type) for name in ("cutoff", "ds")
         )
     return frame
+
+
+def _typed_ids(frame: pl.DataFrame, ids: pl.Series | None) -> pl.DataFrame:
+    """``series`` in the type the data's ids were read in (a long file's integer ids stay
+    integers, so the file joins back to the user's frame); column names stay text."""
+    if ids is None or ids.dtype == pl.String:
+        return frame
+    names = [str(i) for i in ids.to_list()]  # how the rows name them (see _series_of)
+    if not frame["series"].is_in(names).all():  # several targets: named by column
+        return frame
+    typed = pl.col("series").replace_strict(names, ids, return_dtype=ids.dtype)
+    return frame.with_columns(typed)
 
 
 def _bands(

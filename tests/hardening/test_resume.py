@@ -1,16 +1,21 @@
 """Issue 16, item 11: ``resume=true`` continues an interrupted run from its last.ckpt (kept by
 default), through the safe loader, and keeps the earlier epochs in logs/metrics.csv; a run
-without it refuses a directory that holds an earlier run's results."""
+without it refuses a directory that holds an earlier run's results, and leaves every file
+there as it was, Hydra's record of that run (``.hydra/``) included."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.helpers.data import synthetic_frame
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
+from tsfm import Forecaster
 from tsfm.config import compose_config
+from tsfm.estimator.from_run import run_cwd
 from tsfm.pipeline import fit_and_test
 from tsfm.run import run
 from tsfm.training.preflight import check_fresh_run_dir
@@ -60,10 +65,51 @@ def test_a_directory_without_an_earlier_runs_results_is_used(tmp_path):
 
 def test_the_cli_names_the_fixes_and_leaves_the_earlier_results(tmp_path):
     run_dir = tmp_path / "run"
-    run_dir.mkdir()
+    (run_dir / ".hydra").mkdir(parents=True)
     (run_dir / "metrics.json").write_text('{"status": "ok"}')
+    for name in ("config.yaml", "overrides.yaml", "hydra.yaml"):  # Hydra's record of that run
+        (run_dir / ".hydra" / name).write_text(f"the earlier run's {name}")
+    earlier = _files(run_dir)
     proc = run_cli(*RUN, f"hydra.run.dir={run_dir}", cwd=tmp_path)
     assert proc.returncode != 0
     assert "another directory, add resume=true to continue that run, or delete" in proc.stderr
-    assert (run_dir / "metrics.json").read_text() == '{"status": "ok"}'
+    now = _files(run_dir)
+    assert {name: now[name] for name in earlier} == earlier  # Hydra's record of it too
+    assert set(now) - set(earlier) <= {"run.log"}  # Hydra's log, opened before the run starts
     assert not (run_dir / "checkpoints").exists()
+
+
+def _files(run_dir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(run_dir)): p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_a_refused_rerun_keeps_the_earlier_runs_record_and_resume_still_works(tmp_path):
+    run_dir, elsewhere = tmp_path / "run", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    synthetic_frame(300).to_csv(tmp_path / "small.csv", index=False)  # a short test pass
+    small = ["data=custom", f"data.path={tmp_path / 'small.csv'}"]
+    first = run_cli(*small, *RUN, "seed=1", f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    earlier = _files(run_dir)
+    assert {".hydra/config.yaml", ".hydra/overrides.yaml", ".hydra/hydra.yaml"} <= set(earlier)
+
+    # other overrides, from another directory: refused, and nothing in the run directory changes
+    again = run_cli(
+        *small, *RUN, "seed=7", "model.d_model=16", f"hydra.run.dir={run_dir}", cwd=elsewhere
+    )
+    assert again.returncode != 0
+    assert f"the run directory {run_dir} holds an earlier run" in again.stderr
+    assert "another directory, add resume=true to continue that run, or delete" in again.stderr
+    assert _files(run_dir) == earlier
+    assert "- seed=1" in (run_dir / ".hydra" / "overrides.yaml").read_text()
+    assert run_cwd(run_dir) == tmp_path  # where from_run resolves the run's relative paths
+    assert Forecaster.from_run(run_dir).config_.seed == 1
+
+    resumed = run_cli(
+        *small, *RUN, "seed=1", "trainer.max_epochs=2", "resume=true", f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert json.loads((run_dir / "metrics.json").read_text())["epochs"] == 2
+    assert "- resume=true" in (run_dir / ".hydra" / "overrides.yaml").read_text()  # its record

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
 import lightning as L
+import polars as pl
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
@@ -157,6 +158,12 @@ class ForecastDataModule(L.LightningDataModule):
     def window_series(self, stage: str, window: int) -> str | None:
         """The series window ``window`` of ``stage`` belongs to where each window is one
         series' (M4, panels of independent series); None where a window holds every target."""
+        return None
+
+    def series_ids(self) -> pl.Series | None:
+        """The series ids of a long file or frame, in the type they were read in (integer ids
+        stay integers), for the outputs that name series by id (forecasts.parquet); None where
+        the series are named by column names."""
         return None
 
     def window_name(self, stage: str, window: int) -> str:

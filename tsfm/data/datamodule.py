@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import numpy as np
+import polars as pl
 import torch
 from omegaconf import DictConfig
 
@@ -13,6 +14,7 @@ from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
 from tsfm.data.frames import SeriesTable, build_table, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.write import id_series
 from tsfm.data.long_files import read_long_file
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
@@ -299,6 +301,13 @@ class TimeSeriesDataModule(ForecastDataModule):
         start = self.borders[stage][0] + window * self.datasets[stage].stride
         span = self.config.seq_len + self.config.pred_len
         return self.table.times[start : start + span]
+
+    def series_ids(self) -> pl.Series | None:
+        """A long file's or frame's series (the targets, read jointly) as their ids were typed."""
+        self.setup()
+        layout = None if self.table is None else self.table.layout
+        long = layout is not None and layout.kind == "long" and bool(self.table.groups)
+        return id_series(layout, self.table.groups[layout.target_col], 1) if long else None
 
     def training_windows(self) -> FixedWindows | None:
         self.setup()

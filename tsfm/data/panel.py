@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import polars as pl
 import torch
 from torch import Tensor
 
@@ -23,6 +24,7 @@ from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
 from tsfm.data.frames import SeriesTable, future_times, resolve_freq
 from tsfm.data.frames.table import Layout, data_digest
+from tsfm.data.frames.write import id_series
 from tsfm.data.panel_windows import PanelWindows
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.statics import StaticEncoder
@@ -223,6 +225,10 @@ class PanelDataModule(ForecastDataModule):
 
     def window_name(self, stage: str, window: int) -> str:
         return f"series {self.window_series(stage, window)!r}, {stage} window {window}"
+
+    def series_ids(self) -> pl.Series | None:
+        long = self.layout is not None and self.layout.kind == "long"
+        return id_series(self.layout, self.names, 1) if long else None
 
     def _static(self, key: str, dtype: torch.dtype) -> Tensor | None:
         array = None if self.static is None else self.static.get(key)
