@@ -4,6 +4,7 @@ what to change; what only a built timm tower tells is checked right after its bu
 from __future__ import annotations
 
 import pytest
+import torch
 
 from tests.helpers.models import DIMS, TINY
 from tsfm.models import build_model
@@ -129,6 +130,59 @@ def test_a_weights_source_without_an_architecture_says_what_random_weights_need(
         create_clip("hf-hub:timm/ViT-B-16-SigLIP", None, pretrained=False)
 
 
+@pytest.mark.parametrize(
+    ("vision", "size", "message"),
+    [  # sizes only the forward pass refuses: fixed attention grids, a CNN's tiny feature map
+        ("timm:test_coatnet", 40, r"timm:test_coatnet cannot encode image_size=40 .*160 x 160"),
+        ("timm:test_convnext", 8, r"timm:test_convnext cannot encode image_size=8 .*Kernel"),
+    ],
+)
+def test_an_image_size_a_timm_architecture_cannot_encode_is_refused_once_built(
+    vision, size, message
+):
+    with pytest.raises(ValueError, match=rf"{message}.*Set model.image_size to a size"):
+        build(vision=vision, image_size=size)
+
+
+def test_the_check_of_a_built_timm_tower_leaves_its_state_alone():
+    from tsfm.models.timesclip.vision_towers import build_vision_tower
+
+    tower = build_vision_tower("timm:test_resnet", None, "", None, False, 32).encoder
+    assert all(module.training for module in tower.modules())  # as built: in train mode
+    assert int(tower.bn1.num_batches_tracked) == 0  # the blank image moved no statistics
+
+
 def test_a_patch_size_only_the_built_timm_tower_gives_is_checked_after_the_build():
     with pytest.raises(ValueError, match=r"patch size 16 \(timm:convit_tiny\).*use 32 or 48"):
         build(vision="timm:convit_tiny", image_size=40)
+
+
+def test_a_type_error_that_is_not_about_the_image_size_is_not_retried(monkeypatch):
+    import timm
+
+    create_model, calls = timm.create_model, []
+
+    def failing_once(name, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise TypeError("unsupported operand type(s)")
+        return create_model(name, **kwargs)
+
+    monkeypatch.setattr(timm, "create_model", failing_once)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        build(vision="timm:test_vit")
+    assert len(calls) == 1  # not silently rebuilt at timm's default size, without img_size
+
+
+def test_a_timm_weights_file_of_another_model_says_to_check_the_file(tmp_path):
+    import timm
+
+    torch.save(create_clip("tsfm-tiny-clip", None, False).state_dict(), tmp_path / "clip.pt")
+    torch.save(timm.create_model("test_vit", num_classes=0).state_dict(), tmp_path / "vit.pth")
+    with pytest.raises(RuntimeError, match=r"Check that .*vit.pth holds timm:test_vit3's"):
+        build(
+            vision="timm:test_vit3",
+            pretrained=True,
+            clip_weights=str(tmp_path / "clip.pt"),
+            vision_weights=str(tmp_path / "vit.pth"),
+        )

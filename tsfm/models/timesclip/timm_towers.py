@@ -1,7 +1,10 @@
 """timm vision towers for TimesCLIP (``model.vision=timm:<model name>``).
 
 What timm's registry tells without building a model is checked first (:func:`check_timm_tower`):
-the name, the weights file and the image size against the patch size.
+the name, the weights file and the image size against the patch size. A built tower then
+encodes one blank image (:func:`check_encodes`), because some architectures (LeViT, CoAtNet,
+MaxViT, EfficientFormer, a CNN given too small an image) take only some image sizes and say so
+nowhere but in their forward pass.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from tsfm.models.timesclip.layers import check_image_size
@@ -93,14 +97,48 @@ def create_timm_encoder(
     try:
         try:
             encoder = timm.create_model(name, img_size=image_size, **kwargs)
-        except TypeError:  # models without a configurable input size (CNNs)
+        except TypeError as error:  # models without a configurable input size (CNNs)
+            if "img_size" not in str(error):
+                raise
             encoder = timm.create_model(name, **kwargs)
     except Exception as error:
         if not pretrained or isinstance(error, (ValueError, TypeError)):
             raise
+        fix = (
+            f"Check that {weights} holds timm:{name}'s weights (a state dict saved from "
+            f"timm.create_model('{name}')), or set model.vision_weights to such a file"
+            if weights is not None
+            else "Give a local file with model.vision_weights=/path/to/weights (.safetensors/.pth)"
+        )
         raise RuntimeError(
-            f"could not load timm weights for {name}: {error}\nGive a local file with "
-            "model.vision_weights=/path/to/weights (.safetensors/.pth), or "
+            f"could not load timm weights for {name}: {error}\n{fix}, or "
             "model.pretrained=false for random weights."
         ) from error
     return encoder
+
+
+def check_encodes(encoder: nn.Module, name: str, image_size: int) -> None:
+    """One blank image through the built timm model, in eval mode (no batch-norm statistics
+    move): the only check of the sizes that windowed or fixed-grid attention takes."""
+    parameter = next(encoder.parameters(), None)
+    if parameter is not None and parameter.is_meta:
+        return  # shapes only (a meta-device build): nothing can run
+    device = parameter.device if parameter is not None else None
+    dtype = parameter.dtype if parameter is not None else None
+    modes = {module: module.training for module in encoder.modules()}
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            encoder(torch.zeros(1, 3, image_size, image_size, device=device, dtype=dtype))
+    except Exception as error:
+        native = (getattr(encoder, "pretrained_cfg", None) or {}).get("input_size", (0,))[-1]
+        made_for = f" (it was made for {native} x {native} images)" if native else ""
+        raise ValueError(
+            f"the vision tower timm:{name} cannot encode image_size={image_size} images"
+            f"{made_for}: {type(error).__name__}: {error}. Set model.image_size to a size this "
+            "architecture takes (e.g. its pretrained size), or choose another tower "
+            "(e.g. timm:vit_base_patch16_224, which takes any multiple of 16)"
+        ) from error
+    finally:
+        for module, training in modes.items():
+            module.training = training

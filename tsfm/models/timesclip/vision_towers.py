@@ -3,7 +3,8 @@ or a timm model (``timm:<model name>``), with its input normalisation.
 
 :func:`check_backbones` refuses the CLIP and tower settings from the configuration alone, before
 anything is built; :func:`build_vision_tower` builds the tower, and checks what only the built
-tower tells (the patch size of a timm model whose name and registry entry do not give it).
+tower tells (the patch size of a timm model whose name and registry entry do not give it, the
+image sizes a timm architecture takes).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from tsfm.models.timesclip.clip_backbones import (
     create_clip,
 )
 from tsfm.models.timesclip.layers import check_image_size
-from tsfm.models.timesclip.timm_towers import check_timm_tower, create_timm_encoder
+from tsfm.models.timesclip.timm_towers import (
+    check_encodes,
+    check_timm_tower,
+    create_timm_encoder,
+)
 
 _VISION_FORMS = (
     "use 'clip' (the CLIP's own vision tower), 'open_clip:<architecture>' or "
@@ -133,7 +138,9 @@ def build_vision_tower(
         encoder = create_timm_encoder(name, weights, pretrained, image_size)
         cfg = timm.data.resolve_data_config({}, model=encoder)
         source = f"timm:{name}:{weights or 'hub'}" if pretrained else f"timm:{name}:random"
-        return VisionTower(
+        tower = VisionTower(
             encoder, encoder.num_features, cfg["mean"], cfg["std"], image_size, source
         )  # checks the patch size, which not every timm name or registry entry gives
+        check_encodes(encoder, name, image_size)
+        return tower
     raise ValueError(f"model.vision='{vision}': {_VISION_FORMS}")
