@@ -12,11 +12,8 @@ from tests.helpers.models import DIMS, TINY
 from tests.helpers.runs import TINY_RUN, run_cli
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.models import build_model
-from tsfm.models.timesclip.clip_backbones import (
-    build_vision_tower,
-    create_clip,
-    resolve_architecture,
-)
+from tsfm.models.timesclip.clip_backbones import create_clip, resolve_architecture
+from tsfm.models.timesclip.vision_towers import build_vision_tower
 
 TINY_TEST_CLIP = {
     "embed_dim": 8,

@@ -1,16 +1,16 @@
-"""CLIP (open_clip) and timm backbones for TimesCLIP, loaded offline-first with clear errors.
+"""TimesCLIP's CLIP (open_clip) and its text backbone, loaded offline-first with clear errors.
 
-``open_clip`` and ``timm`` are imported only when a backbone is built, so registering the
+``open_clip`` is imported only when a backbone is checked or built, so registering the
 model's config schema stays cheap. Architectures are open_clip names (``ViT-B-16``), the JSON
 files in ``clip_configs/`` (``tsfm-tiny-clip`` for tests, ``tsfm-small-clip`` for CPU runs),
-or the path of any open_clip-style JSON config (registered under its file stem).
+or the path of any open_clip-style JSON config (registered under its file stem). What the
+configuration alone decides (the architecture, the weights, the image size against the patch
+size, the text tower) is refused before anything is built.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from tsfm.models.attention import use_explicit_attention
 from tsfm.models.timesclip.layers import check_image_size
+from tsfm.models.timesclip.timm_towers import timm_patch_size
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,19 @@ def _open_clip():
     return open_clip
 
 
-def resolve_architecture(clip: str) -> str:
-    """The open_clip name of ``clip``; a ``.json`` path is registered under its file stem."""
+def resolve_architecture(clip: str, field: str = "model.clip") -> str:
+    """The open_clip name of ``clip``; a ``.json`` path is registered under its file stem.
+    ``field`` is the setting errors name (``model.vision`` for an ``open_clip:`` tower)."""
     open_clip = _open_clip()
     if clip.startswith(_SCHEMAS):
         return clip
     if clip.endswith(".json"):
         path = Path(clip).expanduser().resolve()
         if not path.is_file():
-            raise FileNotFoundError(f"model.clip: no open_clip architecture config at {path}")
+            raise FileNotFoundError(
+                f"{field}: no open_clip architecture config at {path}; give the path of an "
+                "existing JSON config, or an architecture name (e.g. ViT-B-16)"
+            )
         if path not in _registered:
             open_clip.add_model_config(path)
             _registered.add(path)
@@ -57,7 +62,7 @@ def resolve_architecture(clip: str) -> str:
     name = clip.replace("/", "-")
     if name not in open_clip.list_models():
         raise ValueError(
-            f"model.clip: unknown open_clip architecture '{clip}'. Use one of "
+            f"{field}: unknown open_clip architecture '{clip}'. Use one of "
             f"open_clip.list_models() (e.g. ViT-B-16, ViT-B-32, RN50), tsfm's tsfm-tiny-clip / "
             "tsfm-small-clip, or the path of an open_clip JSON config"
         )
@@ -70,36 +75,92 @@ def names_architecture(clip: str) -> bool:
     return not clip.startswith(_SCHEMAS)
 
 
-def _how_to_provide(name: str, weights: str) -> str:
+def _how_to_provide(name: str, weights: str | None, field: str) -> str:
     return (
         f"To provide them, run once on a machine with internet access\n"
         f"    python -c \"import open_clip; m = open_clip.create_model('{name}', "
         f"pretrained='{weights}'); import torch; torch.save(m.state_dict(), 'clip.pt')\"\n"
-        f"and pass model.clip_weights=/path/to/clip.pt (or copy that machine's Hugging Face "
+        f"and pass {field}_weights=/path/to/clip.pt (or copy that machine's Hugging Face "
         f"cache, ~/.cache/huggingface, to this one). model.pretrained=false builds the same "
         f"architecture with random weights."
     )
 
 
+def _config_patch(name: str) -> int | None:
+    """The vision tower's patch size from an architecture's config (None for a CNN, or a
+    ``hf-hub:``/``local-dir:`` source): its own, or that of the timm model it names."""
+    vision_cfg = (_open_clip().get_model_config(name) or {}).get("vision_cfg", {})
+    if vision_cfg.get("patch_size") is None and vision_cfg.get("timm_model_name"):
+        return timm_patch_size(vision_cfg["timm_model_name"])
+    return vision_cfg.get("patch_size")
+
+
+def check_clip(
+    clip: str,
+    weights: str | None,
+    pretrained: bool,
+    image_size: int | None = None,
+    field: str = "model.clip",
+) -> tuple[str, str | None, str]:
+    """Refuse a CLIP that cannot be built as asked, before anything is built; else its open_clip
+    name, what ``open_clip.create_model(pretrained=)`` takes and a description of the weights.
+    ``field`` is the setting errors name (its weights are ``<field>_weights``)."""
+    open_clip = _open_clip()
+    name = resolve_architecture(clip, field)
+    if image_size is not None:  # before any weights load: resizing them fails below one patch
+        check_image_size(image_size, _config_patch(name), name)
+    if not pretrained:
+        if name.startswith(_SCHEMAS):
+            raise ValueError(
+                f"model.pretrained=false builds an architecture with random weights, and "
+                f"{field}='{name}' names only where weights are: give {field} an open_clip "
+                "architecture (e.g. ViT-B-16), or model.pretrained=true"
+            )
+        return name, None, "random"
+    if name.startswith(_SCHEMAS):
+        return name, None, name  # a hf-hub:/local-dir: name carries its own weights
+    if weights is None:
+        tags = open_clip.list_pretrained_tags_by_model(name)
+        raise ValueError(
+            f"model.pretrained=true needs {field}_weights for CLIP {name}: a pretrained tag "
+            f"({', '.join(tags) or 'none known for this architecture'}) or a checkpoint file; "
+            "or set model.pretrained=false for random weights"
+        )
+    if open_clip.get_pretrained_cfg(name, weights):
+        return name, weights, f"{name} '{weights}'"
+    path = Path(weights).expanduser()
+    if path.is_file():
+        return name, str(path), str(path)
+    if _looks_like_path(weights):
+        raise FileNotFoundError(
+            f"{field}_weights: no checkpoint file at {path.resolve()}. "
+            + _how_to_provide(name, "<tag>", field)
+        )
+    tags = open_clip.list_pretrained_tags_by_model(name)
+    raise ValueError(
+        f"{field}_weights='{weights}' is neither a pretrained tag of CLIP {name} "
+        f"(known: {', '.join(tags) or 'none'}) nor an existing checkpoint file"
+    )
+
+
 def create_clip(
-    clip: str, weights: str | None, pretrained: bool, image_size: int | None = None
+    clip: str,
+    weights: str | None,
+    pretrained: bool,
+    image_size: int | None = None,
+    field: str = "model.clip",
 ) -> nn.Module:
     """An open_clip model: ``weights`` is a pretrained tag of ``clip`` or a checkpoint file.
 
     ``pretrained=False`` builds the architecture randomly initialised and never touches the
     network. ``image_size`` resizes the vision tower's input (open_clip interpolates the
-    pretrained position embeddings).
+    pretrained position embeddings). ``field``: the setting errors name.
     """
     open_clip = _open_clip()
-    name = resolve_architecture(clip)
-    if image_size is not None:  # before any weights load: resizing them fails below one patch
-        vision_cfg = (open_clip.get_model_config(name) or {}).get("vision_cfg", {})
-        check_image_size(image_size, vision_cfg.get("patch_size"))
+    name, tag_or_file, source = check_clip(clip, weights, pretrained, image_size, field)
     device = torch.empty(0).device  # honours a `with torch.device(...)` block (e.g. meta)
     kwargs: dict[str, Any] = {"device": device, "force_image_size": image_size}
     if not pretrained:
-        if name.startswith(_SCHEMAS):
-            raise ValueError(f"model.pretrained=false needs an architecture name, not '{name}'")
         quiet = _DropMessage("No pretrained weights loaded")  # random weights were asked for
         logging.getLogger().addFilter(quiet)
         try:
@@ -108,38 +169,12 @@ def create_clip(
             )
         finally:
             logging.getLogger().removeFilter(quiet)
-    if name.startswith(_SCHEMAS):
-        source = name
-    elif weights is None:
-        tags = open_clip.list_pretrained_tags_by_model(name)
-        raise ValueError(
-            f"model.pretrained=true needs model.clip_weights for CLIP {name}: a pretrained tag "
-            f"({', '.join(tags) or 'none known for this architecture'}) or a checkpoint file; "
-            "or set model.pretrained=false for random weights"
-        )
-    elif open_clip.get_pretrained_cfg(name, weights):
-        source = f"{name} '{weights}'"
-    elif Path(weights).expanduser().is_file():
-        weights = str(Path(weights).expanduser())
-        source = weights
-    elif _looks_like_path(weights):
-        raise FileNotFoundError(
-            f"model.clip_weights: no checkpoint file at {Path(weights).expanduser().resolve()}. "
-            + _how_to_provide(name, "<tag>")
-        )
-    else:
-        tags = open_clip.list_pretrained_tags_by_model(name)
-        raise ValueError(
-            f"model.clip_weights='{weights}' is neither a pretrained tag of CLIP {name} "
-            f"(known: {', '.join(tags) or 'none'}) nor an existing checkpoint file"
-        )
     try:
-        # a hf-hub:/local-dir: name carries its own weights; otherwise `weights` is a tag or file
-        tag_or_file = None if name.startswith(_SCHEMAS) else weights
         return open_clip.create_model(name, pretrained=tag_or_file, **kwargs)
     except Exception as error:
         raise RuntimeError(
-            f"could not load the CLIP weights {source}: {error}\n" + _how_to_provide(name, weights)
+            f"could not load the CLIP weights {source}: {error}\n"
+            + _how_to_provide(name, weights, field)
         ) from error
 
 
@@ -150,17 +185,6 @@ class _DropMessage(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith(self.prefix)
-
-
-def patch_size(encoder: nn.Module) -> int | None:
-    """The patch size of a ViT-style vision encoder (open_clip or timm); None for a CNN."""
-    for module in encoder.modules():
-        size = getattr(module, "patch_size", None)
-        if isinstance(size, int):
-            return size
-        if isinstance(size, (tuple, list)) and size and all(isinstance(s, int) for s in size):
-            return math.lcm(*size)
-    return None
 
 
 def _looks_like_path(value: str) -> bool:
@@ -189,7 +213,8 @@ class ClipTextBackbone(nn.Module):
         if not hasattr(text, "transformer") or not hasattr(text, "positional_embedding"):
             raise ValueError(
                 f"{type(text).__name__} is not a CLIP text transformer (Hugging Face text towers "
-                "are not supported); choose an open_clip architecture with a native text tower"
+                "are not supported); choose an open_clip architecture with a native text tower "
+                "(e.g. ViT-B-16)"
             )
         self.transformer = text.transformer
         use_explicit_attention(self.transformer)  # faster under CPU autocast; fp32 unchanged
@@ -205,91 +230,30 @@ class ClipTextBackbone(nn.Module):
         return self.ln_final(self.transformer(x, attn_mask=attn_mask))
 
 
-class VisionTower(nn.Module):
-    """A vision encoder with its input normalisation: ``[M, 3, H, W]`` in [0, 1] -> ``[M, D]``."""
+def check_text_tower(clip: str, tokens: int) -> None:
+    """The CLIP's text tower from its config, before it is built: a native transformer (a
+    Hugging Face one, which needs its own download even for random weights, takes no input
+    embeddings here) with a position for each of ``tokens``. A ``hf-hub:``/``local-dir:``
+    CLIP is described by its files only: its tower is checked once built."""
+    from open_clip.model import CLIPTextCfg
 
-    def __init__(self, encoder: nn.Module, out_dim: int, mean, std, image_size: int, source: str):
-        super().__init__()
-        self.encoder, self.out_dim, self.image_size, self.source = (
-            encoder,
-            out_dim,
-            image_size,
-            source,
+    name = resolve_architecture(clip)
+    text_cfg = (_open_clip().get_model_config(name) or {}).get("text_cfg")
+    if text_cfg is None:
+        return
+    if text_cfg.get("hf_model_name"):
+        raise ValueError(
+            f"model.clip={clip} has a Hugging Face text tower ({text_cfg['hf_model_name']}), "
+            "which TimesCLIP cannot feed numeric patches: choose an open_clip architecture "
+            "with a native text tower (e.g. ViT-B-16, ViT-B-32, RN50)"
         )
-        check_image_size(image_size, patch_size(encoder))
-        self.mean = tuple(float(m) for m in mean)
-        self.std = tuple(float(s) for s in std)
-
-    def forward(self, images: Tensor) -> Tensor:
-        """Images already normalised with ``mean``/``std`` (the renderer folds that in)."""
-        features = self.encoder(images)
-        return features[0] if isinstance(features, tuple) else features
-
-    def fingerprint(self) -> str:
-        """A digest of the weights and preprocessing: part of the image-feature cache key."""
-        digest = hashlib.sha1(f"{self.source}|{self.mean}|{self.std}|{self.image_size}".encode())
-        for name, tensor in self.encoder.state_dict().items():
-            digest.update(name.encode())
-            digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
-        return digest.hexdigest()
+    check_positions(tokens, text_cfg.get("context_length", CLIPTextCfg.context_length))
 
 
-def _preprocess_stats(visual: nn.Module) -> tuple[tuple, tuple]:
-    from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
-
-    cfg = getattr(visual, "preprocess_cfg", {}) or {}
-    return tuple(cfg.get("mean", OPENAI_DATASET_MEAN)), tuple(cfg.get("std", OPENAI_DATASET_STD))
-
-
-def build_vision_tower(
-    vision: str,
-    clip_model: nn.Module,
-    clip_source: str,
-    weights: str | None,
-    pretrained: bool,
-    image_size: int,
-) -> VisionTower:
-    """``clip`` (the CLIP's own tower), ``open_clip:<arch>`` or ``timm:<model name>``."""
-    if vision == "clip":
-        mean, std = _preprocess_stats(clip_model.visual)
-        dim = clip_embed_dim(clip_model)
-        return VisionTower(clip_model.visual, dim, mean, std, image_size, f"clip:{clip_source}")
-    kind, _, name = vision.partition(":")
-    if kind == "open_clip" and name:
-        other = create_clip(name, weights, pretrained, image_size)
-        mean, std = _preprocess_stats(other.visual)
-        source = f"open_clip:{name}:{weights if pretrained else 'random'}"
-        return VisionTower(other.visual, clip_embed_dim(other), mean, std, image_size, source)
-    if kind == "timm" and name:
-        return _timm_tower(name, weights, pretrained, image_size)
-    raise ValueError(
-        f"model.vision='{vision}': use 'clip' (the CLIP's own vision tower), "
-        "'open_clip:<architecture>' or 'timm:<model name>' (e.g. timm:vit_base_patch16_224)"
-    )
-
-
-def _timm_tower(name: str, weights: str | None, pretrained: bool, image_size: int) -> VisionTower:
-    import timm
-
-    kwargs: dict[str, Any] = {"num_classes": 0, "pretrained": pretrained}
-    if pretrained and weights is not None:
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"model.vision_weights: no checkpoint file at {path}")
-        kwargs["pretrained_cfg_overlay"] = {"file": str(path)}
-    try:
-        try:
-            encoder = timm.create_model(name, img_size=image_size, **kwargs)
-        except TypeError:  # models without a configurable input size (CNNs)
-            encoder = timm.create_model(name, **kwargs)
-    except Exception as error:
-        if not pretrained or isinstance(error, (ValueError, TypeError)):
-            raise
-        raise RuntimeError(
-            f"could not load timm weights for {name}: {error}\nGive a local file with "
-            "model.vision_weights=/path/to/weights (.safetensors/.pth), or "
-            "model.pretrained=false for random weights."
-        ) from error
-    cfg = timm.data.resolve_data_config({}, model=encoder)
-    source = f"timm:{name}:{weights or 'hub'}" if pretrained else f"timm:{name}:random"
-    return VisionTower(encoder, encoder.num_features, cfg["mean"], cfg["std"], image_size, source)
+def check_positions(tokens: int, positions: int) -> None:
+    """The patches and the CLS token each take one of the text tower's positions."""
+    if tokens > positions:
+        raise ValueError(
+            f"{tokens - 1} patches + CLS exceed the text tower's {positions} positions; raise "
+            "model.stride or model.patch_len, or shorten data.seq_len"
+        )

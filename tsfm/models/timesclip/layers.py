@@ -115,16 +115,17 @@ def check_settings(
         )
 
 
-def check_image_size(image_size: int, patch: int | None) -> None:
+def check_image_size(image_size: int, patch: int | None, tower: str | None = None) -> None:
     """A ViT cuts the image into whole patches and silently drops the right and bottom
-    remainder, where the plot draws the most recent steps."""
+    remainder, where the plot draws the most recent steps. ``tower`` names it in the error."""
     if not patch or (image_size > 0 and image_size % patch == 0):
         return
     lower = max(patch, image_size // patch * patch)
     options = sorted({lower, lower + patch} if image_size > lower else {lower})
+    named = f" ({tower})" if tower else ""
     raise ValueError(
         f"image_size={image_size} (model.image_size on the command line) must be a positive "
-        f"multiple of the vision tower's patch size {patch}: the tower reads whole "
+        f"multiple of the vision tower's patch size {patch}{named}: the tower reads whole "
         f"{patch}-pixel patches and would drop the rest of the image (the most recent steps), "
         f"or fail with none; use {' or '.join(map(str, options))}"
     )

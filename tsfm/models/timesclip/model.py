@@ -67,7 +67,7 @@ from tsfm.models.common import (
 )
 from tsfm.models.timesclip.clip_backbones import (
     ClipTextBackbone,
-    build_vision_tower,
+    check_positions,
     create_clip,
     names_architecture,
 )
@@ -79,6 +79,7 @@ from tsfm.models.timesclip.layers import (
     variate_ids,
 )
 from tsfm.models.timesclip.render import LineRenderer, default_palette
+from tsfm.models.timesclip.vision_towers import build_vision_tower, check_backbones
 from tsfm.models.timesclip.vision_view import VisionView
 
 
@@ -143,16 +144,22 @@ class TimesCLIP(VisionView, nn.Module):
         # restoring a saved model: its state dict holds every weight it forecasts with
         from_source = pretrained and not (restoring() and names_architecture(clip))
         self.placeholder_vision = align and freeze_vision and pretrained and not from_source
+        # what the settings alone decide is refused before any (slow, weight-reading) build
+        tokens = n_patches(seq_len, patch_len, stride) + 1
+        check_backbones(
+            clip, clip_weights, vision if align else None, vision_weights, from_source,
+            image_size, tokens,
+        )  # fmt: skip
+        palette = palette or default_palette(n_vars)
+        self.renderer = LineRenderer(
+            image_size, line_width, image_norm, zscore_range, margin, palette
+        )
         clip_model = create_clip(
             clip, clip_weights, from_source, image_size if vision == "clip" and align else None
         )
         self.text = ClipTextBackbone(clip_model)
-        width, tokens = self.text.width, n_patches(seq_len, patch_len, stride) + 1
-        if tokens > self.text.context_length:
-            raise ValueError(
-                f"{tokens - 1} patches + CLS exceed the text tower's {self.text.context_length} "
-                f"positions; raise model.stride or model.patch_len, or shorten data.seq_len"
-            )
+        check_positions(tokens, self.text.context_length)  # a hf-hub:/local-dir: CLIP's
+        width = self.text.width
         self.patch_embedding = nn.Linear(patch_len, width)
         self.cls_token = nn.Parameter(torch.randn(width) * 0.02)
         self.embed_drop, self.head_drop = Dropout(dropout), Dropout(dropout)
@@ -162,10 +169,6 @@ class TimesCLIP(VisionView, nn.Module):
             self.selection = VariateSelection(width, heads, d_ff, dropout)
         self.head = nn.Linear((tokens + int(variate_selection)) * width, pred_len)
 
-        palette = palette or default_palette(n_vars)
-        self.renderer = LineRenderer(
-            image_size, line_width, image_norm, zscore_range, margin, palette
-        )
         self.image_cache: ImageFeatureCache | None = None
         self._image_buffer: Tensor | None = None
         if align:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tsfm.models.timesclip.clip_backbones import VisionTower
+from tsfm.models.timesclip.vision_towers import VisionTower
 
 
 class VisionView:
