@@ -64,9 +64,8 @@ class CrossValidation(_Pair):
     (:mod:`tsfm.estimator.accuracy`; missing where undefined), and for refitted folds
     ``epochs`` and ``best_val_loss`` (null without validation). ``per_series`` (an attribute,
     so that ``forecasts, metrics = cv`` still unpacks): one row per (fold, series) with each
-    series' metrics in its own units (its ``snaive_mae`` and ``skill_mae`` are those of the
-    forecasts' ``snaive`` and ``forecast`` columns), and for a model with intervals its
-    ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``."""
+    series' metrics in its own units (``snaive_mae``, ``skill_mae``: of the forecasts' rows),
+    and for a model with intervals its ``crps``, ``coverage_<L>``, ``width_<L>``, ``msis``."""
 
     per_series: Any
 

@@ -19,7 +19,7 @@ import torch
 from tsfm.data.batch import Batch
 from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.frames.dates import show_time
-from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
+from tsfm.data.frames.horizon_rows import warn_table_horizon_rows
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, refuse_overflow, warn_unobserved
@@ -277,13 +277,7 @@ def forecast_next(
     prepared = prepare(est, table, len(table))
     window = prepared.table.tail(est.lookback)
     warn_unobserved(window, prepared.n_targets)
-    aligned, n = prepared.table, prepared.n_targets
-    trailing = trailing_missing(aligned.values[:, :n])
-    if trailing.min() > 0:  # no target at the last step: rows given without one (a series
-        # that ends before the others is warned about as the frame is read)
-        end = "the frame's last row"
-        end += "" if aligned.times is None else f" ({show_time(aligned.times[-1], aligned.tz)})"
-        warn_horizon_rows(aligned.columns[:n], trailing, end)
+    warn_table_horizon_rows(prepared.table, prepared.n_targets)
     joined, times = future_rows(est, window, future)
     windows = Windows(est, replace(prepared, table=joined, restore=None), times)
     values, quantiles = _one_window(est, prepared, windows, taus, radius_of)

@@ -6,7 +6,8 @@ of those steps from ``future_df``. With missing values refused (the default), a 
 whose series end in rows without a target is refused naming those rows and where they
 belong (:func:`refuse_horizon_rows`); under ``missing="mask"`` they would be masked history,
 so a forecast from such a frame starts after them and is warned about
-(:func:`warn_horizon_rows`).
+(:func:`warn_horizon_rows`: a joint table when no target is observed at its last row, a
+panel series when its own last row has no target).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.dates import show_time
+from tsfm.data.frames.table import SeriesTable
 from tsfm.data.user_warnings import warn_user
 
 BELONG = (
@@ -89,3 +91,15 @@ def warn_horizon_rows(names: list, counts: np.ndarray, end: str) -> None:
         f"are masked history, so the forecast starts after {end}, not after the last observed "
         f"target; {BELONG}"
     )
+
+
+def warn_table_horizon_rows(table: SeriesTable, n_targets: int) -> None:
+    """:func:`warn_horizon_rows` for a joint table (its first ``n_targets`` columns the
+    targets) when none of its targets is observed at its last row: rows given without a
+    target. A series that merely ends before the others (its last steps absent while others
+    have rows) is not warned about here but as the frame is read."""
+    trailing = trailing_missing(table.values[:, :n_targets])
+    if trailing.min() > 0:
+        end = "the frame's last row"
+        end += "" if table.times is None else f" ({show_time(table.times[-1], table.tz)})"
+        warn_horizon_rows(table.columns[:n_targets], trailing, end)
