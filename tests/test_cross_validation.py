@@ -38,7 +38,8 @@ def test_each_fold_refits_its_scaler_on_rows_before_its_cutoff(scaler_fits):
     assert metrics.fold.tolist() == [0, 1, 2] and metrics.train_rows.tolist() == CUTOFFS
     assert (metrics.cutoff == frame.date.iloc[[c - 1 for c in CUTOFFS]].to_numpy()).all()
     assert len(forecasts) == N_WINDOWS * 3 * HORIZON
-    assert list(forecasts.columns) == ["unique_id", "date", "cutoff", "y", "forecast"]
+    columns = ["unique_id", "date", "cutoff", "step", "y", "forecast", "snaive"]
+    assert list(forecasts.columns) == columns
     assert (forecasts.date > forecasts.cutoff).all()
     for cutoff, fold in zip(CUTOFFS, forecasts.groupby("cutoff", sort=True), strict=True):
         assert fold[1].date.min() == frame.date.iloc[cutoff]

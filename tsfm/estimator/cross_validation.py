@@ -43,6 +43,7 @@ from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.scoring import index_of, level_bounds, level_name
+from tsfm.training.series_metrics import baseline_forecast
 
 
 class _Pair(NamedTuple):
@@ -52,16 +53,19 @@ class _Pair(NamedTuple):
 
 class CrossValidation(_Pair):
     """``forecasts``: one row per (fold, series, step): id, time, cutoff (the last timestamp
-    trained on), actual, forecast. ``metrics``: one row per fold: fold, cutoff, train_rows
+    trained on), step (1 .. horizon), actual, forecast, snaive (the seasonal-naive forecast of
+    the same window, as ``evaluate``'s: missing where the window has none) and the interval
+    bounds of a model with intervals. ``metrics``: one row per fold: fold, cutoff, train_rows
     (the rows before the cutoff: what a refitted fold trains on; a fold that is not refitted
-    forecasts with a model trained on fewer), refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions
-    (pooled over the series: meaningful on the original scale only when they share a unit),
-    the pooled ``smape``, ``mase``, ``snaive_mae``, ``snaive_mse``, ``naive_mae``,
-    ``skill_mae``, ``skill_mse`` (:mod:`tsfm.estimator.accuracy`; missing where undefined), and
-    for refitted folds ``epochs`` and ``best_val_loss`` (null without validation).
-    ``per_series`` (an attribute, so that ``forecasts, metrics = cv`` still unpacks): one row
-    per (fold, series) with each series' metrics in its own units, and for a model with
-    intervals its ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``."""
+    forecasts with a model trained on fewer), refitted, mse, mae, rmse (scaled with the fold's
+    scaler) and their ``_original`` versions (pooled over the series: meaningful on the
+    original scale only when they share a unit), the pooled ``smape``, ``mase``,
+    ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``
+    (:mod:`tsfm.estimator.accuracy`; missing where undefined), and for refitted folds
+    ``epochs`` and ``best_val_loss`` (null without validation). ``per_series`` (an attribute,
+    so that ``forecasts, metrics = cv`` still unpacks): one row per (fold, series) with each
+    series' metrics in its own units (``snaive_mae``, ``skill_mae``: of the forecasts' rows),
+    and for a model with intervals its ``crps``, ``coverage_<L>``, ``width_<L>``, ``msis``."""
 
     per_series: Any
 
@@ -158,9 +162,9 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
         actual = targets.values[cutoff : cutoff + horizon]
         raw_lookback, look_scaled = _fold_lookback(model, targets.values, cutoff)
         bands = _bands(model, taus, quantiles) if taus else []
-        forecasts.append((cutoff, times, actual, values, bands))
+        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, actual, values)
+        forecasts.append((cutoff, times, actual, values, snaive, bands))
         row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
-        scores = _fold_scores(model, raw_lookback, look_scaled, actual, values)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
@@ -195,13 +199,15 @@ def _fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.nda
     return raw, fill_forward(scaled(raw), scaled(before[None])[0])
 
 
-def _fold_scores(model: Any, raw_lookback, look_scaled, actual, forecast) -> Scores:
-    """The fold's :class:`Scores`: scaled with its scaler, its look-back as the model saw
-    it; MASE's scale counts the steps between observed rows only."""
+def _fold_scores(model: Any, raw_lookback, look_scaled, actual, forecast) -> tuple[Scores, Any]:
+    """The fold's :class:`Scores` (scaled with its scaler, its look-back as the model saw it;
+    MASE's scale counts the steps between observed rows only) and the seasonal-naive forecast
+    ``[H, N]`` they compare with (NaN where the window has none, as ``evaluate``'s)."""
     scaled, unscaled = _scaling(model)
     original = (forecast[None], actual[None], unscaled(look_scaled)[None])
     lag, observed = season_length(model), ~np.isnan(raw_lookback)[None]
-    return Scores(original, tuple(scaled(v[0])[None] for v in original), lag, observed=observed)
+    scores = Scores(original, tuple(scaled(v[0])[None] for v in original), lag, observed=observed)
+    return scores, baseline_forecast(original[2], model.horizon, lag, observed)[0]
 
 
 def _fold_training(model: Any, refitted: bool) -> dict[str, Any]:
@@ -258,7 +264,7 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
 def _forecast_frame(table: SeriesTable, folds: list) -> Any:
     id_col, time_col, target_col = series_names(table.layout)
     parts = []
-    for cutoff, times, actual, forecast, bands in folds:
+    for cutoff, times, actual, forecast, snaive, bands in folds:
         horizon, n_series = forecast.shape
         time_type = table.layout.time_type
         parts.append(
@@ -269,8 +275,10 @@ def _forecast_frame(table: SeriesTable, folds: list) -> Any:
                     time_series(
                         "cutoff", np.repeat(table.times[cutoff - 1], horizon * n_series), time_type
                     ),
+                    pl.Series("step", np.tile(np.arange(1, horizon + 1), n_series)),
                     pl.Series(target_col, actual.T.reshape(-1), nan_to_null=True),
                     pl.Series("forecast", forecast.T.reshape(-1)),
+                    pl.Series("snaive", snaive.T.reshape(-1), nan_to_null=True),
                     *(pl.Series(name, values.T.reshape(-1)) for name, values in bands),
                 ]
             )

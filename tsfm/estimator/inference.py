@@ -19,6 +19,7 @@ import torch
 from tsfm.data.batch import Batch
 from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.frames.dates import show_time
+from tsfm.data.frames.horizon_rows import warn_table_horizon_rows
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, refuse_overflow, warn_unobserved
@@ -276,6 +277,7 @@ def forecast_next(
     prepared = prepare(est, table, len(table))
     window = prepared.table.tail(est.lookback)
     warn_unobserved(window, prepared.n_targets)
+    warn_table_horizon_rows(prepared.table, prepared.n_targets)
     joined, times = future_rows(est, window, future)
     windows = Windows(est, replace(prepared, table=joined, restore=None), times)
     values, quantiles = _one_window(est, prepared, windows, taus, radius_of)

@@ -26,7 +26,7 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import in_library, series_frame, warn_missing_in_folds
+from tsfm.estimator.accuracy import in_library, season_length, series_frame, warn_missing_in_folds
 from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
@@ -41,6 +41,7 @@ from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_sc
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
 from tsfm.estimator.static_inputs import statics_for
+from tsfm.training.series_metrics import baseline_forecast
 
 
 def panel_cutoffs(
@@ -143,15 +144,20 @@ def run_panel_folds(
 
 
 def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:
-    """One row per (series, step) of a fold: id, time, cutoff, actual, forecast, bounds."""
+    """One row per (series, step) of a fold: id, time, cutoff, step, actual, forecast, the
+    seasonal-naive forecast its scores compare with (as ``evaluate``'s ``snaive``), bounds."""
     lookback, horizon = model.lookback, model.horizon
+    lag = season_length(model)
+    snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     return pl.DataFrame(
         [
             id_series(layout, ids, horizon),
             time_series(layout.time_col, stamps[:, lookback:].reshape(-1), layout.time_type),
             time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
+            pl.Series("step", np.tile(np.arange(1, horizon + 1), len(ids))),
             pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
             pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
+            pl.Series("snaive", snaive[..., 0].reshape(-1), nan_to_null=True),
             *(pl.Series(name, values[..., 0].reshape(-1)) for name, values in bands),
         ]
     )

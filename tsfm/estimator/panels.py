@@ -17,6 +17,7 @@ import polars as pl
 from tsfm.data.frames import future_times, is_integer_time, time_series, to_polars
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
 from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
 from tsfm.data.frames.read import read_long
 from tsfm.data.frames.write import finish_frame, id_series
@@ -207,14 +208,19 @@ def predict_panel(
         history, ids = est.history_, list(est.series_)
         mean, std = est.series_mean_, est.series_std_
         statics = statics_for(est, ids, None)
+        given = list(history.values)  # the last lookback rows of each fitted series
     else:
         long = read_panel(est, df, inputs=True)
         layout = long.layout  # forecasts come back in the frame library of df
         tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
         ids = list(long.ids)
-        history = history_of(est, [t.values for t in tables], [t.times for t in tables])
+        given = [t.values for t in tables]
+        history = history_of(est, given, [t.times for t in tables])
         mean, std = series_scales(est, ids, tables)
         statics = statics_for(est, ids, long.statics)
+    n = len(est.columns_)
+    trailing = [trailing_missing(v[:, :n]).min() for v in given]
+    warn_horizon_rows(ids, np.array(trailing), "each series' last row")
     horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))
@@ -240,7 +246,6 @@ def predict_panel(
         if taus:
             quantiles = est.module_.predictive_quantiles(output, batch, taus)
             quantiles = quantiles.float().cpu().numpy().astype(np.float64)
-    n = len(est.columns_)
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
     bands = []
     if taus:

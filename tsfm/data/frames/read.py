@@ -18,6 +18,7 @@ from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.date_text import parse_dates
 from tsfm.data.frames.dates import check_timestamps, show_time
 from tsfm.data.frames.files import stray_text
+from tsfm.data.frames.horizon_rows import refuse_horizon_rows
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
@@ -283,6 +284,8 @@ def read_long(
     times, time_type = _times(frame[time_col], wall_time)
     value_columns = [target_col, *extra]
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_columns).to_numpy()
+    if not allow_missing:
+        refuse_horizon_rows(frame[id_col], times, values[:, 0], target_col)
     check_finite(
         values, value_columns, times if time_type["kind"] != "int" else None, allow_missing
     )
