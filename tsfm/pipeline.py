@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping
 from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
@@ -26,6 +26,7 @@ from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, l
 from tsfm.training.conformal import calibrate, check_conformal
 from tsfm.training.conformal_plan import calibration_plan, check_plan
 from tsfm.training.divergence import StopOnDivergence
+from tsfm.training.last_checkpoint import EpochCheckpoint
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -77,7 +78,7 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
         )
     if ckpt.enabled:
         callbacks.append(
-            ModelCheckpoint(
+            EpochCheckpoint(  # last.ckpt after every epoch, whatever Lightning's version
                 dirpath=run_dir / "checkpoints",
                 filename="best",
                 monitor=ckpt.monitor,

@@ -1,7 +1,8 @@
 """Issue 16, item 11: ``resume=true`` continues an interrupted run from its last.ckpt (kept by
-default), through the safe loader, and keeps the earlier epochs in logs/metrics.csv; a run
-without it refuses a directory that holds an earlier run's results, and leaves every file
-there as it was, Hydra's record of that run (``.hydra/``) included."""
+default, the latest epoch's also after epochs that did not improve), through the safe loader,
+and keeps the earlier epochs in logs/metrics.csv; a run without it refuses a directory that
+holds an earlier run's results, and leaves every file there as it was, Hydra's record of that
+run (``.hydra/``) included."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
+from lightning.pytorch.callbacks import Callback
 
+import tsfm.pipeline
 from tests.helpers.data import synthetic_frame
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm import Forecaster
@@ -18,6 +22,7 @@ from tsfm.config import compose_config
 from tsfm.estimator.from_run import run_cwd
 from tsfm.pipeline import fit_and_test
 from tsfm.run import run
+from tsfm.training.checkpoints import load_checkpoint
 from tsfm.training.preflight import check_fresh_run_dir
 
 RUN = [*TINY_ITRANSFORMER, *(o for o in TINY_RUN if o != "logger=none"), "logger=csv"]
@@ -113,3 +118,27 @@ def test_a_refused_rerun_keeps_the_earlier_runs_record_and_resume_still_works(tm
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads((run_dir / "metrics.json").read_text())["epochs"] == 2
     assert "- resume=true" in (run_dir / ".hydra" / "overrides.yaml").read_text()  # its record
+
+
+class Worse(Callback):
+    """Every epoch after the first starts from scrambled weights: none improves."""
+
+    def on_train_epoch_start(self, trainer, module) -> None:
+        if trainer.current_epoch:
+            with torch.no_grad():
+                for weight in module.parameters():
+                    weight.normal_(0.0, 10.0)
+
+
+def test_last_ckpt_is_the_latest_epochs_also_after_epochs_that_did_not_improve(
+    tmp_path, monkeypatch
+):
+    built = tsfm.pipeline.build_callbacks
+    monkeypatch.setattr(tsfm.pipeline, "build_callbacks", lambda c, d: [Worse(), *built(c, d)])
+    cfg = compose_config(*RUN, "trainer.max_epochs=3", "callbacks.early_stopping.patience=5")
+    result = fit_and_test(cfg, tmp_path)
+    best = load_checkpoint(tmp_path / "checkpoints" / "best.ckpt")
+    last = load_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
+    assert best["epoch"] == 0 and last["epoch"] == 2
+    assert last["global_step"] == result.trainer.global_step == 9
+    assert any(key.startswith("ModelCheckpoint{") for key in last["callbacks"])  # as before

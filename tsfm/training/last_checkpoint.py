@@ -1,0 +1,40 @@
+"""``checkpoints/last.ckpt`` written at the end of every epoch, as ``resume=true`` needs.
+
+Since Lightning 2.6, ``ModelCheckpoint(save_last=True)`` writes ``last.ckpt`` only when it
+saves a top-k checkpoint at the same step: with ``save_top_k=1``, only when the monitored
+loss improves, so after epochs that did not improve, ``last.ckpt`` is the best epoch's and a
+resumed run would train those epochs again. :class:`EpochCheckpoint` writes it after every
+epoch (and every validation), as Lightning did before; its state in a checkpoint keeps
+``ModelCheckpoint``'s key, so runs checkpointed by either resume alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+
+class EpochCheckpoint(ModelCheckpoint):
+    """A ``ModelCheckpoint`` whose ``last.ckpt`` is always the latest epoch's."""
+
+    @property
+    def state_key(self) -> str:
+        key = super().state_key
+        return ModelCheckpoint.__qualname__ + key[len(type(self).__qualname__) :]
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        if self._should_save_on_train_epoch_end(trainer):
+            self._save_latest(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if not self._should_save_on_train_epoch_end(trainer):
+            self._save_latest(trainer)
+
+    def _save_latest(self, trainer: L.Trainer) -> None:
+        # skipped when Lightning saved at this step (last.ckpt with it), as in sanity checks
+        if self.save_last and not self._should_skip_saving_checkpoint(trainer):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
