@@ -23,7 +23,7 @@ from tsfm.data.m4.files import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
 from tsfm.training.conformal import ConformalConfig
 from tsfm.training.optim import OptimConfig
-from tsfm.training.preflight import run_record_subdir
+from tsfm.training.run_dirs import run_record_subdir
 from tsfm.training.scoring import DEFAULT_QUANTILES
 from tsfm.tuning.config import TuneConfig
 

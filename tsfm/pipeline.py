@@ -30,10 +30,11 @@ from tsfm.training.last_checkpoint import EpochCheckpoint
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
-from tsfm.training.preflight import check_run, keeps_every_batch, resume_checkpoint
+from tsfm.training.preflight import check_run, keeps_every_batch
 from tsfm.training.progress import counting_progress_bar
 from tsfm.training.random_state import RandomStates
 from tsfm.training.release import ReleaseBetweenBlocks
+from tsfm.training.run_dirs import resume_checkpoint
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.console import log_through_root
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
-from tsfm.training.preflight import check_fresh_run_dir
+from tsfm.training.run_dirs import check_fresh_run_dir
 from tsfm.training.runtime import resolved_autocast
 
 log = logging.getLogger("tsfm.run")

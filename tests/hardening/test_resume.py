@@ -1,8 +1,8 @@
 """Issue 16, item 11: ``resume=true`` continues an interrupted run from its last.ckpt (kept by
 default, the latest epoch's also after epochs that did not improve), through the safe loader,
-and keeps the earlier epochs in logs/metrics.csv; a run without it refuses a directory that
-holds an earlier run's results, and leaves every file there as it was, Hydra's record of that
-run (``.hydra/``) included."""
+and keeps the earlier epochs in logs/metrics.csv; where no epoch finished it says so and how
+to start again. A run without it refuses a directory that holds an earlier run's results,
+and leaves every file there as it was, Hydra's record of that run (``.hydra/``) included."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tsfm.estimator.from_run import run_cwd
 from tsfm.pipeline import fit_and_test
 from tsfm.run import run
 from tsfm.training.checkpoints import load_checkpoint
-from tsfm.training.preflight import check_fresh_run_dir
+from tsfm.training.run_dirs import check_fresh_run_dir, nothing_to_resume
 
 RUN = [*TINY_ITRANSFORMER, *(o for o in TINY_RUN if o != "logger=none"), "logger=csv"]
 
@@ -118,6 +118,21 @@ def test_a_refused_rerun_keeps_the_earlier_runs_record_and_resume_still_works(tm
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads((run_dir / "metrics.json").read_text())["epochs"] == 2
     assert "- resume=true" in (run_dir / ".hydra" / "overrides.yaml").read_text()  # its record
+
+
+def test_resume_where_no_epoch_finished_says_so_and_how_to_start_again(tmp_path):
+    (tmp_path / ".hydra").mkdir()  # an interrupted run's record and log: no results
+    (tmp_path / "run.log").write_text("")
+    text = nothing_to_resume(tmp_path)
+    assert "\n" not in text and "no epoch of a run in this directory finished" in text
+    assert "Start the run again: the same command without resume=true (this directory" in text
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "best.ckpt").write_text("")  # save_last=false's run
+    assert "hydra.run.dir at another directory (a new run refuses this one, which holds " in (
+        nothing_to_resume(tmp_path)
+    )
+    with pytest.raises(FileNotFoundError, match="nothing to continue. Start the run again:"):
+        fit_and_test(compose_config(*RUN, "resume=true"), tmp_path)
 
 
 class Worse(Callback):

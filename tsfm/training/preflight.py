@@ -14,7 +14,6 @@ import math
 import types
 import typing
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -233,52 +232,3 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         )
     if ckpt_path:
         local_checkpoint(ckpt_path, describe("ckpt_path"))
-
-
-def earlier_run_files(run_dir: str | Path) -> list[str]:
-    """What in ``run_dir`` shows an earlier run there: its checkpoints and metrics.json."""
-    run_dir = Path(run_dir)
-    found = sorted(f"checkpoints/{p.name}" for p in (run_dir / "checkpoints").glob("*.ckpt"))
-    if (run_dir / "metrics.json").is_file():
-        found.append("metrics.json")
-    return found
-
-
-def check_fresh_run_dir(cfg: DictConfig, run_dir: Path) -> None:
-    """Refuse a run without ``resume=true`` in a directory holding an earlier run's
-    checkpoints or metrics.json: Lightning would write ``best-v1.ckpt`` beside them, a later
-    ``resume=true`` would continue the earlier run, and a failure would leave its results."""
-    if cfg.get("resume", False):
-        return
-    found = earlier_run_files(run_dir)
-    if found:
-        raise FileExistsError(
-            f"the run directory {run_dir} holds an earlier run ({', '.join(found[:4])}"
-            f"{', ...' if len(found) > 4 else ''}); a new run there would mix its files with "
-            "that run's. Point hydra.run.dir at another directory, add resume=true to "
-            "continue that run, or delete the directory"
-        )
-
-
-def run_record_subdir(output_dir: str, resume: bool) -> str | None:
-    """``hydra.output_subdir`` of a command-line run (conf/config.yaml): ``.hydra``, where
-    Hydra records the run's config, overrides and settings, or None (no record) for a run
-    :func:`check_fresh_run_dir` is about to refuse, so that the earlier run's record there
-    (what ``Forecaster.from_run`` and a later ``resume=true`` go by) is not overwritten.
-    Hydra resolves it after the run's directory is known and before it writes the record."""
-    return None if not resume and earlier_run_files(output_dir) else ".hydra"
-
-
-def resume_checkpoint(cfg: DictConfig, run_dir: Path) -> str | None:
-    """The checkpoint ``trainer.fit`` continues from: ``<run_dir>/checkpoints/last.ckpt``
-    with ``resume=true``, ``ckpt_path`` when training with one, else None."""
-    if cfg.get("resume", False):
-        last = run_dir / "checkpoints" / "last.ckpt"
-        if not last.is_file():
-            raise FileNotFoundError(
-                f"resume=true, but {last} does not exist: point hydra.run.dir at the directory "
-                "of the run to continue (its checkpoints/last.ckpt is written after every "
-                "epoch while callbacks.checkpoint.save_last=true)"
-            )
-        return str(last)
-    return str(local_checkpoint(cfg.ckpt_path)) if cfg.train and cfg.ckpt_path else None
