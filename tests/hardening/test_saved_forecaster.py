@@ -45,10 +45,9 @@ def test_an_injected_checkpoint_override_is_refused_at_load_and_never_fetched(co
             edit_meta(copy, lambda m, o=override: m["params"].update(overrides=[o]))
             with pytest.raises(ValueError, match="sets ckpt_path, which points a run at files"):
                 Forecaster.load(copy)
-        # the same override given in Python is refused by the pipeline, still unfetched
-        est = tiny(overrides=[f"ckpt_path={base}/evil.ckpt"])
-        with pytest.raises(ValueError, match="is a URL"):
-            est.fit(synthetic_frame(240, 3))
+        # the same override given in Python is refused where it is given, still unfetched
+        with pytest.raises(ValueError, match="sets ckpt_path, which continues a command-line"):
+            tiny(overrides=[f"ckpt_path={base}/evil.ckpt"])
     assert requests == [] and not marker.exists()
 
 

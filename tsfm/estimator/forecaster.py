@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 
 from tsfm.estimator.checks import check_fitted
 from tsfm.estimator.frame_reading import FrameReading
+from tsfm.estimator.guards import check_run_only
 from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
 
@@ -115,6 +116,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         self.static_covariates = static_covariates
         self.mode = mode
         self.missing = missing
+        check_run_only(overrides, params)  # the command line's resume: never a Forecaster's
         self._extra = dict(params)
 
     @classmethod
@@ -161,6 +163,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         from tsfm.estimator.params import config_key
 
         own = set(self._get_param_names())
+        check_run_only(params.get("overrides"))
         model = params.get("model", self.model)
         for name in params:
             if name not in own:

@@ -22,6 +22,7 @@ from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
+from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.sizing import calibration_defaults, data_sized
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
@@ -85,6 +86,7 @@ def model_hyperparameters(model: str) -> set[str]:
 
 def config_key(model: str, name: str) -> str:
     """The config key an extra parameter sets (ValueError for an unknown one)."""
+    check_run_only(names=[name])
     if name in model_hyperparameters(model):
         key = f"model.{name}"
     elif name in ALIASES:
@@ -126,8 +128,9 @@ def check_overrides(overrides: list[str] | None) -> None:
             "overrides must be a list of 'key=value' strings (Hydra overrides, as on the "
             f"command line), e.g. overrides=['optim=adamw_cosine']; got {overrides!r}"
         )
+    check_run_only(overrides)
     for text in overrides or []:
-        key = text.split("=", 1)[0].lstrip("+~")
+        key = override_key(text)
         if key in MANAGED:
             raise ValueError(managed(f"override {text!r}", key))
 

@@ -16,6 +16,7 @@ from omegaconf import OmegaConf
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
+from tsfm.estimator.guards import check_run_only
 from tsfm.estimator.params import compose_for, config_key, param_name
 from tsfm.tuning.config import TuneConfig
 
@@ -50,6 +51,7 @@ def space_key(est: Any, key: str) -> str:
         return LOOKBACK
     if key in NOT_SEARCHED:
         raise ValueError(f"search space key '{key}' cannot be searched: {NOT_SEARCHED[key]}")
+    check_run_only(names=[key])
     if "." in key or (CONF_DIR / key).is_dir():
         return key
     if key in est._get_param_names():
