@@ -36,6 +36,7 @@ from tsfm.training.random_state import RandomStates
 from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.run_dirs import resume_checkpoint
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
+from tsfm.training.stopping import interruptible
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,8 @@ def _fit_and_test(
     best = None
     if cfg.train:
         start = time.perf_counter()
-        trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
+        with interruptible(trainer):  # Ctrl-C: FitInterrupted, not Lightning's sys.exit(1)
+            trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
         timings["fit_seconds"] = time.perf_counter() - start
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
         if best:  # the module returned is the best one, whether or not a test follows

@@ -25,7 +25,7 @@ from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.console import log_through_root
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
-from tsfm.training.run_dirs import check_fresh_run_dir
+from tsfm.training.run_dirs import check_fresh_run_dir, interrupted_line
 from tsfm.training.runtime import resolved_autocast
 
 log = logging.getLogger("tsfm.run")
@@ -86,7 +86,14 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     log_through_root()  # Lightning's info lines into run.log too
-    metrics = run(cfg, HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    try:
+        metrics = run(cfg, run_dir)
+    except KeyboardInterrupt as stop:  # Ctrl-C: checkpoints kept, one line on how to resume
+        epochs = getattr(stop, "epochs", None)  # FitInterrupted's, when it came during fit
+        log.error("%s", interrupted_line(run_dir, list(hydra_cfg.overrides.task), epochs))
+        raise SystemExit(1) from None
     return metrics.get("val/best_loss")
 
 

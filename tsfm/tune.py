@@ -38,7 +38,17 @@ def main(cfg: DictConfig) -> float | None:
         optuna.logging.disable_default_handler()
         optuna.logging.enable_propagation()
         log_through_root()
-    study, outputs = tune(cfg, HydraConfig.get().overrides.task)
+    try:
+        study, outputs = tune(cfg, HydraConfig.get().overrides.task)
+    except KeyboardInterrupt as stop:  # Ctrl-C: Optuna marks the trial under way failed
+        epochs = getattr(stop, "epochs", None)  # FitInterrupted's, when it came during fit
+        done = "" if epochs is None else f" during a trial, after {epochs} finished epoch(s)"
+        log.error(
+            "tuning interrupted%s; the study keeps its finished trials: run the same command "
+            "again to continue it",
+            done,
+        )
+        raise SystemExit(1) from None
     log.info("%s", outputs["table"])
     for key in ("experiment", "history", "importance"):
         if outputs.get(key) is not None:

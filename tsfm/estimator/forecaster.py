@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 
 from tsfm.estimator.checks import check_fitted
 from tsfm.estimator.frame_reading import FrameReading
-from tsfm.estimator.guards import check_run_only
+from tsfm.estimator.guards import check_run_only, guarded
 from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
 
@@ -42,8 +42,8 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
             uses a temporary folder that is removed after fitting.
         verbose: ``1`` (default): one line per epoch (time, losses, ETA) where a person is
-            watching (a terminal or a notebook), nothing elsewhere; ``0``: silent; ``2``:
-            Lightning's own progress bar, model summary and info lines.
+            watching (a terminal or a notebook), and one line wherever it runs when Ctrl-C
+            ends a fit; ``0``: silent; ``2``: Lightning's own output too.
         targets: the columns to forecast (wide frames; default: every column without a
             covariate role).
         future_covariates: columns known over the horizon too (calendar, holidays, weather or
@@ -189,6 +189,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
             delattr(self, name)
 
     # ------------------------------------------------------------------ fit and forecast
+    @guarded("fit")  # the fitted state changes only when a fit completes
     def fit(self, df: Any, val_df: Any = None, static_df: Any = None) -> Forecaster:
         """Train a fresh model on ``df`` (validating on ``val_df``, which must continue it;
         ``static_df``: one row per series, the id column and static covariates)."""
@@ -296,6 +297,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
 
         return persistence.load(cls, path, check_memory)
 
+    @guarded("tune")
     def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:
         """Search hyperparameters with Optuna, then keep the best; see :mod:`tsfm.estimator.search`."""
         from tsfm.estimator.search import tune_forecaster

@@ -1,21 +1,34 @@
-"""The command line's ways to continue a run (``ckpt_path``, ``resume``) are refused as a
-Forecaster's parameters and overrides when they are given (construction, ``set_params``) and
-at ``fit``: a Forecaster has no run directory, and Lightning would restore its epoch counter
-with the weights (with ``max_epochs=2`` after a 2-epoch run: no epoch trained at all).
+"""What keeps a Forecaster's state sound around training.
+
+- The command line's ways to continue a run (``ckpt_path``, ``resume``) are refused as
+  parameters and overrides when they are given (construction, ``set_params``) and at
+  ``fit``: a Forecaster has no run directory, and Lightning would restore its epoch counter
+  with the weights (with ``max_epochs=2`` after a 2-epoch run: no epoch trained at all).
+- :func:`guarded` methods (``fit``, ``cross_validate``, ``tune``) replace the fitted state
+  only when they complete: an error or Ctrl-C leaves the Forecaster as it was, fitted or
+  not, and Ctrl-C says so in one line (``verbose >= 1``) before the KeyboardInterrupt goes
+  on to the caller.
 
 Light on imports: the Forecaster's module imports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import functools
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+Method = TypeVar("Method", bound=Callable[..., Any])
 
 # The command line's settings that continue a run from a checkpoint (see the README).
 RUN_ONLY = {
     "ckpt_path": "continues a command-line run from a checkpoint file",
     "resume": "continues a command-line run from its run directory's last.ckpt",
 }
+# The training a guarded method was in when interrupted, as its one line names it.
+TRAINING_OF = {"fit": "", "cross_validate": " of a fold's model", "tune": " of a trial's model"}
 
 
 def run_only(what: str, key: str) -> str:
@@ -43,3 +56,60 @@ def check_run_only(overrides: Any = None, names: Iterable[str] = ()) -> None:
         for text in overrides:
             if isinstance(text, str) and override_key(text) in RUN_ONLY:
                 raise ValueError(run_only(f"override {text!r}", override_key(text)))
+
+
+def fitted_state(est: Any) -> dict[str, Any]:
+    """The fitted attributes (names ending in ``_``, scikit-learn's convention)."""
+    return {n: v for n, v in vars(est).items() if n.endswith("_") and not n.startswith("_")}
+
+
+def restore(est: Any, state: dict[str, Any]) -> None:
+    for name in list(fitted_state(est)):
+        delattr(est, name)
+    for name, value in state.items():
+        setattr(est, name, value)
+
+
+_calls = threading.local()  # guarded calls under way in this thread (the outermost speaks)
+
+
+def guarded(what: str) -> Callable[[Method], Method]:
+    """Decorate the Forecaster method ``what``: see the module docstring."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        def run(est: Any, *args: Any, **kwargs: Any) -> Any:
+            before = fitted_state(est)
+            depth = getattr(_calls, "depth", 0)
+            _calls.depth = depth + 1
+            try:
+                return method(est, *args, **kwargs)
+            except BaseException as err:
+                restore(est, before)
+                if isinstance(err, KeyboardInterrupt) and depth == 0 and _verbose(est) >= 1:
+                    print(interrupted_line(what, err, bool(before)), file=sys.stderr, flush=True)
+                raise
+            finally:
+                _calls.depth = depth
+
+        return run  # type: ignore[return-value]
+
+    return decorate
+
+
+def interrupted_line(what: str, err: BaseException, fitted: bool) -> str:
+    """The one line of an interrupted :func:`guarded` method."""
+    epochs = getattr(err, "epochs", None)  # tsfm.training.stopping.FitInterrupted's
+    after = ""
+    if epochs is not None:
+        after = f" after {epochs} finished epoch{'' if epochs == 1 else 's'}"
+        after += TRAINING_OF.get(what, "")
+    state = "the model it was fitted with before" if fitted else "not fitted"
+    return f"{what} interrupted (Ctrl-C){after}; the Forecaster keeps its earlier state: {state}"
+
+
+def _verbose(est: Any) -> int:
+    try:
+        return int(est.verbose)
+    except (TypeError, ValueError):
+        return 1

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tsfm.drawing import DEFAULT_MAX_SERIES
 from tsfm.estimator.checks import check_fitted
+from tsfm.estimator.guards import guarded
 
 if TYPE_CHECKING:
     from tsfm.estimator.cross_validation import CrossValidation
@@ -94,6 +95,7 @@ class ScoringMethods:
         """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
         return -self.evaluate(df)["mse"]
 
+    @guarded("cross_validate")
     def cross_validate(
         self,
         df: Any,

@@ -215,18 +215,19 @@ def tune_forecaster(
         raise RuntimeError(no_best(study, tune.study_name))
     drawn = {**fixed_values(space), **best.params}
     best_values = {key: drawn[key] for key in space if key in drawn}  # in the trials' order
-    est.set_params(**as_params(est, best_values))
+    best_params = as_params(est, best_values)
     if val_df is None:  # the trials validated on that share: a refit of est does the same
-        est.set_params(val_size=size)
+        best_params["val_size"] = size
+    best_model = kept.get("model") if kept.get("number") == best.number else None
+    if refit and best_model is None:  # the best trial ran in another process (shared or
+        from sklearn.base import clone  # resumed study); est is changed once it is trained
+
+        best_model = clone(est).set_params(**best_params)
+        fit(best_model, [])
+    est.set_params(**best_params)
     if not refit:
         est._forget()  # a model fitted before no longer matches the parameters
-    elif kept.get("number") == best.number:
-        _adopt(est, kept["model"])
-    elif refit:  # the best trial ran in another process (shared or resumed study)
-        from sklearn.base import clone
-
-        best_model = clone(est)
-        fit(best_model, [])
+    else:
         _adopt(est, best_model)
     if directory is not None:
         values = {"data.seq_len": est.lookback, "data.pred_len": est.horizon}

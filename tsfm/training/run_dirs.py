@@ -4,6 +4,7 @@ and says what to do when none is."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -76,3 +77,23 @@ def nothing_to_resume(run_dir: Path) -> str:
         f"the run again: {again}. If the run to continue is elsewhere, point hydra.run.dir "
         "at its directory"
     )
+
+
+def interrupted_line(run_dir: Path, overrides: list[str], epochs: int | None) -> str:
+    """The one line a command-line run interrupted by Ctrl-C ends with: how to continue it
+    (``overrides``: the run's own, as Hydra recorded them), or to start it again."""
+    done = "" if epochs is None else f" after {epochs} finished epoch{'' if epochs == 1 else 's'}"
+    kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "resume"]
+    command = shlex.join(["python", "-m", "tsfm.run", *kept, f"hydra.run.dir={run_dir}"])
+    if (run_dir / "checkpoints" / "last.ckpt").is_file():
+        return (
+            f"interrupted{done}; checkpoints/last.ckpt keeps the last finished epoch. To "
+            f"continue: {command} resume=true"
+        )
+    if earlier_run_files(run_dir):  # best.ckpt only: callbacks.checkpoint.save_last=false
+        return (
+            f"interrupted{done}; there is no checkpoints/last.ckpt to continue from "
+            "(callbacks.checkpoint.save_last=false): start the run again with another "
+            "hydra.run.dir"
+        )
+    return f"interrupted{done}: no epoch finished, nothing to continue. To start again: {command}"

@@ -175,9 +175,18 @@ def worker_name() -> str:
 class OneLineFailures(logging.Filter):
     """Optuna's warning for a failed trial without its traceback (the reason, the trial's
     ``error`` attribute, is in the line), and without the ``failed with value None`` line
-    that follows it."""
+    that follows it; ``interrupts_only``: only the traceback of a trial stopped by Ctrl-C
+    (the caller says it was interrupted)."""
+
+    def __init__(self, interrupts_only: bool = False):
+        super().__init__()
+        self.interrupts_only = interrupts_only
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if self.interrupts_only:
+            if record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt):
+                record.exc_info = record.exc_text = None
+            return True
         message = record.getMessage()
         if " failed with parameters: " in message:
             record.exc_info = record.exc_text = None
@@ -225,10 +234,9 @@ def run_trials(
         log.warning("study '%s' already holds %d finished trials", study.study_name, n_trials)
         return study
     stop_at_total = optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)
-    one_line = None if tracebacks else OneLineFailures()
+    one_line = OneLineFailures(interrupts_only=tracebacks)
     optimize_log = logging.getLogger("optuna.study._optimize")  # where Optuna logs trials
-    if one_line:
-        optimize_log.addFilter(one_line)
+    optimize_log.addFilter(one_line)
     try:
         study.optimize(
             objective,
@@ -239,8 +247,7 @@ def run_trials(
             gc_after_trial=True,
         )
     finally:
-        if one_line:
-            optimize_log.removeFilter(one_line)
+        optimize_log.removeFilter(one_line)
     return study
 
 
