@@ -36,7 +36,7 @@ from tsfm.training.random_state import RandomStates
 from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.run_dirs import resume_checkpoint
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
-from tsfm.training.stopping import interruptible
+from tsfm.training.stopping import how_training_stopped, interruptible, time_limit
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ def build_trainer(
     if "precision" in trainer_args:  # tsfm's 'auto' becomes bf16-mixed or 32-true here
         accelerator = trainer_args.get("accelerator")
         trainer_args["precision"] = resolve_precision(trainer_args["precision"], accelerator)
+    if "max_time" in trainer_args:  # seconds too (Lightning: DD:HH:MM:SS, a mapping)
+        trainer_args["max_time"] = time_limit(trainer_args["max_time"])
     plugins = trainer_args.pop("plugins", None)
     plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
     bar = counting_progress_bar() if trainer_args.get("enable_progress_bar", True) else None
@@ -245,17 +247,17 @@ def _fit_and_test(
         cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides
     )
     timings: dict[str, float] = {}
-    best = None
+    best, metrics = None, {}
     if cfg.train:
         start = time.perf_counter()
         with interruptible(trainer):  # Ctrl-C: FitInterrupted, not Lightning's sys.exit(1)
             trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
         timings["fit_seconds"] = time.perf_counter() - start
+        metrics.update(how_training_stopped(trainer))
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
         if best:  # the module returned is the best one, whether or not a test follows
             state = load_checkpoint(best, map_location=module.device)
             module.load_state_dict(state["state_dict"])
-    metrics: dict[str, Any] = {}
     ckpt = None if cfg.train else cfg.ckpt_path
     if conformal is not None and conformal.windows:
         if ckpt:  # calibrate the weights that will be tested

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -24,6 +25,10 @@ from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
+from tsfm.training.stopping import plural, shown_time
+
+# What fit_metrics_ keeps of the pipeline's metrics: validation, epochs, how training stopped
+FIT_METRICS = ("val/", "epochs", "fit_", "stopped", "last_epoch_complete")
 
 
 def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> int:
@@ -171,9 +176,7 @@ def fit_table(
     est.freq_ = freq
     est.layout_ = table.layout
     est.history_ = rows.select(est.input_columns_).tail(est.lookback)
-    est.fit_metrics_ = {
-        k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
-    }
+    est.fit_metrics_ = fit_record(est, cfg, result.metrics)
     remember_fitted_params(est)
     if residuals is not None:
         from tsfm.estimator.calibration import scores_from_residuals
@@ -193,6 +196,25 @@ def keep_data_state(est: Any, datamodule: TimeSeriesDataModule) -> None:
     est.input_columns_ = list(datamodule.roles.time_varying)
     est.n_variates_ = len(est.columns_)
     est.dims_ = datamodule.dims()
+
+
+def fit_record(est: Any, cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
+    """``fit_metrics_`` of a fit's metrics; one line (``verbose >= 1``) when the time limit
+    ended the training."""
+    record = {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS)}
+    if record.get("stopped") == "max_time" and int(est.verbose) >= 1:
+        complete = record.get("last_epoch_complete", True)
+        done = record.get("epochs", 0) - (not complete)
+        cut = "" if complete else f" (epoch {done + 1} cut short)"
+        finished = plural(done, "finished epoch")
+        model = "the best epoch's" if cfg.callbacks.checkpoint.enabled else "the last step's"
+        print(
+            f"training stopped at the time limit (max_time={shown_time(cfg.trainer.max_time)}) "
+            f"after {finished}{cut}; the model is {model}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return record
 
 
 def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:

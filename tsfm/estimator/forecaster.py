@@ -42,8 +42,8 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
             uses a temporary folder that is removed after fitting.
         verbose: ``1`` (default): one line per epoch (time, losses, ETA) where a person is
-            watching (a terminal or a notebook), and one line wherever it runs when Ctrl-C
-            ends a fit; ``0``: silent; ``2``: Lightning's own output too.
+            watching (a terminal or a notebook), and one line wherever it runs when Ctrl-C or
+            ``max_time`` ends a fit; ``0``: silent; ``2``: Lightning's own output too.
         targets: the columns to forecast (wide frames; default: every column without a
             covariate role).
         future_covariates: columns known over the horizon too (calendar, holidays, weather or
@@ -59,8 +59,8 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
             NaN accepted; masked targets never enter the loss or a metric, masked inputs are
             filled (last observation) and the model is given the mask.
         **params: model hyperparameters (``d_model=128``), common settings (``max_epochs``,
-            ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``, ``accelerator``,
-            ``precision``, ...) or any config key with ``__`` for dots
+            ``max_time``, ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``,
+            ``accelerator``, ``precision``, ...) or any config key with ``__`` for dots
             (``trainer__gradient_clip_val=1.0``). Intervals: ``loss="quantile"`` (with
             ``quantiles=[...]``), ``"normal"`` or ``"student_t"``, or a point loss with
             ``conformal_windows=k`` (``conformal_step``, ``conformal_normalize``,

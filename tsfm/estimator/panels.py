@@ -34,6 +34,7 @@ from tsfm.estimator.checks import (
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
+    fit_record,
     lightning_output,
     model_statics,
     run_directory,
@@ -167,9 +168,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     est.static_encoder_, est.statics_ = encoder, model_statics(statics)
     est.history_ = history_of(est, values, times)
     est.dims_ = datamodule.dims()
-    est.fit_metrics_ = {
-        k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
-    }
+    est.fit_metrics_ = fit_record(est, cfg, result.metrics)
     remember_fitted_params(est)
     return result
 

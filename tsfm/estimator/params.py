@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from tsfm.training.heads import make_head
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
+    "max_time": "trainer.max_time",  # seconds, "DD:HH:MM:SS" or a timedelta
     "accelerator": "trainer.accelerator",
     "devices": "trainer.devices",
     "precision": "trainer.precision",
@@ -173,6 +175,8 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         value = value.tolist()  # ParameterGrid, quantiles=np.linspace(...)
     elif isinstance(value, (list, tuple)):
         value = [v.item() if isinstance(v, np.generic) else v for v in value]
+    elif isinstance(value, timedelta):  # max_time: the config holds seconds
+        value = value.total_seconds()
     try:
         if OmegaConf.select(cfg, key, throw_on_missing=False, default=KeyError) is KeyError:
             raise KeyError(key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ def _plain(value: Any) -> Any:
         return list(value)
     if isinstance(value, Path):  # work_dir: the path as text, which fit reads the same
         return str(value)
+    if isinstance(value, timedelta):  # max_time: seconds, as the config holds it
+        return value.total_seconds()
     raise TypeError(f"{value!r} ({type(value).__name__}) has no plain JSON form")
 
 

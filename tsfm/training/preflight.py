@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsfm.data.seasons import check_lookback
 from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
+from tsfm.training.stopping import check_max_time
 
 Describe = Callable[[str], str]
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def check_trainer_types(trainer: Mapping[str, Any], describe: Describe = str) ->
     """Every ``trainer.<name>`` value against the type ``lightning.Trainer`` declares."""
     hints = _trainer_hints()
     for name, value in _plain(trainer).items():
-        if value is None or name not in hints or (name == "precision" and value == AUTO):
+        apart = name == "max_time" or (name == "precision" and value == AUTO)  # checked apart
+        if value is None or name not in hints or apart:
             continue
         if not fits_type(value, hints[name]):
             raise ValueError(
@@ -190,6 +192,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     (the Forecaster names its parameters)."""
     check_precision(cfg.trainer.get("precision"), describe)
     check_trainer_types(cfg.trainer, describe)
+    check_max_time(cfg.trainer.get("max_time"), describe)
     check_threads(cfg.get("threads"), describe)
     check_accelerator(cfg.trainer, describe)
     if cfg.get("reuse_freed_memory", False) and cfg.get("release_freed_memory", False):
