@@ -1,0 +1,82 @@
+"""Dates, frequencies and fold counts of short quarterly, monthly and yearly series: absent
+quarters under ``missing="mask"`` without ``freq``, parameters refused before the frame is
+read, the frequency aliases pandas 3 dropped, a horizon to suggest for integer time, folds
+that do not fit, and periods as statistics packages write them."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers.models import TINY
+from tsfm import Forecaster
+from tsfm.data.frames import resolve_freq
+from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.table import SeriesTable
+
+SMALL = {**TINY["itransformer"], "max_epochs": 1, "batch_size": 16, "verbose": 0}
+
+
+def quarterly(n: int) -> pd.DataFrame:
+    t = np.arange(n)
+    y = 10 + np.sin(2 * np.pi * t / 4) + 0.05 * t
+    return pd.DataFrame({"ds": pd.date_range("1970-01-01", periods=n, freq="QS"), "y": y})
+
+
+def test_absent_quarters_under_mask_take_the_frequency_the_rows_show_and_never_suggest_mask():
+    gappy = quarterly(60).drop(index=[40, 41])
+    est = Forecaster(horizon=4, lookback=8, missing="mask", **SMALL)
+    with pytest.warns(UserWarning, match=r"2 absent step.*No frequency was given.*'QS-JAN'"):
+        table = est.read(gappy)
+    assert len(table) == 60 and np.isnan(table.values[[40, 41], 0]).all()
+    with pytest.raises(ValueError, match="missing='mask' in Python"):  # not in force: offered
+        Forecaster(horizon=4, lookback=8, **SMALL).fit(gappy)
+    sparse = quarterly(60).iloc[np.r_[0:4, 6:60:2]]  # mostly two quarters apart
+    with pytest.raises(ValueError, match="give freq='QS-JAN'") as refused:
+        est.read(sparse)
+    assert "missing=" not in str(refused.value)  # the option already in force
+    with pytest.raises(
+        ValueError,
+        match=r"not a step of frequency 'QE' \(its steps from there: "
+        r"1970-03-31.*consecutive rows step by 'QS-JAN'",
+    ):
+        Forecaster(horizon=4, lookback=8, missing="mask", freq="QE").read(gappy)
+    with pytest.warns(UserWarning, match="absent step"):
+        fitted = est.fit(gappy)
+    assert fitted.freq_ == "QS-JAN"
+    assert list(fitted.predict().ds.dt.strftime("%Y-%m")) == [
+        "1985-01",
+        "1985-04",
+        "1985-07",
+        "1985-10",
+    ]
+
+
+@pytest.mark.parametrize(
+    "old, message",
+    [
+        ("Q", r"use 'QS' for timestamps at period starts \(1970-01-01, 1970-04-01, ...\) or 'QE'"),
+        ("M", r"use 'MS' .* or 'ME' for timestamps at period ends \(1970-01-31"),
+        ("Y", "use 'YS' .* or 'YE'"),
+        ("A", "use 'YS' .* or 'YE'"),
+        ("Q-JUN", "use 'QS-JUL' .* or 'QE-JUN'"),
+        ("2Q", "use '2QS' .* or '2QE'"),
+        ("H", "pandas now calls it 'h'$"),
+        ("T", "pandas now calls it 'min'$"),
+        ("15T", "pandas now calls it '15min'$"),
+        ("S", "pandas now calls it 's'$"),
+        ("AS-JAN", r"\(pandas: Did you mean YS-JAN\?\)"),  # pandas' own hint, kept
+        ("qs", "case-sensitive; did you mean 'QS'"),
+    ],
+)
+def test_frequency_aliases_pandas_dropped_are_refused_with_their_successors(old, message):
+    times = quarterly(12).ds.to_numpy().astype("datetime64[ns]")
+    with pytest.raises(ValueError, match=f"unknown frequency '{re.escape(old)}'.*{message}"):
+        resolve_freq(times, old)
+    gappy = SeriesTable(np.ones((10, 1)), np.delete(times, [5, 6]), ["y"])
+    with pytest.raises(ValueError, match=f"unknown frequency '{re.escape(old)}'.*{message}"):
+        insert_absent_steps(gappy, old)  # missing="mask" with a freq, and the CLI's data.freq
+    assert resolve_freq(times, "QS") == "QS-JAN"  # the alias suggested reads these rows
