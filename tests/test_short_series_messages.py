@@ -56,6 +56,20 @@ def test_absent_quarters_under_mask_take_the_frequency_the_rows_show_and_never_s
 
 
 @pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"allow_irregular": True}, "unknown parameter 'allow_irregular'"),
+        ({"model": "itransfomer"}, "unknown model 'itransfomer'; registered models"),
+        ({"freq": "Q"}, "freq: unknown frequency 'Q'.* use 'QS'"),
+    ],
+)
+def test_parameters_are_refused_before_the_frame_is_read(setting, message):
+    gappy = quarterly(60).drop(index=[40, 41])  # irregular: reading it would be refused
+    with pytest.raises(ValueError, match=message):
+        Forecaster(**{"horizon": 4, "lookback": 8, **setting}).fit(gappy)
+
+
+@pytest.mark.parametrize(
     "old, message",
     [
         ("Q", r"use 'QS' for timestamps at period starts \(1970-01-01, 1970-04-01, ...\) or 'QE'"),
@@ -80,3 +94,14 @@ def test_frequency_aliases_pandas_dropped_are_refused_with_their_successors(old,
     with pytest.raises(ValueError, match=f"unknown frequency '{re.escape(old)}'.*{message}"):
         insert_absent_steps(gappy, old)  # missing="mask" with a freq, and the CLI's data.freq
     assert resolve_freq(times, "QS") == "QS-JAN"  # the alias suggested reads these rows
+
+
+def test_integer_time_without_a_horizon_gets_a_suggestion_without_a_calendar():
+    years = pd.DataFrame({"year": np.arange(1950, 2010), "y": np.arange(60.0)})
+    with pytest.raises(ValueError, match="horizon is required") as refused:
+        Forecaster(lookback=8, date_col="year").fit(years)
+    message = str(refused.value)
+    assert "horizon=2), a quarter of lookback=8" in message and "integers (steps of 1)" in message
+    assert "day" not in message  # integer steps are not hours
+    with pytest.raises(ValueError, match=r"horizon=8\); 8 steps of 'QS-JAN' is the M4"):
+        Forecaster(lookback=8).fit(quarterly(60))  # calendar data: as before
