@@ -105,3 +105,46 @@ def test_integer_time_without_a_horizon_gets_a_suggestion_without_a_calendar():
     assert "day" not in message  # integer steps are not hours
     with pytest.raises(ValueError, match=r"horizon=8\); 8 steps of 'QS-JAN' is the M4"):
         Forecaster(lookback=8).fit(quarterly(60))  # calendar data: as before
+
+
+def test_too_many_folds_say_how_many_fit_and_never_count_negative_rows():
+    frame = quarterly(120)
+    est = Forecaster(horizon=8, lookback=16, **SMALL).fit(frame.iloc[:56])
+    rest = frame.iloc[56:]  # 64 rows; 10 folds 8 apart need 16 + 9 * 8 + 8 = 96
+    with pytest.raises(ValueError, match=r"10 fold\(s\) 8 steps apart need 96 rows") as refused:
+        est.backtest(rest, n_windows=10)
+    message = str(refused.value)
+    assert not re.search(r"(?<![\w-])-\d", message)  # no negative count
+    # 64 - 8 - 16 = 40 rows for the steps between folds: 40 // 8 + 1 = 6 folds, or 10 folds
+    # with step 40 // 9 = 4
+    assert "16 before the first cutoff (a forecast needs lookback = 16)" in message
+    assert "the frame has 64. Use n_windows=6 (the most that fit 8 steps apart)" in message
+    assert "step=4 (the largest with which 10 fit) or a frame of at least 96 rows" in message
+    assert len(est.backtest(rest, n_windows=6).metrics) == 6  # what it offers fits
+    assert len(est.backtest(rest, n_windows=10, step=4).metrics) == 10
+    with pytest.raises(ValueError, match="Use n_windows=9 .the most that fit 5 steps apart"):
+        est.backtest(rest, n_windows=10, step=5)  # 64 - 8 - 16 - 9 * 5 < 0; 8 * 5 fits
+    fresh = Forecaster(horizon=8, lookback=16, val_size=0.2, **SMALL)
+    # 38 rows before a cutoff: round(0.2 * 38) = 8 validation rows (one horizon), 30 >= 24 to
+    # train; 60 rows: 60 - 8 - 38 = 14 to step over: 14 // 8 + 1 = 2 folds, or step 14 // 4 = 3
+    with pytest.raises(ValueError, match=r"5 fold\(s\) 8 steps apart need 78 rows") as refused:
+        fresh.cross_validate(frame.iloc[:60], n_windows=5)
+    message = str(refused.value)
+    assert "38 before the first cutoff (lookback + horizon = 24 rows to train on plus " in message
+    assert "the 8 validation rows of val_size=0.2, which must be at least one horizon)" in message
+    assert "n_windows=2 (the most that fit 8 steps apart), step=3 (the" in message
+    assert "a smaller val_size or a frame of at least 78 rows" in message
+    with pytest.raises(ValueError, match="has 20, too few for even one fold: pass at least 32"):
+        Forecaster(horizon=8, lookback=16).cross_validate(frame.iloc[:20], n_windows=3)
+
+
+def test_too_many_folds_of_independent_series_say_how_many_fit_the_shortest():
+    long = pd.concat([quarterly(60).assign(unique_id="a"), quarterly(30).assign(unique_id="b")])
+    est = Forecaster(horizon=4, lookback=8, mode="independent", **SMALL)
+    # b: 30 rows, more than 4 before the first cutoff: 30 - 4 - 5 = 21 to step over, so
+    # 21 // 4 + 1 = 6 folds 4 apart, or 9 folds with step 21 // 8 = 2
+    with pytest.raises(ValueError, match=r"series \['b'\] are too short") as refused:
+        est.cross_validate(long, n_windows=9)
+    message = str(refused.value)
+    assert "the shortest, 'b', has 30. Use n_windows=6" in message
+    assert "step=2 (the largest with which 9 fit), drop the short series" in message
