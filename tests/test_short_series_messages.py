@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers.models import TINY
 from tsfm import Forecaster
-from tsfm.data.frames import resolve_freq
+from tsfm.data.frames import read_frame, resolve_freq
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.table import SeriesTable
 
@@ -148,3 +148,27 @@ def test_too_many_folds_of_independent_series_say_how_many_fit_the_shortest():
     message = str(refused.value)
     assert "the shortest, 'b', has 30. Use n_windows=6" in message
     assert "step=2 (the largest with which 9 fit), drop the short series" in message
+
+
+def test_periods_written_quarter_first_or_as_month_codes_are_read():
+    quarters = ["Q1 1970", "Q2 1970", "Q3 1970", "Q4 1970", "Q1-1971"]
+    table = read_frame(pd.DataFrame({"Quarter": quarters, "y": np.arange(5.0)}))
+    assert list(table.times.astype("datetime64[D]").astype(str)) == [
+        "1970-01-01",
+        "1970-04-01",
+        "1970-07-01",
+        "1970-10-01",
+        "1971-01-01",
+    ]
+    assert resolve_freq(table.times) == "QS-JAN"
+    months = ["1999M11", "1999M12", "2000M01", "2000m2"]  # EViews / statsmodels
+    table = read_frame(pd.DataFrame({"ds": months, "y": np.arange(4.0)}))
+    assert list(table.times.astype("datetime64[M]").astype(str)) == [
+        "1999-11",
+        "1999-12",
+        "2000-01",
+        "2000-02",
+    ]
+    assert resolve_freq(table.times) == "MS"
+    with pytest.raises(ValueError, match=r"row 1: '2000M13'\); tsfm reads .*'Q1 1970'"):
+        read_frame(pd.DataFrame({"ds": ["2000M12", "2000M13", "2001M01"], "y": [1.0, 2, 3]}))
