@@ -64,7 +64,7 @@ def test_a_fitted_model_backtests_the_folds_after_its_rows_as_evaluate_forecasts
     np.testing.assert_allclose(merged.forecast, merged.forecast_eval, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="series 's0': the first fold forecasts from .* fitted on"):
         model.backtest(panel, n_windows=3)
-    with pytest.raises(ValueError, match=r"series \['s2'\] leave horizon"):
+    with pytest.raises(ValueError, match=r"series \['s2'\] are too short for the folds"):
         model.cross_validate(panel, n_windows=9)
 
 

@@ -24,7 +24,14 @@ from tsfm.estimator.accuracy import (
     reported,
     series_names,
 )
-from tsfm.estimator.cross_validation import CrossValidation, _bands, fold_cutoffs, run_folds
+from tsfm.estimator.cross_validation import (
+    CrossValidation,
+    _bands,
+    fold_cutoffs,
+    fold_step,
+    run_folds,
+)
+from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest, backtest, error_metrics
 from tsfm.training.series_metrics import baseline_forecast
@@ -103,8 +110,14 @@ def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = No
     folds = fold_cutoffs(est, table, n_windows, step)
     if folds[0] < est.lookback:
         raise ValueError(
-            f"{n_windows} folds leave {folds[0]} rows before the first cutoff; a forecast "
-            f"needs lookback = {est.lookback}: use fewer windows, a smaller step or a longer frame"
+            too_many_folds(
+                len(table),
+                n_windows,
+                fold_step(est, n_windows, step),
+                est.horizon,
+                lambda rows: rows >= est.lookback,
+                lambda rows: f"a forecast needs lookback = {est.lookback}",
+            )
         )
     times = table.times
     trained_until = last_trained(est)

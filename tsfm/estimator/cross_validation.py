@@ -39,6 +39,7 @@ from tsfm.estimator.accuracy import (
     series_names,
     warn_missing_in_folds,
 )
+from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest
@@ -118,8 +119,6 @@ def cross_validate(
     it holds out the end of the fold's training rows to stop early and pick the best epoch."""
     from sklearn.base import clone
 
-    from tsfm.estimator.fitting import validation_rows
-
     if est.mode == "independent":
         from tsfm.estimator.panel_folds import cross_validate_panel
 
@@ -127,15 +126,17 @@ def cross_validate(
     table = est.read(df)
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)
-    short = folds[0] < est.lookback + est.horizon  # before a share of too few rows is taken
-    held_out = 0 if short else validation_rows(folds[0], est.val_size, est.horizon)
-    if short or folds[0] < est.lookback + est.horizon + held_out:
-        validation = f" plus the {held_out} validation rows of val_size={est.val_size}"
+    if not trains_on(est)(folds[0]):
         raise ValueError(
-            f"{n_windows} folds {step or est.horizon} steps apart leave {folds[0]} rows before "
-            f"the first cutoff; training needs at least lookback + horizon = "
-            f"{est.lookback + est.horizon}{validation if held_out else ''}: use fewer windows, "
-            f"a smaller step{', a smaller val_size' if held_out else ''} or a longer frame"
+            too_many_folds(
+                len(table),
+                n_windows,
+                fold_step(est, n_windows, step),
+                est.horizon,
+                trains_on(est),
+                training_needs(est),
+                also="a smaller val_size" if est.val_size is not None else "",
+            )
         )
     model = None
 

@@ -36,6 +36,7 @@ from tsfm.estimator.cross_validation import (
     _refit_now,
     fold_step,
 )
+from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
@@ -53,11 +54,19 @@ def panel_cutoffs(
     cuts = np.asarray(lengths)[None, :] - back[:, None]
     short = [s for s, c in zip(ids, cuts[0], strict=True) if c <= est.horizon]
     if short:
-        raise ValueError(
-            f"series {short[:5]} leave horizon ({est.horizon}) rows or fewer before their first "
-            f"cutoff with {n_windows} folds {step} steps apart; use fewer windows, a smaller "
-            "step, or drop those series"
+        shortest = int(np.argmin(lengths))
+        fits = too_many_folds(
+            int(lengths[shortest]),
+            n_windows,
+            step,
+            est.horizon,
+            lambda rows: rows > est.horizon,
+            lambda rows: f"more than horizon = {est.horizon}",
+            rows_of=f"the shortest, {ids[shortest]!r},",
+            also="drop the short series",
+            longer="series",
         )
+        raise ValueError(f"series {short[:5]} are too short for the folds: {fits}")
     return cuts
 
 
