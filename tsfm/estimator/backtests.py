@@ -45,7 +45,7 @@ def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool
         intervals = series_interval_metrics(est, result)
         out = per_series_result(scores, list(columns), table.layout, intervals=intervals)
     else:
-        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out = {**error_metrics(result), **reported(interval_metrics(est, result))}
         out.update(reported(scores.pooled()))
         out["season_length"] = scores.lag
     if not return_forecasts:

@@ -37,6 +37,7 @@ from tsfm.estimator.accuracy import (
     season_length,
     series_frame,
     series_names,
+    stacked,
     warn_missing_in_folds,
 )
 from tsfm.estimator.inference import forecast_at
@@ -275,12 +276,13 @@ def _forecast_frame(table: SeriesTable, folds: list) -> Any:
                 ]
             )
         )
-    return in_library(pl.concat(parts), table.layout)
+    return in_library(stacked(parts), table.layout)
 
 
 def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
     cutoffs = np.array([row.pop("cutoff") for row in rows])
-    frame = pl.DataFrame(rows, nan_to_null=True, infer_schema_length=None)
+    frame = pl.DataFrame(rows, infer_schema_length=None)  # (nan_to_null skips dict rows)
+    frame = frame.with_columns(pl.col(pl.Float64).fill_nan(None))  # undefined: null, as evaluate
     frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
     return in_library(frame, layout)
 
@@ -294,6 +296,6 @@ def _series_frame(layout: Layout, folds: list) -> Any:
         frame = frame.drop("windows").insert_column(0, pl.Series("fold", [fold] * len(frame)))
         cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
         parts.append(frame.insert_column(1, cutoff_column))
-    frame = pl.concat(parts).rename({"__id": series_names(layout)[0]})
+    frame = stacked(parts).rename({"__id": series_names(layout)[0]})
     warn_missing_in_folds(frame, series_names(layout)[0])
     return in_library(frame, layout)

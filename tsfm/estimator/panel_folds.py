@@ -26,7 +26,7 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import in_library, series_frame, warn_missing_in_folds
+from tsfm.estimator.accuracy import in_library, series_frame, stacked, warn_missing_in_folds
 from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
@@ -136,9 +136,9 @@ def run_panel_folds(
         intervals = series_interval_metrics(model, result, windows.series, len(ids))
         series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
     return CrossValidation(
-        in_library(pl.concat(forecasts), long.layout),
+        in_library(stacked(forecasts), long.layout),
         _metrics_frame(long.layout, rows),
-        in_library(_warned(pl.concat(series_rows), long.layout.id_col), long.layout),
+        in_library(_warned(stacked(series_rows), long.layout.id_col), long.layout),
     )
 
 

@@ -96,7 +96,7 @@ def evaluate_panel(
         intervals = series_interval_metrics(est, result, windows.series, len(ids))
         out = _series_frame(long.layout, scores, windows, intervals)
     else:
-        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out = {**error_metrics(result), **reported(interval_metrics(est, result))}
         out.update(reported(scores.pooled()))
         out["season_length"] = lag
     if not return_forecasts:
