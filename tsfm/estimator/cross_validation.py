@@ -43,6 +43,7 @@ from tsfm.estimator.accuracy import (
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest
+from tsfm.estimator.scored_windows import fold_left_out, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
 
 
@@ -150,7 +151,7 @@ def cross_validate(
 def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> CrossValidation:
     """Forecast and score each fold with ``model_for(fold, rows before the cutoff)``'s
     ``(model, refitted)``."""
-    forecasts, rows, series_rows, model = [], [], [], None
+    forecasts, rows, series_rows, model, left = [], [], [], None, []
     for fold, cutoff in enumerate(folds):
         model, refitted = model_for(fold, table.head(cutoff))
         taus = metric_taus(model)
@@ -160,22 +161,26 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
         raw_lookback, look_scaled = _fold_lookback(model, targets.values, cutoff)
         bands = _bands(model, taus, quantiles) if taus else []
         forecasts.append((cutoff, times, actual, values, bands))
-        row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
-        scores = _fold_scores(model, raw_lookback, look_scaled, actual, values)
+        empty = np.isnan(raw_lookback).all(axis=0)  # nothing observed: left out of the scores
+        left += fold_left_out(empty, list(targets.columns), fold)
+        scored = np.where(empty, np.nan, actual)
+        row = _fold_metrics(model, fold, targets, cutoff, refitted, scored, values)
+        scores = _fold_scores(model, raw_lookback, look_scaled, scored, values)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
         if taus:
-            window = _fold_window(model, raw_lookback, look_scaled, actual, values, quantiles)
+            window = _fold_window(model, raw_lookback, look_scaled, scored, values, quantiles)
             row.update(interval_metrics(model, window))
             intervals = series_interval_metrics(model, window)
         rows.append(row)
         series_rows.append((fold, row["cutoff"], targets.columns, scores, intervals))
     targets = table.select(model.output_columns(table))
+    warn_left_out_folds(left, model.lookback)
     return CrossValidation(
         _forecast_frame(targets, forecasts),
         _metrics_frame(table.layout, rows),
-        _series_frame(table.layout, series_rows),
+        _series_frame(table.layout, series_rows, left),
     )
 
 
@@ -249,10 +254,12 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
         "train_rows": cutoff,
         "refitted": refitted,
     }
+    observed = ~np.isnan(actual)  # missing targets, and series left out of the fold's scores
     for suffix, f, a in (("", scaled(forecast), scaled(actual)), ("_original", forecast, actual)):
-        mse = float(np.nanmean((f - a) ** 2))
-        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.nanmean(np.abs(f - a)))})
-        row[f"rmse{suffix}"] = mse**0.5
+        error = (f - a)[observed]
+        mse = float(np.mean(error**2)) if error.size else float("nan")
+        mae = float(np.mean(np.abs(error))) if error.size else float("nan")
+        row.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
     return row
 
 
@@ -287,7 +294,7 @@ def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
     return in_library(frame, layout)
 
 
-def _series_frame(layout: Layout, folds: list) -> Any:
+def _series_frame(layout: Layout, folds: list, left: list) -> Any:
     """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
     series' interval metrics (a model with intervals)."""
     parts = []
@@ -297,5 +304,5 @@ def _series_frame(layout: Layout, folds: list) -> Any:
         cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
         parts.append(frame.insert_column(1, cutoff_column))
     frame = stacked(parts).rename({"__id": series_names(layout)[0]})
-    warn_missing_in_folds(frame, series_names(layout)[0])
+    warn_missing_in_folds(frame, series_names(layout)[0], left)
     return in_library(frame, layout)

@@ -23,7 +23,7 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
-from tsfm.data.values import last_observed, refuse_overflow
+from tsfm.data.values import last_observed, refuse_overflow, warn_empty_lookback
 from tsfm.estimator.checks import (
     check_options,
     check_window_sizes,
@@ -215,6 +215,10 @@ def predict_panel(
         history = history_of(est, [t.values for t in tables], [t.times for t in tables])
         mean, std = series_scales(est, ids, tables)
         statics = statics_for(est, ids, long.statics)
+    n = len(est.columns_)
+    empty = np.isnan(history.values[:, :, :n]).all(axis=1).any(axis=1)
+    if empty.any():  # as a joint predict warns (evaluate leaves such windows out of its scores)
+        warn_empty_lookback([s for s, e in zip(ids, empty, strict=True) if e], est.lookback)
     horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))
@@ -240,7 +244,6 @@ def predict_panel(
         if taus:
             quantiles = est.module_.predictive_quantiles(output, batch, taus)
             quantiles = quantiles.float().cpu().numpy().astype(np.float64)
-    n = len(est.columns_)
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
     bands = []
     if taus:
