@@ -25,6 +25,7 @@ from tsfm.estimator.accuracy import (
     series_names,
 )
 from tsfm.estimator.cross_validation import CrossValidation, _bands, fold_cutoffs, run_folds
+from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest, backtest, error_metrics
 from tsfm.estimator.scored_windows import left_out, require_scored
@@ -41,6 +42,7 @@ def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool
     taus = metric_taus(est)
     result = backtest(est, table, taus=taus, lookbacks=True)
     columns = est.output_columns(table)
+    check_windows(est, table, result.origins, list(columns))  # rows the model was fitted on
     scored, left = left_out(result, list(columns))  # look-backs without an observed value
     require_scored(scored)
     scores = backtest_scores(est, scored)

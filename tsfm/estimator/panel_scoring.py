@@ -37,6 +37,7 @@ from tsfm.estimator.accuracy import (
     warn_missing,
 )
 from tsfm.estimator.cross_validation import _bands
+from tsfm.estimator.fitted_rows import check_panel_windows
 from tsfm.estimator.inference import finite
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
@@ -91,6 +92,7 @@ def evaluate_panel(
     taus = metric_taus(est)
     statics = statics_for(est, ids, long.statics)
     result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
+    check_panel_windows(est, ids, windows.series, stamps)  # rows the model was fitted on
     scored, left = left_out(result, ids, windows.series)  # look-backs without an observation
     require_scored(scored)
     scores = panel_scores(est, scored, windows)

@@ -30,6 +30,7 @@ from tsfm.estimator.checks import (
     remember_fitted_params,
     role_names,
 )
+from tsfm.estimator.fitted_rows import fitted_rows
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
@@ -165,6 +166,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     est.scaler_ = est.input_scaler_ = None
     est.static_encoder_, est.statics_ = encoder, model_statics(statics)
     est.history_ = history_of(est, values, times)
+    est.fitted_rows_ = fitted_rows(times, n_train, validate)  # evaluate warns of scoring them
     est.dims_ = datamodule.dims()
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))

@@ -52,7 +52,10 @@ class ScoringMethods:
         apart), beside the seasonal-naive and naive forecasts of the same windows.
 
         Args:
-            df: a frame like the fitted one (its first ``lookback`` rows are only inputs).
+            df: a frame like the fitted one (its first ``lookback`` rows are only inputs):
+                for out-of-sample scores, the held-out rows and the ``lookback`` rows before
+                them. Windows whose targets are rows the model was fitted on are scored with
+                a :class:`tsfm.InSampleWarning` (silence it with a warnings filter).
                 ``mode="independent"``: a long frame whose every series is scored on its
                 own windows (a series shorter than ``lookback + horizon`` on its last
                 horizon, its look-back padded as in training; see
