@@ -83,3 +83,16 @@ def test_evaluate_reports_msis_as_missing_when_no_window_has_its_scale():
     with pytest.warns(UserWarning, match="evaluate: msis left out: every look-back has zero"):
         pooled = fitted.evaluate(flat)
     assert "msis" not in pooled and np.isfinite(list(pooled.values())).all()
+
+
+def test_fold_frames_have_the_same_dtypes_whatever_the_folds_hold():
+    frame = pl.from_pandas(held_rate())
+    fitted = quantile_model().fit(frame[:96])
+    with pytest.warns(UserWarning, match="msis is missing"):
+        backtest = fitted.backtest(frame, n_windows=3).metrics  # no fold trained
+    with pytest.warns(UserWarning, match="msis is missing"):
+        folds = quantile_model().cross_validate(frame, n_windows=3, refit=False).metrics
+    for metrics in (backtest, folds):  # (epochs, best_val_loss: None in every fold here)
+        assert metrics.schema["epochs"] == pl.Int64
+        assert metrics.schema["best_val_loss"] == pl.Float64
+    assert pl.concat([backtest, folds]).height == 6
