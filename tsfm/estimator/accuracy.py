@@ -9,8 +9,9 @@ values, beside the scaled ``mae``/``mse``: each series in its own standard devia
 
 Per-series frame: one row per series (a wide frame's target column, a long frame's id) with
 ``mae``, ``mse``, ``rmse``, ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own
-units, ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse`` and ``windows``; an
-undefined value is missing (NaN in pandas, null in polars), with a warning saying why.
+units, ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse`` and ``windows`` (the
+windows scored: with an observed target, :mod:`tsfm.estimator.scored_windows`); an undefined
+value is missing (NaN in pandas, null in polars), with a warning saying why.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 from tsfm.data.frames import Layout
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
+from tsfm.estimator.scored_windows import scored_counts
 from tsfm.training.series_metrics import SeriesMetrics, defined, reason
 
 POOLED_ORIGINAL = ("smape", "mase")
@@ -80,6 +82,7 @@ class Scores:
         observed: np.ndarray | None = None,
     ):
         self.lag, self.windows = lag, len(original[0])
+        self.counts = scored_counts(original[1], series, n_series)  # windows scored per series
         self.original = _metric(original, lag, series, n_series, observed)
         self.scaled = _metric(scaled, lag, series, n_series, observed)
 
@@ -127,6 +130,14 @@ def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
     return frame if layout.library == "polars" else frame.to_pandas()
 
 
+def stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Per-fold (or per-series) frames one under another. Their columns agree by construction
+    (every metric is reported, null where undefined: :func:`series_frame`,
+    :func:`~tsfm.estimator.intervals.interval_names`); a column that some part lacks anyway
+    is null there (in the order the parts first name them) rather than a failed concat."""
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
 def series_frame(
     columns: list,
     per_series: dict[str, np.ndarray],
@@ -151,11 +162,13 @@ def per_series_result(
     layout: Layout,
     what: str = "evaluate",
     intervals: dict[str, np.ndarray] | None = None,
+    left_out: set | frozenset = frozenset(),
 ) -> Any:
-    """The per-series frame in the caller's library, warning about undefined values."""
+    """The per-series frame in the caller's library, warning about undefined values (but of
+    ``left_out`` series, warned about already: :mod:`tsfm.estimator.scored_windows`)."""
     values = scores.per_series()
-    warn_missing(columns, values, intervals, what)
-    frame = series_frame(columns, values, scores.windows, intervals)
+    warn_missing(columns, values, intervals, what, left_out)
+    frame = series_frame(columns, values, scores.counts, intervals)
     return in_library(frame.rename({"__id": series_names(layout)[0]}), layout)
 
 
@@ -164,12 +177,14 @@ def warn_missing(
     per_series: dict[str, np.ndarray],
     intervals: dict[str, np.ndarray] | None = None,
     what: str = "evaluate",
+    left_out: set | frozenset = frozenset(),
 ) -> None:
     """A warning for each metric missing (undefined) for some series, naming them and why; a
-    series without an observed target gets one warning, not one per metric."""
+    series without an observed target gets one warning, not one per metric (none when its
+    every window was ``left_out``, as the warning that left them out says)."""
     empty = np.isnan(per_series["mae"])
-    if empty.any():
-        names = [c for c, e in zip(columns, empty, strict=True) if e]
+    names = [c for c, e in zip(columns, empty, strict=True) if e and c not in left_out]
+    if names:
         warn_user(f"{what}: every metric is missing for {names}: {reason('empty')}")
     for name, values in {**per_series, **(intervals or {})}.items():
         missing = [
@@ -179,10 +194,17 @@ def warn_missing(
             warn_user(f"{what}: {name} is missing for {missing}: {reason(name)}")
 
 
-def warn_missing_in_folds(frame: pl.DataFrame, id_col: str) -> None:
+def warn_missing_in_folds(frame: pl.DataFrame, id_col: str, left_out: list = ()) -> None:
     """:func:`warn_missing` for the per-(fold, series) frame of cross-validation and backtests:
-    one warning per metric, naming the series and folds where it is missing."""
+    one warning per metric, naming the series and folds where it is missing (but the
+    ``(series, fold)`` pairs ``left_out`` of the scores, warned about already)."""
     keys = {id_col, "fold", "cutoff"}
+    if left_out:
+        pairs = pl.DataFrame(
+            {id_col: [s for s, _ in left_out], "fold": [f for _, f in left_out]},
+            schema={id_col: frame.schema[id_col], "fold": frame.schema["fold"]},
+        )
+        frame = frame.join(pairs, on=[id_col, "fold"], how="anti", maintain_order="left")
     for name in [c for c in frame.columns if c not in keys and frame[c].dtype.is_float()]:
         rows = frame.filter(pl.col(name).is_null())
         if rows.height:

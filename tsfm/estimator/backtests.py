@@ -31,9 +31,11 @@ from tsfm.estimator.cross_validation import (
     fold_step,
     run_folds,
 )
+from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest, backtest, error_metrics
+from tsfm.estimator.scored_windows import left_out, require_scored
 from tsfm.training.series_metrics import baseline_forecast
 
 
@@ -46,13 +48,18 @@ def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool
     table = est._read(df)
     taus = metric_taus(est)
     result = backtest(est, table, taus=taus, lookbacks=True)
-    scores = backtest_scores(est, result)
     columns = est.output_columns(table)
+    check_windows(est, table, result.origins, list(columns))  # rows the model was fitted on
+    scored, left = left_out(result, list(columns))  # look-backs without an observed value
+    require_scored(scored)
+    scores = backtest_scores(est, scored)
     if per_series:
-        intervals = series_interval_metrics(est, result)
-        out = per_series_result(scores, list(columns), table.layout, intervals=intervals)
+        intervals = series_interval_metrics(est, scored)
+        out = per_series_result(
+            scores, list(columns), table.layout, intervals=intervals, left_out=left
+        )
     else:
-        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out = {**error_metrics(scored), **reported(interval_metrics(est, scored))}
         out.update(reported(scores.pooled()))
         out["season_length"] = scores.lag
     if not return_forecasts:

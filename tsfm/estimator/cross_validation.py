@@ -37,12 +37,14 @@ from tsfm.estimator.accuracy import (
     season_length,
     series_frame,
     series_names,
+    stacked,
     warn_missing_in_folds,
 )
 from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest
+from tsfm.estimator.scored_windows import fold_left_out, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -154,7 +156,7 @@ def cross_validate(
 def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> CrossValidation:
     """Forecast and score each fold with ``model_for(fold, rows before the cutoff)``'s
     ``(model, refitted)``."""
-    forecasts, rows, series_rows, model = [], [], [], None
+    forecasts, rows, series_rows, model, left = [], [], [], None, []
     for fold, cutoff in enumerate(folds):
         model, refitted = model_for(fold, table.head(cutoff))
         taus = metric_taus(model)
@@ -163,23 +165,27 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
         actual = targets.values[cutoff : cutoff + horizon]
         raw_lookback, look_scaled = _fold_lookback(model, targets.values, cutoff)
         bands = _bands(model, taus, quantiles) if taus else []
-        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, actual, values)
+        empty = np.isnan(raw_lookback).all(axis=0)  # nothing observed: left out of the scores
+        left += fold_left_out(empty, list(targets.columns), fold)
+        scored = np.where(empty, np.nan, actual)
+        row = _fold_metrics(model, fold, targets, cutoff, refitted, scored, values)
+        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, scored, values)
         forecasts.append((cutoff, times, actual, values, snaive, bands))
-        row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
         if taus:
-            window = _fold_window(model, raw_lookback, look_scaled, actual, values, quantiles)
+            window = _fold_window(model, raw_lookback, look_scaled, scored, values, quantiles)
             row.update(interval_metrics(model, window))
             intervals = series_interval_metrics(model, window)
         rows.append(row)
         series_rows.append((fold, row["cutoff"], targets.columns, scores, intervals))
     targets = table.select(model.output_columns(table))
+    warn_left_out_folds(left, model.lookback)
     return CrossValidation(
         _forecast_frame(targets, forecasts),
         _metrics_frame(table.layout, rows),
-        _series_frame(table.layout, series_rows),
+        _series_frame(table.layout, series_rows, left),
     )
 
 
@@ -255,10 +261,12 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
         "train_rows": cutoff,
         "refitted": refitted,
     }
+    observed = ~np.isnan(actual)  # missing targets, and series left out of the fold's scores
     for suffix, f, a in (("", scaled(forecast), scaled(actual)), ("_original", forecast, actual)):
-        mse = float(np.nanmean((f - a) ** 2))
-        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.nanmean(np.abs(f - a)))})
-        row[f"rmse{suffix}"] = mse**0.5
+        error = (f - a)[observed]
+        mse = float(np.mean(error**2)) if error.size else float("nan")
+        mae = float(np.mean(np.abs(error))) if error.size else float("nan")
+        row.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
     return row
 
 
@@ -284,17 +292,20 @@ def _forecast_frame(table: SeriesTable, folds: list) -> Any:
                 ]
             )
         )
-    return in_library(pl.concat(parts), table.layout)
+    return in_library(stacked(parts), table.layout)
 
 
 def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
     cutoffs = np.array([row.pop("cutoff") for row in rows])
-    frame = pl.DataFrame(rows, nan_to_null=True, infer_schema_length=None)
+    frame = pl.DataFrame(rows, infer_schema_length=None)  # (nan_to_null skips dict rows)
+    frame = frame.with_columns(  # the same dtypes whatever the folds hold (None only: Null)
+        pl.col("epochs").cast(pl.Int64), pl.col("best_val_loss").cast(pl.Float64)
+    ).with_columns(pl.col(pl.Float64).fill_nan(None))  # undefined: null, as evaluate
     frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
     return in_library(frame, layout)
 
 
-def _series_frame(layout: Layout, folds: list) -> Any:
+def _series_frame(layout: Layout, folds: list, left: list) -> Any:
     """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
     series' interval metrics (a model with intervals)."""
     parts = []
@@ -303,6 +314,6 @@ def _series_frame(layout: Layout, folds: list) -> Any:
         frame = frame.drop("windows").insert_column(0, pl.Series("fold", [fold] * len(frame)))
         cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
         parts.append(frame.insert_column(1, cutoff_column))
-    frame = pl.concat(parts).rename({"__id": series_names(layout)[0]})
-    warn_missing_in_folds(frame, series_names(layout)[0])
+    frame = stacked(parts).rename({"__id": series_names(layout)[0]})
+    warn_missing_in_folds(frame, series_names(layout)[0], left)
     return in_library(frame, layout)

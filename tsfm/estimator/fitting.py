@@ -19,6 +19,7 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
+from tsfm.estimator.fitted_rows import fitted_rows
 from tsfm.estimator.params import MANAGED, build_config, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
@@ -171,6 +172,8 @@ def fit_table(
     est.freq_ = freq
     est.layout_ = table.layout
     est.history_ = rows.select(est.input_columns_).tail(est.lookback)
+    if rows.times is not None:  # what evaluate warns of scoring (tsfm/estimator/fitted_rows.py)
+        est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }

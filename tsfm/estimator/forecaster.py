@@ -68,8 +68,9 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
 
     Fitted attributes: ``module_`` (the trained ForecastingModule), ``config_`` (the resolved
     run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
-    last ``lookback`` rows), ``fit_metrics_``; after :meth:`tune`, ``study_`` and
-    ``best_params_``.
+    last ``lookback`` rows), ``fit_metrics_``, ``fitted_rows_`` (the timestamps it trained
+    and validated on, which ``evaluate`` warns of scoring); after :meth:`tune`, ``study_``
+    and ``best_params_``.
     """
 
     def __init__(

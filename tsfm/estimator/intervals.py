@@ -17,7 +17,14 @@ import torch
 from tsfm.estimator.accuracy import season_length
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.interval_metrics import IntervalMetrics
-from tsfm.training.scoring import check_levels, index_of, level_bounds, level_name, seasonal_scale
+from tsfm.training.scoring import (
+    MSIS_LEVEL,
+    check_levels,
+    index_of,
+    level_bounds,
+    level_name,
+    seasonal_scale,
+)
 
 
 def require_intervals(est: Any) -> None:
@@ -63,9 +70,29 @@ def metric_taus(est: Any) -> tuple[float, ...]:
     return IntervalMetrics(est.config_.quantiles, est.config_.levels).taus
 
 
+def interval_names(est: Any) -> list[str]:
+    """The interval metrics the model's ``levels`` give, in their order: ``crps``,
+    ``coverage_<L>`` and ``width_<L>`` per level, ``msis`` when 95 is one of them. Every set
+    of windows reports each of them (NaN where undefined), so folds concatenate."""
+    levels = check_levels(est.config_.levels)
+    names = ["crps"]
+    for level in levels:
+        names += [f"coverage_{level_name(level)}", f"width_{level_name(level)}"]
+    if MSIS_LEVEL in levels:
+        names.append("msis")
+    return names
+
+
+def _every(est: Any, values: dict[str, Any], missing: Any) -> dict[str, Any]:
+    """``values`` with every one of :func:`interval_names`, in that order (``missing`` where
+    the windows leave one undefined: MSIS without a usable scale)."""
+    return {name: values.get(name, missing) for name in interval_names(est)}
+
+
 def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
     """CRPS, coverage and width per level (scaled, and ``crps_original``, ``width_*_original``)
-    and MSIS of every window of a backtest run with :func:`metric_taus`."""
+    and MSIS of every window of a backtest run with :func:`metric_taus` (NaN where
+    undefined)."""
     if result.quantiles is None:
         return {}
     cfg = est.config_
@@ -84,7 +111,8 @@ def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
         torch.from_numpy(np.nan_to_num(result.actual)),
         mask=observed,
     )
-    metrics = {name: float(value) for name, value in scaled.compute().items()}
+    computed = {name: float(value) for name, value in scaled.compute().items()}
+    metrics = _every(est, computed, float("nan"))
     for name, value in original.compute().items():
         if name.startswith(("crps", "width")):
             metrics[f"{name}_original"] = float(value)
@@ -123,4 +151,5 @@ def series_interval_metrics(
         scale,
         observed,
     )
-    return {name: value.numpy() for name, value in grouped.items()}
+    values = {name: value.numpy() for name, value in grouped.items()}
+    return _every(est, values, np.full(int(n_series), np.nan))

@@ -26,7 +26,13 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import in_library, season_length, series_frame, warn_missing_in_folds
+from tsfm.estimator.accuracy import (
+    in_library,
+    season_length,
+    series_frame,
+    stacked,
+    warn_missing_in_folds,
+)
 from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
@@ -41,6 +47,12 @@ from tsfm.estimator.intervals import interval_metrics, metric_taus, series_inter
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
+from tsfm.estimator.scored_windows import (
+    empty_lookbacks,
+    fold_left_out,
+    warn_left_out_folds,
+    without,
+)
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -122,7 +134,7 @@ def run_panel_folds(
 ) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``."""
     ids = list(long.ids)
-    forecasts, rows, series_rows = [], [], []
+    forecasts, rows, series_rows, left = [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
         tables_in = [t.select(model.input_columns_) for t in tables]
@@ -132,23 +144,28 @@ def run_panel_folds(
         taus = metric_taus(model)
         statics = statics_for(model, ids, long.statics)
         result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus, statics)
-        scores = panel_scores(model, result, windows)
+        empty = empty_lookbacks(result)  # left out of the scores, kept in the forecasts
+        scored = without(result, empty)
+        left += fold_left_out(None if empty is None else empty[:, 0], ids, fold)
+        scores = panel_scores(model, scored, windows)
         cutoffs = stamps[:, model.lookback - 1]
         row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
-        row.update({"refitted": refitted, **error_metrics(result)})
+        row.update({"refitted": refitted, **error_metrics(scored)})
         row.pop("windows", None)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
-        row.update(interval_metrics(model, result))
+        row.update(interval_metrics(model, scored))
         rows.append(row)
         bands = _bands(model, taus, result.quantiles) if taus else []
         forecasts.append(_fold_forecasts(long.layout, ids, stamps, result, bands, model))
-        intervals = series_interval_metrics(model, result, windows.series, len(ids))
+        intervals = series_interval_metrics(model, scored, windows.series, len(ids))
         series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
+    warn_left_out_folds(left, model.lookback)
+    per_series = _warned(stacked(series_rows), long.layout.id_col, left)
     return CrossValidation(
-        in_library(pl.concat(forecasts), long.layout),
+        in_library(stacked(forecasts), long.layout),
         _metrics_frame(long.layout, rows),
-        in_library(_warned(pl.concat(series_rows), long.layout.id_col), long.layout),
+        in_library(per_series, long.layout),
     )
 
 
@@ -183,6 +200,6 @@ def _fold_series(layout, fold, ids, cutoffs, scores, intervals) -> pl.DataFrame:
     )
 
 
-def _warned(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
-    warn_missing_in_folds(frame, id_col)
+def _warned(frame: pl.DataFrame, id_col: str, left: list) -> pl.DataFrame:
+    warn_missing_in_folds(frame, id_col, left)
     return frame

@@ -37,11 +37,13 @@ from tsfm.estimator.accuracy import (
     warn_missing,
 )
 from tsfm.estimator.cross_validation import _bands
+from tsfm.estimator.fitted_rows import check_panel_windows
 from tsfm.estimator.inference import finite
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
+from tsfm.estimator.scored_windows import left_out, require_scored
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.runtime import inference
 from tsfm.training.series_metrics import baseline_forecast
@@ -90,13 +92,16 @@ def evaluate_panel(
     taus = metric_taus(est)
     statics = statics_for(est, ids, long.statics)
     result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
-    scores = panel_scores(est, result, windows)
+    check_panel_windows(est, ids, windows.series, stamps)  # rows the model was fitted on
+    scored, left = left_out(result, ids, windows.series)  # look-backs without an observation
+    require_scored(scored)
+    scores = panel_scores(est, scored, windows)
     lag = scores.lag
     if per_series:
-        intervals = series_interval_metrics(est, result, windows.series, len(ids))
-        out = _series_frame(long.layout, scores, windows, intervals)
+        intervals = series_interval_metrics(est, scored, windows.series, len(ids))
+        out = _series_frame(long.layout, scores, windows, intervals, left)
     else:
-        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out = {**error_metrics(scored), **reported(interval_metrics(est, scored))}
         out.update(reported(scores.pooled()))
         out["season_length"] = lag
     if not return_forecasts:
@@ -215,13 +220,16 @@ def panel_forecasts(
 
 
 def _series_frame(
-    layout: Layout, scores: Scores, windows: PanelWindows, intervals: dict[str, np.ndarray]
+    layout: Layout,
+    scores: Scores,
+    windows: PanelWindows,
+    intervals: dict[str, np.ndarray],
+    left: set,
 ) -> Any:
     """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
-    counts = np.bincount(windows.series, minlength=len(windows.ids))
     values = scores.per_series()
-    warn_missing(windows.ids, values, intervals)
-    frame = series_frame(windows.ids, values, counts, intervals)
+    warn_missing(windows.ids, values, intervals, left_out=left)
+    frame = series_frame(windows.ids, values, scores.counts, intervals)
     return in_library(
         frame.drop("__id").insert_column(0, id_series(layout, windows.ids, 1)), layout
     )

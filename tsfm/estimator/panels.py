@@ -24,13 +24,14 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
-from tsfm.data.values import last_observed, refuse_overflow
+from tsfm.data.values import last_observed, refuse_overflow, warn_empty_lookback
 from tsfm.estimator.checks import (
     check_options,
     check_window_sizes,
     remember_fitted_params,
     role_names,
 )
+from tsfm.estimator.fitted_rows import fitted_rows
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
@@ -166,6 +167,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     est.scaler_ = est.input_scaler_ = None
     est.static_encoder_, est.statics_ = encoder, model_statics(statics)
     est.history_ = history_of(est, values, times)
+    est.fitted_rows_ = fitted_rows(times, n_train, validate)  # evaluate warns of scoring them
     est.dims_ = datamodule.dims()
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
@@ -221,6 +223,9 @@ def predict_panel(
     n = len(est.columns_)
     trailing = [trailing_missing(v[:, :n]).min() for v in given]
     warn_horizon_rows(ids, np.array(trailing), "each series' last row")
+    empty = np.isnan(history.values[:, :, :n]).all(axis=1).any(axis=1)
+    if empty.any():  # as a joint predict warns (evaluate leaves such windows out of its scores)
+        warn_empty_lookback([s for s, e in zip(ids, empty, strict=True) if e], est.lookback)
     horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))

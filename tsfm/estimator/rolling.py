@@ -129,12 +129,17 @@ def adaptive_backtest(
 
 def error_metrics(result: Backtest) -> dict[str, float]:
     """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale
-    (interval metrics: :func:`tsfm.estimator.intervals.interval_metrics`)."""
+    (interval metrics: :func:`tsfm.estimator.intervals.interval_metrics`; NaN when no target
+    is observed), and ``windows``: the windows with at least one observed target."""
     metrics: dict[str, float] = {}
+    observed = ~np.isnan(result.actual)
     for suffix, forecast, actual in (
         ("", result.forecast_scaled, result.actual_scaled),
         ("_original", result.forecast, result.actual),
     ):
+        if not observed.any():  # every target missing or left out: nothing to score
+            metrics.update({f"{k}{suffix}": float("nan") for k in ("mse", "mae", "rmse")})
+            continue
         error = forecast - actual
         with np.errstate(over="ignore"):
             mse = float(np.nanmean(error**2))
@@ -145,5 +150,5 @@ def error_metrics(result: Backtest) -> dict[str, float]:
                 "values are too large to score: rescale them"
             )
         metrics.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
-    metrics["windows"] = len(result.origins)
+    metrics["windows"] = int(observed.any(axis=(1, 2)).sum())  # with an observed target
     return metrics

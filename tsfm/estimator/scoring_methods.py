@@ -52,7 +52,10 @@ class ScoringMethods:
         apart), beside the seasonal-naive and naive forecasts of the same windows.
 
         Args:
-            df: a frame like the fitted one (its first ``lookback`` rows are only inputs).
+            df: a frame like the fitted one (its first ``lookback`` rows are only inputs):
+                for out-of-sample scores, the held-out rows and the ``lookback`` rows before
+                them. Windows whose targets are rows the model was fitted on are scored with
+                a :class:`tsfm.InSampleWarning` (silence it with a warnings filter).
                 ``mode="independent"``: a long frame whose every series is scored on its
                 own windows (a series shorter than ``lookback + horizon`` on its last
                 horizon, its look-back padded as in training; see
@@ -60,8 +63,9 @@ class ScoringMethods:
             per_series: False (default): a flat dict of pooled metrics; True: a frame (pandas
                 or polars, as ``df``) with one row per series: ``mae``, ``mse``, ``rmse``,
                 ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own units,
-                ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``, ``windows``
-                (missing where undefined, with a warning saying why); a model with intervals
+                ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``, ``windows`` (the
+                windows scored: with an observed target) (missing where undefined, with a
+                warning saying why); a model with intervals
                 adds ``crps``, ``coverage_<L>``, ``width_<L>`` (the series' own units) and
                 ``msis``, so a badly calibrated series can be found.
             return_forecasts: also return every window's forecast as a long frame (id,
@@ -79,10 +83,13 @@ class ScoringMethods:
         ``snaive_mse``, ``naive_mae`` (scaled) and ``skill_mae = 1 - mae / snaive_mae``,
         ``skill_mse`` (negative: the seasonal naive forecast is better); ``season_length``
         (the ``season_length`` parameter, by default from the frequency: hourly 24, daily 7,
-        monthly 12, quarterly 4, ...; :mod:`tsfm.data.seasons`); ``windows``; a model with
-        intervals adds ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``. A metric
-        undefined on the data (MASE of look-backs without seasonal variation, skill against
-        an exact seasonal naive forecast) is left out with a warning; none is NaN.
+        monthly 12, quarterly 4, ...; :mod:`tsfm.data.seasons`); ``windows`` (those with an
+        observed target); a model with intervals adds ``crps``, ``coverage_<L>``,
+        ``width_<L>`` and ``msis``. A metric undefined on the data (MASE of look-backs without
+        seasonal variation, skill against an exact seasonal naive forecast) is left out with a
+        warning; none is NaN. A series' window whose look-back observes nothing of it is left
+        out of its scores with a warning (:mod:`tsfm.estimator.scored_windows`); its forecast
+        stays in the windows.
         """
         from tsfm.estimator.backtests import evaluate
         from tsfm.estimator.static_inputs import with_static_df
