@@ -26,7 +26,7 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import in_library, series_frame, warn_missing_in_folds
+from tsfm.estimator.accuracy import in_library, series_frame, warn_missing_in_folds, warn_notes
 from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
@@ -37,7 +37,12 @@ from tsfm.estimator.cross_validation import (
     fold_step,
 )
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
-from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
+from tsfm.estimator.panel_scoring import (
+    PanelWindows,
+    panel_forecasts,
+    panel_history,
+    panel_scores,
+)
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
 from tsfm.estimator.static_inputs import statics_for
@@ -61,7 +66,13 @@ def panel_cutoffs(
 
 
 def cross_validate_panel(
-    est: Any, df: Any, n_windows: int, step: int | None, refit: bool | int, static_df: Any
+    est: Any,
+    df: Any,
+    n_windows: int,
+    step: int | None,
+    refit: bool | int,
+    static_df: Any,
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.cross_validate`; ``mode="independent"``."""
     from sklearn.base import clone
@@ -82,10 +93,12 @@ def cross_validate_panel(
             fit_long(model, _rows_of(long, before), static_df)
         return model, refitted
 
-    return run_panel_folds(long, tables, cuts, model_for)
+    return run_panel_folds(long, tables, cuts, model_for, mase_scale)
 
 
-def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> CrossValidation:
+def backtest_panel(
+    est: Any, df: Any, n_windows: int, step: int | None, mase_scale: str = "lookback"
+) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
     tables = panel_tables(est, long)
@@ -100,7 +113,7 @@ def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> Cross
                 "folds after the fitted rows: use fewer windows, or cross_validate, which "
                 "retrains per fold"
             )
-    return run_panel_folds(long, tables, cuts, lambda fold: (est, False))
+    return run_panel_folds(long, tables, cuts, lambda fold: (est, False), mase_scale)
 
 
 def _rows_of(long: Any, keep: np.ndarray) -> Any:
@@ -108,11 +121,15 @@ def _rows_of(long: Any, keep: np.ndarray) -> Any:
 
 
 def run_panel_folds(
-    long: Any, tables: list, cuts: np.ndarray, model_for: Callable[[int], tuple[Any, bool]]
+    long: Any,
+    tables: list,
+    cuts: np.ndarray,
+    model_for: Callable[[int], tuple[Any, bool]],
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``."""
     ids = list(long.ids)
-    forecasts, rows, series_rows = [], [], []
+    forecasts, rows, series_rows, notes = [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
         tables_in = [t.select(model.input_columns_) for t in tables]
@@ -122,7 +139,10 @@ def run_panel_folds(
         taus = metric_taus(model)
         statics = statics_for(model, ids, long.statics)
         result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus, statics)
+        if mase_scale == "history":
+            result.scale = panel_history(model, tables_in, windows)
         scores = panel_scores(model, result, windows)
+        notes.append((ids, scores))
         cutoffs = stamps[:, model.lookback - 1]
         row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
         row.update({"refitted": refitted, **error_metrics(result)})
@@ -135,6 +155,7 @@ def run_panel_folds(
         forecasts.append(_fold_forecasts(long.layout, ids, stamps, result, bands, model))
         intervals = series_interval_metrics(model, result, windows.series, len(ids))
         series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
+    warn_notes(notes, "folds")
     return CrossValidation(
         in_library(pl.concat(forecasts), long.layout),
         _metrics_frame(long.layout, rows),

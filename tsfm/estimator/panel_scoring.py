@@ -30,11 +30,13 @@ from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import carried_forward, refuse_overflow
 from tsfm.estimator.accuracy import (
     Scores,
+    history_scales,
     in_library,
     reported,
     season_length,
     series_frame,
     warn_missing,
+    warn_notes,
 )
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.inference import finite
@@ -77,7 +79,11 @@ def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
 
 
 def evaluate_panel(
-    est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False
+    est: Any,
+    df: Any,
+    per_series: bool = False,
+    return_forecasts: bool = False,
+    mase_scale: str = "lookback",
 ) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
@@ -90,7 +96,10 @@ def evaluate_panel(
     taus = metric_taus(est)
     statics = statics_for(est, ids, long.statics)
     result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
+    if mase_scale == "history":
+        result.scale = panel_history(est, tables, windows)
     scores = panel_scores(est, result, windows)
+    warn_notes([(ids, scores)])
     lag = scores.lag
     if per_series:
         intervals = series_interval_metrics(est, result, windows.series, len(ids))
@@ -132,6 +141,17 @@ def _at(windows: PanelWindows, j: np.ndarray, stamps: np.ndarray, index: tuple) 
     return f"for series {windows.ids[j[index[0]]]!r} at {show_time(stamps[index[:2]])}"
 
 
+def panel_history(est: Any, tables: list, windows: PanelWindows) -> np.ndarray:
+    """``mase_scale="history"``: each window's scale ``[W, N]`` over its series' rows before
+    its origin (:func:`~tsfm.estimator.accuracy.history_scales`)."""
+    n, lag = len(est.columns_), season_length(est)
+    scale = np.zeros((len(windows.origins), n))
+    for j in np.unique(windows.series):
+        pick = windows.series == j
+        scale[pick] = history_scales(tables[j].values[:, :n], windows.origins[pick], lag)
+    return scale
+
+
 def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
     """The :class:`Scores` of panel windows: window ``w`` counts for series ``series[w]``."""
     return Scores(
@@ -141,6 +161,7 @@ def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
         series=windows.series,
         n_series=len(windows.ids),
         observed=result.lookback_observed,
+        scale=result.scale,
     )
 
 
