@@ -21,8 +21,10 @@ from tsfm.training.series_metrics import SeriesMetrics, defined
 
 @pytest.mark.parametrize(
     ("freq", "lookback", "expected"),
-    [("h", 96, 24), ("30min", 96, 48), ("15min", 336, 96), ("15min", 96, 4), ("D", 30, 7),
-     ("W", 104, 52), ("W", 24, 1), ("MS", 36, 12), ("QS", 16, 4), ("YS", 10, 1), (None, 96, 1)],
+    [("h", 96, 24), ("30min", 96, 48), ("15min", 336, 96), ("15min", 95, 4), ("D", 30, 7),
+     ("W", 104, 52), ("W", 24, 1), ("MS", 36, 12), ("QS", 16, 4), ("YS", 10, 1), (None, 96, 1),
+     # a look-back of exactly one season keeps it: the seasonal naive repeats the look-back
+     ("QS", 4, 4), ("MS", 12, 12), ("h", 24, 24), ("15min", 96, 96), ("MS", 11, 1)],
 )  # fmt: skip
 def test_the_default_season_length_follows_the_frequency(freq, lookback, expected):
     assert default_season_length(freq, lookback) == expected
@@ -30,8 +32,9 @@ def test_the_default_season_length_follows_the_frequency(freq, lookback, expecte
 
 
 def test_a_season_length_that_does_not_fit_is_refused_with_the_fix():
-    with pytest.raises(ValueError, match="shorter than the look-back"):
-        resolve_season_length(24, "h", 24)
+    assert resolve_season_length(24, "h", 24) == 24  # one season of look-back: kept
+    with pytest.raises(ValueError, match="at most the look-back"):
+        resolve_season_length(25, "h", 24)
     with pytest.raises(ValueError, match="whole number"):
         resolve_season_length(2.5, "h", 24)
 

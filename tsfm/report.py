@@ -17,7 +17,7 @@ from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds
 
 TABLE_METRICS = ("mse", "mae", "rmse")
-SCALE_FREE = (("sMAPE", "smape"), ("MASE", "mase"))
+SCALE_FREE = (("sMAPE", "smape"), ("MAPE", "mape"), ("MASE", "mase"))
 PLOT_MAX_VARIATES = 4  # panels per test window when output.plot_variates is not set
 
 
@@ -41,7 +41,7 @@ def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
 
 def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
     """The seasonal-naive forecast of the same windows (scaled) and the model's skill against
-    it, with the scale-free sMAPE and MASE, when the run has them."""
+    it, with the scale-free sMAPE, MAPE and MASE, when the run has them."""
     snaive = [metrics.get(f"{stage}/snaive_{m}") for m in ("mse", "mae")]
     if None in snaive:
         return []

@@ -18,6 +18,7 @@ from tsfm.data.frames.write import id_series
 from tsfm.data.long_files import read_long_file
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
+from tsfm.data.seasonal_scales import batch_columns, history_scale, seasonal_prefix
 from tsfm.data.sources import DATASETS, get_spec, read_source
 from tsfm.data.splits import STAGES, Borders, compute_borders
 from tsfm.data.time_axis import check_time_axis, time_feature_freq
@@ -85,6 +86,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         self.roles: ColumnRoles | None = None
         self.input_scaler: StandardScaler | None = None
         self.borders: Borders | None = None
+        self._prefixes: dict[int, tuple] = {}  # per lag, for history_scale
 
     # ------------------------------------------------------------------ loading and splitting
     @property
@@ -192,6 +194,7 @@ class TimeSeriesDataModule(ForecastDataModule):
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq, zone))
         side = self._side_inputs(values, mask)
         n_targets = len(roles.targets)
+        self._targets = (values[:, :n_targets], None if mask is None else mask[:, :n_targets] > 0)
         for name in STAGES:
             start, end = borders[name]
             if end <= start:  # a split left out on purpose (the estimator's fit has no test)
@@ -308,6 +311,15 @@ class TimeSeriesDataModule(ForecastDataModule):
         layout = None if self.table is None else self.table.layout
         long = layout is not None and layout.kind == "long" and bool(self.table.groups)
         return id_series(layout, self.table.groups[layout.target_col], 1) if long else None
+
+    def history_scale(self, stage: str, batch: Any, lag: int) -> torch.Tensor:
+        """Each window's scale over every row before its origin (see the base class)."""
+        self.setup()
+        if lag not in self._prefixes:
+            self._prefixes[lag] = seasonal_prefix(*self._targets[:1], lag, self._targets[1])
+        dataset = self.datasets[stage]
+        origins = self.borders[stage][0] + batch["index"].cpu() * dataset.stride + dataset.seq_len
+        return batch_columns(history_scale(self._prefixes[lag], origins)[0], batch)
 
     def training_windows(self) -> FixedWindows | None:
         self.setup()

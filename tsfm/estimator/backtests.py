@@ -19,10 +19,13 @@ import polars as pl
 from tsfm.data.frames import SeriesTable, time_series
 from tsfm.estimator.accuracy import (
     backtest_scores,
+    history_scales,
     in_library,
     per_series_result,
     reported,
+    season_length,
     series_names,
+    warn_notes,
 )
 from tsfm.estimator.cross_validation import (
     CrossValidation,
@@ -39,20 +42,30 @@ from tsfm.estimator.scored_windows import left_out, require_scored
 from tsfm.training.series_metrics import baseline_forecast
 
 
-def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
+def evaluate(
+    est: Any,
+    df: Any,
+    per_series: bool = False,
+    return_forecasts: bool = False,
+    mase_scale: str = "lookback",
+) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`."""
     if est.mode_ == "independent":
         from tsfm.estimator.panel_scoring import evaluate_panel
 
-        return evaluate_panel(est, df, per_series, return_forecasts)
+        return evaluate_panel(est, df, per_series, return_forecasts, mase_scale)
     table = est._read(df)
     taus = metric_taus(est)
     result = backtest(est, table, taus=taus, lookbacks=True)
     columns = est.output_columns(table)
+    if mase_scale == "history":  # each window's: the frame's rows before its origin
+        values = table.select(list(columns)).values
+        result.scale = history_scales(values, result.origins, season_length(est))
     check_windows(est, table, result.origins, list(columns))  # rows the model was fitted on
     scored, left = left_out(result, list(columns))  # look-backs without an observed value
     require_scored(scored)
     scores = backtest_scores(est, scored)
+    warn_notes([(list(columns), scores)])
     if per_series:
         intervals = series_interval_metrics(est, scored)
         out = per_series_result(
@@ -105,14 +118,16 @@ def window_frame(
     return in_library(frame, table.layout)
 
 
-def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = None) -> Any:
+def backtest_fitted(
+    est: Any, df: Any, n_windows: int = 3, step: int | None = None, mase_scale: str = "lookback"
+) -> Any:
     """The folds of ``cross_validate(df, n_windows, step)`` forecast by the fitted model, no
     training (every fold ``refitted=False``); refused when the model was trained on rows at or
     after the first cutoff."""
     if est.mode_ == "independent":
         from tsfm.estimator.panel_folds import backtest_panel
 
-        return backtest_panel(est, df, n_windows, step)
+        return backtest_panel(est, df, n_windows, step, mase_scale)
     table = _model_order(est, est._read(df))
     folds = fold_cutoffs(est, table, n_windows, step)
     if folds[0] < est.lookback:
@@ -136,7 +151,7 @@ def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = No
             "the model has not seen. Use fewer windows or a smaller step, fit on data that "
             "ends before the first fold, or cross_validate (which retrains for every fold)"
         )
-    result = run_folds(table, folds, est.horizon, lambda fold, history: (est, False))
+    result = run_folds(table, folds, est.horizon, lambda fold, history: (est, False), mase_scale)
     return CrossValidation(*result, per_series=result.per_series)
 
 

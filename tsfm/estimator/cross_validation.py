@@ -13,8 +13,9 @@ then validates (early stopping, best epoch; ``epochs`` and ``best_val_loss`` per
 To score a model already fitted, without training, use ``Forecaster.backtest``
 (:func:`tsfm.estimator.backtests.backtest_fitted`): same folds, same frames.
 
-Each fold is scored as ``evaluate`` scores (:mod:`tsfm.estimator.accuracy`): sMAPE, MASE,
-the seasonal-naive and naive baselines of the same window and the skill against them.
+Each fold is scored as ``evaluate`` scores (:mod:`tsfm.estimator.accuracy`): sMAPE, MAPE,
+MASE (``mase_scale="history"``: over every row before the cutoff), the seasonal-naive and
+naive baselines of the same window and the skill against them.
 
 A model with intervals (a probabilistic head or conformal scores) adds to each forecast row
 the bounds of its ``levels`` (``forecast-lo-80``, ``forecast-hi-80``, ...) and to each fold's
@@ -33,12 +34,14 @@ from tsfm.data.frames import Layout, SeriesTable, time_series
 from tsfm.data.values import fill_forward, last_observed
 from tsfm.estimator.accuracy import (
     Scores,
+    history_scales,
     in_library,
     season_length,
     series_frame,
     series_names,
     stacked,
     warn_missing_in_folds,
+    warn_notes,
 )
 from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
@@ -62,7 +65,7 @@ class CrossValidation(_Pair):
     (the rows before the cutoff: what a refitted fold trains on; a fold that is not refitted
     forecasts with a model trained on fewer), refitted, mse, mae, rmse (scaled with the fold's
     scaler) and their ``_original`` versions (pooled over the series: meaningful on the
-    original scale only when they share a unit), the pooled ``smape``, ``mase``,
+    original scale only when they share a unit), the pooled ``smape``, ``mape``, ``mase``,
     ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``
     (:mod:`tsfm.estimator.accuracy`; missing where undefined), and for refitted folds
     ``epochs`` and ``best_val_loss`` (null without validation). ``per_series`` (an attribute,
@@ -116,6 +119,7 @@ def cross_validate(
     step: int | None = None,
     refit: bool | int = True,
     static_df: Any = None,
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """Every fold's model is a clone of ``est`` with all its settings, ``val_size`` included:
     it holds out the end of the fold's training rows to stop early and pick the best epoch."""
@@ -124,7 +128,7 @@ def cross_validate(
     if est.mode == "independent":
         from tsfm.estimator.panel_folds import cross_validate_panel
 
-        return cross_validate_panel(est, df, n_windows, step, refit, static_df)
+        return cross_validate_panel(est, df, n_windows, step, refit, static_df, mase_scale)
     table = est.read(df)
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)
@@ -150,12 +154,15 @@ def cross_validate(
             model.fit_table(history, static_df=static_df)
         return model, refitted
 
-    return run_folds(table, folds, est.horizon, model_for)
+    return run_folds(table, folds, est.horizon, model_for, mase_scale)
 
 
-def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> CrossValidation:
+def run_folds(
+    table: SeriesTable, folds: list[int], horizon: int, model_for, mase_scale: str = "lookback"
+) -> CrossValidation:
     """Forecast and score each fold with ``model_for(fold, rows before the cutoff)``'s
-    ``(model, refitted)``."""
+    ``(model, refitted)``; ``mase_scale="history"``: MASE and MSIS over every row before the
+    cutoff."""
     forecasts, rows, series_rows, model, left = [], [], [], None, []
     for fold, cutoff in enumerate(folds):
         model, refitted = model_for(fold, table.head(cutoff))
@@ -164,18 +171,22 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
         targets = table.select(model.output_columns(table))
         actual = targets.values[cutoff : cutoff + horizon]
         raw_lookback, look_scaled = _fold_lookback(model, targets.values, cutoff)
+        scale = None  # mase_scale="lookback": the fold's look-back's
+        if mase_scale == "history":
+            scale = history_scales(targets.values, np.array([cutoff]), season_length(model))
         bands = _bands(model, taus, quantiles) if taus else []
         empty = np.isnan(raw_lookback).all(axis=0)  # nothing observed: left out of the scores
         left += fold_left_out(empty, list(targets.columns), fold)
         scored = np.where(empty, np.nan, actual)
         row = _fold_metrics(model, fold, targets, cutoff, refitted, scored, values)
-        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, scored, values)
+        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, scored, values, scale)
         forecasts.append((cutoff, times, actual, values, snaive, bands))
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
         if taus:
             window = _fold_window(model, raw_lookback, look_scaled, scored, values, quantiles)
+            window.scale = scale
             row.update(interval_metrics(model, window))
             intervals = series_interval_metrics(model, window)
         rows.append(row)
@@ -206,14 +217,18 @@ def _fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.nda
     return raw, fill_forward(scaled(raw), scaled(before[None])[0])
 
 
-def _fold_scores(model: Any, raw_lookback, look_scaled, actual, forecast) -> tuple[Scores, Any]:
+def _fold_scores(
+    model: Any, raw_lookback, look_scaled, actual, forecast, scale=None
+) -> tuple[Scores, Any]:
     """The fold's :class:`Scores` (scaled with its scaler, its look-back as the model saw it;
-    MASE's scale counts the steps between observed rows only) and the seasonal-naive forecast
-    ``[H, N]`` they compare with (NaN where the window has none, as ``evaluate``'s)."""
+    MASE's scale counts the steps between observed rows only; ``scale``: the history's) and
+    the seasonal-naive forecast ``[H, N]`` they compare with (NaN where the window has none,
+    as ``evaluate``'s)."""
     scaled, unscaled = _scaling(model)
     original = (forecast[None], actual[None], unscaled(look_scaled)[None])
     lag, observed = season_length(model), ~np.isnan(raw_lookback)[None]
-    scores = Scores(original, tuple(scaled(v[0])[None] for v in original), lag, observed=observed)
+    scaled_arrays = tuple(scaled(v[0])[None] for v in original)
+    scores = Scores(original, scaled_arrays, lag, observed=observed, scale=scale)
     return scores, baseline_forecast(original[2], model.horizon, lag, observed)[0]
 
 
@@ -316,4 +331,5 @@ def _series_frame(layout: Layout, folds: list, left: list) -> Any:
         parts.append(frame.insert_column(1, cutoff_column))
     frame = stacked(parts).rename({"__id": series_names(layout)[0]})
     warn_missing_in_folds(frame, series_names(layout)[0], left)
+    warn_notes([(list(columns), scores) for _, _, columns, scores, _ in folds], "folds")
     return in_library(frame, layout)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsfm.estimator.accuracy import season_length
+from tsfm.estimator.accuracy import window_scales
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.scoring import (
@@ -23,7 +23,6 @@ from tsfm.training.scoring import (
     index_of,
     level_bounds,
     level_name,
-    seasonal_scale,
 )
 
 
@@ -91,29 +90,31 @@ def _every(est: Any, values: dict[str, Any], missing: Any) -> dict[str, Any]:
 
 def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
     """CRPS, coverage and width per level (scaled, and ``crps_original``, ``width_*_original``)
-    and MSIS of every window of a backtest run with :func:`metric_taus` (NaN where
-    undefined)."""
+    and MSIS of every window of a backtest run with :func:`metric_taus` (MSIS on the original
+    scale, over :func:`~tsfm.estimator.accuracy.window_scales`: a ratio, the same on both; NaN
+    where undefined)."""
     if result.quantiles is None:
         return {}
     cfg = est.config_
     scaled, original = (IntervalMetrics(cfg.quantiles, cfg.levels) for _ in range(2))
     observed = torch.from_numpy(~np.isnan(result.actual_scaled))  # missing targets left out
-    lookback = torch.from_numpy(np.nan_to_num(result.lookback_scaled))
-    seen = None if result.lookback_observed is None else torch.from_numpy(result.lookback_observed)
     scaled.update(
         torch.from_numpy(result.quantiles_scaled),
         torch.from_numpy(np.nan_to_num(result.actual_scaled)),
-        seasonal_scale(lookback, season_length(est), seen),
-        observed,
+        mask=observed,
     )
     original.update(
         torch.from_numpy(result.quantiles),
         torch.from_numpy(np.nan_to_num(result.actual)),
-        mask=observed,
+        torch.from_numpy(window_scales(est, result)),
+        observed,
     )
     computed = {name: float(value) for name, value in scaled.compute().items()}
+    on_original = original.compute()
+    if "msis" in on_original:
+        computed["msis"] = float(on_original["msis"])
     metrics = _every(est, computed, float("nan"))
-    for name, value in original.compute().items():
+    for name, value in on_original.items():
         if name.startswith(("crps", "width")):
             metrics[f"{name}_original"] = float(value)
     return metrics
@@ -136,13 +137,8 @@ def series_interval_metrics(
     else:
         group = torch.from_numpy(np.asarray(series, np.int64))[:, None, None].expand(*actual.shape)
     scale = None
-    if result.lookback is not None:
-        seen = result.lookback_observed
-        scale = seasonal_scale(
-            torch.from_numpy(np.nan_to_num(result.lookback)),
-            season_length(est),
-            None if seen is None else torch.from_numpy(seen),
-        )
+    if result.lookback is not None or result.scale is not None:
+        scale = torch.from_numpy(window_scales(est, result))
     grouped = IntervalMetrics(cfg.quantiles, cfg.levels).grouped(
         group,
         int(n_series),

@@ -32,6 +32,7 @@ from tsfm.estimator.accuracy import (
     series_frame,
     stacked,
     warn_missing_in_folds,
+    warn_notes,
 )
 from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
@@ -44,7 +45,12 @@ from tsfm.estimator.cross_validation import (
 )
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
-from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
+from tsfm.estimator.panel_scoring import (
+    PanelWindows,
+    panel_forecasts,
+    panel_history,
+    panel_scores,
+)
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
 from tsfm.estimator.scored_windows import (
@@ -83,7 +89,13 @@ def panel_cutoffs(
 
 
 def cross_validate_panel(
-    est: Any, df: Any, n_windows: int, step: int | None, refit: bool | int, static_df: Any
+    est: Any,
+    df: Any,
+    n_windows: int,
+    step: int | None,
+    refit: bool | int,
+    static_df: Any,
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.cross_validate`; ``mode="independent"``."""
     from sklearn.base import clone
@@ -104,10 +116,12 @@ def cross_validate_panel(
             fit_long(model, _rows_of(long, before), static_df)
         return model, refitted
 
-    return run_panel_folds(long, tables, cuts, model_for)
+    return run_panel_folds(long, tables, cuts, model_for, mase_scale)
 
 
-def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> CrossValidation:
+def backtest_panel(
+    est: Any, df: Any, n_windows: int, step: int | None, mase_scale: str = "lookback"
+) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
     tables = panel_tables(est, long)
@@ -122,7 +136,7 @@ def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> Cross
                 "folds after the fitted rows: use fewer windows, or cross_validate, which "
                 "retrains per fold"
             )
-    return run_panel_folds(long, tables, cuts, lambda fold: (est, False))
+    return run_panel_folds(long, tables, cuts, lambda fold: (est, False), mase_scale)
 
 
 def _rows_of(long: Any, keep: np.ndarray) -> Any:
@@ -130,11 +144,15 @@ def _rows_of(long: Any, keep: np.ndarray) -> Any:
 
 
 def run_panel_folds(
-    long: Any, tables: list, cuts: np.ndarray, model_for: Callable[[int], tuple[Any, bool]]
+    long: Any,
+    tables: list,
+    cuts: np.ndarray,
+    model_for: Callable[[int], tuple[Any, bool]],
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``."""
     ids = list(long.ids)
-    forecasts, rows, series_rows, left = [], [], [], []
+    forecasts, rows, series_rows, left, notes = [], [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
         tables_in = [t.select(model.input_columns_) for t in tables]
@@ -144,10 +162,13 @@ def run_panel_folds(
         taus = metric_taus(model)
         statics = statics_for(model, ids, long.statics)
         result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus, statics)
+        if mase_scale == "history":
+            result.scale = panel_history(model, tables_in, windows)
         empty = empty_lookbacks(result)  # left out of the scores, kept in the forecasts
         scored = without(result, empty)
         left += fold_left_out(None if empty is None else empty[:, 0], ids, fold)
         scores = panel_scores(model, scored, windows)
+        notes.append((ids, scores))
         cutoffs = stamps[:, model.lookback - 1]
         row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
         row.update({"refitted": refitted, **error_metrics(scored)})
@@ -161,6 +182,7 @@ def run_panel_folds(
         intervals = series_interval_metrics(model, scored, windows.series, len(ids))
         series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
     warn_left_out_folds(left, model.lookback)
+    warn_notes(notes, "folds")
     per_series = _warned(stacked(series_rows), long.layout.id_col, left)
     return CrossValidation(
         in_library(stacked(forecasts), long.layout),

@@ -30,11 +30,13 @@ from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import carried_forward, refuse_overflow
 from tsfm.estimator.accuracy import (
     Scores,
+    history_scales,
     in_library,
     reported,
     season_length,
     series_frame,
     warn_missing,
+    warn_notes,
 )
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.fitted_rows import check_panel_windows
@@ -79,7 +81,11 @@ def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
 
 
 def evaluate_panel(
-    est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False
+    est: Any,
+    df: Any,
+    per_series: bool = False,
+    return_forecasts: bool = False,
+    mase_scale: str = "lookback",
 ) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
@@ -92,10 +98,13 @@ def evaluate_panel(
     taus = metric_taus(est)
     statics = statics_for(est, ids, long.statics)
     result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
+    if mase_scale == "history":
+        result.scale = panel_history(est, tables, windows)
     check_panel_windows(est, ids, windows.series, stamps)  # rows the model was fitted on
     scored, left = left_out(result, ids, windows.series)  # look-backs without an observation
     require_scored(scored)
     scores = panel_scores(est, scored, windows)
+    warn_notes([(ids, scores)])
     lag = scores.lag
     if per_series:
         intervals = series_interval_metrics(est, scored, windows.series, len(ids))
@@ -137,6 +146,17 @@ def _at(windows: PanelWindows, j: np.ndarray, stamps: np.ndarray, index: tuple) 
     return f"for series {windows.ids[j[index[0]]]!r} at {show_time(stamps[index[:2]])}"
 
 
+def panel_history(est: Any, tables: list, windows: PanelWindows) -> np.ndarray:
+    """``mase_scale="history"``: each window's scale ``[W, N]`` over its series' rows before
+    its origin (:func:`~tsfm.estimator.accuracy.history_scales`)."""
+    n, lag = len(est.columns_), season_length(est)
+    scale = np.zeros((len(windows.origins), n))
+    for j in np.unique(windows.series):
+        pick = windows.series == j
+        scale[pick] = history_scales(tables[j].values[:, :n], windows.origins[pick], lag)
+    return scale
+
+
 def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
     """The :class:`Scores` of panel windows: window ``w`` counts for series ``series[w]``."""
     return Scores(
@@ -146,6 +166,7 @@ def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
         series=windows.series,
         n_series=len(windows.ids),
         observed=result.lookback_observed,
+        scale=result.scale,
     )
 
 

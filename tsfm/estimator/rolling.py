@@ -39,6 +39,7 @@ class Backtest:
     lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
     lookback: np.ndarray | None = None  # [W, L, N] original scale, as the model saw it (filled)
     lookback_observed: np.ndarray | None = None  # [W, L, N]: observed (not filled, not padding)
+    scale: np.ndarray | None = None  # [W, N] MASE/MSIS scale, original units (mase_scale="history")
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
