@@ -117,7 +117,7 @@ class Scores:
         scale: np.ndarray | None = None,
     ):
         self.lag, self.windows = lag, len(original[0])
-        self.counts = scored_counts(original[1], series, n_series)  # windows scored per series
+        self.scored = scored_counts(original[1], series, n_series)  # windows scored per series
         self.original = _metric(original, lag, series, n_series, observed, scale)
         self.scaled = _metric(scaled, lag, series, n_series, observed)  # for the baselines
 
@@ -228,7 +228,7 @@ def per_series_result(
     ``left_out`` series, warned about already: :mod:`tsfm.estimator.scored_windows`)."""
     values = scores.per_series()
     warn_missing(columns, values, intervals, what, left_out)
-    frame = series_frame(columns, values, scores.counts, intervals)
+    frame = series_frame(columns, values, scores.scored, intervals)
     return in_library(frame.rename({"__id": series_names(layout)[0]}), layout)
 
 

@@ -250,7 +250,7 @@ def _series_frame(
     """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
     values = scores.per_series()
     warn_missing(windows.ids, values, intervals, left_out=left)
-    frame = series_frame(windows.ids, values, scores.counts, intervals)
+    frame = series_frame(windows.ids, values, scores.scored, intervals)
     return in_library(
         frame.drop("__id").insert_column(0, id_series(layout, windows.ids, 1)), layout
     )
