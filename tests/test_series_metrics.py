@@ -175,3 +175,15 @@ def test_the_modules_series_metrics_do_not_depend_on_the_eval_batch_size(tmp_pat
     assert len(keys) > 10
     for key in keys:
         assert small[key] == pytest.approx(large[key], rel=1e-5), key
+
+
+def test_the_console_leaves_mape_out_when_the_actuals_change_sign():
+    from tsfm.report import baseline_lines
+
+    metrics = {"test/snaive_mse": 0.5, "test/snaive_mae": 0.4, "test/skill_mae": 0.1}
+    metrics.update({"test/smape": 38.1, "test/mape": 5.2e7, "test/mase": 1.14})
+    assert "MAPE 52000000.000" in baseline_lines(metrics)[-1]
+    metrics["test/warnings/sign_changes"] = "'OT' changes sign"
+    last = baseline_lines(metrics)[-1]
+    assert "MAPE 5" not in last and "sMAPE 38.100" in last and "MASE 1.140" in last
+    assert "actuals change sign" in last

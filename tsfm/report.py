@@ -53,9 +53,15 @@ def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
     skills = [f"{name} {value:+.1%}" for name, value in skill if value is not None]
     if skills:  # 1 - model / seasonal naive: above 0 the model is better
         lines.append("skill vs seasonal naive: " + ", ".join(skills))
-    free = [f"{name} {value:.3f}" for name, value in scale_free if value is not None]
+    signs = f"{stage}/warnings/sign_changes" in metrics  # MAPE explodes near 0: not shown
+    free = [
+        f"{name} {value:.3f}"
+        for name, value in scale_free
+        if value is not None and not (signs and name == "MAPE")
+    ]
     if free:
-        lines.append("scale-free: " + ", ".join(free))
+        gone = " (MAPE: in metrics.json; actuals change sign)" if signs else ""
+        lines.append("scale-free: " + ", ".join(free) + gone)
     return lines
 
 
