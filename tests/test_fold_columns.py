@@ -80,7 +80,9 @@ def test_evaluate_reports_msis_as_missing_when_no_window_has_its_scale():
     with pytest.warns(UserWarning, match="evaluate: msis is missing for \\['rate'\\]"):
         table = fitted.evaluate(flat, per_series=True)
     assert table["msis"].isna().all() and table["crps"].notna().all()
-    with pytest.warns(UserWarning, match="evaluate: msis left out: every window.s scale .* has zero"):
+    with pytest.warns(
+        UserWarning, match="evaluate: msis left out: every window.s scale .* has zero"
+    ):
         pooled = fitted.evaluate(flat)
     assert "msis" not in pooled and np.isfinite(list(pooled.values())).all()
 
