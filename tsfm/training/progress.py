@@ -8,7 +8,8 @@
 
 It replaces Lightning's progress bar, model summary and info lines in the Forecaster's
 default ``verbose=1`` where a person is watching (a terminal or a notebook), and prints
-nothing elsewhere (logs, CI, tests). Early stopping may end the fit before the ETA.
+nothing elsewhere (logs, CI, tests). Early stopping may end the fit before the ETA. "train"
+is the epoch's mean training loss over its samples, as "val" is the validation loss's.
 """
 
 from __future__ import annotations
