@@ -96,13 +96,16 @@ def fit_table(
     val_size: float | int | None = None,
     static_df: Any = None,
     calibrate: bool = True,
+    warm: Any = None,
 ) -> Any:
     """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state.
 
     With ``conformal_windows``, the pipeline calibrates on the validation rows, or, without
     them, :mod:`tsfm.estimator.calibration` on the end of the training rows with a refit
-    (``calibrate=False``: no calibration, for that refit's helper model).
+    (``calibrate=False``: no calibration, for that refit's helper model). ``warm``: a
+    :class:`~tsfm.estimator.warm_start.WarmStart` to train from (its scaler and weights).
     """
+    from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
     freq = resolve_freq(table.times, est.freq, table.tz)
@@ -111,7 +114,8 @@ def fit_table(
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
     has_dates = not is_integer_time(rows.times)
     roles = role_settings(est, rows)
-    encoder, statics = encode_statics(est, static_frame(est, rows, static_df))
+    encoder = warm.static_encoder if warm is not None else None
+    encoder, statics = encode_statics(est, static_frame(est, rows, static_df), encoder)
     cfg = build_config(
         est,
         freq=freq,
@@ -151,8 +155,16 @@ def fit_table(
         split=estimator_split(len(rows), n_train, cfg.data.seq_len, validate),
         static=statics,
         names=PYTHON_NAMES,
+        scaler=warm.input_scaler if warm is not None else None,
     )
-    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
+    if warm is not None:
+        warm.check_columns(datamodule.resolve_roles(datamodule.load_table()).time_varying)
+        callbacks = [*callbacks, warm]
+    with (
+        quiet(lightning_output(est.verbose)),
+        run_directory(est.work_dir) as run_dir,
+        building(warm),
+    ):
         result = fit_and_test(
             run_cfg,
             run_dir,
