@@ -19,7 +19,7 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
-from tsfm.estimator.params import MANAGED, build_config, param_name
+from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
@@ -169,7 +169,7 @@ def fit_table(
             run_cfg,
             run_dir,
             datamodule=datamodule,
-            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
+            extra_callbacks=[*callbacks, *display_callbacks(est)],
             memory_switch="check_memory=False",
             **trainer_arguments(est.verbose, validate),
         )
@@ -227,11 +227,25 @@ def lightning_output(verbose: int) -> bool:
     return int(verbose) >= 2
 
 
-def display_callbacks(verbose: int) -> list:
-    """The epoch lines of ``verbose=1``, where a person is watching."""
-    from tsfm.training.progress import EpochProgress, watched
+def display_callbacks(est: Any) -> list:
+    """The epoch lines of ``verbose=1``, where a person is watching; with them (and at
+    ``verbose=2``), the one-time hint that this CPU has native bf16 when the fit runs fp32
+    and the user did not choose the precision."""
+    from tsfm.training.progress import Bf16Hint, EpochProgress, watched
 
-    return [EpochProgress()] if int(verbose) == 1 and watched() else []
+    verbose = int(est.verbose)
+    shown = verbose == 2 or (verbose == 1 and watched())
+    callbacks: list = [EpochProgress()] if verbose == 1 and shown else []
+    return callbacks + ([Bf16Hint()] if shown and not chose_precision(est) else [])
+
+
+def chose_precision(est: Any) -> bool:
+    """Whether the user set ``trainer.precision``: a parameter (``precision``,
+    ``trainer__precision``), an override of it, or a trainer preset (``trainer=cpu_bf16``)."""
+    if any(config_key(est.model, name) == "trainer.precision" for name in est.extra_params()):
+        return True
+    keys = [o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []]
+    return any(key in ("trainer", "trainer.precision") for key in keys)
 
 
 def trainer_arguments(verbose: int, validate: bool) -> dict[str, Any]:

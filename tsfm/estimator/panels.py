@@ -165,7 +165,7 @@ def fit_long(
     ):
         result = fit_and_test(
             cfg, run_dir, datamodule=datamodule,
-            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
+            extra_callbacks=[*callbacks, *display_callbacks(est)],
             **trainer_arguments(est.verbose, validate),
         )  # fmt: skip
     result.module.trainer = None
