@@ -43,6 +43,8 @@ class TimeSeriesDataModule(ForecastDataModule):
         static: static covariates per target column (``{"real": [N, Sr], "cat": [N, Sc]}``
             arrays, categories already encoded), for tables whose targets are series.
         names: how settings are named in messages (the CLI's by default).
+        scaler: an input scaler already fitted on these time-varying columns (a warm start's,
+            :mod:`tsfm.estimator.warm_start`), used instead of one fitted on the training rows.
 
     After ``setup``: ``roles`` (:class:`~tsfm.data.roles.ColumnRoles`), ``scaler`` (of the
     targets: what metrics and forecasts are undone with) and ``input_scaler`` (of every
@@ -58,6 +60,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         split: Borders | None = None,
         static: dict[str, np.ndarray] | None = None,
         names: dict[str, str] = CLI_NAMES,
+        scaler: StandardScaler | None = None,
     ):
         super().__init__()
         self.config = cfg = config_from(DataConfig, config)
@@ -80,7 +83,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         if cfg.missing not in MISSING_MODES:
             raise ValueError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
         self.frame, self.given_table, self.given_split = frame, table, split
-        self.static, self.names = static, names
+        self.static, self.names, self.given_scaler = static, names, scaler
         self.source = "the frame"  # where the data comes from, for messages
         self.table: SeriesTable | None = None
         self.roles: ColumnRoles | None = None
@@ -179,7 +182,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         mask = None
         if cfg.scale:
             train_rows = used[slice(*borders.scaler)]
-            self.input_scaler = StandardScaler().fit(train_rows, table.columns)
+            self.input_scaler = self.given_scaler or StandardScaler().fit(train_rows, table.columns)
             self.scaler = self.input_scaler.subset(np.arange(len(roles.targets)))
             used = self.input_scaler.transform(used)
         check_float32_range(used, table.columns, cfg.scale)

@@ -75,7 +75,7 @@ def frame_columns(df: Any) -> list[str]:
 
 # Settings that only say how to train (again) or where to run: changing them after fit
 # leaves the fitted model and its forecasts as they are. Every other parameter shapes them.
-TRAINING_PARAMS = frozenset({"verbose", "work_dir", "val_size"})
+TRAINING_PARAMS = frozenset({"verbose", "work_dir", "val_size", "warm_start"})
 TRAINING_KEYS = ("optim.", "trainer.", "callbacks.")
 TRAINING_SETTINGS = frozenset(
     {"seed", "threads", "check_memory", "data.batch_size", "data.eval_batch_size",
@@ -104,21 +104,27 @@ def check_fitted(est: Any) -> None:
     """Fitted, and with the parameters it was fitted with: a model fitted for horizon 8 does
     not forecast 4 steps because ``set_params(horizon=4)`` came after ``fit``."""
     check_is_fitted(est)
+    shown = model_changes(est)
+    if shown:
+        raise ValueError(
+            f"parameters that shape the model changed since fit ({shown}); the fitted model was "
+            "built with the earlier values: fit again to use the new ones, or set them back"
+        )
+
+
+def model_changes(est: Any) -> str:
+    """The parameters that shape the model and changed since fit, as ``name=old -> new``
+    (empty when none did, or when the fitted parameters are not known)."""
     fitted = getattr(est, "fitted_params_", None)
     if fitted is None:
-        return
+        return ""
     now = est.get_params()
     changed = sorted(
         name
         for name in fitted.keys() | now.keys()
         if not _same(fitted.get(name), now.get(name)) and shapes_the_model(est, name)
     )
-    if changed:
-        shown = ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
-        raise ValueError(
-            f"parameters that shape the model changed since fit ({shown}); the fitted model was "
-            "built with the earlier values: fit again to use the new ones, or set them back"
-        )
+    return ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
 
 
 def _same(a: Any, b: Any) -> bool:

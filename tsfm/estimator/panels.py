@@ -105,15 +105,20 @@ def panel_tables(est: Any, long: LongFrame, fitted: bool = True) -> list:
 
 
 def fit_panel(
-    est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = ()
-) -> Any:
+    est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = (),
+    warm: Any = None,
+) -> Any:  # fmt: skip
     if val_df is not None:
         raise ValueError(PANEL_VALIDATION)
-    return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks)
+    return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks, warm)
 
 
-def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple = ()) -> Any:
-    """:func:`fit_panel` on a frame already read (cross-validation's folds)."""
+def fit_long(
+    est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple = (), warm: Any = None
+) -> Any:
+    """:func:`fit_panel` on a frame already read (cross-validation's folds); ``warm``: a
+    :class:`~tsfm.estimator.warm_start.WarmStart` to train from."""
+    from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
     est._forget()
@@ -134,6 +139,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
         series_statics(est, long.ids, est.id_col, long.statics, static_df)
         if roles.static
         else None,
+        None if warm is None else warm.static_encoder,
     )
     has_dates = not is_integer_time(longest.times)
     windows = sum(max(0, n - est.horizon) for n in n_train)
@@ -152,10 +158,15 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
         layout=long.layout,
     )  # fmt: skip
-    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
+    callbacks = (*callbacks, warm) if warm is not None else callbacks
+    with (
+        quiet(lightning_output(est.verbose)),
+        run_directory(est.work_dir) as run_dir,
+        building(warm),
+    ):
         result = fit_and_test(
             cfg, run_dir, datamodule=datamodule,
-            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
+            extra_callbacks=[*callbacks, *display_callbacks(est)],
             **trainer_arguments(est.verbose, validate),
         )  # fmt: skip
     result.module.trainer = None

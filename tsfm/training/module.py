@@ -166,7 +166,10 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         size = target.shape[0]
         if stage == "train":
             total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
-            self.log("train/loss", loss, prog_bar=True, batch_size=size)
+            # the epoch's mean over samples (as val/loss), and each step's own value
+            self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                     batch_size=size, sync_dist=True)  # fmt: skip
+            self.log("train/loss_step", loss, prog_bar=True, batch_size=size)
             for name, value in output.aux_losses.items():
                 self.log(f"train/{name}", value, batch_size=size)
             return total
