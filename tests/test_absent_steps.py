@@ -43,17 +43,24 @@ def test_absent_steps_become_nan_rows_and_only_whole_steps_are_inserted():
         assert len(insert_absent_steps(_table(steps), None)) == 7
 
 
-def test_calendar_steps_need_the_frequency_to_say_which_are_absent():
+def test_calendar_steps_are_inferred_from_the_rows_when_unambiguous_else_asked_for():
     months = pd.date_range("2015-01-01", periods=36, freq="MS").values.astype("datetime64[ns]")
     gappy = np.delete(months, [7, 8])
-    with pytest.raises(
-        ValueError,
-        match="give the frequency \\(freq=... in Python, data.freq=... in the CLI; e.g. 'MS'",
-    ):
-        insert_absent_steps(_table(gappy), None)
-    with pytest.warns(UserWarning, match="2 absent"):
+    with pytest.warns(UserWarning, match="2 absent.*No frequency was given: .* step by 'MS'"):
+        inferred = insert_absent_steps(_table(gappy), None)
+    assert (inferred.times == months).all()
+    with pytest.warns(UserWarning, match="2 absent") as given:
         filled = insert_absent_steps(_table(gappy), "MS")
-    assert (filled.times == months).all()
+    assert (filled.times == months).all() and "No frequency" not in str(given[0].message)
+    sparse = np.concatenate([months[:4], months[6::2]])  # mostly two months apart
+    with pytest.raises(ValueError, match="most rows are 2 of its steps apart.*give freq='MS'"):
+        insert_absent_steps(_table(sparse), None)
+    with pytest.warns(UserWarning, match="16 absent"):  # given: its absent steps inserted
+        assert len(insert_absent_steps(_table(sparse), "MS")) == 35
+    off = gappy.copy()
+    off[20] += np.timedelta64(14, "D")  # mid-month: on no monthly grid
+    with pytest.raises(ValueError, match=r"row 20 \(2016-11-15 00:00:00\) is off its grid"):
+        insert_absent_steps(_table(off), None)
 
 
 def _sales(seed: int = 0) -> pd.DataFrame:

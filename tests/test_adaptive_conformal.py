@@ -186,6 +186,7 @@ def _cli_run(tmp_path, eval_batch: int):
         "conformal.windows=40",
         "conformal.step=3",
         "conformal.adaptive_rate=0.05",
+        "mase_scale=history",  # a day of look-back is one season: MSIS from the history
     )
     return fit_and_test(cfg, tmp_path)
 

@@ -74,7 +74,7 @@ def test_refit_false_and_every_second_fold(scaler_fits):
     assert len(scaler_fits[0]) == CUTOFFS[0]
     tiny().cross_validate(frame, n_windows=N_WINDOWS, step=STEP, refit=2)
     assert [len(v) for v in scaler_fits[1:]] == [CUTOFFS[0], CUTOFFS[2]]
-    with pytest.raises(ValueError, match="leave .* rows before the first cutoff"):
+    with pytest.raises(ValueError, match="20 fold.* need .* rows: .* before the first cutoff"):
         tiny().cross_validate(frame, n_windows=20, step=STEP)
     with pytest.raises(ValueError, match="refit must be"):
         tiny().cross_validate(frame, refit=0)

@@ -93,6 +93,7 @@ def test_adaptive_conformal_under_ddp_scores_like_one_process(tmp_path):
     """Each rank holds every other test window; the ranks' shares are joined before the
     sequential pass, so the intervals and their metrics are those of one process."""
     adaptive = ["conformal.windows=40", "conformal.step=3", "conformal.adaptive_rate=0.05"]
+    adaptive.append("season_length=1")  # MSIS: a day (24) would be the whole look-back
     run_dir, metrics = _two_processes(tmp_path, *adaptive)
     cfg = compose_config(*TINY, *OVERRIDES, *adaptive, "callbacks=none")
     module = restore_module(run_dir / "checkpoints" / "best.ckpt")

@@ -102,11 +102,12 @@ def test_point_models_and_bad_levels_are_refused_with_the_fix(quantile_model):
 
 
 def test_evaluate_and_cross_validate_report_interval_metrics(conformal_model):
-    metrics = conformal_model.evaluate(VALID)
+    # a day of look-back (24 hours) is one season: MSIS's scale from the history
+    metrics = conformal_model.evaluate(VALID, mase_scale="history")
     for key in ("crps", "coverage_80", "width_80", "coverage_95", "msis", "crps_original"):
         assert np.isfinite(metrics[key]), key
     assert 0 <= metrics["coverage_80"] <= metrics["coverage_95"] <= 1
-    cv = tiny(loss="normal").cross_validate(FRAME, n_windows=2, refit=False)
+    cv = tiny(loss="normal").cross_validate(FRAME, n_windows=2, refit=False, mase_scale="history")
     forecasts, folds = cv
     assert {"forecast-lo-95", "forecast-lo-80", "forecast-hi-80", "forecast-hi-95"} <= set(
         forecasts.columns
@@ -121,7 +122,8 @@ def test_evaluate_and_cross_validate_report_interval_metrics(conformal_model):
 
 
 def test_a_backtest_fold_scores_each_series_as_evaluate_scores_its_window():
-    est = tiny(loss="quantile", quantiles=[0.025, 0.1, 0.5, 0.9, 0.975]).fit(TRAIN)
+    quantiles = [0.025, 0.1, 0.5, 0.9, 0.975]
+    est = tiny(loss="quantile", quantiles=quantiles, season_length=1).fit(TRAIN)  # 24 pairs
     folds = est.backtest(FRAME, n_windows=2).per_series.set_index(["fold", "unique_id"])
     window = est.evaluate(FRAME.iloc[-(24 + HORIZON) :], per_series=True).set_index("unique_id")
     for name in ("mae", "crps", "coverage_80", "width_95", "msis"):
@@ -268,8 +270,8 @@ def test_independent_panels_calibrate_conformal_intervals_on_every_series_last_w
 
 def test_per_series_interval_metrics_are_the_pooled_ones_split_by_series(quantile_model):
     test = FRAME.iloc[200:]
-    pooled = quantile_model.evaluate(test)
-    frame = quantile_model.evaluate(test, per_series=True)
+    pooled = quantile_model.evaluate(test, mase_scale="history")  # a day: no pair in 24 hours
+    frame = quantile_model.evaluate(test, per_series=True, mase_scale="history")
     assert {"crps", "coverage_80", "width_80", "coverage_95", "width_95", "msis"} <= set(frame)
     for name in ("coverage_80", "coverage_95", "msis"):  # equal counts: the plain mean
         assert frame[name].mean() == pytest.approx(pooled[name], rel=1e-9), name

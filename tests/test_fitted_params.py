@@ -109,8 +109,14 @@ def test_integer_column_names_come_back_as_integers(tmp_path):
 
 def test_too_many_folds_say_so_whatever_the_validation_share():
     frame = synthetic_frame(120, 2)
-    for val_size in (None, 0.2, 16):
-        with pytest.raises(ValueError, match=r"100 folds 8 steps apart leave -680 rows.*fewer"):
+    # rows before the first cutoff: 32 (lookback + horizon), 40 (0.2 of them at least one
+    # horizon, 8), 48 (16 validation rows); then 99 steps of 8 and a horizon
+    for val_size, first, most in ((None, 32, 11), (0.2, 40, 10), (16, 48, 9)):
+        with pytest.raises(
+            ValueError,
+            match=rf"100 fold\(s\) 8 steps apart need {first + 800} rows: {first} before the "
+            rf"first cutoff .* Use n_windows={most} .*or a frame of at least {first + 800} rows",
+        ):
             tiny(val_size=val_size).cross_validate(frame, n_windows=100)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from tests.test_covariates import panel_frame
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.data.sources import BUNDLED_DIR
+from tsfm.data.user_warnings import InSampleWarning
 from tsfm.run import run
 
 ETTH1 = BUNDLED_DIR / "ETTh1.csv"
@@ -68,6 +70,12 @@ def test_a_run_forecasts_as_its_own_test_forecasts_and_refits_its_settings(tmp_p
         assert len(metrics) == 3
         with pytest.raises(ValueError, match="fitted on rows up to 2017-10-23 23:00:00"):
             model.backtest(frame.iloc[:11600], n_windows=3, step=96)
+        validated = "96 of 121 windows .* 96 reach its validation rows \\(2017-06-26 00:00:00 to"
+        with pytest.warns(InSampleWarning, match=validated):  # the last 25 after row 11519
+            model.evaluate(frame.iloc[11400:11552])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InSampleWarning)
+            model.evaluate(frame.iloc[11520 - 24 : 11600])  # the test rows and their look-back
 
     refit = Forecaster.from_run(run_dir).set_params(verbose=0).fit(frame.iloc[:1500])
     for key in ("model", "optim", "loss", "conformal", "seed"):
@@ -196,6 +204,8 @@ def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_
         assert len(model.backtest(frame, n_windows=1)[1]) == 1
         with pytest.raises(ValueError, match="series 's1': the first fold forecasts from"):
             model.backtest(frame, n_windows=3, step=8)  # s1's 20 test rows start at row 80
+        with pytest.warns(InSampleWarning, match="validation rows, on which the fit chose"):
+            model.evaluate(frame)
     refit = Forecaster.from_run(run_dir).set_params(verbose=0).fit(frame)
     assert refit.config_.model == forecaster.config_.model and refit.mode_ == "independent"
     changed = [  # a value, and a series' static covariate: neither moves the scaling

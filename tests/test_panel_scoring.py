@@ -25,10 +25,12 @@ def panel() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def model(panel) -> Forecaster:
+    # season_length=1, the naive baseline: with a day (24, the whole look-back) the 20-row
+    # series' one window would have no seasonal naive forecast
     return Forecaster(
         horizon=HORIZON, lookback=LOOKBACK, mode="independent", future_covariates=["promo"],
         static_covariates=["store"], missing="mask", loss="quantile", quantiles=[0.1, 0.5, 0.9],
-        **TINY_IT,
+        season_length=1, **TINY_IT,
     ).fit(panel)  # fmt: skip
 
 
@@ -132,7 +134,8 @@ def test_every_missing_per_series_value_is_warned_about_with_its_reason():
         horizon=6, lookback=24, mode="independent", loss="quantile", **TINY_IT
     ).fit(panel)  # fmt: skip
     with pytest.warns(UserWarning, match="mase is missing for") as records:
-        scores = est.evaluate(panel, per_series=True)
+        # a day of look-back is one season: only the history has pairs a season apart
+        scores = est.evaluate(panel, per_series=True, mase_scale="history")
     assert scores.set_index("unique_id").loc["C", ["mase", "skill_mse", "msis"]].isna().all()
     assert_warned_for_every_missing(scores, records)
 

@@ -113,6 +113,7 @@ def test_conformal_intervals_calibrate_on_validation_and_score_the_test_split(tm
         "trainer.limit_test_batches=1.0",
         "conformal.windows=40",
         "conformal.step=3",
+        "mase_scale=history",  # a day of look-back is one season: MSIS from the history
     )
     result = fit_and_test(cfg, tmp_path)
     conformal = result.module.conformal

@@ -21,8 +21,10 @@ from tsfm.training.series_metrics import SeriesMetrics, defined
 
 @pytest.mark.parametrize(
     ("freq", "lookback", "expected"),
-    [("h", 96, 24), ("30min", 96, 48), ("15min", 336, 96), ("15min", 96, 4), ("D", 30, 7),
-     ("W", 104, 52), ("W", 24, 1), ("MS", 36, 12), ("QS", 16, 4), ("YS", 10, 1), (None, 96, 1)],
+    [("h", 96, 24), ("30min", 96, 48), ("15min", 336, 96), ("15min", 95, 4), ("D", 30, 7),
+     ("W", 104, 52), ("W", 24, 1), ("MS", 36, 12), ("QS", 16, 4), ("YS", 10, 1), (None, 96, 1),
+     # a look-back of exactly one season keeps it: the seasonal naive repeats the look-back
+     ("QS", 4, 4), ("MS", 12, 12), ("h", 24, 24), ("15min", 96, 96), ("MS", 11, 1)],
 )  # fmt: skip
 def test_the_default_season_length_follows_the_frequency(freq, lookback, expected):
     assert default_season_length(freq, lookback) == expected
@@ -30,8 +32,9 @@ def test_the_default_season_length_follows_the_frequency(freq, lookback, expecte
 
 
 def test_a_season_length_that_does_not_fit_is_refused_with_the_fix():
-    with pytest.raises(ValueError, match="shorter than the look-back"):
-        resolve_season_length(24, "h", 24)
+    assert resolve_season_length(24, "h", 24) == 24  # one season of look-back: kept
+    with pytest.raises(ValueError, match="at most the look-back"):
+        resolve_season_length(25, "h", 24)
     with pytest.raises(ValueError, match="whole number"):
         resolve_season_length(2.5, "h", 24)
 
@@ -172,3 +175,15 @@ def test_the_modules_series_metrics_do_not_depend_on_the_eval_batch_size(tmp_pat
     assert len(keys) > 10
     for key in keys:
         assert small[key] == pytest.approx(large[key], rel=1e-5), key
+
+
+def test_the_console_leaves_mape_out_when_the_actuals_change_sign():
+    from tsfm.report import baseline_lines
+
+    metrics = {"test/snaive_mse": 0.5, "test/snaive_mae": 0.4, "test/skill_mae": 0.1}
+    metrics.update({"test/smape": 38.1, "test/mape": 5.2e7, "test/mase": 1.14})
+    assert "MAPE 52000000.000" in baseline_lines(metrics)[-1]
+    metrics["test/warnings/sign_changes"] = "'OT' changes sign"
+    last = baseline_lines(metrics)[-1]
+    assert "MAPE 5" not in last and "sMAPE 38.100" in last and "MASE 1.140" in last
+    assert "actuals change sign" in last

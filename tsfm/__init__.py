@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Forecaster", "__version__", "plot_forecast"]
+__all__ = ["Forecaster", "InSampleWarning", "__version__", "plot_forecast"]
 
 
 def __getattr__(name: str) -> Any:
@@ -14,6 +14,10 @@ def __getattr__(name: str) -> Any:
         from tsfm.estimator import Forecaster
 
         return Forecaster
+    if name == "InSampleWarning":
+        from tsfm.data.user_warnings import InSampleWarning
+
+        return InSampleWarning
     if name == "plot_forecast":
         from tsfm.estimator.plotting import plot_forecast
 
@@ -22,4 +26,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), "Forecaster", "plot_forecast"])
+    return sorted([*globals(), "Forecaster", "InSampleWarning", "plot_forecast"])

@@ -105,9 +105,12 @@ class RunConfig:
     the interval levels (percent) scored for coverage and width (None: 80 and 95, or for
     ``loss=quantile`` the central intervals its ``quantiles`` bound, see
     :func:`~tsfm.training.scoring.default_levels`); ``season_length`` the lag of
-    the seasonal-naive baseline and of MASE's and MSIS's look-back scale (None: from
-    ``data.freq``, :mod:`tsfm.data.seasons`: hourly 24, daily 7, monthly 12, ...; M4: the
-    group's period, which its MASE uses); ``conformal`` calibrates intervals for a point model.
+    the seasonal-naive baseline and of MASE's and MSIS's scale (None: from ``data.freq``,
+    :mod:`tsfm.data.seasons`: hourly 24, daily 7, monthly 12, ...; M4: the group's period,
+    which its MASE uses); ``mase_scale`` where that scale comes from: ``lookback`` (each test
+    window's look-back) or ``history`` (the series' rows before each window's origin: the
+    training split and everything after it up to the window; M4 always scores its own MASE
+    and MSIS that way); ``conformal`` calibrates intervals for a point model.
     ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
     weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
     from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);
@@ -138,6 +141,7 @@ class RunConfig:
     quantiles: list[float] = field(default_factory=lambda: list(DEFAULT_QUANTILES))
     levels: list[float] | None = None
     season_length: int | None = None
+    mase_scale: str = "lookback"
     conformal: ConformalConfig = field(default_factory=ConformalConfig)
     seed: int = 2023
     task_name: str = "train"

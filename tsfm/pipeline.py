@@ -277,6 +277,9 @@ def _fit_and_test(
         )
         for key, why in module.series_scores.notes.items():  # what was left out, and why
             metrics[f"test/undefined/{key}"] = why
+        for key, note in module.series_scores.warnings.items():  # defined, but read with care
+            metrics[f"test/warnings/{key}"] = note
+            log.warning("test: %s", note)
     if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
         metrics["val/best_loss"] = float(trainer.checkpoint_callback.best_model_score)
     metrics["epochs"] = trainer.current_epoch
@@ -291,6 +294,7 @@ def protocol(
     """The settings every reported number depends on, stored beside it."""
     settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
     settings["season_length"] = module.hparams.season_length  # the one its scores used
+    settings["mase_scale"] = module.hparams.get("mase_scale", "lookback")
     conformal = cfg.get("conformal")
     if conformal is not None and conformal.windows:
         settings.update(

@@ -17,7 +17,7 @@ from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds
 
 TABLE_METRICS = ("mse", "mae", "rmse")
-SCALE_FREE = (("sMAPE", "smape"), ("MASE", "mase"))
+SCALE_FREE = (("sMAPE", "smape"), ("MAPE", "mape"), ("MASE", "mase"))
 PLOT_MAX_VARIATES = 4  # panels per test window when output.plot_variates is not set
 
 
@@ -41,7 +41,7 @@ def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
 
 def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
     """The seasonal-naive forecast of the same windows (scaled) and the model's skill against
-    it, with the scale-free sMAPE and MASE, when the run has them."""
+    it, with the scale-free sMAPE, MAPE and MASE, when the run has them."""
     snaive = [metrics.get(f"{stage}/snaive_{m}") for m in ("mse", "mae")]
     if None in snaive:
         return []
@@ -53,9 +53,15 @@ def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
     skills = [f"{name} {value:+.1%}" for name, value in skill if value is not None]
     if skills:  # 1 - model / seasonal naive: above 0 the model is better
         lines.append("skill vs seasonal naive: " + ", ".join(skills))
-    free = [f"{name} {value:.3f}" for name, value in scale_free if value is not None]
+    signs = f"{stage}/warnings/sign_changes" in metrics  # MAPE explodes near 0: not shown
+    free = [
+        f"{name} {value:.3f}"
+        for name, value in scale_free
+        if value is not None and not (signs and name == "MAPE")
+    ]
     if free:
-        lines.append("scale-free: " + ", ".join(free))
+        gone = " (MAPE: in metrics.json; actuals change sign)" if signs else ""
+        lines.append("scale-free: " + ", ".join(free) + gone)
     return lines
 
 

@@ -134,6 +134,17 @@ class ForecastDataModule(L.LightningDataModule):
         which is then the default ``season_length`` too; None: follow :meth:`season_freq`."""
         return None
 
+    def history_scale(self, stage: str, batch: Any, lag: int) -> Tensor:
+        """MASE's and MSIS's scale under ``mase_scale="history"``, ``[B, N]`` like the batch's
+        targets (scaled values): for each window of ``batch`` (a batch of ``stage``), the
+        mean absolute difference of its series' observed values ``lag`` apart over every row
+        before the window's origin (training rows included), 0 where there is no such pair
+        (:func:`tsfm.training.scoring.history_scale`)."""
+        raise ValueError(
+            f"{type(self).__name__} cannot score against each series' history "
+            "(mase_scale=history); use mase_scale=lookback"
+        )
+
     def scaler_state(self) -> dict[str, list] | None:
         """The targets' scaling, as the training module undoes it for original-scale metrics
         and forecasts (None: the data is not scaled)."""

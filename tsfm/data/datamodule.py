@@ -18,6 +18,7 @@ from tsfm.data.frames.write import id_series
 from tsfm.data.long_files import read_long_file
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
+from tsfm.data.seasonal_scales import batch_columns, history_scale, seasonal_prefix
 from tsfm.data.sources import DATASETS, get_spec, read_source
 from tsfm.data.splits import STAGES, Borders, compute_borders
 from tsfm.data.time_axis import check_time_axis, time_feature_freq
@@ -42,6 +43,8 @@ class TimeSeriesDataModule(ForecastDataModule):
         static: static covariates per target column (``{"real": [N, Sr], "cat": [N, Sc]}``
             arrays, categories already encoded), for tables whose targets are series.
         names: how settings are named in messages (the CLI's by default).
+        scaler: an input scaler already fitted on these time-varying columns (a warm start's,
+            :mod:`tsfm.estimator.warm_start`), used instead of one fitted on the training rows.
 
     After ``setup``: ``roles`` (:class:`~tsfm.data.roles.ColumnRoles`), ``scaler`` (of the
     targets: what metrics and forecasts are undone with) and ``input_scaler`` (of every
@@ -57,6 +60,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         split: Borders | None = None,
         static: dict[str, np.ndarray] | None = None,
         names: dict[str, str] = CLI_NAMES,
+        scaler: StandardScaler | None = None,
     ):
         super().__init__()
         self.config = cfg = config_from(DataConfig, config)
@@ -79,12 +83,13 @@ class TimeSeriesDataModule(ForecastDataModule):
         if cfg.missing not in MISSING_MODES:
             raise ValueError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
         self.frame, self.given_table, self.given_split = frame, table, split
-        self.static, self.names = static, names
+        self.static, self.names, self.given_scaler = static, names, scaler
         self.source = "the frame"  # where the data comes from, for messages
         self.table: SeriesTable | None = None
         self.roles: ColumnRoles | None = None
         self.input_scaler: StandardScaler | None = None
         self.borders: Borders | None = None
+        self._prefixes: dict[int, tuple] = {}  # per lag, for history_scale
 
     # ------------------------------------------------------------------ loading and splitting
     @property
@@ -177,7 +182,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         mask = None
         if cfg.scale:
             train_rows = used[slice(*borders.scaler)]
-            self.input_scaler = StandardScaler().fit(train_rows, table.columns)
+            self.input_scaler = self.given_scaler or StandardScaler().fit(train_rows, table.columns)
             self.scaler = self.input_scaler.subset(np.arange(len(roles.targets)))
             used = self.input_scaler.transform(used)
         check_float32_range(used, table.columns, cfg.scale)
@@ -192,6 +197,7 @@ class TimeSeriesDataModule(ForecastDataModule):
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq, zone))
         side = self._side_inputs(values, mask)
         n_targets = len(roles.targets)
+        self._targets = (values[:, :n_targets], None if mask is None else mask[:, :n_targets] > 0)
         for name in STAGES:
             start, end = borders[name]
             if end <= start:  # a split left out on purpose (the estimator's fit has no test)
@@ -308,6 +314,15 @@ class TimeSeriesDataModule(ForecastDataModule):
         layout = None if self.table is None else self.table.layout
         long = layout is not None and layout.kind == "long" and bool(self.table.groups)
         return id_series(layout, self.table.groups[layout.target_col], 1) if long else None
+
+    def history_scale(self, stage: str, batch: Any, lag: int) -> torch.Tensor:
+        """Each window's scale over every row before its origin (see the base class)."""
+        self.setup()
+        if lag not in self._prefixes:
+            self._prefixes[lag] = seasonal_prefix(*self._targets[:1], lag, self._targets[1])
+        dataset = self.datasets[stage]
+        origins = self.borders[stage][0] + batch["index"].cpu() * dataset.stride + dataset.seq_len
+        return batch_columns(history_scale(self._prefixes[lag], origins)[0], batch)
 
     def training_windows(self) -> FixedWindows | None:
         self.setup()

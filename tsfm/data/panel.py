@@ -27,6 +27,7 @@ from tsfm.data.frames.table import Layout, data_digest
 from tsfm.data.frames.write import id_series
 from tsfm.data.panel_windows import PanelWindows
 from tsfm.data.roles import ColumnRoles
+from tsfm.data.seasonal_scales import history_scale, seasonal_prefix
 from tsfm.data.statics import StaticEncoder
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward
@@ -145,6 +146,7 @@ class PanelDataModule(ForecastDataModule):
         self.series_mean, self.series_std = series_statistics(values, self.n_train)
         self.scaler = None  # per-series scaling: see scaler_state()
         self.storage: dict[str, Any] = {}
+        self._prefixes: dict[int, tuple] = {}  # per lag, for history_scale
 
     def scaler_state(self) -> dict[str, list]:
         """``{"mean": [S, N], "std": [S, N]}`` of the targets, indexed by ``series``."""
@@ -189,6 +191,18 @@ class PanelDataModule(ForecastDataModule):
             self.datasets["val"] = self._windows(lambda j: (self.n_train[j], self._tested(j)))
         if self.n_test is not None:
             self.datasets["test"] = self._windows(lambda j: (self._tested(j), len(self.values[j])))
+
+    def history_scale(self, stage: str, batch: Any, lag: int) -> Tensor:
+        """Each window's scale over its series' rows before its origin (see the base class):
+        the padding before a series is never observed, so no pair reaches another series."""
+        self.setup()
+        s, n = self.storage, self.storage["n_targets"]
+        if lag not in self._prefixes:
+            self._prefixes[lag] = seasonal_prefix(s["values"][:, :n], lag, s["mask"][:, :n] > 0)
+        dataset, index = self.datasets[stage], batch["index"].cpu()
+        starts = s["offsets"][dataset.series[index]]
+        origins = starts + dataset.cuts[index] + s["seq_len"]
+        return history_scale(self._prefixes[lag], origins, starts)[0]
 
     def _tested(self, j: int) -> int:
         """The first test row of series ``j`` (its length without a test split)."""

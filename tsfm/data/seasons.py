@@ -1,8 +1,8 @@
 """The season length of a frequency: the lag of the seasonal-naive baseline, of MASE's and
 MSIS's scale.
 
-Rule (``season_length=None``): the longest natural season of the frequency that is shorter
-than the look-back, in steps:
+Rule (``season_length=None``): the longest natural season of the frequency that fits in the
+look-back (at most ``lookback`` steps), in steps:
 
 - below a day (``h``, ``30min``, ``15min``, ``s``): one day of steps, else one hour of steps
   (hourly 24, half-hourly 48, 15-minute 96, 2-hourly 12);
@@ -10,7 +10,13 @@ than the look-back, in steps:
 - yearly data, integer time steps and unknown frequencies: 1 (the naive forecast).
 
 1 is also the answer when no season fits in the look-back (a 15-minute series with a look-back
-of 96 steps gets 4, one hour; a weekly one with a look-back of 24 gets 1).
+of 95 steps gets 4, one hour; a weekly one with a look-back of 24 gets 1).
+
+A look-back of exactly one season keeps it (quarterly ``lookback=4``, monthly 12, hourly 24,
+15-minute 96): the seasonal-naive forecast repeats the look-back, a valid forecast. MASE's and
+MSIS's default look-back scale then has no pair of values a season apart (it is reported
+missing, with the reason); ``mase_scale="history"`` takes it from the series' rows before
+each window instead.
 """
 
 from __future__ import annotations
@@ -48,8 +54,8 @@ def natural_seasons(freq: str | int | None) -> tuple[int, ...]:
 
 
 def default_season_length(freq: str | int | None, lookback: int) -> int:
-    """The longest of :func:`natural_seasons` shorter than ``lookback``, else 1."""
-    return next((s for s in natural_seasons(freq) if s < lookback), 1)
+    """The longest of :func:`natural_seasons` of at most ``lookback`` steps, else 1."""
+    return next((s for s in natural_seasons(freq) if s <= lookback), 1)
 
 
 def check_lookback(lookback: int, name: str) -> None:
@@ -64,7 +70,7 @@ def check_lookback(lookback: int, name: str) -> None:
 
 
 def resolve_season_length(season_length: Any, freq: str | int | None, lookback: int) -> int:
-    """``season_length`` checked (a whole number in ``[1, lookback)``), or the default of
+    """``season_length`` checked (a whole number in ``[1, lookback]``), or the default of
     ``freq`` when it is None."""
     if season_length is None:
         return default_season_length(freq, lookback)
@@ -73,9 +79,10 @@ def resolve_season_length(season_length: Any, freq: str | int | None, lookback: 
             f"season_length must be a whole number of steps (or None: from the frequency), "
             f"got {season_length!r}"
         )
-    if not 0 < season_length < lookback:
+    if not 0 < season_length <= lookback:
         raise ValueError(
-            f"season_length={season_length} must be at least 1 and shorter than the look-back "
-            f"({lookback}); shorten it or lengthen the look-back"
+            f"season_length={season_length} must be at least 1 and at most the look-back "
+            f"({lookback}): the seasonal-naive forecast repeats look-back values; shorten it "
+            f"or lengthen the look-back"
         )
     return season_length

@@ -21,3 +21,9 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and frame.f_code.co_filename.startswith(PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+class InSampleWarning(UserWarning):
+    """``evaluate`` scores windows whose targets are rows the model was fitted on (training or
+    validation rows of the same series): in-sample scores. Silence it where that is meant:
+    ``warnings.filterwarnings("ignore", category=tsfm.InSampleWarning)``."""

@@ -72,8 +72,14 @@ def warn_unobserved(window: Any, n_targets: int) -> None:
     empty = np.isnan(window.values[:, :n_targets]).all(axis=0)
     if empty.any():
         names = [str(c) for c, e in zip(window.columns[:n_targets], empty, strict=True) if e]
-        warn_user(
-            f"{', '.join(map(repr, names))}: no value observed in the look-back of this forecast "
-            f"(the last {len(window)} rows), so the forecast rests on no recent observation; "
-            "forecast it from where it was last observed (a frame ending there) or leave it out"
-        )
+        warn_empty_lookback(names, len(window))
+
+
+def warn_empty_lookback(names: list, rows: int) -> None:
+    """:func:`warn_unobserved`'s warning for the series ``names`` (columns, or the ids of a
+    panel's series) whose look-back of ``rows`` rows observes nothing of a target."""
+    warn_user(
+        f"{', '.join(map(repr, names))}: no value observed in the look-back of this forecast "
+        f"(the last {rows} rows), so the forecast rests on no recent observation; "
+        "forecast it from where it was last observed (a frame ending there) or leave it out"
+    )

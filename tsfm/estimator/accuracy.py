@@ -2,15 +2,20 @@
 (``evaluate``, ``cross_validate``, ``backtest``): the definitions of
 :mod:`tsfm.training.series_metrics`, the same code the CLI's metrics.json comes from.
 
-Pooled keys added to the metrics dict: ``smape`` and ``mase`` (original scale, unit-free),
+Pooled keys added to the metrics dict: ``smape``, ``mape`` and ``mase`` (original scale,
+unit-free; MASE's scale per ``mase_scale``: each window's look-back, or with ``"history"`` the
+series' rows before its origin in the frame given, :func:`history_scales`),
 ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse`` (on the scaled
 values, beside the scaled ``mae``/``mse``: each series in its own standard deviations) and
 ``season_length``. A value undefined on the data is left out with a warning that says why.
 
 Per-series frame: one row per series (a wide frame's target column, a long frame's id) with
 ``mae``, ``mse``, ``rmse``, ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own
-units, ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse`` and ``windows``; an
-undefined value is missing (NaN in pandas, null in polars), with a warning saying why.
+units, ``smape`` and ``mape`` (percent), ``mase``, ``skill_mae``, ``skill_mse`` and
+``windows`` (the windows scored: with an observed target, :mod:`tsfm.estimator.scored_windows`);
+an undefined value is missing (NaN in pandas, null in polars), with a warning saying why.
+Values that are defined but hard to read (actuals of 0 left out of MAPE, actuals that change
+sign, look-back scales on too few pairs) get one warning each per call (:func:`warn_notes`).
 """
 
 from __future__ import annotations
@@ -22,17 +27,22 @@ import polars as pl
 import torch
 
 from tsfm.data.frames import Layout
+from tsfm.data.seasonal_scales import history_scale, seasonal_prefix, seasonal_scale
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
+from tsfm.estimator.scored_windows import scored_counts
+from tsfm.training.metric_notes import notes
 from tsfm.training.series_metrics import SeriesMetrics, defined, reason
 
-POOLED_ORIGINAL = ("smape", "mase")
+POOLED_ORIGINAL = ("smape", "mape", "mase")
+COUNTS = ("zeros", "positive", "negative", "few_pairs")
 POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
 SERIES_COLUMNS = (
     "mae",
     "mse",
     "rmse",
     "smape",
+    "mape",
     "mase",
     "snaive_mae",
     "snaive_mse",
@@ -55,20 +65,46 @@ def _metric(
     series: np.ndarray | None,
     n_series: int | None,
     observed: np.ndarray | None = None,
+    scale: np.ndarray | None = None,
 ) -> SeriesMetrics:
     forecast, actual, lookback = (torch.from_numpy(np.asarray(a, np.float64)) for a in arrays)
     metric = SeriesMetrics(n_series or forecast.shape[-1], lag)
     index = None if series is None else torch.from_numpy(np.asarray(series, np.int64))
     seen = None if observed is None else torch.from_numpy(observed)
-    metric.update(forecast, actual, lookback, ~actual.isnan(), series=index, lookback_observed=seen)
+    given = None if scale is None else torch.from_numpy(np.asarray(scale, np.float64))
+    metric.update(forecast, actual, lookback, ~actual.isnan(), index, seen, given)
     return metric
+
+
+def history_scales(
+    values: np.ndarray, origins: np.ndarray, lag: int, starts: np.ndarray | None = None
+) -> np.ndarray:
+    """``mase_scale="history"``: each window's MASE and MSIS scale ``[W, N]``, the mean
+    absolute difference of the observed values (``values [T, N]``, NaN where missing) ``lag``
+    rows apart over the rows before its origin (``origins [W]``; from row 0, or ``starts``);
+    0 where there is no such pair (left out, as a flat look-back is)."""
+    values = torch.from_numpy(np.asarray(values, np.float64))
+    prefix = seasonal_prefix(values, lag, ~values.isnan())
+    begin = None if starts is None else torch.from_numpy(np.asarray(starts, np.int64))
+    return history_scale(prefix, torch.from_numpy(np.asarray(origins, np.int64)), begin)[0].numpy()
+
+
+def window_scales(est: Any, result: Any) -> np.ndarray:
+    """The MASE and MSIS scale ``[W, N]`` of a backtest's windows in the original units: the
+    one ``mase_scale="history"`` set (``result.scale``), else each look-back's."""
+    if result.scale is not None:
+        return result.scale
+    seen = None if result.lookback_observed is None else torch.from_numpy(result.lookback_observed)
+    lookback = torch.from_numpy(np.nan_to_num(result.lookback))
+    return seasonal_scale(lookback, season_length(est), seen).numpy()
 
 
 class Scores:
     """Both scales' metrics of a set of windows: ``original`` and ``scaled`` arrays (forecast,
     actual with NaN where missing, look-back as the model saw it). Each variate is a series,
     or (``series``: ``[W]``, one variate per window) window ``w`` is of series ``series[w]``
-    of ``n_series`` (independent panels)."""
+    of ``n_series`` (independent panels); ``scale [W, N]``: MASE's scale of each window in the
+    original units (``mase_scale="history"``), None: each look-back's."""
 
     def __init__(
         self,
@@ -78,10 +114,12 @@ class Scores:
         series: np.ndarray | None = None,
         n_series: int | None = None,
         observed: np.ndarray | None = None,
+        scale: np.ndarray | None = None,
     ):
         self.lag, self.windows = lag, len(original[0])
-        self.original = _metric(original, lag, series, n_series, observed)
-        self.scaled = _metric(scaled, lag, series, n_series, observed)
+        self.scored = scored_counts(original[1], series, n_series)  # windows scored per series
+        self.original = _metric(original, lag, series, n_series, observed, scale)
+        self.scaled = _metric(scaled, lag, series, n_series, observed)  # for the baselines
 
     def pooled(self) -> dict[str, float]:
         """The pooled keys (NaN where undefined)."""
@@ -94,6 +132,30 @@ class Scores:
         """Each series' metrics ``[N]`` in its own units (NaN where undefined)."""
         values = self.original.per_series()
         return {k: values[k].numpy() for k in SERIES_COLUMNS}
+
+    def counts(self) -> dict[str, np.ndarray]:
+        """Each series' counts behind :func:`warn_notes` (zero, positive and negative actuals,
+        windows whose look-back scale rests on too few pairs)."""
+        values = self.original.per_series()
+        return {k: values[k].numpy() for k in COUNTS}
+
+
+def warn_notes(parts: list[tuple[list, Scores]], what: str = "evaluate") -> None:
+    """One warning per note (:func:`tsfm.training.metric_notes.notes`) over every part of a
+    call: ``(series names, their Scores)`` of each fold, or of the one set of windows."""
+    totals: dict[Any, dict[str, float]] = {}
+    for names, scores in parts:
+        counts = scores.counts()
+        for j, name in enumerate(names):
+            mine = totals.setdefault(name, dict.fromkeys(COUNTS, 0.0))
+            for key in COUNTS:
+                mine[key] += float(counts[key][j])
+    if not parts:
+        return
+    names = list(totals)
+    counts = {key: np.array([totals[n][key] for n in names]) for key in COUNTS}
+    for note in notes(names, counts, parts[0][1].lag).values():
+        warn_user(f"{what}: {note}")
 
 
 def reported(values: dict[str, float], what: str = "evaluate") -> dict[str, float]:
@@ -112,6 +174,7 @@ def backtest_scores(est: Any, result: Any) -> Scores:
         (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
         season_length(est),
         observed=result.lookback_observed,
+        scale=result.scale,
     )
 
 
@@ -125,6 +188,14 @@ def series_names(layout: Layout) -> tuple[str, str, str]:
 def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
     """``frame`` in the caller's frame library (pandas or polars)."""
     return frame if layout.library == "polars" else frame.to_pandas()
+
+
+def stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Per-fold (or per-series) frames one under another. Their columns agree by construction
+    (every metric is reported, null where undefined: :func:`series_frame`,
+    :func:`~tsfm.estimator.intervals.interval_names`); a column that some part lacks anyway
+    is null there (in the order the parts first name them) rather than a failed concat."""
+    return pl.concat(parts, how="diagonal_relaxed")
 
 
 def series_frame(
@@ -151,11 +222,13 @@ def per_series_result(
     layout: Layout,
     what: str = "evaluate",
     intervals: dict[str, np.ndarray] | None = None,
+    left_out: set | frozenset = frozenset(),
 ) -> Any:
-    """The per-series frame in the caller's library, warning about undefined values."""
+    """The per-series frame in the caller's library, warning about undefined values (but of
+    ``left_out`` series, warned about already: :mod:`tsfm.estimator.scored_windows`)."""
     values = scores.per_series()
-    warn_missing(columns, values, intervals, what)
-    frame = series_frame(columns, values, scores.windows, intervals)
+    warn_missing(columns, values, intervals, what, left_out)
+    frame = series_frame(columns, values, scores.scored, intervals)
     return in_library(frame.rename({"__id": series_names(layout)[0]}), layout)
 
 
@@ -164,12 +237,14 @@ def warn_missing(
     per_series: dict[str, np.ndarray],
     intervals: dict[str, np.ndarray] | None = None,
     what: str = "evaluate",
+    left_out: set | frozenset = frozenset(),
 ) -> None:
     """A warning for each metric missing (undefined) for some series, naming them and why; a
-    series without an observed target gets one warning, not one per metric."""
+    series without an observed target gets one warning, not one per metric (none when its
+    every window was ``left_out``, as the warning that left them out says)."""
     empty = np.isnan(per_series["mae"])
-    if empty.any():
-        names = [c for c, e in zip(columns, empty, strict=True) if e]
+    names = [c for c, e in zip(columns, empty, strict=True) if e and c not in left_out]
+    if names:
         warn_user(f"{what}: every metric is missing for {names}: {reason('empty')}")
     for name, values in {**per_series, **(intervals or {})}.items():
         missing = [
@@ -179,10 +254,17 @@ def warn_missing(
             warn_user(f"{what}: {name} is missing for {missing}: {reason(name)}")
 
 
-def warn_missing_in_folds(frame: pl.DataFrame, id_col: str) -> None:
+def warn_missing_in_folds(frame: pl.DataFrame, id_col: str, left_out: list = ()) -> None:
     """:func:`warn_missing` for the per-(fold, series) frame of cross-validation and backtests:
-    one warning per metric, naming the series and folds where it is missing."""
+    one warning per metric, naming the series and folds where it is missing (but the
+    ``(series, fold)`` pairs ``left_out`` of the scores, warned about already)."""
     keys = {id_col, "fold", "cutoff"}
+    if left_out:
+        pairs = pl.DataFrame(
+            {id_col: [s for s, _ in left_out], "fold": [f for _, f in left_out]},
+            schema={id_col: frame.schema[id_col], "fold": frame.schema["fold"]},
+        )
+        frame = frame.join(pairs, on=[id_col, "fold"], how="anti", maintain_order="left")
     for name in [c for c in frame.columns if c not in keys and frame[c].dtype.is_float()]:
         rows = frame.filter(pl.col(name).is_null())
         if rows.height:

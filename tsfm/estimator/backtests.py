@@ -19,33 +19,60 @@ import polars as pl
 from tsfm.data.frames import SeriesTable, time_series
 from tsfm.estimator.accuracy import (
     backtest_scores,
+    history_scales,
     in_library,
     per_series_result,
     reported,
+    season_length,
     series_names,
+    warn_notes,
 )
-from tsfm.estimator.cross_validation import CrossValidation, _bands, fold_cutoffs, run_folds
+from tsfm.estimator.cross_validation import (
+    CrossValidation,
+    _bands,
+    fold_cutoffs,
+    fold_step,
+    run_folds,
+)
+from tsfm.estimator.fitted_rows import check_windows
+from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest, backtest, error_metrics
+from tsfm.estimator.scored_windows import left_out, require_scored
 from tsfm.training.series_metrics import baseline_forecast
 
 
-def evaluate(est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False) -> Any:
+def evaluate(
+    est: Any,
+    df: Any,
+    per_series: bool = False,
+    return_forecasts: bool = False,
+    mase_scale: str = "lookback",
+) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`."""
     if est.mode_ == "independent":
         from tsfm.estimator.panel_scoring import evaluate_panel
 
-        return evaluate_panel(est, df, per_series, return_forecasts)
+        return evaluate_panel(est, df, per_series, return_forecasts, mase_scale)
     table = est._read(df)
     taus = metric_taus(est)
     result = backtest(est, table, taus=taus, lookbacks=True)
-    scores = backtest_scores(est, result)
     columns = est.output_columns(table)
+    if mase_scale == "history":  # each window's: the frame's rows before its origin
+        values = table.select(list(columns)).values
+        result.scale = history_scales(values, result.origins, season_length(est))
+    check_windows(est, table, result.origins, list(columns))  # rows the model was fitted on
+    scored, left = left_out(result, list(columns))  # look-backs without an observed value
+    require_scored(scored)
+    scores = backtest_scores(est, scored)
+    warn_notes([(list(columns), scores)])
     if per_series:
-        intervals = series_interval_metrics(est, result)
-        out = per_series_result(scores, list(columns), table.layout, intervals=intervals)
+        intervals = series_interval_metrics(est, scored)
+        out = per_series_result(
+            scores, list(columns), table.layout, intervals=intervals, left_out=left
+        )
     else:
-        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out = {**error_metrics(scored), **reported(interval_metrics(est, scored))}
         out.update(reported(scores.pooled()))
         out["season_length"] = scores.lag
     if not return_forecasts:
@@ -91,20 +118,28 @@ def window_frame(
     return in_library(frame, table.layout)
 
 
-def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = None) -> Any:
+def backtest_fitted(
+    est: Any, df: Any, n_windows: int = 3, step: int | None = None, mase_scale: str = "lookback"
+) -> Any:
     """The folds of ``cross_validate(df, n_windows, step)`` forecast by the fitted model, no
     training (every fold ``refitted=False``); refused when the model was trained on rows at or
     after the first cutoff."""
     if est.mode_ == "independent":
         from tsfm.estimator.panel_folds import backtest_panel
 
-        return backtest_panel(est, df, n_windows, step)
+        return backtest_panel(est, df, n_windows, step, mase_scale)
     table = _model_order(est, est._read(df))
     folds = fold_cutoffs(est, table, n_windows, step)
     if folds[0] < est.lookback:
         raise ValueError(
-            f"{n_windows} folds leave {folds[0]} rows before the first cutoff; a forecast "
-            f"needs lookback = {est.lookback}: use fewer windows, a smaller step or a longer frame"
+            too_many_folds(
+                len(table),
+                n_windows,
+                fold_step(est, n_windows, step),
+                est.horizon,
+                lambda rows: rows >= est.lookback,
+                lambda rows: f"a forecast needs lookback = {est.lookback}",
+            )
         )
     times = table.times
     trained_until = last_trained(est)
@@ -116,7 +151,7 @@ def backtest_fitted(est: Any, df: Any, n_windows: int = 3, step: int | None = No
             "the model has not seen. Use fewer windows or a smaller step, fit on data that "
             "ends before the first fold, or cross_validate (which retrains for every fold)"
         )
-    result = run_folds(table, folds, est.horizon, lambda fold, history: (est, False))
+    result = run_folds(table, folds, est.horizon, lambda fold, history: (est, False), mase_scale)
     return CrossValidation(*result, per_series=result.per_series)
 
 

@@ -18,6 +18,9 @@ ROLE_ARGUMENTS = ("targets", "future_covariates", "past_covariates", "static_cov
 
 
 def check_options(est: Any) -> None:
+    """The Forecaster's options, before any frame is read: a misspelt parameter or frequency
+    is named as such, not reported as a problem of the data."""
+    check_names(est)
     if est.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {est.mode!r}")
     if est.verbose not in (0, 1, 2):  # True and False are 1 and 0
@@ -34,6 +37,25 @@ def check_options(est: Any) -> None:
                 f"{name} must be a list of column names (a list, tuple, NumPy array or pandas "
                 f"Index), got {value!r}"
             )
+
+
+def check_names(est: Any) -> None:
+    """The model is registered, every extra parameter names a setting, and ``freq`` (other
+    than an integer step) is a frequency pandas reads."""
+    from tsfm.data.frames.freq_names import parse_freq
+    from tsfm.estimator.params import config_key
+    from tsfm.models import REGISTRY
+
+    if est.model not in REGISTRY:
+        raise ValueError(f"unknown model {est.model!r}; registered models: {sorted(REGISTRY)}")
+    for name in est.extra_params():
+        config_key(est.model, name)  # a ValueError naming an unknown parameter
+    freq = est.freq
+    if freq is not None and not _integer_step(freq):
+        try:
+            parse_freq(freq)
+        except ValueError as err:
+            raise ValueError(f"freq: {err}") from None
 
 
 def role_names(est: Any, name: str) -> list:
@@ -53,7 +75,7 @@ def frame_columns(df: Any) -> list[str]:
 
 # Settings that only say how to train (again) or where to run: changing them after fit
 # leaves the fitted model and its forecasts as they are. Every other parameter shapes them.
-TRAINING_PARAMS = frozenset({"verbose", "work_dir", "val_size"})
+TRAINING_PARAMS = frozenset({"verbose", "work_dir", "val_size", "warm_start"})
 TRAINING_KEYS = ("optim.", "trainer.", "callbacks.")
 TRAINING_SETTINGS = frozenset(
     {"seed", "threads", "check_memory", "data.batch_size", "data.eval_batch_size",
@@ -82,21 +104,27 @@ def check_fitted(est: Any) -> None:
     """Fitted, and with the parameters it was fitted with: a model fitted for horizon 8 does
     not forecast 4 steps because ``set_params(horizon=4)`` came after ``fit``."""
     check_is_fitted(est)
+    shown = model_changes(est)
+    if shown:
+        raise ValueError(
+            f"parameters that shape the model changed since fit ({shown}); the fitted model was "
+            "built with the earlier values: fit again to use the new ones, or set them back"
+        )
+
+
+def model_changes(est: Any) -> str:
+    """The parameters that shape the model and changed since fit, as ``name=old -> new``
+    (empty when none did, or when the fitted parameters are not known)."""
     fitted = getattr(est, "fitted_params_", None)
     if fitted is None:
-        return
+        return ""
     now = est.get_params()
     changed = sorted(
         name
         for name in fitted.keys() | now.keys()
         if not _same(fitted.get(name), now.get(name)) and shapes_the_model(est, name)
     )
-    if changed:
-        shown = ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
-        raise ValueError(
-            f"parameters that shape the model changed since fit ({shown}); the fitted model was "
-            "built with the earlier values: fit again to use the new ones, or set them back"
-        )
+    return ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -107,7 +135,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 # A horizon people often need, by the data's frequency (the M4 competition's for Y/Q/M/W/D/h;
-# one day of steps below an hour): suggested when the horizon is missing, never assumed.
+# one day of steps below an hour; integer time, having no calendar, a quarter of the
+# look-back): suggested when the horizon is missing, never assumed.
 SUGGESTED_HORIZONS = {"year": 6, "quarter": 8, "month": 18, "week": 13, "day": 14, "hour": 48}
 
 
@@ -115,9 +144,11 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
     """``horizon`` (required: how far ahead depends on the decision, not on the data) and
     ``lookback`` are positive whole numbers of steps."""
     if est.horizon is None:
+        lookback = est.lookback if _positive_whole(est.lookback) else None
+        suggested = suggested_horizon(freq, lookback)
         raise ValueError(
             "horizon is required: how many steps ahead to forecast (e.g. "
-            f"Forecaster('{est.model}', horizon={suggested_horizon(freq)}){_horizon_reason(freq)}"
+            f"Forecaster('{est.model}', horizon={suggested}){_horizon_reason(freq, lookback)}"
         )
     for name in ("horizon", "lookback"):
         value = getattr(est, name)
@@ -129,11 +160,24 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
     check_lookback(est.lookback, "lookback")
 
 
-def suggested_horizon(freq: Any) -> int:
+def _positive_whole(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+def _integer_step(freq: Any) -> bool:
+    return isinstance(freq, (int, np.integer)) and not isinstance(freq, bool)
+
+
+def suggested_horizon(freq: Any, lookback: int | None = None) -> int:
+    """A horizon to suggest when none is given: by the calendar unit of ``freq`` (see
+    ``SUGGESTED_HORIZONS``; one day of sub-hourly steps); for integer time, which has no
+    calendar, a quarter of ``lookback`` (24 without one)."""
     from tsfm.data.timefeatures import freq_unit
 
-    if freq is None or isinstance(freq, int):
+    if freq is None:
         return 24
+    if _integer_step(freq):
+        return 24 if lookback is None else max(1, lookback // 4)
     unit = freq_unit(str(freq))
     if unit in SUGGESTED_HORIZONS:
         return SUGGESTED_HORIZONS[unit]
@@ -142,11 +186,18 @@ def suggested_horizon(freq: Any) -> int:
     return max(1, int(pd.Timedelta("1D") / pd.Timedelta(pd.tseries.frequencies.to_offset(freq))))
 
 
-def _horizon_reason(freq: Any) -> str:
+def _horizon_reason(freq: Any, lookback: int | None = None) -> str:
     if freq is None:
         return ")"
+    suggested = suggested_horizon(freq, lookback)
+    if _integer_step(freq):  # integer time: steps of no calendar length
+        share = f", a quarter of lookback={lookback}" if lookback is not None else ""
+        return (
+            f"{share}; the time column holds integers (steps of {freq}), which have no "
+            "calendar length to suggest a horizon by: choose how many steps ahead the forecast "
+            "must reach)"
+        )
     from tsfm.data.timefeatures import freq_unit
 
-    unit = None if isinstance(freq, int) else freq_unit(str(freq))
-    why = "the M4 competition's choice" if unit in SUGGESTED_HORIZONS else "one day"
-    return f"; {suggested_horizon(freq)} steps of {freq!r} is {why})"
+    why = "the M4 competition's choice" if freq_unit(str(freq)) in SUGGESTED_HORIZONS else "one day"
+    return f"; {suggested} steps of {freq!r} is {why})"

@@ -13,8 +13,9 @@ then validates (early stopping, best epoch; ``epochs`` and ``best_val_loss`` per
 To score a model already fitted, without training, use ``Forecaster.backtest``
 (:func:`tsfm.estimator.backtests.backtest_fitted`): same folds, same frames.
 
-Each fold is scored as ``evaluate`` scores (:mod:`tsfm.estimator.accuracy`): sMAPE, MASE,
-the seasonal-naive and naive baselines of the same window and the skill against them.
+Each fold is scored as ``evaluate`` scores (:mod:`tsfm.estimator.accuracy`): sMAPE, MAPE,
+MASE (``mase_scale="history"``: over every row before the cutoff), the seasonal-naive and
+naive baselines of the same window and the skill against them.
 
 A model with intervals (a probabilistic head or conformal scores) adds to each forecast row
 the bounds of its ``levels`` (``forecast-lo-80``, ``forecast-hi-80``, ...) and to each fold's
@@ -33,15 +34,20 @@ from tsfm.data.frames import Layout, SeriesTable, time_series
 from tsfm.data.values import fill_forward, last_observed
 from tsfm.estimator.accuracy import (
     Scores,
+    history_scales,
     in_library,
     season_length,
     series_frame,
     series_names,
+    stacked,
     warn_missing_in_folds,
+    warn_notes,
 )
+from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest
+from tsfm.estimator.scored_windows import fold_left_out, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -59,7 +65,7 @@ class CrossValidation(_Pair):
     (the rows before the cutoff: what a refitted fold trains on; a fold that is not refitted
     forecasts with a model trained on fewer), refitted, mse, mae, rmse (scaled with the fold's
     scaler) and their ``_original`` versions (pooled over the series: meaningful on the
-    original scale only when they share a unit), the pooled ``smape``, ``mase``,
+    original scale only when they share a unit), the pooled ``smape``, ``mape``, ``mase``,
     ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``
     (:mod:`tsfm.estimator.accuracy`; missing where undefined), and for refitted folds
     ``epochs`` and ``best_val_loss`` (null without validation). ``per_series`` (an attribute,
@@ -113,29 +119,30 @@ def cross_validate(
     step: int | None = None,
     refit: bool | int = True,
     static_df: Any = None,
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """Every fold's model is a clone of ``est`` with all its settings, ``val_size`` included:
     it holds out the end of the fold's training rows to stop early and pick the best epoch."""
     from sklearn.base import clone
 
-    from tsfm.estimator.fitting import validation_rows
-
     if est.mode == "independent":
         from tsfm.estimator.panel_folds import cross_validate_panel
 
-        return cross_validate_panel(est, df, n_windows, step, refit, static_df)
+        return cross_validate_panel(est, df, n_windows, step, refit, static_df, mase_scale)
     table = est.read(df)
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)
-    short = folds[0] < est.lookback + est.horizon  # before a share of too few rows is taken
-    held_out = 0 if short else validation_rows(folds[0], est.val_size, est.horizon)
-    if short or folds[0] < est.lookback + est.horizon + held_out:
-        validation = f" plus the {held_out} validation rows of val_size={est.val_size}"
+    if not trains_on(est)(folds[0]):
         raise ValueError(
-            f"{n_windows} folds {step or est.horizon} steps apart leave {folds[0]} rows before "
-            f"the first cutoff; training needs at least lookback + horizon = "
-            f"{est.lookback + est.horizon}{validation if held_out else ''}: use fewer windows, "
-            f"a smaller step{', a smaller val_size' if held_out else ''} or a longer frame"
+            too_many_folds(
+                len(table),
+                n_windows,
+                fold_step(est, n_windows, step),
+                est.horizon,
+                trains_on(est),
+                training_needs(est),
+                also="a smaller val_size" if est.val_size is not None else "",
+            )
         )
     model = None
 
@@ -147,13 +154,16 @@ def cross_validate(
             model.fit_table(history, static_df=static_df)
         return model, refitted
 
-    return run_folds(table, folds, est.horizon, model_for)
+    return run_folds(table, folds, est.horizon, model_for, mase_scale)
 
 
-def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> CrossValidation:
+def run_folds(
+    table: SeriesTable, folds: list[int], horizon: int, model_for, mase_scale: str = "lookback"
+) -> CrossValidation:
     """Forecast and score each fold with ``model_for(fold, rows before the cutoff)``'s
-    ``(model, refitted)``."""
-    forecasts, rows, series_rows, model = [], [], [], None
+    ``(model, refitted)``; ``mase_scale="history"``: MASE and MSIS over every row before the
+    cutoff."""
+    forecasts, rows, series_rows, model, left = [], [], [], None, []
     for fold, cutoff in enumerate(folds):
         model, refitted = model_for(fold, table.head(cutoff))
         taus = metric_taus(model)
@@ -161,24 +171,32 @@ def run_folds(table: SeriesTable, folds: list[int], horizon: int, model_for) -> 
         targets = table.select(model.output_columns(table))
         actual = targets.values[cutoff : cutoff + horizon]
         raw_lookback, look_scaled = _fold_lookback(model, targets.values, cutoff)
+        scale = None  # mase_scale="lookback": the fold's look-back's
+        if mase_scale == "history":
+            scale = history_scales(targets.values, np.array([cutoff]), season_length(model))
         bands = _bands(model, taus, quantiles) if taus else []
-        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, actual, values)
+        empty = np.isnan(raw_lookback).all(axis=0)  # nothing observed: left out of the scores
+        left += fold_left_out(empty, list(targets.columns), fold)
+        scored = np.where(empty, np.nan, actual)
+        row = _fold_metrics(model, fold, targets, cutoff, refitted, scored, values)
+        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, scored, values, scale)
         forecasts.append((cutoff, times, actual, values, snaive, bands))
-        row = _fold_metrics(model, fold, targets, cutoff, refitted, actual, values)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
         if taus:
-            window = _fold_window(model, raw_lookback, look_scaled, actual, values, quantiles)
+            window = _fold_window(model, raw_lookback, look_scaled, scored, values, quantiles)
+            window.scale = scale
             row.update(interval_metrics(model, window))
             intervals = series_interval_metrics(model, window)
         rows.append(row)
         series_rows.append((fold, row["cutoff"], targets.columns, scores, intervals))
     targets = table.select(model.output_columns(table))
+    warn_left_out_folds(left, model.lookback)
     return CrossValidation(
         _forecast_frame(targets, forecasts),
         _metrics_frame(table.layout, rows),
-        _series_frame(table.layout, series_rows),
+        _series_frame(table.layout, series_rows, left),
     )
 
 
@@ -199,14 +217,18 @@ def _fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.nda
     return raw, fill_forward(scaled(raw), scaled(before[None])[0])
 
 
-def _fold_scores(model: Any, raw_lookback, look_scaled, actual, forecast) -> tuple[Scores, Any]:
+def _fold_scores(
+    model: Any, raw_lookback, look_scaled, actual, forecast, scale=None
+) -> tuple[Scores, Any]:
     """The fold's :class:`Scores` (scaled with its scaler, its look-back as the model saw it;
-    MASE's scale counts the steps between observed rows only) and the seasonal-naive forecast
-    ``[H, N]`` they compare with (NaN where the window has none, as ``evaluate``'s)."""
+    MASE's scale counts the steps between observed rows only; ``scale``: the history's) and
+    the seasonal-naive forecast ``[H, N]`` they compare with (NaN where the window has none,
+    as ``evaluate``'s)."""
     scaled, unscaled = _scaling(model)
     original = (forecast[None], actual[None], unscaled(look_scaled)[None])
     lag, observed = season_length(model), ~np.isnan(raw_lookback)[None]
-    scores = Scores(original, tuple(scaled(v[0])[None] for v in original), lag, observed=observed)
+    scaled_arrays = tuple(scaled(v[0])[None] for v in original)
+    scores = Scores(original, scaled_arrays, lag, observed=observed, scale=scale)
     return scores, baseline_forecast(original[2], model.horizon, lag, observed)[0]
 
 
@@ -254,10 +276,12 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
         "train_rows": cutoff,
         "refitted": refitted,
     }
+    observed = ~np.isnan(actual)  # missing targets, and series left out of the fold's scores
     for suffix, f, a in (("", scaled(forecast), scaled(actual)), ("_original", forecast, actual)):
-        mse = float(np.nanmean((f - a) ** 2))
-        row.update({f"mse{suffix}": mse, f"mae{suffix}": float(np.nanmean(np.abs(f - a)))})
-        row[f"rmse{suffix}"] = mse**0.5
+        error = (f - a)[observed]
+        mse = float(np.mean(error**2)) if error.size else float("nan")
+        mae = float(np.mean(np.abs(error))) if error.size else float("nan")
+        row.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
     return row
 
 
@@ -283,17 +307,20 @@ def _forecast_frame(table: SeriesTable, folds: list) -> Any:
                 ]
             )
         )
-    return in_library(pl.concat(parts), table.layout)
+    return in_library(stacked(parts), table.layout)
 
 
 def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
     cutoffs = np.array([row.pop("cutoff") for row in rows])
-    frame = pl.DataFrame(rows, nan_to_null=True, infer_schema_length=None)
+    frame = pl.DataFrame(rows, infer_schema_length=None)  # (nan_to_null skips dict rows)
+    frame = frame.with_columns(  # the same dtypes whatever the folds hold (None only: Null)
+        pl.col("epochs").cast(pl.Int64), pl.col("best_val_loss").cast(pl.Float64)
+    ).with_columns(pl.col(pl.Float64).fill_nan(None))  # undefined: null, as evaluate
     frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
     return in_library(frame, layout)
 
 
-def _series_frame(layout: Layout, folds: list) -> Any:
+def _series_frame(layout: Layout, folds: list, left: list) -> Any:
     """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
     series' interval metrics (a model with intervals)."""
     parts = []
@@ -302,6 +329,7 @@ def _series_frame(layout: Layout, folds: list) -> Any:
         frame = frame.drop("windows").insert_column(0, pl.Series("fold", [fold] * len(frame)))
         cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
         parts.append(frame.insert_column(1, cutoff_column))
-    frame = pl.concat(parts).rename({"__id": series_names(layout)[0]})
-    warn_missing_in_folds(frame, series_names(layout)[0])
+    frame = stacked(parts).rename({"__id": series_names(layout)[0]})
+    warn_missing_in_folds(frame, series_names(layout)[0], left)
+    warn_notes([(list(columns), scores) for _, _, columns, scores, _ in folds], "folds")
     return in_library(frame, layout)

@@ -20,7 +20,8 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
-from tsfm.estimator.params import MANAGED, build_config, param_name
+from tsfm.estimator.fitted_rows import fitted_rows
+from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
@@ -101,13 +102,16 @@ def fit_table(
     val_size: float | int | None = None,
     static_df: Any = None,
     calibrate: bool = True,
+    warm: Any = None,
 ) -> Any:
     """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state.
 
     With ``conformal_windows``, the pipeline calibrates on the validation rows, or, without
     them, :mod:`tsfm.estimator.calibration` on the end of the training rows with a refit
-    (``calibrate=False``: no calibration, for that refit's helper model).
+    (``calibrate=False``: no calibration, for that refit's helper model). ``warm``: a
+    :class:`~tsfm.estimator.warm_start.WarmStart` to train from (its scaler and weights).
     """
+    from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
     freq = resolve_freq(table.times, est.freq, table.tz)
@@ -116,7 +120,8 @@ def fit_table(
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
     has_dates = not is_integer_time(rows.times)
     roles = role_settings(est, rows)
-    encoder, statics = encode_statics(est, static_frame(est, rows, static_df))
+    encoder = warm.static_encoder if warm is not None else None
+    encoder, statics = encode_statics(est, static_frame(est, rows, static_df), encoder)
     cfg = build_config(
         est,
         freq=freq,
@@ -156,13 +161,21 @@ def fit_table(
         split=estimator_split(len(rows), n_train, cfg.data.seq_len, validate),
         static=statics,
         names=PYTHON_NAMES,
+        scaler=warm.input_scaler if warm is not None else None,
     )
-    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
+    if warm is not None:
+        warm.check_columns(datamodule.resolve_roles(datamodule.load_table()).time_varying)
+        callbacks = [*callbacks, warm]
+    with (
+        quiet(lightning_output(est.verbose)),
+        run_directory(est.work_dir) as run_dir,
+        building(warm),
+    ):
         result = fit_and_test(
             run_cfg,
             run_dir,
             datamodule=datamodule,
-            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
+            extra_callbacks=[*callbacks, *display_callbacks(est)],
             memory_switch="check_memory=False",
             **trainer_arguments(est.verbose, validate),
         )
@@ -176,6 +189,8 @@ def fit_table(
     est.freq_ = freq
     est.layout_ = table.layout
     est.history_ = rows.select(est.input_columns_).tail(est.lookback)
+    if rows.times is not None:  # what evaluate warns of scoring (tsfm/estimator/fitted_rows.py)
+        est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
     est.fit_metrics_ = fit_record(est, cfg, result.metrics)
     remember_fitted_params(est)
     if residuals is not None:
@@ -237,11 +252,25 @@ def lightning_output(verbose: int) -> bool:
     return int(verbose) >= 2
 
 
-def display_callbacks(verbose: int) -> list:
-    """The epoch lines of ``verbose=1``, where a person is watching."""
-    from tsfm.training.progress import EpochProgress, watched
+def display_callbacks(est: Any) -> list:
+    """The epoch lines of ``verbose=1``, where a person is watching; with them (and at
+    ``verbose=2``), the one-time hint that this CPU has native bf16 when the fit runs fp32
+    and the user did not choose the precision."""
+    from tsfm.training.progress import Bf16Hint, EpochProgress, watched
 
-    return [EpochProgress()] if int(verbose) == 1 and watched() else []
+    verbose = int(est.verbose)
+    shown = verbose == 2 or (verbose == 1 and watched())
+    callbacks: list = [EpochProgress()] if verbose == 1 and shown else []
+    return callbacks + ([Bf16Hint()] if shown and not chose_precision(est) else [])
+
+
+def chose_precision(est: Any) -> bool:
+    """Whether the user set ``trainer.precision``: a parameter (``precision``,
+    ``trainer__precision``), an override of it, or a trainer preset (``trainer=cpu_bf16``)."""
+    if any(config_key(est.model, name) == "trainer.precision" for name in est.extra_params()):
+        return True
+    keys = [o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []]
+    return any(key in ("trainer", "trainer.precision") for key in keys)
 
 
 def trainer_arguments(verbose: int, validate: bool) -> dict[str, Any]:

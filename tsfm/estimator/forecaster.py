@@ -58,6 +58,10 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         missing: ``refuse`` (default: NaN is an error naming column and row) or ``mask``:
             NaN accepted; masked targets never enter the loss or a metric, masked inputs are
             filled (last observation) and the model is given the mask.
+        warm_start: False (default): every ``fit`` trains a fresh model; True: a fitted
+            Forecaster's ``fit`` starts from its weights (fine-tuning, also after ``load``),
+            with a fresh optimizer and the fitted scaling (README "Warm starts and
+            fine-tuning", ``tsfm/estimator/warm_start.py``).
         **params: model hyperparameters (``d_model=128``), common settings (``max_epochs``,
             ``max_time``, ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``,
             ``accelerator``, ``precision``, ...) or any config key with ``__`` for dots
@@ -69,8 +73,9 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
 
     Fitted attributes: ``module_`` (the trained ForecastingModule), ``config_`` (the resolved
     run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
-    last ``lookback`` rows), ``fit_metrics_``; after :meth:`tune`, ``study_`` and
-    ``best_params_``.
+    last ``lookback`` rows), ``fit_metrics_``, ``fitted_rows_`` (the timestamps it trained
+    and validated on, which ``evaluate`` warns of scoring); after :meth:`tune`, ``study_``
+    and ``best_params_``.
     """
 
     def __init__(
@@ -95,6 +100,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         static_covariates: list[str | int] | None = None,
         mode: str = "joint",
         missing: str = "refuse",
+        warm_start: bool = False,
         **params: Any,
     ):
         self.model = model
@@ -116,6 +122,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         self.static_covariates = static_covariates
         self.mode = mode
         self.missing = missing
+        self.warm_start = warm_start
         check_run_only(overrides, params)  # the command line's resume: never a Forecaster's
         self._extra = dict(params)
 
@@ -191,16 +198,12 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
     # ------------------------------------------------------------------ fit and forecast
     @guarded("fit")  # the fitted state changes only when a fit completes
     def fit(self, df: Any, val_df: Any = None, static_df: Any = None) -> Forecaster:
-        """Train a fresh model on ``df`` (validating on ``val_df``, which must continue it;
-        ``static_df``: one row per series, the id column and static covariates)."""
-        if self.mode == "independent":
-            from tsfm.estimator.panels import fit_panel
+        """Train a fresh model on ``df`` (with ``warm_start=True``, the fitted one further),
+        validating on ``val_df``, which must continue it (``static_df``: one row per series,
+        the id column and static covariates)."""
+        from tsfm.estimator.warm_start import fit_forecaster
 
-            fit_panel(self, df, val_df, static_df)
-            return self
-        table = self.read(df)
-        val = None if val_df is None else self.read(val_df, "val_df")
-        self.fit_table(table, val, static_df=static_df)
+        fit_forecaster(self, df, val_df, static_df)
         return self
 
     def fit_table(

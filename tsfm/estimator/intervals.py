@@ -14,10 +14,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsfm.estimator.accuracy import season_length
+from tsfm.estimator.accuracy import window_scales
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.interval_metrics import IntervalMetrics
-from tsfm.training.scoring import check_levels, index_of, level_bounds, level_name, seasonal_scale
+from tsfm.training.scoring import (
+    MSIS_LEVEL,
+    check_levels,
+    index_of,
+    level_bounds,
+    level_name,
+)
 
 
 def require_intervals(est: Any) -> None:
@@ -63,29 +69,52 @@ def metric_taus(est: Any) -> tuple[float, ...]:
     return IntervalMetrics(est.config_.quantiles, est.config_.levels).taus
 
 
+def interval_names(est: Any) -> list[str]:
+    """The interval metrics the model's ``levels`` give, in their order: ``crps``,
+    ``coverage_<L>`` and ``width_<L>`` per level, ``msis`` when 95 is one of them. Every set
+    of windows reports each of them (NaN where undefined), so folds concatenate."""
+    levels = check_levels(est.config_.levels)
+    names = ["crps"]
+    for level in levels:
+        names += [f"coverage_{level_name(level)}", f"width_{level_name(level)}"]
+    if MSIS_LEVEL in levels:
+        names.append("msis")
+    return names
+
+
+def _every(est: Any, values: dict[str, Any], missing: Any) -> dict[str, Any]:
+    """``values`` with every one of :func:`interval_names`, in that order (``missing`` where
+    the windows leave one undefined: MSIS without a usable scale)."""
+    return {name: values.get(name, missing) for name in interval_names(est)}
+
+
 def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
     """CRPS, coverage and width per level (scaled, and ``crps_original``, ``width_*_original``)
-    and MSIS of every window of a backtest run with :func:`metric_taus`."""
+    and MSIS of every window of a backtest run with :func:`metric_taus` (MSIS on the original
+    scale, over :func:`~tsfm.estimator.accuracy.window_scales`: a ratio, the same on both; NaN
+    where undefined)."""
     if result.quantiles is None:
         return {}
     cfg = est.config_
     scaled, original = (IntervalMetrics(cfg.quantiles, cfg.levels) for _ in range(2))
     observed = torch.from_numpy(~np.isnan(result.actual_scaled))  # missing targets left out
-    lookback = torch.from_numpy(np.nan_to_num(result.lookback_scaled))
-    seen = None if result.lookback_observed is None else torch.from_numpy(result.lookback_observed)
     scaled.update(
         torch.from_numpy(result.quantiles_scaled),
         torch.from_numpy(np.nan_to_num(result.actual_scaled)),
-        seasonal_scale(lookback, season_length(est), seen),
-        observed,
+        mask=observed,
     )
     original.update(
         torch.from_numpy(result.quantiles),
         torch.from_numpy(np.nan_to_num(result.actual)),
-        mask=observed,
+        torch.from_numpy(window_scales(est, result)),
+        observed,
     )
-    metrics = {name: float(value) for name, value in scaled.compute().items()}
-    for name, value in original.compute().items():
+    computed = {name: float(value) for name, value in scaled.compute().items()}
+    on_original = original.compute()
+    if "msis" in on_original:
+        computed["msis"] = float(on_original["msis"])
+    metrics = _every(est, computed, float("nan"))
+    for name, value in on_original.items():
         if name.startswith(("crps", "width")):
             metrics[f"{name}_original"] = float(value)
     return metrics
@@ -108,13 +137,8 @@ def series_interval_metrics(
     else:
         group = torch.from_numpy(np.asarray(series, np.int64))[:, None, None].expand(*actual.shape)
     scale = None
-    if result.lookback is not None:
-        seen = result.lookback_observed
-        scale = seasonal_scale(
-            torch.from_numpy(np.nan_to_num(result.lookback)),
-            season_length(est),
-            None if seen is None else torch.from_numpy(seen),
-        )
+    if result.lookback is not None or result.scale is not None:
+        scale = torch.from_numpy(window_scales(est, result))
     grouped = IntervalMetrics(cfg.quantiles, cfg.levels).grouped(
         group,
         int(n_series),
@@ -123,4 +147,5 @@ def series_interval_metrics(
         scale,
         observed,
     )
-    return {name: value.numpy() for name, value in grouped.items()}
+    values = {name: value.numpy() for name, value in grouped.items()}
+    return _every(est, values, np.full(int(n_series), np.nan))

@@ -26,7 +26,14 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.write import id_series
-from tsfm.estimator.accuracy import in_library, season_length, series_frame, warn_missing_in_folds
+from tsfm.estimator.accuracy import (
+    in_library,
+    season_length,
+    series_frame,
+    stacked,
+    warn_missing_in_folds,
+    warn_notes,
+)
 from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
@@ -36,10 +43,22 @@ from tsfm.estimator.cross_validation import (
     _refit_now,
     fold_step,
 )
+from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
-from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_scores
+from tsfm.estimator.panel_scoring import (
+    PanelWindows,
+    panel_forecasts,
+    panel_history,
+    panel_scores,
+)
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import error_metrics
+from tsfm.estimator.scored_windows import (
+    empty_lookbacks,
+    fold_left_out,
+    warn_left_out_folds,
+    without,
+)
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -53,16 +72,30 @@ def panel_cutoffs(
     cuts = np.asarray(lengths)[None, :] - back[:, None]
     short = [s for s, c in zip(ids, cuts[0], strict=True) if c <= est.horizon]
     if short:
-        raise ValueError(
-            f"series {short[:5]} leave horizon ({est.horizon}) rows or fewer before their first "
-            f"cutoff with {n_windows} folds {step} steps apart; use fewer windows, a smaller "
-            "step, or drop those series"
+        shortest = int(np.argmin(lengths))
+        fits = too_many_folds(
+            int(lengths[shortest]),
+            n_windows,
+            step,
+            est.horizon,
+            lambda rows: rows > est.horizon,
+            lambda rows: f"more than horizon = {est.horizon}",
+            rows_of=f"the shortest, {ids[shortest]!r},",
+            also="drop the short series",
+            longer="series",
         )
+        raise ValueError(f"series {short[:5]} are too short for the folds: {fits}")
     return cuts
 
 
 def cross_validate_panel(
-    est: Any, df: Any, n_windows: int, step: int | None, refit: bool | int, static_df: Any
+    est: Any,
+    df: Any,
+    n_windows: int,
+    step: int | None,
+    refit: bool | int,
+    static_df: Any,
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.cross_validate`; ``mode="independent"``."""
     from sklearn.base import clone
@@ -83,10 +116,12 @@ def cross_validate_panel(
             fit_long(model, _rows_of(long, before), static_df)
         return model, refitted
 
-    return run_panel_folds(long, tables, cuts, model_for)
+    return run_panel_folds(long, tables, cuts, model_for, mase_scale)
 
 
-def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> CrossValidation:
+def backtest_panel(
+    est: Any, df: Any, n_windows: int, step: int | None, mase_scale: str = "lookback"
+) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
     tables = panel_tables(est, long)
@@ -101,7 +136,7 @@ def backtest_panel(est: Any, df: Any, n_windows: int, step: int | None) -> Cross
                 "folds after the fitted rows: use fewer windows, or cross_validate, which "
                 "retrains per fold"
             )
-    return run_panel_folds(long, tables, cuts, lambda fold: (est, False))
+    return run_panel_folds(long, tables, cuts, lambda fold: (est, False), mase_scale)
 
 
 def _rows_of(long: Any, keep: np.ndarray) -> Any:
@@ -109,11 +144,15 @@ def _rows_of(long: Any, keep: np.ndarray) -> Any:
 
 
 def run_panel_folds(
-    long: Any, tables: list, cuts: np.ndarray, model_for: Callable[[int], tuple[Any, bool]]
+    long: Any,
+    tables: list,
+    cuts: np.ndarray,
+    model_for: Callable[[int], tuple[Any, bool]],
+    mase_scale: str = "lookback",
 ) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``."""
     ids = list(long.ids)
-    forecasts, rows, series_rows = [], [], []
+    forecasts, rows, series_rows, left, notes = [], [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
         tables_in = [t.select(model.input_columns_) for t in tables]
@@ -123,23 +162,32 @@ def run_panel_folds(
         taus = metric_taus(model)
         statics = statics_for(model, ids, long.statics)
         result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus, statics)
-        scores = panel_scores(model, result, windows)
+        if mase_scale == "history":
+            result.scale = panel_history(model, tables_in, windows)
+        empty = empty_lookbacks(result)  # left out of the scores, kept in the forecasts
+        scored = without(result, empty)
+        left += fold_left_out(None if empty is None else empty[:, 0], ids, fold)
+        scores = panel_scores(model, scored, windows)
+        notes.append((ids, scores))
         cutoffs = stamps[:, model.lookback - 1]
         row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
-        row.update({"refitted": refitted, **error_metrics(result)})
+        row.update({"refitted": refitted, **error_metrics(scored)})
         row.pop("windows", None)
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
-        row.update(interval_metrics(model, result))
+        row.update(interval_metrics(model, scored))
         rows.append(row)
         bands = _bands(model, taus, result.quantiles) if taus else []
         forecasts.append(_fold_forecasts(long.layout, ids, stamps, result, bands, model))
-        intervals = series_interval_metrics(model, result, windows.series, len(ids))
+        intervals = series_interval_metrics(model, scored, windows.series, len(ids))
         series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
+    warn_left_out_folds(left, model.lookback)
+    warn_notes(notes, "folds")
+    per_series = _warned(stacked(series_rows), long.layout.id_col, left)
     return CrossValidation(
-        in_library(pl.concat(forecasts), long.layout),
+        in_library(stacked(forecasts), long.layout),
         _metrics_frame(long.layout, rows),
-        in_library(_warned(pl.concat(series_rows), long.layout.id_col), long.layout),
+        in_library(per_series, long.layout),
     )
 
 
@@ -174,6 +222,6 @@ def _fold_series(layout, fold, ids, cutoffs, scores, intervals) -> pl.DataFrame:
     )
 
 
-def _warned(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
-    warn_missing_in_folds(frame, id_col)
+def _warned(frame: pl.DataFrame, id_col: str, left: list) -> pl.DataFrame:
+    warn_missing_in_folds(frame, id_col, left)
     return frame

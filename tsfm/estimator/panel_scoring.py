@@ -30,18 +30,22 @@ from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import carried_forward, refuse_overflow
 from tsfm.estimator.accuracy import (
     Scores,
+    history_scales,
     in_library,
     reported,
     season_length,
     series_frame,
     warn_missing,
+    warn_notes,
 )
 from tsfm.estimator.cross_validation import _bands
+from tsfm.estimator.fitted_rows import check_panel_windows
 from tsfm.estimator.inference import finite
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest, error_metrics
+from tsfm.estimator.scored_windows import left_out, require_scored
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.runtime import inference
 from tsfm.training.series_metrics import baseline_forecast
@@ -77,7 +81,11 @@ def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
 
 
 def evaluate_panel(
-    est: Any, df: Any, per_series: bool = False, return_forecasts: bool = False
+    est: Any,
+    df: Any,
+    per_series: bool = False,
+    return_forecasts: bool = False,
+    mase_scale: str = "lookback",
 ) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
@@ -90,13 +98,19 @@ def evaluate_panel(
     taus = metric_taus(est)
     statics = statics_for(est, ids, long.statics)
     result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
-    scores = panel_scores(est, result, windows)
+    if mase_scale == "history":
+        result.scale = panel_history(est, tables, windows)
+    check_panel_windows(est, ids, windows.series, stamps)  # rows the model was fitted on
+    scored, left = left_out(result, ids, windows.series)  # look-backs without an observation
+    require_scored(scored)
+    scores = panel_scores(est, scored, windows)
+    warn_notes([(ids, scores)])
     lag = scores.lag
     if per_series:
-        intervals = series_interval_metrics(est, result, windows.series, len(ids))
-        out = _series_frame(long.layout, scores, windows, intervals)
+        intervals = series_interval_metrics(est, scored, windows.series, len(ids))
+        out = _series_frame(long.layout, scores, windows, intervals, left)
     else:
-        out = {**error_metrics(result), **interval_metrics(est, result)}
+        out = {**error_metrics(scored), **reported(interval_metrics(est, scored))}
         out.update(reported(scores.pooled()))
         out["season_length"] = lag
     if not return_forecasts:
@@ -132,6 +146,17 @@ def _at(windows: PanelWindows, j: np.ndarray, stamps: np.ndarray, index: tuple) 
     return f"for series {windows.ids[j[index[0]]]!r} at {show_time(stamps[index[:2]])}"
 
 
+def panel_history(est: Any, tables: list, windows: PanelWindows) -> np.ndarray:
+    """``mase_scale="history"``: each window's scale ``[W, N]`` over its series' rows before
+    its origin (:func:`~tsfm.estimator.accuracy.history_scales`)."""
+    n, lag = len(est.columns_), season_length(est)
+    scale = np.zeros((len(windows.origins), n))
+    for j in np.unique(windows.series):
+        pick = windows.series == j
+        scale[pick] = history_scales(tables[j].values[:, :n], windows.origins[pick], lag)
+    return scale
+
+
 def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
     """The :class:`Scores` of panel windows: window ``w`` counts for series ``series[w]``."""
     return Scores(
@@ -141,6 +166,7 @@ def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
         series=windows.series,
         n_series=len(windows.ids),
         observed=result.lookback_observed,
+        scale=result.scale,
     )
 
 
@@ -215,13 +241,16 @@ def panel_forecasts(
 
 
 def _series_frame(
-    layout: Layout, scores: Scores, windows: PanelWindows, intervals: dict[str, np.ndarray]
+    layout: Layout,
+    scores: Scores,
+    windows: PanelWindows,
+    intervals: dict[str, np.ndarray],
+    left: set,
 ) -> Any:
     """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
-    counts = np.bincount(windows.series, minlength=len(windows.ids))
     values = scores.per_series()
-    warn_missing(windows.ids, values, intervals)
-    frame = series_frame(windows.ids, values, counts, intervals)
+    warn_missing(windows.ids, values, intervals, left_out=left)
+    frame = series_frame(windows.ids, values, scores.scored, intervals)
     return in_library(
         frame.drop("__id").insert_column(0, id_series(layout, windows.ids, 1)), layout
     )

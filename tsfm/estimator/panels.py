@@ -24,13 +24,14 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
-from tsfm.data.values import last_observed, refuse_overflow
+from tsfm.data.values import last_observed, refuse_overflow, warn_empty_lookback
 from tsfm.estimator.checks import (
     check_options,
     check_window_sizes,
     remember_fitted_params,
     role_names,
 )
+from tsfm.estimator.fitted_rows import fitted_rows
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
@@ -105,15 +106,20 @@ def panel_tables(est: Any, long: LongFrame, fitted: bool = True) -> list:
 
 
 def fit_panel(
-    est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = ()
-) -> Any:
+    est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = (),
+    warm: Any = None,
+) -> Any:  # fmt: skip
     if val_df is not None:
         raise ValueError(PANEL_VALIDATION)
-    return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks)
+    return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks, warm)
 
 
-def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple = ()) -> Any:
-    """:func:`fit_panel` on a frame already read (cross-validation's folds)."""
+def fit_long(
+    est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple = (), warm: Any = None
+) -> Any:
+    """:func:`fit_panel` on a frame already read (cross-validation's folds); ``warm``: a
+    :class:`~tsfm.estimator.warm_start.WarmStart` to train from."""
+    from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
     est._forget()
@@ -134,6 +140,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
         series_statics(est, long.ids, est.id_col, long.statics, static_df)
         if roles.static
         else None,
+        None if warm is None else warm.static_encoder,
     )
     has_dates = not is_integer_time(longest.times)
     windows = sum(max(0, n - est.horizon) for n in n_train)
@@ -152,10 +159,15 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
         layout=long.layout,
     )  # fmt: skip
-    with quiet(lightning_output(est.verbose)), run_directory(est.work_dir) as run_dir:
+    callbacks = (*callbacks, warm) if warm is not None else callbacks
+    with (
+        quiet(lightning_output(est.verbose)),
+        run_directory(est.work_dir) as run_dir,
+        building(warm),
+    ):
         result = fit_and_test(
             cfg, run_dir, datamodule=datamodule,
-            extra_callbacks=[*callbacks, *display_callbacks(est.verbose)],
+            extra_callbacks=[*callbacks, *display_callbacks(est)],
             **trainer_arguments(est.verbose, validate),
         )  # fmt: skip
     result.module.trainer = None
@@ -167,6 +179,7 @@ def fit_long(est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple 
     est.scaler_ = est.input_scaler_ = None
     est.static_encoder_, est.statics_ = encoder, model_statics(statics)
     est.history_ = history_of(est, values, times)
+    est.fitted_rows_ = fitted_rows(times, n_train, validate)  # evaluate warns of scoring them
     est.dims_ = datamodule.dims()
     est.fit_metrics_ = fit_record(est, cfg, result.metrics)
     remember_fitted_params(est)
@@ -220,6 +233,9 @@ def predict_panel(
     n = len(est.columns_)
     trailing = [trailing_missing(v[:, :n]).min() for v in given]
     warn_horizon_rows(ids, np.array(trailing), "each series' last row")
+    empty = np.isnan(history.values[:, :, :n]).all(axis=1).any(axis=1)
+    if empty.any():  # as a joint predict warns (evaluate leaves such windows out of its scores)
+        warn_empty_lookback([s for s, e in zip(ids, empty, strict=True) if e], est.lookback)
     horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))

@@ -36,6 +36,7 @@ from tsfm.data.scaler import StandardScaler
 from tsfm.data.statics import StaticEncoder
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.checks import remember_fitted_params
+from tsfm.estimator.fitted_rows import FittedRows
 from tsfm.estimator.panels import PanelHistory
 from tsfm.estimator.saved_files import (
     check_weights_fit_config,
@@ -221,6 +222,8 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     est.fit_metrics_ = meta.get("fit_metrics", {})
     if meta.get("trained_until") is not None:
         est.trained_until_ = np.asarray(meta["trained_until"]).astype(times.dtype)[()]
+    if meta.get("fitted_rows") is not None:
+        est.fitted_rows_ = FittedRows.from_dict(meta["fitted_rows"], times.dtype)
     remember_fitted_params(est)
     return est
 

@@ -39,6 +39,7 @@ class Backtest:
     lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
     lookback: np.ndarray | None = None  # [W, L, N] original scale, as the model saw it (filled)
     lookback_observed: np.ndarray | None = None  # [W, L, N]: observed (not filled, not padding)
+    scale: np.ndarray | None = None  # [W, N] MASE/MSIS scale, original units (mase_scale="history")
 
 
 def _batches(n: int, size: int) -> Iterator[slice]:
@@ -129,12 +130,17 @@ def adaptive_backtest(
 
 def error_metrics(result: Backtest) -> dict[str, float]:
     """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale
-    (interval metrics: :func:`tsfm.estimator.intervals.interval_metrics`)."""
+    (interval metrics: :func:`tsfm.estimator.intervals.interval_metrics`; NaN when no target
+    is observed), and ``windows``: the windows with at least one observed target."""
     metrics: dict[str, float] = {}
+    observed = ~np.isnan(result.actual)
     for suffix, forecast, actual in (
         ("", result.forecast_scaled, result.actual_scaled),
         ("_original", result.forecast, result.actual),
     ):
+        if not observed.any():  # every target missing or left out: nothing to score
+            metrics.update({f"{k}{suffix}": float("nan") for k in ("mse", "mae", "rmse")})
+            continue
         error = forecast - actual
         with np.errstate(over="ignore"):
             mse = float(np.nanmean(error**2))
@@ -145,5 +151,5 @@ def error_metrics(result: Backtest) -> dict[str, float]:
                 "values are too large to score: rescale them"
             )
         metrics.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
-    metrics["windows"] = len(result.origins)
+    metrics["windows"] = int(observed.any(axis=(1, 2)).sum())  # with an observed target
     return metrics

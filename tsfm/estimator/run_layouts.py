@@ -12,6 +12,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from tsfm.data.frames import is_integer_time
+from tsfm.estimator.fitted_rows import fitted_rows
 
 
 def is_panel(cfg: DictConfig) -> bool:
@@ -72,7 +73,10 @@ def keep_state(est: Any, cfg: DictConfig, datamodule: Any, freq: Any) -> None:
     est.layout_ = replace(table.layout, library="pandas")  # its time type, zone included
     est.history_ = replace(table.tail(est.lookback), layout=est.layout_)  # predict() from it
     borders = datamodule.borders  # the run never trained on its test rows: backtest scores them
-    est.trained_until_ = table.times[max(borders.train[1], borders.val[1]) - 1]
+    end = max(borders.train[1], borders.val[1])
+    est.trained_until_ = table.times[end - 1]
+    first_val = borders.val[0] + cfg.data.seq_len  # its first validation target
+    est.fitted_rows_ = fitted_rows([table.times], [first_val], borders.val[1] > first_val, [end])
 
 
 def keep_panel_state(est: Any, datamodule: Any) -> None:
@@ -89,6 +93,10 @@ def keep_panel_state(est: Any, datamodule: Any) -> None:
     est.static_encoder_, est.statics_ = datamodule.static_encoder, model_statics(datamodule.static)
     est.history_ = history_of(est, datamodule.values, datamodule.times)
     est.dims_ = datamodule.dims()
+    fitted = [len(t) - n for t, n in zip(datamodule.times, datamodule.n_test, strict=True)]
     est.trained_until_ = np.array(  # each series' last training or validation row
-        [t[len(t) - n - 1] for t, n in zip(datamodule.times, datamodule.n_test, strict=True)]
+        [t[n - 1] for t, n in zip(datamodule.times, fitted, strict=True)]
+    )
+    est.fitted_rows_ = fitted_rows(
+        datamodule.times, datamodule.n_train, datamodule.validate, fitted
     )

@@ -48,12 +48,16 @@ class ScoringMethods:
         per_series: bool = False,
         return_forecasts: bool = False,
         static_df: Any = None,
+        mase_scale: str = "lookback",
     ) -> Any:
         """Score every forecast window of ``df`` (each ``lookback + horizon`` rows, one step
         apart), beside the seasonal-naive and naive forecasts of the same windows.
 
         Args:
-            df: a frame like the fitted one (its first ``lookback`` rows are only inputs).
+            df: a frame like the fitted one (its first ``lookback`` rows are only inputs):
+                for out-of-sample scores, the held-out rows and the ``lookback`` rows before
+                them. Windows whose targets are rows the model was fitted on are scored with
+                a :class:`tsfm.InSampleWarning` (silence it with a warnings filter).
                 ``mode="independent"``: a long frame whose every series is scored on its
                 own windows (a series shorter than ``lookback + horizon`` on its last
                 horizon, its look-back padded as in training; see
@@ -61,8 +65,9 @@ class ScoringMethods:
             per_series: False (default): a flat dict of pooled metrics; True: a frame (pandas
                 or polars, as ``df``) with one row per series: ``mae``, ``mse``, ``rmse``,
                 ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own units,
-                ``smape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``, ``windows``
-                (missing where undefined, with a warning saying why); a model with intervals
+                ``smape``, ``mape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``, ``windows``
+                (the windows scored: with an observed target) (missing where undefined, with a
+                warning saying why); a model with intervals
                 adds ``crps``, ``coverage_<L>``, ``width_<L>`` (the series' own units) and
                 ``msis``, so a badly calibrated series can be found.
             return_forecasts: also return every window's forecast as a long frame (id,
@@ -70,26 +75,40 @@ class ScoringMethods:
                 bounds of a model with intervals): ``(metrics, forecasts)``.
             static_df: the static covariates of ``df``'s series (one row each, the id column
                 and the static columns), as for ``fit``; or give them as columns of ``df``.
+            mase_scale: MASE's and MSIS's scale (the mean absolute difference of observed
+                values ``season_length`` apart): ``"lookback"`` (default) over each window's
+                look-back; ``"history"`` over every row of the series in ``df`` before the
+                window's origin (as M4, neuralforecast and darts: stable when look-backs are
+                short). A look-back scale resting on fewer than ``season_length`` pairs is
+                warned about; a look-back of one season has none (MASE missing).
 
         The dict's keys: ``mse``, ``mae``, ``rmse`` on the scaled values (each series in its
         own standard deviations: the papers' numbers, comparable across series); ``*_original``
         pooled over every value on the original scale (kept for compatibility: one number
-        only when the series share a unit; otherwise read them per series); ``smape``
-        (percent) and ``mase`` (scale-free; MASE divides each window's errors by the mean
-        absolute seasonal difference of that window's look-back); ``snaive_mae``,
+        only when the series share a unit; otherwise read them per series); ``smape`` and
+        ``mape`` (percent; MAPE leaves out actuals of 0, with a warning; actuals that change
+        sign are warned about, as both mean little there) and ``mase`` (scale-free; MASE
+        divides each window's errors by the mean absolute seasonal difference of its
+        look-back, or of its history with ``mase_scale="history"``); ``snaive_mae``,
         ``snaive_mse``, ``naive_mae`` (scaled) and ``skill_mae = 1 - mae / snaive_mae``,
         ``skill_mse`` (negative: the seasonal naive forecast is better); ``season_length``
         (the ``season_length`` parameter, by default from the frequency: hourly 24, daily 7,
-        monthly 12, quarterly 4, ...; :mod:`tsfm.data.seasons`); ``windows``; a model with
-        intervals adds ``crps``, ``coverage_<L>``, ``width_<L>`` and ``msis``. A metric
-        undefined on the data (MASE of look-backs without seasonal variation, skill against
-        an exact seasonal naive forecast) is left out with a warning; none is NaN.
+        monthly 12, quarterly 4, ...; :mod:`tsfm.data.seasons`); ``windows`` (those with an
+        observed target); a model with intervals adds ``crps``, ``coverage_<L>``,
+        ``width_<L>`` and ``msis``. A metric undefined on the data (MASE of look-backs without
+        seasonal variation, skill against an exact seasonal naive forecast) is left out with a
+        warning; none is NaN. A series' window whose look-back observes nothing of it is left
+        out of its scores with a warning (:mod:`tsfm.estimator.scored_windows`); its forecast
+        stays in the windows.
         """
         from tsfm.estimator.backtests import evaluate
         from tsfm.estimator.static_inputs import with_static_df
+        from tsfm.training.scoring import check_mase_scale
 
         check_fitted(self)
-        return evaluate(self, with_static_df(self, df, static_df), per_series, return_forecasts)
+        check_mase_scale(mase_scale)
+        frame = with_static_df(self, df, static_df)
+        return evaluate(self, frame, per_series, return_forecasts, mase_scale)
 
     def score(self, df: Any) -> float:
         """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
@@ -103,6 +122,7 @@ class ScoringMethods:
         step: int | None = None,
         refit: bool | int = True,
         static_df: Any = None,
+        mase_scale: str = "lookback",
     ) -> CrossValidation:
         """Rolling-origin evaluation: every fold trains a clone of this Forecaster (its
         ``val_size`` too: early stopping on the end of the fold's rows) on the rows before its
@@ -113,18 +133,26 @@ class ScoringMethods:
         Returns ``(forecasts, metrics)`` frames in ``df``'s frame library (forecasts: one row
         per (fold, series, step) with ``cutoff``, ``step``, the actual, ``forecast`` and
         ``snaive`` as :meth:`evaluate`'s windows; metrics per fold: the errors, ``smape``,
-        ``mase``, the baselines and ``skill_*`` as :meth:`evaluate`);
+        ``mape``, ``mase``, the baselines and ``skill_*`` as :meth:`evaluate`; ``mase_scale``
+        as there, ``"history"``: every row before the cutoff);
         the result's ``per_series`` attribute holds one row per (fold, series). A model with
         intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
         and the interval metrics per fold. ``mode="independent"``: each series' folds count
         back from its own end (:mod:`tsfm.estimator.panel_folds`).
         """
         from tsfm.estimator.cross_validation import cross_validate
+        from tsfm.training.scoring import check_mase_scale
 
-        return cross_validate(self, df, n_windows, step, refit, static_df)
+        check_mase_scale(mase_scale)
+        return cross_validate(self, df, n_windows, step, refit, static_df, mase_scale)
 
     def backtest(
-        self, df: Any, n_windows: int = 3, step: int | None = None, static_df: Any = None
+        self,
+        df: Any,
+        n_windows: int = 3,
+        step: int | None = None,
+        static_df: Any = None,
+        mase_scale: str = "lookback",
     ) -> CrossValidation:
         """The folds of :meth:`cross_validate` forecast by this fitted model, without training
         (fast; the weights are not changed): ``(forecasts, metrics)`` and ``per_series`` as
@@ -134,10 +162,14 @@ class ScoringMethods:
         was fitted on (validation rows included): a fold at or before them is refused, since
         it would score forecasts of rows the model has seen. ``step`` defaults to the horizon;
         ``mode="independent"``: per series, as :meth:`cross_validate`; ``static_df``: the
-        static covariates of ``df``'s series, as :meth:`evaluate` takes them.
+        static covariates of ``df``'s series, as :meth:`evaluate` takes them; ``mase_scale``
+        as :meth:`cross_validate`.
         """
         from tsfm.estimator.backtests import backtest_fitted
         from tsfm.estimator.static_inputs import with_static_df
+        from tsfm.training.scoring import check_mase_scale
 
         check_fitted(self)
-        return backtest_fitted(self, with_static_df(self, df, static_df), n_windows, step)
+        check_mase_scale(mase_scale)
+        frame = with_static_df(self, df, static_df)
+        return backtest_fitted(self, frame, n_windows, step, mase_scale)

@@ -19,9 +19,10 @@ def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> 
     size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series).
     S²IP-LLM keeps the official decomposition and patches where they fit the look-back L;
     where not, the trend window becomes L, the seasonal period the data's season
-    (``season_length``, by default from the frequency; with ``decomposition='stl'`` the
-    longest natural season of at most L // 2, as STL needs two periods) and the patch L with
-    stride L // 2."""
+    (``season_length``, by default from the frequency, shorter than L: a period of the whole
+    look-back would make its seasonal part the detrended look-back itself; with
+    ``decomposition='stl'`` the longest natural season of at most L // 2, as STL needs two
+    periods) and the patch L with stride L // 2."""
     if est.experiment is not None:
         return {}
     chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
@@ -38,6 +39,8 @@ def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> 
     longest = lookback // 2 if stl else lookback
     if stl and not 2 <= season <= longest:
         season = next((s for s in natural_seasons(freq) if s <= longest), season)
+    elif not stl and season >= lookback:  # the metrics keep a season of the whole look-back
+        season = next((s for s in natural_seasons(freq) if s < lookback), 1)
     sized = {
         "trend_length": lookback,
         "seasonal_length": season,

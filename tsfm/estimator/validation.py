@@ -28,6 +28,7 @@ META_KEYS = {"format", "params", "columns", "freq", "layout", "dims"}
 OPTIONAL_META_KEYS = {
     "fit_metrics",
     "trained_until",
+    "fitted_rows",
     "mode",
     "input_columns",
     "roles",
@@ -228,16 +229,29 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
     ):
         _refuse(path, "'fit_metrics' must map names to numbers (and how training stopped)")
     until = meta.get("trained_until")
-    times = until if isinstance(until, list) else [until]
     count = len(meta.get("series") or []) if isinstance(until, list) else 1
-    if until is not None and (
-        len(times) != count
-        or not all(
-            isinstance(t, int) and not isinstance(t, bool) and -(2**63) <= t < 2**63 for t in times
-        )
-    ):
+    if until is not None and not _times(until if isinstance(until, list) else [until], count):
         _refuse(path, f"'trained_until' must be a time (one per series) as integers, got {until!r}")
+    rows = meta.get("fitted_rows")
+    count = len(meta.get("series") or []) if meta.get("mode") == "independent" else 1
+    if rows is not None and not (
+        isinstance(rows, dict)
+        and set(rows) == {"start", "validation", "end"}
+        and all(v is None and k != "end" or _times(v, count) for k, v in rows.items())
+    ):
+        _refuse(path, f"'fitted_rows' must hold start, validation and end times, got {rows!r}")
     return {**meta, "layout": layout}
+
+
+def _times(values: Any, count: int) -> bool:
+    """Whether ``values`` are ``count`` times as integers (int64)."""
+    return (
+        isinstance(values, list)
+        and len(values) == count
+        and all(
+            isinstance(t, int) and not isinstance(t, bool) and -(2**63) <= t < 2**63 for t in values
+        )
+    )
 
 
 def _names(value: Any) -> bool:

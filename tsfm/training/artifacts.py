@@ -69,6 +69,7 @@ def module_from_config(
         quantiles=list(cfg.get("quantiles", DEFAULT_QUANTILES)),
         levels=levels_of(cfg),
         season_length=season_length(cfg, freq, dims["seq_len"], period),
+        mase_scale=cfg.get("mase_scale") or "lookback",
     )
 
 
@@ -90,11 +91,11 @@ def season_length(
     period: int | None = None,
 ) -> int:
     """The run's ``season_length``, or when it is None the data's own seasonal ``period``
-    (M4's, which its MASE uses) if shorter than the look-back, else the default of the data's
+    (M4's, which its MASE uses) if it fits in the look-back, else the default of the data's
     frequency (``freq``, ``lookback``: the data's, by default ``data.freq`` and ``data.seq_len``)."""
     data = cfg.get("data") or {}
     freq, lookback = freq or data.get("freq"), lookback or data.get("seq_len")
-    if cfg.get("season_length") is None and period is not None and 0 < period < lookback:
+    if cfg.get("season_length") is None and period is not None and 0 < period <= lookback:
         return period
     return resolve_season_length(cfg.get("season_length"), freq, lookback)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from torch import Tensor
 
 from tsfm.data.batch import Batch
+from tsfm.data.seasonal_scales import seasonal_scale
 from tsfm.models import ModelOutput
 from tsfm.training.adaptive_conformal import adaptive_blocks
 from tsfm.training.heads import HEAD_PARAMS
@@ -17,7 +18,6 @@ from tsfm.training.scoring import (
     index_of,
     level_bounds,
     lookback_spread,
-    seasonal_scale,
 )
 
 
@@ -45,16 +45,41 @@ class IntervalScoring:
         point = output.prediction.float()
         return self.conformal.quantiles(point, taus, batch.get("variate"), spread, radius_of)
 
+    def _history_scale(self, stage: str, batch: Batch) -> Tensor | None:
+        """MASE's and MSIS's scale ``[B, N]`` (scaled units) of the batch's windows under
+        ``mase_scale="history"``: from the series' rows before each window's origin, which the
+        data module holds; None under ``"lookback"`` (each window's own look-back)."""
+        if self.hparams.get("mase_scale", "lookback") != "history":
+            return None
+        datamodule = self._datamodule()
+        if datamodule is None:
+            raise ValueError(
+                "mase_scale='history' scores each window against the series' rows before it, "
+                "which only the data module holds: test with trainer.test(module, datamodule)"
+            )
+        scale = datamodule.history_scale(stage, batch, self.hparams.season_length)
+        return scale.to(batch["x"].device)
+
     def _score_intervals(
-        self, stage: str, output: ModelOutput, batch: Batch, original: Tensor, mask: Tensor | None
+        self,
+        stage: str,
+        output: ModelOutput,
+        batch: Batch,
+        original: Tensor,
+        mask: Tensor | None,
+        history: Tensor | None = None,
     ) -> Tensor | None:
-        """Update the interval metrics; returns the original-scale 95 % interval ``[B, S, N,
-        2]`` when a data module scores forecasts itself (M4, for its own MSIS scale)."""
+        """Update the interval metrics (MSIS over ``history``, the :meth:`_history_scale`,
+        when given; else over the look-back's); returns the original-scale 95 % interval
+        ``[B, S, N, 2]`` when a data module scores forecasts itself (M4, for its own MSIS
+        scale)."""
         metric = self.interval_metrics[stage]
         scoring = self._scoring_datamodule() is not None
         seen = batch.get("x_mask")
         seen = None if seen is None else seen.bool()  # filled gaps and padding are no steps
-        scale = None if scoring else seasonal_scale(batch["x"], self.hparams.season_length, seen)
+        scale = history
+        if scale is None and not scoring:
+            scale = seasonal_scale(batch["x"], self.hparams.season_length, seen)
         if stage == "test" and self.conformal is not None and self.conformal.adaptive_rate:
             stride = getattr(self._datamodule().datasets["test"], "stride", 1)
             spread = lookback_spread(batch["x"])

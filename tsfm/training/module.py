@@ -20,7 +20,7 @@ from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.interval_scoring import IntervalScoring
 from tsfm.training.metrics import ErrorMetrics, MeanLoss
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
-from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
+from tsfm.training.scoring import DEFAULT_QUANTILES, check_mase_scale, run_levels
 from tsfm.training.series_logging import SeriesScores, n_targets
 
 EVAL_STAGES = ("val", "test")
@@ -46,9 +46,12 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         quantiles: the quantile head's levels, and the grid CRPS is scored on.
         levels: interval levels (percent) scored for coverage and width (MSIS at 95); None:
             :func:`~tsfm.training.scoring.default_levels`.
-        season_length: the seasonal lag of MSIS's and MASE's look-back scale and of the
-            seasonal-naive baseline (M4 data use their own scale); resolved from the data's
-            frequency before it gets here (:mod:`tsfm.data.seasons`).
+        season_length: the seasonal lag of MSIS's and MASE's scale and of the seasonal-naive
+            baseline (M4 data use their own scale); resolved from the data's frequency before
+            it gets here (:mod:`tsfm.data.seasons`); at most the look-back.
+        mase_scale: where MASE's and MSIS's scale comes from: ``"lookback"`` (each window's
+            look-back) or ``"history"`` (the series' rows before each window's origin, which
+            the data module gives: :meth:`~tsfm.data.ForecastDataModule.history_scale`).
 
     Output: ``forward`` returns a :class:`~tsfm.models.ModelOutput` whose ``prediction
     [B, S, N]`` is the point forecast (the median or the location of a probabilistic head);
@@ -56,7 +59,7 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
     Intervals come from the head or, for a point model, from :attr:`conformal` (set after
     training, :mod:`tsfm.training.conformal`); then validation and test also log ``crps``,
     ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msis``. The test stage also
-    logs sMAPE, MASE, the seasonal-naive and naive baselines, the skill against them, and
+    logs sMAPE, MAPE, MASE, the seasonal-naive and naive baselines, the skill against them, and
     each target's own metrics (:class:`~tsfm.training.series_logging.SeriesScores`).
 
     Covariates reach the model as its capabilities allow (:mod:`tsfm.training.inputs`); data
@@ -90,17 +93,19 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         levels: Sequence[float] | None = None,
         season_length: int = 1,
+        mase_scale: str = "lookback",
     ):
         super().__init__()
         levels = list(run_levels(loss, quantiles, levels))
         self.save_hyperparameters()  # the levels scored, not None
         self.head = make_head(loss, quantiles, levels)
         self.loss_fn = getattr(self.head, "loss_fn", None)  # a point head's loss function
-        if not 0 < season_length < dims["seq_len"]:
+        if not 0 < season_length <= dims["seq_len"]:
             raise ValueError(
-                f"season_length={season_length} must be at least 1 and shorter than the "
-                f"look-back ({dims['seq_len']})"
+                f"season_length={season_length} must be at least 1 and at most the look-back "
+                f"({dims['seq_len']})"
             )
+        check_mase_scale(mase_scale)
         self.capabilities = capabilities(model["name"])
         check_capabilities(model["name"], self.capabilities, dims)
         built = model_dims(self.capabilities, dims)
@@ -161,7 +166,10 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         size = target.shape[0]
         if stage == "train":
             total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
-            self.log("train/loss", loss, prog_bar=True, batch_size=size)
+            # the epoch's mean over samples (as val/loss), and each step's own value
+            self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                     batch_size=size, sync_dist=True)  # fmt: skip
+            self.log("train/loss_step", loss, prog_bar=True, batch_size=size)
             for name, value in output.aux_losses.items():
                 self.log(f"train/{name}", value, batch_size=size)
             return total
@@ -171,13 +179,15 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         original_target = self.to_original(target, batch, precise)
         original_prediction = self.to_original(output.prediction, batch, precise)
         self.metrics[f"{stage}_original"].update(original_prediction, original_target, mask)
-        if stage == "test" and self._scoring_datamodule() is None:
+        scoring = self._scoring_datamodule() is not None
+        history = None if scoring else self._history_scale(stage, batch)  # mase_scale=history
+        if stage == "test" and not scoring:
             self.series_scores.update(
-                self, output.prediction, original_prediction, batch, original_target
+                self, output.prediction, original_prediction, batch, original_target, history
             )
         interval = None
         if self.has_intervals:
-            interval = self._score_intervals(stage, output, batch, original_target, mask)
+            interval = self._score_intervals(stage, output, batch, original_target, mask, history)
         if self._scoring_datamodule() is not None:
             original = self.to_original(output.prediction, batch)
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))

@@ -8,7 +8,11 @@
 
 It replaces Lightning's progress bar, model summary and info lines in the Forecaster's
 default ``verbose=1`` where a person is watching (a terminal or a notebook), and prints
-nothing elsewhere (logs, CI, tests). Early stopping may end the fit before the ETA.
+nothing elsewhere (logs, CI, tests). Early stopping may end the fit before the ETA. "train"
+is the epoch's mean training loss over its samples, as "val" is the validation loss's.
+
+:class:`Bf16Hint` adds one line, once per process, where a fit runs fp32 on a CPU that
+computes bf16 natively.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ import time
 from typing import Any, TextIO
 
 import lightning as L
+from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.callbacks import Callback
+
+from tsfm.training import runtime
 
 ESTIMATE_AFTER = 20  # training batches timed before the epoch time is estimated
 
@@ -83,6 +90,32 @@ class EpochProgress(Callback):
             mean = sum(self._durations) / done
             parts.append(f"ETA at most {_clock(mean * (trainer.max_epochs - done))}")
         self._print("  ".join(parts))
+
+
+BF16_HINT = (
+    "tsfm: this CPU computes bf16 natively, and this fit runs in fp32 (the default: results "
+    'that do not depend on the CPU). precision="bf16-mixed" (or "auto") trains faster '
+    "here (1.3-1.6x for iTransformer, 2.5x and more for S2IP-LLM and TimesCLIP), accuracy "
+    'within the seed-to-seed spread: README, "Mixed precision on CPU (bf16)".'
+)
+
+
+class Bf16Hint(Callback):
+    """Says once per process, at the start of a fit that runs fp32 on a CPU with native bf16,
+    that bf16 mixed precision is one setting away (given only where the user did not choose
+    a precision; fp32 stays the default, as the README explains)."""
+
+    shown = False  # once per process
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        if Bf16Hint.shown or str(trainer.precision) not in ("32-true", "32"):
+            return
+        if isinstance(trainer.accelerator, CPUAccelerator) and runtime.cpu_has_native_bf16():
+            Bf16Hint.shown = True
+            print(BF16_HINT, file=self.stream or sys.stderr, flush=True)
 
 
 def counting_progress_bar() -> Callback | None:

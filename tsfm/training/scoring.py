@@ -11,8 +11,14 @@ interval levels are percentages in (0, 100) (``levels``): the ``L`` % interval r
 - coverage of an interval: the share of targets inside it; width: its mean length;
 - MSIS (the M4 competition's interval score at level ``1 - a``): the mean over the horizon of
   ``(U - L) + 2/a (L - y) [y < L] + 2/a (y - U) [y > U]``, divided by the in-sample mean absolute
-  seasonal difference ``mean_t |x_t - x_{t-m}|`` (here: of the window's look-back, lag ``m``
-  = ``season_length``).
+  seasonal difference ``mean_t |x_t - x_{t-m}|`` (lag ``m`` = ``season_length``), as MASE.
+
+MASE's and MSIS's scale (``mase_scale``, :mod:`tsfm.data.seasonal_scales`): ``"lookback"``
+(default) over the pairs of observed values ``m`` apart inside each window's look-back (a
+look-back of ``m`` steps or fewer has none); ``"history"`` over those of the series' rows
+before the window's origin (the convention of M4, neuralforecast's ``mase(train_df=...)``
+and darts' ``insample``). Both sum the same terms, in the data modules (the history of the
+command line's test windows) as in the metrics.
 """
 
 from __future__ import annotations
@@ -147,20 +153,18 @@ def lookback_spread(x: Tensor) -> Tensor:
     return torch.sqrt(centred.square().mean(1, keepdim=True) + SPREAD_EPS)
 
 
-def seasonal_scale(x: Tensor, lag: int, observed: Tensor | None = None) -> Tensor:
-    """MSIS's (and MASE's) scale: the look-back's mean absolute difference at ``lag``,
-    ``[B, L, N] -> [B, N]``; with ``observed [B, L, N]``, over the pairs of observed rows only
-    (a short series' padding before its start is none of its steps; 0 where there is none)."""
-    if not 0 < lag < x.shape[1]:
+MASE_SCALES = ("lookback", "history")
+
+
+def check_mase_scale(mase_scale: str, *, name: str = "mase_scale") -> str:
+    """``mase_scale`` if it is one of :data:`MASE_SCALES`, else a ValueError with the fix."""
+    if mase_scale not in MASE_SCALES:
         raise ValueError(
-            f"season_length={lag} must be at least 1 and shorter than the look-back ({x.shape[1]})"
+            f"{name}={mase_scale!r}: use 'lookback' (MASE's and MSIS's scale from each "
+            "window's look-back, the default) or 'history' (from the series' rows before each "
+            "window's origin, as M4, neuralforecast and darts)"
         )
-    x = x.double()
-    steps = (x[:, lag:] - x[:, :-lag]).abs()
-    if observed is None:
-        return steps.mean(1)
-    pairs = (observed[:, lag:] & observed[:, :-lag]).double()
-    return (steps * pairs).sum(1) / pairs.sum(1).clamp(min=1)
+    return mase_scale
 
 
 def interval_score(lower: Tensor, upper: Tensor, target: Tensor, level: float) -> Tensor:
@@ -178,6 +182,14 @@ def smape_terms(forecast: Tensor, target: Tensor, error: Tensor | None = None) -
     denominator = forecast.abs().add_(target.abs())
     error = (forecast - target).abs() if error is None else error
     return (error / denominator).masked_fill_(denominator == 0, 0.0).mul_(200.0)
+
+
+def mape_terms(forecast: Tensor, target: Tensor, error: Tensor | None = None) -> Tensor:
+    """Elementwise MAPE terms in percent, ``100 |y - f| / |y|``; NaN where the actual ``y`` is
+    0 (undefined there: the caller leaves those out) or missing."""
+    error = (forecast - target).abs() if error is None else error
+    magnitude = target.abs()
+    return (error / magnitude).masked_fill_(magnitude == 0, math.nan).mul_(100.0)
 
 
 def seasonal_naive(x: Tensor, horizon: int, lag: int) -> Tensor:

@@ -3,19 +3,23 @@ module logs them into metrics.json (definitions: :mod:`tsfm.training.series_metr
 
 Keys (``test/`` prefix):
 
-- pooled over every target: ``smape`` and ``mase`` (original scale; both unit-free);
+- pooled over every target: ``smape``, ``mape`` and ``mase`` (original scale; unit-free);
   ``snaive_mae``, ``snaive_mse``, ``naive_mae`` of the baselines and ``skill_mae``,
   ``skill_mse`` against the seasonal naive forecast, on the *scaled* values beside the scaled
   ``mae``/``mse`` they compare with (each target in its own standard deviations: pooling
   original-scale errors would add unlike units);
 - per target ``<column>`` (a panel of independent series: per series id):
   ``<column>/mae_original``, ``mse_original``, ``rmse_original``, ``snaive_mae_original``,
-  ``naive_mae_original`` (the column's own units), ``smape``, ``mase``, ``skill_mae``,
-  ``skill_mse``; for at most :data:`MAX_SERIES_KEYS` targets;
+  ``naive_mae_original`` (the column's own units), ``smape``, ``mape``, ``mase``,
+  ``skill_mae``, ``skill_mse``; for at most :data:`MAX_SERIES_KEYS` targets;
 - a value that is undefined on the data (MASE of look-backs without seasonal variation, the
   skill against an exact seasonal naive forecast, a baseline of padding: ``x_mask`` marks
   it) is left out; :attr:`SeriesScores.notes`
-  says which and why (metrics.json: ``test/undefined/<key>``).
+  says which and why (metrics.json: ``test/undefined/<key>``);
+- what makes a defined value hard to read is in :attr:`SeriesScores.warnings`
+  (metrics.json: ``test/warnings/<key>``, and logged): actuals of 0 left out of MAPE, targets
+  whose actuals change sign (sMAPE and MAPE mean little there), windows whose look-back scale
+  rests on fewer than ``season_length`` pairs (:func:`tsfm.training.metric_notes.notes`).
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
+from tsfm.training.metric_notes import notes
 from tsfm.training.series_metrics import SeriesMetrics, defined
 
 MAX_SERIES_KEYS = 64
-POOLED_ORIGINAL = ("smape", "mase")
+POOLED_ORIGINAL = ("smape", "mape", "mase")
 POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
 PER_SERIES = {
     "mae": "mae_original",
@@ -37,6 +43,7 @@ PER_SERIES = {
     "snaive_mae": "snaive_mae_original",
     "naive_mae": "naive_mae_original",
     "smape": "smape",
+    "mape": "mape",
     "mase": "mase",
     "skill_mae": "skill_mae",
     "skill_mse": "skill_mse",
@@ -52,13 +59,22 @@ class SeriesScores(nn.Module):
         self.scaled = SeriesMetrics(n_series, season_length)
         self.n_series = n_series
         self.notes: dict[str, str] = {}
+        self.warnings: dict[str, str] = {}
 
     def update(
-        self, module: Any, prediction: Tensor, original: Tensor, batch: Any, target: Tensor
+        self,
+        module: Any,
+        prediction: Tensor,
+        original: Tensor,
+        batch: Any,
+        target: Tensor,
+        scale: Tensor | None = None,
     ) -> None:
         """Add a batch: ``prediction`` scaled ``[B, H, N]``, ``original`` the same on the
         original scale, ``target`` on the original scale (in the metrics' dtype); ``module``
-        undoes the scaling of the look-back (its ``to_original``)."""
+        undoes the scaling of the look-back (its ``to_original``); ``scale [B, N]``: MASE's
+        scale of each window on the scaled values (``mase_scale="history"``), None: the
+        look-back's."""
         x, size = batch["x"], batch["x"].shape[0]
         series = batch.get("variate")
         if series is None and "series" in batch and x.shape[-1] == 1:  # a one-target panel
@@ -76,8 +92,13 @@ class SeriesScores(nn.Module):
         mask, seen = batch.get("y_mask"), batch.get("x_mask")
         seen = None if seen is None else seen.bool()  # filled gaps and padding are no steps
         lookback = module.to_original(x, batch, original.dtype)
-        self.original.update(original, target, lookback, mask, series, seen)
-        self.scaled.update(prediction, batch["y"], x, mask, series, seen)
+        in_units = None
+        if scale is not None:  # to_original is affine: the difference keeps only the spread
+            zero = torch.zeros_like(scale[:, None])
+            spread = module.to_original(scale[:, None], batch, original.dtype)
+            in_units = (spread - module.to_original(zero, batch, original.dtype))[:, 0]
+        self.original.update(original, target, lookback, mask, series, seen, in_units)
+        self.scaled.update(prediction, batch["y"], x, mask, series, seen, scale)
 
     def compute(self, columns: Sequence[str] | None = None) -> dict[str, float]:
         """The defined values by key (see the module docstring); resets the sums."""
@@ -85,11 +106,13 @@ class SeriesScores(nn.Module):
             return {}
         original = {k: v.cpu() for k, v in self.original.per_series().items()}
         pooled_original = self.original.pooled()
+        names = list(columns) if columns and len(columns) == self.n_series else None
+        names = names or [f"series_{j}" for j in range(self.n_series)]
+        counts = {k: original[k].numpy() for k in ("zeros", "positive", "negative", "few_pairs")}
+        self.warnings.update(notes(names, counts, self.original.season_length))
         pooled_scaled = self.scaled.pooled()
         values = {k: float(pooled_original[k]) for k in POOLED_ORIGINAL}
         values.update({k: float(pooled_scaled[k]) for k in POOLED_SCALED})
-        names = list(columns) if columns and len(columns) == self.n_series else None
-        names = names or [f"series_{j}" for j in range(self.n_series)]
         if self.n_series <= MAX_SERIES_KEYS:
             for j, column in enumerate(names):
                 for name, key in PER_SERIES.items():

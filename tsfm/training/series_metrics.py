@@ -7,11 +7,18 @@ For every forecast value ``f`` of a target ``y`` (missing targets left out) of s
 - ``mae``, ``mse``, ``rmse`` in the units of the values given (original scale: each series in
   its own units, which is why pooling is left to the scaled values);
 - ``smape``: the mean of ``200 |y - f| / (|y| + |f|)`` (percent; M4's definition);
-- ``mase``: the mean of ``|y - f| / s``, where ``s`` is the window's *look-back* in-sample
-  scale, ``mean_t |x_t - x_{t-m}|`` over the look-back ``x`` with ``m = season_length`` (as
-  MSIS, :func:`~tsfm.training.scoring.seasonal_scale`); windows whose look-back has no
-  seasonal variation (``s = 0``) are left out of MASE, and a series whose every window has
-  ``s = 0`` has no MASE;
+- ``mape``: the mean of ``100 |y - f| / |y|`` (percent) over the values whose actual is not 0
+  (undefined there: left out; a series whose every actual is 0 has no MAPE). Neither
+  percentage means much for a series whose actuals change sign: ``zeros``, ``positive`` and
+  ``negative`` count its observed actuals so that callers can say so;
+- ``mase``: the mean of ``|y - f| / s``, where ``s`` is by default the window's *look-back*
+  in-sample scale, ``mean_t |x_t - x_{t-m}|`` over the observed pairs of the look-back ``x``
+  with ``m = season_length`` (as MSIS, :func:`~tsfm.data.seasonal_scales.seasonal_scale`), or the
+  scale the caller passes (``mase_scale="history"``: from the series' rows before the
+  window's origin, :func:`~tsfm.data.seasonal_scales.history_scale`); windows with ``s = 0`` (no
+  seasonal variation, or no pair) are left out of MASE, and a series whose every window has
+  ``s = 0`` has no MASE. ``few_pairs`` counts the windows whose look-back scale rests on fewer
+  than ``m`` pairs (unstable: one nearly flat look-back dominates the mean);
 - ``snaive_mae``, ``snaive_mse``: the errors of the seasonal-naive forecast of the same window
   (:func:`~tsfm.training.scoring.seasonal_naive` with lag ``m``, from the look-back as the
   model saw it: missing inputs filled with the last observation); ``naive_mae``: of the
@@ -36,28 +43,31 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
-from tsfm.training.scoring import (
-    seasonal_naive,
-    seasonal_naive_error,
-    seasonal_scale,
-    smape_terms,
-)
+from tsfm.data.seasonal_scales import seasonal_sums
+from tsfm.training.scoring import mape_terms, seasonal_naive, seasonal_naive_error, smape_terms
 
 SUMS = (
-    *("count", "abs", "sq", "smape", "mase", "mase_count"),
+    *("count", "abs", "sq", "smape", "mase", "mase_count", "mape", "mape_count"),
+    *("zeros", "positive", "negative", "few_pairs"),
     *("snaive_count", "snaive_abs", "snaive_sq", "paired_abs", "paired_sq", "naive_count", "naive"),
 )
+SCALE = (
+    "every window's scale (its look-back's; with mase_scale='history' its series' rows before "
+    "it) has zero seasonal variation (constant at lag season_length) or no pair of observed "
+    "values season_length apart (a series shorter than that, or sparse; a look-back of "
+    "season_length steps or fewer has none: pass mase_scale='history', mase_scale=history on "
+    "the command line, or a longer lookback)"
+)
 UNDEFINED = {
-    "mase": "every look-back has zero seasonal variation (constant at lag season_length) or no "
-    "pair of observed values season_length apart (a series shorter than that, or sparse), so "
-    "MASE's scale is 0 or unknown",
+    "mase": f"{SCALE}, so MASE's scale is 0 or unknown",
+    "mape": "every observed actual is 0, where MAPE (the error as a percentage of the actual) "
+    "is undefined; read mae or mase",
     "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0), or there "
     "is none (see snaive_mae), so the skill relative to it is undefined",
     "baseline": "no window has an observed look-back value for the baseline to repeat (the "
     "seasonal naive one needs one season_length or more before the origin: a series shorter "
     "than that has none; padding is not a value), or no observed target",
-    "msis": "every look-back has zero seasonal variation (constant at lag season_length) or no "
-    "pair of observed values season_length apart, so MSIS's scale is 0 or unknown",
+    "msis": f"{SCALE}, so MSIS's scale is 0 or unknown",
     "empty": "no observed target in these windows",
 }
 
@@ -69,7 +79,8 @@ class SeriesMetrics(Metric):
     forecasts were made from (all on one scale), optionally a mask ``[B, H, N]`` (1 where the
     target was observed) and ``series``: which series each variate is, ``[B]`` (one per
     sample, N = 1: channel-independent batches) or ``[B, N]``; None: variate ``j`` is series
-    ``j``.
+    ``j``; ``scale [B, N]``: MASE's scale of each window (in the units of the values) instead
+    of the look-back's.
     """
 
     full_state_update = False
@@ -91,6 +102,7 @@ class SeriesMetrics(Metric):
         mask: Tensor | None = None,
         series: Tensor | None = None,
         lookback_observed: Tensor | None = None,
+        scale: Tensor | None = None,
     ) -> None:
         forecast, target = forecast.detach().double(), target.detach().double()
         lookback = lookback.detach().double()
@@ -108,7 +120,13 @@ class SeriesMetrics(Metric):
         # float64 temporary costs more to allocate than to compute. Masked elements add 0:
         # their error is 0 (target = forecast above), the baselines' are multiplied by the mask.
         error = torch.sub(forecast, target).abs_()
-        scale = seasonal_scale(lookback, self.season_length, lookback_observed)  # [B, N]
+        lag = self.season_length
+        if scale is None:  # the look-back's, from its pairs of observed values lag apart
+            total, pairs = seasonal_sums(lookback, lag, lookback_observed)  # [B, N]
+            scale, few = total / pairs.clamp(min=1), (pairs > 0) & (pairs < lag)
+        else:
+            scale = scale.detach().double().to(error.device)
+            few = torch.zeros_like(scale, dtype=torch.bool)
         usable = scale > 0
         safe = torch.where(usable, scale, torch.ones_like(scale))
         snaive_error = seasonal_naive_error(lookback, target, self.season_length)
@@ -120,6 +138,9 @@ class SeriesMetrics(Metric):
             count = observed.sum(1, dtype=torch.float64)
         absolute, squared = error.sum(1), torch.linalg.vecdot(error, error, dim=1)  # [B, N]
         zero = torch.zeros_like(absolute)
+        seen = torch.ones_like(target, dtype=torch.bool) if observed is None else observed
+        nonzero = seen & (target != 0)
+        percent = torch.where(nonzero, mape_terms(forecast, target, error), 0.0)
         seasonal, naive = has_baselines(lookback_observed, self.season_length, absolute)
         per_variate = {
             "count": count,
@@ -128,6 +149,12 @@ class SeriesMetrics(Metric):
             "smape": smape_terms(forecast, target, error).sum(1),
             "mase": torch.where(usable, absolute / safe, zero),
             "mase_count": torch.where(usable, count, zero),
+            "mape": percent.sum(1),
+            "mape_count": nonzero.sum(1, dtype=torch.float64),
+            "zeros": (seen & (target == 0)).sum(1, dtype=torch.float64),
+            "positive": (seen & (target > 0)).sum(1, dtype=torch.float64),
+            "negative": (seen & (target < 0)).sum(1, dtype=torch.float64),
+            "few_pairs": (few & (count > 0)).double(),
             "snaive_count": torch.where(seasonal, count, zero),
             "snaive_abs": torch.where(seasonal, snaive_error.sum(1), zero),
             "snaive_sq": torch.where(
@@ -152,7 +179,8 @@ class SeriesMetrics(Metric):
 
     def compute(self) -> dict[str, Tensor]:
         """Every metric per series (NaN where undefined) and, as ``pooled_<name>``, over all
-        series together; synced across DDP ranks (torchmetrics may squeeze one series' values
+        series together, with the counts ``zeros``, ``positive``, ``negative`` and
+        ``few_pairs`` (see the module docstring); synced across DDP ranks (torchmetrics may squeeze one series' values
         to 0-d: read them with :meth:`per_series` and :meth:`pooled`)."""
         sums = {name: getattr(self, name) for name in SUMS}
         pooled = ratios({name: value.sum(0, keepdim=True) for name, value in sums.items()})
@@ -165,7 +193,7 @@ class SeriesMetrics(Metric):
 
     def pooled(self) -> dict[str, Tensor]:
         """Each metric over all series together (meaningful on a common scale: the scaled
-        values, or series in one unit; sMAPE, MASE and the skills are unit-free)."""
+        values, or series in one unit; sMAPE, MAPE, MASE and the skills are unit-free)."""
         return {k[7:]: v for k, v in self.compute().items() if k.startswith("pooled_")}
 
 
@@ -181,6 +209,7 @@ def ratios(sums: dict[str, Tensor]) -> dict[str, Tensor]:
         "mae": divide(sums["abs"], count),
         "mse": divide(sums["sq"], count),
         "smape": divide(sums["smape"], count),
+        "mape": divide(sums["mape"], sums["mape_count"]),
         "mase": divide(sums["mase"], sums["mase_count"]),
         "snaive_mae": divide(sums["snaive_abs"], paired),
         "snaive_mse": divide(sums["snaive_sq"], paired),
@@ -190,6 +219,7 @@ def ratios(sums: dict[str, Tensor]) -> dict[str, Tensor]:
     # the model against the seasonal naive forecast on the same windows (those that have one)
     result["skill_mae"] = 1.0 - divide(sums["paired_abs"], sums["snaive_abs"])
     result["skill_mse"] = 1.0 - divide(sums["paired_sq"], sums["snaive_sq"])
+    result.update({k: sums[k] for k in ("zeros", "positive", "negative", "few_pairs")})
     return result
 
 
@@ -221,6 +251,8 @@ def reason(name: str) -> str:
     key = name.rsplit("/", 1)[-1]
     if key.startswith("mase"):
         return UNDEFINED["mase"]
+    if key.startswith("mape"):
+        return UNDEFINED["mape"]
     if key.startswith("skill"):
         return UNDEFINED["skill"]
     if key.startswith("msis"):

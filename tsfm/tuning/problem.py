@@ -25,7 +25,7 @@ NOT_RESULT_KEYS = frozenset({
     "trainer.log_every_n_steps", "trainer.profiler", "trainer.limit_test_batches",
     "trainer.limit_predict_batches", "trainer.enable_autolog_hparams", "trainer.model_registry",
     "task_name", "test", "threads", "check_memory", "reuse_freed_memory",
-    "release_freed_memory", "levels", "season_length",
+    "release_freed_memory", "levels", "season_length", "mase_scale",
 })  # fmt: skip
 NOT_RESULT_GROUPS = ("tune.", "hydra.", "logger.", "output.", "conformal.")
 MAX_LISTED = 8

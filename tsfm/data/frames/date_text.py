@@ -1,8 +1,10 @@
 """Dates as people write them: date columns of any common text format, periods written as
-text (``"1956 Q1"``), and year plus quarter columns, read as ``datetime64[ns]``."""
+text (``"1956 Q1"``, ``"Q1 1956"``, ``"2021M05"``), and year plus quarter columns, read as
+``datetime64[ns]``."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -70,28 +72,83 @@ def _day_month_order(column: pl.Series) -> pl.Series | None:
     )
 
 
+READABLE = (
+    "dates such as '2021-05-17', '2021-05-17 13:00', '17/05/2021', 'May 2021', and periods "
+    "such as '2021-05', '2021M05', '1970 Q1', '1970Q1', 'Q1 1970', '1970'"
+)
+# periods written as statistics packages write them (EViews, statsmodels, Stata): read before
+# pandas, which takes "2000M01" for a time of day
+_QUARTER_FIRST = re.compile(r"\s*[Qq]([1-4])[\s/-]*(\d{4})\s*")  # "Q1 1970", "Q1-1970"
+_MONTH_CODE = re.compile(r"\s*(\d{4})\s*[Mm](\d{1,2})\s*")  # "2000M01", "2000m1"
+
+
 def _parse_with_pandas(column: pl.Series) -> pl.Series:
     import pandas as pd
 
+    values = column.to_list()
+    coded = [_coded_period(v) for v in values]
+    if all(c is not None for c in coded):
+        return pl.Series(column.name, period_starts(coded))
     try:
-        stamps = pd.to_datetime(pd.Series(column.to_list()), format="mixed")
+        stamps = pd.to_datetime(pd.Series(values), format="mixed")
     except (ValueError, TypeError) as err:
         try:  # periods such as "1956 Q1", "2020Q3", "2021-05": their first instant
-            stamps = period_starts(column.to_list())
+            stamps = period_starts(values)
         except (ValueError, TypeError):
+            row = _first_unreadable(values)
+            what = f"row {row}: {values[row]!r}" if row is not None else str(err)
             raise ValueError(
-                f"date column '{column.name}' holds values that are not dates ({err}); "
-                "fix them or set data.date_col to the column that holds the timestamps"
+                f"date column '{column.name}' holds values that are not dates ({what}); tsfm "
+                f"reads {READABLE}. Fix them, or name the column that holds the timestamps "
+                "(date_col=... in Python, data.date_col=... in the CLI)"
             ) from None
     return pl.Series(column.name, np.asarray(stamps).astype("datetime64[ns]"))
 
 
-def period_starts(values: list) -> np.ndarray:
-    """The first instant of each period written as text (``"1956 Q1"``, ``"1956Q1"``,
-    ``"2021-05"``), as ``datetime64[ns]``."""
+def _first_unreadable(values: list) -> int | None:
+    """The row of the first value read neither as a date nor as a period."""
+    return next((row for row, value in enumerate(values) if not _readable(value)), None)
+
+
+def _readable(value: object) -> bool:
     import pandas as pd
 
-    periods = [pd.Period(str(v).replace(" ", "")) for v in values]
+    if _coded_period(value) is not None:
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' note about inferring the format
+            pd.Timestamp(value)
+        return True
+    except (ValueError, TypeError):
+        pass
+    try:
+        period_starts([value])
+        return True
+    except (ValueError, TypeError):
+        return False
+
+
+def _coded_period(value: object) -> str | None:
+    """A quarter written quarter first (``"Q1 1970"``) or a month in the ``YYYYMmm`` code
+    (``"2000M01"``) as pandas writes the period (``"1970Q1"``, ``"2000-01"``); None for other
+    text."""
+    text = str(value)
+    if quarter := _QUARTER_FIRST.fullmatch(text):
+        return f"{quarter.group(2)}Q{quarter.group(1)}"
+    month = _MONTH_CODE.fullmatch(text)
+    if month and 1 <= int(month.group(2)) <= 12:
+        return f"{month.group(1)}-{int(month.group(2)):02d}"
+    return None
+
+
+def period_starts(values: list) -> np.ndarray:
+    """The first instant of each period written as text (``"1956 Q1"``, ``"1956Q1"``,
+    ``"Q1 1956"``, ``"2021-05"``, ``"2021M05"``), as ``datetime64[ns]``."""
+    import pandas as pd
+
+    written = [_coded_period(v) or str(v).replace(" ", "") for v in values]
+    periods = [pd.Period(text) for text in written]
     return np.array([p.start_time.to_datetime64() for p in periods], dtype="datetime64[ns]")
 
 

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from tsfm.data.frames.freq_names import parse_freq
+
 Freq = str | int
 
 
@@ -98,24 +100,28 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
         if inferred is None:
             raise_irregular(times, None)
         return inferred
-    try:
-        offset = to_offset(freq)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"unknown frequency {freq!r}; use a pandas alias such as 'h', '15min', 'D'"
-        ) from None
+    offset = parse_freq(freq)
     expected = pd.date_range(pd.Timestamp(times[0]), periods=len(times), freq=offset)
     if not np.array_equal(expected.values.astype("datetime64[ns]"), times):
         raise_irregular(times, offset.freqstr)
     return offset.freqstr
 
 
-def _opening_freq(times: np.ndarray) -> str | None:
-    """The calendar frequency of the first rows (months, quarters: no fixed step), if any."""
+def calendar_candidates(times: np.ndarray) -> list[str]:
+    """The calendar frequencies (months, quarters: no fixed step) pandas infers from runs of
+    12, 6, 4 or 3 consecutive rows at the start of ``times`` and at their end, longest runs
+    first, each once."""
+    found = []
     for rows in (12, 6, 4, 3):
-        if len(times) > rows and (found := infer_freq(times[:rows])) is not None:
-            return found
-    return None
+        for run in (times[:rows], times[-rows:]):
+            if len(times) > rows and (freq := infer_freq(run)) is not None and freq not in found:
+                found.append(freq)
+    return found
+
+
+def calendar_candidate(times: np.ndarray) -> str | None:
+    """The first of :func:`calendar_candidates`, or None."""
+    return next(iter(calendar_candidates(times)), None)
 
 
 def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
@@ -123,7 +129,7 @@ def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
         steps, counts = np.unique(np.diff(times), return_counts=True)
         step = steps[np.argmax(counts)]
         if not is_integer_time(times) and step >= np.timedelta64(28, "D"):
-            freq = _opening_freq(times)  # months have no fixed step
+            freq = calendar_candidate(times)  # months have no fixed step
     if freq is None:  # the most common step, to say where the series departs from it
         expected = times[0] + step * np.arange(len(times))
         what = f"the usual step ({pd.Timedelta(step)})"

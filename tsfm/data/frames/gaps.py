@@ -2,7 +2,12 @@
 its frequency (a closed day, a dropped sensor reading) gets a row of NaN at each absent step,
 which the mask then keeps out of every loss and metric. Only whole steps are inserted: a
 timestamp off the frequency's grid is still refused, and the user is told how many rows were
-added."""
+added.
+
+Without ``freq``, the steps are those of the most common step between rows, or for calendar
+steps (months, quarters, years: no fixed length) the frequency pandas infers from a run of
+consecutive rows, used only when it is unambiguous: every row on its grid, and one step of it
+the most common gap between rows. The warning then says which frequency was inferred."""
 
 from __future__ import annotations
 
@@ -10,29 +15,42 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from tsfm.data.frames.dates import (
     Freq,
     LocalTimeSteps,
+    calendar_candidate,
+    calendar_candidates,
     is_integer_time,
     resolve_freq,
     show_time,
 )
+from tsfm.data.frames.freq_names import parse_freq
 from tsfm.data.frames.table import SeriesTable
 from tsfm.data.user_warnings import warn_user
 
 DAY_NS = 86_400_000_000_000
+GIVE_FREQ = "freq=... in Python, data.freq=... in the CLI"
+
+
+def _calendar_steps(times: np.ndarray) -> bool:
+    """Whether the most common step of ``times`` is a calendar one (four weeks or more)."""
+    if is_integer_time(times) or len(times) < 2:
+        return False
+    steps, counts = np.unique(np.diff(times), return_counts=True)
+    return bool(steps[np.argmax(counts)].astype("int64") >= 28 * DAY_NS)
 
 
 def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
     """Every step of ``freq`` from the first to the last of ``times`` (``freq`` None: the most
-    common step, which must be a fixed duration under four weeks; calendar steps such as
-    months need ``freq``); a ValueError if a timestamp is off that grid."""
+    common step, or for calendar steps such as months the frequency :func:`calendar_freq`
+    infers); a ValueError if a timestamp is off that grid."""
+    if freq is None and _calendar_steps(times):
+        freq = calendar_freq(times)
     first, last = times[0], times[-1]
     grid_of = f"frequency {freq!r}"
     if freq is not None and not is_integer_time(times):
-        grid = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq=to_offset(freq))
+        grid = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq=parse_freq(freq))
         grid = grid.values.astype("datetime64[ns]")
     else:
         if freq is not None:
@@ -42,23 +60,63 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
             step = steps[np.argmax(counts)]
             usual = step if is_integer_time(times) else pd.Timedelta(step)
             grid_of = f"the usual step ({usual})"
-            if not is_integer_time(times) and step.astype("int64") >= 28 * DAY_NS:
-                raise ValueError(
-                    f"timestamps skip steps of a calendar frequency (the usual step is "
-                    f"{pd.Timedelta(step)}); give the frequency (freq=... in Python, data.freq=... in "
-                    "the CLI; e.g. 'MS', 'QS', 'W-SUN') to say which steps are absent"
-                )
         grid = np.arange(first, last + step, step)
     off = ~np.isin(times, grid)
     if off.any():
         row = int(np.argmax(off))
+        where = f"off the grid of {grid_of} from {show_time(first)}"
+        if row == 0:  # an anchored frequency whose steps fall elsewhere ('QE' on quarter starts)
+            steps = ", ".join(show_time(t) for t in grid[:2])
+            where = f"not a step of {grid_of} (its steps from there: {steps}, ...)"
+        shown = calendar_candidate(times) if freq is not None and row == 0 else None
+        belongs = f"; consecutive rows step by {shown!r}" if shown else ""
         raise ValueError(
-            f"row {row} is {show_time(times[row])}, off the grid of {grid_of} from "
-            f"{show_time(times[0])}: missing='mask' fills absent steps, but cannot place a "
-            "timestamp between two steps. Fix or drop that row, or give the frequency it "
-            "belongs to (freq=... in Python, data.freq=... in the CLI)"
+            f"row {row} is {show_time(times[row])}, {where}: missing='mask' fills absent "
+            "steps, but cannot place a timestamp between two steps. Fix or drop that row, or "
+            f"give the frequency it belongs to ({GIVE_FREQ}{belongs})"
         )
     return grid
+
+
+def calendar_freq(times: np.ndarray) -> str:
+    """The calendar frequency of ``times``, which skip some of its steps, when the rows
+    present tell it unambiguously (see the module docstring); else a ValueError with the fix.
+    Of the frequencies pandas infers from runs of consecutive rows, the finest whose grid
+    holds every row."""
+    steps, counts = np.unique(np.diff(times), return_counts=True)
+    usual = pd.Timedelta(steps[np.argmax(counts)])
+    found = calendar_candidates(times)
+    if not found:
+        raise ValueError(
+            f"timestamps skip steps of a calendar frequency (the usual step is {usual}) and no "
+            f"run of consecutive rows shows which: give the frequency ({GIVE_FREQ}; e.g. 'MS', "
+            "'QS', 'YS') to say which steps are absent"
+        )
+    grids = {freq: _calendar_grid(times, freq) for freq in found}
+    holding = [freq for freq in found if np.isin(times, grids[freq]).all()]
+    if not holding:
+        row = int(np.argmax(~np.isin(times, grids[found[0]])))
+        raise ValueError(
+            f"timestamps skip steps of a calendar frequency: consecutive rows step by "
+            f"{found[0]!r}, but row {row} ({show_time(times[row])}) is off its grid from "
+            f"{show_time(times[0])}. Give the frequency the series steps by ({GIVE_FREQ}), or "
+            "fix that row"
+        )
+    freq = max(holding, key=lambda f: len(grids[f]))
+    jumps, counts = np.unique(np.diff(np.searchsorted(grids[freq], times)), return_counts=True)
+    if jumps[np.argmax(counts)] != 1:
+        raise ValueError(
+            f"timestamps skip steps of a calendar frequency: every row lies on the grid of "
+            f"{freq!r}, but most rows are {int(jumps[np.argmax(counts)])} of its steps apart, "
+            f"so it may not be the series' frequency: give freq={freq!r} to insert its absent "
+            f"steps, or the frequency the series steps by ({GIVE_FREQ})"
+        )
+    return freq
+
+
+def _calendar_grid(times: np.ndarray, freq: str) -> np.ndarray:
+    grid = pd.date_range(pd.Timestamp(times[0]), pd.Timestamp(times[-1]), freq=freq)
+    return grid.values.astype("datetime64[ns]")
 
 
 def insert_absent_steps(
@@ -76,6 +134,12 @@ def insert_absent_steps(
         raise  # regular on the local clock: not absent steps
     except ValueError:
         pass
+    inferred = None
+    if freq is None and _calendar_steps(times):
+        try:
+            freq = inferred = calendar_freq(times)
+        except ValueError as err:
+            raise ValueError(f"{name}: {err}") from None
     try:
         grid = step_grid(times, freq)
     except ValueError as err:
@@ -86,5 +150,12 @@ def insert_absent_steps(
     warn_user(
         f"{name}: {len(absent)} absent step(s) (the first at {show_time(absent[0])}) inserted as "
         "missing values (missing='mask'); they never enter the loss or a metric"
+        + (
+            f". No frequency was given: the rows present step by {inferred!r} (every row on "
+            f"its grid, most one step apart), so the absent steps are its; give the frequency "
+            f"({GIVE_FREQ}) if the series steps otherwise"
+            if inferred
+            else ""
+        )
     )
     return replace(table, values=values, times=grid.astype(times.dtype))

@@ -22,7 +22,13 @@ from tsfm.data.m4.files import (
     load_train,
     locate_m4,
 )
-from tsfm.data.m4.metrics import msis, naive2_forecasts, score_group, seasonal_naive_intervals
+from tsfm.data.m4.metrics import (
+    mape,
+    msis,
+    naive2_forecasts,
+    score_group,
+    seasonal_naive_intervals,
+)
 from tsfm.data.m4.windows import M4ForecastWindows, M4TrainWindows
 
 
@@ -141,7 +147,7 @@ class M4DataModule(ForecastDataModule):
         forecast: torch.Tensor,
         interval: torch.Tensor | None = None,
     ) -> dict[str, float]:
-        """sMAPE, MASE and OWA (with Naive2's sMAPE/MASE and the series count) of the
+        """sMAPE, MASE and OWA (with Naive2's sMAPE/MASE and the series count), and MAPE, of the
         forecasts ``[B, H, 1]`` of the series ``index [B]`` of an evaluation stage; with the
         95 % intervals ``interval [B, H, 1, 2]`` also their MSIS, beside the MSIS and
         coverage of the seasonal-naive interval baseline on the same series
@@ -166,6 +172,9 @@ class M4DataModule(ForecastDataModule):
             evaluation.naive2[rows],
         )
         result = {k: float(v) for k, v in scores.as_dict().items()}
+        percent = mape(predicted, evaluation.targets[rows])  # beside sMAPE; not in the OWA
+        if np.isfinite(percent).any():
+            result["mape"] = float(np.nanmean(percent))
         if interval is not None:
             result.update(self._interval_scores(evaluation, rows, first, interval))
         return result

@@ -4,6 +4,8 @@ Definitions follow the competition's own R code (``Mcompetitions/M4-methods``, "
 Evaluation.R"):
 
 - sMAPE of a series: ``mean_h 200 |Y - F| / (|Y| + |F|)`` (0 where both are 0).
+- MAPE of a series (not a competition measure; reported beside sMAPE): ``mean_h 100 |Y - F| /
+  |Y|`` over the steps whose actual is not 0.
 - MASE of a series: ``mean_h |Y - F|`` divided by the in-sample mean absolute seasonal
   difference ``mean_t |x_t - x_{t-m}|`` (m = 1 for Yearly, Weekly and Daily).
 - A group's sMAPE and MASE are the means over its series; several groups are combined by
@@ -37,6 +39,16 @@ def smape(forecast: np.ndarray, target: np.ndarray) -> np.ndarray:
     denominator = np.abs(forecast) + np.abs(target)
     safe = np.where(denominator > 0, denominator, 1.0)  # both zero -> the error is zero too
     return (200.0 * np.abs(forecast - target) / safe).mean(axis=-1)
+
+
+def mape(forecast: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-series MAPE (percent) of ``forecast`` and ``target`` ``[n_series, horizon]``, over
+    the steps whose actual is not 0 (NaN for a series whose every actual is 0)."""
+    forecast, target = np.asarray(forecast, np.float64), np.asarray(target, np.float64)
+    defined = target != 0
+    terms = 100.0 * np.abs(forecast - target) / np.where(defined, np.abs(target), 1.0)
+    counts = defined.sum(axis=-1)
+    return np.where(counts > 0, (terms * defined).sum(axis=-1) / np.maximum(counts, 1), np.nan)
 
 
 def mase_scale(insample: np.ndarray, period: int) -> float:

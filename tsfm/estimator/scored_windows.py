@@ -1,0 +1,116 @@
+"""Which forecasts the scores of ``evaluate``, ``backtest`` and ``cross_validate`` count.
+
+A series' window whose look-back holds no observed value of the series (``missing="mask"``:
+a series that starts later or has a long gap; a panel series padded before its start) is
+forecast from nothing observed: ``predict`` warns of such a forecast. The scoring functions
+forecast it too (it stays in the returned forecasts, its ``snaive`` missing) but leave it out
+of that series' scores, every metric alike, so that ``mae``, ``mase`` and ``skill_mae``
+describe the same windows; one warning names the series and how many of their windows.
+
+A series' ``windows`` (per-series frames) counts the windows its scores rest on: those with
+at least one observed target, left-out ones excluded (:func:`scored_counts`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from tsfm.data.user_warnings import warn_user
+from tsfm.estimator.rolling import Backtest
+
+
+def empty_lookbacks(result: Backtest) -> np.ndarray | None:
+    """``[W, N]``: whether window ``w``'s look-back observes nothing of variate ``n`` (None
+    when every look-back value was observed)."""
+    if result.lookback_observed is None:
+        return None
+    empty = ~result.lookback_observed.any(axis=1)
+    return empty if empty.any() else None
+
+
+def without(result: Backtest, empty: np.ndarray | None) -> Backtest:
+    """``result`` with the targets of the ``empty`` ``[W, N]`` (window, variate) pairs
+    missing, so that no metric counts them."""
+    if empty is None:
+        return result
+    gone = empty[:, None, :]
+    return replace(
+        result,
+        actual=np.where(gone, np.nan, result.actual),
+        actual_scaled=np.where(gone, np.nan, result.actual_scaled),
+    )
+
+
+def left_out(
+    result: Backtest, names: list, series: np.ndarray | None = None, what: str = "evaluate"
+) -> tuple[Backtest, set]:
+    """:func:`without` the windows of :func:`empty_lookbacks`, warning once; and the names of
+    the series with a window left out. ``names``: the variates' names, or with ``series``
+    (each window's index into ``names``; panels, one variate per window) the series'."""
+    empty = empty_lookbacks(result)
+    if empty is None:
+        return result, set()
+    if series is None:
+        counts = empty.sum(axis=0)
+    else:
+        counts = np.bincount(np.asarray(series)[empty[:, 0]], minlength=len(names))
+    found = [j for j, c in enumerate(counts) if c]
+    labels = [
+        f"{names[j]!r} ({int(counts[j])} window{'s' if counts[j] > 1 else ''})" for j in found
+    ]
+    warn_left_out(what, labels, result.lookback_observed.shape[1])
+    return without(result, empty), {names[j] for j in found}
+
+
+def warn_left_out(what: str, found: list[str], lookback: int) -> None:
+    """One warning for every left-out window: ``found`` names each series with how many of
+    its windows (or its folds)."""
+    if not found:
+        return
+    more = f", ... ({len(found)} series)" if len(found) > 10 else ""
+    warn_user(
+        f"{what}: windows whose look-back (the {lookback} rows before the origin) holds no "
+        f"observed value of a series are left out of that series' scores, as their forecast "
+        f"rests on no observation (predict warns of such a forecast): {', '.join(found[:10])}"
+        f"{more}. They stay in the returned forecasts (snaive missing); to score a series "
+        "there, give it observed values in those look-backs"
+    )
+
+
+def scored_counts(
+    actual: np.ndarray, series: np.ndarray | None = None, n_series: int | None = None
+) -> np.ndarray:
+    """Each series' windows with at least one observed target in ``actual [W, H, N]`` (NaN
+    where missing or left out): per variate, or with ``series`` per series of
+    ``n_series``."""
+    scored = (~np.isnan(actual)).any(axis=1)  # [W, N]
+    if series is None:
+        return scored.sum(axis=0)
+    return np.bincount(np.asarray(series), weights=scored[:, 0], minlength=n_series).astype(int)
+
+
+def require_scored(result: Backtest, what: str = "evaluate") -> None:
+    """Refuse windows without one target to score (every target missing or left out)."""
+    if np.isnan(result.actual).all():
+        raise ValueError(
+            f"{what}: no window of the frame has an observed target with an observed value "
+            "in its look-back, so there is nothing to score; pass rows where the series are "
+            "observed (the horizon rows and the look-back before them)"
+        )
+
+
+def fold_left_out(empty: Any, names: list, fold: int) -> list[tuple[Any, int]]:
+    """``(series, fold)`` of one fold's left-out series (``empty``: ``[N]``, or None)."""
+    return [] if empty is None else [(names[j], fold) for j in np.flatnonzero(empty)]
+
+
+def warn_left_out_folds(pairs: list[tuple[Any, int]], lookback: int) -> None:
+    """:func:`warn_left_out` for the ``(series, fold)`` pairs left out of a fold's scores."""
+    folds: dict[Any, list[int]] = {}
+    for series, fold in pairs:
+        folds.setdefault(series, []).append(fold)
+    found = [f"{s!r} (fold {', '.join(map(str, f))})" for s, f in folds.items()]
+    warn_left_out("folds", found, lookback)

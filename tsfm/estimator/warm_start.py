@@ -1,0 +1,154 @@
+"""``Forecaster.fit``: a fresh model, or with ``warm_start=True`` the fitted one trained further.
+
+A warm start (scikit-learn's ``warm_start``; fine-tuning a model from ``Forecaster.load`` or
+``from_run``) starts from the fitted weights instead of a fresh initialisation. Everything
+else is a fit as usual: a fresh optimizer and learning-rate schedule, epochs counted from
+zero, early stopping and the best epoch on this fit's validation rows.
+
+What stays as fitted, so that the weights see inputs as they were trained on:
+
+- the model: the parameters that shape it (sizes, loss, lengths, columns and their roles,
+  frequency, overrides; :func:`~tsfm.estimator.checks.shapes_the_model`) must be those of the
+  fit, and the frame must build the same model (same calendar features, covariates, static
+  covariates, masks); anything else is refused naming it. Training settings (``lr``,
+  ``max_epochs``, ``patience``, ``batch_size``, ``seed``, ``val_size``, ...) may change.
+- the scaling: ``mode="joint"`` keeps the fitted scaler (the frame must hold the fitted
+  columns, in the same order): a value means what it meant in training, even when the new
+  rows' level has moved. ``mode="independent"`` scales each series by its own training rows,
+  as every independent fit does (the model learnt on each series standardised by itself), so
+  any series may be fitted; static covariates keep the fitted encoding in both modes.
+
+A refused or failed warm fit leaves the Forecaster fitted as it was.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import Callback
+from torch import Tensor
+
+from tsfm.estimator.checks import model_changes
+from tsfm.models.common import restoring_saved_weights
+
+SCALER_BUFFERS = ("scale_mean", "scale_std")  # the data's scaling, not learnt weights
+FRESH = "or warm_start=False for a fresh model"
+DIMS = {
+    "n_vars": "target variates",
+    "n_marks": "calendar features (from the data's frequency)",
+    "n_past": "past covariates",
+    "n_future": "future covariates",
+    "n_static_real": "numeric static covariates",
+    "static_cardinalities": "categories per static covariate",
+    "masked": "missing values given as masks (missing='mask' with NaN in the data)",
+}
+
+
+def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None) -> None:
+    """:meth:`~tsfm.Forecaster.fit`, warm when ``est.warm_start`` and fitted."""
+    warm = warm_start_from(est)
+    try:
+        if est.mode == "independent":
+            from tsfm.estimator.panels import fit_panel
+
+            fit_panel(est, df, val_df, static_df, warm=warm)
+            return
+        table = est.read(df)
+        val = None if val_df is None else est.read(val_df, "val_df")
+        est.fit_table(table, val, static_df=static_df, warm=warm)
+    except Exception:
+        if warm is not None:
+            warm.restore(est)
+        raise
+
+
+def warm_start_from(est: Any) -> WarmStart | None:
+    """What a warm fit of ``est`` starts from (None: a fresh fit), checked before the fitted
+    state is dropped."""
+    value = getattr(est, "warm_start", False)
+    if value not in (True, False):
+        raise ValueError(f"warm_start must be True or False, got {value!r}")
+    if not value or not hasattr(est, "module_"):
+        return None  # not fitted yet: the first fit is a fresh one
+    changed = model_changes(est)
+    if changed:
+        raise ValueError(
+            f"warm_start=True trains the fitted model further, but parameters that shape it "
+            f"changed since its fit ({changed}): set them back, {FRESH}"
+        )
+    return WarmStart(est)
+
+
+def building(warm: WarmStart | None) -> AbstractContextManager:
+    """Where the model of a fit is built: a warm fit's takes every weight from the fitted
+    model, so pretrained parts are not read from their source (as ``Forecaster.load``)."""
+    return restoring_saved_weights() if warm is not None else nullcontext()
+
+
+class WarmStart(Callback):
+    """The fitted state a warm fit keeps; as a callback, it loads the fitted weights into the
+    fit's fresh model before training (and before a model caches features of its frozen
+    parts), after checking the data builds the same model."""
+
+    def __init__(self, est: Any):
+        self.input_columns = [str(c) for c in est.input_columns_]
+        self.input_scaler = getattr(est, "input_scaler_", None)
+        self.static_encoder = getattr(est, "static_encoder_", None)
+        self.dims: dict[str, Any] = dict(est.dims_)
+        self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
+        self.fitted = {n: v for n, v in vars(est).items() if n.endswith("_") and n[0] != "_"}
+
+    def restore(self, est: Any) -> None:
+        """``est`` fitted as it was before the warm fit."""
+        est._forget()
+        vars(est).update(self.fitted)
+
+    def check_columns(self, columns: tuple[str, ...] | list[str]) -> None:
+        """A joint model's time-varying columns (targets, then covariates) are the fitted ones
+        in the fitted order: the kept scaler and the weights are per column."""
+        columns = [str(c) for c in columns]
+        if columns == self.input_columns:
+            return
+        missing = [c for c in self.input_columns if c not in columns]
+        new = [c for c in columns if c not in self.input_columns]
+        detail = f"missing {missing}, new {new}" if missing or new else "in another order"
+        raise ValueError(
+            f"warm_start=True continues a model fitted on the columns {self.input_columns}; "
+            f"this frame's are {columns} ({detail}): fit a frame with the fitted columns, "
+            f"{FRESH} (mode='independent' warm-starts on any series)"
+        )
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if stage != "fit":
+            return
+        datamodule = getattr(trainer, "datamodule", None)
+        if datamodule is not None:
+            self.check_dims(datamodule.dims())
+        own = pl_module.state_dict()
+        keys = [k for k in own if k not in SCALER_BUFFERS]
+        weights = {k: v for k, v in self.weights.items() if k not in SCALER_BUFFERS}
+        differ = sorted(
+            {k for k in keys if k not in weights or weights[k].shape != own[k].shape}
+            | {k for k in weights if k not in own}
+        )
+        if differ:
+            raise ValueError(
+                f"warm_start=True: the fitted weights do not fit the model this fit builds "
+                f"({', '.join(differ[:5])}{' ...' if len(differ) > 5 else ''}); {FRESH}"
+            )
+        pl_module.load_state_dict({**own, **weights})
+
+    def check_dims(self, dims: dict[str, Any]) -> None:
+        """The data builds the fitted model (its dimensions, as the model is built from them)."""
+        changed = [  # lengths are parameters (checked before); a key saved before it existed
+            f"{DIMS.get(k, k)}: {self.dims[k]!r} -> {dims[k]!r}"  # is left to the weights' check
+            for k in sorted(self.dims)
+            if k in dims and k not in ("seq_len", "pred_len") and self.dims[k] != dims[k]
+        ]
+        if changed:
+            raise ValueError(
+                f"warm_start=True needs this frame to build the fitted model, but it changes "
+                f"{'; '.join(changed)}: fit data like the fitted model's, {FRESH}"
+            )

@@ -1,0 +1,46 @@
+"""Notes beside defined metrics that are hard to read: actuals of 0 left out of MAPE, series
+whose actuals change sign (sMAPE and MAPE mean little there), windows whose look-back MASE
+scale rests on too few pairs. The CLI records them in metrics.json (``test/warnings/<key>``);
+``evaluate``, ``cross_validate`` and ``backtest`` warn them once per call."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _listed(pairs: list[tuple[object, int]], unit: str) -> str:
+    shown = ", ".join(f"{name!r} ({count} {unit})" for name, count in pairs[:5])
+    return shown + (f" and {len(pairs) - 5} more series" if len(pairs) > 5 else "")
+
+
+def notes(names: list, counts: dict[str, np.ndarray], lag: int) -> dict[str, str]:
+    """What makes defined values hard to read, by key, from the per-series counts of
+    :meth:`tsfm.training.series_metrics.SeriesMetrics.compute` (``zeros``, ``positive``, ``negative``, ``few_pairs``, summed
+    over everything scored) of the series ``names``: ``mape_zeros`` (actuals of 0 left out of
+    MAPE), ``sign_changes`` (actuals of both signs: sMAPE and MAPE mean little) and
+    ``mase_pairs`` (windows whose look-back scale rests on fewer than ``lag`` pairs)."""
+    found: dict[str, str] = {}
+    zeros = [(n, int(c)) for n, c in zip(names, counts["zeros"], strict=True) if c > 0]
+    if zeros:
+        found["mape_zeros"] = (
+            f"MAPE leaves out {sum(c for _, c in zeros)} forecast values whose actual is 0 (the "
+            f"error as a percentage of the actual is undefined there): {_listed(zeros, 'values')}"
+        )
+    signs = zip(names, counts["positive"], counts["negative"], strict=True)
+    crossing = [name for name, above, below in signs if above > 0 and below > 0]
+    if crossing:
+        more = f" and {len(crossing) - 5} more" if len(crossing) > 5 else ""
+        found["sign_changes"] = (
+            f"the actuals of {crossing[:5]}{more} change sign within the scored windows: sMAPE "
+            "and MAPE are not meaningful there (values near 0 inflate them); read mae and mase"
+        )
+    few = [(n, int(c)) for n, c in zip(names, counts["few_pairs"], strict=True) if c > 0]
+    if few:
+        found["mase_pairs"] = (
+            f"MASE's look-back scale rests on fewer than season_length={lag} observed pairs of "
+            f"values a season apart in {_listed(few, 'windows')}: such a scale is unstable (a "
+            "nearly flat look-back inflates the window's MASE and MSIS); pass "
+            "mase_scale='history' (the series' rows before each window's origin; "
+            f"mase_scale=history on the command line) or a lookback of at least {2 * lag}"
+        )
+    return found
