@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -20,16 +19,13 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
+from tsfm.estimator.fit_metrics import fit_record
 from tsfm.estimator.fitted_rows import fitted_rows
 from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
-from tsfm.training.stopping import plural, shown_time
-
-# What fit_metrics_ keeps of the pipeline's metrics: validation, epochs, how training stopped
-FIT_METRICS = ("val/", "epochs", "fit_", "stopped", "last_epoch_complete")
 
 
 def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> int:
@@ -211,25 +207,6 @@ def keep_data_state(est: Any, datamodule: TimeSeriesDataModule) -> None:
     est.input_columns_ = list(datamodule.roles.time_varying)
     est.n_variates_ = len(est.columns_)
     est.dims_ = datamodule.dims()
-
-
-def fit_record(est: Any, cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
-    """``fit_metrics_`` of a fit's metrics; one line (``verbose >= 1``) when the time limit
-    ended the training."""
-    record = {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS)}
-    if record.get("stopped") == "max_time" and int(est.verbose) >= 1:
-        complete = record.get("last_epoch_complete", True)
-        done = record.get("epochs", 0) - (not complete)
-        cut = "" if complete else f" (epoch {done + 1} cut short)"
-        finished = plural(done, "finished epoch")
-        model = "the best epoch's" if cfg.callbacks.checkpoint.enabled else "the last step's"
-        print(
-            f"training stopped at the time limit (max_time={shown_time(cfg.trainer.max_time)}) "
-            f"after {finished}{cut}; the model is {model}",
-            file=sys.stderr,
-            flush=True,
-        )
-    return record
 
 
 def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:

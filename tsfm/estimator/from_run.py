@@ -283,5 +283,6 @@ def run_metrics(run_dir: Path) -> dict[str, Any]:
 def fit_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     """The run's validation figures (``val/...``, ``epochs``, ``fit_...``) and how its
     training stopped, as a fit keeps."""
-    keep = ("val/", "epochs", "fit_", "stopped", "last_epoch_complete")
-    return {k: v for k, v in metrics.items() if k.startswith(keep) and v is not None}
+    from tsfm.estimator.fit_metrics import FIT_METRICS
+
+    return {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS) and v is not None}

@@ -31,11 +31,11 @@ from tsfm.estimator.checks import (
     remember_fitted_params,
     role_names,
 )
+from tsfm.estimator.fit_metrics import fit_record
 from tsfm.estimator.fitted_rows import fitted_rows
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
-    fit_record,
     lightning_output,
     model_statics,
     run_directory,

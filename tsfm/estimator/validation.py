@@ -18,10 +18,10 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from tsfm.config import CONF_DIR
 from tsfm.data.frames import Layout
+from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.estimator.params import config_key
 from tsfm.models import REGISTRY
 from tsfm.training.preflight import fits_type, readable_type
-from tsfm.training.stopping import STOP_REASONS
 
 INSTANTIATION_KEYS = ("_target_", "_partial_", "_args_", "_convert_", "_recursive_")
 META_KEYS = {"format", "params", "columns", "freq", "layout", "dims"}
@@ -225,7 +225,7 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
     _check_roles(meta, path)
     fit_metrics = meta.get("fit_metrics", {})
     if not isinstance(fit_metrics, dict) or not all(
-        isinstance(k, str) and _fit_metric(k, v) for k, v in fit_metrics.items()
+        isinstance(k, str) and fit_metric_value(k, v) for k, v in fit_metrics.items()
     ):
         _refuse(path, "'fit_metrics' must map names to numbers (and how training stopped)")
     until = meta.get("trained_until")
@@ -305,12 +305,3 @@ def _check_roles(meta: dict[str, Any], path: Path) -> None:
             isinstance(k, str) and _names(v) for k, v in categories.items()
         ):
             _refuse(path, "'static_encoder.categories' must map columns to category names")
-
-
-def _fit_metric(key: str, value: Any) -> bool:
-    """A value ``fit_metrics_`` may hold: a number, or how training stopped."""
-    if key == "stopped":
-        return value in STOP_REASONS
-    if key == "last_epoch_complete":
-        return isinstance(value, bool)
-    return value is None or fits_type(value, float)
