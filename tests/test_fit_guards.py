@@ -58,9 +58,10 @@ def test_ctrl_c_in_fit_is_a_keyboard_interrupt_and_says_how_many_epochs_finished
     assert not any("Detected KeyboardInterrupt" in line for line in lines)
 
 
-def test_an_interrupted_refit_keeps_the_model_fitted_before(ctrl_c, capsys):
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_an_interrupted_refit_keeps_the_model_fitted_before(ctrl_c, capsys, warm_start):
     frame = synthetic_frame()
-    est = tiny(val_size=0.2).fit(frame)
+    est = tiny(val_size=0.2, warm_start=warm_start).fit(frame)
     before = {k: v.clone() for k, v in est.module_.state_dict().items()}
     forecast, metrics, history = est.predict(), est.fit_metrics_, est.history_
     ctrl_c(3)
