@@ -170,7 +170,8 @@ def fit_table(
     est.statics_ = model_statics(statics)
     est.freq_ = freq
     est.layout_ = table.layout
-    est.history_ = rows.select(est.input_columns_).tail(est.lookback)
+    own = {str(c): c for c in rows.columns}  # the frame's names: a long frame's ids as given
+    est.history_ = rows.select([own[c] for c in est.input_columns_]).tail(est.lookback)
     est.fit_metrics_ = {
         k: v for k, v in result.metrics.items() if k.startswith(("val/", "epochs", "fit_"))
     }

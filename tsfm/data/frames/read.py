@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tsfm.data.frames.column_types import polars_description
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.date_text import parse_dates
 from tsfm.data.frames.dates import check_timestamps, show_time
@@ -289,9 +290,8 @@ def read_long(
     ids = frame[id_col]
     order = ids.unique(maintain_order=True)
     codes = ids.to_frame().join(order.to_frame().with_row_index("code"), on=id_col, how="left")
-    layout = Layout(
-        "long", library, time_col, id_col, target_col, time_type, str(frame.schema[id_col])
-    )
+    id_dtype = polars_description(frame.schema[id_col])
+    layout = Layout("long", library, time_col, id_col, target_col, time_type, id_dtype)
     return LongFrame(
         ids=order.to_list(),
         codes=codes["code"].to_numpy(),

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tsfm.data.frames.column_types import polars_type
 from tsfm.data.frames.convert import INDEX_COLUMN
 from tsfm.data.frames.table import Layout
 
@@ -26,7 +27,11 @@ def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.S
 
 
 def finish_frame(frame: pl.DataFrame, layout: Layout) -> Any:
-    """``frame`` in the layout's library (pandas: the time index restored)."""
+    """``frame`` in the layout's library (pandas: the time index restored), a long frame's
+    ids in the polars type of the input's."""
+    if layout.kind == "long" and layout.id_col in frame.columns:
+        ids = frame[layout.id_col]
+        frame = frame.with_columns(_typed_ids(ids, polars_type(layout.id_dtype)))
     if layout.library == "polars":
         return frame
     import pandas as pd
@@ -39,6 +44,21 @@ def finish_frame(frame: pl.DataFrame, layout: Layout) -> Any:
         if layout.time_col == INDEX_COLUMN:
             out.index.name = None
     return out
+
+
+def _typed_ids(ids: pl.Series, dtype: pl.DataType | None) -> pl.Series:
+    """``ids`` in the polars type of the frame's id column, every value checked to come
+    through (polars rounds decimals and floats it casts to a coarser type)."""
+    if dtype is None or ids.dtype == dtype:
+        return ids
+    cast = ids.cast(dtype, strict=False)
+    changed = (cast.cast(ids.dtype, strict=False) != ids).fill_null(True)
+    if changed.any():
+        raise ValueError(
+            f"'{ids.name}' is {dtype}, which cannot hold {ids.filter(changed)[0]!r} (a value "
+            f"tsfm returns there) exactly; give '{ids.name}' a type that holds every value"
+        )
+    return cast
 
 
 def _to_pandas(series: pl.Series) -> Any:
@@ -79,9 +99,6 @@ def write_frame(
 
 
 def id_series(layout: Layout, series: list, repeat: int) -> pl.Series:
-    """The id column of a long frame: each series ``repeat`` times, in the input's dtype."""
-    ids = pl.Series(layout.id_col, [c for c in series for _ in range(repeat)])
-    dtype = getattr(pl, layout.id_dtype or "", None)
-    if isinstance(dtype, type) and issubclass(dtype, pl.DataType):
-        ids = ids.cast(dtype)
-    return ids
+    """The id column of a long frame: each series ``repeat`` times (:func:`finish_frame`
+    gives it the input's type)."""
+    return pl.Series(layout.id_col, [c for c in series for _ in range(repeat)])
