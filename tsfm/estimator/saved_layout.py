@@ -1,6 +1,6 @@
 """What ``Forecaster.load`` accepts as ``forecaster.json``'s frame layout: the fields of
-:class:`~tsfm.data.frames.Layout`, typed, and the id type described as tsfm describes it
-(:mod:`tsfm.data.frames.column_types`), built from its description without running code."""
+:class:`~tsfm.data.frames.Layout`, typed, and column types described as tsfm describes them
+(:mod:`tsfm.data.frames.column_types`), built from their description without running code."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typing
 from typing import Any
 
 from tsfm.data.frames import Layout
-from tsfm.data.frames.column_types import polars_type
+from tsfm.data.frames.column_types import pandas_type, polars_type
 from tsfm.training.preflight import fits_type, readable_type
 
 TIME_KINDS = {"int", "datetime", "date"}
@@ -19,8 +19,8 @@ INTEGER_DTYPES = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32"
 def check_layout(layout: Any) -> Layout:
     """The frame layout ``save`` recorded (the fields of :class:`Layout`, typed)."""
     fields = set(Layout.__dataclass_fields__)
-    if isinstance(layout, dict):  # saved before integer names were kept
-        layout = {"int_columns": [], **layout}
+    if isinstance(layout, dict):  # saved before integer names, pandas types were kept
+        layout = {"int_columns": [], "pandas_types": {}, **layout}
     if not isinstance(layout, dict) or set(layout) != fields:
         raise ValueError(f"'layout' must hold exactly {sorted(fields)}")
     hints = typing.get_type_hints(Layout)
@@ -44,4 +44,12 @@ def check_layout(layout: Any) -> Layout:
         polars_type(layout["id_dtype"])  # (before 2026-12: the name of a polars type)
     except ValueError as err:
         raise ValueError(f"layout.id_dtype: {err}") from None
+    types = layout["pandas_types"]
+    if set(types) - {"id", "time"}:
+        raise ValueError(f"layout.pandas_types may describe the id and time columns only: {types}")
+    for role, description in types.items():
+        try:
+            pandas_type(description)
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"layout.pandas_types.{role}: {err}") from None
     return Layout(**layout)

@@ -108,7 +108,8 @@ class ScoringMethods:
         horizon are read from ``df`` (they are known there). To score the model already
         fitted without training, use :meth:`backtest`.
 
-        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library (metrics per fold:
+        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library, id and time
+        columns in ``df``'s types (metrics per fold:
         the errors, ``smape``, ``mase``, the baselines and ``skill_*`` as :meth:`evaluate`);
         the result's ``per_series`` attribute holds one row per (fold, series). A model with
         intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``

@@ -27,6 +27,8 @@ class Layout:
     id_dtype: str | dict[str, Any] | None = None
     time_index: bool = False  # pandas: timestamps in the index
     int_columns: list[int] = field(default_factory=list)  # pandas: names that were integers
+    # pandas: the id and time columns' pandas types ({"id": ..., "time": ...}), described
+    pandas_types: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
