@@ -1,6 +1,6 @@
 """The id and time columns' types (tsfm/data/frames/column_types.py, id_types.py): described in
 JSON and built again without running code, timestamps a type cannot hold refused rather than
-truncated, and second-resolution times read."""
+truncated, second-resolution times read, and ids of another kind than the fitted refused."""
 
 from __future__ import annotations
 
@@ -130,3 +130,21 @@ def test_time_columns_in_seconds_are_read_and_their_type_kept():
         table = read_frame(given)
         assert (table.times == dates.tz_localize(None).to_numpy()).all()
         assert pandas_type(table.layout.pandas_types["time"]) == given.reset_index().date.dtype
+
+
+def test_ids_of_another_kind_than_the_fitted_are_refused_naming_both_types_and_the_cast():
+    long = pd.DataFrame(
+        {"unique_id": np.repeat([1, 2], 4), "ds": np.tile(np.arange(4), 2), "y": np.arange(8.0)}
+    )
+    fitted = read_frame(long).layout
+    with pytest.raises(ValueError) as refused:
+        read_frame(long.assign(unique_id=long.unique_id.astype(str)), fitted=fitted)
+    message = str(refused.value)
+    assert "are str (text) but the fitted ids are int64 (integer)" in message
+    assert "df['unique_id'] = df['unique_id'].astype('int64')" in message
+    with pytest.raises(
+        ValueError, match=r"Float64 \(float\).*pl.col\('unique_id'\).cast\(pl.Int64"
+    ):
+        read_frame(pl.from_pandas(long.assign(unique_id=long.unique_id * 1.0)), fitted=fitted)
+    same = read_frame(long.assign(unique_id=long.unique_id.astype("Int16")), fitted=fitted)
+    assert same.columns == read_frame(long).columns == [1, 2]  # matched by value

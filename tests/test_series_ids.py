@@ -1,5 +1,6 @@
-"""Polars id types (Enum, Categorical, Decimal, Date, Datetime, Float) survive fit, save, load
-and predict; models saved before their types were described still load."""
+"""A series is its id's value: polars id types (Enum, Categorical, Decimal, Date, Datetime,
+Float) survive fit, save, load and predict; ids of another kind than the fitted ones are
+refused wherever a frame meets a fitted model; within a kind, ids match by value."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import polars as pl
 import pytest
 
 from tests.helpers.data import synthetic_frame
-from tests.helpers.estimator import tiny, to_long
+from tests.helpers.estimator import HORIZON, tiny, to_long
+from tests.test_covariates import TINY_IT, panel_frame
 from tsfm import Forecaster
 
 ID_TYPES = {  # (the three series' ids as text, how polars makes them the type)
@@ -65,3 +67,59 @@ def test_a_model_saved_with_a_plain_id_type_name_and_no_pandas_types_still_loads
     forecast = Forecaster.load(tmp_path / "model").predict()
     np.testing.assert_array_equal(forecast.y.to_numpy(), est.predict().y.to_numpy())
     assert forecast.unique_id.tolist() == est.predict().unique_id.tolist()
+
+
+@pytest.mark.parametrize("mode", ["joint", "independent"])
+def test_ids_of_another_kind_than_the_fitted_are_refused_wherever_a_frame_is_given(mode):
+    frame = _long([1, 2, 3])
+    est = tiny(mode=mode).fit(frame[frame.ds < frame.ds.iloc[40]])
+    for other, given in ((frame.astype({"unique_id": str}), r"str \(text\)"),
+                         (frame.astype({"unique_id": float}), r"float64 \(float\)")):  # fmt: skip
+        message = rf"are {given} but the fitted ids are int64 \(integer\).*astype\('int64'\)"
+        for call in ("predict", "evaluate", "backtest", "make_future_dataframe"):
+            with pytest.raises(ValueError, match=message):
+                getattr(est, call)(other)
+    narrow = frame.astype({"unique_id": "Int16"})  # another width: the same series
+    forecast = est.predict(narrow)
+    assert forecast.unique_id.dtype == "Int16"
+    np.testing.assert_array_equal(forecast.y.to_numpy(), est.predict(frame).y.to_numpy())
+
+
+def test_future_df_and_static_df_ids_of_another_kind_are_refused():
+    panel = panel_frame().assign(unique_id=lambda d: d.unique_id.str[1:].astype(int))
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", future_covariates=["promo"],
+        static_covariates=["store"], **TINY_IT,
+    ).fit(panel)  # fmt: skip
+    future = est.make_future_dataframe().assign(promo=0.0)
+    recent, statics = panel.drop(columns="store"), panel.groupby("unique_id").store.first()
+    statics = statics.reset_index()
+    with pytest.raises(ValueError, match=r"future_df's ids \('unique_id'\) are str \(text\)"):
+        est.predict(recent, future_df=future.astype({"unique_id": str}))
+    with pytest.raises(ValueError, match=r"static_df's ids .* are float64 \(float\) but df's ids"):
+        est.predict(recent, future_df=future, static_df=statics.astype({"unique_id": float}))
+    with pytest.raises(
+        ValueError, match=r"static_df's ids .* are float64 \(float\) but the frame's"
+    ):
+        est.cross_validate(
+            recent, n_windows=1, static_df=statics.astype({"unique_id": float})
+        )  # (a float 1.0 was joined to the series 1 before)
+    given = est.predict(recent, future_df=future, static_df=statics.astype({"unique_id": "Int8"}))
+    pd.testing.assert_frame_equal(given, est.predict(panel, future_df=future))
+
+
+@pytest.mark.parametrize("mode", ["joint", "independent"])
+def test_ids_are_matched_by_value_not_by_how_they_print(mode):
+    """Decimal 0.5 of scale 1 is the fitted 0.50 of scale 2 (text '0.5' and '0.50'): the same
+    series, scaled, given its statics and forecast as fitted; its type as given."""
+    frame = pl.from_pandas(_long(["0.50", "1.50", "12.00"]).assign(store=lambda d: d.unique_id))
+    statics = {"static_covariates": ["store"]}
+    est = tiny(mode=mode, **statics).fit(
+        frame.with_columns(pl.col("unique_id").cast(pl.Decimal(10, 2)))
+    )
+    fitted = est.predict(frame.with_columns(pl.col("unique_id").cast(pl.Decimal(10, 2))))
+    coarse = frame.with_columns(pl.col("unique_id").cast(pl.Decimal(10, 1))).drop("store")
+    forecast = est.predict(coarse)  # no statics given: the fitted series' own are used
+    assert forecast.schema["unique_id"] == pl.Decimal(10, 1)
+    np.testing.assert_array_equal(forecast["y"].to_numpy(), fitted["y"].to_numpy())
+    assert len(forecast) == 3 * HORIZON

@@ -87,7 +87,7 @@ def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> 
     types = user_types(df, frame, {"id": est.id_col, "time": est.time_col})
     return read_long(
         frame, library, est.id_col, est.time_col, est.target_col, statics,
-        est.missing == "mask", wall, types,
+        est.missing == "mask", wall, types, est.layout_ if fitted else None,
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.date_text import calendar_hint, parse_dates
 from tsfm.data.frames.dates import check_timestamps, show_time
 from tsfm.data.frames.files import stray_text
+from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
@@ -140,10 +141,12 @@ def read_frame(
     static_columns: list[str] = (),
     allow_missing: bool = False,
     wall_time: bool | None = None,
+    fitted: Layout | None = None,
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
     (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
-    how time-zone-aware timestamps are held (see :func:`_times`; None: from the data)."""
+    how time-zone-aware timestamps are held (see :func:`_times`; None: from the data);
+    ``fitted``: the fitted frame's layout, whose ids a long frame's must match."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
@@ -152,7 +155,7 @@ def read_frame(
         types = user_types(df, frame, {"id": id_col, "time": time_col})
         long = read_long(
             frame, library, id_col, time_col, target_col, static_columns, allow_missing,
-            wall_time, types,
+            wall_time, types, fitted,
         )  # fmt: skip
         return joint_table(long, allow_missing)
     if id_col in names:
@@ -246,10 +249,12 @@ def read_long(
     allow_missing: bool = False,
     wall_time: bool | None = None,
     types: dict[str, Any] | None = None,
+    fitted: Layout | None = None,
 ) -> LongFrame:
     """A checked long frame: the target and every other column but the statics, which are
     time-varying covariates and must be numeric (or boolean). ``types``: the pandas types of
-    its id and time columns (:func:`~tsfm.data.frames.column_types.user_types`)."""
+    its id and time columns (:func:`~tsfm.data.frames.column_types.user_types`); ``fitted``:
+    the fitted frame's layout, whose ids these must match (:mod:`~tsfm.data.frames.id_types`)."""
     static_columns = list(static_columns)
     missing_static = [c for c in static_columns if c not in frame.columns]
     if missing_static:
@@ -264,7 +269,10 @@ def read_long(
         )
     if frame[id_col].null_count():
         raise ValueError(f"id column '{id_col}' has missing values")
-    id_dtype = polars_description(frame.schema[id_col])
+    id_dtype = polars_description(frame.schema[id_col])  # the type given, before matching
+    if fitted is not None:
+        given = (types or {}).get("id")
+        frame = frame.with_columns(as_fitted_ids(frame[id_col], fitted, library, given))
     if not frame.schema[target_col].is_numeric():
         raise ValueError(f"target column '{target_col}' is {frame.schema[target_col]}, not numeric")
     times, time_type = _times(frame[time_col], wall_time)
