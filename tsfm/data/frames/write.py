@@ -164,3 +164,8 @@ def id_series(layout: Layout, series: list, repeat: int) -> pl.Series:
     """The id column of a long frame: each series ``repeat`` times (:func:`finish_frame`
     gives it the input's type)."""
     return pl.Series(layout.id_col, [c for c in series for _ in range(repeat)])
+
+
+def typed_id_series(layout: Layout, series: list) -> pl.Series:
+    """A long frame's series ids in the polars type its id column was read in."""
+    return _typed_ids(id_series(layout, series, 1), polars_type(layout.id_dtype))
