@@ -245,7 +245,9 @@ def test_future_df_of_a_panel_is_matched_by_series_and_names_an_id_of_another_ty
     shuffled = future.sample(frac=1.0, random_state=0)  # rows found by series and time
     pd.testing.assert_frame_equal(est.predict(future_df=shuffled), est.predict(future_df=future))
     with pytest.raises(
-        ValueError, match="no row for series 0 .*ids are str, the series' id is int"
+        ValueError,
+        match=r"future_df's ids \('unique_id'\) are str \(text\) but the fitted ids are int64 "
+        r"\(integer\).*future_df\['unique_id'\].astype\('int64'\)",
     ):
         est.predict(future_df=future.assign(unique_id=future.unique_id.astype(str)))
 

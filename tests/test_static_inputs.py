@@ -151,7 +151,9 @@ def test_fit_refuses_a_static_df_with_unknown_columns_or_ids_of_another_type():
     )
     with pytest.raises(ValueError, match=r"static_df has column\(s\) \['extra'\] that are not"):
         est.fit(frame, static_df=statics.assign(extra=[1, 2]))  # as predict refuses it
-    with pytest.raises(ValueError, match=r"ids \('unique_id'\) are Int64, the frame's String"):
+    with pytest.raises(
+        ValueError, match=r"ids \('unique_id'\) are int64 \(integer\) but the frame's"
+    ):
         est.fit(frame, static_df=statics.assign(unique_id=[0, 1]))
     assert len(est.fit(frame, static_df=statics).predict(frame, static_df=statics)) == 8
 

@@ -64,6 +64,15 @@ def test_an_injected_checkpoint_override_is_refused_at_load_and_never_fetched(co
         (lambda m: m["params"].update(model="per_index"), "not a registered tsfm model"),
         (lambda m: m["params"].update(max_epochs={"_target_": "os.system"}), "plain setting"),
         (lambda m: m["layout"].update(id_dtype="read_csv"), "not a polars data type"),
+        (lambda m: m["layout"].update(id_dtype={"name": "Enum", "categories": [{}]}), "id_dtype"),
+        (
+            lambda m: m["layout"].update(pandas_types={"time": {"name": "eval", "x": "1"}}),
+            "layout.pandas_types.time: .* does not describe a pandas type",
+        ),
+        (
+            lambda m: m["layout"].update(pandas_types={"other": {"name": "int64"}}),
+            "describe the id and time columns only",
+        ),
         (lambda m: m["layout"].update(extra=1), "'layout' must hold exactly"),
         (lambda m: m.update(dims={**m["dims"], "seq_len": 999}), "seq_len differs"),
         (lambda m: m.update(columns=["a", "a", "b"]), "distinct names"),

@@ -14,7 +14,7 @@ from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
 from tsfm.data.frames import SeriesTable, build_table, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
-from tsfm.data.frames.write import id_series
+from tsfm.data.frames.write import typed_id_series
 from tsfm.data.long_files import read_long_file
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
@@ -313,7 +313,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         self.setup()
         layout = None if self.table is None else self.table.layout
         long = layout is not None and layout.kind == "long" and bool(self.table.groups)
-        return id_series(layout, self.table.groups[layout.target_col], 1) if long else None
+        return typed_id_series(layout, self.table.groups[layout.target_col]) if long else None
 
     def history_scale(self, stage: str, batch: Any, lag: int) -> torch.Tensor:
         """Each window's scale over every row before its origin (see the base class)."""

@@ -24,7 +24,7 @@ from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
 from tsfm.data.frames import SeriesTable, future_times, resolve_freq
 from tsfm.data.frames.table import Layout, data_digest
-from tsfm.data.frames.write import id_series
+from tsfm.data.frames.write import typed_id_series
 from tsfm.data.panel_windows import PanelWindows
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix
@@ -242,7 +242,7 @@ class PanelDataModule(ForecastDataModule):
 
     def series_ids(self) -> pl.Series | None:
         long = self.layout is not None and self.layout.kind == "long"
-        return id_series(self.layout, self.names, 1) if long else None
+        return typed_id_series(self.layout, self.names) if long else None
 
     def _static(self, key: str, dtype: torch.dtype) -> Tensor | None:
         array = None if self.static is None else self.static.get(key)

@@ -27,6 +27,7 @@ import polars as pl
 import torch
 
 from tsfm.data.frames import Layout
+from tsfm.data.frames.write import finish_frame
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix, seasonal_scale
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
@@ -186,8 +187,9 @@ def series_names(layout: Layout) -> tuple[str, str, str]:
 
 
 def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
-    """``frame`` in the caller's frame library (pandas or polars)."""
-    return frame if layout.library == "polars" else frame.to_pandas()
+    """``frame`` (a result: forecasts of windows or folds, metrics) in the caller's frame
+    library, its id, time and ``cutoff`` columns in the types of the caller's frame."""
+    return finish_frame(frame, layout, times=(series_names(layout)[1], "cutoff"), index=False)
 
 
 def stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -184,7 +184,8 @@ def fit_table(
     est.statics_ = model_statics(statics)
     est.freq_ = freq
     est.layout_ = table.layout
-    est.history_ = rows.select(est.input_columns_).tail(est.lookback)
+    own = {str(c): c for c in rows.columns}  # the frame's names: a long frame's ids as given
+    est.history_ = rows.select([own[c] for c in est.input_columns_]).tail(est.lookback)
     if rows.times is not None:  # what evaluate warns of scoring (tsfm/estimator/fitted_rows.py)
         est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
     est.fit_metrics_ = fit_record(est, cfg, result.metrics)

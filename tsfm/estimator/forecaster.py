@@ -225,9 +225,9 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
     ) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
 
-        The forecast comes back in ``df``'s layout and frame library (those of the fitted
-        data without ``df``), with real future timestamps, on the original scale. A model
-        with future covariates needs their values over the horizon in ``future_df``
+        The forecast comes back in ``df``'s layout, frame library and id and time types (the
+        fitted data's without ``df``), with real future timestamps, on the original scale. A
+        model with future covariates needs their values over the horizon in ``future_df``
         (:meth:`make_future_dataframe` gives the frame to fill). ``level=[80, 95]`` adds the
         intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ... and ``quantiles=True`` the
         quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels (``<name>``: each target's

@@ -23,6 +23,7 @@ class FrameReading:
             "date_col": self.date_col,
             "allow_missing": self.missing == "mask",
             "wall_time": bool(self.layout_.time_type.get("wall")) if fitted else None,
+            "fitted": self.layout_ if fitted else None,  # its ids' kind and type
         }
 
     def read(self, df: Any, name: str = "df", fitted: bool = False) -> SeriesTable:

@@ -14,7 +14,9 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import SeriesTable, future_times, time_series, to_polars
+from tsfm.data.frames.column_types import user_types
 from tsfm.data.frames.dates import show_time
+from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import covariate_column
 from tsfm.data.frames.read import _times, is_value_column
 from tsfm.data.frames.write import finish_frame, id_series
@@ -52,7 +54,7 @@ def horizon_values(
 ) -> dict[str, list[np.ndarray]]:
     """``{covariate: [values over the horizon of series j]}`` of every future covariate, for
     ``series`` (long frames; ``[None]`` for a wide frame) whose horizons are ``times``."""
-    frame = to_polars(future_df)[0]
+    frame, library, _ = to_polars(future_df)
     layout = est.layout_
     names, time_col = future_names(est), layout.time_col
     if "__index__" in frame.columns:
@@ -75,6 +77,11 @@ def horizon_values(
             f"future_df: the future covariate(s) {text} are not numeric "
             f"({[str(frame.schema[n]) for n in text]}); give them as numbers, as in the fitted frame"
         )
+    if long:  # its ids matched by value, as the frame's (id_types.py)
+        given = user_types(future_df, frame, {"id": layout.id_col}).get("id")
+        ids = as_fitted_ids(frame[layout.id_col], layout, library, given, "future_df's ids",
+                            "future_df")  # fmt: skip
+        frame = frame.with_columns(ids)
     stamps = _horizon_stamps(frame[time_col], layout.time_type)
     zone = None if layout.time_type.get("wall") else layout.time_type.get("tz")
     rows_of: dict[Any, list[int]] = {}
@@ -93,10 +100,9 @@ def horizon_values(
             )
         absent = [t for t in horizon if t.item() not in position]
         if absent:
-            hint = _id_hint(s, list(rows_of)) if long and s not in rows_of else ""
             raise ValueError(
                 f"future_df has no row for {who} at {show_time(absent[0], zone)} ({len(absent)} of the "
-                f"{len(horizon)} horizon steps missing){hint}; "
+                f"{len(horizon)} horizon steps missing); "
                 "Forecaster.make_future_dataframe() lists every row needed"
             )
         picked = [position[t.item()] for t in horizon]
@@ -140,14 +146,6 @@ def _horizon_stamps(column: pl.Series, fitted: dict[str, Any]) -> np.ndarray:
             f"{f'in {zone}' if zone else 'without one'}: {how}"
         )
     return stamps
-
-
-def _id_hint(series: Any, given: list) -> str:
-    """Why a series id is not among future_df's: most often a different type (1 and "1")."""
-    kinds = sorted({type(g).__name__ for g in given})
-    if given and type(series).__name__ not in kinds:
-        return f" (its ids are {'/'.join(kinds)}, the series' id is {type(series).__name__})"
-    return ""
 
 
 def require_future_df(est: Any, future_df: Any) -> None:

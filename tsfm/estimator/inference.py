@@ -52,7 +52,7 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
         aligned = table.select([table.columns[position[str(c)]] for c in trained])
         caller_targets = [c for c in columns if c in set(map(str, targets))]
         order = np.array([[str(t) for t in targets].index(c) for c in caller_targets])
-        statics = statics_for(est, targets, table.statics)
+        statics = statics_for(est, aligned.columns[: len(targets)], table.statics)  # the ids
         return Prepared(aligned, est.input_scaler_, len(targets), order, statics)
     if est.roles_.has_covariates:
         missing = [c for c in trained if str(c) not in set(columns)]

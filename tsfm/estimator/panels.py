@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import future_times, is_integer_time, time_series, to_polars
+from tsfm.data.frames.column_types import user_types
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
@@ -86,10 +87,11 @@ def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> 
         )
     statics = [c for c in role_names(est, "static_covariates") if c in frame.columns]
     wall = bool(est.layout_.time_type.get("wall")) if fitted else None
-    masked = est.missing == "mask"
+    types = user_types(df, frame, {"id": est.id_col, "time": est.time_col})
     return read_long(
-        frame, library, est.id_col, est.time_col, est.target_col, statics, masked, wall
-    )
+        frame, library, est.id_col, est.time_col, est.target_col, statics,
+        est.missing == "mask", wall, types, est.layout_ if fitted else None,
+    )  # fmt: skip
 
 
 def panel_tables(est: Any, long: LongFrame, fitted: bool = True) -> list:

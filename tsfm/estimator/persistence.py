@@ -217,7 +217,9 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     else:
         est.scaler_ = from_state(scalers["targets"])
         est.input_scaler_ = from_state(scalers["inputs"])
-        est.history_ = SeriesTable(values, times, est.input_columns_, layout, before=before)
+        own = {str(s): s for s in series or []}  # a long frame's targets: its series' ids
+        columns = [own.get(c, c) for c in est.input_columns_]
+        est.history_ = SeriesTable(values, times, columns, layout, before=before)
     est.dims_ = meta["dims"]
     est.fit_metrics_ = meta.get("fit_metrics", {})
     if meta.get("trained_until") is not None:

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from tsfm.data.frames import SeriesTable, to_polars
+from tsfm.data.frames.id_types import in_type, refuse_other_kind
 from tsfm.data.roles import PYTHON_NAMES, long_roles
 from tsfm.data.statics import StaticEncoder
 from tsfm.estimator.checks import role_names
@@ -66,7 +67,7 @@ def series_statics(
     frame's static columns (``frame``) and ``static_df``."""
     names = role_names(est, "static_covariates")
     if static_df is not None:
-        given = to_polars(static_df)[0]
+        given, library, _ = to_polars(static_df)
         if id_col not in given.columns:
             raise ValueError(f"static_df needs the id column '{id_col}'")
         if given[id_col].is_duplicated().any():
@@ -77,14 +78,11 @@ def series_statics(
                 f"static_df has column(s) {unknown} that are not static covariates of the model "
                 f"({names}): name them in static_covariates, or drop them"
             )
-        theirs = pl.Series(series).dtype
-        if given.schema[id_col] != theirs and not (
-            given.schema[id_col].is_numeric() and theirs.is_numeric()
-        ):
-            raise ValueError(
-                f"static_df's ids ('{id_col}') are {given.schema[id_col]}, the frame's {theirs}: "
-                "give them the same type (1 and '1' are different series)"
-            )
+        ours = pl.Series(series).dtype if frame is None else frame.schema[id_col]
+        theirs = getattr(static_df.get(id_col), "dtype", None) if library == "pandas" else None
+        refuse_other_kind(given.schema[id_col], ours, id_col, "static_df's ids", library,
+                          theirs and str(theirs), "the frame's ids", frame="static_df")  # fmt: skip
+        given = given.with_columns(in_type(given[id_col], ours))  # matched by value
         frame = given if frame is None else frame.join(given, on=id_col, how="left")
     missing = [c for c in names if frame is None or c not in frame.columns]
     if missing:

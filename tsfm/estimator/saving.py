@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from tsfm.data.frames.id_types import saved_ids
 from tsfm.data.scaler import StandardScaler
 from tsfm.training.artifacts import versions
 
@@ -72,7 +73,7 @@ def metadata(est: Any) -> dict[str, Any]:
         "columns": list(est.columns_),
         "input_columns": list(est.input_columns_),
         "roles": est.roles_.to_dict(),
-        "series": est.series_,
+        "series": saved_ids(est.series_, est.layout_.id_dtype),  # ids in JSON (id_types.py)
         "static_encoder": encoder.state_dict() if encoder is not None else None,
         "statics": {k: v.tolist() for k, v in est.statics_.items()},
         "freq": est.freq_,

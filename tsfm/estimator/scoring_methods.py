@@ -130,11 +130,12 @@ class ScoringMethods:
         horizon are read from ``df`` (they are known there). To score the model already
         fitted without training, use :meth:`backtest`.
 
-        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library (forecasts: one row
-        per (fold, series, step) with ``cutoff``, ``step``, the actual, ``forecast`` and
-        ``snaive`` as :meth:`evaluate`'s windows; metrics per fold: the errors, ``smape``,
-        ``mape``, ``mase``, the baselines and ``skill_*`` as :meth:`evaluate`; ``mase_scale``
-        as there, ``"history"``: every row before the cutoff);
+        Returns ``(forecasts, metrics)`` frames in ``df``'s frame library, id and time
+        columns in ``df``'s types (forecasts: one row per (fold, series, step) with
+        ``cutoff``, ``step``, the actual, ``forecast`` and ``snaive`` as :meth:`evaluate`'s
+        windows; metrics per fold: the errors, ``smape``, ``mape``, ``mase``, the baselines
+        and ``skill_*`` as :meth:`evaluate`; ``mase_scale`` as there, ``"history"``: every
+        row before the cutoff);
         the result's ``per_series`` attribute holds one row per (fold, series). A model with
         intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
         and the interval metrics per fold. ``mode="independent"``: each series' folds count

@@ -15,6 +15,9 @@ from typing import Any
 import polars as pl
 import torch
 
+from tsfm.data.frames import to_polars
+from tsfm.data.frames.id_types import ids_dtype, in_type, refuse_other_kind
+from tsfm.data.frames.write import pandas_ids
 from tsfm.estimator.checks import role_names
 
 
@@ -48,12 +51,12 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
                 )
         values = est.static_encoder_.transform(given.select(names))
         for row, key in enumerate(given[id_col].to_list()):
-            encoded[str(key)] = {
+            encoded[key] = {
                 "static_real": torch.as_tensor(values["real"][row], dtype=torch.float32),
                 "static_cat": torch.as_tensor(values["cat"][row], dtype=torch.long),
             }
-    trained = {str(s): j for j, s in enumerate(est.series_ or [])}
-    unknown = [s for s in series if str(s) not in encoded and str(s) not in trained]
+    trained = {s: j for j, s in enumerate(est.series_ or [])}  # by value (id_types.py)
+    unknown = [s for s in series if s not in encoded and s not in trained]
     if unknown:
         raise ValueError(
             f"series {unknown[:3]} were not in training and the frame gives no static "
@@ -63,8 +66,8 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
     rows: dict[str, list[torch.Tensor]] = {key: [] for key in fitted}
     for s in series:
         for key, table in fitted.items():
-            own = encoded.get(str(s))
-            rows[key].append(own[key] if own is not None else table[trained[str(s)]])
+            own = encoded.get(s)
+            rows[key].append(own[key] if own is not None else table[trained[s]])
     return {key: torch.stack(parts) for key, parts in rows.items()}
 
 
@@ -98,13 +101,18 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
     twice = [c for c in given if c != id_col and c in frame_columns]
     if twice:
         raise ValueError(f"both df and static_df hold {twice}; give each static covariate once")
-    if isinstance(df, pl.DataFrame):
-        given_pl = static_df if isinstance(static_df, pl.DataFrame) else pl.from_pandas(static_df)
-        if given_pl[id_col].is_duplicated().any():
-            raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
-        return df.join(given_pl.cast({id_col: df.schema[id_col]}), on=id_col, how="left")
-    given_pd = static_df.to_pandas() if isinstance(static_df, pl.DataFrame) else static_df
-    if given_pd[id_col].duplicated().any():
+    given_pl, library, _ = to_polars(static_df)
+    ours, _, our_name = ids_dtype(df, id_col)
+    given_name = None if library == "polars" else str(static_df[id_col].dtype)  # (checked)
+    refuse_other_kind(given_pl.schema[id_col], ours, id_col, "static_df's ids", library,
+                      given_name, "df's ids", our_name, "static_df")  # fmt: skip
+    if given_pl[id_col].is_duplicated().any():
         raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
-    given_pd = given_pd.astype({id_col: df[id_col].dtype})
+    # matched by value: static_df's ids in df's type (an id that type cannot hold is none
+    # of df's series), never cast by text
+    given_pl = given_pl.with_columns(in_type(given_pl[id_col], ours)).drop_nulls(id_col)
+    if isinstance(df, pl.DataFrame):
+        return df.join(given_pl, on=id_col, how="left")
+    given_pd = given_pl.drop(id_col).to_pandas()
+    given_pd.insert(0, id_col, pandas_ids(given_pl[id_col], df[id_col].dtype))
     return df.merge(given_pd, on=id_col, how="left", sort=False).set_axis(df.index)

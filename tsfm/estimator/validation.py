@@ -18,8 +18,10 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from tsfm.config import CONF_DIR
 from tsfm.data.frames import Layout
+from tsfm.data.frames.id_types import loaded_ids
 from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.estimator.params import config_key
+from tsfm.estimator.saved_layout import check_layout
 from tsfm.models import REGISTRY
 from tsfm.training.preflight import fits_type, readable_type
 
@@ -42,9 +44,6 @@ DIM_KEYS = COUNT_DIMS | {"static_cardinalities", "masked"}
 FILE_KEYS = ("ckpt_path", "resume", "data.path", "data.root", "tune.storage", "tune.dir")
 FILE_PREFIXES = ("hydra", "hparams_search", "tune")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-TIME_KINDS = {"int", "datetime", "date"}
-TIME_TYPE_KEYS = {"kind", "unit", "tz", "dtype", "wall"}
-INTEGER_DTYPES = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
 
 
 class SavedForecasterError(ValueError):
@@ -138,39 +137,6 @@ def check_params(cls: type, params: Any, path: Path) -> dict[str, Any]:
     return params
 
 
-def check_layout(layout: Any, path: Path) -> Layout:
-    """The frame layout ``save`` recorded (the fields of :class:`Layout`, typed)."""
-    fields = set(Layout.__dataclass_fields__)
-    if isinstance(layout, dict):
-        layout = {"int_columns": [], **layout}  # saved before integer names were kept
-    if not isinstance(layout, dict) or set(layout) != fields:
-        _refuse(path, f"'layout' must hold exactly {sorted(fields)}")
-    hints = typing.get_type_hints(Layout)
-    for name, hint in hints.items():
-        if not fits_type(layout[name], hint):
-            _refuse(path, f"layout.{name}={layout[name]!r} is not {readable_type(hint)}")
-    if layout["kind"] not in ("wide", "long") or layout["library"] not in ("pandas", "polars"):
-        _refuse(path, "layout.kind must be wide or long, layout.library pandas or polars")
-    time_type = layout["time_type"]
-    if set(time_type) - TIME_TYPE_KEYS or time_type.get("kind") not in TIME_KINDS:
-        _refuse(path, f"layout.time_type {time_type!r} is not a time type tsfm writes")
-    if time_type.get("dtype") not in (None, *INTEGER_DTYPES):
-        _refuse(path, f"layout.time_type.dtype {time_type['dtype']!r} is not an integer type")
-    if time_type.get("unit") not in (None, "ns", "us", "ms"):
-        _refuse(path, f"layout.time_type.unit {time_type['unit']!r} is not ns, us or ms")
-    if time_type.get("tz") is not None and not isinstance(time_type["tz"], str):
-        _refuse(path, "layout.time_type.tz must be a time-zone name")
-    if not isinstance(time_type.get("wall", False), bool):
-        _refuse(path, "layout.time_type.wall must be true or false")
-    if layout["id_dtype"] is not None:
-        import polars as pl
-
-        dtype = getattr(pl, layout["id_dtype"], None)
-        if not (isinstance(dtype, type) and issubclass(dtype, pl.DataType)):
-            _refuse(path, f"layout.id_dtype {layout['id_dtype']!r} is not a polars data type")
-    return Layout(**layout)
-
-
 def _check_columns(columns: Any, path: Path) -> None:
     names = isinstance(columns, list) and all(
         isinstance(c, (str, int)) and not isinstance(c, bool) for c in columns
@@ -219,7 +185,10 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
     if params["model"] != cfg.model.name:
         _refuse(path, f"model {params['model']!r} but config.yaml says {cfg.model.name!r}")
     _check_columns(meta["columns"], path)
-    layout = check_layout(meta["layout"], path)
+    try:
+        layout = check_layout(meta["layout"])
+    except ValueError as err:
+        _refuse(path, str(err))
     _check_freq(meta["freq"], layout, path)
     _check_dims(meta["dims"], params, cfg, path)
     _check_roles(meta, path)
@@ -240,7 +209,11 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
         and all(v is None and k != "end" or _times(v, count) for k, v in rows.items())
     ):
         _refuse(path, f"'fitted_rows' must hold start, validation and end times, got {rows!r}")
-    return {**meta, "layout": layout}
+    try:  # decimal, date and datetime ids are saved as text or integers (id_types.py)
+        series = loaded_ids(meta.get("series"), layout.id_dtype)
+    except ValueError as err:
+        _refuse(path, str(err))
+    return {**meta, "layout": layout, "series": series}
 
 
 def _times(values: Any, count: int) -> bool:
@@ -254,10 +227,15 @@ def _times(values: Any, count: int) -> bool:
     )
 
 
-def _names(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(c, (str, int)) and not isinstance(c, bool) for c in value
-    )
+def _names(value: Any, floats: bool = False) -> bool:
+    """Column names (text or integers), or with ``floats`` series ids (also finite floats)."""
+    return isinstance(value, list) and all(_name(c, floats) for c in value)
+
+
+def _name(value: Any, floats: bool) -> bool:
+    if isinstance(value, float):
+        return floats and bool(np.isfinite(value))
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
 def _check_roles(meta: dict[str, Any], path: Path) -> None:
@@ -281,7 +259,7 @@ def _check_roles(meta: dict[str, Any], path: Path) -> None:
             f"'columns' {meta['columns']} and 'input_columns' {meta.get('input_columns')} must "
             f"be the roles' targets {roles['targets']} and targets, past and future {inputs}",
         )
-    if meta.get("series") is not None and not _names(meta["series"]):
+    if meta.get("series") is not None and not _names(meta["series"], floats=True):
         _refuse(path, "'series' must list series ids")
     if meta.get("mode") == "independent" and not meta.get("series"):
         _refuse(path, "an independent panel needs its 'series'")

@@ -84,7 +84,7 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
         for t in df.dtypes
     )
     if simple and df.columns.is_unique and all(isinstance(c, str) for c in df.columns):
-        return pl.DataFrame({c: df[c].to_numpy() for c in df.columns})
+        return pl.DataFrame({c: _numpy_column(df[c]) for c in df.columns})
     try:
         return pl.from_pandas(df)
     except Exception as err:  # Arrow's message does not name the column
@@ -94,6 +94,15 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
             except Exception:
                 raise ValueError(_unconvertible(df[column], err)) from None
         raise
+
+
+def _numpy_column(column: Any) -> Any:
+    """A numeric or naive datetime column as NumPy; seconds as milliseconds (NumPy's exact
+    cast), the coarsest unit polars holds (Arrow does the same)."""
+    values = column.to_numpy()
+    if values.dtype == "datetime64[s]":
+        return values.astype("datetime64[ms]")
+    return values
 
 
 def _unconvertible(column: Any, err: Exception) -> str:

@@ -161,3 +161,25 @@ def quarter_starts(year: object, quarter: object) -> np.ndarray:
         raise ValueError("quarters must be 1 to 4")
     months = (years - 1970) * 12 + (quarters - 1) * 3
     return months.astype("datetime64[M]").astype("datetime64[ns]")
+
+
+def calendar_hint(names: list[str]) -> str:
+    """How to build a time column from year and quarter (or month) columns, where there are
+    (a hint for a frame whose time column is not found)."""
+    lower = {n.lower(): n for n in names}
+    if "year" not in lower:
+        return ""
+    year = lower["year"]
+    if "quarter" in lower:
+        return (
+            "; to date the rows by year and quarter (which then are not variates), with pandas: "
+            "df.insert(0, 'date', tsfm.data.frames.quarter_starts("
+            f"df.pop('{year}'), df.pop('{lower['quarter']}')))"
+        )
+    if "month" in lower:
+        return (
+            "; to date the rows by year and month (which then are not variates), with pandas: "
+            "df.insert(0, 'date', pd.to_datetime(dict("
+            f"year=df.pop('{year}'), month=df.pop('{lower['month']}'), day=1)))"
+        )
+    return ""

@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from tsfm.data.frames.column_types import pandas_type, refuse_inexact, time_resolution
 from tsfm.data.frames.dates import (
     Freq,
     LocalTimeSteps,
@@ -144,9 +145,10 @@ def insert_absent_steps(
         grid = step_grid(times, freq)
     except ValueError as err:
         raise ValueError(f"{name}: {err}") from None
+    absent = np.setdiff1d(grid, times)
+    refuse_finer_steps(absent, table, freq)
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values
-    absent = np.setdiff1d(grid, times)
     warn_user(
         f"{name}: {len(absent)} absent step(s) (the first at {show_time(absent[0])}) inserted as "
         "missing values (missing='mask'); they never enter the loss or a metric"
@@ -159,3 +161,17 @@ def insert_absent_steps(
         )
     )
     return replace(table, values=values, times=grid.astype(times.dtype))
+
+
+def refuse_finer_steps(times: np.ndarray, table: SeriesTable, freq: Freq | None) -> None:
+    """Refuse steps the frame's time column cannot hold (``freq="12h"`` on dates, ``"500ms"`` on
+    seconds): their forecasts could not be written back without truncating their times."""
+    layout = table.layout
+    if layout is None or layout.time_col is None or is_integer_time(times):
+        return
+    kind = layout.time_type.get("kind")
+    given = layout.pandas_types.get("time") if layout.library == "pandas" else None
+    unit = "D" if kind == "date" else time_resolution(given) or layout.time_type.get("unit")
+    name = str(pandas_type(given)) if given else "a date (Date)" if kind == "date" else None
+    what = f"an absent step of the frequency {freq!r} (missing='mask' makes it a row)"
+    refuse_inexact(times, unit, layout.time_col, name or f"Datetime('{unit}')", what)

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from tsfm.data.frames.column_types import polars_description, user_types
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
-from tsfm.data.frames.date_text import parse_dates
+from tsfm.data.frames.date_text import calendar_hint, parse_dates
 from tsfm.data.frames.dates import check_timestamps, show_time
 from tsfm.data.frames.files import stray_text
 from tsfm.data.frames.horizon_rows import refuse_horizon_rows
+from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
@@ -69,29 +71,8 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
         return text[0]
     raise ValueError(
         f"cannot tell which column holds the timestamps (columns: {names}); pass date_col=... "
-        f"for a wide frame, or id_col/time_col/target_col for a long one{_calendar_hint(names)}"
+        f"for a wide frame, or id_col/time_col/target_col for a long one{calendar_hint(names)}"
     )
-
-
-def _calendar_hint(names: list[str]) -> str:
-    """How to build a time column from year and quarter (or month) columns, where there are."""
-    lower = {n.lower(): n for n in names}
-    if "year" not in lower:
-        return ""
-    year = lower["year"]
-    if "quarter" in lower:
-        return (
-            "; to date the rows by year and quarter (which then are not variates), with pandas: "
-            "df.insert(0, 'date', tsfm.data.frames.quarter_starts("
-            f"df.pop('{year}'), df.pop('{lower['quarter']}')))"
-        )
-    if "month" in lower:
-        return (
-            "; to date the rows by year and month (which then are not variates), with pandas: "
-            "df.insert(0, 'date', pd.to_datetime(dict("
-            f"year=df.pop('{year}'), month=df.pop('{lower['month']}'), day=1)))"
-        )
-    return ""
 
 
 def is_value_column(dtype: pl.DataType) -> bool:
@@ -161,18 +142,22 @@ def read_frame(
     static_columns: list[str] = (),
     allow_missing: bool = False,
     wall_time: bool | None = None,
+    fitted: Layout | None = None,
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
     (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
-    how time-zone-aware timestamps are held (see :func:`_times`; None: from the data)."""
+    how time-zone-aware timestamps are held (see :func:`_times`; None: from the data);
+    ``fitted``: the fitted frame's layout, whose ids a long frame's must match."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
         raise ValueError("the frame has no rows")
     if {id_col, time_col, target_col} <= set(names):
+        types = user_types(df, frame, {"id": id_col, "time": time_col})
         long = read_long(
-            frame, library, id_col, time_col, target_col, static_columns, allow_missing, wall_time
-        )
+            frame, library, id_col, time_col, target_col, static_columns, allow_missing,
+            wall_time, types, fitted,
+        )  # fmt: skip
         return joint_table(long, allow_missing)
     if id_col in names:
         missing = [c for c in (time_col, target_col) if c not in names]
@@ -197,7 +182,9 @@ def read_frame(
             "ds, y) where a label that names the series is its id or a static covariate"
         )
     ints = [int(c) for c in getattr(df, "columns", []) if isinstance(c, int | np.integer)]
-    layout = Layout("wide", library, time_name, time_index=time_index, int_columns=ints)
+    types = user_types(df, frame, {"time": time_name})
+    layout = Layout("wide", library, time_name, time_index=time_index, int_columns=ints,
+                    pandas_types=types)  # fmt: skip
     return _wide(
         frame, time_name, variates, layout, allow_missing=allow_missing, wall_time=wall_time
     )
@@ -262,9 +249,13 @@ def read_long(
     static_columns: list[str] = (),
     allow_missing: bool = False,
     wall_time: bool | None = None,
+    types: dict[str, Any] | None = None,
+    fitted: Layout | None = None,
 ) -> LongFrame:
     """A checked long frame: the target and every other column but the statics, which are
-    time-varying covariates and must be numeric (or boolean)."""
+    time-varying covariates and must be numeric (or boolean). ``types``: the pandas types of
+    its id and time columns (:func:`~tsfm.data.frames.column_types.user_types`); ``fitted``:
+    the fitted frame's layout, whose ids these must match (:mod:`~tsfm.data.frames.id_types`)."""
     static_columns = list(static_columns)
     missing_static = [c for c in static_columns if c not in frame.columns]
     if missing_static:
@@ -279,6 +270,10 @@ def read_long(
         )
     if frame[id_col].null_count():
         raise ValueError(f"id column '{id_col}' has missing values")
+    id_dtype = polars_description(frame.schema[id_col])  # the type given, before matching
+    if fitted is not None:
+        given = (types or {}).get("id")
+        frame = frame.with_columns(as_fitted_ids(frame[id_col], fitted, library, given))
     if not frame.schema[target_col].is_numeric():
         raise ValueError(f"target column '{target_col}' is {frame.schema[target_col]}, not numeric")
     times, time_type = _times(frame[time_col], wall_time)
@@ -292,9 +287,8 @@ def read_long(
     ids = frame[id_col]
     order = ids.unique(maintain_order=True)
     codes = ids.to_frame().join(order.to_frame().with_row_index("code"), on=id_col, how="left")
-    layout = Layout(
-        "long", library, time_col, id_col, target_col, time_type, str(frame.schema[id_col])
-    )
+    layout = Layout("long", library, time_col, id_col, target_col, time_type, id_dtype,
+                    pandas_types=types or {})  # fmt: skip
     return LongFrame(
         ids=order.to_list(),
         codes=codes["code"].to_numpy(),

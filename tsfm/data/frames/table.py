@@ -22,9 +22,13 @@ class Layout:
     id_col: str | None = None
     target_col: str | None = None
     time_type: dict[str, Any] = field(default_factory=dict)  # kind, unit, tz
-    id_dtype: str | None = None
+    # the id column's polars type, described in JSON (column_types.polars_description; saved
+    # before 2026-12: the name of a polars type)
+    id_dtype: str | dict[str, Any] | None = None
     time_index: bool = False  # pandas: timestamps in the index
     int_columns: list[int] = field(default_factory=list)  # pandas: names that were integers
+    # pandas: the id and time columns' pandas types ({"id": ..., "time": ...}), described
+    pandas_types: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
