@@ -12,7 +12,7 @@ from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
-from tsfm.data.frames import SeriesTable, build_table, to_polars
+from tsfm.data.frames import SeriesTable, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.write import typed_id_series
 from tsfm.data.long_files import read_long_file
@@ -24,7 +24,8 @@ from tsfm.data.splits import STAGES, Borders, compute_borders
 from tsfm.data.time_axis import check_time_axis, time_feature_freq
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import check_float32_range, fill_forward
-from tsfm.data.windows import SideInputs, WindowDataset
+from tsfm.data.wide_tables import wide_table
+from tsfm.data.windows import WindowDataset, side_inputs
 
 log = logging.getLogger(__name__)
 MISSING_MODES = ("refuse", "mask")
@@ -109,21 +110,7 @@ class TimeSeriesDataModule(ForecastDataModule):
             table, static = read_long_file(cfg, df, self.source)
             self.static = self.static if self.static is not None else static
             return table
-        target = cfg.target or self._default_target(df)
-        named = [*(cfg.targets or []), *cfg.past_covariates, *cfg.future_covariates]
-        columns = None
-        if cfg.columns is not None:  # the covariates named are loaded too
-            columns = list(dict.fromkeys([*cfg.columns, *named]))
-        elif cfg.features == "S":  # S drops the other columns: they are not read (nor checked)
-            columns = list(dict.fromkeys([*named, target]))
-        return build_table(
-            df,
-            date_col=cfg.date_col,
-            target=target,
-            columns=columns,
-            allow_duplicate_timestamps=allow_dups,
-            allow_missing=cfg.missing == "mask",
-        )
+        return wide_table(cfg, df, allow_dups, given_frame=self.frame is not None)
 
     def resolve_roles(self, table: SeriesTable) -> ColumnRoles:
         cfg = self.config
@@ -147,13 +134,6 @@ class TimeSeriesDataModule(ForecastDataModule):
             past=cfg.past_covariates,
             names=self.names,
         )
-
-    def _default_target(self, df) -> str:
-        if self.frame is None and self.config.name != "custom":
-            return get_spec(self.config.name).target
-        if self.config.columns:
-            return self.config.columns[-1]
-        return [c for c in df.columns if c != self.config.date_col][-1]
 
     @property
     def benchmark(self) -> bool:
@@ -195,7 +175,7 @@ class TimeSeriesDataModule(ForecastDataModule):
             freq = time_feature_freq(cfg, sampling)
             zone = calendar_zone(table.layout and table.layout.time_type, cfg.local_calendar)
             marks = torch.from_numpy(time_features(table.dates[: borders.test[1]], freq, zone))
-        side = self._side_inputs(values, mask)
+        side = side_inputs(self.roles, values, mask, self.static)
         n_targets = len(roles.targets)
         self._targets = (values[:, :n_targets], None if mask is None else mask[:, :n_targets] > 0)
         for name in STAGES:
@@ -211,26 +191,6 @@ class TimeSeriesDataModule(ForecastDataModule):
                 sample_variates=cfg.train_variates if name == "train" else None,
                 side=side.rows(start, end),
             )
-
-    def _side_inputs(self, values: torch.Tensor, mask: torch.Tensor | None) -> SideInputs:
-        """Covariate columns, statics and masks beside the target columns of ``values``."""
-        n_t, n_p = len(self.roles.targets), len(self.roles.past)
-        parts = {"values": slice(0, n_t), "past": slice(n_t, n_t + n_p)}
-        parts["future"] = slice(n_t + n_p, values.shape[1])
-        side = SideInputs()
-        if mask is not None:
-            side.values_mask = mask[:, parts["values"]]
-        for role in ("past", "future"):
-            if getattr(self.roles, role):
-                setattr(side, role, values[:, parts[role]])
-                if mask is not None:
-                    setattr(side, f"{role}_mask", mask[:, parts[role]])
-        if self.static is not None:
-            if self.static.get("real") is not None and self.static["real"].shape[1]:
-                side.static_real = torch.as_tensor(self.static["real"], dtype=torch.float32)
-            if self.static.get("cat") is not None and self.static["cat"].shape[1]:
-                side.static_cat = torch.as_tensor(self.static["cat"], dtype=torch.long)
-        return side
 
     def compute_split(self, n_rows: int) -> Borders:
         """Row borders of the splits: the given ones, or the dataset's rule."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -186,3 +187,27 @@ class WindowDataset(Dataset):
                 batch[key] = static[cols]
             else:
                 batch[key] = static[cols].unsqueeze(0).expand(len(x_rows), -1, -1)
+
+
+def side_inputs(
+    roles: Any, values: Tensor, mask: Tensor | None, static: dict[str, Any] | None
+) -> SideInputs:
+    """The covariate columns (``roles``' past and future, after its targets in ``values``),
+    statics and masks beside the target columns of ``values``."""
+    n_t, n_p = len(roles.targets), len(roles.past)
+    parts = {"values": slice(0, n_t), "past": slice(n_t, n_t + n_p)}
+    parts["future"] = slice(n_t + n_p, values.shape[1])
+    side = SideInputs()
+    if mask is not None:
+        side.values_mask = mask[:, parts["values"]]
+    for role in ("past", "future"):
+        if getattr(roles, role):
+            setattr(side, role, values[:, parts[role]])
+            if mask is not None:
+                setattr(side, f"{role}_mask", mask[:, parts[role]])
+    if static is not None:
+        if static.get("real") is not None and static["real"].shape[1]:
+            side.static_real = torch.as_tensor(static["real"], dtype=torch.float32)
+        if static.get("cat") is not None and static["cat"].shape[1]:
+            side.static_cat = torch.as_tensor(static["cat"], dtype=torch.long)
+    return side

@@ -28,21 +28,15 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-import polars as pl
 
-from tsfm.data.frames import Layout, SeriesTable, time_series
+from tsfm.data.frames import SeriesTable
 from tsfm.data.values import fill_forward, last_observed
 from tsfm.estimator.accuracy import (
     Scores,
     history_scales,
-    in_library,
     season_length,
-    series_frame,
-    series_names,
-    stacked,
-    warn_missing_in_folds,
-    warn_notes,
 )
+from tsfm.estimator.fold_frames import fold_series_frame, forecast_frame, metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
@@ -194,9 +188,9 @@ def run_folds(
     targets = table.select(model.output_columns(table))
     warn_left_out_folds(left, model.lookback)
     return CrossValidation(
-        _forecast_frame(targets, forecasts),
-        _metrics_frame(table.layout, rows),
-        _series_frame(table.layout, series_rows, left),
+        forecast_frame(targets, forecasts),
+        metrics_frame(table.layout, rows),
+        fold_series_frame(table.layout, series_rows, left),
     )
 
 
@@ -283,53 +277,3 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
         mae = float(np.mean(np.abs(error))) if error.size else float("nan")
         row.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
     return row
-
-
-def _forecast_frame(table: SeriesTable, folds: list) -> Any:
-    id_col, time_col, target_col = series_names(table.layout)
-    parts = []
-    for cutoff, times, actual, forecast, snaive, bands in folds:
-        horizon, n_series = forecast.shape
-        time_type = table.layout.time_type
-        parts.append(
-            pl.DataFrame(
-                [
-                    pl.Series(id_col, [c for c in table.columns for _ in range(horizon)]),
-                    time_series(time_col, np.tile(times, n_series), time_type),
-                    time_series(
-                        "cutoff", np.repeat(table.times[cutoff - 1], horizon * n_series), time_type
-                    ),
-                    pl.Series("step", np.tile(np.arange(1, horizon + 1), n_series)),
-                    pl.Series(target_col, actual.T.reshape(-1), nan_to_null=True),
-                    pl.Series("forecast", forecast.T.reshape(-1)),
-                    pl.Series("snaive", snaive.T.reshape(-1), nan_to_null=True),
-                    *(pl.Series(name, values.T.reshape(-1)) for name, values in bands),
-                ]
-            )
-        )
-    return in_library(stacked(parts), table.layout)
-
-
-def _metrics_frame(layout: Layout, rows: list[dict]) -> Any:
-    cutoffs = np.array([row.pop("cutoff") for row in rows])
-    frame = pl.DataFrame(rows, infer_schema_length=None)  # (nan_to_null skips dict rows)
-    frame = frame.with_columns(  # the same dtypes whatever the folds hold (None only: Null)
-        pl.col("epochs").cast(pl.Int64), pl.col("best_val_loss").cast(pl.Float64)
-    ).with_columns(pl.col(pl.Float64).fill_nan(None))  # undefined: null, as evaluate
-    frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
-    return in_library(frame, layout)
-
-
-def _series_frame(layout: Layout, folds: list, left: list) -> Any:
-    """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
-    series' interval metrics (a model with intervals)."""
-    parts = []
-    for fold, cutoff, columns, scores, intervals in folds:
-        frame = series_frame(list(columns), scores.per_series(), 1, intervals)
-        frame = frame.drop("windows").insert_column(0, pl.Series("fold", [fold] * len(frame)))
-        cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
-        parts.append(frame.insert_column(1, cutoff_column))
-    frame = stacked(parts).rename({"__id": series_names(layout)[0]})
-    warn_missing_in_folds(frame, series_names(layout)[0], left)
-    warn_notes([(list(columns), scores) for _, _, columns, scores, _ in folds], "folds")
-    return in_library(frame, layout)

@@ -39,10 +39,10 @@ from tsfm.estimator.cross_validation import (
     CrossValidation,
     _bands,
     _fold_training,
-    _metrics_frame,
     _refit_now,
     fold_step,
 )
+from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.panel_scoring import (
@@ -186,7 +186,7 @@ def run_panel_folds(
     per_series = _warned(stacked(series_rows), long.layout.id_col, left)
     return CrossValidation(
         in_library(stacked(forecasts), long.layout),
-        _metrics_frame(long.layout, rows),
+        metrics_frame(long.layout, rows),
         in_library(per_series, long.layout),
     )
 

@@ -1,0 +1,73 @@
+"""The frames of a cross-validation or backtest (:mod:`tsfm.estimator.cross_validation`):
+every fold's forecasts, its metrics and each series' metrics per fold, in the layout's frame
+library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tsfm.data.frames import Layout, SeriesTable, time_series
+from tsfm.estimator.accuracy import (
+    in_library,
+    series_frame,
+    series_names,
+    stacked,
+    warn_missing_in_folds,
+    warn_notes,
+)
+
+
+def forecast_frame(table: SeriesTable, folds: list) -> Any:
+    """One row per (fold, series, step): cutoff, step, actual, forecast, seasonal naive and
+    the bounds of each level."""
+    id_col, time_col, target_col = series_names(table.layout)
+    parts = []
+    for cutoff, times, actual, forecast, snaive, bands in folds:
+        horizon, n_series = forecast.shape
+        time_type = table.layout.time_type
+        parts.append(
+            pl.DataFrame(
+                [
+                    pl.Series(id_col, [c for c in table.columns for _ in range(horizon)]),
+                    time_series(time_col, np.tile(times, n_series), time_type),
+                    time_series(
+                        "cutoff", np.repeat(table.times[cutoff - 1], horizon * n_series), time_type
+                    ),
+                    pl.Series("step", np.tile(np.arange(1, horizon + 1), n_series)),
+                    pl.Series(target_col, actual.T.reshape(-1), nan_to_null=True),
+                    pl.Series("forecast", forecast.T.reshape(-1)),
+                    pl.Series("snaive", snaive.T.reshape(-1), nan_to_null=True),
+                    *(pl.Series(name, values.T.reshape(-1)) for name, values in bands),
+                ]
+            )
+        )
+    return in_library(stacked(parts), table.layout)
+
+
+def metrics_frame(layout: Layout, rows: list[dict]) -> Any:
+    """One row per fold, its cutoff second, with the same dtypes whatever the folds hold."""
+    cutoffs = np.array([row.pop("cutoff") for row in rows])
+    frame = pl.DataFrame(rows, infer_schema_length=None)  # (nan_to_null skips dict rows)
+    frame = frame.with_columns(  # the same dtypes whatever the folds hold (None only: Null)
+        pl.col("epochs").cast(pl.Int64), pl.col("best_val_loss").cast(pl.Float64)
+    ).with_columns(pl.col(pl.Float64).fill_nan(None))  # undefined: null, as evaluate
+    frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
+    return in_library(frame, layout)
+
+
+def fold_series_frame(layout: Layout, folds: list, left: list) -> Any:
+    """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
+    series' interval metrics (a model with intervals)."""
+    parts = []
+    for fold, cutoff, columns, scores, intervals in folds:
+        frame = series_frame(list(columns), scores.per_series(), 1, intervals)
+        frame = frame.drop("windows").insert_column(0, pl.Series("fold", [fold] * len(frame)))
+        cutoff_column = time_series("cutoff", np.repeat(cutoff, len(frame)), layout.time_type)
+        parts.append(frame.insert_column(1, cutoff_column))
+    frame = stacked(parts).rename({"__id": series_names(layout)[0]})
+    warn_missing_in_folds(frame, series_names(layout)[0], left)
+    warn_notes([(list(columns), scores) for _, _, columns, scores, _ in folds], "folds")
+    return in_library(frame, layout)
