@@ -30,7 +30,7 @@ from tsfm.training.last_checkpoint import EpochCheckpoint
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
-from tsfm.training.preflight import check_run, keeps_every_batch
+from tsfm.training.preflight import check_run, protocol
 from tsfm.training.progress import counting_progress_bar
 from tsfm.training.random_state import RandomStates
 from tsfm.training.release import ReleaseBetweenBlocks
@@ -286,28 +286,3 @@ def _fit_and_test(
     metrics.update(timings)
     metrics.update(protocol(cfg, datamodule, module))
     return RunResult(metrics, module, datamodule, trainer, best or None, timings)
-
-
-def protocol(
-    cfg: DictConfig, datamodule: ForecastDataModule, module: ForecastingModule
-) -> dict[str, Any]:
-    """The settings every reported number depends on, stored beside it."""
-    settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
-    settings["season_length"] = module.hparams.season_length  # the one its scores used
-    settings["mase_scale"] = module.hparams.get("mase_scale", "lookback")
-    conformal = cfg.get("conformal")
-    if conformal is not None and conformal.windows:
-        settings.update(
-            {
-                "conformal_windows": conformal.windows,
-                "conformal_step": conformal.step or cfg.data.pred_len,
-                "conformal_normalize": conformal.normalize,
-                "conformal_adaptive_rate": conformal.adaptive_rate,
-            }
-        )
-    data = datamodule.protocol()
-    val_limit = cfg.trainer.get("limit_val_batches")
-    if not keeps_every_batch(val_limit):  # the count of the whole split is not what was scored
-        data.pop("windows/val", None)
-        settings["limit_val_batches"] = val_limit
-    return {**settings, **data}

@@ -13,6 +13,7 @@ from tsfm.data.seasonal_scales import seasonal_scale
 from tsfm.models import ModelOutput
 from tsfm.training.adaptive_conformal import adaptive_blocks
 from tsfm.training.heads import HEAD_PARAMS
+from tsfm.training.metrics import gather_uneven
 from tsfm.training.scoring import (
     MSIS_LEVEL,
     index_of,
@@ -96,8 +97,10 @@ class IntervalScoring:
 
     def _score_sequential(self) -> None:
         """Adaptive conformal intervals of the whole test pass, in origin order."""
-        gather = self._gather_uneven if self._trainer and self.trainer.world_size > 1 else None
-        found = self.sequential.take(gather or (lambda v: v))
+        if self._trainer and self.trainer.world_size > 1:
+            found = self.sequential.take(lambda v: gather_uneven(self, v))
+        else:
+            found = self.sequential.take(lambda v: v)
         if found is None:
             return
         metric, precise = self.interval_metrics["test"], self._metric_dtype()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from torchmetrics import Metric
 
 
@@ -61,3 +64,22 @@ class MeanLoss(Metric):
 
     def compute(self) -> Tensor:
         return self.total / self.weight
+
+
+EVAL_STAGES = ("val", "test")
+
+
+def per_stage(make: Callable[[], nn.Module]) -> nn.ModuleDict:
+    """One metric per evaluation stage and scale (``val``, ``val_original``, ``test``, ...)."""
+    names = [f"{stage}{suffix}" for stage in EVAL_STAGES for suffix in ("", "_original")]
+    return nn.ModuleDict({name: make() for name in names})
+
+
+def gather_uneven(module: Any, values: Tensor) -> Tensor:
+    """All ranks' ``values`` concatenated (``module``: a LightningModule under DDP);
+    evaluation shards may differ in length by one."""
+    sizes = module.all_gather(torch.tensor(values.shape[0], device=values.device)).flatten()
+    padded = values.new_zeros((int(sizes.max()), *values.shape[1:]))
+    padded[: values.shape[0]] = values
+    gathered = module.all_gather(padded)
+    return torch.cat([gathered[rank, :n] for rank, n in enumerate(sizes.tolist())])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
@@ -18,12 +18,10 @@ from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
 from tsfm.training.inputs import bind_training_windows, check_capabilities, forward, model_dims
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.interval_scoring import IntervalScoring
-from tsfm.training.metrics import ErrorMetrics, MeanLoss
+from tsfm.training.metrics import EVAL_STAGES, ErrorMetrics, MeanLoss, gather_uneven, per_stage
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
 from tsfm.training.scoring import DEFAULT_QUANTILES, check_mase_scale, run_levels
 from tsfm.training.series_logging import SeriesScores, n_targets
-
-EVAL_STAGES = ("val", "test")
 
 
 class ForecastingModule(IntervalScoring, L.LightningModule):
@@ -256,19 +254,11 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         forecast = torch.cat([f for _, f, _ in collected])
         interval = None if collected[0][2] is None else torch.cat([b for _, _, b in collected])
         if self.trainer.world_size > 1:  # every rank scores the whole set
-            index, forecast = self._gather_uneven(index), self._gather_uneven(forecast)
-            interval = None if interval is None else self._gather_uneven(interval)
+            index, forecast = gather_uneven(self, index), gather_uneven(self, forecast)
+            interval = None if interval is None else gather_uneven(self, interval)
         extra = {} if interval is None else {"interval": interval}
         for name, value in datamodule.evaluate_forecasts(stage, index, forecast, **extra).items():
             self.log(f"{stage}/{name}", float(value))
-
-    def _gather_uneven(self, values: Tensor) -> Tensor:
-        """All ranks' ``values`` concatenated; evaluation shards may differ in length by one."""
-        sizes = self.all_gather(torch.tensor(values.shape[0], device=values.device)).flatten()
-        padded = values.new_zeros((int(sizes.max()), *values.shape[1:]))
-        padded[: values.shape[0]] = values
-        gathered = self.all_gather(padded)
-        return torch.cat([gathered[rank, :n] for rank, n in enumerate(sizes.tolist())])
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")
@@ -306,9 +296,3 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
         }
-
-
-def per_stage(make: Callable[[], nn.Module]) -> nn.ModuleDict:
-    """One metric per evaluation stage and scale (``val``, ``val_original``, ``test``, ...)."""
-    names = [f"{stage}{suffix}" for stage in EVAL_STAGES for suffix in ("", "_original")]
-    return nn.ModuleDict({name: make() for name in names})

@@ -25,6 +25,10 @@ from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
 
+if typing.TYPE_CHECKING:
+    from tsfm.data import ForecastDataModule
+    from tsfm.training.module import ForecastingModule
+
 Describe = Callable[[str], str]
 log = logging.getLogger(__name__)
 
@@ -235,3 +239,28 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         )
     if ckpt_path:
         local_checkpoint(ckpt_path, describe("ckpt_path"))
+
+
+def protocol(
+    cfg: DictConfig, datamodule: ForecastDataModule, module: ForecastingModule
+) -> dict[str, Any]:
+    """The settings every reported number depends on, stored beside it."""
+    settings = {"model": cfg.model.name, "loss": cfg.loss, "seed": cfg.seed}
+    settings["season_length"] = module.hparams.season_length  # the one its scores used
+    settings["mase_scale"] = module.hparams.get("mase_scale", "lookback")
+    conformal = cfg.get("conformal")
+    if conformal is not None and conformal.windows:
+        settings.update(
+            {
+                "conformal_windows": conformal.windows,
+                "conformal_step": conformal.step or cfg.data.pred_len,
+                "conformal_normalize": conformal.normalize,
+                "conformal_adaptive_rate": conformal.adaptive_rate,
+            }
+        )
+    data = datamodule.protocol()
+    val_limit = cfg.trainer.get("limit_val_batches")
+    if not keeps_every_batch(val_limit):  # the count of the whole split is not what was scored
+        data.pop("windows/val", None)
+        settings["limit_val_batches"] = val_limit
+    return {**settings, **data}
