@@ -258,8 +258,9 @@ def warn_missing(
 
 def warn_missing_in_folds(frame: pl.DataFrame, id_col: str, left_out: list = ()) -> None:
     """:func:`warn_missing` for the per-(fold, series) frame of cross-validation and backtests:
-    one warning per metric, naming the series and folds where it is missing (but the
-    ``(series, fold)`` pairs ``left_out`` of the scores, warned about already)."""
+    one warning per metric, naming the series and folds where it is missing; one warning, not
+    one per metric, for the pairs without an observed target; none for the ``(series, fold)``
+    pairs ``left_out`` of the scores, warned about already."""
     keys = {id_col, "fold", "cutoff"}
     if left_out:
         pairs = pl.DataFrame(
@@ -267,9 +268,17 @@ def warn_missing_in_folds(frame: pl.DataFrame, id_col: str, left_out: list = ())
             schema={id_col: frame.schema[id_col], "fold": frame.schema["fold"]},
         )
         frame = frame.join(pairs, on=[id_col, "fold"], how="anti", maintain_order="left")
+
+    def named(rows: pl.DataFrame) -> str:
+        pairs = [f"{s!r} (fold {f})" for s, f in zip(rows[id_col], rows["fold"], strict=True)]
+        return ", ".join(pairs[:5]) + (", ..." if len(pairs) > 5 else "")
+
+    empty = pl.col("mae").is_null()  # no observed target: every metric, for one reason
+    if frame.filter(empty).height:
+        every = f"every metric is missing for {named(frame.filter(empty))}"
+        warn_user(f"folds: {every}: {reason('empty')}")
+    frame = frame.filter(~empty)
     for name in [c for c in frame.columns if c not in keys and frame[c].dtype.is_float()]:
         rows = frame.filter(pl.col(name).is_null())
         if rows.height:
-            pairs = [f"{s!r} (fold {f})" for s, f in zip(rows[id_col], rows["fold"], strict=True)]
-            more = ", ..." if len(pairs) > 5 else ""
-            warn_user(f"folds: {name} is missing for {', '.join(pairs[:5])}{more}: {reason(name)}")
+            warn_user(f"folds: {name} is missing for {named(rows)}: {reason(name)}")
