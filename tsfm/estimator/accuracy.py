@@ -117,7 +117,7 @@ class Scores:
         observed: np.ndarray | None = None,
         scale: np.ndarray | None = None,
     ):
-        self.lag, self.windows = lag, len(original[0])
+        self.lag = lag
         self.scored = scored_counts(original[1], series, n_series)  # windows scored per series
         self.original = _metric(original, lag, series, n_series, observed, scale)
         self.scaled = _metric(scaled, lag, series, n_series, observed)  # for the baselines
