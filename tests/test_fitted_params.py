@@ -100,7 +100,13 @@ def test_integer_column_names_come_back_as_integers(tmp_path):
     assert list(forecast.columns) == ["date", 0, 1] and len(forecast[0]) == 8
     again = Forecaster.load(est.save(tmp_path / "m")).predict()
     pd.testing.assert_frame_equal(again, forecast)
-    assert list(est.evaluate(frame, per_series=True).unique_id) == ["0", "1"]  # ids: text
+    table, windows = est.evaluate(frame, per_series=True, return_forecasts=True)
+    assert list(table.unique_id) == [0, 1] and set(windows.unique_id) == {0, 1}  # as named
+    cv = tiny().fit(frame.iloc[:100]).backtest(frame, n_windows=1)
+    assert list(cv.per_series.unique_id) == [0, 1] and set(cv.forecasts.unique_id) == {0, 1}
+    mixed = frame.rename(columns={1: "OT"})  # some names integers, some text
+    cv = tiny().cross_validate(mixed, n_windows=1)
+    assert list(cv.per_series.unique_id) == [0, "OT"]
     named = tiny(targets=[1]).fit(frame)  # integer names as targets are kept and saved too
     again = Forecaster.load(named.save(tmp_path / "named")).predict()
     pd.testing.assert_frame_equal(again, named.predict())

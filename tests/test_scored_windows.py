@@ -131,3 +131,33 @@ def test_windows_counts_the_windows_with_an_observed_target(fitted, panel, layou
     assert table.windows.to_dict() == {"v0": windows, "v1": windows, "OT": windows - without_target}
     pooled = model.evaluate(data)["windows"]  # a panel's windows are each of one series
     assert pooled == (windows if layout == "wide" else table.windows.sum())
+
+
+@pytest.mark.parametrize("layout", ["wide", "panel"])
+def test_folds_warn_once_for_a_series_and_fold_without_an_observed_target(fitted, panel, layout):
+    frame = late_series()  # OT's last 12 rows are missing: the last fold's 8 targets too
+    model, data = (fitted, frame) if layout == "wide" else (panel, to_long(frame))
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        cv = model.backtest(data, n_windows=3)
+    about = [m for m in messages(records) if "'OT' (fold 2)" in m]
+    assert about == [
+        "folds: every metric is missing for 'OT' (fold 2): no observed target in these windows"
+    ]
+    assert cv.per_series.set_index(["fold", "unique_id"]).loc[(1, "OT")].mae > 0
+
+
+@pytest.mark.parametrize("layout", ["wide", "panel"])
+def test_folds_refuse_a_frame_with_nothing_to_score(fitted, panel, layout):
+    frame = late_series()
+    frame.loc[N_ROWS - 2 * HORIZON :, ["v0", "v1", "OT"]] = np.nan  # as future rows appended
+    model, data = (fitted, frame) if layout == "wide" else (panel, to_long(frame))
+    with (
+        pytest.raises(ValueError, match="folds: no fold has an observed target.*future rows"),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        model.backtest(data, n_windows=2)
+    if layout == "wide":  # cross-validation's folds too (the fitted model reused)
+        with pytest.raises(ValueError, match="no fold has an observed target"):
+            model.cross_validate(frame, n_windows=2, refit=False)

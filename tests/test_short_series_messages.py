@@ -61,6 +61,7 @@ def test_absent_quarters_under_mask_take_the_frequency_the_rows_show_and_never_s
         ({"allow_irregular": True}, "unknown parameter 'allow_irregular'"),
         ({"model": "itransfomer"}, "unknown model 'itransfomer'; registered models"),
         ({"freq": "Q"}, "freq: unknown frequency 'Q'.* use 'QS'"),
+        ({"freq": "15m"}, "freq: unknown frequency '15m': for minutes .* '15min'"),
     ],
 )
 def test_parameters_are_refused_before_the_frame_is_read(setting, message):
@@ -84,6 +85,9 @@ def test_parameters_are_refused_before_the_frame_is_read(setting, message):
         ("S", "pandas now calls it 's'$"),
         ("AS-JAN", r"\(pandas: Did you mean YS-JAN\?\)"),  # pandas' own hint, kept
         ("qs", "case-sensitive; did you mean 'QS'"),
+        ("15m", "minutes .* pandas writes '15min'; for months, '15MS' .* or '15ME'"),  # polars
+        ("m", "pandas writes 'min'; for months, 'MS'"),
+        ("1mo", "polars' months; pandas calls them '1MS' .* or '1ME'"),
     ],
 )
 def test_frequency_aliases_pandas_dropped_are_refused_with_their_successors(old, message):

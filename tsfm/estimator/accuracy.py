@@ -117,7 +117,7 @@ class Scores:
         observed: np.ndarray | None = None,
         scale: np.ndarray | None = None,
     ):
-        self.lag, self.windows = lag, len(original[0])
+        self.lag = lag
         self.scored = scored_counts(original[1], series, n_series)  # windows scored per series
         self.original = _metric(original, lag, series, n_series, observed, scale)
         self.scaled = _metric(scaled, lag, series, n_series, observed)  # for the baselines
@@ -188,8 +188,14 @@ def series_names(layout: Layout) -> tuple[str, str, str]:
 
 def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
     """``frame`` (a result: forecasts of windows or folds, metrics) in the caller's frame
-    library, its id, time and ``cutoff`` columns in the types of the caller's frame."""
-    return finish_frame(frame, layout, times=(series_names(layout)[1], "cutoff"), index=False)
+    library, its id, time and ``cutoff`` columns in the types of the caller's frame (a wide
+    pandas frame's integer column names: integer ids)."""
+    out = finish_frame(frame, layout, times=(series_names(layout)[1], "cutoff"), index=False)
+    id_col = series_names(layout)[0]
+    if layout.kind == "wide" and layout.int_columns and id_col in frame.columns:
+        ints = {str(n): n for n in layout.int_columns}  # the series are its column names
+        out[id_col] = out[id_col].map(lambda name: ints.get(name, name))
+    return out
 
 
 def stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -258,8 +264,9 @@ def warn_missing(
 
 def warn_missing_in_folds(frame: pl.DataFrame, id_col: str, left_out: list = ()) -> None:
     """:func:`warn_missing` for the per-(fold, series) frame of cross-validation and backtests:
-    one warning per metric, naming the series and folds where it is missing (but the
-    ``(series, fold)`` pairs ``left_out`` of the scores, warned about already)."""
+    one warning per metric, naming the series and folds where it is missing; one warning, not
+    one per metric, for the pairs without an observed target; none for the ``(series, fold)``
+    pairs ``left_out`` of the scores, warned about already."""
     keys = {id_col, "fold", "cutoff"}
     if left_out:
         pairs = pl.DataFrame(
@@ -267,9 +274,17 @@ def warn_missing_in_folds(frame: pl.DataFrame, id_col: str, left_out: list = ())
             schema={id_col: frame.schema[id_col], "fold": frame.schema["fold"]},
         )
         frame = frame.join(pairs, on=[id_col, "fold"], how="anti", maintain_order="left")
+
+    def named(rows: pl.DataFrame) -> str:
+        pairs = [f"{s!r} (fold {f})" for s, f in zip(rows[id_col], rows["fold"], strict=True)]
+        return ", ".join(pairs[:5]) + (", ..." if len(pairs) > 5 else "")
+
+    empty = pl.col("mae").is_null()  # no observed target: every metric, for one reason
+    if frame.filter(empty).height:
+        every = f"every metric is missing for {named(frame.filter(empty))}"
+        warn_user(f"folds: {every}: {reason('empty')}")
+    frame = frame.filter(~empty)
     for name in [c for c in frame.columns if c not in keys and frame[c].dtype.is_float()]:
         rows = frame.filter(pl.col(name).is_null())
         if rows.height:
-            pairs = [f"{s!r} (fold {f})" for s, f in zip(rows[id_col], rows["fold"], strict=True)]
-            more = ", ..." if len(pairs) > 5 else ""
-            warn_user(f"folds: {name} is missing for {', '.join(pairs[:5])}{more}: {reason(name)}")
+            warn_user(f"folds: {name} is missing for {named(rows)}: {reason(name)}")

@@ -6,6 +6,9 @@ the calibration windows are the last ``k`` windows of the training data, ``step`
 and a helper model is first fitted on the rows before the first of them (a refit, as
 neuralforecast's conformal intervals do): the model that forecasts afterwards is fitted on
 every row, and its scores are those of the helper, which saw none of the calibration targets.
+A warm fit's helper is warm-started as the fit is (the fitted weights, the kept scaler), so its
+errors are those of the model being trained further; as those weights were trained on the
+fitted rows, the calibration windows must forecast none of them (:func:`check_unseen`).
 
 With an adaptive rate, :func:`adapted_radius` gives ``predict(df)`` the radii adaptive
 conformal reaches along ``df``'s history.
@@ -14,7 +17,7 @@ conformal reaches along ``df``'s history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -27,13 +30,22 @@ from tsfm.training.adaptive_conformal import aci_radii, interval_levels
 from tsfm.training.conformal import ConformalScores, pooling, scores_of
 from tsfm.training.scoring import lookback_spread, tau_level
 
+if TYPE_CHECKING:
+    from tsfm.estimator.warm_start import WarmStart
+
 
 def refit_residuals(
-    est: Any, rows: SeriesTable, windows: int, step: int, static_df: Any = None
+    est: Any,
+    rows: SeriesTable,
+    windows: int,
+    step: int,
+    static_df: Any = None,
+    warm: WarmStart | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Errors ``[k, H, N]`` (original units) of the last ``k`` windows of ``rows``, forecast
-    by a helper fitted on the rows before the first, and the same errors divided by each
-    window's look-back spread (the normalised scores, which no scaling changes)."""
+    by a helper fitted on the rows before the first (warm-started from ``warm``, as the fit
+    is), and the same errors divided by each window's look-back spread (the normalised
+    scores, which no scaling changes)."""
     from sklearn.base import clone
 
     horizon, lookback = est.horizon, est.lookback
@@ -46,14 +58,50 @@ def refit_residuals(
             f"+ horizon = {needed}; pass val_df or val_size (calibration then uses the "
             "validation rows), fewer windows, a smaller conformal_step or a longer frame"
         )
-    helper = clone(est)
-    helper.fit_table(rows.head(first), static_df=static_df, calibrate=False)
     starts = first - lookback + step * np.arange(windows)
+    if warm is not None:
+        check_unseen(warm, rows, starts + lookback, horizon)
+    helper = clone(est)
+    helper.fit_table(rows.head(first), static_df=static_df, calibrate=False, warm=warm)
     result = backtest(helper, rows, starts=starts, lookbacks=True)
     errors = result.actual - result.forecast  # NaN where the target is missing: no score
     spread = lookback_spread(torch.from_numpy(result.lookback_scaled)).double().numpy()
     scaled_errors = np.abs(result.actual_scaled - result.forecast_scaled)
     return errors, scaled_errors / spread
+
+
+def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizon: int) -> None:
+    """Refuses a warm fit's calibration windows (first targets at rows ``origins``) that
+    forecast rows the fitted model was fitted on: the helper starts from its weights, so
+    errors there are in-sample and the intervals too narrow. Without timestamps (or a record
+    of them) nothing is checked."""
+    from types import SimpleNamespace
+
+    from tsfm.data.frames.dates import show_time
+    from tsfm.estimator.fitted_rows import record
+
+    seen = record(SimpleNamespace(**warm.fitted))
+    times = rows.times
+    if seen is None or times is None or np.asarray(seen.end).dtype.kind != times.dtype.kind:
+        return
+    first, last = times[origins], times[origins + horizon - 1]
+    reach = first <= seen.end[0]
+    if seen.start is not None:
+        reach &= last >= seen.start[0]
+    if not reach.any():
+        return
+    since = "" if seen.start is None else f"{show_time(seen.start[0], rows.tz)} to "
+    after = int((first > seen.end[0]).sum())
+    fewer = f", fewer conformal_windows (the last {after} forecast later rows)" if after else ""
+    raise ValueError(
+        f"warm_start=True with conformal_windows={len(origins)} and no validation rows: the "
+        f"calibration model starts from the fitted weights, which were fitted on the rows "
+        f"{since}{show_time(seen.end[0], rows.tz)}, and {int(reach.sum())} of the last "
+        f"{len(origins)} windows of this frame (its calibration windows) forecast those rows, "
+        "so their errors are in-sample and the intervals would be too narrow: fit a frame "
+        f"whose calibration windows come after {show_time(seen.end[0], rows.tz)} (new rows)"
+        f"{fewer}, pass val_df with rows after them, or warm_start=False for a fresh model"
+    )
 
 
 def check_residuals(

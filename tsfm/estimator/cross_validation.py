@@ -41,7 +41,7 @@ from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
 from tsfm.estimator.rolling import Backtest
-from tsfm.estimator.scored_windows import fold_left_out, warn_left_out_folds
+from tsfm.estimator.scored_windows import fold_left_out, require_observed, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -157,7 +157,7 @@ def run_folds(
     """Forecast and score each fold with ``model_for(fold, rows before the cutoff)``'s
     ``(model, refitted)``; ``mase_scale="history"``: MASE and MSIS over every row before the
     cutoff."""
-    forecasts, rows, series_rows, model, left = [], [], [], None, []
+    forecasts, rows, series_rows, model, left, actuals = [], [], [], None, [], []
     for fold, cutoff in enumerate(folds):
         model, refitted = model_for(fold, table.head(cutoff))
         taus = metric_taus(model)
@@ -172,6 +172,7 @@ def run_folds(
         empty = np.isnan(raw_lookback).all(axis=0)  # nothing observed: left out of the scores
         left += fold_left_out(empty, list(targets.columns), fold)
         scored = np.where(empty, np.nan, actual)
+        actuals.append(scored)
         row = _fold_metrics(model, fold, targets, cutoff, refitted, scored, values)
         scores, snaive = _fold_scores(model, raw_lookback, look_scaled, scored, values, scale)
         forecasts.append((cutoff, times, actual, values, snaive, bands))
@@ -186,6 +187,7 @@ def run_folds(
         rows.append(row)
         series_rows.append((fold, row["cutoff"], targets.columns, scores, intervals))
     targets = table.select(model.output_columns(table))
+    require_observed(actuals, "folds")  # as evaluate refuses: nothing to score
     warn_left_out_folds(left, model.lookback)
     return CrossValidation(
         forecast_frame(targets, forecasts),

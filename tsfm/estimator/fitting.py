@@ -149,7 +149,7 @@ def fit_table(
         from tsfm.estimator.calibration import check_residuals, refit_residuals
 
         step = cfg.conformal.step or est.horizon
-        residuals = refit_residuals(est, rows, windows, step, static_df)
+        residuals = refit_residuals(est, rows, windows, step, static_df, warm)
         check_residuals(residuals[0], cfg.quantiles, cfg.levels, target_names(rows, roles))
     datamodule = TimeSeriesDataModule(
         cfg.data,

@@ -56,6 +56,7 @@ from tsfm.estimator.rolling import error_metrics
 from tsfm.estimator.scored_windows import (
     empty_lookbacks,
     fold_left_out,
+    require_observed,
     warn_left_out_folds,
     without,
 )
@@ -152,7 +153,7 @@ def run_panel_folds(
 ) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``."""
     ids = list(long.ids)
-    forecasts, rows, series_rows, left, notes = [], [], [], [], []
+    forecasts, rows, series_rows, left, notes, actuals = [], [], [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
         tables_in = [t.select(model.input_columns_) for t in tables]
@@ -166,6 +167,7 @@ def run_panel_folds(
             result.scale = panel_history(model, tables_in, windows)
         empty = empty_lookbacks(result)  # left out of the scores, kept in the forecasts
         scored = without(result, empty)
+        actuals.append(scored.actual)
         left += fold_left_out(None if empty is None else empty[:, 0], ids, fold)
         scores = panel_scores(model, scored, windows)
         notes.append((ids, scores))
@@ -181,6 +183,7 @@ def run_panel_folds(
         forecasts.append(_fold_forecasts(long.layout, ids, stamps, result, bands, model))
         intervals = series_interval_metrics(model, scored, windows.series, len(ids))
         series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
+    require_observed(actuals, "folds")  # as evaluate refuses: nothing to score
     warn_left_out_folds(left, model.lookback)
     warn_notes(notes, "folds")
     per_series = _warned(stacked(series_rows), long.layout.id_col, left)

@@ -94,10 +94,23 @@ def scored_counts(
 
 def require_scored(result: Backtest, what: str = "evaluate") -> None:
     """Refuse windows without one target to score (every target missing or left out)."""
-    if np.isnan(result.actual).all():
+    require_observed([result.actual], what)
+
+
+FOLDS = (
+    "the folds count back from the end of each series, so drop its trailing rows without a "
+    "target (future rows) or "
+)
+
+
+def require_observed(actuals: list[np.ndarray], what: str = "evaluate") -> None:
+    """Refuse ``actuals`` (each a set of windows' targets, NaN where missing or left out, as
+    scored: one per fold of a cross-validation, ``what="folds"``) without one to score."""
+    if all(np.isnan(actual).all() for actual in actuals):
+        windows, hint = ("fold", FOLDS) if what == "folds" else ("window of the frame", "")
         raise ValueError(
-            f"{what}: no window of the frame has an observed target with an observed value "
-            "in its look-back, so there is nothing to score; pass rows where the series are "
+            f"{what}: no {windows} has an observed target with an observed value in its "
+            f"look-back, so there is nothing to score; {hint}pass rows where the series are "
             "observed (the horizon rows and the look-back before them)"
         )
 

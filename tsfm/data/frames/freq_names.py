@@ -63,6 +63,8 @@ def freq_refusal(freq: Any, err: Exception | None = None) -> str:
     if match:
         count, name, anchor = match.group(1), match.group(2).upper(), match.group(3)
         month = anchor.upper() if anchor else None
+        if match.group(2) in ("m", "mo") and anchor is None:  # polars' (and NumPy's) units
+            return _polars_unit(start, count, match.group(2))
         if name in PERIOD_ALIASES and (month is None or (name in ANCHORED and month in MONTHS)):
             starts, ends = _period_names(count, name, month)
             return (
@@ -79,6 +81,18 @@ def freq_refusal(freq: Any, err: Exception | None = None) -> str:
     if isinstance(freq, str) and _parses(freq.upper()):
         return f"{start}: pandas aliases are case-sensitive; did you mean {freq.upper()!r}?"
     return f"{start}; use a pandas alias such as {EXAMPLES}"
+
+
+def _polars_unit(start: str, count: str, unit: str) -> str:
+    """The pandas aliases of polars' ``'m'`` (minutes, as NumPy's; pandas' ``'M'`` was
+    months) and ``'mo'`` (months)."""
+    months = f"{count}MS' for timestamps at month starts or '{count}ME' at month ends"
+    if unit == "mo":
+        return f"{start}: polars' months; pandas calls them '{months}"
+    return (
+        f"{start}: for minutes (as polars and NumPy write them) pandas writes "
+        f"'{count}min'; for months, '{months}"
+    )
 
 
 def _period_names(count: str, name: str, month: str | None) -> tuple[str, str]:
