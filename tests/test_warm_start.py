@@ -138,7 +138,11 @@ def test_a_command_line_runs_model_is_fine_tuned_from_its_checkpoint(tmp_path):
 
     forecaster = Forecaster.from_run(cli_run(tmp_path))
     weights, mean = _weights(forecaster), forecaster.scaler_.mean.copy()
+    run_rows = forecaster.fitted_rows_
     frame = pd.read_csv(ETTH1, parse_dates=["date"]).iloc[:1500]
     forecaster.set_params(warm_start=True, lr=TINY_LR, verbose=0).fit(frame)
     assert _close(weights, _weights(forecaster))  # the run's weights, trained further
     assert (forecaster.scaler_.mean == mean).all()  # and the run's scaling
+    for model in (forecaster, Forecaster.load(forecaster.save(tmp_path / "tuned"))):
+        fits = model.fitted_rows_.fits()  # the run's fitted rows, and this fit's
+        assert len(fits) == 2 and fits[1].end == run_rows.end and fits[1].start == run_rows.start

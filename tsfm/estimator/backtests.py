@@ -34,6 +34,7 @@ from tsfm.estimator.cross_validation import (
     fold_step,
     run_folds,
 )
+from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
@@ -169,12 +170,9 @@ def _model_order(est: Any, table: SeriesTable) -> SeriesTable:
 
 
 def last_trained(est: Any) -> Any:
-    """The last time the fitted model trained or validated on (each series' in a panel):
-    Forecaster.from_run's record (the run's test rows come after it), else the end of the
-    fitted rows; None without timestamps."""
-    until = getattr(est, "trained_until_", None)
-    times = est.history_.times
-    return until if until is not None or times is None else times[..., -1][()]
+    """The last time a joint model trained or validated on, over all its fits (a warm fit's
+    weights have seen the rows of the fits before it); None without timestamps."""
+    return fitted_until(est).get(None)
 
 
 def _show(time: Any) -> str:

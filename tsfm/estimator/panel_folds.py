@@ -34,7 +34,6 @@ from tsfm.estimator.accuracy import (
     warn_missing_in_folds,
     warn_notes,
 )
-from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
     _bands,
@@ -42,6 +41,7 @@ from tsfm.estimator.cross_validation import (
     _refit_now,
     fold_step,
 )
+from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
@@ -126,7 +126,7 @@ def backtest_panel(
     long = read_panel(est, df, inputs=True)
     tables = panel_tables(est, long)
     cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
-    seen = dict(zip(est.series_, last_trained(est), strict=True))
+    seen = fitted_until(est)  # each series' last fitted row over every fit (warm fits)
     for j, series in enumerate(long.ids):
         first = tables[j].times[cuts[0, j]]  # the first forecast step of the first fold
         if series in seen and first <= seen[series]:

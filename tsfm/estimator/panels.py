@@ -33,7 +33,7 @@ from tsfm.estimator.checks import (
     role_names,
 )
 from tsfm.estimator.fit_metrics import fit_record
-from tsfm.estimator.fitted_rows import fitted_rows
+from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
@@ -181,7 +181,7 @@ def fit_long(
     est.scaler_ = est.input_scaler_ = None
     est.static_encoder_, est.statics_ = encoder, model_statics(statics)
     est.history_ = history_of(est, values, times)
-    est.fitted_rows_ = fitted_rows(times, n_train, validate)  # evaluate warns of scoring them
+    est.fitted_rows_ = fitted_rows(times, n_train, validate, series=list(long.ids))  # in-sample
     est.dims_ = datamodule.dims()
     est.fit_metrics_ = fit_record(est, cfg, result.metrics)
     remember_fitted_params(est)
