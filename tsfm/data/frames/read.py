@@ -143,11 +143,14 @@ def read_frame(
     allow_missing: bool = False,
     wall_time: bool | None = None,
     fitted: Layout | None = None,
+    columns: list[str] | None = None,
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
     (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
     how time-zone-aware timestamps are held (see :func:`_times`; None: from the data);
-    ``fitted``: the fitted frame's layout, whose ids a long frame's must match."""
+    ``fitted``: the fitted frame's layout, whose ids a long frame's must match; ``columns``:
+    the only variates of a wide frame to read and check, when it has them all (the columns
+    a fit keeps; None: every column)."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
@@ -172,6 +175,8 @@ def read_frame(
     variates = [c for c in names if c != time_name]
     if not variates:
         raise ValueError(f"the frame has a time column '{time_name}' but no variate columns")
+    if columns is not None and set(columns) <= set(variates):  # the others are not read
+        variates = [c for c in variates if c in set(columns)]
     _refuse_empty(frame, variates, "drop them")
     bad = [c for c in variates if not is_value_column(frame.schema[c])]
     if bad:
