@@ -111,6 +111,8 @@ def fit_table(
     from tsfm.pipeline import fit_and_test
 
     freq = resolve_freq(table.times, est.freq, table.tz)
+    if warm is not None:
+        warm.check_freq(freq, None if table.times is None else table.times[0])
     check_window_sizes(est, freq)
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)

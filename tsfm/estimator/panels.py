@@ -133,6 +133,8 @@ def fit_long(
     )  # fmt: skip
     tables = panel_tables(est, long, fitted=False)
     freq = panel_freq(long.ids, tables, est.freq)
+    if warm is not None:
+        warm.check_freq(freq, None if tables[0].times is None else tables[0].times[0])
     longest = max(tables, key=len)
     values = [table.select(list(roles.time_varying)).values for table in tables]
     held_out = [panel_validation_rows(len(v), est.val_size, est.horizon) for v in values]

@@ -78,13 +78,25 @@ def warm_start_from(est: Any) -> WarmStart | None:
         raise ValueError(f"warm_start must be True or False, got {value!r}")
     if not value or not hasattr(est, "module_"):
         return None  # not fitted yet: the first fit is a fresh one
-    changed = model_changes(est)
+    changed = model_changes(est, lambda name, value: name == "freq" and fitted_freq(est, value))
     if changed:
         raise ValueError(
             f"warm_start=True trains the fitted model further, but parameters that shape it "
             f"changed since its fit ({changed}): set them back, {FRESH}"
         )
     return WarmStart(est)
+
+
+def fitted_freq(est: Any, freq: Any) -> bool:
+    """Whether ``freq`` (a ``freq`` parameter) names the fitted frequency (``QS`` for an
+    inferred ``QS-JAN``): the same model."""
+    from tsfm.data.frames import same_freq
+
+    fitted = getattr(est, "freq_", None)
+    try:
+        return freq is not None and fitted is not None and same_freq(freq, fitted)
+    except ValueError:  # not a frequency: refused as a change
+        return False
 
 
 def building(warm: WarmStart | None) -> AbstractContextManager:
@@ -106,11 +118,25 @@ class WarmStart(Callback):
         self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
         self.fitted = {n: v for n, v in vars(est).items() if n.endswith("_") and n[0] != "_"}
         self.fitted_rows = record(est)  # every fit's rows so far, its series named
+        self.freq = getattr(est, "freq_", None)
 
     def restore(self, est: Any) -> None:
         """``est`` fitted as it was before the warm fit."""
         est._forget()
         vars(est).update(self.fitted)
+
+    def check_freq(self, freq: Any, at: Any = None) -> None:
+        """The frame steps at the fitted frequency (``at``: its first timestamp): the weights
+        learnt steps of that length and its calendar features."""
+        from tsfm.data.frames import same_freq
+
+        if self.freq is None or same_freq(freq, self.freq, at=at):
+            return
+        raise ValueError(
+            f"warm_start=True continues a model fitted on {self.freq!r} data, but this frame's "
+            f"frequency is {freq!r}: its steps and calendar features are not the ones the "
+            f"weights learnt. Resample the frame to {self.freq!r}, {FRESH}"
+        )
 
     def check_columns(self, columns: tuple[str, ...] | list[str]) -> None:
         """A joint model's time-varying columns (targets, then covariates) are the fitted ones
