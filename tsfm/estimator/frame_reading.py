@@ -35,8 +35,11 @@ class FrameReading:
 
         check_options(self)
         statics = [c for c in role_names(self, "static_covariates") if c in frame_columns(df)]
-        kept = self.kept_columns(fitted)
-        table = read_frame(df, static_columns=statics, columns=kept, **self.frame_options(fitted))
+        kept, covariates = self.kept_columns(fitted), self.covariate_names(fitted)
+        table = read_frame(
+            df, static_columns=statics, columns=kept, covariates=covariates,
+            **self.frame_options(fitted),
+        )  # fmt: skip
         freq = self.freq_ if fitted else self.freq
         return insert_absent_steps(table, freq, name) if self.missing == "mask" else table
 
@@ -52,6 +55,14 @@ class FrameReading:
         if not role_names(self, "targets") or self.features() == "MS":
             return None
         names = ("targets", "past_covariates", "future_covariates")
+        return [str(c) for name in names for c in role_names(self, name)]
+
+    def covariate_names(self, fitted: bool = False) -> list[str]:
+        """The covariates of a wide frame: named, or (``fitted``) as fitted."""
+        if fitted:
+            targets = {str(c) for c in self.columns_}
+            return [str(c) for c in self.input_columns_ if str(c) not in targets]
+        names = ("past_covariates", "future_covariates")
         return [str(c) for name in names for c in role_names(self, name)]
 
     def features(self) -> str:
