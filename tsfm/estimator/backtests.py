@@ -146,11 +146,20 @@ def backtest_fitted(
     trained_until = last_trained(est)
     first = None if times is None else times[folds[0]]
     if trained_until is not None and first is not None and first <= trained_until:
+        seen = int(np.searchsorted(times, trained_until, side="right"))  # rows up to it
+        need = max(seen, est.lookback)
+        fits = too_many_folds(
+            len(table), n_windows, fold_step(est, n_windows, step), est.horizon,
+            lambda rows: rows >= need,
+            lambda rows: "the rows the model was fitted on" if seen >= est.lookback
+            else f"a forecast needs lookback = {est.lookback}",
+            also="cross_validate (which retrains for every fold)", shorter=seen < est.lookback,
+        )  # fmt: skip
         raise ValueError(
             f"the model was fitted on rows up to {_show(trained_until)} (validation rows "
-            f"included), but the first fold forecasts from {_show(first)}: a backtest scores forecasts of rows "
-            "the model has not seen. Use fewer windows or a smaller step, fit on data that "
-            "ends before the first fold, or cross_validate (which retrains for every fold)"
+            f"included), but the first fold forecasts from {_show(first)}: a backtest scores "
+            f"forecasts of rows the model has not seen. {fits}; or fit on data "
+            "that ends before the first fold"
         )
     result = run_folds(table, folds, est.horizon, lambda fold, history: (est, False), mase_scale)
     return CrossValidation(*result, per_series=result.per_series)
