@@ -124,8 +124,14 @@ def test_backtest_uses_the_fitted_model_without_training(fitted, monkeypatch):
 
 def test_backtest_refuses_folds_over_the_rows_the_model_was_fitted_on(fitted):
     frame = synthetic_frame(N_ROWS)
-    with pytest.raises(ValueError, match="fitted on rows up to 2020-01-05 03:00:00 .* cross_val"):
+    with pytest.raises(ValueError, match="fitted on rows up to 2020-01-05 03:00:00 .*") as refused:
         fitted.backtest(frame, n_windows=8, step=HORIZON)
+    message = str(refused.value)  # fitted on rows 0..99 of 160: room for 52 rows of steps
+    assert "8 fold(s) 8 steps apart need 164 rows: 100 before the first cutoff" in message
+    assert "n_windows=7 (the most that fit 8 steps apart), step=7 (the largest" in message
+    assert "cross_validate (which retrains for every fold)" in message
+    fitted.backtest(frame, n_windows=7, step=HORIZON)  # as it says
+    fitted.backtest(frame, n_windows=8, step=7)
 
 
 def test_folds_keep_val_size_and_stop_early():

@@ -46,6 +46,11 @@ def test_parameters_are_stored_untouched_and_clone_copies_them():
     with pytest.raises(ValueError, match="unknown parameter 'd_modle'"):
         twin.set_params(d_modle=8, max_epochs=5)
     assert twin.get_params()["max_epochs"] == 3  # nothing changed by the refused call
+    per_call = "'mase_scale' is an argument of evaluate, backtest and cross_validate, not"
+    with pytest.raises(ValueError, match=f"{per_call} .*f.evaluate\\(df, mase_scale='history'"):
+        Forecaster(horizon=12, mase_scale="history").fit(synthetic_frame(100))
+    with pytest.raises(ValueError, match="'n_windows' is an argument of cross_validate and"):
+        twin.set_params(n_windows=3)
     with pytest.raises(ValueError, match="lookback"):
         twin.set_params(data__seq_len=12)
     with pytest.raises(ValueError, match="val_size"):  # the command line's split, not fit's

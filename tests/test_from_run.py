@@ -202,8 +202,8 @@ def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_
     )
     for model in (forecaster, saved):  # each series' last horizon is among its test rows
         assert len(model.backtest(frame, n_windows=1)[1]) == 1
-        with pytest.raises(ValueError, match="series 's1': the first fold forecasts from"):
-            model.backtest(frame, n_windows=3, step=8)  # s1's 20 test rows start at row 80
+        with pytest.raises(ValueError, match="series 's2': the first fold forecasts from"):
+            model.backtest(frame, n_windows=3, step=8)  # s2: the fewest rows after its fitted
         with pytest.warns(InSampleWarning, match="validation rows, on which the fit chose"):
             model.evaluate(frame)
     refit = Forecaster.from_run(run_dir).set_params(verbose=0).fit(frame)

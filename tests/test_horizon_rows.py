@@ -100,3 +100,38 @@ def test_under_mask_a_frame_ending_without_targets_is_forecast_after_it_with_a_w
         assert not warned
     else:  # a panel series' own last row
         assert len(warned) == 1 and "series 'a' (its last row) end without" in warned[0]
+
+
+def wide_frame(n: int = N_ROWS) -> pd.DataFrame:
+    """A target and a covariate known ahead, hourly, in one wide frame."""
+    k = np.arange(n)
+    return pd.DataFrame({
+        "date": pd.date_range("2021-01-01", periods=n, freq="h"),
+        "load": np.cos(2 * np.pi * k / 24),
+        "price": np.sin(2 * np.pi * k / 24) + 0.1 * np.cos(k / 5),
+    })  # fmt: skip
+
+
+def test_a_wide_frames_horizon_rows_are_refused_naming_where_they_belong():
+    frame = wide_frame()
+    roles = {"targets": ["price"], "future_covariates": ["load"]}
+    model = Forecaster(horizon=HORIZON, lookback=LOOKBACK, **roles, **TINY_IT)
+    withnan = frame.assign(price=frame.price.where(frame.index < N_ROWS - HORIZON))
+    expected = (
+        "target column\\(s\\) \\['price'\\] have no value in the last 8 rows of the frame "
+        "\\(from row 112, 2021-01-05 16:00:00\\), where the covariates have values: rows of "
+        "the forecast horizon belong in future_df .* If those rows are history, fill"
+    )
+    with pytest.raises(ValueError, match=expected):
+        model.fit(withnan)  # refused as the frame is read
+    model.fit(frame[: N_ROWS - HORIZON])
+    with pytest.raises(ValueError, match=expected):
+        model.predict(withnan)
+    hole = frame.copy()
+    hole.loc[5, "price"] = np.nan  # inside the history: the usual refusal
+    with pytest.raises(ValueError, match="has a NaN/missing value at row 5") as refused:
+        model.predict(hole)
+    assert "future_df" not in str(refused.value)
+    empty = withnan.assign(load=withnan.load.where(withnan.price.notna()))  # whole rows empty
+    with pytest.raises(ValueError, match="NaN/missing value at row 112"):
+        model.predict(empty)

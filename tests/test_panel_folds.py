@@ -65,6 +65,9 @@ def test_a_fitted_model_backtests_the_folds_after_its_rows_as_evaluate_forecasts
     np.testing.assert_allclose(merged.forecast, merged.forecast_eval, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="series 's0': the first fold forecasts from .* fitted on"):
         model.backtest(panel, n_windows=3)
+    with pytest.raises(ValueError, match="Use n_windows=2 .*, step=3 \\(the largest with which 3"):
+        model.backtest(panel, n_windows=3)  # each series fitted up to 12 rows before its end
+    model.backtest(panel, n_windows=3, step=3)
     with pytest.raises(ValueError, match=r"series \['s2'\] are too short for the folds"):
         model.cross_validate(panel, n_windows=9)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.helpers.data import synthetic_frame
-from tests.helpers.estimator import tiny
+from tests.helpers.estimator import tiny, to_long
 from tests.test_covariates import TINY_IT, panel_frame
 from tsfm import Forecaster
 
@@ -107,9 +107,31 @@ def test_joint_warm_start_refuses_other_columns_or_order_naming_them():
 
 
 def test_warm_start_refuses_data_that_builds_another_model():
-    f = tiny(threads=1, verbose=0, warm_start=True).fit(synthetic_frame(n_rows=200))
-    daily = synthetic_frame(n_rows=200, freq="D")  # fewer calendar features than hourly
-    _refused_and_kept(f, daily, "calendar features .*: 4 -> 3")
+    f = tiny(threads=1, verbose=0, warm_start=True, missing="mask").fit(synthetic_frame(200))
+    gappy = synthetic_frame(n_rows=200)
+    gappy.loc[50, "v0"] = float("nan")  # masks: an input the fitted model did not have
+    _refused_and_kept(f, gappy, "missing values given as masks .*: False -> True")
+
+
+@pytest.mark.parametrize("mode", ["joint", "independent"])
+def test_warm_start_refuses_data_of_another_frequency_naming_both(mode):
+    hourly = synthetic_frame(n_rows=200)
+    f = tiny(threads=1, verbose=0, warm_start=True, mode=mode)
+    f.fit(hourly if mode == "joint" else to_long(hourly))
+    for freq in ("2h", "D"):  # other steps, and other calendar features too
+        other = synthetic_frame(n_rows=200, freq=freq)
+        other = other if mode == "joint" else to_long(other)
+        match = f"fitted on 'h' data, but this frame's frequency is '{freq}'"
+        _refused_and_kept(f, other, match)
+
+
+def test_a_warm_fit_takes_the_fitted_frequency_by_another_name():
+    quarterly = synthetic_frame(n_rows=120, freq="QS")
+    f = tiny(threads=1, verbose=0, warm_start=True).fit(quarterly)
+    assert f.freq_ == "QS-JAN"
+    f.set_params(freq="QS").fit(quarterly)  # the same offset: the same model
+    with pytest.raises(ValueError, match="freq='QS' -> 'MS'"):
+        f.set_params(freq="MS").fit(quarterly)
 
 
 def test_independent_warm_start_fits_any_series_from_the_fitted_weights():
@@ -138,7 +160,11 @@ def test_a_command_line_runs_model_is_fine_tuned_from_its_checkpoint(tmp_path):
 
     forecaster = Forecaster.from_run(cli_run(tmp_path))
     weights, mean = _weights(forecaster), forecaster.scaler_.mean.copy()
+    run_rows = forecaster.fitted_rows_
     frame = pd.read_csv(ETTH1, parse_dates=["date"]).iloc[:1500]
     forecaster.set_params(warm_start=True, lr=TINY_LR, verbose=0).fit(frame)
     assert _close(weights, _weights(forecaster))  # the run's weights, trained further
     assert (forecaster.scaler_.mean == mean).all()  # and the run's scaling
+    for model in (forecaster, Forecaster.load(forecaster.save(tmp_path / "tuned"))):
+        fits = model.fitted_rows_.fits()  # the run's fitted rows, and this fit's
+        assert len(fits) == 2 and fits[1].end == run_rows.end and fits[1].start == run_rows.start

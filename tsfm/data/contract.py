@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
 import lightning as L
+import numpy as np
 import polars as pl
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
@@ -164,6 +165,12 @@ class ForecastDataModule(L.LightningDataModule):
         """The times of window ``window`` of ``stage``, look-back then horizon: ``datetime64``
         dates or the data's integer steps, or None without a time column (plots and
         forecasts.parquet then count steps from the window's start)."""
+        return None
+
+    def window_actuals(self, stage: str, window: int) -> np.ndarray | None:
+        """The targets over window ``window``'s horizon as the data was read (``[H, N]``,
+        NaN where missing), for forecasts.parquet's ``y``; None: not kept (the batch's
+        targets, unscaled, are written)."""
         return None
 
     def window_series(self, stage: str, window: int) -> str | None:

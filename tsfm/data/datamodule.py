@@ -268,6 +268,13 @@ class TimeSeriesDataModule(ForecastDataModule):
         span = self.config.seq_len + self.config.pred_len
         return self.table.times[start : start + span]
 
+    def window_actuals(self, stage: str, window: int) -> np.ndarray | None:
+        """The targets over window ``window``'s horizon, as read (see the base class)."""
+        self.setup()
+        start = self.borders[stage][0] + window * self.datasets[stage].stride
+        start += self.config.seq_len
+        return self.table.values[start : start + self.config.pred_len, : len(self.roles.targets)]
+
     def series_ids(self) -> pl.Series | None:
         """A long file's or frame's series (the targets, read jointly) as their ids were typed."""
         self.setup()

@@ -237,6 +237,12 @@ class PanelDataModule(ForecastDataModule):
         self.setup()
         return str(self.names[int(self.datasets[stage].series[window])])
 
+    def window_actuals(self, stage: str, window: int) -> np.ndarray:
+        """The targets over the horizon, as read: from the cut (the padded look-back's start)."""
+        self.setup()
+        j, cut = int(self.datasets[stage].series[window]), int(self.datasets[stage].cuts[window])
+        return self.values[j][cut : cut + self.config.pred_len, : len(self.roles.targets)]
+
     def window_name(self, stage: str, window: int) -> str:
         return f"series {self.window_series(stage, window)!r}, {stage} window {window}"
 

@@ -34,6 +34,7 @@ from tsfm.estimator.cross_validation import (
     fold_step,
     run_folds,
 )
+from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
@@ -145,11 +146,20 @@ def backtest_fitted(
     trained_until = last_trained(est)
     first = None if times is None else times[folds[0]]
     if trained_until is not None and first is not None and first <= trained_until:
+        seen = int(np.searchsorted(times, trained_until, side="right"))  # rows up to it
+        need = max(seen, est.lookback)
+        fits = too_many_folds(
+            len(table), n_windows, fold_step(est, n_windows, step), est.horizon,
+            lambda rows: rows >= need,
+            lambda rows: "the rows the model was fitted on" if seen >= est.lookback
+            else f"a forecast needs lookback = {est.lookback}",
+            also="cross_validate (which retrains for every fold)", shorter=seen < est.lookback,
+        )  # fmt: skip
         raise ValueError(
             f"the model was fitted on rows up to {_show(trained_until)} (validation rows "
-            f"included), but the first fold forecasts from {_show(first)}: a backtest scores forecasts of rows "
-            "the model has not seen. Use fewer windows or a smaller step, fit on data that "
-            "ends before the first fold, or cross_validate (which retrains for every fold)"
+            f"included), but the first fold forecasts from {_show(first)}: a backtest scores "
+            f"forecasts of rows the model has not seen. {fits}; or fit on data "
+            "that ends before the first fold"
         )
     result = run_folds(table, folds, est.horizon, lambda fold, history: (est, False), mase_scale)
     return CrossValidation(*result, per_series=result.per_series)
@@ -169,12 +179,9 @@ def _model_order(est: Any, table: SeriesTable) -> SeriesTable:
 
 
 def last_trained(est: Any) -> Any:
-    """The last time the fitted model trained or validated on (each series' in a panel):
-    Forecaster.from_run's record (the run's test rows come after it), else the end of the
-    fitted rows; None without timestamps."""
-    until = getattr(est, "trained_until_", None)
-    times = est.history_.times
-    return until if until is not None or times is None else times[..., -1][()]
+    """The last time a joint model trained or validated on, over all its fits (a warm fit's
+    weights have seen the rows of the fits before it); None without timestamps."""
+    return fitted_until(est).get(None)
 
 
 def _show(time: Any) -> str:

@@ -5,6 +5,7 @@ data is read, and that a fitted Forecaster's parameters are still those it was f
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -112,9 +113,10 @@ def check_fitted(est: Any) -> None:
         )
 
 
-def model_changes(est: Any) -> str:
+def model_changes(est: Any, same_model: Callable[[str, Any], bool] | None = None) -> str:
     """The parameters that shape the model and changed since fit, as ``name=old -> new``
-    (empty when none did, or when the fitted parameters are not known)."""
+    (empty when none did, or when the fitted parameters are not known); ``same_model(name,
+    value)``: whether a changed value still names the fitted model."""
     fitted = getattr(est, "fitted_params_", None)
     if fitted is None:
         return ""
@@ -122,7 +124,9 @@ def model_changes(est: Any) -> str:
     changed = sorted(
         name
         for name in fitted.keys() | now.keys()
-        if not _same(fitted.get(name), now.get(name)) and shapes_the_model(est, name)
+        if not _same(fitted.get(name), now.get(name))
+        and shapes_the_model(est, name)
+        and not (same_model is not None and same_model(name, now.get(name)))
     )
     return ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
 

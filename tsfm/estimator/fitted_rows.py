@@ -1,10 +1,8 @@
-"""The rows a Forecaster was fitted on, and the warning when ``evaluate`` scores them.
+"""The warning when ``evaluate`` scores rows a Forecaster was fitted on.
 
-A fit records, as timestamps, where its rows begin, where its validation rows begin (the
-targets it validated on: early stopping and the epoch kept; none without validation) and where
-they end: once for a wide frame, whose series share its rows, per series for
-``mode="independent"`` (:class:`FittedRows`). ``evaluate`` compares each window's target span
-with its series' (two comparisons per window, never row by row) and warns with
+``evaluate`` compares each window's target span with its series' fitted rows in every fit's
+record (:mod:`tsfm.estimator.fitted_record`: a warm fit's weights have seen the rows of the
+fits before it too; two comparisons per window and fit, never row by row) and warns with
 :class:`~tsfm.data.user_warnings.InSampleWarning` when some windows forecast fitted rows:
 their scores measure how well the model fits what it was trained on. A Forecaster saved
 before the record was kept is compared with the end of its fitted rows only.
@@ -12,102 +10,52 @@ before the record was kept is compared with the end of its fitted rows only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from tsfm.data.frames.dates import show_time
 from tsfm.data.user_warnings import InSampleWarning, warn_user
+from tsfm.estimator.fitted_record import FittedRows, fitted_until, record
 
 SILENCE = "warnings.filterwarnings('ignore', category=tsfm.InSampleWarning)"
-
-
-@dataclass(frozen=True)
-class FittedRows:
-    """``[S]`` timestamps of each fitted series (one for a wide frame): its first row (None:
-    not recorded), its first validation row (None: no validation) and its last row."""
-
-    start: np.ndarray | None
-    validation: np.ndarray | None
-    end: np.ndarray
-
-    def to_dict(self) -> dict[str, list[int] | None]:
-        def ints(times: np.ndarray | None) -> list[int] | None:
-            return None if times is None else np.asarray(times).astype(np.int64).tolist()
-
-        return {
-            "start": ints(self.start),
-            "validation": ints(self.validation),
-            "end": ints(self.end),
-        }
-
-    @classmethod
-    def from_dict(cls, state: dict[str, Any], dtype: np.dtype) -> FittedRows:
-        def times(key: str) -> np.ndarray | None:
-            value = state.get(key)
-            return None if value is None else np.asarray(value, np.int64).astype(dtype)
-
-        return cls(times("start"), times("validation"), times("end"))
-
-
-def fitted_rows(
-    times: list[np.ndarray],
-    n_train: list[int],
-    validate: bool,
-    n_fitted: list[int] | None = None,
-) -> FittedRows:
-    """The record of series whose ``times`` were fitted: the first ``n_train`` rows of each
-    trained, the rest (up to row ``n_fitted``, default all) validated when ``validate``."""
-    ends = [len(t) for t in times] if n_fitted is None else list(n_fitted)
-    pairs = list(zip(times, n_train, ends, strict=True))
-    validated = validate and all(n < end for _, n, end in pairs)
-    return FittedRows(
-        start=np.array([t[0] for t in times]),
-        validation=np.array([t[n] for t, n, _ in pairs]) if validated else None,
-        end=np.array([t[end - 1] for t, _, end in pairs]),
-    )
-
-
-def record(est: Any) -> FittedRows | None:
-    """The fitted rows of ``est``: its record, else (a Forecaster saved before it was kept)
-    the end of what it trained and validated on; None without timestamps."""
-    rows = getattr(est, "fitted_rows_", None)
-    if rows is not None:
-        return rows
-    from tsfm.estimator.backtests import last_trained
-
-    end = last_trained(est)
-    return None if end is None else FittedRows(None, None, np.atleast_1d(np.asarray(end)))
 
 
 def warn_in_sample(
     est: Any,
     first: np.ndarray,
     last: np.ndarray,
-    series: np.ndarray,
+    series_in: Callable[[FittedRows], np.ndarray],
     tz: str | None = None,
 ) -> None:
     """Warn when windows forecast rows ``est`` was fitted on: window ``w``'s targets span
-    ``first[w]`` .. ``last[w]`` of fitted series ``series[w]`` (an index into the record;
-    -1: a series the model was not fitted on)."""
+    ``first[w]`` .. ``last[w]``; ``series_in(fit)[w]``: its series' index in one fit's record
+    (-1: a series that fit did not hold)."""
     rows = record(est)
     if rows is None or not len(first):
         return
-    fitted = series >= 0
-    at = np.where(fitted, series, 0)
-    start = None if rows.start is None else rows.start[at]
-    overlap = fitted & (first <= rows.end[at])
-    if start is not None:
-        overlap &= last >= start
+    fits = rows.fits()
+    overlap, reach = np.zeros(len(first), dtype=bool), {}
+    for fit in fits:
+        at = series_in(fit)
+        held = at >= 0
+        at = np.where(held, at, 0)
+        hit = held & (first <= fit.end[at])
+        if fit.start is not None:
+            hit &= last >= fit.start[at]
+        overlap |= hit
+        for kind, mask in _reached(fit, hit, first, last, at):
+            reach[kind] = reach.get(kind, False) | mask
     if not overlap.any():
         return
-    which = _which(rows, overlap, first, last, at, tz)
-    panel = len(rows.end) > 1
+    wide = len(rows.end) == 1 and rows.series is None
+    which = _which(fits, {k: int(m.sum()) for k, m in reach.items()}, wide, tz)
+    ends = fitted_until(est)
     after = (
-        "each series' rows after its last fitted one"
-        if panel
-        else f"the rows after {show_time(rows.end[0], tz)}"
+        f"the rows after {show_time(ends[None], tz)}"
+        if wide
+        else "each series' rows after its last fitted one"
     )
     warn_user(
         f"evaluate: {int(overlap.sum())} of {len(first)} windows forecast rows the model was "
@@ -119,33 +67,63 @@ def warn_in_sample(
     )
 
 
-def _which(rows: FittedRows, overlap, first, last, at, tz) -> str:
+def _reached(fit: FittedRows, hit: np.ndarray, first, last, at) -> list[tuple[str, np.ndarray]]:
+    """The windows ``hit`` that reach one fit's training rows, its validation rows, or (a
+    record saved with its end only) either."""
+    if fit.start is None:
+        return [("either", hit)]
+    if fit.validation is None:
+        return [("training", hit)]
+    validation = fit.validation[at]
+    return [("training", hit & (first < validation)), ("validation", hit & (last >= validation))]
+
+
+def _which(fits: tuple[FittedRows, ...], counts: dict[str, int], wide: bool, tz) -> str:
     """Which fitted rows the windows reach: training and validation rows, with their dates
-    for a wide frame."""
-    wide = len(rows.end) == 1
+    for a wide frame; over every fit's rows after warm fits."""
+    one = fits[0] if len(fits) == 1 else None
+    dated = wide and one is not None
 
     def span(since: Any, until: Any) -> str:
-        return f" ({show_time(since, tz)} to {show_time(until, tz)})" if wide else ""
+        return f" ({show_time(since, tz)} to {show_time(until, tz)})" if dated else ""
 
-    if rows.start is None:  # saved before the record: only the end is known
-        until = f" up to {show_time(rows.end[0], tz)}" if wide else ""
+    if set(counts) == {"either"} and one is not None:  # saved before the record: its end only
+        until = f" up to {show_time(one.end[0], tz)}" if wide else ""
         return f"they reach its training or validation rows{until}"
-    if rows.validation is None:
-        return f"they reach the rows it trained on{span(rows.start[0], rows.end[0])}"
-    validation = rows.validation[at]
-    training = int((overlap & (first < validation)).sum())
-    validated = int((overlap & (last >= validation)).sum())
+    if set(counts) == {"training"} and one is not None:
+        return f"they reach the rows it trained on{span(one.start[0], one.end[0])}"
     parts = []
-    if training:
-        since = f" (from {show_time(rows.start[0], tz)})" if wide else ""
-        parts.append(f"{training} reach its training rows{since}")
-    if validated:
-        dates = span(rows.validation[0], rows.end[0])
+    if counts.get("training"):
+        since = f" (from {show_time(one.start[0], tz)})" if dated else ""
+        parts.append(f"{counts['training']} reach its training rows{since}")
+    if counts.get("validation"):
+        dates = span(one.validation[0], one.end[0]) if dated else ""
         parts.append(
-            f"{validated} reach its validation rows{dates}, on which the fit chose the epoch "
-            "it kept (early stopping)"
+            f"{counts['validation']} reach its validation rows{dates}, on which the fit chose "
+            "the epoch it kept (early stopping)"
+        )
+    if counts.get("either"):
+        parts.append(f"{counts['either']} reach its training or validation rows")
+    if one is None:
+        parts.append(
+            f"over its {len(fits)} fits (a warm fit trains further on new rows){_spans(fits, wide, tz)}"
         )
     return ", ".join(parts)
+
+
+def _spans(fits: tuple[FittedRows, ...], wide: bool, tz) -> str:
+    """A wide frame's fitted rows per fit, earliest first: `` (a to b; c to d)``."""
+    if not wide:
+        return ""
+    spans = sorted(
+        (fit.end[0] if fit.start is None else fit.start[0], fit.start is not None, fit.end[0])
+        for fit in fits
+    )
+    shown = [
+        f"{show_time(s, tz)} to {show_time(e, tz)}" if known else f"up to {show_time(e, tz)}"
+        for s, known, e in spans
+    ]
+    return f" ({'; '.join(shown)})"
 
 
 def check_windows(est: Any, table: Any, origins: np.ndarray, columns: list) -> None:
@@ -155,13 +133,18 @@ def check_windows(est: Any, table: Any, origins: np.ndarray, columns: list) -> N
     if table.times is None or not any(str(c) in fitted for c in columns):
         return
     first, last = table.times[origins], table.times[origins + est.horizon - 1]
-    warn_in_sample(est, first, last, np.zeros(len(origins), dtype=np.int64), table.tz)
+    every = np.zeros(len(origins), dtype=np.int64)  # a wide frame's one span per fit
+    warn_in_sample(est, first, last, lambda fit: every, table.tz)
 
 
 def check_panel_windows(est: Any, ids: list, series: np.ndarray, stamps: np.ndarray) -> None:
     """:func:`warn_in_sample` for panel windows: window ``w`` of series ``ids[series[w]]``,
     its timestamps ``stamps[w]`` (look-back, then horizon)."""
-    position = {s: j for j, s in enumerate(est.series_ or [])}
-    fitted = np.array([position.get(s, -1) for s in ids], dtype=np.int64)
+    series = np.asarray(series, dtype=np.int64)
+
+    def series_in(fit: FittedRows) -> np.ndarray:
+        position = {s: j for j, s in enumerate(fit.series or ())}
+        return np.array([position.get(s, -1) for s in ids], dtype=np.int64)[series]
+
     first, last = stamps[:, est.lookback], stamps[:, -1]
-    warn_in_sample(est, first, last, fitted[np.asarray(series, dtype=np.int64)])
+    warn_in_sample(est, first, last, series_in)

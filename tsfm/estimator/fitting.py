@@ -20,7 +20,7 @@ from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
 from tsfm.estimator.fit_metrics import fit_record
-from tsfm.estimator.fitted_rows import fitted_rows
+from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
@@ -111,6 +111,8 @@ def fit_table(
     from tsfm.pipeline import fit_and_test
 
     freq = resolve_freq(table.times, est.freq, table.tz)
+    if warm is not None:
+        warm.check_freq(freq, None if table.times is None else table.times[0])
     check_window_sizes(est, freq)
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
@@ -186,7 +188,7 @@ def fit_table(
     est.layout_ = table.layout
     own = {str(c): c for c in rows.columns}  # the frame's names: a long frame's ids as given
     est.history_ = rows.select([own[c] for c in est.input_columns_]).tail(est.lookback)
-    if rows.times is not None:  # what evaluate warns of scoring (tsfm/estimator/fitted_rows.py)
+    if rows.times is not None:  # what evaluate warns of scoring (estimator/fitted_record.py)
         est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
     est.fit_metrics_ = fit_record(est, cfg, result.metrics)
     remember_fitted_params(est)

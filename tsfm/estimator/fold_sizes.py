@@ -37,11 +37,13 @@ def too_many_folds(
     rows_of: str = "the frame",
     also: str = "",
     longer: str = "a frame",
+    shorter: bool = True,
 ) -> str:
     """Why ``n_windows`` folds ``step`` apart do not fit ``n_rows`` rows, and what fits.
     ``fits(c)``: whether ``c`` rows before a cutoff are enough; ``needs(c)``: what those rows
     are for (``"lookback = 16"``); ``rows_of``: whose rows (``"series 'a'"``); ``also``: one
-    more fix (``"a smaller val_size"``); ``longer``: what may be longer (``"series"``)."""
+    more fix (``"a smaller val_size"``); ``longer``: what may be longer (``"series"``);
+    ``shorter``: whether shorter lookback or horizon would fit more (not past fitted rows)."""
     first = smallest_cutoff(fits)
     wanted = first + (n_windows - 1) * step + horizon
     steps = f", then {n_windows - 1} step(s) of {step} to the last fold" if n_windows > 1 else ""
@@ -51,9 +53,11 @@ def too_many_folds(
     )
     room = n_rows - horizon - first  # rows left for the steps between folds
     if room < 0:
+        fixes = ["shorten lookback or horizon"] if shorter else []
+        fixes += [f"use {also}"] if also else []
         return (
             f"{text}, too few for even one fold: pass at least {first + horizon} rows (more for "
-            f"more folds), or shorten lookback or horizon{f', or use {also}' if also else ''}"
+            f"more folds){''.join(f', or {fix}' for fix in fixes)}"
         )
     most = room // step + 1
     options = [f"n_windows={most} (the most that fit {step} steps apart)"]

@@ -35,9 +35,46 @@ class FrameReading:
 
         check_options(self)
         statics = [c for c in role_names(self, "static_covariates") if c in frame_columns(df)]
-        table = read_frame(df, static_columns=statics, **self.frame_options(fitted))
+        kept, covariates = self.kept_columns(fitted), self.covariate_names(fitted)
+        table = read_frame(
+            df, static_columns=statics, columns=kept, covariates=covariates,
+            **self.frame_options(fitted),
+        )  # fmt: skip
         freq = self.freq_ if fitted else self.freq
         return insert_absent_steps(table, freq, name) if self.missing == "mask" else table
+
+    def kept_columns(self, fitted: bool = False) -> list[str] | None:
+        """The columns of a wide frame a fit that chose its columns keeps (the targets and
+        covariates named; after fitting, the fitted ones): only they are read and checked, as
+        the command line's features=S reads them. None: every column is read (no targets
+        named, or features MS, which makes the other columns past covariates)."""
+        if fitted:
+            from tsfm.estimator.roles import picks_columns
+
+            return [str(c) for c in self.input_columns_] if picks_columns(self) else None
+        if not role_names(self, "targets") or self.features() == "MS":
+            return None
+        names = ("targets", "past_covariates", "future_covariates")
+        return [str(c) for name in names for c in role_names(self, name)]
+
+    def covariate_names(self, fitted: bool = False) -> list[str]:
+        """The covariates of a wide frame: named, or (``fitted``) as fitted."""
+        if fitted:
+            targets = {str(c) for c in self.columns_}
+            return [str(c) for c in self.input_columns_ if str(c) not in targets]
+        names = ("past_covariates", "future_covariates")
+        return [str(c) for name in names for c in role_names(self, name)]
+
+    def features(self) -> str:
+        """The ``data.features`` a fit uses: the parameter ``data__features``, else the
+        preset's and overrides' (M, S or MS)."""
+        from tsfm.estimator.params import check_overrides, compose_for
+
+        if "data__features" in self.extra_params():
+            return str(self.extra_params()["data__features"])
+        check_overrides(self.overrides)
+        composed = compose_for(self.model, self.experiment, self.overrides)
+        return str(composed.data.get("features", "M"))
 
     def _read(self, df: Any) -> SeriesTable:
         from tsfm.data.frames import resolve_freq, same_freq

@@ -34,7 +34,6 @@ from tsfm.estimator.accuracy import (
     warn_missing_in_folds,
     warn_notes,
 )
-from tsfm.estimator.backtests import last_trained
 from tsfm.estimator.cross_validation import (
     CrossValidation,
     _bands,
@@ -42,6 +41,7 @@ from tsfm.estimator.cross_validation import (
     _refit_now,
     fold_step,
 )
+from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
@@ -127,16 +127,27 @@ def backtest_panel(
     long = read_panel(est, df, inputs=True)
     tables = panel_tables(est, long)
     cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
-    seen = dict(zip(est.series_, last_trained(est), strict=True))
-    for j, series in enumerate(long.ids):
-        first = tables[j].times[cuts[0, j]]  # the first forecast step of the first fold
-        if series in seen and first <= seen[series]:
-            raise ValueError(
-                f"series {series!r}: the first fold forecasts from {show_time(first)}, which "
-                f"the model was fitted on (up to {show_time(seen[series])}); backtest scores "
-                "folds after the fitted rows: use fewer windows, or cross_validate, which "
-                "retrains per fold"
-            )
+    seen = fitted_until(est)  # each series' last fitted row over every fit (warm fits)
+    fitted = [  # (rows left after each series' fitted rows, series) where the folds reach them
+        (len(t) - int(np.searchsorted(t.times, seen[s], side="right")), j)
+        for j, (s, t) in enumerate(zip(long.ids, tables, strict=True))
+        if s in seen and t.times[cuts[0, j]] <= seen[s]  # the first fold's first step
+    ]
+    if fitted:
+        j = min(fitted)[1]  # the series with the fewest rows after its fitted ones
+        series, times, until = long.ids[j], tables[j].times, seen[long.ids[j]]
+        need = int(np.searchsorted(times, until, side="right"))
+        fits = too_many_folds(
+            len(times), n_windows, fold_step(est, n_windows, step), est.horizon,
+            lambda rows: rows >= need, lambda rows: "the rows the model was fitted on",
+            rows_of=f"series {series!r}", also="cross_validate (which retrains per fold)",
+            longer="series", shorter=False,
+        )  # fmt: skip
+        raise ValueError(
+            f"series {series!r}: the first fold forecasts from {show_time(times[cuts[0, j]])}, "
+            f"which the model was fitted on (up to {show_time(until)}); backtest scores folds "
+            f"after the fitted rows. {fits}"
+        )
     return run_panel_folds(long, tables, cuts, lambda fold: (est, False), mase_scale)
 
 

@@ -33,7 +33,7 @@ from tsfm.estimator.checks import (
     role_names,
 )
 from tsfm.estimator.fit_metrics import fit_record
-from tsfm.estimator.fitted_rows import fitted_rows
+from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.fitting import (
     describe_key,
     display_callbacks,
@@ -133,6 +133,8 @@ def fit_long(
     )  # fmt: skip
     tables = panel_tables(est, long, fitted=False)
     freq = panel_freq(long.ids, tables, est.freq)
+    if warm is not None:
+        warm.check_freq(freq, None if tables[0].times is None else tables[0].times[0])
     longest = max(tables, key=len)
     values = [table.select(list(roles.time_varying)).values for table in tables]
     held_out = [panel_validation_rows(len(v), est.val_size, est.horizon) for v in values]
@@ -181,7 +183,7 @@ def fit_long(
     est.scaler_ = est.input_scaler_ = None
     est.static_encoder_, est.statics_ = encoder, model_statics(statics)
     est.history_ = history_of(est, values, times)
-    est.fitted_rows_ = fitted_rows(times, n_train, validate)  # evaluate warns of scoring them
+    est.fitted_rows_ = fitted_rows(times, n_train, validate, series=list(long.ids))  # in-sample
     est.dims_ = datamodule.dims()
     est.fit_metrics_ = fit_record(est, cfg, result.metrics)
     remember_fitted_params(est)

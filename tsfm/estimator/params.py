@@ -80,6 +80,16 @@ MANAGED = {
     "train": None,
     "test": None,
 }
+# Arguments of one call, not settings of the model: passed as parameters, they are pointed to
+# the calls that take them.
+PER_CALL = {
+    "mase_scale": ("evaluate, backtest and cross_validate", "f.evaluate(df, mase_scale='history')"),
+    "n_windows": ("cross_validate and backtest", "f.cross_validate(df, n_windows=3, step=24)"),
+    "step": ("cross_validate and backtest", "f.backtest(df, n_windows=3, step=24)"),
+    "refit": ("cross_validate", "f.cross_validate(df, n_windows=3, refit=False)"),
+    "per_series": ("evaluate", "f.evaluate(df, per_series=True)"),
+    "return_forecasts": ("evaluate", "f.evaluate(df, return_forecasts=True)"),
+}
 
 
 def model_hyperparameters(model: str) -> set[str]:
@@ -97,6 +107,12 @@ def config_key(model: str, name: str) -> str:
         key = name.replace("__", ".")
     elif name in RENAMED.get(model, {}):
         raise ValueError(f"parameter '{name}' of model '{model}' is now '{RENAMED[model][name]}'")
+    elif name in PER_CALL:
+        calls, example = PER_CALL[name]
+        raise ValueError(
+            f"'{name}' is an argument of {calls}, not a parameter of the Forecaster: pass it to "
+            f"the call (e.g. {example}) and drop it from Forecaster(...)/set_params"
+        )
     else:
         hyper = sorted(model_hyperparameters(model))
         raise ValueError(

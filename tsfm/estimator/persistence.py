@@ -36,7 +36,7 @@ from tsfm.data.scaler import StandardScaler
 from tsfm.data.statics import StaticEncoder
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.checks import remember_fitted_params
-from tsfm.estimator.fitted_rows import FittedRows
+from tsfm.estimator.fitted_record import FittedRows
 from tsfm.estimator.panels import PanelHistory
 from tsfm.estimator.saved_files import (
     check_weights_fit_config,
@@ -225,7 +225,8 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
     if meta.get("trained_until") is not None:
         est.trained_until_ = np.asarray(meta["trained_until"]).astype(times.dtype)[()]
     if meta.get("fitted_rows") is not None:
-        est.fitted_rows_ = FittedRows.from_dict(meta["fitted_rows"], times.dtype)
+        saved = series if mode == "independent" else None  # a record saved without ids
+        est.fitted_rows_ = FittedRows.from_state(meta["fitted_rows"], times.dtype, saved)
     remember_fitted_params(est)
     return est
 

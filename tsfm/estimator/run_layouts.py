@@ -12,7 +12,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from tsfm.data.frames import is_integer_time
-from tsfm.estimator.fitted_rows import fitted_rows
+from tsfm.estimator.fitted_record import fitted_rows
 
 
 def is_panel(cfg: DictConfig) -> bool:
@@ -98,5 +98,5 @@ def keep_panel_state(est: Any, datamodule: Any) -> None:
         [t[n - 1] for t, n in zip(datamodule.times, fitted, strict=True)]
     )
     est.fitted_rows_ = fitted_rows(
-        datamodule.times, datamodule.n_train, datamodule.validate, fitted
+        datamodule.times, datamodule.n_train, datamodule.validate, fitted, list(est.series_)
     )

@@ -84,7 +84,8 @@ def metadata(est: Any) -> dict[str, Any]:
     if getattr(est, "trained_until_", None) is not None:  # Forecaster.from_run's
         meta["trained_until"] = np.asarray(est.trained_until_).astype(np.int64).tolist()
     if getattr(est, "fitted_rows_", None) is not None:  # what evaluate warns of scoring
-        meta["fitted_rows"] = est.fitted_rows_.to_dict()
+        ids = est.layout_.id_dtype  # every fit's record, its series' ids as JSON (id_types.py)
+        meta["fitted_rows"] = est.fitted_rows_.to_state(lambda s: saved_ids(s, ids))
     return meta
 
 

@@ -20,6 +20,7 @@ from tsfm.config import CONF_DIR
 from tsfm.data.frames import Layout
 from tsfm.data.frames.id_types import loaded_ids
 from tsfm.estimator.fit_metrics import fit_metric_value
+from tsfm.estimator.fitted_record import saved_form
 from tsfm.estimator.params import config_key
 from tsfm.estimator.saved_layout import check_layout
 from tsfm.models import REGISTRY
@@ -203,17 +204,19 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
         _refuse(path, f"'trained_until' must be a time (one per series) as integers, got {until!r}")
     rows = meta.get("fitted_rows")
     count = len(meta.get("series") or []) if meta.get("mode") == "independent" else 1
-    if rows is not None and not (
-        isinstance(rows, dict)
-        and set(rows) == {"start", "validation", "end"}
-        and all(v is None and k != "end" or _times(v, count) for k, v in rows.items())
-    ):
-        _refuse(path, f"'fitted_rows' must hold start, validation and end times, got {rows!r}")
+    if rows is not None and not saved_form(rows, count, _times):
+        _refuse(
+            path,
+            f"'fitted_rows' must hold start, validation and end times (and the series' ids), "
+            f"one entry per fit, got {rows!r}",
+        )
     try:  # decimal, date and datetime ids are saved as text or integers (id_types.py)
         series = loaded_ids(meta.get("series"), layout.id_dtype)
+        if isinstance(rows, list):
+            rows = [{**fit, "series": loaded_ids(fit["series"], layout.id_dtype)} for fit in rows]
     except ValueError as err:
         _refuse(path, str(err))
-    return {**meta, "layout": layout, "series": series}
+    return {**meta, "layout": layout, "series": series, "fitted_rows": rows}
 
 
 def _times(values: Any, count: int) -> bool:

@@ -18,6 +18,9 @@ What stays as fitted, so that the weights see inputs as they were trained on:
   as every independent fit does (the model learnt on each series standardised by itself), so
   any series may be fitted; static covariates keep the fitted encoding in both modes.
 
+The record of fitted rows (``fitted_rows_``; :mod:`tsfm.estimator.fitted_record`) keeps every
+fit's: the weights have seen them all, so evaluate warns of and backtest refuses any of them.
+
 A refused or failed warm fit leaves the Forecaster fitted as it was.
 """
 
@@ -31,6 +34,7 @@ from lightning.pytorch.callbacks import Callback
 from torch import Tensor
 
 from tsfm.estimator.checks import model_changes
+from tsfm.estimator.fitted_record import merged, record
 from tsfm.models.common import restoring_saved_weights
 
 SCALER_BUFFERS = ("scale_mean", "scale_std")  # the data's scaling, not learnt weights
@@ -54,10 +58,12 @@ def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None)
             from tsfm.estimator.panels import fit_panel
 
             fit_panel(est, df, val_df, static_df, warm=warm)
-            return
-        table = est.read(df)
-        val = None if val_df is None else est.read(val_df, "val_df")
-        est.fit_table(table, val, static_df=static_df, warm=warm)
+        else:
+            table = est.read(df)
+            val = None if val_df is None else est.read(val_df, "val_df")
+            est.fit_table(table, val, static_df=static_df, warm=warm)
+        if warm is not None:  # the weights have seen the rows of the fits before too
+            est.fitted_rows_ = merged(getattr(est, "fitted_rows_", None), warm.fitted_rows)
     except Exception:
         if warm is not None:
             warm.restore(est)
@@ -72,13 +78,25 @@ def warm_start_from(est: Any) -> WarmStart | None:
         raise ValueError(f"warm_start must be True or False, got {value!r}")
     if not value or not hasattr(est, "module_"):
         return None  # not fitted yet: the first fit is a fresh one
-    changed = model_changes(est)
+    changed = model_changes(est, lambda name, value: name == "freq" and fitted_freq(est, value))
     if changed:
         raise ValueError(
             f"warm_start=True trains the fitted model further, but parameters that shape it "
             f"changed since its fit ({changed}): set them back, {FRESH}"
         )
     return WarmStart(est)
+
+
+def fitted_freq(est: Any, freq: Any) -> bool:
+    """Whether ``freq`` (a ``freq`` parameter) names the fitted frequency (``QS`` for an
+    inferred ``QS-JAN``): the same model."""
+    from tsfm.data.frames import same_freq
+
+    fitted = getattr(est, "freq_", None)
+    try:
+        return freq is not None and fitted is not None and same_freq(freq, fitted)
+    except ValueError:  # not a frequency: refused as a change
+        return False
 
 
 def building(warm: WarmStart | None) -> AbstractContextManager:
@@ -99,11 +117,26 @@ class WarmStart(Callback):
         self.dims: dict[str, Any] = dict(est.dims_)
         self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
         self.fitted = {n: v for n, v in vars(est).items() if n.endswith("_") and n[0] != "_"}
+        self.fitted_rows = record(est)  # every fit's rows so far, its series named
+        self.freq = getattr(est, "freq_", None)
 
     def restore(self, est: Any) -> None:
         """``est`` fitted as it was before the warm fit."""
         est._forget()
         vars(est).update(self.fitted)
+
+    def check_freq(self, freq: Any, at: Any = None) -> None:
+        """The frame steps at the fitted frequency (``at``: its first timestamp): the weights
+        learnt steps of that length and its calendar features."""
+        from tsfm.data.frames import same_freq
+
+        if self.freq is None or same_freq(freq, self.freq, at=at):
+            return
+        raise ValueError(
+            f"warm_start=True continues a model fitted on {self.freq!r} data, but this frame's "
+            f"frequency is {freq!r}: its steps and calendar features are not the ones the "
+            f"weights learnt. Resample the frame to {self.freq!r}, {FRESH}"
+        )
 
     def check_columns(self, columns: tuple[str, ...] | list[str]) -> None:
         """A joint model's time-varying columns (targets, then covariates) are the fitted ones

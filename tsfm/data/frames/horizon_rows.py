@@ -4,7 +4,8 @@ horizon's rows, target empty and covariates filled in, to the frame a forecast i
 tsfm forecasts the ``horizon`` steps after a frame's last row and reads the future covariates
 of those steps from ``future_df``. With missing values refused (the default), a long frame
 whose series end in rows without a target is refused naming those rows and where they
-belong (:func:`refuse_horizon_rows`); under ``missing="mask"`` they would be masked history,
+belong (:func:`refuse_horizon_rows`; a wide frame whose targets all end in such rows while
+its covariates have values there: :func:`refuse_table_horizon_rows`); under ``missing="mask"`` they would be masked history,
 so a forecast from such a frame starts after them and is warned about
 (:func:`warn_horizon_rows`: a joint table when no target is observed at its last row, a
 panel series when its own last row has no target).
@@ -75,6 +76,28 @@ def refuse_horizon_rows(ids: pl.Series, times: np.ndarray, target: np.ndarray, n
         f"column '{name}' has no value in the last rows of series {listed}{more} "
         f"({int(np.isnan(target).sum())} NaN/missing value(s) in '{name}' in all): {BELONG}. "
         f"If those rows are history, {MASK_FIX}"
+    )
+
+
+def refuse_table_horizon_rows(table: SeriesTable, covariates: list[str]) -> None:
+    """Refuse a wide table (missing values refused) whose targets (the columns not in
+    ``covariates``) all end in rows without a value while covariates have values there: the
+    horizon's rows given as history, told where they belong before the options for missing
+    history."""
+    named = {str(c) for c in covariates}
+    targets = [j for j, c in enumerate(table.columns) if str(c) not in named]
+    others = [j for j in range(len(table.columns)) if j not in targets]
+    if not others or len(targets) == len(table.columns):
+        return
+    trailing = int(trailing_missing(table.values[:, targets]).min())  # rows no target has
+    if not trailing or np.isnan(table.values[-trailing:, others]).all():
+        return
+    first = len(table) - trailing
+    when = "" if table.times is None else f", {show_time(table.times[first], table.tz)}"
+    raise ValueError(
+        f"the target column(s) {[table.columns[j] for j in targets]} have no value in the last "
+        f"{_rows(trailing)} of the frame (from row {first}{when}), where the covariates have "
+        f"values: {BELONG}. If those rows are history, {MASK_FIX}"
     )
 
 

@@ -19,7 +19,7 @@ from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.date_text import calendar_hint, parse_dates
 from tsfm.data.frames.dates import check_timestamps, show_time
 from tsfm.data.frames.files import stray_text
-from tsfm.data.frames.horizon_rows import refuse_horizon_rows
+from tsfm.data.frames.horizon_rows import refuse_horizon_rows, refuse_table_horizon_rows
 from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
@@ -118,8 +118,10 @@ def _wide(
     allow_duplicate_timestamps: bool = False,
     allow_missing: bool = False,
     wall_time: bool | None = None,
+    covariates: list[str] = (),
 ) -> SeriesTable:
-    """The checked table of ``value_cols`` (already known to be numeric) over ``time_col``."""
+    """The checked table of ``value_cols`` (already known to be numeric) over ``time_col``;
+    ``covariates``: those that are not targets (horizon rows given as history are told apart)."""
     times = None
     if time_col is not None:
         times, time_type = _times(frame[time_col], wall_time)
@@ -128,6 +130,8 @@ def _wide(
             layout = Layout(**{**layout.to_dict(), "time_type": time_type})
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_cols).to_numpy()
     table = SeriesTable(np.ascontiguousarray(values), times, list(value_cols), layout)
+    if not allow_missing:
+        refuse_table_horizon_rows(table, covariates)
     check_finite(values, value_cols, table.dates, allow_missing)
     return table
 
@@ -143,11 +147,15 @@ def read_frame(
     allow_missing: bool = False,
     wall_time: bool | None = None,
     fitted: Layout | None = None,
+    columns: list[str] | None = None,
+    covariates: list[str] = (),
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
     (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
     how time-zone-aware timestamps are held (see :func:`_times`; None: from the data);
-    ``fitted``: the fitted frame's layout, whose ids a long frame's must match."""
+    ``fitted``: the fitted frame's layout, whose ids a long frame's must match; ``columns``:
+    the only variates of a wide frame to read and check, when it has them all (the columns
+    a fit keeps; None: every column); ``covariates``: a wide frame's covariates named."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
@@ -172,6 +180,8 @@ def read_frame(
     variates = [c for c in names if c != time_name]
     if not variates:
         raise ValueError(f"the frame has a time column '{time_name}' but no variate columns")
+    if columns is not None and set(columns) <= set(variates):  # the others are not read
+        variates = [c for c in variates if c in set(columns)]
     _refuse_empty(frame, variates, "drop them")
     bad = [c for c in variates if not is_value_column(frame.schema[c])]
     if bad:
@@ -185,9 +195,7 @@ def read_frame(
     types = user_types(df, frame, {"time": time_name})
     layout = Layout("wide", library, time_name, time_index=time_index, int_columns=ints,
                     pandas_types=types)  # fmt: skip
-    return _wide(
-        frame, time_name, variates, layout, allow_missing=allow_missing, wall_time=wall_time
-    )
+    return _wide(frame, time_name, variates, layout, False, allow_missing, wall_time, covariates)
 
 
 def build_table(
