@@ -55,3 +55,12 @@ def test_a_warm_fit_refuses_calibration_windows_on_rows_the_fitted_model_saw():
     assert torch.equal(f.module_.conformal.scores, scores)  # left fitted as it was
     f.fit(df.iloc[100:])  # all five after them: calibrated
     assert np.isfinite(f.module_.conformal.scores.numpy()).all()
+
+
+def test_every_earlier_fit_counts_when_a_warm_fit_calibrates_again_on_old_rows():
+    df = synthetic_frame(n_rows=700)
+    f = tiny(threads=1, verbose=0, conformal_windows=5).fit(df.iloc[:300])
+    f.set_params(warm_start=True).fit(df.iloc[300:600])  # calibrates on rows 560-599: new
+    with pytest.raises(ValueError, match="in-sample") as info:
+        f.fit(df.iloc[:300])  # the first fit's rows again (not the latest fit's): seen
+    assert "come after 2020-01-25 23:00:00" in str(info.value)  # the latest fitted row

@@ -85,21 +85,26 @@ def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizo
     if seen is None or times is None or np.asarray(seen.end).dtype.kind != times.dtype.kind:
         return
     first, last = times[origins], times[origins + horizon - 1]
-    reach = first <= seen.end[0]
-    if seen.start is not None:
-        reach &= last >= seen.start[0]
+    reach = np.zeros(len(origins), dtype=bool)
+    for fit in seen.fits():  # every fit the starting weights went through (warm fits too)
+        hit = first <= fit.end[0]
+        if fit.start is not None:
+            hit &= last >= fit.start[0]
+        reach |= hit
     if not reach.any():
         return
-    since = "" if seen.start is None else f"{show_time(seen.start[0], rows.tz)} to "
-    after = int((first > seen.end[0]).sum())
+    end = max(fit.end[0] for fit in seen.fits())
+    starts = [fit.start[0] for fit in seen.fits() if fit.start is not None]
+    since = f"{show_time(min(starts), rows.tz)} to " if len(starts) == len(seen.fits()) else ""
+    after = int((first > end).sum())
     fewer = f", fewer conformal_windows (the last {after} forecast later rows)" if after else ""
     raise ValueError(
         f"warm_start=True with conformal_windows={len(origins)} and no validation rows: the "
         f"calibration model starts from the fitted weights, which were fitted on the rows "
-        f"{since}{show_time(seen.end[0], rows.tz)}, and {int(reach.sum())} of the last "
+        f"{since}{show_time(end, rows.tz)}, and {int(reach.sum())} of the last "
         f"{len(origins)} windows of this frame (its calibration windows) forecast those rows, "
         "so their errors are in-sample and the intervals would be too narrow: fit a frame "
-        f"whose calibration windows come after {show_time(seen.end[0], rows.tz)} (new rows)"
+        f"whose calibration windows come after {show_time(end, rows.tz)} (new rows)"
         f"{fewer}, pass val_df with rows after them, or warm_start=False for a fresh model"
     )
 
