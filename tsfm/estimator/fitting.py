@@ -138,6 +138,11 @@ def fit_table(
             f"{n_train} training rows, but one window needs lookback + horizon = {needed}; "
             "pass a longer frame, or shorten lookback/horizon (or val_size)"
         )
+    if warm is not None and validate:  # validation rows the weights were not fitted on
+        from tsfm.estimator.warm_validation import check_validation_unseen
+
+        windows = cfg.conformal.windows if calibrate else 0
+        check_validation_unseen(warm, [rows.times], [n_train], windows, tz=rows.tz)
     if not validate:  # nothing to stop early on or to pick a best epoch with
         cfg.callbacks.early_stopping.enabled = False
         cfg.callbacks.checkpoint.enabled = False

@@ -159,6 +159,11 @@ def fit_long(
     if not validate:
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
     times = [t.times for t in tables]
+    if warm is not None and validate:  # validation rows the weights were not fitted on
+        from tsfm.estimator.warm_validation import check_validation_unseen
+
+        ids, tz = list(long.ids), tables[0].tz
+        check_validation_unseen(warm, times, n_train, cfg.conformal.windows, ids, tz)
     datamodule = PanelDataModule(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
         layout=long.layout,
