@@ -1,4 +1,4 @@
-"""A Forecaster that names its targets reads only the wide frame's columns it keeps (the
+"""A Forecaster that names its targets (or features=S) reads only the wide frame's columns it keeps (the
 targets and the covariates named; after fitting, the fitted ones), as the command line's
 features=S does: a missing value in a column without a role is neither read nor refused,
 in fit and in every later predict, evaluate, backtest and cross_validate."""
@@ -44,3 +44,15 @@ def test_a_missing_value_in_a_kept_column_is_still_refused(frame):
     with pytest.raises(ValueError, match="column 'v0' has a NaN/missing value at row 5"):
         f.evaluate(gappy)
     assert not np.isnan(f.history_.values).any()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_features_s_reads_only_its_target_at_fit_as_after_it(frame):
+    for settings in ({"data__features": "S"}, {"overrides": ["data.features=S"]}):
+        f = tiny(verbose=0, threads=1, **settings).fit(frame[:160])  # v1's gaps: not read
+        assert f.input_columns_ == ["OT"]
+        assert list(f.predict(frame[:160]).columns) == ["date", "OT"]
+    f = tiny(verbose=0, threads=1, data__features="S", past_covariates=["v0"]).fit(frame)
+    assert f.input_columns_ == ["OT", "v0"]
+    with pytest.raises(ValueError, match="column 'v1' has a NaN/missing value at row 3"):
+        tiny(verbose=0, threads=1, data__features="S").fit(frame[["date", "OT", "v1"]])

@@ -35,7 +35,9 @@ class FrameReading:
 
         check_options(self)
         statics = [c for c in role_names(self, "static_covariates") if c in frame_columns(df)]
-        kept, covariates = self.kept_columns(fitted), self.covariate_names(fitted)
+        names = [str(c) for c in getattr(df, "columns", [])]
+        kept = self.kept_columns(fitted, names)
+        covariates = self.covariate_names(fitted)
         table = read_frame(
             df, static_columns=statics, columns=kept, covariates=covariates,
             **self.frame_options(fitted),
@@ -43,19 +45,30 @@ class FrameReading:
         freq = self.freq_ if fitted else self.freq
         return insert_absent_steps(table, freq, name) if self.missing == "mask" else table
 
-    def kept_columns(self, fitted: bool = False) -> list[str] | None:
-        """The columns of a wide frame a fit that chose its columns keeps (the targets and
+    def kept_columns(self, fitted: bool = False, names: list[str] = ()) -> list[str] | None:
+        """The columns of a wide frame a fit that chose its columns keeps (the targets named,
+        or under ``features=S`` the one target, and the
         covariates named; after fitting, the fitted ones): only they are read and checked, as
-        the command line's features=S reads them. None: every column is read (no targets
-        named, or features MS, which makes the other columns past covariates)."""
+        the command line reads them (:func:`~tsfm.estimator.roles.picks_columns`, the same
+        rule). None: every column is read (no targets chosen, or features MS, which makes the
+        other columns past covariates). ``names``: the frame's columns, whose last variate is
+        the target of ``features=S`` without ``targets``."""
         if fitted:
             from tsfm.estimator.roles import picks_columns
 
             return [str(c) for c in self.input_columns_] if picks_columns(self) else None
-        if not role_names(self, "targets") or self.features() == "MS":
+        features = self.features()
+        if features == "MS":
             return None
-        names = ("targets", "past_covariates", "future_covariates")
-        return [str(c) for name in names for c in role_names(self, name)]
+        targets = [str(c) for c in role_names(self, "targets")]
+        covariates = self.covariate_names()
+        if not targets and features == "S":
+            skip = {*covariates, *role_names(self, "static_covariates"), self.time_col}
+            skip |= {self.id_col, self.date_col}
+            free = [str(c) for c in names if str(c) not in skip]
+            # a guess that is no variate (the time column last) leaves every column read
+            targets = free[-1:]
+        return [*targets, *covariates] if targets else None
 
     def covariate_names(self, fitted: bool = False) -> list[str]:
         """The covariates of a wide frame: named, or (``fitted``) as fitted."""
@@ -68,13 +81,17 @@ class FrameReading:
     def features(self) -> str:
         """The ``data.features`` a fit uses: the parameter ``data__features``, else the
         preset's and overrides' (M, S or MS)."""
+        return str(self.data_setting("features") or "M")
+
+    def data_setting(self, key: str) -> Any:
+        """A ``data.`` setting a fit uses: the parameter ``data__<key>``, else the preset's
+        and overrides' (None where unset)."""
         from tsfm.estimator.params import check_overrides, compose_for
 
-        if "data__features" in self.extra_params():
-            return str(self.extra_params()["data__features"])
+        if f"data__{key}" in self.extra_params():
+            return self.extra_params()[f"data__{key}"]
         check_overrides(self.overrides)
-        composed = compose_for(self.model, self.experiment, self.overrides)
-        return str(composed.data.get("features", "M"))
+        return compose_for(self.model, self.experiment, self.overrides).data.get(key)
 
     def _read(self, df: Any) -> SeriesTable:
         from tsfm.data.frames import resolve_freq, same_freq
