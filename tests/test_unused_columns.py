@@ -1,7 +1,7 @@
-"""A Forecaster that names its targets (or features=S) reads only the wide frame's columns it keeps (the
-targets and the covariates named; after fitting, the fitted ones), as the command line's
-features=S does: a missing value in a column without a role is neither read nor refused,
-in fit and in every later predict, evaluate, backtest and cross_validate."""
+"""A Forecaster that names its targets (or features=S) reads only the wide frame's columns it
+keeps (the targets and the covariates named; after fitting, the fitted ones), as the command
+line's features=S does: a missing value in a column without a role is neither read nor
+refused, in fit and in every later predict, evaluate, backtest and cross_validate."""
 
 from __future__ import annotations
 
