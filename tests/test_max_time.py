@@ -116,3 +116,15 @@ def test_the_command_lines_metrics_json_records_the_stop(scripted, tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["stopped"] == "max_time" and metrics["last_epoch_complete"] is False
     assert metrics["epochs"] == 2 and metrics["status"] == "ok"
+
+
+def test_a_calibration_helper_shares_the_fits_time_limit_and_one_line_tells(capsys):
+    est = tiny(max_epochs=100_000, max_time=LIMIT, conformal_windows=3, verbose=1)
+    est.fit(synthetic_frame())  # no validation rows: a helper gives the calibration errors
+    lines = [line for line in capsys.readouterr().err.splitlines() if "time limit" in line]
+    assert len(lines) == 1, lines  # the final model's, not the helper's too
+    assert lines[0].startswith(f"training stopped at the time limit (max_time={LIMIT} s, of ")
+    assert "the conformal calibration helper used" in lines[0]
+    assert est.fit_metrics_["stopped"] == "max_time"
+    # one budget: the helper trains for half of it, the final model for what it left
+    assert est.fit_metrics_["fit_seconds"] < 0.8 * LIMIT

@@ -42,11 +42,13 @@ def refit_residuals(
     step: int,
     static_df: Any = None,
     warm: WarmStart | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    max_time: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Errors ``[k, H, N]`` (original units) of the last ``k`` windows of ``rows``, forecast
     by a helper fitted on the rows before the first (warm-started from ``warm``, as the fit
-    is), and the same errors divided by each window's look-back spread (the normalised
-    scores, which no scaling changes)."""
+    is; within ``max_time`` seconds, its share of the fit's time limit), the same errors
+    divided by each window's look-back spread (the normalised scores, which no scaling
+    changes), and the helper's ``fit_metrics_``."""
     from sklearn.base import clone
 
     horizon, lookback = est.horizon, est.lookback
@@ -63,12 +65,14 @@ def refit_residuals(
     if warm is not None:
         check_unseen(warm, rows, starts + lookback, horizon)
     helper = clone(est)
-    helper.fit_table(rows.head(first), static_df=static_df, calibrate=False, warm=warm)
+    helper.fit_table(
+        rows.head(first), static_df=static_df, calibrate=False, warm=warm, max_time=max_time
+    )
     result = backtest(helper, rows, starts=starts, lookbacks=True)
     errors = result.actual - result.forecast  # NaN where the target is missing: no score
     spread = lookback_spread(torch.from_numpy(result.lookback_scaled)).double().numpy()
     scaled_errors = np.abs(result.actual_scaled - result.forecast_scaled)
-    return errors, scaled_errors / spread
+    return errors, scaled_errors / spread, helper.fit_metrics_
 
 
 def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizon: int) -> None:

@@ -12,28 +12,59 @@ import sys
 from typing import Any
 
 from tsfm.training.preflight import fits_type
-from tsfm.training.stopping import STOP_REASONS, plural, shown_time
+from tsfm.training.stopping import STOP_REASONS, plural, shown_time, time_limit
 
 FIT_METRICS = ("val/", "epochs", "fit_", "stopped", "last_epoch_complete")  # key prefixes
 
 
-def fit_record(est: Any, cfg: Any, metrics: dict[str, Any]) -> dict[str, Any]:
-    """``fit_metrics_`` of a fit's metrics; one line (``verbose >= 1``) when the time limit
-    ended the training."""
+MIN_SECONDS = 1.0  # the least a final training gets of a time limit a helper used up
+
+
+def time_budget(cfg: Any) -> float | None:
+    """The fit's ``trainer.max_time`` in seconds (None without a limit)."""
+    value = cfg.trainer.get("max_time")
+    return None if value is None else time_limit(value).total_seconds()
+
+
+def fit_record(
+    est: Any,
+    cfg: Any,
+    metrics: dict[str, Any],
+    helper: dict[str, Any] | None = None,
+    shown: bool = True,
+) -> dict[str, Any]:
+    """``fit_metrics_`` of a fit's metrics; one line (``verbose >= 1``, ``shown``) when the
+    time limit ended the training. ``helper``: the ``fit_metrics_`` and ``seconds`` of the
+    conformal calibration helper that shared the fit's ``max_time`` (half of it at most; the
+    final training got what it left): the line says what it used, or that the limit ended the
+    helper's training only."""
     record = {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS)}
-    if record.get("stopped") == "max_time" and int(est.verbose) >= 1:
-        complete = record.get("last_epoch_complete", True)
-        done = record.get("epochs", 0) - (not complete)
-        cut = "" if complete else f" (epoch {done + 1} cut short)"
-        finished = plural(done, "finished epoch")
+    if not shown or int(est.verbose) < 1:
+        return record
+    limit = f"max_time={shown_time(cfg.trainer.get('max_time') or 0)}"
+    if record.get("stopped") == "max_time":
+        if helper is not None:
+            limit += f", of which the conformal calibration helper used {helper['seconds']:.1f} s"
         model = "the best epoch's" if cfg.callbacks.checkpoint.enabled else "the last step's"
-        print(
-            f"training stopped at the time limit (max_time={shown_time(cfg.trainer.max_time)}) "
-            f"after {finished}{cut}; the model is {model}",
-            file=sys.stderr,
-            flush=True,
-        )
+        say(f"training stopped at the time limit ({limit}) after {epochs(record)}; the model "
+            f"is {model}")  # fmt: skip
+    elif helper is not None and helper.get("stopped") == "max_time":
+        say(f"the conformal calibration helper stopped at its share of the time limit (half "
+            f"of {limit}) after {epochs(helper)}; the final training finished within the "
+            "rest")  # fmt: skip
     return record
+
+
+def epochs(record: dict[str, Any]) -> str:
+    """How many epochs a training cut short by its time limit finished."""
+    complete = record.get("last_epoch_complete", True)
+    done = record.get("epochs", 0) - (not complete)
+    cut = "" if complete else f" (epoch {done + 1} cut short)"
+    return f"{plural(done, 'finished epoch')}{cut}"
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def fit_metric_value(key: str, value: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
-from tsfm.estimator.fit_metrics import fit_record
+from tsfm.estimator.fit_metrics import MIN_SECONDS, fit_record, time_budget
 from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
@@ -99,6 +100,7 @@ def fit_table(
     static_df: Any = None,
     calibrate: bool = True,
     warm: Any = None,
+    max_time: float | None = None,
 ) -> Any:
     """Train ``est`` on ``table`` through :func:`tsfm.pipeline.fit_and_test`; sets its state.
 
@@ -106,6 +108,9 @@ def fit_table(
     them, :mod:`tsfm.estimator.calibration` on the end of the training rows with a refit
     (``calibrate=False``: no calibration, for that refit's helper model). ``warm``: a
     :class:`~tsfm.estimator.warm_start.WarmStart` to train from (its scaler and weights).
+    ``max_time``: the seconds this training may take (the helper's share of the fit's time
+    limit; default the fit's ``max_time``). The helper and the final training share one
+    ``max_time``: the helper gets half of it, the final training what the helper left.
     """
     from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
@@ -146,17 +151,26 @@ def fit_table(
     if not validate:  # nothing to stop early on or to pick a best epoch with
         cfg.callbacks.early_stopping.enabled = False
         cfg.callbacks.checkpoint.enabled = False
-    run_cfg, residuals = cfg, None
+    run_cfg, residuals, helper = cfg, None, None
     windows, normalize = cfg.conformal.windows if calibrate else 0, cfg.conformal.normalize
     if not calibrate or (windows and not validate):
         run_cfg = copy.deepcopy(cfg)
         run_cfg.conformal.windows = 0  # the pipeline calibrates on validation rows only
         run_cfg.conformal.adaptive_rate = 0.0
+    if max_time is not None:  # a calibration helper's share of the fit's time limit
+        run_cfg = copy.deepcopy(run_cfg) if run_cfg is cfg else run_cfg
+        run_cfg.trainer.max_time = max_time
     if windows and not validate:
         from tsfm.estimator.calibration import check_residuals, refit_residuals
 
         step = cfg.conformal.step or est.horizon
-        residuals = refit_residuals(est, rows, windows, step, static_df, warm)
+        budget = time_budget(cfg)
+        started = time.monotonic()
+        share = None if budget is None else budget / 2
+        *residuals, helper = refit_residuals(est, rows, windows, step, static_df, warm, share)
+        helper = {**helper, "seconds": time.monotonic() - started}
+        if budget is not None:  # one budget per fit: the final training gets what is left
+            run_cfg.trainer.max_time = max(budget - helper["seconds"], MIN_SECONDS)
         check_residuals(residuals[0], cfg.quantiles, cfg.levels, target_names(rows, roles))
     datamodule = TimeSeriesDataModule(
         cfg.data,
@@ -195,7 +209,8 @@ def fit_table(
     est.history_ = rows.select([own[c] for c in est.input_columns_]).tail(est.lookback)
     if rows.times is not None:  # what evaluate warns of scoring (estimator/fitted_record.py)
         est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
-    est.fit_metrics_ = fit_record(est, cfg, result.metrics)
+    # a calibration helper's training (calibrate=False) is reported with the final one's
+    est.fit_metrics_ = fit_record(est, cfg, result.metrics, helper, shown=calibrate)
     remember_fitted_params(est)
     if residuals is not None:
         from tsfm.estimator.calibration import scores_from_residuals
