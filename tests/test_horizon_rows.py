@@ -135,3 +135,15 @@ def test_a_wide_frames_horizon_rows_are_refused_naming_where_they_belong():
     empty = withnan.assign(load=withnan.load.where(withnan.price.notna()))  # whole rows empty
     with pytest.raises(ValueError, match="NaN/missing value at row 112"):
         model.predict(empty)
+
+
+def test_under_features_ms_the_other_columns_are_covariates_the_horizon_rows_advice_names():
+    frame = wide_frame()
+    withnan = frame.assign(price=frame.price.where(frame.index < N_ROWS - HORIZON))
+    advice = "target column\\(s\\) \\['price'\\] have no value in the last 8 rows .* future_df"
+    for roles in ({"targets": ["price"]}, {}):  # price: named, or the last column
+        model = Forecaster(horizon=HORIZON, lookback=LOOKBACK, **roles, **TINY_IT)
+        with pytest.raises(ValueError, match=advice):
+            model.set_params(data__features="MS").fit(withnan[["date", "load", "price"]])
+    with pytest.raises(ValueError, match="column 'price' has a NaN/missing value at row 112"):
+        Forecaster(horizon=HORIZON, lookback=LOOKBACK, **TINY_IT).fit(withnan)  # M: all targets

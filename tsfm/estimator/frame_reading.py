@@ -37,7 +37,7 @@ class FrameReading:
         statics = [c for c in role_names(self, "static_covariates") if c in frame_columns(df)]
         names = [str(c) for c in getattr(df, "columns", [])]
         kept = self.kept_columns(fitted, names)
-        covariates = self.covariate_names(fitted)
+        covariates = self.covariate_names(fitted, names)
         table = read_frame(
             df, static_columns=statics, columns=kept, covariates=covariates,
             **self.frame_options(fitted),
@@ -61,22 +61,33 @@ class FrameReading:
         if features == "MS":
             return None
         targets = [str(c) for c in role_names(self, "targets")]
-        covariates = self.covariate_names()
         if not targets and features == "S":
-            skip = {*covariates, *role_names(self, "static_covariates"), self.time_col}
-            skip |= {self.id_col, self.date_col}
-            free = [str(c) for c in names if str(c) not in skip]
             # a guess that is no variate (the time column last) leaves every column read
-            targets = free[-1:]
-        return [*targets, *covariates] if targets else None
+            targets = self.free_columns(names)[-1:]
+        return [*targets, *self.covariate_names()] if targets else None
 
-    def covariate_names(self, fitted: bool = False) -> list[str]:
-        """The covariates of a wide frame: named, or (``fitted``) as fitted."""
+    def free_columns(self, names: list[str]) -> list[str]:
+        """The columns of ``names`` (a frame's) without a role named: not a covariate, static
+        covariate, time, date or id column. The last is the target of features S or MS
+        without ``targets``."""
+        skip = {*self.covariate_names(), *role_names(self, "static_covariates"), self.time_col}
+        skip |= {self.id_col, self.date_col}
+        return [str(c) for c in names if str(c) not in skip]
+
+    def covariate_names(self, fitted: bool = False, names: list[str] = ()) -> list[str]:
+        """The covariates of a wide frame: named, or (``fitted``) as fitted; under features MS
+        every other column of ``names`` (the frame's) is a past covariate too, all but the
+        target (the one named, else the last free column)."""
         if fitted:
             targets = {str(c) for c in self.columns_}
             return [str(c) for c in self.input_columns_ if str(c) not in targets]
-        names = ("past_covariates", "future_covariates")
-        return [str(c) for name in names for c in role_names(self, name)]
+        roles = ("past_covariates", "future_covariates")
+        named = [str(c) for role in roles for c in role_names(self, role)]
+        if not names or self.features() != "MS":
+            return named
+        free = self.free_columns(names)
+        target = [str(c) for c in role_names(self, "targets")] or free[-1:]
+        return [*named, *(c for c in free if c not in target)]
 
     def features(self) -> str:
         """The ``data.features`` a fit uses: the parameter ``data__features``, else the

@@ -87,7 +87,7 @@ def refuse_table_horizon_rows(table: SeriesTable, covariates: list[str]) -> None
     named = {str(c) for c in covariates}
     targets = [j for j, c in enumerate(table.columns) if str(c) not in named]
     others = [j for j in range(len(table.columns)) if j not in targets]
-    if not others or len(targets) == len(table.columns):
+    if not others or not targets:
         return
     trailing = int(trailing_missing(table.values[:, targets]).min())  # rows no target has
     if not trailing or np.isnan(table.values[-trailing:, others]).all():
