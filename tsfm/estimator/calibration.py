@@ -16,6 +16,7 @@ conformal reaches along ``df``'s history.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,27 @@ from tsfm.training.scoring import lookback_spread, tau_level
 if TYPE_CHECKING:
     from tsfm.estimator.fitted_record import FittedRows
     from tsfm.estimator.warm_start import WarmStart
+
+
+def timed_refit(
+    est: Any, rows: SeriesTable, cfg: Any, run_cfg: Any, static_df: Any, warm: WarmStart | None
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """:func:`refit_residuals` within the fit's one ``max_time``: the helper trains for half
+    of it at most, and ``run_cfg`` (the final training's) gets what the helper left (at least
+    :data:`~tsfm.estimator.fit_metrics.MIN_SECONDS`); the helper's ``fit_metrics_`` come back
+    with the ``seconds`` it took."""
+    from tsfm.estimator.fit_metrics import MIN_SECONDS, time_budget
+
+    budget, started = time_budget(cfg), time.monotonic()
+    share = None if budget is None else budget / 2
+    step = cfg.conformal.step or est.horizon
+    errors, normalized, helper = refit_residuals(
+        est, rows, cfg.conformal.windows, step, static_df, warm, share
+    )
+    helper = {**helper, "seconds": time.monotonic() - started}
+    if budget is not None:  # one budget per fit: the final training gets what is left
+        run_cfg.trainer.max_time = max(budget - helper["seconds"], MIN_SECONDS)
+    return errors, normalized, helper
 
 
 def refit_residuals(

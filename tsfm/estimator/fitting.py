@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
-from tsfm.estimator.fit_metrics import MIN_SECONDS, fit_record, time_budget
+from tsfm.estimator.fit_metrics import fit_record
 from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
@@ -161,16 +160,9 @@ def fit_table(
         run_cfg = copy.deepcopy(run_cfg) if run_cfg is cfg else run_cfg
         run_cfg.trainer.max_time = max_time
     if windows and not validate:
-        from tsfm.estimator.calibration import check_residuals, refit_residuals
+        from tsfm.estimator.calibration import check_residuals, timed_refit
 
-        step = cfg.conformal.step or est.horizon
-        budget = time_budget(cfg)
-        started = time.monotonic()
-        share = None if budget is None else budget / 2
-        *residuals, helper = refit_residuals(est, rows, windows, step, static_df, warm, share)
-        helper = {**helper, "seconds": time.monotonic() - started}
-        if budget is not None:  # one budget per fit: the final training gets what is left
-            run_cfg.trainer.max_time = max(budget - helper["seconds"], MIN_SECONDS)
+        *residuals, helper = timed_refit(est, rows, cfg, run_cfg, static_df, warm)
         check_residuals(residuals[0], cfg.quantiles, cfg.levels, target_names(rows, roles))
     datamodule = TimeSeriesDataModule(
         cfg.data,

@@ -48,6 +48,7 @@ from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.params import build_config
 from tsfm.estimator.roles import encode_statics, series_statics
 from tsfm.estimator.static_inputs import statics_for
+from tsfm.estimator.warm_validation import check_validation_unseen
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
 from tsfm.training.runtime import inference
@@ -160,10 +161,7 @@ def fit_long(
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
     times = [t.times for t in tables]
     if warm is not None and validate:  # validation rows the weights were not fitted on
-        from tsfm.estimator.warm_validation import check_validation_unseen
-
-        ids, tz = list(long.ids), tables[0].tz
-        check_validation_unseen(warm, times, n_train, cfg.conformal.windows, ids, tz)
+        check_validation_unseen(warm, times, n_train, cfg.conformal.windows, long.ids, tables[0].tz)
     datamodule = PanelDataModule(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
         layout=long.layout,
