@@ -247,7 +247,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         taus, columns = column_request(self, level, quantiles)
         df = with_static_df(self, df, static_df)
         if self.mode_ == "independent":
-            from tsfm.estimator.panels import predict_panel
+            from tsfm.estimator.panel_predict import predict_panel
 
             return predict_panel(self, df, future_df, taus, columns)
         table = self.history_ if df is None else self._read(df)
