@@ -168,3 +168,13 @@ def test_a_command_line_runs_model_is_fine_tuned_from_its_checkpoint(tmp_path):
     for model in (forecaster, Forecaster.load(forecaster.save(tmp_path / "tuned"))):
         fits = model.fitted_rows_.fits()  # the run's fitted rows, and this fit's
         assert len(fits) == 2 and fits[1].end == run_rows.end and fits[1].start == run_rows.start
+
+
+def test_a_freq_spelt_in_other_units_is_named_as_the_cause_of_other_calendar_features():
+    hourly = synthetic_frame(n_rows=200)
+    f = tiny(threads=1, verbose=0, warm_start=True).fit(hourly)
+    assert f.freq_ == "h"
+    f.set_params(freq="1h").fit(hourly)  # the same units: the same calendar features
+    match = "freq='60min' names the fitted frequency 'h' in other units.*give freq='h'"
+    with pytest.raises(ValueError, match=match):
+        f.set_params(freq="60min").fit(hourly)  # minutes add a minute-of-hour feature

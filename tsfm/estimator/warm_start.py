@@ -119,6 +119,7 @@ class WarmStart(Callback):
         self.fitted = {n: v for n, v in vars(est).items() if n.endswith("_") and n[0] != "_"}
         self.fitted_rows = record(est)  # every fit's rows so far, its series named
         self.freq = getattr(est, "freq_", None)
+        self.asked_freq = getattr(est, "freq", None)  # the freq parameter of this fit
 
     def restore(self, est: Any) -> None:
         """``est`` fitted as it was before the warm fit."""
@@ -181,6 +182,14 @@ class WarmStart(Callback):
             if k in dims and k not in ("seq_len", "pred_len") and self.dims[k] != dims[k]
         ]
         if changed:
+            spelt = self.asked_freq is not None and str(self.asked_freq) != str(self.freq)
+            if spelt and "n_marks" in dims and self.dims.get("n_marks") != dims["n_marks"]:
+                raise ValueError(
+                    f"warm_start=True: freq={self.asked_freq!r} names the fitted frequency "
+                    f"{self.freq!r} in other units, and the calendar features follow the units "
+                    f"the frequency is written in ({'; '.join(changed)}): give "
+                    f"freq={self.freq!r} (or leave freq unset to read it from the data)"
+                )
             raise ValueError(
                 f"warm_start=True needs this frame to build the fitted model, but it changes "
                 f"{'; '.join(changed)}: fit data like the fitted model's, {FRESH}"
