@@ -84,12 +84,13 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
         samples = list(range(start, min(start + size, len(dataset))))
         batch = batch_to(dataset.__getitems__(samples), module.device)
         output = module(batch)
+        actual = _actuals(batch, dataset, datamodule)  # as read, not scaled and back
+        if actual is None:
+            actual = module.to_original(batch["y"], batch, precise).cpu().numpy()
         columns = {
             "forecast": module.to_original(output.prediction, batch, precise).cpu().numpy(),
-            "y": module.to_original(batch["y"], batch, precise).cpu().numpy(),
+            "y": actual,
         }
-        actual = _actuals(batch, dataset, datamodule)  # as read, not scaled and back
-        columns["y"] = columns["y"] if actual is None else actual
         if "y_mask" in batch:
             columns["y"] = np.where(batch["y_mask"].cpu().numpy() > 0, columns["y"], np.nan)
         if adaptive:  # bounds once every window is in: see _adaptive_bands

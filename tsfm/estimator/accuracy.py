@@ -33,11 +33,8 @@ from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.scored_windows import scored_counts
 from tsfm.training.metric_notes import notes
-from tsfm.training.series_metrics import SeriesMetrics, defined, reason
+from tsfm.training.series_metrics import COUNTS, SeriesMetrics, defined, pooled_values, reason
 
-POOLED_ORIGINAL = ("smape", "mape", "mase")
-COUNTS = ("zeros", "positive", "negative", "few_pairs")
-POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
 SERIES_COLUMNS = (
     "mae",
     "mse",
@@ -77,17 +74,14 @@ def _metric(
     return metric
 
 
-def history_scales(
-    values: np.ndarray, origins: np.ndarray, lag: int, starts: np.ndarray | None = None
-) -> np.ndarray:
+def history_scales(values: np.ndarray, origins: np.ndarray, lag: int) -> np.ndarray:
     """``mase_scale="history"``: each window's MASE and MSIS scale ``[W, N]``, the mean
     absolute difference of the observed values (``values [T, N]``, NaN where missing) ``lag``
-    rows apart over the rows before its origin (``origins [W]``; from row 0, or ``starts``);
+    rows apart over the rows before its origin (``origins [W]``, from row 0);
     0 where there is no such pair (left out, as a flat look-back is)."""
     values = torch.from_numpy(np.asarray(values, np.float64))
     prefix = seasonal_prefix(values, lag, ~values.isnan())
-    begin = None if starts is None else torch.from_numpy(np.asarray(starts, np.int64))
-    return history_scale(prefix, torch.from_numpy(np.asarray(origins, np.int64)), begin)[0].numpy()
+    return history_scale(prefix, torch.from_numpy(np.asarray(origins, np.int64)))[0].numpy()
 
 
 def window_scales(est: Any, result: Any) -> np.ndarray:
@@ -124,10 +118,7 @@ class Scores:
 
     def pooled(self) -> dict[str, float]:
         """The pooled keys (NaN where undefined)."""
-        original, scaled = self.original.pooled(), self.scaled.pooled()
-        values = {k: float(original[k]) for k in POOLED_ORIGINAL}
-        values.update({k: float(scaled[k]) for k in POOLED_SCALED})
-        return values
+        return pooled_values(self.original, self.scaled)
 
     def per_series(self) -> dict[str, np.ndarray]:
         """Each series' metrics ``[N]`` in its own units (NaN where undefined)."""

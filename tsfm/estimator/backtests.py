@@ -22,7 +22,6 @@ from tsfm.estimator.accuracy import (
     history_scales,
     in_library,
     per_series_result,
-    reported,
     season_length,
     series_names,
     warn_notes,
@@ -37,8 +36,12 @@ from tsfm.estimator.cross_validation import (
 from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.fold_sizes import too_many_folds
-from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
-from tsfm.estimator.rolling import Backtest, backtest, error_metrics
+from tsfm.estimator.intervals import (
+    metric_taus,
+    pooled_result,
+    series_interval_metrics,
+)
+from tsfm.estimator.rolling import Backtest, backtest
 from tsfm.estimator.scored_windows import left_out, require_scored
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -73,9 +76,7 @@ def evaluate(
             scores, list(columns), table.layout, intervals=intervals, left_out=left
         )
     else:
-        out = {**error_metrics(scored), **reported(interval_metrics(est, scored))}
-        out.update(reported(scores.pooled()))
-        out["season_length"] = scores.lag
+        out = pooled_result(est, scored, scores)
     if not return_forecasts:
         return out
     return out, window_frame(est, table, result, list(columns), scores.lag, taus)

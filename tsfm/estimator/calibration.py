@@ -102,12 +102,10 @@ def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizo
     forecast rows the fitted model was fitted on: the helper starts from its weights, so
     errors there are in-sample and the intervals too narrow. Without timestamps (or a record
     of them) nothing is checked."""
-    from types import SimpleNamespace
 
     from tsfm.data.frames.dates import show_time
-    from tsfm.estimator.fitted_rows import record
 
-    seen = record(SimpleNamespace(**warm.fitted))
+    seen = warm.fitted_rows
     times = rows.times
     if seen is None or times is None or np.asarray(seen.end).dtype.kind != times.dtype.kind:
         return

@@ -152,11 +152,11 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
         suggested = suggested_horizon(freq, lookback)
         raise ValueError(
             "horizon is required: how many steps ahead to forecast (e.g. "
-            f"Forecaster('{est.model}', horizon={suggested}){_horizon_reason(freq, lookback)}"
+            f"Forecaster('{est.model}', horizon={suggested}){_horizon_reason(freq, lookback, suggested)}"
         )
     for name in ("horizon", "lookback"):
         value = getattr(est, name)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        if not _positive_whole(value):
             raise ValueError(
                 f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
                 f"Forecaster('{est.model}', horizon=24, lookback=96)"
@@ -190,10 +190,9 @@ def suggested_horizon(freq: Any, lookback: int | None = None) -> int:
     return max(1, int(pd.Timedelta("1D") / pd.Timedelta(pd.tseries.frequencies.to_offset(freq))))
 
 
-def _horizon_reason(freq: Any, lookback: int | None = None) -> str:
+def _horizon_reason(freq: Any, lookback: int | None, suggested: int) -> str:
     if freq is None:
         return ")"
-    suggested = suggested_horizon(freq, lookback)
     if _integer_step(freq):  # integer time: steps of no calendar length
         share = f", a quarter of lookback={lookback}" if lookback is not None else ""
         return (

@@ -126,14 +126,15 @@ def cross_validate(
     table = est.read(df)
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)
-    if not trains_on(est)(folds[0]):
+    fits = trains_on(est)
+    if not fits(folds[0]):
         raise ValueError(
             too_many_folds(
                 len(table),
                 n_windows,
                 fold_step(est, n_windows, step),
                 est.horizon,
-                trains_on(est),
+                fits,
                 training_needs(est),
                 also="a smaller val_size" if est.val_size is not None else "",
             )

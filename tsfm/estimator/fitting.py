@@ -21,6 +21,7 @@ from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
 from tsfm.estimator.fit_metrics import fit_record
 from tsfm.estimator.fitted_record import fitted_rows
+from tsfm.estimator.guards import override_key
 from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
@@ -142,16 +143,15 @@ def fit_table(
             f"{n_train} training rows, but one window needs lookback + horizon = {needed}; "
             "pass a longer frame, or shorten lookback/horizon (or val_size)"
         )
+    windows, normalize = cfg.conformal.windows if calibrate else 0, cfg.conformal.normalize
     if warm is not None and validate:  # validation rows the weights were not fitted on
         from tsfm.estimator.warm_validation import check_validation_unseen
 
-        windows = cfg.conformal.windows if calibrate else 0
         check_validation_unseen(warm, [rows.times], [n_train], windows, tz=rows.tz)
     if not validate:  # nothing to stop early on or to pick a best epoch with
         cfg.callbacks.early_stopping.enabled = False
         cfg.callbacks.checkpoint.enabled = False
     run_cfg, residuals, helper = cfg, None, None
-    windows, normalize = cfg.conformal.windows if calibrate else 0, cfg.conformal.normalize
     if not calibrate or (windows and not validate):
         run_cfg = copy.deepcopy(cfg)
         run_cfg.conformal.windows = 0  # the pipeline calibrates on validation rows only
@@ -261,7 +261,7 @@ def chose_precision(est: Any) -> bool:
     ``trainer__precision``), an override of it, or a trainer preset (``trainer=cpu_bf16``)."""
     if any(config_key(est.model, name) == "trainer.precision" for name in est.extra_params()):
         return True
-    keys = [o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []]
+    keys = [override_key(o) for o in est.overrides or []]
     return any(key in ("trainer", "trainer.precision") for key in keys)
 
 

@@ -97,12 +97,13 @@ class FrameReading:
     def data_setting(self, key: str) -> Any:
         """A ``data.`` setting a fit uses: the parameter ``data__<key>``, else the preset's
         and overrides' (None where unset)."""
-        from tsfm.estimator.params import check_overrides, compose_for
+        from tsfm.estimator.params import _composed, check_overrides
 
         if f"data__{key}" in self.extra_params():
             return self.extra_params()[f"data__{key}"]
         check_overrides(self.overrides)
-        return compose_for(self.model, self.experiment, self.overrides).data.get(key)
+        overrides = tuple(self.overrides or ())  # the cached config, read (not copied)
+        return _composed(self.model, self.experiment, overrides).data.get(key)
 
     def _read(self, df: Any) -> SeriesTable:
         from tsfm.data.frames import resolve_freq, same_freq

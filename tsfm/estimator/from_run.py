@@ -33,6 +33,7 @@ from tsfm.estimator.run_layouts import data_arguments, is_panel, keep_state, sam
 from tsfm.estimator.saved_files import refuse_yaml_aliases
 from tsfm.training.artifacts import levels_of
 from tsfm.training.checkpoints import load_checkpoint, module_of
+from tsfm.tuning.problem import flat
 
 # Settings a Forecaster takes from its own arguments and the frame (params.MANAGED, checked
 # in `carried`), or that concern how and where the run ran rather than what it trained; the
@@ -247,16 +248,6 @@ def carried(key: str) -> bool:
     if key in NOT_CARRIED or key in MANAGED:
         return False
     return key in CARRIED_TOP or any(key.startswith(f"{section}.") for section in CARRIED)
-
-
-def flat(node: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists are values)."""
-    if not isinstance(node, dict) or not node:
-        return {prefix[:-1]: node}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        out.update(flat(value, f"{prefix}{key}."))
-    return out
 
 
 def check_recorded(config: DictConfig, recorded: dict[str, Any], path: Path) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsfm.estimator.accuracy import window_scales
-from tsfm.estimator.rolling import Backtest
+from tsfm.estimator.accuracy import Scores, reported, window_scales
+from tsfm.estimator.rolling import Backtest, error_metrics
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.scoring import (
     MSIS_LEVEL,
@@ -24,6 +24,15 @@ from tsfm.training.scoring import (
     level_bounds,
     level_name,
 )
+
+
+def pooled_result(est: Any, scored: Backtest, scores: Scores) -> dict[str, float]:
+    """``evaluate``'s pooled dict: errors, interval metrics, scale-free metrics and
+    baselines (the defined ones) and the season length."""
+    out = {**error_metrics(scored), **reported(interval_metrics(est, scored))}
+    out.update(reported(scores.pooled()))
+    out["season_length"] = scores.lag
+    return out
 
 
 def require_intervals(est: Any) -> None:

@@ -197,7 +197,8 @@ def run_panel_folds(
     require_observed(actuals, "folds")  # as evaluate refuses: nothing to score
     warn_left_out_folds(left, model.lookback)
     warn_notes(notes, "folds")
-    per_series = _warned(stacked(series_rows), long.layout.id_col, left)
+    per_series = stacked(series_rows)
+    warn_missing_in_folds(per_series, long.layout.id_col, left)
     return CrossValidation(
         in_library(stacked(forecasts), long.layout),
         metrics_frame(long.layout, rows),
@@ -234,8 +235,3 @@ def _fold_series(layout, fold, ids, cutoffs, scores, intervals) -> pl.DataFrame:
         .insert_column(0, time_series("cutoff", cutoffs, layout.time_type))
         .insert_column(0, pl.Series("fold", [fold] * len(ids)))
     )
-
-
-def _warned(frame: pl.DataFrame, id_col: str, left: list) -> pl.DataFrame:
-    warn_missing_in_folds(frame, id_col, left)
-    return frame

@@ -32,7 +32,6 @@ from tsfm.estimator.accuracy import (
     Scores,
     history_scales,
     in_library,
-    reported,
     season_length,
     series_frame,
     warn_missing,
@@ -41,10 +40,14 @@ from tsfm.estimator.accuracy import (
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.fitted_rows import check_panel_windows
 from tsfm.estimator.inference import finite
-from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
+from tsfm.estimator.intervals import (
+    metric_taus,
+    pooled_result,
+    series_interval_metrics,
+)
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.panels import panel_tables, read_panel, series_scales
-from tsfm.estimator.rolling import Backtest, error_metrics
+from tsfm.estimator.rolling import Backtest
 from tsfm.estimator.scored_windows import left_out, require_scored
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.runtime import inference
@@ -110,9 +113,7 @@ def evaluate_panel(
         intervals = series_interval_metrics(est, scored, windows.series, len(ids))
         out = _series_frame(long.layout, scores, windows, intervals, left)
     else:
-        out = {**error_metrics(scored), **reported(interval_metrics(est, scored))}
-        out.update(reported(scores.pooled()))
-        out["season_length"] = lag
+        out = pooled_result(est, scored, scores)
     if not return_forecasts:
         return out
     return out, _window_frame(est, long.layout, result, windows, stamps, lag, taus)

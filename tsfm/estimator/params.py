@@ -203,7 +203,7 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
 
 def _user_set_freq(est: Any) -> bool:
     """Whether the user chose the calendar frequency (a parameter or an override)."""
-    overrides = [o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []]
+    overrides = [override_key(o) for o in est.overrides or []]
     return "data__freq" in est.extra_params() or "data.freq" in overrides
 
 

@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
-from tsfm.estimator.guards import check_run_only
+from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.params import compose_for, config_key, param_name
 from tsfm.tuning.config import TuneConfig
 
@@ -74,7 +74,7 @@ def as_params(est: Any, values: dict[str, Any]) -> dict[str, Any]:
     groups = [f"{key}={value}" for key, value in values.items() if "." not in key]
     if groups:
         chosen = {g.split("=", 1)[0] for g in groups}  # replaces the forecaster's own choice
-        kept = [o for o in est.overrides or [] if o.split("=", 1)[0].lstrip("+~") not in chosen]
+        kept = [o for o in est.overrides or [] if override_key(o) not in chosen]
         params["overrides"] = [*kept, *groups]
     for key, value in values.items():
         if key == LOOKBACK:

@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from tsfm.data.seasons import natural_seasons, resolve_season_length
+from tsfm.estimator.guards import override_key
 from tsfm.training.conformal import supports
 from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
 
@@ -25,7 +26,7 @@ def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> 
     periods) and the patch L with stride L // 2."""
     if est.experiment is not None:
         return {}
-    chosen = {*est.extra_params()} | {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
+    chosen = {*est.extra_params()} | {override_key(o) for o in est.overrides or []}
     chosen |= {name.removeprefix("model.") for name in chosen}
     if est.model == "itransformer" and not chosen & {"d_model", "d_ff"}:
         width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
@@ -59,7 +60,7 @@ def calibration_defaults(est: Any, cfg: DictConfig, n: int) -> None:
     """Quantiles and levels left at their defaults, narrowed to what ``n`` conformal scores
     give (10 windows of one series: the 0.1-0.9 grid and 80 %), as a quantile model's default
     levels follow its quantiles; values the user set are kept (and refused if too wide)."""
-    overrides = {o.split("=", 1)[0].lstrip("+~") for o in est.overrides or []}
+    overrides = {override_key(o) for o in est.overrides or []}
     if "quantiles" not in est.extra_params() and "quantiles" not in overrides:
         cfg.quantiles = [q for q in cfg.quantiles if supports(n, tau_level(q))]
     if cfg.get("levels") is None:

@@ -52,22 +52,17 @@ DIMS = {
 
 def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None) -> None:
     """:meth:`~tsfm.Forecaster.fit`, warm when ``est.warm_start`` and fitted."""
-    warm = warm_start_from(est)
-    try:
-        if est.mode == "independent":
-            from tsfm.estimator.panels import fit_panel
+    warm = warm_start_from(est)  # a failed fit is undone by Forecaster.fit (guards.guarded)
+    if est.mode == "independent":
+        from tsfm.estimator.panels import fit_panel
 
-            fit_panel(est, df, val_df, static_df, warm=warm)
-        else:
-            table = est.read(df)
-            val = None if val_df is None else est.read(val_df, "val_df")
-            est.fit_table(table, val, static_df=static_df, warm=warm)
-        if warm is not None:  # the weights have seen the rows of the fits before too
-            est.fitted_rows_ = merged(getattr(est, "fitted_rows_", None), warm.fitted_rows)
-    except Exception:
-        if warm is not None:
-            warm.restore(est)
-        raise
+        fit_panel(est, df, val_df, static_df, warm=warm)
+    else:
+        table = est.read(df)
+        val = None if val_df is None else est.read(val_df, "val_df")
+        est.fit_table(table, val, static_df=static_df, warm=warm)
+    if warm is not None:  # the weights have seen the rows of the fits before too
+        est.fitted_rows_ = merged(getattr(est, "fitted_rows_", None), warm.fitted_rows)
 
 
 def warm_start_from(est: Any) -> WarmStart | None:
@@ -116,15 +111,9 @@ class WarmStart(Callback):
         self.static_encoder = getattr(est, "static_encoder_", None)
         self.dims: dict[str, Any] = dict(est.dims_)
         self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
-        self.fitted = {n: v for n, v in vars(est).items() if n.endswith("_") and n[0] != "_"}
         self.fitted_rows = record(est)  # every fit's rows so far, its series named
         self.freq = getattr(est, "freq_", None)
         self.asked_freq = getattr(est, "freq", None)  # the freq parameter of this fit
-
-    def restore(self, est: Any) -> None:
-        """``est`` fitted as it was before the warm fit."""
-        est._forget()
-        vars(est).update(self.fitted)
 
     def check_freq(self, freq: Any, at: Any = None) -> None:
         """The frame steps at the fitted frequency (``at``: its first timestamp): the weights

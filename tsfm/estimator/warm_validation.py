@@ -11,7 +11,6 @@ the training rows); early stopping on them only warns (an
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,6 @@ import numpy as np
 from tsfm.data.frames.dates import show_time
 from tsfm.data.user_warnings import InSampleWarning, warn_user
 from tsfm.estimator.calibration import reached
-from tsfm.estimator.fitted_rows import record
 
 
 def check_validation_unseen(
@@ -34,7 +32,7 @@ def check_validation_unseen(
     fit whose validation rows (rows ``n_train[i]`` on of series ``i``, at ``times[i]``;
     ``series``: their ids, None for a wide frame's rows) are rows an earlier fit held. Without
     a warm start, timestamps or a record of them nothing is checked."""
-    seen = None if warm is None else record(SimpleNamespace(**warm.fitted))
+    seen = None if warm is None else warm.fitted_rows
     if seen is None or any(t is None for t in times):
         return
     kind = np.asarray(seen.end).dtype.kind

@@ -186,7 +186,7 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
         interval = None
         if self.has_intervals:
             interval = self._score_intervals(stage, output, batch, original_target, mask, history)
-        if self._scoring_datamodule() is not None:
+        if scoring:
             original = self.to_original(output.prediction, batch)
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss

@@ -10,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from tsfm.training.checkpoints import local_checkpoint
+from tsfm.training.stopping import plural
 
 
 def earlier_run_files(run_dir: str | Path) -> list[str]:
@@ -82,7 +83,7 @@ def nothing_to_resume(run_dir: Path) -> str:
 def interrupted_line(run_dir: Path, overrides: list[str], epochs: int | None) -> str:
     """The one line a command-line run interrupted by Ctrl-C ends with: how to continue it
     (``overrides``: the run's own, as Hydra recorded them), or to start it again."""
-    done = "" if epochs is None else f" after {epochs} finished epoch{'' if epochs == 1 else 's'}"
+    done = "" if epochs is None else f" after {plural(epochs, 'finished epoch')}"
     kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != "resume"]
     command = shlex.join(["python", "-m", "tsfm.run", *kept, f"hydra.run.dir={run_dir}"])
     if (run_dir / "checkpoints" / "last.ckpt").is_file():

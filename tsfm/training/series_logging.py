@@ -31,11 +31,9 @@ import torch
 from torch import Tensor, nn
 
 from tsfm.training.metric_notes import notes
-from tsfm.training.series_metrics import SeriesMetrics, defined
+from tsfm.training.series_metrics import COUNTS, SeriesMetrics, defined, pooled_values
 
 MAX_SERIES_KEYS = 64
-POOLED_ORIGINAL = ("smape", "mape", "mase")
-POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
 PER_SERIES = {
     "mae": "mae_original",
     "mse": "mse_original",
@@ -105,14 +103,11 @@ class SeriesScores(nn.Module):
         if not self.original.update_count:
             return {}
         original = {k: v.cpu() for k, v in self.original.per_series().items()}
-        pooled_original = self.original.pooled()
         names = list(columns) if columns and len(columns) == self.n_series else None
         names = names or [f"series_{j}" for j in range(self.n_series)]
-        counts = {k: original[k].numpy() for k in ("zeros", "positive", "negative", "few_pairs")}
+        counts = {k: original[k].numpy() for k in COUNTS}
         self.warnings.update(notes(names, counts, self.original.season_length))
-        pooled_scaled = self.scaled.pooled()
-        values = {k: float(pooled_original[k]) for k in POOLED_ORIGINAL}
-        values.update({k: float(pooled_scaled[k]) for k in POOLED_SCALED})
+        values = pooled_values(self.original, self.scaled)
         if self.n_series <= MAX_SERIES_KEYS:
             for j, column in enumerate(names):
                 for name, key in PER_SERIES.items():

@@ -46,9 +46,12 @@ from torchmetrics import Metric
 from tsfm.data.seasonal_scales import seasonal_sums
 from tsfm.training.scoring import mape_terms, seasonal_naive, seasonal_naive_error, smape_terms
 
+COUNTS = ("zeros", "positive", "negative", "few_pairs")  # behind metric_notes' warnings
+POOLED_ORIGINAL = ("smape", "mape", "mase")
+POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
 SUMS = (
     *("count", "abs", "sq", "smape", "mase", "mase_count", "mape", "mape_count"),
-    *("zeros", "positive", "negative", "few_pairs"),
+    *COUNTS,
     *("snaive_count", "snaive_abs", "snaive_sq", "paired_abs", "paired_sq", "naive_count", "naive"),
 )
 SCALE = (
@@ -219,8 +222,17 @@ def ratios(sums: dict[str, Tensor]) -> dict[str, Tensor]:
     # the model against the seasonal naive forecast on the same windows (those that have one)
     result["skill_mae"] = 1.0 - divide(sums["paired_abs"], sums["snaive_abs"])
     result["skill_mse"] = 1.0 - divide(sums["paired_sq"], sums["snaive_sq"])
-    result.update({k: sums[k] for k in ("zeros", "positive", "negative", "few_pairs")})
+    result.update({k: sums[k] for k in COUNTS})
     return result
+
+
+def pooled_values(original: SeriesMetrics, scaled: SeriesMetrics) -> dict[str, float]:
+    """The pooled scale-free metrics (of ``original``) and baselines and skill (of ``scaled``,
+    the series' own standard deviations), NaN where undefined."""
+    on_original, on_scaled = original.pooled(), scaled.pooled()
+    values = {k: float(on_original[k]) for k in POOLED_ORIGINAL}
+    values.update({k: float(on_scaled[k]) for k in POOLED_SCALED})
+    return values
 
 
 def has_baselines(observed: Tensor | None, lag: int, like: Tensor) -> tuple[Tensor, Tensor]:

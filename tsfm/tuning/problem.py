@@ -57,25 +57,25 @@ def describe_space(space: Mapping[str, Any]) -> dict[str, Any]:
     return described
 
 
+def flat(node: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists are values)."""
+    if not isinstance(node, dict) or not node:
+        return {prefix[:-1]: node}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        out.update(flat(value, f"{prefix}{key}."))
+    return out
+
+
 def flat_settings(cfg: DictConfig) -> dict[str, Any]:
     """Every leaf of ``cfg`` by dotted key, resolved (but for :data:`NOT_RESULT_GROUPS`)."""
-    flat: dict[str, Any] = {}
-
-    def walk(node: Any, prefix: str) -> None:
-        if isinstance(node, dict) and node:
-            for key, value in node.items():
-                walk(value, f"{prefix}{key}.")
-        else:
-            flat[prefix.rstrip(".")] = plain(node)
-
+    settings: dict[str, Any] = {}
     for key in cfg:
         if not f"{key}.".startswith(NOT_RESULT_GROUPS):
             node = cfg[key]
-            walk(
-                OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node,
-                f"{key}.",
-            )
-    return flat
+            node = OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+            settings.update(flat(node, f"{key}."))
+    return plain(settings)
 
 
 def study_problem(cfg: DictConfig, space: Mapping[str, Any], metric: str) -> dict[str, Any]:
