@@ -21,10 +21,9 @@ def seasonal_steps(x: Tensor, lag: int, observed: Tensor | None = None) -> tuple
     x = x.double()
     steps = (x[..., lag:, :] - x[..., : x.shape[-2] - lag, :]).abs()
     if observed is None:
-        pairs = torch.ones_like(steps)
-    else:
-        observed = observed.to(steps.device).bool()
-        pairs = (observed[..., lag:, :] & observed[..., : x.shape[-2] - lag, :]).double()
+        return steps, torch.ones_like(steps)
+    observed = observed.to(steps.device).bool()
+    pairs = (observed[..., lag:, :] & observed[..., : x.shape[-2] - lag, :]).double()
     return torch.where(pairs > 0, steps, 0.0), pairs
 
 

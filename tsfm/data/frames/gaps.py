@@ -44,10 +44,8 @@ def _calendar_steps(times: np.ndarray) -> bool:
 
 def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
     """Every step of ``freq`` from the first to the last of ``times`` (``freq`` None: the most
-    common step, or for calendar steps such as months the frequency :func:`calendar_freq`
-    infers); a ValueError if a timestamp is off that grid."""
-    if freq is None and _calendar_steps(times):
-        freq = calendar_freq(times)
+    common step; calendar steps such as months come with theirs, see
+    :func:`insert_absent_steps`); a ValueError if a timestamp is off that grid."""
     first, last = times[0], times[-1]
     grid_of = f"frequency {freq!r}"
     if freq is not None and not is_integer_time(times):

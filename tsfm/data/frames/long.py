@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.dates import check_timestamps, duplicate_timestamp, show_time
+from tsfm.data.frames.dates import duplicate_timestamp, show_time
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.user_warnings import warn_user
 
@@ -148,9 +148,5 @@ def series_tables(long: LongFrame) -> list[SeriesTable]:
             k = int(np.argmax(steps == 0))
             message = duplicate_timestamp(times[k], int(rows[k]), int(rows[k + 1]), steps)
             raise ValueError(f"series {series!r}: {message}")
-        try:
-            check_timestamps(times)
-        except ValueError as err:
-            raise ValueError(f"series {series!r}: {err}") from None
         tables.append(SeriesTable(long.values[rows], times, list(long.value_columns), long.layout))
     return tables

@@ -17,6 +17,7 @@ from tsfm.data.frames.column_types import (
     time_resolution,
 )
 from tsfm.data.frames.convert import INDEX_COLUMN
+from tsfm.data.frames.id_types import in_type
 from tsfm.data.frames.table import Layout
 
 
@@ -72,10 +73,9 @@ def _typed_ids(ids: pl.Series, dtype: pl.DataType | None) -> pl.Series:
     through (polars rounds decimals and floats it casts to a coarser type)."""
     if dtype is None or ids.dtype == dtype:
         return ids
-    cast = ids.cast(dtype, strict=False)
-    changed = (cast.cast(ids.dtype, strict=False) != ids).fill_null(True)
-    if changed.any():
-        _refuse_changed(ids.name, dtype, ids.filter(changed)[0])
+    cast = in_type(ids, dtype)  # null where a value does not come through
+    if cast.null_count():
+        _refuse_changed(ids.name, dtype, ids.filter(cast.is_null())[0])
     return cast
 
 
