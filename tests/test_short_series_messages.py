@@ -150,8 +150,8 @@ def test_too_many_folds_of_independent_series_say_how_many_fit_the_shortest():
     with pytest.raises(ValueError, match=r"series \['b'\] are too short") as refused:
         est.cross_validate(long, n_windows=9)
     message = str(refused.value)
-    assert "the shortest, 'b', has 30. Use n_windows=6" in message
-    assert "step=2 (the largest with which 9 fit), drop the short series" in message
+    assert "series 'b' has 30. Use n_windows=6" in message
+    assert "step=2 (the largest with which 9 fit), df without the series ['b'] or" in message
 
 
 def test_periods_written_quarter_first_or_as_month_codes_are_read():

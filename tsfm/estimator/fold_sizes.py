@@ -8,7 +8,7 @@ count."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -35,15 +35,16 @@ def too_many_folds(
     fits: Callable[[int], bool],
     needs: Callable[[int], str],
     rows_of: str = "the frame",
-    also: str = "",
+    also: str | Sequence[str] = "",
     longer: str = "a frame",
     shorter: bool = True,
 ) -> str:
     """Why ``n_windows`` folds ``step`` apart do not fit ``n_rows`` rows, and what fits.
     ``fits(c)``: whether ``c`` rows before a cutoff are enough; ``needs(c)``: what those rows
     are for (``"lookback = 16"``); ``rows_of``: whose rows (``"series 'a'"``); ``also``: one
-    more fix (``"a smaller val_size"``); ``longer``: what may be longer (``"series"``);
+    more fix (``"a smaller val_size"``) or several; ``longer``: what may be longer (``"series"``);
     ``shorter``: whether shorter lookback or horizon would fit more (not past fitted rows)."""
+    more = [fix for fix in ([also] if isinstance(also, str) else also) if fix]
     first = smallest_cutoff(fits)
     wanted = first + (n_windows - 1) * step + horizon
     steps = f", then {n_windows - 1} step(s) of {step} to the last fold" if n_windows > 1 else ""
@@ -54,7 +55,7 @@ def too_many_folds(
     room = n_rows - horizon - first  # rows left for the steps between folds
     if room < 0:
         fixes = ["shorten lookback or horizon"] if shorter else []
-        fixes += [f"use {also}"] if also else []
+        fixes += [f"use {fix}" for fix in more]
         return (
             f"{text}, too few for even one fold: pass at least {first + horizon} rows (more for "
             f"more folds){''.join(f', or {fix}' for fix in fixes)}"
@@ -63,7 +64,7 @@ def too_many_folds(
     options = [f"n_windows={most} (the most that fit {step} steps apart)"]
     if n_windows > 1 and room // (n_windows - 1) >= 1:
         options.append(f"step={room // (n_windows - 1)} (the largest with which {n_windows} fit)")
-    options += [also] if also else []
+    options += more
     options.append(f"{longer} of at least {wanted} rows")
     return f"{text}. Use {', '.join(options[:-1])} or {options[-1]}"
 

@@ -6,8 +6,9 @@ rows ``[c, c + horizon)`` of the series from the rows before ``c = T - horizon -
 1 - k) * step``. A refitted fold trains a clone of the Forecaster on every series' rows before
 its own cutoff (``val_size`` then holds out the end of those); ``refit=False`` or ``r`` reuse
 a model as in the joint case. ``backtest`` forecasts the same folds with the model as fitted
-and refuses folds at or before the last row it was fitted on. Each fold is scored as
-``evaluate`` scores a panel (:mod:`tsfm.estimator.panel_scoring`).
+and refuses folds at or before the last row it was fitted on. A series too short for fold 0
+is refused with the fold's context (:mod:`tsfm.estimator.panel_fold_sizes`). Each fold is
+scored as ``evaluate`` scores a panel (:mod:`tsfm.estimator.panel_scoring`).
 
 Frames as the joint ones (:class:`~tsfm.estimator.cross_validation.CrossValidation`): the
 forecasts and ``per_series`` rows carry each series' own cutoff; a fold's metrics row carries
@@ -45,6 +46,7 @@ from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
+from tsfm.estimator.panel_fold_sizes import panel_cutoffs
 from tsfm.estimator.panel_scoring import (
     PanelWindows,
     panel_forecasts,
@@ -64,31 +66,6 @@ from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.series_metrics import baseline_forecast
 
 
-def panel_cutoffs(
-    est: Any, ids: list, lengths: list[int], n_windows: int, step: int | None
-) -> np.ndarray:
-    """``[n_windows, S]``: each fold's cutoff row in each series, checked."""
-    step = fold_step(est, n_windows, step)
-    back = est.horizon + (n_windows - 1 - np.arange(n_windows)) * step
-    cuts = np.asarray(lengths)[None, :] - back[:, None]
-    short = [s for s, c in zip(ids, cuts[0], strict=True) if c <= est.horizon]
-    if short:
-        shortest = int(np.argmin(lengths))
-        fits = too_many_folds(
-            int(lengths[shortest]),
-            n_windows,
-            step,
-            est.horizon,
-            lambda rows: rows > est.horizon,
-            lambda rows: f"more than horizon = {est.horizon}",
-            rows_of=f"the shortest, {ids[shortest]!r},",
-            also="drop the short series",
-            longer="series",
-        )
-        raise ValueError(f"series {short[:5]} are too short for the folds: {fits}")
-    return cuts
-
-
 def cross_validate_panel(
     est: Any,
     df: Any,
@@ -104,7 +81,7 @@ def cross_validate_panel(
     _refit_now(refit, 0)  # validates refit
     long = read_panel(est, df, fitted=False)
     tables = panel_tables(est, long, fitted=False)
-    cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
+    cuts = panel_cutoffs(est, list(long.ids), tables, n_windows, step, training=True)
     model = None
 
     def model_for(fold: int) -> tuple[Any, bool]:
@@ -126,7 +103,7 @@ def backtest_panel(
     """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
     tables = panel_tables(est, long)
-    cuts = panel_cutoffs(est, list(long.ids), [len(t) for t in tables], n_windows, step)
+    cuts = panel_cutoffs(est, list(long.ids), tables, n_windows, step, training=False)
     seen = fitted_until(est)  # each series' last fitted row over every fit (warm fits)
     fitted = [  # (rows left after each series' fitted rows, series) where the folds reach them
         (len(t) - int(np.searchsorted(t.times, seen[s], side="right")), j)
