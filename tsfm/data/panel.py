@@ -130,10 +130,14 @@ class PanelDataModule(ForecastDataModule):
         if short:
             first = self.names.index(short[0])
             rows, kept = len(values[first]), self.n_train[first]
+            fix = (  # the command line's split, or the Forecaster's (no test rows)
+                "to validate and to test (at least one horizon each); a larger data.train_ratio"
+                if n_test is not None
+                else "to validate (val_size, at least one horizon); a smaller val_size, or None,"
+            )
             held = (
                 f" ({short[0]!r} trains on {kept} of its {rows} rows: the other {rows - kept} are "
-                "held out to validate, at least one horizon, and to test; val_size=None in "
-                "Python, or a larger data.train_ratio on the command line, holds out less)"
+                f"held out {fix} holds out less)"
                 if kept < rows
                 else ""
             )
