@@ -32,7 +32,6 @@ from tsfm.training.conformal import ConformalScores, pooling, scores_of
 from tsfm.training.scoring import lookback_spread, tau_level
 
 if TYPE_CHECKING:
-    from tsfm.estimator.fitted_record import FittedRows
     from tsfm.estimator.warm_start import WarmStart
 
 
@@ -104,6 +103,7 @@ def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizo
     of them) nothing is checked."""
 
     from tsfm.data.frames.dates import show_time
+    from tsfm.estimator.fitted_record import reached
 
     seen = warm.fitted_rows
     times = rows.times
@@ -127,25 +127,6 @@ def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizo
         f"whose calibration windows come after {show_time(end, rows.tz)} (new rows)"
         f"{fewer}, pass val_df with rows after them, or warm_start=False for a fresh model"
     )
-
-
-def reached(seen: FittedRows, first: Any, last: Any, key: Any = None) -> np.ndarray:
-    """Which targets, from ``first`` to ``last`` (times), forecast rows of series ``key``
-    (None: a wide frame's rows) that a fit of ``seen`` held: every fit the starting weights
-    went through (warm fits too)."""
-    reach = np.zeros(np.shape(first), dtype=bool)
-    for fit in seen.fits():
-        if fit.series is None or key is None:
-            at = 0 if fit.series is None and key is None else None
-        else:
-            at = fit.series.index(key) if key in fit.series else None
-        if at is None:
-            continue
-        hit = first <= fit.end[at]
-        if fit.start is not None:
-            hit &= last >= fit.start[at]
-        reach |= hit
-    return reach
 
 
 def check_residuals(
