@@ -9,9 +9,6 @@ every row, and its scores are those of the helper, which saw none of the calibra
 A warm fit's helper is warm-started as the fit is (the fitted weights, the kept scaler), so its
 errors are those of the model being trained further; as those weights were trained on the
 fitted rows, the calibration windows must forecast none of them (:func:`check_unseen`).
-
-With an adaptive rate, :func:`adapted_radius` gives ``predict(df)`` the radii adaptive
-conformal reaches along ``df``'s history.
 """
 
 from __future__ import annotations
@@ -24,15 +21,11 @@ import numpy as np
 import torch
 
 from tsfm.data.frames import SeriesTable
-from tsfm.estimator.inference import RadiusOf, prepare
-from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.rolling import backtest
-from tsfm.training.adaptive_conformal import aci_radii, interval_levels
-from tsfm.training.conformal import ConformalScores, pooling, scores_of
+from tsfm.training.conformal import ConformalScores, pooling
 from tsfm.training.scoring import lookback_spread, tau_level
 
 if TYPE_CHECKING:
-    from tsfm.estimator.fitted_record import FittedRows
     from tsfm.estimator.warm_start import WarmStart
 
 
@@ -104,6 +97,7 @@ def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizo
     of them) nothing is checked."""
 
     from tsfm.data.frames.dates import show_time
+    from tsfm.estimator.fitted_record import reached
 
     seen = warm.fitted_rows
     times = rows.times
@@ -127,25 +121,6 @@ def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizo
         f"whose calibration windows come after {show_time(end, rows.tz)} (new rows)"
         f"{fewer}, pass val_df with rows after them, or warm_start=False for a fresh model"
     )
-
-
-def reached(seen: FittedRows, first: Any, last: Any, key: Any = None) -> np.ndarray:
-    """Which targets, from ``first`` to ``last`` (times), forecast rows of series ``key``
-    (None: a wide frame's rows) that a fit of ``seen`` held: every fit the starting weights
-    went through (warm fits too)."""
-    reach = np.zeros(np.shape(first), dtype=bool)
-    for fit in seen.fits():
-        if fit.series is None or key is None:
-            at = 0 if fit.series is None and key is None else None
-        else:
-            at = fit.series.index(key) if key in fit.series else None
-        if at is None:
-            continue
-        hit = first <= fit.end[at]
-        if fit.start is not None:
-            hit &= last >= fit.start[at]
-        reach |= hit
-    return reach
 
 
 def check_residuals(
@@ -177,40 +152,3 @@ def scores_from_residuals(
         return ConformalScores(torch.from_numpy(normalized), True, rate)
     std = 1.0 if est.scaler_ is None else est.scaler_.std[: errors.shape[-1]]
     return ConformalScores(torch.from_numpy(np.abs(errors) / std), False, rate)
-
-
-def adapted_radius(est: Any, table: SeriesTable, taus: Sequence[float]) -> RadiusOf | None:
-    """With ``conformal_adaptive_rate``, the radii the next forecast after ``table`` reads its
-    levels at: adaptive conformal run along ``table``'s windows whose whole horizon it holds
-    (their outcomes are known by then), one step on. None without a rate, without conformal
-    scores or when ``table`` holds no complete window (the split radii then)."""
-    conformal = est.module_.conformal
-    if conformal is None or not conformal.adaptive_rate or not taus:
-        return None
-    if len(table) < est.lookback + est.horizon:
-        return None
-    result = backtest(est, table, lookbacks=True)
-    restore = prepare(est, table, est.lookback).restore
-    order = np.argsort(restore) if restore is not None else slice(None)  # the model's order
-    forecast, actual, look = (
-        torch.from_numpy(values[..., order])
-        for values in (result.forecast_scaled, result.actual_scaled, result.lookback_scaled)
-    )
-    scores = scores_of(forecast, actual, torch.nan_to_num(look), conformal.normalized)
-    observed = torch.isfinite(scores)
-    # one more window, the forecast to come: its first target is the row after the table
-    scores = torch.cat([torch.nan_to_num(scores), torch.zeros_like(scores[:1])])
-    observed = torch.cat([observed, torch.zeros_like(observed[:1])])
-    starts = np.append(result.origins, len(table)) - est.lookback
-    # nested over evaluate's levels too, so a level's bounds do not depend on the others asked
-    levels = interval_levels([*taus, *metric_taus(est)])
-    radii = aci_radii(
-        conformal.sorted_scores,
-        scores,
-        torch.from_numpy(starts.astype(np.int64)),
-        levels,
-        conformal.adaptive_rate,
-        observed,
-        counts=conformal.counts,
-    )[-1]
-    return lambda level: radii[levels.index(level)].float() if level else radii[0] * 0

@@ -174,3 +174,39 @@ def fitted_until(est: Any) -> dict[Any, Any]:
         for key, end in zip(keys, fit.end, strict=True):
             last[key] = end if key not in last else max(last[key], end)
     return last
+
+
+def reached(seen: FittedRows, first: Any, last: Any, key: Any = None) -> np.ndarray:
+    """Which targets, from ``first`` to ``last`` (times), forecast rows of series ``key``
+    (None: a wide frame's rows) that a fit of ``seen`` held: every fit the starting weights
+    went through (warm fits too)."""
+    reach = np.zeros(np.shape(first), dtype=bool)
+    for fit in seen.fits():
+        if fit.series is None or key is None:
+            at = 0 if fit.series is None and key is None else None
+        else:
+            at = fit.series.index(key) if key in fit.series else None
+        if at is None:
+            continue
+        hit = first <= fit.end[at]
+        if fit.start is not None:
+            hit &= last >= fit.start[at]
+        reach |= hit
+    return reach
+
+
+def fitted_targets(est: Any, times: np.ndarray | None, rows: np.ndarray, columns: list) -> Any:
+    """``[*rows.shape, N]``: whether target row ``rows[...]`` (of a wide frame with timestamps
+    ``times``) of each of the target ``columns`` is one a fit of ``est`` held (a fitted
+    variate's row, training or validation, by timestamp; every fit a warm fit went through):
+    an outcome the model was fitted or calibrated on. False for variates the model was not
+    fitted on, and all False without timestamps or a record of them."""
+    seen = record(est)
+    fitted = {str(c) for c in est.columns_}
+    held = np.array([str(c) in fitted for c in columns], dtype=bool)
+    out = np.zeros((*np.shape(rows), len(columns)), dtype=bool)
+    if seen is None or times is None or np.asarray(seen.end).dtype.kind != times.dtype.kind:
+        return out
+    stamps = times[rows]
+    out[...] = reached(seen, stamps, stamps)[..., None] & held
+    return out

@@ -233,12 +233,12 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels (``<name>``: each target's
         column in a wide frame, the target column in a long one), from the probabilistic head
         or the conformal scores (with ``conformal_adaptive_rate``, read at the level adaptive
-        conformal reaches along ``df``'s complete windows; split conformal without ``df``).
+        conformal reaches along ``df``'s new outcomes, as ``evaluate``; split without ``df``).
         ``static_df``: the static covariates of ``df``'s series, as for ``fit`` (or columns of
         ``df``); a series the model was not fitted on is forecast from them.
         """
         from tsfm.data.frames import write_frame
-        from tsfm.estimator.calibration import adapted_radius
+        from tsfm.estimator.adaptive_history import adapted_radius
         from tsfm.estimator.inference import forecast_next
         from tsfm.estimator.intervals import band_values, column_request
         from tsfm.estimator.static_inputs import with_static_df
@@ -256,7 +256,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback} of them"
             )
-        radius_of = None if df is None else adapted_radius(self, table, taus)
+        radius_of = None if df is None else adapted_radius(self, table, taus, future_df)
         times, values, quantile_values = forecast_next(self, table, future_df, taus, radius_of)
         bands = band_values(columns, taus, quantile_values) if taus else []
         return write_frame(table.layout, self.output_columns(table), times, values, bands=bands)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from tsfm.data.frames import SeriesTable
+from tsfm.estimator.fitted_record import fitted_targets
 from tsfm.estimator.inference import (
     Windows,
     check_interval_variates,
@@ -90,8 +91,11 @@ def backtest(
         conformal = est.module_.conformal
         if conformal is not None and conformal.adaptive_rate:
             look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
+            targets = starts[:, None] + lookback + np.arange(horizon)
+            columns = list(prepared.table.columns[:n])
+            fitted = fitted_targets(est, prepared.table.times, targets, columns)
             scaled = adaptive_backtest(
-                conformal, forecast_scaled, actual_scaled, look, starts, taus
+                conformal, forecast_scaled, actual_scaled, look, starts, taus, fitted
             )
         result.quantiles = unscale_quantiles(prepared.scaler, scaled, n)[..., restore, :]
         result.quantiles_scaled = scaled[..., restore, :]
@@ -112,10 +116,15 @@ def adaptive_backtest(
     lookback: np.ndarray,
     starts: np.ndarray,
     taus: Sequence[float],
+    fitted: np.ndarray | None = None,
 ) -> np.ndarray:
     """Quantiles ``[W, H, N, Q]`` (scaled) of the windows under adaptive conformal, in the
-    order the windows' targets become known (:mod:`tsfm.training.adaptive_conformal`)."""
+    order the windows' targets become known (:mod:`tsfm.training.adaptive_conformal`).
+    ``fitted [W, H, N]``: targets the model was fitted on, whose outcomes move no level (as
+    missing ones): the windows after them read the level their own history gives."""
     observed = ~np.isnan(actual)
+    if fitted is not None:
+        observed &= ~fitted
     quantiles = adaptive_quantiles(
         conformal,
         torch.from_numpy(forecast),

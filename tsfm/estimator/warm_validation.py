@@ -17,7 +17,7 @@ import numpy as np
 
 from tsfm.data.frames.dates import show_time
 from tsfm.data.user_warnings import InSampleWarning, warn_user
-from tsfm.estimator.calibration import reached
+from tsfm.estimator.fitted_record import reached
 
 
 def check_validation_unseen(

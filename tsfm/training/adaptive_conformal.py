@@ -92,18 +92,20 @@ def aci_blocks(
     step_ids = torch.arange(steps)
     # known[w, h]: how many windows have their step-h outcome observed before window w
     known = torch.searchsorted(origins, origins[:, None] - step_ids[None, :])
-    # running miss counts, kept for the windows still waiting for an outcome only
+    # running counts of misses and of observed outcomes, kept for the windows still waiting
+    # for an outcome only; an outcome not observed counts in neither, so it moves nothing
     ring = int((torch.arange(n_windows) - known[:, -1]).max()) + 2 if n_windows else 1
     misses = torch.zeros(ring, n_levels, steps, series, dtype=torch.float64)
+    seen = torch.zeros(ring, steps, series, dtype=torch.float64)
     before = torch.zeros(steps, dtype=torch.long)
     for start in range(0, n_windows, chunk):
         block = torch.empty(min(chunk, n_windows - start), n_levels, steps, series).double()
         for w in range(start, start + len(block)):
             now = known[w]
             if rate and bool((now > before).any()):
-                arrived = (now - before).double().view(1, steps, 1)
+                arrived = seen[now % ring, step_ids] - seen[before % ring, step_ids]
                 gained = misses[now % ring, :, step_ids] - misses[before % ring, :, step_ids]
-                step = rate * (arrived * nominal - gained.permute(1, 0, 2))
+                step = rate * (arrived.unsqueeze(0) * nominal - gained.permute(1, 0, 2))
                 alpha = (alpha + step).clamp(0.0, 1.0)
             before = now
             rank = torch.ceil((n_scores + 1) * (1.0 - alpha) - 1e-9).clamp(min=0)
@@ -111,9 +113,9 @@ def aci_blocks(
             picked = torch.gather(table, 3, (rank - 1).clamp(min=0).unsqueeze(-1))[..., 0]
             radius = torch.where(rank > 0, picked, torch.zeros((), dtype=torch.float64))
             block[w - start] = radius
-            miss = (scores[w] > radius).double()
-            miss = torch.where(observed[w], miss, nominal)  # a missing target moves nothing
-            misses[(w + 1) % ring] = misses[w % ring] + miss
+            miss = (scores[w] > radius) & observed[w]  # a missing target moves nothing
+            misses[(w + 1) % ring] = misses[w % ring] + miss.double()
+            seen[(w + 1) % ring] = seen[w % ring] + observed[w].double()
         yield start, nested(block, levels)
 
 
@@ -157,17 +159,8 @@ def adaptive_blocks(
     channel-independent samples, each its own sequence) and ordered by origin within a group.
     ``spread [W, 1, N]``: the look-back spread, required with normalised scores.
     """
-    if conformal.normalized and spread is None:
-        raise ValueError("normalised conformal scores need the look-back spread")
-    point, target = point.detach().cpu(), target.detach().cpu()
-    origins = origins.cpu()
-    one = torch.ones(1, dtype=torch.float64)
-    scale = spread.detach().double().cpu() if conformal.normalized else one
-    scores = (target.double() - point.double()).abs() / scale
-    if observed is None:
-        observed = torch.ones_like(scores, dtype=torch.bool)
-    observed = observed.bool().cpu() & torch.isfinite(scores)
-    scores = torch.nan_to_num(scores, nan=0.0, posinf=0.0)
+    point, origins = point.detach().cpu(), origins.cpu()
+    scores, observed, scale = window_scores(conformal, point, target, observed, spread)
     levels = interval_levels(taus)
     for level in levels:
         conformal.radius(level)  # refuses a level the calibration cannot give
@@ -198,6 +191,28 @@ def adaptive_blocks(
                 radius = radii[:, levels.index(level)] if level else torch.zeros_like(centre)
                 out.append(centre + radius if tau >= 0.5 else centre - radius)
             yield chosen, torch.stack(out, dim=-1)
+
+
+def window_scores(
+    conformal: Any,
+    point: Tensor,
+    target: Tensor,
+    observed: Tensor | None = None,
+    spread: Tensor | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The windows' nonconformity scores ``[W, S, N]`` (float64, on the CPU; 0 where not
+    observed), where they are observed (``observed`` and a finite target), and the scale they
+    were divided by (the look-back spread ``[W, 1, N]`` with normalised scores, else 1): the
+    one definition of an outcome for ``evaluate``'s windows and ``predict``'s history."""
+    if conformal.normalized and spread is None:
+        raise ValueError("normalised conformal scores need the look-back spread")
+    one = torch.ones(1, dtype=torch.float64)
+    scale = spread.detach().double().cpu() if conformal.normalized else one
+    scores = (target.detach().cpu().double() - point.detach().cpu().double()).abs() / scale
+    if observed is None:
+        observed = torch.ones_like(scores, dtype=torch.bool)
+    observed = observed.bool().cpu() & torch.isfinite(scores)
+    return torch.nan_to_num(scores, nan=0.0, posinf=0.0), observed, scale
 
 
 class SequentialTestPass:
