@@ -22,7 +22,7 @@ from torch import Tensor
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
-from tsfm.data.frames import SeriesTable, future_times, resolve_freq
+from tsfm.data.frames import future_times
 from tsfm.data.frames.table import Layout, data_digest
 from tsfm.data.frames.write import typed_id_series
 from tsfm.data.panel_windows import PanelWindows
@@ -60,23 +60,6 @@ def require_observed(
             "missing): a series is scaled by, and forecast from, its own observed values; "
             "drop it, or give it observed rows there"
         )
-
-
-def panel_freq(ids: Sequence[Any], tables: Sequence[SeriesTable], freq: str | int | None) -> Any:
-    """The panel's frequency: ``freq``, else the longest series' own; every series checked
-    against it (a series of other steps is refused by name)."""
-    index = max(range(len(tables)), key=lambda j: len(tables[j]))
-    try:
-        freq = resolve_freq(tables[index].times, freq, tables[index].tz)
-    except ValueError as err:
-        raise ValueError(f"series {ids[index]!r}: {err}") from None
-    for series, table in zip(ids, tables, strict=True):
-        if len(table) >= 2:
-            try:
-                resolve_freq(table.times, freq, table.tz)
-            except ValueError as err:
-                raise ValueError(f"series {series!r}: {err}") from None
-    return freq
 
 
 class PanelDataModule(ForecastDataModule):

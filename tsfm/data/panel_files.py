@@ -21,9 +21,10 @@ from tsfm.data.config import DataConfig
 from tsfm.data.contract import config_from
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import series_tables
+from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.frames.read import read_long
 from tsfm.data.long_files import check_long_columns
-from tsfm.data.panel import PanelDataModule, panel_freq
+from tsfm.data.panel import PanelDataModule
 from tsfm.data.roles import CLI_NAMES, panel_roles
 from tsfm.data.sources import read_source
 from tsfm.data.statics import StaticEncoder
@@ -86,7 +87,7 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
             insert_absent_steps(table, cfg.freq, f"series {series!r} of {source}")
             for series, table in zip(long.ids, tables, strict=True)
         ]
-    freq = panel_freq(long.ids, tables, cfg.freq)
+    freq = panel_freq(long.ids, tables, cfg.freq, masked)
     values = [table.select(list(roles.time_varying)).values for table in tables]
     val_ratio = 1 - cfg.train_ratio - cfg.test_ratio
     n_test = [held_out_rows(len(v), cfg.test_ratio, cfg.pred_len) for v in values]

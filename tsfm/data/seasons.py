@@ -6,7 +6,8 @@ look-back (at most ``lookback`` steps), in steps:
 
 - below a day (``h``, ``30min``, ``15min``, ``s``): one day of steps, else one hour of steps
   (hourly 24, half-hourly 48, 15-minute 96, 2-hourly 12);
-- daily 7 (a week; business days 5), weekly 52, monthly 12, quarterly 4 (a year);
+- daily 7 (a week; business days 5), weekly 52 (``'7D'`` too: weeks from each series' own
+  weekday, see ``tsfm/data/frames/anchors.py``), monthly 12, quarterly 4 (a year);
 - yearly data, integer time steps and unknown frequencies: 1 (the naive forecast).
 
 1 is also the answer when no season fits in the look-back (a 15-minute series with a look-back
@@ -48,6 +49,8 @@ def natural_seasons(freq: str | int | None) -> tuple[int, ...]:
         seasons: tuple[float, ...] = (86400 / step, 3600 / step)
     elif unit == "day" and match.group(2).upper() in ("B", "BD"):
         seasons = (5 / multiple,)
+    elif unit == "day" and multiple % 7 == 0:  # '7D': weeks, on any weekday
+        seasons = (52 / (multiple // 7),)
     else:
         seasons = tuple(s / multiple for s in _CALENDAR[unit])
     return tuple(int(s) for s in seasons if s > 1 and float(s).is_integer())

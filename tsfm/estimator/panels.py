@@ -17,8 +17,9 @@ from tsfm.data.frames import is_integer_time, to_polars
 from tsfm.data.frames.column_types import user_types
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
+from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.frames.read import read_long
-from tsfm.data.panel import PanelDataModule, panel_freq, require_observed, series_statistics
+from tsfm.data.panel import PanelDataModule, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.values import last_observed
@@ -126,7 +127,7 @@ def fit_long(
         role_names(est, "past_covariates"), role_names(est, "static_covariates"), PYTHON_NAMES,
     )  # fmt: skip
     tables = panel_tables(est, long, fitted=False)
-    freq = panel_freq(long.ids, tables, est.freq)
+    freq = panel_freq(long.ids, tables, est.freq, est.missing == "mask")
     if warm is not None:
         warm.check_freq(freq, None if tables[0].times is None else tables[0].times[0])
     longest = max(tables, key=len)

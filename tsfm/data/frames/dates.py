@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from tsfm.data.frames.anchors import refuse_anchored
 from tsfm.data.frames.freq_names import parse_freq
 
 Freq = str | int
@@ -36,12 +37,17 @@ class LocalTimeSteps(ValueError):
     """Timestamps regular on the local clock of their time zone but not as instants."""
 
 
-def resolve_freq(times: np.ndarray, freq: Freq | None = None, tz: str | None = None) -> Freq:
+def resolve_freq(
+    times: np.ndarray, freq: Freq | None = None, tz: str | None = None, masked: bool = False
+) -> Freq:
     """The frequency of ``times``: inferred, or ``freq`` checked against them. ``tz``: the
     time zone the input was given in (``times`` are its UTC instants), to explain days of 23
-    or 25 hours (:class:`LocalTimeSteps`) instead of calling them irregular."""
+    or 25 hours (:class:`LocalTimeSteps`) instead of calling them irregular. Timestamps
+    regular on another anchor of ``freq`` (weekly on Fridays, ``freq='W-SAT'``) are refused as
+    :class:`~tsfm.data.frames.anchors.AnchoredElsewhere`; ``masked``: absent steps are missing
+    values already (``missing='mask'``), so the refusal of irregular ones does not offer it."""
     try:
-        return _resolve_freq(times, freq)
+        return _resolve_freq(times, freq, masked)
     except ValueError as err:
         local_freq = _local_freq(times, freq, tz)
         if local_freq is None or _absent_steps_only(times, local_freq):
@@ -78,7 +84,7 @@ def _local_freq(times: np.ndarray, freq: Freq | None, tz: str | None) -> Freq | 
         return None
 
 
-def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
+def _resolve_freq(times: np.ndarray, freq: Freq | None = None, masked: bool = False) -> Freq:
     if len(times) < 3 and freq is None:
         raise ValueError(
             f"{len(times)} timestamps are too few to infer the frequency; give it (freq=... in "
@@ -93,17 +99,20 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None) -> Freq:
             )
         expected = int(freq) if freq is not None else step
         if expected is None or expected <= 0 or (len(steps) and (steps != expected).any()):
-            raise_irregular(times, expected or int(np.median(np.diff(times))))
+            raise_irregular(times, expected or int(np.median(np.diff(times))), masked)
         return expected
     if freq is None:
         inferred = infer_freq(times)
         if inferred is None:
-            raise_irregular(times, None)
+            raise_irregular(times, None, masked)
         return inferred
     offset = parse_freq(freq)
     expected = pd.date_range(pd.Timestamp(times[0]), periods=len(times), freq=offset)
-    if not np.array_equal(expected.values.astype("datetime64[ns]"), times):
-        raise_irregular(times, offset.freqstr)
+    expected = expected.values.astype("datetime64[ns]")
+    if not np.array_equal(expected, times):
+        own = infer_freq(times) if len(times) >= 3 else None
+        refuse_anchored(times, offset.freqstr, own, expected)
+        raise_irregular(times, offset.freqstr, masked)
     return offset.freqstr
 
 
@@ -124,7 +133,9 @@ def calendar_candidate(times: np.ndarray) -> str | None:
     return next(iter(calendar_candidates(times)), None)
 
 
-def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
+def raise_irregular(times: np.ndarray, freq: Freq | None, masked: bool = False) -> None:
+    """Refuse ``times`` as not regular, saying where they depart from ``freq`` (or their usual
+    step) and how to fix it; ``masked``: under ``missing='mask'``, which is not offered then."""
     if freq is None:
         steps, counts = np.unique(np.diff(times), return_counts=True)
         step = steps[np.argmax(counts)]
@@ -147,14 +158,27 @@ def raise_irregular(times: np.ndarray, freq: Freq | None) -> None:
         f"timestamps are not regular: row {row} is {show_time(times[row])}, but {what} puts "
         f"{show_time(expected[row])} there. "
     )
-    end = (
-        " the missing steps (e.g. interpolate), give the intended frequency (freq=... in "
-        "Python, data.freq=... in the CLI), or forecast with absent steps as missing values "
-        "(missing='mask' in Python, data.missing=mask in the CLI)"
+    verb, end = (
+        "Fill",
+        (
+            " the missing steps (e.g. interpolate), give the intended frequency (freq=... in "
+            "Python, data.freq=... in the CLI), or forecast with absent steps as missing values "
+            "(missing='mask' in Python, data.missing=mask in the CLI)"
+        ),
     )
-    plain = f"{start}Fill{end}"
+    if masked:  # absent steps become missing values already, of the frequency given
+        verb, end = (
+            "Give",
+            (
+                " the intended frequency (freq=... in Python, data.freq=... in the CLI): "
+                "missing='mask' inserts the steps of it a series skips as missing values, but "
+                "cannot place a row between two of its steps (fix or drop such rows)"
+            ),
+        )
+    plain = f"{start}{verb}{end}"
     raise IrregularSteps(
-        f"{start}{hint}time: {DST_FIX}. Otherwise fill{end}" if skipped else plain, plain
+        f"{start}{hint}time: {DST_FIX}. Otherwise {verb.lower()}{end}" if skipped else plain,
+        plain,
     )
 
 

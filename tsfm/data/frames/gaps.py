@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from tsfm.data.frames.anchors import AnchoredElsewhere, anchored_alike, common_freq, describe
 from tsfm.data.frames.column_types import pandas_type, refuse_inexact, time_resolution
 from tsfm.data.frames.dates import (
     Freq,
@@ -69,6 +70,9 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
             where = f"not a step of {grid_of} (its steps from there: {steps}, ...)"
         shown = calendar_candidate(times) if freq is not None and row == 0 else None
         belongs = f"; consecutive rows step by {shown!r}" if shown else ""
+        if shown and anchored_alike(shown, freq) and common_freq(shown):
+            common = common_freq(shown)  # weekly on another weekday than freq's
+            belongs += f", or {common!r} ({describe(common)} from each series' own dates)"
         raise ValueError(
             f"row {row} is {show_time(times[row])}, {where}: missing='mask' fills absent "
             "steps, but cannot place a timestamp between two steps. Fix or drop that row, or "
@@ -131,6 +135,8 @@ def insert_absent_steps(
         return table  # regular already
     except LocalTimeSteps:
         raise  # regular on the local clock: not absent steps
+    except AnchoredElsewhere as err:  # regular on another anchor (weekly on another weekday)
+        raise ValueError(f"{name}: {err}") from None
     except ValueError:
         pass
     inferred = None
@@ -144,6 +150,8 @@ def insert_absent_steps(
     except ValueError as err:
         raise ValueError(f"{name}: {err}") from None
     absent = np.setdiff1d(grid, times)
+    if not len(absent):  # two rows one usual step apart: nothing to insert
+        return table
     refuse_finer_steps(absent, table, freq)
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values

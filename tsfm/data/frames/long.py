@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.dates import duplicate_timestamp, show_time
+from tsfm.data.frames.panel_freqs import refuse_offset_grids
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.user_warnings import warn_user
 
@@ -96,6 +97,8 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
         columns += names
         groups[name] = names
     values = np.concatenate(blocks, axis=1)
+    if (counts == 0).any():  # series on grids that never meet: refused with or without mask
+        refuse_offset_grids(long.ids, [grid[counts[:, j] > 0] for j in range(n_series)])
     if (counts == 0).any() and not allow_missing:
         t, j = (int(i) for i in np.argwhere(counts == 0)[0])
         raise ValueError(

@@ -1,0 +1,118 @@
+"""The frequency of a panel of series: one for independent series, each on its own dates
+(:func:`panel_freq`), and one grid for series forecast jointly (:func:`refuse_offset_grids`).
+
+Series regular on grids of one step anchored differently (weekly on Fridays and on Sundays,
+quarters of fiscal years starting in different months, :mod:`~tsfm.data.frames.anchors`) are
+one panel of independent series: its frequency is one that steps alike from every series'
+own dates (``'7D'``, ``'3MS'``), so each series is forecast on its own dates. Jointly they are
+refused: their timestamps never meet, so one time index would make most rows missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tsfm.data.frames.anchors import anchored_alike, common_freq, describe, on_grid, period_of
+from tsfm.data.frames.dates import Freq, resolve_freq, same_freq, show_time
+from tsfm.data.frames.table import SeriesTable
+
+
+def panel_freq(
+    ids: Sequence[Any], tables: Sequence[SeriesTable], freq: Freq | None, masked: bool = False
+) -> Freq:
+    """The panel's frequency: ``freq`` checked against every series, else the longest series'
+    own, or, when series are anchored otherwise than it (weeks on other weekdays), the
+    frequency every series follows from its own dates (:func:`~tsfm.data.frames.anchors.
+    common_freq`). A series of other steps is refused by name; ``masked``: under
+    ``missing='mask'`` (absent steps inserted already), which the refusals do not offer."""
+    index = max(range(len(tables)), key=lambda j: len(tables[j]))
+    given = freq is not None
+    try:
+        freq = resolve_freq(tables[index].times, freq, tables[index].tz, masked)
+    except ValueError as err:
+        raise ValueError(f"series {ids[index]!r}: {err}") from None
+    common = None if given else common_freq(freq)
+    moved = False
+    for series, table in zip(ids, tables, strict=True):
+        if len(table) < 2:
+            continue
+        try:
+            resolve_freq(table.times, freq, table.tz, masked)
+        except ValueError as err:
+            if common is not None and _follows(table, common):
+                moved = True  # on another anchor: the panel steps by ``common``
+                continue
+            if given:
+                raise ValueError(f"series {series!r}: {err}") from None
+            raise ValueError(_other_freq(series, table, ids[index], freq, err)) from None
+    return common if moved else freq
+
+
+def _follows(table: SeriesTable, freq: Freq) -> bool:
+    try:
+        resolve_freq(table.times, freq, table.tz)
+    except ValueError:
+        return False
+    return True
+
+
+def _named(freq: Freq) -> str:
+    """``freq``, with its anchor in words where it has one (``'W-FRI' (weeks on Fridays)``)."""
+    return f"{freq!r} ({describe(freq)})" if period_of(freq) is not None else repr(freq)
+
+
+def _other_freq(series: Any, table: SeriesTable, longest: Any, freq: Freq, err: Exception) -> str:
+    """Why ``series`` does not step by the panel's ``freq`` (its longest series'): regular on
+    a frequency of its own, or ``err``, the refusal of its irregular steps."""
+    try:
+        own = resolve_freq(table.times, None, table.tz) if len(table) >= 3 else None
+    except ValueError:
+        own = None
+    if own is None:
+        return f"series {series!r}: {err}"
+    if anchored_alike(own, freq):  # the same periods, stamped at their ends and starts
+        unit = {1: "M", 3: "Q", 12: "Y"}.get(period_of(freq)[1], "M")
+        fix = (
+            "stamp every series' periods alike, all at their starts or all at their ends "
+            f"(pandas: df[col].dt.to_period('{unit}').dt.to_timestamp() stamps them at their "
+            "starts)"
+        )
+    else:
+        fix = "resample the series to one frequency, or fit series of other frequencies apart"
+    return (
+        f"series {series!r} steps by {_named(own)}, but the panel steps by {_named(freq)}, "
+        f"the frequency of its longest series, {longest!r}: the series of a panel share one "
+        f"frequency; {fix}"
+    )
+
+
+def refuse_offset_grids(ids: Sequence[Any], times: Sequence[np.ndarray]) -> None:
+    """Refuse series forecast jointly that are regular with steps of one length on grids that
+    never meet (weekly on different weekdays, hourly on the hour and on the half hour): one
+    time index would make most of every series' rows missing values."""
+    regular = {}
+    for j, stamps in enumerate(times):
+        try:
+            regular[j] = resolve_freq(stamps) if len(stamps) >= 3 else None
+        except ValueError:
+            continue
+    regular = {j: f for j, f in regular.items() if f is not None}
+    if len(regular) < 2:
+        return
+    ref = max(regular, key=lambda j: len(times[j]))
+    freq, start = regular[ref], times[ref][0]
+    for j, own in regular.items():
+        alike = same_freq(own, freq) or anchored_alike(own, freq)
+        if not alike or on_grid(times[j][0], start, freq):
+            continue
+        raise ValueError(
+            f"series {ids[j]!r} steps by {_named(own)} from {show_time(times[j][0])} and series "
+            f"{ids[ref]!r} by {_named(freq)} from {show_time(start)}: their timestamps never "
+            "meet, and mode='joint' forecasts the series together on one time index (most of "
+            "each series' rows would be missing values there). Use mode='independent' "
+            "(data.mode=independent in the CLI), which forecasts each series from its own "
+            "dates, or move the series onto one grid"
+        )
