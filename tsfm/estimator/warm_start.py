@@ -3,7 +3,10 @@
 A warm start (scikit-learn's ``warm_start``; fine-tuning a model from ``Forecaster.load`` or
 ``from_run``) starts from the fitted weights instead of a fresh initialisation. Everything
 else is a fit as usual: a fresh optimizer and learning-rate schedule, epochs counted from
-zero, early stopping and the best epoch on this fit's validation rows.
+zero, early stopping and the best epoch on this fit's validation rows. Pretrained parts are
+not read from their source, the fitted weights replace them, except frozen parts that the
+fitted state leaves out and training uses (TimesCLIP's frozen vision tower): those are read
+from their source as in a fresh fit, and a source that is gone is refused before training.
 
 What stays as fitted, so that the weights see inputs as they were trained on:
 
@@ -95,9 +98,10 @@ def fitted_freq(est: Any, freq: Any) -> bool:
 
 
 def building(warm: WarmStart | None) -> AbstractContextManager:
-    """Where the model of a fit is built: a warm fit's takes every weight from the fitted
-    model, so pretrained parts are not read from their source (as ``Forecaster.load``)."""
-    return restoring_saved_weights() if warm is not None else nullcontext()
+    """Where the model of a fit is built: a warm fit's takes the fitted model's weights, so
+    pretrained parts are not read from their source (as ``Forecaster.load``), except frozen
+    ones the fitted state leaves out and training uses (TimesCLIP's frozen vision tower)."""
+    return restoring_saved_weights(to_train=True) if warm is not None else nullcontext()
 
 
 class WarmStart(Callback):

@@ -179,22 +179,34 @@ def use_torch_dropout(model: nn.Module) -> None:
 
 
 _RESTORING: ContextVar[bool] = ContextVar("tsfm_restoring_saved_weights", default=False)
+_TO_TRAIN: ContextVar[bool] = ContextVar("tsfm_restoring_to_train", default=False)
 
 
 @contextmanager
-def restoring_saved_weights() -> Iterator[None]:
+def restoring_saved_weights(to_train: bool = False) -> Iterator[None]:
     """Models built inside take their weights from a state dict loaded right after (a saved
     Forecaster, a run's checkpoint): pretrained parts are built as architectures only, with
     random weights and without reading their pretrained source, so a saved model loads on a
     machine that has no copy of (and no network for) the backbone it was trained from. The
-    models' settings, and so every refit, still name and load that source."""
-    token = _RESTORING.set(True)
+    models' settings, and so every refit, still name and load that source.
+
+    ``to_train``: the model is trained further (a warm fit), so frozen parts a state dict
+    leaves out (TimesCLIP's frozen vision tower, which training uses) are still read from
+    their source; only what the state dict holds is built as an architecture only."""
+    token, train_token = _RESTORING.set(True), _TO_TRAIN.set(to_train)
     try:
         yield
     finally:
+        _TO_TRAIN.reset(train_token)
         _RESTORING.reset(token)
 
 
 def restoring() -> bool:
     """Whether a model is being built inside :func:`restoring_saved_weights`."""
     return _RESTORING.get()
+
+
+def restoring_to_train() -> bool:
+    """Whether a model is being built inside ``restoring_saved_weights(to_train=True)``: the
+    parts its state dict leaves out must be built from their source."""
+    return _RESTORING.get() and _TO_TRAIN.get()

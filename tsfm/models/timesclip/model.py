@@ -26,7 +26,8 @@ Args:
         (paper Table 6 swaps in a plain ViT); ``vision_weights``: its tag or file.
     freeze_vision: keep the vision tower frozen (the paper); a frozen tower is kept out of the
         state dict and the optimizer; a loaded model holds it with random weights and
-        refuses to draw with it (forecasting never does; a refit rebuilds it from its source).
+        refuses to draw with it (forecasting never does; a refit, warm or fresh, reads it
+        from its source).
     patch_len, stride: patching (16, 8: tsfm choice, PatchTST's). cls_position: ``first``
         (the paper's figure) or ``last``. causal_mask: CLIP's causal mask (off: tsfm choice;
         with it a first CLS would see only itself). dropout: on patch embeddings, the
@@ -63,15 +64,14 @@ from tsfm.models.common import (
     ModelOutput,
     n_patches,
     patchify,
-    restoring,
 )
 from tsfm.models.timesclip.clip_backbones import (
     ClipTextBackbone,
     check_positions,
     create_clip,
-    names_architecture,
 )
 from tsfm.models.timesclip.feature_cache import ImageFeatureCache
+from tsfm.models.timesclip.frozen_source import backbone_sources, reading_warm_tower
 from tsfm.models.timesclip.layers import (
     VariateSelection,
     check_settings,
@@ -141,22 +141,28 @@ class TimesCLIP(VisionView, nn.Module):
         self.backbone_lr, self.freeze_vision = backbone_lr, freeze_vision
         self.cache_chunk = cache_chunk
 
-        # restoring a saved model: its state dict holds every weight it forecasts with
-        from_source = pretrained and not (restoring() and names_architecture(clip))
-        self.placeholder_vision = align and freeze_vision and pretrained and not from_source
+        # built for saved weights, only the backbones no state dict holds read their source
+        sources = backbone_sources(clip, pretrained, align, freeze_vision, vision)
+        self.placeholder_vision = sources.placeholder
+
+        def reading():  # a warm fit's frozen tower: its missing source refused as such
+            return reading_warm_tower(sources, clip, clip_weights, vision, vision_weights)
+
         # what the settings alone decide is refused before any (slow, weight-reading) build
         tokens = n_patches(seq_len, patch_len, stride) + 1
-        check_backbones(
-            clip, clip_weights, vision if align else None, vision_weights, from_source,
-            image_size, tokens,
-        )  # fmt: skip
+        with reading():
+            check_backbones(
+                clip, clip_weights, vision if align else None, vision_weights, sources.clip,
+                image_size, tokens, vision_pretrained=sources.tower,
+            )  # fmt: skip
         palette = palette or default_palette(n_vars)
         self.renderer = LineRenderer(
             image_size, line_width, image_norm, zscore_range, margin, palette
         )
-        clip_model = create_clip(
-            clip, clip_weights, from_source, image_size if vision == "clip" and align else None
-        )
+        with reading():
+            clip_model = create_clip(
+                clip, clip_weights, sources.clip, image_size if vision == "clip" and align else None
+            )
         self.text = ClipTextBackbone(clip_model)
         check_positions(tokens, self.text.context_length)  # a hf-hub:/local-dir: CLIP's
         width = self.text.width
@@ -172,10 +178,11 @@ class TimesCLIP(VisionView, nn.Module):
         self.image_cache: ImageFeatureCache | None = None
         self._image_buffer: Tensor | None = None
         if align:
-            source = f"{clip}:{clip_weights if from_source else 'random'}"
-            tower = build_vision_tower(
-                vision, clip_model, source, vision_weights, from_source, image_size
-            )
+            source = f"{clip}:{clip_weights if sources.clip else 'random'}"
+            with reading():
+                tower = build_vision_tower(
+                    vision, clip_model, source, vision_weights, sources.tower, image_size
+                )
             if freeze_vision:  # held outside the module tree: no state dict entries, no grads
                 object.__setattr__(self, "_frozen_tower", tower.requires_grad_(False).eval())
             else:

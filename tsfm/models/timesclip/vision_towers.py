@@ -103,14 +103,17 @@ def check_backbones(
     pretrained: bool,
     image_size: int,
     tokens: int,
+    vision_pretrained: bool | None = None,
 ) -> None:
     """Every backbone setting the configuration alone decides, refused before anything is
     built: the CLIP (architecture, weights, a text tower with a position for each of
-    ``tokens``) and the vision tower ``vision`` (None: no images are drawn) at ``image_size``."""
+    ``tokens``) and the vision tower ``vision`` (None: no images are drawn) at ``image_size``.
+    ``vision_pretrained``: whether the tower reads pretrained weights (default: as the CLIP)."""
     check_clip(clip, clip_weights, pretrained, image_size if vision == "clip" else None)
     check_text_tower(clip, tokens)
     if vision is not None:
-        check_vision(vision, vision_weights, pretrained, image_size)
+        tower_pretrained = pretrained if vision_pretrained is None else vision_pretrained
+        check_vision(vision, vision_weights, tower_pretrained, image_size)
 
 
 def build_vision_tower(

@@ -25,8 +25,10 @@ class VisionView:
         if self.placeholder_vision:
             raise RuntimeError(
                 "this TimesCLIP was loaded from saved weights, which leave out the frozen vision "
-                "tower: it forecasts, but cannot draw images for the alignment loss. Train a "
-                "new model (fit, or a run), which loads the tower from model.clip_weights"
+                "tower: it forecasts, but cannot draw images for the alignment loss. A fit "
+                "(fresh, or warm_start=True to go on from these weights) or a run builds a new "
+                "model, which reads the tower from its source (clip_weights, or vision_weights "
+                "for another tower)"
             )
         tower, device = self.tower, windows.device
         if next(tower.parameters()).device != device:
