@@ -1,6 +1,6 @@
 """M4 Hourly through the Forecaster: the long frame as given (414 series of 700-960 points,
-integer time), ``mode="independent"``, one ``predict()`` for every series, scored with tsfm's
-M4 metrics (sMAPE, MASE, OWA against Naive2) on the competition's test file.
+integer time), ``mode="independent"``, one ``predict()`` for every series, scored with
+``tsfm.m4_scores`` (sMAPE, MASE, OWA against Naive2) on the competition's test file.
 
     python runners/m4_hourly_forecaster.py --data-root ../shared/data
 
@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsfm import Forecaster
+from tsfm import Forecaster, m4_scores
 from tsfm.data.m4 import M4_GROUPS
 from tsfm.data.m4.files import read_m4_file
-from tsfm.data.m4.metrics import score_group
 
 SETTINGS = {
     "d_model": 128,
@@ -70,13 +69,20 @@ def point_forecasts(frame: pd.DataFrame, ids: list, train: list, test: list) -> 
     start = time.perf_counter()
     est.fit(frame)
     fitted = time.perf_counter() - start
-    forecast = est.predict()
-    predicted = np.stack([forecast[forecast.unique_id == i].y.to_numpy() for i in ids])
-    scores = score_group(predicted, np.stack(test), train, group.period)
+    actuals = pd.DataFrame(
+        {
+            "unique_id": np.repeat(ids, [len(s) for s in test]),
+            "ds": np.concatenate(
+                [np.arange(1, len(s) + 1) + len(x) for s, x in zip(test, train, strict=True)]
+            ),
+            "y": np.concatenate(test),
+        }
+    )
+    scores = m4_scores(est.predict(), actuals, frame, season_length=group.period)
     print(f"M4 Hourly, {len(ids)} series, Forecaster(mode='independent'), fit {fitted:.0f} s")
     print("| | sMAPE | MASE | OWA |\n|---|---|---|---|")
-    print(f"| iTransformer | {scores.smape:.3f} | {scores.mase:.3f} | {scores.owa:.3f} |")
-    print(f"| Naive2 | {scores.naive2_smape:.3f} | {scores.naive2_mase:.3f} | 1.000 |")
+    print(f"| iTransformer | {scores['smape']:.3f} | {scores['mase']:.3f} | {scores['owa']:.3f} |")
+    print(f"| Naive2 | {scores['naive2_smape']:.3f} | {scores['naive2_mase']:.3f} | 1.000 |")
 
 
 def interval_coverage(frame: pd.DataFrame, ids: list, train: list, test: list) -> None:

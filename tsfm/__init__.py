@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Forecaster", "InSampleWarning", "__version__", "plot_forecast"]
+__all__ = ["Forecaster", "InSampleWarning", "__version__", "m4_scores", "plot_forecast"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,6 +18,10 @@ def __getattr__(name: str) -> Any:
         from tsfm.data.user_warnings import InSampleWarning
 
         return InSampleWarning
+    if name == "m4_scores":
+        from tsfm.estimator.m4_scores import m4_scores
+
+        return m4_scores
     if name == "plot_forecast":
         from tsfm.estimator.plotting import plot_forecast
 
@@ -26,4 +30,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), "Forecaster", "InSampleWarning", "plot_forecast"])
+    return sorted([*globals(), "Forecaster", "InSampleWarning", "m4_scores", "plot_forecast"])

@@ -19,10 +19,11 @@ from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
+from tsfm.estimator.cli_settings import warn_unvalidated
 from tsfm.estimator.fit_metrics import fit_record
 from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.guards import override_key
-from tsfm.estimator.params import MANAGED, build_config, config_key, param_name
+from tsfm.estimator.params import MANAGED, build_config, config_key, given_keys, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
@@ -149,6 +150,7 @@ def fit_table(
 
         check_validation_unseen(warm, [rows.times], [n_train], windows, tz=rows.tz)
     if not validate:  # nothing to stop early on or to pick a best epoch with
+        warn_unvalidated(given_keys(est))
         cfg.callbacks.early_stopping.enabled = False
         cfg.callbacks.checkpoint.enabled = False
     run_cfg, residuals, helper = cfg, None, None

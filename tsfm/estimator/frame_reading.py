@@ -101,7 +101,7 @@ class FrameReading:
 
         if f"data__{key}" in self.extra_params():
             return self.extra_params()[f"data__{key}"]
-        check_overrides(self.overrides)
+        check_overrides(self.overrides, self.model)
         overrides = tuple(self.overrides or ())  # the cached config, read (not copied)
         return _composed(self.model, self.experiment, overrides).data.get(key)
 

@@ -29,6 +29,7 @@ from tsfm.estimator.checks import (
     remember_fitted_params,
     role_names,
 )
+from tsfm.estimator.cli_settings import warn_unvalidated
 from tsfm.estimator.fit_metrics import fit_record
 from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.fitting import (
@@ -41,7 +42,7 @@ from tsfm.estimator.fitting import (
     validation_rows,
 )
 from tsfm.estimator.panel_inputs import series_rows
-from tsfm.estimator.params import build_config
+from tsfm.estimator.params import build_config, given_keys
 from tsfm.estimator.roles import encode_statics, series_statics
 from tsfm.estimator.warm_validation import check_validation_unseen
 from tsfm.training.console import quiet
@@ -152,6 +153,7 @@ def fit_long(
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback)
     validate = est.val_size is not None
     if not validate:
+        warn_unvalidated(given_keys(est))
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
     times = [t.times for t in tables]
     if warm is not None and validate:  # validation rows the weights were not fitted on

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import copy
 import functools
-from datetime import timedelta
 from typing import Any
 
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
+from tsfm.estimator.cli_settings import check_panel_settings, plain_data_node, unused
+from tsfm.estimator.config_values import set_value
 from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.sizing import calibration_defaults, data_sized
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
@@ -63,6 +62,8 @@ MANAGED = {
     "data.seq_len": "lookback",
     "data.pred_len": "horizon",
     "data.date_col": "date_col",
+    "data.id_col": "id_col",
+    "data.mode": "mode",
     "data.name": None,
     "data.path": None,
     "data.root": None,
@@ -122,6 +123,9 @@ def config_key(model: str, name: str) -> str:
         )
     if key in MANAGED:
         raise ValueError(managed(f"parameter '{name}'", key))
+    why = unused(f"parameter '{name}'", key, model)
+    if why:
+        raise ValueError(why)
     return key
 
 
@@ -136,9 +140,9 @@ def managed(what: str, key: str) -> str:
     return f"{what} sets {key}, which the Forecaster sets from the frame you fit"
 
 
-def check_overrides(overrides: list[str] | None) -> None:
-    """Overrides: a list of ``key=value`` strings, none setting what the Forecaster sets
-    (they would be ignored)."""
+def check_overrides(overrides: list[str] | None, model: str = "<model>") -> None:
+    """Overrides: a list of ``key=value`` strings, none setting what the Forecaster sets or
+    what only the command line reads (they would be ignored)."""
     if overrides is not None and (
         isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides)
     ):
@@ -151,6 +155,9 @@ def check_overrides(overrides: list[str] | None) -> None:
         key = override_key(text)
         if key in MANAGED:
             raise ValueError(managed(f"override {text!r}", key))
+        why = unused(f"override {text!r}", key, model)
+        if why:
+            raise ValueError(why)
 
 
 def param_name(model: str, key: str) -> str:
@@ -183,22 +190,15 @@ def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) ->
             f"experiment '{experiment}' trains model '{cfg.model.name}', but model='{model}'; "
             f"use Forecaster.from_experiment('{experiment}') or a preset of '{model}'"
         )
+    plain_data_node(cfg)  # an M4 preset's: its loader's settings go
     return cfg
 
 
-def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
-    if isinstance(value, (np.generic, np.ndarray)):  # np.int64(16) from np.arange or a
-        value = value.tolist()  # ParameterGrid, quantiles=np.linspace(...)
-    elif isinstance(value, (list, tuple)):
-        value = [v.item() if isinstance(v, np.generic) else v for v in value]
-    elif isinstance(value, timedelta):  # max_time: the config holds seconds
-        value = value.total_seconds()
-    try:
-        if OmegaConf.select(cfg, key, throw_on_missing=False, default=KeyError) is KeyError:
-            raise KeyError(key)
-        OmegaConf.update(cfg, key, value, merge=False)
-    except (OmegaConfBaseException, KeyError) as err:
-        raise ValueError(f"{source}: cannot set {key}={value!r} ({err})") from None
+def given_keys(est: Any) -> dict[str, str]:
+    """The config keys the user set, each with the parameter or override that sets it."""
+    keys = {override_key(o): f"override {o!r}" for o in est.overrides or []}
+    keys.update({config_key(est.model, n): f"parameter '{n}'" for n in est.extra_params()})
+    return keys
 
 
 def _user_set_freq(est: Any) -> bool:
@@ -219,7 +219,7 @@ def build_config(
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
     the column ``roles`` (``data.`` settings, already in the table's column names)."""
-    check_overrides(est.overrides)
+    check_overrides(est.overrides, est.model)
     cfg = compose_for(est.model, est.experiment, est.overrides)
     settings = {
         "data.name": "custom",
@@ -251,6 +251,7 @@ def build_config(
             )
         named[key] = name
         set_value(cfg, key, value, f"parameter '{name}'")
+    check_panel_settings(est, given_keys(est))
     seed = cfg.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
