@@ -106,3 +106,17 @@ def test_a_single_level_gets_the_list_it_meant(conformal_model):
         conformal_model.predict(level=80)
     with pytest.raises(ValueError, match=r"level takes a list of percentages.*; got '80'"):
         conformal_model.predict(level="80")
+
+
+def test_other_variates_than_the_calibrated_ones_are_refused_with_reason_and_fix(conformal_model):
+    points = conformal_model.predict(FRAME[["date", "v1", "OT"]])  # points: any variates
+    assert list(points.columns) == ["date", "v1", "OT"]
+    with pytest.raises(
+        ValueError, match=r"lacks \['v0'\] \(model 'itransformer' forecasts each"
+    ) as err:
+        conformal_model.predict(FRAME[["date", "v1", "OT"]], level=[80])
+    assert "pass every fitted variate" in str(err.value) and "no calibration" not in str(err.value)
+    extra = FRAME.assign(new=FRAME.OT * 2)
+    with pytest.raises(ValueError, match=r"its \['new'\] have no calibration scores") as err:
+        conformal_model.predict(extra, level=[80])
+    assert "lacks" not in str(err.value) and r"leave ['new'] out" in str(err.value)
