@@ -108,6 +108,11 @@ def test_a_single_level_gets_the_list_it_meant(conformal_model):
         conformal_model.predict(level="80")
 
 
+def test_a_number_of_steps_is_refused_with_the_fixed_horizon(conformal_model):
+    with pytest.raises(TypeError, match=r"horizon is fixed at fit \(horizon=8\); for 4 steps"):
+        conformal_model.predict(4)
+
+
 def test_other_variates_than_the_calibrated_ones_are_refused_with_reason_and_fix(conformal_model):
     points = conformal_model.predict(FRAME[["date", "v1", "OT"]])  # points: any variates
     assert list(points.columns) == ["date", "v1", "OT"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
 
-from tsfm.estimator.checks import check_fitted
+from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
 from tsfm.estimator.pickling import PicklableConfig
@@ -245,6 +245,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         from tsfm.estimator.static_inputs import with_static_df
 
         check_fitted(self)
+        refuse_step_count(self, df)
         taus, columns = column_request(self, level, quantiles)
         df = with_static_df(self, df, static_df)
         if self.mode_ == "independent":
