@@ -95,3 +95,18 @@ def test_default_levels_narrow_to_the_scores_the_gaps_leave(validate):
         tiny(
             missing="mask", conformal_windows=20, conformal_step=2, levels=[80, 95], **held_out
         ).fit(gappy)  # levels the user set are kept, and refused
+
+
+def test_an_independent_panel_narrows_its_default_levels_to_the_pooled_observed_scores():
+    from tests.test_covariates import TINY_IT, panel_frame
+
+    panel = panel_frame(lengths=(160, 140, 120)).drop(columns=["store", "promo"])
+    for series in ("s0", "s1"):  # gaps in two series' last validation windows
+        panel.loc[panel.index[panel.unique_id == series][-22:-2], "y"] = np.nan
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", val_size=40, conformal_windows=8,
+        conformal_step=4, missing="mask", **TINY_IT,
+    ).fit(panel)  # fmt: skip
+    assert int(est.module_.conformal.counts.min()) == 14  # of 24 pooled: up to 93.3 %
+    assert list(est.config_.levels) == [80.0] and est.config_.quantiles[0] == 0.05
+    assert np.isfinite(est.predict(level=[80])["y-hi-80"]).all()
