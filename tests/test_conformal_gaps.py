@@ -43,6 +43,7 @@ def test_a_series_without_observed_calibration_targets_is_refused_by_name():
     with pytest.raises(ValueError, match=r"give 0 scores observed for \['v1'\] per series") as err:
         tiny(missing="mask", val_size=80, conformal_windows=20, conformal_step=2).fit(gone)
     assert "fill the gaps" in str(err.value)
+    assert "levels [80, 95] are the defaults (levels unset): levels=[...]" in str(err.value)
     pooled = tiny(
         missing="mask", val_size=80, conformal_windows=8, conformal_step=HORIZON, levels=[80],
         quantiles=[0.1, 0.5, 0.9],
@@ -76,3 +77,36 @@ def test_a_series_without_observed_refit_errors_is_named_before_the_final_fit():
     pooled.fit(gone)  # 6 windows < 19: pooled, v0 and OT give the scores
     assert not pooled.module_.conformal.per_series
     assert (pooled.module_.conformal.counts == 12).all()
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_default_levels_narrow_to_the_scores_the_gaps_leave(validate):
+    """Left unset, levels and quantiles keep what the observed scores give, as they keep what
+    the windows give (validation rows, or the refit on the training rows' end)."""
+    gappy = _with_gaps(FRAME, "v1", slice(270, 276))  # 3 of the 20 windows miss each target
+    held_out = {"val_size": 80} if validate else {}
+    est = tiny(missing="mask", conformal_windows=20, conformal_step=2, **held_out).fit(gappy)
+    assert int(est.module_.conformal.counts.min()) == 17  # central intervals up to 94.4 %
+    assert list(est.config_.levels) == [80.0]
+    assert list(est.config_.quantiles) == [0.05, *np.round(np.arange(0.1, 0.95, 0.1), 1), 0.95]
+    assert np.isfinite(est.predict(level=[80], quantiles=True).filter(like="-")).all().all()
+    refusal = r"asks for levels \[95\]" if validate else r"a 95 % conformal interval needs"
+    with pytest.raises(ValueError, match=refusal):
+        tiny(
+            missing="mask", conformal_windows=20, conformal_step=2, levels=[80, 95], **held_out
+        ).fit(gappy)  # levels the user set are kept, and refused
+
+
+def test_an_independent_panel_narrows_its_default_levels_to_the_pooled_observed_scores():
+    from tests.test_covariates import TINY_IT, panel_frame
+
+    panel = panel_frame(lengths=(160, 140, 120)).drop(columns=["store", "promo"])
+    for series in ("s0", "s1"):  # gaps in two series' last validation windows
+        panel.loc[panel.index[panel.unique_id == series][-22:-2], "y"] = np.nan
+    est = Forecaster(
+        horizon=6, lookback=24, mode="independent", val_size=40, conformal_windows=8,
+        conformal_step=4, missing="mask", **TINY_IT,
+    ).fit(panel)  # fmt: skip
+    assert int(est.module_.conformal.counts.min()) == 14  # of 24 pooled: up to 93.3 %
+    assert list(est.config_.levels) == [80.0] and est.config_.quantiles[0] == 0.05
+    assert np.isfinite(est.predict(level=[80])["y-hi-80"]).all()

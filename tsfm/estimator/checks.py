@@ -113,6 +113,18 @@ def check_fitted(est: Any) -> None:
         )
 
 
+def refuse_step_count(est: Any, df: Any) -> None:
+    """``predict(12)`` (darts' ``predict(n)``): the horizon is fixed at fit, so a number of
+    steps is refused with what to do instead."""
+    if isinstance(df, (int, np.integer)) and not isinstance(df, (bool, np.bool_)):
+        raise TypeError(
+            f"predict takes the frame to forecast from (or nothing: the steps after the fitted "
+            f"data), not a number of steps: the horizon is fixed at fit (horizon="
+            f"{est.horizon}); for {df} steps keep the first {df} of each series' forecast, or "
+            f"fit a Forecaster with horizon={df}"
+        )
+
+
 def model_changes(est: Any, same_model: Callable[[str, Any], bool] | None = None) -> str:
     """The parameters that shape the model and changed since fit, as ``name=old -> new``
     (empty when none did, or when the fitted parameters are not known); ``same_model(name,

@@ -25,6 +25,7 @@ from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.guards import override_key
 from tsfm.estimator.params import MANAGED, build_config, config_key, given_keys, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
+from tsfm.estimator.sizing import within_scores
 from tsfm.training.conformal import pooling
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
@@ -165,7 +166,11 @@ def fit_table(
         from tsfm.estimator.calibration import check_residuals, timed_refit
 
         *residuals, helper = timed_refit(est, rows, cfg, run_cfg, static_df, warm)
-        check_residuals(residuals[0], cfg.quantiles, cfg.levels, target_names(rows, roles))
+
+        def check() -> None:  # default levels narrowed to the errors observed, if fewer
+            check_residuals(residuals[0], cfg.quantiles, cfg.levels, target_names(rows, roles))
+
+        within_scores(est, [cfg, run_cfg], check)
     datamodule = TimeSeriesDataModule(
         cfg.data,
         table=replace(rows, columns=[str(c) for c in rows.columns]),
@@ -182,14 +187,13 @@ def fit_table(
         run_directory(est.work_dir) as run_dir,
         building(warm),
     ):
-        result = fit_and_test(
-            run_cfg,
-            run_dir,
-            datamodule=datamodule,
-            extra_callbacks=[*callbacks, *display_callbacks(est)],
-            memory_switch="check_memory=False",
-            **trainer_arguments(est.verbose, validate),
-        )
+        result = within_scores(  # default levels narrowed to the scores observed, if fewer
+            est, [cfg, run_cfg], lambda: fit_and_test(
+                run_cfg, run_dir, datamodule=datamodule,
+                extra_callbacks=[*callbacks, *display_callbacks(est)],
+                memory_switch="check_memory=False", **trainer_arguments(est.verbose, validate),
+            ),
+        )  # fmt: skip
     result.module.trainer = None  # the trainer holds the data; the estimator keeps only the model
     est.config_ = cfg
     est.module_ = result.module.eval()

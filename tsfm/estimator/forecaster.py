@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
 
-from tsfm.estimator.checks import check_fitted
+from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
 from tsfm.estimator.pickling import PicklableConfig
@@ -220,7 +220,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         df: Any = None,
         future_df: Any = None,
         level: Sequence[float] | None = None,
-        quantiles: bool = False,
+        quantiles: bool | Sequence[float] = False,
         static_df: Any = None,
     ) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
@@ -230,8 +230,9 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         model with future covariates needs their values over the horizon in ``future_df``
         (:meth:`make_future_dataframe` gives the frame to fill). ``level=[80, 95]`` adds the
         intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ... and ``quantiles=True`` the
-        quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels (``<name>``: each target's
-        column in a wide frame, the target column in a long one), from the probabilistic head
+        quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels, ``quantiles=[0.1, 0.9]``
+        those (:mod:`tsfm.estimator.interval_requests`) (``<name>``: each target's column in a
+        wide frame, the target column in a long one), from the probabilistic head
         or the conformal scores (with ``conformal_adaptive_rate``, read at the level adaptive
         conformal reaches along ``df``'s new outcomes, as ``evaluate``; split without ``df``).
         ``static_df``: the static covariates of ``df``'s series, as for ``fit`` (or columns of
@@ -244,6 +245,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         from tsfm.estimator.static_inputs import with_static_df
 
         check_fitted(self)
+        refuse_step_count(self, df)
         taus, columns = column_request(self, level, quantiles)
         df = with_static_df(self, df, static_df)
         if self.mode_ == "independent":

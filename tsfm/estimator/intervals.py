@@ -1,5 +1,5 @@
 """Intervals and quantiles of a fitted Forecaster: the columns ``predict(level=...,
-quantiles=True)`` adds, and the interval metrics of ``evaluate`` and ``cross_validate``.
+quantiles=...)`` adds, and the interval metrics of ``evaluate`` and ``cross_validate``.
 
 Columns follow neuralforecast's names: ``<name>-lo-<L>`` and ``<name>-hi-<L>`` for the ``L`` %
 interval and ``<name>-q-<tau>`` for a quantile, where ``<name>`` is the variate's column in a
@@ -15,6 +15,11 @@ import numpy as np
 import torch
 
 from tsfm.estimator.accuracy import Scores, reported, window_scales
+from tsfm.estimator.interval_requests import (
+    available_quantiles,
+    requested_levels,
+    requested_quantiles,
+)
 from tsfm.estimator.rolling import Backtest, error_metrics
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.scoring import (
@@ -45,20 +50,22 @@ def require_intervals(est: Any) -> None:
 
 
 def column_request(
-    est: Any, level: Sequence[float] | None, quantiles: bool
+    est: Any, level: Sequence[float] | None, quantiles: bool | Sequence[float] = False
 ) -> tuple[tuple[float, ...], list[tuple[str, float]]]:
     """The quantile levels a ``predict`` call needs, and ``(suffix, tau)`` per new column in
-    neuralforecast's order (``-lo-95, -lo-80, -hi-80, -hi-95``, then the quantiles)."""
-    if level is None and not quantiles:
+    neuralforecast's order (``-lo-95, -lo-80, -hi-80, -hi-95``, then the quantiles, ascending):
+    ``quantiles=True`` the fitted grid, a list those levels (see
+    :mod:`tsfm.estimator.interval_requests`)."""
+    asked = requested_quantiles(quantiles)
+    levels = requested_levels(level) if level is not None else ()
+    if level is None and asked is None:
         return (), []
     require_intervals(est)
-    if isinstance(level, (int, float)):
-        raise ValueError(f"level takes a list of percentages, e.g. level=[{level}]")
-    levels = check_levels(level, name="level") if level is not None else ()
+    taus_asked = tuple(float(q) for q in est.config_.quantiles) if asked is True else asked or ()
+    available_quantiles(est, taus_asked)
     columns = [(f"-lo-{level_name(v)}", level_bounds(v)[0]) for v in reversed(levels)]
     columns += [(f"-hi-{level_name(v)}", level_bounds(v)[1]) for v in levels]
-    if quantiles:
-        columns += [(f"-q-{float(q):g}", float(q)) for q in est.config_.quantiles]
+    columns += [(f"-q-{q:g}", q) for q in taus_asked]
     taus = tuple(sorted({round(tau, 12) for _, tau in columns}))
     return taus, columns
 

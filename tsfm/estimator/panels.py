@@ -44,6 +44,7 @@ from tsfm.estimator.fitting import (
 from tsfm.estimator.panel_inputs import series_rows
 from tsfm.estimator.params import build_config, given_keys
 from tsfm.estimator.roles import encode_statics, series_statics
+from tsfm.estimator.sizing import within_scores
 from tsfm.estimator.warm_validation import check_validation_unseen
 from tsfm.training.console import quiet
 from tsfm.training.preflight import check_run
@@ -168,10 +169,12 @@ def fit_long(
         run_directory(est.work_dir) as run_dir,
         building(warm),
     ):
-        result = fit_and_test(
-            cfg, run_dir, datamodule=datamodule,
-            extra_callbacks=[*callbacks, *display_callbacks(est)],
-            **trainer_arguments(est.verbose, validate),
+        result = within_scores(  # default levels narrowed to the scores observed, if fewer
+            est, [cfg], lambda: fit_and_test(
+                cfg, run_dir, datamodule=datamodule,
+                extra_callbacks=[*callbacks, *display_callbacks(est)],
+                **trainer_arguments(est.verbose, validate),
+            ),
         )  # fmt: skip
     result.module.trainer = None
     est.config_, est.module_, est.mode_ = cfg, result.module.eval(), "independent"

@@ -15,7 +15,7 @@ import numpy as np
 
 from tsfm.drawing import DEFAULT_MAX_SERIES, Panel, choose_series, draw, moment, wall_times
 from tsfm.estimator.checks import check_fitted
-from tsfm.training.scoring import check_levels
+from tsfm.estimator.interval_requests import requested_levels
 
 
 def plot_forecast(
@@ -61,9 +61,7 @@ def plot_forecast(
             raise ValueError(f"level takes a list of percentages, None or 'auto'; got {level!r}")
         level = list(forecaster.config_.get("levels") or [])  # the levels the model scores
     if level and forecaster.module_.has_intervals:
-        if isinstance(level, (int, float)):
-            raise ValueError(f"level takes a list of percentages, e.g. level=[{level}]")
-        levels = check_levels(level, name="level")
+        levels = requested_levels(level)
     if forecaster.mode_ == "independent":
         from tsfm.estimator.plotting_panels import panel_panels
 

@@ -3,14 +3,17 @@ number of training windows, and the intervals a few conformal scores support."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from omegaconf import DictConfig
 
 from tsfm.data.seasons import natural_seasons, resolve_season_length
 from tsfm.estimator.guards import override_key
-from tsfm.training.conformal import supports
+from tsfm.training.conformal import TooFewScores, supports
 from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
+
+T = TypeVar("T")
 
 
 def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> dict[str, Any]:
@@ -60,9 +63,45 @@ def calibration_defaults(est: Any, cfg: DictConfig, n: int) -> None:
     """Quantiles and levels left at their defaults, narrowed to what ``n`` conformal scores
     give (10 windows of one series: the 0.1-0.9 grid and 80 %), as a quantile model's default
     levels follow its quantiles; values the user set are kept (and refused if too wide)."""
-    overrides = {override_key(o) for o in est.overrides or []}
-    if "quantiles" not in est.extra_params() and "quantiles" not in overrides:
+    if not _chosen(est, "quantiles"):
         cfg.quantiles = [q for q in cfg.quantiles if supports(n, tau_level(q))]
     if cfg.get("levels") is None:
         levels = [v for v in DEFAULT_LEVELS if supports(n, v)]
         cfg.levels = levels or None  # none: the refusal names the windows needed
+
+
+def within_scores(est: Any, cfgs: Sequence[DictConfig], step: Callable[[], T]) -> T:
+    """``step()`` (a fit, or a check of calibration errors), which refuses intervals wider
+    than the observed calibration scores give (:class:`~tsfm.training.conformal.TooFewScores`,
+    before any training). Targets missing in the calibration windows leave fewer scores than
+    the windows: then quantiles and levels left at their defaults are narrowed to the scores
+    observed, in each of ``cfgs``, as :func:`calibration_defaults` narrows them to the windows'
+    count, and ``step`` runs again. A refusal that narrowing cannot lift (levels the user set,
+    or no default level within reach) says which levels are defaults and how to change them."""
+    try:
+        return step()
+    except TooFewScores as err:
+        n, levels = err.scores, [float(v) for v in cfgs[0].levels or []]
+        if _chosen(est, "levels"):
+            raise
+        narrow = [v for v in levels if supports(n, v)]
+        if not narrow:
+            shown = "[" + ", ".join(f"{v:g}" for v in levels) + "]"
+            raise TooFewScores(
+                f"{err}. The levels {shown} are the defaults (levels unset): levels=[...] of "
+                f"at most {100.0 * n / (n + 1):.1f} % fit {n} scores",
+                n,
+            ) from None
+        before = [list(cfgs[0].quantiles), levels]
+        for cfg in cfgs:
+            calibration_defaults(est, cfg, n)
+            cfg.levels = narrow
+        if [list(cfgs[0].quantiles), narrow] == before:  # nothing to narrow: the user's values
+            raise
+    return step()
+
+
+def _chosen(est: Any, key: str) -> bool:
+    """Whether the user set ``key`` (a parameter other than None, or an override)."""
+    overrides = {override_key(o) for o in est.overrides or []}
+    return est.extra_params().get(key) is not None or key in overrides

@@ -78,6 +78,15 @@ def check_conformal(
         )
 
 
+class TooFewScores(ValueError):
+    """A refusal of intervals wider than the calibration scores give; ``scores``: how many
+    the fewest-scored interval has (a caller that chose the levels may narrow them to it)."""
+
+    def __init__(self, message: str, scores: int):
+        super().__init__(message)
+        self.scores = scores
+
+
 def needed_windows(level: float) -> int:
     """The least ``n`` with ``ceil((n + 1) L / 100) <= n``."""
     alpha = 1.0 - level / 100.0
@@ -168,10 +177,11 @@ class ConformalScores:
         else:
             where = "per series" if self.per_series else f"pooled over the {series} series"
             windows, enough = f"{n} windows", ""
-        raise ValueError(
+        raise TooFewScores(
             f"a {level_name(level)} % conformal interval needs at least {needed} calibration "
             f"scores {where}; {windows} give {fewest}{missing}: calibrate on more windows "
-            f"(conformal.windows, conformal_windows{enough}) or ask for a lower level"
+            f"(conformal.windows, conformal_windows{enough}) or ask for a lower level",
+            fewest,
         )
 
     def quantiles(

@@ -11,6 +11,7 @@ from torch import Tensor
 from tsfm.data.contract import ForecastDataModule
 from tsfm.training.conformal import (
     ConformalConfig,
+    TooFewScores,
     check_conformal,
     group_by_variate,
     needed_windows,
@@ -97,10 +98,11 @@ def check_plan(
         fixes.append(f"narrow them, e.g. levels={narrow_levels} and quantiles={narrow_taus}")
     advice = fixes[0] if len(fixes) == 1 else f"{'; '.join(fixes[:-1])}; or {fixes[-1]}"
     gaps = " (a target missing in a calibration window gives no score)" if fewest else ""
-    raise ValueError(
+    raise TooFewScores(
         f"{windows} conformal calibration windows give {n} scores{fewest} {where}{gaps}, enough "
         f"for central intervals up to {100.0 * n / (n + 1):.1f} %, but the run asks for "
-        f"{' and '.join(asked)}: {advice}"
+        f"{' and '.join(asked)}: {advice}",
+        n,
     )
 
 
