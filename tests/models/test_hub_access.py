@@ -79,3 +79,31 @@ def test_offline_mode_asks_the_hub_nothing(tmp_path, monkeypatch):
         from huggingface_hub import constants
 
         assert unreachable is None and constants.HF_HUB_OFFLINE
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("code ran",))
+
+
+def test_a_pickled_backbone_with_code_is_refused_in_tsfm_words(tmp_path):
+    import pickle
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    from tests.helpers.backbones import tiny_backbone_dir
+    from tsfm.models.s2ip_llm.language_backbones import load_language_backbone
+
+    source, folder = Path(tiny_backbone_dir("gpt2")), tmp_path / "pickled"
+    folder.mkdir()
+    shutil.copy(source / "config.json", folder)
+    weights = {**load_file(source / "model.safetensors"), "extra": _RunsCode()}
+    torch.save(weights, folder / "pytorch_model.bin")
+    with pytest.raises(ValueError, match="never runs code from files") as refused:
+        load_language_backbone(str(folder), n_layers=1)
+    message = str(refused.value)
+    assert "more than plain tensors" in message and "safetensors.torch.save_file" in message
+    assert "weights_only=False" in message and "If you trust the file" in message
+    assert isinstance(refused.value.__cause__, pickle.UnpicklingError)  # the original, chained

@@ -82,6 +82,18 @@ def missing_weights_message(
     )
 
 
+def unsafe_weights_message(name: str, source: str) -> str:
+    """Why a pickled checkpoint that holds more than tensors is refused, and how to convert it."""
+    return (
+        f"the weights of backbone '{name}' ({source}) are a pickle that holds more than plain "
+        "tensors (e.g. code to run), so they were not loaded: tsfm loads weights only and never "
+        "runs code from files. If you trust the file, convert it once yourself: load it with "
+        "torch.load(PATH, weights_only=False), keep its tensors and save them with "
+        "safetensors.torch.save_file(tensors, 'DIR/model.safetensors') next to config.json "
+        "(remove pytorch_model.bin), then pass model.backbone=DIR"
+    )
+
+
 def backbone_config(
     name: str,
     pretrained: bool = True,

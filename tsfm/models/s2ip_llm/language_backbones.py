@@ -20,6 +20,7 @@ never touches the network. Where the config and weights are found:
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,7 @@ from tsfm.models.s2ip_llm.backbone_sources import (
     offline_mode,
     quiet_transformers,
     resolve_source,
+    unsafe_weights_message,
 )
 
 
@@ -202,6 +204,8 @@ def load_language_backbone(
             )
     except OSError as error:
         raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
+    except pickle.UnpicklingError as error:  # torch's weights_only refusal of pickled code
+        raise ValueError(unsafe_weights_message(name, source)) from error
     missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
     if missing:
         raise ValueError(
