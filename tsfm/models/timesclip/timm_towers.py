@@ -10,6 +10,7 @@ nowhere but in their forward pass.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import inspect
 import re
@@ -21,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from tsfm.models.hub_access import hub_access, unreachable_note
 from tsfm.models.timesclip.layers import check_image_size
 
 HUB_SCHEMAS = ("hf-hub:", "local-dir:")  # read from files: nothing to check before loading them
@@ -94,27 +96,34 @@ def create_timm_encoder(
     kwargs: dict[str, Any] = {"num_classes": 0, "pretrained": pretrained}
     if pretrained and weights is not None:
         kwargs["pretrained_cfg_overlay"] = {"file": str(Path(weights).expanduser())}
-    try:
+    downloads = pretrained and weights is None  # timm's own weights: the Hub or its cache
+    with hub_access() if downloads else contextlib.nullcontext() as unreachable:
         try:
-            encoder = timm.create_model(name, img_size=image_size, **kwargs)
-        except TypeError as error:  # models without a configurable input size (CNNs)
-            if "img_size" not in str(error):
+            return _create(timm, name, image_size, kwargs)
+        except Exception as error:
+            if not pretrained or isinstance(error, (ValueError, TypeError)):
                 raise
-            encoder = timm.create_model(name, **kwargs)
-    except Exception as error:
-        if not pretrained or isinstance(error, (ValueError, TypeError)):
+            fix = (
+                f"Check that {weights} holds timm:{name}'s weights (a state dict saved from "
+                f"timm.create_model('{name}')), or set model.vision_weights to such a file"
+                if weights is not None
+                else "Give a local file with model.vision_weights=/path/to/weights "
+                "(.safetensors/.pth)"
+            )
+            why = unreachable_note(unreachable) if unreachable else error
+            raise RuntimeError(
+                f"could not load timm weights for {name}: {why}\n{fix}, or "
+                "model.pretrained=false for random weights."
+            ) from error
+
+
+def _create(timm: Any, name: str, image_size: int, kwargs: dict[str, Any]) -> nn.Module:
+    try:
+        return timm.create_model(name, img_size=image_size, **kwargs)
+    except TypeError as error:  # models without a configurable input size (CNNs)
+        if "img_size" not in str(error):
             raise
-        fix = (
-            f"Check that {weights} holds timm:{name}'s weights (a state dict saved from "
-            f"timm.create_model('{name}')), or set model.vision_weights to such a file"
-            if weights is not None
-            else "Give a local file with model.vision_weights=/path/to/weights (.safetensors/.pth)"
-        )
-        raise RuntimeError(
-            f"could not load timm weights for {name}: {error}\n{fix}, or "
-            "model.pretrained=false for random weights."
-        ) from error
-    return encoder
+        return timm.create_model(name, **kwargs)
 
 
 def check_encodes(encoder: nn.Module, name: str, image_size: int) -> None:

@@ -1,0 +1,48 @@
+"""Refusals of covariates a model cannot use say in words what it takes and what to do, per
+kind (issue: one text for future and static covariates printed the raw ``Capabilities(...)``
+and advised giving a categorical static as a past covariate)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tsfm.models import Capabilities
+from tsfm.training.inputs import check_capabilities
+
+S2IP = Capabilities()  # S2IP-LLM's and TimesCLIP's: past covariates as extra variates only
+DIMS = {"n_vars": 3, "n_future": 0, "n_static_real": 0, "static_cardinalities": []}
+
+
+def _refusal(**dims) -> str:
+    with pytest.raises(ValueError) as refused:
+        check_capabilities("s2ip_llm", S2IP, {**DIMS, **dims})
+    message = str(refused.value)
+    assert "Capabilities(" not in message  # words, not the dataclass
+    assert "iTransformer" in message
+    return message
+
+
+def test_a_categorical_static_is_not_advised_as_a_past_covariate():
+    message = _refusal(static_cardinalities=[3])
+    assert "cannot use static covariates (one value per series; 1 categorical given)" in message
+    assert "categorical one has no numeric form" in message
+    assert "as past covariates" not in message and "past covariate (" not in message
+
+
+def test_a_numeric_static_can_become_a_constant_past_covariate():
+    message = _refusal(n_static_real=2)
+    assert "2 numeric given" in message
+    assert "repeated over time as a column of each series" in message
+    assert "categorical" not in message
+
+
+def test_future_covariates_are_refused_with_their_own_advice():
+    message = _refusal(n_future=1)
+    assert "cannot use future covariates (values known over the horizon; 1 given)" in message
+    assert "past covariates only (as extra input variates" in message
+    assert "their horizon values go unused" in message
+
+
+def test_what_a_model_takes_is_accepted():
+    full = Capabilities(past_covariates=True, future_covariates=True, static_covariates=True)
+    check_capabilities("itransformer", full, {**DIMS, "n_future": 2, "n_static_real": 1})
