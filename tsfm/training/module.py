@@ -168,8 +168,10 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
             self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
                      batch_size=size, sync_dist=True)  # fmt: skip
             self.log("train/loss_step", loss, prog_bar=True, batch_size=size)
-            for name, value in output.aux_losses.items():
-                self.log(f"train/{name}", value, batch_size=size)
+            for name, value in output.aux_losses.items():  # as train/loss: mean and steps
+                self.log(f"train/{name}", value, on_step=False, on_epoch=True,
+                         batch_size=size, sync_dist=True)  # fmt: skip
+                self.log(f"train/{name}_step", value, batch_size=size)
             return total
         self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target, mask)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -165,8 +166,10 @@ def test_cli_run_of_a_tiny_timesclip_on_etth1(tmp_path):
     assert metrics["windows/test"] == 2873  # the full ETTh1 test split at 24 -> 8
     saved = OmegaConf.load(run_dir / "config.yaml")
     assert saved.model.clip == "tsfm-tiny-clip" and saved.optim.optimizer == "adamw"
-    logged = (run_dir / "logs" / "metrics.csv").read_text().splitlines()[0]
-    assert "train/align" in logged
+    logged = pd.read_csv(run_dir / "logs" / "metrics.csv")
+    steps, epoch = logged["train/align_step"].dropna(), logged["train/align"].dropna()
+    assert len(steps) > 1 and len(epoch) == 1  # every step's value, and the epoch's mean
+    assert epoch.iloc[0] == pytest.approx(steps.mean(), rel=1e-5)  # batches of 8: all full
 
 
 @pytest.mark.parametrize(
