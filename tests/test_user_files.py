@@ -4,13 +4,16 @@ is not where it is looked for. Each is refused naming what is wrong and the fix.
 
 from __future__ import annotations
 
+import io
+
+import pandas as pd
 import pytest
 
 from tests.helpers.data import synthetic_frame
-from tests.helpers.estimator import tiny
+from tests.helpers.estimator import tiny, to_long
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm.config import compose_config
-from tsfm.data import TimeSeriesDataModule, make_datamodule
+from tsfm.data import TimeSeriesDataModule, make_datamodule, read_frame
 from tsfm.pipeline import fit_and_test
 
 WINDOWS = {"seq_len": 24, "pred_len": 8}
@@ -56,3 +59,54 @@ def test_the_forecaster_points_a_long_frame_setting_to_its_argument(key):
     argument = key.split(".")[1].split("=")[0]
     with pytest.raises(ValueError, match=f"'{argument}' argument controls; pass {argument}="):
         tiny(overrides=[key]).fit(synthetic_frame(120))
+
+
+# ---------------------------------------------------------------- pandas' row-number column
+def _indexed_csv(tmp_path, frame: pd.DataFrame) -> str:
+    path = tmp_path / "indexed.csv"
+    frame.to_csv(path)  # pandas' default: the row numbers first, under an empty header
+    return path
+
+
+@pytest.mark.parametrize("features", ["M", "MS"])
+def test_pandas_row_numbers_in_a_file_are_refused_with_the_fixes(tmp_path, features):
+    path = _indexed_csv(tmp_path, synthetic_frame(200))
+    with pytest.raises(ValueError, match=r"column\(s\) \[''\] have no name: most likely the row "
+                       r"numbers \(index\) pandas writes.*index=False.*data.columns"):  # fmt: skip
+        _custom(path, target="OT", features=features)
+    assert _custom(path, target="OT", columns=["v0", "OT"]).table.columns == ["v0", "OT"]
+    assert _custom(path, target="OT", features="S").table.columns == ["OT"]  # not read
+
+
+def test_pandas_row_numbers_in_a_long_file_and_a_parquet_index_are_refused(tmp_path):
+    path = _indexed_csv(tmp_path, to_long(synthetic_frame(60)))
+    settings = {"id_col": "unique_id", "date_col": "ds", "target": "y"}
+    with pytest.raises(ValueError, match=r"column\(s\) \[''\] have no name"):
+        _custom(path, **settings)
+    with pytest.raises(ValueError, match=r"column\(s\) \[''\] have no name"):
+        make_datamodule({"name": "custom", "path": str(path), "mode": "independent", **WINDOWS,
+                         **settings}).setup()  # fmt: skip
+    kept = synthetic_frame(200).drop(index=[5])  # an index other than a range is written
+    kept.to_parquet(tmp_path / "kept.parquet")
+    with pytest.raises(ValueError, match=r"\['__index_level_0__'\] have no name"):
+        _custom(tmp_path / "kept.parquet", target="OT")
+
+
+def test_an_empty_column_from_trailing_commas_is_named_as_such(tmp_path):
+    text = synthetic_frame(60).to_csv(index=False).replace("\n", ",\n")
+    (tmp_path / "trailing.csv").write_text(text)
+    with pytest.raises(ValueError, match=r"\[''\] have no name and no values: a separator at"):
+        _custom(tmp_path / "trailing.csv", target="OT")
+
+
+def test_a_frame_read_with_its_row_numbers_is_refused_by_the_forecaster():
+    indexed = pd.read_csv(io.StringIO(synthetic_frame(120).to_csv()), parse_dates=["date"])
+    assert indexed.columns[0] == "Unnamed: 0"
+    with pytest.raises(ValueError, match=r"\['Unnamed: 0'\] have no name.*index_col=0"):
+        tiny().fit(indexed)
+    with pytest.raises(ValueError, match=r"\['Unnamed: 0'\] have no name"):
+        tiny(data__features="MS", targets=["OT"]).fit(indexed)
+    long = pd.read_csv(io.StringIO(to_long(synthetic_frame(60)).to_csv()), parse_dates=["ds"])
+    with pytest.raises(ValueError, match=r"\['Unnamed: 0'\] have no name"):
+        read_frame(long)
+    assert read_frame(indexed, columns=["OT"]).columns == ["OT"]  # the columns a fit keeps
