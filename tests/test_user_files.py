@@ -7,13 +7,15 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import polars as pl
 import pytest
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny, to_long
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm.config import compose_config
-from tsfm.data import TimeSeriesDataModule, make_datamodule, read_frame
+from tsfm.data import TimeSeriesDataModule, make_datamodule, read_file, read_frame
+from tsfm.data.frames import build_table
 from tsfm.pipeline import fit_and_test
 
 WINDOWS = {"seq_len": 24, "pred_len": 8}
@@ -110,3 +112,33 @@ def test_a_frame_read_with_its_row_numbers_is_refused_by_the_forecaster():
     with pytest.raises(ValueError, match=r"\['Unnamed: 0'\] have no name"):
         read_frame(long)
     assert read_frame(indexed, columns=["OT"]).columns == ["OT"]  # the columns a fit keeps
+
+
+# ---------------------------------------------------------------------------- separators
+@pytest.mark.parametrize(("sep", "shown"), [(";", "sep=';'"), ("\t", r"sep='\\t'")])
+def test_a_file_with_another_separator_is_named_with_the_rewrite(tmp_path, sep, shown):
+    path = tmp_path / "other.csv"
+    synthetic_frame(50).to_csv(path, sep=sep, index=False)  # decimal points: polars reads it
+    with pytest.raises(ValueError, match=rf"reads as one column, 'date.+v0.+OT', so it is not "
+                       rf"comma-separated; its header has .* \(pandas: pd.read_csv\(path, {shown}\)"):  # fmt: skip
+        read_file(path)
+
+
+def _text_column(values: list[str]) -> pl.DataFrame:
+    dates = pd.date_range("2021-01-01", periods=len(values), freq="h").astype(str)
+    return pl.DataFrame({"date": dates, "load": values, "OT": [1.0] * len(values)})
+
+
+def test_numbers_with_thousands_separators_or_decimal_commas_get_that_advice():
+    thousands = _text_column([f"{40_000 + 7 * i:,}" for i in range(50)])  # every value
+    with pytest.raises(ValueError, match=r"'load' holds numbers written with thousands "
+                       r"separators \('40,000' at row 0, 50 value\(s\).*thousands=','"):  # fmt: skip
+        build_table(thousands, date_col="date", target="OT")
+    decimals = _text_column([f"{30 + i / 100:.2f}".replace(".", ",") for i in range(50)])
+    with pytest.raises(ValueError, match=r"written with decimal commas \('30,00' at row 0.*"
+                       "decimal=','"):  # fmt: skip
+        build_table(decimals, date_col="date", target="OT")
+    mixed = _text_column(["n/a", *(f"{1000 + i:,}" for i in range(49))])
+    with pytest.raises(ValueError, match=r"thousands separators \('1,000' at row 1.*; 'load' is "
+                       r"numbers but for 1 value\(s\), the first 'n/a' at row 0"):  # fmt: skip
+        build_table(mixed, date_col="date", target="OT")
