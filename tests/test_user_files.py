@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny, to_long
-from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import compose_config
 from tsfm.data import TimeSeriesDataModule, make_datamodule, read_file, read_frame
 from tsfm.data.frames import build_table
@@ -142,3 +142,31 @@ def test_numbers_with_thousands_separators_or_decimal_commas_get_that_advice():
     with pytest.raises(ValueError, match=r"thousands separators \('1,000' at row 1.*; 'load' is "
                        r"numbers but for 1 value\(s\), the first 'n/a' at row 0"):  # fmt: skip
         build_table(mixed, date_col="date", target="OT")
+
+
+# ------------------------------------------------------------------------ where a file is
+def test_a_missing_file_names_where_it_was_looked_for_and_data_root(tmp_path, monkeypatch):
+    other = tmp_path / "data"
+    other.mkdir()
+    synthetic_frame(60).to_csv(other / "np.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=rf"looked for {tmp_path / 'np.csv'}: a relative "
+                       rf"data.path is read from the working directory, {tmp_path}; data.root "
+                       r"applies to registered datasets only.*pass an absolute path"):  # fmt: skip
+        _custom("np.csv")
+    with pytest.raises(FileNotFoundError, match=f"the file is in data.root: pass "
+                       f"data.path={other / 'np.csv'}"):  # fmt: skip
+        _custom("np.csv", root=str(other))
+    with pytest.raises(ValueError, match=r"data.path=data is a folder"):
+        _custom("data")
+
+
+def test_a_relative_path_under_hydra_chdir_names_the_directory_the_command_started_in(tmp_path):
+    synthetic_frame(60).to_csv(tmp_path / "np.csv", index=False)
+    proc = run_cli(
+        *TINY_ITRANSFORMER, *TINY_RUN, "data=custom", "data.path=np.csv", "hydra.job.chdir=true",
+        f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "hydra.job.chdir=true runs the job in its run directory" in proc.stderr
+    assert f"Pass an absolute path: data.path={tmp_path / 'np.csv'}" in proc.stderr

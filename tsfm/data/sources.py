@@ -220,6 +220,31 @@ def refuse_custom_settings(cfg: Any) -> None:
     )
 
 
+def custom_file(cfg: Any) -> Path:
+    """The file of a custom ``data.path``, or an error saying where it was looked for: a
+    relative path is read from the working directory (``data.root`` is not searched: it holds
+    the registered datasets)."""
+    path = Path(str(cfg.path)).expanduser()
+    if path.is_file():
+        return path
+    cwd = Path.cwd()
+    looked = path if path.is_absolute() else cwd / path
+    if looked.is_dir():
+        raise ValueError(f"data.path={cfg.path} is a folder ({looked}); name a file in it")
+    where = f"looked for {looked}"
+    root = getattr(cfg, "root", None)
+    fix = "pass an absolute path (data.path=/full/path/to/file.csv)"
+    if not path.is_absolute():
+        where += f": a relative data.path is read from the working directory, {cwd}"
+        where += "; data.root applies to registered datasets only, not to data.path"
+        beside = Path(str(root)).expanduser().absolute() / path if root else None
+        if beside is not None and beside.is_file():
+            fix = f"the file is in data.root: pass data.path={beside}"
+    elif root:
+        where += "; data.root applies to registered datasets only, not to data.path"
+    raise FileNotFoundError(f"data file {cfg.path} does not exist ({where}); {fix}")
+
+
 def read_source(cfg: Any) -> tuple[pl.DataFrame, str, bool]:
     """The file of ``cfg`` (a custom ``data.path`` or a registered dataset's), how messages
     name it, and whether its timestamps may repeat."""
@@ -227,7 +252,7 @@ def read_source(cfg: Any) -> tuple[pl.DataFrame, str, bool]:
     if cfg.name == "custom":
         if not cfg.path:
             raise ValueError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
-        return read_file(cfg.path), str(cfg.path), False
+        return read_file(custom_file(cfg)), str(cfg.path), False
     spec = get_spec(cfg.name)
     path = locate(spec, cfg.root)
     return read_file(path), f"dataset '{spec.name}' ({path})", spec.allow_duplicate_timestamps
