@@ -158,6 +158,12 @@ def test_what_is_not_a_run_it_can_rebuild_is_refused_with_the_reason(tmp_path):
         (run_dir / "config.yaml").write_text(text)
         with pytest.raises(ValueError, match=message):
             Forecaster.from_run(run_dir, checkpoint="last")
+    # a run from before data.path was refused without data=custom: it read the benchmark
+    stray = config.replace("\n  path: null\n", "\n  path: /elsewhere/mine.csv\n")
+    assert stray != config
+    (run_dir / "config.yaml").write_text(stray)
+    with pytest.warns(UserWarning, match=r"data.path=/elsewhere/mine.csv was ignored .*'etth1'"):
+        assert Forecaster.from_run(run_dir, checkpoint="last").columns_ == ["OT"]
     (run_dir / "config.yaml").write_text(config + "extra:\n  _target_: os.system\n")
     with pytest.raises(ValueError, match="refuses to load it"):
         Forecaster.from_run(run_dir, checkpoint="last")

@@ -189,3 +189,20 @@ def register_configs() -> None:
     for name in REGISTRY:
         cs.store(group="model", name=f"{name}_schema", node=config_schema(name))
     _registered = tuple(REGISTRY.items())
+
+
+def check_relative_data_path(data: Any, chdir: bool | None, started_in: str | Path) -> None:
+    """With ``hydra.job.chdir=true`` the job runs in its run directory, which is where a
+    relative custom ``data.path`` is read from: refuse one that is not there, naming the
+    directory the command was started in (``started_in``), where it likely is."""
+    path = data.get("path") if data.get("name") == "custom" else None
+    if not chdir or not path or Path(path).expanduser().is_absolute() or Path(path).exists():
+        return
+    start = Path(started_in) / path
+    fix = f"data.path={start}" if start.is_file() else "data.path=/full/path/to/file.csv"
+    raise FileNotFoundError(
+        f"data file {path} does not exist in the working directory, {Path.cwd()}: "
+        "hydra.job.chdir=true runs the job in its run directory, and a relative data.path "
+        f"is read from there, not from {started_in}, where the command started. Pass an "
+        f"absolute path: {fix}"
+    )

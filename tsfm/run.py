@@ -18,7 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
-from tsfm.config import CONF_DIR, register_configs
+from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
@@ -88,6 +88,7 @@ def main(cfg: DictConfig) -> float | None:
     log_through_root()  # Lightning's info lines into run.log too
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
     try:
         metrics = run(cfg, run_dir)
     except KeyboardInterrupt as stop:  # Ctrl-C: checkpoints kept, one line on how to resume

@@ -12,9 +12,11 @@ class DataConfig:
     Attributes:
         name: a registered dataset (``etth1``, ``etth2``, ``ettm1``, ``ettm2``, ``weather``,
             ``electricity``, ``traffic``, ``exchange_rate``, ``illness``) or ``custom``.
-        root: folder searched for the dataset's file; default ``$TSFM_DATA``, then the
-            bundled ``datasets/``.
-        path: the file of a ``custom`` dataset (CSV, CSV.gz or Parquet).
+        root: folder searched for a registered dataset's file; default ``$TSFM_DATA``, then
+            the bundled ``datasets/`` (never for ``path``).
+        path: the file of a ``custom`` dataset (CSV, CSV.gz or Parquet); a relative path is
+            read from the working directory. ``path``, ``id_col`` and ``mode`` are settings
+            of custom data, refused with a registered dataset (which would ignore them).
         id_col: the series id column of a long file (one row per series and time: the id,
             ``date_col``, the ``target`` value and covariates), read jointly as the
             Forecaster's ``mode="joint"`` does: one multivariate series whose targets are the

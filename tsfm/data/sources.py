@@ -196,13 +196,63 @@ def get_spec(name: str) -> DatasetSpec:
         raise ValueError(f"unknown dataset '{name}'; known datasets: {known}") from None
 
 
+# Settings only a custom file has: a registered dataset reads its own file, wide, jointly.
+CUSTOM_ONLY = {"path": None, "id_col": None, "mode": "joint"}
+
+
+def refuse_custom_settings(cfg: Any) -> None:
+    """Refuse ``data.path``, ``data.id_col`` or ``data.mode`` set for a registered dataset,
+    which reads its own file and would ignore them (the run would train on the benchmark)."""
+    name = getattr(cfg, "name", None)
+    if name == "custom":
+        return
+    values = {key: getattr(cfg, key, default) for key, default in CUSTOM_ONLY.items()}
+    given = {key: v for key, v in values.items() if v not in (CUSTOM_ONLY[key], "")}
+    if not given:
+        return
+    shown = " and ".join(f"data.{key}={value}" for key, value in given.items())
+    keys = " and ".join(f"data.{key}" for key in given)
+    raise ValueError(
+        f"{shown} {'is' if len(given) == 1 else 'are'} set, but data.name is '{name}', a "
+        f"registered dataset, which reads its own file and would ignore {keys}: add "
+        "data=custom to read your own file (python -m tsfm.run data=custom data.path=my.csv "
+        f"data.target=...), or drop {keys} to run on '{name}'"
+    )
+
+
+def custom_file(cfg: Any) -> Path:
+    """The file of a custom ``data.path``, or an error saying where it was looked for: a
+    relative path is read from the working directory (``data.root`` is not searched: it holds
+    the registered datasets)."""
+    path = Path(str(cfg.path)).expanduser()
+    if path.is_file():
+        return path
+    cwd = Path.cwd()
+    looked = path if path.is_absolute() else cwd / path
+    if looked.is_dir():
+        raise ValueError(f"data.path={cfg.path} is a folder ({looked}); name a file in it")
+    where = f"looked for {looked}"
+    root = getattr(cfg, "root", None)
+    fix = "pass an absolute path (data.path=/full/path/to/file.csv)"
+    if not path.is_absolute():
+        where += f": a relative data.path is read from the working directory, {cwd}"
+        where += "; data.root applies to registered datasets only, not to data.path"
+        beside = Path(str(root)).expanduser().absolute() / path if root else None
+        if beside is not None and beside.is_file():
+            fix = f"the file is in data.root: pass data.path={beside}"
+    elif root:
+        where += "; data.root applies to registered datasets only, not to data.path"
+    raise FileNotFoundError(f"data file {cfg.path} does not exist ({where}); {fix}")
+
+
 def read_source(cfg: Any) -> tuple[pl.DataFrame, str, bool]:
     """The file of ``cfg`` (a custom ``data.path`` or a registered dataset's), how messages
     name it, and whether its timestamps may repeat."""
+    refuse_custom_settings(cfg)
     if cfg.name == "custom":
         if not cfg.path:
             raise ValueError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
-        return read_file(cfg.path), str(cfg.path), False
+        return read_file(custom_file(cfg)), str(cfg.path), False
     spec = get_spec(cfg.name)
     path = locate(spec, cfg.root)
     return read_file(path), f"dataset '{spec.name}' ({path})", spec.allow_duplicate_timestamps

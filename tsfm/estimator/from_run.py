@@ -16,6 +16,7 @@ validated on. The layout-specific parts are in :mod:`tsfm.estimator.run_layouts`
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,15 @@ def from_run(
             f"this run read the registered dataset {cfg.data.name!r}: pass data_root=... (the "
             "folder of its files), not data_path"
         )
+    if not custom and cfg.data.get("path"):  # a run from before data.path was refused there
+        warnings.warn(
+            f"this run read the registered dataset {cfg.data.name!r}: its "
+            f"data.path={cfg.data.path} was ignored (tsfm did not refuse it then), so the run "
+            f"trained and was tested on {cfg.data.name!r}, which is read again",
+            UserWarning,
+            stacklevel=3,
+        )
+        cfg.data.path = None
     if data_root is not None and custom:
         raise ValueError("this run read a custom file: pass data_path=... (where it is now)")
     if data_path is not None:

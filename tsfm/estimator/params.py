@@ -67,6 +67,8 @@ MANAGED = {
     "data.name": None,
     "data.path": None,
     "data.root": None,
+    "data.id_col": "id_col",  # a long frame's columns and how its series are read
+    "data.mode": "mode",
     "data.target": "targets",
     "data.targets": "targets",
     "data.future_covariates": "future_covariates",

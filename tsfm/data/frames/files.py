@@ -45,20 +45,32 @@ def read_file(path: str | Path) -> pl.DataFrame:
         raise ValueError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet")
     if frame.height == 0:
         raise ValueError(f"data file {path} has a header ({frame.columns}) but no data rows")
+    if frame.width == 1 and (hint := _separator_hint(frame.columns[0], decimal_commas=False)):
+        raise ValueError(
+            f"data file {path} reads as one column, {frame.columns[0]!r}, so it is not "
+            f"comma-separated{hint}"
+        )
     return frame
 
 
 def _unreadable(path: Path, err: Exception) -> str:
-    header = ",".join(_csv_header(path))
-    hint = (
-        "; its header has ';' but no ',': a file written with sep=';' (and decimal=',') needs "
-        "to be rewritten with commas (pandas: pd.read_csv(path, sep=';', decimal=',')"
-        ".to_csv(new, index=False))"
-        if ";" in header and "," not in header
-        else ""
-    )
+    hint = _separator_hint(",".join(_csv_header(path)), decimal_commas=True)
     message = str(err).splitlines()[0]
     return f"data file {path} is not a comma-separated file tsfm can read ({message}){hint}"
+
+
+def _separator_hint(header: str, decimal_commas: bool) -> str:
+    """How to rewrite a file whose header holds ';' or tabs but no ',' (written with another
+    separator, in some locales with decimal commas too), or ''."""
+    separator = next((s for s in (";", "\t") if s in header), None)
+    if separator is None or "," in header:
+        return ""
+    written = f"sep={separator!r}" + (", decimal=','" if decimal_commas else "")
+    how = f"sep={separator!r} (and decimal=',')" if decimal_commas else written
+    return (
+        f"; its header has {separator!r} but no ',': a file written with {how} needs to be "
+        f"rewritten with commas (pandas: pd.read_csv(path, {written}).to_csv(new, index=False))"
+    )
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -72,19 +84,46 @@ def repeated_names(names: list) -> list[str]:
     return sorted(str(name) for name, count in Counter(names).items() if count > 1)
 
 
+# Numbers written with thousands separators ('42,497', '1,234.5'), or with a decimal comma.
+SEPARATORS = {
+    "thousands separators": (r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$", "thousands=','"),
+    "decimal commas": (r"^[+-]?\d*,\d+$", "decimal=','"),
+}
+
+
 def stray_text(df: pl.DataFrame, bad: list[str]) -> str:
-    """Where a column of numbers holds a few words ('n/a', '-', '5,234'), the first of them."""
+    """Advice for a text column that holds numbers: written with separators ('42,497' or
+    '31,05', in any share of its rows), and at most 10 % words ('n/a', '-'), the first of
+    each; '' for a column of text."""
     for name in bad:
         column = df[name]
         if column.dtype != pl.String:
             continue
-        numbers = column.str.strip_chars().cast(pl.Float64, strict=False)
-        stray = numbers.is_null() & column.is_not_null()
-        if 0 < stray.sum() <= 0.1 * column.len():
-            row = int(stray.arg_max())
-            return (
-                f"'{name}' is numbers but for {int(stray.sum())} value(s), the first "
-                f"{column[row]!r} at row {row}: write missing values as empty, NA or NaN (read "
-                "as missing, see data.missing) and numbers without thousands separators; or "
+        text = column.str.strip_chars()
+        words = text.cast(pl.Float64, strict=False).is_null() & text.is_not_null()
+        matches = {
+            what: text.str.contains(pattern).fill_null(False)
+            for what, (pattern, _) in SEPARATORS.items()
+        }
+        what = max(matches, key=lambda k: matches[k].sum())  # ties: thousands separators
+        written = matches[what]
+        words &= ~written
+        if words.sum() > 0.1 * column.len() or not (written.any() or words.any()):
+            continue
+        advice = []
+        if written.any():
+            row = int(written.arg_max())
+            advice.append(
+                f"'{name}' holds numbers written with {what} ({column[row]!r} at row {row}, "
+                f"{int(written.sum())} value(s) in all), read as text: write them without "
+                f"(pandas: pd.read_csv(path, {SEPARATORS[what][1]}).to_csv(new, index=False))"
             )
+        if words.any():
+            row = int(words.arg_max())
+            advice.append(
+                f"'{name}' is numbers but for {int(words.sum())} value(s), the first "
+                f"{column[row]!r} at row {row}: write missing values as empty, NA or NaN (read "
+                "as missing, see data.missing) and numbers without thousands separators"
+            )
+        return "; ".join(advice) + "; or "
     return ""

@@ -24,6 +24,7 @@ from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
+from tsfm.data.frames.unnamed import FILE_FIX, refuse_unnamed
 
 
 def _times(column: pl.Series, wall: bool | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -182,6 +183,7 @@ def read_frame(
         raise ValueError(f"the frame has a time column '{time_name}' but no variate columns")
     if columns is not None and set(columns) <= set(variates):  # the others are not read
         variates = [c for c in variates if c in set(columns)]
+    refuse_unnamed(frame, variates)
     _refuse_empty(frame, variates, "drop them")
     bad = [c for c in variates if not is_value_column(frame.schema[c])]
     if bad:
@@ -232,6 +234,7 @@ def build_table(
         fix = "remove them from data.columns (and data.target)"
     if df.height == 0:
         raise ValueError(f"the data has a header ({names}) but no rows")
+    refuse_unnamed(df, value_cols, FILE_FIX)
     _refuse_empty(df, value_cols, fix)
     bad = [c for c in value_cols if not is_value_column(df.schema[c])]
     if bad:
@@ -269,6 +272,7 @@ def read_long(
     if missing_static:
         raise ValueError(f"static covariate(s) {missing_static} are not columns of the frame")
     extra = [c for c in frame.columns if c not in (id_col, time_col, target_col, *static_columns)]
+    refuse_unnamed(frame, extra)
     bad = [c for c in extra if not is_value_column(frame.schema[c])]
     if bad:
         raise ValueError(

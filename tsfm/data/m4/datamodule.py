@@ -55,6 +55,8 @@ def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfi
         "percent": cfg.percent != 100,
         "path": cfg.path is not None,
         "columns": cfg.columns is not None,
+        "id_col": cfg.id_col is not None,
+        "mode": cfg.mode != "joint",
     }
     bad = [name for name, wrong in problems.items() if wrong]
     if bad:
