@@ -62,8 +62,6 @@ MANAGED = {
     "data.seq_len": "lookback",
     "data.pred_len": "horizon",
     "data.date_col": "date_col",
-    "data.id_col": "id_col",
-    "data.mode": "mode",
     "data.name": None,
     "data.path": None,
     "data.root": None,
