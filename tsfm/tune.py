@@ -5,6 +5,10 @@ Examples::
     python -m tsfm.tune hparams_search=itransformer                        # 20 trials, SQLite
     python -m tsfm.tune experiment=itransformer_etth1_96 hparams_search=itransformer \\
         tune.n_trials=50 trainer.max_epochs=5
+    # one entry changed, one added, one dropped (the space's keys hold dots: a dict override)
+    python -m tsfm.tune hparams_search=itransformer \\
+        '+tune.params={model.d_model:"choice(64,128)",model.n_heads:"choice(4,8)"}' \\
+        'tune.params={data.batch_size:null}'
     # several workers, on several machines, sharing one study:
     python -m tsfm.tune hparams_search=itransformer tune.storage=postgresql://user@db/optuna
 
@@ -24,6 +28,7 @@ from omegaconf import DictConfig
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.training.console import log_through_root
 from tsfm.tuning.config_study import tune
+from tsfm.tuning.study import NoBestTrial
 
 log = logging.getLogger("tsfm.tune")
 register_configs()
@@ -51,6 +56,9 @@ def main(cfg: DictConfig) -> float | None:
             done,
         )
         raise SystemExit(1) from None
+    except NoBestTrial as failed:  # every trial failed: why, and a failed command
+        log.error("%s", failed)
+        raise SystemExit(1) from None
     log.info("%s", outputs["table"])
     for key in ("experiment", "history", "importance"):
         if outputs.get(key) is not None:
@@ -60,10 +68,34 @@ def main(cfg: DictConfig) -> float | None:
 
 def _logs_in_the_study_folder(argv: list[str]) -> list[str]:
     """Hydra's own files (``.hydra/``, ``tune.log``) go to the study's folder, ``tune.dir``,
-    instead of a run folder under ``outputs/`` that would hold nothing else."""
+    instead of a run folder under ``outputs/`` that would hold nothing else.
+
+    The override joins the others where Hydra's argument parser takes it: beside the user's
+    overrides (argparse takes one run of them, so not after a flag such as ``--cfg job``
+    that follows them), and not as the value of a flag (``--info``)."""
     if any(arg.startswith(("hydra.run.dir=", "+hydra.run.dir=")) for arg in argv):
         return argv
-    return [*argv, "hydra.run.dir=${tune.dir}"]
+    ours = "hydra.run.dir=${tune.dir}"
+    for at in (len(argv), *range(len(argv))):  # at the end, unless a flag follows the overrides
+        candidate = [*argv[:at], ours, *argv[at:]]
+        if ours in _hydra_overrides(candidate):
+            return candidate
+    return argv  # an argument Hydra refuses anyway: its own message says which
+
+
+def _hydra_overrides(argv: list[str]) -> list[str]:
+    """The overrides Hydra's argument parser reads from ``argv`` (none if it refuses it)."""
+    import contextlib
+    import io
+
+    from hydra._internal.utils import get_args_parser
+
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
+            return list(get_args_parser().parse_args(argv).overrides)
+    except SystemExit:  # a parse error, or --help and --version, which print and exit
+        return []
 
 
 if __name__ == "__main__":

@@ -73,10 +73,17 @@ def test_diverged_trials_fail_and_never_become_the_best_preset(tmp_path):
     overrides = [*TINY_ITRANSFORMER, *TINY_RUN, f"tune.dir={tmp_path}", "tune.n_trials=1"]
     cfg = compose_config(*overrides)
     cfg.tune.params = {"optim.lr": "choice(1e6)"}
-    study, outputs = tune(cfg, overrides)
+    with pytest.raises(RuntimeError, match=r"no trial .*trial 0: DivergedError: training diverg"):
+        tune(cfg, overrides)
+    study = optuna.load_study(
+        study_name="itransformer_etth1_24_8", storage=f"sqlite:///{tmp_path / 'study.db'}"
+    )
     assert [t.state for t in study.trials] == [TrialState.FAIL]
     assert "training diverged" in study.trials[0].user_attrs["error"]
-    assert outputs["experiment"] is None and not (tmp_path / "experiment").exists()
+    assert not (tmp_path / "experiment").exists()  # no preset, but the trials are listed
+    assert (
+        tmp_path / "results.txt"
+    ).read_text() == f"study '{study.study_name}': 1 fail; no trial finished\n"
 
 
 def test_non_finite_values_are_never_ranked():

@@ -17,6 +17,11 @@ SPACES = [
     ({"model.d_model": "choice(8, eight)"}, "model.d_model: 'eight' does not fit"),
     ({"optim": "choice(adam_halving, adam_nope)"}, "optim: 'adam_nope' does not fit"),
     ({"optimiser": "choice(adam, sgd)"}, "search space key 'optimiser' is not in the run config"),
+    # values of the right type that the run's checks, the model or the optimizer reject
+    ({"model.d_model": "choice(16, -8)"}, "model.d_model: -8 does not fit.*would fail.*at least"),
+    ({"model.dropout": "interval(0.0, 1.5)"}, r"model.dropout: 1.5 does .*must be in \[0, 1\)"),
+    ({"optim.lr": "choice(-0.001)"}, "optim.lr: -0.001 does not fit.*must be a positive finite"),
+    ({"data.batch_size": "choice(0, 32)"}, "data.batch_size: 0 does not fit.*at least one window"),
 ]
 
 
@@ -40,6 +45,25 @@ def test_forecaster_tune_checks_the_space_before_the_first_trial(space, message)
 
 @pytest.mark.parametrize("model", ["itransformer", "s2ip_llm", "timesclip"])
 def test_the_shipped_search_spaces_pass_the_check(model):
-    overrides = [f"model={model}", f"hparams_search={model}"]
+    """With the preset each space is written for (its header's command)."""
+    overrides = [f"experiment={model}_etth1_96", f"hparams_search={model}"]
     cfg = compose_config(*overrides)
     check_space(cfg, overrides, parse_space(cfg.tune.params))
+
+
+def test_a_value_is_refused_only_when_no_searched_value_builds_with_it():
+    overrides = [*TINY_ITRANSFORMER, *TINY_RUN]  # d_model 8, n_heads 2
+    cfg = compose_config(*overrides)
+    # 9 needs 3 heads, 3 heads need d_model 9: each builds with a value of the other entry
+    check_space(cfg, overrides, parse_space({"model.d_model": "choice(9, 16)",
+                                             "model.n_heads": "choice(3, 4)"}))  # fmt: skip
+    with pytest.raises(ValueError, match=r"model.d_model: 9 does not fit.*by n_heads \(2\)"):
+        check_space(cfg, overrides, parse_space({"model.d_model": "choice(9, 16)",
+                                                 "model.n_heads": "choice(4, 8)"}))  # fmt: skip
+
+
+def test_a_shipped_space_on_a_shorter_look_back_names_the_value_too_long_for_it():
+    overrides = ["model=s2ip_llm", "hparams_search=s2ip_llm"]  # data.seq_len 96, not 512
+    cfg = compose_config(*overrides)
+    with pytest.raises(ValueError, match=r"model.trend_length: 192 does not fit .*look-back \(96"):
+        check_space(cfg, overrides, parse_space(cfg.tune.params))

@@ -11,14 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from omegaconf import OmegaConf
-
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
 from tsfm.estimator.guards import check_run_only, override_key
-from tsfm.estimator.params import compose_for, config_key, param_name
-from tsfm.tuning.config import TuneConfig
+from tsfm.estimator.params import config_key, param_name
+from tsfm.estimator.search_checks import LOOKBACK, check_space, study_settings
 
 DEFAULT_VAL_SIZE = 0.2
 
@@ -29,10 +26,11 @@ def default_space(model: str) -> dict[str, str]:
             f"no search space for model '{model}': add conf/hparams_search/{model}.yaml or pass "
             "search_space={'model.d_model': 'choice(64, 128)', ...}"
         )
-    return dict(compose_config(f"hparams_search={model}").tune.params)
+    from tsfm.tuning.space import searched_entries
+
+    return searched_entries(compose_config(f"hparams_search={model}").tune.params)
 
 
-LOOKBACK = "data.seq_len"  # the study's name of a searched lookback, as on the command line
 NOT_SEARCHED = {
     "horizon": "the horizon is the forecasting problem itself (trials with other horizons "
     "forecast other targets): run one study per horizon",
@@ -84,51 +82,6 @@ def as_params(est: Any, values: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def check_lookbacks(values: list[Any]) -> None:
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(
-                f"search space entry lookback: {value!r} is not a positive whole number of "
-                "steps; use e.g. [48, 96, 192] or 'int(interval(24, 192))'"
-            )
-
-
-def check_space(est: Any, space: dict[str, Any]) -> None:
-    """Every search-space entry against the forecaster's run config before the first trial:
-    the key must become a parameter, and each choice (or both ends of a range) must fit."""
-    from tsfm.tuning.space import candidate_values, format_override, space_error
-
-    overrides = list(est.overrides or [])
-    base = compose_for(est.model, est.experiment, overrides)
-    where = f"the run config of model '{est.model}'"
-    groups = {k: candidate_values(v) for k, v in space.items() if "." not in k}
-    for key, dist in space.items():
-        if key == LOOKBACK:  # the Forecaster's own argument, not a config value
-            check_lookbacks(candidate_values(dist))
-            continue
-        if "." in key:
-            config_key(est.model, param_name(est.model, key))  # refuses keys it manages
-        group = key.split(".")[0]
-        contexts = [[]]
-        if "." in key and group in groups:
-            contexts = [[format_override(group, choice)] for choice in groups[group]]
-        for value in candidate_values(dist):
-            errors = []
-            for context in contexts:
-                try:
-                    if "." in key:
-                        cfg = compose_for(est.model, est.experiment, [*overrides, *context])
-                        OmegaConf.update(cfg, key, value, merge=False)  # the schema checks it
-                    else:
-                        override = format_override(key, value)
-                        compose_for(est.model, est.experiment, [*overrides, override])
-                    break
-                except Exception as err:  # the schema's or Hydra's own message
-                    errors.append(str(err))
-            else:
-                raise ValueError(space_error(key, value, errors[0], base, where))
-
-
 def tune_forecaster(
     est: Any,
     df: Any,
@@ -159,14 +112,25 @@ def tune_forecaster(
             distribution; default the model's ``conf/hparams_search/<model>.yaml``.
         storage: an Optuna RDB URL; default SQLite in ``output_dir``, or in memory without one.
         output_dir: where the study file, best overrides, results table and plots go.
-        **settings: other :class:`~tsfm.tuning.TuneConfig` fields (``pruner``, ``seed``, ...).
+        **settings: the study settings of :data:`STUDY_SETTINGS` (``pruner``, ``seed``, ...),
+            as :class:`~tsfm.tuning.TuneConfig` describes them.
     """
     from tsfm.estimator.search_problem import study_problem
+    from tsfm.tuning.checks import check_metric
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.space import fixed_values, parse_space
-    from tsfm.tuning.study import check_n_trials, no_best, objective_value, open_study, run_trials
+    from tsfm.tuning.study import (
+        NoBestTrial,
+        check_n_trials,
+        no_best,
+        objective_value,
+        open_study,
+        run_trials,
+    )
 
     check_n_trials(n_trials, "n_trials")
+    tune = study_settings(settings)
+    check_metric(tune.metric, "metric")
     if search_space is None:
         space_spec = default_space(est.model)
     else:
@@ -178,11 +142,6 @@ def tune_forecaster(
     directory = Path(output_dir) if output_dir is not None else None
     url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)
 
-    tune = OmegaConf.structured(TuneConfig)
-    for key, value in settings.items():
-        if key not in tune:
-            raise ValueError(f"unknown tuning setting '{key}'; known: {sorted(tune)}")
-        tune[key] = value
     lookback = "lookbacks" if LOOKBACK in space else est.lookback  # tune sets the best one
     tune.study_name = study_name or f"{est.model}_{lookback}_{est.horizon}"
     tune.n_trials = n_trials
@@ -195,7 +154,8 @@ def tune_forecaster(
         optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
     )
     problem = study_problem(est, space, tune.metric, size, digest, static_df)
-    study = open_study(tune, url, seed, problem)
+    rename = "study_name=..." + ("" if storage else " or output_dir=...")
+    study = open_study(tune, url, seed, problem, rename)
     kept: dict[str, Any] = {}
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
@@ -212,7 +172,7 @@ def tune_forecaster(
     run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks)
     best = best_trial(study, space)
     if best is None:
-        raise RuntimeError(no_best(study, tune.study_name))
+        raise NoBestTrial(no_best(study, tune.study_name))
     drawn = {**fixed_values(space), **best.params}
     best_values = {key: drawn[key] for key in space if key in drawn}  # in the trials' order
     best_params = as_params(est, best_values)
@@ -234,7 +194,9 @@ def tune_forecaster(
         values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})
         groups = {"model": est.model, "data": "custom"}
         name = f"{est.model}_custom_{est.horizon}_tuned"
-        est.tuning_outputs_ = write_outputs(study, directory, name, groups, values, tune.metric)
+        est.tuning_outputs_ = write_outputs(
+            study, directory, name, groups, values, tune.metric, tune.plots
+        )
     est.study_ = study
     est.best_params_ = {"model": est.model, **as_params(est, best_values)}
     return est

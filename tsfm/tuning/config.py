@@ -12,7 +12,8 @@ class TuneConfig:
     Attributes:
         params: config key -> search expression in the grammar of Hydra's sweepers:
             ``choice(a, b, ...)``, ``range(start, stop[, step])``, ``interval(low, high)``,
-            ``tag(log, interval(low, high))`` and ``int(interval(low, high))``.
+            ``tag(log, interval(low, high))`` and ``int(interval(low, high))``; an entry
+            set to null is dropped (not searched).
         n_trials: finished (complete or pruned) trials the study should hold; a resumed or
             shared study runs only the missing ones.
         timeout: stop starting new trials after this many seconds (this worker).
@@ -29,14 +30,15 @@ class TuneConfig:
             earlier trials at the same epoch), ``hyperband`` or ``none``.
         pruner_startup_trials: trials finished before pruning starts.
         pruner_warmup_epochs: epochs of each trial before it may be pruned.
-        metric: what is minimised; ``val/best_loss`` is the best epoch's validation loss.
+        metric: what is minimised: ``val/best_loss``, the best epoch's validation loss, or
+            another value a trial reports (:data:`tsfm.tuning.checks.TRIAL_METRICS`).
         heartbeat_seconds: RDB heartbeat; a trial whose worker died is marked failed after
             two missed beats and retried once (null: off).
         keep_checkpoints: keep each trial's checkpoint (off: only config and metrics stay).
         plots: write the optimisation-history and parameter-importance PNGs.
     """
 
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | None] = field(default_factory=dict)
     n_trials: int = 20
     timeout: float | None = None
     worker_trials: int | None = None

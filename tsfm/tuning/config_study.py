@@ -156,27 +156,19 @@ def trial_config(cfg: DictConfig, overrides: Sequence[str], values: dict[str, An
 def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]) -> None:
     """Every entry of the search space against the run config, before the first trial: each
     key must exist (in some choice of a searched group) and each choice, or both ends of a
-    range, must fit its type; otherwise every trial would fail the same way."""
+    range, must fit its type, pass the run's checks and give a model and optimizer (built on
+    the meta device); otherwise every trial would fail the same way."""
+    from tsfm.tuning.checks import first_refusal
     from tsfm.tuning.space import candidate_values, space_error
 
     groups = {k: candidate_values(v) for k, v in space.items() if "." not in k and k in GROUPS}
-    for key, dist in space.items():
-        group = key.split(".")[0]
-        contexts = (
-            [{}]
-            if group not in groups or key == group
-            else [{group: choice} for choice in groups[group]]
-        )
-        for value in candidate_values(dist):
-            errors = []
-            for context in contexts:
-                try:
-                    trial_config(cfg, overrides, {**context, key: value})
-                    break
-                except Exception as err:  # the schema's or Hydra's own message
-                    errors.append(str(err))
-            else:
-                raise ValueError(space_error(key, value, errors[0], cfg, "the run config"))
+
+    def configure(values: dict[str, Any]) -> DictConfig:  # as train_trial does
+        return trial_config(cfg, overrides, {**values, "test": False})
+
+    refused = first_refusal(space, configure, groups)
+    if refused is not None:
+        raise ValueError(space_error(*refused, cfg, "the run config"))
 
 
 def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
@@ -187,24 +179,37 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.pipeline import fit_and_test
     from tsfm.training.artifacts import write_run_files
     from tsfm.training.console import quiet
-    from tsfm.tuning.outputs import write_outputs
+    from tsfm.tuning.checks import check_metric
+    from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import study_problem
-    from tsfm.tuning.space import fixed_values, parse_space
-    from tsfm.tuning.study import check_n_trials, objective_value, open_study, run_trials
+    from tsfm.tuning.space import fixed_values, parse_space, searched_entries
+    from tsfm.tuning.study import (
+        NoBestTrial,
+        check_n_trials,
+        no_best,
+        objective_value,
+        open_study,
+        run_trials,
+    )
 
     settings = cfg.tune
     check_n_trials(settings.n_trials, "tune.n_trials")
-    if not settings.params:
+    params = searched_entries(settings.params)
+    if not params:
         raise ValueError(
-            "no search space: add hparams_search=<model> (conf/hparams_search/) or set "
-            "tune.params in a config file"
+            "no search space: add hparams_search=<model> (conf/hparams_search/), or give one "
+            "on the command line ('+tune.params={model.d_model:\"choice(64,128)\",...}') or "
+            "as tune.params in a config file"
         )
-    space = parse_space(settings.params)
+    space = parse_space(params)
+    check_metric(settings.metric, "tune.metric")
     check_space(cfg, overrides, space)
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed
-    study = open_study(settings, storage, seed, study_problem(cfg, space, settings.metric))
+    rename = "tune.study_name=..." + ("" if settings.storage else " or tune.dir=...")
+    problem = study_problem(cfg, space, settings.metric)
+    study = open_study(settings, storage, seed, problem, rename)
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
         trial_cfg = trial_config(cfg, overrides, {**values, "test": False})
@@ -233,4 +238,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     outputs = write_outputs(
         study, directory, name, groups, base_values, settings.metric, settings.plots, notes
     )
+    if best_trial(study, space) is None:  # every trial failed: no preset, and a failed command
+        reasons = no_best(study, study.study_name, "tune.n_trials")
+        raise NoBestTrial(f"{reasons}; {directory / 'results.txt'} lists every trial")
     return study, outputs

@@ -117,6 +117,8 @@ def results_table(study: optuna.Study, top: int = 10) -> str:
     ordered = done.sort_values("value", na_position="last").head(top)
     counts = frame.state.value_counts().to_dict()
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    if done.empty:
+        return f"study '{study.study_name}': {summary}; no trial finished"
     return f"study '{study.study_name}': {summary}\n" + ordered.drop(columns="worker").to_string(
         index=False, float_format=lambda v: f"{v:.4g}"
     )

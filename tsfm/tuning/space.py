@@ -29,6 +29,13 @@ GRAMMAR_HINT = (
 )
 
 
+def searched_entries(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A config's ``tune.params`` without the entries set to null: that is how the command
+    line drops an entry of a search space (``'tune.params={model.dropout:null}'``); a fixed
+    null is written as a string, ``"null"``."""
+    return {key: value for key, value in params.items() if value is not None}
+
+
 def parse_space(params: Mapping[str, Any]) -> dict[str, Any]:
     """``{config key: expression}`` -> ``{config key: optuna distribution or fixed value}``.
 

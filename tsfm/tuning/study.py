@@ -117,11 +117,16 @@ def _connect(url: str, engine_kwargs: dict, heartbeat: dict, attempts: int = 5) 
 
 
 def open_study(
-    tune: Any, storage_url: str | None, seed: int, problem: Mapping[str, Any] | None = None
+    tune: Any,
+    storage_url: str | None,
+    seed: int,
+    problem: Mapping[str, Any] | None = None,
+    rename: str = "tune.study_name=...",
 ) -> optuna.Study:
     """Create the study, or load it if it exists (resume, or join other workers); ``problem``
     (what its trials train on: data, model, lengths) is recorded with a new study and must
-    match an existing one's, whose trials would not rank another problem's."""
+    match an existing one's, whose trials would not rank another problem's. ``rename``: the
+    caller's settings that name a new study (its refusal offers them)."""
     study = optuna.create_study(
         study_name=tune.study_name,
         storage=make_storage(storage_url, tune.heartbeat_seconds),
@@ -131,12 +136,16 @@ def open_study(
         load_if_exists=True,
     )
     if problem is not None:
-        check_problem(study, dict(problem), storage_url or "memory")
+        check_problem(study, dict(problem), storage_url or "memory", rename)
     return study
 
 
-def check_problem(study: optuna.Study, problem: dict[str, Any], where: str) -> None:
-    """Record ``problem`` with ``study``, or refuse it when the study recorded another one."""
+def check_problem(
+    study: optuna.Study, problem: dict[str, Any], where: str, rename: str = "tune.study_name=..."
+) -> None:
+    """Record ``problem`` with ``study``, or refuse it when the study recorded another one;
+    ``rename``: the settings that name a new study (where the storage is given, only its
+    name does: another folder holds no other study)."""
     from tsfm.tuning.problem import problem_differences, problem_text
 
     text = problem_text(problem)
@@ -149,9 +158,8 @@ def check_problem(study: optuna.Study, problem: dict[str, Any], where: str) -> N
         return
     raise ValueError(
         f"study '{study.study_name}' in {where} was run on another problem "
-        f"({differences}), so its trials cannot rank this one. Name "
-        "a new study (tune.study_name=... or tune.dir=... on the command line; study_name=... "
-        "or output_dir=... in Python), or delete that study to start over"
+        f"({differences}), so its trials cannot rank this one. Name a new study ({rename}), "
+        "or delete that study to start over"
     )
 
 
@@ -229,9 +237,13 @@ def run_trials(
     with warnings.catch_warnings():  # experimental in Optuna; a no-op without a heartbeat
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # a dead worker's trial, also when none is due
-    missing = n_trials - finished_trials(study)
+    held = finished_trials(study)
+    missing = n_trials - held
     if missing <= 0:
-        log.warning("study '%s' already holds %d finished trials", study.study_name, n_trials)
+        log.warning(
+            "study '%s' already holds %d finished trials (%d asked): no trial to run",
+            study.study_name, held, n_trials,
+        )  # fmt: skip
         return study
     stop_at_total = optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)
     one_line = OneLineFailures(interrupts_only=tracebacks)
@@ -251,16 +263,21 @@ def run_trials(
     return study
 
 
-def no_best(study: optuna.Study, name: str) -> str:
+class NoBestTrial(RuntimeError):
+    """No trial of the study completed with a value from the search space (:func:`no_best`
+    says why)."""
+
+
+def no_best(study: optuna.Study, name: str, n_trials: str = "n_trials") -> str:
     """Why ``study`` has no best trial of the search space asked for: its failed trials'
-    reasons (the last few)."""
+    reasons (the last few); ``n_trials``: the caller's name of that setting."""
     failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
     reasons = [f"trial {t.number}: {t.user_attrs.get('error', 'no reason kept')}" for t in failed]
     listed = "; ".join(reason.splitlines()[0] for reason in reasons[-3:])
     return (
         f"no trial of study '{name}' completed with a value from this search space"
         + (f" ({len(failed)} failed; {listed})" if failed else "")
-        + "; fix the cause (a space too large for the data or memory, say), or raise n_trials"
+        + f"; fix the cause (a space too large for the data or memory, say), or raise {n_trials}"
     )
 
 

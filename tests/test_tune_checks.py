@@ -1,0 +1,50 @@
+"""What a study refuses before its first trial: a metric no trial reports, and settings of
+``Forecaster.tune`` that it spells otherwise or has no use for (the search-space values a
+model or optimizer rejects: tests/hardening/test_search_space.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.data import synthetic_frame
+from tests.helpers.estimator import tiny
+from tests.test_tune import SPACE, study_config
+from tsfm.tuning.config_study import tune
+
+
+@pytest.mark.parametrize(
+    ("metric", "hint"),
+    [("val/bestloss", "did you mean val/best_loss?"), ("test/mse", "a trial never tests")],
+)
+def test_a_metric_no_trial_reports_is_refused_before_the_study(tmp_path, metric, hint):
+    cfg, overrides = study_config(tmp_path / "cli", "tune.n_trials=1", f"tune.metric={metric}")
+    with pytest.raises(ValueError, match=f"^tune.metric='{metric}' is not a value a trial") as err:
+        tune(cfg, overrides)
+    assert hint in str(err.value) and "val/best_loss: the best epoch's" in str(err.value)
+    with pytest.raises(ValueError, match=f"^metric='{metric}' is not a value a trial reports"):
+        tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space=SPACE, metric=metric,
+                    output_dir=tmp_path / "py")  # fmt: skip
+    assert not (tmp_path / "cli").exists() and not (tmp_path / "py").exists()  # no trial
+
+
+def test_forecaster_tune_refuses_the_command_lines_spellings_and_lists_what_works(tmp_path):
+    est, frame = tiny(), synthetic_frame(150, 2)
+    for options, message in [
+        ({"params": {"model.n_layers": "choice(1)"}}, r"^tune does not take params=.*search_sp"),
+        ({"dir": str(tmp_path / "study")}, r"^tune does not take dir=.*output_dir=\.\.\."),
+        ({"keep_checkpoints": True}, "^tune does not take keep_checkpoints=.*keep no checkpoint"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            est.tune(frame, n_trials=1, search_space=SPACE, pruner="none", **options)
+    with pytest.raises(ValueError, match="unknown tuning setting 'pruners'") as err:
+        est.tune(frame, n_trials=1, search_space=SPACE, pruners="none")
+    listed = set(str(err.value).split("study settings ")[1].split(", "))
+    assert {"pruner", "seed", "metric", "plots"} <= listed
+    assert not listed & {"params", "dir", "keep_checkpoints", "n_trials", "storage"}
+    assert not (tmp_path / "study").exists() and not hasattr(est, "study_")
+
+
+def test_forecaster_tune_writes_no_plots_with_plots_false(tmp_path):
+    tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={"d_model": [8]},
+                pruner="none", output_dir=tmp_path, plots=False)  # fmt: skip
+    assert (tmp_path / "trials.csv").is_file() and not list(tmp_path.glob("*.png"))

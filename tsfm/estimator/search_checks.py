@@ -1,0 +1,94 @@
+"""What ``Forecaster.tune`` refuses before its first trial: settings it takes otherwise or
+has no use for, and search-space entries that would fail every trial (a key that names no
+parameter, a value of the wrong type or that the model or optimizer refuses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from tsfm.estimator.params import compose_for, config_key, param_name, set_value
+from tsfm.tuning.config import TuneConfig
+
+LOOKBACK = "data.seq_len"  # the study's name of a searched lookback, as on the command line
+
+
+def check_lookbacks(values: list[Any]) -> None:
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"search space entry lookback: {value!r} is not a positive whole number of "
+                "steps; use e.g. [48, 96, 192] or 'int(interval(24, 192))'"
+            )
+
+
+def _run_config(est: Any, overrides: list[str]) -> Any:
+    """The forecaster's run config with ``overrides``: its lengths and parameters set (what
+    a trial builds its model from, before the data's settings)."""
+    cfg = compose_for(est.model, est.experiment, overrides)
+    values = {LOOKBACK: est.lookback, "data.pred_len": est.horizon, "train": True, "test": False}
+    values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})
+    for key, value in values.items():
+        set_value(cfg, key, value, f"the setting {key}")
+    return cfg
+
+
+def check_space(est: Any, space: dict[str, Any]) -> None:
+    """Every search-space entry against the forecaster's run config before the first trial:
+    the key must become a parameter, and each choice (or both ends of a range) must fit, pass
+    the run's checks and give a model and optimizer (built on the meta device)."""
+    from tsfm.tuning.checks import first_refusal
+    from tsfm.tuning.space import candidate_values, format_override, space_error
+
+    overrides = list(est.overrides or [])
+    for key, dist in space.items():
+        if key == LOOKBACK:  # the Forecaster's own argument, not a config value
+            check_lookbacks(candidate_values(dist))
+        elif "." in key:
+            config_key(est.model, param_name(est.model, key))  # refuses keys it manages
+
+    def configure(values: dict[str, Any]) -> Any:
+        chosen = [format_override(k, v) for k, v in values.items() if "." not in k]
+        cfg = _run_config(est, [*overrides, *chosen])
+        for key, value in values.items():
+            if "." in key:
+                OmegaConf.update(cfg, key, value, merge=False)  # the schema checks it
+        return cfg
+
+    groups = {k: candidate_values(v) for k, v in space.items() if "." not in k}
+    refused = first_refusal(space, configure, groups, skip=(LOOKBACK,))
+    if refused is not None:
+        base = compose_for(est.model, est.experiment, overrides)
+        raise ValueError(space_error(*refused, base, f"the run config of model '{est.model}'"))
+
+
+# TuneConfig fields tune spells otherwise or has no use for; the rest are STUDY_SETTINGS.
+NOT_SETTINGS = {
+    "params": "the search space is search_space={...}",
+    "dir": "the study's folder is output_dir=...",
+    "keep_checkpoints": "a Forecaster's trials keep no checkpoint (the best trial's model "
+    "is kept on the forecaster, with refit=True)",
+}
+ARGUMENTS = ("n_trials", "timeout", "study_name", "storage")  # tune's own arguments
+STUDY_SETTINGS = tuple(
+    key for key in TuneConfig.__dataclass_fields__ if key not in (*NOT_SETTINGS, *ARGUMENTS)
+)
+
+
+def study_settings(settings: dict[str, Any]) -> Any:
+    """The ``TuneConfig`` of ``tune``'s keyword settings, each one of :data:`STUDY_SETTINGS`
+    (checked against its type); a setting tune takes otherwise, or ignores, is refused."""
+    tune = OmegaConf.structured(TuneConfig)
+    for key, value in settings.items():
+        if key in NOT_SETTINGS:
+            raise ValueError(f"tune does not take {key}=...: {NOT_SETTINGS[key]}")
+        if key not in STUDY_SETTINGS:
+            raise ValueError(
+                f"unknown tuning setting '{key}'; tune takes {', '.join(ARGUMENTS)}, "
+                "search_space, output_dir, val_df, val_size, static_df, refit and the study "
+                f"settings {', '.join(sorted(STUDY_SETTINGS))}"
+            )
+        tune[key] = value
+    return tune

@@ -1,0 +1,159 @@
+"""Checks made before a study's first trial, of settings every trial would fail on: the
+metric to minimise, and each value of the search space against the run's own preflight
+checks and the model and optimizer it builds (on PyTorch's meta device, from the run config
+alone: no data is read, no weight allocated, nothing trained)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+# What a trial's run reports that the objective can minimise (a trial never tests).
+TRIAL_METRICS = {
+    "val/best_loss": "the best epoch's validation loss (the default)",
+    "fit_seconds": "the training's seconds",
+    "epochs": "the epochs trained",
+}
+# Keys (and groups) whose values change what is built: the model, the optimizer, the lengths
+# and the head (its outputs per step).
+BUILT_FROM = ("model", "optim", "data.seq_len", "data.pred_len", "loss", "quantiles", "levels")
+
+
+def check_metric(metric: Any, name: str) -> None:
+    """Refuse a ``metric`` no trial reports (``name``: the caller's name of the setting),
+    which would fail every trial after its training."""
+    if metric in TRIAL_METRICS:
+        return
+    close = difflib.get_close_matches(str(metric), list(TRIAL_METRICS), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    test = (
+        " (a trial never tests: the test split is not used)"
+        if str(metric).startswith("test/")
+        else ""
+    )
+    known = "; ".join(f"{key}: {what}" for key, what in TRIAL_METRICS.items())
+    raise ValueError(
+        f"{name}={metric!r} is not a value a trial reports{test}, so every trial would fail "
+        f"after training; {hint}a trial reports {known}"
+    )
+
+
+def builds(key: str) -> bool:
+    """Whether the values of search-space ``key`` change the model or optimizer built."""
+    return any(key == base or key.startswith(f"{base}.") for base in BUILT_FROM)
+
+
+def trial_error(cfg: DictConfig, build: bool = True) -> str | None:
+    """Why a trial of the run config ``cfg`` would fail before training (None if it would
+    not): the run's preflight checks, and with ``build`` its model and optimizer, built from
+    the config alone (the lengths are ``data.seq_len`` and ``data.pred_len``, other data
+    dimensions keep the model's defaults, pretrained parts their architecture)."""
+    import torch
+
+    from tsfm.models import build_model
+    from tsfm.training.artifacts import built_dims
+    from tsfm.training.optim import OptimConfig, build_optimizer
+    from tsfm.training.preflight import check_run
+
+    try:
+        check_run(cfg)
+        if not build:
+            return None
+        settings = OmegaConf.to_container(cfg.model, resolve=True)
+        if "pretrained" in settings:  # nothing is read on the meta device
+            settings["pretrained"] = False
+        dims = built_dims(cfg, {"seq_len": cfg.data.seq_len, "pred_len": cfg.data.pred_len})
+        with torch.device("meta"):
+            build_model(settings, dims)
+            weight = torch.nn.Parameter(torch.empty(1))
+        optim = OmegaConf.to_container(cfg.optim, resolve=True)
+        build_optimizer([{"params": [weight]}], OptimConfig(**optim))
+    except Exception as err:  # the check's, the model's, torch's or the optimizer's message
+        return f"{type(err).__name__}: {err}"
+    return None
+
+
+Configure = Callable[[dict[str, Any]], DictConfig]
+
+
+def first_refusal(
+    space: Mapping[str, Any],
+    configure: Configure,
+    groups: Mapping[str, list[Any]],
+    skip: tuple[str, ...] = (),
+) -> tuple[str, Any, str] | None:
+    """The first ``(key, value, why)`` of ``space`` that no trial can run with, or None.
+
+    Each choice, or both ends of a range, of each entry (but ``skip``) must give a config
+    (``configure(values)``: the trial's run config with ``values`` set; it raises the
+    schema's or Hydra's message), in some choice of its searched group (``groups``: group ->
+    its choices), that passes the run's checks and builds (:class:`TrialCheck`)."""
+    from tsfm.tuning.space import candidate_values
+
+    checks = TrialCheck(configure, space)
+    for key, dist in space.items():
+        if key in skip:
+            continue
+        group = key.split(".")[0]
+        contexts = [{}]
+        if "." in key and group in groups:
+            contexts = [{group: choice} for choice in groups[group]]
+        for value in candidate_values(dist):
+            errors = []
+            for context in contexts:
+                try:
+                    refused = checks.error(key, value, context)
+                except Exception as err:  # the schema's or Hydra's own message
+                    refused = str(err)
+                if refused is None:
+                    break
+                errors.append(refused)
+            else:
+                return key, value, errors[0]
+    return None
+
+
+class TrialCheck:
+    """Refusals of search-space values every trial would fail on before training.
+
+    A value is refused only when no trial could run with it: not with the other entries at
+    the base config's values, nor with any one entry that changes the model or optimizer at
+    one of its own values (so a ``d_model`` that only some searched ``n_heads`` divide
+    passes). Judged against the base config: when that fails here too (a backbone whose
+    architecture is not at hand, say), nothing is refused and the trials tell."""
+
+    def __init__(self, configure: Configure, space: Mapping[str, Any]):
+        from tsfm.tuning.space import candidate_values
+
+        self.configure = configure
+        self.others = {k: candidate_values(v) for k, v in space.items() if builds(k)}
+        self._usable: bool | None = None
+
+    def error(self, key: str, value: Any, context: dict[str, Any]) -> str | None:
+        """Why ``key: value`` (in the group choice ``context``) cannot be tried; the
+        configuring raises what the schema refuses."""
+        cfg = self.configure({**context, key: value})
+        if self._usable is None:
+            try:
+                self._usable = trial_error(self.configure({})) is None
+            except Exception:  # the base config's own problem: the trials report it
+                self._usable = False
+        if not self._usable:
+            return None
+        first = trial_error(cfg, builds(key))
+        if first is None:
+            return None
+        for other, values in self.others.items():
+            if other == key or other in context:
+                continue
+            for companion in values:
+                try:
+                    cfg = self.configure({**context, other: companion, key: value})
+                except Exception:  # refused on its own: its own check says so
+                    continue
+                if trial_error(cfg, builds(key)) is None:
+                    return None
+        return f"every trial with it would fail: {first}"
