@@ -12,8 +12,9 @@ ckpt_path=<its best checkpoint>``: calibrate and test, no training).
 
 - ETTh1 96 -> 96, the iTransformer paper preset: the quantile head, the Normal and Student-t
   heads, and the point (MSE) model with split-conformal intervals calibrated on the
-  validation split (every validation window, or 29 non-overlapping ones), scored on the
-  full test split: CRPS (13-quantile grid), coverage and width of the 80 % and 95 % intervals.
+  validation split (every validation window, or 29 at the default step, 95 rows apart: the
+  horizon's 96 would start every one at the same hour), scored on the full test split:
+  CRPS (13-quantile grid), coverage and width of the 80 % and 95 % intervals.
 - M4 Hourly, the iTransformer M4 preset: coverage and MSIS of the 95 % intervals of the point
   (sMAPE) model with normalised conformal scores from the held-out last horizon of every
   series (pooled over the series) and of the quantile head, beside the seasonal-naive interval

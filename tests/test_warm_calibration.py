@@ -13,7 +13,7 @@ import torch
 
 import tsfm.estimator.calibration as calibration
 from tests.helpers.data import synthetic_frame
-from tests.helpers.estimator import tiny
+from tests.helpers.estimator import HORIZON, tiny
 from tests.test_warm_start import TINY_LR, _close, _weights
 
 
@@ -33,7 +33,8 @@ def helpers(monkeypatch):
 
 def test_a_warm_fits_calibration_helper_starts_from_the_fitted_weights_and_scaler(helpers):
     df = synthetic_frame(n_rows=500)
-    f = tiny(threads=1, verbose=0, lr=5e-3, conformal_windows=5).fit(df.iloc[:300])
+    f = tiny(threads=1, verbose=0, lr=5e-3, conformal_windows=5, conformal_step=HORIZON)
+    f.fit(df.iloc[:300])
     weights, mean, std = _weights(f), f.scaler_.mean.copy(), f.scaler_.std.copy()
     helpers.clear()
     f.set_params(warm_start=True, lr=TINY_LR).fit(df.iloc[250:])  # weights that cannot move
@@ -46,7 +47,7 @@ def test_a_warm_fits_calibration_helper_starts_from_the_fitted_weights_and_scale
 
 def test_a_warm_fit_refuses_calibration_windows_on_rows_the_fitted_model_saw():
     df = synthetic_frame(n_rows=400)
-    f = tiny(threads=1, verbose=0, conformal_windows=5).fit(df.iloc[:300])
+    f = tiny(threads=1, verbose=0, conformal_windows=5, conformal_step=HORIZON).fit(df.iloc[:300])
     scores = f.module_.conformal.scores.clone()
     f.set_params(warm_start=True)
     with pytest.raises(ValueError, match=r"in-sample.*come after 2020-01-13 11:00:00") as info:
@@ -60,7 +61,7 @@ def test_a_warm_fit_refuses_calibration_windows_on_rows_the_fitted_model_saw():
 def test_every_earlier_fit_counts_when_a_warm_fit_calibrates_again_on_old_rows():
     df = synthetic_frame(n_rows=700)
     f = tiny(threads=1, verbose=0, conformal_windows=5).fit(df.iloc[:300])
-    f.set_params(warm_start=True).fit(df.iloc[300:600])  # calibrates on rows 560-599: new
+    f.set_params(warm_start=True).fit(df.iloc[300:600])  # calibrates on rows 572-599: new
     with pytest.raises(ValueError, match="in-sample") as info:
         f.fit(df.iloc[:300])  # the first fit's rows again (not the latest fit's): seen
     assert "come after 2020-01-25 23:00:00" in str(info.value)  # the latest fitted row

@@ -241,7 +241,8 @@ def _fit_and_test(
                 f"conformal.windows calibrates point models; loss={cfg.loss} already forecasts "
                 "intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
             )
-        plan = calibration_plan(datamodule, conformal, cfg.data.pred_len)
+        season = module.hparams.season_length  # the run's, which the metrics use too
+        plan = calibration_plan(datamodule, conformal, cfg.data.pred_len, season)
         check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
     trainer = build_trainer(
         cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides

@@ -22,6 +22,7 @@ import torch
 
 from tsfm.data.frames import SeriesTable
 from tsfm.estimator.rolling import backtest
+from tsfm.training.calibration_step import calibration_step
 from tsfm.training.conformal import ConformalScores, pooling
 from tsfm.training.scoring import lookback_spread, tau_level
 
@@ -40,10 +41,9 @@ def timed_refit(
 
     budget, started = time_budget(cfg), time.monotonic()
     share = None if budget is None else budget / 2
-    step = cfg.conformal.step or est.horizon
-    errors, normalized, helper = refit_residuals(
-        est, rows, cfg.conformal.windows, step, static_df, warm, share
-    )
+    windows = cfg.conformal.windows
+    step = calibration_step(cfg.conformal.step, est.horizon, windows, cfg.season_length)
+    errors, normalized, helper = refit_residuals(est, rows, windows, step, static_df, warm, share)
     helper = {**helper, "seconds": time.monotonic() - started}
     if budget is not None:  # one budget per fit: the final training gets what is left
         run_cfg.trainer.max_time = max(budget - helper["seconds"], MIN_SECONDS)

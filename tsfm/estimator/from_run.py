@@ -15,6 +15,7 @@ validated on. The layout-specific parts are in :mod:`tsfm.estimator.run_layouts`
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from pathlib import Path
@@ -104,8 +105,10 @@ def from_run(
         from tsfm.training.conformal import calibrate
         from tsfm.training.conformal_plan import calibration_plan
 
-        plan = calibration_plan(datamodule, cfg.conformal, cfg.data.pred_len)
-        module.conformal = calibrate(module, datamodule, cfg.conformal, plan)
+        conformal = run_conformal(cfg, metrics)
+        season = module.hparams.season_length
+        plan = calibration_plan(datamodule, conformal, cfg.data.pred_len, season, warn=False)
+        module.conformal = calibrate(module, datamodule, conformal, plan)
     est = cls(**run_params(cfg, datamodule))
     freq, has_dates = sampling(cfg, datamodule)
     roles = None if is_panel(cfg) else role_settings(est, datamodule.table)
@@ -270,6 +273,22 @@ def check_recorded(config: DictConfig, recorded: dict[str, Any], path: Path) -> 
             f"the run's settings {differ} cannot be given as Forecaster parameters the way "
             f"{path} records them: {[(composed.get(k), recorded[k]) for k in differ]}"
         )
+
+
+def run_conformal(cfg: DictConfig, metrics: dict[str, Any]) -> DictConfig:
+    """The run's conformal settings with the step it calibrated with (its metrics.json
+    records it): a run whose step was left to the default keeps that default's windows,
+    whichever rule chose them."""
+    recorded = metrics.get("conformal_step")
+    if (
+        cfg.conformal.step is not None
+        or isinstance(recorded, bool)
+        or not isinstance(recorded, int)
+    ):
+        return cfg.conformal
+    conformal = copy.deepcopy(cfg.conformal)
+    conformal.step = recorded
+    return conformal
 
 
 def run_metrics(run_dir: Path) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 Calibration: the model forecasts ``k`` rolling-origin windows it did not train on (the last
 ``k`` windows of the validation data, ``step`` rows apart; ``step`` defaults to the horizon,
-so the windows do not overlap), and keeps the nonconformity score of every value:
-``|y - y_hat|`` in the scaled space (the data's standardisation), or with ``normalize`` that
-score divided by the window's look-back spread (the statistic of the models' instance
-normalisation), so that intervals widen and narrow with each window's recent variability
-(locally adaptive conformal prediction, Lei et al. 2018).
+or a few rows less where the horizon would start every window at the same point of the
+season, :mod:`tsfm.training.calibration_step`), and keeps the nonconformity score of every
+value: ``|y - y_hat|`` in the scaled space (the data's standardisation), or with
+``normalize`` that score divided by the window's look-back spread (the statistic of the
+models' instance normalisation), so that intervals widen and narrow with each window's
+recent variability (locally adaptive conformal prediction, Lei et al. 2018).
 
 Intervals: the ``L`` % interval of horizon step ``h`` of series ``j`` is ``y_hat +- r``, with
 ``r`` the ``ceil((n + 1) L / 100)``-th smallest of ``n`` scores: split conformal's
@@ -50,7 +51,9 @@ class ConformalConfig:
         windows: calibration windows ``k`` (0: no conformal intervals). The command line
             calibrates on the validation split after training and reports test coverage,
             width, CRPS and MSIS; 19 windows are the least for a 95 % interval per series.
-        step: rows between the origins of consecutive calibration windows; null: the horizon.
+        step: rows between the origins of consecutive calibration windows, kept as given;
+            null: the horizon, or the step up to half a season shorter that spreads the
+            origins over the season (:mod:`tsfm.training.calibration_step`).
         normalize: divide every score by the window's look-back spread (locally adaptive).
         adaptive_rate: step size ``gamma`` of adaptive conformal inference over a sequence of
             windows (the test split, ``evaluate``); 0: split conformal. See

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from tsfm.data.contract import ForecastDataModule
+from tsfm.training.calibration_step import calibration_step
 from tsfm.training.conformal import (
     ConformalConfig,
     TooFewScores,
@@ -22,17 +23,27 @@ from tsfm.training.scoring import level_name, tau_level
 
 
 def calibration_plan(
-    datamodule: ForecastDataModule, config: ConformalConfig, horizon: int
+    datamodule: ForecastDataModule,
+    config: ConformalConfig,
+    horizon: int,
+    season: int,
+    *,
+    warn: bool = True,
 ) -> list[int]:
-    """The validation samples to calibrate on; raises before any training when they do not
-    fit in the split or cannot give the widest interval the run scores."""
+    """The validation samples to calibrate on, ``step`` rows apart (``config.step``, or by
+    default one that spreads their origins over the ``season``:
+    :func:`~tsfm.training.calibration_step.calibration_step`, which warns (``warn``) of a
+    given step that lines them up with it); raises before any training when they do not fit
+    in the split or cannot give the widest interval the run scores."""
     check_conformal(config.windows, config.step, config.adaptive_rate)
+    step = calibration_step(config.step, horizon, config.windows, season, warn=warn)
     try:
-        return datamodule.calibration_indices(config.windows, config.step or horizon)
+        return datamodule.calibration_indices(config.windows, step)
     except ValueError as err:
+        default = "" if config.step is not None else f", by default {step} here"
         raise ValueError(
             f"conformal calibration on the validation split: {err} (conformal.windows / "
-            "conformal_windows; conformal.step / conformal_step, the horizon by default)"
+            f"conformal_windows; conformal.step / conformal_step{default})"
         ) from None
 
 

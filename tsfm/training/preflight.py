@@ -21,6 +21,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.seasons import check_lookback
+from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
@@ -253,7 +254,13 @@ def protocol(
         settings.update(
             {
                 "conformal_windows": conformal.windows,
-                "conformal_step": conformal.step or cfg.data.pred_len,
+                "conformal_step": calibration_step(
+                    conformal.step,
+                    cfg.data.pred_len,
+                    conformal.windows,
+                    module.hparams.season_length,
+                    warn=False,
+                ),
                 "conformal_normalize": conformal.normalize,
                 "conformal_adaptive_rate": conformal.adaptive_rate,
             }
