@@ -43,7 +43,12 @@ from tsfm.estimator.fitting import (
 )
 from tsfm.estimator.panel_inputs import series_rows
 from tsfm.estimator.params import build_config, given_keys
-from tsfm.estimator.roles import encode_statics, series_statics
+from tsfm.estimator.roles import (
+    encode_statics,
+    refuse_long_targets,
+    refuse_unused_static_df,
+    series_statics,
+)
 from tsfm.estimator.sizing import within_scores
 from tsfm.estimator.warm_validation import check_validation_unseen
 from tsfm.training.console import quiet
@@ -123,6 +128,8 @@ def fit_long(
 
     est._forget()
     check_window_sizes(est)
+    refuse_long_targets(est, est.target_col)  # as a joint fit does (roles.role_settings)
+    refuse_unused_static_df(est, static_df)
     long = sorted_by_id(long)  # the rows' order changes nothing; predict() follows the ids
     roles = panel_roles(
         long.value_columns, est.target_col, role_names(est, "future_covariates"),

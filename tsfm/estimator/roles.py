@@ -16,6 +16,7 @@ from tsfm.data.frames.id_types import in_type, refuse_other_kind
 from tsfm.data.roles import PYTHON_NAMES, long_roles
 from tsfm.data.statics import StaticEncoder
 from tsfm.estimator.checks import role_names
+from tsfm.estimator.static_inputs import warn_unmatched
 
 
 def role_settings(est: Any, table: SeriesTable) -> dict[str, Any]:
@@ -28,11 +29,7 @@ def role_settings(est: Any, table: SeriesTable) -> dict[str, Any]:
         "missing": est.missing,
     }
     if groups is not None:
-        if role_names(est, "targets"):
-            raise ValueError(
-                "targets applies to wide frames; a long frame's target is its "
-                f"target_col ('{table.layout.target_col}')"
-            )
+        refuse_long_targets(est, table.layout.target_col)
         roles = long_roles(
             groups, table.layout.target_col, role_names(est, "future_covariates"),
             role_names(est, "past_covariates"),
@@ -45,11 +42,29 @@ def role_settings(est: Any, table: SeriesTable) -> dict[str, Any]:
     return settings
 
 
+def refuse_long_targets(est: Any, target_col: str) -> None:
+    """``targets`` names the forecast columns of a wide frame; a long frame (either mode) has
+    one target, its ``target_col``."""
+    if role_names(est, "targets"):
+        raise ValueError(
+            "targets applies to wide frames; a long frame's target is its "
+            f"target_col ('{target_col}'): leave targets out"
+        )
+
+
+def refuse_unused_static_df(est: Any, static_df: Any) -> None:
+    """A ``static_df`` for a model without static covariates would be dropped unread."""
+    if static_df is not None and not role_names(est, "static_covariates"):
+        raise ValueError(
+            "static_df was given but static_covariates names no column of it: name the "
+            "columns to use, e.g. static_covariates=['store'], or leave static_df out"
+        )
+
+
 def static_frame(est: Any, table: SeriesTable, static_df: Any) -> pl.DataFrame | None:
     """The static covariates of every series of ``table`` (one row each, in target order)."""
+    refuse_unused_static_df(est, static_df)
     if not role_names(est, "static_covariates"):
-        if static_df is not None:
-            raise ValueError("static_df was given but static_covariates names no column of it")
         return None
     if table.groups is None:
         raise ValueError(
@@ -82,7 +97,13 @@ def series_statics(
         theirs = getattr(static_df.get(id_col), "dtype", None) if library == "pandas" else None
         refuse_other_kind(given.schema[id_col], ours, id_col, "static_df's ids", library,
                           theirs and str(theirs), "the frame's ids", frame="static_df")  # fmt: skip
+        held = [] if frame is None else frame.columns
+        twice = [c for c in given.columns if c != id_col and c in held]
+        if twice:  # as predict refuses them (static_inputs.with_static_df)
+            raise ValueError(f"both df and static_df hold {twice}; give each static covariate once")
+        asked = given[id_col].to_list()
         given = given.with_columns(in_type(given[id_col], ours))  # matched by value
+        warn_unmatched(asked, given[id_col].to_list(), set(series), "are not series of df")
         frame = given if frame is None else frame.join(given, on=id_col, how="left")
     missing = [c for c in names if frame is None or c not in frame.columns]
     if missing:

@@ -18,6 +18,7 @@ import torch
 from tsfm.data.frames import to_polars
 from tsfm.data.frames.id_types import ids_dtype, in_type, refuse_other_kind
 from tsfm.data.frames.write import pandas_ids
+from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.checks import role_names
 
 
@@ -76,6 +77,20 @@ def _absent(column: str, dtype: pl.DataType) -> pl.Expr:
     return null | pl.col(column).is_nan() if dtype.is_float() else null
 
 
+def warn_unmatched(asked: list, matched: list, known: set, where: str) -> None:
+    """Warn that the ``static_df`` rows whose id (``asked``; ``matched``: in the frame's id
+    type, None where it cannot hold it) is none of ``known`` are left unread, naming them: a
+    static table of more series than a call uses is a habit, but a misspelt id would leave
+    the series it meant without (or on its training) values unnoticed."""
+    unknown = [a for a, m in zip(asked, matched, strict=True) if m is None or m not in known]
+    if unknown:
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        warn_user(
+            f"static_df has rows for series {unknown[:5]}{more} that {where}: they are not "
+            "used (drop them; a misspelt id leaves the series it meant without its values)"
+        )
+
+
 def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
     """``df`` (a long frame) with the static covariates of ``static_df`` (one row per series:
     the id column and static covariates) joined on, in ``df``'s own frame library."""
@@ -110,7 +125,13 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
         raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
     # matched by value: static_df's ids in df's type (an id that type cannot hold is none
     # of df's series), never cast by text
-    given_pl = given_pl.with_columns(in_type(given_pl[id_col], ours)).drop_nulls(id_col)
+    asked = given_pl[id_col].to_list()
+    given_pl = given_pl.with_columns(in_type(given_pl[id_col], ours))
+    ids = df[id_col].unique() if isinstance(df, pl.DataFrame) else df[id_col].drop_duplicates()
+    known = {*ids, *(est.series_ or [])}  # Python values (pandas: Timestamps, not datetime64)
+    warn_unmatched(asked, given_pl[id_col].to_list(), known, "are neither series of df nor "
+                   "series the model was fitted on")  # fmt: skip
+    given_pl = given_pl.drop_nulls(id_col)
     if isinstance(df, pl.DataFrame):
         return df.join(given_pl, on=id_col, how="left")
     given_pd = given_pl.drop(id_col).to_pandas()
