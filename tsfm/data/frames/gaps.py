@@ -189,8 +189,9 @@ def refuse_coarser_rows(times: np.ndarray, grid: np.ndarray, freq: Freq, name: s
     raise ValueError(
         f"{name}: every row lies {k} steps of the frequency {freq!r} (or a multiple) from the "
         f"next: the data steps by {own!r}, and missing='mask' would insert {len(grid) - len(times)} "
-        f"absent steps ({k - 1} between every two rows), masking most of every window. Give the "
-        f"data's step ({GIVE_FREQ}: {own!r}), or leave the frequency unset to have it inferred"
+        f"absent steps ({k - 1} or more between every two rows), masking {k - 1} of every {k} "
+        f"steps of each window. Give the data's step ({GIVE_FREQ}: {own!r}), or leave the "
+        "frequency unset to have it inferred"
     )
 
 
