@@ -153,9 +153,9 @@ def insert_absent_steps(
     absent = np.setdiff1d(grid, times)
     if not len(absent):  # two rows one usual step apart: nothing to insert
         return table
+    refuse_finer_steps(absent, table, freq)
     if freq is not None and inferred is None:
         refuse_coarser_rows(times, grid, freq, name)
-    refuse_finer_steps(absent, table, freq)
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values
     warn_user(
@@ -183,7 +183,10 @@ def refuse_coarser_rows(times: np.ndarray, grid: np.ndarray, freq: Freq, name: s
     if is_integer_time(times):
         own = str(k * int(freq))
     elif isinstance(parse_freq(freq), pd.offsets.Tick):
-        own = to_offset(pd.Timedelta(grid[k] - grid[0])).freqstr
+        step = pd.Timedelta(grid[k] - grid[0])
+        days = step // pd.Timedelta(days=1)
+        own = f"{days if days > 1 else ''}D" if step == pd.Timedelta(days=days) else None
+        own = own or to_offset(step).freqstr
     else:
         own = f"{k}{parse_freq(freq).freqstr}"
     raise ValueError(
