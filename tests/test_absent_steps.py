@@ -166,3 +166,27 @@ def test_a_joint_panels_missing_rows_and_early_ends_are_counted_in_a_warning():
     assert "'s0': 2, 's1': 10, 's2': 2" in message  # s1 ends 10 days early
     assert "ending before 2022-04-30 00:00:00 (steps after their last row: 's1' (10))" in message
     assert "mode='independent' forecasts each series from its own end" in message
+
+
+def test_a_freq_finer_than_every_rows_step_is_refused_naming_the_datas_step():
+    # freq='15min' on half-hourly rows inserted a masked row between every two rows
+    half_hours = pd.date_range("2022-01-01", periods=300, freq="30min")
+    gappy = np.delete(half_hours.values.astype("datetime64[ns]"), [40, 41])
+    step = r"steps of the frequency '15min' .*the data steps by '30min'.*299 absent"
+    with pytest.raises(ValueError, match=rf"the frame: every row lies 2 {step}.*'30min'"):
+        insert_absent_steps(_table(half_hours.values), "15min")
+    with pytest.raises(ValueError, match="every row lies 2 steps.*'30min'"):
+        insert_absent_steps(_table(gappy), "15min")
+    with pytest.raises(ValueError, match="every row lies 3 steps.*'3MS'"):
+        insert_absent_steps(_table(pd.date_range("2015", periods=20, freq="QS").values), "MS")
+    with pytest.raises(ValueError, match="every row lies 2 steps.*steps by '2'"):
+        insert_absent_steps(_table(np.arange(0, 40, 2, dtype=np.int64)), 1)
+    with pytest.warns(UserWarning, match="2 absent"):  # the data's own step: its gaps filled
+        assert len(insert_absent_steps(_table(gappy), "30min")) == 300
+    frame = pd.DataFrame({"date": half_hours, "y": np.sin(np.arange(300) / 5)})
+    masked = {"missing": "mask", "freq": "15min"}
+    with pytest.raises(ValueError, match="df: every row lies 2 steps.*freq=.*'30min'"):
+        Forecaster(horizon=8, lookback=24, **masked, **TINY_IT).fit(frame)
+    settings = {"seq_len": 24, "pred_len": 8, **masked}
+    with pytest.raises(ValueError, match="every row lies 2 steps.*data.freq=.*'30min'"):
+        TimeSeriesDataModule(settings, frame=frame).setup()

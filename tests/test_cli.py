@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from omegaconf import OmegaConf
@@ -38,6 +39,24 @@ def test_cli_trains_tests_and_writes_the_run_directory(tmp_path):
     logged = (run_dir / "run.log").read_text()  # the console's lines, Lightning's too
     assert "scaled (papers)" in logged and "`Trainer.fit` stopped" in logged
     assert not (tmp_path / "lightning_logs").exists()
+
+
+def test_tsfms_warnings_reach_run_log_naming_tsfms_line(tmp_path):
+    # warn_user's warnings went to stderr only, attributed to hydra/core/utils.py
+    from tests.helpers.data import synthetic_frame
+    from tests.helpers.runs import TINY_ITRANSFORMER
+
+    path = tmp_path / "gappy.csv"
+    synthetic_frame(300).drop(index=[100, 101]).to_csv(path, index=False)
+    run_dir = tmp_path / "run"
+    data = ["data=custom", f"data.path={path}", "data.missing=mask"]
+    proc = run_cli(*data, *TINY_ITRANSFORMER, *TINY_RUN, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    logged = (run_dir / "run.log").read_text()
+    line = r"tsfm/data/frames/gaps\.py:\d+: UserWarning: .*: 2 absent step\(s\)"
+    assert re.search(line, logged), logged
+    assert re.search(line, proc.stdout + proc.stderr)  # the console shows it as before
+    assert "hydra/core/utils.py" not in logged + proc.stderr
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,23 @@ def test_dates_that_read_regularly_both_ways_are_refused_as_ambiguous():
         parse_dates(pl.Series("date", days.tolist()))
 
 
+@pytest.mark.parametrize("written", ["%d/%m/%y %H:%M", "%m/%d/%y %H:%M", "%d.%m.%y", "%y-%m-%d"])
+@pytest.mark.parametrize("freq", ["h", "D"])
+def test_two_digit_years_are_read_in_the_order_that_steps_regularly(written, freq):
+    # '13/01/13 00:00' was read month first where it could be, and refused as unsorted
+    stamps = pd.date_range("2012-12-30", periods=400 if freq == "h" else 60, freq=freq)
+    if freq == "h" and "%H" not in written:
+        written += " %H:%M"
+    column = pl.Series("date", stamps.strftime(written).tolist())
+    np.testing.assert_array_equal(parse_dates(column), stamps.values)
+
+
+def test_two_digit_years_that_read_regularly_several_ways_are_refused_as_ambiguous():
+    days = pd.date_range("2015-01-01", periods=10, freq="D").strftime("%d/%m/%y")
+    with pytest.raises(ValueError, match=r"readings fit \(day first, month first.* YYYY-MM-DD"):
+        parse_dates(pl.Series("date", days.tolist()))
+
+
 def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_fix(tmp_path):
     from tsfm.data.frames import read_file
 

@@ -25,6 +25,7 @@ from tsfm.training.artifacts import built_dims, module_from_config, settle_level
 from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
 from tsfm.training.conformal import calibrate, check_conformal
 from tsfm.training.conformal_plan import calibration_plan, check_plan
+from tsfm.training.data_record import RecordData, check_same_training_data
 from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.last_checkpoint import EpochCheckpoint
 from tsfm.training.logs import HistoryCSVLogger
@@ -221,6 +222,8 @@ def _fit_and_test(
     if resume_from or not cfg.train:  # a raw size mismatch from load_state_dict names nothing
         setting = "resume=true" if cfg.get("resume", False) else "ckpt_path"
         check_checkpoint_fits(resume_from or cfg.ckpt_path, module, setting)
+    if resume_from:  # training goes on: only on the data the checkpoint was trained on
+        check_same_training_data(resume_from, datamodule, module, setting)
     conformal = cfg.get("conformal")
     if conformal is not None:
         check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)
@@ -244,6 +247,7 @@ def _fit_and_test(
         season = module.hparams.season_length  # the run's, which the metrics use too
         plan = calibration_plan(datamodule, conformal, cfg.data.pred_len, season)
         check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
+    extra_callbacks = [*extra_callbacks, RecordData(datamodule)]  # the data, in checkpoints
     trainer = build_trainer(
         cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides
     )

@@ -23,7 +23,7 @@ from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
-from tsfm.training.console import log_through_root
+from tsfm.training.console import log_through_root, warnings_through_logging
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
 from tsfm.training.run_dirs import check_fresh_run_dir, interrupted_line
 from tsfm.training.runtime import resolved_autocast
@@ -90,7 +90,8 @@ def main(cfg: DictConfig) -> float | None:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
     try:
-        metrics = run(cfg, run_dir)
+        with warnings_through_logging():  # into run.log too, naming tsfm's lines
+            metrics = run(cfg, run_dir)
     except KeyboardInterrupt as stop:  # Ctrl-C: checkpoints kept, one line on how to resume
         epochs = getattr(stop, "epochs", None)  # FitInterrupted's, when it came during fit
         log.error("%s", interrupted_line(run_dir, list(hydra_cfg.overrides.task), epochs))

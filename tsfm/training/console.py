@@ -8,6 +8,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric")
 
@@ -35,6 +36,35 @@ def log_through_root() -> None:
         for handler in [h for h in logger.handlers if type(h) is logging.StreamHandler]:
             logger.removeHandler(handler)
         logger.propagate = True
+
+
+@contextlib.contextmanager
+def warnings_through_logging() -> Iterator[None]:
+    """Show warnings as log records of ``py.warnings`` (``path:line: Category: message``), so
+    that a command-line run's run.log holds them as the console does; tsfm's own name the tsfm
+    line that raised them (:func:`~tsfm.data.user_warnings.at_tsfm_lines`), not Hydra's."""
+    from tsfm.data.user_warnings import at_tsfm_lines
+
+    logger = logging.getLogger("py.warnings")
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        logger.warning("%s:%s: %s: %s", _short(filename), lineno, category.__name__, message)
+
+    before = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        with at_tsfm_lines():
+            yield
+    finally:
+        warnings.showwarning = before
+
+
+def _short(filename: str) -> str:
+    """``filename`` from the repository root when it is tsfm's (``tsfm/data/...``)."""
+    from tsfm.data.user_warnings import PACKAGE
+
+    root = str(Path(PACKAGE).parent)
+    return filename[len(root) + 1 :] if filename.startswith(PACKAGE) else filename
 
 
 @contextlib.contextmanager

@@ -39,37 +39,80 @@ def parse_dates(column: pl.Series) -> np.ndarray:
 
 
 NUMERIC_DATE = r"^\s*\d{1,2}([/.-])\d{1,2}[/.-]\d{4}(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*$"
+# two-digit years ("13/01/13 00:00"): day first, month first, or (rarely) year first
+SHORT_YEAR_DATE = r"^\s*\d{1,2}([/.-])\d{1,2}[/.-]\d{2}(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*$"
 
 
 def _day_month_order(column: pl.Series) -> pl.Series | None:
-    """Dates written day and month as numbers (``02/01/2015``): read day first or month first,
-    whichever reads every value and steps regularly (a frequency pandas infers); None for
-    other text. Both or neither regular: refused as ambiguous, never guessed."""
+    """Dates written day and month as numbers (``02/01/2015``, ``02/01/15 13:00``): read in
+    the order (day first, month first; with two-digit years also year first) that reads
+    every value and steps regularly (a frequency pandas infers); None for other text. Several
+    readings regular, or none: refused as ambiguous, never guessed."""
+    text = column.drop_nulls()
+    if text.is_empty():
+        return None
+    if text.str.contains(NUMERIC_DATE).all():
+        readings = _four_digit_readings(column)
+    elif text.str.contains(SHORT_YEAR_DATE).all():
+        readings = _two_digit_readings(column)
+        if not readings:  # mixed separators, impossible dates: read (and refused) as text
+            return None
+    else:
+        return None
+    if len(readings) == 1:
+        (stamps,) = readings.values()
+        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
+    regular = {k: v for k, v in readings.items() if len(v) >= 3 and infer_freq(v.dropna().values)}
+    if len(regular) == 1:
+        (stamps,) = regular.values()
+        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
+    fit = list(regular or readings) or ["day first", "month first"]
+    raise ValueError(
+        f"date column '{column.name}' writes day and month as numbers ({text[0]!r}) and "
+        f"{'both' if len(fit) == 2 else 'several'} readings fit ({', '.join(fit)}): write the "
+        "dates as YYYY-MM-DD, or pass a frame whose dates are parsed (pandas: "
+        "pd.to_datetime(df[col], dayfirst=...))"
+    )
+
+
+def _four_digit_readings(column: pl.Series) -> dict:
+    """The readings of ``02/01/2015`` (day first, month first) that read every value."""
     import pandas as pd
 
-    text = column.drop_nulls()
-    if text.is_empty() or not text.str.contains(NUMERIC_DATE).all():
-        return None
     values = pd.Series(column.to_list())
     readings = {}
     for order, dayfirst in (("day first", True), ("month first", False)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pandas' note about inferring the format
             stamps = pd.to_datetime(values, dayfirst=dayfirst, errors="coerce", format="mixed")
-        if not stamps.isna().any():
+        if stamps.isna().sum() == column.null_count():
             readings[order] = stamps
-    if len(readings) == 1:
-        (stamps,) = readings.values()
-        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
-    regular = {k: v for k, v in readings.items() if len(v) >= 3 and infer_freq(v.values)}
-    if len(regular) == 1:
-        (stamps,) = regular.values()
-        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
-    raise ValueError(
-        f"date column '{column.name}' writes day and month as numbers ({column[0]!r}) and both "
-        "readings fit (day first, month first): write the dates as YYYY-MM-DD, or pass a frame "
-        "whose dates are parsed (pandas: pd.to_datetime(df[col], dayfirst=...))"
-    )
+    return readings
+
+
+def _two_digit_readings(column: pl.Series) -> dict:
+    """The readings of ``13/01/13 00:00`` (day first, month first, year first) that read
+    every value, each with its exact format (no reading swaps day and month where it fails)."""
+    import pandas as pd
+
+    values = pd.Series(column.to_list(), dtype=object).str.strip()
+    parts = values.str.split(r"\s+", n=1, regex=True, expand=True)
+    date = parts[0]
+    time = parts[1] if parts.shape[1] > 1 else pd.Series(None, index=values.index, dtype=object)
+    time = time.fillna("0:00")
+    offset = pd.to_timedelta(time.where(time.str.count(":") == 2, time + ":00"), errors="coerce")
+    sep = re.search(r"[/.-]", str(column.drop_nulls()[0])).group(0)
+    formats = {
+        "day first": f"%d{sep}%m{sep}%y",
+        "month first": f"%m{sep}%d{sep}%y",
+        "year first": f"%y{sep}%m{sep}%d",
+    }
+    readings = {}
+    for order, written in formats.items():
+        stamps = pd.to_datetime(date, format=written, errors="coerce") + offset
+        if stamps.isna().sum() == column.null_count():
+            readings[order] = stamps
+    return readings
 
 
 READABLE = (

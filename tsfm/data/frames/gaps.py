@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 from tsfm.data.frames.anchors import AnchoredElsewhere, anchored_alike, common_freq, describe
 from tsfm.data.frames.column_types import pandas_type, refuse_inexact, time_resolution
@@ -153,6 +154,8 @@ def insert_absent_steps(
     if not len(absent):  # two rows one usual step apart: nothing to insert
         return table
     refuse_finer_steps(absent, table, freq)
+    if freq is not None and inferred is None:
+        refuse_coarser_rows(times, grid, freq, name)
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values
     warn_user(
@@ -167,6 +170,32 @@ def insert_absent_steps(
         )
     )
     return replace(table, values=values, times=grid.astype(times.dtype))
+
+
+def refuse_coarser_rows(times: np.ndarray, grid: np.ndarray, freq: Freq, name: str) -> None:
+    """Refuse a ``freq`` finer than the rows' own step: every row ``k >= 2`` steps of ``freq``
+    (or a multiple) from the next (``freq="15min"`` on half-hourly data), where masking would
+    insert ``k - 1`` absent steps between every two rows and mask most of every window."""
+    jumps = np.diff(np.searchsorted(grid, times))
+    k = int(np.gcd.reduce(jumps)) if len(jumps) >= 2 else 1
+    if k < 2:
+        return
+    if is_integer_time(times):
+        own = str(k * int(freq))
+    elif isinstance(parse_freq(freq), pd.offsets.Tick):
+        step = pd.Timedelta(grid[k] - grid[0])
+        days = step // pd.Timedelta(days=1)
+        own = f"{days if days > 1 else ''}D" if step == pd.Timedelta(days=days) else None
+        own = own or to_offset(step).freqstr
+    else:
+        own = f"{k}{parse_freq(freq).freqstr}"
+    raise ValueError(
+        f"{name}: every row lies {k} steps of the frequency {freq!r} (or a multiple) from the "
+        f"next: the data steps by {own!r}, and missing='mask' would insert {len(grid) - len(times)} "
+        f"absent steps ({k - 1} or more between every two rows), masking {k - 1} of every {k} "
+        f"steps of each window. Give the data's step ({GIVE_FREQ}: {own!r}), or leave the "
+        "frequency unset to have it inferred"
+    )
 
 
 def refuse_finer_steps(times: np.ndarray, table: SeriesTable, freq: Freq | None) -> None:
