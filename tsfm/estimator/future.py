@@ -108,10 +108,13 @@ def horizon_values(
         picked = [position[t.item()] for t in horizon]
         for name in names:
             column = columns[name][picked]
-            if np.isnan(column).any():
+            gaps = np.flatnonzero(np.isnan(column))
+            if len(gaps):
+                shown = ", ".join(show_time(horizon[g], zone) for g in gaps[:3])
                 raise ValueError(
-                    f"future_df: '{name}' is missing for {who} over the horizon; future "
-                    "covariates must be known there"
+                    f"future_df: '{name}' is missing for {who} at {shown}"
+                    f"{', ...' if len(gaps) > 3 else ''} ({len(gaps)} of the {len(horizon)} "
+                    "horizon steps); future covariates must be known there: fill those values"
                 )
             huge = np.abs(column) > np.finfo(np.float32).max  # inf too: the model reads float32
             if huge.any():
