@@ -3,6 +3,8 @@ values, refused with the fix otherwise; off-grid timestamps always refused."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,8 +79,12 @@ def test_a_frame_with_absent_days_fits_under_mask_and_is_refused_with_the_fix_ot
         est = Forecaster(horizon=7, lookback=28, missing="mask", **TINY_IT).fit(gappy)
     forecast = est.predict()
     assert (forecast.date.to_numpy() == pd.date_range(DAYS[-1], periods=8)[1:].to_numpy()).all()
-    with pytest.warns(UserWarning, match="absent step"):
-        scores = est.evaluate(gappy.tail(80))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = est.evaluate(gappy.tail(80))  # its one absent step was the fitted frame's
+    assert not [w for w in caught if "absent step" in str(w.message)]
+    with pytest.warns(UserWarning, match="df: 1 absent step\\(s\\) \\(the first at 2022-06-20"):
+        est.evaluate(gappy.tail(80).drop(index=[170]))  # a step the fitted frame had
     assert scores["windows"] == 80 - 28 - 7 + 1 + 1  # row 150's step restored: 81 rows
     assert np.isfinite(scores["mae"])
     hourly = gappy.assign(
@@ -110,8 +116,26 @@ def test_panel_series_with_absent_steps_are_named_and_filled_under_mask():
         Forecaster(**settings).fit(panel)
     with pytest.warns(UserWarning, match="series 'b': 2 absent step"):
         est = Forecaster(**settings, missing="mask").fit(panel)
-    scores = est.evaluate(panel, per_series=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = est.evaluate(panel, per_series=True)  # b's steps were warned about at fit
+        est.make_future_dataframe(panel)
+        est.predict(panel)
+    assert not [w for w in caught if "absent step" in str(w.message)]
     assert scores.windows.tolist() == [200 - 28 - 7 + 1] * 2  # b's two steps restored
+
+
+def test_cross_validate_warns_of_absent_steps_once_per_call_not_per_fold_fit():
+    sales = _sales().rename(columns={"date": "ds", "sales": "y"})
+    b = sales.drop(index=[30, 195]).assign(unique_id="b")  # one step before the folds, one in
+    panel = pd.concat([sales.assign(unique_id="a"), b])
+    settings = {"horizon": 7, "lookback": 28, "mode": "independent", **TINY_IT}
+    for refit in (False, True):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            Forecaster(**settings, missing="mask").cross_validate(panel, n_windows=2, refit=refit)
+        [message] = [str(w.message) for w in caught if "absent step" in str(w.message)]
+        assert message.startswith("series 'b': 2 absent step(s)")
 
 
 def test_daily_data_on_a_daylight_saving_clock_steps_in_local_days(tmp_path):

@@ -229,6 +229,11 @@ def test_future_df_must_cover_the_horizon_of_every_series():
         est.predict(future_df=future.iloc[:-1])
     with pytest.raises(ValueError, match="also has \\['load'\\]"):
         est.predict(future_df=future.assign(load=1.0))
+    holes = future.copy()
+    holes.loc[holes.index[[2, 5]], "temp"] = np.nan
+    named = "'temp' is missing for the series at 2021-01-13 14:00:00, 2021-01-13 17:00:00 \\(2 of"
+    with pytest.raises(ValueError, match=named):
+        est.predict(future_df=holes)
     assert np.isfinite(est.predict(future_df=future).load).all()
     with pytest.raises(ValueError, match="\\['temp'\\] are not numeric \\(\\['String'\\]\\)"):
         est.predict(future_df=future.assign(temp="warm"))

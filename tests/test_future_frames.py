@@ -124,3 +124,27 @@ def test_an_overflowing_covariate_in_the_frame_is_named_in_every_forecast_path(b
         panel_model.evaluate(huge)
     with pytest.raises(ValueError, match=r"column 'promo' holds .* for series 's0' at 2021-01-05"):
         panel_model.predict(huge, future_df=future)
+
+
+@pytest.mark.parametrize("mode", ["joint", "independent"])
+def test_a_polars_future_frame_keeps_the_fitted_types_of_the_covariates(mode, tmp_path):
+    import polars as pl
+
+    n = 80
+    k = np.arange(2 * n)
+    frame = pl.DataFrame({
+        "id": ["a"] * n + ["b"] * n, "ds": list(range(n)) * 2, "y": np.sin(k / 3.0),
+        "holiday": (k % 7 == 0).tolist(), "shift": (k % 5).astype(np.int32),
+    })  # fmt: skip
+    est = Forecaster(
+        horizon=4, lookback=12, mode=mode, id_col="id", time_col="ds",
+        future_covariates=["holiday", "shift"], **TINY_IT,
+    ).fit(frame)  # fmt: skip
+    future = est.make_future_dataframe()
+    assert future.schema["holiday"] == pl.Boolean and future.schema["shift"] == pl.Int32
+    assert future["holiday"].null_count() == len(future)  # empty, to fill
+    est.save(tmp_path / "m")
+    again = Forecaster.load(tmp_path / "m").make_future_dataframe(frame)
+    assert again.schema == future.schema
+    filled = future.with_columns(pl.lit(True).alias("holiday"), pl.lit(1, pl.Int32).alias("shift"))
+    assert est.predict(future_df=filled).height == 8

@@ -149,3 +149,29 @@ def test_under_features_ms_the_other_columns_are_covariates_the_horizon_rows_adv
             model.set_params(data__features="MS").fit(withnan[["date", "load", "price"]])
     with pytest.raises(ValueError, match="column 'price' has a NaN/missing value at row 112"):
         Forecaster(horizon=HORIZON, lookback=LOOKBACK, **TINY_IT).fit(withnan)  # M: all targets
+
+
+def test_joint_mask_warns_when_one_series_ends_in_horizon_rows_with_its_covariates_filled():
+    frame = long_frame()
+    model = Forecaster(
+        horizon=HORIZON, lookback=LOOKBACK, future_covariates=["x"], missing="mask", **TINY_IT
+    ).fit(split(frame, 2 * HORIZON)[0])  # fmt: skip
+    history, future = split(frame)
+
+    def warned(df: pd.DataFrame, future_df: pd.DataFrame = future) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.predict(df, future_df=future_df)
+        return [str(w.message) for w in caught if "end without" in str(w.message)]
+
+    is_a = history.unique_id == "a"
+    a_rows = appended(history[is_a], future[future.unique_id == "a"])  # 'b' ends observed
+    after = future.assign(ds=future.ds + pd.Timedelta(hours=HORIZON))
+    [message] = warned(pd.concat([frame[frame.unique_id == "b"], a_rows]), after)
+    assert "series 'a' (its last 8 rows) end without a target" in message
+    assert "'b'" not in message and "belong in future_df" in message
+    few = history.copy()  # 'a''s last 3 targets masked, 'b' observed: ordinary sparse masking
+    few.loc[few.index[is_a][-3:], "y"] = np.nan
+    assert not warned(few)
+    early = history[~is_a | (history.ds <= history.ds.max() - pd.Timedelta(hours=HORIZON))]
+    assert not warned(early)  # 'a''s last rows absent: warned about as the frame is read

@@ -135,12 +135,24 @@ def test_a_lookback_scale_on_fewer_pairs_than_the_season_is_warned_about():
         est.evaluate(frame[30:])
     message = next(str(r.message) for r in records if "observed pairs" in str(r.message))
     assert "'beer' (26 windows)" in message and "'wine' (26 windows)" in message
-    assert "mase_scale='history'" in message and "lookback of at least 8" in message
+    assert "mase_scale='history'" in message and "lookback of at least 8 (it is 5)" in message
     with warnings.catch_warnings(record=True) as records:
         warnings.simplefilter("always")
         est.evaluate(frame[30:], mase_scale="history")
         Forecaster(horizon=4, lookback=8, **TINY_IT).fit(frame[:40]).evaluate(frame[30:])
     assert not [r for r in records if "observed pairs" in str(r.message)]
+
+
+def test_with_a_lookback_of_two_seasons_the_few_pairs_advice_names_the_missing_values():
+    frame = quarterly()
+    est = Forecaster(horizon=4, lookback=8, missing="mask", **TINY_IT).fit(frame[:40])
+    holes = frame[30:].copy()
+    holes.iloc[::4, 1:] = np.nan  # one masked value in every look-back: 3 pairs of 4 left
+    with pytest.warns(UserWarning, match="observed pairs") as records:
+        est.evaluate(holes)
+    message = next(str(r.message) for r in records if "observed pairs" in str(r.message))
+    assert "lookback of 8 rows holds 4 pairs when complete, so missing values" in message
+    assert "mase_scale='history'" in message and "lookback of at least" not in message
 
 
 def test_a_lookback_of_one_season_keeps_the_seasonal_naive_and_leaves_mase_to_the_history():

@@ -112,6 +112,7 @@ class Scores:
         scale: np.ndarray | None = None,
     ):
         self.lag = lag
+        self.lookback = int(np.shape(original[2])[1])  # the look-back's rows
         self.scored = scored_counts(original[1], series, n_series)  # windows scored per series
         self.original = _metric(original, lag, series, n_series, observed, scale)
         self.scaled = _metric(scaled, lag, series, n_series, observed)  # for the baselines
@@ -146,7 +147,8 @@ def warn_notes(parts: list[tuple[list, Scores]], what: str = "evaluate") -> None
         return
     names = list(totals)
     counts = {key: np.array([totals[n][key] for n in names]) for key in COUNTS}
-    for note in notes(names, counts, parts[0][1].lag).values():
+    first = parts[0][1]
+    for note in notes(names, counts, first.lag, first.lookback).values():
         warn_user(f"{what}: {note}")
 
 

@@ -42,8 +42,11 @@ class FrameReading:
             df, static_columns=statics, columns=kept, covariates=covariates,
             **self.frame_options(fitted),
         )  # fmt: skip
+        if self.missing != "mask":
+            return table
         freq = self.freq_ if fitted else self.freq
-        return insert_absent_steps(table, freq, name) if self.missing == "mask" else table
+        known = getattr(self, "absent_steps_", {}).get(None) if fitted else None  # warned at fit
+        return insert_absent_steps(table, freq, name, known)
 
     def kept_columns(self, fitted: bool = False, names: list[str] = ()) -> list[str] | None:
         """The columns of a wide frame a fit that chose its columns keeps (the targets named,

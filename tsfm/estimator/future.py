@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import SeriesTable, future_times, time_series, to_polars
-from tsfm.data.frames.column_types import user_types
+from tsfm.data.frames.column_types import polars_type, user_types
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import covariate_column
@@ -45,8 +45,20 @@ def make_future_frame(est: Any, table: SeriesTable) -> Any:
         stamps = time_series(layout.time_col, np.tile(times, len(series)), layout.time_type)
         columns = [id_series(layout, series, len(times)), stamps]
         rows = len(times) * len(series)
-    columns += [pl.Series(name, np.full(rows, np.nan)) for name in future_names(est)]
+    columns += empty_covariates(est, rows, layout)
     return finish_frame(pl.DataFrame(columns), layout)
+
+
+def empty_covariates(est: Any, rows: int, layout: Any) -> list[pl.Series]:
+    """The future covariates' columns of ``rows`` empty values for the user to fill: NaN, or
+    in a polars frame null of the fitted column's type (a Boolean flag stays Boolean)."""
+    typed = est.layout_.value_types if layout.library == "polars" else {}
+    return [
+        pl.Series(str(c), [None] * rows, dtype=polars_type(typed[str(c)]))
+        if str(c) in typed
+        else pl.Series(str(c), np.full(rows, np.nan))
+        for c in future_names(est)
+    ]
 
 
 def horizon_values(
@@ -108,10 +120,13 @@ def horizon_values(
         picked = [position[t.item()] for t in horizon]
         for name in names:
             column = columns[name][picked]
-            if np.isnan(column).any():
+            gaps = np.flatnonzero(np.isnan(column))
+            if len(gaps):
+                shown = ", ".join(show_time(horizon[g], zone) for g in gaps[:3])
                 raise ValueError(
-                    f"future_df: '{name}' is missing for {who} over the horizon; future "
-                    "covariates must be known there"
+                    f"future_df: '{name}' is missing for {who} at {shown}"
+                    f"{', ...' if len(gaps) > 3 else ''} ({len(gaps)} of the {len(horizon)} "
+                    "horizon steps); future covariates must be known there: fill those values"
                 )
             huge = np.abs(column) > np.finfo(np.float32).max  # inf too: the model reads float32
             if huge.any():
@@ -197,7 +212,5 @@ def make_future_panel(est: Any, df: Any = None) -> Any:
     columns = [id_series(layout, ids, est.horizon)]
     columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
     rows = len(ids) * est.horizon
-    columns += [
-        pl.Series(str(c), np.full(rows, np.nan)) for c in role_names(est, "future_covariates")
-    ]
+    columns += empty_covariates(est, rows, layout)
     return finish_frame(pl.DataFrame(columns), layout)

@@ -298,7 +298,7 @@ def forecast_next(
     prepared = prepare(est, table, len(table))
     window = prepared.table.tail(est.lookback)
     warn_unobserved(window, prepared.n_targets)
-    warn_table_horizon_rows(prepared.table, prepared.n_targets)
+    warn_table_horizon_rows(prepared.table, prepared.n_targets, est.horizon)
     joined, times = future_rows(est, window, future)
     windows = Windows(est, replace(prepared, table=joined, restore=None), times)
     values, quantiles = _one_window(est, prepared, windows, taus, radius_of)

@@ -26,6 +26,7 @@ import polars as pl
 
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
+from tsfm.data.frames.gaps import empty_steps
 from tsfm.data.frames.write import id_series
 from tsfm.estimator.accuracy import (
     in_library,
@@ -81,6 +82,7 @@ def cross_validate_panel(
     _refit_now(refit, 0)  # validates refit
     long = read_panel(est, df, fitted=False)
     tables = panel_tables(est, long, fitted=False)
+    warned = {s: empty_steps(t) for s, t in zip(long.ids, tables, strict=True)}  # just now
     cuts = panel_cutoffs(est, list(long.ids), tables, n_windows, step, training=True)
     model = None
 
@@ -91,7 +93,7 @@ def cross_validate_panel(
             last = np.array([t.times[c - 1] for t, c in zip(tables, cuts[fold], strict=True)])
             before = long.times <= last[long.codes]
             model = clone(est)
-            fit_long(model, _rows_of(long, before), static_df)
+            fit_long(model, _rows_of(long, before), static_df, known=warned)
         return model, refitted
 
     return run_panel_folds(long, tables, cuts, model_for, mase_scale)

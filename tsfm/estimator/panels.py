@@ -15,7 +15,7 @@ import numpy as np
 
 from tsfm.data.frames import is_integer_time, to_polars
 from tsfm.data.frames.column_types import user_types
-from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.gaps import empty_steps, insert_absent_steps
 from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
 from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.frames.read import read_long
@@ -96,15 +96,18 @@ def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> 
     )  # fmt: skip
 
 
-def panel_tables(est: Any, long: LongFrame, fitted: bool = True) -> list:
+def panel_tables(est: Any, long: LongFrame, fitted: bool = True, known: dict | None = None) -> list:
     """One table per series; with ``missing="mask"``, absent steps inserted as missing rows
-    (of the model's frequency when ``fitted``, else of ``freq`` or each series' usual step)."""
+    (of the model's frequency when ``fitted``, else of ``freq`` or each series' usual step),
+    warned about except those of the fitted series (or ``known``: by series, warned already)."""
     tables = series_tables(long)
     if est.missing != "mask":
         return tables
     freq = est.freq_ if fitted else est.freq
+    if known is None:
+        known = getattr(est, "absent_steps_", {}) if fitted else {}  # the fit warned of them
     return [
-        insert_absent_steps(table, freq, f"series {series!r}")
+        insert_absent_steps(table, freq, f"series {series!r}", known.get(series))
         for series, table in zip(long.ids, tables, strict=True)
     ]
 
@@ -119,10 +122,16 @@ def fit_panel(
 
 
 def fit_long(
-    est: Any, long: LongFrame, static_df: Any = None, callbacks: tuple = (), warm: Any = None
+    est: Any,
+    long: LongFrame,
+    static_df: Any = None,
+    callbacks: tuple = (),
+    warm: Any = None,
+    known: dict | None = None,
 ) -> Any:
     """:func:`fit_panel` on a frame already read (cross-validation's folds); ``warm``: a
-    :class:`~tsfm.estimator.warm_start.WarmStart` to train from."""
+    :class:`~tsfm.estimator.warm_start.WarmStart` to train from; ``known``: each series' absent
+    steps warned about already (the whole frame's, read before its folds)."""
     from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
@@ -135,7 +144,8 @@ def fit_long(
         long.value_columns, est.target_col, role_names(est, "future_covariates"),
         role_names(est, "past_covariates"), role_names(est, "static_covariates"), PYTHON_NAMES,
     )  # fmt: skip
-    tables = panel_tables(est, long, fitted=False)
+    tables = panel_tables(est, long, fitted=False, known=known)
+    est.absent_steps_ = {s: empty_steps(t) for s, t in zip(long.ids, tables, strict=True)}
     freq = panel_freq(long.ids, tables, est.freq, est.missing == "mask")
     if warm is not None:
         warm.check_freq(freq, None if tables[0].times is None else tables[0].times[0])

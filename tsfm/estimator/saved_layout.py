@@ -20,7 +20,7 @@ def check_layout(layout: Any) -> Layout:
     """The frame layout ``save`` recorded (the fields of :class:`Layout`, typed)."""
     fields = set(Layout.__dataclass_fields__)
     if isinstance(layout, dict):  # saved before integer names, pandas types were kept
-        layout = {"int_columns": [], "pandas_types": {}, **layout}
+        layout = {"int_columns": [], "pandas_types": {}, "value_types": {}, **layout}
     if not isinstance(layout, dict) or set(layout) != fields:
         raise ValueError(f"'layout' must hold exactly {sorted(fields)}")
     hints = typing.get_type_hints(Layout)
@@ -52,4 +52,9 @@ def check_layout(layout: Any) -> Layout:
             pandas_type(description)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"layout.pandas_types.{role}: {err}") from None
+    for column, description in layout["value_types"].items():
+        try:
+            polars_type(description)
+        except ValueError as err:
+            raise ValueError(f"layout.value_types.{column}: {err}") from None
     return Layout(**layout)

@@ -36,6 +36,7 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback
 from torch import Tensor
 
+from tsfm.data.frames.gaps import empty_steps
 from tsfm.estimator.checks import model_changes
 from tsfm.estimator.fitted_record import merged, record
 from tsfm.models.common import restoring_saved_weights
@@ -64,6 +65,7 @@ def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None)
         table = est.read(df)
         val = None if val_df is None else est.read(val_df, "val_df")
         est.fit_table(table, val, static_df=static_df, warm=warm)
+        est.absent_steps_ = {None: empty_steps(table)}  # warned about once, here
     if warm is not None:  # the weights have seen the rows of the fits before too
         est.fitted_rows_ = merged(getattr(est, "fitted_rows_", None), warm.fitted_rows)
 

@@ -13,12 +13,15 @@ def _listed(pairs: list[tuple[object, int]], unit: str) -> str:
     return shown + (f" and {len(pairs) - 5} more series" if len(pairs) > 5 else "")
 
 
-def notes(names: list, counts: dict[str, np.ndarray], lag: int) -> dict[str, str]:
+def notes(
+    names: list, counts: dict[str, np.ndarray], lag: int, lookback: int | None = None
+) -> dict[str, str]:
     """What makes defined values hard to read, by key, from the per-series counts of
     :meth:`tsfm.training.series_metrics.SeriesMetrics.compute` (``zeros``, ``positive``, ``negative``, ``few_pairs``, summed
     over everything scored) of the series ``names``: ``mape_zeros`` (actuals of 0 left out of
     MAPE), ``sign_changes`` (actuals of both signs: sMAPE and MAPE mean little) and
-    ``mase_pairs`` (windows whose look-back scale rests on fewer than ``lag`` pairs)."""
+    ``mase_pairs`` (windows whose look-back scale rests on fewer than ``lag`` pairs; the advice
+    fits the ``lookback`` length when given: a longer one only where it would help)."""
     found: dict[str, str] = {}
     zeros = [(n, int(c)) for n, c in zip(names, counts["zeros"], strict=True) if c > 0]
     if zeros:
@@ -39,8 +42,25 @@ def notes(names: list, counts: dict[str, np.ndarray], lag: int) -> dict[str, str
         found["mase_pairs"] = (
             f"MASE's look-back scale rests on fewer than season_length={lag} observed pairs of "
             f"values a season apart in {_listed(few, 'windows')}: such a scale is unstable (a "
-            "nearly flat look-back inflates the window's MASE and MSIS); pass "
-            "mase_scale='history' (the series' rows before each window's origin; "
-            f"mase_scale=history on the command line) or a lookback of at least {2 * lag}"
+            "nearly flat look-back inflates the window's MASE and MSIS); "
+            + _pairs_fix(lag, lookback)
         )
     return found
+
+
+def _pairs_fix(lag: int, lookback: int | None) -> str:
+    """The advice for look-back scales on too few pairs: a look-back of ``2 * lag`` rows or
+    more holds ``lag`` pairs when complete, so there missing values are the cause and a longer
+    look-back is no fix."""
+    history = (
+        "pass mase_scale='history' (the series' rows before each window's origin; "
+        "mase_scale=history on the command line)"
+    )
+    if lookback is not None and lookback >= 2 * lag:
+        return (
+            f"the lookback of {lookback} rows holds {lookback - lag} pairs when complete, so "
+            "missing values in those look-backs (masked, or padding before a short series' "
+            f"start) are the cause: {history}, or fill the missing values"
+        )
+    now = "" if lookback is None else f" (it is {lookback})"
+    return f"{history} or a lookback of at least {2 * lag}{now}"

@@ -58,6 +58,7 @@ class SeriesScores(nn.Module):
         self.n_series = n_series
         self.notes: dict[str, str] = {}
         self.warnings: dict[str, str] = {}
+        self.lookback: int | None = None  # the batches' look-back rows, for the notes' advice
 
     def update(
         self,
@@ -74,6 +75,7 @@ class SeriesScores(nn.Module):
         scale of each window on the scaled values (``mase_scale="history"``), None: the
         look-back's."""
         x, size = batch["x"], batch["x"].shape[0]
+        self.lookback = int(x.shape[1])
         series = batch.get("variate")
         if series is None and "series" in batch and x.shape[-1] == 1:  # a one-target panel
             series = batch["series"]
@@ -106,7 +108,7 @@ class SeriesScores(nn.Module):
         names = list(columns) if columns and len(columns) == self.n_series else None
         names = names or [f"series_{j}" for j in range(self.n_series)]
         counts = {k: original[k].numpy() for k in COUNTS}
-        self.warnings.update(notes(names, counts, self.original.season_length))
+        self.warnings.update(notes(names, counts, self.original.season_length, self.lookback))
         values = pooled_values(self.original, self.scaled)
         if self.n_series <= MAX_SERIES_KEYS:
             for j, column in enumerate(names):

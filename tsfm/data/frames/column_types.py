@@ -51,6 +51,13 @@ def polars_description(dtype: pl.DataType) -> Description | None:
     return {"name": name} if name in POLARS_PLAIN else None
 
 
+def value_types(frame: pl.DataFrame, columns: list) -> dict[str, Description]:
+    """The described types of ``frame``'s value ``columns`` that are not Float64 (tsfm reads
+    every value as one): what a frame laid out for the user to fill is given back."""
+    described = {str(c): polars_description(frame.schema[c]) for c in columns}
+    return {c: d for c, d in described.items() if d is not None and d["name"] != "Float64"}
+
+
 def polars_type(description: Description | str | None) -> pl.DataType | None:
     """The polars type a description (or, saved before descriptions, a plain type name such
     as ``"Int64"``) stands for; a ValueError for anything else."""

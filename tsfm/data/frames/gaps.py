@@ -123,11 +123,20 @@ def _calendar_grid(times: np.ndarray, freq: str) -> np.ndarray:
     return grid.values.astype("datetime64[ns]")
 
 
+def empty_steps(table: SeriesTable) -> np.ndarray | None:
+    """The timestamps of ``table``'s rows without any value (its inserted absent steps among
+    them): a fitted frame's, whose absent steps a later read does not warn about again."""
+    if table.times is None:
+        return None
+    return table.times[np.isnan(table.values).all(axis=1)]
+
+
 def insert_absent_steps(
-    table: SeriesTable, freq: Freq | None, name: str = "the frame"
+    table: SeriesTable, freq: Freq | None, name: str = "the frame", known: np.ndarray | None = None
 ) -> SeriesTable:
     """``table`` with a NaN row at every step of ``freq`` its timestamps skip (see the module
-    docstring), with a warning saying how many; unchanged when none is absent."""
+    docstring), with a warning saying how many; unchanged when none is absent. ``known``: the
+    steps already warned about (the fitted frame's :func:`empty_steps`), not warned again."""
     times = table.times
     if times is None or len(times) < 2:
         return table
@@ -158,6 +167,13 @@ def insert_absent_steps(
         refuse_coarser_rows(times, grid, freq, name)
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values
+    new = absent if known is None else absent[~np.isin(absent, known.astype(absent.dtype))]
+    if len(new):
+        _warn_inserted(name, new, inferred)
+    return replace(table, values=values, times=grid.astype(times.dtype))
+
+
+def _warn_inserted(name: str, absent: np.ndarray, inferred: str | None) -> None:
     warn_user(
         f"{name}: {len(absent)} absent step(s) (the first at {show_time(absent[0])}) inserted as "
         "missing values (missing='mask'); they never enter the loss or a metric"
@@ -169,7 +185,6 @@ def insert_absent_steps(
             else ""
         )
     )
-    return replace(table, values=values, times=grid.astype(times.dtype))
 
 
 def refuse_coarser_rows(times: np.ndarray, grid: np.ndarray, freq: Freq, name: str) -> None:

@@ -7,8 +7,9 @@ whose series end in rows without a target is refused naming those rows and where
 belong (:func:`refuse_horizon_rows`; a wide frame whose targets all end in such rows while
 its covariates have values there: :func:`refuse_table_horizon_rows`); under ``missing="mask"`` they would be masked history,
 so a forecast from such a frame starts after them and is warned about
-(:func:`warn_horizon_rows`: a joint table when no target is observed at its last row, a
-panel series when its own last row has no target).
+(:func:`warn_horizon_rows`: a joint table when no target is observed at its last row or one
+series ends in ``horizon`` or more such rows where its own covariates have values, a panel
+series when its own last row has no target).
 """
 
 from __future__ import annotations
@@ -116,13 +117,42 @@ def warn_horizon_rows(names: list, counts: np.ndarray, end: str) -> None:
     )
 
 
-def warn_table_horizon_rows(table: SeriesTable, n_targets: int) -> None:
+def _own_covariates(table: SeriesTable, n_targets: int) -> list[list[int]]:
+    """For each of a joint long table's targets, the positions of its own covariate columns
+    (one per non-target group of ``table.groups``); empty lists for a table without groups."""
+    columns = [str(c) for c in table.columns]
+    position = {c: j for j, c in enumerate(columns)}
+    targets = columns[:n_targets]
+    target_groups = [g for g in (table.groups or {}).values() if str(g[0]) in set(targets)]
+    if not target_groups:
+        return [[] for _ in targets]
+    order = [str(c) for c in target_groups[0]]  # the series' order in every group
+    own: list[list[int]] = [[] for _ in targets]
+    for group in (table.groups or {}).values():
+        if group is target_groups[0] or len(group) != len(order):
+            continue
+        for k, column in enumerate(group):
+            if order[k] in position and str(column) in position:
+                own[position[order[k]]].append(position[str(column)])
+    return own
+
+
+def warn_table_horizon_rows(table: SeriesTable, n_targets: int, horizon: int) -> None:
     """:func:`warn_horizon_rows` for a joint table (its first ``n_targets`` columns the
-    targets) when none of its targets is observed at its last row: rows given without a
-    target. A series that merely ends before the others (its last steps absent while others
-    have rows) is not warned about here but as the frame is read."""
+    targets) when none of its targets is observed at its last row, or when one series of a
+    long frame ends in at least ``horizon`` rows without a target while its own covariates
+    have values there: rows given without a target (one masked value, or a short run of them,
+    is ordinary masked history). A series that merely ends before the others (its last steps
+    absent while others have rows, its covariates empty there too) is not warned about here
+    but as the frame is read."""
     trailing = trailing_missing(table.values[:, :n_targets])
-    if trailing.min() > 0:
+    if trailing.min() == 0:  # some target observed at the last row: look for one series' run
+        own = _own_covariates(table, n_targets)
+        for j, (count, columns) in enumerate(zip(trailing, own, strict=True)):
+            rows = table.values[len(table) - count :, columns] if count else None
+            if count < horizon or not columns or np.isnan(rows).all():
+                trailing[j] = 0
+    if trailing.max() > 0:
         end = "the frame's last row"
         end += "" if table.times is None else f" ({show_time(table.times[-1], table.tz)})"
         warn_horizon_rows(table.columns[:n_targets], trailing, end)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.column_types import polars_description, user_types
+from tsfm.data.frames.column_types import polars_description, user_types, value_types
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.date_text import calendar_hint, parse_dates
 from tsfm.data.frames.dates import check_timestamps, show_time
@@ -196,7 +196,7 @@ def read_frame(
     ints = [int(c) for c in getattr(df, "columns", []) if isinstance(c, int | np.integer)]
     types = user_types(df, frame, {"time": time_name})
     layout = Layout("wide", library, time_name, time_index=time_index, int_columns=ints,
-                    pandas_types=types)  # fmt: skip
+                    pandas_types=types, value_types=value_types(frame, variates))  # fmt: skip
     return _wide(frame, time_name, variates, layout, False, allow_missing, wall_time, covariates)
 
 
@@ -300,7 +300,7 @@ def read_long(
     order = ids.unique(maintain_order=True)
     codes = ids.to_frame().join(order.to_frame().with_row_index("code"), on=id_col, how="left")
     layout = Layout("long", library, time_col, id_col, target_col, time_type, id_dtype,
-                    pandas_types=types or {})  # fmt: skip
+                    pandas_types=types or {}, value_types=value_types(frame, extra))  # fmt: skip
     return LongFrame(
         ids=order.to_list(),
         codes=codes["code"].to_numpy(),

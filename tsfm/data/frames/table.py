@@ -29,6 +29,9 @@ class Layout:
     int_columns: list[int] = field(default_factory=list)  # pandas: names that were integers
     # pandas: the id and time columns' pandas types ({"id": ..., "time": ...}), described
     pandas_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the value columns' polars types other than Float64 (a Boolean holiday flag), described
+    # as id_dtype: the frames tsfm lays out for the user to fill (make_future_dataframe) keep them
+    value_types: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
