@@ -25,13 +25,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from tsfm.models.common import replace_modules, use_fast_dropout
+from tsfm.models.common import recorded_architecture, replace_modules, use_fast_dropout
 from tsfm.models.s2ip_llm import backbone_attention
 from tsfm.models.s2ip_llm.backbone_sources import (
+    architecture_record,
     backbone_config,
     missing_weights_message,
     offline_mode,
     quiet_transformers,
+    recorded_config,
     resolve_source,
 )
 
@@ -70,6 +72,8 @@ class LanguageBackbone(nn.Module):
     Attributes:
         model: the Hugging Face model (``GPT2Model``, ``BertModel``, ...).
         family: its :class:`Family`; ``name``: where it came from.
+        architecture: the full config it was built from (before its cut to ``n_layers``),
+            as plain JSON: what a save records.
     """
 
     def __init__(
@@ -79,9 +83,11 @@ class LanguageBackbone(nn.Module):
         name: str,
         checkpointing: bool = False,
         frozen_dtype: torch.dtype | None = None,
+        architecture: dict | None = None,
     ):
         super().__init__()
         self.model, self.family, self.name = model, family, name
+        self.architecture = architecture
         model.train()  # from_pretrained returns eval mode; dropout follows the parent's mode
         if hasattr(model, "pooler"):
             model.pooler = None  # BERT's pooler is unused on token states
@@ -169,7 +175,12 @@ def load_language_backbone(
     under autocast to it, where the products are the same as from float32 weights)."""
     from transformers import AutoModel
 
-    config = backbone_config(name, pretrained, local_files_only)
+    recorded = None if pretrained else recorded_architecture("backbone")  # a save's copy
+    if recorded is not None:
+        config = recorded_config(recorded, name)
+    else:
+        config = backbone_config(name, pretrained, local_files_only)
+    architecture = architecture_record(config)
     family = FAMILIES.get(config.model_type)
     if family is None:
         raise ValueError(
@@ -185,7 +196,7 @@ def load_language_backbone(
     if not pretrained:
         with quiet_transformers():
             model = AutoModel.from_config(config, attn_implementation="sdpa")
-        return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
+        return LanguageBackbone(model, family, name, checkpointing, frozen_dtype, architecture)
     source, offline = resolve_source(name), offline_mode(local_files_only)
     try:
         with quiet_transformers():
@@ -204,7 +215,7 @@ def load_language_backbone(
             f"the checkpoint of backbone '{name}' lacks {len(missing)} weight(s) of its "
             f"architecture (e.g. {missing[:3]}); it is not a {config.model_type} checkpoint"
         )
-    return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
+    return LanguageBackbone(model, family, name, checkpointing, frozen_dtype, architecture)
 
 
 def load_tokenizer(name: str, vocab_size: int):

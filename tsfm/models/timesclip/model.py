@@ -20,8 +20,10 @@ Args:
         ``tsfm-small-clip``) or the path of an open_clip JSON config.
     clip_weights: pretrained tag of ``clip`` (``openai``) or a checkpoint file.
     pretrained: load weights; false builds the same architecture randomly, offline. A saved
-        model loads without them (its own weights replace them; only the architecture is
-        needed), except a ``hf-hub:``/``local-dir:`` CLIP, which names no architecture.
+        model loads without them (its own weights replace them) and without the CLIP's
+        architecture source: the save keeps a copy of each architecture config
+        (``backbone_architectures``; saves written before it was kept read ``clip``, and an
+        ``hf-hub:``/``local-dir:`` CLIP's weights, from their source).
     vision: ``clip`` (the CLIP's own vision tower), ``open_clip:<arch>`` or ``timm:<name>``
         (paper Table 6 swaps in a plain ViT); ``vision_weights``: its tag or file.
     freeze_vision: keep the vision tower frozen (the paper); a frozen tower is kept out of the
@@ -63,6 +65,7 @@ from tsfm.models.common import (
     ModelOutput,
     n_patches,
     patchify,
+    recorded_architecture,
     restoring,
 )
 from tsfm.models.timesclip.clip_backbones import (
@@ -71,6 +74,7 @@ from tsfm.models.timesclip.clip_backbones import (
     create_clip,
     names_architecture,
 )
+from tsfm.models.timesclip.clip_sources import CLIP_SOURCES
 from tsfm.models.timesclip.feature_cache import ImageFeatureCache
 from tsfm.models.timesclip.layers import (
     VariateSelection,
@@ -89,6 +93,7 @@ class TimesCLIP(VisionView, nn.Module):
     CAPABILITIES = Capabilities(
         new_variates=True
     )  # one head shared by all variates; forecasting draws no images
+    SOURCES = CLIP_SOURCES  # settings naming where pretrained parts are, for a moved copy
 
     def __init__(
         self,
@@ -141,8 +146,10 @@ class TimesCLIP(VisionView, nn.Module):
         self.backbone_lr, self.freeze_vision = backbone_lr, freeze_vision
         self.cache_chunk = cache_chunk
 
-        # restoring a saved model: its state dict holds every weight it forecasts with
-        from_source = pretrained and not (restoring() and names_architecture(clip))
+        # restoring a saved model: its state dict holds every weight it forecasts with, and
+        # the architecture is a name or the save's copy of it
+        known = names_architecture(clip) or recorded_architecture("clip") is not None
+        from_source = pretrained and not (restoring() and known)
         self.placeholder_vision = align and freeze_vision and pretrained and not from_source
         # what the settings alone decide is refused before any (slow, weight-reading) build
         tokens = n_patches(seq_len, patch_len, stride) + 1
@@ -158,6 +165,10 @@ class TimesCLIP(VisionView, nn.Module):
             clip, clip_weights, from_source, image_size if vision == "clip" and align else None
         )
         self.text = ClipTextBackbone(clip_model)
+        # the architecture configs built from, as plain JSON: saves keep them, loads use them
+        self.backbone_architectures: dict[str, dict] = {}
+        if clip_model.architecture is not None:  # (an unreadable hf-hub: config: none)
+            self.backbone_architectures["clip"] = clip_model.architecture
         check_positions(tokens, self.text.context_length)  # a hf-hub:/local-dir: CLIP's
         width = self.text.width
         self.patch_embedding = nn.Linear(patch_len, width)
@@ -176,6 +187,8 @@ class TimesCLIP(VisionView, nn.Module):
             tower = build_vision_tower(
                 vision, clip_model, source, vision_weights, from_source, image_size
             )
+            if tower.architecture is not None:
+                self.backbone_architectures["vision"] = tower.architecture
             if freeze_vision:  # held outside the module tree: no state dict entries, no grads
                 object.__setattr__(self, "_frozen_tower", tower.requires_grad_(False).eval())
             else:
