@@ -36,6 +36,7 @@ from torch import Tensor
 from tsfm.estimator.checks import model_changes
 from tsfm.estimator.fitted_record import merged, record
 from tsfm.models.common import restoring_saved_weights
+from tsfm.training.architectures import architectures_of
 
 SCALER_BUFFERS = ("scale_mean", "scale_std")  # the data's scaling, not learnt weights
 FRESH = "or warm_start=False for a fresh model"
@@ -95,9 +96,10 @@ def fitted_freq(est: Any, freq: Any) -> bool:
 
 
 def building(warm: WarmStart | None) -> AbstractContextManager:
-    """Where the model of a fit is built: a warm fit's takes every weight from the fitted
-    model, so pretrained parts are not read from their source (as ``Forecaster.load``)."""
-    return restoring_saved_weights() if warm is not None else nullcontext()
+    """Where the model of a fit is built: a warm fit's takes every weight and the backbones'
+    architectures from the fitted model, so pretrained parts are not read from their source
+    (as ``Forecaster.load``)."""
+    return restoring_saved_weights(warm.architectures) if warm is not None else nullcontext()
 
 
 class WarmStart(Callback):
@@ -111,6 +113,7 @@ class WarmStart(Callback):
         self.static_encoder = getattr(est, "static_encoder_", None)
         self.dims: dict[str, Any] = dict(est.dims_)
         self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
+        self.architectures = architectures_of(est.module_)  # its backbones', as built
         self.fitted_rows = record(est)  # every fit's rows so far, its series named
         self.freq = getattr(est, "freq_", None)
         self.asked_freq = getattr(est, "freq", None)  # the freq parameter of this fit
