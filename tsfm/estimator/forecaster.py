@@ -150,17 +150,19 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         checkpoint: str = "best",
         data_path: str | Path | None = None,
         data_root: str | Path | None = None,
+        **sources: str,
     ) -> Forecaster:
         """The model a ``python -m tsfm.run`` run trained, as a fitted Forecaster: ``predict``
         goes on from the end of the run's data file (or from the frame given), ``evaluate``,
         ``save`` and the rest work as after ``fit``, and ``fit`` trains the run's settings
         again on new data. ``checkpoint``: ``best`` or ``last``; ``data_path`` / ``data_root``:
         where the run's data file (a custom file / a registered dataset's folder) is now,
-        if it moved. Runs on a wide table or a panel (``data.mode=independent``); see
+        if it moved; ``sources``: where a pretrained backbone is now, as for :meth:`load`.
+        Runs on a wide table or a panel (``data.mode=independent``); see
         ``tsfm/estimator/from_run.py``."""
         from tsfm.estimator.from_run import from_run
 
-        return from_run(cls, run_dir, checkpoint, data_path, data_root)
+        return from_run(cls, run_dir, checkpoint, data_path, data_root, sources)
 
     # ------------------------------------------------------------------ scikit-learn protocol
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -294,13 +296,14 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         return save(self, path, overwrite)
 
     @classmethod
-    def load(cls, path: str | Path, check_memory: bool = True) -> Forecaster:
+    def load(cls, path: str | Path, check_memory: bool = True, **sources: str) -> Forecaster:
         """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only; every
         file checked first). ``check_memory=False`` skips the refusal of a model larger than
-        the free memory."""
+        the free memory. ``sources``: where a pretrained backbone the settings name is now
+        (``backbone=``, ``clip=``, ...: ``tsfm/estimator/moved_sources.py``), for a refit."""
         from tsfm.estimator import persistence
 
-        return persistence.load(cls, path, check_memory)
+        return persistence.load(cls, path, check_memory, sources)
 
     @guarded("tune")
     def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:

@@ -13,6 +13,7 @@ from tsfm.data.batch import Batch
 from tsfm.data.contract import ForecastDataModule
 from tsfm.models import ModelOutput, build_model, capabilities
 from tsfm.training.adaptive_conformal import SequentialTestPass
+from tsfm.training.architectures import CHECKPOINT_KEY, architectures_of
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
 from tsfm.training.inputs import bind_training_windows, check_capabilities, forward, model_dims
@@ -192,6 +193,11 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
             original = self.to_original(output.prediction, batch)
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # the pretrained parts' architecture configs (plain JSON): loads build from them
+        if architectures := architectures_of(self):
+            checkpoint[CHECKPOINT_KEY] = architectures
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # the scaler is the data module's: a checkpoint tested on other data is scored there
