@@ -1,10 +1,13 @@
 """Warm fits of a TimesCLIP with a frozen pretrained vision tower: saved weights leave the
 tower out, so a warm fit (in memory, after ``load``, after ``from_run``) reads it from its
-source and goes on from the fitted weights; a source that is gone is refused before training,
-naming it, while forecasting still works without it."""
+source and goes on from the fitted weights; a source that is gone, or that no longer describes
+the architecture the fitted model recorded, is refused before training, naming it, while
+forecasting still works without it."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import warnings
 
 import pandas as pd
@@ -20,6 +23,7 @@ from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.data.sources import BUNDLED_DIR
 from tsfm.models.common import restoring_saved_weights
+from tsfm.models.timesclip.clip_backbones import CONFIG_DIR
 from tsfm.models.timesclip.model import TimesCLIP
 from tsfm.run import run
 
@@ -141,6 +145,9 @@ def test_a_warm_fit_whose_pretrained_tag_cannot_be_read_says_so(monkeypatch):
         raise AssertionError("a warm fit reads the frozen tower's pretrained weights")
 
     monkeypatch.setattr(open_clip, "create_model", offline)
+    # the Hub answers tsfm's check; reading the tag itself fails (without a network, that
+    # check fails first and the message says so: tests/models/test_hub_access.py)
+    monkeypatch.setattr("tsfm.models.hub_access.unreachable_reason", lambda: None)
     settings = {**TINY["timesclip"], "pretrained": True, "clip": "ViT-B-32"}
     with restoring_saved_weights(to_train=True), pytest.raises(RuntimeError) as refused:
         TimesCLIP(24, 8, clip_weights="openai", **settings)
@@ -148,3 +155,62 @@ def test_a_warm_fit_whose_pretrained_tag_cannot_be_read_says_so(monkeypatch):
     assert "warm_start=True" in message and "clip_weights='openai' (CLIP ViT-B-32)" in message
     assert "reading it failed: could not load the CLIP weights" in message
     assert "offline" in message and "Hugging Face cache" in message
+
+
+def _head_width(path, width: int) -> None:
+    """The CLIP JSON at ``path`` with another vision head width: the same weight shapes, a
+    tower with other heads. open_clip reads the file again, as a new process would."""
+    import open_clip
+
+    config = json.loads(path.read_text())
+    config["vision_cfg"]["head_width"] = width
+    path.write_text(json.dumps(config))
+    open_clip.add_model_config(path)
+
+
+@pytest.mark.parametrize("tower", ["clip", "open_clip"])
+def test_a_warm_fit_whose_source_architecture_changed_is_refused(tmp_path, tower):
+    frame = synthetic_frame(n_rows=160, n_vars=2)
+    config = tmp_path / "myclip.json"
+    shutil.copy(CONFIG_DIR / "tsfm-tiny-clip.json", config)
+    weights = _clip_file(tmp_path / "clip.pt")
+    settings = {"pretrained": True, "backbone_lr": None}
+    if tower == "clip":  # the frozen tower is the CLIP's own, from clip + clip_weights
+        settings.update(clip=str(config), clip_weights=str(weights))
+        field = f"model.clip='{config}'"
+    else:  # an open_clip: tower, from vision + vision_weights
+        settings.update(clip_weights=str(_clip_file(tmp_path / "text.pt", seed=7)))
+        settings.update(vision=f"open_clip:{config}", vision_weights=str(weights))
+        field = f"model.vision='{config}'"
+    est = tiny("timesclip", **settings).fit(frame)
+    fitted_tower = _tower(est)
+    est.save(tmp_path / "model")
+    before = est.predict(frame)
+
+    _head_width(config, 8)  # 16 -> 8: two heads -> four
+    loaded = Forecaster.load(tmp_path / "model")
+    for fitted in (est, loaded):
+        fitted.set_params(warm_start=True, lr=TINY_LR, verbose=0)
+        with pytest.raises(ValueError) as refused:
+            fitted.fit(frame)
+        message = str(refused.value)
+        assert f"{field} is not the CLIP architecture this model was saved with" in message
+        assert "vision_cfg.head_width: 16 -> 8" in message and "warm_start=False" in message
+        pd.testing.assert_frame_equal(fitted.predict(frame), before)  # fitted as it was
+
+    _head_width(config, 16)  # the config as fitted: the warm fit reads the tower again
+    _warm_fit_keeps(loaded, frame, fitted_tower)
+
+
+def test_a_warm_fit_after_load_reads_the_tower_where_load_was_told_it_moved(tmp_path):
+    frame = synthetic_frame(n_rows=160, n_vars=2)
+    weights = _clip_file(tmp_path / "clip.pt")
+    settings = {"pretrained": True, "clip_weights": str(weights), "backbone_lr": None}
+    est = tiny("timesclip", **settings).fit(frame)
+    tower = _tower(est)
+    est.save(tmp_path / "model")
+    moved = tmp_path / "moved.pt"
+    shutil.move(weights, moved)
+    loaded = Forecaster.load(tmp_path / "model", clip_weights=str(moved))
+    _warm_fit_keeps(loaded, frame, tower)
+    assert loaded.get_params()["clip_weights"] == str(moved)

@@ -21,6 +21,7 @@ from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
+from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
 from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
 from tsfm.training.conformal import calibrate, check_conformal
@@ -215,8 +216,11 @@ def _fit_and_test(
         datamodule.setup()
     check_model_memory(cfg, datamodule, memory_switch)
     check_plot_variates(cfg, datamodule)
-    # a checkpoint to test holds every weight: pretrained parts need no source
-    restore = restoring_saved_weights() if not cfg.train and cfg.ckpt_path else nullcontext()
+    # a checkpoint to test holds every weight and its pretrained parts' architectures
+    restore = nullcontext()
+    if not cfg.train and cfg.ckpt_path:
+        state = load_checkpoint(cfg.ckpt_path, mmap=True)
+        restore = restoring_saved_weights(recorded_in(state, cfg.ckpt_path))
     with restore:
         module = build_module(cfg, datamodule)
     if resume_from or not cfg.train:  # a raw size mismatch from load_state_dict names nothing

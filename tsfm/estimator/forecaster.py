@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
+from tsfm.estimator.persistence_methods import PersistenceMethods
 from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 # so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
-class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
+class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
     """Fit, forecast, score, cross-validate, save and tune any registered model on a frame.
 
     Args:
@@ -125,42 +126,6 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
         self.warm_start = warm_start
         check_run_only(overrides, params)  # the command line's resume: never a Forecaster's
         self._extra = dict(params)
-
-    @classmethod
-    def from_experiment(cls, name: str, **params: Any) -> Forecaster:
-        """A Forecaster with a preset's model, look-back, horizon and hyperparameters."""
-        from tsfm.config import compose_config
-
-        try:
-            cfg = compose_config(f"experiment={name}")
-        except Exception as err:
-            raise ValueError(f"cannot use experiment '{name}': {err}") from None
-        arguments = {
-            "model": cfg.model.name,
-            "horizon": cfg.data.pred_len,
-            "lookback": cfg.data.seq_len,
-            "experiment": name,
-        }
-        return cls(**{**arguments, **params})
-
-    @classmethod
-    def from_run(
-        cls,
-        run_dir: str | Path,
-        checkpoint: str = "best",
-        data_path: str | Path | None = None,
-        data_root: str | Path | None = None,
-    ) -> Forecaster:
-        """The model a ``python -m tsfm.run`` run trained, as a fitted Forecaster: ``predict``
-        goes on from the end of the run's data file (or from the frame given), ``evaluate``,
-        ``save`` and the rest work as after ``fit``, and ``fit`` trains the run's settings
-        again on new data. ``checkpoint``: ``best`` or ``last``; ``data_path`` / ``data_root``:
-        where the run's data file (a custom file / a registered dataset's folder) is now,
-        if it moved. Runs on a wide table or a panel (``data.mode=independent``); see
-        ``tsfm/estimator/from_run.py``."""
-        from tsfm.estimator.from_run import from_run
-
-        return from_run(cls, run_dir, checkpoint, data_path, data_root)
 
     # ------------------------------------------------------------------ scikit-learn protocol
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -284,24 +249,7 @@ class Forecaster(ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
             return make_future_panel(self, df)
         return make_future_frame(self, self.history_ if df is None else self._read(df))
 
-    # ------------------------------------------------------------------ persistence and tuning
-    def save(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write the fitted forecaster to the directory ``path`` (all or nothing: a save that
-        fails leaves ``path`` as it was; ``overwrite=True`` replaces a saved Forecaster)."""
-        from tsfm.estimator.saving import save
-
-        check_fitted(self)
-        return save(self, path, overwrite)
-
-    @classmethod
-    def load(cls, path: str | Path, check_memory: bool = True) -> Forecaster:
-        """A fitted Forecaster from :meth:`save`'s directory (tsfm's own classes only; every
-        file checked first). ``check_memory=False`` skips the refusal of a model larger than
-        the free memory."""
-        from tsfm.estimator import persistence
-
-        return persistence.load(cls, path, check_memory)
-
+    # ------------------------------------------------------------------ tuning
     @guarded("tune")
     def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:
         """Search hyperparameters with Optuna, then keep the best; see :mod:`tsfm.estimator.search`."""

@@ -10,7 +10,10 @@ other setting the run changed from the defaults (optimizer, trainer, early stopp
 intervals, seed, batch sizes, ...), so that ``fit`` on new data trains the run's model
 again. A refit does not repeat the run's train/validation/test protocol: it validates on the
 trailing ``val_size`` rows, the share of the rows the run trained and validated on that it
-validated on. The layout-specific parts are in :mod:`tsfm.estimator.run_layouts`.
+validated on. The layout-specific parts are in :mod:`tsfm.estimator.run_layouts`. The
+model's pretrained backbones are built from the architecture configs the checkpoint records
+(checkpoints written before it was recorded: read from the backbone's source); ``sources``
+say where a backbone is now if it moved (:mod:`tsfm.estimator.moved_sources`).
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from omegaconf import DictConfig, OmegaConf
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.data.seasons import resolve_season_length
 from tsfm.estimator.checks import remember_fitted_params
+from tsfm.estimator.moved_sources import apply_sources, missing_source
 from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
 from tsfm.estimator.persistence import checked_config
 from tsfm.estimator.roles import role_settings
 from tsfm.estimator.run_layouts import data_arguments, is_panel, keep_state, sampling
 from tsfm.estimator.saved_files import refuse_yaml_aliases
+from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import levels_of
 from tsfm.training.checkpoints import load_checkpoint, module_of
 from tsfm.tuning.problem import flat
@@ -63,6 +68,7 @@ def from_run(
     checkpoint: str = "best",
     data_path: str | Path | None = None,
     data_root: str | Path | None = None,
+    sources: dict[str, Any] | None = None,
 ) -> Any:
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
@@ -98,7 +104,16 @@ def from_run(
         cfg.data.root = str(data_root)
     datamodule = run_data(cfg)
     state = load_checkpoint(ckpt_path, setting="checkpoint")
-    module = module_of(state, ckpt_path)
+    if sources:  # where pretrained parts are now: the run's settings and the checkpoint's
+        recorded = recorded_in(state, ckpt_path)
+        apply_sources(cfg.model.name, cfg.model, sources, recorded, "Forecaster.from_run")
+        hyper = state.get("hyper_parameters")
+        if isinstance(hyper, dict) and isinstance(hyper.get("model"), dict):
+            hyper["model"].update(sources)
+    try:
+        module = module_of(state, ckpt_path)
+    except FileNotFoundError as err:  # a checkpoint from before the recorded architectures
+        raise missing_source(err, cfg.model.name, "Forecaster.from_run") from None
     metrics = run_metrics(run_dir)
     check_same_data(state, datamodule, metrics, ckpt_path)
     if cfg.conformal.windows:  # as the run calibrated before its test

@@ -9,6 +9,10 @@
     forecaster.json  the estimator's parameters, variates, frequency and frame layout
     conformal.pt     conformal calibration scores, when fitted with conformal_windows (tensors:
                      torch.load(weights_only=True))
+    architectures.json  the architecture config of each pretrained backbone (S2IP-LLM's
+                     config.json, TimesCLIP's open_clip configs), which loading builds from:
+                     a save loads without the backbone's files (saves from before it: read
+                     from the backbone's source, as the settings name it)
     versions.json    tsfm, torch, lightning, python
 
 The output head (``loss``) and its quantile levels (``quantiles``) are part of config.yaml.
@@ -37,10 +41,13 @@ from tsfm.data.statics import StaticEncoder
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.fitted_record import FittedRows
+from tsfm.estimator.moved_sources import apply_sources, missing_source, source_settings
 from tsfm.estimator.panels import PanelHistory
+from tsfm.estimator.params import param_name
 from tsfm.estimator.saved_files import (
     check_weights_fit_config,
     checked_scalers,
+    load_architectures,
     load_conformal,
     load_history,
     load_weights,
@@ -141,7 +148,10 @@ def structured_config(raw: dict[str, Any], where: str) -> DictConfig:
         raise ValueError(f"{where} does not fit the run config schema: {err}") from None
 
 
-def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
+def load(
+    cls: type, path: str | Path, check_memory: bool = True, sources: dict[str, Any] | None = None
+) -> Any:
+    """``sources``: settings naming where pretrained parts are now (:mod:`moved_sources`)."""
     path = Path(path)
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
@@ -166,12 +176,22 @@ def load(cls: type, path: str | Path, check_memory: bool = True) -> Any:
         mean, std = scalers["series_mean"], scalers["series_std"]
         target_scaling = {"mean": mean[:, :n].tolist(), "std": std[:, :n].tolist()}
     weights = load_weights(path / "weights.pt")
+    model = cfg.model.name
+    recorded = load_architectures(path / "architectures.json", source_settings(model))
+    if sources:  # where pretrained sources are now: in the settings a refit reads
+        apply_sources(model, cfg.model, sources, recorded, "Forecaster.load")
+        meta["params"].update({param_name(model, f"model.{k}"): v for k, v in sources.items()})
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     model_dims = built_dims(cfg, meta["dims"])
-    check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
-    check_params_agree(cls, meta, cfg, path)
-    with restoring_saved_weights():  # weights.pt holds every weight: no pretrained source read
-        module = module_from_config(cfg, meta["dims"], target_scaling)
+    # weights.pt holds every weight, architectures.json the backbones' architectures: no
+    # pretrained source is read (saves from before architectures.json: their configs are)
+    with restoring_saved_weights(recorded):
+        check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
+        check_params_agree(cls, meta, cfg, path)
+        try:
+            module = module_from_config(cfg, meta["dims"], target_scaling)
+        except FileNotFoundError as err:  # a save from before architectures.json
+            raise missing_source(err, model, "Forecaster.load") from None
     try:
         module.load_state_dict(weights)
     except RuntimeError as err:

@@ -17,6 +17,7 @@ import torch
 import yaml
 
 from tsfm.estimator.validation import SavedForecasterError
+from tsfm.training.architectures import checked_architectures
 from tsfm.training.checkpoints import load_checkpoint
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.memory import check_memory, meta_model
@@ -202,6 +203,29 @@ def check_weights_fit_config(
             override="Forecaster.load(path, check_memory=False)",
             model=model,
         )
+
+
+def load_architectures(path: Path, settings: Any) -> dict[str, dict[str, Any]]:
+    """architectures.json: the architecture config of each pretrained part, keyed by one of
+    ``settings`` (those naming the model's pretrained sources); {} for a save written before
+    tsfm recorded them (or of a model without pretrained parts)."""
+    if not path.is_file():
+        return {}
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise _refuse(path, f"{size:,} bytes; architecture configs are a few KB, refused")
+    try:
+        recorded = checked_architectures(read_json(path), path)
+    except ValueError as err:
+        raise SavedForecasterError(str(err)) from None
+    unknown = sorted(set(recorded) - set(settings))
+    if unknown:
+        raise _refuse(
+            path,
+            f"records architectures for {unknown}, which name no pretrained part of this model "
+            f"({sorted(settings)}); it is not this model's file",
+        )
+    return recorded
 
 
 def load_conformal(path: Path, meta: dict[str, Any]) -> ConformalScores:

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from tsfm.data.frames.id_types import saved_ids
 from tsfm.data.scaler import StandardScaler
+from tsfm.training.architectures import architectures_of
 from tsfm.training.artifacts import versions
 
 FORMAT = 1
@@ -29,6 +30,7 @@ WRITTEN = {
     "forecaster.json",
     "conformal.pt",
     "versions.json",
+    "architectures.json",
 }
 
 
@@ -117,6 +119,9 @@ def write_files(est: Any, folder: Path, meta_text: str) -> None:
     (folder / "forecaster.json").write_text(meta_text)
     if est.module_.conformal is not None:
         torch.save(est.module_.conformal.state_dict(), folder / "conformal.pt")
+    architectures = architectures_of(est.module_)  # the backbones' configs: loads build them
+    if architectures:
+        (folder / "architectures.json").write_text(json.dumps(architectures, indent=2))
     (folder / "versions.json").write_text(json.dumps(versions(), indent=2))
 
 

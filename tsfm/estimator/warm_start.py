@@ -4,9 +4,11 @@ A warm start (scikit-learn's ``warm_start``; fine-tuning a model from ``Forecast
 ``from_run``) starts from the fitted weights instead of a fresh initialisation. Everything
 else is a fit as usual: a fresh optimizer and learning-rate schedule, epochs counted from
 zero, early stopping and the best epoch on this fit's validation rows. Pretrained parts are
-not read from their source, the fitted weights replace them, except frozen parts that the
-fitted state leaves out and training uses (TimesCLIP's frozen vision tower): those are read
-from their source as in a fresh fit, and a source that is gone is refused before training.
+not read from their source: they are built from the architectures the fitted model recorded
+and the fitted weights replace theirs, except frozen parts that the fitted state leaves out
+and training uses (TimesCLIP's frozen vision tower): those are read from their source as in a
+fresh fit, and a source that is gone, or whose architecture is no longer the fitted one, is
+refused before training.
 
 What stays as fitted, so that the weights see inputs as they were trained on:
 
@@ -40,6 +42,7 @@ from tsfm.data.frames.gaps import empty_steps
 from tsfm.estimator.checks import model_changes
 from tsfm.estimator.fitted_record import merged, record
 from tsfm.models.common import restoring_saved_weights
+from tsfm.training.architectures import architectures_of
 
 SCALER_BUFFERS = ("scale_mean", "scale_std")  # the data's scaling, not learnt weights
 FRESH = "or warm_start=False for a fresh model"
@@ -100,10 +103,14 @@ def fitted_freq(est: Any, freq: Any) -> bool:
 
 
 def building(warm: WarmStart | None) -> AbstractContextManager:
-    """Where the model of a fit is built: a warm fit's takes the fitted model's weights, so
-    pretrained parts are not read from their source (as ``Forecaster.load``), except frozen
-    ones the fitted state leaves out and training uses (TimesCLIP's frozen vision tower)."""
-    return restoring_saved_weights(to_train=True) if warm is not None else nullcontext()
+    """Where the model of a fit is built: a warm fit's takes the fitted model's weights and
+    its backbones' architectures, so pretrained parts are not read from their source (as
+    ``Forecaster.load``), except frozen ones the fitted state leaves out and training uses
+    (TimesCLIP's frozen vision tower): those are read from their source, which must still
+    have the fitted architecture."""
+    if warm is None:
+        return nullcontext()
+    return restoring_saved_weights(warm.architectures, to_train=True)
 
 
 class WarmStart(Callback):
@@ -117,6 +124,7 @@ class WarmStart(Callback):
         self.static_encoder = getattr(est, "static_encoder_", None)
         self.dims: dict[str, Any] = dict(est.dims_)
         self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
+        self.architectures = architectures_of(est.module_)  # its backbones', as built
         self.fitted_rows = record(est)  # every fit's rows so far, its series named
         self.freq = getattr(est, "freq_", None)
         self.asked_freq = getattr(est, "freq", None)  # the freq parameter of this fit

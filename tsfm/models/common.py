@@ -7,10 +7,12 @@ A fourth model takes what it needs from here instead of writing it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import copy
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -178,22 +180,35 @@ def use_torch_dropout(model: nn.Module) -> None:
     replace_modules(model, lambda m: isinstance(m, Dropout), lambda m: nn.Dropout(m.p))
 
 
-_RESTORING: ContextVar[bool] = ContextVar("tsfm_restoring_saved_weights", default=False)
+_RESTORING: ContextVar[dict[str, Any] | None] = ContextVar(
+    "tsfm_restoring_saved_weights", default=None
+)
 _TO_TRAIN: ContextVar[bool] = ContextVar("tsfm_restoring_to_train", default=False)
 
 
 @contextmanager
-def restoring_saved_weights(to_train: bool = False) -> Iterator[None]:
+def restoring_saved_weights(
+    architectures: Mapping[str, Any] | None = None, to_train: bool = False
+) -> Iterator[None]:
     """Models built inside take their weights from a state dict loaded right after (a saved
     Forecaster, a run's checkpoint): pretrained parts are built as architectures only, with
     random weights and without reading their pretrained source, so a saved model loads on a
     machine that has no copy of (and no network for) the backbone it was trained from. The
     models' settings, and so every refit, still name and load that source.
 
+    ``architectures``: the architecture configs the save recorded for those parts (a model's
+    ``backbone_architectures``, keyed by the setting that names each part's source, e.g.
+    ``{"backbone": <config.json's content>}``): they are built from these copies
+    (:func:`recorded_architecture`), so that the source's config, changed or gone since,
+    neither changes nor breaks the model. Saves written before tsfm recorded them have none:
+    their parts' architectures are read from the source, as then.
+
     ``to_train``: the model is trained further (a warm fit), so frozen parts a state dict
     leaves out (TimesCLIP's frozen vision tower, which training uses) are still read from
-    their source; only what the state dict holds is built as an architecture only."""
-    token, train_token = _RESTORING.set(True), _TO_TRAIN.set(to_train)
+    their source, whose architecture must be the recorded one; only what the state dict
+    holds is built as an architecture only."""
+    architectures = copy.deepcopy(dict(architectures or {}))
+    token, train_token = _RESTORING.set(architectures), _TO_TRAIN.set(to_train)
     try:
         yield
     finally:
@@ -203,10 +218,41 @@ def restoring_saved_weights(to_train: bool = False) -> Iterator[None]:
 
 def restoring() -> bool:
     """Whether a model is being built inside :func:`restoring_saved_weights`."""
-    return _RESTORING.get()
+    return _RESTORING.get() is not None
 
 
 def restoring_to_train() -> bool:
     """Whether a model is being built inside ``restoring_saved_weights(to_train=True)``: the
     parts its state dict leaves out must be built from their source."""
-    return _RESTORING.get() and _TO_TRAIN.get()
+    return restoring() and _TO_TRAIN.get()
+
+
+def recorded_architecture(setting: str) -> dict[str, Any] | None:
+    """Inside :func:`restoring_saved_weights`: a copy of the architecture config recorded for
+    the pretrained part whose source the model setting ``setting`` names (``backbone``,
+    ``clip``, ``vision``); None when the save recorded none, or outside it."""
+    recorded = (_RESTORING.get() or {}).get(setting)
+    return copy.deepcopy(recorded) if recorded is not None else None
+
+
+# Entries of an architecture config that say where and by which version it was written (a
+# transformers config.json's), not what is built.
+BOOKKEEPING = ("_name_or_path", "transformers_version", "architectures", "_commit_hash")
+
+
+def architecture_differences(saved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """The entries in which two architecture configs differ, as ``"key: saved -> now"``
+    (nested keys dotted; the top-level :data:`BOOKKEEPING` entries are not compared)."""
+
+    def flat(node: Any, where: str = "") -> dict[str, Any]:
+        if not isinstance(node, Mapping):
+            return {where: node}
+        items = {f"{where}{k}": v for k, v in node.items() if where or k not in BOOKKEEPING}
+        return {key: leaf for k, v in items.items() for key, leaf in flat(v, f"{k}.").items()}
+
+    a, b = flat(saved), flat(now)
+    return [
+        f"{key.rstrip('.')}: {a.get(key)!r} -> {b.get(key)!r}"
+        for key in sorted(a.keys() | b.keys())
+        if a.get(key) != b.get(key)
+    ]

@@ -22,6 +22,7 @@ import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from tsfm.models.common import restoring_saved_weights
+from tsfm.training.architectures import architecture_changes, recorded_in
 from tsfm.training.module import ForecastingModule
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -91,7 +92,9 @@ def module_of(checkpoint: Any, path: str | Path) -> ForecastingModule:
         checkpoint
     ):
         raise ValueError(f"{path} is not a checkpoint of a tsfm run (no hyperparameters)")
-    with restoring_saved_weights():  # the state dict holds every weight: no pretrained source read
+    # the state dict holds every weight, the checkpoint its pretrained parts' architectures
+    # (a checkpoint written before tsfm recorded them: read from their source)
+    with restoring_saved_weights(recorded_in(checkpoint, path)):
         module = ForecastingModule(**checkpoint["hyper_parameters"])
     module.load_state_dict(checkpoint["state_dict"])
     return module
@@ -133,6 +136,14 @@ def check_checkpoint_fits(path: str | Path, module: ForecastingModule, setting: 
     mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in saved.items() if isinstance(v, torch.Tensor)}
     if mine == theirs:
+        changes = architecture_changes(recorded_in(checkpoint, path), module)
+        if changes:  # same shapes, another model (e.g. a backbone config.json edited since)
+            settings = sorted({change.split(":")[0] for change in changes})
+            raise ValueError(
+                f"{setting}: {path} was trained with other backbone architectures than this "
+                f"run builds from their sources (saved -> now: {'; '.join(changes[:4])}). "
+                f"Point {', '.join(settings)} at the source the checkpoint was trained from"
+            )
         return
     differences = _recorded_differences(checkpoint.get("hyper_parameters") or {}, module)
     if not differences:  # the recorded settings agree: name the first weight that does not

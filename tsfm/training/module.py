@@ -10,21 +10,22 @@ import torch
 from torch import Tensor, nn
 
 from tsfm.data.batch import Batch
-from tsfm.data.contract import ForecastDataModule
 from tsfm.models import ModelOutput, build_model, capabilities
 from tsfm.training.adaptive_conformal import SequentialTestPass
+from tsfm.training.architectures import CHECKPOINT_KEY, architectures_of
 from tsfm.training.conformal import ConformalScores
+from tsfm.training.epoch_logging import EpochLogging
 from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
 from tsfm.training.inputs import bind_training_windows, check_capabilities, forward, model_dims
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.interval_scoring import IntervalScoring
-from tsfm.training.metrics import EVAL_STAGES, ErrorMetrics, MeanLoss, gather_uneven, per_stage
+from tsfm.training.metrics import EVAL_STAGES, ErrorMetrics, MeanLoss, per_stage
 from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
 from tsfm.training.scoring import DEFAULT_QUANTILES, check_mase_scale, run_levels
 from tsfm.training.series_logging import SeriesScores, n_targets
 
 
-class ForecastingModule(IntervalScoring, L.LightningModule):
+class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
     """Loss, metrics, optimizer and schedule around a plain ``nn.Module`` from the registry.
 
     Every argument is a primitive (dicts of numbers and strings), so checkpoints load with
@@ -151,9 +152,6 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
             mean, std = mean.unsqueeze(-1), std.unsqueeze(-1)
         return values.to(dtype) * std.to(dtype) + mean.to(dtype)
 
-    def _metric_dtype(self) -> torch.dtype:
-        return torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
-
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
         output = self(batch)
@@ -193,6 +191,11 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
 
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # the pretrained parts' architecture configs (plain JSON): loads build from them
+        if architectures := architectures_of(self):
+            checkpoint[CHECKPOINT_KEY] = architectures
+
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # the scaler is the data module's: a checkpoint tested on other data is scored there
         state = checkpoint.get("state_dict", {})
@@ -208,65 +211,6 @@ class ForecastingModule(IntervalScoring, L.LightningModule):
 
     def test_step(self, batch: Batch, batch_idx: int) -> Tensor:
         return self._shared_step(batch, "test")
-
-    def _log_metrics(self, stage: str) -> None:
-        # The values are already reduced over DDP ranks; sync_dist=True averages equal values
-        # (and stops Lightning from asking for it).
-        if self.eval_losses[stage].update_count:
-            loss = self.eval_losses[stage].compute().float()
-            self.log(f"{stage}/loss", loss, prog_bar=stage == "val", sync_dist=True)
-        self.eval_losses[stage].reset()
-        precise = self._metric_dtype()  # float32 would turn an MSE above 3.4e38 into inf
-        for suffix in ("", "_original"):
-            metric = self.metrics[f"{stage}{suffix}"]
-            for name, value in metric.compute().items():
-                self.log(f"{stage}/{name}{suffix}", value.to(precise), sync_dist=True)
-            metric.reset()
-            if stage == "test" and not suffix:
-                self._score_sequential()
-            intervals = self.interval_metrics[f"{stage}{suffix}"]
-            if intervals.update_count:
-                for name, value in intervals.compute().items():
-                    if suffix and not name.startswith(("crps", "width")):
-                        continue  # coverage and MSIS do not depend on the scale
-                    self.log(f"{stage}/{name}{suffix}", value.float(), sync_dist=True)
-            intervals.reset()
-        if stage == "test":
-            datamodule = self._datamodule()
-            names = getattr(datamodule, "series_names", None)
-            columns = names() if names is not None else None
-            for name, value in self.series_scores.compute(columns).items():
-                value = torch.tensor(value, dtype=precise, device=self.device)  # 1e60 stays finite
-                self.log(f"{stage}/{name}", value, sync_dist=True)
-        self._log_forecast_scores(stage)
-
-    def _datamodule(self) -> ForecastDataModule | None:
-        return getattr(self.trainer, "datamodule", None) if self._trainer else None
-
-    def _scoring_datamodule(self) -> ForecastDataModule | None:
-        datamodule = self._datamodule()
-        return datamodule if getattr(datamodule, "scores_forecasts", False) else None
-
-    def _log_forecast_scores(self, stage: str) -> None:
-        collected, self._forecasts[stage] = self._forecasts[stage], []
-        datamodule = self._scoring_datamodule()
-        if not collected or datamodule is None or self.trainer.sanity_checking:
-            return
-        index = torch.cat([i for i, _, _ in collected])
-        forecast = torch.cat([f for _, f, _ in collected])
-        interval = None if collected[0][2] is None else torch.cat([b for _, _, b in collected])
-        if self.trainer.world_size > 1:  # every rank scores the whole set
-            index, forecast = gather_uneven(self, index), gather_uneven(self, forecast)
-            interval = None if interval is None else gather_uneven(self, interval)
-        extra = {} if interval is None else {"interval": interval}
-        for name, value in datamodule.evaluate_forecasts(stage, index, forecast, **extra).items():
-            self.log(f"{stage}/{name}", float(value))
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_metrics("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_metrics("test")
 
     def predict_step(self, batch: Batch, batch_idx: int) -> dict[str, Tensor]:
         """Forecasts on the original scale (and the actuals, when the batch has them)."""

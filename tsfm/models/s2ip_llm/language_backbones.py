@@ -26,15 +26,17 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from tsfm.models.common import replace_modules, use_fast_dropout
+from tsfm.models.common import recorded_architecture, replace_modules, use_fast_dropout
 from tsfm.models.hub_access import quiet_hub_logs
 from tsfm.models.s2ip_llm import backbone_attention
 from tsfm.models.s2ip_llm.backbone_sources import (
+    architecture_record,
     backbone_config,
     hub_check,
     missing_weights_message,
     offline_mode,
     quiet_transformers,
+    recorded_config,
     resolve_source,
     unsafe_weights_message,
 )
@@ -74,6 +76,8 @@ class LanguageBackbone(nn.Module):
     Attributes:
         model: the Hugging Face model (``GPT2Model``, ``BertModel``, ...).
         family: its :class:`Family`; ``name``: where it came from.
+        architecture: the full config it was built from (before its cut to ``n_layers``),
+            as plain JSON: what a save records.
     """
 
     def __init__(
@@ -83,9 +87,11 @@ class LanguageBackbone(nn.Module):
         name: str,
         checkpointing: bool = False,
         frozen_dtype: torch.dtype | None = None,
+        architecture: dict | None = None,
     ):
         super().__init__()
         self.model, self.family, self.name = model, family, name
+        self.architecture = architecture
         model.train()  # from_pretrained returns eval mode; dropout follows the parent's mode
         if hasattr(model, "pooler"):
             model.pooler = None  # BERT's pooler is unused on token states
@@ -173,8 +179,13 @@ def load_language_backbone(
     under autocast to it, where the products are the same as from float32 weights)."""
     from transformers import AutoModel
 
-    unreachable = hub_check(name, pretrained, local_files_only)  # once, not per file
-    config = backbone_config(name, pretrained, local_files_only, unreachable, False)
+    recorded = None if pretrained else recorded_architecture("backbone")  # a save's copy
+    if recorded is not None:  # nothing is read from the source: no Hub to ask
+        config, unreachable = recorded_config(recorded, name), None
+    else:
+        unreachable = hub_check(name, pretrained, local_files_only)  # once, not per file
+        config = backbone_config(name, pretrained, local_files_only, unreachable, False)
+    architecture = architecture_record(config)
     family = FAMILIES.get(config.model_type)
     if family is None:
         raise ValueError(
@@ -190,7 +201,7 @@ def load_language_backbone(
     if not pretrained:
         with quiet_transformers():
             model = AutoModel.from_config(config, attn_implementation="sdpa")
-        return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
+        return LanguageBackbone(model, family, name, checkpointing, frozen_dtype, architecture)
     source = resolve_source(name)
     offline = offline_mode(local_files_only) or unreachable is not None
     try:
@@ -212,7 +223,7 @@ def load_language_backbone(
             f"the checkpoint of backbone '{name}' lacks {len(missing)} weight(s) of its "
             f"architecture (e.g. {missing[:3]}); it is not a {config.model_type} checkpoint"
         )
-    return LanguageBackbone(model, family, name, checkpointing, frozen_dtype)
+    return LanguageBackbone(model, family, name, checkpointing, frozen_dtype, architecture)
 
 
 def load_tokenizer(name: str, vocab_size: int):

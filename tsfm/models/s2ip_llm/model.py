@@ -20,6 +20,7 @@ from tsfm.models.common import (
     patchify,
     restoring,
 )
+from tsfm.models.s2ip_llm.backbone_sources import check_moved_backbone
 from tsfm.models.s2ip_llm.decomposition import METHODS, decompose
 from tsfm.models.s2ip_llm.language_backbones import load_language_backbone, load_tokenizer
 from tsfm.models.s2ip_llm.layers import HEADS, SemanticAnchors
@@ -45,7 +46,8 @@ class S2IPLLM(nn.Module):
         n_layers: blocks of the backbone kept (official ``gpt_layers`` 6).
         pretrained: load the pretrained weights; false builds the same architecture randomly
             initialised, offline (the "random backbone" ablation). A saved model is loaded
-            without them (its own weights replace them; only the architecture is needed).
+            without them (its own weights replace them) and without the backbone's config
+            (the save keeps a copy: ``backbone_architectures``).
         local_files_only: never download (``HF_HUB_OFFLINE=1`` does the same).
         use_backbone: false removes the transformer blocks: the prompted tokens go straight to
             the head (the "no LLM" ablation; the word embeddings still define the anchors).
@@ -86,6 +88,9 @@ class S2IPLLM(nn.Module):
     CAPABILITIES = Capabilities(
         new_variates=True
     )  # channel-independent: no parameter belongs to a variate
+    # The setting naming where the pretrained part comes from, with the check of a new value
+    # (a moved copy) against the saved architecture: Forecaster.load / from_run take it.
+    SOURCES = {"backbone": check_moved_backbone}
 
     def __init__(
         self,
@@ -157,6 +162,8 @@ class S2IPLLM(nn.Module):
             checkpointing=activation_checkpointing,
             frozen_dtype=torch.bfloat16 if frozen_backbone_bf16 else None,
         )
+        # its config as plain JSON: saves keep it, and a load builds the backbone from it
+        self.backbone_architectures = {"backbone": self.backbone.architecture}
         if not use_backbone:  # keep only the vocabulary, frozen, for the anchors
             self.backbone.requires_grad_(False)
         width = self.backbone.hidden_size

@@ -5,7 +5,10 @@ model's config schema stays cheap. Architectures are open_clip names (``ViT-B-16
 files in ``clip_configs/`` (``tsfm-tiny-clip`` for tests, ``tsfm-small-clip`` for CPU runs),
 or the path of any open_clip-style JSON config (registered under its file stem). What the
 configuration alone decides (the architecture, the weights, the image size against the patch
-size, the text tower) is refused before anything is built.
+size, the text tower) is refused before anything is built. Each CLIP built records the
+architecture config it was built from (``architecture``); inside
+:func:`~tsfm.models.common.restoring_saved_weights` a CLIP with a recorded architecture is
+built from that copy instead (:mod:`~tsfm.models.timesclip.clip_architectures`).
 """
 
 from __future__ import annotations
@@ -19,9 +22,19 @@ import torch
 from torch import Tensor, nn
 
 from tsfm.models.attention import use_explicit_attention
+from tsfm.models.common import recorded_architecture, restoring_to_train
 from tsfm.models.hub_access import hub_access, unreachable_note
+from tsfm.models.timesclip.clip_architectures import (
+    RANDOM_WEIGHTS_NOTES,
+    DropMessages,
+    check_recorded,
+    check_same_clip,
+    config_patch,
+    create_recorded,
+    setting_of,
+    source_config,
+)
 from tsfm.models.timesclip.layers import check_image_size
-from tsfm.models.timesclip.timm_towers import timm_patch_size
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +102,6 @@ def _how_to_provide(name: str, weights: str | None, field: str) -> str:
     )
 
 
-def _config_patch(name: str) -> int | None:
-    """The vision tower's patch size from an architecture's config (None for a CNN, or a
-    ``hf-hub:``/``local-dir:`` source): its own, or that of the timm model it names."""
-    vision_cfg = (_open_clip().get_model_config(name) or {}).get("vision_cfg", {})
-    if vision_cfg.get("patch_size") is None and vision_cfg.get("timm_model_name"):
-        return timm_patch_size(vision_cfg["timm_model_name"])
-    return vision_cfg.get("patch_size")
-
-
 def check_clip(
     clip: str,
     weights: str | None,
@@ -107,11 +111,18 @@ def check_clip(
 ) -> tuple[str, str | None, str]:
     """Refuse a CLIP that cannot be built as asked, before anything is built; else its open_clip
     name, what ``open_clip.create_model(pretrained=)`` takes and a description of the weights.
-    ``field`` is the setting errors name (its weights are ``<field>_weights``)."""
+    ``field`` is the setting errors name (its weights are ``<field>_weights``). A random
+    build with a recorded architecture (a save's) checks that copy, not ``clip``'s source."""
+    recorded = recorded_architecture(setting_of(field))
+    if recorded is not None and not pretrained:
+        check_recorded(recorded, field)
+        if image_size is not None:
+            check_image_size(image_size, config_patch(recorded), clip)
+        return clip, None, "random"
     open_clip = _open_clip()
     name = resolve_architecture(clip, field)
     if image_size is not None:  # before any weights load: resizing them fails below one patch
-        check_image_size(image_size, _config_patch(name), name)
+        check_image_size(image_size, config_patch(open_clip.get_model_config(name)), name)
     if not pretrained:
         if name.startswith(_SCHEMAS):
             raise ValueError(
@@ -158,39 +169,51 @@ def create_clip(
     ``pretrained=False`` builds the architecture randomly initialised and never touches the
     network. ``image_size`` resizes the vision tower's input (open_clip interpolates the
     pretrained position embeddings). ``field``: the setting errors name.
+
+    The model's ``architecture`` is the config it was built from. Inside
+    :func:`~tsfm.models.common.restoring_saved_weights`, a recorded architecture is built
+    randomly from its copy; weights read from ``clip``'s source must fit that copy.
     """
     open_clip = _open_clip()
     name, tag_or_file, source = check_clip(clip, weights, pretrained, image_size, field)
     device = torch.empty(0).device  # honours a `with torch.device(...)` block (e.g. meta)
     kwargs: dict[str, Any] = {"device": device, "force_image_size": image_size}
+    recorded = recorded_architecture(setting_of(field))
+    if recorded is not None and not pretrained:
+        model = create_recorded(recorded, **kwargs)
+        model.architecture = recorded
+        return model
     if not pretrained:
-        quiet = _DropMessage("No pretrained weights loaded")  # random weights were asked for
+        quiet = DropMessages(RANDOM_WEIGHTS_NOTES)  # random weights were asked for
         logging.getLogger().addFilter(quiet)
         try:
-            return open_clip.create_model(
+            model = open_clip.create_model(
                 name, pretrained=None, pretrained_text=False, pretrained_image=False, **kwargs
             )
         finally:
             logging.getLogger().removeFilter(quiet)
+        model.architecture = source_config(name)  # a name or a JSON file: read here
+        return model
     downloads = name.startswith("hf-hub:") or not Path(str(tag_or_file)).is_file()
     with hub_access() if downloads else contextlib.nullcontext() as unreachable:
+        architecture = source_config(name)  # a hf-hub: CLIP's is downloaded
+        if recorded is not None:  # weights from the source, into the saved model's architecture
+            if architecture is None and unreachable:
+                raise RuntimeError(
+                    f"could not read the architecture of CLIP {source} to check it against "
+                    f"the one this model was saved with: {unreachable_note(unreachable)}"
+                )
+            check_same_clip(recorded, architecture, field, clip, restoring_to_train())
         try:
-            return open_clip.create_model(name, pretrained=tag_or_file, **kwargs)
+            model = open_clip.create_model(name, pretrained=tag_or_file, **kwargs)
         except Exception as error:
             why = unreachable_note(unreachable) if unreachable else error
             raise RuntimeError(
                 f"could not load the CLIP weights {source}: {why}\n"
                 + _how_to_provide(name, weights, field)
             ) from error
-
-
-class _DropMessage(logging.Filter):
-    def __init__(self, prefix: str):
-        super().__init__()
-        self.prefix = prefix
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(self.prefix)
+    model.architecture = architecture
+    return model
 
 
 def _looks_like_path(value: str) -> bool:
@@ -240,11 +263,14 @@ def check_text_tower(clip: str, tokens: int) -> None:
     """The CLIP's text tower from its config, before it is built: a native transformer (a
     Hugging Face one, which needs its own download even for random weights, takes no input
     embeddings here) with a position for each of ``tokens``. A ``hf-hub:``/``local-dir:``
-    CLIP is described by its files only: its tower is checked once built."""
+    CLIP is described by its files only: its tower is checked once built. A recorded
+    architecture (a save's) is checked instead of ``clip``'s source."""
     from open_clip.model import CLIPTextCfg
 
-    name = resolve_architecture(clip)
-    text_cfg = (_open_clip().get_model_config(name) or {}).get("text_cfg")
+    config = recorded_architecture("clip")
+    if config is None:
+        config = _open_clip().get_model_config(resolve_architecture(clip))
+    text_cfg = (config or {}).get("text_cfg")
     if text_cfg is None:
         return
     if text_cfg.get("hf_model_name"):

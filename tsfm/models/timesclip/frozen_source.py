@@ -3,11 +3,13 @@
 A state dict (a saved Forecaster, a checkpoint, a fitted model a warm fit continues) holds
 every weight the forecast uses, but not the frozen vision tower, which only the training loss
 uses. Built to forecast (``Forecaster.load``, ``from_run``, ``train=false ckpt_path=...``),
-the CLIP is an architecture only and the frozen tower a placeholder with random weights that
-refuses to draw: no pretrained source is read. Built to train further (a warm fit:
-``restoring_saved_weights(to_train=True)``), the frozen tower is read from its source as in a
-fresh fit (``clip_weights`` for the CLIP's own tower, ``vision_weights`` for another), and a
-source that is not there is refused before anything trains, naming it and what to do.
+the CLIP is an architecture only (from the copy of its config the save recorded) and the
+frozen tower a placeholder with random weights that refuses to draw: no pretrained source is
+read. Built to train further (a warm fit: ``restoring_saved_weights(architectures,
+to_train=True)``), the frozen tower is read from its source as in a fresh fit
+(``clip_weights`` for the CLIP's own tower, ``vision_weights`` for another), and a source
+that is not there, or whose architecture config is no longer the recorded one, is refused
+before anything trains, naming it and what to do.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tsfm.models.common import restoring, restoring_to_train
+from tsfm.models.common import recorded_architecture, restoring, restoring_to_train
 from tsfm.models.timesclip.clip_backbones import names_architecture, resolve_architecture
 
 _FORECASTS = "predict and evaluate need no vision tower: they work without it"
@@ -37,12 +39,15 @@ def backbone_sources(
     clip: str, pretrained: bool, align: bool, freeze_vision: bool, vision: str
 ) -> BackboneSources:
     """What this build reads: everything outside
-    :func:`~tsfm.models.common.restoring_saved_weights`; inside it,
-    only a ``hf-hub:``/``local-dir:`` CLIP (no architecture without its files) and, when the
-    model trains further, the frozen vision tower no state dict holds."""
+    :func:`~tsfm.models.common.restoring_saved_weights`; inside it, only a
+    ``hf-hub:``/``local-dir:`` CLIP whose save recorded no architecture (no architecture
+    without its files) and, when the model trains further, the frozen vision tower no state
+    dict holds (its source must still describe the recorded architecture)."""
     frozen = align and freeze_vision and pretrained
     warm_tower = frozen and restoring_to_train()
-    restored = restoring() and names_architecture(clip)
+    # the architecture is a name, or the copy the save recorded (a hf-hub:/local-dir: CLIP)
+    known = names_architecture(clip) or recorded_architecture("clip") is not None
+    restored = restoring() and known
     read_clip = pretrained and (not restored or (warm_tower and vision == "clip"))
     read_tower = read_clip or warm_tower
     return BackboneSources(read_clip, read_tower, frozen and not read_tower, warm_tower)

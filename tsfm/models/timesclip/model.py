@@ -20,14 +20,16 @@ Args:
         ``tsfm-small-clip``) or the path of an open_clip JSON config.
     clip_weights: pretrained tag of ``clip`` (``openai``) or a checkpoint file.
     pretrained: load weights; false builds the same architecture randomly, offline. A saved
-        model loads without them (its own weights replace them; only the architecture is
-        needed), except a ``hf-hub:``/``local-dir:`` CLIP, which names no architecture.
+        model loads without them (its own weights replace them) and without the CLIP's
+        architecture source: the save keeps a copy of each architecture config
+        (``backbone_architectures``; saves written before it was kept read ``clip``, and an
+        ``hf-hub:``/``local-dir:`` CLIP's weights, from their source).
     vision: ``clip`` (the CLIP's own vision tower), ``open_clip:<arch>`` or ``timm:<name>``
         (paper Table 6 swaps in a plain ViT); ``vision_weights``: its tag or file.
     freeze_vision: keep the vision tower frozen (the paper); a frozen tower is kept out of the
         state dict and the optimizer; a loaded model holds it with random weights and
         refuses to draw with it (forecasting never does; a refit, warm or fresh, reads it
-        from its source).
+        from its source; a warm one refuses a source whose architecture changed).
     patch_len, stride: patching (16, 8: tsfm choice, PatchTST's). cls_position: ``first``
         (the paper's figure) or ``last``. causal_mask: CLIP's causal mask (off: tsfm choice;
         with it a first CLS would see only itself). dropout: on patch embeddings, the
@@ -70,6 +72,7 @@ from tsfm.models.timesclip.clip_backbones import (
     check_positions,
     create_clip,
 )
+from tsfm.models.timesclip.clip_sources import CLIP_SOURCES
 from tsfm.models.timesclip.feature_cache import ImageFeatureCache
 from tsfm.models.timesclip.frozen_source import backbone_sources, reading_warm_tower
 from tsfm.models.timesclip.layers import (
@@ -89,6 +92,7 @@ class TimesCLIP(VisionView, nn.Module):
     CAPABILITIES = Capabilities(
         new_variates=True
     )  # one head shared by all variates; forecasting draws no images
+    SOURCES = CLIP_SOURCES  # settings naming where pretrained parts are, for a moved copy
 
     def __init__(
         self,
@@ -164,6 +168,10 @@ class TimesCLIP(VisionView, nn.Module):
                 clip, clip_weights, sources.clip, image_size if vision == "clip" and align else None
             )
         self.text = ClipTextBackbone(clip_model)
+        # the architecture configs built from, as plain JSON: saves keep them, loads use them
+        self.backbone_architectures: dict[str, dict] = {}
+        if clip_model.architecture is not None:  # (an unreadable hf-hub: config: none)
+            self.backbone_architectures["clip"] = clip_model.architecture
         check_positions(tokens, self.text.context_length)  # a hf-hub:/local-dir: CLIP's
         width = self.text.width
         self.patch_embedding = nn.Linear(patch_len, width)
@@ -183,6 +191,8 @@ class TimesCLIP(VisionView, nn.Module):
                 tower = build_vision_tower(
                     vision, clip_model, source, vision_weights, sources.tower, image_size
                 )
+            if tower.architecture is not None:
+                self.backbone_architectures["vision"] = tower.architecture
             if freeze_vision:  # held outside the module tree: no state dict entries, no grads
                 object.__setattr__(self, "_frozen_tower", tower.requires_grad_(False).eval())
             else:

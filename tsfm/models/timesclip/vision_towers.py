@@ -45,10 +45,21 @@ def patch_size(encoder: nn.Module) -> int | None:
 
 
 class VisionTower(nn.Module):
-    """A vision encoder with its input normalisation: ``[M, 3, H, W]`` in [0, 1] -> ``[M, D]``."""
+    """A vision encoder with its input normalisation: ``[M, 3, H, W]`` in [0, 1] -> ``[M, D]``.
+    ``architecture``: the open_clip config of an ``open_clip:`` tower, which saves record."""
 
-    def __init__(self, encoder: nn.Module, out_dim: int, mean, std, image_size: int, source: str):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        out_dim: int,
+        mean,
+        std,
+        image_size: int,
+        source: str,
+        architecture: dict | None = None,
+    ):
         super().__init__()
+        self.architecture = architecture
         self.encoder, self.out_dim, self.image_size, self.source = (
             encoder,
             out_dim,
@@ -134,7 +145,8 @@ def build_vision_tower(
         other = create_clip(name, weights, pretrained, image_size, field="model.vision")
         mean, std = _preprocess_stats(other.visual)
         source = f"open_clip:{name}:{weights if pretrained else 'random'}"
-        return VisionTower(other.visual, clip_embed_dim(other), mean, std, image_size, source)
+        dim, architecture = clip_embed_dim(other), getattr(other, "architecture", None)
+        return VisionTower(other.visual, dim, mean, std, image_size, source, architecture)
     if kind == "timm" and name:
         import timm
 
