@@ -1,5 +1,5 @@
 """What the speed benchmarks share: threads, the machine's load, its measured matrix-multiply
-peaks, a step's FLOPs, and interleaved repeats with medians.
+peaks, a step's FLOPs, interleaved repeats with medians, and a call's peak resident memory.
 
 A shared machine's speed drifts (other jobs come and go), so the benchmarks run their
 variants interleaved (A, B, C, A, B, C, ...) and report medians: a slow spell then hits every
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
 from collections.abc import Callable
 
@@ -89,3 +90,36 @@ def header(threads: int, machine_peaks: dict[str, float]) -> str:
         f"threads {threads}, {load()}; measured matmul peak ({PEAK_SIZE}^3): "
         f"fp32 {machine_peaks['fp32']:.0f} GFLOP/s, bf16 {machine_peaks['bf16']:.0f} GFLOP/s"
     )
+
+
+def _rss_mb() -> float | None:
+    """The process's resident memory in MB (None where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def rss_peak(call: Callable[[], object], every: float = 0.02) -> tuple[object, float, float | None]:
+    """``call()``'s result, its seconds and the peak of the process's resident memory while
+    it ran, in MB above where it started (sampled every ``every`` seconds; None without
+    /proc). The process's lifetime peak (``ru_maxrss``) would hide a call's own peak behind
+    an earlier, larger one such as the fit's."""
+    start, peak, done = _rss_mb(), [0.0], threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_mb() or 0.0)
+            time.sleep(every)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    began = time.perf_counter()
+    try:
+        result = call()
+    finally:
+        seconds = time.perf_counter() - began
+        done.set()
+        watcher.join()
+    return result, seconds, None if start is None else max(peak[0], _rss_mb() or 0.0) - start

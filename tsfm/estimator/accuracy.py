@@ -57,21 +57,18 @@ def season_length(est: Any) -> int:
     return resolve_season_length(est.config_.get("season_length"), est.freq_, est.lookback)
 
 
-def _metric(
+def _update(
+    metric: SeriesMetrics,
     arrays: Arrays,
-    lag: int,
     series: np.ndarray | None,
-    n_series: int | None,
     observed: np.ndarray | None = None,
     scale: np.ndarray | None = None,
-) -> SeriesMetrics:
+) -> None:
     forecast, actual, lookback = (torch.from_numpy(np.asarray(a, np.float64)) for a in arrays)
-    metric = SeriesMetrics(n_series or forecast.shape[-1], lag)
     index = None if series is None else torch.from_numpy(np.asarray(series, np.int64))
     seen = None if observed is None else torch.from_numpy(observed)
     given = None if scale is None else torch.from_numpy(np.asarray(scale, np.float64))
     metric.update(forecast, actual, lookback, ~actual.isnan(), index, seen, given)
-    return metric
 
 
 def history_scales(values: np.ndarray, origins: np.ndarray, lag: int) -> np.ndarray:
@@ -111,11 +108,26 @@ class Scores:
         observed: np.ndarray | None = None,
         scale: np.ndarray | None = None,
     ):
-        self.lag = lag
+        self.lag, self.n_series = lag, n_series or original[0].shape[-1]
         self.lookback = int(np.shape(original[2])[1])  # the look-back's rows
-        self.scored = scored_counts(original[1], series, n_series)  # windows scored per series
-        self.original = _metric(original, lag, series, n_series, observed, scale)
-        self.scaled = _metric(scaled, lag, series, n_series, observed)  # for the baselines
+        self.original = SeriesMetrics(self.n_series, lag)
+        self.scaled = SeriesMetrics(self.n_series, lag)  # for the baselines
+        self.scored = np.zeros(self.n_series, dtype=np.int64)  # windows scored per series
+        self.add(original, scaled, series, observed, scale)
+
+    def add(
+        self,
+        original: Arrays,
+        scaled: Arrays,
+        series: np.ndarray | None = None,
+        observed: np.ndarray | None = None,
+        scale: np.ndarray | None = None,
+    ) -> None:
+        """More windows of the same series (a chunk of them): the sums go on in order, so
+        that windows given in chunks score exactly as in one go."""
+        self.scored += scored_counts(original[1], series, self.n_series)
+        _update(self.original, original, series, observed, scale)
+        _update(self.scaled, scaled, series, observed)
 
     def pooled(self) -> dict[str, float]:
         """The pooled keys (NaN where undefined)."""
@@ -158,18 +170,6 @@ def reported(values: dict[str, float], what: str = "evaluate") -> dict[str, floa
     for key, why in left_out.items():
         warn_user(f"{what}: {key} left out: {why}")
     return kept
-
-
-def backtest_scores(est: Any, result: Any) -> Scores:
-    """The :class:`Scores` of an :func:`~tsfm.estimator.rolling.backtest` run with
-    ``lookbacks=True``."""
-    return Scores(
-        (result.forecast, result.actual, result.lookback),
-        (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
-        season_length(est),
-        observed=result.lookback_observed,
-        scale=result.scale,
-    )
 
 
 def series_names(layout: Layout) -> tuple[str, str, str]:

@@ -18,11 +18,9 @@ import polars as pl
 
 from tsfm.data.frames import SeriesTable, time_series
 from tsfm.estimator.accuracy import (
-    backtest_scores,
     history_scales,
     in_library,
     per_series_result,
-    season_length,
     series_names,
     warn_notes,
 )
@@ -36,13 +34,9 @@ from tsfm.estimator.cross_validation import (
 from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.fold_sizes import too_many_folds
-from tsfm.estimator.intervals import (
-    metric_taus,
-    pooled_result,
-    series_interval_metrics,
-)
-from tsfm.estimator.rolling import Backtest, backtest
-from tsfm.estimator.scored_windows import left_out, require_scored
+from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.rolling import Backtest, backtest_chunks
+from tsfm.estimator.window_scores import WindowScores
 from tsfm.training.series_metrics import baseline_forecast
 
 
@@ -55,42 +49,47 @@ def evaluate(
 ) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`."""
     if est.mode_ == "independent":
-        from tsfm.estimator.panel_scoring import evaluate_panel
+        from tsfm.estimator.panel_evaluate import evaluate_panel
 
         return evaluate_panel(est, df, per_series, return_forecasts, mase_scale)
     table = est._read(df)
     taus = metric_taus(est)
-    result = backtest(est, table, taus=taus, lookbacks=True)
-    columns = est.output_columns(table)
-    if mase_scale == "history":  # each window's: the frame's rows before its origin
-        values = table.select(list(columns)).values
-        result.scale = history_scales(values, result.origins, season_length(est))
-    check_windows(est, table, result.origins, list(columns))  # rows the model was fitted on
-    scored, left = left_out(result, list(columns))  # look-backs without an observed value
-    require_scored(scored)
-    scores = backtest_scores(est, scored)
-    warn_notes([(list(columns), scores)])
+    columns = list(est.output_columns(table))
+    scoring = WindowScores(est, columns, pooled=not per_series, per_series=per_series)
+    values = table.select(columns).values if mase_scale == "history" else None
+    origins, frames = [], []
+    for result in backtest_chunks(est, table, taus):  # a chunk of windows at a time
+        if values is not None:  # each window's scale: the frame's rows before its origin
+            result.scale = history_scales(values, result.origins, scoring.lag)
+        origins.append(result.origins)
+        scoring.add(result)
+        if return_forecasts:
+            frames.append(window_rows(est, table, result, columns, scoring.lag, taus))
+    check_windows(est, table, np.concatenate(origins), columns)  # rows the model was fitted on
+    left = scoring.left_out()  # look-backs without an observed value
+    scoring.require_scored()
+    warn_notes([(columns, scoring.scores)])
     if per_series:
-        intervals = series_interval_metrics(est, scored)
+        intervals = scoring.intervals.per_series()
         out = per_series_result(
-            scores, list(columns), table.layout, intervals=intervals, left_out=left
+            scoring.scores, columns, table.layout, intervals=intervals, left_out=left
         )
     else:
-        out = pooled_result(est, scored, scores)
+        out = scoring.pooled()
     if not return_forecasts:
         return out
-    return out, window_frame(est, table, result, list(columns), scores.lag, taus)
+    return out, in_library(pl.concat(frames), table.layout)
 
 
-def window_frame(
+def window_rows(
     est: Any,
     table: SeriesTable,
     result: Backtest,
     columns: list,
     lag: int,
     taus: tuple[float, ...],
-) -> Any:
-    """The long frame of every window's forecast (see the module docstring)."""
+) -> pl.DataFrame:
+    """The forecasts of a chunk of windows (see the module docstring)."""
     id_col, time_col, target_col = series_names(table.layout)
     n_windows, horizon, n_series = result.forecast.shape
     time_type = table.layout.time_type
@@ -103,7 +102,7 @@ def window_frame(
     cutoffs = np.repeat(table.times[result.origins - 1], n_series * horizon)
     snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     bands = _bands(est, taus, result.quantiles) if taus else []
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         [
             pl.Series(
                 id_col, [c for _ in range(n_windows) for c in columns for _ in range(horizon)]
@@ -117,7 +116,6 @@ def window_frame(
             *(pl.Series(name, flat(values)) for name, values in bands),
         ]
     )
-    return in_library(frame, table.layout)
 
 
 def backtest_fitted(

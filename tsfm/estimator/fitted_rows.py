@@ -137,14 +137,15 @@ def check_windows(est: Any, table: Any, origins: np.ndarray, columns: list) -> N
     warn_in_sample(est, first, last, lambda fit: every, table.tz)
 
 
-def check_panel_windows(est: Any, ids: list, series: np.ndarray, stamps: np.ndarray) -> None:
+def check_panel_windows(
+    est: Any, ids: list, series: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> None:
     """:func:`warn_in_sample` for panel windows: window ``w`` of series ``ids[series[w]]``,
-    its timestamps ``stamps[w]`` (look-back, then horizon)."""
+    its targets from ``first[w]`` to ``last[w]`` (timestamps)."""
     series = np.asarray(series, dtype=np.int64)
 
     def series_in(fit: FittedRows) -> np.ndarray:
         position = {s: j for j, s in enumerate(fit.series or ())}
         return np.array([position.get(s, -1) for s in ids], dtype=np.int64)[series]
 
-    first, last = stamps[:, est.lookback], stamps[:, -1]
     warn_in_sample(est, first, last, series_in)

@@ -46,24 +46,14 @@ from tsfm.estimator.cross_validation import (
 from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
-from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
+from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.panel_fold_sizes import panel_cutoffs
-from tsfm.estimator.panel_scoring import (
-    PanelWindows,
-    panel_forecasts,
-    panel_history,
-    panel_scores,
-)
+from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_history
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
-from tsfm.estimator.rolling import error_metrics
-from tsfm.estimator.scored_windows import (
-    empty_lookbacks,
-    fold_left_out,
-    require_observed,
-    warn_left_out_folds,
-    without,
-)
+from tsfm.estimator.scored_windows import refuse_unscored, warn_left_out_folds
 from tsfm.estimator.static_inputs import statics_for
+from tsfm.estimator.window_chunks import chunk_size, spans
+from tsfm.estimator.window_scores import WindowScores
 from tsfm.training.series_metrics import baseline_forecast
 
 
@@ -143,37 +133,26 @@ def run_panel_folds(
 ) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``."""
     ids = list(long.ids)
-    forecasts, rows, series_rows, left, notes, actuals = [], [], [], [], [], []
+    forecasts, rows, series_rows, left, notes, observed = [], [], [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
         tables_in = [t.select(model.input_columns_) for t in tables]
-        before = [t.rows(slice(0, c)) for t, c in zip(tables_in, cut, strict=True)]
-        mean, std = series_scales(model, ids, before)
-        windows = PanelWindows(ids, np.arange(len(ids)), np.asarray(cut))
-        taus = metric_taus(model)
-        statics = statics_for(model, ids, long.statics)
-        result, stamps = panel_forecasts(model, tables_in, windows, mean, std, taus, statics)
-        if mase_scale == "history":
-            result.scale = panel_history(model, tables_in, windows)
-        empty = empty_lookbacks(result)  # left out of the scores, kept in the forecasts
-        scored = without(result, empty)
-        actuals.append(scored.actual)
-        left += fold_left_out(None if empty is None else empty[:, 0], ids, fold)
-        scores = panel_scores(model, scored, windows)
-        notes.append((ids, scores))
-        cutoffs = stamps[:, model.lookback - 1]
+        scoring, cutoffs, frames = _fold_scores(model, long, tables_in, cut, mase_scale)
+        observed.append(scoring.observed)
+        left += [(ids[j], fold) for j in np.flatnonzero(scoring.left)]
+        notes.append((ids, scoring.scores))
         row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
-        row.update({"refitted": refitted, **error_metrics(scored)})
+        row.update({"refitted": refitted, **scoring.errors.metrics()})
         row.pop("windows", None)
-        row.update(scores.pooled())
+        row.update(scoring.scores.pooled())
         row.update(_fold_training(model, refitted))
-        row.update(interval_metrics(model, scored))
+        row.update(scoring.intervals.pooled())
         rows.append(row)
-        bands = _bands(model, taus, result.quantiles) if taus else []
-        forecasts.append(_fold_forecasts(long.layout, ids, stamps, result, bands, model))
-        intervals = series_interval_metrics(model, scored, windows.series, len(ids))
-        series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scores, intervals))
-    require_observed(actuals, "folds")  # as evaluate refuses: nothing to score
+        forecasts.append(pl.concat(frames))
+        intervals = scoring.intervals.per_series()
+        series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scoring.scores, intervals))
+    if not any(observed):  # as evaluate refuses: nothing to score
+        refuse_unscored("folds")
     warn_left_out_folds(left, model.lookback)
     warn_notes(notes, "folds")
     per_series = stacked(series_rows)
@@ -183,6 +162,33 @@ def run_panel_folds(
         metrics_frame(long.layout, rows),
         in_library(per_series, long.layout),
     )
+
+
+def _fold_scores(
+    model: Any, long: Any, tables: list, cut: np.ndarray, mase_scale: str
+) -> tuple[WindowScores, np.ndarray, list[pl.DataFrame]]:
+    """One fold, every series' window at its cutoff row ``cut[j]``, forecast and scored a
+    chunk of series at a time (:mod:`tsfm.estimator.window_chunks`): its scores, each
+    series' cutoff and the forecasts' rows."""
+    ids = list(long.ids)
+    before = [t.rows(slice(0, c)) for t, c in zip(tables, cut, strict=True)]
+    mean, std = series_scales(model, ids, before)
+    windows = PanelWindows(ids, np.arange(len(ids)), np.asarray(cut))
+    taus = metric_taus(model)
+    statics = statics_for(model, ids, long.statics)
+    scale = panel_history(model, tables, windows) if mase_scale == "history" else None
+    scoring = WindowScores(model, ids, panel=True)
+    cutoffs, frames = [], []
+    for part in spans(len(ids), chunk_size(model, tables[0].values.shape[1], len(taus))):
+        chunk = PanelWindows(ids, windows.series[part], windows.origins[part])
+        result, stamps = panel_forecasts(model, tables, chunk, mean[part], std[part], taus, statics)
+        result.scale = None if scale is None else scale[part]
+        scoring.add(result, chunk.series)  # left-out windows: kept in the forecasts
+        cutoffs.append(stamps[:, model.lookback - 1].copy())  # not a view of the chunk's
+        bands = _bands(model, taus, result.quantiles) if taus else []
+        names = [ids[j] for j in chunk.series]
+        frames.append(_fold_forecasts(long.layout, names, stamps, result, bands, model))
+    return scoring, np.concatenate(cutoffs), frames
 
 
 def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:

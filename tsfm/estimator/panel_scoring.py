@@ -1,6 +1,7 @@
-"""``evaluate`` of a ``mode="independent"`` Forecaster: every window of every series of a long
-frame, each series with its own dates, length and scaling, scored as the joint ``evaluate``
-scores one time index (:mod:`tsfm.estimator.backtests`).
+"""The windows ``evaluate`` of a ``mode="independent"`` Forecaster scores and their forecasts:
+every window of every series of a long frame, each series with its own dates, length and
+scaling, scored as the joint ``evaluate`` scores one time index (the scoring, a chunk of
+windows at a time: :mod:`tsfm.estimator.panel_evaluate`).
 
 A series of ``T`` rows gives the windows whose horizon lies in its rows and whose look-back
 starts at or after its first row: origins ``lookback .. T - horizon`` (the first ``lookback``
@@ -20,38 +21,16 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import polars as pl
 import torch
 
-from tsfm.data.frames import Layout, time_series
 from tsfm.data.frames.dates import show_time
-from tsfm.data.frames.write import id_series
 from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import carried_forward, refuse_overflow
-from tsfm.estimator.accuracy import (
-    Scores,
-    history_scales,
-    in_library,
-    season_length,
-    series_frame,
-    warn_missing,
-    warn_notes,
-)
-from tsfm.estimator.cross_validation import _bands
-from tsfm.estimator.fitted_rows import check_panel_windows
+from tsfm.estimator.accuracy import history_scales, season_length
 from tsfm.estimator.inference import finite
-from tsfm.estimator.intervals import (
-    metric_taus,
-    pooled_result,
-    series_interval_metrics,
-)
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
-from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.rolling import Backtest
-from tsfm.estimator.scored_windows import left_out, require_scored
-from tsfm.estimator.static_inputs import statics_for
 from tsfm.training.runtime import inference
-from tsfm.training.series_metrics import baseline_forecast
 
 
 @dataclass
@@ -81,42 +60,6 @@ def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
         series.append(np.full(count, j))
         origins.append(np.arange(first, first + count))
     return PanelWindows(ids, np.concatenate(series), np.concatenate(origins))
-
-
-def evaluate_panel(
-    est: Any,
-    df: Any,
-    per_series: bool = False,
-    return_forecasts: bool = False,
-    mase_scale: str = "lookback",
-) -> Any:
-    """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
-    long = read_panel(est, df, inputs=True)
-    tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
-    ids = list(long.ids)
-    windows = observed_history(est, panel_windows(est, ids, [len(t) for t in tables]), tables)
-    mean, std = series_scales(  # per window: a new series' from the rows before its origin
-        est, [ids[j] for j in windows.series], [tables[j] for j in windows.series], windows.origins
-    )
-    taus = metric_taus(est)
-    statics = statics_for(est, ids, long.statics)
-    result, stamps = panel_forecasts(est, tables, windows, mean, std, taus, statics)
-    if mase_scale == "history":
-        result.scale = panel_history(est, tables, windows)
-    check_panel_windows(est, ids, windows.series, stamps)  # rows the model was fitted on
-    scored, left = left_out(result, ids, windows.series)  # look-backs without an observation
-    require_scored(scored)
-    scores = panel_scores(est, scored, windows)
-    warn_notes([(ids, scores)])
-    lag = scores.lag
-    if per_series:
-        intervals = series_interval_metrics(est, scored, windows.series, len(ids))
-        out = _series_frame(long.layout, scores, windows, intervals, left)
-    else:
-        out = pooled_result(est, scored, scores)
-    if not return_forecasts:
-        return out
-    return out, _window_frame(est, long.layout, result, windows, stamps, lag, taus)
 
 
 def observed_history(est: Any, windows: PanelWindows, tables: list) -> PanelWindows:
@@ -158,19 +101,6 @@ def panel_history(est: Any, tables: list, windows: PanelWindows) -> np.ndarray:
     return scale
 
 
-def panel_scores(est: Any, result: Backtest, windows: PanelWindows) -> Scores:
-    """The :class:`Scores` of panel windows: window ``w`` counts for series ``series[w]``."""
-    return Scores(
-        (result.forecast, result.actual, result.lookback),
-        (result.forecast_scaled, result.actual_scaled, result.lookback_scaled),
-        season_length(est),
-        series=windows.series,
-        n_series=len(windows.ids),
-        observed=result.lookback_observed,
-        scale=result.scale,
-    )
-
-
 def panel_forecasts(
     est: Any,
     tables: list,
@@ -181,13 +111,16 @@ def panel_forecasts(
     statics: dict[str, torch.Tensor],
 ) -> tuple[Backtest, np.ndarray]:
     """Every window's forecast (original and scaled, ``[W, H, 1]``), in batches of the run's
-    ``eval_batch_size``; and each window's timestamps ``[W, lookback + horizon]``.
+    ``eval_batch_size``; and each window's timestamps ``[W, lookback + horizon]``. Callers
+    give the windows a chunk at a time (:mod:`tsfm.estimator.window_chunks`).
     ``mean``, ``std``: each window's scaling ``[W, C]``; ``statics``: the static covariates of
     each series of ``windows.ids``."""
     lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
     size = est.config_.data.eval_batch_size
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look", "seen")}
-    carried = [carried_forward(t.values) for t in tables]  # what each look-back carries in
+    carried = {  # what each look-back carries in, of the series of these windows
+        k: carried_forward(tables[k].values) for k in np.unique(windows.series).tolist()
+    }
     nothing = np.full(tables[0].values.shape[1], np.nan)
     for start in range(0, len(windows.origins), size):
         part = slice(start, start + size)
@@ -239,48 +172,3 @@ def panel_forecasts(
         result.quantiles_scaled = scaled_q
         result.quantiles = scaled_q * s[..., None] + m[..., None]
     return result, np.concatenate(parts["t"])
-
-
-def _series_frame(
-    layout: Layout,
-    scores: Scores,
-    windows: PanelWindows,
-    intervals: dict[str, np.ndarray],
-    left: set,
-) -> Any:
-    """One row per series (see :func:`tsfm.estimator.accuracy.per_series_result`)."""
-    values = scores.per_series()
-    warn_missing(windows.ids, values, intervals, left_out=left)
-    frame = series_frame(windows.ids, values, scores.scored, intervals)
-    return in_library(
-        frame.drop("__id").insert_column(0, id_series(layout, windows.ids, 1)), layout
-    )
-
-
-def _window_frame(
-    est: Any,
-    layout: Layout,
-    result: Backtest,
-    windows: PanelWindows,
-    stamps: np.ndarray,
-    lag: int,
-    taus: tuple[float, ...],
-) -> Any:
-    """Every window's forecast, one row per (window, step): id, ``cutoff``, time, ``step``,
-    the actual, ``forecast``, ``snaive`` and the interval bounds of the run's levels."""
-    lookback, horizon = est.lookback, est.horizon
-    n_windows = len(windows.origins)
-    snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
-    columns = [
-        id_series(layout, [windows.ids[j] for j in windows.series], horizon),
-        time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
-        time_series(layout.time_col, stamps[:, lookback:].reshape(-1), layout.time_type),
-        pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows)),
-        pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
-        pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
-        pl.Series("snaive", snaive[..., 0].reshape(-1), nan_to_null=True),
-    ]
-    if taus:
-        bands = _bands(est, taus, result.quantiles)
-        columns += [pl.Series(name, values[..., 0].reshape(-1)) for name, values in bands]
-    return in_library(pl.DataFrame(columns), layout)

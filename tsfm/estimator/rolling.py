@@ -1,6 +1,7 @@
-"""Forecasts of every window of a frame with a fitted Forecaster (:func:`backtest`), and their
-point errors (:func:`error_metrics`); evaluate, cross-validation, calibration and interval
-scores read the :class:`Backtest` it returns."""
+"""Forecasts of every window of a frame with a fitted Forecaster (:func:`backtest`, or a chunk
+of windows at a time: :func:`backtest_chunks`), and their point errors (:func:`error_metrics`,
+summed over chunks by :class:`PointErrors`); evaluate, cross-validation, calibration and
+interval scores read the :class:`Backtest` it returns."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch
 from tsfm.data.frames import SeriesTable
 from tsfm.estimator.fitted_record import fitted_targets
 from tsfm.estimator.inference import (
+    Prepared,
     Windows,
     check_interval_variates,
     finite,
@@ -22,6 +24,7 @@ from tsfm.estimator.inference import (
     unscale,
     unscale_quantiles,
 )
+from tsfm.estimator.window_chunks import chunk_size, spans
 from tsfm.training.adaptive_conformal import adaptive_quantiles
 from tsfm.training.scoring import lookback_spread
 
@@ -43,9 +46,18 @@ class Backtest:
     scale: np.ndarray | None = None  # [W, N] MASE/MSIS scale, original units (mase_scale="history")
 
 
-def _batches(n: int, size: int) -> Iterator[slice]:
-    for start in range(0, n, size):
-        yield slice(start, min(n, start + size))
+def _windows(est: Any, table: SeriesTable, taus: Sequence[float]) -> tuple[Prepared, Windows]:
+    """``table`` prepared for the model (new variates: scaler from the first look-back) and
+    cut into windows, checked."""
+    span = est.lookback + est.horizon
+    if len(table) < span:
+        raise ValueError(
+            f"the frame has {len(table)} rows; scoring needs at least lookback + horizon = {span}"
+        )
+    prepared = prepare(est, table, est.lookback)
+    if taus:
+        check_interval_variates(est, prepared)
+    return prepared, Windows(est, prepared, prepared.table.times)
 
 
 def backtest(
@@ -59,21 +71,39 @@ def backtest(
     """Forecast every window of ``lookback + horizon`` rows in ``table`` (``stride`` rows
     apart, or those whose look-back starts at the rows ``starts``), with quantiles at
     ``taus``; ``lookbacks`` (implied by ``taus``) keeps the scaled look-backs."""
-    lookback, horizon = est.lookback, est.horizon
-    span = lookback + horizon
-    if len(table) < span:
-        raise ValueError(
-            f"the frame has {len(table)} rows; scoring needs at least lookback + horizon = {span}"
-        )
-    prepared = prepare(est, table, lookback)  # new variates: scaler from the first look-back
-    if taus:
-        check_interval_variates(est, prepared)
-    windows = Windows(est, prepared, prepared.table.times)
+    prepared, windows = _windows(est, table, taus)
     if starts is None:
-        starts = np.arange(0, len(table) - span + 1, stride)
+        starts = np.arange(0, len(table) - est.lookback - est.horizon + 1, stride)
+    return _forecasts(est, prepared, windows, starts, taus, lookbacks)
+
+
+def backtest_chunks(est: Any, table: SeriesTable, taus: Sequence[float] = ()) -> Iterator[Backtest]:
+    """:func:`backtest` of every window (``lookbacks=True``) a chunk of windows at a time
+    (:mod:`tsfm.estimator.window_chunks`), so that memory holds one chunk; in one chunk under
+    adaptive conformal, whose intervals depend on every window before."""
+    prepared, windows = _windows(est, table, taus)
+    starts = np.arange(0, len(table) - est.lookback - est.horizon + 1)
+    size = chunk_size(est, prepared.table.values.shape[1], len(taus))
+    conformal = est.module_.conformal
+    if taus and conformal is not None and conformal.adaptive_rate:
+        size = len(starts)
+    for part in spans(len(starts), size):
+        yield _forecasts(est, prepared, windows, starts[part], taus, True)
+
+
+def _forecasts(
+    est: Any,
+    prepared: Prepared,
+    windows: Windows,
+    starts: np.ndarray,
+    taus: Sequence[float],
+    lookbacks: bool,
+) -> Backtest:
+    """The :class:`Backtest` of the windows whose look-back starts at the rows ``starts``."""
+    lookback = est.lookback
     parts = [
         forward(est, windows.batch(starts[part]), taus)
-        for part in _batches(len(starts), est.config_.data.eval_batch_size)
+        for part in spans(len(starts), est.config_.data.eval_batch_size)
     ]
     forecast_scaled = finite(np.concatenate([point for point, _ in parts]), "the forecasts")
     actual_scaled = windows.actual(starts)
@@ -91,7 +121,7 @@ def backtest(
         conformal = est.module_.conformal
         if conformal is not None and conformal.adaptive_rate:
             look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
-            targets = starts[:, None] + lookback + np.arange(horizon)
+            targets = starts[:, None] + lookback + np.arange(est.horizon)
             columns = list(prepared.table.columns[:n])
             fitted = fitted_targets(est, prepared.table.times, targets, columns)
             scaled = adaptive_backtest(
@@ -141,24 +171,46 @@ def error_metrics(result: Backtest) -> dict[str, float]:
     """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale
     (interval metrics: :func:`tsfm.estimator.intervals.interval_metrics`; NaN when no target
     is observed), and ``windows``: the windows with at least one observed target."""
-    metrics: dict[str, float] = {}
-    observed = ~np.isnan(result.actual)
-    for suffix, forecast, actual in (
-        ("", result.forecast_scaled, result.actual_scaled),
-        ("_original", result.forecast, result.actual),
-    ):
-        if not observed.any():  # every target missing or left out: nothing to score
-            metrics.update({f"{k}{suffix}": float("nan") for k in ("mse", "mae", "rmse")})
-            continue
-        error = forecast - actual
-        with np.errstate(over="ignore"):
-            mse = float(np.nanmean(error**2))
-            mae = float(np.nanmean(np.abs(error)))
-        if not np.isfinite([mse, mae]).all():
-            raise RuntimeError(
-                f"the errors{suffix or ' (scaled)'} overflow float64 (MSE {mse}); the data's "
-                "values are too large to score: rescale them"
-            )
-        metrics.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
-    metrics["windows"] = int(observed.any(axis=(1, 2)).sum())  # with an observed target
-    return metrics
+    errors = PointErrors()
+    errors.add(result)
+    return errors.metrics()
+
+
+class PointErrors:
+    """:func:`error_metrics` of windows given a chunk at a time (float64 sums of the errors
+    and counts of the observed values: one chunk gives exactly ``np.nanmean``'s)."""
+
+    def __init__(self) -> None:
+        self.sums = dict.fromkeys(("sq", "abs", "sq_original", "abs_original"), 0.0)
+        self.count = self.windows = 0
+
+    def add(self, result: Backtest) -> None:
+        observed = ~np.isnan(result.actual)
+        self.count += int(observed.sum())
+        self.windows += int(observed.any(axis=(1, 2)).sum())  # with an observed target
+        for suffix, forecast, actual in (
+            ("", result.forecast_scaled, result.actual_scaled),
+            ("_original", result.forecast, result.actual),
+        ):
+            error = forecast - actual
+            with np.errstate(over="ignore"):
+                self.sums[f"sq{suffix}"] += float(np.nansum(error**2))
+                self.sums[f"abs{suffix}"] += float(np.nansum(np.abs(error)))
+
+    def metrics(self) -> dict[str, float]:
+        """``mse``, ``mae``, ``rmse`` and their ``_original``; ``windows``."""
+        metrics: dict[str, float] = {}
+        for suffix in ("", "_original"):
+            if not self.count:  # every target missing or left out: nothing to score
+                metrics.update({f"{k}{suffix}": float("nan") for k in ("mse", "mae", "rmse")})
+                continue
+            mse = self.sums[f"sq{suffix}"] / self.count
+            mae = self.sums[f"abs{suffix}"] / self.count
+            if not np.isfinite([mse, mae]).all():
+                raise RuntimeError(
+                    f"the errors{suffix or ' (scaled)'} overflow float64 (MSE {mse}); the "
+                    "data's values are too large to score: rescale them"
+                )
+            metrics.update({f"mse{suffix}": mse, f"mae{suffix}": mae, f"rmse{suffix}": mse**0.5})
+        metrics["windows"] = self.windows
+        return metrics

@@ -44,25 +44,25 @@ def without(result: Backtest, empty: np.ndarray | None) -> Backtest:
     )
 
 
-def left_out(
-    result: Backtest, names: list, series: np.ndarray | None = None, what: str = "evaluate"
-) -> tuple[Backtest, set]:
-    """:func:`without` the windows of :func:`empty_lookbacks`, warning once; and the names of
-    the series with a window left out. ``names``: the variates' names, or with ``series``
-    (each window's index into ``names``; panels, one variate per window) the series'."""
-    empty = empty_lookbacks(result)
+def left_counts(empty: np.ndarray | None, n: int, series: np.ndarray | None = None) -> np.ndarray:
+    """Each of ``n`` series' windows left out (``empty``: :func:`empty_lookbacks`): per
+    variate, or with ``series`` (each window's, panels: one variate per window) per series."""
     if empty is None:
-        return result, set()
+        return np.zeros(n, dtype=np.int64)
     if series is None:
-        counts = empty.sum(axis=0)
-    else:
-        counts = np.bincount(np.asarray(series)[empty[:, 0]], minlength=len(names))
+        return empty.sum(axis=0)
+    return np.bincount(np.asarray(series)[empty[:, 0]], minlength=n)
+
+
+def warn_left_windows(names: list, counts: np.ndarray, lookback: int, what: str) -> set:
+    """:func:`warn_left_out` of windows left out of the scores, ``counts[j]`` of series
+    ``names[j]``; the names of those series."""
     found = [j for j, c in enumerate(counts) if c]
     labels = [
         f"{names[j]!r} ({int(counts[j])} window{'s' if counts[j] > 1 else ''})" for j in found
     ]
-    warn_left_out(what, labels, result.lookback_observed.shape[1])
-    return without(result, empty), {names[j] for j in found}
+    warn_left_out(what, labels, lookback)
+    return {names[j] for j in found}
 
 
 def warn_left_out(what: str, found: list[str], lookback: int) -> None:
@@ -92,11 +92,6 @@ def scored_counts(
     return np.bincount(np.asarray(series), weights=scored[:, 0], minlength=n_series).astype(int)
 
 
-def require_scored(result: Backtest, what: str = "evaluate") -> None:
-    """Refuse windows without one target to score (every target missing or left out)."""
-    require_observed([result.actual], what)
-
-
 FOLDS = (
     "the folds count back from the end of each series, so drop its trailing rows without a "
     "target (future rows) or "
@@ -107,12 +102,18 @@ def require_observed(actuals: list[np.ndarray], what: str = "evaluate") -> None:
     """Refuse ``actuals`` (each a set of windows' targets, NaN where missing or left out, as
     scored: one per fold of a cross-validation, ``what="folds"``) without one to score."""
     if all(np.isnan(actual).all() for actual in actuals):
-        windows, hint = ("fold", FOLDS) if what == "folds" else ("window of the frame", "")
-        raise ValueError(
-            f"{what}: no {windows} has an observed target with an observed value in its "
-            f"look-back, so there is nothing to score; {hint}pass rows where the series are "
-            "observed (the horizon rows and the look-back before them)"
-        )
+        refuse_unscored(what)
+
+
+def refuse_unscored(what: str = "evaluate") -> None:
+    """The refusal of windows (or folds) without one target to score (every target missing
+    or left out)."""
+    windows, hint = ("fold", FOLDS) if what == "folds" else ("window of the frame", "")
+    raise ValueError(
+        f"{what}: no {windows} has an observed target with an observed value in its "
+        f"look-back, so there is nothing to score; {hint}pass rows where the series are "
+        "observed (the horizon rows and the look-back before them)"
+    )
 
 
 def fold_left_out(empty: Any, names: list, fold: int) -> list[tuple[Any, int]]:

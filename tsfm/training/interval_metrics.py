@@ -113,13 +113,29 @@ class IntervalMetrics(Metric):
     ) -> dict[str, Tensor]:
         """The metrics of each group ``[n_groups]`` (``group``: each element's, ``[B, S, N]``),
         e.g. of every series; NaN where a group has no observed element."""
+        return self.ratios(self.group_totals(group, n_groups, predicted, target, scale, mask))
+
+    def group_totals(
+        self,
+        group: Tensor,
+        n_groups: int,
+        predicted: Tensor,
+        target: Tensor,
+        scale: Tensor | None = None,
+        mask: Tensor | None = None,
+        totals: dict[str, Tensor] | None = None,
+    ) -> dict[str, Tensor]:
+        """The totals of :meth:`contributions` per group ``[n_groups]`` behind
+        :meth:`grouped`, added in place to ``totals`` (those of the windows before: element by
+        element, in order, so that windows given in parts total exactly as in one go)."""
         index = group.reshape(-1).long()
-        totals = {
-            name: torch.zeros(n_groups, dtype=torch.float64).index_add_(0, index, part.reshape(-1))
-            for name, part in self.contributions(predicted, target, scale, mask).items()
-        }
+        totals = {} if totals is None else totals
+        for name, part in self.contributions(predicted, target, scale, mask).items():
+            if name not in totals:
+                totals[name] = torch.zeros(n_groups, dtype=torch.float64)
+            totals[name].index_add_(0, index, part.reshape(-1))
         totals.setdefault("msis_count", torch.zeros(n_groups, dtype=torch.float64))
-        return self.ratios(totals)
+        return totals
 
     def ratios(self, totals: dict[str, Tensor]) -> dict[str, Tensor]:
         """The metrics from the totals of :meth:`contributions` (scalars, or one per group)."""
