@@ -23,6 +23,7 @@ from tsfm.data.frames.horizon_rows import warn_table_horizon_rows
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, refuse_overflow, warn_unobserved
+from tsfm.estimator.interval_requests import check_interval_variates
 from tsfm.estimator.roles import named_columns
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.models import capabilities
@@ -227,37 +228,6 @@ def unscale_quantiles(scaler: StandardScaler | None, values: np.ndarray | None, 
     if values is None or scaler is None:
         return values
     return np.moveaxis(unscale(scaler, np.moveaxis(values, -1, 0), n), 0, -1)
-
-
-def check_interval_variates(est: Any, prepared: Prepared) -> None:
-    """Per-series conformal scores describe the forecasts of the fitted variates, made from
-    all of them together: a frame with other variates, or only some of them, is refused
-    with the reason and the fix."""
-    conformal = est.module_.conformal
-    if conformal is None or conformal.scores.shape[2] == 1 or prepared.restore is not None:
-        return
-    fitted = [str(c) for c in est.columns_]
-    columns = [str(c) for c in prepared.table.columns[: prepared.n_targets]]
-    new = [c for c in columns if c not in set(fitted)]
-    lacking = [c for c in fitted if c not in set(columns)]
-    problems, fixes = [], []
-    if new:
-        problems.append(f"its {new} have no calibration scores")
-        fixes.append(f"leave {new} out")
-    if lacking:
-        together = "" if est.config_.data.channel_independent else (
-            f" (model '{est.model}' forecasts each variate from all the variates of the frame, "
-            "so the scores of forecasts made with every fitted variate do not describe "
-            "forecasts made without some of them)"
-        )  # fmt: skip
-        problems.append(f"it lacks {lacking}{together}")
-        fixes.append("pass every fitted variate and keep the columns you need from the result")
-    raise ValueError(
-        f"the conformal intervals were calibrated per series on forecasts of the fitted "
-        f"variates {fitted}; this frame does not hold exactly those: {' and '.join(problems)}."
-        f" For intervals {' and '.join(fixes)}; or forecast points only (predict without "
-        "level= or quantiles=)"
-    )
 
 
 def _one_window(

@@ -5,7 +5,8 @@ grid, ``config_.quantiles``; a list: those levels).
 Which quantiles a model gives: a distribution head (``loss='normal'``, ``'student_t'``) any in
 (0, 1); conformal scores any whose central interval the calibration scores support (``n``
 scores: from ``1 / (2 (n + 1))`` to ``1 - 1 / (2 (n + 1))``); a quantile head
-(``loss='quantile'``) only the levels it was fitted on.
+(``loss='quantile'``) only the levels it was fitted on. Per-series conformal scores serve only
+a frame of exactly the fitted variates (:func:`check_interval_variates`).
 """
 
 from __future__ import annotations
@@ -91,3 +92,34 @@ def available_quantiles(est: Any, taus: Sequence[float]) -> None:
                 f"intervals up to {100.0 * n / (n + 1):.1f} %); ask for quantiles in that "
                 "range, or calibrate on more windows (conformal_windows)"
             )
+
+
+def check_interval_variates(est: Any, prepared: Any) -> None:
+    """Per-series conformal scores describe the forecasts of the fitted variates, made from
+    all of them together: a frame with other variates, or only some of them, is refused
+    with the reason and the fix."""
+    conformal = est.module_.conformal
+    if conformal is None or conformal.scores.shape[2] == 1 or prepared.restore is not None:
+        return
+    fitted = [str(c) for c in est.columns_]
+    columns = [str(c) for c in prepared.table.columns[: prepared.n_targets]]
+    new = [c for c in columns if c not in set(fitted)]
+    lacking = [c for c in fitted if c not in set(columns)]
+    problems, fixes = [], []
+    if new:
+        problems.append(f"its {new} have no calibration scores")
+        fixes.append(f"leave {new} out")
+    if lacking:
+        together = "" if est.config_.data.channel_independent else (
+            f" (model '{est.model}' forecasts each variate from all the variates of the frame, "
+            "so the scores of forecasts made with every fitted variate do not describe "
+            "forecasts made without some of them)"
+        )  # fmt: skip
+        problems.append(f"it lacks {lacking}{together}")
+        fixes.append("pass every fitted variate and keep the columns you need from the result")
+    raise ValueError(
+        f"the conformal intervals were calibrated per series on forecasts of the fitted "
+        f"variates {fitted}; this frame does not hold exactly those: {' and '.join(problems)}."
+        f" For intervals {' and '.join(fixes)}; or forecast points only (predict without "
+        "level= or quantiles=)"
+    )

@@ -17,13 +17,13 @@ from tsfm.estimator.fitted_record import fitted_targets
 from tsfm.estimator.inference import (
     Prepared,
     Windows,
-    check_interval_variates,
     finite,
     forward,
     prepare,
     unscale,
     unscale_quantiles,
 )
+from tsfm.estimator.interval_requests import check_interval_variates
 from tsfm.estimator.window_chunks import chunk_size, spans
 from tsfm.training.adaptive_conformal import adaptive_quantiles
 from tsfm.training.scoring import lookback_spread
