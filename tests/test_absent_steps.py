@@ -214,3 +214,23 @@ def test_a_freq_finer_than_every_rows_step_is_refused_naming_the_datas_step():
     settings = {"seq_len": 24, "pred_len": 8, **masked}
     with pytest.raises(ValueError, match="every row lies 2 steps.*data.freq=.*'30min'"):
         TimeSeriesDataModule(settings, frame=frame).setup()
+
+
+def test_a_sparse_series_in_a_panel_on_freq_is_masked_and_only_a_panel_all_coarser_refused():
+    # a panel's check is the panel's: one series kept every other day among daily ones is
+    # what masking is for; refusing it pointed to freq='2D', which the daily series refuse
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    rows = {"a": days, "b": days[::2]}
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": s, "ds": t, "y": np.cos(np.arange(len(t)) / 3)})
+        for s, t in rows.items()
+    )
+    panel = {"mode": "independent", "freq": "D", "missing": "mask", "verbose": 0}
+    with pytest.warns(UserWarning, match="series 'b': 29 absent"):
+        fitted = Forecaster(horizon=4, lookback=8, **panel, **TINY_IT).fit(frame)
+    assert fitted.predict()["unique_id"].tolist().count("b") == 4
+    sparse = frame[frame["unique_id"] == "b"]
+    assert len(fitted.predict(sparse)) == 4  # the model's frequency (its gaps warned at fit)
+    both = pd.concat([sparse, sparse.assign(unique_id="c")])
+    with pytest.raises(ValueError, match="series 'b': every row lies 2 steps.*'2D'"):
+        Forecaster(horizon=4, lookback=8, **panel, **TINY_IT).fit(both)

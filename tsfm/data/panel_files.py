@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import config_from
-from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.gaps import insert_absent_steps, refuse_coarser_panel
 from tsfm.data.frames.long import series_tables
 from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.frames.read import read_long
@@ -83,9 +83,11 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     )  # fmt: skip
     tables = series_tables(long)
     if masked:
+        names = [f"series {series!r} of {source}" for series in long.ids]
+        refuse_coarser_panel(tables, cfg.freq, names)
         tables = [
-            insert_absent_steps(table, cfg.freq, f"series {series!r} of {source}")
-            for series, table in zip(long.ids, tables, strict=True)
+            insert_absent_steps(table, cfg.freq, name, check_coarser=False)
+            for name, table in zip(names, tables, strict=True)
         ]
     freq = panel_freq(long.ids, tables, cfg.freq, masked)
     values = [table.select(list(roles.time_varying)).values for table in tables]

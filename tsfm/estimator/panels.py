@@ -15,7 +15,7 @@ import numpy as np
 
 from tsfm.data.frames import is_integer_time, to_polars
 from tsfm.data.frames.column_types import user_types
-from tsfm.data.frames.gaps import empty_steps, insert_absent_steps
+from tsfm.data.frames.gaps import empty_steps, insert_absent_steps, refuse_coarser_panel
 from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
 from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.frames.read import read_long
@@ -106,9 +106,12 @@ def panel_tables(est: Any, long: LongFrame, fitted: bool = True, known: dict | N
     freq = est.freq_ if fitted else est.freq
     if known is None:
         known = getattr(est, "absent_steps_", {}) if fitted else {}  # the fit warned of them
+    names = [f"series {series!r}" for series in long.ids]
+    if not fitted:  # the fitted frequency is the model's, whatever a new series keeps
+        refuse_coarser_panel(tables, freq, names)
     return [
-        insert_absent_steps(table, freq, f"series {series!r}", known.get(series))
-        for series, table in zip(long.ids, tables, strict=True)
+        insert_absent_steps(table, freq, name, known.get(series), check_coarser=False)
+        for series, name, table in zip(long.ids, names, tables, strict=True)
     ]
 
 

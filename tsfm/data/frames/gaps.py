@@ -132,11 +132,18 @@ def empty_steps(table: SeriesTable) -> np.ndarray | None:
 
 
 def insert_absent_steps(
-    table: SeriesTable, freq: Freq | None, name: str = "the frame", known: np.ndarray | None = None
+    table: SeriesTable,
+    freq: Freq | None,
+    name: str = "the frame",
+    known: np.ndarray | None = None,
+    check_coarser: bool = True,
 ) -> SeriesTable:
     """``table`` with a NaN row at every step of ``freq`` its timestamps skip (see the module
     docstring), with a warning saying how many; unchanged when none is absent. ``known``: the
-    steps already warned about (the fitted frame's :func:`empty_steps`), not warned again."""
+    steps already warned about (the fitted frame's :func:`empty_steps`), not warned again.
+    ``check_coarser``: refuse a given ``freq`` finer than every row's step; a panel's series
+    are checked together instead (:func:`refuse_coarser_panel`): one sparse series among
+    others on ``freq`` is what masking is for."""
     times = table.times
     if times is None or len(times) < 2:
         return table
@@ -163,7 +170,7 @@ def insert_absent_steps(
     if not len(absent):  # two rows one usual step apart: nothing to insert
         return table
     refuse_finer_steps(absent, table, freq)
-    if freq is not None and inferred is None:
+    if check_coarser and freq is not None and inferred is None:
         refuse_coarser_rows(times, grid, freq, name)
     values = np.full((len(grid), table.values.shape[1]), np.nan)
     values[np.searchsorted(grid, times)] = table.values
@@ -187,12 +194,40 @@ def _warn_inserted(name: str, absent: np.ndarray, inferred: str | None) -> None:
     )
 
 
+def refuse_coarser_panel(tables: list[SeriesTable], freq: Freq | None, names: list[str]) -> None:
+    """Refuse a given ``freq`` finer than the step every series of a panel keeps (all of them
+    ``k >= 2`` steps of ``freq`` apart, :func:`refuse_coarser_rows`), named by the first."""
+    if freq is None:
+        return
+    found = []
+    for table, name in zip(tables, names, strict=True):
+        times = table.times
+        if times is None or len(times) < 3:
+            continue
+        try:
+            grid = step_grid(times, freq)
+        except ValueError:
+            return  # off the grid: insert_absent_steps names it
+        k = _row_step(times, grid)
+        if k < 2:
+            return
+        found.append((times, grid, name))
+    if found:
+        times, grid, name = found[0]
+        refuse_coarser_rows(times, grid, freq, name)
+
+
+def _row_step(times: np.ndarray, grid: np.ndarray) -> int:
+    """How many steps of ``grid`` every row is from the next (their common divisor)."""
+    jumps = np.diff(np.searchsorted(grid, times))
+    return int(np.gcd.reduce(jumps)) if len(jumps) >= 2 else 1
+
+
 def refuse_coarser_rows(times: np.ndarray, grid: np.ndarray, freq: Freq, name: str) -> None:
     """Refuse a ``freq`` finer than the rows' own step: every row ``k >= 2`` steps of ``freq``
     (or a multiple) from the next (``freq="15min"`` on half-hourly data), where masking would
     insert ``k - 1`` absent steps between every two rows and mask most of every window."""
-    jumps = np.diff(np.searchsorted(grid, times))
-    k = int(np.gcd.reduce(jumps)) if len(jumps) >= 2 else 1
+    k = _row_step(times, grid)
     if k < 2:
         return
     if is_integer_time(times):
