@@ -214,3 +214,26 @@ def test_a_run_checkpoint_keeps_its_backbone_architecture(tmp_path):
     forecaster = Forecaster.from_run(run_dir, backbone=moved)
     assert forecaster.get_params()["backbone"] == moved
     assert forecaster.predict().equals(before)
+
+
+def test_a_backbone_copied_with_save_pretrained_is_the_same_backbone(tmp_path):
+    # save_pretrained writes dtype into config.json; a source without it was refused as
+    # "not the backbone this model was saved with" when the copy was given to load
+    from transformers import AutoModel
+
+    source = tmp_path / "gpt2"
+    shutil.copytree(tiny_backbone_dir("gpt2"), source)
+    config = json.loads((source / "config.json").read_text())
+    for key in ("torch_dtype", "dtype"):
+        config.pop(key, None)
+    (source / "config.json").write_text(json.dumps(config))
+    frame = synthetic_frame(n_rows=160, n_vars=2)
+    saved = tiny("s2ip_llm", backbone=str(source)).fit(frame).save(tmp_path / "model")
+    copy = tmp_path / "copy"
+    AutoModel.from_pretrained(str(source)).save_pretrained(copy)
+    assert "dtype" in json.loads((copy / "config.json").read_text()) or "torch_dtype" in (
+        json.loads((copy / "config.json").read_text())
+    )
+    shutil.rmtree(source)
+    loaded = Forecaster.load(saved, backbone=str(copy))
+    assert loaded.get_params()["backbone"] == str(copy)

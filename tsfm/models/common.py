@@ -235,9 +235,16 @@ def recorded_architecture(setting: str) -> dict[str, Any] | None:
     return copy.deepcopy(recorded) if recorded is not None else None
 
 
-# Entries of an architecture config that say where and by which version it was written (a
-# transformers config.json's), not what is built.
-BOOKKEEPING = ("_name_or_path", "transformers_version", "architectures", "_commit_hash")
+# Entries of an architecture config that say where, by which version and in which dtype it was
+# written (a transformers config.json's: save_pretrained adds dtype), not what is built.
+BOOKKEEPING = (
+    "_name_or_path",
+    "transformers_version",
+    "architectures",
+    "_commit_hash",
+    "dtype",
+    "torch_dtype",
+)
 
 
 def architecture_differences(saved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:

@@ -164,7 +164,17 @@ def check_moved_backbone(name: str, saved: Any, recorded: dict[str, Any]) -> Non
     if "backbone" not in recorded:
         return
     before = architecture_record(recorded_config(recorded["backbone"], name))
-    now = architecture_record(backbone_config(name, pretrained=False))
+    if name in KNOWN_CONFIGS and not Path(resolve_source(name)).is_dir():
+        from transformers import AutoConfig
+
+        try:  # an id: compared only with a config this machine holds, not built-in defaults
+            with quiet_transformers(), quiet_hub_logs():
+                config = AutoConfig.from_pretrained(resolve_source(name), local_files_only=True)
+        except (OSError, ValueError):
+            return
+    else:
+        config = backbone_config(name, pretrained=False)
+    now = architecture_record(config)
     differences = architecture_differences(before, now)
     if differences:
         raise ValueError(
