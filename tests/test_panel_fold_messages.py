@@ -114,3 +114,12 @@ def test_a_plain_fit_names_val_size_and_the_command_line_names_its_ratios(panel,
     message = str(refused.value)
     assert "held out to validate and to test (at least one horizon each); a larger " in message
     assert "data.train_ratio holds out less" in message and "val_size" not in message
+
+
+def test_a_series_too_short_for_one_fold_is_not_told_to_shorten_the_lookback(panel):
+    # a panel's series are padded to the look-back: only a shorter horizon fits more folds
+    short = panel[panel["unique_id"] != "s2"].copy()
+    short = short[(short["unique_id"] != "s1") | (short.groupby("unique_id").cumcount() < 12)]
+    message = _refusal(lambda: _forecaster(val_size=None).cross_validate(short, n_windows=2))
+    assert "too few for even one fold" in message and "shorten horizon" in message
+    assert "lookback" not in message.split("too few for even one fold")[1]

@@ -37,13 +37,14 @@ def too_many_folds(
     rows_of: str = "the frame",
     also: str | Sequence[str] = "",
     longer: str = "a frame",
-    shorter: bool = True,
+    shorter: bool | str = True,
 ) -> str:
     """Why ``n_windows`` folds ``step`` apart do not fit ``n_rows`` rows, and what fits.
     ``fits(c)``: whether ``c`` rows before a cutoff are enough; ``needs(c)``: what those rows
     are for (``"lookback = 16"``); ``rows_of``: whose rows (``"series 'a'"``); ``also``: one
     more fix (``"a smaller val_size"``) or several; ``longer``: what may be longer (``"series"``);
-    ``shorter``: whether shorter lookback or horizon would fit more (not past fitted rows)."""
+    ``shorter``: whether shorter lookback or horizon would fit more (not past fitted rows), or
+    which of them would (``"horizon"``: a panel's series are padded to the look-back)."""
     more = [fix for fix in ([also] if isinstance(also, str) else also) if fix]
     first = smallest_cutoff(fits)
     wanted = first + (n_windows - 1) * step + horizon
@@ -54,7 +55,8 @@ def too_many_folds(
     )
     room = n_rows - horizon - first  # rows left for the steps between folds
     if room < 0:
-        fixes = ["shorten lookback or horizon"] if shorter else []
+        what = shorter if isinstance(shorter, str) else "lookback or horizon"
+        fixes = [f"shorten {what}"] if shorter else []
         fixes += [f"use {fix}" for fix in more]
         return (
             f"{text}, too few for even one fold: pass at least {first + horizon} rows (more for "

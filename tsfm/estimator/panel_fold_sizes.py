@@ -54,7 +54,7 @@ def panel_cutoffs(
             also.append(f"df without the series {short[:5]}" + ("..." if len(short) > 5 else ""))
         fixes = too_many_folds(
             int(lengths[j]), n_windows, step, est.horizon, fits, needs,
-            rows_of=f"series {ids[j]!r}", also=also, longer="series",
+            rows_of=f"series {ids[j]!r}", also=also, longer="series", shorter="horizon",
         )  # fmt: skip
         first = _fold_zero(est, ids[j], tables[j], int(cuts[0, j]), training)
         more = f"; {len(short) - 1} more series are too short for it" if len(short) > 1 else ""
