@@ -109,6 +109,51 @@ def test_two_digit_years_that_read_regularly_several_ways_are_refused_as_ambiguo
         parse_dates(pl.Series("date", days.tolist()))
 
 
+@pytest.mark.parametrize("written", ["%d/%m/%y", "%d/%m/%Y"])
+def test_numeric_dates_with_an_absent_step_are_read_in_the_order_that_steps_regularly(written):
+    # one absent month made every reading irregular: refused as "several readings fit"
+    months = pd.date_range("2000-01-01", periods=120, freq="MS").delete(40)
+    column = pl.Series("date", months.strftime(written).tolist())
+    np.testing.assert_array_equal(parse_dates(column), months.values)
+
+
+@pytest.mark.parametrize("written", ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%Y"])
+def test_numeric_dates_with_an_empty_date_are_refused_for_the_empty_date(written):
+    freq = "h" if "%H" in written else "MS"
+    text = pd.date_range("2013-02-01", periods=120, freq=freq).strftime(written).tolist()
+    text[40] = None
+    with pytest.raises(ValueError, match=r"missing or unreadable date at row 40 \(None\)"):
+        parse_dates(pl.Series("date", text))
+
+
+def test_numeric_dates_that_step_regularly_no_way_are_not_said_to_fit():
+    days = pd.DatetimeIndex(["2015-01-01", "2015-01-02", "2015-01-07", "2015-03-05", "2015-12-01"])
+    with pytest.raises(ValueError, match=r"no reading .* steps regularly") as err:
+        parse_dates(pl.Series("date", days.strftime("%d/%m/%Y").tolist()))
+    assert "fit" not in str(err.value)
+
+
+@pytest.mark.parametrize("written", ["%d/%m/%y %H:%M", "%d/%m/%Y %H:%M"])
+def test_readings_that_give_the_same_timestamps_are_not_ambiguous(written):
+    # one day of hours on 13/01/13: day first and year first both read 2013-01-13
+    hours = pd.date_range("2013-01-13" if "%y" in written else "2015-01-01", periods=24, freq="h")
+    column = pl.Series("date", hours.strftime(written).tolist())
+    np.testing.assert_array_equal(parse_dates(column), hours.values)
+
+
+def test_a_monthly_file_with_an_absent_month_is_fitted_under_missing_mask():
+    from tests.helpers.models import TINY
+    from tsfm import Forecaster
+
+    months = pd.date_range("2000-01-01", periods=60, freq="MS").delete(40)
+    frame = pd.DataFrame({"date": months.strftime("%d/%m/%y"), "y": np.sin(np.arange(59) / 2)})
+    model = Forecaster(
+        "itransformer", horizon=3, lookback=12, max_epochs=1, missing="mask", **TINY["itransformer"]
+    )
+    with pytest.warns(UserWarning, match="1 absent step"):
+        assert model.fit(frame).freq_ == "MS"
+
+
 def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_fix(tmp_path):
     from tsfm.data.frames import read_file
 

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.dates import infer_freq
+from tsfm.data.frames.dates import calendar_candidates, infer_freq
 
 
 def parse_dates(column: pl.Series) -> np.ndarray:
@@ -46,8 +46,11 @@ SHORT_YEAR_DATE = r"^\s*\d{1,2}([/.-])\d{1,2}[/.-]\d{2}(\s+\d{1,2}:\d{2}(:\d{2})
 def _day_month_order(column: pl.Series) -> pl.Series | None:
     """Dates written day and month as numbers (``02/01/2015``, ``02/01/15 13:00``): read in
     the order (day first, month first; with two-digit years also year first) that reads
-    every value and steps regularly (a frequency pandas infers); None for other text. Several
-    readings regular, or none: refused as ambiguous, never guessed."""
+    every value and steps regularly; None for other text. Readings giving the same timestamps
+    are one. A reading regular as it is wins over those regular only with absent steps (see
+    :func:`_regular_with_gaps`); several regular alike are refused as ambiguous, never
+    guessed; none regular: refused as such, or, with empty dates, left to the message for
+    those."""
     text = column.drop_nulls()
     if text.is_empty():
         return None
@@ -59,20 +62,52 @@ def _day_month_order(column: pl.Series) -> pl.Series | None:
             return None
     else:
         return None
-    if len(readings) == 1:
-        (stamps,) = readings.values()
-        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
-    regular = {k: v for k, v in readings.items() if len(v) >= 3 and infer_freq(v.dropna().values)}
-    if len(regular) == 1:
-        (stamps,) = regular.values()
-        return pl.Series(column.name, stamps.to_numpy().astype("datetime64[ns]"))
-    fit = list(regular or readings) or ["day first", "month first"]
+    readings = _distinct(readings)
+    fit = list(readings)
+    if len(readings) > 1:
+        stamps = {k: v.dropna().to_numpy().astype("datetime64[ns]") for k, v in readings.items()}
+        exact = [k for k, v in stamps.items() if len(v) >= 3 and infer_freq(v)]
+        fit = exact or [k for k, v in stamps.items() if _regular_with_gaps(v)]
+    if len(fit) == 1:
+        return pl.Series(column.name, readings[fit[0]].to_numpy().astype("datetime64[ns]"))
+    if not fit and column.null_count():  # the empty dates are what to fix: NaT where empty
+        return pl.Series(column.name, next(iter(readings.values())).to_numpy())
+    where = f"date column '{column.name}' writes day and month as numbers ({text[0]!r}) and"
+    if fit:
+        problem = f"{'both' if len(fit) == 2 else 'several'} readings fit ({', '.join(fit)})"
+    else:
+        problem = f"no reading ({', '.join(readings)}) steps regularly, even with absent steps"
     raise ValueError(
-        f"date column '{column.name}' writes day and month as numbers ({text[0]!r}) and "
-        f"{'both' if len(fit) == 2 else 'several'} readings fit ({', '.join(fit)}): write the "
-        "dates as YYYY-MM-DD, or pass a frame whose dates are parsed (pandas: "
-        "pd.to_datetime(df[col], dayfirst=...))"
+        f"{where} {problem}: write the dates as YYYY-MM-DD, or pass a frame whose dates are "
+        "parsed (pandas: pd.to_datetime(df[col], dayfirst=...))"
     )
+
+
+def _distinct(readings: dict) -> dict:
+    """``readings`` less those giving the same timestamps as an earlier one (one day of hours
+    ``13/01/13 00:00`` reads 2013-01-13 day first and year first)."""
+    kept: dict = {}
+    for order, stamps in readings.items():
+        if not any(stamps.equals(other) for other in kept.values()):
+            kept[order] = stamps
+    return kept
+
+
+def _regular_with_gaps(times: np.ndarray) -> bool:
+    """Whether sorted ``times`` (empty dates dropped) lie on the grid of a frequency pandas
+    infers from runs of consecutive rows at their start or end, and hold at least half of
+    its steps from the first to the last: a regular series with some steps absent. A wrong
+    reading of day and month runs out of order or leaves most of its grid empty."""
+    import pandas as pd
+
+    if len(times) < 3 or not (np.diff(times) > np.timedelta64(0, "ns")).all():
+        return False
+    for freq in calendar_candidates(times):
+        grid = pd.date_range(pd.Timestamp(times[0]), periods=2 * len(times), freq=freq)
+        grid = grid.values.astype("datetime64[ns]")
+        if times[-1] <= grid[-1] and np.isin(times, grid).all():
+            return True
+    return False
 
 
 def _four_digit_readings(column: pl.Series) -> dict:
