@@ -62,8 +62,9 @@ def test_a_value_is_refused_only_when_no_searched_value_builds_with_it():
                                                  "model.n_heads": "choice(4, 8)"}))  # fmt: skip
 
 
-def test_a_shipped_space_on_a_shorter_look_back_names_the_value_too_long_for_it():
+def test_a_user_written_value_too_long_for_the_look_back_is_named():
     overrides = ["model=s2ip_llm", "hparams_search=s2ip_llm"]  # data.seq_len 96, not 512
     cfg = compose_config(*overrides)
+    space = parse_space({**cfg.tune.params, "model.trend_length": "choice(96, 192)"})
     with pytest.raises(ValueError, match=r"model.trend_length: 192 does not fit .*look-back \(96"):
-        check_space(cfg, overrides, parse_space(cfg.tune.params))
+        check_space(cfg, overrides, space)

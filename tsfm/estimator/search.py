@@ -136,7 +136,7 @@ def tune_forecaster(
     else:
         space_spec = {space_key(est, key): value for key, value in search_space.items()}
     space = parse_space(space_spec)
-    check_space(est, space)
+    space = check_space(est, space, shipped=search_space is None)
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
     fit, digest = _fitter(est, df, val_df, size, static_df)
     directory = Path(output_dir) if output_dir is not None else None

@@ -35,11 +35,13 @@ def _run_config(est: Any, overrides: list[str]) -> Any:
     return cfg
 
 
-def check_space(est: Any, space: dict[str, Any]) -> None:
+def check_space(est: Any, space: dict[str, Any], shipped: bool = False) -> dict[str, Any]:
     """Every search-space entry against the forecaster's run config before the first trial:
     the key must become a parameter, and each choice (or both ends of a range) must fit, pass
-    the run's checks and give a model and optimizer (built on the meta device)."""
-    from tsfm.tuning.checks import first_refusal
+    the run's checks and give a model and optimizer (built on the meta device). Returns the
+    space to search: with ``shipped`` (the model's default space, not the user's), choices
+    that no trial can use are dropped with a warning (:func:`~tsfm.tuning.checks.fit_space`)."""
+    from tsfm.tuning.checks import fit_space
     from tsfm.tuning.space import candidate_values, format_override, space_error
 
     overrides = list(est.overrides or [])
@@ -57,11 +59,26 @@ def check_space(est: Any, space: dict[str, Any]) -> None:
                 OmegaConf.update(cfg, key, value, merge=False)  # the schema checks it
         return cfg
 
-    groups = {k: candidate_values(v) for k, v in space.items() if "." not in k}
-    refused = first_refusal(space, configure, groups, skip=(LOOKBACK,))
-    if refused is not None:
+    def describe(key: str, value: Any, why: str, fitting: Any, default: bool) -> str:
         base = compose_for(est.model, est.experiment, overrides)
-        raise ValueError(space_error(*refused, base, f"the run config of model '{est.model}'"))
+        message = space_error(key, value, why, base, f"the run config of model '{est.model}'")
+        if message.startswith("search space key"):  # a key that is not there
+            return message
+        if default:
+            return (
+                f"{message}; no value of this entry in the default search space "
+                f"(conf/hparams_search/{est.model}.yaml) fits: pass search_space={{...}} "
+                "without it, or with values that fit"
+            )
+        values = repr(fitting) if fitting else "[values that fit]"
+        return (
+            f"{message}; to search other values, change the entry: "
+            f"search_space={{{key!r}: {values}, ...}} (or leave it out)"
+        )
+
+    groups = {k: candidate_values(v) for k, v in space.items() if "." not in k}
+    keys = set(space) if shipped else set()
+    return fit_space(space, configure, groups, keys, describe, skip=(LOOKBACK,))
 
 
 # TuneConfig fields tune spells otherwise or has no use for; the rest are STUDY_SETTINGS.

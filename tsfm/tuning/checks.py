@@ -6,7 +6,7 @@ alone: no data is read, no weight allocated, nothing trained)."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -79,13 +79,13 @@ def trial_error(cfg: DictConfig, build: bool = True) -> str | None:
 Configure = Callable[[dict[str, Any]], DictConfig]
 
 
-def first_refusal(
+def refused_values(
     space: Mapping[str, Any],
     configure: Configure,
     groups: Mapping[str, list[Any]],
     skip: tuple[str, ...] = (),
-) -> tuple[str, Any, str] | None:
-    """The first ``(key, value, why)`` of ``space`` that no trial can run with, or None.
+) -> dict[str, list[tuple[Any, str]]]:
+    """``{key: [(value, why), ...]}``: the values of ``space`` no trial can run with.
 
     Each choice, or both ends of a range, of each entry (but ``skip``) must give a config
     (``configure(values)``: the trial's run config with ``values`` set; it raises the
@@ -94,6 +94,7 @@ def first_refusal(
     from tsfm.tuning.space import candidate_values
 
     checks = TrialCheck(configure, space)
+    refused: dict[str, list[tuple[Any, str]]] = {}
     for key, dist in space.items():
         if key in skip:
             continue
@@ -105,15 +106,65 @@ def first_refusal(
             errors = []
             for context in contexts:
                 try:
-                    refused = checks.error(key, value, context)
+                    error = checks.error(key, value, context)
                 except Exception as err:  # the schema's or Hydra's own message
-                    refused = str(err)
-                if refused is None:
+                    error = str(err)
+                if error is None:
                     break
-                errors.append(refused)
+                errors.append(error)
             else:
-                return key, value, errors[0]
-    return None
+                refused.setdefault(key, []).append((value, errors[0]))
+    return refused
+
+
+# describe(key, value, why, fitting values of a choice or None, shipped) -> the refusal
+Describe = Callable[[str, Any, str, "list[Any] | None", bool], str]
+
+
+def fit_space(
+    space: Mapping[str, Any],
+    configure: Configure,
+    groups: Mapping[str, list[Any]],
+    shipped: Collection[str],
+    describe: Describe,
+    skip: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """``space`` with the values no trial can run with (:func:`refused_values`) dropped from
+    the choices of the ``shipped`` entries (those the user did not write; an entry none of
+    whose choices fit is not searched: trials keep the run config's value), with one warning
+    naming them; any other such value (the user's, or an end of a shipped range) raises
+    ``ValueError(describe(...))``. The result depends on the config alone, so
+    a rerun narrows the same way (and the study's problem hash matches)."""
+    from optuna.distributions import CategoricalDistribution
+
+    from tsfm.data.user_warnings import warn_user
+
+    fitted = dict(space)
+    dropped = []
+    for key, refused in refused_values(space, configure, groups, skip).items():
+        dist = space[key]
+        bad = [value for value, _ in refused]
+        fitting = None
+        if isinstance(dist, CategoricalDistribution):
+            fitting = [v for v in dist.choices if not any(v == b for b in bad)]
+        if key in shipped and fitting is not None:
+            why = refused[0][1].removeprefix("every trial with it would fail: ")
+            why = why.strip().splitlines()[0] if why.strip() else why
+            if fitting:
+                fitted[key] = CategoricalDistribution(fitting)
+                kept = f"searching {', '.join(map(repr, fitting))}"
+            else:  # the run config's own value builds (TrialCheck judges against it)
+                del fitted[key]
+                kept = "not searched: trials keep the run config's value"
+            dropped.append(f"{key}: dropped {', '.join(map(repr, bad))}, {kept} ({why})")
+            continue
+        raise ValueError(describe(key, refused[0][0], refused[0][1], fitting, key in shipped))
+    if dropped:
+        warn_user(
+            "the default search space has values no trial of this run can use: "
+            + "; ".join(dropped)
+        )
+    return fitted
 
 
 class TrialCheck:

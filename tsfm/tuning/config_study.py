@@ -153,12 +153,14 @@ def trial_config(cfg: DictConfig, overrides: Sequence[str], values: dict[str, An
     return trial_cfg
 
 
-def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]) -> None:
+def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]) -> dict:
     """Every entry of the search space against the run config, before the first trial: each
     key must exist (in some choice of a searched group) and each choice, or both ends of a
     range, must fit its type, pass the run's checks and give a model and optimizer (built on
-    the meta device); otherwise every trial would fail the same way."""
-    from tsfm.tuning.checks import first_refusal
+    the meta device); otherwise every trial would fail the same way. Returns the space to
+    search: choices of the shipped ``hparams_search`` space that no trial of this run can use
+    are dropped with a warning (:func:`shipped_keys`); the user's own entries are refused."""
+    from tsfm.tuning.checks import fit_space
     from tsfm.tuning.space import candidate_values, space_error
 
     groups = {k: candidate_values(v) for k, v in space.items() if "." not in k and k in GROUPS}
@@ -166,9 +168,46 @@ def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]
     def configure(values: dict[str, Any]) -> DictConfig:  # as train_trial does
         return trial_config(cfg, overrides, {**values, "test": False})
 
-    refused = first_refusal(space, configure, groups)
-    if refused is not None:
-        raise ValueError(space_error(*refused, cfg, "the run config"))
+    def describe(key: str, value: Any, why: str, fitting: Any, shipped: bool) -> str:
+        message = space_error(key, value, why, cfg, "the run config")
+        if message.startswith("search space key"):  # a key that is not there
+            return message
+        drop = f"drop the entry with '+tune.params={{{key}:null}}'"
+        if shipped:
+            return f"{message}; no value of the shipped search space fits this run: {drop}"
+        values = ",".join(map(str, fitting)) if fitting else "<values that fit>"
+        return (
+            f"{message}; to search other values, change the entry: "
+            f"'+tune.params={{{key}:\"choice({values})\"}}', or {drop}"
+        )
+
+    return fit_space(space, configure, groups, shipped_keys(cfg, overrides, space), describe)
+
+
+def shipped_keys(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]) -> set[str]:
+    """The entries of ``space`` as the shipped ``hparams_search`` config of ``cfg``
+    (``conf/hparams_search/<name>.yaml``) writes them, and not set on the command line."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from tsfm.tuning.space import parse_space
+
+    if HydraConfig.initialized():
+        choices = HydraConfig.get().runtime.choices
+    else:
+        choices = compose(overrides, return_hydra_config=True).hydra.runtime.choices
+    path = CONF_DIR / "hparams_search" / f"{choices.get('hparams_search')}.yaml"
+    if not choices.get("hparams_search") or not path.is_file():
+        return set()
+    shipped = OmegaConf.load(path).tune.params
+    written = set()
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        key = override.key_or_group
+        if key == "tune.params" and isinstance(override.value(), dict):
+            written |= set(override.value())
+        elif key.startswith("tune.params."):
+            written.add(key.removeprefix("tune.params."))
+    ours = parse_space({k: v for k, v in shipped.items() if k in space and k not in written})
+    return {key for key, dist in ours.items() if space[key] == dist}
 
 
 def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, Any]]:
@@ -203,7 +242,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
         )
     space = parse_space(params)
     check_metric(settings.metric, "tune.metric")
-    check_space(cfg, overrides, space)
+    space = check_space(cfg, overrides, space)
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed
