@@ -24,17 +24,17 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from tsfm.data import ForecastDataModule, make_datamodule
+from tsfm.data import ForecastDataModule
 from tsfm.data.seasons import resolve_season_length
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.moved_sources import apply_sources, missing_source
 from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
 from tsfm.estimator.persistence import checked_config
 from tsfm.estimator.roles import role_settings
+from tsfm.estimator.run_data import check_same_data, run_data
 from tsfm.estimator.run_layouts import data_arguments, is_panel, keep_state, sampling
 from tsfm.estimator.saved_files import refuse_yaml_aliases
 from tsfm.training.architectures import recorded_in
@@ -192,58 +192,6 @@ def run_cwd(run_dir: Path) -> Path:
         return Path(record["hydra"]["runtime"]["cwd"])
     except Exception:  # no record, or not the mapping Hydra writes
         return Path.cwd()
-
-
-def run_data(cfg: DictConfig) -> ForecastDataModule:
-    """The run's data module, set up: the data read again, split and scaled as the run did."""
-    datamodule = make_datamodule(cfg.data)
-    try:
-        datamodule.setup()
-    except FileNotFoundError as err:
-        raise FileNotFoundError(
-            f"{err}. The run read its data from there; pass data_path=... (a custom file) or "
-            "data_root=... (the folder of a registered dataset) where it is now"
-        ) from None
-    return datamodule
-
-
-CHANGED = (
-    "the data file changed since the run, or data_path/data_root points at another one. If "
-    "the file has grown since, convert the run with a copy of the file as the run read it "
-    "(data_path=...), then predict(frame) from the new rows"
-)
-
-
-def check_same_data(
-    state: dict[str, Any], datamodule: ForecastDataModule, metrics: dict[str, Any], path: Path
-) -> None:
-    """The data read now is the run's: the rows and digest metrics.json recorded (runs since
-    they were recorded), the dimensions and the scaling the checkpoint recorded."""
-    digest = metrics.get("data_sha256")
-    read = datamodule.protocol()  # its data_rows and data_sha256
-    if digest is not None and digest != read["data_sha256"]:
-        raise ValueError(
-            f"the data read now ({read['data_rows']} rows) is not what the run read "
-            f"({metrics.get('data_rows')} rows, SHA-256 {digest[:12]}...): {CHANGED}"
-        )
-    recorded = state["hyper_parameters"]
-    dims = datamodule.dims()
-    if any(recorded["dims"].get(k) != v for k, v in dims.items()):
-        raise ValueError(
-            f"the data read now has dimensions {dims}, but {path} was trained on "
-            f"{recorded['dims']}: {CHANGED}"
-        )
-    scaling = recorded.get("scaler")
-    now = datamodule.scaler_state()  # the targets' (per series in a panel)
-    same = (scaling is None) == (now is None) and (
-        scaling is None
-        or all(np.allclose(scaling[k], now[k], rtol=1e-9, atol=0) for k in ("mean", "std"))
-    )
-    if not same:
-        raise ValueError(
-            f"the run's training rows, read now, give other scaling statistics than those {path} "
-            f"recorded (forecasting with them would be silently wrong): {CHANGED}"
-        )
 
 
 def run_params(cfg: DictConfig, datamodule: ForecastDataModule) -> dict[str, Any]:
