@@ -116,11 +116,15 @@ def _forecasts(
         forecast_scaled=forecast_scaled[..., restore],
         actual_scaled=actual_scaled[..., restore],
     )
+    look = (
+        windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
+        if taus or lookbacks
+        else None
+    )
     if taus:
         scaled = np.concatenate([quantiles for _, quantiles in parts])
         conformal = est.module_.conformal
         if conformal is not None and conformal.adaptive_rate:
-            look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
             targets = starts[:, None] + lookback + np.arange(est.horizon)
             columns = list(prepared.table.columns[:n])
             fitted = fitted_targets(est, prepared.table.times, targets, columns)
@@ -129,8 +133,7 @@ def _forecasts(
             )
         result.quantiles = unscale_quantiles(prepared.scaler, scaled, n)[..., restore, :]
         result.quantiles_scaled = scaled[..., restore, :]
-    if taus or lookbacks:
-        look = windows.scaled[starts[:, None] + np.arange(lookback)][..., :n]
+    if look is not None:
         result.lookback_scaled = look[..., restore]
         result.lookback = unscale(prepared.scaler, look, n)[..., restore]
         if windows.mask is not None:  # MASE's and MSIS's scale: steps between observed rows

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from omegaconf import DictConfig
 
 from tsfm.data import ForecastDataModule, make_datamodule
+from tsfm.training.data_record import same_scaling
 
 
 def run_data(cfg: DictConfig) -> ForecastDataModule:
@@ -53,13 +53,8 @@ def check_same_data(
             f"the data read now has dimensions {dims}, but {path} was trained on "
             f"{recorded['dims']}: {CHANGED}"
         )
-    scaling = recorded.get("scaler")
-    now = datamodule.scaler_state()  # the targets' (per series in a panel)
-    same = (scaling is None) == (now is None) and (
-        scaling is None
-        or all(np.allclose(scaling[k], now[k], rtol=1e-9, atol=0) for k in ("mean", "std"))
-    )
-    if not same:
+    # the targets' scaling (per series in a panel)
+    if not same_scaling(recorded.get("scaler"), datamodule.scaler_state()):
         raise ValueError(
             f"the run's training rows, read now, give other scaling statistics than those {path} "
             f"recorded (forecasting with them would be silently wrong): {CHANGED}"

@@ -44,7 +44,8 @@ class RecordData(Callback):
             checkpoint[KEY] = dict(self._record)
 
 
-def _same_scaling(saved: Any, now: Any) -> bool:
+def same_scaling(saved: Any, now: Any) -> bool:
+    """Whether two recorded scalers (``{'mean', 'std'}``, or None) are the same to 1e-9."""
     if saved is None or now is None:
         return saved is None and now is None
     try:
@@ -89,7 +90,7 @@ def check_same_training_data(path: str | Path, datamodule: Any, module: Any, set
             )
         return
     saved = (checkpoint.get("hyper_parameters") or {}).get("scaler")
-    if not _same_scaling(saved, module.hparams.get("scaler")):
+    if not same_scaling(saved, module.hparams.get("scaler")):
         raise ValueError(
             f"{setting}: {path} was trained on other data than this run reads: the training "
             "rows read now give other scaling statistics than those the checkpoint recorded; "
