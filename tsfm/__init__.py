@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Forecaster", "InSampleWarning", "__version__", "m4_scores", "plot_forecast"]
+__all__ = [
+    "Forecaster",
+    "InSampleWarning",
+    "InputError",
+    "__version__",
+    "m4_scores",
+    "plot_forecast",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from tsfm.data.user_warnings import InSampleWarning
 
         return InSampleWarning
+    if name == "InputError":
+        from tsfm.errors import InputError
+
+        return InputError
     if name == "m4_scores":
         from tsfm.estimator.m4_scores import m4_scores
 
@@ -30,4 +41,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), "Forecaster", "InSampleWarning", "m4_scores", "plot_forecast"])
+    return sorted(
+        [*globals(), "Forecaster", "InSampleWarning", "InputError", "m4_scores", "plot_forecast"]
+    )

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from tsfm.errors import InputError
+
 DEFAULT_MAX_SERIES = 4  # panels a forecast plot draws when no series are named
 
 HISTORY, ACTUAL, FORECAST, ORIGIN = "history", "actual", "forecast", "forecast origin"
@@ -52,16 +54,16 @@ def choose_series(
     if wanted is None:
         return names if limit is None else names[: max(1, int(limit))]
     if isinstance(wanted, str):
-        raise ValueError(f"{setting} takes a list of names, e.g. {setting}=[{wanted!r}]")
+        raise InputError(f"{setting} takes a list of names, e.g. {setting}=[{wanted!r}]")
     chosen = [str(w) for w in wanted]
     unknown = [w for w in chosen if w not in names]
     if unknown:
         shown = names if len(names) <= 20 else [*names[:20], "..."]
-        raise ValueError(
+        raise InputError(
             f"{setting} names {unknown}, which are not forecast series; pick from {shown}"
         )
     if not chosen:
-        raise ValueError(f"{setting} is empty; name at least one series, or leave it unset")
+        raise InputError(f"{setting} is empty; name at least one series, or leave it unset")
     return chosen
 
 
@@ -123,7 +125,7 @@ def draw(panels: list[Panel], n_cols: int = 1, title: str | None = None) -> Any:
     from matplotlib.figure import Figure
 
     if not panels:
-        raise ValueError("nothing to draw: no series were chosen")
+        raise InputError("nothing to draw: no series were chosen")
     n_cols = max(1, min(n_cols, len(panels)))
     n_rows = -(-len(panels) // n_cols)
     width = 9.0 if n_cols == 1 else 4.6 * n_cols

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.drawing import choose_series
+from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.architectures import recorded_in
@@ -103,7 +104,7 @@ def build_logger(cfg: DictConfig, run_dir: Path, resuming: bool = False):
         return logger(run_dir, name="", version="logs")
     if name == "tensorboard":
         return L.pytorch.loggers.TensorBoardLogger(run_dir, name="", version="tensorboard")
-    raise ValueError(f"unknown logger '{name}'; use csv, tensorboard or none")
+    raise InputError(f"unknown logger '{name}'; use csv, tensorboard or none")
 
 
 def build_trainer(
@@ -232,19 +233,19 @@ def _fit_and_test(
     if conformal is not None:
         check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)
     if conformal is not None and conformal.adaptive_rate and datamodule.scores_forecasts:
-        raise ValueError(
+        raise InputError(
             "conformal.adaptive_rate adapts intervals over a sequence of test windows; this "
             "dataset scores one window per series (M4): leave the rate at 0"
         )
     if conformal is not None and conformal.adaptive_rate and datamodule.pools_series:
-        raise ValueError(
+        raise InputError(
             "conformal.adaptive_rate adapts along one series' windows; a panel of independent "
             "series (data.mode=independent) pools the calibration scores of every series: "
             "leave the rate at 0"
         )
     if conformal is not None and conformal.windows:  # refuse what calibration would refuse
         if module.head.probabilistic:
-            raise ValueError(
+            raise InputError(
                 f"conformal.windows calibrates point models; loss={cfg.loss} already forecasts "
                 "intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
             )

@@ -18,6 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
+from tsfm.cli_errors import input_errors_end_the_command
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
@@ -88,10 +89,10 @@ def main(cfg: DictConfig) -> float | None:
     log_through_root()  # Lightning's info lines into run.log too
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
     try:
-        with warnings_through_logging():  # into run.log too, naming tsfm's lines
-            metrics = run(cfg, run_dir)
+        with input_errors_end_the_command(log), warnings_through_logging():
+            check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
+            metrics = run(cfg, run_dir)  # warnings into run.log too, naming tsfm's lines
     except KeyboardInterrupt as stop:  # Ctrl-C: checkpoints kept, one line on how to resume
         epochs = getattr(stop, "epochs", None)  # FitInterrupted's, when it came during fit
         log.error("%s", interrupted_line(run_dir, list(hydra_cfg.overrides.task), epochs))

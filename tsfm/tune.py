@@ -25,6 +25,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from tsfm.cli_errors import input_errors_end_the_command
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.training.console import log_through_root
 from tsfm.tuning.config_study import tune
@@ -44,9 +45,10 @@ def main(cfg: DictConfig) -> float | None:
         optuna.logging.enable_propagation()
         log_through_root()
     hydra_cfg = HydraConfig.get()
-    check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
     try:
-        study, outputs = tune(cfg, hydra_cfg.overrides.task)
+        with input_errors_end_the_command(log):
+            check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
+            study, outputs = tune(cfg, hydra_cfg.overrides.task)
     except KeyboardInterrupt as stop:  # Ctrl-C: Optuna marks the trial under way failed
         epochs = getattr(stop, "epochs", None)  # FitInterrupted's, when it came during fit
         done = "" if epochs is None else f" during a trial, after {epochs} finished epoch(s)"

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from tsfm.data.eval_sharding import eval_shard_sampler
 from tsfm.data.scaler import StandardScaler
+from tsfm.errors import InputError
 
 log = logging.getLogger(__name__)
 ConfigT = TypeVar("ConfigT")
@@ -40,7 +41,7 @@ def config_from(cls: type[ConfigT], config: Any) -> ConfigT:
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(config) - known)
     if unknown:
-        raise ValueError(f"unknown data setting(s) {unknown}; known: {sorted(known)}")
+        raise InputError(f"unknown data setting(s) {unknown}; known: {sorted(known)}")
     return cls(**config)
 
 
@@ -141,7 +142,7 @@ class ForecastDataModule(L.LightningDataModule):
         mean absolute difference of its series' observed values ``lag`` apart over every row
         before the window's origin (training rows included), 0 where there is no such pair
         (:func:`tsfm.training.scoring.history_scale`)."""
-        raise ValueError(
+        raise InputError(
             f"{type(self).__name__} cannot score against each series' history "
             "(mase_scale=history); use mase_scale=lookback"
         )
@@ -194,11 +195,11 @@ class ForecastDataModule(L.LightningDataModule):
         self.setup("validate")
         dataset = self.datasets.get("val")
         if dataset is None or len(dataset) == 0:
-            raise ValueError(
+            raise InputError(
                 "conformal calibration needs a validation split, and this data has none"
             )
         if not hasattr(dataset, "rolling_origin"):
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__}'s validation windows do not support conformal "
                 "calibration; use a probabilistic loss (quantile, normal, student_t) instead"
             )

@@ -26,6 +26,7 @@ from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import check_float32_range, fill_forward
 from tsfm.data.wide_tables import wide_table
 from tsfm.data.windows import WindowDataset, side_inputs
+from tsfm.errors import InputError
 
 log = logging.getLogger(__name__)
 MISSING_MODES = ("refuse", "mask")
@@ -67,22 +68,22 @@ class TimeSeriesDataModule(ForecastDataModule):
         self.config = cfg = config_from(DataConfig, config)
         spec = DATASETS.get(cfg.name)
         if spec is not None and spec.datamodule != "windows":
-            raise ValueError(
+            raise InputError(
                 f"'{cfg.name}' is read by the '{spec.datamodule}' data module (M4DataModule for "
                 "the M4 groups), not TimeSeriesDataModule; tsfm.data.make_datamodule picks the "
                 "right module for a config"
             )
         if cfg.features not in FEATURE_MODES:
-            raise ValueError(f"data.features must be one of {FEATURE_MODES}, got '{cfg.features}'")
+            raise InputError(f"data.features must be one of {FEATURE_MODES}, got '{cfg.features}'")
         if cfg.train_variates is not None and cfg.features != "M":
-            raise ValueError("data.train_variates (efficient training) needs data.features=M")
+            raise InputError("data.train_variates (efficient training) needs data.features=M")
         if cfg.mode != "joint":
-            raise ValueError(
+            raise InputError(
                 f"data.mode={cfg.mode}: TimeSeriesDataModule reads series jointly; "
                 "tsfm.data.make_datamodule picks the module of a data.mode=independent config"
             )
         if cfg.missing not in MISSING_MODES:
-            raise ValueError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
+            raise InputError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
         self.frame, self.given_table, self.given_split = frame, table, split
         self.static, self.names, self.given_scaler = static, names, scaler
         self.source = "the frame"  # where the data comes from, for messages
@@ -121,7 +122,7 @@ class TimeSeriesDataModule(ForecastDataModule):
                 past=roles["past"], names=self.names,
             )  # fmt: skip
         if cfg.static_covariates and self.static is None:
-            raise ValueError(
+            raise InputError(
                 f"{self.names['static']} needs one value per series: a panel (a long frame with "
                 "static columns) or a static frame; a wide file is one series"
             )

@@ -7,6 +7,8 @@ from typing import Any
 
 from torch.utils.data import Dataset, DistributedSampler
 
+from tsfm.errors import InputError
+
 
 class EvalShardSampler(DistributedSampler):
     """Rank ``r`` of ``W`` gets windows ``r, r + W, r + 2W, ...``, in order, none repeated.
@@ -22,7 +24,7 @@ class EvalShardSampler(DistributedSampler):
         super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
         n = len(dataset)
         if n < num_replicas:
-            raise ValueError(
+            raise InputError(
                 f"{n} evaluation windows cannot be shared by {num_replicas} processes (each "
                 "needs at least one); use fewer devices or a longer validation/test split"
             )

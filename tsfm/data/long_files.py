@@ -13,6 +13,7 @@ import polars as pl
 from tsfm.data.config import DataConfig
 from tsfm.data.frames import SeriesTable, read_frame
 from tsfm.data.statics import StaticEncoder
+from tsfm.errors import InputError
 
 
 def check_long_columns(cfg: DataConfig, df: pl.DataFrame, source: str) -> None:
@@ -20,7 +21,7 @@ def check_long_columns(cfg: DataConfig, df: pl.DataFrame, source: str) -> None:
     needed = {"data.id_col": cfg.id_col, "data.date_col": cfg.date_col, "data.target": cfg.target}
     absent = [f"{key}={name!r}" for key, name in needed.items() if name not in df.columns]
     if absent:
-        raise ValueError(
+        raise InputError(
             f"a long file (data.id_col) needs its id, date and target columns; "
             f"{', '.join(absent)} are not columns of {source} ({df.columns})"
         )
@@ -33,7 +34,7 @@ def read_long_file(
     per series, in target order; None without ``data.static_covariates``)."""
     check_long_columns(cfg, df, source)
     if cfg.features != "M" or cfg.targets or cfg.columns is not None:
-        raise ValueError(
+        raise InputError(
             "data.features, data.targets and data.columns apply to wide files; a long "
             "file's targets are its series (data.target names their value column)"
         )

@@ -31,6 +31,7 @@ from tsfm.data.seasonal_scales import history_scale, seasonal_prefix
 from tsfm.data.statics import StaticEncoder
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward
+from tsfm.errors import InputError
 
 
 def series_statistics(values: list[np.ndarray], rows: Sequence[int]) -> tuple[np.ndarray, ...]:
@@ -55,7 +56,7 @@ def require_observed(
     ]
     if empty:
         empty = list(dict.fromkeys(empty))  # evaluate asks once per window
-        raise ValueError(
+        raise InputError(
             f"series {empty[:5]} have no observed target value in their {what} (every one is "
             "missing): a series is scaled by, and forecast from, its own observed values; "
             "drop it, or give it observed rows there"
@@ -124,7 +125,7 @@ class PanelDataModule(ForecastDataModule):
                 if kept < rows
                 else ""
             )
-            raise ValueError(
+            raise InputError(
                 f"{len(short)} series (e.g. {short[:3]}) have fewer than horizon + 1 = "
                 f"{config.pred_len + 1} training rows: one horizon to learn from and one row to "
                 f"look back on{held}; drop them or shorten the horizon"

@@ -28,15 +28,16 @@ from tsfm.data.panel import PanelDataModule
 from tsfm.data.roles import CLI_NAMES, panel_roles
 from tsfm.data.sources import read_source
 from tsfm.data.statics import StaticEncoder
+from tsfm.errors import InputError
 
 MODES = ("joint", "independent")
 
 
 def check_mode(cfg: DataConfig) -> None:
     if cfg.mode not in MODES:
-        raise ValueError(f"data.mode must be one of {MODES}, got '{cfg.mode}'")
+        raise InputError(f"data.mode must be one of {MODES}, got '{cfg.mode}'")
     if cfg.mode == "independent" and cfg.id_col is None:
-        raise ValueError(
+        raise InputError(
             "data.mode=independent reads a long file (one row per series and time): name its "
             "series id column with data.id_col"
         )
@@ -62,13 +63,13 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
         "data.allow_irregular": cfg.allow_irregular,  # gaps: data.missing=mask
     }
     if any(unused.values()):
-        raise ValueError(
+        raise InputError(
             f"{', '.join(k for k, v in unused.items() if v)}: not available with "
             "data.mode=independent (each series is one target, scaled on its own training "
             "rows; data.target names the value column)"
         )
     if not (cfg.train_ratio > 0 and cfg.test_ratio > 0 and cfg.train_ratio + cfg.test_ratio < 1):
-        raise ValueError(
+        raise InputError(
             f"data.train_ratio ({cfg.train_ratio}) and data.test_ratio ({cfg.test_ratio}) must "
             "be positive and leave a share for validation (their sum below 1)"
         )

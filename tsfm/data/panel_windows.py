@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import Dataset
 
 from tsfm.data.batch import Batch
+from tsfm.errors import InputError
 
 
 class PanelWindows(Dataset):
@@ -60,7 +61,7 @@ class PanelWindows(Dataset):
         (conformal calibration: the scores of all series are pooled, each in its own scaled
         units, so a series the model never saw gets intervals too)."""
         if n_windows < 1 or step < 1:
-            raise ValueError(f"need at least one window and step; got {n_windows}, step {step}")
+            raise InputError(f"need at least one window and step; got {n_windows}, step {step}")
         series = self.series.numpy()
         starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
         ends = np.r_[starts[1:], len(series)]
@@ -69,7 +70,7 @@ class PanelWindows(Dataset):
         for start, end in zip(starts, ends, strict=True):
             if end - start < span:
                 name = self.s.get("names", [])[int(series[start])]
-                raise ValueError(
+                raise InputError(
                     f"series {name!r} has {end - start} validation windows; {n_windows} windows "
                     f"{step} rows apart need {span}: use fewer windows or a smaller step, or "
                     "hold out more rows per series (val_size; data.train_ratio on the command line)"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tsfm.errors import InputError
+
 FEATURE_MODES = ("M", "S", "MS")
 CLI_NAMES = {
     "targets": "data.targets",
@@ -79,7 +81,7 @@ def resolve_roles(
     """The roles of ``columns`` (the time-varying columns available) and ``static_columns``
     (the columns of a static frame, if any), or a ValueError naming the setting to fix."""
     if features not in FEATURE_MODES:
-        raise ValueError(f"{names['features']} must be one of {FEATURE_MODES}, got '{features}'")
+        raise InputError(f"{names['features']} must be one of {FEATURE_MODES}, got '{features}'")
     columns = [str(c) for c in columns]
     given = {
         "targets": _listed(targets),
@@ -92,28 +94,28 @@ def resolve_roles(
         unknown = [c for c in listed if c not in pool]
         if unknown:
             where = "the static frame" if role == "static" else "the data"
-            raise ValueError(
+            raise InputError(
                 f"{names[role]} names {unknown}, which {where} does not have; its columns are "
                 f"{list(pool)}"
             )
         if len(set(listed)) != len(listed):
-            raise ValueError(f"{names[role]} lists a column twice: {listed}")
+            raise InputError(f"{names[role]} lists a column twice: {listed}")
     seen: dict[str, str] = {}
     for role, listed in given.items():
         for column in listed:
             if column in seen:
-                raise ValueError(
+                raise InputError(
                     f"column '{column}' is in both {names[seen[column]]} and {names[role]}; "
                     "give each column one role"
                 )
             seen[column] = role
     if given["targets"] and target is not None and target not in given["targets"]:
-        raise ValueError(
+        raise InputError(
             f"{names['target']}='{target}' is not one of {names['targets']} {given['targets']}"
         )
     free = [c for c in columns if c not in seen]
     if target is not None and seen.get(target, "targets") != "targets":
-        raise ValueError(
+        raise InputError(
             f"the target '{target}' ({names['target']}) cannot also be a covariate "
             f"({names[seen[target]]}): give it one role"
         )
@@ -122,20 +124,20 @@ def resolve_roles(
         past_extra: list[str] = []
     else:
         if given["targets"] and len(given["targets"]) > 1:
-            raise ValueError(
+            raise InputError(
                 f"{names['features']}={features} forecasts one target, but {names['targets']} "
                 f"lists {given['targets']}; use {names['features']}=M for several"
             )
         main = target or (given["targets"][0] if given["targets"] else None)
         main = main or (free[-1] if free else None)
         if main is None or main not in columns:
-            raise ValueError(f"{names['features']}={features} needs a target column")
+            raise InputError(f"{names['features']}={features} needs a target column")
         if seen.get(main, "targets") != "targets":  # the last free column never is one
-            raise ValueError(f"the target '{main}' cannot also be a covariate")
+            raise InputError(f"the target '{main}' cannot also be a covariate")
         chosen = [main]
         past_extra = [c for c in free if c != main] if features == "MS" else []
     if not chosen:
-        raise ValueError(
+        raise InputError(
             f"no target left: every column has a covariate role; name the targets in "
             f"{names['targets']}"
         )
@@ -163,7 +165,7 @@ def long_roles(
         expanded = []
         for name in _listed(listed):
             if name not in covariates:
-                raise ValueError(
+                raise InputError(
                     f"{names[role]} names '{name}', which is not a covariate column of the long "
                     f"frame (its covariate columns are {covariates})"
                 )
@@ -174,7 +176,7 @@ def long_roles(
     named = set(_listed(future)) | set(_listed(past))
     unused = [c for c in covariates if c not in named]
     if unused:
-        raise ValueError(
+        raise InputError(
             f"the long frame has column(s) {unused} without a role: list them in "
             f"{names['future']} or {names['past']} (or {names['static']}, if they hold one "
             "value per series), or drop them"
@@ -195,7 +197,7 @@ def panel_roles(
     roles = resolve_roles(value_columns, targets=[target], future=future, past=past, names=names)
     unused = [c for c in value_columns if c not in roles.time_varying]
     if unused:
-        raise ValueError(
+        raise InputError(
             f"the long frame has column(s) {unused} without a role: list them in "
             f"{names['future']} or {names['past']} (or {names['static']}), or drop them"
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tsfm.errors import InputError
+
 
 class StandardScaler:
     """``(x - mean) / std`` per variate, population std (as scikit-learn's StandardScaler).
@@ -29,7 +31,7 @@ class StandardScaler:
         observed = (~np.isnan(values)).sum(axis=0)
         if (observed == 0).any():
             name = names[int(np.argmin(observed))]
-            raise ValueError(
+            raise InputError(
                 f"column '{name}' has no observed value in the training rows, so it cannot be "
                 "scaled; drop it or train on rows where it was observed"
             )
@@ -44,7 +46,7 @@ class StandardScaler:
         if overflow.any():
             bad = [names[j] for j in np.flatnonzero(overflow)]
             largest = float(np.nanmax(np.abs(values[:, overflow])))
-            raise ValueError(
+            raise InputError(
                 f"the values of column(s) {bad} (up to {largest:.3g}) are too large for their "
                 "mean and standard deviation to be computed in float64; rescale them (e.g. "
                 "divide by a power of ten) before fitting"
@@ -56,7 +58,7 @@ class StandardScaler:
         too_fine = (std > rounding) & (std <= tiny)
         if too_fine.any():
             bad = [names[j] for j in np.flatnonzero(too_fine)]
-            raise ValueError(
+            raise InputError(
                 f"column(s) {bad} vary by less than {tiny:.3g}, the smallest number float32 "
                 "(which the models compute in) holds; rescale them (multiply by a power of ten)"
             )
@@ -67,7 +69,7 @@ class StandardScaler:
         if not self.fitted:
             raise RuntimeError("the scaler is not fitted; call fit() first")
         if n != self.mean.shape[0]:
-            raise ValueError(f"the scaler was fitted on {self.mean.shape[0]} variates, got {n}")
+            raise InputError(f"the scaler was fitted on {self.mean.shape[0]} variates, got {n}")
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         self._check(values.shape[-1])

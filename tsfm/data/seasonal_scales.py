@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from tsfm.errors import InputError
+
 
 def seasonal_steps(x: Tensor, lag: int, observed: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """The terms of every seasonal scale: ``|x_t - x_{t-lag}|`` along the rows of ``x [..., T,
@@ -17,7 +19,7 @@ def seasonal_steps(x: Tensor, lag: int, observed: Tensor | None = None) -> tuple
     of the pair are observed (``observed [..., T, N]``; all pairs without it), 0 elsewhere
     (such a term is 0 too, whatever the values: NaN where a value is missing)."""
     if lag < 1:
-        raise ValueError(f"season_length={lag} must be at least 1")
+        raise InputError(f"season_length={lag} must be at least 1")
     x = x.double()
     steps = (x[..., lag:, :] - x[..., : x.shape[-2] - lag, :]).abs()
     if observed is None:

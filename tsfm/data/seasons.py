@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tsfm.errors import InputError
+
 # seasons in units of the frequency's own step (before dividing by its multiple)
 _CALENDAR = {"day": (7,), "week": (52,), "month": (12,), "quarter": (4,), "year": ()}
 _STEP_SECONDS = {"hour": 3600, "minute": 60, "second": 1}
@@ -65,7 +67,7 @@ def check_lookback(lookback: int, name: str) -> None:
     """A look-back of at least two steps: one step normalises every window to zero (the
     models' instance normalisation) and leaves no season shorter than it for the metrics."""
     if lookback < 2:
-        raise ValueError(
+        raise InputError(
             f"{name}={lookback}: a look-back needs at least 2 steps (with one, the models' "
             "instance normalisation maps every window to 0 and MASE/MSIS have no seasonal "
             "scale); give 2 or more"
@@ -78,12 +80,12 @@ def resolve_season_length(season_length: Any, freq: str | int | None, lookback: 
     if season_length is None:
         return default_season_length(freq, lookback)
     if isinstance(season_length, bool) or not isinstance(season_length, int):
-        raise ValueError(
+        raise InputError(
             f"season_length must be a whole number of steps (or None: from the frequency), "
             f"got {season_length!r}"
         )
     if not 0 < season_length <= lookback:
-        raise ValueError(
+        raise InputError(
             f"season_length={season_length} must be at least 1 and at most the look-back "
             f"({lookback}): the seasonal-naive forecast repeats look-back values; shorten it "
             f"or lengthen the look-back"

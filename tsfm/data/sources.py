@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from tsfm.data.frames.files import read_file
+from tsfm.errors import InputError
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "datasets"
 """The repository's ``datasets/`` folder; ETTh1 ships there as the default data."""
@@ -193,7 +194,7 @@ def get_spec(name: str) -> DatasetSpec:
         return DATASETS[name]
     except KeyError:
         known = ", ".join(sorted([*DATASETS, "custom"]))
-        raise ValueError(f"unknown dataset '{name}'; known datasets: {known}") from None
+        raise InputError(f"unknown dataset '{name}'; known datasets: {known}") from None
 
 
 # Settings only a custom file has: a registered dataset reads its own file, wide, jointly.
@@ -212,7 +213,7 @@ def refuse_custom_settings(cfg: Any) -> None:
         return
     shown = " and ".join(f"data.{key}={value}" for key, value in given.items())
     keys = " and ".join(f"data.{key}" for key in given)
-    raise ValueError(
+    raise InputError(
         f"{shown} {'is' if len(given) == 1 else 'are'} set, but data.name is '{name}', a "
         f"registered dataset, which reads its own file and would ignore {keys}: add "
         "data=custom to read your own file (python -m tsfm.run data=custom data.path=my.csv "
@@ -230,7 +231,7 @@ def custom_file(cfg: Any) -> Path:
     cwd = Path.cwd()
     looked = path if path.is_absolute() else cwd / path
     if looked.is_dir():
-        raise ValueError(f"data.path={cfg.path} is a folder ({looked}); name a file in it")
+        raise InputError(f"data.path={cfg.path} is a folder ({looked}); name a file in it")
     where = f"looked for {looked}"
     root = getattr(cfg, "root", None)
     fix = "pass an absolute path (data.path=/full/path/to/file.csv)"
@@ -251,7 +252,7 @@ def read_source(cfg: Any) -> tuple[pl.DataFrame, str, bool]:
     refuse_custom_settings(cfg)
     if cfg.name == "custom":
         if not cfg.path:
-            raise ValueError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
+            raise InputError("data.name=custom needs data.path (a CSV, CSV.gz or Parquet file)")
         return read_file(custom_file(cfg)), str(cfg.path), False
     spec = get_spec(cfg.name)
     path = locate(spec, cfg.root)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tsfm.errors import InputError
+
 ETT_MONTH_ROWS = {"ett_hour": 30 * 24, "ett_minute": 30 * 24 * 4}
 STAGES = ("train", "val", "test")
 DEFAULT_RATIOS = (0.7, 0.2)  # data.train_ratio, data.test_ratio: the papers' ratio split
@@ -44,12 +46,12 @@ def compute_borders(
     ``scaler_on_subset``.
     """
     if seq_len < 1 or pred_len < 1:
-        raise ValueError(f"seq_len ({seq_len}) and pred_len ({pred_len}) must be at least 1")
+        raise InputError(f"seq_len ({seq_len}) and pred_len ({pred_len}) must be at least 1")
     if kind in ETT_MONTH_ROWS:
         month = ETT_MONTH_ROWS[kind]
         ends = [12 * month, 16 * month, 20 * month]
         if (train_ratio, test_ratio) != DEFAULT_RATIOS:
-            raise ValueError(
+            raise InputError(
                 f"data.train_ratio={train_ratio} and data.test_ratio={test_ratio} do not apply "
                 "to an ETT benchmark: it has the papers' fixed split of 12/4/4 months (rows "
                 f"0-{ends[0]} train, {ends[0]}-{ends[1]} validation, {ends[1]}-{ends[2]} test). "
@@ -57,7 +59,7 @@ def compute_borders(
                 "with data=custom data.path=... for a ratio split"
             )
         if n_rows < ends[-1]:
-            raise ValueError(
+            raise InputError(
                 f"the ETT split needs {ends[-1]} rows (20 months) but the file has {n_rows}; "
                 "use the full ETT file, or data.name=custom with split ratios for other files"
             )
@@ -66,9 +68,9 @@ def compute_borders(
         n_train, n_test = int(n_rows * train_ratio), int(n_rows * test_ratio)
         ends = [n_train, n_rows - n_test, n_rows]
     else:
-        raise ValueError(f"unknown split kind '{kind}'; use ett_hour, ett_minute or ratio")
+        raise InputError(f"unknown split kind '{kind}'; use ett_hour, ett_minute or ratio")
     if not 0 < percent <= 100:
-        raise ValueError(f"data.percent must be in (0, 100], got {percent}")
+        raise InputError(f"data.percent must be in (0, 100], got {percent}")
 
     train_end = ends[0]
     if percent < 100:
@@ -82,7 +84,7 @@ def compute_borders(
     for stage in STAGES:
         start, end = borders[stage]
         if start < 0 or end - start < seq_len + pred_len:
-            raise ValueError(
+            raise InputError(
                 f"the {stage} split has {max(end - max(start, 0), 0)} rows but one window needs "
                 f"seq_len + pred_len = {seq_len + pred_len}; the series ({n_rows} rows) is too "
                 "short for this setting: shorten data.seq_len/data.pred_len or use more data"
@@ -92,7 +94,7 @@ def compute_borders(
 
 def check_ratios(train_ratio: float, test_ratio: float) -> None:
     if not (0 < train_ratio < 1 and 0 < test_ratio < 1 and train_ratio + test_ratio < 1):
-        raise ValueError(
+        raise InputError(
             f"impossible split ratios: train {train_ratio}, test {test_ratio} "
             f"(validation gets the rest, {1 - train_ratio - test_ratio:.3g}); each must be in "
             "(0, 1) and train + test must leave room for validation, e.g. 0.7 and 0.2"

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 
 
 class StaticEncoder:
@@ -87,7 +88,7 @@ def refuse_missing(statics: pl.DataFrame, columns: list[str]) -> None:
             missing = missing | (values.str.strip_chars() == "")
         if missing.any():
             row = int(missing.arg_max())
-            raise ValueError(
+            raise InputError(
                 f"static covariate '{column}' is missing for {int(missing.sum())} series (the "
                 f"first is the frame's series number {row + 1}); fill it (a category such as "
                 "'unknown', a number) or drop those series"

@@ -9,6 +9,7 @@ from tsfm.data.config import DataConfig
 from tsfm.data.frames import resolve_freq
 from tsfm.data.frames.regularity import check_calendar_freq, check_span, check_steps
 from tsfm.data.sources import get_spec
+from tsfm.errors import InputError
 
 
 def check_time_axis(dates: np.ndarray, cfg: DataConfig, source: str, benchmark: bool) -> str | None:
@@ -34,7 +35,7 @@ def check_time_axis(dates: np.ndarray, cfg: DataConfig, source: str, benchmark: 
             sampling = str(resolve_freq(dates))
         except ValueError as err:
             where = str(err).split(". Fill")[0]  # the row; the fix differs from Python's
-            raise ValueError(
+            raise InputError(
                 f"{source}: {where}. Fill the missing steps (e.g. interpolate), set "
                 "data.missing=mask to treat absent steps as missing values, or set "
                 "data.allow_irregular=true to accept them (windows then run across the gaps)"
@@ -48,7 +49,7 @@ def time_feature_freq(cfg: DataConfig, sampling: str | None) -> str:
     """The frequency of the calendar features: ``data.freq``, else the data's sampling."""
     if cfg.freq or sampling:
         return cfg.freq or sampling
-    raise ValueError(
+    raise InputError(
         "cannot tell the frequency of irregular timestamps; set data.freq (e.g. 'h', "
         "'15min', 'D') for the calendar features, or data.time_features=false"
     )

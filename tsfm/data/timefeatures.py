@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsfm.errors import InputError
+
 
 def _second(ix: pd.DatetimeIndex) -> np.ndarray:
     return ix.second / 59.0 - 0.5
@@ -79,7 +81,7 @@ def freq_unit(freq: str) -> str:
     token = match and match.group(1)
     unit = token and _UNITS.get(token if token == "MS" else token.lower())
     if not unit:
-        raise ValueError(
+        raise InputError(
             f"unknown frequency '{freq}'; use a pandas-style alias such as 'h', '15min', "
             "'D', 'W', 'M' (TSLib's 't' for minutes is accepted too)"
         )

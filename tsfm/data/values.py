@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 
 
 def carried_forward(values: np.ndarray) -> np.ndarray:
@@ -43,7 +44,7 @@ def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None
     if too_large.any():
         bad = [columns[j] for j in np.flatnonzero(too_large)]
         fix = "rescale them" if scaled else "set data.scale=true or rescale them"
-        raise ValueError(
+        raise InputError(
             f"column(s) {bad} hold values beyond float32's range ({limit:.3g}), which the "
             f"models compute in; {fix} (e.g. divide by a power of ten)"
         )
@@ -58,7 +59,7 @@ def refuse_overflow(scaled: np.ndarray, columns: list, where: Any = None) -> Non
     if huge.any():
         index = tuple(int(i) for i in np.argwhere(huge)[0])
         place = f" {where(index)}" if where is not None else ""
-        raise ValueError(
+        raise InputError(
             f"column {columns[index[-1]]!r} holds {scaled[index]:.3g} (scaled){place}, beyond "
             f"float32's range ({limit:.3g}), which the models compute in: fix or rescale it "
             "(e.g. divide by a power of ten)"

@@ -15,6 +15,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from tsfm.data.batch import Batch
+from tsfm.errors import InputError
 
 
 @dataclass
@@ -88,20 +89,20 @@ class WindowDataset(Dataset):
         side: SideInputs | None = None,
     ):
         if values.ndim != 2:
-            raise ValueError(f"values must be [T, N], got shape {tuple(values.shape)}")
+            raise InputError(f"values must be [T, N], got shape {tuple(values.shape)}")
         if marks is not None and marks.shape[0] != values.shape[0]:
-            raise ValueError("marks and values must have the same number of rows")
+            raise InputError("marks and values must have the same number of rows")
         span = values.shape[0] - seq_len - pred_len
         if span < 0:
-            raise ValueError(
+            raise InputError(
                 f"{values.shape[0]} rows hold no window of seq_len + pred_len = "
                 f"{seq_len + pred_len}; use a longer series or shorter windows"
             )
         n_vars = values.shape[1]
         if sample_variates is not None and not 0 < sample_variates <= n_vars:
-            raise ValueError(f"sample_variates must be in [1, {n_vars}], got {sample_variates}")
+            raise InputError(f"sample_variates must be in [1, {n_vars}], got {sample_variates}")
         if channel_independent and sample_variates is not None:
-            raise ValueError("channel_independent and sample_variates cannot be combined")
+            raise InputError("channel_independent and sample_variates cannot be combined")
         self.values, self.marks, self.side = values, marks, side or SideInputs()
         self.seq_len, self.pred_len, self.stride = seq_len, pred_len, stride
         self.channel_independent = channel_independent
@@ -119,14 +120,14 @@ class WindowDataset(Dataset):
         """Sample indices of the last ``n_windows`` windows, ``step`` rows apart, oldest
         first (variate-major, every variate's sample, when channel-independent)."""
         if n_windows < 1 or step < 1 or step % self.stride:
-            raise ValueError(
+            raise InputError(
                 f"need at least one window and a step that is a multiple of the windows' "
                 f"stride ({self.stride}); got {n_windows} windows, step {step}"
             )
         last, gap = self.n_windows - 1, step // self.stride
         if last - (n_windows - 1) * gap < 0:
             most = last // gap + 1
-            raise ValueError(
+            raise InputError(
                 f"{n_windows} windows {step} rows apart do not fit in {self.n_windows} windows "
                 f"of this split; at most {most} do: use fewer windows or a smaller step"
             )

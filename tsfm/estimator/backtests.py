@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import SeriesTable, time_series
+from tsfm.errors import InputError
 from tsfm.estimator.accuracy import (
     history_scales,
     in_library,
@@ -131,7 +132,7 @@ def backtest_fitted(
     table = _model_order(est, est._read(df))
     folds = fold_cutoffs(est, table, n_windows, step)
     if folds[0] < est.lookback:
-        raise ValueError(
+        raise InputError(
             too_many_folds(
                 len(table),
                 n_windows,
@@ -154,7 +155,7 @@ def backtest_fitted(
             else f"a forecast needs lookback = {est.lookback}",
             also="cross_validate (which retrains for every fold)", shorter=seen < est.lookback,
         )  # fmt: skip
-        raise ValueError(
+        raise InputError(
             f"the model was fitted on rows up to {_show(trained_until)} (validation rows "
             f"included), but the first fold forecasts from {_show(first)}: a backtest scores "
             f"forecasts of rows the model has not seen. {fits}; or fit on data "
@@ -170,7 +171,7 @@ def _model_order(est: Any, table: SeriesTable) -> SeriesTable:
     position = {str(c): j for j, c in enumerate(table.columns)}
     trained = [str(c) for c in est.input_columns_]
     if sorted(position) != sorted(trained):
-        raise ValueError(
+        raise InputError(
             f"backtest needs the columns the model was trained on, {trained}; the frame has "
             f"{list(position)} (evaluate scores other variates where the model allows them)"
         )

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from tsfm.data.frames import SeriesTable
+from tsfm.errors import InputError
 from tsfm.estimator.rolling import backtest
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.conformal import ConformalScores, pooling
@@ -70,7 +71,7 @@ def refit_residuals(
     first = len(rows) - horizon - (windows - 1) * step
     needed = lookback + horizon
     if first < needed:
-        raise ValueError(
+        raise InputError(
             f"conformal_windows={windows}, {step} rows apart, at the end of the training data "
             f"leave {max(first, 0)} rows to fit the calibration model on, fewer than lookback "
             f"+ horizon = {needed}; pass val_df or val_size (calibration then uses the "
@@ -112,7 +113,7 @@ def check_unseen(warm: WarmStart, rows: SeriesTable, origins: np.ndarray, horizo
     since = f"{show_time(min(starts), rows.tz)} to " if len(starts) == len(seen.fits()) else ""
     after = int((first > end).sum())
     fewer = f", fewer conformal_windows (the last {after} forecast later rows)" if after else ""
-    raise ValueError(
+    raise InputError(
         f"warm_start=True with conformal_windows={len(origins)} and no validation rows: the "
         f"calibration model starts from the fitted weights, which were fitted on the rows "
         f"{since}{show_time(end, rows.tz)}, and {int(reach.sum())} of the last "
@@ -132,7 +133,7 @@ def check_residuals(
     per_series = pooling(errors.shape[0], errors.shape[2])[0]  # pooled: others fill in
     if per_series and errors.shape[2] == len(names) and (observed == 0).any():
         empty = [n for n, count in zip(names, observed, strict=True) if count == 0]
-        raise ValueError(
+        raise InputError(
             f"conformal calibration: {empty} have no observed target in the last "
             f"{errors.shape[0]} windows of the training data, so no calibration error: fill "
             "the gaps, leave those series out, or calibrate where they are observed (val_df, "

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from tsfm.data.seasons import check_lookback
+from tsfm.errors import InputError
 
 MODES = ("joint", "independent")
 MISSING = ("refuse", "mask")
@@ -23,18 +24,18 @@ def check_options(est: Any) -> None:
     is named as such, not reported as a problem of the data."""
     check_names(est)
     if est.mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {est.mode!r}")
+        raise InputError(f"mode must be one of {MODES}, got {est.mode!r}")
     if est.verbose not in (0, 1, 2):  # True and False are 1 and 0
-        raise ValueError(
+        raise InputError(
             f"verbose must be 0 (silent), 1 (epoch lines) or 2 (Lightning's), got {est.verbose!r}"
         )
     if est.missing not in MISSING:
-        raise ValueError(f"missing must be one of {MISSING}, got {est.missing!r}")
+        raise InputError(f"missing must be one of {MISSING}, got {est.missing!r}")
     for name in ROLE_ARGUMENTS:
         value = getattr(est, name)
         unordered = isinstance(value, (str, bytes, dict, set, frozenset))
         if value is not None and (unordered or not hasattr(value, "__iter__")):
-            raise ValueError(
+            raise InputError(
                 f"{name} must be a list of column names (a list, tuple, NumPy array or pandas "
                 f"Index), got {value!r}"
             )
@@ -48,7 +49,7 @@ def check_names(est: Any) -> None:
     from tsfm.models import REGISTRY
 
     if est.model not in REGISTRY:
-        raise ValueError(f"unknown model {est.model!r}; registered models: {sorted(REGISTRY)}")
+        raise InputError(f"unknown model {est.model!r}; registered models: {sorted(REGISTRY)}")
     for name in est.extra_params():
         config_key(est.model, name)  # a ValueError naming an unknown parameter
     freq = est.freq
@@ -56,7 +57,7 @@ def check_names(est: Any) -> None:
         try:
             parse_freq(freq)
         except ValueError as err:
-            raise ValueError(f"freq: {err}") from None
+            raise InputError(f"freq: {err}") from None
 
 
 def role_names(est: Any, name: str) -> list:
@@ -107,7 +108,7 @@ def check_fitted(est: Any) -> None:
     check_is_fitted(est)
     shown = model_changes(est)
     if shown:
-        raise ValueError(
+        raise InputError(
             f"parameters that shape the model changed since fit ({shown}); the fitted model was "
             "built with the earlier values: fit again to use the new ones, or set them back"
         )
@@ -162,14 +163,14 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
     if est.horizon is None:
         lookback = est.lookback if _positive_whole(est.lookback) else None
         suggested = suggested_horizon(freq, lookback)
-        raise ValueError(
+        raise InputError(
             "horizon is required: how many steps ahead to forecast (e.g. "
             f"Forecaster('{est.model}', horizon={suggested}){_horizon_reason(freq, lookback, suggested)}"
         )
     for name in ("horizon", "lookback"):
         value = getattr(est, name)
         if not _positive_whole(value):
-            raise ValueError(
+            raise InputError(
                 f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
                 f"Forecaster('{est.model}', horizon=24, lookback=96)"
             )

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.config import DataConfig
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 
 M4_LOADER = (
     "a setting of the command line's M4 training loader (python -m tsfm.run "
@@ -94,7 +95,7 @@ def check_panel_settings(est: Any, keys: dict[str, str]) -> None:
     ``keys``: config key -> how the user gave it (a parameter or an override)."""
     given = [f"{keys[key]} ({key})" for key in PANEL_UNUSED if key in keys]
     if given and est.mode == "independent":
-        raise ValueError(
+        raise InputError(
             f"{', '.join(given)}: not used by mode='independent', where each series is one "
             "target, standardised on its own training rows; drop it, or fit with "
             "mode='joint' (the series as the variates of one table)"

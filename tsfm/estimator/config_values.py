@@ -15,6 +15,8 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from tsfm.errors import InputError
+
 SPELLING = (
     "a parameter names a config key with '__' for each '.' (trainer__gradient_clip_val=1.0, "
     "callbacks__early_stopping__patience=5); the keys are those of python -m tsfm.run's "
@@ -32,11 +34,11 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
     elif isinstance(value, timedelta):  # max_time: the config holds seconds
         value = value.total_seconds()
     if OmegaConf.select(cfg, key, throw_on_missing=False, default=KeyError) is KeyError:
-        raise ValueError(no_such_key(cfg, key, source))
+        raise InputError(no_such_key(cfg, key, source))
     try:
         OmegaConf.update(cfg, key, value, merge=False)
     except OmegaConfBaseException as err:
-        raise ValueError(wrong_value(cfg, key, value, source, err)) from None
+        raise InputError(wrong_value(cfg, key, value, source, err)) from None
 
 
 def no_such_key(cfg: DictConfig, key: str, source: str) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 
 from tsfm.data.frames import SeriesTable
 from tsfm.data.values import fill_forward, last_observed
+from tsfm.errors import InputError
 from tsfm.estimator.accuracy import (
     Scores,
     history_scales,
@@ -87,7 +88,7 @@ def _refit_now(refit: bool | int, fold: int) -> bool:
     if isinstance(refit, bool):
         return refit or fold == 0
     if not _whole(refit) or refit < 1:
-        raise ValueError(f"refit must be True, False or a positive integer, got {refit!r}")
+        raise InputError(f"refit must be True, False or a positive integer, got {refit!r}")
     return fold % refit == 0
 
 
@@ -95,7 +96,7 @@ def fold_step(est: Any, n_windows: int, step: int | None) -> int:
     """The folds' step (default: the horizon), with ``n_windows``, checked."""
     step = est.horizon if step is None else step
     if not (_whole(n_windows) and _whole(step)) or n_windows < 1 or step < 1:
-        raise ValueError(
+        raise InputError(
             f"n_windows ({n_windows!r}) and step ({step!r}) must be whole numbers, at least 1"
         )
     return step
@@ -128,7 +129,7 @@ def cross_validate(
     folds = fold_cutoffs(est, table, n_windows, step)
     fits = trains_on(est)
     if not fits(folds[0]):
-        raise ValueError(
+        raise InputError(
             too_many_folds(
                 len(table),
                 n_windows,

@@ -18,6 +18,7 @@ from tsfm.data.frames import Freq, SeriesTable, is_integer_time, next_time, reso
 from tsfm.data.roles import PYTHON_NAMES
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.splits import Borders
+from tsfm.errors import InputError
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
 from tsfm.estimator.cli_settings import warn_unvalidated
 from tsfm.estimator.fit_metrics import fit_record
@@ -36,12 +37,12 @@ def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> 
     if val_size is None:
         return 0
     if isinstance(val_size, bool) or not isinstance(val_size, (int, float)):
-        raise ValueError(f"val_size must be a fraction in (0, 1) or a row count, got {val_size!r}")
+        raise InputError(f"val_size must be a fraction in (0, 1) or a row count, got {val_size!r}")
     if isinstance(val_size, float) and not 0 < val_size < 1:
-        raise ValueError(f"val_size as a fraction must be in (0, 1), got {val_size}")
+        raise InputError(f"val_size as a fraction must be in (0, 1), got {val_size}")
     rows = int(round(val_size * n_rows)) if isinstance(val_size, float) else int(val_size)
     if rows < horizon:
-        raise ValueError(
+        raise InputError(
             f"val_size={val_size} holds out {rows} rows, fewer than one horizon ({horizon}); "
             "validation needs at least one full forecast"
         )
@@ -60,22 +61,22 @@ def with_validation(
         held_out = validation_rows(len(table), val_size, horizon)
         return table, len(table) - held_out, held_out > 0
     if val_table.layout.kind != table.layout.kind:
-        raise ValueError("val_df must have the same layout (wide or long) as df")
+        raise InputError("val_df must have the same layout (wide or long) as df")
     if [str(c) for c in val_table.columns] != [str(c) for c in table.columns]:
-        raise ValueError(
+        raise InputError(
             f"val_df must hold the same variates as df, in the same order: df has "
             f"{table.columns}, val_df has {val_table.columns}"
         )
     expected = next_time(table.times[-1], freq)
     if val_table.times[0] != expected:
-        raise ValueError(
+        raise InputError(
             f"val_df must continue df: its first timestamp should be {expected} (one step after "
             f"df's last, {table.times[-1]}), got {val_table.times[0]}"
         )
     if len(val_table) >= 3:
         resolve_freq(val_table.times, freq)
     if len(val_table) < horizon:
-        raise ValueError(f"val_df has {len(val_table)} rows, fewer than one horizon ({horizon})")
+        raise InputError(f"val_df has {len(val_table)} rows, fewer than one horizon ({horizon})")
     joined = replace(
         table,
         values=np.concatenate([table.values, val_table.values]),
@@ -141,7 +142,7 @@ def fit_table(
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback)
     needed = est.lookback + est.horizon
     if n_train < needed:
-        raise ValueError(
+        raise InputError(
             f"{n_train} training rows, but one window needs lookback + horizon = {needed}; "
             "pass a longer frame, or shorten lookback/horizon (or val_size)"
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tsfm.errors import InputError
+
 
 def smallest_cutoff(fits: Callable[[int], bool]) -> int:
     """The fewest rows before a cutoff that ``fits`` accepts (``fits``: monotone, more rows
@@ -19,7 +21,7 @@ def smallest_cutoff(fits: Callable[[int], bool]) -> int:
     while not fits(high):
         high *= 2
         if high > 2**48:
-            raise ValueError("no number of rows before a cutoff is enough")
+            raise InputError("no number of rows before a cutoff is enough")
     low = high // 2  # does not fit (or is 0)
     while high - low > 1:
         middle = (low + high) // 2

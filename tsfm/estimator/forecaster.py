@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
 
+from tsfm.errors import InputError
 from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
@@ -219,7 +220,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
             return predict_panel(self, df, future_df, taus, columns)
         table = self.history_ if df is None else self._read(df)
         if len(table) < self.lookback:
-            raise ValueError(
+            raise InputError(
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback} of them"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tsfm.errors import InputError
 from tsfm.estimator.checks import check_options, frame_columns, role_names
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class FrameReading:
         if len(table) >= 3:
             freq = resolve_freq(table.times, tz=table.tz)
             if not same_freq(freq, self.freq_, at=table.times[0]):
-                raise ValueError(
+                raise InputError(
                     f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
                     "data; resample it, or fit a Forecaster on data of this frequency"
                 )

@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data import ForecastDataModule
 from tsfm.data.seasons import resolve_season_length
+from tsfm.errors import InputError
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.moved_sources import apply_sources, missing_source
 from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
@@ -81,7 +82,7 @@ def from_run(
     ckpt_path = checkpoint_file(run_dir, checkpoint)
     custom = cfg.data.name == "custom"
     if data_path is not None and not custom:
-        raise ValueError(
+        raise InputError(
             f"this run read the registered dataset {cfg.data.name!r}: pass data_root=... (the "
             "folder of its files), not data_path"
         )
@@ -95,7 +96,7 @@ def from_run(
         )
         cfg.data.path = None
     if data_root is not None and custom:
-        raise ValueError("this run read a custom file: pass data_path=... (where it is now)")
+        raise InputError("this run read a custom file: pass data_path=... (where it is now)")
     if data_path is not None:
         cfg.data.path = str(data_path)
     elif custom and cfg.data.path and not Path(cfg.data.path).is_absolute():
@@ -146,23 +147,23 @@ def check_supported(path: Path) -> None:
     raw = yaml.safe_load(refuse_yaml_aliases(path))
     data = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(data, dict):
-        raise ValueError(f"{path} does not hold a run config with a data section")
+        raise InputError(f"{path} does not hold a run config with a data section")
     name, id_col, mode = data.get("name"), data.get("id_col"), data.get("mode", "joint")
     if (id_col is not None and mode == "joint") or str(name).startswith("m4"):
-        raise ValueError(
+        raise InputError(
             f"Forecaster.from_run reads runs on one wide table (data.path or a benchmark such "
             f"as etth1) or on a long file of independent series (data.mode=independent); "
             f"this run read {name!r} (data.id_col={id_col!r}, data.mode={mode}). Fit a "
             "Forecaster on the frame in Python with the run's settings instead"
         )
     if data.get("date_col") is None:
-        raise ValueError(
+        raise InputError(
             "this run's data has no time column (data.date_col=null), and a Forecaster "
             "forecasts frames with one: add a time column (an integer step will do) to the "
             "file, run again and convert that run"
         )
     if data.get("allow_irregular"):
-        raise ValueError(
+        raise InputError(
             "this run read irregular timestamps (data.allow_irregular=true), which a "
             "Forecaster refuses: its forecasts need a regular step to place their timestamps"
         )
@@ -171,7 +172,7 @@ def check_supported(path: Path) -> None:
 def checkpoint_file(run_dir: Path, checkpoint: str) -> Path:
     """``best`` or ``last`` of the run's ``checkpoints/``."""
     if checkpoint not in ("best", "last"):
-        raise ValueError(f"checkpoint must be 'best' or 'last', got {checkpoint!r}")
+        raise InputError(f"checkpoint must be 'best' or 'last', got {checkpoint!r}")
     path = run_dir / "checkpoints" / f"{checkpoint}.ckpt"
     if not path.is_file():
         found = sorted(p.name for p in (run_dir / "checkpoints").glob("*.ckpt"))
@@ -232,7 +233,7 @@ def check_recorded(config: DictConfig, recorded: dict[str, Any], path: Path) -> 
     composed = OmegaConf.to_container(config, resolve=True)
     differ = [k for k in RECORDED if k in recorded and composed.get(k) != recorded[k]]
     if differ:
-        raise ValueError(
+        raise InputError(
             f"the run's settings {differ} cannot be given as Forecaster parameters the way "
             f"{path} records them: {[(composed.get(k), recorded[k]) for k in differ]}"
         )

@@ -20,6 +20,7 @@ from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import covariate_column
 from tsfm.data.frames.read import _times, is_value_column
 from tsfm.data.frames.write import finish_frame, id_series
+from tsfm.errors import InputError
 from tsfm.estimator.checks import role_names
 
 NO_FUTURE_COVARIATES = (
@@ -75,17 +76,17 @@ def horizon_values(
     known = {time_col, *names, *([layout.id_col] if long else [])}
     extra = [c for c in frame.columns if c not in known]
     if extra:
-        raise ValueError(
+        raise InputError(
             f"future_df may hold only the time column, the series id and the future covariates "
             f"{names}; it also has {extra} (targets and past covariates are not known over the "
             "horizon)"
         )
     missing_cols = [c for c in known if c not in frame.columns]
     if missing_cols:
-        raise ValueError(f"future_df lacks the column(s) {missing_cols}")
+        raise InputError(f"future_df lacks the column(s) {missing_cols}")
     text = [n for n in names if not is_value_column(frame.schema[n])]
     if text:
-        raise ValueError(
+        raise InputError(
             f"future_df: the future covariate(s) {text} are not numeric "
             f"({[str(frame.schema[n]) for n in text]}); give them as numbers, as in the fitted frame"
         )
@@ -106,13 +107,13 @@ def horizon_values(
         who = f"series {s!r}" if long else "the series"
         if len(position) < len(rows_of.get(s, [])):
             taken = np.unique(stamps[rows_of[s]], return_counts=True)
-            raise ValueError(
+            raise InputError(
                 f"future_df has more than one row for {who} at "
                 f"{show_time(taken[0][taken[1] > 1][0], zone)}: give each timestamp once"
             )
         absent = [t for t in horizon if t.item() not in position]
         if absent:
-            raise ValueError(
+            raise InputError(
                 f"future_df has no row for {who} at {show_time(absent[0], zone)} ({len(absent)} of the "
                 f"{len(horizon)} horizon steps missing); "
                 "Forecaster.make_future_dataframe() lists every row needed"
@@ -123,14 +124,14 @@ def horizon_values(
             gaps = np.flatnonzero(np.isnan(column))
             if len(gaps):
                 shown = ", ".join(show_time(horizon[g], zone) for g in gaps[:3])
-                raise ValueError(
+                raise InputError(
                     f"future_df: '{name}' is missing for {who} at {shown}"
                     f"{', ...' if len(gaps) > 3 else ''} ({len(gaps)} of the {len(horizon)} "
                     "horizon steps); future covariates must be known there: fill those values"
                 )
             huge = np.abs(column) > np.finfo(np.float32).max  # inf too: the model reads float32
             if huge.any():
-                raise ValueError(
+                raise InputError(
                     f"future_df: '{name}' is {column[huge][0]} for {who} at "
                     f"{show_time(horizon[int(np.argmax(huge))], zone)}; future covariates must be "
                     "finite numbers within float32's range: fix or rescale the column"
@@ -156,7 +157,7 @@ def _horizon_stamps(column: pl.Series, fitted: dict[str, Any]) -> np.ndarray:
             else "give them without a zone, as the fitted frame's"
         )
         theirs = f"in {kind['tz']}" if kind.get("tz") else "without a time zone"
-        raise ValueError(
+        raise InputError(
             f"future_df's timestamps are {theirs} but the fitted frame's are "
             f"{f'in {zone}' if zone else 'without one'}: {how}"
         )
@@ -166,7 +167,7 @@ def _horizon_stamps(column: pl.Series, fitted: dict[str, Any]) -> np.ndarray:
 def require_future_df(est: Any, future_df: Any) -> None:
     """Refuse a forecast of a model with future covariates without their values."""
     if future_df is None:
-        raise ValueError(
+        raise InputError(
             f"the model uses future covariates {future_names(est)}: pass future_df=... (to "
             "predict or plot) with their values over the horizon "
             "(Forecaster.make_future_dataframe() gives the frame to fill)"
@@ -189,7 +190,7 @@ def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTa
                 target = name if s is None else covariate_column(name, s)
                 horizon[:, columns.index(target)] = column
     elif future_df is not None:
-        raise ValueError(NO_FUTURE_COVARIATES)
+        raise InputError(NO_FUTURE_COVARIATES)
     values = np.concatenate([window.values, horizon])
     all_times = np.concatenate([window.times, times])
     joined = SeriesTable(values, all_times, window.columns, window.layout, before=window.before)

@@ -20,6 +20,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from tsfm.errors import InputError
+
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 # The command line's settings that continue a run from a checkpoint (see the README).
@@ -51,11 +53,11 @@ def check_run_only(overrides: Any = None, names: Iterable[str] = ()) -> None:
     mistakes in ``overrides`` are refused at ``fit``, with the rest of the config)."""
     for name in names:
         if name in RUN_ONLY:
-            raise ValueError(run_only(f"parameter '{name}'", name))
+            raise InputError(run_only(f"parameter '{name}'", name))
     if isinstance(overrides, (list, tuple)):
         for text in overrides:
             if isinstance(text, str) and override_key(text) in RUN_ONLY:
-                raise ValueError(run_only(f"override {text!r}", override_key(text)))
+                raise InputError(run_only(f"override {text!r}", override_key(text)))
 
 
 def fitted_state(est: Any) -> dict[str, Any]:

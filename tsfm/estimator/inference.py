@@ -23,6 +23,7 @@ from tsfm.data.frames.horizon_rows import warn_table_horizon_rows
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, refuse_overflow, warn_unobserved
+from tsfm.errors import InputError
 from tsfm.estimator.interval_requests import check_interval_variates
 from tsfm.estimator.roles import named_columns
 from tsfm.estimator.static_inputs import statics_for
@@ -58,7 +59,7 @@ def prepare(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
     if est.roles_.has_covariates:
         missing = [c for c in trained if str(c) not in set(columns)]
         extra = [c for c in columns if c not in set(map(str, trained))]
-        raise ValueError(
+        raise InputError(
             f"the frame must hold the columns the model was trained on, {trained}; it lacks "
             f"{missing} and has {extra} (a model with covariates forecasts its own targets"
             + (
@@ -76,7 +77,7 @@ def _new_variates(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
     if not capabilities(est.model).new_variates:
         new = [c for c in columns if str(c) not in known]
         missing = [c for c in trained if str(c) not in {str(x) for x in columns}]
-        raise ValueError(
+        raise InputError(
             f"model '{est.model}' was trained on the variates {trained} and can only forecast "
             f"those (any order); this frame has new {new} and lacks {missing}. Models that "
             "declare the new_variates capability (such as iTransformer) forecast any variates"
@@ -104,7 +105,7 @@ def calendar(est: Any, times: np.ndarray) -> np.ndarray | None:
     if not est.dims_.get("n_marks"):
         return None
     if is_integer_time(times):
-        raise ValueError("the model uses calendar features, so the frame needs real timestamps")
+        raise InputError("the model uses calendar features, so the frame needs real timestamps")
     return time_features(times, est.config_.data.freq, estimator_calendar_zone(est))
 
 

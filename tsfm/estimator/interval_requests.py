@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tsfm.errors import InputError
 from tsfm.training.conformal import supports
 from tsfm.training.scoring import check_levels, check_quantiles, tau_level
 
@@ -32,16 +33,16 @@ def requested_levels(level: Any) -> tuple[float, ...]:
     """``level`` as sorted percentages, or a ValueError naming the problem and the fix (a
     single number gets the list it most likely meant: ``0.9`` -> ``[90]``, ``90`` -> ``[90]``)."""
     if isinstance(level, (bool, np.bool_, str, bytes)):
-        raise ValueError(f"level takes {LEVEL_FORMS}; got {level!r}")
+        raise InputError(f"level takes {LEVEL_FORMS}; got {level!r}")
     if isinstance(level, numbers.Real):
         value = float(level)
         if 0.0 < value < 1.0:  # a fraction: the percentage it stands for
-            raise ValueError(
+            raise InputError(
                 f"level takes a list of percentages, e.g. level=[{value * 100:g}] for the "
                 f"{value * 100:g} % interval; got {level!r}"
             )
         hint = f"level=[{value:g}]" if 1.0 < value < 100.0 else "level=[80, 95]"
-        raise ValueError(f"level takes a list of percentages, e.g. {hint}; got {level!r}")
+        raise InputError(f"level takes a list of percentages, e.g. {hint}; got {level!r}")
     return check_levels(level, name="level")
 
 
@@ -57,15 +58,15 @@ def requested_quantiles(quantiles: Any) -> tuple[float, ...] | bool | None:
         except (TypeError, ValueError):
             value = math.nan
         single = f" (the {value:g} quantile alone: quantiles=[{value:g}])" if 0 < value < 1 else ""
-        raise ValueError(f"quantiles takes {QUANTILE_FORMS}{single}; got {quantiles!r}")
+        raise InputError(f"quantiles takes {QUANTILE_FORMS}{single}; got {quantiles!r}")
     try:
         values = [float(q) for q in quantiles]
     except (TypeError, ValueError):
-        raise ValueError(f"quantiles takes {QUANTILE_FORMS}; got {quantiles!r}") from None
+        raise InputError(f"quantiles takes {QUANTILE_FORMS}; got {quantiles!r}") from None
     if not values:
         return ()
     if len(set(values)) < len(values):
-        raise ValueError(f"quantiles has repeats: {values}")
+        raise InputError(f"quantiles has repeats: {values}")
     return check_quantiles(sorted(values), name="quantiles")
 
 
@@ -76,7 +77,7 @@ def available_quantiles(est: Any, taus: Sequence[float]) -> None:
         grid = list(module.head.levels)
         missing = [t for t in taus if not any(math.isclose(t, q, abs_tol=1e-9) for q in grid)]
         if missing:
-            raise ValueError(
+            raise InputError(
                 f"this model (loss='quantile') forecasts only the quantiles it was fitted on, "
                 f"{grid}; {missing} are not among them: ask for some of those (quantiles=True "
                 "for all), or refit with quantiles=[...] holding them"
@@ -86,7 +87,7 @@ def available_quantiles(est: Any, taus: Sequence[float]) -> None:
         wide = [t for t in taus if not supports(n, tau_level(t))]
         if wide:
             lowest = 1.0 / (2 * (n + 1))
-            raise ValueError(
+            raise InputError(
                 f"quantiles {wide} lie outside what the conformal calibration gives: {n} "
                 f"scores give quantiles from {lowest:.4g} to {1 - lowest:.4g} (central "
                 f"intervals up to {100.0 * n / (n + 1):.1f} %); ask for quantiles in that "
@@ -117,7 +118,7 @@ def check_interval_variates(est: Any, prepared: Any) -> None:
         )  # fmt: skip
         problems.append(f"it lacks {lacking}{together}")
         fixes.append("pass every fitted variate and keep the columns you need from the result")
-    raise ValueError(
+    raise InputError(
         f"the conformal intervals were calibrated per series on forecasts of the fitted "
         f"variates {fitted}; this frame does not hold exactly those: {' and '.join(problems)}."
         f" For intervals {' and '.join(fixes)}; or forecast points only (predict without "

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsfm.errors import InputError
 from tsfm.estimator.accuracy import Scores, reported, window_scales
 from tsfm.estimator.interval_requests import (
     available_quantiles,
@@ -45,7 +46,7 @@ def pooled_result(
 
 def require_intervals(est: Any) -> None:
     if not est.module_.has_intervals:
-        raise ValueError(
+        raise InputError(
             f"this Forecaster forecasts points only (loss={est.config_.loss!r}); for intervals "
             "fit it with loss='quantile', 'normal' or 'student_t', or with conformal_windows=k "
             "(k calibration windows; 19 or more for a 95 % interval per series)"

@@ -15,6 +15,7 @@ import polars as pl
 
 from tsfm.data.frames import to_polars
 from tsfm.data.m4.metrics import GroupScores, mase_scale, naive2, smape
+from tsfm.errors import InputError
 
 FORECAST = "__forecast"
 SHOWN = 3  # series named in a message
@@ -47,22 +48,22 @@ def m4_scores(
     the series of ``actuals`` (sMAPE in percent; several groups combine by series count).
     """
     if isinstance(season_length, bool) or not isinstance(season_length, (int, np.integer)):
-        raise ValueError(f"season_length must be a whole number >= 1, got {season_length!r}")
+        raise InputError(f"season_length must be a whole number >= 1, got {season_length!r}")
     if season_length < 1:
-        raise ValueError(f"season_length must be a whole number >= 1, got {season_length}")
+        raise InputError(f"season_length must be a whole number >= 1, got {season_length}")
     forecast_col = forecast_col or target_col
     keys = [id_col, time_col]
     given = _read(forecasts, "forecasts", [*keys, forecast_col])
     truth = _read(actuals, "actuals", [*keys, target_col])
     past = _read(history, "history", [*keys, target_col])
     if truth.is_empty():
-        raise ValueError("actuals has no rows: nothing to score")
+        raise InputError("actuals has no rows: nothing to score")
     rows = _matched(given.rename({forecast_col: FORECAST}), truth, keys, target_col)
     pasts = past.sort(keys).partition_by(id_col, as_dict=True, maintain_order=True)
     series = rows.sort(keys).partition_by(id_col, as_dict=True, maintain_order=True)
     missing = [key[0] for key in series if key not in pasts]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"series {missing[:SHOWN]} ({len(missing)} in all) have actuals but no history "
             "rows: MASE's scale and Naive2 come from each series' history (M4: its training rows)"
         )
@@ -79,29 +80,29 @@ def _read(frame: Any, what: str, columns: list[str]) -> pl.DataFrame:
     try:
         df = to_polars(frame)[0]
     except TypeError as err:
-        raise ValueError(f"{what}: {err}") from None
+        raise InputError(f"{what}: {err}") from None
     absent = [c for c in columns if c not in df.columns]
     if absent:
-        raise ValueError(
+        raise InputError(
             f"{what} has no column {absent} (its columns: {df.columns}); name them with "
             "id_col=, time_col=, target_col= (and forecast_col= for the forecasts)"
         )
     df = df.select(columns)
     if not df.schema[columns[2]].is_numeric():
-        raise ValueError(
+        raise InputError(
             f"{what}: column '{columns[2]}' holds {df.schema[columns[2]]}, not numbers"
         )
     value = pl.col(columns[2])
     bad = df.filter(value.is_null() | (value.cast(pl.Float64).is_nan()))
     if len(bad):
-        raise ValueError(
+        raise InputError(
             f"{what} has {len(bad)} missing value(s) in '{columns[2]}' (first: series "
             f"{bad[0, 0]!r} at {columns[1]}={bad[0, 1]!r}); M4 scores need every value "
             "(drop the padding of shorter series)"
         )
     twice = df.filter(df.select(columns[:2]).is_duplicated())
     if len(twice):
-        raise ValueError(
+        raise InputError(
             f"{what} has {len(twice)} rows sharing a series and time (first: series "
             f"{twice[0, 0]!r} at {columns[1]}={twice[0, 1]!r}); give one row for each"
         )
@@ -115,7 +116,7 @@ def _matched(
     try:
         rows = actuals.join(forecasts, on=keys, how="full", coalesce=True)
     except pl.exceptions.PolarsError as err:  # ids or times of different types
-        raise ValueError(
+        raise InputError(
             f"the forecasts' and the actuals' {keys} cannot be matched ({err}); give both "
             "frames the same id and time types"
         ) from None
@@ -126,7 +127,7 @@ def _matched(
     for lacking, what in unmatched_rows.items():
         unmatched = rows.filter(pl.col(lacking).is_null())
         if len(unmatched):
-            raise ValueError(
+            raise InputError(
                 f"{len(unmatched)} {what} (first: series {unmatched[0, 0]!r} at "
                 f"{keys[1]}={unmatched[0, 1]!r}): each series is scored on the same rows in "
                 "both frames (M4: its test horizon)"
@@ -142,25 +143,25 @@ def _scores(
     try:
         overlaps = end >= start
     except TypeError:
-        raise ValueError(
+        raise InputError(
             f"series {name!r}: the history's {time_col} ({end!r}) and the actuals' ({start!r}) "
             "are of different types; give both frames the same time type"
         ) from None
     if overlaps:
-        raise ValueError(
+        raise InputError(
             f"the history of series {name!r} reaches {time_col}={end!r}, but its actuals start "
             f"at {start!r}: pass the rows before the forecasts (M4: the training file, not it "
             "with the test rows appended)"
         )
     x = past[target_col].cast(pl.Float64).to_numpy()
     if len(x) <= m:
-        raise ValueError(
+        raise InputError(
             f"series {name!r} has {len(x)} history rows; MASE's scale needs more than "
             f"season_length = {m}"
         )
     scale = mase_scale(x, m)
     if scale == 0:
-        raise ValueError(
+        raise InputError(
             f"series {name!r} has a history without change at lag {m} (season_length): "
             "MASE's scale is 0"
         )

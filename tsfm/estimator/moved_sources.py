@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+from tsfm.errors import InputError
 from tsfm.estimator.validation import URL
 from tsfm.models import model_class
 
@@ -61,7 +62,7 @@ def apply_sources(
         )
     for setting, value in sources.items():
         if not isinstance(value, str) or not value.strip() or URL.match(value):
-            raise ValueError(
+            raise InputError(
                 f"{call}: {setting}={value!r} must name where the source is now (a folder, a "
                 "file or a Hugging Face id; not a URL)"
             )

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tsfm.data.frames.dates import show_time
+from tsfm.errors import InputError
 from tsfm.estimator.cross_validation import fold_step
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.panels import panel_validation_rows
@@ -58,7 +59,7 @@ def panel_cutoffs(
         )  # fmt: skip
         first = _fold_zero(est, ids[j], tables[j], int(cuts[0, j]), training)
         more = f"; {len(short) - 1} more series are too short for it" if len(short) > 1 else ""
-        raise ValueError(
+        raise InputError(
             f"series {short[:5]} are too short for the folds: fold 0 (the first of "
             f"{n_windows}, {step} steps apart) {first}{more}. {fixes}"
         )

@@ -28,6 +28,7 @@ from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.gaps import empty_steps
 from tsfm.data.frames.write import id_series
+from tsfm.errors import InputError
 from tsfm.estimator.accuracy import (
     in_library,
     season_length,
@@ -112,7 +113,7 @@ def backtest_panel(
             rows_of=f"series {series!r}", also="cross_validate (which retrains per fold)",
             longer="series", shorter=False,
         )  # fmt: skip
-        raise ValueError(
+        raise InputError(
             f"series {series!r}: the first fold forecasts from {show_time(times[cuts[0, j]])}, "
             f"which the model was fitted on (up to {show_time(until)}); backtest scores folds "
             f"after the fitted rows. {fits}"

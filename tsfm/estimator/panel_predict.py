@@ -13,6 +13,7 @@ from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
 from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.values import refuse_overflow, warn_empty_lookback
+from tsfm.errors import InputError
 from tsfm.estimator.inference import finite
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch
 from tsfm.estimator.panels import history_of, panel_tables, read_panel, series_scales
@@ -61,7 +62,7 @@ def predict_panel(
         for k, name in enumerate(est.roles_.future):
             future[:, :, -n_cov_future + k] = np.stack(known[name])
     elif future_df is not None:
-        raise ValueError(NO_FUTURE_COVARIATES)
+        raise InputError(NO_FUTURE_COVARIATES)
     scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
     stamps = np.concatenate([history.times, horizons], axis=1)
     refuse_overflow(

@@ -26,6 +26,7 @@ import torch
 from tsfm.data.frames.dates import show_time
 from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import carried_forward, refuse_overflow
+from tsfm.errors import InputError
 from tsfm.estimator.accuracy import history_scales, season_length
 from tsfm.estimator.inference import finite
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
@@ -48,7 +49,7 @@ def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
     lookback, horizon = est.lookback, est.horizon
     short = [(s, n) for s, n in zip(ids, lengths, strict=True) if n <= horizon]
     if short:
-        raise ValueError(
+        raise InputError(
             f"series {[s for s, _ in short][:5]} have {[n for _, n in short][:5]} rows; "
             f"evaluate needs more than horizon = {horizon} rows per series (the horizon and at "
             "least one look-back row): drop them or pass more of their history"

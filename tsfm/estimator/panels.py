@@ -23,6 +23,7 @@ from tsfm.data.panel import PanelDataModule, require_observed, series_statistics
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.values import last_observed
+from tsfm.errors import InputError
 from tsfm.estimator.checks import (
     check_options,
     check_window_sizes,
@@ -76,13 +77,13 @@ def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> 
     check_options(est)
     frame, library, _ = to_polars(df)
     if not {est.id_col, est.time_col, est.target_col} <= set(frame.columns):
-        raise ValueError(
+        raise InputError(
             f"mode='independent' needs a long frame ({est.id_col}, {est.time_col}, "
             f"{est.target_col}, covariates); got the columns {frame.columns}"
         )
     lacking = [c for c in est.input_columns_ if c not in frame.columns] if inputs else []
     if lacking:
-        raise ValueError(
+        raise InputError(
             f"the frame lacks the column(s) {lacking} the model was fitted with "
             f"({est.input_columns_}): every series needs its target and covariates over its "
             "look-back"
@@ -120,7 +121,7 @@ def fit_panel(
     warm: Any = None,
 ) -> Any:  # fmt: skip
     if val_df is not None:
-        raise ValueError(PANEL_VALIDATION)
+        raise InputError(PANEL_VALIDATION)
     return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks, warm)
 
 

@@ -20,6 +20,7 @@ from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 from tsfm.estimator.cli_settings import check_panel_settings, plain_data_node, unused
 from tsfm.estimator.config_values import set_value
 from tsfm.estimator.guards import check_run_only, override_key
@@ -107,25 +108,25 @@ def config_key(model: str, name: str) -> str:
     elif "__" in name:
         key = name.replace("__", ".")
     elif name in RENAMED.get(model, {}):
-        raise ValueError(f"parameter '{name}' of model '{model}' is now '{RENAMED[model][name]}'")
+        raise InputError(f"parameter '{name}' of model '{model}' is now '{RENAMED[model][name]}'")
     elif name in PER_CALL:
         calls, example = PER_CALL[name]
-        raise ValueError(
+        raise InputError(
             f"'{name}' is an argument of {calls}, not a parameter of the Forecaster: pass it to "
             f"the call (e.g. {example}) and drop it from Forecaster(...)/set_params"
         )
     else:
         hyper = sorted(model_hyperparameters(model))
-        raise ValueError(
+        raise InputError(
             f"unknown parameter '{name}'. Use a hyperparameter of model '{model}' {hyper}, one "
             f"of {sorted(ALIASES)}, or any config key with '__' for '.' (e.g. "
             "trainer__gradient_clip_val=1.0)"
         )
     if key in MANAGED:
-        raise ValueError(managed(f"parameter '{name}'", key))
+        raise InputError(managed(f"parameter '{name}'", key))
     why = unused(f"parameter '{name}'", key, model)
     if why:
-        raise ValueError(why)
+        raise InputError(why)
     return key
 
 
@@ -146,7 +147,7 @@ def check_overrides(overrides: list[str] | None, model: str = "<model>") -> None
     if overrides is not None and (
         isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides)
     ):
-        raise ValueError(
+        raise InputError(
             "overrides must be a list of 'key=value' strings (Hydra overrides, as on the "
             f"command line), e.g. overrides=['optim=adamw_cosine']; got {overrides!r}"
         )
@@ -154,10 +155,10 @@ def check_overrides(overrides: list[str] | None, model: str = "<model>") -> None
     for text in overrides or []:
         key = override_key(text)
         if key in MANAGED:
-            raise ValueError(managed(f"override {text!r}", key))
+            raise InputError(managed(f"override {text!r}", key))
         why = unused(f"override {text!r}", key, model)
         if why:
-            raise ValueError(why)
+            raise InputError(why)
 
 
 def param_name(model: str, key: str) -> str:
@@ -184,9 +185,9 @@ def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) ->
     try:
         cfg = compose_config(*composed)
     except Exception as err:
-        raise ValueError(f"cannot compose the run config from {composed}: {err}") from None
+        raise InputError(f"cannot compose the run config from {composed}: {err}") from None
     if cfg.model.name != model:
-        raise ValueError(
+        raise InputError(
             f"experiment '{experiment}' trains model '{cfg.model.name}', but model='{model}'; "
             f"use Forecaster.from_experiment('{experiment}') or a preset of '{model}'"
         )
@@ -246,7 +247,7 @@ def build_config(
     for name, value in est.extra_params().items():
         key = config_key(est.model, name)
         if key in named:
-            raise ValueError(
+            raise InputError(
                 f"parameters '{named[key]}' and '{name}' both set {key}; keep one of them"
             )
         named[key] = name
@@ -254,7 +255,7 @@ def build_config(
     check_panel_settings(est, given_keys(est))
     seed = cfg.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
+        raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
     if cfg.conformal.windows and n_scores is not None:
         calibration_defaults(est, cfg, n_scores(cfg.conformal.windows))
     settle_levels(cfg)  # None: the default
@@ -263,17 +264,17 @@ def build_config(
     check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate, prefix="conformal_")
     if cfg.conformal.windows and getattr(est, "mode", "joint") != "joint":
         if est.val_size is None:
-            raise ValueError(
+            raise InputError(
                 "conformal_windows with mode='independent' calibrates on each series' last "
                 "windows: hold them out with val_size=... (e.g. val_size=0.2)"
             )
         if cfg.conformal.adaptive_rate:
-            raise ValueError(
+            raise InputError(
                 "conformal_adaptive_rate adapts along one series' windows; mode='independent' "
                 "pools the calibration scores of every series: leave it at 0"
             )
     if cfg.conformal.windows and head.probabilistic:
-        raise ValueError(
+        raise InputError(
             f"conformal_windows calibrates point models; loss={cfg.loss!r} already forecasts "
             "intervals (use a point loss, e.g. loss='mse', for conformal intervals)"
         )
@@ -283,7 +284,7 @@ def build_config(
         try:  # an explicit h is the papers' calendar for every benchmark (and from_run's)
             check_calendar_freq(cfg.data.freq, str(freq), benchmark=True)
         except ValueError as err:
-            raise ValueError(f"{err} (the Forecaster's parameter data__freq)") from None
+            raise InputError(f"{err} (the Forecaster's parameter data__freq)") from None
     elif has_dates and freq_unit(cfg.data.freq) != freq_unit(str(freq)):
         # a preset's calendar (the papers' 'h') describing other data: the data's, said so
         warn_user(
@@ -299,7 +300,7 @@ def build_config(
         or (isinstance(devices, int) and devices > 1)
         or cfg.trainer.get("num_nodes", 1) not in (None, 1)
     ):
-        raise ValueError(
+        raise InputError(
             "the Forecaster trains in one process (devices=1); for multi-device or multi-node "
             "training use python -m tsfm.run trainer=ddp (see the README)"
         )

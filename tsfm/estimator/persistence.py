@@ -39,6 +39,7 @@ from tsfm.data.roles import ColumnRoles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.statics import StaticEncoder
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.fitted_record import FittedRows
 from tsfm.estimator.moved_sources import apply_sources, missing_source, source_settings
@@ -89,7 +90,7 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     run's config, which names the data it read (and any checkpoint it resumed from)."""
     raw = OmegaConf.to_container(OmegaConf.create(refuse_yaml_aliases(path)), resolve=False)
     if not isinstance(raw, dict):
-        raise ValueError(f"{path} does not hold a run config (a mapping)")
+        raise InputError(f"{path} does not hold a run config (a mapping)")
     if not data_files and _interpolations(raw):  # save writes the config resolved
         raise SavedForecasterError(
             f"{path}: holds interpolations ({', '.join(_interpolations(raw)[:3])}), which "
@@ -98,7 +99,7 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
         )
     foreign = _foreign_keys(raw)
     if foreign:
-        raise ValueError(
+        raise InputError(
             f"{path} asks for classes by import path ({', '.join(foreign)}); tsfm only builds "
             f"its own registered models ({sorted(REGISTRY)}) and refuses to load it"
         )
@@ -108,12 +109,12 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
         if old_key in model and new_key not in model:
             model[new_key] = model.pop(old_key)
     if name not in REGISTRY:
-        raise ValueError(
+        raise InputError(
             f"{path} names model {name!r}, which is not a registered tsfm model "
             f"({sorted(REGISTRY)}); tsfm only builds its own classes and refuses to load it"
         )
     if raw.get("loss") not in KNOWN_LOSSES:
-        raise ValueError(
+        raise InputError(
             f"{path} names loss {raw.get('loss')!r}; known losses: {list(KNOWN_LOSSES)}"
         )
     data = raw.get("data")
@@ -126,7 +127,7 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
         f"data.{k}": cfg.data.get(k) for k in ("path", "root")
     }
     if any(pointers.values()) or cfg.data.name != "custom":
-        raise ValueError(
+        raise InputError(
             f"{path} points at files or a registered dataset ({pointers}, data.name="
             f"{cfg.data.name!r}); a Forecaster's config never does, so it is refused"
         )
@@ -145,7 +146,7 @@ def structured_config(raw: dict[str, Any], where: str) -> DictConfig:
     try:
         return OmegaConf.merge(schema, raw)
     except Exception as err:
-        raise ValueError(f"{where} does not fit the run config schema: {err}") from None
+        raise InputError(f"{where} does not fit the run config schema: {err}") from None
 
 
 def load(
@@ -164,7 +165,7 @@ def load(
             "writes: it is not a tsfm file or is damaged"
         )
     if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
+        raise InputError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
     meta = check_metadata(cls, meta, cfg, path / "forecaster.json")
     mode = meta.get("mode", "joint")
     input_columns = meta.get("input_columns", meta["columns"])
@@ -195,7 +196,7 @@ def load(
     try:
         module.load_state_dict(weights)
     except RuntimeError as err:
-        raise ValueError(f"{path / 'weights.pt'} does not fit the model: {err}") from None
+        raise InputError(f"{path / 'weights.pt'} does not fit the model: {err}") from None
     if (path / "conformal.pt").is_file():
         module.conformal = load_conformal(path / "conformal.pt", meta)
     panel = len(series) if mode == "independent" else None

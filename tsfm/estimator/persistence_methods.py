@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tsfm.errors import InputError
 from tsfm.estimator.checks import check_fitted
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class PersistenceMethods:
         try:
             cfg = compose_config(f"experiment={name}")
         except Exception as err:
-            raise ValueError(f"cannot use experiment '{name}': {err}") from None
+            raise InputError(f"cannot use experiment '{name}': {err}") from None
         arguments = {
             "model": cfg.model.name,
             "horizon": cfg.data.pred_len,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tsfm.drawing import DEFAULT_MAX_SERIES, Panel, choose_series, draw, moment, wall_times
+from tsfm.errors import InputError
 from tsfm.estimator.checks import check_fitted
 from tsfm.estimator.interval_requests import requested_levels
 
@@ -54,11 +55,11 @@ def plot_forecast(
     check_fitted(forecaster)
     rows = forecaster.lookback if history is None else history
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
-        raise ValueError(f"history takes a positive number of rows, e.g. history=96; got {rows!r}")
+        raise InputError(f"history takes a positive number of rows, e.g. history=96; got {rows!r}")
     levels = ()
     if isinstance(level, str):
         if level != "auto":
-            raise ValueError(f"level takes a list of percentages, None or 'auto'; got {level!r}")
+            raise InputError(f"level takes a list of percentages, None or 'auto'; got {level!r}")
         level = list(forecaster.config_.get("levels") or [])  # the levels the model scores
     if level and forecaster.module_.has_intervals:
         levels = requested_levels(level)
@@ -97,7 +98,7 @@ def _joint_panels(
 
     table = est.history_ if df is None else est._read(df)
     if len(table) < est.lookback:
-        raise ValueError(
+        raise InputError(
             f"the frame has {len(table)} rows; a forecast needs the last lookback = "
             f"{est.lookback} of them"
         )
@@ -136,7 +137,7 @@ def _actual_table(
     names = [str(c) for c in table.columns]
     missing = [c for c in chosen if c not in names]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"actual has no series {missing}; pass a frame with the forecast's series (in the "
             f"layout of the fitted data), or leave actual out"
         )
@@ -147,17 +148,17 @@ def _actual_table(
 def within_horizon(stamps: np.ndarray | None, times: np.ndarray, what: str) -> np.ndarray:
     """The rows of ``stamps`` after the origin, up to the forecast's last time (a mask)."""
     if stamps is None:
-        raise ValueError(f"{what} has no time column; pass a frame with the times of its rows")
+        raise InputError(f"{what} has no time column; pass a frame with the times of its rows")
     first, last = times[0], times[-1]
     try:
         within = (stamps >= first) & (stamps <= last)
     except TypeError:
-        raise ValueError(
+        raise InputError(
             f"{what}'s times are not of the forecast's kind ({times.dtype}); pass a frame "
             "with the same time column as the data"
         ) from None
     if not within.any():
-        raise ValueError(
+        raise InputError(
             f"{what} has no rows from {moment(first)} to {moment(last)} (the forecast's horizon); "
             "pass the "
             "rows that follow the forecast's input, e.g. the test frame"

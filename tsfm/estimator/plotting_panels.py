@@ -11,6 +11,7 @@ import polars as pl
 from tsfm.data.frames import future_times, to_polars
 from tsfm.data.frames.long import series_tables
 from tsfm.drawing import Panel, choose_series, wall_times
+from tsfm.errors import InputError
 from tsfm.estimator.panels import read_panel
 from tsfm.estimator.plotting import within_horizon
 
@@ -59,7 +60,7 @@ def panel_panels(
         )
         if truths is not None:
             if name not in truths:
-                raise ValueError(
+                raise InputError(
                     f"actual has no series {name!r}; pass a long frame with the drawn series "
                     "(or name others with series=[...]), or leave actual out"
                 )

@@ -15,6 +15,7 @@ from tsfm.data.frames import SeriesTable, to_polars
 from tsfm.data.frames.id_types import in_type, refuse_other_kind
 from tsfm.data.roles import PYTHON_NAMES, long_roles
 from tsfm.data.statics import StaticEncoder
+from tsfm.errors import InputError
 from tsfm.estimator.checks import role_names
 from tsfm.estimator.static_inputs import warn_unmatched
 
@@ -46,7 +47,7 @@ def refuse_long_targets(est: Any, target_col: str) -> None:
     """``targets`` names the forecast columns of a wide frame; a long frame (either mode) has
     one target, its ``target_col``."""
     if role_names(est, "targets"):
-        raise ValueError(
+        raise InputError(
             "targets applies to wide frames; a long frame's target is its "
             f"target_col ('{target_col}'): leave targets out"
         )
@@ -55,7 +56,7 @@ def refuse_long_targets(est: Any, target_col: str) -> None:
 def refuse_unused_static_df(est: Any, static_df: Any) -> None:
     """A ``static_df`` for a model without static covariates would be dropped unread."""
     if static_df is not None and not role_names(est, "static_covariates"):
-        raise ValueError(
+        raise InputError(
             "static_df was given but static_covariates names no column of it: name the "
             "columns to use, e.g. static_covariates=['store'], or leave static_df out"
         )
@@ -67,7 +68,7 @@ def static_frame(est: Any, table: SeriesTable, static_df: Any) -> pl.DataFrame |
     if not role_names(est, "static_covariates"):
         return None
     if table.groups is None:
-        raise ValueError(
+        raise InputError(
             "static covariates need one value per series: a long frame (unique_id, ds, y, ...) "
             "with the static columns, or with a static_df; a wide frame is one multivariate series"
         )
@@ -84,12 +85,12 @@ def series_statics(
     if static_df is not None:
         given, library, _ = to_polars(static_df)
         if id_col not in given.columns:
-            raise ValueError(f"static_df needs the id column '{id_col}'")
+            raise InputError(f"static_df needs the id column '{id_col}'")
         if given[id_col].is_duplicated().any():
-            raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
+            raise InputError(f"static_df has several rows for a series ('{id_col}' repeats)")
         unknown = [c for c in given.columns if c != id_col and c not in names]
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"static_df has column(s) {unknown} that are not static covariates of the model "
                 f"({names}): name them in static_covariates, or drop them"
             )
@@ -100,21 +101,21 @@ def series_statics(
         held = [] if frame is None else frame.columns
         twice = [c for c in given.columns if c != id_col and c in held]
         if twice:  # as predict refuses them (static_inputs.with_static_df)
-            raise ValueError(f"both df and static_df hold {twice}; give each static covariate once")
+            raise InputError(f"both df and static_df hold {twice}; give each static covariate once")
         asked = given[id_col].to_list()
         given = given.with_columns(in_type(given[id_col], ours))  # matched by value
         warn_unmatched(asked, given[id_col].to_list(), set(series), "are not series of df")
         frame = given if frame is None else frame.join(given, on=id_col, how="left")
     missing = [c for c in names if frame is None or c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"static covariate(s) {missing} are neither columns of df nor of static_df"
         )
     order = pl.DataFrame({id_col: series}).cast({id_col: frame.schema[id_col]})
     frame = order.join(frame, on=id_col, how="left")
     absent = frame.filter(pl.any_horizontal(pl.col(c).is_null() for c in names))
     if absent.height:
-        raise ValueError(
+        raise InputError(
             f"series {absent[id_col][0]!r} has no value for a static covariate; static_df must "
             "give every series every static covariate"
         )

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from tsfm.data.frames import SeriesTable
+from tsfm.errors import InputError
 from tsfm.estimator.fitted_record import fitted_targets
 from tsfm.estimator.inference import (
     Prepared,
@@ -51,7 +52,7 @@ def _windows(est: Any, table: SeriesTable, taus: Sequence[float]) -> tuple[Prepa
     cut into windows, checked."""
     span = est.lookback + est.horizon
     if len(table) < span:
-        raise ValueError(
+        raise InputError(
             f"the frame has {len(table)} rows; scoring needs at least lookback + horizon = {span}"
         )
     prepared = prepare(est, table, est.lookback)

@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from tsfm.data import ForecastDataModule, make_datamodule
+from tsfm.errors import InputError
 from tsfm.training.data_record import same_scaling
 
 
@@ -42,20 +43,20 @@ def check_same_data(
     digest = metrics.get("data_sha256")
     read = datamodule.protocol()  # its data_rows and data_sha256
     if digest is not None and digest != read["data_sha256"]:
-        raise ValueError(
+        raise InputError(
             f"the data read now ({read['data_rows']} rows) is not what the run read "
             f"({metrics.get('data_rows')} rows, SHA-256 {digest[:12]}...): {CHANGED}"
         )
     recorded = state["hyper_parameters"]
     dims = datamodule.dims()
     if any(recorded["dims"].get(k) != v for k, v in dims.items()):
-        raise ValueError(
+        raise InputError(
             f"the data read now has dimensions {dims}, but {path} was trained on "
             f"{recorded['dims']}: {CHANGED}"
         )
     # the targets' scaling (per series in a panel)
     if not same_scaling(recorded.get("scaler"), datamodule.scaler_state()):
-        raise ValueError(
+        raise InputError(
             f"the run's training rows, read now, give other scaling statistics than those {path} "
             f"recorded (forecasting with them would be silently wrong): {CHANGED}"
         )

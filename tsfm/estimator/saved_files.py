@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import yaml
 
+from tsfm.errors import InputError
 from tsfm.estimator.validation import SavedForecasterError
 from tsfm.training.architectures import checked_architectures
 from tsfm.training.checkpoints import load_checkpoint
@@ -57,7 +58,7 @@ def refuse_yaml_aliases(path: Path) -> str:
 
 
 def _no_constants(token: str) -> Any:
-    raise ValueError(f"non-standard JSON number {token}")
+    raise InputError(f"non-standard JSON number {token}")
 
 
 def read_json(path: Path) -> Any:

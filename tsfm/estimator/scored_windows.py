@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 from tsfm.estimator.rolling import Backtest
 
 
@@ -109,7 +110,7 @@ def refuse_unscored(what: str = "evaluate") -> None:
     """The refusal of windows (or folds) without one target to score (every target missing
     or left out)."""
     windows, hint = ("fold", FOLDS) if what == "folds" else ("window of the frame", "")
-    raise ValueError(
+    raise InputError(
         f"{what}: no {windows} has an observed target with an observed value in its "
         f"look-back, so there is nothing to score; {hint}pass rows where the series are "
         "observed (the horizon rows and the look-back before them)"

@@ -13,6 +13,7 @@ from typing import Any
 
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
+from tsfm.errors import InputError
 from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.params import config_key, param_name
 from tsfm.estimator.search_checks import LOOKBACK, check_space, study_settings
@@ -22,7 +23,7 @@ DEFAULT_VAL_SIZE = 0.2
 
 def default_space(model: str) -> dict[str, str]:
     if not (CONF_DIR / "hparams_search" / f"{model}.yaml").is_file():
-        raise ValueError(
+        raise InputError(
             f"no search space for model '{model}': add conf/hparams_search/{model}.yaml or pass "
             "search_space={'model.d_model': 'choice(64, 128)', ...}"
         )
@@ -48,12 +49,12 @@ def space_key(est: Any, key: str) -> str:
     if key in ("lookback", LOOKBACK):
         return LOOKBACK
     if key in NOT_SEARCHED:
-        raise ValueError(f"search space key '{key}' cannot be searched: {NOT_SEARCHED[key]}")
+        raise InputError(f"search space key '{key}' cannot be searched: {NOT_SEARCHED[key]}")
     check_run_only(names=[key])
     if "." in key or (CONF_DIR / key).is_dir():
         return key
     if key in est._get_param_names():
-        raise ValueError(
+        raise InputError(
             f"search space key '{key}' cannot be searched: it is a Forecaster argument that "
             "describes the data, not the model; of the Forecaster's own arguments only "
             "lookback can"
@@ -61,7 +62,7 @@ def space_key(est: Any, key: str) -> str:
     try:
         return config_key(est.model, key)
     except ValueError as err:
-        raise ValueError(
+        raise InputError(
             f"search space key '{key}' is not in the run config, nor a Forecaster parameter ({err})"
         ) from None
 
@@ -217,7 +218,7 @@ def _fitter(
         from tsfm.estimator.panels import PANEL_VALIDATION, fit_long, read_panel
 
         if val_df is not None:
-            raise ValueError(PANEL_VALIDATION)
+            raise InputError(PANEL_VALIDATION)
         long = read_panel(est, df, fitted=False)
 
         def fit_panel(candidate: Any, callbacks: list) -> Any:

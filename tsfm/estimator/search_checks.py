@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
+from tsfm.errors import InputError
 from tsfm.estimator.params import compose_for, config_key, param_name, set_value
 from tsfm.tuning.config import TuneConfig
 
@@ -18,7 +19,7 @@ LOOKBACK = "data.seq_len"  # the study's name of a searched lookback, as on the 
 def check_lookbacks(values: list[Any]) -> None:
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(
+            raise InputError(
                 f"search space entry lookback: {value!r} is not a positive whole number of "
                 "steps; use e.g. [48, 96, 192] or 'int(interval(24, 192))'"
             )
@@ -100,9 +101,9 @@ def study_settings(settings: dict[str, Any]) -> Any:
     tune = OmegaConf.structured(TuneConfig)
     for key, value in settings.items():
         if key in NOT_SETTINGS:
-            raise ValueError(f"tune does not take {key}=...: {NOT_SETTINGS[key]}")
+            raise InputError(f"tune does not take {key}=...: {NOT_SETTINGS[key]}")
         if key not in STUDY_SETTINGS:
-            raise ValueError(
+            raise InputError(
                 f"unknown tuning setting '{key}'; tune takes {', '.join(ARGUMENTS)}, "
                 "search_space, output_dir, val_df, val_size, static_df, refit and the study "
                 f"settings {', '.join(sorted(STUDY_SETTINGS))}"

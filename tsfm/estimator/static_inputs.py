@@ -19,6 +19,7 @@ from tsfm.data.frames import to_polars
 from tsfm.data.frames.id_types import ids_dtype, in_type, refuse_other_kind
 from tsfm.data.frames.write import pandas_ids
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 from tsfm.estimator.checks import role_names
 
 
@@ -35,7 +36,7 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
         lacking = [c for c in names if c not in given.columns]
         if lacking:
             held = [c for c in names if c in given.columns]
-            raise ValueError(
+            raise InputError(
                 f"the frame holds the static covariate(s) {held} but not {lacking}; give every "
                 f"static covariate of the model ({names}), or none to use the training values"
             )
@@ -45,7 +46,7 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
         for column in names:
             empty = given.filter(absent[column])
             if empty.height:
-                raise ValueError(
+                raise InputError(
                     f"series {empty[id_col][0]!r} has no value for the static covariate "
                     f"'{column}' but has the others; give a series every static covariate, or "
                     "none to keep its training values"
@@ -59,7 +60,7 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
     trained = {s: j for j, s in enumerate(est.series_ or [])}  # by value (id_types.py)
     unknown = [s for s in series if s not in encoded and s not in trained]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"series {unknown[:3]} were not in training and the frame gives no static "
             f"covariates for them: add the columns {names} (one value per series) to the frame, "
             "or the series to static_df"
@@ -97,32 +98,32 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
     if static_df is None:
         return df
     if not role_names(est, "static_covariates"):
-        raise ValueError("static_df was given but the model has no static_covariates")
+        raise InputError("static_df was given but the model has no static_covariates")
     if df is None:
-        raise ValueError("static_df gives the static covariates of the series of df: pass df too")
+        raise InputError("static_df gives the static covariates of the series of df: pass df too")
     id_col = est.id_col
     frame_columns = list(df.columns)
     if id_col not in frame_columns:
-        raise ValueError(f"static_df needs a long frame df with the id column '{id_col}'")
+        raise InputError(f"static_df needs a long frame df with the id column '{id_col}'")
     given = list(static_df.columns)
     if id_col not in given:
-        raise ValueError(f"static_df needs the id column '{id_col}'")
+        raise InputError(f"static_df needs the id column '{id_col}'")
     unknown = [c for c in given if c != id_col and c not in role_names(est, "static_covariates")]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"static_df has column(s) {unknown} that are not static covariates of the model "
             f"({role_names(est, 'static_covariates')})"
         )
     twice = [c for c in given if c != id_col and c in frame_columns]
     if twice:
-        raise ValueError(f"both df and static_df hold {twice}; give each static covariate once")
+        raise InputError(f"both df and static_df hold {twice}; give each static covariate once")
     given_pl, library, _ = to_polars(static_df)
     ours, _, our_name = ids_dtype(df, id_col)
     given_name = None if library == "polars" else str(static_df[id_col].dtype)  # (checked)
     refuse_other_kind(given_pl.schema[id_col], ours, id_col, "static_df's ids", library,
                       given_name, "df's ids", our_name, "static_df")  # fmt: skip
     if given_pl[id_col].is_duplicated().any():
-        raise ValueError(f"static_df has several rows for a series ('{id_col}' repeats)")
+        raise InputError(f"static_df has several rows for a series ('{id_col}' repeats)")
     # matched by value: static_df's ids in df's type (an id that type cannot hold is none
     # of df's series), never cast by text
     asked = given_pl[id_col].to_list()

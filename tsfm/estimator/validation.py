@@ -19,6 +19,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from tsfm.config import CONF_DIR
 from tsfm.data.frames import Layout
 from tsfm.data.frames.id_types import loaded_ids
+from tsfm.errors import InputError
 from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.estimator.fitted_record import saved_form
 from tsfm.estimator.params import config_key
@@ -47,7 +48,7 @@ FILE_PREFIXES = ("hydra", "hparams_search", "tune")
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
-class SavedForecasterError(ValueError):
+class SavedForecasterError(InputError):
     """A saved Forecaster's files are not what tsfm writes."""
 
 

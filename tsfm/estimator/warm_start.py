@@ -39,6 +39,7 @@ from lightning.pytorch.callbacks import Callback
 from torch import Tensor
 
 from tsfm.data.frames.gaps import empty_steps
+from tsfm.errors import InputError
 from tsfm.estimator.checks import model_changes
 from tsfm.estimator.fitted_record import merged, record
 from tsfm.models.common import restoring_saved_weights
@@ -78,12 +79,12 @@ def warm_start_from(est: Any) -> WarmStart | None:
     state is dropped."""
     value = getattr(est, "warm_start", False)
     if value not in (True, False):
-        raise ValueError(f"warm_start must be True or False, got {value!r}")
+        raise InputError(f"warm_start must be True or False, got {value!r}")
     if not value or not hasattr(est, "module_"):
         return None  # not fitted yet: the first fit is a fresh one
     changed = model_changes(est, lambda name, value: name == "freq" and fitted_freq(est, value))
     if changed:
-        raise ValueError(
+        raise InputError(
             f"warm_start=True trains the fitted model further, but parameters that shape it "
             f"changed since its fit ({changed}): set them back, {FRESH}"
         )
@@ -136,7 +137,7 @@ class WarmStart(Callback):
 
         if self.freq is None or same_freq(freq, self.freq, at=at):
             return
-        raise ValueError(
+        raise InputError(
             f"warm_start=True continues a model fitted on {self.freq!r} data, but this frame's "
             f"frequency is {freq!r}: its steps and calendar features are not the ones the "
             f"weights learnt. Resample the frame to {self.freq!r}, {FRESH}"
@@ -151,7 +152,7 @@ class WarmStart(Callback):
         missing = [c for c in self.input_columns if c not in columns]
         new = [c for c in columns if c not in self.input_columns]
         detail = f"missing {missing}, new {new}" if missing or new else "in another order"
-        raise ValueError(
+        raise InputError(
             f"warm_start=True continues a model fitted on the columns {self.input_columns}; "
             f"this frame's are {columns} ({detail}): fit a frame with the fitted columns, "
             f"{FRESH} (mode='independent' warm-starts on any series)"
@@ -171,7 +172,7 @@ class WarmStart(Callback):
             | {k for k in weights if k not in own}
         )
         if differ:
-            raise ValueError(
+            raise InputError(
                 f"warm_start=True: the fitted weights do not fit the model this fit builds "
                 f"({', '.join(differ[:5])}{' ...' if len(differ) > 5 else ''}); {FRESH}"
             )
@@ -187,13 +188,13 @@ class WarmStart(Callback):
         if changed:
             spelt = self.asked_freq is not None and str(self.asked_freq) != str(self.freq)
             if spelt and "n_marks" in dims and self.dims.get("n_marks") != dims["n_marks"]:
-                raise ValueError(
+                raise InputError(
                     f"warm_start=True: freq={self.asked_freq!r} names the fitted frequency "
                     f"{self.freq!r} in other units, and the calendar features follow the units "
                     f"the frequency is written in ({'; '.join(changed)}): give "
                     f"freq={self.freq!r} (or leave freq unset to read it from the data)"
                 )
-            raise ValueError(
+            raise InputError(
                 f"warm_start=True needs this frame to build the fitted model, but it changes "
                 f"{'; '.join(changed)}: fit data like the fitted model's, {FRESH}"
             )

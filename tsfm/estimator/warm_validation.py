@@ -17,6 +17,7 @@ import numpy as np
 
 from tsfm.data.frames.dates import show_time
 from tsfm.data.user_warnings import InSampleWarning, warn_user
+from tsfm.errors import InputError
 from tsfm.estimator.fitted_record import reached
 
 
@@ -53,7 +54,7 @@ def check_validation_unseen(
         "with val_size, or val_df of new rows)"
     )
     if windows:
-        raise ValueError(
+        raise InputError(
             f"warm_start=True with conformal_windows={windows} calibrates on the validation "
             f"rows ({rows}), but the fitted weights were fitted on those rows (the "
             f"earlier fits reach {show_time(end, tz)}), so their errors are in-sample and the "

@@ -19,6 +19,7 @@ from typing import Any, Union
 
 from torch import nn
 
+from tsfm.errors import InputError
 from tsfm.models.common import Capabilities, InstanceNorm, ModelOutput, as_output
 
 REGISTRY: dict[str, str] = {
@@ -61,7 +62,7 @@ def model_class(name: str) -> type[nn.Module]:
     try:
         module_name, attr = REGISTRY[name].split(":")
     except KeyError:
-        raise ValueError(f"unknown model '{name}'; registered models: {sorted(REGISTRY)}") from None
+        raise InputError(f"unknown model '{name}'; registered models: {sorted(REGISTRY)}") from None
     return getattr(importlib.import_module(module_name), attr)
 
 
@@ -123,7 +124,7 @@ def build_model(config: dict[str, Any], dims: dict[str, int]) -> nn.Module:
     if unknown:
         renamed = [f"{k} is now {RENAMED[name][k]}" for k in unknown if k in RENAMED.get(name, {})]
         hint = f" ({'; '.join(renamed)})" if renamed else ""
-        raise ValueError(
+        raise InputError(
             f"model '{name}' has no setting(s) {unknown}{hint}; it takes {sorted(accepted)}"
         )
     wanted = inspect.signature(cls.__init__).parameters

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
+
 
 @dataclass
 class ModelOutput:
@@ -142,7 +144,7 @@ class Dropout(nn.Module):
     def __init__(self, p: float = 0.1):
         super().__init__()
         if not 0 <= p < 1:
-            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+            raise InputError(f"dropout probability must be in [0, 1), got {p}")
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:

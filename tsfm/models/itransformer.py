@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
 from tsfm.models.attention import cpu_autocast, explicit_attention
 from tsfm.models.common import Capabilities, Dropout, InstanceNorm, ModelOutput
 
@@ -24,7 +25,7 @@ class InvertedAttention(nn.Module):
     def __init__(self, d_model: int, n_heads: int, dropout: float):
         super().__init__()
         if d_model % n_heads:
-            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+            raise InputError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
         self.n_heads, self.dropout = n_heads, dropout
         self.query = nn.Linear(d_model, d_model)
         self.key = nn.Linear(d_model, d_model)
@@ -164,20 +165,20 @@ class ITransformer(nn.Module):
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got '{activation}'")
+            raise InputError(f"activation must be one of {sorted(ACTIVATIONS)}, got '{activation}'")
         if covariates not in COVARIATE_MODES:
-            raise ValueError(f"covariates must be one of {COVARIATE_MODES}, got '{covariates}'")
+            raise InputError(f"covariates must be one of {COVARIATE_MODES}, got '{covariates}'")
         sizes = {"d_model": d_model, "n_heads": n_heads, "d_ff": d_ff}
         small = {k: v for k, v in sizes.items() if v < 1} | (
             {"n_layers": n_layers} if n_layers < 0 else {}
         )
         if small:
-            raise ValueError(
+            raise InputError(
                 f"{small}: d_model, n_heads and d_ff must be at least 1 and n_layers at least 0 "
                 "(0: no encoder layer, a linear map of the look-back)"
             )
         if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+            raise InputError(f"dropout must be in [0, 1), got {dropout}")
         self.seq_len, self.pred_len = seq_len, pred_len
         self.use_norm, self.use_time_features = use_norm, use_time_features
         self.use_covariates = covariates == "tokens"
@@ -216,7 +217,7 @@ class ITransformer(nn.Module):
     ) -> Tensor | ModelOutput:
         """``x [B, L, N]`` (and calendar features, covariates, masks) -> forecast ``[B, S, N]``."""
         if x.shape[1] != self.seq_len:
-            raise ValueError(f"expected a look-back of {self.seq_len} steps, got {x.shape[1]}")
+            raise InputError(f"expected a look-back of {self.seq_len} steps, got {x.shape[1]}")
         n_vars = x.shape[-1]
         norm = InstanceNorm(x, mask=x_mask) if self.use_norm else None
         series, masks = [norm.normalize(x) if norm else x], [x_mask]

@@ -25,12 +25,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from tsfm.errors import InputError
 from tsfm.training.scoring import tau_level
 
 
 def check_rate(rate: object, name: str = "conformal.adaptive_rate") -> None:
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-        raise ValueError(
+        raise InputError(
             f"{name} must be a number in [0, 1] (0: split conformal; 0.005 as Gibbs and "
             f"Candès), got {rate!r}"
         )
@@ -77,9 +78,9 @@ def aci_blocks(
     """
     n_windows, steps, series = scores.shape
     if origins.ndim != 1 or len(origins) != n_windows:
-        raise ValueError(f"origins must be [{n_windows}], got {tuple(origins.shape)}")
+        raise InputError(f"origins must be [{n_windows}], got {tuple(origins.shape)}")
     if n_windows > 1 and not bool((origins[1:] > origins[:-1]).all()):
-        raise ValueError("adaptive conformal needs windows in increasing origin order")
+        raise InputError("adaptive conformal needs windows in increasing origin order")
     n, n_levels = sorted_scores.shape[0], len(levels)
     table = sorted_scores.double().permute(1, 2, 0).expand(n_levels, steps, series, n)
     n_scores = torch.full((1, 1), n) if counts is None else counts
@@ -205,7 +206,7 @@ def window_scores(
     were divided by (the look-back spread ``[W, 1, N]`` with normalised scores, else 1): the
     one definition of an outcome for ``evaluate``'s windows and ``predict``'s history."""
     if conformal.normalized and spread is None:
-        raise ValueError("normalised conformal scores need the look-back spread")
+        raise InputError("normalised conformal scores need the look-back spread")
     one = torch.ones(1, dtype=torch.float64)
     scale = spread.detach().double().cpu() if conformal.normalized else one
     scores = (target.detach().cpu().double() - point.detach().cpu().double()).abs() / scale

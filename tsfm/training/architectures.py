@@ -13,6 +13,7 @@ from typing import Any
 
 from torch import nn
 
+from tsfm.errors import InputError
 from tsfm.models.common import architecture_differences
 
 CHECKPOINT_KEY = "architectures"  # where a Lightning checkpoint of tsfm keeps them
@@ -35,7 +36,7 @@ def checked_architectures(recorded: Any, where: str | Path) -> dict[str, dict[st
         isinstance(key, str) and isinstance(value, dict) and _plain(value)
         for key, value in recorded.items()
     ):
-        raise ValueError(
+        raise InputError(
             f"{where}: its recorded backbone architectures are not a mapping of setting names "
             "to plain configs; it is damaged or was not written by tsfm"
         )

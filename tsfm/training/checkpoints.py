@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.architectures import architecture_changes, recorded_in
 from tsfm.training.module import ForecastingModule
@@ -32,7 +33,7 @@ def local_checkpoint(path: str | Path, setting: str = "ckpt_path") -> Path:
     """``path`` as an existing local file; a URL or a missing file is refused naming ``setting``."""
     text = str(path)
     if _SCHEME.match(text):
-        raise ValueError(
+        raise InputError(
             f"{setting}={text!r} is a URL; tsfm reads checkpoints from local files only (a "
             "downloaded pickle can run code). Download it, check where it came from, and pass "
             f"{setting}=/path/to/file.ckpt"
@@ -56,7 +57,7 @@ def load_checkpoint(
     except pickle.UnpicklingError as err:
         found = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\.\s|\n\n|$)", str(err), re.S)
         reason = " ".join(found.group(1).split()) if found else type(err).__name__
-        raise ValueError(
+        raise InputError(
             f"{local} cannot be loaded as plain tensors ({reason}): it holds objects whose "
             "loading could run code, or it is not a checkpoint at all. tsfm loads checkpoints "
             "with weights_only=True only and refuses it; use one written by tsfm (or "
@@ -65,7 +66,7 @@ def load_checkpoint(
     except MemoryError:
         raise
     except Exception as err:  # torch's unpickler raises IndexError, KeyError... on garbage
-        raise ValueError(
+        raise InputError(
             f"{local} is not a readable torch checkpoint (empty, truncated or another kind of "
             f"file: {type(err).__name__}: {err}); write it again or pass another file"
         ) from None
@@ -91,7 +92,7 @@ def module_of(checkpoint: Any, path: str | Path) -> ForecastingModule:
     if not isinstance(checkpoint, dict) or not {"hyper_parameters", "state_dict"} <= set(
         checkpoint
     ):
-        raise ValueError(f"{path} is not a checkpoint of a tsfm run (no hyperparameters)")
+        raise InputError(f"{path} is not a checkpoint of a tsfm run (no hyperparameters)")
     # the state dict holds every weight, the checkpoint its pretrained parts' architectures
     # (a checkpoint written before tsfm recorded them: read from their source)
     with restoring_saved_weights(recorded_in(checkpoint, path)):
@@ -131,7 +132,7 @@ def check_checkpoint_fits(path: str | Path, module: ForecastingModule, setting: 
     settings it was trained with that differ; ``setting`` says how the run chose the file."""
     checkpoint = load_checkpoint(path, "cpu", setting, mmap=True)
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
-        raise ValueError(f"{setting}: {path} is not a checkpoint of a tsfm run (no state_dict)")
+        raise InputError(f"{setting}: {path} is not a checkpoint of a tsfm run (no state_dict)")
     saved = checkpoint["state_dict"]
     mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in saved.items() if isinstance(v, torch.Tensor)}
@@ -139,7 +140,7 @@ def check_checkpoint_fits(path: str | Path, module: ForecastingModule, setting: 
         changes = architecture_changes(recorded_in(checkpoint, path), module)
         if changes:  # same shapes, another model (e.g. a backbone config.json edited since)
             settings = sorted({change.split(":")[0] for change in changes})
-            raise ValueError(
+            raise InputError(
                 f"{setting}: {path} was trained with other backbone architectures than this "
                 f"run builds from their sources (saved -> now: {'; '.join(changes[:4])}). "
                 f"Point {', '.join(settings)} at the source the checkpoint was trained from"
@@ -149,7 +150,7 @@ def check_checkpoint_fits(path: str | Path, module: ForecastingModule, setting: 
     if not differences:  # the recorded settings agree: name the first weight that does not
         name = next(k for k in sorted(mine.keys() | theirs.keys()) if mine.get(k) != theirs.get(k))
         differences = [f"weight '{name}' has shape {mine.get(name)} here, {theirs.get(name)} there"]
-    raise ValueError(
+    raise InputError(
         f"{setting}: {path} does not fit this run's model: {'; '.join(differences)}. Run with "
         "the settings the checkpoint was trained with (its run's config.yaml), or train anew"
     )

@@ -35,6 +35,7 @@ from torch import Tensor
 
 from tsfm.data.batch import batch_to
 from tsfm.data.contract import ForecastDataModule
+from tsfm.errors import InputError
 from tsfm.training.adaptive_conformal import check_rate
 from tsfm.training.scoring import level_name, lookback_spread, tau_level
 
@@ -70,18 +71,18 @@ def check_conformal(
     windows: Any, step: Any, rate: Any = 0.0, *, prefix: str = "conformal."
 ) -> None:
     if isinstance(windows, bool) or not isinstance(windows, int) or windows < 0:
-        raise ValueError(f"{prefix}windows must be a whole number >= 0, got {windows!r}")
+        raise InputError(f"{prefix}windows must be a whole number >= 0, got {windows!r}")
     if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
-        raise ValueError(f"{prefix}step must be a positive whole number or null, got {step!r}")
+        raise InputError(f"{prefix}step must be a positive whole number or null, got {step!r}")
     check_rate(rate, f"{prefix}adaptive_rate")
     if rate and not windows:
-        raise ValueError(
+        raise InputError(
             f"{prefix}adaptive_rate={rate} adapts conformal intervals, and there are none: "
             f"set {prefix}windows (calibration windows) too, or leave the rate at 0"
         )
 
 
-class TooFewScores(ValueError):
+class TooFewScores(InputError):
     """A refusal of intervals wider than the calibration scores give; ``scores``: how many
     the fewest-scored interval has (a caller that chose the levels may narrow them to it)."""
 
@@ -126,11 +127,11 @@ class ConformalScores:
     ):
         scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
         if scores.ndim != 3 or scores.shape[0] < 1:
-            raise ValueError(
+            raise InputError(
                 f"conformal scores must be [windows, horizon, series], got {scores.shape}"
             )
         if torch.isinf(scores).any() or (scores < 0).any():
-            raise ValueError("conformal scores must be finite and >= 0 (NaN: a missing target)")
+            raise InputError("conformal scores must be finite and >= 0 (NaN: a missing target)")
         check_rate(adaptive_rate, "adaptive_rate")
         self.scores, self.normalized = scores, bool(normalized)
         self.adaptive_rate = float(adaptive_rate)
@@ -208,7 +209,7 @@ class ConformalScores:
             radius = self._for_batch((radius_of or self.radius)(level), point, columns)
             if self.normalized:
                 if spread is None:
-                    raise ValueError("normalised conformal scores need the look-back spread")
+                    raise InputError("normalised conformal scores need the look-back spread")
                 radius = radius * spread
             out.append(point + radius if tau >= 0.5 else point - radius)
         return torch.stack(out, dim=-1)
@@ -219,7 +220,7 @@ class ConformalScores:
         if columns is not None and n_series > 1:
             return radius[:, columns.to(point.device)].T.unsqueeze(-1)  # [B, S, 1]
         if n_series not in (1, point.shape[-1]):
-            raise ValueError(
+            raise InputError(
                 f"conformal scores were calibrated for {n_series} series, the forecast has "
                 f"{point.shape[-1]}; per-series intervals exist only for the calibrated series"
             )
@@ -267,7 +268,7 @@ def calibrate(
     windows :func:`tsfm.training.conformal_plan.calibration_plan` chose); the module must not
     have trained on them. A missing target gives a NaN score, which no interval reads."""
     if module.head.probabilistic:
-        raise ValueError(
+        raise InputError(
             f"conformal.windows calibrates point models; loss={module.head.name} already "
             "forecasts intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
         )
@@ -280,7 +281,7 @@ def calibrate(
         batch = batch_to(dataset.__getitems__(indices[start : start + size]), module.device)
         point = module(batch).prediction
         if not bool(torch.isfinite(point).all()):
-            raise ValueError("the calibration forecasts have NaN or inf values")
+            raise InputError("the calibration forecasts have NaN or inf values")
         score = scores_of(point, batch["y"], batch["x"], config.normalize)
         if "y_mask" in batch:  # a missing target gives no score
             score = score.masked_fill(~batch["y_mask"].bool(), float("nan"))

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from tsfm.data.contract import ForecastDataModule
+from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.conformal import (
     ConformalConfig,
@@ -41,7 +42,7 @@ def calibration_plan(
         return datamodule.calibration_indices(config.windows, step)
     except ValueError as err:
         default = "" if config.step is not None else f", by default {step} here"
-        raise ValueError(
+        raise InputError(
             f"conformal calibration on the validation split: {err} (conformal.windows / "
             f"conformal_windows; conformal.step / conformal_step{default})"
         ) from None

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from lightning.pytorch.callbacks import Callback
 
+from tsfm.errors import InputError
 from tsfm.training.checkpoints import load_checkpoint
 
 KEY = "tsfm_data"
@@ -80,7 +81,7 @@ def check_same_training_data(path: str | Path, datamodule: Any, module: Any, set
     if isinstance(recorded, dict) and recorded.get("data_sha256"):
         now = data_record(datamodule)
         if now is not None and now["data_sha256"] != recorded["data_sha256"]:
-            raise ValueError(
+            raise InputError(
                 f"{setting}: {path} was trained on other data than this run reads: "
                 f"{recorded.get('data_rows')} rows (SHA-256 {recorded['data_sha256'][:12]}...)"
                 f", now {now['data_rows']} rows (SHA-256 {now['data_sha256'][:12]}...); the "
@@ -91,7 +92,7 @@ def check_same_training_data(path: str | Path, datamodule: Any, module: Any, set
         return
     saved = (checkpoint.get("hyper_parameters") or {}).get("scaler")
     if not same_scaling(saved, module.hparams.get("scaler")):
-        raise ValueError(
+        raise InputError(
             f"{setting}: {path} was trained on other data than this run reads: the training "
             "rows read now give other scaling statistics than those the checkpoint recorded; "
             "the data file changed or data.path points at another one. Training on would "

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from tsfm.errors import InputError
 from tsfm.training import distributions as dist
 from tsfm.training.losses import LOSSES
 from tsfm.training.scoring import (
@@ -99,7 +100,7 @@ class PointHead(Head):
         return self.loss_fn(params[..., 0], target, mask)
 
     def quantiles(self, params: Tensor, taus: Sequence[float]) -> Tensor:
-        raise ValueError(
+        raise InputError(
             f"a model trained with loss={self.name} forecasts points only; for intervals train "
             f"with loss in {list(PROBABILISTIC_LOSSES)} or calibrate conformal intervals "
             "(conformal.windows on the command line, conformal_windows in Python)"
@@ -130,7 +131,7 @@ class QuantileHead(Head):
     def quantiles(self, params: Tensor, taus: Sequence[float]) -> Tensor:
         missing = [t for t in taus if not any(abs(t - q) < 1e-9 for q in self.levels)]
         if missing:
-            raise ValueError(
+            raise InputError(
                 f"the quantile model predicts the quantiles {list(self.levels)}, not {missing}; "
                 "add them to quantiles (an L % interval needs (1 - L/100)/2 and (1 + L/100)/2)"
             )
@@ -193,16 +194,16 @@ def make_head(
     if loss == "student_t":
         return StudentTHead()
     if loss != "quantile":
-        raise ValueError(f"unknown loss '{loss}'; choose one of {list(KNOWN_LOSSES)}")
+        raise InputError(f"unknown loss '{loss}'; choose one of {list(KNOWN_LOSSES)}")
     if not any(abs(q - 0.5) < 1e-9 for q in quantiles):
-        raise ValueError(
+        raise InputError(
             f"loss=quantile needs the median 0.5 in quantiles (it is the point forecast); "
             f"quantiles={list(quantiles)}"
         )
     for level in levels:
         needed = [b for b in level_bounds(level) if not any(abs(b - q) < 1e-9 for q in quantiles)]
         if needed:
-            raise ValueError(
+            raise InputError(
                 f"levels has {level_name(level)}, whose interval needs the quantiles {needed}, "
                 f"which quantiles={list(quantiles)} lacks; add them to quantiles or drop the level"
             )

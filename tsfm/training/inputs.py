@@ -17,6 +17,7 @@ from torch import nn
 
 from tsfm.data.batch import Batch, model_inputs
 from tsfm.data.contract import ForecastDataModule
+from tsfm.errors import InputError
 from tsfm.models import Capabilities, ModelOutput, as_output
 
 MASK_KEYS = ("x_mask", "past_covariates_mask", "future_covariates_mask")
@@ -31,7 +32,7 @@ def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, An
     n_cat = len(dims.get("static_cardinalities") or [])
     takes = f"it takes {_what_it_takes(capabilities)}"
     if n_future and not capabilities.future_covariates:
-        raise ValueError(
+        raise InputError(
             f"model '{name}' cannot use future covariates (values known over the horizon; "
             f"{n_future} given): {takes}. Give them as past covariates instead (their look-back values then join "
             "the input as extra variates; their horizon values go unused), drop them, or use "
@@ -52,7 +53,7 @@ def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, An
         if n_cat:
             advice.append("a categorical one has no numeric form to give")
         advice_text = "; ".join(advice)
-        raise ValueError(
+        raise InputError(
             f"model '{name}' cannot use static covariates (one value per series; {given} "
             f"given): {takes}. {advice_text[0].upper()}{advice_text[1:]}. Otherwise drop them, or use "
             f"{ALTERNATIVE}"

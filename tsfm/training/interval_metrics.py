@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
+from tsfm.errors import InputError
 from tsfm.training.scoring import (
     MSIS_LEVEL,
     check_levels,
@@ -66,7 +67,7 @@ class IntervalMetrics(Metric):
         states are their totals; :meth:`grouped` totals them per series instead)."""
         predicted, target = predicted.detach().double(), target.detach().double()
         if predicted.shape[-1] != len(self.taus) or predicted.shape[:-1] != target.shape:
-            raise ValueError(
+            raise InputError(
                 f"expected quantiles [*{tuple(target.shape)}, {len(self.taus)}], "
                 f"got {tuple(predicted.shape)}"
             )

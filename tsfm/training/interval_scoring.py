@@ -10,6 +10,7 @@ from torch import Tensor
 
 from tsfm.data.batch import Batch
 from tsfm.data.seasonal_scales import seasonal_scale
+from tsfm.errors import InputError
 from tsfm.models import ModelOutput
 from tsfm.training.adaptive_conformal import adaptive_blocks
 from tsfm.training.heads import HEAD_PARAMS
@@ -54,7 +55,7 @@ class IntervalScoring:
             return None
         datamodule = self._datamodule()
         if datamodule is None:
-            raise ValueError(
+            raise InputError(
                 "mase_scale='history' scores each window against the series' rows before it, "
                 "which only the data module holds: test with trainer.test(module, datamodule)"
             )

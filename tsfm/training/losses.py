@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from tsfm.errors import InputError
+
 LossFn = Callable[..., Tensor]
 
 
@@ -53,4 +55,4 @@ def get_loss(name: str) -> LossFn:
     try:
         return LOSSES[name]
     except KeyError:
-        raise ValueError(f"unknown loss '{name}'; choose one of {sorted(LOSSES)}") from None
+        raise InputError(f"unknown loss '{name}'; choose one of {sorted(LOSSES)}") from None

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from tsfm.data.batch import Batch
+from tsfm.errors import InputError
 from tsfm.models import ModelOutput, build_model, capabilities
 from tsfm.training.adaptive_conformal import SequentialTestPass
 from tsfm.training.architectures import CHECKPOINT_KEY, architectures_of
@@ -100,7 +101,7 @@ class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
         self.head = make_head(loss, quantiles, levels)
         self.loss_fn = getattr(self.head, "loss_fn", None)  # a point head's loss function
         if not 0 < season_length <= dims["seq_len"]:
-            raise ValueError(
+            raise InputError(
                 f"season_length={season_length} must be at least 1 and at most the look-back "
                 f"({dims['seq_len']})"
             )
@@ -233,7 +234,7 @@ class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
         groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
         groups = [g for g in groups if g["params"]]
         if not groups:
-            raise ValueError("the model has no trainable parameters")
+            raise InputError("the model has no trainable parameters")
         optimizer = build_optimizer(groups, cfg)
         max_epochs = self.trainer.max_epochs if self._trainer else None
         factor = lr_factor(cfg, max_epochs if max_epochs and max_epochs > 0 else None)

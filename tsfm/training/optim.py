@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from tsfm.errors import InputError
+
 
 @dataclass
 class OptimConfig:
@@ -57,7 +59,7 @@ def build_optimizer(groups: list[dict], cfg: OptimConfig) -> torch.optim.Optimiz
         return torch.optim.SGD(
             groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
         )
-    raise ValueError(f"unknown optimizer '{cfg.optimizer}'; use adam, adamw or sgd")
+    raise InputError(f"unknown optimizer '{cfg.optimizer}'; use adam, adamw or sgd")
 
 
 def lr_factor(cfg: OptimConfig, max_epochs: int | None):
@@ -70,7 +72,7 @@ def lr_factor(cfg: OptimConfig, max_epochs: int | None):
     if kind == "cosine":
         total = cfg.epochs or max_epochs
         if not total or total < 1:
-            raise ValueError(
+            raise InputError(
                 "the cosine schedule needs optim.epochs or a finite trainer.max_epochs"
             )
         floor = cfg.min_lr / cfg.lr if cfg.lr else 0.0
@@ -82,4 +84,4 @@ def lr_factor(cfg: OptimConfig, max_epochs: int | None):
             return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
         return cosine
-    raise ValueError(f"unknown scheduler '{cfg.scheduler}'; use none, exponential or cosine")
+    raise InputError(f"unknown scheduler '{cfg.scheduler}'; use none, exponential or cosine")

@@ -21,6 +21,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.seasons import check_lookback
+from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
@@ -85,7 +86,7 @@ def check_trainer_types(trainer: Mapping[str, Any], describe: Describe = str) ->
         if value is None or name not in hints or apart:
             continue
         if not fits_type(value, hints[name]):
-            raise ValueError(
+            raise InputError(
                 f"{describe(f'trainer.{name}')}={value!r} ({type(value).__name__}) is not a "
                 f"valid value: lightning.Trainer takes {readable_type(hints[name])} there"
             )
@@ -104,7 +105,7 @@ def check_accelerator(trainer: Mapping[str, Any], describe: Describe = str) -> N
     }
     if missing.get(accelerator):
         key = describe("trainer.accelerator")
-        raise ValueError(
+        raise InputError(
             f"{key}={accelerator!r}, but torch sees no such device here "
             f"(torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}); use "
             f"{key}='cpu' (or 'auto'), or run where the device is and torch is built for it"
@@ -130,7 +131,7 @@ def check_whole_test(trainer: Mapping[str, Any], describe: Describe = str) -> No
     key, value = (
         ("limit_test_batches", limit) if not keeps_every_batch(limit) else ("fast_dev_run", fast)
     )
-    raise ValueError(
+    raise InputError(
         f"{describe(f'trainer.{key}')}={value!r} would score only part of the test split, "
         "while metrics.json (its window counts too) and forecasts.parquet describe all of "
         "it: the test split is always scored whole. Leave it unset (or 1.0); to test on "
@@ -154,7 +155,7 @@ def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
     for key in ("data.batch_size", "data.eval_batch_size"):
         value = OmegaConf.select(cfg, key)
         if value is not None and (isinstance(value, bool) or value < 1):
-            raise ValueError(
+            raise InputError(
                 f"{describe(key)}={value!r}: a batch holds at least one window; give a "
                 "positive whole number"
             )
@@ -163,7 +164,7 @@ def check_sizes(cfg: DictConfig, describe: Describe = str) -> None:
         check_lookback(seq_len, describe("data.seq_len"))
     lr = OmegaConf.select(cfg, "optim.lr")
     if lr is not None and not (math.isfinite(lr) and lr > 0):
-        raise ValueError(
+        raise InputError(
             f"{describe('optim.lr')}={lr!r}: the learning rate must be a positive finite "
             "number (the presets use 1e-4 to 1e-3)"
         )
@@ -184,7 +185,7 @@ def check_frozen_bf16(cfg: DictConfig, describe: Describe = str) -> None:
     elif MIXED.get(str(precision)) is torch.bfloat16:
         return
     flag = describe("model.frozen_backbone_bf16")
-    raise ValueError(
+    raise InputError(
         f"{flag} stores the backbone's frozen weights in bf16, which run only under bf16 mixed "
         f"precision, and {why}: set {describe('trainer.precision')} to 'bf16-mixed', or turn "
         f"{flag} off"
@@ -201,7 +202,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     check_threads(cfg.get("threads"), describe)
     check_accelerator(cfg.trainer, describe)
     if cfg.get("reuse_freed_memory", False) and cfg.get("release_freed_memory", False):
-        raise ValueError(
+        raise InputError(
             f"{describe('reuse_freed_memory')}=true keeps freed memory in the process and "
             f"{describe('release_freed_memory')}=true gives it back: set one of them"
         )
@@ -213,20 +214,20 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         _warn_partial_validation(describe("trainer.limit_val_batches"), val_limit)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
     if not train and not test:
-        raise ValueError("train=false and test=false: the run would do nothing; set one of them")
+        raise InputError("train=false and test=false: the run would do nothing; set one of them")
     if not train and test and not ckpt_path:
-        raise ValueError(
+        raise InputError(
             "train=false tests the weights of ckpt_path, but ckpt_path is not set: the scores "
             "would be those of a randomly initialised model. Pass ckpt_path=<run>/checkpoints/"
             "best.ckpt, or train=true"
         )
     if not train and resume:
-        raise ValueError("resume=true continues training; it needs train=true")
+        raise InputError("resume=true continues training; it needs train=true")
     if train:
         trainer = _plain(cfg.trainer)
         for key in ("max_epochs", "max_steps", "limit_train_batches"):
             if _zero(trainer.get(key)):
-                raise ValueError(
+                raise InputError(
                     f"{describe(f'trainer.{key}')}=0 trains no step, so the run would score "
                     "a randomly initialised model; give it at least one step (or train=false "
                     "with ckpt_path to test trained weights)"
@@ -234,7 +235,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     if test:
         check_whole_test(cfg.trainer, describe)
     if ckpt_path and resume:
-        raise ValueError(
+        raise InputError(
             "resume=true continues from the run directory's checkpoints/last.ckpt, and "
             f"ckpt_path={ckpt_path!r} names another checkpoint; use one of them"
         )

@@ -28,6 +28,8 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.trainer.states import TrainerFn
 
+from tsfm.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
@@ -59,7 +61,7 @@ def random_states() -> dict[str, Any]:
 def _check_states(states: Any) -> None:
     if not isinstance(states, dict) or not isinstance(states.get("torch"), torch.Tensor):
         found = sorted(states) if isinstance(states, dict) else type(states).__name__
-        raise ValueError(
+        raise InputError(
             "the checkpoint's random number generator states are not the ones tsfm writes (a "
             f"'torch' state tensor, then 'cuda', 'numpy', 'python'; found {found}); resume from "
             "a checkpoint written by tsfm, or delete the entry to resume without them"

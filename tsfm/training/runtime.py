@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 
 AUTO = "auto"
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -101,14 +102,14 @@ def check_precision(value: Any, describe: Callable[[str], str] = str) -> None:
     """Refuse a ``trainer.precision`` that is neither ``auto`` nor one of Lightning's, or one
     that would keep the metrics' float64 sums in 16 bits."""
     if str(value) in HALF_TRUE:
-        raise ValueError(
+        raise InputError(
             f"{describe('trainer.precision')}={value!r} casts the whole module to 16 bits, the "
             "metrics' float64 sums included (they would lose the test's digits, and crash); "
             "use bf16-mixed (16-bit products, 32-bit weights; or 16-mixed on a GPU)"
         )
     if value is None or value == AUTO or value in lightning_precisions():
         return
-    raise ValueError(
+    raise InputError(
         f"{describe('trainer.precision')}={value!r} is not a precision; use {AUTO!r} (bf16-mixed "
         "where the device computes bf16 natively, else 32-true), 'bf16-mixed', '32-true' "
         f"or another of Lightning's: {sorted(set(map(str, lightning_precisions())))}"
@@ -168,7 +169,7 @@ def inference(config: Any, device: torch.device) -> Iterator[None]:
 def check_threads(value: Any, describe: Callable[[str], str] = str) -> None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
         return
-    raise ValueError(
+    raise InputError(
         f"{describe('threads')}={value!r}: give a positive whole number of CPU threads "
         "(threads=1 on a machine shared with other jobs), or null for torch's default"
     )

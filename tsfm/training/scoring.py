@@ -29,6 +29,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from tsfm.errors import InputError
+
 DEFAULT_QUANTILES = (0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975)
 DEFAULT_LEVELS = (80.0, 95.0)
 MSIS_LEVEL = 95.0
@@ -58,17 +60,17 @@ def check_quantiles(quantiles: Sequence[float], *, name: str = "quantiles") -> t
     try:
         values = tuple(float(q) for q in quantiles)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a list of numbers in (0, 1), got {quantiles!r}") from None
+        raise InputError(f"{name} must be a list of numbers in (0, 1), got {quantiles!r}") from None
     if not values:
-        raise ValueError(f"{name} is empty; give quantile levels in (0, 1), e.g. [0.1, 0.5, 0.9]")
+        raise InputError(f"{name} is empty; give quantile levels in (0, 1), e.g. [0.1, 0.5, 0.9]")
     bad = [q for q in values if not 0.0 < q < 1.0]
     if bad:
-        raise ValueError(f"{name} must lie strictly between 0 and 1; {bad} do not")
+        raise InputError(f"{name} must lie strictly between 0 and 1; {bad} do not")
     if any(b <= a for a, b in zip(values, values[1:], strict=False)):
-        raise ValueError(f"{name} must be strictly increasing without repeats, got {list(values)}")
+        raise InputError(f"{name} must be strictly increasing without repeats, got {list(values)}")
     alike = [(a, b) for a, b in zip(values, values[1:], strict=False) if f"{a:g}" == f"{b:g}"]
     if alike:
-        raise ValueError(
+        raise InputError(
             f"{name} {list(alike[0])} would both be named {alike[0][0]:g} (columns -q-"
             f"{alike[0][0]:g}): quantiles must differ in their first 6 significant digits; "
             "keep one of them"
@@ -81,21 +83,21 @@ def check_levels(levels: Sequence[float], *, name: str = "levels") -> tuple[floa
     try:
         values = tuple(float(level) for level in levels)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a list of percentages, e.g. [80, 95]") from None
+        raise InputError(f"{name} must be a list of percentages, e.g. [80, 95]") from None
     bad = [v for v in values if not 1.0 < v < 100.0]
     if bad:
-        raise ValueError(
+        raise InputError(
             f"{name} are percentages strictly between 1 and 100 (80 for an 80 % interval, "
             f"not 0.8); {bad} are not"
         )
     if len(set(values)) != len(values):
-        raise ValueError(f"{name} has repeats: {list(values)}")
+        raise InputError(f"{name} has repeats: {list(values)}")
     named: dict[str, list[float]] = {}
     for v in values:
         named.setdefault(level_name(v), []).append(v)
     for label, group in named.items():
         if len(group) > 1:
-            raise ValueError(
+            raise InputError(
                 f"{name} {group} would all be named {label!r} (columns -lo-{label}, metrics "
                 f"coverage_{label}): levels must differ in their first 6 significant digits; "
                 "keep one of them"
@@ -159,7 +161,7 @@ MASE_SCALES = ("lookback", "history")
 def check_mase_scale(mase_scale: str, *, name: str = "mase_scale") -> str:
     """``mase_scale`` if it is one of :data:`MASE_SCALES`, else a ValueError with the fix."""
     if mase_scale not in MASE_SCALES:
-        raise ValueError(
+        raise InputError(
             f"{name}={mase_scale!r}: use 'lookback' (MASE's and MSIS's scale from each "
             "window's look-back, the default) or 'history' (from the series' rows before each "
             "window's origin, as M4, neuralforecast and darts)"
@@ -197,7 +199,7 @@ def seasonal_naive(x: Tensor, horizon: int, lag: int) -> Tensor:
     ``h`` (0-based) repeats ``x[L - lag + (h mod lag)]``, the value one season earlier (lag 1:
     the naive forecast, the last value repeated)."""
     if not 0 < lag <= x.shape[1]:
-        raise ValueError(f"season_length={lag} must be between 1 and the look-back ({x.shape[1]})")
+        raise InputError(f"season_length={lag} must be between 1 and the look-back ({x.shape[1]})")
     steps = torch.arange(horizon, device=x.device) % lag
     return x[:, x.shape[1] - lag + steps]
 

@@ -44,6 +44,7 @@ from torch import Tensor
 from torchmetrics import Metric
 
 from tsfm.data.seasonal_scales import seasonal_sums
+from tsfm.errors import InputError
 from tsfm.training.scoring import mape_terms, seasonal_naive, seasonal_naive_error, smape_terms
 
 COUNTS = ("zeros", "positive", "negative", "few_pairs")  # behind metric_notes' warnings
@@ -91,7 +92,7 @@ class SeriesMetrics(Metric):
     def __init__(self, n_series: int, season_length: int) -> None:
         super().__init__()
         if n_series < 1 or season_length < 1:
-            raise ValueError(f"n_series ({n_series}) and season_length ({season_length}) >= 1")
+            raise InputError(f"n_series ({n_series}) and season_length ({season_length}) >= 1")
         self.n_series, self.season_length = n_series, season_length
         for name in SUMS:
             default = torch.zeros(n_series, dtype=torch.float64)
@@ -110,7 +111,7 @@ class SeriesMetrics(Metric):
         forecast, target = forecast.detach().double(), target.detach().double()
         lookback = lookback.detach().double()
         if forecast.shape != target.shape or lookback.shape[::2] != target.shape[::2]:
-            raise ValueError(
+            raise InputError(
                 f"forecast {tuple(forecast.shape)} and target {tuple(target.shape)} must be "
                 f"[B, H, N] and the look-back {tuple(lookback.shape)} [B, L, N]"
             )
@@ -175,7 +176,7 @@ class SeriesMetrics(Metric):
     def _index(self, series: Tensor | None, size: int, n: int, device: torch.device) -> Tensor:
         if series is None:
             if n != self.n_series:
-                raise ValueError(f"{n} variates per sample but {self.n_series} series to score")
+                raise InputError(f"{n} variates per sample but {self.n_series} series to score")
             return torch.arange(n, device=device).expand(size, n)
         series = series.to(device).long()
         return series.view(size, 1).expand(size, n) if series.dim() == 1 else series

@@ -23,6 +23,8 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import Timer
 
+from tsfm.errors import InputError
+
 STOP_REASONS = ("max_epochs", "max_steps", "max_time", "early_stopping", "callback")
 CLOCK = re.compile(r"(\d+):(\d\d):(\d\d):(\d\d)")  # Lightning's DD:HH:MM:SS
 TIME_UNITS = {"weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds"}
@@ -113,7 +115,7 @@ def check_max_time(value: Any, describe: Callable[[str], str] = str) -> None:
     except (TypeError, ValueError):
         seconds = None
     if seconds is None or not seconds > 0:
-        raise ValueError(
+        raise InputError(
             f"{describe('trainer.max_time')}={value!r} is not a time limit: give a positive "
             "number of seconds (e.g. 600), a 'DD:HH:MM:SS' string ('00:01:30:00' is 90 "
             "minutes), or in Python a datetime.timedelta"
@@ -128,12 +130,12 @@ def time_limit(value: Any) -> timedelta:
         raise TypeError("a bool is not a duration")
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
-            raise ValueError("not a finite number")
+            raise InputError("not a finite number")
         return timedelta(seconds=value)
     if isinstance(value, str):
         match = CLOCK.fullmatch(value.strip())
         if not match:
-            raise ValueError("not DD:HH:MM:SS")
+            raise InputError("not DD:HH:MM:SS")
         days, hours, minutes, seconds = map(int, match.groups())
         return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     if hasattr(value, "items") and set(value) <= TIME_UNITS:

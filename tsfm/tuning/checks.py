@@ -11,6 +11,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from tsfm.errors import InputError
+
 # What a trial's run reports that the objective can minimise (a trial never tests).
 TRIAL_METRICS = {
     "val/best_loss": "the best epoch's validation loss (the default)",
@@ -19,6 +21,11 @@ TRIAL_METRICS = {
 }
 # Keys (and groups) whose values change what is built: the model, the optimizer, the lengths
 # and the head (its outputs per step).
+# Data settings that only batch what setup made: searching them leaves every trial's data alike.
+LOADER_KEYS = {
+    f"data.{name}"
+    for name in ("batch_size", "eval_batch_size", "num_workers", "drop_last", "pin_memory")
+}
 BUILT_FROM = ("model", "optim", "data.seq_len", "data.pred_len", "loss", "quantiles", "levels")
 
 
@@ -35,7 +42,7 @@ def check_metric(metric: Any, name: str) -> None:
         else ""
     )
     known = "; ".join(f"{key}: {what}" for key, what in TRIAL_METRICS.items())
-    raise ValueError(
+    raise InputError(
         f"{name}={metric!r} is not a value a trial reports{test}, so every trial would fail "
         f"after training; {hint}a trial reports {known}"
     )
@@ -158,7 +165,7 @@ def fit_space(
                 kept = "not searched: trials keep the run config's value"
             dropped.append(f"{key}: dropped {', '.join(map(repr, bad))}, {kept} ({why})")
             continue
-        raise ValueError(describe(key, refused[0][0], refused[0][1], fitting, key in shipped))
+        raise InputError(describe(key, refused[0][0], refused[0][1], fitting, key in shipped))
     if dropped:
         warn_user(
             "the default search space has values no trial of this run can use: "
@@ -208,3 +215,14 @@ class TrialCheck:
                 if trial_error(cfg, builds(key)) is None:
                     return None
         return f"every trial with it would fail: {first}"
+
+
+def check_data(cfg: DictConfig, space: Mapping[str, Any]) -> None:
+    """Read and split the run's data once before the first trial, when no searched key
+    changes it: a file every trial would refuse (a text column, a missing path, too few
+    rows) is then refused once, with its own message, instead of failing every trial."""
+    if any(key == "data" or key.startswith("data.") and key not in LOADER_KEYS for key in space):
+        return  # the data differ between trials; each trial reads its own
+    from tsfm.pipeline import build_datamodule
+
+    build_datamodule(cfg)

@@ -19,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.config import CONF_DIR
+from tsfm.errors import InputError
 
 SEARCHED_GROUPS = ("data", "model", "optim")
 GROUPS = (*SEARCHED_GROUPS, "trainer", "callbacks", "logger", "experiment")
@@ -148,7 +149,7 @@ def trial_config(cfg: DictConfig, overrides: Sequence[str], values: dict[str, An
     trial_cfg = copy.deepcopy(cfg)
     for key, value in values.items():
         if OmegaConf.select(trial_cfg, key, default=KeyError) is KeyError:
-            raise ValueError(f"search space key '{key}' is not in the run config")
+            raise InputError(f"search space key '{key}' is not in the run config")
         OmegaConf.update(trial_cfg, key, value, merge=False)
     return trial_cfg
 
@@ -218,7 +219,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.pipeline import fit_and_test
     from tsfm.training.artifacts import write_run_files
     from tsfm.training.console import quiet
-    from tsfm.tuning.checks import check_metric
+    from tsfm.tuning.checks import check_data, check_metric
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import study_problem
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
@@ -235,7 +236,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     check_n_trials(settings.n_trials, "tune.n_trials")
     params = searched_entries(settings.params)
     if not params:
-        raise ValueError(
+        raise InputError(
             "no search space: add hparams_search=<model> (conf/hparams_search/), or give one "
             "on the command line ('+tune.params={model.d_model:\"choice(64,128)\",...}') or "
             "as tune.params in a config file"
@@ -243,6 +244,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     space = parse_space(params)
     check_metric(settings.metric, "tune.metric")
     space = check_space(cfg, overrides, space)
+    check_data(cfg, space)
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed

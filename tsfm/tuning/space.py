@@ -23,6 +23,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tsfm.errors import InputError
+
 GRAMMAR_HINT = (
     "use choice(a, b, ...), range(start, stop, step), interval(low, high), "
     "int(interval(low, high)) or tag(log, interval(low, high))"
@@ -52,7 +54,7 @@ def parse_space(params: Mapping[str, Any]) -> dict[str, Any]:
             space[key] = expression
             continue
         if isinstance(expression, tuple):
-            raise ValueError(
+            raise InputError(
                 f"search space entry {key}: {expression!r} is ambiguous; a list is a choice "
                 f"({list(expression)!r}), a range is 'interval(low, high)' or an Optuna "
                 "distribution such as "
@@ -60,7 +62,7 @@ def parse_space(params: Mapping[str, Any]) -> dict[str, Any]:
             )
         if isinstance(expression, Sequence) and not isinstance(expression, str):
             if not len(expression):
-                raise ValueError(f"search space entry {key}: an empty list has nothing to choose")
+                raise InputError(f"search space entry {key}: an empty list has nothing to choose")
             space[key] = CategoricalDistribution(list(expression))
             continue
         if not isinstance(expression, str):
@@ -69,7 +71,7 @@ def parse_space(params: Mapping[str, Any]) -> dict[str, Any]:
         try:
             value = parser.parse_override(f"{key}={expression}").value()
         except Exception as err:
-            raise ValueError(
+            raise InputError(
                 f"search space entry {key}: cannot parse {expression!r} ({err}); {GRAMMAR_HINT}"
             ) from None
         space[key] = to_distribution(key, value)
@@ -87,27 +89,27 @@ def to_distribution(key: str, value: Any) -> Any:
     tags = set(getattr(value, "tags", ()) or ())
     unknown = tags - {"log"}
     if unknown:
-        raise ValueError(f"search space entry {key}: unknown tag(s) {sorted(unknown)}; only 'log'")
+        raise InputError(f"search space entry {key}: unknown tag(s) {sorted(unknown)}; only 'log'")
     log = "log" in tags
     if isinstance(value, ChoiceSweep):
         if log:
-            raise ValueError(f"search space entry {key}: tag(log, ...) applies to intervals only")
+            raise InputError(f"search space entry {key}: tag(log, ...) applies to intervals only")
         if not value.list:
-            raise ValueError(f"search space entry {key}: choice() needs at least one value")
+            raise InputError(f"search space entry {key}: choice() needs at least one value")
         return CategoricalDistribution(list(value.list))
     if isinstance(value, IntervalSweep):
         low, high = value.start, value.end
         if not low < high:
-            raise ValueError(f"search space entry {key}: interval({low}, {high}) is empty")
+            raise InputError(f"search space entry {key}: interval({low}, {high}) is empty")
         if log and low <= 0:
-            raise ValueError(f"search space entry {key}: a log interval needs low > 0, got {low}")
+            raise InputError(f"search space entry {key}: a log interval needs low > 0, got {low}")
         if isinstance(low, int) and isinstance(high, int):
             return IntDistribution(low, high, log=log)
         return FloatDistribution(float(low), float(high), log=log)
     if isinstance(value, RangeSweep):
         return _range(key, value, log)
     if isinstance(value, (list, dict)) or tags:
-        raise ValueError(f"search space entry {key}: {value!r} is not a search expression")
+        raise InputError(f"search space entry {key}: {value!r} is not a search expression")
     return value  # a fixed value
 
 
@@ -116,7 +118,7 @@ def _range(key: str, value: Any, log: bool) -> Any:
 
     start, stop, step = value.start, value.stop, value.step
     if step is None or step <= 0 or not start < stop:
-        raise ValueError(
+        raise InputError(
             f"search space entry {key}: range({start}, {stop}, {step}) is empty; it needs "
             "start < stop and a positive step"
         )

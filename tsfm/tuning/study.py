@@ -25,6 +25,7 @@ import optuna
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.trial import FrozenTrial, TrialState
 
+from tsfm.errors import InputError
 from tsfm.tuning.space import suggest
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def make_pruner(kind: str, startup_trials: int, warmup_epochs: int) -> optuna.pr
         return optuna.pruners.HyperbandPruner(min_resource=max(1, warmup_epochs + 1))
     if kind == "none":
         return optuna.pruners.NopPruner()
-    raise ValueError(f"unknown pruner '{kind}'; use median, hyperband or none")
+    raise InputError(f"unknown pruner '{kind}'; use median, hyperband or none")
 
 
 def make_storage(url: str | None, heartbeat_seconds: int | None) -> Any:
@@ -156,7 +157,7 @@ def check_problem(
     differences = problem_differences(recorded, problem)
     if not differences:
         return
-    raise ValueError(
+    raise InputError(
         f"study '{study.study_name}' in {where} was run on another problem "
         f"({differences}), so its trials cannot rank this one. Name a new study ({rename}), "
         "or delete that study to start over"
@@ -166,7 +167,7 @@ def check_problem(
 def check_n_trials(value: Any, name: str) -> None:
     """``n_trials`` must be a whole number of at least one trial."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
+        raise InputError(
             f"{name} must be a whole number of trials, at least 1, got {value!r}: it counts "
             f"the finished trials the study should hold (e.g. {name}=20)"
         )
@@ -292,11 +293,11 @@ def objective_value(metrics: Mapping[str, Any], metric: str, trainer: Any = None
         value = None if last is None else float(last)
     if value is not None:
         if not math.isfinite(value):
-            raise ValueError(
+            raise InputError(
                 f"the trial's {metric} is {value}: a diverged trial is failed, never ranked"
             )
         return value
-    raise ValueError(
+    raise InputError(
         f"the trial produced no '{metric}' (metrics: {sorted(metrics)}); tuning needs a "
         "validation split and callbacks.checkpoint.enabled=true, or set tune.metric"
     )

@@ -18,6 +18,8 @@ import pandas as pd
 from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 
+from tsfm.errors import InputError
+
 Freq = str | int
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -142,6 +144,6 @@ def refuse_anchored(times: np.ndarray, freq: Freq, own: Freq | None, expected: n
     )
 
 
-class AnchoredElsewhere(ValueError):
+class AnchoredElsewhere(InputError):
     """Timestamps regular on a frequency anchored otherwise than the one they were checked
     against (weekly on Fridays, checked against ``'W-SAT'``)."""

@@ -23,6 +23,7 @@ import polars as pl
 
 from tsfm.data.frames.convert import INDEX_COLUMN
 from tsfm.data.frames.dates import show_time
+from tsfm.errors import InputError
 
 Description = dict[str, Any]
 
@@ -66,7 +67,7 @@ def polars_type(description: Description | str | None) -> pl.DataType | None:
     if isinstance(description, str):  # saved before 2026-12: the name of a polars type
         dtype = getattr(pl, description, None)
         if not (isinstance(dtype, type) and issubclass(dtype, pl.DataType)):
-            raise ValueError(f"{description!r} is not a polars data type")
+            raise InputError(f"{description!r} is not a polars data type")
         return dtype
     name = description.get("name") if isinstance(description, dict) else None
     fields = set(description) - {"name"} if isinstance(description, dict) else set()
@@ -82,7 +83,7 @@ def polars_type(description: Description | str | None) -> pl.DataType | None:
         unit, zone = description["time_unit"], description["time_zone"]
         if unit in UNITS[1:] and (zone is None or isinstance(zone, str)):
             return pl.Datetime(unit, zone)
-    raise ValueError(f"{description!r} does not describe a polars type tsfm writes")
+    raise InputError(f"{description!r} does not describe a polars type tsfm writes")
 
 
 def pandas_description(dtype: Any) -> Description | None:
@@ -123,7 +124,7 @@ def pandas_type(description: Description) -> Any:
     import pandas as pd
 
     if not isinstance(description, dict) or not isinstance(description.get("name"), str):
-        raise ValueError(f"{description!r} does not describe a pandas type")
+        raise InputError(f"{description!r} does not describe a pandas type")
     name, fields = description["name"], set(description) - {"name"}
     if name == "category" and fields == {"categories", "ordered", "categories_type"}:
         values, inner = description["categories"], pandas_type(description["categories_type"])
@@ -144,7 +145,7 @@ def pandas_type(description: Description) -> Any:
         return pd.api.types.pandas_dtype(name)
     if not fields and (name in ("object", "bool") or _numpy_name(name)):
         return np.dtype(name)
-    raise ValueError(f"{description!r} does not describe a pandas type tsfm writes")
+    raise InputError(f"{description!r} does not describe a pandas type tsfm writes")
 
 
 def _arrow_description(arrow: Any) -> Description:
@@ -172,7 +173,7 @@ def _arrow_type(description: Description) -> Any:
             return pa.decimal128(precision, scale)
     if isinstance(kind, str) and not fields and kind not in ("timestamp", "decimal128"):
         return pa.type_for_alias(kind)  # a lookup by name: "date32[day]", "string", "int64"
-    raise ValueError(f"{description!r} does not describe an Arrow type tsfm writes")
+    raise InputError(f"{description!r} does not describe an Arrow type tsfm writes")
 
 
 def _numpy_name(name: str) -> bool:
@@ -242,7 +243,7 @@ def refuse_inexact(
     inexact = nanoseconds % STEP_NS[unit] != 0
     if inexact.any():
         held = "dates" if unit == "D" else f"whole {_unit_names[unit]}"
-        raise ValueError(
+        raise InputError(
             f"'{column}' is {type_name}, which holds {held} only, but {what} is "
             f"{show_time(times[int(np.argmax(inexact))])} ({int(inexact.sum())} such); "
             f"nothing is truncated: give '{column}' a finer type (pandas: "

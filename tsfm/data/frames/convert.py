@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from tsfm.data.frames.files import repeated_names
+from tsfm.errors import InputError
 
 INDEX_COLUMN = "__index__"  # a pandas DatetimeIndex without a name, while it is a column
 
@@ -46,23 +47,23 @@ def _check_names(names: list, index: Any) -> None:
 
     odd = [n for n in names if not (isinstance(n, str) and n) and not _integer(n, np)]
     if odd:
-        raise ValueError(
+        raise InputError(
             f"column name(s) {odd[:3]} are neither (non-empty) text nor integers; forecasts name "
             "their columns as the frame does, so give each a text name (df.columns = [...]; a "
             "MultiIndex: join its levels, e.g. ['_'.join(map(str, c)) for c in df.columns])"
         )
     repeated = repeated_names(list(names))
     if repeated:
-        raise ValueError(f"the frame repeats the column name(s) {repeated}; rename them")
+        raise InputError(f"the frame repeats the column name(s) {repeated}; rename them")
     alike = repeated_names([str(n) for n in names])
     if alike:
-        raise ValueError(
+        raise InputError(
             f"the column names {[n for n in names if str(n) in alike]} read as the same text "
             f"{alike}; rename one of them"
         )
     timed = isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)  # made a column below
     if timed and index.name is not None and index.name in names:
-        raise ValueError(
+        raise InputError(
             f"the frame's time index is named {index.name!r}, as one of its columns is; rename "
             "the index (df.rename_axis('date')) or drop that column"
         )
@@ -92,7 +93,7 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
             try:
                 pl.from_pandas(df[[column]])
             except Exception:
-                raise ValueError(_unconvertible(df[column], err)) from None
+                raise InputError(_unconvertible(df[column], err)) from None
         raise
 
 

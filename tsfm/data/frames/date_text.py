@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.dates import calendar_candidates, infer_freq
+from tsfm.errors import InputError
 
 
 def parse_dates(column: pl.Series) -> np.ndarray:
@@ -25,13 +26,13 @@ def parse_dates(column: pl.Series) -> np.ndarray:
         except Exception:  # formats polars cannot infer, such as "1990/1/1 0:00"
             parsed = _parse_with_pandas(column)
     else:
-        raise ValueError(
+        raise InputError(
             f"date column '{column.name}' has type {column.dtype}; it must hold dates or "
             "date strings (set data.date_col to the right column, or null for no dates)"
         )
     if parsed.null_count():
         row = int(parsed.is_null().arg_max())
-        raise ValueError(
+        raise InputError(
             f"date column '{column.name}' has a missing or unreadable date at row {row} "
             f"({column[row]!r}); fix or drop that row"
         )
@@ -77,7 +78,7 @@ def _day_month_order(column: pl.Series) -> pl.Series | None:
         problem = f"{'both' if len(fit) == 2 else 'several'} readings fit ({', '.join(fit)})"
     else:
         problem = f"no reading ({', '.join(readings)}) steps regularly, even with absent steps"
-    raise ValueError(
+    raise InputError(
         f"{where} {problem}: write the dates as YYYY-MM-DD, or pass a frame whose dates are "
         "parsed (pandas: pd.to_datetime(df[col], dayfirst=...))"
     )
@@ -175,7 +176,7 @@ def _parse_with_pandas(column: pl.Series) -> pl.Series:
         except (ValueError, TypeError):
             row = _first_unreadable(values)
             what = f"row {row}: {values[row]!r}" if row is not None else str(err)
-            raise ValueError(
+            raise InputError(
                 f"date column '{column.name}' holds values that are not dates ({what}); tsfm "
                 f"reads {READABLE}. Fix them, or name the column that holds the timestamps "
                 "(date_col=... in Python, data.date_col=... in the CLI)"
@@ -236,7 +237,7 @@ def quarter_starts(year: object, quarter: object) -> np.ndarray:
     years = np.asarray(year, dtype=np.int64)
     quarters = np.asarray(quarter, dtype=np.int64)
     if ((quarters < 1) | (quarters > 4)).any():
-        raise ValueError("quarters must be 1 to 4")
+        raise InputError("quarters must be 1 to 4")
     months = (years - 1970) * 12 + (quarters - 1) * 3
     return months.astype("datetime64[M]").astype("datetime64[ns]")
 

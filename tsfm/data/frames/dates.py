@@ -17,6 +17,7 @@ from pandas.tseries.frequencies import to_offset
 
 from tsfm.data.frames.anchors import refuse_anchored
 from tsfm.data.frames.freq_names import parse_freq
+from tsfm.errors import InputError
 
 Freq = str | int
 
@@ -33,7 +34,7 @@ def infer_freq(times: np.ndarray) -> str | None:
     return None if inferred is None else to_offset(inferred).freqstr
 
 
-class LocalTimeSteps(ValueError):
+class LocalTimeSteps(InputError):
     """Timestamps regular on the local clock of their time zone but not as instants."""
 
 
@@ -52,7 +53,7 @@ def resolve_freq(
         local_freq = _local_freq(times, freq, tz)
         if local_freq is None or _absent_steps_only(times, local_freq):
             if tz and isinstance(err, IrregularSteps):  # with a zone: no clock to skip
-                raise ValueError(err.plain) from None
+                raise InputError(err.plain) from None
             raise  # instants on the step's grid with some missing (an hour dropped at a change)
         raise LocalTimeSteps(
             f"the timestamps step by {local_freq!r} on the clock of {tz}, but daylight saving "
@@ -86,7 +87,7 @@ def _local_freq(times: np.ndarray, freq: Freq | None, tz: str | None) -> Freq | 
 
 def _resolve_freq(times: np.ndarray, freq: Freq | None = None, masked: bool = False) -> Freq:
     if len(times) < 3 and freq is None:
-        raise ValueError(
+        raise InputError(
             f"{len(times)} timestamps are too few to infer the frequency; give it (freq=... in "
             "Python, data.freq=... in the CLI; e.g. 'h', '15min', 'D') or a longer frame"
         )
@@ -94,7 +95,7 @@ def _resolve_freq(times: np.ndarray, freq: Freq | None = None, masked: bool = Fa
         steps = np.unique(np.diff(times))
         step = int(steps[0]) if len(steps) == 1 else None
         if freq is not None and not isinstance(freq, (int, np.integer)):
-            raise ValueError(
+            raise InputError(
                 f"the time column holds integers, so freq must be an integer step, got {freq!r}"
             )
         expected = int(freq) if freq is not None else step
@@ -182,7 +183,7 @@ def raise_irregular(times: np.ndarray, freq: Freq | None, masked: bool = False) 
     )
 
 
-class IrregularSteps(ValueError):
+class IrregularSteps(InputError):
     """Irregular timestamps; ``plain``: the message without the daylight-saving hint, for
     timestamps given with their time zone."""
 
@@ -259,18 +260,18 @@ def check_timestamps(dates: np.ndarray, *, allow_duplicates: bool = False) -> No
         back = -int(steps[row - 1])
         before = int(steps[row - 2]) if row >= 2 else 0  # an hour back: one step short of it
         if back + before == HOUR_NS and _sorted_after(steps, row):
-            raise ValueError(
+            raise InputError(
                 f"local time goes back {_duration(back)} at row {row} "
                 f"({show_time(dates[row])}), as clocks do at the end of daylight saving time: "
                 f"{DST_FIX}"
             )
-        raise ValueError(
+        raise InputError(
             f"timestamps are not sorted: row {row} ({show_time(dates[row])}) comes before row "
             f"{row - 1} ({show_time(dates[row - 1])}); sort the frame by its date column first"
         )
     if not allow_duplicates and (steps == 0).any():
         row = int(np.argmax(steps == 0)) + 1
-        raise ValueError(duplicate_timestamp(dates[row], row - 1, row, steps))
+        raise InputError(duplicate_timestamp(dates[row], row - 1, row, steps))
 
 
 def duplicate_timestamp(when: Any, first: int, second: int, steps: np.ndarray) -> str:

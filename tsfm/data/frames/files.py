@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from tsfm.errors import InputError
+
 NULL_TOKENS = ["", "NA", "NaN", "nan", "null", "NULL"]
 
 
@@ -28,25 +30,25 @@ def read_file(path: str | Path) -> pl.DataFrame:
     elif name.endswith((".csv", ".csv.gz", ".txt", ".txt.gz")):
         repeated = repeated_names(_csv_header(path))
         if repeated:
-            raise ValueError(
+            raise InputError(
                 f"data file {path} repeats the column name(s) {repeated} in its header; "
                 "give every column its own name"
             )
         try:
             frame = pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=10_000)
         except pl.exceptions.NoDataError:
-            raise ValueError(f"data file {path} is empty") from None
+            raise InputError(f"data file {path} is empty") from None
         except pl.exceptions.ComputeError:  # a type that changes late in the file: read it all
             try:
                 frame = pl.read_csv(path, null_values=NULL_TOKENS, infer_schema_length=None)
             except pl.exceptions.ComputeError as err:
-                raise ValueError(_unreadable(path, err)) from None
+                raise InputError(_unreadable(path, err)) from None
     else:
-        raise ValueError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet")
+        raise InputError(f"{path}: unsupported file type; use .csv, .csv.gz or .parquet")
     if frame.height == 0:
-        raise ValueError(f"data file {path} has a header ({frame.columns}) but no data rows")
+        raise InputError(f"data file {path} has a header ({frame.columns}) but no data rows")
     if frame.width == 1 and (hint := _separator_hint(frame.columns[0], decimal_commas=False)):
-        raise ValueError(
+        raise InputError(
             f"data file {path} reads as one column, {frame.columns[0]!r}, so it is not "
             f"comma-separated{hint}"
         )

@@ -13,6 +13,8 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset
 
+from tsfm.errors import InputError
+
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 # old alias -> (the alias stamping periods at their starts, the one stamping their ends)
@@ -53,7 +55,7 @@ def parse_freq(freq: Any) -> BaseOffset:
     try:
         return to_offset(freq)
     except (ValueError, TypeError) as err:
-        raise ValueError(freq_refusal(freq, err)) from None
+        raise InputError(freq_refusal(freq, err)) from None
 
 
 def freq_refusal(freq: Any, err: Exception | None = None) -> str:

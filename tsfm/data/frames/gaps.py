@@ -31,6 +31,7 @@ from tsfm.data.frames.dates import (
 from tsfm.data.frames.freq_names import parse_freq
 from tsfm.data.frames.table import SeriesTable
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 
 DAY_NS = 86_400_000_000_000
 GIVE_FREQ = "freq=... in Python, data.freq=... in the CLI"
@@ -74,7 +75,7 @@ def step_grid(times: np.ndarray, freq: Freq | None) -> np.ndarray:
         if shown and anchored_alike(shown, freq) and common_freq(shown):
             common = common_freq(shown)  # weekly on another weekday than freq's
             belongs += f", or {common!r} ({describe(common)} from each series' own dates)"
-        raise ValueError(
+        raise InputError(
             f"row {row} is {show_time(times[row])}, {where}: missing='mask' fills absent "
             "steps, but cannot place a timestamp between two steps. Fix or drop that row, or "
             f"give the frequency it belongs to ({GIVE_FREQ}{belongs})"
@@ -91,7 +92,7 @@ def calendar_freq(times: np.ndarray) -> str:
     usual = pd.Timedelta(steps[np.argmax(counts)])
     found = calendar_candidates(times)
     if not found:
-        raise ValueError(
+        raise InputError(
             f"timestamps skip steps of a calendar frequency (the usual step is {usual}) and no "
             f"run of consecutive rows shows which: give the frequency ({GIVE_FREQ}; e.g. 'MS', "
             "'QS', 'YS') to say which steps are absent"
@@ -100,7 +101,7 @@ def calendar_freq(times: np.ndarray) -> str:
     holding = [freq for freq in found if np.isin(times, grids[freq]).all()]
     if not holding:
         row = int(np.argmax(~np.isin(times, grids[found[0]])))
-        raise ValueError(
+        raise InputError(
             f"timestamps skip steps of a calendar frequency: consecutive rows step by "
             f"{found[0]!r}, but row {row} ({show_time(times[row])}) is off its grid from "
             f"{show_time(times[0])}. Give the frequency the series steps by ({GIVE_FREQ}), or "
@@ -109,7 +110,7 @@ def calendar_freq(times: np.ndarray) -> str:
     freq = max(holding, key=lambda f: len(grids[f]))
     jumps, counts = np.unique(np.diff(np.searchsorted(grids[freq], times)), return_counts=True)
     if jumps[np.argmax(counts)] != 1:
-        raise ValueError(
+        raise InputError(
             f"timestamps skip steps of a calendar frequency: every row lies on the grid of "
             f"{freq!r}, but most rows are {int(jumps[np.argmax(counts)])} of its steps apart, "
             f"so it may not be the series' frequency: give freq={freq!r} to insert its absent "
@@ -153,7 +154,7 @@ def insert_absent_steps(
     except LocalTimeSteps:
         raise  # regular on the local clock: not absent steps
     except AnchoredElsewhere as err:  # regular on another anchor (weekly on another weekday)
-        raise ValueError(f"{name}: {err}") from None
+        raise InputError(f"{name}: {err}") from None
     except ValueError:
         pass
     inferred = None
@@ -161,11 +162,11 @@ def insert_absent_steps(
         try:
             freq = inferred = calendar_freq(times)
         except ValueError as err:
-            raise ValueError(f"{name}: {err}") from None
+            raise InputError(f"{name}: {err}") from None
     try:
         grid = step_grid(times, freq)
     except ValueError as err:
-        raise ValueError(f"{name}: {err}") from None
+        raise InputError(f"{name}: {err}") from None
     absent = np.setdiff1d(grid, times)
     if not len(absent):  # two rows one usual step apart: nothing to insert
         return table
@@ -239,7 +240,7 @@ def refuse_coarser_rows(times: np.ndarray, grid: np.ndarray, freq: Freq, name: s
         own = own or to_offset(step).freqstr
     else:
         own = f"{k}{parse_freq(freq).freqstr}"
-    raise ValueError(
+    raise InputError(
         f"{name}: every row lies {k} steps of the frequency {freq!r} (or a multiple) from the "
         f"next: the data steps by {own!r}, and missing='mask' would insert {len(grid) - len(times)} "
         f"absent steps ({k - 1} or more between every two rows), masking {k - 1} of every {k} "

@@ -20,6 +20,7 @@ import polars as pl
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.table import SeriesTable
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 
 BELONG = (
     "rows of the forecast horizon belong in future_df (predict(df, future_df=...), with the "
@@ -73,7 +74,7 @@ def refuse_horizon_rows(ids: pl.Series, times: np.ndarray, target: np.ndarray, n
         return
     listed = ", ".join(f"{s!r} ({_rows(n)} from {show_time(t)})" for s, n, t in runs[:5])
     more = f" and {len(runs) - 5} more series" if len(runs) > 5 else ""
-    raise ValueError(
+    raise InputError(
         f"column '{name}' has no value in the last rows of series {listed}{more} "
         f"({int(np.isnan(target).sum())} NaN/missing value(s) in '{name}' in all): {BELONG}. "
         f"If those rows are history, {MASK_FIX}"
@@ -95,7 +96,7 @@ def refuse_table_horizon_rows(table: SeriesTable, covariates: list[str]) -> None
         return
     first = len(table) - trailing
     when = "" if table.times is None else f", {show_time(table.times[first], table.tz)}"
-    raise ValueError(
+    raise InputError(
         f"the target column(s) {[table.columns[j] for j in targets]} have no value in the last "
         f"{_rows(trailing)} of the frame (from row {first}{when}), where the covariates have "
         f"values: {BELONG}. If those rows are history, {MASK_FIX}"

@@ -22,6 +22,7 @@ import polars as pl
 
 from tsfm.data.frames.column_types import Description, pandas_type, polars_type
 from tsfm.data.frames.table import Layout
+from tsfm.errors import InputError
 
 
 def id_kind(dtype: pl.DataType | type) -> str:
@@ -60,7 +61,7 @@ def refuse_other_kind(
         fix = f"{frame}['{column}'] = {frame}['{column}'].astype('{_pandas_name(expected)}')"
     else:
         fix = f"{frame} = {frame}.with_columns(pl.col('{column}').cast({_polars_code(expected)}))"
-    raise ValueError(
+    raise InputError(
         f"{who} ('{column}') are {given_name or given} ({theirs}) but {against} are "
         f"{expected_name or expected} ({ours}): ids of another kind never name the same series "
         f"(1 and '1' are different series), so they are not matched; cast them: {fix}"
@@ -173,4 +174,4 @@ def loaded_ids(values: list | None, description: Description | str | None) -> li
     try:
         return pl.Series(values, dtype=stored).cast(dtype).to_list()
     except (pl.exceptions.PolarsError, TypeError, OverflowError) as err:
-        raise ValueError(f"the saved series ids {values[:3]} are not {dtype} ids: {err}") from None
+        raise InputError(f"the saved series ids {values[:3]} are not {dtype} ids: {err}") from None

@@ -18,6 +18,7 @@ from tsfm.data.frames.dates import duplicate_timestamp, show_time
 from tsfm.data.frames.panel_freqs import refuse_offset_grids
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.user_warnings import warn_user
+from tsfm.errors import InputError
 
 
 @dataclass
@@ -65,7 +66,7 @@ def split_static_columns(
     if varying.height:
         row = varying.row(0, named=True)
         column = next(c for c in static_columns if row[c] > 1)
-        raise ValueError(
+        raise InputError(
             f"static covariate '{column}' changes within series {row[id_col]!r}; a static "
             "covariate has one value per series (give a changing column as a past or future "
             "covariate)"
@@ -87,7 +88,7 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
         first, second = np.flatnonzero((rows == t) & (long.codes == j))[:2]
         steps = np.diff(grid.astype("int64"))
         message = duplicate_timestamp(grid[t], int(first), int(second), steps)
-        raise ValueError(f"series {long.ids[j]!r}: {message}")
+        raise InputError(f"series {long.ids[j]!r}: {message}")
     blocks, columns, groups = [], [], {}
     for v, name in enumerate(long.value_columns):
         block = np.full((len(grid), n_series), np.nan)
@@ -101,7 +102,7 @@ def joint_table(long: LongFrame, allow_missing: bool = False) -> SeriesTable:
         refuse_offset_grids(long.ids, [grid[counts[:, j] > 0] for j in range(n_series)])
     if (counts == 0).any() and not allow_missing:
         t, j = (int(i) for i in np.argwhere(counts == 0)[0])
-        raise ValueError(
+        raise InputError(
             f"series {long.ids[j]!r} has no row at {show_time(grid[t])} while others do; in "
             "mode='joint' the series are forecast together and must share their timestamps: "
             "use mode='independent' (data.mode=independent in the CLI; each series on its own "
@@ -150,6 +151,6 @@ def series_tables(long: LongFrame) -> list[SeriesTable]:
         if (steps == 0).any():  # named by the caller's rows (``rows``), not the sorted ones
             k = int(np.argmax(steps == 0))
             message = duplicate_timestamp(times[k], int(rows[k]), int(rows[k + 1]), steps)
-            raise ValueError(f"series {series!r}: {message}")
+            raise InputError(f"series {series!r}: {message}")
         tables.append(SeriesTable(long.values[rows], times, list(long.value_columns), long.layout))
     return tables

@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.date_text import parse_dates
+from tsfm.errors import InputError
 
 # a time of day followed by a UTC offset: "2024-03-31 00:00:00+01:00", "...T06:00Z", "+0530"
 _OFFSET_STAMP = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
@@ -27,7 +28,7 @@ def offset_times(column: pl.Series, wall: bool | None) -> tuple[np.ndarray, dict
         return None
     if not found.all():
         row = int((~found).arg_max())
-        raise ValueError(
+        raise InputError(
             f"date column '{column.name}' mixes timestamps with and without a UTC offset (row "
             f"{row}: {column[row]!r}); write them all with their offset, or all without"
         )

@@ -18,6 +18,7 @@ import numpy as np
 from tsfm.data.frames.anchors import anchored_alike, common_freq, describe, on_grid, period_of
 from tsfm.data.frames.dates import Freq, resolve_freq, same_freq, show_time
 from tsfm.data.frames.table import SeriesTable
+from tsfm.errors import InputError
 
 
 def panel_freq(
@@ -33,7 +34,7 @@ def panel_freq(
     try:
         freq = resolve_freq(tables[index].times, freq, tables[index].tz, masked)
     except ValueError as err:
-        raise ValueError(f"series {ids[index]!r}: {err}") from None
+        raise InputError(f"series {ids[index]!r}: {err}") from None
     common = None if given else common_freq(freq)
     moved = False
     for series, table in zip(ids, tables, strict=True):
@@ -46,8 +47,8 @@ def panel_freq(
                 moved = True  # on another anchor: the panel steps by ``common``
                 continue
             if given:
-                raise ValueError(f"series {series!r}: {err}") from None
-            raise ValueError(_other_freq(series, table, ids[index], freq, err)) from None
+                raise InputError(f"series {series!r}: {err}") from None
+            raise InputError(_other_freq(series, table, ids[index], freq, err)) from None
     return common if moved else freq
 
 
@@ -108,7 +109,7 @@ def refuse_offset_grids(ids: Sequence[Any], times: Sequence[np.ndarray]) -> None
         alike = same_freq(own, freq) or anchored_alike(own, freq)
         if not alike or on_grid(times[j][0], start, freq):
             continue
-        raise ValueError(
+        raise InputError(
             f"series {ids[j]!r} steps by {_named(own)} from {show_time(times[j][0])} and series "
             f"{ids[ref]!r} by {_named(freq)} from {show_time(start)}: their timestamps never "
             "meet, and mode='joint' forecasts the series together on one time index (most of "

@@ -25,6 +25,7 @@ from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.frames.unnamed import FILE_FIX, refuse_unnamed
+from tsfm.errors import InputError
 
 
 def _times(column: pl.Series, wall: bool | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -39,7 +40,7 @@ def _times(column: pl.Series, wall: bool | None = None) -> tuple[np.ndarray, dic
     dtype = column.dtype
     if dtype.is_integer():
         if column.null_count():
-            raise ValueError(f"time column '{column.name}' has missing values")
+            raise InputError(f"time column '{column.name}' has missing values")
         return column.cast(pl.Int64).to_numpy(), {"kind": "int", "dtype": str(dtype)}
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
         local = column.dt.replace_time_zone(None)
@@ -70,7 +71,7 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
     text = [n for n in names if schema[n] == pl.String]
     if not temporal and len(text) == 1:  # dates written as text ("2021-05-01", "1956 Q1")
         return text[0]
-    raise ValueError(
+    raise InputError(
         f"cannot tell which column holds the timestamps (columns: {names}); pass date_col=... "
         f"for a wide frame, or id_col/time_col/target_col for a long one{calendar_hint(names)}"
     )
@@ -85,7 +86,7 @@ def _refuse_empty(frame: pl.DataFrame, columns: list, fix: str) -> None:
     """Columns without a single value (read as text, so not "non-numeric" but empty)."""
     empty = [c for c in columns if frame[c].null_count() == frame.height]
     if empty:
-        raise ValueError(f"column(s) {empty} are empty (every value is missing); {fix}")
+        raise InputError(f"column(s) {empty} are empty (every value is missing); {fix}")
 
 
 def check_finite(
@@ -105,7 +106,7 @@ def check_finite(
         else "fill or interpolate missing values, drop those rows, or let tsfm mask them "
         "(missing='mask' in Python, data.missing=mask in the CLI)"
     )
-    raise ValueError(
+    raise InputError(
         f"column '{columns[col]}' has {what} value at row {row}{when} "
         f"({count} non-finite value(s) in all); {fix}"
     )
@@ -160,7 +161,7 @@ def read_frame(
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
-        raise ValueError("the frame has no rows")
+        raise InputError("the frame has no rows")
     if {id_col, time_col, target_col} <= set(names):
         types = user_types(df, frame, {"id": id_col, "time": time_col})
         long = read_long(
@@ -170,24 +171,24 @@ def read_frame(
         return joint_table(long, allow_missing)
     if id_col in names:
         missing = [c for c in (time_col, target_col) if c not in names]
-        raise ValueError(
+        raise InputError(
             f"the frame has an id column '{id_col}' but no {missing}; for a long frame pass "
             "time_col=... and target_col=..., or drop the id column for a wide frame"
         )
     if date_col is not None and date_col not in names:
-        raise ValueError(f"date_col '{date_col}' is not a column; columns are {names}")
+        raise InputError(f"date_col '{date_col}' is not a column; columns are {names}")
     time_name = INDEX_COLUMN if INDEX_COLUMN in names else None
     time_name = find_time_column(names, frame.schema, date_col, time_name, time_col, "date")
     variates = [c for c in names if c != time_name]
     if not variates:
-        raise ValueError(f"the frame has a time column '{time_name}' but no variate columns")
+        raise InputError(f"the frame has a time column '{time_name}' but no variate columns")
     if columns is not None and set(columns) <= set(variates):  # the others are not read
         variates = [c for c in variates if c in set(columns)]
     refuse_unnamed(frame, variates)
     _refuse_empty(frame, variates, "drop them")
     bad = [c for c in variates if not is_value_column(frame.schema[c])]
     if bad:
-        raise ValueError(
+        raise InputError(
             f"non-numeric column(s) {bad} in a wide frame; every column but the time column "
             f"'{time_name}' must be a numeric variate: drop them, encode them as numbers (a "
             "category as 0/1 columns, e.g. pandas.get_dummies), or pass a long frame (unique_id, "
@@ -213,15 +214,15 @@ def build_table(
     ``columns`` (default: every column but the date), the ``target`` moved last."""
     names = list(df.columns)
     if date_col is not None and date_col not in names:
-        raise ValueError(
+        raise InputError(
             f"date column '{date_col}' not found; columns are {names}. Set data.date_col "
             "to the column that holds the timestamps (or null if there is none)"
         )
     unknown = [c for c in columns or [] if c not in names]
     if unknown:
-        raise ValueError(f"data.columns names unknown column(s) {unknown}; columns are {names}")
+        raise InputError(f"data.columns names unknown column(s) {unknown}; columns are {names}")
     if target not in names or target == date_col:
-        raise ValueError(
+        raise InputError(
             f"target column '{target}' not found; columns are {names}. "
             "Set data.target to one of them"
         )
@@ -233,7 +234,7 @@ def build_table(
         value_cols += [] if target in value_cols else [target]
         fix = "remove them from data.columns (and data.target)"
     if df.height == 0:
-        raise ValueError(f"the data has a header ({names}) but no rows")
+        raise InputError(f"the data has a header ({names}) but no rows")
     refuse_unnamed(df, value_cols, FILE_FIX)
     _refuse_empty(df, value_cols, fix)
     bad = [c for c in value_cols if not is_value_column(df.schema[c])]
@@ -245,7 +246,7 @@ def build_table(
                 f"and time, the series named in {bad}): name its id column in data.id_col "
                 "(with data.date_col and data.target, the value column)"
             )
-        raise ValueError(f"non-numeric column(s) {bad} ({kinds}); {stray_text(df, bad)}{fix}")
+        raise InputError(f"non-numeric column(s) {bad} ({kinds}); {stray_text(df, bad)}{fix}")
     value_cols = [c for c in value_cols if c != target] + [target]
     layout = Layout("wide", "polars", date_col) if date_col is not None else None
     return _wide(df, date_col, value_cols, layout, allow_duplicate_timestamps, allow_missing)
@@ -270,24 +271,24 @@ def read_long(
     static_columns = list(static_columns)
     missing_static = [c for c in static_columns if c not in frame.columns]
     if missing_static:
-        raise ValueError(f"static covariate(s) {missing_static} are not columns of the frame")
+        raise InputError(f"static covariate(s) {missing_static} are not columns of the frame")
     extra = [c for c in frame.columns if c not in (id_col, time_col, target_col, *static_columns)]
     refuse_unnamed(frame, extra)
     bad = [c for c in extra if not is_value_column(frame.schema[c])]
     if bad:
-        raise ValueError(
+        raise InputError(
             f"the long frame has non-numeric column(s) {bad}; a column with one value per "
             "series is a static covariate (static_covariates=[...], data.static_covariates on "
             "the command line); drop the others"
         )
     if frame[id_col].null_count():
-        raise ValueError(f"id column '{id_col}' has missing values")
+        raise InputError(f"id column '{id_col}' has missing values")
     id_dtype = polars_description(frame.schema[id_col])  # the type given, before matching
     if fitted is not None:
         given = (types or {}).get("id")
         frame = frame.with_columns(as_fitted_ids(frame[id_col], fitted, library, given))
     if not frame.schema[target_col].is_numeric():
-        raise ValueError(f"target column '{target_col}' is {frame.schema[target_col]}, not numeric")
+        raise InputError(f"target column '{target_col}' is {frame.schema[target_col]}, not numeric")
     times, time_type = _times(frame[time_col], wall_time)
     value_columns = [target_col, *extra]
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_columns).to_numpy()

@@ -15,6 +15,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from tsfm.data.timefeatures import freq_unit
+from tsfm.errors import InputError
 
 PAPERS_CALENDAR_FREQ = "h"
 """The calendar-feature frequency the official scripts pass for every long-term benchmark."""
@@ -40,7 +41,7 @@ def check_steps(
     if odd.any():
         row = int(np.argmax(odd)) + 1
         count = int(odd.sum())
-        raise ValueError(
+        raise InputError(
             f"{source}: timestamps do not step by {freq!r}: row {row} is "
             f"{pd.Timestamp(times[row])}, {freq!r} after row {row - 1} "
             f"({pd.Timestamp(times[row - 1])}) would be {pd.Timestamp(times[row - 1] + step)} "
@@ -66,7 +67,7 @@ def check_span(
                 f"published file runs from {first} to {last}"
             )
     if problems:
-        raise ValueError(
+        raise InputError(
             f"{source} is not the published file: {' and '.join(problems)}. The papers' "
             "splits are fixed row counts, so an edited copy shifts every split. Use the "
             "published file (datasets/README.md says where to get it), or read this one as "
@@ -83,7 +84,7 @@ def check_calendar_freq(calendar: str, sampling: str, *, benchmark: bool = False
     if freq_unit(calendar) != freq_unit(sampling):
         papers = benchmark and freq_unit(sampling) != freq_unit(PAPERS_CALENDAR_FREQ)
         extra = " (or h, the papers' choice for every benchmark)" if papers else ""
-        raise ValueError(
+        raise InputError(
             f"data.freq={calendar!r} does not fit the data, which steps by {sampling!r}: its "
             f"calendar features describe {freq_unit(calendar)}s, the data's steps are "
             f"{freq_unit(sampling)}s. Set data.freq={sampling}{extra}, or null to use the "

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from tsfm.errors import InputError
+
 UNNAMED = re.compile(r"\s*|Unnamed: \d+(_level_\d+)?|__index_level_\d+__")
 
 DROP = (
@@ -43,11 +45,11 @@ def refuse_unnamed(frame: pl.DataFrame, columns: Iterable, fix: str = DROP) -> N
     if not names:
         return
     if all(frame[c].null_count() == frame.height for c in names):
-        raise ValueError(
+        raise InputError(
             f"column(s) {names} have no name and no values: a separator at the end of every "
             "line (a trailing comma); remove it, or drop the column"
         )
-    raise ValueError(
+    raise InputError(
         f"column(s) {names} have no name: most likely the row numbers (index) pandas writes "
         "with to_csv() or to_parquet() unless index=False, which would be read as a variate "
         f"(forecast and scored, or fed to the model); {fix}"

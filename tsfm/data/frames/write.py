@@ -19,6 +19,7 @@ from tsfm.data.frames.column_types import (
 from tsfm.data.frames.convert import INDEX_COLUMN
 from tsfm.data.frames.id_types import in_type
 from tsfm.data.frames.table import Layout
+from tsfm.errors import InputError
 
 
 def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.Series:
@@ -80,7 +81,7 @@ def _typed_ids(ids: pl.Series, dtype: pl.DataType | None) -> pl.Series:
 
 
 def _refuse_changed(column: str, dtype: Any, value: Any) -> None:
-    raise ValueError(
+    raise InputError(
         f"'{column}' is {dtype}, which cannot hold {value!r} (a value tsfm returns there) "
         f"exactly; give '{column}' a type that holds every value (e.g. text, or 64-bit numbers)"
     )
@@ -116,7 +117,7 @@ def _to_pandas(series: pl.Series, description: dict[str, Any] | None = None) -> 
         out = pd.Series(plain).dt.to_period(dtype.freq)
         inexact = out.dt.to_timestamp(how="start").to_numpy() != pd.Series(plain).to_numpy()
         if inexact.any():
-            raise ValueError(
+            raise InputError(
                 f"'{series.name}' is {dtype}, but a timestamp tsfm returns there, "
                 f"{pd.Series(plain)[inexact].iloc[0]}, does not start a period of it; give "
                 f"'{series.name}' as timestamps (df['{series.name}'].dt.to_timestamp())"

@@ -30,6 +30,7 @@ from tsfm.data.m4.metrics import (
     seasonal_naive_intervals,
 )
 from tsfm.data.m4.windows import M4ForecastWindows, M4TrainWindows
+from tsfm.errors import InputError
 
 
 def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfig:
@@ -37,14 +38,14 @@ def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfi
     cfg = config_from(M4DataConfig, config)
     group = group_of(cfg.name)
     if cfg.pred_len not in (0, group.horizon):
-        raise ValueError(
+        raise InputError(
             f"M4 {group.name} is scored at horizon {group.horizon}; data.pred_len="
             f"{cfg.pred_len} is not allowed (leave it at {group.horizon})"
         )
     if cfg.lookback_multiple <= 0:
-        raise ValueError(f"data.lookback_multiple must be positive, got {cfg.lookback_multiple}")
+        raise InputError(f"data.lookback_multiple must be positive, got {cfg.lookback_multiple}")
     if cfg.validation not in VALIDATION_MODES:
-        raise ValueError(
+        raise InputError(
             f"data.validation must be one of {VALIDATION_MODES}, not '{cfg.validation}'"
         )
     problems = {
@@ -60,7 +61,7 @@ def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfi
     }
     bad = [name for name, wrong in problems.items() if wrong]
     if bad:
-        raise ValueError(
+        raise InputError(
             f"data.{', data.'.join(bad)}: not available for M4 (univariate series without "
             "timestamps, not scaled globally: the models normalise each window; the files "
             "are found through data.root)"
@@ -130,7 +131,7 @@ class M4DataModule(ForecastDataModule):
         need = horizon + max(2, period + 1)
         short = [i for i, s in zip(self.split.ids, self.split.train, strict=True) if len(s) < need]
         if short:
-            raise ValueError(
+            raise InputError(
                 f"{len(short)} {self.group.name} series (e.g. {short[:3]}) are shorter than "
                 f"{need} points, too short to hold out their last {horizon} for validation; "
                 "use data.validation=test (the official protocol) for such data"

@@ -17,6 +17,7 @@ import numpy as np
 
 from tsfm.data.config import DataConfig
 from tsfm.data.sources import M4_GROUP_NAMES, data_roots
+from tsfm.errors import InputError
 
 M4_SOURCE = (
     "the M4 competition repository Mcompetitions/M4-methods (folders Dataset/Train and "
@@ -59,7 +60,7 @@ def group_of(dataset_name: str) -> M4Group:
         if dataset_name == f"m4_{group.name.lower()}":
             return group
     known = ", ".join(f"m4_{g.lower()}" for g in M4_GROUPS)
-    raise ValueError(f"'{dataset_name}' is not an M4 dataset; known: {known}")
+    raise InputError(f"'{dataset_name}' is not an M4 dataset; known: {known}")
 
 
 @dataclass
@@ -162,20 +163,20 @@ def read_m4_file(path: str | os.PathLike) -> tuple[list[str], list[np.ndarray]]:
             name, values = cells[0], cells[1:]
             where = f"{path.name}, row {row} (series '{name}')"
             if not name or not values:
-                raise ValueError(f"{where}: a row needs an id and at least one value")
+                raise InputError(f"{where}: a row needs an id and at least one value")
             if "" in values:
                 gap = values.index("")
-                raise ValueError(f"{where}: empty cell at value {gap + 1} inside the series")
+                raise InputError(f"{where}: empty cell at value {gap + 1} inside the series")
             try:
                 array = np.asarray(values, dtype=np.float64)
             except ValueError:
-                raise ValueError(f"{where}: non-numeric value") from None
+                raise InputError(f"{where}: non-numeric value") from None
             if not np.isfinite(array).all():
-                raise ValueError(f"{where}: NaN or infinite value")
+                raise InputError(f"{where}: NaN or infinite value")
             ids.append(name)
             series.append(array)
     if not series:
-        raise ValueError(f"{path}: no series")
+        raise InputError(f"{path}: no series")
     return ids, series
 
 
@@ -191,13 +192,13 @@ class M4Split:
         """The test file as ``[n_series, horizon]``, checked against the training file."""
         ids, rows = read_m4_file(path)
         if ids != self.ids:
-            raise ValueError(
+            raise InputError(
                 f"{path.name} lists {len(ids)} series, the training file {len(self.ids)}, "
                 "or in another order; use the two files of the same M4 release"
             )
         lengths = {len(r) for r in rows}
         if lengths != {self.group.horizon}:
-            raise ValueError(
+            raise InputError(
                 f"{path.name}: every series needs {self.group.horizon} test values "
                 f"(the {self.group.name} horizon); found lengths {sorted(lengths)}"
             )
@@ -207,5 +208,5 @@ class M4Split:
 def load_train(group: M4Group, files: M4Files) -> M4Split:
     ids, train = read_m4_file(files.train)
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{files.train.name}: duplicate series ids")
+        raise InputError(f"{files.train.name}: duplicate series ids")
     return M4Split(group, ids, train)

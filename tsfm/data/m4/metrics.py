@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from tsfm.errors import InputError
+
 TCRIT = 1.645  # the R code's critical value: one-sided 90%
 GROUP_ORDER = ("Yearly", "Quarterly", "Monthly", "Weekly", "Daily", "Hourly")
 OTHERS = ("Weekly", "Daily", "Hourly")
@@ -55,7 +57,7 @@ def mase_scale(insample: np.ndarray, period: int) -> float:
     """In-sample mean absolute error of the seasonal naive forecast (lag ``period``)."""
     insample = np.asarray(insample, np.float64)
     if len(insample) <= period:
-        raise ValueError(
+        raise InputError(
             f"MASE needs more than {period} in-sample points (the seasonal period); "
             f"the series has {len(insample)}"
         )
@@ -103,7 +105,7 @@ def seasonal_naive_intervals(
     for x in insamples:
         x = np.asarray(x, np.float64)
         if len(x) <= lags.max():
-            raise ValueError(
+            raise InputError(
                 f"a seasonal-naive interval at lead {horizon} needs more than {lags.max()} "
                 f"in-sample points; a series has {len(x)}"
             )
@@ -204,13 +206,13 @@ def score_group(
     """Scores of ``forecast [n, H]`` against ``target [n, H]`` given each series' history."""
     forecast, target = np.asarray(forecast, np.float64), np.asarray(target, np.float64)
     if forecast.shape != target.shape or forecast.ndim != 2:
-        raise ValueError(
+        raise InputError(
             f"forecast {forecast.shape} and target {target.shape} must both be [series, horizon]"
         )
     if len(insamples) != len(target):
-        raise ValueError(f"{len(insamples)} histories for {len(target)} series")
+        raise InputError(f"{len(insamples)} histories for {len(target)} series")
     if not np.isfinite(forecast).all():
-        raise ValueError("the forecasts contain NaN or inf")
+        raise InputError("the forecasts contain NaN or inf")
     if naive2_forecast is None:
         naive2_forecast = naive2_forecasts(insamples, target.shape[1], period)
     return GroupScores(
@@ -240,7 +242,7 @@ def summarize(groups: Mapping[str, GroupScores]) -> dict[str, GroupScores]:
     Daily + Hourly, when any is present) and ``Average`` (weighted over every group present)."""
     unknown = sorted(set(groups) - set(GROUP_ORDER))
     if unknown:
-        raise ValueError(f"unknown M4 group(s) {unknown}; known: {list(GROUP_ORDER)}")
+        raise InputError(f"unknown M4 group(s) {unknown}; known: {list(GROUP_ORDER)}")
     rows = {g: groups[g] for g in GROUP_ORDER if g in groups}
     others = [groups[g] for g in OTHERS if g in groups]
     if others:

@@ -28,6 +28,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from tsfm.data.batch import Batch
+from tsfm.errors import InputError
 
 
 class RaggedSeries:
@@ -35,7 +36,7 @@ class RaggedSeries:
 
     def __init__(self, series: Sequence[np.ndarray]):
         if not len(series):
-            raise ValueError("no series")
+            raise InputError("no series")
         self.lengths = torch.tensor([len(s) for s in series], dtype=torch.long)
         self.offsets = torch.cumsum(self.lengths, 0) - self.lengths
         self.values = torch.from_numpy(np.concatenate(series).astype(np.float32))
@@ -92,14 +93,14 @@ class M4TrainWindows(Dataset):
         samples_per_series: int = 1,
     ):
         if history_size <= 0:
-            raise ValueError(f"history_size must be positive, got {history_size}")
+            raise InputError(f"history_size must be positive, got {history_size}")
         if samples_per_series < 1:
-            raise ValueError(f"samples_per_series must be >= 1, got {samples_per_series}")
+            raise InputError(f"samples_per_series must be >= 1, got {samples_per_series}")
         self.samples_per_series = samples_per_series
         self.ragged = RaggedSeries(series)
         short = int((self.ragged.lengths < 2).sum())
         if short:
-            raise ValueError(
+            raise InputError(
                 f"{short} training series have fewer than 2 points (one to look back on, one "
                 "to forecast); remove them or use validation=test, which keeps whole series"
             )
@@ -128,7 +129,7 @@ class M4ForecastWindows(Dataset):
 
     def __init__(self, histories: Sequence[np.ndarray], targets: np.ndarray, seq_len: int):
         if len(histories) != len(targets):
-            raise ValueError(f"{len(histories)} histories for {len(targets)} targets")
+            raise InputError(f"{len(histories)} histories for {len(targets)} targets")
         ragged = RaggedSeries(histories)
         rows = torch.arange(len(ragged))
         x, x_mask = ragged.before(rows, ragged.lengths, seq_len)
@@ -142,7 +143,7 @@ class M4ForecastWindows(Dataset):
     def rolling_origin(self, n_windows: int, step: int) -> list[int]:
         """Every series' one window: an M4 evaluation set has no older windows."""
         if n_windows != 1:
-            raise ValueError(
+            raise InputError(
                 "an M4 validation set holds one window per series (its last horizon), so "
                 f"conformal.windows must be 1 (the scores pool over the series), not {n_windows}"
             )

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tsfm.errors import InputError
 from tsfm.models.common import architecture_differences
 from tsfm.models.hub_access import (
     offline_requested,
@@ -128,7 +129,7 @@ def backbone_config(
             model_type, settings = KNOWN_CONFIGS[name]
             return CONFIG_MAPPING[model_type](**settings)
         if not pretrained:
-            raise ValueError(
+            raise InputError(
                 f"the architecture of backbone '{name}' is unknown offline: pass a local "
                 f"directory holding its config.json (model.backbone=DIR), or one of "
                 f"{sorted(KNOWN_CONFIGS)}"
@@ -148,7 +149,7 @@ def recorded_config(record: Any, name: str):
 
     model_type = record.get("model_type") if isinstance(record, dict) else None
     if model_type not in CONFIG_MAPPING:
-        raise ValueError(
+        raise InputError(
             f"the architecture recorded for backbone '{name}' is not a transformers config "
             f"(model_type {model_type!r}): the save is damaged or was not written by tsfm"
         )
@@ -177,7 +178,7 @@ def check_moved_backbone(name: str, saved: Any, recorded: dict[str, Any]) -> Non
     now = architecture_record(config)
     differences = architecture_differences(before, now)
     if differences:
-        raise ValueError(
+        raise InputError(
             f"backbone='{name}' is not the backbone this model was saved with: its config "
             f"differs (saved -> now: {'; '.join(differences[:4])}). Point backbone at a copy "
             "of the backbone it was trained from, or leave it out: the model loads with its "

@@ -22,16 +22,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from tsfm.errors import InputError
+
 METHODS = ("moving_average", "stl", "none")
 
 
 def _check(length: int, trend_length: int, seasonal_length: int) -> None:
     if trend_length < 1 or seasonal_length < 1:
-        raise ValueError(
+        raise InputError(
             f"trend_length and seasonal_length must be >= 1, got {trend_length}, {seasonal_length}"
         )
     if trend_length > length:
-        raise ValueError(
+        raise InputError(
             f"trend_length ({trend_length}) is longer than the look-back ({length}): the "
             "moving average would have no complete window; lower model.trend_length"
         )
@@ -88,7 +90,7 @@ def stl_decomposition(
             "decomposition='stl' needs statsmodels: pip install 'tsfm[stl]' (or statsmodels)"
         ) from error
     if seasonal_length < 2 or x.shape[-1] < 2 * seasonal_length:
-        raise ValueError(
+        raise InputError(
             f"STL needs seasonal_length >= 2 and a look-back of at least two periods; got "
             f"period {seasonal_length} for a look-back of {x.shape[-1]}"
         )
@@ -110,4 +112,4 @@ def decompose(
         return moving_average_decomposition(x, trend_length, seasonal_length)
     if method == "stl":
         return stl_decomposition(x, seasonal_length)
-    raise ValueError(f"unknown decomposition '{method}'; use one of {METHODS}")
+    raise InputError(f"unknown decomposition '{method}'; use one of {METHODS}")

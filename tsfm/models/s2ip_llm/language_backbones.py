@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
 from tsfm.models.common import recorded_architecture, replace_modules, use_fast_dropout
 from tsfm.models.hub_access import quiet_hub_logs
 from tsfm.models.s2ip_llm import backbone_attention
@@ -157,7 +158,7 @@ class LanguageBackbone(nn.Module):
         """``[B, T, hidden]`` embeddings -> last hidden state ``[B, T, hidden]``."""
         self.check_precision(inputs_embeds.device.type)
         if inputs_embeds.shape[1] > self.max_positions:
-            raise ValueError(
+            raise InputError(
                 f"{inputs_embeds.shape[1]} tokens exceed the {self.max_positions} positions of "
                 f"backbone '{self.name}'; use fewer patches or prompts"
             )
@@ -188,13 +189,13 @@ def load_language_backbone(
     architecture = architecture_record(config)
     family = FAMILIES.get(config.model_type)
     if family is None:
-        raise ValueError(
+        raise InputError(
             f"backbone '{name}' is a '{config.model_type}' model; supported families: "
             f"{sorted(FAMILIES)}"
         )
     available = config.num_hidden_layers
     if n_layers < 0 or (pretrained and n_layers > available):
-        raise ValueError(f"n_layers must be in [0, {available}] for '{name}', got {n_layers}")
+        raise InputError(f"n_layers must be in [0, {available}] for '{name}', got {n_layers}")
     config.num_hidden_layers = n_layers
     config.output_attentions = config.output_hidden_states = False
     config.use_cache = False
@@ -216,10 +217,10 @@ def load_language_backbone(
     except OSError as error:
         raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
     except pickle.UnpicklingError as error:  # torch's weights_only refusal of pickled code
-        raise ValueError(unsafe_weights_message(name, source)) from error
+        raise InputError(unsafe_weights_message(name, source)) from error
     missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"the checkpoint of backbone '{name}' lacks {len(missing)} weight(s) of its "
             f"architecture (e.g. {missing[:3]}); it is not a {config.model_type} checkpoint"
         )

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
+
 
 def l2_normalize(x: Tensor, dim: int = -1, epsilon: float = 1e-12) -> Tensor:
     """``x / ||x||`` with the official code's floor on the squared norm."""
@@ -105,7 +107,7 @@ class SemanticAnchors(nn.Module):
     def __init__(self, vocab_size: int, pool_size: int, top_k: int):
         super().__init__()
         if not 1 <= top_k <= pool_size:
-            raise ValueError(f"prompt_length ({top_k}) must be in [1, pool_size={pool_size}]")
+            raise InputError(f"prompt_length ({top_k}) must be in [1, pool_size={pool_size}]")
         self.top_k = top_k
         self.prototype = nn.Linear(vocab_size, pool_size)
         self._cache: tuple[tuple, Tensor] | None = None
@@ -162,7 +164,7 @@ class ChunkSumHead(nn.Module):
     def __init__(self, tokens: int, width: int, pred_len: int):
         super().__init__()
         if (tokens * width) % 3:
-            raise ValueError(
+            raise InputError(
                 f"head='chunk_sum' needs tokens x width divisible by 3, got {tokens} x {width}; "
                 "use head='component' or another prompt_length"
             )

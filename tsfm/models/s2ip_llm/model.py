@@ -12,6 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
 from tsfm.models.common import (
     Capabilities,
     InstanceNorm,
@@ -116,34 +117,34 @@ class S2IPLLM(nn.Module):
     ):
         super().__init__()
         if decomposition not in METHODS:
-            raise ValueError(f"decomposition must be one of {METHODS}, got '{decomposition}'")
+            raise InputError(f"decomposition must be one of {METHODS}, got '{decomposition}'")
         if head not in HEADS:
-            raise ValueError(f"head must be one of {sorted(HEADS)}, got '{head}'")
+            raise InputError(f"head must be one of {sorted(HEADS)}, got '{head}'")
         if head == "component" and decomposition == "none":
-            raise ValueError("head='component' needs a decomposition; use head='chunk_sum'")
+            raise InputError("head='component' needs a decomposition; use head='chunk_sum'")
         if not (1 <= patch_len <= seq_len and stride >= 1):
-            raise ValueError(
+            raise InputError(
                 f"need 1 <= patch_len <= the look-back ({seq_len}) and stride >= 1, got "
                 f"patch_len={patch_len}, stride={stride}: set patch_len (and stride) smaller, "
                 "or a longer look-back"
             )
         if decomposition == "moving_average" and not 1 <= trend_length <= seq_len:
-            raise ValueError(
+            raise InputError(
                 f"trend_length={trend_length} (the trend's moving-average window; the official "
                 f"96) must be 1 to the look-back ({seq_len}): set trend_length={seq_len} or "
                 "less (and seasonal_length, the seasonal period), or a longer look-back"
             )
         if seasonal_length < 1:
-            raise ValueError(f"seasonal_length must be >= 1, got {seasonal_length}")
+            raise InputError(f"seasonal_length must be >= 1, got {seasonal_length}")
         if decomposition == "stl" and not 2 <= seasonal_length <= seq_len // 2:
-            raise ValueError(
+            raise InputError(
                 f"decomposition='stl' needs seasonal_length (STL's period, here "
                 f"{seasonal_length}) from 2 to half the look-back ({seq_len} // 2 = "
                 f"{seq_len // 2}): set seasonal_length in that range, a look-back of at least "
                 f"{2 * max(2, seasonal_length)}, or decomposition='moving_average'"
             )
         if not math.isfinite(sim_coef):
-            raise ValueError(
+            raise InputError(
                 f"sim_coef={sim_coef!r} (the alignment term's weight; the official -0.01 to -0.1) "
                 "must be a finite number"
             )
@@ -171,7 +172,7 @@ class S2IPLLM(nn.Module):
         self.n_prompts = prompt_length if use_prompts else 0
         tokens = self.n_patches + self.n_prompts
         if use_backbone and tokens > self.backbone.max_positions:
-            raise ValueError(
+            raise InputError(
                 f"{tokens} tokens ({self.n_patches} patches + {self.n_prompts} prompts) exceed "
                 f"the {self.backbone.max_positions} positions of '{backbone}'"
             )
@@ -208,7 +209,7 @@ class S2IPLLM(nn.Module):
         """``x [B, L, N]`` -> forecast ``[B, S, N]`` (+ alignment loss and anchor indices)."""
         batch, length, n_vars = x.shape
         if length != self.seq_len:
-            raise ValueError(f"expected a look-back of {self.seq_len} steps, got {length}")
+            raise InputError(f"expected a look-back of {self.seq_len} steps, got {length}")
         self.backbone.check_precision(x.device.type)
         norm = InstanceNorm(x)
         series = norm.normalize(x).transpose(1, 2).reshape(batch * n_vars, length)
@@ -235,7 +236,7 @@ class S2IPLLM(nn.Module):
     def nearest_token_ids(self, top: int = 5) -> Tensor:
         """``[pool, top]`` ids of the vocabulary tokens nearest (cosine) to every anchor."""
         if self.anchors is None:
-            raise ValueError("this model has no anchors (use_prompts=false)")
+            raise InputError("this model has no anchors (use_prompts=false)")
         return self.anchors.nearest_tokens(self.backbone.word_embeddings, top)
 
     def anchor_tokens(self, anchors: Tensor | list[int] | None = None, top: int = 5) -> dict:

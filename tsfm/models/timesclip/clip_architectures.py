@@ -17,6 +17,7 @@ from typing import Any
 
 from torch import nn
 
+from tsfm.errors import InputError
 from tsfm.models.common import architecture_differences
 from tsfm.models.timesclip.timm_towers import timm_patch_size
 
@@ -50,7 +51,7 @@ def check_recorded(config: Any, field: str) -> dict[str, Any]:
         and isinstance(config.get("embed_dim"), int)
         and all(isinstance(config.get(part), dict) for part in parts)
     ):
-        raise ValueError(
+        raise InputError(
             f"the architecture recorded for {field} is not an open_clip model config (it "
             "needs 'embed_dim', 'vision_cfg' and 'text_cfg'): the save is damaged or was not "
             "written by tsfm"
@@ -99,7 +100,7 @@ def check_same_clip(
     the one recorded for it when the model was saved. ``to_train``: its weights are read
     into the recorded architecture to train further (a warm fit's frozen vision tower)."""
     if now is None:
-        raise ValueError(
+        raise InputError(
             f"{field}='{clip}': cannot read its architecture to check it against the one this "
             "model was saved with; give an open_clip architecture name or JSON config"
         )
@@ -116,7 +117,7 @@ def check_same_clip(
         else f"Point {field} at a copy of the config it was trained with, or leave it out: the "
         "model loads with its saved architecture and weights"
     )
-    raise ValueError(
+    raise InputError(
         f"{field}='{clip}' is not the CLIP architecture this model was saved with: its "
         f"config differs (saved -> now: {'; '.join(differences[:4])}). {fix}"
     )

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
 from tsfm.models.attention import use_explicit_attention
 from tsfm.models.common import recorded_architecture, restoring_to_train
 from tsfm.models.hub_access import hub_access, unreachable_note
@@ -69,14 +70,14 @@ def resolve_architecture(clip: str, field: str = "model.clip") -> str:
             open_clip.add_model_config(path)
             _registered.add(path)
         if path.stem not in open_clip.list_models():
-            raise ValueError(
+            raise InputError(
                 f"{path} is not an open_clip model config (it needs 'embed_dim', 'vision_cfg' "
                 "and 'text_cfg')"
             )
         return path.stem
     name = clip.replace("/", "-")
     if name not in open_clip.list_models():
-        raise ValueError(
+        raise InputError(
             f"{field}: unknown open_clip architecture '{clip}'. Use one of "
             f"open_clip.list_models() (e.g. ViT-B-16, ViT-B-32, RN50), tsfm's tsfm-tiny-clip / "
             "tsfm-small-clip, or the path of an open_clip JSON config"
@@ -125,7 +126,7 @@ def check_clip(
         check_image_size(image_size, config_patch(open_clip.get_model_config(name)), name)
     if not pretrained:
         if name.startswith(_SCHEMAS):
-            raise ValueError(
+            raise InputError(
                 f"model.pretrained=false builds an architecture with random weights, and "
                 f"{field}='{name}' names only where weights are: give {field} an open_clip "
                 "architecture (e.g. ViT-B-16), or model.pretrained=true"
@@ -135,7 +136,7 @@ def check_clip(
         return name, None, name  # a hf-hub:/local-dir: name carries its own weights
     if weights is None:
         tags = open_clip.list_pretrained_tags_by_model(name)
-        raise ValueError(
+        raise InputError(
             f"model.pretrained=true needs {field}_weights for CLIP {name}: a pretrained tag "
             f"({', '.join(tags) or 'none known for this architecture'}) or a checkpoint file; "
             "or set model.pretrained=false for random weights"
@@ -151,7 +152,7 @@ def check_clip(
             + _how_to_provide(name, "<tag>", field)
         )
     tags = open_clip.list_pretrained_tags_by_model(name)
-    raise ValueError(
+    raise InputError(
         f"{field}_weights='{weights}' is neither a pretrained tag of CLIP {name} "
         f"(known: {', '.join(tags) or 'none'}) nor an existing checkpoint file"
     )
@@ -225,7 +226,7 @@ def clip_embed_dim(clip_model: nn.Module) -> int:
     for attr in ("output_dim", "embed_dim"):
         if isinstance(getattr(visual, attr, None), int):
             return getattr(visual, attr)
-    raise ValueError(f"cannot tell the output width of {type(visual).__name__}")
+    raise InputError(f"cannot tell the output width of {type(visual).__name__}")
 
 
 class ClipTextBackbone(nn.Module):
@@ -240,7 +241,7 @@ class ClipTextBackbone(nn.Module):
         super().__init__()
         text = getattr(clip_model, "text", clip_model)
         if not hasattr(text, "transformer") or not hasattr(text, "positional_embedding"):
-            raise ValueError(
+            raise InputError(
                 f"{type(text).__name__} is not a CLIP text transformer (Hugging Face text towers "
                 "are not supported); choose an open_clip architecture with a native text tower "
                 "(e.g. ViT-B-16)"
@@ -274,7 +275,7 @@ def check_text_tower(clip: str, tokens: int) -> None:
     if text_cfg is None:
         return
     if text_cfg.get("hf_model_name"):
-        raise ValueError(
+        raise InputError(
             f"model.clip={clip} has a Hugging Face text tower ({text_cfg['hf_model_name']}), "
             "which TimesCLIP cannot feed numeric patches: choose an open_clip architecture "
             "with a native text tower (e.g. ViT-B-16, ViT-B-32, RN50)"
@@ -285,7 +286,7 @@ def check_text_tower(clip: str, tokens: int) -> None:
 def check_positions(tokens: int, positions: int) -> None:
     """The patches and the CLS token each take one of the text tower's positions."""
     if tokens > positions:
-        raise ValueError(
+        raise InputError(
             f"{tokens - 1} patches + CLS exceed the text tower's {positions} positions; raise "
             "model.stride or model.patch_len, or shorten data.seq_len"
         )

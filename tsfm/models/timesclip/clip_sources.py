@@ -11,6 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from tsfm.errors import InputError
 from tsfm.models.hub_access import hub_access
 from tsfm.models.timesclip.clip_architectures import check_same_clip, source_config
 from tsfm.models.timesclip.clip_backbones import _looks_like_path, resolve_architecture
@@ -28,13 +29,13 @@ def check_moved_vision(value: str, saved: Any, recorded: dict[str, dict]) -> Non
     and, for an ``open_clip:`` tower, the architecture recorded for it."""
     kind, saved_kind = value.partition(":")[0], str(saved).partition(":")[0]
     if kind != saved_kind or kind not in ("clip", "open_clip", "timm"):
-        raise ValueError(
+        raise InputError(
             f"vision='{value}' is not a new place of the saved model's vision tower "
             f"(vision='{saved}'): give the same kind of tower (for a moved open_clip JSON "
             "config, open_clip:/new/path.json), or leave vision out"
         )
     if kind == "timm" and value != saved:
-        raise ValueError(
+        raise InputError(
             f"vision='{value}' names another timm model than the saved one ('{saved}'); a timm "
             "tower is found by its name, which cannot move: leave vision out"
         )

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from tsfm.errors import InputError
+
 log = logging.getLogger(__name__)
 
 MODES = ("memory", "disk")
@@ -61,9 +63,9 @@ class ImageFeatureCache:
 
     def __init__(self, mode: str = "memory", directory: str | None = None, dtype: str = "float16"):
         if mode not in MODES:
-            raise ValueError(f"cache mode must be one of {MODES}, got '{mode}'")
+            raise InputError(f"cache mode must be one of {MODES}, got '{mode}'")
         if dtype not in DTYPES:
-            raise ValueError(f"cache dtype must be one of {sorted(DTYPES)}, got '{dtype}'")
+            raise InputError(f"cache dtype must be one of {sorted(DTYPES)}, got '{dtype}'")
         self.mode, self.dtype = mode, dtype
         self.directory = Path(directory).expanduser() if directory else default_cache_dir()
         self.values: Tensor | None = None

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
 from tsfm.models.attention import MultiheadAttention
 from tsfm.models.common import Dropout
 
@@ -34,7 +35,7 @@ class VariateSelection(nn.Module):
     def __init__(self, width: int, heads: int, d_ff: int, dropout: float):
         super().__init__()
         if width % heads:
-            raise ValueError(f"selection_heads ({heads}) must divide the text width ({width})")
+            raise InputError(f"selection_heads ({heads}) must divide the text width ({width})")
         self.norm_query, self.norm_memory = nn.LayerNorm(width), nn.LayerNorm(width)
         self.attention = MultiheadAttention(width, heads, dropout=dropout, batch_first=True)
         self.norm_out = nn.LayerNorm(width)
@@ -77,12 +78,12 @@ def check_settings(
 ) -> None:
     """Refuse TimesCLIP settings that cannot work, naming the field."""
     if backbone_lr is not None and not (math.isfinite(backbone_lr) and backbone_lr > 0):
-        raise ValueError(
+        raise InputError(
             f"backbone_lr={backbone_lr!r} must be a positive finite learning rate (the paper's "
             "1e-4), or null for optim.lr: a negative one trains the text tower uphill"
         )
     if cache_chunk < 1:
-        raise ValueError(
+        raise InputError(
             f"cache_chunk={cache_chunk} is the number of windows per image-encoding pass: give "
             "a positive whole number (default 64)"
         )
@@ -91,25 +92,25 @@ def check_settings(
         ("selection_ff", selection_ff, "4 x the text width"),
     ):
         if value is not None and value < 1:
-            raise ValueError(
+            raise InputError(
                 f"{name}={value} must be a positive whole number, or null for the default "
                 f"({default})"
             )
     if not 0 < patch_len <= seq_len or stride < 1:
-        raise ValueError(
+        raise InputError(
             f"need 0 < patch_len <= seq_len and stride >= 1; got patch_len={patch_len}, "
             f"stride={stride}, seq_len={seq_len}"
         )
     if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+        raise InputError(f"temperature must be positive, got {temperature}")
     if cls_position not in ("first", "last"):
-        raise ValueError(f"cls_position must be 'first' or 'last', got '{cls_position}'")
+        raise InputError(f"cls_position must be 'first' or 'last', got '{cls_position}'")
     if selection_features not in ("cls", "mean"):
-        raise ValueError(f"selection_features must be 'cls' or 'mean', got '{selection_features}'")
+        raise InputError(f"selection_features must be 'cls' or 'mean', got '{selection_features}'")
     if feature_cache not in CACHE_MODES:
-        raise ValueError(f"feature_cache must be one of {CACHE_MODES}, got '{feature_cache}'")
+        raise InputError(f"feature_cache must be one of {CACHE_MODES}, got '{feature_cache}'")
     if align and not freeze_vision and feature_cache in ("memory", "disk"):
-        raise ValueError(
+        raise InputError(
             "a trainable vision tower (model.freeze_vision=false) changes its features every "
             "step, so they cannot be cached: use model.feature_cache=off or auto"
         )
@@ -123,7 +124,7 @@ def check_image_size(image_size: int, patch: int | None, tower: str | None = Non
     lower = max(patch, image_size // patch * patch)
     options = sorted({lower, lower + patch} if image_size > lower else {lower})
     named = f" ({tower})" if tower else ""
-    raise ValueError(
+    raise InputError(
         f"image_size={image_size} (model.image_size on the command line) must be a positive "
         f"multiple of the vision tower's patch size {patch}{named}: the tower reads whole "
         f"{patch}-pixel patches and would drop the rest of the image (the most recent steps), "

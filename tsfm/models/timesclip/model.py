@@ -59,6 +59,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
 from tsfm.models.common import (
     Capabilities,
     Dropout,
@@ -238,7 +239,7 @@ class TimesCLIP(VisionView, nn.Module):
         variates' ids in the dataset) let training read cached image features.
         """
         if x.shape[1] != self.seq_len:
-            raise ValueError(f"expected a look-back of {self.seq_len} steps, got {x.shape[1]}")
+            raise InputError(f"expected a look-back of {self.seq_len} steps, got {x.shape[1]}")
         batch, _, n_vars = x.shape
         norm = InstanceNorm(x)
         series = norm.normalize(x).transpose(1, 2).reshape(batch * n_vars, -1)

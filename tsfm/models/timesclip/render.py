@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from tsfm.errors import InputError
+
 TAB10 = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -42,7 +44,7 @@ def to_rgb(colour: str) -> tuple[float, float, float]:
     try:
         return tuple(float(c) for c in mpl_to_rgb(colour))
     except ValueError:
-        raise ValueError(
+        raise InputError(
             f"'{colour}' is not a colour; use a name ('red') or hex ('#1f77b4')"
         ) from None
 
@@ -74,19 +76,19 @@ class LineRenderer:
         background: str = "white",
     ):
         if normalization not in NORMALISATIONS:
-            raise ValueError(
+            raise InputError(
                 f"normalization must be one of {NORMALISATIONS}, got '{normalization}'"
             )
         if image_size < 8:
-            raise ValueError(f"image_size must be at least 8 pixels, got {image_size}")
+            raise InputError(f"image_size must be at least 8 pixels, got {image_size}")
         if not 0 < line_width < image_size / 2:
-            raise ValueError(
+            raise InputError(
                 f"line_width must be in (0, {image_size / 2}) pixels, got {line_width}"
             )
         if not 0 <= margin < 0.5:
-            raise ValueError(f"margin must be in [0, 0.5), got {margin}")
+            raise InputError(f"margin must be in [0, 0.5), got {margin}")
         if zscore_range <= 0:
-            raise ValueError(f"zscore_range must be positive, got {zscore_range}")
+            raise InputError(f"zscore_range must be positive, got {zscore_range}")
         palette = list(palette) if palette else list(TAB10)
         self.image_size, self.line_width = image_size, float(line_width)
         self.normalization, self.zscore_range = normalization, float(zscore_range)
@@ -133,7 +135,7 @@ class LineRenderer:
         if key in self._layouts:
             return self._layouts[key]
         if length < 2:
-            raise ValueError("a line image needs series of at least 2 points")
+            raise InputError("a line image needs series of at least 2 points")
         left, right, _, _ = self.plot_box
         vertices = np.linspace(left, right, length)
         centres = np.arange(self.image_size) + 0.5
@@ -209,11 +211,11 @@ class LineRenderer:
         device, size = series.device, self.image_size
         ids = torch.zeros(len(series), dtype=torch.long) if colour_ids is None else colour_ids
         if ids.shape != (len(series),):
-            raise ValueError(f"colour_ids must have shape ({len(series)},), got {tuple(ids.shape)}")
+            raise InputError(f"colour_ids must have shape ({len(series)},), got {tuple(ids.shape)}")
         shape = (len(series), 3, size, size)
         images = torch.empty(shape, device=device) if out is None else out
         if images.shape != shape or images.dtype != torch.float32 or not images.is_contiguous():
-            raise ValueError(f"out must be a contiguous float32 tensor of shape {shape}")
+            raise InputError(f"out must be a contiguous float32 tensor of shape {shape}")
         scale, shift = torch.ones(3), torch.zeros(3)
         if mean is not None and std is not None:
             scale = 1 / torch.tensor(std, dtype=torch.float32)

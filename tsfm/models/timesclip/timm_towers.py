@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from tsfm.errors import InputError
 from tsfm.models.hub_access import hub_access, unreachable_note
 from tsfm.models.timesclip.layers import check_image_size
 
@@ -71,7 +72,7 @@ def check_timm_tower(name: str, weights: str | None, pretrained: bool, image_siz
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models(), n=3, cutoff=0.6)
         hint = f" (close: {', '.join(close)})" if close else ""
-        raise ValueError(
+        raise InputError(
             f"model.vision='timm:{name}': timm has no model '{name}'{hint}. "
             "timm.list_models('vit_*') lists the names, e.g. timm:vit_base_patch16_224"
         )
@@ -142,7 +143,7 @@ def check_encodes(encoder: nn.Module, name: str, image_size: int) -> None:
     except Exception as error:
         native = (getattr(encoder, "pretrained_cfg", None) or {}).get("input_size", (0,))[-1]
         made_for = f" (it was made for {native} x {native} images)" if native else ""
-        raise ValueError(
+        raise InputError(
             f"the vision tower timm:{name} cannot encode image_size={image_size} images"
             f"{made_for}: {type(error).__name__}: {error}. Set model.image_size to a size this "
             "architecture takes (e.g. its pretrained size), or choose another tower "

@@ -14,6 +14,7 @@ import math
 
 from torch import Tensor, nn
 
+from tsfm.errors import InputError
 from tsfm.models.timesclip.clip_backbones import (
     check_clip,
     check_text_tower,
@@ -103,7 +104,7 @@ def check_vision(vision: str, weights: str | None, pretrained: bool, image_size:
     elif kind == "timm" and name:
         check_timm_tower(name, weights, pretrained, image_size)
     else:
-        raise ValueError(f"model.vision='{vision}': {_VISION_FORMS}")
+        raise InputError(f"model.vision='{vision}': {_VISION_FORMS}")
 
 
 def check_backbones(
@@ -158,4 +159,4 @@ def build_vision_tower(
         )  # checks the patch size, which not every timm name or registry entry gives
         check_encodes(encoder, name, image_size)
         return tower
-    raise ValueError(f"model.vision='{vision}': {_VISION_FORMS}")
+    raise InputError(f"model.vision='{vision}': {_VISION_FORMS}")

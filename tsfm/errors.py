@@ -1,0 +1,14 @@
+"""The error tsfm raises for a problem with what the user gave it.
+
+:class:`InputError` marks a problem with the user's data, settings, arguments or saved files,
+with a message naming the problem and its fix. It is a ``ValueError``, so code that catches
+``ValueError`` keeps working. The command-line front doors (``python -m tsfm.run`` and
+``python -m tsfm.tune``) print its message without a traceback and exit with status 2; any
+other exception is a fault in tsfm or a library, and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Something the user gave cannot be used; the message says what and how to fix it."""
