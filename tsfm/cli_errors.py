@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Iterator
 
 from hydra.core.hydra_config import HydraConfig
@@ -23,11 +24,23 @@ INPUT_ERROR_STATUS = 2  # the usual status for a command given something it cann
 
 @contextlib.contextmanager
 def input_errors_end_the_command(log: logging.Logger) -> Iterator[None]:
-    """Inside a Hydra job: log an input error's message and exit with status 2."""
+    """Inside a Hydra job: an input error's message on stderr and in the job's log file, and
+    exit status 2."""
     try:
         yield
     except INPUT_ERRORS as error:
         if HydraConfig.get().mode == RunMode.MULTIRUN:
             raise
-        log.error("%s: %s", type(error).__name__, error)
+        message = f"{type(error).__name__}: {error}"
+        print(message, file=sys.stderr, flush=True)
+        _into_log_files(log, message)
         raise SystemExit(INPUT_ERROR_STATUS) from None
+
+
+def _into_log_files(log: logging.Logger, message: str) -> None:
+    """``message`` into the job's log files (``run.log``, ``tune.log``) only: the console
+    line went to stderr, where a traceback went before."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
