@@ -14,6 +14,7 @@ from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
 from tsfm.data.frames import SeriesTable, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
+from tsfm.data.frames.value_columns import refuse_boolean_targets
 from tsfm.data.frames.write import typed_id_series
 from tsfm.data.long_files import read_long_file
 from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
@@ -126,7 +127,7 @@ class TimeSeriesDataModule(ForecastDataModule):
                 f"{self.names['static']} needs one value per series: a panel (a long frame with "
                 "static columns) or a static frame; a wide file is one series"
             )
-        return resolve_roles(
+        roles = resolve_roles(
             table.columns,
             features=cfg.features,
             target=cfg.target if cfg.features == "M" or cfg.targets else table.target,
@@ -135,6 +136,9 @@ class TimeSeriesDataModule(ForecastDataModule):
             past=cfg.past_covariates,
             names=self.names,
         )
+        covariates = f"{self.names['future']} or {self.names['past']}"
+        refuse_boolean_targets(table, roles.targets, covariates, file=not self.in_memory)
+        return roles
 
     @property
     def benchmark(self) -> bool:

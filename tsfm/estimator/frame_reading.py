@@ -33,6 +33,7 @@ class FrameReading:
         frequency it skips become NaN rows."""
         from tsfm.data.frames import read_frame
         from tsfm.data.frames.gaps import insert_absent_steps
+        from tsfm.data.frames.value_columns import refuse_boolean_targets
 
         check_options(self)
         statics = [c for c in role_names(self, "static_covariates") if c in frame_columns(df)]
@@ -43,6 +44,8 @@ class FrameReading:
             df, static_columns=statics, columns=kept, covariates=covariates,
             **self.frame_options(fitted),
         )  # fmt: skip
+        if fitted:  # a fit refuses them (the data module, which knows the roles)
+            refuse_boolean_targets(table, self.columns_, "", file=False)
         if self.missing != "mask":
             return table
         freq = self.freq_ if fitted else self.freq

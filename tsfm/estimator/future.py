@@ -18,7 +18,8 @@ from tsfm.data.frames.column_types import polars_type, user_types
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import covariate_column
-from tsfm.data.frames.read import _times, is_value_column
+from tsfm.data.frames.read import _times
+from tsfm.data.frames.value_columns import is_value_column
 from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.errors import InputError
 from tsfm.estimator.checks import role_names

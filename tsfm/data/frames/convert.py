@@ -86,6 +86,9 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
     )
     if simple and df.columns.is_unique and all(isinstance(c, str) for c in df.columns):
         return pl.DataFrame({c: _numpy_column(df[c]) for c in df.columns})
+    for column in df.columns:
+        if df[column].dtype == object:
+            _refuse_mixed_booleans(df[column])
     try:
         return pl.from_pandas(df)
     except Exception as err:  # Arrow's message does not name the column
@@ -104,6 +107,24 @@ def _numpy_column(column: Any) -> Any:
     if values.dtype == "datetime64[s]":
         return values.astype("datetime64[ms]")
     return values
+
+
+def _refuse_mixed_booleans(column: Any) -> None:
+    """An object column of numbers holding a boolean, which Arrow would read as 1 or 0."""
+    import numpy as np
+    import pandas as pd
+
+    if not pd.api.types.infer_dtype(column, skipna=True).startswith("mixed"):
+        return
+    flags = column.map(lambda v: isinstance(v, bool | np.bool_))
+    numbers = column.map(lambda v: isinstance(v, int | float | np.number)) & ~flags
+    if flags.any() and numbers.any():
+        row = flags.idxmax()
+        raise InputError(
+            f"column {column.name!r} mixes booleans with numbers (row {row!r} holds "
+            f"{column[row]!r}); make it one type: df[{column.name!r}].astype(float) reads "
+            "True/False as 1/0"
+        )
 
 
 def _unconvertible(column: Any, err: Exception) -> str:

@@ -17,7 +17,7 @@ import polars as pl
 from tsfm.data.frames.column_types import polars_description, user_types, value_types
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.date_text import calendar_hint, parse_dates
-from tsfm.data.frames.dates import check_timestamps, show_time
+from tsfm.data.frames.dates import check_timestamps
 from tsfm.data.frames.files import stray_text
 from tsfm.data.frames.horizon_rows import refuse_horizon_rows, refuse_table_horizon_rows
 from tsfm.data.frames.id_types import as_fitted_ids
@@ -25,6 +25,14 @@ from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
 from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.frames.unnamed import FILE_FIX, refuse_unnamed
+from tsfm.data.frames.value_columns import (
+    check_finite,
+    is_value_column,
+    non_numeric_target,
+    non_numeric_variates,
+    refuse_empty,
+    text_numbers,
+)
 from tsfm.errors import InputError
 
 
@@ -74,41 +82,6 @@ def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | Non
     raise InputError(
         f"cannot tell which column holds the timestamps (columns: {names}); pass date_col=... "
         f"for a wide frame, or id_col/time_col/target_col for a long one{calendar_hint(names)}"
-    )
-
-
-def is_value_column(dtype: pl.DataType) -> bool:
-    """Numeric or boolean (read as 0/1)."""
-    return dtype.is_numeric() or dtype == pl.Boolean
-
-
-def _refuse_empty(frame: pl.DataFrame, columns: list, fix: str) -> None:
-    """Columns without a single value (read as text, so not "non-numeric" but empty)."""
-    empty = [c for c in columns if frame[c].null_count() == frame.height]
-    if empty:
-        raise InputError(f"column(s) {empty} are empty (every value is missing); {fix}")
-
-
-def check_finite(
-    values: np.ndarray, columns: list, dates: np.ndarray | None, allow_missing: bool = False
-) -> None:
-    """Refuse NaN (unless ``allow_missing``) and infinite values, naming the first one."""
-    finite = np.isfinite(values) | (np.isnan(values) if allow_missing else False)
-    if finite.all():
-        return
-    row, col = (int(i) for i in np.argwhere(~finite)[0])
-    count = int((~finite).sum())
-    what = "a NaN/missing" if np.isnan(values[row, col]) else "an infinite"
-    when = f" ({show_time(dates[row])})" if dates is not None else ""
-    fix = (
-        "replace infinite values"
-        if allow_missing
-        else "fill or interpolate missing values, drop those rows, or let tsfm mask them "
-        "(missing='mask' in Python, data.missing=mask in the CLI)"
-    )
-    raise InputError(
-        f"column '{columns[col]}' has {what} value at row {row}{when} "
-        f"({count} non-finite value(s) in all); {fix}"
     )
 
 
@@ -185,15 +158,11 @@ def read_frame(
     if columns is not None and set(columns) <= set(variates):  # the others are not read
         variates = [c for c in variates if c in set(columns)]
     refuse_unnamed(frame, variates)
-    _refuse_empty(frame, variates, "drop them")
+    refuse_empty(frame, variates, "drop them")
     bad = [c for c in variates if not is_value_column(frame.schema[c])]
     if bad:
-        raise InputError(
-            f"non-numeric column(s) {bad} in a wide frame; every column but the time column "
-            f"'{time_name}' must be a numeric variate: drop them, encode them as numbers (a "
-            "category as 0/1 columns, e.g. pandas.get_dummies), or pass a long frame (unique_id, "
-            "ds, y) where a label that names the series is its id or a static covariate"
-        )
+        by_name = date_col is None and time_name != INDEX_COLUMN
+        raise InputError(non_numeric_variates(frame, bad, time_name, library, by_name))
     ints = [int(c) for c in getattr(df, "columns", []) if isinstance(c, int | np.integer)]
     types = user_types(df, frame, {"time": time_name})
     layout = Layout("wide", library, time_name, time_index=time_index, int_columns=ints,
@@ -236,7 +205,7 @@ def build_table(
     if df.height == 0:
         raise InputError(f"the data has a header ({names}) but no rows")
     refuse_unnamed(df, value_cols, FILE_FIX)
-    _refuse_empty(df, value_cols, fix)
+    refuse_empty(df, value_cols, fix)
     bad = [c for c in value_cols if not is_value_column(df.schema[c])]
     if bad:
         kinds = [str(df.schema[c]) for c in bad]
@@ -248,7 +217,7 @@ def build_table(
             )
         raise InputError(f"non-numeric column(s) {bad} ({kinds}); {stray_text(df, bad)}{fix}")
     value_cols = [c for c in value_cols if c != target] + [target]
-    layout = Layout("wide", "polars", date_col) if date_col is not None else None
+    layout = Layout("wide", "polars", date_col, value_types=value_types(df, value_cols))
     return _wide(df, date_col, value_cols, layout, allow_duplicate_timestamps, allow_missing)
 
 
@@ -276,10 +245,11 @@ def read_long(
     refuse_unnamed(frame, extra)
     bad = [c for c in extra if not is_value_column(frame.schema[c])]
     if bad:
+        advice = "".join(f"{said}; " for said in text_numbers(frame, bad, library).values())
         raise InputError(
-            f"the long frame has non-numeric column(s) {bad}; a column with one value per "
-            "series is a static covariate (static_covariates=[...], data.static_covariates on "
-            "the command line); drop the others"
+            f"the long frame has non-numeric column(s) {bad}; {advice}a column with one value "
+            "per series is a static covariate (static_covariates=[...], data.static_covariates "
+            "on the command line); drop the others"
         )
     if frame[id_col].null_count():
         raise InputError(f"id column '{id_col}' has missing values")
@@ -288,7 +258,7 @@ def read_long(
         given = (types or {}).get("id")
         frame = frame.with_columns(as_fitted_ids(frame[id_col], fitted, library, given))
     if not frame.schema[target_col].is_numeric():
-        raise InputError(f"target column '{target_col}' is {frame.schema[target_col]}, not numeric")
+        raise InputError(non_numeric_target(frame, target_col, library))
     times, time_type = _times(frame[time_col], wall_time)
     value_columns = [target_col, *extra]
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_columns).to_numpy()
