@@ -32,9 +32,11 @@ class FrameReading:
         fitting or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
         frequency it skips become NaN rows."""
         from tsfm.data.frames import read_frame
+        from tsfm.data.frames.convert import refuse_lazy
         from tsfm.data.frames.gaps import insert_absent_steps
         from tsfm.data.frames.value_columns import refuse_boolean_targets
 
+        refuse_lazy(df, name)
         check_options(self)
         statics = [c for c in role_names(self, "static_covariates") if c in frame_columns(df)]
         names = [str(c) for c in getattr(df, "columns", [])]

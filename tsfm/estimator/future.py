@@ -68,7 +68,7 @@ def horizon_values(
 ) -> dict[str, list[np.ndarray]]:
     """``{covariate: [values over the horizon of series j]}`` of every future covariate, for
     ``series`` (long frames; ``[None]`` for a wide frame) whose horizons are ``times``."""
-    frame, library, _ = to_polars(future_df)
+    frame, library, _ = to_polars(future_df, "future_df")
     layout = est.layout_
     names, time_col = future_names(est), layout.time_col
     if "__index__" in frame.columns:

@@ -83,7 +83,7 @@ def series_statics(
     frame's static columns (``frame``) and ``static_df``."""
     names = role_names(est, "static_covariates")
     if static_df is not None:
-        given, library, _ = to_polars(static_df)
+        given, library, _ = to_polars(static_df, "static_df")
         if id_col not in given.columns:
             raise InputError(f"static_df needs the id column '{id_col}'")
         if given[id_col].is_duplicated().any():

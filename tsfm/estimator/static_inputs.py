@@ -16,6 +16,7 @@ import polars as pl
 import torch
 
 from tsfm.data.frames import to_polars
+from tsfm.data.frames.convert import refuse_lazy
 from tsfm.data.frames.id_types import ids_dtype, in_type, refuse_other_kind
 from tsfm.data.frames.write import pandas_ids
 from tsfm.data.user_warnings import warn_user
@@ -101,6 +102,8 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
         raise InputError("static_df was given but the model has no static_covariates")
     if df is None:
         raise InputError("static_df gives the static covariates of the series of df: pass df too")
+    refuse_lazy(df)
+    refuse_lazy(static_df, "static_df")
     id_col = est.id_col
     frame_columns = list(df.columns)
     if id_col not in frame_columns:
@@ -117,7 +120,7 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
     twice = [c for c in given if c != id_col and c in frame_columns]
     if twice:
         raise InputError(f"both df and static_df hold {twice}; give each static covariate once")
-    given_pl, library, _ = to_polars(static_df)
+    given_pl, library, _ = to_polars(static_df, "static_df")
     ours, _, our_name = ids_dtype(df, id_col)
     given_name = None if library == "polars" else str(static_df[id_col].dtype)  # (checked)
     refuse_other_kind(given_pl.schema[id_col], ours, id_col, "static_df's ids", library,

@@ -14,15 +14,18 @@ from tsfm.errors import InputError
 INDEX_COLUMN = "__index__"  # a pandas DatetimeIndex without a name, while it is a column
 
 
-def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
+def to_polars(df: Any, name: str = "df") -> tuple[pl.DataFrame, str, bool]:
     """``(frame, library, time_index)``: a pandas or polars frame as polars; a pandas
-    ``DatetimeIndex`` becomes a column (``time_index`` says so). Anything else is refused."""
+    ``DatetimeIndex`` becomes a column (``time_index`` says so). Anything else is refused
+    (``name``: the argument's, for the message)."""
+    refuse_lazy(df, name)
     if isinstance(df, pl.DataFrame):
         return df, "polars", False
     import pandas as pd
 
     if isinstance(df, pd.DataFrame):
         _check_names(list(df.columns), df.index)
+        _refuse_multi_index(df, pd)
         if isinstance(df.index, pd.PeriodIndex):  # periods: their first instant
             df = df.set_axis(df.index.to_timestamp(how="start"))
         periods = [c for c in df.columns if isinstance(df[c].dtype, pd.PeriodDtype)]
@@ -38,6 +41,29 @@ def to_polars(df: Any) -> tuple[pl.DataFrame, str, bool]:
         f"expected a pandas or polars DataFrame, got {type(df).__name__}: a wide frame (a date "
         "column plus one column per variate) or a long one (unique_id, ds, y)"
     )
+
+
+def refuse_lazy(df: Any, name: str = "df") -> None:
+    """A polars LazyFrame, refused before its columns are asked for (which resolves its
+    plan, with polars' warning)."""
+    if isinstance(df, pl.LazyFrame):
+        raise InputError(
+            f"{name} is a polars LazyFrame; tsfm reads a DataFrame: collect it first "
+            f"({name}.collect())"
+        )
+
+
+def _refuse_multi_index(df: Any, pd: Any) -> None:
+    """Row labels in a MultiIndex (``df.set_index(["unique_id", "ds"])``, a groupby's
+    result), which tsfm would not read: the ids and times are in the index."""
+    if not isinstance(df.index, pd.MultiIndex):
+        return
+    held = [n for n in df.index.names if n is not None and n not in df.columns]
+    if held:
+        raise InputError(
+            f"the frame holds {held} in its index (a MultiIndex), where tsfm does not read "
+            "ids or times; make them columns: df.reset_index()"
+        )
 
 
 def _check_names(names: list, index: Any) -> None:
@@ -127,18 +153,34 @@ def _refuse_mixed_booleans(column: Any) -> None:
         )
 
 
+CONTAINERS = ("tuple", "list", "dict", "set", "ndarray")
+
+
 def _unconvertible(column: Any, err: Exception) -> str:
     kinds = column.map(lambda v: type(v).__name__)
     common = kinds.mode().iloc[0] if len(kinds) else "?"
     odd = kinds[kinds != common]
+    name = column.name
+    held = kinds[kinds.isin(CONTAINERS)]
+    if len(held):
+        row = held.index[0]
+        return (
+            f"column {name!r} holds a {held.iloc[0]} at row {row!r} ({column[row]!r}), not one "
+            f"number, text or timestamp: join the parts, e.g. df[{name!r}] = "
+            f"df[{name!r}].map(lambda parts: '_'.join(map(str, parts)))"
+        )
     where = (
         f"; row {odd.index[0]!r} holds {column[odd.index[0]]!r} ({odd.iloc[0]}) among "
         f"{common} values"
         if len(odd)
         else ""
     )
-    return (
-        f"column {column.name!r} cannot be read ({type(err).__name__}: {err}){where}. Make it "
-        "one type: e.g. pd.to_numeric(df[column], errors='coerce') turns text into NaN, which "
-        "is then reported by row"
+    text = "str" in set(kinds)
+    fix = (
+        f"e.g. pd.to_numeric(df[{name!r}], errors='coerce') turns text into NaN, which is then "
+        "reported by row"
+        if text and len(set(kinds) - {"str", "NoneType"})
+        else f"e.g. df[{name!r}].astype(str) for labels"
     )
+    said = f"column {name!r} cannot be read ({type(err).__name__}: {err})"
+    return f"{said}{where}. Make it one type: {fix}"
