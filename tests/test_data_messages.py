@@ -162,3 +162,29 @@ def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_fix(tmp_path):
     frame.to_csv(path, sep=";", decimal=",", index=False)
     with pytest.raises(ValueError, match=r"semi.csv is not a comma-separated.*sep=';'"):
         read_file(path)
+
+
+@pytest.mark.parametrize("rows", ["tail", "alternate"])
+def test_dates_mixing_year_first_and_day_first_formats_are_refused_naming_a_row_of_each(rows):
+    times = pd.date_range("2016-07-01", periods=60, freq="h")
+    iso, by_hand = times.strftime("%Y-%m-%d %H:%M:%S"), times.strftime("%d/%m/%Y %H:%M")
+    hand = np.arange(60) >= 50 if rows == "tail" else np.arange(60) % 2 == 0
+    written = np.where(hand, by_hand, iso)  # 10/07/2016 would be read as 7 October
+    first = int(hand.argmax())
+    with pytest.raises(ValueError, match="mixes date formats") as refused:
+        parse_dates(pl.Series("date", written))
+    assert f"row {first} is '{by_hand[first]}'" in str(refused.value)
+    assert "format=" in str(refused.value)
+
+
+def test_a_frame_whose_dates_mix_formats_is_refused_for_that_not_for_its_steps():
+    from tests.helpers.data import synthetic_frame
+    from tests.helpers.estimator import tiny
+
+    frame = synthetic_frame(120, 2)
+    frame["date"] = frame.date.dt.strftime("%Y-%m-%d %H:%M:%S").where(
+        frame.index < 100, frame.date.dt.strftime("%d/%m/%Y %H:%M")
+    )
+    for given in (frame, pl.from_pandas(frame)):
+        with pytest.raises(ValueError, match="mixes date formats: row 0 is .* row 100 is"):
+            tiny().fit(given)

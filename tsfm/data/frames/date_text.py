@@ -168,6 +168,7 @@ def _parse_with_pandas(column: pl.Series) -> pl.Series:
     coded = [_coded_period(v) for v in values]
     if all(c is not None for c in coded):
         return pl.Series(column.name, period_starts(coded))
+    _refuse_mixed_orders(column)
     try:
         stamps = pd.to_datetime(pd.Series(values), format="mixed")
     except (ValueError, TypeError) as err:
@@ -182,6 +183,26 @@ def _parse_with_pandas(column: pl.Series) -> pl.Series:
                 "(date_col=... in Python, data.date_col=... in the CLI)"
             ) from None
     return pl.Series(column.name, np.asarray(stamps).astype("datetime64[ns]"))
+
+
+YEAR_FIRST = r"^\s*\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"  # 2016-07-10
+DAY_MONTH_FIRST = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"  # 10/07/2016, 10.07.16
+
+
+def _refuse_mixed_orders(column: pl.Series) -> None:
+    """Dates written year first and others day and month first in one column (rows written
+    by hand after a file's ISO dates): pandas would read each as it can, ``10/07/2016`` month
+    first next to ``13/07/2016`` day first, and the error would then be about the steps."""
+    year_first = column.str.contains(YEAR_FIRST).fill_null(False)
+    day_month = column.str.contains(DAY_MONTH_FIRST).fill_null(False)
+    if year_first.any() and day_month.any():
+        first, other = int(year_first.arg_max()), int(day_month.arg_max())
+        raise InputError(
+            f"date column '{column.name}' mixes date formats: row {first} is {column[first]!r}, "
+            f"row {other} is {column[other]!r}; write every date in one format, or parse them "
+            f"first, each format with its own pd.to_datetime(df['{column.name}'], format=..., "
+            "errors='coerce'), combined with .fillna()"
+        )
 
 
 def _first_unreadable(values: list) -> int | None:
