@@ -84,3 +84,18 @@ def test_static_df_rows_of_no_series_are_named_at_fit_and_predict(mode):
         est.predict(s0, static_df=misspelt)
     (named,) = _unmatched(caught)
     assert "['S0']" in str(named.message) and "neither series of df" in str(named.message)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_static_covariate_missing_for_a_series_is_named_where_it_was_to_come_from(mode):
+    frame = _frame(mode)
+    series = frame.unique_id.iloc[-1]
+    blank = frame.assign(store=frame.store.where(frame.unique_id != series))
+    with pytest.raises(
+        ValueError, match="no value .* static covariate 'store' for 1 series"
+    ) as refused:
+        _est(mode, static_covariates=["store"]).fit(blank)
+    assert f"the first {series!r}" in str(refused.value) and "static_df" not in str(refused.value)
+    bare, statics = frame.drop(columns=["store"]), _statics(frame)
+    with pytest.raises(ValueError, match=f"static_df has no row for series {series!r} of df"):
+        _est(mode, static_covariates=["store"]).fit(bare, static_df=statics.iloc[:-1])

@@ -82,6 +82,7 @@ def series_statics(
     """The static covariates of ``series`` (one row each, in that order), from the long
     frame's static columns (``frame``) and ``static_df``."""
     names = role_names(est, "static_covariates")
+    held = [] if frame is None else list(frame.columns)  # the long frame's static columns
     if static_df is not None:
         given, library, _ = to_polars(static_df, "static_df")
         if id_col not in given.columns:
@@ -98,7 +99,6 @@ def series_statics(
         theirs = getattr(static_df.get(id_col), "dtype", None) if library == "pandas" else None
         refuse_other_kind(given.schema[id_col], ours, id_col, "static_df's ids", library,
                           theirs and str(theirs), "the frame's ids", frame="static_df")  # fmt: skip
-        held = [] if frame is None else frame.columns
         twice = [c for c in given.columns if c != id_col and c in held]
         if twice:  # as predict refuses them (static_inputs.with_static_df)
             raise InputError(f"both df and static_df hold {twice}; give each static covariate once")
@@ -113,13 +113,33 @@ def series_statics(
         )
     order = pl.DataFrame({id_col: series}).cast({id_col: frame.schema[id_col]})
     frame = order.join(frame, on=id_col, how="left")
-    absent = frame.filter(pl.any_horizontal(pl.col(c).is_null() for c in names))
-    if absent.height:
-        raise InputError(
-            f"series {absent[id_col][0]!r} has no value for a static covariate; static_df must "
-            "give every series every static covariate"
-        )
+    given_ids = None if static_df is None else set(given[id_col].to_list())
+    refuse_absent_statics(frame, names, id_col, given_ids, held)
     return frame.select(names)
+
+
+def refuse_absent_statics(
+    frame: pl.DataFrame, names: list, id_col: str, given_ids: set | None, held: list
+) -> None:
+    """A series without a value for a static covariate, named with where it was to come
+    from: ``held``, the long frame's static columns (missing in every row of the series), or
+    ``static_df`` (its ids ``given_ids``: no row for the series, or an empty value)."""
+    for name in names:
+        absent = frame[name].is_null()
+        if not absent.any():
+            continue
+        series = frame[id_col][int(absent.arg_max())]
+        count = f"{int(absent.sum())} series"
+        fill = "fill it (a category such as 'unknown', a number) or drop those series"
+        if name in held:
+            problem = f"df has no value (null or NaN) of the static covariate '{name}' for {count}"
+            problem += f", the first {series!r}"
+        elif series not in (given_ids or set()):
+            problem = f"static_df has no row for series {series!r} of df ({count} without)"
+            fill = "give each series of df a row, or drop those series from df"
+        else:
+            problem = f"static_df gives series {series!r} no value for '{name}' ({count} without)"
+        raise InputError(f"{problem}; {fill}")
 
 
 def encode_statics(
