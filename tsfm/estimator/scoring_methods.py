@@ -72,7 +72,7 @@ class ScoringMethods:
                 adds ``crps``, ``coverage_<L>``, ``width_<L>`` (the series' own units) and
                 ``msis``, so a badly calibrated series can be found.
             return_forecasts: also return every window's forecast as a long frame (id,
-                ``cutoff``, time, ``step``, actual, ``forecast``, ``snaive`` and the interval
+                time, ``cutoff``, ``step``, actual, ``forecast``, ``snaive`` and the interval
                 bounds of a model with intervals): ``(metrics, forecasts)``.
             static_df: the static covariates of ``df``'s series (one row each, the id column
                 and the static columns), as for ``fit``; or give them as columns of ``df``.
