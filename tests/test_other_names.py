@@ -141,3 +141,10 @@ def test_a_misspelt_parameter_names_the_nearest_and_the_forecaster_arguments():
     with pytest.raises(InputError, match=r"unknown parameter 'future_covariate' \(did you mean "
                        r"'future_covariates'"):  # fmt: skip
         Forecaster(future_covariate=["a"], horizon=4, lookback=8).fit(frame())
+
+
+def test_a_frame_given_under_another_name_is_not_printed():
+    with pytest.raises(InputError, match=r"in tsfm: future_df=\.\.\.$"):
+        Forecaster(horizon=4).predict(futr_df=frame())
+    with pytest.raises(InputError, match=r"in tsfm: future_covariates=\.\.\. \(known"):
+        Forecaster(horizon=4, futr_exog_list=[f"column_{k}" for k in range(20)])

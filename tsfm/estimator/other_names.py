@@ -147,9 +147,20 @@ def _whose(library: str) -> str:
     return f"{library}'" if library.endswith("s") else f"{library}'s"
 
 
+def _shown(value: Any) -> str:
+    """``value`` as Python writes it when that is short (a number, a name, a short list), else
+    ``...`` (a frame)."""
+    plain = (bool, int, float, str, type(None))
+    if isinstance(value, plain) or (
+        isinstance(value, (list, tuple)) and all(isinstance(v, plain) for v in value)
+    ):
+        text = repr(value)
+        return text if len(text) <= 60 else "..."
+    return "..."
+
+
 def _advice(text: str, value: Any, horizon: Any, name: str) -> str:
-    shown = repr(value) if value is not ... else "..."
-    return text.format(value=shown[:80], horizon=horizon, name=name)
+    return text.format(value=_shown(value), horizon=horizon, name=name)
 
 
 def refuse_other_parameters(params: Iterable[str], values: dict[str, Any] | None = None) -> None:
