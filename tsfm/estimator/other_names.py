@@ -219,7 +219,7 @@ def unknown_parameter(
 ) -> str:
     """Why ``name`` is no parameter: the names nearest to it, the Forecaster's own arguments,
     the model's hyperparameters and the common settings."""
-    from tsfm.estimator.forecaster import Forecaster  # the module imports this one's users
+    from tsfm.estimator.forecaster import Forecaster  # here: forecaster.py imports this module
 
     own = [n for n in Forecaster._get_param_names() if n != "model"]
     hyper, aliases = sorted(hyper), sorted(aliases)
