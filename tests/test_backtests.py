@@ -70,7 +70,7 @@ def test_per_series_metrics_equal_the_hand_computation_from_the_forecasts(fitted
     windows = len(frame) - LOOKBACK - HORIZON + 1
     assert metrics["windows"] == windows and len(forecasts) == windows * HORIZON * 3
     assert list(forecasts.columns) == [
-        "unique_id", "cutoff", "date", "step", "y", "forecast", "snaive",
+        "unique_id", "date", "cutoff", "step", "y", "forecast", "snaive",
     ]  # fmt: skip
     assert (forecasts.date > forecasts.cutoff).all() and forecasts.step.max() == HORIZON
     error = (forecasts.forecast - forecasts.y).abs()

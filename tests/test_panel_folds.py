@@ -60,6 +60,7 @@ def test_a_fitted_model_backtests_the_folds_after_its_rows_as_evaluate_forecasts
         assert np.isfinite(rows[["crps", "width_80"]].to_numpy()).all()
     assert {"forecast-lo-80", "forecast-hi-80"} <= set(forecasts.columns)
     _, windows = model.evaluate(panel, return_forecasts=True)
+    assert list(windows.columns) == list(forecasts.columns)  # unique_id, ds, cutoff, step, ...
     merged = forecasts.merge(windows, on=["unique_id", "cutoff", "ds"], suffixes=("", "_eval"))
     assert len(merged) == len(forecasts)  # every fold window is one of evaluate's windows
     np.testing.assert_allclose(merged.forecast, merged.forecast_eval, rtol=1e-5, atol=1e-6)

@@ -44,8 +44,8 @@ def test_every_window_of_every_series_is_scored_as_predict_forecasts_it(model, p
     assert len(windows) == metrics["windows"] * HORIZON
     assert list(windows.columns[:7]) == [
         "unique_id",
-        "cutoff",
         "ds",
+        "cutoff",
         "step",
         "y",
         "forecast",

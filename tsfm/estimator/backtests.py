@@ -3,8 +3,8 @@ optionally per series and with each window's forecast) and ``backtest`` (the fol
 ``cross_validate`` forecast by the model already fitted).
 
 ``evaluate(df, return_forecasts=True)``'s forecasts: one row per (window, series, step), rows
-= windows x horizon x series: the id column, ``cutoff`` (the last timestamp the window's
-forecast saw), the time column, ``step`` (1 .. horizon), the actual (``y`` or the long frame's
+= windows x horizon x series: the id column, the time column, ``cutoff`` (the last
+timestamp the window's forecast saw), ``step`` (1 .. horizon), the actual (``y`` or the long frame's
 target column), ``forecast``, ``snaive`` (the seasonal-naive forecast of the same window)
 and, for a model with intervals, ``forecast-lo-<L>``/``forecast-hi-<L>`` of its ``levels``.
 """
@@ -108,8 +108,8 @@ def window_rows(
             pl.Series(
                 id_col, [c for _ in range(n_windows) for c in columns for _ in range(horizon)]
             ),
-            time_series("cutoff", cutoffs, time_type),
             time_series(time_col, times.reshape(-1), time_type),
+            time_series("cutoff", cutoffs, time_type),  # id, time, cutoff: as the folds'
             pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows * n_series)),
             pl.Series(target_col, flat(result.actual), nan_to_null=True),
             pl.Series("forecast", flat(result.forecast)),

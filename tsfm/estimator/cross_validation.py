@@ -9,8 +9,10 @@ from rows before ``c_k`` only. The last fold forecasts the last ``horizon`` rows
 ``refit=r``: retrain on folds 0, r, 2r, ...; the folds between reuse the latest model. In
 every case a fold's model and scaler have seen no row at or after its cutoff. A fold's model
 keeps every setting of the Forecaster, ``val_size`` too: the end of the fold's training rows
-then validates (early stopping, best epoch; ``epochs`` and ``best_val_loss`` per fold).
-To score a model already fitted, without training, use ``Forecaster.backtest``
+then validates (early stopping, best epoch; ``epochs`` and ``best_val_loss`` per fold), and
+``train_rows``/``val_rows`` count the rows the fold's model trained and validated on.
+The defaults are ``n_windows=3``, ``step=None`` (the horizon) and ``refit=True``, not
+neuralforecast's (``n_windows=1``, ``step_size=1``, ``refit=False``). To score a model already fitted, without training, use ``Forecaster.backtest``
 (:func:`tsfm.estimator.backtests.backtest_fitted`): same folds, same frames.
 
 Each fold is scored as ``evaluate`` scores (:mod:`tsfm.estimator.accuracy`): sMAPE, MAPE,
@@ -53,13 +55,14 @@ class _Pair(NamedTuple):
 
 
 class CrossValidation(_Pair):
-    """``forecasts``: one row per (fold, series, step): id, time, cutoff (the last timestamp
-    trained on), step (1 .. horizon), actual, forecast, snaive (the seasonal-naive forecast of
-    the same window, as ``evaluate``'s: missing where the window has none) and the interval
-    bounds of a model with intervals. ``metrics``: one row per fold: fold, cutoff, train_rows
-    (the rows before the cutoff: what a refitted fold trains on; a fold that is not refitted
-    forecasts with a model trained on fewer), refitted, mse, mae, rmse (scaled with the fold's
-    scaler) and their ``_original`` versions (pooled over the series: meaningful on the
+    """``forecasts``: one row per (fold, series, step): id, time, cutoff (the forecast origin:
+    the last timestamp before the fold's forecast), step (1 .. horizon), actual, forecast,
+    snaive (the seasonal-naive forecast of the same window, as ``evaluate``'s: missing where
+    the window has none) and the interval bounds of a model with intervals. ``metrics``: one
+    row per fold: fold, cutoff, train_rows and val_rows (the rows the fold's model trained and
+    validated on, as its fit recorded them, :func:`fold_rows`: fewer than the rows before the
+    cutoff with ``val_size``, and a fold that is not refitted reports the model it reuses),
+    refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions (pooled over the series: meaningful on the
     original scale only when they share a unit), the pooled ``smape``, ``mape``, ``mase``,
     ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``
     (:mod:`tsfm.estimator.accuracy`; missing where undefined), and for refitted folds
@@ -230,6 +233,13 @@ def _fold_scores(
     return scores, baseline_forecast(original[2], model.horizon, lag, observed)[0]
 
 
+def fold_rows(model: Any) -> dict[str, Any]:
+    """The rows the fold's model trained and validated on (as its fit recorded them: a fold
+    that is not refitted reports the model it reuses; null where not recorded)."""
+    metrics = getattr(model, "fit_metrics_", {})
+    return {"train_rows": metrics.get("train_rows"), "val_rows": metrics.get("val_rows")}
+
+
 def _fold_training(model: Any, refitted: bool) -> dict[str, Any]:
     """How the fold's model trained: epochs, and its best validation loss (early stopping)."""
     metrics = getattr(model, "fit_metrics_", {}) if refitted else {}
@@ -271,7 +281,7 @@ def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dic
     row = {
         "fold": fold,
         "cutoff": table.times[cutoff - 1],
-        "train_rows": cutoff,
+        **fold_rows(model),
         "refitted": refitted,
     }
     observed = ~np.isnan(actual)  # missing targets, and series left out of the fold's scores

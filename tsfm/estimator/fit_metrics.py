@@ -1,9 +1,11 @@
 """``fit_metrics_``: what a fit records of its training, as the pipeline reports it.
 
 The validation loss of the best epoch (``val/best_loss``), ``epochs`` (a cut-short epoch
-counted), the fit's seconds (``fit_...``), and how training ended: ``stopped`` (one of
-:data:`~tsfm.training.stopping.STOP_REASONS`) and ``last_epoch_complete``. When the time
-limit ended the training, one line (``verbose >= 1``) says so.
+counted), the fit's seconds (``fit_...``), how training ended: ``stopped`` (one of
+:data:`~tsfm.training.stopping.STOP_REASONS`) and ``last_epoch_complete``, and the rows of
+the frame it trained on (``train_rows``) and validated on (``val_rows``, 0 without
+validation; a panel's: summed over its series), which cross-validation's and backtests' fold
+tables report. When the time limit ended the training, one line (``verbose >= 1``) says so.
 """
 
 from __future__ import annotations
@@ -32,13 +34,16 @@ def fit_record(
     metrics: dict[str, Any],
     helper: dict[str, Any] | None = None,
     shown: bool = True,
+    rows: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """``fit_metrics_`` of a fit's metrics; one line (``verbose >= 1``, ``shown``) when the
     time limit ended the training. ``helper``: the ``fit_metrics_`` and ``seconds`` of the
     conformal calibration helper that shared the fit's ``max_time`` (half of it at most; the
     final training got what it left): the line says what it used, or that the limit ended the
-    helper's training only."""
+    helper's training only. ``rows``: the rows trained and validated on."""
     record = {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS)}
+    if rows is not None:
+        record["train_rows"], record["val_rows"] = (int(n) for n in rows)
     if not shown or int(est.verbose) < 1:
         return record
     limit = f"max_time={shown_time(cfg.trainer.get('max_time') or 0)}"

@@ -209,7 +209,8 @@ def fit_table(
     if rows.times is not None:  # what evaluate warns of scoring (estimator/fitted_record.py)
         est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
     # a calibration helper's training (calibrate=False) is reported with the final one's
-    est.fit_metrics_ = fit_record(est, cfg, result.metrics, helper, shown=calibrate)
+    used = (n_train, len(rows) - n_train if validate else 0)  # the rows trained, validated on
+    est.fit_metrics_ = fit_record(est, cfg, result.metrics, helper, shown=calibrate, rows=used)
     remember_fitted_params(est)
     if residuals is not None:
         from tsfm.estimator.calibration import scores_from_residuals

@@ -52,7 +52,8 @@ def metrics_frame(layout: Layout, rows: list[dict]) -> Any:
     cutoffs = np.array([row.pop("cutoff") for row in rows])
     frame = pl.DataFrame(rows, infer_schema_length=None)  # (nan_to_null skips dict rows)
     frame = frame.with_columns(  # the same dtypes whatever the folds hold (None only: Null)
-        pl.col("epochs").cast(pl.Int64), pl.col("best_val_loss").cast(pl.Float64)
+        pl.col("train_rows", "val_rows", "epochs").cast(pl.Int64),
+        pl.col("best_val_loss").cast(pl.Float64),
     ).with_columns(pl.col(pl.Float64).fill_nan(None))  # undefined: null, as evaluate
     frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
     return in_library(frame, layout)

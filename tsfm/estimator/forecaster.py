@@ -12,6 +12,7 @@ from tsfm.errors import InputError
 from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
+from tsfm.estimator.other_names import other_method, refuse_other_parameters, refuses_other_names
 from tsfm.estimator.persistence_methods import PersistenceMethods
 from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
@@ -126,6 +127,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         self.missing = missing
         self.warm_start = warm_start
         check_run_only(overrides, params)  # the command line's resume: never a Forecaster's
+        refuse_other_parameters(params, params)  # h=, futr_exog_list=, ...: tsfm's names
         self._extra = dict(params)
 
     # ------------------------------------------------------------------ scikit-learn protocol
@@ -137,6 +139,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
 
         own = set(self._get_param_names())
         check_run_only(params.get("overrides"))
+        refuse_other_parameters(params, params)
         model = params.get("model", self.model)
         for name in params:
             if name not in own:
@@ -154,6 +157,10 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
     def extra_params(self) -> dict[str, Any]:
         return dict(self._extra)
 
+    def __getattr__(self, name: str) -> Any:
+        # only for attributes not found: another library's method names tsfm's
+        raise other_method(self, name)
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
 
@@ -162,6 +169,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
             delattr(self, name)
 
     # ------------------------------------------------------------------ fit and forecast
+    @refuses_other_names("fit")  # fit(df, val_size=24): the Forecaster's val_size
     @guarded("fit")  # the fitted state changes only when a fit completes
     def fit(self, df: Any, val_df: Any = None, static_df: Any = None) -> Forecaster:
         """Train a fresh model on ``df`` (with ``warm_start=True``, the fitted one further),
@@ -181,6 +189,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         self._forget()
         return fit_table(self, table, val_table, **kwargs)
 
+    @refuses_other_names("predict")  # futr_df=, h=, n=, num_samples=: tsfm's named
     def predict(
         self,
         df: Any = None,

@@ -91,7 +91,7 @@ def _window_rows(
     lag: int,
     taus: tuple[float, ...],
 ) -> pl.DataFrame:
-    """The forecasts of a chunk of windows, one row per (window, step): id, ``cutoff``, time,
+    """The forecasts of a chunk of windows, one row per (window, step): id, time, ``cutoff``,
     ``step``, the actual, ``forecast``, ``snaive`` and the interval bounds of the run's
     levels."""
     lookback, horizon = est.lookback, est.horizon
@@ -99,8 +99,8 @@ def _window_rows(
     snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     columns = [
         id_series(layout, [windows.ids[j] for j in windows.series], horizon),
-        time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
         time_series(layout.time_col, stamps[:, lookback:].reshape(-1), layout.time_type),
+        time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
         pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows)),
         pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
         pl.Series("forecast", result.forecast[..., 0].reshape(-1)),

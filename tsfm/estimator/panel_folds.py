@@ -12,7 +12,9 @@ scored as ``evaluate`` scores a panel (:mod:`tsfm.estimator.panel_scoring`).
 
 Frames as the joint ones (:class:`~tsfm.estimator.cross_validation.CrossValidation`): the
 forecasts and ``per_series`` rows carry each series' own cutoff; a fold's metrics row carries
-the latest of its series' cutoffs and ``train_rows``, the rows before them in all.
+the latest of its series' cutoffs (the README says so: series that end on different dates
+share one fold row) and ``train_rows``/``val_rows``, the rows of every series the fold's model
+trained and validated on.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from tsfm.estimator.cross_validation import (
     _bands,
     _fold_training,
     _refit_now,
+    fold_rows,
     fold_step,
 )
 from tsfm.estimator.fitted_record import fitted_until
@@ -142,7 +145,7 @@ def run_panel_folds(
         observed.append(scoring.observed)
         left += [(ids[j], fold) for j in np.flatnonzero(scoring.left)]
         notes.append((ids, scoring.scores))
-        row = {"fold": fold, "cutoff": cutoffs.max(), "train_rows": int(cut.sum())}
+        row = {"fold": fold, "cutoff": cutoffs.max(), **fold_rows(model)}
         row.update({"refitted": refitted, **scoring.errors.metrics()})
         row.pop("windows", None)
         row.update(scoring.scores.pooled())

@@ -208,7 +208,8 @@ def fit_long(
     est.history_ = history_of(est, values, times)
     est.fitted_rows_ = fitted_rows(times, n_train, validate, series=list(long.ids))  # in-sample
     est.dims_ = datamodule.dims()
-    est.fit_metrics_ = fit_record(est, cfg, result.metrics)
+    used = (sum(n_train), sum(held_out) if validate else 0)  # every series' rows
+    est.fit_metrics_ = fit_record(est, cfg, result.metrics, rows=used)
     remember_fitted_params(est)
     return result
 

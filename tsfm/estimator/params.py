@@ -24,6 +24,7 @@ from tsfm.errors import InputError
 from tsfm.estimator.cli_settings import check_panel_settings, plain_data_node, unused
 from tsfm.estimator.config_values import set_value
 from tsfm.estimator.guards import check_run_only, override_key
+from tsfm.estimator.other_names import refuse_other_parameters, unknown_parameter
 from tsfm.estimator.sizing import calibration_defaults, data_sized
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
@@ -116,11 +117,9 @@ def config_key(model: str, name: str) -> str:
             f"the call (e.g. {example}) and drop it from Forecaster(...)/set_params"
         )
     else:
-        hyper = sorted(model_hyperparameters(model))
+        refuse_other_parameters([name])  # another library's name: tsfm's named
         raise InputError(
-            f"unknown parameter '{name}'. Use a hyperparameter of model '{model}' {hyper}, one "
-            f"of {sorted(ALIASES)}, or any config key with '__' for '.' (e.g. "
-            "trainer__gradient_clip_val=1.0)"
+            unknown_parameter(model, name, model_hyperparameters(model), ALIASES, PER_CALL)
         )
     if key in MANAGED:
         raise InputError(managed(f"parameter '{name}'", key))

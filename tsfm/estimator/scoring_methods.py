@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tsfm.drawing import DEFAULT_MAX_SERIES
 from tsfm.estimator.checks import check_fitted
 from tsfm.estimator.guards import guarded
+from tsfm.estimator.other_names import refuses_other_names
 
 if TYPE_CHECKING:
     from tsfm.estimator.cross_validation import CrossValidation
@@ -71,7 +72,7 @@ class ScoringMethods:
                 adds ``crps``, ``coverage_<L>``, ``width_<L>`` (the series' own units) and
                 ``msis``, so a badly calibrated series can be found.
             return_forecasts: also return every window's forecast as a long frame (id,
-                ``cutoff``, time, ``step``, actual, ``forecast``, ``snaive`` and the interval
+                time, ``cutoff``, ``step``, actual, ``forecast``, ``snaive`` and the interval
                 bounds of a model with intervals): ``(metrics, forecasts)``.
             static_df: the static covariates of ``df``'s series (one row each, the id column
                 and the static columns), as for ``fit``; or give them as columns of ``df``.
@@ -114,6 +115,7 @@ class ScoringMethods:
         """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
         return -self.evaluate(df)["mse"]
 
+    @refuses_other_names("cross_validate")  # step_size=, test_size=, level=: tsfm's named
     @guarded("cross_validate")
     def cross_validate(
         self,
@@ -147,6 +149,7 @@ class ScoringMethods:
         check_mase_scale(mase_scale)
         return cross_validate(self, df, n_windows, step, refit, static_df, mase_scale)
 
+    @refuses_other_names("backtest")
     def backtest(
         self,
         df: Any,
