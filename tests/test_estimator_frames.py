@@ -19,7 +19,8 @@ from tsfm import Forecaster
 )
 def test_long_and_polars_frames_give_the_forecasts_of_the_wide_pandas_frame(layout, library, freq):
     wide = synthetic_frame(200, 3, freq=freq)
-    reference = tiny().fit(wide).predict()
+    order = ["OT", "v0", "v1"] if layout == "long" else ["v0", "v1", "OT"]  # long: by id
+    reference = tiny().fit(wide[["date", *order]]).predict()
     frame = to_long(wide) if layout == "long" else wide
     frame = pl.from_pandas(frame) if library == "polars" else frame
     est = tiny().fit(frame)

@@ -56,6 +56,26 @@ def test_a_long_file_gives_the_windows_of_its_wide_pivot(tmp_path):
     assert long.dims()["static_cardinalities"] == [2]
 
 
+def test_a_long_file_is_read_with_its_series_in_id_order_whatever_its_rows_order(tmp_path):
+    path, frame = long_file(tmp_path)
+    reordered = frame.sample(frac=1.0, random_state=0).sort_values(
+        "unique_id", ascending=False, kind="stable"
+    )  # series s2, s1, s0, each one's rows shuffled
+    other = tmp_path / "reordered.csv"
+    reordered.to_csv(other, index=False)
+    read = []
+    for source in (path, str(other)):
+        datamodule = TimeSeriesDataModule(
+            {**SETTINGS, "path": source, "id_col": "unique_id", "target": "y",
+             "future_covariates": ["promo"], "static_covariates": ["store"]}
+        )  # fmt: skip
+        datamodule.setup()
+        read.append(datamodule)
+    assert [d.roles.targets for d in read] == [("s0", "s1", "s2")] * 2
+    assert read[1].static["cat"][:, 0].tolist() == [1, 2, 1]  # each series' own store
+    assert read[1].protocol()["data_sha256"] == read[0].protocol()["data_sha256"]
+
+
 def test_long_file_settings_are_checked_with_the_fix(tmp_path):
     path, _ = long_file(tmp_path)
     cases = [

@@ -1,7 +1,7 @@
 """Long files on the command line (``data.id_col``): one row per series and time, read
-jointly as the Forecaster's ``mode="joint"`` reads long frames (each series a target,
-covariate ``c`` of series ``s`` the column ``c[s]``; the roles are expanded by
-:func:`tsfm.data.roles.long_roles`)."""
+jointly as the Forecaster's ``mode="joint"`` reads long frames (each series a target, in id
+order whatever the order of the rows; covariate ``c`` of series ``s`` the column ``c[s]``;
+the roles are expanded by :func:`tsfm.data.roles.long_roles`)."""
 
 from __future__ import annotations
 

@@ -36,6 +36,7 @@ from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.rolling import Backtest, backtest_chunks
 from tsfm.estimator.window_scores import WindowScores
 from tsfm.training.series_metrics import baseline_forecast
@@ -54,6 +55,7 @@ def evaluate(
 
         return evaluate_panel(est, df, per_series, return_forecasts, mase_scale)
     table = est._read(df)
+    refuse_clashing_names(table.layout, return_forecasts, per_series)
     taus = metric_taus(est)
     columns = list(est.output_columns(table))
     scoring = WindowScores(est, columns, pooled=not per_series, per_series=per_series)
@@ -130,6 +132,7 @@ def backtest_fitted(
 
         return backtest_panel(est, df, n_windows, step, mase_scale)
     table = _model_order(est, est._read(df))
+    refuse_clashing_names(table.layout)
     folds = fold_cutoffs(est, table, n_windows, step)
     if folds[0] < est.lookback:
         raise InputError(

@@ -43,6 +43,7 @@ from tsfm.estimator.fold_frames import fold_series_frame, forecast_frame, metric
 from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
+from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.rolling import Backtest
 from tsfm.estimator.scored_windows import fold_left_out, require_observed, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
@@ -128,6 +129,7 @@ def cross_validate(
 
         return cross_validate_panel(est, df, n_windows, step, refit, static_df, mase_scale)
     table = est.read(df)
+    refuse_clashing_names(table.layout)  # before any fold trains
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)
     fits = trains_on(est)

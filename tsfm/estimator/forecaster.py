@@ -185,7 +185,9 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
     ) -> Any:
         """:meth:`fit` on an already checked table; returns the pipeline's RunResult."""
         from tsfm.estimator.fitting import fit_table
+        from tsfm.estimator.result_names import refuse_clashing_names
 
+        refuse_clashing_names(table.layout)  # before any training
         self._forget()
         return fit_table(self, table, val_table, **kwargs)
 

@@ -27,9 +27,12 @@ class FrameReading:
             "fitted": self.layout_ if fitted else None,  # its ids' kind and type
         }
 
-    def read(self, df: Any, name: str = "df", fitted: bool = False) -> SeriesTable:
+    def read(
+        self, df: Any, name: str = "df", fitted: bool = False, series: list[str] | None = None
+    ) -> SeriesTable:
         """``df`` checked into a table (long frames: aligned, static columns kept aside), for
-        fitting or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
+        fitting (a long frame's series in id order, or ``series``': a warm fit's fitted ones)
+        or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
         frequency it skips become NaN rows."""
         from tsfm.data.frames import read_frame
         from tsfm.data.frames.convert import refuse_lazy
@@ -44,7 +47,7 @@ class FrameReading:
         covariates = self.covariate_names(fitted, names)
         table = read_frame(
             df, static_columns=statics, columns=kept, covariates=covariates,
-            **self.frame_options(fitted),
+            series_order=series, **self.frame_options(fitted),
         )  # fmt: skip
         if fitted:  # a fit refuses them (the data module, which knows the roles)
             refuse_boolean_targets(table, self.columns_, "", file=False)

@@ -25,6 +25,7 @@ from tsfm.estimator.panel_scoring import (
     panel_windows,
 )
 from tsfm.estimator.panels import panel_tables, read_panel, series_scales
+from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.rolling import Backtest
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
@@ -41,6 +42,7 @@ def evaluate_panel(
 ) -> Any:
     """See :meth:`tsfm.Forecaster.evaluate`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
+    refuse_clashing_names(long.layout, return_forecasts, per_series)
     tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
     ids = list(long.ids)
     windows = observed_history(est, panel_windows(est, ids, [len(t) for t in tables]), tables)

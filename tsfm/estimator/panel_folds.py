@@ -54,6 +54,7 @@ from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.panel_fold_sizes import panel_cutoffs
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_history
 from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
+from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.scored_windows import refuse_unscored, warn_left_out_folds
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
@@ -75,6 +76,7 @@ def cross_validate_panel(
 
     _refit_now(refit, 0)  # validates refit
     long = read_panel(est, df, fitted=False)
+    refuse_clashing_names(long.layout)  # before any fold trains
     tables = panel_tables(est, long, fitted=False)
     warned = {s: empty_steps(t) for s, t in zip(long.ids, tables, strict=True)}  # just now
     cuts = panel_cutoffs(est, list(long.ids), tables, n_windows, step, training=True)
@@ -98,6 +100,7 @@ def backtest_panel(
 ) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
+    refuse_clashing_names(long.layout)
     tables = panel_tables(est, long)
     cuts = panel_cutoffs(est, list(long.ids), tables, n_windows, step, training=False)
     seen = fitted_until(est)  # each series' last fitted row over every fit (warm fits)

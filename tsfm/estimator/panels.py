@@ -44,6 +44,7 @@ from tsfm.estimator.fitting import (
 )
 from tsfm.estimator.panel_inputs import series_rows
 from tsfm.estimator.params import build_config, given_keys
+from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.roles import (
     encode_statics,
     refuse_long_targets,
@@ -139,6 +140,7 @@ def fit_long(
     from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
+    refuse_clashing_names(long.layout)  # before any training
     est._forget()
     check_window_sizes(est)
     refuse_long_targets(est, est.target_col)  # as a joint fit does (roles.role_settings)

@@ -18,7 +18,8 @@ What stays as fitted, so that the weights see inputs as they were trained on:
   covariates, masks); anything else is refused naming it. Training settings (``lr``,
   ``max_epochs``, ``patience``, ``batch_size``, ``seed``, ``val_size``, ...) may change.
 - the scaling: ``mode="joint"`` keeps the fitted scaler (the frame must hold the fitted
-  columns, in the same order): a value means what it meant in training, even when the new
+  columns, a wide frame's in the same order; a long frame's series are read in the fitted
+  order): a value means what it meant in training, even when the new
   rows' level has moved. ``mode="independent"`` scales each series by its own training rows,
   as every independent fit does (the model learnt on each series standardised by itself), so
   any series may be fitted; static covariates keep the fitted encoding in both modes.
@@ -66,8 +67,9 @@ def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None)
 
         fit_panel(est, df, val_df, static_df, warm=warm)
     else:
-        table = est.read(df)
-        val = None if val_df is None else est.read(val_df, "val_df")
+        series = None if warm is None else warm.series  # a warm fit keeps the fitted order
+        table = est.read(df, series=series)
+        val = None if val_df is None else est.read(val_df, "val_df", series=series)
         est.fit_table(table, val, static_df=static_df, warm=warm)
         est.absent_steps_ = {None: empty_steps(table)}  # warned about once, here
     if warm is not None:  # the weights have seen the rows of the fits before too
@@ -121,6 +123,7 @@ class WarmStart(Callback):
 
     def __init__(self, est: Any):
         self.input_columns = [str(c) for c in est.input_columns_]
+        self.series = [str(c) for c in est.columns_]  # a joint model's targets, in its order
         self.input_scaler = getattr(est, "input_scaler_", None)
         self.static_encoder = getattr(est, "static_encoder_", None)
         self.dims: dict[str, Any] = dict(est.dims_)

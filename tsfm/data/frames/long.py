@@ -34,10 +34,18 @@ class LongFrame:
     layout: Layout
 
 
-def sorted_by_id(long: LongFrame) -> LongFrame:
+def sorted_by_id(long: LongFrame, fitted: list[str] | None = None) -> LongFrame:
     """``long`` with its series in id order (as neuralforecast sorts them), so that what is
-    fitted does not depend on the order of the frame's rows."""
-    order = pl.Series(long.ids).arg_sort().to_numpy()
+    fitted does not depend on the order of the frame's rows. ``fitted``: the series of the
+    model a warm fit continues (as text), whose order is kept when it holds every series of
+    ``long``: a joint model's columns are its own, and one saved before fits sorted their
+    series was fitted in its frame's order."""
+    names = [str(s) for s in long.ids]
+    if fitted is not None and set(names) <= set(fitted):
+        position = {name: k for k, name in enumerate(fitted)}
+        order = np.argsort([position[name] for name in names], kind="stable")
+    else:
+        order = pl.Series(long.ids).arg_sort().to_numpy()
     if (order == np.arange(len(order))).all():
         return long
     rank = np.empty_like(order)

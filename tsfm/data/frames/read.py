@@ -21,7 +21,7 @@ from tsfm.data.frames.dates import check_timestamps
 from tsfm.data.frames.files import stray_text
 from tsfm.data.frames.horizon_rows import refuse_horizon_rows, refuse_table_horizon_rows
 from tsfm.data.frames.id_types import as_fitted_ids
-from tsfm.data.frames.long import LongFrame, joint_table, split_static_columns
+from tsfm.data.frames.long import LongFrame, joint_table, sorted_by_id, split_static_columns
 from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.frames.unnamed import FILE_FIX, refuse_unnamed
@@ -124,13 +124,18 @@ def read_frame(
     fitted: Layout | None = None,
     columns: list[str] | None = None,
     covariates: list[str] = (),
+    series_order: list[str] | None = None,
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
     (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
     how time-zone-aware timestamps are held (see :func:`_times`; None: from the data);
     ``fitted``: the fitted frame's layout, whose ids a long frame's must match; ``columns``:
     the only variates of a wide frame to read and check, when it has them all (the columns
-    a fit keeps; None: every column); ``covariates``: a wide frame's covariates named."""
+    a fit keeps; None: every column); ``covariates``: a wide frame's covariates named. A long
+    frame read for a fit (no ``fitted``) has its series in id order, or in ``series_order``'s
+    (a warm fit's fitted series; :func:`~tsfm.data.frames.long.sorted_by_id`), so the order of
+    its rows changes nothing fitted; read for a fitted model, in the frame's order, which its
+    forecasts keep."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
@@ -141,6 +146,8 @@ def read_frame(
             frame, library, id_col, time_col, target_col, static_columns, allow_missing,
             wall_time, types, fitted,
         )  # fmt: skip
+        if fitted is None:
+            long = sorted_by_id(long, series_order)
         return joint_table(long, allow_missing)
     if id_col in names:
         missing = [c for c in (time_col, target_col) if c not in names]

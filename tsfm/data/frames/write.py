@@ -151,6 +151,7 @@ def write_frame(
         for j, c in enumerate(columns):
             data.append(pl.Series(str(c), values[:, j]))
             data += [pl.Series(f"{c}{suffix}", band[:, j]) for suffix, band in bands]
+        _refuse_repeated([s.name for s in data])
         return finish_frame(pl.DataFrame(data), layout)
     n_times, n_series = values.shape
     ids = id_series(layout, columns, n_times)
@@ -159,6 +160,22 @@ def write_frame(
     target = pl.Series(name, values.T.reshape(-1))
     extra = [pl.Series(f"{name}{suffix}", band.T.reshape(-1)) for suffix, band in bands]
     return finish_frame(pl.DataFrame([ids, stamps, target, *extra]), layout)
+
+
+def _refuse_repeated(names: list[str]) -> None:
+    """A wide forecast's columns: a variate named as another's bound or quantile column
+    (``a-lo-80`` beside ``a``, a forecast fed back as data) would be a second column of
+    that name."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(
+                f"the forecast would hold two columns named {name!r}: the frame's variate and "
+                "the bound or quantile column predict adds for another variate ('<variate>-lo-"
+                "<L>', '-hi-<L>', '-q-<tau>'); rename that variate in the frame, or ask predict "
+                "for other levels or quantiles"
+            )
+        seen.add(name)
 
 
 def id_series(layout: Layout, series: list, repeat: int) -> pl.Series:
