@@ -29,8 +29,9 @@ class FrameReading:
 
     def read(self, df: Any, name: str = "df", fitted: bool = False) -> SeriesTable:
         """``df`` checked into a table (long frames: aligned, static columns kept aside), for
-        fitting or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
-        frequency it skips become NaN rows."""
+        fitting or (``fitted``) as the fitted frame was read, on its clock (its time zone:
+        :mod:`~tsfm.data.frames.zones`); ``missing="mask"``: steps of the frequency it skips
+        become NaN rows."""
         from tsfm.data.frames import read_frame
         from tsfm.data.frames.gaps import insert_absent_steps
 
@@ -40,7 +41,7 @@ class FrameReading:
         kept = self.kept_columns(fitted, names)
         covariates = self.covariate_names(fitted, names)
         table = read_frame(
-            df, static_columns=statics, columns=kept, covariates=covariates,
+            df, static_columns=statics, columns=kept, covariates=covariates, name=name,
             **self.frame_options(fitted),
         )  # fmt: skip
         if self.missing != "mask":
