@@ -1,7 +1,7 @@
 """The time zone of frames given to a fitted model (predict, evaluate, backtest, plot,
 make_future_dataframe, panels, warm fits): read on the fitted frame's clock as future_df is.
 Naive timestamps against zone-aware fitted ones (or the reverse) are refused with the fix,
-another zone's timestamps are converted."""
+another zone's timestamps are converted; a column of timestamps in mixed zones is refused."""
 
 from __future__ import annotations
 
@@ -132,6 +132,22 @@ def test_a_warm_fit_continues_on_the_fitted_clock(mode):
     with pytest.raises(InputError, match=rf"in UTC but .* in Europe/Berlin: .*\['{column}'\]\.dt\.tz_convert\('Europe/Berlin'\)"):  # fmt: skip
         est.fit(in_utc)
     est.fit(frame)  # its own zone: trained further
+
+
+def test_timestamps_in_mixed_zones_are_refused_naming_the_column_and_the_fix(naive_model):
+    utc = FRAME.date.dt.tz_localize("UTC")
+    alternating = [t.tz_convert("America/New_York" if i % 2 else "Asia/Tokyo") for i, t in enumerate(utc)]  # fmt: skip
+    mixed = FRAME.assign(date=pd.Series(alternating, dtype=object))
+    fix = r"pd\.to_datetime\(df\['date'\], utc=True\)\.dt\.tz_convert\('Asia/Tokyo'\)"
+    with pytest.raises(InputError, match=rf"column 'date' holds timestamps in several time zones \(row 0: Asia/Tokyo, row 1: America/New_York\).*{fix}"):  # fmt: skip
+        tiny().fit(mixed)
+    some_naive = pd.Series([t if i % 2 else t.tz_localize(None) for i, t in enumerate(utc)], dtype=object)  # fmt: skip
+    with pytest.raises(InputError, match="holds timestamps with and without a time zone"):
+        naive_model.predict(FRAME.assign(date=some_naive))
+    with pytest.raises(InputError, match="holds timestamps in several time zones"):
+        naive_model.evaluate(mixed.set_index("date"))  # an index of them too
+    one_zone = pd.Series([t.tz_convert("Asia/Tokyo") for t in utc], dtype=object)
+    assert read_frame(FRAME.assign(date=one_zone)).layout.time_type["tz"] == "Asia/Tokyo"
 
 
 def test_text_with_mixed_offsets_is_still_read_as_its_instants():
