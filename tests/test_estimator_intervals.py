@@ -60,8 +60,10 @@ def test_predict_level_adds_the_bounds_after_each_variate(which, request):
     pd.testing.assert_frame_equal(forecast[["date", "v0", "v1", "OT"]], est.predict())
 
 
-def test_predict_level_in_long_and_polars_frames_keeps_ids_and_time_zones(conformal_model):
+def test_predict_level_in_long_and_polars_frames_keeps_ids_and_time_zones():
     wide = FRAME.assign(date=FRAME.date.dt.tz_localize("Europe/Berlin"))
+    # a frame given later is read in the fitted zone (naive against it is refused)
+    conformal_model = tiny(conformal_windows=20, conformal_step=2).fit(wide.iloc[:220])
     long = to_long(wide)
     forecast = conformal_model.predict(long, level=[80])
     assert list(forecast.columns) == ["unique_id", "ds", "y", "y-lo-80", "y-hi-80"]

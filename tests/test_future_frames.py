@@ -49,6 +49,8 @@ def test_daily_local_dates_take_a_future_df_in_another_zone():
     expected = est.predict(future_df=future)
     in_utc = future.assign(ds=future.ds.dt.tz_convert("UTC"))  # 22:00 or 23:00 the day before
     pd.testing.assert_frame_equal(est.predict(future_df=in_utc), expected)
+    as_text = future.assign(ds=future.ds.astype(str))  # offsets: instants, on Berlin's clock
+    pd.testing.assert_frame_equal(est.predict(future_df=as_text), expected)
 
 
 def test_a_timestamp_given_twice_in_future_df_is_refused(berlin_panel):

@@ -88,9 +88,11 @@ def test_plot_refuses_bad_input_with_the_fix(conformal_model):
 
 def test_plot_shows_wall_clock_times_of_a_time_zone_and_long_frames(conformal_model):
     local = FRAME.iloc[:250].assign(date=FRAME.date.iloc[:250].dt.tz_localize("Europe/Berlin"))
-    fig = conformal_model.plot(local, series=["OT"], level=None)
-    x, _ = line(fig.axes[0], HISTORY)
-    assert (x == FRAME.date.to_numpy()[250 - LOOKBACK : 250]).all()  # as written, not UTC
+    zoned = tiny().fit(local.iloc[:200])  # a later frame is read in the fitted zone
+    for given in (local, local.assign(date=local.date.dt.tz_convert("Asia/Tokyo"))):
+        fig = zoned.plot(given, series=["OT"], level=None)
+        x, _ = line(fig.axes[0], HISTORY)
+        assert (x == FRAME.date.to_numpy()[250 - LOOKBACK : 250]).all()  # Berlin's, not UTC
     long = conformal_model.plot(to_long(FRAME.iloc[:250]), series=["OT", "v0"], level=None)
     assert [ax.get_title() for ax in long.axes] == ["OT", "v0"]  # joint long: series ids
 

@@ -32,8 +32,9 @@ class FrameReading:
     ) -> SeriesTable:
         """``df`` checked into a table (long frames: aligned, static columns kept aside), for
         fitting (a long frame's series in id order, or ``series``': a warm fit's fitted ones)
-        or (``fitted``) as the fitted frame was read; ``missing="mask"``: steps of the
-        frequency it skips become NaN rows."""
+        or (``fitted``) as the fitted frame was read, on its clock (its time zone:
+        :mod:`~tsfm.data.frames.zones`); ``missing="mask"``: steps of the frequency it skips
+        become NaN rows."""
         from tsfm.data.frames import read_frame
         from tsfm.data.frames.convert import refuse_lazy
         from tsfm.data.frames.gaps import insert_absent_steps
@@ -46,7 +47,7 @@ class FrameReading:
         kept = self.kept_columns(fitted, names)
         covariates = self.covariate_names(fitted, names)
         table = read_frame(
-            df, static_columns=statics, columns=kept, covariates=covariates,
+            df, static_columns=statics, columns=kept, covariates=covariates, name=name,
             series_order=series, **self.frame_options(fitted),
         )  # fmt: skip
         if fitted:  # a fit refuses them (the data module, which knows the roles)

@@ -18,9 +18,9 @@ from tsfm.data.frames.column_types import polars_type, user_types
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import covariate_column
-from tsfm.data.frames.read import _times
 from tsfm.data.frames.value_columns import is_value_column
 from tsfm.data.frames.write import finish_frame, id_series
+from tsfm.data.frames.zones import fitted_times
 from tsfm.errors import InputError
 from tsfm.estimator.checks import role_names
 
@@ -71,7 +71,8 @@ def horizon_values(
     frame, library, _ = to_polars(future_df, "future_df")
     layout = est.layout_
     names, time_col = future_names(est), layout.time_col
-    if "__index__" in frame.columns:
+    index = "__index__" in frame.columns  # a pandas DatetimeIndex
+    if index:
         frame = frame.rename({"__index__": time_col})
     long = layout.kind == "long"
     known = {time_col, *names, *([layout.id_col] if long else [])}
@@ -96,7 +97,10 @@ def horizon_values(
         ids = as_fitted_ids(frame[layout.id_col], layout, library, given, "future_df's ids",
                             "future_df")  # fmt: skip
         frame = frame.with_columns(ids)
-    stamps = _horizon_stamps(frame[time_col], layout.time_type)
+    # read as the fitted frame's: naive against zone-aware (or the reverse) refused, since read
+    # as UTC they would pick every covariate from the wrong hour; another zone converted
+    wall = bool(layout.time_type.get("wall"))
+    stamps, _ = fitted_times(frame[time_col], wall, layout.time_type, "future_df", library, index)
     zone = None if layout.time_type.get("wall") else layout.time_type.get("tz")
     rows_of: dict[Any, list[int]] = {}
     for r, key in enumerate(frame[layout.id_col].to_list() if long else [None] * frame.height):
@@ -139,30 +143,6 @@ def horizon_values(
                 )
             values[name].append(column)
     return values
-
-
-def _horizon_stamps(column: pl.Series, fitted: dict[str, Any]) -> np.ndarray:
-    """future_df's timestamps read as the fitted frame's were: a zone-aware column on the
-    fitted zone's clock; naive times against zone-aware fitted ones (or the reverse) are
-    refused, since read as UTC they would pick every covariate from the wrong hour."""
-    zone = fitted.get("tz")
-    given = column.dtype.time_zone if isinstance(column.dtype, pl.Datetime) else None
-    if given and zone and given != zone:
-        column = column.dt.convert_time_zone(zone)
-    stamps, kind = _times(column, bool(fitted.get("wall")))
-    if bool(kind.get("tz")) != bool(zone):
-        how = (
-            f"give them in {zone} (pandas: df['{column.name}'].dt.tz_localize('{zone}'); "
-            f"polars: pl.col('{column.name}').dt.replace_time_zone('{zone}'))"
-            if zone
-            else "give them without a zone, as the fitted frame's"
-        )
-        theirs = f"in {kind['tz']}" if kind.get("tz") else "without a time zone"
-        raise InputError(
-            f"future_df's timestamps are {theirs} but the fitted frame's are "
-            f"{f'in {zone}' if zone else 'without one'}: {how}"
-        )
-    return stamps
 
 
 def require_future_df(est: Any, future_df: Any) -> None:

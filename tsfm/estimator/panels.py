@@ -72,9 +72,12 @@ class PanelHistory:
     before: np.ndarray | None = None  # [S, C]: each column's last value before them (or NaN)
 
 
-def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> LongFrame:
-    """``df`` read as a panel, for fitting or (``fitted``) as the fitted panel was read;
-    ``inputs``: it must hold every column the model forecasts from (not just the targets)."""
+def read_panel(
+    est: Any, df: Any, fitted: bool = True, inputs: bool = False, name: str = "df"
+) -> LongFrame:
+    """``df`` read as a panel, for fitting or (``fitted``) as the fitted panel was read, on its
+    clock (``name``: the frame, if refused); ``inputs``: it must hold every column the model
+    forecasts from (not just the targets)."""
     check_options(est)
     frame, library, _ = to_polars(df)
     if not {est.id_col, est.time_col, est.target_col} <= set(frame.columns):
@@ -94,7 +97,7 @@ def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> 
     types = user_types(df, frame, {"id": est.id_col, "time": est.time_col})
     return read_long(
         frame, library, est.id_col, est.time_col, est.target_col, statics,
-        est.missing == "mask", wall, types, est.layout_ if fitted else None,
+        est.missing == "mask", wall, types, est.layout_ if fitted else None, name,
     )  # fmt: skip
 
 
@@ -141,6 +144,8 @@ def fit_long(
     from tsfm.pipeline import fit_and_test
 
     refuse_clashing_names(long.layout)  # before any training
+    if warm is not None:  # on the fitted clock, before its steps are read on it
+        warm.check_zone(long.layout)
     est._forget()
     check_window_sizes(est)
     refuse_long_targets(est, est.target_col)  # as a joint fit does (roles.role_settings)

@@ -86,6 +86,6 @@ def _histories(est: Any, df: Any) -> tuple[list, list[tuple[np.ndarray, np.ndarr
 
 
 def _actuals(est: Any, actual: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    long = read_panel(est, actual)
+    long = read_panel(est, actual, name="actual")
     tables = series_tables(long)
     return {str(s): (t.times, t.values[:, 0]) for s, t in zip(long.ids, tables, strict=True)}

@@ -69,6 +69,8 @@ def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None)
     else:
         series = None if warm is None else warm.series  # a warm fit keeps the fitted order
         table = est.read(df, series=series)
+        if warm is not None:
+            warm.check_zone(table.layout)
         val = None if val_df is None else est.read(val_df, "val_df", series=series)
         est.fit_table(table, val, static_df=static_df, warm=warm)
         est.absent_steps_ = {None: empty_steps(table)}  # warned about once, here
@@ -132,6 +134,7 @@ class WarmStart(Callback):
         self.fitted_rows = record(est)  # every fit's rows so far, its series named
         self.freq = getattr(est, "freq_", None)
         self.asked_freq = getattr(est, "freq", None)  # the freq parameter of this fit
+        self.time_type = dict(est.layout_.time_type)
 
     def check_freq(self, freq: Any, at: Any = None) -> None:
         """The frame steps at the fitted frequency (``at``: its first timestamp): the weights
@@ -144,6 +147,35 @@ class WarmStart(Callback):
             f"warm_start=True continues a model fitted on {self.freq!r} data, but this frame's "
             f"frequency is {freq!r}: its steps and calendar features are not the ones the "
             f"weights learnt. Resample the frame to {self.freq!r}, {FRESH}"
+        )
+
+    def check_zone(self, layout: Any) -> None:
+        """The frame's timestamps are in the fitted zone, or naive as the fitted ones: a warm
+        fit continues the model on the clock its calendar features and fitted rows read (a
+        later frame is converted to it; a fit's frame decides the model's zone)."""
+        from tsfm.data.frames.zones import zone_mismatch
+
+        kinds = {self.time_type.get("kind"), layout.time_type.get("kind")}
+        zone, given = self.time_type.get("tz"), layout.time_type.get("tz")
+        if "int" in kinds or None in kinds or zone == given:
+            return
+        index = layout.time_index and layout.library == "pandas"
+        column = layout.time_col
+        if zone and given:
+            ref = "df.index" if index else f"df['{column}'].dt"
+            fix = (
+                f"{ref}.tz_convert('{zone}')"
+                if layout.library == "pandas"
+                else f"pl.col('{column}').dt.convert_time_zone('{zone}')"
+            )
+            message = f"df's timestamps are in {given} but the fitted frame's are in {zone}: " + (
+                f"give them in {zone} ({fix})"
+            )
+        else:
+            message = zone_mismatch("df", given, zone, column, layout.library, index)
+        raise InputError(
+            f"warm_start=True continues the fitted model on its clock (its calendar features and "
+            f"fitted rows): {message}; {FRESH}"
         )
 
     def check_columns(self, columns: tuple[str, ...] | list[str]) -> None:

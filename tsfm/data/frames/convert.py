@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from tsfm.data.frames.files import repeated_names
@@ -112,9 +113,10 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
     )
     if simple and df.columns.is_unique and all(isinstance(c, str) for c in df.columns):
         return pl.DataFrame({c: _numpy_column(df[c]) for c in df.columns})
-    for column in df.columns:
-        if df[column].dtype == object:
-            _refuse_mixed_booleans(df[column])
+    for name, dtype in df.dtypes.items():
+        if pd.api.types.is_object_dtype(dtype):
+            _refuse_mixed_booleans(df[name])
+            _refuse_mixed_zones(df[name])
     try:
         return pl.from_pandas(df)
     except Exception as err:  # Arrow's message does not name the column
@@ -124,6 +126,44 @@ def _pandas_to_polars(df: Any) -> pl.DataFrame:
             except Exception:
                 raise InputError(_unconvertible(df[column], err)) from None
         raise
+
+
+def _refuse_mixed_zones(column: Any) -> None:
+    """An object column of timestamps in more than one time zone (or some without one), which
+    Arrow would read all in the first one's zone (``pd.to_datetime`` refuses it too)."""
+    import datetime
+
+    import pandas as pd
+
+    values = column[column.notna()]
+    if values.empty or not isinstance(values.iloc[0], datetime.datetime):
+        return
+    stamps = values[values.map(lambda v: isinstance(v, datetime.datetime))]  # others: not
+    zones = stamps.map(lambda v: str(v.tzinfo) if v.tzinfo else "no zone")  # one type, later
+    found = list(pd.unique(zones))
+    if len(found) < 2:
+        return
+    first, row = zones.index[0], zones.index[int(np.argmax(zones.to_numpy() != found[0]))]
+    name, zone = column.name, next((z for z in found if _zone_name(z)), "UTC")
+    mixed = "with and without a time zone" if "no zone" in found else "in several time zones"
+    raise InputError(
+        f"column {name!r} holds timestamps {mixed} (row {first!r}: {found[0]}, row {row!r}: "
+        f"{zones[row]}{'; also ' + ', '.join(found[2:5]) if len(found) > 2 else ''}), which "
+        "read as one column would all take one zone's clock; give them one zone: "
+        f"df[{name!r}] = pd.to_datetime(df[{name!r}], utc=True).dt.tz_convert({zone!r})"
+        + (" (those without a zone are read as UTC there)" if "no zone" in found else "")
+    )
+
+
+def _zone_name(name: str) -> bool:
+    """Whether ``name`` names a time zone (not a fixed offset's "UTC+02:00")."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def _numpy_column(column: Any) -> Any:

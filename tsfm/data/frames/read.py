@@ -16,13 +16,12 @@ import polars as pl
 
 from tsfm.data.frames.column_types import polars_description, user_types, value_types
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
-from tsfm.data.frames.date_text import calendar_hint, parse_dates
+from tsfm.data.frames.date_text import calendar_hint
 from tsfm.data.frames.dates import check_timestamps
 from tsfm.data.frames.files import stray_text
 from tsfm.data.frames.horizon_rows import refuse_horizon_rows, refuse_table_horizon_rows
 from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import LongFrame, joint_table, sorted_by_id, split_static_columns
-from tsfm.data.frames.offsets import offset_times
 from tsfm.data.frames.table import Layout, SeriesTable
 from tsfm.data.frames.unnamed import FILE_FIX, refuse_unnamed
 from tsfm.data.frames.value_columns import (
@@ -33,39 +32,8 @@ from tsfm.data.frames.value_columns import (
     refuse_empty,
     text_numbers,
 )
+from tsfm.data.frames.zones import fitted_times
 from tsfm.errors import InputError
-
-
-def _times(column: pl.Series, wall: bool | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """Integer steps or ``datetime64[ns]`` instants, and the type to write them back as.
-
-    Time-zone-aware timestamps are held as UTC instants, except calendar steps (every
-    timestamp at the same time of day on the zone's clock: daily and longer data), which are
-    held as the zone's wall-clock times (``wall`` in the type), since across daylight saving
-    their steps are 23 or 25 hours long as instants; ``wall`` given (the fitted frame's
-    choice) decides instead. Text with UTC offsets: see :func:`offset_times`.
-    """
-    dtype = column.dtype
-    if dtype.is_integer():
-        if column.null_count():
-            raise InputError(f"time column '{column.name}' has missing values")
-        return column.cast(pl.Int64).to_numpy(), {"kind": "int", "dtype": str(dtype)}
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        local = column.dt.replace_time_zone(None)
-        if wall is None:
-            wall = column.len() >= 2 and local.dt.time().n_unique() == 1
-        if wall:
-            kind = {"kind": "datetime", "unit": dtype.time_unit, "tz": dtype.time_zone}
-            return parse_dates(local), {**kind, "wall": True}
-    if dtype == pl.String and (read := offset_times(column, wall)) is not None:
-        return read
-    if isinstance(dtype, pl.Datetime):
-        kind = {"kind": "datetime", "unit": dtype.time_unit, "tz": dtype.time_zone}
-    elif dtype == pl.Date:
-        kind = {"kind": "date"}
-    else:
-        kind = {"kind": "datetime", "unit": "ns", "tz": None}
-    return parse_dates(column), kind
 
 
 def find_time_column(names: list[str], schema: pl.Schema, *candidates: str | None) -> str:
@@ -94,12 +62,16 @@ def _wide(
     allow_missing: bool = False,
     wall_time: bool | None = None,
     covariates: list[str] = (),
+    fitted: dict[str, Any] | None = None,
+    name: str = "the frame",
 ) -> SeriesTable:
     """The checked table of ``value_cols`` (already known to be numeric) over ``time_col``;
-    ``covariates``: those that are not targets (horizon rows given as history are told apart)."""
+    ``covariates``: those that are not targets (horizon rows given as history are told apart);
+    ``fitted``: the fitted frame's time type, on whose clock a later frame ``name`` is read."""
     times = None
     if time_col is not None:
-        times, time_type = _times(frame[time_col], wall_time)
+        where = (layout.library, layout.time_index) if layout is not None else ("polars", False)
+        times, time_type = fitted_times(frame[time_col], wall_time, fitted, name, *where)
         check_timestamps(times, allow_duplicates=allow_duplicate_timestamps)
         if layout is not None:
             layout = Layout(**{**layout.to_dict(), "time_type": time_type})
@@ -125,11 +97,14 @@ def read_frame(
     columns: list[str] | None = None,
     covariates: list[str] = (),
     series_order: list[str] | None = None,
+    name: str = "the frame",
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
     (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
-    how time-zone-aware timestamps are held (see :func:`_times`; None: from the data);
-    ``fitted``: the fitted frame's layout, whose ids a long frame's must match; ``columns``:
+    how time-zone-aware timestamps are held (see :func:`~tsfm.data.frames.zones.read_times`;
+    None: from the data); ``fitted``: the fitted frame's layout, whose ids a long frame's must
+    match and on whose clock its timestamps are read (``name`` it is called by, if refused;
+    :func:`~tsfm.data.frames.zones.fitted_times`); ``columns``:
     the only variates of a wide frame to read and check, when it has them all (the columns
     a fit keeps; None: every column); ``covariates``: a wide frame's covariates named. A long
     frame read for a fit (no ``fitted``) has its series in id order, or in ``series_order``'s
@@ -144,7 +119,7 @@ def read_frame(
         types = user_types(df, frame, {"id": id_col, "time": time_col})
         long = read_long(
             frame, library, id_col, time_col, target_col, static_columns, allow_missing,
-            wall_time, types, fitted,
+            wall_time, types, fitted, name,
         )  # fmt: skip
         if fitted is None:
             long = sorted_by_id(long, series_order)
@@ -174,7 +149,9 @@ def read_frame(
     types = user_types(df, frame, {"time": time_name})
     layout = Layout("wide", library, time_name, time_index=time_index, int_columns=ints,
                     pandas_types=types, value_types=value_types(frame, variates))  # fmt: skip
-    return _wide(frame, time_name, variates, layout, False, allow_missing, wall_time, covariates)
+    fitted_time = None if fitted is None else fitted.time_type
+    return _wide(frame, time_name, variates, layout, False, allow_missing, wall_time, covariates,
+                 fitted_time, name)  # fmt: skip
 
 
 def build_table(
@@ -239,11 +216,13 @@ def read_long(
     wall_time: bool | None = None,
     types: dict[str, Any] | None = None,
     fitted: Layout | None = None,
+    name: str = "the frame",
 ) -> LongFrame:
     """A checked long frame: the target and every other column but the statics, which are
     time-varying covariates and must be numeric (or boolean). ``types``: the pandas types of
     its id and time columns (:func:`~tsfm.data.frames.column_types.user_types`); ``fitted``:
-    the fitted frame's layout, whose ids these must match (:mod:`~tsfm.data.frames.id_types`)."""
+    the fitted frame's layout, whose ids these must match (:mod:`~tsfm.data.frames.id_types`)
+    and on whose clock its timestamps are read (``name``: the frame, if refused)."""
     static_columns = list(static_columns)
     missing_static = [c for c in static_columns if c not in frame.columns]
     if missing_static:
@@ -266,7 +245,8 @@ def read_long(
         frame = frame.with_columns(as_fitted_ids(frame[id_col], fitted, library, given))
     if not frame.schema[target_col].is_numeric():
         raise InputError(non_numeric_target(frame, target_col, library))
-    times, time_type = _times(frame[time_col], wall_time)
+    fitted_time = None if fitted is None else fitted.time_type
+    times, time_type = fitted_times(frame[time_col], wall_time, fitted_time, name, library)
     value_columns = [target_col, *extra]
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_columns).to_numpy()
     if not allow_missing:

@@ -23,8 +23,10 @@ from tsfm.errors import InputError
 
 
 def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.Series:
-    """``times`` as the time column ``name`` of the type ``time_type`` (see read._times); a
-    timestamp the type cannot hold (a sub-daily step of a date column) is refused."""
+    """``times`` as the time column ``name`` of the type ``time_type`` (see
+    :func:`~tsfm.data.frames.zones.read_times`; a frame read on another zone's clock than its
+    own comes back in its own, ``frame_tz``); a timestamp the type cannot hold (a sub-daily
+    step of a date column) is refused."""
     if time_type.get("kind") == "int":
         return pl.Series(name, times).cast(getattr(pl, time_type.get("dtype", "Int64"), pl.Int64))
     series = pl.Series(name, times.astype("datetime64[ns]"))
@@ -33,10 +35,13 @@ def time_series(name: str, times: np.ndarray, time_type: dict[str, Any]) -> pl.S
         return series.cast(pl.Date)
     dtype = pl.Datetime(time_type.get("unit", "ns"), time_type.get("tz"))
     refuse_inexact(times, dtype.time_unit, name, str(dtype))
-    if time_type.get("tz") and time_type.get("wall"):  # local dates (see read._times)
+    if time_type.get("tz") and time_type.get("wall"):  # local dates (see zones.read_times)
         series = series.dt.replace_time_zone(time_type["tz"], ambiguous="earliest")
     elif time_type.get("tz"):
         series = series.dt.replace_time_zone("UTC").dt.convert_time_zone(time_type["tz"])
+    if time_type.get("frame_tz"):
+        series = series.dt.convert_time_zone(time_type["frame_tz"])
+        dtype = pl.Datetime(dtype.time_unit, time_type["frame_tz"])
     return series.cast(dtype)
 
 
