@@ -7,10 +7,11 @@ id of M4 and of panels, in the type the ids were read in: integer ids stay integ
 the data's time zone (a CSV's offsets are read as UTC instants, without a zone); the data's
 integer steps for integer time, steps counted from the window's start without a time column),
 ``step`` (1 .. pred_len), ``y`` (the actual value as the data was read, float64, null where
-missing; the metrics score it as the model reads it, in float32),
-``forecast`` and, for a model with intervals, ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of
-the run's levels. These are the values the test metrics are computed from: the mean absolute
-error of ``forecast - y`` is ``test/mae_original``, and under adaptive conformal
+missing: the batch's ``y_original``), ``forecast`` and, for a model with intervals,
+``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's levels. These are the values the test
+metrics are computed from, exactly: the mean absolute error of ``forecast - y`` is
+``test/mae_original`` (to float64 rounding), the share of ``y`` inside the bounds
+``test/coverage_<L>``, and under adaptive conformal
 (``conformal.adaptive_rate``) the bounds are those the test pass scores, moving along the test
 windows in origin order.
 """
@@ -44,19 +45,6 @@ def _series_of(batch: dict, windows: np.ndarray, datamodule, names: list[str], n
     return np.broadcast_to(np.array(names, dtype=object), (len(windows), n))
 
 
-def _actuals(batch: dict, dataset: object, datamodule) -> np.ndarray | None:
-    """``[B, H, N]``: every sample's targets over its horizon as the data was read (float64),
-    None where the data module does not keep them."""
-    found = [datamodule.window_actuals("test", int(w)) for w in _windows_of(batch, dataset)]
-    if not found or any(values is None for values in found):
-        return None
-    values = np.stack(found).astype(np.float64)
-    if "variate" in batch:  # channel-independent: the sample's own column
-        variates = batch["variate"].cpu().numpy()
-        values = values[np.arange(len(values)), :, variates][:, :, None]
-    return values
-
-
 def _windows_of(batch: dict, dataset: object) -> np.ndarray:
     """The test window of every sample (channel-independent samples are variate-major)."""
     index = batch["index"].cpu().numpy()
@@ -84,12 +72,9 @@ def forecast_frame(module: ForecastingModule, datamodule: ForecastDataModule) ->
         samples = list(range(start, min(start + size, len(dataset))))
         batch = batch_to(dataset.__getitems__(samples), module.device)
         output = module(batch)
-        actual = _actuals(batch, dataset, datamodule)  # as read, not scaled and back
-        if actual is None:
-            actual = module.to_original(batch["y"], batch, precise).cpu().numpy()
         columns = {
             "forecast": module.to_original(output.prediction, batch, precise).cpu().numpy(),
-            "y": actual,
+            "y": module.as_read(batch, "y", precise).cpu().numpy(),  # not scaled and back
         }
         if "y_mask" in batch:
             columns["y"] = np.where(batch["y_mask"].cpu().numpy() > 0, columns["y"], np.nan)

@@ -137,9 +137,9 @@ def plot_variates(datamodule: ForecastDataModule, wanted: Sequence[str] | None) 
     return order[:PLOT_MAX_VARIATES]
 
 
-def _original(module: ForecastingModule, values: torch.Tensor, batch: Any, mask: Any) -> Any:
-    """``values`` on the original scale as numpy, NaN where ``mask`` says unobserved."""
-    out = module.to_original(values, batch).float().cpu().numpy()
+def _original(values: torch.Tensor, mask: Any) -> Any:
+    """``values`` (on the original scale) as numpy, NaN where ``mask`` says unobserved."""
+    out = values.float().cpu().numpy()
     if mask is not None:
         out = np.where(mask.cpu().numpy() > 0, out, np.nan)
     return out
@@ -171,15 +171,15 @@ def forecast_figure(
     module.eval()
     batch = batch_to(dataset.__getitems__(samples), module.device)
     output = module(batch)
-    prediction = _original(module, output.prediction, batch, None)
-    history = _original(module, batch["x"], batch, batch.get("x_mask"))
-    actual = _original(module, batch["y"], batch, batch.get("y_mask"))
+    prediction = _original(module.to_original(output.prediction, batch), None)
+    history = _original(module.as_read(batch, "x", torch.float32), batch.get("x_mask"))
+    actual = _original(module.as_read(batch, "y", torch.float32), batch.get("y_mask"))
     levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
     taus = [tau for level in levels for tau in level_bounds(level)]
     bands = None
     if taus:
         quantiles = module.predictive_quantiles(output, batch, taus)
-        bands = _original(module, quantiles, batch, None)
+        bands = _original(module.to_original(quantiles, batch), None)
     module.train(was_training)
 
     seq_len, pred_len = history.shape[1], actual.shape[1]

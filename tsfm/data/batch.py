@@ -39,6 +39,13 @@ class Batch(TypedDict, total=False):
             have no fixed position.
         variate: ``[B]`` channel-independent samples: the variate each sample holds.
         variates: ``[k]`` the variates sampled for the whole batch (efficient training).
+        x_original, y_original: ``[B, L, N]`` and ``[B, H, N]`` the look-back's and the
+            horizon's target values as the data was read, in its units and precision
+            (float64), gaps filled as in ``x`` and ``y`` (``x_mask``/``y_mask`` say where):
+            what original-unit metrics, baselines and written actuals use, never values
+            scaled and back. Evaluation batches only (validation and test); never given to
+            the model. Without them (a data module that does not carry them) the scaled
+            values are unscaled instead.
     """
 
     x: Tensor
@@ -57,18 +64,30 @@ class Batch(TypedDict, total=False):
     future_covariates_mask: Tensor
     static_real: Tensor
     static_cat: Tensor
+    x_original: Tensor
+    y_original: Tensor
 
 
 BATCH_KEYS: tuple[str, ...] = tuple(Batch.__annotations__)
 TARGET_KEYS: tuple[str, ...] = ("y", "y_mask")
 """Entries a model never sees: what it must forecast."""
+ORIGINAL_KEYS: tuple[str, ...] = ("x_original", "y_original")
+"""The targets as read, for scoring only: a model never sees them either."""
 
 
 def model_inputs(batch: Batch) -> dict[str, Tensor]:
     """The entries of ``batch`` a model's ``forward`` receives (all but the targets)."""
-    return {k: v for k, v in batch.items() if k not in TARGET_KEYS}
+    return {k: v for k, v in batch.items() if k not in TARGET_KEYS and k not in ORIGINAL_KEYS}
 
 
 def batch_to(batch: Batch, device: torch.device | str) -> Batch:
-    """``batch`` with every tensor on ``device``."""
-    return Batch(**{k: v.to(device) for k, v in batch.items()})
+    """``batch`` with every tensor on ``device`` (float64 ones in float32 on MPS, which has
+    no float64: the metrics are float32 there too)."""
+    mps = torch.device(device).type == "mps"
+
+    def moved(value: Tensor) -> Tensor:
+        if mps and value.dtype == torch.float64:
+            value = value.float()
+        return value.to(device)
+
+    return Batch(**{k: moved(v) for k, v in batch.items()})

@@ -14,12 +14,12 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
 import lightning as L
-import numpy as np
 import polars as pl
 from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from tsfm.data.batch import batch_to
 from tsfm.data.eval_sharding import eval_shard_sampler
 from tsfm.data.scaler import StandardScaler
 from tsfm.errors import InputError
@@ -67,7 +67,9 @@ class ForecastDataModule(L.LightningDataModule):
     Subclasses set ``config`` (a :class:`~tsfm.data.config.DataConfig` or subclass),
     ``scaler`` and ``datasets`` (``train``/``val``/``test`` datasets returning whole
     :class:`~tsfm.data.batch.Batch` dicts from ``__getitems__``) in ``setup``, and define
-    ``n_vars``, ``n_marks`` and ``columns``.
+    ``n_vars``, ``n_marks`` and ``columns``. Evaluation batches should carry the targets as
+    read (``x_original``, ``y_original``: :class:`~tsfm.data.batch.Batch`); without them
+    original-unit metrics and forecasts.parquet's ``y`` unscale the scaled targets.
     """
 
     scores_forecasts: ClassVar[bool] = False
@@ -136,11 +138,12 @@ class ForecastDataModule(L.LightningDataModule):
         which is then the default ``season_length`` too; None: follow :meth:`season_freq`."""
         return None
 
-    def history_scale(self, stage: str, batch: Any, lag: int) -> Tensor:
+    def history_scale(self, stage: str, batch: Any, lag: int, original: bool = False) -> Tensor:
         """MASE's and MSIS's scale under ``mase_scale="history"``, ``[B, N]`` like the batch's
-        targets (scaled values): for each window of ``batch`` (a batch of ``stage``), the
-        mean absolute difference of its series' observed values ``lag`` apart over every row
-        before the window's origin (training rows included), 0 where there is no such pair
+        targets (scaled values; ``original``: of the values as read, in their units): for
+        each window of ``batch`` (a batch of ``stage``), the mean absolute difference of its
+        series' observed values ``lag`` apart over every row before the window's origin
+        (training rows included), 0 where there is no such pair
         (:func:`tsfm.training.scoring.history_scale`)."""
         raise InputError(
             f"{type(self).__name__} cannot score against each series' history "
@@ -166,12 +169,6 @@ class ForecastDataModule(L.LightningDataModule):
         """The times of window ``window`` of ``stage``, look-back then horizon: ``datetime64``
         dates or the data's integer steps, or None without a time column (plots and
         forecasts.parquet then count steps from the window's start)."""
-        return None
-
-    def window_actuals(self, stage: str, window: int) -> np.ndarray | None:
-        """The targets over window ``window``'s horizon as the data was read (``[H, N]``,
-        NaN where missing), for forecasts.parquet's ``y``; None: not kept (the batch's
-        targets, unscaled, are written)."""
         return None
 
     def window_series(self, stage: str, window: int) -> str | None:
@@ -212,6 +209,13 @@ class ForecastDataModule(L.LightningDataModule):
         of the epoch and the ``index`` of each; used when ``scores_forecasts`` is true. A
         model with intervals also passes its 95 % interval ``[n, S, N, 2]`` (lower, upper)."""
         raise NotImplementedError
+
+    def transfer_batch_to_device(self, batch: Any, device: Any, dataloader_idx: int) -> Any:
+        """A :class:`~tsfm.data.batch.Batch` on ``device`` (:func:`~tsfm.data.batch.batch_to`:
+        the float64 targets as read in float32 on MPS, which has no float64)."""
+        if isinstance(batch, dict):
+            return batch_to(batch, device)
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     # ------------------------------------------------------------------ loaders
     def _loader(self, stage: str, *, train: bool) -> DataLoader:

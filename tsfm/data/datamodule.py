@@ -92,7 +92,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         self.roles: ColumnRoles | None = None
         self.input_scaler: StandardScaler | None = None
         self.borders: Borders | None = None
-        self._prefixes: dict[int, tuple] = {}  # per lag, for history_scale
+        self._prefixes: dict[tuple, tuple] = {}  # per (lag, original), for history_scale
 
     # ------------------------------------------------------------------ loading and splitting
     @property
@@ -183,6 +183,10 @@ class TimeSeriesDataModule(ForecastDataModule):
         side = side_inputs(self.roles, values, mask, self.static)
         n_targets = len(roles.targets)
         self._targets = (values[:, :n_targets], None if mask is None else mask[:, :n_targets] > 0)
+        # the targets as read (float64), filled as their scaled copies: what evaluation scores
+        mean = 0.0 if self.scaler is None else self.scaler.mean
+        originals = fill_forward(table.values[: borders.test[1], :n_targets], default=mean)
+        self._originals = torch.from_numpy(originals.astype(np.float64, copy=False))
         for name in STAGES:
             start, end = borders[name]
             if end <= start:  # a split left out on purpose (the estimator's fit has no test)
@@ -195,6 +199,7 @@ class TimeSeriesDataModule(ForecastDataModule):
                 channel_independent=cfg.channel_independent,
                 sample_variates=cfg.train_variates if name == "train" else None,
                 side=side.rows(start, end),
+                originals=None if name == "train" else self._originals[start:end],
             )
 
     def compute_split(self, n_rows: int) -> Borders:
@@ -273,13 +278,6 @@ class TimeSeriesDataModule(ForecastDataModule):
         span = self.config.seq_len + self.config.pred_len
         return self.table.times[start : start + span]
 
-    def window_actuals(self, stage: str, window: int) -> np.ndarray | None:
-        """The targets over window ``window``'s horizon, as read (see the base class)."""
-        self.setup()
-        start = self.borders[stage][0] + window * self.datasets[stage].stride
-        start += self.config.seq_len
-        return self.table.values[start : start + self.config.pred_len, : len(self.roles.targets)]
-
     def series_ids(self) -> pl.Series | None:
         """A long file's or frame's series (the targets, read jointly) as their ids were typed."""
         self.setup()
@@ -287,14 +285,17 @@ class TimeSeriesDataModule(ForecastDataModule):
         long = layout is not None and layout.kind == "long" and bool(self.table.groups)
         return typed_id_series(layout, self.table.groups[layout.target_col]) if long else None
 
-    def history_scale(self, stage: str, batch: Any, lag: int) -> torch.Tensor:
+    def history_scale(
+        self, stage: str, batch: Any, lag: int, original: bool = False
+    ) -> torch.Tensor:
         """Each window's scale over every row before its origin (see the base class)."""
         self.setup()
-        if lag not in self._prefixes:
-            self._prefixes[lag] = seasonal_prefix(*self._targets[:1], lag, self._targets[1])
+        if (lag, original) not in self._prefixes:
+            values = self._originals if original else self._targets[0]
+            self._prefixes[lag, original] = seasonal_prefix(values, lag, self._targets[1])
         dataset = self.datasets[stage]
         origins = self.borders[stage][0] + batch["index"].cpu() * dataset.stride + dataset.seq_len
-        return batch_columns(history_scale(self._prefixes[lag], origins)[0], batch)
+        return batch_columns(history_scale(self._prefixes[lag, original], origins)[0], batch)
 
     def training_windows(self) -> FixedWindows | None:
         self.setup()

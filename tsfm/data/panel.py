@@ -134,7 +134,7 @@ class PanelDataModule(ForecastDataModule):
         self.series_mean, self.series_std = series_statistics(values, self.n_train)
         self.scaler = None  # per-series scaling: see scaler_state()
         self.storage: dict[str, Any] = {}
-        self._prefixes: dict[int, tuple] = {}  # per lag, for history_scale
+        self._prefixes: dict[tuple, tuple] = {}  # per (lag, original), for history_scale
 
     def scaler_state(self) -> dict[str, list]:
         """``{"mean": [S, N], "std": [S, N]}`` of the targets, indexed by ``series``."""
@@ -149,19 +149,24 @@ class PanelDataModule(ForecastDataModule):
             return
         cfg = self.config
         lookback = cfg.seq_len
-        blocks, masks, marks, offsets = [], [], [], [0]
+        blocks, masks, marks, offsets, originals = [], [], [], [0], []
+        n_t, n_p = len(self.roles.targets), len(self.roles.past)
         for j, (values, times) in enumerate(zip(self.values, self.times, strict=True)):
             scaled = (values - self.series_mean[j]) / self.series_std[j]
             pad = np.zeros((lookback, values.shape[1]))
             blocks.append(np.concatenate([pad, fill_forward(scaled)]))
+            # the targets as read, padded and filled as their scaled copies (0: the mean)
+            mean = self.series_mean[j, :n_t]
+            read = np.concatenate([np.broadcast_to(mean, (lookback, n_t)), values[:, :n_t]])
+            originals.append(fill_forward(read, default=mean))
             masks.append(np.concatenate([pad, ~np.isnan(scaled)]))
             offsets.append(offsets[-1] + len(values) + lookback)
             if cfg.time_features and not np.issubdtype(times.dtype, np.integer):
                 freq = str(cfg.freq or self.freq)
                 marks.append(time_features(self._padded_times(j), freq, self._calendar_zone()))
-        n_t, n_p = len(self.roles.targets), len(self.roles.past)
         self.storage = {
             "values": torch.as_tensor(np.concatenate(blocks), dtype=torch.float32),
+            "originals": torch.as_tensor(np.concatenate(originals), dtype=torch.float64),
             "mask": torch.as_tensor(np.concatenate(masks), dtype=torch.float32),
             "marks": torch.as_tensor(np.concatenate(marks)) if marks else None,
             "offsets": torch.as_tensor(offsets[:-1]),
@@ -176,21 +181,26 @@ class PanelDataModule(ForecastDataModule):
         }
         self.datasets["train"] = self._windows(lambda j: (1, self.n_train[j]))
         if self.validate:
-            self.datasets["val"] = self._windows(lambda j: (self.n_train[j], self._tested(j)))
+            self.datasets["val"] = self._windows(
+                lambda j: (self.n_train[j], self._tested(j)), evaluation=True
+            )
         if self.n_test is not None:
-            self.datasets["test"] = self._windows(lambda j: (self._tested(j), len(self.values[j])))
+            self.datasets["test"] = self._windows(
+                lambda j: (self._tested(j), len(self.values[j])), evaluation=True
+            )
 
-    def history_scale(self, stage: str, batch: Any, lag: int) -> Tensor:
+    def history_scale(self, stage: str, batch: Any, lag: int, original: bool = False) -> Tensor:
         """Each window's scale over its series' rows before its origin (see the base class):
         the padding before a series is never observed, so no pair reaches another series."""
         self.setup()
         s, n = self.storage, self.storage["n_targets"]
-        if lag not in self._prefixes:
-            self._prefixes[lag] = seasonal_prefix(s["values"][:, :n], lag, s["mask"][:, :n] > 0)
+        if (lag, original) not in self._prefixes:
+            values = s["originals"] if original else s["values"][:, :n]
+            self._prefixes[lag, original] = seasonal_prefix(values, lag, s["mask"][:, :n] > 0)
         dataset, index = self.datasets[stage], batch["index"].cpu()
         starts = s["offsets"][dataset.series[index]]
         origins = starts + dataset.cuts[index] + s["seq_len"]
-        return history_scale(self._prefixes[lag], origins, starts)[0]
+        return history_scale(self._prefixes[lag, original], origins, starts)[0]
 
     def _tested(self, j: int) -> int:
         """The first test row of series ``j`` (its length without a test split)."""
@@ -225,12 +235,6 @@ class PanelDataModule(ForecastDataModule):
         self.setup()
         return str(self.names[int(self.datasets[stage].series[window])])
 
-    def window_actuals(self, stage: str, window: int) -> np.ndarray:
-        """The targets over the horizon, as read: from the cut (the padded look-back's start)."""
-        self.setup()
-        j, cut = int(self.datasets[stage].series[window]), int(self.datasets[stage].cuts[window])
-        return self.values[j][cut : cut + self.config.pred_len, : len(self.roles.targets)]
-
     def window_name(self, stage: str, window: int) -> str:
         return f"series {self.window_series(stage, window)!r}, {stage} window {window}"
 
@@ -242,8 +246,9 @@ class PanelDataModule(ForecastDataModule):
         array = None if self.static is None else self.static.get(key)
         return None if array is None or not array.shape[1] else torch.as_tensor(array, dtype=dtype)
 
-    def _windows(self, target_rows) -> PanelWindows:
-        """Every window whose horizon lies in ``target_rows(j)`` of series ``j``."""
+    def _windows(self, target_rows, evaluation: bool = False) -> PanelWindows:
+        """Every window whose horizon lies in ``target_rows(j)`` of series ``j``
+        (``evaluation``: its batches carry the targets as read)."""
         horizon, cuts, series = self.config.pred_len, [], []
         for j in range(len(self.values)):
             first, end = target_rows(j)
@@ -251,7 +256,9 @@ class PanelDataModule(ForecastDataModule):
             cuts.append(found)
             series.append(np.full(len(found), j))
         # the flat look-back start of cut c is offsets[j] + c: L padded rows precede row 0
-        return PanelWindows(self.storage, np.concatenate(cuts), np.concatenate(series))
+        return PanelWindows(
+            self.storage, np.concatenate(cuts), np.concatenate(series), originals=evaluation
+        )
 
     @property
     def n_vars(self) -> int:

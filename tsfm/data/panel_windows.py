@@ -17,10 +17,19 @@ from tsfm.errors import InputError
 
 class PanelWindows(Dataset):
     """Windows ``(series, cut)``: look-back rows ``[cut - L, cut)``, horizon ``[cut, cut + H)``
-    of each series, over flat storage where every series is preceded by ``L`` padded rows."""
+    of each series, over flat storage where every series is preceded by ``L`` padded rows;
+    ``originals`` (evaluation windows): batches carry the targets as read (the storage's
+    ``originals``) as ``x_original`` and ``y_original``."""
 
-    def __init__(self, storage: dict[str, Any], cuts: np.ndarray, series: np.ndarray):
+    def __init__(
+        self,
+        storage: dict[str, Any],
+        cuts: np.ndarray,
+        series: np.ndarray,
+        originals: bool = False,
+    ):
         self.s, self.cuts, self.series = storage, torch.as_tensor(cuts), torch.as_tensor(series)
+        self.originals = originals
         lookback, horizon = storage["seq_len"], storage["pred_len"]
         self._x = torch.arange(lookback)
         self._all = torch.arange(lookback + horizon)
@@ -39,6 +48,11 @@ class PanelWindows(Dataset):
         batch = Batch(x=values[x_rows][..., :n], y=values[y_rows][..., :n], index=index)
         batch["series"] = series
         batch["x_mask"], batch["y_mask"] = mask[x_rows][..., :n], mask[y_rows][..., :n]
+        if self.originals:
+            batch["x_original"], batch["y_original"] = (
+                s["originals"][x_rows],
+                s["originals"][y_rows],
+            )
         past, future = s["past"], s["future"]
         if past.stop > past.start:
             batch["past_covariates"] = values[x_rows][..., past]

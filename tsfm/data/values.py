@@ -20,14 +20,17 @@ def carried_forward(values: np.ndarray) -> np.ndarray:
     return values[rows, np.arange(values.shape[1])]
 
 
-def fill_forward(values: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+def fill_forward(
+    values: np.ndarray, before: np.ndarray | None = None, default: float | np.ndarray = 0.0
+) -> np.ndarray:
     """NaN replaced by the last observed value of its column; before the first observation,
     by ``before`` (each column's last value before these rows, as training carried it over
-    the whole series; NaN where none), else 0, the scaled mean."""
+    the whole series; NaN where none), else ``default``: 0, the scaled mean (the columns'
+    means, ``[C]``, fill unscaled values as their scaled copies are filled)."""
     if before is not None:
-        return fill_forward(np.concatenate([np.asarray(before)[None], values]))[1:]
+        return fill_forward(np.concatenate([np.asarray(before)[None], values]), None, default)[1:]
     filled = carried_forward(values)
-    return np.where(np.isnan(filled), 0.0, filled)
+    return np.where(np.isnan(filled), default, filled)
 
 
 def last_observed(values: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:

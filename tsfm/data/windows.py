@@ -74,6 +74,9 @@ class WindowDataset(Dataset):
             "efficient training"); the batch then carries the chosen ``variates [k]``.
         stride: distance between consecutive window starts.
         side: covariates, statics and masks of the split (:class:`SideInputs`).
+        originals: ``[T, N]`` the targets as read (float64, gaps filled as in ``values``),
+            for evaluation splits: their batches then carry ``x_original`` and
+            ``y_original``.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class WindowDataset(Dataset):
         sample_variates: int | None = None,
         stride: int = 1,
         side: SideInputs | None = None,
+        originals: torch.Tensor | None = None,
     ):
         if values.ndim != 2:
             raise InputError(f"values must be [T, N], got shape {tuple(values.shape)}")
@@ -103,7 +107,12 @@ class WindowDataset(Dataset):
             raise InputError(f"sample_variates must be in [1, {n_vars}], got {sample_variates}")
         if channel_independent and sample_variates is not None:
             raise InputError("channel_independent and sample_variates cannot be combined")
+        if originals is not None and originals.shape != values.shape:
+            raise InputError(
+                f"originals {tuple(originals.shape)} must match values {tuple(values.shape)}"
+            )
         self.values, self.marks, self.side = values, marks, side or SideInputs()
+        self.originals = originals
         self.seq_len, self.pred_len, self.stride = seq_len, pred_len, stride
         self.channel_independent = channel_independent
         self.sample_variates = sample_variates
@@ -155,6 +164,9 @@ class WindowDataset(Dataset):
             batch["x"] = self.values[x_rows, variate].unsqueeze(-1)
             batch["y"] = self.values[y_rows, variate].unsqueeze(-1)
             batch["variate"] = variate[:, 0]
+            if self.originals is not None:
+                batch["x_original"] = self.originals[x_rows, variate].unsqueeze(-1)
+                batch["y_original"] = self.originals[y_rows, variate].unsqueeze(-1)
             if mask is not None:
                 batch["x_mask"] = mask[x_rows, variate].unsqueeze(-1)
                 batch["y_mask"] = mask[y_rows, variate].unsqueeze(-1)
@@ -164,6 +176,9 @@ class WindowDataset(Dataset):
                 cols = torch.randperm(self.n_vars)[: self.sample_variates].sort().values
                 batch["variates"] = cols
             batch["x"], batch["y"] = self.values[x_rows][..., cols], self.values[y_rows][..., cols]
+            if self.originals is not None:  # evaluation: the targets as read
+                batch["x_original"] = self.originals[x_rows][..., cols]
+                batch["y_original"] = self.originals[y_rows][..., cols]
             if mask is not None:
                 batch["x_mask"], batch["y_mask"] = mask[x_rows][..., cols], mask[y_rows][..., cols]
         if self.marks is not None:

@@ -171,7 +171,7 @@ def run_folds(
         times, values, quantiles = forecast_at(model, table, cutoff, taus)
         targets = table.select(model.output_columns(table))
         actual = targets.values[cutoff : cutoff + horizon]
-        raw_lookback, look_scaled = _fold_lookback(model, targets.values, cutoff)
+        raw_lookback, look_scaled, look_read = _fold_lookback(model, targets.values, cutoff)
         scale = None  # mase_scale="lookback": the fold's look-back's
         if mase_scale == "history":
             scale = history_scales(targets.values, np.array([cutoff]), season_length(model))
@@ -181,13 +181,14 @@ def run_folds(
         scored = np.where(empty, np.nan, actual)
         actuals.append(scored)
         row = _fold_metrics(model, fold, targets, cutoff, refitted, scored, values)
-        scores, snaive = _fold_scores(model, raw_lookback, look_scaled, scored, values, scale)
+        looks = (raw_lookback, look_read, look_scaled)
+        scores, snaive = _fold_scores(model, looks, scored, values, scale)
         forecasts.append((cutoff, times, actual, values, snaive, bands))
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
         if taus:
-            window = _fold_window(model, raw_lookback, look_scaled, scored, values, quantiles)
+            window = _fold_window(model, looks, scored, values, quantiles)
             window.scale = scale
             row.update(interval_metrics(model, window))
             intervals = series_interval_metrics(model, window)
@@ -203,34 +204,34 @@ def run_folds(
     )
 
 
-def _scaling(model: Any) -> tuple[Callable, Callable]:
-    """The fold's scaler (fitted on its training rows) as ``(transform, inverse)``."""
+def _scaling(model: Any) -> Callable:
+    """The fold's scaling (its scaler's, fitted on its training rows)."""
     scaler = model.scaler_
-    if scaler is None:
-        return (lambda v: v), (lambda v: v)
-    return scaler.transform, scaler.inverse_transform
+    return (lambda v: v) if scaler is None else scaler.transform
 
 
-def _fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.ndarray, np.ndarray]:
-    """The fold's look-back as given (NaN where missing) and scaled and filled as the model
-    saw it: gaps carry the last value, from before the look-back too."""
+def _fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.ndarray, ...]:
+    """The fold's look-back as given (NaN where missing), scaled and filled as the model saw
+    it (gaps carry the last value, from before the look-back too), and as read, filled alike
+    (before any value: the mean, as the scaled 0): the scores' look-back, never unscaled."""
     raw = targets[cutoff - model.lookback : cutoff]
-    scaled = _scaling(model)[0]
+    scaled = _scaling(model)
     before = last_observed(targets[: cutoff - model.lookback])
-    return raw, fill_forward(scaled(raw), scaled(before[None])[0])
+    mean = 0.0 if model.scaler_ is None else model.scaler_.mean
+    read = fill_forward(raw, before, mean)
+    return raw, fill_forward(scaled(raw), scaled(before[None])[0]), read
 
 
-def _fold_scores(
-    model: Any, raw_lookback, look_scaled, actual, forecast, scale=None
-) -> tuple[Scores, Any]:
-    """The fold's :class:`Scores` (scaled with its scaler, its look-back as the model saw it;
-    MASE's scale counts the steps between observed rows only; ``scale``: the history's) and
-    the seasonal-naive forecast ``[H, N]`` they compare with (NaN where the window has none,
-    as ``evaluate``'s)."""
-    scaled, unscaled = _scaling(model)
-    original = (forecast[None], actual[None], unscaled(look_scaled)[None])
+def _fold_scores(model: Any, looks, actual, forecast, scale=None) -> tuple[Scores, Any]:
+    """The fold's :class:`Scores` (scaled with its scaler; ``looks``: its look-back as given,
+    as read and scaled (:func:`_fold_lookback`); MASE's scale counts the steps between
+    observed rows only; ``scale``: the history's) and the seasonal-naive forecast ``[H, N]``
+    they compare with (NaN where the window has none, as ``evaluate``'s)."""
+    raw_lookback, look_read, look_scaled = looks
+    scaled = _scaling(model)
+    original = (forecast[None], actual[None], look_read[None])
     lag, observed = season_length(model), ~np.isnan(raw_lookback)[None]
-    scaled_arrays = tuple(scaled(v[0])[None] for v in original)
+    scaled_arrays = (scaled(forecast)[None], scaled(actual)[None], look_scaled[None])
     scores = Scores(original, scaled_arrays, lag, observed=observed, scale=scale)
     return scores, baseline_forecast(original[2], model.horizon, lag, observed)[0]
 
@@ -259,10 +260,11 @@ def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
     return [(name, quantiles[..., index_of(taus, tau)]) for name, tau in bands]
 
 
-def _fold_window(model, raw_lookback, look_scaled, actual, forecast, quantiles) -> Backtest:
+def _fold_window(model, looks, actual, forecast, quantiles) -> Backtest:
     """The fold's one window as a :class:`Backtest` (its look-back as the model saw it, as
     ``evaluate``'s windows), for the interval metrics."""
-    scaled, unscaled = _scaling(model)
+    raw_lookback, look_read, look_scaled = looks
+    scaled = _scaling(model)
     return Backtest(
         origins=np.array([len(raw_lookback)]),
         forecast=forecast[None],
@@ -272,7 +274,7 @@ def _fold_window(model, raw_lookback, look_scaled, actual, forecast, quantiles) 
         quantiles=quantiles[None],
         quantiles_scaled=np.moveaxis(scaled(np.moveaxis(quantiles, -1, 0)), 0, -1)[None],
         lookback_scaled=look_scaled[None],
-        lookback=unscaled(look_scaled)[None],
+        lookback=look_read[None],
         lookback_observed=~np.isnan(raw_lookback)[None],
     )
 

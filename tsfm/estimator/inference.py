@@ -115,7 +115,8 @@ def estimator_calendar_zone(est: Any) -> str | None:
 
 
 class Windows:
-    """Every window of a prepared table: scaled, filled, masked, cut into model inputs."""
+    """Every window of a prepared table: scaled, filled, masked, cut into model inputs; and
+    its targets as read (:meth:`actual_read`, :meth:`lookback_read`), which the scores use."""
 
     def __init__(self, est: Any, prepared: Prepared, times: np.ndarray):
         self.est, self.n, self.statics = est, prepared.n_targets, prepared.statics
@@ -123,10 +124,16 @@ class Windows:
         scaled = values if prepared.scaler is None else prepared.scaler.transform(values)
         refuse_overflow(scaled, prepared.table.columns, lambda i: _at(times, i[0]))
         self.mask = ~np.isnan(scaled) if np.isnan(scaled).any() else None
-        before = prepared.table.before  # the last values before a look-back cut from a frame
+        raw_before = before = prepared.table.before  # the last values before a look-back cut
         if before is not None and prepared.scaler is not None:
             before = prepared.scaler.transform(before[None])[0]
         self.scaled = fill_forward(scaled, before) if self.mask is not None else scaled
+        self.targets = values[:, : self.n]  # as read: NaN where missing
+        self.read = self.targets  # as read, filled as the scaled look-backs are (0: the mean)
+        if self.mask is not None:
+            mean = 0.0 if prepared.scaler is None else prepared.scaler.mean[: self.n]
+            kept = None if raw_before is None else raw_before[: self.n]
+            self.read = fill_forward(self.targets, kept, mean)
         self.marks = calendar(est, times)
         roles = est.roles_
         self.past = slice(self.n, self.n + len(roles.past))
@@ -166,6 +173,17 @@ class Windows:
         if self.mask is not None:
             actual[~self.mask[rows][..., : self.n]] = np.nan
         return actual
+
+    def actual_read(self, starts: np.ndarray) -> np.ndarray:
+        """The targets of the horizons after ``starts`` as read (NaN where missing): what the
+        scores and returned frames use, never values scaled and back."""
+        rows = starts[:, None] + np.arange(self.est.lookback, self.est.lookback + self.est.horizon)
+        return self.targets[rows]
+
+    def lookback_read(self, starts: np.ndarray) -> np.ndarray:
+        """The targets of the look-backs from ``starts`` as read, filled as the model saw
+        them."""
+        return self.read[starts[:, None] + np.arange(self.est.lookback)]
 
 
 def forward(

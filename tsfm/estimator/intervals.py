@@ -109,9 +109,10 @@ def _every(est: Any, values: dict[str, Any], missing: Any) -> dict[str, Any]:
 
 
 def interval_metrics(est: Any, result: Backtest) -> dict[str, float]:
-    """CRPS, coverage and width per level (scaled, and ``crps_original``, ``width_*_original``)
-    and MSIS of every window of a backtest run with :func:`metric_taus` (MSIS on the original
-    scale, over :func:`~tsfm.estimator.accuracy.window_scales`: a ratio, the same on both; NaN
+    """CRPS and width per level (scaled, and ``crps_original``, ``width_*_original``),
+    coverage per level and MSIS of every window of a backtest run with :func:`metric_taus`
+    (coverage and MSIS of the actuals as read, MSIS over
+    :func:`~tsfm.estimator.accuracy.window_scales`: ratios, the same on both scales; NaN
     where undefined)."""
     sums = IntervalSums(est, 1, per_series=False)
     sums.add(result)
@@ -180,8 +181,9 @@ class IntervalSums:
             return {}
         computed = {name: float(value) for name, value in self.scaled.compute().items()}
         on_original = self.original.compute()
-        if "msis" in on_original:
-            computed["msis"] = float(on_original["msis"])
+        for name, value in on_original.items():  # coverage and MSIS: of the actuals as read
+            if not name.startswith(("crps", "width")):
+                computed[name] = float(value)
         metrics = _every(self.est, computed, float("nan"))
         for name, value in on_original.items():
             if name.startswith(("crps", "width")):

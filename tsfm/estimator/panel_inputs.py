@@ -31,13 +31,16 @@ def series_rows(
     return rows, stamps
 
 
-def filled_windows(scaled: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
+def filled_windows(
+    scaled: np.ndarray, before: np.ndarray | None = None, default: np.ndarray | None = None
+) -> np.ndarray:
     """Each window ``[L + H, C]`` with NaN forward-filled; before the first observation with
     ``before [W, C]`` (each window's last scaled value before it, as training filled the
-    whole series; NaN where none), else 0, the scaled mean."""
-    if before is None:
-        return np.stack([fill_forward(s) for s in scaled])
-    return np.stack([fill_forward(s, b) for s, b in zip(scaled, before, strict=True)])
+    whole series; NaN where none), else 0, the scaled mean (``default [W, C]``: each
+    window's, for values as read)."""
+    before = [None] * len(scaled) if before is None else before
+    default = np.zeros((len(scaled), 1)) if default is None else default
+    return np.stack([fill_forward(*w) for w in zip(scaled, before, default, strict=True)])
 
 
 def panel_batch(

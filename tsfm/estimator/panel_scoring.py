@@ -118,7 +118,8 @@ def panel_forecasts(
     each series of ``windows.ids``."""
     lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
     size = est.config_.data.eval_batch_size
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("x", "t", "f", "q", "look", "seen")}
+    keys = ("x", "t", "f", "q", "look", "seen", "read", "look_read")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     carried = {  # what each look-back carries in, of the series of these windows
         k: carried_forward(tables[k].values) for k in np.unique(windows.series).tolist()
     }
@@ -151,6 +152,11 @@ def panel_forecasts(
                 parts["q"].append(quantiles.float().cpu().numpy().astype(np.float64))
         parts["x"].append(scaled[:, lookback:, :n])
         parts["look"].append(filled[:, :lookback, :n])  # the look-back as the model saw it
+        # the same as read, which the scores use (never scaled and back): NaN where missing,
+        # the look-back filled alike (before a series' first value: its mean, the scaled 0)
+        parts["read"].append(values[:, lookback:, :n])
+        kept = (before[..., :n], mean[part][:, :n])
+        parts["look_read"].append(filled_windows(values[:, :lookback, :n], *kept))
         # MASE's and MSIS's scale: steps between observed rows, not the padding before a
         # short series' start (NaN in series_rows) nor the values carried over a gap
         parts["seen"].append(~np.isnan(scaled[:, :lookback, :n]))
@@ -161,11 +167,11 @@ def panel_forecasts(
     result = Backtest(
         origins=windows.origins,
         forecast=forecast_scaled * s + m,
-        actual=actual_scaled * s + m,
+        actual=np.concatenate(parts["read"]),
         forecast_scaled=forecast_scaled,
         actual_scaled=actual_scaled,
         lookback_scaled=look,
-        lookback=look * s + m,
+        lookback=np.concatenate(parts["look_read"]),
         lookback_observed=np.concatenate(parts["seen"]),
     )
     if taus:

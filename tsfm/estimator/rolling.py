@@ -36,13 +36,13 @@ class Backtest:
 
     origins: np.ndarray
     forecast: np.ndarray  # [W, H, N] original scale, caller's column order
-    actual: np.ndarray  # NaN where the target is missing
+    actual: np.ndarray  # as read (never scaled and back), NaN where the target is missing
     forecast_scaled: np.ndarray
     actual_scaled: np.ndarray
     quantiles: np.ndarray | None = None  # [W, H, N, Q] at the taus asked for
     quantiles_scaled: np.ndarray | None = None
     lookback_scaled: np.ndarray | None = None  # [W, L, N] (MSIS's scale, normalised scores)
-    lookback: np.ndarray | None = None  # [W, L, N] original scale, as the model saw it (filled)
+    lookback: np.ndarray | None = None  # [W, L, N] as read, filled as the model saw it
     lookback_observed: np.ndarray | None = None  # [W, L, N]: observed (not filled, not padding)
     scale: np.ndarray | None = None  # [W, N] MASE/MSIS scale, original units (mase_scale="history")
 
@@ -113,7 +113,7 @@ def _forecasts(
     result = Backtest(
         origins=starts + lookback,
         forecast=unscale(prepared.scaler, forecast_scaled, n)[..., restore],
-        actual=unscale(prepared.scaler, actual_scaled, n)[..., restore],
+        actual=windows.actual_read(starts)[..., restore],  # as read: never unscaled
         forecast_scaled=forecast_scaled[..., restore],
         actual_scaled=actual_scaled[..., restore],
     )
@@ -136,7 +136,7 @@ def _forecasts(
         result.quantiles_scaled = scaled[..., restore, :]
     if look is not None:
         result.lookback_scaled = look[..., restore]
-        result.lookback = unscale(prepared.scaler, look, n)[..., restore]
+        result.lookback = windows.lookback_read(starts)[..., restore]
         if windows.mask is not None:  # MASE's and MSIS's scale: steps between observed rows
             seen = windows.mask[starts[:, None] + np.arange(lookback)][..., :n]
             result.lookback_observed = seen[..., restore].astype(bool)

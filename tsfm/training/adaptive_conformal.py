@@ -227,9 +227,16 @@ class SequentialTestPass:
         self.parts: list[dict[str, Tensor]] = []
 
     def add(
-        self, point: Tensor, batch: dict, spread: Tensor, scale: Tensor | None, stride: int
+        self,
+        point: Tensor,
+        batch: dict,
+        spread: Tensor,
+        scale: Tensor | None,
+        stride: int,
+        kept: dict[str, Tensor] | None = None,
     ) -> None:
-        """Keeps a batch's windows; ``scale``: MSIS's, None where nothing is scored."""
+        """Keeps a batch's windows; ``scale``: MSIS's, None where nothing is scored;
+        ``kept``: more per-window values to keep as they are (the targets as read)."""
         part = {
             "point": point.detach().float(),
             "y": batch["y"].detach().float(),
@@ -241,6 +248,7 @@ class SequentialTestPass:
         if "y_mask" in batch:
             part["mask"] = batch["y_mask"].detach().bool()
         part.update({key: batch[key].detach() for key in self.SAMPLE_KEYS if key in batch})
+        part.update({key: value.detach() for key, value in (kept or {}).items()})
         self.parts.append(part)
 
     def take(self, gather) -> dict[str, Tensor] | None:

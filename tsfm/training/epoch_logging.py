@@ -36,9 +36,13 @@ class EpochLogging:
             intervals = self.interval_metrics[f"{stage}{suffix}"]
             if intervals.update_count:
                 for name, value in intervals.compute().items():
-                    if suffix and not name.startswith(("crps", "width")):
-                        continue  # coverage and MSIS do not depend on the scale
-                    self.log(f"{stage}/{name}{suffix}", value.float(), sync_dist=True)
+                    # coverage and MSIS do not depend on the scale: those of the targets as
+                    # read (forecasts.parquet's, to float64 rounding), once, without the suffix
+                    in_units = name.startswith(("crps", "width"))
+                    if not suffix and not in_units:
+                        continue
+                    key = f"{stage}/{name}{suffix if in_units else ''}"
+                    self.log(key, value.to(precise) if suffix else value.float(), sync_dist=True)
             intervals.reset()
         if stage == "test":
             datamodule = self._datamodule()

@@ -47,10 +47,11 @@ class IntervalScoring:
         point = output.prediction.float()
         return self.conformal.quantiles(point, taus, batch.get("variate"), spread, radius_of)
 
-    def _history_scale(self, stage: str, batch: Batch) -> Tensor | None:
-        """MASE's and MSIS's scale ``[B, N]`` (scaled units) of the batch's windows under
-        ``mase_scale="history"``: from the series' rows before each window's origin, which the
-        data module holds; None under ``"lookback"`` (each window's own look-back)."""
+    def _history_scale(self, stage: str, batch: Batch, original: bool = False) -> Tensor | None:
+        """MASE's and MSIS's scale ``[B, N]`` (scaled units; ``original``: of the values as
+        read) of the batch's windows under ``mase_scale="history"``: from the series' rows
+        before each window's origin, which the data module holds; None under ``"lookback"``
+        (each window's own look-back)."""
         if self.hparams.get("mase_scale", "lookback") != "history":
             return None
         datamodule = self._datamodule()
@@ -59,7 +60,8 @@ class IntervalScoring:
                 "mase_scale='history' scores each window against the series' rows before it, "
                 "which only the data module holds: test with trainer.test(module, datamodule)"
             )
-        scale = datamodule.history_scale(stage, batch, self.hparams.season_length)
+        lag = self.hparams.season_length
+        scale = datamodule.history_scale(stage, batch, lag, original=original)
         return scale.to(batch["x"].device)
 
     def _score_intervals(
@@ -67,30 +69,37 @@ class IntervalScoring:
         stage: str,
         output: ModelOutput,
         batch: Batch,
-        original: Tensor,
+        original: tuple[Tensor, Tensor],
         mask: Tensor | None,
-        history: Tensor | None = None,
+        history: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor | None:
-        """Update the interval metrics (MSIS over ``history``, the :meth:`_history_scale`,
-        when given; else over the look-back's); returns the original-scale 95 % interval
-        ``[B, S, N, 2]`` when a data module scores forecasts itself (M4, for its own MSIS
-        scale)."""
+        """Update the interval metrics: scaled, and in the data's units against ``original``,
+        the targets and look-backs as read (MSIS over the ``history`` scales, scaled and as
+        read, of :meth:`_history_scale` when given; else over the look-back's); returns the
+        original-scale 95 % interval ``[B, S, N, 2]`` when a data module scores forecasts
+        itself (M4, for its own MSIS scale)."""
         metric = self.interval_metrics[stage]
         scoring = self._scoring_datamodule() is not None
+        target, lookback = original
         seen = batch.get("x_mask")
         seen = None if seen is None else seen.bool()  # filled gaps and padding are no steps
-        scale = history
+        scale, in_units = (None, None) if history is None else history
         if scale is None and not scoring:
-            scale = seasonal_scale(batch["x"], self.hparams.season_length, seen)
+            lag = self.hparams.season_length
+            scale = seasonal_scale(batch["x"], lag, seen)
+            in_units = seasonal_scale(lookback, lag, seen)
         if stage == "test" and self.conformal is not None and self.conformal.adaptive_rate:
             stride = getattr(self._datamodule().datasets["test"], "stride", 1)
             spread = lookback_spread(batch["x"])
-            self.sequential.add(output.prediction, batch, spread, scale, stride)
+            kept = {"y_original": target}
+            if in_units is not None:
+                kept["scale_original"] = in_units
+            self.sequential.add(output.prediction, batch, spread, scale, stride, kept)
             return None  # scored when the pass ends: adaptive_conformal.SequentialTestPass
         quantiles = self.predictive_quantiles(output, batch, metric.taus)
         metric.update(quantiles, batch["y"], scale, mask)
-        in_original = self.to_original(quantiles, batch, original.dtype)
-        self.interval_metrics[f"{stage}_original"].update(in_original, original, mask=mask)
+        in_original = self.to_original(quantiles, batch, target.dtype)
+        self.interval_metrics[f"{stage}_original"].update(in_original, target, in_units, mask)
         if not scoring or MSIS_LEVEL not in metric.levels:
             return None
         bounds = [index_of(metric.taus, b) for b in level_bounds(MSIS_LEVEL)]
@@ -123,5 +132,6 @@ class IntervalScoring:
             metric.update(quantiles, part["y"], part.get("scale"), mask)
             batch = {"variate": part["variate"]} if "variate" in part else {}
             original = self.to_original(quantiles, batch, precise)
-            target = self.to_original(part["y"], batch, precise)
-            self.interval_metrics["test_original"].update(original, target, mask=mask)
+            target = part["y_original"].to(precise)  # as read
+            in_units = part.get("scale_original")
+            self.interval_metrics["test_original"].update(original, target, in_units, mask)

@@ -153,6 +153,15 @@ class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
             mean, std = mean.unsqueeze(-1), std.unsqueeze(-1)
         return values.to(dtype) * std.to(dtype) + mean.to(dtype)
 
+    def as_read(self, batch: Batch, key: str, dtype: torch.dtype = torch.float64) -> Tensor:
+        """The batch's targets (``key="y"``) or look-back (``"x"``) in the data's units, in
+        ``dtype``: as the data module read them (``y_original``/``x_original``, which
+        evaluation batches carry), else (a batch without them) the scaled values unscaled."""
+        given = batch.get(f"{key}_original")
+        if given is not None:
+            return given.to(dtype)
+        return self.to_original(batch[key], batch, dtype)
+
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
         output = self(batch)
@@ -175,18 +184,24 @@ class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
         self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target, mask)
         precise = self._metric_dtype()
-        original_target = self.to_original(target, batch, precise)
+        original_target = self.as_read(batch, "y", precise)  # never scaled and back
         original_prediction = self.to_original(output.prediction, batch, precise)
         self.metrics[f"{stage}_original"].update(original_prediction, original_target, mask)
         scoring = self._scoring_datamodule() is not None
         history = None if scoring else self._history_scale(stage, batch)  # mase_scale=history
-        if stage == "test" and not scoring:
+        if history is not None:  # scaled, and of the values as read
+            history = (history, self._history_scale(stage, batch, original=True))
+        series = stage == "test" and not scoring
+        lookback = self.as_read(batch, "x", precise) if series or self.has_intervals else None
+        if series:
             self.series_scores.update(
-                self, output.prediction, original_prediction, batch, original_target, history
+                output.prediction, original_prediction, batch, original_target, lookback, history
             )
         interval = None
         if self.has_intervals:
-            interval = self._score_intervals(stage, output, batch, original_target, mask, history)
+            interval = self._score_intervals(
+                stage, output, batch, (original_target, lookback), mask, history
+            )
         if scoring:
             original = self.to_original(output.prediction, batch)
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
@@ -218,7 +233,7 @@ class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
         prediction = self.to_original(self(batch).prediction, batch)
         result = {"prediction": prediction, "index": batch["index"]}
         if "y" in batch:
-            result["target"] = self.to_original(batch["y"], batch)
+            result["target"] = self.as_read(batch, "y", self._metric_dtype())
         return result
 
     # ------------------------------------------------------------------ hooks for models

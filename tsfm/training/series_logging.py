@@ -3,7 +3,8 @@ module logs them into metrics.json (definitions: :mod:`tsfm.training.series_metr
 
 Keys (``test/`` prefix):
 
-- pooled over every target: ``smape``, ``mape`` and ``mase`` (original scale; unit-free);
+- pooled over every target: ``smape``, ``mape`` and ``mase`` (original scale: the targets
+  and look-backs as the data was read, never scaled and back; unit-free);
   ``snaive_mae``, ``snaive_mse``, ``naive_mae`` of the baselines and ``skill_mae``,
   ``skill_mse`` against the seasonal naive forecast, on the *scaled* values beside the scaled
   ``mae``/``mse`` they compare with (each target in its own standard deviations: pooling
@@ -27,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from tsfm.training.metric_notes import notes
@@ -62,18 +62,18 @@ class SeriesScores(nn.Module):
 
     def update(
         self,
-        module: Any,
         prediction: Tensor,
         original: Tensor,
         batch: Any,
         target: Tensor,
-        scale: Tensor | None = None,
+        lookback: Tensor,
+        scale: tuple[Tensor, Tensor] | None = None,
     ) -> None:
-        """Add a batch: ``prediction`` scaled ``[B, H, N]``, ``original`` the same on the
-        original scale, ``target`` on the original scale (in the metrics' dtype); ``module``
-        undoes the scaling of the look-back (its ``to_original``); ``scale [B, N]``: MASE's
-        scale of each window on the scaled values (``mase_scale="history"``), None: the
-        look-back's."""
+        """Add a batch: ``prediction`` scaled ``[B, H, N]``, ``original`` the same in the
+        data's units; ``target`` and ``lookback [B, L, N]`` the targets and look-back in the
+        data's units as read (in the metrics' dtype); ``scale``: MASE's scale ``[B, N]`` of
+        each window on the scaled values and on the values as read (``mase_scale="history"``),
+        None: the look-back's."""
         x, size = batch["x"], batch["x"].shape[0]
         self.lookback = int(x.shape[1])
         series = batch.get("variate")
@@ -91,14 +91,9 @@ class SeriesScores(nn.Module):
             return
         mask, seen = batch.get("y_mask"), batch.get("x_mask")
         seen = None if seen is None else seen.bool()  # filled gaps and padding are no steps
-        lookback = module.to_original(x, batch, original.dtype)
-        in_units = None
-        if scale is not None:  # to_original is affine: the difference keeps only the spread
-            zero = torch.zeros_like(scale[:, None])
-            spread = module.to_original(scale[:, None], batch, original.dtype)
-            in_units = (spread - module.to_original(zero, batch, original.dtype))[:, 0]
+        scaled_scale, in_units = (None, None) if scale is None else scale
         self.original.update(original, target, lookback, mask, series, seen, in_units)
-        self.scaled.update(prediction, batch["y"], x, mask, series, seen, scale)
+        self.scaled.update(prediction, batch["y"], x, mask, series, seen, scaled_scale)
 
     def compute(self, columns: Sequence[str] | None = None) -> dict[str, float]:
         """The defined values by key (see the module docstring); resets the sums."""

@@ -221,11 +221,6 @@ class M4DataModule(ForecastDataModule):
     def window_name(self, stage: str, window: int) -> str:
         return f"series {self.window_series(stage, window)}"
 
-    def window_actuals(self, stage: str, window: int) -> np.ndarray:
-        """Series ``window``'s last horizon, as read."""
-        self.setup(stage)
-        return np.asarray(self._evaluations[stage].targets[window], dtype=np.float64)[:, None]
-
     def season_period(self) -> int:
         return self.group.period
 

@@ -12,8 +12,9 @@ history and the horizon that follows.
 
 Batches are :class:`~tsfm.data.batch.Batch` dicts: ``x [B, L, 1]``, ``y [B, H, 1]``, plus
 ``x_mask [B, L, 1]`` and ``y_mask [B, H, 1]``. Evaluation batches carry ``index [B]``, the
-series' row in the file, which names their one fixed window (a valid cache key). Training
-windows are drawn afresh every time, so they have no stable position: their batches carry
+series' row in the file, which names their one fixed window (a valid cache key), and the
+values as read (``x_original``, ``y_original``, float64). Training windows are drawn afresh
+every time, so they have no stable position: their batches carry
 ``series [B]`` (the row) instead of ``index``, and a model that caches per-``index``
 features (TimesCLIP's image view) computes them on the fly.
 """
@@ -32,14 +33,14 @@ from tsfm.errors import InputError
 
 
 class RaggedSeries:
-    """Series of different lengths stored in one flat float32 tensor."""
+    """Series of different lengths stored in one flat tensor (float32: the models')."""
 
-    def __init__(self, series: Sequence[np.ndarray]):
+    def __init__(self, series: Sequence[np.ndarray], dtype: type = np.float32):
         if not len(series):
             raise InputError("no series")
         self.lengths = torch.tensor([len(s) for s in series], dtype=torch.long)
         self.offsets = torch.cumsum(self.lengths, 0) - self.lengths
-        self.values = torch.from_numpy(np.concatenate(series).astype(np.float32))
+        self.values = torch.from_numpy(np.concatenate(series).astype(dtype))
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -125,16 +126,18 @@ class M4TrainWindows(Dataset):
 
 
 class M4ForecastWindows(Dataset):
-    """The last look-back window of every history and the horizon after it."""
+    """The last look-back window of every history and the horizon after it (also as read,
+    in float64: ``x_original``, ``y_original``)."""
 
     def __init__(self, histories: Sequence[np.ndarray], targets: np.ndarray, seq_len: int):
         if len(histories) != len(targets):
             raise InputError(f"{len(histories)} histories for {len(targets)} targets")
-        ragged = RaggedSeries(histories)
+        ragged = RaggedSeries(histories, np.float64)
         rows = torch.arange(len(ragged))
         x, x_mask = ragged.before(rows, ragged.lengths, seq_len)
-        self.x, self.x_mask = x[..., None], x_mask[..., None]
-        self.y = torch.as_tensor(np.asarray(targets, dtype=np.float32))[..., None]
+        self.x_original, self.x_mask = x[..., None], x_mask[..., None]
+        self.y_original = torch.as_tensor(np.asarray(targets, dtype=np.float64))[..., None]
+        self.x, self.y = self.x_original.float(), self.y_original.float()
         self.y_mask = torch.ones_like(self.y)
 
     def __len__(self) -> int:
@@ -157,6 +160,8 @@ class M4ForecastWindows(Dataset):
             x_mask=self.x_mask[rows],
             y_mask=self.y_mask[rows],
             index=rows,
+            x_original=self.x_original[rows],
+            y_original=self.y_original[rows],
         )
 
     def __getitem__(self, index: int) -> Batch:
