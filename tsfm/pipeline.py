@@ -29,7 +29,7 @@ from tsfm.training.conformal import calibrate, check_conformal
 from tsfm.training.conformal_plan import calibration_plan, check_plan
 from tsfm.training.data_record import RecordData, check_same_training_data
 from tsfm.training.divergence import StopOnDivergence
-from tsfm.training.last_checkpoint import EpochCheckpoint
+from tsfm.training.last_checkpoint import EpochCheckpoint, best_scores
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
@@ -290,8 +290,7 @@ def _fit_and_test(
         for key, note in module.series_scores.warnings.items():  # defined, but read with care
             metrics[f"test/warnings/{key}"] = note
             log.warning("test: %s", note)
-    if trainer.checkpoint_callback and trainer.checkpoint_callback.best_model_score is not None:
-        metrics["val/best_loss"] = float(trainer.checkpoint_callback.best_model_score)
+    metrics.update(best_scores(trainer.checkpoint_callback))  # val/best_loss or best/<monitor>
     metrics["epochs"] = trainer.current_epoch
     metrics.update(timings)
     metrics.update(protocol(cfg, datamodule, module))

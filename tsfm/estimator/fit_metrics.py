@@ -1,7 +1,8 @@
 """``fit_metrics_``: what a fit records of its training, as the pipeline reports it.
 
-The validation loss of the best epoch (``val/best_loss``), ``epochs`` (a cut-short epoch
-counted), the fit's seconds (``fit_...``), how training ended: ``stopped`` (one of
+The validation loss of the best epoch (``val/best_loss``; ``best/<monitor>`` instead when
+``callbacks.checkpoint.monitor`` is another value), ``epochs`` (a cut-short epoch counted),
+the fit's seconds (``fit_...``), how training ended: ``stopped`` (one of
 :data:`~tsfm.training.stopping.STOP_REASONS`) and ``last_epoch_complete``, and the rows of
 the frame it trained on (``train_rows``) and validated on (``val_rows``, 0 without
 validation; a panel's: summed over its series), which cross-validation's and backtests' fold
@@ -16,7 +17,7 @@ from typing import Any
 from tsfm.training.preflight import fits_type
 from tsfm.training.stopping import STOP_REASONS, plural, shown_time, time_limit
 
-FIT_METRICS = ("val/", "epochs", "fit_", "stopped", "last_epoch_complete")  # key prefixes
+FIT_METRICS = ("val/", "best/", "epochs", "fit_", "stopped", "last_epoch_complete")  # key prefixes
 
 
 MIN_SECONDS = 1.0  # the least a final training gets of a time limit a helper used up

@@ -15,7 +15,7 @@ from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
 from tsfm.errors import InputError
 from tsfm.estimator.guards import check_run_only, override_key
-from tsfm.estimator.params import config_key, param_name
+from tsfm.estimator.params import compose_for, config_key, param_name
 from tsfm.estimator.search_checks import LOOKBACK, check_space, study_settings
 
 DEFAULT_VAL_SIZE = 0.2
@@ -131,7 +131,7 @@ def tune_forecaster(
 
     check_n_trials(n_trials, "n_trials")
     tune = study_settings(settings)
-    check_metric(tune.metric, "metric")
+    check_metric(tune.metric, "metric", checkpoint_monitor(est))
     if search_space is None:
         space_spec = default_space(est.model)
     else:
@@ -201,6 +201,15 @@ def tune_forecaster(
     est.study_ = study
     est.best_params_ = {"model": est.model, **as_params(est, best_values)}
     return est
+
+
+def checkpoint_monitor(est: Any) -> str:
+    """What ``est``'s fits choose the best checkpoint by (its overrides and parameters)."""
+    cfg = compose_for(est.model, est.experiment, est.overrides)
+    for name, value in est.extra_params().items():
+        if config_key(est.model, name) == "callbacks.checkpoint.monitor":
+            cfg.callbacks.checkpoint.monitor = value
+    return str(cfg.callbacks.checkpoint.monitor)
 
 
 def _adopt(est: Any, fitted: Any) -> None:

@@ -38,3 +38,18 @@ class EpochCheckpoint(ModelCheckpoint):
         # skipped when Lightning saved at this step (last.ckpt with it), as in sanity checks
         if self.save_last and not self._should_skip_saving_checkpoint(trainer):
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+
+VALIDATION_LOSS = "val/loss"
+
+
+def best_scores(callback: ModelCheckpoint | None) -> dict[str, float]:
+    """The best checkpoint's monitored value, under a name that says what it is:
+    ``val/best_loss`` when it monitors the validation loss, else ``best/<monitor>`` (say
+    ``best/train/loss``); nothing without a checkpoint or a score."""
+    if callback is None or callback.best_model_score is None:
+        return {}
+    score = float(callback.best_model_score)
+    if callback.monitor == VALIDATION_LOSS:
+        return {"val/best_loss": score}
+    return {f"best/{callback.monitor}": score}

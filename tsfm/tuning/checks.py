@@ -13,7 +13,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsfm.errors import InputError
 
-# What a trial's run reports that the objective can minimise (a trial never tests).
+# What a trial's run reports that the objective can minimise (a trial never tests); a
+# checkpoint monitoring another value than val/loss reports best/<monitor> instead of
+# val/best_loss (tsfm.training.last_checkpoint.best_scores).
 TRIAL_METRICS = {
     "val/best_loss": "the best epoch's validation loss (the default)",
     "fit_seconds": "the training's seconds",
@@ -29,19 +31,31 @@ LOADER_KEYS = {
 BUILT_FROM = ("model", "optim", "data.seq_len", "data.pred_len", "loss", "quantiles", "levels")
 
 
-def check_metric(metric: Any, name: str) -> None:
+def check_metric(metric: Any, name: str, monitor: str = "val/loss") -> None:
     """Refuse a ``metric`` no trial reports (``name``: the caller's name of the setting),
-    which would fail every trial after its training."""
-    if metric in TRIAL_METRICS:
+    which would fail every trial after its training; ``monitor``: what the trials' best
+    checkpoint is chosen by (``callbacks.checkpoint.monitor``)."""
+    reported = dict(TRIAL_METRICS)
+    if monitor != "val/loss":
+        if metric == "val/best_loss":
+            raise InputError(
+                f"{name}='val/best_loss' is the validation loss of the best checkpoint, but "
+                f"callbacks.checkpoint.monitor={monitor} chooses the best checkpoint by "
+                f"{monitor}, so no trial reports it; set {name}=best/{monitor} to rank the "
+                f"trials by the best {monitor}, or monitor val/loss"
+            )
+        del reported["val/best_loss"]
+        reported[f"best/{monitor}"] = f"the best checkpoint's {monitor}"
+    if metric in reported:
         return
-    close = difflib.get_close_matches(str(metric), list(TRIAL_METRICS), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(metric), list(reported), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}? " if close else ""
     test = (
         " (a trial never tests: the test split is not used)"
         if str(metric).startswith("test/")
         else ""
     )
-    known = "; ".join(f"{key}: {what}" for key, what in TRIAL_METRICS.items())
+    known = "; ".join(f"{key}: {what}" for key, what in reported.items())
     raise InputError(
         f"{name}={metric!r} is not a value a trial reports{test}, so every trial would fail "
         f"after training; {hint}a trial reports {known}"
@@ -226,3 +240,10 @@ def check_data(cfg: DictConfig, space: Mapping[str, Any]) -> None:
     from tsfm.pipeline import build_datamodule
 
     build_datamodule(cfg)
+
+
+def checkpoint_monitor(cfg: DictConfig) -> str:
+    """What the run's best checkpoint is chosen by (val/loss without a checkpoint: the
+    objective then falls back to the last validation loss)."""
+    checkpoint = cfg.callbacks.checkpoint
+    return str(checkpoint.monitor) if checkpoint.enabled else "val/loss"

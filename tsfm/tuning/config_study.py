@@ -219,7 +219,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.pipeline import fit_and_test
     from tsfm.training.artifacts import write_run_files
     from tsfm.training.console import quiet
-    from tsfm.tuning.checks import check_data, check_metric
+    from tsfm.tuning.checks import check_data, check_metric, checkpoint_monitor
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import study_problem
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
@@ -242,7 +242,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
             "as tune.params in a config file"
         )
     space = parse_space(params)
-    check_metric(settings.metric, "tune.metric")
+    check_metric(settings.metric, "tune.metric", checkpoint_monitor(cfg))
     space = check_space(cfg, overrides, space)
     check_data(cfg, space)
     directory = Path(settings.dir)
