@@ -3,6 +3,7 @@ other exceptions keep theirs. In Python the same refusals are ``tsfm.InputError`
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -34,6 +35,8 @@ def test_a_bad_data_file_ends_the_run_with_the_message_and_status_2(tmp_path):
     assert "InputError: non-numeric column(s) ['price']" in out
     assert "Traceback" not in out and "HYDRA_FULL_ERROR" not in out
     assert "non-numeric column(s) ['price']" in (run_dir / "run.log").read_text()
+    record = json.loads((run_dir / "metrics.json").read_text())
+    assert record["status"] == "failed" and "non-numeric column(s)" in record["error"]
 
 
 def test_a_missing_data_file_ends_the_run_the_same_way(tmp_path):

@@ -33,11 +33,11 @@ def input_errors_end_the_command(log: logging.Logger) -> Iterator[None]:
             raise
         message = f"{type(error).__name__}: {error}"
         print(message, file=sys.stderr, flush=True)
-        _into_log_files(log, message)
+        into_log_files(log, message)
         raise SystemExit(INPUT_ERROR_STATUS) from None
 
 
-def _into_log_files(log: logging.Logger, message: str) -> None:
+def into_log_files(log: logging.Logger, message: str) -> None:
     """``message`` into the job's log files (``run.log``, ``tune.log``) only: the console
     line went to stderr, where a traceback went before."""
     record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, None)

@@ -15,10 +15,12 @@ from pathlib import Path
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from tsfm.cli_errors import input_errors_end_the_command
+from tsfm.cli_failures import failed_jobs_listed, failures_recorded
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
@@ -39,7 +41,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     A run without ``resume=true`` refuses a directory holding an earlier run's checkpoints
     or metrics.json. A diverged run leaves ``metrics.json`` with ``"status": "diverged"``
     and the reason, and raises; so does a run whose test metrics are not finite (they are
-    written as null).
+    written as null). Any other failure of the command's job leaves ``"status": "failed"``
+    (:mod:`tsfm.cli_failures`).
     """
     run_dir = Path(run_dir)
     check_fresh_run_dir(cfg, run_dir)
@@ -89,8 +92,15 @@ def main(cfg: DictConfig) -> float | None:
     log_through_root()  # Lightning's info lines into run.log too
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
+    job = None  # a multirun's job: its number and overrides, in the line saying it failed
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        job = f"#{hydra_cfg.job.num} ({' '.join(hydra_cfg.overrides.task)})"
     try:
-        with input_errors_end_the_command(log), warnings_through_logging():
+        with (
+            input_errors_end_the_command(log),
+            failures_recorded(cfg, run_dir, log, job),  # the error in run.log, metrics.json
+            warnings_through_logging(),
+        ):
             check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
             metrics = run(cfg, run_dir)  # warnings into run.log too, naming tsfm's lines
     except KeyboardInterrupt as stop:  # Ctrl-C: checkpoints kept, one line on how to resume
@@ -101,4 +111,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    main()
+    with failed_jobs_listed():  # after a multirun: every failed job, not only the first
+        main()

@@ -4,6 +4,8 @@ are refused before any data is read."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -54,7 +56,9 @@ def test_runs_that_cannot_report_a_trained_models_numbers_are_refused_first(
 def test_the_cli_refuses_to_test_an_untrained_model(tmp_path):
     proc = run_cli(*TINY_ITRANSFORMER, *TINY_RUN, "train=false", cwd=tmp_path)
     assert proc.returncode != 0 and "randomly initialised model" in proc.stderr
-    assert not list(tmp_path.rglob("metrics.json"))
+    (record,) = [json.loads(p.read_text()) for p in tmp_path.rglob("metrics.json")]
+    assert record["status"] == "failed" and "randomly initialised" in record["error"]
+    assert not any(key.startswith("test/") for key in record)  # no scores of it
 
 
 @pytest.mark.parametrize("trainer", ["cpu", "gpu", "ddp"])

@@ -115,12 +115,29 @@ def finite_metrics(metrics: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 def metrics_json(metrics: dict[str, Any], status: str | None = None) -> str:
     """metrics.json's text: strict JSON (no NaN/Infinity tokens) with a ``status`` field,
     ``ok``, or ``non_finite`` with the affected keys in ``non_finite`` (their values null),
-    or the caller's ``status`` (e.g. ``diverged``)."""
+    or the caller's ``status`` (``diverged``, ``failed``: with the ``error``)."""
     clean, bad = finite_metrics(metrics)
     clean["status"] = status or ("non_finite" if bad else "ok")
     if bad:
         clean["non_finite"] = bad
     return json.dumps(clean, indent=2, sort_keys=True, allow_nan=False)
+
+
+def file_text(path: Path) -> str | None:
+    """The text of the file at ``path`` (None: absent or unreadable)."""
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def run_status(text: str | None) -> str | None:
+    """The ``status`` of a metrics.json's text (None: not a run's metrics.json)."""
+    try:
+        record = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return record.get("status") if isinstance(record, dict) else None
 
 
 def write_run_files(

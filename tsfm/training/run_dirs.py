@@ -9,15 +9,18 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from tsfm.training.artifacts import file_text, run_status
 from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.stopping import plural
 
 
 def earlier_run_files(run_dir: str | Path) -> list[str]:
-    """What in ``run_dir`` shows an earlier run there: its checkpoints and metrics.json."""
+    """What in ``run_dir`` shows an earlier run there: its checkpoints and metrics.json (but
+    one saying ``"status": "failed"``: a run that failed left no results to keep)."""
     run_dir = Path(run_dir)
     found = sorted(f"checkpoints/{p.name}" for p in (run_dir / "checkpoints").glob("*.ckpt"))
-    if (run_dir / "metrics.json").is_file():
+    metrics = run_dir / "metrics.json"
+    if metrics.is_file() and run_status(file_text(metrics)) != "failed":
         found.append("metrics.json")
     return found
 
