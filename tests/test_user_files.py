@@ -9,11 +9,12 @@ import io
 import pandas as pd
 import polars as pl
 import pytest
+from omegaconf import OmegaConf
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny, to_long
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
-from tsfm.config import compose_config
+from tsfm.config import check_relative_data_path, compose_config
 from tsfm.data import TimeSeriesDataModule, make_datamodule, read_file, read_frame
 from tsfm.data.frames import build_table
 from tsfm.pipeline import fit_and_test
@@ -170,3 +171,30 @@ def test_a_relative_path_under_hydra_chdir_names_the_directory_the_command_start
     assert proc.returncode != 0
     assert "hydra.job.chdir=true runs the job in its run directory" in proc.stderr
     assert f"Pass an absolute path: data.path={tmp_path / 'np.csv'}" in proc.stderr
+
+
+def test_a_relative_data_root_or_tsfm_data_under_hydra_chdir_is_refused_with_the_full_path(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "data").mkdir()
+    run_dir, started_in = tmp_path / "outputs" / "run", tmp_path / "work"
+    run_dir.mkdir(parents=True)
+    monkeypatch.chdir(run_dir)  # where Hydra runs the job with chdir=true
+    monkeypatch.delenv("TSFM_DATA", raising=False)
+    data = OmegaConf.create({"name": "etth1", "root": "../data"})
+    check_relative_data_path(data, False, started_in)  # without chdir: read as given
+    with pytest.raises(FileNotFoundError, match=rf"data folder ../data \(data.root\) does not "
+                       rf"exist in the working directory, {run_dir}: hydra.job.chdir=true runs "
+                       rf"the job in its run directory.*not from {started_in}, where the command "
+                       rf"started. Pass an absolute path: data.root={tmp_path / 'data'}$"):  # fmt: skip
+        check_relative_data_path(data, True, started_in)
+    with pytest.raises(FileNotFoundError, match=r"data.root=/full/path/to/absent$"):
+        check_relative_data_path(OmegaConf.create({"name": "etth1", "root": "absent"}), True,
+                                 tmp_path)  # fmt: skip
+    check_relative_data_path(OmegaConf.create({"name": "etth1", "root": "."}), True, tmp_path)
+    check_relative_data_path(OmegaConf.create({"name": "etth1", "root": str(tmp_path)}), True,
+                             tmp_path)  # fmt: skip
+    monkeypatch.setenv("TSFM_DATA", "data")
+    with pytest.raises(FileNotFoundError, match=rf"TSFM_DATA=\S*{tmp_path.name}/data$"):
+        check_relative_data_path(OmegaConf.create({"name": "etth1", "root": None}), True,
+                                 tmp_path)  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,16 +194,33 @@ def register_configs() -> None:
 
 def check_relative_data_path(data: Any, chdir: bool | None, started_in: str | Path) -> None:
     """With ``hydra.job.chdir=true`` the job runs in its run directory, which is where a
-    relative custom ``data.path`` is read from: refuse one that is not there, naming the
-    directory the command was started in (``started_in``), where it likely is."""
-    path = data.get("path") if data.get("name") == "custom" else None
-    if not chdir or not path or Path(path).expanduser().is_absolute() or Path(path).exists():
+    relative custom ``data.path``, a relative ``data.root`` and a relative ``TSFM_DATA``
+    folder are read from: refuse one that is not there, naming the directory the command was
+    started in (``started_in``), where it likely is, and the absolute path to pass."""
+    if not chdir:
         return
-    start = Path(started_in) / path
-    fix = f"data.path={start}" if start.is_file() else "data.path=/full/path/to/file.csv"
+    if data.get("name") == "custom":
+        path = data.get("path")
+        if path and not Path(path).expanduser().is_absolute() and not Path(path).exists():
+            _refuse_relative("data file", "data.path", path, started_in, Path.is_file)
+        return
+    root = data.get("root")
+    if root is not None:
+        folders = [("data.root", str(root))]
+    else:
+        env = os.environ.get("TSFM_DATA") or ""
+        folders = [("TSFM_DATA", p) for p in env.split(os.pathsep) if p]
+    for setting, folder in folders:
+        if not Path(folder).expanduser().is_absolute() and not Path(folder).is_dir():
+            _refuse_relative("data folder", setting, folder, started_in, Path.is_dir)
+
+
+def _refuse_relative(what: str, setting: str, path: str, started_in: str | Path, found) -> None:
+    start = (Path(started_in) / path).resolve()
+    fix = f"{setting}={start}" if found(start) else f"{setting}=/full/path/to/{Path(path).name}"
     raise FileNotFoundError(
-        f"data file {path} does not exist in the working directory, {Path.cwd()}: "
-        "hydra.job.chdir=true runs the job in its run directory, and a relative data.path "
+        f"{what} {path} ({setting}) does not exist in the working directory, {Path.cwd()}: "
+        f"hydra.job.chdir=true runs the job in its run directory, and a relative {setting} "
         f"is read from there, not from {started_in}, where the command started. Pass an "
         f"absolute path: {fix}"
     )
