@@ -113,7 +113,10 @@ class RunConfig:
     training split and everything after it up to the window; M4 always scores its own MASE
     and MSIS that way); ``conformal`` calibrates intervals for a point model.
     ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
-    weights of ``ckpt_path`` (a local file). ``resume=true`` continues an interrupted run
+    weights of ``ckpt_path`` (a local file), on data scaled by ``test_scaler``: ``data``
+    (a scaler fitted on its own training split, the papers' transfer convention) or
+    ``checkpoint`` (the scaler of the data the checkpoint was trained on,
+    :mod:`tsfm.training.test_scaler`). ``resume=true`` continues an interrupted run
     from ``<run dir>/checkpoints/last.ckpt`` (point ``hydra.run.dir`` at that run);
     ``ckpt_path`` with training continues from that file instead. ``check_memory=false``
     skips the refusal of a model whose estimated memory exceeds what is free. ``threads``
@@ -149,6 +152,7 @@ class RunConfig:
     train: bool = True
     test: bool = True
     ckpt_path: str | None = None
+    test_scaler: str = "data"
     resume: bool = False
     check_memory: bool = True
     threads: int | None = None

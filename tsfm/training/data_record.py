@@ -7,6 +7,7 @@ must read the same data: on other rows the split, the scaler, and the validation
 early stopping and ``best.ckpt`` compare losses over would all change silently. Checkpoints
 written before the record are checked by their scaler's statistics (the training rows').
 Testing a checkpoint (``train=false``) on other data stays allowed: it is scored there.
+Checkpoints also record the input scaler (:mod:`tsfm.training.test_scaler`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from lightning.pytorch.callbacks import Callback
 
 from tsfm.errors import InputError
 from tsfm.training.checkpoints import load_checkpoint
+from tsfm.training.test_scaler import KEY as SCALER_KEY
+from tsfm.training.test_scaler import input_scaler_record
 
 KEY = "tsfm_data"
 
@@ -37,12 +40,16 @@ class RecordData(Callback):
     def __init__(self, datamodule: Any) -> None:
         self.datamodule = datamodule
         self._record: dict[str, Any] | None = None
+        self._scaler: dict[str, list] | None = None
 
     def on_save_checkpoint(self, trainer: Any, pl_module: Any, checkpoint: dict) -> None:
         if self._record is None:
             self._record = data_record(self.datamodule) or {}
+            self._scaler = input_scaler_record(self.datamodule)
         if self._record:
             checkpoint[KEY] = dict(self._record)
+        if self._scaler is not None:  # what test_scaler=checkpoint scales other data with
+            checkpoint[SCALER_KEY] = dict(self._scaler)
 
 
 def same_scaling(saved: Any, now: Any) -> bool:

@@ -26,6 +26,7 @@ from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoints import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
+from tsfm.training.test_scaler import check_test_scaler
 
 if typing.TYPE_CHECKING:
     from tsfm.data import ForecastDataModule
@@ -223,6 +224,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         )
     if not train and resume:
         raise InputError("resume=true continues training; it needs train=true")
+    check_test_scaler(cfg)
     if train:
         trainer = _plain(cfg.trainer)
         for key in ("max_epochs", "max_steps", "limit_train_batches"):
