@@ -44,7 +44,8 @@ def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> 
     if rows < horizon:
         raise InputError(
             f"val_size={val_size} holds out {rows} rows, fewer than one horizon ({horizon}); "
-            "validation needs at least one full forecast"
+            f"validation needs at least one full forecast: hold out at least {horizon} rows, "
+            "or pass val_size=None to fit without validation"
         )
     return rows
 

@@ -71,7 +71,7 @@ def from_run(
     data_root: str | Path | None = None,
     sources: dict[str, Any] | None = None,
 ) -> Any:
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).expanduser()
     if not (run_dir / "config.yaml").is_file():
         raise FileNotFoundError(
             f"{run_dir} is not the directory of a python -m tsfm.run run (no config.yaml); "

@@ -55,6 +55,7 @@ from tsfm.estimator.saved_files import (
     read_json,
     refuse_yaml_aliases,
 )
+from tsfm.estimator.saved_versions import naming_the_saving_version
 from tsfm.estimator.saving import FORMAT
 from tsfm.estimator.validation import INSTANTIATION_KEYS, SavedForecasterError, check_metadata
 from tsfm.models import REGISTRY, RENAMED
@@ -152,8 +153,17 @@ def structured_config(raw: dict[str, Any], where: str) -> DictConfig:
 def load(
     cls: type, path: str | Path, check_memory: bool = True, sources: dict[str, Any] | None = None
 ) -> Any:
-    """``sources``: settings naming where pretrained parts are now (:mod:`moved_sources`)."""
-    path = Path(path)
+    """``sources``: settings naming where pretrained parts are now (:mod:`moved_sources`).
+    ``~`` is the home folder; a refusal names the tsfm that saved the folder
+    (:mod:`saved_versions`)."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} does not exist or is not a folder: no saved Forecaster")
+    with naming_the_saving_version(path):
+        return _load(cls, path, check_memory, sources)
+
+
+def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | None) -> Any:
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{path} is not a saved Forecaster: {missing} missing")
@@ -164,8 +174,13 @@ def load(
             f"{path / 'forecaster.json'} holds {type(meta).__name__}, not the object save() "
             "writes: it is not a tsfm file or is damaged"
         )
-    if meta.get("format") != FORMAT:
-        raise InputError(f"{path}: unknown forecaster.json format {meta.get('format')!r}")
+    form = meta.get("format")
+    if form != FORMAT:
+        newer = isinstance(form, int) and not isinstance(form, bool) and form > FORMAT
+        raise InputError(
+            f"{path}: forecaster.json has format {form!r}, "
+            + (f"newer than format {FORMAT}, which this tsfm reads" if newer else "unknown")
+        )
     meta = check_metadata(cls, meta, cfg, path / "forecaster.json")
     mode = meta.get("mode", "joint")
     input_columns = meta.get("input_columns", meta["columns"])
@@ -211,9 +226,10 @@ def load(
     est.mode_ = mode
     est.columns_ = meta["columns"]
     est.input_columns_ = input_columns
-    est.roles_ = ColumnRoles(**{k: tuple(v) for k, v in meta.get("roles", {}).items()})
-    if not est.roles_.targets:
-        est.roles_ = ColumnRoles(tuple(est.columns_))
+    roles = {k: tuple(v) for k, v in meta.get("roles", {}).items()}
+    if not roles.get("targets"):  # saved before roles: every column a target (as checked)
+        roles["targets"] = tuple(est.columns_)
+    est.roles_ = ColumnRoles(**roles)
     est.n_variates_ = len(est.columns_)
     est.series_ = series
     encoder = meta.get("static_encoder")

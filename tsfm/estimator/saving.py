@@ -147,7 +147,7 @@ def _sibling(target: Path, kind: str) -> Path:
 
 
 def save(est: Any, path: str | Path, overwrite: bool = False) -> Path:
-    path = Path(path)
+    path = Path(path).expanduser()  # ~: the home folder, as for load
     target = path.resolve()
     replace = _replaceable(target, overwrite)
     meta_text = json.dumps(metadata(est), indent=2, allow_nan=False)  # refused before any file
