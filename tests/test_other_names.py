@@ -67,7 +67,7 @@ def test_no_other_name_is_a_tsfm_parameter():
     + [
         ("predict", "futr_df", r"predict\(\) takes no argument 'futr_df' \(neuralforecast's "
          r"name\); in tsfm: future_df=7"),
-        ("predict", "h", r"fixed at fit \(horizon=4\): for 7 steps keep the first 7 of each"),
+        ("predict", "h", r"fixed at fit \(horizon=4\): fit a Forecaster with horizon=7$"),
         ("predict", "n", r"'n' \(darts' name\); in tsfm: the horizon is fixed at fit"),
         ("predict", "num_samples", r"no sample paths: .* predict\(quantiles=\[0.05, 0.5, 0.95\]"),
         ("fit", "val_size", r"fit\(\) takes no argument 'val_size' .* Forecaster\(\.\.\., "
@@ -84,6 +84,14 @@ def test_other_libraries_method_keywords_are_refused_before_any_work(where, name
     est = Forecaster(horizon=4, lookback=8)  # not fitted: the refusal comes first
     with pytest.raises(InputError, match=message or rf"{where}\(\) takes no argument '{name}'"):
         getattr(est, where)(frame(), **{name: 7})
+
+
+def test_fewer_steps_than_the_horizon_are_kept_from_the_forecast_more_need_a_new_fit():
+    est = Forecaster(horizon=4, lookback=8)
+    with pytest.raises(InputError, match=r"for 2 steps keep the first 2 rows of each series'"):
+        est.predict(h=2)
+    with pytest.raises(InputError, match=r"horizon=4\): fit a Forecaster with horizon=48$"):
+        est.predict(n=48)
 
 
 def test_other_unknown_keywords_keep_python_type_error():

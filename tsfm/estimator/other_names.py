@@ -31,11 +31,9 @@ Method = TypeVar("Method", bound=Callable[..., Any])
 
 NF, DARTS = "neuralforecast", "darts"
 _FIXED_HORIZON = (
-    "the horizon is fixed at fit (horizon={horizon}): for {value} steps keep the first {value} "
-    "of each series' forecast (f.predict().head({value}) for a wide frame, "
-    ".groupby('unique_id').head({value}) for a long one), or fit a Forecaster with "
-    "horizon={value}"
+    "the horizon is fixed at fit (horizon={horizon}): {fewer}fit a Forecaster with horizon={value}"
 )
+_FEWER_STEPS = "for {value} steps keep the first {value} rows of each series' forecast, or "
 _CONSTRUCTOR = (
     "{name} is a Forecaster argument: Forecaster(..., {name}={value}) or set_params({name}=...)"
 )
@@ -160,7 +158,10 @@ def _shown(value: Any) -> str:
 
 
 def _advice(text: str, value: Any, horizon: Any, name: str) -> str:
-    return text.format(value=_shown(value), horizon=horizon, name=name)
+    shown = _shown(value)
+    fewer = type(value) is int and isinstance(horizon, int) and 0 < value < horizon
+    fewer_text = _FEWER_STEPS.format(value=shown) if fewer else ""  # none to keep beyond it
+    return text.format(value=shown, horizon=horizon, name=name, fewer=fewer_text)
 
 
 def refuse_other_parameters(params: Iterable[str], values: dict[str, Any] | None = None) -> None:
