@@ -40,6 +40,7 @@ from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.run_dirs import resume_checkpoint
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 from tsfm.training.stopping import how_training_stopped, interruptible, time_limit
+from tsfm.training.trainer_build import make_trainer
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +131,12 @@ def build_trainer(
     releasing = cfg.get("release_freed_memory", False) and release_freed_memory()
     if releasing:  # after each of the model's memory blocks too
         extra_callbacks = [*extra_callbacks, ReleaseBetweenBlocks()]
-    return L.Trainer(
+    return make_trainer(  # a trainer.<name> that Lightning refuses: an InputError naming it
+        trainer_args,
         default_root_dir=run_dir,
         callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],
         logger=build_logger(cfg, run_dir, resuming),
         plugins=[*plugins, SafeCheckpointIO()],  # every checkpoint Lightning reads: weights only
-        **trainer_args,
     )
 
 
