@@ -83,16 +83,16 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
             EarlyStopping(monitor=stop.monitor, patience=stop.patience, min_delta=stop.min_delta)
         )
     if ckpt.enabled:
-        callbacks.append(
-            EpochCheckpoint(  # last.ckpt after every epoch, whatever Lightning's version
-                dirpath=run_dir / "checkpoints",
-                filename="best",
-                monitor=ckpt.monitor,
-                save_top_k=1,
-                save_last=ckpt.save_last,
-                auto_insert_metric_name=False,
-            )
+        checkpoint = EpochCheckpoint(  # last.ckpt after every epoch, whatever Lightning's version
+            dirpath=run_dir / "checkpoints",
+            filename="best",
+            monitor=ckpt.monitor,
+            save_top_k=1,
+            save_last=ckpt.save_last,
+            auto_insert_metric_name=False,
         )
+        checkpoint.resuming = bool(cfg.get("resume", False))  # its folder holds checkpoints
+        callbacks.append(checkpoint)
     return callbacks
 
 

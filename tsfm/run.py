@@ -26,6 +26,7 @@ from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.console import log_through_root, warnings_through_logging
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
+from tsfm.training.finished_runs import already_finished, finished_run
 from tsfm.training.run_dirs import check_fresh_run_dir, interrupted_line
 from tsfm.training.runtime import resolved_autocast
 
@@ -37,11 +38,18 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     """Train, test and write the run directory; returns the metrics.
 
     A run without ``resume=true`` refuses a directory holding an earlier run's checkpoints
-    or metrics.json. A diverged run leaves ``metrics.json`` with ``"status": "diverged"``
-    and the reason, and raises; so does a run whose test metrics are not finite (they are
-    written as null).
+    or metrics.json; with it, a run that already finished there, resumed with the same
+    stopping settings, is not trained or tested again: its metrics.json's metrics are shown
+    and returned (:mod:`tsfm.training.finished_runs`). A diverged run leaves
+    ``metrics.json`` with ``"status": "diverged"`` and the reason, and raises; so does a run
+    whose test metrics are not finite (they are written as null).
     """
     run_dir = Path(run_dir)
+    if (finished := finished_run(cfg, run_dir)) is not None:
+        log.info("%s", already_finished(run_dir, finished))  # not trained and tested again
+        if cfg.output.print_table:
+            log.info("\n%s\n%s", run_title(cfg), metrics_table(finished))
+        return finished
     check_fresh_run_dir(cfg, run_dir)
     try:
         result = fit_and_test(cfg, run_dir)
