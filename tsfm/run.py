@@ -27,6 +27,7 @@ from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.console import log_through_root, warnings_through_logging
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
 from tsfm.training.finished_runs import already_finished, finished_run
+from tsfm.training.progress import epoch_log
 from tsfm.training.run_dirs import check_fresh_run_dir, interrupted_line
 from tsfm.training.runtime import resolved_autocast
 
@@ -52,7 +53,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
         return finished
     check_fresh_run_dir(cfg, run_dir)
     try:
-        result = fit_and_test(cfg, run_dir)
+        # one line per epoch into run.log, and onto a console without a progress bar
+        result = fit_and_test(cfg, run_dir, extra_callbacks=[epoch_log(cfg.trainer)])
     except DivergedError as err:
         if run_dir.is_dir() and rank_zero_only.rank == 0:
             write_run_files(cfg, run_dir, {"error": str(err)}, status="diverged")
