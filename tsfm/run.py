@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m tsfm.run                                   # iTransformer on ETTh1, 96 -> 96
+    python -m tsfm.run                                   # iTransformer (official defaults), ETTh1
     python -m tsfm.run experiment=itransformer_ettm1_192 trainer=gpu
     python -m tsfm.run -m data=etth1,ettm1 data.pred_len=96,192
 """
