@@ -173,9 +173,12 @@ def test_resuming_a_finished_run_trains_and_tests_nothing_again(tmp_path, caplog
 
     # more epochs asked for: the run goes on, without Lightning's warning that its
     # checkpoint folder is not empty (on a resume it holds the run's checkpoints, as it should)
-    with warnings.catch_warnings(record=True) as caught:
+    caplog.clear()
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.INFO):
         warnings.simplefilter("always")
         more = run(compose_config(*RUN, "trainer.max_epochs=2", "resume=true"), tmp_path)
     assert more["epochs"] == 2
+    epochs = [r.getMessage().split("  ")[0] for r in caplog.records if r.name == "tsfm.run"]
+    assert [e for e in epochs if e.startswith("epoch ")] == ["epoch 2/2"]  # counted on
     assert validated_epochs(tmp_path / "logs" / "metrics.csv") == [0, 1]
     assert not [w for w in caught if "exists and is not empty" in str(w.message)]
