@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ import pytest
 
 import tsfm
 from tests.helpers.data import REPO
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.cli_errors import INPUT_ERROR_STATUS, input_errors_end_the_command
 from tsfm.errors import InputError
 
@@ -69,3 +70,42 @@ def test_python_refusals_are_input_errors_and_still_value_errors():
     with pytest.raises(tsfm.InputError, match="non-numeric") as refused:
         tsfm.Forecaster(lookback=8, horizon=2, max_epochs=1).fit(df)
     assert isinstance(refused.value, ValueError) and tsfm.InputError is InputError
+
+
+def test_a_trainer_setting_lightning_refuses_is_an_input_error_naming_it(tmp_path):
+    from tsfm.config import compose_config
+    from tsfm.pipeline import build_trainer
+
+    for setting, named in (
+        ("trainer.devices=0", "trainer.devices=0"),
+        ("trainer.gradient_clip_algorithm=foo", "trainer.gradient_clip_algorithm='foo'"),
+        ("trainer.val_check_interval=-1", "trainer.val_check_interval=-1"),
+    ):
+        cfg = compose_config(setting)
+        with pytest.raises(InputError, match=f"^{re.escape(named)}.*lightning.Trainer refuses"):
+            build_trainer(cfg, tmp_path)
+
+
+def test_a_trainer_error_that_names_no_setting_passes_unchanged(monkeypatch):
+    import lightning as L
+
+    from tsfm.training.trainer_build import make_trainer
+
+    def fails(*args, **kwargs):
+        raise ValueError("something else went wrong")
+
+    monkeypatch.setattr(L, "Trainer", fails)
+    with pytest.raises(ValueError, match="something else") as raised:
+        make_trainer({"devices": 1, "max_epochs": 2})
+    assert not isinstance(raised.value, InputError)
+
+
+def test_a_refused_trainer_setting_ends_the_run_with_status_2(tmp_path):
+    proc = run_cli(
+        *TINY_ITRANSFORMER, *TINY_RUN, "trainer.devices=0", f"hydra.run.dir={tmp_path / 'run'}",
+        cwd=tmp_path, env={"OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == INPUT_ERROR_STATUS, out[-3000:]
+    assert "InputError: trainer.devices=0: lightning.Trainer refuses" in out
+    assert "Traceback" not in out

@@ -78,3 +78,17 @@ def test_refit_false_and_every_second_fold(scaler_fits):
         tiny().cross_validate(frame, n_windows=20, step=STEP)
     with pytest.raises(ValueError, match="refit must be"):
         tiny().cross_validate(frame, refit=0)
+
+
+def test_each_folds_epoch_lines_name_the_fold(monkeypatch, capfd):
+    monkeypatch.setattr("tsfm.training.progress.watched", lambda stream=None: True)
+    frame = synthetic_frame(N_ROWS, 3)
+    tiny(max_epochs=2, val_size=0.2).cross_validate(frame, n_windows=2, step=STEP)
+    lines = [line for line in capfd.readouterr().err.splitlines() if "epoch " in line]
+    starts = [line.split("  ")[:2] for line in lines]
+    assert starts == [
+        ["fold 1/2", "epoch 1/2"], ["fold 1/2", "epoch 2/2"],
+        ["fold 2/2", "epoch 1/2"], ["fold 2/2", "epoch 2/2"],
+    ]  # fmt: skip
+    tiny(max_epochs=1, val_size=0.2).fit(frame)  # a fit of its own: no fold
+    assert [line for line in capfd.readouterr().err.splitlines() if "fold" in line] == []

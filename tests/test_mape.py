@@ -76,6 +76,24 @@ def test_evaluate_reports_mape_beside_smape_and_warns_about_zeros_and_sign_chang
     assert "sMAPE and MAPE are not meaningful" in signs[0] and "mae and mase" in signs[0]
 
 
+def test_the_sign_warning_points_to_mase_only_where_mase_is_defined():
+    frame = sign_frame()
+    est = Forecaster(horizon=4, lookback=4, **TINY_IT).fit(frame[:40])  # one season: 4
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        metrics = est.evaluate(frame[40:])
+    assert "mase" not in metrics  # no pair a season apart in a look-back of one season
+    (signs,) = _messages(records, "change sign")
+    assert "read mae (MASE is undefined here: a look-back of 4 rows" in signs
+    assert "mase_scale='history'" in signs and "mae and mase" not in signs
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        metrics = est.evaluate(frame[40:], mase_scale="history")
+    assert "mase" in metrics
+    (signs,) = _messages(records, "change sign")
+    assert "read mae and mase" in signs
+
+
 def test_folds_report_mape_and_warn_once_per_call():
     frame = sign_frame(96)
     est = Forecaster(horizon=4, lookback=8, **TINY_IT).fit(frame[:40])

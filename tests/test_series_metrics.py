@@ -187,3 +187,19 @@ def test_the_console_leaves_mape_out_when_the_actuals_change_sign():
     last = baseline_lines(metrics)[-1]
     assert "MAPE 5" not in last and "sMAPE 38.100" in last and "MASE 1.140" in last
     assert "actuals change sign" in last
+
+
+def test_the_console_says_why_mase_is_missing_and_what_gives_it():
+    from tsfm.report import baseline_lines
+
+    metrics = {"test/snaive_mse": 0.5, "test/snaive_mae": 0.4, "test/smape": 44.9}
+    metrics.update({"seq_len": 96, "season_length": 96, "mase_scale": "lookback"})
+    assert not any("MASE" in line for line in baseline_lines(metrics))
+    metrics["test/undefined/mase"] = "every window's scale ..."
+    last = baseline_lines(metrics)[-1]
+    assert last.startswith("MASE: undefined (a look-back of 96 rows holds no pair")
+    assert "season_length=96" in last and "mase_scale=history" in last
+    metrics["seq_len"] = 192  # then the look-back is not the reason: metrics.json says why
+    assert baseline_lines(metrics)[-1] == (
+        "MASE: undefined (metrics.json's test/undefined/mase says why)"
+    )

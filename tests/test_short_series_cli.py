@@ -35,8 +35,16 @@ def test_a_one_day_lookback_keeps_the_day_and_history_gives_mase(tmp_path):
     assert metrics["season_length"] == DAY and metrics["mase_scale"] == "lookback"
     assert "test/mase" not in metrics  # a look-back of one season has no pair a season apart
     assert "mase_scale=history" in metrics["test/undefined/mase"]
+    sign_note = metrics["test/warnings/sign_changes"]  # v0 oscillates around 0
+    assert "read mae (MASE is undefined here: a look-back of 24 rows" in sign_note
+    assert "read mae and mase" not in sign_note  # no pointing at a metric left out
+    table = metrics_table(metrics)
+    assert "MASE: undefined (a look-back of 24 rows holds no pair" in table
+    assert "mase_scale=history" in table
     metrics, forecasts = _run(tmp_path / "history", "mase_scale=history")
     assert metrics["mase_scale"] == "history"
+    assert "read mae and mase" in metrics["test/warnings/sign_changes"]
+    assert "MASE: undefined" not in metrics_table(metrics)
     data = synthetic_frame(400)
     total, count = 0.0, 0
     for (series, cutoff), rows in forecasts.groupby(["series", "cutoff"]):

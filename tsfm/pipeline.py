@@ -41,6 +41,7 @@ from tsfm.training.run_dirs import resume_checkpoint
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 from tsfm.training.stopping import how_training_stopped, interruptible, time_limit
 from tsfm.training.test_scaler import scaled_for_test
+from tsfm.training.trainer_build import make_trainer
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +84,16 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
             EarlyStopping(monitor=stop.monitor, patience=stop.patience, min_delta=stop.min_delta)
         )
     if ckpt.enabled:
-        callbacks.append(
-            EpochCheckpoint(  # last.ckpt after every epoch, whatever Lightning's version
-                dirpath=run_dir / "checkpoints",
-                filename="best",
-                monitor=ckpt.monitor,
-                save_top_k=1,
-                save_last=ckpt.save_last,
-                auto_insert_metric_name=False,
-            )
+        checkpoint = EpochCheckpoint(  # last.ckpt after every epoch, whatever Lightning's version
+            dirpath=run_dir / "checkpoints",
+            filename="best",
+            monitor=ckpt.monitor,
+            save_top_k=1,
+            save_last=ckpt.save_last,
+            auto_insert_metric_name=False,
         )
+        checkpoint.resuming = bool(cfg.get("resume", False))  # its folder holds checkpoints
+        callbacks.append(checkpoint)
     return callbacks
 
 
@@ -131,12 +132,12 @@ def build_trainer(
     releasing = cfg.get("release_freed_memory", False) and release_freed_memory()
     if releasing:  # after each of the model's memory blocks too
         extra_callbacks = [*extra_callbacks, ReleaseBetweenBlocks()]
-    return L.Trainer(
+    return make_trainer(  # a trainer.<name> that Lightning refuses: an InputError naming it
+        trainer_args,
         default_root_dir=run_dir,
         callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],
         logger=build_logger(cfg, run_dir, resuming),
         plugins=[*plugins, SafeCheckpointIO()],  # every checkpoint Lightning reads: weights only
-        **trainer_args,
     )
 
 

@@ -62,7 +62,23 @@ def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
     if free:
         gone = " (MAPE: in metrics.json; actuals change sign)" if signs else ""
         lines.append("scale-free: " + ", ".join(free) + gone)
+    if f"{stage}/undefined/mase" in metrics:
+        lines.append(f"MASE: undefined ({mase_missing(metrics, stage)})")
     return lines
+
+
+def mase_missing(metrics: dict[str, Any], stage: str = "test") -> str:
+    """Why a run has no MASE, and what gives it: a look-back of at most one season holds no
+    pair of values a season apart to scale it by (ETTm1's usual 96 steps of 15 minutes)."""
+    lookback, season = metrics.get("seq_len"), metrics.get("season_length")
+    history = metrics.get("mase_scale") == "history"
+    if not history and isinstance(lookback, int) and isinstance(season, int) and lookback <= season:
+        return (
+            f"a look-back of {lookback} rows holds no pair of values season_length={season} "
+            "apart to scale it by; mase_scale=history scales it by the series' rows before "
+            "each window"
+        )
+    return f"metrics.json's {stage}/undefined/mase says why"
 
 
 def interval_table(metrics: dict[str, Any], stage: str = "test") -> list[str]:

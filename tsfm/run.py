@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m tsfm.run                                   # iTransformer on ETTh1, 96 -> 96
+    python -m tsfm.run                                   # iTransformer (official defaults), ETTh1
     python -m tsfm.run experiment=itransformer_ettm1_192 trainer=gpu
     python -m tsfm.run -m data=etth1,ettm1 data.pred_len=96,192
 """
@@ -28,6 +28,8 @@ from tsfm.report import metrics_table, plot_forecasts, run_title
 from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.console import log_through_root, warnings_through_logging
 from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
+from tsfm.training.finished_runs import already_finished, finished_run
+from tsfm.training.progress import epoch_log
 from tsfm.training.run_dirs import check_fresh_run_dir, interrupted_line
 from tsfm.training.runtime import resolved_autocast
 
@@ -39,15 +41,23 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     """Train, test and write the run directory; returns the metrics.
 
     A run without ``resume=true`` refuses a directory holding an earlier run's checkpoints
-    or metrics.json. A diverged run leaves ``metrics.json`` with ``"status": "diverged"``
-    and the reason, and raises; so does a run whose test metrics are not finite (they are
-    written as null). Any other failure of the command's job leaves ``"status": "failed"``
-    (:mod:`tsfm.cli_failures`).
+    or metrics.json; with it, a run that already finished there, resumed with the same
+    stopping settings, is not trained or tested again: its metrics.json's metrics are shown
+    and returned (:mod:`tsfm.training.finished_runs`). A diverged run leaves
+    ``metrics.json`` with ``"status": "diverged"`` and the reason, and raises; so does a run
+    whose test metrics are not finite (they are written as null). Any other failure of the
+    command's job leaves ``"status": "failed"`` (:mod:`tsfm.cli_failures`).
     """
     run_dir = Path(run_dir)
+    if (finished := finished_run(cfg, run_dir)) is not None:
+        log.info("%s", already_finished(run_dir, finished))  # not trained and tested again
+        if cfg.output.print_table:
+            log.info("\n%s\n%s", run_title(cfg), metrics_table(finished))
+        return finished
     check_fresh_run_dir(cfg, run_dir)
     try:
-        result = fit_and_test(cfg, run_dir)
+        # one line per epoch into run.log, and onto a console without a progress bar
+        result = fit_and_test(cfg, run_dir, extra_callbacks=[epoch_log(cfg.trainer)])
     except DivergedError as err:
         if run_dir.is_dir() and rank_zero_only.rank == 0:
             write_run_files(cfg, run_dir, {"error": str(err)}, status="diverged")

@@ -7,6 +7,8 @@ and leaves every file there as it was, Hydra's record of that run (``.hydra/``) 
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -157,3 +159,26 @@ def test_last_ckpt_is_the_latest_epochs_also_after_epochs_that_did_not_improve(
     assert best["epoch"] == 0 and last["epoch"] == 2
     assert last["global_step"] == result.trainer.global_step == 9
     assert any(key.startswith("ModelCheckpoint{") for key in last["callbacks"])  # as before
+
+
+def test_resuming_a_finished_run_trains_and_tests_nothing_again(tmp_path, caplog):
+    run(compose_config(*RUN), tmp_path)
+    earlier = _files(tmp_path)
+    with caplog.at_level(logging.INFO, logger="tsfm.run"):
+        metrics = run(compose_config(*RUN, "resume=true"), tmp_path)
+    assert "already finished (1 epoch, trained and tested" in caplog.text
+    assert "nothing to resume" in caplog.text and "larger trainer.max_epochs" in caplog.text
+    assert _files(tmp_path) == earlier  # no second test row in logs/metrics.csv, no new files
+    assert metrics == json.loads((tmp_path / "metrics.json").read_text())
+
+    # more epochs asked for: the run goes on, without Lightning's warning that its
+    # checkpoint folder is not empty (on a resume it holds the run's checkpoints, as it should)
+    caplog.clear()
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.INFO):
+        warnings.simplefilter("always")
+        more = run(compose_config(*RUN, "trainer.max_epochs=2", "resume=true"), tmp_path)
+    assert more["epochs"] == 2
+    epochs = [r.getMessage().split("  ")[0] for r in caplog.records if r.name == "tsfm.run"]
+    assert [e for e in epochs if e.startswith("epoch ")] == ["epoch 2/2"]  # counted on
+    assert validated_epochs(tmp_path / "logs" / "metrics.csv") == [0, 1]
+    assert not [w for w in caught if "exists and is not empty" in str(w.message)]

@@ -6,6 +6,14 @@ names some internal line. :func:`warn_user` walks up to the first frame outside 
 package, which is the user's call. A command-line run has no user's line (the first frame
 outside tsfm is Hydra's runner): inside :func:`at_tsfm_lines` warnings name the tsfm line that
 raised them instead.
+
+Python's display of a warning echoes the source line it names under it: for tsfm's, that is
+the user's own call (``m = f.evaluate(test)``), which they know, once per warning. tsfm's
+warnings are shown without it (``script.py:21: UserWarning: evaluate: ...``): the warning goes
+through ``warnings.warn`` as any other (filters, ``-W``, ``"once"`` registries,
+``catch_warnings(record=True)`` and ``pytest.warns`` as before), and only the source line
+passed to the display hook (``warnings.showwarning``, whichever is installed: Python's,
+``logging.captureWarnings``', a notebook's) is empty.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 PACKAGE = str(Path(__file__).resolve().parents[1])
 _AT_TSFM_LINES = [False]  # set by at_tsfm_lines (a command-line run)
@@ -32,13 +41,31 @@ def at_tsfm_lines() -> Iterator[None]:
 
 
 def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
-    """``warnings.warn(message, category)`` attributed to the first caller outside tsfm."""
+    """``warnings.warn(message, category)`` attributed to the first caller outside tsfm, shown
+    without echoing that caller's source line (see the module docstring)."""
     level, frame = 2, sys._getframe(1)  # stacklevel 2 names the caller of warn_user
     while (
         not _AT_TSFM_LINES[0] and frame is not None and frame.f_code.co_filename.startswith(PACKAGE)
     ):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
+    show = warnings.showwarning
+
+    def without_source(
+        message: Warning | str,
+        kind: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        show(message, kind, filename, lineno, file, "" if line is None else line)
+
+    warnings.showwarning = without_source  # consulted only if the filters show the warning
+    try:
+        warnings.warn(message, category, stacklevel=level)
+    finally:
+        if warnings.showwarning is without_source:
+            warnings.showwarning = show
 
 
 class InSampleWarning(UserWarning):

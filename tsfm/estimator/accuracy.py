@@ -113,6 +113,7 @@ class Scores:
         self.original = SeriesMetrics(self.n_series, lag)
         self.scaled = SeriesMetrics(self.n_series, lag)  # for the baselines
         self.scored = np.zeros(self.n_series, dtype=np.int64)  # windows scored per series
+        self.history_scale = scale is not None  # mase_scale="history", for the notes
         self.add(original, scaled, series, observed, scale)
 
     def add(
@@ -160,7 +161,16 @@ def warn_notes(parts: list[tuple[list, Scores]], what: str = "evaluate") -> None
     names = list(totals)
     counts = {key: np.array([totals[n][key] for n in names]) for key in COUNTS}
     first = parts[0][1]
-    for note in notes(names, counts, first.lag, first.lookback).values():
+    mase = any(np.isfinite(float(scores.original.pooled()["mase"])) for _, scores in parts)
+    found = notes(
+        names,
+        counts,
+        first.lag,
+        first.lookback,
+        mase_defined=bool(mase),
+        history_scale=first.history_scale,
+    )
+    for note in found.values():
         warn_user(f"{what}: {note}")
 
 

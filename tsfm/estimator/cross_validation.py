@@ -124,6 +124,8 @@ def cross_validate(
     it holds out the end of the fold's training rows to stop early and pick the best epoch."""
     from sklearn.base import clone
 
+    from tsfm.training.progress import labelled
+
     if est.mode == "independent":
         from tsfm.estimator.panel_folds import cross_validate_panel
 
@@ -152,7 +154,8 @@ def cross_validate(
         refitted = _refit_now(refit, fold)
         if refitted:
             model = clone(est)
-            model.fit_table(history, static_df=static_df)
+            with labelled(f"fold {fold + 1}/{len(folds)}"):  # on its epoch lines
+                model.fit_table(history, static_df=static_df)
         return model, refitted
 
     return run_folds(table, folds, est.horizon, model_for, mase_scale)

@@ -74,6 +74,8 @@ def cross_validate_panel(
     """See :meth:`tsfm.Forecaster.cross_validate`; ``mode="independent"``."""
     from sklearn.base import clone
 
+    from tsfm.training.progress import labelled
+
     _refit_now(refit, 0)  # validates refit
     long = read_panel(est, df, fitted=False)
     refuse_clashing_names(long.layout)  # before any fold trains
@@ -89,7 +91,8 @@ def cross_validate_panel(
             last = np.array([t.times[c - 1] for t, c in zip(tables, cuts[fold], strict=True)])
             before = long.times <= last[long.codes]
             model = clone(est)
-            fit_long(model, _rows_of(long, before), static_df, known=warned)
+            with labelled(f"fold {fold + 1}/{len(cuts)}"):  # on its epoch lines
+                fit_long(model, _rows_of(long, before), static_df, known=warned)
         return model, refitted
 
     return run_panel_folds(long, tables, cuts, model_for, mase_scale)

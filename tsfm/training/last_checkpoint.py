@@ -10,14 +10,29 @@ epoch (and every validation), as Lightning did before; its state in a checkpoint
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+NOT_EMPTY = r"Checkpoint directory .* exists and is not empty"  # Lightning's, on every resume
+
 
 class EpochCheckpoint(ModelCheckpoint):
-    """A ``ModelCheckpoint`` whose ``last.ckpt`` is always the latest epoch's."""
+    """A ``ModelCheckpoint`` whose ``last.ckpt`` is always the latest epoch's. ``resuming``:
+    the run continues in its own directory, where Lightning's warning that the checkpoint
+    folder "exists and is not empty" says only what resuming means (kept elsewhere)."""
+
+    resuming = False
+
+    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+        if not self.resuming:
+            super().setup(trainer, pl_module, stage)
+            return
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=NOT_EMPTY, category=UserWarning)
+            super().setup(trainer, pl_module, stage)
 
     @property
     def state_key(self) -> str:

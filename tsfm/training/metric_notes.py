@@ -14,14 +14,23 @@ def _listed(pairs: list[tuple[object, int]], unit: str) -> str:
 
 
 def notes(
-    names: list, counts: dict[str, np.ndarray], lag: int, lookback: int | None = None
+    names: list,
+    counts: dict[str, np.ndarray],
+    lag: int,
+    lookback: int | None = None,
+    *,
+    mase_defined: bool = True,
+    history_scale: bool = False,
 ) -> dict[str, str]:
     """What makes defined values hard to read, by key, from the per-series counts of
-    :meth:`tsfm.training.series_metrics.SeriesMetrics.compute` (``zeros``, ``positive``, ``negative``, ``few_pairs``, summed
-    over everything scored) of the series ``names``: ``mape_zeros`` (actuals of 0 left out of
-    MAPE), ``sign_changes`` (actuals of both signs: sMAPE and MAPE mean little) and
-    ``mase_pairs`` (windows whose look-back scale rests on fewer than ``lag`` pairs; the advice
-    fits the ``lookback`` length when given: a longer one only where it would help)."""
+    :meth:`tsfm.training.series_metrics.SeriesMetrics.compute` (``zeros``, ``positive``,
+    ``negative``, ``few_pairs``, summed over everything scored) of the series ``names``:
+    ``mape_zeros`` (actuals of 0 left out of MAPE), ``sign_changes`` (actuals of both signs:
+    sMAPE and MAPE mean little; the metric to read instead is MAE, and MASE only where the
+    pooled MASE is defined, ``mase_defined``) and ``mase_pairs`` (windows whose look-back scale
+    rests on fewer than ``lag`` pairs; the advice fits the ``lookback`` length when given: a
+    longer one only where it would help). ``history_scale``: MASE was scaled by the series'
+    earlier rows (``mase_scale="history"``), not by each look-back."""
     found: dict[str, str] = {}
     zeros = [(n, int(c)) for n, c in zip(names, counts["zeros"], strict=True) if c > 0]
     if zeros:
@@ -35,7 +44,8 @@ def notes(
         more = f" and {len(crossing) - 5} more" if len(crossing) > 5 else ""
         found["sign_changes"] = (
             f"the actuals of {crossing[:5]}{more} change sign within the scored windows: sMAPE "
-            "and MAPE are not meaningful there (values near 0 inflate them); read mae and mase"
+            "and MAPE are not meaningful there (values near 0 inflate them); "
+            + _read_instead(lag, lookback, mase_defined, history_scale)
         )
     few = [(n, int(c)) for n, c in zip(names, counts["few_pairs"], strict=True) if c > 0]
     if few:
@@ -46,6 +56,22 @@ def notes(
             + _pairs_fix(lag, lookback)
         )
     return found
+
+
+def _read_instead(lag: int, lookback: int | None, mase_defined: bool, history: bool) -> str:
+    """What to read where sMAPE and MAPE mean little: MAE, and MASE where it is defined (a
+    look-back of at most one season has no pair a season apart to scale it by)."""
+    if mase_defined:
+        return "read mae and mase"
+    if not history and lookback is not None and lookback <= lag:
+        why = (
+            f"a look-back of {lookback} rows holds no pair of values season_length={lag} "
+            "apart to scale it by; mase_scale='history' (mase_scale=history on the command "
+            "line) scales it by the series' rows before each window and gives it"
+        )
+    else:
+        why = "its scale is 0 or unknown on these windows"
+    return f"read mae (MASE is undefined here: {why})"
 
 
 def _pairs_fix(lag: int, lookback: int | None) -> str:

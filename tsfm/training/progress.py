@@ -9,7 +9,12 @@
 It replaces Lightning's progress bar, model summary and info lines in the Forecaster's
 default ``verbose=1`` where a person is watching (a terminal or a notebook), and prints
 nothing elsewhere (logs, CI, tests). Early stopping may end the fit before the ETA. "train"
-is the epoch's mean training loss over its samples, as "val" is the validation loss's.
+is the epoch's mean training loss over its samples, as "val" is the validation loss's. Inside
+:func:`labelled` (``cross_validate``'s folds) each line starts with the label (``fold 2/4``).
+
+:class:`EpochLog` gives the same lines to ``logging`` for ``python -m tsfm.run``: into the run's
+``run.log`` always, and onto the console where its progress bar is not shown (output piped or
+redirected, or ``trainer.enable_progress_bar=false``).
 
 :class:`Bf16Hint` adds one line, once per process, where a fit runs fp32 on a CPU that
 computes bf16 natively.
@@ -17,8 +22,12 @@ computes bf16 natively.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, TextIO
 
 import lightning as L
@@ -28,6 +37,18 @@ from lightning.pytorch.callbacks import Callback
 from tsfm.training import runtime
 
 ESTIMATE_AFTER = 20  # training batches timed before the epoch time is estimated
+_LABEL: ContextVar[str] = ContextVar("tsfm_progress_label", default="")
+log = logging.getLogger("tsfm.run")
+
+
+@contextlib.contextmanager
+def labelled(label: str) -> Iterator[None]:
+    """Epoch lines printed inside start with ``label`` (``fold 2/4``)."""
+    token = _LABEL.set(label)
+    try:
+        yield
+    finally:
+        _LABEL.reset(token)
 
 
 def watched(stream: TextIO | None = None) -> bool:
@@ -55,6 +76,10 @@ class EpochProgress(Callback):
     def _print(self, text: str) -> None:
         print(text, file=self.stream or sys.stderr, flush=True)
 
+    def _line(self, text: str) -> None:
+        label = _LABEL.get()
+        self._print(f"{label}  {text}" if label else text)
+
     def _total(self, trainer: L.Trainer) -> str:
         return str(trainer.max_epochs) if trainer.max_epochs and trainer.max_epochs > 0 else "?"
 
@@ -63,15 +88,15 @@ class EpochProgress(Callback):
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: Any, *args: Any) -> None:
         batch = args[-1] if args else 0
-        if self._estimated or trainer.current_epoch or batch + 1 != ESTIMATE_AFTER:
+        if self._estimated or self._durations or batch + 1 != ESTIMATE_AFTER:
             return
         self._estimated = True
         per_batch = (time.perf_counter() - self._epoch_start) / ESTIMATE_AFTER
         batches = trainer.num_training_batches
         if isinstance(batches, int | float) and batches != float("inf"):
-            self._print(
-                f"epoch 1/{self._total(trainer)} (estimated {_clock(per_batch * batches)} per "
-                f"epoch after {ESTIMATE_AFTER} batches)"
+            self._line(
+                f"epoch {trainer.current_epoch + 1}/{self._total(trainer)} (estimated "
+                f"{_clock(per_batch * batches)} per epoch after {ESTIMATE_AFTER} batches)"
             )
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
@@ -80,16 +105,48 @@ class EpochProgress(Callback):
         self._report(trainer)
 
     def _report(self, trainer: L.Trainer) -> None:
-        done = len(self._durations)
+        done = trainer.current_epoch + 1  # a resumed run's epochs before this process count
         metrics = trainer.callback_metrics
         parts = [f"epoch {done}/{self._total(trainer)}", f"{self._durations[-1]:.1f} s"]
         for label, key in (("train", "train/loss"), ("val", "val/loss")):
             if key in metrics:
                 parts.append(f"{label} {float(metrics[key]):.4g}")
         if trainer.max_epochs and trainer.max_epochs > done:
-            mean = sum(self._durations) / done
+            mean = sum(self._durations) / len(self._durations)
             parts.append(f"ETA at most {_clock(mean * (trainer.max_epochs - done))}")
-        self._print("  ".join(parts))
+        self._line("  ".join(parts))
+
+
+class EpochLog(EpochProgress):
+    """:class:`EpochProgress`'s lines as ``logging`` records of ``tsfm.run`` (on global rank
+    0): to every handler of the root logger with ``console`` (the run's console and run.log),
+    else to its file handlers only (run.log: a progress bar holds the console)."""
+
+    def __init__(self, console: bool):
+        super().__init__()
+        self.console = console
+        self._rank_zero = True
+
+    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+        self._rank_zero = trainer.is_global_zero
+
+    def _print(self, text: str) -> None:
+        if not self._rank_zero:
+            return
+        if self.console:
+            log.info("%s", text)
+            return
+        record = log.makeRecord(log.name, logging.INFO, __file__, 0, text, None, None)
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.FileHandler):
+                handler.handle(record)
+
+
+def epoch_log(trainer_cfg: Any) -> EpochLog:
+    """The epoch lines of a command-line run: on the console too unless its progress bar is
+    shown there (``trainer.enable_progress_bar`` not false, and stdout a terminal)."""
+    bar = trainer_cfg.get("enable_progress_bar") is not False
+    return EpochLog(console=not (bar and watched(sys.stdout)))
 
 
 BF16_HINT = (

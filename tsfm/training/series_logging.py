@@ -25,6 +25,7 @@ Keys (``test/`` prefix):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,6 +60,7 @@ class SeriesScores(nn.Module):
         self.notes: dict[str, str] = {}
         self.warnings: dict[str, str] = {}
         self.lookback: int | None = None  # the batches' look-back rows, for the notes' advice
+        self.history_scale = False  # MASE scaled by the series' earlier rows, for the notes
 
     def update(
         self,
@@ -76,6 +78,7 @@ class SeriesScores(nn.Module):
         None: the look-back's."""
         x, size = batch["x"], batch["x"].shape[0]
         self.lookback = int(x.shape[1])
+        self.history_scale = scale is not None
         series = batch.get("variate")
         if series is None and "series" in batch and x.shape[-1] == 1:  # a one-target panel
             series = batch["series"]
@@ -103,8 +106,16 @@ class SeriesScores(nn.Module):
         names = list(columns) if columns and len(columns) == self.n_series else None
         names = names or [f"series_{j}" for j in range(self.n_series)]
         counts = {k: original[k].numpy() for k in COUNTS}
-        self.warnings.update(notes(names, counts, self.original.season_length, self.lookback))
         values = pooled_values(self.original, self.scaled)
+        found = notes(
+            names,
+            counts,
+            self.original.season_length,
+            self.lookback,
+            mase_defined=math.isfinite(values["mase"]),
+            history_scale=self.history_scale,
+        )
+        self.warnings.update(found)
         if self.n_series <= MAX_SERIES_KEYS:
             for j, column in enumerate(names):
                 for name, key in PER_SERIES.items():

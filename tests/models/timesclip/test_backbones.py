@@ -96,6 +96,19 @@ def test_missing_or_wrong_backbones_are_clear_errors(clip, weights, error, messa
         create_clip(clip, weights, pretrained=True)
 
 
+def test_a_missing_weights_file_names_the_tag_to_fetch_them_with():
+    with pytest.raises(FileNotFoundError) as missing:
+        create_clip("ViT-B-16", "/no/such/dir/clip.pt", pretrained=True)
+    message = str(missing.value)
+    assert "open_clip.create_model('ViT-B-16', pretrained='openai')" in message
+    assert "<tag>" not in message
+    with pytest.raises(FileNotFoundError) as missing:  # open_clip has no weights for it
+        create_clip("tsfm-tiny-clip", "/no/such/dir/clip.pt", pretrained=True)
+    message = str(missing.value)
+    assert "open_clip has no pretrained weights for tsfm-tiny-clip" in message
+    assert "<tag>" not in message and "create_model" not in message
+
+
 def test_a_json_that_is_not_a_clip_config_is_refused(tmp_path):
     path = tmp_path / "not-a-clip.json"
     path.write_text(json.dumps({"layers": 2}))

@@ -91,7 +91,20 @@ def names_architecture(clip: str) -> bool:
     return not clip.startswith(_SCHEMAS)
 
 
+def _example_tag(open_clip: Any, name: str) -> str | None:
+    """A pretrained tag of ``name`` to name in the how-to: OpenAI's (the TimesCLIP paper's
+    weights) where open_clip has it, else the first it knows; None where it knows none."""
+    tags = list(open_clip.list_pretrained_tags_by_model(name))
+    return "openai" if "openai" in tags else tags[0] if tags else None
+
+
 def _how_to_provide(name: str, weights: str | None, field: str) -> str:
+    if weights is None:  # no pretrained weights in open_clip for this architecture
+        return (
+            f"open_clip has no pretrained weights for {name}: pass {field}_weights=<a "
+            f"checkpoint file of {name}'s state dict>, or model.pretrained=false for random "
+            "weights."
+        )
     return (
         f"To provide them, run once on a machine with internet access\n"
         f"    python -c \"import open_clip; m = open_clip.create_model('{name}', "
@@ -149,7 +162,7 @@ def check_clip(
     if _looks_like_path(weights):
         raise FileNotFoundError(
             f"{field}_weights: no checkpoint file at {path.resolve()}. "
-            + _how_to_provide(name, "<tag>", field)
+            + _how_to_provide(name, _example_tag(open_clip, name), field)
         )
     tags = open_clip.list_pretrained_tags_by_model(name)
     raise InputError(
