@@ -8,7 +8,6 @@ statistics, new ones with their own history's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,6 +41,7 @@ from tsfm.estimator.fitting import (
     trainer_arguments,
     validation_rows,
 )
+from tsfm.estimator.panel_history import PanelHistory
 from tsfm.estimator.panel_inputs import series_rows
 from tsfm.estimator.params import build_config, given_keys
 from tsfm.estimator.roles import (
@@ -60,15 +60,6 @@ PANEL_VALIDATION = (
     "each series; append the validation rows to df and set val_size (rows per series, or a "
     "share)"
 )
-
-
-@dataclass
-class PanelHistory:
-    """The last ``lookback`` rows of every series (NaN before a series' start)."""
-
-    values: np.ndarray  # [S, L, C]
-    times: np.ndarray  # [S, L]; padded steps extrapolated with the frequency
-    before: np.ndarray | None = None  # [S, C]: each column's last value before them (or NaN)
 
 
 def read_panel(est: Any, df: Any, fitted: bool = True, inputs: bool = False) -> LongFrame:
