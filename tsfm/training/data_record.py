@@ -18,7 +18,7 @@ import numpy as np
 from lightning.pytorch.callbacks import Callback
 
 from tsfm.errors import InputError
-from tsfm.training.checkpoints import load_checkpoint
+from tsfm.training.checkpoint_files import load_checkpoint
 
 KEY = "tsfm_data"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from tsfm.training.checkpoints import local_checkpoint
+from tsfm.training.checkpoint_files import local_checkpoint
 from tsfm.training.stopping import plural
 
 
