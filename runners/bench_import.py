@@ -5,7 +5,8 @@
 
 Goal: under 2 s and 400 MB on an idle machine. torch, Lightning and Hydra are imported by the
 Forecaster's methods that need them (fit, predict, save/load), not by the import; the script
-also lists which heavy packages the import pulled in.
+also lists which heavy packages the import pulled in. ``runners/bench_load.py`` measures the
+next step, ``Forecaster.load`` and the first ``predict``, the same way.
 """
 
 from __future__ import annotations

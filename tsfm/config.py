@@ -3,25 +3,27 @@
 ``conf/`` holds the YAML; each group file extends a schema stored here:
 ``data/*.yaml`` -> ``data_schema``, ``model/<name>.yaml`` -> ``<name>_schema`` (derived from the
 model's constructor), ``optim/*.yaml`` -> ``optim_schema``, ``trainer/*.yaml`` ->
-``trainer_schema`` (every argument of ``lightning.Trainer``).
+``trainer_schema`` (every argument of ``lightning.Trainer``, :mod:`tsfm.trainer_args`: read
+without importing Lightning, so that loading a saved Forecaster, which checks its config
+against these schemas, does not import it).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from tsfm.data.config import DataConfig
 from tsfm.data.m4.files import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
+from tsfm.trainer_args import trainer_arguments
 from tsfm.training.conformal import ConformalConfig
 from tsfm.training.optim import OptimConfig
 from tsfm.training.run_dirs import run_record_subdir
@@ -29,21 +31,13 @@ from tsfm.training.scoring import DEFAULT_QUANTILES
 from tsfm.tuning.config import TuneConfig
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-MANAGED_TRAINER_ARGS = ("callbacks", "logger", "default_root_dir", "self")
 
 
-def _trainer_schema() -> type:
+@functools.cache
+def trainer_schema() -> type:
     """Every ``lightning.Trainer`` argument (but the ones tsfm sets itself), typed ``Any``."""
-    spec = []
-    for p in inspect.signature(L.Trainer.__init__).parameters.values():
-        if p.name in MANAGED_TRAINER_ARGS or p.kind is p.VAR_KEYWORD:
-            continue
-        default = p.default if isinstance(p.default, (int, float, str, bool, type(None))) else None
-        spec.append((p.name, Any, field(default=default)))
+    spec = [(name, Any, field(default=default)) for name, default in trainer_arguments()]
     return dataclasses.make_dataclass("TrainerConfig", spec)
-
-
-TrainerConfig = _trainer_schema()
 
 
 @dataclass
@@ -136,7 +130,7 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: Any = MISSING
     optim: OptimConfig = field(default_factory=OptimConfig)
-    trainer: Any = field(default_factory=TrainerConfig)
+    trainer: Any = field(default_factory=lambda: trainer_schema()())
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -190,7 +184,7 @@ def register_configs() -> None:
     # conf/config.yaml: hydra.output_subdir, no record for a run refused in an earlier one's
     OmegaConf.register_new_resolver("tsfm.run_record", run_record_subdir, replace=True)
     cs.store(group="optim", name="optim_schema", node=OptimConfig)
-    cs.store(group="trainer", name="trainer_schema", node=TrainerConfig)
+    cs.store(group="trainer", name="trainer_schema", node=trainer_schema())
     for name in REGISTRY:
         cs.store(group="model", name=f"{name}_schema", node=config_schema(name))
     _registered = tuple(REGISTRY.items())

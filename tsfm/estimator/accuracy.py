@@ -204,7 +204,7 @@ def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
 def stacked(parts: list[pl.DataFrame]) -> pl.DataFrame:
     """Per-fold (or per-series) frames one under another. Their columns agree by construction
     (every metric is reported, null where undefined: :func:`series_frame`,
-    :func:`~tsfm.estimator.intervals.interval_names`); a column that some part lacks anyway
+    :func:`~tsfm.estimator.interval_scores.interval_names`); a column that some part lacks anyway
     is null there (in the order the parts first name them) rather than a failed concat."""
     return pl.concat(parts, how="diagonal_relaxed")
 

@@ -42,7 +42,8 @@ from tsfm.estimator.accuracy import (
 from tsfm.estimator.fold_frames import fold_series_frame, forecast_frame, metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
-from tsfm.estimator.intervals import interval_metrics, metric_taus, series_interval_metrics
+from tsfm.estimator.interval_scores import interval_metrics, series_interval_metrics
+from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.rolling import Backtest
 from tsfm.estimator.scored_windows import fold_left_out, require_observed, warn_left_out_folds

@@ -74,8 +74,10 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
             ``conformal_adaptive_rate`` for adaptive intervals in ``evaluate``); ``levels``
             and ``season_length`` set what ``evaluate`` scores (see the README).
 
-    Fitted attributes: ``module_`` (the trained ForecastingModule), ``config_`` (the resolved
-    run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
+    Fitted attributes: ``module_`` (the trained ForecastingModule; after :meth:`load` its
+    forecasting part, an :class:`~tsfm.training.forecasting_core.InferenceModule`: the same
+    weights and forecasts, without Lightning, which loading never imports), ``config_``
+    (the resolved run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
     last ``lookback`` rows), ``fit_metrics_``, ``fitted_rows_`` (the timestamps it trained
     and validated on, which ``evaluate`` warns of scoring); after :meth:`tune`, ``study_``
     and ``best_params_``.

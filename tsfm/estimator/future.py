@@ -180,7 +180,7 @@ def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTa
 
 def make_future_panel(est: Any, df: Any = None) -> Any:
     """One row per series and horizon step after each series' end, future covariates empty."""
-    from tsfm.estimator.panels import panel_tables, read_panel
+    from tsfm.estimator.panel_history import panel_tables, read_panel
 
     history, layout = (est.history_, est.layout_) if df is None else (None, None)
     if history is None:

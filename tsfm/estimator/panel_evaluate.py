@@ -17,6 +17,7 @@ from tsfm.estimator.accuracy import in_library, series_frame, warn_missing, warn
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.fitted_rows import check_panel_windows
 from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.panel_history import panel_tables, read_panel, series_scales
 from tsfm.estimator.panel_scoring import (
     PanelWindows,
     observed_history,
@@ -24,7 +25,6 @@ from tsfm.estimator.panel_scoring import (
     panel_history,
     panel_windows,
 )
-from tsfm.estimator.panels import panel_tables, read_panel, series_scales
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.rolling import Backtest
 from tsfm.estimator.static_inputs import statics_for

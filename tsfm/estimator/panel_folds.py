@@ -52,8 +52,9 @@ from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.panel_fold_sizes import panel_cutoffs
+from tsfm.estimator.panel_history import panel_tables, read_panel, series_scales
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_history
-from tsfm.estimator.panels import fit_long, panel_tables, read_panel, series_scales
+from tsfm.estimator.panels import fit_long
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.scored_windows import refuse_unscored, warn_left_out_folds
 from tsfm.estimator.static_inputs import statics_for

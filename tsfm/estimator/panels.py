@@ -8,24 +8,17 @@ statistics, new ones with their own history's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from tsfm.data.frames import is_integer_time, to_polars
-from tsfm.data.frames.column_types import user_types
-from tsfm.data.frames.gaps import empty_steps, insert_absent_steps, refuse_coarser_panel
-from tsfm.data.frames.long import LongFrame, series_tables, sorted_by_id
+from tsfm.data.frames import is_integer_time
+from tsfm.data.frames.gaps import empty_steps
+from tsfm.data.frames.long import LongFrame, sorted_by_id
 from tsfm.data.frames.panel_freqs import panel_freq
-from tsfm.data.frames.read import read_long
-from tsfm.data.panel import PanelDataModule, require_observed, series_statistics
+from tsfm.data.panel import PanelDataModule
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
-from tsfm.data.values import last_observed
 from tsfm.errors import InputError
 from tsfm.estimator.checks import (
-    check_options,
     check_window_sizes,
     remember_fitted_params,
     role_names,
@@ -42,7 +35,12 @@ from tsfm.estimator.fitting import (
     trainer_arguments,
     validation_rows,
 )
-from tsfm.estimator.panel_inputs import series_rows
+from tsfm.estimator.panel_history import (  # the panel as a fitted model reads it
+    PanelHistory,  # noqa: F401 (re-exported: pickles made before it moved name it here)
+    history_of,
+    panel_tables,
+    read_panel,
+)
 from tsfm.estimator.params import build_config, given_keys
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.roles import (
@@ -61,63 +59,6 @@ PANEL_VALIDATION = (
     "each series; append the validation rows to df and set val_size (rows per series, or a "
     "share)"
 )
-
-
-@dataclass
-class PanelHistory:
-    """The last ``lookback`` rows of every series (NaN before a series' start)."""
-
-    values: np.ndarray  # [S, L, C]
-    times: np.ndarray  # [S, L]; padded steps extrapolated with the frequency
-    before: np.ndarray | None = None  # [S, C]: each column's last value before them (or NaN)
-
-
-def read_panel(
-    est: Any, df: Any, fitted: bool = True, inputs: bool = False, name: str = "df"
-) -> LongFrame:
-    """``df`` read as a panel, for fitting or (``fitted``) as the fitted panel was read, on its
-    clock (``name``: the frame, if refused); ``inputs``: it must hold every column the model
-    forecasts from (not just the targets)."""
-    check_options(est)
-    frame, library, _ = to_polars(df)
-    if not {est.id_col, est.time_col, est.target_col} <= set(frame.columns):
-        raise InputError(
-            f"mode='independent' needs a long frame ({est.id_col}, {est.time_col}, "
-            f"{est.target_col}, covariates); got the columns {frame.columns}"
-        )
-    lacking = [c for c in est.input_columns_ if c not in frame.columns] if inputs else []
-    if lacking:
-        raise InputError(
-            f"the frame lacks the column(s) {lacking} the model was fitted with "
-            f"({est.input_columns_}): every series needs its target and covariates over its "
-            "look-back"
-        )
-    statics = [c for c in role_names(est, "static_covariates") if c in frame.columns]
-    wall = bool(est.layout_.time_type.get("wall")) if fitted else None
-    types = user_types(df, frame, {"id": est.id_col, "time": est.time_col})
-    return read_long(
-        frame, library, est.id_col, est.time_col, est.target_col, statics,
-        est.missing == "mask", wall, types, est.layout_ if fitted else None, name,
-    )  # fmt: skip
-
-
-def panel_tables(est: Any, long: LongFrame, fitted: bool = True, known: dict | None = None) -> list:
-    """One table per series; with ``missing="mask"``, absent steps inserted as missing rows
-    (of the model's frequency when ``fitted``, else of ``freq`` or each series' usual step),
-    warned about except those of the fitted series (or ``known``: by series, warned already)."""
-    tables = series_tables(long)
-    if est.missing != "mask":
-        return tables
-    freq = est.freq_ if fitted else est.freq
-    if known is None:
-        known = getattr(est, "absent_steps_", {}) if fitted else {}  # the fit warned of them
-    names = [f"series {series!r}" for series in long.ids]
-    if not fitted:  # the fitted frequency is the model's, whatever a new series keeps
-        refuse_coarser_panel(tables, freq, names)
-    return [
-        insert_absent_steps(table, freq, name, known.get(series), check_coarser=False)
-        for series, name, table in zip(long.ids, names, tables, strict=True)
-    ]
 
 
 def fit_panel(
@@ -227,37 +168,3 @@ def panel_validation_rows(n_rows: int, val_size: float | int | None, horizon: in
     if isinstance(val_size, float) and 0 < val_size < 1:
         return max(horizon, round(val_size * n_rows))
     return validation_rows(n_rows, val_size, horizon)
-
-
-def history_of(est: Any, values: list[np.ndarray], times: list[np.ndarray]) -> PanelHistory:
-    """The last ``lookback`` rows of every series, NaN-padded at the front."""
-    rows = [
-        series_rows(v, t, len(v) - est.lookback, est.lookback, est.freq_)
-        for v, t in zip(values, times, strict=True)
-    ]
-    before = np.stack([last_observed(v[: max(0, len(v) - est.lookback)]) for v in values])
-    return PanelHistory(np.stack([r for r, _ in rows]), np.stack([s for _, s in rows]), before)
-
-
-def series_scales(
-    est: Any, ids: list, tables: list, rows: Any = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Training statistics of known series; a new series' own, from its first ``rows[j]`` rows
-    (default all: its history), so a window's scaling never sees the rows it forecasts.
-    ``ids`` may repeat (one entry per window)."""
-    rows = [len(t) for t in tables] if rows is None else list(rows)
-    position = {s: j for j, s in enumerate(est.series_)}
-    mean = np.empty((len(ids), tables[0].values.shape[1]))
-    std = np.empty_like(mean)
-    new = [j for j, s in enumerate(ids) if s not in position]
-    if new:
-        values = [tables[j].values for j in new]
-        names = [ids[j] for j in new]
-        require_observed(
-            names, values, [rows[j] for j in new], len(est.columns_), "rows before the forecast"
-        )
-        mean[new], std[new] = series_statistics(values, [rows[j] for j in new])
-    for j, series in enumerate(ids):
-        if series in position:
-            mean[j], std[j] = est.series_mean_[position[series]], est.series_std_[position[series]]
-    return mean, std

@@ -43,7 +43,7 @@ from tsfm.errors import InputError
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.fitted_record import FittedRows
 from tsfm.estimator.moved_sources import apply_sources, missing_source, source_settings
-from tsfm.estimator.panels import PanelHistory
+from tsfm.estimator.panel_history import PanelHistory
 from tsfm.estimator.params import param_name
 from tsfm.estimator.saved_files import (
     check_weights_fit_config,
@@ -205,7 +205,7 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
         check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
         check_params_agree(cls, meta, cfg, path)
         try:
-            module = module_from_config(cfg, meta["dims"], target_scaling)
+            module = module_from_config(cfg, meta["dims"], target_scaling, training=False)
         except FileNotFoundError as err:  # a save from before architectures.json
             raise missing_source(err, model, "Forecaster.load") from None
     try:

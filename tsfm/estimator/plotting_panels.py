@@ -12,7 +12,7 @@ from tsfm.data.frames import future_times, to_polars
 from tsfm.data.frames.long import series_tables
 from tsfm.drawing import Panel, choose_series, wall_times
 from tsfm.errors import InputError
-from tsfm.estimator.panels import read_panel
+from tsfm.estimator.panel_history import read_panel
 from tsfm.estimator.plotting import within_horizon
 
 

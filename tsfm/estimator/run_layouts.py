@@ -81,7 +81,7 @@ def keep_state(est: Any, cfg: DictConfig, datamodule: Any, freq: Any) -> None:
 
 def keep_panel_state(est: Any, datamodule: Any) -> None:
     from tsfm.estimator.fitting import model_statics
-    from tsfm.estimator.panels import history_of
+    from tsfm.estimator.panel_history import history_of
 
     roles = datamodule.roles
     est.mode_, est.roles_, est.columns_ = "independent", roles, list(roles.targets)

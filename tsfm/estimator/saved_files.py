@@ -19,7 +19,7 @@ import yaml
 from tsfm.errors import InputError
 from tsfm.estimator.validation import SavedForecasterError
 from tsfm.training.architectures import checked_architectures
-from tsfm.training.checkpoints import load_checkpoint
+from tsfm.training.checkpoint_files import load_checkpoint
 from tsfm.training.conformal import ConformalScores
 from tsfm.training.memory import check_memory, meta_model
 

@@ -224,7 +224,8 @@ def _fitter(
     """Fits a trial's forecaster on the frame read once (as ``fit`` reads it for the mode),
     and the frame's :func:`~tsfm.data.frames.table.data_digest` (what a study tunes on)."""
     if est.mode == "independent":
-        from tsfm.estimator.panels import PANEL_VALIDATION, fit_long, read_panel
+        from tsfm.estimator.panel_history import read_panel
+        from tsfm.estimator.panels import PANEL_VALIDATION, fit_long
 
         if val_df is not None:
             raise InputError(PANEL_VALIDATION)

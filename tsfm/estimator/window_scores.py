@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tsfm.estimator.accuracy import Scores, season_length
-from tsfm.estimator.intervals import IntervalSums, pooled_result
+from tsfm.estimator.interval_scores import IntervalSums, pooled_result
 from tsfm.estimator.rolling import Backtest, PointErrors
 from tsfm.estimator.scored_windows import (
     empty_lookbacks,
@@ -76,5 +76,5 @@ class WindowScores:
             refuse_unscored(what)
 
     def pooled(self) -> dict[str, float]:
-        """``evaluate``'s pooled dict (:func:`~tsfm.estimator.intervals.pooled_result`)."""
+        """``evaluate``'s pooled dict (:func:`~tsfm.estimator.interval_scores.pooled_result`)."""
         return pooled_result(self.errors.metrics(), self.intervals.pooled(), self.scores)

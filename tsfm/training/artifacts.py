@@ -7,14 +7,17 @@ import json
 import math
 import platform
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.seasons import resolve_season_length
+from tsfm.training.forecasting_core import InferenceModule
 from tsfm.training.heads import Head, head_dims, make_head
-from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
+
+if TYPE_CHECKING:  # imported where a training module is built: it imports Lightning
+    from tsfm.training.module import ForecastingModule
 
 
 def _container(node: Any) -> Any:
@@ -55,12 +58,19 @@ def module_from_config(
     scaler: dict[str, list[float]] | None,
     freq: str | None = None,
     period: int | None = None,
-) -> ForecastingModule:
+    training: bool = True,
+) -> ForecastingModule | InferenceModule:
     """The training module of the run config ``cfg`` for data of ``dims`` (and the data
     scaler's state, for original-scale metrics and forecasts); ``freq``: the data's sampling
     frequency, which ``season_length=None`` follows (default: ``data.freq``), unless the data
-    has its own seasonal ``period`` (M4)."""
-    return ForecastingModule(
+    has its own seasonal ``period`` (M4). ``training=False``: its forecasting part only
+    (:class:`~tsfm.training.forecasting_core.InferenceModule`: the same weights, checks and
+    forecasts, without importing Lightning), for a model that is loaded to forecast."""
+    if training:
+        from tsfm.training.module import ForecastingModule as build
+    else:
+        build = InferenceModule
+    return build(
         model=_container(cfg.model),
         dims=dict(dims),
         optim=_container(cfg.optim),

@@ -28,16 +28,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from tsfm.data.batch import batch_to
-from tsfm.data.contract import ForecastDataModule
 from tsfm.errors import InputError
 from tsfm.training.adaptive_conformal import check_rate
 from tsfm.training.scoring import level_name, lookback_spread, tau_level
+
+if TYPE_CHECKING:  # Lightning comes with it: not imported to forecast
+    from tsfm.data.contract import ForecastDataModule
 
 PER_SERIES_MIN = 19
 

@@ -19,7 +19,7 @@ import numpy as np
 from lightning.pytorch.callbacks import Callback
 
 from tsfm.errors import InputError
-from tsfm.training.checkpoints import load_checkpoint
+from tsfm.training.checkpoint_files import load_checkpoint
 from tsfm.training.test_scaler import KEY as SCALER_KEY
 from tsfm.training.test_scaler import input_scaler_record
 

@@ -10,15 +10,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from tsfm.data.batch import Batch, model_inputs
-from tsfm.data.contract import ForecastDataModule
 from tsfm.errors import InputError
 from tsfm.models import Capabilities, ModelOutput, as_output
+
+if TYPE_CHECKING:  # Lightning comes with it: not imported to forecast
+    from tsfm.data.contract import ForecastDataModule
 
 MASK_KEYS = ("x_mask", "past_covariates_mask", "future_covariates_mask")
 # window keys that name the target variates: meaningless once covariates join x

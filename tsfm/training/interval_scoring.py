@@ -4,8 +4,6 @@ pass at once under adaptive conformal (:mod:`tsfm.training.adaptive_conformal`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from torch import Tensor
 
 from tsfm.data.batch import Batch
@@ -13,7 +11,6 @@ from tsfm.data.seasonal_scales import seasonal_scale
 from tsfm.errors import InputError
 from tsfm.models import ModelOutput
 from tsfm.training.adaptive_conformal import adaptive_blocks
-from tsfm.training.heads import HEAD_PARAMS
 from tsfm.training.metrics import gather_uneven
 from tsfm.training.scoring import (
     MSIS_LEVEL,
@@ -25,27 +22,8 @@ from tsfm.training.scoring import (
 
 class IntervalScoring:
     """Mixin of :class:`tsfm.training.module.ForecastingModule` (it uses the module's head,
-    ``conformal``, ``sequential``, ``interval_metrics`` and scaling)."""
-
-    @property
-    def has_intervals(self) -> bool:
-        """Whether forecasts come with quantiles: a probabilistic head or conformal scores."""
-        return self.head.probabilistic or self.conformal is not None
-
-    def predictive_quantiles(
-        self,
-        output: ModelOutput,
-        batch: Batch,
-        taus: Sequence[float],
-        radius_of: Callable[[float], Tensor] | None = None,
-    ) -> Tensor:
-        """Quantiles ``[B, S, N, Q]`` (scaled) at ``taus`` of the forecast ``output`` of
-        ``batch``; ``radius_of``: conformal radii to use instead of the split ones."""
-        if self.head.probabilistic or self.conformal is None:
-            return self.head.quantiles(output.extras.get(HEAD_PARAMS), taus)
-        spread = lookback_spread(batch["x"]) if self.conformal.normalized else None
-        point = output.prediction.float()
-        return self.conformal.quantiles(point, taus, batch.get("variate"), spread, radius_of)
+    ``conformal``, ``sequential``, ``interval_metrics``, scaling and quantiles: the
+    forecasting part, :class:`~tsfm.training.forecasting_core.ForecastingCore`)."""
 
     def _history_scale(self, stage: str, batch: Batch, original: bool = False) -> Tensor | None:
         """MASE's and MSIS's scale ``[B, N]`` (scaled units; ``original``: of the values as

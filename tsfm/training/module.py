@@ -11,23 +11,26 @@ from torch import Tensor, nn
 
 from tsfm.data.batch import Batch
 from tsfm.errors import InputError
-from tsfm.models import ModelOutput, build_model, capabilities
 from tsfm.training.adaptive_conformal import SequentialTestPass
 from tsfm.training.architectures import CHECKPOINT_KEY, architectures_of
-from tsfm.training.conformal import ConformalScores
 from tsfm.training.epoch_logging import EpochLogging
-from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
-from tsfm.training.inputs import bind_training_windows, check_capabilities, forward, model_dims
+from tsfm.training.forecasting_core import ForecastingCore
+from tsfm.training.heads import HEAD_PARAMS
+from tsfm.training.inputs import bind_training_windows
 from tsfm.training.interval_metrics import IntervalMetrics
 from tsfm.training.interval_scoring import IntervalScoring
 from tsfm.training.metrics import EVAL_STAGES, ErrorMetrics, MeanLoss, per_stage
-from tsfm.training.optim import OptimConfig, build_optimizer, lr_factor
-from tsfm.training.scoring import DEFAULT_QUANTILES, check_mase_scale, run_levels
+from tsfm.training.optim import build_optimizer, lr_factor
+from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
 from tsfm.training.series_logging import SeriesScores, n_targets
 
 
-class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
+class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.LightningModule):
     """Loss, metrics, optimizer and schedule around a plain ``nn.Module`` from the registry.
+
+    The forecasting part (model, head, scaling, ``forward``, ``to_original``, conformal
+    quantiles) is :class:`~tsfm.training.forecasting_core.ForecastingCore`, which a loaded
+    Forecaster uses alone, without Lightning.
 
     Every argument is a primitive (dicts of numbers and strings), so checkpoints load with
     ``torch.load(weights_only=True)`` and rebuild the model from the registry alone.
@@ -95,72 +98,17 @@ class ForecastingModule(IntervalScoring, EpochLogging, L.LightningModule):
         season_length: int = 1,
         mase_scale: str = "lookback",
     ):
-        super().__init__()
         levels = list(run_levels(loss, quantiles, levels))
+        # the model, head, scaler and checks: ForecastingCore (then Lightning's own init)
+        super().__init__(model, dims, optim, loss, scaler, quantiles, levels, season_length,
+                         mase_scale)  # fmt: skip
         self.save_hyperparameters()  # the levels scored, not None
-        self.head = make_head(loss, quantiles, levels)
-        self.loss_fn = getattr(self.head, "loss_fn", None)  # a point head's loss function
-        if not 0 < season_length <= dims["seq_len"]:
-            raise InputError(
-                f"season_length={season_length} must be at least 1 and at most the look-back "
-                f"({dims['seq_len']})"
-            )
-        check_mase_scale(mase_scale)
-        self.capabilities = capabilities(model["name"])
-        check_capabilities(model["name"], self.capabilities, dims)
-        built = model_dims(self.capabilities, dims)
-        self.model = build_model(model, head_dims(built, self.head.size))
-        self.conformal: ConformalScores | None = None
         self.sequential = SequentialTestPass()  # the test pass under adaptive conformal
-        self.optim_config = OptimConfig(**(optim or {}))
-        if scaler is not None:
-            self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
-            self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
-        else:
-            self.scale_mean = self.scale_std = None
         self.metrics = per_stage(ErrorMetrics)
         self.interval_metrics = per_stage(lambda: IntervalMetrics(quantiles, levels))
         self.series_scores = SeriesScores(n_targets(dims, scaler), season_length)
         self._forecasts: dict[str, list[tuple]] = {s: [] for s in EVAL_STAGES}
         self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
-
-    # ------------------------------------------------------------------ forward and scaling
-    def forward(self, batch: Batch) -> ModelOutput:
-        output = forward(self.model, self.capabilities, batch)
-        if not self.head.probabilistic:
-            return output
-        # fp32 under autocast too: the distributions' scales and quantiles need it
-        params = self.head.params(output.prediction.float(), batch["x"].float())
-        extras = {**output.extras, HEAD_PARAMS: params}
-        return ModelOutput(self.head.point(params), output.aux_losses, extras)
-
-    def to_original(
-        self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
-    ) -> Tensor:
-        """Undo the data scaling of ``values [B, S, N]`` or quantiles ``[B, S, N, Q]`` (the
-        targets), computed in ``dtype`` (metrics use float64: original-scale errors of large
-        values overflow float32)."""
-        if self.scale_mean is None:
-            return values.to(dtype)
-        mean, std = self.scale_mean, self.scale_std
-        if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
-            mean, std = mean[batch["series"]][:, None], std[batch["series"]][:, None]
-        elif "variate" in batch:  # channel-independent: one variate per sample
-            mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
-        elif "variates" in batch:
-            mean, std = mean[batch["variates"]], std[batch["variates"]]
-        if values.dim() == 4:
-            mean, std = mean.unsqueeze(-1), std.unsqueeze(-1)
-        return values.to(dtype) * std.to(dtype) + mean.to(dtype)
-
-    def as_read(self, batch: Batch, key: str, dtype: torch.dtype = torch.float64) -> Tensor:
-        """The batch's targets (``key="y"``) or look-back (``"x"``) in the data's units, in
-        ``dtype``: as the data module read them (``y_original``/``x_original``, which
-        evaluation batches carry), else (a batch without them) the scaled values unscaled."""
-        given = batch.get(f"{key}_original")
-        if given is not None:
-            return given.to(dtype)
-        return self.to_original(batch[key], batch, dtype)
 
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:

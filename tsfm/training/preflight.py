@@ -16,14 +16,13 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import lightning as L
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.seasons import check_lookback
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
-from tsfm.training.checkpoints import local_checkpoint
+from tsfm.training.checkpoint_files import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
 from tsfm.training.test_scaler import check_test_scaler
@@ -42,6 +41,8 @@ def _plain(node: Any) -> Any:
 
 @functools.cache
 def _trainer_hints() -> dict[str, Any]:
+    import lightning as L  # here: loading a Forecaster reads this module, never a Trainer
+
     hints = typing.get_type_hints(L.Trainer.__init__)
     hints.pop("return", None)
     return hints

@@ -10,7 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from tsfm.training.artifacts import file_text, run_status
-from tsfm.training.checkpoints import local_checkpoint
+from tsfm.training.checkpoint_files import local_checkpoint
 from tsfm.training.stopping import plural
 
 

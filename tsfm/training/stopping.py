@@ -18,12 +18,12 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
-
-import lightning as L
-from lightning.pytorch.callbacks import Timer
+from typing import TYPE_CHECKING, Any
 
 from tsfm.errors import InputError
+
+if TYPE_CHECKING:  # Lightning is imported where a Trainer runs; loading a Forecaster reads
+    import lightning as L  # STOP_REASONS and the time limits only
 
 STOP_REASONS = ("max_epochs", "max_steps", "max_time", "early_stopping", "callback")
 CLOCK = re.compile(r"(\d+):(\d\d):(\d\d):(\d\d)")  # Lightning's DD:HH:MM:SS
@@ -81,6 +81,8 @@ def how_training_stopped(trainer: L.Trainer) -> dict[str, Any]:
     expected = trainer.num_training_batches
     complete = not (isinstance(expected, (int, float)) and math.isfinite(expected))
     complete = complete or batches >= expected
+    from lightning.pytorch.callbacks import Timer
+
     max_epochs, max_steps = trainer.max_epochs, trainer.max_steps
     timers = [c for c in trainer.callbacks if isinstance(c, Timer)]
     if _early_stopped(trainer.early_stopping_callback):

@@ -1,0 +1,138 @@
+"""What forecasting needs of the training module, without Lightning or torchmetrics.
+
+:class:`ForecastingCore` is the part of :class:`~tsfm.training.module.ForecastingModule`
+that forecasts: the registry's model, the output head, the data scaler's statistics, the
+conformal scores, ``forward`` and the quantiles of a forecast. The training module adds
+Lightning's hooks, the optimizer and the metrics to it (its first base after the mixins), so
+both run the same code on the same weights. :class:`InferenceModule` is the core alone, as
+``Forecaster.load`` builds it: importing Lightning (and the torchmetrics, torchvision,
+transformers and matplotlib it brings) takes seconds, which a process that only loads a
+model and forecasts never needs to spend. Its ``state_dict`` is the training module's (the
+metrics keep no persistent state), so a loaded model saves, warm-starts and forecasts as the
+fitted one does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from tsfm.data.batch import Batch
+from tsfm.errors import InputError
+from tsfm.models import ModelOutput, build_model, capabilities
+from tsfm.training.conformal import ConformalScores
+from tsfm.training.heads import HEAD_PARAMS, head_dims, make_head
+from tsfm.training.inputs import check_capabilities, forward, model_dims
+from tsfm.training.optim import OptimConfig
+from tsfm.training.scoring import DEFAULT_QUANTILES, check_mase_scale, lookback_spread, run_levels
+
+
+class ForecastingCore(nn.Module):
+    """The model of ``model`` (its config) for data of ``dims``, with the head of ``loss`` and
+    the target scaler's state ``scaler``; every argument is checked as the training module
+    checks it (see :class:`~tsfm.training.module.ForecastingModule` for each)."""
+
+    def __init__(
+        self,
+        model: dict[str, Any],
+        dims: dict[str, int],
+        optim: dict[str, Any] | None = None,
+        loss: str = "mse",
+        scaler: dict[str, list[float]] | None = None,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        levels: Sequence[float] | None = None,
+        season_length: int = 1,
+        mase_scale: str = "lookback",
+    ):
+        super().__init__()
+        levels = list(run_levels(loss, quantiles, levels))
+        self.head = make_head(loss, quantiles, levels)
+        self.loss_fn = getattr(self.head, "loss_fn", None)  # a point head's loss function
+        if not 0 < season_length <= dims["seq_len"]:
+            raise InputError(
+                f"season_length={season_length} must be at least 1 and at most the look-back "
+                f"({dims['seq_len']})"
+            )
+        check_mase_scale(mase_scale)
+        self.capabilities = capabilities(model["name"])
+        check_capabilities(model["name"], self.capabilities, dims)
+        built = model_dims(self.capabilities, dims)
+        self.model = build_model(model, head_dims(built, self.head.size))
+        self.conformal: ConformalScores | None = None
+        self.optim_config = OptimConfig(**(optim or {}))
+        if scaler is not None:
+            self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
+            self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
+        else:
+            self.scale_mean = self.scale_std = None
+
+    def forward(self, batch: Batch) -> ModelOutput:
+        output = forward(self.model, self.capabilities, batch)
+        if not self.head.probabilistic:
+            return output
+        # fp32 under autocast too: the distributions' scales and quantiles need it
+        params = self.head.params(output.prediction.float(), batch["x"].float())
+        extras = {**output.extras, HEAD_PARAMS: params}
+        return ModelOutput(self.head.point(params), output.aux_losses, extras)
+
+    def to_original(
+        self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
+    ) -> Tensor:
+        """Undo the data scaling of ``values [B, S, N]`` or quantiles ``[B, S, N, Q]`` (the
+        targets), computed in ``dtype`` (metrics use float64: original-scale errors of large
+        values overflow float32)."""
+        if self.scale_mean is None:
+            return values.to(dtype)
+        mean, std = self.scale_mean, self.scale_std
+        if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
+            mean, std = mean[batch["series"]][:, None], std[batch["series"]][:, None]
+        elif "variate" in batch:  # channel-independent: one variate per sample
+            mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
+        elif "variates" in batch:
+            mean, std = mean[batch["variates"]], std[batch["variates"]]
+        if values.dim() == 4:
+            mean, std = mean.unsqueeze(-1), std.unsqueeze(-1)
+        return values.to(dtype) * std.to(dtype) + mean.to(dtype)
+
+    def as_read(self, batch: Batch, key: str, dtype: torch.dtype = torch.float64) -> Tensor:
+        """The batch's targets (``key="y"``) or look-back (``"x"``) in the data's units, in
+        ``dtype``: as the data module read them (``y_original``/``x_original``, which
+        evaluation batches carry), else (a batch without them) the scaled values unscaled."""
+        given = batch.get(f"{key}_original")
+        if given is not None:
+            return given.to(dtype)
+        return self.to_original(batch[key], batch, dtype)
+
+    @property
+    def has_intervals(self) -> bool:
+        """Whether forecasts come with quantiles: a probabilistic head or conformal scores."""
+        return self.head.probabilistic or self.conformal is not None
+
+    def predictive_quantiles(
+        self,
+        output: ModelOutput,
+        batch: Batch,
+        taus: Sequence[float],
+        radius_of: Callable[[float], Tensor] | None = None,
+    ) -> Tensor:
+        """Quantiles ``[B, S, N, Q]`` (scaled) at ``taus`` of the forecast ``output`` of
+        ``batch``; ``radius_of``: conformal radii to use instead of the split ones."""
+        if self.head.probabilistic or self.conformal is None:
+            return self.head.quantiles(output.extras.get(HEAD_PARAMS), taus)
+        spread = lookback_spread(batch["x"]) if self.conformal.normalized else None
+        point = output.prediction.float()
+        return self.conformal.quantiles(point, taus, batch.get("variate"), spread, radius_of)
+
+
+class InferenceModule(ForecastingCore):
+    """The forecasting core alone (what ``Forecaster.load`` builds): no Lightning import, no
+    metrics; ``device`` is that of its weights (the training module's is Lightning's)."""
+
+    @property
+    def device(self) -> torch.device:
+        first = next(itertools.chain(self.parameters(), self.buffers()), None)
+        return first.device if first is not None else torch.device("cpu")
