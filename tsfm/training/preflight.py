@@ -25,7 +25,6 @@ from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoint_files import local_checkpoint
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
-from tsfm.training.test_scaler import check_test_scaler
 
 if typing.TYPE_CHECKING:
     from tsfm.data import ForecastDataModule
@@ -225,6 +224,8 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
         )
     if not train and resume:
         raise InputError("resume=true continues training; it needs train=true")
+    from tsfm.training.test_scaler import check_test_scaler  # its data modules import Lightning
+
     check_test_scaler(cfg)
     if train:
         trainer = _plain(cfg.trainer)
