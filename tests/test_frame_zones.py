@@ -5,6 +5,8 @@ another zone's timestamps are converted; a column of timestamps in mixed zones i
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -87,6 +89,13 @@ def test_another_zone_is_read_on_the_fitted_clock_and_comes_back_in_its_own(berl
         assert str(forecast.date.dt.tz) == zone
     scores = berlin_model.evaluate(BERLIN.iloc[120:])
     assert berlin_model.evaluate(IN_UTC.iloc[120:]) == scores
+
+
+def test_a_backtest_of_fitted_rows_names_them_on_the_fitted_clock(berlin_model):
+    last, first = BERLIN.date.iloc[179], BERLIN.date.iloc[172]  # 2020-01-08 11:00:00+01:00
+    said = rf"fitted on rows up to {re.escape(str(last))} .* from {re.escape(str(first))}:"
+    with pytest.raises(InputError, match=said):
+        berlin_model.backtest(IN_UTC, n_windows=6)
 
 
 def test_daily_dates_in_another_zone_are_the_fitted_zones_days():
