@@ -75,3 +75,30 @@ def test_a_boolean_target_in_a_file_on_the_command_line_is_refused(tmp_path):
     module = TimeSeriesDataModule({**config, "target": "v1", "future_covariates": ["flag"]})
     module.setup()
     assert module.roles.targets == ("v0", "v1") and module.roles.future == ("flag",)
+
+
+def _long_file_module(path, mode: str):
+    from tsfm.data.panel_files import panel_file_datamodule
+
+    config = {"name": "custom", "path": str(path), "seq_len": 24, "pred_len": 8, "mode": mode}
+    config = {**config, "id_col": "unique_id", "date_col": "ds", "target": "y"}
+    if mode == "joint":
+        TimeSeriesDataModule(config).setup()
+    else:
+        panel_file_datamodule(config).setup()
+
+
+@pytest.mark.parametrize("mode", ["joint", "independent"])
+def test_a_long_file_s_boolean_or_text_columns_are_refused_with_the_file_fix(tmp_path, mode):
+    path = tmp_path / "flags.csv"
+    long = to_long(_flagged().rename(columns={"OT": "flag"}))
+    long.assign(y=long.y > 0).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"\['y'\] are Boolean.*write them as 1/0 in the file") as err:  # fmt: skip
+        _long_file_module(path, mode)
+    assert "df." not in str(err.value)  # a command-line user has no frame to convert
+    words = long.y.map("{:.3f}".format).where(long.index != 3, "n/a")  # numbers but one word
+    for column in ("y", "promo"):
+        long.assign(promo=0.0).assign(**{column: words}).to_csv(path, index=False)
+        with pytest.raises(InputError, match=rf"'{column}' is numbers but for 1 value.*'n/a' at row 3: write missing values as empty") as err:  # fmt: skip
+            _long_file_module(path, mode)
+        assert "df." not in str(err.value)

@@ -5,6 +5,8 @@ another zone's timestamps are converted; a column of timestamps in mixed zones i
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -89,6 +91,13 @@ def test_another_zone_is_read_on_the_fitted_clock_and_comes_back_in_its_own(berl
     assert berlin_model.evaluate(IN_UTC.iloc[120:]) == scores
 
 
+def test_a_backtest_of_fitted_rows_names_them_on_the_fitted_clock(berlin_model):
+    last, first = BERLIN.date.iloc[179], BERLIN.date.iloc[172]  # 2020-01-08 11:00:00+01:00
+    said = rf"fitted on rows up to {re.escape(str(last))} .* from {re.escape(str(first))}:"
+    with pytest.raises(InputError, match=said):
+        berlin_model.backtest(IN_UTC, n_windows=6)
+
+
 def test_daily_dates_in_another_zone_are_the_fitted_zones_days():
     days = pd.date_range("2022-01-01", periods=150, freq="D", tz="Europe/Berlin")
     frame = pd.DataFrame({"ds": days, "y": np.sin(np.arange(150) / 3)})
@@ -103,6 +112,32 @@ def test_daily_dates_in_another_zone_are_the_fitted_zones_days():
     assert est.evaluate(in_utc.iloc[80:]) == est.evaluate(frame.iloc[80:])
     backtest = est.backtest(in_utc, n_windows=2).forecasts
     assert str(backtest.cutoff.dt.tz) == "UTC" and str(backtest.ds.dt.tz) == "UTC"
+
+
+def test_naive_dates_are_the_local_dates_a_daily_zone_aware_model_holds():
+    days = pd.date_range("2022-01-01", periods=150, freq="D", tz="Europe/Berlin")
+    frame = pd.DataFrame({"ds": days, "y": np.sin(np.arange(150) / 3)})
+    est = tiny().fit(frame.iloc[:120])  # held as Berlin's dates (wall clock), not instants
+    expected = est.predict(frame)
+    naive = frame.assign(ds=frame.ds.dt.tz_localize(None))  # the same dates, without a zone
+    dates = pl.from_pandas(frame).with_columns(pl.col("ds").dt.date())  # polars Date
+    for given in (naive, dates):
+        forecast = est.predict(given)
+        forecast = forecast.to_pandas() if isinstance(forecast, pl.DataFrame) else forecast
+        assert np.allclose(forecast.y, expected.y)
+        assert (forecast.ds == expected.ds.dt.tz_localize(None)).all()  # in the frame's type
+        assert est.evaluate(given[80:]) == est.evaluate(frame.iloc[80:])
+        est.backtest(given, n_windows=2)
+        est.make_future_dataframe(given)
+        est.plot(given)
+        est.plot(frame.iloc[:120], actual=given[120:])
+    with pytest.raises(InputError, match=r"are dates in Europe/Berlin: .*\.dt\.tz_localize\('Europe/Berlin'\)\);") as err:  # fmt: skip
+        est.set_params(warm_start=True).fit(naive)  # a warm fit keeps the fitted zone
+    assert "off by" not in str(err.value)
+    panel = frame.assign(unique_id="a")
+    est = tiny(mode="independent").fit(panel.iloc[:120])
+    naive_panel = panel.assign(ds=naive.ds)
+    assert np.allclose(est.predict(naive_panel).y, est.predict(panel).y)
 
 
 def test_a_panel_is_read_on_the_fitted_clock_too():
@@ -131,6 +166,12 @@ def test_a_warm_fit_continues_on_the_fitted_clock(mode):
         est.fit(naive)
     with pytest.raises(InputError, match=rf"in UTC but .* in Europe/Berlin: .*\['{column}'\]\.dt\.tz_convert\('Europe/Berlin'\)"):  # fmt: skip
         est.fit(in_utc)
+    as_text = frame.assign(**{column: frame[column].astype(str)})  # "...+01:00": no zone
+    fix = rf"pd\.to_datetime\(df\['{column}'\], utc=True\)\.dt\.tz_convert\('Europe/Berlin'\)"
+    with pytest.raises(InputError, match=rf"text with UTC offsets but .* in Europe/Berlin: .*{fix}"):  # fmt: skip
+        est.fit(as_text)
+    with pytest.raises(InputError, match=r"str\.to_datetime\(\)\.dt\.convert_time_zone\('Europe"):
+        est.fit(pl.from_pandas(as_text))
     est.fit(frame)  # its own zone: trained further
 
 

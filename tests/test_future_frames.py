@@ -51,6 +51,8 @@ def test_daily_local_dates_take_a_future_df_in_another_zone():
     pd.testing.assert_frame_equal(est.predict(future_df=in_utc), expected)
     as_text = future.assign(ds=future.ds.astype(str))  # offsets: instants, on Berlin's clock
     pd.testing.assert_frame_equal(est.predict(future_df=as_text), expected)
+    naive = future.assign(ds=future.ds.dt.tz_localize(None))  # Berlin's dates, without a zone
+    assert np.allclose(est.predict(future_df=naive).y, expected.y)
 
 
 def test_a_timestamp_given_twice_in_future_df_is_refused(berlin_panel):

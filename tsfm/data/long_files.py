@@ -41,6 +41,7 @@ def read_long_file(
     table = read_frame(
         df, id_col=cfg.id_col, time_col=cfg.date_col, target_col=cfg.target,
         static_columns=list(cfg.static_covariates), allow_missing=cfg.missing == "mask",
+        file=True,
     )  # fmt: skip
     static: dict[str, Any] | None = None
     if cfg.static_covariates:

@@ -77,7 +77,7 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     check_long_columns(cfg, df, source)
     masked = cfg.missing == "mask"
     statics = list(cfg.static_covariates)
-    long = read_long(df, "polars", cfg.id_col, cfg.date_col, cfg.target, statics, masked)
+    long = read_long(df, "polars", cfg.id_col, cfg.date_col, cfg.target, statics, masked, file=True)
     roles = panel_roles(
         long.value_columns, cfg.target, cfg.future_covariates, cfg.past_covariates, statics,
         CLI_NAMES,

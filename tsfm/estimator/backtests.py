@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames import SeriesTable, time_series
+from tsfm.data.frames.dates import show_time
 from tsfm.errors import InputError
 from tsfm.estimator.accuracy import (
     history_scales,
@@ -159,8 +160,8 @@ def backtest_fitted(
             also="cross_validate (which retrains for every fold)", shorter=seen < est.lookback,
         )  # fmt: skip
         raise InputError(
-            f"the model was fitted on rows up to {_show(trained_until)} (validation rows "
-            f"included), but the first fold forecasts from {_show(first)}: a backtest scores "
+            f"the model was fitted on rows up to {show_time(trained_until, table.tz)} (validation rows "
+            f"included), but the first fold forecasts from {show_time(first, table.tz)}: a backtest scores "
             f"forecasts of rows the model has not seen. {fits}; or fit on data "
             "that ends before the first fold"
         )
@@ -185,10 +186,3 @@ def last_trained(est: Any) -> Any:
     """The last time a joint model trained or validated on, over all its fits (a warm fit's
     weights have seen the rows of the fits before it); None without timestamps."""
     return fitted_until(est).get(None)
-
-
-def _show(time: Any) -> str:
-    """A timestamp as people write it (``2020-01-05 23:00:00``), or an integer step."""
-    if isinstance(time, np.datetime64):
-        return str(np.datetime_as_string(time, unit="s")).replace("T", " ")
-    return str(time)

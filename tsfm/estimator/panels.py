@@ -67,7 +67,12 @@ def fit_panel(
 ) -> Any:  # fmt: skip
     if val_df is not None:
         raise InputError(PANEL_VALIDATION)
-    return fit_long(est, read_panel(est, df, fitted=False), static_df, callbacks, warm)
+    long = read_panel(est, df, fitted=False)
+    if warm is not None:  # on the fitted clock, before its steps are read on it
+        from tsfm.data.frames.zones import text_times
+
+        warm.check_zone(long.layout, text_times(df, est.time_col))
+    return fit_long(est, long, static_df, callbacks, warm)
 
 
 def fit_long(
@@ -79,14 +84,13 @@ def fit_long(
     known: dict | None = None,
 ) -> Any:
     """:func:`fit_panel` on a frame already read (cross-validation's folds); ``warm``: a
-    :class:`~tsfm.estimator.warm_start.WarmStart` to train from; ``known``: each series' absent
-    steps warned about already (the whole frame's, read before its folds)."""
+    :class:`~tsfm.estimator.warm_start.WarmStart` to train from (its clock checked by
+    :func:`fit_panel`); ``known``: each series' absent steps warned about already (the whole
+    frame's, read before its folds)."""
     from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
     refuse_clashing_names(long.layout)  # before any training
-    if warm is not None:  # on the fitted clock, before its steps are read on it
-        warm.check_zone(long.layout)
     est._forget()
     check_window_sizes(est)
     refuse_long_targets(est, est.target_col)  # as a joint fit does (roles.role_settings)

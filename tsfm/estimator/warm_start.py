@@ -40,6 +40,7 @@ from lightning.pytorch.callbacks import Callback
 from torch import Tensor
 
 from tsfm.data.frames.gaps import empty_steps
+from tsfm.data.frames.zones import text_times
 from tsfm.errors import InputError
 from tsfm.estimator.checks import model_changes
 from tsfm.estimator.fitted_record import merged, record
@@ -70,7 +71,7 @@ def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None)
         series = None if warm is None else warm.series  # a warm fit keeps the fitted order
         table = est.read(df, series=series)
         if warm is not None:
-            warm.check_zone(table.layout)
+            warm.check_zone(table.layout, text_times(df, table.layout.time_col))
         val = None if val_df is None else est.read(val_df, "val_df", series=series)
         est.fit_table(table, val, static_df=static_df, warm=warm)
         est.absent_steps_ = {None: empty_steps(table)}  # warned about once, here
@@ -149,10 +150,11 @@ class WarmStart(Callback):
             f"weights learnt. Resample the frame to {self.freq!r}, {FRESH}"
         )
 
-    def check_zone(self, layout: Any) -> None:
+    def check_zone(self, layout: Any, text: bool = False) -> None:
         """The frame's timestamps are in the fitted zone, or naive as the fitted ones: a warm
         fit continues the model on the clock its calendar features and fitted rows read (a
-        later frame is converted to it; a fit's frame decides the model's zone)."""
+        later frame is converted to it; a fit's frame decides the model's zone). ``text``: the
+        frame's are text (with UTC offsets where read as UTC instants or as their dates)."""
         from tsfm.data.frames.zones import zone_mismatch
 
         kinds = {self.time_type.get("kind"), layout.time_type.get("kind")}
@@ -161,18 +163,30 @@ class WarmStart(Callback):
             return
         index = layout.time_index and layout.library == "pandas"
         column = layout.time_col
-        if zone and given:
-            ref = "df.index" if index else f"df['{column}'].dt"
-            fix = (
-                f"{ref}.tz_convert('{zone}')"
-                if layout.library == "pandas"
-                else f"pl.col('{column}').dt.convert_time_zone('{zone}')"
-            )
-            message = f"df's timestamps are in {given} but the fitted frame's are in {zone}: " + (
+        offsets = text and bool(given or layout.time_type.get("wall"))  # they name no zone
+        if zone and (given or offsets):
+            pandas = layout.library == "pandas"
+            if offsets:
+                held = "are text with UTC offsets"
+                fix = (
+                    f"pd.to_datetime(df['{column}'], utc=True).dt.tz_convert('{zone}')"
+                    if pandas
+                    else f"pl.col('{column}').str.to_datetime().dt.convert_time_zone('{zone}')"
+                )
+            else:
+                held, ref = f"are in {given}", "df.index" if index else f"df['{column}'].dt"
+                fix = (
+                    f"{ref}.tz_convert('{zone}')"
+                    if pandas
+                    else f"pl.col('{column}').dt.convert_time_zone('{zone}')"
+                )
+            message = (
+                f"df's timestamps {held} but the fitted frame's are in {zone}: "
                 f"give them in {zone} ({fix})"
             )
         else:
-            message = zone_mismatch("df", given, zone, column, layout.library, index)
+            wall = bool(self.time_type.get("wall"))  # naive dates are its dates, but zoneless
+            message = zone_mismatch("df", given, zone, column, layout.library, index, text, wall)
         raise InputError(
             f"warm_start=True continues the fitted model on its clock (its calendar features and "
             f"fitted rows): {message}; {FRESH}"

@@ -98,6 +98,7 @@ def read_frame(
     covariates: list[str] = (),
     series_order: list[str] | None = None,
     name: str = "the frame",
+    file: bool = False,
 ) -> SeriesTable:
     """A wide or long frame (the Forecaster's input), checked and aligned on one time index
     (long frames: :func:`~tsfm.data.frames.long.joint_table`); its layout kept. ``wall_time``:
@@ -110,7 +111,7 @@ def read_frame(
     frame read for a fit (no ``fitted``) has its series in id order, or in ``series_order``'s
     (a warm fit's fitted series; :func:`~tsfm.data.frames.long.sorted_by_id`), so the order of
     its rows changes nothing fitted; read for a fitted model, in the frame's order, which its
-    forecasts keep."""
+    forecasts keep. ``file``: a long file read on the command line (:func:`read_long`)."""
     frame, library, time_index = to_polars(df)
     names = list(frame.columns)
     if frame.height == 0:
@@ -119,7 +120,7 @@ def read_frame(
         types = user_types(df, frame, {"id": id_col, "time": time_col})
         long = read_long(
             frame, library, id_col, time_col, target_col, static_columns, allow_missing,
-            wall_time, types, fitted, name,
+            wall_time, types, fitted, name, file,
         )  # fmt: skip
         if fitted is None:
             long = sorted_by_id(long, series_order)
@@ -217,12 +218,14 @@ def read_long(
     types: dict[str, Any] | None = None,
     fitted: Layout | None = None,
     name: str = "the frame",
+    file: bool = False,
 ) -> LongFrame:
     """A checked long frame: the target and every other column but the statics, which are
     time-varying covariates and must be numeric (or boolean). ``types``: the pandas types of
     its id and time columns (:func:`~tsfm.data.frames.column_types.user_types`); ``fitted``:
     the fitted frame's layout, whose ids these must match (:mod:`~tsfm.data.frames.id_types`)
-    and on whose clock its timestamps are read (``name``: the frame, if refused)."""
+    and on whose clock its timestamps are read (``name``: the frame, if refused); ``file``:
+    a file read on the command line (a refusal says what to write in it, not in a frame)."""
     static_columns = list(static_columns)
     missing_static = [c for c in static_columns if c not in frame.columns]
     if missing_static:
@@ -232,6 +235,7 @@ def read_long(
     bad = [c for c in extra if not is_value_column(frame.schema[c])]
     if bad:
         advice = "".join(f"{said}; " for said in text_numbers(frame, bad, library).values())
+        advice = stray_text(frame, bad) if file else advice
         raise InputError(
             f"the long frame has non-numeric column(s) {bad}; {advice}a column with one value "
             "per series is a static covariate (static_covariates=[...], data.static_covariates "
@@ -244,7 +248,7 @@ def read_long(
         given = (types or {}).get("id")
         frame = frame.with_columns(as_fitted_ids(frame[id_col], fitted, library, given))
     if not frame.schema[target_col].is_numeric():
-        raise InputError(non_numeric_target(frame, target_col, library))
+        raise InputError(non_numeric_target(frame, target_col, None if file else library))
     fitted_time = None if fitted is None else fitted.time_type
     times, time_type = fitted_times(frame[time_col], wall_time, fitted_time, name, library)
     value_columns = [target_col, *extra]

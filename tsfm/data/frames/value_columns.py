@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.dates import show_time
+from tsfm.data.frames.files import stray_text
 from tsfm.errors import InputError
 
 BOOLEAN = {"name": "Boolean"}  # a Boolean value column, as a layout's value_types describes it
@@ -120,11 +121,15 @@ def _numbers(name: str, library: str, words: bool) -> str:
     return f"df[{name!r}] = pd.to_numeric(df[{name!r}]{coerce})"
 
 
-def non_numeric_target(frame: pl.DataFrame, target_col: str, library: str) -> str:
-    """Why a long frame's target column cannot be read, and the fix."""
+def non_numeric_target(frame: pl.DataFrame, target_col: str, library: str | None) -> str:
+    """Why a long frame's target column cannot be read, and the fix (``library`` None: in a
+    file read on the command line, what to write in it)."""
     dtype = frame.schema[target_col]
     if dtype == pl.Boolean:
         return boolean_targets([target_col], library)
+    if library is None:
+        advice = stray_text(frame, [target_col]).removesuffix("; or ")
+        return f"target column '{target_col}' is {dtype}, not numeric{advice and ': ' + advice}"
     advice = text_numbers(frame, [target_col], library)
     if advice:
         return f"target column {advice[target_col]}"

@@ -5,7 +5,9 @@ panel's frame, ``future_df``) on the fitted frame's clock: zone-aware timestamps
 zone are converted to the fitted zone (the same instants; forecasts come back in the frame's
 own zone), text with UTC offsets is read as instants in it, and naive timestamps against
 zone-aware fitted ones (or the reverse) are refused, since read as UTC instants they would
-shift every calendar feature, look-up and in-sample check by the zone's offset.
+shift every calendar feature, look-up and in-sample check by the zone's offset. Except for
+calendar steps (daily and longer data), held as the zone's dates (``wall``): naive
+timestamps and dates are those dates, read as they are (and written back in their type).
 """
 
 from __future__ import annotations
@@ -77,12 +79,30 @@ def fitted_times(
     elif own and zone and own != zone:
         column = column.dt.convert_time_zone(zone)
     times, kind = read_times(column, wall)
-    if kind["kind"] != "int" and bool(kind.get("tz")) != bool(zone):
+    # a calendar-step model holds the zone's dates (wall clock): naive ones are those dates
+    local = bool(fitted.get("wall")) and not kind.get("tz")
+    if kind["kind"] != "int" and bool(kind.get("tz")) != bool(zone) and not local:
         where = {"column": column.name, "library": library, "index": index, "text": text}
         raise InputError(zone_mismatch(what, kind.get("tz"), zone, **where))
     if own and zone and own != zone:
         kind = {**kind, "frame_tz": own}
     return times, kind
+
+
+def text_times(df: Any, column: str | None) -> bool:
+    """Whether ``column`` of the pandas or polars frame ``df`` (or its index so named) holds
+    text: dates written as text, read by :func:`read_times`."""
+    if isinstance(df, pl.DataFrame):
+        return column in df.columns and df.schema[column] == pl.String
+    if column in getattr(df, "columns", ()):
+        values = df[column]
+    elif getattr(getattr(df, "index", None), "name", None) == column:
+        values = df.index
+    else:
+        return False
+    import pandas as pd
+
+    return bool(pd.api.types.is_string_dtype(values))
 
 
 def zone_mismatch(
@@ -93,14 +113,28 @@ def zone_mismatch(
     library: str = "pandas",
     index: bool = False,
     text: bool = False,
+    wall: bool = False,
 ) -> str:
     """Why timestamps in a zone (``given``) against fitted ones without one (``zone`` None),
     or the reverse, are refused, and how to give them as the fitted frame's; ``text``: they
-    are text (with UTC offsets when ``given``), ``index``: a pandas time index."""
+    are text (with UTC offsets when ``given``), ``index``: a pandas time index; ``wall``: the
+    fitted ones are the zone's dates (a warm fit, which keeps the fitted zone, refuses naive
+    ones: they are those dates)."""
     pandas, frame = library == "pandas", what if what.isidentifier() else "df"
     ref = f"{frame}.index" if pandas and index else f"{frame}['{column}']"
     ref = f"pd.to_datetime({ref}{', utc=True' if text and given else ''})" if text else ref
     dt = "" if pandas and index and not text else ".dt"
+    if zone and wall:
+        fix = (
+            f"{ref}{dt}.tz_localize('{zone}')"
+            if pandas
+            else f"pl.col('{column}'){'.str.to_datetime()' if text else ''}.dt."
+            f"replace_time_zone('{zone}')"
+        )
+        return (
+            f"{what}'s timestamps are without a time zone but the fitted frame's are dates in "
+            f"{zone}: give them in {zone} ({fix})"
+        )
     if zone:
         fix = (
             f"{ref}{dt}.tz_localize('{zone}') if they are its wall clock, {ref}{dt}"
