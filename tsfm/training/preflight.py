@@ -1,9 +1,10 @@
 """Checks of a run config made before any data is read or model built.
 
-A run that cannot give a meaningful result is refused here with the setting to change: a
-test of weights nobody trained, training that takes no step, a Lightning argument of the
-wrong type (which Lightning itself only notices deep inside ``fit``), a checkpoint that is a
-URL or not there, an ambiguous resume, and a test of part of the test split.
+A run that cannot give a meaningful result is refused here with the setting to change: a key
+its schema does not declare (:mod:`tsfm.config_keys`), a test of weights nobody trained,
+training that takes no step, a Lightning argument of the wrong type (which Lightning itself
+only notices deep inside ``fit``), a checkpoint that is a URL or not there, an ambiguous
+resume, and a test of part of the test split.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import lightning as L
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from tsfm.config_keys import check_known_keys
 from tsfm.data.seasons import check_lookback
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
@@ -196,6 +198,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     """Refuse a run config that would report numbers no trained model produced, or read a
     checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
     (the Forecaster names its parameters)."""
+    check_known_keys(cfg, describe)
     check_precision(cfg.trainer.get("precision"), describe)
     check_trainer_types(cfg.trainer, describe)
     check_max_time(cfg.trainer.get("max_time"), describe)
