@@ -1,10 +1,11 @@
 """Checks of a run config made before any data is read or model built.
 
 A run that cannot give a meaningful result is refused here with the setting to change: a key
-its schema does not declare (:mod:`tsfm.config_keys`), a test of weights nobody trained,
-training that takes no step, a Lightning argument of the wrong type (which Lightning itself
-only notices deep inside ``fit``), a checkpoint that is a URL or not there, an ambiguous
-resume, and a test of part of the test split.
+its schema does not declare (:mod:`tsfm.config_keys`), a setting otherwise checked late or
+never (:mod:`tsfm.training.run_settings`), a test of weights nobody trained, training that
+takes no step, a Lightning argument of the wrong type (which Lightning itself only notices
+deep inside ``fit``), a checkpoint that is a URL or not there, an ambiguous resume, and a
+test of part of the test split.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tsfm.data.seasons import check_lookback
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoints import local_checkpoint
+from tsfm.training.run_settings import check_settings
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
 
@@ -201,6 +203,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     check_known_keys(cfg, describe)
     check_precision(cfg.trainer.get("precision"), describe)
     check_trainer_types(cfg.trainer, describe)
+    check_settings(cfg, describe)  # callbacks, logger, output, optimizer, Lightning's values
     check_max_time(cfg.trainer.get("max_time"), describe)
     check_threads(cfg.get("threads"), describe)
     check_accelerator(cfg.trainer, describe)
