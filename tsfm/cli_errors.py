@@ -112,7 +112,6 @@ def override_error(
 
 def hydra_args(argv: Sequence[str]) -> Any:
     """Hydra's reading of the command line (None if its parser refuses it)."""
-    import contextlib
     import io
 
     from hydra._internal.utils import get_args_parser

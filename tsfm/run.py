@@ -91,10 +91,10 @@ def refuse_search_space(cfg: DictConfig, overrides: Sequence[str]) -> None:
     """A search space (``hparams_search=<name>``, ``tune.params``) is ``python -m tsfm.tune``'s;
     this command would train one configuration and ignore it. ``overrides``: the command's."""
     searched = [k for k, v in (cfg.tune.get("params") or {}).items() if v is not None]
-    chosen = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") == "hparams_search"]
+    chosen = [o.lstrip("+") for o in overrides if o.lstrip("+").startswith("hparams_search=")]
     if not searched and not chosen:
         return
-    given = chosen[0].lstrip("+~") if chosen else "tune.params"
+    given = chosen[0] if chosen else "tune.params"
     raise InputError(
         f"{given} is a search space ({', '.join(searched) or 'no entries'}), and python -m "
         f"tsfm.run trains one configuration, ignoring it: to search it run python -m tsfm.tune "

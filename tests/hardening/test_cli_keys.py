@@ -14,6 +14,7 @@ import pytest
 from tests.helpers.data import REPO
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.cli_errors import INPUT_ERROR_STATUS
+from tsfm.errors import InputError
 
 
 @pytest.mark.parametrize(
@@ -112,3 +113,12 @@ def test_a_preset_on_the_search_path_is_found_and_a_misspelt_one_named(tmp_path)
     searchpath = f"hydra.searchpath=[file://{tmp_path}]"
     assert override_error([searchpath, "experiment=mine_tuned"]) is None
     assert "did you mean 'mine_tuned'?" in override_error([searchpath, "experiment=mine_tune"])
+
+
+def test_no_search_space_is_no_refusal():
+    from tsfm.config import compose_config
+    from tsfm.run import refuse_search_space
+
+    refuse_search_space(compose_config("seed=1"), ["seed=1"])
+    with pytest.raises(InputError, match=r"^tune.params is a search space \(model.d_model\)"):
+        refuse_search_space(compose_config("+tune.params={model.d_model:'choice(8,16)'}"), [])
