@@ -104,7 +104,7 @@ def test_a_fourth_model_passes_the_contract(fourth_model, tmp_path):
 
 
 def test_a_fourth_model_is_configured_trained_saved_and_loaded(fourth_model, tmp_path):
-    cfg = compose_config(f"model={fourth_model}_schema", "model.patch_len=6")  # derived schema
+    cfg = compose_config(f"model={fourth_model}", "model.patch_len=6")  # derived schema
     assert cfg.model.name == fourth_model and cfg.model.stride == 2
     frame = synthetic_frame(200, 3)
     est = Forecaster(fourth_model, horizon=8, lookback=24, patch_len=6, max_epochs=1)

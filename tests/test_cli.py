@@ -12,6 +12,7 @@ from tests.helpers.backbones import build_offline
 from tests.helpers.runs import TINY_RUN, run_cli
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.training.preflight import check_trainer_types
+from tsfm.training.run_settings import check_settings
 
 TINY_MODEL = ["model.d_model=16", "model.d_ff=16", "model.n_heads=2", "model.n_layers=1"]
 
@@ -79,9 +80,10 @@ PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_composes_and_builds_its_model(preset):
-    cfg = compose_config(f"experiment={preset}")
+    cfg = compose_config(f"experiment={preset}")  # every key one its schema declares
     assert build_offline(cfg) is not None  # no downloads, no full-size backbones
     check_trainer_types(cfg.trainer)  # what Lightning would otherwise refuse deep in fit
+    check_settings(cfg)  # callbacks (what they monitor), logger, output, optimizer
     # <model>_<dataset>_<horizon> (or another suffix, such as an M4 group, after the dataset)
     assert preset.startswith(f"{cfg.model.name}_{cfg.data.name}")
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
+from omegaconf import DictConfig
 
 from tsfm.errors import InputError
 
@@ -44,3 +46,79 @@ def into_log_files(log: logging.Logger, message: str) -> None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.FileHandler):
             handler.handle(record)
+
+
+def refuse_unknown_keys_first(
+    argv: Sequence[str], check: Callable[[DictConfig, Sequence[str]], None] | None = None
+) -> None:
+    """Before Hydra composes the run config: an override of a key or config the schema lacks
+    (``model.d_modle=64``, ``model=itransfomer``) ends the command with the nearest names and
+    status 2, as an input error (Hydra's own message names none, and suggests ``+key=...``,
+    which would be refused too); so does an :class:`InputError` of ``check(config,
+    overrides)``, the command's own check of the composed config."""
+    message = override_error(argv, check)
+    if message:
+        print(f"{InputError.__name__}: {message}", file=sys.stderr, flush=True)
+        raise SystemExit(INPUT_ERROR_STATUS)
+
+
+def override_error(
+    argv: Sequence[str], check: Callable[[DictConfig, Sequence[str]], None] | None = None
+) -> str | None:
+    """Why the command line ``argv`` cannot compose (None when it composes, or fails some
+    other way: Hydra then reports it). A multirun's sweeps are tried with their first value;
+    the command line of another config (``--config-dir``, ``--config-name``, ...), or one
+    that only shows something (``--help``, ``--cfg``, ``--info``), is left to Hydra."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import ConfigCompositionException
+
+    from tsfm.config import compose_config
+    from tsfm.config_keys import composition_error
+
+    args = hydra_args(argv)
+    if args is None or not args.overrides:
+        return None
+    elsewhere = (args.config_path, args.config_name, args.config_dir, args.experimental_rerun)
+    shows = (args.help, args.hydra_help, args.cfg, args.info, args.shell_completion)
+    if any(elsewhere) or any(shows):
+        return None
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(args.overrides))
+    except Exception:  # Hydra says what it cannot parse
+        return None
+    overrides = []
+    for text, override in zip(args.overrides, parsed, strict=True):
+        if not override.is_sweep_override():
+            overrides.append(text)
+        elif args.multirun and override.is_discrete_sweep() and not override.is_hydra_override():
+            first = next(iter(override.sweep_string_iterator()), None)
+            if first is None:
+                return None
+            overrides.append(f"{override.get_key_element()}={first}")
+        else:
+            return None
+    try:
+        cfg = compose_config(*overrides)
+        if check is not None:
+            check(cfg, overrides)
+    except InputError as err:
+        return str(err)
+    except ConfigCompositionException as err:
+        return composition_error(err)
+    except Exception:
+        return None
+    return None
+
+
+def hydra_args(argv: Sequence[str]) -> Any:
+    """Hydra's reading of the command line (None if its parser refuses it)."""
+    import io
+
+    from hydra._internal.utils import get_args_parser
+
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
+            return get_args_parser().parse_args(list(argv))
+    except SystemExit:  # a parse error, or --version, which prints and exits
+        return None

@@ -1,11 +1,15 @@
 """Typed config schemas, registered with Hydra so that a misspelt or mistyped override fails.
 
-``conf/`` holds the YAML; each group file extends a schema stored here:
-``data/*.yaml`` -> ``data_schema``, ``model/<name>.yaml`` -> ``<name>_schema`` (derived from the
-model's constructor), ``optim/*.yaml`` -> ``optim_schema``, ``trainer/*.yaml`` ->
-``trainer_schema`` (every argument of ``lightning.Trainer``, :mod:`tsfm.trainer_args`: read
+``conf/`` holds the YAML; each group file extends a schema stored here, in the group
+``schema/<group>`` (so that no schema is a choice of the group): ``data/*.yaml`` ->
+``schema/data/data`` (M4's: ``schema/data/m4``), ``model/<name>.yaml`` ->
+``schema/model/<name>`` (derived from the model's constructor; a registered model without a
+file is the choice ``model=<name>`` with its defaults), ``optim/*.yaml`` ->
+``schema/optim/optim``, ``trainer/*.yaml`` -> ``schema/trainer/trainer`` (every argument of
+``lightning.Trainer``, :mod:`tsfm.trainer_args`: read
 without importing Lightning, so that loading a saved Forecaster, which checks its config
-against these schemas, does not import it).
+against these schemas, does not import it). A composed config is checked against them, keys added with
+``+key=...`` included (:mod:`tsfm.config_keys`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from tsfm.config_keys import check_known_keys
 from tsfm.data.config import DataConfig
 from tsfm.data.m4.files import M4DataConfig
 from tsfm.models import REGISTRY, config_schema
@@ -125,6 +131,8 @@ class RunConfig:
     backbone block's forward and backward pass), so the peak resident memory stays near what
     is live (the S²IP-LLM memory mode;
     :func:`~tsfm.training.allocator.release_freed_memory`); one of the two at most.
+    ``task_name``: a free label kept in ``config.yaml`` for the user's records; neither tsfm
+    nor Hydra reads it (the run directory is ``hydra.run.dir``).
     """
 
     data: DataConfig = field(default_factory=DataConfig)
@@ -154,13 +162,18 @@ class RunConfig:
     release_freed_memory: bool = False
 
 
-def compose_config(*overrides: str, config_name: str = "config") -> DictConfig:
-    """The run config ``python -m tsfm.run <overrides>`` would use, composed in-process."""
+def compose_config(
+    *overrides: str, config_name: str = "config", describe: Callable[[str], str] = str
+) -> DictConfig:
+    """The run config ``python -m tsfm.run <overrides>`` would use, composed in-process; a key
+    its schema does not declare (added with ``+key=...``) is refused, ``describe`` naming it."""
     from hydra import compose, initialize_config_dir
 
     register_configs()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name=config_name, overrides=list(overrides))
+        cfg = compose(config_name=config_name, overrides=list(overrides))
+    check_known_keys(cfg, describe)
+    return cfg
 
 
 _registered: tuple | None = None
@@ -173,8 +186,10 @@ def register_configs() -> None:
         return
     cs = ConfigStore.instance()
     cs.store(name="run_schema", node=RunConfig)
-    cs.store(group="data", name="data_schema", node=DataConfig)
-    cs.store(group="data", name="m4_data_schema", node=M4DataConfig)
+    # schema/<group>/: extended by the group's files (``- /schema/data/data@_here_``), and no
+    # choice of the group itself (data=, model=, ...)
+    cs.store(group="schema/data", name="data", node=DataConfig)
+    cs.store(group="schema/data", name="m4", node=M4DataConfig)
     # conf/data/m4_*.yaml: seq_len = lookback_multiple x horizon
     OmegaConf.register_new_resolver(
         "tsfm.lookback",
@@ -183,10 +198,12 @@ def register_configs() -> None:
     )
     # conf/config.yaml: hydra.output_subdir, no record for a run refused in an earlier one's
     OmegaConf.register_new_resolver("tsfm.run_record", run_record_subdir, replace=True)
-    cs.store(group="optim", name="optim_schema", node=OptimConfig)
-    cs.store(group="trainer", name="trainer_schema", node=trainer_schema())
+    cs.store(group="schema/optim", name="optim", node=OptimConfig)
+    cs.store(group="schema/trainer", name="trainer", node=trainer_schema())
     for name in REGISTRY:
-        cs.store(group="model", name=f"{name}_schema", node=config_schema(name))
+        cs.store(group="schema/model", name=name, node=config_schema(name))
+        if not (CONF_DIR / "model" / f"{name}.yaml").is_file():  # model=<name>: its defaults
+            cs.store(group="model", name=name, node=config_schema(name))
     _registered = tuple(REGISTRY.items())
 
 

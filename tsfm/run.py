@@ -10,6 +10,8 @@ Examples::
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -19,9 +21,10 @@ from hydra.types import RunMode
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
-from tsfm.cli_errors import input_errors_end_the_command
+from tsfm.cli_errors import input_errors_end_the_command, refuse_unknown_keys_first
 from tsfm.cli_failures import failed_jobs_listed, failures_recorded
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
+from tsfm.errors import InputError
 from tsfm.forecast_file import write_forecasts
 from tsfm.pipeline import fit_and_test
 from tsfm.report import metrics_table, plot_forecasts, run_title
@@ -97,6 +100,21 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     return result.metrics
 
 
+def refuse_search_space(cfg: DictConfig, overrides: Sequence[str]) -> None:
+    """A search space (``hparams_search=<name>``, ``tune.params``) is ``python -m tsfm.tune``'s;
+    this command would train one configuration and ignore it. ``overrides``: the command's."""
+    searched = [k for k, v in (cfg.tune.get("params") or {}).items() if v is not None]
+    chosen = [o.lstrip("+") for o in overrides if o.lstrip("+").startswith("hparams_search=")]
+    if not searched and not chosen:
+        return
+    given = chosen[0] if chosen else "tune.params"
+    raise InputError(
+        f"{given} is a search space ({', '.join(searched) or 'no entries'}), and python -m "
+        f"tsfm.run trains one configuration, ignoring it: to search it run python -m tsfm.tune "
+        f"with the same overrides (python -m tsfm.tune {given} ...); to train once, drop {given}"
+    )
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     log_through_root()  # Lightning's info lines into run.log too
@@ -111,6 +129,7 @@ def main(cfg: DictConfig) -> float | None:
             failures_recorded(cfg, run_dir, log, job),  # the error in run.log, metrics.json
             warnings_through_logging(),
         ):
+            refuse_search_space(cfg, hydra_cfg.overrides.task)
             check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
             metrics = run(cfg, run_dir)  # warnings into run.log too, naming tsfm's lines
     except KeyboardInterrupt as stop:  # Ctrl-C: checkpoints kept, one line on how to resume
@@ -121,5 +140,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    refuse_unknown_keys_first(sys.argv[1:], refuse_search_space)
     with failed_jobs_listed():  # after a multirun: every failed job, not only the first
         main()

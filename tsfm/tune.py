@@ -25,7 +25,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from tsfm.cli_errors import input_errors_end_the_command
+from tsfm.cli_errors import hydra_args, input_errors_end_the_command, refuse_unknown_keys_first
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.training.console import log_through_root
 from tsfm.tuning.config_study import tune
@@ -87,19 +87,11 @@ def _logs_in_the_study_folder(argv: list[str]) -> list[str]:
 
 def _hydra_overrides(argv: list[str]) -> list[str]:
     """The overrides Hydra's argument parser reads from ``argv`` (none if it refuses it)."""
-    import contextlib
-    import io
-
-    from hydra._internal.utils import get_args_parser
-
-    quiet = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
-            return list(get_args_parser().parse_args(argv).overrides)
-    except SystemExit:  # a parse error, or --help and --version, which print and exit
-        return []
+    args = hydra_args(argv)
+    return [] if args is None else list(args.overrides)
 
 
 if __name__ == "__main__":
     sys.argv = [sys.argv[0], *_logs_in_the_study_folder(sys.argv[1:])]
+    refuse_unknown_keys_first(sys.argv[1:])
     main()

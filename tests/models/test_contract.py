@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.helpers.models import DIMS, TINY, batch, make, predict
-from tsfm.models import REGISTRY, build_model, config_schema
+from tsfm.models import REGISTRY, as_output, build_model, capabilities, config_schema
 from tsfm.models.common import Dropout, cpu_dropout_mask
 from tsfm.training.checkpoints import load_checkpoint
 
@@ -28,6 +28,12 @@ class TestContract:
         defaults = schema()
         assert defaults.name == name
         assert set(TINY[name]) <= {f for f in defaults.__dataclass_fields__}
+
+    def test_auxiliary_losses_are_the_declared_ones(self, name):
+        """They are logged as train/<name>, which a run may monitor (checked beforehand)."""
+        b = batch()
+        output = as_output(make(name).train()(**{k: v for k, v in b.items() if k != "y"}))
+        assert set(output.aux_losses) <= set(capabilities(name).aux_losses)
 
     def test_unknown_setting_is_refused(self, name):
         with pytest.raises(ValueError, match="has no setting"):

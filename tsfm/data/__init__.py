@@ -80,6 +80,16 @@ def make_datamodule(config: Any = None) -> Any:
     """The data module that reads ``config.name``: the one its dataset spec declares
     (``custom`` data and unregistered names: :class:`TimeSeriesDataModule`, or with
     ``data.mode=independent`` :func:`tsfm.data.panel_files.panel_file_datamodule`)."""
+    return _datamodule_maker(config)(config)
+
+
+def forecast_scores(config: Any) -> tuple[str, ...]:
+    """The scores the data module of ``config`` logs besides the error metrics (M4's sMAPE,
+    MASE, OWA, ...), known before any data is read."""
+    return tuple(getattr(_datamodule_maker(config), "forecast_scores", ()))
+
+
+def _datamodule_maker(config: Any) -> Any:
     from tsfm.data.sources import DATASETS
 
     def setting(key: str) -> Any:
@@ -91,4 +101,4 @@ def make_datamodule(config: Any = None) -> Any:
     if kind == "windows" and setting("mode") not in (None, "joint"):
         kind = "panel"  # a long file of independent series (data.mode=independent)
     module, cls = DATA_MODULES[kind].split(":")
-    return getattr(importlib.import_module(module), cls)(config)
+    return getattr(importlib.import_module(module), cls)

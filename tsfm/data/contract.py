@@ -73,6 +73,8 @@ class ForecastDataModule(L.LightningDataModule):
     """
 
     scores_forecasts: ClassVar[bool] = False
+    # the names evaluate_forecasts may return (logged as <stage>/<name>)
+    forecast_scores: ClassVar[tuple[str, ...]] = ()
     # samples are windows of many independent series (panels): conformal scores pool them
     pools_series: ClassVar[bool] = False
 

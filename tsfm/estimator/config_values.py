@@ -50,7 +50,13 @@ def no_such_key(cfg: DictConfig, key: str, source: str) -> str:
     ):
         depth += 1
     section = ".".join(parts[:depth])
-    if depth < len(parts) - 1:  # stopped at a value: its key goes on past it
+    missing = object()
+    if (
+        depth < len(parts) - 1
+        and (  # stopped at a value: its key goes on past it
+            OmegaConf.select(cfg, ".".join(parts[: depth + 1]), default=missing) is not missing
+        )
+    ):
         value = ".".join(parts[: depth + 1])
         return f"{source} sets {key}, but {value} is a setting, not a section: set {value} itself"
     node = OmegaConf.select(cfg, section) if section else cfg

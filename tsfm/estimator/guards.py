@@ -48,6 +48,18 @@ def override_key(text: str) -> str:
     return text.split("=", 1)[0].lstrip("+~")
 
 
+def naming_overrides(overrides: Iterable[str]) -> Callable[[str], str]:
+    """A config key -> the override that sets it (or a key under it), for messages."""
+
+    def describe(key: str) -> str:
+        for text in overrides:
+            if override_key(text) == key or override_key(text).startswith(f"{key}."):
+                return f"override {text!r}"
+        return key
+
+    return describe
+
+
 def check_run_only(overrides: Any = None, names: Iterable[str] = ()) -> None:
     """Refuse parameter ``names`` and ``overrides`` that set a :data:`RUN_ONLY` key (other
     mistakes in ``overrides`` are refused at ``fit``, with the rest of the config)."""

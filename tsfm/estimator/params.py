@@ -16,14 +16,14 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from tsfm.config import CONF_DIR, compose_config
+from tsfm.config import compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
 from tsfm.errors import InputError
 from tsfm.estimator.cli_settings import check_panel_settings, plain_data_node, unused
 from tsfm.estimator.config_values import set_value
-from tsfm.estimator.guards import check_run_only, override_key
+from tsfm.estimator.guards import check_run_only, naming_overrides, override_key
 from tsfm.estimator.other_names import refuse_other_parameters, unknown_parameter
 from tsfm.estimator.sizing import calibration_defaults, data_sized
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
@@ -177,12 +177,13 @@ def compose_for(model: str, experiment: str | None, overrides: list[str] | None)
 
 @functools.lru_cache(maxsize=32)
 def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) -> DictConfig:
-    # a registered model without conf/model/<name>.yaml still has its derived schema
-    group = model if (CONF_DIR / "model" / f"{model}.yaml").is_file() else f"{model}_schema"
-    composed = [f"experiment={experiment}"] if experiment else [f"model={group}", "data=custom"]
+    # (a registered model without conf/model/<name>.yaml: its derived schema, tsfm/config.py)
+    composed = [f"experiment={experiment}"] if experiment else [f"model={model}", "data=custom"]
     composed += list(overrides or [])
     try:
-        cfg = compose_config(*composed)
+        cfg = compose_config(*composed, describe=naming_overrides(overrides))
+    except InputError:
+        raise
     except Exception as err:
         raise InputError(f"cannot compose the run config from {composed}: {err}") from None
     if cfg.model.name != model:

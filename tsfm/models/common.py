@@ -62,6 +62,8 @@ class Capabilities:
             ``static_cardinalities``).
         missing_values: ``forward`` takes the observation masks (``x_mask``, ...); other
             models see missing inputs filled (last observation), without the mask.
+        aux_losses: the names of the auxiliary losses ``forward`` may return in
+            ``ModelOutput.aux_losses`` (logged as ``train/<name>``; a run may monitor them).
     """
 
     new_variates: bool = False
@@ -69,6 +71,7 @@ class Capabilities:
     future_covariates: bool = False
     static_covariates: bool = False
     missing_values: bool = False
+    aux_losses: tuple[str, ...] = ()
 
 
 class InstanceNorm:

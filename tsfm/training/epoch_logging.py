@@ -4,10 +4,39 @@ and the scores a data module computes on the whole set of forecasts (M4's, for e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from tsfm.data.contract import ForecastDataModule
-from tsfm.training.metrics import gather_uneven
+from tsfm.training.interval_metrics import interval_names
+from tsfm.training.metrics import ErrorMetrics, gather_uneven
+
+SCALED_INTERVAL_METRICS = ("crps", "width")  # logged on the original scale too
+ORIGINAL = "_original"
+TRAIN_LOSS = "loss"
+STEP = "_step"  # a training loss's value at each step, beside its epoch mean
+
+
+def train_keys(aux_losses: Sequence[str] = ()) -> list[str]:
+    """What a training step logs: the loss and a model's auxiliary losses (its
+    ``Capabilities.aux_losses``), each as the epoch's mean and each step's value."""
+    return [f"train/{name}{end}" for name in (TRAIN_LOSS, *aux_losses) for end in ("", STEP)]
+
+
+def epoch_keys(
+    stage: str, levels: Sequence[float] | None = None, forecast_scores: Sequence[str] = ()
+) -> list[str]:
+    """What :meth:`EpochLogging._log_metrics` logs at the end of a ``val`` epoch (the loss, the
+    error metrics on both scales; with ``levels``, a probabilistic head's interval metrics;
+    ``forecast_scores``, a data module's own scores)."""
+    keys = [f"{stage}/loss"]
+    for suffix in ("", ORIGINAL):
+        keys += [f"{stage}/{name}{suffix}" for name in ErrorMetrics.NAMES]
+        for name in interval_names(levels) if levels is not None else []:
+            if not suffix or name.startswith(SCALED_INTERVAL_METRICS):
+                keys.append(f"{stage}/{name}{suffix}")
+    return keys + [f"{stage}/{name}" for name in forecast_scores]
 
 
 class EpochLogging:
@@ -26,7 +55,7 @@ class EpochLogging:
             self.log(f"{stage}/loss", loss, prog_bar=stage == "val", sync_dist=True)
         self.eval_losses[stage].reset()
         precise = self._metric_dtype()  # float32 would turn an MSE above 3.4e38 into inf
-        for suffix in ("", "_original"):
+        for suffix in ("", ORIGINAL):
             metric = self.metrics[f"{stage}{suffix}"]
             for name, value in metric.compute().items():
                 self.log(f"{stage}/{name}{suffix}", value.to(precise), sync_dist=True)
@@ -38,7 +67,7 @@ class EpochLogging:
                 for name, value in intervals.compute().items():
                     # coverage and MSIS do not depend on the scale: those of the targets as
                     # read (forecasts.parquet's, to float64 rounding), once, without the suffix
-                    in_units = name.startswith(("crps", "width"))
+                    in_units = name.startswith(SCALED_INTERVAL_METRICS)
                     if not suffix and not in_units:
                         continue
                     key = f"{stage}/{name}{suffix if in_units else ''}"

@@ -29,6 +29,14 @@ from tsfm.training.scoring import (
 )
 
 
+def interval_names(levels: Sequence[float]) -> list[str]:
+    """The keys :meth:`IntervalMetrics.compute` may return for ``levels``."""
+    names = ["crps"]
+    for level in check_levels(levels):
+        names += [f"coverage_{level_name(level)}", f"width_{level_name(level)}"]
+    return [*names, "msis"] if MSIS_LEVEL in check_levels(levels) else names
+
+
 class IntervalMetrics(Metric):
     """CRPS over ``quantiles``, coverage and width of each of ``levels``, MSIS.
 

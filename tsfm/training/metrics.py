@@ -15,6 +15,7 @@ class ErrorMetrics(Metric):
     across DDP ranks)."""
 
     full_state_update = False
+    NAMES = ("mse", "mae", "rmse")  # what compute() returns, logged as <stage>/<name>
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,7 +40,7 @@ class ErrorMetrics(Metric):
 
     def compute(self) -> dict[str, Tensor]:
         mse = self.squared / self.count
-        return {"mse": mse, "mae": self.absolute / self.count, "rmse": mse.sqrt()}
+        return dict(zip(self.NAMES, (mse, self.absolute / self.count, mse.sqrt()), strict=True))
 
 
 class MeanLoss(Metric):

@@ -13,7 +13,7 @@ from tsfm.data.batch import Batch
 from tsfm.errors import InputError
 from tsfm.training.adaptive_conformal import SequentialTestPass
 from tsfm.training.architectures import CHECKPOINT_KEY, architectures_of
-from tsfm.training.epoch_logging import EpochLogging
+from tsfm.training.epoch_logging import STEP, TRAIN_LOSS, EpochLogging
 from tsfm.training.forecasting_core import ForecastingCore
 from tsfm.training.heads import HEAD_PARAMS
 from tsfm.training.inputs import bind_training_windows
@@ -120,14 +120,13 @@ class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.Lightn
         size = target.shape[0]
         if stage == "train":
             total = loss + sum(output.aux_losses.values()) if output.aux_losses else loss
-            # the epoch's mean over samples (as val/loss), and each step's own value
-            self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                     batch_size=size, sync_dist=True)  # fmt: skip
-            self.log("train/loss_step", loss, prog_bar=True, batch_size=size)
-            for name, value in output.aux_losses.items():  # as train/loss: mean and steps
-                self.log(f"train/{name}", value, on_step=False, on_epoch=True,
+            # the epoch's mean over samples (as val/loss), and each step's own value; the
+            # auxiliary losses alike (tsfm.training.epoch_logging.train_keys)
+            for name, value in {TRAIN_LOSS: loss, **output.aux_losses}.items():
+                shown = name == TRAIN_LOSS
+                self.log(f"train/{name}", value, on_step=False, on_epoch=True, prog_bar=shown,
                          batch_size=size, sync_dist=True)  # fmt: skip
-                self.log(f"train/{name}_step", value, batch_size=size)
+                self.log(f"train/{name}{STEP}", value, prog_bar=shown, batch_size=size)
             return total
         self.eval_losses[stage].update(loss, size)
         self.metrics[stage].update(prediction, target, mask)

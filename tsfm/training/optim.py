@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from tsfm.errors import InputError
+
+OPTIMIZERS = ("adam", "adamw", "sgd")  # what build_optimizer builds
+SCHEDULERS = ("none", "exponential", "cosine")  # what lr_factor knows
 
 
 @dataclass
@@ -59,7 +64,7 @@ def build_optimizer(groups: list[dict], cfg: OptimConfig) -> torch.optim.Optimiz
         return torch.optim.SGD(
             groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
         )
-    raise InputError(f"unknown optimizer '{cfg.optimizer}'; use adam, adamw or sgd")
+    raise InputError(f"unknown optimizer '{cfg.optimizer}'; use {', '.join(OPTIMIZERS)}")
 
 
 def lr_factor(cfg: OptimConfig, max_epochs: int | None):
@@ -84,4 +89,16 @@ def lr_factor(cfg: OptimConfig, max_epochs: int | None):
             return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
         return cosine
-    raise InputError(f"unknown scheduler '{cfg.scheduler}'; use none, exponential or cosine")
+    raise InputError(f"unknown scheduler '{cfg.scheduler}'; use {', '.join(SCHEDULERS)}")
+
+
+def check_optim(optim: Any, describe: Callable[[str], str] = str) -> None:
+    """The optimizer and schedule by name, before any data is read (building them comes
+    after the data and the model)."""
+    for key, known in (("optimizer", OPTIMIZERS), ("scheduler", SCHEDULERS)):
+        value = optim.get(key)
+        if not isinstance(value, str) or value.lower() not in known:
+            raise InputError(
+                f"{describe(f'optim.{key}')}={value!r} is not a known {key}; use one of "
+                f"{', '.join(known)}"
+            )

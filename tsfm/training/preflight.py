@@ -1,9 +1,11 @@
 """Checks of a run config made before any data is read or model built.
 
-A run that cannot give a meaningful result is refused here with the setting to change: a
-test of weights nobody trained, training that takes no step, a Lightning argument of the
-wrong type (which Lightning itself only notices deep inside ``fit``), a checkpoint that is a
-URL or not there, an ambiguous resume, and a test of part of the test split.
+A run that cannot give a meaningful result is refused here with the setting to change: a key
+its schema does not declare (:mod:`tsfm.config_keys`), a setting otherwise checked late or
+never (:mod:`tsfm.training.run_settings`), a test of weights nobody trained, training that
+takes no step, a Lightning argument of the wrong type (which Lightning itself only notices
+deep inside ``fit``), a checkpoint that is a URL or not there, an ambiguous resume, and a
+test of part of the test split.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from tsfm.config_keys import check_known_keys
 from tsfm.data.seasons import check_lookback
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoint_files import local_checkpoint
+from tsfm.training.run_settings import check_settings
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
 
@@ -197,8 +201,10 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     """Refuse a run config that would report numbers no trained model produced, or read a
     checkpoint tsfm will not read; ``describe`` names a config key for the caller's user
     (the Forecaster names its parameters)."""
+    check_known_keys(cfg, describe)
     check_precision(cfg.trainer.get("precision"), describe)
     check_trainer_types(cfg.trainer, describe)
+    check_settings(cfg, describe)  # callbacks, logger, output, optimizer, Lightning's values
     check_max_time(cfg.trainer.get("max_time"), describe)
     check_threads(cfg.get("threads"), describe)
     check_accelerator(cfg.trainer, describe)

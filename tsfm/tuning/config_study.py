@@ -19,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.config import CONF_DIR
+from tsfm.config_keys import check_known_keys
 from tsfm.errors import InputError
 
 SEARCHED_GROUPS = ("data", "model", "optim")
@@ -29,16 +30,20 @@ NOT_COPIED = ("tune.", "hydra.", "hparams_search", "experiment")
 
 def compose(overrides: Sequence[str], return_hydra_config: bool = False) -> DictConfig:
     """Compose ``conf/config.yaml``, inside a running Hydra app or outside one; inside one
-    with the app's ``hydra.searchpath`` (a Hydra override, so not among the task's)."""
+    with the app's ``hydra.searchpath`` (a Hydra override, so not among the task's). A key
+    its schema does not declare is refused."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     if GlobalHydra.instance().is_initialized():
         overrides = [*overrides, *app_searchpath(overrides)]
-        return hydra_compose("config", overrides, return_hydra_config=return_hydra_config)
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
+        cfg = hydra_compose("config", overrides, return_hydra_config=return_hydra_config)
+    else:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = hydra_compose("config", list(overrides), return_hydra_config=return_hydra_config)
+    check_known_keys(cfg)
+    return cfg
 
 
 def app_searchpath(overrides: Sequence[str]) -> list[str]:
@@ -232,6 +237,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
         run_trials,
     )
 
+    check_known_keys(cfg)  # a key nothing would read, before anything else
     settings = cfg.tune
     check_n_trials(settings.n_trials, "tune.n_trials")
     params = searched_entries(settings.params)

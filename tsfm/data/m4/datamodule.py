@@ -23,6 +23,7 @@ from tsfm.data.m4.files import (
     locate_m4,
 )
 from tsfm.data.m4.metrics import (
+    GroupScores,
     mape,
     msis,
     naive2_forecasts,
@@ -93,6 +94,10 @@ class M4DataModule(ForecastDataModule):
     """
 
     scores_forecasts = True
+    forecast_scores = (
+        *(f.name for f in dataclasses.fields(GroupScores)),
+        *("owa", "mape", "msis", "snaive_msis", "snaive_coverage_95"),  # evaluate_forecasts'
+    )
 
     def __init__(self, config: M4DataConfig | DictConfig | dict | None = None):
         super().__init__()

@@ -90,9 +90,8 @@ from tsfm.models.timesclip.vision_view import VisionView
 class TimesCLIP(VisionView, nn.Module):
     """TimesCLIP forecaster; arguments in the module docstring."""
 
-    CAPABILITIES = Capabilities(
-        new_variates=True
-    )  # one head shared by all variates; forecasting draws no images
+    # one head shared by all variates; forecasting draws no images
+    CAPABILITIES = Capabilities(new_variates=True, aux_losses=("align",))
     SOURCES = CLIP_SOURCES  # settings naming where pretrained parts are, for a moved copy
 
     def __init__(
