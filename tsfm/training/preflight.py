@@ -26,7 +26,6 @@ from tsfm.data.seasons import check_lookback
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoint_files import local_checkpoint
-from tsfm.training.run_settings import check_settings
 from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
 from tsfm.training.stopping import check_max_time
 
@@ -204,6 +203,8 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     check_known_keys(cfg, describe)
     check_precision(cfg.trainer.get("precision"), describe)
     check_trainer_types(cfg.trainer, describe)
+    from tsfm.training.run_settings import check_settings  # its metric names import Lightning
+
     check_settings(cfg, describe)  # callbacks, logger, output, optimizer, Lightning's values
     check_max_time(cfg.trainer.get("max_time"), describe)
     check_threads(cfg.get("threads"), describe)
