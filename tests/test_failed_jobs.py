@@ -117,13 +117,24 @@ def earlier_run(run_dir, failed: bool) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("failed", [False, True])
 def test_a_run_refused_in_another_runs_directory_writes_nothing_there(tmp_path, failed):
+    (tmp_path / "run.log").write_text("the first run's log\n")
     files = earlier_run(tmp_path, failed)
     cfg = OmegaConf.create({"resume": False, "data": {"path": "second.csv"}})
-    with pytest.raises(FileExistsError), failures_recorded(cfg, tmp_path, logging.getLogger()):
-        check_fresh_run_dir(cfg, tmp_path)
-    assert {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*.*")} == files
-    with pytest.raises(FileNotFoundError), failures_recorded(cfg, tmp_path, logging.getLogger()):
-        raise FileNotFoundError("refused before the run wrote anything (data.root)")
+    handler = fake_hydra_log(tmp_path)  # Hydra's, appending to the first run's run.log
+    try:
+        with pytest.raises(FileExistsError), failures_recorded(cfg, tmp_path, logging.getLogger()):
+            check_fresh_run_dir(cfg, tmp_path)
+        assert {
+            str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*.*")
+        } == files
+        with (  # a multirun's job, refused before it wrote anything (a relative data.root)
+            pytest.raises(FileNotFoundError),
+            failures_recorded(cfg, tmp_path, logging.getLogger(), job="#0 (data.root=x)"),
+        ):
+            raise FileNotFoundError("data folder x (data.root) does not exist")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
     assert {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*.*")} == files
 
 

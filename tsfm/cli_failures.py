@@ -21,7 +21,7 @@ from pathlib import Path
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
-from tsfm.cli_errors import INPUT_ERRORS, into_log_files
+from tsfm.cli_errors import INPUT_ERRORS, into_log_files, keep_out_of_log_files
 from tsfm.training.artifacts import file_text, metrics_json, run_status, write_run_files
 
 FAILED_JOBS: list[str] = []  # the lines of this process's failed multirun jobs
@@ -45,8 +45,11 @@ def failures_recorded(
         yield
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
-        shown = message if isinstance(error, INPUT_ERRORS) else traceback.format_exc().rstrip()
-        if job is not None or not isinstance(error, INPUT_ERRORS):
+        refused = isinstance(error, INPUT_ERRORS)
+        shown = message if refused else traceback.format_exc().rstrip()
+        if refused and only_another_run(run_dir, before, held):
+            keep_out_of_log_files(error)  # stderr only: the run.log there is that run's
+        elif job is not None or not refused:
             into_log_files(log, shown)  # a single run's input error: the caller logs it
         if rank_zero_only.rank == 0:
             try:
@@ -72,6 +75,18 @@ def checkpoint_files(run_dir: Path) -> dict[str, tuple[int, int, int]]:
     return found
 
 
+def only_another_run(
+    run_dir: Path, before: str | None, held: dict[str, tuple[int, int, int]] | None
+) -> bool:
+    """Whether ``run_dir`` holds another run's files and nothing of this job's: it held
+    checkpoints or results (``before``: metrics.json's text, ``held``: the checkpoints, when
+    the job started) and this job has changed none of them nor added a checkpoint."""
+    earlier_results = before is not None and run_status(before) != "failed"
+    if not held and not earlier_results:
+        return False
+    return checkpoint_files(run_dir) == held and file_text(run_dir / "metrics.json") == before
+
+
 def record_failure(
     cfg: DictConfig,
     run_dir: Path,
@@ -91,14 +106,8 @@ def record_failure(
     ``resume=true`` run) writes metrics.json only, keeping the config.yaml the checkpoints
     it did not write were trained with."""
     path = run_dir / "metrics.json"
-    if not run_dir.is_dir():
-        return
-    if held:
-        now_held = checkpoint_files(run_dir)
-        if all(now_held.get(name) == stat for name, stat in held.items()) and not (
-            set(now_held) - set(held)
-        ):
-            return  # nothing of this job's own: the directory is another run's
+    if not run_dir.is_dir() or only_another_run(run_dir, before, held or {}):
+        return  # nothing of this job's own: the directory is another run's
     now = file_text(path)
     metrics: dict = {}
     if now is not None:
