@@ -167,6 +167,15 @@ def test_what_is_not_a_run_it_can_rebuild_is_refused_with_the_reason(tmp_path):
     (run_dir / "config.yaml").write_text(config + "extra:\n  _target_: os.system\n")
     with pytest.raises(ValueError, match="refuses to load it"):
         Forecaster.from_run(run_dir, checkpoint="last")
+    # a run that failed after its checkpoints were written (here, in the plot): it loads,
+    # with a warning naming the error
+    (run_dir / "config.yaml").write_text(config)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    failed = {**metrics, "status": "failed", "error": "OSError: disk full while plotting"}
+    (run_dir / "metrics.json").write_text(json.dumps(failed))
+    with pytest.warns(UserWarning, match=r"this run failed \(metrics.json: status failed\): "
+                      r"OSError: disk full while plotting.*last.ckpt"):  # fmt: skip
+        Forecaster.from_run(run_dir, checkpoint="last")
 
 
 def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_path):

@@ -13,8 +13,9 @@ from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.data.sources import BUNDLED_DIR
-from tsfm.pipeline import fit_and_test
+from tsfm.pipeline import build_datamodule, fit_and_test
 from tsfm.run import run
+from tsfm.training.test_scaler import checkpoint_scaler, input_scaler_record
 
 SETTINGS = [*TINY_ITRANSFORMER, *TINY_RUN, "model.use_norm=false", "data=custom",
             "data.target=OT", "trainer.limit_test_batches=1.0"]  # fmt: skip
@@ -88,3 +89,29 @@ def test_a_checkpoint_from_before_the_record_uses_its_targets_scaling(trained, t
     recorded = run_on_other(folder, run_dir, "recorded", "test_scaler=checkpoint")
     targets_only = run_on_other(folder, old, "targets_only", "test_scaler=checkpoint")
     np.testing.assert_allclose(recorded.forecast, targets_only.forecast, rtol=1e-6)
+
+
+def test_the_checkpoints_scaler_is_matched_to_the_columns_by_name(tmp_path):
+    frame = pd.read_csv(BUNDLED_DIR / "ETTh1.csv").iloc[:1500]
+    columns = list(frame.columns)  # date, HUFL, HULL, ..., OT
+    frame.to_csv(tmp_path / "own.csv", index=False)
+    frame[[columns[0], columns[2], columns[1], *columns[3:]]].to_csv(
+        tmp_path / "swapped.csv", index=False
+    )  # HULL before HUFL
+    frame.rename(columns={"HUFL": "load"}).to_csv(tmp_path / "renamed.csv", index=False)
+
+    def datamodule(name: str):
+        overrides = ["data=custom", "data.target=OT", "data.seq_len=24", "data.pred_len=8"]
+        return build_datamodule(compose_config(*overrides, f"data.path={tmp_path / name}"))
+
+    own = datamodule("own.csv")
+    state = {"tsfm_input_scaler": input_scaler_record(own)}
+    swapped = datamodule("swapped.csv")
+    scaler = checkpoint_scaler(state, swapped, "best.ckpt")
+    order = [list(own.table.columns).index(c) for c in swapped.table.columns]
+    np.testing.assert_array_equal(scaler.mean, own.input_scaler.mean[order])
+    np.testing.assert_array_equal(scaler.std, own.input_scaler.std[order])
+    with pytest.raises(ValueError, match=r"best.ckpt was trained on \['HUFL', 'HULL'.*this data "
+                       r"has the columns \['load', 'HULL'.*missing: \['HUFL'\].*not in the "
+                       r"checkpoint's: \['load'\]"):  # fmt: skip
+        checkpoint_scaler(state, datamodule("renamed.csv"), "best.ckpt")

@@ -5,6 +5,8 @@ is not where it is looked for. Each is refused naming what is wrong and the fix.
 from __future__ import annotations
 
 import io
+import os
+import warnings
 
 import pandas as pd
 import polars as pl
@@ -17,6 +19,7 @@ from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import check_relative_data_path, compose_config
 from tsfm.data import TimeSeriesDataModule, make_datamodule, read_file, read_frame
 from tsfm.data.frames import build_table
+from tsfm.data.sources import BUNDLED_DIR
 from tsfm.pipeline import fit_and_test
 
 WINDOWS = {"seq_len": 24, "pred_len": 8}
@@ -194,7 +197,29 @@ def test_a_relative_data_root_or_tsfm_data_under_hydra_chdir_is_refused_with_the
     check_relative_data_path(OmegaConf.create({"name": "etth1", "root": "."}), True, tmp_path)
     check_relative_data_path(OmegaConf.create({"name": "etth1", "root": str(tmp_path)}), True,
                              tmp_path)  # fmt: skip
-    monkeypatch.setenv("TSFM_DATA", "data")
+
+
+def test_tsfm_data_under_hydra_chdir_is_refused_only_when_the_dataset_is_found_nowhere(
+    tmp_path, monkeypatch
+):
+    """TSFM_DATA is a list of places to look, the bundled datasets/ last: a relative folder
+    missing from the run directory refuses the run only when no folder has the file."""
+    (tmp_path / "data").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "ETTh1.csv").write_bytes((BUNDLED_DIR / "ETTh1.csv").read_bytes())
+    run_dir = tmp_path / "outputs" / "run"
+    run_dir.mkdir(parents=True)
+    monkeypatch.chdir(run_dir)  # where Hydra runs the job with chdir=true
+    etth1 = OmegaConf.create({"name": "etth1", "root": None})
+    monkeypatch.setenv("TSFM_DATA", f"{elsewhere}{os.pathsep}data")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # found before the missing folder: nothing to say
+        check_relative_data_path(etth1, True, tmp_path)
+    monkeypatch.setenv("TSFM_DATA", f"data{os.pathsep}/nonexistent_absolute")
+    with pytest.warns(UserWarning, match=r"TSFM_DATA folder\(s\) \['data'\] are not in the run "
+                      rf"directory.*'etth1' is read from {BUNDLED_DIR} instead"):  # fmt: skip
+        check_relative_data_path(etth1, True, tmp_path)  # the bundled datasets/ has it
+    monkeypatch.setattr("tsfm.data.sources.BUNDLED_DIR", tmp_path / "no_bundled_datasets")
     with pytest.raises(FileNotFoundError, match=rf"TSFM_DATA=\S*{tmp_path.name}/data$"):
-        check_relative_data_path(OmegaConf.create({"name": "etth1", "root": None}), True,
-                                 tmp_path)  # fmt: skip
+        check_relative_data_path(etth1, True, tmp_path)

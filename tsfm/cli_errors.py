@@ -26,8 +26,8 @@ INPUT_ERROR_STATUS = 2  # the usual status for a command given something it cann
 
 @contextlib.contextmanager
 def input_errors_end_the_command(log: logging.Logger) -> Iterator[None]:
-    """Inside a Hydra job: an input error's message on stderr and in the job's log file, and
-    exit status 2."""
+    """Inside a Hydra job: an input error's message on stderr and in the job's log file
+    (unless :func:`keep_out_of_log_files` marked it), and exit status 2."""
     try:
         yield
     except INPUT_ERRORS as error:
@@ -35,8 +35,15 @@ def input_errors_end_the_command(log: logging.Logger) -> Iterator[None]:
             raise
         message = f"{type(error).__name__}: {error}"
         print(message, file=sys.stderr, flush=True)
-        into_log_files(log, message)
+        if getattr(error, "tsfm_into_log_files", True):
+            into_log_files(log, message)
         raise SystemExit(INPUT_ERROR_STATUS) from None
+
+
+def keep_out_of_log_files(error: BaseException) -> None:
+    """Have :func:`input_errors_end_the_command` print ``error`` on stderr only: a run
+    refused in another run's directory leaves that run's ``run.log`` as it was."""
+    error.tsfm_into_log_files = False
 
 
 def into_log_files(log: logging.Logger, message: str) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
-from tsfm.cli_errors import INPUT_ERRORS, into_log_files
+from tsfm.cli_errors import INPUT_ERRORS, into_log_files, keep_out_of_log_files
 from tsfm.training.artifacts import file_text, metrics_json, run_status, write_run_files
 
 FAILED_JOBS: list[str] = []  # the lines of this process's failed multirun jobs
@@ -35,19 +35,27 @@ def failures_recorded(
     """A job whose code raises leaves its error in ``run_dir`` (run.log and metrics.json,
     :func:`record_failure`) and raises it on. ``job``: how a multirun names the job (its
     number and overrides; None: a single run, whose input errors the caller reports). A
-    metrics.json an earlier run left there (a refused directory) is never replaced."""
+    metrics.json an earlier run left there (a refused directory) is never replaced, and a
+    failure while recording is logged, never raised in place of the job's own error."""
     before = file_text(run_dir / "metrics.json")
+    held = checkpoint_files(run_dir)
     if job is not None:
         JOBS_RUN[0] += 1
     try:
         yield
     except Exception as error:
         message = f"{type(error).__name__}: {error}"
-        shown = message if isinstance(error, INPUT_ERRORS) else traceback.format_exc().rstrip()
-        if job is not None or not isinstance(error, INPUT_ERRORS):
+        refused = isinstance(error, INPUT_ERRORS)
+        shown = message if refused else traceback.format_exc().rstrip()
+        if refused and only_another_run(run_dir, before, held):
+            keep_out_of_log_files(error)  # stderr only: the run.log there is that run's
+        elif job is not None or not refused:
             into_log_files(log, shown)  # a single run's input error: the caller logs it
         if rank_zero_only.rank == 0:
-            record_failure(cfg, run_dir, message, before)
+            try:
+                record_failure(cfg, run_dir, message, before, held)
+            except Exception as failure:  # the job's own error is the one to see
+                log.warning("could not record the failure in %s: %s", run_dir, failure)
         if job is not None:
             first = message.strip().splitlines()[0] if message.strip() else message
             line = f"failed job {job}: {first} (run directory {run_dir})"
@@ -56,15 +64,50 @@ def failures_recorded(
         raise
 
 
-def record_failure(cfg: DictConfig, run_dir: Path, message: str, before: str | None) -> None:
+def checkpoint_files(run_dir: Path) -> dict[str, tuple[int, int, int]]:
+    """The checkpoints in ``run_dir/checkpoints``, each with what changes when it is written
+    again (inode, size, modification time)."""
+    found = {}
+    for path in (run_dir / "checkpoints").glob("*.ckpt"):
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            found[path.name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def only_another_run(
+    run_dir: Path, before: str | None, held: dict[str, tuple[int, int, int]] | None
+) -> bool:
+    """Whether ``run_dir`` holds another run's files and nothing of this job's: it held
+    checkpoints or results (``before``: metrics.json's text, ``held``: the checkpoints, when
+    the job started) and this job has changed none of them nor added a checkpoint."""
+    earlier_results = before is not None and run_status(before) != "failed"
+    if not held and not earlier_results:
+        return False
+    return checkpoint_files(run_dir) == held and file_text(run_dir / "metrics.json") == before
+
+
+def record_failure(
+    cfg: DictConfig,
+    run_dir: Path,
+    message: str,
+    before: str | None,
+    held: dict[str, tuple[int, int, int]] | None = None,
+) -> None:
     """metrics.json with ``"status": "failed"`` and the ``error``, written as a diverged run's
     is (config.yaml and versions.json beside it). ``before``: metrics.json's text when the
     job started; one unchanged since holds an earlier run's results and stays; one this
     job wrote stays when it already says how it failed (``diverged``, ``non_finite``), and
-    keeps its metrics when it says ``ok`` (a failure after the test, e.g. in the plot)."""
+    keeps its metrics when it says ``ok`` (a failure after the test, e.g. in the plot).
+    ``held``: the checkpoints the directory held when the job started
+    (:func:`checkpoint_files`). A job that wrote none of its own there (a run refused in
+    another run's directory, or one that failed before its first checkpoint) records
+    nothing: the files there are another run's. One that wrote some beside those (a
+    ``resume=true`` run) writes metrics.json only, keeping the config.yaml the checkpoints
+    it did not write were trained with."""
     path = run_dir / "metrics.json"
-    if not run_dir.is_dir():
-        return
+    if not run_dir.is_dir() or only_another_run(run_dir, before, held or {}):
+        return  # nothing of this job's own: the directory is another run's
     now = file_text(path)
     metrics: dict = {}
     if now is not None:
@@ -76,10 +119,13 @@ def record_failure(cfg: DictConfig, run_dir: Path, message: str, before: str | N
         if now != before:
             metrics = {k: v for k, v in json.loads(now).items() if k != "status"}
     metrics["error"] = message
+    if held:
+        path.write_text(metrics_json(metrics, "failed"))
+        return
     try:
         write_run_files(cfg, run_dir, metrics, status="failed")
     except Exception:  # a config that cannot be resolved or saved: metrics.json alone
-        path.writefile_text(metrics_json(metrics, "failed"))
+        path.write_text(metrics_json(metrics, "failed"))
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,8 +210,11 @@ def register_configs() -> None:
 def check_relative_data_path(data: Any, chdir: bool | None, started_in: str | Path) -> None:
     """With ``hydra.job.chdir=true`` the job runs in its run directory, which is where a
     relative custom ``data.path``, a relative ``data.root`` and a relative ``TSFM_DATA``
-    folder are read from: refuse one that is not there, naming the directory the command was
-    started in (``started_in``), where it likely is, and the absolute path to pass."""
+    folder are read from: refuse a ``data.path`` or ``data.root`` that is not there, naming
+    the directory the command was started in (``started_in``), where it likely is, and the
+    absolute path to pass. ``TSFM_DATA`` is a list of places to look (the bundled
+    ``datasets/`` last): a relative folder missing there is refused only when the dataset is
+    found in none of them, and warned about when it is found in a folder searched after it."""
     if not chdir:
         return
     if data.get("name") == "custom":
@@ -221,13 +224,31 @@ def check_relative_data_path(data: Any, chdir: bool | None, started_in: str | Pa
         return
     root = data.get("root")
     if root is not None:
-        folders = [("data.root", str(root))]
-    else:
-        env = os.environ.get("TSFM_DATA") or ""
-        folders = [("TSFM_DATA", p) for p in env.split(os.pathsep) if p]
-    for setting, folder in folders:
-        if not Path(folder).expanduser().is_absolute() and not Path(folder).is_dir():
-            _refuse_relative("data folder", setting, folder, started_in, Path.is_dir)
+        if not Path(root).expanduser().is_absolute() and not Path(root).is_dir():
+            _refuse_relative("data folder", "data.root", str(root), started_in, Path.is_dir)
+        return
+    from tsfm.data.sources import DATASETS, candidate_paths, data_roots
+
+    spec = DATASETS.get(data.get("name"))
+    if spec is None:  # an unknown dataset: refused where it is read, naming the known ones
+        return
+    missing = []  # relative TSFM_DATA folders not in the run directory, in search order
+    for folder in data_roots(None):
+        if not folder.is_absolute() and not folder.is_dir():
+            missing.append(str(folder))
+        elif any(p.is_file() for p in candidate_paths(spec, [folder])):
+            if missing:
+                warnings.warn(
+                    f"TSFM_DATA folder(s) {missing} are not in the run directory {Path.cwd()} "
+                    "(hydra.job.chdir=true reads a relative TSFM_DATA folder from there): "
+                    f"{spec.name!r} is read from {folder} instead. Pass absolute folders in "
+                    "TSFM_DATA if it should be read from one of those",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            return
+    if missing:  # found nowhere: the missing folder was likely meant
+        _refuse_relative("data folder", "TSFM_DATA", missing[0], started_in, Path.is_dir)
 
 
 def _refuse_relative(what: str, setting: str, path: str, started_in: str | Path, found) -> None:

@@ -116,6 +116,7 @@ def from_run(
     except FileNotFoundError as err:  # a checkpoint from before the recorded architectures
         raise missing_source(err, cfg.model.name, "Forecaster.from_run") from None
     metrics = run_metrics(run_dir)
+    warn_unfinished(metrics, ckpt_path)
     check_same_data(state, datamodule, metrics, ckpt_path)
     if cfg.conformal.windows:  # as the run calibrated before its test
         from tsfm.training.conformal import calibrate
@@ -262,6 +263,23 @@ def run_metrics(run_dir: Path) -> dict[str, Any]:
         return {}
     metrics = json.loads(path.read_text())
     return metrics if isinstance(metrics, dict) else {}
+
+
+def warn_unfinished(metrics: dict[str, Any], ckpt_path: Path) -> None:
+    """Warn (naming its error) when the run's metrics.json says it did not finish as it
+    should (``failed``, ``diverged``, ``non_finite``): its checkpoint holds the epoch it kept
+    before the failure, which may be from before training ended."""
+    status = metrics.get("status")
+    if status in (None, "ok"):
+        return
+    error = metrics.get("error") or f"non-finite {metrics.get('non_finite')}"
+    warnings.warn(
+        f"this run failed (metrics.json: status {status}): {error}. {ckpt_path.name} holds the "
+        "epoch the run kept before that, which may be before its training ended: check the "
+        "error (the run's run.log) before trusting its forecasts, or run it again",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def fit_metrics(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,9 @@ def scaled_for_test(cfg: DictConfig, datamodule: Any) -> Any:
 
 def checkpoint_scaler(state: Any, datamodule: Any, path: Any) -> StandardScaler | None:
     """The input scaler the checkpoint ``state`` (read from ``path``) records, checked
-    against the time-varying columns of ``datamodule`` (set up with its own scaler)."""
+    against the time-varying columns of ``datamodule`` (set up with its own scaler): matched
+    to them by name (in the data's order) when the record names its columns, else (an older
+    checkpoint's targets only) by position."""
     if not isinstance(datamodule, TimeSeriesDataModule):
         raise InputError(
             "test_scaler=checkpoint scales a wide or jointly read file with one scaler; this "
@@ -98,10 +100,22 @@ def checkpoint_scaler(state: Any, datamodule: Any, path: Any) -> StandardScaler 
                 "written before tsfm recorded the scaling of covariates), and this data has "
                 f"covariates {columns[n_targets:]}: use test_scaler=data, or train it again"
             )
+    if isinstance(saved, list) and sorted(map(str, saved)) != sorted(columns):
+        missing = [c for c in saved if str(c) not in columns]
+        extra = [c for c in columns if c not in map(str, saved)]
+        raise InputError(
+            f"test_scaler=checkpoint: {path} was trained on {saved}, each scaled on its own; "
+            f"this data has the columns {columns}, which that scaling does not fit (missing: "
+            f"{missing}; not in the checkpoint's: {extra}): test it on data with the same "
+            "column names, or use test_scaler=data"
+        )
     if scaler.mean.ndim != 1 or len(scaler.mean) != len(columns):
         raise InputError(
             f"test_scaler=checkpoint: {path} was trained on {saved}, each scaled on its own; "
             f"this data has the columns {columns}, which that scaling does not fit: test it on "
             "data with the same columns, or use test_scaler=data"
         )
+    if isinstance(saved, list):  # the same columns, maybe in another order: by name
+        order = [[str(c) for c in saved].index(c) for c in columns]
+        scaler = StandardScaler(scaler.mean[order], scaler.std[order])
     return scaler
