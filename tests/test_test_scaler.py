@@ -13,6 +13,7 @@ from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm import Forecaster
 from tsfm.config import compose_config
 from tsfm.data.sources import BUNDLED_DIR
+from tsfm.errors import InputError
 from tsfm.pipeline import build_datamodule, fit_and_test
 from tsfm.run import run
 from tsfm.training.test_scaler import checkpoint_scaler, input_scaler_record
@@ -79,16 +80,15 @@ def test_test_scaler_checkpoint_needs_a_checkpoint_to_test(tmp_path):
             fit_and_test(cfg, tmp_path)
 
 
-def test_a_checkpoint_from_before_the_record_uses_its_targets_scaling(trained, tmp_path):
+def test_a_checkpoint_from_before_the_record_is_refused_as_unmatchable(trained, tmp_path):
     folder, run_dir, _ = trained
     old = tmp_path / "old"
     (old / "checkpoints").mkdir(parents=True)
     checkpoint = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)
-    del checkpoint["tsfm_input_scaler"]  # every column is a target (features=M)
+    del checkpoint["tsfm_input_scaler"]  # as written before the record named its columns
     torch.save(checkpoint, old / "checkpoints" / "best.ckpt")
-    recorded = run_on_other(folder, run_dir, "recorded", "test_scaler=checkpoint")
-    targets_only = run_on_other(folder, old, "targets_only", "test_scaler=checkpoint")
-    np.testing.assert_allclose(recorded.forecast, targets_only.forecast, rtol=1e-6)
+    with pytest.raises(InputError, match="cannot be matched to this data's columns"):
+        run_on_other(folder, old, "targets_only", "test_scaler=checkpoint")
 
 
 def test_the_checkpoints_scaler_is_matched_to_the_columns_by_name(tmp_path):
@@ -115,3 +115,14 @@ def test_the_checkpoints_scaler_is_matched_to_the_columns_by_name(tmp_path):
                        r"has the columns \['load', 'HULL'.*missing: \['HUFL'\].*not in the "
                        r"checkpoint's: \['load'\]"):  # fmt: skip
         checkpoint_scaler(state, datamodule("renamed.csv"), "best.ckpt")
+
+
+def test_a_new_digest_of_a_long_file_of_as_many_rows_names_the_id_order_too():
+    from types import SimpleNamespace
+
+    from tsfm.training.data_record import _long_order
+
+    long, wide = (SimpleNamespace(config=SimpleNamespace(id_col=c)) for c in ("unique_id", None))
+    same, more = {"data_rows": 10}, {"data_rows": 12}
+    assert "read in id order" in _long_order(long, same, {"data_rows": 10})
+    assert _long_order(long, same, more) == "" and _long_order(wide, same, same) == ""

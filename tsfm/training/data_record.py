@@ -92,7 +92,8 @@ def check_same_training_data(path: str | Path, datamodule: Any, module: Any, set
                 f"{setting}: {path} was trained on other data than this run reads: "
                 f"{recorded.get('data_rows')} rows (SHA-256 {recorded['data_sha256'][:12]}...)"
                 f", now {now['data_rows']} rows (SHA-256 {now['data_sha256'][:12]}...); the "
-                "data file changed (rows added or edited) or data.path points at another one. "
+                "data file changed (rows added or edited) or data.path points at another one"
+                f"{_long_order(datamodule, recorded, now)}. "
                 "Training on would split and scale the new data afresh, and early stopping and "
                 f"best.ckpt would compare losses over another validation set. {_fixes(setting)}"
             )
@@ -106,3 +107,15 @@ def check_same_training_data(path: str | Path, datamodule: Any, module: Any, set
             "scale the data afresh, and early stopping and best.ckpt would compare losses "
             f"over another validation set. {_fixes(setting)}"
         )
+
+
+def _long_order(datamodule: Any, recorded: dict, now: dict) -> str:
+    """The other cause of a new digest for a long file of the same rows: tsfm now reads its
+    series in id order, where checkpoints written before read them in the file's order."""
+    long = getattr(getattr(datamodule, "config", None), "id_col", None) is not None
+    if not long or recorded.get("data_rows") != now["data_rows"]:
+        return ""
+    return (
+        ", or (a long file of as many rows) the checkpoint was written by a tsfm that read "
+        "its series in the file's order, where they are now read in id order"
+    )

@@ -64,8 +64,8 @@ def scaled_for_test(cfg: DictConfig, datamodule: Any) -> Any:
 def checkpoint_scaler(state: Any, datamodule: Any, path: Any) -> StandardScaler | None:
     """The input scaler the checkpoint ``state`` (read from ``path``) records, checked
     against the time-varying columns of ``datamodule`` (set up with its own scaler): matched
-    to them by name (in the data's order) when the record names its columns, else (an older
-    checkpoint's targets only) by position."""
+    to them by name (in the data's order); a checkpoint written before the record named its
+    columns is refused."""
     if not isinstance(datamodule, TimeSeriesDataModule):
         raise InputError(
             "test_scaler=checkpoint scales a wide or jointly read file with one scaler; this "
@@ -89,17 +89,14 @@ def checkpoint_scaler(state: Any, datamodule: Any, path: Any) -> StandardScaler 
             "test it as it was trained, or use test_scaler=data"
         )
     columns = [str(c) for c in datamodule.table.columns]
-    if recorded is not None:
-        scaler, saved = StandardScaler.from_state_dict(recorded), recorded.get("columns")
-    else:
-        scaler = StandardScaler.from_state_dict(targets)
-        saved, n_targets = f"{len(scaler.mean)} target columns", len(datamodule.roles.targets)
-        if scaler.mean.ndim == 1 and len(scaler.mean) == n_targets < len(columns):
-            raise InputError(
-                f"test_scaler=checkpoint: {path} records its targets' scaling only (it was "
-                "written before tsfm recorded the scaling of covariates), and this data has "
-                f"covariates {columns[n_targets:]}: use test_scaler=data, or train it again"
-            )
+    if recorded is None:  # a record without names could not be matched to these columns
+        raise InputError(
+            f"test_scaler=checkpoint: {path} was written before tsfm recorded its scaler with "
+            "the names of its columns, so that scaling cannot be matched to this data's "
+            f"columns {columns} (a long file's series, for one, are now read in id order): use "
+            "test_scaler=data, or train it again"
+        )
+    scaler, saved = StandardScaler.from_state_dict(recorded), recorded.get("columns")
     if isinstance(saved, list) and sorted(map(str, saved)) != sorted(columns):
         missing = [c for c in saved if str(c) not in columns]
         extra = [c for c in columns if c not in map(str, saved)]
