@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -89,6 +90,9 @@ def composition_error(err: BaseException) -> str | None:
     from hydra.errors import MissingConfigException
     from omegaconf.errors import ConfigAttributeError, ConfigKeyError
 
+    moved = _moved_schema(err)
+    if moved is not None:
+        return moved
     if isinstance(err, MissingConfigException) and err.options is not None:
         group, _, name = str(err.missing_cfg_file or "").rpartition("/")
         if not group:
@@ -103,3 +107,22 @@ def composition_error(err: BaseException) -> str | None:
         return None
     names = [f.name for f in dataclasses.fields(kind)]
     return None if str(full_key).rpartition(".")[2] in names else unknown_key(full_key, names)
+
+
+# The schemas' names before they moved to the group schema/<group>/ (then also choices of
+# their group): a user's config copied from a shipped one may still extend them.
+_OLD_SCHEMAS = {"data/data_schema": "data/data", "data/m4_data_schema": "data/m4"}
+
+
+def _moved_schema(err: BaseException) -> str | None:
+    """The fix for a config extending a schema by its old name (``- data_schema`` in its
+    defaults list), else None."""
+    match = re.search(r"In '([^']+)': Could not load '(\w+)/(\w+)_schema'", str(err))
+    if match is None:
+        return None
+    where, group, name = match.groups()
+    new = _OLD_SCHEMAS.get(f"{group}/{name}_schema", f"{group}/{name}")
+    return (
+        f"{where} extends '{name}_schema', a schema's name before it moved: in its defaults "
+        f"list write '/schema/{new}@_here_' instead of '{name}_schema' (as conf/{group}/ does)"
+    )

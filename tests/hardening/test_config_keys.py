@@ -106,3 +106,14 @@ def test_every_shipped_search_space_composes_with_declared_keys_only():
     for space in sorted(p.stem for p in (CONF_DIR / "hparams_search").glob("*.yaml")):
         cfg = compose_config(f"hparams_search={space}", f"model={space}")
         assert cfg.tune.params, space
+
+
+def test_a_user_config_extending_a_schema_by_its_old_name_is_told_the_new_one(tmp_path):
+    from tsfm.cli_errors import override_error
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mydata.yaml").write_text(
+        "defaults:\n  - data_schema\n  - _self_\nname: custom\npath: /tmp/x.csv\n"
+    )
+    message = override_error([f"hydra.searchpath=[file://{tmp_path}]", "data=mydata"])
+    assert message is not None and "'/schema/data/data@_here_' instead of 'data_schema'" in message

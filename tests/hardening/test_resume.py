@@ -21,6 +21,7 @@ from tests.helpers.data import synthetic_frame
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm import Forecaster
 from tsfm.config import compose_config
+from tsfm.errors import InputError
 from tsfm.estimator.from_run import run_cwd
 from tsfm.pipeline import fit_and_test
 from tsfm.run import run
@@ -170,6 +171,11 @@ def test_resuming_a_finished_run_trains_and_tests_nothing_again(tmp_path, caplog
     assert "nothing to resume" in caplog.text and "larger trainer.max_epochs" in caplog.text
     assert _files(tmp_path) == earlier  # no second test row in logs/metrics.csv, no new files
     assert metrics == json.loads((tmp_path / "metrics.json").read_text())
+
+    # another model is not "the run that finished": refused as any resume of another model
+    with pytest.raises(InputError, match="d_model"):
+        run(compose_config(*RUN, "model.d_model=32", "resume=true"), tmp_path)
+    assert _files(tmp_path) == earlier
 
     # more epochs asked for: the run goes on, without Lightning's warning that its
     # checkpoint folder is not empty (on a resume it holds the run's checkpoints, as it should)
