@@ -17,6 +17,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from tests.helpers.data import REPO, synthetic_frame
@@ -47,10 +48,15 @@ print(json.dumps({"heavy": heavy, "refused": refused}))
 """
 
 
+# as many threads as this process forecasts with: another count sums in another order, and
+# the forecasts compared bit for bit would differ in their last bits
+THREADS = torch.get_num_threads()
+
+
 def run_fresh(probe: str, *args: str) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(THREADS)},
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
