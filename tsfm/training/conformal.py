@@ -110,11 +110,6 @@ def finite_sample_rank(counts: Tensor, level: float) -> Tensor:
     return torch.ceil((counts.double() + 1) * level / 100.0 - 1e-9).long()
 
 
-def widest_level(quantiles: Sequence[float], levels: Sequence[float]) -> float:
-    """The widest interval the metrics need: every level, and the CRPS grid's outer quantiles."""
-    return max([*levels, *(tau_level(q) for q in quantiles)])
-
-
 class ConformalScores:
     """Calibration scores ``[n, S, C]`` (windows, horizon steps, series) and the intervals
     they give; see the module docstring. ``pooled_series``: where each of the ``n`` windows is

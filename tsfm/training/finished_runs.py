@@ -58,10 +58,6 @@ def _settings(cfg: Any) -> Any:
     return plain
 
 
-def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
-
-
 def already_finished(run_dir: Path, metrics: dict[str, Any]) -> str:
     """What ``resume=true`` says of a run that already finished, and how to train further."""
     epochs = metrics.get("epochs")

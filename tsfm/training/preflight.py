@@ -37,7 +37,8 @@ Describe = Callable[[str], str]
 log = logging.getLogger(__name__)
 
 
-def _plain(node: Any) -> Any:
+def plain_node(node: Any) -> Any:
+    """A config section as plain Python values (resolved); anything else as it is."""
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
@@ -85,7 +86,7 @@ def readable_type(hint: Any) -> str:
 def check_trainer_types(trainer: Mapping[str, Any], describe: Describe = str) -> None:
     """Every ``trainer.<name>`` value against the type ``lightning.Trainer`` declares."""
     hints = _trainer_hints()
-    for name, value in _plain(trainer).items():
+    for name, value in plain_node(trainer).items():
         apart = name == "max_time" or (name == "precision" and value == AUTO)  # checked apart
         if value is None or name not in hints or apart:
             continue
@@ -101,7 +102,7 @@ def check_accelerator(trainer: Mapping[str, Any], describe: Describe = str) -> N
     framework frames that does not say what to change)."""
     import torch
 
-    accelerator = str(_plain(trainer).get("accelerator") or "auto").lower()
+    accelerator = str(plain_node(trainer).get("accelerator") or "auto").lower()
     missing = {
         "gpu": not torch.cuda.is_available() and not torch.backends.mps.is_available(),
         "cuda": not torch.cuda.is_available(),
@@ -128,7 +129,7 @@ def keeps_every_batch(limit: Any) -> bool:
 def check_whole_test(trainer: Mapping[str, Any], describe: Describe = str) -> None:
     """Refuse a test that would score a part of the test split: metrics.json, the window
     counts and forecasts.parquet all describe the whole split."""
-    trainer = _plain(trainer)
+    trainer = plain_node(trainer)
     limit, fast = trainer.get("limit_test_batches"), trainer.get("fast_dev_run")
     if keeps_every_batch(limit) and not fast:
         return
@@ -217,7 +218,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     check_sizes(cfg, describe)
     check_frozen_bf16(cfg, describe)
     train, test = bool(cfg.train), bool(cfg.test)
-    val_limit = _plain(cfg.trainer).get("limit_val_batches")
+    val_limit = plain_node(cfg.trainer).get("limit_val_batches")
     if train and not keeps_every_batch(val_limit):
         _warn_partial_validation(describe("trainer.limit_val_batches"), val_limit)
     ckpt_path, resume = cfg.get("ckpt_path"), bool(cfg.get("resume", False))
@@ -235,7 +236,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
 
     check_test_scaler(cfg)
     if train:
-        trainer = _plain(cfg.trainer)
+        trainer = plain_node(cfg.trainer)
         for key in ("max_epochs", "max_steps", "limit_train_batches"):
             if _zero(trainer.get(key)):
                 raise InputError(

@@ -18,6 +18,7 @@ from tsfm.config_keys import nearest
 from tsfm.errors import InputError
 from tsfm.training.epoch_logging import epoch_keys, train_keys
 from tsfm.training.optim import check_optim
+from tsfm.training.preflight import plain_node
 
 Describe = Callable[[str], str]
 LOGGERS = ("csv", "tensorboard", "none")  # what tsfm.pipeline.build_logger builds
@@ -27,10 +28,6 @@ STOPPING = {
     "min_delta": "the least decrease of the monitored metric that counts as an improvement (a "
     "negative one counts a worse epoch as better)",
 }
-
-
-def _plain(node: Any) -> Any:
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
 def _number(value: Any) -> bool:
@@ -121,7 +118,7 @@ def check_output(cfg: DictConfig, describe: Describe = str) -> None:
 def check_trainer_values(trainer: Mapping[str, Any], describe: Describe = str) -> None:
     """Lightning arguments of the right type but a value Lightning takes without complaint
     and then misuses (or divides by)."""
-    trainer = _plain(trainer)
+    trainer = plain_node(trainer)
     accumulate = trainer.get("accumulate_grad_batches")
     if _number(accumulate) and accumulate < 1:
         raise InputError(
