@@ -16,12 +16,13 @@ from tsfm.data.frames import SeriesTable, to_polars
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.value_columns import refuse_boolean_targets
 from tsfm.data.frames.write import typed_id_series
+from tsfm.data.joint_config import check_joint_config, config_borders
 from tsfm.data.long_files import read_long_file
-from tsfm.data.roles import CLI_NAMES, FEATURE_MODES, ColumnRoles, long_roles, resolve_roles
+from tsfm.data.roles import CLI_NAMES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.seasonal_scales import batch_columns, history_scale, seasonal_prefix
-from tsfm.data.sources import DATASETS, get_spec, read_source
-from tsfm.data.splits import STAGES, Borders, compute_borders
+from tsfm.data.sources import read_source
+from tsfm.data.splits import STAGES, Borders
 from tsfm.data.time_axis import check_time_axis, time_feature_freq
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import check_float32_range, fill_forward
@@ -30,7 +31,6 @@ from tsfm.data.windows import WindowDataset, side_inputs
 from tsfm.errors import InputError
 
 log = logging.getLogger(__name__)
-MISSING_MODES = ("refuse", "mask")
 
 
 class TimeSeriesDataModule(ForecastDataModule):
@@ -67,24 +67,7 @@ class TimeSeriesDataModule(ForecastDataModule):
     ):
         super().__init__()
         self.config = cfg = config_from(DataConfig, config)
-        spec = DATASETS.get(cfg.name)
-        if spec is not None and spec.datamodule != "windows":
-            raise InputError(
-                f"'{cfg.name}' is read by the '{spec.datamodule}' data module (M4DataModule for "
-                "the M4 groups), not TimeSeriesDataModule; tsfm.data.make_datamodule picks the "
-                "right module for a config"
-            )
-        if cfg.features not in FEATURE_MODES:
-            raise InputError(f"data.features must be one of {FEATURE_MODES}, got '{cfg.features}'")
-        if cfg.train_variates is not None and cfg.features != "M":
-            raise InputError("data.train_variates (efficient training) needs data.features=M")
-        if cfg.mode != "joint":
-            raise InputError(
-                f"data.mode={cfg.mode}: TimeSeriesDataModule reads series jointly; "
-                "tsfm.data.make_datamodule picks the module of a data.mode=independent config"
-            )
-        if cfg.missing not in MISSING_MODES:
-            raise InputError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
+        check_joint_config(cfg)
         self.frame, self.given_table, self.given_split = frame, table, split
         self.static, self.names, self.given_scaler = static, names, scaler
         self.source = "the frame"  # where the data comes from, for messages
@@ -206,18 +189,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         """Row borders of the splits: the given ones, or the dataset's rule."""
         if self.given_split is not None:
             return self.given_split
-        cfg = self.config
-        kind = "ratio" if self.in_memory or cfg.name == "custom" else get_spec(cfg.name).split
-        return compute_borders(
-            kind,
-            n_rows,
-            cfg.seq_len,
-            cfg.pred_len,
-            train_ratio=cfg.train_ratio,
-            test_ratio=cfg.test_ratio,
-            percent=cfg.percent,
-            scaler_on_subset=cfg.scaler_on_subset,
-        )
+        return config_borders(self.config, n_rows, self.in_memory)
 
     # ------------------------------------------------------------------ what models need
     @property

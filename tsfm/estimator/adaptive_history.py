@@ -28,8 +28,9 @@ import torch
 from tsfm.data.frames import SeriesTable
 from tsfm.estimator.fitted_record import fitted_targets
 from tsfm.estimator.future import future_rows
-from tsfm.estimator.inference import RadiusOf, prepare
+from tsfm.estimator.inference import prepare
 from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.model_outputs import RadiusOf
 from tsfm.estimator.rolling import backtest
 from tsfm.training.adaptive_conformal import aci_radii, interval_levels, window_scores
 from tsfm.training.scoring import lookback_spread

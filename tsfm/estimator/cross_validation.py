@@ -26,29 +26,25 @@ metrics ``crps``, ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from tsfm.data.frames import SeriesTable
-from tsfm.data.values import fill_forward, last_observed
 from tsfm.errors import InputError
 from tsfm.estimator.accuracy import (
-    Scores,
     history_scales,
     season_length,
 )
 from tsfm.estimator.fold_frames import fold_series_frame, forecast_frame, metrics_frame
+from tsfm.estimator.fold_scoring import fold_lookback, fold_scores, fold_window
 from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.interval_scores import interval_metrics, series_interval_metrics
 from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.result_names import refuse_clashing_names
-from tsfm.estimator.rolling import Backtest
 from tsfm.estimator.scored_windows import fold_left_out, require_observed, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
-from tsfm.training.series_metrics import baseline_forecast
 
 
 class _Pair(NamedTuple):
@@ -175,7 +171,7 @@ def run_folds(
         times, values, quantiles = forecast_at(model, table, cutoff, taus)
         targets = table.select(model.output_columns(table))
         actual = targets.values[cutoff : cutoff + horizon]
-        raw_lookback, look_scaled, look_read = _fold_lookback(model, targets.values, cutoff)
+        raw_lookback, look_scaled, look_read = fold_lookback(model, targets.values, cutoff)
         scale = None  # mase_scale="lookback": the fold's look-back's
         if mase_scale == "history":
             scale = history_scales(targets.values, np.array([cutoff]), season_length(model))
@@ -186,13 +182,13 @@ def run_folds(
         actuals.append(scored)
         row = _fold_metrics(model, fold, targets, cutoff, refitted, scored, values)
         looks = (raw_lookback, look_read, look_scaled)
-        scores, snaive = _fold_scores(model, looks, scored, values, scale)
+        scores, snaive = fold_scores(model, looks, scored, values, scale)
         forecasts.append((cutoff, times, actual, values, snaive, bands))
         row.update(scores.pooled())
         row.update(_fold_training(model, refitted))
         intervals = {}
         if taus:
-            window = _fold_window(model, looks, scored, values, quantiles)
+            window = fold_window(model, looks, scored, values, quantiles)
             window.scale = scale
             row.update(interval_metrics(model, window))
             intervals = series_interval_metrics(model, window)
@@ -206,38 +202,6 @@ def run_folds(
         metrics_frame(table.layout, rows),
         fold_series_frame(table.layout, series_rows, left),
     )
-
-
-def _scaling(model: Any) -> Callable:
-    """The fold's scaling (its scaler's, fitted on its training rows)."""
-    scaler = model.scaler_
-    return (lambda v: v) if scaler is None else scaler.transform
-
-
-def _fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.ndarray, ...]:
-    """The fold's look-back as given (NaN where missing), scaled and filled as the model saw
-    it (gaps carry the last value, from before the look-back too), and as read, filled alike
-    (before any value: the mean, as the scaled 0): the scores' look-back, never unscaled."""
-    raw = targets[cutoff - model.lookback : cutoff]
-    scaled = _scaling(model)
-    before = last_observed(targets[: cutoff - model.lookback])
-    mean = 0.0 if model.scaler_ is None else model.scaler_.mean
-    read = fill_forward(raw, before, mean)
-    return raw, fill_forward(scaled(raw), scaled(before[None])[0]), read
-
-
-def _fold_scores(model: Any, looks, actual, forecast, scale=None) -> tuple[Scores, Any]:
-    """The fold's :class:`Scores` (scaled with its scaler; ``looks``: its look-back as given,
-    as read and scaled (:func:`_fold_lookback`); MASE's scale counts the steps between
-    observed rows only; ``scale``: the history's) and the seasonal-naive forecast ``[H, N]``
-    they compare with (NaN where the window has none, as ``evaluate``'s)."""
-    raw_lookback, look_read, look_scaled = looks
-    scaled = _scaling(model)
-    original = (forecast[None], actual[None], look_read[None])
-    lag, observed = season_length(model), ~np.isnan(raw_lookback)[None]
-    scaled_arrays = (scaled(forecast)[None], scaled(actual)[None], look_scaled[None])
-    scores = Scores(original, scaled_arrays, lag, observed=observed, scale=scale)
-    return scores, baseline_forecast(original[2], model.horizon, lag, observed)[0]
 
 
 def fold_rows(model: Any) -> dict[str, Any]:
@@ -262,25 +226,6 @@ def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
     for level in sorted(model.config_.levels):
         bands.append((f"forecast-hi-{level_name(level)}", level_bounds(level)[1]))
     return [(name, quantiles[..., index_of(taus, tau)]) for name, tau in bands]
-
-
-def _fold_window(model, looks, actual, forecast, quantiles) -> Backtest:
-    """The fold's one window as a :class:`Backtest` (its look-back as the model saw it, as
-    ``evaluate``'s windows), for the interval metrics."""
-    raw_lookback, look_read, look_scaled = looks
-    scaled = _scaling(model)
-    return Backtest(
-        origins=np.array([len(raw_lookback)]),
-        forecast=forecast[None],
-        actual=actual[None],
-        forecast_scaled=scaled(forecast)[None],
-        actual_scaled=scaled(actual)[None],
-        quantiles=quantiles[None],
-        quantiles_scaled=np.moveaxis(scaled(np.moveaxis(quantiles, -1, 0)), 0, -1)[None],
-        lookback_scaled=look_scaled[None],
-        lookback=look_read[None],
-        lookback_observed=~np.isnan(raw_lookback)[None],
-    )
 
 
 def _fold_metrics(model, fold, table, cutoff, refitted, actual, forecast) -> dict[str, Any]:

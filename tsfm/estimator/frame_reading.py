@@ -110,7 +110,8 @@ class FrameReading:
     def data_setting(self, key: str) -> Any:
         """A ``data.`` setting a fit uses: the parameter ``data__<key>``, else the preset's
         and overrides' (None where unset)."""
-        from tsfm.estimator.params import _composed, check_overrides
+        from tsfm.estimator.params import check_overrides
+        from tsfm.estimator.preset_config import _composed
 
         if f"data__{key}" in self.extra_params():
             return self.extra_params()[f"data__{key}"]

@@ -32,8 +32,9 @@ from tsfm.data.seasons import resolve_season_length
 from tsfm.errors import InputError
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.moved_sources import apply_sources, missing_source
-from tsfm.estimator.params import MANAGED, build_config, compose_for, param_name
+from tsfm.estimator.params import MANAGED, build_config, param_name
 from tsfm.estimator.persistence import checked_config
+from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.roles import role_settings
 from tsfm.estimator.run_data import check_same_data, run_data
 from tsfm.estimator.run_layouts import data_arguments, is_panel, keep_state, sampling

@@ -14,7 +14,7 @@ from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
 from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.values import refuse_overflow, warn_empty_lookback
 from tsfm.errors import InputError
-from tsfm.estimator.inference import finite
+from tsfm.estimator.model_outputs import finite
 from tsfm.estimator.panel_history import history_of, panel_tables, read_panel, series_scales
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch
 from tsfm.estimator.static_inputs import statics_for

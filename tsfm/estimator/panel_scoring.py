@@ -28,7 +28,7 @@ from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import carried_forward, refuse_overflow
 from tsfm.errors import InputError
 from tsfm.estimator.accuracy import history_scales, season_length
-from tsfm.estimator.inference import finite
+from tsfm.estimator.model_outputs import finite
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.runtime import inference

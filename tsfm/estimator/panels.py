@@ -25,16 +25,14 @@ from tsfm.estimator.checks import (
 )
 from tsfm.estimator.cli_settings import warn_unvalidated
 from tsfm.estimator.fit_metrics import fit_record
-from tsfm.estimator.fitted_record import fitted_rows
-from tsfm.estimator.fitting import (
-    describe_key,
+from tsfm.estimator.fit_trainer import (
     display_callbacks,
     lightning_output,
-    model_statics,
     run_directory,
     trainer_arguments,
-    validation_rows,
 )
+from tsfm.estimator.fitted_record import fitted_rows
+from tsfm.estimator.fitting import describe_key, model_statics, validation_rows
 from tsfm.estimator.panel_history import (  # the panel as a fitted model reads it
     PanelHistory,  # noqa: F401 (re-exported: pickles made before it moved name it here)
     history_of,

@@ -10,21 +10,19 @@ Extra keyword parameters are, in this order of lookup:
 
 from __future__ import annotations
 
-import copy
-import functools
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from tsfm.config import compose_config
 from tsfm.data.frames.regularity import check_calendar_freq
 from tsfm.data.timefeatures import freq_unit
 from tsfm.data.user_warnings import warn_user
 from tsfm.errors import InputError
-from tsfm.estimator.cli_settings import check_panel_settings, plain_data_node, unused
+from tsfm.estimator.cli_settings import check_panel_settings, unused
 from tsfm.estimator.config_values import set_value
-from tsfm.estimator.guards import check_run_only, naming_overrides, override_key
+from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.other_names import refuse_other_parameters, unknown_parameter
+from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.sizing import calibration_defaults, data_sized
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
@@ -168,31 +166,6 @@ def param_name(model: str, key: str) -> str:
         if target == key:
             return alias
     return key.replace(".", "__")
-
-
-def compose_for(model: str, experiment: str | None, overrides: list[str] | None) -> DictConfig:
-    """The composed run config (a fresh copy: composing costs a second, so it is cached)."""
-    return copy.deepcopy(_composed(model, experiment, tuple(overrides or ())))
-
-
-@functools.lru_cache(maxsize=32)
-def _composed(model: str, experiment: str | None, overrides: tuple[str, ...]) -> DictConfig:
-    # (a registered model without conf/model/<name>.yaml: its derived schema, tsfm/config.py)
-    composed = [f"experiment={experiment}"] if experiment else [f"model={model}", "data=custom"]
-    composed += list(overrides or [])
-    try:
-        cfg = compose_config(*composed, describe=naming_overrides(overrides))
-    except InputError:
-        raise
-    except Exception as err:
-        raise InputError(f"cannot compose the run config from {composed}: {err}") from None
-    if cfg.model.name != model:
-        raise InputError(
-            f"experiment '{experiment}' trains model '{cfg.model.name}', but model='{model}'; "
-            f"use Forecaster.from_experiment('{experiment}') or a preset of '{model}'"
-        )
-    plain_data_node(cfg)  # an M4 preset's: its loader's settings go
-    return cfg
 
 
 def given_keys(est: Any) -> dict[str, str]:

@@ -15,16 +15,9 @@ import torch
 from tsfm.data.frames import SeriesTable
 from tsfm.errors import InputError
 from tsfm.estimator.fitted_record import fitted_targets
-from tsfm.estimator.inference import (
-    Prepared,
-    Windows,
-    finite,
-    forward,
-    prepare,
-    unscale,
-    unscale_quantiles,
-)
+from tsfm.estimator.inference import Prepared, Windows, prepare
 from tsfm.estimator.interval_requests import check_interval_variates
+from tsfm.estimator.model_outputs import finite, forward, unscale, unscale_quantiles
 from tsfm.estimator.window_chunks import chunk_size, spans
 from tsfm.training.adaptive_conformal import adaptive_quantiles
 from tsfm.training.scoring import lookback_spread

@@ -15,7 +15,8 @@ from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
 from tsfm.errors import InputError
 from tsfm.estimator.guards import check_run_only, override_key
-from tsfm.estimator.params import compose_for, config_key, param_name
+from tsfm.estimator.params import config_key, param_name
+from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.search_checks import LOOKBACK, check_space, study_settings
 
 DEFAULT_VAL_SIZE = 0.2

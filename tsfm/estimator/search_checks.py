@@ -10,7 +10,8 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from tsfm.errors import InputError
-from tsfm.estimator.params import compose_for, config_key, param_name, set_value
+from tsfm.estimator.params import config_key, param_name, set_value
+from tsfm.estimator.preset_config import compose_for
 from tsfm.tuning.config import TuneConfig
 
 LOOKBACK = "data.seq_len"  # the study's name of a searched lookback, as on the command line

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tsfm.estimator.params import MANAGED, compose_for, config_key, set_value
+from tsfm.estimator.params import MANAGED, config_key, set_value
+from tsfm.estimator.preset_config import compose_for
 from tsfm.tuning.problem import plain
 from tsfm.tuning.problem import study_problem as config_problem
 

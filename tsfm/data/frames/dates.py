@@ -1,5 +1,5 @@
 """Timestamps: checking them, frequencies, and future timestamps (dates written as text are
-read in ``date_text``).
+read in ``date_text``; timestamps out of order or repeated are refused in ``timestamp_order``).
 
 Timestamps are ``datetime64[ns]`` (time-zone-aware input is held as UTC instants) or plain
 integers. A frequency is a pandas offset alias (``"h"``, ``"15min"``, ``"D"``, ``"W-SUN"``,
@@ -9,7 +9,6 @@ integers. A frequency is a pandas offset alias (``"h"``, ``"15min"``, ``"D"``, `
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -208,10 +207,11 @@ def _clock_skip(times: np.ndarray, row: int) -> str | None:
         return None
     if pd.Timestamp(times[row - 1]).hour > 3:  # clocks change at night
         return None
-    return _duration(extra)
+    return clock_duration(extra)
 
 
-def _duration(ns: int) -> str:
+def clock_duration(ns: int) -> str:
+    """``ns`` nanoseconds as a clock change is told (``an hour``, ``30 minutes``)."""
     if ns % 60_000_000_000:
         return f"{ns / 1e9:g} seconds"
     minutes = ns // 60_000_000_000
@@ -253,49 +253,8 @@ def next_time(last: np.generic, freq: Freq) -> np.generic:
     return future_times(last, freq, 1)[0]
 
 
-def check_timestamps(dates: np.ndarray, *, allow_duplicates: bool = False) -> None:
-    steps = np.diff(dates.astype("int64"))
-    if (steps < 0).any():
-        row = int(np.argmax(steps < 0)) + 1
-        back = -int(steps[row - 1])
-        before = int(steps[row - 2]) if row >= 2 else 0  # an hour back: one step short of it
-        if back + before == HOUR_NS and _sorted_after(steps, row):
-            raise InputError(
-                f"local time goes back {_duration(back)} at row {row} "
-                f"({show_time(dates[row])}), as clocks do at the end of daylight saving time: "
-                f"{DST_FIX}"
-            )
-        raise InputError(
-            f"timestamps are not sorted: row {row} ({show_time(dates[row])}) comes before row "
-            f"{row - 1} ({show_time(dates[row - 1])}); sort the frame by its date column first"
-        )
-    if not allow_duplicates and (steps == 0).any():
-        row = int(np.argmax(steps == 0)) + 1
-        raise InputError(duplicate_timestamp(dates[row], row - 1, row, steps))
-
-
-def duplicate_timestamp(when: Any, first: int, second: int, steps: np.ndarray) -> str:
-    """The message for a timestamp ``when`` at frame rows ``first`` and ``second`` (0-based
-    positions); ``steps``: the series' steps, to tell whether a clock change may be the cause."""
-    daylight = " If the repeat is the hour clocks go back (daylight saving), " + DST_FIX
-    return (
-        f"duplicate timestamp {show_time(when)} at rows {first} and {second}; drop or "
-        f"aggregate duplicate rows first.{daylight if _sub_daily(steps) else ''}"
-    )
-
-
 HOUR_NS = 3_600_000_000_000
 DST_FIX = (
     "give the timestamps with their time zone (e.g. pandas "
     "df['date'].dt.tz_localize('Europe/Berlin', ambiguous='infer')) or in UTC"
 )
-
-
-def _sorted_after(steps: np.ndarray, row: int) -> bool:
-    """Only one step back: the frame is otherwise sorted (a clock change, not a shuffle)."""
-    return int((steps < 0).sum()) == 1
-
-
-def _sub_daily(steps: np.ndarray) -> bool:
-    positive = steps[steps > 0]
-    return bool(len(positive)) and int(np.median(positive)) < 24 * HOUR_NS

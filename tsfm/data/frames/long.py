@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames.dates import duplicate_timestamp, show_time
+from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.panel_freqs import refuse_offset_grids
 from tsfm.data.frames.table import Layout, SeriesTable
+from tsfm.data.frames.timestamp_order import duplicate_timestamp
 from tsfm.data.user_warnings import warn_user
 from tsfm.errors import InputError
 

@@ -17,12 +17,12 @@ import polars as pl
 from tsfm.data.frames.column_types import polars_description, user_types, value_types
 from tsfm.data.frames.convert import INDEX_COLUMN, to_polars
 from tsfm.data.frames.date_text import calendar_hint
-from tsfm.data.frames.dates import check_timestamps
 from tsfm.data.frames.files import stray_text
 from tsfm.data.frames.horizon_rows import refuse_horizon_rows, refuse_table_horizon_rows
 from tsfm.data.frames.id_types import as_fitted_ids
 from tsfm.data.frames.long import LongFrame, joint_table, sorted_by_id, split_static_columns
 from tsfm.data.frames.table import Layout, SeriesTable
+from tsfm.data.frames.timestamp_order import check_timestamps
 from tsfm.data.frames.unnamed import FILE_FIX, refuse_unnamed
 from tsfm.data.frames.value_columns import (
     check_finite,

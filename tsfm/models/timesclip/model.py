@@ -68,12 +68,9 @@ from tsfm.models.common import (
     n_patches,
     patchify,
 )
-from tsfm.models.timesclip.clip_backbones import (
-    ClipTextBackbone,
-    check_positions,
-    create_clip,
-)
+from tsfm.models.timesclip.clip_backbones import create_clip
 from tsfm.models.timesclip.clip_sources import CLIP_SOURCES
+from tsfm.models.timesclip.clip_text import ClipTextBackbone, check_positions
 from tsfm.models.timesclip.feature_cache import ImageFeatureCache
 from tsfm.models.timesclip.frozen_source import backbone_sources, reading_warm_tower
 from tsfm.models.timesclip.layers import (

@@ -15,12 +15,8 @@ import math
 from torch import Tensor, nn
 
 from tsfm.errors import InputError
-from tsfm.models.timesclip.clip_backbones import (
-    check_clip,
-    check_text_tower,
-    clip_embed_dim,
-    create_clip,
-)
+from tsfm.models.timesclip.clip_backbones import check_clip, clip_embed_dim, create_clip
+from tsfm.models.timesclip.clip_text import check_text_tower
 from tsfm.models.timesclip.layers import check_image_size
 from tsfm.models.timesclip.timm_towers import (
     check_encodes,

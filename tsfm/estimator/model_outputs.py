@@ -1,0 +1,80 @@
+"""A fitted module's forecasts of a batch of model inputs, outside the Trainer, and the way
+back to the data's scale: its forward pass (one sample per variate for channel-independent
+models), the quantiles asked for, unscaling, and the refusal of a non-finite forecast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from tsfm.data.batch import Batch
+from tsfm.data.scaler import StandardScaler
+from tsfm.training.runtime import inference
+
+RadiusOf = Callable[[float], torch.Tensor]  # interval level (percent) -> radius [H, N]
+
+
+def forward(
+    est: Any, batch: Batch, taus: Sequence[float] = (), radius_of: RadiusOf | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scaled forecasts ``[B, H, N]`` of a batch of model inputs (in the fit's precision), and
+    with ``taus`` their quantiles ``[B, H, N, Q]`` (from the head or the conformal scores, read
+    at ``radius_of``'s radii when given; None without)."""
+    module = est.module_
+    batch = Batch(**{k: v.to(module.device) for k, v in batch.items()})
+    with inference(est.config_, module.device):
+        if est.config_.data.channel_independent:
+            return _channel_independent(module, batch, taus, radius_of)
+        output = module(batch)
+        quantiles = module.predictive_quantiles(output, batch, taus, radius_of) if taus else None
+        return _numpy(output.prediction), _numpy(quantiles)
+
+
+def _numpy(values: torch.Tensor | None) -> np.ndarray | None:
+    return None if values is None else values.float().cpu().numpy().astype(np.float64)
+
+
+def _channel_independent(
+    module: Any, batch: Batch, taus: Sequence[float], radius_of: RadiusOf | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One sample per (window, variate), as in training."""
+    size, seq_len, n_vars = batch["x"].shape
+    inputs = Batch(x=batch["x"].permute(0, 2, 1).reshape(size * n_vars, seq_len, 1))
+    inputs["variate"] = torch.arange(n_vars, device=batch["x"].device).repeat(size)
+    for key in ("x_mark", "y_mark", "past_covariates", "future_covariates"):
+        if key in batch:
+            inputs[key] = batch[key].repeat_interleave(n_vars, dim=0)
+    output = module(inputs)
+    prediction = output.prediction.float().reshape(size, n_vars, -1).permute(0, 2, 1)
+    quantiles = None
+    if taus:  # [B * N, H, 1, Q] -> [B, H, N, Q]
+        quantiles = module.predictive_quantiles(output, inputs, taus, radius_of)
+        quantiles = quantiles.reshape(size, n_vars, -1, len(taus)).permute(0, 2, 1, 3)
+    return _numpy(prediction), _numpy(quantiles)
+
+
+def unscale(scaler: StandardScaler | None, values: np.ndarray, n: int) -> np.ndarray:
+    """``values [..., n]`` (the first ``n`` columns: the targets) back to the original scale."""
+    return values if scaler is None else scaler.subset(np.arange(n)).inverse_transform(values)
+
+
+def finite(values: np.ndarray, what: str) -> np.ndarray:
+    """``values``, or a RuntimeError: a NaN or infinite forecast is never returned."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise RuntimeError(
+            f"{what} holds {int(bad.sum())} NaN or infinite value(s) of {values.size}: the "
+            "model's weights are not finite or the data's scale overflows; refit the model "
+            "(on rescaled data if its values are very large)"
+        )
+    return values
+
+
+def unscale_quantiles(scaler: StandardScaler | None, values: np.ndarray | None, n: int) -> Any:
+    """``[..., N, Q]`` quantiles back to the original scale (None stays None)."""
+    if values is None or scaler is None:
+        return values
+    return np.moveaxis(unscale(scaler, np.moveaxis(values, -1, 0), n), 0, -1)
