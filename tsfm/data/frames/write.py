@@ -102,7 +102,9 @@ def pandas_ids(ids: pl.Series, dtype: Any) -> Any:
 
 def _to_pandas(series: pl.Series, description: dict[str, Any] | None = None) -> Any:
     """A column as pandas: in the type ``description`` gives (cast by pandas from what polars
-    hands over, every value checked to come through), or as polars converts it."""
+    hands over, every value checked to come through), or as polars converts it. Nulls (a
+    panel's fold without one cutoff) stay missing: NaT, or NA in pandas' nullable integers
+    where the type is a NumPy integer, which holds none."""
     import pandas as pd
 
     if description is not None and description["name"] == "object":
@@ -112,15 +114,21 @@ def _to_pandas(series: pl.Series, description: dict[str, Any] | None = None) -> 
     if description is None:
         return plain
     dtype = pandas_type(description)
+    given = series.is_not_null().to_numpy()
+    if not given.all() and isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        dtype = pd.api.types.pandas_dtype(
+            f"{'UInt' if dtype.kind == 'u' else 'Int'}{dtype.itemsize * 8}"
+        )
     if isinstance(plain, np.ndarray) and plain.dtype == dtype:  # (NumPy's: nothing to cast)
         return plain
     if series.dtype.is_temporal():
         as_datetime = series.cast(pl.Datetime("ns")) if series.dtype == pl.Date else series
-        instants = as_datetime.dt.epoch("ns").to_numpy().astype("datetime64[ns]")
+        instants = as_datetime.dt.epoch("ns").to_numpy()[given].astype("datetime64[ns]")
         refuse_inexact(instants, time_resolution(description), series.name, str(dtype))
     if description["name"] == "period":
         out = pd.Series(plain).dt.to_period(dtype.freq)
         inexact = out.dt.to_timestamp(how="start").to_numpy() != pd.Series(plain).to_numpy()
+        inexact &= given
         if inexact.any():
             raise InputError(
                 f"'{series.name}' is {dtype}, but a timestamp tsfm returns there, "
@@ -131,7 +139,7 @@ def _to_pandas(series: pl.Series, description: dict[str, Any] | None = None) -> 
     out = pd.Series(plain).astype(dtype)
     lost = out.isna().to_numpy() & pd.notna(np.asarray(plain))  # a category lacking a value
     if not lost.any() and isinstance(plain, np.ndarray):  # a value changed (int16 overflows)
-        lost = out.astype(plain.dtype).to_numpy() != plain
+        lost = (out.astype(plain.dtype).to_numpy() != plain) & given
     if lost.any():
         _refuse_changed(series.name, dtype, np.asarray(plain)[lost][0])
     return out
