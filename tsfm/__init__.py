@@ -6,6 +6,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 __all__ = [
+    "CalendarOverlapWarning",
     "Forecaster",
     "InSampleWarning",
     "InputError",
@@ -17,6 +18,10 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # Imported on first use: `import tsfm` stays light (no torch, Lightning or Hydra).
+    if name == "CalendarOverlapWarning":
+        from tsfm.data.user_warnings import CalendarOverlapWarning
+
+        return CalendarOverlapWarning
     if name == "Forecaster":
         from tsfm.estimator import Forecaster
 
@@ -42,5 +47,13 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(
-        [*globals(), "Forecaster", "InSampleWarning", "InputError", "m4_scores", "plot_forecast"]
+        [
+            *globals(),
+            "CalendarOverlapWarning",
+            "Forecaster",
+            "InSampleWarning",
+            "InputError",
+            "m4_scores",
+            "plot_forecast",
+        ]
     )

@@ -72,3 +72,12 @@ class InSampleWarning(UserWarning):
     """``evaluate`` scores windows whose targets are rows the model was fitted on (training or
     validation rows of the same series): in-sample scores. Silence it where that is meant:
     ``warnings.filterwarnings("ignore", category=tsfm.InSampleWarning)``."""
+
+
+class CalendarOverlapWarning(UserWarning):
+    """A ``mode="independent"`` panel whose series end on different dates: one series' fold
+    targets (``cross_validate``, ``backtest``) or validation rows (``val_size``) lie before
+    rows of another series that the model trained on, in calendar time; where the series share
+    shocks the scores (or the early stopping) are optimistic. ``cutoffs="shared"`` gives the
+    folds one calendar cutoff; where the series share no calendar, silence it:
+    ``warnings.filterwarnings("ignore", category=tsfm.CalendarOverlapWarning)``."""

@@ -191,9 +191,11 @@ def series_names(layout: Layout) -> tuple[str, str, str]:
 
 def in_library(frame: pl.DataFrame, layout: Layout) -> Any:
     """``frame`` (a result: forecasts of windows or folds, metrics) in the caller's frame
-    library, its id, time and ``cutoff`` columns in the types of the caller's frame (a wide
-    pandas frame's integer column names: integer ids)."""
-    out = finish_frame(frame, layout, times=(series_names(layout)[1], "cutoff"), index=False)
+    library, its id, time and ``cutoff`` columns (and a panel's folds' ``first_cutoff`` and
+    ``last_cutoff``) in the types of the caller's frame (a wide pandas frame's integer column
+    names: integer ids)."""
+    times = (series_names(layout)[1], "cutoff", "first_cutoff", "last_cutoff")
+    out = finish_frame(frame, layout, times=times, index=False)
     id_col = series_names(layout)[0]
     if layout.kind == "wide" and layout.int_columns and id_col in frame.columns:
         ints = {str(n): n for n in layout.int_columns}  # the series are its column names

@@ -123,15 +123,21 @@ def window_rows(
 
 
 def backtest_fitted(
-    est: Any, df: Any, n_windows: int = 3, step: int | None = None, mase_scale: str = "lookback"
+    est: Any,
+    df: Any,
+    n_windows: int = 3,
+    step: int | None = None,
+    mase_scale: str = "lookback",
+    cutoffs: str = "per_series",
 ) -> Any:
     """The folds of ``cross_validate(df, n_windows, step)`` forecast by the fitted model, no
     training (every fold ``refitted=False``); refused when the model was trained on rows at or
-    after the first cutoff."""
+    after the first cutoff. ``cutoffs``: as ``cross_validate``'s (a joint frame's folds are
+    shared either way)."""
     if est.mode_ == "independent":
         from tsfm.estimator.panel_folds import backtest_panel
 
-        return backtest_panel(est, df, n_windows, step, mase_scale)
+        return backtest_panel(est, df, n_windows, step, mase_scale, cutoffs)
     table = _model_order(est, est._read(df))
     refuse_clashing_names(table.layout)
     folds = fold_cutoffs(est, table, n_windows, step)

@@ -57,7 +57,9 @@ class CrossValidation(_Pair):
     the last timestamp before the fold's forecast), step (1 .. horizon), actual, forecast,
     snaive (the seasonal-naive forecast of the same window, as ``evaluate``'s: missing where
     the window has none) and the interval bounds of a model with intervals. ``metrics``: one
-    row per fold: fold, cutoff, train_rows and val_rows (the rows the fold's model trained and
+    row per fold: fold, cutoff (a ``mode="independent"`` panel's: null where its series'
+    cutoffs differ, then first_cutoff and last_cutoff, :mod:`tsfm.estimator.panel_folds`),
+    train_rows and val_rows (the rows the fold's model trained and
     validated on, as its fit recorded them, :func:`fold_rows`: fewer than the rows before the
     cutoff with ``val_size``, and a fold that is not refitted reports the model it reuses),
     refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions (pooled over the series: meaningful on the
@@ -116,9 +118,13 @@ def cross_validate(
     refit: bool | int = True,
     static_df: Any = None,
     mase_scale: str = "lookback",
+    cutoffs: str = "per_series",
 ) -> CrossValidation:
     """Every fold's model is a clone of ``est`` with all its settings, ``val_size`` included:
-    it holds out the end of the fold's training rows to stop early and pick the best epoch."""
+    it holds out the end of the fold's training rows to stop early and pick the best epoch.
+    ``cutoffs``: how a ``mode="independent"`` panel's folds are placed
+    (:mod:`tsfm.estimator.shared_cutoffs`); a joint frame's series share one time index, and
+    its folds their cutoffs, either way."""
     from sklearn.base import clone
 
     from tsfm.training.progress import labelled
@@ -126,7 +132,7 @@ def cross_validate(
     if est.mode == "independent":
         from tsfm.estimator.panel_folds import cross_validate_panel
 
-        return cross_validate_panel(est, df, n_windows, step, refit, static_df, mase_scale)
+        return cross_validate_panel(est, df, n_windows, step, refit, static_df, mase_scale, cutoffs)
     table = est.read(df)
     refuse_clashing_names(table.layout)  # before any fold trains
     _refit_now(refit, 0)  # validates refit

@@ -47,15 +47,24 @@ def forecast_frame(table: SeriesTable, folds: list) -> Any:
     return in_library(stacked(parts), table.layout)
 
 
-def metrics_frame(layout: Layout, rows: list[dict]) -> Any:
-    """One row per fold, its cutoff second, with the same dtypes whatever the folds hold."""
-    cutoffs = np.array([row.pop("cutoff") for row in rows])
+def metrics_frame(layout: Layout, rows: list[dict], spans: bool = False) -> Any:
+    """One row per fold, its cutoff second, with the same dtypes whatever the folds hold.
+    ``spans`` (a panel's folds, whose series have cutoffs of their own): ``first_cutoff`` and
+    ``last_cutoff`` follow ``cutoff``, the earliest and latest of the fold's series' cutoffs,
+    and ``cutoff`` is null in a fold that has none for all its series (a row's None)."""
+    names = ("cutoff", "first_cutoff", "last_cutoff") if spans else ("cutoff",)
+    known = np.array([row["cutoff"] is not None for row in rows], dtype=bool)
+    for row in rows:  # a fold without one cutoff: any time of the right type, then null
+        row["cutoff"] = row[names[-1]] if row["cutoff"] is None else row["cutoff"]
+    cutoffs = {name: np.array([row.pop(name) for row in rows]) for name in names}
     frame = pl.DataFrame(rows, infer_schema_length=None)  # (nan_to_null skips dict rows)
     frame = frame.with_columns(  # the same dtypes whatever the folds hold (None only: Null)
         pl.col("train_rows", "val_rows", "epochs").cast(pl.Int64),
         pl.col("best_val_loss").cast(pl.Float64),
     ).with_columns(pl.col(pl.Float64).fill_nan(None))  # undefined: null, as evaluate
-    frame = frame.insert_column(1, time_series("cutoff", cutoffs, layout.time_type))
+    for at, (name, times) in enumerate(cutoffs.items(), start=1):
+        frame = frame.insert_column(at, time_series(name, times, layout.time_type))
+    frame = frame.with_columns(pl.when(pl.Series(known)).then(pl.col("cutoff")).alias("cutoff"))
     return in_library(frame, layout)
 
 

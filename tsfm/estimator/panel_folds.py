@@ -10,11 +10,17 @@ and refuses folds at or before the last row it was fitted on. A series too short
 is refused with the fold's context (:mod:`tsfm.estimator.panel_fold_sizes`). Each fold is
 scored as ``evaluate`` scores a panel (:mod:`tsfm.estimator.panel_scoring`).
 
+``cutoffs="shared"`` gives every fold one calendar cutoff instead, that of the series that
+ends last (:mod:`tsfm.estimator.shared_cutoffs`); with the per-series folds of series that end
+on different dates, each call warns once of calendar time leaking across series
+(:mod:`tsfm.estimator.calendar_overlap`).
+
 Frames as the joint ones (:class:`~tsfm.estimator.cross_validation.CrossValidation`): the
-forecasts and ``per_series`` rows carry each series' own cutoff; a fold's metrics row carries
-the latest of its series' cutoffs (the README says so: series that end on different dates
-share one fold row) and ``train_rows``/``val_rows``, the rows of every series the fold's model
-trained and validated on.
+forecasts and ``per_series`` rows carry each series' own cutoff (the last time its look-back
+saw); a fold's metrics row carries ``cutoff`` (the shared cutoff, or the series' one where
+they all have the same; null where they differ), ``first_cutoff`` and ``last_cutoff`` (the
+earliest and latest of its series'), and ``train_rows``/``val_rows``, the rows of every series
+the fold's model trained and validated on.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from tsfm.estimator.accuracy import (
     warn_missing_in_folds,
     warn_notes,
 )
+from tsfm.estimator.calendar_overlap import warn_backtest, warn_cross_validation
 from tsfm.estimator.cross_validation import (
     CrossValidation,
     _bands,
@@ -57,6 +64,7 @@ from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_hi
 from tsfm.estimator.panels import fit_long
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.scored_windows import refuse_unscored, warn_left_out_folds
+from tsfm.estimator.shared_cutoffs import SharedFolds, refuse_fitted_after, shared_cutoffs
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
 from tsfm.estimator.window_scores import WindowScores
@@ -71,6 +79,7 @@ def cross_validate_panel(
     refit: bool | int,
     static_df: Any,
     mase_scale: str = "lookback",
+    cutoffs: str = "per_series",
 ) -> CrossValidation:
     """See :meth:`tsfm.Forecaster.cross_validate`; ``mode="independent"``."""
     from sklearn.base import clone
@@ -82,7 +91,15 @@ def cross_validate_panel(
     refuse_clashing_names(long.layout)  # before any fold trains
     tables = panel_tables(est, long, fitted=False)
     warned = {s: empty_steps(t) for s, t in zip(long.ids, tables, strict=True)}  # just now
-    cuts = panel_cutoffs(est, list(long.ids), tables, n_windows, step, training=True)
+    ids, shared = list(long.ids), None
+    if cutoffs == "shared":
+        shared = shared_cutoffs(est, ids, tables, n_windows, step, training=True)
+        cuts = shared.cuts
+    else:
+        cuts = panel_cutoffs(est, ids, tables, n_windows, step, training=True)
+        refits = [_refit_now(refit, fold) for fold in range(len(cuts))]
+        warn_cross_validation(ids, tables, cuts, refits, est.time_col)
+    told: set = set()  # the calendar warnings of the folds' fits: once per call
     model = None
 
     def model_for(fold: int) -> tuple[Any, bool]:
@@ -93,21 +110,29 @@ def cross_validate_panel(
             before = long.times <= last[long.codes]
             model = clone(est)
             with labelled(f"fold {fold + 1}/{len(cuts)}"):  # on its epoch lines
-                fit_long(model, _rows_of(long, before), static_df, known=warned)
+                fit_long(model, _rows_of(long, before), static_df, known=warned, told=told)
         return model, refitted
 
-    return run_panel_folds(long, tables, cuts, model_for, mase_scale)
+    return run_panel_folds(long, tables, cuts, model_for, mase_scale, shared)
 
 
 def backtest_panel(
-    est: Any, df: Any, n_windows: int, step: int | None, mase_scale: str = "lookback"
-) -> CrossValidation:
+    est: Any, df: Any, n_windows: int, step: int | None, mase_scale: str = "lookback",
+    cutoffs: str = "per_series",
+) -> CrossValidation:  # fmt: skip
     """See :meth:`tsfm.Forecaster.backtest`; ``mode="independent"``."""
     long = read_panel(est, df, inputs=True)
     refuse_clashing_names(long.layout)
     tables = panel_tables(est, long)
-    cuts = panel_cutoffs(est, list(long.ids), tables, n_windows, step, training=False)
     seen = fitted_until(est)  # each series' last fitted row over every fit (warm fits)
+    ids = list(long.ids)
+    if cutoffs == "shared":
+        shared = shared_cutoffs(est, ids, tables, n_windows, step, training=False)
+        refuse_fitted_after(est, seen, ids, tables, shared, n_windows, step)
+        return run_panel_folds(
+            long, tables, shared.cuts, lambda fold: (est, False), mase_scale, shared
+        )
+    cuts = panel_cutoffs(est, ids, tables, n_windows, step, training=False)
     fitted = [  # (rows left after each series' fitted rows, series) where the folds reach them
         (len(t) - int(np.searchsorted(t.times, seen[s], side="right")), j)
         for j, (s, t) in enumerate(zip(long.ids, tables, strict=True))
@@ -128,6 +153,7 @@ def backtest_panel(
             f"which the model was fitted on (up to {show_time(until)}); backtest scores folds "
             f"after the fitted rows. {fits}"
         )
+    warn_backtest(ids, tables, cuts, seen, est.time_col)
     return run_panel_folds(long, tables, cuts, lambda fold: (est, False), mase_scale)
 
 
@@ -141,18 +167,23 @@ def run_panel_folds(
     cuts: np.ndarray,
     model_for: Callable[[int], tuple[Any, bool]],
     mase_scale: str = "lookback",
+    shared: SharedFolds | None = None,
 ) -> CrossValidation:
-    """Forecast and score every series' window of each fold with ``model_for(fold)``."""
-    ids = list(long.ids)
+    """Forecast and score every series' window of each fold with ``model_for(fold)``
+    (``shared``: only the series a shared fold scores)."""
     forecasts, rows, series_rows, left, notes, observed = [], [], [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
-        tables_in = [t.select(model.input_columns_) for t in tables]
-        scoring, cutoffs, frames = _fold_scores(model, long, tables_in, cut, mase_scale)
+        keep = np.flatnonzero(shared.scored[fold]) if shared else np.arange(len(cut))
+        ids = [long.ids[j] for j in keep]
+        tables_in = [tables[j].select(model.input_columns_) for j in keep]
+        scoring, cutoffs, frames = _fold_scores(model, long, ids, tables_in, cut[keep], mase_scale)
         observed.append(scoring.observed)
         left += [(ids[j], fold) for j in np.flatnonzero(scoring.left)]
         notes.append((ids, scoring.scores))
-        row = {"fold": fold, "cutoff": cutoffs.max(), **fold_rows(model)}
+        one = shared.times[fold] if shared else _one_cutoff(cutoffs)
+        row = {"fold": fold, "cutoff": one, "first_cutoff": cutoffs.min()}
+        row.update({"last_cutoff": cutoffs.max(), **fold_rows(model)})
         row.update({"refitted": refitted, **scoring.errors.metrics()})
         row.pop("windows", None)
         row.update(scoring.scores.pooled())
@@ -170,18 +201,23 @@ def run_panel_folds(
     warn_missing_in_folds(per_series, long.layout.id_col, left)
     return CrossValidation(
         in_library(stacked(forecasts), long.layout),
-        metrics_frame(long.layout, rows),
+        metrics_frame(long.layout, rows, spans=True),
         in_library(per_series, long.layout),
     )
 
 
+def _one_cutoff(cutoffs: np.ndarray) -> Any:
+    """The fold's cutoff where its series' cutoffs agree; None (a null) where they differ."""
+    return cutoffs[0] if (cutoffs == cutoffs[0]).all() else None
+
+
 def _fold_scores(
-    model: Any, long: Any, tables: list, cut: np.ndarray, mase_scale: str
+    model: Any, long: Any, ids: list, tables: list, cut: np.ndarray, mase_scale: str
 ) -> tuple[WindowScores, np.ndarray, list[pl.DataFrame]]:
-    """One fold, every series' window at its cutoff row ``cut[j]``, forecast and scored a
-    chunk of series at a time (:mod:`tsfm.estimator.window_chunks`): its scores, each
-    series' cutoff and the forecasts' rows."""
-    ids = list(long.ids)
+    """One fold, the window of each series ``ids[j]`` (``tables[j]``) at its cutoff row
+    ``cut[j]``, forecast and scored a chunk of series at a time
+    (:mod:`tsfm.estimator.window_chunks`): its scores, each series' cutoff and the forecasts'
+    rows."""
     before = [t.rows(slice(0, c)) for t, c in zip(tables, cut, strict=True)]
     mean, std = series_scales(model, ids, before)
     windows = PanelWindows(ids, np.arange(len(ids)), np.asarray(cut))

@@ -1,7 +1,9 @@
 """``mode="independent"``: a long frame of series with their own dates and lengths, each series
 its own sample with its own scaling (:class:`~tsfm.data.panel.PanelDataModule`).
 
-Validation (``val_size``) holds out the last rows of every series; ``predict`` forecasts the
+Validation (``val_size``) holds out the last rows of every series (from its own end: where
+series end on different dates, a warning says that some series' validation rows lie before
+rows others train on, :mod:`tsfm.estimator.calendar_overlap`); ``predict`` forecasts the
 horizon after the end of every series (known series are scaled with their training
 statistics, new ones with their own history's).
 """
@@ -18,6 +20,7 @@ from tsfm.data.panel import PanelDataModule
 from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.errors import InputError
+from tsfm.estimator.calendar_overlap import warn_validation
 from tsfm.estimator.checks import (
     check_window_sizes,
     remember_fitted_params,
@@ -80,11 +83,13 @@ def fit_long(
     callbacks: tuple = (),
     warm: Any = None,
     known: dict | None = None,
+    told: set | None = None,
 ) -> Any:
     """:func:`fit_panel` on a frame already read (cross-validation's folds); ``warm``: a
     :class:`~tsfm.estimator.warm_start.WarmStart` to train from (its clock checked by
     :func:`fit_panel`); ``known``: each series' absent steps warned about already (the whole
-    frame's, read before its folds)."""
+    frame's, read before its folds); ``told``: the calendar warnings given already in this
+    call (:mod:`tsfm.estimator.calendar_overlap`: the folds' fits warn once per call)."""
     from tsfm.estimator.warm_start import building
     from tsfm.pipeline import fit_and_test
 
@@ -128,6 +133,9 @@ def fit_long(
         warn_unvalidated(given_keys(est))
         cfg.callbacks.early_stopping.enabled = cfg.callbacks.checkpoint.enabled = False
     times = [t.times for t in tables]
+    if validate:  # validation rows of some series before rows others train on: said
+        what = "fit" if told is None else "cross_validate (the folds' fits)"
+        warn_validation(list(long.ids), times, n_train, est.val_size, tables[0].tz, what, told)
     if warm is not None and validate:  # validation rows the weights were not fitted on
         check_validation_unseen(warm, times, n_train, cfg.conformal.windows, long.ids, tables[0].tz)
     datamodule = PanelDataModule(

@@ -88,6 +88,7 @@ PER_CALL = {
     "n_windows": ("cross_validate and backtest", "f.cross_validate(df, n_windows=3, step=24)"),
     "step": ("cross_validate and backtest", "f.backtest(df, n_windows=3, step=24)"),
     "refit": ("cross_validate", "f.cross_validate(df, n_windows=3, refit=False)"),
+    "cutoffs": ("cross_validate and backtest", "f.cross_validate(df, cutoffs='shared')"),
     "per_series": ("evaluate", "f.evaluate(df, per_series=True)"),
     "return_forecasts": ("evaluate", "f.evaluate(df, return_forecasts=True)"),
 }

@@ -125,6 +125,7 @@ class ScoringMethods:
         refit: bool | int = True,
         static_df: Any = None,
         mase_scale: str = "lookback",
+        cutoffs: str = "per_series",
     ) -> CrossValidation:
         """Rolling-origin evaluation: every fold trains a clone of this Forecaster (its
         ``val_size`` too: early stopping on the end of the fold's rows) on the rows before its
@@ -140,14 +141,26 @@ class ScoringMethods:
         row before the cutoff);
         the result's ``per_series`` attribute holds one row per (fold, series). A model with
         intervals adds ``forecast-lo-<L>`` / ``forecast-hi-<L>`` columns for its ``levels``
-        and the interval metrics per fold. ``mode="independent"``: each series' folds count
-        back from its own end (:mod:`tsfm.estimator.panel_folds`).
+        and the interval metrics per fold.
+
+        ``mode="independent"``: with ``cutoffs="per_series"`` (the default, as neuralforecast
+        and darts) each series' folds count back from its own end
+        (:mod:`tsfm.estimator.panel_folds`); series that end on different dates then train a
+        fold's model on rows of some series after another's cutoff, which a
+        :class:`tsfm.CalendarOverlapWarning` says. ``cutoffs="shared"``: every fold one
+        calendar cutoff for all series, that of the series that ends last; a series trains on
+        its rows up to it and is scored where it holds the fold's whole horizon after it
+        (:mod:`tsfm.estimator.shared_cutoffs`). The metrics of a panel's folds add
+        ``first_cutoff`` and ``last_cutoff`` (of its series), ``cutoff`` null where the series'
+        cutoffs differ. A joint frame's folds are shared either way.
         """
         from tsfm.estimator.cross_validation import cross_validate
+        from tsfm.estimator.shared_cutoffs import check_cutoffs
         from tsfm.training.scoring import check_mase_scale
 
         check_mase_scale(mase_scale)
-        return cross_validate(self, df, n_windows, step, refit, static_df, mase_scale)
+        check_cutoffs(cutoffs)
+        return cross_validate(self, df, n_windows, step, refit, static_df, mase_scale, cutoffs)
 
     @refuses_other_names("backtest")
     def backtest(
@@ -157,6 +170,7 @@ class ScoringMethods:
         step: int | None = None,
         static_df: Any = None,
         mase_scale: str = "lookback",
+        cutoffs: str = "per_series",
     ) -> CrossValidation:
         """The folds of :meth:`cross_validate` forecast by this fitted model, without training
         (fast; the weights are not changed): ``(forecasts, metrics)`` and ``per_series`` as
@@ -167,13 +181,16 @@ class ScoringMethods:
         it would score forecasts of rows the model has seen. ``step`` defaults to the horizon;
         ``mode="independent"``: per series, as :meth:`cross_validate`; ``static_df``: the
         static covariates of ``df``'s series, as :meth:`evaluate` takes them; ``mase_scale``
-        as :meth:`cross_validate`.
+        and ``cutoffs`` as :meth:`cross_validate` (``"shared"`` also refuses a model fitted on
+        any row after the first fold's cutoff).
         """
         from tsfm.estimator.backtests import backtest_fitted
+        from tsfm.estimator.shared_cutoffs import check_cutoffs
         from tsfm.estimator.static_inputs import with_static_df
         from tsfm.training.scoring import check_mase_scale
 
         check_fitted(self)
         check_mase_scale(mase_scale)
+        check_cutoffs(cutoffs)
         frame = with_static_df(self, df, static_df)
-        return backtest_fitted(self, frame, n_windows, step, mase_scale)
+        return backtest_fitted(self, frame, n_windows, step, mase_scale, cutoffs)
