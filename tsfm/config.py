@@ -28,6 +28,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from tsfm.config_keys import check_known_keys
 from tsfm.data.config import DataConfig
 from tsfm.data.m4.files import M4DataConfig
+from tsfm.local_files import refuse_url
 from tsfm.models import REGISTRY, config_schema
 from tsfm.trainer_args import trainer_arguments
 from tsfm.training.conformal import ConformalConfig
@@ -214,7 +215,11 @@ def check_relative_data_path(data: Any, chdir: bool | None, started_in: str | Pa
     the directory the command was started in (``started_in``), where it likely is, and the
     absolute path to pass. ``TSFM_DATA`` is a list of places to look (the bundled
     ``datasets/`` last): a relative folder missing there is refused only when the dataset is
-    found in none of them, and warned about when it is found in a folder searched after it."""
+    found in none of them, and warned about when it is found in a folder searched after it.
+    A URL in ``data.path`` or ``data.root`` is refused first, chdir or not: tsfm reads local
+    files only."""
+    refuse_url(data.get("path"), "data.path")  # whether or not the job changes directory
+    refuse_url(data.get("root"), "data.root", "data folders")
     if not chdir:
         return
     if data.get("name") == "custom":

@@ -3,13 +3,14 @@ whatever the scheme. The payload is a pickle whose loading creates a marker file
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import torch
 
 from tests.helpers.data import synthetic_frame
-from tests.helpers.payload import serve, write_payload
+from tests.helpers.payload import CreatesFile, RunsCommand, serve, write_payload
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import compose_config
 from tsfm.pipeline import fit_and_test
@@ -31,6 +32,13 @@ def test_the_payload_runs_code_when_fully_unpickled(payload):
     assert marker.exists()
 
 
+def test_the_command_payload_runs_when_fully_unpickled(tmp_path):
+    marker = tmp_path / "payload-ran"
+    torch.save({"payload": RunsCommand(marker)}, tmp_path / "evil.ckpt")
+    torch.load(tmp_path / "evil.ckpt", weights_only=False)
+    assert marker.exists()
+
+
 @pytest.mark.parametrize("torch_format", [True, False])
 def test_the_loader_refuses_a_payload_even_under_an_unpickling_default(
     tmp_path, monkeypatch, torch_format
@@ -41,6 +49,40 @@ def test_the_loader_refuses_a_payload_even_under_an_unpickling_default(
     with pytest.raises(ValueError, match=r"evil\.ckpt cannot be loaded as plain tensors"):
         load_checkpoint(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"),
+    [(RunsCommand, "posix.system"), (CreatesFile, "io.open")],
+    ids=["blocked-module", "not-allowlisted"],
+)
+def test_a_refusal_names_the_global_it_blocked(tmp_path, kind, named):
+    """torch 2.14 says "Trying to load unsupported GLOBAL posix.system whose module posix is
+    blocked" of os.system, "WeightsUnpickler error: Unsupported global: GLOBAL io.open ..."
+    of anything else not allowlisted: either is named."""
+    marker = tmp_path / "payload-ran"
+    torch.save({"state_dict": {}, "payload": kind(marker)}, tmp_path / "evil.ckpt")
+    plain = f"evil.ckpt cannot be loaded as plain tensors (it refers to {named})"
+    with pytest.raises(ValueError, match=re.escape(plain)):
+        load_checkpoint(tmp_path / "evil.ckpt")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Trying to load unsupported GLOBAL posix.system whose module posix is blocked.", "posix.system"),
+        ("WeightsUnpickler error: Unsupported global: GLOBAL io.open was not an allowed global by default. Please use", "io.open"),
+        ("WeightsUnpickler error: Unsupported operand 110\n\nCheck the documentation", "Unsupported operand 110"),
+        ("blocked loading this checkpoint. Unsupported globals: posix.system, io.open. No automatic", "posix.system, io.open"),
+        ("Weights only load failed for another reason", None),
+    ],
+    ids=["torch-2.14-blocked", "not-allowlisted", "older-wording", "timm", "nothing-named"],
+)  # fmt: skip
+def test_what_a_refusal_blocked_is_read_from_each_wording(text, named):
+    from tsfm.local_files import blocked_globals
+
+    assert blocked_globals(text) == named
 
 
 def test_urls_are_refused_before_any_request(payload, tmp_path):

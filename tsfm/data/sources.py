@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import polars as pl
 
 from tsfm.data.frames.files import read_file
 from tsfm.errors import InputError
+from tsfm.local_files import URL, local_path
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "datasets"
 """The repository's ``datasets/`` folder; ETTh1 ships there as the default data."""
@@ -153,15 +155,22 @@ for _group in M4_GROUP_NAMES:
     )
 
 SUFFIXES = ("", ".gz", ".parquet")
+_URL_ENTRY = re.compile(rf"(?:^|{re.escape(os.pathsep)}){URL.pattern.removeprefix('^')}")
 
 
 def data_roots(root: str | os.PathLike | None) -> list[Path]:
     """Folders searched for benchmark files: ``root`` if given, else ``$TSFM_DATA`` and the
     bundled ``datasets/`` folder."""
     if root is not None:
-        return [Path(root).expanduser()]
+        return [local_path(root, "data.root", "data folders")]
     roots = []
     if env := os.environ.get("TSFM_DATA"):
+        if _URL_ENTRY.search(env):
+            raise InputError(
+                f"TSFM_DATA={env!r} names a URL; tsfm reads data folders from local paths only "
+                "and requests nothing from the network: download the files into a folder, "
+                "check where they came from, and list that folder in TSFM_DATA"
+            )
         roots.extend(Path(p).expanduser() for p in env.split(os.pathsep) if p)
     roots.append(BUNDLED_DIR)
     return roots
@@ -225,7 +234,7 @@ def custom_file(cfg: Any) -> Path:
     """The file of a custom ``data.path``, or an error saying where it was looked for: a
     relative path is read from the working directory (``data.root`` is not searched: it holds
     the registered datasets)."""
-    path = Path(str(cfg.path)).expanduser()
+    path = local_path(str(cfg.path), "data.path")
     if path.is_file():
         return path
     cwd = Path.cwd()

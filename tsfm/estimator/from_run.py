@@ -39,6 +39,7 @@ from tsfm.estimator.roles import role_settings
 from tsfm.estimator.run_data import check_same_data, run_data
 from tsfm.estimator.run_layouts import data_arguments, is_panel, keep_state, sampling
 from tsfm.estimator.saved_files import refuse_yaml_aliases
+from tsfm.local_files import local_path, refuse_url
 from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import levels_of
 from tsfm.training.checkpoints import load_checkpoint, module_of
@@ -72,7 +73,9 @@ def from_run(
     data_root: str | Path | None = None,
     sources: dict[str, Any] | None = None,
 ) -> Any:
-    run_dir = Path(run_dir).expanduser()
+    run_dir = local_path(run_dir, "run_dir", "runs")
+    refuse_url(data_path, "data_path")
+    refuse_url(data_root, "data_root", "data folders")
     if not (run_dir / "config.yaml").is_file():
         raise FileNotFoundError(
             f"{run_dir} is not the directory of a python -m tsfm.run run (no config.yaml); "

@@ -58,6 +58,7 @@ from tsfm.estimator.saved_files import (
 from tsfm.estimator.saved_versions import naming_the_saving_version
 from tsfm.estimator.saving import FORMAT
 from tsfm.estimator.validation import INSTANTIATION_KEYS, SavedForecasterError, check_metadata
+from tsfm.local_files import local_path
 from tsfm.models import REGISTRY, RENAMED
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.artifacts import built_dims, module_from_config
@@ -156,7 +157,7 @@ def load(
     """``sources``: settings naming where pretrained parts are now (:mod:`moved_sources`).
     ``~`` is the home folder; a refusal names the tsfm that saved the folder
     (:mod:`saved_versions`)."""
-    path = Path(path).expanduser()
+    path = local_path(path, "path", "saved Forecasters")
     if not path.is_dir():
         raise FileNotFoundError(f"{path} does not exist or is not a folder: no saved Forecaster")
     with naming_the_saving_version(path):

@@ -24,6 +24,7 @@ from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.estimator.fitted_record import saved_form
 from tsfm.estimator.params import config_key
 from tsfm.estimator.saved_layout import check_layout
+from tsfm.local_files import URL
 from tsfm.models import REGISTRY
 from tsfm.training.preflight import fits_type, readable_type
 
@@ -45,7 +46,6 @@ DIM_KEYS = COUNT_DIMS | {"static_cardinalities", "masked"}
 # Settings that point a run at files, URLs or other runs; a saved Forecaster may not set them.
 FILE_KEYS = ("ckpt_path", "resume", "data.path", "data.root", "tune.storage", "tune.dir")
 FILE_PREFIXES = ("hydra", "hparams_search", "tune")
-URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
 class SavedForecasterError(InputError):

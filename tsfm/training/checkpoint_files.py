@@ -13,7 +13,6 @@ module needs torch only, so that loading a saved Forecaster does not import Ligh
 from __future__ import annotations
 
 import pickle
-import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,13 @@ from typing import Any
 import torch
 
 from tsfm.errors import InputError
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+from tsfm.local_files import is_url, refusal_reason
 
 
 def local_checkpoint(path: str | Path, setting: str = "ckpt_path") -> Path:
     """``path`` as an existing local file; a URL or a missing file is refused naming ``setting``."""
     text = str(path)
-    if _SCHEME.match(text):
+    if is_url(text):
         raise InputError(
             f"{setting}={text!r} is a URL; tsfm reads checkpoints from local files only (a "
             "downloaded pickle can run code). Download it, check where it came from, and pass "
@@ -51,13 +49,11 @@ def load_checkpoint(
         mmap = mmap and zipfile.is_zipfile(local)  # torch maps only its zip format
         return torch.load(local, map_location=map_location, weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as err:
-        found = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\.\s|\n\n|$)", str(err), re.S)
-        reason = " ".join(found.group(1).split()) if found else type(err).__name__
         raise InputError(
-            f"{local} cannot be loaded as plain tensors ({reason}): it holds objects whose "
-            "loading could run code, or it is not a checkpoint at all. tsfm loads checkpoints "
-            "with weights_only=True only and refuses it; use one written by tsfm (or "
-            "torch.save of a state_dict)"
+            f"{local} cannot be loaded as plain tensors ({refusal_reason(err)}): it holds "
+            "objects whose loading could run code, or it is not a checkpoint at all. tsfm "
+            "loads checkpoints with weights_only=True only and refuses it; use one written by "
+            "tsfm (or torch.save of a state_dict)"
         ) from None
     except MemoryError:
         raise

@@ -14,14 +14,16 @@ from pathlib import Path
 import polars as pl
 
 from tsfm.errors import InputError
+from tsfm.local_files import local_path
 
 NULL_TOKENS = ["", "NA", "NaN", "nan", "null", "NULL"]
 
 
 def read_file(path: str | Path) -> pl.DataFrame:
     """Read a CSV, gzipped CSV or Parquet file with polars (refusing an empty file, a header
-    without rows and repeated column names, which polars would silently rename)."""
-    path = Path(path)
+    without rows and repeated column names, which polars would silently rename). A URL is
+    refused: polars would fetch it, and tsfm reads local files only."""
+    path = local_path(str(path), "path")
     if not path.is_file():
         raise FileNotFoundError(f"data file {path} does not exist")
     name = path.name.lower()

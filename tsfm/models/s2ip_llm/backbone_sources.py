@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from tsfm.errors import InputError
+from tsfm.local_files import not_tensors_message, refuse_url
 from tsfm.models.common import architecture_differences
 from tsfm.models.hub_access import (
     offline_requested,
     quiet_hub_logs,
     unreachable_note,
     unreachable_reason,
+)
+from tsfm.models.own_code import (
+    NO_REMOTE_CODE,
+    TRANSFORMERS_SAYS,
+    is_own_code_refusal,
+    own_code_message,
+    own_code_reasons,
+    refuse_own_code,
 )
 
 # Ids whose architecture is known without a download (for ``pretrained=False`` offline).
@@ -87,15 +96,14 @@ def missing_weights_message(
     )
 
 
-def unsafe_weights_message(name: str, source: str) -> str:
-    """Why a pickled checkpoint that holds more than tensors is refused, and how to convert it."""
-    return (
-        f"the weights of backbone '{name}' ({source}) are a pickle that holds more than plain "
-        "tensors (e.g. code to run), so they were not loaded: tsfm loads weights only and never "
-        "runs code from files. If you trust the file, convert it once yourself: load it with "
-        "torch.load(PATH, weights_only=False), keep its tensors and save them with "
-        "safetensors.torch.save_file(tensors, 'DIR/model.safetensors') next to config.json "
-        "(remove pytorch_model.bin), then pass model.backbone=DIR"
+def unsafe_weights_message(name: str, source: str, error: BaseException) -> str:
+    """Why a pickled checkpoint that holds more than tensors (refused with ``error``) is
+    refused, and how to convert it."""
+    return not_tensors_message(
+        f"the weights of backbone '{name}' ({source})",
+        error,
+        "DIR/model.safetensors",
+        "put config.json next to it (not pytorch_model.bin) and pass model.backbone=DIR",
     )
 
 
@@ -111,6 +119,7 @@ def backbone_config(
     here with ``check_hub`` unless given."""
     from transformers import CONFIG_MAPPING, AutoConfig
 
+    refuse_url(name, "model.backbone", "backbones")
     source = resolve_source(name)
     looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1
     if looks_like_path and not Path(source).is_dir():
@@ -118,13 +127,16 @@ def backbone_config(
             f"backbone directory '{name}' does not exist; pass an existing folder with "
             "config.json (and the weights), or a Hugging Face id such as 'gpt2'"
         )
+    refuse_own_code(source, "model.backbone", name)
     if check_hub and unreachable is None:
         unreachable = hub_check(name, pretrained, local_files_only)
     offline = offline_mode(local_files_only) or not pretrained or unreachable is not None
     try:
         with quiet_hub_logs():
-            return AutoConfig.from_pretrained(source, local_files_only=offline)
+            return AutoConfig.from_pretrained(source, local_files_only=offline, **NO_REMOTE_CODE)
     except (OSError, ValueError) as error:
+        if is_own_code_refusal(error):  # a Hub repository's config, read just now
+            raise InputError(own_code_message(name, "model.backbone", TRANSFORMERS_SAYS)) from None
         if not pretrained and name in KNOWN_CONFIGS:
             model_type, settings = KNOWN_CONFIGS[name]
             return CONFIG_MAPPING[model_type](**settings)
@@ -153,6 +165,12 @@ def recorded_config(record: Any, name: str):
             f"the architecture recorded for backbone '{name}' is not a transformers config "
             f"(model_type {model_type!r}): the save is damaged or was not written by tsfm"
         )
+    if record.get("auto_map"):  # tsfm records no architecture that brings code of its own
+        raise InputError(
+            f"the architecture recorded for backbone '{name}' asks to run code of its own "
+            f"({', '.join(own_code_reasons(record, 'config.json'))}), which tsfm never does: "
+            "the save is damaged or was not written by tsfm"
+        )
     with quiet_transformers():
         return CONFIG_MAPPING[model_type].from_dict(record)
 
@@ -168,9 +186,12 @@ def check_moved_backbone(name: str, saved: Any, recorded: dict[str, Any]) -> Non
     if name in KNOWN_CONFIGS and not Path(resolve_source(name)).is_dir():
         from transformers import AutoConfig
 
+        refuse_own_code(resolve_source(name), "backbone", name)  # the config cached for it
         try:  # an id: compared only with a config this machine holds, not built-in defaults
             with quiet_transformers(), quiet_hub_logs():
-                config = AutoConfig.from_pretrained(resolve_source(name), local_files_only=True)
+                config = AutoConfig.from_pretrained(
+                    resolve_source(name), local_files_only=True, **NO_REMOTE_CODE
+                )
         except (OSError, ValueError):
             return
     else:

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from tsfm.errors import InputError
 from tsfm.models.common import recorded_architecture, replace_modules, use_fast_dropout
 from tsfm.models.hub_access import quiet_hub_logs
+from tsfm.models.own_code import NO_REMOTE_CODE, refuse_own_code
 from tsfm.models.s2ip_llm import backbone_attention
 from tsfm.models.s2ip_llm.backbone_sources import (
     architecture_record,
@@ -201,7 +202,7 @@ def load_language_backbone(
     config.use_cache = False
     if not pretrained:
         with quiet_transformers():
-            model = AutoModel.from_config(config, attn_implementation="sdpa")
+            model = AutoModel.from_config(config, attn_implementation="sdpa", **NO_REMOTE_CODE)
         return LanguageBackbone(model, family, name, checkpointing, frozen_dtype, architecture)
     source = resolve_source(name)
     offline = offline_mode(local_files_only) or unreachable is not None
@@ -213,11 +214,13 @@ def load_language_backbone(
                 attn_implementation="sdpa",
                 local_files_only=offline,
                 output_loading_info=True,
+                **NO_REMOTE_CODE,
             )
     except OSError as error:
         raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
     except pickle.UnpicklingError as error:  # torch's weights_only refusal of pickled code
-        raise InputError(unsafe_weights_message(name, source)) from error
+        # torch's own advice (weights_only=False "will likely succeed") is not repeated
+        raise InputError(unsafe_weights_message(name, source, error)) from None
     missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
     if missing:
         raise InputError(
@@ -231,13 +234,17 @@ def load_tokenizer(name: str, vocab_size: int):
     """The backbone's tokenizer if a complete one is available locally, else None.
 
     Never downloads; a tokenizer with fewer than ``vocab_size`` tokens (e.g. built from a
-    config alone) counts as unavailable.
+    config alone) counts as unavailable. One that asks to run code of its own is refused.
     """
     from transformers import AutoTokenizer
 
+    source = resolve_source(name)
+    refuse_own_code(source, "the tokenizer of model.backbone", name)
     try:
         with quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(resolve_source(name), local_files_only=True)
+            tokenizer = AutoTokenizer.from_pretrained(
+                source, local_files_only=True, **NO_REMOTE_CODE
+            )
     except (OSError, ValueError, TypeError):
         return None
     return tokenizer if len(tokenizer) >= vocab_size else None

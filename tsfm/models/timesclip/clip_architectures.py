@@ -19,6 +19,7 @@ from torch import nn
 
 from tsfm.errors import InputError
 from tsfm.models.common import architecture_differences
+from tsfm.models.own_code import no_code_prompts, refuse_own_code
 from tsfm.models.timesclip.timm_towers import timm_patch_size
 
 # open_clip's log lines when a CLIP is built with random weights on purpose.
@@ -68,15 +69,31 @@ def config_patch(config: Mapping[str, Any] | None) -> int | None:
     return vision_cfg.get("patch_size")
 
 
-def create_recorded(config: dict[str, Any], **kwargs: Any) -> nn.Module:
+def refuse_text_tower_code(config: Mapping[str, Any] | None, field: str) -> None:
+    """Refuse a CLIP whose architecture ``config`` has a Hugging Face text tower
+    (``text_cfg.hf_model_name``: a folder or a Hub id, which open_clip hands to transformers,
+    with no way to tell it to refuse code) that asks to run code of its own. A Hub id's
+    config is read from the local cache, or fetched first unless offline."""
+    text_cfg = (config or {}).get("text_cfg")
+    source = text_cfg.get("hf_model_name") if isinstance(text_cfg, Mapping) else None
+    if isinstance(source, str) and source:
+        refuse_own_code(source, f"{field}'s text tower, text_cfg.hf_model_name", download=True)
+
+
+def create_recorded(config: dict[str, Any], field: str = "model.clip", **kwargs: Any) -> nn.Module:
     """A randomly initialised CLIP of the recorded architecture ``config`` (``kwargs``: those
-    of ``open_clip.create_model``, e.g. ``force_image_size``); no source is read."""
+    of ``open_clip.create_model``, e.g. ``force_image_size``); no source is read but a
+    Hugging Face text tower's config, checked first (:func:`refuse_text_tower_code`)."""
     import open_clip
 
+    refuse_text_tower_code(config, field)
     quiet = DropMessages(RANDOM_WEIGHTS_NOTES)  # random weights were asked for
     logging.getLogger().addFilter(quiet)
     try:
-        with tempfile.TemporaryDirectory(prefix="tsfm-clip-") as folder:
+        with (
+            tempfile.TemporaryDirectory(prefix="tsfm-clip-") as folder,
+            no_code_prompts(f"{field}'s text tower"),
+        ):
             (Path(folder) / "open_clip_config.json").write_text(json.dumps({"model_cfg": config}))
             return open_clip.create_model(
                 f"local-dir:{folder}",

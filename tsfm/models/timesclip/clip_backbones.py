@@ -23,8 +23,10 @@ import torch
 from torch import nn
 
 from tsfm.errors import InputError
+from tsfm.local_files import not_tensors_message, pickle_refusal, refuse_url
 from tsfm.models.common import recorded_architecture, restoring_to_train
 from tsfm.models.hub_access import hub_access, unreachable_note
+from tsfm.models.own_code import no_code_prompts
 from tsfm.models.timesclip.clip_architectures import (
     RANDOM_WEIGHTS_NOTES,
     DropMessages,
@@ -32,6 +34,7 @@ from tsfm.models.timesclip.clip_architectures import (
     check_same_clip,
     config_patch,
     create_recorded,
+    refuse_text_tower_code,
     setting_of,
     source_config,
 )
@@ -159,6 +162,7 @@ def check_clip(
         )
     if open_clip.get_pretrained_cfg(name, weights):
         return name, weights, f"{name} '{weights}'"
+    refuse_url(weights, f"{field}_weights", "weights")
     path = Path(weights).expanduser()
     if path.is_file():
         return name, str(path), str(path)
@@ -197,23 +201,27 @@ def create_clip(
     kwargs: dict[str, Any] = {"device": device, "force_image_size": image_size}
     recorded = recorded_architecture(setting_of(field))
     if recorded is not None and not pretrained:
-        model = create_recorded(recorded, **kwargs)
+        model = create_recorded(recorded, field, **kwargs)
         model.architecture = recorded
         return model
     if not pretrained:
+        architecture = source_config(name)  # a name or a JSON file: read here
+        refuse_text_tower_code(architecture, field)
         quiet = DropMessages(RANDOM_WEIGHTS_NOTES)  # random weights were asked for
         logging.getLogger().addFilter(quiet)
         try:
-            model = open_clip.create_model(
-                name, pretrained=None, pretrained_text=False, pretrained_image=False, **kwargs
-            )
+            with no_code_prompts(f"the text tower of {field}={clip!r}"):
+                model = open_clip.create_model(
+                    name, pretrained=None, pretrained_text=False, pretrained_image=False, **kwargs
+                )
         finally:
             logging.getLogger().removeFilter(quiet)
-        model.architecture = source_config(name)  # a name or a JSON file: read here
+        model.architecture = architecture
         return model
     downloads = name.startswith("hf-hub:") or not Path(str(tag_or_file)).is_file()
     with hub_access() if downloads else contextlib.nullcontext() as unreachable:
         architecture = source_config(name)  # a hf-hub: CLIP's is downloaded
+        refuse_text_tower_code(architecture, field)
         if recorded is not None:  # weights from the source, into the saved model's architecture
             if architecture is None and unreachable:
                 raise RuntimeError(
@@ -222,8 +230,14 @@ def create_clip(
                 )
             check_same_clip(recorded, architecture, field, clip, restoring_to_train())
         try:
-            model = open_clip.create_model(name, pretrained=tag_or_file, **kwargs)
+            with no_code_prompts(f"the text tower of {field}={clip!r}"):
+                model = open_clip.create_model(name, pretrained=tag_or_file, **kwargs)
+        except InputError:  # transformers refused a text tower's own code, in tsfm's words
+            raise
         except Exception as error:
+            refused = pickle_refusal(error)  # weights-only loading met more than tensors
+            if refused is not None:
+                raise InputError(unsafe_clip_message(name, tag_or_file, field, refused)) from None
             why = unreachable_note(unreachable) if unreachable else error
             raise RuntimeError(
                 f"could not load the CLIP weights {source}: {why}\n"
@@ -231,6 +245,27 @@ def create_clip(
             ) from error
     model.architecture = architecture
     return model
+
+
+def unsafe_clip_message(name: str, weights: str | None, field: str, error: BaseException) -> str:
+    """The refusal of CLIP weights that are a pickle of more than tensors (``error``: the
+    weights-only refusal), and how to re-save them as plain tensors."""
+    schema, _, where = name.partition(":")
+    if schema == "local-dir":
+        return not_tensors_message(
+            f"the weights of CLIP {name}", error, f"{where}/open_clip_model.safetensors",
+            "remove the pickled file from that folder",
+        )  # fmt: skip
+    value = f"{'open_clip:' if field == 'model.vision' else ''}local-dir:DIR"
+    if schema == "hf-hub":
+        return not_tensors_message(
+            f"the weights of CLIP {name}", error, "DIR/open_clip_model.safetensors",
+            f"copy that repository's open_clip_config.json into DIR and pass {field}={value}",
+        )  # fmt: skip
+    return not_tensors_message(
+        f"{field}_weights={weights}", error, "clip.safetensors",
+        f"pass {field}_weights=/path/to/clip.safetensors",
+    )  # fmt: skip
 
 
 def _looks_like_path(value: str) -> bool:

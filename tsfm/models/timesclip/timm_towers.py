@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from tsfm.errors import InputError
+from tsfm.local_files import not_tensors_message, pickle_refusal, refuse_url
 from tsfm.models.hub_access import hub_access, unreachable_note
 from tsfm.models.timesclip.layers import check_image_size
 
@@ -76,6 +77,8 @@ def check_timm_tower(name: str, weights: str | None, pretrained: bool, image_siz
             f"model.vision='timm:{name}': timm has no model '{name}'{hint}. "
             "timm.list_models('vit_*') lists the names, e.g. timm:vit_base_patch16_224"
         )
+    if pretrained and weights is not None:
+        refuse_url(weights, "model.vision_weights", "weights")
     if pretrained and weights is not None and not Path(weights).expanduser().is_file():
         raise FileNotFoundError(
             f"model.vision_weights: no checkpoint file at {Path(weights).expanduser().resolve()}"
@@ -102,6 +105,9 @@ def create_timm_encoder(
         try:
             return _create(timm, name, image_size, kwargs)
         except Exception as error:
+            refused = pickle_refusal(error)  # weights-only loading met more than tensors
+            if refused is not None:
+                raise InputError(unsafe_timm_message(name, weights, refused)) from None
             if not pretrained or isinstance(error, (ValueError, TypeError)):
                 raise
             fix = (
@@ -116,6 +122,22 @@ def create_timm_encoder(
                 f"could not load timm weights for {name}: {why}\n{fix}, or "
                 "model.pretrained=false for random weights."
             ) from error
+
+
+def unsafe_timm_message(name: str, weights: str | None, error: BaseException) -> str:
+    """The refusal of timm weights that are a pickle of more than tensors (``error``: the
+    weights-only refusal), and how to re-save them as plain tensors."""
+    if weights is None and name.startswith("local-dir:"):
+        folder = name.removeprefix("local-dir:")
+        return not_tensors_message(
+            f"the weights of timm:{name}", error, f"{folder}/model.safetensors",
+            "remove the pickled file from that folder",
+        )  # fmt: skip
+    what = f"model.vision_weights={weights}" if weights else f"the weights of timm:{name}"
+    return not_tensors_message(
+        what, error, "vision.safetensors",
+        "pass model.vision_weights=/path/to/vision.safetensors",
+    )  # fmt: skip
 
 
 def _create(timm: Any, name: str, image_size: int, kwargs: dict[str, Any]) -> nn.Module:
