@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from tests.helpers.data import REPO, synthetic_frame
 from tests.helpers.models import TINY
+from tests.models import test_model_behaviour as model_behaviour
 from tests.models.test_contract import TestContract
 from tsfm import Forecaster
 from tsfm.config import compose_config, register_configs
@@ -92,12 +93,16 @@ def test_every_registered_model_documents_its_arguments_and_paper():
 
 
 def test_a_fourth_model_passes_the_contract(fourth_model, tmp_path):
-    contract = TestContract()
+    contract, behaviour = TestContract(), model_behaviour.TestBehaviour()
     for check in (
         contract.test_output_shape_and_finite,
         contract.test_schema_mirrors_the_constructor,
         contract.test_unknown_setting_is_refused,
-        contract.test_any_number_of_variates_at_predict_time,
+        contract.test_other_variate_counts_as_declared,
+        behaviour.test_a_window_is_forecast_alone_as_in_a_batch,
+        behaviour.test_runs_without_calendar_features_or_refuses_them,
+        behaviour.test_a_distribution_head_gets_horizon_times_k_steps,
+        behaviour.test_the_forecast_follows_the_level_of_the_look_back,
     ):
         check(fourth_model)
     contract.test_state_dict_round_trip(fourth_model, tmp_path)

@@ -40,7 +40,7 @@ from tsfm.training.release import ReleaseBetweenBlocks
 from tsfm.training.run_dirs import resume_checkpoint
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 from tsfm.training.stopping import how_training_stopped, interruptible, time_limit
-from tsfm.training.test_scaler import scaled_for_test
+from tsfm.training.test_columns import data_for_test
 from tsfm.training.trainer_build import make_trainer
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ def _fit_and_test(
         datamodule = build_datamodule(cfg)
     else:
         datamodule.setup()
-    datamodule = scaled_for_test(cfg, datamodule)  # test_scaler=checkpoint: the checkpoint's
+    datamodule = data_for_test(cfg, datamodule)  # a checkpoint's column order (and scaler)
     check_model_memory(cfg, datamodule, memory_switch)
     check_plot_variates(cfg, datamodule)
     # a checkpoint to test holds every weight and its pretrained parts' architectures

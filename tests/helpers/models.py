@@ -33,9 +33,9 @@ TINY: dict[str, dict] = {
 DIMS = {"seq_len": 24, "pred_len": 8, "n_vars": 3, "n_marks": 4}
 
 
-def make(name: str, **overrides):
-    torch.manual_seed(0)
-    return build_model({"name": name, **TINY[name], **overrides}, DIMS)
+def make(name: str, *, seed: int = 0, dims: dict | None = None, **overrides):
+    torch.manual_seed(seed)
+    return build_model({"name": name, **TINY[name], **overrides}, dims or DIMS)
 
 
 def batch(n_vars: int = 3, size: int = 4, seed: int = 1) -> dict[str, torch.Tensor]:

@@ -1,12 +1,15 @@
 """The contract every registered model must pass (a new model adds its tiny settings to
-tests/helpers/models.py and passes these), and the shared blocks of tsfm/models/common.py."""
+tests/helpers/models.py and passes these, and tests/models/test_model_behaviour.py), and the
+shared blocks of tsfm/models/common.py."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from tests.helpers.declared_inputs import build, declared_batch, forecast
 from tests.helpers.models import DIMS, TINY, batch, make, predict
+from tsfm.errors import InputError
 from tsfm.models import REGISTRY, as_output, build_model, capabilities, config_schema
 from tsfm.models.common import Dropout, cpu_dropout_mask
 from tsfm.training.checkpoints import load_checkpoint
@@ -53,17 +56,45 @@ class TestContract:
         assert loss.item() < 0.2 * first
 
     def test_state_dict_round_trip(self, name, tmp_path):
-        model = make(name).eval()
+        """Every weight a forecast depends on is in the state dict: a clone drawn with
+        another seed forecasts exactly the same once it is loaded."""
+        model, b = build(name), declared_batch(name)
         torch.save(model.state_dict(), tmp_path / "w.pt")
-        clone = make(name)
+        clone = build(name, seed=1)
         clone.load_state_dict(load_checkpoint(tmp_path / "w.pt"))
-        b = batch()
-        assert torch.equal(predict(model, b), predict(clone.eval(), b))
+        assert torch.equal(forecast(model, b), forecast(clone.eval(), b)), (
+            f"{name} loaded into a clone built with another seed forecasts otherwise: a "
+            "weight it uses is not saved (a plain tensor attribute instead of a parameter or "
+            "buffer?)"
+        )
 
-    def test_any_number_of_variates_at_predict_time(self, name):
-        model = make(name).eval()
-        assert predict(model, batch(n_vars=5)).shape == (4, DIMS["pred_len"], 5)
-        assert predict(model, batch(n_vars=1)).shape == (4, DIMS["pred_len"], 1)
+    def test_other_variate_counts_as_declared(self, name):
+        """``new_variates``: any count of variates at predict time; without it, the count it
+        was built for only, others refused with an InputError (the front doors rely on it)."""
+        model, steps = make(name).eval(), DIMS["pred_len"]
+        for n in (5, 1):
+            if capabilities(name).new_variates:
+                try:
+                    out = predict(model, batch(n_vars=n))
+                except Exception as err:
+                    raise AssertionError(
+                        f"{name} declares new_variates but fails on {n} variates: {err}"
+                    ) from err
+                assert out.shape == (4, steps, n), f"{name}: {n} variates in, {out.shape} out"
+                continue
+            try:
+                predict(model, batch(n_vars=n))
+            except InputError:
+                continue
+            except Exception as err:
+                raise AssertionError(
+                    f"{name} (new_variates=False) refuses {n} variates with "
+                    f"{type(err).__name__} ({err}), not an InputError naming the fix"
+                ) from err
+            raise AssertionError(f"{name} declares new_variates=False but forecasts {n} variates")
+        if not capabilities(name).new_variates:  # what it is built for, it forecasts
+            wider = make(name, dims=DIMS | {"n_vars": 5}).eval()
+            assert predict(wider, batch(n_vars=5)).shape == (4, steps, 5)
 
 
 def test_cpu_dropout_keeps_the_right_share_and_rescales():

@@ -51,7 +51,8 @@ class Capabilities:
     Attributes:
         new_variates: a trained model forecasts variates it was not trained on (other names,
             another count), because no weight belongs to a variate (e.g. iTransformer's shared
-            token embedding, channel-independent models).
+            token embedding, channel-independent models). Without it, ``forward`` refuses
+            a count of variates other than the ``n_vars`` it was built for (InputError).
         past_covariates: ``forward`` takes ``past_covariates [B, L, P]``. Models without it
             get them as extra input variates whose forecasts are dropped (the official
             code's ``features=MS``).
@@ -60,8 +61,9 @@ class Capabilities:
         static_covariates: ``forward`` takes ``static_real [B, N, Sr]`` and
             ``static_cat [B, N, Sc]`` (its constructor ``n_static_real`` and
             ``static_cardinalities``).
-        missing_values: ``forward`` takes the observation masks (``x_mask``, ...); other
-            models see missing inputs filled (last observation), without the mask.
+        missing_values: ``forward`` takes the observation masks (``x_mask``, ...), and
+            what lies where a mask is 0 never changes its output; other models see missing
+            inputs filled (last observation), without the mask.
         aux_losses: the names of the auxiliary losses ``forward`` may return in
             ``ModelOutput.aux_losses`` (logged as ``train/<name>``; a run may monitor them).
     """

@@ -7,7 +7,8 @@ must read the same data: on other rows the split, the scaler, and the validation
 early stopping and ``best.ckpt`` compare losses over would all change silently. Checkpoints
 written before the record are checked by their scaler's statistics (the training rows').
 Testing a checkpoint (``train=false``) on other data stays allowed: it is scored there.
-Checkpoints also record the input scaler (:mod:`tsfm.training.test_scaler`).
+Checkpoints also record the input scaler (:mod:`tsfm.training.test_scaler`) and the names of
+the columns (:mod:`tsfm.training.test_columns`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from lightning.pytorch.callbacks import Callback
 
 from tsfm.errors import InputError
 from tsfm.training.checkpoint_files import load_checkpoint
+from tsfm.training.test_columns import KEY as COLUMNS_KEY
+from tsfm.training.test_columns import columns_record
 from tsfm.training.test_scaler import KEY as SCALER_KEY
 from tsfm.training.test_scaler import input_scaler_record
 
@@ -41,15 +44,19 @@ class RecordData(Callback):
         self.datamodule = datamodule
         self._record: dict[str, Any] | None = None
         self._scaler: dict[str, list] | None = None
+        self._columns: list[str] | None = None
 
     def on_save_checkpoint(self, trainer: Any, pl_module: Any, checkpoint: dict) -> None:
         if self._record is None:
             self._record = data_record(self.datamodule) or {}
             self._scaler = input_scaler_record(self.datamodule)
+            self._columns = columns_record(self.datamodule)
         if self._record:
             checkpoint[KEY] = dict(self._record)
         if self._scaler is not None:  # what test_scaler=checkpoint scales other data with
             checkpoint[SCALER_KEY] = dict(self._scaler)
+        if self._columns is not None:  # what a test of another file's columns is matched to
+            checkpoint[COLUMNS_KEY] = list(self._columns)
 
 
 def same_scaling(saved: Any, now: Any) -> bool:

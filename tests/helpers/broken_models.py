@@ -1,0 +1,151 @@
+"""Test-only models, each getting one thing wrong that the model contract must catch
+(tests/models/test_contract_catches.py); registered inside a test, never in tsfm's
+REGISTRY. They break the honest models of tests/helpers/fixture_models.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+from torch import Tensor
+
+from tests.helpers.fixture_models import PerVariateLinear, SharedLinear
+from tsfm.models import InstanceNorm
+
+# for variants that transform x before SharedLinear sees it (and its mask)
+UNMASKED = replace(SharedLinear.CAPABILITIES, missing_values=False)
+
+
+class IgnoresMasks(SharedLinear):
+    """Declares missing values, never reads a mask."""
+
+    def forward(self, x: Tensor, **inputs: Tensor) -> Tensor:
+        kept = {k: v for k, v in inputs.items() if not k.endswith("_mask")}
+        return super().forward(x, **kept)
+
+
+class IgnoresPast(SharedLinear):
+    def forward(self, x: Tensor, past_covariates: Tensor | None = None, **inputs) -> Tensor:
+        return super().forward(x, **inputs)
+
+
+class IgnoresFuture(SharedLinear):
+    def forward(self, x: Tensor, future_covariates: Tensor | None = None, **inputs) -> Tensor:
+        return super().forward(x, **inputs)
+
+
+class IgnoresStatics(SharedLinear):
+    def forward(self, x: Tensor, static_real=None, static_cat=None, **inputs) -> Tensor:
+        return super().forward(x, **inputs)
+
+
+class BatchStatistics(SharedLinear):
+    """Adds the level of the whole batch: a window's forecast depends on its batch."""
+
+    CAPABILITIES = UNMASKED
+
+    def forward(self, x: Tensor, **inputs: Tensor) -> Tensor:
+        return super().forward(x, **inputs) + x.mean(dim=(0, 1))
+
+
+class NeedsCalendar(SharedLinear):
+    """Assumes calendar features always come."""
+
+    def forward(self, x: Tensor, x_mark: Tensor | None = None, **inputs: Tensor) -> Tensor:
+        return super().forward(x, **inputs) + 0 * x_mark[:, -1:, :1]
+
+
+class HorizonSteps(SharedLinear):
+    """Sizes its output by the horizon, not by ``pred_len`` (horizon x K under a head)."""
+
+    def __init__(
+        self,
+        seq_len: int,
+        pred_len: int,
+        horizon: int | None = None,
+        n_vars: int = 1,
+        n_past: int = 0,
+        n_future: int = 0,
+        n_static_real: int = 0,
+        static_cardinalities: list[int] | None = None,
+        masked: bool = False,
+    ):
+        steps = horizon or pred_len
+        super().__init__(
+            seq_len,
+            steps,
+            horizon,
+            n_vars,
+            n_past,
+            n_future,
+            n_static_real,
+            static_cardinalities,
+            masked,
+        )
+
+
+class UnsavedWeights(SharedLinear):
+    """Holds a random mixing of the look-back as a plain tensor: not in its state dict."""
+
+    CAPABILITIES = UNMASKED
+
+    def __init__(
+        self,
+        seq_len: int,
+        pred_len: int,
+        horizon: int | None = None,
+        n_vars: int = 1,
+        n_past: int = 0,
+        n_future: int = 0,
+        n_static_real: int = 0,
+        static_cardinalities: list[int] | None = None,
+        masked: bool = False,
+    ):
+        super().__init__(
+            seq_len,
+            pred_len,
+            horizon,
+            n_vars,
+            n_past,
+            n_future,
+            n_static_real,
+            static_cardinalities,
+            masked,
+        )
+        self.mix = torch.randn(seq_len, seq_len) / seq_len**0.5
+
+    def forward(self, x: Tensor, **inputs: Tensor) -> Tensor:
+        return super().forward(torch.einsum("bln,lk->bkn", x, self.mix), **inputs)
+
+
+class NotDenormalised(SharedLinear):
+    """Normalises each look-back and forecasts in those units: every level looks alike."""
+
+    CAPABILITIES = UNMASKED
+
+    def forward(self, x: Tensor, **inputs: Tensor) -> Tensor:
+        return super().forward(InstanceNorm(x).normalize(x), **inputs)
+
+
+class PerVariateClaimsAny(PerVariateLinear):
+    """One map per variate, yet declares ``new_variates`` (and has no guard)."""
+
+    CAPABILITIES = SharedLinear.CAPABILITIES
+
+    def project(self, series: Tensor) -> Tensor:
+        return self.weighted(series)
+
+
+class PerVariateTakesAny(PerVariateLinear):
+    """Declares ``new_variates=False`` but forecasts any count, reusing maps by position."""
+
+    def project(self, series: Tensor) -> Tensor:
+        maps = self.maps[torch.arange(series.shape[1]) % self.n_vars]
+        return torch.einsum("bnl,nsl->bns", series, maps) + self.head.bias
+
+
+class PerVariateWrongError(PerVariateLinear):
+    """Refuses other counts, but with torch's shape error, not an InputError."""
+
+    def project(self, series: Tensor) -> Tensor:
+        return self.weighted(series)
