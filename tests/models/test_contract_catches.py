@@ -15,7 +15,7 @@ from tsfm.models import REGISTRY
 Contract, Behaviour = test_contract.TestContract, test_model_behaviour.TestBehaviour
 # broken variant -> the check that must fail for it
 BROKEN = {
-    "IgnoresMasks": Behaviour.test_masked_out_values_change_nothing,
+    "IgnoresMasks": Behaviour.test_masks_reach_the_forecast,
     "IgnoresPast": Behaviour.test_declared_covariates_change_the_forecast,
     "IgnoresFuture": Behaviour.test_declared_covariates_change_the_forecast,
     "IgnoresStatics": Behaviour.test_declared_covariates_change_the_forecast,

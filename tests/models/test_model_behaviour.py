@@ -1,5 +1,5 @@
 """What every registered model must do with its inputs, driven by what it declares
-(``CAPABILITIES``): honour its masks, use the covariates it takes, forecast each window on
+(``CAPABILITIES``): read its masks, use the covariates it takes, forecast each window on
 its own, run without calendar features, size its output for a distribution head, and follow
 the level of its look-back. tests/models/test_contract_catches.py shows that each check
 fails for a model that gets that wrong; tests/test_adding_a_model.py runs them on a fourth
@@ -27,9 +27,11 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 class TestBehaviour:
-    def test_masked_out_values_change_nothing(self, name):
-        """A model that declares missing values is given masks (1: observed); what lies under
-        a 0 (a filled gap, padding) must not reach its forecast."""
+    def test_masks_reach_the_forecast(self, name):
+        """A model that declares missing values is given masks (1: observed) beside the
+        filled values; it must read them: hiding observed steps (values unchanged) moves its
+        forecast. What fills a gap is the data layer's choice (the last observation), so the
+        filled values may inform the forecast too."""
         if not capabilities(name).missing_values:
             pytest.skip(f"{name} declares no missing values (it is given filled inputs)")
         model, b = build(name), declared_batch(name)
@@ -38,12 +40,15 @@ class TestBehaviour:
         for key, mask_key in MASKED.items():
             if key not in b:
                 continue
-            hidden = 1 - b[mask_key]
-            noise = 50 * torch.randn(b[key].shape, generator=g) * hidden
-            out = forecast(model, b | {key: b[key] + noise})
-            assert _close(out, base), (
-                f"{name} declares missing values, but changing {key} where {mask_key} is 0 "
-                f"moves its forecast by up to {(out - base).abs().max():.3g}"
+            moved = b[key] + 3 * torch.randn(b[key].shape, generator=g)
+            if key != "x" and _close(forecast(model, b | {key: moved}), base):
+                continue  # a covariate it ignores: the covariates check's failure, not this one's
+            hidden = b[mask_key].clone()
+            hidden[:, : DIMS["seq_len"] // 2] = 0  # the older half of the look-back
+            out = forecast(model, b | {mask_key: hidden})
+            assert not _close(out, base), (
+                f"{name} declares missing values, but hiding steps of {key} behind "
+                f"{mask_key} = 0 leaves its forecast unchanged: it never reads the mask"
             )
 
     def test_declared_covariates_change_the_forecast(self, name):

@@ -61,9 +61,9 @@ class Capabilities:
         static_covariates: ``forward`` takes ``static_real [B, N, Sr]`` and
             ``static_cat [B, N, Sc]`` (its constructor ``n_static_real`` and
             ``static_cardinalities``).
-        missing_values: ``forward`` takes the observation masks (``x_mask``, ...), and
-            what lies where a mask is 0 never changes its output; other models see missing
-            inputs filled (last observation), without the mask.
+        missing_values: ``forward`` takes the observation masks (``x_mask``, ...) and reads
+            them: hiding observed steps changes its output. Missing inputs arrive filled
+            (last observation) for every model; the others get no mask.
         aux_losses: the names of the auxiliary losses ``forward`` may return in
             ``ModelOutput.aux_losses`` (logged as ``train/<name>``; a run may monitor them).
     """

@@ -85,12 +85,6 @@ class EncoderLayer(nn.Module):
 COVARIATE_MODES = ("tokens", "none")
 
 
-def observed(values: Tensor, mask: Tensor | None) -> Tensor:
-    """``values`` with 0 where ``mask`` is 0 (after normalisation: the observed mean), so
-    that what fills a gap or pads a window never reaches a token."""
-    return values if mask is None else torch.where(mask > 0, values, 0)
-
-
 class ITransformer(nn.Module):
     """iTransformer, numerically as the official code (thuml/iTransformer ``model/iTransformer.py``).
 
@@ -107,8 +101,7 @@ class ITransformer(nn.Module):
     its look-back; static covariates (numeric through a linear map, categorical through one
     embedding each, index 0 reserved for unseen categories) are added to the token of every
     target of their series. Only target tokens are scored. With missing values (``masked``),
-    instance statistics use the observed values, a missing input enters its token as 0 (the
-    observed mean, whatever filled the gap), and a ``Linear(seq_len -> d_model)`` of the
+    instance statistics use the observed values and a ``Linear(seq_len -> d_model)`` of the
     missing-value indicator is added to each token. Tokens: past covariates, targets,
     calendar features, future covariates.
 
@@ -227,10 +220,9 @@ class ITransformer(nn.Module):
             raise InputError(f"expected a look-back of {self.seq_len} steps, got {x.shape[1]}")
         n_vars = x.shape[-1]
         norm = InstanceNorm(x, mask=x_mask) if self.use_norm else None
-        series, masks = [observed(norm.normalize(x) if norm else x, x_mask)], [x_mask]
+        series, masks = [norm.normalize(x) if norm else x], [x_mask]
         if self.use_covariates and past_covariates is not None:
-            past = self._normalized(past_covariates, past_covariates_mask)
-            series.insert(0, observed(past, past_covariates_mask))
+            series.insert(0, self._normalized(past_covariates, past_covariates_mask))
             masks.insert(0, past_covariates_mask)
         n_before = series[0].shape[-1] if len(series) == 2 else 0
         tokens = torch.cat(series, dim=-1).transpose(1, 2)  # [B, P + N, L]
@@ -275,7 +267,7 @@ class ITransformer(nn.Module):
 
     def _future_tokens(self, future: Tensor, mask: Tensor | None) -> Tensor:
         """``[B, L + H, F]`` -> ``[B, F, D]``, normalised by the look-back's statistics."""
-        tokens = observed(self._normalized(future, mask, self.seq_len), mask).transpose(1, 2)
+        tokens = self._normalized(future, mask, self.seq_len).transpose(1, 2)
         h = self.future_embedding(tokens)
         if self.future_mask_embedding is not None and mask is not None:
             h = h + self.future_mask_embedding((1 - mask).transpose(1, 2).to(h.dtype))
