@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames import future_times, time_series
+from tsfm.data.frames import future_times_each, time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
 from tsfm.data.frames.write import finish_frame, id_series
@@ -53,7 +53,7 @@ def predict_panel(
     empty = np.isnan(history.values[:, :, :n]).all(axis=1).any(axis=1)
     if empty.any():  # as a joint predict warns (evaluate leaves such windows out of its scores)
         warn_empty_lookback([s for s, e in zip(ids, empty, strict=True) if e], est.lookback)
-    horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
+    horizons = future_times_each([t[-1] for t in history.times], est.freq_, est.horizon)
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))
     if n_cov_future:
