@@ -257,7 +257,10 @@ class PanelDataModule(ForecastDataModule):
         """With the data read: its rows and their :func:`data_digest` (what from_run checks)."""
         rows = [a for v, t in zip(self.values, self.times, strict=True) for a in (t, v)]
         statics = [self.static.get(k) for k in ("real", "cat")] if self.static else []
-        digest = data_digest([*self.names, *self.roles.time_varying], [*rows, *statics])
+        columns = [*self.names, *self.roles.time_varying]
+        digest = self.cached_digest(
+            [*rows, *statics, *columns], lambda: data_digest(columns, [*rows, *statics])
+        )
         return {
             **super().protocol(),
             "data_rows": sum(map(len, self.values)),
