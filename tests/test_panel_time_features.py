@@ -1,6 +1,7 @@
 """Calendar features of a panel are computed once over its timestamps, not once per series,
 with values identical to the per-series computation: mixed starts and lengths, missing
-rows, daylight-saving zones, calendar steps (months, quarters, years), irregular rows."""
+rows, daylight-saving zones, calendar steps (months, quarters, years), irregular rows; and
+predict's forecasts of a panel, computed a chunk of series at a time, equal one pass's."""
 
 from __future__ import annotations
 
@@ -159,3 +160,22 @@ def test_panel_forecasts_equal_per_series_calendar_features(monkeypatch):
     )
     pd.testing.assert_frame_equal(est.predict(), fast, check_exact=True)
     pd.testing.assert_frame_equal(est.predict(df.iloc[5:]), fast_given, check_exact=True)
+
+
+def test_panel_predict_forecasts_a_chunk_of_series_at_a_time(monkeypatch):
+    import tsfm.estimator.window_chunks as window_chunks
+    from tests.test_covariates import TINY_IT
+    from tsfm import Forecaster
+
+    df = pd.concat([hourly_panel().assign(unique_id=lambda d, k=k: d.unique_id + f"-{k}")
+                    for k in range(3)], ignore_index=True)  # 9 series  # fmt: skip
+    est = Forecaster(horizon=6, lookback=12, mode="independent", loss="quantile",
+                     quantiles=[0.1, 0.5, 0.9], **{**TINY_IT, "max_epochs": 1})  # fmt: skip
+    est.fit(df)
+    est.config_.data.eval_batch_size = 2
+    one_pass = est.predict(level=[80])
+    calls, forward = [], est.module_.forward
+    monkeypatch.setattr(est.module_, "forward", lambda b: calls.append(len(b["x"])) or forward(b))
+    monkeypatch.setattr(window_chunks, "CHUNK_VALUES", 1)  # one eval batch per chunk
+    pd.testing.assert_frame_equal(est.predict(level=[80]), one_pass, check_exact=True)
+    assert calls == [2, 2, 2, 2, 1]
