@@ -10,6 +10,7 @@ whether the training split has fixed windows (a model may cache per-window featu
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
@@ -82,6 +83,7 @@ class ForecastDataModule(L.LightningDataModule):
         super().__init__()
         self.scaler: StandardScaler | None = None
         self.datasets: dict[str, Dataset] = {}
+        self._digest: tuple[list, str] | None = None  # (the data it was computed of, digest)
 
     # ------------------------------------------------------------------ what models need
     @property
@@ -128,6 +130,18 @@ class ForecastDataModule(L.LightningDataModule):
             "scaler": "train rows" if cfg.scale else "none",
             **{f"windows/{stage}": n for stage, n in self.window_counts().items()},
         }
+
+    def cached_digest(self, data: list, compute: Callable[[], str]) -> str:
+        """``compute()``, the digest of the objects ``data``, once while they stay the same
+        objects (the preflight and the run's record both ask; data replaced: computed anew)."""
+        known = getattr(self, "_digest", None)
+        if (
+            known is None
+            or len(known[0]) != len(data)
+            or any(a is not b for a, b in zip(known[0], data, strict=True))
+        ):
+            self._digest = known = (list(data), compute())
+        return known[1]
 
     def season_freq(self) -> str | None:
         """The frequency the default ``season_length`` follows: the data's sampling when the

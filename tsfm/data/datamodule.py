@@ -231,7 +231,7 @@ class TimeSeriesDataModule(ForecastDataModule):
         return {
             **super().protocol(),
             "data_rows": len(self.table),
-            "data_sha256": self.table.digest(),
+            "data_sha256": self.cached_digest([self.table], self.table.digest),
         }
 
     def time_type(self) -> dict[str, Any] | None:

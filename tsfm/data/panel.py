@@ -29,7 +29,7 @@ from tsfm.data.panel_windows import PanelWindows
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix
 from tsfm.data.statics import StaticEncoder
-from tsfm.data.timefeatures import calendar_zone, time_features
+from tsfm.data.timefeatures import calendar_zone, series_time_features
 from tsfm.data.values import fill_forward
 from tsfm.errors import InputError
 
@@ -78,6 +78,7 @@ class PanelDataModule(ForecastDataModule):
         self.n_test = None if n_test is None else list(n_test)
         self.layout, self.static_encoder = layout, static_encoder
         self._padded: dict[int, np.ndarray] = {}
+        self._before: dict[Any, np.ndarray] = {}  # the padded steps before a first timestamp
         self.validate, self.names = validate, list(names)
         short = [
             s for s, n in zip(self.names, self.n_train, strict=True) if n < config.pred_len + 1
@@ -120,9 +121,9 @@ class PanelDataModule(ForecastDataModule):
             return
         cfg = self.config
         lookback = cfg.seq_len
-        blocks, masks, marks, offsets, originals = [], [], [], [0], []
+        blocks, masks, offsets, originals, marks = [], [], [0], [], None
         n_t, n_p = len(self.roles.targets), len(self.roles.past)
-        for j, (values, times) in enumerate(zip(self.values, self.times, strict=True)):
+        for j, values in enumerate(self.values):
             scaled = (values - self.series_mean[j]) / self.series_std[j]
             pad = np.zeros((lookback, values.shape[1]))
             blocks.append(np.concatenate([pad, fill_forward(scaled)]))
@@ -132,14 +133,15 @@ class PanelDataModule(ForecastDataModule):
             originals.append(fill_forward(read, default=mean))
             masks.append(np.concatenate([pad, ~np.isnan(scaled)]))
             offsets.append(offsets[-1] + len(values) + lookback)
-            if cfg.time_features and not np.issubdtype(times.dtype, np.integer):
-                freq = str(cfg.freq or self.freq)
-                marks.append(time_features(self._padded_times(j), freq, self._calendar_zone()))
+        if cfg.time_features and not np.issubdtype(self.times[0].dtype, np.integer):
+            padded = [self._padded_times(j) for j in range(len(self.times))]
+            freq = str(cfg.freq or self.freq)
+            marks = series_time_features(padded, freq, self._calendar_zone())
         self.storage = {
             "values": torch.as_tensor(np.concatenate(blocks), dtype=torch.float32),
             "originals": torch.as_tensor(np.concatenate(originals), dtype=torch.float64),
             "mask": torch.as_tensor(np.concatenate(masks), dtype=torch.float32),
-            "marks": torch.as_tensor(np.concatenate(marks)) if marks else None,
+            "marks": None if marks is None else torch.as_tensor(marks),
             "offsets": torch.as_tensor(offsets[:-1]),
             "seq_len": lookback,
             "pred_len": cfg.pred_len,
@@ -181,8 +183,10 @@ class PanelDataModule(ForecastDataModule):
         """Series ``j``'s timestamps after the ``seq_len`` steps it would have had before."""
         if j not in self._padded:  # kept: window_times asks once per window
             times = self.times[j]
-            before = future_times(times[0], self.freq, self.config.seq_len)  # spacing only
-            self._padded[j] = np.concatenate([times[0] - (before - times[0])[::-1], times])
+            if times[0] not in self._before:  # series mostly start on a few dates
+                ahead = future_times(times[0], self.freq, self.config.seq_len)  # spacing only
+                self._before[times[0]] = times[0] - (ahead - times[0])[::-1]
+            self._padded[j] = np.concatenate([self._before[times[0]], times])
         return self._padded[j]
 
     def _calendar_zone(self) -> str | None:
@@ -253,7 +257,10 @@ class PanelDataModule(ForecastDataModule):
         """With the data read: its rows and their :func:`data_digest` (what from_run checks)."""
         rows = [a for v, t in zip(self.values, self.times, strict=True) for a in (t, v)]
         statics = [self.static.get(k) for k in ("real", "cat")] if self.static else []
-        digest = data_digest([*self.names, *self.roles.time_varying], [*rows, *statics])
+        columns = [*self.names, *self.roles.time_varying]
+        digest = self.cached_digest(
+            [*rows, *statics, *columns], lambda: data_digest(columns, [*rows, *statics])
+        )
         return {
             **super().protocol(),
             "data_rows": sum(map(len, self.values)),

@@ -9,6 +9,7 @@ benchmark, 15-minute ETTm and 10-minute Weather included, so the presets do too.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -113,3 +114,51 @@ def time_features(dates: np.ndarray, freq: str, zone: str | None = None) -> np.n
     return np.stack([np.asarray(f(index), dtype=np.float64) for f in funcs], axis=1).astype(
         np.float32
     )
+
+
+def series_time_features(
+    times: Sequence[np.ndarray], freq: str, zone: str | None = None
+) -> np.ndarray:
+    """:func:`time_features` of every series' ``times``, concatenated in order: the same
+    array as one call per series, computed once per distinct timestamp (each feature reads
+    one timestamp alone, so gathering a shared calendar's rows changes no value).
+
+    Where every timestamp lies on one regular grid (fixed steps: hours, minutes, days;
+    rows may be missing) the grid's features are indexed by ``(t - first) // step``; else
+    (months, quarters, irregular rows) the sorted distinct timestamps are."""
+    if not len(times):
+        return np.zeros((0, n_time_features(freq)), dtype=np.float32)
+    flat = np.concatenate([np.asarray(t) for t in times])
+    grid = _regular_grid(times, flat)
+    if grid is not None:
+        axis, index = grid
+    else:
+        axis, index = np.unique(flat, return_inverse=True)
+    return np.take(time_features(axis, freq, zone), index.reshape(-1), axis=0)
+
+
+def _regular_grid(
+    times: Sequence[np.ndarray], flat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(grid, index)`` with ``grid[index] == flat`` for an evenly spaced ``grid`` (its step
+    the smallest of the first series' steps) no longer than about twice ``flat``; None
+    where there is none (calendar steps, irregular rows, no step to read, NaT)."""
+    if flat.dtype.kind != "M" or not len(flat) or np.isnat(flat).any():
+        return None
+    ticks = flat.view(np.int64)  # in the unit of flat, the series' finest
+    start = 0
+    for t in times:  # the steps of the first series with two rows
+        if len(t) > 1:
+            break
+        start += len(t)
+    steps = np.diff(ticks[start : start + len(t)])
+    steps = steps[steps > 0]
+    if not len(steps):
+        return None
+    step, first = int(steps.min()), int(ticks.min())
+    index = (ticks - first) // step
+    size = int(index.max()) + 1
+    if size > 2 * len(flat) + 1024 or not np.array_equal(index * step + first, ticks):
+        return None
+    grid = (first + np.arange(size, dtype=np.int64) * step).view(flat.dtype)
+    return grid, index

@@ -34,10 +34,24 @@ def fill_forward(
 
 
 def last_observed(values: np.ndarray, before: np.ndarray | None = None) -> np.ndarray:
-    """Each column's last observed value in ``values [T, C]``; where a column has none,
-    ``before``'s (the last value before these rows), else NaN."""
+    """Each column's last observed value in ``values [T, C]`` (float64); where a column has
+    none, ``before``'s (the last value before these rows), else NaN. Searched backwards in
+    blocks that double, so a column observed near the end costs a few rows, not ``T``."""
+    values = np.asarray(values)
     start = np.full(values.shape[1], np.nan) if before is None else before
-    return carried_forward(np.concatenate([np.asarray(start, np.float64)[None], values]))[-1]
+    found = np.array(start, dtype=np.float64)  # a copy: columns never observed keep it
+    missing = np.ones(values.shape[1], dtype=bool)
+    end, block = len(values), 64
+    while end > 0 and missing.any():
+        first = max(0, end - block)
+        columns = np.flatnonzero(missing)
+        observed = ~np.isnan(values[first:end, columns])
+        seen = observed.any(axis=0)
+        last = end - 1 - np.argmax(observed[::-1], axis=0)  # the last observed row
+        found[columns[seen]] = values[last[seen], columns[seen]]
+        missing[columns[seen]] = False
+        end, block = first, 2 * block
+    return found
 
 
 def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames import SeriesTable, future_times, time_series, to_polars
+from tsfm.data.frames import SeriesTable, future_times, future_times_each, time_series, to_polars
 from tsfm.data.frames.column_types import polars_type, user_types
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.id_types import as_fitted_ids
@@ -190,7 +190,7 @@ def make_future_panel(est: Any, df: Any = None) -> Any:
         layout = long.layout  # in the frame library of df
     else:
         ids, last = list(est.series_), [t[-1] for t in history.times]
-    times = np.stack([future_times(t, est.freq_, est.horizon) for t in last])
+    times = future_times_each(last, est.freq_, est.horizon)
     columns = [id_series(layout, ids, est.horizon)]
     columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
     rows = len(ids) * est.horizon

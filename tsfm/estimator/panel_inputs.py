@@ -11,7 +11,7 @@ import torch
 
 from tsfm.data.batch import Batch
 from tsfm.data.frames import future_times
-from tsfm.data.timefeatures import time_features
+from tsfm.data.timefeatures import series_time_features
 from tsfm.data.values import fill_forward
 from tsfm.estimator.inference import estimator_calendar_zone
 
@@ -71,7 +71,8 @@ def panel_batch(
         batch["future_covariates_mask"] = tensor(observed[:, :, future])  # as in training
     if est.dims_.get("n_marks"):
         zone = estimator_calendar_zone(est)
-        marks = np.stack([time_features(t, est.config_.data.freq, zone) for t in times])
+        marks = series_time_features(list(times), est.config_.data.freq, zone)
+        marks = marks.reshape(len(times), -1, marks.shape[-1])
         batch["x_mark"], batch["y_mark"] = tensor(marks[:, :lookback]), tensor(marks[:, lookback:])
     for key, value in statics.items():
         batch[key] = value.unsqueeze(1).expand(-1, n, -1)

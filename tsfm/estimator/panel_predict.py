@@ -1,5 +1,7 @@
 """``predict`` of ``mode="independent"``: the horizon after the end of every series, each
-scaled with its training statistics (a new series with its own history's)."""
+scaled with its training statistics (a new series with its own history's); the model
+forecasts the series a chunk at a time (:mod:`tsfm.estimator.window_chunks`), so that its
+memory does not grow with the number of series."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from tsfm.data.frames import future_times, time_series
+from tsfm.data.frames import future_times_each, time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
 from tsfm.data.frames.write import finish_frame, id_series
@@ -18,6 +20,7 @@ from tsfm.estimator.model_outputs import finite
 from tsfm.estimator.panel_history import history_of, panel_tables, read_panel, series_scales
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch
 from tsfm.estimator.static_inputs import statics_for
+from tsfm.estimator.window_chunks import chunk_size, spans
 from tsfm.training.runtime import inference
 
 
@@ -53,7 +56,7 @@ def predict_panel(
     empty = np.isnan(history.values[:, :, :n]).all(axis=1).any(axis=1)
     if empty.any():  # as a joint predict warns (evaluate leaves such windows out of its scores)
         warn_empty_lookback([s for s, e in zip(ids, empty, strict=True) if e], est.lookback)
-    horizons = np.stack([future_times(t[-1], est.freq_, est.horizon) for t in history.times])
+    horizons = future_times_each([t[-1] for t in history.times], est.freq_, est.horizon)
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))
     if n_cov_future:
@@ -71,13 +74,19 @@ def predict_panel(
         lambda i: f"for series {ids[i[0]]!r} at {show_time(stamps[i[:2]])}",
     )
     before = None if history.before is None else (history.before - mean) / std
-    batch = panel_batch(est, scaled, stamps, statics, filled_windows(scaled, before))
-    with inference(est.config_, est.module_.device):
-        output = est.module_(batch)
-        prediction = output.prediction.float().cpu().numpy().astype(np.float64)
-        if taus:
-            quantiles = est.module_.predictive_quantiles(output, batch, taus)
-            quantiles = quantiles.float().cpu().numpy().astype(np.float64)
+    filled = filled_windows(scaled, before)
+    predictions, quantiles = [], []
+    for part in spans(len(ids), chunk_size(est, scaled.shape[2], len(taus))):  # bounded memory
+        own = {key: value[part] for key, value in statics.items()}
+        batch = panel_batch(est, scaled[part], stamps[part], own, filled[part])
+        with inference(est.config_, est.module_.device):
+            output = est.module_(batch)
+            predictions.append(output.prediction.float().cpu().numpy().astype(np.float64))
+            if taus:
+                q = est.module_.predictive_quantiles(output, batch, taus)
+                quantiles.append(q.float().cpu().numpy().astype(np.float64))
+    prediction = np.concatenate(predictions)
+    quantiles = np.concatenate(quantiles) if taus else None
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
     bands = []
     if taus:

@@ -25,7 +25,7 @@ import torch
 
 from tsfm.data.frames.dates import show_time
 from tsfm.data.user_warnings import warn_user
-from tsfm.data.values import carried_forward, refuse_overflow
+from tsfm.data.values import last_observed, refuse_overflow
 from tsfm.errors import InputError
 from tsfm.estimator.accuracy import history_scales, season_length
 from tsfm.estimator.model_outputs import finite
@@ -120,9 +120,6 @@ def panel_forecasts(
     size = est.config_.data.eval_batch_size
     keys = ("x", "t", "f", "q", "look", "seen", "read", "look_read")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-    carried = {  # what each look-back carries in, of the series of these windows
-        k: carried_forward(tables[k].values) for k in np.unique(windows.series).tolist()
-    }
     nothing = np.full(tables[0].values.shape[1], np.nan)
     for start in range(0, len(windows.origins), size):
         part = slice(start, start + size)
@@ -137,8 +134,8 @@ def panel_forecasts(
         stamps = np.stack([t for _, t in rows])
         scaled = (values - mean[part][:, None]) / std[part][:, None]
         refuse_overflow(scaled, tables[0].columns, partial(_at, windows, j, stamps))
-        before = np.stack([
-            carried[k][o - lookback - 1] if o > lookback else nothing
+        before = np.stack([  # what each look-back carries in: the last value before it
+            last_observed(tables[k].values[: o - lookback]) if o > lookback else nothing
             for k, o in zip(j, windows.origins[part], strict=True)
         ])  # fmt: skip
         filled = filled_windows(scaled, (before - mean[part]) / std[part])

@@ -8,6 +8,7 @@ from tsfm.data.frames.date_text import quarter_starts
 from tsfm.data.frames.dates import (
     Freq,
     future_times,
+    future_times_each,
     is_integer_time,
     next_time,
     resolve_freq,
@@ -24,6 +25,7 @@ __all__ = [
     "SeriesTable",
     "build_table",
     "future_times",
+    "future_times_each",
     "is_integer_time",
     "next_time",
     "quarter_starts",

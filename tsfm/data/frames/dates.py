@@ -9,6 +9,8 @@ integers. A frequency is a pandas offset alias (``"h"``, ``"15min"``, ``"D"``, `
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -247,6 +249,16 @@ def future_times(last: np.generic, freq: Freq, horizon: int) -> np.ndarray:
         return np.asarray(last, dtype=np.int64) + freq * np.arange(1, horizon + 1, dtype=np.int64)
     stamps = pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
     return stamps.values.astype("datetime64[ns]")
+
+
+def future_times_each(lasts: Sequence[Any], freq: Freq, horizon: int) -> np.ndarray:
+    """``[S, horizon]``: :func:`future_times` after each of ``lasts``, computed once per
+    distinct timestamp (a panel's series mostly end, or start, on a few)."""
+    known: dict[Any, np.ndarray] = {}
+    for t in lasts:
+        if t not in known:
+            known[t] = future_times(t, freq, horizon)
+    return np.stack([known[t] for t in lasts])
 
 
 def next_time(last: np.generic, freq: Freq) -> np.generic:
