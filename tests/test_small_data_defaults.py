@@ -1,5 +1,6 @@
 """The Forecaster's training defaults where it sizes the model by the data
-(``tsfm/estimator/small_data.py``): the learning rate, and what ``fit_metrics_`` records."""
+(``tsfm/estimator/small_data.py``): the learning rate, the least optimizer steps, and what
+``fit_metrics_`` records."""
 
 from __future__ import annotations
 
@@ -46,6 +47,42 @@ def test_models_not_sized_by_width_keep_their_presets():
     assert config(experiment="itransformer_etth1_96").optim.lr == pytest.approx(PRESET_LR)
 
 
+def test_a_tiny_frame_gets_100_steps_over_the_papers_schedule_stretched():
+    cfg = config()  # 89 windows: 2 batches of 32 an epoch, 20 steps in 10 epochs
+    assert cfg.trainer.max_epochs == 50  # 5 times the epochs: 100 steps
+    assert cfg.optim.decay_start_epoch == 5 and cfg.optim.gamma == pytest.approx(0.5**0.2)
+    assert cfg.callbacks.early_stopping.patience == 15  # 3 of the paper's epochs
+    kept_lr = config(lr=PRESET_LR, patience=4)  # the rate and patience chosen, not the budget
+    assert kept_lr.trainer.max_epochs == 50 and kept_lr.optim.lr == pytest.approx(PRESET_LR)
+    assert kept_lr.callbacks.early_stopping.patience == 4
+
+
+@pytest.mark.parametrize("n_windows", [2_000, 100_000])
+def test_frames_with_enough_steps_keep_the_papers_schedule(n_windows):
+    cfg = config(n_windows=n_windows)
+    assert (cfg.trainer.max_epochs, cfg.optim.decay_start_epoch) == (10, 1)
+    assert cfg.optim.gamma == 0.5 and cfg.callbacks.early_stopping.patience == 3
+    assert config(batch_size=8).trainer.max_epochs == 10  # 11 batches an epoch: 110 steps
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_epochs": 10},
+        {"trainer__max_steps": 40},
+        {"scheduler": "none"},
+        {"optim__gamma": 0.9},
+        {"overrides": ["optim=adam_decay09"]},
+        {"overrides": ["trainer.max_epochs=10"]},
+        {"trainer__limit_train_batches": 1},
+        {"d_model": 32, "d_ff": 32},
+    ],
+)
+def test_the_users_budget_or_schedule_is_kept(params):
+    cfg = config(**params)
+    assert cfg.trainer.max_epochs == 10 and cfg.optim.decay_start_epoch == 1
+
+
 def test_a_tiny_frame_trains_under_the_defaults_and_fit_metrics_say_how():
     """89 training windows, 2 batches an epoch: the paper's 1e-4 halved every epoch leaves
     the model where it started (in-sample scaled MSE ~1, as a forecast of the mean); the
@@ -63,8 +100,8 @@ def test_a_tiny_frame_trains_under_the_defaults_and_fit_metrics_say_how():
     assert in_sample_mse(est) < 0.3
     record = est.fit_metrics_
     assert record["lr"] == pytest.approx(1e-3) and record["scheduler"] == "exponential"
-    assert record["lr_halving_epochs"] == pytest.approx(1.0)
-    assert record["steps"] == record["step_budget"] == record["max_epochs"] * 2
+    assert record["lr_halving_epochs"] == pytest.approx(5.0)
+    assert record["steps"] == record["step_budget"] == 100 and record["max_epochs"] == 50
     assert paper.fit_metrics_["lr"] == pytest.approx(PRESET_LR)
     assert paper.fit_metrics_["step_budget"] == 20 and paper.fit_metrics_["max_epochs"] == 10
 
