@@ -6,7 +6,10 @@ the fit's seconds (``fit_...``), how training ended: ``stopped`` (one of
 :data:`~tsfm.training.stopping.STOP_REASONS`) and ``last_epoch_complete``, and the rows of
 the frame it trained on (``train_rows``) and validated on (``val_rows``, 0 without
 validation; a panel's: summed over its series), which cross-validation's and backtests' fold
-tables report. When the time limit ended the training, one line (``verbose >= 1``) says so.
+tables report, and the learning rate, schedule and step budget the fit ran (``lr``,
+``scheduler``, ``lr_halving_epochs``, ``max_epochs``, ``step_budget``, ``steps``:
+:func:`~tsfm.estimator.small_data.schedule_record`). When the time limit ended the training,
+one line (``verbose >= 1``) says so.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from tsfm.estimator.small_data import schedule_record
 from tsfm.training.preflight import fits_type
 from tsfm.training.stopping import STOP_REASONS, plural, shown_time, time_limit
 
@@ -36,15 +40,20 @@ def fit_record(
     helper: dict[str, Any] | None = None,
     shown: bool = True,
     rows: tuple[int, int] | None = None,
+    trainer: Any = None,
 ) -> dict[str, Any]:
     """``fit_metrics_`` of a fit's metrics; one line (``verbose >= 1``, ``shown``) when the
     time limit ended the training. ``helper``: the ``fit_metrics_`` and ``seconds`` of the
     conformal calibration helper that shared the fit's ``max_time`` (half of it at most; the
     final training got what it left): the line says what it used, or that the limit ended the
-    helper's training only. ``rows``: the rows trained and validated on."""
+    helper's training only. ``rows``: the rows trained and validated on; ``trainer``: the
+    fit's, for the learning rate, schedule and step budget it ran
+    (:func:`~tsfm.estimator.small_data.schedule_record`)."""
     record = {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS)}
     if rows is not None:
         record["train_rows"], record["val_rows"] = (int(n) for n in rows)
+    if trainer is not None:
+        record.update(schedule_record(cfg, trainer))
     if not shown or int(est.verbose) < 1:
         return record
     limit = f"max_time={shown_time(cfg.trainer.get('max_time') or 0)}"
@@ -75,9 +84,11 @@ def say(line: str) -> None:
 
 def fit_metric_value(key: str, value: Any) -> bool:
     """Whether ``fit_metrics_`` may hold ``value`` under ``key`` (forecaster.json is checked
-    with it): a number, or how training stopped."""
+    with it): a number, how training stopped, or the schedule's name."""
     if key == "stopped":
         return value in STOP_REASONS
+    if key == "scheduler":  # the learning-rate schedule's name
+        return isinstance(value, str)
     if key == "last_epoch_complete":
         return isinstance(value, bool)
     return value is None or fits_type(value, float)

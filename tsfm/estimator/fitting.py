@@ -213,7 +213,9 @@ def fit_table(
         est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
     # a calibration helper's training (calibrate=False) is reported with the final one's
     used = (n_train, len(rows) - n_train if validate else 0)  # the rows trained, validated on
-    est.fit_metrics_ = fit_record(est, cfg, result.metrics, helper, shown=calibrate, rows=used)
+    est.fit_metrics_ = fit_record(
+        est, cfg, result.metrics, helper, shown=calibrate, rows=used, trainer=result.trainer
+    )
     remember_fitted_params(est)
     if residuals is not None:
         from tsfm.estimator.calibration import scores_from_residuals

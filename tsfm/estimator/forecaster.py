@@ -72,7 +72,9 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
             ``quantiles=[...]``), ``"normal"`` or ``"student_t"``, or a point loss with
             ``conformal_windows=k`` (``conformal_step``, ``conformal_normalize``,
             ``conformal_adaptive_rate`` for adaptive intervals in ``evaluate``); ``levels``
-            and ``season_length`` set what ``evaluate`` scores (see the README).
+            and ``season_length`` set what ``evaluate`` scores (see the README). Without an
+            experiment or a chosen width, iTransformer's width, learning rate (1e-3) and
+            least optimizer steps (100) follow the data (README "Defaults from the data").
 
     Fitted attributes: ``module_`` (the trained ForecastingModule; after :meth:`load` its
     forecasting part, an :class:`~tsfm.training.forecasting_core.InferenceModule`: the same

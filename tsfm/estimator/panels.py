@@ -167,7 +167,7 @@ def fit_long(
     est.fitted_rows_ = fitted_rows(times, n_train, validate, series=list(long.ids))  # in-sample
     est.dims_ = datamodule.dims()
     used = (sum(n_train), sum(held_out) if validate else 0)  # every series' rows
-    est.fit_metrics_ = fit_record(est, cfg, result.metrics, rows=used)
+    est.fit_metrics_ = fit_record(est, cfg, result.metrics, rows=used, trainer=result.trainer)
     remember_fitted_params(est)
     return result
 

@@ -24,6 +24,7 @@ from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.other_names import refuse_other_parameters, unknown_parameter
 from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.sizing import calibration_defaults, data_sized
+from tsfm.estimator.small_data import small_data_defaults
 from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
 from tsfm.training.conformal import check_conformal
@@ -213,8 +214,8 @@ def build_config(
     }
     if not any(o.startswith("logger=") for o in est.overrides or []):
         settings["logger.name"] = "none"
-    if n_windows is not None:
-        settings.update(data_sized(est, n_windows, freq, cfg.model))  # the composed defaults
+    sized = {} if n_windows is None else data_sized(est, n_windows, freq, cfg.model)
+    settings.update(sized)  # the composed defaults
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")
     named: dict[str, str] = {}
@@ -227,6 +228,8 @@ def build_config(
         named[key] = name
         set_value(cfg, key, value, f"parameter '{name}'")
     check_panel_settings(est, given_keys(est))
+    if n_windows is not None:  # a data-sized width's learning rate and least steps
+        small_data_defaults(cfg, set(given_keys(est)), sized, n_windows)
     seed = cfg.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
