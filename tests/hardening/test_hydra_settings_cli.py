@@ -1,6 +1,7 @@
 """``python -m tsfm.run`` and ``python -m tsfm.tune`` end, with status 2 and before Hydra
 acts, on configs and overrides that would make Hydra run code (the payload never runs), and
-on Hydra's pickle rerun; legitimate ``hydra.*`` settings still run."""
+on Hydra's pickle rerun; legitimate ``hydra.*`` settings still run, and a study over a preset
+from ``--config-dir`` writes its best preset."""
 
 from __future__ import annotations
 
@@ -100,3 +101,15 @@ def test_a_run_with_hydras_own_settings_still_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (run_dir / "metrics.json").is_file()
     assert "[tsfm] " in (run_dir / "run.log").read_text()
+
+
+def test_a_study_over_a_preset_from_config_dir_writes_its_best_preset(tmp_path):
+    (tmp_path / "mine" / "experiment").mkdir(parents=True)
+    (tmp_path / "mine" / "experiment" / "mine.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - /experiment/itransformer_etth1_96\n  - _self_\n"
+        "seed: 7\n"
+    )
+    proc = command("tune", "--config-dir", str(tmp_path / "mine"), "experiment=mine", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    written = tmp_path / "study" / "experiment" / "itransformer_etth1_8_tuned.yaml"
+    assert "\nseed: 7\n" in written.read_text()  # the preset's own value, read from its file
