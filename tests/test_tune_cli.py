@@ -91,3 +91,22 @@ def test_another_problems_refusal_offers_only_what_names_a_new_study(tmp_path):
     with pytest.raises(ValueError, match=r"Name a new study \(study_name=\.\.\.\), or"):
         tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={"d_model": [8]},
                     storage=url, study_name="py")  # fmt: skip
+
+
+def test_a_presets_file_is_found_in_hydras_folder_order_or_refused_naming_them(tmp_path):
+    from tsfm.config import CONF_DIR
+    from tsfm.errors import InputError
+    from tsfm.tuning.preset_files import preset_file
+
+    (tmp_path / "experiment").mkdir()
+    for name in ("mine", "itransformer_etth1_96"):
+        (tmp_path / "experiment" / f"{name}.yaml").write_text("# @package _global_\n")
+    folders = [CONF_DIR, tmp_path]
+    assert preset_file("mine", folders) == tmp_path / "experiment" / "mine.yaml"
+    shipped = CONF_DIR / "experiment" / "itransformer_etth1_96.yaml"
+    assert preset_file("itransformer_etth1_96", folders) == shipped  # conf/ first, as Hydra
+    with pytest.raises(
+        InputError,
+        match=rf"experiment=theirs: no experiment/theirs.yaml in the config folders \({CONF_DIR}, {tmp_path}\)",
+    ):
+        preset_file("theirs", folders)

@@ -56,14 +56,21 @@ def into_log_files(log: logging.Logger, message: str) -> None:
 
 
 def refuse_unknown_keys_first(
-    argv: Sequence[str], check: Callable[[DictConfig, Sequence[str]], None] | None = None
+    argv: Sequence[str],
+    check: Callable[[DictConfig, Sequence[str]], None] | None = None,
+    app: Callable | None = None,
 ) -> None:
-    """Before Hydra composes the run config: an override of a key or config the schema lacks
-    (``model.d_modle=64``, ``model=itransfomer``) ends the command with the nearest names and
-    status 2, as an input error (Hydra's own message names none, and suggests ``+key=...``,
-    which would be refused too); so does an :class:`InputError` of ``check(config,
-    overrides)``, the command's own check of the composed config."""
-    message = override_error(argv, check)
+    """Before Hydra composes the run config: a command line whose configs would make Hydra
+    run code (``hydra.callbacks``, logging handlers, ``--experimental-rerun``, ...:
+    :mod:`tsfm.hydra_guard`, for the Hydra app ``app``) ends the command with status 2, as
+    an input error; so does an override of a key or config the schema lacks
+    (``model.d_modle=64``, ``model=itransfomer``), with the nearest names (Hydra's own
+    message names none, and suggests ``+key=...``, which would be refused too), and an
+    :class:`InputError` of ``check(config, overrides)``, the command's own check of the
+    composed config."""
+    from tsfm.hydra_guard import code_in_configs_error
+
+    message = code_in_configs_error(argv, app) or override_error(argv, check)
     if message:
         print(f"{InputError.__name__}: {message}", file=sys.stderr, flush=True)
         raise SystemExit(INPUT_ERROR_STATUS)
@@ -75,7 +82,8 @@ def override_error(
     """Why the command line ``argv`` cannot compose (None when it composes, or fails some
     other way: Hydra then reports it). A multirun's sweeps are tried with their first value;
     the command line of another config (``--config-dir``, ``--config-name``, ...), or one
-    that only shows something (``--help``, ``--cfg``, ``--info``), is left to Hydra."""
+    that only shows something (``--help``, ``--cfg``, ``--info``), is left to Hydra here (the
+    check of ``hydra.*`` settings naming code, :mod:`tsfm.hydra_guard`, covers every one)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import ConfigCompositionException
 

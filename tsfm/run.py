@@ -140,6 +140,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    refuse_unknown_keys_first(sys.argv[1:], refuse_search_space)
+    refuse_unknown_keys_first(sys.argv[1:], refuse_search_space, app=main)
     with failed_jobs_listed():  # after a multirun: every failed job, not only the first
         main()

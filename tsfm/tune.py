@@ -93,5 +93,5 @@ def _hydra_overrides(argv: list[str]) -> list[str]:
 
 if __name__ == "__main__":
     sys.argv = [sys.argv[0], *_logs_in_the_study_folder(sys.argv[1:])]
-    refuse_unknown_keys_first(sys.argv[1:])
+    refuse_unknown_keys_first(sys.argv[1:], app=main)
     main()

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from tsfm.config import CONF_DIR
 from tsfm.config_keys import check_known_keys
 from tsfm.errors import InputError
+from tsfm.tuning.preset_files import config_folders, preset_file, preset_keys
 
 SEARCHED_GROUPS = ("data", "model", "optim")
 GROUPS = (*SEARCHED_GROUPS, "trainer", "callbacks", "logger", "experiment")
@@ -92,16 +93,13 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    searchpath: list[str] = []
-    if HydraConfig.initialized():
-        choices = HydraConfig.get().runtime.choices
-        searchpath = list(HydraConfig.get().searchpath)  # hydra.searchpath=[file://...]
-    else:
-        choices = compose(overrides, return_hydra_config=True).hydra.runtime.choices
+    runtime = _runtime(overrides)
+    choices = runtime.choices
     groups = {g: choices[g] for g in SEARCHED_GROUPS if choices.get(g)}
     preset: list[str] = []
     if choices.get("experiment"):
-        preset = _preset_keys(_config_file("experiment", choices["experiment"], searchpath))
+        folders = config_folders(runtime)
+        preset = preset_keys(preset_file(choices["experiment"], folders), folders)
     kept, shortcuts = split_shortcuts(overrides)
     cut = {o.split("=", 1)[0].lstrip("+~") for o in shortcuts}
     keys = list(preset)
@@ -119,29 +117,12 @@ def base_of_best(cfg: DictConfig, overrides: Sequence[str]) -> tuple[dict, dict[
     }
 
 
-def _config_file(group: str, name: str, searchpath: Sequence[str]) -> Path:
-    """``<group>/<name>.yaml`` in ``conf/`` or the first ``file://`` search path holding it."""
-    folders = [CONF_DIR, *(Path(p.removeprefix("file://")) for p in searchpath)]
-    found = [f / group / f"{name}.yaml" for f in folders if (f / group / f"{name}.yaml").is_file()]
-    return found[0] if found else CONF_DIR / group / f"{name}.yaml"
-
-
-def _preset_keys(path: Path) -> list[str]:
-    """The keys an experiment file sets, with those of the bases it pulls in (its defaults
-    entries that name a config, such as ``base/itransformer_etth1``), bases first."""
-    preset = OmegaConf.load(path)
-    keys: list[str] = []
-    for entry in preset.pop("defaults", []):
-        if isinstance(entry, str) and entry != "_self_":
-            base = CONF_DIR / entry[1:] if entry.startswith("/") else path.parent / entry
-            keys += _preset_keys(base.with_name(f"{base.name}.yaml"))
-    return keys + _leaf_keys(preset)
-
-
-def _leaf_keys(node: Any, prefix: str = "") -> list[str]:
-    if isinstance(node, DictConfig):
-        return [leaf for key in node for leaf in _leaf_keys(node[key], f"{prefix}{key}.")]
-    return [prefix.rstrip(".")]
+def _runtime(overrides: Sequence[str]) -> DictConfig:
+    """``hydra.runtime`` (the choices, the search path) of the running app, or of the config
+    ``overrides`` compose outside one."""
+    if HydraConfig.initialized():
+        return HydraConfig.get().runtime
+    return compose(overrides, return_hydra_config=True).hydra.runtime
 
 
 def trial_config(cfg: DictConfig, overrides: Sequence[str], values: dict[str, Any]) -> DictConfig:
@@ -197,10 +178,7 @@ def shipped_keys(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any
 
     from tsfm.tuning.space import parse_space
 
-    if HydraConfig.initialized():
-        choices = HydraConfig.get().runtime.choices
-    else:
-        choices = compose(overrides, return_hydra_config=True).hydra.runtime.choices
+    choices = _runtime(overrides).choices
     path = CONF_DIR / "hparams_search" / f"{choices.get('hparams_search')}.yaml"
     if not choices.get("hparams_search") or not path.is_file():
         return set()
@@ -238,6 +216,9 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     )
 
     check_known_keys(cfg)  # a key nothing would read, before anything else
+    runtime = _runtime(overrides)
+    if runtime.choices.get("experiment"):  # read after the trials: refused before them
+        preset_file(runtime.choices.experiment, config_folders(runtime))
     settings = cfg.tune
     check_n_trials(settings.n_trials, "tune.n_trials")
     params = searched_entries(settings.params)
