@@ -18,9 +18,9 @@ from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
-from tsfm.drawing import choose_series
 from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
+from tsfm.report import check_plot_variates
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
@@ -157,15 +157,6 @@ def check_model_memory(cfg: DictConfig, datamodule: ForecastDataModule, override
         override=override,
         n_windows=n_windows,
     )
-
-
-def check_plot_variates(cfg: DictConfig, datamodule: ForecastDataModule) -> None:
-    """Refuse ``output.plot_variates`` naming no target before training, not after it."""
-    output = cfg.get("output")
-    if output is None or not output.get("plot") or not cfg.test:
-        return
-    if output.get("plot_variates") is not None:
-        choose_series(datamodule.columns, list(output.plot_variates), None, "output.plot_variates")
 
 
 def fit_and_test(
