@@ -1,6 +1,7 @@
 """What cannot work under DDP is refused before anything trains: a Forecaster or a tuning
-command that Lightning would start again in more processes. No test here starts a second
-process: a Trainer that would launch one, or a training, fails the test instead."""
+command that Lightning would start again in more processes, and evaluation splits with
+fewer windows than processes. No test here starts a second process: a Trainer that would
+launch one, or a training, fails the test instead."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import torch
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny
-from tests.helpers.runs import TINY_ITRANSFORMER
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm.config import compose_config
 from tsfm.errors import InputError
+from tsfm.pipeline import fit_and_test
 
 DDP_CPU = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
 
@@ -127,3 +129,38 @@ def test_one_process_per_trial_passes_the_tuning_check():
 def test_forecaster_tune_refuses_a_searched_device_count(no_training):
     with pytest.raises(InputError, match="Forecaster.tune trains each trial in one process"):
         tiny().tune(synthetic_frame(200), n_trials=2, search_space={"devices": [1, 2]})
+
+
+# ---------------------------------------------------------------- evaluation shards
+
+
+@pytest.mark.parametrize(
+    ("ratios", "refused"),
+    [
+        (("0.7", "0.02"), r"1 test windows cannot be shared by 2 processes"),
+        (("0.9", "0.08"), r"1 validation windows cannot be shared by 2 processes"),
+    ],
+)
+def test_too_few_evaluation_windows_for_the_processes_are_refused_before_training(
+    ratios, refused, tmp_path, monkeypatch
+):
+    def trained(*args, **kwargs):
+        raise AssertionError("trained before the refusal")
+
+    monkeypatch.setattr(L.Trainer, "fit", trained)  # a DDP fit would run pytest again
+    synthetic_frame(400).to_csv(tmp_path / "small.csv", index=False)
+    train, test = ratios
+    cfg = compose_config(
+        *DDP_CPU,
+        *TINY_ITRANSFORMER,
+        *TINY_RUN,
+        "data=custom",
+        f"data.path={tmp_path / 'small.csv'}",
+        f"data.train_ratio={train}",
+        f"data.test_ratio={test}",
+    )
+    with pytest.raises(InputError, match=refused) as err:
+        fit_and_test(cfg, tmp_path / "run")
+    if "test" in refused:  # the test alone is short: train under DDP, test in one process
+        assert "train=false ckpt_path=<run>/checkpoints/best.ckpt" in str(err.value)
+        assert "without trainer=ddp" in str(err.value)

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
+from tsfm.data.eval_sharding import check_shards
 from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
 from tsfm.report import check_plot_variates
@@ -249,7 +250,8 @@ def _fit_and_test(
     extra_callbacks = [*extra_callbacks, RecordData(datamodule)]  # the data, in checkpoints
     trainer = build_trainer(
         cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides
-    )
+    )  # under DDP: enough evaluation windows for every process, checked before training
+    check_shards(trainer, datamodule.window_counts(), bool(cfg.train), bool(cfg.test))
     timings: dict[str, float] = {}
     best, metrics = None, {}
     if cfg.train:
