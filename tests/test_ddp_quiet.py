@@ -1,0 +1,54 @@
+"""Under DDP, what every process computes alike is said once: M4's scores logged without
+Lightning's sync warning (and unchanged)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from unittest import mock
+
+import torch
+import torch.distributed as dist
+from lightning.fabric.utilities.warnings import PossibleUserWarning
+from lightning.pytorch.trainer.connectors.logger_connector import result
+
+from tests.helpers.m4 import write_m4_files
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tsfm.config import compose_config
+from tsfm.pipeline import build_datamodule, build_module, build_trainer
+
+
+def _m4_test(cfg, datamodule, run_dir: Path, **trainer: object) -> tuple[dict, list]:
+    """The test scores of ``cfg``'s untrained module (seed 0) and Lightning's advice."""
+    torch.manual_seed(0)
+    module = build_module(cfg, datamodule)
+    result.warning_cache.clear()  # Lightning warns once per process and message
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        built = build_trainer(cfg, run_dir, **trainer)
+        scores = built.test(module, datamodule=datamodule, verbose=False)
+    return scores[0], [w for w in caught if issubclass(w.category, PossibleUserWarning)]
+
+
+def test_m4_scores_are_logged_unchanged_without_the_sync_warning(tmp_path):
+    write_m4_files(tmp_path, "Weekly")
+    cfg = compose_config(
+        "experiment=itransformer_m4_weekly",
+        f"data.root={tmp_path}",
+        *TINY_ITRANSFORMER[:4],
+        *TINY_RUN,
+        "callbacks=none",
+    )
+    datamodule = build_datamodule(cfg)
+    alone, _ = _m4_test(cfg, datamodule, tmp_path / "alone")
+    # DDP in one process (no other is started): Lightning's checks as under several
+    with mock.patch.dict(os.environ):  # the launcher's variables, not kept
+        try:
+            synced, caught = _m4_test(cfg, datamodule, tmp_path / "ddp", strategy="ddp")
+        finally:
+            if dist.is_initialized():
+                dist.destroy_process_group()
+    assert not [str(w.message) for w in caught if "sync_dist" in str(w.message)]
+    assert {"test/owa", "test/smape", "test/mase", "test/n_series"} <= set(synced)
+    assert synced == alone  # bit for bit
