@@ -1,22 +1,27 @@
 """Under DDP, what every process computes alike is said once: M4's scores logged without
-Lightning's sync warning (and unchanged)."""
+Lightning's sync warning (and unchanged), tsfm's warnings and test notes by the first process
+only."""
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
 from unittest import mock
 
+import pytest
 import torch
 import torch.distributed as dist
 from lightning.fabric.utilities.warnings import PossibleUserWarning
 from lightning.pytorch.trainer.connectors.logger_connector import result
 
+from tests.helpers.data import synthetic_frame
 from tests.helpers.m4 import write_m4_files
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tsfm.config import compose_config
-from tsfm.pipeline import build_datamodule, build_module, build_trainer
+from tsfm.data.user_warnings import warn_user
+from tsfm.pipeline import build_datamodule, build_module, build_trainer, fit_and_test
 
 
 def _m4_test(cfg, datamodule, run_dir: Path, **trainer: object) -> tuple[dict, list]:
@@ -52,3 +57,34 @@ def test_m4_scores_are_logged_unchanged_without_the_sync_warning(tmp_path):
     assert not [str(w.message) for w in caught if "sync_dist" in str(w.message)]
     assert {"test/owa", "test/smape", "test/mase", "test/n_series"} <= set(synced)
     assert synced == alone  # bit for bit
+
+
+def test_tsfm_warnings_come_from_the_first_process_only(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")  # a process Lightning's DDP launcher started
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_user("test: something to read with care")
+    assert caught == []
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    with pytest.warns(UserWarning, match="something to read with care"):
+        warn_user("test: something to read with care")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("LOCAL_RANK", "3")  # one process: whatever the rank says
+    with pytest.warns(UserWarning, match="one process"):
+        warn_user("one process")
+
+
+def test_the_test_notes_are_logged_by_the_first_process_only(tmp_path, monkeypatch, caplog):
+    frame = synthetic_frame(300)
+    frame.loc[frame.index % 5 == 0, "v0"] = 0.0  # MAPE leaves these out, with a note
+    frame.to_csv(tmp_path / "zeros.csv", index=False)
+    data = ["data=custom", f"data.path={tmp_path / 'zeros.csv'}", "callbacks=none"]
+    cfg = compose_config(*TINY_ITRANSFORMER, *TINY_RUN, *data)
+    import lightning as L
+
+    monkeypatch.setattr(L.Trainer, "is_global_zero", property(lambda self: False))
+    with caplog.at_level(logging.WARNING, logger="tsfm.pipeline"):
+        metrics = fit_and_test(cfg, tmp_path / "run").metrics
+    assert "MAPE leaves out" in metrics["test/warnings/mape_zeros"]  # still recorded
+    assert not [r for r in caplog.records if r.getMessage().startswith("test: ")]

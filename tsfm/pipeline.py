@@ -285,7 +285,8 @@ def _fit_and_test(
             metrics[f"test/undefined/{key}"] = why
         for key, note in module.series_scores.warnings.items():  # defined, but read with care
             metrics[f"test/warnings/{key}"] = note
-            log.warning("test: %s", note)
+            if trainer.is_global_zero:  # once, not by every DDP process
+                log.warning("test: %s", note)
     metrics.update(best_scores(trainer.checkpoint_callback))  # val/best_loss or best/<monitor>
     metrics["epochs"] = trainer.current_epoch
     metrics.update(timings)
