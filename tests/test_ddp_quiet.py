@@ -1,6 +1,6 @@
 """Under DDP, what every process computes alike is said once: M4's scores logged without
 Lightning's sync warning (and unchanged), tsfm's warnings and test notes by the first process
-only."""
+only, and a multirun's job folders in one sweep folder."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from lightning.pytorch.trainer.connectors.logger_connector import result
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.m4 import write_m4_files
-from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
+from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm.config import compose_config
 from tsfm.data.user_warnings import warn_user
 from tsfm.pipeline import build_datamodule, build_module, build_trainer, fit_and_test
@@ -88,3 +88,50 @@ def test_the_test_notes_are_logged_by_the_first_process_only(tmp_path, monkeypat
         metrics = fit_and_test(cfg, tmp_path / "run").metrics
     assert "MAPE leaves out" in metrics["test/warnings/mape_zeros"]  # still recorded
     assert not [r for r in caplog.records if r.getMessage().startswith("test: ")]
+
+
+def test_a_multirun_pins_its_sweep_folder_for_the_other_processes():
+    from tsfm.cli_errors import hydra_args
+    from tsfm.run import pinned_sweep_dir
+
+    run_dir = Path("/data/sweeps/multirun/2026-01-02_03-04-05/0")
+    argv = ["-m", "trainer=ddp", "model.d_model=8,16"]
+    pinned = pinned_sweep_dir(argv, run_dir, "0")
+    assert pinned == [*argv, "hydra.sweep.dir='/data/sweeps/multirun/2026-01-02_03-04-05'"]
+    assert pinned_sweep_dir(pinned, run_dir, "0") == pinned  # the other processes: as given
+    own = ["-m", "hydra.sweep.dir=mine", "model.d_model=8,16"]
+    assert pinned_sweep_dir(own, Path("/x/mine/1"), "1") == own
+    assert pinned_sweep_dir(argv, run_dir, "d_model=8") == argv  # not under its sweep folder
+    flags = ["-m", "model.d_model=8,16", "--cfg", "job"]  # overrides before a trailing flag
+    assert (
+        "hydra.sweep.dir='/data/sweeps/multirun/2026-01-02_03-04-05'"
+        in hydra_args(pinned_sweep_dir(flags, run_dir, "0")).overrides
+    )
+
+
+@pytest.mark.slow
+def test_a_ddp_multirun_writes_one_sweep_folder_and_says_its_notes_once(tmp_path):
+    frame = synthetic_frame(300)
+    frame.loc[frame.index % 5 == 0, "v0"] = 0.0
+    frame.to_csv(tmp_path / "zeros.csv", index=False)
+    proc = run_cli(
+        "-m",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "data=custom",
+        f"data.path={tmp_path / 'zeros.csv'}",
+        *TINY_ITRANSFORMER[1:],
+        "model.d_model=8",
+        *TINY_RUN,
+        cwd=tmp_path,
+        env={"OMP_NUM_THREADS": "1"},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sweeps = list((tmp_path / "multirun").iterdir())
+    assert len(sweeps) == 1, sweeps  # not a second folder of the other process's start time
+    job = sweeps[0] / "0"
+    assert (job / "metrics.json").is_file() and (job / "train_ddp_process_1.log").is_file()
+    said = (proc.stdout + proc.stderr).count("test: MAPE leaves out")
+    assert said == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
