@@ -137,3 +137,17 @@ def hydra_args(argv: Sequence[str]) -> Any:
             return get_args_parser().parse_args(list(argv))
     except SystemExit:  # a parse error, or --version, which prints and exits
         return None
+
+
+def with_override(argv: Sequence[str], override: str) -> list[str]:
+    """``argv`` with ``override`` where Hydra's argument parser takes it as one: beside the
+    user's overrides (argparse takes one run of them, so not after a flag such as ``--cfg
+    job`` that follows them), and not as the value of a flag (``--info``); ``argv`` as it is
+    when no place works (an argument Hydra refuses anyway: its own message says which)."""
+    argv = list(argv)
+    for at in (len(argv), *range(len(argv))):  # at the end, unless a flag follows the overrides
+        candidate = [*argv[:at], override, *argv[at:]]
+        args = hydra_args(candidate)
+        if args is not None and override in args.overrides:
+            return candidate
+    return argv

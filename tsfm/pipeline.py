@@ -18,9 +18,10 @@ from omegaconf import DictConfig, OmegaConf
 
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
-from tsfm.drawing import choose_series
+from tsfm.data.eval_sharding import check_shards
 from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
+from tsfm.report import check_plot_variates
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
@@ -159,15 +160,6 @@ def check_model_memory(cfg: DictConfig, datamodule: ForecastDataModule, override
     )
 
 
-def check_plot_variates(cfg: DictConfig, datamodule: ForecastDataModule) -> None:
-    """Refuse ``output.plot_variates`` naming no target before training, not after it."""
-    output = cfg.get("output")
-    if output is None or not output.get("plot") or not cfg.test:
-        return
-    if output.get("plot_variates") is not None:
-        choose_series(datamodule.columns, list(output.plot_variates), None, "output.plot_variates")
-
-
 def fit_and_test(
     cfg: DictConfig,
     run_dir: str | Path,
@@ -258,7 +250,8 @@ def _fit_and_test(
     extra_callbacks = [*extra_callbacks, RecordData(datamodule)]  # the data, in checkpoints
     trainer = build_trainer(
         cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides
-    )
+    )  # under DDP: enough evaluation windows for every process, checked before training
+    check_shards(trainer, datamodule.window_counts(), bool(cfg.train), bool(cfg.test))
     timings: dict[str, float] = {}
     best, metrics = None, {}
     if cfg.train:
@@ -292,7 +285,8 @@ def _fit_and_test(
             metrics[f"test/undefined/{key}"] = why
         for key, note in module.series_scores.warnings.items():  # defined, but read with care
             metrics[f"test/warnings/{key}"] = note
-            log.warning("test: %s", note)
+            if trainer.is_global_zero:  # once, not by every DDP process
+                log.warning("test: %s", note)
     metrics.update(best_scores(trainer.checkpoint_callback))  # val/best_loss or best/<monitor>
     metrics["epochs"] = trainer.current_epoch
     metrics.update(timings)

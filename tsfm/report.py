@@ -140,6 +140,15 @@ def run_title(cfg: Any, metrics: dict[str, Any] | None = None) -> str:
     return f"{title}: test {', '.join(scores)}" if scores else title
 
 
+def check_plot_variates(cfg: Any, datamodule: ForecastDataModule) -> None:
+    """Refuse ``output.plot_variates`` naming no target before training, not after it."""
+    output = cfg.get("output")
+    if output is None or not output.get("plot") or not cfg.test:
+        return
+    if output.get("plot_variates") is not None:
+        choose_series(datamodule.columns, list(output.plot_variates), None, "output.plot_variates")
+
+
 def plot_variates(datamodule: ForecastDataModule, wanted: Sequence[str] | None) -> list[str]:
     """The target columns ``forecast.png`` draws: ``wanted`` (``output.plot_variates``,
     checked), or the data's target (``data.target``, else the last column) first and then

@@ -21,7 +21,11 @@ from hydra.types import RunMode
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
-from tsfm.cli_errors import input_errors_end_the_command, refuse_unknown_keys_first
+from tsfm.cli_errors import (
+    input_errors_end_the_command,
+    refuse_unknown_keys_first,
+    with_override,
+)
 from tsfm.cli_failures import failed_jobs_listed, failures_recorded
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.errors import InputError
@@ -115,6 +119,23 @@ def refuse_search_space(cfg: DictConfig, overrides: Sequence[str]) -> None:
     )
 
 
+def pinned_sweep_dir(argv: Sequence[str], run_dir: Path, subdir: str) -> list[str]:
+    """The multirun command line ``argv`` with its sweep folder, the one holding the job's
+    ``run_dir`` as ``subdir``, pinned (``hydra.sweep.dir=...``), unless it sets one already.
+
+    Lightning's DDP launcher starts the other processes by running the command again (with
+    ``sys.argv``); they run the same sweep, job by job, and without the pin each would put
+    its job folders in a ``multirun/<time>`` folder of its own start time."""
+    argv = list(argv)
+    if any(arg.lstrip("+").startswith("hydra.sweep.dir=") for arg in argv):
+        return argv
+    parts = Path(subdir).parts
+    if not parts or run_dir.parts[-len(parts) :] != parts:
+        return argv  # a job folder outside its sweep folder: nothing to pin
+    folder = str(Path(*run_dir.parts[: -len(parts)]))
+    return with_override(argv, "hydra.sweep.dir='" + folder.replace("'", "\\'") + "'")
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     log_through_root()  # Lightning's info lines into run.log too
@@ -123,6 +144,8 @@ def main(cfg: DictConfig) -> float | None:
     job = None  # a multirun's job: its number and overrides, in the line saying it failed
     if hydra_cfg.mode == RunMode.MULTIRUN:
         job = f"#{hydra_cfg.job.num} ({' '.join(hydra_cfg.overrides.task)})"
+        sweep = str(hydra_cfg.sweep.subdir)  # DDP's other processes run the sweep in it too
+        sys.argv = [sys.argv[0], *pinned_sweep_dir(sys.argv[1:], run_dir, sweep)]
     try:
         with (
             input_errors_end_the_command(log),

@@ -25,7 +25,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from tsfm.cli_errors import hydra_args, input_errors_end_the_command, refuse_unknown_keys_first
+from tsfm.cli_errors import input_errors_end_the_command, refuse_unknown_keys_first, with_override
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.training.console import log_through_root
 from tsfm.tuning.config_study import tune
@@ -70,25 +70,11 @@ def main(cfg: DictConfig) -> float | None:
 
 def _logs_in_the_study_folder(argv: list[str]) -> list[str]:
     """Hydra's own files (``.hydra/``, ``tune.log``) go to the study's folder, ``tune.dir``,
-    instead of a run folder under ``outputs/`` that would hold nothing else.
-
-    The override joins the others where Hydra's argument parser takes it: beside the user's
-    overrides (argparse takes one run of them, so not after a flag such as ``--cfg job``
-    that follows them), and not as the value of a flag (``--info``)."""
+    instead of a run folder under ``outputs/`` that would hold nothing else (the override
+    joins the others where Hydra's parser takes it: :func:`~tsfm.cli_errors.with_override`)."""
     if any(arg.startswith(("hydra.run.dir=", "+hydra.run.dir=")) for arg in argv):
         return argv
-    ours = "hydra.run.dir=${tune.dir}"
-    for at in (len(argv), *range(len(argv))):  # at the end, unless a flag follows the overrides
-        candidate = [*argv[:at], ours, *argv[at:]]
-        if ours in _hydra_overrides(candidate):
-            return candidate
-    return argv  # an argument Hydra refuses anyway: its own message says which
-
-
-def _hydra_overrides(argv: list[str]) -> list[str]:
-    """The overrides Hydra's argument parser reads from ``argv`` (none if it refuses it)."""
-    args = hydra_args(argv)
-    return [] if args is None else list(args.overrides)
+    return with_override(argv, "hydra.run.dir=${tune.dir}")
 
 
 if __name__ == "__main__":

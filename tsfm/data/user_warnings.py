@@ -19,6 +19,7 @@ passed to the display hook (``warnings.showwarning``, whichever is installed: Py
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -40,9 +41,31 @@ def at_tsfm_lines() -> Iterator[None]:
         _AT_TSFM_LINES[0] = before
 
 
+RANKS = ("RANK", "LOCAL_RANK", "NODE_RANK", "GROUP_RANK")  # set by Lightning's DDP, torchrun
+
+
+def other_rank() -> bool:
+    """Whether this process is one of a multi-process (DDP) run's processes other than the
+    first, which repeat what the first warns: by torch.distributed once it is set up, before
+    that by the environment Lightning's launcher and torchrun give each process. Read without
+    importing torch or Lightning (a loaded model's path imports neither for this)."""
+    distributed = sys.modules.get("torch.distributed")
+    if distributed is not None and distributed.is_available() and distributed.is_initialized():
+        return distributed.get_rank() != 0
+    try:
+        if int(os.environ.get("WORLD_SIZE") or 1) <= 1:
+            return False
+        return any(int(os.environ.get(name) or 0) != 0 for name in RANKS)
+    except ValueError:  # not numbers: not a launcher's
+        return False
+
+
 def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn(message, category)`` attributed to the first caller outside tsfm, shown
-    without echoing that caller's source line (see the module docstring)."""
+    without echoing that caller's source line (see the module docstring); under DDP by the
+    first process only (:func:`other_rank`), not once per process."""
+    if other_rank():
+        return
     level, frame = 2, sys._getframe(1)  # stacklevel 2 names the caller of warn_user
     while (
         not _AT_TSFM_LINES[0] and frame is not None and frame.f_code.co_filename.startswith(PACKAGE)

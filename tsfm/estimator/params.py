@@ -29,6 +29,7 @@ from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
 from tsfm.training.conformal import check_conformal
 from tsfm.training.heads import make_head
+from tsfm.training.processes import multi_process
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -160,6 +161,20 @@ def check_overrides(overrides: list[str] | None, model: str = "<model>") -> None
             raise InputError(why)
 
 
+def check_one_process(trainer: Any, model: str) -> None:
+    """Refuse trainer settings that would start more than one process: Lightning would start
+    the others by running the user's script again, which would fit once more in each."""
+    why = multi_process(trainer, lambda key: param_name(model, f"trainer.{key}"))
+    if why is not None:
+        raise InputError(
+            f"the Forecaster trains in one process, and {why}: Lightning would start the "
+            "others by running your script again, fitting it once more in each. Pass "
+            "devices=1 (one GPU: accelerator='gpu', devices=1); for multi-device or "
+            "multi-node training use python -m tsfm.run trainer=ddp (README: 'Scaling out: "
+            "DDP on one or several nodes')"
+        )
+
+
 def param_name(model: str, key: str) -> str:
     """The parameter name of a config key (inverse of :func:`config_key`)."""
     if key.startswith("model.") and key[6:] in model_hyperparameters(model):
@@ -270,16 +285,6 @@ def build_config(
             f"(data__freq='{cfg.data.freq}' keeps the preset's)"
         )
         cfg.data.freq = str(freq)
-    strategy = str(cfg.trainer.get("strategy") or "")
-    devices = cfg.trainer.get("devices")
-    if (
-        "ddp" in strategy
-        or (isinstance(devices, int) and devices > 1)
-        or cfg.trainer.get("num_nodes", 1) not in (None, 1)
-    ):
-        raise InputError(
-            "the Forecaster trains in one process (devices=1); for multi-device or multi-node "
-            "training use python -m tsfm.run trainer=ddp (see the README)"
-        )
+    check_one_process(cfg.trainer, est.model)
     OmegaConf.resolve(cfg)
     return cfg

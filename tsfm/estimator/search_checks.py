@@ -37,6 +37,26 @@ def _run_config(est: Any, overrides: list[str]) -> Any:
     return cfg
 
 
+def check_one_process(est: Any, space: dict[str, Any], overrides: list[str]) -> None:
+    """Refuse settings or search-space entries with which a trial would start more than one
+    process: Lightning would start the others by running the user's script again."""
+    from tsfm.tuning.one_process import multi_process_trial
+
+    def group_trainer(group: str, choice: Any) -> Any:
+        return _run_config(est, [*overrides, f"{group}={choice}"]).trainer
+
+    trainer = _run_config(est, overrides).trainer
+    name = lambda key: param_name(est.model, f"trainer.{key}")  # noqa: E731
+    why = multi_process_trial(trainer, space, group_trainer, name)
+    if why is not None:
+        raise InputError(
+            f"Forecaster.tune trains each trial in one process, and {why}: Lightning would "
+            "start the others by running your script again. Pass devices=1; to use several "
+            "devices, run one process per device, each calling tune with the same storage= "
+            "and study_name= (README: 'Tuning with Optuna: python -m tsfm.tune')"
+        )
+
+
 def check_space(est: Any, space: dict[str, Any], shipped: bool = False) -> dict[str, Any]:
     """Every search-space entry against the forecaster's run config before the first trial:
     the key must become a parameter, and each choice (or both ends of a range) must fit, pass
@@ -47,6 +67,7 @@ def check_space(est: Any, space: dict[str, Any], shipped: bool = False) -> dict[
     from tsfm.tuning.space import candidate_values, format_override, space_error
 
     overrides = list(est.overrides or [])
+    check_one_process(est, space, overrides)
     for key, dist in space.items():
         if key == LOOKBACK:  # the Forecaster's own argument, not a config value
             check_lookbacks(candidate_values(dist))

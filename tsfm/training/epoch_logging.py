@@ -101,8 +101,11 @@ class EpochLogging:
             index, forecast = gather_uneven(self, index), gather_uneven(self, forecast)
             interval = None if interval is None else gather_uneven(self, interval)
         extra = {} if interval is None else {"interval": interval}
+        # Every rank scored the same gathered forecasts: "syncing" them by their maximum keeps
+        # the value bit for bit (a mean of equal values can round) and stops Lightning from
+        # warning that an epoch-level value logged under DDP is not synced.
         for name, value in datamodule.evaluate_forecasts(stage, index, forecast, **extra).items():
-            self.log(f"{stage}/{name}", float(value))
+            self.log(f"{stage}/{name}", float(value), sync_dist=True, reduce_fx="max")
 
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")

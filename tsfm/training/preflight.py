@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from tsfm.config_keys import check_known_keys
 from tsfm.data.seasons import check_lookback
+from tsfm.data.user_warnings import other_rank
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoint_files import local_checkpoint
@@ -146,6 +147,8 @@ def check_whole_test(trainer: Mapping[str, Any], describe: Describe = str) -> No
 
 @functools.cache  # once per process: not again for every tuning trial
 def _warn_partial_validation(key: str, limit: Any) -> None:
+    if other_rank():  # DDP: the first process says it
+        return
     log.warning(
         "%s=%s: validation (early stopping, the best checkpoint, val/best_loss) scores part "
         "of the validation split; metrics.json leaves windows/val out",

@@ -203,6 +203,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.training.artifacts import write_run_files
     from tsfm.training.console import quiet
     from tsfm.tuning.checks import check_data, check_metric, checkpoint_monitor
+    from tsfm.tuning.one_process import check_one_process
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import study_problem
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
@@ -229,6 +230,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
             "as tune.params in a config file"
         )
     space = parse_space(params)
+    check_one_process(cfg, space, overrides)  # before the study and any trial's config
     check_metric(settings.metric, "tune.metric", checkpoint_monitor(cfg))
     space = check_space(cfg, overrides, space)
     check_data(cfg, space)
