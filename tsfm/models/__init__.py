@@ -6,6 +6,10 @@ future inputs cover, when a distribution head makes them differ), ``n_vars``, ``
 ``n_past``, ``n_future``, ``n_static_real``, ``static_cardinalities``, ``masked``) plus typed
 hyperparameters with defaults. Its config schema is derived from that signature, so the
 constructor is the single source of truth for names, types and defaults.
+
+Class attributes read by name: ``CAPABILITIES`` (:class:`Capabilities`, what the front doors
+let it take; default: nothing extra) and ``SMOKE_SETTINGS`` (its smallest settings, a dict of
+hyperparameters: the test suite builds and trains every registered model with them).
 """
 
 from __future__ import annotations

@@ -142,6 +142,8 @@ class ITransformer(nn.Module):
         static_covariates=True,
         missing_values=True,
     )
+    # the smallest settings for a smoke test (the model tests build it with these)
+    SMOKE_SETTINGS = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32, "dropout": 0.0}
 
     def __init__(
         self,

@@ -91,6 +91,18 @@ class S2IPLLM(nn.Module):
     # The setting naming where the pretrained part comes from, with the check of a new value
     # (a moved copy) against the saved architecture: Forecaster.load / from_run take it.
     SOURCES = {"backbone": check_moved_backbone}
+    # the smallest settings for a smoke test; the tests build a known backbone id (gpt2) as
+    # a tiny random model of its family, saved locally (tests/helpers/backbones.py)
+    SMOKE_SETTINGS = {
+        "backbone": "gpt2",
+        "n_layers": 2,
+        "pool_size": 16,
+        "prompt_length": 2,
+        "patch_len": 8,
+        "stride": 4,
+        "trend_length": 4,
+        "seasonal_length": 6,
+    }
 
     def __init__(
         self,
