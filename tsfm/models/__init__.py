@@ -10,6 +10,8 @@ constructor is the single source of truth for names, types and defaults.
 Class attributes read by name: ``CAPABILITIES`` (:class:`Capabilities`, what the front doors
 let it take; default: nothing extra) and ``SMOKE_SETTINGS`` (its smallest settings, a dict of
 hyperparameters: the test suite builds and trains every registered model with them).
+An optional classmethod ``data_sized(data: SizingInputs) -> dict | None`` sizes settings for
+the data where a Forecaster's user chose none (:mod:`tsfm.models.sizing`).
 """
 
 from __future__ import annotations

@@ -22,9 +22,11 @@ from tsfm.models.common import (
     restoring,
 )
 from tsfm.models.s2ip_llm.backbone_sources import check_moved_backbone
+from tsfm.models.s2ip_llm.data_sizing import fitting_decomposition
 from tsfm.models.s2ip_llm.decomposition import METHODS, decompose
 from tsfm.models.s2ip_llm.language_backbones import load_language_backbone, load_tokenizer
 from tsfm.models.s2ip_llm.layers import HEADS, SemanticAnchors
+from tsfm.models.sizing import SizingInputs
 
 
 class S2IPLLM(nn.Module):
@@ -103,6 +105,12 @@ class S2IPLLM(nn.Module):
         "trend_length": 4,
         "seasonal_length": 6,
     }
+
+    @classmethod
+    def data_sized(cls, data: SizingInputs) -> dict[str, int]:
+        """The Forecaster's decomposition and patches for a look-back the official values do
+        not fit (:func:`~tsfm.models.s2ip_llm.data_sizing.fitting_decomposition`)."""
+        return fitting_decomposition(data)
 
     def __init__(
         self,
