@@ -93,6 +93,8 @@ class S2IPLLM(nn.Module):
     # The setting naming where the pretrained part comes from, with the check of a new value
     # (a moved copy) against the saved architecture: Forecaster.load / from_run take it.
     SOURCES = {"backbone": check_moved_backbone}
+    # choices taken from continuous scores: reduced precision may flip them at near ties
+    DISCRETE_CHOICES = ("anchor retrieval",)
     # the smallest settings for a smoke test; the tests build a known backbone id (gpt2) as
     # a tiny random model of its family, saved locally (tests/helpers/backbones.py)
     SMOKE_SETTINGS = {
