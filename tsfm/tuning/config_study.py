@@ -228,6 +228,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import study_problem
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
+    from tsfm.tuning.space_models import check_space_model
     from tsfm.tuning.study import (
         NoBestTrial,
         check_n_trials,
@@ -238,6 +239,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     )
 
     check_known_keys(cfg)  # a key nothing would read, before anything else
+    check_space_model(cfg, overrides)  # a space of another model: its keys are not this run's
     settings = cfg.tune
     check_n_trials(settings.n_trials, "tune.n_trials")
     params = searched_entries(settings.params)
