@@ -5,8 +5,9 @@ and advised giving a categorical static as a past covariate)."""
 from __future__ import annotations
 
 import pytest
+from torch import nn
 
-from tsfm.models import Capabilities
+from tsfm.models import REGISTRY, Capabilities
 from tsfm.training.inputs import check_capabilities
 
 S2IP = Capabilities()  # S2IP-LLM's and TimesCLIP's: past covariates as extra variates only
@@ -18,7 +19,7 @@ def _refusal(**dims) -> str:
         check_capabilities("s2ip_llm", S2IP, {**DIMS, **dims})
     message = str(refused.value)
     assert "Capabilities(" not in message  # words, not the dataclass
-    assert "iTransformer" in message
+    assert "'itransformer'" in message  # the registered model that takes them
     return message
 
 
@@ -46,3 +47,21 @@ def test_future_covariates_are_refused_with_their_own_advice():
 def test_what_a_model_takes_is_accepted():
     full = Capabilities(past_covariates=True, future_covariates=True, static_covariates=True)
     check_capabilities("itransformer", full, {**DIMS, "n_future": 2, "n_static_real": 1})
+
+
+class FutureOnly(nn.Module):
+    """A test model that takes future covariates but no static ones."""
+
+    CAPABILITIES = Capabilities(future_covariates=True)
+
+
+def test_the_models_offered_instead_are_those_the_capability_table_says_take_them(monkeypatch):
+    monkeypatch.setitem(REGISTRY, "future_only", f"{__name__}:FutureOnly")
+    future = _refusal(n_future=1)
+    assert "or use a model that takes future covariates: 'itransformer' or 'future_only'" in future
+    static = _refusal(n_static_real=1)
+    assert static.endswith("use a model that takes static covariates: 'itransformer'")
+    monkeypatch.delitem(REGISTRY, "itransformer")
+    with pytest.raises(ValueError) as refused:
+        check_capabilities("s2ip_llm", S2IP, {**DIMS, "n_static_real": 1})
+    assert str(refused.value).endswith("drop them (no registered model takes static covariates)")

@@ -267,10 +267,14 @@ def test_hydra_multirun_runs_a_plain_grid(tmp_path):
 SEARCH_SPACES = sorted(p.stem for p in (REPO / "conf" / "hparams_search").glob("*.yaml"))
 
 
-@pytest.mark.parametrize("model", SEARCH_SPACES)
-def test_every_search_space_samples_configs_its_model_accepts(model):
-    """Each shipped space parses, and a few sampled trials compose and build the model."""
-    base = [f"experiment={model}_etth1_96", f"hparams_search={model}"]
+@pytest.mark.parametrize("space", SEARCH_SPACES)
+def test_every_search_space_samples_configs_its_model_accepts(space):
+    """Each shipped space parses, and a few sampled trials compose and build the model it
+    names (with its ETTh1 preset where it has one: presets are optional)."""
+    model = OmegaConf.load(REPO / "conf" / "hparams_search" / f"{space}.yaml").tune.model
+    preset = REPO / "conf" / "experiment" / f"{model}_etth1_96.yaml"
+    run = f"experiment={preset.stem}" if preset.is_file() else f"model={model}"
+    base = [run, f"hparams_search={space}"]
     space = parse_space(compose_config(*base).tune.params)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(3):

@@ -27,7 +27,7 @@ from omegaconf import DictConfig
 
 from tsfm.cli_errors import input_errors_end_the_command, refuse_unknown_keys_first, with_override
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
-from tsfm.training.console import log_through_root
+from tsfm.training.console import log_through_root, warnings_through_logging
 from tsfm.tuning.config_study import tune
 from tsfm.tuning.study import NoBestTrial
 
@@ -46,7 +46,7 @@ def main(cfg: DictConfig) -> float | None:
         log_through_root()
     hydra_cfg = HydraConfig.get()
     try:
-        with input_errors_end_the_command(log):
+        with input_errors_end_the_command(log), warnings_through_logging():  # into tune.log too
             check_relative_data_path(cfg.data, hydra_cfg.job.get("chdir"), hydra_cfg.runtime.cwd)
             study, outputs = tune(cfg, hydra_cfg.overrides.task)
     except KeyboardInterrupt as stop:  # Ctrl-C: Optuna marks the trial under way failed

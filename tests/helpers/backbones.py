@@ -61,8 +61,9 @@ def tiny_backbone_dir(family: str = "gpt2", weights: bool = True) -> str:
 
         config = tiny_config(family)
         if weights:
-            torch.manual_seed(0)
-            AutoModel.from_config(config).save_pretrained(folder)
+            with torch.random.fork_rng(devices=[]):  # the caller's random state untouched
+                torch.manual_seed(0)
+                AutoModel.from_config(config).save_pretrained(folder)
         else:
             config.save_pretrained(folder)
     return str(folder)

@@ -31,6 +31,8 @@ class SharedLinear(nn.Module):
         static_cardinalities, masked: from the data.
     """
 
+    SMOKE_SETTINGS: dict = {}
+
     CAPABILITIES = Capabilities(
         new_variates=True,
         past_covariates=True,

@@ -1,6 +1,6 @@
-"""The contract every registered model must pass (a new model adds its tiny settings to
-tests/helpers/models.py and passes these, and tests/models/test_model_behaviour.py), and the
-shared blocks of tsfm/models/common.py."""
+"""The contract every registered model must pass (a new model declares its tiny settings as
+SMOKE_SETTINGS on its class and passes these, and tests/models/test_model_behaviour.py), and
+the shared blocks of tsfm/models/common.py."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ import contextlib
 
 import pytest
 
-from tests.helpers.models import TINY
 from tests.models import test_contract, test_model_behaviour
 from tsfm.models import REGISTRY
 
@@ -43,7 +42,6 @@ def register(monkeypatch):
         name = f"fixture_{cls.lower()}"
         module = "fixture_models" if cls in HONEST else "broken_models"
         monkeypatch.setitem(REGISTRY, name, f"tests.helpers.{module}:{cls}")
-        monkeypatch.setitem(TINY, name, {})
         return name
 
     return register_class

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tests.helpers.models import batch, make, predict
-from tsfm.models import REGISTRY
+from tsfm.models import REGISTRY, model_class
 from tsfm.models.attention import MultiheadAttention, explicit_attention, softmax_fp32
 from tsfm.models.common import InstanceNorm
 from tsfm.models.itransformer import InvertedAttention
@@ -86,7 +86,13 @@ def test_multihead_attention_is_torchs_in_fp32_and_agrees_in_bf16(inputs):
     )
 
 
-@pytest.mark.parametrize("name", sorted(set(REGISTRY) - {"s2ip_llm"}))
+# A model whose forward makes discrete choices from continuous scores (DISCRETE_CHOICES on
+# its class: S2IP-LLM's anchor retrieval) may choose otherwise in bf16 at near ties; it agrees
+# where the choices do (its own test below).
+CONTINUOUS = sorted(n for n in REGISTRY if not getattr(model_class(n), "DISCRETE_CHOICES", ()))
+
+
+@pytest.mark.parametrize("name", CONTINUOUS)
 def test_bf16_forward_agrees_with_fp32(name):
     model = make(name).eval()
     b = batch(size=16)

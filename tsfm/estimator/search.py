@@ -23,14 +23,13 @@ DEFAULT_VAL_SIZE = 0.2
 
 
 def default_space(model: str) -> dict[str, str]:
-    if not (CONF_DIR / "hparams_search" / f"{model}.yaml").is_file():
-        raise InputError(
-            f"no search space for model '{model}': add conf/hparams_search/{model}.yaml or pass "
-            "search_space={'model.d_model': 'choice(64, 128)', ...}"
-        )
+    """The entries of the shipped search space that names ``model`` (its ``tune.model``), as
+    ``python -m tsfm.tune`` links them; refused, saying what to pass, where none does."""
     from tsfm.tuning.space import searched_entries
+    from tsfm.tuning.space_models import space_for
 
-    return searched_entries(compose_config(f"hparams_search={model}").tune.params)
+    space = space_for(model)
+    return searched_entries(compose_config(f"model={model}", f"hparams_search={space}").tune.params)
 
 
 NOT_SEARCHED = {

@@ -13,6 +13,7 @@ from tsfm.errors import InputError
 from tsfm.estimator.params import config_key, param_name, set_value
 from tsfm.estimator.preset_config import compose_for
 from tsfm.tuning.config import TuneConfig
+from tsfm.tuning.space_models import space_for
 
 LOOKBACK = "data.seq_len"  # the study's name of a searched lookback, as on the command line
 
@@ -90,7 +91,7 @@ def check_space(est: Any, space: dict[str, Any], shipped: bool = False) -> dict[
         if default:
             return (
                 f"{message}; no value of this entry in the default search space "
-                f"(conf/hparams_search/{est.model}.yaml) fits: pass search_space={{...}} "
+                f"(conf/hparams_search/{space_for(est.model)}.yaml) fits: pass search_space={{...}} "
                 "without it, or with values that fit"
             )
         values = repr(fitting) if fitting else "[values that fit]"
@@ -107,6 +108,8 @@ def check_space(est: Any, space: dict[str, Any], shipped: bool = False) -> dict[
 # TuneConfig fields tune spells otherwise or has no use for; the rest are STUDY_SETTINGS.
 NOT_SETTINGS = {
     "params": "the search space is search_space={...}",
+    "model": "the model is the forecaster's own (Forecaster(model, ...)); the default search "
+    "space is the conf/hparams_search file that names it",
     "dir": "the study's folder is output_dir=...",
     "keep_checkpoints": "a Forecaster's trials keep no checkpoint (the best trial's model "
     "is kept on the forecaster, with refit=True)",

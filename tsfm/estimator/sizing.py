@@ -10,6 +10,8 @@ from omegaconf import DictConfig
 
 from tsfm.data.seasons import natural_seasons, resolve_season_length
 from tsfm.estimator.guards import override_key
+from tsfm.models import model_class
+from tsfm.models.sizing import SizingInputs
 from tsfm.training.conformal import TooFewScores, supports
 from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
 
@@ -18,45 +20,38 @@ T = TypeVar("T")
 
 def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> dict[str, Any]:
     """Model settings sized for the data where nobody chose them (no experiment, no parameter
-    or override). iTransformer's width by the training windows per epoch W, d_model = d_ff =
-    64 below 5,000, 128 below 50,000, 256 above (its constructor's 512 / 2048 are the paper's
-    size for large benchmarks, hours per epoch on a laptop CPU for a long half-hourly series).
-    S²IP-LLM keeps the official decomposition and patches where they fit the look-back L;
-    where not, the trend window becomes L, the seasonal period the data's season
-    (``season_length``, by default from the frequency, shorter than L: a period of the whole
-    look-back would make its seasonal part the detrended look-back itself; with
-    ``decomposition='stl'`` the longest natural season of at most L // 2, as STL needs two
-    periods) and the patch L with stride L // 2."""
+    or override): what the model class's ``data_sized`` hook returns (:mod:`tsfm.models.sizing`;
+    iTransformer's width by the training windows, S²IP-LLM's decomposition and patches for
+    the look-back), without the settings the user chose; nothing for a model without one.
+    ``model`` is the composed model config (defaults and overrides)."""
     if est.experiment is not None:
         return {}
-    chosen = {*est.extra_params()} | {override_key(o) for o in est.overrides or []}
-    chosen |= {name.removeprefix("model.") for name in chosen}
-    if est.model == "itransformer" and not chosen & {"d_model", "d_ff"}:
-        width = 64 if n_windows < 5_000 else 128 if n_windows < 50_000 else 256
-        return {"model.d_model": width, "model.d_ff": width}
-    if est.model != "s2ip_llm":
+    hook = getattr(model_class(est.model), "data_sized", None)
+    if hook is None:
         return {}
-    lookback = est.lookback
-    season = resolve_season_length(est.extra_params().get("season_length"), freq, lookback)
-    # STL's period spans at most half the look-back: the longest natural season that fits
-    stl = est.extra_params().get("decomposition", model.decomposition) == "stl"
-    longest = lookback // 2 if stl else lookback
-    if stl and not 2 <= season <= longest:
-        season = next((s for s in natural_seasons(freq) if s <= longest), season)
-    elif not stl and season >= lookback:  # the metrics keep a season of the whole look-back
-        season = next((s for s in natural_seasons(freq) if s < lookback), 1)
-    sized = {
-        "trend_length": lookback,
-        "seasonal_length": season,
-        "patch_len": lookback,
-        "stride": max(1, lookback // 2),
-    }
-    sizing = {k for k in ("trend_length", "patch_len") if model[k] > lookback}
-    sizing |= {"seasonal_length"} if model.seasonal_length > longest else set()
-    sizing -= chosen
-    if "patch_len" in sizing:  # the stride follows a patch sized here
-        sizing.add("stride")
-    return {f"model.{k}": sized[k] for k in sizing - chosen}
+    extra = est.extra_params()
+    chosen = {*extra} | {override_key(o) for o in est.overrides or []}
+    chosen |= {name.removeprefix("model.") for name in chosen}
+    given = {name.removeprefix("model__"): value for name, value in extra.items()}
+    settings = {**model, **{k: v for k, v in given.items() if k in model}}
+    data = SizingInputs(
+        n_windows=n_windows,
+        lookback=est.lookback,
+        seasons=natural_seasons(freq),
+        settings=settings,
+        chosen=frozenset(chosen),
+        resolve_season=lambda: resolve_season_length(
+            extra.get("season_length"), freq, est.lookback
+        ),
+    )
+    sized = hook(data) or {}
+    unknown = sorted(set(sized) - set(model))
+    if unknown:  # the model's code, not the user's input
+        raise TypeError(
+            f"{model_class(est.model).__name__}.data_sized returned {unknown}, which are not "
+            f"settings of model '{est.model}' ({sorted(model)})"
+        )
+    return {f"model.{k}": v for k, v in sized.items() if k not in chosen}
 
 
 def calibration_defaults(est: Any, cfg: DictConfig, n: int) -> None:

@@ -6,6 +6,15 @@ future inputs cover, when a distribution head makes them differ), ``n_vars``, ``
 ``n_past``, ``n_future``, ``n_static_real``, ``static_cardinalities``, ``masked``) plus typed
 hyperparameters with defaults. Its config schema is derived from that signature, so the
 constructor is the single source of truth for names, types and defaults.
+
+Class attributes read by name: ``CAPABILITIES`` (:class:`Capabilities`, what the front doors
+let it take; default: nothing extra) and ``SMOKE_SETTINGS`` (its smallest settings, a dict of
+hyperparameters: the test suite builds and trains every registered model with them);
+optionally ``DISCRETE_CHOICES``, the choices its forward takes from continuous scores
+(S2IP-LLM: ``("anchor retrieval",)``), which bf16 may flip at near ties (the precision tests
+then compare only the rows where they agree, in the model's own test).
+An optional classmethod ``data_sized(data: SizingInputs) -> dict | None`` sizes settings for
+the data where a Forecaster's user chose none (:mod:`tsfm.models.sizing`).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from tsfm.errors import InputError
 from tsfm.models.attention import cpu_autocast, explicit_attention
 from tsfm.models.common import Capabilities, Dropout, InstanceNorm, ModelOutput
+from tsfm.models.sizing import SizingInputs
 
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu}
 
@@ -142,6 +143,19 @@ class ITransformer(nn.Module):
         static_covariates=True,
         missing_values=True,
     )
+    # the smallest settings for a smoke test (the model tests build it with these)
+    SMOKE_SETTINGS = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32, "dropout": 0.0}
+
+    @classmethod
+    def data_sized(cls, data: SizingInputs) -> dict[str, int] | None:
+        """The Forecaster's width where neither ``d_model`` nor ``d_ff`` was chosen, by the
+        training windows per epoch W: d_model = d_ff = 64 below 5,000, 128 below 50,000, 256
+        above (the constructor's 512 / 2048 are the paper's size for large benchmarks, hours
+        per epoch on a laptop CPU for a long half-hourly series)."""
+        if data.chosen & {"d_model", "d_ff"}:
+            return None
+        width = 64 if data.n_windows < 5_000 else 128 if data.n_windows < 50_000 else 256
+        return {"d_model": width, "d_ff": width}
 
     def __init__(
         self,

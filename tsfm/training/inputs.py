@@ -17,7 +17,8 @@ from torch import nn
 
 from tsfm.data.batch import Batch, model_inputs
 from tsfm.errors import InputError
-from tsfm.models import Capabilities, ModelOutput, as_output
+from tsfm.models import REGISTRY, Capabilities, ModelOutput, as_output
+from tsfm.models import capabilities as model_capabilities
 
 if TYPE_CHECKING:  # Lightning comes with it: not imported to forecast
     from tsfm.data.contract import ForecastDataModule
@@ -36,9 +37,9 @@ def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, An
     if n_future and not capabilities.future_covariates:
         raise InputError(
             f"model '{name}' cannot use future covariates (values known over the horizon; "
-            f"{n_future} given): {takes}. Give them as past covariates instead (their look-back values then join "
-            "the input as extra variates; their horizon values go unused), drop them, or use "
-            f"{ALTERNATIVE}"
+            f"{n_future} given): {takes}. Give them as past covariates instead (their "
+            "look-back values then join the input as extra variates; their horizon values go "
+            f"unused), {_or_use(name, 'future_covariates')}"
         )
     if (n_real or n_cat) and not capabilities.static_covariates:
         given = ", ".join(
@@ -57,13 +58,20 @@ def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, An
         advice_text = "; ".join(advice)
         raise InputError(
             f"model '{name}' cannot use static covariates (one value per series; {given} "
-            f"given): {takes}. {advice_text[0].upper()}{advice_text[1:]}. Otherwise drop them, or use "
-            f"{ALTERNATIVE}"
+            f"given): {takes}. {advice_text[0].upper()}{advice_text[1:]}. Otherwise "
+            f"{_or_use(name, 'static_covariates')}"
         )
 
 
-# the built-in model that takes every kind of covariate
-ALTERNATIVE = "iTransformer (model 'itransformer'), which takes past, future and static covariates"
+def _or_use(name: str, capability: str) -> str:
+    """ "drop them, or use" the other registered models whose capability table says they take
+    what model ``name`` cannot (``capability``, a :class:`Capabilities` field)."""
+    kind = capability.replace("_", " ")
+    takers = [m for m in REGISTRY if m != name and getattr(model_capabilities(m), capability)]
+    if not takers:
+        return f"drop them (no registered model takes {kind})"
+    names = " or ".join(f"'{m}'" for m in takers)
+    return f"drop them, or use a model that takes {kind}: {names}"
 
 
 def _what_it_takes(capabilities: Capabilities) -> str:

@@ -10,6 +10,9 @@ class TuneConfig:
     """Study settings; ``params`` is the search space (set by ``hparams_search=<model>``).
 
     Attributes:
+        model: the model the search space is for (each ``conf/hparams_search/`` file names
+            its own); a run of another model is refused before the first trial. null: no
+            check (a space written for the run, e.g. ``+tune.params={...}`` alone).
         params: config key -> search expression in the grammar of Hydra's sweepers:
             ``choice(a, b, ...)``, ``range(start, stop[, step])``, ``interval(low, high)``,
             ``tag(log, interval(low, high))`` and ``int(interval(low, high))``; an entry
@@ -38,6 +41,7 @@ class TuneConfig:
         plots: write the optimisation-history and parameter-importance PNGs.
     """
 
+    model: str | None = None
     params: dict[str, str | None] = field(default_factory=dict)
     n_trials: int = 20
     timeout: float | None = None

@@ -207,6 +207,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import study_problem
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
+    from tsfm.tuning.space_models import check_space_model
     from tsfm.tuning.study import (
         NoBestTrial,
         check_n_trials,
@@ -217,6 +218,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     )
 
     check_known_keys(cfg)  # a key nothing would read, before anything else
+    check_space_model(cfg, overrides)  # a space of another model: its keys are not this run's
     runtime = _runtime(overrides)
     if runtime.choices.get("experiment"):  # read after the trials: refused before them
         preset_file(runtime.choices.experiment, config_folders(runtime))

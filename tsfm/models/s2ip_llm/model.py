@@ -22,9 +22,11 @@ from tsfm.models.common import (
     restoring,
 )
 from tsfm.models.s2ip_llm.backbone_sources import check_moved_backbone
+from tsfm.models.s2ip_llm.data_sizing import fitting_decomposition
 from tsfm.models.s2ip_llm.decomposition import METHODS, decompose
 from tsfm.models.s2ip_llm.language_backbones import load_language_backbone, load_tokenizer
 from tsfm.models.s2ip_llm.layers import HEADS, SemanticAnchors
+from tsfm.models.sizing import SizingInputs
 
 
 class S2IPLLM(nn.Module):
@@ -91,6 +93,26 @@ class S2IPLLM(nn.Module):
     # The setting naming where the pretrained part comes from, with the check of a new value
     # (a moved copy) against the saved architecture: Forecaster.load / from_run take it.
     SOURCES = {"backbone": check_moved_backbone}
+    # choices taken from continuous scores: reduced precision may flip them at near ties
+    DISCRETE_CHOICES = ("anchor retrieval",)
+    # the smallest settings for a smoke test; the tests build a known backbone id (gpt2) as
+    # a tiny random model of its family, saved locally (tests/helpers/backbones.py)
+    SMOKE_SETTINGS = {
+        "backbone": "gpt2",
+        "n_layers": 2,
+        "pool_size": 16,
+        "prompt_length": 2,
+        "patch_len": 8,
+        "stride": 4,
+        "trend_length": 4,
+        "seasonal_length": 6,
+    }
+
+    @classmethod
+    def data_sized(cls, data: SizingInputs) -> dict[str, int]:
+        """The Forecaster's decomposition and patches for a look-back the official values do
+        not fit (:func:`~tsfm.models.s2ip_llm.data_sizing.fitting_decomposition`)."""
+        return fitting_decomposition(data)
 
     def __init__(
         self,

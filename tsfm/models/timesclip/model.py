@@ -90,6 +90,16 @@ class TimesCLIP(VisionView, nn.Module):
     # one head shared by all variates; forecasting draws no images
     CAPABILITIES = Capabilities(new_variates=True, aux_losses=("align",))
     SOURCES = CLIP_SOURCES  # settings naming where pretrained parts are, for a moved copy
+    # the smallest settings for a smoke test: a tiny CLIP (clip_configs/), random weights
+    SMOKE_SETTINGS = {
+        "clip": "tsfm-tiny-clip",
+        "pretrained": False,
+        "image_size": 32,
+        "line_width": 1.5,
+        "patch_len": 8,
+        "stride": 4,
+        "dropout": 0.0,
+    }
 
     def __init__(
         self,
