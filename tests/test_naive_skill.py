@@ -112,3 +112,13 @@ def test_no_warning_where_the_model_beats_the_naive_forecast():
     metrics, messages = _caught(lambda: model.evaluate(frame[116:]))
     assert metrics["skill_mae_naive"] > -0.1
     assert not [m for m in messages if BEATS in m]
+
+
+def test_the_command_lines_table_shows_the_skill_against_both_baselines():
+    from tsfm.report import baseline_lines
+
+    metrics = {"test/snaive_mse": 0.5, "test/snaive_mae": 0.4, "test/skill_mae": 0.1}
+    metrics["test/skill_mse"] = 0.2
+    assert baseline_lines(metrics)[1] == "skill vs seasonal naive: MSE +20.0%, MAE +10.0%"
+    metrics["test/skill_mae_naive"] = -2.737
+    assert baseline_lines(metrics)[1].endswith("MAE +10.0%; vs naive: MAE -273.7%")
