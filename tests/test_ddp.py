@@ -107,3 +107,18 @@ def test_adaptive_conformal_under_ddp_scores_like_one_process(tmp_path):
     assert len(keys) >= 5
     for key in keys:
         assert metrics[key] == pytest.approx(single[key], rel=1e-6), key
+
+
+@pytest.mark.slow
+def test_the_baselines_validation_loss_under_ddp_is_that_of_every_window(tmp_path):
+    from tsfm.training.heads import make_head
+    from tsfm.training.validation_record import baseline_sums
+
+    every = "trainer.limit_val_batches=1.0"  # each rank its shard, whole
+    _, metrics = _two_processes(tmp_path, every)
+    cfg = compose_config(*TINY, *OVERRIDES, every)
+    lag, head = int(metrics["season_length"]), make_head(cfg.loss)
+    sums = [baseline_sums(head, b, lag) for b in build_datamodule(cfg).val_dataloader()]
+    for name in ("snaive", "naive"):  # one process, every validation window
+        total, weight = (sum(float(s[name][i]) for s in sums) for i in (0, 1))
+        assert metrics[f"val/{name}_loss"] == pytest.approx(total / weight, rel=1e-5), name

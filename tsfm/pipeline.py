@@ -43,6 +43,7 @@ from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_li
 from tsfm.training.stopping import how_training_stopped, interruptible, time_limit
 from tsfm.training.test_columns import data_for_test
 from tsfm.training.trainer_build import make_trainer
+from tsfm.training.validation_record import ValidationRecord, validation_metrics
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> Forecasting
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
     callbacks: list[Callback] = [StopOnDivergence()]  # first: before early stopping sees NaN
-    callbacks.append(RandomStates())  # a resumed run draws as the uninterrupted one would
+    callbacks += [RandomStates(), ValidationRecord()]  # resumes draw alike; val/snaive_loss..
     stop, ckpt = cfg.callbacks.early_stopping, cfg.callbacks.checkpoint
     if stop.enabled:
         callbacks.append(
@@ -259,7 +260,7 @@ def _fit_and_test(
         with interruptible(trainer):  # Ctrl-C: FitInterrupted, not Lightning's sys.exit(1)
             trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
         timings["fit_seconds"] = time.perf_counter() - start
-        metrics.update(how_training_stopped(trainer))
+        metrics.update({**how_training_stopped(trainer), **validation_metrics(trainer)})
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
         if best:  # the module returned is the best one, whether or not a test follows
             state = load_checkpoint(best, map_location=module.device)
@@ -278,9 +279,8 @@ def _fit_and_test(
         start = time.perf_counter()
         trainer.test(module, datamodule=datamodule, ckpt_path=ckpt or None, verbose=False)
         timings["test_seconds"] = time.perf_counter() - start
-        metrics.update(
-            {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
-        )
+        scores = trainer.callback_metrics.items()
+        metrics.update({k: float(v) for k, v in scores if k.startswith("test/")})
         for key, why in module.series_scores.notes.items():  # what was left out, and why
             metrics[f"test/undefined/{key}"] = why
         for key, note in module.series_scores.warnings.items():  # defined, but read with care

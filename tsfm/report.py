@@ -51,8 +51,10 @@ def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
     skill = [(m.upper(), metrics.get(f"{stage}/skill_{m}")) for m in ("mse", "mae")]
     scale_free = [(name, metrics.get(f"{stage}/{key}")) for name, key in SCALE_FREE]
     skills = [f"{name} {value:+.1%}" for name, value in skill if value is not None]
+    naive = metrics.get(f"{stage}/skill_mae_naive")  # 1 - model / naive (the last value)
+    against_naive = "" if naive is None else f"; vs naive: MAE {naive:+.1%}"
     if skills:  # 1 - model / seasonal naive: above 0 the model is better
-        lines.append("skill vs seasonal naive: " + ", ".join(skills))
+        lines.append("skill vs seasonal naive: " + ", ".join(skills) + against_naive)
     signs = f"{stage}/warnings/sign_changes" in metrics  # MAPE explodes near 0: not shown
     free = [
         f"{name} {value:.3f}"

@@ -39,6 +39,7 @@ from tsfm.training.finished_runs import already_finished, finished_run
 from tsfm.training.progress import epoch_log
 from tsfm.training.run_dirs import check_fresh_run_dir, interrupted_line
 from tsfm.training.runtime import resolved_autocast
+from tsfm.training.validation_notes import validation_notes
 
 log = logging.getLogger("tsfm.run")
 register_configs()
@@ -69,6 +70,10 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
         if run_dir.is_dir() and rank_zero_only.rank == 0:
             write_run_files(cfg, run_dir, {"error": str(err)}, status="diverged")
         raise
+    for key, note in validation_notes(result.metrics, cfg).items():  # worse than a baseline
+        result.metrics[f"val/warnings/{key}"] = note  # metrics.json, as test/warnings/<key>
+        if result.trainer.is_global_zero:
+            log.warning("validation: %s", note)
     _, non_finite = finite_metrics(result.metrics)
     if result.trainer.is_global_zero:
         write_run_files(cfg, run_dir, result.metrics)

@@ -5,17 +5,20 @@
 Pooled keys added to the metrics dict: ``smape``, ``mape`` and ``mase`` (original scale,
 unit-free; MASE's scale per ``mase_scale``: each window's look-back, or with ``"history"`` the
 series' rows before its origin in the frame given, :func:`history_scales`),
-``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse`` (on the scaled
-values, beside the scaled ``mae``/``mse``: each series in its own standard deviations) and
-``season_length``. A value undefined on the data is left out with a warning that says why.
+``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``,
+``skill_mae_naive`` (on the scaled values, beside the scaled ``mae``/``mse``: each series in
+its own standard deviations) and ``season_length``. A value undefined on the data is left
+out with a warning that says why.
 
 Per-series frame: one row per series (a wide frame's target column, a long frame's id) with
 ``mae``, ``mse``, ``rmse``, ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own
-units, ``smape`` and ``mape`` (percent), ``mase``, ``skill_mae``, ``skill_mse`` and
-``windows`` (the windows scored: with an observed target, :mod:`tsfm.estimator.scored_windows`);
-an undefined value is missing (NaN in pandas, null in polars), with a warning saying why.
-Values that are defined but hard to read (actuals of 0 left out of MAPE, actuals that change
-sign, look-back scales on too few pairs) get one warning each per call (:func:`warn_notes`).
+units, ``smape`` and ``mape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``,
+``skill_mae_naive`` and ``windows`` (the windows scored: with an observed target,
+:mod:`tsfm.estimator.scored_windows`); an undefined value is missing (NaN in pandas, null in
+polars), with a warning saying why. Values that are defined but hard to read (actuals of 0
+left out of MAPE, actuals that change sign, look-back scales on too few pairs) get one
+warning each per call (:func:`warn_notes`), as does a model the naive forecast beats
+(:mod:`tsfm.estimator.naive_check`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from tsfm.data.frames.write import finish_frame
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix, seasonal_scale
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
+from tsfm.estimator.naive_check import warn_naive_better
 from tsfm.estimator.scored_windows import scored_counts
 from tsfm.training.metric_notes import notes
 from tsfm.training.series_metrics import COUNTS, SeriesMetrics, defined, pooled_values, reason
@@ -47,6 +51,7 @@ SERIES_COLUMNS = (
     "naive_mae",
     "skill_mae",
     "skill_mse",
+    "skill_mae_naive",
 )
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # forecast [W,H,N], actual, look-back [W,L,N]
@@ -172,6 +177,7 @@ def warn_notes(parts: list[tuple[list, Scores]], what: str = "evaluate") -> None
     )
     for note in found.values():
         warn_user(f"{what}: {note}")
+    warn_naive_better(parts, what)  # skill_mae compares with the seasonal naive forecast only
 
 
 def reported(values: dict[str, float], what: str = "evaluate") -> dict[str, float]:

@@ -64,8 +64,8 @@ class CrossValidation(_Pair):
     cutoff with ``val_size``, and a fold that is not refitted reports the model it reuses),
     refitted, mse, mae, rmse (scaled with the fold's scaler) and their ``_original`` versions (pooled over the series: meaningful on the
     original scale only when they share a unit), the pooled ``smape``, ``mape``, ``mase``,
-    ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``
-    (:mod:`tsfm.estimator.accuracy`; missing where undefined), and for refitted folds
+    ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``,
+    ``skill_mae_naive`` (:mod:`tsfm.estimator.accuracy`; missing where undefined), and for refitted folds
     ``epochs`` and ``best_val_loss`` (null without validation). ``per_series`` (an attribute,
     so that ``forecasts, metrics = cv`` still unpacks): one row per (fold, series) with each
     series' metrics in its own units (``snaive_mae``, ``skill_mae``: of the forecasts' rows),

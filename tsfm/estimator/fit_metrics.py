@@ -2,28 +2,37 @@
 
 The validation loss of the best epoch (``val/best_loss``; ``best/<monitor>`` instead when
 ``callbacks.checkpoint.monitor`` is another value), ``epochs`` (a cut-short epoch counted),
-the fit's seconds (``fit_...``), how training ended: ``stopped`` (one of
-:data:`~tsfm.training.stopping.STOP_REASONS`) and ``last_epoch_complete``, and the rows of
-the frame it trained on (``train_rows``) and validated on (``val_rows``, 0 without
-validation; a panel's: summed over its series), which cross-validation's and backtests' fold
-tables report, and the learning rate, schedule and step budget the fit ran (``lr``,
-``scheduler``, ``lr_halving_epochs``, ``max_epochs``, ``step_budget``, ``steps``:
-:func:`~tsfm.estimator.small_data.schedule_record`). When the time limit ended the training,
-one line (``verbose >= 1``) says so.
+the fit's seconds (``fit_...``: training alone, not the imports of a process's first fit),
+how training ended: ``stopped`` (one of :data:`~tsfm.training.stopping.STOP_REASONS`) and
+``last_epoch_complete``, and the rows of the frame it trained on (``train_rows``) and
+validated on (``val_rows``, 0 without validation; a panel's: summed over its series), which
+cross-validation's and backtests' fold tables report, and the learning rate, schedule and
+step budget the fit ran (``lr``, ``scheduler``, ``lr_halving_epochs``, ``max_epochs``,
+``step_budget``, ``steps``: :func:`~tsfm.estimator.small_data.schedule_record`). With
+validation rows also ``val/snaive_loss``, ``val/naive_loss`` (the baselines' validation loss
+on the same windows), ``val/last_loss`` and ``val/improving_epochs``
+(:mod:`tsfm.training.validation_record`), and one warning per note they give
+(:mod:`tsfm.training.validation_notes`: the model is worse than a baseline; its validation
+loss was still falling at ``max_epochs``). When the time limit ended the training, one line
+(``verbose >= 1``) says so.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.small_data import schedule_record
 from tsfm.training.preflight import fits_type
 from tsfm.training.stopping import STOP_REASONS, plural, shown_time, time_limit
+from tsfm.training.validation_notes import validation_notes
 
 FIT_METRICS = ("val/", "best/", "epochs", "fit_", "stopped", "last_epoch_complete")  # key prefixes
 
 
+_UNSAID = [False]  # inside unsaid_validation: a tuning's trials
 MIN_SECONDS = 1.0  # the least a final training gets of a time limit a helper used up
 
 
@@ -49,11 +58,13 @@ def fit_record(
     helper's training only. ``rows``: the rows trained and validated on; ``trainer``: the
     fit's, for the learning rate, schedule and step budget it ran
     (:func:`~tsfm.estimator.small_data.schedule_record`)."""
-    record = {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS)}
+    record = fit_figures(metrics)
     if rows is not None:
         record["train_rows"], record["val_rows"] = (int(n) for n in rows)
     if trainer is not None:
         record.update(schedule_record(cfg, trainer))
+    if shown and not _UNSAID[0]:
+        warn_validation(est, cfg, record)
     if not shown or int(est.verbose) < 1:
         return record
     limit = f"max_time={shown_time(cfg.trainer.get('max_time') or 0)}"
@@ -70,6 +81,34 @@ def fit_record(
     return record
 
 
+def warn_validation(est: Any, cfg: Any, record: dict[str, Any]) -> None:
+    """One warning per note of the fit's validation
+    (:func:`~tsfm.training.validation_notes.validation_notes`: a model worse than the
+    seasonal-naive or naive forecast on the validation windows, a validation loss still
+    improving at ``max_epochs``), naming the Forecaster's parameters."""
+    from tsfm.estimator.params import MANAGED, param_name
+
+    def setting(key: str) -> str:
+        return MANAGED.get(key) or param_name(est.model, key)
+
+    for note in validation_notes(record, cfg, setting).values():
+        warn_user(f"fit: {note}")
+
+
+def unsaid_validation(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """``fit``, whose fits warn nothing of their validation (a tuning's trials: the model it
+    keeps is warned about once, :func:`warn_validation`)."""
+
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        before, _UNSAID[0] = _UNSAID[0], True
+        try:
+            return fit(*args, **kwargs)
+        finally:
+            _UNSAID[0] = before
+
+    return quiet
+
+
 def epochs(record: dict[str, Any]) -> str:
     """How many epochs a training cut short by its time limit finished."""
     complete = record.get("last_epoch_complete", True)
@@ -80,6 +119,14 @@ def epochs(record: dict[str, Any]) -> str:
 
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def fit_figures(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The entries of a run's metrics a fit keeps: :data:`FIT_METRICS`' keys, numbers (and how
+    training stopped); not the notes a command-line run adds (``val/warnings/<key>``)."""
+    return {
+        k: v for k, v in metrics.items() if k.startswith(FIT_METRICS) and fit_metric_value(k, v)
+    }
 
 
 def fit_metric_value(key: str, value: Any) -> bool:

@@ -289,6 +289,6 @@ def warn_unfinished(metrics: dict[str, Any], ckpt_path: Path) -> None:
 def fit_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     """The run's validation figures (``val/...``, ``epochs``, ``fit_...``) and how its
     training stopped, as a fit keeps."""
-    from tsfm.estimator.fit_metrics import FIT_METRICS
+    from tsfm.estimator.fit_metrics import fit_figures
 
-    return {k: v for k, v in metrics.items() if k.startswith(FIT_METRICS) and v is not None}
+    return {k: v for k, v in fit_figures(metrics).items() if v is not None}

@@ -66,8 +66,8 @@ class ScoringMethods:
             per_series: False (default): a flat dict of pooled metrics; True: a frame (pandas
                 or polars, as ``df``) with one row per series: ``mae``, ``mse``, ``rmse``,
                 ``snaive_mae``, ``snaive_mse``, ``naive_mae`` in the series' own units,
-                ``smape``, ``mape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``, ``windows``
-                (the windows scored: with an observed target) (missing where undefined, with a
+                ``smape``, ``mape`` (percent), ``mase``, ``skill_mae``, ``skill_mse``,
+                ``skill_mae_naive``, ``windows`` (the windows scored: with an observed target) (missing where undefined, with a
                 warning saying why); a model with intervals
                 adds ``crps``, ``coverage_<L>``, ``width_<L>`` (the series' own units) and
                 ``msis``, so a badly calibrated series can be found.
@@ -92,7 +92,9 @@ class ScoringMethods:
         divides each window's errors by the mean absolute seasonal difference of its
         look-back, or of its history with ``mase_scale="history"``); ``snaive_mae``,
         ``snaive_mse``, ``naive_mae`` (scaled) and ``skill_mae = 1 - mae / snaive_mae``,
-        ``skill_mse`` (negative: the seasonal naive forecast is better); ``season_length``
+        ``skill_mse`` (negative: the seasonal naive forecast is better) and
+        ``skill_mae_naive = 1 - mae / naive_mae`` (the same against the naive forecast, which
+        a warning names when it beats the model by more than 10 %); ``season_length``
         (the ``season_length`` parameter, by default from the frequency: hourly 24, daily 7,
         monthly 12, quarterly 4, ...; :mod:`tsfm.data.seasons`); ``windows`` (those with an
         observed target); a model with intervals adds ``crps``, ``coverage_<L>``,

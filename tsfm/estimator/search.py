@@ -14,6 +14,7 @@ from typing import Any
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
 from tsfm.errors import InputError
+from tsfm.estimator.fit_metrics import unsaid_validation, warn_validation
 from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.params import config_key, param_name
 from tsfm.estimator.preset_config import compose_for
@@ -140,6 +141,7 @@ def tune_forecaster(
     space = check_space(est, space, shipped=search_space is None)
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
     fit, digest = _fitter(est, df, val_df, size, static_df)
+    fit = unsaid_validation(fit)  # trials warn nothing of their validation; the model kept does
     directory = Path(output_dir) if output_dir is not None else None
     url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)
 
@@ -190,6 +192,7 @@ def tune_forecaster(
         est._forget()  # a model fitted before no longer matches the parameters
     else:
         _adopt(est, best_model)
+        warn_validation(est, est.config_, est.fit_metrics_)  # worse than a baseline, ...
     if directory is not None:
         values = {"data.seq_len": est.lookback, "data.pred_len": est.horizon}
         values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})

@@ -6,13 +6,14 @@ Keys (``test/`` prefix):
 - pooled over every target: ``smape``, ``mape`` and ``mase`` (original scale: the targets
   and look-backs as the data was read, never scaled and back; unit-free);
   ``snaive_mae``, ``snaive_mse``, ``naive_mae`` of the baselines and ``skill_mae``,
-  ``skill_mse`` against the seasonal naive forecast, on the *scaled* values beside the scaled
+  ``skill_mse`` against the seasonal naive forecast (``skill_mae_naive`` against the naive
+  one), on the *scaled* values beside the scaled
   ``mae``/``mse`` they compare with (each target in its own standard deviations: pooling
   original-scale errors would add unlike units);
 - per target ``<column>`` (a panel of independent series: per series id):
   ``<column>/mae_original``, ``mse_original``, ``rmse_original``, ``snaive_mae_original``,
   ``naive_mae_original`` (the column's own units), ``smape``, ``mape``, ``mase``,
-  ``skill_mae``, ``skill_mse``; for at most :data:`MAX_SERIES_KEYS` targets;
+  ``skill_mae``, ``skill_mse``, ``skill_mae_naive``; for at most :data:`MAX_SERIES_KEYS` targets;
 - a value that is undefined on the data (MASE of look-backs without seasonal variation, the
   skill against an exact seasonal naive forecast, a baseline of padding: ``x_mask`` marks
   it) is left out; :attr:`SeriesScores.notes`
@@ -46,6 +47,7 @@ PER_SERIES = {
     "mase": "mase",
     "skill_mae": "skill_mae",
     "skill_mse": "skill_mse",
+    "skill_mae_naive": "skill_mae_naive",
 }
 
 

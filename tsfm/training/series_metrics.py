@@ -28,7 +28,10 @@ For every forecast value ``f`` of a target ``y`` (missing targets left out) of s
   (:func:`has_baselines`);
 - ``skill_mae = 1 - mae / snaive_mae`` and ``skill_mse = 1 - mse / snaive_mse`` over the
   windows with a seasonal-naive forecast: positive when the model beats it, 0 when it ties,
-  negative when it loses; undefined when it is exact (``snaive_mae = 0``) or there is none.
+  negative when it loses; undefined when it is exact (``snaive_mae = 0``) or there is none;
+  ``skill_mae_naive = 1 - mae / naive_mae`` the same against the naive forecast, over the
+  windows that have one (a model can beat the seasonal naive forecast and lose to the naive
+  one, where the last value says more than last season's: national_illness, M4 Weekly).
 
 Undefined values are NaN in :meth:`SeriesMetrics.compute`; the front doors never report them
 as numbers (:func:`defined`).
@@ -49,11 +52,19 @@ from tsfm.training.scoring import mape_terms, seasonal_naive, seasonal_naive_err
 
 COUNTS = ("zeros", "positive", "negative", "few_pairs")  # behind metric_notes' warnings
 POOLED_ORIGINAL = ("smape", "mape", "mase")
-POOLED_SCALED = ("snaive_mae", "snaive_mse", "naive_mae", "skill_mae", "skill_mse")
+POOLED_SCALED = (
+    "snaive_mae",
+    "snaive_mse",
+    "naive_mae",
+    "skill_mae",
+    "skill_mse",
+    "skill_mae_naive",
+)
 SUMS = (
     *("count", "abs", "sq", "smape", "mase", "mase_count", "mape", "mape_count"),
     *COUNTS,
     *("snaive_count", "snaive_abs", "snaive_sq", "paired_abs", "paired_sq", "naive_count", "naive"),
+    "naive_paired_abs",  # the model's absolute errors where there is a naive forecast
 )
 SCALE = (
     "every window's scale (its look-back's; with mase_scale='history' its series' rows before "
@@ -68,6 +79,8 @@ UNDEFINED = {
     "is undefined; read mae or mase",
     "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0), or there "
     "is none (see snaive_mae), so the skill relative to it is undefined",
+    "skill_naive": "the naive forecast is exact on these windows (naive error 0: a constant "
+    "series), or there is none (see naive_mae), so the skill relative to it is undefined",
     "baseline": "no window has an observed look-back value for the baseline to repeat (the "
     "seasonal naive one needs one season_length or more before the origin: a series shorter "
     "than that has none; padding is not a value), or no observed target",
@@ -168,6 +181,7 @@ class SeriesMetrics(Metric):
             "paired_sq": torch.where(seasonal, squared, zero),
             "naive_count": torch.where(naive, count, zero),
             "naive": torch.where(naive, naive_error.sum(1), zero),
+            "naive_paired_abs": torch.where(naive, absolute, zero),
         }
         index = self._index(series, target.shape[0], target.shape[2], target.device).reshape(-1)
         for name, values in per_variate.items():
@@ -223,6 +237,7 @@ def ratios(sums: dict[str, Tensor]) -> dict[str, Tensor]:
     # the model against the seasonal naive forecast on the same windows (those that have one)
     result["skill_mae"] = 1.0 - divide(sums["paired_abs"], sums["snaive_abs"])
     result["skill_mse"] = 1.0 - divide(sums["paired_sq"], sums["snaive_sq"])
+    result["skill_mae_naive"] = 1.0 - divide(sums["naive_paired_abs"], sums["naive"])
     result.update({k: sums[k] for k in COUNTS})
     return result
 
@@ -267,7 +282,7 @@ def reason(name: str) -> str:
     if key.startswith("mape"):
         return UNDEFINED["mape"]
     if key.startswith("skill"):
-        return UNDEFINED["skill"]
+        return UNDEFINED["skill_naive" if key.endswith("_naive") else "skill"]
     if key.startswith("msis"):
         return UNDEFINED["msis"]
     if key.startswith(("snaive", "naive")):

@@ -1,0 +1,55 @@
+"""A warning when the naive forecast beats the model on the windows scored.
+
+``skill_mae`` compares the model with the *seasonal* naive forecast only; where the last
+value says more than last season's (national_illness, M4 Weekly) a model can score a
+positive ``skill_mae`` while the plain naive forecast (the look-back's last value repeated)
+is far better. ``skill_mae_naive`` (``1 - mae / naive_mae``) shows it per call and per
+series; :func:`warn_naive_better` says it once per ``evaluate``, ``backtest`` or
+``cross_validate`` call when the model's MAE over every scored window that has a naive
+forecast (all series and folds pooled, on the scaled values: each series in its own standard
+deviations) is more than :data:`MARGIN` (10 %) above the naive forecast's, that is when the
+pooled ``skill_mae_naive`` is below ``-MARGIN``, naming both MAEs and the series it loses
+most on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tsfm.data.user_warnings import warn_user
+
+MARGIN = 0.10  # the model's MAE more than 10 % above the naive forecast's
+SHOWN = 5  # series named at most
+
+
+def warn_naive_better(parts: list[tuple[list, Any]], what: str = "evaluate") -> None:
+    """One warning (see the module docstring) over every part of a call: ``(series names,
+    their Scores)`` of each fold, or of the one set of windows."""
+    columns = ("naive_paired_abs", "naive", "naive_count", "paired_abs", "snaive_abs")
+    sums: dict[Any, np.ndarray] = {}  # series -> the sums of columns, over the parts
+    for names, scores in parts:
+        state = [getattr(scores.scaled, c).detach().cpu().double().numpy() for c in columns]
+        for j, name in enumerate(names):
+            sums[name] = sums.get(name, 0.0) + np.array([c[j] for c in state])
+    if not sums:
+        return
+    model, naive, count, paired, snaive = np.sum(list(sums.values()), axis=0)
+    if not (naive > 0 and model > (1 + MARGIN) * naive):
+        return
+    losing = {n: 1 - s[0] / s[1] for n, s in sums.items() if s[1] > 0 and s[0] > s[1]}
+    worst = sorted(losing, key=lambda n: losing[n])[:SHOWN]
+    named = ", ".join(f"{n!r} {losing[n]:+.2f}" for n in worst)
+    more = f" and {len(losing) - SHOWN} more" if len(losing) > SHOWN else ""
+    seasonal = ""
+    if snaive > 0:
+        seasonal = f", while skill_mae {1 - paired / snaive:+.2f} compares with seasonal naive"
+    warn_user(
+        f"{what}: the naive forecast (the last observed value repeated) beats the model on "
+        f"these windows: MAE {model / count:.4g} against the naive forecast's "
+        f"{naive / count:.4g} (scaled, every series and window with a naive forecast; "
+        f"skill_mae_naive {1 - model / naive:+.2f}{seasonal}). Series it loses most on "
+        f"(skill_mae_naive): {named}{more}. Train the model more (a higher lr, more "
+        "max_epochs), give it a longer lookback, or forecast with the last value"
+    )
