@@ -166,13 +166,13 @@ def _jobs(master: Any, loader: Any) -> list[list[str]]:
     from hydra.errors import HydraException
 
     params = [f"{k}={v}" for k, v in (master.hydra.sweeper.get("params") or {}).items()]
-    task = list(master.hydra.overrides.task)
+    task = OmegaConf.to_container(master.hydra.overrides.task, resolve=False)
     try:
         parsed = OverridesParser.create(config_loader=loader).parse_overrides([*params, *task])
         batches = BasicSweeper.split_arguments(parsed, None)
     except HydraException:
         return []  # the sweeper refuses the sweep before any job starts
-    hydra_overrides = list(master.hydra.overrides.hydra)
+    hydra_overrides = OmegaConf.to_container(master.hydra.overrides.hydra, resolve=False)
     jobs: dict[tuple, list[str]] = {}
     for job in (job for batch in batches for job in batch):
         choices = tuple(o for o in job if "." not in o.split("=", 1)[0].split("@", 1)[0])

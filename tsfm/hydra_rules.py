@@ -18,6 +18,9 @@ first setting that differs where it may not:
   run's log file, so a format changes only what the run's own log shows;
 - anywhere under ``hydra``: a ``_target_``, ``()``, ``class``, ``factory`` or ``.`` key, or an
   ``ext://``/``cfg://`` value, other than tsfm's (launcher and sweeper: Hydra's basic ones);
+  in the parts Hydra builds into objects (logging, callbacks, launcher, sweeper) also a
+  ``${...}`` interpolation other than tsfm's, which the check (reading the config
+  unresolved) could not see through: it may stand for a ``()`` factory;
 - ``hydra.job.env_set``: a variable other than :data:`SAFE_ENV` (a variable listed in
   ``hydra.job.env_copy`` only copies the user's own environment, and is free);
 - ``hydra.job.name`` (the log file's name) and ``hydra.output_subdir`` (the folder of
@@ -36,6 +39,7 @@ CODE_KEYS = ("_target_", "()", "class", "factory", ".")
 SAFE_STREAMS = ("ext://sys.stdout", "ext://sys.stderr")
 HANDLER_FREE = ("level", "formatter", "filters")
 LOGGING = ("job_logging", "hydra_logging")
+BUILT = (*LOGGING, "callbacks", "launcher", "sweeper")  # what Hydra turns into objects
 SAFE_ENV = (
     "CUDA_VISIBLE_DEVICES",
     "OMP_NUM_THREADS",
@@ -180,7 +184,20 @@ def _walk(node: Any, ours: Any, key: str) -> tuple[str, str] | None:
                 return found
     elif _imports(node) and node != ours:
         return key, f"{node!r} makes Hydra's logging configuration import and use code"
+    elif _interpolates(node, key) and node != ours:
+        return key, (
+            f"{node!r} is an interpolation, which Hydra resolves only as it builds the part: "
+            "it may stand for settings that name code (a `()` factory, a handler's class), "
+            "so write the value itself"
+        )
     return None
+
+
+def _interpolates(value: Any, key: str) -> bool:
+    """A ``${...}`` value in a part Hydra builds into code (logging, callbacks, launcher,
+    sweeper); elsewhere (the run's folders, the job's name) interpolations are text."""
+    built = key.startswith(tuple(f"hydra.{part}" for part in BUILT))
+    return built and isinstance(value, str) and "${" in value
 
 
 def _imports(value: Any) -> bool:

@@ -187,3 +187,32 @@ def test_a_harmless_preset_from_a_user_folder_passes(tmp_path, app):
     refuse_unknown_keys_first(["--config-dir", str(tmp_path), "experiment=mine"], app=app)
     searchpath = f"hydra.searchpath=[file://{tmp_path}]"
     refuse_unknown_keys_first([searchpath, "experiment=mine", "-m", "seed=1,2"], app=app)
+
+
+def test_an_interpolation_standing_for_a_factory_is_refused(tmp_path, capsys, app):
+    """The check reads the config unresolved: a logging formatter written as ``${...}``
+    pointing at a ``()`` factory elsewhere in the config would be built by Hydra (here a
+    file copy outside the run) unless the interpolation itself is refused."""
+    folder, target = tmp_path / "shared" / "experiment", tmp_path / "pwned"
+    folder.mkdir(parents=True)
+    (tmp_path / "payload").write_text("echo payload\n")
+    (folder / "colleague.yaml").write_text(
+        "# @package _global_\n"
+        f"tune:\n  params: {{'()': shutil.copyfile, src: {tmp_path}/payload, dst: {target}}}\n"
+        "hydra:\n  job_logging:\n    formatters:\n      simple: ${tune.params}\n"
+    )
+    message = refused(["--config-dir", str(tmp_path / "shared"), "experiment=colleague"],
+                      capsys, app)  # fmt: skip
+    assert "hydra.job_logging.formatters.simple" in message and "interpolation" in message
+    assert not target.exists()
+
+
+def test_a_multirun_whose_run_dir_does_not_resolve_is_left_to_hydra(tmp_path, monkeypatch):
+    """``hydra.run.dir`` is not read in a multirun: an interpolation there that does not
+    resolve must not crash the check (Hydra runs the sweep)."""
+    from tsfm.hydra_guard import code_in_configs_error
+
+    monkeypatch.delenv("TSFM_UNSET_FOR_TEST", raising=False)
+    argv = ["-m", "model.d_model=8,16", "hydra.run.dir=out/${oc.env:TSFM_UNSET_FOR_TEST}",
+            f"hydra.sweep.dir={tmp_path}/sweep"]  # fmt: skip
+    assert code_in_configs_error(argv) is None
