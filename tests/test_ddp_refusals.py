@@ -40,8 +40,6 @@ def no_training(monkeypatch):
         ({"devices": "2"}, "devices='2' asks for 2 devices"),
         ({"devices": [0, 1]}, "devices=[0, 1] names 2 devices"),
         ({"devices": "0,1"}, "devices='0,1' names 2 devices"),
-        ({"devices": -1}, "devices=-1 asks for every visible device"),
-        ({"devices": "-1"}, "devices='-1' asks for every visible device"),
         ({"trainer__strategy": "fsdp"}, "trainer__strategy='fsdp' starts one process"),
         ({"trainer__strategy": "ddp_notebook"}, "trainer__strategy='ddp_notebook'"),
         ({"trainer__num_nodes": 2}, "trainer__num_nodes=2 starts processes on 2 nodes"),
@@ -61,6 +59,24 @@ def test_devices_auto_is_refused_where_it_means_several_gpus(accelerator, monkey
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     with pytest.raises(InputError, match="'auto' takes each of the 2 visible GPUs"):
         tiny(devices="auto", accelerator=accelerator).fit(synthetic_frame(200))
+
+
+@pytest.mark.parametrize("devices", [-1, "-1"])
+def test_devices_minus_one_is_refused_where_it_means_several_gpus(
+    devices, monkeypatch, no_training
+):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(InputError, match=r"asks for every visible device \(2 GPUs\)"):
+        tiny(devices=devices, accelerator="gpu").fit(synthetic_frame(200))
+
+
+def test_devices_minus_one_on_one_gpu_is_one_process(monkeypatch):
+    """Lightning runs ``devices=-1`` on a machine with one GPU as one process."""
+    from tsfm.training.processes import multi_process
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    for accelerator in ("gpu", "cuda", "auto"):
+        assert multi_process({"devices": -1, "accelerator": accelerator}) is None
 
 
 @pytest.mark.parametrize("devices", [1, "1", "auto"])

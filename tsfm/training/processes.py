@@ -44,8 +44,11 @@ def several_devices(devices: Any, accelerator: Any = None) -> str | None:
             return None
         count = _visible_gpus()
         return f"takes each of the {count} visible GPUs" if count > 1 else None
-    if text in (-1, "-1"):
-        return "asks for every visible device"
+    if text in (-1, "-1"):  # every visible GPU (Lightning refuses it on CPU itself)
+        if str(accelerator or "auto").strip().lower() not in AUTO_GPU:
+            return None
+        count = _visible_gpus()
+        return f"asks for every visible device ({count} GPUs)" if count > 1 else None
     if isinstance(text, str) and "," in text:
         count = len([part for part in text.split(",") if part.strip()])
         return f"names {count} devices" if count > 1 else None
