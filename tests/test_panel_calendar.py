@@ -6,6 +6,7 @@ cutoff for series that had several."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -148,6 +149,22 @@ def test_a_series_short_at_the_shared_cutoff_is_refused_with_fixes_that_fit():
             model().cross_validate(df, cutoffs=wrong)
     with pytest.raises(tsfm.InputError, match="not given as dates, as Prophet's"):
         model().cross_validate(df, cutoffs=["2020-04-01"])
+
+
+def test_a_series_starting_after_the_shared_cutoff_is_told_fixes_that_fit():
+    """A series with no row up to fold 0's cutoff gains rows only once a later cutoff passes
+    its own start: the step and n_windows offered must count that gap."""
+    df = pd.concat([panel(), series("z", 14, start="2020-04-12", seed=3)], ignore_index=True)
+    with pytest.raises(tsfm.InputError) as refused:
+        model().cross_validate(df, n_windows=3, step=6, refit=False, cutoffs="shared")
+    message = str(refused.value)
+    assert "series 'z' has 0 of its 14 rows there" in message
+    offered = dict(re.findall(r"\b(n_windows|step)=(\d+) \(", message.split("Use ")[-1]))
+    assert offered, message
+    for key, value in offered.items():
+        folds = {"n_windows": 3, "step": 6, key: int(value)}
+        cv = model().cross_validate(df, refit=False, cutoffs="shared", **folds)
+        assert len(cv.metrics) == folds["n_windows"]
 
 
 def test_backtests_warn_per_series_and_refuse_shared_folds_before_the_fitted_rows():

@@ -111,9 +111,14 @@ def _refuse_short(
         else f"{first} to {'train on' if training else 'forecast from'}"
     )
     fixes = []
-    # a later first cutoff gives rows to the series that go on after it, one per step
+    # a later first cutoff gives rows to the series that go on after it: counted in steps of
+    # the series that ends last (whose rows place the cutoffs), up to each one's first-th row
     later = [k for k in short if len(tables[k]) >= first]
-    room = (n_windows - 1) * step - max((first - int(cut[k]) for k in later), default=0)
+    grid = tables[latest].times
+    now = int(np.searchsorted(grid, when, side="right")) - 1
+    needed = [int(np.searchsorted(grid, tables[k].times[first - 1], side="left")) - now
+              for k in later]  # fmt: skip
+    room = (n_windows - 1) * step - max(needed, default=0)
     if later and len(later) == len(short) and room >= 0:
         fixes.append(f"n_windows={room // step + 1} (the most that fit {step} steps apart)")
         if n_windows > 1 and room // (n_windows - 1) >= 1:
