@@ -5,7 +5,9 @@ for 10 epochs) suit the benchmarks they were written for, where an epoch is hund
 steps. On a frame of a few hundred rows an epoch is a couple of batches: 10 epochs give ~20
 steps whose learning-rate multipliers sum to 3, and the model stays untrained (more epochs
 change nothing, as the rate is halved away). So where the width is data-sized (no
-experiment, no width chosen: :func:`~tsfm.estimator.sizing.data_sized`):
+experiment, no width chosen: :func:`~tsfm.estimator.sizing.data_sized`), or drawn by a tuning
+trial's search (:mod:`tsfm.estimator.searched`; the search's other settings count as the
+user's):
 
 - the learning rate is :data:`DEFAULT_LR` unless the user set ``lr`` (``learning_rate``),
   ``optimizer`` or the optimizer preset (``overrides=["optim=..."]``);
@@ -52,13 +54,13 @@ PATIENCE = "callbacks.early_stopping.patience"
 
 
 def small_data_defaults(
-    cfg: DictConfig, given: set[str], sized: dict[str, Any], n_windows: int
+    cfg: DictConfig, given: set[str], width_sized: bool, n_windows: int
 ) -> None:
     """Set the default learning rate and stretch the schedule (module docstring) in ``cfg``
-    where ``sized`` (what :func:`~tsfm.estimator.sizing.data_sized` chose) holds the width;
-    ``given``: the config keys the user set, ``n_windows``: the training windows of one
-    epoch."""
-    if "model.d_model" not in sized:
+    where the width is data-sized (``width_sized``: :func:`~tsfm.estimator.sizing.data_sized`
+    chose it, or a tuning trial drew it); ``given``: the config keys the user (or the search)
+    set, ``n_windows``: the training windows of one epoch."""
+    if not width_sized:
         return
     if not given & LR_KEYS:
         cfg.optim.lr = DEFAULT_LR
