@@ -207,9 +207,11 @@ def build_config(
     roles: dict[str, Any] | None = None,
     n_windows: int | None = None,
     n_scores: Any = None,
+    applied: dict[str, Any] | None = None,
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
-    the column ``roles`` (``data.`` settings, already in the table's column names)."""
+    the column ``roles`` (``data.`` settings, already in the table's column names).
+    ``applied`` receives ``schedule_stretch`` (:func:`small_data_defaults`)."""
     check_overrides(est.overrides, est.model)
     cfg = compose_for(est.model, est.experiment, est.overrides)
     settings = {
@@ -247,7 +249,9 @@ def build_config(
         set_value(cfg, key, value, f"parameter '{name}'")
     check_panel_settings(est, given_keys(est))
     if n_windows is not None:  # a data-sized width's learning rate and least steps
-        small_data_defaults(cfg, set(given_keys(est)), width_sized, n_windows)
+        stretch = small_data_defaults(cfg, set(given_keys(est)), width_sized, n_windows)
+        if applied is not None:
+            applied["schedule_stretch"] = stretch
     seed = cfg.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
