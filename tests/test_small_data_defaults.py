@@ -102,6 +102,8 @@ def test_a_tiny_frame_trains_under_the_defaults_and_fit_metrics_say_how():
     assert record["lr"] == pytest.approx(1e-3) and record["scheduler"] == "exponential"
     assert record["lr_halving_epochs"] == pytest.approx(5.0)
     assert record["steps"] == record["step_budget"] == 100 and record["max_epochs"] == 50
+    assert record["schedule_stretch"] == pytest.approx(5.0)  # what the fit warnings advise by
+    assert paper.fit_metrics_["schedule_stretch"] is None
     assert paper.fit_metrics_["lr"] == pytest.approx(PRESET_LR)
     assert paper.fit_metrics_["step_budget"] == 20 and paper.fit_metrics_["max_epochs"] == 10
 

@@ -8,7 +8,8 @@ how training ended: ``stopped`` (one of :data:`~tsfm.training.stopping.STOP_REAS
 validated on (``val_rows``, 0 without validation; a panel's: summed over its series), which
 cross-validation's and backtests' fold tables report, and the learning rate, schedule and
 step budget the fit ran (``lr``, ``scheduler``, ``lr_halving_epochs``, ``max_epochs``,
-``step_budget``, ``steps``: :func:`~tsfm.estimator.small_data.schedule_record`). With
+``step_budget``, ``steps``, ``schedule_stretch``:
+:func:`~tsfm.estimator.small_data.schedule_record`). With
 validation rows also ``val/snaive_loss``, ``val/naive_loss`` (the baselines' validation loss
 on the same windows), ``val/last_loss`` and ``val/improving_epochs``
 (:mod:`tsfm.training.validation_record`), and one warning per note they give
@@ -50,19 +51,20 @@ def fit_record(
     shown: bool = True,
     rows: tuple[int, int] | None = None,
     trainer: Any = None,
+    stretch: float | None = None,
 ) -> dict[str, Any]:
     """``fit_metrics_`` of a fit's metrics; one line (``verbose >= 1``, ``shown``) when the
     time limit ended the training. ``helper``: the ``fit_metrics_`` and ``seconds`` of the
     conformal calibration helper that shared the fit's ``max_time`` (half of it at most; the
     final training got what it left): the line says what it used, or that the limit ended the
     helper's training only. ``rows``: the rows trained and validated on; ``trainer``: the
-    fit's, for the learning rate, schedule and step budget it ran
-    (:func:`~tsfm.estimator.small_data.schedule_record`)."""
+    fit's, for the learning rate, schedule and step budget it ran, ``stretch`` the small-data
+    defaults' (:func:`~tsfm.estimator.small_data.schedule_record`)."""
     record = fit_figures(metrics)
     if rows is not None:
         record["train_rows"], record["val_rows"] = (int(n) for n in rows)
     if trainer is not None:
-        record.update(schedule_record(cfg, trainer))
+        record.update(schedule_record(cfg, trainer, stretch))
     if shown and not _UNSAID[0]:
         warn_validation(est, cfg, record)
     if not shown or int(est.verbose) < 1:

@@ -131,6 +131,7 @@ def fit_table(
     roles = role_settings(est, rows)
     encoder = warm.static_encoder if warm is not None else None
     encoder, statics = encode_statics(est, static_frame(est, rows, static_df), encoder)
+    applied: dict[str, Any] = {}  # what the small-data defaults did (schedule_stretch)
     cfg = build_config(
         est,
         freq=freq,
@@ -139,6 +140,7 @@ def fit_table(
         roles=roles,
         n_windows=n_train - est.lookback - est.horizon + 1,
         n_scores=lambda k: pooling(k, n_targets(rows, roles))[1],
+        applied=applied,
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
     # the data's own frequency, not a preset's calendar one; stored, so evaluate uses it too
@@ -214,7 +216,14 @@ def fit_table(
     # a calibration helper's training (calibrate=False) is reported with the final one's
     used = (n_train, len(rows) - n_train if validate else 0)  # the rows trained, validated on
     est.fit_metrics_ = fit_record(
-        est, cfg, result.metrics, helper, shown=calibrate, rows=used, trainer=result.trainer
+        est,
+        cfg,
+        result.metrics,
+        helper,
+        shown=calibrate,
+        rows=used,
+        trainer=result.trainer,
+        stretch=applied.get("schedule_stretch"),
     )
     remember_fitted_params(est)
     if residuals is not None:

@@ -16,6 +16,7 @@ from tsfm.estimator.other_names import other_method, refuse_other_parameters, re
 from tsfm.estimator.persistence_methods import PersistenceMethods
 from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
+from tsfm.estimator.searched import mark_searched, searched, unmark
 
 if TYPE_CHECKING:
     from tsfm.data.frames import SeriesTable
@@ -133,6 +134,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         check_run_only(overrides, params)  # the command line's resume: never a Forecaster's
         refuse_other_parameters(params, params)  # h=, futr_exog_list=, ...: tsfm's names
         self._extra = dict(params)
+        self._searched: frozenset[str] = frozenset()  # set by tune (estimator/searched.py)
 
     # ------------------------------------------------------------------ scikit-learn protocol
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -156,7 +158,13 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
             for other in [n for n in self._extra if n != name and config_key(model, n) == key]:
                 del self._extra[other]
             self._extra[name] = value
+        unmark(self, params)  # a width the user sets is the user's, not the search's
         return self
+
+    def __sklearn_clone__(self) -> Forecaster:
+        new = super().__sklearn_clone__()
+        mark_searched(new, searched(self))  # its fit repeats the tuned trial
+        return new
 
     def extra_params(self) -> dict[str, Any]:
         return dict(self._extra)

@@ -9,7 +9,8 @@ series; :func:`warn_naive_better` says it once per ``evaluate``, ``backtest`` or
 forecast (all series and folds pooled, on the scaled values: each series in its own standard
 deviations) is more than :data:`MARGIN` (10 %) above the naive forecast's, that is when the
 pooled ``skill_mae_naive`` is below ``-MARGIN``, naming both MAEs and the series it loses
-most on.
+most on, and what to try: training longer as the fit's notes advise it (:data:`LONGER`,
+:func:`~tsfm.training.validation_notes.train_longer`), a longer look-back, the naive forecast.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from tsfm.data.user_warnings import warn_user
 
 MARGIN = 0.10  # the model's MAE more than 10 % above the naive forecast's
 SHOWN = 5  # series named at most
+LONGER = (  # as a fit's warnings say it, with the numbers (training/validation_notes.py)
+    "under an exponential schedule, iTransformer's, twice max_epochs with optim__gamma "
+    "square-rooted and optim__decay_start_epoch and patience doubled, which stretch the "
+    "rate's decay over them; max_epochs alone keeps the decay per epoch, and brings back the "
+    "paper's halving after every epoch where the small-data defaults had stretched it: "
+    "README 'Fit quality'"
+)
 
 
 def warn_naive_better(parts: list[tuple[list, Any]], what: str = "evaluate") -> None:
@@ -50,6 +58,6 @@ def warn_naive_better(parts: list[tuple[list, Any]], what: str = "evaluate") -> 
         f"these windows: MAE {model / count:.4g} against the naive forecast's "
         f"{naive / count:.4g} (scaled, every series and window with a naive forecast; "
         f"skill_mae_naive {1 - model / naive:+.2f}{seasonal}). Series it loses most on "
-        f"(skill_mae_naive): {named}{more}. Train the model more (a higher lr, more "
-        "max_epochs), give it a longer lookback, or forecast with the last value"
+        f"(skill_mae_naive): {named}{more}. Train the model more (a higher lr, or longer: "
+        f"{LONGER}), give it a longer lookback, or forecast with the last value"
     )

@@ -121,9 +121,11 @@ def fit_long(
     )
     has_dates = not is_integer_time(longest.times)
     windows = sum(max(0, n - est.horizon) for n in n_train)
+    applied: dict[str, Any] = {}  # what the small-data defaults did (schedule_stretch)
     cfg = build_config(
         est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows,
         n_scores=lambda k: k * len(long.ids),  # every series' k windows, pooled
+        applied=applied,
     )  # fmt: skip
     check_run(cfg, lambda key: describe_key(est.model, key))
     # stored, as a joint fit does (fitting.py), so evaluate and the folds read the same lag
@@ -167,7 +169,10 @@ def fit_long(
     est.fitted_rows_ = fitted_rows(times, n_train, validate, series=list(long.ids))  # in-sample
     est.dims_ = datamodule.dims()
     used = (sum(n_train), sum(held_out) if validate else 0)  # every series' rows
-    est.fit_metrics_ = fit_record(est, cfg, result.metrics, rows=used, trainer=result.trainer)
+    stretch = applied.get("schedule_stretch")  # the small-data defaults'
+    est.fit_metrics_ = fit_record(
+        est, cfg, result.metrics, rows=used, trainer=result.trainer, stretch=stretch
+    )
     remember_fitted_params(est)
     return result
 

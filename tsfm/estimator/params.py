@@ -207,9 +207,11 @@ def build_config(
     roles: dict[str, Any] | None = None,
     n_windows: int | None = None,
     n_scores: Any = None,
+    applied: dict[str, Any] | None = None,
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
-    the column ``roles`` (``data.`` settings, already in the table's column names)."""
+    the column ``roles`` (``data.`` settings, already in the table's column names).
+    ``applied`` receives ``schedule_stretch`` (:func:`small_data_defaults`)."""
     check_overrides(est.overrides, est.model)
     cfg = compose_for(est.model, est.experiment, est.overrides)
     settings = {
@@ -230,6 +232,9 @@ def build_config(
     if not any(o.startswith("logger=") for o in est.overrides or []):
         settings["logger.name"] = "none"
     sized = {} if n_windows is None else data_sized(est, n_windows, freq, cfg.model)
+    # a width a tuning trial drew trains as a data-sized one would (estimator/searched.py)
+    drawn = {} if n_windows is None else data_sized(est, n_windows, freq, cfg.model, True)
+    width_sized = "model.d_model" in {**sized, **drawn}
     settings.update(sized)  # the composed defaults
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")
@@ -244,7 +249,9 @@ def build_config(
         set_value(cfg, key, value, f"parameter '{name}'")
     check_panel_settings(est, given_keys(est))
     if n_windows is not None:  # a data-sized width's learning rate and least steps
-        small_data_defaults(cfg, set(given_keys(est)), sized, n_windows)
+        stretch = small_data_defaults(cfg, set(given_keys(est)), width_sized, n_windows)
+        if applied is not None:
+            applied["schedule_stretch"] = stretch
     seed = cfg.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")

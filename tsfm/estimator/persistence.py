@@ -57,6 +57,7 @@ from tsfm.estimator.saved_files import (
 )
 from tsfm.estimator.saved_versions import naming_the_saving_version
 from tsfm.estimator.saving import FORMAT
+from tsfm.estimator.searched import mark_searched
 from tsfm.estimator.validation import INSTANTIATION_KEYS, SavedForecasterError, check_metadata
 from tsfm.local_files import local_path
 from tsfm.models import REGISTRY, RENAMED
@@ -222,6 +223,7 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
     integer_time = layout.time_type.get("kind") == "int"
     times = history["times"].numpy().astype(np.int64 if integer_time else "datetime64[ns]")
     est = cls(**meta["params"])
+    mark_searched(est, meta.get("searched") or ())  # what tune's search set
     est.config_ = cfg
     est.module_ = module.eval()
     est.mode_ = mode

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from tsfm.data.frames.id_types import saved_ids
 from tsfm.data.scaler import StandardScaler
+from tsfm.estimator.searched import searched
 from tsfm.training.architectures import architectures_of
 from tsfm.training.artifacts import versions
 
@@ -83,6 +84,8 @@ def metadata(est: Any) -> dict[str, Any]:
         "dims": est.dims_,
         "fit_metrics": est.fit_metrics_,
     }
+    if searched(est):  # the parameters tune's search set (estimator/searched.py)
+        meta["searched"] = sorted(searched(est))
     if getattr(est, "trained_until_", None) is not None:  # Forecaster.from_run's
         meta["trained_until"] = np.asarray(est.trained_until_).astype(np.int64).tolist()
     if getattr(est, "fitted_rows_", None) is not None:  # what evaluate warns of scoring

@@ -19,6 +19,7 @@ from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.params import config_key, param_name
 from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.search_checks import LOOKBACK, check_space, study_settings
+from tsfm.estimator.searched import mark_searched
 
 DEFAULT_VAL_SIZE = 0.2
 
@@ -164,7 +165,9 @@ def tune_forecaster(
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
         from sklearn.base import clone
 
-        candidate = clone(est).set_params(**as_params(est, values))
+        drawn = as_params(est, values)
+        candidate = clone(est).set_params(**drawn)
+        mark_searched(candidate, drawn)  # a drawn width trains as a data-sized one
         result = fit(candidate, callbacks)
         value = objective_value(result.metrics, tune.metric, result.trainer)
         if not kept or value < kept["value"]:
@@ -186,8 +189,10 @@ def tune_forecaster(
         from sklearn.base import clone  # resumed study); est is changed once it is trained
 
         best_model = clone(est).set_params(**best_params)
+        mark_searched(best_model, best_params)
         fit(best_model, [])
     est.set_params(**best_params)
+    mark_searched(est, best_params)  # its next fit (and a clone's) repeats the best trial
     if not refit:
         est._forget()  # a model fitted before no longer matches the parameters
     else:

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from tsfm.data.seasons import natural_seasons, resolve_season_length
 from tsfm.estimator.guards import override_key
+from tsfm.estimator.searched import searched as searched_names
 from tsfm.models import model_class
 from tsfm.models.sizing import SizingInputs
 from tsfm.training.conformal import TooFewScores, supports
@@ -18,19 +19,23 @@ from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
 T = TypeVar("T")
 
 
-def data_sized(est: Any, n_windows: int, freq: str | int, model: DictConfig) -> dict[str, Any]:
+def data_sized(
+    est: Any, n_windows: int, freq: str | int, model: DictConfig, searched: bool = False
+) -> dict[str, Any]:
     """Model settings sized for the data where nobody chose them (no experiment, no parameter
     or override): what the model class's ``data_sized`` hook returns (:mod:`tsfm.models.sizing`;
     iTransformer's width by the training windows, S²IP-LLM's decomposition and patches for
     the look-back), without the settings the user chose; nothing for a model without one.
-    ``model`` is the composed model config (defaults and overrides)."""
+    ``model`` is the composed model config (defaults and overrides). With ``searched``, the
+    parameters a tuning search set (:mod:`tsfm.estimator.searched`) count as not chosen."""
     if est.experiment is not None:
         return {}
     hook = getattr(model_class(est.model), "data_sized", None)
     if hook is None:
         return {}
     extra = est.extra_params()
-    chosen = {*extra} | {override_key(o) for o in est.overrides or []}
+    drawn = searched_names(est) if searched else frozenset()
+    chosen = {n for n in extra if n not in drawn} | {override_key(o) for o in est.overrides or []}
     chosen |= {name.removeprefix("model.") for name in chosen}
     given = {name.removeprefix("model__"): value for name, value in extra.items()}
     settings = {**model, **{k: v for k, v in given.items() if k in model}}

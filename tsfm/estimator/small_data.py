@@ -5,7 +5,9 @@ for 10 epochs) suit the benchmarks they were written for, where an epoch is hund
 steps. On a frame of a few hundred rows an epoch is a couple of batches: 10 epochs give ~20
 steps whose learning-rate multipliers sum to 3, and the model stays untrained (more epochs
 change nothing, as the rate is halved away). So where the width is data-sized (no
-experiment, no width chosen: :func:`~tsfm.estimator.sizing.data_sized`):
+experiment, no width chosen: :func:`~tsfm.estimator.sizing.data_sized`), or drawn by a tuning
+trial's search (:mod:`tsfm.estimator.searched`; the search's other settings count as the
+user's):
 
 - the learning rate is :data:`DEFAULT_LR` unless the user set ``lr`` (``learning_rate``),
   ``optimizer`` or the optimizer preset (``overrides=["optim=..."]``);
@@ -52,22 +54,23 @@ PATIENCE = "callbacks.early_stopping.patience"
 
 
 def small_data_defaults(
-    cfg: DictConfig, given: set[str], sized: dict[str, Any], n_windows: int
-) -> None:
+    cfg: DictConfig, given: set[str], width_sized: bool, n_windows: int
+) -> float | None:
     """Set the default learning rate and stretch the schedule (module docstring) in ``cfg``
-    where ``sized`` (what :func:`~tsfm.estimator.sizing.data_sized` chose) holds the width;
-    ``given``: the config keys the user set, ``n_windows``: the training windows of one
-    epoch."""
-    if "model.d_model" not in sized:
-        return
+    where the width is data-sized (``width_sized``: :func:`~tsfm.estimator.sizing.data_sized`
+    chose it, or a tuning trial drew it); ``given``: the config keys the user (or the search)
+    set, ``n_windows``: the training windows of one epoch. Returns the factor s the epochs
+    were stretched by (``fit_metrics_``'s ``schedule_stretch``), None where they were not."""
+    if not width_sized:
+        return None
     if not given & LR_KEYS:
         cfg.optim.lr = DEFAULT_LR
     epochs = cfg.trainer.get("max_epochs")
     if given & BUDGET_KEYS or isinstance(epochs, bool) or not isinstance(epochs, int):
-        return
+        return None
     steps = epoch_steps(n_windows, cfg)
     if epochs < 1 or epochs * steps >= MIN_STEPS:
-        return
+        return None
     stretched = math.ceil(MIN_STEPS / steps)
     factor = stretched / epochs
     cfg.trainer.max_epochs = stretched
@@ -77,6 +80,7 @@ def small_data_defaults(
     patience = cfg.callbacks.early_stopping.get("patience")
     if PATIENCE not in given and isinstance(patience, int):
         cfg.callbacks.early_stopping.patience = math.ceil(patience * factor)
+    return factor
 
 
 def epoch_steps(n_windows: int, cfg: DictConfig) -> int:
@@ -89,11 +93,12 @@ def epoch_steps(n_windows: int, cfg: DictConfig) -> int:
     return max(1, math.ceil(batches / accumulate))
 
 
-def schedule_record(cfg: DictConfig, trainer: Any) -> dict[str, Any]:
+def schedule_record(cfg: DictConfig, trainer: Any, stretch: float | None = None) -> dict[str, Any]:
     """The learning rate, schedule and step budget a fit ran: ``lr``, ``scheduler``,
     ``lr_halving_epochs`` (epochs per halving of an exponential schedule, else None),
     ``max_epochs``, ``step_budget`` (the optimizer steps ``max_epochs`` epochs hold, or
-    ``max_steps`` if fewer) and ``steps`` (those taken)."""
+    ``max_steps`` if fewer), ``steps`` (those taken) and ``schedule_stretch`` (``stretch``:
+    the factor :func:`small_data_defaults` stretched the epochs by, None where it did not)."""
     optim = cfg.optim
     gamma = float(optim.get("gamma") or 0.0)
     halving = None
@@ -116,4 +121,5 @@ def schedule_record(cfg: DictConfig, trainer: Any) -> dict[str, Any]:
         "max_epochs": epochs,
         "step_budget": budget,
         "steps": int(getattr(trainer, "global_step", 0)),
+        "schedule_stretch": stretch,
     }

@@ -40,6 +40,7 @@ OPTIONAL_META_KEYS = {
     "series",
     "static_encoder",
     "statics",
+    "searched",
 }
 COUNT_DIMS = {"seq_len", "pred_len", "n_vars", "n_marks", "n_past", "n_future", "n_static_real"}
 DIM_KEYS = COUNT_DIMS | {"static_cardinalities", "masked"}
@@ -199,6 +200,9 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
         isinstance(k, str) and fit_metric_value(k, v) for k, v in fit_metrics.items()
     ):
         _refuse(path, "'fit_metrics' must map names to numbers (and how training stopped)")
+    marks = meta.get("searched", [])
+    if not isinstance(marks, list) or not all(isinstance(n, str) and n in params for n in marks):
+        _refuse(path, f"'searched' must list parameters of 'params', got {marks!r}")
     until = meta.get("trained_until")
     count = len(meta.get("series") or []) if isinstance(until, list) else 1
     if until is not None and not _times(until if isinstance(until, list) else [until], count):
