@@ -37,22 +37,16 @@ from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.naive_check import warn_naive_better
 from tsfm.estimator.scored_windows import scored_counts
 from tsfm.training.metric_notes import notes
-from tsfm.training.series_metrics import COUNTS, SeriesMetrics, defined, pooled_values, reason
-
-SERIES_COLUMNS = (
-    "mae",
-    "mse",
-    "rmse",
-    "smape",
-    "mape",
-    "mase",
-    "snaive_mae",
-    "snaive_mse",
-    "naive_mae",
-    "skill_mae",
-    "skill_mse",
-    "skill_mae_naive",
+from tsfm.training.series_metrics import (
+    COUNTS,
+    POOLED_SCALED,
+    SeriesMetrics,
+    defined,
+    pooled_values,
+    reason,
 )
+
+SERIES_COLUMNS = ("mae", "mse", "rmse", "smape", "mape", "mase", *POOLED_SCALED)
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # forecast [W,H,N], actual, look-back [W,L,N]
 
