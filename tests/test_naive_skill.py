@@ -95,7 +95,7 @@ def test_evaluate_warns_when_the_naive_forecast_beats_the_model_naming_both(walk
     assert "'a' " in beaten[0] and "'b' " in beaten[0]  # the series it loses on
     # training longer keeps the schedule's shape, as the fit's notes advise (more max_epochs
     # alone would undo a data-sized model's stretch of it: validation_notes.train_longer)
-    assert "twice max_epochs with optim__gamma square-rooted" in beaten[0]
+    assert "twice the max_epochs the fit ran (fit_metrics_" in beaten[0]
     assert "more max_epochs" not in beaten[0]
 
 

@@ -24,8 +24,9 @@ from tsfm.data.user_warnings import warn_user
 MARGIN = 0.10  # the model's MAE more than 10 % above the naive forecast's
 SHOWN = 5  # series named at most
 LONGER = (  # as a fit's warnings say it, with the numbers (training/validation_notes.py)
-    "under an exponential schedule, iTransformer's, twice max_epochs with optim__gamma "
-    "square-rooted and optim__decay_start_epoch and patience doubled, which stretch the "
+    "under an exponential schedule, iTransformer's, twice the max_epochs the fit ran "
+    "(fit_metrics_['max_epochs'], stretched on small data) with its optim__gamma "
+    "square-rooted and its optim__decay_start_epoch and patience doubled, which stretch the "
     "rate's decay over them; max_epochs alone keeps the decay per epoch, and brings back the "
     "paper's halving after every epoch where the small-data defaults had stretched it: "
     "README 'Fit quality'"
