@@ -58,30 +58,8 @@ class NeedsCalendar(SharedLinear):
 class HorizonSteps(SharedLinear):
     """Sizes its output by the horizon, not by ``pred_len`` (horizon x K under a head)."""
 
-    def __init__(
-        self,
-        seq_len: int,
-        pred_len: int,
-        horizon: int | None = None,
-        n_vars: int = 1,
-        n_past: int = 0,
-        n_future: int = 0,
-        n_static_real: int = 0,
-        static_cardinalities: list[int] | None = None,
-        masked: bool = False,
-    ):
-        steps = horizon or pred_len
-        super().__init__(
-            seq_len,
-            steps,
-            horizon,
-            n_vars,
-            n_past,
-            n_future,
-            n_static_real,
-            static_cardinalities,
-            masked,
-        )
+    def output_steps(self, pred_len: int, horizon: int | None) -> int:
+        return horizon or pred_len
 
 
 class UnsavedWeights(SharedLinear):
@@ -89,29 +67,7 @@ class UnsavedWeights(SharedLinear):
 
     CAPABILITIES = UNMASKED
 
-    def __init__(
-        self,
-        seq_len: int,
-        pred_len: int,
-        horizon: int | None = None,
-        n_vars: int = 1,
-        n_past: int = 0,
-        n_future: int = 0,
-        n_static_real: int = 0,
-        static_cardinalities: list[int] | None = None,
-        masked: bool = False,
-    ):
-        super().__init__(
-            seq_len,
-            pred_len,
-            horizon,
-            n_vars,
-            n_past,
-            n_future,
-            n_static_real,
-            static_cardinalities,
-            masked,
-        )
+    def add_parts(self, seq_len: int, pred_len: int, n_vars: int) -> None:
         self.mix = torch.randn(seq_len, seq_len) / seq_len**0.5
 
     def forward(self, x: Tensor, **inputs: Tensor) -> Tensor:

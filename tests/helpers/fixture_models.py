@@ -54,6 +54,7 @@ class SharedLinear(nn.Module):
         masked: bool = False,
     ):
         super().__init__()
+        pred_len = self.output_steps(pred_len, horizon)
         self.n_vars = n_vars
         self.head = nn.Linear(seq_len, pred_len)
         self.past = nn.Linear(seq_len * n_past, pred_len) if n_past else None
@@ -63,6 +64,14 @@ class SharedLinear(nn.Module):
         self.static_cat = nn.ModuleList(
             nn.Embedding(c + 1, pred_len) for c in static_cardinalities or []
         )
+        self.add_parts(seq_len, pred_len, n_vars)
+
+    def output_steps(self, pred_len: int, horizon: int | None) -> int:
+        """The steps its maps forecast (a variant may size them otherwise)."""
+        return pred_len
+
+    def add_parts(self, seq_len: int, pred_len: int, n_vars: int) -> None:
+        """Where a variant builds parts of its own, after the shared ones."""
 
     def forward(
         self,
@@ -102,29 +111,7 @@ class PerVariateLinear(SharedLinear):
 
     CAPABILITIES = replace(SharedLinear.CAPABILITIES, new_variates=False)
 
-    def __init__(
-        self,
-        seq_len: int,
-        pred_len: int,
-        horizon: int | None = None,
-        n_vars: int = 1,
-        n_past: int = 0,
-        n_future: int = 0,
-        n_static_real: int = 0,
-        static_cardinalities: list[int] | None = None,
-        masked: bool = False,
-    ):
-        super().__init__(
-            seq_len,
-            pred_len,
-            horizon,
-            n_vars,
-            n_past,
-            n_future,
-            n_static_real,
-            static_cardinalities,
-            masked,
-        )
+    def add_parts(self, seq_len: int, pred_len: int, n_vars: int) -> None:
         scale = seq_len**-0.5
         self.maps = nn.Parameter(torch.empty(n_vars, pred_len, seq_len).uniform_(-scale, scale))
 
