@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from tsfm.errors import InputError
+from tsfm.training.preflight import plain_node
 from tsfm.training.processes import multi_process
 
 GROUPS_WITH_TRAINER = ("trainer", "experiment")  # group entries whose choice sets the trainer
@@ -24,12 +25,6 @@ WORKERS = (
     "tsfm.tune ... & CUDA_VISIBLE_DEVICES=1 python -m tsfm.tune ...): they share the study "
     "through tune.storage (README: 'Tuning with Optuna: python -m tsfm.tune')"
 )
-
-
-def _plain(trainer: Any) -> dict[str, Any]:
-    if isinstance(trainer, DictConfig):
-        return OmegaConf.to_container(trainer, resolve=True)
-    return dict(trainer)
 
 
 def multi_process_trial(
@@ -45,7 +40,7 @@ def multi_process_trial(
     ``name(key)`` names a trainer setting (:func:`~tsfm.training.processes.multi_process`)."""
     from tsfm.tuning.space import candidate_values
 
-    base = _plain(trainer)
+    base = plain_node(trainer)
     why = multi_process(base, name)
     if why is not None:
         return why
@@ -54,7 +49,7 @@ def multi_process_trial(
             if key.startswith("trainer."):
                 changed = {**base, key.removeprefix("trainer."): value}
             elif key in GROUPS_WITH_TRAINER and group_trainer is not None:
-                changed = _plain(group_trainer(key, value))
+                changed = plain_node(group_trainer(key, value))
             else:
                 continue
             why = multi_process(changed, name)
