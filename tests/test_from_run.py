@@ -186,10 +186,19 @@ def test_a_panel_run_forecasts_each_series_as_its_test_forecasts_and_refits(tmp_
         "data=custom", f"data.path={tmp_path / 'panel.csv'}", "data.id_col=unique_id",
         "data.date_col=ds", "data.target=y", "data.mode=independent", "data.train_ratio=0.6",
         "data.future_covariates=[promo]", "data.static_covariates=[store]", "data.missing=mask",
+        "data.cutoffs=per_series",  # each series split from its own end
     ]  # fmt: skip
     intervals = ["conformal.windows=3", "conformal.step=1", "levels=[80]", "quantiles=[0.1,0.9]"]
     run_dir = cli_run(tmp_path, *data, *intervals)
     forecaster = Forecaster.from_run(run_dir)
+    config = (run_dir / "config.yaml").read_text()  # a run from before data.cutoffs: per_series
+    older = config.replace("  cutoffs: per_series\n", "")
+    assert older != config
+    (run_dir / "config.yaml").write_text(older)
+    np.testing.assert_array_equal(
+        Forecaster.from_run(run_dir).series_mean_, forecaster.series_mean_
+    )
+    (run_dir / "config.yaml").write_text(config)
     params = forecaster.get_params()
     assert (params["mode"], params["time_col"], params["static_covariates"]) == (
         "independent", "ds", ["store"],

@@ -18,8 +18,8 @@ from tsfm.pipeline import fit_and_test
 LENGTHS, HORIZON = (150, 100, 60), 8
 SETTINGS = {
     "name": "custom", "id_col": "unique_id", "date_col": "ds", "target": "y",
-    "mode": "independent", "seq_len": 24, "pred_len": HORIZON,
-}  # fmt: skip
+    "mode": "independent", "seq_len": 24, "pred_len": HORIZON, "cutoffs": "per_series",
+}  # fmt: skip  # each series split from its own end (shared cutoffs: tests/test_panel_splits.py)
 
 
 def long_file(tmp_path, **columns) -> tuple[str, pd.DataFrame]:

@@ -26,6 +26,13 @@ class DataConfig:
             series its own sample, with its own dates, length, covariates and scaling, split
             by its own rows (:mod:`tsfm.data.panel_files`), as the Forecaster's
             ``mode="independent"``.
+        cutoffs: where ``mode=independent`` cuts each series' validation and test rows
+            (:mod:`tsfm.data.panel_splits`): ``shared`` (default) at the same timestamps for
+            every series (the ratio split of the panel's calendar), so that the model never
+            trains on rows after any series' test start; ``per_series`` each series by its own
+            rows from its own end (calendar time leaks across series that end on different
+            dates, warned). A wide or joint file has one time index: its split is shared
+            either way.
         date_col: the timestamp column (null: no timestamps, no calendar features).
         target: the target variate; moved last. Default ``OT`` for the benchmarks and the
             last column for custom data.
@@ -74,6 +81,7 @@ class DataConfig:
     path: str | None = None
     id_col: str | None = None
     mode: str = "joint"
+    cutoffs: str = "shared"
     date_col: str | None = "date"
     target: str | None = None
     columns: list[str] | None = None

@@ -253,6 +253,13 @@ class PanelDataModule(ForecastDataModule):
         """A one-target panel's test metrics are per series (its ids); else per target."""
         return [str(n) for n in self.names] if len(self.roles.targets) == 1 else self.columns
 
+    def untested_series(self) -> list[int]:
+        """The series without a test window (``data.cutoffs=shared``: those that end before a
+        whole horizon after the test start), when the test metrics are per series."""
+        if self.n_test is None or len(self.roles.targets) != 1:
+            return []
+        return [j for j, n in enumerate(self.n_test) if n < self.config.pred_len]
+
     def protocol(self) -> dict[str, Any]:
         """With the data read: its rows and their :func:`data_digest` (what from_run checks)."""
         rows = [a for v, t in zip(self.values, self.times, strict=True) for a in (t, v)]

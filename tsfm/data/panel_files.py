@@ -3,12 +3,15 @@
 covariates and scaling, as the Forecaster's ``mode="independent"`` reads a long frame
 (:class:`~tsfm.data.panel.PanelDataModule`).
 
-Every series is split by its own rows, from its end: the last ``max(pred_len, round(test_ratio
-* T))`` rows are its test targets, the ``max(pred_len, round((1 - train_ratio - test_ratio) *
-T))`` before them its validation targets, and the rest train (and fit the series' scaler).
-Validation and test windows look back across those borders, as the wide splits' windows do;
-a look-back reaching before a series' start is padded and masked. A series left with fewer
-than ``pred_len + 1`` training rows is refused by name.
+The split follows ``data.cutoffs`` (:mod:`tsfm.data.panel_splits`): ``shared`` (the default)
+splits the panel's calendar, every series' timestamps together, and cuts every series at its
+validation and test start; ``per_series`` splits each series by its own rows, from its end.
+Either way, of ``T`` rows (or timestamps) the last ``max(pred_len, round(test_ratio * T))``
+are test targets, the ``max(pred_len, round((1 - train_ratio - test_ratio) * T))`` before
+them validation targets, and the rest train (and fit each series' scaler). Validation and
+test windows look back across those borders, as the wide splits' windows do; a look-back
+reaching before a series' start is padded and masked. A series left with fewer than
+``pred_len + 1`` training rows is refused by name.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.frames.read import read_long
 from tsfm.data.long_files import check_long_columns
 from tsfm.data.panel import PanelDataModule
+from tsfm.data.panel_splits import check_cutoffs_setting, panel_split
 from tsfm.data.roles import CLI_NAMES, panel_roles
 from tsfm.data.sources import read_source
 from tsfm.data.statics import StaticEncoder
@@ -36,16 +40,12 @@ MODES = ("joint", "independent")
 def check_mode(cfg: DataConfig) -> None:
     if cfg.mode not in MODES:
         raise InputError(f"data.mode must be one of {MODES}, got '{cfg.mode}'")
+    check_cutoffs_setting(cfg.cutoffs)
     if cfg.mode == "independent" and cfg.id_col is None:
         raise InputError(
             "data.mode=independent reads a long file (one row per series and time): name its "
             "series id column with data.id_col"
         )
-
-
-def held_out_rows(n_rows: int, ratio: float, horizon: int) -> int:
-    """Trailing rows a ``ratio`` of ``n_rows`` holds out, at least one horizon."""
-    return max(horizon, round(ratio * n_rows))
 
 
 def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> PanelDataModule:
@@ -92,15 +92,12 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
         ]
     freq = panel_freq(long.ids, tables, cfg.freq, masked)
     values = [table.select(list(roles.time_varying)).values for table in tables]
-    val_ratio = 1 - cfg.train_ratio - cfg.test_ratio
-    n_test = [held_out_rows(len(v), cfg.test_ratio, cfg.pred_len) for v in values]
-    n_val = [held_out_rows(len(v), val_ratio, cfg.pred_len) for v in values]
-    n_train = [len(v) - t - h for v, t, h in zip(values, n_test, n_val, strict=True)]
+    times = [table.times for table in tables]
+    n_train, n_test = panel_split(cfg, long.ids, times, tables[0].tz)
     static: dict[str, Any] | None = None
     encoder = StaticEncoder().fit(long.statics, statics) if statics else None
     if encoder is not None:
         static = encoder.transform(long.statics)
-    times = [table.times for table in tables]
     return PanelDataModule(
         cfg, values, times, roles, n_train, True, freq, long.ids, static, n_test=n_test,
         layout=long.layout, static_encoder=encoder,

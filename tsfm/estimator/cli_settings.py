@@ -43,6 +43,9 @@ SHOWN_BY_VERBOSE = "verbose sets it (verbose=2 shows Lightning's progress bar an
 ELSEWHERE = {
     "data.allow_irregular": "a Forecaster needs a regular step to place its forecasts' "
     "timestamps: with missing='mask' absent steps become missing rows; else resample the frame",
+    "data.cutoffs": "it places the command line's validation and test splits of a "
+    "data.mode=independent file; a Forecaster's fit has no test split, and cross_validate "
+    "and backtest take cutoffs='per_series' or 'shared' (f.cross_validate(df, cutoffs='shared'))",
     "task_name": "it names a command-line run, and a Forecaster is not one",
     "trainer.enable_progress_bar": SHOWN_BY_VERBOSE,
     "trainer.enable_model_summary": SHOWN_BY_VERBOSE,
@@ -116,10 +119,11 @@ def warn_unvalidated(keys: dict[str, str]) -> None:
 def plain_data_node(cfg: DictConfig) -> None:
     """Replace a preset's M4 ``data.`` node (``experiment=<model>_m4_<group>``) by the plain
     :class:`DataConfig` a Forecaster's data modules read, with the same values (look-back and
-    horizon resolved, batch size, no scaling); the M4 loader's own settings go."""
+    horizon resolved, batch size, no scaling); the M4 loader's own settings go (and its
+    ``cutoffs``, which places the command line's test split)."""
     if OmegaConf.get_type(cfg.data) is DataConfig:
         return
     own = {f.name for f in fields(DataConfig)}
     values = OmegaConf.to_container(cfg.data, resolve=True)
-    kept = {key: value for key, value in values.items() if key in own}
+    kept = {key: value for key, value in values.items() if key in own and key != "cutoffs"}
     cfg.data = OmegaConf.merge(OmegaConf.structured(DataConfig), kept)

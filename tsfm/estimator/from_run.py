@@ -53,7 +53,7 @@ CARRIED += ("conformal",)
 CARRIED_TOP = ("loss", "quantiles", "levels", "season_length", "seed", "threads")
 CARRIED_TOP += ("reuse_freed_memory", "release_freed_memory", "check_memory")
 NOT_CARRIED = {
-    *(f"data.{k}" for k in ("id_col", "mode", "features", "allow_irregular")),
+    *(f"data.{k}" for k in ("id_col", "mode", "cutoffs", "features", "allow_irregular")),
     *(f"trainer.{k}" for k in ("accelerator", "strategy", "devices", "num_nodes", "logger")),
     *(f"trainer.enable_{k}" for k in ("progress_bar", "model_summary", "checkpointing")),
     *(f"trainer.limit_{k}_batches" for k in ("test", "predict")),

@@ -123,6 +123,8 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     data = raw.get("data")
     if isinstance(data, dict) and "local_calendar" not in data:
         data["local_calendar"] = False  # saved before: its calendar features read UTC's clock
+    if data_files and isinstance(data, dict) and "cutoffs" not in data:
+        data["cutoffs"] = "per_series"  # a run from before data.cutoffs: split so
     cfg = structured_config(raw, str(path))
     if data_files:  # a run's: what it read and resumed from; nothing a refit would reuse
         return cfg

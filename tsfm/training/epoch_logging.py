@@ -77,7 +77,9 @@ class EpochLogging:
             datamodule = self._datamodule()
             names = getattr(datamodule, "series_names", None)
             columns = names() if names is not None else None
-            for name, value in self.series_scores.compute(columns).items():
+            untested = getattr(datamodule, "untested_series", None)
+            skipped = untested() if untested is not None else ()
+            for name, value in self.series_scores.compute(columns, skipped).items():
                 value = torch.tensor(value, dtype=precise, device=self.device)  # 1e60 stays finite
                 self.log(f"{stage}/{name}", value, sync_dist=True)
         self._log_forecast_scores(stage)

@@ -100,17 +100,25 @@ class SeriesScores(nn.Module):
         self.original.update(original, target, lookback, mask, series, seen, in_units)
         self.scaled.update(prediction, batch["y"], x, mask, series, seen, scaled_scale)
 
-    def compute(self, columns: Sequence[str] | None = None) -> dict[str, float]:
-        """The defined values by key (see the module docstring); resets the sums."""
+    def compute(
+        self, columns: Sequence[str] | None = None, untested: Sequence[int] = ()
+    ) -> dict[str, float]:
+        """The defined values by key (see the module docstring); resets the sums.
+        ``untested``: series without a window (a panel's series that end before its test
+        split), left out of the per-series keys and named in a note."""
         if not self.original.update_count:
             return {}
         original = {k: v.cpu() for k, v in self.original.per_series().items()}
         names = list(columns) if columns and len(columns) == self.n_series else None
         names = names or [f"series_{j}" for j in range(self.n_series)]
-        counts = {k: original[k].numpy() for k in COUNTS}
+        kept = [j for j in range(self.n_series) if j not in set(untested)]
+        if len(kept) < self.n_series:
+            left = [names[j] for j in range(self.n_series) if j not in kept]
+            self.notes["untested"] = f"series without test windows, not scored: {left}"
+        counts = {k: original[k].numpy()[kept] for k in COUNTS}
         values = pooled_values(self.original, self.scaled)
         found = notes(
-            names,
+            [names[j] for j in kept],
             counts,
             self.original.season_length,
             self.lookback,
@@ -119,9 +127,9 @@ class SeriesScores(nn.Module):
         )
         self.warnings.update(found)
         if self.n_series <= MAX_SERIES_KEYS:
-            for j, column in enumerate(names):
+            for j in kept:
                 for name, key in PER_SERIES.items():
-                    values[f"{column}/{key}"] = float(original[name][j])
+                    values[f"{names[j]}/{key}"] = float(original[name][j])
         else:
             self.notes["per_series"] = (
                 f"left out of the flat keys: {self.n_series} series, more than "

@@ -59,6 +59,7 @@ def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfi
         "columns": cfg.columns is not None,
         "id_col": cfg.id_col is not None,
         "mode": cfg.mode != "joint",
+        "cutoffs": cfg.cutoffs != "per_series",  # the competition's: each series' last horizon
     }
     bad = [name for name, wrong in problems.items() if wrong]
     if bad:

@@ -84,10 +84,13 @@ class M4DataConfig(DataConfig):
             Time-LLM, S2IP-LLM): train on whole series and validate on the TEST set, so
             model selection sees the test data. Only for reproducing old numbers; results
             are labelled ``validation_on_test``.
+        cutoffs: ``per_series``: each series' test horizon is its own last one (the
+            competition's; its series share no calendar); ``shared`` is refused.
     """
 
     name: str = "m4_hourly"
     date_col: str | None = None
+    cutoffs: str = "per_series"
     seq_len: int = 0
     pred_len: int = 0
     time_features: bool = False
