@@ -90,7 +90,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         self,
         model: str = "itransformer",
         horizon: int | None = None,
-        lookback: int = 96,
+        lookback: int | None = None,
         *,
         experiment: str | None = None,
         overrides: list[str] | None = None,
@@ -242,10 +242,10 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
 
             return predict_panel(self, df, future_df, taus, columns)
         table = self.history_ if df is None else self._read(df)
-        if len(table) < self.lookback:
+        if len(table) < self.lookback_:
             raise InputError(
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
-                f"{self.lookback} of them"
+                f"{self.lookback_} of them"
             )
         radius_of = None if df is None else adapted_radius(self, table, taus, future_df)
         times, values, quantile_values = forecast_next(self, table, future_df, taus, radius_of)
