@@ -28,11 +28,12 @@ def quick(**params) -> Forecaster:
         ("h", 96, 8000, 96),  # a long horizon keeps it (ETTh1's benchmarks)
         ("QS", 8, 210, 16),  # quarterly: four years, not 24
         ("MS", 18, 300, 48),  # monthly: four years
-        ("W-MON", 24, 900, 208),  # weekly: four years (national_illness)
+        ("W-MON", 24, 900, 96),  # weekly: 96, fewer than four years (national_illness)
         ("W-MON", 13, 67, 22),  # a short weekly series: a third of its rows, not 96
         ("D", 14, 1000, 28),  # daily: four weeks
-        ("15min", 96, 20000, 384),  # four days
-        ("min", 60, 100_000, 720),  # four days would be 5,760 steps: the ceiling
+        ("15min", 96, 20000, 96),  # a day, as ETTm1's benchmarks
+        ("5min", 12, 10000, 288),  # at least one season: a day
+        ("min", 60, 100_000, 720),  # a day would be 1,440 steps: the ceiling
         ("YS", 6, 40, 13),  # yearly: no season, 96 capped to a third of the rows
         (1, 8, 1000, 96),  # integer time: no calendar, 96
         ("h", 24, 200, 66),  # few hourly rows: a third of them
@@ -44,7 +45,8 @@ def test_the_rule_follows_the_season_and_the_rows(freq, horizon, rows, expected)
 
 
 def test_a_season_length_given_sets_the_season():
-    assert default_lookback("h", 24, 8000, season_length=168) == 672  # four weeks
+    assert default_lookback("h", 24, 8000, season_length=168) == 168  # one season, above 96
+    assert default_lookback("h", 24, 8000, season_length=12) == 48  # four seasons, below
     assert default_lookback("QS", 8, 210, season_length=1) == 70  # none: 96, capped
 
 
