@@ -53,7 +53,7 @@ Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # forecast [W,H,N], actual, 
 
 def season_length(est: Any) -> int:
     """The fitted model's season length (older saved models: from the data's frequency)."""
-    return resolve_season_length(est.config_.get("season_length"), est.freq_, est.lookback)
+    return resolve_season_length(est.config_.get("season_length"), est.freq_, est.lookback_)
 
 
 def _update(

@@ -42,9 +42,9 @@ def teaching_windows(est: Any, table: SeriesTable) -> tuple[np.ndarray, np.ndarr
     targets (in the model's order) do: held by ``table`` and not fitted on. Windows with none
     would move nothing and are left out."""
     n, horizon = len(table), est.horizon
-    prepared = prepare(est, table, est.lookback)
+    prepared = prepare(est, table, est.lookback_)
     columns = list(prepared.table.columns[: prepared.n_targets])
-    origins = np.arange(est.lookback, n + 1)
+    origins = np.arange(est.lookback_, n + 1)
     targets = origins[:, None] + np.arange(horizon)
     held = targets < n
     fitted = fitted_targets(est, table.times, np.where(held, targets, 0), columns)
@@ -68,8 +68,8 @@ def adapted_radius(
     if len(origins) == 1:
         return None
     joined, _ = future_rows(est, table, future_df)  # the horizon rows: never targets here
-    result = backtest(est, joined, starts=origins - est.lookback, lookbacks=True)
-    restore = prepare(est, table, est.lookback).restore
+    result = backtest(est, joined, starts=origins - est.lookback_, lookbacks=True)
+    restore = prepare(est, table, est.lookback_).restore
     order = np.argsort(restore) if restore is not None else slice(None)  # the model's order
     forecast, actual, look = (
         torch.from_numpy(values[..., order])

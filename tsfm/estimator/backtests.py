@@ -141,15 +141,15 @@ def backtest_fitted(
     table = _model_order(est, est._read(df))
     refuse_clashing_names(table.layout)
     folds = fold_cutoffs(est, table, n_windows, step)
-    if folds[0] < est.lookback:
+    if folds[0] < est.lookback_:
         raise InputError(
             too_many_folds(
                 len(table),
                 n_windows,
                 fold_step(est, n_windows, step),
                 est.horizon,
-                lambda rows: rows >= est.lookback,
-                lambda rows: f"a forecast needs lookback = {est.lookback}",
+                lambda rows: rows >= est.lookback_,
+                lambda rows: f"a forecast needs lookback = {est.lookback_}",
             )
         )
     times = table.times
@@ -157,13 +157,13 @@ def backtest_fitted(
     first = None if times is None else times[folds[0]]
     if trained_until is not None and first is not None and first <= trained_until:
         seen = int(np.searchsorted(times, trained_until, side="right"))  # rows up to it
-        need = max(seen, est.lookback)
+        need = max(seen, est.lookback_)
         fits = too_many_folds(
             len(table), n_windows, fold_step(est, n_windows, step), est.horizon,
             lambda rows: rows >= need,
-            lambda rows: "the rows the model was fitted on" if seen >= est.lookback
-            else f"a forecast needs lookback = {est.lookback}",
-            also="cross_validate (which retrains for every fold)", shorter=seen < est.lookback,
+            lambda rows: "the rows the model was fitted on" if seen >= est.lookback_
+            else f"a forecast needs lookback = {est.lookback_}",
+            also="cross_validate (which retrains for every fold)", shorter=seen < est.lookback_,
         )  # fmt: skip
         raise InputError(
             f"the model was fitted on rows up to {show_time(trained_until, table.tz)} (validation rows "

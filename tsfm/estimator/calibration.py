@@ -67,7 +67,7 @@ def refit_residuals(
     changes), and the helper's ``fit_metrics_``."""
     from sklearn.base import clone
 
-    horizon, lookback = est.horizon, est.lookback
+    horizon, lookback = est.horizon, est.lookback_
     first = len(rows) - horizon - (windows - 1) * step
     needed = lookback + horizon
     if first < needed:
@@ -81,6 +81,7 @@ def refit_residuals(
     if warm is not None:
         check_unseen(warm, rows, starts + lookback, horizon)
     helper = clone(est)
+    helper.lookback = lookback  # the fit's, not one chosen again on fewer rows
     helper.fit_table(
         rows.head(first), static_df=static_df, calibrate=False, warm=warm, max_time=max_time
     )

@@ -169,12 +169,17 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
         )
     for name in ("horizon", "lookback"):
         value = getattr(est, name)
+        if value is None and name == "lookback":  # chosen by the data (estimator/lookback.py)
+            continue
         if not _positive_whole(value):
             raise InputError(
-                f"{name} must be a positive whole number of steps, got {value!r}; e.g. "
+                f"{name} must be a positive whole number of steps"
+                f"{' (or None: chosen by the data)' if name == 'lookback' else ''}, got "
+                f"{value!r}; e.g. "
                 f"Forecaster('{est.model}', horizon=24, lookback=96)"
             )
-    check_lookback(est.lookback, "lookback")
+    if est.lookback is not None:
+        check_lookback(est.lookback, "lookback")
 
 
 def _positive_whole(value: Any) -> bool:

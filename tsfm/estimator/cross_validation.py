@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tsfm.data.frames import SeriesTable
+from tsfm.data.frames import SeriesTable, resolve_freq
 from tsfm.errors import InputError
 from tsfm.estimator.accuracy import (
     history_scales,
@@ -42,6 +42,7 @@ from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.interval_scores import interval_metrics, series_interval_metrics
 from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.lookback import fold_model
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.scored_windows import fold_left_out, require_observed, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
@@ -137,6 +138,8 @@ def cross_validate(
     refuse_clashing_names(table.layout)  # before any fold trains
     _refit_now(refit, 0)  # validates refit
     folds = fold_cutoffs(est, table, n_windows, step)
+    freq = resolve_freq(table.times, est.freq, table.tz) if est.lookback is None else None
+    est = fold_model(est, freq, folds[0])  # lookback=None: one look-back for every fold
     fits = trains_on(est)
     if not fits(folds[0]):
         raise InputError(
@@ -202,7 +205,7 @@ def run_folds(
         series_rows.append((fold, row["cutoff"], targets.columns, scores, intervals))
     targets = table.select(model.output_columns(table))
     require_observed(actuals, "folds")  # as evaluate refuses: nothing to score
-    warn_left_out_folds(left, model.lookback)
+    warn_left_out_folds(left, model.lookback_)
     return CrossValidation(
         forecast_frame(targets, forecasts),
         metrics_frame(table.layout, rows),

@@ -59,8 +59,10 @@ def fit_record(
     final training got what it left): the line says what it used, or that the limit ended the
     helper's training only. ``rows``: the rows trained and validated on; ``trainer``: the
     fit's, for the learning rate, schedule and step budget it ran, ``stretch`` the small-data
-    defaults' (:func:`~tsfm.estimator.small_data.schedule_record`)."""
+    defaults' (:func:`~tsfm.estimator.small_data.schedule_record`). ``lookback``: the
+    look-back the fit used (``lookback=None``: :mod:`tsfm.estimator.lookback`'s choice)."""
     record = fit_figures(metrics)
+    record["lookback"] = int(est.lookback_)  # the user's, or the data's (estimator/lookback.py)
     if rows is not None:
         record["train_rows"], record["val_rows"] = (int(n) for n in rows)
     if trainer is not None:

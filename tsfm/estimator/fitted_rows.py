@@ -61,7 +61,7 @@ def warn_in_sample(
         f"evaluate: {int(overlap.sum())} of {len(first)} windows forecast rows the model was "
         f"fitted on (the same series and timestamps): {which}. Their scores measure its fit to "
         f"data it has seen, not its forecasts. To score held-out data, pass only {after} and "
-        f"the lookback ({est.lookback}) rows before them; for in-sample scores on purpose, "
+        f"the lookback ({est.lookback_}) rows before them; for in-sample scores on purpose, "
         f"silence this with {SILENCE}",
         InSampleWarning,
     )

@@ -26,6 +26,7 @@ from tsfm.estimator.fit_trainer import (
     trainer_arguments,
 )
 from tsfm.estimator.fitted_record import fitted_rows
+from tsfm.estimator.lookback import fit_lookback
 from tsfm.estimator.params import MANAGED, build_config, given_keys, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.estimator.sizing import within_scores
@@ -127,6 +128,7 @@ def fit_table(
     check_window_sizes(est, freq)
     size = est.val_size if val_size is None else val_size
     rows, n_train, validate = with_validation(table, val_table, freq, size, est.horizon)
+    est.lookback_ = fit_lookback(est, freq, n_train, warm)  # the user's, or by the data
     has_dates = not is_integer_time(rows.times)
     roles = role_settings(est, rows)
     encoder = warm.static_encoder if warm is not None else None
@@ -138,14 +140,14 @@ def fit_table(
         has_dates=has_dates,
         time_col=rows.layout.time_col,
         roles=roles,
-        n_windows=n_train - est.lookback - est.horizon + 1,
+        n_windows=n_train - est.lookback_ - est.horizon + 1,
         n_scores=lambda k: pooling(k, n_targets(rows, roles))[1],
         applied=applied,
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
     # the data's own frequency, not a preset's calendar one; stored, so evaluate uses it too
-    cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback)
-    needed = est.lookback + est.horizon
+    cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
+    needed = est.lookback_ + est.horizon
     if n_train < needed:
         raise InputError(
             f"{n_train} training rows, but one window needs lookback + horizon = {needed}; "
@@ -210,7 +212,7 @@ def fit_table(
     est.freq_ = freq
     est.layout_ = table.layout
     own = {str(c): c for c in rows.columns}  # the frame's names: a long frame's ids as given
-    est.history_ = rows.select([own[c] for c in est.input_columns_]).tail(est.lookback)
+    est.history_ = rows.select([own[c] for c in est.input_columns_]).tail(est.lookback_)
     if rows.times is not None:  # what evaluate warns of scoring (estimator/fitted_record.py)
         est.fitted_rows_ = fitted_rows([rows.times], [n_train], validate)
     # a calibration helper's training (calibrate=False) is reported with the final one's

@@ -26,9 +26,9 @@ def fold_lookback(model: Any, targets: np.ndarray, cutoff: int) -> tuple[np.ndar
     """The fold's look-back as given (NaN where missing), scaled and filled as the model saw
     it (gaps carry the last value, from before the look-back too), and as read, filled alike
     (before any value: the mean, as the scaled 0): the scores' look-back, never unscaled."""
-    raw = targets[cutoff - model.lookback : cutoff]
+    raw = targets[cutoff - model.lookback_ : cutoff]
     scaled = fold_scaling(model)
-    before = last_observed(targets[: cutoff - model.lookback])
+    before = last_observed(targets[: cutoff - model.lookback_])
     mean = 0.0 if model.scaler_ is None else model.scaler_.mean
     read = fill_forward(raw, before, mean)
     return raw, fill_forward(scaled(raw), scaled(before[None])[0]), read

@@ -33,7 +33,12 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         horizon: steps to forecast (``data.pred_len``); required (how far ahead depends on the
             decision the forecast serves; a missing horizon is refused with a suggestion for
             the data's frequency).
-        lookback: steps of history each forecast sees (``data.seq_len``).
+        lookback: steps of history each forecast sees (``data.seq_len``); None (default):
+            chosen by the data at fit (:mod:`tsfm.estimator.lookback`): 96 steps, but at
+            most 4 seasons and at least one (hourly and weekly 96, daily 28, monthly 48,
+            quarterly 16, 5-minute 288; at most 720), at most a third of the training rows,
+            at least 2; the value is ``lookback_`` and ``fit_metrics_["lookback"]``. An integer is
+            used as given.
         experiment: a preset of ``conf/experiment/`` to start from (see :meth:`from_experiment`).
         overrides: extra Hydra overrides, as on the command line (``["optim=adamw_cosine"]``).
         freq: the data's frequency (``"h"``, ``"15min"``, an integer step); None infers it.
@@ -80,8 +85,8 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
     Fitted attributes: ``module_`` (the trained ForecastingModule; after :meth:`load` its
     forecasting part, an :class:`~tsfm.training.forecasting_core.InferenceModule`: the same
     weights and forecasts, without Lightning, which loading never imports), ``config_``
-    (the resolved run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``history_`` (the
-    last ``lookback`` rows), ``fit_metrics_``, ``fitted_rows_`` (the timestamps it trained
+    (the resolved run config), ``scaler_``, ``columns_``, ``n_variates_``, ``freq_``, ``lookback_`` (the
+    look-back the fit used), ``history_`` (the last ``lookback_`` rows), ``fit_metrics_``, ``fitted_rows_`` (the timestamps it trained
     and validated on, which ``evaluate`` warns of scoring); after :meth:`tune`, ``study_``
     and ``best_params_``.
     """
@@ -90,7 +95,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         self,
         model: str = "itransformer",
         horizon: int | None = None,
-        lookback: int = 96,
+        lookback: int | None = None,
         *,
         experiment: str | None = None,
         overrides: list[str] | None = None,
@@ -242,10 +247,10 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
 
             return predict_panel(self, df, future_df, taus, columns)
         table = self.history_ if df is None else self._read(df)
-        if len(table) < self.lookback:
+        if len(table) < self.lookback_:
             raise InputError(
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
-                f"{self.lookback} of them"
+                f"{self.lookback_} of them"
             )
         radius_of = None if df is None else adapted_radius(self, table, taus, future_df)
         times, values, quantile_values = forecast_next(self, table, future_df, taus, radius_of)

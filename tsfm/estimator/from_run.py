@@ -131,12 +131,13 @@ def from_run(
         plan = calibration_plan(datamodule, conformal, cfg.data.pred_len, season, warn=False)
         module.conformal = calibrate(module, datamodule, conformal, plan)
     est = cls(**run_params(cfg, datamodule))
+    est.lookback_ = est.lookback  # the run's data.seq_len
     freq, has_dates = sampling(cfg, datamodule)
     roles = None if is_panel(cfg) else role_settings(est, datamodule.table)
     config = build_config(
         est, freq=freq, has_dates=has_dates, time_col=cfg.data.date_col, roles=roles
     )
-    config.season_length = resolve_season_length(config.get("season_length"), freq, est.lookback)
+    config.season_length = resolve_season_length(config.get("season_length"), freq, est.lookback_)
     check_recorded(config, state["hyper_parameters"], ckpt_path)
     est.config_, est.module_ = config, module.eval()
     keep_state(est, cfg, datamodule, freq)

@@ -139,7 +139,7 @@ class Windows:
 
     def batch(self, starts: np.ndarray) -> Batch:
         """Model inputs of the windows whose look-back starts at rows ``starts``."""
-        lookback, horizon = self.est.lookback, self.est.horizon
+        lookback, horizon = self.est.lookback_, self.est.horizon
         rows = starts[:, None] + np.arange(lookback + horizon)
         x_rows = rows[:, :lookback]
 
@@ -166,7 +166,9 @@ class Windows:
 
     def actual(self, starts: np.ndarray) -> np.ndarray:
         """Scaled target values of the horizons after ``starts`` (NaN where missing)."""
-        rows = starts[:, None] + np.arange(self.est.lookback, self.est.lookback + self.est.horizon)
+        rows = starts[:, None] + np.arange(
+            self.est.lookback_, self.est.lookback_ + self.est.horizon
+        )
         actual = self.scaled[rows][..., : self.n].copy()
         if self.mask is not None:
             actual[~self.mask[rows][..., : self.n]] = np.nan
@@ -175,13 +177,15 @@ class Windows:
     def actual_read(self, starts: np.ndarray) -> np.ndarray:
         """The targets of the horizons after ``starts`` as read (NaN where missing): what the
         scores and returned frames use, never values scaled and back."""
-        rows = starts[:, None] + np.arange(self.est.lookback, self.est.lookback + self.est.horizon)
+        rows = starts[:, None] + np.arange(
+            self.est.lookback_, self.est.lookback_ + self.est.horizon
+        )
         return self.targets[rows]
 
     def lookback_read(self, starts: np.ndarray) -> np.ndarray:
         """The targets of the look-backs from ``starts`` as read, filled as the model saw
         them."""
-        return self.read[starts[:, None] + np.arange(self.est.lookback)]
+        return self.read[starts[:, None] + np.arange(self.est.lookback_)]
 
 
 def _one_window(
@@ -220,13 +224,13 @@ def forecast_next(
     from tsfm.estimator.future import future_rows
 
     prepared = prepare(est, table, len(table))
-    window = prepared.table.tail(est.lookback)
+    window = prepared.table.tail(est.lookback_)
     warn_unobserved(window, prepared.n_targets)
     warn_table_horizon_rows(prepared.table, prepared.n_targets, est.horizon)
     joined, times = future_rows(est, window, future)
     windows = Windows(est, replace(prepared, table=joined, restore=None), times)
     values, quantiles = _one_window(est, prepared, windows, taus, radius_of)
-    return times[est.lookback :], values, quantiles
+    return times[est.lookback_ :], values, quantiles
 
 
 def forecast_at(
@@ -235,8 +239,8 @@ def forecast_at(
     """The forecast of the ``horizon`` rows from ``cutoff`` on, from the ``lookback`` rows
     before it (and the future covariates of ``table``'s horizon rows: nothing else of those
     rows is read), as :func:`forecast_next` returns it."""
-    window = table.rows(slice(cutoff - est.lookback, cutoff + est.horizon))
-    prepared = prepare(est, window, est.lookback)
+    window = table.rows(slice(cutoff - est.lookback_, cutoff + est.horizon))
+    prepared = prepare(est, window, est.lookback_)
     windows = Windows(est, prepared, prepared.table.times)
     values, quantiles = _one_window(est, prepared, windows, taus)
-    return window.times[est.lookback :], values, quantiles
+    return window.times[est.lookback_ :], values, quantiles

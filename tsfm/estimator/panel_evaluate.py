@@ -60,7 +60,7 @@ def evaluate_panel(
         result, stamps = panel_forecasts(est, tables, chunk, mean[part], std[part], taus, statics)
         result.scale = None if scale is None else scale[part]
         # each window's first and last target, for the fitted rows (copies: not the chunk's)
-        first.append(stamps[:, est.lookback].copy())
+        first.append(stamps[:, est.lookback_].copy())
         last.append(stamps[:, -1].copy())
         scoring.add(result, chunk.series)
         if return_forecasts:
@@ -96,7 +96,7 @@ def _window_rows(
     """The forecasts of a chunk of windows, one row per (window, step): id, time, ``cutoff``,
     ``step``, the actual, ``forecast``, ``snaive`` and the interval bounds of the run's
     levels."""
-    lookback, horizon = est.lookback, est.horizon
+    lookback, horizon = est.lookback_, est.horizon
     n_windows = len(windows.origins)
     snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     columns = [

@@ -35,6 +35,7 @@ import polars as pl
 from tsfm.data.frames import time_series
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.gaps import empty_steps
+from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.frames.write import id_series
 from tsfm.errors import InputError
 from tsfm.estimator.accuracy import (
@@ -58,6 +59,7 @@ from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.lookback import fold_model
 from tsfm.estimator.panel_fold_sizes import panel_cutoffs
 from tsfm.estimator.panel_history import panel_tables, read_panel, series_scales
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_history
@@ -99,6 +101,9 @@ def cross_validate_panel(
         cuts = panel_cutoffs(est, ids, tables, n_windows, step, training=True)
         refits = [_refit_now(refit, fold) for fold in range(len(cuts))]
         warn_cross_validation(ids, tables, cuts, refits, est.time_col)
+    if est.lookback is None:  # one look-back for every fold, by the first fold's rows
+        freq = panel_freq(long.ids, tables, est.freq, est.missing == "mask")
+        est = fold_model(est, freq, [int(c) for c in cuts[0]])
     told: set = set()  # the calendar warnings of the folds' fits: once per call
     model = None
 
@@ -195,7 +200,7 @@ def run_panel_folds(
         series_rows.append(_fold_series(long.layout, fold, ids, cutoffs, scoring.scores, intervals))
     if not any(observed):  # as evaluate refuses: nothing to score
         refuse_unscored("folds")
-    warn_left_out_folds(left, model.lookback)
+    warn_left_out_folds(left, model.lookback_)
     warn_notes(notes, "folds")
     per_series = stacked(series_rows)
     warn_missing_in_folds(per_series, long.layout.id_col, left)
@@ -231,7 +236,7 @@ def _fold_scores(
         result, stamps = panel_forecasts(model, tables, chunk, mean[part], std[part], taus, statics)
         result.scale = None if scale is None else scale[part]
         scoring.add(result, chunk.series)  # left-out windows: kept in the forecasts
-        cutoffs.append(stamps[:, model.lookback - 1].copy())  # not a view of the chunk's
+        cutoffs.append(stamps[:, model.lookback_ - 1].copy())  # not a view of the chunk's
         bands = _bands(model, taus, result.quantiles) if taus else []
         names = [ids[j] for j in chunk.series]
         frames.append(_fold_forecasts(long.layout, names, stamps, result, bands, model))
@@ -241,7 +246,7 @@ def _fold_scores(
 def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:
     """One row per (series, step) of a fold: id, time, cutoff, step, actual, forecast, the
     seasonal-naive forecast its scores compare with (as ``evaluate``'s ``snaive``), bounds."""
-    lookback, horizon = model.lookback, model.horizon
+    lookback, horizon = model.lookback_, model.horizon
     lag = season_length(model)
     snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
     return pl.DataFrame(

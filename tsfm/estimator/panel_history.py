@@ -86,10 +86,10 @@ def panel_tables(est: Any, long: LongFrame, fitted: bool = True, known: dict | N
 def history_of(est: Any, values: list[np.ndarray], times: list[np.ndarray]) -> PanelHistory:
     """The last ``lookback`` rows of every series, NaN-padded at the front."""
     rows = [
-        series_rows(v, t, len(v) - est.lookback, est.lookback, est.freq_)
+        series_rows(v, t, len(v) - est.lookback_, est.lookback_, est.freq_)
         for v, t in zip(values, times, strict=True)
     ]
-    before = np.stack([last_observed(v[: max(0, len(v) - est.lookback)]) for v in values])
+    before = np.stack([last_observed(v[: max(0, len(v) - est.lookback_)]) for v in values])
     return PanelHistory(np.stack([r for r, _ in rows]), np.stack([s for _, s in rows]), before)
 
 

@@ -53,7 +53,7 @@ def panel_batch(
     """The model's batch of windows ``scaled`` (``filled``: their :func:`filled_windows`;
     ``statics``: each window's static covariates, from
     :func:`~tsfm.estimator.static_inputs.statics_for`)."""
-    lookback, n = est.lookback, len(est.columns_)
+    lookback, n = est.lookback_, len(est.columns_)
     observed = ~np.isnan(scaled)
     filled = filled_windows(scaled) if filled is None else filled
 

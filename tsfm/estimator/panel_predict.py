@@ -55,7 +55,7 @@ def predict_panel(
     warn_horizon_rows(ids, np.array(trailing), "each series' last row")
     empty = np.isnan(history.values[:, :, :n]).all(axis=1).any(axis=1)
     if empty.any():  # as a joint predict warns (evaluate leaves such windows out of its scores)
-        warn_empty_lookback([s for s, e in zip(ids, empty, strict=True) if e], est.lookback)
+        warn_empty_lookback([s for s, e in zip(ids, empty, strict=True) if e], est.lookback_)
     horizons = future_times_each([t[-1] for t in history.times], est.freq_, est.horizon)
     n_cov_future = len(est.roles_.future)
     future = np.zeros((len(ids), est.horizon, history.values.shape[2]))

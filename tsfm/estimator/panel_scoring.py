@@ -46,7 +46,7 @@ class PanelWindows:
 
 def panel_windows(est: Any, ids: list, lengths: list[int]) -> PanelWindows:
     """The windows of series of ``lengths`` rows (see the module docstring)."""
-    lookback, horizon = est.lookback, est.horizon
+    lookback, horizon = est.lookback_, est.horizon
     short = [(s, n) for s, n in zip(ids, lengths, strict=True) if n <= horizon]
     if short:
         raise InputError(
@@ -116,7 +116,7 @@ def panel_forecasts(
     give the windows a chunk at a time (:mod:`tsfm.estimator.window_chunks`).
     ``mean``, ``std``: each window's scaling ``[W, C]``; ``statics``: the static covariates of
     each series of ``windows.ids``."""
-    lookback, horizon, n = est.lookback, est.horizon, len(est.columns_)
+    lookback, horizon, n = est.lookback_, est.horizon, len(est.columns_)
     size = est.config_.data.eval_batch_size
     keys = ("x", "t", "f", "q", "look", "seen", "read", "look_read")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}

@@ -36,6 +36,7 @@ from tsfm.estimator.fit_trainer import (
 )
 from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.fitting import describe_key, model_statics, validation_rows
+from tsfm.estimator.lookback import fit_lookback
 from tsfm.estimator.panel_history import (  # the panel as a fitted model reads it
     PanelHistory,  # noqa: F401 (re-exported: pickles made before it moved name it here)
     history_of,
@@ -112,6 +113,7 @@ def fit_long(
     values = [table.select(list(roles.time_varying)).values for table in tables]
     held_out = [panel_validation_rows(len(v), est.val_size, est.horizon) for v in values]
     n_train = [len(v) - h for v, h in zip(values, held_out, strict=True)]
+    est.lookback_ = fit_lookback(est, freq, n_train, warm)  # the user's, or by the data
     encoder, statics = encode_statics(
         est,
         series_statics(est, long.ids, est.id_col, long.statics, static_df)
@@ -129,7 +131,7 @@ def fit_long(
     )  # fmt: skip
     check_run(cfg, lambda key: describe_key(est.model, key))
     # stored, as a joint fit does (fitting.py), so evaluate and the folds read the same lag
-    cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback)
+    cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     validate = est.val_size is not None
     if not validate:
         warn_unvalidated(given_keys(est))

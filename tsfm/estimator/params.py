@@ -21,6 +21,7 @@ from tsfm.errors import InputError
 from tsfm.estimator.cli_settings import check_panel_settings, unused
 from tsfm.estimator.config_values import set_value
 from tsfm.estimator.guards import check_run_only, override_key
+from tsfm.estimator.lookback import lookback_of
 from tsfm.estimator.other_names import refuse_other_parameters, unknown_parameter
 from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.sizing import calibration_defaults, data_sized
@@ -218,7 +219,7 @@ def build_config(
         "data.name": "custom",
         "data.path": None,
         "data.root": None,
-        "data.seq_len": est.lookback,
+        "data.seq_len": lookback_of(est),
         "data.pred_len": est.horizon,
         "data.date_col": time_col if has_dates else None,
         "data.target": None,

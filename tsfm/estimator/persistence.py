@@ -219,7 +219,7 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
     if (path / "conformal.pt").is_file():
         module.conformal = load_conformal(path / "conformal.pt", meta)
     panel = len(series) if mode == "independent" else None
-    lookback = meta["params"]["lookback"]
+    lookback = int(meta.get("lookback") or cfg.data.seq_len)  # the fit's (lookback=None: chosen)
     history = load_history(path / "history.pt", lookback, len(input_columns), panel)
     layout = meta["layout"]
     integer_time = layout.time_type.get("kind") == "int"
@@ -227,6 +227,7 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
     est = cls(**meta["params"])
     mark_searched(est, meta.get("searched") or ())  # what tune's search set
     est.config_ = cfg
+    est.lookback_ = lookback
     est.module_ = module.eval()
     est.mode_ = mode
     est.columns_ = meta["columns"]

@@ -53,7 +53,7 @@ def plot_forecast(
     and pyplot keeps no reference to it).
     """
     check_fitted(forecaster)
-    rows = forecaster.lookback if history is None else history
+    rows = forecaster.lookback_ if history is None else history
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1:
         raise InputError(f"history takes a positive number of rows, e.g. history=96; got {rows!r}")
     levels = ()
@@ -97,10 +97,10 @@ def _joint_panels(
     from tsfm.estimator.intervals import band_values, column_request
 
     table = est.history_ if df is None else est._read(df)
-    if len(table) < est.lookback:
+    if len(table) < est.lookback_:
         raise InputError(
             f"the frame has {len(table)} rows; a forecast needs the last lookback = "
-            f"{est.lookback} of them"
+            f"{est.lookback_} of them"
         )
     taus, requested = column_request(est, levels or None, False)
     times, values, quantiles = forecast_next(est, table, future_df, taus)

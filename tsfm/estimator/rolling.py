@@ -43,12 +43,12 @@ class Backtest:
 def _windows(est: Any, table: SeriesTable, taus: Sequence[float]) -> tuple[Prepared, Windows]:
     """``table`` prepared for the model (new variates: scaler from the first look-back) and
     cut into windows, checked."""
-    span = est.lookback + est.horizon
+    span = est.lookback_ + est.horizon
     if len(table) < span:
         raise InputError(
             f"the frame has {len(table)} rows; scoring needs at least lookback + horizon = {span}"
         )
-    prepared = prepare(est, table, est.lookback)
+    prepared = prepare(est, table, est.lookback_)
     if taus:
         check_interval_variates(est, prepared)
     return prepared, Windows(est, prepared, prepared.table.times)
@@ -67,7 +67,7 @@ def backtest(
     ``taus``; ``lookbacks`` (implied by ``taus``) keeps the scaled look-backs."""
     prepared, windows = _windows(est, table, taus)
     if starts is None:
-        starts = np.arange(0, len(table) - est.lookback - est.horizon + 1, stride)
+        starts = np.arange(0, len(table) - est.lookback_ - est.horizon + 1, stride)
     return _forecasts(est, prepared, windows, starts, taus, lookbacks)
 
 
@@ -76,7 +76,7 @@ def backtest_chunks(est: Any, table: SeriesTable, taus: Sequence[float] = ()) ->
     (:mod:`tsfm.estimator.window_chunks`), so that memory holds one chunk; in one chunk under
     adaptive conformal, whose intervals depend on every window before."""
     prepared, windows = _windows(est, table, taus)
-    starts = np.arange(0, len(table) - est.lookback - est.horizon + 1)
+    starts = np.arange(0, len(table) - est.lookback_ - est.horizon + 1)
     size = chunk_size(est, prepared.table.values.shape[1], len(taus))
     conformal = est.module_.conformal
     if taus and conformal is not None and conformal.adaptive_rate:
@@ -94,7 +94,7 @@ def _forecasts(
     lookbacks: bool,
 ) -> Backtest:
     """The :class:`Backtest` of the windows whose look-back starts at the rows ``starts``."""
-    lookback = est.lookback
+    lookback = est.lookback_
     parts = [
         forward(est, windows.batch(starts[part]), taus)
         for part in spans(len(starts), est.config_.data.eval_batch_size)

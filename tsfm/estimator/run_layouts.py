@@ -71,7 +71,7 @@ def keep_state(est: Any, cfg: DictConfig, datamodule: Any, freq: Any) -> None:
     keep_data_state(est, datamodule)
     est.series_, est.static_encoder_, est.statics_ = None, None, {}
     est.layout_ = replace(table.layout, library="pandas")  # its time type, zone included
-    est.history_ = replace(table.tail(est.lookback), layout=est.layout_)  # predict() from it
+    est.history_ = replace(table.tail(est.lookback_), layout=est.layout_)  # predict() from it
     borders = datamodule.borders  # the run never trained on its test rows: backtest scores them
     end = max(borders.train[1], borders.val[1])
     est.trained_until_ = table.times[end - 1]

@@ -80,6 +80,7 @@ def metadata(est: Any) -> dict[str, Any]:
         "static_encoder": encoder.state_dict() if encoder is not None else None,
         "statics": {k: v.tolist() for k, v in est.statics_.items()},
         "freq": est.freq_,
+        "lookback": int(est.lookback_),  # the fit's, chosen by the data where lookback=None
         "layout": est.layout_.to_dict(),
         "dims": est.dims_,
         "fit_metrics": est.fit_metrics_,

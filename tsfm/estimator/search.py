@@ -147,6 +147,7 @@ def tune_forecaster(
     url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)
 
     lookback = "lookbacks" if LOOKBACK in space else est.lookback  # tune sets the best one
+    lookback = "auto" if lookback is None else lookback  # chosen by the data (lookback.py)
     tune.study_name = study_name or f"{est.model}_{lookback}_{est.horizon}"
     tune.n_trials = n_trials
     seed = tune.seed if tune.seed is not None else est.extra_params().get("seed")
@@ -199,7 +200,9 @@ def tune_forecaster(
         _adopt(est, best_model)
         warn_validation(est, est.config_, est.fit_metrics_)  # worse than a baseline, ...
     if directory is not None:
-        values = {"data.seq_len": est.lookback, "data.pred_len": est.horizon}
+        chosen = getattr(kept.get("model"), "lookback_", None)  # lookback=None: the trials'
+        values = {"data.seq_len": getattr(est, "lookback_", est.lookback) or chosen}
+        values["data.pred_len"] = est.horizon
         values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})
         groups = {"model": est.model, "data": "custom"}
         name = f"{est.model}_custom_{est.horizon}_tuned"

@@ -31,7 +31,9 @@ def _run_config(est: Any, overrides: list[str]) -> Any:
     """The forecaster's run config with ``overrides``: its lengths and parameters set (what
     a trial builds its model from, before the data's settings)."""
     cfg = compose_for(est.model, est.experiment, overrides)
-    values = {LOOKBACK: est.lookback, "data.pred_len": est.horizon, "train": True, "test": False}
+    values = {"data.pred_len": est.horizon, "train": True, "test": False}
+    if est.lookback is not None:  # None: the preset's until the data chooses (lookback.py)
+        values[LOOKBACK] = est.lookback
     values.update({config_key(est.model, k): v for k, v in est.extra_params().items()})
     for key, value in values.items():
         set_value(cfg, key, value, f"the setting {key}")

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from tsfm.data.seasons import natural_seasons, resolve_season_length
 from tsfm.estimator.guards import override_key
+from tsfm.estimator.lookback import lookback_of
 from tsfm.estimator.searched import searched as searched_names
 from tsfm.models import model_class
 from tsfm.models.sizing import SizingInputs
@@ -41,12 +42,12 @@ def data_sized(
     settings = {**model, **{k: v for k, v in given.items() if k in model}}
     data = SizingInputs(
         n_windows=n_windows,
-        lookback=est.lookback,
+        lookback=lookback_of(est),
         seasons=natural_seasons(freq),
         settings=settings,
         chosen=frozenset(chosen),
         resolve_season=lambda: resolve_season_length(
-            extra.get("season_length"), freq, est.lookback
+            extra.get("season_length"), freq, lookback_of(est)
         ),
     )
     sized = hook(data) or {}

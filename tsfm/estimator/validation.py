@@ -41,6 +41,7 @@ OPTIONAL_META_KEYS = {
     "static_encoder",
     "statics",
     "searched",
+    "lookback",
 }
 COUNT_DIMS = {"seq_len", "pred_len", "n_vars", "n_marks", "n_past", "n_future", "n_static_real"}
 DIM_KEYS = COUNT_DIMS | {"static_cardinalities", "masked"}
@@ -117,7 +118,7 @@ def check_params(cls: type, params: Any, path: Path) -> dict[str, Any]:
     if model not in REGISTRY:
         _refuse(path, f"model {model!r} is not a registered tsfm model ({sorted(REGISTRY)})")
     for name in ("horizon", "lookback"):
-        if name in params and params[name] < 1:
+        if params.get(name) is not None and params[name] < 1:  # lookback None: the data's
             _refuse(path, f"parameter {name}={params[name]} is not a positive number of steps")
     experiment = params.get("experiment")
     if experiment is not None and not (
@@ -172,7 +173,8 @@ def _check_dims(dims: Any, params: dict[str, Any], cfg: Any, path: Path) -> None
         _refuse(path, f"'dims' must map {sorted(DIM_KEYS)} to counts (and flags)")
     for key, param in (("seq_len", "lookback"), ("pred_len", "horizon")):
         value = cfg.data[key]
-        if dims.get(key) != value or params.get(param) != value:
+        given = params.get(param, value)
+        if dims.get(key) != value or (given != value and not (given is None and key == "seq_len")):
             _refuse(path, f"{key} differs between forecaster.json and config.yaml ({value})")
 
 
@@ -200,6 +202,11 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
         isinstance(k, str) and fit_metric_value(k, v) for k, v in fit_metrics.items()
     ):
         _refuse(path, "'fit_metrics' must map names to numbers (and how training stopped)")
+    lookback = meta.get("lookback", cfg.data.seq_len)  # the fit's (lookback=None: chosen)
+    if lookback != cfg.data.seq_len:
+        _refuse(
+            path, f"lookback {lookback!r} but config.yaml's data.seq_len is {cfg.data.seq_len!r}"
+        )
     marks = meta.get("searched", [])
     if not isinstance(marks, list) or not all(isinstance(n, str) and n in params for n in marks):
         _refuse(path, f"'searched' must list parameters of 'params', got {marks!r}")

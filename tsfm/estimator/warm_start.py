@@ -130,6 +130,7 @@ class WarmStart(Callback):
         self.input_scaler = getattr(est, "input_scaler_", None)
         self.static_encoder = getattr(est, "static_encoder_", None)
         self.dims: dict[str, Any] = dict(est.dims_)
+        self.lookback = est.lookback_  # a warm fit's (the weights are sized by it)
         self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
         self.architectures = architectures_of(est.module_)  # its backbones', as built
         self.fitted_rows = record(est)  # every fit's rows so far, its series named

@@ -29,5 +29,5 @@ def chunk_size(est: Any, n_columns: int, n_taus: int = 0) -> int:
     ``lookback + horizon`` rows (and ``n_taus`` quantiles per forecast value): the whole
     ``eval_batch_size`` batches that fit in :data:`CHUNK_VALUES`, at least one."""
     batch = int(est.config_.data.eval_batch_size)
-    per_window = (est.lookback + est.horizon) * n_columns + est.horizon * n_columns * n_taus
+    per_window = (est.lookback_ + est.horizon) * n_columns + est.horizon * n_columns * n_taus
     return max(batch, CHUNK_VALUES // max(1, per_window) // batch * batch)

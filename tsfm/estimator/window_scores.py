@@ -68,7 +68,7 @@ class WindowScores:
 
     def left_out(self, what: str = "evaluate") -> set:
         """One warning for every window left out; the names of their series."""
-        return warn_left_windows(self.names, self.left, self.est.lookback, what)
+        return warn_left_windows(self.names, self.left, self.est.lookback_, what)
 
     def require_scored(self, what: str = "evaluate") -> None:
         """Refuse windows without one target to score (every target missing or left out)."""
