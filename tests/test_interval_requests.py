@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny, to_long
+from tsfm import InputError
 from tsfm.estimator.plotting import plot_forecast
 
 FRAME = synthetic_frame(300, 3)
@@ -108,9 +109,15 @@ def test_a_single_level_gets_the_list_it_meant(conformal_model):
         conformal_model.predict(level="80")
 
 
-def test_a_number_of_steps_is_refused_with_the_fixed_horizon(conformal_model):
-    with pytest.raises(TypeError, match=r"horizon is fixed at fit \(horizon=8\); for 4 steps"):
+def test_a_number_of_steps_is_refused_naming_predict_steps(conformal_model):
+    with pytest.raises(TypeError, match=r"not a number of steps: predict\(steps=4\) forecasts 4 "
+                       r"steps \(beyond the horizon, 8, by feeding"):  # fmt: skip
         conformal_model.predict(4)
+    whole = conformal_model.predict(level=[80])
+    first = conformal_model.predict(level=[80], steps=4)  # conformal bands of steps 1..4
+    pd.testing.assert_frame_equal(first, whole.iloc[:4], check_exact=True)
+    with pytest.raises(InputError, match=r"intervals reach only the horizon \(horizon=8\)"):
+        conformal_model.predict(level=[80], steps=9)
 
 
 def test_other_variates_than_the_calibrated_ones_are_refused_with_reason_and_fix(conformal_model):

@@ -67,8 +67,10 @@ def test_no_other_name_is_a_tsfm_parameter():
     + [
         ("predict", "futr_df", r"predict\(\) takes no argument 'futr_df' \(neuralforecast's "
          r"name\); in tsfm: future_df=7"),
-        ("predict", "h", r"fixed at fit \(horizon=4\): fit a Forecaster with horizon=7$"),
-        ("predict", "n", r"'n' \(darts' name\); in tsfm: the horizon is fixed at fit"),
+        ("predict", "h", r"in tsfm: predict\(\.\.\., steps=7\) \(beyond the horizon: rolled "
+         r"out as darts does.*\), or fit a Forecaster with horizon=7 \(the model forecasts "
+         r"horizon=4 steps at once\)$"),
+        ("predict", "n", r"'n' \(darts' name\); in tsfm: predict\(\.\.\., steps=7\)"),
         ("predict", "num_samples", r"no sample paths: .* predict\(quantiles=\[0.05, 0.5, 0.95\]"),
         ("fit", "val_size", r"fit\(\) takes no argument 'val_size' .* Forecaster\(\.\.\., "
          r"val_size=7\)"),
@@ -78,6 +80,15 @@ def test_no_other_name_is_a_tsfm_parameter():
         ("cross_validate", "level", r"interval bounds of the Forecaster's levels .* "
          r"Forecaster\(\.\.\., levels=7\)"),
         ("backtest", "stride", r"'stride' \(darts' name\); in tsfm: step=7"),
+        ("backtest", "metric", r"'metric' \(darts' name\); in tsfm: every metric is scored: "
+         r"forecasts, metrics = f.backtest\(df, \.\.\.\) .* one row per fold with mae, .*mape"),
+        ("backtest", "reduction", r"'reduction' \(darts' name\); in tsfm: the metrics frame "
+         r"has one row per fold .*metrics\['mae'\]\.mean\(\)"),
+        ("backtest", "last_points_only", r"in tsfm: the forecasts frame holds every step of "
+         r"every fold .* rows with step == 4 are the last points"),
+        ("backtest", "overlap_end", r"in tsfm: the folds count back from df's end, .* "
+         r"predict\(df, steps=\.\.\.\)"),
+        ("cross_validate", "metric", r"'metric' \(darts' name\); in tsfm: every metric"),
     ],
 )  # fmt: skip
 def test_other_libraries_method_keywords_are_refused_before_any_work(where, name, message):
@@ -86,12 +97,19 @@ def test_other_libraries_method_keywords_are_refused_before_any_work(where, name
         getattr(est, where)(frame(), **{name: 7})
 
 
-def test_fewer_steps_than_the_horizon_are_kept_from_the_forecast_more_need_a_new_fit():
+def test_a_number_of_steps_names_predict_steps_within_and_beyond_the_horizon():
     est = Forecaster(horizon=4, lookback=8)
-    with pytest.raises(InputError, match=r"for 2 steps keep the first 2 rows of each series'"):
+    with pytest.raises(InputError, match=r"predict\(\.\.\., steps=2\) \(the first 2 rows of "
+                       r"each series' forecast\)"):  # fmt: skip
         est.predict(h=2)
-    with pytest.raises(InputError, match=r"horizon=4\): fit a Forecaster with horizon=48$"):
+    with pytest.raises(InputError, match=r"steps=48\) \(beyond the horizon: rolled out as "
+                       r"darts does, the point forecasts fed back as look-back; future_df holds "
+                       r"the future covariates over all steps and the past ones over the first "
+                       r"steps - horizon\), or fit a Forecaster with horizon=48"):  # fmt: skip
         est.predict(n=48)
+    with pytest.raises(TypeError, match=r"not a number of steps: predict\(steps=12\) forecasts "
+                       r"12 steps"):  # fmt: skip
+        est.fit(frame()).predict(12)
 
 
 def test_other_unknown_keywords_keep_python_type_error():
@@ -101,7 +119,7 @@ def test_other_unknown_keywords_keep_python_type_error():
 
 def test_the_methods_keep_their_signatures_and_docs():
     assert list(inspect.signature(Forecaster.predict).parameters) == [
-        "self", "df", "future_df", "level", "quantiles", "static_df",
+        "self", "df", "future_df", "level", "quantiles", "static_df", "steps",
     ]  # fmt: skip
     assert list(inspect.signature(Forecaster.cross_validate).parameters)[2:5] == [
         "n_windows", "step", "refit",
@@ -121,6 +139,9 @@ def test_the_methods_keep_their_signatures_and_docs():
          r"refit=True, where neuralforecast's are n_windows=1, step_size=1 and refit=False"),
         ("predict_insample", r"in tsfm: f.evaluate\(df, return_forecasts=True\)"),
         ("historical_forecasts", r"\(darts'\); in tsfm: f.backtest\("),
+        ("residuals", r"no method 'residuals' \(darts'\); in tsfm: forecasts, metrics = "
+         r"f.backtest\(df, n_windows=\.\.\., step=1\) .* forecasts\['y'\] - "
+         r"forecasts\['forecast'\]"),
     ],
 )  # fmt: skip
 def test_other_libraries_methods_are_refused_naming_tsfm_method(name, message):

@@ -120,9 +120,9 @@ def refuse_step_count(est: Any, df: Any) -> None:
     if isinstance(df, (int, np.integer)) and not isinstance(df, (bool, np.bool_)):
         raise TypeError(
             f"predict takes the frame to forecast from (or nothing: the steps after the fitted "
-            f"data), not a number of steps: the horizon is fixed at fit (horizon="
-            f"{est.horizon}); for {df} steps keep the first {df} of each series' forecast, or "
-            f"fit a Forecaster with horizon={df}"
+            f"data), not a number of steps: predict(steps={df}) forecasts {df} steps (beyond "
+            f"the horizon, {est.horizon}, by feeding the forecasts back as look-back), or fit "
+            f"a Forecaster with horizon={df}"
         )
 
 

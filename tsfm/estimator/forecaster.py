@@ -216,6 +216,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         level: Sequence[float] | None = None,
         quantiles: bool | Sequence[float] = False,
         static_df: Any = None,
+        steps: int | None = None,
     ) -> Any:
         """The ``horizon`` steps after the fitted data, or after the end of ``df``.
 
@@ -231,31 +232,46 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         conformal reaches along ``df``'s new outcomes, as ``evaluate``; split without ``df``).
         ``static_df``: the static covariates of ``df``'s series, as for ``fit`` (or columns of
         ``df``); a series the model was not fitted on is forecast from them.
+
+        ``steps``: how many steps to forecast (default: the horizon). Up to the horizon, the
+        forecast's first ``steps`` rows per series (intervals too). Beyond it, darts-style
+        auto-regressive rollout (:mod:`tsfm.estimator.rollout`): blocks of ``horizon``
+        steps, each fed the point forecasts before it as look-back; ``future_df`` then holds
+        the future covariates over all ``steps`` and the past covariates over the first
+        ``steps - horizon`` (optional with ``missing="mask"``); intervals are refused there.
         """
         from tsfm.data.frames import write_frame
         from tsfm.estimator.adaptive_history import adapted_radius
         from tsfm.estimator.inference import forecast_next
         from tsfm.estimator.intervals import band_values, column_request
+        from tsfm.estimator.rollout import check_steps, roll_table
         from tsfm.estimator.static_inputs import with_static_df
 
         check_fitted(self)
         refuse_step_count(self, df)
         taus, columns = column_request(self, level, quantiles)
+        steps = check_steps(self, steps, columns)
         df = with_static_df(self, df, static_df)
         if self.mode_ == "independent":
             from tsfm.estimator.panel_predict import predict_panel
 
-            return predict_panel(self, df, future_df, taus, columns)
+            return predict_panel(self, df, future_df, taus, columns, steps)
         table = self.history_ if df is None else self._read(df)
         if len(table) < self.lookback_:
             raise InputError(
                 f"the frame has {len(table)} rows; a forecast needs the last lookback = "
                 f"{self.lookback_} of them"
             )
+        names = self.output_columns(table)
+        if steps is not None and steps > self.horizon:
+            times, values = roll_table(self, table, future_df, steps)
+            return write_frame(table.layout, names, times, values)
         radius_of = None if df is None else adapted_radius(self, table, taus, future_df)
         times, values, quantile_values = forecast_next(self, table, future_df, taus, radius_of)
         bands = band_values(columns, taus, quantile_values) if taus else []
-        return write_frame(table.layout, self.output_columns(table), times, values, bands=bands)
+        keep = slice(None, steps)
+        bands = [(name, band[keep]) for name, band in bands]
+        return write_frame(table.layout, names, times[keep], values[keep], bands=bands)
 
     def output_columns(self, table: SeriesTable) -> list:
         """The forecast's columns: the targets in ``table``'s order (long: the series)."""
@@ -266,17 +282,19 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         targets = {str(c) for c in self.columns_}
         return [c for c in table.columns if str(c) in targets]
 
-    def make_future_dataframe(self, df: Any = None) -> Any:
-        """The frame ``predict(df, future_df=...)`` needs: one row per series and horizon
-        step after the end of ``df`` (or of the fitted data), future covariates empty."""
+    def make_future_dataframe(self, df: Any = None, steps: int | None = None) -> Any:
+        """The frame ``predict(df, future_df=..., steps=steps)`` needs: one row per series
+        and horizon step (or step of ``steps`` beyond the horizon, with the past covariates'
+        columns too) after the end of ``df`` (or of the fitted data), covariates empty."""
         from tsfm.estimator.future import make_future_frame
 
         check_fitted(self)
         if self.mode_ == "independent":
             from tsfm.estimator.future import make_future_panel
 
-            return make_future_panel(self, df)
-        return make_future_frame(self, self.history_ if df is None else self._read(df))
+            return make_future_panel(self, df, steps)
+        table = self.history_ if df is None else self._read(df)
+        return make_future_frame(self, table, steps)
 
     # ------------------------------------------------------------------ tuning
     @guarded("tune")

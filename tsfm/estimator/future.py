@@ -35,9 +35,22 @@ def future_names(est: Any) -> list[str]:
     return [str(c) for c in role_names(est, "future_covariates")]
 
 
-def make_future_frame(est: Any, table: SeriesTable) -> Any:
-    """The horizon after ``table`` (one row per series and step), future covariates empty."""
-    times = future_times(table.times[-1], est.freq_, est.horizon)
+def future_steps(est: Any, steps: int | None) -> tuple[int, list[str]]:
+    """The rows per series of the frame ``predict(steps=steps)`` needs, and the covariates it
+    holds (the past ones too beyond the horizon: :mod:`tsfm.estimator.rollout`)."""
+    from tsfm.estimator.rollout import check_steps, past_names
+
+    steps = check_steps(est, steps, [])
+    if steps is None or steps <= est.horizon:
+        return est.horizon, future_names(est)
+    return steps, [*future_names(est), *past_names(est)]
+
+
+def make_future_frame(est: Any, table: SeriesTable, steps: int | None = None) -> Any:
+    """The horizon (or ``steps``) after ``table`` (one row per series and step), future
+    covariates (and beyond the horizon past ones) empty."""
+    rows_each, names = future_steps(est, steps)
+    times = future_times(table.times[-1], est.freq_, rows_each)
     layout = table.layout
     if layout.kind == "wide":
         columns = [time_series(layout.time_col, times, layout.time_type)]
@@ -47,11 +60,13 @@ def make_future_frame(est: Any, table: SeriesTable) -> Any:
         stamps = time_series(layout.time_col, np.tile(times, len(series)), layout.time_type)
         columns = [id_series(layout, series, len(times)), stamps]
         rows = len(times) * len(series)
-    columns += empty_covariates(est, rows, layout)
+    columns += empty_covariates(est, rows, layout, names)
     return finish_frame(pl.DataFrame(columns), layout)
 
 
-def empty_covariates(est: Any, rows: int, layout: Any) -> list[pl.Series]:
+def empty_covariates(
+    est: Any, rows: int, layout: Any, names: list[str] | None = None
+) -> list[pl.Series]:
     """The future covariates' columns of ``rows`` empty values for the user to fill: NaN, or
     in a polars frame null of the fitted column's type (a Boolean flag stays Boolean)."""
     typed = est.layout_.value_types if layout.library == "polars" else {}
@@ -59,33 +74,56 @@ def empty_covariates(est: Any, rows: int, layout: Any) -> list[pl.Series]:
         pl.Series(str(c), [None] * rows, dtype=polars_type(typed[str(c)]))
         if str(c) in typed
         else pl.Series(str(c), np.full(rows, np.nan))
-        for c in future_names(est)
+        for c in (future_names(est) if names is None else names)
     ]
 
 
 def horizon_values(
-    est: Any, future_df: Any, series: list, times: list[np.ndarray]
+    est: Any,
+    future_df: Any,
+    series: list,
+    times: list[np.ndarray],
+    names: list[str] | None = None,
+    optional: bool = False,
+    steps: int | None = None,
 ) -> dict[str, list[np.ndarray]]:
-    """``{covariate: [values over the horizon of series j]}`` of every future covariate, for
-    ``series`` (long frames; ``[None]`` for a wide frame) whose horizons are ``times``."""
+    """``{covariate: [values over the horizon of series j]}`` of every future covariate (or
+    of ``names``: past covariates, which a rollout beyond the horizon reads from future_df
+    too), for ``series`` (long frames; ``[None]`` for a wide frame) whose horizons are
+    ``times``; ``steps``: those of ``predict(steps=steps)`` beyond the horizon (named in
+    messages); ``optional``: an absent column, row or value is NaN (masked) not refused."""
     frame, library, _ = to_polars(future_df, "future_df")
     layout = est.layout_
-    names, time_col = future_names(est), layout.time_col
+    time_col = layout.time_col
+    allowed = [*future_names(est), *(names or [])]
+    role = "future" if names is None else "past"
+    span, layout_call = "horizon steps", "make_future_dataframe()"
+    if steps is not None:
+        layout_call = f"make_future_dataframe(steps={steps})"
+        span = f"steps of steps={steps}" if names is None else "first steps - horizon = "
+        span += "" if names is None else f"{steps - est.horizon} steps, the later blocks' look-back"
+    names = future_names(est) if names is None else names
     index = "__index__" in frame.columns  # a pandas DatetimeIndex
     if index:
         frame = frame.rename({"__index__": time_col})
     long = layout.kind == "long"
-    known = {time_col, *names, *([layout.id_col] if long else [])}
-    extra = [c for c in frame.columns if c not in known]
+    ids = [layout.id_col] if long else []
+    extra = [c for c in frame.columns if c not in {time_col, *allowed, *ids}]
     if extra:
         raise InputError(
             f"future_df may hold only the time column, the series id and the future covariates "
-            f"{names}; it also has {extra} (targets and past covariates are not known over the "
-            "horizon)"
+            f"{future_names(est)}; it also has {extra} (targets and past covariates are not "
+            "known over the horizon; past covariates only with predict(steps=...) beyond it)"
         )
-    missing_cols = [c for c in known if c not in frame.columns]
+    wanted = [time_col, *ids, *([] if optional else names)]
+    missing_cols = [c for c in wanted if c not in frame.columns]
     if missing_cols:
-        raise InputError(f"future_df lacks the column(s) {missing_cols}")
+        why = "" if steps is None else f" (the {role} covariates over the {span})"
+        raise InputError(f"future_df lacks the column(s) {missing_cols}{why}: {layout_call} "
+                         "lays out the frame to fill")  # fmt: skip
+    absent_columns = [n for n in names if n not in frame.columns]
+    if absent_columns:  # optional ones: read as missing
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(n) for n in absent_columns)
     text = [n for n in names if not is_value_column(frame.schema[n])]
     if text:
         raise InputError(
@@ -117,22 +155,25 @@ def horizon_values(
                 f"{show_time(taken[0][taken[1] > 1][0], zone)}: give each timestamp once"
             )
         absent = [t for t in horizon if t.item() not in position]
-        if absent:
+        if absent and not optional:
+            shown = ", ".join(show_time(t, zone) for t in absent[:3])
             raise InputError(
-                f"future_df has no row for {who} at {show_time(absent[0], zone)} ({len(absent)} of the "
-                f"{len(horizon)} horizon steps missing); "
-                "Forecaster.make_future_dataframe() lists every row needed"
+                f"future_df has no row for {who} at {shown}{', ...' if len(absent) > 3 else ''} "
+                f"({len(absent)} of the {len(horizon)} {span} missing); "
+                f"Forecaster.{layout_call} lists every row needed"
             )
-        picked = [position[t.item()] for t in horizon]
+        picked = np.array([position.get(t.item(), -1) for t in horizon], dtype=np.int64)
         for name in names:
-            column = columns[name][picked]
+            given = columns[name]
+            column = given[np.maximum(picked, 0)] if len(given) else np.zeros(len(picked))
+            column = np.where(picked >= 0, column, np.nan)
             gaps = np.flatnonzero(np.isnan(column))
-            if len(gaps):
+            if len(gaps) and not optional:
                 shown = ", ".join(show_time(horizon[g], zone) for g in gaps[:3])
                 raise InputError(
                     f"future_df: '{name}' is missing for {who} at {shown}"
                     f"{', ...' if len(gaps) > 3 else ''} ({len(gaps)} of the {len(horizon)} "
-                    "horizon steps); future covariates must be known there: fill those values"
+                    f"{span}); {role} covariates must be known there: fill those values"
                 )
             huge = np.abs(column) > np.finfo(np.float32).max  # inf too: the model reads float32
             if huge.any():
@@ -178,8 +219,10 @@ def future_rows(est: Any, window: SeriesTable, future_df: Any) -> tuple[SeriesTa
     return joined, all_times
 
 
-def make_future_panel(est: Any, df: Any = None) -> Any:
-    """One row per series and horizon step after each series' end, future covariates empty."""
+def make_future_panel(est: Any, df: Any = None, steps: int | None = None) -> Any:
+    """One row per series and horizon step (or ``steps``) after each series' end, future
+    covariates (and beyond the horizon past ones) empty."""
+    rows_each, names = future_steps(est, steps)
     from tsfm.estimator.panel_history import panel_tables, read_panel
 
     history, layout = (est.history_, est.layout_) if df is None else (None, None)
@@ -190,9 +233,9 @@ def make_future_panel(est: Any, df: Any = None) -> Any:
         layout = long.layout  # in the frame library of df
     else:
         ids, last = list(est.series_), [t[-1] for t in history.times]
-    times = future_times_each(last, est.freq_, est.horizon)
-    columns = [id_series(layout, ids, est.horizon)]
+    times = future_times_each(last, est.freq_, rows_each)
+    columns = [id_series(layout, ids, rows_each)]
     columns.append(time_series(layout.time_col, times.reshape(-1), layout.time_type))
-    rows = len(ids) * est.horizon
-    columns += empty_covariates(est, rows, layout)
+    rows = len(ids) * rows_each
+    columns += empty_covariates(est, rows, layout, names)
     return finish_frame(pl.DataFrame(columns), layout)

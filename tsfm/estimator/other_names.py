@@ -31,9 +31,15 @@ Method = TypeVar("Method", bound=Callable[..., Any])
 
 NF, DARTS = "neuralforecast", "darts"
 _FIXED_HORIZON = (
-    "the horizon is fixed at fit (horizon={horizon}): {fewer}fit a Forecaster with horizon={value}"
+    "predict(..., steps={value}) ({fewer}), or fit a Forecaster with horizon={value} "
+    "(the model forecasts horizon={horizon} steps at once)"
 )
-_FEWER_STEPS = "for {value} steps keep the first {value} rows of each series' forecast, or "
+_FEWER_STEPS = "the first {value} rows of each series' forecast"
+_MORE_STEPS = (
+    "beyond the horizon: rolled out as darts does, the point forecasts fed back as look-back; "
+    "future_df holds the future covariates over all steps and the past ones over the first "
+    "steps - horizon"
+)
 _CONSTRUCTOR = (
     "{name} is a Forecaster argument: Forecaster(..., {name}={value}) or set_params({name}=...)"
 )
@@ -56,6 +62,21 @@ _WINDOWS = {  # darts' backtest and historical_forecasts
     "forecast_horizon": (DARTS, "the horizon is the Forecaster's (horizon={horizon})"),
 }
 
+_FOLDS = {  # darts' backtest: tsfm's backtest and cross_validate give every step and metric
+    "metric": (DARTS, "every metric is scored: forecasts, metrics = f.backtest(df, ...) (or "
+               "cross_validate); metrics has one row per fold with mae, mse, rmse, smape, mape, "
+               "mase and skill scores: take its column, metrics[{value}]"),
+    "reduction": (DARTS, "the metrics frame has one row per fold (darts' reduction=None); "
+                  "reduce a column yourself, metrics['mae'].mean() as darts' default np.mean; "
+                  "the result's per_series has one row per fold and series"),
+    "last_points_only": (DARTS, "the forecasts frame holds every step of every fold (one row "
+                         "per fold, series and step, with cutoff and step: darts' "
+                         "last_points_only=False); its rows with step == {horizon} are the "
+                         "last points"),
+    "overlap_end": (DARTS, "the folds count back from df's end, so the last fold ends at df's "
+                    "last row and every forecast has its actual; to forecast past the end: "
+                    "predict(df, steps=...)"),
+}  # fmt: skip
 HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
     "Forecaster": {
         "h": (NF, "horizon={value} (the steps to forecast)"),
@@ -115,12 +136,14 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
         "quantiles": (NF, _LEVELS),
         "prediction_intervals": (NF, _CONFORMAL),
         "retrain": (DARTS, "refit={value}"),
+        **_FOLDS,
     },
     "backtest": {
         **_COLUMNS,
         **_WINDOWS,
         "step_size": (NF, "step={value}"),
         "retrain": (DARTS, "backtest never trains; cross_validate(df, refit=...) retrains"),
+        **_FOLDS,
     },
     "methods": {
         "cross_validation": (NF, "f.cross_validate(df, n_windows=..., step=..., refit=...); "
@@ -129,6 +152,11 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
                              "step_size=1 and refit=False"),
         "predict_insample": (NF, "f.evaluate(df, return_forecasts=True) forecasts (and scores) "
                              "every window of df, the fitted rows too (with an InSampleWarning)"),
+        "residuals": (DARTS, "forecasts, metrics = f.backtest(df, n_windows=..., step=1) (the "
+                      "fitted model; cross_validate retrains per fold): forecasts holds the "
+                      "actual beside each forecast (columns y, or a long frame's target column, "
+                      "and forecast; one row per fold, series and step), so the residuals are "
+                      "forecasts['y'] - forecasts['forecast']"),
         "historical_forecasts": (DARTS, "f.backtest(df, n_windows=..., step=...) forecasts "
                                  "rolling folds with the fitted model, f.cross_validate(...) "
                                  "retrains per fold"),
@@ -159,8 +187,8 @@ def _shown(value: Any) -> str:
 
 def _advice(text: str, value: Any, horizon: Any, name: str) -> str:
     shown = _shown(value)
-    fewer = type(value) is int and isinstance(horizon, int) and 0 < value < horizon
-    fewer_text = _FEWER_STEPS.format(value=shown) if fewer else ""  # none to keep beyond it
+    fewer = type(value) is int and isinstance(horizon, int) and 0 < value <= horizon
+    fewer_text = _FEWER_STEPS.format(value=shown) if fewer else _MORE_STEPS
     return text.format(value=shown, horizon=horizon, name=name, fewer=fewer_text)
 
 

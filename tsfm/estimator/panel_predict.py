@@ -5,6 +5,7 @@ memory does not grow with the number of series."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,11 +18,51 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.values import refuse_overflow, warn_empty_lookback
 from tsfm.errors import InputError
 from tsfm.estimator.model_outputs import finite
-from tsfm.estimator.panel_history import history_of, panel_tables, read_panel, series_scales
+from tsfm.estimator.panel_history import (
+    PanelHistory,
+    history_of,
+    panel_tables,
+    read_panel,
+    series_scales,
+)
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
 from tsfm.training.runtime import inference
+
+
+@dataclass
+class PanelInputs:
+    """What a panel forecast starts from: each series' rows (``given``, in the model's column
+    order, with their ``times``), the look-backs cut from them, scaling and statics."""
+
+    layout: Any
+    ids: list
+    given: list[np.ndarray]
+    times: list[np.ndarray]
+    history: PanelHistory
+    mean: np.ndarray
+    std: np.ndarray
+    statics: dict
+    tables: list | None  # the tables read from df (None: the fitted look-backs)
+
+
+def panel_inputs(est: Any, df: Any = None) -> PanelInputs:
+    """The inputs of a forecast after every series of ``df`` (or of the fitted data)."""
+    if df is None:
+        history, ids = est.history_, list(est.series_)
+        statics = statics_for(est, ids, None)
+        given = list(history.values)  # the last lookback rows of each fitted series
+        return PanelInputs(est.layout_, ids, given, list(history.times), history,
+                           est.series_mean_, est.series_std_, statics, None)  # fmt: skip
+    long = read_panel(est, df, inputs=True)
+    tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
+    ids = list(long.ids)
+    given, times = [t.values for t in tables], [t.times for t in tables]
+    mean, std = series_scales(est, ids, tables)
+    statics = statics_for(est, ids, long.statics)
+    history = history_of(est, given, times)
+    return PanelInputs(long.layout, ids, given, times, history, mean, std, statics, tables)
 
 
 def predict_panel(
@@ -30,26 +71,34 @@ def predict_panel(
     future_df: Any = None,
     taus: tuple[float, ...] = (),
     columns: list[tuple[str, float]] = (),
+    steps: int | None = None,
 ) -> Any:
     """The horizon after every series of ``df`` (or of the fitted data); with ``taus``, the
-    interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too."""
+    interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too;
+    ``steps``: the first ``steps`` of them, or beyond the horizon the rollout of
+    :mod:`tsfm.estimator.rollout`."""
+    inputs = panel_inputs(est, df)  # forecasts come back in the frame library of df
+    if steps is not None and steps > est.horizon:
+        from tsfm.estimator.rollout import roll_panel
+
+        horizons, values = roll_panel(est, inputs, future_df, steps)
+        return _write(inputs.layout, inputs.ids, horizons, values)
+    horizons, values, quantiles = panel_forecast(est, inputs, future_df, taus)
+    bands = [(suffix, quantiles[..., list(taus).index(tau)]) for suffix, tau in columns]
+    keep = slice(None, steps)
+    bands = [(suffix, band[:, keep]) for suffix, band in bands]
+    return _write(inputs.layout, inputs.ids, horizons[:, keep], values[:, keep], bands)
+
+
+def panel_forecast(
+    est: Any, inputs: PanelInputs, future_df: Any, taus: tuple[float, ...] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The horizon's timestamps ``[S, H]``, forecasts ``[S, H]`` and (with ``taus``)
+    quantiles ``[S, H, Q]`` of every series of ``inputs``."""
     from tsfm.estimator.future import NO_FUTURE_COVARIATES, horizon_values, require_future_df
 
-    layout = est.layout_
-    if df is None:
-        history, ids = est.history_, list(est.series_)
-        mean, std = est.series_mean_, est.series_std_
-        statics = statics_for(est, ids, None)
-        given = list(history.values)  # the last lookback rows of each fitted series
-    else:
-        long = read_panel(est, df, inputs=True)
-        layout = long.layout  # forecasts come back in the frame library of df
-        tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
-        ids = list(long.ids)
-        given = [t.values for t in tables]
-        history = history_of(est, given, [t.times for t in tables])
-        mean, std = series_scales(est, ids, tables)
-        statics = statics_for(est, ids, long.statics)
+    ids, history, given = inputs.ids, inputs.history, inputs.given
+    mean, std, statics = inputs.mean, inputs.std, inputs.statics
     n = len(est.columns_)
     trailing = [trailing_missing(v[:, :n]).min() for v in given]
     warn_horizon_rows(ids, np.array(trailing), "each series' last row")
@@ -86,14 +135,11 @@ def predict_panel(
                 q = est.module_.predictive_quantiles(output, batch, taus)
                 quantiles.append(q.float().cpu().numpy().astype(np.float64))
     prediction = np.concatenate(predictions)
-    quantiles = np.concatenate(quantiles) if taus else None
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
-    bands = []
-    if taus:
-        quantiles = quantiles * std[:, None, :n, None] + mean[:, None, :n, None]
-        quantiles = finite(quantiles, "the quantiles")
-        bands = [(suffix, quantiles[..., 0, list(taus).index(tau)]) for suffix, tau in columns]
-    return _write(layout, ids, horizons, values[..., 0], bands)
+    if not taus:
+        return horizons, values[..., 0], None
+    quantiles = np.concatenate(quantiles) * std[:, None, :n, None] + mean[:, None, :n, None]
+    return horizons, values[..., 0], finite(quantiles, "the quantiles")[..., 0, :]
 
 
 def _write(layout: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:
