@@ -190,7 +190,7 @@ def roll_panel(est: Any, inputs: Any, future_df: Any, steps: int) -> tuple[np.nd
             fitted = [None] * len(given) if fitted is None else list(fitted)
             before = np.stack(
                 [
-                    last_observed(g[: len(g) - est.lookback], b)
+                    last_observed(g[: len(g) - est.lookback_], b)
                     for g, b in zip(given, fitted, strict=True)
                 ]
             )
