@@ -15,7 +15,7 @@ from tsfm.estimator.other_names import HABITS
 from tsfm.estimator.params import ALIASES, PER_CALL, model_hyperparameters
 from tsfm.models import REGISTRY
 
-METHODS = ("fit", "predict", "cross_validate", "backtest")
+METHODS = ("fit", "predict", "sample_paths", "cross_validate", "backtest")
 
 
 def frame(n: int = 60) -> pd.DataFrame:
@@ -69,7 +69,11 @@ def test_no_other_name_is_a_tsfm_parameter():
          r"name\); in tsfm: future_df=7"),
         ("predict", "h", r"fixed at fit \(horizon=4\): fit a Forecaster with horizon=7$"),
         ("predict", "n", r"'n' \(darts' name\); in tsfm: the horizon is fixed at fit"),
-        ("predict", "num_samples", r"no sample paths: .* predict\(quantiles=\[0.05, 0.5, 0.95\]"),
+        ("predict", "num_samples", r"joint sample paths over the horizon .* are "
+         r"f.sample_paths\(df, n_samples=7, seed=\.\.\.\), .* conformal_windows=k"),
+        ("sample_paths", "num_samples", r"sample_paths\(\) takes no argument 'num_samples' "
+         r"\(darts' name\); in tsfm: n_samples=7$"),
+        ("sample_paths", "n", r"'n' \(darts' name\); in tsfm: the horizon is fixed at fit"),
         ("fit", "val_size", r"fit\(\) takes no argument 'val_size' .* Forecaster\(\.\.\., "
          r"val_size=7\)"),
         ("cross_validate", "step_size", r"in tsfm: step=7 \(default: step=None, the horizon; "

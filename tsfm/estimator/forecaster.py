@@ -252,6 +252,28 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         bands = band_values(columns, taus, quantile_values) if taus else []
         return write_frame(table.layout, self.output_columns(table), times, values, bands=bands)
 
+    @refuses_other_names("sample_paths")  # num_samples=, n=: tsfm's named
+    def sample_paths(
+        self,
+        df: Any = None,
+        n_samples: int = 100,
+        seed: int | None = None,
+        future_df: Any = None,
+        static_df: Any = None,
+    ) -> Any:
+        """``n_samples`` joint sample paths of the forecast :meth:`predict` gives (the same
+        ``df``, ``future_df`` and ``static_df``): one row per (series, sample, timestamp),
+        columns id, time, ``sample`` (0 to ``n_samples - 1``) and the target, in ``df``'s frame
+        library. Drawn from the conformal calibration residuals (``conformal_windows=k``),
+        whole windows at a time, so the steps move together as the model's errors did and
+        each step's spread is its interval's; the same ``seed`` gives the same paths. See
+        :mod:`tsfm.estimator.sample_paths` (method, assumptions) and README "Sample paths"."""
+        from tsfm.estimator.sample_paths import sample_paths
+
+        check_fitted(self)
+        refuse_step_count(self, df)
+        return sample_paths(self, df, n_samples, seed, future_df, static_df)
+
     def output_columns(self, table: SeriesTable) -> list:
         """The forecast's columns: the targets in ``table``'s order (long: the series)."""
         from tsfm.estimator.roles import picks_columns

@@ -47,6 +47,12 @@ _LEVELS = (
     "and 0.9 quantiles) for a model with intervals: Forecaster(..., levels={value}) with "
     "loss='quantile', 'normal', 'student_t' or conformal_windows=k"
 )
+_SAMPLES = (
+    "predict gives points and each step's quantiles or intervals; joint sample paths over the "
+    "horizon (e.g. for a total or a peak) are f.sample_paths(df, n_samples={value}, seed=...), "
+    "a frame with one row per (series, sample, timestamp), for a model fitted with "
+    "conformal_windows=k"
+)
 _COLUMNS = {  # neuralforecast's fit, predict and cross_validation take the column names
     name: (NF, _CONSTRUCTOR) for name in ("id_col", "time_col", "target_col", "verbose")
 }
@@ -95,12 +101,19 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
         "h": (NF, _FIXED_HORIZON),
         "n": (DARTS, _FIXED_HORIZON),
         "horizon": (None, _FIXED_HORIZON),
-        "num_samples": (DARTS, "there are no sample paths: ask for the quantiles or intervals, "
-                        "predict(quantiles=[0.05, 0.5, 0.95]) or predict(level=[90])"),
+        "num_samples": (DARTS, _SAMPLES),
         "series": (DARTS, "predict(df): the frame to forecast from"),
         "past_covariates": (DARTS, "columns of df"),
         "future_covariates": (DARTS, "future_df=... (the horizon's values; "
                               "make_future_dataframe() lays it out)"),
+    },
+    "sample_paths": {
+        **_COLUMNS,
+        "num_samples": (DARTS, "n_samples={value}"),
+        "n": (DARTS, _FIXED_HORIZON),
+        "h": (NF, _FIXED_HORIZON),
+        "series": (DARTS, "sample_paths(df): the frame to forecast from"),
+        "random_state": (DARTS, "seed={value}"),
     },
     "cross_validate": {
         **_COLUMNS,
