@@ -190,3 +190,14 @@ def test_a_missing_residual_is_drawn_from_its_steps_observed_ones():
     filled = np.abs(paths[from_window_1, 2, 0])
     assert set(filled) <= set(residuals[[0, 2, 3, 4], 2, 0])  # series 0's observed at step 2
     assert len(set(filled)) > 1
+
+
+def test_scores_pickled_before_the_signs_were_kept_still_give_intervals_and_save(per_series):
+    import pickle
+
+    scores = per_series.module_.conformal
+    state = {k: v for k, v in vars(scores).items() if k != "signs"}  # an older pickle's state
+    old = ConformalScores.__new__(ConformalScores)
+    old.__dict__.update(pickle.loads(pickle.dumps(state)))
+    assert old.residuals is None and "signs" not in old.state_dict()
+    assert torch.equal(old.radius(80.0), scores.radius(80.0))

@@ -112,7 +112,10 @@ def finite_sample_rank(counts: Tensor, level: float) -> Tensor:
 class ConformalScores:
     """Calibration scores ``[n, S, C]`` (windows, horizon steps, series) and the intervals
     they give; see the module docstring. ``pooled_series``: where each of the ``n`` windows is
-    one of that many independent series' (panels, M4; ``C = 1``), for messages; 0 otherwise."""
+    one of that many independent series' (panels, M4; ``C = 1``), for messages; 0 otherwise.
+    ``signs``: the residuals' signs (-1, 0, +1 per score), or None."""
+
+    signs: Tensor | None = None  # scores pickled before the signs were kept have none
 
     def __init__(
         self,
