@@ -201,3 +201,10 @@ def test_scores_pickled_before_the_signs_were_kept_still_give_intervals_and_save
     old.__dict__.update(pickle.loads(pickle.dumps(state)))
     assert old.residuals is None and "signs" not in old.state_dict()
     assert torch.equal(old.radius(80.0), scores.radius(80.0))
+
+
+def test_a_number_of_steps_is_refused_naming_sample_paths(per_series):
+    with pytest.raises(
+        TypeError, match=r"^sample_paths takes the frame .* \(horizon=8\); for 4 steps"
+    ):
+        per_series.sample_paths(4)

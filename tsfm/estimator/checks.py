@@ -114,12 +114,12 @@ def check_fitted(est: Any) -> None:
         )
 
 
-def refuse_step_count(est: Any, df: Any) -> None:
+def refuse_step_count(est: Any, df: Any, where: str = "predict") -> None:
     """``predict(12)`` (darts' ``predict(n)``): the horizon is fixed at fit, so a number of
-    steps is refused with what to do instead."""
+    steps is refused with what to do instead (``where``: the method asked)."""
     if isinstance(df, (int, np.integer)) and not isinstance(df, (bool, np.bool_)):
         raise TypeError(
-            f"predict takes the frame to forecast from (or nothing: the steps after the fitted "
+            f"{where} takes the frame to forecast from (or nothing: the steps after the fitted "
             f"data), not a number of steps: the horizon is fixed at fit (horizon="
             f"{est.horizon}); for {df} steps keep the first {df} of each series' forecast, or "
             f"fit a Forecaster with horizon={df}"

@@ -261,17 +261,15 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         future_df: Any = None,
         static_df: Any = None,
     ) -> Any:
-        """``n_samples`` joint sample paths of the forecast :meth:`predict` gives (the same
-        ``df``, ``future_df`` and ``static_df``): one row per (series, sample, timestamp),
-        columns id, time, ``sample`` (0 to ``n_samples - 1``) and the target, in ``df``'s frame
-        library. Drawn from the conformal calibration residuals (``conformal_windows=k``),
-        whole windows at a time, so the steps move together as the model's errors did and
-        each step's spread is its interval's; the same ``seed`` gives the same paths. See
-        :mod:`tsfm.estimator.sample_paths` (method, assumptions) and README "Sample paths"."""
+        """``n_samples`` joint paths of :meth:`predict`'s forecast (the same ``df``,
+        ``future_df``, ``static_df``): rows (series, sample, timestamp), columns id, time,
+        ``sample`` and the target, in ``df``'s library; drawn from the conformal calibration
+        residuals, whole windows at a time, so each step's spread is its interval's and the
+        steps move together as the model's errors did (:mod:`tsfm.estimator.sample_paths`)."""
         from tsfm.estimator.sample_paths import sample_paths
 
         check_fitted(self)
-        refuse_step_count(self, df)
+        refuse_step_count(self, df, "sample_paths")
         return sample_paths(self, df, n_samples, seed, future_df, static_df)
 
     def output_columns(self, table: SeriesTable) -> list:
