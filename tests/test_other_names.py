@@ -15,7 +15,7 @@ from tsfm.estimator.other_names import HABITS
 from tsfm.estimator.params import ALIASES, PER_CALL, model_hyperparameters
 from tsfm.models import REGISTRY
 
-METHODS = ("fit", "predict", "cross_validate", "backtest")
+METHODS = ("fit", "predict", "sample_paths", "cross_validate", "backtest")
 
 
 def frame(n: int = 60) -> pd.DataFrame:
@@ -71,7 +71,11 @@ def test_no_other_name_is_a_tsfm_parameter():
          r"out as darts does.*\), or fit a Forecaster with horizon=7 \(the model forecasts "
          r"horizon=4 steps at once\)$"),
         ("predict", "n", r"'n' \(darts' name\); in tsfm: predict\(\.\.\., steps=7\)"),
-        ("predict", "num_samples", r"no sample paths: .* predict\(quantiles=\[0.05, 0.5, 0.95\]"),
+        ("predict", "num_samples", r"joint sample paths over the horizon .* are "
+         r"f.sample_paths\(df, n_samples=7, seed=\.\.\.\), .* conformal_windows=k"),
+        ("sample_paths", "num_samples", r"sample_paths\(\) takes no argument 'num_samples' "
+         r"\(darts' name\); in tsfm: n_samples=7$"),
+        ("sample_paths", "n", r"'n' \(darts' name\); in tsfm: the horizon is fixed at fit"),
         ("fit", "val_size", r"fit\(\) takes no argument 'val_size' .* Forecaster\(\.\.\., "
          r"val_size=7\)"),
         ("cross_validate", "step_size", r"in tsfm: step=7 \(default: step=None, the horizon; "

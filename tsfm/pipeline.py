@@ -26,8 +26,8 @@ from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
 from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
-from tsfm.training.conformal import calibrate, check_conformal
-from tsfm.training.conformal_plan import calibration_plan, check_plan
+from tsfm.training.conformal import check_conformal
+from tsfm.training.conformal_plan import calibrate, calibration_plan, check_plan
 from tsfm.training.data_record import RecordData, check_same_training_data
 from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.last_checkpoint import EpochCheckpoint, best_scores

@@ -1,7 +1,7 @@
 """Conformal calibration of a Forecaster fitted without validation rows.
 
 With ``val_df`` or ``val_size`` the shared pipeline calibrates on the validation rows
-(:func:`tsfm.training.conformal.calibrate`, the same code as the command line). Without them,
+(:func:`tsfm.training.conformal_plan.calibrate`, the same code as the command line). Without them,
 the calibration windows are the last ``k`` windows of the training data, ``step`` rows apart,
 and a helper model is first fitted on the rows before the first of them (a refit, as
 neuralforecast's conformal intervals do): the model that forecasts afterwards is fitted on
@@ -63,8 +63,9 @@ def refit_residuals(
     """Errors ``[k, H, N]`` (original units) of the last ``k`` windows of ``rows``, forecast
     by a helper fitted on the rows before the first (warm-started from ``warm``, as the fit
     is; within ``max_time`` seconds, its share of the fit's time limit), the same errors
-    divided by each window's look-back spread (the normalised scores, which no scaling
-    changes), and the helper's ``fit_metrics_``."""
+    divided by each window's look-back spread (the normalised residuals, whose absolute
+    values are the normalised scores, which no scaling changes), and the helper's
+    ``fit_metrics_``."""
     from sklearn.base import clone
 
     horizon, lookback = est.horizon, est.lookback_
@@ -88,7 +89,7 @@ def refit_residuals(
     result = backtest(helper, rows, starts=starts, lookbacks=True)
     errors = result.actual - result.forecast  # NaN where the target is missing: no score
     spread = lookback_spread(torch.from_numpy(result.lookback_scaled)).double().numpy()
-    scaled_errors = np.abs(result.actual_scaled - result.forecast_scaled)
+    scaled_errors = result.actual_scaled - result.forecast_scaled  # signed: sample paths
     return errors, scaled_errors / spread, helper.fit_metrics_
 
 
@@ -149,8 +150,8 @@ def scores_from_residuals(
     est: Any, errors: np.ndarray, normalized: np.ndarray, normalize: bool, rate: float = 0.0
 ) -> ConformalScores:
     """The fitted model's conformal scores: the errors in its scaled space, or the
-    normalised ones, as the pipeline's calibration computes them."""
+    normalised ones, as the pipeline's calibration computes them (their signs kept)."""
     if normalize:
-        return ConformalScores(torch.from_numpy(normalized), True, rate)
+        return ConformalScores.from_residuals(torch.from_numpy(normalized), True, rate)
     std = 1.0 if est.scaler_ is None else est.scaler_.std[: errors.shape[-1]]
-    return ConformalScores(torch.from_numpy(np.abs(errors) / std), False, rate)
+    return ConformalScores.from_residuals(torch.from_numpy(errors / std), False, rate)

@@ -114,15 +114,20 @@ def check_fitted(est: Any) -> None:
         )
 
 
-def refuse_step_count(est: Any, df: Any) -> None:
+def refuse_step_count(est: Any, df: Any, where: str = "predict") -> None:
     """``predict(12)`` (darts' ``predict(n)``): the horizon is fixed at fit, so a number of
-    steps is refused with what to do instead."""
+    steps is refused with what to do instead (``where``: the method asked)."""
     if isinstance(df, (int, np.integer)) and not isinstance(df, (bool, np.bool_)):
+        advice = (
+            f"predict(steps={df}) forecasts {df} steps (beyond the horizon, {est.horizon}, by "
+            "feeding the forecasts back as look-back)"
+            if where == "predict"
+            else f"the horizon is fixed at fit (horizon={est.horizon}); for {df} steps keep the "
+            f"first {df} of each series' forecast"
+        )
         raise TypeError(
-            f"predict takes the frame to forecast from (or nothing: the steps after the fitted "
-            f"data), not a number of steps: predict(steps={df}) forecasts {df} steps (beyond "
-            f"the horizon, {est.horizon}, by feeding the forecasts back as look-back), or fit "
-            f"a Forecaster with horizon={df}"
+            f"{where} takes the frame to forecast from (or nothing: the steps after the fitted "
+            f"data), not a number of steps: {advice}, or fit a Forecaster with horizon={df}"
         )
 
 

@@ -273,6 +273,26 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         bands = [(name, band[keep]) for name, band in bands]
         return write_frame(table.layout, names, times[keep], values[keep], bands=bands)
 
+    @refuses_other_names("sample_paths")  # num_samples=, n=: tsfm's named
+    def sample_paths(
+        self,
+        df: Any = None,
+        n_samples: int = 100,
+        seed: int | None = None,
+        future_df: Any = None,
+        static_df: Any = None,
+    ) -> Any:
+        """``n_samples`` joint paths of :meth:`predict`'s forecast (the same ``df``,
+        ``future_df``, ``static_df``): rows (series, sample, timestamp), columns id, time,
+        ``sample`` and the target, in ``df``'s library; drawn from the conformal calibration
+        residuals, whole windows at a time, so each step's spread is its interval's and the
+        steps move together as the model's errors did (:mod:`tsfm.estimator.sample_paths`)."""
+        from tsfm.estimator.sample_paths import sample_paths
+
+        check_fitted(self)
+        refuse_step_count(self, df, "sample_paths")
+        return sample_paths(self, df, n_samples, seed, future_df, static_df)
+
     def output_columns(self, table: SeriesTable) -> list:
         """The forecast's columns: the targets in ``table``'s order (long: the series)."""
         from tsfm.estimator.roles import picks_columns

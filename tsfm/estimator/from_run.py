@@ -123,8 +123,7 @@ def from_run(
     warn_unfinished(metrics, ckpt_path)
     check_same_data(state, datamodule, metrics, ckpt_path)
     if cfg.conformal.windows:  # as the run calibrated before its test
-        from tsfm.training.conformal import calibrate
-        from tsfm.training.conformal_plan import calibration_plan
+        from tsfm.training.conformal_plan import calibrate, calibration_plan
 
         conformal = run_conformal(cfg, metrics)
         season = module.hparams.season_length

@@ -188,7 +188,7 @@ class Windows:
         return self.read[starts[:, None] + np.arange(self.est.lookback_)]
 
 
-def _one_window(
+def one_window(
     est: Any,
     prepared: Prepared,
     windows: Windows,
@@ -221,6 +221,16 @@ def forecast_next(
     ``future`` holds the future covariates of the horizon): times, values ``[H, N]`` and,
     with ``taus``, quantiles ``[H, N, Q]`` (else None; conformal ones read at ``radius_of``'s
     radii when given)."""
+    prepared, windows, times = next_window(est, table, future)
+    values, quantiles = one_window(est, prepared, windows, taus, radius_of)
+    return times[est.lookback_ :], values, quantiles
+
+
+def next_window(
+    est: Any, table: SeriesTable, future: SeriesTable | None = None
+) -> tuple[Prepared, Windows, np.ndarray]:
+    """The window after ``table`` (its look-back starts at row 0 of :class:`Windows`), the
+    prepared ``table`` it is cut from and the window's times (look-back, then horizon)."""
     from tsfm.estimator.future import future_rows
 
     prepared = prepare(est, table, len(table))
@@ -228,9 +238,7 @@ def forecast_next(
     warn_unobserved(window, prepared.n_targets)
     warn_table_horizon_rows(prepared.table, prepared.n_targets, est.horizon)
     joined, times = future_rows(est, window, future)
-    windows = Windows(est, replace(prepared, table=joined, restore=None), times)
-    values, quantiles = _one_window(est, prepared, windows, taus, radius_of)
-    return times[est.lookback_ :], values, quantiles
+    return prepared, Windows(est, replace(prepared, table=joined, restore=None), times), times
 
 
 def forecast_at(
@@ -242,5 +250,5 @@ def forecast_at(
     window = table.rows(slice(cutoff - est.lookback_, cutoff + est.horizon))
     prepared = prepare(est, window, est.lookback_)
     windows = Windows(est, prepared, prepared.table.times)
-    values, quantiles = _one_window(est, prepared, windows, taus)
+    values, quantiles = one_window(est, prepared, windows, taus)
     return window.times[est.lookback_ :], values, quantiles

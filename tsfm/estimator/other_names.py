@@ -34,6 +34,10 @@ _FIXED_HORIZON = (
     "predict(..., steps={value}) ({fewer}), or fit a Forecaster with horizon={value} "
     "(the model forecasts horizon={horizon} steps at once)"
 )
+_PATHS_HORIZON = (
+    "the horizon is fixed at fit (horizon={horizon}): for fewer steps keep the first rows of "
+    "each path, or fit a Forecaster with horizon={value}"
+)
 _FEWER_STEPS = "the first {value} rows of each series' forecast"
 _MORE_STEPS = (
     "beyond the horizon: rolled out as darts does, the point forecasts fed back as look-back; "
@@ -52,6 +56,12 @@ _LEVELS = (
     "cross_validate writes the interval bounds of the Forecaster's levels (level 80: the 0.1 "
     "and 0.9 quantiles) for a model with intervals: Forecaster(..., levels={value}) with "
     "loss='quantile', 'normal', 'student_t' or conformal_windows=k"
+)
+_SAMPLES = (
+    "predict gives points and each step's quantiles or intervals; joint sample paths over the "
+    "horizon (e.g. for a total or a peak) are f.sample_paths(df, n_samples={value}, seed=...), "
+    "a frame with one row per (series, sample, timestamp), for a model fitted with "
+    "conformal_windows=k"
 )
 _COLUMNS = {  # neuralforecast's fit, predict and cross_validation take the column names
     name: (NF, _CONSTRUCTOR) for name in ("id_col", "time_col", "target_col", "verbose")
@@ -116,12 +126,19 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
         "h": (NF, _FIXED_HORIZON),
         "n": (DARTS, _FIXED_HORIZON),
         "horizon": (None, _FIXED_HORIZON),
-        "num_samples": (DARTS, "there are no sample paths: ask for the quantiles or intervals, "
-                        "predict(quantiles=[0.05, 0.5, 0.95]) or predict(level=[90])"),
+        "num_samples": (DARTS, _SAMPLES),
         "series": (DARTS, "predict(df): the frame to forecast from"),
         "past_covariates": (DARTS, "columns of df"),
         "future_covariates": (DARTS, "future_df=... (the horizon's values; "
                               "make_future_dataframe() lays it out)"),
+    },
+    "sample_paths": {
+        **_COLUMNS,
+        "num_samples": (DARTS, "n_samples={value}"),
+        "n": (DARTS, _PATHS_HORIZON),
+        "h": (NF, _PATHS_HORIZON),
+        "series": (DARTS, "sample_paths(df): the frame to forecast from"),
+        "random_state": (DARTS, "seed={value}"),
     },
     "cross_validate": {
         **_COLUMNS,

@@ -7,7 +7,10 @@ season, :mod:`tsfm.training.calibration_step`), and keeps the nonconformity scor
 value: ``|y - y_hat|`` in the scaled space (the data's standardisation), or with
 ``normalize`` that score divided by the window's look-back spread (the statistic of the
 models' instance normalisation), so that intervals widen and narrow with each window's
-recent variability (locally adaptive conformal prediction, Lei et al. 2018).
+recent variability (locally adaptive conformal prediction, Lei et al. 2018). The scores
+keep their residuals' signs (:attr:`ConformalScores.residuals`), whole windows of which
+sample paths resample (:mod:`tsfm.estimator.sample_paths`); the calibration itself is
+:func:`tsfm.training.conformal_plan.calibrate`.
 
 Intervals: the ``L`` % interval of horizon step ``h`` of series ``j`` is ``y_hat +- r``, with
 ``r`` the ``ceil((n + 1) L / 100)``-th smallest of ``n`` scores: split conformal's
@@ -28,18 +31,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from tsfm.data.batch import batch_to
 from tsfm.errors import InputError
 from tsfm.training.adaptive_conformal import check_rate
-from tsfm.training.scoring import level_name, lookback_spread, tau_level
-
-if TYPE_CHECKING:  # Lightning comes with it: not imported to forecast
-    from tsfm.data.contract import ForecastDataModule
+from tsfm.training.scoring import level_name, tau_level
 
 PER_SERIES_MIN = 19
 
@@ -113,7 +112,10 @@ def finite_sample_rank(counts: Tensor, level: float) -> Tensor:
 class ConformalScores:
     """Calibration scores ``[n, S, C]`` (windows, horizon steps, series) and the intervals
     they give; see the module docstring. ``pooled_series``: where each of the ``n`` windows is
-    one of that many independent series' (panels, M4; ``C = 1``), for messages; 0 otherwise."""
+    one of that many independent series' (panels, M4; ``C = 1``), for messages; 0 otherwise.
+    ``signs``: the residuals' signs (-1, 0, +1 per score), or None."""
+
+    signs: Tensor | None = None  # scores pickled before the signs were kept have none
 
     def __init__(
         self,
@@ -121,6 +123,7 @@ class ConformalScores:
         normalized: bool = False,
         adaptive_rate: float = 0.0,
         pooled_series: int = 0,
+        signs: Tensor | None = None,
     ):
         scores = torch.as_tensor(scores, dtype=torch.float32).detach().cpu()
         if scores.ndim != 3 or scores.shape[0] < 1:
@@ -133,12 +136,30 @@ class ConformalScores:
         self.scores, self.normalized = scores, bool(normalized)
         self.adaptive_rate = float(adaptive_rate)
         self.pooled_series = int(pooled_series)
+        self.signs = None if signs is None else _checked_signs(signs, scores)
         n, steps, series = scores.shape
         self.per_series = pooling(n, series)[0]
         pooled = scores if self.per_series else scores.permute(0, 2, 1).reshape(-1, steps, 1)
         self._sorted = pooled.sort(dim=0).values  # [n_eff, S, C or 1]; NaN (missing) last
         self._counts = (~pooled.isnan()).sum(dim=0)  # observed scores of each interval
         self._radius: dict[float, Tensor] = {}
+
+    @classmethod
+    def from_residuals(
+        cls, residuals: Tensor, normalized: bool = False, rate: float = 0.0, pooled: int = 0
+    ) -> ConformalScores:
+        """The scores of signed residuals ``[n, S, C]`` (``y - y_hat``, scaled or normalised;
+        NaN: a missing target), keeping their signs for :meth:`residuals`."""
+        residuals = torch.as_tensor(residuals, dtype=torch.float32).detach().cpu()
+        signs = torch.nan_to_num(torch.sign(residuals)).to(torch.int8)
+        return cls(residuals.abs(), normalized, rate, pooled, signs)
+
+    @property
+    def residuals(self) -> Tensor | None:
+        """The signed calibration residuals ``[n, S, C]`` (NaN: a missing target), whole
+        vectors over the horizon steps, which sample paths resample; None for scores saved
+        without their signs (before tsfm kept them)."""
+        return None if self.signs is None else self.scores * self.signs.float()
 
     @property
     def sorted_scores(self) -> Tensor:
@@ -230,65 +251,26 @@ class ConformalScores:
             "normalized": torch.tensor(self.normalized),
             "adaptive_rate": torch.tensor(self.adaptive_rate, dtype=torch.float64),
             "pooled_series": torch.tensor(self.pooled_series),
+            **({} if self.signs is None else {"signs": self.signs.clone()}),
         }
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Tensor]) -> ConformalScores:
         rate = float(state["adaptive_rate"]) if "adaptive_rate" in state else 0.0  # older saves
         owners = int(state["pooled_series"]) if "pooled_series" in state else 0
-        return cls(state["scores"], bool(state["normalized"]), rate, owners)
+        signs = state.get("signs")  # older saves: the scores without their signs
+        return cls(state["scores"], bool(state["normalized"]), rate, owners, signs)
 
 
-def scores_of(point: Tensor, target: Tensor, x: Tensor, normalize: bool) -> Tensor:
-    """Nonconformity scores ``[B, S, N]`` of forecasts from the look-backs ``x``."""
-    score = (target.float() - point.float()).abs()
-    return score / lookback_spread(x) if normalize else score
-
-
-def group_by_variate(scores: Tensor, variate: Tensor) -> Tensor:
-    """Channel-independent samples ``[N * k, S, 1]`` -> ``[k, S, N]`` by their variate."""
-    n_vars = int(variate.max()) + 1
-    order = torch.sort(variate, stable=True).indices
-    return scores[order, :, 0].reshape(n_vars, -1, scores.shape[1]).permute(1, 2, 0)
+def _checked_signs(signs: Tensor, scores: Tensor) -> Tensor:
+    """The residuals' signs, -1, 0 or +1 per score."""
+    signs = torch.as_tensor(signs).detach().cpu()
+    if signs.shape != scores.shape:
+        shapes = f"{tuple(signs.shape)} and {tuple(scores.shape)}"
+        raise InputError(f"conformal residual signs and scores differ in shape: {shapes}")
+    return signs.sign().to(torch.int8)
 
 
 def supports(n: int, level: float) -> bool:
     """Whether ``n`` scores give a finite ``level`` % interval."""
     return math.ceil((n + 1) * level / 100.0 - 1e-9) <= n
-
-
-@torch.no_grad()
-def calibrate(
-    module: Any, datamodule: ForecastDataModule, config: ConformalConfig, indices: list[int]
-) -> ConformalScores:
-    """Scores of ``module``'s point forecasts on the validation samples ``indices`` (the
-    windows :func:`tsfm.training.conformal_plan.calibration_plan` chose); the module must not
-    have trained on them. A missing target gives a NaN score, which no interval reads."""
-    if module.head.probabilistic:
-        raise InputError(
-            f"conformal.windows calibrates point models; loss={module.head.name} already "
-            "forecasts intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
-        )
-    dataset = datamodule.datasets["val"]
-    was_training = module.training
-    module.eval()
-    parts, variates = [], []
-    size = datamodule.config.eval_batch_size
-    for start in range(0, len(indices), size):
-        batch = batch_to(dataset.__getitems__(indices[start : start + size]), module.device)
-        point = module(batch).prediction
-        if not bool(torch.isfinite(point).all()):
-            raise InputError("the calibration forecasts have NaN or inf values")
-        score = scores_of(point, batch["y"], batch["x"], config.normalize)
-        if "y_mask" in batch:  # a missing target gives no score
-            score = score.masked_fill(~batch["y_mask"].bool(), float("nan"))
-        parts.append(score.cpu())
-        if "variate" in batch:
-            variates.append(batch["variate"].cpu())
-    module.train(was_training)
-    scores = torch.cat(parts)
-    if variates:
-        scores = group_by_variate(scores, torch.cat(variates))
-    owners = {datamodule.window_series("val", i) for i in indices}
-    pooled = 0 if None in owners else len(owners)
-    return ConformalScores(scores, config.normalize, config.adaptive_rate, pooled)

@@ -1,26 +1,30 @@
-"""Conformal calibration, planned before training: which validation windows, and whether their
-observed targets give every interval the run scores (:mod:`tsfm.training.conformal`)."""
+"""Conformal calibration, planned before training (which validation windows, and whether their
+observed targets give every interval the run scores) and run after it (:func:`calibrate`: the
+signed residuals of those windows, whose absolute values are the scores of
+:mod:`tsfm.training.conformal`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from tsfm.data.batch import batch_to
 from tsfm.data.contract import ForecastDataModule
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.conformal import (
     ConformalConfig,
+    ConformalScores,
     TooFewScores,
     check_conformal,
-    group_by_variate,
     needed_windows,
     pooling,
     supports,
 )
-from tsfm.training.scoring import level_name, tau_level
+from tsfm.training.scoring import level_name, lookback_spread, tau_level
 
 
 def calibration_plan(
@@ -134,3 +138,54 @@ def _gappy(datamodule, observed, per_series: bool, n_series: int, panel: bool, o
 
 def _percent(levels: list[float]) -> str:
     return "[" + ", ".join(level_name(v) for v in levels) + "]"
+
+
+def residuals_of(point: Tensor, target: Tensor, x: Tensor, normalize: bool) -> Tensor:
+    """Signed residuals ``[B, S, N]`` of forecasts from the look-backs ``x``: their absolute
+    values are the nonconformity scores."""
+    residual = target.float() - point.float()
+    return residual / lookback_spread(x) if normalize else residual
+
+
+def group_by_variate(scores: Tensor, variate: Tensor) -> Tensor:
+    """Channel-independent samples ``[N * k, S, 1]`` -> ``[k, S, N]`` by their variate."""
+    n_vars = int(variate.max()) + 1
+    order = torch.sort(variate, stable=True).indices
+    return scores[order, :, 0].reshape(n_vars, -1, scores.shape[1]).permute(1, 2, 0)
+
+
+@torch.no_grad()
+def calibrate(
+    module: Any, datamodule: ForecastDataModule, config: ConformalConfig, indices: list[int]
+) -> ConformalScores:
+    """Scores of ``module``'s point forecasts on the validation samples ``indices`` (the
+    windows :func:`tsfm.training.conformal_plan.calibration_plan` chose); the module must not
+    have trained on them. A missing target gives a NaN score, which no interval reads."""
+    if module.head.probabilistic:
+        raise InputError(
+            f"conformal.windows calibrates point models; loss={module.head.name} already "
+            "forecasts intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
+        )
+    dataset = datamodule.datasets["val"]
+    was_training = module.training
+    module.eval()
+    parts, variates = [], []
+    size = datamodule.config.eval_batch_size
+    for start in range(0, len(indices), size):
+        batch = batch_to(dataset.__getitems__(indices[start : start + size]), module.device)
+        point = module(batch).prediction
+        if not bool(torch.isfinite(point).all()):
+            raise InputError("the calibration forecasts have NaN or inf values")
+        score = residuals_of(point, batch["y"], batch["x"], config.normalize)
+        if "y_mask" in batch:  # a missing target gives no score
+            score = score.masked_fill(~batch["y_mask"].bool(), float("nan"))
+        parts.append(score.cpu())
+        if "variate" in batch:
+            variates.append(batch["variate"].cpu())
+    module.train(was_training)
+    scores = torch.cat(parts)
+    if variates:
+        scores = group_by_variate(scores, torch.cat(variates))
+    owners = {datamodule.window_series("val", i) for i in indices}
+    pooled = 0 if None in owners else len(owners)
+    return ConformalScores.from_residuals(scores, config.normalize, config.adaptive_rate, pooled)
