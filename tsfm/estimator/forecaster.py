@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from sklearn.base import BaseEstimator
 
-from tsfm.errors import InputError
 from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
@@ -240,38 +239,11 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         the future covariates over all ``steps`` and the past covariates over the first
         ``steps - horizon`` (optional with ``missing="mask"``); intervals are refused there.
         """
-        from tsfm.data.frames import write_frame
-        from tsfm.estimator.adaptive_history import adapted_radius
-        from tsfm.estimator.inference import forecast_next
-        from tsfm.estimator.intervals import band_values, column_request
-        from tsfm.estimator.rollout import check_steps, roll_table
-        from tsfm.estimator.static_inputs import with_static_df
+        from tsfm.estimator.predicting import predict_frame
 
         check_fitted(self)
         refuse_step_count(self, df)
-        taus, columns = column_request(self, level, quantiles)
-        steps = check_steps(self, steps, columns)
-        df = with_static_df(self, df, static_df)
-        if self.mode_ == "independent":
-            from tsfm.estimator.panel_predict import predict_panel
-
-            return predict_panel(self, df, future_df, taus, columns, steps)
-        table = self.history_ if df is None else self._read(df)
-        if len(table) < self.lookback_:
-            raise InputError(
-                f"the frame has {len(table)} rows; a forecast needs the last lookback = "
-                f"{self.lookback_} of them"
-            )
-        names = self.output_columns(table)
-        if steps is not None and steps > self.horizon:
-            times, values = roll_table(self, table, future_df, steps)
-            return write_frame(table.layout, names, times, values)
-        radius_of = None if df is None else adapted_radius(self, table, taus, future_df)
-        times, values, quantile_values = forecast_next(self, table, future_df, taus, radius_of)
-        bands = band_values(columns, taus, quantile_values) if taus else []
-        keep = slice(None, steps)
-        bands = [(name, band[keep]) for name, band in bands]
-        return write_frame(table.layout, names, times[keep], values[keep], bands=bands)
+        return predict_frame(self, df, future_df, level, quantiles, static_df, steps)
 
     @refuses_other_names("sample_paths")  # num_samples=, n=: tsfm's named
     def sample_paths(
