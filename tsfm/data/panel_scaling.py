@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tsfm.data.scaler import constant_scale
 from tsfm.errors import InputError
 
 
@@ -20,7 +21,8 @@ def series_statistics(values: list[np.ndarray], rows: Sequence[int]) -> tuple[np
         mean = np.stack([np.nanmean(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
         std = np.stack([np.nanstd(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
     mean, std = np.nan_to_num(mean), np.nan_to_num(std)
-    return mean, np.where(std > 1e-12 * np.abs(mean).clip(1), std, 1.0)
+    # a constant series: its own magnitude (as StandardScaler's), 1 where it is 0
+    return mean, np.where(std > 1e-12 * np.abs(mean).clip(1), std, constant_scale(mean))
 
 
 def require_observed(

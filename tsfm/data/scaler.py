@@ -11,7 +11,12 @@ from tsfm.errors import InputError
 class StandardScaler:
     """``(x - mean) / std`` per variate, population std (as scikit-learn's StandardScaler).
 
-    A constant variate gets ``std = 1`` so it is centred, not blown up.
+    A constant variate (in its training rows) gets ``std = min(|mean|, 1)``
+    (:func:`constant_scale`; 1 when the mean is 0), so it is centred, not blown up, and the
+    models' normalisation noise (about 1e-3 of the scale) comes back no larger than the
+    constant allows: a constant 1e-8 is forecast as 1e-8 to about 1e-3 of it, not with noise
+    of 1e-3 absolute units (the std of 1 scalers fitted before gave any constant; they are
+    stored with their std and load as they were).
     """
 
     def __init__(self, mean: np.ndarray | None = None, std: np.ndarray | None = None):
@@ -62,7 +67,7 @@ class StandardScaler:
                 f"column(s) {bad} vary by less than {tiny:.3g}, the smallest number float32 "
                 "(which the models compute in) holds; rescale them (multiply by a power of ten)"
             )
-        self.std = np.where(std > rounding, std, 1.0)
+        self.std = np.where(std > rounding, std, constant_scale(mean))
         return self
 
     def _check(self, n: int) -> None:
@@ -96,3 +101,11 @@ class StandardScaler:
     @classmethod
     def from_state_dict(cls, state: dict[str, list[float]]) -> StandardScaler:
         return cls(np.asarray(state["mean"]), np.asarray(state["std"]))
+
+
+def constant_scale(mean: np.ndarray) -> np.ndarray:
+    """The scale of a variate constant at ``mean``: the unit, or its magnitude ``|mean|`` where
+    that is smaller (no less than float32's smallest normal number, which the models compute
+    in), so that noise relative to the scale is relative to the constant; 1 where it is 0."""
+    size = np.clip(np.abs(mean), np.finfo(np.float32).tiny, 1.0)
+    return np.where(mean != 0, size, 1.0)

@@ -36,6 +36,7 @@ from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.naive_check import warn_naive_better
 from tsfm.estimator.scored_windows import scored_counts
+from tsfm.training.flat_windows import Flat, flat_windows
 from tsfm.training.metric_notes import notes
 from tsfm.training.series_metrics import (
     COUNTS,
@@ -62,12 +63,18 @@ def _update(
     series: np.ndarray | None,
     observed: np.ndarray | None = None,
     scale: np.ndarray | None = None,
-) -> None:
+    flat: Flat | None = None,
+) -> Flat:
+    """Add the windows to ``metric``; returns which are flat (:mod:`tsfm.training.flat_windows`:
+    ``flat``, else decided on these values)."""
     forecast, actual, lookback = (torch.from_numpy(np.asarray(a, np.float64)) for a in arrays)
     index = None if series is None else torch.from_numpy(np.asarray(series, np.int64))
     seen = None if observed is None else torch.from_numpy(observed)
     given = None if scale is None else torch.from_numpy(np.asarray(scale, np.float64))
-    metric.update(forecast, actual, lookback, ~actual.isnan(), index, seen, given)
+    if flat is None:
+        flat = flat_windows(actual, lookback, metric.season_length, None, seen, given)
+    metric.update(forecast, actual, lookback, ~actual.isnan(), index, seen, given, flat)
+    return flat
 
 
 def history_scales(values: np.ndarray, origins: np.ndarray, lag: int) -> np.ndarray:
@@ -126,8 +133,8 @@ class Scores:
         """More windows of the same series (a chunk of them): the sums go on in order, so
         that windows given in chunks score exactly as in one go."""
         self.scored += scored_counts(original[1], series, self.n_series)
-        _update(self.original, original, series, observed, scale)
-        _update(self.scaled, scaled, series, observed)
+        flat = _update(self.original, original, series, observed, scale)
+        _update(self.scaled, scaled, series, observed, flat=flat)  # flat as read
 
     def pooled(self) -> dict[str, float]:
         """The pooled keys (NaN where undefined)."""

@@ -15,6 +15,7 @@ import polars as pl
 
 from tsfm.data.frames import to_polars
 from tsfm.data.m4.metrics import GroupScores, mase_scale, naive2, smape
+from tsfm.data.rounding import ROUNDING_FLOAT64
 from tsfm.errors import InputError
 
 FORECAST = "__forecast"
@@ -160,10 +161,11 @@ def _scores(
             f"season_length = {m}"
         )
     scale = mase_scale(x, m)
-    if scale == 0:
+    if not scale > ROUNDING_FLOAT64 * float(np.nanmax(np.abs(x), initial=0.0)):
         raise InputError(
-            f"series {name!r} has a history without change at lag {m} (season_length): "
-            "MASE's scale is 0"
+            f"series {name!r} has a history without change at lag {m} (season_length), "
+            "or none beyond float rounding: MASE's scale is 0; leave the series out of the "
+            "scores"
         )
     y = rows[target_col].cast(pl.Float64).to_numpy()
     f = rows[FORECAST].cast(pl.Float64).to_numpy()

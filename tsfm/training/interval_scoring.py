@@ -4,6 +4,7 @@ pass at once under adaptive conformal (:mod:`tsfm.training.adaptive_conformal`).
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from tsfm.data.batch import Batch
@@ -66,6 +67,8 @@ class IntervalScoring:
             lag = self.hparams.season_length
             scale = seasonal_scale(batch["x"], lag, seen)
             in_units = seasonal_scale(lookback, lag, seen)
+        if scale is not None and in_units is not None:  # flat as read: flat scaled too
+            scale = torch.where(in_units.to(scale.device) > 0, scale, 0.0)
         if stage == "test" and self.conformal is not None and self.conformal.adaptive_rate:
             stride = getattr(self._datamodule().datasets["test"], "stride", 1)
             spread = lookback_spread(batch["x"])

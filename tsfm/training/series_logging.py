@@ -32,6 +32,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from tsfm.training.flat_windows import flat_windows
 from tsfm.training.metric_notes import notes
 from tsfm.training.series_metrics import COUNTS, SeriesMetrics, defined, pooled_values
 
@@ -97,8 +98,10 @@ class SeriesScores(nn.Module):
         mask, seen = batch.get("y_mask"), batch.get("x_mask")
         seen = None if seen is None else seen.bool()  # filled gaps and padding are no steps
         scaled_scale, in_units = (None, None) if scale is None else scale
-        self.original.update(original, target, lookback, mask, series, seen, in_units)
-        self.scaled.update(prediction, batch["y"], x, mask, series, seen, scaled_scale)
+        lag = self.original.season_length  # flat up to rounding as read, on both scales
+        flat = flat_windows(target, lookback, lag, mask, seen, in_units)
+        self.original.update(original, target, lookback, mask, series, seen, in_units, flat)
+        self.scaled.update(prediction, batch["y"], x, mask, series, seen, scaled_scale, flat)
 
     def compute(
         self, columns: Sequence[str] | None = None, untested: Sequence[int] = ()

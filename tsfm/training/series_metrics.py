@@ -16,8 +16,9 @@ For every forecast value ``f`` of a target ``y`` (missing targets left out) of s
   with ``m = season_length`` (as MSIS, :func:`~tsfm.data.seasonal_scales.seasonal_scale`), or the
   scale the caller passes (``mase_scale="history"``: from the series' rows before the
   window's origin, :func:`~tsfm.data.seasonal_scales.history_scale`); windows with ``s = 0`` (no
-  seasonal variation, or no pair) are left out of MASE, and a series whose every window has
-  ``s = 0`` has no MASE. ``few_pairs`` counts the windows whose look-back scale rests on fewer
+  seasonal variation, or no pair) or ``s`` no more than the rounding of the window's values
+  (:mod:`tsfm.training.flat_windows`) are left out of MASE, and a series whose every window
+  has such an ``s`` has no MASE. ``few_pairs`` counts the windows whose look-back scale rests on fewer
   than ``m`` pairs (unstable: one nearly flat look-back dominates the mean);
 - ``snaive_mae``, ``snaive_mse``: the errors of the seasonal-naive forecast of the same window
   (:func:`~tsfm.training.scoring.seasonal_naive` with lag ``m``, from the look-back as the
@@ -28,7 +29,9 @@ For every forecast value ``f`` of a target ``y`` (missing targets left out) of s
   (:func:`has_baselines`);
 - ``skill_mae = 1 - mae / snaive_mae`` and ``skill_mse = 1 - mse / snaive_mse`` over the
   windows with a seasonal-naive forecast: positive when the model beats it, 0 when it ties,
-  negative when it loses; undefined when it is exact (``snaive_mae = 0``) or there is none;
+  negative when it loses; undefined when it is exact (``snaive_mae = 0``; a window where it is
+  exact up to the rounding of its values counts as exact: :mod:`tsfm.training.flat_windows`)
+  or there is none;
   ``skill_mae_naive = 1 - mae / naive_mae`` the same against the naive forecast, over the
   windows that have one (a model can beat the seasonal naive forecast and lose to the naive
   one, where the last value says more than last season's: national_illness, M4 Weekly).
@@ -48,6 +51,7 @@ from torchmetrics import Metric
 
 from tsfm.data.seasonal_scales import seasonal_sums
 from tsfm.errors import InputError
+from tsfm.training.flat_windows import Flat, flat_windows
 from tsfm.training.scoring import mape_terms, seasonal_naive, seasonal_naive_error, smape_terms
 
 COUNTS = ("zeros", "positive", "negative", "few_pairs")  # behind metric_notes' warnings
@@ -68,19 +72,21 @@ SUMS = (
 )
 SCALE = (
     "every window's scale (its look-back's; with mase_scale='history' its series' rows before "
-    "it) has zero seasonal variation (constant at lag season_length) or no pair of observed "
-    "values season_length apart (a series shorter than that, or sparse; a look-back of "
-    "season_length steps or fewer has none: pass mase_scale='history', mase_scale=history on "
-    "the command line, or a longer lookback)"
+    "it) has zero seasonal variation (constant at lag season_length, up to float rounding) or "
+    "no pair of observed values season_length apart (a series shorter than that, or sparse; a "
+    "look-back of season_length steps or fewer has none: pass mase_scale='history', "
+    "mase_scale=history on the command line, or a longer lookback)"
 )
 UNDEFINED = {
     "mase": f"{SCALE}, so MASE's scale is 0 or unknown",
     "mape": "every observed actual is 0, where MAPE (the error as a percentage of the actual) "
     "is undefined; read mae or mase",
-    "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0), or there "
-    "is none (see snaive_mae), so the skill relative to it is undefined",
-    "skill_naive": "the naive forecast is exact on these windows (naive error 0: a constant "
-    "series), or there is none (see naive_mae), so the skill relative to it is undefined",
+    "skill": "the seasonal-naive forecast is exact on these windows (snaive error 0, up to "
+    "float rounding of the values), or there is none (see snaive_mae), so the skill relative "
+    "to it is undefined",
+    "skill_naive": "the naive forecast is exact on these windows (naive error 0, up to float "
+    "rounding: a constant series), or there is none (see naive_mae), so the skill relative to "
+    "it is undefined",
     "baseline": "no window has an observed look-back value for the baseline to repeat (the "
     "seasonal naive one needs one season_length or more before the origin: a series shorter "
     "than that has none; padding is not a value), or no observed target",
@@ -97,7 +103,9 @@ class SeriesMetrics(Metric):
     target was observed) and ``series``: which series each variate is, ``[B]`` (one per
     sample, N = 1: channel-independent batches) or ``[B, N]``; None: variate ``j`` is series
     ``j``; ``scale [B, N]``: MASE's scale of each window (in the units of the values) instead
-    of the look-back's.
+    of the look-back's; ``flat``: which windows' scale and baselines are zero up to rounding,
+    :func:`~tsfm.training.flat_windows.flat_windows` of the values as read (scaled values
+    take those of the values they were scaled from; None: decided on the values given).
     """
 
     full_state_update = False
@@ -120,7 +128,12 @@ class SeriesMetrics(Metric):
         series: Tensor | None = None,
         lookback_observed: Tensor | None = None,
         scale: Tensor | None = None,
+        flat: Flat | None = None,
     ) -> None:
+        if flat is None:  # decided on these values (pass the values as read's when scaled)
+            flat = flat_windows(
+                target, lookback, self.season_length, mask, lookback_observed, scale
+            )
         forecast, target = forecast.detach().double(), target.detach().double()
         lookback = lookback.detach().double()
         if forecast.shape != target.shape or lookback.shape[::2] != target.shape[::2]:
@@ -144,10 +157,13 @@ class SeriesMetrics(Metric):
         else:
             scale = scale.detach().double().to(error.device)
             few = torch.zeros_like(scale, dtype=torch.bool)
-        usable = scale > 0
+        usable = ~flat.scale.to(scale.device)  # a scale above rounding
         safe = torch.where(usable, scale, torch.ones_like(scale))
         snaive_error = seasonal_naive_error(lookback, target, self.season_length)
         naive_error = torch.sub(lookback[:, -1:], target).abs_()
+        # a baseline exact up to rounding has no error (flat_windows)
+        snaive_error.masked_fill_(flat.snaive.to(error.device).unsqueeze(1), 0.0)
+        naive_error.masked_fill_(flat.naive.to(error.device).unsqueeze(1), 0.0)
         if observed is None:
             count = torch.full_like(scale, float(horizon))
         else:
