@@ -1,7 +1,6 @@
-"""``data.cutoffs`` of a long file of independent series on the command line: ``shared`` (the
-default) cuts every series' validation and test rows at the panel's timestamps, so that no
-series' test score depends on another series' rows at or after its test start;
-``per_series`` splits each series from its own end and warns where the calendars overlap."""
+"""``data.cutoffs`` of a long file of independent series on the command line: ``shared`` cuts
+every series' validation and test rows at the panel's timestamps, so that no series' test score depends on another series' rows at or after its test start;
+``per_series`` (the default) splits each series from its own end and warns where the calendars overlap."""
 
 from __future__ import annotations
 
@@ -62,7 +61,7 @@ def split_of(frame: pd.DataFrame, tmp_path, **settings):
 
 def test_shared_cutoffs_cut_every_series_at_the_calendars_split(tmp_path):
     frame = driven_panel()
-    datamodule, starts = split_of(frame, tmp_path)  # the default
+    datamodule, starts = split_of(frame, tmp_path, cutoffs="shared")
     calendar = np.sort(frame.ds.unique())  # 240 hours: 48 test, 24 validation
     assert {v for v, _ in starts.values() if v is not None} == {calendar[168]}
     assert {t for _, t in starts.values() if t is not None} == {calendar[192]}
@@ -70,7 +69,7 @@ def test_shared_cutoffs_cut_every_series_at_the_calendars_split(tmp_path):
     assert datamodule.untested_series() == [2]
     aligned = frame[frame.unique_id == "s0"].assign(unique_id="a")
     both = pd.concat([aligned, aligned.assign(unique_id="b")])  # one calendar: as per_series
-    shared, _ = split_of(both, tmp_path)
+    shared, _ = split_of(both, tmp_path, cutoffs="shared")
     own, _ = split_of(both, tmp_path, cutoffs="per_series")
     assert (shared.n_train, shared.n_test) == (own.n_train, own.n_test) == ([168, 168], [48, 48])
 
@@ -79,11 +78,11 @@ def test_per_series_cutoffs_warn_once_of_the_overlapping_calendars(tmp_path):
     with pytest.warns(CalendarOverlapWarning, match=r"series 's2' is tested from 2021-01-06 "
                       r"06:00:00 while the model trains on rows of series 's0' up to 2021-01-07 "
                       r"23:00:00.*data.cutoffs=shared"):  # fmt: skip
-        datamodule, starts = split_of(driven_panel(), tmp_path, cutoffs="per_series")
+        datamodule, starts = split_of(driven_panel(), tmp_path)  # the default: per_series
     assert datamodule.n_test == [48, 41, 24]  # each series' own last 20%
     with warnings.catch_warnings():
         warnings.simplefilter("error", CalendarOverlapWarning)
-        split_of(driven_panel(), tmp_path)  # shared: no calendar overlap to warn of
+        split_of(driven_panel(), tmp_path, cutoffs="shared")  # no calendar overlap to warn of
 
 
 def test_cutoffs_settings_are_checked_with_the_fix(tmp_path):
@@ -92,9 +91,9 @@ def test_cutoffs_settings_are_checked_with_the_fix(tmp_path):
     late = driven_panel(((0, 200), (135, 200)))  # s1 starts 5 hours before validation
     with pytest.raises(ValueError, match=r"series \['s1'\] have fewer than horizon \+ 1 = 9 rows "
                        r"before the panel's validation start.*data.cutoffs=per_series"):  # fmt: skip
-        split_of(late, tmp_path)
+        split_of(late, tmp_path, cutoffs="shared")
     with pytest.warns(UserWarning, match=r"series \['s2'\] end before a whole horizon"):
-        split_of(driven_panel(), tmp_path)
+        split_of(driven_panel(), tmp_path, cutoffs="shared")
 
 
 def perturbed_scores(tmp_path, frame: pd.DataFrame, *extra: str) -> tuple[dict, dict]:
@@ -123,7 +122,7 @@ def perturbed_scores(tmp_path, frame: pd.DataFrame, *extra: str) -> tuple[dict, 
 
 
 def test_no_series_test_score_depends_on_other_series_rows_after_its_test_start(tmp_path):
-    before, after = perturbed_scores(tmp_path, driven_panel())
+    before, after = perturbed_scores(tmp_path, driven_panel(), "cutoffs=shared")
     assert before and before == after  # to the bit: those rows are not trained on
-    before, after = perturbed_scores(tmp_path, driven_panel(), "cutoffs=per_series")
+    before, after = perturbed_scores(tmp_path, driven_panel())  # the default: per_series
     assert before["test/s1/mae_original"] != after["test/s1/mae_original"]  # the leak

@@ -27,11 +27,12 @@ class DataConfig:
             by its own rows (:mod:`tsfm.data.panel_files`), as the Forecaster's
             ``mode="independent"``.
         cutoffs: where ``mode=independent`` cuts each series' validation and test rows
-            (:mod:`tsfm.data.panel_splits`): ``shared`` (default) at the same timestamps for
-            every series (the ratio split of the panel's calendar), so that the model never
-            trains on rows after any series' test start; ``per_series`` each series by its own
-            rows from its own end (calendar time leaks across series that end on different
-            dates, warned). A wide or joint file has one time index: its split is shared
+            (:mod:`tsfm.data.panel_splits`): ``per_series`` (default, as the Forecaster's folds
+            and neuralforecast's) each series by its own rows from its own end (calendar time
+            leaks across series that end on different dates: warned); ``shared`` at the same
+            timestamps for every series (the ratio split of the panel's calendar), so that the
+            model never trains on rows after any series' test start (a series starting too
+            late to train before them is refused). A wide or joint file has one time index: its split is shared
             either way.
         date_col: the timestamp column (null: no timestamps, no calendar features).
         target: the target variate; moved last. Default ``OT`` for the benchmarks and the
@@ -81,7 +82,7 @@ class DataConfig:
     path: str | None = None
     id_col: str | None = None
     mode: str = "joint"
-    cutoffs: str = "shared"
+    cutoffs: str = "per_series"
     date_col: str | None = "date"
     target: str | None = None
     columns: list[str] | None = None

@@ -3,9 +3,10 @@
 covariates and scaling, as the Forecaster's ``mode="independent"`` reads a long frame
 (:class:`~tsfm.data.panel.PanelDataModule`).
 
-The split follows ``data.cutoffs`` (:mod:`tsfm.data.panel_splits`): ``shared`` (the default)
-splits the panel's calendar, every series' timestamps together, and cuts every series at its
-validation and test start; ``per_series`` splits each series by its own rows, from its end.
+The split follows ``data.cutoffs`` (:mod:`tsfm.data.panel_splits`): ``per_series`` (the
+default) splits each series by its own rows, from its end; ``shared`` splits the panel's
+calendar, every series' timestamps together, and cuts every series at its validation and test
+start.
 Either way, of ``T`` rows (or timestamps) the last ``max(pred_len, round(test_ratio * T))``
 are test targets, the ``max(pred_len, round((1 - train_ratio - test_ratio) * T))`` before
 them validation targets, and the rest train (and fit each series' scaler). Validation and
