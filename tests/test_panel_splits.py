@@ -1,6 +1,7 @@
 """``data.cutoffs`` of a long file of independent series on the command line: ``shared`` cuts
-every series' validation and test rows at the panel's timestamps, so that no series' test score depends on another series' rows at or after its test start;
-``per_series`` (the default) splits each series from its own end and warns where the calendars overlap."""
+every series' validation and test rows at the panel's timestamps, so that no series' test
+score depends on another series' rows at or after its test start; ``per_series`` (the
+default) splits each series from its own end and warns where the calendars overlap."""
 
 from __future__ import annotations
 
