@@ -15,7 +15,8 @@ import torch
 from tests.helpers.estimator import to_long
 from tests.test_covariates import TINY_IT
 from tsfm import Forecaster
-from tsfm.training.series_metrics import SeriesMetrics, defined
+from tsfm.training.series_metrics import SeriesMetrics
+from tsfm.training.undefined_metrics import defined
 
 SEASON = 4
 

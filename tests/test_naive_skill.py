@@ -13,7 +13,8 @@ import torch
 
 from tests.helpers.estimator import tiny
 from tsfm.training.series_logging import SeriesScores
-from tsfm.training.series_metrics import SeriesMetrics, defined
+from tsfm.training.series_metrics import SeriesMetrics
+from tsfm.training.undefined_metrics import defined
 
 BEATS = "the naive forecast (the last observed value repeated) beats the model"
 

@@ -13,7 +13,8 @@ import torch
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix, seasonal_scale
 from tsfm.estimator.accuracy import Scores
 from tsfm.training.series_logging import SeriesScores
-from tsfm.training.series_metrics import SeriesMetrics, defined
+from tsfm.training.series_metrics import SeriesMetrics
+from tsfm.training.undefined_metrics import defined
 
 DAY, L, H = 24, 96, 24
 

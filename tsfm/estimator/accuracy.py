@@ -42,10 +42,9 @@ from tsfm.training.series_metrics import (
     COUNTS,
     POOLED_SCALED,
     SeriesMetrics,
-    defined,
     pooled_values,
-    reason,
 )
+from tsfm.training.undefined_metrics import defined, reason
 
 SERIES_COLUMNS = ("mae", "mse", "rmse", "smape", "mape", "mase", *POOLED_SCALED)
 

@@ -34,7 +34,8 @@ from torch import Tensor, nn
 
 from tsfm.training.flat_windows import flat_windows
 from tsfm.training.metric_notes import notes
-from tsfm.training.series_metrics import COUNTS, SeriesMetrics, defined, pooled_values
+from tsfm.training.series_metrics import COUNTS, SeriesMetrics, pooled_values
+from tsfm.training.undefined_metrics import defined
 
 MAX_SERIES_KEYS = 64
 PER_SERIES = {
