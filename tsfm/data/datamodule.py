@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
 from tsfm.data.frames import SeriesTable, to_polars
+from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.gaps import insert_absent_steps
 from tsfm.data.frames.value_columns import refuse_boolean_targets
 from tsfm.data.frames.write import typed_id_series
@@ -146,14 +147,16 @@ class TimeSeriesDataModule(ForecastDataModule):
             sampling = check_time_axis(table.dates, cfg, self.source, self.benchmark)
         self.sampling = sampling
         borders = self.borders = self.compute_split(len(table))
-        used = table.values[: borders.test[1]]
+        used = read = table.values[: borders.test[1]]
         mask = None
         if cfg.scale:
             train_rows = used[slice(*borders.scaler)]
             self.input_scaler = self.given_scaler or StandardScaler().fit(train_rows, table.columns)
             self.scaler = self.input_scaler.subset(np.arange(len(roles.targets)))
             used = self.input_scaler.transform(used)
-        check_float32_range(used, table.columns, cfg.scale)
+        dates = table.dates
+        when = None if dates is None else lambda row: show_time(dates[row])
+        check_float32_range(used, table.columns, cfg.scale, read, when)
         if np.isnan(used).any():
             mask = torch.from_numpy(~np.isnan(used)).float()
             used = fill_forward(used)

@@ -22,6 +22,7 @@ from torch import Tensor
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
 from tsfm.data.frames import future_times
+from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.table import Layout, data_digest
 from tsfm.data.frames.write import typed_id_series
 from tsfm.data.panel_scaling import require_observed, series_statistics
@@ -30,7 +31,7 @@ from tsfm.data.roles import ColumnRoles
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix
 from tsfm.data.statics import StaticEncoder
 from tsfm.data.timefeatures import calendar_zone, series_time_features
-from tsfm.data.values import fill_forward
+from tsfm.data.values import fill_forward, refuse_overflow
 from tsfm.errors import InputError
 
 
@@ -116,6 +117,10 @@ class PanelDataModule(ForecastDataModule):
             "std": self.series_std[:, :n].tolist(),
         }
 
+    def _at(self, j: int) -> Any:
+        """Where a value of series ``j`` is, from its index ``(row, column)``."""
+        return lambda index: f"for series {self.names[j]!r} at {show_time(self.times[j][index[0]])}"
+
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
@@ -125,6 +130,7 @@ class PanelDataModule(ForecastDataModule):
         n_t, n_p = len(self.roles.targets), len(self.roles.past)
         for j, values in enumerate(self.values):
             scaled = (values - self.series_mean[j]) / self.series_std[j]
+            refuse_overflow(scaled, list(self.roles.time_varying), self._at(j), values)
             pad = np.zeros((lookback, values.shape[1]))
             blocks.append(np.concatenate([pad, fill_forward(scaled)]))
             # the targets as read, padded and filled as their scaled copies (0: the mean)

@@ -1,9 +1,10 @@
 """What is done to a table's values before they are windowed: the check that models can
-compute with them (float32's range), the forward fill of missing values (whose positions
+compute with them (within the square root of float32's range), the forward fill of missing values (whose positions
 the masks keep), and the warning when a look-back has nothing observed of a target."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -54,32 +55,74 @@ def last_observed(values: np.ndarray, before: np.ndarray | None = None) -> np.nd
     return found
 
 
-def check_float32_range(values: np.ndarray, columns: list, scaled: bool) -> None:
-    """Models compute in float32 (or lower): a value beyond its range would become inf."""
-    limit = float(np.finfo(np.float32).max)
-    too_large = np.abs(values).max(axis=0) > limit
-    if too_large.any():
-        bad = [columns[j] for j in np.flatnonzero(too_large)]
-        fix = "rescale them" if scaled else "set data.scale=true or rescale them"
-        raise InputError(
-            f"column(s) {bad} hold values beyond float32's range ({limit:.3g}), which the "
-            f"models compute in; {fix} (e.g. divide by a power of ten)"
-        )
+# The largest value (scaled, as the models read it) they are given: float32 holds up to
+# 3.4e38, but the models square their inputs (a look-back's variance, in normalisation), and
+# squares overflow float32 beyond its square root, 1.8e19: their forecasts would be NaN.
+INPUT_LIMIT = math.sqrt(float(np.finfo(np.float32).max))
 
 
-def refuse_overflow(scaled: np.ndarray, columns: list, where: Any = None) -> None:
-    """Refuse a scaled input ``[..., C]`` beyond float32's range (the models' inputs), naming
-    its column and, with ``where(index)`` (the index of the value as a tuple), its place."""
-    limit = float(np.finfo(np.float32).max)
+def _beyond(values: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        huge = np.abs(scaled) > limit
+        return np.abs(values) > INPUT_LIMIT
+
+
+def _refusal(column: Any, read: float, scaled: float | None, place: str, cli: bool) -> str:
+    """Why the value ``read`` (``scaled`` once scaled; None: not scaled) of ``column`` at
+    ``place`` is refused, and the fix."""
+    why = (
+        f"beyond {INPUT_LIMIT:.2g}, the largest value the models can compute with: they compute "
+        f"in float32 (up to {float(np.finfo(np.float32).max):.2g}) and square their inputs, "
+        "whose squares would overflow into NaN forecasts"
+    )
+    if scaled is None:
+        scaling = "set data.scale=true, or rescale it" if cli else "rescale it"
+        return (
+            f"column {str(column)!r} holds {read:.3g} {place}, {why}; {scaling} (e.g. divide "
+            "by a power of ten)"
+        )
+    return (
+        f"column {str(column)!r} holds {read:.3g} {place}: {scaled:.3g} training standard "
+        f"deviations from the training mean once scaled, {why}; fix or drop that value "
+        "(dividing the column by a constant leaves its scaled value as it is)"
+    )
+
+
+def check_float32_range(
+    values: np.ndarray,
+    columns: list,
+    scaled: bool,
+    given: np.ndarray | None = None,
+    when: Any = None,
+) -> None:
+    """Refuse a value of ``values [T, C]`` (scaled when ``scaled``; ``given``: as read) beyond
+    :data:`INPUT_LIMIT`, naming its column, value and row (``when(row)``: its timestamp)."""
+    huge = _beyond(values)
+    if not huge.any():
+        return
+    row, col = (int(i) for i in np.argwhere(huge)[0])
+    place = f"at row {row}" if when is None else f"at row {row} ({when(row)})"
+    place += f" ({int(huge.sum())} such value(s) in all)"
+    read = values[row, col] if given is None or not scaled else given[row, col]
+    raise InputError(
+        _refusal(columns[col], read, values[row, col] if scaled else None, place, cli=True)
+    )
+
+
+def refuse_overflow(
+    scaled: np.ndarray, columns: list, where: Any = None, given: np.ndarray | None = None
+) -> None:
+    """Refuse an input ``[..., C]`` as the model reads it (scaled, unless ``given``, the values
+    as read, equals it) beyond :data:`INPUT_LIMIT`, naming its column, its value and, with
+    ``where(index)`` (the index of the value as a tuple), its place."""
+    huge = _beyond(scaled)
     if huge.any():
         index = tuple(int(i) for i in np.argwhere(huge)[0])
-        place = f" {where(index)}" if where is not None else ""
+        place = where(index) if where is not None else "in the input"
+        read = scaled[index] if given is None else given[index]
+        unscaled = given is None or read == scaled[index]
+        column = columns[index[-1]]
         raise InputError(
-            f"column {columns[index[-1]]!r} holds {scaled[index]:.3g} (scaled){place}, beyond "
-            f"float32's range ({limit:.3g}), which the models compute in: fix or rescale it "
-            "(e.g. divide by a power of ten)"
+            _refusal(column, read, None if unscaled else scaled[index], place, cli=False)
         )
 
 

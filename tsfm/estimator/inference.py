@@ -120,7 +120,7 @@ class Windows:
         self.est, self.n, self.statics = est, prepared.n_targets, prepared.statics
         values = prepared.table.values
         scaled = values if prepared.scaler is None else prepared.scaler.transform(values)
-        refuse_overflow(scaled, prepared.table.columns, lambda i: _at(times, i[0]))
+        refuse_overflow(scaled, prepared.table.columns, lambda i: _at(times, i[0]), values)
         self.mask = ~np.isnan(scaled) if np.isnan(scaled).any() else None
         raw_before = before = prepared.table.before  # the last values before a look-back cut
         if before is not None and prepared.scaler is not None:
@@ -201,9 +201,11 @@ def one_window(
         check_interval_variates(est, prepared)
     scaled, quantiles = forward(est, windows.batch(np.array([0])), taus, radius_of)
     n = prepared.n_targets
-    values = finite(unscale(prepared.scaler, scaled[0], n), "the forecast")
+    values = finite(unscale(prepared.scaler, scaled[0], n), "the forecast", est.module_)
     if quantiles is not None:
-        quantiles = finite(unscale_quantiles(prepared.scaler, quantiles[0], n), "the quantiles")
+        quantiles = finite(
+            unscale_quantiles(prepared.scaler, quantiles[0], n), "the quantiles", est.module_
+        )
     if prepared.restore is not None:
         values = values[:, prepared.restore]
         quantiles = None if quantiles is None else quantiles[:, prepared.restore]

@@ -61,16 +61,30 @@ def unscale(scaler: StandardScaler | None, values: np.ndarray, n: int) -> np.nda
     return values if scaler is None else scaler.subset(np.arange(n)).inverse_transform(values)
 
 
-def finite(values: np.ndarray, what: str) -> np.ndarray:
-    """``values``, or a RuntimeError: a NaN or infinite forecast is never returned."""
+def finite(values: np.ndarray, what: str, module: torch.nn.Module | None = None) -> np.ndarray:
+    """``values``, or a RuntimeError: a NaN or infinite forecast is never returned. The
+    message blames the weights of ``module`` (the model that made them) only where they are
+    not finite; finite weights mean the inputs overflowed float32 inside the model."""
     bad = ~np.isfinite(values)
-    if bad.any():
-        raise RuntimeError(
-            f"{what} holds {int(bad.sum())} NaN or infinite value(s) of {values.size}: the "
-            "model's weights are not finite or the data's scale overflows; refit the model "
-            "(on rescaled data if its values are very large)"
-        )
-    return values
+    if not bad.any():
+        return values
+    said = f"{what} holds {int(bad.sum())} NaN or infinite value(s) of {values.size}"
+    weights = None if module is None else _finite_weights(module)
+    if weights is False:
+        raise RuntimeError(f"{said}: the model's weights are not finite numbers; refit the model")
+    overflow = (
+        "the inputs overflowed float32 (which the model computes in) inside the model: values "
+        "this large, or this far from the training data's mean in its standard deviations, "
+        "are beyond it; fix such values, or rescale the data (e.g. divide by a power of ten) "
+        "and refit"
+    )
+    if weights is None:
+        overflow = f"the model's weights are not finite numbers (refit the model), or {overflow}"
+    raise RuntimeError(f"{said}: {overflow}")
+
+
+def _finite_weights(module: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in module.parameters() if p.is_floating_point())
 
 
 def unscale_quantiles(scaler: StandardScaler | None, values: np.ndarray | None, n: int) -> Any:

@@ -115,12 +115,14 @@ def panel_forecast(
             future[:, :, -n_cov_future + k] = np.stack(known[name])
     elif future_df is not None:
         raise InputError(NO_FUTURE_COVARIATES)
-    scaled = (np.concatenate([history.values, future], axis=1) - mean[:, None]) / std[:, None]
+    as_read = np.concatenate([history.values, future], axis=1)
+    scaled = (as_read - mean[:, None]) / std[:, None]
     stamps = np.concatenate([history.times, horizons], axis=1)
     refuse_overflow(
         scaled,
         est.input_columns_,
         lambda i: f"for series {ids[i[0]]!r} at {show_time(stamps[i[:2]])}",
+        as_read,
     )
     before = None if history.before is None else (history.before - mean) / std
     filled = filled_windows(scaled, before)
@@ -135,11 +137,11 @@ def panel_forecast(
                 q = est.module_.predictive_quantiles(output, batch, taus)
                 quantiles.append(q.float().cpu().numpy().astype(np.float64))
     prediction = np.concatenate(predictions)
-    values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast")
+    values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast", est.module_)
     if not taus:
         return horizons, values[..., 0], None
     quantiles = np.concatenate(quantiles) * std[:, None, :n, None] + mean[:, None, :n, None]
-    return horizons, values[..., 0], finite(quantiles, "the quantiles")[..., 0, :]
+    return horizons, values[..., 0], finite(quantiles, "the quantiles", est.module_)[..., 0, :]
 
 
 def _write(layout: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:

@@ -133,7 +133,7 @@ def panel_forecasts(
         values = np.stack([r for r, _ in rows])
         stamps = np.stack([t for _, t in rows])
         scaled = (values - mean[part][:, None]) / std[part][:, None]
-        refuse_overflow(scaled, tables[0].columns, partial(_at, windows, j, stamps))
+        refuse_overflow(scaled, tables[0].columns, partial(_at, windows, j, stamps), values)
         before = np.stack([  # what each look-back carries in: the last value before it
             last_observed(tables[k].values[: o - lookback]) if o > lookback else nothing
             for k, o in zip(j, windows.origins[part], strict=True)
@@ -159,7 +159,7 @@ def panel_forecasts(
         parts["seen"].append(~np.isnan(scaled[:, :lookback, :n]))
         parts["t"].append(stamps)
     m, s = mean[:, None, :n], std[:, None, :n]
-    forecast_scaled = finite(np.concatenate(parts["f"]), "the forecasts")
+    forecast_scaled = finite(np.concatenate(parts["f"]), "the forecasts", est.module_)
     actual_scaled, look = np.concatenate(parts["x"]), np.concatenate(parts["look"])
     result = Backtest(
         origins=windows.origins,
@@ -172,7 +172,7 @@ def panel_forecasts(
         lookback_observed=np.concatenate(parts["seen"]),
     )
     if taus:
-        scaled_q = finite(np.concatenate(parts["q"]), "the quantiles")
+        scaled_q = finite(np.concatenate(parts["q"]), "the quantiles", est.module_)
         result.quantiles_scaled = scaled_q
         result.quantiles = scaled_q * s[..., None] + m[..., None]
     return result, np.concatenate(parts["t"])

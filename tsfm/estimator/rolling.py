@@ -99,7 +99,9 @@ def _forecasts(
         forward(est, windows.batch(starts[part]), taus)
         for part in spans(len(starts), est.config_.data.eval_batch_size)
     ]
-    forecast_scaled = finite(np.concatenate([point for point, _ in parts]), "the forecasts")
+    forecast_scaled = finite(
+        np.concatenate([point for point, _ in parts]), "the forecasts", est.module_
+    )
     actual_scaled = windows.actual(starts)
     restore = prepared.restore if prepared.restore is not None else slice(None)
     n = prepared.n_targets

@@ -30,6 +30,8 @@ from tsfm.training.inputs import check_capabilities, forward, model_dims
 from tsfm.training.optim import OptimConfig
 from tsfm.training.scoring import DEFAULT_QUANTILES, check_mase_scale, lookback_spread, run_levels
 
+SCALER_BUFFERS = ("scale_mean", "scale_std")  # the data scaler's state, in float64
+
 
 class ForecastingCore(nn.Module):
     """The model of ``model`` (its config) for data of ``dims``, with the head of ``loss`` and
@@ -64,11 +66,38 @@ class ForecastingCore(nn.Module):
         self.model = build_model(model, head_dims(built, self.head.size))
         self.conformal: ConformalScores | None = None
         self.optim_config = OptimConfig(**(optim or {}))
-        if scaler is not None:
-            self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float32))
-            self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float32))
+        if scaler is not None:  # float64: a mean of 1e12 in float32 is 4096 units off
+            self.register_buffer("scale_mean", torch.tensor(scaler["mean"], dtype=torch.float64))
+            self.register_buffer("scale_std", torch.tensor(scaler["std"], dtype=torch.float64))
         else:
             self.scale_mean = self.scale_std = None
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> ForecastingCore:
+        # the scaler's statistics go where the weights go but stay float64 (a half- or
+        # bf16-true module included), save on MPS, which has no float64 (its metrics are
+        # float32 too)
+        stats = {n: self._buffers.pop(n) for n in SCALER_BUFFERS if n in self._buffers}
+        try:
+            super()._apply(fn, recurse)
+        finally:
+            for name, value in stats.items():
+                placed = fn(value.float()) if value is not None else None
+                if placed is not None and placed.device.type != "mps":
+                    placed = value.to(placed.device)
+                self._buffers[name] = placed
+        return self
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        # a checkpoint saved before the statistics were float64 holds them rounded to float32:
+        # where they are this module's own (the scaler it was built with), its exact values
+        # are kept, so that an old checkpoint forecasts as a new one of the same fit does
+        for name in SCALER_BUFFERS:
+            own, saved = self._buffers.get(name), state_dict.get(prefix + name)
+            if own is None or not isinstance(saved, Tensor) or saved.dtype != torch.float32:
+                continue
+            if saved.shape == own.shape and torch.equal(saved, own.to(saved)):
+                state_dict[prefix + name] = own.detach().clone()
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def forward(self, batch: Batch) -> ModelOutput:
         output = forward(self.model, self.capabilities, batch)
@@ -84,7 +113,7 @@ class ForecastingCore(nn.Module):
     ) -> Tensor:
         """Undo the data scaling of ``values [B, S, N]`` or quantiles ``[B, S, N, Q]`` (the
         targets), computed in ``dtype`` (metrics use float64: original-scale errors of large
-        values overflow float32)."""
+        values overflow float32, and a float32 mean of 1e12 is thousands of units off)."""
         if self.scale_mean is None:
             return values.to(dtype)
         mean, std = self.scale_mean, self.scale_std

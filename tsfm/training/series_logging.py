@@ -34,10 +34,20 @@ from torch import Tensor, nn
 
 from tsfm.training.flat_windows import flat_windows
 from tsfm.training.metric_notes import notes
-from tsfm.training.series_metrics import COUNTS, SeriesMetrics, pooled_values
+from tsfm.training.series_metrics import (
+    COUNTS,
+    POOLED_ORIGINAL,
+    POOLED_SCALED,
+    SeriesMetrics,
+    pooled_values,
+)
 from tsfm.training.undefined_metrics import defined
 
 MAX_SERIES_KEYS = 64
+NON_FINITE = (
+    "the model's forecasts are not finite numbers (NaN or infinite) here, so the metric is "
+    "undefined (see non_finite and the run's error)"
+)
 PER_SERIES = {
     "mae": "mae_original",
     "mse": "mse_original",
@@ -121,12 +131,14 @@ class SeriesScores(nn.Module):
             self.notes["untested"] = f"series without test windows, not scored: {left}"
         counts = {k: original[k].numpy()[kept] for k in COUNTS}
         values = pooled_values(self.original, self.scaled)
+        observed = sum(original[k] for k in ("zeros", "positive", "negative"))
+        broken = [j for j in kept if observed[j] > 0 and not math.isfinite(original["mae"][j])]
         found = notes(
             [names[j] for j in kept],
             counts,
             self.original.season_length,
             self.lookback,
-            mase_defined=math.isfinite(values["mase"]),
+            mase_defined=math.isfinite(values["mase"]) or bool(broken),  # no scale to blame
             history_scale=self.history_scale,
         )
         self.warnings.update(found)
@@ -144,7 +156,20 @@ class SeriesScores(nn.Module):
         self.scaled.reset()
         kept, left_out = defined(values)
         self.notes.update(left_out)
+        # undefined because the forecasts are not finite numbers, not for want of a scale
+        for key in _of_forecasts([names[j] for j in broken]) & set(left_out):
+            self.notes[key] = NON_FINITE
         return kept
+
+
+def _of_forecasts(series: Sequence[str]) -> set[str]:
+    """The keys of the metrics of ``series``' forecasts (pooled too, where there are any),
+    those of the baselines left out."""
+    baseline = ("snaive", "naive")
+    model = [key for key in PER_SERIES.values() if not key.startswith(baseline)]
+    pooled = [key for key in POOLED_ORIGINAL + POOLED_SCALED if not key.startswith(baseline)]
+    keys = {f"{name}/{key}" for name in series for key in model}
+    return keys | (set(pooled) if series else set())
 
 
 def n_targets(dims: dict[str, int], scaler: dict[str, list] | None) -> int:

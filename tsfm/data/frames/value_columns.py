@@ -36,23 +36,26 @@ def refuse_empty(frame: pl.DataFrame, columns: list, fix: str) -> None:
 def check_finite(
     values: np.ndarray, columns: list, dates: np.ndarray | None, allow_missing: bool = False
 ) -> None:
-    """Refuse NaN (unless ``allow_missing``) and infinite values, naming the first one."""
-    finite = np.isfinite(values) | (np.isnan(values) if allow_missing else False)
-    if finite.all():
+    """Refuse infinite values, then NaN (unless ``allow_missing``), naming the first one: an
+    infinite value is no missing one, which masking (``missing='mask'``) also refuses."""
+    infinite = np.isinf(values)
+    bad = infinite if infinite.any() or allow_missing else np.isnan(values)
+    if not bad.any():
         return
-    row, col = (int(i) for i in np.argwhere(~finite)[0])
-    count = int((~finite).sum())
-    what = "a NaN/missing" if np.isnan(values[row, col]) else "an infinite"
+    row, col = (int(i) for i in np.argwhere(bad)[0])
     when = f" ({show_time(dates[row])})" if dates is not None else ""
-    fix = (
-        "replace infinite values"
-        if allow_missing
-        else "fill or interpolate missing values, drop those rows, or let tsfm mask them "
-        "(missing='mask' in Python, data.missing=mask in the CLI)"
-    )
+    if infinite.any():
+        what, fix = "an infinite", "replace them with finite values or drop those rows"
+    else:
+        what = "a NaN/missing"
+        fix = (
+            "fill or interpolate missing values, drop those rows, or let tsfm mask them "
+            "(missing='mask' in Python, data.missing=mask in the CLI)"
+        )
+    kind = "infinite" if infinite.any() else "missing"
     raise InputError(
         f"column '{columns[col]}' has {what} value at row {row}{when} "
-        f"({count} non-finite value(s) in all); {fix}"
+        f"({int(bad.sum())} {kind} value(s) in all); {fix}"
     )
 
 
