@@ -46,6 +46,7 @@ from tsfm.estimator.moved_sources import apply_sources, missing_source, source_s
 from tsfm.estimator.panel_history import PanelHistory
 from tsfm.estimator.params import param_name
 from tsfm.estimator.saved_files import (
+    check_params_agree,
     check_weights_fit_config,
     checked_scalers,
     load_architectures,
@@ -284,24 +285,3 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
 
 def from_state(state: dict | None) -> StandardScaler | None:
     return StandardScaler.from_state_dict(state) if state else None
-
-
-def check_params_agree(cls: type, meta: dict[str, Any], cfg: DictConfig, path: Path) -> None:
-    """The saved parameters set what config.yaml says: a parameter edited in one file only
-    would be reported by get_params (and used by the next fit) but not be the model's."""
-    from tsfm.estimator.params import config_key
-
-    own, params = set(cls._get_param_names()), meta["params"]
-    pairs = [("mode", params.get("mode", "joint"), meta.get("mode", "joint"))]
-    for name, value in params.items():
-        if name not in own and value is not None:
-            saved = OmegaConf.select(cfg, config_key(params["model"], name))
-            plain = OmegaConf.to_container(saved) if OmegaConf.is_config(saved) else saved
-            pairs.append((name, value, plain))
-    for name, value, saved in pairs:
-        same = list(value) == list(saved) if isinstance(value, list | tuple) else value == saved
-        if not same:
-            raise SavedForecasterError(
-                f"{path / 'forecaster.json'} has {name}={value!r} but the model was fitted with "
-                f"{saved!r}: the files of this save disagree; save the Forecaster again"
-            )
