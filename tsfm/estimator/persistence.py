@@ -46,6 +46,7 @@ from tsfm.estimator.moved_sources import apply_sources, missing_source, source_s
 from tsfm.estimator.panel_history import PanelHistory
 from tsfm.estimator.params import param_name
 from tsfm.estimator.saved_files import (
+    check_params_agree,
     check_weights_fit_config,
     checked_scalers,
     load_architectures,
@@ -60,7 +61,7 @@ from tsfm.estimator.saving import FORMAT
 from tsfm.estimator.searched import mark_searched
 from tsfm.estimator.validation import INSTANTIATION_KEYS, SavedForecasterError, check_metadata
 from tsfm.local_files import local_path
-from tsfm.models import REGISTRY, RENAMED
+from tsfm.models import REGISTRY, RENAMED, with_added_settings
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.artifacts import built_dims, module_from_config
 from tsfm.training.heads import KNOWN_LOSSES
@@ -87,10 +88,14 @@ def _interpolations(node: Any, where: str = "") -> list[str]:
     return [f"{where[:-1]}={node}"] if isinstance(node, str) and "${" in node else []
 
 
-def checked_config(path: Path, data_files: bool = False) -> DictConfig:
+def checked_config(
+    path: Path, data_files: bool = False, added: list[str] | None = None
+) -> DictConfig:
     """config.yaml, refused unless it asks for tsfm's registered classes only (and holds no
     YAML anchors or aliases, nor a checkpoint or data path); ``data_files``: a command-line
-    run's config, which names the data it read (and any checkpoint it resumed from)."""
+    run's config, which names the data it read (and any checkpoint it resumed from). Model
+    settings added since it was written get the values it computed with (``added``, when
+    given, collects their names)."""
     raw = OmegaConf.to_container(OmegaConf.create(refuse_yaml_aliases(path)), resolve=False)
     if not isinstance(raw, dict):
         raise InputError(f"{path} does not hold a run config (a mapping)")
@@ -111,6 +116,9 @@ def checked_config(path: Path, data_files: bool = False) -> DictConfig:
     for old_key, new_key in RENAMED.get(name, {}).items():  # saved before the rename
         if old_key in model and new_key not in model:
             model[new_key] = model.pop(old_key)
+    filled = with_added_settings(model)  # saved before a setting existed: as it computed
+    if added is not None:
+        added.extend(filled)
     if name not in REGISTRY:
         raise InputError(
             f"{path} names model {name!r}, which is not a registered tsfm model "
@@ -171,7 +179,8 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{path} is not a saved Forecaster: {missing} missing")
-    cfg = checked_config(path / "config.yaml")
+    added: list[str] = []
+    cfg = checked_config(path / "config.yaml", added=added)
     meta = read_json(path / "forecaster.json")
     if not isinstance(meta, dict):
         raise SavedForecasterError(
@@ -186,6 +195,9 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
             + (f"newer than format {FORMAT}, which this tsfm reads" if newer else "unknown")
         )
     meta = check_metadata(cls, meta, cfg, path / "forecaster.json")
+    if added and meta["dims"].get("n_future"):  # a refit or warm fit keeps what it computed
+        model = cfg.model.name
+        meta["params"].update({param_name(model, f"model.{k}"): cfg.model[k] for k in added})
     mode = meta.get("mode", "joint")
     input_columns = meta.get("input_columns", meta["columns"])
     series = meta.get("series")
@@ -276,24 +288,3 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
 
 def from_state(state: dict | None) -> StandardScaler | None:
     return StandardScaler.from_state_dict(state) if state else None
-
-
-def check_params_agree(cls: type, meta: dict[str, Any], cfg: DictConfig, path: Path) -> None:
-    """The saved parameters set what config.yaml says: a parameter edited in one file only
-    would be reported by get_params (and used by the next fit) but not be the model's."""
-    from tsfm.estimator.params import config_key
-
-    own, params = set(cls._get_param_names()), meta["params"]
-    pairs = [("mode", params.get("mode", "joint"), meta.get("mode", "joint"))]
-    for name, value in params.items():
-        if name not in own and value is not None:
-            saved = OmegaConf.select(cfg, config_key(params["model"], name))
-            plain = OmegaConf.to_container(saved) if OmegaConf.is_config(saved) else saved
-            pairs.append((name, value, plain))
-    for name, value, saved in pairs:
-        same = list(value) == list(saved) if isinstance(value, list | tuple) else value == saved
-        if not same:
-            raise SavedForecasterError(
-                f"{path / 'forecaster.json'} has {name}={value!r} but the model was fitted with "
-                f"{saved!r}: the files of this save disagree; save the Forecaster again"
-            )

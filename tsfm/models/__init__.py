@@ -53,6 +53,11 @@ RENAMED: dict[str, dict[str, str]] = {
     "itransformer": {"e_layers": "n_layers"},
     "s2ip_llm": {"patch_size": "patch_len"},
 }
+# Settings added with a default that computes otherwise than before: the value that computes
+# as the models saved before the setting existed did (filled in where a save lacks it).
+ADDED: dict[str, dict[str, Any]] = {
+    "itransformer": {"future_norm": "lookback"},  # future covariates' look-back statistics
+}
 
 __all__ = [
     "REGISTRY",
@@ -64,6 +69,16 @@ __all__ = [
     "capabilities",
     "model_class",
 ]
+
+
+def with_added_settings(model: Any) -> list[str]:
+    """Fill in, in place, the settings of :data:`ADDED` a saved model config (a mapping with
+    its ``name``) lacks, with the values that compute as it was saved; returns their names."""
+    if not isinstance(model, dict):
+        return []
+    added = {k: v for k, v in ADDED.get(model.get("name"), {}).items() if k not in model}
+    model.update(added)
+    return sorted(added)
 
 
 def model_class(name: str) -> type[nn.Module]:

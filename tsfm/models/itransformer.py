@@ -6,84 +6,23 @@ Time Series Forecasting." ICLR 2024. arXiv:2310.06625. Official code: thuml/iTra
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tsfm.errors import InputError
-from tsfm.models.attention import cpu_autocast, explicit_attention
 from tsfm.models.common import Capabilities, Dropout, InstanceNorm, ModelOutput
+from tsfm.models.itransformer_layers import (  # noqa: F401 (InvertedAttention re-exported)
+    ACTIVATIONS,
+    EncoderLayer,
+    InvertedAttention,
+)
 from tsfm.models.sizing import SizingInputs
 
-ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu}
-
-
-class InvertedAttention(nn.Module):
-    """Multi-head self-attention over variate tokens, through ``scaled_dot_product_attention``."""
-
-    def __init__(self, d_model: int, n_heads: int, dropout: float):
-        super().__init__()
-        if d_model % n_heads:
-            raise InputError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
-        self.n_heads, self.dropout = n_heads, dropout
-        self.query = nn.Linear(d_model, d_model)
-        self.key = nn.Linear(d_model, d_model)
-        self.value = nn.Linear(d_model, d_model)
-        self.out = nn.Linear(d_model, d_model)
-        self.attention_drop = Dropout(dropout)
-
-    def _heads(self, x: Tensor) -> Tensor:
-        batch, tokens, _ = x.shape
-        return x.view(batch, tokens, self.n_heads, -1).transpose(1, 2)
-
-    def _fused_heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """q, k and v from one product with the three weights stacked (in the autocast dtype)."""
-        dtype = torch.get_autocast_dtype("cpu")
-        layers = (self.query, self.key, self.value)
-        weight = torch.cat([layer.weight.to(dtype) for layer in layers])
-        bias = torch.cat([layer.bias for layer in layers])
-        batch, tokens, _ = x.shape
-        qkv = F.linear(x, weight, bias).view(batch, tokens, 3, self.n_heads, -1)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)
-        return q, k, v
-
-    def forward(self, x: Tensor, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
-        if not need_weights and cpu_autocast(x):  # bf16 on CPU; fp32 stays as below
-            drop = self.attention_drop if self.training else None
-            context = explicit_attention(*self._fused_heads(x), drop)
-            return self.out(context.transpose(1, 2).reshape(x.shape)), None
-        q, k, v = self._heads(self.query(x)), self._heads(self.key(x)), self._heads(self.value(x))
-        p = self.dropout if self.training else 0.0
-        if need_weights:  # the explicit path, only when attention maps are asked for
-            weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
-            context = F.dropout(weights, p, self.training) @ v
-        else:
-            weights, context = None, F.scaled_dot_product_attention(q, k, v, dropout_p=p)
-        context = context.transpose(1, 2).reshape(x.shape)
-        return self.out(context), weights
-
-
-class EncoderLayer(nn.Module):
-    """Post-LN block: ``LN(x + attn(x))`` then ``LN(h + FFN(h))``; the FFN acts per token."""
-
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float, activation: str):
-        super().__init__()
-        self.attention = InvertedAttention(d_model, n_heads, dropout)
-        self.ff_in, self.ff_out = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
-        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.drop = Dropout(dropout)
-        self.activation = ACTIVATIONS[activation]
-
-    def forward(self, x: Tensor, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
-        attended, weights = self.attention(x, need_weights)
-        h = self.norm1(x + self.drop(attended))
-        y = self.drop(self.ff_out(self.drop(self.activation(self.ff_in(h)))))
-        return self.norm2(h + y), weights
-
-
 COVARIATE_MODES = ("tokens", "none")
+# whose statistics normalise a future covariate's token: its look-back and horizon ("window"),
+# its look-back only ("lookback", tsfm before future_norm; a flag flat over the look-back then
+# reaches the embedding divided by sqrt(eps)), or none (its global scaling only)
+FUTURE_NORMS = ("window", "lookback", "none")
 
 
 class ITransformer(nn.Module):
@@ -99,7 +38,7 @@ class ITransformer(nn.Module):
     covariate's look-back is embedded like a target's (the official ``features=MS``, where the
     other variates are inputs only); a future covariate's look-back *and* horizon are embedded
     by their own ``Linear(seq_len + pred_len -> d_model)``, normalised with the statistics of
-    its look-back; static covariates (numeric through a linear map, categorical through one
+    its look-back and horizon together (``future_norm``); static covariates (numeric through a linear map, categorical through one
     embedding each, index 0 reserved for unseen categories) are added to the token of every
     target of their series. Only target tokens are scored. With missing values (``masked``),
     instance statistics use the observed values and a ``Linear(seq_len -> d_model)`` of the
@@ -128,6 +67,12 @@ class ITransformer(nn.Module):
             ``embed=timeF``); without them the model sees the variates only.
         covariates: ``tokens`` (covariates as tokens, above) or ``none`` (ignored: the
             target-only ablation).
+        future_norm: the instance statistics of a future covariate's token: ``window`` (its
+            look-back and horizon, both known in advance: a holiday flag flat over the
+            look-back and 1 in the horizon stays of order 1, and one flat over both is 0),
+            ``lookback`` (its look-back only, as the targets'; a flag flat there reaches the
+            embedding ~300x its size; models saved before this setting keep it) or ``none``
+            (the globally scaled values as they are). Only with ``use_norm``.
         output_attention: also return each layer's attention maps ``[B, H, T, T]`` (``T``
             tokens) in ``ModelOutput.extras["attention"]``; this takes the slower explicit
             attention path.
@@ -176,12 +121,15 @@ class ITransformer(nn.Module):
         use_time_features: bool = True,
         covariates: str = "tokens",
         output_attention: bool = False,
+        future_norm: str = "window",
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise InputError(f"activation must be one of {sorted(ACTIVATIONS)}, got '{activation}'")
         if covariates not in COVARIATE_MODES:
             raise InputError(f"covariates must be one of {COVARIATE_MODES}, got '{covariates}'")
+        if future_norm not in FUTURE_NORMS:
+            raise InputError(f"future_norm must be one of {FUTURE_NORMS}, got '{future_norm}'")
         sizes = {"d_model": d_model, "n_heads": n_heads, "d_ff": d_ff}
         small = {k: v for k, v in sizes.items() if v < 1} | (
             {"n_layers": n_layers} if n_layers < 0 else {}
@@ -195,7 +143,7 @@ class ITransformer(nn.Module):
             raise InputError(f"dropout must be in [0, 1), got {dropout}")
         self.seq_len, self.pred_len = seq_len, pred_len
         self.use_norm, self.use_time_features = use_norm, use_time_features
-        self.use_covariates = covariates == "tokens"
+        self.use_covariates, self.future_norm = covariates == "tokens", future_norm
         self.output_attention = output_attention
         self.embedding = nn.Linear(seq_len, d_model)
         self.embed_drop = Dropout(dropout)
@@ -280,8 +228,12 @@ class ITransformer(nn.Module):
         return InstanceNorm(head, mask=head_mask).normalize(values)
 
     def _future_tokens(self, future: Tensor, mask: Tensor | None) -> Tensor:
-        """``[B, L + H, F]`` -> ``[B, F, D]``, normalised by the look-back's statistics."""
-        tokens = self._normalized(future, mask, self.seq_len).transpose(1, 2)
+        """``[B, L + H, F]`` -> ``[B, F, D]``, normalised as ``future_norm`` says."""
+        if self.future_norm == "none":
+            tokens = future.transpose(1, 2)
+        else:
+            observed = self.seq_len if self.future_norm == "lookback" else None
+            tokens = self._normalized(future, mask, observed).transpose(1, 2)
         h = self.future_embedding(tokens)
         if self.future_mask_embedding is not None and mask is not None:
             h = h + self.future_mask_embedding((1 - mask).transpose(1, 2).to(h.dtype))

@@ -21,6 +21,7 @@ import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from tsfm.errors import InputError
+from tsfm.models import ADDED, with_added_settings
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.architectures import architecture_changes, recorded_in
 from tsfm.training.checkpoint_files import (
@@ -51,6 +52,9 @@ def module_of(checkpoint: Any, path: str | Path) -> ForecastingModule:
         checkpoint
     ):
         raise InputError(f"{path} is not a checkpoint of a tsfm run (no hyperparameters)")
+    # settings added since it was written: the values it was trained with (in place, so that
+    # a caller comparing the recorded settings reads them too)
+    with_added_settings(checkpoint["hyper_parameters"].get("model"))
     # the state dict holds every weight, the checkpoint its pretrained parts' architectures
     # (a checkpoint written before tsfm recorded them: read from their source)
     with restoring_saved_weights(recorded_in(checkpoint, path)):
@@ -85,12 +89,35 @@ def _recorded_differences(saved: dict[str, Any], module: ForecastingModule) -> l
     ]
 
 
+def refuse_added_settings(
+    saved: dict[str, Any], module: ForecastingModule, path: str | Path, setting: str
+) -> None:
+    """Refuse a checkpoint with future covariates written before a model setting of
+    :data:`~tsfm.models.ADDED` existed, when this run's value computes otherwise than the
+    checkpoint was trained to (the weights would be read another way)."""
+    model = saved.get("model") if isinstance(saved.get("model"), dict) else {}
+    if not (saved.get("dims") or {}).get("n_future"):
+        return
+    now = module.hparams["model"]
+    differ = {
+        k: v for k, v in ADDED.get(now.get("name"), {}).items() if k not in model and now[k] != v
+    }
+    if differ:
+        fix = " ".join(f"model.{k}={v}" for k, v in differ.items())
+        raise InputError(
+            f"{setting}: {path} was trained before the setting(s) {sorted(differ)} existed, "
+            f"as {fix} computes, and this run sets "
+            f"{', '.join(f'{k}={now[k]!r}' for k in differ)}: run with {fix} to use it"
+        )
+
+
 def check_checkpoint_fits(path: str | Path, module: ForecastingModule, setting: str) -> None:
     """Refuse a checkpoint whose weights do not fit ``module`` (the run's model), naming the
     settings it was trained with that differ; ``setting`` says how the run chose the file."""
     checkpoint = load_checkpoint(path, "cpu", setting, mmap=True)
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise InputError(f"{setting}: {path} is not a checkpoint of a tsfm run (no state_dict)")
+    refuse_added_settings(checkpoint.get("hyper_parameters") or {}, module, path, setting)
     saved = checkpoint["state_dict"]
     mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in saved.items() if isinstance(v, torch.Tensor)}
