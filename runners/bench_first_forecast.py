@@ -4,6 +4,7 @@
     python runners/bench_first_forecast.py                      # aus_production and ETTh1
     python runners/bench_first_forecast.py --data aus --runs 3
     python runners/bench_first_forecast.py --checkout before=/path/to/old --checkout after=.
+    python runners/bench_first_forecast.py --data none --runs 5   # python -m tsfm.run --help
 
 Each run is a fresh interpreter under ``python -X importtime``, so the first fit pays its
 imports as a user's does. Phases (seconds): ``import`` (``from tsfm import Forecaster``),
@@ -18,6 +19,7 @@ seconds are split into what ``import lightning`` loads anyway (not in tsfm's han
 what tsfm adds, by package. With several ``--checkout`` (``name=path``: the directory holding
 its ``tsfm`` package) the runs alternate between them, so a busy spell hits both; medians.
 Defaults are the Forecaster's (ETTh1: ``horizon=96``; ``--max-epochs`` caps its 10 epochs).
+Last, the seconds of ``python -m tsfm.run --help`` (a fresh process each).
 """
 
 from __future__ import annotations
@@ -201,7 +203,7 @@ def report(name: str, data: str, runs: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", choices=("aus", "etth1", "both"), default="both")
+    parser.add_argument("--data", choices=("aus", "etth1", "both", "none"), default="both")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--max-epochs", type=int, default=None, help="cap ETTh1's epochs")
     parser.add_argument("--checkout", action="append", default=[], help="name=path")
@@ -212,7 +214,8 @@ def main() -> None:
         return
     checkouts = [c.split("=", 1) for c in args.checkout] or [["this", str(REPO)]]
     lightning = modules_of_lightning()
-    for data in ("aus", "etth1") if args.data == "both" else (args.data,):
+    datasets = {"both": ("aus", "etth1"), "none": ()}.get(args.data, (args.data,))
+    for data in datasets:
         epochs = args.max_epochs if data == "etth1" else None
         results: dict[str, list[dict]] = {name: [] for name, _ in checkouts}
         for _ in range(args.runs):
@@ -220,6 +223,22 @@ def main() -> None:
                 results[name].append(measure(str(Path(path).resolve()), data, epochs, lightning))
         for name, runs in results.items():
             report(name, data, runs)
+    cli_help(checkouts, args.runs)
+
+
+def cli_help(checkouts: list[list[str]], runs: int) -> None:
+    """Seconds of ``python -m tsfm.run --help`` in a fresh process, per checkout (median)."""
+    seconds: dict[str, list[float]] = {name: [] for name, _ in checkouts}
+    for _ in range(runs):
+        for name, path in checkouts:
+            env = {**os.environ, "PYTHONPATH": str(Path(path).resolve()), "OMP_NUM_THREADS": "1"}
+            start = time.perf_counter()
+            command = [sys.executable, "-m", "tsfm.run", "--help"]
+            subprocess.run(command, capture_output=True, env=env, check=True, cwd=path)
+            seconds[name].append(time.perf_counter() - start)
+    for name, found in seconds.items():
+        print(f"\n{name}: python -m tsfm.run --help {statistics.median(found):.2f} s "
+              f"(median of {runs}; load {os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
 if __name__ == "__main__":
