@@ -5,7 +5,9 @@ tsfm's checkpoint callback is off, and Lightning used to put its own in its plac
 checkpoint file written after every epoch and read back after training, about a fifth of a
 small fit's training time (``runners/bench_first_forecast.py``). The fit now does without;
 asking for Lightning's checkpoint (``trainer.enable_checkpointing=true``) still gets it, and
-the forecasts are the same to the last bit either way.
+the forecasts are the same to the last bit either way. A Forecaster fit with validation rows
+keeps its best epoch (``best.ckpt``) but no ``last.ckpt``, written every epoch for a
+command-line run's ``resume=true``, which a fit never does.
 """
 
 from __future__ import annotations
@@ -40,10 +42,20 @@ def test_a_fit_without_validation_writes_no_checkpoint_and_forecasts_the_same(tm
     assert plain.fit_metrics_["steps"] == saved.fit_metrics_["steps"] == 15
 
 
-@pytest.mark.filterwarnings("ignore:fit. the fitted model:UserWarning")  # a 2-epoch fit
-def test_a_validated_fit_keeps_its_best_epoch(tmp_path):
-    tiny(max_epochs=2, val_size=40, work_dir=tmp_path).fit(synthetic_frame(200, 3))
-    assert checkpoint_files(tmp_path) == ["best.ckpt", "last.ckpt"]
+@pytest.mark.filterwarnings("ignore:fit. the fitted model:UserWarning")  # 2-epoch fits
+def test_a_validated_fit_keeps_its_best_epoch_only_and_forecasts_the_same(tmp_path):
+    frame = synthetic_frame(200, 3)
+    best = tiny(max_epochs=2, val_size=40, seed=3, work_dir=tmp_path / "best").fit(frame)
+    # last.ckpt is what resume=true continues a command-line run from; a fit never resumes
+    assert checkpoint_files(tmp_path / "best") == ["best.ckpt"]
+    both = tiny(
+        max_epochs=2, val_size=40, seed=3, work_dir=tmp_path / "both",
+        callbacks__checkpoint__save_last=True,
+    ).fit(frame)  # fmt: skip
+    assert checkpoint_files(tmp_path / "both") == ["best.ckpt", "last.ckpt"]
+    pd.testing.assert_frame_equal(best.predict(), both.predict(), check_exact=True)
+    assert best.fit_metrics_["val/best_loss"] == both.fit_metrics_["val/best_loss"]
+    assert best.config_.callbacks.checkpoint.save_last is False
 
 
 def test_a_panel_fit_without_validation_writes_no_checkpoint(tmp_path):
