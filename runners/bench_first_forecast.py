@@ -13,13 +13,14 @@ tsfm's training code), ``set-up`` (the rest of ``fit`` before the first epoch: r
 frame, the config, the data module, the Trainer), ``steps`` (forward, backward and optimizer
 of every batch), ``between steps`` (fetching batches, per-step logging), ``epoch ends``
 (after an epoch's last step: callbacks, logging, progress), of which ``checkpoints`` (writing
-checkpoint files), ``validation`` (sanity check and validation loops), ``wrap-up`` (after
+checkpoint files) and ``validation`` (its loops; the sanity check's is in set-up), ``wrap-up`` (after
 training: the best weights, the fitted state, teardown) and ``predict``. The import
 seconds are split into what ``import lightning`` loads anyway (not in tsfm's hands) and
 what tsfm adds, by package. With several ``--checkout`` (``name=path``: the directory holding
 its ``tsfm`` package) the runs alternate between them, so a busy spell hits both; medians.
-Defaults are the Forecaster's (ETTh1: ``horizon=96``; ``--max-epochs`` caps its 10 epochs).
-Last, the seconds of ``python -m tsfm.run --help`` (a fresh process each).
+Defaults are the Forecaster's (ETTh1: ``horizon=96``; ``--max-epochs`` caps its 10 epochs);
+``--val-size`` holds rows out for validation (then the best epoch is kept). Last, the
+seconds of ``python -m tsfm.run --help`` (a fresh process each).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ PHASES = ("import", "fit imports", "set-up", "steps", "between steps", "epoch en
 MARK = "### phase "
 
 
-def child(data: str, max_epochs: int | None) -> None:
+def child(data: str, max_epochs: int | None, val_size: int | None = None) -> None:
     """One measured first forecast; prints a JSON line of phase seconds (stdout)."""
     marks: dict[str, float] = {}
 
@@ -70,6 +71,8 @@ def child(data: str, max_epochs: int | None) -> None:
         frame, params = pd.read_csv(ETTH1), {"horizon": 96}
     if max_epochs:
         params["max_epochs"] = max_epochs
+    if val_size:
+        params["val_size"] = val_size
     phase("fit")
     forecaster = Forecaster(verbose=0, **params).fit(frame)
     phase("predict")
@@ -165,7 +168,9 @@ def modules_of_lightning() -> set[str]:
     return set(done.stdout.split())
 
 
-def measure(path: str, data: str, max_epochs: int | None, lightning: set[str]) -> dict:
+def measure(
+    path: str, data: str, max_epochs: int | None, val_size: int | None, lightning: set[str]
+) -> dict:
     env = {
         **os.environ,
         "PYTHONPATH": path,
@@ -173,6 +178,7 @@ def measure(path: str, data: str, max_epochs: int | None, lightning: set[str]) -
     }
     command = [sys.executable, "-X", "importtime", __file__, "--child", data]
     command += ["--max-epochs", str(max_epochs)] if max_epochs else []
+    command += ["--val-size", str(val_size)] if val_size else []
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=path)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
@@ -192,7 +198,7 @@ def report(name: str, data: str, runs: list[dict]) -> None:
           f"{statistics.median(r['load'] for r in runs):.1f}; {first['epochs']} epochs, "
           f"{first['optimizer steps']} steps, {first['checkpoint files']} checkpoint files written")  # fmt: skip
     for key in PHASES:
-        extra = " (part of epoch ends)" if key in ("checkpoints", "validation") else ""
+        extra = " (in epoch ends)" if key in ("checkpoints", "validation") else ""
         print(f"  {key:<14} {med(key):8.2f}{extra}")
     print(f"  {'total':<14} {total:8.2f}")
     for phase, packages in first["imports by package"].items():
@@ -206,11 +212,12 @@ def main() -> None:
     parser.add_argument("--data", choices=("aus", "etth1", "both", "none"), default="both")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--max-epochs", type=int, default=None, help="cap ETTh1's epochs")
+    parser.add_argument("--val-size", type=int, default=None, help="rows held out (default none)")
     parser.add_argument("--checkout", action="append", default=[], help="name=path")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.max_epochs)
+        child(args.child, args.max_epochs, args.val_size)
         return
     checkouts = [c.split("=", 1) for c in args.checkout] or [["this", str(REPO)]]
     lightning = modules_of_lightning()
@@ -220,7 +227,9 @@ def main() -> None:
         results: dict[str, list[dict]] = {name: [] for name, _ in checkouts}
         for _ in range(args.runs):
             for name, path in checkouts:  # interleaved: A, B, A, B, ...
-                results[name].append(measure(str(Path(path).resolve()), data, epochs, lightning))
+                results[name].append(
+                    measure(str(Path(path).resolve()), data, epochs, args.val_size, lightning)
+                )
         for name, runs in results.items():
             report(name, data, runs)
     cli_help(checkouts, args.runs)
