@@ -61,7 +61,10 @@ def scripted(monkeypatch):
 
 def test_the_time_limit_stops_training_says_so_and_keeps_the_best_epoch(scripted, tmp_path, capsys):
     script = scripted(epoch=2)
-    est = tiny(max_epochs=20, val_size=0.2, patience=50, max_time=LIMIT, work_dir=tmp_path)
+    est = tiny(
+        max_epochs=20, val_size=0.2, patience=50, max_time=LIMIT, work_dir=tmp_path,
+        callbacks__checkpoint__save_last=True,  # the last epoch's weights too, to compare
+    )  # fmt: skip
     est.fit(synthetic_frame())
     metrics = est.fit_metrics_
     assert metrics["stopped"] == "max_time" and metrics["last_epoch_complete"] is False

@@ -18,7 +18,6 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from tsfm.cli_errors import INPUT_ERRORS, into_log_files, keep_out_of_log_files
@@ -51,6 +50,8 @@ def failures_recorded(
             keep_out_of_log_files(error)  # stderr only: the run.log there is that run's
         elif job is not None or not refused:
             into_log_files(log, shown)  # a single run's input error: the caller logs it
+        from lightning.pytorch.utilities import rank_zero_only  # not at import: --help
+
         if rank_zero_only.rank == 0:
             try:
                 record_failure(cfg, run_dir, message, before, held)

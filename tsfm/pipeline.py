@@ -120,6 +120,8 @@ def build_trainer(
 ) -> L.Trainer:
     trainer_args = {k: v for k, v in _container(cfg.trainer).items() if v is not None}
     trainer_args.update(overrides)
+    if not cfg.callbacks.checkpoint.enabled:  # no best epoch to keep: no checkpoint files
+        trainer_args.setdefault("enable_checkpointing", False)  # (Lightning's, every epoch)
     if "precision" in trainer_args:  # tsfm's 'auto' becomes bf16-mixed or 32-true here
         accelerator = trainer_args.get("accelerator")
         trainer_args["precision"] = resolve_precision(trainer_args["precision"], accelerator)

@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
-import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from tsfm.cli_errors import (
@@ -29,17 +27,11 @@ from tsfm.cli_errors import (
 from tsfm.cli_failures import failed_jobs_listed, failures_recorded
 from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.errors import InputError
-from tsfm.forecast_file import write_forecasts
-from tsfm.pipeline import fit_and_test
-from tsfm.report import metrics_table, plot_forecasts, run_title
-from tsfm.training.artifacts import finite_metrics, write_run_files
 from tsfm.training.console import log_through_root, warnings_through_logging
-from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
-from tsfm.training.finished_runs import already_finished, finished_run
-from tsfm.training.progress import epoch_log
-from tsfm.training.run_dirs import check_fresh_run_dir, interrupted_line
-from tsfm.training.runtime import resolved_autocast
-from tsfm.training.validation_notes import validation_notes
+from tsfm.training.run_dirs import interrupted_line
+
+# Lightning (with torchmetrics, torchvision, transformers) and what builds on it are imported
+# by run(), so that --help, --cfg and refused keys do not wait for them.
 
 log = logging.getLogger("tsfm.run")
 register_configs()
@@ -56,6 +48,20 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     whose test metrics are not finite (they are written as null). Any other failure of the
     command's job leaves ``"status": "failed"`` (:mod:`tsfm.cli_failures`).
     """
+    import torch
+    from lightning.pytorch.utilities import rank_zero_only
+
+    from tsfm.forecast_file import write_forecasts
+    from tsfm.pipeline import fit_and_test
+    from tsfm.report import metrics_table, plot_forecasts, run_title
+    from tsfm.training.artifacts import finite_metrics, write_run_files
+    from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
+    from tsfm.training.finished_runs import already_finished, finished_run
+    from tsfm.training.progress import epoch_log
+    from tsfm.training.run_dirs import check_fresh_run_dir
+    from tsfm.training.runtime import resolved_autocast
+    from tsfm.training.validation_notes import validation_notes
+
     run_dir = Path(run_dir)
     if (finished := finished_run(cfg, run_dir)) is not None:
         log.info("%s", already_finished(run_dir, finished))  # not trained and tested again

@@ -60,6 +60,7 @@ ALIASES = {
     "reuse_freed_memory": "reuse_freed_memory",
     "release_freed_memory": "release_freed_memory",
 }
+SAVE_LAST = "callbacks.checkpoint.save_last"  # off in a fit unless the user sets it
 # Set from the estimator's own arguments and the data; a parameter may not change them.
 MANAGED = {
     "data.seq_len": "lookback",
@@ -232,6 +233,8 @@ def build_config(
     }
     if not any(o.startswith("logger=") for o in est.overrides or []):
         settings["logger.name"] = "none"
+    if not {"callbacks", "callbacks.checkpoint", SAVE_LAST} & set(given_keys(est)):
+        settings[SAVE_LAST] = False  # last.ckpt is for resume=true, which a fit never does
     sized = {} if n_windows is None else data_sized(est, n_windows, freq, cfg.model)
     # a width a tuning trial drew trains as a data-sized one would (estimator/searched.py)
     drawn = {} if n_windows is None else data_sized(est, n_windows, freq, cfg.model, True)
