@@ -58,6 +58,10 @@ def test_the_outlier_is_found_with_where_and_how_far_and_heavy_tails_are_not():
     dummy = np.zeros((1000, 1))
     dummy[500] = 1.0  # an event indicator: no spread to judge it by
     assert find_extreme_values([dummy], ["event"], [None]) == []
+    panel = [daily_cycle(500, 1)[:, None], y[:, None]]  # ids as a long frame may hold them
+    (found,) = find_extreme_values(panel, ["y"], [None, None], [np.int64(3), np.int64(7)])
+    assert found["series"] == 7 and type(found["series"]) is int and found["time"] == "700"
+    assert fit_metric_value("extreme_values", [found])
     shift = np.r_[np.zeros(900), np.full(100, 1e6)] + np.random.default_rng(0).normal(size=1000)
     assert find_extreme_values([shift[:, None]], ["level"], [None]) == []  # 10 %: a level shift
 
