@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.data.eval_sharding import check_shards
+from tsfm.data.extreme_values import warn_extreme_values
 from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
 from tsfm.report import check_plot_variates
@@ -208,8 +209,10 @@ def _fit_and_test(
     resume_from = resume_checkpoint(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    if datamodule is None:
+    if datamodule is None:  # the command line's: warned of here (the Forecaster warns itself)
         datamodule = build_datamodule(cfg)
+        if cfg.train:
+            warn_extreme_values(datamodule.extreme_values, "data.missing=mask", "metrics.json")
     else:
         datamodule.setup()
     datamodule = data_for_test(cfg, datamodule)  # a checkpoint's column order (and scaler)
@@ -291,6 +294,8 @@ def _fit_and_test(
                 log.warning("test: %s", note)
     metrics.update(best_scores(trainer.checkpoint_callback))  # val/best_loss or best/<monitor>
     metrics["epochs"] = trainer.current_epoch
+    if cfg.train and datamodule.extreme_values:  # tsfm/data/extreme_values.py
+        metrics["extreme_values"] = datamodule.extreme_values
     metrics.update(timings)
     metrics.update(protocol(cfg, datamodule, module))
     return RunResult(metrics, module, datamodule, trainer, best or None, timings)

@@ -84,6 +84,9 @@ class ForecastDataModule(L.LightningDataModule):
         self.scaler: StandardScaler | None = None
         self.datasets: dict[str, Dataset] = {}
         self._digest: tuple[list, str] | None = None  # (the data it was computed of, digest)
+        # values far outside the rest of their column's training rows, set by the modules
+        # that look (tsfm.data.extreme_values): what the pipeline records in the metrics
+        self.extreme_values: list[dict] = []
 
     # ------------------------------------------------------------------ what models need
     @property

@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import FixedWindows, ForecastDataModule, config_from
+from tsfm.data.extreme_values import table_extreme_values
 from tsfm.data.frames import SeriesTable, to_polars
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.gaps import insert_absent_steps
@@ -148,6 +149,8 @@ class TimeSeriesDataModule(ForecastDataModule):
         self.sampling = sampling
         borders = self.borders = self.compute_split(len(table))
         used = read = table.values[: borders.test[1]]
+        # values far outside the rest of their column's training rows (data/extreme_values.py)
+        self.extreme_values = table_extreme_values(table, slice(*borders.scaler))
         mask = None
         if cfg.scale:
             train_rows = used[slice(*borders.scaler)]

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
+from tsfm.data.extreme_values import panel_extreme_values
 from tsfm.data.frames import future_times
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.table import Layout, data_digest
@@ -105,6 +106,9 @@ class PanelDataModule(ForecastDataModule):
             )
         require_observed(self.names, values, self.n_train, len(roles.targets), "training rows")
         self.series_mean, self.series_std = series_statistics(values, self.n_train)
+        self.extreme_values = panel_extreme_values(  # data/extreme_values.py
+            values, self.n_train, list(roles.time_varying), times, self.names, layout
+        )
         self.scaler = None  # per-series scaling: see scaler_state()
         self.storage: dict[str, Any] = {}
         self._prefixes: dict[tuple, tuple] = {}  # per (lag, original), for history_scale

@@ -24,13 +24,20 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from tsfm.data.extreme_values import warn_extreme_values
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.small_data import schedule_record
 from tsfm.training.preflight import fits_type
 from tsfm.training.stopping import STOP_REASONS, plural, shown_time, time_limit
 from tsfm.training.validation_notes import validation_notes
 
-FIT_METRICS = ("val/", "best/", "epochs", "fit_", "stopped", "last_epoch_complete")  # key prefixes
+FIT_METRICS = (  # key prefixes
+    "val/", "best/", "epochs", "fit_", "stopped", "last_epoch_complete", "extreme_values",
+)  # fmt: skip
+RECORD_KEYS = {  # an extreme value's record (tsfm/data/extreme_values.py): its fields' types
+    "column": (str,), "series": (str, int, type(None)), "time": (str,), "value": (float,),
+    "median": (float,), "robust_sd": (float,), "robust_sds": (float,), "std_ratio": (float,),
+}  # fmt: skip
 
 
 _UNSAID = [False]  # inside unsaid_validation: a tuning's trials
@@ -142,4 +149,29 @@ def fit_metric_value(key: str, value: Any) -> bool:
         return isinstance(value, str)
     if key == "last_epoch_complete":
         return isinstance(value, bool)
+    if key == "extreme_values":  # the training rows' (tsfm/data/extreme_values.py)
+        return isinstance(value, list) and all(extreme_record(v) for v in value)
     return value is None or fits_type(value, float)
+
+
+def extreme_record(value: Any) -> bool:
+    """Whether ``value`` is an extreme value's record (:data:`RECORD_KEYS`; JSON's numbers:
+    a float may have been written as an integer)."""
+    if not isinstance(value, dict) or set(value) != set(RECORD_KEYS):
+        return False
+    return all(
+        isinstance(value[k], kinds)
+        and not isinstance(value[k], bool)
+        or float in kinds
+        and isinstance(value[k], int)
+        and not isinstance(value[k], bool)
+        for k, kinds in RECORD_KEYS.items()
+    )
+
+
+def warn_extremes(est: Any, records: list[dict[str, Any]] | None, shown: bool = True) -> None:
+    """One warning of the values far outside the rest of their columns in a fit's training
+    rows (:mod:`tsfm.data.extreme_values`), unless ``shown`` is False (a calibration
+    helper's fit) or inside :func:`unsaid_validation` (a tuning's trials)."""
+    if records and shown and not _UNSAID[0]:
+        warn_extreme_values(records, 'missing="mask"', "fit_metrics_")

@@ -18,7 +18,7 @@ from tsfm.data.splits import Borders
 from tsfm.errors import InputError
 from tsfm.estimator.checks import check_window_sizes, remember_fitted_params
 from tsfm.estimator.cli_settings import warn_unvalidated
-from tsfm.estimator.fit_metrics import fit_record
+from tsfm.estimator.fit_metrics import fit_record, warn_extremes
 from tsfm.estimator.fit_trainer import (
     display_callbacks,
     lightning_output,
@@ -190,6 +190,8 @@ def fit_table(
     if warm is not None:
         warm.check_columns(datamodule.resolve_roles(datamodule.load_table()).time_varying)
         callbacks = [*callbacks, warm]
+    datamodule.setup()  # read and scaled now: its extreme values are warned of before training
+    warn_extremes(est, datamodule.extreme_values, shown=calibrate)
     with (
         quiet(lightning_output(est.verbose)),
         run_directory(est.work_dir) as run_dir,

@@ -27,7 +27,7 @@ from tsfm.estimator.checks import (
     role_names,
 )
 from tsfm.estimator.cli_settings import warn_unvalidated
-from tsfm.estimator.fit_metrics import fit_record
+from tsfm.estimator.fit_metrics import fit_record, warn_extremes
 from tsfm.estimator.fit_trainer import (
     display_callbacks,
     lightning_output,
@@ -146,6 +146,7 @@ def fit_long(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
         layout=long.layout,
     )  # fmt: skip
+    warn_extremes(est, datamodule.extreme_values)  # before training
     callbacks = (*callbacks, warm) if warm is not None else callbacks
     with (
         quiet(lightning_output(est.verbose)),

@@ -14,7 +14,7 @@ from typing import Any
 from tsfm.config import CONF_DIR, compose_config
 from tsfm.data.frames.table import data_digest
 from tsfm.errors import InputError
-from tsfm.estimator.fit_metrics import unsaid_validation, warn_validation
+from tsfm.estimator.fit_metrics import unsaid_validation, warn_extremes, warn_validation
 from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.params import config_key, param_name
 from tsfm.estimator.preset_config import compose_for
@@ -198,6 +198,7 @@ def tune_forecaster(
         est._forget()  # a model fitted before no longer matches the parameters
     else:
         _adopt(est, best_model)
+        warn_extremes(est, est.fit_metrics_.get("extreme_values"))  # unsaid in the trials
         warn_validation(est, est.config_, est.fit_metrics_)  # worse than a baseline, ...
     if directory is not None:
         chosen = getattr(kept.get("model"), "lookback_", None)  # lookback=None: the trials'

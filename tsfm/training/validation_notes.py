@@ -5,7 +5,9 @@ here: the Forecaster reads them from ``fit_metrics_``):
 - *worse than a baseline*: the model's validation loss (``val/best_loss``, the best
   checkpoint's; ``val/last_loss`` when no checkpoint picks one) is above the lower of the
   seasonal-naive and naive forecasts' validation losses on the same windows
-  (``val/snaive_loss``, ``val/naive_loss``, same loss function, same scaled values);
+  (``val/snaive_loss``, ``val/naive_loss``, same loss function, same scaled values). Where
+  the training rows hold extreme values (``extreme_values`` in the metrics,
+  :mod:`tsfm.data.extreme_values`), the note says so: they can cause it on their own;
 - *still improving*: training stopped at ``max_epochs`` while each of its last
   :data:`STILL_IMPROVING` (2) validations *improved*, that is was lower than every validation
   loss before it by more than :data:`IMPROVEMENT` (0.01 %, so that rounding-level wiggles
@@ -76,6 +78,21 @@ def validation_notes(
             f"({more}), give it a longer {setting('data.seq_len')} (it is "
             f"{cfg.data.seq_len}), or use the {LABELS[best]} forecast itself"
         )
+        extremes = metrics.get("extreme_values")
+        if extremes:  # the likelier cause: tsfm/data/extreme_values.py
+            one = len(extremes) == 1
+            some = "an extreme value" if one else f"{len(extremes)} extreme values"
+            notes["baselines"] += (
+                f". First, though: the training rows hold {some} (named by a warning of "
+                f"{'its' if one else 'their'} own, recorded under extreme_values), which "
+                f"{'squashes its' if one else 'squash their'} column's scaled values and can "
+                "cause this on "
+                + (
+                    "its own: correct it, or mask it"
+                    if one
+                    else "their own: correct them, or mask them"
+                )
+            )
     run = int(metrics.get("val/improving_epochs", 0))
     if metrics.get("stopped") == "max_epochs" and run >= STILL_IMPROVING:
         notes["still_improving"] = (
