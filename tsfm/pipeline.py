@@ -289,6 +289,7 @@ def _fit_and_test(
                 log.warning("test: %s", note)
     metrics.update(best_scores(trainer.checkpoint_callback))  # val/best_loss or best/<monitor>
     metrics["epochs"] = trainer.current_epoch
+    metrics["precision"] = str(trainer.precision)  # what 'auto' chose on this machine
     metrics.update(timings)
     metrics.update(protocol(cfg, datamodule, module))
     return RunResult(metrics, module, datamodule, trainer, best or None, timings)
