@@ -149,7 +149,8 @@ def test_forecaster_precision_reaches_fit_and_predict(frame):
     forecaster.fit(frame)
     assert forecaster.config_.trainer.precision == "bf16-mixed"
     mixed = forecaster.predict().drop(columns="date").to_numpy()
-    forecaster.config_.trainer.precision = "32-true"  # the same weights, predicted in fp32
+    assert forecaster.fit_metrics_["precision"] == "bf16-mixed"  # predict keeps it
+    forecaster.fit_metrics_["precision"] = "32-true"  # the same weights, predicted in fp32
     full = forecaster.predict().drop(columns="date").to_numpy()
     difference = np.sqrt(np.mean((mixed - full) ** 2) / np.mean(full**2))
     assert 0 < difference < 0.02  # predict ran in bf16, close to fp32

@@ -67,10 +67,16 @@ def refuse_unknown_keys_first(
     (``model.d_modle=64``, ``model=itransfomer``), with the nearest names (Hydra's own
     message names none, and suggests ``+key=...``, which would be refused too), and an
     :class:`InputError` of ``check(config, overrides)``, the command's own check of the
-    composed config."""
+    composed config. So is ``--config-dir DIR --config-name NAME`` where tsfm's own NAME.yaml
+    would shadow DIR's (:mod:`tsfm.config_shadow`)."""
+    from tsfm.config_shadow import shadowed_config_error
     from tsfm.hydra_guard import code_in_configs_error
 
-    message = code_in_configs_error(argv, app) or override_error(argv, check)
+    message = (
+        code_in_configs_error(argv, app)
+        or shadowed_config_error(argv)
+        or override_error(argv, check)
+    )
     if message:
         print(f"{InputError.__name__}: {message}", file=sys.stderr, flush=True)
         raise SystemExit(INPUT_ERROR_STATUS)

@@ -296,6 +296,7 @@ def _fit_and_test(
     metrics["epochs"] = trainer.current_epoch
     if cfg.train and datamodule.extreme_values:  # tsfm/data/extreme_values.py
         metrics["extreme_values"] = datamodule.extreme_values
+    metrics["precision"] = str(trainer.precision)  # what 'auto' chose on this machine
     metrics.update(timings)
     metrics.update(protocol(cfg, datamodule, module))
     return RunResult(metrics, module, datamodule, trainer, best or None, timings)

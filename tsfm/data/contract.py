@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from tsfm.data.batch import batch_to
 from tsfm.data.eval_sharding import eval_shard_sampler
+from tsfm.data.loader import Loader
 from tsfm.data.scaler import StandardScaler
 from tsfm.errors import InputError
 
@@ -249,7 +250,7 @@ class ForecastDataModule(L.LightningDataModule):
         # Under DDP, Lightning's DistributedSampler pads evaluation sets with repeated windows;
         # an unpadded shard per rank counts every window exactly once.
         sampler = None if train else eval_shard_sampler(dataset, getattr(self, "trainer", None))
-        return DataLoader(
+        return Loader(  # the same random numbers with and without workers
             dataset,
             batch_size=batch_size,
             shuffle=train,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TextIO
 
 PACKAGE = str(Path(__file__).resolve().parents[1])
+CONTEXTLIB = contextlib.__file__
 _AT_TSFM_LINES = [False]  # set by at_tsfm_lines (a command-line run)
 
 
@@ -60,6 +61,12 @@ def other_rank() -> bool:
         return False
 
 
+def _internal(filename: str) -> bool:
+    """Whether a frame of ``filename`` is tsfm's, or contextlib's running a tsfm context
+    manager (a warning from its ``__enter__`` would otherwise name contextlib.py)."""
+    return filename.startswith(PACKAGE) or filename == CONTEXTLIB
+
+
 def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn(message, category)`` attributed to the first caller outside tsfm, shown
     without echoing that caller's source line (see the module docstring); under DDP by the
@@ -67,9 +74,7 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     if other_rank():
         return
     level, frame = 2, sys._getframe(1)  # stacklevel 2 names the caller of warn_user
-    while (
-        not _AT_TSFM_LINES[0] and frame is not None and frame.f_code.co_filename.startswith(PACKAGE)
-    ):
+    while not _AT_TSFM_LINES[0] and frame is not None and _internal(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     show = warnings.showwarning
 

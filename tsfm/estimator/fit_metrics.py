@@ -3,6 +3,8 @@
 The validation loss of the best epoch (``val/best_loss``; ``best/<monitor>`` instead when
 ``callbacks.checkpoint.monitor`` is another value), ``epochs`` (a cut-short epoch counted),
 the fit's seconds (``fit_...``: training alone, not the imports of a process's first fit),
+the precision it trained in (``precision``: ``trainer.precision`` with ``auto`` resolved, which
+predict and evaluate use, on any machine: :func:`~tsfm.training.runtime.inference`),
 how training ended: ``stopped`` (one of :data:`~tsfm.training.stopping.STOP_REASONS`) and
 ``last_epoch_complete``, and the rows of the frame it trained on (``train_rows``) and
 validated on (``val_rows``, 0 without validation; a panel's: summed over its series), which
@@ -28,11 +30,13 @@ from tsfm.data.extreme_values import warn_extreme_values
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.small_data import schedule_record
 from tsfm.training.preflight import fits_type
+from tsfm.training.runtime import recorded_precision
 from tsfm.training.stopping import STOP_REASONS, plural, shown_time, time_limit
 from tsfm.training.validation_notes import validation_notes
 
 FIT_METRICS = (  # key prefixes
     "val/", "best/", "epochs", "fit_", "stopped", "last_epoch_complete", "extreme_values",
+    "precision",
 )  # fmt: skip
 RECORD_KEYS = {  # an extreme value's record (tsfm/data/extreme_values.py): its fields' types
     "column": (str,), "series": (str, int, type(None)), "time": (str,), "value": (float,),
@@ -151,6 +155,8 @@ def fit_metric_value(key: str, value: Any) -> bool:
         return isinstance(value, bool)
     if key == "extreme_values":  # the training rows' (tsfm/data/extreme_values.py)
         return isinstance(value, list) and all(extreme_record(v) for v in value)
+    if key == "precision":  # the precision the fit ran in ('auto' resolved)
+        return recorded_precision(value)
     return value is None or fits_type(value, float)
 
 

@@ -43,6 +43,7 @@ from tsfm.local_files import local_path, refuse_url
 from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import levels_of
 from tsfm.training.checkpoints import load_checkpoint, module_of
+from tsfm.training.runtime import fitted_precision, warn_moved_precision
 from tsfm.tuning.problem import flat
 
 # Settings a Forecaster takes from its own arguments and the frame (params.MANAGED, checked
@@ -140,7 +141,10 @@ def from_run(
     check_recorded(config, state["hyper_parameters"], ckpt_path)
     est.config_, est.module_ = config, module.eval()
     keep_state(est, cfg, datamodule, freq)
-    est.fit_metrics_ = fit_metrics(metrics)
+    est.fit_metrics_ = fit_metrics(metrics)  # the run's precision among them, kept
+    warn_moved_precision(
+        fitted_precision(est), cfg.trainer.get("precision"), module.device, "Forecaster.from_run"
+    )
     remember_fitted_params(est)
     return est
 

@@ -12,7 +12,7 @@ import torch
 
 from tsfm.data.batch import Batch
 from tsfm.data.scaler import StandardScaler
-from tsfm.training.runtime import inference
+from tsfm.training.runtime import fitted_precision, inference
 
 RadiusOf = Callable[[float], torch.Tensor]  # interval level (percent) -> radius [H, N]
 
@@ -25,7 +25,7 @@ def forward(
     at ``radius_of``'s radii when given; None without)."""
     module = est.module_
     batch = Batch(**{k: v.to(module.device) for k, v in batch.items()})
-    with inference(est.config_, module.device):
+    with inference(est.config_, module.device, fitted_precision(est)):
         if est.config_.data.channel_independent:
             return _channel_independent(module, batch, taus, radius_of)
         output = module(batch)

@@ -28,7 +28,7 @@ from tsfm.estimator.panel_history import (
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
-from tsfm.training.runtime import inference
+from tsfm.training.runtime import fitted_precision, inference
 
 
 @dataclass
@@ -130,7 +130,7 @@ def panel_forecast(
     for part in spans(len(ids), chunk_size(est, scaled.shape[2], len(taus))):  # bounded memory
         own = {key: value[part] for key, value in statics.items()}
         batch = panel_batch(est, scaled[part], stamps[part], own, filled[part])
-        with inference(est.config_, est.module_.device):
+        with inference(est.config_, est.module_.device, fitted_precision(est)):
             output = est.module_(batch)
             predictions.append(output.prediction.float().cpu().numpy().astype(np.float64))
             if taus:

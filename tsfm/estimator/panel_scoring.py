@@ -31,7 +31,7 @@ from tsfm.estimator.accuracy import history_scales, season_length
 from tsfm.estimator.model_outputs import finite
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.rolling import Backtest
-from tsfm.training.runtime import inference
+from tsfm.training.runtime import fitted_precision, inference
 
 
 @dataclass
@@ -141,7 +141,7 @@ def panel_forecasts(
         filled = filled_windows(scaled, (before - mean[part]) / std[part])
         own = {key: value[torch.as_tensor(j)] for key, value in statics.items()}
         batch = panel_batch(est, scaled, stamps, own, filled)
-        with inference(est.config_, est.module_.device):
+        with inference(est.config_, est.module_.device, fitted_precision(est)):
             output = est.module_(batch)
             parts["f"].append(output.prediction.float().cpu().numpy().astype(np.float64))
             if taus:

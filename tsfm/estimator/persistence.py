@@ -13,7 +13,7 @@
                      config.json, TimesCLIP's open_clip configs), which loading builds from:
                      a save loads without the backbone's files (saves from before it: read
                      from the backbone's source, as the settings name it)
-    versions.json    tsfm, torch, lightning, python
+    versions.json    versions of tsfm (git commit), its libraries, python; precision, threads
 
 The output head (``loss``) and its quantile levels (``quantiles``) are part of config.yaml.
 
@@ -65,6 +65,7 @@ from tsfm.models import REGISTRY, RENAMED, with_added_settings
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.artifacts import built_dims, module_from_config
 from tsfm.training.heads import KNOWN_LOSSES
+from tsfm.training.runtime import fitted_precision, warn_moved_precision
 
 FILES = ("config.yaml", "weights.pt", "scaler.json", "history.pt", "forecaster.json")
 
@@ -276,7 +277,9 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
         columns = [own.get(c, c) for c in est.input_columns_]
         est.history_ = SeriesTable(values, times, columns, layout, before=before)
     est.dims_ = meta["dims"]
-    est.fit_metrics_ = meta.get("fit_metrics", {})
+    est.fit_metrics_ = meta.get("fit_metrics", {})  # the precision it used, kept (or warned)
+    chosen = cfg.trainer.get("precision")
+    warn_moved_precision(fitted_precision(est), chosen, module.device, "Forecaster.load")
     if meta.get("trained_until") is not None:
         est.trained_until_ = np.asarray(meta["trained_until"]).astype(times.dtype)[()]
     if meta.get("fitted_rows") is not None:

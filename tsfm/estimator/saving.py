@@ -19,7 +19,8 @@ from tsfm.data.frames.id_types import saved_ids
 from tsfm.data.scaler import StandardScaler
 from tsfm.estimator.searched import searched
 from tsfm.training.architectures import architectures_of
-from tsfm.training.artifacts import versions
+from tsfm.training.environment import versions
+from tsfm.training.runtime import fitted_precision
 
 FORMAT = 1
 # What save writes; overwrite=True replaces a folder holding these only.
@@ -126,7 +127,8 @@ def write_files(est: Any, folder: Path, meta_text: str) -> None:
     architectures = architectures_of(est.module_)  # the backbones' configs: loads build them
     if architectures:
         (folder / "architectures.json").write_text(json.dumps(architectures, indent=2))
-    (folder / "versions.json").write_text(json.dumps(versions(), indent=2))
+    record = versions(fitted_precision(est), est.config_.get("threads"))  # the fit's
+    (folder / "versions.json").write_text(json.dumps(record, indent=2))
 
 
 def _replaceable(path: Path, overwrite: bool) -> bool:

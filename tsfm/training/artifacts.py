@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.data.seasons import resolve_season_length
+from tsfm.training.environment import versions
 from tsfm.training.forecasting_core import InferenceModule
 from tsfm.training.heads import Head, head_dims, make_head
 from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
@@ -22,21 +22,6 @@ if TYPE_CHECKING:  # imported where a training module is built: it imports Light
 
 def _container(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-
-
-def versions() -> dict[str, str]:
-    """The versions every result depends on (written as versions.json)."""
-    import lightning
-    import torch
-
-    import tsfm
-
-    return {
-        "tsfm": tsfm.__version__,
-        "torch": torch.__version__,
-        "lightning": lightning.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def levels_of(cfg: DictConfig) -> list[float]:
@@ -153,8 +138,10 @@ def run_status(text: str | None) -> str | None:
 def write_run_files(
     cfg: DictConfig, run_dir: Path, metrics: dict[str, Any], status: str | None = None
 ) -> None:
-    """config.yaml (resolved), metrics.json (see :func:`metrics_json`) and versions.json in
+    """config.yaml (resolved), metrics.json (see :func:`metrics_json`) and versions.json
+    (:func:`~tsfm.training.environment.versions`: with the precision the run trained in) in
     the run directory."""
     OmegaConf.save(cfg, run_dir / "config.yaml", resolve=True)
     (run_dir / "metrics.json").write_text(metrics_json(metrics, status))
-    (run_dir / "versions.json").write_text(json.dumps(versions(), indent=2))
+    record = versions(metrics.get("precision"), cfg.get("threads"))
+    (run_dir / "versions.json").write_text(json.dumps(record, indent=2))

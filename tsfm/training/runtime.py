@@ -21,6 +21,7 @@ import ctypes
 import functools
 import os
 import platform
+import re
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,16 +155,55 @@ def resolved_autocast(precision: Any, device: torch.device):
 
 
 @contextlib.contextmanager
-def inference(config: Any, device: torch.device) -> Iterator[None]:
+def inference(config: Any, device: torch.device, recorded: str | None = None) -> Iterator[None]:
     """Forecasting outside the Trainer as the run trained: its threads, its precision
-    (``config`` is the run config), without autograd."""
+    (``config`` is the run config), without autograd. ``recorded``: the precision the fit
+    used, as it recorded it (``fit_metrics_["precision"]``), which is kept on any machine;
+    without it (a model saved before tsfm recorded it) ``config``'s is resolved here."""
     trainer = config.trainer
-    with (
-        thread_limit(config.get("threads")),
-        torch.inference_mode(),
-        autocast(trainer.get("precision"), trainer.get("accelerator"), device),
-    ):
+    precision = (
+        resolved_autocast(recorded, device)
+        if recorded is not None
+        else autocast(trainer.get("precision"), trainer.get("accelerator"), device)
+    )
+    with thread_limit(config.get("threads")), torch.inference_mode(), precision:
         yield
+
+
+RECORDED = re.compile(r"(64|32|16|bf16)(-true|-mixed)?|transformer-engine(-float16)?")
+
+
+def recorded_precision(value: Any) -> bool:
+    """Whether ``value`` is a precision a fit records (Lightning's name of the precision the
+    Trainer ran in: ``32-true``, ``bf16-mixed``, ...)."""
+    return isinstance(value, str) and RECORDED.fullmatch(value) is not None
+
+
+def fitted_precision(est: Any) -> str | None:
+    """The precision a fitted Forecaster's training ran in (``fit_metrics_["precision"]``);
+    None for a model saved before tsfm recorded it."""
+    value = (getattr(est, "fit_metrics_", None) or {}).get("precision")
+    return value if recorded_precision(value) else None
+
+
+def warn_moved_precision(recorded: Any, chosen: Any, device: torch.device, where: str) -> None:
+    """One warning when a model fitted in bf16 (``recorded``; ``chosen``: its
+    ``trainer.precision``, ``auto`` perhaps) is loaded where bf16 is not native: it still
+    forecasts in bf16, as fitted (its forecasts are the fit's), but emulated and slower."""
+    if str(recorded) not in BF16:
+        return
+    native, why = native_bf16(device.type)
+    if native:
+        return
+    how = " (trainer.precision=auto chose it on the machine that fitted it)" * (chosen == AUTO)
+    speed = "emulated and slower than fp32" if native is False else "perhaps slow"
+    warn_user(
+        f"{where}: the model was fitted in {recorded}{how} and {why}: predict and evaluate "
+        f"keep {recorded}, so the forecasts are the fit's, but bf16 is {speed} here. "
+        "Forecasting it in fp32 instead would move them by bf16's rounding; for fp32 speed "
+        "with fp32 forecasts, refit here with precision='32-true'",
+        MachineWarning,
+    )
 
 
 def check_threads(value: Any, describe: Callable[[str], str] = str) -> None:
