@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,6 +14,7 @@ from tests.helpers.estimator import to_long
 from tests.helpers.models import TINY
 from tsfm import Forecaster
 from tsfm.errors import InputError
+from tsfm.estimator import lookback
 from tsfm.estimator.lookback import default_lookback
 
 
@@ -133,3 +135,43 @@ def test_a_panel_chooses_by_its_median_series():
         warnings.simplefilter("ignore")
         est = quick(horizon=8, mode="independent").fit(long)
     assert est.lookback_ == est.fit_metrics_["lookback"] == 16
+
+
+def daily_panel(lengths: dict[str, int]) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.concat(
+        pd.DataFrame(
+            {
+                "unique_id": name,
+                "ds": pd.date_range("2020-01-01", periods=n, freq="D"),
+                "y": np.sin(np.arange(n)) + rng.random(n),
+            }
+        )
+        for name, n in lengths.items()
+    )
+
+
+def test_a_panel_with_a_short_median_series_is_not_refused_where_a_lookback_fits():
+    panel = daily_panel({"a": 5, "b": 5, "c": 30})  # the median series holds 5 rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = quick(horizon=4, mode="independent", val_size=None).fit(panel)
+    assert est.lookback_ == 2  # as lookback=2 fits it; its short series are padded
+
+
+def test_a_panel_cross_validation_pins_the_lookback_its_first_folds_fit_chooses(monkeypatch):
+    panel = daily_panel({"a": 40, "b": 40, "c": 40})
+    settings = {"horizon": 7, "mode": "independent", "val_size": 0.1}
+    pinned, seen = lookback.pinned, []
+
+    def spy(est, value):
+        seen.append(value)
+        return pinned(est, value)
+
+    monkeypatch.setattr(lookback, "pinned", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fold = quick(**settings).fit(panel.groupby("unique_id").head(33))
+        quick(**settings).cross_validate(panel, n_windows=1)
+    assert fold.lookback_ == 8  # a third of the 26 rows panel validation leaves
+    assert seen == [fold.lookback_]  # the folds' models: what a fit on their rows chooses

@@ -49,16 +49,21 @@ def season_steps(freq: str | int | None, season_length: Any = None) -> int | Non
 
 
 def default_lookback(
-    freq: str | int | None, horizon: int, train_rows: int, season_length: Any = None
+    freq: str | int | None,
+    horizon: int,
+    train_rows: int,
+    season_length: Any = None,
+    panel: bool = False,
 ) -> int:
     """The rule of the module docstring for ``train_rows`` training rows (of the median
-    series, for a panel); :class:`InputError` where no look-back of 2 or more steps leaves
-    room for one window of ``horizon`` targets."""
+    series, for a ``panel``); :class:`InputError` where no look-back of 2 or more steps leaves
+    room for one window of ``horizon`` targets (not for a panel: its series are padded, and
+    its fit refuses by name the series too short to train)."""
     season = season_steps(freq, season_length)
     wanted = min(SEASONS * season, max(FALLBACK, season)) if season else FALLBACK
     wanted = min(wanted, CEILING)
     lookback = max(2, min(wanted, train_rows // SHARE))
-    if lookback + horizon > train_rows:
+    if lookback + horizon > train_rows and not panel:
         raise InputError(
             f"{train_rows} training rows leave no look-back: one window needs lookback + "
             f"horizon = at least 2 + {horizon} rows; pass a longer frame, or shorten the "
@@ -77,9 +82,10 @@ def fit_lookback(
         return int(est.lookback)
     if warm is not None and getattr(warm, "lookback", None) is not None:
         return int(warm.lookback)
-    rows = train_rows if isinstance(train_rows, int) else int(statistics.median(train_rows))
+    panel = not isinstance(train_rows, int)
+    rows = int(statistics.median(train_rows)) if panel else train_rows
     season = est.extra_params().get("season_length")
-    return default_lookback(freq, est.horizon, rows, season)
+    return default_lookback(freq, est.horizon, rows, season, panel)
 
 
 def pinned(est: Any, lookback: int) -> Any:
@@ -103,10 +109,12 @@ def fold_model(est: Any, freq: str | int | None, rows: int | Sequence[int]) -> A
     if est.lookback is not None:
         return est
     from tsfm.estimator.fitting import validation_rows
+    from tsfm.estimator.panels import panel_validation_rows
 
     counts = [rows] if isinstance(rows, int) else list(rows)
+    held_out = validation_rows if isinstance(rows, int) else panel_validation_rows  # as fit's
     try:
-        train = [n - validation_rows(n, est.val_size, est.horizon) for n in counts]
+        train = [n - held_out(n, est.val_size, est.horizon) for n in counts]
         lookback = fit_lookback(est, freq, train[0] if isinstance(rows, int) else train)
     except ValueError:  # InputError too: too few rows, which the fold check words
         lookback = 2
