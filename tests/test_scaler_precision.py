@@ -71,3 +71,12 @@ def test_statistics_are_float64_and_old_float32_checkpoints_load_exactly():
     module.to(dtype=torch.bfloat16)  # a bf16-true module's weights; the statistics stay
     assert module.scale_mean.dtype == torch.float64 and module.scale_mean.tolist() == mean
     assert next(module.model.parameters()).dtype == torch.bfloat16
+
+
+def test_every_unscaling_is_float64_by_default():
+    """predict_step, the scored forecasts and the plots unscale without naming a dtype."""
+    mean, std = [OFFSET + 0.5012, 3.25], [1234.5678, 0.1]
+    module = _module(mean, std)
+    original = module.to_original(torch.zeros(1, 2, 2), {})
+    assert original.dtype == torch.float64
+    assert original[0, 0].tolist() == mean  # a float32 mean would be 0.5012 - 1e12 rounding off

@@ -243,14 +243,15 @@ def extreme_values_note(records: Sequence[dict[str, Any]], mask: str, where: str
     ratio = max(r["std_ratio"] for r in records)
     one = len(records) == 1
     some = "1 extreme value" if one else f"{len(records)} extreme values"
-    they, their = ("It dominates", "its") if one else ("They dominate", "their")
+    they, their = ("It inflates", "its") if one else ("They inflate", "their")
     return (
         f"{some} in the training rows, far outside the rest of {column_text(records)}: "
         f"{named}{more} (all under extreme_values in {where}). {they} {their} column's "
-        f"scaling (its standard deviation, which the scaler divides it by, is "
-        f"{'' if one else 'up to '}{number(ratio)} times that of its other values, which are "
-        f"squashed into a sliver of the scaled range) and the training loss of the windows "
-        f"holding {'it' if one else 'them'} (whatever the loss: mae and huber too). If "
+        f"standard deviation to {'' if one else 'up to '}{number(ratio)} times that of its "
+        "other values (a scaler fitted on these rows divides by it, squashing the other "
+        "values into a sliver of the scaled range) and dominate"
+        f"{'s' if one else ''} the training loss of the windows holding "
+        f"{'it' if one else 'them'} (whatever the loss: mae and huber too). If "
         f"{'it is an error, correct it' if one else 'they are errors, correct them'}, or set "
         f"{'it' if one else 'them'} to NaN and fit with {mask} (a masked target never enters "
         "the loss, a masked input is filled, and flagged to models that take masks, and "

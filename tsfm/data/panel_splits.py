@@ -1,7 +1,7 @@
 """Where the command line splits a long file of independent series (``data.mode=independent``)
 into training, validation and test rows: ``data.cutoffs``, the Forecaster's ``cutoffs`` names.
 
-``shared`` (the default): the split of the panel's calendar, every timestamp of every series
+``shared``: the split of the panel's calendar, every timestamp of every series
 together, by the ratio rule of :mod:`tsfm.data.panel_files` (its last ``max(pred_len,
 round(test_ratio * U))`` of ``U`` timestamps test, the ``max(pred_len, round((1 - train_ratio
 - test_ratio) * U))`` before them validate); each series' rows before the first validation
@@ -12,7 +12,8 @@ targets begin. A series that ends before a whole horizon after the test start is
 validation start is refused by name, with the fixes. Series that share their timestamps (one
 series, or every series on one calendar) are split as by ``per_series``, row for row.
 
-``per_series``: each series split by its own rows from its own end. Where the series end on
+``per_series`` (the default, as the Forecaster's folds): each series split by its own rows
+from its own end. Where the series end on
 different dates (or have different lengths), a series' test targets can lie before rows
 another series trains on: one global model has then seen later rows of the others, calendar
 time leaks across series where they share shocks (markets, stores, sensors) and the test
@@ -44,9 +45,9 @@ def check_cutoffs_setting(value: Any) -> None:
     """Refuse a ``data.cutoffs`` that is not one of :data:`CUTOFF_RULES`."""
     if value not in CUTOFF_RULES:
         raise InputError(
-            f"data.cutoffs must be one of {CUTOFF_RULES}, got {value!r}: 'shared' (the "
-            "default) cuts every series' validation and test rows at the same timestamps, "
-            "'per_series' each series from its own end"
+            f"data.cutoffs must be one of {CUTOFF_RULES}, got {value!r}: 'per_series' (the "
+            "default) splits each series from its own end, 'shared' cuts every series' "
+            "validation and test rows at the same timestamps"
         )
 
 
@@ -127,7 +128,7 @@ def _warn_overlap(
         f"{show_time(tested[early], tz)} while the model trains on rows of series "
         f"{ids[late]!r} up to {show_time(trained[late], tz)}. Where the series share shocks "
         "(markets, stores, sensors), calendar time leaks across series and the test scores "
-        "are optimistic: data.cutoffs=shared (the default) cuts every series' validation and "
-        f"test rows at the same timestamps; {SILENCE}",
+        "are optimistic: data.cutoffs=shared cuts every series' validation and test rows at "
+        f"the same timestamps; {SILENCE}",
         CalendarOverlapWarning,
     )

@@ -83,7 +83,9 @@ def _refusal(column: Any, read: float, scaled: float | None, place: str, cli: bo
     return (
         f"column {str(column)!r} holds {read:.3g} {place}: {scaled:.3g} training standard "
         f"deviations from the training mean once scaled, {why}; fix or drop that value "
-        "(dividing the column by a constant leaves its scaled value as it is)"
+        "(dividing the column by a constant leaves its scaled value as it is), or, where the "
+        "column is constant over the training rows (scaled by its own size, so a later change "
+        "lands this far out), drop the column: the model cannot learn from it"
     )
 
 

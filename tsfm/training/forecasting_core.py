@@ -108,12 +108,13 @@ class ForecastingCore(nn.Module):
         extras = {**output.extras, HEAD_PARAMS: params}
         return ModelOutput(self.head.point(params), output.aux_losses, extras)
 
-    def to_original(
-        self, values: Tensor, batch: Batch, dtype: torch.dtype = torch.float32
-    ) -> Tensor:
+    def to_original(self, values: Tensor, batch: Batch, dtype: torch.dtype | None = None) -> Tensor:
         """Undo the data scaling of ``values [B, S, N]`` or quantiles ``[B, S, N, Q]`` (the
-        targets), computed in ``dtype`` (metrics use float64: original-scale errors of large
-        values overflow float32, and a float32 mean of 1e12 is thousands of units off)."""
+        targets), computed in ``dtype`` (default float64, float32 on MPS, which has no float64:
+        original-scale errors of large values overflow float32, and a float32 mean of 1e12 is
+        thousands of units off)."""
+        if dtype is None:
+            dtype = torch.float32 if values.device.type == "mps" else torch.float64
         if self.scale_mean is None:
             return values.to(dtype)
         mean, std = self.scale_mean, self.scale_std
