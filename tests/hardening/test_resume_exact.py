@@ -106,3 +106,40 @@ def test_resuming_with_loader_workers_says_it_is_not_exact(tmp_path, caplog):
         run(compose_config(*workers, "trainer.max_epochs=2", "resume=true"), tmp_path)
     notes = [r.getMessage() for r in caplog.records if "bit for bit" in r.getMessage()]
     assert len(notes) == 1 and notes[0].startswith("data.num_workers=1: the loader's worker")
+
+
+VALIDATION_KEYS = ("val/improving_epochs", "val/last_loss", "val/snaive_loss", "val/naive_loss")
+
+
+def test_a_resumed_run_reports_the_validation_record_of_an_uninterrupted_one(tmp_path):
+    # every validation loss is in the checkpoint: 3 epochs that each improved, not 1
+    whole, resumed = uninterrupted_and_resumed(tmp_path, "model.dropout=0.0")
+    metrics = run(resumed, tmp_path / "b")
+    assert whole["val/improving_epochs"] == 2.0 and "val/warnings/still_improving" in whole
+    for key in (*VALIDATION_KEYS, "val/warnings/still_improving"):
+        assert metrics[key] == whole[key], key
+    states = load_checkpoint(tmp_path / "b" / "checkpoints" / "last.ckpt")["callbacks"]
+    assert len(states["ValidationRecord"]["losses"]) == 3  # read weights_only
+
+
+def test_a_checkpoint_without_the_validation_record_resumes_with_an_empty_one(tmp_path):
+    whole, resumed = uninterrupted_and_resumed(tmp_path, "model.dropout=0.0")
+    last = tmp_path / "b" / "checkpoints" / "last.ckpt"
+    checkpoint = load_checkpoint(last)
+    del checkpoint["callbacks"]["ValidationRecord"]  # as written before tsfm kept it
+    torch.save(checkpoint, last)
+    metrics = run(resumed, tmp_path / "b")
+    assert metrics["epochs"] == 3 and metrics["val/improving_epochs"] == 0.0  # one validation
+    assert metrics["val/last_loss"] == whole["val/last_loss"]
+    assert metrics["val/snaive_loss"] == whole["val/snaive_loss"]  # computed again
+
+
+def test_a_validation_record_of_another_kind_is_refused_by_name():
+    from tsfm.training.validation_record import ValidationRecord
+
+    record = ValidationRecord()
+    record.load_state_dict({"losses": [1.0, 0.9], "baselines": {"naive": 1.2}})
+    assert record.metrics()["val/improving_epochs"] == 1.0
+    assert record.state_dict() == {"losses": [1.0, 0.9], "baselines": {"naive": 1.2}}
+    with pytest.raises(ValueError, match="validation record is not the one tsfm writes"):
+        record.load_state_dict({"losses": "0.9"})

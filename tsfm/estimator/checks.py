@@ -31,6 +31,10 @@ def check_options(est: Any) -> None:
         )
     if est.missing not in MISSING:
         raise InputError(f"missing must be one of {MISSING}, got {est.missing!r}")
+    if "seed" in est.extra_params():  # text or a bool: the config's int field reads them
+        from tsfm.training.runtime import check_seed
+
+        check_seed(est.extra_params()["seed"])
     for name in ROLE_ARGUMENTS:
         value = getattr(est, name)
         unordered = isinstance(value, (str, bytes, dict, set, frozenset))

@@ -31,6 +31,7 @@ from tsfm.training.artifacts import settle_levels
 from tsfm.training.conformal import check_conformal
 from tsfm.training.heads import make_head
 from tsfm.training.processes import multi_process
+from tsfm.training.runtime import check_seed
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -256,9 +257,7 @@ def build_config(
         stretch = small_data_defaults(cfg, set(given_keys(est)), width_sized, n_windows)
         if applied is not None:
             applied["schedule_stretch"] = stretch
-    seed = cfg.seed
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
+    check_seed(cfg.seed)  # an override's too
     if cfg.conformal.windows and n_scores is not None:
         calibration_defaults(est, cfg, n_scores(cfg.conformal.windows))
     settle_levels(cfg)  # None: the default

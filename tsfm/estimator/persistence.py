@@ -6,7 +6,9 @@
     weights.pt       the module's state_dict (tensors only: torch.load(weights_only=True))
     scaler.json      per-variate mean and std, fitted on the training rows
     history.pt       the last look-back rows (values and timestamps), for predict()
-    forecaster.json  the estimator's parameters, variates, frequency and frame layout
+    forecaster.json  the estimator's parameters, variates, frequency and frame layout (and the
+                     parameters it was fitted with, where training settings changed since:
+                     :mod:`tsfm.estimator.saved_params`)
     conformal.pt     conformal calibration scores, when fitted with conformal_windows (tensors:
                      torch.load(weights_only=True))
     architectures.json  the architecture config of each pretrained backbone (S2IP-LLM's
@@ -56,6 +58,7 @@ from tsfm.estimator.saved_files import (
     read_json,
     refuse_yaml_aliases,
 )
+from tsfm.estimator.saved_params import check_saved_params, fitted_params
 from tsfm.estimator.saved_versions import naming_the_saving_version
 from tsfm.estimator.saving import FORMAT
 from tsfm.estimator.searched import mark_searched
@@ -213,14 +216,16 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
     recorded = load_architectures(path / "architectures.json", source_settings(model))
     if sources:  # where pretrained sources are now: in the settings a refit reads
         apply_sources(model, cfg.model, sources, recorded, "Forecaster.load")
-        meta["params"].update({param_name(model, f"model.{k}"): v for k, v in sources.items()})
+        named = {param_name(model, f"model.{k}"): v for k, v in sources.items()}
+        for params in (meta["params"], meta.get("fitted_params") or {}):
+            params.update(named)
     model_cfg = OmegaConf.to_container(cfg.model, resolve=True)
     model_dims = built_dims(cfg, meta["dims"])
     # weights.pt holds every weight, architectures.json the backbones' architectures: no
     # pretrained source is read (saves from before architectures.json: their configs are)
     with restoring_saved_weights(recorded):
         check_weights_fit_config(model_cfg, model_dims, weights, path, memory=check_memory)
-        check_params_agree(cls, meta, cfg, path)
+        check_saved_params(cls, meta, cfg, path)  # and with the fit's (saved_params.py)
         try:
             module = module_from_config(cfg, meta["dims"], target_scaling, training=False)
         except FileNotFoundError as err:  # a save from before architectures.json
@@ -286,6 +291,8 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
         saved = series if mode == "independent" else None  # a record saved without ids
         est.fitted_rows_ = FittedRows.from_state(meta["fitted_rows"], times.dtype, saved)
     remember_fitted_params(est)
+    if meta.get("fitted_params") is not None:  # training settings set after the fit
+        est.fitted_params_ = fitted_params(cls, meta["fitted_params"])
     return est
 
 

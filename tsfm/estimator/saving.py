@@ -55,8 +55,13 @@ def _plain(value: Any) -> Any:
 
 def storable_params(est: Any) -> dict[str, Any]:
     """The estimator's parameters as JSON values, or a TypeError naming the one that is not."""
+    return storable(est.get_params(deep=False))
+
+
+def storable(values: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON values, or a TypeError naming the one that is not."""
     params = {}
-    for name, value in est.get_params(deep=False).items():
+    for name, value in values.items():
         try:
             params[name] = json.loads(json.dumps(value, default=_plain, allow_nan=False))
         except (TypeError, ValueError) as err:
@@ -86,6 +91,9 @@ def metadata(est: Any) -> dict[str, Any]:
         "dims": est.dims_,
         "fit_metrics": est.fit_metrics_,
     }
+    fitted = getattr(est, "fitted_params_", None)
+    if fitted is not None and storable(fitted) != meta["params"]:  # training settings set
+        meta["fitted_params"] = storable(fitted)  # since fit: the model's (saved_params.py)
     if searched(est):  # the parameters tune's search set (estimator/searched.py)
         meta["searched"] = sorted(searched(est))
     if getattr(est, "trained_until_", None) is not None:  # Forecaster.from_run's

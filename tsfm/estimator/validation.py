@@ -42,6 +42,7 @@ OPTIONAL_META_KEYS = {
     "statics",
     "searched",
     "lookback",
+    "fitted_params",  # the fit's, when training settings changed since (saved_params.py)
 }
 COUNT_DIMS = {"seq_len", "pred_len", "n_vars", "n_marks", "n_past", "n_future", "n_static_real"}
 DIM_KEYS = COUNT_DIMS | {"static_cardinalities", "masked"}

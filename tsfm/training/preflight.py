@@ -27,7 +27,14 @@ from tsfm.data.user_warnings import other_rank
 from tsfm.errors import InputError
 from tsfm.training.calibration_step import calibration_step
 from tsfm.training.checkpoint_files import local_checkpoint
-from tsfm.training.runtime import AUTO, MIXED, check_precision, check_threads, native_bf16
+from tsfm.training.runtime import (
+    AUTO,
+    MIXED,
+    check_precision,
+    check_seed,
+    check_threads,
+    native_bf16,
+)
 from tsfm.training.stopping import check_max_time
 
 if typing.TYPE_CHECKING:
@@ -212,6 +219,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
     check_settings(cfg, describe)  # callbacks, logger, output, optimizer, Lightning's values
     check_max_time(cfg.trainer.get("max_time"), describe)
     check_threads(cfg.get("threads"), describe)
+    check_seed(cfg.get("seed"))  # the command line's seed=-1: before Lightning refuses it
     check_accelerator(cfg.trainer, describe)
     if cfg.get("reuse_freed_memory", False) and cfg.get("release_freed_memory", False):
         raise InputError(

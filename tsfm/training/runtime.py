@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from tsfm.data.user_warnings import warn_user
@@ -212,6 +213,20 @@ def check_threads(value: Any, describe: Callable[[str], str] = str) -> None:
     raise InputError(
         f"{describe('threads')}={value!r}: give a positive whole number of CPU threads "
         "(threads=1 on a machine shared with other jobs), or null for torch's default"
+    )
+
+
+def check_seed(seed: Any) -> None:
+    """A seed is a whole number from 0 to 2**32 - 1 (NumPy's range, which Lightning seeds):
+    an int or a NumPy integer, never text or a bool (which an int setting would read as one)."""
+    whole = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
+    if whole and 0 <= seed < 2**32:
+        return
+    kind = "" if whole else f" ({type(seed).__name__}, not a whole number)"
+    raise InputError(
+        f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}"
+        f"{' (every fit is seeded)' if seed is None else kind}; give one, e.g. seed=3 (the "
+        "same seed, the same fit)"
     )
 
 

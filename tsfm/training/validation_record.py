@@ -17,6 +17,9 @@ adds to the run's metrics, when the run validates:
 - ``val/improving_epochs``: how many of the last validations in a row each improved on the
   lowest loss before it (:func:`~tsfm.training.validation_notes.improving_run`).
 
+The record (every validation loss, the baselines') is part of each checkpoint, so a run
+resumed from one (``resume=true``) reports what the uninterrupted run would have.
+
 :mod:`tsfm.training.validation_notes` reads them (is the model worse than a baseline, was its
 loss still improving when training stopped), without Lightning.
 """
@@ -30,6 +33,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torch import Tensor
 
+from tsfm.errors import InputError
 from tsfm.training.scoring import seasonal_naive
 from tsfm.training.series_metrics import has_baselines
 from tsfm.training.validation_notes import BASELINES, improving_run
@@ -44,6 +48,25 @@ class ValidationRecord(Callback):
         self.losses: list[float] = []
         self.sums: dict[str, list[Tensor]] = {}  # baseline -> [loss * weight, weight]
         self.baselines: dict[str, float] = {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The losses so far and the baselines' (plain numbers: a checkpoint keeps them, so
+        that a resumed run reports what an uninterrupted one would)."""
+        return {"losses": list(self.losses), "baselines": dict(self.baselines)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Continue the record of a checkpoint (one written before tsfm kept it has none:
+        the record starts empty, with the first validation after resuming)."""
+        losses, baselines = state_dict.get("losses"), state_dict.get("baselines")
+        if not isinstance(losses, list) or not isinstance(baselines, dict):
+            raise InputError(
+                "the checkpoint's validation record is not the one tsfm writes (a list of "
+                f"'losses' and a mapping of 'baselines'; found {sorted(state_dict)}); resume "
+                "from a checkpoint written by tsfm, or delete the entry to resume without it"
+            )
+        self.losses = [float(v) for v in losses]
+        self.baselines = {str(k): float(v) for k, v in baselines.items()}
+        self.sums = {}
 
     def on_validation_batch_end(
         self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int,
