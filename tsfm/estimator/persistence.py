@@ -48,7 +48,6 @@ from tsfm.estimator.moved_sources import apply_sources, missing_source, source_s
 from tsfm.estimator.panel_history import PanelHistory
 from tsfm.estimator.params import param_name
 from tsfm.estimator.saved_files import (
-    check_params_agree,
     check_weights_fit_config,
     checked_scalers,
     load_architectures,

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
-from omegaconf import DictConfig, OmegaConf
 
 from tsfm.errors import InputError
 from tsfm.estimator.validation import SavedForecasterError
@@ -249,24 +248,3 @@ def load_conformal(path: Path, meta: dict[str, Any]) -> ConformalScores:
             f"{horizon} steps of {n} series: the file is not this forecaster's",
         )
     return scores
-
-
-def check_params_agree(cls: type, meta: dict[str, Any], cfg: DictConfig, path: Path) -> None:
-    """The saved parameters set what config.yaml says: a parameter edited in one file only
-    would be reported by get_params (and used by the next fit) but not be the model's."""
-    from tsfm.estimator.params import config_key
-
-    own, params = set(cls._get_param_names()), meta["params"]
-    pairs = [("mode", params.get("mode", "joint"), meta.get("mode", "joint"))]
-    for name, value in params.items():
-        if name not in own and value is not None:
-            saved = OmegaConf.select(cfg, config_key(params["model"], name))
-            plain = OmegaConf.to_container(saved) if OmegaConf.is_config(saved) else saved
-            pairs.append((name, value, plain))
-    for name, value, saved in pairs:
-        same = list(value) == list(saved) if isinstance(value, list | tuple) else value == saved
-        if not same:
-            raise SavedForecasterError(
-                f"{path / 'forecaster.json'} has {name}={value!r} but the model was fitted with "
-                f"{saved!r}: the files of this save disagree; save the Forecaster again"
-            )
