@@ -48,3 +48,10 @@ def test_the_short_flags_are_refused_too(run_dir):
 
     said = shadowed_config_error(["-cd", str(run_dir), "-cn", "config.yaml"])
     assert said is not None and "Hydra searches tsfm's own configs before --config-dir" in said
+
+
+def test_tsfms_own_conf_folder_as_config_dir_is_left_alone():
+    from tsfm.config import CONF_DIR
+    from tsfm.config_shadow import shadowed_config_error
+
+    assert shadowed_config_error(["--config-dir", str(CONF_DIR), "--config-name", "config"]) is None

@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers.data import REPO
 from tests.helpers.estimator import tiny
 from tests.test_from_run import cli_run
@@ -56,3 +58,26 @@ def test_a_saved_forecaster_and_a_run_record_their_precision_and_threads(frame, 
     written = json.loads((run_dir / "versions.json").read_text())
     assert (written["precision"], written["threads"]) == ("32-true", 1)
     assert written["pandas"] and "cpu_native_bf16" in written
+
+
+def test_a_file_name_that_is_not_utf8_leaves_the_git_state_readable(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    (tmp_path / "tsfm").mkdir()
+    name = tmp_path.as_posix().encode() + b"/a\xff.txt"
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "core.quotepath", "false")
+    git("config", "user.email", "t@t")
+    git("config", "user.name", "t")
+    with open(name, "wb") as handle:
+        handle.write(b"1")
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    with open(name, "wb") as handle:
+        handle.write(b"2")  # a changed file whose name git prints as raw bytes
+    state = git_state(tmp_path)
+    assert state["git_dirty"] is True and len(state["git_commit"]) == 40

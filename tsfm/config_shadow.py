@@ -30,7 +30,7 @@ def shadowed_config_error(argv: Sequence[str]) -> str | None:
     name = args.config_name.removesuffix(".yaml")
     folder = Path(os.path.abspath(args.config_dir))
     theirs, ours = folder / f"{name}.yaml", Path(CONF_DIR) / f"{name}.yaml"
-    if not (theirs.is_file() and ours.is_file()):
+    if not (theirs.is_file() and ours.is_file()) or theirs.samefile(ours):
         return None
     run = folder / ".hydra" / f"{name}.yaml"
     rerun = (

@@ -51,14 +51,13 @@ def _git(checkout: Path, *args: str) -> str | None:
         done = subprocess.run(
             ["git", "-C", str(checkout), *args],
             capture_output=True,
-            text=True,
             timeout=GIT_SECONDS,
             env=env,
             check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return done.stdout
+    return done.stdout.decode("utf-8", errors="replace")  # file names need not be UTF-8
 
 
 def git_state(checkout: Path = CHECKOUT) -> dict[str, Any]:
