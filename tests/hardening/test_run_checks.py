@@ -70,7 +70,10 @@ def test_the_shipped_trainer_settings_have_lightnings_types(trainer):
     ("params", "message"),
     [
         ({"horizon": 0}, "horizon must be a positive whole number of steps, got 0"),
-        ({"lookback": 0}, "lookback must be a positive whole number of steps, got 0"),
+        (
+            {"lookback": 0},
+            r"lookback must be a positive whole number of steps \(or None: chosen by the data\), got 0",
+        ),
         ({"horizon": -3}, "horizon must be a positive whole number of steps, got -3"),
         ({"horizon": 2.5}, "horizon must be a positive whole number"),
         ({"max_epochs": 0}, r"max_epochs \(trainer.max_epochs\)=0 trains no step"),
