@@ -35,7 +35,8 @@ def as_saved_before(folder) -> None:
     del cfg.model["future_norm"]
     OmegaConf.save(cfg, folder / "config.yaml")
     meta = json.loads((folder / "forecaster.json").read_text())
-    meta["params"].pop("future_norm", None)
+    for params in (meta["params"], meta.get("fitted_params") or {}):
+        params.pop("future_norm", None)
     (folder / "forecaster.json").write_text(json.dumps(meta))
 
 
@@ -55,6 +56,16 @@ def test_a_save_from_before_future_norm_predicts_as_it_did(tmp_path):
     assert loaded.config_.model.future_norm == "lookback"
     new = Forecaster.load(fitted(future_covariates=["holiday"]).save(tmp_path / "new"))
     assert new.module_.model.future_norm == "window"  # saves record it: the default now
+
+
+def test_such_a_save_after_set_params_loads_with_the_lookback_rule_too(tmp_path):
+    est = fitted(future_covariates=["holiday"], future_norm="lookback")
+    future = est.make_future_dataframe().assign(holiday=1.0)
+    folder = est.set_params(lr=1e-3).save(tmp_path / "changed")  # the fitted settings kept too
+    as_saved_before(folder)
+    loaded = Forecaster.load(folder)
+    pd.testing.assert_frame_equal(loaded.predict(future_df=future), est.predict(future_df=future))
+    assert loaded.get_params()["lr"] == 1e-3
 
 
 def test_a_save_without_future_covariates_gets_no_parameter_it_never_used(tmp_path):

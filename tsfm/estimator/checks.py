@@ -143,6 +143,8 @@ def model_changes(est: Any, same_model: Callable[[str, Any], bool] | None = None
     if fitted is None:
         return ""
     now = est.get_params()
+    if fitted.get("lookback") is None and now.get("lookback") == getattr(est, "lookback_", None):
+        now["lookback"] = None  # the look-back the data chose, now given: the same model
     changed = sorted(
         name
         for name in fitted.keys() | now.keys()

@@ -199,8 +199,9 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
         )
     meta = check_metadata(cls, meta, cfg, path / "forecaster.json")
     if added and meta["dims"].get("n_future"):  # a refit or warm fit keeps what it computed
-        model = cfg.model.name
-        meta["params"].update({param_name(model, f"model.{k}"): cfg.model[k] for k in added})
+        filled = {param_name(cfg.model.name, f"model.{k}"): cfg.model[k] for k in added}
+        for params in (meta["params"], meta.get("fitted_params") or {}):
+            params.update(filled)
     mode = meta.get("mode", "joint")
     input_columns = meta.get("input_columns", meta["columns"])
     series = meta.get("series")

@@ -12,6 +12,7 @@ from omegaconf import OmegaConf
 from tsfm.errors import InputError
 from tsfm.estimator.params import config_key, param_name, set_value
 from tsfm.estimator.preset_config import compose_for
+from tsfm.training.runtime import check_seed
 from tsfm.tuning.config import TuneConfig
 from tsfm.tuning.space_models import space_for
 
@@ -135,5 +136,8 @@ def study_settings(settings: dict[str, Any]) -> Any:
                 "search_space, output_dir, val_df, val_size, static_df, refit and the study "
                 f"settings {', '.join(sorted(STUDY_SETTINGS))}"
             )
+        if key == "seed":  # as the Forecaster's: no text, bool or out-of-range value
+            check_seed(value)
+            value = int(value)
         tune[key] = value
     return tune

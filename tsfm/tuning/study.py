@@ -44,7 +44,7 @@ class TrialSeededTPE(BaseSampler):
         self._tpe = self._fresh(0)
 
     def _fresh(self, number: int) -> TPESampler:
-        return TPESampler(seed=self.seed + number, n_startup_trials=self.n_startup_trials)
+        return TPESampler(seed=(self.seed + number) % 2**32, n_startup_trials=self.n_startup_trials)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self._tpe = self._fresh(trial.number)
