@@ -17,6 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from tsfm.errors import InputError
 
+KINDS = {bool: "True or False", int: "a whole number", float: "a number"}
 SPELLING = (
     "a parameter names a config key with '__' for each '.' (trainer__gradient_clip_val=1.0, "
     "callbacks__early_stopping__patience=5); the keys are those of python -m tsfm.run's "
@@ -39,6 +40,13 @@ def set_value(cfg: DictConfig, key: str, value: Any, source: str) -> None:
         OmegaConf.update(cfg, key, value, merge=False)
     except OmegaConfBaseException as err:
         raise InputError(wrong_value(cfg, key, value, source, err)) from None
+    stored = OmegaConf.select(cfg, key, throw_on_missing=False)
+    if isinstance(value, str) and isinstance(stored, (bool, int, float)):  # typed: converted
+        raise InputError(
+            f"{source} sets {key}={value!r}, text where the setting takes "
+            f"{KINDS[type(stored)]}: give {stored!r}, without quotes (tsfm turns no text into "
+            "a number)"
+        )
 
 
 def no_such_key(cfg: DictConfig, key: str, source: str) -> str:
