@@ -38,12 +38,7 @@ from tsfm.estimator.naive_check import warn_naive_better
 from tsfm.estimator.scored_windows import scored_counts
 from tsfm.training.flat_windows import Flat, flat_windows
 from tsfm.training.metric_notes import notes
-from tsfm.training.series_metrics import (
-    COUNTS,
-    POOLED_SCALED,
-    SeriesMetrics,
-    pooled_values,
-)
+from tsfm.training.series_metrics import COUNTS, POOLED_SCALED, SeriesMetrics, pooled_values
 from tsfm.training.undefined_metrics import defined, reason
 
 SERIES_COLUMNS = ("mae", "mse", "rmse", "smape", "mape", "mase", *POOLED_SCALED)

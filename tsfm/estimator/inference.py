@@ -212,6 +212,18 @@ def one_window(
     return values, quantiles
 
 
+def table_to_forecast_from(est: Any, df: Any) -> SeriesTable:
+    """The fitted data (``df`` None) or ``df`` as read, refused when it holds fewer rows than
+    the look-back a forecast reads."""
+    table = est.history_ if df is None else est._read(df)
+    if len(table) < est.lookback_:
+        raise InputError(
+            f"the frame has {len(table)} rows; a forecast needs the last lookback = "
+            f"{est.lookback_} of them"
+        )
+    return table
+
+
 def forecast_next(
     est: Any,
     table: SeriesTable,

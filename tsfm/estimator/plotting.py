@@ -93,15 +93,10 @@ def _joint_panels(
     levels: tuple[float, ...],
     future_df: Any,
 ) -> tuple[list[Panel], int]:
-    from tsfm.estimator.inference import forecast_next
+    from tsfm.estimator.inference import forecast_next, table_to_forecast_from
     from tsfm.estimator.intervals import band_values, column_request
 
-    table = est.history_ if df is None else est._read(df)
-    if len(table) < est.lookback_:
-        raise InputError(
-            f"the frame has {len(table)} rows; a forecast needs the last lookback = "
-            f"{est.lookback_} of them"
-        )
+    table = table_to_forecast_from(est, df)
     taus, requested = column_request(est, levels or None, False)
     times, values, quantiles = forecast_next(est, table, future_df, taus)
     bands = dict(band_values(requested, taus, quantiles)) if taus else {}

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from tsfm.data.frames import write_frame
-from tsfm.errors import InputError
 from tsfm.estimator.adaptive_history import adapted_radius
-from tsfm.estimator.inference import forecast_next
+from tsfm.estimator.inference import forecast_next, table_to_forecast_from
 from tsfm.estimator.intervals import band_values, column_request
 from tsfm.estimator.panel_predict import predict_panel
 from tsfm.estimator.rollout import check_steps, roll_table
@@ -31,12 +30,7 @@ def predict_frame(
     df = with_static_df(est, df, static_df)
     if est.mode_ == "independent":
         return predict_panel(est, df, future_df, taus, columns, steps)
-    table = est.history_ if df is None else est._read(df)
-    if len(table) < est.lookback_:
-        raise InputError(
-            f"the frame has {len(table)} rows; a forecast needs the last lookback = "
-            f"{est.lookback_} of them"
-        )
+    table = table_to_forecast_from(est, df)
     names = est.output_columns(table)
     if steps is not None and steps > est.horizon:
         times, values = roll_table(est, table, future_df, steps)

@@ -130,7 +130,7 @@ def sample_paths(
 ) -> Any:
     """The paths frame of :meth:`Forecaster.sample_paths`."""
     from tsfm.estimator.accuracy import in_library, series_names
-    from tsfm.estimator.inference import next_window, one_window
+    from tsfm.estimator.inference import next_window, one_window, table_to_forecast_from
     from tsfm.estimator.interval_requests import check_interval_variates
     from tsfm.estimator.static_inputs import with_static_df
 
@@ -143,12 +143,7 @@ def sample_paths(
             "each step's intervals"
         )
     df = with_static_df(est, df, static_df)
-    table = est.history_ if df is None else est._read(df)
-    if len(table) < est.lookback_:
-        raise InputError(
-            f"the frame has {len(table)} rows; a forecast needs the last lookback = "
-            f"{est.lookback_} of them"
-        )
+    table = table_to_forecast_from(est, df)
     prepared, windows, times = next_window(est, table, future_df)
     check_interval_variates(est, prepared)
     n, horizon = prepared.n_targets, est.horizon
