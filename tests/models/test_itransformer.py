@@ -82,3 +82,35 @@ def test_itransformer_rejects_bad_settings():
         ITransformer(24, 8, d_model=10, n_heads=3)
     with pytest.raises(ValueError, match="activation"):
         ITransformer(24, 8, activation="swish")
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+@pytest.mark.parametrize("n_layers", [1, 2])
+def test_inference_computes_only_the_target_tokens_in_the_last_layer_with_the_same_values(
+    bf16: bool, n_layers: int
+):
+    """Past covariate tokens before the targets, calendar and future tokens after them: the
+    inference pass (last layer on the targets' tokens only) equals the full pass, which a
+    training-mode model without dropout runs."""
+    torch.manual_seed(0)
+    model = ITransformer(
+        24, 8, n_future=2, d_model=16, n_heads=2, d_ff=32, n_layers=n_layers, dropout=0.0
+    )
+    inputs = dict(
+        x=torch.randn(5, 24, 3),
+        x_mark=torch.randn(5, 24, 4),
+        past_covariates=torch.randn(5, 24, 2),
+        future_covariates=torch.randn(5, 32, 2),
+    )
+    tokens = 2 + 3 + 4 + 2
+    seen = []
+    layer = model.layers[-1]
+    layer.register_forward_hook(lambda _m, _i, out: seen.append(out[0].shape[1]))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with torch.no_grad():
+            full = model.train()(**inputs)
+            pruned = model.eval()(**inputs)
+    assert seen == [tokens, 3]  # the inference pass kept only the three targets' tokens
+    assert pruned.shape == full.shape == (5, 8, 3)
+    tolerance = 1e-2 if bf16 else 1e-6
+    torch.testing.assert_close(pruned, full, rtol=tolerance, atol=tolerance)

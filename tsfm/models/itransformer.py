@@ -205,12 +205,20 @@ class ITransformer(nn.Module):
         if self.future_embedding is not None and future_covariates is not None:
             h = torch.cat([h, self._future_tokens(future_covariates, future_covariates_mask)], 1)
         h = self.embed_drop(h)
+        targets = slice(n_before, n_before + n_vars)
+        # In inference the last layer computes only the targets' tokens: the others' outputs
+        # would be discarded, and each kept token comes out as in the full pass. Training runs
+        # every token through, so dropout draws the same masks as ever.
+        pruned = not (self.training or self.output_attention) and h.shape[1] > n_vars
+        pruned = pruned and len(self.layers) > 0
         maps = []
-        for layer in self.layers:
-            h, weights = layer(h, self.output_attention)
+        for i, layer in enumerate(self.layers):
+            last = pruned and i == len(self.layers) - 1
+            h, weights = layer(h, self.output_attention, targets if last else None)
             maps.append(weights)
-        out = self.projector(self.final_norm(h)).transpose(1, 2)  # [B, S, tokens]
-        out = out[..., n_before : n_before + n_vars]
+        out = self.projector(self.final_norm(h)).transpose(1, 2)  # [B, S, tokens or N]
+        if not pruned:
+            out = out[..., targets]
         if norm is not None:
             out = norm.denormalize(out)
         if self.output_attention:

@@ -34,30 +34,44 @@ class InvertedAttention(nn.Module):
         batch, tokens, _ = x.shape
         return x.view(batch, tokens, self.n_heads, -1).transpose(1, 2)
 
-    def _fused_heads(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """q, k and v from one product with the three weights stacked (in the autocast dtype)."""
+    def _fused_heads(self, x: Tensor, queries: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """q (of ``queries``), k and v (of ``x``) with the weights stacked, in the autocast
+        dtype: one product when every token asks, else one for q and one for k and v."""
         dtype = torch.get_autocast_dtype("cpu")
-        layers = (self.query, self.key, self.value)
+        layers = (self.query, self.key, self.value) if queries is x else (self.key, self.value)
         weight = torch.cat([layer.weight.to(dtype) for layer in layers])
         bias = torch.cat([layer.bias for layer in layers])
         batch, tokens, _ = x.shape
-        qkv = F.linear(x, weight, bias).view(batch, tokens, 3, self.n_heads, -1)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)
-        return q, k, v
+        stacked = F.linear(x, weight, bias).view(batch, tokens, len(layers), self.n_heads, -1)
+        if queries is x:
+            q, k, v = stacked.permute(2, 0, 3, 1, 4)
+            return q, k, v
+        k, v = stacked.permute(2, 0, 3, 1, 4)
+        q = F.linear(queries, self.query.weight.to(dtype), self.query.bias)
+        return self._heads(q), k, v
 
-    def forward(self, x: Tensor, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self, x: Tensor, need_weights: bool = False, queries: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Self-attention of ``x``; with ``queries`` (some of x's tokens, contiguous), only
+        those tokens' outputs, each the same as in the full pass (keys and values from x)."""
+        queries = x if queries is None else queries
         if not need_weights and cpu_autocast(x):  # bf16 on CPU; fp32 stays as below
             drop = self.attention_drop if self.training else None
-            context = explicit_attention(*self._fused_heads(x), drop)
-            return self.out(context.transpose(1, 2).reshape(x.shape)), None
-        q, k, v = self._heads(self.query(x)), self._heads(self.key(x)), self._heads(self.value(x))
+            context = explicit_attention(*self._fused_heads(x, queries), drop)
+            return self.out(context.transpose(1, 2).reshape(queries.shape)), None
+        q, k, v = (
+            self._heads(self.query(queries)),
+            self._heads(self.key(x)),
+            self._heads(self.value(x)),
+        )
         p = self.dropout if self.training else 0.0
         if need_weights:  # the explicit path, only when attention maps are asked for
             weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
             context = F.dropout(weights, p, self.training) @ v
         else:
             weights, context = None, F.scaled_dot_product_attention(q, k, v, dropout_p=p)
-        context = context.transpose(1, 2).reshape(x.shape)
+        context = context.transpose(1, 2).reshape(queries.shape)
         return self.out(context), weights
 
 
@@ -72,8 +86,12 @@ class EncoderLayer(nn.Module):
         self.drop = Dropout(dropout)
         self.activation = ACTIVATIONS[activation]
 
-    def forward(self, x: Tensor, need_weights: bool = False) -> tuple[Tensor, Tensor | None]:
-        attended, weights = self.attention(x, need_weights)
-        h = self.norm1(x + self.drop(attended))
+    def forward(
+        self, x: Tensor, need_weights: bool = False, kept: slice | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """``kept``: compute only these tokens' outputs (all tokens still serve as keys)."""
+        queries = None if kept is None else x[:, kept].contiguous()
+        attended, weights = self.attention(x, need_weights, queries)
+        h = self.norm1((x if queries is None else queries) + self.drop(attended))
         y = self.drop(self.ff_out(self.drop(self.activation(self.ff_in(h)))))
         return self.norm2(h + y), weights
