@@ -130,5 +130,6 @@ def test_the_blocks_run_in_order_at_tiny_sizes(tmp_path, monkeypatch):
             ) from error
         scopes.append(scope)
     assert len(scopes[0]["forecasts"]) == 4 * 96 * 7  # 4 folds of 96 steps of 7 variates
-    assert len(scopes[2]["future"]) == 48 and len(scopes[6]["actuals"]) == 414 * 48
+    assert len(scopes[2]["future"]) == 48 and len(scopes[7]["actuals"]) == 414 * 48
     assert len(scopes[4]["paths"]) == 1000 * 24 * 7  # 1000 paths of 24 steps of 7 variates
+    assert len(scopes[5]["paths"]) == 500 * 7 * 3  # 500 paths of 7 steps of 3 panel series

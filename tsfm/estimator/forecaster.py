@@ -258,7 +258,8 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         ``future_df``, ``static_df``): rows (series, sample, timestamp), columns id, time,
         ``sample`` and the target, in ``df``'s library; drawn from the conformal calibration
         residuals, whole windows at a time, so each step's spread is its interval's and the
-        steps move together as the model's errors did (:mod:`tsfm.estimator.sample_paths`)."""
+        steps move together as the model's errors did (:mod:`tsfm.estimator.sample_paths`;
+        a panel's per series: :mod:`tsfm.estimator.panel_paths`)."""
         from tsfm.estimator.sample_paths import sample_paths
 
         check_fitted(self)

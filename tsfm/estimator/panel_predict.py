@@ -91,10 +91,16 @@ def predict_panel(
 
 
 def panel_forecast(
-    est: Any, inputs: PanelInputs, future_df: Any, taus: tuple[float, ...] = ()
+    est: Any,
+    inputs: PanelInputs,
+    future_df: Any,
+    taus: tuple[float, ...] = (),
+    looks: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The horizon's timestamps ``[S, H]``, forecasts ``[S, H]`` and (with ``taus``)
-    quantiles ``[S, H, Q]`` of every series of ``inputs``."""
+    quantiles ``[S, H, Q]`` of every series of ``inputs``; ``looks``: a list that gets the
+    model's scaled look-back inputs ``x`` of each chunk (``[s, L, 1]``, the series' order),
+    whose spread normalised conformal scores are read at (sample paths)."""
     from tsfm.estimator.future import NO_FUTURE_COVARIATES, horizon_values, require_future_df
 
     ids, history, given = inputs.ids, inputs.history, inputs.given
@@ -130,6 +136,8 @@ def panel_forecast(
     for part in spans(len(ids), chunk_size(est, scaled.shape[2], len(taus))):  # bounded memory
         own = {key: value[part] for key, value in statics.items()}
         batch = panel_batch(est, scaled[part], stamps[part], own, filled[part])
+        if looks is not None:
+            looks.append(batch["x"])
         with inference(est.config_, est.module_.device, fitted_precision(est)):
             output = est.module_(batch)
             predictions.append(output.prediction.float().cpu().numpy().astype(np.float64))

@@ -35,6 +35,8 @@ most ``2 k`` distinct paths per series, so the tails of a path statistic are as 
 plus past errors of the model, not draws of a probabilistic model. With
 ``conformal_adaptive_rate`` the paths follow the split (calibration) scores, as ``predict()``
 without ``df`` does; adaptive conformal moves a level, which no whole path can follow.
+``mode="independent"`` panels draw per series from their pooled windows
+(:mod:`tsfm.estimator.panel_paths`).
 """
 
 from __future__ import annotations
@@ -71,6 +73,30 @@ def check_request(n_samples: Any, seed: Any) -> int:
     return int(n_samples)
 
 
+def check_size(count: int, horizon: int, n: int) -> None:
+    """Refuses ``count`` paths of ``horizon`` steps of ``n`` series too many to hold."""
+    if count * horizon * n > MAX_VALUES:
+        raise InputError(
+            f"{count} paths of {horizon} steps of {n} series would hold {count * horizon * n:,} "
+            f"values (more than {MAX_VALUES:,}); ask for fewer n_samples, or forecast fewer "
+            "series per call"
+        )
+
+
+def path_names(layout: Any) -> tuple[str, str, str]:
+    """The id, time and target columns of the paths frame (with ``sample`` among them)."""
+    from tsfm.estimator.accuracy import series_names
+
+    id_col, time_col, target_col = series_names(layout)
+    if "sample" in (id_col, time_col, target_col):
+        raise InputError(
+            "the paths frame has a column 'sample', and the frame names its id, time or "
+            "target column 'sample' too: rename that column (Forecaster(id_col=..., "
+            "time_col=..., target_col=...))"
+        )
+    return id_col, time_col, target_col
+
+
 def residual_source(est: Any) -> np.ndarray:
     """The signed calibration residuals ``[k, H, C]`` paths are drawn from, or the refusal
     of a model without them naming how to get them."""
@@ -80,6 +106,12 @@ def residual_source(est: Any) -> np.ndarray:
         "(loss='mse' or another point loss; k >= 19 keeps each series' own residuals, and "
         "val_size=... or fit(df, val_df) calibrates on the validation rows)"
     )
+    if est.mode_ == "independent":  # calibrated on every series' last validation windows
+        fix = (
+            "fit a point model with calibration windows: Forecaster(..., mode='independent', "
+            "val_size=..., conformal_windows=k) (loss='mse' or another point loss; the last k "
+            "validation windows of every series are pooled)"
+        )
     if module.head.probabilistic:
         raise InputError(
             f"sample paths are drawn from conformal calibration residuals; this model "
@@ -129,30 +161,23 @@ def sample_paths(
     est: Any, df: Any, n_samples: int, seed: int | None, future_df: Any, static_df: Any
 ) -> Any:
     """The paths frame of :meth:`Forecaster.sample_paths`."""
-    from tsfm.estimator.accuracy import in_library, series_names
+    from tsfm.estimator.accuracy import in_library
     from tsfm.estimator.inference import next_window, one_window, table_to_forecast_from
     from tsfm.estimator.interval_requests import check_interval_variates
     from tsfm.estimator.static_inputs import with_static_df
 
     count = check_request(n_samples, seed)
     residuals = residual_source(est)
-    if est.mode_ == "independent":
-        raise InputError(
-            "sample paths are not available for mode='independent' panels yet: fit the series "
-            "with mode='joint' (one shared time index), or use predict(df, level=[...]) for "
-            "each step's intervals"
-        )
     df = with_static_df(est, df, static_df)
+    if est.mode_ == "independent":
+        from tsfm.estimator.panel_paths import panel_paths
+
+        return panel_paths(est, df, count, residuals, seed, future_df)
     table = table_to_forecast_from(est, df)
     prepared, windows, times = next_window(est, table, future_df)
     check_interval_variates(est, prepared)
     n, horizon = prepared.n_targets, est.horizon
-    if count * horizon * n > MAX_VALUES:
-        raise InputError(
-            f"{count} paths of {horizon} steps of {n} series would hold {count * horizon * n:,} "
-            f"values (more than {MAX_VALUES:,}); ask for fewer n_samples, or forecast fewer "
-            "series per call"
-        )
+    check_size(count, horizon, n)
     point, _ = one_window(est, prepared, windows, ())  # [H, N], the caller's order
     conformal = est.module_.conformal
     paths = draw(residuals, conformal.per_series, n, count, np.random.default_rng(seed))
@@ -165,13 +190,7 @@ def sample_paths(
         paths = paths[..., prepared.restore]
     values = point[None] + paths  # [count, H, N]
     columns = est.output_columns(table)
-    id_col, time_col, target_col = series_names(table.layout)
-    if "sample" in (id_col, time_col, target_col):
-        raise InputError(
-            "the paths frame has a column 'sample', and the frame names its id, time or "
-            "target column 'sample' too: rename that column (Forecaster(id_col=..., "
-            "time_col=..., target_col=...))"
-        )
+    id_col, time_col, target_col = path_names(table.layout)
     from tsfm.data.frames import time_series
 
     horizon_times = times[est.lookback_ :]
