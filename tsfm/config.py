@@ -113,6 +113,10 @@ class RunConfig:
     window's look-back) or ``history`` (the series' rows before each window's origin: the
     training split and everything after it up to the window; M4 always scores its own MASE
     and MSIS that way); ``conformal`` calibrates intervals for a point model.
+    ``nonnegative``: ``true`` (every target) or a list of target columns whose forecasts
+    (points, interval bounds, quantiles, ``forecasts.parquet``) are floored at zero on the
+    original scale, after unscaling (:mod:`tsfm.training.nonnegative`); ``false`` (default)
+    floors nothing.
     ``train``/``test``: train, then test the best checkpoint; ``train=false`` tests the
     weights of ``ckpt_path`` (a local file), on data scaled by ``test_scaler``: ``data``
     (a scaler fitted on its own training split, the papers' transfer convention) or
@@ -149,6 +153,7 @@ class RunConfig:
     levels: list[float] | None = None
     season_length: int | None = None
     mase_scale: str = "lookback"
+    nonnegative: Any = False  # bool or a list of target columns (tsfm.training.nonnegative)
     conformal: ConformalConfig = field(default_factory=ConformalConfig)
     seed: int = 2023
     task_name: str = "train"

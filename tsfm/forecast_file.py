@@ -8,8 +8,10 @@ the data's time zone (a CSV's offsets are read as UTC instants, without a zone);
 integer steps for integer time, steps counted from the window's start without a time column),
 ``step`` (1 .. pred_len), ``y`` (the actual value as the data was read, float64, null where
 missing: the batch's ``y_original``), ``forecast`` and, for a model with intervals,
-``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's levels. These are the values the test
-metrics are computed from, exactly: the mean absolute error of ``forecast - y`` is
+``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's levels; with ``nonnegative``, those of
+its targets floored at zero (the test metrics score the model's own forecasts: the
+equalities below hold without it). These are the values the test metrics are computed from,
+exactly: the mean absolute error of ``forecast - y`` is
 ``test/mae_original`` (to float64 rounding), the share of ``y`` inside the bounds
 ``test/coverage_<L>``, and under adaptive conformal
 (``conformal.adaptive_rate``) the bounds are those the test pass scores, moving along the test
@@ -19,6 +21,7 @@ windows in origin order.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -29,6 +32,7 @@ from tsfm.data.batch import batch_to
 from tsfm.data.frames import time_series
 from tsfm.training.adaptive_conformal import SequentialTestPass, adaptive_quantiles
 from tsfm.training.module import ForecastingModule
+from tsfm.training.nonnegative import floor_frame
 from tsfm.training.scoring import index_of, level_bounds, level_name, lookback_spread
 
 INDEX_KEYS = ("index", "variate", "variates", "series")  # what rows and the scaling read
@@ -188,9 +192,17 @@ def _rows(batch, dataset, datamodule, names, columns: dict[str, np.ndarray]) -> 
 
 
 def write_forecasts(
-    module: ForecastingModule, datamodule: ForecastDataModule, path: str | Path
+    module: ForecastingModule,
+    datamodule: ForecastDataModule,
+    path: str | Path,
+    nonnegative: Any = False,
 ) -> Path:
-    """Write :func:`forecast_frame` to ``path`` (Parquet); returns the path."""
+    """Write :func:`forecast_frame` to ``path`` (Parquet), the forecasts and bounds of the
+    ``nonnegative`` targets floored at zero (:func:`tsfm.training.nonnegative.floor_frame`);
+    returns the path."""
     path = Path(path)
-    forecast_frame(module, datamodule).write_parquet(path)
+    frame = forecast_frame(module, datamodule)
+    layout = getattr(getattr(datamodule, "table", None), "layout", None)
+    target = layout.target_col if layout is not None and layout.kind == "long" else None
+    floor_frame(frame, nonnegative, target).write_parquet(path)
     return path

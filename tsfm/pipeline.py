@@ -35,6 +35,7 @@ from tsfm.training.last_checkpoint import EpochCheckpoint, best_scores
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
 from tsfm.training.module import ForecastingModule
+from tsfm.training.nonnegative import check_run_data
 from tsfm.training.preflight import check_run, protocol
 from tsfm.training.progress import counting_progress_bar
 from tsfm.training.random_state import RandomStates
@@ -213,6 +214,7 @@ def _fit_and_test(
         datamodule = build_datamodule(cfg)
         if cfg.train:
             warn_extreme_values(datamodule.extreme_values, "data.missing=mask", "metrics.json")
+        check_run_data(cfg, datamodule)  # nonnegative: targets, none below zero
     else:
         datamodule.setup()
     datamodule = data_for_test(cfg, datamodule)  # a checkpoint's column order (and scaler)

@@ -104,7 +104,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
                     title=run_title(cfg, result.metrics),
                 )
             if cfg.output.forecasts and cfg.test:
-                write_forecasts(result.module, result.datamodule, run_dir / "forecasts.parquet")
+                path = run_dir / "forecasts.parquet"
+                write_forecasts(result.module, result.datamodule, path, cfg.get("nonnegative"))
         if cfg.output.print_table:  # through logging: the console and the run's run.log
             log.info("\n%s\n%s", run_title(cfg), metrics_table(result.metrics))
             log.info("run directory: %s", run_dir)

@@ -26,6 +26,7 @@ from tsfm.estimator.fit_trainer import (
     trainer_arguments,
 )
 from tsfm.estimator.fitted_record import fitted_rows
+from tsfm.estimator.floors import check_fit_values
 from tsfm.estimator.lookback import fit_lookback
 from tsfm.estimator.params import MANAGED, build_config, given_keys, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
@@ -145,6 +146,8 @@ def fit_table(
         applied=applied,
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
+    check_fit_values(cfg, rows.values, rows.columns, target_names(rows, roles), rows.times,
+                     rows.layout)  # fmt: skip
     # the data's own frequency, not a preset's calendar one; stored, so evaluate uses it too
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     needed = est.lookback_ + est.horizon

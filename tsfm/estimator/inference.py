@@ -24,11 +24,13 @@ from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, refuse_overflow, warn_unobserved
 from tsfm.errors import InputError
+from tsfm.estimator.floors import floored_columns
 from tsfm.estimator.interval_requests import check_interval_variates
 from tsfm.estimator.model_outputs import RadiusOf, finite, forward, unscale, unscale_quantiles
 from tsfm.estimator.roles import named_columns
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.models import capabilities
+from tsfm.training.nonnegative import floor
 
 
 @dataclass
@@ -194,9 +196,11 @@ def one_window(
     windows: Windows,
     taus: Sequence[float],
     radius_of: RadiusOf | None = None,
+    floored: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The original-scale forecast ``[H, N]`` (and quantiles ``[H, N, Q]``) of the window
-    whose look-back starts at row 0, in the caller's target order."""
+    whose look-back starts at row 0, in the caller's target order; ``floored``: with the
+    ``nonnegative`` targets floored at zero (:mod:`tsfm.estimator.floors`)."""
     if taus:
         check_interval_variates(est, prepared)
     scaled, quantiles = forward(est, windows.batch(np.array([0])), taus, radius_of)
@@ -206,6 +210,9 @@ def one_window(
         quantiles = finite(
             unscale_quantiles(prepared.scaler, quantiles[0], n), "the quantiles", est.module_
         )
+    if floored:  # on the original scale, in the model's column order
+        mask = floored_columns(est, prepared.table.columns[:n])
+        values, quantiles = floor(values, mask), floor(quantiles, mask, quantiles=True)
     if prepared.restore is not None:
         values = values[:, prepared.restore]
         quantiles = None if quantiles is None else quantiles[:, prepared.restore]

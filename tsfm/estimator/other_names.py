@@ -108,6 +108,11 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
         "output_chunk_length": (DARTS, "horizon={value}"),
         "n_epochs": (DARTS, "max_epochs={value}"),
         "random_state": (DARTS, "seed={value}"),
+        "likelihood": (DARTS, "loss='quantile', 'normal' or 'student_t' (a distribution "
+                       "head), or conformal_windows=k for a point model's intervals; count "
+                       "likelihoods (Poisson, negative binomial) are not offered: "
+                       "nonnegative=True (or a list of targets) floors forecasts, bounds and "
+                       "sample paths at zero"),
     },
     "fit": {
         **_COLUMNS,

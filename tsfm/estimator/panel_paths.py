@@ -29,8 +29,10 @@ import torch
 from tsfm.data.frames import time_series
 from tsfm.data.frames.write import id_series
 from tsfm.estimator.accuracy import in_library
+from tsfm.estimator.floors import floored_columns
 from tsfm.estimator.panel_predict import panel_forecast, panel_inputs
 from tsfm.estimator.sample_paths import check_size, draw, path_names
+from tsfm.training.nonnegative import floor
 from tsfm.training.scoring import lookback_spread
 
 
@@ -45,7 +47,8 @@ def panel_paths(
     n_series, horizon = len(inputs.ids), est.horizon
     check_size(count, horizon, n_series)
     looks: list[torch.Tensor] = []
-    horizons, point, _ = panel_forecast(est, inputs, future_df, looks=looks)  # [S, H] each
+    # [S, H] each; the model's own forecasts (nonnegative floors the paths, below)
+    horizons, point, _ = panel_forecast(est, inputs, future_df, looks=looks, floored=False)
     conformal = est.module_.conformal
     rng = np.random.default_rng(seed)
     drawn = draw(residuals, conformal.per_series, 1, count * n_series, rng)  # [S * count, H, 1]
@@ -54,6 +57,8 @@ def panel_paths(
     if conformal.normalized:  # each forecast's own look-back spread, as its interval
         scale = scale * lookback_spread(torch.cat(looks)).double().numpy()[:, 0, 0]
     values = point[:, None, :] + paths * scale[:, None, None]  # [S, count, H]
+    floored = floored_columns(est, list(est.columns_))  # one target: all series or none
+    values = floor(values[..., None], floored)[..., 0]
     times = np.broadcast_to(horizons[:, None, :], values.shape).reshape(-1)
     frame = pl.DataFrame(
         [

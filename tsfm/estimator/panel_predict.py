@@ -17,6 +17,7 @@ from tsfm.data.frames.horizon_rows import trailing_missing, warn_horizon_rows
 from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.values import refuse_overflow, warn_empty_lookback
 from tsfm.errors import InputError
+from tsfm.estimator.floors import floored_columns
 from tsfm.estimator.model_outputs import finite
 from tsfm.estimator.panel_history import (
     PanelHistory,
@@ -28,6 +29,7 @@ from tsfm.estimator.panel_history import (
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
+from tsfm.training.nonnegative import floor
 from tsfm.training.runtime import fitted_precision, inference
 
 
@@ -96,11 +98,13 @@ def panel_forecast(
     future_df: Any,
     taus: tuple[float, ...] = (),
     looks: list | None = None,
+    floored: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The horizon's timestamps ``[S, H]``, forecasts ``[S, H]`` and (with ``taus``)
     quantiles ``[S, H, Q]`` of every series of ``inputs``; ``looks``: a list that gets the
     model's scaled look-back inputs ``x`` of each chunk (``[s, L, 1]``, the series' order),
-    whose spread normalised conformal scores are read at (sample paths)."""
+    whose spread normalised conformal scores are read at (sample paths); ``floored=False``:
+    the model's own forecasts, not floored by ``nonnegative`` (sample paths floor later)."""
     from tsfm.estimator.future import NO_FUTURE_COVARIATES, horizon_values, require_future_df
 
     ids, history, given = inputs.ids, inputs.history, inputs.given
@@ -146,10 +150,14 @@ def panel_forecast(
                 quantiles.append(q.float().cpu().numpy().astype(np.float64))
     prediction = np.concatenate(predictions)
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast", est.module_)
+    mask = floored_columns(est, list(est.columns_))  # nonnegative, on the original scale
+    mask = mask if floored else np.zeros_like(mask)
+    values = floor(values, mask)
     if not taus:
         return horizons, values[..., 0], None
     quantiles = np.concatenate(quantiles) * std[:, None, :n, None] + mean[:, None, :n, None]
-    return horizons, values[..., 0], finite(quantiles, "the quantiles", est.module_)[..., 0, :]
+    quantiles = floor(finite(quantiles, "the quantiles", est.module_), mask, quantiles=True)
+    return horizons, values[..., 0], quantiles[..., 0, :]
 
 
 def _write(layout: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:

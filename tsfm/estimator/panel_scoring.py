@@ -28,6 +28,7 @@ from tsfm.data.user_warnings import warn_user
 from tsfm.data.values import last_observed, refuse_overflow
 from tsfm.errors import InputError
 from tsfm.estimator.accuracy import history_scales, season_length
+from tsfm.estimator.floors import floor_result, floored_columns
 from tsfm.estimator.model_outputs import finite
 from tsfm.estimator.panel_inputs import filled_windows, panel_batch, series_rows
 from tsfm.estimator.rolling import Backtest
@@ -175,4 +176,5 @@ def panel_forecasts(
         scaled_q = finite(np.concatenate(parts["q"]), "the quantiles", est.module_)
         result.quantiles_scaled = scaled_q
         result.quantiles = scaled_q * s[..., None] + m[..., None]
+    result = floor_result(result, floored_columns(est, list(est.columns_)), m, s)  # nonnegative
     return result, np.concatenate(parts["t"])

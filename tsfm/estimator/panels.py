@@ -36,6 +36,7 @@ from tsfm.estimator.fit_trainer import (
 )
 from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.fitting import describe_key, model_statics, validation_rows
+from tsfm.estimator.floors import check_fit_values
 from tsfm.estimator.lookback import fit_lookback
 from tsfm.estimator.panel_history import (  # the panel as a fitted model reads it
     PanelHistory,  # noqa: F401 (re-exported: pickles made before it moved name it here)
@@ -130,6 +131,10 @@ def fit_long(
         applied=applied,
     )  # fmt: skip
     check_run(cfg, lambda key: describe_key(est.model, key))
+    target = [str(est.target_col)]
+    for series, table in zip(long.ids, tables, strict=True):  # nonnegative: none below zero
+        own = table.values[:, :1]  # the target first
+        check_fit_values(cfg, own, target, target, table.times, long.layout, series)
     # stored, as a joint fit does (fitting.py), so evaluate and the folds read the same lag
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     validate = est.val_size is not None

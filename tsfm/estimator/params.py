@@ -30,6 +30,7 @@ from tsfm.models import REGISTRY, RENAMED, default_hyperparameters
 from tsfm.training.artifacts import settle_levels
 from tsfm.training.conformal import check_conformal
 from tsfm.training.heads import make_head
+from tsfm.training.nonnegative import check_setting
 from tsfm.training.processes import multi_process
 from tsfm.training.runtime import check_seed
 
@@ -52,6 +53,7 @@ ALIASES = {
     "quantiles": "quantiles",
     "levels": "levels",
     "season_length": "season_length",
+    "nonnegative": "nonnegative",
     "conformal_windows": "conformal.windows",
     "conformal_step": "conformal.step",
     "conformal_normalize": "conformal.normalize",
@@ -261,6 +263,7 @@ def build_config(
     if cfg.conformal.windows and n_scores is not None:
         calibration_defaults(est, cfg, n_scores(cfg.conformal.windows))
     settle_levels(cfg)  # None: the default
+    check_setting(cfg.get("nonnegative"))
     head = make_head(cfg.loss, cfg.quantiles, cfg.levels)  # checks them before any training
     conformal = cfg.conformal
     check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate, prefix="conformal_")

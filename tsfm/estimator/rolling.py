@@ -15,6 +15,7 @@ import torch
 from tsfm.data.frames import SeriesTable
 from tsfm.errors import InputError
 from tsfm.estimator.fitted_record import fitted_targets
+from tsfm.estimator.floors import floor_result, floored_columns
 from tsfm.estimator.inference import Prepared, Windows, prepare
 from tsfm.estimator.interval_requests import check_interval_variates
 from tsfm.estimator.model_outputs import finite, forward, unscale, unscale_quantiles
@@ -74,15 +75,25 @@ def backtest(
 def backtest_chunks(est: Any, table: SeriesTable, taus: Sequence[float] = ()) -> Iterator[Backtest]:
     """:func:`backtest` of every window (``lookbacks=True``) a chunk of windows at a time
     (:mod:`tsfm.estimator.window_chunks`), so that memory holds one chunk; in one chunk under
-    adaptive conformal, whose intervals depend on every window before."""
+    adaptive conformal, whose intervals depend on every window before. The forecasts of
+    ``nonnegative`` targets are floored (what evaluate and backtest score); :func:`backtest`'s
+    are the model's own (calibration's residuals)."""
     prepared, windows = _windows(est, table, taus)
     starts = np.arange(0, len(table) - est.lookback_ - est.horizon + 1)
     size = chunk_size(est, prepared.table.values.shape[1], len(taus))
     conformal = est.module_.conformal
     if taus and conformal is not None and conformal.adaptive_rate:
         size = len(starts)
+    n = prepared.n_targets
+    restore = prepared.restore if prepared.restore is not None else slice(None)
+    mask = floored_columns(est, np.array(prepared.table.columns[:n], dtype=object)[restore])
+    scaler = prepared.scaler
+    mean, std = (
+        (None, None) if scaler is None else (scaler.mean[:n][restore], scaler.std[:n][restore])
+    )
     for part in spans(len(starts), size):
-        yield _forecasts(est, prepared, windows, starts[part], taus, True)
+        result = _forecasts(est, prepared, windows, starts[part], taus, True)
+        yield floor_result(result, mask, mean, std)  # nonnegative: what the scores read
 
 
 def _forecasts(

@@ -48,6 +48,7 @@ import numpy as np
 import polars as pl
 
 from tsfm.errors import InputError
+from tsfm.training.nonnegative import floor
 from tsfm.training.scoring import lookback_spread
 
 MAX_VALUES = 50_000_000  # ~400 MB of float64 values in one frame
@@ -162,6 +163,7 @@ def sample_paths(
 ) -> Any:
     """The paths frame of :meth:`Forecaster.sample_paths`."""
     from tsfm.estimator.accuracy import in_library
+    from tsfm.estimator.floors import floored_columns
     from tsfm.estimator.inference import next_window, one_window, table_to_forecast_from
     from tsfm.estimator.interval_requests import check_interval_variates
     from tsfm.estimator.static_inputs import with_static_df
@@ -178,7 +180,8 @@ def sample_paths(
     check_interval_variates(est, prepared)
     n, horizon = prepared.n_targets, est.horizon
     check_size(count, horizon, n)
-    point, _ = one_window(est, prepared, windows, ())  # [H, N], the caller's order
+    # [H, N], the caller's order; the model's own (nonnegative floors the paths, below)
+    point, _ = one_window(est, prepared, windows, (), floored=False)
     conformal = est.module_.conformal
     paths = draw(residuals, conformal.per_series, n, count, np.random.default_rng(seed))
     if conformal.normalized:  # the forecast's own look-back spread, as its interval
@@ -188,8 +191,8 @@ def sample_paths(
         paths = paths * prepared.scaler.std[:n]
     if prepared.restore is not None:
         paths = paths[..., prepared.restore]
-    values = point[None] + paths  # [count, H, N]
     columns = est.output_columns(table)
+    values = floor(point[None] + paths, floored_columns(est, columns))  # [count, H, N]
     id_col, time_col, target_col = path_names(table.layout)
     from tsfm.data.frames import time_series
 

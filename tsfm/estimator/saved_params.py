@@ -61,7 +61,10 @@ def check_params_agree(cls: type, meta: dict[str, Any], cfg: DictConfig, path: P
             plain = OmegaConf.to_container(saved) if OmegaConf.is_config(saved) else saved
             pairs.append((name, value, plain))
     for name, value, saved in pairs:
-        same = list(value) == list(saved) if isinstance(value, list | tuple) else value == saved
+        if isinstance(value, list | tuple):  # a list (nonnegative's may be a bool instead)
+            same = isinstance(saved, list | tuple) and list(value) == list(saved)
+        else:
+            same = value == saved
         if not same:
             raise SavedForecasterError(
                 f"{path / 'forecaster.json'} has {name}={value!r} but the model was fitted with "

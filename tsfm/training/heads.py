@@ -177,6 +177,16 @@ class StudentTHead(Head):
         return dist.student_t_quantiles(loc, scale, df, torch.tensor(list(taus)))
 
 
+# count distributions other libraries offer: not here (tsfm.training.nonnegative says why)
+COUNT_LOSSES = {"poisson", "negative_binomial", "negbin", "negbinomial", "nbinom", "tweedie"}
+COUNT_HINT = (
+    ". Count distributions are not offered (the models forecast standardised values, where "
+    "a count's support has no meaning); for counts, demand or other values that cannot go "
+    "below zero, nonnegative=True (or a list of targets) floors the forecasts, interval "
+    "bounds, quantiles and sample paths at zero"
+)
+
+
 def make_head(
     loss: str,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
@@ -194,7 +204,9 @@ def make_head(
     if loss == "student_t":
         return StudentTHead()
     if loss != "quantile":
-        raise InputError(f"unknown loss '{loss}'; choose one of {list(KNOWN_LOSSES)}")
+        count = str(loss).lower().replace("-", "_") in COUNT_LOSSES
+        hint = COUNT_HINT if count else ""
+        raise InputError(f"unknown loss '{loss}'; choose one of {list(KNOWN_LOSSES)}{hint}")
     if not any(abs(q - 0.5) < 1e-9 for q in quantiles):
         raise InputError(
             f"loss=quantile needs the median 0.5 in quantiles (it is the point forecast); "
