@@ -106,10 +106,9 @@ def test_inference_computes_only_the_target_tokens_in_the_last_layer_with_the_sa
     seen = []
     layer = model.layers[-1]
     layer.register_forward_hook(lambda _m, _i, out: seen.append(out[0].shape[1]))
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        with torch.no_grad():
-            full = model.train()(**inputs)
-            pruned = model.eval()(**inputs)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16), torch.no_grad():
+        full = model.train()(**inputs)
+        pruned = model.eval()(**inputs)
     assert seen == [tokens, 3]  # the inference pass kept only the three targets' tokens
     assert pruned.shape == full.shape == (5, 8, 3)
     tolerance = 1e-2 if bf16 else 1e-6
