@@ -233,7 +233,9 @@ def test_panel_sample_paths_are_the_model_own_paths_floored():
     """Paths of an independent panel: drawn around the model's own forecast, then floored
     (flooring the point first would shift every path up)."""
     long = to_long(FRAME[["date", *MARKED]])
-    fitted = tiny(nonnegative=True, mode="independent", val_size=40, conformal_windows=10, conformal_step=1)
+    fitted = tiny(
+        nonnegative=True, mode="independent", val_size=40, conformal_windows=10, conformal_step=1
+    )
     fitted.set_params(verbose=0).fit(long[long.ds < FRAME.date[200]])
     own = copy.deepcopy(fitted)
     own.config_.nonnegative = False
