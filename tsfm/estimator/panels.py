@@ -47,7 +47,7 @@ from tsfm.estimator.params import build_config, given_keys
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.roles import (
     encode_statics,
-    refuse_long_targets,
+    panel_targets,
     refuse_unused_static_df,
     series_statics,
 )
@@ -97,11 +97,10 @@ def fit_long(
     refuse_clashing_names(long.layout)  # before any training
     est._forget()
     check_window_sizes(est)
-    refuse_long_targets(est, est.target_col)  # as a joint fit does (roles.role_settings)
     refuse_unused_static_df(est, static_df)
     long = sorted_by_id(long)  # the rows' order changes nothing; predict() follows the ids
     roles = panel_roles(
-        long.value_columns, est.target_col, role_names(est, "future_covariates"),
+        long.value_columns, panel_targets(est), role_names(est, "future_covariates"),
         role_names(est, "past_covariates"), role_names(est, "static_covariates"), PYTHON_NAMES,
     )  # fmt: skip
     tables = panel_tables(est, long, fitted=False, known=known)
