@@ -1,5 +1,7 @@
 """``mode="independent"``: a long frame of series with their own dates and lengths, each series
-its own sample with its own scaling (:class:`~tsfm.data.panel.PanelDataModule`).
+its own sample with its own scaling (:class:`~tsfm.data.panel.PanelDataModule`); with
+``targets=[...]``, several targets per series (one multivariate sample each, scaled per series
+and target; :func:`~tsfm.estimator.roles.panel_targets`).
 
 Validation (``val_size``) holds out the last rows of every series (from its own end: where
 series end on different dates, a warning says that some series' validation rows lie before
