@@ -82,6 +82,10 @@ def test_independent_long_file_settings_are_checked_with_the_fix(tmp_path):
         ({"mode": "pooled"}, "data.mode must be one of"),
         ({"id_col": "series"}, "data.id_col='series' are not columns"),
         ({"features": "MS"}, "data.features: not available with data.mode=independent"),
+        (  # several targets per series: the Forecaster's (tests/test_panel_targets.py)
+            {"targets": ["y", "price"]},
+            r"data.targets: not available .* Forecaster\(mode='independent', targets=\[\.\.\.\]\)",
+        ),
         ({"test_ratio": 0.4, "train_ratio": 0.6}, "leave a share for validation"),
         ({}, "\\['price'\\] without a role: list them in data.future_covariates"),
         ({"pred_len": 30, "past_covariates": ["price"]}, "fewer than horizon \\+ 1"),

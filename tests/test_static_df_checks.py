@@ -53,11 +53,11 @@ def test_a_static_covariate_in_df_and_in_static_df_is_refused_at_fit(mode):
         _est(mode, static_covariates=["store"]).fit(frame, static_df=flipped)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_targets_on_a_long_frame_is_refused_in_both_modes(mode):
-    frame = _frame(mode).drop(columns=["store"])
-    with pytest.raises(ValueError, match=r"targets applies to wide frames.*target_col \('y'\)"):
-        _est(mode, targets=["y"]).fit(frame)
+def test_targets_on_a_joint_long_frame_is_refused_naming_mode_independent():
+    # several targets per series are a mode="independent" panel's (tests/test_panel_targets.py)
+    frame = _frame("joint").drop(columns=["store"])
+    with pytest.raises(ValueError, match=r"needs mode='independent'.*target_col \('y'\)"):
+        _est("joint", targets=["y"]).fit(frame)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -66,8 +66,9 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     if any(unused.values()):
         raise InputError(
             f"{', '.join(k for k, v in unused.items() if v)}: not available with "
-            "data.mode=independent (each series is one target, scaled on its own training "
-            "rows; data.target names the value column)"
+            "data.mode=independent on the command line (each series is one target, data.target "
+            "names the value column, scaled on its own training rows); for several targets per "
+            "series use the Python Forecaster(mode='independent', targets=[...])"
         )
     if not (cfg.train_ratio > 0 and cfg.test_ratio > 0 and cfg.train_ratio + cfg.test_ratio < 1):
         raise InputError(

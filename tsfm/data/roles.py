@@ -186,15 +186,17 @@ def long_roles(
 
 def panel_roles(
     value_columns: Sequence[str],
-    target: str,
+    target: str | Sequence[str],
     future: Sequence[str] = (),
     past: Sequence[str] = (),
     static: Sequence[str] = (),
     names: dict[str, str] = CLI_NAMES,
 ) -> ColumnRoles:
-    """The roles of a long frame read as independent series: its value column the target,
-    every other time-varying column a named covariate (one left without a role is refused)."""
-    roles = resolve_roles(value_columns, targets=[target], future=future, past=past, names=names)
+    """The roles of a long frame read as independent series: its value column the target (or
+    ``target``'s columns, several per series), every other time-varying column a named
+    covariate (one left without a role is refused)."""
+    targets = [target] if isinstance(target, str) else list(target)
+    roles = resolve_roles(value_columns, targets=targets, future=future, past=past, names=names)
     unused = [c for c in value_columns if c not in roles.time_varying]
     if unused:
         raise InputError(

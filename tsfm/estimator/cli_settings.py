@@ -66,8 +66,8 @@ GROUPS = {
     "hparams_search": "picks python -m tsfm.tune's search space; f.tune(df, search_space=...) "
     "takes one (default: the model's conf/hparams_search/<model>.yaml)",
 }
-# Settings of one table's variates, which a mode="independent" fit (each series one target,
-# standardised on its own training rows) has no use for.
+# Settings of one table's variates, which a mode="independent" fit (each series its own
+# sample, its targets standardised on its own training rows) has no use for.
 PANEL_UNUSED = (
     "data.features",
     "data.channel_independent",
@@ -99,8 +99,9 @@ def check_panel_settings(est: Any, keys: dict[str, str]) -> None:
     given = [f"{keys[key]} ({key})" for key in PANEL_UNUSED if key in keys]
     if given and est.mode == "independent":
         raise InputError(
-            f"{', '.join(given)}: not used by mode='independent', where each series is one "
-            "target, standardised on its own training rows; drop it, or fit with "
+            f"{', '.join(given)}: not used by mode='independent', where each series is its own "
+            "sample (its target_col, or the targets=[...] columns), standardised on its own "
+            "training rows; drop it, or fit with "
             "mode='joint' (the series as the variates of one table)"
         )
 

@@ -20,14 +20,19 @@ from tsfm.training.nonnegative import (
 )
 
 
-def _long_target(layout: Any) -> str | None:
-    return layout.target_col if layout is not None and layout.kind == "long" else None
+def _long_target(layout: Any, columns: Sequence = ()) -> str | None:
+    """A joint long frame's target column, whose name marks every series (its columns are
+    the series); None where the columns are the targets themselves (wide frames, and
+    independent panels, whose several targets' first is the layout's target_col)."""
+    if layout is None or layout.kind != "long":
+        return None
+    return None if str(layout.target_col) in {str(c) for c in columns} else layout.target_col
 
 
 def floored_columns(est: Any, columns: Sequence) -> np.ndarray:
     """Which of the forecast's ``columns`` (targets; a long frame's series) ``est`` floors."""
     value = setting_of(getattr(est, "config_", None))
-    return marked(value, columns, _long_target(getattr(est, "layout_", None)))
+    return marked(value, columns, _long_target(getattr(est, "layout_", None), columns))
 
 
 def floor_result(result: Any, mask: np.ndarray, mean: Any, std: Any) -> Any:
@@ -66,7 +71,7 @@ def check_fit_values(
     value = setting_of(cfg)
     if not value:
         return
-    long_target = _long_target(layout)
+    long_target = _long_target(layout, columns)
     check_targets(value, targets, long_target)
     wanted = {str(t) for t in targets}
     is_target = np.array([str(c) in wanted for c in columns], dtype=bool)

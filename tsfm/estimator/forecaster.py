@@ -53,7 +53,8 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
             watching (a terminal or a notebook), and one line wherever it runs when Ctrl-C or
             ``max_time`` ends a fit; ``0``: silent; ``2``: Lightning's own output too.
         targets: the columns to forecast (wide frames; default: every column without a
-            covariate role).
+            covariate role), or with ``mode="independent"`` every series' targets (several
+            per series, in place of ``target_col``; a forecast column per target).
         future_covariates: columns known over the horizon too (calendar, holidays, weather or
             load forecasts, planned prices); ``predict`` then needs ``future_df``.
         past_covariates: columns observed up to the forecast origin only.
@@ -226,8 +227,8 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         intervals' bounds ``<name>-lo-80``, ``<name>-hi-80``, ... and ``quantiles=True`` the
         quantiles ``<name>-q-<tau>`` at the ``quantiles`` levels, ``quantiles=[0.1, 0.9]``
         those (:mod:`tsfm.estimator.interval_requests`) (``<name>``: each target's column in a
-        wide frame, the target column in a long one), from the probabilistic head
-        or the conformal scores (with ``conformal_adaptive_rate``, read at the level adaptive
+        wide frame, the target column in a long one, or each of ``targets``), from the
+        probabilistic head or the conformal scores (with ``conformal_adaptive_rate``, read at the level adaptive
         conformal reaches along ``df``'s new outcomes, as ``evaluate``; split without ``df``).
         ``static_df``: the static covariates of ``df``'s series, as for ``fit`` (or columns of
         ``df``); a series the model was not fitted on is forecast from them.

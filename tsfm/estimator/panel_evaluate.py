@@ -29,6 +29,7 @@ from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.rolling import Backtest
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
+from tsfm.estimator.window_columns import window_value_columns
 from tsfm.estimator.window_scores import WindowScores
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -95,7 +96,7 @@ def _window_rows(
 ) -> pl.DataFrame:
     """The forecasts of a chunk of windows, one row per (window, step): id, time, ``cutoff``,
     ``step``, the actual, ``forecast``, ``snaive`` and the interval bounds of the run's
-    levels."""
+    levels (each target's, :mod:`tsfm.estimator.window_columns`)."""
     lookback, horizon = est.lookback_, est.horizon
     n_windows = len(windows.origins)
     snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
@@ -104,11 +105,7 @@ def _window_rows(
         time_series(layout.time_col, stamps[:, lookback:].reshape(-1), layout.time_type),
         time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
         pl.Series("step", np.tile(np.arange(1, horizon + 1), n_windows)),
-        pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
-        pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
-        pl.Series("snaive", snaive[..., 0].reshape(-1), nan_to_null=True),
     ]
-    if taus:
-        bands = _bands(est, taus, result.quantiles)
-        columns += [pl.Series(name, values[..., 0].reshape(-1)) for name, values in bands]
+    bands = _bands(est, taus, result.quantiles) if taus else []
+    columns += window_value_columns(est.columns_, result.actual, result.forecast, snaive, bands)
     return pl.DataFrame(columns)

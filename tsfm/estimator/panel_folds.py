@@ -69,6 +69,7 @@ from tsfm.estimator.scored_windows import refuse_unscored, warn_left_out_folds
 from tsfm.estimator.shared_cutoffs import SharedFolds, refuse_fitted_after, shared_cutoffs
 from tsfm.estimator.static_inputs import statics_for
 from tsfm.estimator.window_chunks import chunk_size, spans
+from tsfm.estimator.window_columns import window_value_columns
 from tsfm.estimator.window_scores import WindowScores
 from tsfm.training.series_metrics import baseline_forecast
 
@@ -245,7 +246,8 @@ def _fold_scores(
 
 def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:
     """One row per (series, step) of a fold: id, time, cutoff, step, actual, forecast, the
-    seasonal-naive forecast its scores compare with (as ``evaluate``'s ``snaive``), bounds."""
+    seasonal-naive forecast its scores compare with (as ``evaluate``'s ``snaive``), bounds
+    (each target's, :mod:`tsfm.estimator.window_columns`)."""
     lookback, horizon = model.lookback_, model.horizon
     lag = season_length(model)
     snaive = baseline_forecast(result.lookback, horizon, lag, result.lookback_observed)
@@ -255,10 +257,7 @@ def _fold_forecasts(layout, ids, stamps, result, bands, model) -> pl.DataFrame:
             time_series(layout.time_col, stamps[:, lookback:].reshape(-1), layout.time_type),
             time_series("cutoff", np.repeat(stamps[:, lookback - 1], horizon), layout.time_type),
             pl.Series("step", np.tile(np.arange(1, horizon + 1), len(ids))),
-            pl.Series(layout.target_col, result.actual[..., 0].reshape(-1), nan_to_null=True),
-            pl.Series("forecast", result.forecast[..., 0].reshape(-1)),
-            pl.Series("snaive", snaive[..., 0].reshape(-1), nan_to_null=True),
-            *(pl.Series(name, values[..., 0].reshape(-1)) for name, values in bands),
+            *window_value_columns(model.columns_, result.actual, result.forecast, snaive, bands),
         ]
     )
 

@@ -24,6 +24,7 @@ from tsfm.data.values import last_observed
 from tsfm.errors import InputError
 from tsfm.estimator.checks import check_options, role_names
 from tsfm.estimator.panel_inputs import series_rows
+from tsfm.estimator.roles import panel_targets
 
 
 @dataclass
@@ -43,10 +44,11 @@ def read_panel(
     forecasts from (not just the targets)."""
     check_options(est)
     frame, library, _ = to_polars(df)
-    if not {est.id_col, est.time_col, est.target_col} <= set(frame.columns):
+    targets = list(est.columns_) if fitted else panel_targets(est)
+    if not {est.id_col, est.time_col, *targets} <= set(frame.columns):
         raise InputError(
             f"mode='independent' needs a long frame ({est.id_col}, {est.time_col}, "
-            f"{est.target_col}, covariates); got the columns {frame.columns}"
+            f"{', '.join(targets)}, covariates); got the columns {frame.columns}"
         )
     lacking = [c for c in est.input_columns_ if c not in frame.columns] if inputs else []
     if lacking:
@@ -59,7 +61,7 @@ def read_panel(
     wall = bool(est.layout_.time_type.get("wall")) if fitted else None
     types = user_types(df, frame, {"id": est.id_col, "time": est.time_col})
     return read_long(
-        frame, library, est.id_col, est.time_col, est.target_col, statics,
+        frame, library, est.id_col, est.time_col, targets, statics,
         est.missing == "mask", wall, types, est.layout_ if fitted else None, name,
     )  # fmt: skip
 

@@ -28,6 +28,7 @@ import torch
 
 from tsfm.data.frames import time_series
 from tsfm.data.frames.write import id_series
+from tsfm.errors import InputError
 from tsfm.estimator.accuracy import in_library
 from tsfm.estimator.floors import floored_columns
 from tsfm.estimator.panel_predict import panel_forecast, panel_inputs
@@ -42,6 +43,12 @@ def panel_paths(
     """``count`` paths of every series of ``df`` (or of the fitted data, ``df`` None; its
     static covariates joined already), drawn from the pooled calibration ``residuals``
     ``[n, H, 1]``: rows (series, sample, timestamp), as the module docstring says."""
+    if len(est.columns_) > 1:
+        raise InputError(
+            f"sample paths of a panel whose series have several targets ({est.columns_}) are "
+            "not available: fit one Forecaster per target (targets=[...] with one name) for "
+            "their paths, or use predict(level=...) for each target's intervals"
+        )
     inputs = panel_inputs(est, df)  # the paths come back in the frame library of df
     _, time_col, target_col = path_names(inputs.layout)
     n_series, horizon = len(inputs.ids), est.horizon
@@ -49,6 +56,7 @@ def panel_paths(
     looks: list[torch.Tensor] = []
     # [S, H] each; the model's own forecasts (nonnegative floors the paths, below)
     horizons, point, _ = panel_forecast(est, inputs, future_df, looks=looks, floored=False)
+    point = point[..., 0]  # [S, H]: one target
     conformal = est.module_.conformal
     rng = np.random.default_rng(seed)
     drawn = draw(residuals, conformal.per_series, 1, count * n_series, rng)  # [S * count, H, 1]

@@ -84,12 +84,13 @@ def predict_panel(
         from tsfm.estimator.rollout import roll_panel
 
         horizons, values = roll_panel(est, inputs, future_df, steps)
-        return _write(inputs.layout, inputs.ids, horizons, values)
+        return _write(inputs.layout, inputs.ids, est.columns_, horizons, values)
     horizons, values, quantiles = panel_forecast(est, inputs, future_df, taus)
     bands = [(suffix, quantiles[..., list(taus).index(tau)]) for suffix, tau in columns]
     keep = slice(None, steps)
     bands = [(suffix, band[:, keep]) for suffix, band in bands]
-    return _write(inputs.layout, inputs.ids, horizons[:, keep], values[:, keep], bands)
+    targets = est.columns_
+    return _write(inputs.layout, inputs.ids, targets, horizons[:, keep], values[:, keep], bands)
 
 
 def panel_forecast(
@@ -100,11 +101,12 @@ def panel_forecast(
     looks: list | None = None,
     floored: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The horizon's timestamps ``[S, H]``, forecasts ``[S, H]`` and (with ``taus``)
-    quantiles ``[S, H, Q]`` of every series of ``inputs``; ``looks``: a list that gets the
-    model's scaled look-back inputs ``x`` of each chunk (``[s, L, 1]``, the series' order),
-    whose spread normalised conformal scores are read at (sample paths); ``floored=False``:
-    the model's own forecasts, not floored by ``nonnegative`` (sample paths floor later)."""
+    """The horizon's timestamps ``[S, H]``, forecasts ``[S, H, N]`` and (with ``taus``)
+    quantiles ``[S, H, N, Q]`` of every series of ``inputs`` (``N`` targets per series);
+    ``looks``: a list that gets the model's scaled look-back inputs ``x`` of each chunk
+    (``[s, L, N]``, the series' order), whose spread normalised conformal scores are read at
+    (sample paths); ``floored=False``: the model's own forecasts, not floored by
+    ``nonnegative`` (sample paths floor later)."""
     from tsfm.estimator.future import NO_FUTURE_COVARIATES, horizon_values, require_future_df
 
     ids, history, given = inputs.ids, inputs.history, inputs.given
@@ -154,21 +156,23 @@ def panel_forecast(
     mask = mask if floored else np.zeros_like(mask)
     values = floor(values, mask)
     if not taus:
-        return horizons, values[..., 0], None
+        return horizons, values, None
     quantiles = np.concatenate(quantiles) * std[:, None, :n, None] + mean[:, None, :n, None]
     quantiles = floor(finite(quantiles, "the quantiles", est.module_), mask, quantiles=True)
-    return horizons, values[..., 0], quantiles[..., 0, :]
+    return horizons, values, quantiles
 
 
-def _write(layout: Any, ids: list, times: np.ndarray, values: np.ndarray, bands: list = ()) -> Any:
-    """A long frame in ``layout``: the horizon of every series after its own end (and
-    ``bands``: ``(suffix, values [S, H])`` columns after the target's)."""
-    frame = pl.DataFrame(
-        [
-            id_series(layout, ids, times.shape[1]),
-            time_series(layout.time_col, times.reshape(-1), layout.time_type),
-            pl.Series(layout.target_col, values.reshape(-1)),
-            *(pl.Series(f"{layout.target_col}{s}", b.reshape(-1)) for s, b in bands),
-        ]
-    )
-    return finish_frame(frame, layout)
+def _write(
+    layout: Any, ids: list, targets: list, times: np.ndarray, values: np.ndarray, bands: list = ()
+) -> Any:
+    """A long frame in ``layout``: the horizon of every series after its own end, a column
+    per target of ``values [S, H, N]`` (each followed by its ``bands``: ``(suffix, values
+    [S, H, N])``)."""
+    columns = [
+        id_series(layout, ids, times.shape[1]),
+        time_series(layout.time_col, times.reshape(-1), layout.time_type),
+    ]
+    for k, target in enumerate(targets):
+        columns.append(pl.Series(str(target), values[..., k].reshape(-1)))
+        columns += [pl.Series(f"{target}{s}", b[..., k].reshape(-1)) for s, b in bands]
+    return finish_frame(pl.DataFrame(columns), layout)

@@ -1,5 +1,7 @@
 """``mode="independent"``: a long frame of series with their own dates and lengths, each series
-its own sample with its own scaling (:class:`~tsfm.data.panel.PanelDataModule`).
+its own sample with its own scaling (:class:`~tsfm.data.panel.PanelDataModule`); with
+``targets=[...]``, several targets per series (one multivariate sample each, scaled per series
+and target; :func:`~tsfm.estimator.roles.panel_targets`).
 
 Validation (``val_size``) holds out the last rows of every series (from its own end: where
 series end on different dates, a warning says that some series' validation rows lie before
@@ -48,7 +50,7 @@ from tsfm.estimator.params import build_config, given_keys
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.roles import (
     encode_statics,
-    refuse_long_targets,
+    panel_targets,
     refuse_unused_static_df,
     series_statics,
 )
@@ -98,11 +100,10 @@ def fit_long(
     refuse_clashing_names(long.layout)  # before any training
     est._forget()
     check_window_sizes(est)
-    refuse_long_targets(est, est.target_col)  # as a joint fit does (roles.role_settings)
     refuse_unused_static_df(est, static_df)
     long = sorted_by_id(long)  # the rows' order changes nothing; predict() follows the ids
     roles = panel_roles(
-        long.value_columns, est.target_col, role_names(est, "future_covariates"),
+        long.value_columns, panel_targets(est), role_names(est, "future_covariates"),
         role_names(est, "past_covariates"), role_names(est, "static_covariates"), PYTHON_NAMES,
     )  # fmt: skip
     tables = panel_tables(est, long, fitted=False, known=known)
@@ -131,10 +132,10 @@ def fit_long(
         applied=applied,
     )  # fmt: skip
     check_run(cfg, lambda key: describe_key(est.model, key))
-    target = [str(est.target_col)]
+    targets = [str(t) for t in panel_targets(est)]
     for series, table in zip(long.ids, tables, strict=True):  # nonnegative: none below zero
-        own = table.values[:, :1]  # the target first
-        check_fit_values(cfg, own, target, target, table.times, long.layout, series)
+        own = table.values[:, : len(targets)]  # the targets first
+        check_fit_values(cfg, own, targets, targets, table.times, long.layout, series)
     # stored, as a joint fit does (fitting.py), so evaluate and the folds read the same lag
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     validate = est.val_size is not None

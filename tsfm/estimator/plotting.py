@@ -64,7 +64,9 @@ def plot_forecast(
     if level and forecaster.module_.has_intervals:
         levels = requested_levels(level)
     if forecaster.mode_ == "independent":
-        from tsfm.estimator.plotting_panels import panel_panels
+        from tsfm.estimator.plotting_panels import panel_panels, refuse_several_targets
+
+        refuse_several_targets(forecaster)
 
         panels, total = panel_panels(
             forecaster, df, series, max_series, int(rows), actual, levels, future_df

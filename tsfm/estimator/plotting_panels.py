@@ -71,6 +71,17 @@ def panel_panels(
     return panels, len(names)
 
 
+def refuse_several_targets(est: Any) -> None:
+    """A panel's plot draws one target per series: a model with several is refused, with
+    what draws them."""
+    if len(est.columns_) > 1:
+        raise InputError(
+            f"plot draws one target per series, and this mode='independent' model forecasts "
+            f"{len(est.columns_)} ({est.columns_}): plot predict()'s columns yourself (one "
+            "column per target), or fit a model of one target (target_col) to plot it"
+        )
+
+
 def _histories(est: Any, df: Any) -> tuple[list, list[tuple[np.ndarray, np.ndarray]]]:
     """The series ids and each series' ``(times, target values)`` the forecast starts from."""
     if df is None:

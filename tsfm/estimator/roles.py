@@ -44,13 +44,30 @@ def role_settings(est: Any, table: SeriesTable) -> dict[str, Any]:
 
 
 def refuse_long_targets(est: Any, target_col: str) -> None:
-    """``targets`` names the forecast columns of a wide frame; a long frame (either mode) has
-    one target, its ``target_col``."""
+    """``targets`` names the forecast columns of a wide frame, or of every series of a
+    ``mode="independent"`` long frame (:func:`panel_targets`); a joint long frame has one
+    target, its ``target_col`` (each series one variate of the table)."""
     if role_names(est, "targets"):
         raise InputError(
-            "targets applies to wide frames; a long frame's target is its "
-            f"target_col ('{target_col}'): leave targets out"
+            f"targets {[str(c) for c in role_names(est, 'targets')]} on a long frame needs "
+            "mode='independent' (each series one sample with several targets); in "
+            "mode='joint' a long frame's series are the variates and its target is its "
+            f"target_col ('{target_col}'): leave targets out, or fit with mode='independent'"
         )
+
+
+def panel_targets(est: Any) -> list[str]:
+    """The target columns of every series of a ``mode="independent"`` long frame: ``targets``
+    (several per series: each series one multivariate sample), else ``target_col``."""
+    named = [str(c) for c in role_names(est, "targets")]
+    if not named:
+        return [est.target_col]
+    if est.target_col != "y" and est.target_col not in named:
+        raise InputError(
+            f"target_col='{est.target_col}' and targets={named} both name the long frame's "
+            f"targets: list '{est.target_col}' in targets, or leave target_col out"
+        )
+    return named
 
 
 def refuse_unused_static_df(est: Any, static_df: Any) -> None:

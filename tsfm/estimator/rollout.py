@@ -155,7 +155,7 @@ def roll_table(
 
 
 def roll_panel(est: Any, inputs: Any, future_df: Any, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``steps`` timestamps and forecasts ``[S, steps]`` after every series of a
+    """The ``steps`` timestamps and forecasts ``[S, steps, N]`` after every series of a
     ``mode="independent"`` panel's ``inputs`` (:class:`~tsfm.estimator.panel_predict.PanelInputs`)."""
     from tsfm.estimator.panel_history import PanelHistory, history_of, series_scales
     from tsfm.estimator.panel_predict import panel_forecast
@@ -178,7 +178,7 @@ def roll_panel(est: Any, inputs: Any, future_df: Any, steps: int) -> tuple[np.nd
         given, stamps = [], []
         for j, (old, old_times) in enumerate(zip(inputs.given, inputs.times, strict=True)):
             rows = np.full((end - start, old.shape[1]), np.nan)
-            rows[:, :n] = values[j, : end - start, None]
+            rows[:, :n] = values[j, : end - start]
             for name, per_series in known.items():
                 rows[:, position[name]] = per_series[j][start:end]
             given.append(np.concatenate([old, rows]))

@@ -30,7 +30,7 @@ class LongFrame:
     codes: np.ndarray  # [R] series code of each row
     times: np.ndarray  # [R]
     values: np.ndarray  # [R, V] float64
-    value_columns: list[str]  # the target column first
+    value_columns: list[str]  # the target column(s) first
     statics: pl.DataFrame | None  # one row per series (in ``ids`` order), the static columns
     layout: Layout
 

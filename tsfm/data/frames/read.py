@@ -211,7 +211,7 @@ def read_long(
     library: str,
     id_col: str,
     time_col: str,
-    target_col: str,
+    target_col: str | list[str],
     static_columns: list[str] = (),
     allow_missing: bool = False,
     wall_time: bool | None = None,
@@ -225,12 +225,14 @@ def read_long(
     its id and time columns (:func:`~tsfm.data.frames.column_types.user_types`); ``fitted``:
     the fitted frame's layout, whose ids these must match (:mod:`~tsfm.data.frames.id_types`)
     and on whose clock its timestamps are read (``name``: the frame, if refused); ``file``:
-    a file read on the command line (a refusal says what to write in it, not in a frame)."""
+    a file read on the command line (a refusal says what to write in it, not in a frame).
+    ``target_col``: a list of targets for several per series (``mode="independent"``)."""
+    targets = [target_col] if isinstance(target_col, str) else list(target_col)
     static_columns = list(static_columns)
     missing_static = [c for c in static_columns if c not in frame.columns]
     if missing_static:
         raise InputError(f"static covariate(s) {missing_static} are not columns of the frame")
-    extra = [c for c in frame.columns if c not in (id_col, time_col, target_col, *static_columns)]
+    extra = [c for c in frame.columns if c not in (id_col, time_col, *targets, *static_columns)]
     refuse_unnamed(frame, extra)
     bad = [c for c in extra if not is_value_column(frame.schema[c])]
     if bad:
@@ -247,21 +249,22 @@ def read_long(
     if fitted is not None:
         given = (types or {}).get("id")
         frame = frame.with_columns(as_fitted_ids(frame[id_col], fitted, library, given))
-    if not frame.schema[target_col].is_numeric():
-        raise InputError(non_numeric_target(frame, target_col, None if file else library))
+    for target in targets:
+        if not frame.schema[target].is_numeric():
+            raise InputError(non_numeric_target(frame, target, None if file else library))
     fitted_time = None if fitted is None else fitted.time_type
     times, time_type = fitted_times(frame[time_col], wall_time, fitted_time, name, library)
-    value_columns = [target_col, *extra]
+    value_columns = [*targets, *extra]
     values = frame.select(pl.col(c).cast(pl.Float64) for c in value_columns).to_numpy()
-    if not allow_missing:
-        refuse_horizon_rows(frame[id_col], times, values[:, 0], target_col)
+    for k, target in enumerate(targets if not allow_missing else ()):
+        refuse_horizon_rows(frame[id_col], times, values[:, k], target)
     check_finite(
         values, value_columns, times if time_type["kind"] != "int" else None, allow_missing
     )
     ids = frame[id_col]
     order = ids.unique(maintain_order=True)
     codes = ids.to_frame().join(order.to_frame().with_row_index("code"), on=id_col, how="left")
-    layout = Layout("long", library, time_col, id_col, target_col, time_type, id_dtype,
+    layout = Layout("long", library, time_col, id_col, targets[0], time_type, id_dtype,
                     pandas_types=types or {}, value_types=value_types(frame, extra))  # fmt: skip
     return LongFrame(
         ids=order.to_list(),
