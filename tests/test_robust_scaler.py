@@ -72,7 +72,12 @@ def test_the_standard_choice_is_the_standard_scaler_as_before():
     fitted, before = make_scaler("standard").fit(values), StandardScaler().fit(values)
     assert type(fitted) is StandardScaler
     assert np.array_equal(fitted.mean, before.mean) and np.array_equal(fitted.std, before.std)
-    assert compose_config().data.scaler == "standard"  # the default
+    from tsfm.pipeline import build_datamodule
+
+    cfg = compose_config("data=etth1")  # make run's data: scaled as before
+    assert (
+        cfg.data.scaler == "standard" and type(build_datamodule(cfg).input_scaler) is StandardScaler
+    )
     mean, std = series_statistics([values], [200])
     assert np.array_equal(std, series_statistics([values], [200], "standard")[1])
 
@@ -142,3 +147,9 @@ def test_independent_series_and_new_ones_are_scaled_by_their_own_medians(monkeyp
     monkeypatch.setattr(panel_history, "series_statistics", spy)
     forecast = f.predict(long[long["unique_id"] == "OT"].assign(unique_id="new"))
     assert asked == ["robust"] and len(forecast) == 8  # a new series: its own median and IQR
+
+
+def test_a_search_over_the_scaler_is_refused_before_any_trial(tmp_path):
+    space = {"data.scaler": ["standard", "robust"]}
+    with pytest.raises(InputError, match="holds data.scaler, which changes the units"):
+        tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space=space)
