@@ -66,6 +66,11 @@ class DataConfig:
         train_ratio, test_ratio: the ``ratio`` split (validation gets the rest); with
             ``mode=independent`` the share of each series' own rows.
         scale: standardise with statistics of the training rows.
+        scaler: those statistics (:mod:`tsfm.data.robust_scaling`): ``standard`` (default:
+            mean and standard deviation) or ``robust`` (median and interquartile range /
+            1.349, falling back to wider quantile ranges, then the standard deviation, where
+            it is 0): for training rows holding outliers, which blow up the standard
+            deviation and squash every other value. Independent series each get their own.
         percent: few-shot training on the first ``percent`` % of training windows.
         scaler_on_subset: with ``percent`` < 100, fit the scaler on the few-shot rows only
             (the official code fits it on the whole training split).
@@ -101,6 +106,7 @@ class DataConfig:
     train_ratio: float = 0.7
     test_ratio: float = 0.2
     scale: bool = True
+    scaler: str = "standard"
     percent: float = 100.0
     scaler_on_subset: bool = False
     channel_independent: bool = False

@@ -20,6 +20,7 @@ from tsfm.data.frames.value_columns import refuse_boolean_targets
 from tsfm.data.frames.write import typed_id_series
 from tsfm.data.joint_config import check_joint_config, config_borders
 from tsfm.data.long_files import read_long_file
+from tsfm.data.robust_scaling import make_scaler
 from tsfm.data.roles import CLI_NAMES, ColumnRoles, long_roles, resolve_roles
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.seasonal_scales import batch_columns, history_scale, seasonal_prefix
@@ -154,7 +155,9 @@ class TimeSeriesDataModule(ForecastDataModule):
         mask = None
         if cfg.scale:
             train_rows = used[slice(*borders.scaler)]
-            self.input_scaler = self.given_scaler or StandardScaler().fit(train_rows, table.columns)
+            self.input_scaler = self.given_scaler or make_scaler(cfg.scaler).fit(
+                train_rows, table.columns
+            )
             self.scaler = self.input_scaler.subset(np.arange(len(roles.targets)))
             used = self.input_scaler.transform(used)
         dates = table.dates

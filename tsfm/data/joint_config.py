@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tsfm.data.config import DataConfig
 from tsfm.data.panel_splits import check_cutoffs_setting
+from tsfm.data.robust_scaling import check_scaler_kind
 from tsfm.data.roles import FEATURE_MODES
 from tsfm.data.sources import DATASETS, get_spec
 from tsfm.data.splits import Borders, compute_borders
@@ -34,6 +35,7 @@ def check_joint_config(cfg: DataConfig) -> None:
         )
     if cfg.missing not in MISSING_MODES:
         raise InputError(f"data.missing must be one of {MISSING_MODES}, got '{cfg.missing}'")
+    check_scaler_kind(cfg.scaler)
     check_cutoffs_setting(cfg.cutoffs)  # one time index: the split is shared either way
 
 

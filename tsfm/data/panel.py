@@ -105,7 +105,7 @@ class PanelDataModule(ForecastDataModule):
                 f"look back on{held}; drop them or shorten the horizon"
             )
         require_observed(self.names, values, self.n_train, len(roles.targets), "training rows")
-        self.series_mean, self.series_std = series_statistics(values, self.n_train)
+        self.series_mean, self.series_std = series_statistics(values, self.n_train, config.scaler)
         self.extreme_values = panel_extreme_values(  # data/extreme_values.py
             values, self.n_train, list(roles.time_varying), times, self.names, layout
         )

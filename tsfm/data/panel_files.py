@@ -30,6 +30,7 @@ from tsfm.data.frames.read import read_long
 from tsfm.data.long_files import check_long_columns
 from tsfm.data.panel import PanelDataModule
 from tsfm.data.panel_splits import check_cutoffs_setting, panel_split
+from tsfm.data.robust_scaling import check_scaler_kind
 from tsfm.data.roles import CLI_NAMES, panel_roles
 from tsfm.data.sources import read_source
 from tsfm.data.statics import StaticEncoder
@@ -42,6 +43,7 @@ def check_mode(cfg: DataConfig) -> None:
     if cfg.mode not in MODES:
         raise InputError(f"data.mode must be one of {MODES}, got '{cfg.mode}'")
     check_cutoffs_setting(cfg.cutoffs)
+    check_scaler_kind(cfg.scaler)
     if cfg.mode == "independent" and cfg.id_col is None:
         raise InputError(
             "data.mode=independent reads a long file (one row per series and time): name its "

@@ -10,19 +10,28 @@ from typing import Any
 
 import numpy as np
 
+from tsfm.data.robust_scaling import check_scaler_kind, robust_statistics
 from tsfm.data.scaler import constant_scale
 from tsfm.errors import InputError
 
 
-def series_statistics(values: list[np.ndarray], rows: Sequence[int]) -> tuple[np.ndarray, ...]:
-    """Per-series, per-column mean and std ``[S, C]`` of the first ``rows[i]`` rows."""
+def series_statistics(
+    values: list[np.ndarray], rows: Sequence[int], scaler: str = "standard"
+) -> tuple[np.ndarray, ...]:
+    """Per-series, per-column mean and std ``[S, C]`` of the first ``rows[i]`` rows; with
+    ``scaler="robust"`` the median and robust scale (:mod:`tsfm.data.robust_scaling`)."""
     with warnings.catch_warnings():  # a column never observed: 0 and 1, below
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.stack([np.nanmean(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
         std = np.stack([np.nanstd(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
     mean, std = np.nan_to_num(mean), np.nan_to_num(std)
     # a constant series: its own magnitude (as StandardScaler's), 1 where it is 0
-    return mean, np.where(std > 1e-12 * np.abs(mean).clip(1), std, constant_scale(mean))
+    std = np.where(std > 1e-12 * np.abs(mean).clip(1), std, constant_scale(mean))
+    if scaler == "standard":
+        return mean, std
+    check_scaler_kind(scaler)
+    robust = [robust_statistics(v[:n], s) for v, n, s in zip(values, rows, std, strict=True)]
+    return np.nan_to_num(np.stack([c for c, _ in robust])), np.stack([s for _, s in robust])
 
 
 def require_observed(

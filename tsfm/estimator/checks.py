@@ -31,6 +31,11 @@ def check_options(est: Any) -> None:
         )
     if est.missing not in MISSING:
         raise InputError(f"missing must be one of {MISSING}, got {est.missing!r}")
+    for name in ("scaler", "data__scaler"):  # before any frame is read (the fit's check too)
+        if name in est.extra_params():
+            from tsfm.data.robust_scaling import check_scaler_kind
+
+            check_scaler_kind(est.extra_params()[name], name)
     if "seed" in est.extra_params():  # text or a bool: the config's int field reads them
         from tsfm.training.runtime import check_seed
 

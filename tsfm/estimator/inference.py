@@ -20,6 +20,7 @@ from tsfm.data.batch import Batch
 from tsfm.data.frames import SeriesTable, is_integer_time
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.horizon_rows import warn_table_horizon_rows
+from tsfm.data.robust_scaling import make_scaler
 from tsfm.data.scaler import StandardScaler
 from tsfm.data.timefeatures import calendar_zone, time_features
 from tsfm.data.values import fill_forward, refuse_overflow, warn_unobserved
@@ -91,7 +92,7 @@ def _new_variates(est: Any, table: SeriesTable, history_rows: int) -> Prepared:
             i = known[str(column)]
             mean[j], std[j] = est.scaler_.mean[i], est.scaler_.std[i]
         else:
-            own = StandardScaler().fit(table.values[:history_rows, [j]])
+            own = make_scaler(est.config_.data.scaler).fit(table.values[:history_rows, [j]])
             mean[j], std[j] = own.mean[0], own.std[0]
     return Prepared(table, StandardScaler(mean, std), len(columns), None, statics)
 

@@ -104,6 +104,11 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
                                       "validation loss; early stopping needs val_size=...)"),
         "models": (NF, "model='itransformer' (one registered model per Forecaster: "
                    "tsfm.models.REGISTRY)"),
+        "scaler_type": (NF, "scaler='robust' (median and interquartile range of each column's "
+                        "training rows) or scaler='standard' (mean and standard deviation, the "
+                        "default): tsfm scales each column once, by its training rows; "
+                        "neuralforecast's scaler_type normalises each window by its own "
+                        "look-back, which tsfm's iTransformer does itself (use_norm=True)"),
         "input_chunk_length": (DARTS, "lookback={value}"),
         "output_chunk_length": (DARTS, "horizon={value}"),
         "n_epochs": (DARTS, "max_epochs={value}"),

@@ -112,7 +112,9 @@ def series_scales(
         require_observed(
             names, values, [rows[j] for j in new], len(est.columns_), "rows before the forecast"
         )
-        mean[new], std[new] = series_statistics(values, [rows[j] for j in new])
+        mean[new], std[new] = series_statistics(
+            values, [rows[j] for j in new], est.config_.data.scaler
+        )
     for j, series in enumerate(ids):
         if series in position:
             mean[j], std[j] = est.series_mean_[position[series]], est.series_std_[position[series]]

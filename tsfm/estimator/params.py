@@ -45,6 +45,7 @@ ALIASES = {
     "optimizer": "optim.optimizer",
     "weight_decay": "optim.weight_decay",
     "scheduler": "optim.scheduler",
+    "scaler": "data.scaler",
     "batch_size": "data.batch_size",
     "eval_batch_size": "data.eval_batch_size",
     "patience": "callbacks.early_stopping.patience",

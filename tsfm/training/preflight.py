@@ -22,6 +22,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.config_keys import check_known_keys
+from tsfm.data.robust_scaling import check_scaler_setting
 from tsfm.data.seasons import check_lookback
 from tsfm.data.user_warnings import other_rank
 from tsfm.errors import InputError
@@ -226,6 +227,7 @@ def check_run(cfg: DictConfig, describe: Describe = str) -> None:
             f"{describe('reuse_freed_memory')}=true keeps freed memory in the process and "
             f"{describe('release_freed_memory')}=true gives it back: set one of them"
         )
+    check_scaler_setting(cfg.data, describe)
     check_sizes(cfg, describe)
     check_frozen_bf16(cfg, describe)
     train, test = bool(cfg.train), bool(cfg.test)

@@ -160,6 +160,14 @@ def fit_space(
 
     from tsfm.data.user_warnings import warn_user
 
+    if "data.scaler" in space:
+        raise InputError(
+            "the search space holds data.scaler, which changes the units of what trials are "
+            "ranked by (the validation loss is on the scaled values, in standard deviations "
+            "or in robust ones): the study would compare numbers in different units. Fit "
+            "each scaler on its own and compare original-scale scores (evaluate's "
+            "mae_original, mase); leave data.scaler out of the space"
+        )
     fitted = dict(space)
     dropped = []
     for key, refused in refused_values(space, configure, groups, skip).items():

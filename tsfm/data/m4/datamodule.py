@@ -52,6 +52,7 @@ def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfi
     problems = {
         "features": cfg.features not in ("M", "S"),
         "scale": cfg.scale,
+        "scaler": cfg.scaler != "standard",
         "time_features": cfg.time_features,
         "train_variates": cfg.train_variates is not None,
         "percent": cfg.percent != 100,
