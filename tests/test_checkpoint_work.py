@@ -6,8 +6,9 @@ checkpoint file written after every epoch and read back after training, about a 
 small fit's training time (``runners/bench_first_forecast.py``). The fit now does without;
 asking for Lightning's checkpoint (``trainer.enable_checkpointing=true``) still gets it, and
 the forecasts are the same to the last bit either way. A Forecaster fit with validation rows
-keeps its best epoch (``best.ckpt``) but no ``last.ckpt``, written every epoch for a
-command-line run's ``resume=true``, which a fit never does.
+and a ``work_dir`` keeps its best epoch (``best.ckpt``; without one, in memory:
+tests/test_best_in_memory.py) but no ``last.ckpt``, written every epoch for a command-line
+run's ``resume=true``, which a fit never does.
 """
 
 from __future__ import annotations

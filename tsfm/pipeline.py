@@ -26,6 +26,7 @@ from tsfm.report import check_plot_variates
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
+from tsfm.training.best_in_memory import in_memory, restore_best
 from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
 from tsfm.training.conformal import check_conformal
 from tsfm.training.conformal_plan import calibrate, calibration_plan, check_plan
@@ -118,6 +119,7 @@ def build_trainer(
     run_dir: Path,
     extra_callbacks: list[Callback] | tuple = (),
     resuming: bool = False,
+    best_in_memory: bool = False,
     **overrides: Any,
 ) -> L.Trainer:
     trainer_args = {k: v for k, v in _container(cfg.trainer).items() if v is not None}
@@ -131,6 +133,9 @@ def build_trainer(
         trainer_args["max_time"] = time_limit(trainer_args["max_time"])
     plugins = trainer_args.pop("plugins", None)
     plugins = [] if plugins is None else list(plugins) if isinstance(plugins, list) else [plugins]
+    callbacks = build_callbacks(cfg, run_dir)
+    if best_in_memory:  # the best epoch's weights kept in memory: no best.ckpt written
+        callbacks = [in_memory(c) if isinstance(c, EpochCheckpoint) else c for c in callbacks]
     bar = counting_progress_bar() if trainer_args.get("enable_progress_bar", True) else None
     cache_absent_gpu()  # without it, every training step probes for a GPU driver twice
     if cfg.get("reuse_freed_memory", False):
@@ -141,7 +146,7 @@ def build_trainer(
     return make_trainer(  # a trainer.<name> that Lightning refuses: an InputError naming it
         trainer_args,
         default_root_dir=run_dir,
-        callbacks=[*build_callbacks(cfg, run_dir), *extra_callbacks, *([bar] if bar else [])],
+        callbacks=[*callbacks, *extra_callbacks, *([bar] if bar else [])],
         logger=build_logger(cfg, run_dir, resuming),
         plugins=[*plugins, SafeCheckpointIO()],  # every checkpoint Lightning reads: weights only
     )
@@ -172,14 +177,16 @@ def fit_and_test(
     datamodule: ForecastDataModule | None = None,
     extra_callbacks: list[Callback] | tuple = (),
     memory_switch: str = "check_memory=false",
+    best_in_memory: bool = False,
     **trainer_overrides: Any,
 ) -> RunResult:
     """Check, seed, build, train with early stopping, restore the best checkpoint, test.
 
     ``datamodule`` replaces the one ``cfg.data`` would build, for callers that bring their
     own data or place the splits themselves (the estimator); ``memory_switch`` is how the
-    memory refusal tells the caller's user to skip it. A config that would score an
-    untrained model, or read a checkpoint from a URL, is refused before anything is built;
+    memory refusal tells the caller's user to skip it; ``best_in_memory`` (the estimator's):
+    no ``best.ckpt``, the best epoch's weights are kept in memory. A config that would score
+    an untrained model, or read a checkpoint from a URL, is refused before anything is built;
     a model too large for the free memory is refused before it is built; a loss that turns
     NaN or infinite stops training with :class:`~tsfm.training.divergence.DivergedError`.
     ``cfg.threads`` caps torch's CPU threads for the run (restored afterwards).
@@ -191,6 +198,7 @@ def fit_and_test(
             datamodule=datamodule,
             extra_callbacks=extra_callbacks,
             memory_switch=memory_switch,
+            best_in_memory=best_in_memory,
             **trainer_overrides,
         )
 
@@ -202,6 +210,7 @@ def _fit_and_test(
     datamodule: ForecastDataModule | None,
     extra_callbacks: list[Callback] | tuple,
     memory_switch: str,
+    best_in_memory: bool,
     **trainer_overrides: Any,
 ) -> RunResult:
     run_dir = Path(run_dir)
@@ -257,7 +266,7 @@ def _fit_and_test(
         check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
     extra_callbacks = [*extra_callbacks, RecordData(datamodule)]  # the data, in checkpoints
     trainer = build_trainer(
-        cfg, run_dir, extra_callbacks, resuming=resume_from is not None, **trainer_overrides
+        cfg, run_dir, extra_callbacks, resume_from is not None, best_in_memory, **trainer_overrides
     )  # under DDP: enough evaluation windows for every process, checked before training
     check_shards(trainer, datamodule.window_counts(), bool(cfg.train), bool(cfg.test))
     timings: dict[str, float] = {}
@@ -268,10 +277,8 @@ def _fit_and_test(
             trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
         timings["fit_seconds"] = time.perf_counter() - start
         metrics.update({**how_training_stopped(trainer), **validation_metrics(trainer)})
-        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None
-        if best:  # the module returned is the best one, whether or not a test follows
-            state = load_checkpoint(best, map_location=module.device)
-            module.load_state_dict(state["state_dict"])
+        # the module returned is the best one (file or memory), whether or not a test follows
+        best = restore_best(trainer.checkpoint_callback, module)
     ckpt = None if cfg.train else cfg.ckpt_path
     if conformal is not None and conformal.windows:
         if ckpt:  # calibrate the weights that will be tested

@@ -205,6 +205,7 @@ def fit_table(
                 run_cfg, run_dir, datamodule=datamodule,
                 extra_callbacks=[*callbacks, *display_callbacks(est)],
                 memory_switch="check_memory=False", **trainer_arguments(est.verbose, validate),
+                best_in_memory=est.work_dir is None,  # work_dir keeps best.ckpt
             ),
         )  # fmt: skip
     result.module.trainer = None  # the trainer holds the data; the estimator keeps only the model

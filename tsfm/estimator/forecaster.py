@@ -47,8 +47,9 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         id_col, time_col, target_col: the columns of a long frame.
         date_col: the time column of a wide frame (None: ``time_col``, ``date``, or the only
             temporal column).
-        work_dir: keep checkpoints (and logs, with ``overrides=["logger=csv"]``) there; None
-            uses a temporary folder that is removed after fitting.
+        work_dir: keep checkpoints (``best.ckpt`` with validation rows) and logs (with
+            ``overrides=["logger=csv"]``) there; None uses a temporary folder that is removed
+            after fitting, and keeps the best epoch's weights in memory (no checkpoint file).
         verbose: ``1`` (default): one line per epoch (time, losses, ETA) where a person is
             watching (a terminal or a notebook), and one line wherever it runs when Ctrl-C or
             ``max_time`` ends a fit; ``0``: silent; ``2``: Lightning's own output too.

@@ -164,6 +164,7 @@ def fit_long(
                 cfg, run_dir, datamodule=datamodule,
                 extra_callbacks=[*callbacks, *display_callbacks(est)],
                 **trainer_arguments(est.verbose, validate),
+                best_in_memory=est.work_dir is None,  # work_dir keeps best.ckpt
             ),
         )  # fmt: skip
     result.module.trainer = None
