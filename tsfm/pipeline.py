@@ -212,7 +212,7 @@ def _fit_and_test(
     if datamodule is None:  # the command line's: warned of here (the Forecaster warns itself)
         datamodule = build_datamodule(cfg)
         if cfg.train:
-            warn_extreme_values(datamodule.extreme_values, "data.missing=mask", "metrics.json")
+            warn_extreme_values(datamodule.extreme_values, datamodule.mask_option, "metrics.json")
     else:
         datamodule.setup()
     datamodule = data_for_test(cfg, datamodule)  # a checkpoint's column order (and scaler)
