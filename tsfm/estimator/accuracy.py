@@ -149,9 +149,8 @@ class Scores:
 def warn_notes(
     parts: list[tuple[list, Scores]], what: str = "evaluate", extremes: Extremes = ()
 ) -> None:
-    """One warning per note (:func:`tsfm.training.metric_notes.notes`) over every part of a
-    call (``(series names, their Scores)`` of each fold, or of the one set of windows), and
-    :func:`~tsfm.estimator.naive_check.warn_naive_better`'s (with ``extremes``)."""
+    """One warning per note (:func:`tsfm.training.metric_notes.notes`) and the naive check's
+    (with ``extremes``) over every part of a call: ``(series names, their Scores)`` each."""
     totals: dict[Any, dict[str, float]] = {}
     for names, scores in parts:
         counts = scores.counts()
