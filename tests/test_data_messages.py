@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -12,6 +14,7 @@ from tsfm.data.frames.dates import resolve_freq
 from tsfm.data.frames.long import joint_table, series_tables
 from tsfm.data.frames.read import build_table, read_long
 from tsfm.data.roles import resolve_roles
+from tsfm.errors import InputError
 
 
 def _file(n: int = 40) -> pl.DataFrame:
@@ -94,24 +97,48 @@ def test_dates_that_read_regularly_both_ways_are_refused_as_ambiguous():
         parse_dates(pl.Series("date", days.tolist()))
 
 
-@pytest.mark.parametrize("written", ["%d/%m/%y %H:%M", "%m/%d/%y %H:%M", "%d.%m.%y", "%y-%m-%d"])
-@pytest.mark.parametrize("freq", ["h", "D"])
-def test_two_digit_years_are_read_in_the_order_that_steps_regularly(written, freq):
-    # '13/01/13 00:00' was read month first where it could be, and refused as unsorted
-    stamps = pd.date_range("2012-12-30", periods=400 if freq == "h" else 60, freq=freq)
-    if freq == "h" and "%H" not in written:
-        written += " %H:%M"
-    column = pl.Series("date", stamps.strftime(written).tolist())
-    np.testing.assert_array_equal(parse_dates(column), stamps.values)
+TWO_DIGITS = r"writes years with two digits \(row 0: '{}'\).* Write four-digit years"
 
 
-def test_two_digit_years_that_read_regularly_several_ways_are_refused_as_ambiguous():
-    days = pd.date_range("2015-01-01", periods=10, freq="D").strftime("%d/%m/%y")
-    with pytest.raises(ValueError, match=r"readings fit \(day first, month first.* YYYY-MM-DD"):
-        parse_dates(pl.Series("date", days.tolist()))
+@pytest.mark.parametrize(
+    "written", ["%d-%b-%y", "%b-%y", "%b %d, %y", "%m/%d/%y", "%d.%m.%y %H:%M", "%y-%m-%d"]
+)
+@pytest.mark.parametrize("start", ["1965-01-01", "1950-01-01", "2012-12-01"])
+def test_two_digit_years_are_refused_never_given_a_century(written, start):
+    # 1965-1975 as '01-Jan-65' read 2065-2075 without a word (polars: every year in the
+    # 2000s), as '1/1/65' was refused as stepping regularly in no reading (68 read 2068, 69
+    # 1969); 1950-1960 as '1/1/50': 2050-2060
+    months = pd.date_range(start, periods=132, freq="MS")
+    text = months.strftime(written).tolist()
+    with pytest.raises(InputError, match=TWO_DIGITS.format(re.escape(text[0]))):
+        parse_dates(pl.Series("date", text))
 
 
-@pytest.mark.parametrize("written", ["%d/%m/%y", "%d/%m/%Y"])
+def test_two_digit_years_are_refused_by_the_forecaster_and_the_command_lines_data(tmp_path):
+    from tsfm import Forecaster
+    from tsfm.data import make_datamodule
+
+    months = pd.date_range("1965-01-01", "1975-12-01", freq="MS")
+    frame = pd.DataFrame({"date": months.strftime("%d-%b-%y"), "y": np.arange(132.0)})
+    with pytest.raises(InputError, match=TWO_DIGITS.format("01-Jan-65")):
+        Forecaster(horizon=4, lookback=12).fit(frame)
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    data = make_datamodule({"name": "custom", "path": str(tmp_path / "two.csv")})
+    with pytest.raises(InputError, match=TWO_DIGITS.format("01-Jan-65")):
+        data.setup()
+
+
+def test_years_written_in_full_are_read_whatever_else_the_text_holds():
+    for text, first in [
+        (["2021-12-31T23:00:00-05:00", "2022-01-01T00:00:00-05:00"], "2022-01-01T04:00"),
+        (["20210517", "20210518"], "2021-05-17"),
+        (["May 2021", "Jun 2021"], "2021-05-01"),
+        (["1956 Q1", "1956 Q2"], "1956-01-01"),
+    ]:
+        assert parse_dates(pl.Series("date", text))[0] == np.datetime64(first)
+
+
+@pytest.mark.parametrize("written", ["%m/%d/%Y", "%d/%m/%Y"])
 def test_numeric_dates_with_an_absent_step_are_read_in_the_order_that_steps_regularly(written):
     # one absent month made every reading irregular: refused as "several readings fit"
     months = pd.date_range("2000-01-01", periods=120, freq="MS").delete(40)
@@ -119,7 +146,7 @@ def test_numeric_dates_with_an_absent_step_are_read_in_the_order_that_steps_regu
     np.testing.assert_array_equal(parse_dates(column), months.values)
 
 
-@pytest.mark.parametrize("written", ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%Y"])
+@pytest.mark.parametrize("written", ["%d/%m/%Y %H:%M", "%d/%m/%Y"])
 def test_numeric_dates_with_an_empty_date_are_refused_for_the_empty_date(written):
     freq = "h" if "%H" in written else "MS"
     text = pd.date_range("2013-02-01", periods=120, freq=freq).strftime(written).tolist()
@@ -135,10 +162,10 @@ def test_numeric_dates_that_step_regularly_no_way_are_not_said_to_fit():
     assert "fit" not in str(err.value)
 
 
-@pytest.mark.parametrize("written", ["%d/%m/%y %H:%M", "%d/%m/%Y %H:%M"])
+@pytest.mark.parametrize("written", ["%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"])
 def test_readings_that_give_the_same_timestamps_are_not_ambiguous(written):
-    # one day of hours on 13/01/13: day first and year first both read 2013-01-13
-    hours = pd.date_range("2013-01-13" if "%y" in written else "2015-01-01", periods=24, freq="h")
+    # one day of hours on 01/01/2015: day first and month first both read 2015-01-01
+    hours = pd.date_range("2015-01-01", periods=24, freq="h")
     column = pl.Series("date", hours.strftime(written).tolist())
     np.testing.assert_array_equal(parse_dates(column), hours.values)
 
@@ -148,7 +175,7 @@ def test_a_monthly_file_with_an_absent_month_is_fitted_under_missing_mask():
     from tsfm import Forecaster
 
     months = pd.date_range("2000-01-01", periods=60, freq="MS").delete(40)
-    frame = pd.DataFrame({"date": months.strftime("%d/%m/%y"), "y": np.sin(np.arange(59) / 2)})
+    frame = pd.DataFrame({"date": months.strftime("%d/%m/%Y"), "y": np.sin(np.arange(59) / 2)})
     model = Forecaster(
         "itransformer", horizon=3, lookback=12, max_epochs=1, missing="mask", **TINY["itransformer"]
     )

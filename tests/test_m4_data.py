@@ -173,3 +173,29 @@ def test_real_m4_groups_load(group, series, horizon):
     assert len(dm.datasets["test"]) == series and dm.config.pred_len == horizon
     assert dm.datasets["test"].y.shape == (series, horizon, 1)
     assert dm.split.ids[0] == f"{group[0]}1"
+    assert dm.extreme_values == []  # the extreme-values check runs, and M4 has none
+
+
+@pytest.mark.parametrize("validation", ["holdout", "test"])
+def test_extreme_training_values_are_found_per_series_as_in_the_other_modules(tmp_path, validation):
+    from tests.helpers.m4 import seasonal_series
+    from tsfm.data.extreme_values import extreme_values_note
+
+    def values(i: int, n: int) -> np.ndarray:
+        s = seasonal_series(n, 52, seed=i)
+        s[10] = -9999.0 if i == 2 else s[10]  # a sentinel in series W3's training values
+        return s
+
+    write_m4_files(tmp_path, "Weekly", values=values)
+    dm = make_datamodule({"name": "m4_weekly", "root": str(tmp_path), "validation": validation})
+    dm.setup()
+    [found] = dm.extreme_values
+    assert (found["series"], found["column"], found["value"]) == ("W3", "Weekly", -9999.0)
+    assert found["time"] == "value 11 (file column V12)"  # no timestamps: its place in the file
+    note = extreme_values_note(dm.extreme_values, dm.mask_option, "metrics.json")
+    assert "series 'W3', column 'Weekly' at value 11" in note
+    assert "correct it (this data refuses missing values: it cannot be masked)" in note
+    write_m4_files(tmp_path, "Weekly")  # the same series without it: nothing
+    clean = make_datamodule({"name": "m4_weekly", "root": str(tmp_path)})
+    clean.setup()
+    assert clean.extreme_values == []

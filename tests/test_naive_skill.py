@@ -127,3 +127,54 @@ def test_the_command_lines_table_shows_the_skill_against_both_baselines():
     assert baseline_lines(metrics)[1] == "skill vs seasonal naive: MSE +20.0%, MAE +10.0%"
     metrics["test/skill_mae_naive"] = -2.737
     assert baseline_lines(metrics)[1].endswith("MAE +10.0%; vs naive: MAE -273.7%")
+
+
+CAUSE = "a likely cause: extreme values in"
+
+
+def test_the_warning_names_extreme_training_values_as_a_likely_cause(walk_model):
+    frame, clean = walk_model
+    _, messages = _caught(lambda: clean.evaluate(frame[116:]))
+    assert not [m for m in messages if CAUSE in m]  # none flagged: no such clause
+    sentinel = frame.copy()
+    sentinel.loc[50, "a"] = -9999.0  # a sentinel in the training rows (weather's)
+    model, _ = _caught(lambda: tiny(verbose=0).fit(sentinel[:140]))
+    assert model.fit_metrics_["extreme_values"][0]["column"] == "a"
+    _, messages = _caught(lambda: model.evaluate(sentinel[116:]))
+    beaten = [m for m in messages if BEATS in m]
+    assert len(beaten) == 1
+    assert f"{CAUSE} the training rows of column 'a' (" in beaten[0]
+    assert "column 'b'" not in beaten[0].split(CAUSE)[1]
+
+
+def test_the_warning_names_extreme_values_of_the_frame_scored(walk_model):
+    frame, model = walk_model
+    scored = frame[116:].copy()
+    scored.loc[150, "b"] = -9999.0  # in the look-backs and targets scored, not in training
+    _, messages = _caught(lambda: model.backtest(scored, n_windows=2, step=8))
+    beaten = [m for m in messages if BEATS in m]
+    assert len(beaten) == 1 and f"{CAUSE} the frame scored of column 'b' (" in beaten[0]
+
+
+def test_the_clause_names_series_and_merges_the_rows_that_share_columns():
+    from tsfm.estimator.naive_check import extremes_clause
+
+    a = {"column": "y", "series": "A"}
+    assert extremes_clause([("the training rows", []), ("the frame scored", [])]) == ""
+    both = extremes_clause([("the training rows", [a]), ("the frame scored", [a, a])])
+    assert both.startswith(f"; {CAUSE} the training rows and the frame scored of series 'A' ")
+
+
+def test_a_panels_warning_names_the_series_holding_them():
+    from tests.helpers.estimator import to_long
+
+    frame = _walk()
+    frame.loc[50, "a"] = -9999.0
+    long = to_long(frame)
+    model, _ = _caught(
+        lambda: tiny(verbose=0, mode="independent").fit(long[long.ds < frame.date[140]])
+    )
+    _, messages = _caught(lambda: model.evaluate(long[long.ds >= frame.date[30]]))
+    beaten = [m for m in messages if BEATS in m]
+    assert len(beaten) == 1
+    assert f"{CAUSE} the training rows and the frame scored of series 'a' column 'y' (" in beaten[0]

@@ -28,8 +28,7 @@ from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
 from tsfm.training.best_in_memory import in_memory, restore_best
 from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
-from tsfm.training.conformal import check_conformal
-from tsfm.training.conformal_plan import calibrate, calibration_plan, check_plan
+from tsfm.training.conformal_plan import calibrate, run_plan
 from tsfm.training.data_record import RecordData, check_same_training_data
 from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.last_checkpoint import EpochCheckpoint, best_scores
@@ -222,7 +221,7 @@ def _fit_and_test(
     if datamodule is None:  # the command line's: warned of here (the Forecaster warns itself)
         datamodule = build_datamodule(cfg)
         if cfg.train:
-            warn_extreme_values(datamodule.extreme_values, "data.missing=mask", "metrics.json")
+            warn_extreme_values(datamodule.extreme_values, datamodule.mask_option, "metrics.json")
         check_run_data(cfg, datamodule)  # nonnegative: targets, none below zero
     else:
         datamodule.setup()
@@ -242,28 +241,7 @@ def _fit_and_test(
     if resume_from:  # training goes on: only on the data the checkpoint was trained on
         check_same_training_data(resume_from, datamodule, module, setting)
     conformal = cfg.get("conformal")
-    if conformal is not None:
-        check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)
-    if conformal is not None and conformal.adaptive_rate and datamodule.scores_forecasts:
-        raise InputError(
-            "conformal.adaptive_rate adapts intervals over a sequence of test windows; this "
-            "dataset scores one window per series (M4): leave the rate at 0"
-        )
-    if conformal is not None and conformal.adaptive_rate and datamodule.pools_series:
-        raise InputError(
-            "conformal.adaptive_rate adapts along one series' windows; a panel of independent "
-            "series (data.mode=independent) pools the calibration scores of every series: "
-            "leave the rate at 0"
-        )
-    if conformal is not None and conformal.windows:  # refuse what calibration would refuse
-        if module.head.probabilistic:
-            raise InputError(
-                f"conformal.windows calibrates point models; loss={cfg.loss} already forecasts "
-                "intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
-            )
-        season = module.hparams.season_length  # the run's, which the metrics use too
-        plan = calibration_plan(datamodule, conformal, cfg.data.pred_len, season)
-        check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
+    plan = run_plan(cfg, datamodule, module)  # what calibration would refuse, refused now
     extra_callbacks = [*extra_callbacks, RecordData(datamodule)]  # the data, in checkpoints
     trainer = build_trainer(
         cfg, run_dir, extra_callbacks, resume_from is not None, best_in_memory, **trainer_overrides

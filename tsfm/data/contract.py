@@ -79,6 +79,9 @@ class ForecastDataModule(L.LightningDataModule):
     forecast_scores: ClassVar[tuple[str, ...]] = ()
     # samples are windows of many independent series (panels): conformal scores pool them
     pools_series: ClassVar[bool] = False
+    # the setting that masks a value set to NaN, as the extreme-values warning advises it
+    # (None: the data refuses NaN, so the warning says to correct the value)
+    mask_option: ClassVar[str | None] = "data.missing=mask"
 
     def __init__(self) -> None:
         super().__init__()

@@ -225,7 +225,7 @@ def judged(
 SHOWN = 5  # the values a note names (all are recorded)
 
 
-def warn_extreme_values(records: Sequence[dict[str, Any]], mask: str, where: str) -> None:
+def warn_extreme_values(records: Sequence[dict[str, Any]], mask: str | None, where: str) -> None:
     """One warning of a fit's extreme values (:func:`extreme_values_note`), if any."""
     from tsfm.data.user_warnings import warn_user
 
@@ -233,17 +233,26 @@ def warn_extreme_values(records: Sequence[dict[str, Any]], mask: str, where: str
         warn_user(f"fit: {extreme_values_note(records, mask, where)}")
 
 
-def extreme_values_note(records: Sequence[dict[str, Any]], mask: str, where: str) -> str:
+def extreme_values_note(records: Sequence[dict[str, Any]], mask: str | None, where: str) -> str:
     """What a fit says of its :func:`find_extreme_values` (``records``, non-empty): where
     each is (the first :data:`SHOWN`), how far out, what it does to the fit and the fixes.
-    ``mask``: the masking option in the caller's names (``missing="mask"``); ``where``: where
-    every record is kept (``fit_metrics_``, ``metrics.json``)."""
+    ``mask``: the masking option in the caller's names (``missing="mask"``; None where the
+    data refuses NaN: M4's files); ``where``: where every record is kept (``fit_metrics_``,
+    ``metrics.json``)."""
     named = "; ".join(point_text(r) for r in records[:SHOWN])
     more = f"; and {len(records) - SHOWN} more" if len(records) > SHOWN else ""
     ratio = max(r["std_ratio"] for r in records)
     one = len(records) == 1
     some = "1 extreme value" if one else f"{len(records)} extreme values"
     they, their = ("It inflates", "its") if one else ("They inflate", "their")
+    them = "it" if one else "them"
+    fix = (
+        f", or set {them} to NaN and fit with {mask} (a masked target never enters the loss, "
+        "a masked input is filled, and flagged to models that take masks, and neither enters "
+        "the scaler)"
+    )
+    if mask is None:
+        fix = f" (this data refuses missing values: {them} cannot be masked)"
     return (
         f"{some} in the training rows, far outside the rest of {column_text(records)}: "
         f"{named}{more} (all under extreme_values in {where}). {they} {their} column's "
@@ -252,10 +261,7 @@ def extreme_values_note(records: Sequence[dict[str, Any]], mask: str, where: str
         "values into a sliver of the scaled range) and dominate"
         f"{'s' if one else ''} the training loss of the windows holding "
         f"{'it' if one else 'them'} (whatever the loss: mae and huber too). If "
-        f"{'it is an error, correct it' if one else 'they are errors, correct them'}, or set "
-        f"{'it' if one else 'them'} to NaN and fit with {mask} (a masked target never enters "
-        "the loss, a masked input is filled, and flagged to models that take masks, and "
-        "neither enters the scaler)"
+        f"{'it is an error, correct it' if one else 'they are errors, correct them'}{fix}"
     )
 
 

@@ -34,7 +34,7 @@ from tsfm.data.frames.write import finish_frame
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix, seasonal_scale
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
-from tsfm.estimator.naive_check import warn_naive_better
+from tsfm.estimator.naive_check import Extremes, warn_naive_better
 from tsfm.estimator.scored_windows import scored_counts
 from tsfm.training.flat_windows import Flat, flat_windows
 from tsfm.training.metric_notes import notes
@@ -146,9 +146,11 @@ class Scores:
         return {k: values[k].numpy() for k in COUNTS}
 
 
-def warn_notes(parts: list[tuple[list, Scores]], what: str = "evaluate") -> None:
-    """One warning per note (:func:`tsfm.training.metric_notes.notes`) over every part of a
-    call: ``(series names, their Scores)`` of each fold, or of the one set of windows."""
+def warn_notes(
+    parts: list[tuple[list, Scores]], what: str = "evaluate", extremes: Extremes = ()
+) -> None:
+    """One warning per note (:func:`tsfm.training.metric_notes.notes`) and the naive check's
+    (with ``extremes``) over every part of a call: ``(series names, their Scores)`` each."""
     totals: dict[Any, dict[str, float]] = {}
     for names, scores in parts:
         counts = scores.counts()
@@ -172,7 +174,9 @@ def warn_notes(parts: list[tuple[list, Scores]], what: str = "evaluate") -> None
     )
     for note in found.values():
         warn_user(f"{what}: {note}")
-    warn_naive_better(parts, what)  # skill_mae compares with the seasonal naive forecast only
+    warn_naive_better(
+        parts, what, extremes
+    )  # skill_mae compares with the seasonal naive forecast only
 
 
 def reported(values: dict[str, float], what: str = "evaluate") -> dict[str, float]:

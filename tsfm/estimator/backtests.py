@@ -37,6 +37,7 @@ from tsfm.estimator.fitted_record import fitted_until
 from tsfm.estimator.fitted_rows import check_windows
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.naive_check import extreme_sources, frame_extremes
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.rolling import Backtest, backtest_chunks
 from tsfm.estimator.window_scores import WindowScores
@@ -72,7 +73,9 @@ def evaluate(
     check_windows(est, table, np.concatenate(origins), columns)  # rows the model was fitted on
     left = scoring.left_out()  # look-backs without an observed value
     scoring.require_scored()
-    warn_notes([(columns, scoring.scores)])
+    warn_notes(
+        [(columns, scoring.scores)], extremes=extreme_sources([est], frame_extremes([table]))
+    )
     if per_series:
         intervals = scoring.intervals.per_series()
         out = per_series_result(

@@ -43,6 +43,7 @@ from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.interval_scores import interval_metrics, series_interval_metrics
 from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.lookback import fold_model
+from tsfm.estimator.naive_check import extreme_sources, frame_extremes
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.scored_windows import fold_left_out, require_observed, warn_left_out_folds
 from tsfm.training.scoring import index_of, level_bounds, level_name
@@ -174,8 +175,10 @@ def run_folds(
     ``(model, refitted)``; ``mase_scale="history"``: MASE and MSIS over every row before the
     cutoff."""
     forecasts, rows, series_rows, model, left, actuals = [], [], [], None, [], []
+    models = []  # each fold's, for the extreme values of their training rows
     for fold, cutoff in enumerate(folds):
         model, refitted = model_for(fold, table.head(cutoff))
+        models.append(model)
         taus = metric_taus(model)
         times, values, quantiles = forecast_at(model, table, cutoff, taus)
         targets = table.select(model.output_columns(table))
@@ -209,7 +212,9 @@ def run_folds(
     return CrossValidation(
         forecast_frame(targets, forecasts),
         metrics_frame(table.layout, rows),
-        fold_series_frame(table.layout, series_rows, left),
+        fold_series_frame(
+            table.layout, series_rows, left, extreme_sources(models, frame_extremes([table]))
+        ),
     )
 
 

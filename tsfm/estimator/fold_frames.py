@@ -18,6 +18,7 @@ from tsfm.estimator.accuracy import (
     warn_missing_in_folds,
     warn_notes,
 )
+from tsfm.estimator.naive_check import Extremes
 
 
 def forecast_frame(table: SeriesTable, folds: list) -> Any:
@@ -68,9 +69,10 @@ def metrics_frame(layout: Layout, rows: list[dict], spans: bool = False) -> Any:
     return in_library(frame, layout)
 
 
-def fold_series_frame(layout: Layout, folds: list, left: list) -> Any:
+def fold_series_frame(layout: Layout, folds: list, left: list, extremes: Extremes = ()) -> Any:
     """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
-    series' interval metrics (a model with intervals)."""
+    series' interval metrics (a model with intervals); ``extremes``: see
+    :func:`~tsfm.estimator.naive_check.warn_naive_better`."""
     parts = []
     for fold, cutoff, columns, scores, intervals in folds:
         frame = series_frame(list(columns), scores.per_series(), 1, intervals)
@@ -79,5 +81,5 @@ def fold_series_frame(layout: Layout, folds: list, left: list) -> Any:
         parts.append(frame.insert_column(1, cutoff_column))
     frame = stacked(parts).rename({"__id": series_names(layout)[0]})
     warn_missing_in_folds(frame, series_names(layout)[0], left)
-    warn_notes([(list(columns), scores) for _, _, columns, scores, _ in folds], "folds")
+    warn_notes([(list(columns), scores) for _, _, columns, scores, _ in folds], "folds", extremes)
     return in_library(frame, layout)

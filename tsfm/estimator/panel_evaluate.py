@@ -17,6 +17,7 @@ from tsfm.estimator.accuracy import in_library, series_frame, warn_missing, warn
 from tsfm.estimator.cross_validation import _bands
 from tsfm.estimator.fitted_rows import check_panel_windows
 from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.naive_check import extreme_sources, frame_extremes
 from tsfm.estimator.panel_history import panel_tables, read_panel, series_scales
 from tsfm.estimator.panel_scoring import (
     PanelWindows,
@@ -69,7 +70,9 @@ def evaluate_panel(
     check_panel_windows(est, ids, windows.series, np.concatenate(first), np.concatenate(last))
     left = scoring.left_out()
     scoring.require_scored()
-    warn_notes([(ids, scoring.scores)])
+    warn_notes(
+        [(ids, scoring.scores)], extremes=extreme_sources([est], frame_extremes(tables, ids))
+    )
     out = _series_frame(long.layout, scoring, left) if per_series else scoring.pooled()
     if not return_forecasts:
         return out

@@ -60,6 +60,7 @@ from tsfm.estimator.fold_frames import metrics_frame
 from tsfm.estimator.fold_sizes import too_many_folds
 from tsfm.estimator.intervals import metric_taus
 from tsfm.estimator.lookback import fold_model
+from tsfm.estimator.naive_check import extreme_sources, frame_extremes
 from tsfm.estimator.panel_fold_sizes import panel_cutoffs
 from tsfm.estimator.panel_history import panel_tables, read_panel, series_scales
 from tsfm.estimator.panel_scoring import PanelWindows, panel_forecasts, panel_history
@@ -177,9 +178,10 @@ def run_panel_folds(
 ) -> CrossValidation:
     """Forecast and score every series' window of each fold with ``model_for(fold)``
     (``shared``: only the series a shared fold scores)."""
-    forecasts, rows, series_rows, left, notes, observed = [], [], [], [], [], []
+    forecasts, rows, series_rows, left, notes, observed, models = [], [], [], [], [], [], []
     for fold, cut in enumerate(cuts):
         model, refitted = model_for(fold)
+        models.append(model)  # for the extreme values of their training rows
         keep = np.flatnonzero(shared.scored[fold]) if shared else np.arange(len(cut))
         ids = [long.ids[j] for j in keep]
         tables_in = [tables[j].select(model.input_columns_) for j in keep]
@@ -202,7 +204,8 @@ def run_panel_folds(
     if not any(observed):  # as evaluate refuses: nothing to score
         refuse_unscored("folds")
     warn_left_out_folds(left, model.lookback_)
-    warn_notes(notes, "folds")
+    scored = frame_extremes([t.select(model.input_columns_) for t in tables], long.ids)
+    warn_notes(notes, "folds", extreme_sources(models, scored))
     per_series = stacked(series_rows)
     warn_missing_in_folds(per_series, long.layout.id_col, left)
     return CrossValidation(

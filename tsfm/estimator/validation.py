@@ -13,7 +13,6 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from tsfm.config import CONF_DIR
@@ -24,6 +23,7 @@ from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.estimator.fitted_record import saved_form
 from tsfm.estimator.params import config_key
 from tsfm.estimator.saved_layout import check_layout
+from tsfm.estimator.saved_roles import check_roles
 from tsfm.local_files import URL
 from tsfm.models import REGISTRY
 from tsfm.training.preflight import fits_type, readable_type
@@ -197,7 +197,10 @@ def check_metadata(cls: type, meta: Any, cfg: Any, path: Path) -> dict[str, Any]
         _refuse(path, str(err))
     _check_freq(meta["freq"], layout, path)
     _check_dims(meta["dims"], params, cfg, path)
-    _check_roles(meta, path)
+    try:
+        check_roles(meta)  # mode, roles, series and statics
+    except ValueError as err:
+        _refuse(path, str(err))
     fit_metrics = meta.get("fit_metrics", {})
     if not isinstance(fit_metrics, dict) or not all(
         isinstance(k, str) and fit_metric_value(k, v) for k, v in fit_metrics.items()
@@ -241,61 +244,3 @@ def _times(values: Any, count: int) -> bool:
             isinstance(t, int) and not isinstance(t, bool) and -(2**63) <= t < 2**63 for t in values
         )
     )
-
-
-def _names(value: Any, floats: bool = False) -> bool:
-    """Column names (text or integers), or with ``floats`` series ids (also finite floats)."""
-    return isinstance(value, list) and all(_name(c, floats) for c in value)
-
-
-def _name(value: Any, floats: bool) -> bool:
-    if isinstance(value, float):
-        return floats and bool(np.isfinite(value))
-    return isinstance(value, (str, int)) and not isinstance(value, bool)
-
-
-def _check_roles(meta: dict[str, Any], path: Path) -> None:
-    """Mode, roles, series and statics as ``save`` writes them."""
-    if meta.get("mode", "joint") not in ("joint", "independent"):
-        _refuse(path, f"mode {meta.get('mode')!r} is not joint or independent")
-    roles = meta.get("roles", {})
-    if not isinstance(roles, dict) or set(roles) - {"targets", "past", "future", "static"}:
-        _refuse(path, "'roles' must map targets, past, future and static to column names")
-    if not all(_names(v) for v in roles.values()):
-        _refuse(path, "'roles' must list column names")
-    if not _names(meta.get("input_columns", [])):
-        _refuse(path, "'input_columns' must list column names")
-    roles = {"targets": [], "past": [], "future": [], **roles}
-    if not roles["targets"]:  # saved before roles: every column a target
-        roles["targets"] = meta["columns"]
-    inputs = roles["targets"] + roles["past"] + roles["future"]
-    if meta["columns"] != roles["targets"] or meta.get("input_columns", inputs) != inputs:
-        _refuse(
-            path,
-            f"'columns' {meta['columns']} and 'input_columns' {meta.get('input_columns')} must "
-            f"be the roles' targets {roles['targets']} and targets, past and future {inputs}",
-        )
-    if meta.get("series") is not None and not _names(meta["series"], floats=True):
-        _refuse(path, "'series' must list series ids")
-    if meta.get("mode") == "independent" and not meta.get("series"):
-        _refuse(path, "an independent panel needs its 'series'")
-    statics = meta.get("statics", {})
-    if not isinstance(statics, dict) or set(statics) - {"static_real", "static_cat"}:
-        _refuse(path, "'statics' must hold static_real and static_cat tables")
-    for key, table in statics.items():
-        try:
-            array = np.asarray(table, dtype=np.float64)
-        except (TypeError, ValueError):
-            _refuse(path, f"statics.{key} is not a table of numbers")
-        if array.ndim != 2 or not np.isfinite(array).all():
-            _refuse(path, f"statics.{key} is not a finite table")
-    encoder = meta.get("static_encoder")
-    if encoder is not None:
-        keys = {"real", "mean", "std", "categories"}
-        if not isinstance(encoder, dict) or set(encoder) != keys:
-            _refuse(path, f"'static_encoder' must hold exactly {sorted(keys)}")
-        categories = encoder["categories"]
-        if not isinstance(categories, dict) or not all(
-            isinstance(k, str) and _names(v) for k, v in categories.items()
-        ):
-            _refuse(path, "'static_encoder.categories' must map columns to category names")

@@ -52,6 +52,39 @@ def calibration_plan(
         ) from None
 
 
+def run_plan(cfg: Any, datamodule: ForecastDataModule, module: Any) -> list[int] | None:
+    """A run's ``conformal`` settings checked against its data and model before training
+    (:func:`tsfm.pipeline.fit_and_test`): its calibration plan (:func:`calibration_plan`,
+    :func:`check_plan`), None without ``conformal.windows``; an :class:`InputError` for
+    settings the data or the model cannot honour."""
+    conformal = cfg.get("conformal")
+    if conformal is None:
+        return None
+    check_conformal(conformal.windows, conformal.step, conformal.adaptive_rate)
+    if conformal.adaptive_rate and datamodule.scores_forecasts:
+        raise InputError(
+            "conformal.adaptive_rate adapts intervals over a sequence of test windows; this "
+            "dataset scores one window per series (M4): leave the rate at 0"
+        )
+    if conformal.adaptive_rate and datamodule.pools_series:
+        raise InputError(
+            "conformal.adaptive_rate adapts along one series' windows; a panel of independent "
+            "series (data.mode=independent) pools the calibration scores of every series: "
+            "leave the rate at 0"
+        )
+    if not conformal.windows:
+        return None
+    if module.head.probabilistic:  # refuse what calibration would refuse
+        raise InputError(
+            f"conformal.windows calibrates point models; loss={cfg.loss} already forecasts "
+            "intervals (use a point loss, e.g. loss=mse, for conformal intervals)"
+        )
+    season = module.hparams.season_length  # the run's, which the metrics use too
+    plan = calibration_plan(datamodule, conformal, cfg.data.pred_len, season)
+    check_plan(datamodule, plan, cfg.quantiles, cfg.levels)
+    return plan
+
+
 def observed_targets(datamodule: ForecastDataModule, indices: list[int]) -> Tensor | None:
     """Whether each calibration target is observed, ``[k, S, N]`` as the scores are laid out
     (None when the data has no missing values)."""

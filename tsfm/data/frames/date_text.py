@@ -11,6 +11,11 @@ import numpy as np
 import polars as pl
 
 from tsfm.data.frames.dates import calendar_candidates, infer_freq
+from tsfm.data.frames.written_years import (
+    refuse_out_of_range,
+    refuse_two_digit_years,
+    two_digit_years,
+)
 from tsfm.errors import InputError
 
 
@@ -36,19 +41,21 @@ def parse_dates(column: pl.Series) -> np.ndarray:
             f"date column '{column.name}' has a missing or unreadable date at row {row} "
             f"({column[row]!r}); fix or drop that row"
         )
+    if column.dtype == pl.String:
+        refuse_two_digit_years(column, parsed)
     return parsed.to_numpy().astype("datetime64[ns]")
 
 
 NUMERIC_DATE = r"^\s*\d{1,2}([/.-])\d{1,2}[/.-]\d{4}(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*$"
-# two-digit years ("13/01/13 00:00"): day first, month first, or (rarely) year first
+# two-digit years ("13/01/13 00:00"): refused, as the century would be a guess
 SHORT_YEAR_DATE = r"^\s*\d{1,2}([/.-])\d{1,2}[/.-]\d{2}(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*$"
 
 
 def _day_month_order(column: pl.Series) -> pl.Series | None:
-    """Dates written day and month as numbers (``02/01/2015``, ``02/01/15 13:00``): read in
-    the order (day first, month first; with two-digit years also year first) that reads
-    every value and steps regularly; None for other text. Readings giving the same timestamps
-    are one. A reading regular as it is wins over those regular only with absent steps (see
+    """Dates written day and month as numbers (``02/01/2015``): read in the order (day
+    first, month first) that reads every value and steps regularly (two-digit years,
+    ``02/01/15``, are refused: :mod:`tsfm.data.frames.written_years`); None for other text.
+    Readings giving the same timestamps are one. A reading regular as it is wins over those regular only with absent steps (see
     :func:`_regular_with_gaps`); several regular alike are refused as ambiguous, never
     guessed; none regular: refused as such, or, with empty dates, left to the message for
     those."""
@@ -57,10 +64,9 @@ def _day_month_order(column: pl.Series) -> pl.Series | None:
         return None
     if text.str.contains(NUMERIC_DATE).all():
         readings = _four_digit_readings(column)
-    elif text.str.contains(SHORT_YEAR_DATE).all():
-        readings = _two_digit_readings(column)
-        if not readings:  # mixed separators, impossible dates: read (and refused) as text
-            return None
+    elif text.str.contains(SHORT_YEAR_DATE).all():  # before any reading: no century is sure
+        row = int(column.str.contains(SHORT_YEAR_DATE).fill_null(False).arg_max())
+        raise two_digit_years(column.name, row, column[row])
     else:
         return None
     readings = _distinct(readings)
@@ -126,31 +132,6 @@ def _four_digit_readings(column: pl.Series) -> dict:
     return readings
 
 
-def _two_digit_readings(column: pl.Series) -> dict:
-    """The readings of ``13/01/13 00:00`` (day first, month first, year first) that read
-    every value, each with its exact format (no reading swaps day and month where it fails)."""
-    import pandas as pd
-
-    values = pd.Series(column.to_list(), dtype=object).str.strip()
-    parts = values.str.split(r"\s+", n=1, regex=True, expand=True)
-    date = parts[0]
-    time = parts[1] if parts.shape[1] > 1 else pd.Series(None, index=values.index, dtype=object)
-    time = time.fillna("0:00")
-    offset = pd.to_timedelta(time.where(time.str.count(":") == 2, time + ":00"), errors="coerce")
-    sep = re.search(r"[/.-]", str(column.drop_nulls()[0])).group(0)
-    formats = {
-        "day first": f"%d{sep}%m{sep}%y",
-        "month first": f"%m{sep}%d{sep}%y",
-        "year first": f"%y{sep}%m{sep}%d",
-    }
-    readings = {}
-    for order, written in formats.items():
-        stamps = pd.to_datetime(date, format=written, errors="coerce") + offset
-        if stamps.isna().sum() == column.null_count():
-            readings[order] = stamps
-    return readings
-
-
 READABLE = (
     "dates such as '2021-05-17', '2021-05-17 13:00', '17/05/2021', 'May 2021', and periods "
     "such as '2021-05', '2021M05', '1970 Q1', '1970Q1', 'Q1 1970', '1970'"
@@ -182,6 +163,7 @@ def _parse_with_pandas(column: pl.Series) -> pl.Series:
                 f"reads {READABLE}. Fix them, or name the column that holds the timestamps "
                 "(date_col=... in Python, data.date_col=... in the CLI)"
             ) from None
+    refuse_out_of_range(column, np.asarray(stamps))
     return pl.Series(column.name, np.asarray(stamps).astype("datetime64[ns]"))
 
 

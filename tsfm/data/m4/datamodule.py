@@ -14,6 +14,7 @@ import torch
 from omegaconf import DictConfig
 
 from tsfm.data.contract import ForecastDataModule, config_from
+from tsfm.data.extreme_values import find_extreme_values
 from tsfm.data.m4.files import (
     VALIDATION_MODES,
     M4DataConfig,
@@ -74,6 +75,21 @@ def as_m4_config(config: M4DataConfig | DictConfig | dict | None) -> M4DataConfi
     return dataclasses.replace(cfg, seq_len=seq_len, pred_len=group.horizon, history_size=history)
 
 
+def m4_extreme_values(
+    ids: list[str], series: list[np.ndarray], columns: list[str]
+) -> list[dict[str, Any]]:
+    """The extreme values of each series' training values (:mod:`tsfm.data.extreme_values`,
+    per series, as every other data module's): no timestamps, so each is placed by its
+    position in the series and the competition file's column (value 1 is in ``V2``)."""
+    return find_extreme_values(
+        [s[:, None] for s in series],
+        columns,
+        [None] * len(series),
+        ids,
+        lambda row: f"value {row + 1} (file column V{row + 2})",
+    )
+
+
 @dataclass
 class _Evaluation:
     """What forecasts of one evaluation set are scored against."""
@@ -96,6 +112,7 @@ class M4DataModule(ForecastDataModule):
     """
 
     scores_forecasts = True
+    mask_option = None  # the files refuse NaN (files.read_m4_file)
     forecast_scores = (
         *(f.name for f in dataclasses.fields(GroupScores)),
         *("owa", "mape", "msis", "snaive_msis", "snaive_coverage_95"),  # evaluate_forecasts'
@@ -123,6 +140,7 @@ class M4DataModule(ForecastDataModule):
                 fit_series = self._holdout_histories()
                 targets = np.stack([s[-horizon:] for s in self.split.train])
                 self._add_evaluation("val", fit_series, targets)
+            self.extreme_values = m4_extreme_values(self.split.ids, fit_series, self.columns)
             self.datasets["train"] = M4TrainWindows(
                 fit_series, cfg.seq_len, horizon, cfg.history_size, cfg.samples_per_series
             )
