@@ -29,6 +29,7 @@ from tsfm.config import CONF_DIR, check_relative_data_path, register_configs
 from tsfm.errors import InputError
 from tsfm.training.console import log_through_root, warnings_through_logging
 from tsfm.training.run_dirs import interrupted_line
+from tsfm.training.termination import TERMINATED_STATUS
 
 # Lightning (with torchmetrics, torchvision, transformers) and what builds on it are imported
 # by run(), so that --help, --cfg and refused keys do not wait for them.
@@ -171,6 +172,11 @@ def main(cfg: DictConfig) -> float | None:
         epochs = getattr(stop, "epochs", None)  # FitInterrupted's, when it came during fit
         log.error("%s", interrupted_line(run_dir, list(hydra_cfg.overrides.task), epochs))
         raise SystemExit(1) from None
+    except SystemExit as stop:  # a SIGTERM during training (status 143): the same line
+        if stop.code == TERMINATED_STATUS:
+            overrides = list(hydra_cfg.overrides.task)
+            log.error("terminated (SIGTERM): %s", interrupted_line(run_dir, overrides, None))
+        raise
     return metrics.get("val/best_loss")
 
 

@@ -4,7 +4,8 @@ Lightning 2.x catches a KeyboardInterrupt inside ``trainer.fit``, shuts down gra
 (checkpoints already written stay) and calls ``sys.exit(1)``: a Python caller would get a
 ``SystemExit`` its ``except KeyboardInterrupt`` never sees. :func:`interruptible` turns
 that exit back into :class:`FitInterrupted`, a KeyboardInterrupt that says how many epochs
-finished; any other ``SystemExit`` passes unchanged. :func:`how_training_stopped` records
+finished; a SIGTERM's exit gets status 143 (:mod:`tsfm.training.termination`), any other
+``SystemExit`` passes unchanged. :func:`how_training_stopped` records
 why a fit ended (``stopped``) and whether its last epoch ran through every batch
 (``last_epoch_complete``: a time limit stops in the middle of one). ``trainer.max_time``
 takes seconds (a number), ``"DD:HH:MM:SS"`` or Lightning's mapping (``{minutes: 30}``).
@@ -68,7 +69,12 @@ def interruptible(trainer: L.Trainer) -> Iterator[None]:
         raise FitInterrupted(finished_epochs(trainer)) from err
     except SystemExit as err:
         if not (trainer.interrupted and isinstance(err.__context__, KeyboardInterrupt)):
-            raise
+            from tsfm.training.termination import exit_status
+
+            status = exit_status(err)  # a SIGTERM: 143, not Lightning's 0
+            if status is err:
+                raise
+            raise status from err
         raise FitInterrupted(finished_epochs(trainer)) from err.__context__
     finally:
         lightning_log.removeFilter(quiet)
