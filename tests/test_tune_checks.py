@@ -1,6 +1,7 @@
-"""What a study refuses before its first trial: a metric no trial reports, and settings of
-``Forecaster.tune`` that it spells otherwise or has no use for (the search-space values a
-model or optimizer rejects: tests/hardening/test_search_space.py)."""
+"""What a study refuses before its first trial: a metric no trial reports, a search over the
+scaling (data.scale, data.scaler), and settings of ``Forecaster.tune`` that it spells
+otherwise or has no use for (the search-space values a model or optimizer rejects:
+tests/hardening/test_search_space.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import pytest
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny
 from tests.test_tune import SPACE, study_config
+from tsfm.errors import InputError
+from tsfm.estimator.search_checks import check_space
+from tsfm.tuning.checks import refuse_unit_changes
 from tsfm.tuning.config_study import tune
+from tsfm.tuning.space import parse_space
 
 
 @pytest.mark.parametrize(
@@ -48,3 +53,35 @@ def test_forecaster_tune_writes_no_plots_with_plots_false(tmp_path):
     tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={"d_model": [8]},
                 pruner="none", output_dir=tmp_path, plots=False)  # fmt: skip
     assert (tmp_path / "trials.csv").is_file() and not list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.parametrize(
+    ("key", "cli", "py"),
+    [
+        ("data.scale", "choice(true, false)", {"data__scale": [True, False]}),
+        ("data.scaler", "choice(standard, robust)", {"scaler": ["standard", "robust"]}),
+    ],
+)
+def test_a_search_over_the_scaling_is_refused_naming_how_to_set_it(tmp_path, key, cli, py):
+    """Trials rank by the validation loss, in the scaled units (or the data's own with
+    data.scale=false): a search over the scaling compares numbers in different units."""
+    cfg, overrides = study_config(tmp_path / "cli", "tune.n_trials=1")
+    cfg.tune.params = {**SPACE, key: cli}
+    units = f"^the search space holds {key}, which changes the units of what trials are ranked"
+    with pytest.raises(InputError, match=units) as err:
+        tune(cfg, overrides)
+    assert f"Choose the scaling outside the search ({key}=... on the command line)" in str(
+        err.value
+    )
+    with pytest.raises(InputError, match=units) as err:
+        tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={**SPACE, **py},
+                    output_dir=tmp_path / "py")  # fmt: skip
+    assert f"(Forecaster(..., {next(iter(py))}=...))" in str(err.value)
+    assert not (tmp_path / "cli").exists() and not (tmp_path / "py").exists()  # no trial
+
+
+def test_one_value_of_the_scaling_in_a_space_is_no_search_and_is_kept():
+    space = parse_space({"data.scale": "choice(false)", "data.scaler": "choice(robust)"})
+    refuse_unit_changes(space)  # every trial scales alike: nothing refused
+    kept = check_space(tiny(), parse_space({"data.scale": [True], "data.scaler": ["robust"]}))
+    assert list(kept) == ["data.scale", "data.scaler"]

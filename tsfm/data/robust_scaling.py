@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from tsfm.data.extreme_values import SPREADS
-from tsfm.data.scaler import StandardScaler, constant_scale
+from tsfm.data.scaler import StandardScaler, constant_columns, constant_scale
 from tsfm.errors import InputError
 
 SCALERS = ("standard", "robust")
@@ -72,7 +72,7 @@ def robust_statistics(values: np.ndarray, fallback: np.ndarray) -> tuple[np.ndar
         warnings.simplefilter("ignore", RuntimeWarning)
         center = np.nanmedian(values, axis=0)
         quantiles = np.nanquantile(values, [q for low, _ in SPREADS for q in (low, 1 - low)], 0)
-        constant = np.nanmax(values, axis=0) == np.nanmin(values, axis=0)
+    constant = constant_columns(values)
     floor = np.maximum(ROUNDING * np.abs(center), np.finfo(np.float32).tiny)
     # constant: its magnitude (exactly so: a fallback std may hold the mean's rounding error)
     scale = np.where(constant, constant_scale(center), np.asarray(fallback, dtype=np.float64))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -11,7 +13,9 @@ from tsfm.errors import InputError
 class StandardScaler:
     """``(x - mean) / std`` per variate, population std (as scikit-learn's StandardScaler).
 
-    A constant variate (in its training rows) gets ``std = min(|mean|, 1)``
+    A constant variate (one value in all its observed training rows, checked exactly by
+    :func:`constant_columns`, or no spread beyond float64 rounding of its mean) has that
+    value as its mean and gets ``std = min(|mean|, 1)``
     (:func:`constant_scale`; 1 when the mean is 0), so it is centred, not blown up, and the
     models' normalisation noise (about 1e-3 of the scale) comes back no larger than the
     constant allows: a constant 1e-8 is forecast as 1e-8 to about 1e-3 of it, not with noise
@@ -56,18 +60,23 @@ class StandardScaler:
                 "mean and standard deviation to be computed in float64; rescale them (e.g. "
                 "divide by a power of ten) before fitting"
             )
+        # constant: one value in its observed rows (exactly: the std of a column summed along
+        # a row-major array holds the mean's accumulated rounding, 1e-15 of it and more), or no
+        # spread beyond float64 rounding of the mean (relative, so that a series of tiny
+        # values, 1e-15, keeps its own scale), or none float32 can hold
+        constant = constant_columns(values)
+        mean[constant] = np.nanmax(values[:, constant], axis=0)  # the value itself
         self.mean = mean
-        # constant: no spread beyond float64 rounding of the mean (relative, so that a series
-        # of tiny values, 1e-15, keeps its own scale), or none float32 can hold
         rounding, tiny = 10 * np.finfo(np.float64).eps * np.abs(mean), np.finfo(np.float32).tiny
-        too_fine = (std > rounding) & (std <= tiny)
+        constant |= std <= rounding
+        too_fine = ~constant & (std <= tiny)
         if too_fine.any():
             bad = [names[j] for j in np.flatnonzero(too_fine)]
             raise InputError(
                 f"column(s) {bad} vary by less than {tiny:.3g}, the smallest number float32 "
                 "(which the models compute in) holds; rescale them (multiply by a power of ten)"
             )
-        self.std = np.where(std > rounding, std, constant_scale(mean))
+        self.std = np.where(constant, constant_scale(mean), std)
         return self
 
     def _check(self, n: int) -> None:
@@ -101,6 +110,18 @@ class StandardScaler:
     @classmethod
     def from_state_dict(cls, state: dict[str, list[float]]) -> StandardScaler:
         return cls(np.asarray(state["mean"]), np.asarray(state["std"]))
+
+
+def constant_columns(values: np.ndarray) -> np.ndarray:
+    """Whether each column of ``values [T, C]`` holds one value in all its observed (not NaN)
+    rows, compared exactly (no rounding tolerance, whatever the array's memory layout); False
+    for a column with no observed value."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape[0] == 0:
+        return np.zeros(values.shape[1:], dtype=bool)
+    with warnings.catch_warnings():  # a column never observed: NaN, so not constant
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(values, axis=0) == np.nanmin(values, axis=0)
 
 
 def constant_scale(mean: np.ndarray) -> np.ndarray:

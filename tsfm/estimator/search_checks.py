@@ -67,9 +67,10 @@ def check_space(est: Any, space: dict[str, Any], shipped: bool = False) -> dict[
     the run's checks and give a model and optimizer (built on the meta device). Returns the
     space to search: with ``shipped`` (the model's default space, not the user's), choices
     that no trial can use are dropped with a warning (:func:`~tsfm.tuning.checks.fit_space`)."""
-    from tsfm.tuning.checks import fit_space
+    from tsfm.tuning.checks import fit_space, refuse_unit_changes
     from tsfm.tuning.space import candidate_values, format_override, space_error
 
+    refuse_unit_changes(space, lambda key: f"Forecaster(..., {param_name(est.model, key)}=...)")
     overrides = list(est.overrides or [])
     check_one_process(est, space, overrides)
     for key, dist in space.items():

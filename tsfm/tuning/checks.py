@@ -138,6 +138,36 @@ def refused_values(
     return refused
 
 
+# Settings that change the units of the validation loss trials are ranked by.
+RANKING_UNITS = {
+    "data.scale": "the validation loss is on the scaled values with it on, in standard "
+    "deviations, and on the values as read with it off, in the data's own units",
+    "data.scaler": "the validation loss is on the scaled values, in standard deviations or "
+    "in robust ones",
+}
+
+
+def refuse_unit_changes(
+    space: Mapping[str, Any],
+    setting: Callable[[str], str] = lambda key: f"{key}=... on the command line",
+) -> None:
+    """Refuse a search over a :data:`RANKING_UNITS` setting (an entry with more than one
+    value): its trials' scores are in different units, so the study cannot rank them.
+    ``setting(key)``: how the caller sets it outside the search (the command line's
+    ``data.scale=...``, a Forecaster's parameter)."""
+    from tsfm.tuning.space import candidate_values
+
+    for key, why in RANKING_UNITS.items():
+        if key in space and len(set(candidate_values(space[key]))) > 1:
+            raise InputError(
+                f"the search space holds {key}, which changes the units of what trials are "
+                f"ranked by ({why}): the study would compare numbers in different units. "
+                f"Choose the scaling outside the search ({setting(key)}), leaving {key} out "
+                "of the space; to compare the choices, run one study or fit per choice and "
+                "compare original-scale scores (evaluate's mae_original, mase)"
+            )
+
+
 # describe(key, value, why, fitting values of a choice or None, shipped) -> the refusal
 Describe = Callable[[str, Any, str, "list[Any] | None", bool], str]
 
@@ -154,20 +184,14 @@ def fit_space(
     the choices of the ``shipped`` entries (those the user did not write; an entry none of
     whose choices fit is not searched: trials keep the run config's value), with one warning
     naming them; any other such value (the user's, or an end of a shipped range) raises
-    ``ValueError(describe(...))``. The result depends on the config alone, so
+    ``ValueError(describe(...))``; a search over the scaling is refused
+    (:func:`refuse_unit_changes`). The result depends on the config alone, so
     a rerun narrows the same way (and the study's problem hash matches)."""
     from optuna.distributions import CategoricalDistribution
 
     from tsfm.data.user_warnings import warn_user
 
-    if "data.scaler" in space:
-        raise InputError(
-            "the search space holds data.scaler, which changes the units of what trials are "
-            "ranked by (the validation loss is on the scaled values, in standard deviations "
-            "or in robust ones): the study would compare numbers in different units. Fit "
-            "each scaler on its own and compare original-scale scores (evaluate's "
-            "mae_original, mase); leave data.scaler out of the space"
-        )
+    refuse_unit_changes(space)
     fitted = dict(space)
     dropped = []
     for key, refused in refused_values(space, configure, groups, skip).items():
