@@ -180,3 +180,8 @@ def test_sample_paths_of_several_targets_are_refused_and_nonnegative_marks_one_t
     assert forecast[["sales", "sales-lo-80"]].to_numpy().min() >= 0
     with pytest.raises(ValueError, match="sales"):  # the marked target's negatives refused
         _fit(panel.assign(sales=-panel.sales), nonnegative=["sales"], max_epochs=1)
+
+
+def test_a_list_for_target_col_is_refused_naming_targets(panel):
+    with pytest.raises(ValueError, match=r"target_col must be one column name.*targets=\[\.\.\.\]"):
+        Forecaster(horizon=HORIZON, target_col=TARGETS, mode="independent").fit(panel)

@@ -40,6 +40,11 @@ def check_options(est: Any) -> None:
         from tsfm.training.runtime import check_seed
 
         check_seed(est.extra_params()["seed"])
+    for name in ("id_col", "time_col", "target_col", "date_col"):
+        value = getattr(est, name, None)
+        if value is not None and not isinstance(value, str):
+            several = " (several targets: targets=[...])" if name == "target_col" else ""
+            raise InputError(f"{name} must be one column name (a str), got {value!r}{several}")
     for name in ROLE_ARGUMENTS:
         value = getattr(est, name)
         unordered = isinstance(value, (str, bytes, dict, set, frozenset))
