@@ -141,8 +141,8 @@ def tune_forecaster(
     else:
         space_spec = {space_key(est, key): value for key, value in search_space.items()}
     space = parse_space(space_spec)
-    space = check_space(est, space, shipped=search_space is None)
     warm = warm_trials(est, space, shipped=search_space is None)  # None: fresh trials
+    space = check_space(est, space, shipped=search_space is None)
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
     fit, digest = trial_fitter(est, df, val_df, size, static_df, warm)
     fit = unsaid_validation(fit)  # trials warn nothing of their validation; the model kept does
