@@ -107,7 +107,12 @@ def shapes_the_model(est: Any, name: str) -> bool:
         return True
     from tsfm.estimator.params import config_key
 
-    key = config_key(est.model, name)
+    return key_shapes_the_model(config_key(est.model, name))
+
+
+def key_shapes_the_model(key: str) -> bool:
+    """Whether the run-config key ``key`` (``model.d_model``, ``optim.lr``) shapes a fitted
+    model (a config group, ``optim``, changes the Forecaster's ``overrides``: it does)."""
     return not (key.startswith(TRAINING_KEYS) or key in TRAINING_SETTINGS)
 
 

@@ -2,24 +2,26 @@
 
 Each trial clones the forecaster, sets the drawn values as parameters and fits on the same
 train/validation split, with the pruning callback on the validation loss. Afterwards the
-forecaster holds the best parameters and, with ``refit``, the best trial's model.
+forecaster holds the best parameters and, with ``refit``, the best trial's model (a fitted
+model is replaced). A fitted forecaster with ``warm_start=True`` is fine-tuned instead: every
+trial is a warm fit from its fitted weights (:mod:`tsfm.estimator.warm_tuning`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tsfm.config import CONF_DIR, compose_config
-from tsfm.data.frames.table import data_digest
 from tsfm.errors import InputError
 from tsfm.estimator.fit_metrics import unsaid_validation, warn_extremes, warn_validation
 from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.params import config_key, param_name
 from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.search_checks import LOOKBACK, check_space, study_settings
+from tsfm.estimator.search_fits import trial_fitter
 from tsfm.estimator.searched import mark_searched
+from tsfm.estimator.warm_tuning import warm_trials, weights_digest
 
 DEFAULT_VAL_SIZE = 0.2
 
@@ -139,16 +141,19 @@ def tune_forecaster(
     else:
         space_spec = {space_key(est, key): value for key, value in search_space.items()}
     space = parse_space(space_spec)
+    warm = warm_trials(est, space, shipped=search_space is None)  # None: fresh trials
     space = check_space(est, space, shipped=search_space is None)
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
-    fit, digest = _fitter(est, df, val_df, size, static_df)
+    fit, digest = trial_fitter(est, df, val_df, size, static_df, warm)
     fit = unsaid_validation(fit)  # trials warn nothing of their validation; the model kept does
     directory = Path(output_dir) if output_dir is not None else None
     url = storage or (f"sqlite:///{directory / 'study.db'}" if directory else None)
 
     lookback = "lookbacks" if LOOKBACK in space else est.lookback  # tune sets the best one
     lookback = "auto" if lookback is None else lookback  # chosen by the data (lookback.py)
-    tune.study_name = study_name or f"{est.model}_{lookback}_{est.horizon}"
+    tune.study_name = study_name or f"{est.model}_{lookback}_{est.horizon}" + (
+        "" if warm is None else "_warm"
+    )
     tune.n_trials = n_trials
     seed = tune.seed if tune.seed is not None else est.extra_params().get("seed")
     if seed is None:
@@ -159,6 +164,8 @@ def tune_forecaster(
         optuna.logging.INFO if int(est.verbose) >= 2 else optuna.logging.WARNING
     )
     problem = study_problem(est, space, tune.metric, size, digest, static_df)
+    if warm is not None:  # the trials' values are those of fine-tuning these weights
+        problem["warm_start_weights_sha256"] = weights_digest(warm)
     rename = "study_name=..." + ("" if storage else " or output_dir=...")
     study = open_study(tune, url, seed, problem, rename)
     kept: dict[str, Any] = {}
@@ -194,8 +201,9 @@ def tune_forecaster(
         fit(best_model, [])
     est.set_params(**best_params)
     mark_searched(est, best_params)  # its next fit (and a clone's) repeats the best trial
-    if not refit:
-        est._forget()  # a model fitted before no longer matches the parameters
+    if not refit:  # warm: only training settings changed, and its next fit repeats the best
+        if warm is None:
+            est._forget()  # a model fitted before no longer matches the parameters
     else:
         _adopt(est, best_model)
         warn_extremes(est, est.fit_metrics_.get("extreme_values"))  # unsaid in the trials
@@ -228,34 +236,3 @@ def _adopt(est: Any, fitted: Any) -> None:
     for name, value in vars(fitted).items():
         if name.endswith("_") and not name.startswith("_"):
             setattr(est, name, value)
-
-
-def _fitter(
-    est: Any, df: Any, val_df: Any, size: float | int, static_df: Any
-) -> tuple[Callable[[Any, list], Any], str]:
-    """Fits a trial's forecaster on the frame read once (as ``fit`` reads it for the mode),
-    and the frame's :func:`~tsfm.data.frames.table.data_digest` (what a study tunes on)."""
-    if est.mode == "independent":
-        from tsfm.estimator.panel_history import read_panel
-        from tsfm.estimator.panels import PANEL_VALIDATION, fit_long
-
-        if val_df is not None:
-            raise InputError(PANEL_VALIDATION)
-        long = read_panel(est, df, fitted=False)
-
-        def fit_panel(candidate: Any, callbacks: list) -> Any:
-            return fit_long(candidate.set_params(val_size=size), long, static_df, tuple(callbacks))
-
-        names = [*map(str, long.ids), *long.value_columns]
-        return fit_panel, data_digest(names, [long.codes, long.times, long.values])
-    table = est.read(df)
-    val = None if val_df is None else est.read(val_df, "val_df")
-
-    def fit_joint(candidate: Any, callbacks: list) -> Any:
-        if val is None:  # the share it validates on is a parameter of the model kept
-            candidate.set_params(val_size=size)
-        return candidate.fit_table(
-            table, val, callbacks=callbacks, val_size=size, static_df=static_df
-        )
-
-    return fit_joint, table.digest() + ("" if val is None else f"+{val.digest()}")

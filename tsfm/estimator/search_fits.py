@@ -1,0 +1,69 @@
+"""The fits of ``Forecaster.tune``'s trials: on the frame read once, fresh or (a fitted
+forecaster with ``warm_start=True``) warm from its fitted weights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tsfm.data.frames.table import data_digest
+from tsfm.errors import InputError
+from tsfm.estimator.fitted_record import merged
+
+
+def trial_fitter(
+    est: Any, df: Any, val_df: Any, size: float | int, static_df: Any, warm: Any = None
+) -> tuple[Callable[[Any, list], Any], str]:
+    """Fits a trial's forecaster on the frame read once (as ``fit`` reads it for the mode;
+    ``warm``: warm fits from that :class:`~tsfm.estimator.warm_start.WarmStart`, as ``fit``
+    reads a warm fit's frame), and the frame's :func:`~tsfm.data.frames.table.data_digest`
+    (what a study tunes on)."""
+    from tsfm.data.frames.zones import text_times
+
+    if est.mode == "independent":
+        from tsfm.estimator.panel_history import read_panel
+        from tsfm.estimator.panels import PANEL_VALIDATION, fit_long
+
+        if val_df is not None:
+            raise InputError(PANEL_VALIDATION)
+        long = read_panel(est, df, fitted=False)
+        if warm is not None:  # on the fitted clock, as a warm fit_panel
+            warm.check_zone(long.layout, text_times(df, est.time_col))
+
+        def fit_panel(candidate: Any, callbacks: list) -> Any:
+            candidate.set_params(val_size=size)
+            return fit_long(candidate, long, static_df, tuple(callbacks), warm)
+
+        names = [*map(str, long.ids), *long.value_columns]
+        return _recording(fit_panel, warm), data_digest(
+            names, [long.codes, long.times, long.values]
+        )
+    series = None if warm is None else warm.series  # a warm fit keeps the fitted order
+    table = est.read(df, series=series)
+    if warm is not None:
+        warm.check_zone(table.layout, text_times(df, table.layout.time_col))
+    val = None if val_df is None else est.read(val_df, "val_df", series=series)
+
+    def fit_joint(candidate: Any, callbacks: list) -> Any:
+        if val is None:  # the share it validates on is a parameter of the model kept
+            candidate.set_params(val_size=size)
+        return candidate.fit_table(
+            table, val, callbacks=callbacks, val_size=size, static_df=static_df, warm=warm
+        )
+
+    digest = table.digest() + ("" if val is None else f"+{val.digest()}")
+    return _recording(fit_joint, warm), digest
+
+
+def _recording(fit: Callable[[Any, list], Any], warm: Any) -> Callable[[Any, list], Any]:
+    """``fit``, whose warm fits record the rows of the fits before too (as ``fit`` does): the
+    weights have seen them."""
+    if warm is None:
+        return fit
+
+    def warm_fit(candidate: Any, callbacks: list) -> Any:
+        result = fit(candidate, callbacks)
+        candidate.fitted_rows_ = merged(getattr(candidate, "fitted_rows_", None), warm.fitted_rows)
+        return result
+
+    return warm_fit
