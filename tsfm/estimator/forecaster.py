@@ -71,8 +71,7 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         warm_start: False (default): every ``fit`` trains a fresh model; True: a fitted
             Forecaster's ``fit`` starts from its weights (fine-tuning, also after ``load``),
             with a fresh optimizer and the fitted scaling (README "Warm starts and
-            fine-tuning", ``tsfm/estimator/warm_start.py``); ``tune`` then fine-tunes it,
-            every trial from the fitted weights (``tsfm/estimator/warm_tuning.py``).
+            fine-tuning", ``warm_start.py``); ``tune`` then fine-tunes every trial from them.
         **params: model hyperparameters (``d_model=128``), common settings (``max_epochs``,
             ``max_time``, ``lr``, ``batch_size``, ``seed``, ``patience``, ``loss``,
             ``accelerator``, ``precision``, ...) or any config key with ``__`` for dots
@@ -295,8 +294,8 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
     # ------------------------------------------------------------------ tuning
     @guarded("tune")
     def tune(self, df: Any, n_trials: int = 20, **options: Any) -> Forecaster:
-        """Search hyperparameters with Optuna, then keep the best (and its model, replacing a
-        fitted one; warm_start=True fine-tunes it); see :mod:`tsfm.estimator.search`."""
+        """Search with Optuna, keep the best and its model (warm_start: fine-tuned); see
+        :mod:`tsfm.estimator.search`."""
         from tsfm.estimator.search import tune_forecaster
 
         return tune_forecaster(self, df, n_trials=n_trials, **options)
