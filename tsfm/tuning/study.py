@@ -95,31 +95,10 @@ def open_study(
         load_if_exists=True,
     )
     if problem is not None:
+        from tsfm.tuning.problem import check_problem
+
         check_problem(study, dict(problem), storage_url or "memory", rename)
     return study
-
-
-def check_problem(
-    study: optuna.Study, problem: dict[str, Any], where: str, rename: str = "tune.study_name=..."
-) -> None:
-    """Record ``problem`` with ``study``, or refuse it when the study recorded another one;
-    ``rename``: the settings that name a new study (where the storage is given, only its
-    name does: another folder holds no other study)."""
-    from tsfm.tuning.problem import problem_differences, problem_text
-
-    text = problem_text(problem)
-    recorded = study.user_attrs.get("problem")
-    if recorded is None:
-        study.set_user_attr("problem", text)
-        return
-    differences = problem_differences(recorded, problem)
-    if not differences:
-        return
-    raise InputError(
-        f"study '{study.study_name}' in {where} was run on another problem "
-        f"({differences}), so its trials cannot rank this one. Name a new study ({rename}), "
-        "or delete that study to start over"
-    )
 
 
 def check_n_trials(value: Any, name: str) -> None:
