@@ -310,7 +310,7 @@ def test_a_study_refuses_to_resume_on_another_problem(tmp_path):
         tune(other, overrides)  # same default study name and folder, other data: refused
     frame = synthetic_frame(150, 2)
     tiny(max_epochs=1).tune(frame, n_trials=1, search_space=SPACE, output_dir=tmp_path / "py")
-    with pytest.raises(ValueError, match=r"another problem \(data_sha256: "):
+    with pytest.raises(ValueError, match=r"run on other data \(SHA-256 [0-9a-f]{12}\.\.\. there"):
         tiny(max_epochs=1).tune(
             synthetic_frame(150, 2, seed=1), n_trials=1, search_space=SPACE,
             output_dir=tmp_path / "py",

@@ -3,15 +3,22 @@ share and every unsearched setting; and tune never returns a best outside the sp
 
 from __future__ import annotations
 
+import json
+
 import optuna
 import pytest
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny
 from tests.test_tune import study_config
+from tsfm.errors import InputError
 from tsfm.tuning.config_study import tune
 from tsfm.tuning.outputs import best_trial
 from tsfm.tuning.space import in_space, parse_space
+
+
+def storage_of(directory):
+    return f"sqlite:///{directory / 'study.db'}"
 
 
 def test_a_python_study_refuses_another_space_loss_or_validation_share(tmp_path):
@@ -95,3 +102,41 @@ def test_lookback_is_searched_and_every_lookback_scores_the_same_validation_targ
             tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={key: [1, 2]})
     with pytest.raises(ValueError, match="lookback: 0 is not a positive whole number"):
         tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={"lookback": [0, 24]})
+
+
+def test_a_command_line_study_refuses_to_resume_on_a_file_rewritten_in_place(tmp_path):
+    path = tmp_path / "data.csv"
+    synthetic_frame(200, 2).to_csv(path, index=False)
+    extra = ("data=custom", f"data.path={path}", "data.target=OT", "trainer.max_epochs=1")
+    study, _ = tune(*study_config(tmp_path, "tune.n_trials=1", *extra))
+    recorded = json.loads(study.user_attrs["problem"])["data_sha256"]
+    metrics = json.loads((tmp_path / "trials" / "0000" / "metrics.json").read_text())
+    assert recorded == metrics["data_sha256"]  # the digest each trial's metrics.json holds
+    resumed, _ = tune(*study_config(tmp_path, "tune.n_trials=2", *extra))  # the same file
+    assert len(resumed.trials) == 2
+    changed = synthetic_frame(200, 2)
+    changed["OT"] = changed["OT"].to_numpy()[::-1]  # the same path, other values
+    changed.to_csv(path, index=False)
+    refused = rf"run on other data \(SHA-256 {recorded[:12]}\.\.\. there, [0-9a-f]{{12}}\.\.\. here"
+    with pytest.raises(InputError, match=refused + r".*Give it the data it was run on, or name"):
+        tune(*study_config(tmp_path, "tune.n_trials=3", *extra))
+    assert (
+        len(optuna.load_study(study_name=study.study_name, storage=storage_of(tmp_path)).trials)
+        == 2
+    )
+
+
+def test_a_study_recorded_without_the_datas_digest_resumes_and_records_it(tmp_path):
+    from tsfm.tuning.problem import check_problem, problem_text  # moved there with the check
+
+    study = optuna.create_study(study_name="old")
+    problem = {"metric": "val/best_loss", "model.d_model": 8}
+    study.set_user_attr("problem", problem_text(problem))  # as a tsfm before the digest wrote
+    check_problem(study, {**problem, "data_sha256": "ab" * 32}, "memory")
+    assert json.loads(study.user_attrs["problem"])["data_sha256"] == "ab" * 32
+    with pytest.raises(InputError, match=r"other data \(SHA-256 abababababab\.\.\. there, cd"):
+        check_problem(study, {**problem, "data_sha256": "cd" * 32}, "memory")
+    with pytest.raises(
+        InputError, match=r"another problem \(data_sha256: abababababab\.\.\. there, cdcd"
+    ):
+        check_problem(study, {**problem, "model.d_model": 16, "data_sha256": "cd" * 32}, "m")

@@ -110,7 +110,8 @@ def tune_forecaster(
             ``val_df`` the last ``val_size`` rows (default: the estimator's, else 20 %) validate
             (``mode="independent"``: of every series, as in ``fit``).
         static_df: static covariates, one row per series, as for ``fit``.
-        n_trials: finished trials the study should hold (a resumed study runs the rest).
+        n_trials: finished trials the study should hold (a resumed study runs the rest; a
+            failed trial is replaced, up to as many failures as trials were missing).
         search_space: ``{key: expression}``: a config key (``model.d_model``), config group
             (``optim``) or Forecaster parameter (``d_model``, ``lr``), each with an expression
             in Hydra's sweeper grammar (``"choice(64, 128)"``), a list (a choice) or an Optuna

@@ -5,6 +5,7 @@ alone: no data is read, no weight allocated, nothing trained)."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -263,15 +264,33 @@ class TrialCheck:
         return f"every trial with it would fail: {first}"
 
 
-def check_data(cfg: DictConfig, space: Mapping[str, Any]) -> None:
+# Data keys that only cut the data read into windows: the rows read are the same for each value.
+WINDOW_KEYS = {"data.seq_len", "data.pred_len", "data.label_len"}
+
+
+def check_data(cfg: DictConfig, space: Mapping[str, Any]) -> str | None:
     """Read and split the run's data once before the first trial, when no searched key
     changes it: a file every trial would refuse (a text column, a missing path, too few
-    rows) is then refused once, with its own message, instead of failing every trial."""
-    if any(key == "data" or key.startswith("data.") and key not in LOADER_KEYS for key in space):
-        return  # the data differ between trials; each trial reads its own
-    from tsfm.pipeline import build_datamodule
+    rows) is then refused once, with its own message, instead of failing every trial.
 
-    build_datamodule(cfg)
+    Returns the SHA-256 of the data read (what each trial's metrics.json records as
+    ``data_sha256``; read with the smallest searched windows where ``data.seq_len`` or
+    ``data.pred_len`` is searched), which the study records; None where the trials read
+    other data (a searched ``data`` group or reading setting) or the data records none (M4).
+    """
+    from tsfm.pipeline import build_datamodule
+    from tsfm.training.data_record import data_record
+    from tsfm.tuning.space import candidate_values
+
+    searched = [k for k in space if k == "data" or k.startswith("data.") and k not in LOADER_KEYS]
+    if any(key not in WINDOW_KEYS for key in searched):
+        return None  # the data differ between trials; each trial reads its own
+    if searched:  # the rows read are each trial's: read them with the smallest windows
+        cfg = copy.deepcopy(cfg)
+        for key in searched:
+            OmegaConf.update(cfg, key, min(candidate_values(space[key])), merge=False)
+    record = data_record(build_datamodule(cfg))
+    return None if record is None else record["data_sha256"]
 
 
 def checkpoint_monitor(cfg: DictConfig) -> str:

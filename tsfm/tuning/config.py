@@ -18,10 +18,12 @@ class TuneConfig:
             ``tag(log, interval(low, high))`` and ``int(interval(low, high))``; an entry
             set to null is dropped (not searched).
         n_trials: finished (complete or pruned) trials the study should hold; a resumed or
-            shared study runs only the missing ones.
+            shared study runs only the missing ones. A failed trial is replaced by another,
+            until a run has failed as many trials as it had missing: it then stops, saying
+            how many the study holds (run it again to add the rest).
         timeout: stop starting new trials after this many seconds (this worker).
-        worker_trials: run at most this many trials in this process (e.g. to fit a batch
-            job's time limit); null: as many as the study still needs.
+        worker_trials: run at most this many trials in this process, failed ones included
+            (e.g. to fit a batch job's time limit); null: as many as the study still needs.
         study_name: the study's name in the storage.
         dir: folder for the SQLite file, the trial runs and the outputs.
         storage: an Optuna RDB URL (``sqlite:///...``, ``postgresql://user@host/db``);

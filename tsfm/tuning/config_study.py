@@ -235,12 +235,14 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     check_one_process(cfg, space, overrides)  # before the study and any trial's config
     check_metric(settings.metric, "tune.metric", checkpoint_monitor(cfg))
     space = check_space(cfg, overrides, space)
-    check_data(cfg, space)
+    digest = check_data(cfg, space)  # the data's SHA-256, read once before the first trial
     directory = Path(settings.dir)
     storage = settings.storage or f"sqlite:///{directory / 'study.db'}"
     seed = cfg.seed if settings.seed is None else settings.seed
     rename = "tune.study_name=..." + ("" if settings.storage else " or tune.dir=...")
     problem = study_problem(cfg, space, settings.metric)
+    if digest is not None:  # a file changed in place (same data.path) is other data
+        problem["data_sha256"] = digest
     study = open_study(settings, storage, seed, problem, rename)
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:

@@ -10,11 +10,14 @@ to resume a study recorded with another list, naming the differences.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+
+from tsfm.errors import InputError
 
 # Settings a study's workers may set differently: where the data lies and how it is loaded
 # (a GPU node's loader workers, a larger evaluation batch), the machine, what is shown or
@@ -29,6 +32,11 @@ NOT_RESULT_KEYS = frozenset({
 })  # fmt: skip
 NOT_RESULT_GROUPS = ("tune.", "hydra.", "logger.", "output.", "conformal.")
 MAX_LISTED = 8
+# The data's SHA-256 (of the frame, or of the file as read): a study recorded without one (by
+# a tsfm before the command line recorded it) resumes, and records it then.
+DIGEST_KEYS = ("data_sha256", "static_df_sha256")
+SHOWN_DIGEST = 12
+RECORD_SETTLE_SECONDS = 0.5  # workers opening a new study together: their writes land
 
 
 def plain(value: Any) -> Any:
@@ -99,15 +107,87 @@ def problem_text(problem: Mapping[str, Any]) -> str:
 
 def problem_differences(recorded: str, problem: Mapping[str, Any]) -> str:
     """``key: old there, new here; ...`` for the keys that differ (the first few)."""
-    old, new = json.loads(recorded), json.loads(problem_text(problem))
     differ = [
         f"{key}: {_shown(old, key)} there, {_shown(new, key)} here"
-        for key in sorted(old.keys() | new.keys())
-        if key not in old or key not in new or old[key] != new[key]
+        for old, new, key in _differing(recorded, problem)
     ]
     more = len(differ) - MAX_LISTED
     return "; ".join(differ[:MAX_LISTED]) + (f"; and {more} more" if more > 0 else "")
 
 
+def data_change(recorded: str, problem: Mapping[str, Any]) -> str | None:
+    """When only the data differs from the ``recorded`` problem (a file rewritten in place,
+    another frame): ``SHA-256 <old>... there, <new>... here`` (of each digest that differs)."""
+    differing = _differing(recorded, problem)
+    if not differing or any(key not in DIGEST_KEYS for _, _, key in differing):
+        return None
+    return "; ".join(
+        f"{'' if key == 'data_sha256' else 'static_df '}SHA-256 {_shown(old, key)} there, "
+        f"{_shown(new, key)} here"
+        for old, new, key in differing
+    )
+
+
+def _differing(recorded: str, problem: Mapping[str, Any]) -> list[tuple[dict, dict, str]]:
+    """``(old, new, key)`` of each key that differs; a digest the old record lacks does not."""
+    old, new = json.loads(recorded), json.loads(problem_text(problem))
+
+    def differs(key: str) -> bool:
+        if key not in old:
+            return key not in DIGEST_KEYS
+        return key not in new or old[key] != new[key]
+
+    return [(old, new, key) for key in sorted(old.keys() | new.keys()) if differs(key)]
+
+
 def _shown(problem: Mapping[str, Any], key: str) -> str:
-    return repr(problem[key]) if key in problem else "(not recorded)"
+    if key not in problem:
+        return "(not recorded)"
+    if key in DIGEST_KEYS and isinstance(problem[key], str):
+        return "+".join(f"{part[:SHOWN_DIGEST]}..." for part in problem[key].split("+"))
+    return repr(problem[key])
+
+
+def check_problem(
+    study: Any, problem: dict[str, Any], where: str, rename: str = "tune.study_name=..."
+) -> None:
+    """Record ``problem`` with ``study``, or refuse it when the study recorded another one;
+    ``rename``: the settings that name a new study (where the storage is given, only its
+    name does: another folder holds no other study)."""
+    text = problem_text(problem)
+    recorded = recorded_problem(study, text)
+    differences = problem_differences(recorded, problem)
+    if not differences:
+        if recorded != text:  # recorded before the data's digest was: record it now
+            study.set_user_attr("problem", text)
+        return
+    data = data_change(recorded, problem)
+    if data is not None:
+        raise InputError(
+            f"study '{study.study_name}' in {where} was run on other data ({data}): the data "
+            "changed since its trials trained (a file rewritten in place, rows added or "
+            "edited, or another file under the same name), so its trials cannot rank trials "
+            "on this data. Give it the data it was run on, or name a new study for this data "
+            f"({rename})"
+        )
+    raise InputError(
+        f"study '{study.study_name}' in {where} was run on another problem "
+        f"({differences}), so its trials cannot rank this one. Name a new study ({rename}), "
+        "or delete that study to start over"
+    )
+
+
+def recorded_problem(study: Any, text: str) -> str:
+    """The problem ``study`` records, ``text`` where it records none yet. Workers that open
+    a new study together each write theirs: the record that stands (read back a moment
+    later, from the storage) is what each compares its own with."""
+    from optuna.storages import InMemoryStorage
+
+    recorded = study.user_attrs.get("problem")
+    if recorded is not None:
+        return recorded
+    study.set_user_attr("problem", text)
+    if isinstance(study._storage, InMemoryStorage):
+        return text  # no other worker
+    time.sleep(RECORD_SETTLE_SECONDS)  # another worker's write under way lands first
+    return study.user_attrs["problem"]

@@ -95,31 +95,10 @@ def open_study(
         load_if_exists=True,
     )
     if problem is not None:
+        from tsfm.tuning.problem import check_problem
+
         check_problem(study, dict(problem), storage_url or "memory", rename)
     return study
-
-
-def check_problem(
-    study: optuna.Study, problem: dict[str, Any], where: str, rename: str = "tune.study_name=..."
-) -> None:
-    """Record ``problem`` with ``study``, or refuse it when the study recorded another one;
-    ``rename``: the settings that name a new study (where the storage is given, only its
-    name does: another folder holds no other study)."""
-    from tsfm.tuning.problem import problem_differences, problem_text
-
-    text = problem_text(problem)
-    recorded = study.user_attrs.get("problem")
-    if recorded is None:
-        study.set_user_attr("problem", text)
-        return
-    differences = problem_differences(recorded, problem)
-    if not differences:
-        return
-    raise InputError(
-        f"study '{study.study_name}' in {where} was run on another problem "
-        f"({differences}), so its trials cannot rank this one. Name a new study ({rename}), "
-        "or delete that study to start over"
-    )
 
 
 def check_n_trials(value: Any, name: str) -> None:
@@ -172,13 +151,17 @@ def run_trials(
     worker_trials: int | None = None,
     tracebacks: bool = True,
 ) -> optuna.Study:
-    """Run trials until the study holds ``n_trials`` finished ones (this worker's share).
+    """Run trials until the study holds ``n_trials`` finished (complete or pruned) ones.
 
     ``train_trial(trial, values, callbacks)`` trains with the drawn ``values`` (config key ->
     value), passing ``callbacks`` (the pruning callback) to the Trainer, and returns the
     value to minimise. Trials that fail with a ValueError or RuntimeError (an impossible
     combination, a diverged loss) or a MemoryError (a model too large) are recorded as failed
     and the study goes on; the trial keeps the message as its user attribute ``error``.
+    A failed trial does not count: another is run in its place, until this call has failed as
+    many trials as the study lacked finished ones when it started (then it stops, and says
+    how many it holds; a rerun adds the rest). ``timeout`` (seconds) and ``worker_trials``
+    (trials started, failed ones included) stop this worker earlier.
     Without ``tracebacks``, Optuna logs such a trial in one line, its reason.
     """
     from optuna_integration import PyTorchLightningPruningCallback
@@ -204,22 +187,43 @@ def run_trials(
             study.study_name, held, n_trials,
         )  # fmt: skip
         return study
-    stop_at_total = optuna.study.MaxTrialsCallback(n_trials, states=FINISHED)
+    stop = StopRule(n_trials, max_failed=missing)
     one_line = OneLineFailures(interrupts_only=tracebacks)
     optimize_log = logging.getLogger("optuna.study._optimize")  # where Optuna logs trials
     optimize_log.addFilter(one_line)
     try:
         study.optimize(
             objective,
-            n_trials=missing if worker_trials is None else min(missing, worker_trials),
+            n_trials=worker_trials,
             timeout=timeout,
-            callbacks=[stop_at_total],
+            callbacks=[stop],
             catch=CAUGHT,
             gc_after_trial=True,
         )
     finally:
         optimize_log.removeFilter(one_line)
+    if stop.failed >= stop.max_failed and finished_trials(study) < n_trials:
+        log.warning(
+            "study '%s' holds %d finished trials of the %d asked: this run stopped after %d "
+            "failed trials (as many as the finished trials it set out to add); fix their "
+            "cause (each failed trial's reason is logged above, and kept in the study), or "
+            "run the same command again to add the rest",
+            study.study_name, finished_trials(study), n_trials, stop.failed,
+        )  # fmt: skip
     return study
+
+
+class StopRule:
+    """Stops ``study.optimize`` once the study holds ``n_trials`` finished trials (also those
+    of other workers) or this call has failed ``max_failed`` trials."""
+
+    def __init__(self, n_trials: int, max_failed: int) -> None:
+        self.n_trials, self.max_failed, self.failed = n_trials, max_failed, 0
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.failed += trial.state == TrialState.FAIL
+        if self.failed >= self.max_failed or finished_trials(study) >= self.n_trials:
+            study.stop()
 
 
 class NoBestTrial(RuntimeError):
