@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tests.test_nonnegative import demand_frame
-from tsfm import InputError
+from tsfm import Forecaster, InputError
 from tsfm.config import compose_config
 from tsfm.pipeline import build_datamodule
 from tsfm.run import run
@@ -39,6 +39,16 @@ def test_the_forecast_file_floors_the_marked_targets(data, tmp_path):
     before, after = off.select(values).to_numpy(), on.select(values).to_numpy()
     assert (before[marked[:, 0]] < 0).any() and (before[~marked[:, 0]] < 0).any()
     np.testing.assert_array_equal(after, np.where(marked, np.maximum(before, 0), before))
+    # Forecaster.from_run keeps the run's setting: its forecasts are floored as the run's
+    assert "nonnegative" not in Forecaster.from_run(tmp_path / "off").get_params()
+    converted = Forecaster.from_run(tmp_path / "on")
+    assert converted.get_params()["nonnegative"] == ["demand", "spares"]
+    own = Forecaster.from_run(tmp_path / "off").predict(quantiles=[0.1])
+    floored = converted.predict(quantiles=[0.1])
+    for column in ("demand", "demand-q-0.1", "spares", "spares-q-0.1", "price-q-0.1"):
+        expected = own[column] if column.startswith("price") else own[column].clip(lower=0)
+        np.testing.assert_array_equal(floored[column], expected)
+    assert (own["demand-q-0.1"] < 0).any() and (own["price-q-0.1"] < 0).any()
 
 
 def test_negative_training_values_and_unknown_names_are_refused(data, tmp_path):
