@@ -225,26 +225,35 @@ def judged(
 SHOWN = 5  # the values a note names (all are recorded)
 
 
-def warn_extreme_values(records: Sequence[dict[str, Any]], mask: str | None, where: str) -> None:
+def scaler_of(data: Any) -> str | None:
+    """The scaler of a run's or fit's ``data`` settings (None: ``scale`` off), as
+    :func:`extreme_values_note` takes it."""
+    return data.get("scaler", "standard") if data.get("scale", True) else None
+
+
+def warn_extreme_values(
+    records: Sequence[dict[str, Any]], mask: str | None, where: str, scaler: str | None = "standard"
+) -> None:
     """One warning of a fit's extreme values (:func:`extreme_values_note`), if any."""
     from tsfm.data.user_warnings import warn_user
 
     if records:
-        warn_user(f"fit: {extreme_values_note(records, mask, where)}")
+        warn_user(f"fit: {extreme_values_note(records, mask, where, scaler)}")
 
 
-def extreme_values_note(records: Sequence[dict[str, Any]], mask: str | None, where: str) -> str:
+def extreme_values_note(
+    records: Sequence[dict[str, Any]], mask: str | None, where: str, scaler: str | None = "standard"
+) -> str:
     """What a fit says of its :func:`find_extreme_values` (``records``, non-empty): where
     each is (the first :data:`SHOWN`), how far out, what it does to the fit and the fixes.
     ``mask``: the masking option in the caller's names (``missing="mask"``; None where the
     data refuses NaN: M4's files); ``where``: where every record is kept (``fit_metrics_``,
-    ``metrics.json``)."""
+    ``metrics.json``); ``scaler``: the fit's (``standard``, ``robust``; None: unscaled),
+    what the values do to the scaling."""
     named = "; ".join(point_text(r) for r in records[:SHOWN])
     more = f"; and {len(records) - SHOWN} more" if len(records) > SHOWN else ""
-    ratio = max(r["std_ratio"] for r in records)
     one = len(records) == 1
     some = "1 extreme value" if one else f"{len(records)} extreme values"
-    they, their = ("It inflates", "its") if one else ("They inflate", "their")
     them = "it" if one else "them"
     fix = (
         f", or set {them} to NaN and fit with {mask} (a masked target never enters the loss, "
@@ -255,13 +264,34 @@ def extreme_values_note(records: Sequence[dict[str, Any]], mask: str | None, whe
         fix = f" (this data refuses missing values: {them} cannot be masked)"
     return (
         f"{some} in the training rows, far outside the rest of {column_text(records)}: "
-        f"{named}{more} (all under extreme_values in {where}). {they} {their} column's "
-        f"standard deviation to {'' if one else 'up to '}{number(ratio)} times that of its "
-        "other values (a scaler fitted on these rows divides by it, squashing the other "
-        "values into a sliver of the scaled range) and dominate"
-        f"{'s' if one else ''} the training loss of the windows holding "
-        f"{'it' if one else 'them'} (whatever the loss: mae and huber too). If "
+        f"{named}{more} (all under extreme_values in {where}). {_scaling_text(records, scaler)}"
+        f" dominate{'s' if one else ''} the training loss of the windows holding {them} "
+        f"(whatever the loss: mae and huber too). If "
         f"{'it is an error, correct it' if one else 'they are errors, correct them'}{fix}"
+    )
+
+
+def _scaling_text(records: Sequence[dict[str, Any]], scaler: str | None) -> str:
+    """What the extreme values do to the scaling of their columns, up to "and" before the
+    loss they dominate."""
+    one = len(records) == 1
+    they, their, them = ("It", "its", "it") if one else ("They", "their", "them")
+    up_to = "" if one else "up to "
+    if scaler == "robust":  # its median and quantile range leave a few values out
+        far = number(max(r["robust_sds"] for r in records))
+        return (
+            f"The robust scaler's median and interquartile range hardly move for {them}, so "
+            f"the other values of {their} column keep their scaled range; but {'it stays' if one else 'they stay'} {up_to}{far} robust "
+            "standard deviations out after scaling, far beyond any value the model sees "
+            "elsewhere, and"
+        )
+    if scaler is None:  # unscaled
+        return f"{they}"
+    ratio = number(max(r["std_ratio"] for r in records))
+    return (
+        f"{they} inflate{'s' if one else ''} {their} column's standard deviation to {up_to}"
+        f"{ratio} times that of its other values (a scaler fitted on these rows divides by it, "
+        "squashing the other values into a sliver of the scaled range) and"
     )
 
 

@@ -194,7 +194,7 @@ def fit_table(
         warm.check_columns(datamodule.resolve_roles(datamodule.load_table()).time_varying)
         callbacks = [*callbacks, warm]
     datamodule.setup()  # read and scaled now: its extreme values are warned of before training
-    warn_extremes(est, datamodule.extreme_values, shown=calibrate)
+    warn_extremes(est, datamodule.extreme_values, cfg.data, shown=calibrate)
     with (
         quiet(lightning_output(est.verbose)),
         run_directory(est.work_dir) as run_dir,

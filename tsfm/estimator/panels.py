@@ -152,7 +152,7 @@ def fit_long(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
         layout=long.layout,
     )  # fmt: skip
-    warn_extremes(est, datamodule.extreme_values)  # before training
+    warn_extremes(est, datamodule.extreme_values, cfg.data)  # before training
     callbacks = (*callbacks, warm) if warm is not None else callbacks
     with (
         quiet(lightning_output(est.verbose)),
