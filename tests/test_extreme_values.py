@@ -18,7 +18,8 @@ from omegaconf import OmegaConf
 from tests.helpers.data import REPO
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm import Forecaster
-from tsfm.data.extreme_values import extreme_values_note, find_extreme_values
+from tsfm.data.extreme_notes import extreme_values_note
+from tsfm.data.extreme_values import find_extreme_values
 from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.training.validation_notes import validation_notes
 

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.data.eval_sharding import check_shards
-from tsfm.data.extreme_values import scaler_of, warn_extreme_values
+from tsfm.data.extreme_notes import scaler_of, warn_extreme_values
 from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
 from tsfm.report import check_plot_variates

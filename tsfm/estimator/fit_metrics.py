@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tsfm.data.extreme_values import scaler_of, warn_extreme_values
+from tsfm.data.extreme_notes import scaler_of, warn_extreme_values
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.small_data import schedule_record
 from tsfm.training.preflight import fits_type
