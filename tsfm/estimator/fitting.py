@@ -147,7 +147,7 @@ def fit_table(
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
     check_fit_values(cfg, rows.values, rows.columns, target_names(rows, roles), rows.times,
-                     rows.layout)  # fmt: skip
+                     rows.layout, "joint")  # fmt: skip
     # the data's own frequency, not a preset's calendar one; stored, so evaluate uses it too
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     needed = est.lookback_ + est.horizon
