@@ -18,7 +18,8 @@ from omegaconf import OmegaConf
 from tests.helpers.data import REPO
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN, run_cli
 from tsfm import Forecaster
-from tsfm.data.extreme_values import extreme_values_note, find_extreme_values
+from tsfm.data.extreme_notes import extreme_values_note
+from tsfm.data.extreme_values import find_extreme_values
 from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.training.validation_notes import validation_notes
 
@@ -140,6 +141,30 @@ def test_the_fit_quality_note_points_at_them_and_the_note_counts_them():
     text = extreme_values_note(records * 3, "data.missing=mask", "metrics.json")
     assert text.startswith("6 extreme values") and "; and 1 more" in text
     assert "data.missing=mask" in text and "extreme_values in metrics.json" in text
+
+
+def test_under_the_robust_scaler_the_warning_and_the_note_say_what_it_does():
+    y = daily_cycle(600)
+    y[300] = 1e7
+    (standard,) = fit_warnings(Forecaster("itransformer", **TINY), hourly(y))
+    assert "It inflates its column's standard deviation to" in standard
+    f = Forecaster("itransformer", scaler="robust", **TINY)
+    (said,) = fit_warnings(f, hourly(y))
+    assert f.scaler_.std[0] < 40  # the other values' scale (about 31): not inflated
+    assert "inflate" not in said and "squash" not in said and "sliver" not in said
+    far = said.split("1e+07, ")[1].split(" robust standard deviations from the median")[0]
+    assert (
+        "The robust scaler's median and interquartile range hardly move for it, so the other "
+        "values of its column keep their scaled range; but it stays "
+        f"{far} robust standard deviations out after scaling"
+    ) in said
+    assert "and dominates the training loss of the windows holding it" in said
+    assert 'set it to NaN and fit with missing="mask"' in said
+    cfg = OmegaConf.create({"loss": "mse", "optim": {"lr": 1e-3}, "trainer": {"max_epochs": 3}})
+    worse = {"val/best_loss": 0.5, "val/snaive_loss": 0.1, "extreme_values": [{}]}
+    for scaler, does in (("standard", "squashes its column's"), ("robust", "lies far outside")):
+        cfg.data = {"seq_len": 96, "scaler": scaler}
+        assert f"which {does}" in validation_notes(worse, cfg)["baselines"]
 
 
 @pytest.mark.slow

@@ -252,3 +252,23 @@ def test_a_relative_data_path_is_read_from_where_the_run_started(tmp_path, monke
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert Forecaster.from_run(run_dir).predict().shape == (8, 8)
+
+
+def test_every_top_level_setting_a_forecaster_takes_is_carried_from_a_run():
+    """A run's top-level settings that a Forecaster parameter sets (nonnegative, loss, seed,
+    ...) come over with the run; the rest say how the run ran (train, resume, ckpt_path, ...)
+    or are arguments of one call (mase_scale)."""
+    from dataclasses import fields
+
+    from tsfm.config import RunConfig
+    from tsfm.estimator.from_run import carried
+    from tsfm.estimator.params import ALIASES, PER_CALL
+
+    top = {f.name for f in fields(RunConfig)}
+    taken = {key for key in ALIASES.values() if key in top}
+    assert "nonnegative" in taken and "seed" in taken
+    assert [key for key in sorted(taken) if not carried(key)] == []
+    left = {key for key in top - taken if not carried(key)}
+    how_it_ran = {"task_name", "train", "test", "ckpt_path", "test_scaler", "resume"}
+    sections = {"data", "model", "optim", "trainer", "callbacks", "logger", "output", "tune"}
+    assert left == how_it_ran | sections | {"conformal"} | (top & set(PER_CALL))

@@ -179,7 +179,7 @@ def test_real_m4_groups_load(group, series, horizon):
 @pytest.mark.parametrize("validation", ["holdout", "test"])
 def test_extreme_training_values_are_found_per_series_as_in_the_other_modules(tmp_path, validation):
     from tests.helpers.m4 import seasonal_series
-    from tsfm.data.extreme_values import extreme_values_note
+    from tsfm.data.extreme_notes import extreme_values_note
 
     def values(i: int, n: int) -> np.ndarray:
         s = seasonal_series(n, 52, seed=i)

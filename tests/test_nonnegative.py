@@ -242,3 +242,24 @@ def test_panel_sample_paths_are_the_model_own_paths_floored():
     on, off = fitted.sample_paths(n_samples=30, seed=1), own.sample_paths(n_samples=30, seed=1)
     assert (off.y.to_numpy() < 0).any()
     np.testing.assert_array_equal(on.y.to_numpy(), np.maximum(off.y.to_numpy(), 0))
+
+
+def test_a_joint_long_frame_s_target_marks_every_series_even_one_named_as_it():
+    """The target column's name marks every series of a joint long frame, decided by the
+    fit's mode: a series whose id is the target column's name ('y') changes nothing."""
+    long = to_long(FRAME[["date", *MARKED]]).replace({"unique_id": {"spares": "y"}})
+    assert sorted(long.unique_id.unique()) == ["demand", "y"]
+    fitted = tiny(nonnegative=["y"], loss="quantile", verbose=0).fit(
+        long[long.ds < FRAME.date[200]]
+    )
+    own = copy.deepcopy(fitted)
+    own.config_.nonnegative = False
+    on, off = fitted.predict(level=[80]), own.predict(level=[80])
+    cols = ["y", "y-lo-80", "y-hi-80"]
+    assert (off.loc[off.unique_id == "demand", cols].to_numpy() < 0).any()
+    np.testing.assert_array_equal(on[cols].to_numpy(), np.maximum(off[cols].to_numpy(), 0))
+    bad = long.assign(
+        y=np.where((long.unique_id == "demand") & (long.ds == FRAME.date[5]), -1.0, long.y)
+    )
+    with pytest.raises(InputError, match=r"target 'demand' is marked nonnegative, but 1 of"):
+        tiny(nonnegative=["y"], max_epochs=1, verbose=0).fit(bad)

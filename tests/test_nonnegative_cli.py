@@ -5,14 +5,17 @@ negative training values, or a name that is no target, is refused before trainin
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tests.test_nonnegative import demand_frame
-from tsfm import InputError
+from tsfm import Forecaster, InputError
 from tsfm.config import compose_config
+from tsfm.pipeline import build_datamodule
 from tsfm.run import run
+from tsfm.training.nonnegative import check_run_data
 
 FULL_TEST = [*TINY_RUN, "trainer.limit_test_batches=1.0", "output.forecasts=true"]
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -36,6 +39,16 @@ def test_the_forecast_file_floors_the_marked_targets(data, tmp_path):
     before, after = off.select(values).to_numpy(), on.select(values).to_numpy()
     assert (before[marked[:, 0]] < 0).any() and (before[~marked[:, 0]] < 0).any()
     np.testing.assert_array_equal(after, np.where(marked, np.maximum(before, 0), before))
+    # Forecaster.from_run keeps the run's setting: its forecasts are floored as the run's
+    assert "nonnegative" not in Forecaster.from_run(tmp_path / "off").get_params()
+    converted = Forecaster.from_run(tmp_path / "on")
+    assert converted.get_params()["nonnegative"] == ["demand", "spares"]
+    own = Forecaster.from_run(tmp_path / "off").predict(quantiles=[0.1])
+    floored = converted.predict(quantiles=[0.1])
+    for column in ("demand", "demand-q-0.1", "spares", "spares-q-0.1", "price-q-0.1"):
+        expected = own[column] if column.startswith("price") else own[column].clip(lower=0)
+        np.testing.assert_array_equal(floored[column], expected)
+    assert (own["demand-q-0.1"] < 0).any() and (own["price-q-0.1"] < 0).any()
 
 
 def test_negative_training_values_and_unknown_names_are_refused(data, tmp_path):
@@ -45,3 +58,53 @@ def test_negative_training_values_and_unknown_names_are_refused(data, tmp_path):
         run(compose_config(*data, *TINY_ITRANSFORMER, *TINY_RUN, "nonnegative=[sales]"), tmp_path)
     with pytest.raises(InputError, match="must be True, False or a list"):
         run(compose_config(*data, *TINY_ITRANSFORMER, *TINY_RUN, "nonnegative=demand"), tmp_path)
+
+
+def _panel_file(path, negative: slice | None = None) -> list[str]:
+    """A long CSV of two counting series (s1 with -0.5 at ``negative`` rows), as the command
+    line reads an independent panel."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for i, n in enumerate((120, 100)):
+        y = rng.poisson(0.3, n).astype(float)
+        if i == 1 and negative is not None:
+            y[negative] = -0.5
+        times = pd.date_range("2021-01-01", periods=n, freq="h")
+        frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": times, "y": y}))
+    pd.concat(frames).to_csv(path, index=False)
+    return [
+        "data=custom", f"data.path={path}", "data.id_col=unique_id", "data.date_col=ds",
+        "data.target=y", "data.mode=independent", "data.seq_len=12", "data.pred_len=4",
+    ]  # fmt: skip
+
+
+def test_a_panel_target_named_floors_every_series_of_the_forecast_file(tmp_path):
+    settings = [*_panel_file(tmp_path / "p.csv"), *TINY_ITRANSFORMER[:4], *FULL_TEST]
+    run(compose_config(*settings), tmp_path / "off")
+    run(compose_config(*settings, "nonnegative=[y]"), tmp_path / "on")
+    off = pl.read_parquet(tmp_path / "off" / "forecasts.parquet")
+    on = pl.read_parquet(tmp_path / "on" / "forecasts.parquet")
+    assert sorted(off["series"].unique()) == ["s0", "s1"]
+    before, after = off["forecast"].to_numpy(), on["forecast"].to_numpy()
+    for series in ("s0", "s1"):  # the model's own forecasts go below zero in both series
+        assert (before[(off["series"] == series).to_numpy()] < 0).any()
+    np.testing.assert_array_equal(after, np.maximum(before, 0))
+
+
+def test_a_panel_series_below_zero_where_it_trains_or_validates_is_refused(tmp_path):
+    for setting in ("nonnegative=[y]", "nonnegative=true"):
+        data = _panel_file(tmp_path / "p.csv", negative=slice(5, 8))
+        with pytest.raises(InputError, match=r"target 'y' of series 's1' is marked nonnegative, "
+                           r"but 3 of its training values are below zero \(the first at "
+                           r"2021-01-01 05:00:00: -0.5\)"):  # fmt: skip
+            run(compose_config(*data, *TINY_ITRANSFORMER[:4], *TINY_RUN, setting), tmp_path)
+    # its test rows (the last 20 % of each series) are not what it learns from: not refused
+    cfg = compose_config(
+        *_panel_file(tmp_path / "q.csv", negative=slice(-3, None)), "nonnegative=[y]"
+    )
+    check_run_data(cfg, build_datamodule(cfg))
+    cfg = compose_config(
+        *_panel_file(tmp_path / "q.csv", negative=slice(-25, -24)), "nonnegative=[y]"
+    )
+    with pytest.raises(InputError, match="series 's1'"):  # a validation row is
+        check_run_data(cfg, build_datamodule(cfg))

@@ -171,10 +171,18 @@ def test_sample_paths_of_several_targets_are_refused_and_nonnegative_marks_one_t
     floors and checks that target alone: returns, unmarked, keep their negative values."""
     assert (panel.returns < 0).any()
     fitted = _fit(panel, val_size=12, conformal_windows=3, conformal_step=1, nonnegative=["sales"])
-    with pytest.raises(
-        ValueError, match=r"several targets \(\['sales', 'returns'\]\).*one Forecaster per target"
-    ):
+    with pytest.raises(ValueError, match=r"several targets \(\['sales', 'returns'\]\)") as said:
         fitted.sample_paths(n_samples=5, seed=0)
+    advice = "targets=['sales'] on df.drop(columns=['returns'])), or with them as covariates"
+    assert advice in str(said.value) and "past_covariates=['returns']" in str(said.value)
+    calibrated = {"val_size": 12, "conformal_windows": 3, "conformal_step": 1}
+    for frame, roles in (
+        (panel.drop(columns=["returns"]), {}),
+        (panel, {"past_covariates": ["returns"]}),
+    ):
+        one = _fit(frame, targets=["sales"], **calibrated, **roles)  # the advice works
+        paths = one.sample_paths(n_samples=5, seed=0)
+        assert len(paths) == 5 * HORIZON * 2 and paths["sales"].notna().all()
     forecast = fitted.predict(level=[80])
     assert (forecast["returns-lo-80"] < 0).any()  # not floored
     assert forecast[["sales", "sales-lo-80"]].to_numpy().min() >= 0

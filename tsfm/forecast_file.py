@@ -202,7 +202,5 @@ def write_forecasts(
     returns the path."""
     path = Path(path)
     frame = forecast_frame(module, datamodule)
-    layout = getattr(getattr(datamodule, "table", None), "layout", None)
-    target = layout.target_col if layout is not None and layout.kind == "long" else None
-    floor_frame(frame, nonnegative, target).write_parquet(path)
+    floor_frame(frame, nonnegative, datamodule.long_target()).write_parquet(path)
     return path

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advice off)
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.data.eval_sharding import check_shards
-from tsfm.data.extreme_values import warn_extreme_values
+from tsfm.data.extreme_notes import scaler_of, warn_extreme_values
 from tsfm.errors import InputError
 from tsfm.models.common import restoring_saved_weights
 from tsfm.report import check_plot_variates
@@ -221,7 +221,12 @@ def _fit_and_test(
     if datamodule is None:  # the command line's: warned of here (the Forecaster warns itself)
         datamodule = build_datamodule(cfg)
         if cfg.train:
-            warn_extreme_values(datamodule.extreme_values, datamodule.mask_option, "metrics.json")
+            warn_extreme_values(
+                datamodule.extreme_values,
+                datamodule.mask_option,
+                "metrics.json",
+                scaler_of(cfg.data),
+            )
         check_run_data(cfg, datamodule)  # nonnegative: targets, none below zero
     else:
         datamodule.setup()

@@ -205,6 +205,20 @@ class ForecastDataModule(L.LightningDataModule):
         the series are named by column names."""
         return None
 
+    def long_target(self) -> str | None:
+        """The target column whose name marks every series (``nonnegative=[name]``) where the
+        targets are the series of one value column, each named by its id (a long file's, a
+        one-target panel's): the ``series`` of ``forecasts.parquet`` are then ids; None where
+        ``series`` names the target columns."""
+        return None
+
+    def fitted_targets(self) -> list[tuple[Any, Any, Any]]:
+        """``(series, values [T, N], times [T] or None)`` of the targets (columns in
+        ``columns``' order) over the rows the run trains and validates on: one entry
+        (``series`` None) for a table, one per series for a panel; empty where nothing is to
+        check (M4, whose series are positive). ``nonnegative`` refuses negatives among them."""
+        return []
+
     def window_name(self, stage: str, window: int) -> str:
         """How a plot names window ``window`` of ``stage``."""
         return f"{stage} window {window}"

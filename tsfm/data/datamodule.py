@@ -266,6 +266,19 @@ class TimeSeriesDataModule(ForecastDataModule):
         long = layout is not None and layout.kind == "long" and bool(self.table.groups)
         return typed_id_series(layout, self.table.groups[layout.target_col]) if long else None
 
+    def long_target(self) -> str | None:
+        """A long file's value column (its series are the targets)."""
+        self.setup()
+        layout = None if self.table is None else self.table.layout
+        return layout.target_col if layout is not None and layout.kind == "long" else None
+
+    def fitted_targets(self) -> list[tuple[Any, np.ndarray, np.ndarray | None]]:
+        """The targets' rows up to the end of validation, with their times."""
+        self.setup()
+        rows, n = slice(0, self.borders.val[1]), len(self.roles.targets)
+        times = None if self.table.times is None else self.table.times[rows]
+        return [(None, self.table.values[rows, :n], times)]
+
     def history_scale(
         self, stage: str, batch: Any, lag: int, original: bool = False
     ) -> torch.Tensor:

@@ -22,7 +22,7 @@ independent series), over the observed training rows:
 
 :func:`find_extreme_values` is vectorised: one sort of each column (a panel's series padded
 into rows of one array and sorted along them, or sorted by series and rank), about 0.1 s for
-a column of 1,000,000 rows.
+a column of 1,000,000 rows. The warning a fit gives of them is :mod:`tsfm.data.extreme_notes`'.
 """
 
 from __future__ import annotations
@@ -220,72 +220,3 @@ def judged(
         (column, series, float(d), int(r), median, scale, float(ratio))
         for d, r in zip(sds, rows, strict=True)
     ]
-
-
-SHOWN = 5  # the values a note names (all are recorded)
-
-
-def warn_extreme_values(records: Sequence[dict[str, Any]], mask: str | None, where: str) -> None:
-    """One warning of a fit's extreme values (:func:`extreme_values_note`), if any."""
-    from tsfm.data.user_warnings import warn_user
-
-    if records:
-        warn_user(f"fit: {extreme_values_note(records, mask, where)}")
-
-
-def extreme_values_note(records: Sequence[dict[str, Any]], mask: str | None, where: str) -> str:
-    """What a fit says of its :func:`find_extreme_values` (``records``, non-empty): where
-    each is (the first :data:`SHOWN`), how far out, what it does to the fit and the fixes.
-    ``mask``: the masking option in the caller's names (``missing="mask"``; None where the
-    data refuses NaN: M4's files); ``where``: where every record is kept (``fit_metrics_``,
-    ``metrics.json``)."""
-    named = "; ".join(point_text(r) for r in records[:SHOWN])
-    more = f"; and {len(records) - SHOWN} more" if len(records) > SHOWN else ""
-    ratio = max(r["std_ratio"] for r in records)
-    one = len(records) == 1
-    some = "1 extreme value" if one else f"{len(records)} extreme values"
-    they, their = ("It inflates", "its") if one else ("They inflate", "their")
-    them = "it" if one else "them"
-    fix = (
-        f", or set {them} to NaN and fit with {mask} (a masked target never enters the loss, "
-        "a masked input is filled, and flagged to models that take masks, and neither enters "
-        "the scaler)"
-    )
-    if mask is None:
-        fix = f" (this data refuses missing values: {them} cannot be masked)"
-    return (
-        f"{some} in the training rows, far outside the rest of {column_text(records)}: "
-        f"{named}{more} (all under extreme_values in {where}). {they} {their} column's "
-        f"standard deviation to {'' if one else 'up to '}{number(ratio)} times that of its "
-        "other values (a scaler fitted on these rows divides by it, squashing the other "
-        "values into a sliver of the scaled range) and dominate"
-        f"{'s' if one else ''} the training loss of the windows holding "
-        f"{'it' if one else 'them'} (whatever the loss: mae and huber too). If "
-        f"{'it is an error, correct it' if one else 'they are errors, correct them'}{fix}"
-    )
-
-
-def column_text(records: Sequence[dict[str, Any]]) -> str:
-    """Which columns the records are of: ``its column`` or ``their columns``."""
-    names = {(r["column"], r["series"]) for r in records}
-    return "its column" if len(names) == 1 else "their columns"
-
-
-def point_text(record: dict[str, Any]) -> str:
-    """``series 'A', column 'y' at 2024-01-30 04:00:00: 1e+07, 471,000 robust standard
-    deviations from the median 100.1 (robust sd 21.2)``."""
-    where = f"column {record['column']!r}"
-    if record["series"] is not None:
-        where = f"series {record['series']!r}, {where}"
-    return (
-        f"{where} at {record['time']}: {record['value']:.6g}, {number(record['robust_sds'])} "
-        f"robust standard deviations from the median {record['median']:.6g} (robust sd "
-        f"{record['robust_sd']:.3g})"
-    )
-
-
-def number(x: float) -> str:
-    """``471,000``, ``650``, ``27.2``: three significant digits, thousands separated."""
-    if not np.isfinite(x):
-        return "infinitely many"
-    return f"{float(f'{x:.3g}'):,.0f}" if x >= 100 else f"{x:.3g}"

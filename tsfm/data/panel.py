@@ -227,6 +227,20 @@ class PanelDataModule(ForecastDataModule):
         long = self.layout is not None and self.layout.kind == "long"
         return typed_id_series(self.layout, self.names) if long else None
 
+    def long_target(self) -> str | None:
+        """One target: its name marks every series (the forecasts are named by series id)."""
+        return str(self.roles.targets[0]) if len(self.roles.targets) == 1 else None
+
+    def fitted_targets(self) -> list[tuple[Any, np.ndarray, np.ndarray]]:
+        """Each series' targets over its training and validation rows (before its test)."""
+        n = len(self.roles.targets)
+        return [
+            (name, values[: self._tested(j), :n], times[: self._tested(j)])
+            for j, (name, values, times) in enumerate(
+                zip(self.names, self.values, self.times, strict=True)
+            )
+        ]
+
     def _static(self, key: str, dtype: torch.dtype) -> Tensor | None:
         array = None if self.static is None else self.static.get(key)
         return None if array is None or not array.shape[1] else torch.as_tensor(array, dtype=dtype)

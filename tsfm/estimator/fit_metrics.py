@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tsfm.data.extreme_values import warn_extreme_values
+from tsfm.data.extreme_notes import scaler_of, warn_extreme_values
 from tsfm.data.user_warnings import warn_user
 from tsfm.estimator.small_data import schedule_record
 from tsfm.training.preflight import fits_type
@@ -175,9 +175,12 @@ def extreme_record(value: Any) -> bool:
     )
 
 
-def warn_extremes(est: Any, records: list[dict[str, Any]] | None, shown: bool = True) -> None:
+def warn_extremes(
+    est: Any, records: list[dict[str, Any]] | None, data: Any, shown: bool = True
+) -> None:
     """One warning of the values far outside the rest of their columns in a fit's training
-    rows (:mod:`tsfm.data.extreme_values`), unless ``shown`` is False (a calibration
-    helper's fit) or inside :func:`unsaid_validation` (a tuning's trials)."""
+    rows (:mod:`tsfm.data.extreme_values`; ``data``: the fit's data settings, whose scaler
+    it speaks of), unless ``shown`` is False (a calibration helper's fit) or inside
+    :func:`unsaid_validation` (a tuning's trials)."""
     if records and shown and not _UNSAID[0]:
-        warn_extreme_values(records, 'missing="mask"', "fit_metrics_")
+        warn_extreme_values(records, 'missing="mask"', "fit_metrics_", scaler_of(data))

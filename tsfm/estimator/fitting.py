@@ -147,7 +147,7 @@ def fit_table(
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
     check_fit_values(cfg, rows.values, rows.columns, target_names(rows, roles), rows.times,
-                     rows.layout)  # fmt: skip
+                     rows.layout, "joint")  # fmt: skip
     # the data's own frequency, not a preset's calendar one; stored, so evaluate uses it too
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     needed = est.lookback_ + est.horizon
@@ -194,7 +194,7 @@ def fit_table(
         warm.check_columns(datamodule.resolve_roles(datamodule.load_table()).time_varying)
         callbacks = [*callbacks, warm]
     datamodule.setup()  # read and scaled now: its extreme values are warned of before training
-    warn_extremes(est, datamodule.extreme_values, shown=calibrate)
+    warn_extremes(est, datamodule.extreme_values, cfg.data, shown=calibrate)
     with (
         quiet(lightning_output(est.verbose)),
         run_directory(est.work_dir) as run_dir,

@@ -20,19 +20,21 @@ from tsfm.training.nonnegative import (
 )
 
 
-def _long_target(layout: Any, columns: Sequence = ()) -> str | None:
+def _long_target(layout: Any, mode: str) -> str | None:
     """A joint long frame's target column, whose name marks every series (its columns are
-    the series); None where the columns are the targets themselves (wide frames, and
-    independent panels, whose several targets' first is the layout's target_col)."""
-    if layout is None or layout.kind != "long":
+    the series, whatever their ids: one may be the target column's name); None where the
+    columns are the targets themselves (wide frames, and ``mode="independent"`` panels, whose
+    several targets' first is the layout's target_col)."""
+    if layout is None or layout.kind != "long" or mode == "independent":
         return None
-    return None if str(layout.target_col) in {str(c) for c in columns} else layout.target_col
+    return layout.target_col
 
 
 def floored_columns(est: Any, columns: Sequence) -> np.ndarray:
     """Which of the forecast's ``columns`` (targets; a long frame's series) ``est`` floors."""
     value = setting_of(getattr(est, "config_", None))
-    return marked(value, columns, _long_target(getattr(est, "layout_", None), columns))
+    layout, mode = getattr(est, "layout_", None), getattr(est, "mode_", "joint")
+    return marked(value, columns, _long_target(layout, mode))
 
 
 def floor_result(result: Any, mask: np.ndarray, mean: Any, std: Any) -> Any:
@@ -63,15 +65,16 @@ def check_fit_values(
     targets: Sequence,
     times: Any,
     layout: Any,
+    mode: str,
     series: Any = None,
 ) -> None:
     """Before training: the listed names are targets, and no marked target of ``values``
-    (the rows a fit trains and validates on, columns ``columns``; of the panel series
-    ``series``) is below zero."""
+    (the rows a fit of ``mode`` trains and validates on, columns ``columns``; of the panel
+    series ``series``) is below zero."""
     value = setting_of(cfg)
     if not value:
         return
-    long_target = _long_target(layout, columns)
+    long_target = _long_target(layout, mode)
     check_targets(value, targets, long_target)
     wanted = {str(t) for t in targets}
     is_target = np.array([str(c) in wanted for c in columns], dtype=bool)

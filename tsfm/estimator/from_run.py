@@ -52,7 +52,7 @@ from tsfm.tuning.problem import flat
 CARRIED = ("data", "optim", "trainer", "callbacks.early_stopping", "callbacks.checkpoint")
 CARRIED += ("conformal",)
 CARRIED_TOP = ("loss", "quantiles", "levels", "season_length", "seed", "threads")
-CARRIED_TOP += ("reuse_freed_memory", "release_freed_memory", "check_memory")
+CARRIED_TOP += ("reuse_freed_memory", "release_freed_memory", "check_memory", "nonnegative")
 NOT_CARRIED = {
     *(f"data.{k}" for k in ("id_col", "mode", "cutoffs", "features", "allow_irregular")),
     *(f"trainer.{k}" for k in ("accelerator", "strategy", "devices", "num_nodes", "logger")),

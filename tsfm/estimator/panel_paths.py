@@ -44,10 +44,14 @@ def panel_paths(
     static covariates joined already), drawn from the pooled calibration ``residuals``
     ``[n, H, 1]``: rows (series, sample, timestamp), as the module docstring says."""
     if len(est.columns_) > 1:
+        first, others = est.columns_[0], list(est.columns_[1:])
         raise InputError(
             f"sample paths of a panel whose series have several targets ({est.columns_}) are "
-            "not available: fit one Forecaster per target (targets=[...] with one name) for "
-            "their paths, or use predict(level=...) for each target's intervals"
+            "not available: fit one Forecaster per target for their paths, on the frame "
+            f"without the other targets' columns (targets=[{first!r}] on "
+            f"df.drop(columns={others})), or with them as covariates where they help forecast "
+            f"it (targets=[{first!r}], past_covariates={others}); or use predict(level=...) "
+            "for each target's intervals"
         )
     inputs = panel_inputs(est, df)  # the paths come back in the frame library of df
     _, time_col, target_col = path_names(inputs.layout)

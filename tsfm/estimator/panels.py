@@ -135,7 +135,9 @@ def fit_long(
     targets = [str(t) for t in panel_targets(est)]
     for series, table in zip(long.ids, tables, strict=True):  # nonnegative: none below zero
         own = table.values[:, : len(targets)]  # the targets first
-        check_fit_values(cfg, own, targets, targets, table.times, long.layout, series)
+        check_fit_values(
+            cfg, own, targets, targets, table.times, long.layout, "independent", series
+        )
     # stored, as a joint fit does (fitting.py), so evaluate and the folds read the same lag
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     validate = est.val_size is not None
@@ -152,7 +154,7 @@ def fit_long(
         cfg.data, values, times, roles, n_train, validate, freq, long.ids, statics,
         layout=long.layout,
     )  # fmt: skip
-    warn_extremes(est, datamodule.extreme_values)  # before training
+    warn_extremes(est, datamodule.extreme_values, cfg.data)  # before training
     callbacks = (*callbacks, warm) if warm is not None else callbacks
     with (
         quiet(lightning_output(est.verbose)),

@@ -207,7 +207,9 @@ def tune_forecaster(
             est._forget()  # a model fitted before no longer matches the parameters
     else:
         _adopt(est, best_model)
-        warn_extremes(est, est.fit_metrics_.get("extreme_values"))  # unsaid in the trials
+        warn_extremes(
+            est, est.fit_metrics_.get("extreme_values"), est.config_.data
+        )  # unsaid in the trials
         warn_validation(est, est.config_, est.fit_metrics_)  # worse than a baseline, ...
     if directory is not None:
         chosen = getattr(kept.get("model"), "lookback_", None)  # lookback=None: the trials'

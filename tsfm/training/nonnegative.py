@@ -133,23 +133,20 @@ def _show(time: Any) -> str:
 
 def check_run_data(cfg: Any, datamodule: Any) -> None:
     """The command line's refusals before training: ``nonnegative`` names targets of the
-    data, and none of them is below zero in the rows it trains and validates on (a data
-    module reading one table; M4's series are positive)."""
+    data, and none of them is below zero in the rows it trains and validates on (each
+    series' own of a panel, named; M4's series are positive)."""
     value = setting_of(cfg)
     check_setting(value)
     if not value:
         return
     targets = list(datamodule.columns)
-    layout = getattr(getattr(datamodule, "table", None), "layout", None)
-    long_target = layout.target_col if layout is not None and layout.kind == "long" else None
+    long_target = datamodule.long_target()
     check_targets(value, targets, long_target)
-    table, borders = getattr(datamodule, "table", None), getattr(datamodule, "borders", None)
-    if table is None or borders is None or not cfg.get("train", True):
+    if not cfg.get("train", True):
         return
-    rows = slice(0, borders.val[1])
-    values = table.values[rows, : len(targets)]
-    times = None if table.times is None else table.times[rows]
-    refuse_negative(values, targets, times, marked(value, targets, long_target))
+    mask = marked(value, targets, long_target)
+    for series, values, times in datamodule.fitted_targets():
+        refuse_negative(values, targets, times, mask, series)
 
 
 def floor_frame(frame: Any, value: Any, target: str | None = None) -> Any:

@@ -82,11 +82,16 @@ def validation_notes(
         if extremes:  # the likelier cause: tsfm/data/extreme_values.py
             one = len(extremes) == 1
             some = "an extreme value" if one else f"{len(extremes)} extreme values"
+            does = (  # the robust scaler keeps the others' scale (tsfm/data/extreme_values.py)
+                f"{'lies' if one else 'lie'} far outside {'its' if one else 'their'} column's "
+                "scaled range"
+                if cfg.data.get("scale", True) and cfg.data.get("scaler") == "robust"
+                else f"{'squashes its' if one else 'squash their'} column's scaled values"
+            )
             notes["baselines"] += (
                 f". First, though: the training rows hold {some} (named by a warning of "
                 f"{'its' if one else 'their'} own, recorded under extreme_values), which "
-                f"{'squashes its' if one else 'squash their'} column's scaled values and can "
-                "cause this on "
+                f"{does} and can cause this on "
                 + (
                     "its own: correct it, or mask it"
                     if one
