@@ -33,7 +33,8 @@ class PatchLinear(nn.Module):
         stride: distance between patch starts.
     """
 
-    CAPABILITIES = Capabilities(new_variates=True)  # one head shared by every variate
+    # one head shared by every variate, which never meet: past covariates would be ignored
+    CAPABILITIES = Capabilities(new_variates=True, channel_independent=True)
     SMOKE_SETTINGS = {"patch_len": 4, "stride": 2}  # what the model tests build it with
 
     def __init__(self, seq_len: int, pred_len: int, patch_len: int = 4, stride: int = 2):
@@ -140,6 +141,7 @@ def test_a_fourth_model_passes_the_contract(fourth_model, tmp_path):
         contract.test_schema_mirrors_the_constructor,
         contract.test_unknown_setting_is_refused,
         contract.test_other_variate_counts_as_declared,
+        behaviour.test_variates_meet_unless_declared_channel_independent,
         behaviour.test_a_window_is_forecast_alone_as_in_a_batch,
         behaviour.test_runs_without_calendar_features_or_refuses_them,
         behaviour.test_a_distribution_head_gets_horizon_times_k_steps,

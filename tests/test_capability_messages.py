@@ -10,7 +10,7 @@ from torch import nn
 from tsfm.models import REGISTRY, Capabilities
 from tsfm.training.inputs import check_capabilities
 
-S2IP = Capabilities()  # S2IP-LLM's and TimesCLIP's: past covariates as extra variates only
+S2IP = Capabilities()  # TimesCLIP's: past covariates as extra variates only
 DIMS = {"n_vars": 3, "n_future": 0, "n_static_real": 0, "static_cardinalities": []}
 
 

@@ -26,7 +26,8 @@ def sized(model: str, lookback: int, n_windows: int = 100, freq: str = "D", **ex
     return data_sized(est, n_windows, freq, cfg.model)
 
 
-# (model, lookback, windows, freq, parameters) -> the sized settings, as before the hook
+# (model, lookback, windows, freq, parameters) -> the sized settings, as before the hook but
+# for S²IP-LLM's seasonal period, which now fits twice (models/s2ip_llm/test_seasonal_sizing.py)
 SHIPPED = [
     ("itransformer", 24, 4_999, "D", {}, {"model.d_model": 64, "model.d_ff": 64}),
     ("itransformer", 24, 5_000, "D", {}, {"model.d_model": 128, "model.d_ff": 128}),
@@ -37,8 +38,8 @@ SHIPPED = [
     ("itransformer", 24, 100, "D", {"experiment": "itransformer_etth1_96"}, {}),
     ("s2ip_llm", 200, 100, "D", {}, {}),  # the official values fit
     ("s2ip_llm", 16, 100, "D", {}, {"model.trend_length": 16, "model.seasonal_length": 7}),
-    ("s2ip_llm", 12, 100, "D", {}, {
-        "model.trend_length": 12, "model.seasonal_length": 7, "model.patch_len": 12,
+    ("s2ip_llm", 12, 100, "D", {}, {  # a week does not fit twice in 12 days
+        "model.trend_length": 12, "model.seasonal_length": 1, "model.patch_len": 12,
         "model.stride": 6,
     }),
     ("s2ip_llm", 7, 100, "D", {}, {
@@ -49,9 +50,9 @@ SHIPPED = [
         "model.trend_length": 14, "model.seasonal_length": 7, "model.patch_len": 14,
         "model.stride": 7,
     }),
-    ("s2ip_llm", 12, 100, "D", {"trend_length": 6, "patch_len": 4}, {"model.seasonal_length": 7}),
+    ("s2ip_llm", 12, 100, "D", {"trend_length": 6, "patch_len": 4}, {"model.seasonal_length": 1}),
     ("s2ip_llm", 12, 100, "D", {"stride": 2}, {
-        "model.trend_length": 12, "model.seasonal_length": 7, "model.patch_len": 12,
+        "model.trend_length": 12, "model.seasonal_length": 1, "model.patch_len": 12,
     }),
     ("s2ip_llm", 150, 100, "D", {"decomposition": "stl"}, {"model.seasonal_length": 7}),
     ("s2ip_llm", 100, 100, "15min", {"overrides": ["model.decomposition=stl"]}, {

@@ -67,7 +67,9 @@ def test_a_value_the_user_wrote_is_refused_with_the_search_space_advice():
 
 def _s2ip(lookback: int) -> Forecaster:
     backbone = tiny_backbone_dir("gpt2")
-    return Forecaster("s2ip_llm", horizon=24, lookback=lookback, backbone=backbone, max_epochs=1)
+    return Forecaster(  # as many blocks as the tiny backbone has
+        "s2ip_llm", horizon=24, lookback=lookback, backbone=backbone, n_layers=2, max_epochs=1
+    )
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -12,3 +12,10 @@ from __future__ import annotations
 
 class InputError(ValueError):
     """Something the user gave cannot be used; the message says what and how to fix it."""
+
+
+class ArchitectureError(InputError):
+    """A setting the model's architecture cannot take whatever its pretrained source holds
+    (e.g. more blocks than the backbone has, with or without its weights): a tuning study
+    whose run config raises it, and which no searched value mends, is refused before its
+    first trial (:mod:`tsfm.tuning.checks`) instead of failing every trial."""

@@ -53,13 +53,16 @@ def tiny_config(family: str, vocab_size: int = 64, max_positions: int = 160, dro
     return config
 
 
-def tiny_backbone_dir(family: str = "gpt2", weights: bool = True) -> str:
-    """A folder holding a tiny ``family`` model (or only its config); created once."""
-    folder = _root() / f"{family}{'' if weights else '-config'}"
+def tiny_backbone_dir(family: str = "gpt2", weights: bool = True, layers: int = 2) -> str:
+    """A folder holding a tiny ``family`` model of ``layers`` blocks (or only its config);
+    created once."""
+    depth = "" if layers == TINY_SIZES["num_hidden_layers"] else f"-{layers}"
+    folder = _root() / f"{family}{'' if weights else '-config'}{depth}"
     if not (folder / "config.json").exists():
         from transformers import AutoModel
 
         config = tiny_config(family)
+        config.num_hidden_layers = layers
         if weights:
             with torch.random.fork_rng(devices=[]):  # the caller's random state untouched
                 torch.manual_seed(0)
@@ -71,16 +74,18 @@ def tiny_backbone_dir(family: str = "gpt2", weights: bool = True) -> str:
 
 def offline_model_config(model: dict[str, Any]) -> dict[str, Any]:
     """A model config built without the network: ``pretrained=false``, and a language backbone
-    that :mod:`tsfm.models.s2ip_llm.language_backbones` knows swapped for a tiny one of its family."""
+    that :mod:`tsfm.models.s2ip_llm.language_backbones` knows swapped for a tiny one of its family
+    and depth (``n_layers`` may not exceed it)."""
     if "pretrained" not in model:
         return model
     model = {**model, "pretrained": False}
     try:
-        family = backbone_config(str(model.get("backbone")), pretrained=False).model_type
+        config = backbone_config(str(model.get("backbone")), pretrained=False)
     except (OSError, ValueError):
         return model  # not a language backbone (e.g. another model's vision tower)
-    if family in FAMILIES:
-        model["backbone"] = tiny_backbone_dir(family, weights=False)
+    if config.model_type in FAMILIES:
+        depth = config.num_hidden_layers
+        model["backbone"] = tiny_backbone_dir(config.model_type, weights=False, layers=depth)
     return model
 
 

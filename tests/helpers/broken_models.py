@@ -39,6 +39,23 @@ class IgnoresStatics(SharedLinear):
         return super().forward(x, **inputs)
 
 
+class HidesIndependence(SharedLinear):
+    """Takes past covariates as extra variates, which its shared linear map never mixes,
+    without declaring itself channel-independent."""
+
+    CAPABILITIES = replace(SharedLinear.CAPABILITIES, past_covariates=False)
+
+
+class ClaimsIndependence(SharedLinear):
+    """Declares itself channel-independent, but adds the spread of the first variate's
+    look-back to every variate's forecast."""
+
+    CAPABILITIES = replace(SharedLinear.CAPABILITIES, channel_independent=True)
+
+    def forward(self, x: Tensor, **inputs: Tensor) -> Tensor:
+        return super().forward(x, **inputs) + 0.1 * x[..., :1].std(dim=1, keepdim=True)
+
+
 class BatchStatistics(SharedLinear):
     """Adds the level of the whole batch: a window's forecast depends on its batch."""
 

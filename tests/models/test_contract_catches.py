@@ -18,6 +18,8 @@ BROKEN = {
     "IgnoresPast": Behaviour.test_declared_covariates_change_the_forecast,
     "IgnoresFuture": Behaviour.test_declared_covariates_change_the_forecast,
     "IgnoresStatics": Behaviour.test_declared_covariates_change_the_forecast,
+    "HidesIndependence": Behaviour.test_variates_meet_unless_declared_channel_independent,
+    "ClaimsIndependence": Behaviour.test_variates_meet_unless_declared_channel_independent,
     "BatchStatistics": Behaviour.test_a_window_is_forecast_alone_as_in_a_batch,
     "NeedsCalendar": Behaviour.test_runs_without_calendar_features_or_refuses_them,
     "HorizonSteps": Behaviour.test_a_distribution_head_gets_horizon_times_k_steps,

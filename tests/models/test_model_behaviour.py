@@ -1,6 +1,6 @@
 """What every registered model must do with its inputs, driven by what it declares
-(``CAPABILITIES``): read its masks, use the covariates it takes, forecast each window on
-its own, run without calendar features, size its output for a distribution head, and follow
+(``CAPABILITIES``): read its masks, use the covariates it takes, let its variates meet
+unless it declares them channel-independent, forecast each window on its own, run without calendar features, size its output for a distribution head, and follow
 the level of its look-back. tests/models/test_contract_catches.py shows that each check
 fails for a model that gets that wrong; tests/test_adding_a_model.py runs them on a fourth
 model."""
@@ -79,6 +79,27 @@ class TestBehaviour:
             assert not _close(out, base), (
                 f"{name} declares {what.split(' (')[0]}, but its forecast does not change when "
                 f"the {what} do"
+            )
+
+    def test_variates_meet_unless_declared_channel_independent(self, name):
+        """A channel-independent model (past covariates refused: they would never reach a
+        target) forecasts each variate from its own look-back; any other model without
+        native past covariates gets them as extra variates, which must reach the others."""
+        caps = capabilities(name)
+        if caps.past_covariates and not caps.channel_independent:
+            pytest.skip(f"{name} takes past covariates natively")
+        model, b = build(name), declared_batch(name)
+        base = forecast(model, b)
+        x = b["x"].clone()
+        x[..., 0] += 3 * torch.randn(x[..., 0].shape, generator=torch.Generator().manual_seed(5))
+        moved = forecast(model, b | {"x": x})
+        others_moved = not _close(moved[..., 1:], base[..., 1:])
+        if caps.channel_independent:
+            assert not others_moved, f"{name} declares channel_independent, but variates meet"
+        else:
+            assert others_moved, (
+                f"{name} does not declare channel_independent, but its variates never meet: "
+                "past covariates given as extra variates would be ignored"
             )
 
     def test_a_window_is_forecast_alone_as_in_a_batch(self, name):

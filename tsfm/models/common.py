@@ -66,6 +66,10 @@ class Capabilities:
             (last observation) for every model; the others get no mask.
         aux_losses: the names of the auxiliary losses ``forward`` may return in
             ``ModelOutput.aux_losses`` (logged as ``train/<name>``; a run may monitor them).
+        channel_independent: each variate's forecast reads its own look-back only (the
+            variates are folded into the batch). Past covariates given to it as extra input
+            variates (no ``past_covariates``) would never reach a target's forecast, so the
+            front doors refuse them, ``features=MS`` included, and never advise them.
     """
 
     new_variates: bool = False
@@ -74,6 +78,13 @@ class Capabilities:
     static_covariates: bool = False
     missing_values: bool = False
     aux_losses: tuple[str, ...] = ()
+    channel_independent: bool = False
+
+    @property
+    def uses_past_covariates(self) -> bool:
+        """Whether past covariates reach the forecasts: natively, or as extra input variates
+        of a model that mixes its variates."""
+        return self.past_covariates or not self.channel_independent
 
 
 class InstanceNorm:

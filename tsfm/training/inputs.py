@@ -4,7 +4,8 @@
   placed before the targets, and their forecasts are dropped: the official code's
   ``features=MS`` (every variate in, the target scored).
 - Future and static covariates need native support; :func:`check_capabilities` refuses them
-  otherwise, before anything is built.
+  otherwise, before anything is built, and past covariates of a channel-independent model
+  (its variates never meet, so they could not reach a target's forecast).
 - Observation masks reach only models that take them; the others see the filled values.
 """
 
@@ -19,6 +20,7 @@ from tsfm.data.batch import Batch, model_inputs
 from tsfm.errors import InputError
 from tsfm.models import REGISTRY, Capabilities, ModelOutput, as_output
 from tsfm.models import capabilities as model_capabilities
+from tsfm.models.common import restoring, restoring_to_train
 
 if TYPE_CHECKING:  # Lightning comes with it: not imported to forecast
     from tsfm.data.contract import ForecastDataModule
@@ -26,20 +28,37 @@ if TYPE_CHECKING:  # Lightning comes with it: not imported to forecast
 MASK_KEYS = ("x_mask", "past_covariates_mask", "future_covariates_mask")
 # window keys that name the target variates: meaningless once covariates join x
 VARIATE_KEYS = ("index", "variate", "variates")
+INDEPENDENT = "it is channel-independent, forecasting each variate from its own look-back only"
 
 
 def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, Any]) -> None:
-    """Refuse data a model cannot use, naming the model, what it takes and what to change."""
-    n_future = dims.get("n_future", 0)
+    """Refuse data a model cannot use, naming the model, what it takes and what to change.
+    Past covariates of a channel-independent model are let through only to forecast with a
+    model saved before they were refused (they never reached its forecasts)."""
+    n_past, n_future = dims.get("n_past", 0), dims.get("n_future", 0)
     n_real = dims.get("n_static_real", 0)
     n_cat = len(dims.get("static_cardinalities") or [])
     takes = f"it takes {_what_it_takes(capabilities)}"
+    uses_past = capabilities.uses_past_covariates
+    if n_past and not uses_past and not (restoring() and not restoring_to_train()):
+        raise InputError(
+            f"model '{name}' cannot use past covariates ({n_past} given): {INDEPENDENT}, so "
+            "covariates joining its input as extra variates would never reach a target's "
+            "forecast. Drop them (features=MS makes every column but the target one: use S "
+            "for the target alone, or M to forecast every column)"
+            + _or_use(name, "uses_past_covariates", "past covariates").removeprefix("drop them")
+        )
     if n_future and not capabilities.future_covariates:
+        instead = (
+            "Give them as past covariates instead (their look-back values then join the "
+            "input as extra variates; their horizon values go unused), "
+            if uses_past
+            else ""
+        )
+        refusal = _or_use(name, "future_covariates", "future covariates")
         raise InputError(
             f"model '{name}' cannot use future covariates (values known over the horizon; "
-            f"{n_future} given): {takes}. Give them as past covariates instead (their "
-            "look-back values then join the input as extra variates; their horizon values go "
-            f"unused), {_or_use(name, 'future_covariates')}"
+            f"{n_future} given): {takes}. {_sentence(instead + refusal)}"
         )
     if (n_real or n_cat) and not capabilities.static_covariates:
         given = ", ".join(
@@ -48,25 +67,30 @@ def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, An
             if count
         )
         advice = []
-        if n_real:
+        if n_real and uses_past:
             advice.append(
                 "a numeric one can be repeated over time as a column of each series and given "
                 "as a past covariate (it then joins the input as an extra variate)"
             )
-        if n_cat:
+        if n_cat and uses_past:
             advice.append("a categorical one has no numeric form to give")
         advice_text = "; ".join(advice)
+        advice_text = f"{_sentence(advice_text)}. Otherwise " if advice else ""
+        refusal = _or_use(name, "static_covariates", "static covariates")
         raise InputError(
             f"model '{name}' cannot use static covariates (one value per series; {given} "
-            f"given): {takes}. {advice_text[0].upper()}{advice_text[1:]}. Otherwise "
-            f"{_or_use(name, 'static_covariates')}"
+            f"given): {takes}. {_sentence(advice_text + refusal)}"
         )
 
 
-def _or_use(name: str, capability: str) -> str:
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _or_use(name: str, capability: str, kind: str) -> str:
     """ "drop them, or use" the other registered models whose capability table says they take
-    what model ``name`` cannot (``capability``, a :class:`Capabilities` field)."""
-    kind = capability.replace("_", " ")
+    what model ``name`` cannot (``capability``, a :class:`Capabilities` attribute; ``kind``:
+    its words)."""
     takers = [m for m in REGISTRY if m != name and getattr(model_capabilities(m), capability)]
     if not takers:
         return f"drop them (no registered model takes {kind})"
@@ -75,17 +99,19 @@ def _or_use(name: str, capability: str) -> str:
 
 
 def _what_it_takes(capabilities: Capabilities) -> str:
-    past = (
-        "past covariates"
-        if capabilities.past_covariates
-        else "past covariates only (as extra input variates over the look-back)"
-    )
-    kinds = [past]
+    kinds = []
+    if capabilities.past_covariates:
+        kinds.append("past covariates")
+    elif capabilities.uses_past_covariates:
+        kinds.append("past covariates only (as extra input variates over the look-back)")
     if capabilities.future_covariates:
         kinds.append("future covariates")
     if capabilities.static_covariates:
         kinds.append("static covariates")
-    return " and ".join(kinds)
+    text = " and ".join(kinds) or "no covariates"
+    if not capabilities.uses_past_covariates:
+        text += f" ({INDEPENDENT})"
+    return text
 
 
 def model_dims(capabilities: Capabilities, dims: dict[str, Any]) -> dict[str, Any]:

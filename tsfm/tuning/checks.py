@@ -13,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.errors import InputError
+from tsfm.tuning.trial_check import Configure, TrialCheck
 
 # What a trial's run reports that the objective can minimise (a trial never tests); a
 # checkpoint monitoring another value than val/loss reports best/<monitor> instead of
@@ -22,14 +23,11 @@ TRIAL_METRICS = {
     "fit_seconds": "the training's seconds",
     "epochs": "the epochs trained",
 }
-# Keys (and groups) whose values change what is built: the model, the optimizer, the lengths
-# and the head (its outputs per step).
 # Data settings that only batch what setup made: searching them leaves every trial's data alike.
 LOADER_KEYS = {
     f"data.{name}"
     for name in ("batch_size", "eval_batch_size", "num_workers", "drop_last", "pin_memory")
 }
-BUILT_FROM = ("model", "optim", "data.seq_len", "data.pred_len", "loss", "quantiles", "levels")
 
 
 def check_metric(metric: Any, name: str, monitor: str = "val/loss") -> None:
@@ -63,44 +61,6 @@ def check_metric(metric: Any, name: str, monitor: str = "val/loss") -> None:
     )
 
 
-def builds(key: str) -> bool:
-    """Whether the values of search-space ``key`` change the model or optimizer built."""
-    return any(key == base or key.startswith(f"{base}.") for base in BUILT_FROM)
-
-
-def trial_error(cfg: DictConfig, build: bool = True) -> str | None:
-    """Why a trial of the run config ``cfg`` would fail before training (None if it would
-    not): the run's preflight checks, and with ``build`` its model and optimizer, built from
-    the config alone (the lengths are ``data.seq_len`` and ``data.pred_len``, other data
-    dimensions keep the model's defaults, pretrained parts their architecture)."""
-    import torch
-
-    from tsfm.models import build_model
-    from tsfm.training.artifacts import built_dims
-    from tsfm.training.optim import OptimConfig, build_optimizer
-    from tsfm.training.preflight import check_run
-
-    try:
-        check_run(cfg)
-        if not build:
-            return None
-        settings = OmegaConf.to_container(cfg.model, resolve=True)
-        if "pretrained" in settings:  # nothing is read on the meta device
-            settings["pretrained"] = False
-        dims = built_dims(cfg, {"seq_len": cfg.data.seq_len, "pred_len": cfg.data.pred_len})
-        with torch.device("meta"):
-            build_model(settings, dims)
-            weight = torch.nn.Parameter(torch.empty(1))
-        optim = OmegaConf.to_container(cfg.optim, resolve=True)
-        build_optimizer([{"params": [weight]}], OptimConfig(**optim))
-    except Exception as err:  # the check's, the model's, torch's or the optimizer's message
-        return f"{type(err).__name__}: {err}"
-    return None
-
-
-Configure = Callable[[dict[str, Any]], DictConfig]
-
-
 def refused_values(
     space: Mapping[str, Any],
     configure: Configure,
@@ -112,10 +72,12 @@ def refused_values(
     Each choice, or both ends of a range, of each entry (but ``skip``) must give a config
     (``configure(values)``: the trial's run config with ``values`` set; it raises the
     schema's or Hydra's message), in some choice of its searched group (``groups``: group ->
-    its choices), that passes the run's checks and builds (:class:`TrialCheck`)."""
+    its choices), that passes the run's checks and builds (:class:`TrialCheck`; it raises
+    when no trial can build for a reason no source of weights mends, :meth:`TrialCheck.usable`)."""
     from tsfm.tuning.space import candidate_values
 
     checks = TrialCheck(configure, space)
+    checks.usable()  # before any value: its refusal is the run's, not a value's
     refused: dict[str, list[tuple[Any, str]]] = {}
     for key, dist in space.items():
         if key in skip:
@@ -219,49 +181,6 @@ def fit_space(
             + "; ".join(dropped)
         )
     return fitted
-
-
-class TrialCheck:
-    """Refusals of search-space values every trial would fail on before training.
-
-    A value is refused only when no trial could run with it: not with the other entries at
-    the base config's values, nor with any one entry that changes the model or optimizer at
-    one of its own values (so a ``d_model`` that only some searched ``n_heads`` divide
-    passes). Judged against the base config: when that fails here too (a backbone whose
-    architecture is not at hand, say), nothing is refused and the trials tell."""
-
-    def __init__(self, configure: Configure, space: Mapping[str, Any]):
-        from tsfm.tuning.space import candidate_values
-
-        self.configure = configure
-        self.others = {k: candidate_values(v) for k, v in space.items() if builds(k)}
-        self._usable: bool | None = None
-
-    def error(self, key: str, value: Any, context: dict[str, Any]) -> str | None:
-        """Why ``key: value`` (in the group choice ``context``) cannot be tried; the
-        configuring raises what the schema refuses."""
-        cfg = self.configure({**context, key: value})
-        if self._usable is None:
-            try:
-                self._usable = trial_error(self.configure({})) is None
-            except Exception:  # the base config's own problem: the trials report it
-                self._usable = False
-        if not self._usable:
-            return None
-        first = trial_error(cfg, builds(key))
-        if first is None:
-            return None
-        for other, values in self.others.items():
-            if other == key or other in context:
-                continue
-            for companion in values:
-                try:
-                    cfg = self.configure({**context, other: companion, key: value})
-                except Exception:  # refused on its own: its own check says so
-                    continue
-                if trial_error(cfg, builds(key)) is None:
-                    return None
-        return f"every trial with it would fail: {first}"
 
 
 # Data keys that only cut the data read into windows: the rows read are the same for each value.

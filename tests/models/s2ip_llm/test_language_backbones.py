@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.helpers.backbones import DROPOUTS, tiny_backbone_dir, tiny_config
+from tsfm.errors import ArchitectureError
 from tsfm.models.s2ip_llm.backbone_sources import resolve_source
 from tsfm.models.s2ip_llm.language_backbones import load_language_backbone, load_tokenizer
 
@@ -71,8 +72,8 @@ def test_random_backbones_are_built_offline(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    random_tiny = load_language_backbone(tiny_backbone_dir("gpt2", weights=False), 3, False)
-    assert random_tiny.n_layers == 3 and random_tiny.hidden_size == 24
+    random_tiny = load_language_backbone(tiny_backbone_dir("gpt2", weights=False), 1, False)
+    assert random_tiny.n_layers == 1 and random_tiny.hidden_size == 24
     gpt2 = load_language_backbone("gpt2", n_layers=1, pretrained=False)  # GPT-2 small's shape
     assert gpt2.word_embeddings.shape == (50257, 768) and gpt2.max_positions == 1024
     with pytest.raises(ValueError, match="unknown offline"):
@@ -94,6 +95,12 @@ def test_wrong_depth_family_or_folder_is_refused(tmp_path):
         load_language_backbone(str(tmp_path / "missing"), n_layers=1)
     with pytest.raises(ValueError, match=r"n_layers must be in \[0, 2\]"):
         load_language_backbone(tiny_backbone_dir("gpt2"), n_layers=3)
+    # random weights build the named architecture too: no blocks beyond its depth
+    # (issue: pretrained=false built 6 blocks from a 2-block folder's config, silently)
+    with pytest.raises(ArchitectureError, match=r"n_layers must be in \[0, 2\].*has 2 blocks"):
+        load_language_backbone(tiny_backbone_dir("gpt2", weights=False), 3, pretrained=False)
+    with pytest.raises(ArchitectureError, match=r"n_layers must be in \[0, 12\]"):
+        load_language_backbone("gpt2", n_layers=13, pretrained=False)  # GPT-2 small's 12
     from transformers import T5Config
 
     T5Config(d_model=8, num_layers=1, vocab_size=10).save_pretrained(tmp_path)

@@ -1,36 +1,45 @@
 """S²IP-LLM's decomposition and patches sized for a look-back the official values do not fit
-(the model's ``data_sized`` hook, :mod:`tsfm.models.sizing`)."""
+(the model's ``data_sized`` hook, :mod:`tsfm.models.sizing`).
+
+The seasonal part is the mean of the detrended look-back over the steps of equal phase
+(``t mod seasonal_length``). A period of the whole look-back gives each phase one value, so
+the "seasonal" part is the detrended look-back itself and the residual is exactly zero; with
+fewer than two whole periods some phases still have one value each. So a period is kept only
+when the look-back holds at least :data:`MIN_CYCLES` of them (STL needs as many), and is
+otherwise sized to the data's season.
+"""
 
 from __future__ import annotations
 
 from tsfm.models.sizing import SizingInputs
 
 SIZED = ("trend_length", "seasonal_length", "patch_len", "stride")
+MIN_CYCLES = 2  # whole seasonal periods the look-back must hold (STL's own minimum too)
 
 
 def fitting_decomposition(data: SizingInputs) -> dict[str, int]:
     """The official decomposition and patches where they fit the look-back L; where not, the
-    trend window becomes L, the seasonal period the data's season (``season_length``, shorter
-    than L: a period of the whole look-back would make its seasonal part the detrended
-    look-back itself; with ``decomposition='stl'`` the longest natural season of at most
-    L // 2, as STL needs two periods) and the patch L with stride L // 2. Settings the user
-    chose stay as chosen (the stride too, when the patch is sized)."""
-    lookback, season, settings = data.lookback, data.season_length, data.settings
-    # STL's period spans at most half the look-back: the longest natural season that fits
-    stl = settings["decomposition"] == "stl"
-    longest = lookback // 2 if stl else lookback
-    if stl and not 2 <= season <= longest:
-        season = next((s for s in data.seasons if s <= longest), season)
-    elif not stl and season >= lookback:  # the metrics keep a season of the whole look-back
-        season = next((s for s in data.seasons if s < lookback), 1)
-    sized = {
-        "trend_length": lookback,
-        "seasonal_length": season,
-        "patch_len": lookback,
-        "stride": max(1, lookback // 2),
-    }
+    trend window becomes L, the seasonal period the data's season and the patch L with
+    stride L // 2. Settings the user chose stay as chosen (the stride too, when the patch is
+    sized).
+
+    The seasonal period fits when L holds at least :data:`MIN_CYCLES` (2) periods, i.e. it
+    is at most L // 2 (the official 96 needs a look-back of 192; at L = 96 it would make the
+    seasonal part the whole detrended look-back and the residual zero). Otherwise it becomes
+    the data's season (``season_length``: the user's, else the frequency's) if that fits
+    twice, else the longest natural season of the frequency that does, else 1 (the seasonal
+    part is then the mean of the detrended look-back: no seasonal pattern). The same rule
+    holds with ``decomposition='stl'``, whose period must fit twice too."""
+    lookback, settings = data.lookback, data.settings
+    longest = lookback // MIN_CYCLES
+    sized = {"trend_length": lookback, "patch_len": lookback, "stride": max(1, lookback // 2)}
     sizing = {k for k in ("trend_length", "patch_len") if settings[k] > lookback}
-    sizing |= {"seasonal_length"} if settings["seasonal_length"] > longest else set()
+    if settings["seasonal_length"] > longest and "seasonal_length" not in data.chosen:
+        sizing.add("seasonal_length")
+        season = data.season_length
+        if not 2 <= season <= longest:  # the longest natural season that fits twice
+            season = next((s for s in data.seasons if s <= longest), 1)
+        sized["seasonal_length"] = season
     sizing -= data.chosen
     if "patch_len" in sizing:  # the stride follows a patch sized here
         sizing.add("stride")

