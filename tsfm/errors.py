@@ -12,3 +12,9 @@ from __future__ import annotations
 
 class InputError(ValueError):
     """Something the user gave cannot be used; the message says what and how to fix it."""
+
+
+class MissingFileError(InputError, FileNotFoundError):
+    """A file or folder the user named (a backbone, its weights, an architecture config) is
+    not there, or not of the kind asked for. Both an :class:`InputError` and a
+    ``FileNotFoundError``, so code catching either keeps working."""
