@@ -19,3 +19,9 @@ class ArchitectureError(InputError):
     (e.g. more blocks than the backbone has, with or without its weights): a tuning study
     whose run config raises it, and which no searched value mends, is refused before its
     first trial (:mod:`tsfm.tuning.checks`) instead of failing every trial."""
+
+
+class MissingFileError(InputError, FileNotFoundError):
+    """A file or folder the user named (a backbone, its weights, an architecture config) is
+    not there, or not of the kind asked for. Both an :class:`InputError` and a
+    ``FileNotFoundError``, so code catching either keeps working."""

@@ -25,7 +25,7 @@ def check_options(est: Any) -> None:
     check_names(est)
     if est.mode not in MODES:
         raise InputError(f"mode must be one of {MODES}, got {est.mode!r}")
-    if est.verbose not in (0, 1, 2):  # True and False are 1 and 0
+    if not verbose_level(est.verbose):
         raise InputError(
             f"verbose must be 0 (silent), 1 (epoch lines) or 2 (Lightning's), got {est.verbose!r}"
         )
@@ -53,6 +53,24 @@ def check_options(est: Any) -> None:
                 f"{name} must be a list of column names (a list, tuple, NumPy array or pandas "
                 f"Index), got {value!r}"
             )
+
+
+def verbose_level(value: Any) -> bool:
+    """Whether ``value`` is a verbosity ``Forecaster`` takes: 0, 1 or 2 (True and False are 1
+    and 0). ``Forecaster.load`` takes the same (a saved ``verbose=False`` loads back)."""
+    try:
+        return bool(value in (0, 1, 2))
+    except (TypeError, ValueError):  # an array has no one truth value
+        return False
+
+
+def flag(value: Any) -> bool:
+    """Whether ``value`` is a yes/no setting such as ``warm_start``: True or False (1 and 0
+    are the same values). ``Forecaster.load`` takes the same."""
+    try:
+        return bool(value in (True, False))
+    except (TypeError, ValueError):
+        return False
 
 
 def check_names(est: Any) -> None:

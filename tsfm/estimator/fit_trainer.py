@@ -20,13 +20,15 @@ def lightning_output(verbose: int) -> bool:
 
 def display_callbacks(est: Any) -> list:
     """The epoch lines of ``verbose=1``, where a person is watching; with them (and at
-    ``verbose=2``), the one-time hint that this CPU has native bf16 when the fit runs fp32
-    and the user did not choose the precision."""
-    from tsfm.training.progress import Bf16Hint, EpochProgress, watched
+    ``verbose=2``), the models' one-off notices (TimesCLIP's time to encode its images) and
+    the one-time hint that this CPU has native bf16 when the fit runs fp32 and the user did
+    not choose the precision."""
+    from tsfm.training.progress import Bf16Hint, EpochProgress, Notices, watched
 
     verbose = int(est.verbose)
     shown = verbose == 2 or (verbose == 1 and watched())
     callbacks: list = [EpochProgress()] if verbose == 1 and shown else []
+    callbacks += [Notices()] if shown else []
     return callbacks + ([Bf16Hint()] if shown and not chose_precision(est) else [])
 
 

@@ -40,7 +40,7 @@ def validation_rows(n_rows: int, val_size: float | int | None, horizon: int) -> 
     """How many trailing rows ``val_size`` holds out (0 for None)."""
     if val_size is None:
         return 0
-    if isinstance(val_size, bool) or not isinstance(val_size, (int, float)):
+    if isinstance(val_size, bool) or not isinstance(val_size, (int, np.integer, float)):
         raise InputError(f"val_size must be a fraction in (0, 1) or a row count, got {val_size!r}")
     if isinstance(val_size, float) and not 0 < val_size < 1:
         raise InputError(f"val_size as a fraction must be in (0, 1), got {val_size}")

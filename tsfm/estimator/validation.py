@@ -19,6 +19,7 @@ from tsfm.config import CONF_DIR
 from tsfm.data.frames import Layout
 from tsfm.data.frames.id_types import loaded_ids
 from tsfm.errors import InputError
+from tsfm.estimator.checks import flag, verbose_level
 from tsfm.estimator.fit_metrics import fit_metric_value
 from tsfm.estimator.fitted_record import saved_form
 from tsfm.estimator.params import config_key
@@ -49,6 +50,9 @@ DIM_KEYS = COUNT_DIMS | {"static_cardinalities", "masked"}
 # Settings that point a run at files, URLs or other runs; a saved Forecaster may not set them.
 FILE_KEYS = ("ckpt_path", "resume", "data.path", "data.root", "tune.storage", "tune.dir")
 FILE_PREFIXES = ("hydra", "hparams_search", "tune")
+# The Forecaster's own parameters that its construction checks by value rather than by
+# type hint (verbose=False is 0, warm_start=1 is True): load takes what construction takes.
+OWN_CHECKS = {"verbose": (verbose_level, "0, 1 or 2"), "warm_start": (flag, "True or False")}
 
 
 class SavedForecasterError(InputError):
@@ -113,8 +117,12 @@ def check_params(cls: type, params: Any, path: Path) -> dict[str, Any]:
         _refuse(path, f"'params' is {type(params).__name__}, not an object")
     hints = _forecaster_hints(cls)
     for name, hint in hints.items():
-        if name in params and not fits_type(params[name], hint):
-            _refuse(path, f"parameter {name}={params[name]!r} is not {readable_type(hint)}")
+        if name not in params:
+            continue
+        takes, wanted = OWN_CHECKS.get(name, (lambda v, h=hint: fits_type(v, h), None))
+        if not takes(params[name]):
+            wanted = wanted or readable_type(hint)
+            _refuse(path, f"parameter {name}={params[name]!r} is not {wanted}")
     model = params.get("model")
     if model not in REGISTRY:
         _refuse(path, f"model {model!r} is not a registered tsfm model ({sorted(REGISTRY)})")

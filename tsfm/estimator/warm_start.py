@@ -42,7 +42,7 @@ from torch import Tensor
 from tsfm.data.frames.gaps import empty_steps
 from tsfm.data.frames.zones import text_times
 from tsfm.errors import InputError
-from tsfm.estimator.checks import model_changes
+from tsfm.estimator.checks import flag, model_changes
 from tsfm.estimator.fitted_record import merged, record
 from tsfm.models.common import restoring_saved_weights
 from tsfm.training.architectures import architectures_of
@@ -83,7 +83,7 @@ def warm_start_from(est: Any) -> WarmStart | None:
     """What a warm fit of ``est`` starts from (None: a fresh fit), checked before the fitted
     state is dropped."""
     value = getattr(est, "warm_start", False)
-    if value not in (True, False):
+    if not flag(value):
         raise InputError(f"warm_start must be True or False, got {value!r}")
     if not value or not hasattr(est, "module_"):
         return None  # not fitted yet: the first fit is a fresh one

@@ -34,6 +34,7 @@ import lightning as L
 from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.callbacks import Callback
 
+from tsfm.models.notices import set_sink
 from tsfm.training import runtime
 
 ESTIMATE_AFTER = 20  # training batches timed before the epoch time is estimated
@@ -147,6 +148,23 @@ def epoch_log(trainer_cfg: Any) -> EpochLog:
     shown there (``trainer.enable_progress_bar`` not false, and stdout a terminal)."""
     bar = trainer_cfg.get("enable_progress_bar") is not False
     return EpochLog(console=not (bar and watched(sys.stdout)))
+
+
+class Notices(Callback):
+    """Prints the models' one-off messages of this fit (:func:`tsfm.models.notices.notice`,
+    e.g. TimesCLIP's estimate of its image-feature cache) to ``stream`` (default stderr)."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream or sys.stderr, flush=True)
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        set_sink(self._print)
+
+    def teardown(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+        set_sink(None)  # the fit is over (or failed): nothing more to say
 
 
 BF16_HINT = (

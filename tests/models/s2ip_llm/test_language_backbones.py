@@ -86,7 +86,7 @@ def test_missing_weights_fail_with_instructions(monkeypatch):
         load_language_backbone("gpt2", n_layers=6)
     message = str(info.value)
     assert "model.backbone=DIR" in message and "model.pretrained=false" in message
-    with pytest.raises(OSError, match="model.backbone=DIR"):  # a folder with a config only
+    with pytest.raises(OSError, match="holds config.json but no weights"):  # a config only
         load_language_backbone(tiny_backbone_dir("gpt2", weights=False), 1, local_files_only=True)
 
 

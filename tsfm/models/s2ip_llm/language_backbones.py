@@ -37,7 +37,7 @@ from tsfm.models.s2ip_llm.backbone_sources import (
     architecture_record,
     backbone_config,
     hub_check,
-    missing_weights_message,
+    missing_weights,
     offline_mode,
     quiet_transformers,
     recorded_config,
@@ -223,7 +223,7 @@ def load_language_backbone(
                 **NO_REMOTE_CODE,
             )
     except OSError as error:
-        raise OSError(missing_weights_message(name, offline, error, unreachable)) from error
+        raise missing_weights(name, offline, error, unreachable) from error
     except pickle.UnpicklingError as error:  # torch's weights_only refusal of pickled code
         # torch's own advice (weights_only=False "will likely succeed") is not repeated
         raise InputError(unsafe_weights_message(name, source, error)) from None

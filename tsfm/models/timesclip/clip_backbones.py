@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsfm.errors import InputError
+from tsfm.errors import InputError, MissingFileError
 from tsfm.local_files import not_tensors_message, pickle_refusal, refuse_url
 from tsfm.models.common import recorded_architecture, restoring_to_train
 from tsfm.models.hub_access import hub_access, unreachable_note
@@ -38,6 +38,7 @@ from tsfm.models.timesclip.clip_architectures import (
     setting_of,
     source_config,
 )
+from tsfm.models.timesclip.clip_checkpoints import mismatch_message
 from tsfm.models.timesclip.clip_text import (  # noqa: F401 (re-exported: pickled models
     ClipTextBackbone,  # made before it moved name it here)
 )
@@ -68,7 +69,7 @@ def resolve_architecture(clip: str, field: str = "model.clip") -> str:
     if clip.endswith(".json"):
         path = Path(clip).expanduser().resolve()
         if not path.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"{field}: no open_clip architecture config at {path}; give the path of an "
                 "existing JSON config, or an architecture name (e.g. ViT-B-16)"
             )
@@ -167,7 +168,7 @@ def check_clip(
     if path.is_file():
         return name, str(path), str(path)
     if _looks_like_path(weights):
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{field}_weights: no checkpoint file at {path.resolve()}. "
             + _how_to_provide(name, _example_tag(open_clip, name), field)
         )
@@ -238,6 +239,13 @@ def create_clip(
             refused = pickle_refusal(error)  # weights-only loading met more than tensors
             if refused is not None:
                 raise InputError(unsafe_clip_message(name, tag_or_file, field, refused)) from None
+            if not downloads:  # a checkpoint file that is there: not missing, not this CLIP
+                mismatch = mismatch_message(
+                    open_clip, clip, name, str(tag_or_file), image_size, field
+                )
+                if mismatch is not None:
+                    raise InputError(mismatch) from None
+                raise RuntimeError(f"could not load the CLIP weights {source}: {error}") from error
             why = unreachable_note(unreachable) if unreachable else error
             raise RuntimeError(
                 f"could not load the CLIP weights {source}: {why}\n"

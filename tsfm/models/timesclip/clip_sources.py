@@ -11,7 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from tsfm.errors import InputError
+from tsfm.errors import InputError, MissingFileError
 from tsfm.models.hub_access import hub_access
 from tsfm.models.timesclip.clip_architectures import check_same_clip, source_config
 from tsfm.models.timesclip.clip_backbones import _looks_like_path, resolve_architecture
@@ -57,7 +57,7 @@ def check_weights(setting: str):
 
     def check(value: str, saved: Any, recorded: dict[str, dict]) -> None:
         if _looks_like_path(value) and not Path(value).expanduser().is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"{setting}: no checkpoint file at {Path(value).expanduser().resolve()}; give "
                 "the path of the CLIP checkpoint where it is now"
             )

@@ -24,11 +24,19 @@ import torch
 from torch import Tensor
 
 from tsfm.errors import InputError
+from tsfm.models.notices import notice
 
 log = logging.getLogger(__name__)
 
 MODES = ("memory", "disk")
 DTYPES = {"float16": torch.float16, "float32": torch.float32}
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
 
 
 def default_cache_dir() -> Path:
@@ -120,21 +128,22 @@ class ImageFeatureCache:
         return self.values[rows]
 
     # ------------------------------------------------------------------ filling and reading
-    def build(self, encode: Callable[[Tensor, Tensor], Tensor], chunk: int = 64) -> None:
-        """Encode every window once: ``encode(windows [w, L, N], index [w]) -> [w, N, D]``."""
+    def build(
+        self, encode: Callable[[Tensor, Tensor], Tensor], chunk: int = 64, advice: str = ""
+    ) -> None:
+        """Encode every window once: ``encode(windows [w, L, N], index [w]) -> [w, N, D]``.
+        After the first chunk, says how many images there are and about how long they take
+        (:meth:`announce`, ``advice`` appended)."""
         if not self.bound:
             raise RuntimeError("bind the cache to a split before building it")
         start, parts = time.perf_counter(), []
         n_vars = self.values.shape[1]
-        log.info(
-            "TimesCLIP: encoding %d windows x %d variates once for the image-feature cache",
-            self.n_windows,
-            n_vars,
-        )
         with torch.no_grad(), full_precision():
             for first in range(0, self.n_windows, chunk):
                 index = torch.arange(first, min(first + chunk, self.n_windows))
                 parts.append(encode(self.windows(index), index).to("cpu", DTYPES[self.dtype]))
+                if first == 0:
+                    self.announce(time.perf_counter() - start, len(index), n_vars, advice)
             features = torch.cat(parts)
         log.info("TimesCLIP image-feature cache built in %.1f s", time.perf_counter() - start)
         if self.mode == "memory":
@@ -149,6 +158,20 @@ class ImageFeatureCache:
         self.path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
         self.features = np.load(self.path, mmap_mode="r")
         log.info("TimesCLIP image-feature cache written to %s", self.path)
+
+    def announce(self, seconds: float, done: int, n_vars: int, advice: str = "") -> None:
+        """One line, logged and said to the person watching the fit (a fit's first step waits
+        for the whole cache): the images to encode and an estimate from the first ``done``
+        windows, which took ``seconds``."""
+        total = seconds * self.n_windows / max(done, 1)
+        text = (
+            f"TimesCLIP: encoding {self.n_windows * n_vars} images ({self.n_windows} training "
+            f"windows x {n_vars} variates) through the frozen vision tower once, before the "
+            f"first training step: about {_duration(total)} here (the first {done * n_vars} "
+            f"took {seconds:.1f} s){advice}"
+        )
+        log.info("%s", text)
+        notice(text)
 
     def lookup(self, index: Tensor, columns: Tensor, device: torch.device) -> Tensor:
         """Features ``[B, n, D]`` of windows ``index [B]`` and variates ``columns [B, n]``."""

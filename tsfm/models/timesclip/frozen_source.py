@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tsfm.errors import MissingFileError
 from tsfm.models.common import recorded_architecture, restoring, restoring_to_train
 from tsfm.models.timesclip.clip_backbones import names_architecture, resolve_architecture
 
@@ -101,7 +102,7 @@ def reading_warm_tower(
     tower = clip if vision == "clip" else vision.partition(":")[2]
     if _file_expected(vision, tower, value) and not Path(value).expanduser().is_file():
         path = Path(value).expanduser().resolve()
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{_preamble(setting, value, what)}, and no file is there. Put that checkpoint "
             f"back at {path} (a copy or a link: a warm fit keeps the fitted settings, so "
             f"{setting} cannot change), or fit a fresh model (warm_start=False) with {setting} "

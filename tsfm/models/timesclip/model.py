@@ -67,6 +67,7 @@ from tsfm.models.common import (
     ModelOutput,
     n_patches,
     patchify,
+    restoring,
 )
 from tsfm.models.timesclip.clip_backbones import create_clip
 from tsfm.models.timesclip.clip_sources import CLIP_SOURCES
@@ -80,7 +81,11 @@ from tsfm.models.timesclip.layers import (
     variate_ids,
 )
 from tsfm.models.timesclip.render import LineRenderer, default_palette
-from tsfm.models.timesclip.vision_towers import build_vision_tower, check_backbones
+from tsfm.models.timesclip.vision_towers import (
+    build_vision_tower,
+    check_backbones,
+    refuse_unread_weights,
+)
 from tsfm.models.timesclip.vision_view import VisionView
 
 
@@ -161,6 +166,8 @@ class TimesCLIP(VisionView, nn.Module):
 
         # what the settings alone decide is refused before any (slow, weight-reading) build
         tokens = n_patches(seq_len, patch_len, stride) + 1
+        if not pretrained and not restoring():  # (a save's copy is built as it was fitted)
+            refuse_unread_weights(clip_weights, vision_weights)
         with reading():
             check_backbones(
                 clip, clip_weights, vision if align else None, vision_weights, sources.clip,

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsfm.errors import InputError
+from tsfm.errors import InputError, MissingFileError
 from tsfm.local_files import not_tensors_message, pickle_refusal, refuse_url
 from tsfm.models.hub_access import hub_access, unreachable_note
 from tsfm.models.timesclip.layers import check_image_size
@@ -80,7 +80,7 @@ def check_timm_tower(name: str, weights: str | None, pretrained: bool, image_siz
     if pretrained and weights is not None:
         refuse_url(weights, "model.vision_weights", "weights")
     if pretrained and weights is not None and not Path(weights).expanduser().is_file():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"model.vision_weights: no checkpoint file at {Path(weights).expanduser().resolve()}"
             f". Give the path of a saved state dict of timm:{name} (.safetensors/.pth), null "
             "for timm's own pretrained weights (Hugging Face cache or download; a pretrained "

@@ -103,6 +103,22 @@ def check_vision(vision: str, weights: str | None, pretrained: bool, image_size:
         raise InputError(f"model.vision='{vision}': {_VISION_FORMS}")
 
 
+def refuse_unread_weights(clip_weights: str | None, vision_weights: str | None) -> None:
+    """With ``pretrained=false`` (random weights), refuse a weights setting that would be left
+    unread: a checkpoint file or a tag other than ``clip_weights``' default (``openai``, the
+    weights ``pretrained=true`` loads), and any ``vision_weights``."""
+    for setting, value, default in (
+        ("model.clip_weights", clip_weights, "openai"),
+        ("model.vision_weights", vision_weights, None),
+    ):
+        if value is not None and value != default:
+            raise InputError(
+                f"{setting}={value!r} names weights to load, but model.pretrained=false builds "
+                f"random weights and would leave them unread: drop one (model.pretrained=true "
+                f"to load them, or {setting}=null for random weights)"
+            )
+
+
 def check_backbones(
     clip: str,
     clip_weights: str | None,

@@ -9,6 +9,8 @@ from torch import Tensor
 
 from tsfm.models.timesclip.vision_towers import VisionTower
 
+SMALL_CLIP_TOWER = 2_000_000  # parameters; tsfm-small-clip's vision tower has 0.8M
+
 
 class VisionView:
     """The image side of :class:`~tsfm.models.timesclip.model.TimesCLIP` (a mixin: it uses the
@@ -69,7 +71,24 @@ class VisionView:
             columns = torch.arange(windows.shape[-1], device=device).expand(len(windows), -1)
             return self.encode_images(windows.to(device), columns)
 
-        self.image_cache.build(encode, self.cache_chunk)
+        self.image_cache.build(encode, self.cache_chunk, self._cache_advice(device))
+
+    def _cache_advice(self, device: torch.device) -> str:
+        """How to make the cache faster, where the vision tower is larger than a CPU wants
+        (ViT-B/16: 86M parameters)."""
+        size = sum(p.numel() for p in self.tower.parameters())
+        if device.type != "cpu" or size <= SMALL_CLIP_TOWER:
+            return ""
+        smaller = (
+            f"clip='tsfm-small-clip' (a CPU-sized CLIP, {size / 1e6:.0f}M -> 0.8M vision "
+            "parameters; random weights or a checkpoint of it)"
+            if str(self.tower.source).startswith("clip:")
+            else f"a smaller vision tower than this one ({size / 1e6:.0f}M parameters)"
+        )
+        return (
+            f". On CPU, {smaller} encodes far faster, and feature_cache='disk' keeps the "
+            "features for the next fit on the same data"
+        )
 
     def bind_training_windows(
         self, values: Tensor, seq_len: int, stride: int, n_windows: int, source: str
