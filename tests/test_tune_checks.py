@@ -85,3 +85,25 @@ def test_one_value_of_the_scaling_in_a_space_is_no_search_and_is_kept():
     refuse_unit_changes(space)  # every trial scales alike: nothing refused
     kept = check_space(tiny(), parse_space({"data.scale": [True], "data.scaler": ["robust"]}))
     assert list(kept) == ["data.scale", "data.scaler"]
+
+
+def test_a_timesclip_space_is_checked_with_a_local_clip_checkpoint_named(tmp_path):
+    """The pre-trial check builds on the meta device without weights: a named checkpoint
+    must not turn it off (pretrained=false refuses weights it would leave unread)."""
+    import torch
+
+    from tsfm.config import compose_config
+    from tsfm.tuning.config_study import check_space as check_run_space
+
+    checkpoint = tmp_path / "clip.pt"
+    torch.save({}, checkpoint)
+    space = parse_space({"model.patch_len": "choice(16, 500)"})  # 500: above the look-back
+    overrides = [
+        "model=timesclip",
+        "model.clip=tsfm-tiny-clip",
+        "data.seq_len=96",
+        "data.pred_len=24",
+        f"model.clip_weights={checkpoint}",
+    ]
+    with pytest.raises(InputError, match="model.patch_len: 500 does not fit"):
+        check_run_space(compose_config(*overrides), overrides, dict(space))

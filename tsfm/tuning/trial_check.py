@@ -50,6 +50,9 @@ def trial_exception(cfg: DictConfig, build: bool = True) -> Exception | None:
         settings = OmegaConf.to_container(cfg.model, resolve=True)
         if "pretrained" in settings:  # nothing is read on the meta device
             settings["pretrained"] = False
+            for weights in ("clip_weights", "vision_weights"):  # none to read (and random
+                if settings.get(weights) is not None:  # weights refuse a file to read)
+                    settings[weights] = None
         dims = built_dims(cfg, {"seq_len": cfg.data.seq_len, "pred_len": cfg.data.pred_len})
         with torch.device("meta"):
             build_model(settings, dims)
