@@ -144,6 +144,7 @@ def fit_table(
         n_windows=n_train - est.lookback_ - est.horizon + 1,
         n_scores=lambda k: pooling(k, n_targets(rows, roles))[1],
         applied=applied,
+        fitted_model=warm.model_settings if warm is not None else None,
     )
     check_run(cfg, lambda key: describe_key(est.model, key))
     check_fit_values(cfg, rows.values, rows.columns, target_names(rows, roles), rows.times,

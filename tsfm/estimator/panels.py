@@ -129,7 +129,7 @@ def fit_long(
     cfg = build_config(
         est, freq=freq, has_dates=has_dates, time_col=est.time_col, n_windows=windows,
         n_scores=lambda k: k * len(long.ids),  # every series' k windows, pooled
-        applied=applied,
+        applied=applied, fitted_model=warm.model_settings if warm is not None else None,
     )  # fmt: skip
     check_run(cfg, lambda key: describe_key(est.model, key))
     targets = [str(t) for t in panel_targets(est)]

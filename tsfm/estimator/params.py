@@ -214,10 +214,13 @@ def build_config(
     n_windows: int | None = None,
     n_scores: Any = None,
     applied: dict[str, Any] | None = None,
+    fitted_model: dict[str, Any] | None = None,
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
     the column ``roles`` (``data.`` settings, already in the table's column names).
-    ``applied`` receives ``schedule_stretch`` (:func:`small_data_defaults`)."""
+    ``applied`` receives ``schedule_stretch`` (:func:`small_data_defaults`);
+    ``fitted_model``: a warm fit's fitted model settings, whose data-sized values it keeps
+    (the weights were trained with them, though today's data or sizing rule may differ)."""
     check_overrides(est.overrides, est.model)
     cfg = compose_for(est.model, est.experiment, est.overrides)
     settings = {
@@ -243,6 +246,8 @@ def build_config(
     # a width a tuning trial drew trains as a data-sized one would (estimator/searched.py)
     drawn = {} if n_windows is None else data_sized(est, n_windows, freq, cfg.model, True)
     width_sized = "model.d_model" in {**sized, **drawn}
+    if fitted_model is not None:
+        sized = {k: fitted_model.get(k.removeprefix("model."), v) for k, v in sized.items()}
     settings.update(sized)  # the composed defaults
     for key, value in settings.items():
         set_value(cfg, key, value, "the estimator")

@@ -131,6 +131,7 @@ class WarmStart(Callback):
         self.static_encoder = getattr(est, "static_encoder_", None)
         self.dims: dict[str, Any] = dict(est.dims_)
         self.lookback = est.lookback_  # a warm fit's (the weights are sized by it)
+        self.model_settings = dict(est.config_.model)  # its data-sized values are kept
         self.weights: dict[str, Tensor] = est.module_.state_dict()  # the fit builds a new one
         self.architectures = architectures_of(est.module_)  # its backbones', as built
         self.fitted_rows = record(est)  # every fit's rows so far, its series named

@@ -67,3 +67,14 @@ def test_a_paper_presets_settings_are_untouched(preset):
     cfg = build_config(est, freq="h", has_dates=True, time_col="date", n_windows=100)
     for key in ("trend_length", "seasonal_length", "patch_len", "stride"):
         assert cfg.model[key] == preset_model[key]
+
+
+def test_a_warm_fit_keeps_the_fitted_models_data_sized_settings():
+    """A model saved before the sizing rule changed (its period 96 at look-back 96) is
+    fine-tuned on the decomposition it was trained with, not re-sized to today's 24."""
+    frame = _hourly()
+    est = Forecaster("s2ip_llm", horizon=24, backbone=tiny_backbone_dir("gpt2"), **SMALL)
+    est.set_params(max_epochs=1, verbose=0).fit(frame)
+    est.config_.model.seasonal_length = 96  # what the earlier rule sized
+    est.set_params(warm_start=True).fit(frame)
+    assert est.config_.model.seasonal_length == 96
