@@ -218,9 +218,8 @@ def build_config(
 ) -> DictConfig:
     """The resolved run config of one fit: the preset, the overrides, the parameters, then
     the column ``roles`` (``data.`` settings, already in the table's column names).
-    ``applied`` receives ``schedule_stretch`` (:func:`small_data_defaults`);
-    ``fitted_model``: a warm fit's fitted model settings, whose data-sized values it keeps
-    (the weights were trained with them, though today's data or sizing rule may differ)."""
+    ``applied`` receives ``schedule_stretch`` (:func:`small_data_defaults`); a warm fit keeps
+    its ``fitted_model``'s data-sized values (the weights' own, whatever today's sizing)."""
     check_overrides(est.overrides, est.model)
     cfg = compose_for(est.model, est.experiment, est.overrides)
     settings = {
