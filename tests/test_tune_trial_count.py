@@ -40,8 +40,9 @@ def test_failed_trials_are_replaced_until_the_study_holds_n_finished_ones():
     assert states(study)[5:] == ["FAIL"]  # the trials started, failed ones included
 
 
-def test_a_run_stops_after_as_many_failures_as_trials_missing_and_says_so(caplog):
-    study = optuna.create_study(study_name="s")
+def test_a_run_stops_after_as_many_failures_as_trials_missing_and_says_so(caplog, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"  # stored: a rerun continues it
+    study = optuna.create_study(study_name="s", storage=storage)
     run_trials(study, SPACE, failing({1}), n_trials=1)  # one finished, then 3 missing
     with caplog.at_level(logging.WARNING, logger="tsfm.tuning.study"):
         run_trials(study, SPACE, failing(), n_trials=4)
@@ -61,3 +62,12 @@ def test_forecaster_tune_holds_n_finished_trials_though_some_diverge():
     f = tiny().tune(frame, n_trials=2, search_space=space, pruner="none", seed=1)
     finished = [t for t in f.study_.trials if t.state == TrialState.COMPLETE]
     assert len(finished) == 2 and TrialState.FAIL in {t.state for t in f.study_.trials}
+
+
+def test_a_study_in_memory_is_not_said_to_continue_on_a_rerun(caplog):
+    """A rerun of an in-memory study (Forecaster.tune without storage) starts afresh."""
+    study = optuna.create_study(study_name="m")
+    with caplog.at_level(logging.WARNING, logger="tsfm.tuning.study"):
+        run_trials(study, SPACE, failing(), n_trials=2)
+    assert "holds 0 finished trials of the 2 asked" in caplog.text
+    assert "run the same command again" not in caplog.text
