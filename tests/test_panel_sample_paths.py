@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from tests.test_covariates import TINY_IT, panel_frame
+from tests.test_sample_paths import _inside
 from tsfm import Forecaster, InputError
 
 LENGTHS = (160, 140, 120)  # series of different lengths, each with its own dates
@@ -81,11 +82,6 @@ def test_the_same_seed_gives_the_same_paths_another_seed_others(plain):
     first = plain.sample_paths(n_samples=50, seed=7)
     pd.testing.assert_frame_equal(first, plain.sample_paths(n_samples=50, seed=7))
     assert not np.allclose(first.y, plain.sample_paths(n_samples=50, seed=8).y)
-
-
-def _inside(paths: np.ndarray, lo: np.ndarray, hi: np.ndarray, slack: float) -> np.ndarray:
-    width = hi - lo
-    return ((paths >= lo - slack * width) & (paths <= hi + slack * width)).mean(axis=0)
 
 
 @pytest.mark.parametrize("which", ["plain", "promoted"])

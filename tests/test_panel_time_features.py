@@ -177,5 +177,8 @@ def test_panel_predict_forecasts_a_chunk_of_series_at_a_time(monkeypatch):
     calls, forward = [], est.module_.forward
     monkeypatch.setattr(est.module_, "forward", lambda b: calls.append(len(b["x"])) or forward(b))
     monkeypatch.setattr(window_chunks, "CHUNK_VALUES", 1)  # one eval batch per chunk
-    pd.testing.assert_frame_equal(est.predict(level=[80]), one_pass, check_exact=True)
+    # the same forecasts to float rounding: in inference iTransformer's last layer multiplies
+    # one row per series, and the kernel a product takes depends on its row count
+    chunked = est.predict(level=[80])
+    pd.testing.assert_frame_equal(chunked, one_pass, check_exact=False, rtol=1e-6, atol=1e-9)
     assert calls == [2, 2, 2, 2, 1]
