@@ -298,16 +298,17 @@ def test_s2ip_llm_keeps_the_official_decomposition_where_it_fits_the_lookback():
 
     assert model(200) == (96, 96, 16, 8)  # the official values fit: kept
     assert model(16) == (16, 7, 16, 8)  # trend window the look-back, period the data's week
-    assert model(12) == (12, 7, 12, 6)  # the patch too
+    # the look-back holds no two weeks: no seasonal period (1), the patch the look-back
+    assert model(12) == (12, 1, 12, 6)
     assert model(12, season_length=3) == (12, 3, 12, 6)  # the season the metrics use
     # a week of look-back: the metrics keep the week, the decomposition a shorter period
     assert model(7) == (7, 1, 7, 3) and model(14, season_length=14)[1] == 7
     assert model(12, trend_length=6, seasonal_length=2) == (6, 2, 12, 6)  # chosen: kept
-    assert model(12, overrides=["model.patch_len=4"]) == (12, 7, 4, 8)
+    assert model(12, overrides=["model.patch_len=4"]) == (12, 1, 4, 8)
     assert model(16, experiment="s2ip_llm_etth1_96")[0] == 96  # a preset is the paper's
     # STL's period spans at most half the look-back: the longest natural season that does
     assert model(150, decomposition="stl") == (96, 7, 16, 8)  # the official 96 > 150 // 2
     assert model(100, freq="15min", decomposition="stl")[1] == 4  # an hour, not a day (96)
     assert model(48, freq="h", decomposition="stl")[1] == 24
     assert model(20, decomposition="stl")[1] == 7
-    assert model(30, freq="h", decomposition="stl")[1] == 24  # none fits: refused at build
+    assert model(30, freq="h", decomposition="stl")[1] == 1  # none fits: refused at build
