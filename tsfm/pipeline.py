@@ -263,7 +263,7 @@ def _fit_and_test(
         # the module returned is the best one (file or memory), whether or not a test follows
         best = restore_best(trainer.checkpoint_callback, module)
     ckpt = None if cfg.train else cfg.ckpt_path
-    if conformal is not None and conformal.windows:
+    if plan is not None:  # run_plan: conformal windows asked for
         if ckpt:  # calibrate the weights that will be tested
             state = load_checkpoint(ckpt, map_location=module.device)
             module.on_load_checkpoint(state)  # the data module's scaler, as trainer.test keeps

@@ -152,8 +152,8 @@ def panel_forecast(
                 quantiles.append(q.float().cpu().numpy().astype(np.float64))
     prediction = np.concatenate(predictions)
     values = finite(prediction * std[:, None, :n] + mean[:, None, :n], "the forecast", est.module_)
-    mask = floored_columns(est, list(est.columns_))  # nonnegative, on the original scale
-    mask = mask if floored else np.zeros_like(mask)
+    n_targets = len(est.columns_)  # nonnegative, on the original scale (floored=False: none)
+    mask = floored_columns(est, list(est.columns_)) if floored else np.zeros(n_targets, bool)
     values = floor(values, mask)
     if not taus:
         return horizons, values, None

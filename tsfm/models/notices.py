@@ -7,8 +7,7 @@ log such lines too (``logging``: a command-line run's console and run.log).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 
 _SINK: ContextVar[Callable[[str], None] | None] = ContextVar("tsfm_notices", default=None)
@@ -19,16 +18,6 @@ def notice(text: str) -> None:
     sink = _SINK.get()
     if sink is not None:
         sink(text)
-
-
-@contextmanager
-def saying(sink: Callable[[str], None]) -> Iterator[None]:
-    """:func:`notice` calls inside go to ``sink``."""
-    token = _SINK.set(sink)
-    try:
-        yield
-    finally:
-        _SINK.reset(token)
 
 
 def set_sink(sink: Callable[[str], None] | None) -> None:

@@ -80,12 +80,14 @@ def validation_notes(
         )
         extremes = metrics.get("extreme_values")
         if extremes:  # the likelier cause: tsfm/data/extreme_values.py
+            from tsfm.data.extreme_notes import scaler_of
+
             one = len(extremes) == 1
             some = "an extreme value" if one else f"{len(extremes)} extreme values"
             does = (  # the robust scaler keeps the others' scale (tsfm/data/extreme_values.py)
                 f"{'lies' if one else 'lie'} far outside {'its' if one else 'their'} column's "
                 "scaled range"
-                if cfg.data.get("scale", True) and cfg.data.get("scaler") == "robust"
+                if scaler_of(cfg.data) == "robust"
                 else f"{'squashes its' if one else 'squash their'} column's scaled values"
             )
             notes["baselines"] += (

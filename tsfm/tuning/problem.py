@@ -181,13 +181,13 @@ def recorded_problem(study: Any, text: str) -> str:
     """The problem ``study`` records, ``text`` where it records none yet. Workers that open
     a new study together each write theirs: the record that stands (read back a moment
     later, from the storage) is what each compares its own with."""
-    from optuna.storages import InMemoryStorage
+    from tsfm.tuning.storage import in_memory
 
     recorded = study.user_attrs.get("problem")
     if recorded is not None:
         return recorded
     study.set_user_attr("problem", text)
-    if isinstance(study._storage, InMemoryStorage):
+    if in_memory(study):
         return text  # no other worker
     time.sleep(RECORD_SETTLE_SECONDS)  # another worker's write under way lands first
     return study.user_attrs["problem"]

@@ -13,6 +13,12 @@ from typing import Any
 import optuna
 
 
+def in_memory(study: optuna.Study) -> bool:
+    """Whether ``study`` lives in this process only (no storage another worker, or a rerun,
+    would share)."""
+    return isinstance(study._storage, optuna.storages.InMemoryStorage)
+
+
 def make_storage(url: str | None, heartbeat_seconds: int | None) -> Any:
     """None -> in memory; an RDB URL -> RDBStorage (SQLite folders are created)."""
     if url is None:

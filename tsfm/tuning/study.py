@@ -24,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from tsfm.errors import InputError
 from tsfm.tuning.space import suggest
-from tsfm.tuning.storage import make_storage
+from tsfm.tuning.storage import in_memory, make_storage
 
 log = logging.getLogger(__name__)
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -208,7 +208,7 @@ def run_trials(
             "failed trials (as many as the finished trials it set out to add); fix their "
             "cause (each failed trial's reason is logged above, and kept in the study)%s",
             study.study_name, finished_trials(study), n_trials, stop.failed,
-            "" if _in_memory(study) else ", or run the same command again to add the rest",
+            "" if in_memory(study) else ", or run the same command again to add the rest",
         )  # fmt: skip
     return study
 
@@ -263,8 +263,3 @@ def objective_value(metrics: Mapping[str, Any], metric: str, trainer: Any = None
         f"the trial produced no '{metric}' (metrics: {sorted(metrics)}); tuning needs a "
         "validation split and callbacks.checkpoint.enabled=true, or set tune.metric"
     )
-
-
-def _in_memory(study: optuna.Study) -> bool:
-    """Whether the study lives in this process only (no storage a rerun would continue)."""
-    return isinstance(study._storage, optuna.storages.InMemoryStorage)

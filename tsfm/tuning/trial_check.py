@@ -140,10 +140,11 @@ class TrialCheck:
     def error(self, key: str, value: Any, context: dict[str, Any]) -> str | None:
         """Why ``key: value`` (in the group choice ``context``) cannot be tried; the
         configuring raises what the schema refuses."""
-        self.configure({**context, key: value})
+        cfg = self.configure({**context, key: value})  # raises what the schema refuses
         if not self.usable():
             return None
-        cfg = self.configure({**self.base, **context, key: value})
+        if self.base:  # the nearest base config that builds, where the run's own does not
+            cfg = self.configure({**self.base, **context, key: value})
         first = trial_error(cfg, builds(key))
         if first is None:
             return None
