@@ -178,3 +178,23 @@ def test_a_panels_warning_names_the_series_holding_them():
     beaten = [m for m in messages if BEATS in m]
     assert len(beaten) == 1
     assert f"{CAUSE} the training rows and the frame scored of series 'a' column 'y' (" in beaten[0]
+
+
+def test_the_frame_scored_is_scanned_for_extreme_values_only_when_the_warning_fires(
+    walk_model, monkeypatch
+):
+    import tsfm.data.extreme_values as extreme_values
+    import tsfm.estimator.naive_check as naive_check
+
+    frame, model = walk_model
+    scans, scan = [], extreme_values.table_extreme_values
+    monkeypatch.setattr(
+        extreme_values, "table_extreme_values", lambda *a: scans.append(1) or scan(*a)
+    )
+    monkeypatch.setattr(naive_check, "MARGIN", 1e9)  # the naive forecast never beats it by that
+    _, messages = _caught(lambda: model.evaluate(frame[116:]))
+    _, more = _caught(lambda: model.backtest(frame[116:], n_windows=2, step=8))
+    assert not [m for m in messages + more if BEATS in m] and not scans  # no warning: no scan
+    monkeypatch.setattr(naive_check, "MARGIN", 0.10)
+    _, messages = _caught(lambda: model.evaluate(frame[116:]))
+    assert [m for m in messages if BEATS in m] and len(scans) == 1  # scanned for its clause

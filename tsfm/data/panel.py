@@ -22,21 +22,21 @@ from torch import Tensor
 from tsfm.data.config import DataConfig
 from tsfm.data.contract import ForecastDataModule
 from tsfm.data.extreme_values import panel_extreme_values
-from tsfm.data.frames import future_times
 from tsfm.data.frames.dates import show_time
 from tsfm.data.frames.table import Layout, data_digest
 from tsfm.data.frames.write import typed_id_series
 from tsfm.data.panel_scaling import require_observed, series_statistics
+from tsfm.data.panel_times import PanelTimes
 from tsfm.data.panel_windows import PanelWindows
 from tsfm.data.roles import ColumnRoles
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix
 from tsfm.data.statics import StaticEncoder
-from tsfm.data.timefeatures import calendar_zone, series_time_features
+from tsfm.data.timefeatures import series_time_features
 from tsfm.data.values import fill_forward, refuse_overflow
 from tsfm.errors import InputError
 
 
-class PanelDataModule(ForecastDataModule):
+class PanelDataModule(PanelTimes, ForecastDataModule):
     """Series of different lengths as independent samples (see the module docstring).
 
     Args:
@@ -188,33 +188,6 @@ class PanelDataModule(ForecastDataModule):
     def _tested(self, j: int) -> int:
         """The first test row of series ``j`` (its length without a test split)."""
         return len(self.values[j]) - (self.n_test[j] if self.n_test is not None else 0)
-
-    def _padded_times(self, j: int) -> np.ndarray:
-        """Series ``j``'s timestamps after the ``seq_len`` steps it would have had before."""
-        if j not in self._padded:  # kept: window_times asks once per window
-            times = self.times[j]
-            if times[0] not in self._before:  # series mostly start on a few dates
-                ahead = future_times(times[0], self.freq, self.config.seq_len)  # spacing only
-                self._before[times[0]] = times[0] - (ahead - times[0])[::-1]
-            self._padded[j] = np.concatenate([self._before[times[0]], times])
-        return self._padded[j]
-
-    def _calendar_zone(self) -> str | None:
-        kind = None if self.layout is None else self.layout.time_type
-        return calendar_zone(kind, self.config.local_calendar)
-
-    def time_type(self) -> dict[str, Any] | None:
-        integer = np.issubdtype(self.times[0].dtype, np.integer)
-        return None if self.layout is None or integer else self.layout.time_type
-
-    def window_times(self, stage: str, window: int) -> np.ndarray | None:
-        """The dates or integer steps of window ``window`` of ``stage`` (look-back, then
-        horizon; steps before its series' start extrapolated)."""
-        self.setup()
-        dataset = self.datasets[stage]
-        j, cut = int(dataset.series[window]), int(dataset.cuts[window])
-        span = self.config.seq_len + self.config.pred_len
-        return self._padded_times(j)[cut : cut + span]  # padded row cut = the look-back's start
 
     def window_series(self, stage: str, window: int) -> str:
         self.setup()

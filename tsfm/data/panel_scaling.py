@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tsfm.data.robust_scaling import check_scaler_kind, robust_statistics
-from tsfm.data.scaler import constant_columns, constant_scale
+from tsfm.data.scaler import constant_rule
 from tsfm.errors import InputError
 
 
@@ -26,13 +26,12 @@ def series_statistics(
         std = np.stack([np.nanstd(v[:n], axis=0) for v, n in zip(values, rows, strict=True)])
     mean, std = np.nan_to_num(mean), np.nan_to_num(std)
     # a constant series: its own value and magnitude (as StandardScaler's), 1 where it is 0;
-    # exactly one value in its observed rows, or a spread within rounding of its mean
-    constant = np.stack([constant_columns(v[:n]) for v, n in zip(values, rows, strict=True)])
-    for i, (v, n) in enumerate(zip(values, rows, strict=True)):
-        if constant[i].any():
-            mean[i, constant[i]] = np.nanmax(v[:n, constant[i]], axis=0)  # the value itself
-    constant |= std <= 1e-12 * np.abs(mean).clip(1)
-    std = np.where(constant, constant_scale(mean), std)
+    # exactly one value in its observed rows, or a spread within 1e-12 of its mean (or of 1)
+    ruled = [
+        constant_rule(v[:n], m, s, 1e-12, 1.0)
+        for v, n, m, s in zip(values, rows, mean, std, strict=True)
+    ]
+    mean, std = np.stack([m for m, _, _ in ruled]), np.stack([s for _, s, _ in ruled])
     if scaler == "standard":
         return mean, std
     check_scaler_kind(scaler)

@@ -33,11 +33,10 @@ from typing import Any
 import numpy as np
 
 from tsfm.data.extreme_values import SPREADS
-from tsfm.data.scaler import StandardScaler, constant_columns, constant_scale
+from tsfm.data.scaler import ROUNDING, StandardScaler
 from tsfm.errors import InputError
 
 SCALERS = ("standard", "robust")
-ROUNDING = 10 * np.finfo(np.float64).eps  # a spread within this share of the median is none
 
 
 def check_scaler_kind(value: Any, name: str = "data.scaler") -> None:
@@ -65,17 +64,16 @@ def check_scaler_setting(data: Any, describe: Callable[[str], str] = str) -> Non
 def robust_statistics(values: np.ndarray, fallback: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-column median and robust scale of ``values [T, C]`` (NaN left out; see the module
     docstring), ``fallback [C]`` the scale of a column without a robust spread (the standard
-    scaler's: its standard deviation, or the constant rule). A column with no observed value
-    gets a NaN median."""
+    scaler's: its standard deviation, or for a constant column the constant rule's,
+    :func:`~tsfm.data.scaler.constant_rule`, whose mean is the median). A column with no
+    observed value gets a NaN median."""
     values = np.asarray(values, dtype=np.float64)
     with warnings.catch_warnings():  # a column never observed: NaN, handled by the callers
         warnings.simplefilter("ignore", RuntimeWarning)
         center = np.nanmedian(values, axis=0)
         quantiles = np.nanquantile(values, [q for low, _ in SPREADS for q in (low, 1 - low)], 0)
-    constant = constant_columns(values)
     floor = np.maximum(ROUNDING * np.abs(center), np.finfo(np.float32).tiny)
-    # constant: its magnitude (exactly so: a fallback std may hold the mean's rounding error)
-    scale = np.where(constant, constant_scale(center), np.asarray(fallback, dtype=np.float64))
+    scale = np.array(fallback, dtype=np.float64)
     found = np.zeros(center.shape, dtype=bool)
     for k, (_, width) in enumerate(SPREADS):
         with np.errstate(over="ignore", invalid="ignore"):

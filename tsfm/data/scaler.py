@@ -9,6 +9,8 @@ import torch
 
 from tsfm.errors import InputError
 
+ROUNDING = 10 * np.finfo(np.float64).eps  # a spread within this share of the mean is none
+
 
 class StandardScaler:
     """``(x - mean) / std`` per variate, population std (as scikit-learn's StandardScaler).
@@ -64,11 +66,8 @@ class StandardScaler:
         # a row-major array holds the mean's accumulated rounding, 1e-15 of it and more), or no
         # spread beyond float64 rounding of the mean (relative, so that a series of tiny
         # values, 1e-15, keeps its own scale), or none float32 can hold
-        constant = constant_columns(values)
-        mean[constant] = np.nanmax(values[:, constant], axis=0)  # the value itself
-        self.mean = mean
-        rounding, tiny = 10 * np.finfo(np.float64).eps * np.abs(mean), np.finfo(np.float32).tiny
-        constant |= std <= rounding
+        self.mean, scale, constant = constant_rule(values, mean, std, ROUNDING)
+        tiny = np.finfo(np.float32).tiny
         too_fine = ~constant & (std <= tiny)
         if too_fine.any():
             bad = [names[j] for j in np.flatnonzero(too_fine)]
@@ -76,7 +75,7 @@ class StandardScaler:
                 f"column(s) {bad} vary by less than {tiny:.3g}, the smallest number float32 "
                 "(which the models compute in) holds; rescale them (multiply by a power of ten)"
             )
-        self.std = np.where(constant, constant_scale(mean), std)
+        self.std = scale
         return self
 
     def _check(self, n: int) -> None:
@@ -122,6 +121,23 @@ def constant_columns(values: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():  # a column never observed: NaN, so not constant
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmax(values, axis=0) == np.nanmin(values, axis=0)
+
+
+def constant_rule(
+    values: np.ndarray, mean: np.ndarray, std: np.ndarray, relative: float, floor: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The constant-column rule of every scaler: ``mean`` and ``std [C]`` (the statistics of
+    ``values [T, C]``) with a constant column's (:func:`constant_columns`) mean its value, and
+    the scale :func:`constant_scale` of it, or of one whose std is at most ``relative *
+    max(|mean|, floor)``; returns ``(mean, scale, constant)``, ``constant`` the columns it
+    applied to."""
+    values = np.asarray(values, dtype=np.float64)
+    constant = constant_columns(values)
+    mean = np.array(mean, dtype=np.float64)
+    if constant.any():
+        mean[constant] = np.nanmax(values[:, constant], axis=0)  # the value itself
+    constant |= std <= relative * np.maximum(np.abs(mean), floor)
+    return mean, np.where(constant, constant_scale(mean), std), constant
 
 
 def constant_scale(mean: np.ndarray) -> np.ndarray:

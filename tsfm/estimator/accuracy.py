@@ -34,7 +34,7 @@ from tsfm.data.frames.write import finish_frame
 from tsfm.data.seasonal_scales import history_scale, seasonal_prefix, seasonal_scale
 from tsfm.data.seasons import resolve_season_length
 from tsfm.data.user_warnings import warn_user
-from tsfm.estimator.naive_check import Extremes, warn_naive_better
+from tsfm.estimator.naive_check import LazyExtremes, warn_naive_better
 from tsfm.estimator.scored_windows import scored_counts
 from tsfm.training.flat_windows import Flat, flat_windows
 from tsfm.training.metric_notes import notes
@@ -147,7 +147,7 @@ class Scores:
 
 
 def warn_notes(
-    parts: list[tuple[list, Scores]], what: str = "evaluate", extremes: Extremes = ()
+    parts: list[tuple[list, Scores]], what: str = "evaluate", extremes: LazyExtremes | None = None
 ) -> None:
     """One warning per note (:func:`tsfm.training.metric_notes.notes`) and the naive check's
     (with ``extremes``) over every part of a call: ``(series names, their Scores)`` each."""

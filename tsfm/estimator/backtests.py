@@ -74,7 +74,8 @@ def evaluate(
     left = scoring.left_out()  # look-backs without an observed value
     scoring.require_scored()
     warn_notes(
-        [(columns, scoring.scores)], extremes=extreme_sources([est], frame_extremes([table]))
+        [(columns, scoring.scores)],
+        extremes=lambda: extreme_sources([est], frame_extremes([table])),
     )
     if per_series:
         intervals = scoring.intervals.per_series()

@@ -213,7 +213,10 @@ def run_folds(
         forecast_frame(targets, forecasts),
         metrics_frame(table.layout, rows),
         fold_series_frame(
-            table.layout, series_rows, left, extreme_sources(models, frame_extremes([table]))
+            table.layout,
+            series_rows,
+            left,
+            lambda: extreme_sources(models, frame_extremes([table])),
         ),
     )
 

@@ -18,7 +18,7 @@ from tsfm.estimator.accuracy import (
     warn_missing_in_folds,
     warn_notes,
 )
-from tsfm.estimator.naive_check import Extremes
+from tsfm.estimator.naive_check import LazyExtremes
 
 
 def forecast_frame(table: SeriesTable, folds: list) -> Any:
@@ -69,7 +69,9 @@ def metrics_frame(layout: Layout, rows: list[dict], spans: bool = False) -> Any:
     return in_library(frame, layout)
 
 
-def fold_series_frame(layout: Layout, folds: list, left: list, extremes: Extremes = ()) -> Any:
+def fold_series_frame(
+    layout: Layout, folds: list, left: list, extremes: LazyExtremes | None = None
+) -> Any:
     """One row per (fold, series): the fold, its cutoff, :meth:`Scores.per_series` and the
     series' interval metrics (a model with intervals); ``extremes``: see
     :func:`~tsfm.estimator.naive_check.warn_naive_better`."""

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sklearn.base import BaseEstimator
-
 from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
@@ -15,7 +13,7 @@ from tsfm.estimator.other_names import other_method, refuse_other_parameters, re
 from tsfm.estimator.persistence_methods import PersistenceMethods
 from tsfm.estimator.pickling import PicklableConfig
 from tsfm.estimator.scoring_methods import ScoringMethods
-from tsfm.estimator.searched import mark_searched, searched, unmark
+from tsfm.estimator.sklearn_protocol import EstimatorProtocol
 
 if TYPE_CHECKING:
     from tsfm.data.frames import SeriesTable
@@ -24,7 +22,9 @@ if TYPE_CHECKING:
 # so that `from tsfm import Forecaster` stays fast (runners/bench_import.py).
 
 
-class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConfig, BaseEstimator):
+class Forecaster(
+    PersistenceMethods, ScoringMethods, FrameReading, PicklableConfig, EstimatorProtocol
+):
     """Fit, forecast, score, cross-validate, save and tune any registered model on a frame.
 
     Args:
@@ -142,49 +142,9 @@ class Forecaster(PersistenceMethods, ScoringMethods, FrameReading, PicklableConf
         self._extra = dict(params)
         self._searched: frozenset[str] = frozenset()  # set by tune (estimator/searched.py)
 
-    # ------------------------------------------------------------------ scikit-learn protocol
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {**super().get_params(deep=False), **self._extra}
-
-    def set_params(self, **params: Any) -> Forecaster:
-        from tsfm.estimator.params import config_key
-
-        own = set(self._get_param_names())
-        check_run_only(params.get("overrides"))
-        refuse_other_parameters(params, params)
-        model = params.get("model", self.model)
-        for name in params:
-            if name not in own:
-                config_key(model, name)  # ValueError for an unknown name, before any change
-        for name, value in params.items():
-            if name in own:
-                setattr(self, name, value)
-                continue
-            key = config_key(model, name)  # another name of the same setting gives way
-            for other in [n for n in self._extra if n != name and config_key(model, n) == key]:
-                del self._extra[other]
-            self._extra[name] = value
-        unmark(self, params)  # a width the user sets is the user's, not the search's
-        return self
-
-    def __sklearn_clone__(self) -> Forecaster:
-        new = super().__sklearn_clone__()
-        mark_searched(new, searched(self))  # its fit repeats the tuned trial
-        return new
-
-    def extra_params(self) -> dict[str, Any]:
-        return dict(self._extra)
-
     def __getattr__(self, name: str) -> Any:
         # only for attributes not found: another library's method names tsfm's
         raise other_method(self, name)
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "module_")
-
-    def _forget(self) -> None:
-        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
-            delattr(self, name)
 
     # ------------------------------------------------------------------ fit and forecast
     @refuses_other_names("fit")  # fit(df, val_size=24): the Forecaster's val_size

@@ -14,12 +14,13 @@ most on, and what to try: training longer as the fit's notes advise it (:data:`L
 Where the model's training rows or the rows scored hold extreme values
 (:mod:`tsfm.data.extreme_values`: a -9999 sentinel, a typo), it names their columns as a
 likely cause (:func:`extremes_clause`): they squash the scaled values or feed the model
-look-backs far outside anything it trained on, and the naive forecast does not care.
+look-backs far outside anything it trained on, and the naive forecast does not care. They
+are looked for only when the warning is said (the frame scored is scanned then).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,14 +40,16 @@ LONGER = (  # as a fit's warnings say it, with the numbers (training/validation_
 
 
 Extremes = Sequence[tuple[str, Sequence[dict[str, Any]]]]  # (which rows, their records)
+LazyExtremes = Callable[[], Extremes]  # called only where the naive check warns
 
 
 def warn_naive_better(
-    parts: list[tuple[list, Any]], what: str = "evaluate", extremes: Extremes = ()
+    parts: list[tuple[list, Any]], what: str = "evaluate", extremes: LazyExtremes | None = None
 ) -> None:
     """One warning (see the module docstring) over every part of a call: ``(series names,
-    their Scores)`` of each fold, or of the one set of windows; ``extremes``: the extreme
-    values of the rows the models trained on and of those scored (:func:`extreme_sources`)."""
+    their Scores)`` of each fold, or of the one set of windows; ``extremes``: gives the
+    extreme values of the rows the models trained on and of those scored
+    (:func:`extreme_sources`), called only when the warning is said."""
     columns = ("naive_paired_abs", "naive", "naive_count", "paired_abs", "snaive_abs")
     sums: dict[Any, np.ndarray] = {}  # series -> the sums of columns, over the parts
     for names, scores in parts:
@@ -65,12 +68,13 @@ def warn_naive_better(
     seasonal = ""
     if snaive > 0:
         seasonal = f", while skill_mae {1 - paired / snaive:+.2f} compares with seasonal naive"
+    cause = extremes_clause(extremes() if extremes else ())  # scanned now: it warns
     warn_user(
         f"{what}: the naive forecast (the last observed value repeated) beats the model on "
         f"these windows: MAE {model / count:.4g} against the naive forecast's "
         f"{naive / count:.4g} (scaled, every series and window with a naive forecast; "
         f"skill_mae_naive {1 - model / naive:+.2f}{seasonal}). Series it loses most on "
-        f"(skill_mae_naive): {named}{more}{extremes_clause(extremes)}. Train the model more (a higher lr, or longer: "
+        f"(skill_mae_naive): {named}{more}{cause}. Train the model more (a higher lr, or longer: "
         f"{LONGER}), give it a longer lookback, or forecast with the last value"
     )
 

@@ -71,7 +71,8 @@ def evaluate_panel(
     left = scoring.left_out()
     scoring.require_scored()
     warn_notes(
-        [(ids, scoring.scores)], extremes=extreme_sources([est], frame_extremes(tables, ids))
+        [(ids, scoring.scores)],
+        extremes=lambda: extreme_sources([est], frame_extremes(tables, ids)),
     )
     out = _series_frame(long.layout, scoring, left) if per_series else scoring.pooled()
     if not return_forecasts:

@@ -204,8 +204,14 @@ def run_panel_folds(
     if not any(observed):  # as evaluate refuses: nothing to score
         refuse_unscored("folds")
     warn_left_out_folds(left, model.lookback_)
-    scored = frame_extremes([t.select(model.input_columns_) for t in tables], long.ids)
-    warn_notes(notes, "folds", extreme_sources(models, scored))
+    scored = model.input_columns_  # the frame scored: scanned if the naive check warns
+    warn_notes(
+        notes,
+        "folds",
+        lambda: extreme_sources(
+            models, frame_extremes([t.select(scored) for t in tables], long.ids)
+        ),
+    )
     per_series = stacked(series_rows)
     warn_missing_in_folds(per_series, long.layout.id_col, left)
     return CrossValidation(

@@ -14,12 +14,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from tsfm.data.frames.regularity import check_calendar_freq
-from tsfm.data.timefeatures import freq_unit
-from tsfm.data.user_warnings import warn_user
 from tsfm.errors import InputError
 from tsfm.estimator.cli_settings import check_panel_settings, unused
 from tsfm.estimator.config_values import set_value
+from tsfm.estimator.fit_calendar import settle_calendar
 from tsfm.estimator.guards import check_run_only, override_key
 from tsfm.estimator.lookback import lookback_of
 from tsfm.estimator.other_names import refuse_other_parameters, unknown_parameter
@@ -198,12 +196,6 @@ def given_keys(est: Any) -> dict[str, str]:
     return keys
 
 
-def _user_set_freq(est: Any) -> bool:
-    """Whether the user chose the calendar frequency (a parameter or an override)."""
-    overrides = [override_key(o) for o in est.overrides or []]
-    return "data__freq" in est.extra_params() or "data.freq" in overrides
-
-
 def build_config(
     est: Any,
     *,
@@ -288,21 +280,8 @@ def build_config(
             f"conformal_windows calibrates point models; loss={cfg.loss!r} already forecasts "
             "intervals (use a point loss, e.g. loss='mse', for conformal intervals)"
         )
-    if has_dates and cfg.data.freq is None:
-        cfg.data.freq = str(freq)  # calendar features from the data's own frequency
-    elif has_dates and _user_set_freq(est):
-        try:  # an explicit h is the papers' calendar for every benchmark (and from_run's)
-            check_calendar_freq(cfg.data.freq, str(freq), benchmark=True)
-        except ValueError as err:
-            raise InputError(f"{err} (the Forecaster's parameter data__freq)") from None
-    elif has_dates and freq_unit(cfg.data.freq) != freq_unit(str(freq)):
-        # a preset's calendar (the papers' 'h') describing other data: the data's, said so
-        warn_user(
-            f"experiment '{est.experiment}' computes calendar features for {cfg.data.freq!r} "
-            f"data; this frame steps by {freq!r}, so its own calendar features are used "
-            f"(data__freq='{cfg.data.freq}' keeps the preset's)"
-        )
-        cfg.data.freq = str(freq)
+    if has_dates:
+        settle_calendar(est, cfg, freq)  # data.freq: the frame's, or one that fits it
     check_one_process(cfg.trainer, est.model)
     OmegaConf.resolve(cfg)
     return cfg
