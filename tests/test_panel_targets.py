@@ -26,7 +26,7 @@ def two_target_panel(lengths: tuple[int, ...] = (70, 50)) -> pd.DataFrame:
         frames.append(
             pd.DataFrame(
                 {
-                    "unique_id": "ab"[i],
+                    "unique_id": "abc"[i],
                     "ds": pd.date_range("2021-01-01", periods=n, freq="D")
                     + pd.Timedelta(days=9 * i),
                     "sales": 100 * (i + 1) + 10 * np.sin(k / 3) + rng.normal(0, 1, n),
@@ -155,34 +155,21 @@ def test_what_several_targets_cannot_do_is_refused_with_the_fix(model, panel):
         _fit(bad, max_epochs=1)
     with pytest.raises(ValueError, match=r"needs a long frame \(unique_id, ds, sales, returns"):
         model.predict(panel.drop(columns=["returns"]))
-    with pytest.raises(
-        ValueError, match=r"plot draws one target per series.*\['sales', 'returns'\]"
-    ):
-        model.plot()
     dates = panel.ds[panel.unique_id == "b"]
     joint = panel[panel.ds.between(dates.min(), dates.max())]  # one time index
     with pytest.raises(ValueError, match="on a long frame needs mode='independent'"):
         Forecaster(horizon=HORIZON, target_col="sales", targets=TARGETS, **SETTINGS).fit(joint)
 
 
-def test_sample_paths_of_several_targets_are_refused_and_nonnegative_marks_one_target(panel):
-    """A calibrated two-target panel: its paths are refused naming the fix; ``nonnegative``
+def test_sample_paths_of_several_targets_and_nonnegative_marking_one_target(panel):
+    """A calibrated two-target panel draws paths with a column per target; ``nonnegative``
     naming the first target (the layout's target_col, whose name must not mark every column)
     floors and checks that target alone: returns, unmarked, keep their negative values."""
     assert (panel.returns < 0).any()
     fitted = _fit(panel, val_size=12, conformal_windows=3, conformal_step=1, nonnegative=["sales"])
-    with pytest.raises(ValueError, match=r"several targets \(\['sales', 'returns'\]\)") as said:
-        fitted.sample_paths(n_samples=5, seed=0)
-    advice = "targets=['sales'] on df.drop(columns=['returns'])), or with them as covariates"
-    assert advice in str(said.value) and "past_covariates=['returns']" in str(said.value)
-    calibrated = {"val_size": 12, "conformal_windows": 3, "conformal_step": 1}
-    for frame, roles in (
-        (panel.drop(columns=["returns"]), {}),
-        (panel, {"past_covariates": ["returns"]}),
-    ):
-        one = _fit(frame, targets=["sales"], **calibrated, **roles)  # the advice works
-        paths = one.sample_paths(n_samples=5, seed=0)
-        assert len(paths) == 5 * HORIZON * 2 and paths["sales"].notna().all()
+    paths = fitted.sample_paths(n_samples=5, seed=0)
+    assert list(paths.columns) == ["unique_id", "ds", "sample", *TARGETS]
+    assert len(paths) == 5 * HORIZON * 2 and (paths.sales >= 0).all()
     forecast = fitted.predict(level=[80])
     assert (forecast["returns-lo-80"] < 0).any()  # not floored
     assert forecast[["sales", "sales-lo-80"]].to_numpy().min() >= 0

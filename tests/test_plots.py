@@ -123,6 +123,58 @@ def test_independent_panels_have_each_series_own_dates_and_truth():
     assert "1 of 3 series)" in short._suptitle.get_text()  # named: no hint to pick others
 
 
+def test_several_targets_per_series_draw_a_row_per_series_and_a_column_per_target():
+    """A panel of two targets: every target by default (series s0: sales, returns; s1: ...),
+    each panel its target's history, forecast, bands and truth; target= picks some, and a
+    name that is no target is refused naming the valid ones."""
+    from tests.test_panel_targets import TARGETS, two_target_panel
+    from tsfm import InputError
+
+    panel = two_target_panel(lengths=(70, 60, 50))
+    train = panel.groupby("unique_id").head(-HORIZON)
+    test = panel.groupby("unique_id").tail(HORIZON)
+    est = tiny(mode="independent", targets=TARGETS, loss="normal").fit(train)
+    fig = est.plot(actual=test, max_series=2, level=[80])
+    titles = ["a: sales", "a: returns", "b: sales", "b: returns"]
+    assert [ax.get_title() for ax in fig.axes] == titles
+    assert fig.axes[1].get_subplotspec().colspan.start == 1  # a column per target
+    assert "(2 of 3 series; series=[...] picks others)" in fig._suptitle.get_text()
+    forecast = est.predict(level=[80])
+    for ax in fig.axes:
+        series, target = ax.get_title().split(": ")
+        own = train[train.unique_id == series]
+        past_x, past_y = line(ax, HISTORY)
+        assert (past_x == own.ds.to_numpy()[-LOOKBACK:]).all()
+        assert np.allclose(past_y, own[target].to_numpy()[-LOOKBACK:])
+        rows = forecast[forecast.unique_id == series]
+        x, y = line(ax, FORECAST)
+        assert (x == rows.ds.to_numpy()).all() and np.allclose(y, rows[target])
+        assert band_range(ax)[0] == pytest.approx(
+            (rows[f"{target}-lo-80"].min(), rows[f"{target}-hi-80"].max())
+        )
+        truth = test[test.unique_id == series][target]
+        assert np.allclose(line(ax, ACTUAL)[1], truth)
+    one = est.plot(train, target="returns", series=["c"], level=None)
+    assert [ax.get_title() for ax in one.axes] == ["c: returns"]
+    own = train[train.unique_id == "c"].returns.to_numpy()
+    assert np.allclose(line(one.axes[0], HISTORY)[1], own[-LOOKBACK:])
+    both = est.plot(target=["returns", "sales"], series=["a"])
+    assert [ax.get_title() for ax in both.axes] == ["a: returns", "a: sales"]
+    for bad, said in [
+        ("price", r"target names \['price'\], which are not the model's targets: pick "
+                  r"from \['sales', 'returns'\]"),
+        ([], r"target is empty; name one of the model's targets: pick from \['sales'"),
+        (3, r"target takes a target's name or a list of them.*\['sales', 'returns'\]"),
+    ]:  # fmt: skip
+        with pytest.raises(InputError, match=said):
+            est.plot(target=bad)
+
+
+def test_target_is_refused_for_a_joint_model_naming_series(conformal_model):
+    with pytest.raises(ValueError, match=r"targets are its series .* series=\[\.\.\.\]"):
+        conformal_model.plot(target="OT")
+
+
 def test_the_default_bands_are_the_levels_the_model_scores():
     from tests.test_covariates import TINY_IT, panel_frame
 

@@ -28,6 +28,7 @@ from tsfm.estimator.fit_trainer import (
 from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.floors import check_fit_values
 from tsfm.estimator.lookback import fit_lookback
+from tsfm.estimator.output_names import refuse_output_clashes
 from tsfm.estimator.params import MANAGED, build_config, given_keys, param_name
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.estimator.sizing import within_scores
@@ -132,6 +133,9 @@ def fit_table(
     est.lookback_ = fit_lookback(est, freq, n_train, warm)  # the user's, or by the data
     has_dates = not is_integer_time(rows.times)
     roles = role_settings(est, rows)
+    long = rows.layout is not None and rows.layout.kind == "long"  # its series: one column
+    names = [rows.layout.target_col] if long else target_names(rows, roles)
+    refuse_output_clashes(rows.layout, names, panel=False)  # before any training
     encoder = warm.static_encoder if warm is not None else None
     encoder, statics = encode_statics(est, static_frame(est, rows, static_df), encoder)
     applied: dict[str, Any] = {}  # what the small-data defaults did (schedule_stretch)

@@ -12,6 +12,14 @@ forecast. So each step's spread is the interval's, up to one score (the central 
 the paths is the ``L`` % quantile of the ``n`` scores, the interval the ``ceil((n + 1) L /
 100)``-th), and a path moves over the horizon as the model's errors of one window did.
 
+Several targets per series (``targets=[...]``): a window's vector holds every target, and a
+path adds the whole of it, so the targets of a series move together as the model's errors
+of one window did; each target on its series' own scale, each target's spread its own
+interval's (per target with ``n >= 19`` pooled windows; below that ``predict`` pools the
+targets' scores too, and a path shifts the targets cyclically within the drawn window, as
+a joint model's series, :func:`~tsfm.estimator.sample_paths.draw`). The frame holds one
+column per target, named as ``predict``'s.
+
 Across series the paths are independent: every calibration window is one series' own (at its
 own dates), so the pool holds no error vector over several series; a total over series drawn
 from these paths ignores how the series' errors move together (fit them with
@@ -28,7 +36,6 @@ import torch
 
 from tsfm.data.frames import time_series
 from tsfm.data.frames.write import id_series
-from tsfm.errors import InputError
 from tsfm.estimator.accuracy import in_library
 from tsfm.estimator.floors import floored_columns
 from tsfm.estimator.panel_predict import panel_forecast, panel_inputs
@@ -42,42 +49,35 @@ def panel_paths(
 ) -> Any:
     """``count`` paths of every series of ``df`` (or of the fitted data, ``df`` None; its
     static covariates joined already), drawn from the pooled calibration ``residuals``
-    ``[n, H, 1]``: rows (series, sample, timestamp), as the module docstring says."""
-    if len(est.columns_) > 1:
-        first, others = est.columns_[0], list(est.columns_[1:])
-        raise InputError(
-            f"sample paths of a panel whose series have several targets ({est.columns_}) are "
-            "not available: fit one Forecaster per target for their paths, on the frame "
-            f"without the other targets' columns (targets=[{first!r}] on "
-            f"df.drop(columns={others})), or with them as covariates where they help forecast "
-            f"it (targets=[{first!r}], past_covariates={others}); or use predict(level=...) "
-            "for each target's intervals"
-        )
+    ``[n, H, N]`` (``N`` targets per series): rows (series, sample, timestamp), a column per
+    target, as the module docstring says."""
     inputs = panel_inputs(est, df)  # the paths come back in the frame library of df
-    _, time_col, target_col = path_names(inputs.layout)
-    n_series, horizon = len(inputs.ids), est.horizon
-    check_size(count, horizon, n_series)
+    targets = [str(t) for t in est.columns_]
+    _, time_col, target_col = path_names(inputs.layout, targets)
+    names = targets if len(targets) > 1 else [target_col]  # predict's target columns
+    n_series, horizon, n = len(inputs.ids), est.horizon, len(targets)
+    check_size(count, horizon, n_series * n)
     looks: list[torch.Tensor] = []
-    # [S, H] each; the model's own forecasts (nonnegative floors the paths, below)
+    # [S, H, N]; the model's own forecasts (nonnegative floors the paths, below)
     horizons, point, _ = panel_forecast(est, inputs, future_df, looks=looks, floored=False)
-    point = point[..., 0]  # [S, H]: one target
     conformal = est.module_.conformal
     rng = np.random.default_rng(seed)
-    drawn = draw(residuals, conformal.per_series, 1, count * n_series, rng)  # [S * count, H, 1]
-    paths = drawn[..., 0].reshape(n_series, count, horizon)
-    scale = inputs.std[:, 0].astype(np.float64)  # each series' own scale: [S]
+    # one window (and sign, and shift where the targets' scores are pooled) per path, every
+    # target of it: [S * count, H, N]
+    drawn = draw(residuals, conformal.per_series, n, count * n_series, rng)
+    paths = drawn.reshape(n_series, count, horizon, n)
+    scale = inputs.std[:, :n].astype(np.float64)  # each series' and target's own scale: [S, N]
     if conformal.normalized:  # each forecast's own look-back spread, as its interval
-        scale = scale * lookback_spread(torch.cat(looks)).double().numpy()[:, 0, 0]
-    values = point[:, None, :] + paths * scale[:, None, None]  # [S, count, H]
-    floored = floored_columns(est, list(est.columns_))  # one target: all series or none
-    values = floor(values[..., None], floored)[..., 0]
-    times = np.broadcast_to(horizons[:, None, :], values.shape).reshape(-1)
+        scale = scale * lookback_spread(torch.cat(looks)).double().numpy()[:, 0, :n]
+    values = point[:, None] + paths * scale[:, None, None, :]  # [S, count, H, N]
+    values = floor(values, floored_columns(est, targets))  # per target, all series or none
+    times = np.broadcast_to(horizons[:, None, :], values.shape[:3]).reshape(-1)
     frame = pl.DataFrame(
         [
             id_series(inputs.layout, inputs.ids, count * horizon),
             time_series(time_col, times, inputs.layout.time_type),
             pl.Series("sample", np.tile(np.repeat(np.arange(count), horizon), n_series)),
-            pl.Series(target_col, values.reshape(-1)),
+            *(pl.Series(name, values[..., k].reshape(-1)) for k, name in enumerate(names)),
         ]
     )
     return in_library(frame, inputs.layout)

@@ -40,6 +40,7 @@ from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.fitting import describe_key, model_statics, validation_rows
 from tsfm.estimator.floors import check_fit_values
 from tsfm.estimator.lookback import fit_lookback
+from tsfm.estimator.output_names import refuse_output_clashes
 from tsfm.estimator.panel_history import (  # the panel as a fitted model reads it
     PanelHistory,  # noqa: F401 (re-exported: pickles made before it moved name it here)
     history_of,
@@ -98,6 +99,7 @@ def fit_long(
     from tsfm.pipeline import fit_and_test
 
     refuse_clashing_names(long.layout)  # before any training
+    refuse_output_clashes(long.layout, [str(t) for t in panel_targets(est)], panel=True)
     est._forget()
     check_window_sizes(est)
     refuse_unused_static_df(est, static_df)

@@ -1,6 +1,7 @@
 """A picture of a Forecaster's next forecast (``Forecaster.plot``, ``tsfm.plot_forecast``).
 
-One panel per series: the history the model saw (the last ``history`` rows), the forecast
+One panel per series (with several targets per series, ``mode="independent"``, a row per
+series and a column per target, or the targets ``target=`` names): the history the model saw (the last ``history`` rows), the forecast
 after the origin (a dashed line at the last observed time), the interval bands when the model
 has intervals and, with ``actual``, the true values after the origin. Real timestamps on the
 x-axis (wall-clock times of a time-zone-aware frame), steps for integer time.
@@ -30,6 +31,7 @@ def plot_forecast(
     level: Sequence[float] | str | None = "auto",
     future_df: Any = None,
     title: str | None = None,
+    target: str | Sequence[str] | None = None,
 ) -> Any:
     """The forecast after ``df`` (after the fitted data without it), as a matplotlib Figure.
 
@@ -48,6 +50,9 @@ def plot_forecast(
             or ``[]``: no bands).
         future_df: the future covariates over the horizon, as for ``predict``.
         title: the figure's title (default: the model, the horizon and which series).
+        target: a ``mode="independent"`` model of several targets per series
+            (``targets=[...]``): the target to draw, or a list of them (None: every target,
+            a column of panels each, a row per series).
 
     Returns a ``matplotlib.figure.Figure``; ``fig.savefig(path)`` writes it (nothing is shown,
     and pyplot keeps no reference to it).
@@ -63,14 +68,15 @@ def plot_forecast(
         level = list(forecaster.config_.get("levels") or [])  # the levels the model scores
     if level and forecaster.module_.has_intervals:
         levels = requested_levels(level)
+    from tsfm.estimator.plotting_panels import panel_panels, plotted_targets
+
+    targets = plotted_targets(forecaster, target)
+    columns = 1
     if forecaster.mode_ == "independent":
-        from tsfm.estimator.plotting_panels import panel_panels, refuse_several_targets
-
-        refuse_several_targets(forecaster)
-
         panels, total = panel_panels(
-            forecaster, df, series, max_series, int(rows), actual, levels, future_df
+            forecaster, df, series, max_series, int(rows), actual, levels, future_df, targets
         )
+        columns = len(targets) if len(forecaster.columns_) > 1 else 1
     else:
         panels, total = _joint_panels(
             forecaster, df, series, max_series, int(rows), actual, levels, future_df
@@ -79,10 +85,10 @@ def plot_forecast(
         title = f"{forecaster.model}: {forecaster.horizon} steps ahead"
         if len({str(p.origin) for p in panels}) == 1:
             title += f" of {moment(panels[0].origin)}"
-        if len(panels) < total:
+        if len(panels) // columns < total:
             hint = "" if series is not None else "; series=[...] picks others"
-            title += f" ({len(panels)} of {total} series{hint})"
-    return draw(panels, title=title)
+            title += f" ({len(panels) // columns} of {total} series{hint})"
+    return draw(panels, n_cols=columns, title=title)
 
 
 def _joint_panels(

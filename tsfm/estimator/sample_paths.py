@@ -84,8 +84,9 @@ def check_size(count: int, horizon: int, n: int) -> None:
         )
 
 
-def path_names(layout: Any) -> tuple[str, str, str]:
-    """The id, time and target columns of the paths frame (with ``sample`` among them)."""
+def path_names(layout: Any, targets: list[str] | None = None) -> tuple[str, str, str]:
+    """The id, time and target columns of the paths frame (with ``sample`` among them);
+    ``targets``: a panel's several targets, each a column of the frame too."""
     from tsfm.estimator.accuracy import series_names
 
     id_col, time_col, target_col = series_names(layout)
@@ -94,6 +95,11 @@ def path_names(layout: Any) -> tuple[str, str, str]:
             "the paths frame has a column 'sample', and the frame names its id, time or "
             "target column 'sample' too: rename that column (Forecaster(id_col=..., "
             "time_col=..., target_col=...))"
+        )
+    if targets is not None and len(targets) > 1 and "sample" in targets:
+        raise InputError(
+            f"the paths frame has a column 'sample', and targets={targets} names a target "
+            "'sample' too: rename that column in the frame (and in targets=[...])"
         )
     return id_col, time_col, target_col
 

@@ -30,17 +30,20 @@ class ScoringMethods:
         level: Sequence[float] | str | None = "auto",
         future_df: Any = None,
         title: str | None = None,
+        target: str | Sequence[str] | None = None,
     ) -> Any:
         """A matplotlib Figure of the forecast after ``df`` (or the fitted data): per series
         the last ``history`` rows (default ``lookback``), the origin marked, the forecast with
         its ``level`` bands when the model has intervals, and ``actual``'s true values after
         the origin when given. ``series`` names the panels (columns of a wide frame, ids of a
-        long one; default the first ``max_series``). See :func:`tsfm.plot_forecast`."""
+        long one; default the first ``max_series``); ``target`` the targets drawn of a
+        ``mode="independent"`` model of several per series (default every one: a row per
+        series, a column per target). See :func:`tsfm.plot_forecast`."""
         from tsfm.estimator.plotting import plot_forecast
 
         return plot_forecast(
             self, df, series=series, max_series=max_series, history=history, actual=actual,
-            level=level, future_df=future_df, title=title,
+            level=level, future_df=future_df, title=title, target=target,
         )  # fmt: skip
 
     def evaluate(
