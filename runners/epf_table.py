@@ -6,8 +6,9 @@ official ``features=MS``) and without them, beside the TimeXer paper's numbers.
 
 Each run is ``python -m tsfm.run experiment=itransformer_epf_<market>`` plus the variant's
 overrides, in its own process, with its run directory under ``<out>/runs/<market>_<variant>``;
-a run whose ``metrics.json`` exists is kept (``--force`` reruns it). Test MSE/MAE are on the
-scaled target (TimeXer's protocol); the table is rewritten from every run directory found.
+a run whose ``metrics.json`` exists is kept (``--force`` reruns it into a clean run directory:
+``cli_runs.clear_run_dir``). Test MSE/MAE are on the scaled target (TimeXer's protocol); the
+table is rewritten from every run directory found.
 """
 
 from __future__ import annotations

@@ -4,13 +4,14 @@
     python runners/m4_table.py --model itransformer --groups hourly trainer=gpu seed=1
     python runners/m4_table.py --model itransformer --table-only
 
-Each group runs as ``python -m tsfm.run experiment=<model>_m4_<group>`` (the model's preset)
-in its own process, with its run directory under ``<out>/runs/<group>``; a group whose
-``metrics.json`` exists is not run again (``--force`` reruns it). Extra arguments are Hydra
-overrides for every run. The table is rebuilt from every run directory found: SMAPE, MASE
-and OWA per group, "Others" (Weekly + Daily + Hourly present) and the average weighted by
-series count over the groups present, as the competition and TSLib's ``M4Summary`` combine
-them, beside the published numbers where they exist (``m4_paper_results.py``).
+Each group runs as ``python -m tsfm.run experiment=<model>_m4_<group>`` (the model's preset) in
+its own process, with its run directory under ``<out>/runs/<group>``; a group whose
+``metrics.json`` exists is not run again (``--force`` reruns it into a clean run directory:
+``cli_runs.clear_run_dir``). Extra arguments are Hydra overrides for every run. The table is
+rebuilt from every run directory found: SMAPE, MASE and OWA per group, "Others" (Weekly + Daily
++ Hourly present) and the average weighted by series count over the groups present, as the
+competition and TSLib's ``M4Summary`` combine them, beside the published numbers where they
+exist (``m4_paper_results.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "runners"))
+from cli_runs import clear_run_dir  # noqa: E402
 from m4_paper_results import M4_PAPER  # noqa: E402
 
 from tsfm.data.m4 import M4_GROUPS, available_groups  # noqa: E402
@@ -36,6 +38,7 @@ def run_group(model: str, group: str, out: Path, data_root: str | None, extra: l
     if not (REPO / "conf" / "experiment" / f"{preset}.yaml").is_file():
         raise SystemExit(f"no preset conf/experiment/{preset}.yaml; add one for {model} first")
     run_dir = out / "runs" / group.lower()
+    clear_run_dir(run_dir)  # --force, or a run that stopped early: python -m tsfm.run refuses it
     cmd = [sys.executable, "-m", "tsfm.run", f"experiment={preset}", f"hydra.run.dir={run_dir}"]
     cmd += ["trainer.enable_progress_bar=false", "output.print_table=false"]
     if data_root:

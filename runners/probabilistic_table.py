@@ -6,9 +6,10 @@
 
 Each row is one ``python -m tsfm.run`` command (printed in the table), run in its own process
 with its run directory under ``<out>/runs/<row>``; a row whose ``metrics.json`` exists is not
-run again (``--force`` reruns it). Extra arguments are Hydra overrides for every run. Rows
-that only change the conformal calibration reuse the point model of another row (``train=false
-ckpt_path=<its best checkpoint>``: calibrate and test, no training).
+run again (``--force`` reruns it into a clean run directory: ``cli_runs.clear_run_dir``). Extra
+arguments are Hydra overrides for every run. Rows that only change the conformal calibration
+reuse the point model of another row (``train=false ckpt_path=<its best checkpoint>``:
+calibrate and test, no training).
 
 - ETTh1 96 -> 96, the iTransformer paper preset: the quantile head, the Normal and Student-t
   heads, and the point (MSE) model with split-conformal intervals calibrated on the

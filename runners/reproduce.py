@@ -3,10 +3,11 @@
     python runners/reproduce.py --preset-group itransformer --datasets etth1,ettm1 \\
         --data-root ../shared/data --out runners/results/itransformer
 
-Each preset runs as ``python -m tsfm.run experiment=<preset>`` in its own process, with its
-run directory under ``<out>/runs/<preset>``; a preset whose ``metrics.json`` exists is not
-run again (``--force`` reruns it). The table (markdown and CSV) is rewritten from every run
-directory found, so it can be built up over several sessions.
+Each preset runs as ``python -m tsfm.run experiment=<preset>`` in its own process, with its run
+directory under ``<out>/runs/<preset>``; a preset whose ``metrics.json`` exists is not run
+again (``--force`` reruns it into a clean run directory: ``cli_runs.clear_run_dir``). The table
+(markdown and CSV) is rewritten from every run directory found, so it can be built up over
+several sessions.
 """
 
 from __future__ import annotations
