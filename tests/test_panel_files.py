@@ -82,9 +82,9 @@ def test_independent_long_file_settings_are_checked_with_the_fix(tmp_path):
         ({"mode": "pooled"}, "data.mode must be one of"),
         ({"id_col": "series"}, "data.id_col='series' are not columns"),
         ({"features": "MS"}, "data.features: not available with data.mode=independent"),
-        (  # several targets per series: the Forecaster's (tests/test_panel_targets.py)
+        (  # several targets per series: data.targets alone (tests/test_panel_files_targets.py)
             {"targets": ["y", "price"]},
-            r"data.targets: not available .* Forecaster\(mode='independent', targets=\[\.\.\.\]\)",
+            r"data.target='y' and data.targets=\['y', 'price'\] both name each series' targets",
         ),
         ({"test_ratio": 0.4, "train_ratio": 0.6}, "leave a share for validation"),
         ({}, "\\['price'\\] without a role: list them in data.future_covariates"),

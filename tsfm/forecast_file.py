@@ -2,7 +2,10 @@
 ``forecasts.parquet`` in the run directory, one row per (test window, series, step).
 
 Columns: ``window`` (the test window's index), ``series`` (the target column, or the series
-id of M4 and of panels, in the type the ids were read in: integer ids stay integers),
+id of M4 and of panels, in the type the ids were read in: integer ids stay integers), for a
+panel of several targets per series (``data.targets=[...]`` with ``data.mode=independent``)
+then ``target`` (the target column: one row set per target, the layout of a wide run's
+targets, each under its series' id),
 ``cutoff`` and ``ds`` (the last look-back time and the forecast time, on the data's dates, in
 the data's time zone (a CSV's offsets are read as UTC instants, without a zone); the data's
 integer steps for integer time, steps counted from the window's start without a time column),
@@ -38,15 +41,20 @@ from tsfm.training.scoring import index_of, level_bounds, level_name, lookback_s
 INDEX_KEYS = ("index", "variate", "variates", "series")  # what rows and the scaling read
 
 
-def _series_of(batch: dict, windows: np.ndarray, datamodule, names: list[str], n: int):
+def _series_of(
+    batch: dict, windows: np.ndarray, datamodule, names: list[str], n: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The series name of every (sample, column) of a batch ``[B, N]``: the window's series
-    where each window is one series' (M4, panels), else the target columns."""
+    where each window is one series' (M4, panels), else the target columns; and, for a panel
+    of several targets per series, the target column of each (else None)."""
     owners = [datamodule.window_series("test", int(w)) for w in windows]
-    if n == 1 and all(owner is not None for owner in owners):
-        return np.array(owners, dtype=object)[:, None]
     if "variate" in batch:  # channel-independent: one column per sample
-        return np.array(names, dtype=object)[batch["variate"].cpu().numpy()][:, None]
-    return np.broadcast_to(np.array(names, dtype=object), (len(windows), n))
+        return np.array(names, dtype=object)[batch["variate"].cpu().numpy()][:, None], None
+    columns = np.broadcast_to(np.array(names, dtype=object), (len(windows), n))
+    if all(owner is not None for owner in owners):
+        ids = np.broadcast_to(np.array(owners, dtype=object)[:, None], (len(windows), n))
+        return ids, (columns if n > 1 else None)
+    return columns, None
 
 
 def _windows_of(batch: dict, dataset: object) -> np.ndarray:
@@ -108,8 +116,6 @@ def _typed_ids(frame: pl.DataFrame, ids: pl.Series | None) -> pl.DataFrame:
     if ids is None or ids.dtype == pl.String:
         return frame
     names = [str(i) for i in ids.to_list()]  # how the rows name them (see _series_of)
-    if not frame["series"].is_in(names).all():  # several targets: named by column
-        return frame
     typed = pl.col("series").replace_strict(names, ids, return_dtype=ids.dtype)
     return frame.with_columns(typed)
 
@@ -170,11 +176,15 @@ def _rows(batch, dataset, datamodule, names, columns: dict[str, np.ndarray]) -> 
     def spread(values: np.ndarray) -> np.ndarray:  # [B, H, N] -> rows
         return np.moveaxis(values, 2, 1).reshape(-1)
 
+    series, targets = _series_of(batch, windows, datamodule, names, n)
     frame = {
         "window": np.broadcast_to(windows[:, None, None], order).reshape(-1),
-        "series": np.broadcast_to(
-            _series_of(batch, windows, datamodule, names, n)[..., None], order
-        ).reshape(-1),
+        "series": np.broadcast_to(series[..., None], order).reshape(-1),
+        **(
+            {"target": np.broadcast_to(targets[..., None], order).reshape(-1)}
+            if targets is not None
+            else {}
+        ),
         "cutoff": np.broadcast_to(times[:, seq_len - 1, None, None], order).reshape(-1),
         "ds": np.broadcast_to(times[:, None, seq_len:], order).reshape(-1),
         "step": np.broadcast_to(np.arange(1, horizon + 1), order).reshape(-1),

@@ -42,7 +42,9 @@ class DataConfig:
             loss and metrics on the target), defined over the roles below (see
             :mod:`tsfm.data.roles`): M = every column without another role is a target, S =
             the target only, MS = the target, every other column a past covariate.
-        targets: the columns to forecast (default: from ``features``).
+        targets: the columns to forecast (default: from ``features``); with
+            ``mode=independent`` each series' target columns, several per series (each series
+            one multivariate sample, scaled per series and target), given instead of ``target``.
         future_covariates: columns known over the horizon too (calendar, holidays, day-ahead
             forecasts); the model sees them over look-back + horizon.
         past_covariates: columns observed up to the forecast origin only.

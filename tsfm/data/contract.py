@@ -209,7 +209,8 @@ class ForecastDataModule(L.LightningDataModule):
         """The target column whose name marks every series (``nonnegative=[name]``) where the
         targets are the series of one value column, each named by its id (a long file's, a
         one-target panel's): the ``series`` of ``forecasts.parquet`` are then ids; None where
-        ``series`` names the target columns."""
+        ``series`` names the target columns, or a panel of several targets per series has a
+        ``target`` column naming them."""
         return None
 
     def fitted_targets(self) -> list[tuple[Any, Any, Any]]:

@@ -16,10 +16,17 @@ from tsfm.data.statics import StaticEncoder
 from tsfm.errors import InputError
 
 
-def check_long_columns(cfg: DataConfig, df: pl.DataFrame, source: str) -> None:
-    """Refuses a long file without the id, date and target columns the config names."""
-    needed = {"data.id_col": cfg.id_col, "data.date_col": cfg.date_col, "data.target": cfg.target}
-    absent = [f"{key}={name!r}" for key, name in needed.items() if name not in df.columns]
+def check_long_columns(
+    cfg: DataConfig, df: pl.DataFrame, source: str, targets: list[str] | None = None
+) -> None:
+    """Refuses a long file without the id, date and target columns the config names
+    (``targets``: those of ``data.targets``, several per series with ``data.mode=independent``)."""
+    needed = [("data.id_col", cfg.id_col), ("data.date_col", cfg.date_col)]
+    if targets:
+        needed += [("data.targets", name) for name in targets]
+    else:
+        needed.append(("data.target", cfg.target))
+    absent = [f"{key}={name!r}" for key, name in needed if name not in df.columns]
     if absent:
         raise InputError(
             f"a long file (data.id_col) needs its id, date and target columns; "
@@ -36,7 +43,8 @@ def read_long_file(
     if cfg.features != "M" or cfg.targets or cfg.columns is not None:
         raise InputError(
             "data.features, data.targets and data.columns apply to wide files; a long "
-            "file's targets are its series (data.target names their value column)"
+            "file's targets are its series (data.target names their value column); for several "
+            "targets per series read it with data.mode=independent and data.targets=[...]"
         )
     table = read_frame(
         df, id_col=cfg.id_col, time_col=cfg.date_col, target_col=cfg.target,

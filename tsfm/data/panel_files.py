@@ -1,7 +1,10 @@
 """Long files of independent series on the command line (``data.id_col`` with
 ``data.mode=independent``): each series is its own sample, with its own dates, length,
 covariates and scaling, as the Forecaster's ``mode="independent"`` reads a long frame
-(:class:`~tsfm.data.panel.PanelDataModule`).
+(:class:`~tsfm.data.panel.PanelDataModule`). ``data.target`` names each series' value column,
+or ``data.targets=[...]`` several: each series one multivariate sample with those targets,
+each series and target scaled on its own training rows, as the Forecaster's
+``mode="independent", targets=[...]``.
 
 The split follows ``data.cutoffs`` (:mod:`tsfm.data.panel_splits`): ``per_series`` (the
 default) splits each series by its own rows, from its end; ``shared`` splits the panel's
@@ -51,13 +54,32 @@ def check_mode(cfg: DataConfig) -> None:
         )
 
 
+def panel_targets(cfg: DataConfig) -> list[str]:
+    """Each series' target columns: ``data.targets`` (several per series: each series one
+    multivariate sample, scaled per series and target), else ``data.target``."""
+    if cfg.targets is not None and cfg.target is not None:
+        raise InputError(
+            f"data.target={cfg.target!r} and data.targets={list(cfg.targets)} both name each "
+            "series' targets: give data.targets=[...] for several (one may be the only one), "
+            "or data.target for one, not both"
+        )
+    if cfg.targets is None:
+        return [cfg.target] if cfg.target is not None else []  # none: check_long_columns
+    targets = [str(t) for t in cfg.targets]
+    if not targets:
+        raise InputError(
+            "data.targets=[] names no target: list each series' target columns, e.g. "
+            "data.targets=[sales,returns], or name one with data.target"
+        )
+    return targets
+
+
 def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> PanelDataModule:
     """The data module of a long file read as independent series (module docstring)."""
     cfg = config_from(DataConfig, config)
     check_mode(cfg)
     unused = {
         "data.features": cfg.features != "M",
-        "data.targets": cfg.targets is not None,
         "data.columns": cfg.columns is not None,
         "data.channel_independent": cfg.channel_independent,
         "data.train_variates": cfg.train_variates is not None,
@@ -68,22 +90,23 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     if any(unused.values()):
         raise InputError(
             f"{', '.join(k for k, v in unused.items() if v)}: not available with "
-            "data.mode=independent on the command line (each series is one target, data.target "
-            "names the value column, scaled on its own training rows); for several targets per "
-            "series use the Python Forecaster(mode='independent', targets=[...])"
+            "data.mode=independent on the command line (data.target names each series' value "
+            "column, or data.targets=[...] several, each scaled per series on its own training "
+            "rows; other columns take covariate roles)"
         )
     if not (cfg.train_ratio > 0 and cfg.test_ratio > 0 and cfg.train_ratio + cfg.test_ratio < 1):
         raise InputError(
             f"data.train_ratio ({cfg.train_ratio}) and data.test_ratio ({cfg.test_ratio}) must "
             "be positive and leave a share for validation (their sum below 1)"
         )
+    targets = panel_targets(cfg)
     df, source, _ = read_source(cfg)
-    check_long_columns(cfg, df, source)
+    check_long_columns(cfg, df, source, targets if cfg.targets is not None else None)
     masked = cfg.missing == "mask"
     statics = list(cfg.static_covariates)
-    long = read_long(df, "polars", cfg.id_col, cfg.date_col, cfg.target, statics, masked, file=True)
+    long = read_long(df, "polars", cfg.id_col, cfg.date_col, targets, statics, masked, file=True)
     roles = panel_roles(
-        long.value_columns, cfg.target, cfg.future_covariates, cfg.past_covariates, statics,
+        long.value_columns, targets, cfg.future_covariates, cfg.past_covariates, statics,
         CLI_NAMES,
     )  # fmt: skip
     tables = series_tables(long)

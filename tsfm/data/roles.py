@@ -201,6 +201,7 @@ def panel_roles(
     if unused:
         raise InputError(
             f"the long frame has column(s) {unused} without a role: list them in "
-            f"{names['future']} or {names['past']} (or {names['static']}), or drop them"
+            f"{names['future']} or {names['past']} (or {names['static']}), in "
+            f"{names['targets']} beside {targets} to forecast them too, or drop them"
         )
     return ColumnRoles(roles.targets, roles.past, roles.future, tuple(static))

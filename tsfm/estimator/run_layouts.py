@@ -34,7 +34,12 @@ def data_arguments(cfg: DictConfig, datamodule: Any) -> dict[str, Any]:
             "mode": "independent",
             "id_col": data.id_col,
             "time_col": data.date_col,
-            "target_col": data.target,
+            # several targets per series (data.targets), else the one value column
+            **(
+                {"targets": list(roles.targets)}
+                if data.get("targets") is not None
+                else {"target_col": data.target}
+            ),
             "static_covariates": list(roles.static) or None,
             "val_size": round(validated / (1 - data.test_ratio), 6),
             **covariates,

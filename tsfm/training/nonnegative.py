@@ -151,17 +151,19 @@ def check_run_data(cfg: Any, datamodule: Any) -> None:
 
 def floor_frame(frame: Any, value: Any, target: str | None = None) -> Any:
     """``forecasts.parquet``'s polars frame with the ``forecast`` columns (points and bounds)
-    of the marked ``series`` floored at zero; ``target``: a long file's target column, whose
-    name marks every series."""
+    of the marked ``series`` floored at zero (of the marked ``target`` rows where the frame
+    has that column: a panel of several targets per series); ``target``: a long file's
+    target column, whose name marks every series."""
     if not value:
         return frame
     import polars as pl
 
     names = {str(v) for v in value} if value is not True else set()
+    marks = "target" if "target" in frame.columns else "series"  # the rows' target column
     if value is True or (target is not None and str(target) in names):
         rows = pl.lit(True)
     else:
-        rows = pl.col("series").cast(pl.String).is_in(sorted(names))
+        rows = pl.col(marks).cast(pl.String).is_in(sorted(names))
     columns = [c for c in frame.columns if c == "forecast" or c.startswith("forecast-")]
     return frame.with_columns(
         pl.when(rows & (pl.col(c) < 0)).then(0.0).otherwise(pl.col(c)).alias(c) for c in columns
