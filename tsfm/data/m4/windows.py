@@ -14,7 +14,7 @@ Batches are :class:`~tsfm.data.batch.Batch` dicts: ``x [B, L, 1]``, ``y [B, H, 1
 ``x_mask [B, L, 1]`` and ``y_mask [B, H, 1]``. Evaluation batches carry ``index [B]``, the
 series' row in the file, which names their one fixed window (a valid cache key), and the
 values as read (``x_original``, ``y_original``, float64). Training windows are drawn afresh
-every time, so they have no stable position: their batches carry
+every pass, so they have no stable position: their batches carry
 ``series [B]`` (the row) instead of ``index``, and a model that caches per-``index``
 features (TimesCLIP's image view) computes them on the fly.
 """
