@@ -104,14 +104,15 @@ def test_windows_never_read_past_the_cut_point():
 
 def test_random_cut_points_stay_in_the_sampling_window():
     lengths = [40, 12, 3]
-    windows = M4TrainWindows([positions(i, n) for i, n in enumerate(lengths)], 6, 4, 1.5)
-    torch.manual_seed(0)
-    rows = torch.tensor([0, 1, 2] * 2000)
-    cuts = windows.draw_cuts(rows)
+    series = [positions(i, n) for i, n in enumerate(lengths)]
+    windows = M4TrainWindows(series, 6, 4, 1.5, samples_per_series=2000)
+    windows.draws.set_seed(3)
+    indices = torch.arange(len(windows))
+    rows, cuts = indices % 3, windows.draw_cuts(indices)
     for row, n in enumerate(lengths):
         drawn = set(cuts[rows == row].tolist())
         assert drawn == set(range(max(1, n - 6), n))  # limit = int(1.5 * 4) = 6, high exclusive
-    batch = windows.__getitems__(list(range(3)) * 50)
+    batch = windows.__getitems__(list(range(150)))
     x, y = batch["x"][..., 0], batch["y"][..., 0]
     has_x, has_y = batch["x_mask"][..., 0].bool(), batch["y_mask"][..., 0].bool()
     assert has_x[:, -1].all() and has_y[:, 0].all()  # at least one point on either side

@@ -12,9 +12,11 @@ makes each later pass of persistent workers draw that seed too (and drops it: th
 keep theirs), so the global generator moves exactly as it does without workers, whose
 numbers (the paper presets' figures among them) stay as they were.
 
-What a dataset draws while reading a window is drawn in the worker process, from the
-worker's own generator: the variates ``data.train_variates`` samples and M4's random
-training windows still depend on ``data.num_workers``.
+What a dataset draws while reading a window (the variates ``data.train_variates`` samples,
+M4's random training windows) does not come from the reading process's generator: such a
+dataset holds a :class:`~tsfm.data.draws.SampleDraws`, whose seed for the pass :class:`Loader`
+draws from the global generator in the main process before the pass starts; each sample's
+numbers follow from that seed and the sample's index, in whichever process reads it.
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from tsfm.data.draws import SampleDraws
+
 
 class Loader(DataLoader):
     """A ``DataLoader`` whose passes draw from torch's global generator alike with and
     without (persistent) worker processes."""
 
     def __iter__(self) -> Any:
+        draws = getattr(self.dataset, "draws", None)
+        if isinstance(draws, SampleDraws):  # before the workers read anything of this pass
+            draws.new_pass(self.generator)
         if self.persistent_workers and self.num_workers > 0 and self._iterator is not None:
             # the worker seed a pass without persistent workers draws (torch's own draw)
             torch.empty((), dtype=torch.int64).random_(generator=self.generator)

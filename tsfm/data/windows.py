@@ -15,6 +15,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from tsfm.data.batch import Batch
+from tsfm.data.draws import SampleDraws
 from tsfm.errors import InputError
 
 
@@ -71,7 +72,9 @@ class WindowDataset(Dataset):
             variate-major as in S2IP-LLM's ``Dataset_Custom``; the batch then carries
             ``variate [B]``.
         sample_variates: draw this many variates at random for each batch (iTransformer's
-            "efficient training"); the batch then carries the chosen ``variates [k]``.
+            "efficient training"); the batch then carries the chosen ``variates [k]``. They
+            follow from the pass's seed and the batch's first sample (``draws``, a
+            :class:`~tsfm.data.draws.SampleDraws`), in whichever process reads it.
         stride: distance between consecutive window starts.
         side: covariates, statics and masks of the split (:class:`SideInputs`).
         originals: ``[T, N]`` the targets as read (float64, gaps filled as in ``values``),
@@ -116,6 +119,7 @@ class WindowDataset(Dataset):
         self.seq_len, self.pred_len, self.stride = seq_len, pred_len, stride
         self.channel_independent = channel_independent
         self.sample_variates = sample_variates
+        self.draws = SampleDraws() if sample_variates is not None else None
         self.n_windows = span // stride + 1
         self.n_vars = n_vars
         self._x_offsets = torch.arange(seq_len)
@@ -173,7 +177,8 @@ class WindowDataset(Dataset):
         else:
             cols = slice(None)
             if self.sample_variates is not None:
-                cols = torch.randperm(self.n_vars)[: self.sample_variates].sort().values
+                chosen = torch.randperm(self.n_vars, generator=self.draws.generator(int(index[0])))
+                cols = chosen[: self.sample_variates].sort().values
                 batch["variates"] = cols
             batch["x"], batch["y"] = self.values[x_rows][..., cols], self.values[y_rows][..., cols]
             if self.originals is not None:  # evaluation: the targets as read

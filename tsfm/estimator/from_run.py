@@ -151,8 +151,10 @@ def from_run(
 
 def check_supported(path: Path) -> None:
     """Runs over one wide table (a custom file or a registered benchmark such as ETTh1) or a
-    long file of independent series, with a time column; read from the raw config before its
-    schema is applied (M4's differs)."""
+    long file of independent series split from each series' own end (``data.cutoffs=shared``
+    validates at one calendar timestamp, which a Forecaster's ``val_size`` cannot repeat),
+    with a time column; read from the raw config before its schema is applied (M4's
+    differs)."""
     raw = yaml.safe_load(refuse_yaml_aliases(path))
     data = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(data, dict):
@@ -164,6 +166,18 @@ def check_supported(path: Path) -> None:
             f"as etth1) or on a long file of independent series (data.mode=independent); "
             f"this run read {name!r} (data.id_col={id_col!r}, data.mode={mode}). Fit a "
             "Forecaster on the frame in Python with the run's settings instead"
+        )
+    if mode == "independent" and data.get("cutoffs") == "shared":
+        raise InputError(
+            "this run split its panel at shared calendar cutoffs (data.cutoffs=shared: every "
+            "series validates from one timestamp and is tested from another), which a "
+            "Forecaster cannot repeat: its fits validate each series on its own trailing "
+            "val_size rows, so a refit of the converted run would train and validate on other "
+            "rows than the run did. Fit a Forecaster (mode='independent') on the file in "
+            "Python instead, giving the rows before the validation start as df and those up "
+            "to the test start as val_df (fit(df, val_df)), and score it with "
+            "cross_validate(..., cutoffs='shared'); or run again with data.cutoffs=per_series "
+            "(each series split from its own end) and convert that run"
         )
     if data.get("date_col") is None:
         raise InputError(

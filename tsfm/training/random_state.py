@@ -3,8 +3,9 @@ exactly as a run that was never interrupted.
 
 Training draws from torch's global CPU generator (the training loader's shuffle: its
 ``RandomSampler`` seeds itself from that generator at the start of every epoch, tsfm's loaders
-have no generator of their own; dropout masks on a CPU; M4's training windows and
-``data.train_variates``' sampled variates) and from the CUDA generators (dropout on a GPU).
+have no generator of their own; dropout masks on a CPU; the seed of each pass from which M4's
+training windows and ``data.train_variates``' sampled variates follow,
+:mod:`tsfm.data.draws`) and from the CUDA generators (dropout on a GPU).
 Nothing in tsfm's training draws from numpy's or Python's global generators, but a model's
 third-party code may: they are kept too. :class:`RandomStates` writes them all into each
 checkpoint as plain tensors and numbers (so they load under ``weights_only=True``) and sets
@@ -12,8 +13,9 @@ them again when training continues from a checkpoint (``resume=true``, or ``ckpt
 ``train=true``), at the start of fitting: after what setting the run up drew (the initial
 weights the checkpoint replaces), before the first training window is drawn. A checkpoint
 written at the end of an epoch (``last.ckpt`` is) then continues bit for bit as the
-uninterrupted run did, on the same machine and software, with ``data.num_workers=0``: worker
-processes draw from generators of their own, and a resumed run starts them afresh (it says so).
+uninterrupted run did, on the same machine and software, with any ``data.num_workers`` (the
+same as the interrupted run's or another): a worker process reads windows, and what a dataset
+draws while reading one follows from the main process's generator (:mod:`tsfm.data.loader`).
 """
 
 from __future__ import annotations
@@ -117,14 +119,6 @@ class RandomStates(Callback):
             return
         _check_states(states)
         self._pending = states
-        workers = getattr(getattr(trainer.datamodule, "config", None), "num_workers", 0)
-        if workers:
-            log.warning(
-                "data.num_workers=%d: the loader's worker processes start afresh when training "
-                "continues from a checkpoint, so the resumed run will not repeat an "
-                "uninterrupted run bit for bit (data.num_workers=0 does)",
-                workers,
-            )
         if self._fitting:  # a strategy that restores checkpoints after fitting started
             self._restore()
 

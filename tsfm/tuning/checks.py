@@ -131,6 +131,30 @@ def refuse_unit_changes(
             )
 
 
+# Settings that change which rows trials validate on.
+RANKING_ROWS = {
+    "data.cutoffs": "per_series validates each series on its own last rows, shared every "
+    "series from one calendar timestamp; where the series end on different dates, "
+    "per_series' validation rows lie before rows other series train on and its losses are "
+    "optimistic, so the study would favour it for leaking, not for forecasting better",
+}
+
+
+def refuse_split_changes(space: Mapping[str, Any]) -> None:
+    """Refuse a search over a :data:`RANKING_ROWS` setting (an entry with more than one
+    value): its trials validate on other rows, so the study cannot rank them."""
+    from tsfm.tuning.space import candidate_values
+
+    for key, why in RANKING_ROWS.items():
+        if key in space and len(set(candidate_values(space[key]))) > 1:
+            raise InputError(
+                f"the search space holds {key}, which changes the rows trials are ranked on "
+                f"({why}): the study would compare validation losses of different rows. "
+                f"Choose the split outside the search ({key}=... on the command line), "
+                f"leaving {key} out of the space"
+            )
+
+
 # describe(key, value, why, fitting values of a choice or None, shipped) -> the refusal
 Describe = Callable[[str, Any, str, "list[Any] | None", bool], str]
 
@@ -147,14 +171,16 @@ def fit_space(
     the choices of the ``shipped`` entries (those the user did not write; an entry none of
     whose choices fit is not searched: trials keep the run config's value), with one warning
     naming them; any other such value (the user's, or an end of a shipped range) raises
-    ``ValueError(describe(...))``; a search over the scaling is refused
-    (:func:`refuse_unit_changes`). The result depends on the config alone, so
+    ``ValueError(describe(...))``; a search over the scaling or the split is refused
+    (:func:`refuse_unit_changes`, :func:`refuse_split_changes`). The result depends on the
+    config alone, so
     a rerun narrows the same way (and the study's problem hash matches)."""
     from optuna.distributions import CategoricalDistribution
 
     from tsfm.data.user_warnings import warn_user
 
     refuse_unit_changes(space)
+    refuse_split_changes(space)
     fitted = dict(space)
     dropped = []
     for key, refused in refused_values(space, configure, groups, skip).items():

@@ -14,7 +14,7 @@ Batches are :class:`~tsfm.data.batch.Batch` dicts: ``x [B, L, 1]``, ``y [B, H, 1
 ``x_mask [B, L, 1]`` and ``y_mask [B, H, 1]``. Evaluation batches carry ``index [B]``, the
 series' row in the file, which names their one fixed window (a valid cache key), and the
 values as read (``x_original``, ``y_original``, float64). Training windows are drawn afresh
-every time, so they have no stable position: their batches carry
+every pass, so they have no stable position: their batches carry
 ``series [B]`` (the row) instead of ``index``, and a model that caches per-``index``
 features (TimesCLIP's image view) computes them on the fly.
 """
@@ -29,6 +29,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from tsfm.data.batch import Batch
+from tsfm.data.draws import SampleDraws
 from tsfm.errors import InputError
 
 
@@ -82,7 +83,9 @@ class M4TrainWindows(Dataset):
 
     Cut points are drawn uniformly from ``[max(1, n - limit), n)`` for a series of ``n``
     points, ``limit = int(history_size * pred_len)``: at least one target point always
-    exists, and at least one look-back point.
+    exists, and at least one look-back point. A sample's cut follows from the pass's seed and
+    the sample's index (``draws``, a :class:`~tsfm.data.draws.SampleDraws`), in whichever
+    process reads it.
     """
 
     def __init__(
@@ -109,17 +112,22 @@ class M4TrainWindows(Dataset):
         limit = int(history_size * pred_len)
         self.low = (self.ragged.lengths - limit).clamp(min=1)
         self.high = self.ragged.lengths  # exclusive
+        self.draws = SampleDraws()
 
     def __len__(self) -> int:
         return len(self.ragged) * self.samples_per_series
 
-    def draw_cuts(self, rows: Tensor) -> Tensor:
+    def draw_cuts(self, indices: Tensor) -> Tensor:
+        """The cut point of each sample of ``indices`` (in series ``index % n_series``)."""
+        rows = indices % len(self.ragged)
         low, high = self.low[rows], self.high[rows]
-        return low + (torch.rand(len(rows)) * (high - low)).long().clamp(max=high - low - 1)
+        drawn = (self.draws.uniforms(indices) * (high - low)).long()
+        return low + drawn.clamp(max=high - low - 1)
 
     def __getitems__(self, indices: Sequence[int]) -> Batch:
-        rows = torch.as_tensor(indices, dtype=torch.long) % len(self.ragged)
-        return windows_at(self.ragged, rows, self.draw_cuts(rows), self.seq_len, self.pred_len)
+        index = torch.as_tensor(indices, dtype=torch.long)
+        rows = index % len(self.ragged)
+        return windows_at(self.ragged, rows, self.draw_cuts(index), self.seq_len, self.pred_len)
 
     def __getitem__(self, index: int) -> Batch:
         return Batch(**{k: v[0] for k, v in self.__getitems__([index]).items()})
