@@ -15,6 +15,7 @@ from tsfm.data.batch import batch_to
 from tsfm.drawing import Panel, choose_series, draw, wall_times
 from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds
+from tsfm.training.test_floors import floor_original
 
 TABLE_METRICS = ("mse", "mae", "rmse")
 SCALE_FREE = (("sMAPE", "smape"), ("MAPE", "mape"), ("MASE", "mase"))
@@ -198,7 +199,10 @@ def forecast_figure(
     module.eval()
     batch = batch_to(dataset.__getitems__(samples), module.device)
     output = module(batch)
-    prediction = _original(module.to_original(output.prediction, batch), None)
+    # nonnegative: floored as the test scores and forecasts.parquet (the pipeline's columns)
+    prediction = _original(
+        floor_original(module, module.to_original(output.prediction, batch), batch), None
+    )
     history = _original(module.as_read(batch, "x", torch.float32), batch.get("x_mask"))
     actual = _original(module.as_read(batch, "y", torch.float32), batch.get("y_mask"))
     levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
@@ -206,7 +210,7 @@ def forecast_figure(
     bands = None
     if taus:
         quantiles = module.predictive_quantiles(output, batch, taus)
-        bands = _original(module.to_original(quantiles, batch), None)
+        bands = _original(floor_original(module, module.to_original(quantiles, batch), batch), None)
     module.train(was_training)
 
     seq_len, pred_len = history.shape[1], actual.shape[1]

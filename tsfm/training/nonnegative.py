@@ -157,11 +157,9 @@ def floor_frame(frame: Any, value: Any, target: str | None = None) -> Any:
         return frame
     import polars as pl
 
-    names = {str(v) for v in value} if value is not True else set()
-    if value is True or (target is not None and str(target) in names):
-        rows = pl.lit(True)
-    else:
-        rows = pl.col("series").cast(pl.String).is_in(sorted(names))
+    series = pl.col("series").cast(pl.String)
+    names = frame.select(series.unique(maintain_order=True)).to_series().to_list()
+    rows = series.is_in([n for n, m in zip(names, marked(value, names, target), strict=True) if m])
     columns = [c for c in frame.columns if c == "forecast" or c.startswith("forecast-")]
     return frame.with_columns(
         pl.when(rows & (pl.col(c) < 0)).then(0.0).otherwise(pl.col(c)).alias(c) for c in columns
