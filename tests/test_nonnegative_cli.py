@@ -4,18 +4,22 @@ negative training values, or a name that is no target, is refused before trainin
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
 
+from tests.helpers.m4 import write_m4_files
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tests.test_nonnegative import demand_frame
 from tsfm import Forecaster, InputError
 from tsfm.config import compose_config
 from tsfm.pipeline import build_datamodule
 from tsfm.run import run
-from tsfm.training.nonnegative import check_run_data
+from tsfm.training.nonnegative import check_run_data, floor_frame
+from tsfm.training.test_floors import floored_columns
 
 FULL_TEST = [*TINY_RUN, "trainer.limit_test_batches=1.0", "output.forecasts=true"]
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -49,6 +53,52 @@ def test_the_forecast_file_floors_the_marked_targets(data, tmp_path):
         expected = own[column] if column.startswith("price") else own[column].clip(lower=0)
         np.testing.assert_array_equal(floored[column], expected)
     assert (own["demand-q-0.1"] < 0).any() and (own["price-q-0.1"] < 0).any()
+
+
+def _recomputed(frame: pl.DataFrame, scaler: dict, columns: list[str]) -> dict[str, float]:
+    """Test metrics recomputed from forecasts.parquet's forecasts, bounds and actuals."""
+    y, f = frame["y"].to_numpy(), frame["forecast"].to_numpy()
+    j = np.array([columns.index(s) for s in frame["series"]])
+    mean, std = np.asarray(scaler["mean"])[j], np.asarray(scaler["std"])[j]
+    error, scaled = f - y, (f - mean) / std - (y - mean) / std
+    lo, hi = frame["forecast-lo-80"].to_numpy(), frame["forecast-hi-80"].to_numpy()
+    demand = (frame["series"] == "demand").to_numpy()
+    return {
+        "test/mae_original": np.abs(error).mean(),
+        "test/mse_original": np.square(error).mean(),
+        "test/mae": np.abs(scaled).mean(),
+        "test/mse": np.square(scaled).mean(),
+        "test/coverage_80": ((y >= lo) & (y <= hi)).mean(),
+        "test/width_80_original": (hi - lo).mean(),
+        "test/demand/mae_original": np.abs(error[demand]).mean(),
+    }
+
+
+def test_the_test_metrics_score_the_forecasts_of_the_forecast_file(data, tmp_path):
+    """metrics.json scores the floored forecasts forecasts.parquet holds (the console table
+    shows metrics.json's), on both scales; without nonnegative the model's own."""
+    settings = [*data, *TINY_ITRANSFORMER, *FULL_TEST]
+    datamodule = build_datamodule(compose_config(*settings))
+    scaler, columns = datamodule.scaler_state(), list(datamodule.columns)
+    found = {}
+    for name, extra in (("off", []), ("on", ["nonnegative=[demand,spares]"])):
+        run(compose_config(*settings, *extra), tmp_path / name)
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        frame = pl.read_parquet(tmp_path / name / "forecasts.parquet")
+        expected = _recomputed(frame, scaler, columns)
+        for key, value in expected.items():
+            assert metrics[key] == pytest.approx(value, rel=1e-5), (name, key)
+        found[name] = metrics
+    assert found["on"]["nonnegative"] == ["demand", "spares"] and "nonnegative" not in found["off"]
+    for key in (
+        "test/mae_original",
+        "test/mae",
+        "test/width_80_original",
+        "test/demand/mae_original",
+    ):
+        assert found["on"][key] < found["off"][key]  # the model's own went below zero
+    assert found["on"]["test/price/mae_original"] == found["off"]["test/price/mae_original"]
+    assert found["on"]["test/snaive_mae"] == found["off"]["test/snaive_mae"]  # not floored
 
 
 def test_negative_training_values_and_unknown_names_are_refused(data, tmp_path):
@@ -108,3 +158,15 @@ def test_a_panel_series_below_zero_where_it_trains_or_validates_is_refused(tmp_p
     )
     with pytest.raises(InputError, match="series 's1'"):  # a validation row is
         check_run_data(cfg, build_datamodule(cfg))
+
+
+def test_an_m4_groups_name_floors_every_series_in_the_metrics_and_the_file(tmp_path):
+    """nonnegative=[Hourly] on M4 (its one column, whose series forecasts.parquet names by
+    id) marks every series for the test scores and the file alike."""
+    write_m4_files(tmp_path, "Hourly")
+    cfg = compose_config("data=m4_hourly", f"data.root={tmp_path}", "nonnegative=[Hourly]")
+    datamodule = build_datamodule(cfg)
+    assert floored_columns(cfg, datamodule).tolist() == [True]
+    frame = pl.DataFrame({"series": ["H1", "H2"], "forecast": [-1.0, 2.0]})
+    floored = floor_frame(frame, ["Hourly"], datamodule.long_target())
+    assert floored["forecast"].to_list() == [0.0, 2.0]

@@ -12,8 +12,8 @@ integer steps for integer time, steps counted from the window's start without a 
 ``step`` (1 .. pred_len), ``y`` (the actual value as the data was read, float64, null where
 missing: the batch's ``y_original``), ``forecast`` and, for a model with intervals,
 ``forecast-lo-<L>`` / ``forecast-hi-<L>`` of the run's levels; with ``nonnegative``, those of
-its targets floored at zero (the test metrics score the model's own forecasts: the
-equalities below hold without it). These are the values the test metrics are computed from,
+its targets floored at zero, as the test metrics score them
+(:mod:`tsfm.training.test_floors`). These are the values the test metrics are computed from,
 exactly: the mean absolute error of ``forecast - y`` is
 ``test/mae_original`` (to float64 rounding), the share of ``y`` inside the bounds
 ``test/coverage_<L>``, and under adaptive conformal

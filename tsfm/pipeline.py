@@ -44,6 +44,7 @@ from tsfm.training.run_dirs import resume_checkpoint
 from tsfm.training.runtime import cache_absent_gpu, resolve_precision, thread_limit
 from tsfm.training.stopping import how_training_stopped, interruptible, time_limit
 from tsfm.training.test_columns import data_for_test
+from tsfm.training.test_floors import floored_columns, recorded_setting
 from tsfm.training.trainer_build import make_trainer
 from tsfm.training.validation_record import ValidationRecord, validation_metrics
 
@@ -273,6 +274,9 @@ def _fit_and_test(
         module.conformal = calibrate(module, datamodule, conformal, plan)
         timings["calibration_seconds"] = time.perf_counter() - start
     if cfg.test:
+        module.floored = floored_columns(cfg, datamodule)  # nonnegative: scored floored
+        if module.floored is not None:  # metrics.json says which targets its scores floor
+            metrics["nonnegative"] = recorded_setting(cfg)
         start = time.perf_counter()
         trainer.test(module, datamodule=datamodule, ckpt_path=ckpt or None, verbose=False)
         timings["test_seconds"] = time.perf_counter() - start

@@ -15,15 +15,27 @@ from tsfm.data.batch import batch_to
 from tsfm.drawing import Panel, choose_series, draw, wall_times
 from tsfm.training.module import ForecastingModule
 from tsfm.training.scoring import level_bounds
+from tsfm.training.test_floors import floor_original
 
 TABLE_METRICS = ("mse", "mae", "rmse")
 SCALE_FREE = (("sMAPE", "smape"), ("MAPE", "mape"), ("MASE", "mase"))
 PLOT_MAX_VARIATES = 4  # panels per test window when output.plot_variates is not set
 
 
+SCALED_LABELS = {"robust": "robust-scaled", "none": "unscaled"}  # else the papers' standard
+
+
+def scaled_label(metrics: dict[str, Any]) -> str:
+    """The name of the scaled metrics' row, by metrics.json's ``scaler``: ``scaled (papers)``
+    for the standard scaler (the papers' numbers; an older run's ``"train rows"`` too),
+    ``robust-scaled`` (median and interquartile range: not comparable with the papers'),
+    ``unscaled`` (``data.scale=false``: the data's own units, as the original scale's row)."""
+    return SCALED_LABELS.get(str(metrics.get("scaler")), "scaled (papers)")
+
+
 def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
     """A small fixed-width table: one row per scale, one column per metric."""
-    rows = [("scaled (papers)", ""), ("original scale", "_original")]
+    rows = [(scaled_label(metrics), ""), ("original scale", "_original")]
     if f"{stage}/owa" in metrics:  # the M4 short-term task (tsfm/data/m4/)
         return m4_metrics_table(metrics, stage)
     present = [m for m in TABLE_METRICS if f"{stage}/{m}" in metrics]
@@ -47,7 +59,8 @@ def baseline_lines(metrics: dict[str, Any], stage: str = "test") -> list[str]:
         return []
     season = metrics.get("season_length", "?")
     cells = f"{snaive[0]:>12.4f}{snaive[1]:>12.4f}{snaive[0] ** 0.5:>12.4f}"
-    lines = [f"{'seasonal naive':<16}{cells}   (scaled; season {season})"]
+    scale = scaled_label(metrics).replace(" (papers)", "")
+    lines = [f"{'seasonal naive':<16}{cells}   ({scale}; season {season})"]
     skill = [(m.upper(), metrics.get(f"{stage}/skill_{m}")) for m in ("mse", "mae")]
     scale_free = [(name, metrics.get(f"{stage}/{key}")) for name, key in SCALE_FREE]
     skills = [f"{name} {value:+.1%}" for name, value in skill if value is not None]
@@ -95,7 +108,7 @@ def interval_table(metrics: dict[str, Any], stage: str = "test") -> list[str]:
     names += ["msis"] if f"{stage}/msis" in metrics else []
     header = f"{'intervals':<16}" + "".join(f"{n.upper().replace('_', ' '):>12}" for n in names)
     lines = ["", header, "-" * len(header)]
-    for label, suffix in (("scaled (papers)", ""), ("original scale", "_original")):
+    for label, suffix in ((scaled_label(metrics), ""), ("original scale", "_original")):
         cells = ""
         for name in names:
             scale_free = name.startswith(("coverage", "msis"))
@@ -129,8 +142,8 @@ def m4_metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:
 
 def run_title(cfg: Any, metrics: dict[str, Any] | None = None) -> str:
     """``<model> on <data> (<seq_len> -> <pred_len>)`` and, with ``metrics``, the test
-    scores: sMAPE/MASE/OWA for M4, else MSE and MAE on the scaled data (the papers'), and
-    CRPS when the run has intervals."""
+    scores: sMAPE/MASE/OWA for M4, else MSE and MAE on the scaled data (the papers' with the
+    standard scaler; the scaler named otherwise), and CRPS when the run has intervals."""
     title = f"{cfg.model.name} on {cfg.data.name} ({cfg.data.seq_len} -> {cfg.data.pred_len})"
     metrics = metrics or {}
     if "test/owa" in metrics:  # M4 (every run has smape and mase now)
@@ -139,7 +152,9 @@ def run_title(cfg: Any, metrics: dict[str, Any] | None = None) -> str:
         names = (("MSE", "mse"), ("MAE", "mae"), ("CRPS", "crps"))
     scores = [f"{label} {metrics[f'test/{key}']:.3f}" for label, key in names
               if isinstance(metrics.get(f"test/{key}"), (int, float))]  # fmt: skip
-    return f"{title}: test {', '.join(scores)}" if scores else title
+    label = scaled_label(metrics)
+    scaled = "" if "test/owa" in metrics or label == "scaled (papers)" else f" ({label})"
+    return f"{title}: test {', '.join(scores)}{scaled}" if scores else title
 
 
 def check_plot_variates(cfg: Any, datamodule: ForecastDataModule) -> None:
@@ -198,7 +213,10 @@ def forecast_figure(
     module.eval()
     batch = batch_to(dataset.__getitems__(samples), module.device)
     output = module(batch)
-    prediction = _original(module.to_original(output.prediction, batch), None)
+    # nonnegative: floored as the test scores and forecasts.parquet (the pipeline's columns)
+    prediction = _original(
+        floor_original(module, module.to_original(output.prediction, batch), batch), None
+    )
     history = _original(module.as_read(batch, "x", torch.float32), batch.get("x_mask"))
     actual = _original(module.as_read(batch, "y", torch.float32), batch.get("y_mask"))
     levels = sorted(module.hparams.get("levels", ()), reverse=True) if module.has_intervals else []
@@ -206,7 +224,7 @@ def forecast_figure(
     bands = None
     if taus:
         quantiles = module.predictive_quantiles(output, batch, taus)
-        bands = _original(module.to_original(quantiles, batch), None)
+        bands = _original(floor_original(module, module.to_original(quantiles, batch), batch), None)
     module.train(was_training)
 
     seq_len, pred_len = history.shape[1], actual.shape[1]

@@ -58,7 +58,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     from tsfm.training.artifacts import finite_metrics, write_run_files
     from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
     from tsfm.training.finished_runs import already_finished, finished_run
-    from tsfm.training.progress import epoch_log
+    from tsfm.training.progress import NoticeLog, epoch_log
     from tsfm.training.run_dirs import check_fresh_run_dir
     from tsfm.training.runtime import resolved_autocast
     from tsfm.training.validation_notes import validation_notes
@@ -71,8 +71,10 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
         return finished
     check_fresh_run_dir(cfg, run_dir)
     try:
-        # one line per epoch into run.log, and onto a console without a progress bar
-        result = fit_and_test(cfg, run_dir, extra_callbacks=[epoch_log(cfg.trainer)])
+        # one line per epoch into run.log, and onto a console without a progress bar; the
+        # models' notices (TimesCLIP's encoding time) onto the console and into run.log
+        callbacks = [epoch_log(cfg.trainer), NoticeLog()]
+        result = fit_and_test(cfg, run_dir, extra_callbacks=callbacks)
     except DivergedError as err:
         if run_dir.is_dir() and rank_zero_only.rank == 0:
             write_run_files(cfg, run_dir, {"error": str(err)}, status="diverged")

@@ -134,7 +134,8 @@ class ForecastDataModule(L.LightningDataModule):
             "pred_len": cfg.pred_len,
             "features": cfg.features,
             "eval_drop_last": False,
-            "scaler": "train rows" if cfg.scale else "none",
+            # the scaled metrics' units: "standard" (the papers'), "robust" or "none"
+            "scaler": getattr(cfg, "scaler", "standard") if cfg.scale else "none",
             **{f"windows/{stage}": n for stage, n in self.window_counts().items()},
         }
 

@@ -7,7 +7,7 @@ unit-free; MASE's scale per ``mase_scale``: each window's look-back, or with ``"
 series' rows before its origin in the frame given, :func:`history_scales`),
 ``snaive_mae``, ``snaive_mse``, ``naive_mae``, ``skill_mae``, ``skill_mse``,
 ``skill_mae_naive`` (on the scaled values, beside the scaled ``mae``/``mse``: each series in
-its own standard deviations) and ``season_length``. A value undefined on the data is left
+its own standard deviations, or robust ones with ``scaler="robust"``) and ``season_length``. A value undefined on the data is left
 out with a warning that says why.
 
 Per-series frame: one row per series (a wide frame's target column, a long frame's id) with

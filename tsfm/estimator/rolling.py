@@ -178,7 +178,8 @@ def adaptive_backtest(
 
 
 def error_metrics(result: Backtest) -> dict[str, float]:
-    """MSE/MAE/RMSE over every observed forecast value, scaled (papers) and original scale
+    """MSE/MAE/RMSE over every observed forecast value, scaled (the fit's scaler: the
+    papers' with the standard one) and original scale
     (interval metrics: :func:`tsfm.estimator.interval_scores.interval_metrics`; NaN when no target
     is observed), and ``windows``: the windows with at least one observed target."""
     errors = PointErrors()

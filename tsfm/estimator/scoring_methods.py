@@ -86,8 +86,11 @@ class ScoringMethods:
                 short). A look-back scale resting on fewer than ``season_length`` pairs is
                 warned about; a look-back of one season has none (MASE missing).
 
-        The dict's keys: ``mse``, ``mae``, ``rmse`` on the scaled values (each series in its
-        own standard deviations: the papers' numbers, comparable across series); ``*_original``
+        The dict's keys: ``mse``, ``mae``, ``rmse`` on the values as the fit scaled them
+        (each series in its own standard deviations with the default ``scaler="standard"``:
+        the papers' numbers, comparable across series; in its robust units, median and
+        interquartile range / 1.349, with ``scaler="robust"``, not the papers'; in the
+        data's own units with ``data__scale=False``); ``*_original``
         pooled over every value on the original scale (kept for compatibility: one number
         only when the series share a unit; otherwise read them per series); ``smape`` and
         ``mape`` (percent; MAPE leaves out actuals of 0, with a warning; actuals that change
@@ -117,7 +120,8 @@ class ScoringMethods:
         return evaluate(self, frame, per_series, return_forecasts, mase_scale)
 
     def score(self, df: Any) -> float:
-        """Negative MSE (scaled, as the papers) over every window of ``df``: higher is better."""
+        """Negative MSE (on the fit's scaled values: the papers' with the standard scaler)
+        over every window of ``df``: higher is better."""
         return -self.evaluate(df)["mse"]
 
     @refuses_other_names("cross_validate")  # step_size=, test_size=, level=: tsfm's named

@@ -117,16 +117,22 @@ class ForecastingCore(nn.Module):
             dtype = torch.float32 if values.device.type == "mps" else torch.float64
         if self.scale_mean is None:
             return values.to(dtype)
-        mean, std = self.scale_mean, self.scale_std
-        if mean.ndim == 2:  # one scaler per series (independent panels): [S, N]
-            mean, std = mean[batch["series"]][:, None], std[batch["series"]][:, None]
-        elif "variate" in batch:  # channel-independent: one variate per sample
-            mean, std = mean[batch["variate"]].view(-1, 1, 1), std[batch["variate"]].view(-1, 1, 1)
-        elif "variates" in batch:
-            mean, std = mean[batch["variates"]], std[batch["variates"]]
-        if values.dim() == 4:
-            mean, std = mean.unsqueeze(-1), std.unsqueeze(-1)
+        mean, std = (
+            self.per_column(s, batch, values.dim()) for s in (self.scale_mean, self.scale_std)
+        )
         return values.to(dtype) * std.to(dtype) + mean.to(dtype)
+
+    def per_column(self, stats: Tensor, batch: Batch, dim: int = 3) -> Tensor:
+        """``stats`` of the target columns (``[N]``, or ``[S, N]`` one row per series) as they
+        broadcast over the batch's forecasts ``[B, S, N]`` (``dim=4``: quantiles ``[B, S, N,
+        Q]``): picked by the batch's ``series``, ``variate`` or ``variates``."""
+        if stats.ndim == 2:  # one scaler per series (independent panels): [S, N]
+            stats = stats[batch["series"]][:, None]
+        elif "variate" in batch:  # channel-independent: one variate per sample
+            stats = stats[batch["variate"]].view(-1, 1, 1)
+        elif "variates" in batch:
+            stats = stats[batch["variates"]]
+        return stats.unsqueeze(-1) if dim == 4 else stats
 
     def as_read(self, batch: Batch, key: str, dtype: torch.dtype = torch.float64) -> Tensor:
         """The batch's targets (``key="y"``) or look-back (``"x"``) in the data's units, in

@@ -19,6 +19,7 @@ from tsfm.training.scoring import (
     level_bounds,
     lookback_spread,
 )
+from tsfm.training.test_floors import floor_both
 
 
 class IntervalScoring:
@@ -78,8 +79,10 @@ class IntervalScoring:
             self.sequential.add(output.prediction, batch, spread, scale, stride, kept)
             return None  # scored when the pass ends: adaptive_conformal.SequentialTestPass
         quantiles = self.predictive_quantiles(output, batch, metric.taus)
-        metric.update(quantiles, batch["y"], scale, mask)
         in_original = self.to_original(quantiles, batch, target.dtype)
+        if stage == "test":  # nonnegative: the bounds floored, as forecasts.parquet's
+            quantiles, in_original = floor_both(self, quantiles, in_original, batch)
+        metric.update(quantiles, batch["y"], scale, mask)
         self.interval_metrics[f"{stage}_original"].update(in_original, target, in_units, mask)
         if not scoring or MSIS_LEVEL not in metric.levels:
             return None
@@ -110,9 +113,10 @@ class IntervalScoring:
             members, quantiles = members.to(self.device), quantiles.to(self.device)
             part = {key: value[members] for key, value in found.items()}
             mask = part.get("mask")
-            metric.update(quantiles, part["y"], part.get("scale"), mask)
             batch = {"variate": part["variate"]} if "variate" in part else {}
             original = self.to_original(quantiles, batch, precise)
+            quantiles, original = floor_both(self, quantiles, original, batch)  # nonnegative
+            metric.update(quantiles, part["y"], part.get("scale"), mask)
             target = part["y_original"].to(precise)  # as read
             in_units = part.get("scale_original")
             self.interval_metrics["test_original"].update(original, target, in_units, mask)

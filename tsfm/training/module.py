@@ -23,6 +23,7 @@ from tsfm.training.metrics import EVAL_STAGES, ErrorMetrics, MeanLoss, per_stage
 from tsfm.training.optim import build_optimizer, lr_factor
 from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
 from tsfm.training.series_logging import SeriesScores, n_targets
+from tsfm.training.test_floors import floor_both, floor_original
 
 
 class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.LightningModule):
@@ -63,7 +64,9 @@ class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.Lightn
     training, :mod:`tsfm.training.conformal`); then validation and test also log ``crps``,
     ``coverage_<L>``, ``width_<L>`` (and ``*_original``) and ``msis``. The test stage also
     logs sMAPE, MAPE, MASE, the seasonal-naive and naive baselines, the skill against them, and
-    each target's own metrics (:class:`~tsfm.training.series_logging.SeriesScores`).
+    each target's own metrics (:class:`~tsfm.training.series_logging.SeriesScores`). The test
+    stage scores the forecasts of the columns in :attr:`floored` (``nonnegative``, which the
+    pipeline sets) floored at zero (:mod:`tsfm.training.test_floors`); validation the model's own.
 
     Covariates reach the model as its capabilities allow (:mod:`tsfm.training.inputs`); data
     it cannot use is refused here, before training.
@@ -109,6 +112,7 @@ class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.Lightn
         self.series_scores = SeriesScores(n_targets(dims, scaler), season_length)
         self._forecasts: dict[str, list[tuple]] = {s: [] for s in EVAL_STAGES}
         self.eval_losses = nn.ModuleDict({stage: MeanLoss() for stage in EVAL_STAGES})
+        self.floored: Tensor | None = None  # nonnegative's columns in the test scores
 
     # ------------------------------------------------------------------ the shared step
     def _shared_step(self, batch: Batch, stage: str) -> Tensor:
@@ -129,10 +133,15 @@ class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.Lightn
                 self.log(f"train/{name}{STEP}", value, prog_bar=shown, batch_size=size)
             return total
         self.eval_losses[stage].update(loss, size)
-        self.metrics[stage].update(prediction, target, mask)
         precise = self._metric_dtype()
+        point = output.prediction  # the test scores: nonnegative's floored (test_floors)
+        original_prediction = self.to_original(point, batch, precise)
+        if stage == "test":
+            floored, original_prediction = floor_both(self, prediction, original_prediction, batch)
+            point = point if floored is prediction else floored
+            prediction = floored
+        self.metrics[stage].update(prediction, target, mask)
         original_target = self.as_read(batch, "y", precise)  # never scaled and back
-        original_prediction = self.to_original(output.prediction, batch, precise)
         self.metrics[f"{stage}_original"].update(original_prediction, original_target, mask)
         scoring = self._scoring_datamodule() is not None
         history = None if scoring else self._history_scale(stage, batch)  # mase_scale=history
@@ -142,7 +151,7 @@ class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.Lightn
         lookback = self.as_read(batch, "x", precise) if series or self.has_intervals else None
         if series:
             self.series_scores.update(
-                output.prediction, original_prediction, batch, original_target, lookback, history
+                point, original_prediction, batch, original_target, lookback, history
             )
         interval = None
         if self.has_intervals:
@@ -151,6 +160,7 @@ class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.Lightn
             )
         if scoring:
             original = self.to_original(output.prediction, batch)
+            original = floor_original(self, original, batch) if stage == "test" else original
             self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
         return loss
 

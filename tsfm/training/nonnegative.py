@@ -158,12 +158,10 @@ def floor_frame(frame: Any, value: Any, target: str | None = None) -> Any:
         return frame
     import polars as pl
 
-    names = {str(v) for v in value} if value is not True else set()
     marks = "target" if "target" in frame.columns else "series"  # the rows' target column
-    if value is True or (target is not None and str(target) in names):
-        rows = pl.lit(True)
-    else:
-        rows = pl.col(marks).cast(pl.String).is_in(sorted(names))
+    column = pl.col(marks).cast(pl.String)
+    names = frame.select(column.unique(maintain_order=True)).to_series().to_list()
+    rows = column.is_in([n for n, m in zip(names, marked(value, names, target), strict=True) if m])
     columns = [c for c in frame.columns if c == "forecast" or c.startswith("forecast-")]
     return frame.with_columns(
         pl.when(rows & (pl.col(c) < 0)).then(0.0).otherwise(pl.col(c)).alias(c) for c in columns

@@ -16,6 +16,9 @@ is the epoch's mean training loss over its samples, as "val" is the validation l
 ``run.log`` always, and onto the console where its progress bar is not shown (output piped or
 redirected, or ``trainer.enable_progress_bar=false``).
 
+:class:`NoticeLog` says the models' one-off notices of a command-line run (TimesCLIP's time to
+encode its images) on stderr and into run.log.
+
 :class:`Bf16Hint` adds one line, once per process, where a fit runs fp32 on a CPU that
 computes bf16 natively.
 """
@@ -137,10 +140,16 @@ class EpochLog(EpochProgress):
         if self.console:
             log.info("%s", text)
             return
-        record = log.makeRecord(log.name, logging.INFO, __file__, 0, text, None, None)
-        for handler in logging.getLogger().handlers:
-            if isinstance(handler, logging.FileHandler):
-                handler.handle(record)
+        to_run_log(text)
+
+
+def to_run_log(text: str) -> None:
+    """``text`` as an INFO record of ``tsfm.run`` to the root logger's file handlers only
+    (a command-line run's run.log), not to its console."""
+    record = log.makeRecord(log.name, logging.INFO, __file__, 0, text, None, None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
 
 
 def epoch_log(trainer_cfg: Any) -> EpochLog:
@@ -165,6 +174,24 @@ class Notices(Callback):
 
     def teardown(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
         set_sink(None)  # the fit is over (or failed): nothing more to say
+
+
+class NoticeLog(Notices):
+    """:class:`Notices` of ``python -m tsfm.run`` (global rank 0): each line on stderr, looked
+    up when said, so that a progress bar's display puts it on a line of its own above the bar
+    (a log record's console stream would write it onto the bar's line), and into run.log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rank_zero = True
+
+    def setup(self, trainer: L.Trainer, pl_module: Any, stage: str) -> None:
+        self._rank_zero = trainer.is_global_zero
+
+    def _print(self, text: str) -> None:
+        if self._rank_zero:
+            super()._print(text)
+            to_run_log(text)
 
 
 BF16_HINT = (

@@ -5,13 +5,18 @@ a large tower points to the CPU-sized CLIP; ``verbose=0`` keeps it silent."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
 
 from tests.helpers.data import synthetic_frame
 from tests.helpers.estimator import tiny
+from tests.helpers.models import TINY
+from tests.helpers.runs import TINY_RUN
+from tsfm.config import compose_config
 from tsfm.models.timesclip import vision_view
+from tsfm.run import run
 from tsfm.training import progress
 
 LINE = re.compile(
@@ -56,3 +61,32 @@ def test_a_large_tower_on_cpu_is_pointed_to_the_small_clip(watched, capsys, monk
     err = capsys.readouterr().err
     assert LINE.search(err) and "On CPU, clip='tsfm-small-clip' (a CPU-sized CLIP" in err
     assert "feature_cache='disk'" in err
+
+
+def test_the_command_line_says_it_on_the_console_and_in_run_log_once(capfd, tmp_path):
+    """python -m tsfm.run: on stderr (where a progress bar's display puts it above the bar),
+    and once into run.log (the root logger's file handler), not twice."""
+    data = tmp_path / "series.csv"
+    synthetic_frame(160, 2).to_csv(data, index=False)
+    cfg = compose_config(
+        "model=timesclip",
+        *[f"model.{k}={v}" for k, v in TINY["timesclip"].items()],
+        "model.cache_chunk=16",
+        "data=custom",
+        f"data.path={data}",
+        "data.seq_len=24",
+        "data.pred_len=8",
+        *TINY_RUN,
+    )
+    root = logging.getLogger()
+    handler = logging.FileHandler(tmp_path / "run.log")
+    level, root.level = root.level, logging.INFO
+    root.addHandler(handler)
+    try:
+        run(cfg, tmp_path / "run")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+    assert len(LINE.findall(capfd.readouterr().err)) == 1
+    assert len(LINE.findall((tmp_path / "run.log").read_text())) == 1

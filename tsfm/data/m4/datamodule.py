@@ -238,6 +238,11 @@ class M4DataModule(ForecastDataModule):
     def columns(self) -> list[str]:
         return [self.group.name]
 
+    def long_target(self) -> str:
+        """The group's name (``nonnegative=[Hourly]``) marks every series, as the forecasts'
+        one column: forecasts.parquet names the series by id (``H1``, ...)."""
+        return self.group.name
+
     def window_series(self, stage: str, window: int) -> str:
         """Evaluation window ``i`` is series ``ids[i]``'s last horizon."""
         self.setup()

@@ -160,7 +160,7 @@ class ImageFeatureCache:
         log.info("TimesCLIP image-feature cache written to %s", self.path)
 
     def announce(self, seconds: float, done: int, n_vars: int, advice: str = "") -> None:
-        """One line, logged and said to the person watching the fit (a fit's first step waits
+        """One line, said to the person watching the fit, else logged (a fit's first step waits
         for the whole cache): the images to encode and an estimate from the first ``done``
         windows, which took ``seconds``."""
         total = seconds * self.n_windows / max(done, 1)
@@ -170,8 +170,8 @@ class ImageFeatureCache:
             f"first training step: about {_duration(total)} here (the first {done * n_vars} "
             f"took {seconds:.1f} s){advice}"
         )
-        log.info("%s", text)
-        notice(text)
+        if not notice(text):  # said by the fit's display (console and run.log), else logged
+            log.info("%s", text)
 
     def lookup(self, index: Tensor, columns: Tensor, device: torch.device) -> Tensor:
         """Features ``[B, n, D]`` of windows ``index [B]`` and variates ``columns [B, n]``."""
