@@ -91,3 +91,18 @@ def test_a_search_over_the_cutoffs_is_refused_before_any_trial(tmp_path):
     with pytest.raises(InputError, match="the search space holds data.cutoffs, which changes"):
         tune(cfg, overrides)
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "values"),
+    [("data.train_ratio", "choice(0.6, 0.7)"), ("data.test_ratio", "interval(0.1, 0.3)")],
+)
+def test_a_search_over_the_ratio_split_is_refused_and_one_value_is_kept(key, values):
+    """The ratio split's shares move the validation rows, so trials would be ranked on other
+    rows; a space holding one value of them searches nothing and is accepted."""
+    from tsfm.tuning.checks import refuse_split_changes
+    from tsfm.tuning.space import parse_space
+
+    with pytest.raises(InputError, match=f"the search space holds {key}, which changes"):
+        refuse_split_changes(parse_space({key: values}))
+    refuse_split_changes(parse_space({key: "choice(0.7)"}))

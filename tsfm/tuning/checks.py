@@ -137,6 +137,10 @@ RANKING_ROWS = {
     "series from one calendar timestamp; where the series end on different dates, "
     "per_series' validation rows lie before rows other series train on and its losses are "
     "optimistic, so the study would favour it for leaking, not for forecasting better",
+    "data.train_ratio": "the ratio split puts the validation rows after the training share, "
+    "so each share validates on other rows",
+    "data.test_ratio": "the ratio split ends validation where the test share starts, so each "
+    "share validates on other rows",
 }
 
 
