@@ -37,8 +37,13 @@ from tsfm.estimator.persistence import checked_config
 from tsfm.estimator.preset_config import compose_for
 from tsfm.estimator.roles import role_settings
 from tsfm.estimator.run_data import check_same_data, run_data
-from tsfm.estimator.run_layouts import data_arguments, is_panel, keep_state, sampling
-from tsfm.estimator.saved_files import refuse_yaml_aliases
+from tsfm.estimator.run_layouts import (
+    check_supported,
+    data_arguments,
+    is_panel,
+    keep_state,
+    sampling,
+)
 from tsfm.local_files import local_path, refuse_url
 from tsfm.training.architectures import recorded_in
 from tsfm.training.artifacts import levels_of
@@ -149,49 +154,6 @@ def from_run(
     return est
 
 
-def check_supported(path: Path) -> None:
-    """Runs over one wide table (a custom file or a registered benchmark such as ETTh1) or a
-    long file of independent series split from each series' own end (``data.cutoffs=shared``
-    validates at one calendar timestamp, which a Forecaster's ``val_size`` cannot repeat),
-    with a time column; read from the raw config before its schema is applied (M4's
-    differs)."""
-    raw = yaml.safe_load(refuse_yaml_aliases(path))
-    data = raw.get("data") if isinstance(raw, dict) else None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} does not hold a run config with a data section")
-    name, id_col, mode = data.get("name"), data.get("id_col"), data.get("mode", "joint")
-    if (id_col is not None and mode == "joint") or str(name).startswith("m4"):
-        raise InputError(
-            f"Forecaster.from_run reads runs on one wide table (data.path or a benchmark such "
-            f"as etth1) or on a long file of independent series (data.mode=independent); "
-            f"this run read {name!r} (data.id_col={id_col!r}, data.mode={mode}). Fit a "
-            "Forecaster on the frame in Python with the run's settings instead"
-        )
-    if mode == "independent" and data.get("cutoffs") == "shared":
-        raise InputError(
-            "this run split its panel at shared calendar cutoffs (data.cutoffs=shared: every "
-            "series validates from one timestamp and is tested from another), which a "
-            "Forecaster cannot repeat: its fits validate each series on its own trailing "
-            "val_size rows, so a refit of the converted run would train and validate on other "
-            "rows than the run did. Fit a Forecaster (mode='independent') on the file in "
-            "Python instead, giving the rows before the validation start as df and those up "
-            "to the test start as val_df (fit(df, val_df)), and score it with "
-            "cross_validate(..., cutoffs='shared'); or run again with data.cutoffs=per_series "
-            "(each series split from its own end) and convert that run"
-        )
-    if data.get("date_col") is None:
-        raise InputError(
-            "this run's data has no time column (data.date_col=null), and a Forecaster "
-            "forecasts frames with one: add a time column (an integer step will do) to the "
-            "file, run again and convert that run"
-        )
-    if data.get("allow_irregular"):
-        raise InputError(
-            "this run read irregular timestamps (data.allow_irregular=true), which a "
-            "Forecaster refuses: its forecasts need a regular step to place their timestamps"
-        )
-
-
 def checkpoint_file(run_dir: Path, checkpoint: str) -> Path:
     """``best`` or ``last`` of the run's ``checkpoints/``."""
     if checkpoint not in ("best", "last"):
@@ -209,7 +171,6 @@ def checkpoint_file(run_dir: Path, checkpoint: str) -> Path:
 def run_cwd(run_dir: Path) -> Path:
     """The directory the run was started from (Hydra's record of it), where its relative
     data.path points; the current directory if the record is unreadable."""
-    import yaml
 
     try:
         record = yaml.safe_load((run_dir / ".hydra" / "hydra.yaml").read_text())
