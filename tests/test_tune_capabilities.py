@@ -70,3 +70,17 @@ def test_static_covariates_a_model_cannot_use_are_refused_before_the_study(tmp_p
 
     fitting, tuning = _refusals(est_of, long, tmp_path, static_df=static)
     assert "cannot use static covariates" in tuning and tuning == fitting
+
+
+def test_a_warm_tune_of_a_model_saved_with_them_is_refused_as_its_warm_fit(tmp_path, monkeypatch):
+    from tests.models.s2ip_llm.test_covariate_refusals import _frame, _saved_with_past_covariates
+
+    est = _saved_with_past_covariates(tmp_path, monkeypatch, past_covariates=["cov"])
+    est.set_params(warm_start=True)
+    with pytest.raises(InputError) as fitting:
+        est.fit(_frame())
+    with pytest.raises(InputError) as tuning:
+        est.tune(_frame(), n_trials=2, search_space={"lr": [1e-3]}, output_dir=tmp_path / "s")
+    assert not (tmp_path / "s" / "study.db").exists()
+    assert str(tuning.value) == str(fitting.value)
+    assert "set_params(warm_start=False" in str(tuning.value)

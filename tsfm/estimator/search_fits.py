@@ -28,7 +28,7 @@ def trial_fitter(
         if val_df is not None:
             raise InputError(PANEL_VALIDATION)
         long = read_panel(est, df, fitted=False)
-        check_trial_inputs(est, long, static_df)  # as fit refuses them, before any trial
+        check_trial_inputs(est, long, static_df, warm)  # as fit refuses them, before any trial
         if warm is not None:  # on the fitted clock, as a warm fit_panel
             warm.check_zone(long.layout, text_times(df, est.time_col))
 
@@ -42,7 +42,7 @@ def trial_fitter(
         )
     series = None if warm is None else warm.series  # a warm fit keeps the fitted order
     table = est.read(df, series=series)
-    check_trial_inputs(est, table, static_df)  # as fit refuses them, before any trial
+    check_trial_inputs(est, table, static_df, warm)  # as fit refuses them, before any trial
     if warm is not None:
         warm.check_zone(table.layout, text_times(df, table.layout.time_col))
     val = None if val_df is None else est.read(val_df, "val_df", series=series)

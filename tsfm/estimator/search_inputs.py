@@ -19,11 +19,13 @@ from tsfm.estimator.roles import (
 )
 
 
-def check_trial_inputs(est: Any, data: Any, static_df: Any) -> None:
+def check_trial_inputs(est: Any, data: Any, static_df: Any, warm: Any = None) -> None:
     """Refuse ``data`` (the table, or a ``mode="independent"`` long frame, the trials fit) and
-    ``static_df`` where ``est``'s model cannot use their covariates, with ``fit``'s message.
-    Where the inputs cannot be read here (a setting only a trial's values mend, say), the
-    trials tell."""
+    ``static_df`` where ``est``'s model cannot use their covariates, with ``fit``'s message
+    (``warm``: the trials' :class:`~tsfm.estimator.warm_start.WarmStart`, whose fits refuse
+    them as a warm fit does). Where the inputs cannot be read here (a setting only a trial's
+    values mend, say), the trials tell."""
+    from tsfm.estimator.warm_start import building
     from tsfm.models import capabilities
     from tsfm.training.inputs import check_capabilities
 
@@ -31,7 +33,8 @@ def check_trial_inputs(est: Any, data: Any, static_df: Any) -> None:
         dims = _covariate_dims(est, data, static_df)
     except Exception:  # noqa: BLE001  the trials refuse it with their own message
         return
-    check_capabilities(est.model, capabilities(est.model), dims)
+    with building(warm):
+        check_capabilities(est.model, capabilities(est.model), dims)
 
 
 def _covariate_dims(est: Any, data: Any, static_df: Any) -> dict[str, Any]:
