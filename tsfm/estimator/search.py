@@ -143,7 +143,7 @@ def tune_forecaster(
         space_spec = {space_key(est, key): value for key, value in search_space.items()}
     space = parse_space(space_spec)
     warm = warm_trials(est, space, shipped=search_space is None)  # None: fresh trials
-    space = check_space(est, space, shipped=search_space is None)
+    space = check_space(est, space, shipped=search_space is None, metric=tune.metric)
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
     fit, digest = trial_fitter(est, df, val_df, size, static_df, warm)
     fit = unsaid_validation(fit)  # trials warn nothing of their validation; the model kept does

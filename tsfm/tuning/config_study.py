@@ -147,9 +147,10 @@ def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]
     the meta device); otherwise every trial would fail the same way. Returns the space to
     search: choices of the shipped ``hparams_search`` space that no trial of this run can use
     are dropped with a warning (:func:`shipped_keys`); the user's own entries are refused."""
-    from tsfm.tuning.checks import fit_space
+    from tsfm.tuning.checks import fit_space, refuse_unit_changes
     from tsfm.tuning.space import candidate_values, space_error
 
+    refuse_unit_changes(space, metric=cfg.tune.metric)
     groups = {k: candidate_values(v) for k, v in space.items() if "." not in k and k in GROUPS}
 
     def configure(values: dict[str, Any]) -> DictConfig:  # as train_trial does
