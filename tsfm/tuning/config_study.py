@@ -206,7 +206,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.tuning.checks import check_data, check_metric, checkpoint_monitor
     from tsfm.tuning.one_process import check_one_process
     from tsfm.tuning.outputs import best_trial, write_outputs
-    from tsfm.tuning.problem import study_problem
+    from tsfm.tuning.problem import recorded_check, study_problem
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
     from tsfm.tuning.space_models import check_space_model
     from tsfm.tuning.study import (
@@ -258,9 +258,11 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
             if not settings.keep_checkpoints:
                 shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
 
+    recheck = recorded_check(study, problem, storage, rename)  # workers opening it together
     run_trials(
-        study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials
-    )
+        study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials,
+        recheck=recheck,
+    )  # fmt: skip
     groups, base_values = base_of_best(cfg, overrides)
     base_values = {**base_values, **fixed_values(space)}
     name = f"{cfg.model.name}_{cfg.data.name}_{cfg.data.pred_len}_tuned"
