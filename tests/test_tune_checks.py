@@ -70,14 +70,48 @@ def test_a_search_over_the_scaling_is_refused_naming_how_to_set_it(tmp_path, key
     units = f"^the search space holds {key}, which changes the units of what trials are ranked"
     with pytest.raises(InputError, match=units) as err:
         tune(cfg, overrides)
-    assert f"Choose the scaling outside the search ({key}=... on the command line)" in str(
+    assert f"choose the scaling outside the search ({key}=... on the command line)" in str(
         err.value
     )
+    assert "tune.metric=best/val/mae_original" in str(err.value)
     with pytest.raises(InputError, match=units) as err:
         tiny().tune(synthetic_frame(150, 2), n_trials=1, search_space={**SPACE, **py},
                     output_dir=tmp_path / "py")  # fmt: skip
     assert f"(Forecaster(..., {next(iter(py))}=...))" in str(err.value)
+    assert "callbacks__checkpoint__monitor='val/mae_original'" in str(err.value)
     assert not (tmp_path / "cli").exists() and not (tmp_path / "py").exists()  # no trial
+
+
+@pytest.mark.parametrize("metric", ["fit_seconds", "epochs", "best/val/mae_original"])
+def test_a_metric_no_scaling_changes_ranks_a_search_over_the_scaling(metric):
+    space = parse_space(
+        {"data.scale": "choice(true, false)", "data.scaler": "choice(standard, robust)"}
+    )
+    refuse_unit_changes(space, metric=metric)  # trials in every scaling compare
+
+
+@pytest.mark.parametrize("metric", ["val/best_loss", "best/train/loss", "best/val/mae"])
+def test_a_scaled_metric_still_refuses_it_naming_the_metric(metric):
+    space = parse_space({"data.scaler": "choice(standard, robust)"})
+    with pytest.raises(InputError, match=f"the metric is {metric}\\)"):
+        refuse_unit_changes(space, metric=metric)
+
+
+def test_forecaster_tune_searches_the_scaler_ranked_by_an_unscaled_metric(tmp_path):
+    frame = synthetic_frame(150, 2)
+    space = {**SPACE, "scaler": ["standard", "robust"]}
+    f = tiny().tune(frame, n_trials=2, search_space=space, metric="fit_seconds", seed=0)
+    assert f.best_params_["scaler"] in ("standard", "robust") and len(f.study_.trials) >= 2
+    ranked = tiny(callbacks__checkpoint__monitor="val/mae_original")  # as the refusal says
+    ranked.tune(frame, n_trials=1, search_space=space, metric="best/val/mae_original")
+    assert ranked.study_.best_value > 0
+    cfg, overrides = study_config(
+        tmp_path, "tune.n_trials=1", "callbacks.checkpoint.monitor=val/mae_original",
+        "tune.metric=best/val/mae_original",
+    )  # fmt: skip
+    cfg.tune.params = {**SPACE, "data.scaler": "choice(standard, robust)"}
+    study, _ = tune(cfg, overrides)
+    assert study.best_value > 0 and "data.scaler" in study.best_params
 
 
 def test_one_value_of_the_scaling_in_a_space_is_no_search_and_is_kept():

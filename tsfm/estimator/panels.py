@@ -71,14 +71,20 @@ def fit_panel(
     est: Any, df: Any, val_df: Any = None, static_df: Any = None, callbacks: tuple = (),
     warm: Any = None,
 ) -> Any:  # fmt: skip
+    return fit_long(est, read_fit_panel(est, df, val_df, warm), static_df, callbacks, warm)
+
+
+def read_fit_panel(est: Any, df: Any, val_df: Any, warm: Any) -> LongFrame:
+    """The long frame a panel fit reads (``val_df`` refused); a warm fit's on the fitted clock,
+    before its steps are read on it."""
     if val_df is not None:
         raise InputError(PANEL_VALIDATION)
     long = read_panel(est, df, fitted=False)
-    if warm is not None:  # on the fitted clock, before its steps are read on it
+    if warm is not None:
         from tsfm.data.frames.zones import text_times
 
         warm.check_zone(long.layout, text_times(df, est.time_col))
-    return fit_long(est, long, static_df, callbacks, warm)
+    return long
 
 
 def fit_long(

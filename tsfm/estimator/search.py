@@ -124,6 +124,7 @@ def tune_forecaster(
     from tsfm.estimator.search_problem import study_problem
     from tsfm.tuning.checks import check_metric
     from tsfm.tuning.outputs import best_trial, write_outputs
+    from tsfm.tuning.problem import recorded_check
     from tsfm.tuning.space import fixed_values, parse_space
     from tsfm.tuning.study import (
         NoBestTrial,
@@ -143,7 +144,7 @@ def tune_forecaster(
         space_spec = {space_key(est, key): value for key, value in search_space.items()}
     space = parse_space(space_spec)
     warm = warm_trials(est, space, shipped=search_space is None)  # None: fresh trials
-    space = check_space(est, space, shipped=search_space is None)
+    space = check_space(est, space, shipped=search_space is None, metric=tune.metric)
     size = val_size if val_size is not None else (est.val_size or DEFAULT_VAL_SIZE)
     fit, digest = trial_fitter(est, df, val_df, size, static_df, warm)
     fit = unsaid_validation(fit)  # trials warn nothing of their validation; the model kept does
@@ -184,7 +185,10 @@ def tune_forecaster(
         return value
 
     tracebacks = int(est.verbose) >= 2
-    run_trials(study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks)
+    recheck = recorded_check(study, problem, url or "memory", rename)  # workers racing
+    run_trials(
+        study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks, recheck
+    )
     best = best_trial(study, space)
     if best is None:
         raise NoBestTrial(no_best(study, tune.study_name))

@@ -61,16 +61,25 @@ def check_one_process(est: Any, space: dict[str, Any], overrides: list[str]) -> 
         )
 
 
-def check_space(est: Any, space: dict[str, Any], shipped: bool = False) -> dict[str, Any]:
+def check_space(
+    est: Any, space: dict[str, Any], shipped: bool = False, metric: str = "val/best_loss"
+) -> dict[str, Any]:
     """Every search-space entry against the forecaster's run config before the first trial:
     the key must become a parameter, and each choice (or both ends of a range) must fit, pass
     the run's checks and give a model and optimizer (built on the meta device). Returns the
     space to search: with ``shipped`` (the model's default space, not the user's), choices
-    that no trial can use are dropped with a warning (:func:`~tsfm.tuning.checks.fit_space`)."""
+    that no trial can use are dropped with a warning (:func:`~tsfm.tuning.checks.fit_space`);
+    a search over the scaling is refused where ``metric`` is in the scaled units."""
     from tsfm.tuning.checks import fit_space, refuse_unit_changes
     from tsfm.tuning.space import candidate_values, format_override, space_error
 
-    refuse_unit_changes(space, lambda key: f"Forecaster(..., {param_name(est.model, key)}=...)")
+    monitor = param_name(est.model, "callbacks.checkpoint.monitor")
+    refuse_unit_changes(
+        space,
+        lambda key: f"Forecaster(..., {param_name(est.model, key)}=...)",
+        metric,
+        f"{monitor}='val/mae_original' with metric='best/val/mae_original'",
+    )
     overrides = list(est.overrides or [])
     check_one_process(est, space, overrides)
     for key, dist in space.items():

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tsfm.data.frames.table import data_digest
-from tsfm.errors import InputError
 from tsfm.estimator.fitted_record import merged
+from tsfm.estimator.search_inputs import check_trial_inputs
 
 
 def trial_fitter(
@@ -18,17 +18,13 @@ def trial_fitter(
     ``warm``: warm fits from that :class:`~tsfm.estimator.warm_start.WarmStart`, as ``fit``
     reads a warm fit's frame), and the frame's :func:`~tsfm.data.frames.table.data_digest`
     (what a study tunes on)."""
-    from tsfm.data.frames.zones import text_times
+    from tsfm.estimator.warm_start import read_frames
 
     if est.mode == "independent":
-        from tsfm.estimator.panel_history import read_panel
-        from tsfm.estimator.panels import PANEL_VALIDATION, fit_long
+        from tsfm.estimator.panels import fit_long, read_fit_panel
 
-        if val_df is not None:
-            raise InputError(PANEL_VALIDATION)
-        long = read_panel(est, df, fitted=False)
-        if warm is not None:  # on the fitted clock, as a warm fit_panel
-            warm.check_zone(long.layout, text_times(df, est.time_col))
+        long = read_fit_panel(est, df, val_df, warm)  # as fit reads it
+        check_trial_inputs(est, long, static_df, warm)  # as fit refuses them, before any trial
 
         def fit_panel(candidate: Any, callbacks: list) -> Any:
             candidate.set_params(val_size=size)
@@ -38,11 +34,8 @@ def trial_fitter(
         return _recording(fit_panel, warm), data_digest(
             names, [long.codes, long.times, long.values]
         )
-    series = None if warm is None else warm.series  # a warm fit keeps the fitted order
-    table = est.read(df, series=series)
-    if warm is not None:
-        warm.check_zone(table.layout, text_times(df, table.layout.time_col))
-    val = None if val_df is None else est.read(val_df, "val_df", series=series)
+    table, val = read_frames(est, df, val_df, warm)  # as fit reads them
+    check_trial_inputs(est, table, static_df, warm)  # as fit refuses them, before any trial
 
     def fit_joint(candidate: Any, callbacks: list) -> Any:
         if val is None:  # the share it validates on is a parameter of the model kept

@@ -68,15 +68,22 @@ def fit_forecaster(est: Any, df: Any, val_df: Any = None, static_df: Any = None)
 
         fit_panel(est, df, val_df, static_df, warm=warm)
     else:
-        series = None if warm is None else warm.series  # a warm fit keeps the fitted order
-        table = est.read(df, series=series)
-        if warm is not None:
-            warm.check_zone(table.layout, text_times(df, table.layout.time_col))
-        val = None if val_df is None else est.read(val_df, "val_df", series=series)
+        table, val = read_frames(est, df, val_df, warm)
         est.fit_table(table, val, static_df=static_df, warm=warm)
         est.absent_steps_ = {None: empty_steps(table)}  # warned about once, here
     if warm is not None:  # the weights have seen the rows of the fits before too
         est.fitted_rows_ = merged(getattr(est, "fitted_rows_", None), warm.fitted_rows)
+
+
+def read_frames(est: Any, df: Any, val_df: Any, warm: WarmStart | None) -> tuple[Any, Any]:
+    """A joint fit's tables of ``df`` and ``val_df`` (None without one); a warm fit's in the
+    fitted order, ``df``'s on the fitted clock."""
+    series = None if warm is None else warm.series  # a warm fit keeps the fitted order
+    table = est.read(df, series=series)
+    if warm is not None:
+        warm.check_zone(table.layout, text_times(df, table.layout.time_col))
+    val = None if val_df is None else est.read(val_df, "val_df", series=series)
+    return table, val
 
 
 def warm_start_from(est: Any) -> WarmStart | None:

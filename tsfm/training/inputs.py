@@ -29,6 +29,19 @@ MASK_KEYS = ("x_mask", "past_covariates_mask", "future_covariates_mask")
 # window keys that name the target variates: meaningless once covariates join x
 VARIATE_KEYS = ("index", "variate", "variates")
 INDEPENDENT = "it is channel-independent, forecasting each variate from its own look-back only"
+FRESH_PAST = (
+    "Drop them (features=MS makes every column but the target one: use S for the target "
+    "alone, or M to forecast every column)"
+)
+# a warm fit of a model saved with them (before they were refused): it keeps the fitted
+# inputs, so dropping them (or features=MS) is no fix there
+WARM_PAST = (
+    "This model was saved with them (they never reached its forecasts), and warm_start=True "
+    "trains it further on the inputs it was fitted with, so it cannot be trained further: it "
+    "still forecasts as saved (predict). To train, fit a fresh model without them: "
+    "set_params(warm_start=False) with past_covariates=None (or, where "
+    "data__features='MS' made them, data__features='S')"
+)
 
 
 def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, Any]) -> None:
@@ -41,12 +54,12 @@ def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, An
     takes = f"it takes {_what_it_takes(capabilities)}"
     uses_past = capabilities.uses_past_covariates
     if n_past and not uses_past and not (restoring() and not restoring_to_train()):
+        others = _or_use(name, "uses_past_covariates", "past covariates").removeprefix("drop them")
+        fix = WARM_PAST if restoring_to_train() else FRESH_PAST
         raise InputError(
             f"model '{name}' cannot use past covariates ({n_past} given): {INDEPENDENT}, so "
             "covariates joining its input as extra variates would never reach a target's "
-            "forecast. Drop them (features=MS makes every column but the target one: use S "
-            "for the target alone, or M to forecast every column)"
-            + _or_use(name, "uses_past_covariates", "past covariates").removeprefix("drop them")
+            f"forecast. {fix}{others}"
         )
     if n_future and not capabilities.future_covariates:
         instead = (

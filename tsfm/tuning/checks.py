@@ -108,26 +108,42 @@ RANKING_UNITS = {
     "data.scaler": "the validation loss is on the scaled values, in standard deviations or "
     "in robust ones",
 }
+UNSCALED_METRICS = ("fit_seconds", "epochs")  # no scaling changes them
+ORIGINAL = "_original"  # a metric of the forecasts in the data's own units (epoch_logging)
+
+
+def unscaled(metric: str) -> bool:
+    """Whether no scaling changes ``metric``'s units, so trials with other scalings rank by
+    it: seconds, epochs, or the best checkpoint's original-scale error
+    (``best/val/mae_original``)."""
+    metric = str(metric)
+    return metric in UNSCALED_METRICS or (metric.startswith("best/") and metric.endswith(ORIGINAL))
 
 
 def refuse_unit_changes(
     space: Mapping[str, Any],
     setting: Callable[[str], str] = lambda key: f"{key}=... on the command line",
+    metric: str = "val/best_loss",
+    ranking: str = "callbacks.checkpoint.monitor=val/mae_original tune.metric=best/val/"
+    "mae_original",
 ) -> None:
     """Refuse a search over a :data:`RANKING_UNITS` setting (an entry with more than one
-    value): its trials' scores are in different units, so the study cannot rank them.
-    ``setting(key)``: how the caller sets it outside the search (the command line's
-    ``data.scale=...``, a Forecaster's parameter)."""
+    value) where the trials rank by a ``metric`` in the scaled units (:func:`unscaled`): its
+    trials' scores are in different units, so the study cannot rank them. ``setting(key)``:
+    how the caller sets it outside the search (the command line's ``data.scale=...``, a
+    Forecaster's parameter); ``ranking``: how it ranks by an original-scale error."""
     from tsfm.tuning.space import candidate_values
 
+    if unscaled(metric):
+        return
     for key, why in RANKING_UNITS.items():
         if key in space and len(set(candidate_values(space[key]))) > 1:
             raise InputError(
                 f"the search space holds {key}, which changes the units of what trials are "
-                f"ranked by ({why}): the study would compare numbers in different units. "
-                f"Choose the scaling outside the search ({setting(key)}), leaving {key} out "
-                "of the space; to compare the choices, run one study or fit per choice and "
-                "compare original-scale scores (evaluate's mae_original, mase)"
+                f"ranked by ({why}; the metric is {metric}): the study would compare numbers "
+                f"in different units. Rank the trials by an error in the data's own units "
+                f"instead ({ranking}), which every scaling shares; or choose the scaling "
+                f"outside the search ({setting(key)}), leaving {key} out of the space"
             )
 
 
@@ -175,15 +191,15 @@ def fit_space(
     the choices of the ``shipped`` entries (those the user did not write; an entry none of
     whose choices fit is not searched: trials keep the run config's value), with one warning
     naming them; any other such value (the user's, or an end of a shipped range) raises
-    ``ValueError(describe(...))``; a search over the scaling or the split is refused
-    (:func:`refuse_unit_changes`, :func:`refuse_split_changes`). The result depends on the
-    config alone, so
+    ``ValueError(describe(...))``; a search over the split is refused
+    (:func:`refuse_split_changes`; the caller refuses a search over the scaling first, where
+    its metric is scaled: :func:`refuse_unit_changes`). The result depends on the config
+    alone, so
     a rerun narrows the same way (and the study's problem hash matches)."""
     from optuna.distributions import CategoricalDistribution
 
     from tsfm.data.user_warnings import warn_user
 
-    refuse_unit_changes(space)
     refuse_split_changes(space)
     fitted = dict(space)
     dropped = []

@@ -147,9 +147,10 @@ def check_space(cfg: DictConfig, overrides: Sequence[str], space: dict[str, Any]
     the meta device); otherwise every trial would fail the same way. Returns the space to
     search: choices of the shipped ``hparams_search`` space that no trial of this run can use
     are dropped with a warning (:func:`shipped_keys`); the user's own entries are refused."""
-    from tsfm.tuning.checks import fit_space
+    from tsfm.tuning.checks import fit_space, refuse_unit_changes
     from tsfm.tuning.space import candidate_values, space_error
 
+    refuse_unit_changes(space, metric=cfg.tune.metric)
     groups = {k: candidate_values(v) for k, v in space.items() if "." not in k and k in GROUPS}
 
     def configure(values: dict[str, Any]) -> DictConfig:  # as train_trial does
@@ -205,7 +206,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.tuning.checks import check_data, check_metric, checkpoint_monitor
     from tsfm.tuning.one_process import check_one_process
     from tsfm.tuning.outputs import best_trial, write_outputs
-    from tsfm.tuning.problem import study_problem
+    from tsfm.tuning.problem import recorded_check, study_problem
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
     from tsfm.tuning.space_models import check_space_model
     from tsfm.tuning.study import (
@@ -257,9 +258,11 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
             if not settings.keep_checkpoints:
                 shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
 
+    recheck = recorded_check(study, problem, storage, rename)  # workers opening it together
     run_trials(
-        study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials
-    )
+        study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials,
+        recheck=recheck,
+    )  # fmt: skip
     groups, base_values = base_of_best(cfg, overrides)
     base_values = {**base_values, **fixed_values(space)}
     name = f"{cfg.model.name}_{cfg.data.name}_{cfg.data.pred_len}_tuned"

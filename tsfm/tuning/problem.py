@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -191,3 +191,38 @@ def recorded_problem(study: Any, text: str) -> str:
         return text  # no other worker
     time.sleep(RECORD_SETTLE_SECONDS)  # another worker's write under way lands first
     return study.user_attrs["problem"]
+
+
+def recorded_check(
+    study: Any, problem: Mapping[str, Any], where: str, rename: str = "tune.study_name=..."
+) -> Callable[[], None] | None:
+    """What a worker runs before and after each trial of a stored ``study`` it opened with
+    ``problem``: one read of the study's record, refused where it no longer holds this
+    worker's problem. Optuna has no atomic insert, so two workers opening a new study together
+    may both record theirs (:func:`recorded_problem`), the later write standing; the other
+    worker stops at its next trial at the latest, its trial under way failed, never ranked.
+    None for a study in memory (no other worker)."""
+    from tsfm.tuning.storage import in_memory
+
+    if in_memory(study):
+        return None
+    text = problem_text(problem)
+
+    def check() -> None:
+        recorded = study.user_attrs.get("problem")
+        if recorded is None or recorded == text:
+            return
+        data = data_change(recorded, problem)
+        what = (
+            f"other data ({data})"
+            if data
+            else f"another problem ({problem_differences(recorded, problem)})"
+        )
+        raise InputError(
+            f"study '{study.study_name}' in {where} now records {what}: another worker opened "
+            "it at the same time with its own, and its record stands, so this worker's trials "
+            "would not rank with the study's; this worker stops. Name a new study for this "
+            f"worker's {'data' if data else 'problem'} ({rename}), or run it with the study's"
+        )
+
+    return check

@@ -150,6 +150,7 @@ def run_trials(
     timeout: float | None = None,
     worker_trials: int | None = None,
     tracebacks: bool = True,
+    recheck: Callable[[], None] | None = None,
 ) -> optuna.Study:
     """Run trials until the study holds ``n_trials`` finished (complete or pruned) ones.
 
@@ -163,22 +164,42 @@ def run_trials(
     how many it holds; a rerun adds the rest). ``timeout`` (seconds) and ``worker_trials``
     (trials started, failed ones included) stop this worker earlier.
     Without ``tracebacks``, Optuna logs such a trial in one line, its reason.
+    ``recheck`` (:func:`~tsfm.tuning.problem.recorded_check`) raises where the stored study
+    no longer records this worker's problem: run before the first trial and before and after
+    each, it stops this worker (a trial under way is failed, not ranked) with its refusal.
     """
     from optuna_integration import PyTorchLightningPruningCallback
 
+    refused: list[InputError] = []  # the recheck's refusal: it stops this worker
+
+    def rechecked(trial: optuna.Trial) -> None:
+        try:
+            if recheck is not None:
+                recheck()
+        except InputError as err:
+            refused.append(err)
+            trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:2000])
+            study.stop()
+            raise
+
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker_name())
+        rechecked(trial)
         values = suggest(trial, space)
         pruning = PyTorchLightningPruningCallback(trial, PRUNE_MONITOR)
         try:
-            return train_trial(trial, values, [pruning])
+            value = train_trial(trial, values, [pruning])
         except CAUGHT as err:  # kept with the failed trial: why it failed
             trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:2000])
             raise
+        rechecked(trial)  # another worker's record written during the trial: not ranked
+        return value
 
     with warnings.catch_warnings():  # experimental in Optuna; a no-op without a heartbeat
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # a dead worker's trial, also when none is due
+    if recheck is not None:
+        recheck()  # before any trial
     held = finished_trials(study)
     missing = n_trials - held
     if missing <= 0:
@@ -202,6 +223,8 @@ def run_trials(
         )
     finally:
         optimize_log.removeFilter(one_line)
+    if refused:
+        raise refused[0]
     if stop.failed >= stop.max_failed and finished_trials(study) < n_trials:
         log.warning(
             "study '%s' holds %d finished trials of the %d asked: this run stopped after %d "

@@ -113,3 +113,36 @@ def test_the_paper_presets_forecast_every_variate_as_a_target():
     for preset in presets:
         data = compose_config(f"experiment={preset}").data
         assert data.features == "M" and not data.past_covariates, preset
+
+
+def _saved_with_past_covariates(tmp_path, monkeypatch, **roles) -> Forecaster:
+    """An S²IP-LLM saved with past covariates, as tsfm fitted them before refusing them."""
+    import tsfm.training.forecasting_core as core
+
+    settings = {**TINY["s2ip_llm"], "max_epochs": 1, "verbose": 0}
+    est = Forecaster("s2ip_llm", horizon=12, lookback=48, targets=["v0"], **roles, **settings)
+    with monkeypatch.context() as before:
+        before.setattr(core, "check_capabilities", lambda *args: None)
+        est.fit(_frame())
+    est.save(tmp_path / "old")
+    return Forecaster.load(tmp_path / "old")
+
+
+@pytest.mark.parametrize(
+    ("roles", "drop"),
+    [({"past_covariates": ["cov"]}, "past_covariates=None"), ({"data__features": "MS"}, "'S'")],
+)
+def test_a_warm_fit_of_a_model_saved_with_them_advises_a_fresh_fit(
+    tmp_path, monkeypatch, roles, drop
+):
+    """A warm fit keeps the fitted inputs, so features=MS (or dropping them) is no advice
+    there: the saved model still forecasts, and a fresh fit without them trains."""
+    est = _saved_with_past_covariates(tmp_path, monkeypatch, **roles)
+    assert est.predict(_frame()).shape[0] == 12  # it forecasts as saved
+    with pytest.raises(InputError) as refused:
+        est.set_params(warm_start=True).fit(_frame())
+    message = str(refused.value)
+    assert "cannot use past covariates (1 given)" in message
+    assert "features=MS makes" not in message and "warm_start=True" in message
+    assert "set_params(warm_start=False" in message and drop in message
+    assert "predict" in message

@@ -1,0 +1,83 @@
+"""What ``Forecaster.tune`` refuses of the data before its study opens: covariates of a kind
+the model cannot use (:func:`~tsfm.training.inputs.check_capabilities`), which ``fit``
+refuses when it builds the model and every trial would therefore fail on. The search cannot
+change them: the model, the covariates' roles and the data are the Forecaster's own."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from tsfm.data.roles import PYTHON_NAMES, panel_roles
+from tsfm.estimator.checks import role_names
+from tsfm.estimator.roles import (
+    encode_statics,
+    panel_targets,
+    role_settings,
+    series_statics,
+    static_frame,
+)
+
+
+def check_trial_inputs(est: Any, data: Any, static_df: Any, warm: Any = None) -> None:
+    """Refuse ``data`` (the table, or a ``mode="independent"`` long frame, the trials fit) and
+    ``static_df`` where ``est``'s model cannot use their covariates, with ``fit``'s message
+    (``warm``: the trials' :class:`~tsfm.estimator.warm_start.WarmStart`, whose fits refuse
+    them as a warm fit does). Where the inputs cannot be read here (a setting only a trial's
+    values mend, say), the trials tell."""
+    from tsfm.estimator.warm_start import building
+    from tsfm.models import capabilities
+    from tsfm.training.inputs import check_capabilities
+
+    try:
+        dims = _covariate_dims(est, data, static_df)
+    except Exception:  # noqa: BLE001  the trials refuse it with their own message
+        return
+    with building(warm):
+        check_capabilities(est.model, capabilities(est.model), dims)
+
+
+def _covariate_dims(est: Any, data: Any, static_df: Any) -> dict[str, Any]:
+    """The covariate dimensions a trial's model would be built with (as the data module's
+    ``dims()`` gives them): past and future covariates, static ones numeric and categorical."""
+    if est.mode == "independent":
+        roles = panel_roles(
+            data.value_columns, panel_targets(est), role_names(est, "future_covariates"),
+            role_names(est, "past_covariates"), role_names(est, "static_covariates"),
+            PYTHON_NAMES,
+        )  # fmt: skip
+        frame = (
+            series_statics(est, data.ids, est.id_col, data.statics, static_df)
+            if roles.static
+            else None
+        )
+    else:
+        roles = _joint_roles(est, data)
+        frame = static_frame(est, data, static_df)
+    _, statics = encode_statics(est, frame)
+    return {
+        "n_past": len(roles.past),
+        "n_future": len(roles.future),
+        "n_static_real": 0 if statics is None else statics["real"].shape[1],
+        "static_cardinalities": [] if statics is None else list(statics["cardinalities"]),
+    }
+
+
+def _joint_roles(est: Any, table: Any) -> Any:
+    """The column roles a joint fit's data module resolves for ``table`` (its ``features``,
+    ``targets`` and covariates, as the fit's run config sets them)."""
+    from tsfm.data import TimeSeriesDataModule
+    from tsfm.data.frames import is_integer_time, resolve_freq
+    from tsfm.estimator.params import build_config
+
+    freq = resolve_freq(table.times, est.freq, table.tz)
+    cfg = build_config(
+        est,
+        freq=freq,
+        has_dates=not is_integer_time(table.times),
+        time_col=table.layout.time_col,
+        roles=role_settings(est, table),
+    )
+    columns = replace(table, columns=[str(c) for c in table.columns])
+    datamodule = TimeSeriesDataModule(cfg.data, table=columns, names=PYTHON_NAMES)
+    return datamodule.resolve_roles(datamodule.load_table())
