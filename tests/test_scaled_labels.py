@@ -50,3 +50,17 @@ def test_metrics_json_and_the_table_name_the_scaler(data, tmp_path, settings, sc
 def test_an_older_runs_train_rows_reads_as_the_standard_scaler():
     metrics = {"scaler": "train rows", "test/mse": 1.0, "test/mae": 1.0, "test/rmse": 1.0}
     assert metrics_table(metrics).splitlines()[2].startswith("scaled (papers)")
+
+
+@pytest.mark.parametrize(("scaler", "label"), [("robust", "robust-scaled"), ("standard", "scaled")])
+def test_an_older_runs_table_takes_the_scaler_from_its_config(data, scaler, label):
+    """Before metrics.json named the scaler it said "train rows" for every scaled run, a
+    robust one too: the table a resumed finished run shows reads the run's config."""
+    from tsfm.report import with_configured_scaler
+
+    cfg = compose_config(*data, f"data.scaler={scaler}")
+    metrics = {"scaler": "train rows", "test/mse": 1.0, "test/mae": 1.0, "test/rmse": 1.0}
+    shown = with_configured_scaler(metrics, cfg)
+    assert metrics_table(shown).splitlines()[2].startswith(label)
+    assert metrics["scaler"] == "train rows"  # what the run wrote is not changed
+    assert with_configured_scaler({"scaler": "none"}, cfg) == {"scaler": "none"}

@@ -27,10 +27,19 @@ SCALED_LABELS = {"robust": "robust-scaled", "none": "unscaled"}  # else the pape
 
 def scaled_label(metrics: dict[str, Any]) -> str:
     """The name of the scaled metrics' row, by metrics.json's ``scaler``: ``scaled (papers)``
-    for the standard scaler (the papers' numbers; an older run's ``"train rows"`` too),
+    for the standard scaler (the papers' numbers; an older run's ``"train rows"`` too, unless
+    :func:`with_configured_scaler` read its config),
     ``robust-scaled`` (median and interquartile range: not comparable with the papers'),
     ``unscaled`` (``data.scale=false``: the data's own units, as the original scale's row)."""
     return SCALED_LABELS.get(str(metrics.get("scaler")), "scaled (papers)")
+
+
+def with_configured_scaler(metrics: dict[str, Any], cfg: Any) -> dict[str, Any]:
+    """``metrics`` naming the run's scaler: runs written before metrics.json named it say
+    ``"train rows"`` for every scaler, standard or robust; the run's config says which."""
+    if metrics.get("scaler") != "train rows":
+        return metrics
+    return {**metrics, "scaler": str(cfg.data.get("scaler", "standard"))}
 
 
 def metrics_table(metrics: dict[str, Any], stage: str = "test") -> str:

@@ -54,7 +54,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
 
     from tsfm.forecast_file import write_forecasts
     from tsfm.pipeline import fit_and_test
-    from tsfm.report import metrics_table, plot_forecasts, run_title
+    from tsfm.report import metrics_table, plot_forecasts, run_title, with_configured_scaler
     from tsfm.training.artifacts import finite_metrics, write_run_files
     from tsfm.training.divergence import LIKELY_CAUSES, DivergedError
     from tsfm.training.finished_runs import already_finished, finished_run
@@ -67,7 +67,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict:
     if (finished := finished_run(cfg, run_dir)) is not None:
         log.info("%s", already_finished(run_dir, finished))  # not trained and tested again
         if cfg.output.print_table:
-            log.info("\n%s\n%s", run_title(cfg), metrics_table(finished))
+            shown = with_configured_scaler(finished, cfg)
+            log.info("\n%s\n%s", run_title(cfg), metrics_table(shown))
         return finished
     check_fresh_run_dir(cfg, run_dir)
     try:
