@@ -48,13 +48,10 @@ def check_given_rows(est: Any, ids: list, tables: list, intervals: bool, what: s
             "flatter or steeper than the series) makes them too narrow or too wide. Pass each "
             "new series' full history"
         )
-    starts = _fitted_starts(est)
+    short = [j for j, s in enumerate(ids) if s in fitted and len(tables[j]) < est.lookback_]
+    starts = _fitted_starts(est) if short else {}  # a fitted series that short: no warning
     short = {
-        ids[j]: len(tables[j])
-        for j in range(len(ids))
-        if ids[j] in fitted
-        and len(tables[j]) < est.lookback_
-        and not _from_start(tables[j], starts.get(ids[j]))
+        ids[j]: len(tables[j]) for j in short if not _from_start(tables[j], starts.get(ids[j]))
     }
     if short:
         warn_user(
