@@ -103,8 +103,10 @@ def cross_validate_panel(
         cuts = panel_cutoffs(est, ids, tables, n_windows, step, training=True)
         refits = [_refit_now(refit, fold) for fold in range(len(cuts))]
         warn_cross_validation(ids, tables, cuts, refits, est.time_col)
+    # every series on one frequency, as fit refuses otherwise: the folds' fits check only the
+    # rows before their cutoffs, and a gap after the last one would shift its scored windows
+    freq = panel_freq(long.ids, tables, est.freq, est.missing == "mask")
     if est.lookback is None:  # one look-back for every fold, by the first fold's rows
-        freq = panel_freq(long.ids, tables, est.freq, est.missing == "mask")
         est = fold_model(est, freq, [int(c) for c in cuts[0]])
     told: set = set()  # the calendar warnings of the folds' fits: once per call
     model = None

@@ -18,6 +18,7 @@ from tsfm.data.frames import to_polars
 from tsfm.data.frames.column_types import user_types
 from tsfm.data.frames.gaps import insert_absent_steps, refuse_coarser_panel
 from tsfm.data.frames.long import LongFrame, series_tables
+from tsfm.data.frames.panel_freqs import refuse_off_freq
 from tsfm.data.frames.read import read_long
 from tsfm.data.panel_scaling import require_observed, series_statistics
 from tsfm.data.values import last_observed
@@ -67,11 +68,15 @@ def read_panel(
 
 
 def panel_tables(est: Any, long: LongFrame, fitted: bool = True, known: dict | None = None) -> list:
-    """One table per series; with ``missing="mask"``, absent steps inserted as missing rows
-    (of the model's frequency when ``fitted``, else of ``freq`` or each series' usual step),
-    warned about except those of the fitted series (or ``known``: by series, warned already)."""
+    """One table per series; ``fitted``: each refused by name where its timestamps are not every
+    step of the model's frequency. With ``missing="mask"``, absent steps are inserted as
+    missing rows instead (of the model's frequency when ``fitted``, else of ``freq`` or each
+    series' usual step; a row off that grid is refused), warned about except those of the
+    fitted series (or ``known``: by series, warned already)."""
     tables = series_tables(long)
     if est.missing != "mask":
+        if fitted:  # the fit checked its series so (panel_freq): refuse gaps and off-grid rows
+            refuse_off_freq(long.ids, tables, est.freq_)
         return tables
     freq = est.freq_ if fitted else est.freq
     if known is None:

@@ -51,7 +51,7 @@ def panel_paths(
     static covariates joined already), drawn from the pooled calibration ``residuals``
     ``[n, H, N]`` (``N`` targets per series): rows (series, sample, timestamp), a column per
     target, as the module docstring says."""
-    inputs = panel_inputs(est, df)  # the paths come back in the frame library of df
+    inputs = panel_inputs(est, df, True, "sample_paths")  # paths in the library of df
     targets = [str(t) for t in est.columns_]
     _, time_col, target_col = path_names(inputs.layout, targets)
     names = targets if len(targets) > 1 else [target_col]  # predict's target columns

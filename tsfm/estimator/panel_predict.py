@@ -19,6 +19,7 @@ from tsfm.data.values import refuse_overflow, warn_empty_lookback
 from tsfm.errors import InputError
 from tsfm.estimator.floors import floored_columns
 from tsfm.estimator.model_outputs import finite
+from tsfm.estimator.panel_given import check_given_rows
 from tsfm.estimator.panel_history import (
     PanelHistory,
     history_of,
@@ -49,8 +50,12 @@ class PanelInputs:
     tables: list | None  # the tables read from df (None: the fitted look-backs)
 
 
-def panel_inputs(est: Any, df: Any = None) -> PanelInputs:
-    """The inputs of a forecast after every series of ``df`` (or of the fitted data)."""
+def panel_inputs(
+    est: Any, df: Any = None, intervals: bool = False, what: str = "predict"
+) -> PanelInputs:
+    """The inputs of a forecast after every series of ``df`` (or of the fitted data), the rows
+    given of each checked (:mod:`tsfm.estimator.panel_given`; ``intervals``: the forecast has
+    intervals, quantiles or paths; ``what``: the call, in its warnings)."""
     if df is None:
         history, ids = est.history_, list(est.series_)
         statics = statics_for(est, ids, None)
@@ -61,6 +66,7 @@ def panel_inputs(est: Any, df: Any = None) -> PanelInputs:
     tables = [t.select(est.input_columns_) for t in panel_tables(est, long)]
     ids = list(long.ids)
     given, times = [t.values for t in tables], [t.times for t in tables]
+    check_given_rows(est, ids, tables, intervals, what)
     mean, std = series_scales(est, ids, tables)
     statics = statics_for(est, ids, long.statics)
     history = history_of(est, given, times)
@@ -79,7 +85,7 @@ def predict_panel(
     interval and quantile ``columns`` (``(suffix, tau)``) of a probabilistic head too;
     ``steps``: the first ``steps`` of them, or beyond the horizon the rollout of
     :mod:`tsfm.estimator.rollout`."""
-    inputs = panel_inputs(est, df)  # forecasts come back in the frame library of df
+    inputs = panel_inputs(est, df, bool(taus))  # forecasts come back in the library of df
     if steps is not None and steps > est.horizon:
         from tsfm.estimator.rollout import roll_panel
 
