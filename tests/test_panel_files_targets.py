@@ -132,6 +132,10 @@ def test_target_settings_and_nonnegative_names_are_checked_with_the_fix(tmp_path
         (["data.target=sales"], r"data.target='sales' and data.targets=\['sales', 'returns'\] "),
         (["data.targets=[sales,cost]"], r"data.targets='cost' are not columns of"),
         (["data.targets=[]"], r"data.targets=\[\] names no target"),
+        (
+            ["data.targets=[sales,sales]"],
+            r"data.targets lists a column twice: \['sales', 'sales'\]",
+        ),
         (["data.targets=[sales]"], r"\['returns'\] without a role: list them in data.future_cov"),
         (  # one target named, another value column: the refusal says data.targets takes both
             ["data.targets=null", "data.target=sales"],

@@ -150,6 +150,8 @@ def test_a_saved_model_of_several_targets_forecasts_the_same(model, tmp_path):
 def test_what_several_targets_cannot_do_is_refused_with_the_fix(model, panel):
     with pytest.raises(ValueError, match=r"target_col='y2' and targets=\['sales', 'returns'\]"):
         _fit(panel, target_col="y2")
+    with pytest.raises(ValueError, match=r"targets lists a column twice: \['sales', 'sales'\]"):
+        _fit(panel, targets=["sales", "sales"])
     bad = panel.assign(returns=panel.returns.astype(str))
     with pytest.raises(ValueError, match="target column 'returns'"):
         _fit(bad, max_epochs=1)

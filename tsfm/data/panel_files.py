@@ -71,6 +71,8 @@ def panel_targets(cfg: DataConfig) -> list[str]:
             "data.targets=[] names no target: list each series' target columns, e.g. "
             "data.targets=[sales,returns], or name one with data.target"
         )
+    if len(set(targets)) != len(targets):
+        raise InputError(f"data.targets lists a column twice: {targets}; name each target once")
     return targets
 
 

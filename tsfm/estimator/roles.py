@@ -62,6 +62,8 @@ def panel_targets(est: Any) -> list[str]:
     named = [str(c) for c in role_names(est, "targets")]
     if not named:
         return [est.target_col]
+    if len(set(named)) != len(named):
+        raise InputError(f"targets lists a column twice: {named}; name each target once")
     if est.target_col != "y" and est.target_col not in named:
         raise InputError(
             f"target_col='{est.target_col}' and targets={named} both name the long frame's "
