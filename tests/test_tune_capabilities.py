@@ -84,3 +84,21 @@ def test_a_warm_tune_of_a_model_saved_with_them_is_refused_as_its_warm_fit(tmp_p
     assert not (tmp_path / "s" / "study.db").exists()
     assert str(tuning.value) == str(fitting.value)
     assert "set_params(warm_start=False" in str(tuning.value)
+
+
+@pytest.mark.parametrize("mode", ["joint", "independent"])
+def test_a_column_named_like_a_generated_one_is_refused_before_the_study(tmp_path, mode):
+    """A column ``fit`` refuses before training for clashing with the forecasts' generated
+    names (``v0-lo-80`` beside the target ``v0``) is refused by tune before any trial."""
+    wide = _wide().rename(columns={"cov": "v0-lo-80"})
+    if mode == "independent":  # two series, each with the targets v0 and v0-lo-80
+        frame = pd.concat([wide.assign(unique_id=u) for u in ("a", "b")]).drop(columns="v1")
+        roles = {"mode": "independent", "targets": ["v0", "v0-lo-80"], "time_col": "date"}
+    else:
+        frame, roles = wide, {}
+
+    def est_of() -> Forecaster:
+        return Forecaster(horizon=12, lookback=48, **roles, **TINY["itransformer"], **SETTINGS)
+
+    fitting, tuning = _refusals(est_of, frame, tmp_path)
+    assert "v0-lo-80" in fitting and tuning == fitting

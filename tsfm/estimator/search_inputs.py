@@ -1,6 +1,8 @@
 """What ``Forecaster.tune`` refuses of the data before its study opens: covariates of a kind
 the model cannot use (:func:`~tsfm.training.inputs.check_capabilities`), which ``fit``
-refuses when it builds the model and every trial would therefore fail on. The search cannot
+refuses when it builds the model, and column names that clash with the forecasts' generated
+ones (:mod:`tsfm.estimator.output_names`), which ``fit`` refuses before training: every trial
+would fail on them. The search cannot
 change them: the model, the covariates' roles and the data are the Forecaster's own."""
 
 from __future__ import annotations
@@ -25,16 +27,30 @@ def check_trial_inputs(est: Any, data: Any, static_df: Any, warm: Any = None) ->
     (``warm``: the trials' :class:`~tsfm.estimator.warm_start.WarmStart`, whose fits refuse
     them as a warm fit does). Where the inputs cannot be read here (a setting only a trial's
     values mend, say), the trials tell."""
+    from tsfm.estimator.output_names import refuse_output_clashes
     from tsfm.estimator.warm_start import building
     from tsfm.models import capabilities
     from tsfm.training.inputs import check_capabilities
 
     try:
         dims = _covariate_dims(est, data, static_df)
+        targets = _target_names(est, data)
     except Exception:  # noqa: BLE001  the trials refuse it with their own message
         return
+    refuse_output_clashes(data.layout, targets, panel=est.mode == "independent")
     with building(warm):
         check_capabilities(est.model, capabilities(est.model), dims)
+
+
+def _target_names(est: Any, data: Any) -> list[str]:
+    """The target names a fit checks the frame's columns against, as fit computes them."""
+    if est.mode == "independent":
+        return [str(t) for t in panel_targets(est)]
+    from tsfm.estimator.fitting import target_names
+
+    if data.layout is not None and data.layout.kind == "long":  # its series: one column
+        return [data.layout.target_col]
+    return target_names(data, role_settings(est, data))
 
 
 def _covariate_dims(est: Any, data: Any, static_df: Any) -> dict[str, Any]:
