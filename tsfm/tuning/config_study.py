@@ -207,6 +207,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.tuning.one_process import check_one_process
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import recorded_check, study_problem
+    from tsfm.tuning.pruning import pruning_monitor
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
     from tsfm.tuning.space_models import check_space_model
     from tsfm.tuning.study import (
@@ -261,7 +262,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     recheck = recorded_check(study, problem, storage, rename)  # workers opening it together
     run_trials(
         study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials,
-        recheck=recheck,
+        recheck=recheck, monitor=pruning_monitor(settings.metric, checkpoint_monitor(cfg), space),
     )  # fmt: skip
     groups, base_values = base_of_best(cfg, overrides)
     base_values = {**base_values, **fixed_values(space)}
