@@ -1,7 +1,8 @@
 """Studies over a composed run config: the code behind ``python -m tsfm.tune``.
 
 Each trial composes the run config with the drawn values (so group choices can be searched
-too), trains with the pruning callback on ``val/loss`` and reports the best validation loss;
+too), trains with the pruning callback (on ``val/loss``, or on what ``tune.metric`` ranks:
+:func:`~tsfm.tuning.pruning.pruning_monitor`) and reports the best validation loss;
 the test split is not touched. At the end the worker writes, under ``tune.dir``:
 ``experiment/<model>_<data>_<horizon>_tuned.yaml`` (the best overrides), ``trials.csv``,
 ``results.txt``, ``history.png`` and ``importance.png``.
