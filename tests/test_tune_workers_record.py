@@ -79,6 +79,24 @@ def test_an_overwrite_during_a_trial_fails_that_trial_instead_of_ranking_it(tmp_
     assert "other data" in a.trials[0].user_attrs["error"]
 
 
+def test_an_overwrite_during_a_pruned_trial_fails_that_trial_too(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    a = _open(url, A)
+    trained = []
+
+    def pruned(trial, values, callbacks) -> float:
+        trained.append(trial.number)
+        trial.report(1.0, 0)
+        _late_write(url, B)
+        raise optuna.TrialPruned()
+
+    with pytest.raises(InputError, match="other data"):
+        run_trials(a, SPACE, pruned, 3, recheck=recorded_check(a, A, url))
+    assert trained == [0]  # stopped after it: not counted, feeding no pruner
+    assert [t.state for t in a.trials] == [TrialState.FAIL]
+    assert "other data" in a.trials[0].user_attrs["error"]
+
+
 def test_a_write_during_the_settling_is_refused_when_the_study_opens(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     monkeypatch.setattr(problem_module.time, "sleep", lambda seconds: _late_write(url, B))

@@ -125,6 +125,7 @@ def tune_forecaster(
     from tsfm.tuning.checks import check_metric
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import recorded_check
+    from tsfm.tuning.pruning import pruning_monitor
     from tsfm.tuning.space import fixed_values, parse_space
     from tsfm.tuning.study import (
         NoBestTrial,
@@ -186,9 +187,11 @@ def tune_forecaster(
 
     tracebacks = int(est.verbose) >= 2
     recheck = recorded_check(study, problem, url or "memory", rename)  # workers racing
+    monitor = pruning_monitor(tune.metric, checkpoint_monitor(est), space)  # its units
     run_trials(
-        study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks, recheck
-    )
+        study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks, recheck,
+        monitor,
+    )  # fmt: skip
     best = best_trial(study, space)
     if best is None:
         raise NoBestTrial(no_best(study, tune.study_name))

@@ -32,7 +32,8 @@ class TuneConfig:
             ``seed + k``, so one worker repeats itself and parallel workers do not collide.
         startup_trials: random trials before TPE takes over.
         pruner: ``median`` (stop a trial whose validation loss is worse than the median of
-            earlier trials at the same epoch), ``hyperband`` or ``none``.
+            earlier trials at the same epoch), ``hyperband`` or ``none``; trials are pruned
+            on ``val/loss``, or what ``metric`` ranks (:func:`tsfm.tuning.pruning.pruning_monitor`).
         pruner_startup_trials: trials finished before pruning starts.
         pruner_warmup_epochs: epochs of each trial before it may be pruned.
         metric: what is minimised: ``val/best_loss``, the best epoch's validation loss, or

@@ -1,7 +1,8 @@
 """Studies over a composed run config: the code behind ``python -m tsfm.tune``.
 
 Each trial composes the run config with the drawn values (so group choices can be searched
-too), trains with the pruning callback on ``val/loss`` and reports the best validation loss;
+too), trains with the pruning callback (on ``val/loss``, or on what ``tune.metric`` ranks:
+:func:`~tsfm.tuning.pruning.pruning_monitor`) and reports the best validation loss;
 the test split is not touched. At the end the worker writes, under ``tune.dir``:
 ``experiment/<model>_<data>_<horizon>_tuned.yaml`` (the best overrides), ``trials.csv``,
 ``results.txt``, ``history.png`` and ``importance.png``.
@@ -207,6 +208,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     from tsfm.tuning.one_process import check_one_process
     from tsfm.tuning.outputs import best_trial, write_outputs
     from tsfm.tuning.problem import recorded_check, study_problem
+    from tsfm.tuning.pruning import pruning_monitor
     from tsfm.tuning.space import fixed_values, parse_space, searched_entries
     from tsfm.tuning.space_models import check_space_model
     from tsfm.tuning.study import (
@@ -261,7 +263,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     recheck = recorded_check(study, problem, storage, rename)  # workers opening it together
     run_trials(
         study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials,
-        recheck=recheck,
+        recheck=recheck, monitor=pruning_monitor(settings.metric, checkpoint_monitor(cfg), space),
     )  # fmt: skip
     groups, base_values = base_of_best(cfg, overrides)
     base_values = {**base_values, **fixed_values(space)}

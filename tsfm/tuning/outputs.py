@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
 from tsfm.config import CONF_DIR
+from tsfm.tuning.pruning import pruned_in_metric_units
 from tsfm.tuning.study import FINISHED
 
 
@@ -89,16 +90,20 @@ def write_best_experiment(
 
 
 def results_frame(study: optuna.Study):
-    """One row per trial: number, state, value, epochs trained, worker, parameters."""
+    """One row per trial: number, state, value (the metric, of a complete trial), pruned value
+    (a pruned trial's value at its last epoch, of what trials are pruned on: another value
+    than the metric, so never in its column), epochs trained, seconds, worker, parameters."""
     import pandas as pd
 
     rows = []
     for t in study.get_trials(deepcopy=False):
+        pruned = t.state == TrialState.PRUNED
         rows.append(
             {
                 "trial": t.number,
                 "state": t.state.name.lower(),
-                "value": t.value,
+                "value": None if pruned else t.value,
+                "pruned_value": t.value if pruned else None,
                 "epochs": len(t.intermediate_values),
                 "seconds": t.duration.total_seconds() if t.duration else None,
                 "worker": t.user_attrs.get("worker"),
@@ -109,12 +114,13 @@ def results_frame(study: optuna.Study):
 
 
 def results_table(study: optuna.Study, top: int = 10) -> str:
-    """The best ``top`` finished trials as a fixed-width table."""
+    """The best ``top`` finished trials as a fixed-width table: complete trials by value,
+    then pruned ones by their pruned value."""
     frame = results_frame(study)
     if frame.empty:
         return "no trials"
     done = frame[frame.state.isin(["complete", "pruned"])]
-    ordered = done.sort_values("value", na_position="last").head(top)
+    ordered = done.sort_values(["value", "pruned_value"], na_position="last").head(top)
     counts = frame.state.value_counts().to_dict()
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     if done.empty:
@@ -140,6 +146,8 @@ def write_plots(study: optuna.Study, directory: Path, metric: str = "value") -> 
 
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     pruned = [t for t in finished if t.state == TrialState.PRUNED and t.value is not None]
+    if not pruned_in_metric_units(metric):  # pruned on a validation value: another axis
+        pruned = []
     ax.scatter([t.number for t in complete], [t.value for t in complete], s=22, label="complete")
     if pruned:
         ax.scatter(

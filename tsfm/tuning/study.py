@@ -23,12 +23,12 @@ from optuna.samplers import BaseSampler, TPESampler
 from optuna.trial import FrozenTrial, TrialState
 
 from tsfm.errors import InputError
+from tsfm.tuning.pruning import PRUNE_MONITOR, make_pruner
 from tsfm.tuning.space import suggest
 from tsfm.tuning.storage import in_memory, make_storage
 
 log = logging.getLogger(__name__)
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-PRUNE_MONITOR = "val/loss"
 CAUGHT = (ValueError, RuntimeError, MemoryError)  # a failed trial; the study goes on
 
 
@@ -61,18 +61,6 @@ class TrialSeededTPE(BaseSampler):
 
     def after_trial(self, study, trial, state, values):
         self._tpe.after_trial(study, trial, state, values)
-
-
-def make_pruner(kind: str, startup_trials: int, warmup_epochs: int) -> optuna.pruners.BasePruner:
-    if kind == "median":
-        return optuna.pruners.MedianPruner(
-            n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs
-        )
-    if kind == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=max(1, warmup_epochs + 1))
-    if kind == "none":
-        return optuna.pruners.NopPruner()
-    raise InputError(f"unknown pruner '{kind}'; use median, hyperband or none")
 
 
 def open_study(
@@ -151,6 +139,7 @@ def run_trials(
     worker_trials: int | None = None,
     tracebacks: bool = True,
     recheck: Callable[[], None] | None = None,
+    monitor: str = PRUNE_MONITOR,
 ) -> optuna.Study:
     """Run trials until the study holds ``n_trials`` finished (complete or pruned) ones.
 
@@ -166,7 +155,9 @@ def run_trials(
     Without ``tracebacks``, Optuna logs such a trial in one line, its reason.
     ``recheck`` (:func:`~tsfm.tuning.problem.recorded_check`) raises where the stored study
     no longer records this worker's problem: run before the first trial and before and after
-    each, it stops this worker (a trial under way is failed, not ranked) with its refusal.
+    each, it stops this worker (a trial under way, complete or pruned, is failed, not
+    ranked) with its refusal. ``monitor``: the epoch value trials are pruned on
+    (:func:`~tsfm.tuning.pruning.pruning_monitor`).
     """
     from optuna_integration import PyTorchLightningPruningCallback
 
@@ -186,11 +177,14 @@ def run_trials(
         trial.set_user_attr("worker", worker_name())
         rechecked(trial)
         values = suggest(trial, space)
-        pruning = PyTorchLightningPruningCallback(trial, PRUNE_MONITOR)
+        pruning = PyTorchLightningPruningCallback(trial, monitor)
         try:
             value = train_trial(trial, values, [pruning])
         except CAUGHT as err:  # kept with the failed trial: why it failed
             trial.set_user_attr("error", f"{type(err).__name__}: {err}"[:2000])
+            raise
+        except optuna.TrialPruned:  # a pruned trial counts and feeds the pruner: recheck it
+            rechecked(trial)  # its refusal (a ValueError) fails the trial instead
             raise
         rechecked(trial)  # another worker's record written during the trial: not ranked
         return value

@@ -1,0 +1,54 @@
+"""What a study prunes its trials with (Optuna's pruner) and on (an epoch value every trial
+logs, in the units of the metric the trials are ranked by)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+
+from tsfm.errors import InputError
+
+PRUNE_MONITOR = "val/loss"  # pruned on where the metric ranks no other validation value
+ORIGINAL_MONITOR = "val/mae_original"  # in the data's own units whatever the scaling
+
+
+def make_pruner(kind: str, startup_trials: int, warmup_epochs: int) -> optuna.pruners.BasePruner:
+    if kind == "median":
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs
+        )
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=max(1, warmup_epochs + 1))
+    if kind == "none":
+        return optuna.pruners.NopPruner()
+    raise InputError(f"unknown pruner '{kind}'; use median, hyperband or none")
+
+
+def pruning_monitor(metric: str, monitor: str, space: Mapping[str, Any] | None = None) -> str:
+    """The epoch value trials ranked by ``metric`` are pruned on (each logged at every
+    validation epoch): the checkpoint's ``monitor`` where ``metric`` is its best value
+    (``best/val/mae_original``: pruned on ``val/mae_original``), so a trial is pruned on what
+    it is ranked by, in the same units; else, where ``space`` searches the scaling
+    (:data:`~tsfm.tuning.checks.RANKING_UNITS`, whose settings change the units of
+    ``val/loss``), ``val/mae_original``, in the data's own units whatever the scaling, so the
+    pruner compares trials in one unit; ``val/loss`` otherwise (``val/best_loss``,
+    ``fit_seconds``, ``epochs``)."""
+    from tsfm.tuning.checks import RANKING_UNITS
+    from tsfm.tuning.space import candidate_values
+
+    metric, monitor = str(metric), str(monitor)
+    if metric == f"best/{monitor}" and monitor.startswith("val/"):
+        return monitor
+    for key in RANKING_UNITS:
+        if space is not None and key in space and len(set(candidate_values(space[key]))) > 1:
+            return ORIGINAL_MONITOR
+    return PRUNE_MONITOR
+
+
+def pruned_in_metric_units(metric: str) -> bool:
+    """Whether a pruned trial's last value (of :func:`pruning_monitor`) is in ``metric``'s
+    units: for the validation loss or a best checkpoint's validation value, which trials are
+    pruned on; not for ``fit_seconds`` or ``epochs``."""
+    return str(metric) == "val/best_loss" or str(metric).startswith("best/val/")
