@@ -250,7 +250,7 @@ class Forecaster(
             from tsfm.estimator.future import make_future_panel
 
             return make_future_panel(self, df, steps)
-        table = self.history_ if df is None else self._read(df)
+        table = self.history_ if df is None else self._read(df, forecast=False)
         return make_future_frame(self, table, steps)
 
     # ------------------------------------------------------------------ tuning
