@@ -165,3 +165,21 @@ def test_the_command_line_reads_a_mixed_weekday_long_file_on_each_series_dates(t
         last = int(np.flatnonzero(test.series.numpy() == j)[-1])
         times = datamodule.window_times("test", last)
         np.testing.assert_array_equal(times, rows.ds.to_numpy()[-6:], err_msg=series)
+
+
+def test_an_absent_week_of_a_series_on_its_own_weekday_is_named_not_its_first_row():
+    """A Sunday series with one week absent, beside a longer Thursday one: its own step is
+    what is irregular (row 50), not its weekday (row 0 against the Thursdays' 'W-THU')."""
+    sundays = anchored_panel(["2010-01-03"], "7D", lengths=(100,)).drop(index=50)
+    thursdays = anchored_panel(["2010-01-07"], "7D", lengths=(120,)).assign(unique_id="thu")
+    with pytest.raises(ValueError) as err:
+        fit(pd.concat([sundays, thursdays], ignore_index=True))
+    message = str(err.value)
+    assert message.startswith("series 's0' (weeks on Sundays, its own weekday")
+    assert "on 'W-THU' (weeks on Thursdays)): timestamps are not regular: row 50 is " in message
+    assert "2010-12-26 00:00:00, but frequency 'W-SUN' puts 2010-12-19 00:00:00 there" in message
+    assert "row 0" not in message and "Fill the missing steps" in message
+    sundays_too = thursdays.assign(ds=pd.date_range("2010-01-03", periods=120, freq="7D"))
+    with pytest.raises(ValueError) as err:  # the longest's anchor: refused as before
+        fit(pd.concat([sundays, sundays_too], ignore_index=True))
+    assert str(err.value).startswith("series 's0': timestamps are not regular: row 50 is 2010-12")

@@ -143,3 +143,22 @@ def test_a_step_the_time_column_cannot_hold_is_refused_not_truncated():
     ):
         with pytest.raises(ValueError, match=r"'day' is .*which holds dates only.*12:00:00"):
             tiny(freq="12h", missing="mask").fit(frame)  # 12:00 rows a date cannot hold
+
+
+def test_float_time_is_refused_with_integer_steps_as_the_fix_and_the_python_names():
+    """Integer steps are a time column as dates are: floats of whole numbers are told to
+    become integers (not to be dates), and the Forecaster's names come before the CLI's."""
+    series = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.sin(np.arange(40.0))})
+    est = tiny(mode="independent").fit(series)
+    whole, halves = series.assign(ds=series.ds.astype(float)), series.assign(ds=series.ds + 0.5)
+    with pytest.raises(ValueError) as err:
+        est.predict(whole)
+    message = str(err.value)
+    assert message.startswith("time column 'ds' has type Float64; it must hold integer steps")
+    assert "whole numbers, so make them integers (pandas: df['ds'].astype('int64')" in message
+    assert "(Python: time_col=... for a long frame, date_col=... for a wide one" in message
+    assert len(est.predict(whole.assign(ds=whole.ds.astype("int64")))) == HORIZON  # the fix
+    with pytest.raises(ValueError, match="steps with fractions are neither; number the steps"):
+        est.predict(halves)
+    with pytest.raises(ValueError, match=r"make them integers after dropping its rows without"):
+        tiny().fit(pd.DataFrame({"ds": [*range(39), None], "y": np.arange(40.0)}))

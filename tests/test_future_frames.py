@@ -152,3 +152,38 @@ def test_a_polars_future_frame_keeps_the_fitted_types_of_the_covariates(mode, tm
     assert again.schema == future.schema
     filled = future.with_columns(pl.lit(True).alias("holiday"), pl.lit(1, pl.Int32).alias("shift"))
     assert est.predict(future_df=filled).height == 8
+
+
+def test_future_df_with_its_time_and_id_columns_named_otherwise_is_told_their_names(berlin_panel):
+    est, _, future = berlin_panel
+    renamed = future.rename(columns={"ds": "date", "unique_id": "series"})
+    with pytest.raises(ValueError) as err:
+        est.predict(future_df=renamed)
+    message = str(err.value)
+    assert message.startswith(
+        "future_df has no time column 'ds' and no series id column 'unique_id' (the fitted "
+        "frame's names): name them as in the fitted frame"
+    )
+    assert "future_df.rename(columns={'date': 'ds', 'series': 'unique_id'}))" in message
+    with pytest.raises(
+        ValueError,
+        match=r"^future_df has no time column 'ds' \(the fitted frame's name\): name it as",
+    ):
+        est.predict(future_df=future.rename(columns={"ds": "date"}))
+    fixed = renamed.rename(columns={"date": "ds", "series": "unique_id"})  # as it says
+    pd.testing.assert_frame_equal(est.predict(future_df=fixed), est.predict(future_df=future))
+
+
+def test_future_df_with_times_in_a_column_where_the_fit_had_an_index_is_told_to_set_it():
+    days = pd.date_range("2022-01-01", periods=60, freq="D")
+    frame = pd.DataFrame({"y": np.sin(np.arange(60) / 3), "temp": np.cos(np.arange(60.0))}, days)
+    est = Forecaster(horizon=4, lookback=8, future_covariates=["temp"], **TINY_IT).fit(frame)
+    future = est.make_future_dataframe().assign(temp=1.0)
+    as_column = future.rename_axis("date").reset_index()
+    with pytest.raises(ValueError, match=r"^future_df has no times: the fitted frame held them"):
+        est.predict(future_df=as_column)
+    with pytest.raises(ValueError, match=re.escape("(pandas: future_df.set_index('date'))")):
+        est.predict(future_df=as_column)
+    pd.testing.assert_frame_equal(
+        est.predict(future_df=as_column.set_index("date")), est.predict(future_df=future)
+    )

@@ -96,7 +96,10 @@ class PanelDataModule(PanelTimes, ForecastDataModule):
             held = (
                 f" ({short[0]!r} trains on {kept} of its {rows} rows: the other {rows - kept} are "
                 f"held out {fix} holds out less)"
-                if kept < rows
+                if 0 < kept < rows
+                else f" ({short[0]!r} has {rows} rows, and {rows - kept} are to be held out {fix} "
+                "holds out less)"
+                if kept <= 0
                 else ""
             )
             raise InputError(

@@ -142,7 +142,7 @@ def backtest_fitted(
         from tsfm.estimator.panel_folds import backtest_panel
 
         return backtest_panel(est, df, n_windows, step, mase_scale, cutoffs)
-    table = _model_order(est, est._read(df))
+    table = _model_order(est, est._read(df, forecast=False))  # other columns: refused
     refuse_clashing_names(table.layout)
     folds = fold_cutoffs(est, table, n_windows, step)
     if folds[0] < est.lookback_:

@@ -65,6 +65,13 @@ def with_validation(
     """The rows to use, how many of them train, and whether the rest validate."""
     if val_table is None:
         held_out = validation_rows(len(table), val_size, horizon)
+        if held_out >= len(table):
+            raise InputError(
+                f"the frame has {len(table)} rows, but val_size={val_size} holds out {held_out} "
+                "rows to validate, leaving none to train on; pass a smaller val_size "
+                "(set_params(val_size=...) on a fitted or loaded model; None fits without "
+                "validation) or a longer frame"
+            )
         return table, len(table) - held_out, held_out > 0
     if val_table.layout.kind != table.layout.kind:
         raise InputError("val_df must have the same layout (wide or long) as df")
@@ -157,9 +164,16 @@ def fit_table(
     cfg.season_length = resolve_season_length(cfg.get("season_length"), freq, est.lookback_)
     needed = est.lookback_ + est.horizon
     if n_train < needed:
+        held = len(rows) - n_train if validate and val_table is None else 0
         raise InputError(
-            f"{n_train} training rows, but one window needs lookback + horizon = {needed}; "
-            "pass a longer frame, or shorten lookback/horizon (or val_size)"
+            f"{n_train} training rows"
+            + (f" (the frame's {len(rows)} less the {held} val_size={size} holds out)" * bool(held))
+            + f", but one window needs lookback + horizon = {needed}; pass a longer frame"
+            + (
+                ", shorten lookback/horizon, or hold out fewer rows (set_params(val_size=...))"
+                if held
+                else ", or shorten lookback/horizon"
+            )
         )
     windows, normalize = cfg.conformal.windows if calibrate else 0, cfg.conformal.normalize
     if warm is not None and validate:  # validation rows the weights were not fitted on

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tsfm.estimator.checks import check_fitted, refuse_step_count
 from tsfm.estimator.frame_reading import FrameReading
 from tsfm.estimator.guards import check_run_only, guarded
+from tsfm.estimator.none_values import refuse_none_values
 from tsfm.estimator.other_names import other_method, refuse_other_parameters, refuses_other_names
 from tsfm.estimator.persistence_methods import PersistenceMethods
 from tsfm.estimator.pickling import PicklableConfig
@@ -139,6 +140,7 @@ class Forecaster(
         self.warm_start = warm_start
         check_run_only(overrides, params)  # the command line's resume: never a Forecaster's
         refuse_other_parameters(params, params)  # h=, futr_exog_list=, ...: tsfm's names
+        refuse_none_values(model, experiment, overrides, params)  # conformal_windows=None
         self._extra = dict(params)
         self._searched: frozenset[str] = frozenset()  # set by tune (estimator/searched.py)
 
@@ -248,7 +250,7 @@ class Forecaster(
             from tsfm.estimator.future import make_future_panel
 
             return make_future_panel(self, df, steps)
-        table = self.history_ if df is None else self._read(df)
+        table = self.history_ if df is None else self._read(df, forecast=False)
         return make_future_frame(self, table, steps)
 
     # ------------------------------------------------------------------ tuning

@@ -119,9 +119,13 @@ class FrameReading:
         overrides = tuple(self.overrides or ())  # the cached config, read (not copied)
         return _composed(self.model, self.experiment, overrides).data.get(key)
 
-    def _read(self, df: Any) -> SeriesTable:
+    def _read(self, df: Any, forecast: bool = True) -> SeriesTable:
+        """``df`` read as the fitted frame was, its frequency checked; ``forecast``: it is
+        forecast (a frame's stray variates are warned of: :mod:`~tsfm.estimator.
+        stray_variates`), not only laid out after (``make_future_dataframe``)."""
         from tsfm.data.frames import resolve_freq, same_freq
         from tsfm.estimator.roles import named_columns
+        from tsfm.estimator.stray_variates import warn_stray_variates
 
         table = self.read(df, fitted=True)
         if len(table) >= 3:
@@ -131,4 +135,7 @@ class FrameReading:
                     f"the frame's frequency is {freq!r} but the model was fitted on {self.freq_!r} "
                     "data; resample it, or fit a Forecaster on data of this frequency"
                 )
-        return named_columns(self, table)
+        table = named_columns(self, table)
+        if forecast:
+            warn_stray_variates(self, table)
+        return table

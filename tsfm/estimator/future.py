@@ -92,7 +92,7 @@ def horizon_values(
     too), for ``series`` (long frames; ``[None]`` for a wide frame) whose horizons are
     ``times``; ``steps``: those of ``predict(steps=steps)`` beyond the horizon (named in
     messages); ``optional``: an absent column, row or value is NaN (masked) not refused."""
-    frame, library, _ = to_polars(future_df, "future_df")
+    frame, library, time_index = to_polars(future_df, "future_df")
     layout = est.layout_
     time_col = layout.time_col
     allowed = [*future_names(est), *(names or [])]
@@ -103,17 +103,18 @@ def horizon_values(
         span = f"steps of steps={steps}" if names is None else "first steps - horizon = "
         span += "" if names is None else f"{steps - est.horizon} steps, the later blocks' look-back"
     names = future_names(est) if names is None else names
-    index = "__index__" in frame.columns  # a pandas DatetimeIndex
-    if index:
-        frame = frame.rename({"__index__": time_col})
+    index = time_index and time_col not in frame.columns  # a DatetimeIndex, of any name
+    if index:  # (to_polars made it the first column)
+        frame = frame.rename({frame.columns[0]: time_col})
     long = layout.kind == "long"
     ids = [layout.id_col] if long else []
     extra = [c for c in frame.columns if c not in {time_col, *allowed, *ids}]
     if extra:
         raise InputError(
-            f"future_df may hold only the time column, the series id and the future covariates "
-            f"{future_names(est)}; it also has {extra} (targets and past covariates are not "
-            "known over the horizon; past covariates only with predict(steps=...) beyond it)"
+            f"{unnamed_keys(frame, time_col, ids, extra)}future_df may hold only the "
+            f"time column, the series id and the future covariates {future_names(est)}; it "
+            f"also has {extra} (targets and past covariates are not known over the horizon; "
+            "past covariates only with predict(steps=...) beyond it)"
         )
     wanted = [time_col, *ids, *([] if optional else names)]
     missing_cols = [c for c in wanted if c not in frame.columns]
@@ -239,3 +240,31 @@ def make_future_panel(est: Any, df: Any = None, steps: int | None = None) -> Any
     rows = len(ids) * rows_each
     columns += empty_covariates(est, rows, layout, names)
     return finish_frame(pl.DataFrame(columns), layout)
+
+
+def unnamed_keys(frame: pl.DataFrame, time_col: str, ids: list[str], extra: list[str]) -> str:
+    """What future_df lacks of the time column and the series id, named as the fitted frame's
+    (its time column under another name reads as an unknown column), with the rename that fixes
+    it where the unknown columns tell which is which (one of dates, one other); empty where it
+    has both."""
+    lacking = [c for c in [time_col, *ids] if c not in frame.columns]
+    if not lacking:
+        return ""
+    dates = [c for c in extra if frame.schema[c].is_temporal()]
+    others = [c for c in extra if c not in dates]
+    if time_col == "__index__":  # the fitted frame's times were its pandas DatetimeIndex
+        moved = f"future_df.set_index({dates[0]!r})" if len(dates) == 1 else "set_index(...)"
+        return (
+            "future_df has no times: the fitted frame held them in its DatetimeIndex, so give "
+            f"future_df's as its index too (pandas: {moved}). "
+        )
+    what = {time_col: "time column", **{c: "series id column" for c in ids}}
+    named = " and ".join(f"no {what[c]} {c!r}" for c in lacking)
+    guess = {time_col: dates, **{c: others for c in ids}}
+    pairs = {c: guess[c][0] for c in lacking if len(guess[c]) == 1}
+    one = len(lacking) == 1
+    how = f"name {'it' if one else 'them'} as in the fitted frame"
+    if len(pairs) == len(lacking):
+        rename = ", ".join(f"{old!r}: {new!r}" for new, old in pairs.items())
+        how += f" (pandas: future_df.rename(columns={{{rename}}}))"
+    return f"future_df has {named} (the fitted frame's name{'' if one else 's'}): {how}. "

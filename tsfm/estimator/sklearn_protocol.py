@@ -9,6 +9,7 @@ from typing import Any, Self
 from sklearn.base import BaseEstimator
 
 from tsfm.estimator.guards import check_run_only
+from tsfm.estimator.none_values import refuse_none_values
 from tsfm.estimator.other_names import refuse_other_parameters
 from tsfm.estimator.searched import mark_searched, searched, unmark
 
@@ -33,6 +34,12 @@ class EstimatorProtocol(BaseEstimator):
         for name in params:
             if name not in own:
                 config_key(model, name)  # ValueError for an unknown name, before any change
+        refuse_none_values(  # conformal_windows=None: before any change too
+            model,
+            params.get("experiment", self.experiment),
+            params.get("overrides", self.overrides),
+            {n: v for n, v in params.items() if n not in own},
+        )
         for name, value in params.items():
             if name in own:
                 setattr(self, name, value)

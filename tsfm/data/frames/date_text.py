@@ -31,10 +31,7 @@ def parse_dates(column: pl.Series) -> np.ndarray:
         except Exception:  # formats polars cannot infer, such as "1990/1/1 0:00"
             parsed = _parse_with_pandas(column)
     else:
-        raise InputError(
-            f"date column '{column.name}' has type {column.dtype}; it must hold dates or "
-            "date strings (set data.date_col to the right column, or null for no dates)"
-        )
+        raise InputError(not_times(column))
     if parsed.null_count():
         row = int(parsed.is_null().arg_max())
         raise InputError(
@@ -44,6 +41,31 @@ def parse_dates(column: pl.Series) -> np.ndarray:
     if column.dtype == pl.String:
         refuse_two_digit_years(column, parsed)
     return parsed.to_numpy().astype("datetime64[ns]")
+
+
+def not_times(column: pl.Series) -> str:
+    """Why ``column`` (neither integers, dates nor text) cannot be a time column, and the fix:
+    floats holding whole numbers converted to integer steps, or another column named."""
+    name = column.name
+    what = (
+        f"time column '{name}' has type {column.dtype}; it must hold integer steps (0, 1, 2, "
+        "...) or dates (or dates as text)"
+    )
+    if column.dtype.is_float():
+        values = column.fill_nan(None).drop_nulls()  # pandas' missing values are NaN
+        whole = values.len() > 0 and bool((values.is_finite() & (values == values.round(0))).all())
+        first = " after dropping its rows without a time" if values.len() < column.len() else ""
+        what += (
+            f": its values are whole numbers, so make them integers{first} (pandas: "
+            f"df['{name}'].astype('int64'); polars: pl.col('{name}').cast(pl.Int64))"
+            if whole
+            else ": steps with fractions are neither; number the steps 0, 1, 2, ... or give dates"
+        )
+    return (
+        f"{what}. If another column holds the time, name it (Python: time_col=... for a long "
+        "frame, date_col=... for a wide one; command line: data.date_col=..., or null for no "
+        "dates)"
+    )
 
 
 NUMERIC_DATE = r"^\s*\d{1,2}([/.-])\d{1,2}[/.-]\d{4}(\s+\d{1,2}:\d{2}(:\d{2})?)?\s*$"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from tsfm.data.frames.anchors import anchored_alike, common_freq, describe, on_grid, period_of
 from tsfm.data.frames.dates import Freq, resolve_freq, same_freq, show_time
@@ -48,7 +49,7 @@ def panel_freq(
                 continue
             if given:
                 raise InputError(f"series {series!r}: {err}") from None
-            raise InputError(_other_freq(series, table, ids[index], freq, err)) from None
+            raise InputError(_other_freq(series, table, ids[index], freq, err, masked)) from None
     return common if moved else freq
 
 
@@ -82,15 +83,20 @@ def _named(freq: Freq) -> str:
     return f"{freq!r} ({describe(freq)})" if period_of(freq) is not None else repr(freq)
 
 
-def _other_freq(series: Any, table: SeriesTable, longest: Any, freq: Freq, err: Exception) -> str:
+def _other_freq(
+    series: Any, table: SeriesTable, longest: Any, freq: Freq, err: Exception, masked: bool
+) -> str:
     """Why ``series`` does not step by the panel's ``freq`` (its longest series'): regular on
-    a frequency of its own, or ``err``, the refusal of its irregular steps."""
+    a frequency of its own, irregular on its own anchor of ``freq`` (:func:`_own_anchor`), or
+    ``err``, the refusal of its irregular steps."""
     try:
         own = resolve_freq(table.times, None, table.tz) if len(table) >= 3 else None
     except ValueError:
         own = None
     if own is None:
-        return f"series {series!r}: {err}"
+        return _irregular_on_own_anchor(series, table, longest, freq, masked) or (
+            f"series {series!r}: {err}"
+        )
     if anchored_alike(own, freq):  # the same periods, stamped at their ends and starts
         unit = {1: "M", 3: "Q", 12: "Y"}.get(period_of(freq)[1], "M")
         fix = (
@@ -105,6 +111,43 @@ def _other_freq(series: Any, table: SeriesTable, longest: Any, freq: Freq, err: 
         f"the frequency of its longest series, {longest!r}: the series of a panel share one "
         f"frequency; {fix}"
     )
+
+
+def _own_anchor(freq: Freq, first: np.generic) -> str | None:
+    """``freq`` anchored on a series' own first date: ``'W-SUN'`` for ``'W-THU'`` from a
+    Sunday; for quarters and years, the frequency stepping alike from any date of theirs
+    (``'3MS'``); None for a frequency without an anchor (its steps start at a series' own
+    first date already) and for months."""
+    period = period_of(freq)
+    if period is None:
+        return None
+    if period[0] == "week":
+        return pd.offsets.Week(period[1], weekday=pd.Timestamp(first).weekday()).freqstr
+    return common_freq(freq)
+
+
+def _irregular_on_own_anchor(
+    series: Any, table: SeriesTable, longest: Any, freq: Freq, masked: bool
+) -> str | None:
+    """The refusal of ``series``' irregular steps on its own anchor of the panel's ``freq``
+    (an absent week of a series on Sundays, in a panel whose longest series is on Thursdays),
+    where its first steps follow that anchor; None otherwise (its own steps are another
+    frequency's, or it has none: the refusal against ``freq`` stands)."""
+    anchor = _own_anchor(freq, table.times[0])
+    if anchor is None or len(table) < 3 or same_freq(anchor, freq):
+        return None  # on the longest series' anchor: the refusal against it says it all
+    expected = pd.date_range(pd.Timestamp(table.times[0]), periods=3, freq=anchor)
+    if not np.array_equal(expected.values.astype(table.times.dtype), table.times[:3]):
+        return None  # not even its first steps are of this period: another frequency
+    try:
+        resolve_freq(table.times, anchor, table.tz, masked)
+    except ValueError as err:
+        own = "its own weekday" if period_of(freq)[0] == "week" else "from its own dates"
+        return (
+            f"series {series!r} ({describe(anchor)}, {own}; independent series may be "
+            f"anchored otherwise than the longest, {longest!r}, on {_named(freq)}): {err}"
+        )
+    return None
 
 
 def refuse_offset_grids(ids: Sequence[Any], times: Sequence[np.ndarray]) -> None:
