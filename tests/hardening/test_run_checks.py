@@ -102,7 +102,7 @@ def test_a_missing_gpu_is_named_with_the_fix_in_each_front_door():
 
 
 def test_the_forecaster_names_a_managed_key_by_its_argument():
-    from tsfm.estimator.fitting import describe_key
+    from tsfm.estimator.params import describe_key
 
     assert describe_key("itransformer", "data.seq_len") == "lookback (data.seq_len)"
     cfg = compose_config(*TINY_ITRANSFORMER, "data.seq_len=1")

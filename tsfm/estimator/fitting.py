@@ -29,7 +29,7 @@ from tsfm.estimator.fitted_record import fitted_rows
 from tsfm.estimator.floors import check_fit_values
 from tsfm.estimator.lookback import fit_lookback
 from tsfm.estimator.output_names import refuse_output_clashes
-from tsfm.estimator.params import MANAGED, build_config, given_keys, param_name
+from tsfm.estimator.params import build_config, describe_key, given_keys
 from tsfm.estimator.roles import encode_statics, role_settings, static_frame
 from tsfm.estimator.sizing import within_scores
 from tsfm.training.conformal import pooling
@@ -280,12 +280,6 @@ def model_statics(statics: dict[str, Any] | None) -> dict[str, Any]:
         if statics is not None and statics[key].shape[1]:
             out[f"static_{key}"] = torch.as_tensor(statics[key], dtype=dtype)
     return out
-
-
-def describe_key(model: str, key: str) -> str:
-    """A config key in the estimator's terms: its parameter name, with the key."""
-    name = MANAGED.get(key) or param_name(model, key)
-    return key if name == key else f"{name} ({key})"
 
 
 def n_targets(table: SeriesTable, roles: dict[str, Any]) -> int:

@@ -37,7 +37,7 @@ from tsfm.estimator.fit_trainer import (
     trainer_arguments,
 )
 from tsfm.estimator.fitted_record import fitted_rows
-from tsfm.estimator.fitting import describe_key, model_statics, validation_rows
+from tsfm.estimator.fitting import model_statics, validation_rows
 from tsfm.estimator.floors import check_fit_values
 from tsfm.estimator.lookback import fit_lookback
 from tsfm.estimator.output_names import refuse_output_clashes
@@ -47,7 +47,7 @@ from tsfm.estimator.panel_history import (  # the panel as a fitted model reads 
     panel_tables,
     read_panel,
 )
-from tsfm.estimator.params import build_config, given_keys
+from tsfm.estimator.params import build_config, describe_key, given_keys
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.roles import (
     encode_statics,

@@ -285,3 +285,9 @@ def build_config(
     check_one_process(cfg.trainer, est.model)
     OmegaConf.resolve(cfg)
     return cfg
+
+
+def describe_key(model: str, key: str) -> str:
+    """A config key in the estimator's terms: its parameter name, with the key."""
+    name = MANAGED.get(key) or param_name(model, key)
+    return key if name == key else f"{name} ({key})"
