@@ -34,7 +34,7 @@ def check_trial_inputs(est: Any, data: Any, static_df: Any, warm: Any = None) ->
     except Exception:  # noqa: BLE001  the trials refuse it with their own message
         return
     with building(warm):
-        check_capabilities(est.model, capabilities(est.model), dims)
+        check_capabilities(est.model, capabilities(est.model), dims, est.mode == "independent")
 
 
 def _covariate_dims(est: Any, data: Any, static_df: Any) -> dict[str, Any]:
