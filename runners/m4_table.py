@@ -37,7 +37,7 @@ def run_group(model: str, group: str, out: Path, data_root: str | None, extra: l
     preset = f"{model}_m4_{group.lower()}"
     if not (REPO / "conf" / "experiment" / f"{preset}.yaml").is_file():
         raise SystemExit(f"no preset conf/experiment/{preset}.yaml; add one for {model} first")
-    run_dir = out / "runs" / group.lower()
+    run_dir = (out / "runs" / group.lower()).resolve()  # the run starts in REPO
     clear_run_dir(run_dir)  # --force, or a run that stopped early: python -m tsfm.run refuses it
     cmd = [sys.executable, "-m", "tsfm.run", f"experiment={preset}", f"hydra.run.dir={run_dir}"]
     cmd += ["trainer.enable_progress_bar=false", "output.print_table=false"]

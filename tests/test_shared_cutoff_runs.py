@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import warnings
 
+import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from tests.helpers.estimator import tiny
 from tests.helpers.runs import TINY_ITRANSFORMER, TINY_RUN
 from tests.test_covariates import panel_frame
 from tsfm import Forecaster
@@ -55,8 +57,33 @@ def test_from_run_refuses_a_run_split_at_shared_cutoffs_naming_why_and_what_to_d
     ) as err:
         Forecaster.from_run(tmp_path / "run")
     message = str(err.value)
-    assert "validate each series on its own trailing val_size rows" in message
-    assert "fit(df, val_df)" in message and "data.cutoffs=per_series" in message
+    assert "validates each series on its own trailing val_size rows" in message
+    assert "data.cutoffs=per_series" in message and "val_df)" not in message  # R19
+    # its T = 150 hours: the last max(8, 0.2 T) = 30 tested, the 30 before them validated
+    assert "tested the last max(8, 0.2 T) and validated the max(8, 0.2 T) before" in message
+    advised = "Forecaster(..., mode='independent', val_size=<that number of validated"
+    assert advised in message and "cross_validate(df, cutoffs='shared')" in message
+
+
+def test_the_advice_for_a_run_split_at_shared_cutoffs_runs(tmp_path):
+    """What from_run's refusal advises runs (R19: it advised fit(df, val_df), which a panel
+    fit refuses), and the fit validates the series that reach the test start on the run's
+    validation rows."""
+    cfg = compose_config(*TINY_ITRANSFORMER, *panel_settings(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dm = build_datamodule(cfg)
+    df = pd.read_csv(cfg.data.path, parse_dates=["ds"])
+    test_start = df.ds.drop_duplicates().sort_values().iloc[-30]  # the first tested hour
+    assert dm.times[0][len(dm.times[0]) - dm.n_test[0]] == test_start  # s0's, the run's
+    est = tiny(mode="independent", id_col="unique_id", time_col="ds", target_col="y")
+    est.set_params(val_size=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(df[df.ds < test_start])
+        folds = est.cross_validate(df, n_windows=1, cutoffs="shared")
+    assert est.fitted_rows_.validation[0] == dm.times[0][dm.n_train[0]]  # s0 reaches it
+    assert len(folds.metrics) == 1
 
 
 def test_a_study_of_a_panel_at_shared_cutoffs_ranks_its_trials_on_the_shared_split(tmp_path):

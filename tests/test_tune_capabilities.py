@@ -53,6 +53,23 @@ def test_past_covariates_of_a_channel_independent_model_are_refused_before_the_s
     fitting, tuning = _refusals(lambda: _s2ip(**roles), _wide(), tmp_path)
     assert "cannot use past covariates (" in tuning and "it is channel-independent" in tuning
     assert tuning == fitting
+    # a wide table's fixes: name none, or no features=MS
+    assert "Drop them: past_covariates=None (data.past_covariates=null" in tuning
+    assert "where features=MS made them (every column but the target one) use S" in tuning
+
+
+def test_past_covariates_of_a_panel_are_refused_with_a_panels_fix(tmp_path):
+    """R19: a panel was told to use features=S, which mode='independent' refuses."""
+    panel = to_long(_wide()[["date", "v0", "v1"]]).assign(cov=np.tile(_wide()["cov"], 2))
+
+    def est_of(**changed):
+        return _s2ip(**{"mode": "independent", "past_covariates": ["cov"], **changed})
+
+    fitting, tuning = _refusals(est_of, panel, tmp_path)
+    assert tuning == fitting and "cannot use past covariates (1 given)" in tuning
+    assert "Drop them: past_covariates=None, and their columns from the frame" in tuning
+    assert "features=MS" not in tuning and "use S" not in tuning
+    est_of(past_covariates=None).fit(panel.drop(columns="cov"))  # the advice
 
 
 def test_future_covariates_a_model_cannot_use_are_refused_before_the_study(tmp_path):

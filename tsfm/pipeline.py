@@ -20,7 +20,9 @@ import tsfm.training.console  # noqa: F401  (Lightning's adverts and worker advi
 from tsfm.data import ForecastDataModule, make_datamodule
 from tsfm.data.eval_sharding import check_shards
 from tsfm.data.extreme_notes import scaler_of, warn_extreme_values
+from tsfm.data.panel import PanelDataModule
 from tsfm.errors import InputError
+from tsfm.models import capabilities
 from tsfm.models.common import restoring_saved_weights
 from tsfm.report import check_plot_variates
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
@@ -31,6 +33,7 @@ from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, l
 from tsfm.training.conformal_plan import calibrate, run_plan
 from tsfm.training.data_record import RecordData, check_same_training_data
 from tsfm.training.divergence import StopOnDivergence
+from tsfm.training.inputs import check_capabilities
 from tsfm.training.last_checkpoint import EpochCheckpoint, best_scores
 from tsfm.training.logs import HistoryCSVLogger
 from tsfm.training.memory import check_memory
@@ -75,6 +78,8 @@ def build_datamodule(cfg: DictConfig) -> ForecastDataModule:
 def build_module(cfg: DictConfig, datamodule: ForecastDataModule) -> ForecastingModule:
     """The training module of ``cfg`` for the data of ``datamodule`` (set up)."""
     dims, scaler = datamodule.dims(), datamodule.scaler_state()
+    name = cfg.model.name  # refused here, where the layout is known (a panel's fixes differ)
+    check_capabilities(name, capabilities(name), dims, isinstance(datamodule, PanelDataModule))
     return module_from_config(
         cfg, dims, scaler, datamodule.season_freq(), datamodule.season_period()
     )

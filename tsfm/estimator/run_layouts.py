@@ -131,17 +131,7 @@ def check_supported(path: Path) -> None:
             "Forecaster on the frame in Python with the run's settings instead"
         )
     if mode == "independent" and data.get("cutoffs") == "shared":
-        raise InputError(
-            "this run split its panel at shared calendar cutoffs (data.cutoffs=shared: every "
-            "series validates from one timestamp and is tested from another), which a "
-            "Forecaster cannot repeat: its fits validate each series on its own trailing "
-            "val_size rows, so a refit of the converted run would train and validate on other "
-            "rows than the run did. Fit a Forecaster (mode='independent') on the file in "
-            "Python instead, giving the rows before the validation start as df and those up "
-            "to the test start as val_df (fit(df, val_df)), and score it with "
-            "cross_validate(..., cutoffs='shared'); or run again with data.cutoffs=per_series "
-            "(each series split from its own end) and convert that run"
-        )
+        raise InputError(shared_cutoffs_advice(data))
     if data.get("date_col") is None:
         raise InputError(
             "this run's data has no time column (data.date_col=null), and a Forecaster "
@@ -153,3 +143,30 @@ def check_supported(path: Path) -> None:
             "this run read irregular timestamps (data.allow_irregular=true), which a "
             "Forecaster refuses: its forecasts need a regular step to place their timestamps"
         )
+
+
+def shared_cutoffs_advice(data: dict[str, Any]) -> str:
+    """Why a run split at ``data.cutoffs=shared`` is not converted, and what does work: a
+    panel fit takes no ``val_df``, so the nearest fit ends the frame at the run's test start
+    and validates the rows the run validated as a number of rows."""
+    horizon, train, test = (data.get(k, "?") for k in ("pred_len", "train_ratio", "test_ratio"))
+    try:
+        validated = f"{round(1 - train - test, 6):g}"
+    except TypeError:
+        validated = "1 - train_ratio - test_ratio"
+    return (
+        "this run split its panel at shared calendar cutoffs (data.cutoffs=shared: every "
+        "series validates from one timestamp and is tested from another), which a "
+        "Forecaster cannot repeat: a mode='independent' fit takes no val_df and validates "
+        "each series on its own trailing val_size rows, so a refit of the converted run "
+        "would train and validate on other rows than the run did. Of the panel's T "
+        f"timestamps the run tested the last max({horizon}, {test} T) and validated the "
+        f"max({horizon}, {validated} T) before them. The nearest in Python: "
+        "Forecaster(..., mode='independent', val_size=<that number of validated "
+        "timestamps>).fit(df[df[time_col] < <the first tested timestamp>]) validates every "
+        "series that reaches the test start on the run's validation rows (one that ends "
+        "before it on its own last val_size rows), and cross_validate(df, "
+        "cutoffs='shared') scores folds cut at one timestamp for every series; or run again "
+        "with data.cutoffs=per_series (each series split from its own end) and convert that "
+        "run"
+    )

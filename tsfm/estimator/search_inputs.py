@@ -39,7 +39,7 @@ def check_trial_inputs(est: Any, data: Any, static_df: Any, warm: Any = None) ->
         return
     refuse_output_clashes(data.layout, targets, panel=est.mode == "independent")
     with building(warm):
-        check_capabilities(est.model, capabilities(est.model), dims)
+        check_capabilities(est.model, capabilities(est.model), dims, est.mode == "independent")
 
 
 def _target_names(est: Any, data: Any) -> list[str]:

@@ -29,9 +29,17 @@ MASK_KEYS = ("x_mask", "past_covariates_mask", "future_covariates_mask")
 # window keys that name the target variates: meaningless once covariates join x
 VARIATE_KEYS = ("index", "variate", "variates")
 INDEPENDENT = "it is channel-independent, forecasting each variate from its own look-back only"
+# a fresh fit of a wide table: its past covariates are named, or features=MS made them
 FRESH_PAST = (
-    "Drop them (features=MS makes every column but the target one: use S for the target "
-    "alone, or M to forecast every column)"
+    "Drop them: past_covariates=None (data.past_covariates=null on the command line), or "
+    "where features=MS made them (every column but the target one) use S for the target "
+    "alone, or M to forecast every column"
+)
+# a fresh fit of a panel (mode='independent'), which takes no features setting
+PANEL_PAST = (
+    "Drop them: past_covariates=None, and their columns from the frame, where every column "
+    "needs a role (on the command line data.past_covariates=null, and the columns from the "
+    "file); a panel takes no features setting"
 )
 # a warm fit of a model saved with them (before they were refused): it keeps the fitted
 # inputs, so dropping them (or features=MS) is no fix there
@@ -44,9 +52,12 @@ WARM_PAST = (
 )
 
 
-def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, Any]) -> None:
-    """Refuse data a model cannot use, naming the model, what it takes and what to change.
-    Past covariates of a channel-independent model are let through only to forecast with a
+def check_capabilities(
+    name: str, capabilities: Capabilities, dims: dict[str, Any], panel: bool = False
+) -> None:
+    """Refuse data a model cannot use, naming the model, what it takes and what to change
+    (``panel``: the data is a panel of independent series, whose fixes differ). Past
+    covariates of a channel-independent model are let through only to forecast with a
     model saved before they were refused (they never reached its forecasts)."""
     n_past, n_future = dims.get("n_past", 0), dims.get("n_future", 0)
     n_real = dims.get("n_static_real", 0)
@@ -55,7 +66,7 @@ def check_capabilities(name: str, capabilities: Capabilities, dims: dict[str, An
     uses_past = capabilities.uses_past_covariates
     if n_past and not uses_past and not (restoring() and not restoring_to_train()):
         others = _or_use(name, "uses_past_covariates", "past covariates").removeprefix("drop them")
-        fix = WARM_PAST if restoring_to_train() else FRESH_PAST
+        fix = WARM_PAST if restoring_to_train() else PANEL_PAST if panel else FRESH_PAST
         raise InputError(
             f"model '{name}' cannot use past covariates ({n_past} given): {INDEPENDENT}, so "
             "covariates joining its input as extra variates would never reach a target's "

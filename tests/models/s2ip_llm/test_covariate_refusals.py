@@ -46,6 +46,7 @@ def test_past_covariates_are_refused_naming_why_and_the_models_that_use_them():
     message = _refusal(n_past=2)
     assert "cannot use past covariates (2 given): it is channel-independent" in message
     assert "never reach a target's forecast" in message and "features=MS" in message
+    assert "Drop them: past_covariates=None (data.past_covariates=null" in message
     assert message.endswith("use a model that takes past covariates: 'itransformer' or 'timesclip'")
 
 
@@ -95,6 +96,20 @@ def test_a_run_config_with_features_ms_is_refused_before_its_model_is_built(tmp_
         build_module(cfg, datamodule)
 
 
+def test_a_panel_run_config_is_refused_with_a_panels_fix(tmp_path):
+    """R19: a panel (data.mode=independent) was told to use features=S, which it refuses."""
+    long = pd.concat([_frame().assign(unique_id=name) for name in ("a", "b")])
+    long.to_csv(tmp_path / "long.csv", index=False)
+    settings = [s for s in _cli_settings(tmp_path / "long.csv") if "data.features" not in s]
+    panel = ["data.id_col=unique_id", "data.mode=independent", "data.past_covariates=[cov]"]
+    cfg = compose_config(*settings, *panel)
+    with pytest.raises(InputError, match="cannot use past covariates \\(1 given\\)") as refused:
+        build_module(cfg, build_datamodule(cfg))
+    message = str(refused.value)
+    assert "data.past_covariates=null, and the columns from the file" in message
+    assert "features=MS" not in message and "use S" not in message
+
+
 @pytest.mark.slow
 def test_the_command_line_refuses_features_ms(tmp_path):
     path = tmp_path / "data.csv"
@@ -117,12 +132,14 @@ def test_the_paper_presets_forecast_every_variate_as_a_target():
 
 def _saved_with_past_covariates(tmp_path, monkeypatch, **roles) -> Forecaster:
     """An S²IP-LLM saved with past covariates, as tsfm fitted them before refusing them."""
+    import tsfm.pipeline as pipeline
     import tsfm.training.forecasting_core as core
 
     settings = {**TINY["s2ip_llm"], "max_epochs": 1, "verbose": 0}
     est = Forecaster("s2ip_llm", horizon=12, lookback=48, targets=["v0"], **roles, **settings)
     with monkeypatch.context() as before:
-        before.setattr(core, "check_capabilities", lambda *args: None)
+        for checking in (core, pipeline):
+            before.setattr(checking, "check_capabilities", lambda *args: None)
         est.fit(_frame())
     est.save(tmp_path / "old")
     return Forecaster.load(tmp_path / "old")
