@@ -27,7 +27,7 @@ from tsfm.models.common import restoring_saved_weights
 from tsfm.report import check_plot_variates
 from tsfm.training.allocator import release_freed_memory, reuse_freed_memory
 from tsfm.training.architectures import recorded_in
-from tsfm.training.artifacts import built_dims, module_from_config, settle_levels
+from tsfm.training.artifacts import module_from_config, settle_levels
 from tsfm.training.best_in_memory import in_memory, restore_best
 from tsfm.training.checkpoints import SafeCheckpointIO, check_checkpoint_fits, load_checkpoint
 from tsfm.training.conformal_plan import calibrate, run_plan
@@ -36,7 +36,7 @@ from tsfm.training.divergence import StopOnDivergence
 from tsfm.training.inputs import check_capabilities
 from tsfm.training.last_checkpoint import EpochCheckpoint, best_scores
 from tsfm.training.logs import HistoryCSVLogger
-from tsfm.training.memory import check_memory
+from tsfm.training.memory import check_run_memory
 from tsfm.training.module import ForecastingModule
 from tsfm.training.nonnegative import check_run_data
 from tsfm.training.preflight import check_run, protocol
@@ -157,24 +157,6 @@ def build_trainer(
     )
 
 
-def check_model_memory(cfg: DictConfig, datamodule: ForecastDataModule, override: str) -> None:
-    """Refuse a model too large for the free memory (unless ``check_memory=false``); a
-    training batch holds at most the training split's windows."""
-    if not cfg.get("check_memory", True):
-        return
-    dims = datamodule.dims()
-    n_windows = datamodule.window_counts().get("train") if cfg.train else None
-    check_memory(
-        _container(cfg.model),
-        built_dims(cfg, dims),
-        accelerator=cfg.trainer.get("accelerator"),
-        batch_size=cfg.data.batch_size,
-        optimizer=cfg.optim.optimizer if cfg.train else None,
-        override=override,
-        n_windows=n_windows,
-    )
-
-
 def fit_and_test(
     cfg: DictConfig,
     run_dir: str | Path,
@@ -237,7 +219,7 @@ def _fit_and_test(
     else:
         datamodule.setup()
     datamodule = data_for_test(cfg, datamodule)  # a checkpoint's column order (and scaler)
-    check_model_memory(cfg, datamodule, memory_switch)
+    check_run_memory(cfg, datamodule, memory_switch)
     check_plot_variates(cfg, datamodule)
     # a checkpoint to test holds every weight and its pretrained parts' architectures
     restore = nullcontext()

@@ -190,3 +190,25 @@ def check_memory(
             f"know better, skip this check with {override}"
         )
     return estimate
+
+
+def check_run_memory(cfg: Any, datamodule: Any, override: str) -> None:
+    """Refuse a model too large for the free memory (unless ``check_memory=false``); a
+    training batch holds at most the training split's windows."""
+    from omegaconf import OmegaConf
+
+    from tsfm.training.artifacts import built_dims
+
+    if not cfg.get("check_memory", True):
+        return
+    dims = datamodule.dims()
+    n_windows = datamodule.window_counts().get("train") if cfg.train else None
+    check_memory(
+        OmegaConf.to_container(cfg.model, resolve=True),
+        built_dims(cfg, dims),
+        accelerator=cfg.trainer.get("accelerator"),
+        batch_size=cfg.data.batch_size,
+        optimizer=cfg.optim.optimizer if cfg.train else None,
+        override=override,
+        n_windows=n_windows,
+    )
