@@ -111,3 +111,29 @@ def test_masked_absent_steps_are_inserted_with_a_warning():
     off.loc[off.index[off.unique_id == "s1"][-1], "ds"] += pd.Timedelta(minutes=30)
     with pytest.raises(InputError, match=r"series 's1': row 79 is .* off the grid"):
         est.predict(off)
+
+
+def _weekly(series: str, start: str, n: int) -> pd.DataFrame:
+    step = np.arange(n)
+    anchor = "W-" + pd.Timestamp(start).day_name()[:3].upper()
+    dates = pd.date_range(start, periods=n, freq=anchor)
+    return pd.DataFrame({"unique_id": series, "ds": dates, "y": np.sin(step / 3) + step / 10})
+
+
+def test_a_new_series_on_another_weekday_is_refused_with_a_fix_that_works():
+    """Fitted on Thursday weeks, the model's freq is 'W-THU', which dates its forecasts; a new
+    Sunday series is regular, only anchored otherwise: the refusal says so and advises
+    freq='7D' at fit, under which the same series is forecast on its own Sundays."""
+    thursdays = pd.concat([_weekly("a", "2020-01-02", 60), _weekly("b", "2020-01-09", 50)])
+    sundays = _weekly("new", "2020-01-05", 60)
+    settings = {"horizon": 4, "lookback": 8, "mode": "independent", **TINY_IT}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Forecaster(**settings).fit(thursdays)
+        assert model.freq_ == "W-THU"
+        with pytest.raises(InputError, match=r"anchored otherwise .* fit with freq='7D'"):
+            model.predict(sundays)
+        advised = Forecaster(**settings, freq="7D").fit(thursdays)
+        dates = advised.predict(sundays).ds
+    last = sundays.ds.iloc[-1]
+    assert list(dates) == [last + pd.Timedelta(weeks=k) for k in range(1, 5)]

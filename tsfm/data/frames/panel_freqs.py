@@ -67,6 +67,16 @@ def refuse_off_freq(
         try:
             resolve_freq(table.times, freq, table.tz, masked)
         except ValueError as err:
+            common = common_freq(freq)
+            if common is not None and _follows(table, common):  # regular, on another anchor
+                raise InputError(
+                    f"series {series!r} steps regularly but is anchored otherwise than the "
+                    f"model's freq {_named(freq)}, which dates its forecasts (every series it "
+                    f"was fitted on is on that anchor). A fitted model's freq cannot change: "
+                    f"fit with freq={common!r} (a step every series takes from its own "
+                    f"dates), or include this series in the frame fit reads, which then "
+                    f"takes that step itself"
+                ) from None
             raise InputError(f"series {series!r}: {err}") from None
 
 
