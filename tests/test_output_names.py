@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import tsfm.pipeline
 from tests.test_covariates import TINY_IT
 from tsfm import Forecaster, InputError
 
@@ -112,14 +111,6 @@ CLASHES = [  # (frame, parameters, what the message names)
         ["the date column 'a-hi-90' is named as an interval's upper bound"], id="wide-date",
     ),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    def trains(*args, **kwargs):
-        raise AssertionError("a model was trained")
-
-    monkeypatch.setattr(tsfm.pipeline, "fit_and_test", trains)
 
 
 @pytest.mark.parametrize(("frame", "params", "named"), CLASHES)

@@ -11,7 +11,6 @@ import pytest
 
 import tsfm.estimator.panels as panels
 import tsfm.estimator.result_names as result_names
-import tsfm.pipeline
 from tests.test_covariates import TINY_IT
 from tsfm import Forecaster, InputError
 
@@ -76,14 +75,6 @@ CLASHES = [  # (frame, parameters, the role and column named)
         _wide("forecast", index=True), {}, "the time index 'forecast'", id="wide-index-forecast"
     ),
 ]
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    def trains(*args, **kwargs):
-        raise AssertionError("a model was trained")
-
-    monkeypatch.setattr(tsfm.pipeline, "fit_and_test", trains)
 
 
 @pytest.mark.parametrize(("frame", "params", "named"), CLASHES)
