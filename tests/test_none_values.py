@@ -45,3 +45,29 @@ def test_settings_that_may_be_none_still_take_it():
     est = Forecaster(horizon=4, levels=None, season_length=None, max_epochs=None)
     est.set_params(levels=None, season_length=None, max_time=None)
     assert est.get_params()["season_length"] is None
+
+
+def test_the_refusal_names_no_preset_number_as_the_default():
+    """A Forecaster sizes d_model and lr from the data where they are left out; the preset's
+    512 or 1e-4 is not what leaving them out gives, so the refusal says to leave them out."""
+    for name in ("d_model", "lr"):
+        with pytest.raises(InputError) as err:
+            Forecaster(horizon=4, **{name: None})
+        assert "leave the parameter out for its default" in str(err.value)
+        assert "512" not in str(err.value) and "0.0001" not in str(err.value)
+
+
+def test_a_save_holding_a_none_set_after_its_fit_still_loads_and_forecasts(tmp_path):
+    """Saves written before the refusal could hold lr=None set after the fit (only the next
+    fit refused it): load rebuilds them and forecasts as saved; the next fit still refuses."""
+    from tsfm.estimator.none_values import restoring
+
+    frame = pd.DataFrame({"ds": pd.date_range("2020", periods=60), "y": range(60)})
+    est = Forecaster(horizon=4, lookback=8, **SMALL).fit(frame)
+    with restoring():  # what set_params allowed before the refusal existed
+        est.set_params(lr=None)
+    est.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.predict(), est.predict())
+    with pytest.raises(InputError, match="lr"):
+        loaded.fit(frame)

@@ -45,6 +45,7 @@ from tsfm.errors import InputError
 from tsfm.estimator.checks import remember_fitted_params
 from tsfm.estimator.fitted_record import FittedRows
 from tsfm.estimator.moved_sources import apply_sources, missing_source, source_settings
+from tsfm.estimator.none_values import restoring
 from tsfm.estimator.panel_history import PanelHistory
 from tsfm.estimator.params import param_name
 from tsfm.estimator.saved_files import (
@@ -242,7 +243,8 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
     layout = meta["layout"]
     integer_time = layout.time_type.get("kind") == "int"
     times = history["times"].numpy().astype(np.int64 if integer_time else "datetime64[ns]")
-    est = cls(**meta["params"])
+    with restoring():  # a None set after the fit: the next fit refuses it, not a load
+        est = cls(**meta["params"])
     mark_searched(est, meta.get("searched") or ())  # what tune's search set
     est.config_ = cfg
     est.lookback_ = lookback
