@@ -49,6 +49,8 @@ class DataConfig:
             forecasts); the model sees them over look-back + horizon.
         past_covariates: columns observed up to the forecast origin only.
         static_covariates: one value per series (panels only).
+        static_categorical: static covariates read as categories (an embedding each) though
+            numeric: integer codes (text, booleans and categoricals are categories anyway).
         missing: ``refuse`` (default: a NaN is an error naming the column and row) or
             ``mask``: NaN accepted, masked targets never enter the loss or any metric,
             masked inputs are filled (last observation) and the model is given the mask;
@@ -98,6 +100,7 @@ class DataConfig:
     future_covariates: list[str] = field(default_factory=list)
     past_covariates: list[str] = field(default_factory=list)
     static_covariates: list[str] = field(default_factory=list)
+    static_categorical: list[str] = field(default_factory=list)
     missing: str = "refuse"
     seq_len: int = 96
     pred_len: int = 96

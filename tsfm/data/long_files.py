@@ -54,5 +54,6 @@ def read_long_file(
     static: dict[str, Any] | None = None
     if cfg.static_covariates:
         names = list(cfg.static_covariates)
-        static = StaticEncoder().fit(table.statics, names).transform(table.statics)
+        encoder = StaticEncoder().fit(table.statics, names, list(cfg.static_categorical))
+        static = encoder.transform(table.statics)
     return table, static

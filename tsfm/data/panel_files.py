@@ -124,7 +124,8 @@ def panel_file_datamodule(config: DataConfig | DictConfig | dict | None) -> Pane
     times = [table.times for table in tables]
     n_train, n_test = panel_split(cfg, long.ids, times, tables[0].tz)
     static: dict[str, Any] | None = None
-    encoder = StaticEncoder().fit(long.statics, statics) if statics else None
+    categorical = list(cfg.static_categorical)
+    encoder = StaticEncoder().fit(long.statics, statics, categorical) if statics else None
     if encoder is not None:
         static = encoder.transform(long.statics)
     return PanelDataModule(

@@ -23,6 +23,7 @@ from tsfm.data.frames.write import finish_frame, id_series
 from tsfm.data.frames.zones import fitted_times
 from tsfm.errors import InputError
 from tsfm.estimator.checks import role_names
+from tsfm.estimator.static_inputs import warn_unmatched
 
 NO_FUTURE_COVARIATES = (
     "this model has no future covariates, so future_df would not be used: do not pass it (to "
@@ -146,6 +147,8 @@ def horizon_values(
         rows_of.setdefault(key, []).append(r)
     columns = {name: frame[name].cast(pl.Float64).to_numpy() for name in names}
     values: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    known = {*series, *(est.series_ or [])} if long else set()
+    strangers = [key for key in rows_of if long and key not in known]
     for s, horizon in zip(series, times, strict=True):
         position = {stamps[r].item(): r for r in rows_of.get(s, [])}
         who = f"series {s!r}" if long else "the series"
@@ -162,7 +165,9 @@ def horizon_values(
                 f"future_df has no row for {who} at {shown}{', ...' if len(absent) > 3 else ''} "
                 f"({len(absent)} of the {len(horizon)} {span} missing); "
                 f"Forecaster.{layout_call} lists every row needed"
-            )
+                + (f" (future_df has rows for series {strangers[:5]} the model does not know "
+                   "and this call does not forecast: a misspelt id?)" if strangers else "")
+            )  # fmt: skip
         picked = np.array([position.get(t.item(), -1) for t in horizon], dtype=np.int64)
         for name in names:
             given = columns[name]
@@ -184,6 +189,8 @@ def horizon_values(
                     "finite numbers within float32's range: fix or rescale the column"
                 )
             values[name].append(column)
+    warn_unmatched(strangers, strangers, set(), "are neither series forecast nor series the "
+                   "model was fitted on", "future_df")  # fmt: skip
     return values
 
 

@@ -44,7 +44,7 @@ def read_panel(
     clock (``name``: the frame, if refused); ``inputs``: it must hold every column the model
     forecasts from (not just the targets)."""
     check_options(est)
-    frame, library, _ = to_polars(df)
+    frame, library, _ = to_polars(df, categories=role_names(est, "static_covariates"))
     targets = list(est.columns_) if fitted else panel_targets(est)
     if not {est.id_col, est.time_col, *targets} <= set(frame.columns):
         raise InputError(

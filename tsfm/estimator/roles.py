@@ -103,7 +103,7 @@ def series_statics(
     names = role_names(est, "static_covariates")
     held = [] if frame is None else list(frame.columns)  # the long frame's static columns
     if static_df is not None:
-        given, library, _ = to_polars(static_df, "static_df")
+        given, library, _ = to_polars(static_df, "static_df", names)
         if id_col not in given.columns:
             raise InputError(f"static_df needs the id column '{id_col}'")
         if given[id_col].is_duplicated().any():
@@ -168,7 +168,8 @@ def encode_statics(
     if frame is None:
         return None, None
     names = role_names(est, "static_covariates")
-    encoder = encoder or StaticEncoder().fit(frame, names)
+    categorical = list(est.data_setting("static_categorical") or [])
+    encoder = encoder or StaticEncoder().fit(frame, names, categorical)
     return encoder, encoder.transform(frame)
 
 

@@ -52,7 +52,7 @@ def statics_for(est: Any, series: list, given: pl.DataFrame | None) -> dict[str,
                     f"'{column}' but has the others; give a series every static covariate, or "
                     "none to keep its training values"
                 )
-        values = est.static_encoder_.transform(given.select(names))
+        values = est.static_encoder_.transform(given.select(names), given[id_col].to_list())
         for row, key in enumerate(given[id_col].to_list()):
             encoded[key] = {
                 "static_real": torch.as_tensor(values["real"][row], dtype=torch.float32),
@@ -79,16 +79,18 @@ def _absent(column: str, dtype: pl.DataType) -> pl.Expr:
     return null | pl.col(column).is_nan() if dtype.is_float() else null
 
 
-def warn_unmatched(asked: list, matched: list, known: set, where: str) -> None:
-    """Warn that the ``static_df`` rows whose id (``asked``; ``matched``: in the frame's id
-    type, None where it cannot hold it) is none of ``known`` are left unread, naming them: a
-    static table of more series than a call uses is a habit, but a misspelt id would leave
-    the series it meant without (or on its training) values unnoticed."""
+def warn_unmatched(
+    asked: list, matched: list, known: set, where: str, frame: str = "static_df"
+) -> None:
+    """Warn that the ``frame`` (``static_df``, ``future_df``) rows whose id (``asked``;
+    ``matched``: in the frame's id type, None where it cannot hold it) is none of ``known`` are
+    left unread, naming them: a table of more series than a call uses is a habit, but a
+    misspelt id would leave the series it meant without (or on its training) values unnoticed."""
     unknown = [a for a, m in zip(asked, matched, strict=True) if m is None or m not in known]
     if unknown:
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         warn_user(
-            f"static_df has rows for series {unknown[:5]}{more} that {where}: they are not "
+            f"{frame} has rows for series {unknown[:5]}{more} that {where}: they are not "
             "used (drop them; a misspelt id leaves the series it meant without its values)"
         )
 
@@ -120,7 +122,7 @@ def with_static_df(est: Any, df: Any, static_df: Any) -> Any:
     twice = [c for c in given if c != id_col and c in frame_columns]
     if twice:
         raise InputError(f"both df and static_df hold {twice}; give each static covariate once")
-    given_pl, library, _ = to_polars(static_df, "static_df")
+    given_pl, library, _ = to_polars(static_df, "static_df", role_names(est, "static_covariates"))
     ours, _, our_name = ids_dtype(df, id_col)
     given_name = None if library == "polars" else str(static_df[id_col].dtype)  # (checked)
     refuse_other_kind(given_pl.schema[id_col], ours, id_col, "static_df's ids", library,

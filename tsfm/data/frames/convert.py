@@ -15,10 +15,12 @@ from tsfm.errors import InputError
 INDEX_COLUMN = "__index__"  # a pandas DatetimeIndex without a name, while it is a column
 
 
-def to_polars(df: Any, name: str = "df") -> tuple[pl.DataFrame, str, bool]:
+def to_polars(df: Any, name: str = "df", categories: Any = ()) -> tuple[pl.DataFrame, str, bool]:
     """``(frame, library, time_index)``: a pandas or polars frame as polars; a pandas
     ``DatetimeIndex`` becomes a column (``time_index`` says so). Anything else is refused
-    (``name``: the argument's, for the message)."""
+    (``name``: the argument's, for the message). ``categories``: columns (static covariates)
+    whose pandas ``category`` stays categorical whatever its categories' type (Arrow reads a
+    category of integers as integers): as categories of their text."""
     refuse_lazy(df, name)
     if isinstance(df, pl.DataFrame):
         return df, "polars", False
@@ -26,6 +28,7 @@ def to_polars(df: Any, name: str = "df") -> tuple[pl.DataFrame, str, bool]:
 
     if isinstance(df, pd.DataFrame):
         _check_names(list(df.columns), df.index)
+        df = _text_categories(df, categories, pd)
         _refuse_multi_index(df, pd)
         if isinstance(df.index, pd.PeriodIndex):  # periods: their first instant
             df = df.set_axis(df.index.to_timestamp(how="start"))
@@ -42,6 +45,21 @@ def to_polars(df: Any, name: str = "df") -> tuple[pl.DataFrame, str, bool]:
         f"expected a pandas or polars DataFrame, got {type(df).__name__}: a wide frame (a date "
         "column plus one column per variate) or a long one (unique_id, ds, y)"
     )
+
+
+def _text_categories(df: Any, columns: Any, pd: Any) -> Any:
+    """``df`` with its pandas ``category`` columns among ``columns`` whose categories are not
+    text made categories of their text (the same value, the same category at fit and predict)."""
+    from tsfm.data.statics import category_text
+
+    names = [c for c in columns if c in df.columns and isinstance(df[c].dtype, pd.CategoricalDtype)]
+    names = [c for c in names if not pd.api.types.is_string_dtype(df[c].cat.categories)]
+    if not names:
+        return df
+    df = df.copy(deep=False)
+    for c in names:
+        df[c] = df[c].astype(object).map(category_text, na_action="ignore").astype("category")
+    return df
 
 
 def refuse_lazy(df: Any, name: str = "df") -> None:

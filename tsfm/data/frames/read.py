@@ -112,7 +112,7 @@ def read_frame(
     (a warm fit's fitted series; :func:`~tsfm.data.frames.long.sorted_by_id`), so the order of
     its rows changes nothing fitted; read for a fitted model, in the frame's order, which its
     forecasts keep. ``file``: a long file read on the command line (:func:`read_long`)."""
-    frame, library, time_index = to_polars(df)
+    frame, library, time_index = to_polars(df, categories=static_columns)
     names = list(frame.columns)
     if frame.height == 0:
         raise InputError("the frame has no rows")
