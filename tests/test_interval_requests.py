@@ -92,7 +92,8 @@ def test_no_quantiles_asked_gives_the_points(conformal_model):
     points = conformal_model.predict()
     for asked in (False, None, []):
         pd.testing.assert_frame_equal(conformal_model.predict(quantiles=asked), points)
-    with pytest.raises(ValueError, match=r"quantiles has repeats: \[0.5, 0.5\]"):
+    with pytest.raises(ValueError, match=r"quantiles repeats 0.5: give each level once, e.g. "
+                       r"quantiles=\[0.5\]"):  # fmt: skip
         conformal_model.predict(quantiles=[0.5, 0.5])
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         conformal_model.predict(quantiles=[10, 90])
@@ -107,6 +108,39 @@ def test_a_single_level_gets_the_list_it_meant(conformal_model):
         conformal_model.predict(level=80)
     with pytest.raises(ValueError, match=r"level takes a list of percentages.*; got '80'"):
         conformal_model.predict(level="80")
+
+
+def test_numbers_written_as_text_in_a_list_are_refused_as_a_single_one_is(conformal_model):
+    for call, fix in (
+        (lambda: conformal_model.predict(level=["80"]), r"level=\[80\]"),
+        (lambda: conformal_model.predict(level=[80, "95"]), r"level=\[80, 95\]"),
+        (lambda: conformal_model.predict(quantiles=["0.1"]), r"quantiles=\[0.1\]"),
+        (lambda: plot_forecast(conformal_model, level=["80"]), r"level=\[80\]"),
+    ):
+        with pytest.raises(
+            InputError, match=rf"numbers written as text .*give numbers, e.g. {fix}"
+        ):
+            call()
+
+
+@pytest.mark.parametrize("setting", [{"levels": ["80"]}, {"quantiles": ["0.1", 0.5, 0.9]}])
+def test_numbers_written_as_text_are_refused_at_fit_before_the_data(setting, no_training):
+    name = next(iter(setting))
+    with pytest.raises(InputError, match=rf"{name} holds numbers written as text"):
+        tiny(loss="quantile", **setting).fit(TRAIN)
+
+
+def test_a_quantile_grid_in_any_order_is_fitted_sorted_and_repeats_are_refused(tmp_path):
+    from tsfm import Forecaster
+
+    est = tiny(loss="quantile", quantiles=[0.9, 0.5, 0.1]).fit(TRAIN, VALID)
+    assert list(est.config_.quantiles) == [0.1, 0.5, 0.9] and list(est.config_.levels) == [80]
+    assert list(est.predict(quantiles=True).columns)[1:4] == ["v0", "v0-q-0.1", "v0-q-0.5"]
+    loaded = Forecaster.load(est.save(tmp_path / "m"))  # the parameter as given, the grid sorted
+    pd.testing.assert_frame_equal(loaded.predict(level=[80]), est.predict(level=[80]))
+    with pytest.raises(InputError, match=r"quantiles repeats 0.5: give each level once, e.g. "
+                       r"quantiles=\[0.1, 0.5, 0.9\]"):  # fmt: skip
+        tiny(loss="quantile", quantiles=[0.9, 0.5, 0.1, 0.5]).fit(TRAIN, VALID)
 
 
 def test_a_number_of_steps_is_refused_naming_predict_steps(conformal_model):

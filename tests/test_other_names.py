@@ -15,7 +15,7 @@ from tsfm.estimator.other_names import HABITS
 from tsfm.estimator.params import ALIASES, PER_CALL, model_hyperparameters
 from tsfm.models import REGISTRY
 
-METHODS = ("fit", "predict", "sample_paths", "cross_validate", "backtest")
+METHODS = ("fit", "predict", "sample_paths", "cross_validate", "backtest", "evaluate")
 
 
 def frame(n: int = 60) -> pd.DataFrame:
@@ -84,6 +84,12 @@ def test_no_other_name_is_a_tsfm_parameter():
         ("cross_validate", "level", r"interval bounds of the Forecaster's levels .* "
          r"Forecaster\(\.\.\., levels=7\)"),
         ("backtest", "stride", r"'stride' \(darts' name\); in tsfm: step=7"),
+        ("evaluate", "level", r"evaluate\(\) takes no argument 'level'; in tsfm: evaluate scores "
+         r"the intervals of the Forecaster's levels .*: set_params\(levels=7\) sets them, on a "
+         r"fitted model too"),
+        ("backtest", "level", r"backtest\(\) takes no argument 'level'; in tsfm: backtest "
+         r"scores .* set_params\(levels=7\)"),
+        ("evaluate", "levels", r"'levels'; in tsfm: evaluate scores .* set_params\(levels=7\)"),
         ("backtest", "metric", r"'metric' \(darts' name\); in tsfm: every metric is scored: "
          r"forecasts, metrics = f.backtest\(df, \.\.\.\) .* one row per fold with mae, .*mape"),
         ("backtest", "reduction", r"'reduction' \(darts' name\); in tsfm: the metrics frame "

@@ -167,7 +167,10 @@ def test_seasonal_naive_intervals_repeat_the_season_with_in_sample_error_bands()
 def test_bad_losses_quantiles_and_levels_are_refused_with_the_fix():
     with pytest.raises(ValueError, match="unknown loss 'quantlie'.*'quantile'"):
         make_head("quantlie")
-    with pytest.raises(ValueError, match="strictly increasing"):
+    with pytest.raises(
+        ValueError,
+        match=r"in increasing order, got \[0.5, 0.1, 0.9\]: give quantiles=\[0.1, 0.5, 0.9\]",
+    ):
         make_head("quantile", [0.5, 0.1, 0.9])
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         make_head("quantile", [0.0, 0.5, 1.0])

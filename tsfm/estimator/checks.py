@@ -36,6 +36,11 @@ def check_options(est: Any) -> None:
             from tsfm.data.robust_scaling import check_scaler_kind
 
             check_scaler_kind(est.extra_params()[name], name)
+    for name in ("levels", "quantiles"):  # the config's float lists would read "80" as 80
+        if name in est.extra_params():
+            from tsfm.training.scoring import refuse_text
+
+            refuse_text(est.extra_params()[name], name)
     if "seed" in est.extra_params():  # text or a bool: the config's int field reads them
         from tsfm.training.runtime import check_seed
 
@@ -110,6 +115,10 @@ def frame_columns(df: Any) -> list[str]:
 # Settings that only say how to train (again) or where to run: changing them after fit
 # leaves the fitted model and its forecasts as they are. Every other parameter shapes them.
 TRAINING_PARAMS = frozenset({"verbose", "work_dir", "val_size", "warm_start"})
+# What the fitted model is scored on, not what it is: the interval levels (a conformal model
+# reads any level's radius off its scores, a quantile head off its grid; levels either cannot
+# give are refused where used, estimator/intervals.py scored_levels).
+SCORING_SETTINGS = frozenset({"levels"})
 TRAINING_KEYS = ("optim.", "trainer.", "callbacks.")
 TRAINING_SETTINGS = frozenset(
     {"seed", "threads", "check_memory", "data.batch_size", "data.eval_batch_size",
@@ -131,7 +140,7 @@ def shapes_the_model(est: Any, name: str) -> bool:
 def key_shapes_the_model(key: str) -> bool:
     """Whether the run-config key ``key`` (``model.d_model``, ``optim.lr``) shapes a fitted
     model (a config group, ``optim``, changes the Forecaster's ``overrides``: it does)."""
-    return not (key.startswith(TRAINING_KEYS) or key in TRAINING_SETTINGS)
+    return not (key.startswith(TRAINING_KEYS) or key in TRAINING_SETTINGS | SCORING_SETTINGS)
 
 
 def remember_fitted_params(est: Any) -> None:
@@ -171,21 +180,46 @@ def refuse_step_count(est: Any, df: Any, where: str = "predict") -> None:
 def model_changes(est: Any, same_model: Callable[[str, Any], bool] | None = None) -> str:
     """The parameters that shape the model and changed since fit, as ``name=old -> new``
     (empty when none did, or when the fitted parameters are not known); ``same_model(name,
-    value)``: whether a changed value still names the fitted model."""
+    value)``: whether a changed value still names the fitted model. A parameter left unset
+    at fit, now set to the value the fit chose for it (``lookback_``, or ``config_``'s: a
+    data-sized ``d_model``), is the same model; changed, it is shown with that value."""
     fitted = getattr(est, "fitted_params_", None)
     if fitted is None:
         return ""
     now = est.get_params()
-    if fitted.get("lookback") is None and now.get("lookback") == getattr(est, "lookback_", None):
-        now["lookback"] = None  # the look-back the data chose, now given: the same model
-    changed = sorted(
-        name
-        for name in fitted.keys() | now.keys()
-        if not _same(fitted.get(name), now.get(name))
-        and shapes_the_model(est, name)
-        and not (same_model is not None and same_model(name, now.get(name)))
-    )
-    return ", ".join(f"{n}={fitted.get(n)!r} -> {now.get(n)!r}" for n in changed)
+    shown = []
+    for name in sorted(fitted.keys() | now.keys()):
+        old, new = fitted.get(name), now.get(name)
+        if _same(old, new) or not shapes_the_model(est, name):
+            continue
+        if same_model is not None and same_model(name, new):
+            continue
+        chosen = fit_chosen(est, name) if old is None else None
+        if chosen is not None and _same(chosen, new):
+            continue  # the value the fit chose, now given: the same model
+        was = f"{old!r}" if chosen is None else f"{chosen!r} (unset: the fit's choice)"
+        shown.append(f"{name}={was} -> {new!r}")
+    return ", ".join(shown)
+
+
+def fit_chosen(est: Any, name: str) -> Any:
+    """The value the fit used for parameter ``name``, left unset (None): the look-back the
+    data chose, or an extra parameter's value in ``config_`` (its default, or what the data
+    sized); None where not known."""
+    if name == "lookback":
+        return getattr(est, "lookback_", None)
+    cfg = getattr(est, "config_", None)
+    if cfg is None or name in est._get_param_names():
+        return None
+    from omegaconf import OmegaConf
+
+    from tsfm.estimator.params import config_key
+
+    try:
+        value = OmegaConf.select(cfg, config_key(est.fitted_params_["model"], name))
+    except (ValueError, KeyError):
+        return None
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
 
 
 def _same(a: Any, b: Any) -> bool:

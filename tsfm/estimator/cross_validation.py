@@ -41,7 +41,7 @@ from tsfm.estimator.fold_scoring import fold_lookback, fold_scores, fold_window
 from tsfm.estimator.fold_sizes import too_many_folds, training_needs, trains_on
 from tsfm.estimator.inference import forecast_at
 from tsfm.estimator.interval_scores import interval_metrics, series_interval_metrics
-from tsfm.estimator.intervals import metric_taus
+from tsfm.estimator.intervals import metric_taus, scored_levels
 from tsfm.estimator.lookback import fold_model
 from tsfm.estimator.naive_check import extreme_sources, frame_extremes
 from tsfm.estimator.result_names import refuse_clashing_names
@@ -237,10 +237,10 @@ def _fold_training(model: Any, refitted: bool) -> dict[str, Any]:
 
 def _bands(model: Any, taus: tuple[float, ...], quantiles: np.ndarray) -> list:
     """``(column, values [H, N])`` of the bounds of every level of the model's ``levels``."""
-    bands = []
-    for level in sorted(model.config_.levels, reverse=True):
+    bands, levels = [], scored_levels(model)
+    for level in sorted(levels, reverse=True):
         bands.append((f"forecast-lo-{level_name(level)}", level_bounds(level)[0]))
-    for level in sorted(model.config_.levels):
+    for level in sorted(levels):
         bands.append((f"forecast-hi-{level_name(level)}", level_bounds(level)[1]))
     return [(name, quantiles[..., index_of(taus, tau)]) for name, tau in bands]
 

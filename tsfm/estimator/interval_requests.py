@@ -20,7 +20,13 @@ import numpy as np
 
 from tsfm.errors import InputError
 from tsfm.training.conformal import supports
-from tsfm.training.scoring import check_levels, check_quantiles, tau_level
+from tsfm.training.scoring import (
+    check_levels,
+    check_quantiles,
+    refuse_text,
+    sorted_quantiles,
+    tau_level,
+)
 
 LEVEL_FORMS = "a list of percentages, e.g. level=[80, 95]"
 QUANTILE_FORMS = (
@@ -59,15 +65,14 @@ def requested_quantiles(quantiles: Any) -> tuple[float, ...] | bool | None:
             value = math.nan
         single = f" (the {value:g} quantile alone: quantiles=[{value:g}])" if 0 < value < 1 else ""
         raise InputError(f"quantiles takes {QUANTILE_FORMS}{single}; got {quantiles!r}")
+    refuse_text(quantiles, "quantiles")
     try:
         values = [float(q) for q in quantiles]
     except (TypeError, ValueError):
         raise InputError(f"quantiles takes {QUANTILE_FORMS}; got {quantiles!r}") from None
     if not values:
         return ()
-    if len(set(values)) < len(values):
-        raise InputError(f"quantiles has repeats: {values}")
-    return check_quantiles(sorted(values), name="quantiles")
+    return check_quantiles(sorted_quantiles(values), name="quantiles")
 
 
 def available_quantiles(est: Any, taus: Sequence[float]) -> None:

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 
 from tsfm.estimator.accuracy import Scores, reported, window_scales
+from tsfm.estimator.intervals import scored_levels
 from tsfm.estimator.rolling import Backtest
 from tsfm.training.interval_metrics import IntervalMetrics
-from tsfm.training.scoring import MSIS_LEVEL, check_levels, level_name
+from tsfm.training.scoring import MSIS_LEVEL, level_name
 
 
 def pooled_result(
@@ -32,7 +33,7 @@ def interval_names(est: Any) -> list[str]:
     """The interval metrics the model's ``levels`` give, in their order: ``crps``,
     ``coverage_<L>`` and ``width_<L>`` per level, ``msis`` when 95 is one of them. Every set
     of windows reports each of them (NaN where undefined), so folds concatenate."""
-    levels = check_levels(est.config_.levels)
+    levels = scored_levels(est)
     names = ["crps"]
     for level in levels:
         names += [f"coverage_{level_name(level)}", f"width_{level_name(level)}"]
@@ -79,7 +80,7 @@ class IntervalSums:
         cfg = est.config_
         self.est, self.n_series, self.seen = est, n_series, False
         self.scaled, self.original, self.grouping = (
-            IntervalMetrics(cfg.quantiles, cfg.levels) if on else None
+            IntervalMetrics(cfg.quantiles, scored_levels(est)) if on else None
             for on in (pooled, pooled, per_series)
         )
         self.totals: dict[str, torch.Tensor] = {}

@@ -10,6 +10,7 @@ wide frame and the target column (``y``) in a long one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +22,11 @@ from tsfm.estimator.interval_requests import (
     requested_levels,
     requested_quantiles,
 )
+from tsfm.training.conformal import TooFewScores, supports
 from tsfm.training.scoring import (
     check_levels,
     check_quantiles,
+    default_levels,
     grid_taus,
     index_of,
     level_bounds,
@@ -74,4 +77,60 @@ def metric_taus(est: Any) -> tuple[float, ...]:
     if not est.module_.has_intervals:
         return ()
     cfg = est.config_  # the taus of the interval metrics (IntervalMetrics), checked as there
-    return grid_taus(check_quantiles(cfg.quantiles), check_levels(cfg.levels))
+    return grid_taus(check_quantiles(cfg.quantiles), scored_levels(est))
+
+
+def scored_levels(est: Any) -> tuple[float, ...]:
+    """The interval levels ``evaluate``, ``backtest``, ``cross_validate`` (a fold that is not
+    refitted) and ``plot(level="auto")`` use: the fit's (``config_.levels``; where ``levels``
+    was unset, those the fit chose), or after ``set_params(levels=...)`` those (unset again:
+    the defaults the fitted model gives), refused where the fitted model cannot give them
+    (:func:`check_model_levels`). Levels do not shape a model: a conformal model reads any
+    level off its scores, a quantile head off its grid."""
+    cfg = est.config_
+    asked = est.extra_params().get("levels")
+    fitted = (getattr(est, "fitted_params_", None) or {}).get("levels")
+    if asked is None and fitted is None:
+        return check_levels(cfg.levels or ())
+    if asked is None:  # unset since the fit: the defaults, as a fit would choose them
+        levels = default_levels(cfg.loss, cfg.quantiles)
+        conformal = est.module_.conformal
+        if conformal is not None:
+            n = int(conformal.counts.min())
+            levels = tuple(v for v in levels if supports(n, v)) or levels  # none: refused
+    else:
+        levels = check_levels(asked)
+    if est.module_.has_intervals:
+        check_model_levels(est, levels)
+    return levels
+
+
+def check_model_levels(est: Any, levels: Sequence[float]) -> None:
+    """Refuses levels the fitted model cannot give: a quantile head's those its grid does not
+    bound, conformal scores' those wider than they support (:class:`TooFewScores`)."""
+    module = est.module_
+    if module.head.name == "quantile":
+        grid = [float(q) for q in module.head.levels]
+        held = default_levels("quantile", grid)
+        needed = [b for v in levels for b in level_bounds(v) if not _among(b, grid)]
+        if needed:
+            lacking = [
+                level_name(v) for v in levels if not all(_among(b, grid) for b in level_bounds(v))
+            ]
+            shown = ", ".join(level_name(v) for v in held)
+            raise InputError(
+                f"levels has {', '.join(lacking)}: this model (loss='quantile') was fitted on "
+                f"the quantiles {grid}, which lack {sorted(set(needed))}; ask for levels the "
+                f"grid bounds (set_params(levels=[{shown}]), or levels=None for the defaults), "
+                "or refit with quantiles holding those bounds"
+            )
+    elif module.conformal is not None:
+        for level in levels:
+            try:
+                module.conformal.radius(float(level))
+            except TooFewScores as err:
+                raise TooFewScores(f"levels has {level_name(level)}: {err}", err.scores) from None
+
+
+def _among(tau: float, grid: Sequence[float]) -> bool:
+    return any(math.isclose(tau, q, abs_tol=1e-9) for q in grid)

@@ -55,8 +55,19 @@ _CONFORMAL = (
 _LEVELS = (
     "cross_validate writes the interval bounds of the Forecaster's levels (level 80: the 0.1 "
     "and 0.9 quantiles) for a model with intervals: Forecaster(..., levels={value}) with "
-    "loss='quantile', 'normal', 'student_t' or conformal_windows=k"
+    "loss='quantile', 'normal', 'student_t' or conformal_windows=k (set_params(levels=...) "
+    "sets them on a Forecaster)"
 )
+_SCORED = (
+    "{method} scores the intervals of the Forecaster's levels (a model with intervals): "
+    "set_params(levels={value}) sets them, on a fitted model too (no refit: they are read off "
+    "its conformal scores or quantile grid), or Forecaster(..., levels={value}); "
+    "predict(df, level={value}) gives the bounds themselves"
+)
+_SCORED_LEVELS = {
+    method: {name: (None, _SCORED.replace("{method}", method)) for name in ("level", "levels")}
+    for method in ("evaluate", "backtest")
+}
 _SAMPLES = (
     "predict gives points and each step's quantiles or intervals; joint sample paths over the "
     "horizon (e.g. for a total or a peak) are f.sample_paths(df, n_samples={value}, seed=...), "
@@ -150,6 +161,7 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
         "series": (DARTS, "sample_paths(df): the frame to forecast from"),
         "random_state": (DARTS, "seed={value}"),
     },
+    "evaluate": {**_SCORED_LEVELS["evaluate"]},
     "cross_validate": {
         **_COLUMNS,
         **_WINDOWS,
@@ -170,6 +182,7 @@ HABITS: dict[str, dict[str, tuple[str | None, str]]] = {
         **_WINDOWS,
         "step_size": (NF, "step={value}"),
         "retrain": (DARTS, "backtest never trains; cross_validate(df, refit=...) retrains"),
+        **_SCORED_LEVELS["backtest"],
         **_FOLDS,
     },
     "methods": {

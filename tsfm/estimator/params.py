@@ -31,6 +31,7 @@ from tsfm.training.heads import make_head
 from tsfm.training.nonnegative import check_setting
 from tsfm.training.processes import multi_process
 from tsfm.training.runtime import check_seed
+from tsfm.training.scoring import sorted_quantiles
 
 ALIASES = {
     "max_epochs": "trainer.max_epochs",
@@ -252,6 +253,8 @@ def build_config(
         named[key] = name
         set_value(cfg, key, value, f"parameter '{name}'")
     check_panel_settings(est, given_keys(est))
+    if OmegaConf.is_list(cfg.get("quantiles")):  # any order, as predict(quantiles=...) takes
+        cfg.quantiles = sorted_quantiles(list(cfg.quantiles))
     if n_windows is not None:  # a data-sized width's learning rate and least steps
         stretch = small_data_defaults(cfg, set(given_keys(est)), width_sized, n_windows)
         if applied is not None:

@@ -65,7 +65,9 @@ def plot_forecast(
     if isinstance(level, str):
         if level != "auto":
             raise InputError(f"level takes a list of percentages, None or 'auto'; got {level!r}")
-        level = list(forecaster.config_.get("levels") or [])  # the levels the model scores
+        from tsfm.estimator.intervals import scored_levels
+
+        level = list(scored_levels(forecaster))  # the levels the model scores
     if level and forecaster.module_.has_intervals:
         levels = requested_levels(level)
     from tsfm.estimator.plotting_panels import panel_panels, plotted_targets

@@ -65,6 +65,8 @@ def check_params_agree(cls: type, meta: dict[str, Any], cfg: DictConfig, path: P
             pairs.append((name, value, plain))
     for name, value, saved in pairs:
         if isinstance(value, list | tuple):  # a list (nonnegative's may be a bool instead)
+            if name == "quantiles":  # given in any order, fitted in increasing order
+                value = sorted(value)
             same = isinstance(saved, list | tuple) and list(value) == list(saved)
         else:
             same = value == saved

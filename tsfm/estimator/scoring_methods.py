@@ -46,6 +46,7 @@ class ScoringMethods:
             level=level, future_df=future_df, title=title, target=target,
         )  # fmt: skip
 
+    @refuses_other_names("evaluate")  # level=, levels=: the Forecaster's levels
     def evaluate(
         self,
         df: Any,

@@ -14,7 +14,7 @@ from tsfm.estimator.lookback import lookback_of
 from tsfm.estimator.searched import searched as searched_names
 from tsfm.models import model_class
 from tsfm.models.sizing import SizingInputs
-from tsfm.training.conformal import TooFewScores, supports
+from tsfm.training.conformal import TooFewScores, needed_windows, supports
 from tsfm.training.scoring import DEFAULT_LEVELS, tau_level
 
 T = TypeVar("T")
@@ -69,6 +69,8 @@ def calibration_defaults(est: Any, cfg: DictConfig, n: int) -> None:
     if cfg.get("levels") is None:
         levels = [v for v in DEFAULT_LEVELS if supports(n, v)]
         cfg.levels = levels or None  # none: the refusal names the windows needed
+        if levels:
+            warn_dropped(DEFAULT_LEVELS, levels, n, f"{n} calibration scores")
 
 
 def within_scores(est: Any, cfgs: Sequence[DictConfig], step: Callable[[], T]) -> T:
@@ -99,7 +101,32 @@ def within_scores(est: Any, cfgs: Sequence[DictConfig], step: Callable[[], T]) -
             cfg.levels = narrow
         if [list(cfgs[0].quantiles), narrow] == before:  # nothing to narrow: the user's values
             raise
+        observed = f"{n} observed calibration scores (targets missing in the other windows)"
+        warn_dropped(levels, narrow, n, observed)
     return step()
+
+
+def warn_dropped(levels: Sequence[float], kept: Sequence[float], n: int, scores: str) -> None:
+    """Warn that default ``levels`` (``levels`` unset) were narrowed to ``kept``, the
+    intervals ``n`` calibration scores give (``scores``: what they are)."""
+    dropped = [float(v) for v in levels if float(v) not in {float(k) for k in kept}]
+    if not dropped:
+        return
+    from tsfm.data.user_warnings import warn_user
+
+    shown = ", ".join(f"{v:g} %" for v in dropped)
+    need = max(needed_windows(v) for v in dropped)
+    warn_user(
+        f"fit: levels left unset: the default {shown} interval{'s' if len(dropped) > 1 else ''}"
+        f" left out, as {scores} give intervals up to {100.0 * n / (n + 1):.1f} % ({shown} needs "
+        f"{need} scores); the fit scores levels={_shown(kept)} (config_.levels). Calibrate on more "
+        f"windows (conformal_windows) for {shown}, or set levels={_shown(kept)} to keep these"
+        " without this warning"
+    )
+
+
+def _shown(levels: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{float(v):g}" for v in levels) + "]"
 
 
 def _chosen(est: Any, key: str) -> bool:

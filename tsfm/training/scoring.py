@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -55,8 +56,51 @@ def tau_level(tau: float) -> float:
     return round(abs(2.0 * tau - 1.0) * 100.0, 9)
 
 
+def refuse_text(values: Any, name: str) -> None:
+    """Numbers written as text in the list ``values`` (``["80"]``) are refused, naming the
+    numbers meant, as a single string is (and as numbers as text are everywhere else)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        return
+    texts = [v for v in values if isinstance(v, (str, bytes))]
+    if texts:
+        meant = []
+        for v in values:
+            try:
+                meant.append(f"{float(v):g}")
+            except (TypeError, ValueError):
+                meant.append("...")
+        raise InputError(
+            f"{name} holds numbers written as text ({', '.join(repr(v) for v in texts)}): give "
+            f"numbers, e.g. {name}=[{', '.join(meant)}]"
+        )
+
+
+def sorted_quantiles(quantiles: Any, name: str = "quantiles") -> Any:
+    """A list of quantile levels in increasing order, whatever order it was given in (as
+    ``predict(quantiles=...)`` takes them), repeats refused; anything else as given, for
+    :func:`check_quantiles` to refuse with its message."""
+    refuse_text(quantiles, name)
+    try:
+        values = [float(q) for q in quantiles]
+    except (TypeError, ValueError):
+        return quantiles
+    refuse_repeats(values, name)
+    return sorted(values)
+
+
+def refuse_repeats(values: Sequence[float], name: str) -> None:
+    repeated = sorted({v for v in values if list(values).count(v) > 1})
+    if repeated:
+        once = sorted(set(values))
+        raise InputError(
+            f"{name} repeats {', '.join(f'{v:g}' for v in repeated)}: give each level once, "
+            f"e.g. {name}=[{', '.join(f'{v:g}' for v in once)}]"
+        )
+
+
 def check_quantiles(quantiles: Sequence[float], *, name: str = "quantiles") -> tuple[float, ...]:
     """``quantiles`` as a tuple of floats, or a ValueError naming the problem and the fix."""
+    refuse_text(quantiles, name)
     try:
         values = tuple(float(q) for q in quantiles)
     except (TypeError, ValueError):
@@ -67,7 +111,10 @@ def check_quantiles(quantiles: Sequence[float], *, name: str = "quantiles") -> t
     if bad:
         raise InputError(f"{name} must lie strictly between 0 and 1; {bad} do not")
     if any(b <= a for a, b in zip(values, values[1:], strict=False)):
-        raise InputError(f"{name} must be strictly increasing without repeats, got {list(values)}")
+        refuse_repeats(values, name)
+        raise InputError(
+            f"{name} must be in increasing order, got {list(values)}: give {name}={sorted(values)}"
+        )
     alike = [(a, b) for a, b in zip(values, values[1:], strict=False) if f"{a:g}" == f"{b:g}"]
     if alike:
         raise InputError(
@@ -80,6 +127,7 @@ def check_quantiles(quantiles: Sequence[float], *, name: str = "quantiles") -> t
 
 def check_levels(levels: Sequence[float], *, name: str = "levels") -> tuple[float, ...]:
     """Interval levels in percent, sorted, or a ValueError naming the problem and the fix."""
+    refuse_text(levels, name)
     try:
         values = tuple(float(level) for level in levels)
     except (TypeError, ValueError):
