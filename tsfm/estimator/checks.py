@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsfm.data.seasons import check_lookback
 from tsfm.errors import InputError
+from tsfm.estimator.horizons import horizon_reason, integer_step, suggested_horizon
 
 MODES = ("joint", "independent")
 MISSING = ("refuse", "mask")
@@ -90,7 +91,7 @@ def check_names(est: Any) -> None:
     for name in est.extra_params():
         config_key(est.model, name)  # a ValueError naming an unknown parameter
     freq = est.freq
-    if freq is not None and not _integer_step(freq):
+    if freq is not None and not integer_step(freq):
         try:
             parse_freq(freq)
         except ValueError as err:
@@ -229,12 +230,6 @@ def _same(a: Any, b: Any) -> bool:
         return repr(a) == repr(b)
 
 
-# A horizon people often need, by the data's frequency (the M4 competition's for Y/Q/M/W/D/h;
-# one day of steps below an hour; integer time, having no calendar, a quarter of the
-# look-back): suggested when the horizon is missing, never assumed.
-SUGGESTED_HORIZONS = {"year": 6, "quarter": 8, "month": 18, "week": 13, "day": 14, "hour": 48}
-
-
 def check_window_sizes(est: Any, freq: Any = None) -> None:
     """``horizon`` (required: how far ahead depends on the decision, not on the data) and
     ``lookback`` are positive whole numbers of steps."""
@@ -243,7 +238,7 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
         suggested = suggested_horizon(freq, lookback)
         raise InputError(
             "horizon is required: how many steps ahead to forecast (e.g. "
-            f"Forecaster('{est.model}', horizon={suggested}){_horizon_reason(freq, lookback, suggested)}"
+            f"Forecaster('{est.model}', horizon={suggested}){horizon_reason(freq, lookback, suggested)}"
         )
     for name in ("horizon", "lookback"):
         value = getattr(est, name)
@@ -262,41 +257,3 @@ def check_window_sizes(est: Any, freq: Any = None) -> None:
 
 def _positive_whole(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-
-def _integer_step(freq: Any) -> bool:
-    return isinstance(freq, (int, np.integer)) and not isinstance(freq, bool)
-
-
-def suggested_horizon(freq: Any, lookback: int | None = None) -> int:
-    """A horizon to suggest when none is given: by the calendar unit of ``freq`` (see
-    ``SUGGESTED_HORIZONS``; one day of sub-hourly steps); for integer time, which has no
-    calendar, a quarter of ``lookback`` (24 without one)."""
-    from tsfm.data.timefeatures import freq_unit
-
-    if freq is None:
-        return 24
-    if _integer_step(freq):
-        return 24 if lookback is None else max(1, lookback // 4)
-    unit = freq_unit(str(freq))
-    if unit in SUGGESTED_HORIZONS:
-        return SUGGESTED_HORIZONS[unit]
-    import pandas as pd
-
-    return max(1, int(pd.Timedelta("1D") / pd.Timedelta(pd.tseries.frequencies.to_offset(freq))))
-
-
-def _horizon_reason(freq: Any, lookback: int | None, suggested: int) -> str:
-    if freq is None:
-        return ")"
-    if _integer_step(freq):  # integer time: steps of no calendar length
-        share = f", a quarter of lookback={lookback}" if lookback is not None else ""
-        return (
-            f"{share}; the time column holds integers (steps of {freq}), which have no "
-            "calendar length to suggest a horizon by: choose how many steps ahead the forecast "
-            "must reach)"
-        )
-    from tsfm.data.timefeatures import freq_unit
-
-    why = "the M4 competition's choice" if freq_unit(str(freq)) in SUGGESTED_HORIZONS else "one day"
-    return f"; {suggested} steps of {freq!r} is {why})"

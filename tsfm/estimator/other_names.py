@@ -12,9 +12,8 @@ meanings differ in places (cross-validation's defaults, epochs against steps), a
 that reads as neuralforecast's should not run as tsfm's unnoticed.
 
 A name here is none of a registered model's hyperparameters nor a tsfm parameter
-(``tests/test_other_names.py`` checks it), so refusing it never hides a setting.
-An advice text may use ``{value}`` (the value given, as Python writes it) and ``{horizon}``
-(the Forecaster's horizon).
+(``tests/test_other_names.py`` checks it), so refusing it never hides a setting. An advice
+may use ``{value}`` (the value given, as Python writes it) and ``{horizon}``.
 """
 
 from __future__ import annotations
