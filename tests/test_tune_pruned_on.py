@@ -23,11 +23,11 @@ from tsfm.tuning.study import open_study, run_trials
 SPACE = parse_space({"model.d_model": [8, 16]})
 PROBLEM = {"metric": "best/val/mae_original"}
 REFUSED = (
-    r"study 'stored' in sqlite:///.* pruned its trials on val/loss, and this run prunes on "
-    r"val/mae_original .*Start a new study \(tune.study_name=\.\.\.\), resume it with the "
-    r"metric and search space it was run with \(pruned on val/loss\), or resume it without "
-    r"pruning \(tune.pruner=none\)"
+    r"study 'stored' in sqlite:///.* pruned its trials on val/loss{}, and this run prunes on "
+    r"val/mae_original .*Start a new study for this metric and search space "
+    r"\(tune.study_name=\.\.\.[^)]*\), or resume this one without pruning \(tune.pruner=none\)"
 )
+STORED_BEFORE = r" \(stored before tsfm recorded it, when every study pruned on it\)"
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +62,7 @@ def test_a_stored_study_resumed_with_another_pruning_value_is_refused_before_any
     study = _open(url, "val/loss")
     _run(study, 2, [])
     assert study.user_attrs["pruned_on"] == "val/loss"  # recorded when it was created
-    with pytest.raises(InputError, match=REFUSED):
+    with pytest.raises(InputError, match=REFUSED.format("")):
         _open(url, "val/mae_original")
     assert len(optuna.load_study(study_name="stored", storage=url).trials) == 2
     for pruner in ("hyperband",):
@@ -76,8 +76,9 @@ def test_a_stored_study_resumed_with_another_pruning_value_is_refused_before_any
 def test_a_study_stored_before_the_record_resumes_on_val_loss_and_refuses_another(tmp_path):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     _old_study(url)
-    with pytest.raises(InputError, match=REFUSED):
+    with pytest.raises(InputError, match=REFUSED.format(STORED_BEFORE)):
         _open(url, "val/mae_original")
+    assert "pruned_on" not in optuna.load_study(study_name="stored", storage=url).user_attrs
     resumed, trained = _open(url, "val/loss"), []
     assert resumed.user_attrs["pruned_on"] == "val/loss"  # recorded now
     _run(resumed, 3, trained)
@@ -110,7 +111,7 @@ def test_the_command_line_refuses_an_old_study_ranked_by_an_original_error(tmp_p
         old.setattr(study_module, "check_pruned_on", lambda *args: None)
         study, _ = tune(*study_config(tmp_path, "tune.n_trials=1", *extra))
     assert "pruned_on" not in study.user_attrs
-    with pytest.raises(InputError, match="pruned its trials on val/loss, and this run prunes on"):
+    with pytest.raises(InputError, match=REFUSED.format(STORED_BEFORE).replace("'stored'", ".*")):
         tune(*study_config(tmp_path, "tune.n_trials=2", *extra))
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     assert len(optuna.load_study(study_name=study.study_name, storage=storage).trials) == 1
@@ -123,13 +124,19 @@ def test_forecaster_tune_refuses_an_old_study_ranked_by_an_original_error(tmp_pa
         tiny(callbacks__checkpoint__monitor="val/mae_original", verbose=0),
         synthetic_frame(150, 2),
     )
-    options = dict(search_space={"d_model": [8, 16]}, metric="best/val/mae_original",
-                   storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="stored", refit=False)  # fmt: skip
+    options = {
+        "search_space": {"d_model": [8, 16]}, "metric": "best/val/mae_original",
+        "storage": f"sqlite:///{tmp_path / 'study.db'}", "study_name": "stored", "refit": False,
+    }  # fmt: skip
     with monkeypatch.context() as old:  # a tsfm before the record: pruned on val/loss
         old.setattr(study_module, "check_pruned_on", lambda *args: None)
         est.tune(frame, n_trials=1, **options)
-    with pytest.raises(InputError, match=r"on val/loss, and this run prunes on val/mae_orig.*"
-                       r"Start a new study \(study_name=\.\.\.\).*\(pruner='none'\)"):  # fmt: skip
+    refused = (
+        STORED_BEFORE + r", and this run prunes on val/mae_original .*Start a new study for "
+        r"this metric and search space \(study_name=\.\.\.\), or resume this one without "
+        r"pruning \(pruner='none'\)"
+    )
+    with pytest.raises(InputError, match=refused):
         est.tune(frame, n_trials=2, **options)
     assert len(est.study_.trials) == 1
     est.tune(frame, n_trials=2, pruner="none", **options)

@@ -67,17 +67,21 @@ def check_pruned_on(
     record) pruned on :data:`PRUNE_MONITOR`. With ``pruner`` none nothing is compared and
     the study resumes (its record stands)."""
     recorded = study.user_attrs.get(PRUNED_ON_ATTR)
-    if recorded is None:
-        reported = any(t.intermediate_values for t in study.get_trials(deepcopy=False))
-        recorded = PRUNE_MONITOR if reported else pruned_on
-        study.set_user_attr(PRUNED_ON_ATTR, recorded)
-    if recorded == pruned_on or pruner == "none":
-        return
-    setting = "tune.pruner=none" if rename.startswith("tune.") else "pruner='none'"
-    raise InputError(
-        f"study '{study.study_name}' in {where} pruned its trials on {recorded}, and this run "
-        f"prunes on {pruned_on} (what its metric and search space rank trials by): the "
-        f"{pruner} pruner would compare the study's epoch values with this run's in other "
-        f"units. Start a new study ({rename}), resume it with the metric and search space it "
-        f"was run with (pruned on {recorded}), or resume it without pruning ({setting})"
+    stored_before = recorded is None and any(
+        t.intermediate_values for t in study.get_trials(deepcopy=False)
     )
+    if recorded is None:
+        recorded = PRUNE_MONITOR if stored_before else pruned_on
+    if recorded != pruned_on and pruner != "none":
+        setting = "tune.pruner=none" if rename.startswith("tune.") else "pruner='none'"
+        why = " (stored before tsfm recorded it, when every study pruned on it)"
+        raise InputError(
+            f"study '{study.study_name}' in {where} pruned its trials on {recorded}"
+            f"{why if stored_before else ''}, and this run prunes on {pruned_on} (what its "
+            f"metric and search space rank trials by): the {pruner} pruner would compare the "
+            f"study's epoch values with this run's in other units. Start a new study for this "
+            f"metric and search space ({rename}), or resume this one without pruning "
+            f"({setting})"
+        )
+    if PRUNED_ON_ATTR not in study.user_attrs:  # the study's own, which a resume keeps
+        study.set_user_attr(PRUNED_ON_ATTR, recorded)
