@@ -170,7 +170,8 @@ def tune_forecaster(
     if warm is not None:  # the trials' values are those of fine-tuning these weights
         problem["warm_start_weights_sha256"] = weights_digest(warm)
     rename = "study_name=..." + ("" if storage else " or output_dir=...")
-    study = open_study(tune, url, seed, problem, rename)
+    monitor = pruning_monitor(tune.metric, checkpoint_monitor(est), space)  # its units
+    study = open_study(tune, url, seed, problem, rename, monitor)
     kept: dict[str, Any] = {}
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
@@ -187,7 +188,6 @@ def tune_forecaster(
 
     tracebacks = int(est.verbose) >= 2
     recheck = recorded_check(study, problem, url or "memory", rename)  # workers racing
-    monitor = pruning_monitor(tune.metric, checkpoint_monitor(est), space)  # its units
     run_trials(
         study, space, train_trial, n_trials, timeout, tune.worker_trials, tracebacks, recheck,
         monitor,

@@ -246,7 +246,8 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     problem = study_problem(cfg, space, settings.metric)
     if digest is not None:  # a file changed in place (same data.path) is other data
         problem["data_sha256"] = digest
-    study = open_study(settings, storage, seed, problem, rename)
+    monitor = pruning_monitor(settings.metric, checkpoint_monitor(cfg), space)
+    study = open_study(settings, storage, seed, problem, rename, monitor)
 
     def train_trial(trial, values: dict[str, Any], callbacks: list) -> float:
         trial_cfg = trial_config(cfg, overrides, {**values, "test": False})
@@ -263,7 +264,7 @@ def tune(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Any, dict[str,
     recheck = recorded_check(study, problem, storage, rename)  # workers opening it together
     run_trials(
         study, space, train_trial, settings.n_trials, settings.timeout, settings.worker_trials,
-        recheck=recheck, monitor=pruning_monitor(settings.metric, checkpoint_monitor(cfg), space),
+        recheck=recheck, monitor=monitor,
     )  # fmt: skip
     groups, base_values = base_of_best(cfg, overrides)
     base_values = {**base_values, **fixed_values(space)}

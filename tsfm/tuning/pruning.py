@@ -52,3 +52,36 @@ def pruned_in_metric_units(metric: str) -> bool:
     units: for the validation loss or a best checkpoint's validation value, which trials are
     pruned on; not for ``fit_seconds`` or ``epochs``."""
     return str(metric) == "val/best_loss" or str(metric).startswith("best/val/")
+
+
+PRUNED_ON_ATTR = "pruned_on"  # the study's user attribute: the value its trials are pruned on
+
+
+def check_pruned_on(
+    study: optuna.Study, pruned_on: str, pruner: str, where: str, rename: str
+) -> None:
+    """Record with ``study`` the value its trials are pruned on (:func:`pruning_monitor`),
+    or, where it recorded another, refuse to resume it with an active ``pruner``: its trials'
+    intermediate values, in the other value's units, would be compared with this run's. A
+    study whose trials stored intermediate values without a record (a tsfm before this
+    record) pruned on :data:`PRUNE_MONITOR`. With ``pruner`` none nothing is compared and
+    the study resumes (its record stands)."""
+    recorded = study.user_attrs.get(PRUNED_ON_ATTR)
+    stored_before = recorded is None and any(
+        t.intermediate_values for t in study.get_trials(deepcopy=False)
+    )
+    if recorded is None:
+        recorded = PRUNE_MONITOR if stored_before else pruned_on
+    if recorded != pruned_on and pruner != "none":
+        setting = "tune.pruner=none" if rename.startswith("tune.") else "pruner='none'"
+        why = " (stored before tsfm recorded it, when every study pruned on it)"
+        raise InputError(
+            f"study '{study.study_name}' in {where} pruned its trials on {recorded}"
+            f"{why if stored_before else ''}, and this run prunes on {pruned_on} (what its "
+            f"metric and search space rank trials by): the {pruner} pruner would compare the "
+            f"study's epoch values with this run's in other units. Start a new study for this "
+            f"metric and search space ({rename}), or resume this one without pruning "
+            f"({setting})"
+        )
+    if PRUNED_ON_ATTR not in study.user_attrs:  # the study's own, which a resume keeps
+        study.set_user_attr(PRUNED_ON_ATTR, recorded)

@@ -23,7 +23,7 @@ from optuna.samplers import BaseSampler, TPESampler
 from optuna.trial import FrozenTrial, TrialState
 
 from tsfm.errors import InputError
-from tsfm.tuning.pruning import PRUNE_MONITOR, make_pruner
+from tsfm.tuning.pruning import PRUNE_MONITOR, check_pruned_on, make_pruner
 from tsfm.tuning.space import suggest
 from tsfm.tuning.storage import in_memory, make_storage
 
@@ -69,11 +69,14 @@ def open_study(
     seed: int,
     problem: Mapping[str, Any] | None = None,
     rename: str = "tune.study_name=...",
+    pruned_on: str | None = None,
 ) -> optuna.Study:
     """Create the study, or load it if it exists (resume, or join other workers); ``problem``
     (what its trials train on: data, model, lengths) is recorded with a new study and must
-    match an existing one's, whose trials would not rank another problem's. ``rename``: the
-    caller's settings that name a new study (its refusal offers them)."""
+    match an existing one's, whose trials would not rank another problem's. ``pruned_on``
+    (:func:`~tsfm.tuning.pruning.pruning_monitor`) is recorded too, and must match where a
+    pruner compares the trials' epoch values (:func:`~tsfm.tuning.pruning.check_pruned_on`).
+    ``rename``: the caller's settings that name a new study (its refusals offer them)."""
     study = optuna.create_study(
         study_name=tune.study_name,
         storage=make_storage(storage_url, tune.heartbeat_seconds),
@@ -86,6 +89,8 @@ def open_study(
         from tsfm.tuning.problem import check_problem
 
         check_problem(study, dict(problem), storage_url or "memory", rename)
+    if pruned_on is not None:  # recorded before any trial: a worker joining later reads it
+        check_pruned_on(study, pruned_on, tune.pruner, storage_url or "memory", rename)
     return study
 
 
