@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -132,19 +132,24 @@ def refuse_unit_changes(
     trials' scores are in different units, so the study cannot rank them. ``setting(key)``:
     how the caller sets it outside the search (the command line's ``data.scale=...``, a
     Forecaster's parameter); ``ranking``: how it ranks by an original-scale error."""
-    from tsfm.tuning.space import candidate_values
-
     if unscaled(metric):
         return
-    for key, why in RANKING_UNITS.items():
-        if key in space and len(set(candidate_values(space[key]))) > 1:
-            raise InputError(
-                f"the search space holds {key}, which changes the units of what trials are "
-                f"ranked by ({why}; the metric is {metric}): the study would compare numbers "
-                f"in different units. Rank the trials by an error in the data's own units "
-                f"instead ({ranking}), which every scaling shares; or choose the scaling "
-                f"outside the search ({setting(key)}), leaving {key} out of the space"
-            )
+    for key in searched(space, RANKING_UNITS):
+        why = RANKING_UNITS[key]
+        raise InputError(
+            f"the search space holds {key}, which changes the units of what trials are "
+            f"ranked by ({why}; the metric is {metric}): the study would compare numbers "
+            f"in different units. Rank the trials by an error in the data's own units "
+            f"instead ({ranking}), which every scaling shares; or choose the scaling "
+            f"outside the search ({setting(key)}), leaving {key} out of the space"
+        )
+
+
+def searched(space: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
+    """Those of ``keys`` that ``space`` searches (an entry with more than one value)."""
+    from tsfm.tuning.space import candidate_values
+
+    return [k for k in keys if k in space and len(set(candidate_values(space[k]))) > 1]
 
 
 # Settings that change which rows trials validate on.
@@ -163,16 +168,14 @@ RANKING_ROWS = {
 def refuse_split_changes(space: Mapping[str, Any]) -> None:
     """Refuse a search over a :data:`RANKING_ROWS` setting (an entry with more than one
     value): its trials validate on other rows, so the study cannot rank them."""
-    from tsfm.tuning.space import candidate_values
-
-    for key, why in RANKING_ROWS.items():
-        if key in space and len(set(candidate_values(space[key]))) > 1:
-            raise InputError(
-                f"the search space holds {key}, which changes the rows trials are ranked on "
-                f"({why}): the study would compare validation losses of different rows. "
-                f"Choose the split outside the search ({key}=... on the command line), "
-                f"leaving {key} out of the space"
-            )
+    for key in searched(space, RANKING_ROWS):
+        why = RANKING_ROWS[key]
+        raise InputError(
+            f"the search space holds {key}, which changes the rows trials are ranked on "
+            f"({why}): the study would compare validation losses of different rows. "
+            f"Choose the split outside the search ({key}=... on the command line), "
+            f"leaving {key} out of the space"
+        )
 
 
 # describe(key, value, why, fitting values of a choice or None, shipped) -> the refusal

@@ -35,15 +35,13 @@ def pruning_monitor(metric: str, monitor: str, space: Mapping[str, Any] | None =
     ``val/loss``), ``val/mae_original``, in the data's own units whatever the scaling, so the
     pruner compares trials in one unit; ``val/loss`` otherwise (``val/best_loss``,
     ``fit_seconds``, ``epochs``)."""
-    from tsfm.tuning.checks import RANKING_UNITS
-    from tsfm.tuning.space import candidate_values
+    from tsfm.tuning.checks import RANKING_UNITS, searched
 
     metric, monitor = str(metric), str(monitor)
     if metric == f"best/{monitor}" and monitor.startswith("val/"):
         return monitor
-    for key in RANKING_UNITS:
-        if space is not None and key in space and len(set(candidate_values(space[key]))) > 1:
-            return ORIGINAL_MONITOR
+    if space is not None and searched(space, RANKING_UNITS):
+        return ORIGINAL_MONITOR
     return PRUNE_MONITOR
 
 
