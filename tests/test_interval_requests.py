@@ -138,6 +138,8 @@ def test_a_quantile_grid_in_any_order_is_fitted_sorted_and_repeats_are_refused(t
     assert list(est.predict(quantiles=True).columns)[1:4] == ["v0", "v0-q-0.1", "v0-q-0.5"]
     loaded = Forecaster.load(est.save(tmp_path / "m"))  # the parameter as given, the grid sorted
     pd.testing.assert_frame_equal(loaded.predict(level=[80]), est.predict(level=[80]))
+    est.set_params(quantiles=[0.1, 0.5, 0.9])  # the same grid in another order: the same model
+    pd.testing.assert_frame_equal(est.predict(level=[80]), loaded.predict(level=[80]))
     with pytest.raises(InputError, match=r"quantiles repeats 0.5: give each level once, e.g. "
                        r"quantiles=\[0.1, 0.5, 0.9\]"):  # fmt: skip
         tiny(loss="quantile", quantiles=[0.9, 0.5, 0.1, 0.5]).fit(TRAIN, VALID)

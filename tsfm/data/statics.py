@@ -118,9 +118,10 @@ def refuse_non_numeric(statics: pl.DataFrame, column: str, ids: list | None) -> 
     kind = "text" if dtype == pl.String else "boolean" if dtype == pl.Boolean else "categories"
     raise InputError(
         f"static covariate '{column}' is given as {kind} ({dtype}; {value!r} for {who}), but the "
-        "model was "
-        f"fitted with it numeric (standardised as a number): give it as numbers, e.g. "
-        f"df['{column}'] = df['{column}'].astype(float), or refit with it categorical "
+        "model was fitted with it numeric (standardised as a number; a model saved by a tsfm "
+        "that read a pandas category of numbers as numbers was): give it as numbers in the "
+        f"frame that holds it (df or static_df), e.g. frame['{column}'] = "
+        f"frame['{column}'].astype(float), or refit with it categorical "
         f"(data__static_categorical=['{column}'], or text or category values)"
     )
 

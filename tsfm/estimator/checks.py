@@ -191,6 +191,8 @@ def model_changes(est: Any, same_model: Callable[[str, Any], bool] | None = None
     shown = []
     for name in sorted(fitted.keys() | now.keys()):
         old, new = fitted.get(name), now.get(name)
+        if name == "quantiles":  # any order fits the same sorted grid
+            old, new = _sorted(old), _sorted(new)
         if _same(old, new) or not shapes_the_model(est, name):
             continue
         if same_model is not None and same_model(name, new):
@@ -221,6 +223,13 @@ def fit_chosen(est: Any, name: str) -> Any:
     except (ValueError, KeyError):
         return None
     return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+
+
+def _sorted(value: Any) -> Any:
+    try:
+        return sorted(value)
+    except TypeError:  # None, or values without an order: compared as given
+        return value
 
 
 def _same(a: Any, b: Any) -> bool:
