@@ -111,13 +111,12 @@ def check_model_levels(est: Any, levels: Sequence[float]) -> None:
     module = est.module_
     if module.head.name == "quantile":
         grid = [float(q) for q in module.head.levels]
-        held = default_levels("quantile", grid)
         needed = [b for v in levels for b in level_bounds(v) if not _among(b, grid)]
         if needed:
             lacking = [
                 level_name(v) for v in levels if not all(_among(b, grid) for b in level_bounds(v))
             ]
-            shown = ", ".join(level_name(v) for v in held)
+            shown = ", ".join(level_name(v) for v in default_levels("quantile", grid))
             raise InputError(
                 f"levels has {', '.join(lacking)}: this model (loss='quantile') was fitted on "
                 f"the quantiles {grid}, which lack {sorted(set(needed))}; ask for levels the "

@@ -23,7 +23,7 @@ from tsfm.training.metrics import EVAL_STAGES, ErrorMetrics, MeanLoss, per_stage
 from tsfm.training.optim import build_optimizer, lr_factor
 from tsfm.training.scoring import DEFAULT_QUANTILES, run_levels
 from tsfm.training.series_logging import SeriesScores, n_targets
-from tsfm.training.test_floors import floor_both, floor_original
+from tsfm.training.test_floors import floor_both
 
 
 class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.LightningModule):
@@ -158,10 +158,9 @@ class ForecastingModule(IntervalScoring, EpochLogging, ForecastingCore, L.Lightn
             interval = self._score_intervals(
                 stage, output, batch, (original_target, lookback), mask, history
             )
-        if scoring:
-            original = self.to_original(output.prediction, batch)
-            original = floor_original(self, original, batch) if stage == "test" else original
-            self._forecasts[stage].append((batch["index"].detach(), original.detach(), interval))
+        if scoring:  # the original-scale forecast scored above (floored in the test stage)
+            original = original_prediction.detach()
+            self._forecasts[stage].append((batch["index"].detach(), original, interval))
         return loss
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -53,19 +53,17 @@ def panel_freq(
     return common if moved else freq
 
 
-def refuse_off_freq(
-    ids: Sequence[Any], tables: Sequence[SeriesTable], freq: Freq, masked: bool = False
-) -> None:
+def refuse_off_freq(ids: Sequence[Any], tables: Sequence[SeriesTable], freq: Freq) -> None:
     """Refuse, by name, a series of a frame a fitted panel forecasts from whose timestamps
     are not every step of the model's ``freq`` (an absent step, a row off its grid), as
     :func:`panel_freq` refuses it at fit: rows either side of a gap read as consecutive
     would shift the look-back, and an off-grid origin would date the forecasts off the grid
-    too. ``masked``: under ``missing='mask'`` (absent steps inserted already)."""
+    too (under ``missing='mask'`` absent steps are inserted instead, as at fit)."""
     for series, table in zip(ids, tables, strict=True):
         if table.times is None or len(table) < 2:
             continue
         try:
-            resolve_freq(table.times, freq, table.tz, masked)
+            resolve_freq(table.times, freq, table.tz)
         except ValueError as err:
             common = common_freq(freq)
             if common is not None and _follows(table, common):  # regular, on another anchor
