@@ -19,14 +19,12 @@ from tsfm.data.frames.gaps import empty_steps
 from tsfm.data.frames.long import LongFrame, sorted_by_id
 from tsfm.data.frames.panel_freqs import panel_freq
 from tsfm.data.panel import PanelDataModule
-from tsfm.data.roles import PYTHON_NAMES, panel_roles
 from tsfm.data.seasons import resolve_season_length
 from tsfm.errors import InputError
 from tsfm.estimator.calendar_overlap import warn_validation
 from tsfm.estimator.checks import (
     check_window_sizes,
     remember_fitted_params,
-    role_names,
 )
 from tsfm.estimator.cli_settings import warn_unvalidated
 from tsfm.estimator.fit_metrics import fit_record, warn_extremes
@@ -51,9 +49,10 @@ from tsfm.estimator.params import build_config, describe_key, given_keys
 from tsfm.estimator.result_names import refuse_clashing_names
 from tsfm.estimator.roles import (
     encode_statics,
+    fit_panel_roles,
+    panel_static_frame,
     panel_targets,
     refuse_unused_static_df,
-    series_statics,
 )
 from tsfm.estimator.sizing import within_scores
 from tsfm.estimator.warm_validation import check_validation_unseen
@@ -110,10 +109,7 @@ def fit_long(
     check_window_sizes(est)
     refuse_unused_static_df(est, static_df)
     long = sorted_by_id(long)  # the rows' order changes nothing; predict() follows the ids
-    roles = panel_roles(
-        long.value_columns, panel_targets(est), role_names(est, "future_covariates"),
-        role_names(est, "past_covariates"), role_names(est, "static_covariates"), PYTHON_NAMES,
-    )  # fmt: skip
+    roles = fit_panel_roles(est, long)
     tables = panel_tables(est, long, fitted=False, known=known)
     est.absent_steps_ = {s: empty_steps(t) for s, t in zip(long.ids, tables, strict=True)}
     freq = panel_freq(long.ids, tables, est.freq, est.missing == "mask")
@@ -126,9 +122,7 @@ def fit_long(
     est.lookback_ = fit_lookback(est, freq, n_train, warm)  # the user's, or by the data
     encoder, statics = encode_statics(
         est,
-        series_statics(est, long.ids, est.id_col, long.statics, static_df)
-        if roles.static
-        else None,
+        panel_static_frame(est, long, roles, static_df),
         None if warm is None else warm.static_encoder,
     )
     has_dates = not is_integer_time(longest.times)

@@ -13,7 +13,7 @@ import polars as pl
 
 from tsfm.data.frames import SeriesTable, to_polars
 from tsfm.data.frames.id_types import in_type, refuse_other_kind
-from tsfm.data.roles import PYTHON_NAMES, long_roles
+from tsfm.data.roles import PYTHON_NAMES, long_roles, panel_roles
 from tsfm.data.statics import StaticEncoder
 from tsfm.errors import InputError
 from tsfm.estimator.checks import role_names
@@ -188,3 +188,19 @@ def named_columns(est: Any, table: SeriesTable) -> SeriesTable:
     if not picks_columns(est) or not used < {str(c) for c in table.columns}:
         return table
     return table.select([c for c in table.columns if str(c) in used])
+
+
+def fit_panel_roles(est: Any, long: Any) -> Any:
+    """The column roles of a ``mode="independent"`` long frame (a ``LongFrame``) as its fit
+    reads them: the targets, the covariates named, every other column refused."""
+    return panel_roles(
+        long.value_columns, panel_targets(est), role_names(est, "future_covariates"),
+        role_names(est, "past_covariates"), role_names(est, "static_covariates"), PYTHON_NAMES,
+    )  # fmt: skip
+
+
+def panel_static_frame(est: Any, long: Any, roles: Any, static_df: Any) -> Any:
+    """The static covariates of every series of ``long`` (None where ``roles`` has none)."""
+    if not roles.static:
+        return None
+    return series_statics(est, long.ids, est.id_col, long.statics, static_df)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tsfm.data.roles import PYTHON_NAMES, panel_roles
-from tsfm.estimator.checks import role_names
+from tsfm.data.roles import PYTHON_NAMES
 from tsfm.estimator.roles import (
     encode_statics,
+    fit_panel_roles,
+    panel_static_frame,
     panel_targets,
     role_settings,
-    series_statics,
     static_frame,
 )
 
@@ -57,16 +57,8 @@ def _covariate_dims(est: Any, data: Any, static_df: Any) -> dict[str, Any]:
     """The covariate dimensions a trial's model would be built with (as the data module's
     ``dims()`` gives them): past and future covariates, static ones numeric and categorical."""
     if est.mode == "independent":
-        roles = panel_roles(
-            data.value_columns, panel_targets(est), role_names(est, "future_covariates"),
-            role_names(est, "past_covariates"), role_names(est, "static_covariates"),
-            PYTHON_NAMES,
-        )  # fmt: skip
-        frame = (
-            series_statics(est, data.ids, est.id_col, data.statics, static_df)
-            if roles.static
-            else None
-        )
+        roles = fit_panel_roles(est, data)
+        frame = panel_static_frame(est, data, roles, static_df)
     else:
         roles = _joint_roles(est, data)
         frame = static_frame(est, data, static_df)
