@@ -169,13 +169,12 @@ def structured_config(raw: dict[str, Any], where: str) -> DictConfig:
 def load(
     cls: type, path: str | Path, check_memory: bool = True, sources: dict[str, Any] | None = None
 ) -> Any:
-    """``sources``: settings naming where pretrained parts are now (:mod:`moved_sources`).
-    ``~`` is the home folder; a refusal names the tsfm that saved the folder
-    (:mod:`saved_versions`)."""
+    """``sources``: where pretrained parts are now (:mod:`moved_sources`). ``~`` is the home
+    folder; a refusal names the tsfm that saved the folder (:mod:`saved_versions`)."""
     path = local_path(path, "path", "saved Forecasters")
     if not path.is_dir():
         raise FileNotFoundError(f"{path} does not exist or is not a folder: no saved Forecaster")
-    with naming_the_saving_version(path):
+    with naming_the_saving_version(path), restoring():  # saved Nones: the next fit refuses
         return _load(cls, path, check_memory, sources)
 
 
@@ -243,8 +242,7 @@ def _load(cls: type, path: Path, check_memory: bool, sources: dict[str, Any] | N
     layout = meta["layout"]
     integer_time = layout.time_type.get("kind") == "int"
     times = history["times"].numpy().astype(np.int64 if integer_time else "datetime64[ns]")
-    with restoring():  # a None set after the fit: the next fit refuses it, not a load
-        est = cls(**meta["params"])
+    est = cls(**meta["params"])
     mark_searched(est, meta.get("searched") or ())  # what tune's search set
     est.config_ = cfg
     est.lookback_ = lookback

@@ -20,7 +20,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from tsfm.estimator.checks import model_changes
-from tsfm.estimator.none_values import restoring
 from tsfm.estimator.validation import SavedForecasterError, check_params
 
 
@@ -33,8 +32,7 @@ def check_saved_params(cls: type, meta: dict[str, Any], cfg: DictConfig, path: P
         return
     check_params(cls, fitted, path / "forecaster.json")
     check_params_agree(cls, {**meta, "params": fitted}, cfg, path)
-    with restoring():  # a None set after the fit: the next fit refuses it, not a load
-        est = cls(**meta["params"])
+    est = cls(**meta["params"])
     est.fitted_params_ = fitted_params(cls, fitted)
     changes = model_changes(est)
     if changes:
@@ -47,8 +45,7 @@ def check_saved_params(cls: type, meta: dict[str, Any], cfg: DictConfig, path: P
 
 def fitted_params(cls: type, fitted: dict[str, Any]) -> dict[str, Any]:
     """Every parameter of a Forecaster fitted with ``fitted`` (those missing at their defaults)."""
-    with restoring():
-        return copy.deepcopy(cls(**fitted).get_params())
+    return copy.deepcopy(cls(**fitted).get_params())
 
 
 def check_params_agree(cls: type, meta: dict[str, Any], cfg: DictConfig, path: Path) -> None:
